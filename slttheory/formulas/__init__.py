@@ -1,0 +1,57 @@
+"""Exact closed forms for learning coefficients (RLCTs), their multiplicities and asymptotics.
+
+Every function returns a :class:`LearningCoefficient` (or, where a source gives only
+bounds, :class:`LearningCoefficientBounds`) holding exact sympy values. This layer
+imports sympy only: no torch, no numpy.
+
+Modules by subject:
+
+- :mod:`~slttheory.formulas.linear`: regular models, rank-r matrices, reduced-rank
+  regression, deep linear networks.
+- :mod:`~slttheory.formulas.monomial`: normal crossings and non-degenerate Newton polyhedra.
+- :mod:`~slttheory.formulas.networks`: tanh networks and polynomial regression.
+- :mod:`~slttheory.formulas.quadratic`: seed 001's quadratic networks, NTK and lazy regime.
+- :mod:`~slttheory.formulas.asymptotics`: free energy and Bayes generalisation error.
+"""
+
+from slttheory.formulas.asymptotics import bayes_generalization_error, free_energy
+from slttheory.formulas.core import LearningCoefficient, LearningCoefficientBounds
+from slttheory.formulas.linear import (
+    deep_linear_network,
+    low_rank_manifold,
+    reduced_rank_regression,
+    regular,
+)
+from slttheory.formulas.monomial import newton_polyhedron, normal_crossing
+from slttheory.formulas.networks import polynomial_regression, tanh_network
+from slttheory.formulas.quadratic import (
+    lazy_regime,
+    lazy_regime_bounds,
+    modular_addition,
+    modular_addition_stage_two,
+    ntk,
+    quadratic_network,
+    quadratic_stage_two,
+)
+
+__all__ = [
+    "LearningCoefficient",
+    "LearningCoefficientBounds",
+    "bayes_generalization_error",
+    "deep_linear_network",
+    "free_energy",
+    "lazy_regime",
+    "lazy_regime_bounds",
+    "low_rank_manifold",
+    "modular_addition",
+    "modular_addition_stage_two",
+    "newton_polyhedron",
+    "normal_crossing",
+    "ntk",
+    "polynomial_regression",
+    "quadratic_network",
+    "quadratic_stage_two",
+    "reduced_rank_regression",
+    "regular",
+    "tanh_network",
+]

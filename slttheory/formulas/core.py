@@ -1,0 +1,196 @@
+"""The result type of every closed form, and the argument checks they share.
+
+Every formula in :mod:`slttheory.formulas` returns a :class:`LearningCoefficient`:
+an exact sympy value with its multiplicity, the parameter count, the case of the
+source's case analysis that applied, the source's assumptions and a citation.
+
+Argument checks follow sympy.stats' ``_value_check`` discipline: an integer size
+that is provably out of range raises ``ValueError`` (wrong type: ``TypeError``)
+naming the argument and the allowed range; a sympy ``Symbol`` passes unchecked,
+and the formula then returns a symbolic (often ``Piecewise``) value.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+__all__ = [
+    "LearningCoefficient",
+    "LearningCoefficientBounds",
+    "check_size",
+    "check_bool",
+    "is_symbolic",
+]
+
+
+@dataclass(frozen=True)
+class LearningCoefficient:
+    """A learning coefficient λ (RLCT) as a source states it.
+
+    Attributes
+    ----------
+    value:
+        λ as a sympy expression: an exact ``Rational`` for integer arguments, a
+        symbolic expression (``Piecewise`` where the case depends on the
+        arguments) for sympy ``Symbol`` arguments.
+    multiplicity:
+        The multiplicity m (order of the largest pole of the zeta function), or
+        ``None`` where the source gives none.
+    dimension:
+        The number of parameters d of the model (so that 0 ≤ λ ≤ d/2).
+    case:
+        Short label of the regime or case of the source's analysis that applied.
+    assumptions:
+        The hypotheses under which the source states the result, as it states them.
+    source:
+        Citation with theorem number.
+
+    >>> from slttheory.formulas import regular
+    >>> lc = regular(3)
+    >>> lc.value, lc.multiplicity, float(lc)
+    (3/2, 1, 1.5)
+    """
+
+    value: sp.Expr
+    multiplicity: sp.Expr | None
+    dimension: sp.Expr
+    case: str
+    assumptions: tuple[str, ...] = field(default=())
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", sp.sympify(self.value))
+        if self.multiplicity is not None:
+            object.__setattr__(self, "multiplicity", sp.sympify(self.multiplicity))
+        object.__setattr__(self, "dimension", sp.sympify(self.dimension))
+        object.__setattr__(self, "assumptions", tuple(self.assumptions))
+
+    def __float__(self) -> float:
+        if self.value.free_symbols:
+            raise TypeError(
+                f"λ = {self.value} is symbolic (free symbols {sorted(map(str, self.value.free_symbols))});"
+                " substitute integers before converting to float"
+            )
+        return float(self.value)
+
+    @property
+    def is_exact(self) -> bool:
+        """True when the value is a number with no free symbols."""
+        return not self.value.free_symbols
+
+    def subs(self, *args, **kwargs) -> LearningCoefficient:
+        """Substitute into value, multiplicity and dimension (sympy ``subs`` semantics)."""
+
+        def _s(x):
+            return None if x is None else sp.sympify(x).subs(*args, **kwargs)
+
+        return LearningCoefficient(
+            value=_s(self.value),
+            multiplicity=_s(self.multiplicity),
+            dimension=_s(self.dimension),
+            case=self.case,
+            assumptions=self.assumptions,
+            source=self.source,
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready record: exact values as strings, floats where numeric."""
+        out: dict[str, object] = {
+            "value": str(self.value),
+            "multiplicity": None if self.multiplicity is None else str(self.multiplicity),
+            "dimension": str(self.dimension),
+            "case": self.case,
+            "assumptions": list(self.assumptions),
+            "source": self.source,
+        }
+        if self.is_exact:
+            out["value_float"] = float(self.value)
+        return out
+
+
+@dataclass(frozen=True)
+class LearningCoefficientBounds:
+    """Lower and upper bounds on λ where a source gives only bounds.
+
+    >>> from slttheory.formulas import lazy_regime_bounds
+    >>> b = lazy_regime_bounds(5, 4)
+    >>> b.lower <= b.upper
+    True
+    """
+
+    lower: sp.Expr
+    upper: sp.Expr
+    dimension: sp.Expr
+    case: str
+    assumptions: tuple[str, ...] = field(default=())
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lower", sp.sympify(self.lower))
+        object.__setattr__(self, "upper", sp.sympify(self.upper))
+        object.__setattr__(self, "dimension", sp.sympify(self.dimension))
+        object.__setattr__(self, "assumptions", tuple(self.assumptions))
+
+    def contains(self, value) -> bool:
+        """Whether ``lower ≤ value ≤ upper`` (exact comparison for exact input)."""
+        v = sp.sympify(value)
+        return bool(self.lower <= v) and bool(v <= self.upper)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "lower": str(self.lower),
+            "upper": str(self.upper),
+            "dimension": str(self.dimension),
+            "case": self.case,
+            "assumptions": list(self.assumptions),
+            "source": self.source,
+        }
+
+
+def is_symbolic(*values) -> bool:
+    """True if any argument is a sympy expression with free symbols."""
+    return any(isinstance(v, sp.Basic) and v.free_symbols for v in values)
+
+
+def check_size(name: str, value, *, minimum: int = 1, maximum=None, maximum_reason: str = ""):
+    """Validate an integer size argument and return it as a sympy ``Integer``.
+
+    Symbols (and symbolic expressions) are returned unchanged: they cannot be
+    checked, only integers can. ``bool`` is rejected (it is an int in Python).
+
+    >>> check_size("h", 3)
+    3
+    >>> check_size("h", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: h must be an integer >= 1, got 0
+    >>> check_size("r", 4, minimum=0, maximum=3, maximum_reason="min(m, n, h)")
+    Traceback (most recent call last):
+    ...
+    ValueError: r must be an integer in [0, 3] (min(m, n, h)), got 4
+    """
+    if isinstance(value, sp.Basic) and value.free_symbols:
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral | sp.Integer):
+        # a float that happens to be whole (2.0) is rejected too: sizes are counts,
+        # and silently truncating 2.5 would hide a caller's bug.
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    v = int(value)
+    if maximum is not None and not (isinstance(maximum, sp.Basic) and maximum.free_symbols):
+        hi = int(maximum)
+        if not minimum <= v <= hi:
+            why = f" ({maximum_reason})" if maximum_reason else ""
+            raise ValueError(f"{name} must be an integer in [{minimum}, {hi}]{why}, got {v}")
+    elif v < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {v}")
+    return sp.Integer(v)
+
+
+def check_bool(name: str, value) -> bool:
+    """Validate a boolean flag (``True``/``False`` only, not 0/1 or strings)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
+    return value
