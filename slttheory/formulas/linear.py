@@ -1,12 +1,38 @@
-"""Regular models, rank-r matrices, reduced-rank regression and deep linear networks."""
+"""Regular models, rank-r matrices, reduced-rank regression and deep linear networks.
+
+Sizes follow one convention throughout: ``m`` is the input dimension, ``n`` the output
+dimension, ``h`` the hidden width (for deep linear networks, ``widths[0]`` is the input
+and ``widths[-1]`` the output), and ``r`` the rank of the true product matrix.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fractions import Fraction
+
 import sympy as sp
 
-from slttheory.formulas.core import LearningCoefficient, check_size
+from slttheory.formulas.core import LearningCoefficient, check_size, is_symbolic
 
 __all__ = ["regular", "low_rank_manifold", "reduced_rank_regression", "deep_linear_network"]
+
+_AW2005 = (
+    "Aoyagi & Watanabe 2005, 'Stochastic complexities of reduced rank regression in Bayesian"
+    " estimation', Neural Networks 18(7):924-933, doi:10.1016/j.neunet.2005.03.014 (main theorem,"
+    " cases 1-4; restated as Thm 1 of Aoyagi 2024, Neural Networks 172:106132)"
+)
+_A2024 = (
+    "Aoyagi 2024, 'Consideration on the learning efficiency of multiple-layered neural networks"
+    " with linear units', Neural Networks 172:106132, doi:10.1016/j.neunet.2024.106132, Thm 2"
+    " (SSRN 4404877); set Σ and multiplicity a(ℓ-a)+1 as in the code of Lau et al."
+    " (arXiv:2308.12108), validating_lambdahat/dln.py"
+)
+
+
+def _known_min(*sizes) -> int | None:
+    """The smallest of the sizes that are integers (``None`` if all are symbolic)."""
+    known = [int(s) for s in sizes if not is_symbolic(s)]
+    return min(known) if known else None
 
 
 def regular(d) -> LearningCoefficient:
@@ -20,6 +46,8 @@ def regular(d) -> LearningCoefficient:
     2
     >>> regular(3).value
     3/2
+    >>> regular(sp.Symbol("d", positive=True, integer=True)).value
+    d/2
     """
     d = check_size("d", d, minimum=1)
     return LearningCoefficient(
@@ -31,7 +59,10 @@ def regular(d) -> LearningCoefficient:
             "Fisher information matrix positive definite at the true parameter",
             "prior density positive and continuous at the true parameter",
         ),
-        source="Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (regular models: λ = d/2)",
+        source=(
+            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory"
+            " (regular models: λ = d/2)"
+        ),
     )
 
 
@@ -40,27 +71,255 @@ def low_rank_manifold(m, n, r) -> LearningCoefficient:
 
     A model whose parameter-to-function map is a submersion onto this smooth manifold
     near the true parameter (e.g. reduced-rank regression with h = r) has this λ, m = 1;
-    see ``learning-coefficients.md`` §4 and seed 001, Thm F.1.
+    see ``learning-coefficients.md`` §4 and seed 001, Thm F.1. ``dimension`` is that of the
+    ambient matrix space, m·n; 0 ≤ r ≤ min(m, n).
 
     >>> low_rank_manifold(100, 100, 3).value
     591/2
+    >>> low_rank_manifold(4, 6, 2).value == reduced_rank_regression(4, 6, 2, r=2).value
+    True
     """
     m = check_size("m", m)
     n = check_size("n", n)
-    r = check_size("r", r, minimum=0, maximum=sp.Min(m, n), maximum_reason="min(m, n)")
+    r = check_size("r", r, minimum=0, maximum=_known_min(m, n), maximum_reason="min(m, n)")
     return LearningCoefficient(
         value=r * (m + n - r) / sp.Integer(2),
         multiplicity=sp.Integer(1),
         dimension=m * n,
         case="rank-r manifold",
-        assumptions=("parametrisation is a submersion onto the rank-r matrices near the true point",),
-        source="dimension of the rank-r determinantal manifold r(m+n-r); seed 001 Thm F.1 (reparametrisation)",
+        assumptions=(
+            "parametrisation is a submersion onto the rank-r matrices near the true point",
+        ),
+        source=(
+            "dimension of the rank-r determinantal manifold r(m+n-r);"
+            " seed 001 Thm F.1 (reparametrisation)"
+        ),
     )
 
 
+def _rrr_pieces(m, n, h, r):
+    """Aoyagi–Watanabe's five expressions (case 1 split by parity), in (M, N, H) = (m, n, h)."""
+    hr = h + r
+    case1_even = (2 * hr * (m + n) - (m - n) ** 2 - hr**2) / sp.Integer(8)
+    return {
+        "1 even": case1_even,
+        "1 odd": case1_even + sp.Rational(1, 8),
+        "2": (h * m - h * r + n * r) / sp.Integer(2),
+        "3": (h * n - h * r + m * r) / sp.Integer(2),
+        "4": m * n / sp.Integer(2),
+    }
+
+
+_RRR_LABELS = {
+    "1 even": "case 1 (m+n+h+r even): n+r ≤ m+h, m+r ≤ n+h, h+r ≤ m+n",
+    "1 odd": "case 1 (m+n+h+r odd): n+r ≤ m+h, m+r ≤ n+h, h+r ≤ m+n",
+    "2": "case 2: m+h < n+r",
+    "3": "case 3: n+h < m+r",
+    "4": "case 4: m+n < h+r",
+}
+
+
 def reduced_rank_regression(m, n, h, r=0) -> LearningCoefficient:
-    raise NotImplementedError
+    r"""Reduced-rank regression y = B A x + noise: Aoyagi & Watanabe (2005), cases 1–4.
+
+    x ∈ ℝ^m is the input, A is h×m, B is n×h, y ∈ ℝ^n, and the true product B₀A₀ has
+    rank r, 0 ≤ r ≤ min(m, n, h). In the paper's letters M = m (input), N = n (output),
+    H = h (hidden). With the three inequalities n+r ≤ m+h, m+r ≤ n+h, h+r ≤ m+n:
+
+    - case 1 (all three hold), m+n+h+r even:
+      :math:`\lambda = [2(h+r)(m+n) - (m-n)^2 - (h+r)^2]/8`, multiplicity 1;
+    - case 1, m+n+h+r odd: the same plus 1/8, multiplicity 2;
+    - case 2, m+h < n+r: :math:`\lambda = (hm - hr + nr)/2`, multiplicity 1;
+    - case 3, n+h < m+r: :math:`\lambda = (hn - hr + mr)/2`, multiplicity 1;
+    - case 4, m+n < h+r: :math:`\lambda = mn/2`, multiplicity 1.
+
+    Cases 2–4 are mutually exclusive, and each meets case 1's formula continuously on its
+    boundary, so the strict/non-strict choice at the boundaries does not matter.
+    ``dimension`` is h(m+n). With sympy Symbols among the sizes, ``value`` and
+    ``multiplicity`` are ``Piecewise`` over the cases (the parity through
+    ``Mod(m+n+h+r, 2)``); substituting integers gives the integer result.
+
+    Source: M. Aoyagi & S. Watanabe (2005), Neural Networks 18(7):924–933; read via the
+    sBIC implementation (Drton & Plummer 2017) and Aoyagi (2024), Thm 1.
+
+    devinterp's ``rrr_test.py`` orders its sizes (m, h, n) = (input, hidden, output), r = 0:
+
+    >>> reduced_rank_regression(5, 5, 3).value       # devinterp (5, 3, 5): case 1, odd
+    13/2
+    >>> reduced_rank_regression(5, 5, 3).multiplicity
+    2
+    >>> reduced_rank_regression(5, 5, 4).value       # devinterp (5, 4, 5): case 1, even
+    8
+    >>> reduced_rank_regression(4, 8, 3).case        # devinterp (4, 3, 8) -> 6
+    'case 2: m+h < n+r'
+    >>> [reduced_rank_regression(*s).value for s in [(4, 8, 3), (8, 4, 3), (3, 4, 8)]]
+    [6, 6, 6]
+    >>> m, n, h = sp.symbols("m n h", positive=True, integer=True)
+    >>> lc = reduced_rank_regression(m, n, h)
+    >>> lc.value.subs({m: 5, n: 5, h: 3}), lc.multiplicity.subs({m: 5, n: 5, h: 3})
+    (13/2, 2)
+    """
+    m = check_size("m", m)
+    n = check_size("n", n)
+    h = check_size("h", h)
+    r = check_size("r", r, minimum=0, maximum=_known_min(m, n, h), maximum_reason="min(m, n, h)")
+    pieces = _rrr_pieces(m, n, h, r)
+    cond2, cond3, cond4 = m + h < n + r, n + h < m + r, m + n < h + r
+    common = dict(
+        dimension=h * (m + n),
+        assumptions=(
+            "y = B A x + Gaussian noise, x ∈ R^m, A ∈ R^{h×m}, B ∈ R^{n×h}",
+            "the true product B0 A0 has rank r, 0 ≤ r ≤ min(m, n, h)",
+            "prior positive (and continuous) at the true parameters",
+            "input distribution with positive definite second-moment matrix E[x xᵀ]",
+        ),
+        source=_AW2005,
+    )
+    if is_symbolic(m, n, h, r):
+        even = sp.Eq(sp.Mod(m + n + h + r, 2), 0)
+        value = sp.Piecewise(
+            (pieces["2"], cond2),
+            (pieces["3"], cond3),
+            (pieces["4"], cond4),
+            (pieces["1 even"], even),
+            (pieces["1 odd"], True),
+        )
+        mult = sp.Piecewise(
+            (sp.Integer(1), sp.Or(cond2, cond3, cond4)),
+            (sp.Integer(1), even),
+            (sp.Integer(2), True),
+        )
+        return LearningCoefficient(
+            value=value,
+            multiplicity=mult,
+            case="Piecewise over cases 1-4 (symbolic sizes)",
+            **common,
+        )
+    if cond2:
+        key = "2"
+    elif cond3:
+        key = "3"
+    elif cond4:
+        key = "4"
+    else:
+        key = "1 even" if (m + n + h + r) % 2 == 0 else "1 odd"
+    return LearningCoefficient(
+        value=pieces[key],
+        multiplicity=sp.Integer(2 if key == "1 odd" else 1),
+        case=_RRR_LABELS[key],
+        **common,
+    )
+
+
+def _check_widths(widths) -> list[int]:
+    if not isinstance(widths, Sequence) and hasattr(widths, "tolist"):
+        widths = widths.tolist()  # numpy / torch 1-d arrays of integers
+    if isinstance(widths, str | bytes) or not isinstance(widths, Sequence):
+        raise TypeError(
+            "widths must be a sequence of positive integers (input, hidden..., output),"
+            f" got {widths!r} of type {type(widths).__name__}"
+        )
+    if len(widths) < 2:
+        raise ValueError(
+            "widths must have at least 2 entries (input and output widths),"
+            f" got {len(widths)}: {list(widths)!r}"
+        )
+    out = []
+    for i, w in enumerate(widths):
+        if is_symbolic(w):
+            raise TypeError(
+                f"widths[{i}] = {w} is symbolic: the set Σ in Aoyagi's theorem is chosen by"
+                " comparing the widths, so deep_linear_network needs integer widths"
+                " (for one hidden layer with symbolic sizes use reduced_rank_regression)"
+            )
+        out.append(int(check_size(f"widths[{i}]", w)))
+    return out
+
+
+def _dln_sigma(reduced: list[int]) -> tuple[int, ...]:
+    """Σ of Aoyagi (2024) Thm 2: the first prefix of the ascending sort that qualifies.
+
+    Conditions on Σ (ℓ = |Σ| − 1): (i) max Σ < min of the rest, (ii) ΣM ≥ ℓ·max Σ,
+    (iii) ΣM < ℓ·min of the rest ((i), (iii) vacuous when Σ is everything).
+    """
+    ms = sorted(reduced)
+    for k in range(2, len(ms) + 1):
+        sub, rest = ms[:k], ms[k:]
+        ell, s = k - 1, sum(sub)
+        if s < ell * sub[-1]:
+            continue
+        if rest and not (sub[-1] < rest[0] and s < ell * rest[0]):
+            continue
+        return tuple(sub)
+    raise AssertionError(f"no admissible Σ for reduced widths {reduced}")  # pragma: no cover
 
 
 def deep_linear_network(widths, r=0) -> LearningCoefficient:
-    raise NotImplementedError
+    r"""Deep linear network x ↦ W_L ⋯ W_1 x: Aoyagi (2024), Neural Networks 172:106132, Thm 2.
+
+    ``widths`` = (H₁, …, H_{L+1}) with H₁ the input and H_{L+1} the output width
+    (W_s is H_{s+1}×H_s); the true product has rank r, 0 ≤ r ≤ min(widths).
+    Reduce the widths, M_s = H_s − r, and let Σ be the ℓ+1 smallest of them, the
+    first prefix of the ascending sort with (i) max Σ < min of the others,
+    (ii) S = Σ_{σ∈Σ} M_σ ≥ ℓ·max Σ, (iii) S < ℓ·min of the others. With
+    a = S − (⌈S/ℓ⌉ − 1)ℓ ∈ [1, ℓ],
+
+    .. math::
+        \lambda = \frac{r(H_1 + H_{L+1}) - r^2}{2} + \frac{a(\ell-a)}{4\ell}
+                  - \frac{\ell(\ell-1)}{4}\Big(\frac{S}{\ell}\Big)^2
+                  + \frac12 \sum_{i<j \in \Sigma} M_i M_j,
+        \qquad \text{multiplicity } a(\ell-a) + 1.
+
+    Σ and the multiplicity are as in the Lau et al. authors' code (``dln.py``,
+    ``true_dln_learning_coefficient``); the printed Definition 3 has typos in its
+    inequalities, and Pepin Lehalleur & Rimányi's printed multiplicity a(ℓ−a) lacks the +1.
+    Two widths give the regular value H₁H₂/2; three widths give reduced-rank regression
+    (Aoyagi–Watanabe 2005) with its multiplicity. ``dimension`` is Σ H_s H_{s+1}.
+    Widths must be integers: Σ is chosen by comparing them.
+
+    Worked examples of Pepin Lehalleur & Rimányi (2·λ = codimension of the fibre):
+
+    >>> lc = deep_linear_network([2, 2, 3])
+    >>> lc.value, lc.multiplicity
+    (2, 2)
+    >>> deep_linear_network([8, 8, 11, 11, 11, 13, 13, 13, 15]).value
+    55/2
+    >>> deep_linear_network([7, 7, 8, 9, 12, 13]).value
+    39/2
+    >>> deep_linear_network([5, 3, 5]).value == reduced_rank_regression(5, 5, 3).value
+    True
+    """
+    ws = _check_widths(widths)
+    if is_symbolic(r):
+        raise TypeError(
+            f"r = {r} is symbolic: the set Σ in Aoyagi's theorem depends on the reduced widths"
+            " H_s - r, so deep_linear_network needs an integer r"
+        )
+    r = int(check_size("r", r, minimum=0, maximum=min(ws), maximum_reason="min(widths)"))
+    sigma = _dln_sigma([w - r for w in ws])
+    ell, s = len(sigma) - 1, sum(sigma)
+    a = s - (-(-s // ell) - 1) * ell  # ⌈S/ℓ⌉ with integer arithmetic
+    pairs = (s * s - sum(x * x for x in sigma)) // 2  # Σ_{i<j} M_i M_j
+    lam = (
+        Fraction(r * (ws[0] + ws[-1]) - r * r, 2)
+        + Fraction(a * (ell - a), 4 * ell)
+        - Fraction(ell * (ell - 1) * s * s, 4 * ell * ell)
+        + Fraction(pairs, 2)
+    )
+    if r == min(ws):
+        label = f"full rank r = min(widths) = {r}: core term 0"
+    else:
+        label = f"Thm 2 with ℓ = {ell}, a = {a}, Σ = reduced widths {sigma}"
+    return LearningCoefficient(
+        value=sp.Rational(lam.numerator, lam.denominator),
+        multiplicity=sp.Integer(a * (ell - a) + 1),
+        dimension=sp.Integer(sum(x * y for x, y in zip(ws, ws[1:], strict=False))),
+        case=label,
+        assumptions=(
+            "y = W_L ... W_1 x + Gaussian noise, widths[0] input, widths[-1] output",
+            "the true product W_L ... W_1 has rank r, 0 ≤ r ≤ min(widths)",
+            "prior positive (and continuous) at the true parameters",
+            "input distribution with positive definite second-moment matrix E[x xᵀ]",
+        ),
+        source=_A2024,
+    )

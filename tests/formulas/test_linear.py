@@ -1,0 +1,603 @@
+"""Tests for slttheory.formulas.linear: regular, rank-r manifold, RRR and deep linear networks.
+
+Independent routes written here, not taken from the package:
+
+- ``_lr_codim``: Pepin Lehalleur & Rimányi's closed form for codim mult⁻¹(B) (reference §2);
+- ``_qip_min``: the same codimension as the minimum of their quadratic integer program,
+  by brute force over all compositions;
+- ``_lau_lambda``: the Lau et al. λ for a given Σ, used to check every admissible Σ.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from slttheory.formulas import (
+    LearningCoefficient,
+    deep_linear_network,
+    low_rank_manifold,
+    reduced_rank_regression,
+    regular,
+)
+
+# ---------------------------------------------------------------------------------------
+# independent routes
+# ---------------------------------------------------------------------------------------
+
+
+def _lr_codim(widths: list[int], r: int) -> Fraction:
+    """Pepin Lehalleur–Rimányi: codim mult⁻¹(B) for a rank-r B (reference §2).
+
+    d' = ascending reduced widths, m = max{l : Σ_{i≤l} d'_i ≥ l·d'_l}, x = S̃/m,
+    codim = (m/2){x}(1−{x}) − m(m−1)/2·x² + Σ_{i<j≤m} d'_i d'_j + r(d_0 + d_N − r).
+    """
+    d = sorted(w - r for w in widths)
+    m = max(lv for lv in range(len(d)) if sum(d[: lv + 1]) >= lv * d[lv])
+    s = sum(d[: m + 1])
+    x = Fraction(s, m)
+    frac = x - math.floor(x)
+    pairs = sum(d[i] * d[j] for i in range(m + 1) for j in range(i + 1, m + 1))
+    return (
+        Fraction(m, 2) * frac * (1 - frac)
+        - Fraction(m * (m - 1), 2) * x * x
+        + pairs
+        + r * (widths[0] + widths[-1] - r)
+    )
+
+
+def _compositions(total: int, parts: int):
+    if parts == 1:
+        yield (total,)
+        return
+    for k in range(total + 1):
+        for rest in _compositions(total - k, parts - 1):
+            yield (k, *rest)
+
+
+def _qip_min(widths: list[int], r: int) -> tuple[int, int]:
+    """LR's QIP: min Σ_{1≤j≤i≤N} e_i(e_j + d'_j − d'_{j−1}) over e ∈ ℕ^N, Σe = d'_0.
+
+    Returns (minimum, number of minimisers), d' the ascending reduced widths.
+    """
+    d = sorted(w - r for w in widths)
+    big_n = len(d) - 1
+    best, count = None, 0
+    for e in _compositions(d[0], big_n):
+        c = sum(
+            e[i - 1] * (e[j - 1] + d[j] - d[j - 1])
+            for i in range(1, big_n + 1)
+            for j in range(1, i + 1)
+        )
+        if best is None or c < best:
+            best, count = c, 1
+        elif c == best:
+            count += 1
+    return best, count
+
+
+def _lau_lambda(widths: list[int], r: int, sigma: list[int]) -> Fraction:
+    """λ of Aoyagi 2024 Thm 2 (as in the Lau et al. code) for a given Σ of reduced widths."""
+    ell, s = len(sigma) - 1, sum(sigma)
+    big_m = math.ceil(Fraction(s, ell))
+    a = s - (big_m - 1) * ell
+    return (
+        Fraction(-r * r + r * (widths[0] + widths[-1]), 2)
+        + Fraction(a * (ell - a), 4 * ell)
+        - Fraction(ell * (ell - 1), 4) * Fraction(s, ell) ** 2
+        + Fraction(sum(x * y for x, y in itertools.combinations(sigma, 2)), 2)
+    )
+
+
+def _admissible(sigma: list[int], rest: list[int]) -> bool:
+    """Conditions (i)–(iii) on Σ (reference §2)."""
+    ell, s = len(sigma) - 1, sum(sigma)
+    if ell < 1 or s < ell * max(sigma):
+        return False
+    return not rest or (max(sigma) < min(rest) and s < ell * min(rest))
+
+
+def _frac(x) -> Fraction:
+    x = sp.Rational(x)
+    return Fraction(int(x.p), int(x.q))
+
+
+# ---------------------------------------------------------------------------------------
+# strategies
+# ---------------------------------------------------------------------------------------
+
+sizes = st.integers(min_value=1, max_value=12)
+
+
+@st.composite
+def rrr_args(draw, max_size: int = 12):
+    m, n, h = (draw(st.integers(1, max_size)) for _ in range(3))
+    r = draw(st.integers(0, min(m, n, h)))
+    return m, n, h, r
+
+
+@st.composite
+def dln_args(draw, max_len: int = 7, max_width: int = 9):
+    widths = draw(st.lists(st.integers(1, max_width), min_size=2, max_size=max_len))
+    r = draw(st.integers(0, min(widths)))
+    return widths, r
+
+
+# symbols for the Piecewise route (created once: sympy is slow on first use)
+M, N, H = sp.symbols("m n h", positive=True, integer=True)
+R = sp.Symbol("r", nonnegative=True, integer=True)
+RRR_SYMBOLIC = reduced_rank_regression(M, N, H, R)
+
+
+# ---------------------------------------------------------------------------------------
+# regular and low_rank_manifold
+# ---------------------------------------------------------------------------------------
+
+
+@given(st.integers(1, 10_000))
+def test_regular_is_half_dimension(d):
+    lc = regular(d)
+    assert isinstance(lc, LearningCoefficient)
+    assert lc.value == sp.Rational(d, 2) and lc.multiplicity == 1 and lc.dimension == d
+    assert float(lc) == d / 2
+
+
+def test_regular_symbolic():
+    d = sp.Symbol("d", positive=True, integer=True)
+    assert regular(d).value == d / 2
+
+
+@pytest.mark.parametrize(
+    "bad, exc, msg",
+    [
+        (0, ValueError, ">= 1"),
+        (-3, ValueError, ">= 1"),
+        (2.0, TypeError, "integer"),
+        (True, TypeError, "integer"),
+        ("4", TypeError, "integer"),
+    ],
+)
+def test_regular_errors(bad, exc, msg):
+    with pytest.raises(exc, match=msg) as info:
+        regular(bad)
+    assert "d" in str(info.value)
+
+
+def test_low_rank_manifold_values():
+    assert low_rank_manifold(100, 100, 3).value == sp.Rational(591, 2)
+    assert low_rank_manifold(3, 5, 0).value == 0
+    # full rank: the open set of all m×n matrices, i.e. regular with mn parameters
+    assert low_rank_manifold(3, 5, 3).value == regular(15).value
+    assert low_rank_manifold(4, 7, 2).dimension == 28
+
+
+@given(sizes, sizes, st.data())
+def test_low_rank_manifold_bounds_and_symmetry(m, n, data):
+    r = data.draw(st.integers(0, min(m, n)))
+    lc = low_rank_manifold(m, n, r)
+    assert lc.value == sp.Rational(r * (m + n - r), 2)
+    assert 0 <= lc.value <= lc.dimension / 2
+    assert lc.value == low_rank_manifold(n, m, r).value
+
+
+@pytest.mark.parametrize(
+    "args, exc, match",
+    [
+        ((0, 3, 0), ValueError, "m must"),
+        ((3, -1, 0), ValueError, "n must"),
+        ((3, 4, 4), ValueError, r"r must be an integer in \[0, 3\] \(min\(m, n\)\)"),
+        ((3, 4, -1), ValueError, "r must"),
+        ((3, 4, 1.0), TypeError, "r must be an integer"),
+        ((3.0, 4, 1), TypeError, "m must be an integer"),
+        ((3, False, 1), TypeError, "n must"),
+    ],
+)
+def test_low_rank_manifold_errors(args, exc, match):
+    with pytest.raises(exc, match=match):
+        low_rank_manifold(*args)
+
+
+# ---------------------------------------------------------------------------------------
+# reduced-rank regression: exact values
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "m_h_n, lam, mult, case",
+    [
+        ((5, 3, 5), sp.Rational(13, 2), 2, "case 1 (m+n+h+r odd)"),
+        ((5, 4, 5), 8, 1, "case 1 (m+n+h+r even)"),
+        ((4, 3, 8), 6, 1, "case 2"),
+        ((8, 3, 4), 6, 1, "case 3"),
+        ((3, 8, 4), 6, 1, "case 4"),
+    ],
+)
+def test_rrr_devinterp_values(m_h_n, lam, mult, case):
+    """devinterp's rrr_test.py orders sizes (m, h, n) = (input, hidden, output), r = 0."""
+    m, h, n = m_h_n
+    lc = reduced_rank_regression(m, n, h)
+    assert lc.value == lam and lc.multiplicity == mult
+    assert lc.case.startswith(case)
+    assert lc.dimension == h * (m + n)
+    assert "Aoyagi & Watanabe 2005" in lc.source and "18(7):924-933" in lc.source
+
+
+def test_rrr_small_cases():
+    # M = N = H = 1: K = (ab)², λ = 1/2 with multiplicity 2
+    lc = reduced_rank_regression(1, 1, 1)
+    assert (lc.value, lc.multiplicity) == (sp.Rational(1, 2), 2)
+    # M = 2, N = H = 1: K = b²(a1² + a2²), λ = 1/2, multiplicity 1
+    lc = reduced_rank_regression(2, 1, 1)
+    assert (lc.value, lc.multiplicity) == (sp.Rational(1, 2), 1)
+    # true rank 1 with h = 1: regular on the rank-1 manifold of 1×1 matrices
+    assert reduced_rank_regression(1, 1, 1, 1).value == sp.Rational(1, 2)
+    assert reduced_rank_regression(1, 1, 1, 1).multiplicity == 1
+
+
+def test_rrr_accepts_sympy_integers():
+    lc = reduced_rank_regression(sp.Integer(5), sp.Integer(5), sp.Integer(3), sp.Integer(0))
+    assert lc.value == sp.Rational(13, 2) and lc.is_exact
+
+
+# ---------------------------------------------------------------------------------------
+# reduced-rank regression: properties
+# ---------------------------------------------------------------------------------------
+
+
+@given(rrr_args())
+def test_rrr_symmetric_in_input_and_output(args):
+    m, n, h, r = args
+    a, b = reduced_rank_regression(m, n, h, r), reduced_rank_regression(n, m, h, r)
+    assert (a.value, a.multiplicity, a.dimension) == (b.value, b.multiplicity, b.dimension)
+
+
+@given(rrr_args())
+def test_rrr_bounds(args):
+    m, n, h, r = args
+    lc = reduced_rank_regression(m, n, h, r)
+    assert sp.Rational(r * (m + n - r), 2) <= lc.value <= sp.Rational(min(h * (m + n), m * n), 2)
+    assert 0 <= lc.value <= lc.dimension / 2
+    assert lc.multiplicity in (1, 2)
+    assert (lc.multiplicity == 2) == lc.case.startswith("case 1 (m+n+h+r odd)")
+
+
+@given(rrr_args())
+def test_rrr_monotone_in_hidden_width(args):
+    m, n, h, r = args
+    assert (
+        reduced_rank_regression(m, n, h + 1, r).value >= reduced_rank_regression(m, n, h, r).value
+    )
+
+
+@given(sizes, sizes, st.data())
+def test_rrr_hidden_equals_rank_is_low_rank_manifold(m, n, data):
+    r = data.draw(st.integers(1, min(m, n)))
+    lc = reduced_rank_regression(m, n, r, r)
+    assert lc.value == low_rank_manifold(m, n, r).value == sp.Rational(r * (m + n - r), 2)
+    assert lc.multiplicity == 1
+
+
+def test_rrr_h_large_is_regular_in_product():
+    # case 4 (h + r > m + n): λ = mn/2 whatever r is
+    for r in range(4):
+        assert reduced_rank_regression(3, 4, 20, r).value == 6
+
+
+@given(rrr_args(max_size=15))
+def test_rrr_piecewise_substitution_matches_integer_result(args):
+    m, n, h, r = args
+    lc = reduced_rank_regression(m, n, h, r)
+    sub = {M: m, N: n, H: h, R: r}
+    assert RRR_SYMBOLIC.value.subs(sub) == lc.value
+    assert RRR_SYMBOLIC.multiplicity.subs(sub) == lc.multiplicity
+    assert RRR_SYMBOLIC.dimension.subs(sub) == lc.dimension
+
+
+@given(rrr_args(max_size=10))
+def test_rrr_partly_symbolic_rank(args):
+    m, n, h, r = args
+    lc = reduced_rank_regression(m, n, h, R)
+    assert lc.value.subs(R, r) == reduced_rank_regression(m, n, h, r).value
+    assert lc.multiplicity.subs(R, r) == reduced_rank_regression(m, n, h, r).multiplicity
+
+
+def test_rrr_symbolic_is_piecewise():
+    assert isinstance(RRR_SYMBOLIC.value, sp.Piecewise)
+    assert isinstance(RRR_SYMBOLIC.multiplicity, sp.Piecewise)
+    assert RRR_SYMBOLIC.dimension == H * (M + N)
+    assert not RRR_SYMBOLIC.is_exact
+    with pytest.raises(TypeError, match="symbolic"):
+        float(RRR_SYMBOLIC)
+
+
+def _expected_rrr_pieces():
+    hr = H + R
+    even = (2 * hr * (M + N) - (M - N) ** 2 - hr**2) / 8
+    return {
+        "1 even": even,
+        "1 odd": even + sp.Rational(1, 8),
+        "2": (H * M - H * R + N * R) / 2,
+        "3": (H * N - H * R + M * R) / 2,
+        "4": M * N / 2,
+    }
+
+
+def test_rrr_piecewise_pieces_are_the_table():
+    """The Piecewise is the reference table, pieces and conditions in order."""
+    exp = _expected_rrr_pieces()
+    args = RRR_SYMBOLIC.value.args
+    assert len(args) == 5
+    for (expr, cond), key, want_cond in zip(
+        args,
+        ["2", "3", "4", "1 even", "1 odd"],
+        [M + H < N + R, N + H < M + R, M + N < H + R, sp.Eq(sp.Mod(M + N + H + R, 2), 0), True],
+        strict=True,
+    ):
+        assert sp.expand(expr - exp[key]) == 0
+        assert getattr(cond, "canonical", cond) == getattr(want_cond, "canonical", want_cond)
+
+
+@pytest.mark.parametrize(
+    "key, boundary",
+    [("2", {N: M + H - R}), ("3", {M: N + H - R}), ("4", {H: M + N - R})],
+)
+def test_rrr_continuity_across_case_boundaries_symbolic(key, boundary):
+    """Case 1's (even) expression equals the neighbouring case's on their common boundary."""
+    pieces = {
+        k: e
+        for (e, _), k in zip(
+            RRR_SYMBOLIC.value.args, ["2", "3", "4", "1 even", "1 odd"], strict=True
+        )
+    }
+    assert sp.expand((pieces["1 even"] - pieces[key]).subs(boundary, simultaneous=True)) == 0
+    # and the odd expression does not (it is offset by 1/8): the boundary is even
+    assert sp.expand((pieces["1 odd"] - pieces[key]).subs(boundary, simultaneous=True)) != 0
+
+
+@given(st.integers(1, 10), st.integers(1, 10), st.data())
+def test_rrr_continuity_at_integer_boundary_points(a, b, data):
+    r = data.draw(st.integers(0, min(a, b)))
+    # boundary of case 2: m + h = n + r (so n = m + h - r >= r); there the parity is even
+    m, h = a, b
+    n = m + h - r
+    on = reduced_rank_regression(m, n, h, r)
+    assert on.case.startswith("case 1 (m+n+h+r even)")
+    assert on.value == sp.Rational(h * m - h * r + n * r, 2)
+    across = reduced_rank_regression(m, n + 1, h, r)
+    assert across.case.startswith("case 2")
+    assert across.value - on.value == sp.Rational(r, 2)  # the case-2 polynomial's step in n
+    # boundary of case 3 (swap roles) and case 4: h = m + n - r
+    assert reduced_rank_regression(n, m, h, r).value == on.value
+    h4 = a + b - r
+    if r <= h4:
+        on4 = reduced_rank_regression(a, b, h4, r)
+        assert on4.case.startswith("case 1 (m+n+h+r even)")
+        assert on4.value == sp.Rational(a * b, 2)
+        assert reduced_rank_regression(a, b, h4 + 1, r).case.startswith("case 4")
+
+
+# ---------------------------------------------------------------------------------------
+# deep linear networks: exact values
+# ---------------------------------------------------------------------------------------
+
+
+def test_dln_lr_worked_examples():
+    lc = deep_linear_network([2, 2, 3])
+    assert (lc.value, lc.multiplicity) == (2, 2)
+    assert _qip_min([2, 2, 3], 0) == (4, 2)  # LR: C = 4 with 2 minimisers
+    for widths, codim in [([8, 8, 11, 11, 11, 13, 13, 13, 15], 55), ([7, 7, 8, 9, 12, 13], 39)]:
+        assert deep_linear_network(widths).value == sp.Rational(codim, 2)
+        assert _qip_min(widths, 0)[0] == codim
+        assert _lr_codim(widths, 0) == codim
+
+
+def test_dln_metadata():
+    lc = deep_linear_network([3, 4, 5, 2], r=1)
+    assert lc.dimension == 3 * 4 + 4 * 5 + 5 * 2
+    assert "Aoyagi 2024" in lc.source and "172:106132" in lc.source and "Thm 2" in lc.source
+    assert lc.is_exact
+
+
+def test_dln_accepts_tuples_and_arrays():
+    ref = deep_linear_network([5, 3, 5])
+    for w in [(5, 3, 5), np.array([5, 3, 5]), [np.int64(5), sp.Integer(3), 5]]:
+        lc = deep_linear_network(w)
+        assert (lc.value, lc.multiplicity, lc.dimension) == (
+            ref.value,
+            ref.multiplicity,
+            ref.dimension,
+        )
+
+
+@given(sizes, sizes, st.data())
+def test_dln_two_widths_is_regular(a, b, data):
+    r = data.draw(st.integers(0, min(a, b)))
+    lc = deep_linear_network([a, b], r)
+    assert lc.value == regular(a * b).value and lc.multiplicity == 1
+    assert lc.dimension == a * b
+
+
+@given(dln_args())
+def test_dln_full_rank_has_zero_core(args):
+    widths, _ = args
+    r = min(widths)
+    lc = deep_linear_network(widths, r)
+    assert lc.value == sp.Rational(r * (widths[0] + widths[-1] - r), 2)
+    assert lc.multiplicity == 1
+
+
+def test_dln_three_widths_equals_rrr_on_grid():
+    """One hidden layer is RRR, λ and multiplicity, for every r (sizes 1..6)."""
+    for m, h, n in itertools.product(range(1, 7), repeat=3):
+        for r in range(min(m, n, h) + 1):
+            a, b = deep_linear_network([m, h, n], r), reduced_rank_regression(m, n, h, r)
+            assert (a.value, a.multiplicity, a.dimension) == (
+                b.value,
+                b.multiplicity,
+                b.dimension,
+            ), (m, h, n, r)
+
+
+@given(rrr_args(max_size=30))
+def test_dln_three_widths_equals_rrr(args):
+    m, n, h, r = args
+    a, b = deep_linear_network([m, h, n], r), reduced_rank_regression(m, n, h, r)
+    assert (a.value, a.multiplicity) == (b.value, b.multiplicity)
+
+
+# ---------------------------------------------------------------------------------------
+# deep linear networks: independent routes and properties
+# ---------------------------------------------------------------------------------------
+
+
+@given(dln_args())
+def test_dln_matches_lr_closed_form(args):
+    widths, r = args
+    assert 2 * _frac(deep_linear_network(widths, r).value) == _lr_codim(widths, r)
+
+
+@given(dln_args(max_len=5, max_width=5))
+def test_dln_matches_qip_brute_force(args):
+    widths, r = args
+    qmin, _ = _qip_min(widths, r)
+    assert 2 * deep_linear_network(widths, r).value == qmin + r * (widths[0] + widths[-1] - r)
+
+
+def test_dln_matches_qip_on_grid():
+    for length in (3, 4):
+        for widths in itertools.product(range(1, 5), repeat=length):
+            widths = list(widths)
+            for r in range(min(widths) + 1):
+                qmin, _ = _qip_min(widths, r)
+                lam = deep_linear_network(widths, r).value
+                assert 2 * lam == qmin + r * (widths[0] + widths[-1] - r), (widths, r)
+
+
+@given(dln_args(max_len=6))
+def test_dln_every_admissible_sigma_gives_the_same_lambda(args):
+    widths, r = args
+    reduced = [w - r for w in widths]
+    idx = range(len(reduced))
+    found = 0
+    for k in range(2, len(reduced) + 1):
+        for sub in itertools.combinations(idx, k):
+            sigma = [reduced[i] for i in sub]
+            rest = [reduced[i] for i in idx if i not in sub]
+            if _admissible(sigma, rest):
+                found += 1
+                assert _lau_lambda(widths, r, sigma) == _frac(deep_linear_network(widths, r).value)
+    assert found >= 1
+
+
+@given(dln_args())
+def test_dln_reversal_invariance(args):
+    widths, r = args
+    a, b = deep_linear_network(widths, r), deep_linear_network(widths[::-1], r)
+    assert (a.value, a.multiplicity, a.dimension) == (b.value, b.multiplicity, b.dimension)
+
+
+@given(dln_args(), st.randoms(use_true_random=False))
+def test_dln_core_term_is_permutation_invariant(args, rnd):
+    """λ − r(H₁+H_{L+1}−r)/2 depends only on the multiset of widths (reference §2)."""
+    widths, r = args
+    perm = list(widths)
+    rnd.shuffle(perm)
+
+    def core(ws):
+        return deep_linear_network(ws, r).value - sp.Rational(r * (ws[0] + ws[-1] - r), 2)
+
+    assert core(perm) == core(widths)
+    assert deep_linear_network(perm, r).multiplicity == deep_linear_network(widths, r).multiplicity
+    # hence permuting the hidden widths with the ends fixed leaves λ unchanged
+    hidden = widths[1:-1]
+    rnd.shuffle(hidden)
+    same_ends = [widths[0], *hidden, widths[-1]]
+    assert deep_linear_network(same_ends, r).value == deep_linear_network(widths, r).value
+
+
+@given(dln_args(max_len=9, max_width=12))
+def test_dln_bounds(args):
+    widths, r = args
+    lc = deep_linear_network(widths, r)
+    d0, dn, k = widths[0], widths[-1], min(widths)
+    assert 0 <= lc.value <= lc.dimension / 2
+    # the core term is half a codimension, so λ is at least half the rank-r manifold's dimension
+    assert lc.value >= low_rank_manifold(d0, dn, r).value
+    # λ = codim of the fibre / 2 (LR Thm 8.6) ≤ dim of the image / 2, the image being the
+    # d0×dn matrices of rank ≤ k = min(widths) (fibre dimension ≥ source − image dimension)
+    assert lc.value <= sp.Rational(k * (d0 + dn - k), 2)
+    assert lc.multiplicity >= 1
+
+
+def test_dln_monotone_in_hidden_widths_on_grid():
+    """Widening a hidden layer never lowers λ (L = 2: the sourced RRR property; deeper: grid)."""
+    for length in (3, 4, 5):
+        for widths in itertools.product(range(1, 5), repeat=length):
+            for r in range(min(widths) + 1):
+                lam = deep_linear_network(list(widths), r).value
+                for i in range(1, length - 1):
+                    wider = list(widths)
+                    wider[i] += 1
+                    assert deep_linear_network(wider, r).value >= lam, (widths, r, i)
+
+
+# ---------------------------------------------------------------------------------------
+# errors
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((0, 3, 3), {}, ValueError, r"m must be an integer >= 1, got 0"),
+        ((3, -2, 3), {}, ValueError, r"n must be an integer >= 1"),
+        ((3, 3, 0), {}, ValueError, r"h must be an integer >= 1"),
+        ((3, 4, 2), {"r": 3}, ValueError, r"r must be an integer in \[0, 2\] \(min\(m, n, h\)\)"),
+        ((3, 4, 5), {"r": -1}, ValueError, r"r must be an integer in \[0, 3\]"),
+        ((3.0, 4, 5), {}, TypeError, "m must be an integer"),
+        ((3, 4, 5), {"r": 1.5}, TypeError, "r must be an integer"),
+        ((3, True, 5), {}, TypeError, "n must be an integer"),
+        ((3, 4, "5"), {}, TypeError, "h must be an integer"),
+        ((3, 4, None), {}, TypeError, "h must be an integer"),
+    ],
+)
+def test_rrr_errors(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        reduced_rank_regression(*args, **kwargs)
+
+
+def test_rrr_rank_checked_against_integer_sizes_when_others_symbolic():
+    with pytest.raises(ValueError, match=r"r must be an integer in \[0, 2\]"):
+        reduced_rank_regression(M, 2, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "widths, kwargs, exc, match",
+    [
+        ([3], {}, ValueError, "at least 2 entries"),
+        ([], {}, ValueError, "at least 2 entries"),
+        (5, {}, TypeError, "widths must be a sequence"),
+        ("35", {}, TypeError, "widths must be a sequence"),
+        ({3, 5}, {}, TypeError, "widths must be a sequence"),
+        ([3, 0, 2], {}, ValueError, r"widths\[1\] must be an integer >= 1, got 0"),
+        ([3, -1], {}, ValueError, r"widths\[1\] must be an integer >= 1"),
+        ([3, 2.0], {}, TypeError, r"widths\[1\] must be an integer"),
+        ([True, 2], {}, TypeError, r"widths\[0\] must be an integer"),
+        (["3", 2], {}, TypeError, r"widths\[0\] must be an integer"),
+        ([3, 2, 4], {"r": 3}, ValueError, r"r must be an integer in \[0, 2\] \(min\(widths\)\)"),
+        ([3, 2, 4], {"r": -1}, ValueError, r"r must be an integer in \[0, 2\]"),
+        ([3, 2, 4], {"r": 1.0}, TypeError, "r must be an integer"),
+        ([3, H, 4], {}, TypeError, r"widths\[1\] = h is symbolic.*needs integer widths"),
+        ([3, 2, 4], {"r": R}, TypeError, "r = r is symbolic"),
+    ],
+)
+def test_dln_errors(widths, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        deep_linear_network(widths, **kwargs)
