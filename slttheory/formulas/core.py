@@ -71,8 +71,9 @@ class LearningCoefficient:
     def __float__(self) -> float:
         if self.value.free_symbols:
             raise TypeError(
-                f"λ = {self.value} is symbolic (free symbols {sorted(map(str, self.value.free_symbols))});"
-                " substitute integers before converting to float"
+                f"λ = {self.value} is symbolic (free symbols "
+                f"{sorted(map(str, self.value.free_symbols))}); "
+                "substitute integers before converting to float"
             )
         return float(self.value)
 
@@ -192,5 +193,7 @@ def check_size(name: str, value, *, minimum: int = 1, maximum=None, maximum_reas
 def check_bool(name: str, value) -> bool:
     """Validate a boolean flag (``True``/``False`` only, not 0/1 or strings)."""
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, got {value!r} of type {type(value).__name__}")
+        raise TypeError(
+            f"{name} must be True or False, got {value!r} of type {type(value).__name__}"
+        )
     return value
