@@ -1,0 +1,85 @@
+"""Jacobian ranks of parameter-to-function maps: numerical (SVD) and certified exact (flint).
+
+- :func:`jacobian`: the float64 Jacobian of θ ↦ (f(θ, x_s))_s over fixed inputs, via
+  ``torch.func``; rows sample-major (row ``s·k + o``), columns the flattened parameters.
+- :func:`jacobian_rank`: its rank at one point, ``method="svd"`` (numerical, with
+  singular values and the gap at the cut) or ``method="exact"`` (python-flint, for integer
+  polynomial maps at integer points: a certified lower bound on the generic rank).
+- :func:`generic_rank`: the maximum exact rank over random integer points, with the
+  Schwartz–Zippel bound on the chance that the generic rank is higher.
+- :func:`exact_rank`: exact rank over ℚ of an integer matrix.
+
+When is λ = rank/2?
+-------------------
+Let f(θ) = (f(θ, x_s))_s, J(θ) its Jacobian, θ₀ a true parameter, and the loss the squared
+error with a design whose outputs determine the model (so K(θ) ≍ ‖f(θ) − f(θ₀)‖²).
+
+**It holds** when θ₀ is a *minimally singular* point: J has constant rank r on a
+neighbourhood of θ₀, i.e. rank J(θ₀) equals the generic rank. By the constant-rank theorem,
+f is then a submersion onto an r-dimensional smooth image near f(θ₀), and seed 001's
+reparametrisation theorem (arXiv 2603.01192, Thm F.1 and Cor. F.2: a submersion onto a space
+where the model is regular leaves λ unchanged) gives λ = r/2 with multiplicity 1. Instances:
+regular models (r = d); the rank-r m×n matrices, λ = r(m+n−r)/2; reduced-rank regression with
+h = r at a true point where A, B have rank r (rank J = h(m+n−h) = 2λ, checked below). Seed
+001 argues this way for its quadratic networks under its non-degeneracy assumptions (Thm 4.1,
+4.2); whether those statements hold is :mod:`slttheory.verify`'s question.
+
+**It fails** at points where the rank drops. In general [derived here]
+rank J(θ₀)/2 ≤ λ ≤ generic rank/2: the lower bound because {K < ε} lies in a tube
+{‖J(θ₀)(θ−θ₀)‖ ≲ √ε} of volume O(ε^{rank/2}) around the fibre; the upper bound from
+λ ≤ codim K⁻¹(0)/2 (Pepin Lehalleur–Rimányi, Prop. 8.4(i)) since the fibre f⁻¹(f(θ₀)) has
+codimension ≤ the generic rank. Both inequalities can be strict:
+
+- Reduced-rank regression y = B A x at true rank 0, m = n = 5, h = 3: the generic rank is
+  h(m+n−h) = 21 (computed below), the rank at the true point A = B = 0 is 0, and
+  Aoyagi–Watanabe (2005, case 1, odd) give λ = [2·3·10 − 0 − 9 + 1]/8 = 13/2, multiplicity 2:
+  0 < 13/2 < 21/2. At true rank 1 (A, B rank 1) the point rank is 9 = 1·(5+5−1) while λ = 8.
+- The normal crossing f(w) = w₁w₂ (K = w₁²w₂²): rank 0 at the origin, generic rank 1, and
+  λ = 1/2 with multiplicity 2; here λ equals generic rank/2 but the multiplicity 2 shows the
+  point is not minimally singular (a submersion would give multiplicity 1).
+
+So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank at θ₀ itself
+(``jacobian_rank`` at the true point) equals the generic rank, and otherwise only a bound.
+
+>>> import torch
+>>> rrr = lambda p, x: x @ p["A"].T @ p["B"].T                 # y = B A x, inputs e_1..e_5
+>>> x = torch.eye(5, dtype=torch.int64)
+>>> generic_rank(rrr, {"A": (3, 5), "B": (5, 3)}, x, degree=2).rank      # h(m+n-h)
+21
+>>> zero = {"A": torch.zeros(3, 5), "B": torch.zeros(5, 3)}
+>>> jacobian_rank(rrr, zero, x, method="exact").rank                    # at true rank 0
+0
+>>> A = torch.eye(3, 5, dtype=torch.int64)                              # true rank r = h = 3
+>>> jacobian_rank(rrr, {"A": A, "B": A.T.clone()}, x, method="exact").rank   # = 2 λ
+21
+>>> nc = lambda w, x: (w[0] * w[1]).expand(x.shape[0])                  # normal crossing w1 w2
+>>> jacobian_rank(nc, torch.zeros(2), torch.zeros(1, 1), method="exact").rank
+0
+"""
+
+from slttheory.geometry.jacobian import flatten_params, jacobian
+from slttheory.geometry.rank import (
+    EXACT_LIMIT,
+    METHODS,
+    PRIME,
+    GenericRankResult,
+    RankResult,
+    exact_rank,
+    generic_rank,
+    jacobian_rank,
+    schwartz_zippel_bound,
+)
+
+__all__ = [
+    "EXACT_LIMIT",
+    "METHODS",
+    "PRIME",
+    "GenericRankResult",
+    "RankResult",
+    "exact_rank",
+    "flatten_params",
+    "generic_rank",
+    "jacobian",
+    "jacobian_rank",
+    "schwartz_zippel_bound",
+]

@@ -1,0 +1,181 @@
+"""The Jacobian of the parameter-to-outputs map, in float64, via ``torch.func``.
+
+For a model ``f(θ, x)`` and fixed inputs ``x_1, …, x_N`` the map
+
+    θ ↦ (f(θ, x_1), …, f(θ, x_N)) ∈ ℝ^{N·k}
+
+has a Jacobian of shape ``(N·k, d)``, where ``k`` is the number of outputs and ``d`` the
+number of parameters. Its rank at θ is the dimension of the image of the tangent map: the
+quantity behind seed 001's reparametrisation argument (arXiv 2603.01192, Thm F.1) and the
+NTK/lazy-regime ranks (Thm 5.1, 5.2).
+
+Conventions (fixed; tests pin them):
+
+- **rows are sample-major**: row ``s * k + o`` is output ``o`` at sample ``s``;
+- **columns** are the parameters flattened one tensor after another in the dict's
+  iteration order (a ``torch.nn.Module``: the order of ``named_parameters()``, or of the
+  override dict), each tensor flattened in row-major (C) order, as ``Tensor.reshape(-1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch.func import functional_call, jacfwd, jacrev
+
+__all__ = ["jacobian", "flatten_params"]
+
+ParamsLike = Mapping[str, torch.Tensor] | torch.Tensor
+
+
+def _as_float64(value: Any, what: str) -> torch.Tensor:
+    """``value`` (tensor or numpy array) as a detached float64 CPU tensor; complex/bool refused."""
+    if isinstance(value, np.ndarray):
+        value = torch.from_numpy(value)
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(
+            f"{what} must be a torch.Tensor (or numpy array), got {type(value).__name__}"
+        )
+    if value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(f"{what} must be real (floating or integer), got dtype {value.dtype}")
+    return value.detach().to(dtype=torch.float64)
+
+
+def flatten_params(params: ParamsLike) -> tuple[torch.Tensor, list[tuple[str, tuple[int, ...]]]]:
+    """Flatten a dict of tensors (or one tensor) into one float64 vector, in the column order.
+
+    Returns the vector and the layout ``[(name, shape), …]`` (name ``""`` for a single
+    tensor) that :func:`jacobian` uses for its columns.
+
+    >>> v, layout = flatten_params({"a": torch.tensor([[1, 2], [3, 4]]), "b": torch.tensor([5])})
+    >>> v.tolist(), layout
+    ([1.0, 2.0, 3.0, 4.0, 5.0], [('a', (2, 2)), ('b', (1,))])
+    """
+    if isinstance(params, torch.Tensor | np.ndarray):
+        t = _as_float64(params, "params")
+        return t.reshape(-1), [("", tuple(t.shape))]
+    if not isinstance(params, Mapping):
+        raise TypeError(
+            "params must be a dict[str, Tensor] or a single Tensor, "
+            f"got {type(params).__name__}"
+        )
+    if len(params) == 0:
+        raise ValueError("params must contain at least one tensor, got an empty dict")
+    flats, layout = [], []
+    for name, value in params.items():
+        if not isinstance(name, str):
+            raise TypeError(f"params keys must be strings, got {name!r}")
+        t = _as_float64(value, f"params[{name!r}]")
+        flats.append(t.reshape(-1))
+        layout.append((name, tuple(t.shape)))
+    return torch.cat(flats), layout
+
+
+def _unflatten(flat: torch.Tensor, layout: list[tuple[str, tuple[int, ...]]]):
+    sizes = [int(np.prod(shape, dtype=np.int64)) for _, shape in layout]
+    pieces = torch.split(flat, sizes)
+    if len(layout) == 1 and layout[0][0] == "":
+        return pieces[0].reshape(layout[0][1])
+    return {name: p.reshape(shape) for (name, shape), p in zip(layout, pieces, strict=True)}
+
+
+def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | None):
+    """(callable on (params, inputs), params dict) for a module, all state in float64."""
+    named = dict(module.named_parameters())
+    if params is None:
+        chosen = {k: v.detach() for k, v in named.items()}
+        if not chosen:
+            raise ValueError("fn is a torch.nn.Module without parameters; pass params explicitly")
+    elif isinstance(params, Mapping):
+        unknown = [k for k in params if k not in named]
+        if unknown:
+            raise ValueError(
+                f"params has keys {unknown} that are not parameters of the module; "
+                f"valid names: {list(named)}"
+            )
+        chosen = dict(params)
+    else:
+        raise TypeError(
+            "with a torch.nn.Module, params must be None (use its parameters) or a dict "
+            f"overriding some of them, got {type(params).__name__}"
+        )
+    # Everything the module holds goes to float64, so that the call never mixes dtypes.
+    fixed: dict[str, torch.Tensor] = {}
+    for k, v in list(module.named_parameters()) + list(module.named_buffers()):
+        if k not in chosen:
+            fixed[k] = v.detach().to(torch.float64) if v.is_floating_point() else v.detach()
+
+    def call(p: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+        return functional_call(module, {**fixed, **p}, (x,))
+
+    return call, chosen
+
+
+def jacobian(
+    fn: Callable[..., torch.Tensor] | torch.nn.Module,
+    params: ParamsLike | None,
+    inputs: torch.Tensor | np.ndarray,
+) -> torch.Tensor:
+    """Jacobian of θ ↦ (fn(θ, x_s))_s over all samples, float64, shape ``(N·k, d)``.
+
+    ``fn`` is either a callable ``fn(params, inputs)`` returning a tensor of shape
+    ``(N, k)`` or ``(N,)`` (then k = 1), with ``params`` a ``dict[str, Tensor]`` or a single
+    tensor; or a ``torch.nn.Module`` called as ``module(inputs)``, with ``params`` ``None``
+    (differentiate in all its named parameters) or a dict overriding some of them (only those
+    are differentiated; the others are held at the module's values), via
+    ``torch.func.functional_call``. Parameters, inputs and the module's floating state are
+    cast to float64 (integer inputs too, so exact integer points stay exact below 2^53).
+
+    Row ``s * k + o`` is output ``o`` at sample ``s`` (sample-major); columns are the
+    parameters flattened in the dict's order, each in row-major order (see
+    :func:`flatten_params`). Computed with ``torch.func.jacfwd`` when there are fewer
+    parameters than rows, else ``jacrev``.
+
+    >>> fn = lambda p, x: x @ p["w"]            # linear in w: the Jacobian is x ⊗ I
+    >>> x = torch.tensor([[1, 2], [3, 4], [5, 6]])
+    >>> jacobian(fn, {"w": torch.zeros(2, 1)}, x).tolist()
+    [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    >>> lin = torch.nn.Linear(2, 2)
+    >>> jacobian(lin, None, x).shape               # 3 samples × 2 outputs, 4 + 2 parameters
+    torch.Size([6, 6])
+    """
+    if isinstance(fn, torch.nn.Module):
+        call, chosen = _module_call(fn, params)  # type: ignore[arg-type]
+        flat, layout = flatten_params(chosen)
+    elif callable(fn):
+        if params is None:
+            raise TypeError("params is None, which is allowed only when fn is a torch.nn.Module")
+        call = fn
+        flat, layout = flatten_params(params)
+    else:
+        raise TypeError(f"fn must be a callable or a torch.nn.Module, got {type(fn).__name__}")
+
+    x = _as_float64(inputs, "inputs")
+    if x.ndim == 0:
+        raise ValueError("inputs must have a leading sample dimension, got a 0-d tensor")
+    n_samples = x.shape[0]
+
+    out = call(_unflatten(flat, layout), x)
+    if not isinstance(out, torch.Tensor):
+        raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__}")
+    if out.ndim not in (1, 2) or out.shape[0] != n_samples:
+        raise ValueError(
+            f"fn must return shape (n_samples, n_outputs) or (n_samples,) with n_samples = "
+            f"{n_samples} (the inputs' first dimension), got {tuple(out.shape)}"
+        )
+    n_rows = out.numel()
+
+    def g(v: torch.Tensor) -> torch.Tensor:
+        return call(_unflatten(v, layout), x).reshape(-1)
+
+    if flat.numel() < n_rows:
+        try:
+            jac = jacfwd(g)(flat)
+        except (NotImplementedError, RuntimeError):  # an op without forward-mode AD
+            jac = jacrev(g)(flat)
+    else:
+        jac = jacrev(g)(flat)
+    return jac.detach().to(torch.float64).reshape(n_rows, flat.numel())

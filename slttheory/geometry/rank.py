@@ -1,0 +1,415 @@
+"""Ranks of the parameter-to-outputs Jacobian: numerical (SVD) and certified exact (flint).
+
+- :func:`jacobian_rank` with ``method="svd"``: numerical rank with numpy's tolerance
+  σ_max · max(n_rows, n_params) · ε(float64) (``numpy.linalg.matrix_rank``), plus the
+  singular values and the gap ratio at the cut; not certified.
+- :func:`jacobian_rank` with ``method="exact"``: for maps that are polynomial with integer
+  coefficients, at integer parameters and inputs. The float64 Jacobian is then an integer
+  matrix, exactly represented when every entry is below 2^53; its rank over ℚ is computed
+  exactly with python-flint (:func:`exact_rank`). The rank at one point is at most the
+  generic rank (a minor that is nonzero at the point is a nonzero polynomial), so the result
+  is a certified **lower bound** on the generic rank.
+- :func:`generic_rank`: the maximum exact rank over random integer points, with the
+  Schwartz–Zippel bound (Schwartz 1980, J. ACM 27:701; Zippel 1979) on the chance that the
+  generic rank is higher.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import numpy as np
+import torch
+
+from slttheory.geometry.jacobian import ParamsLike, jacobian
+
+__all__ = [
+    "RankResult",
+    "GenericRankResult",
+    "exact_rank",
+    "jacobian_rank",
+    "generic_rank",
+    "schwartz_zippel_bound",
+    "METHODS",
+    "EXACT_LIMIT",
+    "PRIME",
+]
+
+METHODS = ("svd", "exact")
+EXACT_LIMIT = 2**53  # float64 holds every integer of magnitude < 2^53 exactly
+PRIME = 2**61 - 1  # Mersenne prime used for the fast full-rank certificate in exact_rank
+AUTO_RADII = (1000, 100, 10, 3, 1)  # generic_rank(radius=None) tries these in turn
+AUTO_ENTRY_LIMIT = 2**45  # ... keeping the first point's Jacobian entries below this
+
+
+@dataclass(frozen=True)
+class RankResult:
+    """Rank of a Jacobian at one point.
+
+    ``rank``: the rank; ``n_params``/``n_rows``: the Jacobian's columns/rows; ``method``:
+    ``"svd"`` or ``"exact"``; ``certified``: ``True`` only for ``"exact"`` (then ``rank`` is
+    a certified lower bound on the generic rank). For ``"svd"``: ``tol`` (the cut),
+    ``singular_values`` (descending numpy array) and ``gap_ratio`` = σ_rank / σ_{rank+1}
+    (1-based; ``inf`` when there is no σ_{rank+1} or it is 0; ``nan`` when rank = 0). For
+    ``"exact"``: ``max_abs_entry``, the largest |entry| (an ``int``).
+    """
+
+    rank: int
+    n_params: int
+    n_rows: int
+    method: str
+    certified: bool
+    tol: float | None = None
+    singular_values: np.ndarray | None = field(default=None, compare=False, repr=False)
+    gap_ratio: float | None = None
+    max_abs_entry: int | None = None
+
+    @property
+    def max_possible(self) -> int:
+        """min(n_rows, n_params): the largest rank the Jacobian's shape allows."""
+        return min(self.n_rows, self.n_params)
+
+
+@dataclass(frozen=True)
+class GenericRankResult:
+    """Generic rank of a polynomial parameter-to-outputs map, from random integer points.
+
+    ``rank`` = max of ``ranks_per_trial`` (exact ranks; certified lower bound on the generic
+    rank, ``certified=True``). ``max_possible`` = min(n_rows, n_params). ``degree`` is the
+    map's degree D in the parameters, ``radius`` the one used and ``set_size`` =
+    |S| = 2·radius + 1 the number of values each parameter entry is drawn from;
+    ``max_abs_entry`` the largest |Jacobian entry| met (exactness needs < 2^53).
+
+    ``schwartz_zippel_bound`` = min(1, (rank+1)(D−1)/|S|)^T for T trials run: if the generic
+    rank were above ``rank``, some (rank+1)-minor of the Jacobian would be a nonzero
+    polynomial of degree ≤ (rank+1)(D−1), and the chance that it vanished at all T
+    independent uniform points is at most this (Schwartz–Zippel). ``a_priori_bound`` =
+    min(1, max_possible·(D−1)/|S|)^T bounds P(rank < generic rank) before looking at the
+    data (the unknown generic rank r* ≤ max_possible enters instead of rank+1). Both are 0
+    when ``rank == max_possible`` (nothing higher is possible) or D ≤ 1 (the Jacobian does
+    not depend on the parameters), and ``None`` when ``degree`` was not given.
+    """
+
+    rank: int
+    ranks_per_trial: tuple[int, ...]
+    n_params: int
+    n_rows: int
+    max_possible: int
+    degree: int | None
+    radius: int
+    set_size: int
+    max_abs_entry: int
+    schwartz_zippel_bound: float | None
+    a_priori_bound: float | None
+    certified: bool
+    statement: str
+    seed: int
+
+
+def _as_numpy_matrix(matrix) -> np.ndarray:
+    if isinstance(matrix, torch.Tensor):
+        matrix = matrix.detach().cpu().numpy()
+    if isinstance(matrix, flint.fmpz_mat):
+        raise TypeError("matrix is already an fmpz_mat; call its .rank() directly")
+    arr = np.asarray(matrix)
+    if arr.ndim != 2:
+        raise ValueError(f"matrix must be 2-dimensional, got shape {arr.shape}")
+    return arr
+
+
+def _check_integer_matrix(arr: np.ndarray, what: str = "matrix") -> tuple[list[list[int]], int]:
+    """Exact Python-int rows of ``arr`` and max |entry|, or raise explaining why not exact."""
+    if arr.dtype == object:
+        rows = arr.tolist()
+        for row in rows:
+            for v in row:
+                if isinstance(v, bool) or not isinstance(v, int | np.integer):
+                    raise ValueError(
+                        f"{what} has a non-integer entry {v!r}; exact rank needs integers"
+                    )
+        rows = [[int(v) for v in row] for row in rows]
+        return rows, max((abs(v) for row in rows for v in row), default=0)
+    if np.issubdtype(arr.dtype, np.integer):
+        biggest = int(np.abs(arr.astype(object)).max()) if arr.size else 0
+        return arr.astype(object).tolist(), biggest
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"{what} must hold integers or floats, got dtype {arr.dtype}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} has non-finite entries (inf/nan); exact rank needs integers")
+    frac = arr != np.round(arr)
+    if np.any(frac):
+        i, j = np.argwhere(frac)[0]
+        raise ValueError(
+            f"{what} has non-integer entries (e.g. [{i}, {j}] = {arr[i, j]!r}), so its exact "
+            "rank is not that of the polynomial map at an integer point: either the parameters "
+            "or inputs are not integers, or the model is not polynomial with integer "
+            "coefficients (e.g. tanh, division, a 1/2 factor). Use method='svd' instead, or "
+            "integer parameters and inputs."
+        )
+    biggest_f = float(np.abs(arr).max()) if arr.size else 0.0
+    if biggest_f >= EXACT_LIMIT:
+        raise ValueError(
+            f"{what} has an entry of magnitude {biggest_f:.3g} >= 2^53, beyond which float64 "
+            "cannot represent every integer, so the entries may already be rounded and the "
+            "exact rank would be that of a different matrix. Use smaller integer parameters "
+            "and inputs (e.g. a smaller radius in generic_rank)."
+        )
+    return arr.astype(np.int64).astype(object).tolist(), int(biggest_f)
+
+
+def exact_rank(matrix, *, modulus: int | None = None) -> int:
+    """Exact rank over ℚ of an integer matrix (numpy/torch/nested lists), with python-flint.
+
+    Floating entries must be exact integers of magnitude < 2^53 (else ``ValueError``).
+    First the rank modulo the prime p = 2^61 − 1 (``flint.nmod_mat``, fast): since a minor
+    that is nonzero mod p is nonzero over ℤ, rank_p ≤ rank_ℚ ≤ min(shape), so rank_p =
+    min(shape) settles it. Otherwise the rank over ℚ comes from ``flint.fmpz_mat.rank``
+    (fraction-free elimination) on the tall orientation (much faster than the wide one).
+
+    With ``modulus=q`` (a prime, q < 2^63) only the rank modulo q is returned: a certified
+    lower bound on the rank over ℚ, equal to it unless q divides every nonzero maximal minor.
+
+    >>> exact_rank([[1, 2], [2, 4]]), exact_rank([[1, 0], [0, 1]]), exact_rank([[2, 0]], modulus=2)
+    (1, 2, 0)
+    """
+    arr = _as_numpy_matrix(matrix)
+    rows, _ = _check_integer_matrix(arr)
+    if modulus is not None and (
+        isinstance(modulus, bool)
+        or not isinstance(modulus, int)
+        or not 2 <= modulus < 2**63
+        or not flint.fmpz(modulus).is_prime()
+    ):  # flint aborts the process on a composite modulus, so check first
+        raise ValueError(f"modulus must be a prime integer in [2, 2^63), got {modulus!r}")
+    return _rank_of_rows(rows, *arr.shape, modulus=modulus)
+
+
+def _rank_of_rows(rows: list[list[int]], n_rows: int, n_cols: int, modulus: int | None) -> int:
+    if n_rows == 0 or n_cols == 0:
+        return 0
+    if n_rows < n_cols:  # flint's fraction-free rank is far faster on tall matrices
+        rows = [list(c) for c in zip(*rows, strict=True)]
+    if modulus is not None:
+        return int(flint.nmod_mat(rows, modulus).rank())
+    r_p = int(flint.nmod_mat(rows, PRIME).rank())
+    if r_p == min(n_rows, n_cols):
+        return r_p
+    return int(flint.fmpz_mat(rows).rank())
+
+
+def jacobian_rank(
+    fn: Callable[..., torch.Tensor] | torch.nn.Module,
+    params: ParamsLike | None,
+    inputs,
+    method: str = "svd",
+    tol: float | None = None,
+) -> RankResult:
+    """Rank of :func:`~slttheory.geometry.jacobian` of ``fn`` at ``params`` over ``inputs``.
+
+    ``method="svd"``: the number of singular values above ``tol``, default
+    σ_max · max(n_rows, n_params) · ε with ε = 2^-52 (as ``numpy.linalg.matrix_rank``).
+    Not certified: look at ``gap_ratio`` = σ_rank/σ_{rank+1}; a large gap (≫ 1e3) means the
+    cut is clear.
+
+    ``method="exact"``: for polynomial maps with integer coefficients at integer parameters
+    and inputs. Every Jacobian entry must be an integer of magnitude < 2^53 (else
+    ``ValueError`` saying which condition failed and why); the rank over ℚ is then exact
+    (:func:`exact_rank`) and is a certified *lower bound on the generic rank*: if an r×r
+    minor is nonzero at this point, that minor is a nonzero polynomial in the parameters,
+    so the rank is ≥ r at almost every point. Caveat: the check is on the final entries; if
+    the model's intermediate values exceeded 2^53 (huge parameters or deep products) they
+    may have been rounded before cancelling, so keep integers small. ``tol`` must be None.
+
+    >>> fn = lambda p, x: x @ p["A"].T @ p["B"].T        # y = B A x, m = n = 3, h = 1
+    >>> p = {"A": torch.tensor([[1, 2, 3]]), "B": torch.tensor([[1], [-1], [2]])}
+    >>> x = torch.eye(3)
+    >>> r = jacobian_rank(fn, p, x, method="exact")
+    >>> r.rank, r.certified, r.n_rows, r.n_params                  # h(m+n-h) = 5
+    (5, True, 9, 6)
+    >>> jacobian_rank(fn, p, x).rank
+    5
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    if tol is not None and method != "svd":
+        raise ValueError("tol applies only to method='svd'; leave it None for method='exact'")
+    if tol is not None and (not isinstance(tol, int | float) or isinstance(tol, bool) or tol < 0):
+        raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
+    J = jacobian(fn, params, inputs).numpy()
+    n_rows, n_params = J.shape
+    if method == "exact":
+        rows, biggest = _check_integer_matrix(J, what="the Jacobian")
+        rank = _rank_of_rows(rows, n_rows, n_params, modulus=None)
+        return RankResult(
+            rank=rank, n_params=n_params, n_rows=n_rows, method="exact", certified=True,
+            max_abs_entry=biggest,
+        )
+    s = np.linalg.svd(J, compute_uv=False) if J.size else np.zeros(0)
+    if tol is None:
+        eps = float(np.finfo(np.float64).eps)
+        tol = float(s.max()) * max(n_rows, n_params) * eps if s.size else 0.0
+    rank = int(np.sum(s > tol))
+    if rank == 0:
+        gap = math.nan
+    elif rank == s.size or s[rank] == 0:
+        gap = math.inf
+    else:
+        gap = float(s[rank - 1] / s[rank])
+    s.setflags(write=False)
+    return RankResult(
+        rank=rank, n_params=n_params, n_rows=n_rows, method="svd", certified=False,
+        tol=float(tol), singular_values=s, gap_ratio=gap,
+    )
+
+
+def schwartz_zippel_bound(rank: int, degree: int, set_size: int, trials: int) -> Fraction:
+    """min(1, rank·(degree−1)/set_size)^trials, exactly.
+
+    The Jacobian of a degree-D polynomial map has entries of degree ≤ D−1, so an r-minor
+    has degree ≤ r(D−1); a nonzero polynomial of degree δ vanishes at a uniform point of
+    S^d with probability ≤ δ/|S| (Schwartz 1980, Lemma 1), independently over trials.
+
+    >>> schwartz_zippel_bound(22, 2, 2001, 3)   # RRR m=n=5, h=3: could the rank exceed 21?
+    Fraction(10648, 8012006001)
+    """
+    for name, v, lo in (("rank", rank, 0), ("degree", degree, 0), ("set_size", set_size, 1),
+                        ("trials", trials, 1)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    per = Fraction(rank * max(degree - 1, 0), set_size)
+    return min(Fraction(1), per) ** trials
+
+
+def generic_rank(
+    fn: Callable[..., torch.Tensor] | torch.nn.Module,
+    param_shapes: Mapping[str, tuple[int, ...]] | tuple[int, ...] | None,
+    inputs,
+    trials: int = 3,
+    seed: int = 0,
+    *,
+    radius: int | None = None,
+    degree: int | None = None,
+) -> GenericRankResult:
+    """Generic rank of θ ↦ (fn(θ, x_s))_s: max exact Jacobian rank over random integer θ.
+
+    Each trial draws every parameter entry uniformly from S = {−radius, …, radius} with a
+    ``torch.Generator`` seeded by ``seed`` (same seed, same points, same result) and computes
+    the exact rank (``jacobian_rank(..., method="exact")``); trials stop early once the rank
+    reaches max_possible = min(n_rows, n_params). ``inputs`` are fixed (integer-valued for
+    exactness). ``param_shapes`` is a dict name → shape (``fn`` gets a dict), a single shape
+    (``fn`` gets a tensor), or, for a ``torch.nn.Module``, ``None`` (its parameters' shapes).
+
+    ``degree`` = D, the map's total degree in the parameters, gives the Schwartz–Zippel
+    bounds of :class:`GenericRankResult`: ((rank+1)(D−1)/|S|)^T for "some (rank+1)-minor is
+    a nonzero polynomial yet vanished at all T points", and (max_possible·(D−1)/|S|)^T for
+    P(rank < generic rank) a priori. Larger ``radius`` tightens both, but Jacobian entries
+    grow like radius^(D−1) and must stay below 2^53. ``radius=None`` picks the first of
+    1000, 100, 10, 3, 1 at which a probe point (then discarded, so the trial points stay
+    uniform) gives Jacobian entries below 2^45: a margin of 2^8 for intermediate sums, which
+    float64 must also hold exactly (a heuristic, not a proof). An explicit ``radius`` is used
+    as given; entries ≥ 2^53 raise ``ValueError``.
+
+    >>> fn = lambda p, x: x @ p["A"].T @ p["B"].T      # reduced-rank regression y = B A x
+    >>> res = generic_rank(fn, {"A": (3, 5), "B": (5, 3)}, torch.eye(5), degree=2)
+    >>> res.rank, res.max_possible, res.schwartz_zippel_bound < 1e-5   # h(m+n-h) = 21 < 25
+    (21, 25, True)
+    """
+    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
+        raise ValueError(f"trials must be an integer >= 1, got {trials!r}")
+    if radius is not None and (
+        not isinstance(radius, int) or isinstance(radius, bool) or radius < 1
+    ):
+        raise ValueError(f"radius must be an integer >= 1 or None, got {radius!r}")
+    if degree is not None and (
+        not isinstance(degree, int) or isinstance(degree, bool) or degree < 0
+    ):
+        raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+
+    if param_shapes is None:
+        if not isinstance(fn, torch.nn.Module):
+            raise TypeError("param_shapes may be None only when fn is a torch.nn.Module")
+        shapes: Mapping[str, tuple[int, ...]] | tuple[int, ...] = {
+            k: tuple(v.shape) for k, v in fn.named_parameters()
+        }
+    elif isinstance(param_shapes, Mapping):
+        shapes = {k: _check_shape(v, f"param_shapes[{k!r}]") for k, v in param_shapes.items()}
+    elif isinstance(param_shapes, tuple | list | torch.Size):
+        shapes = _check_shape(param_shapes, "param_shapes")
+    else:
+        raise TypeError(
+            "param_shapes must be a dict name -> shape, a shape tuple, or None for a module; "
+            f"got {type(param_shapes).__name__}"
+        )
+
+    gen = torch.Generator().manual_seed(seed)
+
+    def draw(shape: tuple[int, ...], rad: int) -> torch.Tensor:
+        return torch.randint(-rad, rad + 1, shape, generator=gen, dtype=torch.int64)
+
+    def point(rad: int) -> ParamsLike:
+        if isinstance(shapes, dict):
+            return {k: draw(s, rad) for k, s in shapes.items()}
+        return draw(shapes, rad)
+
+    if radius is None:  # probe points (then discarded) choose the radius
+        for rad in AUTO_RADII:
+            radius = rad
+            try:
+                probe = jacobian_rank(fn, point(rad), inputs, method="exact")
+            except ValueError as e:
+                if "2^53" not in str(e) or rad == AUTO_RADII[-1]:
+                    raise
+                continue
+            if probe.max_abs_entry < AUTO_ENTRY_LIMIT:
+                break
+
+    # Fresh points for the trials, so that each is uniform on S^d (Schwartz–Zippel's premise).
+    ranks: list[int] = []
+    biggest = 0
+    n_rows = n_params = 0
+    while len(ranks) < trials and (not ranks or ranks[-1] < min(n_rows, n_params)):
+        res = jacobian_rank(fn, point(radius), inputs, method="exact")
+        ranks.append(res.rank)
+        biggest = max(biggest, int(res.max_abs_entry or 0))
+        n_rows, n_params = res.n_rows, res.n_params
+    rank = max(ranks)
+    max_possible = min(n_rows, n_params)
+    set_size = 2 * radius + 1
+    t = len(ranks)
+    if rank == max_possible:
+        sz: float | None = 0.0
+        ap: float | None = 0.0
+    elif degree is None:
+        sz = ap = None
+    else:
+        sz = float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
+        ap = float(schwartz_zippel_bound(max_possible, degree, set_size, t))
+    if rank == max_possible:
+        stmt = (f"generic rank = {rank} = min(n_rows, n_params) "
+                "(certified: exact rank at an integer point)")
+    elif sz is None:
+        stmt = (f"generic rank >= {rank} (certified); max over {t} random integer points; "
+                "no Schwartz-Zippel bound without degree")
+    else:
+        stmt = (f"generic rank >= {rank} (certified); P(all {t} trials <= {rank} although generic "
+                f"rank > {rank}) <= {sz:.3g} (Schwartz-Zippel, degree {degree}, |S| = {set_size})")
+    return GenericRankResult(
+        rank=rank, ranks_per_trial=tuple(ranks), n_params=n_params, n_rows=n_rows,
+        max_possible=max_possible, degree=degree, radius=radius, set_size=set_size,
+        max_abs_entry=biggest,
+        schwartz_zippel_bound=sz, a_priori_bound=ap, certified=True, statement=stmt, seed=seed,
+    )
+
+
+def _check_shape(shape, what: str) -> tuple[int, ...]:
+    if not isinstance(shape, tuple | list | torch.Size) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape
+    ):
+        raise TypeError(f"{what} must be a tuple of non-negative integers, got {shape!r}")
+    return tuple(shape)

@@ -1,0 +1,307 @@
+"""slttheory.geometry.rank: exact vs SVD ranks, generic ranks of RRR and DLNs, bounds, errors.
+
+Random integer matrices and points are drawn from a numpy/torch generator seeded by the
+example, and hypothesis runs derandomized, so every run checks the same cases. Where a
+random matrix could by chance have lower rank, the chance is bounded by Schwartz–Zippel
+(stated at the test) and is below 1e-4 over the whole test.
+"""
+
+import dataclasses
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slttheory.geometry import (
+    EXACT_LIMIT,
+    exact_rank,
+    generic_rank,
+    jacobian_rank,
+    schwartz_zippel_bound,
+)
+
+det = settings(derandomize=True, max_examples=30, deadline=None)
+
+
+def rrr(p, x):
+    """Reduced-rank regression y = B A x (degree 2 in the parameters)."""
+    return x @ p["A"].T @ p["B"].T
+
+
+def dln(p, x):
+    """Deep linear network y = W_L … W_1 x (degree L)."""
+    for i in range(len(p)):
+        x = x @ p[f"W{i}"].T
+    return x
+
+
+def rrr_expected(m, n, h):
+    return h * (m + n) - h * h if h <= min(m, n) else m * n
+
+
+def integer_inputs(m, rng, extra=2):
+    """e_1..e_m (so the inputs span ℝ^m) and a few random integer rows."""
+    return torch.from_numpy(np.vstack([np.eye(m, dtype=np.int64), rng.integers(-3, 4, (extra, m))]))
+
+
+# ---------------------------------------------------------------- exact_rank
+
+
+@det
+@given(a=st.integers(1, 9), k=st.integers(1, 9), b=st.integers(1, 9), seed=st.integers(0, 2**31))
+def test_exact_rank_of_product_of_random_integer_matrices_is_min_size(a, k, b, seed):
+    # rank(AB) < min(a, k, b) needs a nonzero minor of degree 2·min ≤ 18 to vanish:
+    # probability ≤ 18 / (2·10^6 + 1) per example (Schwartz–Zippel).
+    rng = np.random.default_rng(seed)
+    A = rng.integers(-10**6, 10**6 + 1, (a, k))
+    B = rng.integers(-10**6, 10**6 + 1, (k, b))
+    M = [[int(v) for v in row] for row in (A.astype(object) @ B.astype(object))]  # exact
+    assert exact_rank(np.array(M, dtype=object)) == min(a, k, b)
+
+
+def test_exact_rank_of_totally_positive_products_is_min_size():
+    # Vandermonde matrices with nodes 0 < x_1 < … are totally positive, so are their
+    # products (Cauchy–Binet): every minor is > 0, hence rank = min of the sizes, no chance.
+    def vdm(rows, cols, start):
+        rows_ = [[(start + i) ** j for j in range(cols)] for i in range(rows)]
+        return np.array(rows_, dtype=object)
+
+    for a, k, b in [(7, 3, 5), (4, 6, 9), (12, 5, 12), (3, 8, 3)]:
+        M = vdm(a, k, 1) @ vdm(k, b, 2)
+        assert exact_rank(M) == min(a, k, b)
+
+
+def test_exact_rank_rank_deficient_tall_and_wide_agree_with_svd():
+    # 60×40 of rank 25 (goes through fmpz_mat, not the mod-p shortcut), and its transpose
+    rng = np.random.default_rng(7)
+    M = rng.integers(-50, 51, (60, 25)) @ rng.integers(-50, 51, (25, 40))
+    assert exact_rank(M) == exact_rank(M.T) == np.linalg.matrix_rank(M.astype(float)) == 25
+    assert exact_rank(torch.from_numpy(M)) == 25
+    assert exact_rank(M.astype(np.float64)) == 25
+
+
+def test_exact_rank_modulus_is_a_lower_bound():
+    M = [[2, 4], [6, 10]]  # det = -4: rank 2 over ℚ, rank 0 mod 2, rank 2 mod 3
+    assert exact_rank(M) == 2
+    assert exact_rank(M, modulus=2) == 0
+    assert exact_rank(M, modulus=3) == 2
+
+
+def test_exact_rank_edge_cases_and_errors():
+    assert exact_rank(np.zeros((0, 3), dtype=np.int64)) == 0
+    assert exact_rank(np.zeros((4, 3), dtype=np.int64)) == 0
+    assert exact_rank(np.array([[2**70, 1], [2**71, 2]], dtype=object)) == 1  # big ints exact
+    with pytest.raises(ValueError, match="2-dimensional"):
+        exact_rank(np.zeros(3))
+    with pytest.raises(ValueError, match="non-integer"):
+        exact_rank([[0.5, 1.0]])
+    with pytest.raises(ValueError, match="2\\^53"):
+        exact_rank(np.array([[float(EXACT_LIMIT)]]))
+    with pytest.raises(ValueError, match="non-finite"):
+        exact_rank(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match="prime"):
+        exact_rank([[1]], modulus=4)  # flint would abort on a composite modulus
+    with pytest.raises(ValueError, match="prime"):
+        exact_rank([[1]], modulus=2**64 + 13)
+
+
+# ---------------------------------------------------------------- jacobian_rank
+
+
+@det
+@given(m=st.integers(1, 5), n=st.integers(1, 5), h=st.integers(1, 5), seed=st.integers(0, 2**31))
+def test_exact_rank_equals_svd_rank_on_integer_rrr(m, n, h, seed):
+    rng = np.random.default_rng(seed)
+    p = {"A": torch.from_numpy(rng.integers(-5, 6, (h, m))),
+         "B": torch.from_numpy(rng.integers(-5, 6, (n, h)))}
+    x = integer_inputs(m, rng)
+    ex = jacobian_rank(rrr, p, x, method="exact")
+    sv = jacobian_rank(rrr, p, x, method="svd")
+    assert ex.certified and not sv.certified
+    assert ex.rank == sv.rank
+    assert (ex.n_rows, ex.n_params) == (sv.n_rows, sv.n_params) == ((m + 2) * n, h * m + n * h)
+
+
+@det
+@given(m=st.integers(1, 5), n=st.integers(1, 5), h=st.integers(1, 5), seed=st.integers(0, 2**31))
+def test_svd_rank_of_random_float_rrr_is_the_generic_rank_with_a_clear_gap(m, n, h, seed):
+    # Gaussian parameters and inputs: a well-conditioned point of generic rank.
+    g = torch.Generator().manual_seed(seed)
+    p = {"A": torch.randn(h, m, generator=g), "B": torch.randn(n, h, generator=g)}
+    x = torch.randn(m + 3, m, generator=g)
+    res = jacobian_rank(rrr, p, x)
+    assert res.rank == rrr_expected(m, n, h)
+    assert res.gap_ratio > 1e6  # σ_r / σ_{r+1}: σ_{r+1} is rounding noise (~1e-15 σ_max)
+
+
+def test_svd_fields():
+    x = torch.eye(3)
+    full = jacobian_rank(lambda w, x: x @ w, torch.ones(3), x)  # J = I
+    assert full.rank == 3 and full.gap_ratio == math.inf
+    assert np.allclose(full.singular_values, 1) and not full.singular_values.flags.writeable
+    assert full.tol == pytest.approx(1.0 * 3 * np.finfo(np.float64).eps)
+    zero = jacobian_rank(lambda w, x: x @ w * 0, torch.ones(3), x)
+    assert zero.rank == 0 and math.isnan(zero.gap_ratio)
+    diag = jacobian_rank(lambda w, x: x @ (w * torch.tensor([1.0, 1e-3, 1e-9])), torch.ones(3), x)
+    assert diag.rank == 3 and diag.gap_ratio == math.inf
+    cut = jacobian_rank(lambda w, x: x @ (w * torch.tensor([1.0, 1e-3, 1e-9])), torch.ones(3), x,
+                        tol=1e-6)
+    assert cut.rank == 2 and cut.gap_ratio == pytest.approx(1e6) and cut.tol == 1e-6
+    assert list(cut.singular_values) == sorted(cut.singular_values, reverse=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cut.rank = 3  # type: ignore[misc]
+
+
+def test_exact_rank_is_a_lower_bound_rank_drops_at_special_points():
+    x = torch.eye(4, dtype=torch.int64)
+    zero = {"A": torch.zeros(2, 4, dtype=torch.int64), "B": torch.zeros(3, 2, dtype=torch.int64)}
+    at0 = jacobian_rank(rrr, zero, x, method="exact")
+    assert at0.rank == 0 and at0.max_abs_entry == 0
+    gen = generic_rank(rrr, {"A": (2, 4), "B": (3, 2)}, x, degree=2)
+    assert gen.rank == rrr_expected(4, 3, 2) == 10 > at0.rank
+
+
+def test_exact_method_errors():
+    x = torch.eye(2, dtype=torch.int64)
+    p = {"w": torch.tensor([1, 2])}
+    with pytest.raises(ValueError, match="non-integer"):
+        jacobian_rank(lambda p, x: torch.tanh(x @ p["w"]), p, x, method="exact")
+    with pytest.raises(ValueError, match="non-integer"):  # integer model, non-integer point
+        jacobian_rank(lambda p, x: (x @ p["w"]) ** 2, {"w": torch.tensor([1 / 3, 1.0])}, x,
+                      method="exact")
+    with pytest.raises(ValueError, match="2\\^53"):
+        jacobian_rank(lambda p, x: (x @ p["w"]) * 2.0**60, p, x, method="exact")
+    with pytest.raises(ValueError, match="'svd', 'exact'"):
+        jacobian_rank(rrr, p, x, method="qr")
+    with pytest.raises(ValueError, match="tol"):
+        jacobian_rank(lambda p, x: x @ p["w"], p, x, method="exact", tol=1e-3)
+    with pytest.raises(ValueError, match="tol"):
+        jacobian_rank(lambda p, x: x @ p["w"], p, x, tol=-1.0)
+
+
+# ---------------------------------------------------------------- generic_rank
+
+
+@det
+@given(m=st.integers(1, 5), n=st.integers(1, 5), h=st.integers(1, 6), seed=st.integers(0, 1000))
+def test_rrr_generic_rank(m, n, h, seed):
+    x = integer_inputs(m, np.random.default_rng(seed))
+    res = generic_rank(rrr, {"A": (h, m), "B": (n, h)}, x, trials=2, seed=seed, degree=2)
+    assert res.rank == rrr_expected(m, n, h)
+    assert res.certified and res.max_possible == min((m + 2) * n, h * (m + n))
+    if res.rank < res.max_possible:  # 2 trials at |S| = 2001: ((r+1)/2001)^2 ≤ (31/2001)^2
+        assert res.schwartz_zippel_bound < 2.5e-4
+    else:
+        assert res.schwartz_zippel_bound == 0.0
+
+
+@det
+@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=5), seed=st.integers(0, 1000))
+def test_deep_linear_network_generic_rank(widths, seed):
+    # The product W_L…W_1 fills the d_L×d_0 matrices of rank ≤ r = min(widths), a variety
+    # of dimension r(d_0 + d_L − r), so the generic Jacobian rank is that dimension.
+    shapes = {f"W{i}": (b, a) for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))}
+    x = torch.eye(widths[0], dtype=torch.int64)
+    res = generic_rank(dln, shapes, x, trials=2, seed=seed, degree=len(widths) - 1)
+    r = min(widths)
+    assert res.rank == r * (widths[0] + widths[-1] - r)
+    assert res.max_abs_entry < 2**53
+
+
+def test_generic_rank_reproducible_and_seed_dependent():
+    drawn = {}
+
+    def recorder(key):
+        def fn(p, x):
+            if not torch._C._functorch.is_functorch_wrapped_tensor(p["A"]):
+                drawn.setdefault(key, []).append(p["A"].clone())
+            return rrr(p, x)
+        return fn
+
+    x = torch.eye(3, dtype=torch.int64)
+    shapes = {"A": (2, 3), "B": (3, 2)}
+    r1 = generic_rank(recorder("a"), shapes, x, seed=5, degree=2)
+    r2 = generic_rank(recorder("b"), shapes, x, seed=5, degree=2)
+    r3 = generic_rank(recorder("c"), shapes, x, seed=6, degree=2)
+    assert r1 == r2 and r1.ranks_per_trial == (8, 8, 8) and r1.seed == 5
+    assert all(torch.equal(u, v) for u, v in zip(drawn["a"], drawn["b"], strict=True))
+    assert not torch.equal(drawn["a"][-1], drawn["c"][-1])
+    assert r3.rank == 8
+    assert all(int(t.abs().max()) <= r1.radius for t in drawn["a"])
+
+
+def test_schwartz_zippel_arithmetic():
+    assert schwartz_zippel_bound(3, 2, 11, 2) == Fraction(9, 121)
+    assert schwartz_zippel_bound(3, 4, 11, 1) == Fraction(9, 11)
+    assert schwartz_zippel_bound(30, 3, 11, 5) == 1  # capped: vacuous
+    assert schwartz_zippel_bound(5, 1, 11, 3) == 0  # linear map: constant Jacobian
+    assert schwartz_zippel_bound(5, 0, 11, 3) == 0
+    with pytest.raises(ValueError, match="set_size"):
+        schwartz_zippel_bound(1, 2, 0, 1)
+    with pytest.raises(ValueError, match="trials"):
+        schwartz_zippel_bound(1, 2, 5, 0)
+
+
+def test_generic_rank_reports_the_bounds():
+    x = torch.eye(5, dtype=torch.int64)
+    shapes = {"A": (3, 5), "B": (5, 3)}
+    res = generic_rank(rrr, shapes, x, trials=3, seed=0, radius=50, degree=2)
+    assert res.rank == 21 and res.max_possible == 25 and res.set_size == 101
+    assert res.ranks_per_trial == (21, 21, 21)
+    assert res.schwartz_zippel_bound == pytest.approx((22 / 101) ** 3)
+    assert res.a_priori_bound == pytest.approx((25 / 101) ** 3)
+    assert ">= 21" in res.statement
+    none = generic_rank(rrr, shapes, x, trials=1, seed=0)
+    assert none.schwartz_zippel_bound is None and none.a_priori_bound is None
+    full = generic_rank(rrr, {"A": (5, 5), "B": (5, 5)}, x, trials=3, degree=2)
+    assert full.rank == 25 and full.ranks_per_trial == (25,)  # stops at the maximum
+    assert full.schwartz_zippel_bound == 0.0 and "= 25" in full.statement
+
+
+def test_generic_rank_shrinks_radius_for_deep_products_and_accepts_modules():
+    widths = (2, 3, 3, 3, 3, 3, 3, 3, 2)  # degree 8: radius 1000 would overflow 2^53
+    shapes = {f"W{i}": (b, a) for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))}
+    res = generic_rank(dln, shapes, torch.eye(2, dtype=torch.int64), trials=1, degree=8)
+    assert res.radius < 1000 and res.rank == 4
+    with pytest.raises(ValueError, match="2\\^53"):
+        generic_rank(dln, shapes, torch.eye(2, dtype=torch.int64), trials=1, radius=10**6)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2, bias=False), torch.nn.Linear(2, 3, bias=False))
+    mod = generic_rank(net, None, torch.eye(3, dtype=torch.int64), degree=2)
+    assert mod.rank == 2 * (3 + 3) - 4 and mod.n_params == 12
+    single = generic_rank(lambda w, x: x @ w, (3,), torch.eye(3, dtype=torch.int64), degree=1)
+    assert single.rank == 3 and single.schwartz_zippel_bound == 0.0
+
+
+def test_generic_rank_argument_errors():
+    x = torch.eye(2, dtype=torch.int64)
+    shapes = {"A": (1, 2), "B": (2, 1)}
+    for bad in ({"trials": 0}, {"radius": 0}, {"degree": -1}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            generic_rank(rrr, shapes, x, **bad)
+    with pytest.raises(TypeError, match="seed"):
+        generic_rank(rrr, shapes, x, seed=1.5)
+    with pytest.raises(TypeError, match="param_shapes"):
+        generic_rank(rrr, None, x)
+    with pytest.raises(TypeError, match="param_shapes"):
+        generic_rank(rrr, {"A": (1, -2), "B": (2, 1)}, x)
+    with pytest.raises(TypeError, match="param_shapes"):
+        generic_rank(rrr, "A", x)
+    with pytest.raises(ValueError, match="non-integer"):
+        generic_rank(rrr, shapes, torch.full((2, 2), 0.5))
+
+
+def test_lambda_is_not_rank_over_two_for_rrr_at_rank_zero():
+    # Documented example (slttheory.geometry docstring): m = n = 5, h = 3, r = 0.
+    from slttheory.formulas import reduced_rank_regression
+
+    res = generic_rank(rrr, {"A": (3, 5), "B": (5, 3)}, torch.eye(5, dtype=torch.int64), degree=2)
+    lam = reduced_rank_regression(5, 5, 3).value
+    assert res.rank == 21 and lam * 2 == 13 < res.rank
+    # at h = r the rank at the true point is 2λ
+    A = torch.eye(3, 5, dtype=torch.int64)
+    at_true = jacobian_rank(rrr, {"A": A, "B": A.T.clone()}, torch.eye(5), method="exact")
+    assert at_true.rank == 2 * reduced_rank_regression(5, 5, 3, r=3).value == 21
