@@ -1,14 +1,19 @@
 """The family registry: ties each model family to its closed form, parameters and true point.
 
 The verifier reads only this interface: ``FAMILIES[name]`` is a :class:`Family`, whose
-``validate`` checks a claim's parameters, ``formula`` gives the library's closed form,
-``build`` gives a model at its true (or trained) parameter with data for
-:func:`slttheory.sampling.estimate_llc`, and ``rank_problem`` (where defined) gives the
-parameter-to-function map for :func:`slttheory.geometry.generic_rank`.
+``validate`` checks a claim's parameters, ``formula`` gives the library's closed form
+(:meth:`Family.closed_form` calls it with the family's parameters), ``build`` gives a model
+at its true (or trained) parameter with data for :func:`slttheory.sampling.estimate_llc`,
+and ``rank_problem`` (where defined) gives the parameter-to-function map for
+:func:`slttheory.geometry.generic_rank`. The families themselves are registered by
+:mod:`slttheory.models.families` (imported by ``slttheory.models``).
+
+This module imports without torch.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +53,8 @@ class ParamSpec:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{where}: {self.name} must be a number, got {value!r}")
             value = float(value)
+            if value != value or value in (float("inf"), float("-inf")):
+                raise ValueError(f"{where}: {self.name} must be finite, got {value}")
         elif t is tuple:
             if not isinstance(value, list | tuple) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value
@@ -56,7 +63,13 @@ class ParamSpec:
             value = tuple(value)
             for v in value:
                 if self.minimum is not None and v < self.minimum:
-                    raise ValueError(f"{where}: every entry of {self.name} must be >= {self.minimum}, got {v}")
+                    raise ValueError(
+                        f"{where}: every entry of {self.name} must be >= {self.minimum}, got {v}"
+                    )
+                if self.maximum is not None and v > self.maximum:
+                    raise ValueError(
+                        f"{where}: every entry of {self.name} must be <= {self.maximum}, got {v}"
+                    )
             return value
         elif not isinstance(value, t):
             raise TypeError(f"{where}: {self.name} must be of type {t.__name__}, got {value!r}")
@@ -71,8 +84,13 @@ class ParamSpec:
 class Problem:
     """A model at its true (or trained) parameter, with data, ready for ``estimate_llc``.
 
-    ``model``'s current parameters are w*; ``data`` is ``(inputs, targets)``; ``loss`` is
-    what ``estimate_llc(loss=...)`` takes; ``params`` are the validated family parameters.
+    ``model``'s current parameters are w*; ``data`` is ``(inputs, targets)`` with
+    ``n = len(inputs)`` samples; ``loss`` is what ``estimate_llc(loss=...)`` takes (a name
+    or a per-sample callable from :mod:`slttheory.losses`); ``params`` are the validated
+    family parameters; ``note`` says how w* was obtained. Added fields (with defaults):
+    ``val_data`` is held-out ``(inputs, targets)`` where the family has a split (else
+    ``None``); ``extras`` holds numbers about the build (e.g. ``"train_loss"``,
+    ``"val_acc"``, ``"steps"`` for trained families; ``"loss_at_true"`` for all).
     """
 
     model: Any  # torch.nn.Module (kept Any so this module imports without torch)
@@ -80,6 +98,8 @@ class Problem:
     loss: Any = "gaussian"
     params: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    val_data: tuple[Any, Any] | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,47 @@ class RankProblem:
 
 @dataclass(frozen=True)
 class Family:
-    """A model family: parameters, closed form, constructor of the true point, rank map."""
+    """A model family: parameters, closed form, constructor of the true point, rank map.
+
+    Fields
+    ------
+    name, description, source:
+        Registry key (equal to the formula's name where a formula exists), one line, citation.
+    parameters:
+        The :class:`ParamSpec` of every family parameter (claims' grid and fixed variables).
+    build:
+        ``build(params=None, /, *, n=None, generator, device="cpu", dtype=torch.float32,
+        refine_steps=0, refine_lr=1e-3, **more_params) -> Problem``. Family parameters
+        come from the positional mapping ``params`` merged with ``more_params`` (keywords
+        win) and are validated with :meth:`validate` (so errors name the key). Pass them
+        as the mapping whenever a family parameter is itself called ``n``
+        (``reduced_rank_regression``'s output dimension), since the keyword ``n`` is the
+        sample size: ``n=None`` uses
+        ``default_n``; families whose data set is fixed by their parameters
+        (``modular_addition``: the training pairs) ignore ``n`` and say so in
+        ``Problem.note``. ``generator`` is a ``torch.Generator`` (or an ``int`` seed) that
+        draws the true point, the data and any training: the same generator state gives the
+        same problem. Data are drawn on CPU and then moved to ``device`` and ``dtype``.
+        ``refine_steps > 0`` moves w* from the true point towards the empirical minimiser of
+        ``L_n`` by that many full-batch Adam steps (``refine_lr``), as Lau et al. and
+        devinterp's RRR test do before estimating; at the true point itself λ̂ carries an
+        O(β) negative offset nβ(L_n(ŵ) − L_n(w₀)) ≈ −d/(2 log n) for regular models.
+    formula:
+        The closed form in :mod:`slttheory.formulas`, or ``None`` where none exists.
+    formula_args:
+        Maps the validated family parameters to the formula's keyword arguments. ``None``
+        (the default) passes the family parameters whose names are arguments of
+        ``formula`` and drops the rest (e.g. ``noise``, ``interval``, ``train_frac``).
+    rank_problem:
+        ``rank_problem(params=None, /, **more_params) -> RankProblem`` where the
+        parameter-to-function map is polynomial; ``None`` otherwise.
+    check:
+        Cross-parameter constraints (e.g. ``r <= min(m, n, h)``), called by
+        :meth:`validate` with ``(params, where)`` after the per-parameter checks; raises
+        ``ValueError`` naming the key.
+    default_n:
+        Sample size used by ``build`` when ``n`` is ``None``.
+    """
 
     name: str
     description: str
@@ -113,6 +173,32 @@ class Family:
     formula: Callable[..., Any] | None = None
     rank_problem: Callable[..., RankProblem] | None = None
     source: str = ""
+    formula_args: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
+    check: Callable[[Mapping[str, Any], str], None] | None = None
+    default_n: int = 1000
+
+    def formula_kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments of ``formula`` for (already validated) family ``params``."""
+        if self.formula is None:
+            raise ValueError(f"family {self.name!r} has no closed form (formula is None)")
+        if self.formula_args is not None:
+            return dict(self.formula_args(params))
+        names = inspect.signature(self.formula).parameters
+        return {k: v for k, v in params.items() if k in names}
+
+    def closed_form(self, params: Mapping[str, Any] | None = None, /, **more: Any) -> Any:
+        """The library's λ (a ``LearningCoefficient``) at these family parameters.
+
+        Validates ``{**params, **more}`` (defaults filled), maps it with
+        :meth:`formula_kwargs` and calls ``formula``; ``ValueError`` if the family has
+        no closed form.
+        """
+        q = self.validate({**(params or {}), **more})
+        return self.formula(**self.formula_kwargs(q))
+
+    def lambda_(self, **params: Any) -> Any:
+        """Shorthand for :meth:`closed_form` with keyword parameters."""
+        return self.closed_form(params)
 
     def validate(self, params: Mapping[str, Any], where: str | None = None) -> dict[str, Any]:
         """Check ``params`` against the specs, fill defaults; errors name ``where`` and the key."""
@@ -132,6 +218,8 @@ class Family:
                 raise ValueError(f"{where}: missing parameter {name!r} for family {self.name!r}")
             else:
                 out[name] = spec.default
+        if self.check is not None:
+            self.check(out, where)
         return out
 
 

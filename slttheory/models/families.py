@@ -1,0 +1,936 @@
+"""The model families, registered in :data:`slttheory.models.FAMILIES` on import.
+
+Each family gives: a model (``torch.nn.Module``), a data generator driven by an explicit
+``torch.Generator``, the true (or trained) parameter w* at which λ is claimed, its closed
+form where one exists, and (where the parameter-to-function map is polynomial) a
+:class:`~slttheory.models.registry.RankProblem`. See :class:`~slttheory.models.registry.Family`
+for the ``build`` signature.
+
+Conventions. Regression families use the unit-variance Gaussian NLL ½‖y − f(x)‖² with
+``noise`` the standard deviation of the Gaussian target noise (default 1, so the model is
+well specified and ``L_n(w*) ≈ ½·noise²·output_dim``). True points of singular families sit
+where the extra units are exactly zero (the most singular point of the true fibre, whose
+local RLCT is the global one of Aoyagi's theorems).
+
+>>> import torch
+>>> from slttheory.models import FAMILIES
+>>> prob = FAMILIES["reduced_rank_regression"].build(
+...     {"m": 3, "n": 2, "h": 2, "r": 1}, n=50, generator=torch.Generator().manual_seed(0))
+>>> prob.data[0].shape, prob.data[1].shape, prob.model(prob.data[0]).shape
+(torch.Size([50, 3]), torch.Size([50, 2]), torch.Size([50, 2]))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from slttheory import formulas
+from slttheory.losses import (
+    binary_cross_entropy_nll,
+    centred_gaussian_nll,
+    resolve_loss,
+)
+from slttheory.models._common import Dense, as_generator, randn, uniform
+from slttheory.models.linear import (
+    DeepLinearNetwork,
+    LinearRegression,
+    LowRankLinear,
+    ReducedRankRegression,
+)
+from slttheory.models.networks import ParityMLP, ReLUAutoencoder, TanhNetwork, TinyTanhMLP
+from slttheory.models.polynomial import NormalCrossing, PolynomialRegression
+from slttheory.models.quadratic import QuadraticNetwork
+from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem, register
+from slttheory.train import argmax_accuracy, binary_accuracy, centred_argmax_accuracy, train
+
+__all__ = [
+    "line_data",
+    "sine_data",
+    "parity_data",
+    "modular_addition_data",
+    "quadratic_unisolvent_inputs",
+]
+
+BuildImpl = Callable[[dict[str, Any], int, torch.Generator, Any, torch.dtype], Problem]
+
+_NOISE = ParamSpec("noise", float, 0.0, None, 1.0, "standard deviation of the target noise")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _set(model: nn.Module, **values: Tensor) -> nn.Module:
+    """Copy ``values`` into the named parameters of ``model`` (in place, no grad)."""
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, v in values.items():
+            params[name].copy_(v.to(params[name].dtype))
+    return model
+
+
+def _regression_targets(f: Tensor, noise: float, g: torch.Generator) -> Tensor:
+    return f + noise * randn(*f.shape, generator=g)
+
+
+def _to(t: Tensor, device: Any, dtype: torch.dtype) -> Tensor:
+    return t.to(device=device, dtype=dtype) if t.is_floating_point() else t.to(device=device)
+
+
+def _check_n(n: Any) -> None:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n (the sample size) must be an integer, got {n!r}")
+    if n < 1:
+        raise ValueError(f"n (the sample size) must be >= 1, got {n}")
+
+
+def _make_family(
+    name: str,
+    description: str,
+    parameters: tuple[ParamSpec, ...],
+    impl: BuildImpl,
+    *,
+    formula: Callable[..., Any] | None,
+    formula_args: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    rank_impl: Callable[[dict[str, Any]], RankProblem] | None = None,
+    check: Callable[[Mapping[str, Any], str], None] | None = None,
+    source: str = "",
+    default_n: int = 1000,
+) -> Family:
+    """Register a family whose ``build``/``rank_problem`` validate before calling the impls."""
+    holder: dict[str, Family] = {}
+
+    def build(
+        params: Mapping[str, Any] | None = None,
+        /,
+        *,
+        n: int | None = None,
+        generator: torch.Generator | int,
+        device: str | torch.device = "cpu",
+        dtype: torch.dtype = torch.float32,
+        refine_steps: int = 0,
+        refine_lr: float = 1e-3,
+        **more_params: Any,
+    ) -> Problem:
+        fam = holder["family"]
+        q = fam.validate({**(params or {}), **more_params})
+        n = fam.default_n if n is None else n
+        _check_n(n)
+        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+            raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+        g = as_generator(generator)
+        prob = impl(q, n, g, device, dtype)
+        model = prob.model.to(device=device, dtype=dtype).eval()
+        x, y = (_to(t, device, dtype) for t in prob.data)
+        val = None
+        if prob.val_data is not None:
+            val = tuple(_to(t, device, dtype) for t in prob.val_data)
+        with torch.no_grad():
+            loss_true = float(resolve_loss(prob.loss)(model(x), y).mean())
+        extras = {**prob.extras, "loss_at_true": loss_true}
+        note = prob.note
+        if isinstance(refine_steps, bool) or not isinstance(refine_steps, int) or refine_steps < 0:
+            raise ValueError(f"refine_steps must be an integer >= 0, got {refine_steps!r}")
+        if refine_steps:
+            res = train(model, (x, y), loss=prob.loss, optimizer="adam", lr=refine_lr,
+                        steps=refine_steps, generator=g)
+            model.eval()
+            extras.update(loss_refined=res.final_train_loss, refine_steps=res.steps)
+            note += (f"; then refined by {refine_steps} full-batch Adam steps (lr {refine_lr}) "
+                     "towards the empirical minimiser")
+        return dataclasses.replace(
+            prob, model=model, data=(x, y), val_data=val, params=q, extras=extras, note=note,
+        )
+
+    build.__doc__ = f"Build the {name!r} problem; see ``Family`` for the signature."
+    rank_problem = None
+    if rank_impl is not None:
+
+        def rank_problem(params: Mapping[str, Any] | None = None, /, **more: Any) -> RankProblem:
+            q = holder["family"].validate({**(params or {}), **more})
+            return rank_impl(q)
+
+        rank_problem.__doc__ = f"The {name!r} parameter-to-function map for exact rank."
+    fam = Family(
+        name=name, description=description, parameters=parameters, build=build,
+        formula=formula, rank_problem=rank_problem, source=source,
+        formula_args=formula_args, check=check, default_n=default_n,
+    )
+    holder["family"] = fam
+    return register(fam)
+
+
+def _identity_inputs(d: int) -> Tensor:
+    return torch.eye(d, dtype=torch.int64)
+
+
+def _first_dtype(params: Mapping[str, Tensor]) -> torch.dtype:
+    return next(iter(params.values())).dtype
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def line_data(n: int, noise: float = 0.0, generator: torch.Generator | None = None):
+    """Seed 003's warm-up data: ``x = linspace(−1, 1, n)``, ``y = 3x + 2 (+ noise)``, ``(n, 1)``.
+
+    >>> x, y = line_data(3)
+    >>> y.flatten().tolist()
+    [-1.0, 2.0, 5.0]
+    """
+    x = torch.linspace(-1, 1, n, dtype=torch.float64).reshape(-1, 1)
+    y = 3 * x + 2
+    if noise > 0:
+        y = _regression_targets(y, noise, as_generator(generator))
+    return x, y
+
+
+def sine_data(n: int):
+    """Seed 003's toy data: ``x = linspace(−2, 2, n)``, ``y = sin(3x) + 0.3x``, ``(n, 1)``."""
+    x = torch.linspace(-2, 2, n, dtype=torch.float64).reshape(-1, 1)
+    return x, torch.sin(3 * x) + 0.3 * x
+
+
+def parity_data(n: int, n_bits: int, k: int, generator: torch.Generator):
+    """Seed 003's parity data: ``x ∈ {−1, 1}^{n_bits}`` uniform, ``y = parity of the first k
+    bits`` (bit = ``x > 0``) as a float ``(n, 1)``.
+
+    >>> x, y = parity_data(4, 5, 2, torch.Generator().manual_seed(0))
+    >>> x.shape, y.shape, set(y.flatten().tolist()) <= {0.0, 1.0}
+    (torch.Size([4, 5]), torch.Size([4, 1]), True)
+    """
+    x = torch.randint(0, 2, (n, n_bits), generator=generator).to(torch.float64) * 2 - 1
+    y = ((x[:, :k] > 0).sum(dim=1) % 2).to(torch.float64).unsqueeze(1)
+    return x, y
+
+
+def modular_addition_data(p: int) -> tuple[Tensor, Tensor]:
+    """All p² pairs: inputs ``[e_a; e_b] ∈ ℝ^{2p}``, targets ``e_{(a+b) mod p} ∈ ℝ^p``
+    (seed 001 §3), rows ordered by ``(a, b)``.
+
+    >>> x, y = modular_addition_data(3)
+    >>> x.shape, y.shape, y[5].tolist()     # (a, b) = (1, 2) -> 0
+    (torch.Size([9, 6]), torch.Size([9, 3]), [1.0, 0.0, 0.0])
+    """
+    a = torch.arange(p).repeat_interleave(p)
+    b = torch.arange(p).repeat(p)
+    eye = torch.eye(p, dtype=torch.float64)
+    return torch.cat([eye[a], eye[b]], dim=1), eye[(a + b) % p]
+
+
+def quadratic_unisolvent_inputs(d: int) -> Tensor:
+    """Integer points ``0, ±e_i, e_i + e_j (i < j)`` of ℤ^d: ``(d+1)(d+2)/2`` points on which
+    a polynomial of degree ≤ 2 is determined by its values (row 0 is the origin).
+
+    >>> quadratic_unisolvent_inputs(2).tolist()
+    [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]]
+    """
+    rows = [torch.zeros(d, dtype=torch.int64)]
+    eye = torch.eye(d, dtype=torch.int64)
+    for i in range(d):
+        rows += [eye[i], -eye[i]]
+    for i in range(d):
+        for j in range(i + 1, d):
+            rows.append(eye[i] + eye[j])
+    return torch.stack(rows)
+
+
+# ----------------------------------------------------------------------------- regular
+
+_WATANABE = "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (regular case)"
+
+
+def _build_regular(q, n, g, device, dtype):
+    d = q["d"]
+    w = randn(d, generator=g)
+    x = randn(n, d, generator=g)
+    y = _regression_targets((x @ w).unsqueeze(-1), q["noise"], g)
+    model = _set(LinearRegression(d, dtype=dtype), w=w)
+    return Problem(model, (x, y), "gaussian", note="w* = generic w ~ N(0, I_d); x ~ N(0, I_d)")
+
+
+def _rank_regular(q):
+    d = q["d"]
+    return RankProblem(
+        fn=lambda params, x: x.to(_first_dtype(params)) @ params["w"],
+        param_shapes={"w": (d,)},
+        inputs=_identity_inputs(d),
+        degree=1,
+        gives_lambda=True,
+        reason="regular: w ↦ (x_i·w) is linear and injective (Fisher information positive "
+        "definite), so λ = d/2 = rank/2",
+    )
+
+
+_make_family(
+    "regular",
+    "linear regression y = w·x + noise with d generic coefficients, x ~ N(0, I_d)",
+    (ParamSpec("d", int, 1, None, 3, "number of coefficients"), _NOISE),
+    _build_regular,
+    formula=formulas.regular,
+    rank_impl=_rank_regular,
+    source=_WATANABE,
+)
+
+
+# ----------------------------------------------------------------------------- RRR
+
+
+def _check_rrr(q, where):
+    lim = min(q["m"], q["n"], q["h"])
+    if q["r"] > lim:
+        raise ValueError(f"{where}: r must be <= min(m, n, h) = {lim}, got {q['r']}")
+
+
+def _rank_r_factors(rows: int, cols: int, h: int, r: int, g: torch.Generator):
+    """A (h×cols) and B (rows×h) with B A of rank r and hidden units r..h−1 zero."""
+    A = torch.zeros(h, cols, dtype=torch.float64)
+    B = torch.zeros(rows, h, dtype=torch.float64)
+    if r > 0:
+        A[:r] = randn(r, cols, generator=g, std=1 / math.sqrt(cols))
+        B[:, :r] = randn(rows, r, generator=g, std=1 / math.sqrt(r))
+    return A, B
+
+
+def _build_rrr(q, n, g, device, dtype):
+    m, n_out, h, r = q["m"], q["n"], q["h"], q["r"]
+    A, B = _rank_r_factors(n_out, m, h, r, g)
+    x = randn(n, m, generator=g)
+    y = _regression_targets(x @ A.T @ B.T, q["noise"], g)
+    model = _set(ReducedRankRegression(m, n_out, h, dtype=dtype), A=A, B=B)
+    return Problem(
+        model, (x, y), "gaussian",
+        note="w* = (A, B) with B A generic of rank r and the other h − r hidden units zero; "
+        "x ~ N(0, I_m)",
+    )
+
+
+def _rank_rrr(q):
+    m, n_out, h, r = q["m"], q["n"], q["h"], q["r"]
+    ok = r == min(m, n_out, h)
+    return RankProblem(
+        fn=lambda params, x: x.to(_first_dtype(params)) @ params["A"].T @ params["B"].T,
+        param_shapes={"A": (h, m), "B": (n_out, h)},
+        inputs=_identity_inputs(m),
+        degree=2,
+        gives_lambda=ok,
+        reason=(
+            "r = min(m, n, h): near w* the map (A, B) ↦ BA is a submersion onto the rank-r "
+            "matrices (a smooth manifold of dimension r(m+n−r)), so λ = rank/2"
+            if ok
+            else "r < min(m, n, h): w* is a singular point of the fibre (unused hidden units), "
+            "λ (Aoyagi & Watanabe 2005) exceeds r(m+n−r)/2 and is not half a Jacobian rank"
+        ),
+    )
+
+
+_make_family(
+    "reduced_rank_regression",
+    "y = B A x + N(0, I_n), x ~ N(0, I_m), A: h×m, B: n×h, true product of rank r",
+    (
+        ParamSpec("m", int, 1, None, 5, "input dimension"),
+        ParamSpec("n", int, 1, None, 5, "output dimension"),
+        ParamSpec("h", int, 1, None, 3, "hidden width"),
+        ParamSpec("r", int, 0, None, 0, "rank of the true product B A"),
+        _NOISE,
+    ),
+    _build_rrr,
+    formula=formulas.reduced_rank_regression,
+    rank_impl=_rank_rrr,
+    check=_check_rrr,
+    source="Aoyagi & Watanabe 2005, Neural Networks 18(7):924-933",
+)
+
+
+# ----------------------------------------------------------------------------- DLN
+
+
+def _check_dln(q, where):
+    w = q["widths"]
+    if len(w) < 2:
+        raise ValueError(f"{where}: widths must have at least 2 entries, got {list(w)}")
+    if min(w) < 1:
+        raise ValueError(f"{where}: every entry of widths must be >= 1, got {list(w)}")
+    if q["r"] > min(w):
+        raise ValueError(f"{where}: r must be <= min(widths) = {min(w)}, got {q['r']}")
+
+
+def _dln_true(widths: tuple[int, ...], r: int, g: torch.Generator) -> list[Tensor]:
+    L = len(widths) - 1
+    if L == 1:
+        A, B = _rank_r_factors(widths[1], widths[0], r, r, g)
+        return [B @ A]
+    Ws = []
+    for ell in range(L):
+        a, b = widths[ell], widths[ell + 1]
+        W = torch.zeros(b, a, dtype=torch.float64)
+        if r > 0:
+            rows = b if ell == L - 1 else r
+            cols = a if ell == 0 else r
+            W[:rows, :cols] = randn(rows, cols, generator=g, std=1 / math.sqrt(cols))
+        Ws.append(W)
+    return Ws
+
+
+def _build_dln(q, n, g, device, dtype):
+    widths, r = q["widths"], q["r"]
+    Ws = _dln_true(widths, r, g)
+    model = _set(
+        DeepLinearNetwork(widths, dtype=dtype), **{f"weights.{i}": W for i, W in enumerate(Ws)}
+    )
+    x = randn(n, widths[0], generator=g)
+    f = x
+    for W in Ws:
+        f = f @ W.T
+    y = _regression_targets(f, q["noise"], g)
+    return Problem(
+        model, (x, y), "gaussian",
+        note="w*: generic rank-r r×r blocks (first layer r×H_1, last H_{L+1}×r), all other "
+        "entries zero; x ~ N(0, I)",
+    )
+
+
+def _dln_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    out = x.to(_first_dtype(params))
+    for i in range(len(params)):
+        out = out @ params[f"weights.{i}"].T
+    return out
+
+
+def _rank_dln(q):
+    widths, r = q["widths"], q["r"]
+    ok = r == min(widths)
+    return RankProblem(
+        fn=_dln_fn,
+        param_shapes={f"weights.{i}": (b, a) for i, (a, b) in enumerate(zip(widths[:-1],
+                                                                          widths[1:],
+                                                                          strict=True))},
+        inputs=_identity_inputs(widths[0]),
+        degree=len(widths) - 1,
+        gives_lambda=ok,
+        reason=(
+            "r = min(widths): the product map is a submersion onto the rank-r matrices near w*, "
+            "so λ = r(H_1 + H_{L+1} − r)/2 = rank/2 (Aoyagi 2024, core term vanishes)"
+            if ok
+            else "r < min(widths): Aoyagi's λ has a positive core term beyond the rank-r "
+            "manifold's dimension; the Jacobian rank does not determine it"
+        ),
+    )
+
+
+_make_family(
+    "deep_linear_network",
+    "y = W_L ⋯ W_1 x + N(0, I), widths = (input, hidden…, output), true product of rank r",
+    (
+        ParamSpec("widths", tuple, 1, None, (3, 4, 3), "layer widths, input first"),
+        ParamSpec("r", int, 0, None, 0, "rank of the true product"),
+        _NOISE,
+    ),
+    _build_dln,
+    formula=formulas.deep_linear_network,
+    rank_impl=_rank_dln,
+    check=_check_dln,
+    source="Aoyagi 2024, Neural Networks 172:106132, Thm 2",
+)
+
+
+# ----------------------------------------------------------------------------- normal crossing
+
+
+def _check_nc(q, where):
+    if len(q["powers"]) < 1 or not any(k > 0 for k in q["powers"]):
+        raise ValueError(f"{where}: powers must contain an entry > 0, got {list(q['powers'])}")
+
+
+def _build_nc(q, n, g, device, dtype):
+    powers = q["powers"]
+    x = randn(n, 1, generator=g)
+    y = q["noise"] * randn(n, 1, generator=g)
+    model = NormalCrossing(powers, dtype=dtype)
+    return Problem(
+        model, (x, y), "gaussian",
+        note="f(x) = (Π w_j^{k_j}) x, x ~ N(0, 1), y = noise; population loss "
+        "K(w) = ½ Π w_j^{2k_j}; w* = 0",
+    )
+
+
+def _rank_nc(q):
+    powers = q["powers"]
+
+    def fn(params, x):
+        w = params["w"]
+        mono = torch.ones((), dtype=w.dtype)
+        for j, k in enumerate(powers):
+            for _ in range(k):
+                mono = mono * w[j]
+        return mono * x.to(w.dtype)
+
+    return RankProblem(
+        fn=fn,
+        param_shapes={"w": (len(powers),)},
+        inputs=torch.ones(1, 1, dtype=torch.int64),
+        degree=sum(powers),
+        gives_lambda=False,
+        reason="w* = 0 is a normal-crossing singularity: the Jacobian vanishes there and the "
+        "generic rank 1 says nothing about λ = min_j 1/(2k_j)",
+        true_params={"w": torch.zeros(len(powers), dtype=torch.int64)},
+    )
+
+
+_make_family(
+    "normal_crossing",
+    "f(x) = (Π_j w_j^{k_j})·x with x ~ N(0,1), y = noise: K(w) = ½ Π w_j^{2k_j}, w* = 0",
+    (ParamSpec("powers", tuple, 0, None, (1, 2), "the exponents k_j"), _NOISE),
+    _build_nc,
+    formula=formulas.normal_crossing,
+    rank_impl=_rank_nc,
+    check=_check_nc,
+    source="Watanabe 2009, Ch. 2 (monomial rule); uniform prior (prior_powers = None)",
+)
+
+
+# ----------------------------------------------------------------------------- tanh
+
+
+def _build_tanh(q, n, g, device, dtype):
+    x = uniform(n, 1, generator=g, low=-1.0, high=1.0)
+    y = q["noise"] * randn(n, 1, generator=g)
+    return Problem(
+        TanhNetwork(q["h"], dtype=dtype), (x, y), "gaussian",
+        note="f(x) = Σ a_j tanh(b_j x), true function 0, w* = 0 (a = b = 0); x ~ U[−1, 1]",
+    )
+
+
+_make_family(
+    "tanh_network",
+    "f(x) = Σ_{j≤h} a_j tanh(b_j x), no biases, true function 0, x ~ U[−1, 1]",
+    (ParamSpec("h", int, 1, None, 3, "hidden width"), _NOISE),
+    _build_tanh,
+    formula=formulas.tanh_network,
+    source="Aoyagi & Watanabe 2005, IEICE Trans. J88-D-II (via suswei/RLCT OneLayerTanh)",
+)
+
+
+# ----------------------------------------------------------------------------- polynomial
+
+
+def _build_poly(q, n, g, device, dtype):
+    deg, a = q["degree"], q["interval"]
+    coeffs = uniform(deg + 1, generator=g, low=-1.0, high=1.0)
+    x = uniform(n, 1, generator=g, low=-a, high=a)
+    y = _regression_targets(x.pow(torch.arange(deg + 1, dtype=x.dtype)) @ coeffs.unsqueeze(1),
+                            q["noise"], g)
+    model = _set(PolynomialRegression(deg, dtype=dtype), coeffs=coeffs)
+    return Problem(
+        model, (x, y), "gaussian",
+        note=f"seed 000: true coefficients ~ U[−1, 1], x ~ U[−{a}, {a}]; w* = true coefficients",
+    )
+
+
+def _rank_poly(q):
+    deg = q["degree"]
+    pts = torch.arange(deg + 1, dtype=torch.int64) - deg // 2
+
+    def fn(params, x):
+        c = params["coeffs"]
+        x = x.to(c.dtype).reshape(-1, 1)
+        return (x.pow(torch.arange(deg + 1, dtype=c.dtype)) @ c).unsqueeze(-1)
+
+    return RankProblem(
+        fn=fn,
+        param_shapes={"coeffs": (deg + 1,)},
+        inputs=pts.reshape(-1, 1),
+        degree=1,
+        gives_lambda=True,
+        reason="linear in the coefficients and injective on any interval (a polynomial vanishing "
+        "on an interval is 0): regular, λ = (degree + 1)/2 = rank/2 whatever the interval; "
+        f"Vandermonde entries reach {deg // 2 + deg % 2}^{deg} in size",
+    )
+
+
+_make_family(
+    "polynomial_regression",
+    "seed 000's univariate polynomial regressor Σ_{i≤degree} a_i x^i, x ~ U[−interval, interval]",
+    (
+        ParamSpec("degree", int, 0, None, 5, "polynomial degree (degree + 1 coefficients)"),
+        ParamSpec("interval", float, 1e-6, None, 1.0, "half-width of the input interval"),
+        _NOISE,
+    ),
+    _build_poly,
+    formula=formulas.polynomial_regression,
+    rank_impl=_rank_poly,
+    source="seed 000 (Lakkapragada 2025, arXiv:2512.00686), Q2 Exp. 1",
+)
+
+
+# ----------------------------------------------------------------------------- low-rank W2W1
+
+
+def _check_le_d(q, where):
+    if q["r"] > q["d"]:
+        raise ValueError(f"{where}: r must be <= d = {q['d']}, got {q['r']}")
+
+
+def _build_lowrank(q, n, g, device, dtype):
+    d, r = q["d"], q["r"]
+    W1, W2 = _rank_r_factors(d, d, r, r, g)
+    x = randn(n, d, generator=g)
+    y = _regression_targets(x @ W1.T @ W2.T, q["noise"], g)
+    model = _set(LowRankLinear(d, r, dtype=dtype), W1=W1, W2=W2)
+    return Problem(model, (x, y), "gaussian",
+                   note="w* = generic (W1, W2), product of rank r; x ~ N(0, I_d)")
+
+
+def _rank_lowrank(q):
+    d, r = q["d"], q["r"]
+    return RankProblem(
+        fn=lambda params, x: x.to(_first_dtype(params)) @ params["W1"].T @ params["W2"].T,
+        param_shapes={"W1": (r, d), "W2": (d, r)},
+        inputs=_identity_inputs(d),
+        degree=2,
+        gives_lambda=True,
+        reason="hidden width = true rank r: (W1, W2) ↦ W2W1 is a submersion onto the rank-r "
+        "matrices near w*, so λ = r(2d − r)/2 = rank/2 (Jacobian is d²×2dr)",
+    )
+
+
+_make_family(
+    "low_rank_linear",
+    "seed 000's f(x) = W2 W1 x, W1: r×d, W2: d×r, realizable rank-r target, x ~ N(0, I_d)",
+    (
+        ParamSpec("d", int, 1, None, 100, "input and output dimension"),
+        ParamSpec("r", int, 1, None, 10, "inner dimension = rank of the true product"),
+        _NOISE,
+    ),
+    _build_lowrank,
+    formula=formulas.low_rank_manifold,
+    formula_args=lambda q: {"m": q["d"], "n": q["d"], "r": q["r"]},
+    rank_impl=_rank_lowrank,
+    check=_check_le_d,
+    source="seed 000 (arXiv:2512.00686), Q2 Exp. 2: λ_r = r(2d − r)/2",
+)
+
+
+# ----------------------------------------------------------------------------- autoencoder
+
+
+def _build_autoencoder(q, n, g, device, dtype):
+    d, r = q["d"], q["r"]
+    A = randn(d, r, generator=g, std=1 / math.sqrt(r))
+    x = randn(n, r, generator=g) @ A.T
+    model = ReLUAutoencoder(d, r, q["hidden"], generator=g, dtype=dtype).to(device)
+    res = train(
+        model, (x.to(device, dtype), x.to(device, dtype)), loss="gaussian", optimizer="adam",
+        lr=q["lr"], steps=q["steps"], generator=g,
+    )
+    return Problem(
+        model, (x, x), "gaussian",
+        note=f"seed 000: x = A z, z ~ N(0, I_r); ReLU autoencoder trained with Adam "
+        f"(lr {q['lr']}, {q['steps']} full-batch steps) on ½‖x − f(x)‖²; w* = trained weights",
+        extras={"train_loss": res.final_train_loss, "steps": res.steps,
+                "diverged": res.diverged},
+    )
+
+
+_make_family(
+    "relu_autoencoder",
+    "seed 000's ReLU autoencoder d → hidden → r → hidden → d on data x = A z of rank r (trained)",
+    (
+        ParamSpec("d", int, 1, None, 100, "data dimension"),
+        ParamSpec("r", int, 1, None, 10, "bottleneck width = data rank"),
+        ParamSpec("hidden", int, 1, None, 128, "hidden width of encoder and decoder"),
+        ParamSpec("steps", int, 0, None, 1000, "Adam steps (full batch)"),
+        ParamSpec("lr", float, 1e-8, None, 3e-3, "Adam learning rate"),
+    ),
+    _build_autoencoder,
+    formula=None,
+    check=_check_le_d,
+    source="seed 000 (arXiv:2512.00686), Q2 Exp. 3 (no closed form)",
+)
+
+
+# ----------------------------------------------------------------------------- quadratic
+
+_SEED001 = "seed 001 (Cullen et al., arXiv 2603.01192), §3-4 and App. G"
+
+
+def _quadratic_true(d, k, p, bias, g):
+    vals = {"W": randn(d, k, generator=g, std=1 / math.sqrt(d)), "V": randn(p, k, generator=g)}
+    if bias:
+        vals["b"] = randn(k, generator=g)
+        vals["c"] = randn(p, generator=g)
+    return vals
+
+
+def _quadratic_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    z = x.to(params["W"].dtype) @ params["W"]
+    if "b" in params:
+        z = z + params["b"]
+    out = z * z @ params["V"].T
+    return out + params["c"] if "c" in params else out
+
+
+def _centred_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    """Outputs minus the output at ``x[0]`` (integer-exact centring; row 0 is zero), shape
+    ``(N, p)``: the same span as ``P⊥`` centring, without dividing by N."""
+    out = _quadratic_fn(params, x)
+    return out - out[:1]
+
+
+def _build_quadratic(q, n, g, device, dtype):
+    d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
+    vals = _quadratic_true(d, k, p, bias, g)
+    x = randn(n, d, generator=g)
+    y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
+    model = _set(QuadraticNetwork(d, k, p, bias, dtype=dtype), **vals)
+    return Problem(
+        model, (x, y), centred_gaussian_nll,
+        note="seed 001: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1)); x ~ N(0, I_d), "
+        "y = f_{w*}(x) + noise; centred loss ½‖P⊥(Y − Ŷ)‖²/n",
+    )
+
+
+def _quadratic_shapes(d, k, p, bias):
+    shapes = {"W": (d, k), "V": (p, k)}
+    if bias:
+        shapes.update(b=(k,), c=(p,))
+    return shapes
+
+
+def _rank_quadratic(q):
+    d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
+    return RankProblem(
+        fn=_centred_fn,
+        param_shapes=_quadratic_shapes(d, k, p, bias),
+        inputs=quadratic_unisolvent_inputs(d),
+        degree=3,
+        gives_lambda=True,
+        reason="seed 001 Thm F.1: minimally singular at a generic point, λ = rank/2 of the "
+        "identifiable map θ ↦ (f(x_i) − f(x_0))_i (outputs modulo constants, as the centred loss "
+        "sees them) on a unisolvent set for quadratics",
+    )
+
+
+_make_family(
+    "quadratic_network",
+    "seed 001's f(x) = V (Wᵀx + b)² + c (σ = z²), d inputs, k hidden, p outputs; centred loss",
+    (
+        ParamSpec("d", int, 1, None, 3, "input dimension"),
+        ParamSpec("k", int, 1, None, 2, "hidden width K"),
+        ParamSpec("p", int, 1, None, 1, "output dimension"),
+        ParamSpec("bias", bool, None, None, False, "hidden biases b and output bias c"),
+        _NOISE,
+    ),
+    _build_quadratic,
+    formula=formulas.quadratic_network,
+    rank_impl=_rank_quadratic,
+    source=_SEED001,
+)
+
+
+# ----------------------------------------------------------------------------- modular addition
+
+
+def _check_modular(q, where):
+    n_train = round(q["train_frac"] * q["p"] ** 2)
+    if n_train < 1:
+        raise ValueError(
+            f"{where}: train_frac must leave at least one training pair "
+            f"(train_frac·p² = {q['train_frac'] * q['p'] ** 2:g})"
+        )
+
+
+def _build_modular(q, n, g, device, dtype):
+    p, k = q["p"], q["k"]
+    x, y = modular_addition_data(p)
+    perm = torch.randperm(p * p, generator=g)
+    n_train = round(q["train_frac"] * p * p)
+    tr, va = perm[:n_train], perm[n_train:]
+    model = QuadraticNetwork(2 * p, k, p, dtype=dtype)
+    _set(model, W=randn(2 * p, k, generator=g, std=1 / math.sqrt(2 * p)),
+         V=randn(p, k, generator=g, std=1 / math.sqrt(k)))
+    model.to(device)
+    val = (x[va], y[va]) if len(va) else None
+    res = train(
+        model, (x[tr].to(device, dtype), y[tr].to(device, dtype)), loss=centred_gaussian_nll,
+        optimizer="adam", lr=q["lr"], weight_decay=q["weight_decay"], steps=q["steps"],
+        generator=g,
+        val_data=None if val is None else (val[0].to(device, dtype), val[1].to(device, dtype)),
+        accuracy=centred_argmax_accuracy,
+    )
+    last = res.checkpoints[-1] if res.checkpoints else None
+    with torch.no_grad():  # the output offset left free by the centred loss, fitted on train
+        xt, yt = x[tr].to(device, dtype), y[tr].to(device, dtype)
+        shift = (yt - model(xt)).mean(dim=0)
+        train_acc = argmax_accuracy(model(xt) + shift, yt)
+        val_acc = (
+            None if val is None
+            else argmax_accuracy(model(val[0].to(device, dtype)) + shift, val[1].to(device))
+        )
+    return Problem(
+        model, (x[tr], y[tr]), centred_gaussian_nll, val_data=val,
+        note=f"seed 001: one-hot pairs, random {n_train} of {p * p} pairs for training (n is "
+        f"ignored: n = {n_train}); trained with Adam (lr {q['lr']}, weight decay "
+        f"{q['weight_decay']}, {q['steps']} full-batch steps) on the centred loss; "
+        "w* = trained weights",
+        extras={
+            "train_loss": res.final_train_loss, "steps": res.steps, "diverged": res.diverged,
+            "train_acc": train_acc, "val_acc": val_acc,
+            "val_loss": None if last is None else last.val_loss,
+        },
+    )
+
+
+def _rank_modular(q):
+    p, k = q["p"], q["k"]
+    x, _ = modular_addition_data(p)
+    return RankProblem(
+        fn=_centred_fn,
+        param_shapes=_quadratic_shapes(2 * p, k, p, False),
+        inputs=x.to(torch.int64),
+        degree=3,
+        gives_lambda=False,
+        reason="w* is a trained point on one-hot data, not a generic point; seed 001 Thm 5.5 "
+        "needs its active subnetwork to be non-degenerate, which is not checked, so the "
+        "generic rank (on all p² pairs) is recorded but does not determine λ",
+    )
+
+
+_make_family(
+    "modular_addition",
+    "seed 001's quadratic network (d = 2p, k hidden, p outputs) trained on a + b mod p",
+    (
+        ParamSpec("p", int, 2, None, 7, "modulus (output dimension; input 2p)"),
+        ParamSpec("k", int, 1, None, 8, "hidden width K"),
+        ParamSpec("train_frac", float, 0.0, 1.0, 0.4, "fraction of the p² pairs trained on"),
+        ParamSpec("steps", int, 0, None, 2000, "Adam steps (full batch)"),
+        ParamSpec("lr", float, 1e-8, None, 1e-2, "Adam learning rate"),
+        ParamSpec("weight_decay", float, 0.0, None, 0.0, "Adam weight decay"),
+    ),
+    _build_modular,
+    formula=formulas.modular_addition,
+    rank_impl=_rank_modular,
+    check=_check_modular,
+    source=_SEED001 + ", §5-6 (Thm 5.5, Figs 1-3)",
+)
+
+
+# ----------------------------------------------------------------------------- seed 003 toys
+
+_SEED003 = "seed 003 (Tóth-Czifra 2026, 'Singular Learning Theory: AI learns like ice melts')"
+
+
+def _build_line(q, n, g, device, dtype):
+    x, y = line_data(n, q["noise"], g)
+    model = Dense(1, 1, generator=g, dtype=dtype)
+    _set(model, weight=torch.tensor([[3.0]]), bias=torch.tensor([2.0]))
+    return Problem(model, (x, y), "gaussian",
+                   note="seed 003: x = linspace(−1, 1, n), y = 3x + 2; w* = (w, b) = (3, 2)")
+
+
+def _rank_line(q):
+    return RankProblem(
+        fn=lambda params, x: x.to(params["weight"].dtype) @ params["weight"].T + params["bias"],
+        param_shapes={"weight": (1, 1), "bias": (1,)},
+        inputs=torch.tensor([[0], [1]], dtype=torch.int64),
+        degree=1,
+        gives_lambda=True,
+        reason="regular: (w, b) ↦ wx + b is linear and injective, λ = 2/2 = 1",
+        true_params={"weight": torch.tensor([[3]]), "bias": torch.tensor([2])},
+    )
+
+
+_make_family(
+    "linear_regression_toy",
+    "seed 003's warm-up: f(x) = w x + b on y = 3x + 2, x = linspace(−1, 1, n)",
+    (ParamSpec("noise", float, 0.0, None, 0.0, "standard deviation of added target noise"),),
+    _build_line,
+    formula=formulas.regular,
+    formula_args=lambda q: {"d": 2},
+    rank_impl=_rank_line,
+    source=_SEED003,
+    default_n=100,
+)
+
+
+def _build_sine(q, n, g, device, dtype):
+    x, y = sine_data(n)
+    model = TinyTanhMLP(generator=g, dtype=dtype).to(device)
+    res = train(model, (x.to(device, dtype), y.to(device, dtype)), loss="gaussian",
+                optimizer="sgd", lr=q["lr"], steps=q["steps"], generator=g)
+    return Problem(
+        model, (x, y), "gaussian",
+        note=f"seed 003: one tanh neuron on y = sin(3x) + 0.3x, x = linspace(−2, 2, n); trained "
+        f"with plain SGD as the seed (lr {q['lr']}, {q['steps']} full-batch steps) from a "
+        "generator-drawn init. The loss has no finite minimiser (|w1| → ∞ makes tanh a step), "
+        "so w* is where training stops",
+        extras={"train_loss": res.final_train_loss, "steps": res.steps,
+                "diverged": res.diverged},
+    )
+
+
+_make_family(
+    "tanh_sine_toy",
+    "seed 003's w2 tanh(w1 x + b1) + b2 trained on y = sin(3x) + 0.3x (no closed form)",
+    (
+        ParamSpec("steps", int, 0, None, 1000, "SGD steps (full batch)"),
+        ParamSpec("lr", float, 1e-8, None, 0.1, "SGD learning rate"),
+    ),
+    _build_sine,
+    formula=None,
+    source=_SEED003,
+    default_n=100,
+)
+
+
+def _check_parity(q, where):
+    if q["k"] > q["n_bits"]:
+        raise ValueError(f"{where}: k must be <= n_bits = {q['n_bits']}, got {q['k']}")
+
+
+def _build_parity(q, n, g, device, dtype):
+    x, y = parity_data(n, q["n_bits"], q["k"], g)
+    vx, vy = parity_data(q["n_val"], q["n_bits"], q["k"], g)
+    model = ParityMLP(q["n_bits"], q["width"], generator=g, dtype=dtype).to(device)
+    res = train(
+        model, (x.to(device, dtype), y.to(device, dtype)), loss=binary_cross_entropy_nll,
+        optimizer="adamw", lr=q["lr"], weight_decay=q["weight_decay"], steps=q["steps"],
+        batch_size=None if q["batch_size"] == 0 else min(q["batch_size"], n), generator=g,
+        val_data=(vx.to(device, dtype), vy.to(device, dtype)), accuracy=binary_accuracy,
+    )
+    last = res.checkpoints[-1]
+    return Problem(
+        model, (x, y), binary_cross_entropy_nll, val_data=(vx, vy),
+        note=f"seed 003: parity of the first {q['k']} of {q['n_bits']} ±1 bits; "
+        f"{q['n_bits']}→{q['width']}→{q['width']}→1 ReLU trained with AdamW (lr {q['lr']}, "
+        f"weight decay {q['weight_decay']}, {q['steps']} steps) on the Bernoulli NLL of one "
+        "logit (the seed does not name its loss); w* = trained weights",
+        extras={"train_loss": res.final_train_loss, "steps": res.steps, "diverged": res.diverged,
+                "train_acc": last.train_acc, "val_acc": last.val_acc, "val_loss": last.val_loss},
+    )
+
+
+_make_family(
+    "parity_mlp",
+    "seed 003's n_bits → width → width → 1 ReLU MLP trained on k-bit parity with AdamW",
+    (
+        ParamSpec("n_bits", int, 1, None, 30, "input bits"),
+        ParamSpec("k", int, 1, None, 3, "parity of the first k bits"),
+        ParamSpec("width", int, 1, None, 256, "hidden width"),
+        ParamSpec("steps", int, 0, None, 300, "AdamW steps"),
+        ParamSpec("lr", float, 1e-8, None, 1e-3, "AdamW learning rate"),
+        ParamSpec("weight_decay", float, 0.0, None, 5e-2, "AdamW weight decay"),
+        ParamSpec("batch_size", int, 0, None, 0, "minibatch size (0: full batch)"),
+        ParamSpec("n_val", int, 1, None, 1000, "size of the held-out set"),
+    ),
+    _build_parity,
+    formula=None,
+    check=_check_parity,
+    source=_SEED003,
+    default_n=1000,
+)

@@ -1,0 +1,80 @@
+"""Linear models: linear regression, reduced-rank regression, deep linear networks, W₂W₁x.
+
+All map inputs ``(N, in)`` to outputs ``(N, out)`` without biases. Parameters are
+initialised to zero; the families (:mod:`slttheory.models.families`) set the true point.
+
+>>> import torch
+>>> m = ReducedRankRegression(4, 3, 2)
+>>> m(torch.ones(5, 4)).shape
+torch.Size([5, 3])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["LinearRegression", "ReducedRankRegression", "DeepLinearNetwork", "LowRankLinear"]
+
+
+def _zeros(*shape: int, dtype: torch.dtype) -> nn.Parameter:
+    return nn.Parameter(torch.zeros(*shape, dtype=dtype))
+
+
+class LinearRegression(nn.Module):
+    """``f(x) = x·w`` with ``w ∈ ℝ^d`` (parameter ``w``); output shape ``(N, 1)``."""
+
+    def __init__(self, d: int, *, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.w = _zeros(d, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (x @ self.w).unsqueeze(-1)
+
+
+class ReducedRankRegression(nn.Module):
+    """``f(x) = B A x`` with ``A ∈ ℝ^{h×m}``, ``B ∈ ℝ^{n×h}`` (Aoyagi & Watanabe 2005)."""
+
+    def __init__(self, m: int, n: int, h: int, *, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.A = _zeros(h, m, dtype=dtype)
+        self.B = _zeros(n, h, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.A.T @ self.B.T
+
+
+class DeepLinearNetwork(nn.Module):
+    """``f(x) = W_L ⋯ W_1 x`` with ``W_l ∈ ℝ^{widths[l]×widths[l−1]}`` (Aoyagi 2024).
+
+    Parameters are ``weights.0`` … ``weights.{L−1}``; ``widths[0]`` is the input and
+    ``widths[-1]`` the output dimension.
+    """
+
+    def __init__(self, widths: Sequence[int], *, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        if len(widths) < 2:
+            raise ValueError(f"widths must have at least 2 entries, got {list(widths)}")
+        self.widths = tuple(widths)
+        self.weights = nn.ParameterList(
+            [_zeros(b, a, dtype=dtype) for a, b in zip(widths[:-1], widths[1:], strict=True)]
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        for w in self.weights:
+            x = x @ w.T
+        return x
+
+
+class LowRankLinear(nn.Module):
+    """Seed 000's factorised network ``f(x) = W₂ W₁ x``, ``W₁ ∈ ℝ^{r×d}``, ``W₂ ∈ ℝ^{d×r}``."""
+
+    def __init__(self, d: int, r: int, *, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.W1 = _zeros(r, d, dtype=dtype)
+        self.W2 = _zeros(d, r, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x @ self.W1.T @ self.W2.T

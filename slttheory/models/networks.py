@@ -1,0 +1,108 @@
+"""Neural networks: tanh networks, seed 003's toys, seed 000's ReLU autoencoder.
+
+Layers with random initialisation draw it from an explicit ``torch.Generator``
+(``None`` means ``torch.Generator().manual_seed(0)``), never from the global RNG.
+
+>>> import torch
+>>> ParityMLP(n_bits=30, width=256).n_params     # seed 003: "73,985 parameters"
+73985
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from slttheory.models._common import Dense, as_generator
+
+__all__ = ["TanhNetwork", "TinyTanhMLP", "ParityMLP", "ReLUAutoencoder"]
+
+
+class _Counted(nn.Module):
+    @property
+    def n_params(self) -> int:
+        """Number of scalar parameters."""
+        return sum(p.numel() for p in self.parameters())
+
+
+class TanhNetwork(_Counted):
+    """``f(x) = Σ_{j=1}^{h} a_j tanh(b_j x)``: 1 input, 1 output, no biases (parameters ``a``,
+    ``b``; zero-initialised). Aoyagi & Watanabe 2005 (IEICE J88-D-II): at the true function 0,
+    λ = (h + i² + i)/(4i + 2) with i = ⌊√h⌋."""
+
+    def __init__(self, h: int, *, dtype: torch.dtype = torch.float32) -> None:
+        super().__init__()
+        self.a = nn.Parameter(torch.zeros(h, dtype=dtype))
+        self.b = nn.Parameter(torch.zeros(h, dtype=dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return (torch.tanh(x.reshape(-1, 1) * self.b) @ self.a).unsqueeze(-1)
+
+
+class TinyTanhMLP(_Counted):
+    """Seed 003's ``TinyMLP1``: ``f(x) = w₂ tanh(w₁x + b₁) + b₂`` (``fc1``, ``fc2`` as there)."""
+
+    def __init__(
+        self, *, generator: torch.Generator | int | None = None, dtype: torch.dtype = torch.float32
+    ) -> None:
+        super().__init__()
+        g = as_generator(generator)
+        self.fc1 = Dense(1, 1, generator=g, dtype=dtype)
+        self.fc2 = Dense(1, 1, generator=g, dtype=dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.fc2(torch.tanh(self.fc1(x.reshape(-1, 1))))
+
+
+class ParityMLP(_Counted):
+    """Seed 003's parity network ``n_bits → width → width → 1`` with ReLU (``net.0``,
+    ``net.2``, ``net.4`` as in its ``nn.Sequential``); outputs one logit per sample."""
+
+    def __init__(
+        self,
+        n_bits: int = 30,
+        width: int = 256,
+        *,
+        generator: torch.Generator | int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        g = as_generator(generator)
+        self.net = nn.Sequential(
+            Dense(n_bits, width, generator=g, dtype=dtype),
+            nn.ReLU(),
+            Dense(width, width, generator=g, dtype=dtype),
+            nn.ReLU(),
+            Dense(width, 1, generator=g, dtype=dtype),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+class ReLUAutoencoder(_Counted):
+    """Seed 000's autoencoder: encoder ``d → hidden → r``, decoder ``r → hidden → d``, ReLU
+    after each hidden layer, linear bottleneck (the seed does not say; we keep it linear)."""
+
+    def __init__(
+        self,
+        d: int = 100,
+        r: int = 10,
+        hidden: int = 128,
+        *,
+        generator: torch.Generator | int | None = None,
+        dtype: torch.dtype = torch.float32,
+    ) -> None:
+        super().__init__()
+        g = as_generator(generator)
+        self.encoder = nn.Sequential(
+            Dense(d, hidden, generator=g, dtype=dtype), nn.ReLU(),
+            Dense(hidden, r, generator=g, dtype=dtype),
+        )
+        self.decoder = nn.Sequential(
+            Dense(r, hidden, generator=g, dtype=dtype), nn.ReLU(),
+            Dense(hidden, d, generator=g, dtype=dtype),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decoder(self.encoder(x))

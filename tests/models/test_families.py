@@ -1,0 +1,189 @@
+"""Every family builds at tiny sizes: reproducible, right shapes, low loss at the true point."""
+
+import math
+
+import pytest
+import torch
+
+from slttheory.losses import resolve_loss
+from slttheory.models import FAMILIES, modular_addition_data, parity_data
+from slttheory.models.families import line_data, sine_data
+
+# tiny sizes; "out" is the output dimension, "noise" the target noise level
+TINY = {
+    "regular": dict(params={"d": 3}, n=400, out=1),
+    "reduced_rank_regression": dict(params={"m": 3, "n": 2, "h": 2, "r": 1}, n=400, out=2),
+    "deep_linear_network": dict(params={"widths": [2, 3, 3, 2], "r": 1}, n=400, out=2),
+    "normal_crossing": dict(params={"powers": [1, 2]}, n=400, out=1),
+    "tanh_network": dict(params={"h": 2}, n=400, out=1),
+    "polynomial_regression": dict(params={"degree": 4, "interval": 0.5}, n=400, out=1),
+    "low_rank_linear": dict(params={"d": 4, "r": 2}, n=400, out=4),
+    "quadratic_network": dict(params={"d": 3, "k": 2, "p": 2}, n=400, out=2, centred=True),
+    "relu_autoencoder": dict(params={"d": 6, "r": 2, "hidden": 16, "steps": 400}, n=200),
+    "modular_addition": dict(params={"p": 5, "k": 12, "steps": 800}, n=None),
+    "linear_regression_toy": dict(params={}, n=50, out=1),
+    "tanh_sine_toy": dict(params={"steps": 300}, n=50),
+    "parity_mlp": dict(params={"n_bits": 6, "k": 2, "width": 16, "steps": 300, "n_val": 64},
+                       n=128),
+}
+NOISY = ["regular", "reduced_rank_regression", "deep_linear_network", "normal_crossing",
+         "tanh_network", "polynomial_regression", "low_rank_linear", "quadratic_network"]
+
+
+def _build(name, seed=0, **kw):
+    spec = TINY[name]
+    return FAMILIES[name].build(spec["params"], n=spec["n"],
+                                generator=torch.Generator().manual_seed(seed), **kw)
+
+
+def test_tiny_table_covers_all_families():
+    assert set(TINY) == set(FAMILIES)
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_builds_reproducibly_with_right_shapes(name):
+    a, b = _build(name), _build(name)
+    x, y = a.data
+    out = a.model(x)
+    assert out.shape[0] == x.shape[0] == y.shape[0]
+    if TINY[name]["n"] is not None:
+        assert x.shape[0] == TINY[name]["n"]
+    assert out.reshape(len(out), -1).shape == y.reshape(len(y), -1).shape
+    assert x.dtype == torch.float32 and out.dtype == torch.float32
+    per_sample = resolve_loss(a.loss)(out, y)
+    assert per_sample.shape == (x.shape[0],) and torch.isfinite(per_sample).all()
+    # same generator state -> identical data and identical w*
+    assert torch.equal(a.data[0], b.data[0]) and torch.equal(a.data[1], b.data[1])
+    sa, sb = a.model.state_dict(), b.model.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert a.params == FAMILIES[name].validate(TINY[name]["params"])
+    assert a.note and math.isfinite(a.extras["loss_at_true"])
+
+
+@pytest.mark.parametrize("name", NOISY + ["relu_autoencoder", "parity_mlp", "modular_addition"])
+def test_different_seeds_differ(name):
+    a, b = _build(name, seed=0), _build(name, seed=1)
+    differs = not torch.equal(a.data[1], b.data[1]) or not torch.equal(a.data[0], b.data[0])
+    differs = differs or any(not torch.equal(u, v) for u, v in
+                             zip(a.model.state_dict().values(), b.model.state_dict().values(),
+                                 strict=True))
+    assert differs
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_true_point_loss_is_noise_level(name):
+    """At w*, ℓ_i = ½‖ε_i‖² (ε ~ N(0, I_k)): mean ½k, standard error √(k/(2n)); the centred
+    loss has mean ½k(n−1)/n. Five standard errors."""
+    spec = TINY[name]
+    prob = _build(name)
+    k, n = spec["out"], spec["n"]
+    mean = 0.5 * k * ((n - 1) / n if spec.get("centred") else 1.0)
+    assert abs(prob.extras["loss_at_true"] - mean) < 5 * math.sqrt(k / (2 * n))
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_true_point_beats_perturbations(name):
+    """The population loss is minimal at w*: perturbing every parameter by 1 raises L_n by
+    far more than its sampling noise (checked on 2 000 fresh samples)."""
+    prob = FAMILIES[name].build(TINY[name]["params"], n=2000, generator=7)
+    x, y = prob.data
+    loss = resolve_loss(prob.loss)
+    with torch.no_grad():
+        base = float(loss(prob.model(x), y).mean())
+        for p in prob.model.parameters():
+            p.add_(1.0)
+        moved = float(loss(prob.model(x), y).mean())
+    assert moved > base + 0.01
+
+
+def test_noiseless_toys_are_exact():
+    prob = _build("linear_regression_toy")
+    assert prob.extras["loss_at_true"] < 1e-12  # float32 rounding of 3x + 2 only
+    x, y = line_data(3)
+    assert y.flatten().tolist() == [-1.0, 2.0, 5.0] and x.flatten().tolist() == [-1.0, 0.0, 1.0]
+    x, y = sine_data(5)
+    assert torch.allclose(y, torch.sin(3 * x) + 0.3 * x)
+
+
+def test_trained_families_fit():
+    ae = _build("relu_autoencoder")
+    x = ae.data[0]
+    initial = 0.5 * float(x.pow(2).sum(1).mean())   # loss of the zero map
+    assert ae.extras["train_loss"] < 0.1 * initial and not ae.extras["diverged"]
+    assert torch.equal(ae.data[0], ae.data[1])       # targets are the inputs
+    sine = _build("tanh_sine_toy")
+    y = sine.data[1]
+    # better than the best constant predictor (½ var y); one neuron cannot fit sin(3x)
+    assert sine.extras["train_loss"] < 0.5 * float(y.var(correction=0))
+    par = _build("parity_mlp")
+    assert par.extras["train_acc"] == 1.0 and par.val_data is not None
+    mod = _build("modular_addition")
+    assert mod.extras["train_acc"] == 1.0 and mod.extras["train_loss"] < 1e-3
+    assert mod.data[0].shape == (10, 10) and mod.val_data[0].shape == (15, 10)  # 40% of 25
+
+
+def test_float64_build():
+    prob = FAMILIES["reduced_rank_regression"].build(TINY["reduced_rank_regression"]["params"],
+                                                     n=20, generator=0, dtype=torch.float64)
+    assert prob.data[0].dtype == torch.float64
+    assert all(p.dtype == torch.float64 for p in prob.model.parameters())
+
+
+def test_rrr_true_point_structure():
+    prob = _build("reduced_rank_regression")
+    A, B = prob.model.A.detach(), prob.model.B.detach()
+    assert torch.linalg.matrix_rank(B @ A).item() == 1
+    assert torch.count_nonzero(A[1:]) == 0 and torch.count_nonzero(B[:, 1:]) == 0
+
+
+def test_dln_true_product_rank():
+    for r in (0, 1, 2):
+        prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4, 2, 3], "r": r}, n=5,
+                                                     generator=0)
+        prod = torch.eye(3)
+        for W in prob.model.weights:
+            prod = W.detach() @ prod
+        assert torch.linalg.matrix_rank(prod).item() == r
+
+
+def test_single_layer_dln_rank():
+    prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4], "r": 2}, n=5, generator=0)
+    assert torch.linalg.matrix_rank(prob.model.weights[0].detach()).item() == 2
+
+
+def test_normal_crossing_population_loss():
+    """K(w) = ½ Π w_j^{2k_j} (x ~ N(0, 1)): L_n(w) − L_n(0) ≈ ½ (w1 w2²)² E[x²]."""
+    prob = FAMILIES["normal_crossing"].build({"powers": [1, 2], "noise": 0.0}, n=4000,
+                                             generator=0)
+    x, y = prob.data
+    with torch.no_grad():
+        prob.model.w.copy_(torch.tensor([0.5, 2.0]))
+        value = float(resolve_loss(prob.loss)(prob.model(x), y).mean())
+    assert value == pytest.approx(0.5 * (0.5 * 4.0) ** 2 * float(x.pow(2).mean()), rel=1e-5)
+    # gradients at w* = 0 are finite even with a zero exponent
+    prob = FAMILIES["normal_crossing"].build({"powers": [0, 2]}, n=10, generator=0)
+    out = resolve_loss(prob.loss)(prob.model(prob.data[0]), prob.data[1]).mean()
+    out.backward()
+    assert torch.isfinite(prob.model.w.grad).all()
+
+
+def test_data_generators():
+    x, y = modular_addition_data(5)
+    a, b = x[:, :5].argmax(1), x[:, 5:].argmax(1)
+    assert torch.equal(y.argmax(1), (a + b) % 5) and x.sum(1).eq(2).all()
+    x, y = parity_data(200, 8, 3, torch.Generator().manual_seed(0))
+    assert set(x.unique().tolist()) == {-1.0, 1.0}
+    assert torch.equal(y.flatten(), ((x[:, :3] > 0).sum(1) % 2).to(y.dtype))
+
+
+def test_refine_moves_towards_empirical_minimiser():
+    fam = FAMILIES["regular"]
+    base = fam.build({"d": 3}, n=200, generator=5)
+    ref = fam.build({"d": 3}, n=200, generator=5, refine_steps=300, refine_lr=0.01)
+    x, y = ref.data
+    ols = torch.linalg.lstsq(x.double(), y.double()).solution.flatten()
+    assert torch.equal(base.data[0], x)  # same data
+    assert ref.extras["loss_refined"] < ref.extras["loss_at_true"]
+    assert torch.allclose(ref.model.w.detach().double(), ols, atol=1e-3)
+    with pytest.raises(ValueError, match="refine_steps"):
+        fam.build(n=10, generator=0, refine_steps=-1)
