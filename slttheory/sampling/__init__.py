@@ -1,0 +1,62 @@
+"""LLC estimation: vectorised SGLD / RMSProp-SGLD / MALA, automatic calibration, diagnostics.
+
+Main entry point: :func:`estimate_llc`; also :func:`wbic`, :func:`estimate_llc_multitemp`
+and :func:`plot_trace`. Kernels follow blackjax's ``init``/``step`` style
+(:mod:`slttheory.sampling.kernels`).
+"""
+
+from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
+from slttheory.sampling.device import resolve_device
+from slttheory.sampling.diagnostics import Diagnostics, ess, mcse, rhat, stationarity_z
+from slttheory.sampling.estimator import (
+    LLCConfig,
+    LLCEstimate,
+    LLCWarning,
+    MultiTemperatureEstimate,
+    WBICResult,
+    estimate_llc,
+    estimate_llc_multitemp,
+    wbic,
+)
+from slttheory.sampling.kernels import (
+    SAMPLERS,
+    LangevinInfo,
+    LangevinState,
+    LocalizedPotential,
+    SamplingAlgorithm,
+    mala,
+    rmsprop_sgld,
+    sgld,
+)
+from slttheory.sampling.plot import plot_trace
+
+multi_temperature_llc = estimate_llc_multitemp
+
+__all__ = [
+    "estimate_llc",
+    "estimate_llc_multitemp",
+    "multi_temperature_llc",
+    "wbic",
+    "plot_trace",
+    "LLCEstimate",
+    "LLCConfig",
+    "LLCWarning",
+    "WBICResult",
+    "MultiTemperatureEstimate",
+    "Diagnostics",
+    "StepSizeCalibration",
+    "calibrate_step_size",
+    "ess",
+    "rhat",
+    "mcse",
+    "stationarity_z",
+    "resolve_device",
+    "SAMPLERS",
+    "sgld",
+    "rmsprop_sgld",
+    "mala",
+    "LangevinState",
+    "LangevinInfo",
+    "LocalizedPotential",
+    "SamplingAlgorithm",
+]

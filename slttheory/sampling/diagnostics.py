@@ -1,0 +1,119 @@
+"""Chain diagnostics on ``(chain, draw)`` arrays: ESS, R-hat, MCSE (arviz-stats), stationarity.
+
+ESS, R-hat and the Monte-Carlo standard error come from ``arviz_stats.base.array_stats``
+(Vehtari et al. 2021, "Rank-normalization, folding, and localization: an improved R-hat",
+Bayesian Analysis 16(2)); they return NaN for degenerate input (constant or non-finite
+traces), which is kept as the contract here. The stationarity test is a Geweke-style
+z-score between the two halves of the kept draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from arviz_stats.base import array_stats
+
+__all__ = ["Diagnostics", "ess", "rhat", "mcse", "stationarity_z"]
+
+
+def _check(trace: np.ndarray) -> np.ndarray:
+    a = np.asarray(trace, dtype=float)
+    if a.ndim != 2:
+        raise ValueError(f"trace must have shape (chains, draws), got shape {a.shape}")
+    return a
+
+
+def _nan_if_bad(a: np.ndarray) -> bool:
+    return a.shape[1] < 4 or not np.all(np.isfinite(a)) or float(np.ptp(a)) == 0.0
+
+
+def ess(trace: np.ndarray, method: str = "mean") -> float:
+    """Effective sample size of a ``(chains, draws)`` trace (arviz-stats, ``method``).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(2, 500))
+    >>> 700 < ess(x) < 1300
+    True
+    >>> ess(np.ones((2, 10)))
+    nan
+    """
+    a = _check(trace)
+    if _nan_if_bad(a):
+        return math.nan
+    return float(array_stats.ess(a, chain_axis=-2, draw_axis=-1, method=method))
+
+
+def rhat(trace: np.ndarray) -> float:
+    """Rank-normalised split R-hat (arviz-stats); NaN for degenerate traces.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(4, 500))
+    >>> abs(rhat(x) - 1) < 0.01
+    True
+    """
+    a = _check(trace)
+    if _nan_if_bad(a):
+        return math.nan
+    return float(array_stats.rhat(a, chain_axis=-2, draw_axis=-1, method="rank"))
+
+
+def mcse(trace: np.ndarray) -> float:
+    """Monte-Carlo standard error of the mean over all draws (arviz-stats, ESS-based).
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(1).normal(size=(4, 2500))  # iid: mcse = 1/100
+    >>> 0.008 < mcse(x) < 0.012
+    True
+    """
+    a = _check(trace)
+    if _nan_if_bad(a):
+        return math.nan
+    return float(array_stats.mcse(a, chain_axis=-2, draw_axis=-1, method="mean"))
+
+
+def stationarity_z(trace: np.ndarray) -> float:
+    """Geweke-style z of the difference of the means of the first and second half of the draws.
+
+    Each half's standard error is its :func:`mcse`; |z| > 3 says the first half has not
+    forgotten the start (burn-in too short) or the chains drift.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(4, 1000))
+    >>> abs(stationarity_z(x)) < 3
+    True
+    >>> abs(stationarity_z(x + np.linspace(0, 1, 1000))) > 3
+    True
+    """
+    a = _check(trace)
+    half = a.shape[1] // 2
+    first, second = a[:, :half], a[:, half:]
+    se = math.hypot(mcse(first), mcse(second))
+    if not math.isfinite(se) or se == 0:
+        return math.nan
+    return float((first.mean() - second.mean()) / se)
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Diagnostics of an LLC run.
+
+    ``ess``: effective sample size of the kept loss trace (all chains); ``rhat``: rank R-hat;
+    ``acceptance_rate``: mean MH acceptance probability (MALA: of its own test; SGLD full batch:
+    the diagnostic acceptance MALA would have had; ``None`` otherwise); ``divergent``: a chain
+    had a NaN/Inf loss or exploded; ``warnings``: every failed check in words;
+    ``stationarity_z``: Geweke z of the kept draws; ``estimated_bias``: first-order relative
+    discretisation bias of λ̂, (ε/8)·E[∇Uᵀ G ∇U]/λ̂ (0 for MALA); ``divergent_chains``: their
+    indices; ``calibration``: the step-size pilot (or ``None`` when ``step_size`` was given).
+    """
+
+    ess: float
+    rhat: float
+    acceptance_rate: float | None
+    divergent: bool
+    warnings: list[str] = field(default_factory=list)
+    stationarity_z: float = math.nan
+    estimated_bias: float | None = None
+    divergent_chains: tuple[int, ...] = ()
+    calibration: object | None = None

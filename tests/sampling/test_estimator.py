@@ -1,0 +1,374 @@
+"""Tests of estimate_llc, wbic and the multi-temperature estimator on plain torch modules.
+
+Statistical tolerances (z = 4 unless stated) come from theory:
+* at the least-squares point of a linear-Gaussian model the localized tempered posterior is
+  exactly Gaussian, so the discretised SGLD chain's mean of nβΔL is known in closed form
+  (per eigen-direction ½ nβh_i / (a_i (1 - ε a_i/4)), a_i = nβh_i + γ): only Monte-Carlo
+  error remains, and ``std_error`` is that error;
+* for singular models on one data set, the LLC estimate fluctuates around λ − (m−1)/log(nβ)
+  (multiplicity bias) with the data-set spread √(λ/(2 log n)) (Watanabe 2013, Thm 4;
+  relative 1/√(2λ log n)), see /work/shared/reference/learning-coefficients.md §6.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from slttheory.sampling import (
+    LLCEstimate,
+    LLCWarning,
+    estimate_llc,
+    estimate_llc_multitemp,
+    plot_trace,
+    wbic,
+)
+
+Z = 4.0
+
+
+def gen(seed):
+    return torch.Generator().manual_seed(seed)
+
+
+def least_squares_linear(n=1000, p=2, seed=0, dtype=torch.float32):
+    """y = X b + 1 + noise, model nn.Linear(p, 1) set to the least-squares fit (d = p + 1)."""
+    x = torch.randn(n, p, generator=gen(seed), dtype=torch.float64)
+    y = x @ torch.arange(1.0, p + 1, dtype=torch.float64).unsqueeze(1) + 1.0
+    y = y + torch.randn(n, 1, generator=gen(seed + 1), dtype=torch.float64)
+    X = torch.cat([x, torch.ones(n, 1, dtype=torch.float64)], 1)
+    sol = torch.linalg.lstsq(X, y).solution
+    m = nn.Linear(p, 1).to(dtype)
+    with torch.no_grad():
+        m.weight.copy_(sol[:p].T)
+        m.bias.copy_(sol[p])
+    hess = (X.T @ X / n).numpy()  # Hessian of L_n = mean ½(y - Xw)²
+    return m, (x.to(dtype), y.to(dtype)), hess
+
+
+def exact_sgld_mean(hess, nbeta, gamma, eps):
+    h = np.linalg.eigvalsh(hess)
+    a = nbeta * h + gamma
+    return float(np.sum(0.5 * nbeta * h / (a * (1 - eps * a / 4))))
+
+
+class RRR(nn.Module):
+    def __init__(self, m, h, o):
+        super().__init__()
+        self.A = nn.Linear(m, h, bias=False)
+        self.B = nn.Linear(h, o, bias=False)
+
+    def forward(self, x):
+        return self.B(self.A(x))
+
+
+# ------------------------------------------------------------------ accuracy
+
+
+def test_regular_model_matches_exact_discretised_mean():
+    """d = 3 linear regression at its least-squares point, fixed ε with ε·a_max/4 ≈ 5 %:
+    E[nβΔL] of the discretised chain is exact (module docstring), so |λ̂ − exact| < 4 s.e."""
+    m, data, hess = least_squares_linear()
+    n = 1000
+    nbeta = n / math.log(n)
+    eps = 0.2 / (nbeta * np.linalg.eigvalsh(hess).max() + 1)
+    est = estimate_llc(m, data, step_size=eps, chains=4, draws=4000, burn_in=300,
+                       device="cpu", seed=1)
+    exact = exact_sgld_mean(hess, nbeta, 1.0, eps)
+    assert exact > 1.5 * 1.03  # the discretisation bias is visible (d/2 = 1.5)
+    assert abs(est.llc - exact) < Z * est.std_error, (est.llc, exact, est.std_error)
+    assert est.config.step_size == pytest.approx(eps)
+    assert not est.diagnostics.divergent
+
+
+def test_regular_model_mala_gives_d_over_2():
+    """MALA has no discretisation bias: target Σ ½ nβh_i/(nβh_i + γ) (γ-bias only, ≈ −0.7 %)."""
+    m, data, hess = least_squares_linear(seed=3)
+    nbeta = 1000 / math.log(1000)
+    est = estimate_llc(m, data, sampler="mala", chains=4, draws=3000, device="cpu", seed=2)
+    exact = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
+    assert abs(est.llc - exact) < Z * est.std_error, (est.llc, exact, est.std_error)
+    acc = est.diagnostics.acceptance_rate
+    assert acc is not None and 0.5 < acc < 0.95
+    assert est.diagnostics.estimated_bias == 0.0
+
+
+def test_auto_step_size_keeps_bias_small_on_regular_model():
+    """Auto-calibrated SGLD: bias target 2 % (calibrate.py); assert |λ̂ − d/2 (γ-corrected)|
+    < 4 s.e. + 4 % · λ (twice the target, as the pilot's bias estimate is itself noisy)."""
+    m, data, hess = least_squares_linear(seed=5)
+    nbeta = 1000 / math.log(1000)
+    est = estimate_llc(m, data, draws=3000, device="cpu", seed=3)
+    target = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
+    assert "step_size" in est.config.auto
+    assert abs(est.llc - target) < Z * est.std_error + 0.04 * target, (est.llc, target)
+    assert est.diagnostics.estimated_bias < 0.05
+
+
+def test_reduced_rank_regression_within_theory_tolerance():
+    """RRR (M, H, N) = (5, 3, 5) at its true rank-0 point A = B = 0, y pure noise, n = 1000.
+
+    λ = 13/2, m = 2 (Aoyagi & Watanabe 2005, case 1 odd). Prediction for one data set:
+    λ − (m−1)/log(nβ) = 6.30, data spread √(λ/(2 log n)) = 0.69; assert within 3 spreads
+    (combined with the MC s.e.)."""
+    from slttheory.formulas import reduced_rank_regression
+
+    lc = reduced_rank_regression(5, 5, 3, 0)
+    lam, mult = float(lc.value), int(lc.multiplicity)
+    assert (lam, mult) == (6.5, 2)
+    n = 1000
+    x = torch.randn(n, 5, generator=gen(11))
+    y = torch.randn(n, 5, generator=gen(12))
+    model = RRR(5, 3, 5)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    est = estimate_llc(model, (x, y), draws=3000, device="cpu", seed=0)
+    nbeta = n / math.log(n)
+    centre = lam - (mult - 1) / math.log(nbeta)
+    spread = math.sqrt(lam / (2 * math.log(n)))
+    assert abs(est.llc - centre) < 3 * math.hypot(spread, est.std_error), est.summary()
+    assert all(float(p.abs().sum()) == 0 for p in model.parameters())  # model untouched
+
+
+# ------------------------------------------------------------------ contract, reproducibility
+
+
+def test_result_fields_and_config():
+    m, data, _ = least_squares_linear(n=200)
+    est = estimate_llc(m, data, step_size=1e-3, chains=3, draws=100, burn_in=20,
+                       device="cpu")
+    assert isinstance(est, LLCEstimate)
+    assert est.loss_trace.shape == (3, 100) and est.per_chain.shape == (3,)
+    c = est.config
+    assert (c.n, c.chains, c.draws, c.burn_in, c.sampler) == (200, 3, 100, 20, "sgld")
+    assert c.beta == pytest.approx(1 / math.log(200))
+    assert c.nbeta == pytest.approx(200 / math.log(200))
+    assert c.localization == 1.0 and c.batch_size == 200 and c.full_batch
+    assert c.params == ("weight", "bias") and c.dimension == 3
+    assert c.device == "cpu" and c.dtype == "float32"
+    assert est.llc == pytest.approx(float(np.mean(est.per_chain)))
+    assert np.allclose(est.per_chain,
+                       c.nbeta * (est.loss_trace - est.init_loss).mean(1), rtol=1e-6)
+    assert "LLC =" in str(est)
+    with pytest.raises(AttributeError):
+        est.llc = 0.0  # frozen
+
+
+def test_same_seed_same_numbers_different_seed_different():
+    m, data, _ = least_squares_linear(n=100)
+    kw = dict(chains=2, draws=100, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # short runs: ESS warnings expected
+        a = estimate_llc(m, data, seed=5, **kw)  # auto step size included
+        b = estimate_llc(m, data, seed=5, **kw)
+        c = estimate_llc(m, data, seed=6, step_size=a.config.step_size, **kw)
+    assert np.array_equal(a.loss_trace, b.loss_trace) and a.llc == b.llc
+    assert a.config.step_size == b.config.step_size
+    assert not np.array_equal(a.loss_trace, c.loss_trace)
+
+
+def test_minibatch_estimate_is_unbiased_on_regular_model():
+    """Minibatch (b = 100 of n = 1000) with the same-batch baseline: first-order bias target
+    includes gradient noise (calibrate.py); tolerance 4 s.e. + 6 % (3× the 2 % target)."""
+    m, data, hess = least_squares_linear(seed=8)
+    nbeta = 1000 / math.log(1000)
+    est = estimate_llc(m, data, batch_size=100, draws=3000, device="cpu", seed=4)
+    target = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
+    assert est.config.batch_size == 100 and not est.config.full_batch
+    assert est.diagnostics.acceptance_rate is None
+    assert abs(est.llc - target) < Z * est.std_error + 0.06 * target, (est.llc, target)
+
+
+def test_restricted_llc_equals_smaller_model_exactly():
+    """Freezing c in f = a x + b x² + c x³ gives the same chain as the model without c."""
+
+    class Three(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor([1.0]))
+            self.b = nn.Parameter(torch.tensor([0.5]))
+            self.c = nn.Parameter(torch.tensor([0.25]))
+
+        def forward(self, x):
+            return self.a * x + self.b * x**2 + self.c * x**3
+
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor([1.0]))
+            self.b = nn.Parameter(torch.tensor([0.5]))
+
+        def forward(self, x):
+            return self.a * x + self.b * x**2 + 0.25 * x**3
+
+    x = torch.randn(300, 1, generator=gen(0))
+    y = 1.0 * x + 0.5 * x**2 + 0.25 * x**3 + torch.randn(300, 1, generator=gen(1))
+    kw = dict(step_size=1e-3, chains=2, draws=300, device="cpu", seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # short runs: ESS warnings expected
+        r = estimate_llc(Three(), (x, y), params=["a", "b"], **kw)
+        s = estimate_llc(Two(), (x, y), **kw)
+        full = estimate_llc(Three(), (x, y), **kw)
+    assert r.config.params == ("a", "b") and r.config.dimension == 2
+    assert np.allclose(r.per_chain, s.per_chain, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(r.per_chain, full.per_chain, rtol=1e-2)
+
+
+# ------------------------------------------------------------------ error paths
+
+
+def test_error_paths():
+    m = nn.Linear(2, 1)
+    x, y = torch.randn(10, 2), torch.randn(10, 1)
+    with pytest.raises(ValueError, match="leading"):
+        estimate_llc(m, (x, torch.randn(9, 1)), device="cpu")
+    with pytest.raises(ValueError, match="do not match"):
+        estimate_llc(m, (x, torch.randn(10, 3)), device="cpu")
+    with pytest.raises(TypeError, match="tuple"):
+        estimate_llc(m, x, device="cpu")
+    with pytest.raises(ValueError, match="sampler must be one of.*mala.*rmsprop_sgld.*sgld"):
+        estimate_llc(m, (x, y), sampler="hmc", device="cpu")
+    with pytest.raises(ValueError, match=r"unknown parameter.*valid names: \['weight', 'bias'\]"):
+        estimate_llc(m, (x, y), params=["weights"], device="cpu")
+    with pytest.raises(ValueError, match="loss must be one of"):
+        estimate_llc(m, (x, y), loss="mse", device="cpu")
+    with pytest.raises(ValueError, match="chains"):
+        estimate_llc(m, (x, y), chains=0, device="cpu")
+    with pytest.raises(ValueError, match="step_size"):
+        estimate_llc(m, (x, y), step_size=-1.0, device="cpu")
+    with pytest.raises(ValueError, match="full batch"):
+        estimate_llc(m, (x, y), sampler="mala", batch_size=5, device="cpu")
+    with pytest.raises(ValueError, match="device"):
+        estimate_llc(m, (x, y), device="tpu")
+    with pytest.raises(ValueError, match="class indices"):
+        estimate_llc(nn.Linear(2, 3), (x, torch.randn(10)), loss="cross_entropy",
+                     device="cpu")
+
+
+def test_nan_loss_is_flagged_not_silent():
+    class NaNModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return self.w * x * torch.nan
+
+    x = torch.randn(20, 1)
+    with pytest.warns(LLCWarning, match="not finite"):
+        est = estimate_llc(NaNModel(), (x, x), draws=10, device="cpu")
+    assert est.diagnostics.divergent and math.isnan(est.llc)
+    assert any("not finite" in w for w in est.diagnostics.warnings)
+
+
+def test_exploding_chains_are_flagged():
+    """A step size far beyond stability makes chains overflow: divergent with a warning."""
+    m, data, _ = least_squares_linear(n=200)
+    with pytest.warns(LLCWarning, match="divergent"):
+        est = estimate_llc(m, data, step_size=1.0, draws=200, device="cpu")
+    assert est.diagnostics.divergent
+    assert len(est.diagnostics.divergent_chains) == est.config.chains
+
+
+def test_nan_away_from_wstar_is_flagged():
+    """A loss that is NaN for w < 0.9 (sqrt of a negative) is NaN for some chains."""
+
+    class Sqrt(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.ones(1))
+
+        def forward(self, x):
+            return torch.sqrt(self.w - 0.9) * x
+
+    x = torch.randn(50, 1, generator=gen(0))
+    with pytest.warns(LLCWarning):
+        est = estimate_llc(Sqrt(), (x, torch.sqrt(torch.tensor(0.1)) * x), step_size=0.05,
+                           draws=200, device="cpu")
+    assert est.diagnostics.divergent
+
+
+def test_cross_entropy_and_callable_loss():
+    x = torch.randn(400, 3, generator=gen(0))
+    lin = nn.Linear(3, 2)
+    with torch.no_grad():
+        yc = lin(x).argmax(1)
+
+
+    def abs_loss(out, target):
+        return (out - target).abs().sum(-1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # w* not a minimum here: warned
+        est = estimate_llc(lin, (x, yc), loss="cross_entropy", step_size=1e-4, draws=100,
+                           device="cpu")
+        est2 = estimate_llc(nn.Linear(3, 1), (x, x[:, :1]), loss=abs_loss, step_size=1e-4,
+                            draws=50, device="cpu")
+    assert np.isfinite(est.llc) and est.config.loss == "cross_entropy"
+    assert est2.config.loss == "abs_loss" and np.isfinite(est2.llc)
+
+
+# ------------------------------------------------------------------ other estimators
+
+
+def test_wbic_relation_and_multitemp_regular():
+    """WBIC = nL_n(w*) + n·mean ΔL = nL_n(w*) + λ̂ log n; the multi-temperature slope of a
+    regular d = 3 model is d/2 within 4 of its own standard errors + the 2 % bias target."""
+    m, data, hess = least_squares_linear(seed=21)
+    w = wbic(m, data, step_size=1e-3, draws=300, device="cpu", seed=1)
+    assert w.value - w.nll_at_wstar == pytest.approx(w.estimate.llc * math.log(1000),
+                                                     rel=1e-9)
+    assert w.std_error == pytest.approx(w.estimate.std_error * math.log(1000))
+    mt = estimate_llc_multitemp(m, data, chains=2, draws=1500, device="cpu", seed=2)
+    assert len(mt.betas) == 5 and mt.per_beta_llc.shape == (5,)
+    assert mt.std_error > 0
+    target = exact_sgld_mean(hess, 1000 / math.log(1000), 1.0, 0.0)
+    assert abs(mt.llc - target) < Z * mt.std_error + 0.04 * target, (mt.llc, mt.std_error)
+    with pytest.raises(ValueError, match="two distinct"):
+        estimate_llc_multitemp(m, data, betas=[0.1], device="cpu")
+
+
+def test_plot_trace_agg():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    m, data, _ = least_squares_linear(n=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        est = estimate_llc(m, data, step_size=1e-3, draws=50, device="cpu")
+    fig = plot_trace(est)
+    assert len(fig.axes) == 1 and len(fig.axes[0].lines) >= est.config.chains
+
+
+# ------------------------------------------------------------------ slow sweeps
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sampler", ["sgld", "mala", "rmsprop_sgld"])
+def test_fully_automatic_regular_model(sampler):
+    """No tuning at all (draws adaptive): |λ̂ − target| < 4 s.e. + 4 %."""
+    m, data, hess = least_squares_linear(seed=31)
+    est = estimate_llc(m, data, sampler=sampler, device="cpu", seed=0)
+    target = exact_sgld_mean(hess, 1000 / math.log(1000), 1.0, 0.0)
+    assert abs(est.llc - target) < Z * est.std_error + 0.04 * target, est.summary()
+
+
+@pytest.mark.slow
+def test_rrr_average_over_datasets():
+    """RRR (8, 3, 4) (λ = 6, m = 1) at its true rank-0 point, 5 data sets: the mean over data
+    sets has spread √(λ/(2 log n))/√5 = 0.29; assert within 3 of those (plus MC)."""
+    n, vals = 1000, []
+    for s in range(5):
+        x = torch.randn(n, 8, generator=gen(100 + s))
+        y = torch.randn(n, 4, generator=gen(200 + s))
+        model = RRR(8, 3, 4)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.zero_()
+        vals.append(estimate_llc(model, (x, y), device="cpu", seed=s).llc)
+    spread = math.sqrt(6.0 / (2 * math.log(n))) / math.sqrt(5)
+    assert abs(np.mean(vals) - 6.0) < 3 * spread, vals
