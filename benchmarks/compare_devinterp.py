@@ -1,0 +1,157 @@
+"""Benchmark slttheory's ``estimate_llc`` against devinterp 1.3.2 on the same models and data.
+
+Run from the repository root::
+
+    python benchmarks/compare_devinterp.py [--draws-scale 1.0] [--threads 2]
+
+devinterp is installed from the package registry into its own virtual environment
+(``benchmarks/.venv-devinterp``, created on first use, sharing this interpreter's torch)
+and never vendored. The devinterp side (``devinterp_side.py``) builds each case exactly as
+devinterp's own tests do, saves the tensors, and times its sampler; this script then loads
+the same tensors, runs slttheory at equal chains x draws and the same nβ, and prints for
+each case the closed form, both estimates ± standard error, both wall times and the speed
+ratio. Results are written to ``benchmarks/results/devinterp_comparison.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VENV = HERE / ".venv-devinterp"
+
+
+def devinterp_python() -> Path:
+    py = VENV / "bin" / "python"
+    if not py.exists():
+        venv.EnvBuilder(system_site_packages=True, with_pip=True).create(VENV)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "devinterp==1.3.2"], check=True)
+    return py
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--draws-scale", type=float, default=1.0, help="scale every case's draws")
+    ap.add_argument("--threads", type=int, default=2, help="torch intra-op threads, both sides")
+    ap.add_argument("--out", type=Path, default=HERE / "results")
+    args = ap.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    tensors = args.out / "tensors"
+    tensors.mkdir(exist_ok=True)
+
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    proc = subprocess.run(
+        [
+            str(devinterp_python()),
+            str(HERE / "devinterp_side.py"),
+            str(tensors),
+            "--draws-scale",
+            str(args.draws_scale),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    theirs = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from devinterp_models import CASES  # noqa: E402  (local helper module, same folder)
+
+    from slttheory.sampling import estimate_llc
+
+    rows = []
+    for name, case in CASES.items():
+        d = theirs["cases"][name]
+        blob = torch.load(tensors / f"{name}.pt", weights_only=True)
+        model = case.make_model()
+        model.load_state_dict(blob["state"])
+        s = d["settings"]
+        # devinterp's loss is F.mse_loss (mean over samples and outputs, no 1/2): pass the
+        # same per-sample loss so both sample the same tempered posterior at the same nβ.
+        kwargs = dict(
+            loss=case.loss,
+            beta=s["nbeta"] / blob["x"].shape[0],
+            chains=s["chains"],
+            draws=s["draws"],
+            seed=0,
+            device="cpu",
+        )
+        t0 = time.perf_counter()
+        ours = estimate_llc(model, (blob["x"], blob["y"]), **kwargs)
+        wall = time.perf_counter() - t0
+        # The same sampler settings as devinterp (its step size and localization, no
+        # burn-in, no calibration): the pure speed of the sampling loop.
+        t0 = time.perf_counter()
+        same = estimate_llc(
+            model,
+            (blob["x"], blob["y"]),
+            **kwargs,
+            step_size=s["lr"],
+            localization=s["localization"],
+            burn_in=0,
+        )
+        wall_same = time.perf_counter() - t0
+        rows.append(
+            {
+                "case": name,
+                "closed_form": case.true_lambda,
+                "devinterp": {
+                    "llc": d["llc_mean"],
+                    "std_error": d["std_error"],
+                    "wall_s": d["wall_s"],
+                },
+                "slttheory": {
+                    "llc": ours.llc,
+                    "std_error": ours.std_error,
+                    "wall_s": wall,
+                    "step_size": ours.config.step_size,
+                    "divergent": ours.diagnostics.divergent,
+                },
+                "slttheory_devinterp_settings": {
+                    "llc": same.llc,
+                    "std_error": same.std_error,
+                    "wall_s": wall_same,
+                },
+                "chains_x_draws": [s["chains"], s["draws"]],
+                "speed_ratio": d["wall_s"] / wall,
+                "speed_ratio_same_settings": d["wall_s"] / wall_same,
+            }
+        )
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.platform()}",
+        "threads": args.threads,
+        "torch": torch.__version__,
+        "devinterp": theirs["devinterp_version"],
+        "draws_scale": args.draws_scale,
+        "cases": rows,
+    }
+    (args.out / "devinterp_comparison.json").write_text(json.dumps(result, indent=2))
+    print(
+        f"{'case':20s} {'λ':>6s} {'devinterp':>15s} {'slttheory (auto)':>17s}"
+        f" {'t_dev':>7s} {'t_auto':>7s} {'ratio':>6s} {'t_same':>7s} {'ratio':>6s}"
+    )
+    for r in rows:
+        dv, sl, sm = r["devinterp"], r["slttheory"], r["slttheory_devinterp_settings"]
+        print(
+            f"{r['case']:20s} {r['closed_form']:6.3f} {dv['llc']:7.3f}±{dv['std_error']:<7.3f}"
+            f" {sl['llc']:8.3f}±{sl['std_error']:<8.3f} {dv['wall_s']:7.2f} {sl['wall_s']:7.2f}"
+            f" {r['speed_ratio']:6.1f} {sm['wall_s']:7.2f} {r['speed_ratio_same_settings']:6.1f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(HERE))
+    raise SystemExit(main())
