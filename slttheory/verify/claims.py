@@ -1,0 +1,616 @@
+"""Claim files: TOML parsed with :mod:`tomllib`, validated with errors naming file and key.
+
+One file per claim; the schema is documented in ``verification/README.md``. A claim
+names a model family of :data:`slttheory.models.FAMILIES`, a grid of its parameters, the
+predicted λ (an expression in the grid variables, parsed by :mod:`slttheory.verify.expr`)
+or, for ``kind = "scaling"``, a shape, and the routes of evidence to run.
+
+>>> from slttheory.models.registry import Family, ParamSpec
+>>> fam = Family("toy", "toy", (ParamSpec("d", int, 1, 50),), build=lambda **kw: None)
+>>> c = parse_claim({"id": "x", "title": "t", "source": "s", "family": "toy",
+...                  "kind": "closed_form", "predicted": "d/2", "evidence": ["closed_form"],
+...                  "grid": {"d": [1, 2]}}, "x.toml", {"toy": fam})
+>>> [p for p in c.points("quick")], c.predicted_at({"d": 3})
+([{'d': 1}, {'d': 2}], 3/2)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from slttheory.verify.expr import ExpressionError, evaluate, parse_constraint, parse_predicted
+
+__all__ = [
+    "KINDS",
+    "ROUTES",
+    "PROFILES",
+    "RELATIONS",
+    "SHAPES",
+    "LLC_KEYS",
+    "RANK_KEYS",
+    "ClaimError",
+    "Tolerance",
+    "Scaling",
+    "Claim",
+    "BadClaim",
+    "parse_claim",
+    "load_claim",
+    "load_claims",
+    "find_claim_files",
+    "point_key",
+]
+
+KINDS = ("closed_form", "scaling")
+ROUTES = ("closed_form", "rank", "llc")
+PROFILES = ("quick", "full")
+RELATIONS = ("==", "<=", ">=", "<", ">")
+SHAPES = {"linear": 1, "affine": 2, "quadratic": 2}
+"""Shape → number of coefficients: linear c1·x; affine c1·x + c0; quadratic c2·x² + c1·x."""
+
+LLC_KEYS: dict[str, tuple[type, ...]] = {
+    "n": (int,),
+    "chains": (int,),
+    "draws": (int,),
+    "burn_in": (int,),
+    "step_size": (int, float),
+    "localization": (int, float),
+    "beta": (int, float),
+    "batch_size": (int,),
+    "sampler": (str,),
+    "seed": (int,),
+}
+"""Settings of the ``llc`` route: ``n`` is the sample size given to the family's ``build``;
+the others are passed to :func:`slttheory.sampling.estimate_llc` (omitted → its defaults)."""
+
+PROFILE_LLC_DEFAULTS: dict[str, dict[str, Any]] = {
+    "quick": {"draws": 2000, "burn_in": 500},
+    "full": {},
+}
+"""LLC settings each profile uses unless the claim sets them (``full``: estimate_llc's own
+defaults, sized from the problem)."""
+
+RANK_KEYS: dict[str, tuple[type, ...]] = {"trials": (int,), "seed": (int,)}
+"""Settings of the ``rank`` route, passed to :func:`slttheory.geometry.generic_rank`."""
+
+_TOP_KEYS = {
+    "id",
+    "title",
+    "source",
+    "family",
+    "kind",
+    "predicted",
+    "relation",
+    "evidence",
+    "statement",
+    "notes",
+    "constraint",
+    "grid",
+    "fixed",
+    "tolerance",
+    "scaling",
+    "llc",
+    "rank",
+    "profiles",
+}
+_TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
+_SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
+_PROFILE_KEYS = {"grid", "llc", "rank"}
+
+
+class ClaimError(ValueError):
+    """A claim file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close the LLC (and fitted coefficients) must be to count as agreement.
+
+    ``llc_rel``: relative tolerance on λ̂ (absolute tolerance ``max(llc_rel·|λ|, llc_abs)``);
+    ``coef_rel``: relative tolerance on the fitted coefficients of a scaling claim.
+    """
+
+    llc_rel: float = 0.15
+    llc_abs: float = 0.0
+    coef_rel: float = 0.10
+
+    def llc_abs_for(self, value: float) -> float:
+        return max(self.llc_rel * abs(value), self.llc_abs)
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A scaling claim's shape: λ as a function of ``variable`` (see :data:`SHAPES`)."""
+
+    variable: str
+    shape: str
+    min_r2: float = 0.95
+    coefficients: tuple[sp.Rational, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A validated claim. ``predicted_expr`` is the parsed sympy expression (or None)."""
+
+    id: str
+    title: str
+    source: str
+    family: str
+    kind: str
+    evidence: tuple[str, ...]
+    grid: Mapping[str, tuple[Any, ...]]
+    fixed: Mapping[str, Any]
+    predicted: str | None = None
+    predicted_expr: sp.Expr | None = None
+    relation: str = "=="
+    statement: str = ""
+    notes: str = ""
+    constraint: str | None = None
+    constraint_expr: Any = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    scaling: Scaling | None = None
+    llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    rank: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
+    path: str = ""
+
+    def grid_for(self, profile: str) -> dict[str, tuple[Any, ...]]:
+        """The grid of ``profile``: the base grid with the profile's keys replaced."""
+        g = dict(self.grid)
+        g.update(self.profile_grids.get(profile, {}))
+        return g
+
+    def points(self, profile: str) -> list[dict[str, Any]]:
+        """The grid points of ``profile`` (cartesian product, filtered by ``constraint``),
+        each merged with the fixed parameters."""
+        g = self.grid_for(profile)
+        names = list(g)
+        out = []
+        for combo in itertools.product(*(g[k] for k in names)):
+            p = dict(zip(names, combo, strict=True))
+            p.update(self.fixed)
+            if self.constraint_expr is not None and not bool(evaluate(self.constraint_expr, p)):
+                continue
+            out.append(p)
+        return out
+
+    def llc_settings(self, profile: str) -> dict[str, Any]:
+        """The profile's defaults, then ``[llc]``, then ``[profiles.<profile>.llc]`` on top."""
+        s = dict(PROFILE_LLC_DEFAULTS.get(profile, {}))
+        s.update(self.llc.get("", {}))
+        s.update(self.llc.get(profile, {}))
+        return s
+
+    def rank_settings(self, profile: str) -> dict[str, Any]:
+        s = dict(self.rank.get("", {}))
+        s.update(self.rank.get(profile, {}))
+        return s
+
+    def predicted_at(self, params: Mapping[str, Any]) -> sp.Expr | None:
+        """The predicted λ at a point, exact (None for a scaling claim without one)."""
+        if self.predicted_expr is None:
+            return None
+        return evaluate(self.predicted_expr, params)
+
+    def variable_names(self) -> list[str]:
+        return sorted(set(self.grid) | set(self.fixed))
+
+
+@dataclass(frozen=True)
+class BadClaim:
+    """A claim file that could not be loaded: reported with verdict ``error``."""
+
+    path: str
+    message: str
+    id: str | None = None
+    title: str = ""
+    source: str = ""
+    family: str = ""
+    kind: str = ""
+
+
+def point_key(params: Mapping[str, Any]) -> str:
+    """Canonical text of a grid point (sorted JSON), the store's key.
+
+    >>> point_key({"p": 2, "d": 3, "widths": (2, 3)})
+    '{"d": 3, "p": 2, "widths": [2, 3]}'
+    """
+    return json.dumps(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(params.items())},
+        sort_keys=True,
+    )
+
+
+def _err(path: str, key: str, msg: str) -> ClaimError:
+    return ClaimError(f"{path}: {key}: {msg}")
+
+
+def _str(data: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
+    if key not in data:
+        if required:
+            raise _err(path, key, "missing (required)")
+        return None
+    v = data[key]
+    if not isinstance(v, str) or not v.strip():
+        raise _err(path, key, f"must be a non-empty string, got {v!r}")
+    return v
+
+
+def _number(
+    v: Any, path: str, key: str, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise _err(path, key, f"must be a finite number, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise _err(path, key, f"must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise _err(path, key, f"must be <= {maximum}, got {v}")
+    return float(v)
+
+
+def _table(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    v = data.get(key, {})
+    if not isinstance(v, dict):
+        raise _err(path, key, f"must be a table, got {type(v).__name__}")
+    return v
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Iterable[str], path: str, prefix: str) -> None:
+    unknown = sorted(set(table) - set(allowed))
+    if unknown:
+        raise _err(
+            path, f"{prefix}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+def _settings(
+    table: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]], path: str, prefix: str
+) -> dict[str, Any]:
+    _check_keys(table, spec, path, prefix)
+    out = {}
+    for k, v in table.items():
+        types = spec[k]
+        if isinstance(v, bool) or not isinstance(v, types):
+            names = " or ".join(t.__name__ for t in types)
+            raise _err(path, prefix + k, f"must be {names}, got {v!r}")
+        if isinstance(v, int | float) and k != "seed" and v <= 0:
+            raise _err(path, prefix + k, f"must be > 0, got {v}")
+        if k == "burn_in" and v < 0:
+            raise _err(path, prefix + k, f"must be >= 0, got {v}")
+        out[k] = v
+    return out
+
+
+def _grid(table: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
+    out = {}
+    for k, v in table.items():
+        if not isinstance(v, list) or not v:
+            raise _err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
+        vals = []
+        for x in v:
+            if isinstance(x, list):
+                x = tuple(x)
+            if isinstance(x, dict):
+                raise _err(
+                    path, prefix + k, f"grid values must be numbers, booleans or lists, got {x!r}"
+                )
+            vals.append(x)
+        if len({json.dumps(x) for x in vals}) != len(vals):
+            raise _err(path, prefix + k, f"repeated values in {v!r}")
+        out[k] = tuple(vals)
+    return out
+
+
+def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any]) -> Claim:
+    """Validate the parsed TOML ``data`` of the file ``path`` against ``families``.
+
+    Raises :class:`ClaimError` naming ``path`` and the offending key.
+    """
+    _check_keys(data, _TOP_KEYS, path, "")
+    cid = _str(data, "id", path)
+    title = _str(data, "title", path)
+    source = _str(data, "source", path)
+    fam_name = _str(data, "family", path)
+    if fam_name not in families:
+        raise _err(
+            path,
+            "family",
+            f"unknown family {fam_name!r} (known: {', '.join(sorted(families)) or 'none'})",
+        )
+    family = families[fam_name]
+    kind = _str(data, "kind", path)
+    if kind not in KINDS:
+        raise _err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    ev = data.get("evidence")
+    if not isinstance(ev, list) or not ev or not all(isinstance(e, str) for e in ev):
+        raise _err(
+            path,
+            "evidence",
+            f"must be a non-empty list of route names ({', '.join(ROUTES)}), got {ev!r}",
+        )
+    for e in ev:
+        if e not in ROUTES:
+            raise _err(path, "evidence", f"unknown route {e!r} (allowed: {', '.join(ROUTES)})")
+    if len(set(ev)) != len(ev):
+        raise _err(path, "evidence", f"repeated route in {ev!r}")
+    statement = _str(data, "statement", path, required=False) or ""
+    notes = _str(data, "notes", path, required=False) or ""
+    relation = data.get("relation", "==")
+    if relation not in RELATIONS:
+        raise _err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
+
+    grid = _grid(_table(data, "grid", path), path, "grid.")
+    fixed_t = _table(data, "fixed", path)
+    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in fixed_t.items()}
+    both = sorted(set(grid) & set(fixed))
+    if both:
+        raise _err(path, f"fixed.{both[0]}", "is also a grid variable")
+    param_names = {p.name for p in family.parameters}
+    for k in list(grid) + list(fixed):
+        if k not in param_names:
+            table = "grid" if k in grid else "fixed"
+            raise _err(
+                path,
+                f"{table}.{k}",
+                f"unknown variable for family {fam_name!r} "
+                f"(its parameters: {', '.join(sorted(param_names))})",
+            )
+
+    # profiles
+    prof_t = _table(data, "profiles", path)
+    profile_grids: dict[str, dict[str, tuple[Any, ...]]] = {}
+    llc: dict[str, dict[str, Any]] = {
+        "": _settings(_table(data, "llc", path), LLC_KEYS, path, "llc.")
+    }
+    rank: dict[str, dict[str, Any]] = {
+        "": _settings(_table(data, "rank", path), RANK_KEYS, path, "rank.")
+    }
+    for pname, ptab in prof_t.items():
+        if pname not in PROFILES:
+            raise _err(
+                path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
+            )
+        if not isinstance(ptab, dict):
+            raise _err(path, f"profiles.{pname}", "must be a table")
+        _check_keys(ptab, _PROFILE_KEYS, path, f"profiles.{pname}.")
+        pg = _grid(_table(ptab, "grid", f"{path}"), path, f"profiles.{pname}.grid.")
+        for k in pg:
+            if k not in grid:
+                raise _err(
+                    path, f"profiles.{pname}.grid.{k}", "overrides a variable that is not in [grid]"
+                )
+        profile_grids[pname] = pg
+        llc[pname] = _settings(_table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")
+        rank[pname] = _settings(
+            _table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
+        )
+
+    tol_t = _table(data, "tolerance", path)
+    _check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
+    tolerance = Tolerance(**{k: _number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
+
+    # expression variables: numeric grid/fixed values only
+    numeric_vars = []
+    for k in list(grid) + list(fixed):
+        vals = grid[k] if k in grid else (fixed[k],)
+        for pg in profile_grids.values():
+            vals = vals + tuple(pg.get(k, ()))
+        if all(isinstance(v, int | float) for v in vals):
+            numeric_vars.append(k)
+
+    predicted = data.get("predicted")
+    predicted_expr = None
+    if predicted is not None:
+        try:
+            predicted_expr = parse_predicted(predicted, numeric_vars)
+        except ExpressionError as e:
+            raise ClaimError(f"{path}: {e}") from None
+    elif kind == "closed_form":
+        raise _err(path, "predicted", 'missing (required for kind = "closed_form")')
+
+    constraint = data.get("constraint")
+    constraint_expr = None
+    if constraint is not None:
+        try:
+            constraint_expr = parse_constraint(constraint, numeric_vars)
+        except ExpressionError as e:
+            raise ClaimError(f"{path}: {e}") from None
+
+    scaling = None
+    sc_t = _table(data, "scaling", path)
+    if kind == "scaling":
+        if not sc_t:
+            raise _err(path, "scaling", 'missing (required for kind = "scaling")')
+        _check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
+        var = _str(sc_t, "variable", path + ": scaling")
+        if var not in grid:
+            raise _err(path, "scaling.variable", f"{var!r} is not a grid variable")
+        shape = _str(sc_t, "shape", path + ": scaling")
+        if shape not in SHAPES:
+            raise _err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
+        min_r2 = _number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
+        coefs = sc_t.get("coefficients")
+        if coefs is not None:
+            if not isinstance(coefs, list) or len(coefs) != SHAPES[shape]:
+                raise _err(
+                    path,
+                    "scaling.coefficients",
+                    f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
+                    f"got {coefs!r}",
+                )
+            coefs = tuple(
+                sp.Rational(repr(float(_number(c, path, "scaling.coefficients"))))
+                if isinstance(c, float)
+                else sp.Integer(int(_number(c, path, "scaling.coefficients")))
+                for c in coefs
+            )
+        if "llc" not in ev:
+            raise _err(
+                path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
+            )
+        scaling = Scaling(var, shape, min_r2, coefs)
+    elif sc_t:
+        raise _err(path, "scaling", 'only allowed with kind = "scaling"')
+
+    claim = Claim(
+        id=cid,
+        title=title,
+        source=source,
+        family=fam_name,
+        kind=kind,
+        evidence=tuple(ev),
+        grid=grid,
+        fixed=fixed,
+        predicted=predicted,
+        predicted_expr=predicted_expr,
+        relation=relation,
+        statement=statement,
+        notes=notes,
+        constraint=constraint,
+        constraint_expr=constraint_expr,
+        tolerance=tolerance,
+        scaling=scaling,
+        llc=llc,
+        rank=rank,
+        profile_grids=profile_grids,
+        path=path,
+    )
+    # every point of every profile must be valid for the family
+    for prof in PROFILES:
+        pts = claim.points(prof)
+        if not pts:
+            raise _err(path, "grid", f"profile {prof!r} has no grid points (after the constraint)")
+        if scaling is not None:
+            xs = {p[scaling.variable] for p in pts}
+            if len(xs) < SHAPES[scaling.shape] + 1:
+                raise _err(
+                    path,
+                    f"profiles.{prof}.grid.{scaling.variable}",
+                    f"a {scaling.shape} fit needs at least {SHAPES[scaling.shape] + 1} values",
+                )
+        for p in pts:
+            where = f"{path}: grid point {point_key(p)} (profile {prof})"
+            try:
+                family.validate(p, where=where)
+            except (TypeError, ValueError) as e:
+                raise ClaimError(str(e) if path in str(e) else f"{where}: {e}") from None
+            if predicted_expr is not None:
+                v = claim.predicted_at(p)
+                if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
+                    raise _err(
+                        path,
+                        "predicted",
+                        f"does not give a real number at {point_key(p)} (got {v})",
+                    )
+    return claim
+
+
+def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim:
+    """Read and validate one claim file (raises :class:`ClaimError`)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ClaimError(f"{p}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ClaimError(f"{p}: malformed TOML ({e})") from None
+    return parse_claim(data, str(p), families)
+
+
+def find_claim_files(paths: Sequence[str | Path]) -> list[Path]:
+    """All ``*.toml`` files under the given files/folders, sorted (errors for missing paths)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file()))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"--claims: {p} is neither a file nor a folder")
+    seen, uniq = set(), []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            uniq.append(p)
+    return uniq
+
+
+def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> list[Claim | BadClaim]:
+    """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
+
+    Duplicate ids: the second and later files become BadClaims.
+    """
+    out: list[Claim | BadClaim] = []
+    ids: dict[str, str] = {}
+    for f in find_claim_files(paths):
+        try:
+            c = load_claim(f, families)
+        except ClaimError as e:
+            cid = None
+            try:
+                d = tomllib.loads(f.read_text("utf-8"))
+                cid = d.get("id") if isinstance(d.get("id"), str) else None
+                out.append(
+                    BadClaim(
+                        str(f),
+                        str(e),
+                        cid,
+                        str(d.get("title", "")),
+                        str(d.get("source", "")),
+                        str(d.get("family", "")),
+                        str(d.get("kind", "")),
+                    )
+                )
+            except Exception:
+                out.append(BadClaim(str(f), str(e), cid))
+            continue
+        if c.id in ids:
+            out.append(
+                BadClaim(
+                    str(f),
+                    f"{f}: id: {c.id!r} is already used by {ids[c.id]}",
+                    c.id,
+                    c.title,
+                    c.source,
+                    c.family,
+                    c.kind,
+                )
+            )
+            continue
+        ids[c.id] = str(f)
+        out.append(c)
+    return out
+
+
+def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:
+    """Hash of everything that determines a point's evidence (not its verdict).
+
+    Changing ``predicted`` or ``tolerance`` re-derives verdicts from stored evidence;
+    changing the routes, the family, the point or the sampler settings recomputes it.
+    """
+    blob = json.dumps(
+        {
+            "family": claim.family,
+            "point": point_key(params),
+            "evidence": list(claim.evidence),
+            "llc": claim.llc_settings(profile) if "llc" in claim.evidence else None,
+            "rank": claim.rank_settings(profile) if "rank" in claim.evidence else None,
+            "device": device if "llc" in claim.evidence else None,
+            "version": 1,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,249 @@
+"""``python -m slttheory.verify``: run claims, store evidence, write the report.
+
+::
+
+    python -m slttheory.verify [--claims PATH ...] [--profile quick|full] [--out DIR]
+                               [--resume] [--strict] [--device auto|cpu|cuda] [--jobs N] [--list]
+
+Defaults: every claim under ``verification/``, profile ``quick``, output ``reports/<profile>/``.
+Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from slttheory.verify.claims import PROFILES, BadClaim, find_claim_files, load_claims
+from slttheory.verify.engine import run_claims
+from slttheory.verify.store import STORE_NAME, ResultStore
+from slttheory.verify.verdict import VERDICTS, fmt_point
+
+__all__ = ["main", "build_parser", "default_claims_dir", "load_families"]
+
+
+def default_claims_dir() -> Path:
+    """``verification/`` in the current directory, else next to the installed package."""
+    here = Path("verification")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "verification"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m slttheory.verify",
+        description="Check claims about learning coefficients (TOML files under verification/) "
+        "against exact closed forms, exact Jacobian ranks and LLC estimates.",
+    )
+    p.add_argument(
+        "--claims",
+        nargs="+",
+        metavar="PATH",
+        help="claim files or folders (default: every *.toml under verification/)",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="quick",
+        help="grid and sampler sizes: quick (minutes on a CPU) or full (sized for a GPU)",
+    )
+    p.add_argument("--out", metavar="DIR", help="output folder (default: reports/<profile>/)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip points already in the output folder's result store",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="exit 1 when any claim is refuted or errored"
+    )
+    p.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="device for the LLC route (auto: cuda when available)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="run points in N worker processes (default 1)",
+    )
+    p.add_argument(
+        "--list", action="store_true", help="list the claims and their grid sizes, run nothing"
+    )
+    p.add_argument(
+        "--families",
+        metavar="MODULE:NAME",
+        help="use this mapping of family names to Family objects instead of "
+        "slttheory.models.FAMILIES (for plugins and tests)",
+    )
+    p.add_argument("--no-figures", action="store_true", help="skip figures/*.png")
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
+    return v
+
+
+def load_families(spec: str | None) -> Mapping[str, Any]:
+    """The family registry: ``slttheory.models.FAMILIES`` or ``MODULE:NAME``."""
+    if spec is None:
+        import slttheory.models  # noqa: F401 - registers the families
+        from slttheory.models.registry import FAMILIES
+
+        return FAMILIES
+    mod, _, name = spec.partition(":")
+    if not mod or not name:
+        raise ValueError(f"--families must be MODULE:NAME, got {spec!r}")
+    return getattr(importlib.import_module(mod), name)
+
+
+def resolve_device(device: str) -> str:
+    if device == "cpu":
+        return "cpu"
+    try:
+        import torch
+
+        has_cuda = torch.cuda.is_available()
+    except ImportError:  # pragma: no cover
+        has_cuda = False
+    if device == "cuda" and not has_cuda:
+        raise ValueError("--device cuda: no CUDA device is available")
+    return "cuda" if has_cuda else "cpu"
+
+
+class _Progress:
+    def __init__(self, total: int, tty: bool):
+        self.bar = None
+        self.t0 = time.perf_counter()
+        if tty and total:
+            try:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, unit="point", file=sys.stderr, dynamic_ncols=True)
+            except ImportError:  # pragma: no cover
+                self.bar = None
+
+    def __call__(
+        self,
+        done: int,
+        total: int,
+        cid: str,
+        params: Mapping[str, Any],
+        verdict: str,
+        elapsed: float,
+        cached: bool,
+    ) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{cid}: {verdict}", refresh=False)
+            self.bar.update(1)
+        else:
+            tag = "stored" if cached else f"{elapsed:.1f} s"
+            print(
+                f"[{done}/{total}] {cid} {fmt_point(params)}: {verdict} ({tag})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _list(claims: Sequence[Any]) -> None:
+    print(f"{'id':40} {'family':26} {'kind':12} {'quick':>5} {'full':>5}")
+    for c in claims:
+        if isinstance(c, BadClaim):
+            print(f"{(c.id or c.path):40} {'':26} {'ERROR':12}  {c.message}")
+            continue
+        print(
+            f"{c.id:40} {c.family:26} {c.kind:12} "
+            f"{len(c.points('quick')):5d} {len(c.points('full')):5d}"
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        paths = args.claims or [str(default_claims_dir())]
+        files = find_claim_files(paths)
+    except FileNotFoundError as e:
+        parser.error(str(e))
+    if not files:
+        parser.error(f"no claim files (*.toml) under {', '.join(map(str, paths))}")
+    try:
+        families = load_families(args.families)
+    except (ValueError, ImportError, AttributeError) as e:
+        parser.error(f"--families: {e}")
+    claims = load_claims(files, families)
+    if args.list:
+        _list(claims)
+        return 0
+    try:
+        device = resolve_device(args.device)
+    except ValueError as e:
+        parser.error(str(e))
+    out = Path(args.out or os.path.join("reports", args.profile))
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with ResultStore(out / STORE_NAME) as store:
+        if not args.resume:
+            store.clear()
+        n_points = sum(len(c.points(args.profile)) for c in claims if not isinstance(c, BadClaim))
+        n_bad = sum(isinstance(c, BadClaim) for c in claims)
+        print(
+            f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points, "
+            f"profile {args.profile}, device {device}, jobs {args.jobs} -> {out}",
+            file=sys.stderr,
+        )
+        for c in claims:
+            if isinstance(c, BadClaim):
+                print(f"invalid claim: {c.message}", file=sys.stderr)
+        prog = _Progress(n_points, sys.stderr.isatty())
+        try:
+            results = run_claims(
+                claims,
+                profile=args.profile,
+                families=families,
+                store=store,
+                resume=args.resume,
+                device=device,
+                jobs=args.jobs,
+                progress=prog,
+                families_spec=args.families,
+            )
+        finally:
+            prog.close()
+    wall = time.perf_counter() - t0
+    from slttheory.verify.report import write_report
+
+    rep = write_report(
+        results, out, profile=args.profile, device=device, wall_s=wall, figures=not args.no_figures
+    )
+    counts = rep["summary"]
+    print("", file=sys.stderr)
+    for c in rep["claims"]:
+        print(f"{c['verdict']:13} {c['id'] or c['path']}", file=sys.stderr)
+    print(
+        f"\n{', '.join(f'{counts[v]} {v}' for v in VERDICTS)} in {wall:.0f} s; "
+        f"report: {out / 'report.md'}",
+        file=sys.stderr,
+    )
+    if args.strict and (counts["refuted"] or counts["error"]):
+        return 1
+    return 0

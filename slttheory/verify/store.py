@@ -1,0 +1,98 @@
+"""The SQLite result store: one row per (claim, point, settings hash), written per point.
+
+Each finished point is committed at once, so a run killed at any moment loses at most the
+point in progress; ``--resume`` reads what is stored and skips it. Rows hold the evidence
+(JSON), never a verdict: verdicts are derived from evidence at report time, so a resumed
+run gives the same report as an uninterrupted one.
+
+>>> import tempfile, os
+>>> with tempfile.TemporaryDirectory() as d:
+...     s = ResultStore(os.path.join(d, "results.sqlite"))
+...     s.put("c1", '{"d": 1}', "abc", {"elapsed_s": 0.5})
+...     s.get("c1", '{"d": 1}', "abc"), s.get("c1", '{"d": 1}', "other")
+...     s.close()
+({'elapsed_s': 0.5}, None)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ResultStore", "STORE_NAME"]
+
+STORE_NAME = "results.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS results (
+    claim_id      TEXT NOT NULL,
+    point_key     TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    profile       TEXT NOT NULL DEFAULT '',
+    evidence      TEXT NOT NULL,
+    created       REAL NOT NULL,
+    PRIMARY KEY (claim_id, point_key, settings_hash)
+)
+"""
+
+
+class ResultStore:
+    """Results keyed by (claim id, canonical point, settings hash)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(str(self.path), timeout=30)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.execute(_SCHEMA)
+        self._con.commit()
+
+    def get(self, claim_id: str, point_key: str, settings_hash: str) -> dict[str, Any] | None:
+        row = self._con.execute(
+            "SELECT evidence FROM results WHERE claim_id=? AND point_key=? AND settings_hash=?",
+            (claim_id, point_key, settings_hash),
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(
+        self,
+        claim_id: str,
+        point_key: str,
+        settings_hash: str,
+        evidence: dict[str, Any],
+        profile: str = "",
+    ) -> None:
+        """Insert or replace a row and commit immediately."""
+        self._con.execute(
+            "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                claim_id,
+                point_key,
+                settings_hash,
+                profile,
+                json.dumps(evidence, sort_keys=True),
+                time.time(),
+            ),
+        )
+        self._con.commit()
+
+    def clear(self) -> None:
+        """Delete every row (a run without ``--resume`` starts from an empty store)."""
+        self._con.execute("DELETE FROM results")
+        self._con.commit()
+
+    def count(self) -> int:
+        return int(self._con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,85 @@
+"""Fake model families for the verifier's tests (fast, deterministic, no training).
+
+``FAMILIES`` is a plain dict (not the global registry), passed to the engine or to the
+command line with ``--families fake_families:FAMILIES``. ``slow_regular``'s closed form sleeps
+``SLTTHEORY_FAKE_SLEEP`` seconds and appends a line to ``SLTTHEORY_FAKE_LOG`` per call, so
+that a test can kill a run in the middle and count how often each point was computed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import sympy as sp
+
+from slttheory.formulas.core import LearningCoefficient
+from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem
+
+
+def _regular_formula(d):
+    return LearningCoefficient(sp.Rational(d, 2), 1, d, "regular", (), "fake: d/2")
+
+
+def _slow_formula(d):
+    time.sleep(float(os.environ.get("SLTTHEORY_FAKE_SLEEP", "0")))
+    log = os.environ.get("SLTTHEORY_FAKE_LOG")
+    if log:
+        with open(log, "a") as f:
+            f.write(f"{d}\n")
+    return _regular_formula(d)
+
+
+def _build(params=None, /, *, n=None, generator, device="cpu", **more):
+    import torch
+
+    q = {**(params or {}), **more}
+    d = q["d"]
+    n = 200 if n is None else n
+    g = (
+        generator
+        if isinstance(generator, torch.Generator)
+        else torch.Generator().manual_seed(generator)
+    )
+    x = torch.randn(n, d, generator=g)
+    w = torch.randn(d, 1, generator=g)
+    y = x @ w + torch.randn(n, 1, generator=g)
+    model = torch.nn.Linear(d, 1, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(w.T)
+    return Problem(model.to(device), (x.to(device), y.to(device)), "gaussian", q)
+
+
+def _linear_fn(params, x):
+    return x.to(params["w"].dtype) @ params["w"]
+
+
+def _rank_problem(params=None, /, **more):
+    import torch
+
+    d = {**(params or {}), **more}["d"]
+    return RankProblem(
+        _linear_fn, {"w": (d, 1)}, torch.eye(d, dtype=torch.int64), 1, True, "linear and injective"
+    )
+
+
+def _broken_formula(d):
+    raise NotImplementedError
+
+
+_D = (ParamSpec("d", int, 1, 20),)
+
+FAMILIES = {
+    "fake_regular": Family(
+        "fake_regular", "linear regression", _D, _build, _regular_formula, _rank_problem
+    ),
+    "slow_regular": Family(
+        "slow_regular",
+        "linear regression, slow closed form",
+        _D,
+        _build,
+        _slow_formula,
+        _rank_problem,
+    ),
+    "broken": Family("broken", "formula not implemented", _D, _build, _broken_formula, None),
+}

@@ -1,0 +1,139 @@
+"""Claim schema validation, every error path, and the safe expression parser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sympy as sp
+from fake_families import FAMILIES
+
+from slttheory.verify.claims import ClaimError, load_claim, load_claims
+from slttheory.verify.expr import ExpressionError, evaluate, parse_constraint, parse_predicted
+
+GOOD = """
+id = "x"
+title = "t"
+source = "s"
+family = "fake_regular"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form", "rank"]
+[grid]
+d = [1, 2, 3]
+[profiles.quick.grid]
+d = [2]
+"""
+
+
+def write(tmp_path, text, name="c.toml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_good_claim_points_and_profiles(tmp_path):
+    c = load_claim(write(tmp_path, GOOD), FAMILIES)
+    assert c.points("full") == [{"d": 1}, {"d": 2}, {"d": 3}]
+    assert c.points("quick") == [{"d": 2}]
+    assert c.predicted_at({"d": 3}) == sp.Rational(3, 2)
+
+
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        (lambda t: t.replace('kind = "closed_form"', 'kind = "closed_form'), "malformed TOML"),
+        (lambda t: t.replace('"fake_regular"', '"nope"'), "family: unknown family 'nope'"),
+        (lambda t: t.replace("d = [1, 2, 3]", "q = [1]"), "grid.q: unknown variable"),
+        (lambda t: t.replace('"d/2"', '"q/2"'), "unknown variable 'q'"),
+        (lambda t: t.replace("d = [1, 2, 3]", "d = [0, 1]"), "d must be >= 1"),
+        (lambda t: t.replace("d = [1, 2, 3]", "d = [1, 25]"), "d must be <= 20"),
+        (lambda t: t.replace("d = [1, 2, 3]", "d = [1.5]"), "d must be an integer"),
+        (lambda t: t.replace("d = [1, 2, 3]", "d = []"), "grid.d: must be a non-empty list"),
+        (lambda t: t.replace('id = "x"\n', ""), "id: missing"),
+        (lambda t: t.replace('["closed_form", "rank"]', '["magic"]'), "unknown route 'magic'"),
+        (lambda t: t.replace('kind = "closed_form"', 'kind = "vibes"'), "kind: must be one of"),
+        (lambda t: "extra = 1\n" + t, "extra: unknown key"),
+        (lambda t: t + "[tolerance]\nllc_rel = -1\n", "tolerance.llc_rel: must be >= 0"),
+        (lambda t: t + "[llc]\nchains = 0\n", "llc.chains: must be > 0"),
+        (lambda t: t + "[profiles.huge.grid]\nd = [1]\n", "profiles.huge: unknown profile"),
+        (
+            lambda t: t.replace('predicted = "d/2"\n', 'predicted = "d/2"\nconstraint = "d > 5"\n'),
+            "has no grid points",
+        ),
+    ],
+)
+def test_error_paths_name_file_and_key(tmp_path, edit, key):
+    p = write(tmp_path, edit(GOOD))
+    with pytest.raises(ClaimError) as e:
+        load_claim(p, FAMILIES)
+    assert str(p) in str(e.value)
+    assert key in str(e.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "__import__('os').system('x')",
+        "d.__class__",
+        "(lambda: 1)()",
+        "[x for x in range(3)]",
+        "open('f')",
+        "d if d else 1",
+        "'abc'",
+        "2**10**10",
+        "d[0]",
+        "sympify('1')",
+        "max(d, key=d)",
+        "d < 1",
+        "1 +",
+        "True",
+        "(x := 1)",
+    ],
+)
+def test_unsafe_or_invalid_predicted_is_rejected(tmp_path, text):
+    with pytest.raises(ExpressionError):
+        parse_predicted(text, ["d"])
+    p = write(tmp_path, GOOD.replace('"d/2"', json.dumps(text)))
+    with pytest.raises(ClaimError, match="predicted"):
+        load_claim(p, FAMILIES)
+
+
+def test_expression_is_exact():
+    e = parse_predicted(
+        "k*(d + p - 1)/2 + binomial(d, 2) - floor(sqrt(k)) + max(d, 1) - min(1, p)", ["d", "k", "p"]
+    )
+    v = evaluate(e, {"d": 3, "k": 4, "p": 2})
+    assert v == sp.Rational(4 * 4, 2) + 3 - 2 + 3 - 1
+    assert parse_predicted("1/3", []) == sp.Rational(1, 3)
+    assert parse_predicted("0.1", []) == sp.Rational(1, 10)
+    c = parse_constraint("k < d*(d+1)/2 and not p > 3", ["d", "k", "p"])
+    assert bool(evaluate(c, {"d": 3, "k": 5, "p": 3})) and not bool(
+        evaluate(c, {"d": 3, "k": 6, "p": 1})
+    )
+
+
+def test_bad_claims_do_not_stop_the_others(tmp_path):
+    write(tmp_path, GOOD, "a.toml")
+    write(
+        tmp_path, GOOD.replace('"d/2"', '"__import__(1)"').replace('id = "x"', 'id = "y"'), "b.toml"
+    )
+    write(tmp_path, GOOD, "c.toml")  # duplicate id
+    out = load_claims([tmp_path], FAMILIES)
+    kinds = [type(c).__name__ for c in out]
+    assert kinds == ["Claim", "BadClaim", "BadClaim"]
+    assert "already used" in out[2].message and out[1].id == "y"
+
+
+def test_shipped_claims_all_parse():
+    from pathlib import Path
+
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    root = Path(__file__).resolve().parents[2] / "verification"
+    out = load_claims([root], REAL)
+    assert len(out) >= 25
+    bad = [c for c in out if type(c).__name__ == "BadClaim"]
+    # only claims whose family does not exist yet may fail to load
+    assert all("unknown family" in b.message for b in bad), [b.message for b in bad]

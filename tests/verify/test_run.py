@@ -1,0 +1,307 @@
+"""Engine, store, CLI (resume after a kill, exit codes), report schema, end-to-end runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fake_families import FAMILIES
+
+from slttheory.verify.claims import load_claims, parse_claim
+from slttheory.verify.engine import run_claims
+from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
+from slttheory.verify.routes import LLCEvidence, RankEvidence, Routes
+from slttheory.verify.store import ResultStore
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+SLOW = """
+id = "slow"
+title = "slow regular"
+source = "test"
+family = "slow_regular"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form"]
+[grid]
+d = [1, 2, 3, 4]
+"""
+
+BROKEN = """
+id = "broken"
+title = "formula not implemented"
+source = "test"
+family = "broken"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form", "rank"]
+[grid]
+d = [1]
+"""
+
+
+def _cli(args, env_extra=None, **kw):
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}",
+        "OMP_NUM_THREADS": "1",
+        **(env_extra or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "slttheory.verify", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def _strip(rep):
+    rep = dict(rep)
+    for k in ("created", "wall_s", "compute_s", "environment"):
+        rep.pop(k)
+    for c in rep["claims"]:
+        for p in c["points"]:
+            p.pop("elapsed_s")
+    return rep
+
+
+def _stored(db):
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db) as con:
+            return con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_resume_after_kill_gives_the_same_report(tmp_path):
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "slow.toml").write_text(SLOW)
+    (claims / "broken.toml").write_text(BROKEN)
+    log = tmp_path / "calls.log"
+    env = {"SLTTHEORY_FAKE_SLEEP": "0.3", "SLTTHEORY_FAKE_LOG": str(log)}
+    out = tmp_path / "run"
+    args = [
+        "--claims",
+        str(claims),
+        "--families",
+        "fake_families:FAMILIES",
+        "--no-figures",
+        "--device",
+        "cpu",
+    ]
+    proc = _cli([*args, "--out", str(out)], env)
+    t0 = time.time()
+    while _stored(out / "results.sqlite") < 1 and time.time() - t0 < 60:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_before = _stored(out / "results.sqlite")
+    assert 1 <= n_before < 5, "the run was killed after the first stored point"
+    assert not (out / "report.json").exists()
+    done = _cli([*args, "--out", str(out), "--resume"], env)
+    _, err = done.communicate(timeout=120)
+    assert done.returncode == 0, err
+    calls = log.read_text().split()
+    # each stored point was computed once; at most the point in progress was lost
+    assert len(calls) <= 4 + 1
+    fresh = _cli([*args, "--out", str(tmp_path / "fresh")], {"SLTTHEORY_FAKE_SLEEP": "0"})
+    _, err2 = fresh.communicate(timeout=120)
+    assert fresh.returncode == 0, err2
+    a = json.loads((out / "report.json").read_text())
+    b = json.loads((tmp_path / "fresh" / "report.json").read_text())
+    assert _strip(a) == _strip(b)
+    assert [c["verdict"] for c in a["claims"]] == ["error", "inconclusive"]
+    assert "not implemented" in a["claims"][0]["reason"]
+
+
+def test_cli_usage_errors_and_strict(tmp_path):
+    claims = tmp_path / "c"
+    claims.mkdir()
+    (claims / "broken.toml").write_text(BROKEN)
+    p = _cli(["--profile", "huge"])
+    p.communicate(timeout=60)
+    assert p.returncode == 2
+    p = _cli(["--claims", str(tmp_path / "missing")])
+    p.communicate(timeout=60)
+    assert p.returncode == 2
+    base = [
+        "--claims",
+        str(claims),
+        "--families",
+        "fake_families:FAMILIES",
+        "--no-figures",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    p = _cli([*base, "--strict"])
+    p.communicate(timeout=60)
+    assert p.returncode == 1  # the broken claim errored; without --strict the exit code is 0
+    p = _cli([*base, "--list"])
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 0 and "broken" in out
+
+
+def _fake_routes():
+    def rank(family, q, settings):
+        return RankEvidence(
+            "ok",
+            rank=q["d"],
+            n_params=q["d"],
+            lam=str(q["d"] / 2),
+            certified=True,
+            determines_lambda=True,
+            reason="linear",
+            bound=1e-9,
+        )
+
+    def llc(family, q, settings, device):
+        return LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, diagnostics={"rhat": 1.0})
+
+    return Routes(rank=rank, llc=llc)
+
+
+def test_report_json_matches_schema_and_store_rows(tmp_path):
+    data = {
+        "id": "c1",
+        "title": "t",
+        "source": "s",
+        "family": "fake_regular",
+        "kind": "closed_form",
+        "predicted": "d/2",
+        "evidence": ["closed_form", "rank", "llc"],
+        "grid": {"d": [1, 2, 3]},
+    }
+    c1 = parse_claim(data, "c1.toml", FAMILIES)
+    c2 = parse_claim({**data, "id": "c2", "predicted": "d"}, "c2.toml", FAMILIES)
+    sc = parse_claim(
+        {
+            **data,
+            "id": "c3",
+            "kind": "scaling",
+            "predicted": None,
+            "evidence": ["llc"],
+            "scaling": {"variable": "d", "shape": "linear"},
+        }
+        | {"predicted": "d/2"},
+        "c3.toml",
+        FAMILIES,
+    )
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        res = run_claims(
+            [c1, c2, sc], profile="quick", families=FAMILIES, routes=_fake_routes(), store=store
+        )
+        assert store.count() == 9
+    rep = write_report(res, tmp_path, profile="quick", device="cpu")
+    on_disk = json.loads((tmp_path / "report.json").read_text())
+    validate_report(on_disk)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(on_disk, REPORT_SCHEMA)
+    assert [c["verdict"] for c in rep["claims"]] == ["confirmed", "refuted", "confirmed"]
+    assert (tmp_path / "figures" / "c3.png").exists() and "c1" in (
+        tmp_path / "report.md"
+    ).read_text()
+    with pytest.raises(ValueError, match="verdict"):
+        bad = json.loads(json.dumps(on_disk))
+        bad["claims"][0]["verdict"] = "maybe"
+        validate_report(bad)
+
+
+def test_jobs_give_the_same_results(tmp_path):
+    data = {
+        "id": "c1",
+        "title": "t",
+        "source": "s",
+        "family": "fake_regular",
+        "kind": "closed_form",
+        "predicted": "d/2",
+        "evidence": ["closed_form"],
+        "grid": {"d": [1, 2, 3, 4]},
+    }
+    c = parse_claim(data, "c1.toml", FAMILIES)
+    one = run_claims([c], profile="quick", families=FAMILIES)
+    two = run_claims([c], profile="quick", families=FAMILIES, jobs=2)
+    assert [p.verdict for p in one[0].points] == [p.verdict for p in two[0].points]
+
+
+def test_end_to_end_two_small_claims_real_families_and_routes(tmp_path):
+    """Real families, real closed forms, exact rank and LLC: a regular model and the toy line."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    (tmp_path / "regular.toml").write_text("""
+id = "regular"
+title = "regular"
+source = "Watanabe 2009"
+family = "regular"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form", "rank", "llc"]
+[grid]
+d = [2]
+""")
+    (tmp_path / "wrong.toml").write_text("""
+id = "wrong"
+title = "a wrong claim: linear regression y = 3x + 2 has λ = 2"
+source = "test"
+family = "linear_regression_toy"
+kind = "closed_form"
+predicted = "2"
+evidence = ["closed_form", "rank"]
+[grid]
+""")
+    claims = load_claims([tmp_path], REAL)
+    t0 = time.perf_counter()
+    res = run_claims(claims, profile="quick", families=REAL, device="cpu")
+    assert time.perf_counter() - t0 < 60
+    by = {r.claim.id: r for r in res}
+    pt = by["regular"].points[0]
+    assert pt.evidence.closed_form.value == "1"
+    assert pt.evidence.rank.rank == 2 and pt.evidence.rank.determines_lambda
+    # quick-profile LLC: finite, and not contradicting λ = 1 (tolerance 15% and 4 s.e.)
+    lc = pt.evidence.llc
+    assert lc.status == "ok" and 0 < lc.mean < 2 and lc.std_error > 0
+    assert by["regular"].verdict.verdict in ("confirmed", "inconclusive"), by[
+        "regular"
+    ].verdict.reason
+    assert by["wrong"].verdict.verdict == "refuted", by["wrong"].verdict.reason
+    assert "exact Jacobian rank 2" in by["wrong"].verdict.reason
+    write_report(res, tmp_path / "out", profile="quick", device="cpu")
+    validate_report(json.loads((tmp_path / "out" / "report.json").read_text()))
+
+
+@pytest.mark.slow
+def test_full_profile_confirms_a_regular_model(tmp_path):
+    """estimate_llc's own (full-profile) defaults must confirm λ = d/2 for a regular model."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    c = parse_claim(
+        {
+            "id": "r",
+            "title": "t",
+            "source": "s",
+            "family": "regular",
+            "kind": "closed_form",
+            "predicted": "d/2",
+            "evidence": ["closed_form", "rank", "llc"],
+            "grid": {"d": [2, 4]},
+        },
+        "r.toml",
+        REAL,
+    )
+    res = run_claims([c], profile="full", families=REAL, device="cpu")
+    assert res[0].verdict.verdict == "confirmed", res[0].verdict.reason
