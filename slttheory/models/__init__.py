@@ -60,3 +60,5 @@ __all__ = [
     "modular_addition_data",
     "quadratic_unisolvent_inputs",
 ]
+
+from slttheory.models import regimes as _regimes  # noqa: F401  (registers families)

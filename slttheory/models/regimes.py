@@ -1,0 +1,438 @@
+"""Seed 001's NTK and lazy regimes, and modular addition at a generic point (registered on import).
+
+Families (see :class:`~slttheory.models.registry.Family` for the ``build`` signature):
+
+- ``ntk`` (Thm 5.1): the linearisation f(x; θ₀) + ∇f(x; θ₀)ᵀ(θ − θ₀) of the quadratic
+  network at an integer θ₀, inputs uniform on a finite support chosen so that the Fisher-type
+  matrix F = E[∇f ∇fᵀ] has exactly the requested ``rank``; λ = rank(F)/2.
+- ``lazy_regime`` (Thm 5.2): f = V σ(Wᵀx), σ = z², W frozen at a (finely quantised) Gaussian
+  draw, only V trained, on ``feature_rank + 1`` one-hot pairs of modular addition;
+  λ = p·rank(P⊥Φ)/2 with rank(P⊥Φ) computed exactly.
+- ``lazy_regime_bounds`` (Cor 5.3): the same on all p² pairs, closed form
+  :func:`~slttheory.formulas.lazy_regime_bounds`.
+- ``modular_addition_generic`` (Thms 4.1/4.2 on one-hot data): the quadratic network on all
+  p² pairs at a generic Gaussian parameter, targets from that network plus noise.
+
+True points fixed by the parameters (``init_seed``) are those at which the closed-form route
+computes exact ranks; the build's generator draws only the data (and the generic point of
+``modular_addition_generic``). ``build`` (the registry wrapper) then moves w* to the empirical
+minimiser near the true point unless ``refine_steps=0``.
+
+>>> from slttheory.models import FAMILIES
+>>> FAMILIES["ntk"].closed_form({"rank": 4}).value
+2
+>>> FAMILIES["lazy_regime"].closed_form({"p": 3, "feature_rank": 5, "k": 8}).value
+15/2
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from slttheory import formulas
+from slttheory.geometry import exact_rank, jacobian
+from slttheory.losses import centred_gaussian_nll
+from slttheory.models._common import randn
+from slttheory.models.families import _make_family, modular_addition_data
+from slttheory.models.quadratic import QuadraticNetwork
+from slttheory.models.registry import ParamSpec, Problem, RankProblem
+
+__all__ = ["LinearisedQuadraticNetwork", "FrozenFeatureNetwork"]
+
+_SEED001 = "seed 001 (Cullen et al., arXiv 2603.01192)"
+_NOISE = ParamSpec("noise", float, 0.0, None, 1.0, "standard deviation of the target noise")
+_INIT_SEED = ParamSpec("init_seed", int, 0, None, 0, "seed of the point fixed by the parameters")
+_W_SCALE = 2**10  # lazy regime: W = M / 2^10 with integer M (exact ranks; see _lazy_setup)
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class LinearisedQuadraticNetwork(nn.Module):
+    r"""NTK linearisation of ``QuadraticNetwork`` (no biases) at (W₀, V₀) (seed 001, Thm 5.1).
+
+    With z₀ = W₀ᵀx: :math:`f_{lin}(x) = V z_0^2 + 2V_0(z_0 \odot W^\top x) - 2V_0 z_0^2`,
+    i.e. f(x; θ₀) + ∇f(x; θ₀)ᵀ(θ − θ₀); parameters ``W``, ``V`` (initialised at θ₀),
+    buffers ``W0``, ``V0``.
+
+    >>> m = LinearisedQuadraticNetwork(torch.ones(3, 2), torch.ones(1, 2))
+    >>> x = torch.tensor([[1.0, 0.0, 2.0]])
+    >>> m(x).item()                         # at θ₀: f(x; θ₀) = 2 · (1 + 2)²
+    18.0
+    """
+
+    def __init__(self, W0: Tensor, V0: Tensor) -> None:
+        super().__init__()
+        self.register_buffer("W0", W0.clone())
+        self.register_buffer("V0", V0.clone())
+        self.W = nn.Parameter(W0.clone())
+        self.V = nn.Parameter(V0.clone())
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _ntk_forward(self.W0, self.V0, self.W, self.V, x)
+
+
+def _ntk_forward(W0: Tensor, V0: Tensor, W: Tensor, V: Tensor, x: Tensor) -> Tensor:
+    x = x.to(W.dtype)
+    z0 = x @ W0.to(W.dtype)
+    V0 = V0.to(W.dtype)
+    z2 = z0 * z0
+    return z2 @ V.T + 2 * (z0 * (x @ W)) @ V0.T - 2 * z2 @ V0.T
+
+
+class FrozenFeatureNetwork(nn.Module):
+    """``f(x) = V σ(Wᵀx)``, σ = z², with ``W`` a frozen buffer and ``V`` the only parameter.
+
+    Seed 001's lazy (random-feature) regime, Thm 5.2.
+
+    >>> m = FrozenFeatureNetwork(torch.ones(4, 3), p=2)
+    >>> [n for n, _ in m.named_parameters()], m(torch.ones(5, 4)).shape
+    (['V'], torch.Size([5, 2]))
+    """
+
+    def __init__(self, W: Tensor, p: int) -> None:
+        super().__init__()
+        self.register_buffer("W", W.clone())
+        self.V = nn.Parameter(torch.zeros(p, W.shape[1], dtype=W.dtype))
+
+    def forward(self, x: Tensor) -> Tensor:
+        z = x.to(self.V.dtype) @ self.W
+        return (z * z) @ self.V.T
+
+
+# ----------------------------------------------------------------------------- ntk
+
+
+def _ntk_theta0(d: int, k: int, p: int, seed: int) -> tuple[Tensor, Tensor, torch.Generator]:
+    g = torch.Generator().manual_seed(seed)
+    vals = torch.tensor([-2, -1, 1, 2], dtype=torch.int64)
+    W0 = vals[torch.randint(0, 4, (d, k), generator=g)]
+    V0 = vals[torch.randint(0, 4, (p, k), generator=g)]
+    return W0, V0, g
+
+
+def _ntk_features(W0: Tensor, V0: Tensor, x: Tensor) -> Tensor:
+    """Integer Jacobian rows ∇_θ f_lin(x_i) (float64, exact), parameters ordered (W, V)."""
+    fn = _ntk_rank_fn(W0, V0)
+    return jacobian(fn, {"W": W0, "V": V0}, x)
+
+
+def _ntk_rank_fn(W0: Tensor, V0: Tensor) -> Callable[[Mapping[str, Tensor], Tensor], Tensor]:
+    W0f, V0f = W0.to(torch.float64), V0.to(torch.float64)
+
+    def fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        return _ntk_forward(W0f, V0f, params["W"].to(torch.float64),
+                            params["V"].to(torch.float64), x)
+
+    return fn
+
+
+def _ntk_span_rank(d: int, k: int, p: int, seed: int) -> int:
+    """dim span{∇f_j(x; θ₀)}: the largest rank(F) any input distribution can give."""
+    from slttheory.models.families import quadratic_unisolvent_inputs
+
+    W0, V0, _ = _ntk_theta0(d, k, p, seed)
+    return exact_rank(_ntk_features(W0, V0, quadratic_unisolvent_inputs(d)))
+
+
+@functools.lru_cache(maxsize=64)
+def _ntk_design(d: int, k: int, p: int, rank: int, seed: int) -> tuple[Tensor, Tensor, Tensor]:
+    """θ₀ = (W₀, V₀) (integers in ±{1, 2}) and ``rank/p`` support inputs in {−1, 0, 1}^d,
+    added greedily from a seeded stream whenever they raise the feature rank by p, so that
+    rank F = ``rank`` exactly (checked with exact arithmetic)."""
+    W0, V0, g = _ntk_theta0(d, k, p, seed)
+    support: list[Tensor] = []
+    current = 0
+    for _ in range(200 * rank + 200):
+        if current == rank:
+            break
+        cand = torch.randint(-1, 2, (1, d), generator=g)
+        trial = torch.cat([*support, cand]) if support else cand
+        r = exact_rank(_ntk_features(W0, V0, trial))
+        if r == current + p:
+            support.append(cand)
+            current = r
+    if current != rank:  # pragma: no cover - excluded by _check_ntk's span bound
+        raise ValueError(f"rank: could not reach rank(F) = {rank} (reached {current})")
+    return W0, V0, torch.cat(support)
+
+
+def _check_ntk(q: Mapping[str, Any], where: str) -> None:
+    d, k, p, rank = q["d"], q["k"], q["p"], q["rank"]
+    if rank % p:
+        raise ValueError(
+            f"{where}: rank must be a multiple of p = {p} (each support input adds p rows to "
+            f"F's factor), got {rank}"
+        )
+    span = _ntk_span_rank(d, k, p, q["init_seed"])
+    if rank > span:
+        raise ValueError(
+            f"{where}: rank must be <= {span}, the dimension of the NTK feature span of the "
+            f"quadratic network at θ₀ (d={d}, k={k}, p={p}, init_seed={q['init_seed']}; "
+            f"n_params = {k * (d + p)}), got {rank}"
+        )
+
+
+def _ntk_rank(q: Mapping[str, Any]) -> int:
+    W0, V0, xs = _ntk_design(q["d"], q["k"], q["p"], q["rank"], q["init_seed"])
+    return exact_rank(_ntk_features(W0, V0, xs))
+
+
+def _build_ntk(q, n, g, device, dtype):
+    d, k, p = q["d"], q["k"], q["p"]
+    W0, V0, xs = _ntk_design(d, k, p, q["rank"], q["init_seed"])
+    idx = torch.randint(0, len(xs), (n,), generator=g)
+    x = xs[idx].to(torch.float64)
+    model = LinearisedQuadraticNetwork(W0.to(torch.float64), V0.to(torch.float64))
+    with torch.no_grad():
+        f0 = model(x)
+    y = f0 + q["noise"] * randn(*f0.shape, generator=g)
+    extras = {"rank_F": _ntk_rank(q)}
+    note = (
+        f"seed 001 Thm 5.1: NTK linearisation of the quadratic network (d={d}, k={k}, p={p}) at "
+        f"integer θ₀ (init_seed {q['init_seed']}); x uniform on {len(xs)} support inputs in "
+        f"{{-1,0,1}}^{d} chosen so that rank F = {q['rank']} of {k * (d + p)}; "
+        f"y = f(x; θ₀) + N(0, {q['noise']}²); Gaussian loss"
+    )
+    return Problem(model, (x, y), "gaussian", note=note, extras=extras)
+
+
+def _rank_ntk(q):
+    W0, V0, xs = _ntk_design(q["d"], q["k"], q["p"], q["rank"], q["init_seed"])
+    k, d, p = q["k"], q["d"], q["p"]
+    return RankProblem(
+        fn=_ntk_rank_fn(W0, V0),
+        param_shapes={"W": (d, k), "V": (p, k)},
+        inputs=xs,
+        degree=1,
+        gives_lambda=True,
+        reason="linear model in θ: K(θ) is a quadratic form of rank rank(F) (the Jacobian on "
+        "the support inputs), so λ = rank/2 exactly (seed 001 Thm 5.1; Watanabe 2009, regular "
+        "on the range of F, flat on its kernel)",
+    )
+
+
+_make_family(
+    "ntk",
+    "seed 001 Thm 5.1: NTK linearisation of the quadratic network at θ₀, rank F = rank",
+    (
+        ParamSpec("d", int, 1, None, 3, "input dimension"),
+        ParamSpec("k", int, 1, None, 2, "hidden width K"),
+        ParamSpec("p", int, 1, None, 1, "output dimension"),
+        ParamSpec("rank", int, 1, None, "__required__",
+                  "rank of F = E[∇f ∇fᵀ]: x is uniform on rank/p support inputs"),
+        _NOISE,
+        _INIT_SEED,
+    ),
+    _build_ntk,
+    formula=formulas.ntk,
+    formula_args=lambda q: {"rank": _ntk_rank(q), "n_params": q["k"] * (q["d"] + q["p"])},
+    rank_impl=_rank_ntk,
+    check=_check_ntk,
+    source=_SEED001 + ", Thm 5.1 (App. D)",
+)
+
+
+# ----------------------------------------------------------------------------- lazy regime
+
+
+@functools.lru_cache(maxsize=64)
+def _lazy_setup(p: int, k: int, n_pairs: int, seed: int) -> dict[str, Any]:
+    """W = M/2^10 (M = round(2^10·N(0, 1)): a continuous draw quantised so that ranks are
+    exact), the chosen pairs, Φ, rank(P⊥Φ) (exact, over ℚ) and the centred ridgeless fit V*."""
+    g = torch.Generator().manual_seed(seed)
+    M = torch.round(torch.randn(2 * p, k, generator=g, dtype=torch.float64) * _W_SCALE)
+    x_all, y_all = modular_addition_data(p)
+    pick = (torch.arange(p * p) if n_pairs == p * p
+            else torch.sort(torch.randperm(p * p, generator=g)[:n_pairs]).values)
+    x, yt = x_all[pick], y_all[pick]
+    Z = x @ M  # integers
+    Phi_int = Z * Z  # = 2^20 Φ, integer, < 2^53 for |M| < 2^15
+    feature_rank = exact_rank(Phi_int[1:] - Phi_int[:1])  # = rank(P⊥Φ)
+    W = M / _W_SCALE
+    Phi = (x @ W) ** 2
+    Pc = Phi - Phi.mean(dim=0, keepdim=True)
+    Yc = yt - yt.mean(dim=0, keepdim=True)
+    Vt = torch.linalg.lstsq(Pc, Yc, rcond=1e-12, driver="gelsd").solution  # min-norm: ridge → 0
+    fit = Phi @ Vt
+    shift = (yt - fit).mean(dim=0, keepdim=True)
+    resid = float((yt - fit - shift).abs().max())
+    return {"M": M, "W": W, "x": x, "targets": yt, "pick": pick, "V": Vt.T.contiguous(),
+            "mean": fit + shift, "feature_rank": feature_rank, "residual": resid}
+
+
+def _lazy_pairs(q: Mapping[str, Any]) -> int:
+    return q["feature_rank"] + 1 if "feature_rank" in q else q["p"] ** 2
+
+
+def _check_lazy(q: Mapping[str, Any], where: str) -> None:
+    p, k, fr = q["p"], q["k"], q["feature_rank"]
+    if fr > p * p - 1:
+        raise ValueError(
+            f"{where}: feature_rank must be <= p² − 1 = {p * p - 1} (the data are feature_rank + 1 "
+            f"of the p² one-hot pairs), got {fr}"
+        )
+    if k < fr:
+        raise ValueError(
+            f"{where}: k must be >= feature_rank = {fr} (rank(P⊥Φ) <= k, and the centred ridge "
+            f"fit interpolates only when rank(P⊥Φ) = feature_rank), got k = {k}"
+        )
+
+
+def _lazy_rank(q: Mapping[str, Any]) -> int:
+    return _lazy_setup(q["p"], q["k"], _lazy_pairs(q), q["init_seed"])["feature_rank"]
+
+
+def _build_lazy(q, n, g, device, dtype):
+    p, k = q["p"], q["k"]
+    s = _lazy_setup(p, k, _lazy_pairs(q), q["init_seed"])
+    n_pairs = len(s["pick"])
+    idx = torch.randint(0, n_pairs, (n,), generator=g)
+    x = s["x"][idx]
+    mean = s["mean"][idx]
+    y = mean + q["noise"] * randn(*mean.shape, generator=g)
+    model = FrozenFeatureNetwork(s["W"], p)
+    with torch.no_grad():
+        model.V.copy_(s["V"])
+    extras = {"feature_rank": s["feature_rank"], "n_pairs": n_pairs,
+              "interpolates": s["residual"] < 1e-6, "fit_residual": s["residual"]}
+    note = (
+        f"seed 001 Thm 5.2: f = V σ(Wᵀx), σ = z², W (2p×k = {2 * p}×{k}) frozen at a Gaussian "
+        f"draw quantised to 2^-10 (init_seed {q['init_seed']}), only V trained; {n_pairs} of the "
+        f"{p * p} one-hot pairs (a + b mod {p}), rank(P⊥Φ) = {s['feature_rank']} (exact); "
+        "V* = centred ridgeless (min-norm) fit of the one-hot targets"
+        + (" (interpolates)" if s["residual"] < 1e-6 else
+           f" (does not interpolate: max centred residual {s['residual']:.3g})")
+        + f"; x uniform on the pairs, y = fit + N(0, {q['noise']}²); centred loss; estimate_llc "
+        "sees V only"
+    )
+    return Problem(model, (x, y), centred_gaussian_nll, note=note, extras=extras)
+
+
+def _rank_lazy(q):
+    p, k = q["p"], q["k"]
+    s = _lazy_setup(p, k, _lazy_pairs(q), q["init_seed"])
+    M = s["M"]
+
+    def fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        z = x.to(torch.float64) @ M
+        out = (z * z) @ params["V"].to(torch.float64).T
+        return out - out[:1]
+
+    return RankProblem(
+        fn=fn,
+        param_shapes={"V": (p, k)},
+        inputs=s["x"].to(torch.int64),
+        degree=1,
+        gives_lambda=True,
+        reason="linear model in V: the centred excess risk is a quadratic form of rank "
+        "p·rank(P⊥Φ) (the Jacobian of V ↦ centred outputs), so λ = rank/2 exactly "
+        "(seed 001 Thm 5.2)",
+        true_params={"V": s["V"]},
+    )
+
+
+_LAZY_PARAMS = (
+    ParamSpec("p", int, 2, None, 3, "modulus (output dimension; input 2p)"),
+    ParamSpec("k", int, 1, None, 8, "hidden width K (random features)"),
+)
+
+_make_family(
+    "lazy_regime",
+    "seed 001 Thm 5.2: frozen random quadratic features, V at the centred ridge fit, on "
+    "feature_rank + 1 modular-addition pairs",
+    (
+        *_LAZY_PARAMS,
+        ParamSpec("feature_rank", int, 1, None, "__required__",
+                  "rank(P⊥Φ): the data are feature_rank + 1 of the p² one-hot pairs"),
+        _NOISE,
+        _INIT_SEED,
+    ),
+    _build_lazy,
+    formula=formulas.lazy_regime,
+    formula_args=lambda q: {"p": q["p"], "feature_rank": _lazy_rank(q), "k": q["k"]},
+    rank_impl=_rank_lazy,
+    check=_check_lazy,
+    source=_SEED001 + ", Thm 5.2 (App. E)",
+)
+
+_make_family(
+    "lazy_regime_bounds",
+    "seed 001 Cor 5.3: the lazy regime on all p² modular-addition pairs (σ = z²)",
+    (*_LAZY_PARAMS, _NOISE, _INIT_SEED),
+    _build_lazy,
+    formula=formulas.lazy_regime_bounds,
+    formula_args=lambda q: {"p": q["p"], "k": q["k"]},
+    rank_impl=_rank_lazy,
+    source=_SEED001 + ", Cor 5.3 with Prop E.7 (App. E)",
+)
+
+
+# ----------------------------------------------------------------------------- generic point
+
+
+def _quad_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    z = x.to(params["W"].dtype) @ params["W"]
+    return (z * z) @ params["V"].T
+
+
+def _quad_centred_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    out = _quad_fn(params, x)
+    return out - out[:1]
+
+
+def _build_generic(q, n, g, device, dtype):
+    p, k = q["p"], q["k"]
+    x_all, _ = modular_addition_data(p)
+    W = randn(2 * p, k, generator=g)
+    V = randn(p, k, generator=g)
+    idx = torch.randint(0, p * p, (n,), generator=g)
+    x = x_all[idx]
+    model = QuadraticNetwork(2 * p, k, p, dtype=torch.float64)
+    with torch.no_grad():
+        model.W.copy_(W)
+        model.V.copy_(V)
+        f = model(x)
+    y = f + q["noise"] * randn(*f.shape, generator=g)
+    note = (
+        f"seed 001 on modular-addition inputs: quadratic network (d = 2p = {2 * p}, k = {k}, "
+        f"p = {p}) at a generic point W, V ~ N(0, 1) (from the generator); x uniform on all "
+        f"{p * p} one-hot pairs; y = f(x; θ*) + N(0, {q['noise']}²) (targets from the network, "
+        "not a + b mod p); centred loss"
+    )
+    return Problem(model, (x, y), centred_gaussian_nll, note=note)
+
+
+def _rank_generic(q):
+    p, k = q["p"], q["k"]
+    x, _ = modular_addition_data(p)
+    return RankProblem(
+        fn=_quad_centred_fn,
+        param_shapes={"W": (2 * p, k), "V": (p, k)},
+        inputs=x.to(torch.int64),
+        degree=3,
+        gives_lambda=True,
+        reason="seed 001 Thm F.1 at a generic point: the true point is a continuous random draw, "
+        "where the Jacobian of θ ↦ centred outputs on the p² pairs (all the data there is) has "
+        "its generic rank, so λ = rank/2",
+    )
+
+
+_make_family(
+    "modular_addition_generic",
+    "seed 001's quadratic network on all p² one-hot pairs at a generic point, targets from it",
+    (
+        ParamSpec("p", int, 2, None, 3, "modulus (output dimension; input 2p)"),
+        ParamSpec("k", int, 1, None, 2, "hidden width K"),
+        _NOISE,
+    ),
+    _build_generic,
+    formula=formulas.modular_addition,
+    rank_impl=_rank_generic,
+    source=_SEED001 + ", Thms 4.1/4.2 (= G.5/G.6) with d = 2p, Thm F.1",
+)
