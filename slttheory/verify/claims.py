@@ -50,7 +50,7 @@ __all__ = [
     "point_key",
 ]
 
-KINDS = ("closed_form", "scaling")
+KINDS = ("closed_form", "scaling", "experiment")
 ROUTES = ("closed_form", "rank", "llc")
 PROFILES = ("quick", "full")
 RELATIONS = ("==", "<=", ">=", "<", ">")
@@ -315,6 +315,10 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
 
     Raises :class:`ClaimError` naming ``path`` and the offending key.
     """
+    if data.get("kind") == "experiment":  # schema in slttheory.verify.experiments
+        from slttheory.verify.experiments import parse_experiment_claim
+
+        return parse_experiment_claim(data, path)  # type: ignore[return-value]
     _check_keys(data, _TOP_KEYS, path, "")
     cid = _str(data, "id", path)
     title = _str(data, "title", path)

@@ -86,6 +86,17 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "reason": {"type": "string"},
                     "figure": _str_or_null,
                     "fits": {"type": "array", "items": {"type": "object"}},
+                    "experiment": {
+                        "type": ["object", "null"],
+                        "required": ["name", "settings", "criteria", "statistics", "figures"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "settings": {"type": "object"},
+                            "criteria": {"type": "array", "items": {"type": "object"}},
+                            "statistics": {"type": "object"},
+                            "figures": {"type": "array", "items": {"type": "object"}},
+                        },
+                    },
                     "points": {
                         "type": "array",
                         "items": {
@@ -301,9 +312,14 @@ def build_report(
     created: str | None = None,
     wall_s: float | None = None,
     figures: Mapping[str, str] | None = None,
+    experiment_figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> dict[str, Any]:
-    """The ``report.json`` object for ``results``."""
+    """The ``report.json`` object for ``results`` (experiment claims: an ``experiment``
+    entry with settings, criteria, statistics, figures with their data, and run records)."""
+    from slttheory.verify.experiments import ExperimentClaimResult, experiment_json
+
     claims = []
+    exp_s = 0.0
     for r in results:
         c = r.claim
         entry: dict[str, Any] = {
@@ -351,6 +367,13 @@ def build_report(
         ]
         entry["figure"] = (figures or {}).get(c.id or c.path)
         entry["points"] = [_point_json(p) for p in r.points]
+        if isinstance(r, ExperimentClaimResult):
+            figs = (experiment_figures or {}).get(c.id)
+            entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"])
+            entry["experiment"] = experiment_json(r, figs)
+            paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
+            entry["figure"] = paths[0] if paths else None
+            exp_s += r.elapsed_s
         claims.append(entry)
     summary = {v: sum(1 for c in claims if c["verdict"] == v) for v in VERDICTS}
     return {
@@ -358,7 +381,9 @@ def build_report(
         "profile": profile,
         "created": created or datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_s": wall_s,
-        "compute_s": round(sum(p["elapsed_s"] for c in claims for p in c["points"]), 3),
+        "compute_s": round(
+            sum(p["elapsed_s"] for c in claims for p in c["points"]) + exp_s, 3
+        ),
         "environment": environment(device),
         "summary": summary,
         "claims": claims,
@@ -585,6 +610,11 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         lines += ["", f"**Verdict: {c['verdict']}.** {_md_escape(c['reason'])}", ""]
         if c.get("notes"):
             lines += [f"Notes: {_md_escape(c['notes'])}", ""]
+        if c.get("experiment"):
+            from slttheory.verify.experiments import experiment_markdown
+
+            lines += experiment_markdown(c)
+            continue
         if c["points"]:
             lines += [
                 "| point | predicted | closed form | rank → λ | LLC ± s.e. | verdict | time (s) |",
@@ -621,11 +651,17 @@ def write_report(
     """Write ``report.json``, ``report.md`` and ``figures/*.png`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from slttheory.verify.experiments import ExperimentClaimResult, write_experiment_figures
+
     figs: dict[str, str] = {}
+    exp_figs: dict[str, list[dict[str, Any]]] = {}
     if figures:
         fdir = out / "figures"
         fdir.mkdir(exist_ok=True)
         for r in results:
+            if isinstance(r, ExperimentClaimResult):
+                exp_figs[r.claim.id] = write_experiment_figures(r, fdir, _slug(r.claim.id))
+                continue
             if isinstance(r.claim, BadClaim) or not r.points:
                 continue
             name = f"{_slug(r.claim.id)}.png"
@@ -635,7 +671,13 @@ def write_report(
             except Exception as e:  # noqa: BLE001 - a figure never stops the report
                 print(f"warning: figure for {r.claim.id} failed: {e}", file=sys.stderr)
     rep = build_report(
-        results, profile=profile, device=device, created=created, wall_s=wall_s, figures=figs
+        results,
+        profile=profile,
+        device=device,
+        created=created,
+        wall_s=wall_s,
+        figures=figs,
+        experiment_figures=exp_figs if figures else None,
     )
     validate_report(rep)
     (out / "report.json").write_text(json.dumps(rep, indent=1, sort_keys=False, default=str) + "\n")

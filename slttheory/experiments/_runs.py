@@ -1,0 +1,209 @@
+"""Shared pieces of the experiments: LLC settings, a stored training trajectory, LLC stages.
+
+A trajectory is stage ``train`` (the loss/accuracy series at every checkpoint, with the model
+states that later stages need packed as ``.npz`` bytes); each LLC is stage ``llc@<step>``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from slttheory.experiments.base import RunContext, Setting, pack_state, unpack_state
+
+LLC_SETTINGS: tuple[Setting, ...] = (
+    Setting("llc_chains", int, 2, 1, 256, doc="SGLD chains per LLC estimate"),
+    Setting("llc_draws", int, 300, 1, None, doc="kept draws per chain"),
+    Setting("llc_burn_in", int, 100, 0, None, doc="burn-in steps per chain"),
+    Setting("llc_step_size", float, 0.0, 0.0, None, doc="SGLD step ε (0: calibrated)"),
+    Setting("llc_localization", float, 0.0, 0.0, None, doc="γ (0: estimate_llc's default)"),
+    Setting("llc_nbeta", float, 0.0, 0.0, None, doc="nβ (0: n/log n)"),
+    Setting("llc_sampler", str, "sgld", choices=("sgld", "rmsprop_sgld", "mala")),
+)
+"""LLC settings shared by every experiment (passed to :func:`slttheory.sampling.estimate_llc`)."""
+
+
+def llc_settings(**defaults: Any) -> tuple[Setting, ...]:
+    """:data:`LLC_SETTINGS` with other defaults (e.g. a seed's own sampler settings)."""
+    from dataclasses import replace
+
+    unknown = set(defaults) - {s.name for s in LLC_SETTINGS}
+    if unknown:
+        raise ValueError(f"defaults: unknown LLC setting(s) {sorted(unknown)}")
+    return tuple(replace(s, default=defaults.get(s.name, s.default)) for s in LLC_SETTINGS)
+
+
+def llc_kwargs(s: Mapping[str, Any], prefix: str = "llc_") -> dict[str, Any]:
+    """``estimate_llc`` keyword arguments from the settings (0 → automatic)."""
+    kw: dict[str, Any] = {
+        "chains": s[prefix + "chains"],
+        "draws": s[prefix + "draws"],
+        "burn_in": s[prefix + "burn_in"],
+        "sampler": s.get(prefix + "sampler", "sgld"),
+    }
+    if s[prefix + "step_size"] > 0:
+        kw["step_size"] = s[prefix + "step_size"]
+    if s[prefix + "localization"] > 0:
+        kw["localization"] = s[prefix + "localization"]
+    if s.get(prefix + "nbeta", 0.0) > 0:
+        kw["nbeta"] = s[prefix + "nbeta"]
+    return kw
+
+
+def estimate(
+    model: torch.nn.Module,
+    data: tuple[torch.Tensor, torch.Tensor],
+    loss: Any,
+    kw: Mapping[str, Any],
+    seed: int,
+    device: str,
+) -> dict[str, Any]:
+    """One LLC estimate as a JSON-able dict (never raises: failures are recorded)."""
+    from slttheory.sampling import estimate_llc
+
+    kw = dict(kw)
+    n = int(data[0].shape[0])
+    nbeta = kw.pop("nbeta", None)
+    if nbeta is not None:
+        kw["beta"] = nbeta / n
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = estimate_llc(model, data, loss=loss, seed=seed, device=device, **kw)
+    except Exception as e:  # noqa: BLE001 - one failed estimate never stops a sweep
+        return {
+            "llc": None,
+            "std_error": None,
+            "error": f"{type(e).__name__}: {e}",
+            "elapsed_s": time.perf_counter() - t0,
+        }
+    d = est.diagnostics
+    return {
+        "llc": est.llc if math.isfinite(est.llc) else None,
+        "std_error": est.std_error if math.isfinite(est.std_error) else None,
+        "init_loss": est.init_loss,
+        "rhat": d.rhat if math.isfinite(d.rhat) else None,
+        "ess": d.ess if math.isfinite(d.ess) else None,
+        "divergent": bool(d.divergent),
+        "warnings": list(d.warnings),
+        "step_size": est.config.step_size,
+        "nbeta": est.config.nbeta,
+        "localization": est.config.localization,
+        "elapsed_s": time.perf_counter() - t0,
+    }
+
+
+def trajectory(
+    ctx: RunContext,
+    make_model: Callable[[], torch.nn.Module],
+    train_data: tuple[torch.Tensor, torch.Tensor],
+    val_data: tuple[torch.Tensor, torch.Tensor] | None,
+    *,
+    loss: Any,
+    accuracy: Any,
+    optimizer: str,
+    lr: float,
+    weight_decay: float,
+    steps: int,
+    batch_size: int | None,
+    checkpoints: Sequence[int],
+    seed: int,
+    keep: Callable[[dict[str, Any]], Sequence[int]] | None = None,
+) -> tuple[dict[str, Any], dict[str, dict[str, torch.Tensor]]]:
+    """Stage ``train``: the series at ``checkpoints`` and the states of the steps ``keep``
+    picks from it (default: every checkpoint). Returns ``(series, states)``."""
+    from slttheory.train import train
+
+    def compute():
+        model = make_model()
+        res = train(
+            model,
+            train_data,
+            loss=loss,
+            optimizer=optimizer,
+            lr=lr,
+            weight_decay=weight_decay,
+            steps=steps,
+            batch_size=batch_size,
+            generator=torch.Generator().manual_seed(seed + 7919),
+            checkpoints=list(checkpoints),
+            val_data=val_data,
+            accuracy=accuracy,
+            device=ctx.device,
+        )
+        cks = res.checkpoints
+        series = {
+            "step": [c.step for c in cks],
+            "train_loss": [c.train_loss for c in cks],
+            "val_loss": [c.val_loss for c in cks],
+            "train_acc": [c.train_acc for c in cks],
+            "val_acc": [c.val_acc for c in cks],
+            "diverged": res.diverged,
+            "elapsed_s": res.elapsed_s,
+            "n_train": int(train_data[0].shape[0]),
+        }
+        wanted = set(keep(series) if keep is not None else series["step"])
+        series["kept_steps"] = sorted(wanted)
+        states = {str(c.step): c.state for c in cks if c.step in wanted}
+        return series, pack_state(states)
+
+    series, blob = ctx.stage("train", compute)
+    states = unpack_state(blob) if blob else {}
+    return series, states
+
+
+def llc_at(
+    ctx: RunContext,
+    step: int,
+    state: Mapping[str, torch.Tensor] | None,
+    make_model: Callable[[], torch.nn.Module],
+    data: tuple[torch.Tensor, torch.Tensor],
+    loss: Any,
+    kw: Mapping[str, Any],
+    seed: int,
+    tag: str = "llc",
+) -> dict[str, Any]:
+    """Stage ``<tag>@<step>``: the LLC of the checkpoint ``state``."""
+
+    def compute():
+        if state is None:
+            return {"llc": None, "std_error": None, "error": f"no stored state at step {step}"}
+        model = make_model()
+        model.load_state_dict(dict(state))
+        return estimate(model, data, loss, kw, seed, ctx.device)
+
+    v, _ = ctx.stage(f"{tag}@{step}", compute)
+    return v
+
+
+def first_index(values: Sequence[float | None], threshold: float, start: int = 0) -> int | None:
+    """First index ``i >= start`` with ``values[i] >= threshold`` (None if never).
+
+    >>> first_index([0.1, 0.5, 0.99, 1.0], 0.99)
+    2
+    """
+    for i in range(start, len(values)):
+        v = values[i]
+        if v is not None and v >= threshold:
+            return i
+    return None
+
+
+def linear_and_log_checkpoints(steps: int, count: int) -> list[int]:
+    """About ``count`` distinct steps: half log-spaced, half linearly spaced, with 0 and
+    ``steps``.
+
+    >>> linear_and_log_checkpoints(100, 6)
+    [0, 1, 33, 67, 100]
+    """
+    from slttheory.train import log_spaced_checkpoints
+
+    half = max(2, count // 2)
+    lin = [round(steps * i / half) for i in range(half + 1)]
+    return sorted(set(log_spaced_checkpoints(steps, half)) | set(lin))

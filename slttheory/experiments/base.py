@@ -1,0 +1,429 @@
+"""Experiment registry: runs (training + LLC at checkpoints) and their statistical analysis.
+
+An :class:`Experiment` is a sweep of *runs* and an *analysis*:
+
+* ``plan(settings) -> [spec, ...]``: the runs, each a JSON-able mapping with a ``"seed"``;
+* ``run(spec, settings, ctx) -> record``: one run (train, then estimate the LLC at chosen
+  checkpoints), returning a JSON-able record. Every expensive stage goes through
+  ``ctx.stage(key, compute)`` so a store can keep it: the verifier stores one row per
+  (claim, run, stage), e.g. ``train`` and ``llc@<step>``, and a killed sweep resumes;
+* ``analyze(settings, records, alpha) -> Analysis``: statistics with confidence intervals
+  (:class:`Statistic`) and figures (:class:`FigureSpec`, data included).
+
+:func:`run_experiment` runs a whole experiment in memory and returns a frozen
+:class:`ExperimentResult`. No global RNG: every run draws from
+``torch.Generator().manual_seed(spec["seed"])``.
+
+>>> exp = EXPERIMENTS["_selftest"]
+>>> res = run_experiment("_selftest", {"runs": 3}, seed=1)
+>>> res.statistics["mean"].estimate, len(res.records)
+(2.0, 3)
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = [
+    "Setting",
+    "Statistic",
+    "FigureSpec",
+    "Analysis",
+    "ExperimentResult",
+    "Experiment",
+    "RunContext",
+    "StageCache",
+    "MemoryCache",
+    "EXPERIMENTS",
+    "register",
+    "run_experiment",
+    "pack_state",
+    "unpack_state",
+]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting of an experiment: name, type (int, float, bool, str, list), default,
+    inclusive range (numbers) or allowed values (strings)."""
+
+    name: str
+    type: type
+    default: Any
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    doc: str = ""
+
+    def check(self, value: Any, where: str) -> Any:
+        """``value`` checked; raises ``TypeError``/``ValueError`` naming ``where`` and the key."""
+        key = f"{where}: {self.name}"
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise TypeError(f"{key} must be true or false, got {value!r}")
+            return value
+        if self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"{key} must be an integer, got {value!r}")
+        elif self.type is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(f"{key} must be a number, got {value!r}")
+            value = float(value)
+            if not math.isfinite(value):
+                raise ValueError(f"{key} must be finite, got {value}")
+        elif self.type is str:
+            if not isinstance(value, str):
+                raise TypeError(f"{key} must be a string, got {value!r}")
+        elif self.type is list:
+            if not isinstance(value, list | tuple) or not value:
+                raise TypeError(f"{key} must be a non-empty list, got {value!r}")
+            for v in value:
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    raise TypeError(f"{key} must be a list of numbers, got {value!r}")
+                if not math.isfinite(v):
+                    raise ValueError(f"{key}: entries must be finite, got {v}")
+                self._range(v, key)
+            return [v for v in value]
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{key} must be one of {list(self.choices)}, got {value!r}")
+        if isinstance(value, int | float):
+            self._range(value, key)
+        return value
+
+    def _range(self, v: float, key: str) -> None:
+        if self.minimum is not None and v < self.minimum:
+            raise ValueError(f"{key} must be >= {self.minimum}, got {v}")
+        if self.maximum is not None and v > self.maximum:
+            raise ValueError(f"{key} must be <= {self.maximum}, got {v}")
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A point estimate with a ``level`` confidence interval ``[low, high]``.
+
+    ``method`` names how the interval was obtained (e.g. ``"t (exact, Gaussian errors)"``,
+    ``"bootstrap percentile, 2000 resamples"``); ``n`` the number of units it rests on;
+    ``note`` explains a NaN (e.g. "only 1 run grokked").
+    """
+
+    name: str
+    estimate: float
+    low: float
+    high: float
+    level: float
+    method: str
+    n: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "estimate": _f(self.estimate),
+            "low": _f(self.low),
+            "high": _f(self.high),
+            "level": self.level,
+            "method": self.method,
+            "n": self.n,
+            "note": self.note,
+        }
+
+    @property
+    def finite(self) -> bool:
+        return all(math.isfinite(v) for v in (self.estimate, self.low, self.high))
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure and the data behind it (rendered by :mod:`slttheory.experiments.figures`).
+
+    ``kind``: ``"curves"`` (series against training step, optional twin axis),
+    ``"scatter_fit"`` (points, fitted line, confidence band), ``"histogram"``,
+    ``"lines"`` (several y-series against one x). ``data`` is JSON-able.
+    """
+
+    name: str
+    kind: str
+    title: str
+    data: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "title": self.title,
+            "data": _jsonable(self.data),
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What ``analyze`` returns: statistics, figures, a short summary, extra tables."""
+
+    statistics: Mapping[str, Statistic]
+    figures: tuple[FigureSpec, ...] = ()
+    summary: str = ""
+    tables: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """A whole experiment: its settings, every run's record, statistics and figures."""
+
+    name: str
+    settings: Mapping[str, Any]
+    records: tuple[Mapping[str, Any], ...]
+    statistics: Mapping[str, Statistic]
+    figures: tuple[FigureSpec, ...]
+    summary: str
+    tables: Mapping[str, Any]
+    elapsed_s: float
+
+
+class StageCache(Protocol):
+    """Where run stages are kept: ``get(key) -> (value, blob) | None`` and
+    ``put(key, value, blob)``."""
+
+    def get(self, key: str) -> tuple[dict[str, Any], bytes | None] | None: ...
+
+    def put(self, key: str, value: dict[str, Any], blob: bytes | None = None) -> None: ...
+
+
+class MemoryCache:
+    """A :class:`StageCache` in a dict (the default for :func:`run_experiment`)."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, tuple[dict[str, Any], bytes | None]] = {}
+
+    def get(self, key: str) -> tuple[dict[str, Any], bytes | None] | None:
+        return self.data.get(key)
+
+    def put(self, key: str, value: dict[str, Any], blob: bytes | None = None) -> None:
+        self.data[key] = (value, blob)
+
+
+@dataclass
+class RunContext:
+    """Per run: the device, the stage cache and counters of computed/reused stages."""
+
+    device: str = "cpu"
+    cache: StageCache = field(default_factory=MemoryCache)
+    computed: int = 0
+    reused: int = 0
+    on_stage: Callable[[str, bool], None] | None = None
+
+    def stage(
+        self,
+        key: str,
+        compute: Callable[[], dict[str, Any] | tuple[dict[str, Any], bytes | None]],
+    ) -> tuple[dict[str, Any], bytes | None]:
+        """The stored ``(value, blob)`` of ``key``, else ``compute()`` stored at once."""
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.reused += 1
+            if self.on_stage:
+                self.on_stage(key, True)
+            return hit
+        out = compute()
+        value, blob = out if isinstance(out, tuple) else (out, None)
+        value = _jsonable(value)
+        self.cache.put(key, value, blob)
+        self.computed += 1
+        if self.on_stage:
+            self.on_stage(key, False)
+        return value, blob
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, np.generic):
+        return _jsonable(x.item())
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    return x
+
+
+def pack_state(states: Mapping[str, Mapping[str, Any]]) -> bytes:
+    """Model states ``{tag: {param: tensor}}`` as ``.npz`` bytes (no pickle).
+
+    >>> import torch
+    >>> b = pack_state({"10": {"W": torch.ones(2)}})
+    >>> unpack_state(b)["10"]["W"].tolist()
+    [1.0, 1.0]
+    """
+    arrays = {}
+    for tag, st in states.items():
+        for name, t in st.items():
+            arrays[f"{tag}|{name}"] = t.detach().cpu().numpy()
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def unpack_state(blob: bytes) -> dict[str, dict[str, Any]]:
+    """Inverse of :func:`pack_state` (tensors on the CPU); loads with ``allow_pickle=False``."""
+    import torch
+
+    out: dict[str, dict[str, Any]] = {}
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        for key in z.files:
+            tag, _, name = key.partition("|")
+            out.setdefault(tag, {})[name] = torch.from_numpy(z[key].copy())
+    return out
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered experiment (see the module docstring)."""
+
+    name: str
+    description: str
+    source: str
+    settings: tuple[Setting, ...]
+    statistics: tuple[str, ...]
+    plan: Callable[[Mapping[str, Any]], list[dict[str, Any]]]
+    run: Callable[[Mapping[str, Any], Mapping[str, Any], RunContext], dict[str, Any]]
+    analyze: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], float], Analysis]
+    implemented: bool = True
+
+    def validate(self, settings: Mapping[str, Any], where: str = "settings") -> dict[str, Any]:
+        """Defaults filled in, every value checked; unknown keys are errors."""
+        known = {s.name: s for s in self.settings}
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise ValueError(
+                f"{where}: {unknown[0]}: unknown setting of experiment {self.name!r} "
+                f"(allowed: {', '.join(sorted(known))})"
+            )
+        out = {}
+        for s in self.settings:
+            out[s.name] = s.check(settings[s.name], where) if s.name in settings else s.default
+        return out
+
+
+EXPERIMENTS: dict[str, Experiment] = {}
+"""Experiment name → :class:`Experiment` (filled by importing :mod:`slttheory.experiments`)."""
+
+
+def register(exp: Experiment) -> Experiment:
+    if exp.name in EXPERIMENTS:
+        raise ValueError(f"experiment {exp.name!r} is already registered")
+    EXPERIMENTS[exp.name] = exp
+    return exp
+
+
+def run_experiment(
+    name: str,
+    settings: Mapping[str, Any] | None = None,
+    *,
+    seed: int | None = None,
+    device: str = "cpu",
+    alpha: float = 0.05,
+    cache: StageCache | None = None,
+) -> ExperimentResult:
+    """Run every run of experiment ``name`` and analyse them.
+
+    ``seed`` (if given) replaces the ``seed`` setting; run ``i`` uses ``seed + i`` unless
+    the plan says otherwise. ``alpha``: confidence intervals at level ``1 − alpha``.
+    """
+    if name not in EXPERIMENTS:
+        raise ValueError(
+            f"name: unknown experiment {name!r} (known: {', '.join(sorted(EXPERIMENTS))})"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    exp = EXPERIMENTS[name]
+    s = dict(settings or {})
+    if seed is not None:
+        s["seed"] = seed
+    s = exp.validate(s)
+    cache = cache if cache is not None else MemoryCache()
+    t0 = time.perf_counter()
+    records = []
+    for i, spec in enumerate(exp.plan(s)):
+        ctx = RunContext(device=device, cache=_Prefixed(cache, run_key(spec, i)))
+        records.append(exp.run(spec, s, ctx))
+    an = exp.analyze(s, records, alpha)
+    return ExperimentResult(
+        name,
+        s,
+        tuple(records),
+        dict(an.statistics),
+        tuple(an.figures),
+        an.summary,
+        dict(an.tables),
+        time.perf_counter() - t0,
+    )
+
+
+def run_key(spec: Mapping[str, Any], index: int) -> str:
+    """A run's canonical key: its index and spec (sorted JSON).
+
+    >>> run_key({"seed": 3, "lr": 0.01}, 2)
+    '2:{"lr": 0.01, "seed": 3}'
+    """
+    import json
+
+    return f"{index}:{json.dumps(_jsonable(spec), sort_keys=True)}"
+
+
+class _Prefixed:
+    def __init__(self, cache: StageCache, prefix: str) -> None:
+        self.cache, self.prefix = cache, prefix
+
+    def get(self, key: str):
+        return self.cache.get(f"{self.prefix}/{key}")
+
+    def put(self, key: str, value, blob=None) -> None:
+        self.cache.put(f"{self.prefix}/{key}", value, blob)
+
+
+# ------------------------------------------------------------------ a tiny self-test experiment
+
+
+def _st_plan(s):
+    return [{"seed": s["seed"] + i} for i in range(s["runs"])]
+
+
+def _st_run(spec, s, ctx):
+    v, _ = ctx.stage("value", lambda: {"x": 2.0})
+    return {"seed": spec["seed"], "x": v["x"]}
+
+
+def _st_analyze(s, records, alpha):
+    xs = [r["x"] for r in records]
+    m = float(np.mean(xs))
+    return Analysis({"mean": Statistic("mean", m, m, m, 1 - alpha, "exact (constant)", len(xs))})
+
+
+register(
+    Experiment(
+        "_selftest",
+        "constant runs (for tests)",
+        "slttheory",
+        (Setting("runs", int, 2, 1, 100), Setting("seed", int, 0, 0)),
+        ("mean",),
+        _st_plan,
+        _st_run,
+        _st_analyze,
+    )
+)

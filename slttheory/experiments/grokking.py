@@ -1,0 +1,794 @@
+"""Seed 001 and seed 000 experiments on quadratic networks trained on modular addition.
+
+One run: seed 001's quadratic network ``f(x) = V (Wᵀx)²`` (d = 2p one-hot pairs, K hidden,
+p outputs) trained on a random ``train_frac`` of the p² pairs with the centred loss
+(Cullen et al., arXiv 2603.01192, §3 eq. 1), W ~ N(0, 1/(2p)), V ~ N(0, 1/K); accuracies by
+argmax after the free output offset; the LLC of checkpoints on the *training* data only.
+
+Experiments (names in :data:`slttheory.experiments.EXPERIMENTS`):
+
+* ``grokking_llc_tracks_val_loss`` (seed 001 Fig. 3, §6.3): Spearman ρ between the LLC and the
+  validation loss over checkpoints after memorisation. The paper says the LLC curve "closely
+  mirrors" the validation loss, so the implied sign is **positive**.
+* ``llc_scaling_p_k`` (Figs 1–2 as dynamics, Thm 5.5): final LLC against p and K, with the
+  effective width K_eff from the trained output weights (eq. 5) and λ = K_eff(3p − 1)/2.
+* ``gsm_vs_lr`` (Fig. 4, §6.4, App. H.3): GSM = Σ_t (acc_train(t) − acc_val(t)) over epochs,
+  runs that generalise only; exponential decay in the learning rate; max LLC falls with lr.
+* ``critical_data_ratio`` (App. H.3.2): regimes no generalisation / grokking / immediate
+  generalisation against n_train/(p log p) (Tian 2025's scale).
+* ``arrhenius_grokking`` (seed 000, Q1 Exp. 1): log transition time against ΔF.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from slttheory.experiments import stats as st
+from slttheory.experiments._runs import (
+    first_index,
+    linear_and_log_checkpoints,
+    llc_at,
+    llc_kwargs,
+    llc_settings,
+    trajectory,
+)
+from slttheory.experiments.base import (
+    Analysis,
+    Experiment,
+    FigureSpec,
+    RunContext,
+    Setting,
+    Statistic,
+    register,
+)
+
+SEED001 = "Cullen et al. 2026, arXiv 2603.01192 (seed 001)"
+SEED000 = "Lakkapragada 2025, arXiv 2512.00686 (seed 000)"
+
+LLC_SETTINGS = llc_settings(
+    llc_step_size=0.003,
+    llc_nbeta=2.0,
+    llc_localization=5.0,
+    llc_chains=2,
+    llc_draws=100,
+    llc_burn_in=100,
+)
+"""Seed 001's sampler (its code, App. H.1): SGLD ε = 0.003, nβ = 2, γ = 5, 2 chains × 100
+draws (its burn-in is lost in the text; 100 here)."""
+
+LLC_SEED000 = llc_settings(
+    llc_step_size=3e-3, llc_localization=5.0, llc_draws=500, llc_burn_in=0, llc_chains=2
+)
+"""Seed 000's table, Q1 Exp. 1: ε = 3e-3, γ = 5, 500 steps (nβ: devinterp's default n/log n)."""
+
+_TRAIN_SETTINGS: tuple[Setting, ...] = (
+    Setting("p", int, 23, 2, 1000, doc="modulus"),
+    Setting("k", int, 64, 1, 100000, doc="hidden width K"),
+    Setting("train_frac", float, 0.5, 0.0, 1.0, doc="fraction of the p² pairs trained on"),
+    Setting("optimizer", str, "adamw", choices=("adam", "adamw", "sgd")),
+    Setting("lr", float, 1e-2, 1e-9, 10.0),
+    Setting("weight_decay", float, 1.0, 0.0, 100.0),
+    Setting("batch_size", int, 0, 0, None, doc="minibatch size (0: full batch)"),
+    Setting("steps", int, 1000, 1, None),
+    Setting("checkpoints", int, 16, 2, 10000, doc="number of checkpoints"),
+    Setting("spacing", str, "log", choices=("log", "linear", "both")),
+    Setting("runs", int, 1, 1, 100000, doc="runs (seeds seed, seed+1, …)"),
+    Setting("seed", int, 0, 0),
+    Setting("mem_acc", float, 0.99, 0.0, 1.0, doc="train accuracy that counts as memorised"),
+    Setting("gen_acc", float, 0.95, 0.0, 1.0, doc="val accuracy that counts as generalised"),
+)
+
+
+def _ckpts(s: Mapping[str, Any]) -> list[int]:
+    from slttheory.train import log_spaced_checkpoints
+
+    if s["spacing"] == "log":
+        return log_spaced_checkpoints(s["steps"], s["checkpoints"])
+    if s["spacing"] == "linear":
+        c = s["checkpoints"]
+        return sorted({round(s["steps"] * i / (c - 1)) for i in range(c)})
+    return linear_and_log_checkpoints(s["steps"], s["checkpoints"])
+
+
+def modular_data(p: int, train_frac: float, seed: int):
+    """Train/validation split of the p² one-hot pairs (float32), drawn from ``seed``."""
+    from slttheory.models import modular_addition_data
+
+    x, y = modular_addition_data(p)
+    x, y = x.float(), y.float()
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(p * p, generator=g)
+    n_train = max(1, round(train_frac * p * p))
+    tr, va = perm[:n_train], perm[n_train:]
+    return (x[tr], y[tr]), ((x[va], y[va]) if len(va) else None)
+
+
+def _model_factory(p: int, k: int, seed: int):
+    from slttheory.models import QuadraticNetwork
+
+    def make():
+        g = torch.Generator().manual_seed(seed + 104729)
+        m = QuadraticNetwork(2 * p, k, p)
+        with torch.no_grad():
+            m.W.copy_(torch.randn(2 * p, k, generator=g) / math.sqrt(2 * p))
+            m.V.copy_(torch.randn(p, k, generator=g) / math.sqrt(k))
+        return m
+
+    return make
+
+
+def grok_run(
+    spec: Mapping[str, Any],
+    s: Mapping[str, Any],
+    ctx: RunContext,
+    *,
+    llc_steps: str = "all",
+) -> dict[str, Any]:
+    """One modular-addition run: train, then the LLC at the checkpoints ``llc_steps`` picks
+    (``"all"``, ``"final"``, ``"every"`` (every ``llc_every``-th), ``"none"`` or
+    ``"transition"``: memorisation and generalisation)."""
+    from slttheory.losses import centred_gaussian_nll
+    from slttheory.train import centred_argmax_accuracy
+
+    def get(key):
+        return spec[key] if key in spec else s[key]
+
+    p, k, lr, frac = get("p"), get("k"), get("lr"), get("train_frac")
+    seed = spec["seed"]
+    train_data, val_data = modular_data(p, frac, seed)
+    make = _model_factory(p, k, seed)
+    bs = s["batch_size"] or None
+    if bs is not None:
+        bs = min(bs, train_data[0].shape[0])
+
+    def keep(series):
+        st_ = series["step"]
+        if llc_steps == "all":
+            return st_
+        if llc_steps == "final":
+            return [st_[-1]]
+        if llc_steps == "every":
+            return sorted(set(st_[:: s["llc_every"]]) | {st_[-1]})
+        if llc_steps == "none":
+            return [st_[-1]]
+        i, j = _transition(series, s)
+        return [st_[t] for t in (i, j) if t is not None] or [st_[-1]]
+
+    series, states = trajectory(
+        ctx,
+        make,
+        train_data,
+        val_data,
+        loss=centred_gaussian_nll,
+        accuracy=centred_argmax_accuracy,
+        optimizer=s["optimizer"],
+        lr=lr,
+        weight_decay=s["weight_decay"],
+        steps=s["steps"],
+        batch_size=bs,
+        checkpoints=_ckpts(s),
+        seed=seed,
+        keep=keep,
+    )
+    rec: dict[str, Any] = {
+        "spec": dict(spec),
+        "p": p,
+        "k": k,
+        "lr": lr,
+        "train_frac": frac,
+        "series": series,
+    }
+    final = states.get(str(series["step"][-1]))
+    if final is not None:
+        rec["k_eff"] = effective_width(final["V"], s.get("keff_threshold", 0.05))
+    if llc_steps != "none":
+        kw = llc_kwargs(s)
+        llcs = {}
+        for step in series["kept_steps"]:
+            llcs[str(step)] = llc_at(
+                ctx, step, states.get(str(step)), make, train_data, centred_gaussian_nll, kw, seed
+            )
+        rec["llc"] = llcs
+    return rec
+
+
+def effective_width(V: torch.Tensor, threshold: float = 0.05) -> int:
+    """Seed 001 eq. 5: the number of hidden units whose output weights v_k (column k of
+    V ∈ ℝ^{p×K}) are not ≈ 0; here ‖v_k‖ > ``threshold``·max_j ‖v_j‖.
+
+    >>> effective_width(torch.tensor([[1.0, 0.0, 0.5], [0.0, 1e-4, 0.0]]))
+    2
+    """
+    norms = V.detach().double().norm(dim=0)
+    if norms.numel() == 0 or float(norms.max()) == 0.0:
+        return 0
+    return int((norms > threshold * norms.max()).sum())
+
+
+def _transition(series: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """Indices (memorisation i, generalisation j) of the checkpoints (None where absent)."""
+    i = first_index(series["train_acc"], s["mem_acc"])
+    if i is None:
+        return None, None
+    j = first_index(series["val_acc"], s["gen_acc"], i)
+    return i, j
+
+
+def _llc_series(rec: Mapping[str, Any]) -> tuple[list[int], list[float | None], list[float | None]]:
+    steps = rec["series"]["step"]
+    llc = rec.get("llc", {})
+    vals = [llc.get(str(t), {}).get("llc") for t in steps]
+    ses = [llc.get(str(t), {}).get("std_error") for t in steps]
+    return steps, vals, ses
+
+
+def _stat(name: str, e: st.Estimate, note: str = "") -> Statistic:
+    return Statistic(name, e.value, e.low, e.high, e.level, e.method, e.n, note)
+
+
+def _curves_figure(rec: Mapping[str, Any], title: str, name: str = "curves") -> FigureSpec:
+    steps, llc, se = _llc_series(rec)
+    s = rec["series"]
+    return FigureSpec(
+        name,
+        "curves",
+        title,
+        {
+            "x": steps,
+            "xlabel": "training step",
+            "xscale": "symlog",
+            "loss": {"train loss": s["train_loss"], "validation loss": s["val_loss"]},
+            "loss_label": "loss (centred MSE, mean per sample)",
+            "acc": {"train accuracy": s["train_acc"], "validation accuracy": s["val_acc"]},
+            "twin": {"LLC (train data)": llc},
+            "twin_err": {"LLC (train data)": se},
+            "twin_label": "LLC λ̂",
+        },
+    )
+
+
+# ---------------------------------------------------------------------- 1. LLC tracks val loss
+
+
+def _plan_seeds(s: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"seed": s["seed"] + i} for i in range(s["runs"])]
+
+
+def _analyze_tracks(s, records, alpha) -> Analysis:
+    groups, groups_all, groups_train = [], [], []
+    scatter_x, scatter_y, notes = [], [], []
+    for rec in records:
+        steps, llc, _ = _llc_series(rec)
+        ser = rec["series"]
+        i = first_index(ser["train_acc"], s["mem_acc"])
+        if i is None:
+            notes.append(f"seed {rec['spec']['seed']}: never memorised")
+            continue
+        v = [np.nan if x is None else x for x in ser["val_loss"]]
+        lv = [np.nan if x is None else x for x in llc]
+        groups.append((lv[i:], v[i:]))
+        groups_all.append((lv, v))
+        groups_train.append((lv[i:], ser["train_loss"][i:]))
+        scatter_x += v[i:]
+        scatter_y += lv[i:]
+    e = st.grouped_spearman(groups, alpha, seed=s["seed"])
+    stats_ = {
+        "spearman_llc_val_loss": _stat("spearman_llc_val_loss", e, "; ".join(notes)),
+        "spearman_llc_val_loss_all": _stat(
+            "spearman_llc_val_loss_all", st.grouped_spearman(groups_all, alpha, seed=s["seed"])
+        ),
+        "spearman_llc_train_loss": _stat(
+            "spearman_llc_train_loss", st.grouped_spearman(groups_train, alpha, seed=s["seed"])
+        ),
+        "final_val_acc": _stat(
+            "final_val_acc", st.mean_ci([r["series"]["val_acc"][-1] for r in records], alpha)
+        ),
+    }
+    figs = [
+        _curves_figure(
+            records[0],
+            f"p={records[0]['p']}, K={records[0]['k']}, "
+            f"seed {records[0]['spec']['seed']}: losses, accuracies and LLC",
+        )
+    ]
+    fit = st.ols(scatter_x, scatter_y, alpha)
+    figs.append(
+        _scatter_fig(
+            "llc_vs_val_loss",
+            "LLC against validation loss (after memorisation)",
+            scatter_x,
+            scatter_y,
+            fit,
+            "validation loss",
+            "LLC λ̂ (train data)",
+        )
+    )
+    return Analysis(stats_, tuple(figs), f"{len(groups)} run(s) memorised")
+
+
+def _scatter_fig(name, title, x, y, fit: st.OLSFit, xlabel, ylabel, **extra) -> FigureSpec:
+    xa = np.asarray(x, dtype=float)
+    ok = np.isfinite(xa) & np.isfinite(np.asarray(y, dtype=float))
+    data: dict[str, Any] = {"x": list(x), "y": list(y), "xlabel": xlabel, "ylabel": ylabel}
+    if ok.sum() >= 3 and math.isfinite(fit.slope.value):
+        gx = np.linspace(xa[ok].min(), xa[ok].max(), 50)
+        m, lo, hi = fit.band(gx)
+        data["fit"] = {
+            "x": gx,
+            "y": m,
+            "low": lo,
+            "high": hi,
+            "slope": fit.slope.value,
+            "intercept": fit.intercept.value,
+            "r2": fit.r2,
+            "level": fit.slope.level,
+        }
+    data.update(extra)
+    return FigureSpec(name, "scatter_fit", title, data)
+
+
+register(
+    Experiment(
+        "grokking_llc_tracks_val_loss",
+        "quadratic network on a + b mod p: LLC (train data) vs validation loss over checkpoints",
+        SEED001 + ", §6.3, Fig. 3",
+        _TRAIN_SETTINGS + LLC_SETTINGS,
+        (
+            "spearman_llc_val_loss",
+            "spearman_llc_val_loss_all",
+            "spearman_llc_train_loss",
+            "final_val_acc",
+        ),
+        _plan_seeds,
+        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="all"),
+        _analyze_tracks,
+    )
+)
+
+
+# ------------------------------------------------------------------ 2. Figs 1-2 scaling in p, K
+
+_SCALING_SETTINGS = tuple(x for x in _TRAIN_SETTINGS if x.name not in ("p", "k")) + (
+    Setting("ps", list, [11, 17, 23], 2, 1000, doc="moduli"),
+    Setting("ks", list, [64], 1, 100000, doc="hidden widths"),
+    Setting(
+        "keff_threshold",
+        float,
+        0.05,
+        0.0,
+        1.0,
+        doc="unit k is active when ‖v_k‖ > threshold·max‖v_j‖ (eq. 5)",
+    ),
+)
+
+
+def _plan_scaling(s):
+    return [
+        {"p": int(p), "k": int(k), "seed": s["seed"] + r}
+        for p in s["ps"]
+        for k in s["ks"]
+        for r in range(s["runs"])
+    ]
+
+
+def _analyze_scaling(s, records, alpha) -> Analysis:
+    rows = []
+    for rec in records:
+        last = str(rec["series"]["step"][-1])
+        est = rec.get("llc", {}).get(last, {})
+        p, k, ke = rec["p"], rec["k"], rec.get("k_eff")
+        rows.append(
+            {
+                "p": p,
+                "k": k,
+                "seed": rec["spec"]["seed"],
+                "llc": est.get("llc"),
+                "std_error": est.get("std_error"),
+                "k_eff": ke,
+                "thm55": None if ke is None else ke * (3 * p - 1) / 2,
+                "thm42": k * (3 * p - 1) / 2,
+                "final_val_acc": rec["series"]["val_acc"][-1],
+            }
+        )
+    llc = [np.nan if r["llc"] is None else r["llc"] for r in rows]
+    ps = [r["p"] for r in rows]
+    ks = [r["k"] for r in rows]
+    th = [np.nan if r["thm55"] is None else r["thm55"] for r in rows]
+    fit_p = st.ols(ps, llc, alpha)
+    fit_k = st.ols(ks, llc, alpha)
+    ratio = st.ratio_through_origin(th, llc, alpha)
+    r2p = st.bootstrap_ci(
+        lambda x, y: st.ols(x, y).r2, ps, llc, alpha=alpha, n_boot=1000, seed=s["seed"]
+    )
+    stats_ = {
+        "slope_llc_vs_p": _stat("slope_llc_vs_p", fit_p.slope),
+        "r2_llc_vs_p": _stat("r2_llc_vs_p", r2p),
+        "slope_llc_vs_k": _stat(
+            "slope_llc_vs_k", fit_k.slope, "" if len(set(ks)) > 1 else "one width only"
+        ),
+        "ratio_llc_to_thm55": _stat("ratio_llc_to_thm55", ratio),
+    }
+    figs = [
+        _scatter_fig(
+            "llc_vs_p",
+            "final LLC against p (Fig. 1)",
+            ps,
+            llc,
+            fit_p,
+            "p (modulus)",
+            "LLC λ̂",
+            theory={"x": ps, "y": th, "label": "Thm 5.5: K_eff(3p−1)/2"},
+        ),
+        _scatter_fig(
+            "llc_vs_thm55",
+            "final LLC against Thm 5.5 with measured K_eff",
+            th,
+            llc,
+            st.ols(th, llc, alpha),
+            "K_eff(3p − 1)/2",
+            "LLC λ̂",
+            diagonal=True,
+        ),
+    ]
+    if len(set(ks)) > 1:
+        figs.append(
+            _scatter_fig(
+                "llc_vs_k",
+                "final LLC against K (Fig. 2)",
+                ks,
+                llc,
+                fit_k,
+                "hidden width K",
+                "LLC λ̂",
+            )
+        )
+    return Analysis(stats_, tuple(figs), "", {"runs": rows})
+
+
+register(
+    Experiment(
+        "llc_scaling_p_k",
+        "final LLC of trained modular-addition networks against p and K; "
+        "Thm 5.5 with K_eff (eq. 5)",
+        SEED001 + ", §6.1, Figs 1-2, Thm 5.5",
+        _SCALING_SETTINGS + LLC_SETTINGS,
+        ("slope_llc_vs_p", "r2_llc_vs_p", "slope_llc_vs_k", "ratio_llc_to_thm55"),
+        _plan_scaling,
+        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="final"),
+        _analyze_scaling,
+    )
+)
+
+
+# ------------------------------------------------------------------------- 3. GSM vs lr
+
+
+def gsm(series: Mapping[str, Any], n_train: int, batch_size: int | None) -> float:
+    """Seed 001 §6.4: GSM = Σ_epochs (acc_train − acc_val), integrated (trapezoid) over the
+    checkpoints, time in epochs (steps·batch/n_train).
+
+    >>> gsm({"step": [0, 10, 20], "train_acc": [0.0, 1.0, 1.0], "val_acc": [0.0, 0.0, 1.0]},
+    ...     10, None)
+    10.0
+    """
+    t = np.asarray(series["step"], dtype=float) * ((batch_size or n_train) / n_train)
+    gap = np.asarray(series["train_acc"], dtype=float) - np.asarray(series["val_acc"], dtype=float)
+    return float(np.sum((gap[1:] + gap[:-1]) / 2 * np.diff(t)))
+
+
+_GSM_SETTINGS = _TRAIN_SETTINGS + (
+    Setting("lrs", list, [3e-3, 5e-3, 1e-2, 2e-2], 1e-9, 10.0, doc="learning rates"),
+    Setting("llc_every", int, 4, 1, None, doc="LLC at every n-th checkpoint"),
+)
+
+
+def _plan_gsm(s):
+    return [{"lr": float(lr), "seed": s["seed"] + r} for lr in s["lrs"] for r in range(s["runs"])]
+
+
+def _analyze_gsm(s, records, alpha) -> Analysis:
+    rows = []
+    for rec in records:
+        ser = rec["series"]
+        gen = (ser["val_acc"][-1] or 0) >= s["gen_acc"]
+        vals = [v.get("llc") for v in rec.get("llc", {}).values() if v.get("llc") is not None]
+        rows.append(
+            {
+                "lr": rec["lr"],
+                "seed": rec["spec"]["seed"],
+                "generalised": gen,
+                "gsm": gsm(ser, ser["n_train"], s["batch_size"] or None) if gen else None,
+                "max_llc": max(vals) if vals else None,
+            }
+        )
+    g = [r for r in rows if r["gsm"] is not None]
+    fit = st.exp_decay_fit([r["lr"] for r in g], [r["gsm"] for r in g], alpha)
+    m = [r for r in rows if r["max_llc"] is not None]
+    sp = st.spearman_ci([r["lr"] for r in m], [r["max_llc"] for r in m], alpha)
+    note = f"{len(g)}/{len(rows)} runs generalised (val acc ≥ {s['gen_acc']})"
+    stats_ = {
+        "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note),
+        "gsm_r2_log": Statistic(
+            "gsm_r2_log",
+            fit.r2_log,
+            math.nan,
+            math.nan,
+            1 - alpha,
+            "R² of log GSM on lr (no interval)",
+            len(g),
+        ),
+        "spearman_max_llc_lr": _stat("spearman_max_llc_lr", sp),
+        "fraction_generalised": _stat(
+            "fraction_generalised", st.clopper_pearson(len(g), len(rows), alpha)
+        ),
+    }
+    xs = [r["lr"] for r in g]
+    band = {}
+    if len(g) >= 3 and math.isfinite(fit.rate.value):
+        gx = np.linspace(min(xs), max(xs), 50)
+        mm, lo, hi = fit.log_fit.band(gx)
+        band = {
+            "x": gx,
+            "y": np.exp(mm),
+            "low": np.exp(lo),
+            "high": np.exp(hi),
+            "slope": -fit.rate.value,
+            "r2": fit.r2_log,
+            "level": 1 - alpha,
+        }
+    figs = [
+        FigureSpec(
+            "gsm_vs_lr",
+            "scatter_fit",
+            "GSM against learning rate (Fig. 4), fit A·exp(−b·lr)",
+            {
+                "x": xs,
+                "y": [r["gsm"] for r in g],
+                "xlabel": "learning rate",
+                "ylabel": "GSM (accuracy gap × epochs)",
+                "yscale": "log",
+                "fit": band,
+            },
+        ),
+        _scatter_fig(
+            "max_llc_vs_lr",
+            "maximum of the LLC curve against learning rate (App. H.3)",
+            [r["lr"] for r in m],
+            [r["max_llc"] for r in m],
+            st.ols([r["lr"] for r in m], [r["max_llc"] for r in m], alpha),
+            "learning rate",
+            "max LLC λ̂",
+        ),
+        _curves_figure(records[0], f"lr={records[0]['lr']}: losses, accuracies and LLC"),
+    ]
+    return Analysis(stats_, tuple(figs), note, {"runs": rows})
+
+
+register(
+    Experiment(
+        "gsm_vs_lr",
+        "grokking severity measure and maximum LLC against the learning rate",
+        SEED001 + ", §6.4, Fig. 4, App. H.3",
+        _GSM_SETTINGS + LLC_SETTINGS,
+        ("gsm_decay_rate", "gsm_r2_log", "spearman_max_llc_lr", "fraction_generalised"),
+        _plan_gsm,
+        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="every"),
+        _analyze_gsm,
+    )
+)
+
+
+# --------------------------------------------------------------- 4. critical data ratio
+
+
+_CDR_SETTINGS = tuple(x for x in _TRAIN_SETTINGS if x.name not in ("p", "train_frac")) + (
+    Setting("ps", list, [11, 17, 23], 2, 1000),
+    Setting("fracs", list, [0.2, 0.3, 0.4, 0.5, 0.6, 0.8], 0.0, 1.0),
+    Setting(
+        "immediate_factor",
+        float,
+        3.0,
+        1.0,
+        None,
+        doc="immediate generalisation: generalised by factor × the memorisation step",
+    ),
+)
+
+
+def _plan_cdr(s):
+    return [
+        {"p": int(p), "train_frac": float(f), "seed": s["seed"] + r}
+        for p in s["ps"]
+        for f in s["fracs"]
+        for r in range(s["runs"])
+    ]
+
+
+def regime(series: Mapping[str, Any], s: Mapping[str, Any]) -> str:
+    """``"none"`` (never generalises), ``"immediate"`` (generalised by ``immediate_factor`` ×
+    the memorisation step) or ``"grokking"``."""
+    i = first_index(series["train_acc"], s["mem_acc"])
+    j = first_index(series["val_acc"], s["gen_acc"])
+    if j is None or (series["val_acc"][-1] or 0) < s["gen_acc"]:
+        return "none"
+    if i is None or series["step"][j] <= s["immediate_factor"] * max(series["step"][i], 1):
+        return "immediate"
+    return "grokking"
+
+
+def _analyze_cdr(s, records, alpha) -> Analysis:
+    rows = []
+    for rec in records:
+        p = rec["p"]
+        n = rec["series"]["n_train"]
+        rows.append(
+            {
+                "p": p,
+                "train_frac": rec["train_frac"],
+                "n_train": n,
+                "scaled": n / (p * math.log(p)),
+                "regime": regime(rec["series"], s),
+                "final_val_acc": rec["series"]["val_acc"][-1],
+            }
+        )
+    crit = []
+    for p in sorted({r["p"] for r in rows}):
+        rs = sorted((r for r in rows if r["p"] == p), key=lambda r: r["n_train"])
+        gen = [r["n_train"] for r in rs if r["regime"] != "none"]
+        non = [r["n_train"] for r in rs if r["regime"] == "none"]
+        if gen and non and max(non) < min(gen):
+            nc = math.sqrt(max(non) * min(gen))  # geometric midpoint of the bracket
+            crit.append({"p": p, "n_c": nc, "ratio": nc / (p * math.log(p))})
+        else:
+            crit.append(
+                {
+                    "p": p,
+                    "n_c": None,
+                    "ratio": None,
+                    "note": "no clean bracket between no generalisation and generalisation",
+                }
+            )
+    ok = [c for c in crit if c["n_c"] is not None]
+    fit = st.ols(
+        [math.log(c["p"] * math.log(c["p"])) for c in ok], [math.log(c["n_c"]) for c in ok], alpha
+    )
+    note = f"{len(ok)}/{len(crit)} moduli with a bracketed boundary"
+    stats_ = {
+        "collapse_slope": _stat("collapse_slope", fit.slope, note),
+        "critical_ratio": _stat(
+            "critical_ratio", st.mean_ci([c["ratio"] for c in ok], alpha), note
+        ),
+    }
+    codes = {"none": 0, "grokking": 1, "immediate": 2}
+    figs = [
+        FigureSpec(
+            "regimes",
+            "regimes",
+            "regime against scaled data size n/(p log p) (App. H.3.2)",
+            {
+                "x": [r["scaled"] for r in rows],
+                "y": [r["final_val_acc"] for r in rows],
+                "group": [r["p"] for r in rows],
+                "regime": [codes[r["regime"]] for r in rows],
+                "xlabel": "n_train / (p log p)",
+                "ylabel": "final validation accuracy",
+                "vlines": [c["ratio"] for c in ok],
+            },
+        )
+    ]
+    return Analysis(stats_, tuple(figs), note, {"runs": rows, "critical": crit})
+
+
+register(
+    Experiment(
+        "critical_data_ratio",
+        "no generalisation / grokking / immediate generalisation against n_train/(p log p)",
+        SEED001 + ", App. H.3.2 (Tian 2025's O(p log p) samples)",
+        _CDR_SETTINGS + LLC_SETTINGS,
+        ("collapse_slope", "critical_ratio"),
+        _plan_cdr,
+        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="none"),
+        _analyze_cdr,
+    )
+)
+
+
+# ----------------------------------------------------------------- 5. Arrhenius on grokking
+
+
+def free_energy(n: int, train_loss: float, llc: float) -> float:
+    """F = n·L_n + λ·log n (seed 000 §1, Watanabe's free-energy asymptotics).
+
+    >>> round(free_energy(100, 0.01, 2.0), 4)
+    10.2103
+    """
+    return n * train_loss + llc * math.log(n)
+
+
+def arrhenius_rows(records: Sequence[Mapping[str, Any]], s: Mapping[str, Any]) -> list[dict]:
+    """Per grokked run: i (memorised, val acc below ``gen_acc``), j (generalised),
+    r = j − i (steps), ΔF = F_i − F_j (seed 000's sign), Δλ = λ_j − λ_i."""
+    rows = []
+    for rec in records:
+        ser = rec["series"]
+        i, j = _transition(ser, s)
+        row = {"seed": rec["spec"]["seed"], "grokked": False}
+        if i is not None and j is not None and ser["step"][j] > ser["step"][i]:
+            li = rec.get("llc", {}).get(str(ser["step"][i]), {}).get("llc")
+            lj = rec.get("llc", {}).get(str(ser["step"][j]), {}).get("llc")
+            n = ser["n_train"]
+            row.update(
+                grokked=True,
+                i=ser["step"][i],
+                j=ser["step"][j],
+                log_r=math.log(ser["step"][j] - ser["step"][i]),
+                llc_i=li,
+                llc_j=lj,
+            )
+            if li is not None and lj is not None:
+                row["delta_llc"] = lj - li
+                row["delta_F"] = free_energy(n, ser["train_loss"][i], li) - free_energy(
+                    n, ser["train_loss"][j], lj
+                )
+        rows.append(row)
+    return rows
+
+
+def _analyze_arrhenius(s, records, alpha) -> Analysis:
+    rows = arrhenius_rows(records, s)
+    g = [r for r in rows if r.get("delta_F") is not None]
+    x = [r["delta_F"] for r in g]
+    y = [r["log_r"] for r in g]
+    fit = st.ols(x, y, alpha)
+    boot = st.bootstrap_ci(
+        lambda a, b: st.ols(a, b).slope.value, x, y, alpha=alpha, n_boot=1000, seed=s["seed"]
+    )
+    note = f"{len(g)} of {len(rows)} runs grokked with both LLCs"
+    stats_ = {
+        "arrhenius_slope": _stat("arrhenius_slope", fit.slope, note),
+        "arrhenius_slope_bootstrap": _stat("arrhenius_slope_bootstrap", boot, note),
+        "arrhenius_r2": Statistic(
+            "arrhenius_r2", fit.r2, math.nan, math.nan, 1 - alpha, "R² (no interval)", len(g)
+        ),
+        "fraction_grokked": _stat(
+            "fraction_grokked",
+            st.clopper_pearson(sum(r["grokked"] for r in rows), len(rows), alpha),
+        ),
+    }
+    figs = [
+        _scatter_fig(
+            "arrhenius",
+            "log transition time against ΔF = F_i − F_j (seed 000 Fig. 3)",
+            x,
+            y,
+            fit,
+            "ΔF = F_i − F_j (nats)",
+            "log r = log(j − i)  (steps)",
+        ),
+        FigureSpec(
+            "histograms",
+            "histogram",
+            "Δλ and log r over grokked runs (seed 000 Fig. 2)",
+            {"series": {"Δλ = λ_j − λ_i": [r["delta_llc"] for r in g], "log r": y}},
+        ),
+    ]
+    return Analysis(stats_, tuple(figs), note, {"runs": rows})
+
+
+register(
+    Experiment(
+        "arrhenius_grokking",
+        "seed 000's Arrhenius hypothesis on grokking runs: log(j − i) against ΔF = F_i − F_j",
+        SEED000 + ", Q1 Exp. 1, Figs 2-3",
+        _TRAIN_SETTINGS + LLC_SEED000,
+        ("arrhenius_slope", "arrhenius_slope_bootstrap", "arrhenius_r2", "fraction_grokked"),
+        _plan_seeds,
+        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="transition"),
+        _analyze_arrhenius,
+    )
+)
