@@ -5,6 +5,7 @@ and :func:`plot_trace`. Kernels follow blackjax's ``init``/``step`` style
 (:mod:`slttheory.sampling.kernels`).
 """
 
+from slttheory.sampling.batched import estimate_llc_batched
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
 from slttheory.sampling.diagnostics import Diagnostics, ess, mcse, rhat, stationarity_z
@@ -33,6 +34,7 @@ from slttheory.sampling.plot import plot_trace
 multi_temperature_llc = estimate_llc_multitemp
 
 __all__ = [
+    "estimate_llc_batched",
     "estimate_llc",
     "estimate_llc_multitemp",
     "multi_temperature_llc",

@@ -4,6 +4,13 @@
 
     python -m slttheory.verify [--claims PATH ...] [--profile quick|full] [--out DIR]
                                [--resume] [--strict] [--device auto|cpu|cuda] [--jobs N] [--list]
+                               [--executor local|process|dask] [--scheduler ADDRESS] [--no-batch]
+
+``--executor``: where tasks run (:mod:`slttheory.verify.executors`): ``local`` (this process;
+with ``--jobs N > 1``, N worker processes), ``process`` (``--jobs`` worker processes), ``dask``
+(the dask.distributed cluster at ``--scheduler``, else a ``LocalCluster`` of ``--jobs``
+workers; needs ``pip install 'slttheory[dask]'``). The report and the result store are
+written by this process whatever the executor (see ``docs/cluster.md``).
 
 Defaults: every claim under ``verification/``, profile ``quick``, output ``reports/<profile>/``.
 Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad usage.
@@ -75,6 +82,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         metavar="N",
         help="run points in N worker processes (default 1)",
+    )
+    p.add_argument(
+        "--executor",
+        choices=("local", "process", "dask"),
+        default=None,
+        help="where points run: local (this process; with --jobs N > 1 as 'process'), "
+        "process (--jobs worker processes), dask (a dask.distributed cluster: --scheduler, "
+        "else a LocalCluster of --jobs workers); default local",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running dask scheduler, e.g. tcp://host:8786 (--executor dask)",
+    )
+    p.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="run every point's LLC estimate on its own instead of batching the points of a "
+        "claim into one vectorised sampler call",
     )
     p.add_argument(
         "--list", action="store_true", help="list the claims and their grid sizes, run nothing"
@@ -190,6 +216,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         families = load_families(args.families)
     except (ValueError, ImportError, AttributeError) as e:
         parser.error(f"--families: {e}")
+    executor_kind = args.executor or "local"
+    if args.scheduler is not None and executor_kind != "dask":
+        parser.error("--scheduler needs --executor dask")
+    if args.scheduler is not None and not args.scheduler.strip():
+        parser.error("--scheduler: empty address (expected e.g. tcp://host:8786)")
+    if args.scheduler is not None and args.jobs != 1:
+        parser.error("--jobs sets the workers of a LocalCluster; with --scheduler the cluster "
+                     "has its own workers (drop --jobs)")
+    if executor_kind == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            from slttheory.verify.executors import DASK_MISSING
+
+            parser.error(f"--executor dask: {DASK_MISSING}")
     claims = load_claims(files, families)
     if args.list:
         _list(claims)
@@ -208,12 +249,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_bad = sum(isinstance(c, BadClaim) for c in claims)
         print(
             f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points, "
-            f"profile {args.profile}, device {device}, jobs {args.jobs} -> {out}",
+            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
+            f"{', no batching' if args.no_batch else ''} -> {out}",
             file=sys.stderr,
         )
         for c in claims:
             if isinstance(c, BadClaim):
                 print(f"invalid claim: {c.message}", file=sys.stderr)
+        from slttheory.verify.executors import make_executor
+
+        try:
+            executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
+        except (ConnectionError, OSError, ValueError) as e:
+            parser.error(f"--executor {executor_kind}: {e}")
         prog = _Progress(n_points, sys.stderr.isatty())
         try:
             results = run_claims(
@@ -226,9 +274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jobs=args.jobs,
                 progress=prog,
                 families_spec=args.families,
+                executor=executor,
+                batch=not args.no_batch,
             )
         finally:
             prog.close()
+            executor.shutdown()
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +129,40 @@ def _work(
     return evaluate_point(claim, params, profile, family, routes, device).to_dict()
 
 
+def _work_group(
+    claim: Claim,
+    points: Sequence[Mapping[str, Any]],
+    profile: str,
+    family: Any,
+    routes: Routes,
+    device: str,
+) -> list[dict[str, Any]]:
+    """A worker's batched task: ``evaluate_group`` at ``points`` (evidence as dicts)."""
+    from slttheory.verify.batching import evaluate_group
+
+    if isinstance(family, tuple) and family and family[0] == "registry":
+        from slttheory.verify.cli import load_families
+
+        family = load_families(family[1])[family[2]]
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover
+        pass
+    return [e.to_dict() for e in evaluate_group(claim, points, profile, family, routes, device)]
+
+
+def _local_point(claim, params, profile, family, routes, device) -> dict[str, Any]:
+    return evaluate_point(claim, params, profile, family, routes, device).to_dict()
+
+
+def _local_group(claim, points, profile, family, routes, device) -> list[dict[str, Any]]:
+    from slttheory.verify.batching import evaluate_group
+
+    return [e.to_dict() for e in evaluate_group(claim, points, profile, family, routes, device)]
+
+
 def judge_claim(
     claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvidence]]
 ) -> ClaimResult:
@@ -169,14 +202,29 @@ def run_claims(
     jobs: int = 1,
     progress: Progress | None = None,
     families_spec: str | None = None,
+    executor: Any = None,
+    batch: bool = True,
 ) -> list[ClaimResult]:
     """Evaluate every point of every claim (skipping stored ones with ``resume``).
 
-    Evidence is written to ``store`` by this (the main) process as each point finishes.
-    With ``jobs > 1`` points run in worker processes; routes must pickle, and a family that
-    does not is looked up by name in the worker (``families_spec`` as in ``--families``,
-    ``None`` for :data:`slttheory.models.FAMILIES`).
+    Evidence is written to ``store`` by this (the coordinating) process as each task finishes.
+    Tasks run on ``executor`` (:mod:`slttheory.verify.executors`; ``None``: a
+    :class:`~slttheory.verify.executors.ProcessExecutor` of ``jobs`` workers when ``jobs > 1``,
+    else in this process). Outside this process routes must pickle, and a family that does not
+    is looked up by name in the worker (``families_spec`` as in ``--families``, ``None`` for
+    :data:`slttheory.models.FAMILIES`); a task whose worker died is resubmitted.
+    With ``batch`` the points of a claim with the library's ``llc`` route form batched tasks
+    (:mod:`slttheory.verify.batching`, at most ``BATCH_MAX`` points, split so that every
+    worker has one); closed-form and rank routes stay per point.
     """
+    if any(getattr(c, "kind", None) == "experiment" for c in claims):  # experiment claims
+        from slttheory.verify.experiments import run_with_experiments
+
+        return run_with_experiments(
+            run_claims, claims, profile=profile, families=families, routes=routes, store=store,
+            resume=resume, device=device, jobs=jobs, progress=progress,
+            families_spec=families_spec, executor=executor, batch=batch,
+        )
     tasks: list[tuple[int, int, Claim, dict[str, Any], str]] = []
     per_claim: dict[int, list[dict[str, Any]]] = {}
     for ci, c in enumerate(claims):
@@ -218,37 +266,58 @@ def run_claims(
         if progress:
             progress(done, total, c.id, p, _quick_verdict(c, p, ev), ev.elapsed_s, False)
 
-    if jobs > 1 and len(todo) > 1:
+    from slttheory.verify.batching import chunk_sizes, groupable
+    from slttheory.verify.executors import LocalExecutor, ProcessExecutor, run_tasks
+
+    own = executor is None
+    if own:
+        executor = ProcessExecutor(jobs) if jobs > 1 and len(todo) > 1 else LocalExecutor()
+    local = isinstance(executor, LocalExecutor)
+    try:
+        # work units: one point, or a batch of one claim's points (LLC route batched)
+        units: list[list[tuple[int, int, Claim, dict[str, Any], str]]] = []
+        by_claim: dict[int, list[tuple[int, int, Claim, dict[str, Any], str]]] = {}
+        grouped = {ci for ci, _, c, _, _ in todo if batch and groupable(c, routes)}
+        for item in todo:
+            if item[0] in grouped:
+                by_claim.setdefault(item[0], []).append(item)
+        workers = max(1, int(getattr(executor, "workers", 1)))
+        for item in todo:  # in claim order
+            if item[0] not in grouped:
+                units.append([item])
+            elif item is by_claim[item[0]][0]:
+                items, i = by_claim[item[0]], 0
+                for size in chunk_sizes(len(items), workers):
+                    units.append(items[i : i + size])
+                    i += size
         refs = {
-            name: _family_ref(families[name], families_spec)
+            name: (families[name] if local else _family_ref(families[name], families_spec))
             for name in {c.family for _, _, c, _, _ in todo}
         }
-        with ProcessPoolExecutor(max_workers=jobs) as ex:
-            futs = {
-                ex.submit(_work, c, p, profile, refs[c.family], routes, device): (
-                    ci,
-                    pi,
-                    c,
-                    p,
-                    h,
-                )
-                for ci, pi, c, p, h in todo
-            }
-            for fut in as_completed(futs):
-                ci, pi, c, p, h = futs[fut]
-                try:
-                    ev_dict = fut.result()
-                except Exception as e:  # noqa: BLE001 - a crashed worker is an error for its point
-                    from slttheory.verify.routes import ClosedFormEvidence
+        args = []
+        for u in units:
+            c = u[0][2]
+            if len(u) == 1:
+                args.append((0, (c, u[0][3], profile, refs[c.family], routes, device)))
+            else:
+                pts = [it[3] for it in u]
+                args.append((1, (c, pts, profile, refs[c.family], routes, device)))
+        for k, res, exc in run_tasks(executor, _run_local if local else _run_unit, args):
+            u = units[k]
+            if exc is not None:
+                from slttheory.verify.routes import ClosedFormEvidence
 
-                    ev_dict = PointEvidence(
-                        ClosedFormEvidence("error", error=f"worker failed: {e}"), None, None, 0.0
-                    ).to_dict()
+                err = PointEvidence(
+                    ClosedFormEvidence("error", error=f"worker failed: {exc}"), None, None, 0.0
+                ).to_dict()
+                dicts = [err] * len(u)
+            else:
+                dicts = [res] if args[k][0] == 0 else list(res)
+            for (ci, pi, c, p, h), ev_dict in zip(u, dicts, strict=True):
                 finish(ci, pi, c, p, h, ev_dict)
-    else:
-        for ci, pi, c, p, h in todo:
-            ev = evaluate_point(c, p, profile, families[c.family], routes, device)
-            finish(ci, pi, c, p, h, ev.to_dict())
+    finally:
+        if own:
+            executor.shutdown()
 
     results = []
     for ci, c in enumerate(claims):
@@ -258,6 +327,16 @@ def run_claims(
         items = [(p, evidence[(ci, pi)]) for pi, p in enumerate(per_claim[ci])]
         results.append(judge_claim(c, items))
     return results
+
+
+def _run_unit(kind: int, args: tuple) -> Any:
+    """A worker's task: one point (``kind`` 0) or one batched group (``kind`` 1)."""
+    return (_work, _work_group)[kind](*args)
+
+
+def _run_local(kind: int, args: tuple) -> Any:
+    """The same in the coordinating process (no family lookup, torch threads untouched)."""
+    return (_local_point, _local_group)[kind](*args)
 
 
 def _quick_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence) -> str:

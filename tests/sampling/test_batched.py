@@ -1,0 +1,140 @@
+"""Batched LLC estimates equal per-point ``estimate_llc`` runs (same seeds, same settings)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from slttheory.models import FAMILIES
+from slttheory.sampling import estimate_llc
+from slttheory.sampling.batched import batch_signature, estimate_llc_batched
+
+RRR = FAMILIES["reduced_rank_regression"]
+
+
+def _rrr(points, n=300, dtype=torch.float64):
+    out = []
+    for r, s in points:
+        p = RRR.build({"m": 4, "n": 3, "h": 2, "r": r}, n=n,
+                      generator=torch.Generator().manual_seed(s), device="cpu")
+        p.model.to(dtype)
+        p = type(p)(p.model, tuple(t.to(dtype) for t in p.data), p.loss)
+        out.append(p)
+    return out
+
+
+def _both(probs, seeds, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(probs, seed=seeds, device="cpu", **kw)
+        one = [estimate_llc(p.model, p.data, loss=p.loss, seed=s, device="cpu", **kw)
+               for p, s in zip(probs, seeds, strict=True)]
+    return b, one
+
+
+@pytest.mark.parametrize("kw", [
+    {"step_size": 1e-3, "draws": 300, "burn_in": 100},
+    {"sampler": "rmsprop_sgld", "step_size": 1e-3, "draws": 200},
+    {"step_size": 1e-3, "draws": 200, "batch_size": 50},          # minibatch indices per point
+    {"sampler": "mala", "step_size": 1e-3, "draws": 200},
+    {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up
+])
+def test_batched_equals_per_point(kw):
+    """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9)."""
+    probs = _rrr([(0, 0), (1, 1), (2, 2)])
+    b, one = _both(probs, [3, 4, 5], **kw)
+    for x, y in zip(b, one, strict=True):
+        assert x.config == y.config
+        assert math.isclose(x.llc, y.llc, rel_tol=1e-9, abs_tol=1e-9)
+        assert math.isclose(x.std_error, y.std_error, rel_tol=1e-7)
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
+        assert x.diagnostics.warnings == y.diagnostics.warnings
+    # different points really are different runs (r and data differ)
+    assert len({round(x.llc, 6) for x in b}) == 3
+
+
+def test_batched_float32_to_float_tolerance():
+    probs = _rrr([(1, 0), (1, 1)], dtype=torch.float32)
+    b, one = _both(probs, [0, 0], step_size=1e-3, draws=300)
+    for x, y in zip(b, one, strict=True):
+        # batched matmuls may round differently: single-precision agreement, not bitwise
+        assert abs(x.llc - y.llc) <= 1e-3 * max(1.0, abs(y.llc))
+
+
+def test_one_seed_for_all_points_and_plain_pairs():
+    x = torch.randn(100, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    ms = [torch.nn.Linear(2, 1, dtype=torch.float64) for _ in range(2)]
+    pairs = [(m, (x, m(x).detach())) for m in ms]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(pairs, step_size=1e-3, draws=100, seed=7, device="cpu")
+        y = estimate_llc(*pairs[1], step_size=1e-3, draws=100, seed=7, device="cpu")
+    assert math.isclose(b[1].llc, y.llc, rel_tol=1e-9)
+    assert b[0].config.seed == b[1].config.seed == 7
+
+
+def test_nonfinite_point_does_not_spoil_the_batch():
+    probs = _rrr([(1, 0), (1, 1)])
+    bad = probs[1]
+    y = bad.data[1].clone()
+    y[0, 0] = math.nan
+    probs[1] = type(bad)(bad.model, (bad.data[0], y), bad.loss)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(probs, step_size=1e-3, draws=100, device="cpu")
+    assert math.isfinite(b[0].llc) and math.isnan(b[1].llc)
+    assert b[1].diagnostics.divergent
+
+
+def test_signature_separates_architectures_and_attributes():
+    class Scaled(torch.nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.c = c
+            self.w = torch.nn.Parameter(torch.ones(2))
+
+        def forward(self, x):
+            return self.c * (x @ self.w).unsqueeze(-1)
+
+    x = torch.zeros(5, 2)
+    data = (x, x[:, :1])
+    assert batch_signature(Scaled(1.0), data) == batch_signature(Scaled(1.0), data)
+    assert batch_signature(Scaled(1.0), data) != batch_signature(Scaled(2.0), data)
+    assert batch_signature(Scaled(1.0), data) != batch_signature(Scaled(1.0), (x[:4], x[:4, :1]))
+    assert batch_signature(Scaled(1.0), data, "gaussian") != batch_signature(
+        Scaled(1.0), data, "cross_entropy")
+
+
+def test_errors_name_the_argument():
+    probs = _rrr([(1, 0)])
+    other = RRR.build({"m": 5, "n": 3, "h": 2, "r": 1}, n=300,
+                      generator=torch.Generator().manual_seed(0), device="cpu")
+    with pytest.raises(ValueError, match=r"problems\[1\] differs"):
+        estimate_llc_batched([probs[0], other], step_size=1e-3, draws=10, device="cpu")
+    with pytest.raises(ValueError, match="at least one"):
+        estimate_llc_batched([], device="cpu")
+    with pytest.raises(ValueError, match="seed: 2 seeds for 1"):
+        estimate_llc_batched(probs, seed=[1, 2], device="cpu")
+    with pytest.raises(ValueError, match="sampler must be one of"):
+        estimate_llc_batched(probs, sampler="hmc", device="cpu")
+    with pytest.raises(TypeError, match="problems: each entry"):
+        estimate_llc_batched([3], device="cpu")
+    with pytest.raises(ValueError, match="draws must be"):
+        estimate_llc_batched(probs, draws=0, device="cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_batched_on_cuda_equals_per_point_on_cuda():
+    probs = _rrr([(0, 0), (1, 1), (2, 2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(probs, seed=[1, 2, 3], device="cuda", step_size=1e-3, draws=300)
+        one = [estimate_llc(p.model, p.data, seed=s, device="cuda", step_size=1e-3, draws=300)
+               for p, s in zip(probs, [1, 2, 3], strict=True)]
+    for x, y in zip(b, one, strict=True):
+        assert x.config.device.startswith("cuda")
+        assert math.isclose(x.llc, y.llc, rel_tol=1e-6, abs_tol=1e-6)
