@@ -135,7 +135,7 @@ def test_float64_build():
 
 
 def test_rrr_true_point_structure():
-    prob = _build("reduced_rank_regression")
+    prob = _build("reduced_rank_regression", refine_steps=0)  # the true point itself
     A, B = prob.model.A.detach(), prob.model.B.detach()
     assert torch.linalg.matrix_rank(B @ A).item() == 1
     assert torch.count_nonzero(A[1:]) == 0 and torch.count_nonzero(B[:, 1:]) == 0
@@ -144,7 +144,7 @@ def test_rrr_true_point_structure():
 def test_dln_true_product_rank():
     for r in (0, 1, 2):
         prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4, 2, 3], "r": r}, n=5,
-                                                     generator=0)
+                                                     generator=0, refine_steps=0)
         prod = torch.eye(3)
         for W in prob.model.weights:
             prod = W.detach() @ prod
@@ -152,7 +152,8 @@ def test_dln_true_product_rank():
 
 
 def test_single_layer_dln_rank():
-    prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4], "r": 2}, n=5, generator=0)
+    prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4], "r": 2}, n=5, generator=0,
+                                                 refine_steps=0)
     assert torch.linalg.matrix_rank(prob.model.weights[0].detach()).item() == 2
 
 
@@ -192,3 +193,49 @@ def test_refine_moves_towards_empirical_minimiser():
     assert torch.allclose(ref.model.w.detach().double(), ols, atol=1e-3)
     with pytest.raises(ValueError, match="refine_steps"):
         fam.build(n=10, generator=0, refine_steps=-1)
+
+
+def test_default_build_is_the_empirical_minimiser_near_the_true_point():
+    """refine_steps=None (default): L-BFGS to |∇L_n| ≤ 1e-7 (float64; the model stores float32)
+    from w0 + N(0, 1e-6); for a regular model that is the least-squares fit."""
+    fam = FAMILIES["regular"]
+    ref = fam.build({"d": 3}, n=200, generator=5)
+    true = fam.build({"d": 3}, n=200, generator=5, refine_steps=0)
+    x, y = ref.data
+    assert torch.equal(true.data[0], x) and torch.equal(true.data[1], y)
+    ols = torch.linalg.lstsq(x.double(), y.double()).solution.flatten()
+    assert torch.allclose(ref.model.w.detach().double(), ols, atol=1e-5)
+    assert ref.extras["refined"] and ref.extras["refine_grad_norm"] < 1e-6
+    assert ref.extras["loss_refined"] < ref.extras["loss_at_true"]
+    assert "empirical minimiser" in ref.note and "refined" not in true.extras
+    assert not torch.equal(true.model.w.detach(), ref.model.w.detach())
+
+
+def test_default_refinement_leaves_rrr_saddle():
+    """RRR at A = B = 0 is a saddle of L_n with zero gradient: the perturbation lets L-BFGS reach
+    the rank-h fit of the noise, whose loss is lower by ½ Σ_{i≤h} s_i² / n (s_i: singular values
+    of Xᵀ Y / √n ... here only checked to be a strict decrease with small gradient)."""
+    prob = FAMILIES["reduced_rank_regression"].build({"m": 5, "n": 5, "h": 3, "r": 0}, n=500,
+                                                     generator=1)
+    e = prob.extras
+    assert e["refined"] and e["refine_grad_norm"] < 1e-5
+    assert e["loss_refined"] < e["loss_at_true"] - 1e-3
+    x, y = prob.data
+    c = (x.double().T @ y.double()) / len(x)  # OLS ≈ c for x ~ N(0, I): the rank-3 truncation
+    u, s, vh = torch.linalg.svd(torch.linalg.solve(x.double().T @ x.double() / len(x), c))
+    fit = (prob.model.B.detach().double() @ prob.model.A.detach().double()).T
+    best = u[:, :3] @ torch.diag(s[:3]) @ vh[:3]
+    assert torch.allclose(fit, best, atol=2e-3)
+
+
+def test_refinement_that_runs_off_keeps_the_true_point():
+    """tanh network on pure noise: the optimiser saturates units (|a| → ∞), so w* stays 0."""
+    prob = FAMILIES["tanh_network"].build({"h": 2}, n=200, generator=1)
+    assert prob.extras["refined"] is False and prob.extras["refine_distance"] > 3
+    assert all(float(p.detach().abs().max()) == 0 for p in prob.model.parameters())
+    assert "kept at the true point" in prob.note
+
+
+def test_trained_families_are_not_refined():
+    prob = _build("tanh_sine_toy")
+    assert "refined" not in prob.extras and "refine_grad_norm" not in prob.extras

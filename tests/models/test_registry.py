@@ -13,7 +13,10 @@ EXPECTED = {
     "tanh_network", "polynomial_regression", "low_rank_linear", "relu_autoencoder",
     "quadratic_network", "modular_addition", "linear_regression_toy", "tanh_sine_toy",
     "parity_mlp",
+    # seed 001's regimes (slttheory/models/regimes.py, tested in test_regimes.py)
+    "ntk", "lazy_regime", "lazy_regime_bounds", "modular_addition_generic",
 }
+REGIMES = {"ntk", "lazy_regime", "lazy_regime_bounds", "modular_addition_generic"}
 # families whose name is not a formula name: the formula they use instead
 OTHER_FORMULA = {"low_rank_linear": "low_rank_manifold", "linear_regression_toy": "regular"}
 NO_FORMULA = {"relu_autoencoder", "tanh_sine_toy", "parity_mlp"}
@@ -27,7 +30,7 @@ def test_all_families_registered():
         assert fam.description and fam.source
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(EXPECTED - REGIMES))
 def test_names_match_formula_names(name):
     fam = FAMILIES[name]
     if name in NO_FORMULA:
@@ -146,8 +149,8 @@ def test_rank_problem_availability():
         "regular", "reduced_rank_regression", "deep_linear_network", "normal_crossing",
         "polynomial_regression", "low_rank_linear", "quadratic_network", "modular_addition",
         "linear_regression_toy",
-    }
-    for name in with_rank:
+    } | REGIMES
+    for name in with_rank - REGIMES:  # the regimes' rank problems need parameters
         rp = FAMILIES[name].rank_problem()
         assert isinstance(rp, RankProblem) and rp.reason
         assert not rp.inputs.is_floating_point()  # integer inputs for exact rank
