@@ -41,7 +41,6 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.sampling import estimator as _est
-from slttheory.sampling.calibrate import calibrate_step_size
 from slttheory.sampling.kernels import LocalizedPotential, mh_log_acceptance
 
 __all__ = ["estimate_llc_batched", "batch_signature"]
@@ -336,9 +335,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     eps = np.full(p, np.nan)
     if step_size is None:
         for i, s in enumerate(setups):
-            pot1 = _est._potential(s, nbeta, gamma, batch_size)
-            cals[i] = calibrate_step_size(pot1, s.center, sampler=sampler, nbeta=nbeta,
-                                          generator=gens[i], target_bias=_est.TARGET_BIAS)
+            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i])
             eps[i] = cals[i].step_size
         run_auto.append("step_size")
     else:
@@ -397,12 +394,10 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             keep = []
             for j, i in enumerate(active.tolist()):
                 r = slice(j * k, (j + 1) * k)
-                lam = float((wtr[r, w // 2:].double().mean(1).cpu().numpy() * nb_dt).mean())
-                g = float(wgs[r, wgs.shape[1] // 2:].double().mean())
-                b = eps[i] * g / (8.0 * max(lam, _est.LAMBDA_FLOOR_EST))
-                if not math.isfinite(b) or b <= 2 * _est.TARGET_BIAS:
+                new = _est._warmup_rescale(wtr[r], wgs[r], nb_dt, eps[i])
+                if new is None:
                     continue
-                eps[i] = eps[i] * max(_est.TARGET_BIAS / b, 0.1)
+                eps[i] = new
                 keep.append(i)
             if keep:
                 active = torch.tensor(keep, device=dev)
@@ -411,22 +406,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             else:
                 active = allp[:0]
 
-    adaptive = draws is None
-    if adaptive:
-        run_auto.append("draws")
-        total = _est.AUTO_MIN_STEPS if burn_in is None else burn_in + _est.AUTO_MIN_STEPS
-        cap = _est.AUTO_MAX_STEPS if burn_in is None else burn_in + _est.AUTO_MAX_STEPS
-    else:
-        if burn_in is None:
-            burn_in = draws // 3
-            run_auto.append("burn_in")
-        total = cap = burn_in + draws
-    if burn_in is None:
-        run_auto.append("burn_in")
-    nd = (cap + every - 1) // every
-    tr = torch.empty((p * k, cap), dtype=dt, device=dev)
-    gs = torch.empty((p * k, nd), dtype=dt, device=dev)
-    ac = torch.empty((p * k, nd), dtype=dt, device=dev) if has_acc else None
+    adaptive, total, cap, burn_in = _est._run_lengths(draws, burn_in, run_auto)
+    tr, gs, ac = _est._buffers(p * k, cap, dt, dev, has_acc)
     totals = np.zeros(p, dtype=int)
     active, done = allp, 0
     while active.numel():
@@ -445,7 +426,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         scatter(rows, sub)
         totals[active.cpu().numpy()] = total
         done = total
-        b = total // 4 if burn_in is None else burn_in
+        b = _est._burn(total, burn_in)
         if not adaptive or total >= cap:
             break
         keep = []
@@ -460,16 +441,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     for i in range(p):
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
-        ndi = (tot + every - 1) // every
-        runs.append(_est._Run(
-            delta=tr[r, :tot].double().cpu().numpy(),
-            gsq=gs[r, :ndi].double().cpu().numpy(),
-            acc=None if ac is None else ac[r, :ndi].double().cpu().numpy(),
-            total=tot,
-            burn_in=tot // 4 if burn_in is None else burn_in,
-            step_size=float(eps[i]),
-            calibration=cals[i],
-            auto=list(run_auto),
-            warmup_steps=int(warm[i]),
-        ))
+        runs.append(_est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
+                                  _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
+                                  int(warm[i])))
     return runs

@@ -401,9 +401,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     auto: list[str] = []
     cal = None
     if step_size is None:
-        pot1 = _potential(s, nbeta_cal, gamma, batch_size)
-        cal = calibrate_step_size(pot1, s.center, sampler=sampler, nbeta=nbeta_cal,
-                                  generator=gen, target_bias=TARGET_BIAS)
+        cal = _calibrate(s, nbeta_cal, gamma, batch_size, sampler, gen)
         step_size = cal.step_size
         auto.append("step_size")
     k = nbeta_chain.shape[0]
@@ -427,15 +425,58 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         for _ in range(WARMUP_ROUNDS):
             state = _run_steps(alg, gen, state, wtr, wgs, None, 0, w)
             warm += w
-            lam = float((wtr[:, w // 2:].double().mean(1).cpu().numpy() * nb_np).mean())
-            g = float(wgs[:, wgs.shape[1] // 2:].double().mean())
-            b = step_size * g / (8.0 * max(lam, LAMBDA_FLOOR_EST))
-            if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
+            new = _warmup_rescale(wtr, wgs, nb_np, step_size)
+            if new is None:
                 break
-            step_size = step_size * max(TARGET_BIAS / b, 0.1)
+            step_size = new
             alg = build(step_size)
             state = alg.init(state.position, gen)
 
+    adaptive, total, cap, burn_in = _run_lengths(draws, burn_in, auto)
+    tr, gs, ac = _buffers(k, cap, s.dtype, s.device, has_acc)
+    done = 0
+    while True:
+        state = _run_steps(alg, gen, state, tr, gs, ac, done, total)
+        done = total
+        nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups)
+        if nxt is None:
+            break
+        total = nxt
+    return _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm)
+
+
+# Phase steps shared by ``_sample`` and the batched sampler (``batched._sample_batched``), so
+# that a point of a batched run takes exactly the decisions of its own ``estimate_llc`` run.
+
+
+def _calibrate(s: _Setup, nbeta: float, gamma: float, batch_size: int, sampler: str,
+               gen: torch.Generator) -> StepSizeCalibration:
+    """Step-size pilot on the potential at ``nbeta`` (draws from ``gen``)."""
+    pot1 = _potential(s, nbeta, gamma, batch_size)
+    return calibrate_step_size(pot1, s.center, sampler=sampler, nbeta=nbeta, generator=gen,
+                               target_bias=TARGET_BIAS)
+
+
+def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
+                    step_size: float) -> float | None:
+    r"""Re-check of the calibrated ε on one warm-up block of one point's chains.
+
+    Relative bias :math:`b = \varepsilon\,\overline{|\nabla L|^2} / (8\hat\lambda)` from the
+    second half of the block; ``None`` when :math:`b \le 2\cdot` target (or not finite),
+    else the rescaled :math:`\varepsilon\max(\mathrm{target}/b, 0.1)`."""
+    w = wtr.shape[1]
+    lam = float((wtr[:, w // 2:].double().mean(1).cpu().numpy() * nbeta).mean())
+    g = float(wgs[:, wgs.shape[1] // 2:].double().mean())
+    b = step_size * g / (8.0 * max(lam, LAMBDA_FLOOR_EST))
+    if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
+        return None
+    return step_size * max(TARGET_BIAS / b, 0.1)
+
+
+def _run_lengths(draws: int | None, burn_in: int | None,
+                 auto: list[str]) -> tuple[bool, int, int, int | None]:
+    """``(adaptive, first total, cap, burn_in)`` of the production phase; records the
+    automatic choices in ``auto`` (``burn_in=None`` with adaptive draws means total // 4)."""
     adaptive = draws is None
     if adaptive:
         auto.append("draws")
@@ -448,35 +489,52 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         total = cap = burn_in + draws
     if burn_in is None:
         auto.append("burn_in")
-    tr = torch.empty((k, cap), dtype=s.dtype, device=s.device)
+    return adaptive, total, cap, burn_in
+
+
+def _burn(total: int, burn_in: int | None) -> int:
+    """Burn-in of a run of ``total`` steps (a quarter when adaptive with ``burn_in=None``)."""
+    return total // 4 if burn_in is None else burn_in
+
+
+def _buffers(rows: int, cap: int, dtype: torch.dtype, device: torch.device, has_acc: bool
+             ) -> tuple[Tensor, Tensor, Tensor | None]:
+    """ΔL trace ``(rows, cap)`` and per-``DIAG_EVERY`` gradient/acceptance buffers."""
     nd = (cap + DIAG_EVERY - 1) // DIAG_EVERY
-    gs = torch.empty((k, nd), dtype=s.dtype, device=s.device)
-    ac = torch.empty((k, nd), dtype=s.dtype, device=s.device) if has_acc else None
-    done = 0
-    while True:
-        state = _run_steps(alg, gen, state, tr, gs, ac, done, total)
-        done = total
-        b = total // 4 if burn_in is None else burn_in
-        if not adaptive or total >= cap:
-            break
-        kept = tr[:, b:total].double().cpu().numpy()
-        ok, factor = _converged(kept * nb_np[:, None], stat_groups)
-        if not ok:
-            total = _next_total(total, factor, cap)
-            continue
-        break
+    tr = torch.empty((rows, cap), dtype=dtype, device=device)
+    gs = torch.empty((rows, nd), dtype=dtype, device=device)
+    ac = torch.empty((rows, nd), dtype=dtype, device=device) if has_acc else None
+    return tr, gs, ac
+
+
+def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int,
+             step_size: float, calibration: StepSizeCalibration | None, auto: list[str],
+             warmup_steps: int) -> _Run:
+    """The first ``total`` steps of the buffers of one run as a float64 :class:`_Run`."""
     nd = (total + DIAG_EVERY - 1) // DIAG_EVERY
     return _Run(
         delta=tr[:, :total].double().cpu().numpy(),
         gsq=gs[:, :nd].double().cpu().numpy(),
         acc=None if ac is None else ac[:, :nd].double().cpu().numpy(),
         total=total,
-        burn_in=b,
+        burn_in=burn_in,
         step_size=float(step_size),
-        calibration=cal,
+        calibration=calibration,
         auto=auto,
-        warmup_steps=warm,
+        warmup_steps=warmup_steps,
     )
+
+
+def _extend(tr: Tensor, total: int, burn_in: int | None, cap: int, adaptive: bool,
+            nbeta: np.ndarray | float, groups: int) -> int | None:
+    """Adaptive rule after ``total`` steps of the chains ``tr``: ``None`` when the run is
+    complete (fixed length, the cap reached, or :func:`_converged` on nβΔL after burn-in),
+    else the next run length (:func:`_next_total`)."""
+    if not adaptive or total >= cap:
+        return None
+    kept = tr[:, _burn(total, burn_in):total].double().cpu().numpy()
+    ok, factor = _converged(kept * nbeta, groups)
+    return None if ok else _next_total(total, factor, cap)
 
 
 def _next_total(total: int, factor: float, cap: int) -> int:

@@ -16,7 +16,7 @@ import math
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, replace
+from dataclasses import replace
 from typing import Any
 
 from slttheory.verify.routes import (
@@ -24,8 +24,7 @@ from slttheory.verify.routes import (
     PointEvidence,
     Routes,
     _describe,
-    _jsonable,
-    llc_problems,
+    _llc_evidence,
     llc_route,
 )
 
@@ -68,30 +67,6 @@ def chunk_sizes(n: int, workers: int, batch_max: int = BATCH_MAX) -> list[int]:
     return [base + 1 if i < extra else base for i in range(k)]
 
 
-def _evidence(est: Any, note: str, elapsed: float) -> LLCEvidence:
-    """The evidence record ``llc_route`` makes from an estimate (same fields and rules)."""
-    diag = est.diagnostics
-    diag_d = _jsonable(
-        diag
-        if isinstance(diag, Mapping)
-        else asdict(diag)
-        if hasattr(diag, "__dataclass_fields__")
-        else vars(diag)
-    )
-    mean = float(est.llc)
-    se = float(est.std_error)
-    return LLCEvidence(
-        "ok",
-        mean=mean,
-        std_error=se,
-        diagnostics=diag_d,
-        problems=tuple(llc_problems(mean, se, diag_d)),
-        config=_jsonable(getattr(est, "config", {})),
-        note=note,
-        elapsed_s=round(elapsed, 3),
-    )
-
-
 def llc_route_batched(
     family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any], device: str
 ) -> list[LLCEvidence]:
@@ -127,7 +102,7 @@ def llc_route_batched(
             continue
         share = (time.perf_counter() - t0) / len(members)
         for (j, prob, tb), est in zip(members, ests, strict=True):
-            out[j] = _evidence(est, str(getattr(prob, "note", "")), tb + share)
+            out[j] = _llc_evidence(est, str(getattr(prob, "note", "")), tb + share)
     return out  # type: ignore[return-value]
 
 

@@ -116,6 +116,13 @@ def _family_ref(family: Any, families_spec: str | None) -> Any:
 def _work(
     claim: Claim, params: Mapping[str, Any], profile: str, family: Any, routes: Routes, device: str
 ) -> dict[str, Any]:
+    family = _in_worker(family)
+    return evaluate_point(claim, params, profile, family, routes, device).to_dict()
+
+
+def _in_worker(family: Any) -> Any:
+    """Worker-process setup: resolve a registry reference (``_family_ref``) to its family and
+    run torch on one thread (the pool supplies the parallelism)."""
     if isinstance(family, tuple) and family and family[0] == "registry":
         from slttheory.verify.cli import load_families
 
@@ -126,7 +133,7 @@ def _work(
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
-    return evaluate_point(claim, params, profile, family, routes, device).to_dict()
+    return family
 
 
 def _work_group(
@@ -140,16 +147,7 @@ def _work_group(
     """A worker's batched task: ``evaluate_group`` at ``points`` (evidence as dicts)."""
     from slttheory.verify.batching import evaluate_group
 
-    if isinstance(family, tuple) and family and family[0] == "registry":
-        from slttheory.verify.cli import load_families
-
-        family = load_families(family[1])[family[2]]
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:  # pragma: no cover
-        pass
+    family = _in_worker(family)
     return [e.to_dict() for e in evaluate_group(claim, points, profile, family, routes, device)]
 
 

@@ -311,31 +311,36 @@ def llc_route(
             est = estimate_llc(
                 problem.model, problem.data, loss=problem.loss, seed=seed, device=device, **kw
             )
-        diag = est.diagnostics
-        diag_d = _jsonable(
-            diag
-            if isinstance(diag, Mapping)
-            else asdict(diag)
-            if hasattr(diag, "__dataclass_fields__")
-            else vars(diag)
-        )
-        mean = float(est.llc)
-        se = float(est.std_error)
-        problems = llc_problems(mean, se, diag_d)
-        return LLCEvidence(
-            "ok",
-            mean=mean,
-            std_error=se,
-            diagnostics=diag_d,
-            problems=tuple(problems),
-            config=_jsonable(getattr(est, "config", {})),
-            note=str(getattr(problem, "note", "")),
-            elapsed_s=round(time.perf_counter() - t0, 3),
-        )
+        return _llc_evidence(est, str(getattr(problem, "note", "")), time.perf_counter() - t0)
     except Exception as e:  # noqa: BLE001
         return LLCEvidence(
             "error", error=_describe(e), elapsed_s=round(time.perf_counter() - t0, 3)
         )
+
+
+def _llc_evidence(est: Any, note: str, elapsed: float) -> LLCEvidence:
+    """The ``"ok"`` evidence record of an LLC estimate (used by ``llc_route`` and the batched
+    route): mean, standard error, JSON diagnostics and config, and the ``llc_problems`` found."""
+    diag = est.diagnostics
+    diag_d = _jsonable(
+        diag
+        if isinstance(diag, Mapping)
+        else asdict(diag)
+        if hasattr(diag, "__dataclass_fields__")
+        else vars(diag)
+    )
+    mean = float(est.llc)
+    se = float(est.std_error)
+    return LLCEvidence(
+        "ok",
+        mean=mean,
+        std_error=se,
+        diagnostics=diag_d,
+        problems=tuple(llc_problems(mean, se, diag_d)),
+        config=_jsonable(getattr(est, "config", {})),
+        note=note,
+        elapsed_s=round(elapsed, 3),
+    )
 
 
 @dataclass(frozen=True)
