@@ -408,34 +408,40 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
 
     adaptive, total, cap, burn_in = _est._run_lengths(draws, burn_in, run_auto)
     tr, gs, ac = _est._buffers(p * k, cap, dt, dev, has_acc)
+    # every point has its own run length (its adaptive rule, as in estimate_llc); the points
+    # still running always share the same number of steps done, and run together to the
+    # nearest length one of them asked for
+    target = np.full(p, total)
     totals = np.zeros(p, dtype=int)
     active, done = allp, 0
     while active.numel():
+        stop = int(target[active.cpu().numpy()].min())
         rows = _rows(active, k)
         st = stepper(active)
         full_set = active.numel() == p
         if full_set:
-            sub = run(st, gather(rows), tr, gs, ac, done, total)
+            sub = run(st, gather(rows), tr, gs, ac, done, stop)
         else:
             t_, g_ = tr[rows], gs[rows]
             a_ = None if ac is None else ac[rows]
-            sub = run(st, gather(rows), t_, g_, a_, done, total)
+            sub = run(st, gather(rows), t_, g_, a_, done, stop)
             tr[rows], gs[rows] = t_, g_
             if ac is not None:
                 ac[rows] = a_
         scatter(rows, sub)
-        totals[active.cpu().numpy()] = total
-        done = total
-        b = _est._burn(total, burn_in)
-        if not adaptive or total >= cap:
-            break
+        done = stop
         keep = []
         for i in active.tolist():
-            kept = tr[i * k:(i + 1) * k, b:total].double().cpu().numpy()
-            if not _est._converged(kept * nb_dt, 1):
+            if target[i] > stop:
+                keep.append(i)
+                continue
+            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive, nb_dt, 1)
+            if nxt is None:
+                totals[i] = stop
+            else:
+                target[i] = nxt
                 keep.append(i)
         active = torch.tensor(keep, dtype=torch.long, device=dev)
-        total = min(2 * total, cap)
 
     runs = []
     for i in range(p):

@@ -138,3 +138,45 @@ def test_batched_on_cuda_equals_per_point_on_cuda():
     for x, y in zip(b, one, strict=True):
         assert x.config.device.startswith("cuda")
         assert math.isclose(x.llc, y.llc, rel_tol=1e-6, abs_tol=1e-6)
+
+
+def _linear_problems(count=3, n=100):
+    x = torch.randn(n, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    out = []
+    for i in range(count):
+        m = torch.nn.Linear(2, 1, dtype=torch.float64)
+        with torch.no_grad():
+            m.weight.copy_(torch.tensor([[1.0 + i, -0.5]], dtype=torch.float64))
+            m.bias.fill_(0.1 * i)
+        noise = 0.1 * torch.randn(n, 1, generator=torch.Generator().manual_seed(i + 1),
+                                  dtype=torch.float64)
+        out.append((m, (x, m(x).detach() + noise)))
+    return out
+
+
+def test_batched_adaptive_length_equals_per_point(monkeypatch):
+    """draws=None: each point extends its chain by the same rule as estimate_llc.
+
+    The convergence test is rigged (by the last value of the trace) so that points stop at
+    different lengths; a batched run that stopped every point early, or at a common length,
+    fails here (regression: a tuple from ``_converged`` read as a bool).
+    """
+    from slttheory.sampling import estimator as est
+
+    def rigged(scaled, groups):
+        h = int(abs(float(scaled[0, -1])) * 1e6) % 3
+        return h == 0, 1.0 + 0.5 * h
+
+    monkeypatch.setattr(est, "AUTO_MAX_STEPS", 9000)
+    monkeypatch.setattr(est, "_converged", rigged)
+    probs = _linear_problems()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(probs, seed=[0, 1, 2], device="cpu", step_size=1e-3)
+        one = [estimate_llc(m, d, seed=s, device="cpu", step_size=1e-3)
+               for (m, d), s in zip(probs, [0, 1, 2], strict=True)]
+    for x, y in zip(b, one, strict=True):
+        assert x.config.draws == y.config.draws
+        assert math.isclose(x.llc, y.llc, rel_tol=1e-9, abs_tol=1e-9)
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
+    assert any(y.config.draws > 1500 for y in one)  # the adaptive rule did extend some chain
