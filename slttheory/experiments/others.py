@@ -8,7 +8,6 @@
   W₂W₁ of growing rank and ReLU autoencoders of growing bottleneck, each measured with
   ``estimate_llc``'s own calibrated settings ("ours") and with the seed's SGLD table
   ("theirs": ε, γ, steps; nβ = n/log n), side by side with the theory.
-* ``arrhenius_tms``: registered as not implemented (claims error clearly).
 """
 
 from __future__ import annotations
@@ -372,27 +371,6 @@ register(
     )
 )
 
-
-# ------------------------------------------------------------------ TMS: not implemented
-
-
-def _not_implemented(*a: Any, **k: Any) -> Any:
-    raise NotImplementedError("arrhenius_tms: not implemented yet (see the claim's notes)")
-
-
-register(
-    Experiment(
-        "arrhenius_tms",
-        "seed 000's Arrhenius test on Toy Models of Superposition (two transition detectors)",
-        SEED000 + ", Q1 Exp. 2, Fig. 4",
-        (Setting("seed", int, 0, 0),),
-        ("slope_seed_detector", "slope_robust_detector"),
-        lambda s: [],
-        _not_implemented,
-        _not_implemented,
-        implemented=False,
-    )
-)
 
 __all__: list[str] = []
 _ = (Mapping, Statistic, _scatter_fig)

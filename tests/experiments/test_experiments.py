@@ -158,8 +158,17 @@ def test_shipped_claim_files_load():
         assert c.points("quick") is not None
 
 
-def test_verify_end_to_end_with_report(tmp_path):
+def test_verify_end_to_end_with_report(tmp_path, monkeypatch):
+    from slttheory.experiments.base import EXPERIMENTS, Experiment, Setting
     from slttheory.verify.cli import main
+
+    def not_yet(*a, **k):
+        raise NotImplementedError
+
+    # a registered but unimplemented experiment must give its claim an `error` verdict
+    monkeypatch.setitem(EXPERIMENTS, "not_yet", Experiment(
+        "not_yet", "placeholder", "test", (Setting("seed", int, 0, 0),),
+        ("slope_seed_detector",), lambda s: [], not_yet, not_yet, implemented=False))
 
     f = tmp_path / "c.toml"
     f.write_text(
@@ -172,7 +181,7 @@ def test_verify_end_to_end_with_report(tmp_path):
     g.write_text(
         f.read_text()
         .replace('"e2e"', '"nope"')
-        .replace("grokking_llc_tracks_val_loss", "arrhenius_tms")
+        .replace("grokking_llc_tracks_val_loss", "not_yet")
         .replace("spearman_llc_val_loss", "slope_seed_detector")
         .split("[settings]")[0]
         + '[criterion]\nstatistic = "slope_seed_detector"\nexpect = "negative"\n'
