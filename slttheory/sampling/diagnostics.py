@@ -117,3 +117,16 @@ class Diagnostics:
     estimated_bias: float | None = None
     divergent_chains: tuple[int, ...] = ()
     calibration: object | None = None
+
+    @property
+    def passed(self) -> bool:
+        """The one gate every consumer of an estimate uses: no chain diverged and no check
+        failed (``warnings`` is empty). An estimate that does not pass carries no information.
+
+        >>> Diagnostics(ess=500.0, rhat=1.01, acceptance_rate=None, divergent=False).passed
+        True
+        >>> Diagnostics(ess=50.0, rhat=1.2, acceptance_rate=None, divergent=False,
+        ...             warnings=["R-hat 1.200 > 1.05"]).passed
+        False
+        """
+        return not self.divergent and not self.warnings
