@@ -24,6 +24,7 @@ LLC_SETTINGS: tuple[Setting, ...] = (
     Setting("llc_localization", float, 0.0, 0.0, None, doc="γ (0: estimate_llc's default)"),
     Setting("llc_nbeta", float, 0.0, 0.0, None, doc="nβ (0: n/log n)"),
     Setting("llc_sampler", str, "sgld", choices=("sgld", "rmsprop_sgld", "mala")),
+    Setting("llc_batch_size", int, 0, 0, None, doc="SGLD minibatch (0: estimate_llc's default)"),
 )
 """LLC settings shared by every experiment (passed to :func:`slttheory.sampling.estimate_llc`)."""
 
@@ -52,7 +53,50 @@ def llc_kwargs(s: Mapping[str, Any], prefix: str = "llc_") -> dict[str, Any]:
         kw["localization"] = s[prefix + "localization"]
     if s.get(prefix + "nbeta", 0.0) > 0:
         kw["nbeta"] = s[prefix + "nbeta"]
+    if s.get(prefix + "batch_size", 0) > 0:
+        kw["batch_size"] = s[prefix + "batch_size"]
     return kw
+
+
+def clean(est: Mapping[str, Any] | None) -> bool:
+    """The one gate: a stored LLC record counts iff its estimate passed its diagnostics
+    (``passed``, from :attr:`slttheory.sampling.Diagnostics.passed`: no divergent chain, no
+    failed check) and is finite. Records without ``passed`` (errors, old stores) do not count.
+
+    >>> clean({"llc": 1.0, "passed": True}), clean({"llc": 1.0, "passed": False})
+    (True, False)
+    >>> clean({"llc": 1.0}), clean({"llc": None, "passed": True}), clean(None)
+    (False, False, False)
+    """
+    return bool(est) and est.get("passed") is True and est.get("llc") is not None
+
+
+def clean_llc(est: Mapping[str, Any] | None) -> float | None:
+    """The LLC value of a record if it is :func:`clean`, else ``None``.
+
+    >>> clean_llc({"llc": 2.5, "passed": True}), clean_llc({"llc": 2.5, "passed": False})
+    (2.5, None)
+    """
+    return float(est["llc"]) if clean(est) else None
+
+
+def gradient_norm(
+    model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss: Any
+) -> float:
+    """‖∇L_n(w)‖₂ at the model's parameters, ``L_n`` the mean per-sample ``loss`` on ``data``
+    (full batch): how far a checkpoint is from a critical point of the loss it is sampled on.
+
+    >>> m = torch.nn.Linear(1, 1, bias=False)
+    >>> with torch.no_grad():
+    ...     _ = m.weight.fill_(1.0)
+    >>> x = torch.ones(4, 1)
+    >>> round(gradient_norm(m, (x, 3 * x), lambda o, t: 0.5 * ((o - t) ** 2).sum(-1)), 6)
+    2.0
+    """
+    params = [q for q in model.parameters() if q.requires_grad]
+    value = loss(model(data[0]), data[1]).mean()
+    grads = torch.autograd.grad(value, params)
+    return float(torch.sqrt(sum((g.detach().double() ** 2).sum() for g in grads)))
 
 
 def estimate(
@@ -63,7 +107,11 @@ def estimate(
     seed: int,
     device: str,
 ) -> dict[str, Any]:
-    """One LLC estimate as a JSON-able dict (never raises: failures are recorded)."""
+    """One LLC estimate as a JSON-able dict (never raises: failures are recorded).
+
+    ``passed`` is :attr:`slttheory.sampling.Diagnostics.passed` (False on an error): the one
+    gate every statistic applies through :func:`clean`; ``warnings`` lists the failed checks.
+    """
     from slttheory.sampling import estimate_llc
 
     kw = dict(kw)
@@ -80,12 +128,14 @@ def estimate(
         return {
             "llc": None,
             "std_error": None,
+            "passed": False,
             "error": f"{type(e).__name__}: {e}",
             "elapsed_s": time.perf_counter() - t0,
         }
     d = est.diagnostics
     return {
         "llc": est.llc if math.isfinite(est.llc) else None,
+        "passed": bool(d.passed),
         "std_error": est.std_error if math.isfinite(est.std_error) else None,
         "init_loss": est.init_loss,
         "rhat": d.rhat if math.isfinite(d.rhat) else None,
@@ -168,15 +218,27 @@ def llc_at(
     kw: Mapping[str, Any],
     seed: int,
     tag: str = "llc",
+    note: str = "",
 ) -> dict[str, Any]:
-    """Stage ``<tag>@<step>``: the LLC of the checkpoint ``state``."""
+    """Stage ``<tag>@<step>``: the LLC of the checkpoint ``state``. A non-empty ``note`` (e.g.
+    "cross-entropy has no minimum") is stored with the record together with the checkpoint's
+    gradient norm ``grad_norm`` = ‖∇L_n‖ (:func:`gradient_norm`)."""
 
     def compute():
         if state is None:
-            return {"llc": None, "std_error": None, "error": f"no stored state at step {step}"}
+            return {
+                "llc": None,
+                "std_error": None,
+                "passed": False,
+                "error": f"no stored state at step {step}",
+            }
         model = make_model()
         model.load_state_dict(dict(state))
-        return estimate(model, data, loss, kw, seed, ctx.device)
+        out = estimate(model, data, loss, kw, seed, ctx.device)
+        if note:
+            out["grad_norm"] = gradient_norm(model, data, loss)
+            out["note"] = note
+        return out
 
     v, _ = ctx.stage(f"{tag}@{step}", compute)
     return v

@@ -32,6 +32,8 @@ from typing import Any, Protocol
 import numpy as np
 
 __all__ = [
+    "ABOUT",
+    "exclusion_note",
     "Setting",
     "Statistic",
     "FigureSpec",
@@ -104,13 +106,34 @@ class Setting:
             raise ValueError(f"{key} must be <= {self.maximum}, got {v}")
 
 
+ABOUT = ("lambda", "estimator_output", "dynamics")
+"""What a :class:`Statistic` is about: ``"lambda"`` (a statement about the learning coefficient,
+measured with our own estimator settings), ``"estimator_output"`` (reproduces a seed's
+*estimator output* under its sampler settings, not a learning coefficient) or ``"dynamics"``
+(training-dynamics quantities: times, accuracies, GSM; no LLC)."""
+
+
 @dataclass(frozen=True)
 class Statistic:
     """A point estimate with a ``level`` confidence interval ``[low, high]``.
 
     ``method`` names how the interval was obtained (e.g. ``"t (exact, Gaussian errors)"``,
-    ``"bootstrap percentile, 2000 resamples"``); ``n`` the number of units it rests on;
-    ``note`` explains a NaN (e.g. "only 1 run grokked").
+    ``"bootstrap percentile, 2000 resamples"``); ``n`` the number of *clean* units it rests on
+    (runs, pairs, sweep points: see the experiment); ``note`` explains a NaN (e.g. "only 1 run
+    grokked") and any exclusion.
+
+    Gating (one rule for every experiment): an LLC estimate is used only when it passed its
+    diagnostics (:attr:`slttheory.sampling.Diagnostics.passed`); ``n_excluded`` counts the
+    LLC estimates this statistic would have used and left out. ``min_n`` is the fewest clean
+    units its criterion may be decided on (5 for a statistic with one value per run); with
+    ``n < min_n`` the experiments set the interval to NaN and say so in ``note``, and a
+    verifier must not decide on it. ``about`` is one of :data:`ABOUT`; ``needs_controls`` is
+    True when the statistic compares an absolute λ̂ with a theorem's value, which means
+    nothing unless LLC controls of known λ were measured under the same rules.
+
+    >>> s = Statistic("m", 1.0, 0.5, 1.5, 0.95, "t", 3, min_n=5)
+    >>> s.decidable, s.to_dict()["min_n"], s.about
+    (False, 5, 'dynamics')
     """
 
     name: str
@@ -121,6 +144,20 @@ class Statistic:
     method: str
     n: int
     note: str = ""
+    n_excluded: int = 0
+    min_n: int = 1
+    about: str = "dynamics"
+    needs_controls: bool = False
+
+    def __post_init__(self) -> None:
+        if self.about not in ABOUT:
+            raise ValueError(f"about must be one of {list(ABOUT)}, got {self.about!r}")
+        for k in ("n", "n_excluded", "min_n"):
+            v = getattr(self, k)
+            if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 0:
+                raise ValueError(f"{k} must be an integer >= 0, got {v!r}")
+        if not isinstance(self.needs_controls, bool):
+            raise TypeError(f"needs_controls must be true or false, got {self.needs_controls!r}")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,13 +167,84 @@ class Statistic:
             "high": _f(self.high),
             "level": self.level,
             "method": self.method,
-            "n": self.n,
+            "n": int(self.n),
             "note": self.note,
+            "n_excluded": int(self.n_excluded),
+            "min_n": int(self.min_n),
+            "about": self.about,
+            "needs_controls": self.needs_controls,
         }
 
     @property
     def finite(self) -> bool:
         return all(math.isfinite(v) for v in (self.estimate, self.low, self.high))
+
+    @property
+    def decidable(self) -> bool:
+        """A criterion may be decided on it: ``n >= min_n`` and a finite interval."""
+        return self.n >= self.min_n and self.finite
+
+    @classmethod
+    def from_estimate(
+        cls,
+        name: str,
+        e: Any,
+        *,
+        about: str,
+        min_n: int,
+        n_excluded: int = 0,
+        n_llc: int = 0,
+        needs_controls: bool = False,
+        note: str = "",
+    ) -> Statistic:
+        """A statistic from an :class:`~slttheory.experiments.stats.Estimate` ``e`` with the
+        gate applied: ``n_excluded`` of ``n_llc`` LLC estimates failed diagnostics (said in the
+        note); with ``e.n < min_n`` the interval is withheld (NaN) and the note says why.
+
+        >>> from slttheory.experiments.stats import Estimate
+        >>> s = Statistic.from_estimate("d", Estimate(2.0, 1.0, 3.0, 0.95, "t", 2),
+        ...                             about="lambda", min_n=5, n_excluded=3, n_llc=5)
+        >>> s.low, s.n, s.n_excluded
+        (nan, 2, 3)
+        >>> print(s.note.replace("; ", "\\n"))
+        3 of 5 LLC estimates failed diagnostics: excluded
+        n = 2 clean < min_n = 5: interval withheld (was [1, 3])
+        """
+        parts = [note] if note else []
+        if n_llc and n_excluded:
+            parts.append(exclusion_note(n_excluded, n_llc))
+        low, high = float(e.low), float(e.high)
+        if e.n < min_n:
+            was = (
+                f" (was [{low:.4g}, {high:.4g}])"
+                if math.isfinite(low) and math.isfinite(high)
+                else ""
+            )
+            parts.append(f"n = {e.n} clean < min_n = {min_n}: interval withheld{was}")
+            low = high = math.nan
+        return cls(
+            name,
+            float(e.value),
+            low,
+            high,
+            e.level,
+            e.method,
+            int(e.n),
+            "; ".join(parts),
+            int(n_excluded),
+            int(min_n),
+            about,
+            needs_controls,
+        )
+
+
+def exclusion_note(k: int, total: int) -> str:
+    """The sentence every statistic carries when LLC estimates were left out.
+
+    >>> exclusion_note(2, 9)
+    '2 of 9 LLC estimates failed diagnostics: excluded'
+    """
+    return f"{k} of {total} LLC estimates failed diagnostics: excluded"
 
 
 def _f(x: Any) -> float | None:
