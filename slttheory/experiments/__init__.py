@@ -9,6 +9,7 @@ stored per run and stage so a sweep resumes). Statistics with confidence interva
 ['_selftest', 'arrhenius_grokking']
 """
 
+from slttheory.experiments import arrhenius as _arrhenius  # noqa: F401 (registers)
 from slttheory.experiments import grokking as _grokking  # noqa: F401 (registers)
 from slttheory.experiments import others as _others  # noqa: F401 (registers)
 from slttheory.experiments import tms as _tms  # noqa: F401 (registers)

@@ -1,7 +1,8 @@
 """Matplotlib (Agg) figures of experiment results, from a :class:`FigureSpec`'s data alone.
 
 Kinds: ``curves`` (losses on a log axis and accuracies against the training step, the LLC on
-a twin axis with ± s.e.), ``scatter_fit`` (points, OLS line and its confidence band, optional
+a twin axis with ± s.e.; further twin series, e.g. estimates that failed diagnostics, as grey
+crosses), ``scatter_fit`` (points, OLS line and its confidence band, optional
 theory and diagonal), ``histogram`` (one panel per series), ``regimes`` (final accuracy
 against scaled data size, coloured by regime), ``lines`` (several series against one x with
 error bars).
@@ -53,15 +54,18 @@ def _curves(ax, d: Mapping[str, Any]) -> None:
         ax.set_xlabel("")
     if d.get("twin"):
         tw = ax.twinx()
-        for lab, ys in d["twin"].items():
+        for k, (lab, ys) in enumerate(d["twin"].items()):
             err = d.get("twin_err", {}).get(lab)
+            y = _arr(ys)
+            if k and not np.isfinite(y).any():
+                continue
             tw.errorbar(
                 x,
-                _arr(ys),
+                y,
                 yerr=None if err is None else _arr(err),
-                fmt="o-",
-                color="k",
-                ms=3,
+                fmt="o-" if k == 0 else "x",
+                color="k" if k == 0 else "tab:gray",
+                ms=3 if k == 0 else 5,
                 lw=1,
                 capsize=2,
                 label=lab,

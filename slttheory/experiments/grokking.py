@@ -1,11 +1,12 @@
-"""Seed 001 and seed 000 experiments on quadratic networks trained on modular addition.
+"""Seed 001's experiments on quadratic networks trained on modular addition.
 
 One run: seed 001's quadratic network ``f(x) = V (Wᵀx)²`` (d = 2p one-hot pairs, K hidden,
 p outputs) trained on a random ``train_frac`` of the p² pairs with the centred loss
 (Cullen et al., arXiv 2603.01192, §3 eq. 1), W ~ N(0, 1/(2p)), V ~ N(0, 1/K); accuracies by
 argmax after the free output offset; the LLC of checkpoints on the *training* data only.
 
-Experiments (names in :data:`slttheory.experiments.EXPERIMENTS`):
+Experiments (names in :data:`slttheory.experiments.EXPERIMENTS`; seed 000's Arrhenius test on
+grokking runs on its own architecture in :mod:`slttheory.experiments.arrhenius`):
 
 * ``grokking_llc_tracks_val_loss`` (seed 001 Fig. 3, §6.3): Spearman ρ between the LLC and the
   validation loss over checkpoints after memorisation. The paper says the LLC curve "closely
@@ -16,7 +17,6 @@ Experiments (names in :data:`slttheory.experiments.EXPERIMENTS`):
   runs that generalise only; exponential decay in the learning rate; max LLC falls with lr.
 * ``critical_data_ratio`` (App. H.3.2): regimes no generalisation / grokking / immediate
   generalisation against n_train/(p log p) (Tian 2025's scale).
-* ``arrhenius_grokking`` (seed 000, Q1 Exp. 1): log transition time against ΔF.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    clean,
+    clean_llc,
     first_index,
     linear_and_log_checkpoints,
     llc_at,
@@ -60,11 +62,6 @@ LLC_SETTINGS = llc_settings(
 )
 """Seed 001's sampler (its code, App. H.1): SGLD ε = 0.003, nβ = 2, γ = 5, 2 chains × 100
 draws (its burn-in is lost in the text; 100 here)."""
-
-LLC_SEED000 = llc_settings(
-    llc_step_size=3e-3, llc_localization=5.0, llc_draws=500, llc_burn_in=0, llc_chains=2
-)
-"""Seed 000's table, Q1 Exp. 1: ε = 3e-3, γ = 5, 500 steps (nβ: devinterp's default n/log n)."""
 
 _TRAIN_SETTINGS: tuple[Setting, ...] = (
     Setting("p", int, 23, 2, 1000, doc="modulus"),
@@ -219,20 +216,57 @@ def _transition(series: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[int | 
     return i, j
 
 
-def _llc_series(rec: Mapping[str, Any]) -> tuple[list[int], list[float | None], list[float | None]]:
+def _llc_series(
+    rec: Mapping[str, Any], gate: bool = True
+) -> tuple[list[int], list[float | None], list[float | None]]:
+    """Steps, LLC values and s.e. of a run's checkpoints; with ``gate`` only :func:`clean`
+    estimates (others ``None``)."""
     steps = rec["series"]["step"]
     llc = rec.get("llc", {})
-    vals = [llc.get(str(t), {}).get("llc") for t in steps]
-    ses = [llc.get(str(t), {}).get("std_error") for t in steps]
+    ests = [llc.get(str(t)) for t in steps]
+    ok = [clean(e) if gate else bool(e) for e in ests]
+    vals = [e.get("llc") if k else None for e, k in zip(ests, ok, strict=True)]
+    ses = [e.get("std_error") if k else None for e, k in zip(ests, ok, strict=True)]
     return steps, vals, ses
 
 
-def _stat(name: str, e: st.Estimate, note: str = "") -> Statistic:
-    return Statistic(name, e.value, e.low, e.high, e.level, e.method, e.n, note)
+def _excluded(rec: Mapping[str, Any], steps: Sequence[int]) -> tuple[int, int]:
+    """``(failed, total)`` LLC estimates of ``rec`` at ``steps`` (those it has)."""
+    llc = rec.get("llc", {})
+    ests = [llc[str(t)] for t in steps if str(t) in llc]
+    return sum(not clean(e) for e in ests), len(ests)
+
+
+RUN_MIN = 5
+"""Fewest clean runs a statistic with one value per run is decided on."""
+
+
+def _stat(
+    name: str,
+    e: st.Estimate,
+    note: str = "",
+    *,
+    about: str,
+    min_n: int = RUN_MIN,
+    bad: tuple[int, int] = (0, 0),
+    needs_controls: bool = False,
+) -> Statistic:
+    return Statistic.from_estimate(
+        name,
+        e,
+        about=about,
+        min_n=min_n,
+        n_excluded=bad[0],
+        n_llc=bad[1],
+        needs_controls=needs_controls,
+        note=note,
+    )
 
 
 def _curves_figure(rec: Mapping[str, Any], title: str, name: str = "curves") -> FigureSpec:
     steps, llc, se = _llc_series(rec)
+    _, raw, _ = _llc_series(rec, gate=False)
+    failed = [r if c is None else None for r, c in zip(raw, llc, strict=True)]
     s = rec["series"]
     return FigureSpec(
         name,
@@ -245,7 +279,7 @@ def _curves_figure(rec: Mapping[str, Any], title: str, name: str = "curves") -> 
             "loss": {"train loss": s["train_loss"], "validation loss": s["val_loss"]},
             "loss_label": "loss (centred MSE, mean per sample)",
             "acc": {"train accuracy": s["train_acc"], "validation accuracy": s["val_acc"]},
-            "twin": {"LLC (train data)": llc},
+            "twin": {"LLC (train data)": llc, "failed diagnostics (not used)": failed},
             "twin_err": {"LLC (train data)": se},
             "twin_label": "LLC λ̂",
         },
@@ -262,6 +296,7 @@ def _plan_seeds(s: Mapping[str, Any]) -> list[dict[str, Any]]:
 def _analyze_tracks(s, records, alpha) -> Analysis:
     groups, groups_all, groups_train = [], [], []
     scatter_x, scatter_y, notes = [], [], []
+    bad_after = bad_all = (0, 0)
     for rec in records:
         steps, llc, _ = _llc_series(rec)
         ser = rec["series"]
@@ -269,6 +304,8 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         if i is None:
             notes.append(f"seed {rec['spec']['seed']}: never memorised")
             continue
+        bad_after = _add(bad_after, _excluded(rec, steps[i:]))
+        bad_all = _add(bad_all, _excluded(rec, steps))
         v = [np.nan if x is None else x for x in ser["val_loss"]]
         lv = [np.nan if x is None else x for x in llc]
         groups.append((lv[i:], v[i:]))
@@ -277,16 +314,27 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         scatter_x += v[i:]
         scatter_y += lv[i:]
     e = st.grouped_spearman(groups, alpha, seed=s["seed"])
+    unit = "runs with ≥ 4 clean LLCs after memorisation"
+    eo = {"about": "estimator_output", "bad": bad_after}
     stats_ = {
-        "spearman_llc_val_loss": _stat("spearman_llc_val_loss", e, "; ".join(notes)),
+        "spearman_llc_val_loss": _stat(
+            "spearman_llc_val_loss", e, "; ".join([*notes, f"n: {unit}"]), **eo
+        ),
         "spearman_llc_val_loss_all": _stat(
-            "spearman_llc_val_loss_all", st.grouped_spearman(groups_all, alpha, seed=s["seed"])
+            "spearman_llc_val_loss_all",
+            st.grouped_spearman(groups_all, alpha, seed=s["seed"]),
+            about="estimator_output",
+            bad=bad_all,
         ),
         "spearman_llc_train_loss": _stat(
-            "spearman_llc_train_loss", st.grouped_spearman(groups_train, alpha, seed=s["seed"])
+            "spearman_llc_train_loss",
+            st.grouped_spearman(groups_train, alpha, seed=s["seed"]),
+            **eo,
         ),
         "final_val_acc": _stat(
-            "final_val_acc", st.mean_ci([r["series"]["val_acc"][-1] for r in records], alpha)
+            "final_val_acc",
+            st.mean_ci([r["series"]["val_acc"][-1] for r in records], alpha),
+            about="dynamics",
         ),
     }
     figs = [
@@ -309,6 +357,10 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         )
     )
     return Analysis(stats_, tuple(figs), f"{len(groups)} run(s) memorised")
+
+
+def _add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] + b[0], a[1] + b[1]
 
 
 def _scatter_fig(name, title, x, y, fit: st.OLSFit, xlabel, ylabel, **extra) -> FigureSpec:
@@ -387,7 +439,9 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
                 "p": p,
                 "k": k,
                 "seed": rec["spec"]["seed"],
-                "llc": est.get("llc"),
+                "llc": clean_llc(est),
+                "llc_raw": est.get("llc"),
+                "passed": clean(est),
                 "std_error": est.get("std_error"),
                 "k_eff": ke,
                 "thm55": None if ke is None else ke * (3 * p - 1) / 2,
@@ -405,13 +459,26 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     r2p = st.bootstrap_ci(
         lambda x, y: st.ols(x, y).r2, ps, llc, alpha=alpha, n_boot=1000, seed=s["seed"]
     )
+    bad = (sum(not r["passed"] for r in rows), len(rows))
+    eo = {"about": "estimator_output", "bad": bad}
+    unit = "n: runs (one final LLC each) with a clean LLC"
     stats_ = {
-        "slope_llc_vs_p": _stat("slope_llc_vs_p", fit_p.slope),
-        "r2_llc_vs_p": _stat("r2_llc_vs_p", r2p),
+        "slope_llc_vs_p": _stat("slope_llc_vs_p", fit_p.slope, unit, **eo),
+        "r2_llc_vs_p": _stat("r2_llc_vs_p", r2p, unit, **eo),
         "slope_llc_vs_k": _stat(
-            "slope_llc_vs_k", fit_k.slope, "" if len(set(ks)) > 1 else "one width only"
+            "slope_llc_vs_k",
+            fit_k.slope,
+            unit + ("" if len(set(ks)) > 1 else "; one width only"),
+            **eo,
         ),
-        "ratio_llc_to_thm55": _stat("ratio_llc_to_thm55", ratio),
+        "ratio_llc_to_thm55": _stat(
+            "ratio_llc_to_thm55",
+            ratio,
+            unit + "; compares absolute λ̂ (the paper's sampler) with Thm 5.5's value",
+            about="lambda",
+            bad=bad,
+            needs_controls=True,
+        ),
     }
     figs = [
         _scatter_fig(
@@ -496,7 +563,11 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
     for rec in records:
         ser = rec["series"]
         gen = (ser["val_acc"][-1] or 0) >= s["gen_acc"]
-        vals = [v.get("llc") for v in rec.get("llc", {}).values() if v.get("llc") is not None]
+        ests = list(rec.get("llc", {}).values())
+        n_bad = sum(not clean(v) for v in ests)
+        # the maximum of a curve with holes is not its maximum: a run counts only when every
+        # LLC of its curve passed the gate
+        vals = [v["llc"] for v in ests] if ests and n_bad == 0 else []
         rows.append(
             {
                 "lr": rec["lr"],
@@ -504,6 +575,8 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
                 "generalised": gen,
                 "gsm": gsm(ser, ser["n_train"], s["batch_size"] or None) if gen else None,
                 "max_llc": max(vals) if vals else None,
+                "llc_failed": n_bad,
+                "llc_total": len(ests),
             }
         )
     g = [r for r in rows if r["gsm"] is not None]
@@ -511,8 +584,10 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
     m = [r for r in rows if r["max_llc"] is not None]
     sp = st.spearman_ci([r["lr"] for r in m], [r["max_llc"] for r in m], alpha)
     note = f"{len(g)}/{len(rows)} runs generalised (val acc ≥ {s['gen_acc']})"
+    bad = (sum(r["llc_failed"] for r in rows), sum(r["llc_total"] for r in rows))
+    dropped = sum(1 for r in rows if r["llc_failed"])
     stats_ = {
-        "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note),
+        "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note, about="dynamics"),
         "gsm_r2_log": Statistic(
             "gsm_r2_log",
             fit.r2_log,
@@ -521,10 +596,19 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
             1 - alpha,
             "R² of log GSM on lr (no interval)",
             len(g),
+            min_n=RUN_MIN,
         ),
-        "spearman_max_llc_lr": _stat("spearman_max_llc_lr", sp),
+        "spearman_max_llc_lr": _stat(
+            "spearman_max_llc_lr",
+            sp,
+            f"n: runs whose every LLC is clean ({dropped} of {len(rows)} runs dropped)",
+            about="estimator_output",
+            bad=bad,
+        ),
         "fraction_generalised": _stat(
-            "fraction_generalised", st.clopper_pearson(len(g), len(rows), alpha)
+            "fraction_generalised",
+            st.clopper_pearson(len(g), max(len(rows), 1), alpha),
+            about="dynamics",
         ),
     }
     xs = [r["lr"] for r in g]
@@ -658,10 +742,15 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
         [math.log(c["p"] * math.log(c["p"])) for c in ok], [math.log(c["n_c"]) for c in ok], alpha
     )
     note = f"{len(ok)}/{len(crit)} moduli with a bracketed boundary"
+    # one value per modulus; an OLS slope with a t interval needs at least 3
     stats_ = {
-        "collapse_slope": _stat("collapse_slope", fit.slope, note),
+        "collapse_slope": _stat("collapse_slope", fit.slope, note, about="dynamics", min_n=3),
         "critical_ratio": _stat(
-            "critical_ratio", st.mean_ci([c["ratio"] for c in ok], alpha), note
+            "critical_ratio",
+            st.mean_ci([c["ratio"] for c in ok], alpha),
+            note,
+            about="dynamics",
+            min_n=3,
         ),
     }
     codes = {"none": 0, "grokking": 1, "immediate": 2}
@@ -694,101 +783,5 @@ register(
         _plan_cdr,
         lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="none"),
         _analyze_cdr,
-    )
-)
-
-
-# ----------------------------------------------------------------- 5. Arrhenius on grokking
-
-
-def free_energy(n: int, train_loss: float, llc: float) -> float:
-    """F = n·L_n + λ·log n (seed 000 §1, Watanabe's free-energy asymptotics).
-
-    >>> round(free_energy(100, 0.01, 2.0), 4)
-    10.2103
-    """
-    return n * train_loss + llc * math.log(n)
-
-
-def arrhenius_rows(records: Sequence[Mapping[str, Any]], s: Mapping[str, Any]) -> list[dict]:
-    """Per grokked run: i (memorised, val acc below ``gen_acc``), j (generalised),
-    r = j − i (steps), ΔF = F_i − F_j (seed 000's sign), Δλ = λ_j − λ_i."""
-    rows = []
-    for rec in records:
-        ser = rec["series"]
-        i, j = _transition(ser, s)
-        row = {"seed": rec["spec"]["seed"], "grokked": False}
-        if i is not None and j is not None and ser["step"][j] > ser["step"][i]:
-            li = rec.get("llc", {}).get(str(ser["step"][i]), {}).get("llc")
-            lj = rec.get("llc", {}).get(str(ser["step"][j]), {}).get("llc")
-            n = ser["n_train"]
-            row.update(
-                grokked=True,
-                i=ser["step"][i],
-                j=ser["step"][j],
-                log_r=math.log(ser["step"][j] - ser["step"][i]),
-                llc_i=li,
-                llc_j=lj,
-            )
-            if li is not None and lj is not None:
-                row["delta_llc"] = lj - li
-                row["delta_F"] = free_energy(n, ser["train_loss"][i], li) - free_energy(
-                    n, ser["train_loss"][j], lj
-                )
-        rows.append(row)
-    return rows
-
-
-def _analyze_arrhenius(s, records, alpha) -> Analysis:
-    rows = arrhenius_rows(records, s)
-    g = [r for r in rows if r.get("delta_F") is not None]
-    x = [r["delta_F"] for r in g]
-    y = [r["log_r"] for r in g]
-    fit = st.ols(x, y, alpha)
-    boot = st.bootstrap_ci(
-        lambda a, b: st.ols(a, b).slope.value, x, y, alpha=alpha, n_boot=1000, seed=s["seed"]
-    )
-    note = f"{len(g)} of {len(rows)} runs grokked with both LLCs"
-    stats_ = {
-        "arrhenius_slope": _stat("arrhenius_slope", fit.slope, note),
-        "arrhenius_slope_bootstrap": _stat("arrhenius_slope_bootstrap", boot, note),
-        "arrhenius_r2": Statistic(
-            "arrhenius_r2", fit.r2, math.nan, math.nan, 1 - alpha, "R² (no interval)", len(g)
-        ),
-        "fraction_grokked": _stat(
-            "fraction_grokked",
-            st.clopper_pearson(sum(r["grokked"] for r in rows), len(rows), alpha),
-        ),
-    }
-    figs = [
-        _scatter_fig(
-            "arrhenius",
-            "log transition time against ΔF = F_i − F_j (seed 000 Fig. 3)",
-            x,
-            y,
-            fit,
-            "ΔF = F_i − F_j (nats)",
-            "log r = log(j − i)  (steps)",
-        ),
-        FigureSpec(
-            "histograms",
-            "histogram",
-            "Δλ and log r over grokked runs (seed 000 Fig. 2)",
-            {"series": {"Δλ = λ_j − λ_i": [r["delta_llc"] for r in g], "log r": y}},
-        ),
-    ]
-    return Analysis(stats_, tuple(figs), note, {"runs": rows})
-
-
-register(
-    Experiment(
-        "arrhenius_grokking",
-        "seed 000's Arrhenius hypothesis on grokking runs: log(j − i) against ΔF = F_i − F_j",
-        SEED000 + ", Q1 Exp. 1, Figs 2-3",
-        _TRAIN_SETTINGS + LLC_SEED000,
-        ("arrhenius_slope", "arrhenius_slope_bootstrap", "arrhenius_r2", "fraction_grokked"),
-        _plan_seeds,
-        lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="transition"),
-        _analyze_arrhenius,
     )
 )

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,8 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    clean,
+    clean_llc,
     estimate,
     first_index,
     linear_and_log_checkpoints,
@@ -36,9 +37,10 @@ from slttheory.experiments.base import (
     RunContext,
     Setting,
     Statistic,
+    exclusion_note,
     register,
 )
-from slttheory.experiments.grokking import SEED000, _curves_figure, _scatter_fig, _stat
+from slttheory.experiments.grokking import RUN_MIN, SEED000, _curves_figure
 
 SEED003 = "Tóth-Czifra 2026, 'Singular Learning Theory: AI learns like ice melts' (seed 003)"
 
@@ -102,6 +104,7 @@ def _parity_run(spec, s, ctx: RunContext) -> dict[str, Any]:
 
 def _analyze_parity(s, records, alpha) -> Analysis:
     rows = []
+    bad = (0, 0)
     for rec in records:
         ser = rec["series"]
         steps = ser["step"]
@@ -114,42 +117,33 @@ def _analyze_parity(s, records, alpha) -> Analysis:
         }
         if i is not None and j is not None and j > i:
             # the plateau: memorised, not yet generalised; after: from j on
-            pre = list(range(i, j))
-            post = list(range(j, len(steps)))
-            lv = [rec["llc"][str(steps[t])].get("llc") for t in range(len(steps))]
-            se = [rec["llc"][str(steps[t])].get("std_error") or 0.0 for t in range(len(steps))]
-            pv = [lv[t] for t in pre if lv[t] is not None]
-            qv = [lv[t] for t in post if lv[t] is not None]
+            ests = [rec["llc"].get(str(t)) for t in steps]
+            lv = [clean_llc(e) for e in ests]
+            pv = [lv[t] for t in range(i, j) if lv[t] is not None]
+            qv = [lv[t] for t in range(j, len(steps)) if lv[t] is not None]
+            n_used = j - i + len(steps) - j
+            n_bad = n_used - len(pv) - len(qv)
+            bad = (bad[0] + n_bad, bad[1] + n_used)
+            row.update(clean_pre=len(pv), clean_post=len(qv), failed=n_bad)
             if pv and qv:
                 row["llc_pre"] = float(np.mean(pv))
                 row["llc_post"] = float(np.mean(qv))
                 row["drop"] = row["llc_pre"] - row["llc_post"]
-                row["drop_se"] = math.sqrt(
-                    sum(se[t] ** 2 for t in pre) / len(pre) ** 2
-                    + sum(se[t] ** 2 for t in post) / len(post) ** 2
-                )
         rows.append(row)
     d = [r for r in rows if "drop" in r]
-    note = f"{len(d)}/{len(rows)} runs memorised then generalised"
-    if len(d) >= 2:
-        drop = st.mean_ci([r["drop"] for r in d], alpha)
-        ratio = st.mean_ci([r["llc_post"] / r["llc_pre"] for r in d], alpha)
-    elif len(d) == 1:
-        r0 = d[0]
-        drop = st.normal_ci(
-            r0["drop"],
-            r0["drop_se"],
-            alpha,
-            "normal, Monte-Carlo s.e. of one run (no run-to-run spread)",
-        )
-        ratio = st.Estimate(
-            r0["llc_post"] / r0["llc_pre"], math.nan, math.nan, 1 - alpha, "one run: no interval", 1
-        )
-    else:
-        drop = ratio = st.Estimate(math.nan, math.nan, math.nan, 1 - alpha, "no grokked run", 0)
+    n_gr = sum(1 for r in rows if "failed" in r)
+    note = (
+        f"{n_gr}/{len(rows)} runs memorised then generalised; {len(d)} with a clean LLC "
+        "on the plateau and after it (means over clean checkpoints)"
+    )
+    drop = st.mean_ci([r["drop"] for r in d], alpha)
+    ratio = st.mean_ci([r["llc_post"] / r["llc_pre"] for r in d], alpha)
+    kw = {"about": "lambda", "min_n": RUN_MIN, "n_excluded": bad[0], "n_llc": bad[1]}
     stats_ = {
-        "llc_drop": _stat("llc_drop", drop, note),
-        "llc_ratio_post_pre": _stat("llc_ratio_post_pre", ratio, note),
+        "llc_drop": Statistic.from_estimate("llc_drop", drop, note=note, **kw),
+        "llc_ratio_post_pre": Statistic.from_estimate(
+            "llc_ratio_post_pre", ratio, note=note, **kw
+        ),
     }
     figs = [_curves_figure_parity(records[0])]
     return Analysis(stats_, tuple(figs), note, {"runs": rows})
@@ -254,46 +248,56 @@ def _sweep_run(spec, s, ctx: RunContext) -> dict[str, Any]:
     return {"spec": dict(spec), "value": v, "ours": ours, "theirs": theirs, "theory": theory}
 
 
-def clean(est: Mapping[str, Any], rhat_max: float = 1.1) -> bool:
-    """An LLC estimate counts when it is finite, no chain diverged and R-hat ≤ ``rhat_max``.
-
-    >>> clean({"llc": 1.0, "divergent": False, "rhat": 1.5})
-    False
-    """
-    rh = est.get("rhat")
-    return (est.get("llc") is not None and not est.get("divergent", False)
-            and (rh is None or rh <= rhat_max))
-
-
 def _analyze_sweep(s, records, alpha) -> Analysis:
     x = [r["value"] for r in records]
-    # estimates that failed diagnostics (divergence, R-hat > 1.1) are left out of the fits
+    # estimates that failed diagnostics (Diagnostics.passed is False) are left out of the fits
     o = [r["ours"]["llc"] if clean(r["ours"]) else np.nan for r in records]
     t = [r["theirs"]["llc"] if clean(r["theirs"]) else np.nan for r in records]
     bad_o = sum(not clean(r["ours"]) for r in records)
     bad_t = sum(not clean(r["theirs"]) for r in records)
     th = [np.nan if r["theory"] is None else r["theory"] for r in records]
     fo, ft = st.ols(x, o, alpha), st.ols(x, t, alpha)
+    model = s["model"]
+    # "ours" is our calibrated estimator (a statement about λ); "theirs" reproduces the
+    # seed's estimator output under its table's settings. A slope in the degree (polynomial)
+    # or a ratio to the theory compares absolute λ̂ with a theorem's value: needs controls.
+    ours = {"about": "lambda", "n_excluded": bad_o, "n_llc": len(records), "min_n": RUN_MIN}
+    theirs = {
+        "about": "estimator_output",
+        "n_excluded": bad_t,
+        "n_llc": len(records),
+        "min_n": RUN_MIN,
+    }
+    unit = "n: sweep points (one estimate per value and run) with a clean estimate"
+    slope_abs = model == "polynomial"
+    r2 = {
+        k: st.bootstrap_ci(
+            lambda a, b: st.ols(a, b).r2, x, v, alpha=alpha, n_boot=1000, seed=s["seed"]
+        )
+        for k, v in (("ours", o), ("theirs", t))
+    }
     stats_ = {
-        "slope_ours": _stat("slope_ours", fo.slope),
-        "slope_theirs": _stat("slope_theirs", ft.slope),
-        "r2_ours": _stat(
-            "r2_ours",
-            st.bootstrap_ci(
-                lambda a, b: st.ols(a, b).r2, x, o, alpha=alpha, n_boot=1000, seed=s["seed"]
-            ),
+        "slope_ours": Statistic.from_estimate(
+            "slope_ours", fo.slope, note=unit, needs_controls=slope_abs, **ours
         ),
-        "r2_theirs": _stat(
-            "r2_theirs",
-            st.bootstrap_ci(
-                lambda a, b: st.ols(a, b).r2, x, t, alpha=alpha, n_boot=1000, seed=s["seed"]
-            ),
+        "slope_theirs": Statistic.from_estimate(
+            "slope_theirs", ft.slope, note=unit, needs_controls=slope_abs, **theirs
         ),
-        "ratio_ours_to_theory": _stat(
-            "ratio_ours_to_theory", st.ratio_through_origin(th, o, alpha)
+        "r2_ours": Statistic.from_estimate("r2_ours", r2["ours"], note=unit, **ours),
+        "r2_theirs": Statistic.from_estimate("r2_theirs", r2["theirs"], note=unit, **theirs),
+        "ratio_ours_to_theory": Statistic.from_estimate(
+            "ratio_ours_to_theory",
+            st.ratio_through_origin(th, o, alpha),
+            note=unit,
+            needs_controls=True,
+            **ours,
         ),
-        "ratio_theirs_to_theory": _stat(
-            "ratio_theirs_to_theory", st.ratio_through_origin(th, t, alpha)
+        "ratio_theirs_to_theory": Statistic.from_estimate(
+            "ratio_theirs_to_theory",
+            st.ratio_through_origin(th, t, alpha),
+            note=unit,
+            needs_controls=True,
+            **theirs,
         ),
     }
     xlabel = {"polynomial": "degree", "low_rank": "rank r", "autoencoder": "bottleneck r"}[
@@ -322,13 +326,8 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
         },
     )
     notes = {
-        "ours": f"{bad_o}/{len(records)} of our estimates failed diagnostics (left out)",
-        "theirs": f"{bad_t}/{len(records)} of their estimates failed diagnostics (left out)",
-    }
-    stats_ = {
-        k: Statistic(v.name, v.estimate, v.low, v.high, v.level, v.method, v.n,
-                     notes["ours" if "ours" in k else "theirs"])
-        for k, v in stats_.items()
+        "ours": f"ours: {exclusion_note(bad_o, len(records))}",
+        "theirs": f"theirs: {exclusion_note(bad_t, len(records))}",
     }
     return Analysis(
         stats_,
@@ -339,7 +338,9 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
                 {
                     "value": r["value"],
                     "ours": r["ours"].get("llc"),
+                    "ours_passed": clean(r["ours"]),
                     "theirs": r["theirs"].get("llc"),
+                    "theirs_passed": clean(r["theirs"]),
                     "theory": r["theory"],
                 }
                 for r in records
@@ -373,4 +374,3 @@ register(
 
 
 __all__: list[str] = []
-_ = (Mapping, Statistic, _scatter_fig)

@@ -31,6 +31,7 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    clean_llc,
     estimate,
     linear_and_log_checkpoints,
     llc_kwargs,
@@ -386,9 +387,16 @@ def _rows(records: Sequence[Mapping[str, Any]], detector: str) -> list[dict[str,
         n = ser["n_train"]
         trs = [Transition(**t) for t in rec["transitions"][detector]]
         for i, j in consecutive_pairs(trs):
-            li = rec["llc"].get(str(i), {}).get("llc")
-            lj = rec["llc"].get(str(j), {}).get("llc")
-            row = {"seed": rec["spec"]["seed"], "i": i, "j": j, "log_r": math.log(j - i)}
+            li = clean_llc(rec["llc"].get(str(i)))
+            lj = clean_llc(rec["llc"].get(str(j)))
+            row = {
+                "seed": rec["spec"]["seed"],
+                "i": i,
+                "j": j,
+                "log_r": math.log(j - i),
+                "passed_i": li is not None,
+                "passed_j": lj is not None,
+            }
             if li is not None and lj is not None:
                 fi = n * ser["train_loss"][i] + li * math.log(n)
                 fj = n * ser["train_loss"][j] + lj * math.log(n)
@@ -416,12 +424,21 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
         fit = st.ols(x, y, alpha)
         ntr = [len(rec["transitions"][d]) for rec in records]
         note = (
-            f"{len(g)} pairs of consecutive transitions from {sum(1 for k in ntr if k >= 2)} of "
-            f"{len(records)} runs (OLS t interval treats pairs as independent)"
+            f"{len(g)} of {len(rows)} pairs of consecutive transitions (from "
+            f"{sum(1 for k in ntr if k >= 2)} of {len(records)} runs) with both LLCs clean "
+            "(OLS t interval treats pairs as independent)"
         )
         e = fit.slope
-        stats_[f"slope_{d}_detector"] = Statistic(
-            f"slope_{d}_detector", e.value, e.low, e.high, e.level, e.method, e.n, note
+        # one LLC per transition end; an end shared by two pairs is counted in each
+        n_bad = sum((not r["passed_i"]) + (not r["passed_j"]) for r in rows)
+        stats_[f"slope_{d}_detector"] = Statistic.from_estimate(
+            f"slope_{d}_detector",
+            e,
+            about="estimator_output",
+            min_n=PAIR_MIN,
+            n_excluded=n_bad,
+            n_llc=2 * len(rows),
+            note=note,
         )
         stats_[f"transitions_per_run_{d}"] = _mean_stat(f"transitions_per_run_{d}", ntr, alpha)
         figs.append(
@@ -460,7 +477,15 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
                 },
                 "loss_label": "importance-weighted MSE",
                 "vlines": [t["end"] for t in rec["transitions"]["seed"]],
-                "twin": {"LLC": [rec["llc"].get(str(t), {}).get("llc") for t in range(T)]}
+                "twin": {
+                    "LLC": [clean_llc(rec["llc"].get(str(t))) for t in range(T)],
+                    "failed diagnostics (not used)": [
+                        None
+                        if clean_llc(rec["llc"].get(str(t))) is not None
+                        else rec["llc"].get(str(t), {}).get("llc")
+                        for t in range(T)
+                    ],
+                }
                 if cks
                 else {},
                 "twin_label": "LLC λ̂",
@@ -471,8 +496,11 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
 
 
 def _mean_stat(name: str, values: Sequence[float], alpha: float) -> Statistic:
-    e = st.mean_ci(values, alpha)
-    return Statistic(name, e.value, e.low, e.high, e.level, e.method, e.n)
+    return Statistic.from_estimate(name, st.mean_ci(values, alpha), about="dynamics", min_n=5)
+
+
+PAIR_MIN = 5
+"""Fewest pairs (with both LLCs clean) a detector's slope is decided on."""
 
 
 def _plan(s: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ CLAIM = """id = "resume"
 title = "t"
 source = "s"
 kind = "experiment"
-experiment = "arrhenius_grokking"
+experiment = "grokking_llc_tracks_val_loss"
 [settings]
 p = 7
 k = 8
@@ -23,8 +23,8 @@ runs = 6
 llc_draws = 20
 llc_burn_in = 5
 [criterion]
-statistic = "arrhenius_slope"
-expect = "negative"
+statistic = "spearman_llc_val_loss"
+expect = "positive"
 """
 
 
