@@ -208,6 +208,37 @@ def trajectory(
     return series, states
 
 
+def critical_point(
+    model: torch.nn.Module, data: tuple[torch.Tensor, torch.Tensor], loss: Any
+) -> dict[str, Any]:
+    """How far the model's parameters are from a critical point of ``L_n``: ``grad_norm`` =
+    ‖∇L_n‖ always; with ``slttheory.geometry.critical_point_check`` available (not in every
+    version of this package) also its ``smallest_eigenvalues`` of the Hessian and
+    ``is_local_min`` (30 Lanczos steps at most). Never raises.
+
+    >>> m = torch.nn.Linear(1, 1, bias=False)
+    >>> x = torch.ones(3, 1)
+    >>> out = critical_point(m, (x, 0 * x), lambda o, t: 0.5 * ((o - t) ** 2).sum(-1))
+    >>> out["grad_norm"] >= 0
+    True
+    """
+    out: dict[str, Any] = {"grad_norm": gradient_norm(model, data, loss)}
+    try:
+        from slttheory.geometry import critical_point_check  # type: ignore[attr-defined]
+    except ImportError:
+        return out
+    try:
+        c = critical_point_check(model, data, loss, device="cpu", lanczos_steps=30)
+        out.update(
+            smallest_eigenvalues=[float(v) for v in c.smallest_eigenvalues],
+            is_local_min=bool(c.is_local_min),
+            critical_method=str(c.method),
+        )
+    except Exception as e:  # noqa: BLE001 - the gradient norm above is the fallback
+        out["critical_point_error"] = f"{type(e).__name__}: {e}"
+    return out
+
+
 def llc_at(
     ctx: RunContext,
     step: int,
@@ -221,8 +252,8 @@ def llc_at(
     note: str = "",
 ) -> dict[str, Any]:
     """Stage ``<tag>@<step>``: the LLC of the checkpoint ``state``. A non-empty ``note`` (e.g.
-    "cross-entropy has no minimum") is stored with the record together with the checkpoint's
-    gradient norm ``grad_norm`` = ‖∇L_n‖ (:func:`gradient_norm`)."""
+    "cross-entropy has no minimum") is stored with the record together with how far the
+    checkpoint is from a critical point (:func:`critical_point`: ``grad_norm`` = ‖∇L_n‖)."""
 
     def compute():
         if state is None:
@@ -236,7 +267,7 @@ def llc_at(
         model.load_state_dict(dict(state))
         out = estimate(model, data, loss, kw, seed, ctx.device)
         if note:
-            out["grad_norm"] = gradient_norm(model, data, loss)
+            out.update(critical_point(model, data, loss))
             out["note"] = note
         return out
 

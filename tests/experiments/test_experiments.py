@@ -18,6 +18,22 @@ from slttheory.verify.experiments import (
 TINY_LLC = {"llc_draws": 20, "llc_burn_in": 5, "llc_step_size": 1e-3}
 TINY_GROK = {"p": 7, "k": 8, "steps": 60, "checkpoints": 5, **TINY_LLC}
 
+TINY_ARRHENIUS = {  # groks within 400 full-batch steps (as in test_embed_mlp.py)
+    "p": 13,
+    "embed_dim": 8,
+    "hidden": 32,
+    "train_frac": 0.95,
+    "optimizer": "adamw",
+    "lr": 3e-2,
+    "weight_decay": 0.5,
+    "batch_size": 0,
+    "steps": 400,
+    "checkpoints": 15,
+    "runs": 2,
+    "gen_acc": 0.6,
+    **TINY_LLC,
+}
+
 TINY = {
     "grokking_llc_tracks_val_loss": TINY_GROK,
     "llc_scaling_p_k": {
@@ -31,20 +47,7 @@ TINY = {
         "ps": [5, 7],
         "fracs": [0.3, 0.8],
     },
-    "arrhenius_grokking": {
-        "p": 7,
-        "embed_dim": 4,
-        "hidden": 8,
-        "train_frac": 0.8,
-        "lr": 3e-2,
-        "steps": 60,
-        "checkpoints": 6,
-        "runs": 3,
-        "mem_acc": 0.9,
-        "gen_acc": 0.5,
-        "llc_batch_size": 0,
-        **TINY_LLC,
-    },
+    "arrhenius_grokking": TINY_ARRHENIUS,
     "parity_llc_drop": {
         "n_bits": 6,
         "width": 8,

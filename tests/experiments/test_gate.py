@@ -1,0 +1,239 @@
+"""One gate for every LLC: exclusion counts, minimum clean values, labels (issue 10)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from slttheory.experiments import EXPERIMENTS, Statistic
+from slttheory.experiments import stats as st
+from slttheory.experiments._runs import clean
+from slttheory.experiments.base import ABOUT
+from slttheory.verify.experiments import Criterion, judge_criterion
+
+ARR = EXPERIMENTS["arrhenius_grokking"]
+ARR_S = ARR.validate({"seed": 0})
+
+
+def _llc(value, passed):
+    return {"llc": value, "std_error": 0.1, "passed": passed, "warnings": [] if passed else ["x"]}
+
+
+# ------------------------------------------------------------------------------ Statistic
+
+
+def test_statistic_fields_validated_and_serialised():
+    s = Statistic("m", 1.0, 0.0, 2.0, 0.95, "t", 7, "", 2, 5, "lambda", True)
+    d = s.to_dict()
+    assert (d["n"], d["n_excluded"], d["min_n"], d["about"], d["needs_controls"]) == (
+        7,
+        2,
+        5,
+        "lambda",
+        True,
+    )
+    assert s.decidable and not Statistic("m", 1.0, 0.0, 2.0, 0.95, "t", 4, min_n=5).decidable
+    assert set(ABOUT) == {"lambda", "estimator_output", "dynamics"}
+    with pytest.raises(ValueError, match="about"):
+        Statistic("m", 1.0, 0.0, 2.0, 0.95, "t", 3, about="llc")
+    with pytest.raises(ValueError, match="min_n"):
+        Statistic("m", 1.0, 0.0, 2.0, 0.95, "t", 3, min_n=-1)
+    with pytest.raises(TypeError, match="needs_controls"):
+        Statistic("m", 1.0, 0.0, 2.0, 0.95, "t", 3, needs_controls=1)
+
+
+def test_too_few_clean_values_withhold_the_interval_and_the_verdict():
+    e = st.mean_ci([1.0, 1.1, 0.9, 1.2], 0.05)  # 4 values, interval clearly above 0
+    s = Statistic.from_estimate("d", e, about="dynamics", min_n=5, n_excluded=3, n_llc=7)
+    assert s.n == 4 and s.n_excluded == 3 and s.min_n == 5
+    assert math.isnan(s.low) and math.isnan(s.high) and s.estimate == pytest.approx(1.05)
+    assert "3 of 7 LLC estimates failed diagnostics: excluded" in s.note
+    assert "n = 4 clean < min_n = 5" in s.note
+    v, why = judge_criterion(Criterion("d", "positive"), s)
+    assert v == "inconclusive" and "min_n" in why
+    ok = Statistic.from_estimate("d", st.mean_ci([1.0, 1.1, 0.9, 1.2, 1.0]), about="dynamics",
+                                 min_n=5)
+    assert ok.decidable and judge_criterion(Criterion("d", "positive"), ok)[0] == "confirmed"
+
+
+def test_clean_needs_an_explicit_pass():
+    assert clean(_llc(1.0, True))
+    assert not clean(_llc(1.0, False))
+    assert not clean({"llc": 1.0})  # stored before the gate existed
+    assert not clean({"llc": None, "passed": True})
+    assert not clean({"llc": None, "passed": False, "error": "ValueError: x"})
+
+
+def test_every_registered_statistic_is_labelled():
+    from slttheory.experiments import run_experiment
+
+    res = run_experiment("_selftest", {"runs": 2})
+    for s in res.statistics.values():
+        assert s.about in ABOUT
+
+
+# ------------------------------------------------------------------------------ Arrhenius
+
+
+def _arr_record(seed, i, j, li, lj, pi=True, pj=True, n=100, steps=10):
+    step = [100 * (k + 1) for k in range(steps)]
+    tr = [0.5] * steps
+    va = [0.1] * steps
+    for k in range(i, steps):
+        tr[k] = 1.0
+    for k in range(j, steps):
+        va[k] = 1.0
+    loss = [1.0 / (k + 1) for k in range(steps)]
+    return {
+        "spec": {"seed": seed},
+        "series": {
+            "step": step,
+            "train_acc": tr,
+            "val_acc": va,
+            "train_loss": loss,
+            "val_loss": loss,
+            "n_train": n,
+        },
+        "llc": {str(step[i]): _llc(li, pi), str(step[j]): _llc(lj, pj)},
+    }
+
+
+def _arr_records(n_clean, n_bad):
+    rng = np.random.default_rng(0)
+    recs = []
+    for r in range(n_clean + n_bad):
+        j = 3 + r % 6
+        recs.append(
+            _arr_record(r, 1, j, 10 + rng.normal(), 5 + rng.normal(), pj=r < n_clean)
+        )
+    # the failed estimates carry absurd values: they must not move anything
+    for rec in recs[n_clean:]:
+        for v in rec["llc"].values():
+            if not v["passed"]:
+                v["llc"] = 1e9
+    return recs
+
+
+def test_arrhenius_excludes_failed_llcs_and_counts_them():
+    recs = _arr_records(6, 3)
+    an = ARR.analyze(ARR_S, recs, 0.05)
+    s = an.statistics["arrhenius_slope"]
+    assert (s.n, s.n_excluded, s.min_n, s.about) == (6, 3, 5, "estimator_output")
+    assert not s.needs_controls and s.finite
+    assert "3 of 18 LLC estimates failed diagnostics: excluded" in s.note
+    rows = [r for r in an.tables["runs"] if r.get("delta_F") is not None]
+    fit = st.ols([r["delta_F"] for r in rows], [r["log_r"] for r in rows])
+    assert s.estimate == pytest.approx(fit.slope.value)
+    assert all(abs(r["delta_F"]) < 1e6 for r in rows)
+    # ΔF = n·ΔL + Δλ̂·log n, reported in its two parts
+    for r in rows:
+        assert r["delta_F"] == pytest.approx(r["dF_loss"] + r["dF_llc"])
+    parts = an.statistics["delta_F_loss_part"], an.statistics["delta_F_llc_part"]
+    assert all(p.n == 6 and p.finite for p in parts)
+
+
+def test_arrhenius_with_four_clean_runs_is_not_decided():
+    an = ARR.analyze(ARR_S, _arr_records(4, 5), 0.05)
+    s = an.statistics["arrhenius_slope"]
+    assert s.n == 4 and s.n_excluded == 5 and not s.decidable
+    assert math.isnan(s.low) and "min_n = 5" in s.note
+    # the loss part of ΔF needs no LLC: all 9 grokked runs enter it
+    assert an.statistics["arrhenius_slope_loss_part"].n == 9
+
+
+def test_arrhenius_transition_definition():
+    from slttheory.experiments.arrhenius import transition
+
+    s = {"mem_acc": 1.0, "gen_acc": 1.0}
+    assert transition({"train_acc": [0.2, 1.0, 1.0], "val_acc": [0.0, 0.3, 1.0]}, s) == (1, 2)
+    # generalised at the memorisation checkpoint: no grokking
+    assert transition({"train_acc": [0.2, 1.0], "val_acc": [0.0, 1.0]}, s) == (None, None)
+    # memorised, never generalised
+    assert transition({"train_acc": [1.0, 1.0], "val_acc": [0.0, 0.5]}, s) == (0, None)
+
+
+# ------------------------------------------------------------------------------ other analyses
+
+
+def test_parity_drop_uses_clean_llcs_only():
+    exp = EXPERIMENTS["parity_llc_drop"]
+    s = exp.validate({})
+    recs = []
+    for r in range(5):
+        steps = [0, 10, 20, 30, 40, 50]
+        llc = {
+            "0": _llc(50.0, True),
+            "10": _llc(100.0, True),
+            "20": _llc(1e9, False),  # plateau, failed: left out
+            "30": _llc(40.0, True),
+            "40": _llc(40.0, True),
+            "50": _llc(-1e9, False),  # after, failed: left out
+        }
+        recs.append(
+            {
+                "spec": {"seed": r},
+                "series": {
+                    "step": steps,
+                    "train_acc": [0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+                    "val_acc": [0.5, 0.5, 0.5, 1.0, 1.0, 1.0],
+                    "train_loss": [1.0] * 6,
+                    "val_loss": [1.0] * 6,
+                },
+                "llc": llc,
+            }
+        )
+    an = exp.analyze(s, recs, 0.05)
+    d = an.statistics["llc_drop"]
+    assert d.estimate == pytest.approx(60.0) and d.n == 5
+    assert d.n_excluded == 10 and "10 of 25 LLC estimates" in d.note
+    assert d.about == "lambda" and d.min_n == 5
+    an4 = exp.analyze(s, recs[:4], 0.05)
+    assert not an4.statistics["llc_drop"].decidable
+
+
+def test_sweep_gate_and_labels():
+    exp = EXPERIMENTS["seed000_estimator_sweep"]
+    s = exp.validate({"model": "low_rank", "d": 4})
+    recs = []
+    for k, v in enumerate([1, 2, 3, 4, 1, 2]):
+        th = v * (8 - v) / 2
+        recs.append(
+            {
+                "spec": {"value": v, "seed": k},
+                "value": v,
+                "ours": _llc(th if k < 5 else 1e9, k < 5),
+                "theirs": _llc(th, k < 2),
+                "theory": th,
+            }
+        )
+    an = exp.analyze(s, recs, 0.05)
+    r = an.statistics["ratio_ours_to_theory"]
+    assert r.n == 5 and r.n_excluded == 1 and r.estimate == pytest.approx(1.0)
+    assert r.about == "lambda" and r.needs_controls
+    t = an.statistics["ratio_theirs_to_theory"]
+    assert t.n == 2 and t.n_excluded == 4 and t.about == "estimator_output" and not t.decidable
+    assert not an.statistics["r2_ours"].needs_controls
+
+
+def test_scaling_ratio_to_theorem_needs_controls():
+    exp = EXPERIMENTS["llc_scaling_p_k"]
+    s = exp.validate({})
+    recs = []
+    for k, p in enumerate([5, 7, 11, 13, 17, 19]):
+        recs.append(
+            {
+                "spec": {"seed": k, "p": p, "k": 8},
+                "p": p,
+                "k": 8,
+                "k_eff": 4,
+                "series": {"step": [0, 10], "val_acc": [0.0, 1.0]},
+                "llc": {"10": _llc(3.0 * p if k else 1e9, k > 0)},
+            }
+        )
+    an = exp.analyze(s, recs, 0.05)
+    ratio = an.statistics["ratio_llc_to_thm55"]
+    assert ratio.needs_controls and ratio.about == "lambda"
+    assert ratio.n == 5 and ratio.n_excluded == 1
+    slope = an.statistics["slope_llc_vs_p"]
+    assert slope.about == "estimator_output" and not slope.needs_controls
+    assert slope.estimate == pytest.approx(3.0)
