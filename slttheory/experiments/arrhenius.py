@@ -342,7 +342,12 @@ def _scatter(name, title, x, y, fit, xlabel) -> FigureSpec:
 def _curves(records: Sequence[Mapping[str, Any]], s: Mapping[str, Any]) -> FigureSpec:
     rec = next((r for r in records if transition(r["series"], s)[1] is not None), records[0])
     ser = rec["series"]
-    llc = [rec["llc"].get(str(t), {}).get("llc") for t in ser["step"]]
+    ests = [rec["llc"].get(str(t)) for t in ser["step"]]
+    llc = [clean_llc(e) for e in ests]
+    failed = [
+        None if c is not None or not e else e.get("llc")
+        for c, e in zip(llc, ests, strict=True)
+    ]
     return FigureSpec(
         "curves",
         "curves",
@@ -354,7 +359,10 @@ def _curves(records: Sequence[Mapping[str, Any]], s: Mapping[str, Any]) -> Figur
             "loss": {"train loss": ser["train_loss"], "validation loss": ser["val_loss"]},
             "loss_label": "cross-entropy (mean per sample)",
             "acc": {"train accuracy": ser["train_acc"], "validation accuracy": ser["val_acc"]},
-            "twin": {"λ̂ (seed's SGLD, train data)": llc},
+            "twin": {
+                "λ̂ (seed's SGLD, train data)": llc,
+                "failed diagnostics (not used)": failed,
+            },
             "twin_label": "λ̂",
         },
     )

@@ -429,15 +429,16 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
             "(OLS t interval treats pairs as independent)"
         )
         e = fit.slope
-        # one LLC per transition end; an end shared by two pairs is counted in each
-        n_bad = sum((not r["passed_i"]) + (not r["passed_j"]) for r in rows)
+        # the distinct LLC estimates the pairs use (an end shared by two pairs counts once)
+        used = {(r["seed"], r["i"]): r["passed_i"] for r in rows}
+        used.update({(r["seed"], r["j"]): r["passed_j"] for r in rows})
         stats_[f"slope_{d}_detector"] = Statistic.from_estimate(
             f"slope_{d}_detector",
             e,
             about="estimator_output",
             min_n=PAIR_MIN,
-            n_excluded=n_bad,
-            n_llc=2 * len(rows),
+            n_excluded=sum(not ok for ok in used.values()),
+            n_llc=len(used),
             note=note,
         )
         stats_[f"transitions_per_run_{d}"] = _mean_stat(f"transitions_per_run_{d}", ntr, alpha)

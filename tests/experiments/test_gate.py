@@ -237,3 +237,30 @@ def test_scaling_ratio_to_theorem_needs_controls():
     slope = an.statistics["slope_llc_vs_p"]
     assert slope.about == "estimator_output" and not slope.needs_controls
     assert slope.estimate == pytest.approx(3.0)
+
+
+def test_tms_slopes_count_each_failed_llc_once():
+    exp = EXPERIMENTS["arrhenius_tms_detectors"]
+    s = exp.validate({"checkpoints": 0})
+    recs = []
+    for r in range(6):
+        ends = [10, 30 + r, 90 + 7 * r]  # three transitions: two pairs sharing the middle end
+        trs = [{"start": e - 5, "peak": e - 2, "end": e, "drop": 0.1} for e in ends]
+        loss = [1.0 / (1 + 0.01 * t) for t in range(200)]
+        llc = {str(e): _llc(1.0 + 0.1 * k + 0.01 * r, True) for k, e in enumerate(ends)}
+        if r == 0:
+            llc[str(ends[1])] = _llc(1e9, False)  # the shared end fails: both pairs drop
+        recs.append(
+            {
+                "spec": {"seed": r},
+                "series": {"batch_loss": loss, "train_loss": loss, "n_train": 100},
+                "checkpoints": [],
+                "transitions": {d: trs for d in ("seed", "raw", "robust")},
+                "llc": llc,
+            }
+        )
+    an = exp.analyze(s, recs, 0.05)
+    sl = an.statistics["slope_seed_detector"]
+    assert sl.n == 10 and sl.n_excluded == 1 and sl.about == "estimator_output"
+    assert "1 of 18 LLC estimates failed diagnostics" in sl.note
+    assert an.statistics["transitions_per_run_seed"].about == "dynamics"
