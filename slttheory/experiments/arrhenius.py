@@ -275,8 +275,9 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
         "delta_F_loss_part": Statistic.from_estimate(
             "delta_F_loss_part",
             st.mean_ci([r["dF_loss"] for r in g], alpha),
-            note="mean n·(L_i − L_j) over runs with both LLCs clean",
-            **eo,
+            note="mean n·(L_i − L_j) over the runs with both LLCs clean (no LLC in it)",
+            about="dynamics",
+            **gate,
         ),
         "delta_F_llc_part": Statistic.from_estimate(
             "delta_F_llc_part",
