@@ -175,18 +175,26 @@ def bootstrap_ci(
     """Percentile bootstrap interval of ``fn(*arrays)``, resampling rows jointly.
 
     ``block > 1``: moving-block bootstrap (Künsch 1989) for serially correlated rows.
-    Resamples where ``fn`` is not finite are dropped (reported in ``method``).
+    With independent rows (``block = 1``) rows holding a non-finite entry (e.g. an LLC that
+    failed its diagnostics) are dropped first, so ``n`` counts the rows used. Resamples where
+    ``fn`` is not finite are dropped (reported in ``method``).
 
     >>> import numpy as np
     >>> e = bootstrap_ci(np.mean, np.arange(100.0), seed=1)
     >>> e.low < 49.5 < e.high
     True
+    >>> bootstrap_ci(np.mean, [1.0, np.nan, 3.0, 2.0], n_boot=50).n
+    3
     """
     level = _check_alpha(alpha)
     arrs = [np.asarray(a, dtype=float) for a in arrays]
     n = arrs[0].shape[0]
     if any(a.shape[0] != n for a in arrs):
         raise ValueError("bootstrap_ci: arrays must have the same length")
+    if block <= 1 and arrs:
+        keep = np.logical_and.reduce([np.isfinite(a) for a in arrs])
+        arrs = [a[keep] for a in arrs]
+        n = int(keep.sum())
     if n < 2:
         return _nan(level, "bootstrap", n)
     value = float(fn(*arrs))

@@ -213,6 +213,7 @@ def test_sweep_gate_and_labels():
     t = an.statistics["ratio_theirs_to_theory"]
     assert t.n == 2 and t.n_excluded == 4 and t.about == "estimator_output" and not t.decidable
     assert not an.statistics["r2_ours"].needs_controls
+    assert an.statistics["r2_ours"].n == 5 and an.statistics["r2_theirs"].n == 2
 
 
 def test_scaling_ratio_to_theorem_needs_controls():
