@@ -7,8 +7,9 @@ table is a few lines of inline JavaScript. It opens from ``file://`` and works o
 
 - Known keys are rendered as tables and formulas; keys this module does not know (the schema
   grows) are shown generically under "other fields", with limits on size and depth.
-- A claim with more than :data:`MAX_POINT_ROWS` points shows its verdict counts and the worst
-  points only (errors, then refuted, then inconclusive); the full data stays in ``report.json``.
+- A claim with more than :data:`MAX_POINT_ROWS` points (fewer when the page as a whole would
+  exceed :data:`MAX_PAGE_POINT_ROWS`) shows its verdict counts and its worst points only
+  (errors, then refuted, then inconclusive); the full data stays in ``report.json``.
 - ``predicted`` expressions and exact values are parsed with the safe parser
   :func:`~slttheory.verify.expr.parse_predicted` (never ``eval``/``sympify``) and printed with
   ``sympy.printing.mathml(..., printer="presentation")``; text that does not parse is shown
@@ -35,10 +36,24 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_POINT_ROWS", "MAX_FIGURE_BYTES", "render_html", "write_html"]
+__all__ = [
+    "MAX_POINT_ROWS",
+    "MAX_PAGE_POINT_ROWS",
+    "MIN_POINT_ROWS",
+    "MAX_FIGURE_BYTES",
+    "render_html",
+    "write_html",
+]
 
 MAX_POINT_ROWS = 50
 """A claim with more points than this shows verdict counts and this many of its worst points."""
+
+MAX_PAGE_POINT_ROWS = 2000
+"""Point rows in the whole page: with many claims, each shows fewer (at least
+:data:`MIN_POINT_ROWS`), so that the page stays a few MB (about 1 kB per row)."""
+
+MIN_POINT_ROWS = 10
+"""Point rows a claim with that many points always shows, however many claims there are."""
 
 MAX_FIGURE_BYTES = 8 * 1024 * 1024
 """Figures larger than this are not inlined (a note says so)."""
@@ -83,6 +98,10 @@ def _esc(x: Any) -> str:
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
     return obj.get(key, default) if isinstance(obj, Mapping) else default
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
 
 
 def _str(obj: Any, key: str, default: str = "") -> str:
@@ -249,7 +268,9 @@ def _formula(text: Any, variables: Sequence[str] = (), *, show_text: bool = Fals
     mm = _mathml(s, tuple(sorted(str(v) for v in variables))) if len(s) <= 500 else None
     if mm is None:
         return f"<code>{_esc(s)}</code>"
-    out = f'<span class="f" title="{_esc(s)}">{mm}</span>'
+    simple = _INT.fullmatch(s.strip()) or _FRAC.fullmatch(s.strip())
+    out = f'<span class="f">{mm}</span>' if simple else (
+        f'<span class="f" title="{_esc(s)}">{mm}</span>')
     if show_text:
         out += f' <code class="src">{_esc(s)}</code>'
     return out
@@ -500,18 +521,30 @@ def _counts_html(c: Mapping[str, int]) -> str:
     return " ".join(f'<span class="v v-{_esc(_slug(v))}">{c[v]} {_esc(v)}</span>' for v in order)
 
 
-def _points_section(claim: Mapping[str, Any]) -> str:
+def _row_cap(sizes: Sequence[int]) -> int:
+    """Rows per claim: the largest cap ≤ MAX_POINT_ROWS whose rows fit MAX_PAGE_POINT_ROWS.
+
+    >>> _row_cap([3, 60]), _row_cap([100] * 200), _row_cap([100] * 1000)
+    (50, 10, 10)
+    """
+    for cap in range(MAX_POINT_ROWS, MIN_POINT_ROWS, -1):
+        if sum(min(n, cap) for n in sizes) <= MAX_PAGE_POINT_ROWS:
+            return cap
+    return MIN_POINT_ROWS
+
+
+def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
     points = claim.get("points")
     if not isinstance(points, list) or not points:
         return ""
     n = len(points)
-    large = n > MAX_POINT_ROWS
-    shown = _worst_points(points, MAX_POINT_ROWS) if large else list(enumerate(points))
+    large = n > cap
+    shown = _worst_points(points, cap) if large else list(enumerate(points))
     pts = [p for _, p in shown]
     has = {k: any(_get(p, k) is not None for p in pts) for k in ("closed_form", "rank", "llc")}
     has_grade = any(_get(p, "grade") is not None for p in pts)
-    variables = sorted({str(k) for p in pts for k in (_get(p, "params") or {})
-                        if isinstance(_get(p, "params"), Mapping)})
+    variables = sorted({str(k) for p in pts if isinstance(_get(p, "params"), Mapping)
+                        for k in p["params"]})
     cols = ["#", "point", "predicted"]
     cols += ["closed form"] * has["closed_form"] + ["rank → λ"] * has["rank"]
     cols += ["LLC ± s.e.", "diagnostics"] * has["llc"]
@@ -591,7 +624,7 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
 def _settings(claim: Mapping[str, Any]) -> str:
     """LLC settings common to all points, and which settings vary between points."""
     configs = [
-        _get(_get(p, "llc"), "config") for p in claim.get("points") or []
+        _get(_get(p, "llc"), "config") for p in _list(claim.get("points"))
         if isinstance(_get(_get(p, "llc"), "config"), Mapping)
     ]
     if not configs:
@@ -656,7 +689,7 @@ def _experiment(e: Any, figures_dir: Path | None) -> tuple[str, str, str]:
             + "".join(rows) + "</tbody></table>"
         )
     figs = []
-    for f in e.get("figures") or []:
+    for f in _list(e.get("figures")):
         if isinstance(f, Mapping) and f.get("path"):
             figs.append(_figure(f.get("path"), _str(f, "title"), figures_dir))
     det = []
@@ -699,7 +732,7 @@ def _fits(fits: Any) -> str:
         return ""
     rows = []
     for f in fits[:50]:
-        coefs, ses = _get(f, "coefficients") or [], _get(f, "std_errors") or []
+        coefs, ses = _get(f, "coefficients"), _list(_get(f, "std_errors"))
         cs = ", ".join(
             f"{_num(c)} ± {_num(s)}" for c, s in zip(coefs, list(ses) + [None] * len(coefs),
                                                      strict=False)
@@ -734,7 +767,7 @@ def _claim_vars(c: Mapping[str, Any]) -> list[str]:
     names: set[str] = set()
     pts = c.get("points")
     if isinstance(pts, list):
-        for p in pts[:MAX_POINT_ROWS]:
+        for p in pts[:100]:
             params = _get(p, "params")
             if isinstance(params, Mapping):
                 names.update(str(k) for k in params)
@@ -749,7 +782,9 @@ def _list_or_text(v: Any) -> str:
     return _generic(v, _Budget(30_000))
 
 
-def _claim_section(c: Mapping[str, Any], anchor: str, figures_dir: Path | None) -> str:
+def _claim_section(
+    c: Mapping[str, Any], anchor: str, figures_dir: Path | None, cap: int = MAX_POINT_ROWS
+) -> str:
     key = _claim_key(c)
     out = [
         f'<section class="claim" id="{_esc(anchor)}" {_claim_attrs(c)}>',
@@ -795,7 +830,7 @@ def _claim_section(c: Mapping[str, Any], anchor: str, figures_dir: Path | None) 
     fig = c.get("figure")
     if isinstance(fig, str) and fig and not (
         isinstance(c.get("experiment"), Mapping)
-        and any(_get(f, "path") == fig for f in c["experiment"].get("figures") or [])
+        and any(_get(f, "path") == fig for f in _list(c["experiment"].get("figures")))
     ):
         figs = _figure(fig, key, figures_dir) + figs
     if figs:
@@ -804,7 +839,7 @@ def _claim_section(c: Mapping[str, Any], anchor: str, figures_dir: Path | None) 
     if isinstance(pts, list) and pts:
         out.append(
             f"<details><summary>Evidence: {len(pts)} point(s) — "
-            f"{_counts_html(_counts(pts))}</summary>{_points_section(c)}</details>"
+            f"{_counts_html(_counts(pts))}</summary>{_points_section(c, cap)}</details>"
         )
     if c.get("controls") is not None:
         out.append("<details><summary>Controls</summary>"
@@ -1008,10 +1043,11 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
         "<th>prediction</th><th>verdict</th><th>points</th><th>reason</th></tr></thead><tbody>",
     ]
     sections = []
+    cap = _row_cap([len(c["points"]) for c in claims if isinstance(c.get("points"), list)])
     for c, a in zip(claims, anchors, strict=True):
         try:
             parts.append(_claim_row(c, a))
-            sections.append(_claim_section(c, a, fdir))
+            sections.append(_claim_section(c, a, fdir, cap))
         except Exception as e:  # noqa: BLE001 - one odd claim never loses the whole page
             sections.append(
                 f'<section class="claim" id="{_esc(a)}" {_claim_attrs(c)}><h2>{_esc(a)}</h2>'
