@@ -323,9 +323,7 @@ def _generic(v: Any, budget: _Budget, depth: int = 0) -> str:
         except (TypeError, ValueError):
             text = str(v)
         out = f"<code>{_esc(_shorten(text, 300))}</code>"
-    elif isinstance(v, Mapping) and len(v) > 6 and all(
-        x is None or isinstance(x, bool | int | float | str) for x in v.values()
-    ):
+    elif isinstance(v, Mapping) and len(v) > 6 and all(_short_value(x) for x in v.values()):
         items = [f"<div><b>{_esc(k)}</b> {_generic(x, budget, depth + 1)}</div>"
                  for k, x in list(v.items())[:200]]
         more = f'<div class="na">… {len(v) - 200} more</div>' if len(v) > 200 else ""
@@ -344,6 +342,14 @@ def _generic(v: Any, budget: _Budget, depth: int = 0) -> str:
         out = _esc(_shorten(str(v), 300))
     budget.left -= len(out)
     return out
+
+
+def _short_value(x: Any) -> bool:
+    """A scalar, or a short list of scalars: fits one cell of a flat key/value grid."""
+    scalar = (type(None), bool, int, float, str)
+    if isinstance(x, list):
+        return len(x) <= 8 and all(isinstance(y, scalar) for y in x)
+    return isinstance(x, scalar) and not (isinstance(x, str) and len(x) > 80)
 
 
 def _generic_list(v: list[Any], budget: _Budget, depth: int) -> str:
@@ -481,7 +487,7 @@ def _llc_cell(lc: Any) -> str:
     if lc.get("status", "ok") != "ok":
         return f'<span class="err" title="{_esc(lc.get("error") or "")}">error</span>'
     mean, se = lc.get("mean"), lc.get("std_error")
-    out = _num(mean) if se is None else f"{_num(mean)} ± {_num(se)}"
+    out = _num(mean) if se is None else f'<span class="nw">{_num(mean)} ± {_num(se)}</span>'
     if lc.get("clean") is False:
         probs = lc.get("problems")
         tip = "; ".join(map(str, probs)) if isinstance(probs, list) else "diagnostics failed"
@@ -552,6 +558,7 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
     head = "".join(f"<th>{c}</th>" for c in cols)
     rows = []
     budget = _Budget(200_000)
+    common = _common_notes(points)
     for i, p in shown:
         if not isinstance(p, Mapping):
             rows.append(f'<tr><td>{i + 1}</td><td colspan="{len(cols) - 1}">'
@@ -571,7 +578,7 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
             cells.append(_esc(p.get("grade") if p.get("grade") is not None else ""))
         et = p.get("elapsed_s")
         cells.append(f"{et:.1f}" if isinstance(et, int | float) else _num(et))
-        cells.append(_point_reason(p, variables, budget, full=not large))
+        cells.append(_point_reason(p, variables, budget, full=not large, common=common))
         rows.append(
             f'<tr data-verdict="{_esc(p.get("verdict"))}">'
             + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
@@ -583,29 +590,53 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
             f"{len(shown)} worst (errors, then refuted, then inconclusive); every point is in "
             "report.json.</p>"
         )
+    if common:
+        labels = {route: label for route, label, _ in _NOTES}
+        note += '<p class="note"><b>The same at every point</b>: ' + "; ".join(
+            f"{labels[route]} {k}: {_esc(v)}" for (route, k), v in common.items()) + "</p>"
     return (
         f'{note}<div class="scroll"><table class="t pts"><thead><tr>{head}</tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div>'
     )
 
 
+# per-route texts that are often the same at every point of a claim: shown once if so
+_NOTES = (("closed_form", "closed form", ("case", "source")), ("rank", "rank", ("reason",)),
+          ("llc", "LLC", ("note",)))
+
+
+def _common_notes(points: Sequence[Any]) -> dict[tuple[str, str], Any]:
+    """(route, key) → text, for the route texts equal (and non-empty) at every point."""
+    out = {}
+    for route, _, keys in _NOTES:
+        for k in keys:
+            first = _get(_get(points[0], route), k) if points else None
+            if first and all(_get(_get(p, route), k) == first for p in points):
+                out[(route, k)] = first
+    return out
+
+
 def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budget, *,
-                  full: bool) -> str:
+                  full: bool, common: Mapping[tuple[str, str], Any] | None = None) -> str:
     reason = _str(p, "reason")
+    common = common or {}
     extra = []
     cf, rk, lc = p.get("closed_form"), p.get("rank"), p.get("llc")
     if isinstance(cf, Mapping):
-        bits = [f"{k}: {_esc(cf[k])}" for k in ("case", "source", "error") if cf.get(k)]
+        bits = [f"{k}: {_esc(cf[k])}" for k in ("case", "source", "error")
+                if cf.get(k) and ("closed_form", k) not in common]
         if bits:
             extra.append("<p><b>closed form</b> — " + "; ".join(bits) + "</p>")
     if isinstance(rk, Mapping):
-        bits = [f"{k}: {_esc(rk[k])}" for k in ("reason", "error") if rk.get(k)]
+        bits = [f"{k}: {_esc(rk[k])}" for k in ("reason", "error")
+                if rk.get(k) and ("rank", k) not in common]
         if rk.get("schwartz_zippel_bound") is not None:
             bits.append(f"P(generic rank higher) &lt; {_num(rk['schwartz_zippel_bound'])}")
         if bits:
             extra.append("<p><b>rank</b> — " + "; ".join(bits) + "</p>")
     if isinstance(lc, Mapping):
-        bits = [f"{k}: {_esc(lc[k])}" for k in ("note", "error") if lc.get(k)]
+        bits = [f"{k}: {_esc(lc[k])}" for k in ("note", "error")
+                if lc.get(k) and ("llc", k) not in common]
         if isinstance(lc.get("problems"), list) and lc["problems"]:
             bits.append("problems: " + _esc("; ".join(map(str, lc["problems"]))))
         if bits:
@@ -629,18 +660,17 @@ def _settings(claim: Mapping[str, Any]) -> str:
     ]
     if not configs:
         return ""
-    keys: list[str] = []
+    keys: dict[Any, None] = {}
     for c in configs:
-        for k in c:
-            if k not in keys:
-                keys.append(k)
+        keys.update(dict.fromkeys(c))
     common, varies = {}, {}
     for k in keys:
-        vals = {json.dumps(c.get(k), sort_keys=True, default=str) for c in configs}
-        if len(vals) == 1:
-            common[k] = configs[0].get(k)
+        first = configs[0].get(k)
+        if all(c.get(k) == first for c in configs):
+            common[k] = first
         else:
-            varies[k] = f"varies between points ({len(vals)} values)"
+            n = len({repr(c.get(k)) for c in configs})
+            varies[k] = f"varies between points ({n} values)"
     return (
         f"<h4>LLC settings ({len(configs)} points)</h4>"
         + _generic({**common, **varies}, _Budget(30_000))
@@ -880,7 +910,7 @@ def _prediction_cell(c: Mapping[str, Any]) -> str:
     """λ's predicted formula, or an experiment's criteria as text."""
     pred = c.get("predicted")
     if pred is not None:
-        return f"λ {_relation(c)} {_formula(pred, _claim_vars(c))}"
+        return f'<span class="nw">λ {_relation(c)} {_formula(pred, _claim_vars(c))}</span>'
     crit = _get(c.get("experiment"), "criteria")
     if isinstance(crit, list) and crit:
         return "; ".join(_esc(_str(o, "text")) for o in crit[:6] if isinstance(o, Mapping))
@@ -918,9 +948,9 @@ table{border-collapse:collapse}.t{width:100%;margin:6px 0}
 .t th,.t td{border-bottom:1px solid var(--line);padding:3px 6px;text-align:left;
 vertical-align:top}.t th{background:var(--alt);font-weight:600}
 .t tbody tr:hover{background:var(--alt)}
-#claims{font-size:13px}#claims td:nth-child(1){min-width:170px;word-break:break-word}
-#claims td:nth-child(7){min-width:320px}#claims td:nth-child(2){max-width:190px}
-#claims .pred{max-width:300px;overflow-x:auto;overflow-y:hidden;white-space:nowrap}
+#claims{font-size:13px}#claims td:nth-child(1){min-width:140px;word-break:break-word}
+#claims td:nth-child(7){min-width:250px}#claims td:nth-child(2){max-width:150px}
+#claims .pred{max-width:260px;overflow-x:auto;overflow-y:hidden}.nw{white-space:nowrap}
 .pts td:nth-child(2){min-width:110px}.pts td:last-child{min-width:240px}
 .pts .f,.pts .dec{white-space:nowrap}
 .kv th,.kv td{padding:1px 6px;text-align:left;vertical-align:top;border-bottom:1px solid var(--alt)}
@@ -935,7 +965,7 @@ details.why summary{color:var(--fg)}details.why p{margin:4px 0;max-width:700px}
 .figs{display:flex;flex-wrap:wrap;gap:10px}figure{margin:4px 0}
 img.fig{max-width:580px;width:100%;border:1px solid var(--line)}
 figure.missing{border:1px dashed var(--line);padding:6px 10px}
-.f math{font-size:1.2em}p .f math{math-style:normal}.top{font-size:12px}
+.f math{font-size:1.1em;math-style:normal}.top{font-size:12px}
 @media print{.filters{position:static}details{display:block}}
 """
 

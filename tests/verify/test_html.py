@@ -176,6 +176,11 @@ def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
     return p.tags
 
 
+def section(page: str, anchor: str) -> str:
+    """The HTML of one claim's section."""
+    return page.split(f'<section class="claim" id="{anchor}"', 1)[1].split("</section>", 1)[0]
+
+
 # --- content ---------------------------------------------------------------------------------
 
 
@@ -246,7 +251,12 @@ def test_point_table_has_routes_grades_and_reasons(out_dir):
     assert "2.479 ± 0.135" in page and "ESS 154.6" in page and "R̂ 1.014" in page
     assert "5/8 → " in page  # rank → λ
     assert '<span class="grade">strong</span>' in page and "<th>grade</th>" in page
-    assert "minimally singular" in page  # rank reason, one click away
+    # a route text equal at every point is shown once above the table, not in every row
+    sec = section(page, "c-quad-thm4.2")
+    assert sec.count("minimally singular") == 1 and "The same at every point" in sec
+    rep["claims"][0]["points"][1]["rank"]["reason"] = "another reason"
+    sec = section(render_html(rep, figures_dir=out_dir), "c-quad-thm4.2")
+    assert sec.count("minimally singular") == 1 and sec.count("another reason") == 1
     assert "step_size" in page and "varies between points (2 values)" in page  # settings
 
 
@@ -271,13 +281,13 @@ def test_large_claim_shows_counts_and_worst_points_only(out_dir):
     t0 = time.perf_counter()
     page = render_html(rep, figures_dir=out_dir)
     elapsed = time.perf_counter() - t0
-    section = page.split('id="c-quad-thm4.2"', 1)[1].split("</section>", 1)[0]
-    rows = [a.get("data-verdict") for t, a in tags(section) if t == "tr" and "data-verdict" in a]
+    sec = section(page, "c-quad-thm4.2")
+    rows = [a.get("data-verdict") for t, a in tags(sec) if t == "tr" and "data-verdict" in a]
     assert len(rows) == MAX_POINT_ROWS
     # worst first: every error, then refuted, then inconclusive
     assert rows == ["error"] * 10 + ["refuted"] * 30 + ["inconclusive"] * 10
-    assert "20000 points" in section and "every point is in report.json" in section
-    assert "19460 confirmed" in section and "500 inconclusive" in section
+    assert "20000 points" in sec and "every point is in report.json" in sec
+    assert "19460 confirmed" in sec and "500 inconclusive" in sec
     assert len(page) < 1_000_000, len(page)
     assert elapsed < 30  # generous: 20 000 points take well under a second on an idle core
 
