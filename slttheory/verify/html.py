@@ -36,6 +36,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from slttheory.verify.verdict import VERDICTS, fmt_point
+
 __all__ = [
     "MAX_POINT_ROWS",
     "MAX_PAGE_POINT_ROWS",
@@ -58,7 +60,7 @@ MIN_POINT_ROWS = 10
 MAX_FIGURE_BYTES = 8 * 1024 * 1024
 """Figures larger than this are not inlined (a note says so)."""
 
-_VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
+_VERDICTS = VERDICTS
 _SEVERITY = {"error": 0, "refuted": 1, "inconclusive": 2, "confirmed": 3}
 _MIME = {
     ".png": "image/png",
@@ -127,18 +129,10 @@ def _num(v: Any) -> str:
 
 
 def _fmt_params(params: Any) -> str:
-    """``d=3, k=2`` as in :func:`slttheory.verify.verdict.fmt_point` (sorted by name)."""
-    if not isinstance(params, Mapping):
-        return "" if params is None else str(params)
-
-    def f(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(map(str, v)) + "]"
-        return str(v)
-
-    return ", ".join(f"{k}={f(v)}" for k, v in sorted(params.items(), key=lambda kv: str(kv[0])))
+    """``d=3, k=2`` (:func:`~slttheory.verify.verdict.fmt_point`) for whatever ``params`` is."""
+    if isinstance(params, Mapping):
+        return fmt_point({str(k): v for k, v in params.items()})
+    return "" if params is None else str(params)
 
 
 def _shorten(text: str, n: int) -> str:
@@ -966,7 +960,7 @@ details.why summary{color:var(--fg)}details.why p{margin:4px 0;max-width:700px}
 img.fig{max-width:580px;width:100%;border:1px solid var(--line)}
 figure.missing{border:1px dashed var(--line);padding:6px 10px}
 .f math{font-size:1.1em;math-style:normal}.top{font-size:12px}
-@media print{.filters{position:static}details{display:block}}
+@media print{.filters{position:static}}
 """
 
 _JS = """

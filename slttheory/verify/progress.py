@@ -40,9 +40,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, TextIO
 
+from slttheory.verify.verdict import VERDICTS, fmt_point
+
 __all__ = ["Progress", "format_counts"]
 
-_VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
+_VERDICTS = VERDICTS
 _SYMBOLS = {"confirmed": "✓", "refuted": "✗", "inconclusive": "?", "error": "!"}
 _ASCII = {"confirmed": "c", "refuted": "r", "inconclusive": "i", "error": "e"}
 
@@ -59,18 +61,6 @@ def format_counts(counts: Mapping[str, int], *, ascii_only: bool = False) -> str
     parts = [f"{sym[v]}{counts.get(v, 0)}" for v in _VERDICTS]
     parts += [f"{k}{n}" for k, n in counts.items() if k not in _SYMBOLS]
     return " ".join(parts)
-
-
-def _fmt_params(params: Mapping[str, Any]) -> str:
-    # the same text as slttheory.verify.verdict.fmt_point (kept local: no import of the engine)
-    def f(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, tuple | list):
-            return "[" + ", ".join(map(str, v)) + "]"
-        return str(v)
-
-    return ", ".join(f"{k}={f(v)}" for k, v in sorted(params.items()))
 
 
 def _count(value: Any, name: str) -> int:
@@ -228,7 +218,7 @@ class Progress:
                 self.total = total
                 if self._bar is not None:
                     self._bar.total = total
-        label = _fmt_params(params) if isinstance(params, Mapping) else str(params)
+        label = fmt_point(params) if isinstance(params, Mapping) else str(params)
         with self._lock:
             self.done = _count(done, "done") - 1
         self.advance(claim_id=claim_id, label=label, verdict=verdict, elapsed_s=elapsed,
