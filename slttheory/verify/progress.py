@@ -33,6 +33,7 @@ Without one (a log file, CI) every unit is one line::
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -69,6 +70,14 @@ def _count(value: Any, name: str) -> int:
     if value < 0:
         raise ValueError(f"{name}: must be >= 0, got {value}")
     return value
+
+
+def _terminal_size(stream: Any) -> tuple[int, int]:
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 0, 0
+    return size.columns, size.lines
 
 
 def _can_encode(stream: Any, text: str) -> bool:
@@ -163,28 +172,7 @@ class Progress:
         ``label``: ``"d=3, k=2"`` or ``"run 3 llc@500"``; ``elapsed_s``: its compute time;
         ``cached``: taken from the result store instead of computed.
         """
-        with self._lock:
-            self._ensure_started()
-            self.done += 1
-            if self.done > self.total:  # a unit nobody announced: grow rather than overflow
-                self.total = self.done
-                if self._bar is not None:
-                    self._bar.total = self.total
-            if verdict is None:
-                self.stages += 1
-            else:
-                self._counts[str(verdict)] += 1
-            if self._bar is not None:
-                if claim_id != self.current:
-                    self.current = str(claim_id)
-                    self._bar.set_description_str(self._desc(), refresh=False)
-                self._bar.set_postfix_str(self._postfix(), refresh=False)
-                self._bar.update(1)
-                return
-            tag = "stored" if cached else f"{float(elapsed_s):.1f} s"
-            self._write(
-                f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})"
-            )
+        self._unit(claim_id, label, verdict, verdict is not None, elapsed_s, cached, None)
 
     def close(self) -> None:
         """Finish the bar (a no-op in line mode and when already closed)."""
@@ -206,23 +194,18 @@ class Progress:
         elapsed: float,
         cached: bool,
     ) -> None:
-        """The engine's older callback: one point finished, ``done`` of ``total``.
+        """The engine's older callback: one unit finished, ``done`` of ``total``.
 
-        Prints exactly the old line format; ``label`` is the point as ``d=3, k=2``.
+        ``done`` and ``total`` are taken as given (experiments count their runs on their own),
+        the line format is the old one, and a ``verdict`` that is not a point verdict (an
+        experiment's ``"run"``) counts as a stage.
         """
         total = _count(total, "total")
+        done = _count(done, "done")
         if not self._started:
             self.start(total)
-        elif total != self.total:
-            with self._lock:
-                self.total = total
-                if self._bar is not None:
-                    self._bar.total = total
         label = fmt_point(params) if isinstance(params, Mapping) else str(params)
-        with self._lock:
-            self.done = _count(done, "done") - 1
-        self.advance(claim_id=claim_id, label=label, verdict=verdict, elapsed_s=elapsed,
-                     cached=cached)
+        self._unit(claim_id, label, verdict, verdict in _VERDICTS, elapsed, cached, (done, total))
 
     def write(self, text: str) -> None:
         """A message (a warning, an invalid claim) that does not break the bar."""
@@ -252,6 +235,40 @@ class Progress:
         return time.perf_counter() - self._t0
 
     # -- internals ------------------------------------------------------------------------
+
+    def _unit(
+        self,
+        claim_id: str,
+        label: str,
+        verdict: str | None,
+        is_point: bool,
+        elapsed_s: float,
+        cached: bool,
+        position: tuple[int, int] | None,
+    ) -> None:
+        with self._lock:
+            self._ensure_started()
+            if position is None:
+                self.done += 1
+                self.total = max(self.total, self.done)  # an unannounced unit grows the total
+            else:
+                self.done, self.total = position[0], max(position)
+            if is_point:
+                self._counts[str(verdict)] += 1
+            else:
+                self.stages += 1
+            if self._bar is not None:
+                if claim_id != self.current:
+                    self.current = str(claim_id)
+                    self._bar.set_description_str(self._desc(), refresh=False)
+                self._bar.set_postfix_str(self._postfix(), refresh=False)
+                self._bar.total = self.total
+                self._bar.update(self.done - self._bar.n)
+                return
+            tag = "stored" if cached else f"{float(elapsed_s):.1f} s"
+            self._write(
+                f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})"
+            )
 
     def _ensure_started(self) -> None:
         if not self._started:
@@ -283,12 +300,17 @@ class Progress:
     def _open_bar(self) -> None:
         from tqdm import tqdm
 
+        width, height = _terminal_size(self.stream)
         self._bar = tqdm(
             total=self.total,
             desc=self._desc(),
             postfix=self._postfix(),
             file=self.stream,
-            dynamic_ncols=True,
+            # follow the terminal's size; a pseudo-terminal of size 0x0 (CI runners, `script`)
+            # would make tqdm hide the bar altogether
+            dynamic_ncols=width > 0,
+            ncols=None if width > 0 else 100,
+            nrows=None if height > 0 else 24,
             mininterval=self.min_interval_s,
             unit="unit",
             ascii=True if self.ascii_only else None,

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import select
+import sys
 
 import pytest
 
@@ -18,7 +21,7 @@ class FakeTTY(io.StringIO):
 
 def last_frame(text: str) -> str:
     """What a terminal shows at the end: the text after the last carriage return."""
-    return text.rstrip("\n").rsplit("\r", 1)[-1]
+    return text.rstrip("\r\n").rsplit("\r", 1)[-1]
 
 
 def run_units(p: Progress) -> None:
@@ -69,6 +72,28 @@ def test_old_callback_signature_prints_the_old_lines():
     assert s2.getvalue() == "[7/9] c3 d=1: confirmed (0.5 s)\n"
 
 
+def test_old_callback_with_experiment_runs():
+    """Experiments call the old callback with their own run counter and verdict "run"."""
+    s = io.StringIO()
+    p = Progress(s)
+    p(2, 2, "c1", {"d": 1}, "refuted", 1.0, False)
+    p(1, 12, "arrhenius", {"seed": 0}, "run", 3.0, False)
+    p(2, 12, "arrhenius", {"seed": 1}, "run", 0.0, True)
+    assert s.getvalue().splitlines()[1:] == [
+        "[1/12] arrhenius seed=0: run (3.0 s)",
+        "[2/12] arrhenius seed=1: run (stored)",
+    ]
+    assert p.counts == {"confirmed": 0, "refuted": 1, "inconclusive": 0, "error": 0}
+    assert p.stages == 2
+    t = FakeTTY()
+    q = Progress(t, min_interval_s=0)
+    q(2, 2, "c1", {"d": 1}, "refuted", 1.0, False)
+    q(1, 12, "arrhenius", {"seed": 0}, "run", 3.0, False)
+    q.close()
+    frame = last_frame(t.getvalue())
+    assert frame.startswith("arrhenius:") and " 1/12 " in frame and "✗1" in frame
+
+
 def test_terminal_mode_draws_a_bar_with_counts_claim_and_times():
     s = FakeTTY()
     p = Progress(s, min_interval_s=0)
@@ -84,6 +109,32 @@ def test_terminal_mode_draws_a_bar_with_counts_claim_and_times():
     # the claim being run shows while it runs
     assert any(f.startswith("cullen2026-thm4.2:") and "✓1 ✗1 ?0 !0" in f
                for f in out.split("\r"))
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a POSIX pseudo-terminal")
+def test_bar_shows_on_a_pseudo_terminal_of_size_zero(monkeypatch):
+    """CI runners and `script` give a pty of 0x0; tqdm alone would then hide the bar (it
+    measures the terminal when writing to sys.stderr, as the verifier does)."""
+    master, slave = os.openpty()
+    try:
+        assert os.get_terminal_size(slave).lines == 0
+        with os.fdopen(slave, "w", encoding="utf-8", closefd=False) as stream:
+            monkeypatch.setattr(sys, "stderr", stream)
+            p = Progress(min_interval_s=0)
+            assert p.tty is True
+            run_units(p)
+            stream.flush()
+        chunks = []
+        while select.select([master], [], [], 0.2)[0]:
+            data = os.read(master, 65536)
+            if not data:
+                break
+            chunks.append(data)
+        frame = last_frame(b"".join(chunks).decode("utf-8"))
+        assert " 4/6 " in frame and "✓1 ✗1 ?1 !0" in frame
+    finally:
+        os.close(master)
+        os.close(slave)
 
 
 def test_tty_argument_overrides_detection():
