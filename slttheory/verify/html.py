@@ -856,7 +856,7 @@ def _claim_section(
         isinstance(c.get("experiment"), Mapping)
         and any(_get(f, "path") == fig for f in _list(c["experiment"].get("figures")))
     ):
-        figs = _figure(fig, key, figures_dir) + figs
+        figs = _figure(fig, "", figures_dir) + figs
     if figs:
         out.append(f'<div class="figs">{figs}</div>')
     pts = c.get("points")
