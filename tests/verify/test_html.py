@@ -23,7 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slttheory.verify.html import MAX_PAGE_POINT_ROWS, MAX_POINT_ROWS, render_html, write_html
+from slttheory.verify.report.html import (
+    MAX_PAGE_POINT_ROWS,
+    MAX_POINT_ROWS,
+    render_html,
+    write_html,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
@@ -311,10 +316,10 @@ def test_many_claims_stay_small(out_dir):
 
 
 def test_quick_reference_report_renders_completely():
-    """The committed reports/quick: every claim present, every figure inlined."""
-    folder = REPO / "reports" / "quick"
+    """The committed reference report: every claim present, every figure inlined."""
+    folder = REPO / "reports" / "reference"
     if not (folder / "report.json").is_file():
-        pytest.skip("reports/quick/report.json is not in this checkout")
+        pytest.skip("reports/reference/report.json is not in this checkout")
     rep = json.loads((folder / "report.json").read_text())
     page = render_html(rep, figures_dir=folder)
     for c in rep["claims"]:

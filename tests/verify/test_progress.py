@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from slttheory.verify.progress import Progress, format_counts
+from slttheory.verify.run.progress import Progress, format_counts
 
 
 class FakeTTY(io.StringIO):

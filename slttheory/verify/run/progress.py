@@ -41,7 +41,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from slttheory.verify.verdict import VERDICTS, fmt_point
+from slttheory.verify.judge import VERDICTS, fmt_point
 
 __all__ = ["Progress", "format_counts"]
 
