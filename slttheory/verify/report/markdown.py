@@ -102,6 +102,24 @@ def _controls(c: Mapping[str, Any]) -> list[str]:
             "| usable |", "|---|---|---|---|---|---|", *rows, "", "</details>", ""]
 
 
+def _checks(points: list[Mapping[str, Any]]) -> list[str]:
+    """Points whose w* is not a local minimum, and hypotheses measured at w*."""
+    rows = []
+    for p in points[:LARGE]:
+        lc = p.get("llc") or {}
+        chk = lc.get("checks") or {}
+        at = _esc(fmt_point(p["params"]))
+        if chk.get("is_local_min") is False:
+            rows.append(f"- `{at}`: w* is not a local minimum ({_esc(chk.get('reason', ''))}; "
+                        f"|∇L_n| = {chk.get('grad_norm')}, smallest Hessian eigenvalues "
+                        f"{chk.get('smallest_eigenvalues')})")
+        for h in lc.get("hypotheses") or []:
+            state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
+            rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
+                        f"({_esc(h.get('measured', ''))})")
+    return ["Checks at w*:", "", *rows, ""] if rows else []
+
+
 def _claim(c: Mapping[str, Any]) -> list[str]:
     lines = [f"## {c['id'] or c['path']}", "", f'<a id="{slug(c["id"] or c["path"]).lower()}">'
              "</a>", "", f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
@@ -150,6 +168,7 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         lines += ["<details><summary>reasons per point</summary>", ""]
         lines += [f"- `{_esc(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
         lines += ["", "</details>", ""]
+    lines += _checks(pts)
     lines += _controls(c)
     if c.get("figure"):
         lines += [f"![{c['id']}]({c['figure']})", ""]
