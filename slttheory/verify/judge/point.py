@@ -18,6 +18,7 @@ reason says how far the verdict reaches ("confirmed at d ∈ {3, 4}, k ∈ {1, 2
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,7 +250,7 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
     >>> pts = [({"d": 3}, PointVerdict("confirmed", "c", "certified")),
     ...        ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: x", "certified"))]
     >>> claim_verdict(pts, ["d"]).reason
-    'refuted at d = 4 (certified): refuted (certified) at d=4: x [confirmed at d = 3]'
+    'refuted at d = 4 (certified); first at d=4: x [confirmed at d = 3]'
     """
     if not points:
         return PointVerdict("error", "error: no grid points were evaluated")
@@ -264,19 +265,23 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
 
     others = [f"{v} at {where(v)}" for v in ("confirmed", "refuted", "inconclusive", "error")
               if by[v]]
+
+    def tail(pv: PointVerdict) -> str:  # "refuted (certified) at d=3: x" -> "at d=3: x"
+        return re.sub(r"^(confirmed|refuted|inconclusive|error)( \(\w+\))? ?", "", pv.reason)
+
     if by["refuted"]:
         first = by["refuted"][0][1]
         rest = [o for o in others if not o.startswith("refuted")]
-        return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}): "
-                            f"{first.reason}" + (f" [{'; '.join(rest)}]" if rest else ""),
+        return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}); "
+                            f"first {tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
                             first.grade)
     if len(by["confirmed"]) == len(points):
         return PointVerdict("confirmed", f"confirmed at {where('confirmed')} "
-                            f"({grades('confirmed')}): {by['confirmed'][0][1].reason}"
+                            f"({grades('confirmed')}); first {tail(by['confirmed'][0][1])}"
                             + (" …" if len(points) > 1 else ""), by["confirmed"][0][1].grade)
     if len(by["error"]) == len(points):
         return PointVerdict("error", f"{by['error'][0][1].reason} [all {len(points)} points "
                             "errored]")
     first = next(pv for _, pv in points if pv.verdict in ("inconclusive", "error"))
-    return PointVerdict("inconclusive", f"inconclusive ({'; '.join(others)}); first undecided: "
-                        f"{first.reason}")
+    return PointVerdict("inconclusive", f"inconclusive ({'; '.join(others)}); first undecided "
+                        f"{tail(first)}")
