@@ -30,6 +30,10 @@ claim whose source cites the formula's ``reference``
 (:func:`slttheory.formulas.standing.cites_reference`) is decided by the other routes
 (exact rank, LLC estimate). The verifier enforces this. ``docs/closed-forms.md`` lists
 every formula with its source, standing and caveats.
+
+From the shell (:mod:`slttheory.formulas.cli`): ``python -m slttheory.formulas --list``;
+``python -m slttheory.formulas reduced_rank_regression m=5 n=5 h=3`` (add ``--json`` for
+the ``to_dict``, ``--symbols m,n,h`` for the symbolic ``Piecewise``).
 """
 
 from slttheory.formulas.asymptotics import bayes_generalization_error, free_energy

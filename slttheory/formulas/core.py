@@ -66,6 +66,26 @@ def check_standing(standing, established_by, reference) -> None:
         )
 
 
+def render(expr, *, pretty: bool = False, use_unicode: bool = True) -> str:
+    """An expression as text: ``str``, or sympy's 2-D ``pretty`` form for symbolic values.
+
+    Multi-line pretty output starts on a new line, indented by two spaces.
+    """
+    if expr is None:
+        return "(not given by the source)"
+    if not (pretty and isinstance(expr, sp.Basic) and expr.free_symbols):
+        return str(expr)
+    text = sp.pretty(expr, use_unicode=use_unicode)
+    if "\n" not in text:
+        return text
+    return "\n" + "\n".join(("  " + line).rstrip() for line in text.splitlines())
+
+
+def _join(lines: list[str]) -> str:
+    """Lines (some multi-line) joined, without trailing spaces."""
+    return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n"))
+
+
 def _standing_lines(result) -> list[str]:
     how = f" by {result.established_by}" if result.established_by else ""
     return [
@@ -190,8 +210,10 @@ class LearningCoefficient:
             out["value_float"] = float(self.value)
         return out
 
-    def summary(self) -> str:
+    def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
         """A few lines for people: λ, multiplicity, dimension, case, standing, source.
+
+        ``pretty=True`` draws symbolic values (a ``Piecewise``) with sympy's ``pretty``.
 
         >>> from slttheory.formulas import normal_crossing
         >>> print(normal_crossing([1, 1]).summary())  # doctest: +ELLIPSIS
@@ -206,16 +228,16 @@ class LearningCoefficient:
           - K(w) = prod_j w_j^(2 k_j) exactly in a neighbourhood of w = 0 (standard form)
           - prior density = prod_j |w_j|^(h_j) times a function positive at 0
         """
-        value = str(self.value)
+        style = {"pretty": pretty, "use_unicode": use_unicode}
+        value = render(self.value, **style)
         if self.is_exact and not self.value.is_Integer:
             value += f"  ({float(self.value):.6g})"
-        mult = "(not given by the source)" if self.multiplicity is None else str(self.multiplicity)
         lines = [
             f"λ             {value}",
-            f"multiplicity  {mult}",
-            f"dimension     {self.dimension}",
+            f"multiplicity  {render(self.multiplicity, **style)}",
+            f"dimension     {render(self.dimension, **style)}",
         ]
-        return "\n".join(lines + _summary_tail(self))
+        return _join(lines + _summary_tail(self))
 
 
 @dataclass(frozen=True)
@@ -264,14 +286,15 @@ class LearningCoefficientBounds:
             "reference": self.reference,
         }
 
-    def summary(self) -> str:
+    def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
         """A few lines for people: the bounds, dimension, case, standing, source."""
+        style = {"pretty": pretty, "use_unicode": use_unicode}
         lines = [
-            f"λ lower       {self.lower}",
-            f"λ upper       {self.upper}",
-            f"dimension     {self.dimension}",
+            f"λ lower       {render(self.lower, **style)}",
+            f"λ upper       {render(self.upper, **style)}",
+            f"dimension     {render(self.dimension, **style)}",
         ]
-        return "\n".join(lines + _summary_tail(self))
+        return _join(lines + _summary_tail(self))
 
 
 def is_symbolic(*values) -> bool:
