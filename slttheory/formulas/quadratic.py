@@ -6,6 +6,9 @@ implemented **exactly as the paper states them**, with each theorem's hypotheses
 ``assumptions``. Whether a statement holds is the verifier's question, not this
 module's; where a statement disagrees with another one of the paper, or with the
 generic Jacobian rank of the model, the docstring says so (the tests pin the numbers).
+Every formula here has standing ``"as_stated"`` (the paper is under test), so agreeing
+with it is never evidence for the paper's claims; ``docs/quadratic-networks.md`` restores
+the statements and records what the tests found.
 
 Model (§3, eq. 1): :math:`f_\theta(x) = V\sigma(W^\top x)`, :math:`\sigma(z) = z^2`,
 x ∈ ℝ^d, W ∈ ℝ^{d×K}, V ∈ ℝ^{p×K}; per output :math:`f_j(x) = x^\top Q_j x` with
@@ -221,7 +224,7 @@ def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> L
 
     The paper's Thms G.1/G.2 are stated for the model with biases; the bias-free
     single-output values are the Q-block of their proofs (dimension of the symmetric
-    d×d matrices of rank ≤ k), as restored in ``reference/quadratic-networks.md``.
+    d×d matrices of rank ≤ k), as restored in ``docs/quadratic-networks.md``.
 
     Default ``theorem=None``: the single-output results for p = 1 (they are the specific
     statements for that case) and Thms 4.1/4.2 for p ≥ 2. For a symbolic p the value is

@@ -179,3 +179,17 @@ def test_cites_reference(source, reference, expected):
 def test_cites_reference_rejects_malformed_reference(reference):
     with pytest.raises(ValueError, match="reference must be"):
         cites_reference("Watanabe 2009", reference)
+
+
+def test_docs_table_matches_the_registry():
+    """docs/closed-forms.md lists every formula with its registry standing and reference."""
+    rows = {}
+    text = (ROOT / "docs" / "closed-forms.md").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if len(cells) == 5 and cells[0].startswith("`"):
+            for name in re.findall(r"`(\w+)", cells[0]):
+                rows[name] = (cells[2], cells[3])
+    assert sorted(rows) == NAMES
+    for name, (reference, standing) in rows.items():
+        assert (reference, standing) == (STANDING[name].reference, STANDING[name].standing), name
