@@ -136,6 +136,8 @@ def test_list():
         (("regular", "d=1+1"), "d: cannot parse"),
         (("regular", "d=2**10000"), "d: cannot parse"),
         (("deep_linear_network", "widths=3,m,3"), "widths: cannot parse"),
+        (("deep_linear_network", "widths=[3, None, 3]"), "widths: list entries must be integers"),
+        (("deep_linear_network", "widths=3,3/2"), "widths: list entries must be integers"),
         (("quadratic_network", "d=3", "k=2", "theorem=4.2"), "theorem: expected a word"),
         (("regular", "d=1/0"), "d: division by zero"),
         (("regular", "d="), "d: empty value"),
