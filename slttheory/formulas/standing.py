@@ -138,8 +138,8 @@ _ENTRIES = [
         "free_energy",
         "established",
         f"{_ASY}::test_free_energy_matches_partition_functions: −log ∫ exp(−nK) φ for normal "
-        "crossings with m = 1 (exact, sympy/mpmath) and m = 2 (mpmath), fitted over "
-        "n = 1e10 … 1e120; the O_p(1) random part is not checked",
+        "crossings with m = 1 (incomplete gamma function), m = 2 and 3 (mpmath quadrature), "
+        "fitted over n = 1e10 … 1e120; the O_p(1) random part is not checked",
         "Watanabe 2009",
     ),
     FormulaStanding(
