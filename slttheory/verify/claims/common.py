@@ -24,6 +24,7 @@ __all__ = [
     "check_keys",
     "source_keys",
     "same_source",
+    "cites",
 ]
 
 PROFILES = ("quick", "full")
@@ -126,6 +127,27 @@ def source_keys(text: str) -> set[str]:
     if name and year:
         keys.add(f"{name.group(0).lower()}:{year.group(1)}")
     return keys
+
+
+def cites(claim_source: str, reference: str, formula_source: str = "") -> bool:
+    """Whether a claim's source is a formula's own source: its ``reference`` key is cited
+    (:func:`slttheory.formulas.standing.cites_reference`), or the first author and year (or
+    an arXiv id) agree with the reference or the formula's source text. Errs towards "own".
+
+    >>> cites("Aoyagi & Watanabe 2005, Neural Networks 18(7)", "Aoyagi & Watanabe 2005")
+    True
+    >>> cites("Aoyagi 2024, Thm 2", "Aoyagi & Watanabe 2005", "Aoyagi & Watanabe 2005, NN")
+    False
+    """
+    from slttheory.formulas.standing import cites_reference
+
+    try:
+        if reference and cites_reference(claim_source, reference):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return same_source(claim_source, reference or formula_source) or (
+        bool(formula_source) and same_source(claim_source, formula_source))
 
 
 def same_source(a: str, b: str) -> bool:

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slttheory.verify.claims.common import same_source
+from slttheory.verify.claims.common import cites, same_source
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
     _build,
@@ -169,7 +169,7 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     lc = None
     how = ""
     if (cf.status == "ok" and cf.value is not None and cf.standing == "established"
-            and not same_source(claim_source, cf.reference or cf.source)):
+            and not cites(claim_source, cf.reference, cf.source)):
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
     else:
         alt = _alternative(family.name, q)

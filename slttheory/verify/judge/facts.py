@@ -32,7 +32,7 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.claims import Claim
-from slttheory.verify.claims.common import same_source
+from slttheory.verify.claims.common import cites
 from slttheory.verify.evidence.records import ControlSet, LLCEvidence, PointEvidence
 from slttheory.verify.judge.llc import Band, llc_band
 
@@ -106,7 +106,7 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         if cf.standing != "established":
             grade, note = "context", (f"as stated by its source ({ref}), not checked "
                                       "independently: never evidence")
-        elif same_source(claim.source, ref):
+        elif cites(claim.source, cf.reference, cf.source):
             grade, note = "context", f"the claim's own source ({ref}): not evidence for itself"
         else:
             grade, note = "certified", f"established ({cf.established_by or 'tests'})"
