@@ -48,11 +48,19 @@ from slttheory.models.linear import (
 from slttheory.models.networks import ParityMLP, ReLUAutoencoder, TanhNetwork, TinyTanhMLP
 from slttheory.models.polynomial import NormalCrossing, PolynomialRegression
 from slttheory.models.quadratic import QuadraticNetwork
-from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem, register
+from slttheory.models.registry import (
+    Family,
+    Hypothesis,
+    ParamSpec,
+    Problem,
+    RankProblem,
+    register,
+)
 from slttheory.train import argmax_accuracy, binary_accuracy, centred_argmax_accuracy, train
 
 __all__ = [
     "refine_to_minimiser",
+    "rank_inputs",
     "line_data",
     "sine_data",
     "parity_data",
@@ -188,12 +196,17 @@ def _make_family(
     source: str = "",
     default_n: int = 1000,
     trained: bool = False,
+    differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None,
+    hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None,
 ) -> Family:
     """Register a family whose ``build``/``rank_problem`` validate before calling the impls.
 
     ``trained``: w* is where training stops (no true point), so ``refine_steps=None`` leaves
     it alone; otherwise ``refine_steps=None`` moves w* to the empirical minimiser near the
-    true point (:func:`refine_to_minimiser`).
+    true point (:func:`refine_to_minimiser`). ``differences`` and ``hypotheses`` become the
+    family's fields; ``build`` fills :attr:`Problem.differences` from ``differences``.
+    ``rank_problem(params, inputs=x)`` replaces the rank map's inputs by the integer-valued
+    ``x`` (e.g. a built problem's training inputs, :func:`rank_inputs`).
     """
     holder: dict[str, Family] = {}
 
@@ -251,26 +264,69 @@ def _make_family(
             extras.update(loss_refined=res.final_train_loss, refine_steps=res.steps)
             note += (f"; then refined by {refine_steps} full-batch Adam steps (lr {refine_lr}) "
                      "towards the empirical minimiser")
+        diffs = prob.differences
+        if diffs is None and fam.differences is not None:
+            diffs = tuple(fam.differences(q))
         return dataclasses.replace(
             prob, model=model, data=(x, y), val_data=val, params=q, extras=extras, note=note,
+            differences=diffs,
         )
 
     build.__doc__ = f"Build the {name!r} problem; see ``Family`` for the signature."
     rank_problem = None
     if rank_impl is not None:
 
-        def rank_problem(params: Mapping[str, Any] | None = None, /, **more: Any) -> RankProblem:
+        def rank_problem(
+            params: Mapping[str, Any] | None = None, /, *, inputs: Any = None, **more: Any
+        ) -> RankProblem:
             q = holder["family"].validate({**(params or {}), **more})
-            return rank_impl(q)
+            rp = rank_impl(q)
+            if inputs is not None:
+                rp = dataclasses.replace(rp, inputs=rank_inputs(inputs, like=rp.inputs))
+            return rp
 
         rank_problem.__doc__ = f"The {name!r} parameter-to-function map for exact rank."
     fam = Family(
         name=name, description=description, parameters=parameters, build=build,
         formula=formula, rank_problem=rank_problem, source=source,
         formula_args=formula_args, check=check, default_n=default_n,
+        differences=differences, hypotheses=hypotheses,
     )
     holder["family"] = fam
     return register(fam)
+
+
+def rank_inputs(inputs: Any, like: Tensor | None = None) -> Tensor:
+    """``inputs`` as an int64 CPU tensor for exact rank (a rank map's ``inputs``).
+
+    Floating inputs must hold integers exactly (one-hot pairs do; Gaussian draws do not):
+    otherwise ``ValueError``. With ``like``, the per-sample shape must match it.
+
+    >>> rank_inputs(torch.tensor([[1.0, 0.0], [0.0, 1.0]])).dtype
+    torch.int64
+    """
+    if not isinstance(inputs, Tensor):
+        raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
+    x = inputs.detach().cpu()
+    if x.is_floating_point():
+        if not bool(torch.isfinite(x).all()) or not bool((x == torch.round(x)).all()):
+            raise ValueError(
+                "inputs must be integer-valued for an exact Jacobian rank (e.g. one-hot pairs); "
+                "got non-integer entries"
+            )
+        x = x.to(torch.int64)
+    elif x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"inputs must be integer or floating, got dtype {x.dtype}")
+    else:
+        x = x.to(torch.int64)
+    if like is not None and tuple(x.shape[1:]) != tuple(like.shape[1:]):
+        raise ValueError(
+            f"inputs must have per-sample shape {tuple(like.shape[1:])} (the rank map's), "
+            f"got {tuple(x.shape[1:])}"
+        )
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError("inputs must have at least one sample")
+    return x
 
 
 def _identity_inputs(d: int) -> Tensor:
