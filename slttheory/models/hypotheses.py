@@ -57,7 +57,7 @@ K_EFF_THRESHOLD = 1e-2
 K_EFF_GAP = 10.0
 STAGE_TWO_TRAIN_ACC = 1.0
 STAGE_TWO_VAL_ACC = 0.95
-TRAIN_RANK_LIMIT = 1_000_000  # entries of the exact Jacobian (rows × parameters)
+TRAIN_RANK_LIMIT = 300_000  # entries of the exact Jacobian (rows × parameters)
 Q_RANK_LIMIT = 4_000_000  # entries of the float64 Jacobian of θ ↦ (Q_j) for the SVD
 _SEED001 = "seed 001 (arXiv:2603.01192)"
 
@@ -120,7 +120,7 @@ def _centred_quadratic(params: dict[str, Tensor], x: Tensor) -> Tensor:
 
 
 def train_rank(
-    inputs: Tensor, k: int, p: int, *, trials: int = 4, seed: int = 0,
+    inputs: Tensor, k: int, p: int, *, trials: int = 3, seed: int = 0,
     limit: int = TRAIN_RANK_LIMIT,
 ) -> dict[str, Any]:
     """Certified generic rank of θ ↦ centred outputs of the bias-free quadratic network
