@@ -287,7 +287,7 @@ def _make_family(
                      "towards the empirical minimiser")
         diffs = prob.differences
         if diffs is None and fam.differences is not None:
-            diffs = tuple(fam.differences(q))
+            diffs = fam.differences(q)
             if source_n is not None and len(x) != source_n:
                 diffs += (f"sample size: n = {len(x)}; the source uses n = {source_n}",)
         return dataclasses.replace(
@@ -309,11 +309,19 @@ def _make_family(
             return rp
 
         rank_problem.__doc__ = f"The {name!r} parameter-to-function map for exact rank."
+    family_differences = None
+    if differences is not None:
+
+        def family_differences(params: Mapping[str, Any]) -> tuple[str, ...]:
+            return tuple(differences(holder["family"].validate(dict(params))))
+
+        family_differences.__doc__ = (f"Where the {name!r} model differs from its source, at "
+                                      "these parameters (validated, defaults filled).")
     fam = Family(
         name=name, description=description, parameters=parameters, build=build,
         formula=formula, rank_problem=rank_problem, source=source,
         formula_args=formula_args, check=check, default_n=default_n,
-        differences=differences, hypotheses=hypotheses,
+        differences=family_differences, hypotheses=hypotheses,
     )
     holder["family"] = fam
     return register(fam)
@@ -452,6 +460,7 @@ def _rank_regular(q):
         reason="regular: w ↦ (x_i·w) is linear and injective (Fisher information positive "
         "definite), so λ = d/2 = rank/2",
         true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -526,6 +535,7 @@ def _rank_rrr(q):
             "λ (Aoyagi & Watanabe 2005) exceeds r(m+n−r)/2 and is not half a Jacobian rank"
         ),
         true_point="support",
+        inputs_determine=True,
         true_support={"A": _unit_support((h, m), r, rows=True),
                       "B": _unit_support((n_out, h), r, rows=False)},
     )
@@ -640,6 +650,7 @@ def _rank_dln(q):
         ),
         # one layer (degree 1): the Jacobian is constant, the mask does not matter
         true_point="support",
+        inputs_determine=True,
         true_support=_dln_support(widths, r),
     )
 
@@ -702,6 +713,7 @@ def _rank_nc(q):
         "generic rank 1 says nothing about λ = min_j 1/(2k_j)",
         true_params={"w": torch.zeros(len(powers), dtype=torch.int64)},
         true_point="exact",
+        inputs_determine=True,
     )
 
 
@@ -784,6 +796,7 @@ def _rank_poly(q):
         "on an interval is 0): regular, λ = (degree + 1)/2 = rank/2 whatever the interval; "
         f"Vandermonde entries reach {deg // 2 + deg % 2}^{deg} in size",
         true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -840,6 +853,7 @@ def _rank_lowrank(q):
         reason="hidden width = true rank r: (W1, W2) ↦ W2W1 is a submersion onto the rank-r "
         "matrices near w*, so λ = r(2d − r)/2 = rank/2 (Jacobian is d²×2dr)",
         true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -990,6 +1004,7 @@ def _rank_quadratic(q):
         reason=f"{seen}, on a unisolvent set for quadratics; seed 001 Thm F.1: minimally "
         "singular at a generic point, so λ = rank/2 of that map",
         true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -1180,6 +1195,7 @@ def _rank_line(q):
         reason="regular: (w, b) ↦ wx + b is linear and injective, λ = 2/2 = 1",
         true_params={"weight": torch.tensor([[3]]), "bias": torch.tensor([2])},
         true_point="exact",
+        inputs_determine=True,
     )
 
 

@@ -217,6 +217,7 @@ def _rank_ntk(q):
         "on the range of F, flat on its kernel)",
         true_params={"W": W0, "V": V0},
         true_point="exact",
+        inputs_determine=True,
     )
 
 
@@ -347,6 +348,7 @@ def _rank_lazy(q):
         "(seed 001 Thm 5.2)",
         true_params={"V": s["V"]},
         true_point="exact",  # degree 1: the Jacobian does not depend on V
+        inputs_determine=True,
     )
 
 
@@ -451,6 +453,7 @@ def _rank_generic(q):
         "where the Jacobian of θ ↦ centred outputs on the p² pairs (all the data there is) has "
         "its generic rank, so λ = rank/2",
         true_point="generic",
+        inputs_determine=True,
     )
 
 

@@ -159,6 +159,12 @@ class RankProblem:
     - ``"exact"``: w* is ``true_params`` (integer tensors; any tensors when ``degree <= 1``,
       where the Jacobian does not depend on the point);
     - ``"trained"`` (the default): w* comes from training; no certified statement.
+
+    ``inputs_determine``: the outputs of ``fn`` on ``inputs`` determine the model's function
+    on the data's support (identity inputs for linear maps, a unisolvent set for quadratics,
+    the data's own finite support), so that, at a true parameter that fits the data
+    distribution, λ ≤ generic rank/2 (the codimension of the fibre). ``False`` where that is
+    not claimed (e.g. a trained point that need not fit its targets).
     """
 
     fn: Callable[..., Any]
@@ -170,6 +176,7 @@ class RankProblem:
     true_params: Mapping[str, Any] | None = None
     true_point: str = "trained"
     true_support: Mapping[str, Any] | None = None
+    inputs_determine: bool = False
 
     def __post_init__(self) -> None:
         if self.true_point not in TRUE_POINTS:

@@ -97,6 +97,8 @@ def test_every_rank_problem_declares_a_stratum():
         assert rp.true_point in TRUE_POINTS
         expected_trained = name == "modular_addition"
         assert (rp.true_point == "trained") == expected_trained, name
+        # λ ≤ generic rank/2 is claimed only where w* fits the data (not a trained point)
+        assert rp.inputs_determine == (not expected_trained), name
 
 
 def test_rank_problem_validates_its_stratum():

@@ -110,6 +110,16 @@ def test_differences_content():
     assert any(t.startswith("training: full-batch Adam") for t in dm)
 
 
+def test_differences_accept_raw_claim_parameters():
+    """The verifier passes a claim's parameters as written: defaults are filled, bad values
+    raise naming the key."""
+    fam = FAMILIES["quadratic_network"]
+    assert fam.differences({"bias": True}) == fam.differences(fam.validate({"bias": True}))
+    assert FAMILIES["deep_linear_network"].differences({"widths": [2, 3], "r": 1}) == ()
+    with pytest.raises(ValueError, match=r"\bloss\b"):
+        fam.differences({"loss": "l1"})
+
+
 def test_build_fills_problem_differences_with_the_sample_size():
     reg = FAMILIES["regular"].build(n=20, generator=0, refine_steps=0)
     assert reg.differences == ()
