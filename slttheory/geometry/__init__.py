@@ -8,6 +8,10 @@
 - :func:`generic_rank`: the maximum exact rank over random integer points, with the
   Schwartz–Zippel bound on the chance that the generic rank is higher.
 - :func:`exact_rank`: exact rank over ℚ of an integer matrix.
+- :func:`true_point_rank`: a certified lower bound on rank J(w*) at a family's true point
+  (from its stratum: generic, generic on a support, exact integers), so λ(w*) ≥ rank/2.
+- :func:`critical_point_check`: gradient and extreme Hessian eigenvalues of L_n at a point
+  (dense, or Lanczos on Hessian-vector products): is w* a local minimum, where λ is defined?
 
 When is λ = rank/2?
 -------------------
@@ -41,6 +45,24 @@ codimension ≤ the generic rank. Both inequalities can be strict:
 So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank at θ₀ itself
 (``jacobian_rank`` at the true point) equals the generic rank, and otherwise only a bound.
 
+**The two bounds, and what is certified.**
+
+- *Upper*: λ(θ₀) ≤ codim_θ₀ K⁻¹(0)/2 (Pepin Lehalleur & Rimányi 2024, "Geometry of the fibers of
+  the multiplication map of deep linear neural networks", Prop. 8.4(i)); the
+  fibre through θ₀ has dimension ≥ d − generic rank (fibre dimension is upper
+  semicontinuous), so λ(θ₀) ≤ generic rank/2 at *every* true point, special or not.
+  Caveat (Schwartz–Zippel): :func:`generic_rank` returns the maximum exact rank over random
+  integer points, a certified *lower* bound on the generic rank, equal to it except with the
+  probability ``schwartz_zippel_bound``; so "λ ≤ rank/2" from it holds only up to that
+  probability (and exactly when the rank is ``max_possible``).
+- *Lower*: λ(θ₀) ≥ rank J(θ₀)/2 (splitting lemma). :func:`true_point_rank` certifies a lower
+  bound on rank J(θ₀) from the true point's stratum (``RankProblem.true_point``): exact
+  integers give rank J(θ₀) itself; a continuous random θ₀ (``"generic"``) or one generic on
+  a coordinate subspace and zero elsewhere (``"support"``) attains that stratum's generic
+  rank almost surely (the rank-drop locus is a proper algebraic subset), which an integer
+  point's exact rank bounds from below; rank J is lower semicontinuous, so nearby points
+  keep at least that rank. Trained points get no certified statement.
+
 >>> import torch
 >>> rrr = lambda p, x: x @ p["A"].T @ p["B"].T                 # y = B A x, inputs e_1..e_5
 >>> x = torch.eye(5, dtype=torch.int64)
@@ -57,6 +79,7 @@ So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank a
 0
 """
 
+from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.geometry.jacobian import flatten_params, jacobian
 from slttheory.geometry.rank import (
     EXACT_LIMIT,
@@ -69,8 +92,14 @@ from slttheory.geometry.rank import (
     jacobian_rank,
     schwartz_zippel_bound,
 )
+from slttheory.geometry.truepoint import TRUE_POINTS, TruePointRank, true_point_rank
 
 __all__ = [
+    "CriticalPointCheck",
+    "TRUE_POINTS",
+    "TruePointRank",
+    "critical_point_check",
+    "true_point_rank",
     "EXACT_LIMIT",
     "METHODS",
     "PRIME",
