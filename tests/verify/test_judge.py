@@ -187,9 +187,13 @@ def test_too_few_usable_controls():
 def test_hypotheses_not_met_make_a_point_inconclusive():
     hyp = ({"name": "stage II", "statement": "only K_eff units active", "measured": "K_eff = 3",
             "met": False},)
-    v = V(claim(), PointEvidence(None, None, lc(2.0, hypotheses=hyp), 0.0), ctl=controls())
+    c = claim(hypotheses=["stage II"])
+    v = V(c, PointEvidence(None, None, lc(2.0, hypotheses=hyp), 0.0), ctl=controls())
     assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason
     assert "K_eff = 3" in v.reason
+    # a hypothesis of another theorem of the family does not apply to this claim
+    v = V(claim(), PointEvidence(None, None, lc(2.0, hypotheses=hyp), 0.0), ctl=controls())
+    assert "hypothesis not met" not in v.reason
     v = V(claim(), PointEvidence(None, None, lc(2.0, extras={"train_rank": 3}), 0.0),
           ctl=controls())
     assert v.verdict == "inconclusive" and "training-set rank" in v.reason

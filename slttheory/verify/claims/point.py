@@ -86,8 +86,8 @@ RANK_KEYS: dict[str, tuple[type, ...]] = {"trials": (int,), "seed": (int,)}
 
 _TOP_KEYS = {
     "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
-    "statement", "notes", "reading", "differences", "constraint", "grid", "fixed", "tolerance",
-    "scaling", "llc", "rank", "profiles",
+    "statement", "notes", "reading", "differences", "hypotheses", "constraint", "grid", "fixed",
+    "tolerance", "scaling", "llc", "rank", "profiles",
 }
 _TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
 _SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
@@ -127,7 +127,9 @@ class Claim:
 
     ``reading``: which reading of the source's model the claim tests, where the source admits
     more than one (e.g. "plain MSE"); ``differences``: where this claim's model differs from the
-    source's beyond what the family itself records (both printed under the claim).
+    source's beyond what the family itself records (both printed under the claim);
+    ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
+    the claimed theorem assumes — a point where one fails is inconclusive.
     """
 
     id: str
@@ -145,6 +147,7 @@ class Claim:
     notes: str = ""
     reading: str = ""
     differences: tuple[str, ...] = ()
+    hypotheses: tuple[str, ...] = ()
     constraint: str | None = None
     constraint_expr: Any = None
     tolerance: Tolerance = field(default_factory=Tolerance)
@@ -288,6 +291,11 @@ def parse_point_claim(
         isinstance(x, str) and x.strip() for x in differences
     ):
         raise err(path, "differences", f"must be a list of non-empty strings, got {differences!r}")
+    hypotheses = data.get("hypotheses", [])
+    if not isinstance(hypotheses, list) or not all(
+        isinstance(x, str) and x.strip() for x in hypotheses
+    ):
+        raise err(path, "hypotheses", f"must be a list of hypothesis names, got {hypotheses!r}")
     relation = data.get("relation", "==")
     if relation not in RELATIONS:
         raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
@@ -421,6 +429,7 @@ def parse_point_claim(
         notes=notes,
         reading=reading,
         differences=tuple(differences),
+        hypotheses=tuple(hypotheses),
         constraint=constraint,
         constraint_expr=constraint_expr,
         tolerance=tolerance,

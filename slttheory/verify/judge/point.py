@@ -111,14 +111,15 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     return "refuted" if refuted else "confirmed" if confirmed else "open"
 
 
-def _unmet(ev: PointEvidence, p: sp.Expr | None) -> list[str]:
-    """Hypotheses measured at w* that fail (and, for an LLC test, a training set whose exact
-    rank cannot carry the predicted λ)."""
+def _unmet(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
+    """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
+    whose exact rank cannot carry the predicted λ)."""
     lc = ev.llc
     if lc is None or lc.status != "ok":
         return []
     out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-           f"{h.get('measured', '?')})" for h in lc.hypotheses if h.get("met") is False]
+           f"{h.get('measured', '?')})" for h in lc.hypotheses
+           if h.get("met") is False and h.get("name") in claim.hypotheses]
     tr = lc.extras.get("train_rank")
     if p is not None and isinstance(tr, int) and tr < 2 * p:
         out.append(f"training-set rank: the exact Jacobian rank on the training inputs is {tr} "
@@ -159,7 +160,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = why or [flo.text, fhi.text]
         return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
                             f"gives the predicted {ptxt}{note}", "certified", facts)
-    unmet = _unmet(ev, p)
+    unmet = _unmet(claim, ev, p)
     if unmet:
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                             + "; ".join(unmet) + note, facts=facts)
