@@ -8,6 +8,7 @@ from fake_families import FAMILIES
 
 from slttheory.verify.claims import parse_claim
 from slttheory.verify.evidence.records import (
+    AtPoint,
     ClosedFormEvidence,
     ControlRun,
     ControlSet,
@@ -187,15 +188,19 @@ def test_too_few_usable_controls():
 def test_hypotheses_not_met_make_a_point_inconclusive():
     hyp = ({"name": "stage II", "statement": "only K_eff units active", "measured": "K_eff = 3",
             "met": False},)
+    at = AtPoint("ok", hypotheses=hyp)
     c = claim(hypotheses=["stage II"])
-    v = V(c, PointEvidence(None, None, lc(2.0, hypotheses=hyp), 0.0), ctl=controls())
+    v = V(c, PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
     assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason
     assert "K_eff = 3" in v.reason
+    # checked before the theorem is applied: even where the exact rank would decide
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, at))
+    assert v.verdict == "inconclusive" and "would give: confirmed" in v.reason
     # a hypothesis of another theorem of the family does not apply to this claim
-    v = V(claim(), PointEvidence(None, None, lc(2.0, hypotheses=hyp), 0.0), ctl=controls())
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
     assert "hypothesis not met" not in v.reason
-    v = V(claim(), PointEvidence(None, None, lc(2.0, extras={"train_rank": 3}), 0.0),
-          ctl=controls())
+    at = AtPoint("ok", extras={"train_rank": 3})
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
     assert v.verdict == "inconclusive" and "training-set rank" in v.reason
 
 

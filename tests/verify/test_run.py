@@ -15,7 +15,7 @@ import pytest
 from fake_families import FAMILIES
 
 from slttheory.verify.claims import load_claims, parse_claim
-from slttheory.verify.evidence import LLCEvidence, RankEvidence, Routes
+from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
 from slttheory.verify.run import ResultStore, run_claims
 
@@ -168,8 +168,8 @@ def _fake_routes():
         )
 
     def llc(family, points, settings, device, reruns=False):
-        return [LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
-                            diagnostics={"rhat": 1.0}) for q in points]
+        return [(LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
+                             diagnostics={"rhat": 1.0}), AtPoint("ok")) for q in points]
 
     return Routes(rank=rank, llc=llc)
 

@@ -12,6 +12,7 @@ from slttheory.verify.evidence.controls import (
     run_controls,
 )
 from slttheory.verify.evidence.records import (
+    AtPoint,
     ClosedFormEvidence,
     ControlRun,
     ControlSet,
@@ -31,6 +32,7 @@ from slttheory.verify.evidence.routes import (
 )
 
 __all__ = [
+    "AtPoint",
     "ClosedFormEvidence",
     "RankEvidence",
     "LLCEvidence",

@@ -11,9 +11,11 @@ time (:mod:`slttheory.verify.judge`). A route that fails returns a record with
 - :class:`RankEvidence`: exact Jacobian ranks — the generic rank (a certified lower bound, with
   the Schwartz–Zippel bound on the chance it is higher) and the rank at the true point (a
   certified lower bound on rank J(w*), hence on 2λ by the splitting lemma).
-- :class:`LLCEvidence`: an LLC estimate with its interval, diagnostics, the checks at w*
-  (gradient norm, smallest Hessian eigenvalues), the family's hypotheses, where the model
-  differs from the source, the reruns at other estimator settings, and the key of its controls.
+- :class:`AtPoint`: what was measured at the built w*: the gradient norm and smallest Hessian
+  eigenvalues (is w* a local minimum?), the family's theorem hypotheses, numbers about the
+  build, where the model differs from the source's, and how w* was obtained.
+- :class:`LLCEvidence`: an LLC estimate with its interval, diagnostics, the reruns at other
+  estimator settings, and the key of its controls.
 - :class:`ControlRun` / :class:`ControlSet`: LLC estimates on controls of certified λ under the
   same estimator rules (one run per control and data set).
 """
@@ -31,6 +33,7 @@ __all__ = [
     "ClosedFormEvidence",
     "RankEvidence",
     "LLCEvidence",
+    "AtPoint",
     "Rerun",
     "ControlRun",
     "ControlSet",
@@ -163,11 +166,9 @@ class LLCEvidence:
     ``mean``/``std_error``/``ci``: the estimator's value, total standard error and 95 % interval
     (``mc_error``: its Monte-Carlo part; ``single``: the raw single-temperature λ̂ where the
     method extrapolates); ``passed``: the estimator's own diagnostics passed
-    (``Diagnostics.passed``), with ``problems`` listing every failed check; ``checks``: the
-    critical-point check at w*; ``hypotheses``: the family's theorem hypotheses as measured;
-    ``extras``: numbers about the build (training losses, measured ranks, K_eff); ``differences``:
-    where the family's model differs from the source's; ``reruns``: the robustness reruns;
-    ``control_key``: the key of the :class:`ControlSet` measured under the same rules.
+    (``Diagnostics.passed``), with ``problems`` listing every failed check; ``reruns``: the
+    robustness reruns; ``control_key``: the key of the :class:`ControlSet` measured under the
+    same rules.
     """
 
     status: str
@@ -185,10 +186,6 @@ class LLCEvidence:
     systematic: float | None = None
     single: float | None = None
     passed: bool = False
-    checks: Mapping[str, Any] = field(default_factory=dict)
-    hypotheses: tuple[Mapping[str, Any], ...] = ()
-    extras: Mapping[str, Any] = field(default_factory=dict)
-    differences: tuple[str, ...] = ()
     reruns: tuple[Rerun, ...] = ()
     control_key: str | None = None
 
@@ -208,14 +205,45 @@ class LLCEvidence:
             return None
         d = dict(data)
         d["problems"] = tuple(d.get("problems", ()))
-        d["hypotheses"] = tuple(d.get("hypotheses", ()))
-        d["differences"] = tuple(d.get("differences", ()))
         d["reruns"] = tuple(
             _from(Rerun, {**r, "problems": tuple(r.get("problems", ()))})
             for r in d.get("reruns", ())
         )
         if d.get("ci") is not None:
             d["ci"] = tuple(float(v) for v in d["ci"])
+        return _from(cls, d)
+
+
+@dataclass(frozen=True)
+class AtPoint:
+    """What was measured at the built w* (wherever the problem is built: for an LLC, or to
+    check the claim's hypotheses).
+
+    ``checks``: :func:`slttheory.geometry.critical_point_check` as data (``is_local_min``,
+    ``grad_norm``, ``smallest_eigenvalues``, ``reason``); ``hypotheses``: the family's measured
+    hypotheses (``name``, ``statement``, ``measured``, ``met``); ``extras``: numbers about the
+    build (training losses, the exact rank on the training inputs, K_eff); ``differences``:
+    where the family's model differs from the source's; ``note``: how w* was obtained.
+    """
+
+    status: str
+    checks: Mapping[str, Any] = field(default_factory=dict)
+    hypotheses: tuple[Mapping[str, Any], ...] = ()
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    differences: tuple[str, ...] = ()
+    note: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> AtPoint | None:
+        if data is None:
+            return None
+        d = dict(data)
+        d["hypotheses"] = tuple(d.get("hypotheses", ()))
+        d["differences"] = tuple(d.get("differences", ()))
         return _from(cls, d)
 
 
@@ -284,12 +312,14 @@ class PointEvidence:
     rank: RankEvidence | None
     llc: LLCEvidence | None
     elapsed_s: float
+    at_point: AtPoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "closed_form": None if self.closed_form is None else jsonable(asdict(self.closed_form)),
             "rank": None if self.rank is None else jsonable(asdict(self.rank)),
             "llc": None if self.llc is None else self.llc.to_dict(),
+            "at_point": None if self.at_point is None else self.at_point.to_dict(),
             "elapsed_s": self.elapsed_s,
         }
 
@@ -300,4 +330,5 @@ class PointEvidence:
             rank=_from(RankEvidence, data.get("rank")),
             llc=LLCEvidence.from_dict(data.get("llc")),
             elapsed_s=float(data.get("elapsed_s", 0.0)),
+            at_point=AtPoint.from_dict(data.get("at_point")),
         )

@@ -25,6 +25,7 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.evidence.records import (
+    AtPoint,
     ClosedFormEvidence,
     LLCEvidence,
     RankEvidence,
@@ -40,6 +41,7 @@ __all__ = [
     "rank_route",
     "llc_route",
     "llc_routes",
+    "at_point_route",
     "describe_error",
 ]
 
@@ -185,34 +187,46 @@ def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
     )
 
 
-def _point_facts(family: Any, params: Mapping[str, Any], problem: Any, device: str
-                 ) -> dict[str, Any]:
-    """Checks at w*, the family's hypotheses, build extras and model differences."""
-    out: dict[str, Any] = {"checks": {}, "hypotheses": (), "extras": {}, "differences": ()}
-    out["extras"] = jsonable(dict(getattr(problem, "extras", {}) or {}))
+def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) -> AtPoint:
+    """What is measured at the built w*: critical-point check, the family's hypotheses, build
+    extras, model differences, and how w* was obtained."""
+    checks: dict[str, Any] = {}
     try:
         from slttheory.geometry import critical_point_check
-    except ImportError:
+    except ImportError:  # pragma: no cover - older geometry layer
         critical_point_check = None
     if critical_point_check is not None:
         try:
-            chk = critical_point_check(problem.model, problem.data, problem.loss, device=device)
-            out["checks"] = jsonable(chk)
+            checks = jsonable(critical_point_check(problem.model, problem.data, problem.loss,
+                                                   device=device))
         except Exception as e:  # noqa: BLE001 - a failed check is recorded, not raised
-            out["checks"] = {"error": describe_error(e)}
-    hyp = getattr(family, "hypotheses", None)
-    if callable(hyp):
+            checks = {"error": describe_error(e)}
+    hyps: tuple = ()
+    if callable(getattr(family, "hypotheses", None)):
         try:
-            out["hypotheses"] = tuple(jsonable(h) for h in (hyp(problem) or ()))
+            hyps = tuple(jsonable(h) for h in (family.hypotheses(problem) or ()))
         except Exception as e:  # noqa: BLE001
-            out["hypotheses"] = ({"name": "hypotheses", "met": None,
-                                  "measured": describe_error(e), "statement": ""},)
-    diff = getattr(family, "differences", None)
-    if callable(diff):
+            hyps = ({"name": "hypotheses", "met": None, "measured": describe_error(e),
+                     "statement": "the family's hypotheses could not be measured"},)
+    diffs: tuple = ()
+    if callable(getattr(family, "differences", None)):
         try:
-            out["differences"] = tuple(str(x) for x in (diff(dict(params)) or ()))
+            diffs = tuple(str(x) for x in (family.differences(dict(params)) or ()))
         except Exception as e:  # noqa: BLE001
-            out["differences"] = (f"(differences unavailable: {describe_error(e)})",)
+            diffs = (f"(differences unavailable: {describe_error(e)})",)
+    return AtPoint("ok", checks, hyps, jsonable(dict(getattr(problem, "extras", {}) or {})),
+                   diffs, str(getattr(problem, "note", "")))
+
+
+def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
+                   settings: Mapping[str, Any], device: str) -> list[AtPoint]:
+    """Build each point's problem and measure :func:`at_point` there (no LLC)."""
+    out = []
+    for q in points:
+        try:
+            out.append(at_point(family, q, _build(family, q, settings, device), device))
+        except Exception as e:  # noqa: BLE001 - a route never raises
+            out.append(AtPoint("error", error=describe_error(e)))
     return out
 
 
@@ -251,19 +265,23 @@ def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device:
 
 def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
                device: str, *, reruns: Sequence[bool] | bool = False,
-               control_key: str | None = None) -> list[LLCEvidence]:
+               control_key: str | None = None) -> list[tuple[LLCEvidence, AtPoint]]:
     """:func:`llc_route` at every point, the sampler batched over points of one architecture;
-    reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true, batched likewise."""
+    reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true, batched likewise.
+    Returns each point's LLC evidence and what was measured at its w*."""
     t0 = time.perf_counter()
     n = len(points)
     want = [bool(reruns)] * n if isinstance(reruns, bool) else [bool(r) for r in reruns]
     out: list[LLCEvidence | None] = [None] * n
+    at: list[AtPoint] = [AtPoint("error", error="not built")] * n
     probs: dict[int, Any] = {}
     for j, q in enumerate(points):
         try:
             probs[j] = _build(family, q, settings, device)
+            at[j] = at_point(family, q, probs[j], device)
         except Exception as e:  # noqa: BLE001 - a route never raises
             out[j] = LLCEvidence("error", error=describe_error(e))
+            at[j] = AtPoint("error", error=describe_error(e))
     idx = sorted(probs)
     seed = int(settings.get("seed", 0))
     try:
@@ -271,10 +289,9 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     except Exception as e:  # noqa: BLE001
         for j in idx:
             out[j] = LLCEvidence("error", error=describe_error(e))
-        return out  # type: ignore[return-value]
+        return list(zip(out, at, strict=True))  # type: ignore[arg-type]
     for j, est in zip(idx, ests, strict=True):
-        facts = _point_facts(family, points[j], probs[j], device)
-        out[j] = replace(llc_evidence(est, str(getattr(probs[j], "note", ""))), **facts,
+        out[j] = replace(llc_evidence(est, str(getattr(probs[j], "note", ""))),
                          control_key=control_key)
     rerun_idx = [j for j in idx if want[j] and out[j].status == "ok"]
     for label, key, factor in RERUNS if rerun_idx else ():
@@ -299,11 +316,12 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
                                {key: value})
                 out[j] = replace(out[j], reruns=out[j].reruns + (rr,))
     share = (time.perf_counter() - t0) / max(n, 1)
-    return [replace(e, elapsed_s=round(share, 3)) if e is not None else e for e in out]
+    return [(replace(e, elapsed_s=round(share, 3)), a) for e, a in zip(out, at, strict=True)]
 
 
 def llc_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
-              *, reruns: bool = False, control_key: str | None = None) -> LLCEvidence:
+              *, reruns: bool = False, control_key: str | None = None
+              ) -> tuple[LLCEvidence, AtPoint]:
     """``estimate_llc`` at the family's true (or trained) parameter (see :func:`llc_routes`)."""
     return llc_routes(family, [params], settings, device, reruns=reruns,
                       control_key=control_key)[0]
@@ -314,12 +332,14 @@ class Routes:
     """The route functions the runner calls (inject fakes in tests).
 
     ``closed_form(family, params)``, ``rank(family, params, settings)``,
-    ``llc(family, points, settings, device, *, reruns, control_key) -> [LLCEvidence]``.
+    ``llc(family, points, settings, device, *, reruns) -> [(LLCEvidence, AtPoint)]``,
+    ``at_point(family, points, settings, device) -> [AtPoint]``.
     """
 
     closed_form: Callable[..., ClosedFormEvidence] = closed_form_route
     rank: Callable[..., RankEvidence] = rank_route
-    llc: Callable[..., list[LLCEvidence]] = llc_routes
+    llc: Callable[..., list[tuple[LLCEvidence, AtPoint]]] = llc_routes
+    at_point: Callable[..., list[AtPoint]] = at_point_route
 
 
 DEFAULT_ROUTES = Routes()

@@ -2,10 +2,11 @@
 
 Per point, with prediction P and the claim's relation:
 
-1. **Certified facts decide.** Their intersection must be non-empty, else ``error`` (routes
+1. **Hypotheses.** A theorem is checked before it is applied: where one of the hypotheses the
+   claim names, measured at w*, fails: ``inconclusive: hypothesis not met`` with the measured
+   quantity (so is an LLC test on a training set whose exact rank is below 2P).
+2. **Certified facts decide.** Their intersection must be non-empty, else ``error`` (routes
    contradict: a bug to fix). If it excludes P: ``refuted``; if it implies P: ``confirmed``.
-2. **Hypotheses.** Where the family's theorem has hypotheses measured at w* and one fails:
-   ``inconclusive: hypothesis not met`` with the measured quantity.
 3. **A controlled LLC** decides only where no certified fact does: ``refuted`` when its band
    excludes P, ``confirmed`` when the band contains P and is no wider than the claim's
    tolerance — and only if the same verdict holds at γ × 3, γ / 3 and ε / 2.
@@ -114,14 +115,14 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
 def _unmet(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
     """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
     whose exact rank cannot carry the predicted λ)."""
-    lc = ev.llc
-    if lc is None or lc.status != "ok":
+    at = ev.at_point
+    if at is None or at.status != "ok":
         return []
     out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-           f"{h.get('measured', '?')})" for h in lc.hypotheses
+           f"{h.get('measured', '?')})" for h in at.hypotheses
            if h.get("met") is False and h.get("name") in claim.hypotheses]
-    tr = lc.extras.get("train_rank")
-    if p is not None and isinstance(tr, int) and tr < 2 * p:
+    tr = at.extras.get("train_rank")
+    if p is not None and ev.llc is not None and isinstance(tr, int) and tr < 2 * p:
         out.append(f"training-set rank: the exact Jacobian rank on the training inputs is {tr} "
                    f"< 2λ = {fmt_value(2 * p)}, so no LLC on this training set can reach the "
                    "prediction")
@@ -150,6 +151,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
                             f"{fhi.text} (a bug to fix){note}", facts=facts)
     exact = _exact_verdict(lo, hi, p, rel)
+    unmet = _unmet(claim, ev, p)
+    if unmet:
+        would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
+        return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
+                            + "; ".join(unmet) + would + note, facts=facts)
     if exact == "refuted":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
         why = why or [flo.text, fhi.text]
@@ -160,10 +166,6 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = why or [flo.text, fhi.text]
         return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
                             f"gives the predicted {ptxt}{note}", "certified", facts)
-    unmet = _unmet(claim, ev, p)
-    if unmet:
-        return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
-                            + "; ".join(unmet) + note, facts=facts)
     tol = claim.tolerance.llc_abs_for(float(p))
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
     if llc.grade == "controlled":

@@ -85,6 +85,7 @@ REPORT_SCHEMA: dict[str, Any] = {
                             "properties": {"grade": {"type": "string",
                                                      "enum": list(GRADES)}}}},
                         "closed_form": _route, "rank": _route, "llc": _route,
+                        "at_point": {"type": ["object", "null"]},
                         "elapsed_s": {"type": "number"},
                     },
                 }},
@@ -185,7 +186,9 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         "facts": [{"route": f.route, "grade": f.grade, "text": f.text, "note": f.note,
                    "low": None if f.low is None else str(f.low),
                    "high": None if f.high is None else str(f.high)} for f in facts],
-        "closed_form": None, "rank": None, "llc": None, "elapsed_s": float(ev.elapsed_s),
+        "closed_form": None, "rank": None, "llc": None,
+        "at_point": None if ev.at_point is None else ev.at_point.to_dict(),
+        "elapsed_s": float(ev.elapsed_s),
     }
     cf = ev.closed_form
     if cf is not None:
@@ -235,8 +238,8 @@ def claim_json(r: Any) -> dict[str, Any]:
         entry["points"] = [point_json(p, c, r.controls) for p in r.points]
         diffs = list(c.differences)
         for p in r.points:
-            lc = p.evidence.llc
-            for d in (lc.differences if lc is not None else ()):
+            at = p.evidence.at_point
+            for d in (at.differences if at is not None else ()):
                 if d not in diffs:
                     diffs.append(d)
         entry["differences"] = diffs

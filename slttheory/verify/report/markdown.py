@@ -106,14 +106,14 @@ def _checks(points: list[Mapping[str, Any]]) -> list[str]:
     """Points whose w* is not a local minimum, and hypotheses measured at w*."""
     rows = []
     for p in points[:LARGE]:
-        lc = p.get("llc") or {}
-        chk = lc.get("checks") or {}
+        at_ = p.get("at_point") or {}
+        chk = at_.get("checks") or {}
         at = _esc(fmt_point(p["params"]))
         if chk.get("is_local_min") is False:
             rows.append(f"- `{at}`: w* is not a local minimum ({_esc(chk.get('reason', ''))}; "
                         f"|∇L_n| = {chk.get('grad_norm')}, smallest Hessian eigenvalues "
                         f"{chk.get('smallest_eigenvalues')})")
-        for h in lc.get("hypotheses") or []:
+        for h in at_.get("hypotheses") or []:
             state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
             rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
                         f"({_esc(h.get('measured', ''))})")

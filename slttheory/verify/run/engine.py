@@ -33,6 +33,7 @@ from slttheory.verify.claims import AnyClaim, BadClaim, Claim, ExperimentClaim, 
 from slttheory.verify.claims import settings_hash as point_settings_hash
 from slttheory.verify.evidence.controls import choose_controls, control_key, run_controls
 from slttheory.verify.evidence.records import (
+    AtPoint,
     ClosedFormEvidence,
     ControlSet,
     LLCEvidence,
@@ -137,7 +138,18 @@ def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, f
     settings = claim.llc_settings(profile)
     qs = [family.validate(dict(p)) for p in points]
     evs = routes.llc(family, qs, settings, device, reruns=list(reruns))
-    return [replace(e, control_key=k).to_dict() for e, k in zip(evs, keys, strict=True)]
+    return [{"llc": replace(e, control_key=k).to_dict(), "at_point": a.to_dict()}
+            for (e, a), k in zip(evs, keys, strict=True)]
+
+
+def _at_point_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str,
+                   family: Any, routes: Routes, device: str, isolated: bool
+                   ) -> list[dict[str, Any]]:
+    """Build the points' problems and measure w* there (for the claim's hypotheses)."""
+    family = _in_worker(family, isolated)
+    qs = [family.validate(dict(p)) for p in points]
+    return [a.to_dict() for a in routes.at_point(family, qs, claim.llc_settings(profile),
+                                                  device)]
 
 
 def _control_unit(controls: Sequence[Any], families_ref: Any, settings: Mapping[str, Any],
@@ -149,7 +161,8 @@ def _control_unit(controls: Sequence[Any], families_ref: Any, settings: Mapping[
 
 
 def _unit(kind: str, args: tuple) -> Any:
-    return {"exact": _exact_unit, "llc": _llc_unit, "controls": _control_unit}[kind](*args)
+    return {"exact": _exact_unit, "llc": _llc_unit, "at_point": _at_point_unit,
+            "controls": _control_unit}[kind](*args)
 
 
 def _ref(obj: Any, spec: str | None, name: str | None = None) -> Any:
@@ -174,6 +187,7 @@ class _Point:
     evidence: PointEvidence | None = None
     llc: bool = False  # run the LLC
     decide: bool = False  # the LLC is to decide: controls and reruns
+    measure: bool = False  # build w* (no LLC) to measure the claim's hypotheses there
     key: str | None = None
 
 
@@ -270,7 +284,8 @@ def run_claims(
                 decided = p.claim.kind != "scaling" and _certified_decides(p)
                 p.llc = LLC_EVERYWHERE.get(profile, True) or not decided
                 p.decide = p.llc and not decided
-            if not p.llc:
+            p.measure = not p.llc and bool(p.claim.hypotheses)
+            if not p.llc and not p.measure:
                 done(p, False)  # complete: stored now, so a kill loses nothing
                 continue
             if p.decide:
@@ -294,17 +309,19 @@ def run_claims(
             owners.append(key)
         workers = max(1, int(getattr(executor, "workers", 1)))
         for group in per_claim.values():
-            need = [p for p in group if p.llc and p in todo]
-            sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
-            i = 0
-            for size in sizes:
-                chunk = need[i:i + size]
-                i += size
-                c = chunk[0].claim
-                units.append(("llc", (c, [p.params for p in chunk], profile, refs[c.family],
-                                      routes, device, [p.decide for p in chunk],
-                                      [p.key for p in chunk], not local)))
-                owners.append(chunk)
+            for kind in ("llc", "at_point"):
+                need = [p for p in group if p in todo and (p.llc if kind == "llc" else p.measure)]
+                sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
+                i = 0
+                for size in sizes:
+                    chunk = need[i:i + size]
+                    i += size
+                    c = chunk[0].claim
+                    base = (c, [p.params for p in chunk], profile, refs[c.family], routes, device)
+                    units.append((kind, (*base, [p.decide and c.kind != "scaling"
+                                                 for p in chunk], [p.key for p in chunk],
+                                         not local) if kind == "llc" else (*base, not local)))
+                    owners.append(chunk)
         progress.add_total(sum(1 for o in owners if isinstance(o, str)))
         for i, res, exc in run_tasks(executor, _unit, units):
             owner = owners[i]
@@ -316,13 +333,20 @@ def run_claims(
                 progress.advance(claim_id="controls", label=f"control set {owner}",
                                  verdict=None, elapsed_s=cs.elapsed_s, cached=False)
                 continue
+            kind = units[i][0]
             dicts = [None] * len(owner) if exc is not None else res
             for p, d in zip(owner, dicts, strict=True):
-                lc = LLCEvidence("error", error=f"worker failed: {exc}") if d is None else \
-                    LLCEvidence.from_dict(d)
                 ev = p.evidence
-                p.evidence = replace(ev, llc=lc,
-                                     elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
+                if d is None:
+                    failed = f"worker failed: {exc}"
+                    at = AtPoint("error", error=failed)
+                    lc = LLCEvidence("error", error=failed) if kind == "llc" else None
+                elif kind == "llc":
+                    lc, at = LLCEvidence.from_dict(d["llc"]), AtPoint.from_dict(d["at_point"])
+                else:
+                    lc, at = None, AtPoint.from_dict(d)
+                p.evidence = replace(ev, llc=lc, at_point=at, elapsed_s=round(
+                    ev.elapsed_s + ((lc.elapsed_s or 0) if lc is not None else 0), 3))
                 done(p, False)
     finally:
         if own:
