@@ -28,11 +28,12 @@ h = r at a true point where A, B have rank r (rank J = h(m+n−h) = 2λ, checked
 001 argues this way for its quadratic networks under its non-degeneracy assumptions (Thm 4.1,
 4.2); whether those statements hold is :mod:`slttheory.verify`'s question.
 
-**It fails** at points where the rank drops. In general [derived here]
-rank J(θ₀)/2 ≤ λ ≤ generic rank/2: the lower bound because {K < ε} lies in a tube
-{‖J(θ₀)(θ−θ₀)‖ ≲ √ε} of volume O(ε^{rank/2}) around the fibre; the upper bound from
-λ ≤ codim K⁻¹(0)/2 (Pepin Lehalleur–Rimányi, Prop. 8.4(i)) since the fibre f⁻¹(f(θ₀)) has
-codimension ≤ the generic rank. Both inequalities can be strict:
+**It fails** at points where the rank drops. In general [derived here] λ ≥ rank J(θ₀)/2,
+because {K < ε} lies in a tube {‖J(θ₀)(θ−θ₀)‖ ≲ √ε} of volume O(ε^{rank/2}) around the fibre;
+and λ ≤ codim K⁻¹(0)/2 (Pepin Lehalleur–Rimányi, Prop. 8.4(i)), the codimension of the *real*
+zero set near θ₀. Over ℝ that codimension can exceed the generic rank, so generic rank/2 is
+**not** an upper bound in general: f(x, y, z) = x² + y² + z² has generic rank 1, but its
+fibre through 0 is a point, K = f² = r⁴ and λ = 3/4 > 1/2. Both bounds can be strict:
 
 - Reduced-rank regression y = B A x at true rank 0, m = n = 5, h = 3: the generic rank is
   h(m+n−h) = 21 (computed below), the rank at the true point A = B = 0 is 0, and
@@ -42,19 +43,22 @@ codimension ≤ the generic rank. Both inequalities can be strict:
   λ = 1/2 with multiplicity 2; here λ equals generic rank/2 but the multiplicity 2 shows the
   point is not minimally singular (a submersion would give multiplicity 1).
 
-So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank at θ₀ itself
-(``jacobian_rank`` at the true point) equals the generic rank, and otherwise only a bound.
+In these two examples generic rank/2 happens to bound λ from above; it is λ (with m = 1) when
+the rank at θ₀ itself (``jacobian_rank`` at the true point) equals the generic rank.
 
 **The two bounds, and what is certified.**
 
 - *Upper*: λ(θ₀) ≤ codim_θ₀ K⁻¹(0)/2 (Pepin Lehalleur & Rimányi 2024, "Geometry of the fibers of
-  the multiplication map of deep linear neural networks", Prop. 8.4(i)); the
-  fibre through θ₀ has dimension ≥ d − generic rank (fibre dimension is upper
-  semicontinuous), so λ(θ₀) ≤ generic rank/2 at *every* true point, special or not.
-  Caveat (Schwartz–Zippel): :func:`generic_rank` returns the maximum exact rank over random
-  integer points, a certified *lower* bound on the generic rank, equal to it except with the
-  probability ``schwartz_zippel_bound``; so "λ ≤ rank/2" from it holds only up to that
-  probability (and exactly when the rank is ``max_possible``).
+  the multiplication map of deep linear neural networks", Prop. 8.4(i)), the codimension of the
+  real zero set near θ₀. A smooth submanifold of dimension s through θ₀ on which K vanishes
+  (e.g. a symmetry orbit) gives λ ≤ (d − s)/2. The generic rank bounds this codimension only
+  where the real fibre has its expected dimension d − generic rank (over ℂ every fibre does;
+  over ℝ not: x² + y² + z² above), which holds at minimally singular points (where λ =
+  rank/2). So the verifier uses "λ = generic rank/2" only where the family states that θ₀ is
+  minimally singular, never "λ ≤ generic rank/2" by itself. Caveat (Schwartz–Zippel):
+  :func:`generic_rank` returns the maximum exact rank over random integer points, a certified
+  *lower* bound on the generic rank, equal to it except with the probability
+  ``schwartz_zippel_bound``.
 - *Lower*: λ(θ₀) ≥ rank J(θ₀)/2 (splitting lemma). :func:`true_point_rank` certifies a lower
   bound on rank J(θ₀) from the true point's stratum (``RankProblem.true_point``): exact
   integers give rank J(θ₀) itself; a continuous random θ₀ (``"generic"``) or one generic on

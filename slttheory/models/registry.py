@@ -162,9 +162,9 @@ class RankProblem:
 
     ``inputs_determine``: the outputs of ``fn`` on ``inputs`` determine the model's function
     on the data's support (identity inputs for linear maps, a unisolvent set for quadratics,
-    the data's own finite support), so that, at a true parameter that fits the data
-    distribution, λ ≤ generic rank/2 (the codimension of the fibre). ``False`` where that is
-    not claimed (e.g. a trained point that need not fit its targets).
+    the data's own finite support), so that the rank of this map is the rank of the
+    population loss's Hessian. (It does *not* make generic rank/2 an upper bound on λ: over ℝ
+    a fibre can be smaller than its expected dimension; see :mod:`slttheory.geometry`.)
     """
 
     fn: Callable[..., Any]

@@ -7,10 +7,10 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   whose reference is not the claim's own source. (b) The exact Jacobian rank R₀ at the true point:
   λ ≥ R₀/2 always (splitting lemma: K has at least R₀ non-degenerate quadratic directions at w*).
   (c) The generic rank R where the family states that λ = rank/2 at its true point (minimally
-  singular): λ = R/2; and λ ≤ R/2 where the design determines the function (λ is at most half
-  the codimension of the fibre, which is at most the generic rank). R is a certified lower bound
-  on the generic rank; statements that need R to *be* the generic rank carry the
-  Schwartz–Zippel bound on the chance that it is higher.
+  singular): λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the
+  generic rank carries the Schwartz–Zippel bound on the chance that it is higher). Without
+  that statement the generic rank bounds nothing: over ℝ, λ can exceed generic rank/2
+  (:mod:`slttheory.geometry`).
 - ``controlled``: an LLC whose bias and spread were measured in the same run on controls of
   certified λ (:mod:`slttheory.verify.judge.llc`), corrected by them, and whose verdict survives
   reruns at γ × 3, γ / 3 and ε / 2.
@@ -130,10 +130,6 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
                             f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
-        elif rk.inputs_determine and rk.certified:
-            out.append(Fact("generic rank", None, r, "certified",
-                            f"generic Jacobian rank {rk.rank} ⇒ λ ≤ {fmt_value(r)} (codimension "
-                            f"of the fibre; {_sz(rk.bound)})"))
     return out
 
 

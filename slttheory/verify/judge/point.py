@@ -4,12 +4,13 @@ Per point, with prediction P and the claim's relation:
 
 1. **Hypotheses.** A theorem is checked before it is applied: where one of the hypotheses the
    claim names, measured at w*, fails: ``inconclusive: hypothesis not met`` with the measured
-   quantity (so is an LLC test on a training set whose exact rank is below 2P).
+   quantity.
 2. **Certified facts decide.** Their intersection must be non-empty, else ``error`` (routes
    contradict: a bug to fix). If it excludes P: ``refuted``; if it implies P: ``confirmed``.
-3. **A controlled LLC** decides only where no certified fact does: ``refuted`` when its band
-   excludes P, ``confirmed`` when the band contains P and is no wider than the claim's
-   tolerance — and only if the same verdict holds at γ × 3, γ / 3 and ε / 2.
+3. **A controlled LLC** decides only where no certified fact does (and on a training set whose
+   exact rank can carry 2P): ``refuted`` when its band excludes P, ``confirmed`` when the band
+   contains P and is no wider than the claim's tolerance — and only if the same verdict holds
+   at γ × 3, γ / 3 and ε / 2.
 4. Everything else is ``inconclusive``, with a reason naming what would decide it.
 
 Failed LLC diagnostics mean no information; they never block a certified verdict. A claim is
@@ -118,15 +119,21 @@ def _unmet(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
     at = ev.at_point
     if at is None or at.status != "ok":
         return []
-    out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-           f"{h.get('measured', '?')})" for h in at.hypotheses
-           if h.get("met") is False and h.get("name") in claim.hypotheses]
-    tr = at.extras.get("train_rank")
-    if p is not None and ev.llc is not None and isinstance(tr, int) and tr < 2 * p:
-        out.append(f"training-set rank: the exact Jacobian rank on the training inputs is {tr} "
-                   f"< 2λ = {fmt_value(2 * p)}, so no LLC on this training set can reach the "
-                   "prediction")
-    return out
+    return [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
+            f"{h.get('measured', '?')})" for h in at.hypotheses
+            if h.get("met") is False and h.get("name") in claim.hypotheses]
+
+
+def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
+    """Why no LLC on this training set can test the prediction ("" if it can): the exact rank of
+    the model on the training inputs bounds what the empirical loss can identify."""
+    at = ev.at_point
+    tr = None if at is None else at.extras.get("train_rank")
+    if isinstance(tr, int) and tr < 2 * p:
+        return (f"the exact Jacobian rank on the training inputs is {tr} < 2λ = "
+                f"{fmt_value(2 * p)}, so no LLC on this training set can reach the prediction "
+                "(train on more pairs)")
+    return ""
 
 
 def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
@@ -166,6 +173,10 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = why or [flo.text, fhi.text]
         return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
                             f"gives the predicted {ptxt}{note}", "certified", facts)
+    cannot = _llc_cannot_reach(ev, p)
+    if cannot and ev.llc is not None:
+        return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
+                            f"and {cannot}{note}", facts=facts)
     tol = claim.tolerance.llc_abs_for(float(p))
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
     if llc.grade == "controlled":
