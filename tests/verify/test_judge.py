@@ -102,10 +102,23 @@ def test_rank_determining_lambda_confirms_and_refutes():
     assert v.verdict == "refuted" and "P(generic rank higher) < 0.001" in v.reason
 
 
+def test_rank_at_the_point_equal_to_the_generic_rank_gives_lambda():
+    # constant rank near w*: the fibre is smooth, λ = rank/2, without the family saying so
+    ev = PointEvidence(None, rk(4, n=6, determines=False, point=4, inputs=True), None, 0.0)
+    v = V(claim(), ev)
+    assert (v.verdict, v.grade) == ("confirmed", "certified") and "constant-rank" in v.reason
+    assert V(claim("d/2 + 1"), ev).verdict == "refuted"
+
+
+def test_more_than_half_the_parameters_is_refuted():
+    v = V(claim("2*d"), PointEvidence(None, rk(4, n=6, determines=False), None, 0.0))
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "6 parameters" in v.reason
+
+
 def test_generic_rank_alone_is_no_upper_bound():
     # over R a fibre can be smaller than expected (x² + y² + z²: generic rank 1, λ = 3/4), so
     # without the family's statement that w* is minimally singular the rank bounds nothing
-    v = V(claim("d"), PointEvidence(None, rk(6, determines=False, inputs=True), None, 0.0))
+    v = V(claim("d"), PointEvidence(None, rk(6, n=12, determines=False, inputs=True), None, 0.0))
     assert v.verdict == "inconclusive"
 
 

@@ -7,10 +7,12 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   whose reference is not the claim's own source. (b) The exact Jacobian rank R₀ at the true point:
   λ ≥ R₀/2 always (splitting lemma: K has at least R₀ non-degenerate quadratic directions at w*).
   (c) The generic rank R where the family states that λ = rank/2 at its true point (minimally
-  singular): λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the
-  generic rank carries the Schwartz–Zippel bound on the chance that it is higher). Without
-  that statement the generic rank bounds nothing: over ℝ, λ can exceed generic rank/2
-  (:mod:`slttheory.geometry`).
+  singular), or where the rank at w* is computed equal to it (then the map has constant rank
+  near w*, its fibre is smooth of codimension R, and λ = R/2 by the constant-rank theorem):
+  λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the generic rank
+  carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
+  rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
+  (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum).
 - ``controlled``: an LLC whose bias and spread were measured in the same run on controls of
   certified λ (:mod:`slttheory.verify.judge.llc`), corrected by them, and whose verdict survives
   reruns at γ × 3, γ / 3 and ε / 2.
@@ -130,6 +132,18 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
                             f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
+        elif (rk.inputs_determine and rk.certified and rk.point_rank_certified
+              and rk.point_rank == rk.rank):
+            out.append(Fact("generic rank", r, r, "certified",
+                            f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "
+                            f"has constant rank near w* and its fibre is smooth of codimension "
+                            f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
+                            f"{_sz(rk.bound)})"))
+        if rk.n_params:
+            d = sp.Rational(rk.n_params, 2)
+            out.append(Fact("dimension", None, d, "certified",
+                            f"{rk.n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
+                            "near a minimum)"))
     return out
 
 
