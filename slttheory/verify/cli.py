@@ -77,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs",
-        type=_positive_int,
-        default=1,
+        type=_jobs,
+        default=None,
         metavar="N",
-        help="run points in N worker processes (default 1)",
+        help="run claims' tasks in N worker processes (default auto: one per CPU core, at "
+        "most 4; 1 runs everything in this process)",
     )
     p.add_argument(
         "--executor",
@@ -112,6 +113,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures/*.png")
     return p
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a positive integer, or ``auto`` (one per CPU core available, at most 4)."""
+    if text == "auto":
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(cores, 4))
+    return _positive_int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -216,9 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--scheduler needs --executor dask")
     if args.scheduler is not None and not args.scheduler.strip():
         parser.error("--scheduler: empty address (expected e.g. tcp://host:8786)")
-    if args.scheduler is not None and args.jobs != 1:
+    if args.scheduler is not None and args.jobs is not None:
         parser.error("--jobs sets the workers of a LocalCluster; with --scheduler the cluster "
                      "has its own workers (drop --jobs)")
+    if args.jobs is None:
+        args.jobs = 1 if args.scheduler is not None else _jobs("auto")
     if executor_kind == "dask":
         try:
             import distributed  # noqa: F401

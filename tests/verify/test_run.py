@@ -101,6 +101,8 @@ def test_resume_after_kill_gives_the_same_report(tmp_path):
         "--no-figures",
         "--device",
         "cpu",
+        "--jobs",
+        "1",  # one task at a time: a kill loses at most that one (N workers: at most N)
     ]
     proc = _cli([*args, "--out", str(out)], env)
     t0 = time.time()

@@ -160,9 +160,26 @@ def _control_unit(controls: Sequence[Any], families_ref: Any, settings: Mapping[
     return run_controls(controls, families, settings, device, key).to_dict()
 
 
+def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, device: str,
+                     progress: Any, isolated: bool) -> Any:
+    """One experiment claim, its stages stored at ``store_path`` (its own connection)."""
+    from slttheory.verify.run.experiments import ExperimentStore, run_experiment_claim
+
+    _in_worker(None, isolated)
+    if progress is not None:
+        progress.claim(claim.id)
+    es = ExperimentStore(store_path) if store_path is not None else None
+    try:
+        return run_experiment_claim(claim, profile=profile, store=es, device=device,
+                                    progress=progress)
+    finally:
+        if es is not None:
+            es.close()
+
+
 def _unit(kind: str, args: tuple) -> Any:
     return {"exact": _exact_unit, "llc": _llc_unit, "at_point": _at_point_unit,
-            "controls": _control_unit}[kind](*args)
+            "controls": _control_unit, "experiment": _experiment_unit}[kind](*args)
 
 
 def _ref(obj: Any, spec: str | None, name: str | None = None) -> Any:
@@ -264,7 +281,7 @@ def run_claims(
 
     own = executor is None
     if own:
-        executor = ProcessExecutor(jobs) if jobs > 1 and len(todo) > 1 else LocalExecutor()
+        executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
     local = isinstance(executor, LocalExecutor)
     refs = {name: families[name] if local else _ref(families[name], families_spec, name)
             for name in {p.claim.family for p in todo}}
@@ -297,9 +314,21 @@ def run_claims(
                     settings = p.claim.llc_settings(profile)
                     p.key = control_key(chosen[ck], settings, device)
                     planned.setdefault(p.key, (chosen[ck], settings))
-        # 3. LLC units and control sets
+        # 3. experiment claims (longest first), control sets and LLC units, on the executor
         units: list[tuple[str, tuple]] = []
         owners: list[Any] = []
+        store_path = getattr(store, "path", None)
+        if n_exp and store_path is not None and not resume:
+            from slttheory.verify.run.experiments import ExperimentStore
+
+            es = ExperimentStore(store_path)
+            es.clear()
+            es.close()
+        for ci, c in enumerate(claims):
+            if isinstance(c, ExperimentClaim):
+                units.append(("experiment", (c, profile, store_path, device,
+                                             progress if local else None, not local)))
+                owners.append(ci)
         for key, (ctl, settings) in planned.items():
             stored = store.get_controls(key) if (store and resume) else None
             if stored is not None:
@@ -322,9 +351,19 @@ def run_claims(
                                                  for p in chunk], [p.key for p in chunk],
                                          not local) if kind == "llc" else (*base, not local)))
                     owners.append(chunk)
-        progress.add_total(sum(1 for o in owners if isinstance(o, str)))
+        progress.add_total(sum(1 for o in owners if isinstance(o, str))
+                           + (0 if local else n_exp))
+        exp_results: dict[int, Any] = {}
         for i, res, exc in run_tasks(executor, _unit, units):
             owner = owners[i]
+            if isinstance(owner, int):  # an experiment claim
+                exp_results[owner] = res if exc is None else _experiment_failed(claims[owner],
+                                                                                exc)
+                if not local:
+                    progress.advance(claim_id=claims[owner].id, label="experiment",
+                                     verdict=exp_results[owner].verdict.verdict,
+                                     elapsed_s=exp_results[owner].elapsed_s, cached=False)
+                continue
             if isinstance(owner, str):
                 cs = ControlSet(owner, {}, ()) if exc is not None else ControlSet.from_dict(res)
                 controls[owner] = cs
@@ -360,15 +399,8 @@ def run_claims(
             progress.claim(c.id)
             results[ci] = judge_claim(c, [(p.params, p.evidence) for p in per_claim.get(ci, [])],
                                       controls)
-    if n_exp:
-        from slttheory.verify.run.experiments import run_experiment_claims
-
-        exp_idx = [i for i, c in enumerate(claims) if isinstance(c, ExperimentClaim)]
-        exps = run_experiment_claims([claims[i] for i in exp_idx], profile=profile,
-                                     store_path=getattr(store, "path", None), resume=resume,
-                                     device=device, progress=progress)
-        for i, r in zip(exp_idx, exps, strict=True):
-            results[i] = r
+    for ci, r in exp_results.items():
+        results[ci] = r
     return results
 
 
@@ -376,6 +408,13 @@ def _label(p: _Point) -> str:
     from slttheory.verify.judge import fmt_point
 
     return fmt_point({k: v for k, v in p.params.items() if k in p.claim.grid}) or "the point"
+
+
+def _experiment_failed(claim: ExperimentClaim, exc: BaseException) -> Any:
+    from slttheory.verify.judge import ExperimentClaimResult
+
+    return ExperimentClaimResult(claim, ClaimVerdict("error", f"error: worker failed: {exc}"),
+                                 error=str(exc))
 
 
 def _failed(exc: BaseException) -> PointEvidence:
