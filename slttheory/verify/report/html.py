@@ -76,10 +76,11 @@ _CLAIM_KNOWN = {
     "id", "title", "source", "family", "kind", "path", "predicted", "relation", "evidence",
     "verdict", "reason", "figure", "fits", "experiment", "points", "statement", "notes",
     "scaling", "scope", "model_differences", "hypotheses", "controls", "summary_large", "grade",
+    "scopes", "reading", "differences", "cases", "point_counts", "grid",
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
-    "elapsed_s", "grade",
+    "elapsed_s", "grade", "facts", "at_point",
 }
 _EXPERIMENT_KNOWN = {
     "name", "settings", "criteria", "statistics", "summary", "tables", "runs", "stages_computed",
@@ -616,6 +617,28 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
     common = common or {}
     extra = []
     cf, rk, lc = p.get("closed_form"), p.get("rank"), p.get("llc")
+    facts = [f for f in _list(p.get("facts")) if isinstance(f, Mapping)]
+    if facts:
+        extra.append("<p><b>facts</b></p><ul>" + "".join(
+            f"<li><b>{_esc(f.get('grade'))}</b> — {_esc(f.get('text'))}"
+            + (f" <i>({_esc(f.get('note'))})</i>" if f.get("note") else "") + "</li>"
+            for f in facts) + "</ul>")
+    at = p.get("at_point")
+    if isinstance(at, Mapping):
+        chk = at.get("checks") if isinstance(at.get("checks"), Mapping) else {}
+        if chk.get("is_local_min") is False:
+            extra.append(f"<p><b>w* is not a local minimum</b> — {_esc(chk.get('reason'))}</p>")
+        hyps = [h for h in _list(at.get("hypotheses")) if isinstance(h, Mapping)]
+        if hyps:
+            state = {True: "met", False: "NOT met", None: "undecided"}
+            extra.append("<p><b>hypotheses at w*</b></p><ul>" + "".join(
+                f"<li>{_esc(h.get('name'))}: {state.get(h.get('met'), '?')} — "
+                f"{_esc(h.get('measured'))}</li>" for h in hyps) + "</ul>")
+    if isinstance(lc, Mapping) and isinstance(lc.get("band"), Mapping):
+        b = lc["band"]
+        txt = (f"[{_num(b.get('low'))}, {_num(b.get('high'))}], corrected "
+               f"{_num(b.get('corrected'))}" if b.get("controlled") else _esc(b.get("why")))
+        extra.append(f"<p><b>LLC grade</b> {_esc(lc.get('grade'))} — band {txt}</p>")
     if isinstance(cf, Mapping):
         bits = [f"{k}: {_esc(cf[k])}" for k in ("case", "source", "error")
                 if cf.get(k) and ("closed_form", k) not in common]
@@ -817,6 +840,11 @@ def _claim_section(
     ]
     if c.get("scope") is not None:
         out.append(f'<p class="scope"><b>Scope:</b> {_esc(c["scope"])}</p>')
+    if isinstance(c.get("scopes"), Mapping) and c["scopes"]:
+        reach = "; ".join(f"{_verdict_badge(v)} at {_esc(w)}" for v, w in c["scopes"].items())
+        out.append(f'<p class="scope"><b>Reach:</b> {reach}</p>')
+    if c.get("reading"):
+        out.append(f'<p class="reading"><b>Reading:</b> {_esc(c["reading"])}</p>')
     if c.get("statement"):
         out.append(f"<blockquote>{_esc(c['statement'])}</blockquote>")
     meta = []
@@ -842,9 +870,13 @@ def _claim_section(
     out.append(f'<p class="reason"><b>Reason.</b> {_esc(_str(c, "reason"))}</p>')
     if c.get("notes"):
         out.append(f'<p class="notes"><b>Notes.</b> {_esc(c["notes"])}</p>')
-    if c.get("model_differences"):
-        out.append("<details open><summary>Differences from the source's model</summary>"
-                   f"{_list_or_text(c['model_differences'])}</details>")
+    for key in ("model_differences", "differences"):
+        if c.get(key):
+            out.append("<details open><summary>Where the model differs from the source's"
+                       f"</summary>{_list_or_text(c[key])}</details>")
+    if c.get("cases"):
+        out.append("<p><b>Cases of the library's formula on this grid:</b> "
+                   f"{_esc('; '.join(map(str, _list(c['cases']))))}</p>")
     if c.get("hypotheses"):
         out.append("<details><summary>Hypotheses</summary>"
                    f"{_list_or_text(c['hypotheses'])}</details>")
@@ -865,9 +897,9 @@ def _claim_section(
             f"<details><summary>Evidence: {len(pts)} point(s) — "
             f"{_counts_html(_counts(pts))}</summary>{_points_section(c, cap)}</details>"
         )
-    if c.get("controls") is not None:
-        out.append("<details><summary>Controls</summary>"
-                   f"{_generic(c['controls'], _Budget(60_000))}</details>")
+    ctl = _controls_table(pts if isinstance(pts, list) else [])
+    if ctl:
+        out.append(f"<details><summary>LLC controls</summary>{ctl}</details>")
     if c.get("summary_large") is not None:
         out.append("<details open><summary>Summary of the large grid</summary>"
                    f"{_generic(c['summary_large'], _Budget(60_000))}</details>")
@@ -880,6 +912,30 @@ def _claim_section(
     return "".join(out)
 
 
+def _controls_table(points: Sequence[Any]) -> str:
+    """Each deciding LLC's controls: certified λ, estimates per data set, bias ± spread."""
+    rows, seen = [], set()
+    for p in points[:MAX_POINT_ROWS]:
+        band = _get(_get(p, "llc"), "band")
+        for ctl in _list(_get(band, "controls")):
+            key = (_fmt_params(_get(p, "params")), _get(ctl, "family"), str(_get(ctl, "params")))
+            if key in seen:
+                continue
+            seen.add(key)
+            est = ", ".join(_num(v) for v in _list(_get(ctl, "estimates")))
+            rows.append(
+                f"<tr><td>{_esc(key[0])}</td><td>{_esc(_get(ctl, 'family'))} "
+                f"{_esc(_fmt_params(_get(ctl, 'params')))} ({_esc(_get(ctl, 'kind'))})</td>"
+                f"<td>{_num(_get(ctl, 'lambda'))}</td><td>{_esc(est) or '–'}</td>"
+                f"<td>{_num(_get(ctl, 'bias'))} ± {_num(_get(ctl, 'spread'))}</td>"
+                f"<td>{_esc(_get(ctl, 'certified_by'))}</td></tr>")
+    if not rows:
+        return ""
+    return ("<table><tr><th>point</th><th>control</th><th>certified λ</th><th>λ̂ per data "
+            "set</th><th>bias ± spread</th><th>certified by</th></tr>" + "".join(rows)
+            + "</table>")
+
+
 def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
     pts = c.get("points")
     counts = _counts_html(_counts(pts)) if isinstance(pts, list) and pts else "–"
@@ -890,7 +946,9 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         f"<td>{_esc(_str(c, 'family')).replace('_', '_<wbr>').replace(':', ':<wbr>')}</td>"
         f"<td>{_esc(_source_group(_str(c, 'source')))}</td>"
         f'<td><div class="pred">{_prediction_cell(c)}</div></td>'
-        f"<td>{_verdict_badge(c.get('verdict'))}</td><td>{counts}</td>"
+        f"<td>{_verdict_badge(c.get('verdict'))}"
+        + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
+           else "") + f"</td><td>{counts}</td>"
         f'<td title="{_esc(reason)}">{_esc(_shorten(reason, 180))}</td></tr>'
     )
 
