@@ -4,6 +4,12 @@ Every formula in :mod:`slttheory.formulas` returns a :class:`LearningCoefficient
 an exact sympy value with its multiplicity, the parameter count, the case of the
 source's case analysis that applied, the source's assumptions and a citation.
 
+Every result also carries its **standing** (see :mod:`slttheory.formulas.standing`):
+``"established"`` when a test of this repository checks its values against an independent
+computation (named in ``established_by``), ``"as_stated"`` when it implements a statement
+under test exactly as its source states it. ``reference`` is the short key of that source
+("Aoyagi & Watanabe 2005"), so that a claim citing the same source can be recognised.
+
 Argument checks follow sympy.stats' ``_value_check`` discipline: an integer size
 that is provably out of range raises ``ValueError`` (wrong type: ``TypeError``)
 naming the argument and the allowed range; a sympy ``Symbol`` passes unchecked,
@@ -18,12 +24,83 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 __all__ = [
+    "STANDINGS",
     "LearningCoefficient",
     "LearningCoefficientBounds",
+    "check_standing",
     "check_size",
     "check_bool",
     "is_symbolic",
 ]
+
+
+STANDINGS = ("established", "as_stated")
+"""The two standings of a formula: checked independently here, or a statement under test."""
+
+
+def check_standing(standing, established_by, reference) -> None:
+    """Validate the standing fields of a result (``ValueError``/``TypeError`` naming the field).
+
+    >>> check_standing("established", "", "Watanabe 2009")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: established_by must name the independent check (a test of this repository) ...
+    """
+    for name, value in (
+        ("standing", standing),
+        ("established_by", established_by),
+        ("reference", reference),
+    ):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a str, got {value!r} of type {type(value).__name__}")
+    if standing not in STANDINGS:
+        raise ValueError(f"standing must be one of {STANDINGS}, got {standing!r}")
+    if standing == "established" and not established_by.strip():
+        raise ValueError(
+            "established_by must name the independent check (a test of this repository) "
+            "when standing is 'established'"
+        )
+    if standing == "as_stated" and established_by:
+        raise ValueError(
+            f"established_by must be empty when standing is 'as_stated', got {established_by!r}"
+        )
+
+
+def render(expr, *, pretty: bool = False, use_unicode: bool = True) -> str:
+    """An expression as text: ``str``, or sympy's 2-D ``pretty`` form for symbolic values.
+
+    Multi-line pretty output starts on a new line, indented by two spaces.
+    """
+    if expr is None:
+        return "(not given by the source)"
+    if not (pretty and isinstance(expr, sp.Basic) and expr.free_symbols):
+        return str(expr)
+    text = sp.pretty(expr, use_unicode=use_unicode)
+    if "\n" not in text:
+        return text
+    return "\n" + "\n".join(("  " + line).rstrip() for line in text.splitlines())
+
+
+def _join(lines: list[str]) -> str:
+    """Lines (some multi-line) joined, without trailing spaces."""
+    return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n"))
+
+
+def _standing_lines(result) -> list[str]:
+    how = f" by {result.established_by}" if result.established_by else ""
+    return [
+        f"standing      {result.standing}{how}",
+        f"reference     {result.reference or '(none)'}",
+    ]
+
+
+def _summary_tail(result) -> list[str]:
+    lines = [f"case          {result.case}", *_standing_lines(result)]
+    lines.append(f"source        {result.source or '(none)'}")
+    if result.assumptions:
+        lines.append("assumptions")
+        lines += [f"  - {a}" for a in result.assumptions]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -47,11 +124,23 @@ class LearningCoefficient:
         The hypotheses under which the source states the result, as it states them.
     source:
         Citation with theorem number.
+    standing:
+        ``"established"`` (values checked here against an independent computation) or
+        ``"as_stated"`` (a statement under test, implemented as its source states it; the
+        default). An as_stated result is never evidence for a claim about its own statement.
+    established_by:
+        The test that checks it (``tests/...py::test_name: what it computes``); ``""`` for
+        as_stated.
+    reference:
+        Short key of the formula's own source, first author surname(s) and year
+        (``"Aoyagi & Watanabe 2005"``, ``"Cullen et al. 2026"``).
 
     >>> from slttheory.formulas import regular
     >>> lc = regular(3)
     >>> lc.value, lc.multiplicity, float(lc)
     (3/2, 1, 1.5)
+    >>> lc.standing, lc.reference
+    ('established', 'Watanabe 2009')
     """
 
     value: sp.Expr
@@ -60,8 +149,12 @@ class LearningCoefficient:
     case: str
     assumptions: tuple[str, ...] = field(default=())
     source: str = ""
+    standing: str = "as_stated"
+    established_by: str = ""
+    reference: str = ""
 
     def __post_init__(self) -> None:
+        check_standing(self.standing, self.established_by, self.reference)
         object.__setattr__(self, "value", sp.sympify(self.value))
         if self.multiplicity is not None:
             object.__setattr__(self, "multiplicity", sp.sympify(self.multiplicity))
@@ -95,6 +188,9 @@ class LearningCoefficient:
             case=self.case,
             assumptions=self.assumptions,
             source=self.source,
+            standing=self.standing,
+            established_by=self.established_by,
+            reference=self.reference,
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -106,10 +202,42 @@ class LearningCoefficient:
             "case": self.case,
             "assumptions": list(self.assumptions),
             "source": self.source,
+            "standing": self.standing,
+            "established_by": self.established_by,
+            "reference": self.reference,
         }
         if self.is_exact:
             out["value_float"] = float(self.value)
         return out
+
+    def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
+        """A few lines for people: λ, multiplicity, dimension, case, standing, source.
+
+        ``pretty=True`` draws symbolic values (a ``Piecewise``) with sympy's ``pretty``.
+
+        >>> from slttheory.formulas import normal_crossing
+        >>> print(normal_crossing([1, 1]).summary())  # doctest: +ELLIPSIS
+        λ             1/2  (0.5)
+        multiplicity  2
+        dimension     2
+        case          normal crossing
+        standing      established by tests/formulas/test_monomial.py::...
+        reference     Watanabe 2009
+        source        Watanabe 2009, ...
+        assumptions
+          - K(w) = prod_j w_j^(2 k_j) exactly in a neighbourhood of w = 0 (standard form)
+          - prior density = prod_j |w_j|^(h_j) times a function positive at 0
+        """
+        style = {"pretty": pretty, "use_unicode": use_unicode}
+        value = render(self.value, **style)
+        if self.is_exact and not self.value.is_Integer:
+            value += f"  ({float(self.value):.6g})"
+        lines = [
+            f"λ             {value}",
+            f"multiplicity  {render(self.multiplicity, **style)}",
+            f"dimension     {render(self.dimension, **style)}",
+        ]
+        return _join(lines + _summary_tail(self))
 
 
 @dataclass(frozen=True)
@@ -128,8 +256,12 @@ class LearningCoefficientBounds:
     case: str
     assumptions: tuple[str, ...] = field(default=())
     source: str = ""
+    standing: str = "as_stated"
+    established_by: str = ""
+    reference: str = ""
 
     def __post_init__(self) -> None:
+        check_standing(self.standing, self.established_by, self.reference)
         object.__setattr__(self, "lower", sp.sympify(self.lower))
         object.__setattr__(self, "upper", sp.sympify(self.upper))
         object.__setattr__(self, "dimension", sp.sympify(self.dimension))
@@ -141,6 +273,7 @@ class LearningCoefficientBounds:
         return bool(self.lower <= v) and bool(v <= self.upper)
 
     def to_dict(self) -> dict[str, object]:
+        """A JSON-ready record: exact bounds as strings."""
         return {
             "lower": str(self.lower),
             "upper": str(self.upper),
@@ -148,7 +281,20 @@ class LearningCoefficientBounds:
             "case": self.case,
             "assumptions": list(self.assumptions),
             "source": self.source,
+            "standing": self.standing,
+            "established_by": self.established_by,
+            "reference": self.reference,
         }
+
+    def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
+        """A few lines for people: the bounds, dimension, case, standing, source."""
+        style = {"pretty": pretty, "use_unicode": use_unicode}
+        lines = [
+            f"λ lower       {render(self.lower, **style)}",
+            f"λ upper       {render(self.upper, **style)}",
+            f"dimension     {render(self.dimension, **style)}",
+        ]
+        return _join(lines + _summary_tail(self))
 
 
 def is_symbolic(*values) -> bool:

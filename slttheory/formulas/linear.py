@@ -13,6 +13,7 @@ from fractions import Fraction
 import sympy as sp
 
 from slttheory.formulas.core import LearningCoefficient, check_size, is_symbolic
+from slttheory.formulas.standing import standing_of
 
 __all__ = ["regular", "low_rank_manifold", "reduced_rank_regression", "deep_linear_network"]
 
@@ -63,16 +64,20 @@ def regular(d) -> LearningCoefficient:
             "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory"
             " (regular models: λ = d/2)"
         ),
+        **standing_of("regular").fields(),
     )
 
 
 def low_rank_manifold(m, n, r) -> LearningCoefficient:
     r"""Half the dimension of the manifold of rank-r m×n matrices: :math:`\lambda = r(m+n-r)/2`.
 
-    A model whose parameter-to-function map is a submersion onto this smooth manifold
-    near the true parameter (e.g. reduced-rank regression with h = r) has this λ, m = 1;
-    see ``learning-coefficients.md`` §4 and seed 001, Thm F.1. ``dimension`` is that of the
-    ambient matrix space, m·n; 0 ≤ r ≤ min(m, n).
+    The m×n matrices of rank exactly r form a smooth manifold of dimension r(m+n−r). A model
+    whose parameter-to-function map is a submersion onto it near the true parameter (e.g.
+    reduced-rank regression with h = r: (A, B) ↦ BA, fibres GL_r-orbits of dimension r²) is
+    regular after reparametrisation, so λ = r(m+n−r)/2 and m = 1 (Watanabe 2009, regular
+    case; the same argument as Cullen et al. 2026, arXiv:2603.01192, Thm F.1). It is also
+    Aoyagi & Watanabe's RRR value at h = r in every case. ``dimension`` is that of the
+    ambient matrix space, m·n; 0 ≤ r ≤ min(m, n). See ``docs/closed-forms.md``.
 
     >>> low_rank_manifold(100, 100, 3).value
     591/2
@@ -91,9 +96,11 @@ def low_rank_manifold(m, n, r) -> LearningCoefficient:
             "parametrisation is a submersion onto the rank-r matrices near the true point",
         ),
         source=(
-            "dimension of the rank-r determinantal manifold r(m+n-r);"
-            " seed 001 Thm F.1 (reparametrisation)"
+            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (regular case,"
+            " after reparametrising by the rank-r manifold of dimension r(m+n-r));"
+            " the argument of Cullen et al. 2026, arXiv:2603.01192, Thm F.1"
         ),
+        **standing_of("low_rank_manifold").fields(),
     )
 
 
@@ -174,6 +181,7 @@ def reduced_rank_regression(m, n, h, r=0) -> LearningCoefficient:
             "input distribution with positive definite second-moment matrix E[x xᵀ]",
         ),
         source=_AW2005,
+        **standing_of("reduced_rank_regression").fields(),
     )
     if is_symbolic(m, n, h, r):
         even = sp.Eq(sp.Mod(m + n + h + r, 2), 0)
@@ -322,4 +330,5 @@ def deep_linear_network(widths, r=0) -> LearningCoefficient:
             "input distribution with positive definite second-moment matrix E[x xᵀ]",
         ),
         source=_A2024,
+        **standing_of("deep_linear_network").fields(),
     )

@@ -15,6 +15,7 @@ from fractions import Fraction
 import sympy as sp
 
 from slttheory.formulas.core import LearningCoefficient
+from slttheory.formulas.standing import standing_of
 
 __all__ = ["normal_crossing", "newton_polyhedron"]
 
@@ -115,6 +116,7 @@ def normal_crossing(powers, prior_powers=None) -> LearningCoefficient:
         ),
         source=f"{_WATANABE}, Ch. 2 and Ch. 6 (normal crossing / standard form, Main Formula I); "
         "Lehalleur & Rimanyi 2024, Prop. 8.4 and Example 8.5",
+        **standing_of("normal_crossing").fields(),
     )
 
 
@@ -330,4 +332,5 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
         source="Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and oscillating "
         f"integrals); {_WATANABE}, Newton diagrams; Lin 2011 PhD thesis (UC Berkeley), Ch. 4, "
         "non-degenerate functions (theorem number unverified)",
+        **standing_of("newton_polyhedron").fields(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy as sp
 
 from slttheory.formulas.core import LearningCoefficient, check_size, is_symbolic
+from slttheory.formulas.standing import standing_of
 
 __all__ = ["tanh_network", "polynomial_regression"]
 
@@ -62,6 +63,7 @@ def tanh_network(h) -> LearningCoefficient:
             case="i = floor(sqrt(h)) (symbolic)",
             assumptions=assumptions,
             source=source,
+            **standing_of("tanh_network").fields(),
         )
     i = sp.Integer(sp.integer_nthroot(int(h), 2)[0])
     square = i**2 == h
@@ -72,6 +74,7 @@ def tanh_network(h) -> LearningCoefficient:
         case="h a perfect square" if square else "h not a perfect square",
         assumptions=assumptions,
         source=source,
+        **standing_of("tanh_network").fields(),
     )
 
 
@@ -113,4 +116,5 @@ def polynomial_regression(degree) -> LearningCoefficient:
         ),
         source="Watanabe 2009, Algebraic Geometry and Statistical Learning Theory "
         "(regular models: λ = d/2, d = degree + 1 coefficients)",
+        **standing_of("polynomial_regression").fields(),
     )

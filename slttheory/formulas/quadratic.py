@@ -6,6 +6,9 @@ implemented **exactly as the paper states them**, with each theorem's hypotheses
 ``assumptions``. Whether a statement holds is the verifier's question, not this
 module's; where a statement disagrees with another one of the paper, or with the
 generic Jacobian rank of the model, the docstring says so (the tests pin the numbers).
+Every formula here has standing ``"as_stated"`` (the paper is under test), so agreeing
+with it is never evidence for the paper's claims; ``docs/quadratic-networks.md`` restores
+the statements and records what the tests found.
 
 Model (§3, eq. 1): :math:`f_\theta(x) = V\sigma(W^\top x)`, :math:`\sigma(z) = z^2`,
 x ∈ ℝ^d, W ∈ ℝ^{d×K}, V ∈ ℝ^{p×K}; per output :math:`f_j(x) = x^\top Q_j x` with
@@ -25,6 +28,7 @@ from slttheory.formulas.core import (
     check_size,
     is_symbolic,
 )
+from slttheory.formulas.standing import standing_of
 
 __all__ = [
     "quadratic_network",
@@ -55,10 +59,12 @@ class _Branch:
     source: str
 
 
-def _select(branches: list[_Branch], *, multiplicity, dimension) -> LearningCoefficient:
+def _select(
+    branches: list[_Branch], *, multiplicity, dimension, name: str
+) -> LearningCoefficient:
     """The branch whose condition holds, or a ``Piecewise`` over the undecided ones.
 
-    The last branch must have condition ``True``.
+    The last branch must have condition ``True``; ``name`` is the formula (its standing).
     """
     live: list[tuple[sp.Basic, _Branch]] = []
     for b in branches:
@@ -77,6 +83,7 @@ def _select(branches: list[_Branch], *, multiplicity, dimension) -> LearningCoef
             case=b.case,
             assumptions=b.assumptions,
             source=b.source,
+            **standing_of(name).fields(),
         )
     sources: list[str] = []
     for _, b in live:
@@ -89,6 +96,7 @@ def _select(branches: list[_Branch], *, multiplicity, dimension) -> LearningCoef
         case="symbolic: " + " | ".join(b.case for _, b in live),
         assumptions=tuple(f"[{b.case}] {a}" for _, b in live for a in b.assumptions),
         source="; ".join(sources),
+        **standing_of(name).fields(),
     )
 
 
@@ -216,7 +224,7 @@ def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> L
 
     The paper's Thms G.1/G.2 are stated for the model with biases; the bias-free
     single-output values are the Q-block of their proofs (dimension of the symmetric
-    d×d matrices of rank ≤ k), as restored in ``reference/quadratic-networks.md``.
+    d×d matrices of rank ≤ k), as restored in ``docs/quadratic-networks.md``.
 
     Default ``theorem=None``: the single-output results for p = 1 (they are the specific
     statements for that case) and Thms 4.1/4.2 for p ≥ 2. For a symbolic p the value is
@@ -278,7 +286,9 @@ def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> L
     else:  # symbolic p, default: single output where p = 1, Thms 4.1/4.2 otherwise
         branches = _single_output_branches(d, k, False, extra=sp.Eq(p, 1))
         branches += _multi_output_branches(d, k, p)
-    return _select(branches, multiplicity=sp.Integer(1), dimension=dimension)
+    return _select(
+        branches, multiplicity=sp.Integer(1), dimension=dimension, name="quadratic_network"
+    )
 
 
 def modular_addition(p, k) -> LearningCoefficient:
@@ -318,6 +328,7 @@ def modular_addition(p, k) -> LearningCoefficient:
             "only a (2p-1)-dim subspace and determine each Q_j only through its p^2 values "
             "Q_aa + Q_{p+b,p+b} + 2 Q_{a,p+b} on the grid (p(2p+1) coordinates in Sym(2p))",
         ),
+        **standing_of("modular_addition").fields(),
     )
 
 
@@ -354,6 +365,7 @@ def quadratic_stage_two(d, p, k_eff) -> LearningCoefficient:
             _WATANABE,
         ),
         source=f"{_PAPER}, Thm 5.5, eq. (6)",
+        **standing_of("quadratic_stage_two").fields(),
     )
 
 
@@ -372,6 +384,7 @@ def modular_addition_stage_two(p, k_eff) -> LearningCoefficient:
         assumptions=lc.assumptions
         + ("inputs x = [e_a; e_b] (d = 2p), one-hot targets e_{(a+b) mod p}, p outputs",),
         source=f"{_PAPER}, Thm 5.5 (modular addition, d = 2p)",
+        **standing_of("modular_addition_stage_two").fields(),
     )
 
 
@@ -419,6 +432,7 @@ def ntk(rank, *, n_params=None) -> LearningCoefficient:
             "rank = rank of the Fisher-type matrix F = E[grad f grad f^T] of the linearisation",
         ),
         source=f"{_PAPER}, Thm 5.1 (proof App. D)",
+        **standing_of("ntk").fields(),
     )
 
 
@@ -459,6 +473,7 @@ def lazy_regime(p, feature_rank, *, k=None) -> LearningCoefficient:
             "feature_rank = rank(P_perp Phi), Phi = sigma(XW) the n x K feature matrix",
         ),
         source=f"{_PAPER}, Thm 5.2 (proof App. E)",
+        **standing_of("lazy_regime").fields(),
     )
 
 
@@ -542,6 +557,7 @@ def lazy_regime_bounds(p, k, degree=2, *, tight: bool = False) -> LearningCoeffi
             case="exact a.s. value: rank(P_perp Phi) = min(K, r_phi - 1)",
             assumptions=assumptions,
             source=f"derived here from {_PAPER}, Thm 5.2 and Thm E.1 (one-hot pair feature span)",
+            **standing_of("lazy_regime_bounds").fields(),
         )
     return LearningCoefficientBounds(
         lower=p * (sp.Min(k, r_phi) - 1) * _HALF,
@@ -550,4 +566,5 @@ def lazy_regime_bounds(p, k, degree=2, *, tight: bool = False) -> LearningCoeffi
         case="Cor 5.3 route: Prop E.7 upper bound, centring lower bound",
         assumptions=assumptions,
         source=f"{_PAPER}, Thm 5.2 + Prop E.7 (r = 2p - 1) / Cor 5.3, derived for one-hot pairs",
+        **standing_of("lazy_regime_bounds").fields(),
     )

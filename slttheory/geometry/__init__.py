@@ -8,6 +8,10 @@
 - :func:`generic_rank`: the maximum exact rank over random integer points, with the
   Schwartz–Zippel bound on the chance that the generic rank is higher.
 - :func:`exact_rank`: exact rank over ℚ of an integer matrix.
+- :func:`true_point_rank`: a certified lower bound on rank J(w*) at a family's true point
+  (from its stratum: generic, generic on a support, exact integers), so λ(w*) ≥ rank/2.
+- :func:`critical_point_check`: gradient and extreme Hessian eigenvalues of L_n at a point
+  (dense, or Lanczos on Hessian-vector products): is w* a local minimum, where λ is defined?
 
 When is λ = rank/2?
 -------------------
@@ -24,11 +28,12 @@ h = r at a true point where A, B have rank r (rank J = h(m+n−h) = 2λ, checked
 001 argues this way for its quadratic networks under its non-degeneracy assumptions (Thm 4.1,
 4.2); whether those statements hold is :mod:`slttheory.verify`'s question.
 
-**It fails** at points where the rank drops. In general [derived here]
-rank J(θ₀)/2 ≤ λ ≤ generic rank/2: the lower bound because {K < ε} lies in a tube
-{‖J(θ₀)(θ−θ₀)‖ ≲ √ε} of volume O(ε^{rank/2}) around the fibre; the upper bound from
-λ ≤ codim K⁻¹(0)/2 (Pepin Lehalleur–Rimányi, Prop. 8.4(i)) since the fibre f⁻¹(f(θ₀)) has
-codimension ≤ the generic rank. Both inequalities can be strict:
+**It fails** at points where the rank drops. In general [derived here] λ ≥ rank J(θ₀)/2,
+because {K < ε} lies in a tube {‖J(θ₀)(θ−θ₀)‖ ≲ √ε} of volume O(ε^{rank/2}) around the fibre;
+and λ ≤ codim K⁻¹(0)/2 (Pepin Lehalleur–Rimányi, Prop. 8.4(i)), the codimension of the *real*
+zero set near θ₀. Over ℝ that codimension can exceed the generic rank, so generic rank/2 is
+**not** an upper bound in general: f(x, y, z) = x² + y² + z² has generic rank 1, but its
+fibre through 0 is a point, K = f² = r⁴ and λ = 3/4 > 1/2. Both bounds can be strict:
 
 - Reduced-rank regression y = B A x at true rank 0, m = n = 5, h = 3: the generic rank is
   h(m+n−h) = 21 (computed below), the rank at the true point A = B = 0 is 0, and
@@ -38,8 +43,29 @@ codimension ≤ the generic rank. Both inequalities can be strict:
   λ = 1/2 with multiplicity 2; here λ equals generic rank/2 but the multiplicity 2 shows the
   point is not minimally singular (a submersion would give multiplicity 1).
 
-So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank at θ₀ itself
-(``jacobian_rank`` at the true point) equals the generic rank, and otherwise only a bound.
+In these two examples generic rank/2 happens to bound λ from above; it is λ (with m = 1) when
+the rank at θ₀ itself (``jacobian_rank`` at the true point) equals the generic rank.
+
+**The two bounds, and what is certified.**
+
+- *Upper*: λ(θ₀) ≤ codim_θ₀ K⁻¹(0)/2 (Pepin Lehalleur & Rimányi 2024, "Geometry of the fibers of
+  the multiplication map of deep linear neural networks", Prop. 8.4(i)), the codimension of the
+  real zero set near θ₀. A smooth submanifold of dimension s through θ₀ on which K vanishes
+  (e.g. a symmetry orbit) gives λ ≤ (d − s)/2. The generic rank bounds this codimension only
+  where the real fibre has its expected dimension d − generic rank (over ℂ every fibre does;
+  over ℝ not: x² + y² + z² above), which holds at minimally singular points (where λ =
+  rank/2). So the verifier uses "λ = generic rank/2" only where the family states that θ₀ is
+  minimally singular, never "λ ≤ generic rank/2" by itself. Caveat (Schwartz–Zippel):
+  :func:`generic_rank` returns the maximum exact rank over random integer points, a certified
+  *lower* bound on the generic rank, equal to it except with the probability
+  ``schwartz_zippel_bound``.
+- *Lower*: λ(θ₀) ≥ rank J(θ₀)/2 (splitting lemma). :func:`true_point_rank` certifies a lower
+  bound on rank J(θ₀) from the true point's stratum (``RankProblem.true_point``): exact
+  integers give rank J(θ₀) itself; a continuous random θ₀ (``"generic"``) or one generic on
+  a coordinate subspace and zero elsewhere (``"support"``) attains that stratum's generic
+  rank almost surely (the rank-drop locus is a proper algebraic subset), which an integer
+  point's exact rank bounds from below; rank J is lower semicontinuous, so nearby points
+  keep at least that rank. Trained points get no certified statement.
 
 >>> import torch
 >>> rrr = lambda p, x: x @ p["A"].T @ p["B"].T                 # y = B A x, inputs e_1..e_5
@@ -57,6 +83,7 @@ So generic rank/2 is an upper bound on λ; it is λ (with m = 1) when the rank a
 0
 """
 
+from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.geometry.jacobian import flatten_params, jacobian
 from slttheory.geometry.rank import (
     EXACT_LIMIT,
@@ -69,8 +96,14 @@ from slttheory.geometry.rank import (
     jacobian_rank,
     schwartz_zippel_bound,
 )
+from slttheory.geometry.truepoint import TRUE_POINTS, TruePointRank, true_point_rank
 
 __all__ = [
+    "CriticalPointCheck",
+    "TRUE_POINTS",
+    "TruePointRank",
+    "critical_point_check",
+    "true_point_rank",
     "EXACT_LIMIT",
     "METHODS",
     "PRIME",

@@ -293,6 +293,7 @@ def generic_rank(
     *,
     radius: int | None = None,
     degree: int | None = None,
+    support: Mapping[str, torch.Tensor] | None = None,
 ) -> GenericRankResult:
     """Generic rank of θ ↦ (fn(θ, x_s))_s: max exact Jacobian rank over random integer θ.
 
@@ -312,6 +313,13 @@ def generic_rank(
     uniform) gives Jacobian entries below 2^45: a margin of 2^8 for intermediate sums, which
     float64 must also hold exactly (a heuristic, not a proof). An explicit ``radius`` is used
     as given; entries ≥ 2^53 raise ``ValueError``.
+
+    ``support`` (name → bool tensor of the parameter's shape; dict ``param_shapes`` only)
+    sets the entries outside it to zero at every drawn point: the result is then the generic
+    rank of the Jacobian (in *all* parameters) on that coordinate subspace, the stratum of
+    a true point that is generic on ``support`` and zero elsewhere. The Schwartz–Zippel
+    bounds hold as stated (a minor restricted to the subspace is a polynomial of no larger
+    degree in the free entries).
 
     >>> fn = lambda p, x: x @ p["A"].T @ p["B"].T      # reduced-rank regression y = B A x
     >>> res = generic_rank(fn, {"A": (3, 5), "B": (5, 3)}, torch.eye(5), degree=2)
@@ -347,6 +355,21 @@ def generic_rank(
             f"got {type(param_shapes).__name__}"
         )
 
+    masks: dict[str, torch.Tensor] = {}
+    if support is not None:
+        if not isinstance(shapes, dict) or not isinstance(support, Mapping):
+            raise TypeError("support needs param_shapes as a dict and support as a dict of masks")
+        for k, m in support.items():
+            if k not in shapes:
+                raise ValueError(f"support has key {k!r}, which is not in param_shapes")
+            m = torch.as_tensor(m)
+            if m.dtype != torch.bool or tuple(m.shape) != tuple(shapes[k]):
+                raise ValueError(
+                    f"support[{k!r}] must be a bool tensor of shape {tuple(shapes[k])}, got "
+                    f"dtype {m.dtype} shape {tuple(m.shape)}"
+                )
+            masks[k] = m
+
     gen = torch.Generator().manual_seed(seed)
 
     def draw(shape: tuple[int, ...], rad: int) -> torch.Tensor:
@@ -354,7 +377,8 @@ def generic_rank(
 
     def point(rad: int) -> ParamsLike:
         if isinstance(shapes, dict):
-            return {k: draw(s, rad) for k, s in shapes.items()}
+            return {k: draw(s, rad) * masks[k] if k in masks else draw(s, rad)
+                    for k, s in shapes.items()}
         return draw(shapes, rad)
 
     if radius is None:  # probe points (then discarded) choose the radius
@@ -390,14 +414,16 @@ def generic_rank(
     else:
         sz = float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
         ap = float(schwartz_zippel_bound(max_possible, degree, set_size, t))
+    where = " on the support stratum" if masks else ""
     if rank == max_possible:
-        stmt = (f"generic rank = {rank} = min(n_rows, n_params) "
+        stmt = (f"generic rank{where} = {rank} = min(n_rows, n_params) "
                 "(certified: exact rank at an integer point)")
     elif sz is None:
-        stmt = (f"generic rank >= {rank} (certified); max over {t} random integer points; "
-                "no Schwartz-Zippel bound without degree")
+        stmt = (f"generic rank{where} >= {rank} (certified); max over {t} random integer "
+                "points; no Schwartz-Zippel bound without degree")
     else:
-        stmt = (f"generic rank >= {rank} (certified); P(all {t} trials <= {rank} although generic "
+        stmt = (f"generic rank{where} >= {rank} (certified); P(all {t} trials <= {rank} although "
+                "generic "
                 f"rank > {rank}) <= {sz:.3g} (Schwartz-Zippel, degree {degree}, |S| = {set_size})")
     return GenericRankResult(
         rank=rank, ranks_per_trial=tuple(ranks), n_params=n_params, n_rows=n_rows,

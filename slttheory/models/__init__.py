@@ -16,6 +16,7 @@ from slttheory.models.families import (
     modular_addition_data,
     parity_data,
     quadratic_unisolvent_inputs,
+    rank_inputs,
     sine_data,
 )
 from slttheory.models.linear import (
@@ -29,7 +30,9 @@ from slttheory.models.polynomial import NormalCrossing, PolynomialRegression
 from slttheory.models.quadratic import QuadraticNetwork
 from slttheory.models.registry import (
     FAMILIES,
+    TRUE_POINTS,
     Family,
+    Hypothesis,
     ParamSpec,
     Problem,
     RankProblem,
@@ -38,7 +41,9 @@ from slttheory.models.registry import (
 
 __all__ = [
     "FAMILIES",
+    "TRUE_POINTS",
     "Family",
+    "Hypothesis",
     "ParamSpec",
     "Problem",
     "RankProblem",
@@ -59,6 +64,7 @@ __all__ = [
     "parity_data",
     "modular_addition_data",
     "quadratic_unisolvent_inputs",
+    "rank_inputs",
 ]
 
 from slttheory.models import regimes as _regimes  # noqa: F401  (registers families)

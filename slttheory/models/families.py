@@ -39,6 +39,13 @@ from slttheory.losses import (
     resolve_loss,
 )
 from slttheory.models._common import Dense, as_generator, randn, uniform
+from slttheory.models.hypotheses import (
+    effective_width,
+    modular_addition_hypotheses,
+    quadratic_hypotheses,
+    stage_two,
+    train_rank,
+)
 from slttheory.models.linear import (
     DeepLinearNetwork,
     LinearRegression,
@@ -48,11 +55,19 @@ from slttheory.models.linear import (
 from slttheory.models.networks import ParityMLP, ReLUAutoencoder, TanhNetwork, TinyTanhMLP
 from slttheory.models.polynomial import NormalCrossing, PolynomialRegression
 from slttheory.models.quadratic import QuadraticNetwork
-from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem, register
+from slttheory.models.registry import (
+    Family,
+    Hypothesis,
+    ParamSpec,
+    Problem,
+    RankProblem,
+    register,
+)
 from slttheory.train import argmax_accuracy, binary_accuracy, centred_argmax_accuracy, train
 
 __all__ = [
     "refine_to_minimiser",
+    "rank_inputs",
     "line_data",
     "sine_data",
     "parity_data",
@@ -90,6 +105,17 @@ def _check_n(n: Any) -> None:
         raise TypeError(f"n (the sample size) must be an integer, got {n!r}")
     if n < 1:
         raise ValueError(f"n (the sample size) must be >= 1, got {n}")
+
+
+def _noise_difference(noise: float, source: str = "the source's model") -> tuple[str, ...]:
+    """The line for ``differences`` when the targets' noise is not the model's N(0, 1)."""
+    if noise == 1.0:
+        return ()
+    if noise == 0.0:
+        return (f"targets without noise (noise = 0); {source} has y = f(x) + N(0, 1) noise, "
+                "so L_n(w*) = 0 here",)
+    return (f"target noise std {noise:g} != 1 while the likelihood has unit variance: the data "
+            f"distribution is outside {source} (λ of K(w) = ½E‖f_w − f_w*‖² is unchanged)",)
 
 
 REFINE_PERTURB = 1e-3
@@ -188,12 +214,20 @@ def _make_family(
     source: str = "",
     default_n: int = 1000,
     trained: bool = False,
+    differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None,
+    hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None,
+    source_n: int | None = None,
 ) -> Family:
     """Register a family whose ``build``/``rank_problem`` validate before calling the impls.
 
     ``trained``: w* is where training stops (no true point), so ``refine_steps=None`` leaves
     it alone; otherwise ``refine_steps=None`` moves w* to the empirical minimiser near the
-    true point (:func:`refine_to_minimiser`).
+    true point (:func:`refine_to_minimiser`). ``differences`` and ``hypotheses`` become the
+    family's fields; ``build`` fills :attr:`Problem.differences` from ``differences`` and,
+    where the source states its sample size ``source_n`` and the build's ``n`` differs, adds
+    a line saying so.
+    ``rank_problem(params, inputs=x)`` replaces the rank map's inputs by the integer-valued
+    ``x`` (e.g. a built problem's training inputs, :func:`rank_inputs`).
     """
     holder: dict[str, Family] = {}
 
@@ -251,26 +285,79 @@ def _make_family(
             extras.update(loss_refined=res.final_train_loss, refine_steps=res.steps)
             note += (f"; then refined by {refine_steps} full-batch Adam steps (lr {refine_lr}) "
                      "towards the empirical minimiser")
+        diffs = prob.differences
+        if diffs is None and fam.differences is not None:
+            diffs = fam.differences(q)
+            if source_n is not None and len(x) != source_n:
+                diffs += (f"sample size: n = {len(x)}; the source uses n = {source_n}",)
         return dataclasses.replace(
             prob, model=model, data=(x, y), val_data=val, params=q, extras=extras, note=note,
+            differences=diffs,
         )
 
     build.__doc__ = f"Build the {name!r} problem; see ``Family`` for the signature."
     rank_problem = None
     if rank_impl is not None:
 
-        def rank_problem(params: Mapping[str, Any] | None = None, /, **more: Any) -> RankProblem:
+        def rank_problem(
+            params: Mapping[str, Any] | None = None, /, *, inputs: Any = None, **more: Any
+        ) -> RankProblem:
             q = holder["family"].validate({**(params or {}), **more})
-            return rank_impl(q)
+            rp = rank_impl(q)
+            if inputs is not None:
+                rp = dataclasses.replace(rp, inputs=rank_inputs(inputs, like=rp.inputs))
+            return rp
 
         rank_problem.__doc__ = f"The {name!r} parameter-to-function map for exact rank."
+    family_differences = None
+    if differences is not None:
+
+        def family_differences(params: Mapping[str, Any]) -> tuple[str, ...]:
+            return tuple(differences(holder["family"].validate(dict(params))))
+
+        family_differences.__doc__ = (f"Where the {name!r} model differs from its source, at "
+                                      "these parameters (validated, defaults filled).")
     fam = Family(
         name=name, description=description, parameters=parameters, build=build,
         formula=formula, rank_problem=rank_problem, source=source,
         formula_args=formula_args, check=check, default_n=default_n,
+        differences=family_differences, hypotheses=hypotheses,
     )
     holder["family"] = fam
     return register(fam)
+
+
+def rank_inputs(inputs: Any, like: Tensor | None = None) -> Tensor:
+    """``inputs`` as an int64 CPU tensor for exact rank (a rank map's ``inputs``).
+
+    Floating inputs must hold integers exactly (one-hot pairs do; Gaussian draws do not):
+    otherwise ``ValueError``. With ``like``, the per-sample shape must match it.
+
+    >>> rank_inputs(torch.tensor([[1.0, 0.0], [0.0, 1.0]])).dtype
+    torch.int64
+    """
+    if not isinstance(inputs, Tensor):
+        raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
+    x = inputs.detach().cpu()
+    if x.is_floating_point():
+        if not bool(torch.isfinite(x).all()) or not bool((x == torch.round(x)).all()):
+            raise ValueError(
+                "inputs must be integer-valued for an exact Jacobian rank (e.g. one-hot pairs); "
+                "got non-integer entries"
+            )
+        x = x.to(torch.int64)
+    elif x.dtype == torch.bool or x.is_complex():
+        raise TypeError(f"inputs must be integer or floating, got dtype {x.dtype}")
+    else:
+        x = x.to(torch.int64)
+    if like is not None and tuple(x.shape[1:]) != tuple(like.shape[1:]):
+        raise ValueError(
+            f"inputs must have per-sample shape {tuple(like.shape[1:])} (the rank map's), "
+            f"got {tuple(x.shape[1:])}"
+        )
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError("inputs must have at least one sample")
+    return x
 
 
 def _identity_inputs(d: int) -> Tensor:
@@ -372,6 +459,8 @@ def _rank_regular(q):
         gives_lambda=True,
         reason="regular: w ↦ (x_i·w) is linear and injective (Fisher information positive "
         "definite), so λ = d/2 = rank/2",
+        true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -383,6 +472,7 @@ _make_family(
     formula=formulas.regular,
     rank_impl=_rank_regular,
     source=_WATANABE,
+    differences=lambda q: _noise_difference(q["noise"]),
 )
 
 
@@ -418,6 +508,16 @@ def _build_rrr(q, n, g, device, dtype):
     )
 
 
+def _unit_support(shape: tuple[int, int], r: int, rows: bool) -> Tensor:
+    """Bool mask of a matrix whose first ``r`` rows (``rows``) or columns are free."""
+    mask = torch.zeros(shape, dtype=torch.bool)
+    if rows:
+        mask[:r] = True
+    else:
+        mask[:, :r] = True
+    return mask
+
+
 def _rank_rrr(q):
     m, n_out, h, r = q["m"], q["n"], q["h"], q["r"]
     ok = r == min(m, n_out, h)
@@ -434,6 +534,10 @@ def _rank_rrr(q):
             else "r < min(m, n, h): w* is a singular point of the fibre (unused hidden units), "
             "λ (Aoyagi & Watanabe 2005) exceeds r(m+n−r)/2 and is not half a Jacobian rank"
         ),
+        true_point="support",
+        inputs_determine=True,
+        true_support={"A": _unit_support((h, m), r, rows=True),
+                      "B": _unit_support((n_out, h), r, rows=False)},
     )
 
 
@@ -452,6 +556,7 @@ _make_family(
     rank_impl=_rank_rrr,
     check=_check_rrr,
     source="Aoyagi & Watanabe 2005, Neural Networks 18(7):924-933",
+    differences=lambda q: _noise_difference(q["noise"]),
 )
 
 
@@ -510,6 +615,21 @@ def _dln_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
     return out
 
 
+def _dln_support(widths: tuple[int, ...], r: int) -> dict[str, Tensor]:
+    """Where ``_dln_true`` draws nonzero entries (the others are exactly zero)."""
+    L = len(widths) - 1
+    out = {}
+    for ell in range(L):
+        a, b = widths[ell], widths[ell + 1]
+        mask = torch.zeros(b, a, dtype=torch.bool)
+        if L == 1:
+            mask[:] = r > 0  # one layer: w* = B A, a generic matrix of rank r
+        elif r > 0:
+            mask[: b if ell == L - 1 else r, : a if ell == 0 else r] = True
+        out[f"weights.{ell}"] = mask
+    return out
+
+
 def _rank_dln(q):
     widths, r = q["widths"], q["r"]
     ok = r == min(widths)
@@ -528,6 +648,10 @@ def _rank_dln(q):
             else "r < min(widths): Aoyagi's λ has a positive core term beyond the rank-r "
             "manifold's dimension; the Jacobian rank does not determine it"
         ),
+        # one layer (degree 1): the Jacobian is constant, the mask does not matter
+        true_point="support",
+        inputs_determine=True,
+        true_support=_dln_support(widths, r),
     )
 
 
@@ -544,6 +668,7 @@ _make_family(
     rank_impl=_rank_dln,
     check=_check_dln,
     source="Aoyagi 2024, Neural Networks 172:106132, Thm 2",
+    differences=lambda q: _noise_difference(q["noise"]),
 )
 
 
@@ -587,6 +712,8 @@ def _rank_nc(q):
         reason="w* = 0 is a normal-crossing singularity: the Jacobian vanishes there and the "
         "generic rank 1 says nothing about λ = min_j 1/(2k_j)",
         true_params={"w": torch.zeros(len(powers), dtype=torch.int64)},
+        true_point="exact",
+        inputs_determine=True,
     )
 
 
@@ -599,6 +726,11 @@ _make_family(
     rank_impl=_rank_nc,
     check=_check_nc,
     source="Watanabe 2009, Ch. 2 (monomial rule); uniform prior (prior_powers = None)",
+    differences=lambda q: (
+        "the source's K(w) = Π_j w_j^(2k_j) is realised as the population loss "
+        "½ Π_j w_j^(2k_j) of the regression model f(x) = (Π_j w_j^k_j)·x with x ~ N(0, 1) and "
+        f"y = {q['noise']:g}·N(0, 1) independent of x (same λ and multiplicity)",
+    ),
 )
 
 
@@ -621,6 +753,11 @@ _make_family(
     _build_tanh,
     formula=formulas.tanh_network,
     source="Aoyagi & Watanabe 2005, IEICE Trans. J88-D-II (via suswei/RLCT OneLayerTanh)",
+    differences=lambda q: (
+        "inputs x ~ U[−1, 1] are chosen here (the source's input distribution is not restated "
+        "in this library)",
+        *_noise_difference(q["noise"]),
+    ),
 )
 
 
@@ -658,6 +795,8 @@ def _rank_poly(q):
         reason="linear in the coefficients and injective on any interval (a polynomial vanishing "
         "on an interval is 0): regular, λ = (degree + 1)/2 = rank/2 whatever the interval; "
         f"Vandermonde entries reach {deg // 2 + deg % 2}^{deg} in size",
+        true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -673,6 +812,15 @@ _make_family(
     formula=formulas.polynomial_regression,
     rank_impl=_rank_poly,
     source="seed 000 (Lakkapragada 2025, arXiv:2512.00686), Q2 Exp. 1",
+    differences=lambda q: (
+        "w* = the true coefficients (moved by build to the empirical minimiser near them); "
+        "seed 000 trains a regressor from scratch 'until convergence' and estimates at the "
+        "trained point",
+        *(() if q["noise"] == 0 else (
+            f"targets carry N(0, {q['noise']:g}²) noise; seed 000's data are 'realizable by some "
+            "polynomial regressor' (no noise stated)",)),
+    ),
+    source_n=500,
 )
 
 
@@ -704,6 +852,8 @@ def _rank_lowrank(q):
         gives_lambda=True,
         reason="hidden width = true rank r: (W1, W2) ↦ W2W1 is a submersion onto the rank-r "
         "matrices near w*, so λ = r(2d − r)/2 = rank/2 (Jacobian is d²×2dr)",
+        true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -721,6 +871,16 @@ _make_family(
     rank_impl=_rank_lowrank,
     check=_check_le_d,
     source="seed 000 (arXiv:2512.00686), Q2 Exp. 2: λ_r = r(2d − r)/2",
+    differences=lambda q: (
+        "w* = a generic rank-r factorisation (W1, W2) of the target (moved by build to the "
+        "empirical minimiser near it); seed 000 trains from scratch to convergence ('same "
+        "methodology' as Exp. 1) and estimates at the trained point",
+        "inputs x ~ N(0, I_d) chosen here (seed 000 does not state its input distribution)",
+        *(() if q["noise"] == 0 else (
+            f"targets carry N(0, {q['noise']:g}²) noise; seed 000's data are realizable "
+            "(no noise stated)",)),
+    ),
+    source_n=500,
 )
 
 
@@ -760,6 +920,14 @@ _make_family(
     check=_check_le_d,
     source="seed 000 (arXiv:2512.00686), Q2 Exp. 3 (no closed form)",
     trained=True,
+    differences=lambda q: (
+        f"training: full-batch Adam, lr {q['lr']:g}, {q['steps']} steps; seed 000 says only "
+        "'trained with MSE' (optimiser, batch and length not stated)",
+        "loss: ½‖x − f(x)‖² summed over the d outputs (Gaussian NLL); seed 000's 'MSE' may "
+        "average over outputs, which rescales the loss (the sampler's temperature) by d",
+        "mixing matrix A ~ N(0, 1/r) entries chosen here (seed 000: 'A ∈ R^{d×r}', law not "
+        "stated)",
+    ),
 )
 
 
@@ -791,16 +959,22 @@ def _centred_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
     return out - out[:1]
 
 
+QUADRATIC_LOSSES = ("centred", "mse")
+
+
 def _build_quadratic(q, n, g, device, dtype):
     d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
     vals = _quadratic_true(d, k, p, bias, g)
     x = randn(n, d, generator=g)
     y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
     model = _set(QuadraticNetwork(d, k, p, bias, dtype=dtype), **vals)
+    centred = q["loss"] == "centred"
     return Problem(
-        model, (x, y), centred_gaussian_nll,
+        model, (x, y), centred_gaussian_nll if centred else "gaussian",
         note="seed 001: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1)); x ~ N(0, I_d), "
-        "y = f_{w*}(x) + noise; centred loss ½‖P⊥(Y − Ŷ)‖²/n",
+        "y = f_{w*}(x) + noise; "
+        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred
+           else "plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read literally)"),
     )
 
 
@@ -813,16 +987,44 @@ def _quadratic_shapes(d, k, p, bias):
 
 def _rank_quadratic(q):
     d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
+    centred = q["loss"] == "centred"
+    seen = (
+        "reading 'centred' (seed 001 eq. 1, ½‖P⊥(Y − Ŷ)‖²/n): the map θ ↦ (f(x_i) − f(x_0))_i, "
+        "outputs modulo constants as the centred loss sees them"
+        if centred else
+        "reading 'mse' (plain ½‖y − f(x)‖², App. G.1's 'MSE' read literally): the map "
+        "θ ↦ (f(x_i))_i of the plain outputs, output constant c included"
+    )
     return RankProblem(
-        fn=_centred_fn,
+        fn=_centred_fn if centred else _quadratic_fn,
         param_shapes=_quadratic_shapes(d, k, p, bias),
         inputs=quadratic_unisolvent_inputs(d),
         degree=3,
         gives_lambda=True,
-        reason="seed 001 Thm F.1: minimally singular at a generic point, λ = rank/2 of the "
-        "identifiable map θ ↦ (f(x_i) − f(x_0))_i (outputs modulo constants, as the centred loss "
-        "sees them) on a unisolvent set for quadratics",
+        reason=f"{seen}, on a unisolvent set for quadratics; seed 001 Thm F.1: minimally "
+        "singular at a generic point, so λ = rank/2 of that map",
+        true_point="generic",
+        inputs_determine=True,
     )
+
+
+def _diff_quadratic(q):
+    out: list[str] = []
+    if q["loss"] == "centred" and q["bias"]:
+        out.append("loss: centred ½‖P⊥(Y − Ŷ)‖²/n (seed 001 eq. 1); App. G.1 states its "
+                   "bias results for 'MSE' without centring, and under the centred loss the "
+                   "output constant c is a flat direction (Jacobian rank one lower)")
+    elif q["loss"] == "mse":
+        out.append("loss: plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read "
+                   "literally); seed 001 §3 eq. 1 trains with the centred ½‖P⊥(Y − Ŷ)‖²/n")
+    if q["bias"] and q["p"] != 1:
+        out.append(f"architecture: biases with p = {q['p']} outputs; seed 001 states results "
+                   "with biases only for p = 1 (App. G.1)")
+    out.append("data: x ~ N(0, I_d), y = f_w*(x) + noise with a generic w* (W ~ N(0, 1/d), "
+               "V ~ N(0, 1)); seed 001 names no input distribution for §4/App. G (Watanabe's "
+               "2009 Thm 7.1 assumptions)")
+    out.extend(_noise_difference(q["noise"], "seed 001's regression model"))
+    return tuple(out)
 
 
 _make_family(
@@ -834,11 +1036,17 @@ _make_family(
         ParamSpec("p", int, 1, None, 1, "output dimension"),
         ParamSpec("bias", bool, None, None, False, "hidden biases b and output bias c"),
         _NOISE,
+        ParamSpec("loss", str, None, None, "centred",
+                  "'centred': seed 001 eq. 1, ½‖P⊥(Y − Ŷ)‖²/n; 'mse': plain ½‖y − f(x)‖² per "
+                  "sample (App. G.1's 'MSE' read literally, constant c seen)",
+                  choices=QUADRATIC_LOSSES),
     ),
     _build_quadratic,
     formula=formulas.quadratic_network,
     rank_impl=_rank_quadratic,
     source=_SEED001,
+    differences=_diff_quadratic,
+    hypotheses=quadratic_hypotheses,
 )
 
 
@@ -881,17 +1089,30 @@ def _build_modular(q, n, g, device, dtype):
             None if val is None
             else argmax_accuracy(model(val[0].to(device, dtype)) + shift, val[1].to(device))
         )
+    W_, V_ = model.W.detach().cpu().double(), model.V.detach().cpu().double()
+    eff = effective_width(W_, V_)
+    stage, stage_text = stage_two(train_acc, val_acc)
+    extras = {
+        "train_loss": res.final_train_loss, "steps": res.steps, "diverged": res.diverged,
+        "train_acc": train_acc, "val_acc": val_acc,
+        "val_loss": None if last is None else last.val_loss,
+        "k_eff": eff["k_eff"], "k_eff_invariant": eff["k_eff_invariant"],
+        "k_eff_threshold": eff["threshold"], "k_eff_gap": eff["gap"],
+        "unit_v_norms": eff["v_norms"],
+        "k_eff_measured": (
+            f"K_eff = {eff['k_eff']} of {k}: units with ‖v_k‖ > {eff['threshold']:g}·max_j ‖v_j‖ "
+            f"(seed 001 eq. 5, threshold ours); {eff['k_eff_invariant']} by the rescaling-"
+            f"invariant ‖v_k‖·‖w_k‖²; gap at the cut {eff['gap']:.3g}"),
+        "stage_two": stage, "stage_two_measured": stage_text,
+        **train_rank(x[tr], k, p),
+    }
     return Problem(
         model, (x[tr], y[tr]), centred_gaussian_nll, val_data=val,
         note=f"seed 001: one-hot pairs, random {n_train} of {p * p} pairs for training (n is "
         f"ignored: n = {n_train}); trained with Adam (lr {q['lr']}, weight decay "
         f"{q['weight_decay']}, {q['steps']} full-batch steps) on the centred loss; "
         "w* = trained weights",
-        extras={
-            "train_loss": res.final_train_loss, "steps": res.steps, "diverged": res.diverged,
-            "train_acc": train_acc, "val_acc": val_acc,
-            "val_loss": None if last is None else last.val_loss,
-        },
+        extras=extras,
     )
 
 
@@ -905,9 +1126,28 @@ def _rank_modular(q):
         degree=3,
         gives_lambda=False,
         reason="w* is a trained point on one-hot data, not a generic point; seed 001 Thm 5.5 "
-        "needs its active subnetwork to be non-degenerate, which is not checked, so the "
-        "generic rank (on all p² pairs) is recorded but does not determine λ",
+        "holds only under its hypotheses (Family.hypotheses: Stage II, eq.-5 effective width, "
+        "non-degenerate active subnetwork), so the generic rank (on all p² pairs; "
+        "rank_problem(params, inputs=problem.data[0]) for the training pairs the empirical "
+        "loss sees) bounds λ from above but does not determine it",
+        true_point="trained",
     )
+
+
+def _diff_modular(q):
+    out = [
+        f"training: full-batch Adam (lr {q['lr']:g}, coupled weight decay "
+        f"{q['weight_decay']:g}) for {q['steps']} steps; seed 001's runs use minibatches of 128 "
+        "(Fig. 3: lr 1e-4, weight decay 1e-4, hidden width 1024, p = 53; App. H.1)",
+        "init: W ~ N(0, 1/(2p)), V ~ N(0, 1/K) from the build's generator (chosen here; seed "
+        "001's text does not state its initialisation)",
+    ]
+    if q["p"] != 53 or q["k"] != 1024:
+        out.append(f"size: p = {q['p']}, K = {q['k']}; seed 001's Fig. 3 uses p = 53, K = 1024 "
+                   "(Figs 1-2 sweep p and K)")
+    if q["train_frac"] != 0.4:
+        out.append(f"train_frac = {q['train_frac']:g}; seed 001 trains on 40 % of the pairs")
+    return tuple(out)
 
 
 _make_family(
@@ -927,6 +1167,8 @@ _make_family(
     check=_check_modular,
     source=_SEED001 + ", §5-6 (Thm 5.5, Figs 1-3)",
     trained=True,
+    differences=_diff_modular,
+    hypotheses=modular_addition_hypotheses,
 )
 
 
@@ -952,6 +1194,8 @@ def _rank_line(q):
         gives_lambda=True,
         reason="regular: (w, b) ↦ wx + b is linear and injective, λ = 2/2 = 1",
         true_params={"weight": torch.tensor([[3]]), "bias": torch.tensor([2])},
+        true_point="exact",
+        inputs_determine=True,
     )
 
 
@@ -965,6 +1209,13 @@ _make_family(
     rank_impl=_rank_line,
     source=_SEED003,
     default_n=100,
+    differences=lambda q: (
+        "w* = the exact minimiser (w, b) = (3, 2); seed 003 trains nn.Linear(1, 1) 'for some "
+        "steps' and estimates from the trained weights",
+        *(() if q["noise"] == 0 else (
+            f"targets carry N(0, {q['noise']:g}²) noise; seed 003's y = 3x + 2 is noise-free",)),
+    ),
+    source_n=100,
 )
 
 
@@ -996,6 +1247,11 @@ _make_family(
     source=_SEED003,
     default_n=100,
     trained=True,
+    differences=lambda q: (
+        f"training: plain full-batch SGD, lr {q['lr']:g}, {q['steps']} steps from an init drawn "
+        "from the build's generator (PyTorch's default law); seed 003's learning rate, step "
+        "count, n and seed are not restated here",
+    ),
 )
 
 
@@ -1045,4 +1301,15 @@ _make_family(
     source=_SEED003,
     default_n=1000,
     trained=True,
+    differences=lambda q: (
+        "labels: parity of the number of +1 bits among the first k (x > 0); seed 003 counts −1 "
+        "bits (X < 0), so for odd k the labels are complemented (the same task up to relabelling)",
+        "loss: Bernoulli NLL of one logit (BCE with logits); seed 003 does not name its loss",
+        *(() if q["steps"] >= 7500 else (
+            f"training length: {q['steps']} AdamW steps; in seed 003 the LLC stays flat until "
+            "about step 7,500, where the network groks",)),
+        ("batch: full batch" if q["batch_size"] == 0 else f"batch: {q['batch_size']}")
+        + "; seed 003 does not state its batch size",
+    ),
+    source_n=1000,
 )

@@ -38,7 +38,8 @@ from slttheory import formulas
 from slttheory.geometry import exact_rank, jacobian
 from slttheory.losses import centred_gaussian_nll
 from slttheory.models._common import randn
-from slttheory.models.families import _make_family, modular_addition_data
+from slttheory.models.families import _make_family, _noise_difference, modular_addition_data
+from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
 from slttheory.models.registry import ParamSpec, Problem, RankProblem
 
@@ -214,6 +215,9 @@ def _rank_ntk(q):
         reason="linear model in θ: K(θ) is a quadratic form of rank rank(F) (the Jacobian on "
         "the support inputs), so λ = rank/2 exactly (seed 001 Thm 5.1; Watanabe 2009, regular "
         "on the range of F, flat on its kernel)",
+        true_params={"W": W0, "V": V0},
+        true_point="exact",
+        inputs_determine=True,
     )
 
 
@@ -235,6 +239,15 @@ _make_family(
     rank_impl=_rank_ntk,
     check=_check_ntk,
     source=_SEED001 + ", Thm 5.1 (App. D)",
+    differences=lambda q: (
+        "θ₀ has integer entries in ±{1, 2} (fixed by init_seed) rather than a random or trained "
+        "point, so that ranks are exact",
+        "data: x uniform on rank/p support inputs in {−1, 0, 1}^d chosen so that rank F = rank "
+        "(Thm 5.1 holds for any input law; the seed's networks see one-hot pairs)",
+        "targets y = f_lin(x; θ₀) + noise from the linearised model itself (realizable); loss: "
+        "plain Gaussian ½‖y − f‖², not seed 001's centred eq. 1",
+        *_noise_difference(q["noise"], "the linearised regression model"),
+    ),
 )
 
 
@@ -334,6 +347,23 @@ def _rank_lazy(q):
         "p·rank(P⊥Φ) (the Jacobian of V ↦ centred outputs), so λ = rank/2 exactly "
         "(seed 001 Thm 5.2)",
         true_params={"V": s["V"]},
+        true_point="exact",  # degree 1: the Jacobian does not depend on V
+        inputs_determine=True,
+    )
+
+
+def _diff_lazy(q):
+    pairs = ("feature_rank + 1 = " + str(q["feature_rank"] + 1) + " of the p² pairs, drawn "
+             "by init_seed" if "feature_rank" in q else "all p² pairs")
+    return (
+        "W frozen at a Gaussian draw quantised to multiples of 2^-10 (exact ranks); Thm 5.2 "
+        "assumes an absolutely continuous initialisation",
+        f"data: x uniform on {pairs}, sampled with replacement; seed 001 trains on a random "
+        "40 % of the pairs",
+        "targets: the centred ridgeless (min-norm, ridge → 0) fit plus Gaussian noise, so the "
+        "model is realizable; seed 001 fits the one-hot labels e_(a+b mod p) with a ridge "
+        "parameter > 0",
+        *_noise_difference(q["noise"], "the random-feature regression model"),
     )
 
 
@@ -359,6 +389,7 @@ _make_family(
     rank_impl=_rank_lazy,
     check=_check_lazy,
     source=_SEED001 + ", Thm 5.2 (App. E)",
+    differences=_diff_lazy,
 )
 
 _make_family(
@@ -370,6 +401,7 @@ _make_family(
     formula_args=lambda q: {"p": q["p"], "k": q["k"]},
     rank_impl=_rank_lazy,
     source=_SEED001 + ", Cor 5.3 with Prop E.7 (App. E)",
+    differences=_diff_lazy,
 )
 
 
@@ -420,6 +452,8 @@ def _rank_generic(q):
         reason="seed 001 Thm F.1 at a generic point: the true point is a continuous random draw, "
         "where the Jacobian of θ ↦ centred outputs on the p² pairs (all the data there is) has "
         "its generic rank, so λ = rank/2",
+        true_point="generic",
+        inputs_determine=True,
     )
 
 
@@ -435,4 +469,12 @@ _make_family(
     formula=formulas.modular_addition,
     rank_impl=_rank_generic,
     source=_SEED001 + ", Thms 4.1/4.2 (= G.5/G.6) with d = 2p, Thm F.1",
+    differences=lambda q: (
+        "w* = a generic Gaussian point W, V ~ N(0, 1), not a trained solution",
+        "targets y = f(x; w*) + noise from the network itself, not the one-hot labels "
+        "e_(a+b mod p); x uniform on all p² pairs (sampled with replacement; seed 001 trains on "
+        "40 %)",
+        *_noise_difference(q["noise"], "seed 001's regression model"),
+    ),
+    hypotheses=quadratic_hypotheses,
 )

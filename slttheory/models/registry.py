@@ -4,8 +4,11 @@ The verifier reads only this interface: ``FAMILIES[name]`` is a :class:`Family`,
 ``validate`` checks a claim's parameters, ``formula`` gives the library's closed form
 (:meth:`Family.closed_form` calls it with the family's parameters), ``build`` gives a model
 at its true (or trained) parameter with data for :func:`slttheory.sampling.estimate_llc`,
-and ``rank_problem`` (where defined) gives the parameter-to-function map for
-:func:`slttheory.geometry.generic_rank`. The families themselves are registered by
+``rank_problem`` (where defined) gives the parameter-to-function map for
+:func:`slttheory.geometry.generic_rank` and, with its ``true_point`` stratum, for
+:func:`slttheory.geometry.true_point_rank`. ``differences`` lists where the model as built
+differs from the source the family cites, and ``hypotheses`` checks a theorem's hypotheses
+at a built problem (:class:`Hypothesis`). The families themselves are registered by
 :mod:`slttheory.models.families` (imported by ``slttheory.models``).
 
 This module imports without torch.
@@ -18,14 +21,35 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ParamSpec", "Problem", "RankProblem", "Family", "FAMILIES", "register"]
+__all__ = [
+    "ParamSpec",
+    "Problem",
+    "RankProblem",
+    "Hypothesis",
+    "Family",
+    "FAMILIES",
+    "register",
+    "TRUE_POINTS",
+]
+
+TRUE_POINTS = ("generic", "support", "exact", "trained")
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter of a family: name, Python type, inclusive range, default.
+    """One parameter of a family: name, Python type, inclusive range, default, choices.
 
-    ``default=REQUIRED`` (the default) means the parameter must be given.
+    ``default=REQUIRED`` (the default) means the parameter must be given. ``choices`` (for
+    ``type=str``) is the tuple of allowed values; a value outside it raises ``ValueError``
+    naming the key and the allowed values.
+
+    >>> spec = ParamSpec("loss", str, default="centred", choices=("centred", "mse"))
+    >>> spec.check("mse", "claim 'x'")
+    'mse'
+    >>> spec.check("l1", "claim 'x'")
+    Traceback (most recent call last):
+    ...
+    ValueError: claim 'x': loss must be one of ['centred', 'mse'], got 'l1'
     """
 
     name: str
@@ -34,6 +58,7 @@ class ParamSpec:
     maximum: float | None = None
     default: Any = "__required__"
     doc: str = ""
+    choices: tuple[Any, ...] | None = None
 
     @property
     def required(self) -> bool:
@@ -73,6 +98,12 @@ class ParamSpec:
             return value
         elif not isinstance(value, t):
             raise TypeError(f"{where}: {self.name} must be of type {t.__name__}, got {value!r}")
+        if self.choices is not None:
+            if value not in self.choices:
+                raise ValueError(
+                    f"{where}: {self.name} must be one of {list(self.choices)}, got {value!r}"
+                )
+            return value
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"{where}: {self.name} must be >= {self.minimum}, got {value}")
         if self.maximum is not None and value > self.maximum:
@@ -91,6 +122,9 @@ class Problem:
     ``val_data`` is held-out ``(inputs, targets)`` where the family has a split (else
     ``None``); ``extras`` holds numbers about the build (e.g. ``"train_loss"``,
     ``"val_acc"``, ``"steps"`` for trained families; ``"loss_at_true"`` for all).
+    ``differences`` is :attr:`Family.differences` at these parameters: one line per way the
+    model as built differs from the source's model (``()``: it is the source's model;
+    ``None``: the family does not say).
     """
 
     model: Any  # torch.nn.Module (kept Any so this module imports without torch)
@@ -100,6 +134,7 @@ class Problem:
     note: str = ""
     val_data: tuple[Any, Any] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
+    differences: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,9 +143,28 @@ class RankProblem:
 
     ``fn(params, inputs) -> outputs`` with ``params`` a dict of tensors of the shapes in
     ``param_shapes``; ``inputs`` are integer-valued so that ``method="exact"`` applies;
+    ``fn`` is the map *the loss sees* (e.g. outputs modulo constants for the centred loss).
     ``degree`` is the polynomial degree of the map in the parameters (for the
     Schwartz–Zippel bound); ``gives_lambda`` says whether λ = rank/2 holds at the
     family's true parameter, with ``reason``.
+
+    The true point w* (for :func:`slttheory.geometry.true_point_rank`, a certified lower
+    bound λ(w*) ≥ rank J(w*)/2) is described by ``true_point``, one of :data:`TRUE_POINTS`:
+
+    - ``"generic"``: w* is a draw from a continuous distribution on the whole parameter
+      space, so rank J(w*) equals the generic rank almost surely;
+    - ``"support"``: w* is generic on the coordinate subspace where ``true_support`` (name →
+      bool tensor of the parameter's shape) is ``True`` and exactly zero elsewhere (e.g.
+      reduced-rank regression with its unused hidden units at zero);
+    - ``"exact"``: w* is ``true_params`` (integer tensors; any tensors when ``degree <= 1``,
+      where the Jacobian does not depend on the point);
+    - ``"trained"`` (the default): w* comes from training; no certified statement.
+
+    ``inputs_determine``: the outputs of ``fn`` on ``inputs`` determine the model's function
+    on the data's support (identity inputs for linear maps, a unisolvent set for quadratics,
+    the data's own finite support), so that the rank of this map is the rank of the
+    population loss's Hessian. (It does *not* make generic rank/2 an upper bound on λ: over ℝ
+    a fibre can be smaller than its expected dimension; see :mod:`slttheory.geometry`.)
     """
 
     fn: Callable[..., Any]
@@ -120,6 +174,44 @@ class RankProblem:
     gives_lambda: bool
     reason: str
     true_params: Mapping[str, Any] | None = None
+    true_point: str = "trained"
+    true_support: Mapping[str, Any] | None = None
+    inputs_determine: bool = False
+
+    def __post_init__(self) -> None:
+        if self.true_point not in TRUE_POINTS:
+            raise ValueError(
+                f"true_point must be one of {list(TRUE_POINTS)}, got {self.true_point!r}"
+            )
+        if self.true_point == "support":
+            if self.true_support is None:
+                raise ValueError("true_point='support' needs true_support (name -> bool mask)")
+            unknown = sorted(set(self.true_support) - set(self.param_shapes))
+            if unknown:
+                raise ValueError(f"true_support has keys {unknown} that are not parameters")
+        if self.true_point == "exact" and self.true_params is None:
+            raise ValueError("true_point='exact' needs true_params")
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One hypothesis of a family's theorem, checked at a built problem.
+
+    ``name``: short identifier (e.g. ``"stage_two"``); ``statement``: the hypothesis as the
+    source states it (with the source); ``measured``: what was measured and how, with
+    numbers and thresholds; ``met``: ``True``/``False``, or ``None`` where it could not be
+    decided (e.g. above a size limit). The verifier reports a claim whose hypothesis has
+    ``met is False`` as inconclusive, printing ``measured``.
+
+    >>> h = Hypothesis("stage_two", "w* is a Stage-II solution", "val_acc = 0.31 < 0.95", False)
+    >>> h.met
+    False
+    """
+
+    name: str
+    statement: str
+    measured: str
+    met: bool | None
 
 
 @dataclass(frozen=True)
@@ -171,6 +263,15 @@ class Family:
         ``ValueError`` naming the key.
     default_n:
         Sample size used by ``build`` when ``n`` is ``None``.
+    differences:
+        ``differences(params) -> tuple[str, ...]`` (validated ``params``): where the model as
+        built differs from the model of ``source`` (loss, architecture, data distribution,
+        n, training), one line each; ``()`` where the model is the source's. ``build`` copies
+        it into :attr:`Problem.differences`. ``None``: the family does not say.
+    hypotheses:
+        ``hypotheses(problem) -> tuple[Hypothesis, ...]``: the hypotheses of the theorem
+        behind ``formula`` that can be checked numerically at a built ``problem`` (its
+        ``model`` at w*, ``data`` and ``extras``). ``None``: none are checked.
     """
 
     name: str
@@ -183,6 +284,8 @@ class Family:
     formula_args: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     check: Callable[[Mapping[str, Any], str], None] | None = None
     default_n: int = 1000
+    differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
+    hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None
 
     def formula_kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``formula`` for (already validated) family ``params``."""

@@ -1,13 +1,16 @@
-"""The verifier: claims as data, evidence from three routes, verdicts and reports.
+"""The verifier: claims as data, graded evidence, verdicts with reasons, reports.
 
-Run it as ``python -m slttheory.verify`` (see ``verification/README.md``). The pieces:
+Run it as ``python -m slttheory.verify`` (see ``verification/README.md``). Each part has a
+place of its own, and imports only the parts listed before it:
 
-- :mod:`~slttheory.verify.claims`: TOML claim files, validated (errors name file and key).
 - :mod:`~slttheory.verify.expr`: the safe parser of a claim's ``predicted`` expression.
-- :mod:`~slttheory.verify.routes`: the three routes of evidence (closed form, exact rank, LLC).
-- :mod:`~slttheory.verify.verdict`: verdict rules per point, per claim, and for scaling fits.
-- :mod:`~slttheory.verify.store`: the SQLite result store (resume after a kill).
-- :mod:`~slttheory.verify.report`: ``report.md``, ``report.json`` and figures.
+- :mod:`~slttheory.verify.claims`: TOML claim files, validated (errors name file and key).
+- :mod:`~slttheory.verify.evidence`: the routes of evidence (closed form, exact rank, LLC) and
+  the LLC controls, as JSON-storable records.
+- :mod:`~slttheory.verify.judge`: grades (certified, controlled, uncontrolled, context) and the
+  verdict rules for points, claims, scaling fits and experiments — pure functions of evidence.
+- :mod:`~slttheory.verify.run`: the engine (phases, executors, the SQLite store).
+- :mod:`~slttheory.verify.report`: ``report.json``, ``report.md``, figures and ``report.html``.
 - :mod:`~slttheory.verify.cli`: the command line.
 """
 

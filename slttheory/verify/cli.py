@@ -6,7 +6,7 @@
                                [--resume] [--strict] [--device auto|cpu|cuda] [--jobs N] [--list]
                                [--executor local|process|dask] [--scheduler ADDRESS] [--no-batch]
 
-``--executor``: where tasks run (:mod:`slttheory.verify.executors`): ``local`` (this process;
+``--executor``: where tasks run (:mod:`slttheory.verify.run.executors`): ``local`` (this process;
 with ``--jobs N > 1``, N worker processes), ``process`` (``--jobs`` worker processes), ``dask``
 (the dask.distributed cluster at ``--scheduler``, else a ``LocalCluster`` of ``--jobs``
 workers; needs ``pip install 'slttheory[dask]'``). The report and the result store are
@@ -19,7 +19,6 @@ Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 import time
@@ -28,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.claims import PROFILES, BadClaim, find_claim_files, load_claims
-from slttheory.verify.engine import run_claims
-from slttheory.verify.store import STORE_NAME, ResultStore
-from slttheory.verify.verdict import VERDICTS, fmt_point
+from slttheory.verify.judge import VERDICTS
+from slttheory.verify.run.engine import load_families, run_claims
+from slttheory.verify.run.store import STORE_NAME, ResultStore
 
-__all__ = ["main", "build_parser", "default_claims_dir", "load_families"]
+__all__ = ["main", "build_parser", "default_claims_dir"]
 
 
 def default_claims_dir() -> Path:
@@ -78,10 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs",
-        type=_positive_int,
-        default=1,
+        type=_jobs,
+        default=None,
         metavar="N",
-        help="run points in N worker processes (default 1)",
+        help="run claims' tasks in N worker processes (default auto: one per CPU core, at "
+        "most 4; 1 runs everything in this process)",
     )
     p.add_argument(
         "--executor",
@@ -115,6 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _jobs(text: str) -> int:
+    """``--jobs``: a positive integer, or ``auto`` (one per CPU core available, at most 4)."""
+    if text == "auto":
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not on Linux
+            cores = os.cpu_count() or 1
+        return max(1, min(cores, 4))
+    return _positive_int(text)
+
+
 def _positive_int(text: str) -> int:
     try:
         v = int(text)
@@ -123,19 +134,6 @@ def _positive_int(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {v}")
     return v
-
-
-def load_families(spec: str | None) -> Mapping[str, Any]:
-    """The family registry: ``slttheory.models.FAMILIES`` or ``MODULE:NAME``."""
-    if spec is None:
-        import slttheory.models  # noqa: F401 - registers the families
-        from slttheory.models.registry import FAMILIES
-
-        return FAMILIES
-    mod, _, name = spec.partition(":")
-    if not mod or not name:
-        raise ValueError(f"--families must be MODULE:NAME, got {spec!r}")
-    return getattr(importlib.import_module(mod), name)
 
 
 def resolve_device(device: str) -> str:
@@ -152,42 +150,39 @@ def resolve_device(device: str) -> str:
     return "cuda" if has_cuda else "cpu"
 
 
-class _Progress:
-    def __init__(self, total: int, tty: bool):
-        self.bar = None
-        self.t0 = time.perf_counter()
-        if tty and total:
-            try:
-                from tqdm import tqdm
+class _LineProgress:
+    """Per-line progress on a stream (the engine's progress protocol)."""
 
-                self.bar = tqdm(total=total, unit="point", file=sys.stderr, dynamic_ncols=True)
-            except ImportError:  # pragma: no cover
-                self.bar = None
+    def __init__(self, stream: Any = sys.stderr) -> None:
+        self.stream, self.total, self.done = stream, 0, 0
 
-    def __call__(
-        self,
-        done: int,
-        total: int,
-        cid: str,
-        params: Mapping[str, Any],
-        verdict: str,
-        elapsed: float,
-        cached: bool,
-    ) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"{cid}: {verdict}", refresh=False)
-            self.bar.update(1)
-        else:
-            tag = "stored" if cached else f"{elapsed:.1f} s"
-            print(
-                f"[{done}/{total}] {cid} {fmt_point(params)}: {verdict} ({tag})",
-                file=sys.stderr,
-                flush=True,
-            )
+    def start(self, total: int) -> None:
+        self.total = total
+
+    def add_total(self, n: int) -> None:
+        self.total += n
+
+    def claim(self, claim_id: str) -> None:
+        pass
+
+    def advance(self, *, claim_id: str, label: str, verdict: str | None, elapsed_s: float,
+                cached: bool) -> None:
+        self.done += 1
+        tag = "stored" if cached else f"{elapsed_s:.1f} s"
+        print(f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})",
+              file=self.stream, flush=True)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        pass
+
+
+def _progress(stream: Any) -> Any:
+    """A progress bar where one is available (``slttheory.verify.run.progress``), else lines."""
+    try:
+        from slttheory.verify.run.progress import Progress
+    except ImportError:
+        return _LineProgress(stream)
+    return Progress(stream=stream)
 
 
 def _list(claims: Sequence[Any]) -> None:
@@ -200,6 +195,18 @@ def _list(claims: Sequence[Any]) -> None:
             f"{c.id:40} {c.family:26} {c.kind:12} "
             f"{len(c.points('quick')):5d} {len(c.points('full')):5d}"
         )
+
+
+def _write_html(rep: Mapping[str, Any], out: Path) -> None:
+    """``report.html`` next to ``report.md`` (where the HTML renderer is available)."""
+    try:
+        from slttheory.verify.report.html import write_html
+    except ImportError:
+        return
+    try:
+        write_html(rep, out)
+    except Exception as e:  # noqa: BLE001 - the page never stops the report
+        print(f"warning: report.html failed: {e}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,14 +228,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--scheduler needs --executor dask")
     if args.scheduler is not None and not args.scheduler.strip():
         parser.error("--scheduler: empty address (expected e.g. tcp://host:8786)")
-    if args.scheduler is not None and args.jobs != 1:
+    if args.scheduler is not None and args.jobs is not None:
         parser.error("--jobs sets the workers of a LocalCluster; with --scheduler the cluster "
                      "has its own workers (drop --jobs)")
+    if args.jobs is None:
+        args.jobs = 1 if args.scheduler is not None else _jobs("auto")
     if executor_kind == "dask":
         try:
             import distributed  # noqa: F401
         except ImportError:
-            from slttheory.verify.executors import DASK_MISSING
+            from slttheory.verify.run.executors import DASK_MISSING
 
             parser.error(f"--executor dask: {DASK_MISSING}")
     claims = load_claims(files, families)
@@ -256,13 +265,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for c in claims:
             if isinstance(c, BadClaim):
                 print(f"invalid claim: {c.message}", file=sys.stderr)
-        from slttheory.verify.executors import make_executor
+        from slttheory.verify.run.executors import make_executor
 
         try:
             executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
         except (ConnectionError, OSError, ValueError) as e:
             parser.error(f"--executor {executor_kind}: {e}")
-        prog = _Progress(n_points, sys.stderr.isatty())
+        prog = _progress(sys.stderr)
         try:
             results = run_claims(
                 claims,
@@ -286,6 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rep = write_report(
         results, out, profile=args.profile, device=device, wall_s=wall, figures=not args.no_figures
     )
+    _write_html(rep, out)
     counts = rep["summary"]
     print("", file=sys.stderr)
     for c in rep["claims"]:

@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 
 from slttheory.experiments import EXPERIMENTS, MemoryCache, Statistic, run_experiment
-from slttheory.verify.claims import ClaimError, load_claims
-from slttheory.verify.experiments import (
+from slttheory.verify.claims import (
+    ClaimError,
     Criterion,
     ExperimentClaim,
-    judge_criterion,
+    load_claims,
     parse_experiment_claim,
 )
+from slttheory.verify.judge import judge_criterion
 
 TINY_LLC = {"llc_draws": 20, "llc_burn_in": 5, "llc_step_size": 1e-3}
 TINY_GROK = {"p": 7, "k": 8, "steps": 60, "checkpoints": 5, **TINY_LLC}

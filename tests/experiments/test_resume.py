@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 
-from slttheory.verify.experiments import ExperimentStore
+from slttheory.verify.run.experiments import ExperimentStore
 
 CLAIM = """id = "resume"
 title = "t"

@@ -5,25 +5,33 @@ Independent routes written here, not taken from the package:
 - ``_lr_codim``: Pepin Lehalleur & Rimányi's closed form for codim mult⁻¹(B) (reference §2);
 - ``_qip_min``: the same codimension as the minimum of their quadratic integer program,
   by brute force over all compositions;
-- ``_lau_lambda``: the Lau et al. λ for a given Σ, used to check every admissible Σ.
+- ``_lau_lambda``: the Lau et al. λ for a given Σ, used to check every admissible Σ;
+- ``_product_jacobian_rank``: the exact rank of the Jacobian of (A, B) ↦ BA (python-flint);
+- the zeta function of a non-degenerate quadratic form in polar coordinates (sympy).
+
+The strategies come from :mod:`slttheory.strategies` (the ones researchers use).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import random
 from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy as sp
+from flint import fmpz_mat
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slttheory import strategies as sst
 from slttheory.formulas import (
     LearningCoefficient,
     deep_linear_network,
     low_rank_manifold,
+    normal_crossing,
     reduced_rank_regression,
     regular,
 )
@@ -109,6 +117,28 @@ def _frac(x) -> Fraction:
     return Fraction(int(x.p), int(x.q))
 
 
+def _product_jacobian_rank(m: int, n: int, r: int, seed: int = 0) -> int:
+    """Exact rank of the Jacobian of (A, B) ↦ BA, A ∈ ℤ^{r×m}, B ∈ ℤ^{n×r}, at a random point.
+
+    Rows: the n·m entries (i, j) of BA; columns: ∂/∂A_kl (= B_ik [j = l]) and
+    ∂/∂B_ik (= A_kj [i = i']).
+    """
+    rng = random.Random(seed)
+    a = [[rng.randint(-1000, 1000) for _ in range(m)] for _ in range(r)]
+    b = [[rng.randint(-1000, 1000) for _ in range(r)] for _ in range(n)]
+    cols = [
+        [b[i][k] if j == col else 0 for i in range(n) for j in range(m)]
+        for k in range(r)
+        for col in range(m)
+    ]
+    cols += [
+        [a[k][j] if i == row else 0 for i in range(n) for j in range(m)]
+        for row in range(n)
+        for k in range(r)
+    ]
+    return fmpz_mat(n * m, len(cols), [c[e] for e in range(n * m) for c in cols]).rank()
+
+
 # ---------------------------------------------------------------------------------------
 # strategies
 # ---------------------------------------------------------------------------------------
@@ -116,18 +146,18 @@ def _frac(x) -> Fraction:
 sizes = st.integers(min_value=1, max_value=12)
 
 
-@st.composite
-def rrr_args(draw, max_size: int = 12):
-    m, n, h = (draw(st.integers(1, max_size)) for _ in range(3))
-    r = draw(st.integers(0, min(m, n, h)))
-    return m, n, h, r
+def rrr_args(max_size: int = 12):
+    """(m, n, h, r) from the library's strategy."""
+    return sst.reduced_rank_regression(max_size=max_size).map(
+        lambda a: (a["m"], a["n"], a["h"], a["r"])
+    )
 
 
-@st.composite
-def dln_args(draw, max_len: int = 7, max_width: int = 9):
-    widths = draw(st.lists(st.integers(1, max_width), min_size=2, max_size=max_len))
-    r = draw(st.integers(0, min(widths)))
-    return widths, r
+def dln_args(max_len: int = 7, max_width: int = 9):
+    """(widths, r) with 2..max_len widths, from the library's strategy."""
+    return sst.deep_linear_network(max_layers=max_len - 1, max_width=max_width).map(
+        lambda a: (a["widths"], a["r"])
+    )
 
 
 # symbols for the Piecewise route (created once: sympy is slow on first use)
@@ -147,6 +177,22 @@ def test_regular_is_half_dimension(d):
     assert isinstance(lc, LearningCoefficient)
     assert lc.value == sp.Rational(d, 2) and lc.multiplicity == 1 and lc.dimension == d
     assert float(lc) == d / 2
+
+
+def test_regular_is_pole_of_zeta_of_sum_of_squares():
+    """Independent route (standing): near a regular point K is a positive definite quadratic
+    form, |u|² after a linear change of variables (a constant Jacobian factor). In polar
+    coordinates ∫_{|u|<1} |u|^{2z} du = |S^{d-1}| ∫_0^1 ρ^{2z+d-1} dρ; sympy integrates the
+    radial part and finds its largest pole and the pole's order: (−d/2, 1)."""
+    z = sp.Symbol("z", positive=True)
+    rho = sp.Symbol("rho", positive=True)
+    for d in range(1, 13):
+        radial = sp.integrate(rho ** (2 * z + d - 1), (rho, 0, 1))
+        den = sp.Poly(sp.denom(sp.together(radial)), z)
+        poles = sp.roots(den)
+        top = max(poles)
+        lc = regular(d)
+        assert (top, poles[top]) == (-lc.value, lc.multiplicity), d
 
 
 def test_regular_symbolic():
@@ -176,6 +222,21 @@ def test_low_rank_manifold_values():
     # full rank: the open set of all m×n matrices, i.e. regular with mn parameters
     assert low_rank_manifold(3, 5, 3).value == regular(15).value
     assert low_rank_manifold(4, 7, 2).dimension == 28
+
+
+def test_low_rank_manifold_is_half_exact_jacobian_rank():
+    """Independent route (standing): the exact Jacobian rank of (A, B) ↦ BA with h = r.
+
+    A random integer point gives a lower bound on the generic rank; the image lies in the
+    rank-≤r matrices, of dimension r(m+n−r), which bounds it above, so equality certifies
+    it. Where the rank is that dimension the map is a submersion onto the smooth rank-r
+    manifold, the model is regular after reparametrisation and λ = rank/2.
+    """
+    for m, n in itertools.product(range(1, 6), repeat=2):
+        for r in range(1, min(m, n) + 1):
+            rank = _product_jacobian_rank(m, n, r)
+            assert rank == r * (m + n - r), (m, n, r)
+            assert low_rank_manifold(m, n, r).value == Fraction(rank, 2), (m, n, r)
 
 
 @given(sizes, sizes, st.data())
@@ -229,13 +290,24 @@ def test_rrr_devinterp_values(m_h_n, lam, mult, case):
     assert "Aoyagi & Watanabe 2005" in lc.source and "18(7):924-933" in lc.source
 
 
-def test_rrr_small_cases():
-    # M = N = H = 1: K = (ab)², λ = 1/2 with multiplicity 2
+def test_rrr_small_cases_against_normal_crossings():
+    """Independent route (standing) for λ and m of the two smallest cases, E[xxᵀ] = I.
+
+    M = N = H = 1: K = (ab)², the normal crossing a²b² (zeta poles: test_monomial.py):
+    λ = 1/2, m = 2. M = 2, N = H = 1: K = b²(a1² + a2²), a product of b² (normal crossing,
+    λ = 1/2) and a regular form in (a1, a2) (λ = 1) in disjoint variables; by Lehalleur &
+    Rimányi 2024, Prop. 8.4, λ is the smaller, 1/2, and m = 1 (the two differ).
+    """
     lc = reduced_rank_regression(1, 1, 1)
-    assert (lc.value, lc.multiplicity) == (sp.Rational(1, 2), 2)
-    # M = 2, N = H = 1: K = b²(a1² + a2²), λ = 1/2, multiplicity 1
+    ab = normal_crossing([1, 1])
+    assert (lc.value, lc.multiplicity) == (ab.value, ab.multiplicity) == (sp.Rational(1, 2), 2)
     lc = reduced_rank_regression(2, 1, 1)
-    assert (lc.value, lc.multiplicity) == (sp.Rational(1, 2), 1)
+    b2, a2 = normal_crossing([1]), regular(2)
+    assert b2.value < a2.value
+    assert (lc.value, lc.multiplicity) == (b2.value, b2.multiplicity) == (sp.Rational(1, 2), 1)
+
+
+def test_rrr_small_cases():
     # true rank 1 with h = 1: regular on the rank-1 manifold of 1×1 matrices
     assert reduced_rank_regression(1, 1, 1, 1).value == sp.Rational(1, 2)
     assert reduced_rank_regression(1, 1, 1, 1).multiplicity == 1
@@ -455,6 +527,27 @@ def test_dln_three_widths_equals_rrr(args):
 # ---------------------------------------------------------------------------------------
 # deep linear networks: independent routes and properties
 # ---------------------------------------------------------------------------------------
+
+
+def test_rrr_matches_lr_codimension_and_qip():
+    """Independent route (standing): 2λ = codim of the fibre of the multiplication map
+    (Pepin Lehalleur & Rimányi 2024, Thm 8.6), by their closed form and, by brute force,
+    their quadratic integer program, on every (m, h, n) ≤ 6 and every rank r."""
+    checked = 0
+    for m, h, n in itertools.product(range(1, 7), repeat=3):
+        for r in range(min(m, n, h) + 1):
+            lam = reduced_rank_regression(m, n, h, r).value
+            assert 2 * _frac(lam) == _lr_codim([m, h, n], r), (m, h, n, r)
+            qmin, _ = _qip_min([m, h, n], r)
+            assert 2 * lam == qmin + r * (m + n - r), (m, h, n, r)
+            checked += 1
+    assert checked == 657  # Σ over (m, h, n) ∈ [1, 6]³ of (min(m, h, n) + 1)
+
+
+@given(rrr_args(max_size=40))
+def test_rrr_matches_lr_codimension_large(args):
+    m, n, h, r = args
+    assert 2 * _frac(reduced_rank_regression(m, n, h, r).value) == _lr_codim([m, h, n], r)
 
 
 @given(dln_args())

@@ -1,14 +1,26 @@
-"""Tests for normal crossings and Newton polyhedra (slttheory.formulas.monomial)."""
+"""Tests for normal crossings and Newton polyhedra (slttheory.formulas.monomial).
+
+Independent routes: the zeta function of a normal crossing integrated by sympy and its
+poles found by sympy; for non-degenerate K in two variables, the volume
+V(ε) = vol{w ∈ [0,1]² : K(w) < ε} integrated numerically (scipy), whose scaling
+V(ε) ~ c ε^λ log(1/ε)^(m−1) gives λ and m without Newton polyhedra; an explicit facet
+enumeration of Γ₊ (sympy) for the linear programs.
+"""
 
 from __future__ import annotations
 
 import itertools
+import math
 
+import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.integrate import quad
+from scipy.optimize import brentq
 
+from slttheory import strategies as sst
 from slttheory.formulas import LearningCoefficient, newton_polyhedron, normal_crossing
 from slttheory.formulas.monomial import _newton_distance
 
@@ -17,23 +29,18 @@ R = sp.Rational
 # ----------------------------------------------------------------------------- strategies
 
 
-@st.composite
-def monomial(draw, dmin=1, dmax=4, kmax=4, hmax=3):
-    d = draw(st.integers(dmin, dmax))
-    k = draw(st.lists(st.integers(0, kmax), min_size=d, max_size=d).filter(any))
-    h = draw(st.lists(st.integers(0, hmax), min_size=d, max_size=d))
-    return k, h
+def monomial(dmin=1, dmax=4, kmax=4, hmax=3):
+    """(k, h) from the library's strategy."""
+    return sst.normal_crossing(
+        min_dim=dmin, max_dim=dmax, max_power=kmax, max_prior=hmax
+    ).map(lambda a: (a["powers"], a["prior_powers"]))
 
 
-@st.composite
-def newton_input(draw, dmin=1, dmax=3, npts=4, emax=6, hmax=2, even=False):
-    d = draw(st.integers(dmin, dmax))
-    coord = st.integers(0, emax // 2).map(lambda x: 2 * x) if even else st.integers(0, emax)
-    pts = draw(
-        st.lists(st.tuples(*[coord] * d).filter(any), min_size=1, max_size=npts)
-    )
-    h = draw(st.lists(st.integers(0, hmax), min_size=d, max_size=d))
-    return pts, h
+def newton_input(dmin=1, dmax=3, npts=4, emax=6, hmax=2, even=False):
+    """(exponents, h) from the library's strategy."""
+    return sst.newton_polyhedron(
+        min_dim=dmin, max_dim=dmax, max_terms=npts, max_exponent=emax, max_prior=hmax, even=even
+    ).map(lambda a: (a["exponents"], a["prior_powers"]))
 
 
 # ----------------------------------------------------------------------------- independent routes
@@ -86,6 +93,96 @@ def newton_by_facets(points, h):
     t_star = max(ratios.values())
     through = [list(f[0]) for f, r in ratios.items() if r == t_star]
     return t_star, sp.Matrix(through).rank()
+
+
+def _lse(xs) -> float:
+    top = max(xs)
+    return top + math.log(sum(math.exp(x - top) for x in xs))
+
+
+def _first_root(f, lo: float) -> float:
+    """The root of a decreasing f with f(lo) > 0 (bracketed by doubling)."""
+    hi = max(2 * lo, lo + 1.0)
+    while f(hi) > 0:
+        hi *= 2
+    return brentq(f, lo, hi, xtol=1e-13, rtol=1e-15)
+
+
+def log_volume(exponents, prior, log_eps: float) -> float:
+    """log ∫_{[0,1]², K < ε} x^{h1} y^{h2} dx dy for K = Σ_α x^{α1} y^{α2} (coefficients 1).
+
+    Independent of Newton polyhedra: with u = −log y, the x-section of {K < ε} is
+    [0, X(u)], X the root of K(X, y) = ε (K increases in x), so the volume is
+    ∫ e^{−(h2+1)u} X(u)^{h1+1}/(h1+1) du; scipy's quad integrates it between u0 (below
+    which K(0, y) ≥ ε) and u1 (beyond which K(1, y) < ε, the rest in closed form), in
+    log space so that ε = e^{−650} is no problem.
+    """
+    h1, h2 = prior
+
+    def log_k(s: float, u: float) -> float:  # log K(e^{-s}, e^{-u})
+        return _lse([-a * s - b * u for a, b in exponents])
+
+    pure_y = [b for a, b in exponents if a == 0]
+    u0 = 0.0
+    if pure_y and _lse([0.0] * len(pure_y)) > log_eps:
+        u0 = _first_root(lambda u: _lse([-b * u for b in pure_y]) - log_eps, 0.0)
+    if any(b == 0 for _, b in exponents):
+        u1 = math.inf  # a pure power of x: K(1, y) >= 1 > ε
+    elif log_k(0.0, u0) <= log_eps:
+        u1 = u0
+    else:
+        u1 = _first_root(lambda u: log_k(0.0, u) - log_eps, u0)
+
+    def g(u: float) -> float:  # log of the integrand
+        lx = 0.0
+        if log_k(0.0, u) > log_eps:
+            lx = -_first_root(lambda s: log_k(s, u) - log_eps, 0.0)
+        return -(h2 + 1) * u + (h1 + 1) * lx
+
+    logs = []
+    if math.isfinite(u1):
+        logs.append(-(h2 + 1) * u1 - math.log(h2 + 1))
+    if u1 > u0:
+        top = u1 if math.isfinite(u1) else u0 + 2 * abs(log_eps)
+        grid = np.linspace(u0, top, 201)
+        gmax = max(g(u) for u in grid)
+        if not math.isfinite(u1):  # integrate until the integrand is e^-80 of its peak
+            while g(top) > gmax - 80:
+                top *= 1.5
+            grid = np.linspace(u0, top, 201)
+        val, _ = quad(
+            lambda u: math.exp(g(u) - gmax), u0, top, limit=1000, epsabs=0, epsrel=1e-12,
+            points=list(grid[10:-1:10]),
+        )
+        logs.append(gmax + math.log(val))
+    return _lse(logs) - math.log(h1 + 1)
+
+
+L1, L2 = 550.0, 650.0  # ε = e^{-L}
+LOG_TERM = (math.log(L2) - math.log(L1)) / (L2 - L1)  # slope of log log(1/ε) between them
+VOLUME_TOL = LOG_TERM / 4
+
+
+def volume_lambda(exponents, prior, m: int) -> float:
+    """λ from the slope of log V between ε = e^{−550} and e^{−650}, given m.
+
+    log V = log c + λ log ε + (m−1) log L + a/L + …, L = log(1/ε), so
+    λ = slope + (m−1)·LOG_TERM up to a/(L1 L2) ≈ 3e-6·a (and ε^δ terms from the next
+    pole, δ·e^{−δL}). The tolerance is LOG_TERM/4 ≈ 4e-4: far above those remainders (the
+    worst seen over 300 random K of this test's range was 3e-5), and a quarter of the
+    step LOG_TERM ≈ 1.7e-3 that a wrong m would add, so λ and m are both checked.
+    """
+    slope = (log_volume(exponents, prior, -L1) - log_volume(exponents, prior, -L2)) / (L2 - L1)
+    return slope + (m - 1) * LOG_TERM
+
+
+def _check_volume(exponents, prior):
+    lc = newton_polyhedron(exponents, prior)
+    m = int(lc.multiplicity)
+    assert abs(volume_lambda(exponents, prior, m) - float(lc.value)) < VOLUME_TOL
+    for wrong in (m - 1, m + 1):
+        if wrong >= 1:
+            assert abs(volume_lambda(exponents, prior, wrong) - float(lc.value)) > VOLUME_TOL
 
 
 # ----------------------------------------------------------------------------- normal crossing
@@ -213,6 +310,31 @@ def test_newton_monomial_agrees_with_normal_crossing(kh):
     a = newton_polyhedron([tuple(2 * x for x in k)], h)
     b = normal_crossing(k, h)
     assert (a.value, a.multiplicity, a.dimension) == (b.value, b.multiplicity, b.dimension)
+
+
+@pytest.mark.parametrize(
+    ("exps", "h"),
+    [
+        ([(2, 0), (0, 4)], (0, 0)),  # x² + y⁴: 3/4, m = 1
+        ([(4, 0), (2, 2), (0, 4)], (0, 0)),  # diagonal hits the middle of an edge: m = 1
+        ([(6, 0), (2, 2), (0, 6)], (0, 0)),  # ... the vertex (2, 2): m = 2
+        ([(2, 2)], (0, 0)),  # x²y²: m = 2
+        ([(2, 0), (0, 2)], (2, 0)),  # prior x²
+        ([(2, 4)], (1, 0)),  # x²y⁴, prior x
+        ([(6, 2), (2, 4), (0, 8)], (1, 2)),
+    ],
+)
+def test_newton_matches_volume_scaling_worked(exps, h):
+    """Independent route (standing): λ and m from the volume scaling, worked examples."""
+    _check_volume(exps, h)
+
+
+@settings(max_examples=20)
+@given(sst.newton_polyhedron(min_dim=2, max_dim=2, max_terms=4, max_exponent=6, even=True))
+def test_newton_matches_volume_scaling(args):
+    """Independent route (standing): K = Σ x^a y^b with even exponents and coefficients 1 is
+    positive on the torus, hence non-degenerate; its λ and m from the volume scaling."""
+    _check_volume(args["exponents"], tuple(args["prior_powers"]))
 
 
 @given(newton_input(dmax=2), newton_input(dmax=2))

@@ -1,13 +1,20 @@
-"""Tests for tanh networks and polynomial regression (slttheory.formulas.networks)."""
+"""Tests for tanh networks and polynomial regression (slttheory.formulas.networks).
+
+The tanh formula (Aoyagi & Watanabe 2005, IEICE) is tested as stated: its properties and
+its h = 1 value (a normal crossing); nothing here computes λ independently for h ≥ 2, so
+its standing is "as_stated". Polynomial regression is checked by an exact Jacobian rank.
+"""
 
 from __future__ import annotations
 
 import pytest
 import sympy as sp
+from flint import fmpz_mat
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slttheory.formulas import polynomial_regression, regular, tanh_network
+from slttheory import strategies as sst
+from slttheory.formulas import normal_crossing, polynomial_regression, regular, tanh_network
 
 R = sp.Rational
 
@@ -106,8 +113,30 @@ def test_tanh_errors(h, exc):
 # ------------------------------------------------------------------------ polynomial regression
 
 
-@given(st.integers(0, 10**4))
-def test_polynomial_regression_is_regular_in_degree_plus_one(degree):
+def test_tanh_h1_is_a_normal_crossing():
+    """h = 1: K(a, b) = E[(a tanh(bx))²] = a²b²·(positive), the normal crossing (1/2, 2)."""
+    lc, nc = tanh_network(1), normal_crossing([1, 1])
+    assert (lc.value, lc.multiplicity) == (nc.value, nc.multiplicity)
+    assert lc.standing == "as_stated" and lc.established_by == ""
+
+
+@pytest.mark.parametrize("degree", range(0, 13))
+def test_polynomial_regression_is_half_exact_vandermonde_rank(degree):
+    """Independent route (standing): the Jacobian of c ↦ (Σ_i c_i x^i)_x on sample points is
+    the Vandermonde matrix [x^i]; its exact rank (python-flint) on 2·degree + 3 distinct
+    integer points is degree + 1, the parameter count, so the Fisher information is
+    positive definite (regular) and λ = rank/2 (regular's zeta pole, test_linear.py)."""
+    points = range(-degree - 1, degree + 2)
+    rank = fmpz_mat([[x**i for i in range(degree + 1)] for x in points]).rank()
+    assert rank == degree + 1
+    lc = polynomial_regression(degree)
+    assert lc.dimension == rank
+    assert (lc.value, lc.multiplicity) == (regular(rank).value, 1) == (R(rank, 2), 1)
+
+
+@given(sst.polynomial_regression(max_degree=10**4))
+def test_polynomial_regression_is_regular_in_degree_plus_one(args):
+    degree = args["degree"]
     lc = polynomial_regression(degree)
     assert lc.value == R(degree + 1, 2)
     assert lc.multiplicity == 1

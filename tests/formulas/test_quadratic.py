@@ -25,8 +25,8 @@ import pytest
 import sympy as sp
 from flint import fmpz_mat
 from hypothesis import given
-from hypothesis import strategies as st
 
+from slttheory import strategies as sst
 from slttheory.formulas.core import LearningCoefficient, LearningCoefficientBounds
 from slttheory.formulas.quadratic import (
     lazy_regime,
@@ -239,13 +239,16 @@ def test_lazy_regime_bounds_exact(p, k, degree, lower, upper, tight):
 # properties
 # ---------------------------------------------------------------------------------------
 
-sizes_d = st.integers(1, 8)
-sizes_k = st.integers(1, 60)
-sizes_p = st.integers(1, 6)
+def quadratic_sizes(bias: bool | None = False):
+    """(d, k, p, bias) drawn by the library's strategy, d ≤ 8, k ≤ 60, p ≤ 6."""
+    return sst.quadratic_network(max_d=8, max_k=60, max_p=6, bias=bias).map(
+        lambda a: (a["d"], a["k"], a["p"], a["bias"])
+    )
 
 
-@given(d=sizes_d, k=sizes_k, p=sizes_p)
-def test_quadratic_network_between_zero_and_half_dimension(d, k, p):
+@given(quadratic_sizes())
+def test_quadratic_network_between_zero_and_half_dimension(args):
+    d, k, p, _ = args
     for theorem in (None, "multi_output"):
         lc = quadratic_network(d, k, p, theorem=theorem)
         assert 0 < lc.value <= lc.dimension / 2
@@ -254,8 +257,9 @@ def test_quadratic_network_between_zero_and_half_dimension(d, k, p):
         assert 0 < lc.value <= lc.dimension / 2
 
 
-@given(d=sizes_d, k=sizes_k, p=sizes_p)
-def test_monotone_in_width_within_each_regime(d, k, p):
+@given(quadratic_sizes())
+def test_monotone_in_width_within_each_regime(args):
+    d, k, p, _ = args
     a = quadratic_network(d, k, p, theorem="multi_output")
     b = quadratic_network(d, k + 1, p, theorem="multi_output")
     if (k + 1 < T(d)) or (k >= T(d)):  # same regime
@@ -263,8 +267,9 @@ def test_monotone_in_width_within_each_regime(d, k, p):
         assert (b.value > a.value) == (k + 1 < T(d))  # 4.2 strictly grows, 4.1 constant
 
 
-@given(d=sizes_d, k=sizes_k, bias=st.booleans())
-def test_single_output_monotone_and_continuous_at_k_equals_d(d, k, bias):
+@given(quadratic_sizes(bias=None))
+def test_single_output_monotone_and_continuous_at_k_equals_d(args):
+    d, k, _, bias = args
     a = quadratic_network(d, k, bias=bias)
     b = quadratic_network(d, k + 1, bias=bias)
     assert b.value >= a.value
@@ -273,8 +278,8 @@ def test_single_output_monotone_and_continuous_at_k_equals_d(d, k, bias):
     assert under == quadratic_network(d, d, bias=bias).value
 
 
-@given(d=sizes_d, p=sizes_p)
-def test_thm_4_1_4_2_boundary_documented(d, p):
+@given(quadratic_sizes())
+def test_thm_4_1_4_2_boundary_documented(args):
     """Thms 4.1/4.2 do not join continuously at K = d(d+1)/2 (only for d = 1).
 
     Thm 4.2's formula at K = T would be T(d+p-1)/2, Thm 4.1 gives pT/2: equal iff d = 1.
@@ -282,6 +287,7 @@ def test_thm_4_1_4_2_boundary_documented(d, p):
     (T-1)(d+p-1) > pT, e.g. d = 3, p = 1: 15/2 at K = 5, then 3 at K = 6. This pins the
     paper's statements as they are (the verifier decides which one the evidence supports).
     """
+    d, _, p, _ = args
     t = T(d)
     at_t = quadratic_network(d, t, p, theorem="multi_output").value
     assert at_t == R(p * t, 2)
@@ -305,23 +311,26 @@ def test_documented_examples_of_the_4_2_excess():
     assert quadratic_network(4, 10, 2).value == 10
 
 
-@given(d=sizes_d, k=sizes_k)
-def test_p1_single_output_and_thm_4_2_disagree_documented(d, k):
+@given(quadratic_sizes())
+def test_p1_single_output_and_thm_4_2_disagree_documented(args):
     """At p = 1 App. G and Thm 4.2 agree only for k = 1 (d/2) or k >= d(d+1)/2."""
+    d, k, _, _ = args
     single = quadratic_network(d, k).value
     multi = quadratic_network(d, k, theorem="multi_output").value
     assert (single == multi) == (k == 1 or k >= T(d) or d == 1)
 
 
-@given(p=st.integers(2, 8), k=st.integers(1, 200))
-def test_modular_addition_is_quadratic_network_with_d_2p(p, k):
+@given(sst.modular_addition(max_p=8, max_k=200))
+def test_modular_addition_is_quadratic_network_with_d_2p(args):
+    p, k = args["p"], args["k"]
     a, b = modular_addition(p, k), quadratic_network(2 * p, k, p)
     assert (a.value, a.dimension, a.multiplicity) == (b.value, b.dimension, b.multiplicity)
     assert a.source == b.source
 
 
-@given(d=sizes_d, p=sizes_p, k=sizes_k)
-def test_stage_two_equals_thm_4_2_below_threshold(d, p, k):
+@given(sst.quadratic_stage_two(max_d=8, max_p=6, max_k_eff=60))
+def test_stage_two_equals_thm_4_2_below_threshold(args):
+    d, p, k = args["d"], args["p"], args["k_eff"]
     st2 = quadratic_stage_two(d, p, k)
     assert st2.value == R(k * (d + p - 1), 2)
     assert 0 < st2.value <= st2.dimension / 2
@@ -329,31 +338,33 @@ def test_stage_two_equals_thm_4_2_below_threshold(d, p, k):
         assert st2.value == quadratic_network(d, k, p, theorem="multi_output").value
 
 
-@given(p=st.integers(2, 8), k=st.integers(1, 200))
-def test_modular_stage_two_consistency(p, k):
+@given(sst.modular_addition_stage_two(max_p=8, max_k_eff=200))
+def test_modular_stage_two_consistency(args):
+    p, k = args["p"], args["k_eff"]
     a = modular_addition_stage_two(p, k)
     assert a.value == quadratic_stage_two(2 * p, p, k).value == R(k * (3 * p - 1), 2)
     if k < p * (2 * p + 1):
         assert a.value == modular_addition(p, k).value
 
 
-@given(rank=st.integers(0, 50), extra=st.integers(0, 50))
-def test_ntk_bounds(rank, extra):
-    n = max(rank + extra, 1)
+@given(sst.ntk(max_params=100))
+def test_ntk_bounds(args):
+    rank, n = args["rank"], args["n_params"]
     lc = ntk(rank, n_params=n)
     assert 0 <= lc.value <= lc.dimension / 2
     assert (lc.value == lc.dimension / 2) == (rank == n)
 
 
-@given(p=sizes_p, r=st.integers(0, 40), extra=st.integers(0, 40))
-def test_lazy_regime_bounds_dimension(p, r, extra):
-    k = max(r + extra, 1)
+@given(sst.lazy_regime(max_p=6, max_k=80))
+def test_lazy_regime_bounds_dimension(args):
+    p, r, k = args["p"], args["feature_rank"], args["k"]
     lc = lazy_regime(p, r, k=k)
     assert lc.value == R(p * r, 2) and 0 <= lc.value <= lc.dimension / 2
 
 
-@given(p=st.integers(2, 9), k=st.integers(1, 120), degree=st.integers(1, 5))
-def test_lazy_regime_bounds_properties(p, k, degree):
+@given(sst.lazy_regime_bounds(max_p=9, max_k=120, max_degree=5))
+def test_lazy_regime_bounds_properties(args):
+    p, k, degree = args["p"], args["k"], args["degree"]
     b = lazy_regime_bounds(p, k, degree)
     t = lazy_regime_bounds(p, k, degree, tight=True)
     assert 0 <= b.lower <= t.lower == t.upper <= b.upper <= b.dimension / 2
@@ -370,8 +381,9 @@ def test_lazy_regime_bounds_properties(p, k, degree):
 d_, k_, p_ = sp.symbols("d k p", integer=True, positive=True)
 
 
-@given(d=sizes_d, k=sizes_k, p=sizes_p)
-def test_symbolic_piecewise_matches_integers(d, k, p):
+@given(quadratic_sizes())
+def test_symbolic_piecewise_matches_integers(args):
+    d, k, p, _ = args
     sub = {d_: d, k_: k, p_: p}
     sym = quadratic_network(d_, k_, p_)
     assert isinstance(sym.value, sp.Piecewise)
@@ -384,8 +396,9 @@ def test_symbolic_piecewise_matches_integers(d, k, p):
     assert biased.dimension.subs(sub) == k * (d + 2) + 1
 
 
-@given(p=st.integers(2, 8), k=st.integers(1, 100), degree=st.integers(1, 4))
-def test_symbolic_lazy_bounds_match_integers(p, k, degree):
+@given(sst.lazy_regime_bounds(max_p=8, max_k=100, max_degree=4))
+def test_symbolic_lazy_bounds_match_integers(args):
+    p, k, degree = args["p"], args["k"], args["degree"]
     sub = {p_: p, k_: k}
     sym = lazy_regime_bounds(p_, k_, degree)
     num = lazy_regime_bounds(p, k, degree)

@@ -12,14 +12,13 @@ from executor_tasks import die_once, double
 
 from slttheory.verify.claims import load_claims
 from slttheory.verify.cli import main
-from slttheory.verify.engine import run_claims
-from slttheory.verify.executors import (
+from slttheory.verify.run import ResultStore, run_claims
+from slttheory.verify.run.executors import (
     LocalExecutor,
     ProcessExecutor,
     make_executor,
     run_tasks,
 )
-from slttheory.verify.store import ResultStore
 
 LLC = """
 [llc]
@@ -42,20 +41,18 @@ evidence = ["closed_form", "rank", "llc"]
 [grid]
 d = [2, 3]
 """ + LLC,
-    "rrr.toml": """
-id = "rrr-bound"
-title = "RRR below the regular value"
-source = "test"
-family = "reduced_rank_regression"
+    "noise.toml": """
+id = "regular-noise"
+title = "regular, three noise levels (one architecture: a batch of three)"
+source = "Watanabe 2009"
+family = "regular"
 kind = "closed_form"
-relation = "<="
-predicted = "(m*h + n*h)/2"
-evidence = ["closed_form", "llc"]
+predicted = "d/2"
+evidence = ["rank", "llc"]
 [grid]
-m = [4]
-n = [3]
-h = [2]
-r = [0, 1, 2]
+noise = [0.5, 1.0, 2.0]
+[fixed]
+d = 3
 """ + LLC,
 }
 
@@ -103,9 +100,11 @@ def _rows(db):
         return {(c, p, h): strip(json.loads(e)) for c, p, h, e in rows}
 
 
-def _run(claims, families, db, **kw):
+def _run(claims, families, db, profile="full", **kw):
+    """The ``full`` profile runs the LLC at every point (here for context: the exact rank
+    decides, so no controls), which is what these tests compare across executors."""
     with ResultStore(db) as store:
-        res = run_claims(claims, profile="quick", families=families, store=store, device="cpu",
+        res = run_claims(claims, profile=profile, families=families, store=store, device="cpu",
                          **kw)
     return [(r.claim.id, r.verdict.verdict, tuple(p.verdict.verdict for p in r.points))
             for r in res]
@@ -136,8 +135,9 @@ def test_batched_grouping_gives_the_same_evidence(local_reference, tmp_path, mon
     assert got == verdicts
     assert _rows(tmp_path / "b.sqlite") == rows
     # one batched call per claim and signature: regular d = 2 and d = 3 differ in shape (two
-    # calls of one point), the 3 RRR points share (m, n, h) and run as one batch
+    # calls of one point), the 3 noise levels share the architecture and run as one batch
     assert sorted(sizes) == [1, 1, 3]
+    assert {v for _, v, _ in got} == {"confirmed"}
 
 
 def test_grouping_splits_a_claim_across_workers(local_reference, tmp_path, monkeypatch):
@@ -152,11 +152,11 @@ def test_grouping_splits_a_claim_across_workers(local_reference, tmp_path, monke
         workers = 2
 
     claims, verdicts, rows = local_reference
-    rrr = [c for c in claims if c.id == "rrr-bound"]
-    _run(rrr, _real(), tmp_path / "s.sqlite", executor=TwoWorkers())
-    assert sizes == [2]  # 3 points over 2 workers: a batch of 2 and a single point
+    noise = [c for c in claims if c.id == "regular-noise"]
+    _run(noise, _real(), tmp_path / "s.sqlite", executor=TwoWorkers())
+    assert sorted(sizes) == [1, 2]  # 3 points over 2 workers: a batch of 2 and a single point
     got = _rows(tmp_path / "s.sqlite")
-    assert got == {k: v for k, v in rows.items() if k[0] == "rrr-bound"}
+    assert got == {k: v for k, v in rows.items() if k[0] == "regular-noise"}
 
 
 def test_process_executor_same_evidence(local_reference, tmp_path):
@@ -250,7 +250,7 @@ def test_cli_no_batch_and_process_executor_same_report(tmp_path):
 @pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory):
     pytest.importorskip("distributed")
-    from slttheory.verify.executors import DaskExecutor
+    from slttheory.verify.run.executors import DaskExecutor
 
     marker = tmp_path_factory.mktemp("marker") / "died"
     old = os.environ.get("SLTTHEORY_DIE_MARKER")

@@ -15,10 +15,9 @@ import pytest
 from fake_families import FAMILIES
 
 from slttheory.verify.claims import load_claims, parse_claim
-from slttheory.verify.engine import run_claims
+from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
-from slttheory.verify.routes import LLCEvidence, RankEvidence, Routes
-from slttheory.verify.store import ResultStore
+from slttheory.verify.run import ResultStore, run_claims
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -102,6 +101,8 @@ def test_resume_after_kill_gives_the_same_report(tmp_path):
         "--no-figures",
         "--device",
         "cpu",
+        "--jobs",
+        "1",  # one task at a time: a kill loses at most that one (N workers: at most N)
     ]
     proc = _cli([*args, "--out", str(out)], env)
     t0 = time.time()
@@ -168,8 +169,9 @@ def _fake_routes():
             bound=1e-9,
         )
 
-    def llc(family, q, settings, device):
-        return LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, diagnostics={"rhat": 1.0})
+    def llc(family, points, settings, device, reruns=False):
+        return [(LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
+                             diagnostics={"rhat": 1.0}), AtPoint("ok")) for q in points]
 
     return Routes(rank=rank, llc=llc)
 
@@ -210,7 +212,9 @@ def test_report_json_matches_schema_and_store_rows(tmp_path):
     validate_report(on_disk)
     jsonschema = pytest.importorskip("jsonschema")
     jsonschema.validate(on_disk, REPORT_SCHEMA)
-    assert [c["verdict"] for c in rep["claims"]] == ["confirmed", "refuted", "confirmed"]
+    assert [c["verdict"] for c in rep["claims"]] == ["confirmed", "refuted", "inconclusive"]
+    assert [c["grade"] for c in rep["claims"]] == ["certified", "certified", "none"]
+    assert "uncontrolled" in rep["claims"][2]["reason"]  # no controls among the fake families
     assert (tmp_path / "figures" / "c3.png").exists() and "c1" in (
         tmp_path / "report.md"
     ).read_text()
@@ -271,12 +275,10 @@ evidence = ["closed_form", "rank"]
     pt = by["regular"].points[0]
     assert pt.evidence.closed_form.value == "1"
     assert pt.evidence.rank.rank == 2 and pt.evidence.rank.determines_lambda
-    # quick-profile LLC: finite, and not contradicting λ = 1 (tolerance 15% and 4 s.e.)
-    lc = pt.evidence.llc
-    assert lc.status == "ok" and 0 < lc.mean < 2 and lc.std_error > 0
-    assert by["regular"].verdict.verdict in ("confirmed", "inconclusive"), by[
-        "regular"
-    ].verdict.reason
+    # the exact rank decides (certified), so the quick profile runs no LLC here
+    assert pt.evidence.llc is None
+    assert (by["regular"].verdict.verdict, by["regular"].verdict.grade) == \
+        ("confirmed", "certified"), by["regular"].verdict.reason
     assert by["wrong"].verdict.verdict == "refuted", by["wrong"].verdict.reason
     assert "exact Jacobian rank 2" in by["wrong"].verdict.reason
     write_report(res, tmp_path / "out", profile="quick", device="cpu")
@@ -305,3 +307,41 @@ def test_full_profile_confirms_a_regular_model(tmp_path):
     )
     res = run_claims([c], profile="full", families=REAL, device="cpu")
     assert res[0].verdict.verdict == "confirmed", res[0].verdict.reason
+
+
+def test_an_llc_that_is_to_decide_gets_controls_and_reruns(tmp_path):
+    """Closed form from the claim's own source (context), no rank: only an LLC can decide, so
+    it runs with three certified controls on three data sets each and three reruns."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    (tmp_path / "own.toml").write_text("""
+id = "own"
+title = "regular model, the claim's own source"
+source = "Watanabe 2009"
+family = "regular"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form", "llc"]
+[grid]
+d = [3]
+[llc]
+n = 300
+chains = 2
+draws = 500
+burn_in = 200
+""")
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        res = run_claims(load_claims([tmp_path], REAL), profile="quick", families=REAL,
+                         device="cpu", store=store)
+    pt = res[0].points[0]
+    lc = pt.evidence.llc
+    assert lc.status == "ok" and lc.control_key in res[0].controls
+    assert [r.setting for r in lc.reruns] == ["γ × 3", "γ / 3", "ε / 2"]
+    cs = res[0].controls[lc.control_key]
+    assert len({(r.family, str(r.params)) for r in cs.runs}) == 3 and len(cs.runs) == 9
+    # the normal crossings are certified by the Newton polyhedron, not the claim's own source
+    assert all(r.certified_by.startswith("Newton polyhedron") for r in cs.runs
+               if r.family == "normal_crossing")
+    assert pt.verdict.grade in ("controlled", "none") and pt.verdict.verdict != "error"
+    assert "closed form" in pt.verdict.reason or pt.verdict.grade == "controlled"

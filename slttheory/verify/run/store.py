@@ -1,4 +1,5 @@
-"""The SQLite result store: one row per (claim, point, settings hash), written per point.
+"""The SQLite result store: one row per (claim, point, settings hash), written per point, and
+one row per LLC control set (keyed by its rules' hash).
 
 Each finished point is committed at once, so a run killed at any moment loses at most the
 point in progress; ``--resume`` reads what is stored and skips it. Rows hold the evidence
@@ -35,7 +36,12 @@ CREATE TABLE IF NOT EXISTS results (
     evidence      TEXT NOT NULL,
     created       REAL NOT NULL,
     PRIMARY KEY (claim_id, point_key, settings_hash)
-)
+);
+CREATE TABLE IF NOT EXISTS controls (
+    control_key   TEXT PRIMARY KEY,
+    evidence      TEXT NOT NULL,
+    created       REAL NOT NULL
+);
 """
 
 
@@ -48,7 +54,7 @@ class ResultStore:
         self._con = sqlite3.connect(str(self.path), timeout=30)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.execute(_SCHEMA)
+        self._con.executescript(_SCHEMA)
         self._con.commit()
 
     def get(self, claim_id: str, point_key: str, settings_hash: str) -> dict[str, Any] | None:
@@ -80,9 +86,22 @@ class ResultStore:
         )
         self._con.commit()
 
+    def get_controls(self, key: str) -> dict[str, Any] | None:
+        """The stored control set of ``key`` (JSON), or ``None``."""
+        row = self._con.execute("SELECT evidence FROM controls WHERE control_key=?",
+                                (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_controls(self, key: str, evidence: dict[str, Any]) -> None:
+        """Insert or replace a control set and commit immediately."""
+        self._con.execute("INSERT OR REPLACE INTO controls VALUES (?, ?, ?)",
+                          (key, json.dumps(evidence, sort_keys=True), time.time()))
+        self._con.commit()
+
     def clear(self) -> None:
         """Delete every row (a run without ``--resume`` starts from an empty store)."""
         self._con.execute("DELETE FROM results")
+        self._con.execute("DELETE FROM controls")
         self._con.commit()
 
     def count(self) -> int:

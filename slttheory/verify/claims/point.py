@@ -1,13 +1,13 @@
-"""Claim files: TOML parsed with :mod:`tomllib`, validated with errors naming file and key.
+"""Claims about λ at grid points (``kind = "closed_form"`` or ``"scaling"``).
 
-One file per claim; the schema is documented in ``verification/README.md``. A claim
-names a model family of :data:`slttheory.models.FAMILIES`, a grid of its parameters, the
-predicted λ (an expression in the grid variables, parsed by :mod:`slttheory.verify.expr`)
-or, for ``kind = "scaling"``, a shape, and the routes of evidence to run.
+A claim names a model family of :data:`slttheory.models.FAMILIES`, a grid of its parameters,
+the predicted λ (an expression in the grid variables, parsed by :mod:`slttheory.verify.expr`)
+or, for ``kind = "scaling"``, a shape, and the routes of evidence to run. The schema is
+documented in ``verification/README.md``.
 
 >>> from slttheory.models.registry import Family, ParamSpec
 >>> fam = Family("toy", "toy", (ParamSpec("d", int, 1, 50),), build=lambda **kw: None)
->>> c = parse_claim({"id": "x", "title": "t", "source": "s", "family": "toy",
+>>> c = parse_point_claim({"id": "x", "title": "t", "source": "s", "family": "toy",
 ...                  "kind": "closed_form", "predicted": "d/2", "evidence": ["closed_form"],
 ...                  "grid": {"d": [1, 2]}}, "x.toml", {"toy": fam})
 >>> [p for p in c.points("quick")], c.predicted_at({"d": 3})
@@ -19,40 +19,41 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
-import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import sympy as sp
 
+from slttheory.verify.claims.common import (
+    PROFILES,
+    ClaimError,
+    check_keys,
+    err,
+    number,
+    point_key,
+    string,
+    table,
+)
 from slttheory.verify.expr import ExpressionError, evaluate, parse_constraint, parse_predicted
 
 __all__ = [
     "KINDS",
     "ROUTES",
-    "PROFILES",
     "RELATIONS",
     "SHAPES",
     "LLC_KEYS",
     "RANK_KEYS",
-    "ClaimError",
+    "PROFILE_LLC_DEFAULTS",
     "Tolerance",
     "Scaling",
     "Claim",
-    "BadClaim",
-    "parse_claim",
-    "load_claim",
-    "load_claims",
-    "find_claim_files",
-    "point_key",
+    "parse_point_claim",
+    "settings_hash",
 ]
 
-KINDS = ("closed_form", "scaling", "experiment")
+KINDS = ("closed_form", "scaling")
 ROUTES = ("closed_form", "rank", "llc")
-PROFILES = ("quick", "full")
 RELATIONS = ("==", "<=", ">=", "<", ">")
 SHAPES = {"linear": 1, "affine": 2, "quadratic": 2}
 """Shape → number of coefficients: linear c1·x; affine c1·x + c0; quadratic c2·x² + c1·x."""
@@ -67,6 +68,7 @@ LLC_KEYS: dict[str, tuple[type, ...]] = {
     "beta": (int, float),
     "batch_size": (int,),
     "sampler": (str,),
+    "method": (str,),
     "seed": (int,),
 }
 """Settings of the ``llc`` route: ``n`` is the sample size given to the family's ``build``;
@@ -83,40 +85,22 @@ RANK_KEYS: dict[str, tuple[type, ...]] = {"trials": (int,), "seed": (int,)}
 """Settings of the ``rank`` route, passed to :func:`slttheory.geometry.generic_rank`."""
 
 _TOP_KEYS = {
-    "id",
-    "title",
-    "source",
-    "family",
-    "kind",
-    "predicted",
-    "relation",
-    "evidence",
-    "statement",
-    "notes",
-    "constraint",
-    "grid",
-    "fixed",
-    "tolerance",
-    "scaling",
-    "llc",
-    "rank",
-    "profiles",
+    "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
+    "statement", "notes", "reading", "differences", "hypotheses", "constraint", "grid", "fixed",
+    "tolerance", "scaling", "llc", "rank", "profiles",
 }
 _TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
 _SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
 _PROFILE_KEYS = {"grid", "llc", "rank"}
 
 
-class ClaimError(ValueError):
-    """A claim file is malformed; the message names the file and the key."""
-
-
 @dataclass(frozen=True)
 class Tolerance:
     """How close the LLC (and fitted coefficients) must be to count as agreement.
 
-    ``llc_rel``: relative tolerance on λ̂ (absolute tolerance ``max(llc_rel·|λ|, llc_abs)``);
-    ``coef_rel``: relative tolerance on the fitted coefficients of a scaling claim.
+    ``llc_rel``: a controlled LLC band confirms only when its half-width is at most
+    ``max(llc_rel·|λ|, llc_abs)`` (a wider band cannot tell the prediction from a value that far
+    off); ``coef_rel``: relative tolerance on the fitted coefficients of a scaling claim.
     """
 
     llc_rel: float = 0.15
@@ -139,7 +123,14 @@ class Scaling:
 
 @dataclass(frozen=True)
 class Claim:
-    """A validated claim. ``predicted_expr`` is the parsed sympy expression (or None)."""
+    """A validated claim. ``predicted_expr`` is the parsed sympy expression (or None).
+
+    ``reading``: which reading of the source's model the claim tests, where the source admits
+    more than one (e.g. "plain MSE"); ``differences``: where this claim's model differs from the
+    source's beyond what the family itself records (both printed under the claim);
+    ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
+    the claimed theorem assumes — a point where one fails is inconclusive.
+    """
 
     id: str
     title: str
@@ -154,6 +145,9 @@ class Claim:
     relation: str = "=="
     statement: str = ""
     notes: str = ""
+    reading: str = ""
+    differences: tuple[str, ...] = ()
+    hypotheses: tuple[str, ...] = ()
     constraint: str | None = None
     constraint_expr: Any = None
     tolerance: Tolerance = field(default_factory=Tolerance)
@@ -191,216 +185,170 @@ class Claim:
         return s
 
     def rank_settings(self, profile: str) -> dict[str, Any]:
+        """``[rank]`` with ``[profiles.<profile>.rank]`` on top."""
         s = dict(self.rank.get("", {}))
         s.update(self.rank.get(profile, {}))
         return s
 
     def predicted_at(self, params: Mapping[str, Any]) -> sp.Expr | None:
-        """The predicted λ at a point, exact (None for a scaling claim without one)."""
-        if self.predicted_expr is None:
+        """The predicted λ at a point: ``predicted``, else a scaling claim's stated
+        polynomial in its variable, else ``None``."""
+        if self.predicted_expr is not None:
+            return evaluate(self.predicted_expr, params)
+        sc = self.scaling
+        if sc is None or sc.coefficients is None:
             return None
-        return evaluate(self.predicted_expr, params)
+        v = params[sc.variable]
+        x = sp.Rational(repr(float(v))) if isinstance(v, float) else sp.Integer(v)
+        c = sc.coefficients
+        if sc.shape == "linear":
+            return c[0] * x
+        if sc.shape == "affine":
+            return c[0] * x + c[1]
+        return c[0] * x**2 + c[1] * x
 
     def variable_names(self) -> list[str]:
         return sorted(set(self.grid) | set(self.fixed))
 
 
-@dataclass(frozen=True)
-class BadClaim:
-    """A claim file that could not be loaded: reported with verdict ``error``."""
-
-    path: str
-    message: str
-    id: str | None = None
-    title: str = ""
-    source: str = ""
-    family: str = ""
-    kind: str = ""
-
-
-def point_key(params: Mapping[str, Any]) -> str:
-    """Canonical text of a grid point (sorted JSON), the store's key.
-
-    >>> point_key({"p": 2, "d": 3, "widths": (2, 3)})
-    '{"d": 3, "p": 2, "widths": [2, 3]}'
-    """
-    return json.dumps(
-        {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(params.items())},
-        sort_keys=True,
-    )
-
-
-def _err(path: str, key: str, msg: str) -> ClaimError:
-    return ClaimError(f"{path}: {key}: {msg}")
-
-
-def _str(data: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
-    if key not in data:
-        if required:
-            raise _err(path, key, "missing (required)")
-        return None
-    v = data[key]
-    if not isinstance(v, str) or not v.strip():
-        raise _err(path, key, f"must be a non-empty string, got {v!r}")
-    return v
-
-
-def _number(
-    v: Any, path: str, key: str, minimum: float | None = None, maximum: float | None = None
-) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise _err(path, key, f"must be a finite number, got {v!r}")
-    if minimum is not None and v < minimum:
-        raise _err(path, key, f"must be >= {minimum}, got {v}")
-    if maximum is not None and v > maximum:
-        raise _err(path, key, f"must be <= {maximum}, got {v}")
-    return float(v)
-
-
-def _table(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
-    v = data.get(key, {})
-    if not isinstance(v, dict):
-        raise _err(path, key, f"must be a table, got {type(v).__name__}")
-    return v
-
-
-def _check_keys(table: Mapping[str, Any], allowed: Iterable[str], path: str, prefix: str) -> None:
-    unknown = sorted(set(table) - set(allowed))
-    if unknown:
-        raise _err(
-            path, f"{prefix}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
-        )
-
-
 def _settings(
-    table: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]], path: str, prefix: str
+    tab: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]], path: str, prefix: str
 ) -> dict[str, Any]:
-    _check_keys(table, spec, path, prefix)
+    check_keys(tab, spec, path, prefix)
     out = {}
-    for k, v in table.items():
+    for k, v in tab.items():
         types = spec[k]
         if isinstance(v, bool) or not isinstance(v, types):
             names = " or ".join(t.__name__ for t in types)
-            raise _err(path, prefix + k, f"must be {names}, got {v!r}")
-        if isinstance(v, int | float) and k != "seed" and v <= 0:
-            raise _err(path, prefix + k, f"must be > 0, got {v}")
+            raise err(path, prefix + k, f"must be {names}, got {v!r}")
+        if isinstance(v, int | float) and k != "seed" and v <= 0 and k != "burn_in":
+            raise err(path, prefix + k, f"must be > 0, got {v}")
         if k == "burn_in" and v < 0:
-            raise _err(path, prefix + k, f"must be >= 0, got {v}")
+            raise err(path, prefix + k, f"must be >= 0, got {v}")
         out[k] = v
     return out
 
 
-def _grid(table: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
+def _grid(tab: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
     out = {}
-    for k, v in table.items():
+    for k, v in tab.items():
         if not isinstance(v, list) or not v:
-            raise _err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
+            raise err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
         vals = []
         for x in v:
             if isinstance(x, list):
                 x = tuple(x)
             if isinstance(x, dict):
-                raise _err(
+                raise err(
                     path, prefix + k, f"grid values must be numbers, booleans or lists, got {x!r}"
                 )
             vals.append(x)
         if len({json.dumps(x) for x in vals}) != len(vals):
-            raise _err(path, prefix + k, f"repeated values in {v!r}")
+            raise err(path, prefix + k, f"repeated values in {v!r}")
         out[k] = tuple(vals)
     return out
 
 
-def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any]) -> Claim:
+def parse_point_claim(
+    data: Mapping[str, Any], path: str, families: Mapping[str, Any]
+) -> Claim:
     """Validate the parsed TOML ``data`` of the file ``path`` against ``families``.
 
     Raises :class:`ClaimError` naming ``path`` and the offending key.
     """
-    if data.get("kind") == "experiment":  # schema in slttheory.verify.experiments
-        from slttheory.verify.experiments import parse_experiment_claim
-
-        return parse_experiment_claim(data, path)  # type: ignore[return-value]
-    _check_keys(data, _TOP_KEYS, path, "")
-    cid = _str(data, "id", path)
-    title = _str(data, "title", path)
-    source = _str(data, "source", path)
-    fam_name = _str(data, "family", path)
+    check_keys(data, _TOP_KEYS, path, "")
+    cid = string(data, "id", path)
+    title = string(data, "title", path)
+    source = string(data, "source", path)
+    fam_name = string(data, "family", path)
     if fam_name not in families:
-        raise _err(
+        raise err(
             path,
             "family",
             f"unknown family {fam_name!r} (known: {', '.join(sorted(families)) or 'none'})",
         )
     family = families[fam_name]
-    kind = _str(data, "kind", path)
+    kind = string(data, "kind", path)
     if kind not in KINDS:
-        raise _err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     ev = data.get("evidence")
     if not isinstance(ev, list) or not ev or not all(isinstance(e, str) for e in ev):
-        raise _err(
+        raise err(
             path,
             "evidence",
             f"must be a non-empty list of route names ({', '.join(ROUTES)}), got {ev!r}",
         )
     for e in ev:
         if e not in ROUTES:
-            raise _err(path, "evidence", f"unknown route {e!r} (allowed: {', '.join(ROUTES)})")
+            raise err(path, "evidence", f"unknown route {e!r} (allowed: {', '.join(ROUTES)})")
     if len(set(ev)) != len(ev):
-        raise _err(path, "evidence", f"repeated route in {ev!r}")
-    statement = _str(data, "statement", path, required=False) or ""
-    notes = _str(data, "notes", path, required=False) or ""
+        raise err(path, "evidence", f"repeated route in {ev!r}")
+    statement = string(data, "statement", path, required=False) or ""
+    notes = string(data, "notes", path, required=False) or ""
+    reading = string(data, "reading", path, required=False) or ""
+    differences = data.get("differences", [])
+    if not isinstance(differences, list) or not all(
+        isinstance(x, str) and x.strip() for x in differences
+    ):
+        raise err(path, "differences", f"must be a list of non-empty strings, got {differences!r}")
+    hypotheses = data.get("hypotheses", [])
+    if not isinstance(hypotheses, list) or not all(
+        isinstance(x, str) and x.strip() for x in hypotheses
+    ):
+        raise err(path, "hypotheses", f"must be a list of hypothesis names, got {hypotheses!r}")
     relation = data.get("relation", "==")
     if relation not in RELATIONS:
-        raise _err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
+        raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
 
-    grid = _grid(_table(data, "grid", path), path, "grid.")
-    fixed_t = _table(data, "fixed", path)
+    grid = _grid(table(data, "grid", path), path, "grid.")
+    fixed_t = table(data, "fixed", path)
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in fixed_t.items()}
     both = sorted(set(grid) & set(fixed))
     if both:
-        raise _err(path, f"fixed.{both[0]}", "is also a grid variable")
+        raise err(path, f"fixed.{both[0]}", "is also a grid variable")
     param_names = {p.name for p in family.parameters}
     for k in list(grid) + list(fixed):
         if k not in param_names:
-            table = "grid" if k in grid else "fixed"
-            raise _err(
+            where = "grid" if k in grid else "fixed"
+            raise err(
                 path,
-                f"{table}.{k}",
+                f"{where}.{k}",
                 f"unknown variable for family {fam_name!r} "
                 f"(its parameters: {', '.join(sorted(param_names))})",
             )
 
     # profiles
-    prof_t = _table(data, "profiles", path)
+    prof_t = table(data, "profiles", path)
     profile_grids: dict[str, dict[str, tuple[Any, ...]]] = {}
     llc: dict[str, dict[str, Any]] = {
-        "": _settings(_table(data, "llc", path), LLC_KEYS, path, "llc.")
+        "": _settings(table(data, "llc", path), LLC_KEYS, path, "llc.")
     }
     rank: dict[str, dict[str, Any]] = {
-        "": _settings(_table(data, "rank", path), RANK_KEYS, path, "rank.")
+        "": _settings(table(data, "rank", path), RANK_KEYS, path, "rank.")
     }
     for pname, ptab in prof_t.items():
         if pname not in PROFILES:
-            raise _err(
+            raise err(
                 path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
             )
         if not isinstance(ptab, dict):
-            raise _err(path, f"profiles.{pname}", "must be a table")
-        _check_keys(ptab, _PROFILE_KEYS, path, f"profiles.{pname}.")
-        pg = _grid(_table(ptab, "grid", f"{path}"), path, f"profiles.{pname}.grid.")
+            raise err(path, f"profiles.{pname}", "must be a table")
+        check_keys(ptab, _PROFILE_KEYS, path, f"profiles.{pname}.")
+        pg = _grid(table(ptab, "grid", f"{path}"), path, f"profiles.{pname}.grid.")
         for k in pg:
             if k not in grid:
-                raise _err(
+                raise err(
                     path, f"profiles.{pname}.grid.{k}", "overrides a variable that is not in [grid]"
                 )
         profile_grids[pname] = pg
-        llc[pname] = _settings(_table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")
+        llc[pname] = _settings(table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")
         rank[pname] = _settings(
-            _table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
+            table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
         )
 
-    tol_t = _table(data, "tolerance", path)
-    _check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
-    tolerance = Tolerance(**{k: _number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
+    tol_t = table(data, "tolerance", path)
+    check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
+    tolerance = Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
 
     # expression variables: numeric grid/fixed values only
     numeric_vars = []
@@ -419,7 +367,7 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
         except ExpressionError as e:
             raise ClaimError(f"{path}: {e}") from None
     elif kind == "closed_form":
-        raise _err(path, "predicted", 'missing (required for kind = "closed_form")')
+        raise err(path, "predicted", 'missing (required for kind = "closed_form")')
 
     constraint = data.get("constraint")
     constraint_expr = None
@@ -430,40 +378,40 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
             raise ClaimError(f"{path}: {e}") from None
 
     scaling = None
-    sc_t = _table(data, "scaling", path)
+    sc_t = table(data, "scaling", path)
     if kind == "scaling":
         if not sc_t:
-            raise _err(path, "scaling", 'missing (required for kind = "scaling")')
-        _check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
-        var = _str(sc_t, "variable", path + ": scaling")
+            raise err(path, "scaling", 'missing (required for kind = "scaling")')
+        check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
+        var = string(sc_t, "variable", path + ": scaling")
         if var not in grid:
-            raise _err(path, "scaling.variable", f"{var!r} is not a grid variable")
-        shape = _str(sc_t, "shape", path + ": scaling")
+            raise err(path, "scaling.variable", f"{var!r} is not a grid variable")
+        shape = string(sc_t, "shape", path + ": scaling")
         if shape not in SHAPES:
-            raise _err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
-        min_r2 = _number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
+            raise err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
+        min_r2 = number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
         coefs = sc_t.get("coefficients")
         if coefs is not None:
             if not isinstance(coefs, list) or len(coefs) != SHAPES[shape]:
-                raise _err(
+                raise err(
                     path,
                     "scaling.coefficients",
                     f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
                     f"got {coefs!r}",
                 )
             coefs = tuple(
-                sp.Rational(repr(float(_number(c, path, "scaling.coefficients"))))
+                sp.Rational(repr(float(number(c, path, "scaling.coefficients"))))
                 if isinstance(c, float)
-                else sp.Integer(int(_number(c, path, "scaling.coefficients")))
+                else sp.Integer(int(number(c, path, "scaling.coefficients")))
                 for c in coefs
             )
         if "llc" not in ev:
-            raise _err(
+            raise err(
                 path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
             )
         scaling = Scaling(var, shape, min_r2, coefs)
     elif sc_t:
-        raise _err(path, "scaling", 'only allowed with kind = "scaling"')
+        raise err(path, "scaling", 'only allowed with kind = "scaling"')
 
     claim = Claim(
         id=cid,
@@ -479,6 +427,9 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
         relation=relation,
         statement=statement,
         notes=notes,
+        reading=reading,
+        differences=tuple(differences),
+        hypotheses=tuple(hypotheses),
         constraint=constraint,
         constraint_expr=constraint_expr,
         tolerance=tolerance,
@@ -492,11 +443,11 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
     for prof in PROFILES:
         pts = claim.points(prof)
         if not pts:
-            raise _err(path, "grid", f"profile {prof!r} has no grid points (after the constraint)")
+            raise err(path, "grid", f"profile {prof!r} has no grid points (after the constraint)")
         if scaling is not None:
             xs = {p[scaling.variable] for p in pts}
             if len(xs) < SHAPES[scaling.shape] + 1:
-                raise _err(
+                raise err(
                     path,
                     f"profiles.{prof}.grid.{scaling.variable}",
                     f"a {scaling.shape} fit needs at least {SHAPES[scaling.shape] + 1} values",
@@ -510,93 +461,12 @@ def parse_claim(data: Mapping[str, Any], path: str, families: Mapping[str, Any])
             if predicted_expr is not None:
                 v = claim.predicted_at(p)
                 if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
-                    raise _err(
+                    raise err(
                         path,
                         "predicted",
                         f"does not give a real number at {point_key(p)} (got {v})",
                     )
     return claim
-
-
-def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim:
-    """Read and validate one claim file (raises :class:`ClaimError`)."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ClaimError(f"{p}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ClaimError(f"{p}: malformed TOML ({e})") from None
-    return parse_claim(data, str(p), families)
-
-
-def find_claim_files(paths: Sequence[str | Path]) -> list[Path]:
-    """All ``*.toml`` files under the given files/folders, sorted (errors for missing paths)."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file()))
-        elif p.is_file():
-            out.append(p)
-        else:
-            raise FileNotFoundError(f"--claims: {p} is neither a file nor a folder")
-    seen, uniq = set(), []
-    for p in out:
-        if p.resolve() not in seen:
-            seen.add(p.resolve())
-            uniq.append(p)
-    return uniq
-
-
-def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> list[Claim | BadClaim]:
-    """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
-
-    Duplicate ids: the second and later files become BadClaims.
-    """
-    out: list[Claim | BadClaim] = []
-    ids: dict[str, str] = {}
-    for f in find_claim_files(paths):
-        try:
-            c = load_claim(f, families)
-        except ClaimError as e:
-            cid = None
-            try:
-                d = tomllib.loads(f.read_text("utf-8"))
-                cid = d.get("id") if isinstance(d.get("id"), str) else None
-                out.append(
-                    BadClaim(
-                        str(f),
-                        str(e),
-                        cid,
-                        str(d.get("title", "")),
-                        str(d.get("source", "")),
-                        str(d.get("family", "")),
-                        str(d.get("kind", "")),
-                    )
-                )
-            except Exception:
-                out.append(BadClaim(str(f), str(e), cid))
-            continue
-        if c.id in ids:
-            out.append(
-                BadClaim(
-                    str(f),
-                    f"{f}: id: {c.id!r} is already used by {ids[c.id]}",
-                    c.id,
-                    c.title,
-                    c.source,
-                    c.family,
-                    c.kind,
-                )
-            )
-            continue
-        ids[c.id] = str(f)
-        out.append(c)
-    return out
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:
@@ -613,8 +483,16 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "llc": claim.llc_settings(profile) if "llc" in claim.evidence else None,
             "rank": claim.rank_settings(profile) if "rank" in claim.evidence else None,
             "device": device if "llc" in claim.evidence else None,
-            "version": 1,
+            "profile": profile,
+            "library": _library_version(),
+            "version": 2,
         },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _library_version() -> str:
+    from slttheory import __version__
+
+    return __version__

@@ -1,0 +1,227 @@
+"""The standing of every formula: checked independently here, or a statement under test.
+
+Each public formula of :mod:`slttheory.formulas` has one entry in :data:`STANDING`, and
+every result it returns carries the same three fields:
+
+- ``standing = "established"``: a test of this repository checks the formula's values
+  against an **independent computation**: poles of a zeta function computed by sympy,
+  an exact Jacobian rank (python-flint), a volume or partition function integrated
+  numerically, or another paper's formula (Pepin Lehalleur & Rimányi's codimension
+  formula and quadratic integer program for deep linear networks and reduced-rank
+  regression). ``established_by`` names that test (``tests/...py::test_name: what it
+  computes``); ``tests/formulas/test_standing.py`` checks that the test exists.
+- ``standing = "as_stated"``: the statement is under test. It is implemented exactly as
+  its source states it (all of seed 001's theorems; seed 000's statements; any formula
+  whose primary source was not checked independently, e.g. the tanh formula of Aoyagi &
+  Watanabe 2005). ``established_by`` is ``""``.
+
+**Rule for consumers (the verifier enforces it):** an ``"as_stated"`` formula is never
+evidence for a claim about the same statement. It may be shown next to the evidence, but a
+claim whose ``source`` cites the formula's ``reference`` (see :func:`cites_reference`) is
+decided by the other routes (exact Jacobian rank, LLC estimate), never by agreement with
+its own statement.
+
+``reference`` is a short key for the formula's own source: first author surname(s) and
+year, e.g. ``"Aoyagi & Watanabe 2005"``, ``"Cullen et al. 2026"``, ``"Watanabe 2009"``.
+
+>>> STANDING["reduced_rank_regression"].standing
+'established'
+>>> STANDING["quadratic_network"].standing, STANDING["quadratic_network"].reference
+('as_stated', 'Cullen et al. 2026')
+>>> cites_reference("Cullen et al. 2026, arXiv 2603.01192, Theorem 4.2", "Cullen et al. 2026")
+True
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from slttheory.formulas.core import STANDINGS, check_standing
+
+__all__ = ["STANDINGS", "FormulaStanding", "STANDING", "standing_of", "cites_reference"]
+
+
+@dataclass(frozen=True)
+class FormulaStanding:
+    """Standing, independent check and source key of one formula."""
+
+    name: str
+    standing: str
+    established_by: str
+    reference: str
+
+    def __post_init__(self) -> None:
+        check_standing(self.standing, self.established_by, self.reference)
+        if not self.reference:
+            raise ValueError(f"reference of formula {self.name!r} must not be empty")
+
+    def fields(self) -> dict[str, str]:
+        """The three result fields, for ``LearningCoefficient(..., **fields())``."""
+        return {
+            "standing": self.standing,
+            "established_by": self.established_by,
+            "reference": self.reference,
+        }
+
+
+_LIN = "tests/formulas/test_linear.py"
+_MON = "tests/formulas/test_monomial.py"
+_NET = "tests/formulas/test_networks.py"
+_ASY = "tests/formulas/test_asymptotics.py"
+
+_ENTRIES = [
+    # ------------------------------------------------------------------ established
+    FormulaStanding(
+        "regular",
+        "established",
+        f"{_LIN}::test_regular_is_pole_of_zeta_of_sum_of_squares: largest pole of the zeta "
+        "function ∫_{|u|<1} |u|^{2z} du of the non-degenerate quadratic form (polar "
+        "coordinates), integrated and solved by sympy",
+        "Watanabe 2009",
+    ),
+    FormulaStanding(
+        "low_rank_manifold",
+        "established",
+        f"{_LIN}::test_low_rank_manifold_is_half_exact_jacobian_rank: exact rank (python-flint) "
+        "of the Jacobian of (A, B) ↦ BA at random integer points, h = r, certified by the "
+        "dimension of the rank-≤r matrices",
+        "Watanabe 2009",
+    ),
+    FormulaStanding(
+        "reduced_rank_regression",
+        "established",
+        f"{_LIN}::test_rrr_matches_lr_codimension_and_qip: 2λ against Pepin Lehalleur & "
+        "Rimányi's codimension formula and, by brute force, their quadratic integer program; "
+        f"{_LIN}::test_rrr_small_cases_against_normal_crossings: λ and m of the two smallest "
+        "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule",
+        "Aoyagi & Watanabe 2005",
+    ),
+    FormulaStanding(
+        "deep_linear_network",
+        "established",
+        f"{_LIN}::test_dln_matches_lr_closed_form, {_LIN}::test_dln_matches_qip_on_grid: 2λ "
+        "against Pepin Lehalleur & Rimányi's codimension formula and their quadratic integer "
+        "program (brute force); the multiplicity only through the RRR case",
+        "Aoyagi 2024",
+    ),
+    FormulaStanding(
+        "normal_crossing",
+        "established",
+        f"{_MON}::test_zeta_integral_is_the_product, "
+        f"{_MON}::test_normal_crossing_is_largest_pole_of_zeta: "
+        "zeta-function poles computed by sympy (integral and roots of its denominator)",
+        "Watanabe 2009",
+    ),
+    FormulaStanding(
+        "newton_polyhedron",
+        "established",
+        f"{_MON}::test_newton_matches_volume_scaling, "
+        f"{_MON}::test_newton_matches_volume_scaling_worked: "
+        "λ and m from the volume V(ε) = vol{K < ε} ~ c ε^λ log(1/ε)^(m-1), integrated "
+        "numerically (scipy) for non-degenerate K in two variables; "
+        f"{_MON}::test_newton_monomial_agrees_with_normal_crossing: monomials",
+        "Varchenko 1976",
+    ),
+    FormulaStanding(
+        "polynomial_regression",
+        "established",
+        f"{_NET}::test_polynomial_regression_is_half_exact_vandermonde_rank: exact rank of the "
+        "Jacobian (a Vandermonde matrix) = degree + 1, so the model is regular; regular's "
+        "λ = d/2 is established by its zeta pole",
+        "Watanabe 2009",
+    ),
+    FormulaStanding(
+        "free_energy",
+        "established",
+        f"{_ASY}::test_free_energy_matches_partition_functions: −log ∫ exp(−nK) φ for normal "
+        "crossings with m = 1 (incomplete gamma function), m = 2 and 3 (mpmath quadrature), "
+        "fitted over n = 1e10 … 1e120; the O_p(1) random part is not checked",
+        "Watanabe 2009",
+    ),
+    FormulaStanding(
+        "bayes_generalization_error",
+        "established",
+        f"{_ASY}::test_bayes_generalization_error_of_gaussian_mean: exact E[G_n] of the "
+        "d-dimensional Gaussian mean with a conjugate prior (sympy limit of n·E[G_n]); "
+        "regular case only",
+        "Watanabe 2009",
+    ),
+    # ------------------------------------------------------------------ as stated
+    FormulaStanding("tanh_network", "as_stated", "", "Aoyagi & Watanabe 2005"),
+    FormulaStanding("quadratic_network", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("modular_addition", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("quadratic_stage_two", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("modular_addition_stage_two", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("ntk", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("lazy_regime", "as_stated", "", "Cullen et al. 2026"),
+    FormulaStanding("lazy_regime_bounds", "as_stated", "", "Cullen et al. 2026"),
+]
+
+STANDING: Mapping[str, FormulaStanding] = MappingProxyType({e.name: e for e in _ENTRIES})
+"""Formula name → its :class:`FormulaStanding` (read-only)."""
+
+
+def standing_of(name: str) -> FormulaStanding:
+    """The standing of the formula called ``name`` (``ValueError`` for an unknown name).
+
+    >>> standing_of("tanh_network").standing
+    'as_stated'
+    """
+    try:
+        return STANDING[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"name must be a formula of slttheory.formulas, got {name!r}; "
+            f"known: {', '.join(sorted(STANDING))}"
+        ) from None
+
+
+_CONNECTIVES = {"and", "et", "al"}
+
+
+def _fold(text: str) -> str:
+    """Casefold and strip accents: 'Rimányi' → 'rimanyi'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _words(text: str) -> list[str]:
+    """Words of ``text``, folded; hyphens and punctuation split ('Tóth-Czifra' → toth, czifra)."""
+    return re.findall(r"[^\W_]+", _fold(text))
+
+
+def cites_reference(source: str, reference: str) -> bool:
+    """Whether a claim's ``source`` cites ``reference`` (surnames and year in one citation).
+
+    ``source`` is split into citations at ``;``; one of them must contain every surname of
+    ``reference`` as a word and its year, case- and accent-insensitively.
+
+    >>> cites_reference("Aoyagi & Watanabe 2005, Neural Networks 18(7), case 2",
+    ...                 "Aoyagi & Watanabe 2005")
+    True
+    >>> cites_reference("Watanabe 2009, Algebraic Geometry and SLT", "Aoyagi & Watanabe 2005")
+    False
+    >>> cites_reference("Aoyagi 2024, Thm 2; Pepin Lehalleur & Rimanyi 2024, §8",
+    ...                 "Pepin Lehalleur & Rimányi 2024")
+    True
+    >>> cites_reference("Aoyagi 2024; Pepin Lehalleur & Rimanyi", "Pepin Lehalleur & Rimányi 2024")
+    False
+    """
+    if not isinstance(source, str) or not isinstance(reference, str):
+        raise TypeError("source and reference must be str")
+    words = _words(reference)
+    years = [w for w in words if re.fullmatch(r"\d{4}", w)]
+    names = [w for w in words if w not in _CONNECTIVES and w not in years]
+    if not names or len(years) != 1:
+        raise ValueError(
+            f"reference must be 'Surname[ & Surname | et al.] YEAR', got {reference!r}"
+        )
+    for citation in source.split(";"):
+        tokens = set(_words(citation))
+        if years[0] in tokens and all(n in tokens for n in names):
+            return True
+    return False

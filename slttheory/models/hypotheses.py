@@ -1,0 +1,286 @@
+"""Checkable hypotheses of seed 001's theorems at a built problem (``Family.hypotheses``).
+
+Seed 001 = Cullen, Estan-Ruiz, Danait, Li, arXiv:2603.01192. Its closed forms hold at a true
+solution under non-degeneracy assumptions (Thms 4.1/4.2 = G.5/G.6, single-output Thms
+G.1/G.2) and, for trained modular-addition networks, at a Stage-II solution with K_eff active
+units (Thm 5.5, eq. 5). Here each assumption becomes a measurement at the problem's w*:
+
+- **active units** (eq. 5; Thm 4.2 (1)): the output weights v_k of unit k (column k of V,
+  the p outputs it feeds) are "not ≈ 0": ‖v_k‖ > ``K_EFF_THRESHOLD`` · max_j ‖v_j‖. The
+  paper's eq. 5 lost its threshold in our copy; the relative threshold is ours. Because
+  (w_k, v_k) → (α w_k, v_k/α²) leaves the function unchanged, the count is repeated with the
+  rescaling-invariant size ‖v_k‖·‖w_k‖² of a unit's contribution; the cut is called clear
+  when both counts agree and the smallest active size exceeds the largest inactive one by a
+  factor ``K_EFF_GAP``.
+- **non-degeneracy** (Thm 4.2 (2)-(3); Thm 4.1's spanning condition; G.1/G.2's spanning or
+  independence of the w_k): numerical (SVD, float64) ranks of the rank-one features
+  {w_k w_kᵀ} and of the Jacobian of θ ↦ (Q_1, …, Q_p), Q_j = Σ_k V_jk w_k w_kᵀ. Given (1)
+  and (2), condition (3) (no cancellation across outputs) is equivalent to that Jacobian
+  having rank K(d + p − 1) (its kernel is then exactly the K rescalings).
+- **Stage II** (§5.2): a feature-learning solution that generalises. Measured as training
+  accuracy ≥ ``STAGE_TWO_TRAIN_ACC`` and held-out accuracy ≥ ``STAGE_TWO_VAL_ACC`` (argmax
+  of the outputs plus the constant fitted on the training pairs, as ``build`` reports).
+- **local minimum**: :func:`slttheory.geometry.critical_point_check` at w* (the LLC is defined
+  at a local minimum of L_n).
+
+Numerical ranks are not certified; each ``Hypothesis.measured`` says so and gives the
+singular-value gap.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from slttheory.geometry import critical_point_check, generic_rank, jacobian
+from slttheory.models.registry import Hypothesis, Problem
+
+__all__ = [
+    "K_EFF_THRESHOLD",
+    "K_EFF_GAP",
+    "STAGE_TWO_TRAIN_ACC",
+    "STAGE_TWO_VAL_ACC",
+    "TRAIN_RANK_LIMIT",
+    "Q_RANK_LIMIT",
+    "effective_width",
+    "stage_two",
+    "train_rank",
+    "quadratic_hypotheses",
+    "modular_addition_hypotheses",
+]
+
+K_EFF_THRESHOLD = 1e-2
+K_EFF_GAP = 10.0
+STAGE_TWO_TRAIN_ACC = 1.0
+STAGE_TWO_VAL_ACC = 0.95
+TRAIN_RANK_LIMIT = 300_000  # entries of the exact Jacobian (rows × parameters)
+Q_RANK_LIMIT = 4_000_000  # entries of the float64 Jacobian of θ ↦ (Q_j) for the SVD
+_SEED001 = "seed 001 (arXiv:2603.01192)"
+
+
+def _wv(model: Any) -> tuple[Tensor, Tensor]:
+    return model.W.detach().to("cpu", torch.float64), model.V.detach().to("cpu", torch.float64)
+
+
+def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) -> dict[str, Any]:
+    """K_eff of seed 001 eq. 5 with a relative threshold, its rescaling-invariant twin, and the
+    gap at the cut. ``W``: d×K (columns w_k), ``V``: p×K (columns v_k).
+
+    Returns ``k_eff`` (#{k: ‖v_k‖ > threshold·max ‖v_j‖}), ``k_eff_invariant`` (the same for
+    ‖v_k‖·‖w_k‖²), ``active`` (bool mask of eq. 5), ``gap`` (smallest active ‖v_k‖ over
+    largest inactive one; ``inf`` when no unit is inactive), ``v_norms`` (descending).
+
+    >>> W = torch.eye(3); V = torch.tensor([[1.0, 0.5, 1e-6]])
+    >>> e = effective_width(W, V); e["k_eff"], e["k_eff_invariant"], e["gap"] > 1e4
+    (2, 2, True)
+    """
+    v = V.norm(dim=0)
+    c = v * W.norm(dim=0) ** 2
+    vmax, cmax = float(v.max()), float(c.max())
+    active = v > threshold * vmax if vmax > 0 else torch.zeros_like(v, dtype=torch.bool)
+    inv = c > threshold * cmax if cmax > 0 else torch.zeros_like(c, dtype=torch.bool)
+    if bool(active.all()):
+        gap = math.inf
+    elif not bool(active.any()):
+        gap = 0.0
+    else:
+        lo, hi = float(v[active].min()), float(v[~active].max())
+        gap = math.inf if hi == 0 else lo / hi
+    return {"k_eff": int(active.sum()), "k_eff_invariant": int(inv.sum()), "active": active,
+            "gap": gap, "threshold": threshold,
+            "v_norms": tuple(sorted((float(t) for t in v), reverse=True))}
+
+
+def stage_two(train_acc: float | None, val_acc: float | None) -> tuple[bool | None, str]:
+    """Is a trained modular-addition network at a Stage-II (generalising) solution?
+
+    ``None`` when there is no held-out set. Thresholds: :data:`STAGE_TWO_TRAIN_ACC`,
+    :data:`STAGE_TWO_VAL_ACC`.
+
+    >>> stage_two(1.0, 0.99)[0], stage_two(1.0, 0.3)[0], stage_two(1.0, None)[0]
+    (True, False, None)
+    """
+    if train_acc is None or val_acc is None:
+        return None, (f"train accuracy {train_acc}, no held-out pairs: Stage II (generalisation) "
+                      "cannot be decided")
+    met = train_acc >= STAGE_TWO_TRAIN_ACC and val_acc >= STAGE_TWO_VAL_ACC
+    return met, (f"train accuracy {train_acc:.3f} (needs >= {STAGE_TWO_TRAIN_ACC:g}), held-out "
+                 f"accuracy {val_acc:.3f} (needs >= {STAGE_TWO_VAL_ACC:g}); argmax of the "
+                 "outputs plus the constant fitted on the training pairs")
+
+
+def _centred_quadratic(params: dict[str, Tensor], x: Tensor) -> Tensor:
+    z = x.to(params["W"].dtype) @ params["W"]
+    out = (z * z) @ params["V"].T
+    return out - out[:1]
+
+
+def train_rank(
+    inputs: Tensor, k: int, p: int, *, trials: int = 3, seed: int = 0,
+    limit: int = TRAIN_RANK_LIMIT,
+) -> dict[str, Any]:
+    """Certified generic rank of θ ↦ centred outputs of the bias-free quadratic network
+    (d = inputs' width, k units, p outputs) on the integer ``inputs``, or why it was skipped.
+
+    Keys: ``train_rank``, ``train_rank_max_possible``, ``train_rank_bound`` (Schwartz–Zippel),
+    ``train_rank_statement``; or ``train_rank_skipped`` (text) above ``limit`` Jacobian
+    entries.
+
+    >>> from slttheory.models import modular_addition_data
+    >>> r = train_rank(modular_addition_data(3)[0], k=2, p=3)
+    >>> r["train_rank"]                        # 2 units × (3p − 2) on one-hot pairs
+    14
+    """
+    n, d = inputs.shape
+    rows, cols = n * p, k * (d + p)
+    if rows * cols > limit:
+        return {"train_rank_skipped": (
+            f"not computed: the exact Jacobian on the {n} training inputs would be {rows}×{cols}"
+            f" = {rows * cols:.3g} entries > the limit {limit:.3g}")}
+    x = inputs.detach().cpu()
+    x = x.to(torch.int64) if x.is_floating_point() else x
+    g = generic_rank(_centred_quadratic, {"W": (d, k), "V": (p, k)}, x, trials=trials,
+                     seed=seed, degree=3)
+    return {"train_rank": g.rank, "train_rank_max_possible": g.max_possible,
+            "train_rank_bound": g.schwartz_zippel_bound,
+            "train_rank_statement": (
+                f"on the {n} training inputs (centred outputs, as the empirical loss sees "
+                f"them): {g.statement}; so λ <= {g.rank}/2 at a w* that fits its training "
+                "targets, up to that probability")}
+
+
+def _q_jacobian(W: Tensor, V: Tensor) -> Tensor:
+    """Jacobian of (W, V) ↦ (upper triangles of Q_1, …, Q_p), float64."""
+    d, p = W.shape[0], V.shape[0]
+    iu = torch.triu_indices(d, d)
+
+    def fn(params: dict[str, Tensor], x: Tensor) -> Tensor:
+        Wp, Vp = params["W"], params["V"]
+        Q = torch.einsum("ik,jk,lk->jil", Wp, Vp, Wp)  # Q[j] = Σ_k V_jk w_k w_kᵀ
+        return Q[:, iu[0], iu[1]]
+
+    return jacobian(fn, {"W": W, "V": V}, torch.zeros(p, 1))
+
+
+def _svd_rank(M: Tensor) -> tuple[int, float]:
+    """Numerical rank (numpy's tolerance) and the gap σ_r/σ_(r+1) at the cut."""
+    a = M.numpy()
+    if a.size == 0:
+        return 0, math.inf
+    s = np.linalg.svd(a, compute_uv=False)
+    tol = s.max() * max(a.shape) * np.finfo(np.float64).eps
+    r = int((s > tol).sum())
+    gap = math.inf if r == len(s) or s[r] == 0 else (float(s[r - 1] / s[r]) if r else 0.0)
+    return r, gap
+
+
+def _sym_features(W: Tensor) -> Tensor:
+    d = W.shape[0]
+    iu = torch.triu_indices(d, d)
+    return torch.stack([torch.outer(w, w)[iu[0], iu[1]] for w in W.T], dim=1)
+
+
+def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
+    """Seed 001's non-degeneracy hypotheses for the bias-free network (W, V) at w*."""
+    d, K = W.shape
+    p = V.shape[0]
+    sym = d * (d + 1) // 2
+    wn, vn = W.norm(dim=0), V.norm(dim=0)
+    out: list[Hypothesis] = []
+    act_ok = bool((wn > 1e-6 * wn.max()).all() and (vn > 1e-6 * vn.max()).all())
+    out.append(Hypothesis(
+        "units_active", f"{where}: every unit has w_k != 0 and v_k != 0 (Thm 4.2 (1))",
+        f"min ‖w_k‖/max = {float(wn.min() / wn.max()):.3g}, min ‖v_k‖/max = "
+        f"{float(vn.min() / vn.max()):.3g} (needs > 1e-6)", act_ok))
+    if p == 1:
+        rw, gap = _svd_rank(W[:, vn > 1e-6 * vn.max()])
+        need = min(d, K)
+        text = ("some d of the w_i with v_i != 0 span R^d (Thm G.1, K >= d)" if K >= d else
+                "w_1, …, w_K linearly independent with v_k != 0 (Thm G.2, K < d)")
+        out.append(Hypothesis(
+            "spanning", f"{where}: {text}",
+            f"numerical rank of the active w_k = {rw} (needs {need}; SVD, gap {gap:.3g}; not "
+            "certified)", rw == need))
+        return tuple(out)
+    rs, gap_s = _svd_rank(_sym_features(W))
+    if K >= sym:
+        out.append(Hypothesis(
+            "spanning", f"{where}: some d(d+1)/2 of the w_k w_kᵀ span Sym(d) (Thm 4.1)",
+            f"numerical rank of {{w_k w_kᵀ}} = {rs} (needs {sym}; SVD, gap {gap_s:.3g}; not "
+            "certified)", rs == sym))
+        return tuple(out)
+    out.append(Hypothesis(
+        "features_independent",
+        f"{where}: the w_k w_kᵀ are linearly independent in Sym(d) (Thm 4.2 (2))",
+        f"numerical rank of {{w_k w_kᵀ}} = {rs} of K = {K} (SVD, gap {gap_s:.3g}; not "
+        "certified)", rs == K))
+    need = K * (d + p - 1)
+    n_entries = p * sym * K * (d + p)
+    if n_entries > Q_RANK_LIMIT:
+        out.append(Hypothesis(
+            "no_cancellation", f"{where}: no cancellation across outputs (Thm 4.2 (3))",
+            f"not computed: the Jacobian of θ ↦ (Q_j) has {n_entries:.3g} entries > "
+            f"{Q_RANK_LIMIT:.3g}", None))
+        return tuple(out)
+    rq, gap_q = _svd_rank(_q_jacobian(W, V))
+    out.append(Hypothesis(
+        "no_cancellation",
+        f"{where}: no cancellation across outputs (Thm 4.2 (3)); with (1)-(2) equivalent to "
+        "rank J(θ ↦ (Q_1, …, Q_p)) = K(d + p − 1)",
+        f"numerical rank of J(θ ↦ Q) = {rq} (needs K(d+p−1) = {need}; SVD, gap {gap_q:.3g}; "
+        "not certified)", rq == need))
+    return tuple(out)
+
+
+def _local_minimum(problem: Problem) -> Hypothesis:
+    c = critical_point_check(problem.model, problem.data, problem.loss, device="cpu")
+    return Hypothesis(
+        "local_minimum", "w* is a local minimum of L_n, where the LLC is defined (Lau et al., "
+        "arXiv:2308.12108, §3)",
+        f"{c.reason} [{c.method}, {c.n_params} parameters]", c.is_local_min)
+
+
+def quadratic_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
+    """Hypotheses of the closed form's theorem for ``quadratic_network`` and
+    ``modular_addition_generic`` at ``problem``'s w* (single-output Thms G.1/G.2 for p = 1,
+    Thms 4.1/4.2 otherwise), and the local-minimum check."""
+    W, V = _wv(problem.model)
+    where = f"{_SEED001}, at w*"
+    return (*_nondegeneracy(W, V, where), _local_minimum(problem))
+
+
+def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
+    """Thm 5.5's hypotheses at a trained ``modular_addition`` problem: Stage II, a clear
+    eq.-5 effective width, a non-degenerate active subnetwork (Thm 4.2 (1)-(3) on the active
+    units), and the local-minimum check."""
+    ex = problem.extras
+    met, text = stage_two(ex.get("train_acc"), ex.get("val_acc"))
+    out = [Hypothesis("stage_two", f"{_SEED001} Thm 5.5: w* is a Stage-II feature solution "
+                      "(§5.2: after memorisation, a generalising solution)", text, met)]
+    W, V = _wv(problem.model)
+    e = effective_width(W, V)
+    clear = e["k_eff"] == e["k_eff_invariant"] and e["gap"] >= K_EFF_GAP
+    out.append(Hypothesis(
+        "effective_width", f"{_SEED001} eq. 5: exactly K_eff units are active (v_k not ≈ 0)",
+        f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
+        f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
+        f"{e['gap']:.3g} (clear if the counts agree and gap >= {K_EFF_GAP:g})", clear))
+    if e["k_eff"] == 0:
+        out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
+                              "subnetwork satisfies the non-degeneracy conditions",
+                              "no active unit", False))
+    else:
+        act = e["active"]
+        sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork")
+        ok = [h.met for h in sub]
+        met_all = False if False in ok else (None if None in ok else True)
+        out.append(Hypothesis(
+            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
+            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3) / Thm 4.1)",
+            "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all))
+    out.append(_local_minimum(problem))
+    return tuple(out)

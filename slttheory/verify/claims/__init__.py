@@ -1,0 +1,139 @@
+"""Claim files: TOML read with :mod:`tomllib`, validated with errors naming file and key.
+
+One file per claim (schema: ``verification/README.md``). ``kind`` selects the parser:
+``closed_form`` and ``scaling`` claims (:mod:`~slttheory.verify.claims.point`: λ at grid points
+of a model family) and ``experiment`` claims (:mod:`~slttheory.verify.claims.experiment`:
+criteria on the statistics of a training-dynamics experiment). A file that does not load
+becomes a :class:`BadClaim`, reported with verdict ``error``; the others still run.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from slttheory.verify.claims.common import PROFILES, BadClaim, ClaimError, point_key
+from slttheory.verify.claims.experiment import (
+    EXPECTS,
+    Criterion,
+    ExperimentClaim,
+    parse_experiment_claim,
+)
+from slttheory.verify.claims.point import (
+    KINDS,
+    LLC_KEYS,
+    RANK_KEYS,
+    RELATIONS,
+    ROUTES,
+    SHAPES,
+    Claim,
+    Scaling,
+    Tolerance,
+    parse_point_claim,
+    settings_hash,
+)
+
+__all__ = [
+    "PROFILES",
+    "KINDS",
+    "ROUTES",
+    "RELATIONS",
+    "SHAPES",
+    "LLC_KEYS",
+    "RANK_KEYS",
+    "EXPECTS",
+    "ClaimError",
+    "BadClaim",
+    "Claim",
+    "ExperimentClaim",
+    "Criterion",
+    "Scaling",
+    "Tolerance",
+    "AnyClaim",
+    "parse_claim",
+    "load_claim",
+    "load_claims",
+    "find_claim_files",
+    "point_key",
+    "settings_hash",
+]
+
+AnyClaim = Claim | ExperimentClaim | BadClaim
+
+
+def parse_claim(
+    data: Mapping[str, Any], path: str, families: Mapping[str, Any]
+) -> Claim | ExperimentClaim:
+    """Validate the parsed TOML ``data`` of ``path`` (raises :class:`ClaimError`)."""
+    if data.get("kind") == "experiment":
+        return parse_experiment_claim(data, path)
+    return parse_point_claim(data, path, families)
+
+
+def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | ExperimentClaim:
+    """Read and validate one claim file (raises :class:`ClaimError`)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ClaimError(f"{p}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ClaimError(f"{p}: malformed TOML ({e})") from None
+    return parse_claim(data, str(p), families)
+
+
+def find_claim_files(paths: Sequence[str | Path]) -> list[Path]:
+    """All ``*.toml`` files under the given files/folders, sorted (errors for missing paths)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file()))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"--claims: {p} is neither a file nor a folder")
+    seen, uniq = set(), []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            uniq.append(p)
+    return uniq
+
+
+def _bad(f: Path, message: str) -> BadClaim:
+    """A :class:`BadClaim` with whatever identifying keys the file still yields."""
+    try:
+        d = tomllib.loads(f.read_text("utf-8"))
+    except Exception:  # noqa: BLE001 - unreadable: the path is all we have
+        return BadClaim(str(f), message)
+    cid = d.get("id") if isinstance(d.get("id"), str) else None
+    return BadClaim(str(f), message, cid, str(d.get("title", "")), str(d.get("source", "")),
+                    str(d.get("family", "")), str(d.get("kind", "")))
+
+
+def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> list[AnyClaim]:
+    """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
+
+    Duplicate ids: the second and later files become BadClaims.
+    """
+    out: list[AnyClaim] = []
+    ids: dict[str, str] = {}
+    for f in find_claim_files(paths):
+        try:
+            c = load_claim(f, families)
+        except ClaimError as e:
+            out.append(_bad(f, str(e)))
+            continue
+        if c.id in ids:
+            out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[c.id]}",
+                                c.id, c.title, c.source, c.family, c.kind))
+            continue
+        ids[c.id] = str(f)
+        out.append(c)
+    return out

@@ -1,0 +1,163 @@
+"""What every kind of claim file shares: the error type, the profiles, validation helpers.
+
+Errors always name the file and the key (``verification/x.toml: grid.d: must be …``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "PROFILES",
+    "ClaimError",
+    "BadClaim",
+    "point_key",
+    "err",
+    "string",
+    "number",
+    "table",
+    "check_keys",
+    "source_keys",
+    "same_source",
+    "cites",
+]
+
+PROFILES = ("quick", "full")
+"""``quick``: minutes on a CPU, LLCs only where no certified route decides; ``full``: sized to
+the sources' own experiments (a GPU), LLCs at every point that asks for one."""
+
+
+class ClaimError(ValueError):
+    """A claim file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class BadClaim:
+    """A claim file that could not be loaded: reported with verdict ``error``."""
+
+    path: str
+    message: str
+    id: str | None = None
+    title: str = ""
+    source: str = ""
+    family: str = ""
+    kind: str = ""
+
+
+def point_key(params: Mapping[str, Any]) -> str:
+    """Canonical text of a grid point (sorted JSON), the store's key.
+
+    >>> point_key({"p": 2, "d": 3, "widths": (2, 3)})
+    '{"d": 3, "p": 2, "widths": [2, 3]}'
+    """
+    return json.dumps(
+        {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(params.items())},
+        sort_keys=True,
+    )
+
+
+def err(path: str, key: str, msg: str) -> ClaimError:
+    """``ClaimError("<path>: <key>: <msg>")``."""
+    return ClaimError(f"{path}: {key}: {msg}")
+
+
+def string(data: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
+    """A non-empty string at ``key`` (``None`` when optional and absent)."""
+    if key not in data:
+        if required:
+            raise err(path, key, "missing (required)")
+        return None
+    v = data[key]
+    if not isinstance(v, str) or not v.strip():
+        raise err(path, key, f"must be a non-empty string, got {v!r}")
+    return v
+
+
+def number(
+    v: Any, path: str, key: str, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """A finite number within ``[minimum, maximum]``."""
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise err(path, key, f"must be a finite number, got {v!r}")
+    if minimum is not None and v < minimum:
+        raise err(path, key, f"must be >= {minimum}, got {v}")
+    if maximum is not None and v > maximum:
+        raise err(path, key, f"must be <= {maximum}, got {v}")
+    return float(v)
+
+
+def table(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
+    """The sub-table at ``key`` (``{}`` when absent)."""
+    v = data.get(key, {})
+    if not isinstance(v, dict):
+        raise err(path, key, f"must be a table, got {type(v).__name__}")
+    return v
+
+
+def check_keys(table_: Mapping[str, Any], allowed: Iterable[str], path: str, prefix: str) -> None:
+    """Raise naming the first key of ``table_`` that is not in ``allowed``."""
+    unknown = sorted(set(table_) - set(allowed))
+    if unknown:
+        raise err(
+            path, f"{prefix}{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(allowed))})"
+        )
+
+
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_ARXIV = re.compile(r"\b(\d{4}\.\d{4,5})\b")
+_NAME = re.compile(r"[A-Z][A-Za-zÀ-ÿ'’\-]+")
+
+
+def source_keys(text: str) -> set[str]:
+    """Identifying keys of a citation: ``surname:year`` of its first author and its arXiv ids.
+
+    >>> sorted(source_keys("Aoyagi & Watanabe 2005, Neural Networks 18(7):924–933"))
+    ['aoyagi:2005']
+    >>> sorted(source_keys("Cullen et al. 2026, arXiv 2603.01192, Theorem 4.2"))
+    ['2603.01192', 'cullen:2026']
+    """
+    keys = set(_ARXIV.findall(text))
+    name = _NAME.search(text)
+    year = _YEAR.search(text)
+    if name and year:
+        keys.add(f"{name.group(0).lower()}:{year.group(1)}")
+    return keys
+
+
+def cites(claim_source: str, reference: str, formula_source: str = "") -> bool:
+    """Whether a claim's source is a formula's own source: its ``reference`` key is cited
+    (:func:`slttheory.formulas.standing.cites_reference`), or the first author and year (or
+    an arXiv id) agree with the reference or the formula's source text. Errs towards "own".
+
+    >>> cites("Aoyagi & Watanabe 2005, Neural Networks 18(7)", "Aoyagi & Watanabe 2005")
+    True
+    >>> cites("Aoyagi 2024, Thm 2", "Aoyagi & Watanabe 2005", "Aoyagi & Watanabe 2005, NN")
+    False
+    """
+    from slttheory.formulas.standing import cites_reference
+
+    try:
+        if reference and cites_reference(claim_source, reference):
+            return True
+    except (TypeError, ValueError):
+        pass
+    return same_source(claim_source, reference or formula_source) or (
+        bool(formula_source) and same_source(claim_source, formula_source))
+
+
+def same_source(a: str, b: str) -> bool:
+    """Whether two citations name the same work (same first author and year, or an arXiv id in
+    common). Used so that a statement never counts as evidence for itself; when unsure it
+    errs towards "same" (two papers of one first author in one year count as one).
+
+    >>> same_source("Watanabe 2009, Ch. 2 (monomial rule)", "Watanabe 2009, Algebraic Geometry")
+    True
+    >>> same_source("Aoyagi 2024, Neural Networks 172", "Aoyagi & Watanabe 2005")
+    False
+    """
+    return bool(source_keys(a) & source_keys(b))

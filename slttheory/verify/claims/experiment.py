@@ -1,0 +1,229 @@
+"""Experiment claims (``kind = "experiment"``): an experiment, its settings, criteria.
+
+A claim names an experiment of :data:`slttheory.experiments.EXPERIMENTS`, its settings per
+profile and one or more criteria on the statistics it returns (schema in
+``verification/README.md``); how criteria are judged is
+:mod:`slttheory.verify.judge.experiment`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slttheory.verify.claims.common import PROFILES, ClaimError, err
+
+__all__ = ["EXPECTS", "Criterion", "ExperimentClaim", "parse_experiment_claim"]
+
+EXPECTS = ("positive", "negative", "above", "below", "within")
+_TOP = {
+    "id",
+    "title",
+    "source",
+    "statement",
+    "notes",
+    "kind",
+    "experiment",
+    "settings",
+    "profiles",
+    "criterion",
+    "criteria",
+}
+_CRIT = {"statistic", "expect", "threshold", "range", "alpha"}
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """``statistic`` of the experiment, what is expected of it, at level ``1 − alpha``."""
+
+    statistic: str
+    expect: str
+    threshold: float | None = None
+    range: tuple[float, float] | None = None
+    alpha: float = 0.05
+
+    def text(self) -> str:
+        if self.expect in ("above", "below"):
+            return f"{self.statistic} {self.expect} {self.threshold:g}"
+        if self.expect == "within":
+            return f"{self.statistic} within [{self.range[0]:g}, {self.range[1]:g}]"
+        return f"{self.statistic} {self.expect}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "statistic": self.statistic,
+            "expect": self.expect,
+            "threshold": self.threshold,
+            "range": None if self.range is None else list(self.range),
+            "alpha": self.alpha,
+        }
+
+
+@dataclass(frozen=True)
+class ExperimentClaim:
+    """A validated experiment claim (duck-types the parts of :class:`Claim` the CLI uses)."""
+
+    id: str
+    title: str
+    source: str
+    experiment: str
+    settings: Mapping[str, Mapping[str, Any]]
+    criteria: tuple[Criterion, ...]
+    statement: str = ""
+    notes: str = ""
+    path: str = ""
+    kind: str = "experiment"
+    implemented: bool = True
+
+    @property
+    def family(self) -> str:
+        return f"experiment:{self.experiment}"
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        return ("experiment",)
+
+    def settings_for(self, profile: str) -> dict[str, Any]:
+        """``[settings]`` with ``[profiles.<profile>.settings]`` on top, validated."""
+        from slttheory.experiments import EXPERIMENTS
+
+        s = dict(self.settings.get("", {}))
+        s.update(self.settings.get(profile, {}))
+        return EXPERIMENTS[self.experiment].validate(s, f"{self.path}: profile {profile}")
+
+    def points(self, profile: str) -> list[dict[str, Any]]:
+        """The runs of ``profile`` (one per row of the store's run key)."""
+        from slttheory.experiments import EXPERIMENTS
+
+        return EXPERIMENTS[self.experiment].plan(self.settings_for(profile))
+
+
+def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str]) -> Criterion:
+    if not isinstance(t, dict):
+        raise err(path, key, "must be a table")
+    unknown = sorted(set(t) - _CRIT)
+    if unknown:
+        raise err(
+            path, f"{key}.{unknown[0]}", f"unknown key (allowed: {', '.join(sorted(_CRIT))})"
+        )
+    name = t.get("statistic")
+    if name not in stats:
+        raise err(
+            path,
+            f"{key}.statistic",
+            f"{name!r} is not a statistic of this experiment (allowed: {', '.join(stats)})",
+        )
+    expect = t.get("expect")
+    if expect not in EXPECTS:
+        raise err(path, f"{key}.expect", f"must be one of {', '.join(EXPECTS)}, got {expect!r}")
+    alpha = t.get("alpha", 0.05)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise err(path, f"{key}.alpha", f"must be a number in (0, 1), got {alpha!r}")
+    thr = rng = None
+    if expect in ("above", "below"):
+        thr = t.get("threshold")
+        if isinstance(thr, bool) or not isinstance(thr, int | float) or not math.isfinite(thr):
+            raise err(
+                path,
+                f"{key}.threshold",
+                f"a finite number is required with expect = {expect!r}, got {thr!r}",
+            )
+        thr = float(thr)
+    elif "threshold" in t:
+        raise err(path, f"{key}.threshold", "only with expect = 'above' or 'below'")
+    if expect == "within":
+        r = t.get("range")
+        if (
+            not isinstance(r, list)
+            or len(r) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
+            or not r[0] < r[1]
+        ):
+            raise err(path, f"{key}.range", f"must be [low, high] with low < high, got {r!r}")
+        rng = (float(r[0]), float(r[1]))
+    elif "range" in t:
+        raise err(path, f"{key}.range", "only with expect = 'within'")
+    return Criterion(name, expect, thr, rng, float(alpha))
+
+
+def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClaim:
+    """Validate an experiment claim (raises :class:`ClaimError` naming file and key)."""
+    from slttheory.experiments import EXPERIMENTS
+
+    unknown = sorted(set(data) - _TOP)
+    if unknown:
+        raise err(
+            path,
+            unknown[0],
+            f"unknown key for kind = 'experiment' (allowed: {', '.join(sorted(_TOP))})",
+        )
+    vals = {}
+    for k in ("id", "title", "source", "experiment"):
+        v = data.get(k)
+        if not isinstance(v, str) or not v.strip():
+            raise err(
+                path,
+                k,
+                f"must be a non-empty string, got {v!r}" if k in data else "missing (required)",
+            )
+        vals[k] = v
+    for k in ("statement", "notes"):
+        if k in data and not isinstance(data[k], str):
+            raise err(path, k, "must be a string")
+    name = vals["experiment"]
+    if name not in EXPERIMENTS:
+        raise err(
+            path,
+            "experiment",
+            f"unknown experiment {name!r} (known: {', '.join(sorted(EXPERIMENTS))})",
+        )
+    exp = EXPERIMENTS[name]
+    settings: dict[str, dict[str, Any]] = {}
+    base = data.get("settings", {})
+    if not isinstance(base, dict):
+        raise err(path, "settings", "must be a table")
+    settings[""] = dict(base)
+    prof = data.get("profiles", {})
+    if not isinstance(prof, dict):
+        raise err(path, "profiles", "must be a table")
+    for pname, ptab in prof.items():
+        if pname not in PROFILES:
+            raise err(
+                path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
+            )
+        if not isinstance(ptab, dict) or set(ptab) - {"settings"}:
+            raise err(path, f"profiles.{pname}", "must be a table with only a [settings] table")
+        st = ptab.get("settings", {})
+        if not isinstance(st, dict):
+            raise err(path, f"profiles.{pname}.settings", "must be a table")
+        settings[pname] = dict(st)
+    crits_raw: list[tuple[str, Any]] = []
+    if "criterion" in data:
+        crits_raw.append(("criterion", data["criterion"]))
+    if "criteria" in data:
+        if not isinstance(data["criteria"], list) or not data["criteria"]:
+            raise err(path, "criteria", "must be a non-empty array of tables ([[criteria]])")
+        crits_raw += [(f"criteria[{i}]", c) for i, c in enumerate(data["criteria"])]
+    if not crits_raw:
+        raise err(path, "criterion", "missing (required: [criterion] or [[criteria]])")
+    crits = tuple(_parse_criterion(c, path, k, exp.statistics) for k, c in crits_raw)
+    claim = ExperimentClaim(
+        vals["id"],
+        vals["title"],
+        vals["source"],
+        name,
+        settings,
+        crits,
+        data.get("statement", ""),
+        data.get("notes", ""),
+        path,
+        implemented=exp.implemented,
+    )
+    for p in PROFILES:
+        try:
+            claim.settings_for(p)
+        except (TypeError, ValueError) as e:
+            raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
+    return claim

@@ -1,0 +1,271 @@
+r"""LLC controls: models of certified λ, estimated under the point's own estimator rules.
+
+An LLC estimate decides nothing until its bias at the point's n, nβ, γ and step-size rules is
+measured. Controls measure it: for each point whose verdict an LLC is to decide, at least three
+models of **certified** λ that resemble the point are estimated under exactly the same rules
+(family ``build`` with the same ``n``; the same sampler, step-size and length rules, method,
+dtype and device), each on at least three independent data sets. How the estimates become a
+band is :func:`slttheory.verify.judge.llc.llc_band`.
+
+Choosing controls (:func:`choose_controls`) never looks at the predicted λ. Candidates come
+from the family's own rule (same sizes where the family has certified points: a regular point
+— e.g. reduced-rank regression with r = min(m, n, h), where λ = rank/2 — and singular points
+of multiplicity 1 and 2 from an established formula), then from generic controls (a regular
+linear model, the normal crossings w₁w₂² (λ = 1/4, m = 1) and w₁w₂ (λ = 1/2, m = 2)). A
+candidate is kept only if its λ is certified by an exact route *independent of the claim's
+source*: an ``"established"`` library formula whose reference is not the claim's source, or an
+exact Jacobian rank where the family states λ = rank/2. The first regular, multiplicity-1 and
+multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``.
+
+Controls are keyed by a hash of the estimator rules, the chosen controls, the device and the
+library version (:func:`control_key`), so points that share rules share controls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slttheory.verify.claims.common import cites, same_source
+from slttheory.verify.evidence.records import ControlRun, ControlSet
+from slttheory.verify.evidence.routes import (
+    _build,
+    _estimate_many,
+    closed_form_route,
+    describe_error,
+    llc_evidence,
+    rank_route,
+)
+
+__all__ = [
+    "CONTROLS",
+    "DATASETS",
+    "Control",
+    "candidates",
+    "choose_controls",
+    "control_key",
+    "run_controls",
+]
+
+CONTROLS = 3
+"""Controls per point (a regular one, a singular one of multiplicity 1, and of multiplicity 2)."""
+
+DATASETS = 3
+"""Independent data sets per control."""
+
+
+@dataclass(frozen=True)
+class Control:
+    """A certified control: family, parameters, λ (exact text), multiplicity, how certified."""
+
+    family: str
+    params: Mapping[str, Any]
+    kind: str
+    lam: str
+    multiplicity: int | None
+    certified_by: str
+
+
+Candidate = tuple[str, dict[str, Any]]
+
+
+def _rrr(q: Mapping[str, Any]) -> list[Candidate]:
+    m, n, h = q["m"], q["n"], q["h"]
+    top = min(m, n, h)
+    out: list[Candidate] = [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": top})]
+    out += [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r}) for r in range(top)]
+    out += [("deep_linear_network", {"widths": (m, h, h, n), "r": r}) for r in range(top)]
+    return out
+
+
+def _dln(q: Mapping[str, Any]) -> list[Candidate]:
+    w = tuple(q["widths"])
+    top = min(w)
+    out: list[Candidate] = [("deep_linear_network", {"widths": w, "r": top})]
+    out += [("deep_linear_network", {"widths": w, "r": r}) for r in range(top)]
+    h = min(w[1:-1]) if len(w) > 2 else min(w)
+    out += [("reduced_rank_regression", {"m": w[0], "n": w[-1], "h": h, "r": r})
+            for r in range(min(w[0], w[-1], h))]
+    return out
+
+
+def _quadratic(q: Mapping[str, Any]) -> list[Candidate]:
+    return [("quadratic_network", {"d": q["d"], "k": q["k"], "p": q.get("p", 1)})]
+
+
+def _modular(q: Mapping[str, Any]) -> list[Candidate]:
+    return [("quadratic_network", {"d": 2 * q["p"], "k": q["k"], "p": q["p"]})]
+
+
+def _normal_crossing(q: Mapping[str, Any]) -> list[Candidate]:
+    d = len(q["powers"])
+    return [("regular", {"d": d}), ("normal_crossing", {"powers": (1, 2)}),
+            ("normal_crossing", {"powers": (1, 1)}), ("normal_crossing", {"powers": (2, 2)}),
+            ("normal_crossing", {"powers": (1, 3)})]
+
+
+def _tanh(q: Mapping[str, Any]) -> list[Candidate]:
+    return [("regular", {"d": 2 * q["h"]})]
+
+
+RULES: dict[str, Callable[[Mapping[str, Any]], list[Candidate]]] = {
+    "reduced_rank_regression": _rrr,
+    "deep_linear_network": _dln,
+    "quadratic_network": _quadratic,
+    "modular_addition": _modular,
+    "normal_crossing": _normal_crossing,
+    "tanh_network": _tanh,
+    "tanh_sine_toy": lambda q: [("regular", {"d": 4})],
+}
+"""Family → candidate controls resembling a point of that family (same sizes first)."""
+
+GENERIC: tuple[Candidate, ...] = (
+    ("regular", {"d": 4}),
+    ("normal_crossing", {"powers": (1, 2)}),
+    ("normal_crossing", {"powers": (1, 1)}),
+)
+"""Generic controls: a regular model (λ = 2), w₁w₂² (λ = 1/4, m = 1), w₁w₂ (λ = 1/2, m = 2)."""
+
+
+def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
+    """The family's own candidates, then the generic ones (duplicates and the point removed)."""
+    own = RULES.get(family, lambda q: [])(params)
+    seen, out = set(), []
+    point = (family, json.dumps(dict(params), sort_keys=True, default=list))
+    for fam, q in [*own, *GENERIC]:
+        key = (fam, json.dumps(q, sort_keys=True, default=list))
+        if key in seen or key == point:
+            continue
+        seen.add(key)
+        out.append((fam, q))
+    return out
+
+
+def _alternative(family: str, q: Mapping[str, Any]) -> Any:
+    """An independent formula for a control's λ where the family's own is excluded: the
+    Newton-polyhedron rule (Varchenko 1976) for a normal crossing."""
+    if family == "normal_crossing":
+        from slttheory.formulas import newton_polyhedron
+
+        return newton_polyhedron([tuple(2 * k for k in q["powers"])])
+    return None
+
+
+def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Control | None:
+    """The control with its certified λ, or ``None`` where no exact route independent of
+    ``claim_source`` certifies one."""
+    q = family.validate(dict(params))
+    rk = rank_route(family, q, {}) if getattr(family, "rank_problem", None) else None
+    if rk is not None and rk.status == "ok" and rk.determines_lambda and rk.certified:
+        return Control(family.name, q, "regular", rk.lam or "", 1,
+                       f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 "
+                       f"({rk.reason})")
+    cf = closed_form_route(family, q)
+    lc = None
+    how = ""
+    if (cf.status == "ok" and cf.value is not None and cf.standing == "established"
+            and not cites(claim_source, cf.reference, cf.source)):
+        lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
+    else:
+        alt = _alternative(family.name, q)
+        if alt is not None and not same_source(claim_source, str(getattr(alt, "source", ""))):
+            lc = alt
+            how = f"Newton polyhedron ({alt.source})"
+    if lc is None:
+        return None
+    mult = getattr(lc, "multiplicity", None)
+    mult = None if mult is None else int(mult)
+    kind = f"singular, m = {mult}" if mult is not None else "singular"
+    value = lc.value if isinstance(lc.value, str) else str(lc.value)
+    return Control(family.name, q, kind, value, mult, how)
+
+
+def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[str, Any],
+                    claim_source: str, count: int = CONTROLS) -> list[Control]:
+    """Up to ``count`` certified controls resembling the point: the first regular,
+    multiplicity-1 and multiplicity-2 ones, then more in candidate order."""
+    certified: list[Control] = []
+    for fam, q in candidates(family, params):
+        if fam not in families:
+            continue
+        try:
+            c = certify(families[fam], q, claim_source)
+        except (TypeError, ValueError):
+            continue
+        if c is not None:
+            certified.append(c)
+    chosen: list[Control] = []
+    for kind in ("regular", "singular, m = 1", "singular, m = 2"):
+        c = next((c for c in certified if c.kind == kind), None)
+        if c is not None:
+            chosen.append(c)
+    for c in certified:
+        if len(chosen) >= count:
+            break
+        if c not in chosen:
+            chosen.append(c)
+    return chosen[:count]
+
+
+def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str) -> str:
+    """Hash of the estimator rules, the controls, the device and the library version."""
+    from slttheory import __version__
+
+    blob = json.dumps({
+        "rules": dict(settings), "device": device, "version": __version__,
+        "controls": [[c.family, dict(c.params), c.lam] for c in controls],
+        "datasets": DATASETS,
+    }, sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def run_controls(controls: Sequence[Control], families: Mapping[str, Any],
+                 settings: Mapping[str, Any], device: str, key: str,
+                 datasets: int = DATASETS) -> ControlSet:
+    """Estimate every control on ``datasets`` independent data sets under ``settings``
+    (one batched sampler call per architecture). Never raises."""
+    t0 = time.perf_counter()
+    seed = int(settings.get("seed", 0))
+    jobs = [(c, seed + 101 * (s + 1)) for c in controls for s in range(datasets)]
+    runs: list[ControlRun | None] = [None] * len(jobs)
+    probs: dict[int, Any] = {}
+    for i, (c, ds) in enumerate(jobs):
+        try:
+            probs[i] = _build(families[c.family], c.params, settings, device, data_seed=ds)
+        except Exception as e:  # noqa: BLE001
+            runs[i] = _run(c, ds, error=describe_error(e))
+    idx = sorted(probs)
+    try:
+        ests = _estimate_many([probs[i] for i in idx], settings, device, seed)
+    except Exception as e:  # noqa: BLE001
+        ests = [e] * len(idx)
+    for i, est in zip(idx, ests, strict=True):
+        c, ds = jobs[i]
+        if isinstance(est, BaseException):
+            runs[i] = _run(c, ds, error=describe_error(est))
+            continue
+        ev = llc_evidence(est)
+        runs[i] = _run(c, ds, mean=ev.mean, std_error=ev.std_error, passed=ev.clean,
+                       problems=ev.problems)
+    return ControlSet(key, dict(settings), tuple(runs), round(time.perf_counter() - t0, 3))
+
+
+def _run(c: Control, seed: int, **kw: Any) -> ControlRun:
+    return ControlRun(c.family, dict(c.params), c.kind, c.lam, c.multiplicity, c.certified_by,
+                      seed, **kw)
+
+
+def relative_errors(cs: ControlSet) -> dict[tuple[str, str], list[float]]:
+    """λ̂/λ − 1 of every usable run, grouped by control (family, params)."""
+    out: dict[tuple[str, str], list[float]] = {}
+    for r in cs.runs:
+        lam = r.lam_value
+        if r.usable and math.isfinite(lam) and lam > 0:
+            key = (r.family, json.dumps(dict(r.params), sort_keys=True, default=list))
+            out.setdefault(key, []).append(r.mean / lam - 1.0)
+    return out

@@ -1,0 +1,334 @@
+"""Evidence records: what each route measured at a grid point, as stored and reported.
+
+Every record is a frozen dataclass that round-trips through JSON (``to_dict``/``from_dict``), so
+the result store keeps evidence, never verdicts: verdicts are derived from evidence at report
+time (:mod:`slttheory.verify.judge`). A route that fails returns a record with
+``status = "error"`` and the message, never an exception.
+
+- :class:`ClosedFormEvidence`: the library's formula at the point, exact, with its
+  ``standing`` (``"established"``: checked in this repository against an independent
+  computation; ``"as_stated"``: a statement under test) and its ``reference``.
+- :class:`RankEvidence`: exact Jacobian ranks — the generic rank (a certified lower bound, with
+  the Schwartz–Zippel bound on the chance it is higher) and the rank at the true point (a
+  certified lower bound on rank J(w*), hence on 2λ by the splitting lemma).
+- :class:`AtPoint`: what was measured at the built w*: the gradient norm and smallest Hessian
+  eigenvalues (is w* a local minimum?), the family's theorem hypotheses, numbers about the
+  build, where the model differs from the source's, and how w* was obtained.
+- :class:`LLCEvidence`: an LLC estimate with its interval, diagnostics, the reruns at other
+  estimator settings, and the key of its controls.
+- :class:`ControlRun` / :class:`ControlSet`: LLC estimates on controls of certified λ under the
+  same estimator rules (one run per control and data set).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import sympy as sp
+
+__all__ = [
+    "ClosedFormEvidence",
+    "RankEvidence",
+    "LLCEvidence",
+    "AtPoint",
+    "Rerun",
+    "ControlRun",
+    "ControlSet",
+    "PointEvidence",
+    "exact_from_text",
+    "jsonable",
+]
+
+
+def exact_from_text(text: str | None) -> sp.Expr | None:
+    """Exact value from its stored text (rationals, or sqrt/log expressions of numbers), read
+    back with the safe expression parser; ``None`` if absent or unreadable."""
+    if text is None:
+        return None
+    from slttheory.verify.expr import ExpressionError, parse_predicted
+
+    try:
+        return parse_predicted(text, [], key="stored value")
+    except ExpressionError:
+        return None
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` as JSON-ready data (non-finite floats as strings, arrays ≤ 64 entries as lists)."""
+    if isinstance(x, bool | int | str) or x is None:
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else str(x)
+    if isinstance(x, Mapping):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [jsonable(v) for v in x]
+    try:
+        import numpy as np
+
+        if isinstance(x, np.generic):
+            return jsonable(x.item())
+        if isinstance(x, np.ndarray):
+            return jsonable(x.tolist()) if x.size <= 64 else f"array{tuple(x.shape)}"
+    except ImportError:  # pragma: no cover
+        pass
+    if hasattr(x, "__dataclass_fields__"):
+        return jsonable(asdict(x))
+    return str(x)
+
+
+def _from(cls, data: Mapping[str, Any] | None):
+    """``cls(**data)`` keeping only known fields (older stores may lack new ones)."""
+    if data is None:
+        return None
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(frozen=True)
+class ClosedFormEvidence:
+    """The library's closed form at a point: ``value`` is exact sympy text."""
+
+    status: str  # "ok" | "error"
+    value: str | None = None
+    exact: bool = True
+    multiplicity: str | None = None
+    case: str = ""
+    source: str = ""
+    lower: str | None = None  # for a formula that gives bounds only
+    upper: str | None = None
+    error: str | None = None
+    formula: str = ""
+    standing: str = "as_stated"
+    established_by: str = ""
+    reference: str = ""
+
+    @property
+    def sympy_value(self) -> sp.Expr | None:
+        return exact_from_text(self.value)
+
+    @property
+    def sympy_lower(self) -> sp.Expr | None:
+        return exact_from_text(self.lower)
+
+    @property
+    def sympy_upper(self) -> sp.Expr | None:
+        return exact_from_text(self.upper)
+
+
+@dataclass(frozen=True)
+class RankEvidence:
+    """Exact Jacobian ranks of the family's parameter-to-function map (the map the loss sees).
+
+    ``rank``: the largest exact rank at random integer points, a certified lower bound on the
+    *generic* rank; ``bound``: the Schwartz–Zippel bound on the chance that the generic rank is
+    higher; ``determines_lambda``/``reason``: whether the family states λ = rank/2 at its true
+    point (minimally singular), and why; ``inputs_determine``: whether the design's outputs
+    determine the function on the data's support (then λ ≤ generic rank/2, the codimension of the
+    fibre). ``point_rank``: a certified lower bound on rank J(w*) at the true point itself
+    (``None`` where w* is a trained point), with ``point_rank_how``.
+    """
+
+    status: str
+    rank: int | None = None
+    n_params: int | None = None
+    lam: str | None = None
+    certified: bool = False
+    determines_lambda: bool = False
+    reason: str = ""
+    bound: float | None = None
+    error: str | None = None
+    inputs_determine: bool = False
+    point_rank: int | None = None
+    point_rank_certified: bool = False
+    point_rank_how: str = ""
+
+
+@dataclass(frozen=True)
+class Rerun:
+    """The point's LLC re-estimated at one changed estimator setting (γ × 3, γ / 3, ε / 2)."""
+
+    setting: str
+    mean: float | None
+    std_error: float | None
+    passed: bool
+    problems: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LLCEvidence:
+    """An LLC estimate at the family's true (or trained) parameter.
+
+    ``mean``/``std_error``/``ci``: the estimator's value, total standard error and 95 % interval
+    (``mc_error``: its Monte-Carlo part; ``single``: the raw single-temperature λ̂ where the
+    method extrapolates); ``passed``: the estimator's own diagnostics passed
+    (``Diagnostics.passed``), with ``problems`` listing every failed check; ``reruns``: the
+    robustness reruns; ``control_key``: the key of the :class:`ControlSet` measured under the
+    same rules.
+    """
+
+    status: str
+    mean: float | None = None
+    std_error: float | None = None
+    diagnostics: Mapping[str, Any] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+    elapsed_s: float | None = None
+    error: str | None = None
+    method: str = "single"
+    ci: tuple[float, float] | None = None
+    mc_error: float | None = None
+    systematic: float | None = None
+    single: float | None = None
+    passed: bool = False
+    reruns: tuple[Rerun, ...] = ()
+    control_key: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        """Usable as evidence: it ran, gave a finite value and passed every diagnostic."""
+        return (self.status == "ok" and self.passed and not self.problems
+                and self.mean is not None and math.isfinite(self.mean))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = jsonable(asdict(self))
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> LLCEvidence | None:
+        if data is None:
+            return None
+        d = dict(data)
+        d["problems"] = tuple(d.get("problems", ()))
+        d["reruns"] = tuple(
+            _from(Rerun, {**r, "problems": tuple(r.get("problems", ()))})
+            for r in d.get("reruns", ())
+        )
+        if d.get("ci") is not None:
+            d["ci"] = tuple(float(v) for v in d["ci"])
+        return _from(cls, d)
+
+
+@dataclass(frozen=True)
+class AtPoint:
+    """What was measured at the built w* (wherever the problem is built: for an LLC, or to
+    check the claim's hypotheses).
+
+    ``checks``: :func:`slttheory.geometry.critical_point_check` as data (``is_local_min``,
+    ``grad_norm``, ``smallest_eigenvalues``, ``reason``); ``hypotheses``: the family's measured
+    hypotheses (``name``, ``statement``, ``measured``, ``met``); ``extras``: numbers about the
+    build (training losses, the exact rank on the training inputs, K_eff); ``differences``:
+    where the family's model differs from the source's; ``note``: how w* was obtained.
+    """
+
+    status: str
+    checks: Mapping[str, Any] = field(default_factory=dict)
+    hypotheses: tuple[Mapping[str, Any], ...] = ()
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    differences: tuple[str, ...] = ()
+    note: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> AtPoint | None:
+        if data is None:
+            return None
+        d = dict(data)
+        d["hypotheses"] = tuple(d.get("hypotheses", ()))
+        d["differences"] = tuple(d.get("differences", ()))
+        return _from(cls, d)
+
+
+@dataclass(frozen=True)
+class ControlRun:
+    """One control of certified λ, estimated on one data set under the point's rules.
+
+    ``lam``: the certified λ (exact text) with ``multiplicity``; ``certified_by``: how (e.g.
+    "exact Jacobian rank 14, λ = rank/2: regular"); ``kind``: "regular", "singular, m = 1",
+    "singular, m = 2".
+    """
+
+    family: str
+    params: Mapping[str, Any]
+    kind: str
+    lam: str
+    multiplicity: int | None
+    certified_by: str
+    data_seed: int
+    mean: float | None = None
+    std_error: float | None = None
+    passed: bool = False
+    problems: tuple[str, ...] = ()
+    elapsed_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def lam_value(self) -> float:
+        v = exact_from_text(self.lam)
+        return float(v) if v is not None else math.nan
+
+    @property
+    def usable(self) -> bool:
+        return (self.error is None and self.passed and self.mean is not None
+                and math.isfinite(self.mean))
+
+
+@dataclass(frozen=True)
+class ControlSet:
+    """Controls run under one estimator configuration (``key``: a hash of that configuration,
+    the method and the library version, so points that share rules share controls)."""
+
+    key: str
+    rules: Mapping[str, Any]
+    runs: tuple[ControlRun, ...]
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControlSet:
+        runs = tuple(
+            _from(ControlRun, {**r, "problems": tuple(r.get("problems", ()))})
+            for r in data.get("runs", ())
+        )
+        return cls(str(data["key"]), dict(data.get("rules", {})), runs,
+                   float(data.get("elapsed_s", 0.0)))
+
+
+@dataclass(frozen=True)
+class PointEvidence:
+    """All evidence of one grid point (what the store keeps)."""
+
+    closed_form: ClosedFormEvidence | None
+    rank: RankEvidence | None
+    llc: LLCEvidence | None
+    elapsed_s: float
+    at_point: AtPoint | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "closed_form": None if self.closed_form is None else jsonable(asdict(self.closed_form)),
+            "rank": None if self.rank is None else jsonable(asdict(self.rank)),
+            "llc": None if self.llc is None else self.llc.to_dict(),
+            "at_point": None if self.at_point is None else self.at_point.to_dict(),
+            "elapsed_s": self.elapsed_s,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PointEvidence:
+        return cls(
+            closed_form=_from(ClosedFormEvidence, data.get("closed_form")),
+            rank=_from(RankEvidence, data.get("rank")),
+            llc=LLCEvidence.from_dict(data.get("llc")),
+            elapsed_s=float(data.get("elapsed_s", 0.0)),
+            at_point=AtPoint.from_dict(data.get("at_point")),
+        )

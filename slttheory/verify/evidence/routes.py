@@ -1,0 +1,345 @@
+"""The routes of evidence at one grid point: closed form, exact rank, LLC.
+
+- :func:`closed_form_route`: the family's formula in :mod:`slttheory.formulas`, exact, with
+  its standing and reference.
+- :func:`rank_route`: exact Jacobian ranks (:mod:`slttheory.geometry`): the generic rank at
+  random integer points and the rank at the true point.
+- :func:`llc_route`: :func:`slttheory.sampling.estimate_llc` at the family's true (or trained)
+  parameter, with the checks at w*, the family's hypotheses, and reruns at γ × 3, γ / 3 and
+  ε / 2 when asked; :func:`llc_routes` does the same for many points in batched sampler calls.
+
+Routes never raise: a failure is a record with ``status = "error"``. They are collected in
+:class:`Routes`, which the runner takes as an argument (tests inject fakes).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import sympy as sp
+
+from slttheory.verify.evidence.records import (
+    AtPoint,
+    ClosedFormEvidence,
+    LLCEvidence,
+    RankEvidence,
+    Rerun,
+    jsonable,
+)
+
+__all__ = [
+    "RERUNS",
+    "Routes",
+    "DEFAULT_ROUTES",
+    "closed_form_route",
+    "rank_route",
+    "llc_route",
+    "llc_routes",
+    "at_point_route",
+    "describe_error",
+]
+
+RERUNS: tuple[tuple[str, str, float], ...] = (
+    ("γ × 3", "localization", 3.0),
+    ("γ / 3", "localization", 1.0 / 3.0),
+    ("ε / 2", "step_size", 0.5),
+)
+"""The estimator settings an LLC-decided verdict must survive: (label, setting, factor)."""
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming the exception (and where a ``NotImplementedError`` was raised)."""
+    if isinstance(exc, NotImplementedError):
+        where = traceback.extract_tb(exc.__traceback__)
+        fn = where[-1].name if where else "?"
+        detail = f": {exc}" if str(exc) else ""
+        return f"not implemented yet ({fn} raised NotImplementedError{detail})"
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+
+
+# --- closed form ---------------------------------------------------------------------------
+
+
+def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvidence:
+    """The family's closed form at ``params`` (its ``formula``), exact."""
+    try:
+        if getattr(family, "formula", None) is None:
+            return ClosedFormEvidence("error", error=f"family {family.name!r} has no closed form")
+        lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
+            family.formula(**params)
+        meta = {
+            "formula": getattr(family.formula, "__name__", ""),
+            "case": str(getattr(lc, "case", "")),
+            "source": str(getattr(lc, "source", "")),
+            "standing": str(getattr(lc, "standing", "as_stated")),
+            "established_by": str(getattr(lc, "established_by", "")),
+            "reference": str(getattr(lc, "reference", "")),
+        }
+        if not hasattr(lc, "value"):  # bounds only
+            return ClosedFormEvidence("ok", value=None, lower=str(sp.sympify(lc.lower)),
+                                      upper=str(sp.sympify(lc.upper)), **meta)
+        value = sp.sympify(lc.value)
+        if value.free_symbols:
+            return ClosedFormEvidence(
+                "error", error=f"closed form is symbolic ({value}) at an integer point"
+            )
+        mult = getattr(lc, "multiplicity", None)
+        return ClosedFormEvidence("ok", value=str(value), exact=not value.has(sp.Float),
+                                  multiplicity=None if mult is None else str(mult), **meta)
+    except Exception as e:  # noqa: BLE001 - a route never raises
+        return ClosedFormEvidence("error", error=describe_error(e))
+
+
+# --- exact rank ----------------------------------------------------------------------------
+
+
+def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]:
+    """A certified lower bound on rank J(w*) where the rank problem describes w*."""
+    try:
+        from slttheory.geometry import true_point_rank
+    except ImportError:
+        true_point_rank = None
+    if true_point_rank is not None:
+        res = true_point_rank(rp, trials=trials, seed=seed)
+        if res is None or getattr(res, "rank", None) is None:
+            return None, False, getattr(res, "how", "") if res is not None else ""
+        return int(res.rank), bool(res.certified), str(getattr(res, "how", ""))
+    if getattr(rp, "true_params", None) is not None:
+        from slttheory.geometry import jacobian_rank
+
+        res = jacobian_rank(rp.fn, rp.true_params, rp.inputs, method="exact")
+        return int(res.rank), True, "exact rank at the integer true point"
+    return None, False, ""
+
+
+def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any]) -> RankEvidence:
+    """Exact ranks of the family's rank map: generic (certified lower bound, Schwartz–Zippel
+    bound) and at the true point (certified lower bound on rank J(w*))."""
+    try:
+        if getattr(family, "rank_problem", None) is None:
+            return RankEvidence("error", error=f"family {family.name!r} has no polynomial rank map")
+        from slttheory.geometry import generic_rank
+
+        rp = family.rank_problem(dict(params))
+        trials, seed = int(settings.get("trials", 3)), int(settings.get("seed", 0))
+        res = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree, trials=trials,
+                           seed=seed)
+        rank = int(res.rank)
+        bound = getattr(res, "schwartz_zippel_bound", None)
+        p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
+        return RankEvidence(
+            "ok", rank=rank, n_params=int(res.n_params), lam=str(sp.Rational(rank, 2)),
+            certified=bool(getattr(res, "certified", False)),
+            determines_lambda=bool(rp.gives_lambda), reason=str(rp.reason),
+            bound=None if bound is None else float(bound),
+            inputs_determine=bool(getattr(rp, "inputs_determine", False)),
+            point_rank=p_rank, point_rank_certified=p_cert, point_rank_how=p_how,
+        )
+    except Exception as e:  # noqa: BLE001
+        return RankEvidence("error", error=describe_error(e))
+
+
+# --- LLC -----------------------------------------------------------------------------------
+
+
+def _problems(est: Any) -> list[str]:
+    """Every failed check of an estimate, in words (empty: the estimate passed)."""
+    d = est.diagnostics
+    out = []
+    if not math.isfinite(float(est.llc)):
+        out.append(f"estimate is not finite ({est.llc})")
+    if d.divergent and not any("divergent" in str(w) for w in d.warnings):
+        out.append("divergent chains")
+    out += [str(w) for w in d.warnings]
+    return out
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
+    """The ``"ok"`` record of an LLC estimate (mean, interval, diagnostics, config)."""
+    diag = est.diagnostics
+    problems = tuple(_problems(est))
+    ci = getattr(est, "ci", None)
+    ci = None if ci is None or not all(_finite(v) is not None for v in ci) else \
+        (float(ci[0]), float(ci[1]))
+    passed = bool(getattr(diag, "passed", not problems)) and not problems
+    return LLCEvidence(
+        "ok", mean=_finite(est.llc), std_error=_finite(est.std_error),
+        diagnostics=jsonable(diag), problems=problems, config=jsonable(est.config),
+        note=note, elapsed_s=round(elapsed, 3), method=str(getattr(est, "method", "single")),
+        ci=ci, mc_error=_finite(getattr(est, "mc_error", est.std_error)),
+        systematic=_finite(getattr(est, "systematic", 0.0)),
+        single=_finite(getattr(est, "single", est.llc)), passed=passed,
+    )
+
+
+def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) -> AtPoint:
+    """What is measured at the built w*: critical-point check, the family's hypotheses, build
+    extras, model differences, and how w* was obtained."""
+    checks: dict[str, Any] = {}
+    try:
+        from slttheory.geometry import critical_point_check
+    except ImportError:  # pragma: no cover - older geometry layer
+        critical_point_check = None
+    if critical_point_check is not None:
+        try:
+            checks = jsonable(critical_point_check(problem.model, problem.data, problem.loss,
+                                                   device=device))
+        except Exception as e:  # noqa: BLE001 - a failed check is recorded, not raised
+            checks = {"error": describe_error(e)}
+    hyps: tuple = ()
+    if callable(getattr(family, "hypotheses", None)):
+        try:
+            hyps = tuple(jsonable(h) for h in (family.hypotheses(problem) or ()))
+        except Exception as e:  # noqa: BLE001
+            hyps = ({"name": "hypotheses", "met": None, "measured": describe_error(e),
+                     "statement": "the family's hypotheses could not be measured"},)
+    diffs: tuple = ()
+    if callable(getattr(family, "differences", None)):
+        try:
+            diffs = tuple(str(x) for x in (family.differences(dict(params)) or ()))
+        except Exception as e:  # noqa: BLE001
+            diffs = (f"(differences unavailable: {describe_error(e)})",)
+    return AtPoint("ok", checks, hyps, jsonable(dict(getattr(problem, "extras", {}) or {})),
+                   diffs, str(getattr(problem, "note", "")))
+
+
+def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
+                   settings: Mapping[str, Any], device: str) -> list[AtPoint]:
+    """Build each point's problem and measure :func:`at_point` there (no LLC)."""
+    out = []
+    for q in points:
+        try:
+            out.append(at_point(family, q, _build(family, q, settings, device), device))
+        except Exception as e:  # noqa: BLE001 - a route never raises
+            out.append(AtPoint("error", error=describe_error(e)))
+    return out
+
+
+def _estimate_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in settings.items() if k not in ("n", "seed")}
+
+
+def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
+           data_seed: int | None = None) -> Any:
+    import torch
+
+    seed = int(settings.get("seed", 0)) if data_seed is None else int(data_seed)
+    return family.build(dict(params), n=settings.get("n"),
+                        generator=torch.Generator().manual_seed(seed), device=device)
+
+
+def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device: str,
+                   seed: int) -> list[Any]:
+    """One vectorised ``estimate_llc_batched`` call per architecture (problems' order kept)."""
+    from slttheory.sampling.batched import batch_signature, estimate_llc_batched
+
+    groups: dict[Any, list[int]] = {}
+    for i, p in enumerate(problems):
+        groups.setdefault(batch_signature(p.model, p.data, p.loss), []).append(i)
+    out: list[Any] = [None] * len(problems)
+    kw = _estimate_kwargs(settings)
+    for idx in groups.values():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # failed diagnostics are recorded, not printed
+            ests = estimate_llc_batched([problems[i] for i in idx], seed=seed, device=device,
+                                        **kw)
+        for i, e in zip(idx, ests, strict=True):
+            out[i] = e
+    return out
+
+
+def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
+               device: str, *, reruns: Sequence[bool] | bool = False,
+               control_key: str | None = None) -> list[tuple[LLCEvidence, AtPoint]]:
+    """:func:`llc_route` at every point, the sampler batched over points of one architecture;
+    reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true, batched likewise.
+    Returns each point's LLC evidence and what was measured at its w*."""
+    t0 = time.perf_counter()
+    n = len(points)
+    want = [bool(reruns)] * n if isinstance(reruns, bool) else [bool(r) for r in reruns]
+    out: list[LLCEvidence | None] = [None] * n
+    at: list[AtPoint] = [AtPoint("error", error="not built")] * n
+    probs: dict[int, Any] = {}
+    for j, q in enumerate(points):
+        try:
+            probs[j] = _build(family, q, settings, device)
+            at[j] = at_point(family, q, probs[j], device)
+        except Exception as e:  # noqa: BLE001 - a route never raises
+            out[j] = LLCEvidence("error", error=describe_error(e))
+            at[j] = AtPoint("error", error=describe_error(e))
+    idx = sorted(probs)
+    seed = int(settings.get("seed", 0))
+    try:
+        ests = _estimate_many([probs[j] for j in idx], settings, device, seed)
+    except Exception as e:  # noqa: BLE001
+        for j in idx:
+            out[j] = LLCEvidence("error", error=describe_error(e))
+        return list(zip(out, at, strict=True))  # type: ignore[arg-type]
+    for j, est in zip(idx, ests, strict=True):
+        out[j] = replace(llc_evidence(est, str(getattr(probs[j], "note", ""))),
+                         control_key=control_key)
+    rerun_idx = [j for j in idx if want[j] and out[j].status == "ok"]
+    for label, key, factor in RERUNS if rerun_idx else ():
+        by_value: dict[float, list[int]] = {}
+        for j in rerun_idx:
+            base = float(out[j].config.get("localization" if key == "localization" else
+                                           "step_size", math.nan))
+            if math.isfinite(base) and base > 0:
+                by_value.setdefault(base * factor, []).append(j)
+        for value, js in by_value.items():
+            s2 = {**settings, key: value}
+            try:
+                e2 = _estimate_many([probs[j] for j in js], s2, device, seed)
+            except Exception as e:  # noqa: BLE001
+                e2 = [e] * len(js)
+            for j, est in zip(js, e2, strict=True):
+                if isinstance(est, BaseException):
+                    rr = Rerun(label, None, None, False, (describe_error(est),))
+                else:
+                    ev = llc_evidence(est)
+                    rr = Rerun(label, ev.mean, ev.std_error, ev.clean, ev.problems,
+                               {key: value})
+                out[j] = replace(out[j], reruns=out[j].reruns + (rr,))
+    share = (time.perf_counter() - t0) / max(n, 1)
+    return [(replace(e, elapsed_s=round(share, 3)), a) for e, a in zip(out, at, strict=True)]
+
+
+def llc_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
+              *, reruns: bool = False, control_key: str | None = None
+              ) -> tuple[LLCEvidence, AtPoint]:
+    """``estimate_llc`` at the family's true (or trained) parameter (see :func:`llc_routes`)."""
+    return llc_routes(family, [params], settings, device, reruns=reruns,
+                      control_key=control_key)[0]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """The route functions the runner calls (inject fakes in tests).
+
+    ``closed_form(family, params)``, ``rank(family, params, settings)``,
+    ``llc(family, points, settings, device, *, reruns) -> [(LLCEvidence, AtPoint)]``,
+    ``at_point(family, points, settings, device) -> [AtPoint]``.
+    """
+
+    closed_form: Callable[..., ClosedFormEvidence] = closed_form_route
+    rank: Callable[..., RankEvidence] = rank_route
+    llc: Callable[..., list[tuple[LLCEvidence, AtPoint]]] = llc_routes
+    at_point: Callable[..., list[AtPoint]] = at_point_route
+
+
+DEFAULT_ROUTES = Routes()

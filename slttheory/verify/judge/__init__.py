@@ -1,0 +1,134 @@
+"""Judgement: evidence → graded facts → verdicts, for points, claims, scaling fits, experiments.
+
+- :mod:`~slttheory.verify.judge.facts`: grades (certified, controlled, uncontrolled, context).
+- :mod:`~slttheory.verify.judge.llc`: an LLC's band from its controls.
+- :mod:`~slttheory.verify.judge.point`: the verdict rules per point and per claim.
+- :mod:`~slttheory.verify.judge.scaling`: scaling claims (fits with controlled errors, rivals).
+- :mod:`~slttheory.verify.judge.experiment`: experiment criteria.
+
+Everything here is pure: the same evidence gives the same verdicts, so verdicts are derived
+again at report time and editing a claim's prediction or tolerance recomputes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from slttheory.verify.claims import BadClaim, Claim, ExperimentClaim
+from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.judge.experiment import judge_criterion, judge_experiment
+from slttheory.verify.judge.facts import GRADES, Fact, fmt_value
+from slttheory.verify.judge.point import (
+    VERDICTS,
+    PointVerdict,
+    claim_verdict,
+    fmt_point,
+    point_verdict,
+    scope,
+)
+from slttheory.verify.judge.scaling import Fit, fit_shape, scaling_verdict
+
+__all__ = [
+    "VERDICTS",
+    "GRADES",
+    "Fact",
+    "Fit",
+    "PointVerdict",
+    "ClaimVerdict",
+    "PointResult",
+    "ClaimResult",
+    "ExperimentClaimResult",
+    "point_verdict",
+    "claim_verdict",
+    "scaling_verdict",
+    "judge_claim",
+    "judge_criterion",
+    "judge_experiment",
+    "fit_shape",
+    "fmt_point",
+    "fmt_value",
+    "scope",
+]
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """A claim's verdict and reason; ``grade`` of the deciding evidence; ``fits`` (scaling);
+    ``cases``: the cases of the library's formula the grid covered."""
+
+    verdict: str
+    reason: str
+    fits: tuple[Fit, ...] = field(default_factory=tuple)
+    grade: str = "none"
+    cases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PointResult:
+    params: Mapping[str, Any]
+    predicted: sp.Expr | None
+    evidence: PointEvidence
+    verdict: PointVerdict
+
+
+@dataclass(frozen=True)
+class ClaimResult:
+    """A point claim's outcome (``claim`` may be a :class:`BadClaim`: verdict ``error``)."""
+
+    claim: Claim | BadClaim
+    points: tuple[PointResult, ...] = field(default_factory=tuple)
+    verdict: ClaimVerdict = field(default_factory=lambda: ClaimVerdict("error", "error: not run"))
+    controls: Mapping[str, ControlSet] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExperimentClaimResult:
+    """An experiment claim's outcome; runs are in ``result.records``."""
+
+    claim: ExperimentClaim
+    verdict: ClaimVerdict
+    result: Any = None
+    criteria: tuple[Mapping[str, Any], ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    runs: int = 0
+    stages_computed: int = 0
+    stages_reused: int = 0
+    elapsed_s: float = 0.0
+    error: str | None = None
+    points: tuple = ()
+
+
+def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvidence]],
+                controls: Mapping[str, ControlSet] | None = None) -> ClaimResult:
+    """Verdicts of every point and of the claim, from stored evidence (never raises)."""
+    controls = controls or {}
+    pts = []
+    for params, ev in items:
+        pred = claim.predicted_at(params)
+        try:
+            pv = point_verdict(claim, params, ev, pred, controls)
+        except Exception as e:  # noqa: BLE001 - one bad point never stops the others
+            pv = PointVerdict("error", f"error: verdict failed ({type(e).__name__}: {e})")
+        pts.append(PointResult(dict(params), pred, ev, pv))
+    cases = tuple(dict.fromkeys(p.evidence.closed_form.case for p in pts
+                                if p.evidence.closed_form is not None
+                                and p.evidence.closed_form.status == "ok"
+                                and p.evidence.closed_form.case))
+    used = {p.evidence.llc.control_key for p in pts if p.evidence.llc is not None
+            and p.evidence.llc.control_key}
+    mine = {k: v for k, v in controls.items() if k in used}
+    if claim.kind == "scaling":
+        try:
+            sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
+                                 controls)
+            cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases)
+        except Exception as e:  # noqa: BLE001
+            cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
+    else:
+        agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid))
+        cv = ClaimVerdict(agg.verdict, agg.reason, (), agg.grade, cases)
+    return ClaimResult(claim, tuple(pts), cv, mine)

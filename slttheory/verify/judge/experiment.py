@@ -1,0 +1,96 @@
+"""Verdicts of experiment claims: each criterion judged on its statistic's interval.
+
+From the statistic's ``1 − alpha`` interval [lo, hi]:
+
+=========  ==========================  ==========================
+expect     confirmed                   refuted
+=========  ==========================  ==========================
+positive   lo > 0                      hi < 0
+negative   hi < 0                      lo > 0
+above t    lo > t                      hi < t
+below t    hi < t                      lo > t
+within     a ≤ lo and hi ≤ b           hi < a or lo > b
+=========  ==========================  ==========================
+
+otherwise inconclusive. The same gate as for points applies first: a statistic rests only on
+LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
+one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
+without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
+theorem's value (``needs_controls``) decides nothing without LLC controls. A claim is refuted
+when any criterion is, confirmed when all are, error when the experiment failed.
+
+>>> from slttheory.verify.claims import Criterion
+>>> from slttheory.experiments import Statistic
+>>> rho = Statistic("rho", 0.8, 0.5, 0.95, 0.95, "Fisher z", 10)
+>>> judge_criterion(Criterion("rho", "positive"), rho)[0]
+'confirmed'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from slttheory.verify.claims import Criterion, ExperimentClaim
+
+__all__ = ["judge_criterion", "judge_experiment"]
+
+
+def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
+    """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``."""
+    if s is None:
+        return "inconclusive", f"{c.statistic}: not computed"
+    est, lo, hi = s.estimate, s.low, s.high
+    excl = int(getattr(s, "n_excluded", 0) or 0)
+    excl_txt = f"; {excl} LLC estimate(s) failed diagnostics and were excluded" if excl else ""
+    ci = (f"{c.statistic} = {est:.4g}, {100 * s.level:.0f}% CI [{lo:.4g}, {hi:.4g}] "
+          f"({s.method}; n = {s.n}{excl_txt})")
+    about = getattr(s, "about", "")
+    label = {"estimator_output": " [reproduces the seed's estimator output, not a statement "
+             "about λ]"}.get(about, "")
+    min_n = int(getattr(s, "min_n", 0) or 0)
+    if min_n and s.n < min_n:
+        return "inconclusive", (f"{c.statistic}: only {s.n} clean value(s), its criterion needs "
+                                f"at least {min_n}{excl_txt}{label}")
+    if not (math.isfinite(est) and math.isfinite(lo) and math.isfinite(hi)):
+        why = f"; {s.note}" if getattr(s, "note", "") else ""
+        return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
+                                f"(n = {s.n}){why}{excl_txt}{label}")
+    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+        return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
+                                "needs LLC controls of known λ under the same rules; none were "
+                                f"measured{label}")
+    a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
+            "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
+        c.expect, c.range or (math.nan, math.nan))
+    if c.expect == "within":
+        if a <= lo and hi <= b:
+            return "confirmed", f"{ci} lies within [{a:g}, {b:g}]{label}"
+        if hi < a or lo > b:
+            return "refuted", f"{ci} is disjoint from [{a:g}, {b:g}]{label}"
+        return "inconclusive", f"{ci} overlaps the edge of [{a:g}, {b:g}]{label}"
+    bound = a if math.isfinite(a) else b
+    side = "above" if math.isfinite(a) else "below"
+    if (lo > a) if math.isfinite(a) else (hi < b):
+        return "confirmed", f"{ci} is {side} {bound:g}{label}"
+    if (hi < a) if math.isfinite(a) else (lo > b):
+        return "refuted", f"{ci} is {'below' if side == 'above' else 'above'} {bound:g}{label}"
+    return "inconclusive", f"{ci} contains {bound:g}{label}"
+
+
+def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any]
+                     ) -> tuple[str, str, list[dict]]:
+    """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha."""
+    outcomes = []
+    for c in claim.criteria:
+        res = results.get(c.alpha)
+        st = None if res is None else res.statistics.get(c.statistic)
+        v, why = judge_criterion(c, st)
+        outcomes.append({"criterion": c.to_dict(), "text": c.text(), "verdict": v,
+                         "reason": why, "statistic": None if st is None else st.to_dict()})
+    vs = [o["verdict"] for o in outcomes]
+    verdict = ("refuted" if "refuted" in vs else
+               "confirmed" if all(v == "confirmed" for v in vs) else "inconclusive")
+    reason = "; ".join(f"[{o['text']}: {o['verdict']}] {o['reason']}" for o in outcomes)
+    return verdict, f"{verdict}: {reason}", outcomes

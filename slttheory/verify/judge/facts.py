@@ -1,0 +1,212 @@
+"""Evidence → graded facts about λ at one point.
+
+A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **grade**:
+
+- ``certified``: exact, and independent of the claim. (a) The library's formula with
+  ``standing = "established"`` (checked in this repository against an independent computation)
+  whose reference is not the claim's own source. (b) The exact Jacobian rank R₀ at the true point:
+  λ ≥ R₀/2 always (splitting lemma: K has at least R₀ non-degenerate quadratic directions at w*).
+  (c) The generic rank R where the family states that λ = rank/2 at its true point (minimally
+  singular), or where the rank at w* is computed equal to it (then the map has constant rank
+  near w*, its fibre is smooth of codimension R, and λ = R/2 by the constant-rank theorem):
+  λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the generic rank
+  carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
+  rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
+  (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum).
+- ``controlled``: an LLC whose bias and spread were measured in the same run on controls of
+  certified λ (:mod:`slttheory.verify.judge.llc`), corrected by them, and whose verdict survives
+  reruns at γ × 3, γ / 3 and ε / 2.
+- ``uncontrolled``: an LLC without that: shown with its numbers, never decides.
+- ``context``: the claim's own statement (an ``as_stated`` formula, or one from the claim's
+  source): shown, never evidence.
+
+An LLC that fails its diagnostics gives no fact at all (no information), and never blocks a
+certified verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from slttheory.verify.claims import Claim
+from slttheory.verify.claims.common import cites
+from slttheory.verify.evidence.records import ControlSet, LLCEvidence, PointEvidence
+from slttheory.verify.judge.llc import Band, llc_band
+
+__all__ = [
+    "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
+]
+
+GRADES = ("certified", "controlled", "uncontrolled", "context")
+
+
+def fmt_value(v: Any) -> str:
+    """Exact values as text, with a decimal when not an integer.
+
+    >>> fmt_value(sp.Rational(7, 2)), fmt_value(sp.Integer(3)), fmt_value(1.23456)
+    ('7/2 (3.5)', '3', '1.235')
+    """
+    if isinstance(v, sp.Basic):
+        if v.is_Integer:
+            return str(v)
+        if v.is_number:
+            return f"{v} ({float(v):.4g})"
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """``low ≤ λ ≤ high`` (``None``: open on that side) from ``route``, with its grade."""
+
+    route: str
+    low: Any
+    high: Any
+    grade: str
+    text: str
+    note: str = ""
+
+    def interval_text(self) -> str:
+        if self.low is not None and self.high is not None and self.low == self.high:
+            return f"λ = {fmt_value(self.low)}"
+        if self.high is None:
+            return f"λ ≥ {fmt_value(self.low)}"
+        if self.low is None:
+            return f"λ ≤ {fmt_value(self.high)}"
+        return f"λ ∈ [{fmt_value(self.low)}, {fmt_value(self.high)}]"
+
+
+@dataclass(frozen=True)
+class LLCAssessment:
+    """What the LLC route can say at a point: its grade, band and why."""
+
+    grade: str  # "controlled" | "uncontrolled" | "failed" | "absent"
+    band: Band | None
+    why: str
+    robust: bool = False
+
+
+def _sz(bound: float | None) -> str:
+    if bound is None:
+        return "P(generic rank higher) n/a"
+    return "the rank is maximal" if bound == 0 else f"P(generic rank higher) < {bound:.2g}"
+
+
+def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
+    """The exact (closed-form and rank) facts at a point, graded."""
+    out: list[Fact] = []
+    cf, rk = ev.closed_form, ev.rank
+    if cf is not None and cf.status == "ok":
+        ref = cf.reference or cf.source
+        if cf.standing != "established":
+            grade, note = "context", (f"as stated by its source ({ref}), not checked "
+                                      "independently: never evidence")
+        elif cites(claim.source, cf.reference, cf.source):
+            grade, note = "context", f"the claim's own source ({ref}): not evidence for itself"
+        else:
+            grade, note = "certified", f"established ({cf.established_by or 'tests'})"
+        if cf.value is not None and cf.sympy_value is not None:
+            v = cf.sympy_value
+            out.append(Fact("closed form", v, v, grade,
+                            f"closed form {cf.formula or ''} λ = {fmt_value(v)} ({cf.case})",
+                            note))
+        elif cf.lower is not None:
+            lo, hi = cf.sympy_lower, cf.sympy_upper
+            out.append(Fact("closed form", lo, hi, grade,
+                            f"closed-form bounds λ ∈ [{lo}, {hi}] ({cf.case})", note))
+    if rk is not None and rk.status == "ok" and rk.rank is not None:
+        r = sp.Rational(rk.rank, 2)
+        if rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified:
+            r0 = sp.Rational(rk.point_rank, 2)
+            out.append(Fact("rank at w*", r0, None, "certified",
+                            f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
+                            f"(splitting lemma; {rk.point_rank_how})"))
+        if rk.determines_lambda and rk.certified:
+            out.append(Fact("generic rank", r, r, "certified",
+                            f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
+                            f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
+        elif (rk.inputs_determine and rk.certified and rk.point_rank_certified
+              and rk.point_rank == rk.rank):
+            out.append(Fact("generic rank", r, r, "certified",
+                            f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "
+                            f"has constant rank near w* and its fibre is smooth of codimension "
+                            f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
+                            f"{_sz(rk.bound)})"))
+        if rk.n_params:
+            d = sp.Rational(rk.n_params, 2)
+            out.append(Fact("dimension", None, d, "certified",
+                            f"{rk.n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
+                            "near a minimum)"))
+    return out
+
+
+def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predicted: float,
+               relation: str, tol: float) -> LLCAssessment:
+    """Grade an LLC: failed diagnostics give no information; without usable, agreeing controls
+    it is uncontrolled; a controlled band must give the same verdict at every rerun."""
+    if lc is None or lc.status != "ok":
+        return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
+                             else f"the LLC route failed ({lc.error})")
+    if not lc.clean:
+        return LLCAssessment("failed", None, "LLC diagnostics failed (no information: "
+                             + "; ".join(lc.problems[:3]) + ")")
+    cs = controls.get(lc.control_key) if lc.control_key else None
+    band = llc_band(lc.mean, lc.std_error, cs)
+    if not band.controlled:
+        return LLCAssessment("uncontrolled", band, band.why)
+    base = band_verdict(band, predicted, relation, tol)
+    for rr in lc.reruns:
+        if not rr.passed:
+            return LLCAssessment("uncontrolled", band,
+                                 f"rerun at {rr.setting} failed its diagnostics, so the "
+                                 "verdict's robustness is unknown")
+        b2 = llc_band(rr.mean, rr.std_error, cs)
+        if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:
+            return LLCAssessment(
+                "uncontrolled", band,
+                f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
+                f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
+                f"[{band.low:.4g}, {band.high:.4g}]")
+    if len(lc.reruns) < 3:
+        return LLCAssessment("uncontrolled", band,
+                             "the reruns at γ × 3, γ / 3 and ε / 2 were not run")
+    return LLCAssessment("controlled", band, "", robust=True)
+
+
+def band_verdict(band: Band, predicted: float, relation: str, tol: float) -> str:
+    """``"refuted"`` when the band excludes the prediction, ``"confirmed"`` when it implies it
+    (for ``==``: contains it and is no wider than ``± tol``), else ``"open"``.
+
+    >>> b = Band(True, 0.9, 1.1)
+    >>> band_verdict(b, 1.0, "==", 0.15), band_verdict(b, 2.0, "==", 0.15)
+    ('confirmed', 'refuted')
+    >>> band_verdict(b, 1.0, "==", 0.05), band_verdict(b, 1.2, "<=", 0.0)
+    ('open', 'confirmed')
+    """
+    lo, hi, p = band.low, band.high, predicted
+    if relation == "==":
+        if p < lo or p > hi:
+            return "refuted"
+        return "confirmed" if band.half_width <= tol else "open"
+    if relation in ("<=", "<"):
+        if lo > p or (relation == "<" and lo >= p):
+            return "refuted"
+        return "confirmed" if (hi < p if relation == "<" else hi <= p) else "open"
+    if hi < p or (relation == ">" and hi <= p):
+        return "refuted"
+    return "confirmed" if (lo > p if relation == ">" else lo >= p) else "open"
+
+
+def finite(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None

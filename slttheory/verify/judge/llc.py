@@ -1,0 +1,157 @@
+r"""From an LLC estimate and its controls to a band for λ (the ``controlled`` grade).
+
+For every control *j* of certified :math:`\lambda_j`, estimated on data sets *s* under the
+point's rules, the ratio :math:`r_{js} = \hat\lambda_{js}/\lambda_j` measures the estimator's
+relative bias there. Per control: mean :math:`\bar r_j` and spread :math:`s_j` (standard
+deviation over data sets: data fluctuation and Monte-Carlo error of one estimate, floored at
+the runs' own Monte-Carlo error).
+
+- **Agreement.** The biases must agree within their errors: the χ² of the :math:`\bar r_j`
+  about their weighted mean, with errors :math:`s_j/\sqrt{S_j}`, must have p ≥ 0.01
+  (``AGREE_P``). If they disagree, the bias at the point depends on which kind of singularity it
+  has, which no control can tell: the LLC stays ``uncontrolled``.
+- **Band.** The envelope of the controls' biases plus their spread,
+  :math:`r_- = \min_j(\bar r_j - 2 s_j)`, :math:`r_+ = \max_j(\bar r_j + 2 s_j)`; the point's
+  estimate, widened by twice its own standard error, is corrected by it:
+  :math:`\lambda \in [(\hat\lambda - 2\,\mathrm{se})/r_+,\ (\hat\lambda + 2\,\mathrm{se})/r_-]`.
+- A control needs at least ``MIN_DATASETS`` usable runs (diagnostics passed), and a band at
+  least ``MIN_CONTROLS`` usable controls; otherwise the LLC is ``uncontrolled``, with the reason.
+
+The band's coverage (the truth inside it) and power (a value 30 % off outside it) are measured
+leave-one-family-out in ``tests/verify/test_controls_coverage.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from scipy import stats
+
+from slttheory.verify.evidence.records import ControlRun, ControlSet
+
+__all__ = ["MIN_CONTROLS", "MIN_DATASETS", "AGREE_P", "ControlSummary", "Band", "llc_band"]
+
+MIN_CONTROLS = 3
+MIN_DATASETS = 3
+AGREE_P = 0.01
+Z = 2.0
+
+
+@dataclass(frozen=True)
+class ControlSummary:
+    """One control's measured bias: mean ratio λ̂/λ, its spread, how many runs were usable."""
+
+    family: str
+    params: dict
+    kind: str
+    lam: float
+    certified_by: str
+    ratio: float
+    spread: float
+    usable: int
+    runs: int
+    estimates: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Band:
+    """``controlled``: a band ``[low, high]`` for λ from the estimate corrected by its controls;
+    otherwise ``why`` says what is missing. ``corrected``: λ̂ divided by the mean bias."""
+
+    controlled: bool
+    low: float = math.nan
+    high: float = math.nan
+    corrected: float = math.nan
+    ratio_low: float = math.nan
+    ratio_high: float = math.nan
+    agreement_p: float = math.nan
+    why: str = ""
+    controls: tuple[ControlSummary, ...] = field(default_factory=tuple)
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    @property
+    def half_width(self) -> float:
+        return 0.5 * (self.high - self.low)
+
+
+def summarise(cs: ControlSet) -> list[ControlSummary]:
+    """Per-control bias summaries of a control set (in the order the controls appear)."""
+    groups: dict[str, list[ControlRun]] = {}
+    for r in cs.runs:
+        groups.setdefault(json.dumps([r.family, dict(r.params)], sort_keys=True, default=list),
+                          []).append(r)
+    out = []
+    for runs in groups.values():
+        r0 = runs[0]
+        lam = r0.lam_value
+        ok = [r for r in runs if r.usable and lam > 0]
+        ratios = [r.mean / lam for r in ok]
+        mc = [r.std_error / lam for r in ok if r.std_error is not None]
+        if len(ratios) >= 2:
+            spread = float(stats.tstd(ratios))
+        else:
+            spread = math.nan
+        if mc:
+            spread = max(spread, math.sqrt(sum(v * v for v in mc) / len(mc))) \
+                if math.isfinite(spread) else spread
+        mean = sum(ratios) / len(ratios) if ratios else math.nan
+        out.append(ControlSummary(r0.family, dict(r0.params), r0.kind, lam, r0.certified_by,
+                                  mean, spread, len(ok), len(runs),
+                                  tuple(r.mean for r in ok)))
+    return out
+
+
+def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None) -> Band:
+    """The controlled band of an estimate ``mean ± std_error`` (see the module docstring)."""
+    if cs is None:
+        return Band(False, why="no controls were run under these rules")
+    summ = summarise(cs)
+    usable = [c for c in summ if c.usable >= MIN_DATASETS and math.isfinite(c.ratio)
+              and math.isfinite(c.spread) and c.ratio > 0]
+    if len(usable) < MIN_CONTROLS:
+        bad = [f"{c.family} {_short(c.params)}: {c.usable} of {c.runs} runs passed"
+               for c in summ if c not in usable]
+        return Band(False, why=f"only {len(usable)} of {len(summ)} controls usable "
+                    f"(need {MIN_CONTROLS}: " + "; ".join(bad) + ")", controls=tuple(summ))
+    p = _agreement(usable)
+    r_lo = min(c.ratio - Z * c.spread for c in usable)
+    r_hi = max(c.ratio + Z * c.spread for c in usable)
+    if p < AGREE_P:
+        txt = ", ".join(f"{c.family} {_short(c.params)} {c.ratio - 1:+.1%}" for c in usable)
+        return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
+                    why=f"the controls' biases disagree beyond their errors (χ² p = {p:.2g}: "
+                    f"{txt}): the bias at the point depends on its kind of singularity",
+                    controls=tuple(summ))
+    if mean is None or not math.isfinite(mean) or r_lo <= 0:
+        return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
+                    why="the controls' band reaches zero bias ratio (too wide to correct by)"
+                    if r_lo <= 0 else "the estimate is not finite", controls=tuple(summ))
+    se = std_error if std_error is not None and math.isfinite(std_error) else 0.0
+    wmean = sum(c.ratio / c.spread**2 for c in usable) / sum(1 / c.spread**2 for c in usable)
+    return Band(True, (mean - Z * se) / r_hi, (mean + Z * se) / r_lo, mean / wmean,
+                r_lo, r_hi, p, controls=tuple(summ))
+
+
+def _agreement(cs: Sequence[ControlSummary]) -> float:
+    """p-value of the χ² test that the controls share one bias ratio."""
+    err2 = [max(c.spread, 1e-12) ** 2 / c.usable for c in cs]
+    w = [1 / e for e in err2]
+    m = sum(wi * c.ratio for wi, c in zip(w, cs, strict=True)) / sum(w)
+    chi2 = sum((c.ratio - m) ** 2 / e for c, e in zip(cs, err2, strict=True))
+    return float(stats.chi2.sf(chi2, len(cs) - 1))
+
+
+def _short(params: dict) -> str:
+    return "(" + ", ".join(f"{k}={_v(v)}" for k, v in sorted(params.items())
+                           if k not in ("noise",)) + ")"
+
+
+def _v(v) -> str:
+    if isinstance(v, list | tuple):
+        return "[" + ",".join(map(str, v)) + "]"
+    return str(v)

@@ -1,0 +1,301 @@
+"""Verdict rules for one grid point and for a claim (``verification/README.md`` § Verdicts).
+
+Per point, with prediction P and the claim's relation:
+
+1. **Hypotheses.** A theorem is checked before it is applied: where one of the hypotheses the
+   claim names, measured at w*, fails: ``inconclusive: hypothesis not met`` with the measured
+   quantity.
+2. **Certified facts decide.** Their intersection must be non-empty, else ``error`` (routes
+   contradict: a bug to fix). If it excludes P: ``refuted``; if it implies P: ``confirmed``.
+3. **A controlled LLC** decides only where no certified fact does (and on a training set whose
+   exact rank can carry 2P): ``refuted`` when its band excludes P, ``confirmed`` when the band
+   contains P and is no wider than the claim's tolerance — and only if the same verdict holds
+   at γ × 3, γ / 3 and ε / 2.
+4. Everything else is ``inconclusive``, with a reason naming what would decide it.
+
+Failed LLC diagnostics mean no information; they never block a certified verdict. A claim is
+refuted if any point is, confirmed if all are, error if all errored, else inconclusive; its
+reason says how far the verdict reaches ("confirmed at d ∈ {3, 4}, k ∈ {1, 2}").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from slttheory.verify.claims import Claim
+from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.judge.facts import (
+    Fact,
+    LLCAssessment,
+    assess_llc,
+    band_verdict,
+    facts_of,
+    fmt_value,
+)
+
+__all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope"]
+
+VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
+
+
+@dataclass(frozen=True)
+class PointVerdict:
+    """A point's verdict, its reason, the grade of the deciding evidence (``certified``,
+    ``controlled`` or ``none``), the graded facts and the LLC's assessment."""
+
+    verdict: str
+    reason: str
+    grade: str = "none"
+    facts: tuple[Fact, ...] = field(default_factory=tuple)
+    llc: LLCAssessment | None = None
+
+
+def fmt_point(params: Mapping[str, Any]) -> str:
+    """``d=3, k=2`` (sorted by name; lists as ``[2, 3]``).
+
+    >>> fmt_point({"k": 2, "d": 3, "bias": False})
+    'bias=false, d=3, k=2'
+    """
+
+    def f(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, tuple | list):
+            return "[" + ", ".join(map(str, v)) + "]"
+        return str(v)
+
+    return ", ".join(f"{k}={f(v)}" for k, v in sorted(params.items()))
+
+
+def _lt(a, b) -> bool:
+    return bool(sp.simplify(a - b) < 0)
+
+
+def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None]:
+    """Intersection ``[lo, hi]`` of the facts with the facts that set each end."""
+    lo = hi = None
+    flo = fhi = None
+    for f in facts:
+        if f.low is not None and (lo is None or _lt(lo, f.low)):
+            lo, flo = f.low, f
+        if f.high is not None and (hi is None or _lt(f.high, hi)):
+            hi, fhi = f.high, f
+    return lo, hi, flo, fhi
+
+
+def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
+    """``refuted`` when no λ in ``[lo, hi]`` satisfies ``λ rel p``, ``confirmed`` when every one
+    does, else ``open`` (``None``: that side is open).
+
+    >>> _exact_verdict(sp.Integer(3), None, sp.Integer(2), "=="), _exact_verdict(1, 1, 1, "==")
+    ('refuted', 'confirmed')
+    >>> _exact_verdict(None, sp.Integer(2), sp.Integer(3), "<"), _exact_verdict(1, None, 2, "<=")
+    ('confirmed', 'open')
+    """
+    has_lo, has_hi = lo is not None, hi is not None
+    if rel == "==":
+        if (has_lo and _lt(p, lo)) or (has_hi and _lt(hi, p)):
+            return "refuted"
+        return "confirmed" if has_lo and has_hi and lo == hi == p else "open"
+    if rel == "<=":
+        refuted, confirmed = has_lo and _lt(p, lo), has_hi and not _lt(p, hi)
+    elif rel == "<":
+        refuted, confirmed = has_lo and not _lt(lo, p), has_hi and _lt(hi, p)
+    elif rel == ">=":
+        refuted, confirmed = has_hi and _lt(hi, p), has_lo and not _lt(lo, p)
+    else:  # ">"
+        refuted, confirmed = has_hi and not _lt(p, hi), has_lo and _lt(p, lo)
+    return "refuted" if refuted else "confirmed" if confirmed else "open"
+
+
+def _unmet(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
+    """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
+    whose exact rank cannot carry the predicted λ)."""
+    at = ev.at_point
+    if at is None or at.status != "ok":
+        return []
+    return [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
+            f"{h.get('measured', '?')})" for h in at.hypotheses
+            if h.get("met") is False and h.get("name") in claim.hypotheses]
+
+
+def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
+    """Why no LLC on this training set can test the prediction ("" if it can): the exact rank of
+    the model on the training inputs bounds what the empirical loss can identify."""
+    at = ev.at_point
+    tr = None if at is None else at.extras.get("train_rank")
+    if isinstance(tr, int) and tr < 2 * p:
+        return (f"the exact Jacobian rank on the training inputs is {tr} < 2λ = "
+                f"{fmt_value(2 * p)}, so no LLC on this training set can reach the prediction "
+                "(train on more pairs)")
+    return ""
+
+
+def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
+                  predicted: sp.Expr | None,
+                  controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
+    """The verdict of one grid point from its evidence (pure; rules in the module docstring)."""
+    at = fmt_point({k: v for k, v in params.items() if k in claim.grid} or params) or "the point"
+    routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc))
+    errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
+    if not any(r is not None and r.status == "ok" for _, r in routes):
+        return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
+    note = f" [route errors: {'; '.join(errors)}]" if errors else ""
+    facts = tuple(facts_of(claim, ev))
+    if predicted is None:
+        return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}, it enters the "
+                            f"fit only{note}", facts=facts)
+    p, rel = sp.nsimplify(predicted), claim.relation
+    ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)
+    cert = [f for f in facts if f.grade == "certified"]
+    lo, hi, flo, fhi = _interval(cert)
+    if lo is not None and hi is not None and _lt(hi, lo):
+        return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
+                            f"{fhi.text} (a bug to fix){note}", facts=facts)
+    exact = _exact_verdict(lo, hi, p, rel)
+    unmet = _unmet(claim, ev, p)
+    if unmet:
+        would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
+        return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
+                            + "; ".join(unmet) + would + note, facts=facts)
+    if exact == "refuted":
+        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
+        why = why or [flo.text, fhi.text]
+        return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
+                            f"against the predicted {ptxt}{note}", "certified", facts)
+    if exact == "confirmed":
+        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]
+        why = why or [flo.text, fhi.text]
+        return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
+                            f"gives the predicted {ptxt}{note}", "certified", facts)
+    cannot = _llc_cannot_reach(ev, p)
+    if cannot and ev.llc is not None:
+        return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
+                            f"and {cannot}{note}", facts=facts)
+    tol = claim.tolerance.llc_abs_for(float(p))
+    llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
+    if llc.grade == "controlled":
+        b = llc.band
+        bv = band_verdict(b, float(p), rel, tol)
+        btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
+                f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
+                f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
+        if bv == "refuted":
+            return PointVerdict("refuted", f"refuted (controlled) at {at}: {btxt} excludes the "
+                                f"predicted {ptxt}{note}", "controlled", facts, llc)
+        if bv == "confirmed":
+            return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} contains "
+                                f"the predicted {ptxt}{note}", "controlled", facts, llc)
+        llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
+                            f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
+    return PointVerdict("inconclusive", f"inconclusive at {at}: "
+                        + _undecided(facts, llc, ev, ptxt) + note, facts=facts, llc=llc)
+
+
+def _undecided(facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence, ptxt: str) -> str:
+    """Why nothing decided, and what would."""
+    parts = []
+    cert = [f.text for f in facts if f.grade == "certified"]
+    ctx = [f"{f.text} — {f.note}" for f in facts if f.grade == "context"]
+    parts.append("no certified route decides" + (f" ({'; '.join(cert)}: consistent with "
+                                                  f"{ptxt})" if cert else ""))
+    parts += ctx
+    lc = ev.llc
+    if llc.grade == "absent":
+        parts.append(llc.why)
+    elif llc.grade == "failed":
+        parts.append(llc.why)
+    else:
+        parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {lc.std_error:.2g} is {llc.grade}: {llc.why}")
+    parts.append("would decide: an exact route independent of the claim (an established formula "
+                 "from another source, or a rank argument), or an LLC whose controls agree and "
+                 "whose band is narrow enough")
+    return "; ".join(parts)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
+    """How far a set of grid points reaches, in the grid variables ``names``.
+
+    >>> scope([{"d": 3, "k": 1}, {"d": 4, "k": 1}, {"d": 3, "k": 2}, {"d": 4, "k": 2}], ["d", "k"])
+    'd ∈ {3, 4}, k ∈ {1, 2}'
+    >>> scope([{"d": 3, "k": 1}, {"d": 4, "k": 2}], ["d", "k"])
+    '(d, k) ∈ {(3, 1), (4, 2)}'
+    """
+    names = [n for n in names if any(n in p for p in points)]
+    if not points:
+        return "no point"
+    if not names:
+        return "the point"
+
+    def fv(v):
+        return fmt_point({"x": v}).removeprefix("x=")
+
+    values = {n: sorted({fv(p[n]) for p in points}, key=_natural) for n in names}
+    full = 1
+    for v in values.values():
+        full *= len(v)
+    if full == len({tuple(fv(p[n]) for n in names) for p in points}):
+        return ", ".join(f"{n} = {v[0]}" if len(v) == 1 else f"{n} ∈ {{{', '.join(v)}}}"
+                         for n, v in values.items())
+    tuples = sorted({tuple(fv(p[n]) for n in names) for p in points})
+    return f"({', '.join(names)}) ∈ {{" + ", ".join(f"({', '.join(t)})" for t in tuples) + "}"
+
+
+def _natural(s: str):
+    try:
+        return (0, float(s), s)
+    except ValueError:
+        return (1, 0.0, s)
+
+
+def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
+                  names: Sequence[str]) -> PointVerdict:
+    """Aggregate point verdicts: refuted if any, confirmed if all, error if all, else
+    inconclusive; the reason says where each verdict holds and by which grade.
+
+    >>> pts = [({"d": 3}, PointVerdict("confirmed", "c", "certified")),
+    ...        ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: x", "certified"))]
+    >>> claim_verdict(pts, ["d"]).reason
+    'refuted at d = 4 (certified); first at d=4: x [confirmed at d = 3]'
+    """
+    if not points:
+        return PointVerdict("error", "error: no grid points were evaluated")
+    by = {v: [(q, pv) for q, pv in points if pv.verdict == v] for v in VERDICTS}
+
+    def where(v: str) -> str:
+        return scope([q for q, _ in by[v]], names)
+
+    def grades(v: str) -> str:
+        gs = sorted({pv.grade for _, pv in by[v]})
+        return "/".join(gs)
+
+    others = [f"{v} at {where(v)}" for v in ("confirmed", "refuted", "inconclusive", "error")
+              if by[v]]
+
+    def tail(pv: PointVerdict) -> str:  # "refuted (certified) at d=3: x" -> "at d=3: x"
+        return re.sub(r"^(confirmed|refuted|inconclusive|error)( \(\w+\))? ?", "", pv.reason)
+
+    if by["refuted"]:
+        first = by["refuted"][0][1]
+        rest = [o for o in others if not o.startswith("refuted")]
+        return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}); "
+                            f"first {tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
+                            first.grade)
+    if len(by["confirmed"]) == len(points):
+        return PointVerdict("confirmed", f"confirmed at {where('confirmed')} "
+                            f"({grades('confirmed')}); first {tail(by['confirmed'][0][1])}"
+                            + (" …" if len(points) > 1 else ""), by["confirmed"][0][1].grade)
+    if len(by["error"]) == len(points):
+        return PointVerdict("error", f"{by['error'][0][1].reason} [all {len(points)} points "
+                            "errored]")
+    first = next(pv for _, pv in points if pv.verdict in ("inconclusive", "error"))
+    return PointVerdict("inconclusive", f"inconclusive ({'; '.join(others)}); first undecided "
+                        f"{tail(first)}")

@@ -1,0 +1,249 @@
+"""Scaling claims: a stated shape of λ along one grid variable, fitted to controlled LLCs.
+
+Each point's λ comes from its controlled LLC band (:mod:`slttheory.verify.judge.llc`): the
+estimate corrected by its controls, with σ = a quarter of the band's width. Points whose LLC is
+uncontrolled or failed are left out (counted in the reason). One fit per combination of the
+other grid variables. A scaling claim is **confirmed** only with all four of:
+
+1. at least ``MIN_VALUES`` (4) values of the variable;
+2. a χ² goodness of fit of the stated shape with p ≥ 0.05, using the controlled errors;
+3. estimator settings held constant along the sweep (n, nβ, γ, sampler, method, chains), or
+   the change corrected for by controls measured at each point's own settings;
+4. the nearest rival shape (linear ↔ quadratic, affine in x ↔ affine in x log x) fitted beside
+   it and rejected by the data (χ² p < 0.05); the report gives both fits;
+
+and every stated coefficient within ``coef_rel`` + 2 s.e. It is **refuted** when the stated
+shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``coef_rel`` and
+4 standard errors; otherwise inconclusive.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from slttheory.verify.claims import SHAPES, Claim
+from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.judge.llc import llc_band
+from slttheory.verify.judge.point import fmt_point
+
+__all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict"]
+
+MIN_VALUES = 4
+RIVALS = {"linear": "quadratic", "quadratic": "linear", "affine": "affine_xlogx"}
+"""The nearest rival of each stated shape, which the data must reject."""
+
+_SETTINGS = ("n", "nbeta", "localization", "sampler", "method", "chains")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A weighted least-squares fit of λ against the scaling variable (one group of points).
+
+    ``p_value``: χ² goodness of fit with the given errors (``None`` without errors or
+    degrees of freedom); ``role``: "stated" or "rival" shape, or the route the values came from.
+    """
+
+    group: Mapping[str, Any]
+    shape: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    std_errors: tuple[float, ...]
+    r2: float
+    chi2_dof: float | None
+    source: str = "llc"
+    p_value: float | None = None
+    role: str = "stated"
+
+
+@dataclass(frozen=True)
+class ScalingVerdict:
+    verdict: str
+    reason: str
+    fits: tuple[Fit, ...] = ()
+    grade: str = "none"
+
+
+def _design(x: np.ndarray, shape: str) -> np.ndarray:
+    if shape == "linear":
+        return x[:, None]
+    if shape == "affine":
+        return np.stack([x, np.ones_like(x)], axis=1)
+    if shape == "quadratic":
+        return np.stack([x**2, x], axis=1)
+    if shape == "affine_xlogx":
+        return np.stack([x * np.log(x), np.ones_like(x)], axis=1)
+    raise ValueError(f"shape must be one of {', '.join([*SHAPES, 'affine_xlogx'])}, got {shape!r}")
+
+
+def fit_shape(x: Sequence[float], y: Sequence[float], se: Sequence[float] | None, shape: str,
+              group: Mapping[str, Any] | None = None, source: str = "llc",
+              role: str = "stated") -> Fit:
+    """Least-squares fit of ``y`` on ``x`` with ``shape`` (weights 1/se² when given), with R²,
+    coefficient errors and the χ² goodness of fit.
+
+    >>> f = fit_shape([1, 2, 3, 4], [2.0, 4.0, 6.0, 8.0], None, "linear")
+    >>> round(f.coefficients[0], 6), round(f.r2, 6)
+    (2.0, 1.0)
+    """
+    xa, ya = np.asarray(x, float), np.asarray(y, float)
+    X = _design(xa, shape)
+    w = np.ones_like(ya) if se is None else 1.0 / np.maximum(np.asarray(se, float), 1e-12) ** 2
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(X * sw[:, None], ya * sw, rcond=None)
+    res = ya - X @ coef
+    ss_tot = float(((ya - ya.mean()) ** 2).sum())
+    ss_res = float(res @ res)
+    r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else (1.0 if ss_res <= 1e-24 else 0.0)
+    k = X.shape[1]
+    dof = len(xa) - k
+    cov = np.linalg.pinv((X * w[:, None]).T @ X)
+    chi2_dof = p = None
+    if se is not None and dof > 0:
+        chi2 = float((w * res**2).sum())
+        chi2_dof, p = chi2 / dof, float(stats.chi2.sf(chi2, dof))
+        cov = cov * max(1.0, chi2_dof)  # errors include unexplained scatter
+    elif dof > 0:
+        cov = cov * ss_res / dof
+    errs = np.sqrt(np.clip(np.diag(cov), 0, None))
+    return Fit(dict(group or {}), shape, tuple(map(float, xa)), tuple(map(float, ya)),
+               tuple(map(float, coef)), tuple(map(float, errs)), float(r2), chi2_dof, source,
+               p, role)
+
+
+def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
+    """``+2.287·p -4.25`` style text of a fitted shape."""
+    terms = {"linear": [var], "affine": [var, ""], "quadratic": [f"{var}²", var],
+             "affine_xlogx": [f"{var}·log {var}", ""]}[shape]
+    return " ".join(f"{c:+.4g}{'·' + t if t else ''}" for c, t in
+                    zip(coefs, terms, strict=True)).lstrip("+")
+
+
+def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet]
+                ) -> tuple[float, float] | str:
+    lc = ev.llc
+    if lc is None or lc.status != "ok":
+        return "no LLC"
+    if not lc.clean:
+        return "failed diagnostics"
+    band = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""))
+    if not band.controlled:
+        return f"uncontrolled ({band.why})"
+    return band.corrected, (band.high - band.low) / 4.0
+
+
+def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
+                    evidence: Sequence[PointEvidence],
+                    controls: Mapping[str, ControlSet] | None = None) -> ScalingVerdict:
+    """Fit the controlled LLC values of a scaling claim and judge it (module docstring)."""
+    sc = claim.scaling
+    assert sc is not None
+    controls = controls or {}
+    var = sc.variable
+    others = [k for k in claim.grid if k != var]
+    groups: dict[tuple, list[tuple[float, float, float, PointEvidence]]] = {}
+    left_out: dict[str, int] = {}
+    for p, ev in zip(params_list, evidence, strict=True):
+        c = _controlled(ev, controls)
+        if isinstance(c, str):
+            key = c.split(" (")[0]
+            left_out[key] = left_out.get(key, 0) + 1
+            continue
+        groups.setdefault(tuple((k, p[k]) for k in others), []).append(
+            (float(p[var]), c[0], c[1], ev))
+    fits: list[Fit] = []
+    verdicts, reasons = [], []
+    for key, rows in groups.items():
+        rows.sort(key=lambda t: t[0])
+        gname = fmt_point(dict(key)) or "all points"
+        xs = [r[0] for r in rows]
+        ys = [r[1] for r in rows]
+        ses = [r[2] for r in rows]
+        need = SHAPES[sc.shape] + 1
+        if len(set(xs)) < need:
+            verdicts.append("inconclusive")
+            reasons.append(f"{gname}: {len(set(xs))} controlled value(s) of {var}; a "
+                           f"{sc.shape} fit needs {need}")
+            continue
+        f = fit_shape(xs, ys, ses, sc.shape, dict(key))
+        rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], dict(key), role="rival")
+        fits += [f, rival]
+        txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} (χ² p = "
+               f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
+               f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
+        v, missing = "confirmed", []
+        if f.p_value is not None and f.p_value < 0.01:
+            v = "refuted"
+            txt += f"; the stated {sc.shape} shape is rejected by the controlled errors"
+        if sc.coefficients is not None:
+            for i, (c_fit, c_se, c_st) in enumerate(
+                    zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
+                dev, t = abs(c_fit - float(c_st)), claim.tolerance.coef_rel * abs(float(c_st))
+                if dev > t and dev > 4 * c_se:
+                    v = "refuted"
+                    txt += (f"; coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
+                            f"{float(c_st):.4g} (off by more than coef_rel and 4 s.e.)")
+                elif dev > t + 2 * c_se:
+                    missing.append(f"coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
+                                   f"{float(c_st):.4g}")
+        if v != "refuted":
+            if len(set(xs)) < MIN_VALUES:
+                missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
+            if f.p_value is None or f.p_value < 0.05:
+                missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
+            if rival.p_value is None or rival.p_value >= 0.05:
+                missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
+                               f"(p = {_p(rival.p_value)})")
+            drift = _settings_drift([r[3] for r in rows])
+            if drift:
+                missing.append(drift)
+            if missing:
+                v = "inconclusive"
+                txt += "; cannot confirm: " + "; ".join(missing)
+        verdicts.append(v)
+        reasons.append(txt)
+    for why, n in left_out.items():
+        reasons.append(f"{n} point(s) left out: {why}")
+    if not verdicts:
+        return ScalingVerdict("inconclusive", "inconclusive: no controlled LLC values to fit; "
+                              + "; ".join(reasons), tuple(fits))
+    if "refuted" in verdicts:
+        verdict = "refuted"
+    elif all(v == "confirmed" for v in verdicts) and not left_out:
+        verdict = "confirmed"
+    else:
+        verdict = "inconclusive"
+    grade = "controlled" if verdict in ("confirmed", "refuted") else "none"
+    head = f"{verdict} ({grade})" if grade != "none" else verdict
+    return ScalingVerdict(verdict, f"{head}: {sc.shape} in {var}: " + "; ".join(reasons),
+                          tuple(fits), grade)
+
+
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else f"{p:.3g}"
+
+
+def _settings_drift(evs: Sequence[PointEvidence]) -> str:
+    """Which estimator settings change along the sweep without per-point controls."""
+    cfgs = [e.llc.config for e in evs]
+    changed = [k for k in _SETTINGS if len({str(c.get(k)) for c in cfgs}) > 1]
+    if not changed:
+        return ""
+    keys = {e.llc.control_key for e in evs}
+    if len(keys) == len(evs):
+        return ""  # every point corrected by controls at its own settings
+    return ("estimator settings change along the sweep (" + ", ".join(changed)
+            + ") and are not corrected for by per-point controls")
+
+
+def finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,58 @@
+"""Reports: ``report.json`` (:mod:`~slttheory.verify.report.data`), ``report.md``
+(:mod:`~slttheory.verify.report.markdown`), ``figures/*.png``
+(:mod:`~slttheory.verify.report.figures`) and, when available, ``report.html``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from slttheory.verify.judge import ExperimentClaimResult
+from slttheory.verify.report.data import (
+    REPORT_SCHEMA,
+    SCHEMA_VERSION,
+    build_report,
+    environment,
+    validate_report,
+)
+from slttheory.verify.report.figures import claim_figure
+from slttheory.verify.report.markdown import render_markdown, slug
+
+__all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
+           "render_markdown", "write_report"]
+
+
+def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, device: str,
+                 wall_s: float | None = None, created: str | None = None,
+                 figures: bool = True) -> dict[str, Any]:
+    """Write ``report.json``, ``report.md`` and ``figures/*.png`` into ``out_dir``."""
+    from slttheory.verify.report.experiments import write_experiment_figures
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    exp_figs: dict[str, list[dict[str, Any]]] = {}
+    if figures:
+        (out / "figures").mkdir(exist_ok=True)
+        for r in results:
+            if isinstance(r, ExperimentClaimResult):
+                exp_figs[r.claim.id] = write_experiment_figures(r, out / "figures",
+                                                                slug(r.claim.id))
+    rep = build_report(results, profile=profile, device=device, created=created, wall_s=wall_s,
+                       experiment_figures=exp_figs if figures else None)
+    if figures:
+        for c in rep["claims"]:
+            if c.get("experiment") or not c.get("points"):
+                continue
+            name = f"{slug(c['id'])}.png"
+            try:
+                if claim_figure(c, out / "figures" / name):
+                    c["figure"] = f"figures/{name}"
+            except Exception as e:  # noqa: BLE001 - a figure never stops the report
+                print(f"warning: figure for {c['id']} failed: {e}", file=sys.stderr)
+    validate_report(rep)
+    (out / "report.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
+    (out / "report.md").write_text(render_markdown(rep))
+    return rep

@@ -1,0 +1,293 @@
+"""The report's data, ``report.json``: the object, its JSON Schema, a dependency-free validator.
+
+:data:`REPORT_SCHEMA` is a JSON Schema (draft 2020-12), documented in
+``verification/README.md``; :func:`validate_report` checks a report against it (types, required
+keys, enums, items) without third-party packages.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from slttheory.verify.claims import BadClaim, Claim
+from slttheory.verify.evidence.records import jsonable
+from slttheory.verify.judge import (
+    GRADES,
+    VERDICTS,
+    ClaimResult,
+    ExperimentClaimResult,
+    PointResult,
+    scope,
+)
+from slttheory.verify.judge.facts import assess_llc
+from slttheory.verify.judge.llc import Band
+
+__all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
+
+SCHEMA_VERSION = 2
+
+_num = {"type": ["number", "null"]}
+_str = {"type": ["string", "null"]}
+_grade = {"type": "string", "enum": [*GRADES, "failed", "absent", "none"]}
+_route = {"type": ["object", "null"], "required": ["status", "grade"],
+          "properties": {"status": {"type": "string", "enum": ["ok", "error"]},
+                         "grade": _grade}}
+
+REPORT_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "slttheory verification report",
+    "type": "object",
+    "required": ["schema_version", "profile", "created", "environment", "summary", "claims"],
+    "properties": {
+        "schema_version": {"type": "integer", "enum": [SCHEMA_VERSION]},
+        "profile": {"type": "string"},
+        "created": {"type": "string"},
+        "wall_s": _num,
+        "environment": {
+            "type": "object",
+            "required": ["python", "torch", "device", "platform", "slttheory"],
+            "properties": {k: {"type": "string"} for k in ("python", "device", "platform",
+                                                           "slttheory")} | {"torch": _str},
+        },
+        "summary": {"type": "object"},
+        "claims": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "title", "source", "family", "kind", "verdict", "reason", "grade",
+                         "points", "point_counts"],
+            "properties": {
+                "id": _str, "title": {"type": "string"}, "source": {"type": "string"},
+                "family": {"type": "string"}, "kind": {"type": "string"},
+                "verdict": {"type": "string", "enum": list(VERDICTS)},
+                "reason": {"type": "string"}, "grade": _grade,
+                "reading": {"type": "string"},
+                "differences": {"type": "array", "items": {"type": "string"}},
+                "cases": {"type": "array", "items": {"type": "string"}},
+                "point_counts": {"type": "object"},
+                "controls": {"type": "array", "items": {"type": "object"}},
+                "fits": {"type": "array", "items": {"type": "object"}},
+                "experiment": {"type": ["object", "null"]},
+                "points": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["params", "verdict", "reason", "grade", "predicted",
+                                 "predicted_exact", "facts", "closed_form", "rank", "llc",
+                                 "elapsed_s"],
+                    "properties": {
+                        "params": {"type": "object"},
+                        "verdict": {"type": "string", "enum": list(VERDICTS)},
+                        "reason": {"type": "string"}, "grade": _grade,
+                        "predicted": _num, "predicted_exact": _str,
+                        "facts": {"type": "array", "items": {
+                            "type": "object", "required": ["route", "grade", "text"],
+                            "properties": {"grade": {"type": "string",
+                                                     "enum": list(GRADES)}}}},
+                        "closed_form": _route, "rank": _route, "llc": _route,
+                        "at_point": {"type": ["object", "null"]},
+                        "elapsed_s": {"type": "number"},
+                    },
+                }},
+            },
+        }},
+    },
+}
+
+_TYPES = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+}
+
+
+def validate_report(obj: Any, schema: Mapping[str, Any] = REPORT_SCHEMA, path: str = "$") -> None:
+    """Raise ``ValueError`` naming the JSON path of the first violation of ``schema``.
+
+    >>> validate_report({"schema_version": 2})
+    Traceback (most recent call last):
+    ...
+    ValueError: $: missing required key 'profile'
+    """
+    t = schema.get("type")
+    if t is not None:
+        types = [t] if isinstance(t, str) else list(t)
+        if not any(_TYPES[x](obj) for x in types):
+            raise ValueError(f"{path}: expected {' or '.join(types)}, got {type(obj).__name__}")
+    if "enum" in schema and obj not in schema["enum"]:
+        raise ValueError(f"{path}: {obj!r} not one of {schema['enum']}")
+    if isinstance(obj, dict):
+        for k in schema.get("required", []):
+            if k not in obj:
+                raise ValueError(f"{path}: missing required key {k!r}")
+        for k, sub in schema.get("properties", {}).items():
+            if k in obj:
+                validate_report(obj[k], sub, f"{path}.{k}")
+    if isinstance(obj, list) and "items" in schema:
+        for i, v in enumerate(obj):
+            validate_report(v, schema["items"], f"{path}[{i}]")
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions and machine, for the report header."""
+    try:
+        import torch
+
+        tv, threads = torch.__version__, torch.get_num_threads()
+    except ImportError:  # pragma: no cover
+        tv, threads = None, None
+    import numpy
+    import sympy
+
+    from slttheory import __version__
+
+    return {"python": platform.python_version(), "torch": tv, "device": device,
+            "platform": platform.platform(), "slttheory": __version__,
+            "numpy": numpy.__version__, "sympy": sympy.__version__, "torch_threads": threads,
+            "machine": platform.machine()}
+
+
+def _f(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _band_json(b: Band | None) -> dict[str, Any] | None:
+    if b is None:
+        return None
+    return {
+        "controlled": b.controlled, "low": _f(b.low), "high": _f(b.high),
+        "corrected": _f(b.corrected), "ratio_low": _f(b.ratio_low),
+        "ratio_high": _f(b.ratio_high), "agreement_p": _f(b.agreement_p), "why": b.why,
+        "controls": [{"family": c.family, "params": jsonable(c.params), "kind": c.kind,
+                      "lambda": _f(c.lam), "certified_by": c.certified_by,
+                      "bias": _f(c.ratio - 1), "spread": _f(c.spread), "usable": c.usable,
+                      "runs": c.runs, "estimates": [_f(v) for v in c.estimates]}
+                     for c in b.controls],
+    }
+
+
+def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> dict[str, Any]:
+    """One point of ``report.json``: verdict, grade, facts and every route with its grade."""
+    ev, pv = pr.evidence, pr.verdict
+    facts = pv.facts
+    out: dict[str, Any] = {
+        "params": jsonable(dict(pr.params)),
+        "verdict": pv.verdict, "reason": pv.reason, "grade": pv.grade,
+        "predicted": None if pr.predicted is None else _f(pr.predicted),
+        "predicted_exact": None if pr.predicted is None else str(pr.predicted),
+        "facts": [{"route": f.route, "grade": f.grade, "text": f.text, "note": f.note,
+                   "low": None if f.low is None else str(f.low),
+                   "high": None if f.high is None else str(f.high)} for f in facts],
+        "closed_form": None, "rank": None, "llc": None,
+        "at_point": None if ev.at_point is None else ev.at_point.to_dict(),
+        "elapsed_s": float(ev.elapsed_s),
+    }
+    cf = ev.closed_form
+    if cf is not None:
+        g = next((f.grade for f in facts if f.route == "closed form"), "none")
+        out["closed_form"] = {**jsonable(cf.__dict__), "grade": g,
+                              "value_float": _f(cf.sympy_value)}
+    rk = ev.rank
+    if rk is not None:
+        gs = {f.grade for f in facts if f.route in ("rank at w*", "generic rank")}
+        out["rank"] = {**jsonable(rk.__dict__), "grade": "certified" if "certified" in gs
+                       else "none", "lambda": None if rk.rank is None else rk.rank / 2}
+    lc = ev.llc
+    if lc is not None:
+        a = pv.llc
+        if a is None and pr.predicted is not None:
+            a = assess_llc(lc, controls, float(pr.predicted), claim.relation,
+                           claim.tolerance.llc_abs_for(float(pr.predicted)))
+        d = lc.to_dict()
+        d.update(grade=a.grade if a is not None else ("uncontrolled" if lc.clean else "failed"),
+                 band=_band_json(a.band if a is not None else None),
+                 assessment=a.why if a is not None else "", clean=lc.clean)
+        out["llc"] = d
+    return out
+
+
+def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    return {v: sum(p["verdict"] == v for p in points) for v in VERDICTS}
+
+
+def claim_json(r: Any) -> dict[str, Any]:
+    """One claim of ``report.json``."""
+    c = r.claim
+    entry: dict[str, Any] = {
+        "id": c.id, "title": c.title, "source": c.source, "family": c.family, "kind": c.kind,
+        "path": c.path, "verdict": r.verdict.verdict, "reason": r.verdict.reason,
+        "grade": getattr(r.verdict, "grade", "none"),
+    }
+    if isinstance(c, Claim):
+        entry.update(predicted=c.predicted, relation=c.relation, evidence=list(c.evidence),
+                     statement=c.statement, notes=c.notes, reading=c.reading,
+                     cases=list(r.verdict.cases), grid=jsonable(dict(c.grid)))
+        if c.scaling is not None:
+            entry["scaling"] = {"variable": c.scaling.variable, "shape": c.scaling.shape,
+                                "min_r2": c.scaling.min_r2,
+                                "coefficients": None if c.scaling.coefficients is None
+                                else [float(x) for x in c.scaling.coefficients]}
+        entry["points"] = [point_json(p, c, r.controls) for p in r.points]
+        diffs = list(c.differences)
+        for p in r.points:
+            at = p.evidence.at_point
+            for d in (at.differences if at is not None else ()):
+                if d not in diffs:
+                    diffs.append(d)
+        entry["differences"] = diffs
+        entry["controls"] = [{"key": k, "rules": jsonable(cs.rules), "elapsed_s": cs.elapsed_s,
+                              "runs": [jsonable(run.__dict__) for run in cs.runs]}
+                             for k, cs in r.controls.items()]
+        names = list(c.grid)
+        entry["scopes"] = {v: scope([p["params"] for p in entry["points"] if p["verdict"] == v],
+                                    names)
+                           for v in VERDICTS if any(p["verdict"] == v for p in entry["points"])}
+    else:
+        entry["points"] = []
+    entry["point_counts"] = _counts(entry["points"])
+    entry["fits"] = [jsonable(f.__dict__) for f in getattr(r.verdict, "fits", ())]
+    return entry
+
+
+def build_report(results: Sequence[Any], *, profile: str, device: str,
+                 created: str | None = None, wall_s: float | None = None,
+                 figures: Mapping[str, str] | None = None,
+                 experiment_figures: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+                 ) -> dict[str, Any]:
+    """The ``report.json`` object for ``results``."""
+    from slttheory.verify.report.experiments import experiment_json
+
+    claims, exp_s = [], 0.0
+    for r in results:
+        entry = claim_json(r)
+        c = r.claim
+        entry["figure"] = (figures or {}).get(c.id or c.path)
+        if isinstance(r, ExperimentClaimResult):
+            entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"])
+            entry["experiment"] = experiment_json(r, (experiment_figures or {}).get(c.id))
+            paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
+            entry["figure"] = paths[0] if paths else None
+            exp_s += r.elapsed_s
+        elif isinstance(c, BadClaim):
+            entry["experiment"] = None
+        claims.append(entry)
+    summary = {v: sum(1 for c in claims if c["verdict"] == v) for v in VERDICTS}
+    return {
+        "schema_version": SCHEMA_VERSION, "profile": profile,
+        "created": created or datetime.now(UTC).isoformat(timespec="seconds"),
+        "wall_s": wall_s,
+        "compute_s": round(sum(p["elapsed_s"] for c in claims for p in c["points"]) + exp_s, 3),
+        "environment": environment(device), "summary": summary, "claims": claims,
+    }
+
+
+def is_result(r: Any) -> bool:
+    return isinstance(r, ClaimResult | ExperimentClaimResult)

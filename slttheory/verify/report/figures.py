@@ -1,0 +1,144 @@
+"""Figures: one PNG per point claim (the data behind it stays in ``report.json``).
+
+Small grids: every point's predicted λ, the closed form, rank/2, and the LLC with its controlled
+band (blue) or uncontrolled (grey) or failed (red). Scaling claims: λ against the variable with
+the stated and rival fits. Large grids (more than ``markdown.LARGE`` points): a heat map of the
+verdicts over the two grid variables with the most values (the worst verdict per cell), whose
+cost does not grow with the number of points beyond one pass over them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slttheory.verify.judge import fmt_point
+from slttheory.verify.report.markdown import LARGE
+
+__all__ = ["claim_figure"]
+
+_ORDER = {"confirmed": 0, "inconclusive": 1, "error": 2, "refuted": 3}
+_COLOURS = ("tab:green", "tab:gray", "tab:orange", "tab:red")
+
+
+def _new(figsize=(6.4, 4.0)):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.add_subplot(1, 1, 1)
+
+
+def _poly(coefs: Sequence[float], shape: str, x: np.ndarray) -> np.ndarray:
+    if shape == "linear":
+        return coefs[0] * x
+    if shape == "affine":
+        return coefs[0] * x + coefs[1]
+    if shape == "affine_xlogx":
+        return coefs[0] * x * np.log(x) + coefs[1]
+    return coefs[0] * x**2 + coefs[1] * x
+
+
+def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
+    grid = c.get("grid") or {}
+    names = sorted(grid, key=lambda k: -len(grid[k]))[:2]
+    if not names:
+        return False
+    if len(names) == 1:
+        names = [names[0], names[0]]
+    xs = [str(v) for v in grid[names[0]]]
+    ys = [str(v) for v in grid[names[1]]] if names[1] != names[0] else ["–"]
+    cell = np.full((len(ys), len(xs)), -1, dtype=int)
+    ix = {v: i for i, v in enumerate(xs)}
+    iy = {v: i for i, v in enumerate(ys)}
+    for p in c["points"]:
+        i = ix.get(str(_val(p["params"].get(names[0]))))
+        j = iy.get(str(_val(p["params"].get(names[1])))) if names[1] != names[0] else 0
+        if i is not None and j is not None:
+            cell[j, i] = max(cell[j, i], _ORDER[p["verdict"]])
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = _new((7.0, 5.0))
+    masked = np.ma.masked_less(cell, 0)
+    ax.imshow(masked, cmap=ListedColormap(_COLOURS), vmin=0, vmax=3, aspect="auto",
+              origin="lower", interpolation="nearest")
+    step = max(1, len(xs) // 12)
+    ax.set_xticks(range(0, len(xs), step), xs[::step], fontsize=7)
+    step = max(1, len(ys) // 12)
+    ax.set_yticks(range(0, len(ys), step), ys[::step], fontsize=7)
+    ax.set_xlabel(names[0])
+    ax.set_ylabel(names[1] if names[1] != names[0] else "")
+    counts = ", ".join(f"{n} {v}" for v, n in c["point_counts"].items() if n)
+    ax.set_title(f"{c['id']}: {c['verdict']} ({counts}; worst verdict per cell)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return True
+
+
+def _val(v: Any) -> Any:
+    return tuple(v) if isinstance(v, list) else v
+
+
+def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
+    """Draw the figure of one claim entry of ``report.json`` to ``path``; ``False`` if none."""
+    pts = c.get("points") or []
+    if not pts:
+        return False
+    if len(pts) > LARGE:
+        return _heatmap(c, path)
+    fig, ax = _new()
+    scaling = c.get("scaling")
+    if scaling:
+        var = scaling["variable"]
+        xs = [float(p["params"][var]) for p in pts]
+        ax.set_xlabel(var)
+    else:
+        xs = list(range(len(pts)))
+        names = list(c.get("grid") or {})
+        ax.set_xticks(xs, [fmt_point({k: p["params"][k] for k in names if k in p["params"]})
+                           for p in pts], rotation=30, ha="right", fontsize=7)
+        ax.set_xlabel("grid point")
+    pred = [(x, p["predicted"]) for x, p in zip(xs, pts, strict=True)
+            if p["predicted"] is not None]
+    if pred and not scaling:
+        ax.plot(*zip(*pred, strict=True), "o", mfc="none", ms=10, color="k",
+                label=f"predicted ({c.get('relation', '==')})")
+    cf = [(x, p["closed_form"]["value_float"]) for x, p in zip(xs, pts, strict=True)
+          if p["closed_form"] and p["closed_form"].get("value_float") is not None]
+    if cf:
+        ax.plot(*zip(*cf, strict=True), "s", ms=5, color="tab:green", label="closed form")
+    rk = [(x, p["rank"]["lambda"]) for x, p in zip(xs, pts, strict=True)
+          if p["rank"] and p["rank"].get("lambda") is not None and p["rank"]["determines_lambda"]]
+    if rk:
+        ax.plot(*zip(*rk, strict=True), "^", ms=6, color="tab:orange", label="rank/2")
+    styles = {"controlled": ("o", "tab:blue"), "uncontrolled": ("o", "tab:gray"),
+              "failed": ("x", "tab:red")}
+    for grade, (marker, colour) in styles.items():
+        sel = [(x, p["llc"]) for x, p in zip(xs, pts, strict=True)
+               if p["llc"] and p["llc"].get("mean") is not None and p["llc"].get("grade") == grade]
+        if not sel:
+            continue
+        ax.errorbar([x for x, _ in sel], [lc["mean"] for _, lc in sel],
+                    yerr=[lc.get("std_error") or 0.0 for _, lc in sel], fmt=marker,
+                    color=colour, capsize=3, label=f"LLC ± s.e. ({grade})")
+        for x, lc in sel:
+            b = lc.get("band") or {}
+            if grade == "controlled" and b.get("low") is not None:
+                ax.vlines(x + 0.08, b["low"], b["high"], color=colour, lw=3, alpha=0.4)
+    if scaling:
+        gx = np.linspace(min(xs), max(xs), 100)
+        for f in c.get("fits", []):
+            if f.get("source") != "llc":
+                continue
+            style = "-" if f.get("role") == "stated" else ":"
+            ax.plot(gx, _poly(f["coefficients"], f["shape"], gx), style, lw=1,
+                    label=f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])}".strip())
+    ax.set_ylabel("λ")
+    ax.set_title(f"{c['id']}: {c['verdict']} ({c.get('grade', 'none')})", fontsize=9)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    return True

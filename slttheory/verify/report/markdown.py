@@ -1,0 +1,203 @@
+"""``report.md``: a summary table, then per claim its verdict, reach, evidence and figures.
+
+Large grids are summarised (counts per verdict, the worst points, a heat map): the Markdown
+grows with the number of claims, not of points; every point stays in ``report.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slttheory.verify.judge import fmt_point, fmt_value
+
+__all__ = ["LARGE", "render_markdown", "slug"]
+
+LARGE = 40
+"""Claims with more points than this are summarised (worst ``LARGE // 2`` points listed)."""
+
+
+def slug(text: str) -> str:
+    """A file- and anchor-safe name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "claim"
+
+
+def _esc(s: Any) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _llc_cell(p: Mapping[str, Any]) -> str:
+    lc = p["llc"]
+    if lc is None:
+        return "–"
+    if lc["status"] != "ok":
+        return "error"
+    if lc.get("mean") is None:
+        return "nan"
+    se = lc.get("std_error")
+    txt = f"{lc['mean']:.3f}" + (f" ± {se:.3f}" if se is not None else "")
+    band = lc.get("band") or {}
+    if lc.get("grade") == "controlled" and band.get("low") is not None:
+        txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
+    return f"{txt} ({lc.get('grade', '?')})"
+
+
+def _cf_cell(p: Mapping[str, Any]) -> str:
+    cf = p["closed_form"]
+    if cf is None:
+        return "–"
+    if cf["status"] != "ok":
+        return "error"
+    v = cf["value"] if cf["value"] is not None else f"[{cf['lower']}, {cf['upper']}]"
+    return f"{v} ({cf.get('grade', 'none')}, {cf.get('standing', '?')})"
+
+
+def _rank_cell(p: Mapping[str, Any]) -> str:
+    rk = p["rank"]
+    if rk is None:
+        return "–"
+    if rk["status"] != "ok":
+        return "error"
+    txt = f"{rk['rank']}/{rk['n_params']}"
+    if rk["determines_lambda"]:
+        txt += f" → λ = {fmt_value(rk['lambda'])}"
+    if rk.get("point_rank") is not None:
+        txt += f"; at w*: {rk['point_rank']}"
+    return txt
+
+
+def _points_table(points: list[Mapping[str, Any]]) -> list[str]:
+    lines = ["| point | predicted | closed form | rank | LLC ± s.e. → band (grade) | verdict "
+             "(grade) |", "|---|---|---|---|---|---|"]
+    for p in points:
+        pe = p["predicted_exact"] if p["predicted_exact"] is not None else "–"
+        lines.append(f"| {_esc(fmt_point(p['params']))} | {pe} | {_esc(_cf_cell(p))} | "
+                     f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {p['verdict']} "
+                     f"({p['grade']}) |")
+    return lines
+
+
+def _controls(c: Mapping[str, Any]) -> list[str]:
+    """The controls of every LLC that was to decide a point (true λ, λ̂ per data set, band)."""
+    rows, seen = [], set()
+    for p in c["points"]:
+        lc = p.get("llc") or {}
+        band = lc.get("band") or {}
+        for ctl in band.get("controls", []):
+            key = (p["verdict"], fmt_point(p["params"]), ctl["family"], str(ctl["params"]))
+            if key in seen:
+                continue
+            seen.add(key)
+            est = ", ".join(f"{v:.3g}" for v in ctl["estimates"] if v is not None)
+            rows.append(f"| {_esc(fmt_point(p['params']))} | {ctl['family']} "
+                        f"{_esc(fmt_point(ctl['params']))} ({ctl['kind']}) | "
+                        f"{ctl['lambda']:.4g} | {est or '–'} | "
+                        f"{(ctl['bias'] or 0):+.1%} ± {(ctl['spread'] or 0):.1%} | "
+                        f"{ctl['usable']}/{ctl['runs']} |")
+    if not rows:
+        return []
+    return ["<details><summary>LLC controls (certified λ, estimates per data set, bias)"
+            "</summary>", "", "| point | control | true λ | λ̂ per data set | bias ± spread "
+            "| usable |", "|---|---|---|---|---|---|", *rows, "", "</details>", ""]
+
+
+def _checks(points: list[Mapping[str, Any]]) -> list[str]:
+    """Points whose w* is not a local minimum, and hypotheses measured at w*."""
+    rows = []
+    for p in points[:LARGE]:
+        at_ = p.get("at_point") or {}
+        chk = at_.get("checks") or {}
+        at = _esc(fmt_point(p["params"]))
+        if chk.get("is_local_min") is False:
+            rows.append(f"- `{at}`: w* is not a local minimum ({_esc(chk.get('reason', ''))}; "
+                        f"|∇L_n| = {chk.get('grad_norm')}, smallest Hessian eigenvalues "
+                        f"{chk.get('smallest_eigenvalues')})")
+        for h in at_.get("hypotheses") or []:
+            state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
+            rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
+                        f"({_esc(h.get('measured', ''))})")
+    return ["Checks at w*:", "", *rows, ""] if rows else []
+
+
+def _claim(c: Mapping[str, Any]) -> list[str]:
+    lines = [f"## {c['id'] or c['path']}", "", f'<a id="{slug(c["id"] or c["path"]).lower()}">'
+             "</a>", "", f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
+    if c.get("statement"):
+        lines += [f"> {_esc(c['statement'])}", ""]
+    if c.get("predicted"):
+        lines.append(f"Predicted: λ {c.get('relation', '==')} `{c['predicted']}`; family "
+                     f"`{c['family']}`; routes: {', '.join(c.get('evidence', []))}; file "
+                     f"`{c['path']}`.")
+    else:
+        lines.append(f"Family `{c['family']}`; routes: {', '.join(c.get('evidence', []))}; "
+                     f"file `{c['path']}`.")
+    if c.get("reading"):
+        lines.append(f"Reading: {_esc(c['reading'])}.")
+    if c.get("scaling"):
+        s = c["scaling"]
+        lines.append(f"Scaling: {s['shape']} in `{s['variable']}`"
+                     + (f", stated coefficients {s['coefficients']}" if s["coefficients"] else "")
+                     + ".")
+    lines += ["", f"**Verdict: {c['verdict']}** ({c.get('grade', 'none')}). "
+              f"{_esc(c['reason'])}", ""]
+    if c.get("scopes"):
+        lines += ["Reach: " + "; ".join(f"{v} at {s}" for v, s in c["scopes"].items()) + ".", ""]
+    if c.get("cases"):
+        lines += ["Cases of the library's formula on this grid: "
+                  + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
+    if c.get("differences"):
+        lines += ["Where the model differs from the source's:", ""]
+        lines += [f"- {_esc(d)}" for d in c["differences"]] + [""]
+    if c.get("notes"):
+        lines += [f"Notes: {_esc(c['notes'])}", ""]
+    if c.get("experiment"):
+        from slttheory.verify.report.experiments import experiment_markdown
+
+        return lines + experiment_markdown(c)
+    pts = c["points"]
+    if len(pts) > LARGE:
+        counts = ", ".join(f"{n} {v}" for v, n in c["point_counts"].items() if n)
+        order = {"refuted": 0, "error": 1, "inconclusive": 2, "confirmed": 3}
+        worst = sorted(pts, key=lambda p: order[p["verdict"]])[: LARGE // 2]
+        lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed; every point "
+                  "is in `report.json`.", ""]
+        lines += _points_table(worst) + [""]
+    elif pts:
+        lines += _points_table(pts) + [""]
+        lines += ["<details><summary>reasons per point</summary>", ""]
+        lines += [f"- `{_esc(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
+        lines += ["", "</details>", ""]
+    lines += _checks(pts)
+    lines += _controls(c)
+    if c.get("figure"):
+        lines += [f"![{c['id']}]({c['figure']})", ""]
+    return lines
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """``report.md`` from the report object."""
+    env = report["environment"]
+    lines = [
+        f"# slttheory verification report ({report['profile']} profile)", "",
+        f"Created {report['created']} · python {env['python']} · torch {env['torch']} · device "
+        f"{env['device']} · {env['platform']}"
+        + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else ""), "",
+        "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items()), "",
+        "Grades: **certified** (exact, independent of the claim), **controlled** (an LLC "
+        "corrected by controls of certified λ measured in the same run, robust to γ × 3, γ / 3, "
+        "ε / 2), **uncontrolled** (shown, never decides), **context** (the claim's own "
+        "statement). See `verification/README.md`.", "",
+        "| claim | family | verdict (grade) | points | reason |", "|---|---|---|---|---|",
+    ]
+    for c in report["claims"]:
+        cnt = " ".join(f"{n}{v[0]}" for v, n in c.get("point_counts", {}).items() if n) or "–"
+        reason = c["reason"]
+        short = reason if len(reason) <= 160 else reason[:157] + "…"
+        anchor = slug(c["id"] or c["path"]).lower()
+        lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {c['family']} | "
+                     f"**{c['verdict']}** ({c.get('grade', 'none')}) | {cnt} | {_esc(short)} |")
+    lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error.", ""]
+    for c in report["claims"]:
+        lines += _claim(c)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,245 @@
+"""Running experiment claims: every stage of every run stored, resumable, then judged.
+
+Every stage of every run (training, each checkpoint's LLC) is a row of the table
+``experiment_stages`` in the verifier's SQLite file, keyed by (claim id, run, stage, settings
+hash) and committed at once: a sweep killed at any point resumes with ``--resume`` and loses at
+most the stage in progress. The settings hash covers the experiment, its full settings and the
+device, not the criteria: editing a criterion recomputes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import sys
+import time
+import traceback
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from slttheory.verify.claims import ExperimentClaim
+from slttheory.verify.judge import ClaimVerdict, ExperimentClaimResult, judge_experiment
+
+__all__ = [
+    "ExperimentStore",
+    "run_experiment_claim",
+    "run_experiment_claims",
+    "experiment_settings_hash",
+]
+
+
+# ------------------------------------------------------------------------------- store
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiment_stages (
+    claim_id      TEXT NOT NULL,
+    run_key       TEXT NOT NULL,
+    stage         TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    blob          BLOB,
+    created       REAL NOT NULL,
+    PRIMARY KEY (claim_id, run_key, stage, settings_hash)
+)
+"""
+
+
+class ExperimentStore:
+    """Stages of experiment runs in the verifier's SQLite file (own table, own connection).
+
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     s = ExperimentStore(os.path.join(d, "r.sqlite"))
+    ...     s.put("c", "0:{}", "train", "h", {"a": 1}, b"xy")
+    ...     s.get("c", "0:{}", "train", "h"), s.get("c", "0:{}", "train", "other")
+    ...     s.close()
+    (({'a': 1}, b'xy'), None)
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(str(self.path), timeout=60)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute(_SCHEMA)
+        self._con.commit()
+
+    def get(self, claim_id: str, run_key: str, stage: str, h: str):
+        row = self._con.execute(
+            "SELECT value, blob FROM experiment_stages WHERE claim_id=? AND run_key=? AND "
+            "stage=? AND settings_hash=?",
+            (claim_id, run_key, stage, h),
+        ).fetchone()
+        return None if row is None else (json.loads(row[0]), row[1])
+
+    def put(
+        self,
+        claim_id: str,
+        run_key: str,
+        stage: str,
+        h: str,
+        value: dict,
+        blob: bytes | None = None,
+    ) -> None:
+        self._con.execute(
+            "INSERT OR REPLACE INTO experiment_stages VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (claim_id, run_key, stage, h, json.dumps(value, sort_keys=True), blob, time.time()),
+        )
+        self._con.commit()
+
+    def count(self, claim_id: str | None = None) -> int:
+        q = "SELECT COUNT(*) FROM experiment_stages"
+        args: tuple = ()
+        if claim_id is not None:
+            q += " WHERE claim_id=?"
+            args = (claim_id,)
+        return int(self._con.execute(q, args).fetchone()[0])
+
+    def clear(self) -> None:
+        self._con.execute("DELETE FROM experiment_stages")
+        self._con.commit()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class _StageCache:
+    def __init__(self, store: ExperimentStore, claim_id: str, run_key: str, h: str):
+        self.store, self.cid, self.run, self.h = store, claim_id, run_key, h
+
+    def get(self, key):
+        return self.store.get(self.cid, self.run, key, self.h)
+
+    def put(self, key, value, blob=None):
+        self.store.put(self.cid, self.run, key, self.h, value, blob)
+
+
+def experiment_settings_hash(claim: ExperimentClaim, settings: Mapping[str, Any],
+                             device: str) -> str:
+    """Hash of what determines a run's stages (not its verdict: criteria are excluded)."""
+    blob = json.dumps(
+        {"experiment": claim.experiment, "settings": settings, "device": device, "version": 1},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run_experiment_claim(
+    claim: ExperimentClaim,
+    *,
+    profile: str,
+    store: ExperimentStore | None = None,
+    device: str = "cpu",
+    progress: Any = None,
+) -> ExperimentClaimResult:
+    """Run (or resume from ``store``) every run of ``claim`` and judge it. Never raises."""
+    from slttheory.experiments import EXPERIMENTS, MemoryCache, RunContext, run_key
+
+    t0 = time.perf_counter()
+    if not claim.implemented:
+        return ExperimentClaimResult(
+            claim,
+            ClaimVerdict("error", f"error: experiment {claim.experiment!r} is not implemented"),
+            error="not implemented",
+        )
+    try:
+        exp = EXPERIMENTS[claim.experiment]
+        s = claim.settings_for(profile)
+        h = experiment_settings_hash(claim, s, device)
+        specs = exp.plan(s)
+        if progress is not None:
+            progress.add_total(len(specs))
+        records, computed, reused = [], 0, 0
+        mem = MemoryCache()
+        for i, spec in enumerate(specs):
+            rk = run_key(spec, i)
+            cache = _StageCache(store, claim.id, rk, h) if store is not None else _Pref(mem, rk)
+            ctx = RunContext(device=device, cache=cache)
+            t1 = time.perf_counter()
+            records.append(exp.run(spec, s, ctx))
+            computed += ctx.computed
+            reused += ctx.reused
+            if progress is not None:
+                progress.advance(claim_id=claim.id, label=f"run {i + 1} of {len(specs)}",
+                                 verdict=None, elapsed_s=time.perf_counter() - t1,
+                                 cached=ctx.computed == 0)
+        results = {}
+        for alpha in sorted({c.alpha for c in claim.criteria}):
+            results[alpha] = _analyse(exp, s, records, alpha)
+        verdict, reason, outcomes = judge_experiment(claim, results)
+        main = results[claim.criteria[0].alpha]
+        return ExperimentClaimResult(
+            claim,
+            ClaimVerdict(verdict, reason),
+            main,
+            tuple(outcomes),
+            s,
+            len(specs),
+            computed,
+            reused,
+            time.perf_counter() - t0,
+        )
+    except Exception as e:  # noqa: BLE001 - one failed experiment never stops the others
+        tb = traceback.format_exc(limit=3)
+        print(f"experiment claim {claim.id} failed:\n{tb}", file=sys.stderr)
+        return ExperimentClaimResult(
+            claim,
+            ClaimVerdict("error", f"error: {type(e).__name__}: {e}"),
+            elapsed_s=time.perf_counter() - t0,
+            error=f"{type(e).__name__}: {e}",
+        )
+
+
+def _analyse(exp, s, records, alpha):
+    from slttheory.experiments import ExperimentResult
+
+    an = exp.analyze(s, records, alpha)
+    return ExperimentResult(
+        exp.name,
+        s,
+        tuple(records),
+        dict(an.statistics),
+        tuple(an.figures),
+        an.summary,
+        dict(an.tables),
+        0.0,
+    )
+
+
+class _Pref:
+    def __init__(self, cache, prefix):
+        self.cache, self.prefix = cache, prefix
+
+    def get(self, key):
+        return self.cache.get(f"{self.prefix}/{key}")
+
+    def put(self, key, value, blob=None):
+        self.cache.put(f"{self.prefix}/{key}", value, blob)
+
+
+def run_experiment_claims(claims: Sequence[ExperimentClaim], *, profile: str,
+                          store_path: str | Path | None, resume: bool, device: str,
+                          progress: Any = None) -> list[ExperimentClaimResult]:
+    """Run every experiment claim (stages stored next to the point results at ``store_path``;
+    without ``resume`` the stored stages are cleared first)."""
+    es = ExperimentStore(store_path) if store_path is not None else None
+    try:
+        if es is not None and not resume:
+            es.clear()
+        out = []
+        for c in claims:
+            if progress is not None:
+                progress.claim(c.id)
+            out.append(run_experiment_claim(c, profile=profile, store=es, device=device,
+                                            progress=progress))
+        return out
+    finally:
+        if es is not None:
+            es.close()

@@ -1,0 +1,99 @@
+"""Theorem hypotheses at built problems (Family.hypotheses), seed 001's effective width and
+Stage II, and the certified rank on a trained problem's own training inputs."""
+
+import math
+
+import pytest
+import torch
+
+from slttheory.geometry import generic_rank
+from slttheory.models import FAMILIES, Hypothesis
+from slttheory.models.hypotheses import (
+    K_EFF_THRESHOLD,
+    effective_width,
+    quadratic_hypotheses,
+    stage_two,
+    train_rank,
+)
+
+
+@pytest.fixture(scope="module")
+def modular():
+    return FAMILIES["modular_addition"].build(p=5, k=6, steps=400, generator=0)
+
+
+def test_modular_addition_records_thm_5_5_quantities(modular):
+    ex = modular.extras
+    V = modular.model.V.detach().double()
+    norms = V.norm(dim=0)
+    assert ex["k_eff"] == int((norms > K_EFF_THRESHOLD * norms.max()).sum())
+    assert ex["k_eff_threshold"] == K_EFF_THRESHOLD and "eq. 5" in ex["k_eff_measured"]
+    assert ex["stage_two"] == (ex["train_acc"] >= 1.0 and ex["val_acc"] >= 0.95)
+    assert f"{ex['val_acc']:.3f}" in ex["stage_two_measured"]
+    # the certified rank on the training pairs equals the rank problem on those inputs
+    rp = FAMILIES["modular_addition"].rank_problem(modular.params, inputs=modular.data[0])
+    assert rp.inputs.shape == (len(modular.data[0]), 10) and rp.inputs.dtype == torch.int64
+    g = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree, trials=3)
+    assert ex["train_rank"] == g.rank and ex["train_rank_bound"] == g.schwartz_zippel_bound
+    assert ex["train_rank"] <= ex["train_rank_max_possible"]
+
+
+def test_modular_addition_hypotheses(modular):
+    hyps = FAMILIES["modular_addition"].hypotheses(modular)
+    assert [h.name for h in hyps] == ["stage_two", "effective_width", "active_nondegenerate",
+                                      "local_minimum"]
+    assert all(isinstance(h, Hypothesis) and h.statement and h.measured for h in hyps)
+    assert hyps[0].met == modular.extras["stage_two"]
+
+
+def test_train_rank_on_one_hot_pairs_and_size_limit():
+    from slttheory.models import modular_addition_data
+
+    x, _ = modular_addition_data(3)
+    assert train_rank(x, k=2, p=3)["train_rank"] == 2 * (3 * 3 - 2)  # (u + c, z − c) symmetry
+    skipped = train_rank(x, k=2, p=3, limit=10)
+    assert "train_rank" not in skipped and "not computed" in skipped["train_rank_skipped"]
+
+
+def test_rank_problem_inputs_are_checked():
+    fam = FAMILIES["modular_addition"]
+    with pytest.raises(ValueError, match="integer-valued"):
+        fam.rank_problem(p=3, k=2, inputs=torch.full((4, 6), 0.5))
+    with pytest.raises(ValueError, match="per-sample shape"):
+        fam.rank_problem(p=3, k=2, inputs=torch.ones(4, 5))
+
+
+def test_effective_width_and_stage_two_rules():
+    W = torch.ones(4, 3)
+    e = effective_width(W, torch.tensor([[1.0, 0.2, 1e-3]]))
+    assert (e["k_eff"], e["gap"]) == (2, pytest.approx(200.0))
+    e = effective_width(torch.tensor([[1.0, 100.0]]), torch.tensor([[1.0, 1e-3]]))
+    assert (e["k_eff"], e["k_eff_invariant"]) == (1, 2)          # a rescaled unit
+    assert effective_width(W, torch.ones(2, 3))["gap"] == math.inf
+    assert stage_two(1.0, 0.95)[0] is True and stage_two(0.99, 1.0)[0] is False
+    assert stage_two(1.0, None)[0] is None
+
+
+def test_quadratic_hypotheses_met_at_a_generic_point_and_broken_by_degeneracy():
+    prob = FAMILIES["quadratic_network"].build(d=3, k=2, p=2, n=100, generator=0,
+                                               dtype=torch.float64)
+    hyps = {h.name: h for h in FAMILIES["quadratic_network"].hypotheses(prob)}
+    assert set(hyps) == {"units_active", "features_independent", "no_cancellation",
+                         "local_minimum"}
+    assert all(h.met for h in hyps.values()), [h.measured for h in hyps.values()]
+    with torch.no_grad():  # two parallel units: w_1 w_1ᵀ and w_2 w_2ᵀ dependent
+        prob.model.W[:, 1] = 2 * prob.model.W[:, 0]
+    hyps = {h.name: h for h in quadratic_hypotheses(prob)}
+    assert hyps["features_independent"].met is False
+    assert hyps["no_cancellation"].met is False
+
+
+def test_single_output_and_spanning_hypotheses():
+    fam = FAMILIES["quadratic_network"]
+    prob = fam.build(d=3, k=4, p=1, n=50, generator=1, dtype=torch.float64)
+    names = {h.name: h.met for h in fam.hypotheses(prob)}
+    assert names["spanning"] is True
+    prob = FAMILIES["modular_addition_generic"].build(p=2, k=12, n=50, generator=0,
+                                                      dtype=torch.float64)
+    hyps = {h.name: h for h in quadratic_hypotheses(prob)}
+    assert hyps["spanning"].met is True and "Thm 4.1" in hyps["spanning"].statement

@@ -1,0 +1,302 @@
+"""The verdict rules (verification/README.md § Verdicts) on synthetic evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fake_families import FAMILIES
+
+from slttheory.verify.claims import parse_claim
+from slttheory.verify.evidence.records import (
+    AtPoint,
+    ClosedFormEvidence,
+    ControlRun,
+    ControlSet,
+    LLCEvidence,
+    PointEvidence,
+    RankEvidence,
+    Rerun,
+)
+from slttheory.verify.judge import claim_verdict, fit_shape, point_verdict, scaling_verdict
+from slttheory.verify.judge.llc import llc_band
+from slttheory.verify.judge.point import PointVerdict
+
+
+def claim(predicted="d/2", relation="==", source="Someone 2020", **extra):
+    data = {"id": "c", "title": "t", "source": source, "family": "fake_regular",
+            "kind": "closed_form", "predicted": predicted, "relation": relation,
+            "evidence": ["closed_form", "rank", "llc"], "grid": {"d": [2, 4, 6]},
+            "tolerance": {"llc_rel": 0.1}}
+    data.update(extra)
+    return parse_claim(data, "c.toml", FAMILIES)
+
+
+def cf(v, standing="established", reference="Watanabe 2009"):
+    return ClosedFormEvidence("ok", value=str(v), case="regular", source=reference,
+                              standing=standing, reference=reference, formula="regular",
+                              established_by="tests/x.py")
+
+
+def rk(r, n=None, determines=True, bound=1e-9, point=None, inputs=False):
+    return RankEvidence("ok", rank=r, n_params=n or r, lam=str(r / 2), certified=True,
+                        determines_lambda=determines, reason="why", bound=bound,
+                        inputs_determine=inputs, point_rank=point,
+                        point_rank_certified=point is not None, point_rank_how="support")
+
+
+KEY = "k1"
+
+
+def lc(mean, se=0.02, passed=True, reruns=None, key=KEY, **kw):
+    if reruns is None:
+        reruns = tuple(Rerun(s, mean, se, True) for s in ("γ × 3", "γ / 3", "ε / 2"))
+    return LLCEvidence("ok", mean=mean, std_error=se, passed=passed,
+                       problems=() if passed else ("R-hat 1.2 > 1.05",), reruns=reruns,
+                       control_key=key, **kw)
+
+
+def controls(biases=(0.0, 0.0, 0.0), spread=0.02, lams=(2.0, 0.5, 0.25)):
+    """Three controls, three data sets each, estimates λ(1 + bias ± spread)."""
+    runs = []
+    for (b, lam) in zip(biases, lams, strict=True):
+        for s, e in enumerate((-1.0, 0.0, 1.0)):
+            runs.append(ControlRun("regular", {"d": int(4 * lam)}, "regular", str(lam), 1, "rank",
+                                   s, mean=lam * (1 + b + e * spread), std_error=0.001 * lam,
+                                   passed=True))
+    return {KEY: ControlSet(KEY, {}, tuple(runs))}
+
+
+def V(c, ev, d=4, ctl=None):
+    return point_verdict(c, {"d": d}, ev, c.predicted_at({"d": d}), ctl or {})
+
+
+# --- certified facts -----------------------------------------------------------------------
+
+
+def test_established_formula_from_another_source_decides():
+    v = V(claim(), PointEvidence(cf("2"), None, None, 0.0))
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+    v = V(claim("d"), PointEvidence(cf("2"), None, None, 0.0))
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "closed form" in v.reason
+
+
+def test_a_statement_is_never_evidence_for_itself():
+    as_stated = V(claim(), PointEvidence(cf("2", standing="as_stated"), None, None, 0.0))
+    assert as_stated.verdict == "inconclusive" and "never evidence" in as_stated.reason
+    own = V(claim(source="Watanabe 2009, Ch. 2"), PointEvidence(cf("2"), None, None, 0.0))
+    assert own.verdict == "inconclusive" and "the claim's own source" in own.reason
+
+
+def test_rank_at_the_point_refutes_without_any_hypothesis():
+    # generic rank not declared to give λ; the rank at w* alone: λ ≥ 5/2 > predicted 2
+    v = V(claim(), PointEvidence(None, rk(8, determines=False, point=5), None, 0.0))
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "splitting lemma" in v.reason
+    # the same bound is consistent with a larger prediction: no decision
+    assert V(claim("d"), PointEvidence(None, rk(8, determines=False, point=5), None,
+                                       0.0)).verdict == "inconclusive"
+
+
+def test_rank_determining_lambda_confirms_and_refutes():
+    assert V(claim(), PointEvidence(None, rk(4), None, 0.0)).verdict == "confirmed"
+    v = V(claim("d/2 + 1"), PointEvidence(None, rk(4, 6, bound=1e-3), None, 0.0))
+    assert v.verdict == "refuted" and "P(generic rank higher) < 0.001" in v.reason
+
+
+def test_rank_at_the_point_equal_to_the_generic_rank_gives_lambda():
+    # constant rank near w*: the fibre is smooth, λ = rank/2, without the family saying so
+    ev = PointEvidence(None, rk(4, n=6, determines=False, point=4, inputs=True), None, 0.0)
+    v = V(claim(), ev)
+    assert (v.verdict, v.grade) == ("confirmed", "certified") and "constant-rank" in v.reason
+    assert V(claim("d/2 + 1"), ev).verdict == "refuted"
+
+
+def test_more_than_half_the_parameters_is_refuted():
+    v = V(claim("2*d"), PointEvidence(None, rk(4, n=6, determines=False), None, 0.0))
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "6 parameters" in v.reason
+
+
+def test_generic_rank_alone_is_no_upper_bound():
+    # over R a fibre can be smaller than expected (x² + y² + z²: generic rank 1, λ = 3/4), so
+    # without the family's statement that w* is minimally singular the rank bounds nothing
+    v = V(claim("d"), PointEvidence(None, rk(6, n=12, determines=False, inputs=True), None, 0.0))
+    assert v.verdict == "inconclusive"
+
+
+def test_certified_routes_that_contradict_are_an_error():
+    v = V(claim(), PointEvidence(cf("2"), rk(6), None, 0.0))
+    assert v.verdict == "error" and "routes contradict" in v.reason
+
+
+def test_failed_llc_never_blocks_a_certified_verdict():
+    v = V(claim(), PointEvidence(None, rk(4), lc(9.0, passed=False), 0.0), ctl=controls())
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+
+
+def test_route_errors_are_named_and_all_errors_is_error():
+    err = ClosedFormEvidence("error", error="NotImplementedError")
+    v = V(claim(), PointEvidence(err, rk(4), None, 0.0))
+    assert v.verdict == "confirmed" and "route errors" in v.reason
+    v = V(claim(), PointEvidence(err, RankEvidence("error", error="boom"),
+                                 LLCEvidence("error", error="nan"), 0.0))
+    assert v.verdict == "error" and "boom" in v.reason
+
+
+# --- LLCs ----------------------------------------------------------------------------------
+
+
+def test_llc_without_controls_is_uncontrolled_and_decides_nothing():
+    v = V(claim(), PointEvidence(None, None, lc(2.0, key=None), 0.0))
+    assert v.verdict == "inconclusive" and "uncontrolled" in v.reason
+    v = V(claim(), PointEvidence(None, None, lc(9.0, key=None), 0.0))
+    assert v.verdict == "inconclusive"  # far off, but nobody measured the bias
+
+
+def test_controlled_llc_confirms_and_refutes():
+    ctl = controls(biases=(-0.02, -0.02, -0.02), spread=0.01)
+    v = V(claim(), PointEvidence(None, None, lc(1.96), 0.0), ctl=ctl)
+    assert (v.verdict, v.grade) == ("confirmed", "controlled"), v.reason
+    v = V(claim(), PointEvidence(None, None, lc(3.0), 0.0), ctl=ctl)
+    assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
+
+
+def test_a_wide_band_does_not_confirm():
+    ctl = controls(biases=(0.0, 0.0, 0.0), spread=0.2)
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "wider than" in v.reason
+
+
+def test_controls_that_disagree_leave_the_llc_uncontrolled():
+    ctl = controls(biases=(0.0, -0.3, 0.0), spread=0.01)
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "disagree" in v.reason
+
+
+def test_llc_verdict_must_survive_the_reruns():
+    ctl = controls(spread=0.01)
+    moved = (Rerun("γ × 3", 2.0, 0.02, True), Rerun("γ / 3", 3.0, 0.02, True),
+             Rerun("ε / 2", 2.0, 0.02, True))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=moved), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "not robust" in v.reason and "γ / 3" in v.reason
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=()), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "were not run" in v.reason
+    failed = (Rerun("γ × 3", None, None, False),)
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=failed), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "failed its diagnostics" in v.reason
+
+
+def test_band_arithmetic():
+    b = llc_band(2.0, 0.05, controls(biases=(0.1, 0.1, 0.1), spread=0.02)[KEY])
+    assert b.controlled
+    assert b.low == pytest.approx((2.0 - 0.1) / (1.1 + 2 * 0.02), rel=1e-6)
+    assert b.high == pytest.approx((2.0 + 0.1) / (1.1 - 2 * 0.02), rel=1e-6)
+    assert b.corrected == pytest.approx(2.0 / 1.1)
+
+
+def test_too_few_usable_controls():
+    runs = controls()[KEY].runs
+    half = tuple(r if i % 3 else ControlRun(**{**r.__dict__, "passed": False})
+                 for i, r in enumerate(runs))
+    b = llc_band(2.0, 0.05, ControlSet(KEY, {}, half))
+    assert not b.controlled and "only 0 of 3 controls usable" in b.why
+
+
+def test_hypotheses_not_met_make_a_point_inconclusive():
+    hyp = ({"name": "stage II", "statement": "only K_eff units active", "measured": "K_eff = 3",
+            "met": False},)
+    at = AtPoint("ok", hypotheses=hyp)
+    c = claim(hypotheses=["stage II"])
+    v = V(c, PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
+    assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason
+    assert "K_eff = 3" in v.reason
+    # checked before the theorem is applied: even where the exact rank would decide
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, at))
+    assert v.verdict == "inconclusive" and "would give: confirmed" in v.reason
+    # a hypothesis of another theorem of the family does not apply to this claim
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
+    assert "hypothesis not met" not in v.reason
+    at = AtPoint("ok", extras={"train_rank": 3})
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
+    assert v.verdict == "inconclusive" and "rank on the training inputs is 3" in v.reason
+    # a precondition of the LLC test only: it never blocks a certified verdict
+    v = V(claim(), PointEvidence(None, rk(4), lc(2.0), 0.0, at), ctl=controls())
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+
+
+def test_relations():
+    c = claim("d/2", relation="<")
+    assert V(c, PointEvidence(None, rk(4), None, 0.0)).verdict == "refuted"  # 2 is not < 2
+    assert V(c, PointEvidence(None, rk(3), None, 0.0)).verdict == "confirmed"
+    c = claim("d/2", relation=">=")
+    assert V(c, PointEvidence(None, rk(8, determines=False, point=4), None, 0.0)).verdict == \
+        "confirmed"  # λ ≥ 2 from the rank at w*
+
+
+# --- claims and scaling --------------------------------------------------------------------
+
+
+def test_claim_aggregation_says_how_far_a_verdict_reaches():
+    c, r = PointVerdict("confirmed", "c", "certified"), PointVerdict("refuted", "r", "certified")
+    i = PointVerdict("inconclusive", "i")
+    pts = [({"d": 3, "k": 1}, c), ({"d": 4, "k": 1}, c), ({"d": 3, "k": 2}, c),
+           ({"d": 4, "k": 2}, c)]
+    v = claim_verdict(pts, ["d", "k"])
+    assert v.verdict == "confirmed" and v.reason.startswith("confirmed at d ∈ {3, 4}, k ∈ {1, 2}")
+    v = claim_verdict([({"d": 3}, c), ({"d": 4}, r)], ["d"])
+    assert v.verdict == "refuted" and "refuted at d = 4" in v.reason and "confirmed at d = 3" in \
+        v.reason
+    assert claim_verdict([({"d": 3}, c), ({"d": 4}, i)], ["d"]).verdict == "inconclusive"
+    e = PointVerdict("error", "e")
+    assert claim_verdict([({"d": 3}, e), ({"d": 4}, e)], ["d"]).verdict == "error"
+
+
+def test_fit_shapes_recover_coefficients():
+    x = np.array([1.0, 2.0, 3.0, 5.0, 8.0])
+    f = fit_shape(x, -0.5 * x**2 + 100 * x, None, "quadratic")
+    assert f.coefficients == pytest.approx((-0.5, 100.0)) and f.r2 == pytest.approx(1.0)
+    assert fit_shape(x, 2 * x + 1, None, "affine").coefficients == pytest.approx((2.0, 1.0))
+
+
+def scaling_claim(coefs=None, shape="quadratic", ds=(1, 2, 4, 8, 16)):
+    sc = {"variable": "d", "shape": shape, "min_r2": 0.95}
+    if coefs:
+        sc["coefficients"] = coefs
+    return parse_claim({"id": "s", "title": "t", "source": "s", "family": "fake_regular",
+                        "kind": "scaling", "evidence": ["llc"], "grid": {"d": list(ds)},
+                        "scaling": sc, "tolerance": {"coef_rel": 0.05}}, "s.toml", FAMILIES)
+
+
+def scaled(fn, spread=0.005, ds=(1, 2, 4, 8, 16), key=KEY):
+    """Points whose controlled value is fn(d) with a band of relative half-width ≈ 2·spread."""
+    ctl = controls(spread=spread)
+    evs = [PointEvidence(None, None, lc(fn(d), se=1e-6, key=key), 0.0) for d in ds]
+    return [{"d": d} for d in ds], evs, ctl
+
+
+def test_scaling_confirmed_with_all_four_conditions():
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+    v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
+    assert v.verdict == "confirmed", v.reason
+    assert {f.role for f in v.fits} == {"stated", "rival"}
+
+
+def test_scaling_needs_four_values_and_a_rejected_rival():
+    params, ev, ctl = scaled(lambda d: 2.0 * d, ds=(1, 2, 4))
+    v = scaling_verdict(scaling_claim(shape="linear", ds=(1, 2, 4)), params, ev, ctl)
+    assert v.verdict == "inconclusive" and "only 3 values" in v.reason
+    params, ev, ctl = scaled(lambda d: 2.0 * d, spread=2.0)  # too noisy to reject the rival
+    v = scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl)
+    assert v.verdict == "inconclusive"
+
+
+def test_scaling_refuted_by_shape_or_coefficients():
+    params, ev, ctl = scaled(lambda d: 5.0 if d % 2 else 1.0)
+    assert scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl).verdict == "refuted"
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+    v = scaling_verdict(scaling_claim([-0.429, 17.4]), params, ev, ctl)
+    assert v.verdict == "refuted" and "coefficient" in v.reason
+
+
+def test_scaling_without_controls_is_inconclusive():
+    params, ev, _ = scaled(lambda d: 2.0 * d)
+    v = scaling_verdict(scaling_claim(shape="linear"), params, ev, {})
+    assert v.verdict == "inconclusive" and "uncontrolled" in v.reason
