@@ -210,3 +210,20 @@ def test_bad_counts_name_the_argument(call, exc, name):
 def test_tty_must_be_a_bool_or_none():
     with pytest.raises(TypeError, match="tty"):
         Progress(io.StringIO(), tty="yes")  # type: ignore[arg-type]
+
+
+def test_line_mode_logs_a_bounded_number_of_lines_for_large_runs():
+    import io
+
+    from slttheory.verify.run.progress import LINES_MAX
+
+    out = io.StringIO()
+    prog = Progress(stream=out, tty=False)
+    prog.start(20_000)
+    for i in range(20_000):
+        prog.advance(claim_id="big" if i < 19_990 else "small", label=f"a={i}",
+                     verdict="confirmed", elapsed_s=0.0, cached=False)
+    prog.close()
+    lines = out.getvalue().splitlines()
+    assert LINES_MAX // 2 <= len(lines) <= LINES_MAX + 5
+    assert lines[-1].startswith("[20000/20000]") and any(" small " in x for x in lines)

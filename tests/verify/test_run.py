@@ -345,3 +345,33 @@ burn_in = 200
                if r.family == "normal_crossing")
     assert pt.verdict.grade in ("controlled", "none") and pt.verdict.verdict != "error"
     assert "closed form" in pt.verdict.reason or pt.verdict.grade == "controlled"
+
+
+def test_a_large_grid_is_summarised_in_markdown_and_drawn_as_a_heat_map(tmp_path):
+    """report.md and the figure grow with claims, not points; report.json keeps every point."""
+    import sympy as sp
+
+    from slttheory.formulas.core import LearningCoefficient
+    from slttheory.models.registry import Family, ParamSpec
+
+    def formula(a, b):
+        return LearningCoefficient(sp.Rational(a + b, 2), 1, a + b, "toy", (), "Toy 2020",
+                                   standing="established", established_by="test",
+                                   reference="Toy 2020")
+
+    fams = {"toy2": Family("toy2", "toy", (ParamSpec("a", int, 1, 100),
+                                           ParamSpec("b", int, 1, 100)), None, formula)}
+    data = {"id": "big", "title": "t", "source": "Other 2021", "family": "toy2",
+            "kind": "closed_form", "predicted": "(a + b)/2 + floor(a/40)",
+            "evidence": ["closed_form"],
+            "grid": {"a": list(range(1, 51)), "b": list(range(1, 41))}}
+    res = run_claims([parse_claim(data, "big.toml", fams)], profile="quick", families=fams)
+    rep = write_report(res, tmp_path, profile="quick", device="cpu")
+    c = rep["claims"][0]
+    assert len(c["points"]) == 2000 and c["point_counts"]["refuted"] == 11 * 40
+    md = (tmp_path / "report.md").read_text()
+    assert "The 20 worst are listed" in md and len(md) < 30_000
+    assert c["scopes"]["refuted"] == "a ∈ {40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50}, " \
+        "b ∈ {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, " \
+        "23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}"
+    assert (tmp_path / "figures" / "big.png").stat().st_size < 100_000

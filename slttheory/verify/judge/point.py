@@ -150,7 +150,8 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     if predicted is None:
         return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}, it enters the "
                             f"fit only{note}", facts=facts)
-    p, rel = sp.nsimplify(predicted), claim.relation
+    p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
+    rel = claim.relation
     ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)
     cert = [f for f in facts if f.grade == "certified"]
     lo, hi, flo, fhi = _interval(cert)

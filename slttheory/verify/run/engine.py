@@ -194,7 +194,7 @@ def _ref(obj: Any, spec: str | None, name: str | None = None) -> Any:
 # --- the coordinator -----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Point:
     ci: int
     pi: int
@@ -314,6 +314,7 @@ def run_claims(
                     settings = p.claim.llc_settings(profile)
                     p.key = control_key(chosen[ck], settings, device)
                     planned.setdefault(p.key, (chosen[ck], settings))
+        pending = {id(p) for p in todo}
         # 3. experiment claims (longest first), control sets and LLC units, on the executor
         units: list[tuple[str, tuple]] = []
         owners: list[Any] = []
@@ -339,7 +340,8 @@ def run_claims(
         workers = max(1, int(getattr(executor, "workers", 1)))
         for group in per_claim.values():
             for kind in ("llc", "at_point"):
-                need = [p for p in group if p in todo and (p.llc if kind == "llc" else p.measure)]
+                need = [p for p in group if id(p) in pending
+                        and (p.llc if kind == "llc" else p.measure)]
                 sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
                 i = 0
                 for size in sizes:

@@ -91,6 +91,11 @@ def _can_encode(stream: Any, text: str) -> bool:
     return True
 
 
+LINES_MAX = 400
+"""Without a terminal: one line per unit up to this many units; beyond, about this many lines
+(every claim's first unit, then evenly spaced ones)."""
+
+
 class Progress:
     """Progress over points and experiment stages (see the module docstring for the protocol).
 
@@ -122,6 +127,7 @@ class Progress:
         self.done = 0
         self.stages = 0
         self.current: str | None = None
+        self._last_logged_claim: str | None = None
         self._counts: Counter[str] = Counter()
         self._bar: Any = None
         self._started = False
@@ -265,6 +271,11 @@ class Progress:
                 self._bar.total = self.total
                 self._bar.update(self.done - self._bar.n)
                 return
+            new_claim = claim_id != self._last_logged_claim
+            self._last_logged_claim = claim_id
+            step = max(1, self.total // LINES_MAX) if self.total > LINES_MAX else 1
+            if not (new_claim or self.done % step == 0 or self.done == self.total):
+                return  # a large run logs about LINES_MAX lines, not one per point
             tag = "stored" if cached else f"{float(elapsed_s):.1f} s"
             self._write(
                 f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})"
