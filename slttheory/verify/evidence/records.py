@@ -270,6 +270,11 @@ class ControlRun:
     elapsed_s: float = 0.0
     error: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControlRun:
+        return _from(cls, {**data, "problems": tuple(data.get("problems", ())),
+                           "params": dict(data.get("params", {}))})
+
     @property
     def lam_value(self) -> float:
         v = exact_from_text(self.lam)

@@ -22,6 +22,7 @@ control sets. Experiment claims run after the point claims
 from __future__ import annotations
 
 import importlib
+import json
 import math
 import pickle
 import time
@@ -31,13 +32,21 @@ from typing import Any
 
 from slttheory.verify.claims import AnyClaim, BadClaim, Claim, ExperimentClaim, point_key
 from slttheory.verify.claims import settings_hash as point_settings_hash
-from slttheory.verify.evidence.controls import choose_controls, control_key, run_controls
+from slttheory.verify.evidence.controls import (
+    choose_controls,
+    control_key,
+    data_seeds,
+    run_control_jobs,
+    run_key,
+)
 from slttheory.verify.evidence.records import (
     AtPoint,
     ClosedFormEvidence,
+    ControlRun,
     ControlSet,
     LLCEvidence,
     PointEvidence,
+    jsonable,
 )
 from slttheory.verify.evidence.routes import DEFAULT_ROUTES, Routes
 from slttheory.verify.judge import ClaimResult, ClaimVerdict, judge_claim, point_verdict
@@ -152,12 +161,14 @@ def _at_point_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: s
                                                   device)]
 
 
-def _control_unit(controls: Sequence[Any], families_ref: Any, settings: Mapping[str, Any],
-                  device: str, key: str, isolated: bool) -> dict[str, Any]:
+def _control_unit(jobs: Sequence[tuple[Any, int]], families_ref: Any,
+                  settings: Mapping[str, Any], device: str, isolated: bool
+                  ) -> list[dict[str, Any]]:
+    """Control runs of one family under one set of rules (a batched sampler call)."""
     families = load_families(families_ref[1]) if isinstance(families_ref, tuple) else \
         families_ref
     _in_worker(None, isolated)
-    return run_controls(controls, families, settings, device, key).to_dict()
+    return [jsonable(r.__dict__) for r in run_control_jobs(jobs, families, settings, device)]
 
 
 def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, device: str,
@@ -330,13 +341,30 @@ def run_claims(
                 units.append(("experiment", (c, profile, store_path, device,
                                              progress if local else None, not local)))
                 owners.append(ci)
+        # control runs shared by several control sets run once, batched per family and rules
+        run_jobs: dict[str, tuple[Any, int, dict[str, Any]]] = {}
+        needed: dict[str, list[str]] = {}
         for key, (ctl, settings) in planned.items():
             stored = store.get_controls(key) if (store and resume) else None
             if stored is not None:
                 controls[key] = ControlSet.from_dict(stored)
                 continue
-            units.append(("controls", (ctl, fams_ref, settings, device, key, not local)))
-            owners.append(key)
+            needed[key] = []
+            for c in ctl:
+                for ds in data_seeds(settings):
+                    rk = run_key(c, ds, settings, device)
+                    run_jobs.setdefault(rk, (c, ds, settings))
+                    needed[key].append(rk)
+        by_group: dict[str, list[str]] = {}
+        for rk, (c, _ds, settings) in run_jobs.items():
+            g = json.dumps([c.family, dict(settings)], sort_keys=True, default=list)
+            by_group.setdefault(g, []).append(rk)
+        for rks in by_group.values():
+            settings = run_jobs[rks[0]][2]
+            units.append(("controls", ([run_jobs[r][:2] for r in rks], fams_ref, settings,
+                                       device, not local)))
+            owners.append(("runs", rks))
+        run_results: dict[str, ControlRun] = {}
         workers = max(1, int(getattr(executor, "workers", 1)))
         for group in per_claim.values():
             for kind in ("llc", "at_point"):
@@ -353,7 +381,7 @@ def run_claims(
                                                  for p in chunk], [p.key for p in chunk],
                                          not local) if kind == "llc" else (*base, not local)))
                     owners.append(chunk)
-        progress.add_total(sum(1 for o in owners if isinstance(o, str))
+        progress.add_total(sum(1 for o in owners if isinstance(o, tuple))
                            + (0 if local else n_exp))
         exp_results: dict[int, Any] = {}
         for i, res, exc in run_tasks(executor, _unit, units):
@@ -366,13 +394,25 @@ def run_claims(
                                      verdict=exp_results[owner].verdict.verdict,
                                      elapsed_s=exp_results[owner].elapsed_s, cached=False)
                 continue
-            if isinstance(owner, str):
-                cs = ControlSet(owner, {}, ()) if exc is not None else ControlSet.from_dict(res)
-                controls[owner] = cs
-                if store is not None and exc is None:
-                    store.put_controls(owner, cs.to_dict())
-                progress.advance(claim_id="controls", label=f"control set {owner}",
-                                 verdict=None, elapsed_s=cs.elapsed_s, cached=False)
+            if isinstance(owner, tuple):  # control runs
+                _, rks = owner
+                for rk, d in zip(rks, res if exc is None else [None] * len(rks), strict=True):
+                    c, ds, _s = run_jobs[rk]
+                    run_results[rk] = ControlRun.from_dict(d) if d is not None else ControlRun(
+                        c.family, dict(c.params), c.kind, c.lam, c.multiplicity,
+                        c.certified_by, ds, error=f"worker failed: {exc}")
+                for key in [k for k, rks_ in needed.items() if k not in controls
+                            and all(r in run_results for r in rks_)]:
+                    cs = ControlSet(key, dict(planned[key][1]),
+                                    tuple(run_results[r] for r in needed[key]),
+                                    round(sum(run_results[r].elapsed_s for r in needed[key]), 3))
+                    controls[key] = cs
+                    if store is not None:
+                        store.put_controls(key, cs.to_dict())
+                fam = run_jobs[rks[0]][0].family
+                progress.advance(claim_id="controls", label=f"{fam} controls ({len(rks)} runs)",
+                                 verdict=None, elapsed_s=sum(run_results[r].elapsed_s
+                                                            for r in rks), cached=False)
                 continue
             kind = units[i][0]
             dicts = [None] * len(owner) if exc is not None else res
