@@ -137,3 +137,19 @@ def test_shipped_claims_all_parse():
     bad = [c for c in out if type(c).__name__ == "BadClaim"]
     # only claims whose family does not exist yet may fail to load
     assert all("unknown family" in b.message for b in bad), [b.message for b in bad]
+
+
+def test_profile_evidence_overrides_the_routes(tmp_path):
+    from fake_families import FAMILIES
+
+    from slttheory.verify.claims import parse_claim
+
+    data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/2", "evidence": ["closed_form", "llc"],
+            "grid": {"d": [2]}, "profiles": {"quick": {"evidence": ["closed_form"]}}}
+    c = parse_claim(data, "c.toml", FAMILIES)
+    assert c.evidence_for("quick") == ("closed_form",)
+    assert c.evidence_for("full") == ("closed_form", "llc")
+    bad = {**data, "profiles": {"quick": {"evidence": ["llc", "nonsense"]}}}
+    with pytest.raises(ClaimError, match="profiles.quick.evidence"):
+        parse_claim(bad, "c.toml", FAMILIES)

@@ -91,7 +91,7 @@ _TOP_KEYS = {
 }
 _TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
 _SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
-_PROFILE_KEYS = {"grid", "llc", "rank"}
+_PROFILE_KEYS = {"grid", "llc", "rank", "evidence"}
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,12 @@ class Claim:
     llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     rank: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
+    profile_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
+
+    def evidence_for(self, profile: str) -> tuple[str, ...]:
+        """The routes run in ``profile``: ``evidence``, or the profile's own list."""
+        return tuple(self.profile_evidence.get(profile, self.evidence))
 
     def grid_for(self, profile: str) -> dict[str, tuple[Any, ...]]:
         """The grid of ``profile``: the base grid with the profile's keys replaced."""
@@ -320,6 +325,7 @@ def parse_point_claim(
     # profiles
     prof_t = table(data, "profiles", path)
     profile_grids: dict[str, dict[str, tuple[Any, ...]]] = {}
+    profile_evidence: dict[str, tuple[str, ...]] = {}
     llc: dict[str, dict[str, Any]] = {
         "": _settings(table(data, "llc", path), LLC_KEYS, path, "llc.")
     }
@@ -341,6 +347,14 @@ def parse_point_claim(
                     path, f"profiles.{pname}.grid.{k}", "overrides a variable that is not in [grid]"
                 )
         profile_grids[pname] = pg
+        if "evidence" in ptab:
+            pev = ptab["evidence"]
+            if not isinstance(pev, list) or not pev or any(e not in ROUTES for e in pev) \
+                    or len(set(pev)) != len(pev):
+                raise err(path, f"profiles.{pname}.evidence",
+                          f"must be a non-empty list of distinct routes ({', '.join(ROUTES)}), "
+                          f"got {pev!r}")
+            profile_evidence[pname] = tuple(pev)
         llc[pname] = _settings(table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")
         rank[pname] = _settings(
             table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
@@ -437,6 +451,7 @@ def parse_point_claim(
         llc=llc,
         rank=rank,
         profile_grids=profile_grids,
+        profile_evidence=profile_evidence,
         path=path,
     )
     # every point of every profile must be valid for the family
@@ -479,10 +494,11 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
         {
             "family": claim.family,
             "point": point_key(params),
-            "evidence": list(claim.evidence),
-            "llc": claim.llc_settings(profile) if "llc" in claim.evidence else None,
-            "rank": claim.rank_settings(profile) if "rank" in claim.evidence else None,
-            "device": device if "llc" in claim.evidence else None,
+            "evidence": list(claim.evidence_for(profile)),
+            "llc": claim.llc_settings(profile) if "llc" in claim.evidence_for(profile) else None,
+            "rank": claim.rank_settings(profile) if "rank" in claim.evidence_for(profile)
+            else None,
+            "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
             "version": 2,

@@ -133,9 +133,9 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     except Exception as e:  # noqa: BLE001
         return PointEvidence(ClosedFormEvidence("error", error=f"invalid point: {e}"), None,
                              None, round(time.perf_counter() - t0, 3)).to_dict()
-    cf = routes.closed_form(family, q) if "closed_form" in claim.evidence else None
-    rk = routes.rank(family, q, claim.rank_settings(profile)) if "rank" in claim.evidence \
-        else None
+    ev = claim.evidence_for(profile)
+    cf = routes.closed_form(family, q) if "closed_form" in ev else None
+    rk = routes.rank(family, q, claim.rank_settings(profile)) if "rank" in ev else None
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3)).to_dict()
 
 
@@ -308,7 +308,7 @@ def run_claims(
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
             # 2. plan its LLC: run it where asked and (quick) no certified fact decides;
             # an LLC that is to decide gets controls and reruns
-            if "llc" in p.claim.evidence:
+            if "llc" in p.claim.evidence_for(profile):
                 decided = p.claim.kind != "scaling" and _certified_decides(p)
                 p.llc = LLC_EVERYWHERE.get(profile, True) or not decided
                 p.decide = p.llc and not decided
