@@ -39,6 +39,7 @@ __all__ = [
     "ControlSet",
     "PointEvidence",
     "exact_from_text",
+    "finite",
     "jsonable",
 ]
 
@@ -54,6 +55,19 @@ def exact_from_text(text: str | None) -> sp.Expr | None:
         return parse_predicted(text, [], key="stored value")
     except ExpressionError:
         return None
+
+
+def finite(x: Any) -> float | None:
+    """``float(x)`` if it is a finite number, else ``None``.
+
+    >>> finite("2.5"), finite(float("nan")), finite(None)
+    (2.5, None, None)
+    """
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def jsonable(x: Any) -> Any:

@@ -30,6 +30,7 @@ from slttheory.verify.evidence.records import (
     LLCEvidence,
     RankEvidence,
     Rerun,
+    finite,
     jsonable,
 )
 
@@ -161,29 +162,21 @@ def _problems(est: Any) -> list[str]:
     return out
 
 
-def _finite(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
     """The ``"ok"`` record of an LLC estimate (mean, interval, diagnostics, config)."""
     diag = est.diagnostics
     problems = tuple(_problems(est))
     ci = getattr(est, "ci", None)
-    ci = None if ci is None or not all(_finite(v) is not None for v in ci) else \
+    ci = None if ci is None or not all(finite(v) is not None for v in ci) else \
         (float(ci[0]), float(ci[1]))
     passed = bool(getattr(diag, "passed", not problems)) and not problems
     return LLCEvidence(
-        "ok", mean=_finite(est.llc), std_error=_finite(est.std_error),
+        "ok", mean=finite(est.llc), std_error=finite(est.std_error),
         diagnostics=jsonable(diag), problems=problems, config=jsonable(est.config),
         note=note, elapsed_s=round(elapsed, 3), method=str(getattr(est, "method", "single")),
-        ci=ci, mc_error=_finite(getattr(est, "mc_error", est.std_error)),
-        systematic=_finite(getattr(est, "systematic", 0.0)),
-        single=_finite(getattr(est, "single", est.llc)), passed=passed,
+        ci=ci, mc_error=finite(getattr(est, "mc_error", est.std_error)),
+        systematic=finite(getattr(est, "systematic", 0.0)),
+        single=finite(getattr(est, "single", est.llc)), passed=passed,
     )
 
 

@@ -26,7 +26,6 @@ certified verdict.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -202,11 +201,3 @@ def band_verdict(band: Band, predicted: float, relation: str, tol: float) -> str
     if hi < p or (relation == ">" and hi <= p):
         return "refuted"
     return "confirmed" if (lo > p if relation == ">" else lo >= p) else "open"
-
-
-def finite(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None

@@ -19,7 +19,6 @@ shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -240,10 +239,3 @@ def _settings_drift(evs: Sequence[PointEvidence]) -> str:
         return ""  # every point corrected by controls at its own settings
     return ("estimator settings change along the sweep (" + ", ".join(changed)
             + ") and are not corrected for by per-point controls")
-
-
-def finite(x: Any) -> bool:
-    try:
-        return math.isfinite(float(x))
-    except (TypeError, ValueError):
-        return False

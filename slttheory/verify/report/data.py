@@ -7,14 +7,13 @@ keys, enums, items) without third-party packages.
 
 from __future__ import annotations
 
-import math
 import platform
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from slttheory.verify.claims import BadClaim, Claim
-from slttheory.verify.evidence.records import jsonable
+from slttheory.verify.evidence.records import finite, jsonable
 from slttheory.verify.judge import (
     GRADES,
     VERDICTS,
@@ -151,25 +150,17 @@ def environment(device: str) -> dict[str, Any]:
             "machine": platform.machine()}
 
 
-def _f(x: Any) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _band_json(b: Band | None) -> dict[str, Any] | None:
     if b is None:
         return None
     return {
-        "controlled": b.controlled, "low": _f(b.low), "high": _f(b.high),
-        "corrected": _f(b.corrected), "ratio_low": _f(b.ratio_low),
-        "ratio_high": _f(b.ratio_high), "agreement_p": _f(b.agreement_p), "why": b.why,
+        "controlled": b.controlled, "low": finite(b.low), "high": finite(b.high),
+        "corrected": finite(b.corrected), "ratio_low": finite(b.ratio_low),
+        "ratio_high": finite(b.ratio_high), "agreement_p": finite(b.agreement_p), "why": b.why,
         "controls": [{"family": c.family, "params": jsonable(c.params), "kind": c.kind,
-                      "lambda": _f(c.lam), "certified_by": c.certified_by,
-                      "bias": _f(c.ratio - 1), "spread": _f(c.spread), "usable": c.usable,
-                      "runs": c.runs, "estimates": [_f(v) for v in c.estimates]}
+                      "lambda": finite(c.lam), "certified_by": c.certified_by,
+                      "bias": finite(c.ratio - 1), "spread": finite(c.spread), "usable": c.usable,
+                      "runs": c.runs, "estimates": [finite(v) for v in c.estimates]}
                      for c in b.controls],
     }
 
@@ -181,7 +172,7 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     out: dict[str, Any] = {
         "params": jsonable(dict(pr.params)),
         "verdict": pv.verdict, "reason": pv.reason, "grade": pv.grade,
-        "predicted": None if pr.predicted is None else _f(pr.predicted),
+        "predicted": None if pr.predicted is None else finite(pr.predicted),
         "predicted_exact": None if pr.predicted is None else str(pr.predicted),
         "facts": [{"route": f.route, "grade": f.grade, "text": f.text, "note": f.note,
                    "low": None if f.low is None else str(f.low),
@@ -194,7 +185,7 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     if cf is not None:
         g = next((f.grade for f in facts if f.route == "closed form"), "none")
         out["closed_form"] = {**jsonable(cf.__dict__), "grade": g,
-                              "value_float": _f(cf.sympy_value)}
+                              "value_float": finite(cf.sympy_value)}
     rk = ev.rank
     if rk is not None:
         gs = {f.grade for f in facts if f.route in ("rank at w*", "generic rank")}
