@@ -63,6 +63,7 @@ from slttheory.models.registry import (
     RankProblem,
     register,
 )
+from slttheory.models.symmetry import modular_orbit, quadratic_orbit
 from slttheory.train import argmax_accuracy, binary_accuracy, centred_argmax_accuracy, train
 
 __all__ = [
@@ -216,6 +217,7 @@ def _make_family(
     trained: bool = False,
     differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None,
     hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None,
+    orbit: Callable[[Problem], tuple[int, int, str]] | None = None,
     source_n: int | None = None,
 ) -> Family:
     """Register a family whose ``build``/``rank_problem`` validate before calling the impls.
@@ -321,7 +323,7 @@ def _make_family(
         name=name, description=description, parameters=parameters, build=build,
         formula=formula, rank_problem=rank_problem, source=source,
         formula_args=formula_args, check=check, default_n=default_n,
-        differences=family_differences, hypotheses=hypotheses,
+        differences=family_differences, hypotheses=hypotheses, orbit=orbit,
     )
     holder["family"] = fam
     return register(fam)
@@ -1047,6 +1049,7 @@ _make_family(
     source=_SEED001,
     differences=_diff_quadratic,
     hypotheses=quadratic_hypotheses,
+    orbit=quadratic_orbit,
 )
 
 
@@ -1169,6 +1172,7 @@ _make_family(
     trained=True,
     differences=_diff_modular,
     hypotheses=modular_addition_hypotheses,
+    orbit=modular_orbit,
 )
 
 

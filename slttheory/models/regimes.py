@@ -42,6 +42,7 @@ from slttheory.models.families import _make_family, _noise_difference, modular_a
 from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
 from slttheory.models.registry import ParamSpec, Problem, RankProblem
+from slttheory.models.symmetry import modular_orbit
 
 __all__ = ["LinearisedQuadraticNetwork", "FrozenFeatureNetwork"]
 
@@ -477,4 +478,5 @@ _make_family(
         *_noise_difference(q["noise"], "seed 001's regression model"),
     ),
     hypotheses=quadratic_hypotheses,
+    orbit=modular_orbit,
 )

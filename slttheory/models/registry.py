@@ -268,6 +268,11 @@ class Family:
         built differs from the model of ``source`` (loss, architecture, data distribution,
         n, training), one line each; ``()`` where the model is the source's. ``build`` copies
         it into :attr:`Problem.differences`. ``None``: the family does not say.
+    orbit:
+        ``orbit(problem) -> (s, d, how)``: a smooth submanifold of dimension ≥ ``s`` through the
+        built w* on which the model's function is constant (a symmetry orbit), with the
+        parameter count ``d``: then λ ≤ (d − s)/2 (:mod:`slttheory.models.symmetry`); ``None``
+        where the family exhibits none.
     hypotheses:
         ``hypotheses(problem) -> tuple[Hypothesis, ...]``: the hypotheses of the theorem
         behind ``formula`` that can be checked numerically at a built ``problem`` (its
@@ -286,6 +291,7 @@ class Family:
     default_n: int = 1000
     differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None
+    orbit: Callable[[Problem], tuple[int, int, str]] | None = None
 
     def formula_kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``formula`` for (already validated) family ``params``."""

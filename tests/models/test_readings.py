@@ -128,3 +128,26 @@ def test_build_fills_problem_differences_with_the_sample_size():
     assert poly.differences[:-1] == FAMILIES["polynomial_regression"].differences(poly.params)
     toy = FAMILIES["linear_regression_toy"].build(n=100, generator=0, refine_steps=0)
     assert not any(t.startswith("sample size") for t in toy.differences)
+
+
+def test_symmetry_orbit_bounds_modular_addition_below_thm_5_5():
+    """Each live unit of the quadratic network on one-hot pairs has a scaling and a shift
+    direction on which f is constant, so λ ≤ K(3p − 2)/2 < K(3p − 1)/2 at any such w*."""
+    import torch
+
+    from slttheory.models import FAMILIES
+
+    prob = FAMILIES["modular_addition"].build({"p": 5, "k": 3, "steps": 50},
+                                              generator=torch.Generator().manual_seed(0))
+    s, d, how = FAMILIES["modular_addition"].orbit(prob)
+    assert (s, d) == (6, 45) and "one-hot shift" in how
+    # and the orbit really is flat: moving along both directions leaves f unchanged
+    x, _ = prob.data
+    m = prob.model
+    f0 = m(x)
+    with torch.no_grad():
+        m.W[:5, 0] += 0.3
+        m.W[5:, 0] -= 0.3
+        m.W[:, 1] *= 2.0
+        m.V[:, 1] /= 4.0
+    assert torch.allclose(m(x), f0, atol=1e-5)

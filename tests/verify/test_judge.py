@@ -115,6 +115,13 @@ def test_more_than_half_the_parameters_is_refuted():
     assert (v.verdict, v.grade) == ("refuted", "certified") and "6 parameters" in v.reason
 
 
+def test_a_symmetry_orbit_through_w_star_bounds_lambda_above():
+    at = AtPoint("ok", orbit={"dimension": 4, "n_params": 30, "how": "2 units × 2"})
+    v = V(claim("d + 10"), PointEvidence(None, None, None, 0.0, at))   # 14 > (30 − 4)/2
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "symmetry orbit" in v.reason
+    assert V(claim("d"), PointEvidence(None, None, None, 0.0, at)).verdict == "inconclusive"
+
+
 def test_generic_rank_alone_is_no_upper_bound():
     # over R a fibre can be smaller than expected (x² + y² + z²: generic rank 1, λ = 3/4), so
     # without the family's statement that w* is minimally singular the rank bounds nothing

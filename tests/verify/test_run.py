@@ -169,7 +169,7 @@ def _fake_routes():
             bound=1e-9,
         )
 
-    def llc(family, points, settings, device, reruns=False):
+    def llc(family, points, settings, device, reruns=False, measure=True):
         return [(LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
                              diagnostics={"rhat": 1.0}), AtPoint("ok")) for q in points]
 

@@ -237,7 +237,9 @@ class AtPoint:
     ``grad_norm``, ``smallest_eigenvalues``, ``reason``); ``hypotheses``: the family's measured
     hypotheses (``name``, ``statement``, ``measured``, ``met``); ``extras``: numbers about the
     build (training losses, the exact rank on the training inputs, K_eff); ``differences``:
-    where the family's model differs from the source's; ``note``: how w* was obtained.
+    where the family's model differs from the source's; ``note``: how w* was obtained;
+    ``orbit``: a symmetry orbit through w* (``dimension`` s, ``n_params`` d, ``how``), which
+    bounds λ ≤ (d − s)/2 (:mod:`slttheory.models.symmetry`).
     """
 
     status: str
@@ -247,6 +249,7 @@ class AtPoint:
     differences: tuple[str, ...] = ()
     note: str = ""
     error: str | None = None
+    orbit: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))

@@ -207,8 +207,15 @@ def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) 
             diffs = tuple(str(x) for x in (family.differences(dict(params)) or ()))
         except Exception as e:  # noqa: BLE001
             diffs = (f"(differences unavailable: {describe_error(e)})",)
+    orbit: dict[str, Any] = {}
+    if callable(getattr(family, "orbit", None)):
+        try:
+            dim, n_params, how = family.orbit(problem)
+            orbit = {"dimension": int(dim), "n_params": int(n_params), "how": str(how)}
+        except Exception as e:  # noqa: BLE001
+            orbit = {"error": describe_error(e)}
     return AtPoint("ok", checks, hyps, jsonable(dict(getattr(problem, "extras", {}) or {})),
-                   diffs, str(getattr(problem, "note", "")))
+                   diffs, str(getattr(problem, "note", "")), orbit=orbit)
 
 
 def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
@@ -258,10 +265,12 @@ def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device:
 
 def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
                device: str, *, reruns: Sequence[bool] | bool = False,
-               control_key: str | None = None) -> list[tuple[LLCEvidence, AtPoint]]:
+               control_key: str | None = None, measure: bool = True
+               ) -> list[tuple[LLCEvidence, AtPoint | None]]:
     """:func:`llc_route` at every point, the sampler batched over points of one architecture;
     reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true, batched likewise.
-    Returns each point's LLC evidence and what was measured at its w*."""
+    Returns each point's LLC evidence and what was measured at its w* (``None`` without
+    ``measure``)."""
     t0 = time.perf_counter()
     n = len(points)
     want = [bool(reruns)] * n if isinstance(reruns, bool) else [bool(r) for r in reruns]
@@ -271,7 +280,7 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     for j, q in enumerate(points):
         try:
             probs[j] = _build(family, q, settings, device)
-            at[j] = at_point(family, q, probs[j], device)
+            at[j] = at_point(family, q, probs[j], device) if measure else None
         except Exception as e:  # noqa: BLE001 - a route never raises
             out[j] = LLCEvidence("error", error=describe_error(e))
             at[j] = AtPoint("error", error=describe_error(e))

@@ -12,7 +12,8 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the generic rank
   carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
   rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
-  (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum).
+  (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum). (e) λ ≤ (d − s)/2 where a
+  symmetry orbit of dimension s passes through the built w* (:mod:`slttheory.models.symmetry`).
 - ``controlled``: an LLC whose bias and spread were measured in the same run on controls of
   certified λ (:mod:`slttheory.verify.judge.llc`), corrected by them, and whose verdict survives
   reruns at γ × 3, γ / 3 and ε / 2.
@@ -138,6 +139,15 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                             f"has constant rank near w* and its fibre is smooth of codimension "
                             f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
                             f"{_sz(rk.bound)})"))
+    at = ev.at_point
+    orb = {} if at is None or at.status != "ok" else at.orbit
+    if orb.get("dimension") is not None and orb.get("n_params"):
+        u = sp.Rational(orb["n_params"] - orb["dimension"], 2)
+        out.append(Fact("symmetry orbit", None, u, "certified",
+                        f"a symmetry orbit of dimension {orb['dimension']} through w* "
+                        f"({orb['how']}) ⇒ λ ≤ ({orb['n_params']} − {orb['dimension']})/2 = "
+                        f"{fmt_value(u)}"))
+    if rk is not None and rk.status == "ok" and rk.rank is not None:
         if rk.n_params:
             d = sp.Rational(rk.n_params, 2)
             out.append(Fact("dimension", None, d, "certified",

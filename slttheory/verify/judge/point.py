@@ -282,21 +282,22 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
               if by[v]]
 
     def tail(pv: PointVerdict) -> str:  # "refuted (certified) at d=3: x" -> "at d=3: x"
-        return re.sub(r"^(confirmed|refuted|inconclusive|error)( \(\w+\))? ?", "", pv.reason)
+        t = re.sub(r"^(confirmed|refuted|inconclusive|error)( \(\w+\))?:? ?", "", pv.reason)
+        return f" {t}" if t.startswith("at ") else f": {t}"
 
     if by["refuted"]:
         first = by["refuted"][0][1]
         rest = [o for o in others if not o.startswith("refuted")]
         return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}); "
-                            f"first {tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
+                            f"first{tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
                             first.grade)
     if len(by["confirmed"]) == len(points):
         return PointVerdict("confirmed", f"confirmed at {where('confirmed')} "
-                            f"({grades('confirmed')}); first {tail(by['confirmed'][0][1])}"
+                            f"({grades('confirmed')}); first{tail(by['confirmed'][0][1])}"
                             + (" …" if len(points) > 1 else ""), by["confirmed"][0][1].grade)
     if len(by["error"]) == len(points):
         return PointVerdict("error", f"{by['error'][0][1].reason} [all {len(points)} points "
                             "errored]")
     first = next(pv for _, pv in points if pv.verdict in ("inconclusive", "error"))
-    return PointVerdict("inconclusive", f"inconclusive ({'; '.join(others)}); first undecided "
+    return PointVerdict("inconclusive", f"inconclusive ({'; '.join(others)}); first undecided"
                         f"{tail(first)}")

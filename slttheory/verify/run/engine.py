@@ -141,13 +141,16 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
 
 def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, family: Any,
               routes: Routes, device: str, reruns: Sequence[bool],
-              keys: Sequence[str | None], isolated: bool) -> list[dict[str, Any]]:
-    """The LLC route at ``points`` (batched), with reruns and control keys as planned."""
+              keys: Sequence[str | None], measure: bool, isolated: bool
+              ) -> list[dict[str, Any]]:
+    """The LLC route at ``points`` (batched), with reruns and control keys as planned; w* is
+    measured there unless it was before (``measure=False``)."""
     family = _in_worker(family, isolated)
     settings = claim.llc_settings(profile)
     qs = [family.validate(dict(p)) for p in points]
-    evs = routes.llc(family, qs, settings, device, reruns=list(reruns))
-    return [{"llc": replace(e, control_key=k).to_dict(), "at_point": a.to_dict()}
+    evs = routes.llc(family, qs, settings, device, reruns=list(reruns), measure=measure)
+    return [{"llc": replace(e, control_key=k).to_dict(),
+             "at_point": None if a is None else a.to_dict()}
             for (e, a), k in zip(evs, keys, strict=True)]
 
 
@@ -298,24 +301,20 @@ def run_claims(
             for name in {p.claim.family for p in todo}}
     fams_ref = families if local else _ref(families, families_spec)
     try:
-        # 1. exact routes
-        args = [("exact", (p.claim, p.params, profile, refs[p.claim.family], routes, not local))
-                for p in todo]
+        workers = max(1, int(getattr(executor, "workers", 1)))
         chosen: dict[tuple, list[Any]] = {}
         planned: dict[str, tuple[list[Any], dict[str, Any]]] = {}
-        for i, res, exc in run_tasks(executor, _unit, args):
-            p = todo[i]
-            p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
-            # 2. plan its LLC: run it where asked and (quick) no certified fact decides;
-            # an LLC that is to decide gets controls and reruns
+
+        def plan(p: _Point) -> None:
+            """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
+            decide gets controls and reruns. A point with nothing left to do is stored now."""
             if "llc" in p.claim.evidence_for(profile):
                 decided = p.claim.kind != "scaling" and _certified_decides(p)
                 p.llc = LLC_EVERYWHERE.get(profile, True) or not decided
                 p.decide = p.llc and not decided
-            p.measure = not p.llc and bool(p.claim.hypotheses)
-            if not p.llc and not p.measure:
+            if not p.llc:
                 done(p, False)  # complete: stored now, so a kill loses nothing
-                continue
+                return
             if p.decide:
                 ck = (p.claim.family, point_key(p.params), p.claim.source)
                 if ck not in chosen:
@@ -325,6 +324,38 @@ def run_claims(
                     settings = p.claim.llc_settings(profile)
                     p.key = control_key(chosen[ck], settings, device)
                     planned.setdefault(p.key, (chosen[ck], settings))
+
+        # 1. exact routes; 2. where the claim names hypotheses or the family exhibits a
+        # symmetry orbit, w* is built and measured first (it may decide without an LLC)
+        args = [("exact", (p.claim, p.params, profile, refs[p.claim.family], routes, not local))
+                for p in todo]
+        measuring: set[int] = set()
+        for i, res, exc in run_tasks(executor, _unit, args):
+            p = todo[i]
+            p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
+            p.measure = bool(p.claim.hypotheses) or callable(
+                getattr(families[p.claim.family], "orbit", None))
+            if p.measure:
+                measuring.add(id(p))
+            else:
+                plan(p)
+        args = []
+        owners_m: list[list[_Point]] = []
+        for group in per_claim.values():
+            need = [p for p in group if p.measure and id(p) in measuring]
+            for size in (chunk_sizes(len(need), workers) if batch else [1] * len(need)):
+                chunk, need = need[:size], need[size:]
+                c = chunk[0].claim
+                args.append(("at_point", (c, [p.params for p in chunk], profile,
+                                          refs[c.family], routes, device, not local)))
+                owners_m.append(chunk)
+        for i, res, exc in run_tasks(executor, _unit, args):
+            for p, d in zip(owners_m[i], res if exc is None else [None] * len(owners_m[i]),
+                            strict=True):
+                at = AtPoint.from_dict(d) if d is not None else AtPoint(
+                    "error", error=f"worker failed: {exc}")
+                p.evidence = replace(p.evidence, at_point=at)
+                plan(p)
         pending = {id(p) for p in todo}
         # 3. experiment claims (longest first), control sets and LLC units, on the executor
         units: list[tuple[str, tuple]] = []
@@ -365,21 +396,20 @@ def run_claims(
                                        device, not local)))
             owners.append(("runs", rks))
         run_results: dict[str, ControlRun] = {}
-        workers = max(1, int(getattr(executor, "workers", 1)))
         for group in per_claim.values():
-            for kind in ("llc", "at_point"):
-                need = [p for p in group if id(p) in pending
-                        and (p.llc if kind == "llc" else p.measure)]
+            for measured in (False, True):  # LLCs whose w* was measured already skip that
+                need = [p for p in group if id(p) in pending and p.llc
+                        and p.measure == measured]
                 sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
                 i = 0
                 for size in sizes:
                     chunk = need[i:i + size]
                     i += size
                     c = chunk[0].claim
-                    base = (c, [p.params for p in chunk], profile, refs[c.family], routes, device)
-                    units.append((kind, (*base, [p.decide and c.kind != "scaling"
-                                                 for p in chunk], [p.key for p in chunk],
-                                         not local) if kind == "llc" else (*base, not local)))
+                    units.append(("llc", (c, [p.params for p in chunk], profile, refs[c.family],
+                                          routes, device, [p.decide and c.kind != "scaling"
+                                                           for p in chunk],
+                                          [p.key for p in chunk], not measured, not local)))
                     owners.append(chunk)
         progress.add_total(sum(1 for o in owners if isinstance(o, tuple))
                            + (0 if local else n_exp))
@@ -414,20 +444,18 @@ def run_claims(
                                  verdict=None, elapsed_s=sum(run_results[r].elapsed_s
                                                             for r in rks), cached=False)
                 continue
-            kind = units[i][0]
             dicts = [None] * len(owner) if exc is not None else res
             for p, d in zip(owner, dicts, strict=True):
                 ev = p.evidence
                 if d is None:
                     failed = f"worker failed: {exc}"
-                    at = AtPoint("error", error=failed)
-                    lc = LLCEvidence("error", error=failed) if kind == "llc" else None
-                elif kind == "llc":
-                    lc, at = LLCEvidence.from_dict(d["llc"]), AtPoint.from_dict(d["at_point"])
+                    at = ev.at_point or AtPoint("error", error=failed)
+                    lc = LLCEvidence("error", error=failed)
                 else:
-                    lc, at = None, AtPoint.from_dict(d)
-                p.evidence = replace(ev, llc=lc, at_point=at, elapsed_s=round(
-                    ev.elapsed_s + ((lc.elapsed_s or 0) if lc is not None else 0), 3))
+                    lc = LLCEvidence.from_dict(d["llc"])
+                    at = AtPoint.from_dict(d["at_point"]) or ev.at_point
+                p.evidence = replace(ev, llc=lc, at_point=at,
+                                     elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
                 done(p, False)
     finally:
         if own:
