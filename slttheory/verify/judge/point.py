@@ -141,7 +141,8 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                   controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
     """The verdict of one grid point from its evidence (pure; rules in the module docstring)."""
     at = fmt_point({k: v for k, v in params.items() if k in claim.grid} or params) or "the point"
-    routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc))
+    routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc),
+              ("w*", ev.at_point))
     errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
     if not any(r is not None and r.status == "ok" for _, r in routes):
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
