@@ -396,20 +396,28 @@ def run_claims(
                                        device, not local)))
             owners.append(("runs", rks))
         run_results: dict[str, ControlRun] = {}
+        # one LLC per (family, point, rules): claims that share a model share its estimate
+        same: dict[str, list[_Point]] = {}
+        for p in pts:
+            if id(p) in pending and p.llc:
+                k = json.dumps([p.claim.family, point_key(p.params),
+                                p.claim.llc_settings(profile)], sort_keys=True, default=list)
+                same.setdefault(k, []).append(p)
+        reps = {id(ps[0]): ps for ps in same.values()}
         for group in per_claim.values():
             for measured in (False, True):  # LLCs whose w* was measured already skip that
-                need = [p for p in group if id(p) in pending and p.llc
-                        and p.measure == measured]
+                need = [p for p in group if id(p) in reps and p.measure == measured]
                 sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
                 i = 0
                 for size in sizes:
                     chunk = need[i:i + size]
                     i += size
                     c = chunk[0].claim
+                    reruns = [any(q.decide and q.claim.kind != "scaling" for q in reps[id(p)])
+                              for p in chunk]
                     units.append(("llc", (c, [p.params for p in chunk], profile, refs[c.family],
-                                          routes, device, [p.decide and c.kind != "scaling"
-                                                           for p in chunk],
-                                          [p.key for p in chunk], not measured, not local)))
+                                          routes, device, reruns, [None] * len(chunk),
+                                          not measured, not local)))
                     owners.append(chunk)
         progress.add_total(sum(1 for o in owners if isinstance(o, tuple))
                            + (0 if local else n_exp))
@@ -445,18 +453,17 @@ def run_claims(
                                                             for r in rks), cached=False)
                 continue
             dicts = [None] * len(owner) if exc is not None else res
-            for p, d in zip(owner, dicts, strict=True):
-                ev = p.evidence
-                if d is None:
-                    failed = f"worker failed: {exc}"
-                    at = ev.at_point or AtPoint("error", error=failed)
-                    lc = LLCEvidence("error", error=failed)
-                else:
-                    lc = LLCEvidence.from_dict(d["llc"])
-                    at = AtPoint.from_dict(d["at_point"]) or ev.at_point
-                p.evidence = replace(ev, llc=lc, at_point=at,
-                                     elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
-                done(p, False)
+            for rep, d in zip(owner, dicts, strict=True):
+                measured = None if d is None else AtPoint.from_dict(d["at_point"])
+                lc0 = LLCEvidence("error", error=f"worker failed: {exc}") if d is None else \
+                    LLCEvidence.from_dict(d["llc"])
+                for p in reps[id(rep)]:  # the point and every claim's point sharing its LLC
+                    ev = p.evidence
+                    lc = replace(lc0, control_key=p.key)
+                    p.evidence = replace(ev, llc=lc, at_point=ev.at_point or measured or (
+                        AtPoint("error", error=f"worker failed: {exc}") if d is None else None),
+                        elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
+                    done(p, False)
     finally:
         if own:
             executor.shutdown()
