@@ -257,228 +257,275 @@ def run_claims(
     ``batch`` (default) the LLCs of a claim run in batched tasks of at most ``BATCH_MAX``
     points; ``batch=False`` gives one task per point.
     """
-    progress = progress or NullProgress()
-    pts: list[_Point] = []
-    per_claim: dict[int, list[_Point]] = {}
-    for ci, c in enumerate(claims):
-        if isinstance(c, Claim):
-            for pi, q in enumerate(c.points(profile)):
-                p = _Point(ci, pi, c, q, point_settings_hash(c, q, profile, device))
-                pts.append(p)
-                per_claim.setdefault(ci, []).append(p)
-    n_exp = sum(isinstance(c, ExperimentClaim) for c in claims)
-    progress.start(len(pts))
-    controls: dict[str, ControlSet] = {}
-
-    def done(p: _Point, cached: bool) -> None:
-        if store is not None and not cached:
-            store.put(p.claim.id, point_key(p.params), p.hash, p.evidence.to_dict(), profile)
-        pv = point_verdict(p.claim, p.params, p.evidence, p.claim.predicted_at(p.params),
-                           controls) if p.evidence is not None else None
-        progress.advance(claim_id=p.claim.id, label=_label(p), verdict=None if pv is None
-                         else pv.verdict, elapsed_s=p.evidence.elapsed_s, cached=cached)
-
-    todo = []
-    for p in pts:
-        stored = store.get(p.claim.id, point_key(p.params), p.hash) if (store and resume) \
-            else None
-        if stored is not None:
-            p.evidence = PointEvidence.from_dict(stored)
-            lc = p.evidence.llc
-            if lc is not None and lc.control_key:
-                cs = store.get_controls(lc.control_key)
-                if cs is not None:
-                    controls[lc.control_key] = ControlSet.from_dict(cs)
-            done(p, True)
-        else:
-            todo.append(p)
-
     own = executor is None
     if own:
         executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
-    local = isinstance(executor, LocalExecutor)
-    refs = {name: families[name] if local else _ref(families[name], families_spec, name)
-            for name in {p.claim.family for p in todo}}
-    fams_ref = families if local else _ref(families, families_spec)
     try:
-        workers = max(1, int(getattr(executor, "workers", 1)))
-        chosen: dict[tuple, list[Any]] = {}
-        planned: dict[str, tuple[list[Any], dict[str, Any]]] = {}
+        return _Run(claims, profile, families, routes, store, resume, device,
+                    progress or NullProgress(), families_spec, executor, batch).run()
+    finally:
+        if own:
+            executor.shutdown()
 
-        def plan(p: _Point) -> None:
-            """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
-            decide gets controls and reruns. A point with nothing left to do is stored now."""
-            if "llc" in p.claim.evidence_for(profile):
-                decided = p.claim.kind != "scaling" and _certified_decides(p)
-                p.llc = LLC_EVERYWHERE.get(profile, True) or not decided
-                p.decide = p.llc and not decided
-            if not p.llc:
-                done(p, False)  # complete: stored now, so a kill loses nothing
-                return
-            if p.decide:
-                ck = (p.claim.family, point_key(p.params), p.claim.source)
-                if ck not in chosen:
-                    chosen[ck] = choose_controls(p.claim.family, p.params, families,
-                                                 p.claim.source)
-                if chosen[ck]:
-                    settings = p.claim.llc_settings(profile)
-                    p.key = control_key(chosen[ck], settings, device)
-                    planned.setdefault(p.key, (chosen[ck], settings))
 
+class _Run:
+    """One verification run: the points of every claim, what is known of them, the tasks."""
+
+    def __init__(self, claims, profile, families, routes, store, resume, device, progress,
+                 families_spec, executor, batch) -> None:
+        self.claims, self.profile, self.families, self.routes = claims, profile, families, routes
+        self.store, self.resume, self.device, self.progress = store, resume, device, progress
+        self.executor, self.batch = executor, batch
+        self.local = isinstance(executor, LocalExecutor)
+        self.workers = max(1, int(getattr(executor, "workers", 1)))
+        self.pts: list[_Point] = []
+        self.per_claim: dict[int, list[_Point]] = {}
+        for ci, c in enumerate(claims):
+            if isinstance(c, Claim):
+                for pi, q in enumerate(c.points(profile)):
+                    p = _Point(ci, pi, c, q, point_settings_hash(c, q, profile, device))
+                    self.pts.append(p)
+                    self.per_claim.setdefault(ci, []).append(p)
+        self.refs = {n: families[n] if self.local else _ref(families[n], families_spec, n)
+                     for n in {p.claim.family for p in self.pts}}
+        self.families_ref = families if self.local else _ref(families, families_spec)
+        self.controls: dict[str, ControlSet] = {}
+        self.chosen: dict[tuple, list[Any]] = {}
+        self.planned: dict[str, tuple[list[Any], dict[str, Any]]] = {}
+        self.run_jobs: dict[str, tuple[Any, int, dict[str, Any]]] = {}
+        self.needed: dict[str, list[str]] = {}
+        self.run_results: dict[str, ControlRun] = {}
+        self.sharing: dict[int, list[_Point]] = {}
+        self.exp_results: dict[int, Any] = {}
+
+    # --- the phases ------------------------------------------------------------------------
+
+    def run(self) -> list[Any]:
+        self.progress.start(len(self.pts))
+        todo = self._load_stored()
         # 1. exact routes; 2. where the claim names hypotheses or the family exhibits a
-        # symmetry orbit, w* is built and measured first (it may decide without an LLC)
-        args = [("exact", (p.claim, p.params, profile, refs[p.claim.family], routes, not local))
-                for p in todo]
-        measuring: set[int] = set()
-        for i, res, exc in run_tasks(executor, _unit, args):
+        # symmetry orbit, w* is built and measured first (it may decide without an LLC);
+        # 3. experiments, control runs and LLCs, all on the executor
+        self._measure(self._exact(todo))
+        units, owners = self._experiment_units()
+        for u, o in (self._control_units(), self._llc_units(todo)):
+            units += u
+            owners += o
+        self.progress.add_total(sum(isinstance(o, tuple) for o in owners)
+                                + (0 if self.local else sum(isinstance(o, int) for o in owners)))
+        for i, res, exc in run_tasks(self.executor, _unit, units):
+            self._finish(owners[i], res, exc)
+        return self._judge()
+
+    def _load_stored(self) -> list[_Point]:
+        """Points already in the store (with ``resume``) are done; the rest are returned."""
+        todo = []
+        for p in self.pts:
+            stored = self.store.get(p.claim.id, point_key(p.params), p.hash) \
+                if (self.store and self.resume) else None
+            if stored is None:
+                todo.append(p)
+                continue
+            p.evidence = PointEvidence.from_dict(stored)
+            key = p.evidence.llc.control_key if p.evidence.llc is not None else None
+            cs = self.store.get_controls(key) if key else None
+            if cs is not None:
+                self.controls[key] = ControlSet.from_dict(cs)
+            self._done(p, True)
+        return todo
+
+    def _exact(self, todo: list[_Point]) -> list[_Point]:
+        """Closed form and rank everywhere; returns the points whose w* is measured next."""
+        args = [("exact", (p.claim, p.params, self.profile, self.refs[p.claim.family],
+                           self.routes, not self.local)) for p in todo]
+        measure = []
+        for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
             p.measure = bool(p.claim.hypotheses) or callable(
-                getattr(families[p.claim.family], "orbit", None))
+                getattr(self.families[p.claim.family], "orbit", None))
             if p.measure:
-                measuring.add(id(p))
+                measure.append(p)
             else:
-                plan(p)
-        args = []
-        owners_m: list[list[_Point]] = []
-        for group in per_claim.values():
-            need = [p for p in group if p.measure and id(p) in measuring]
-            for size in (chunk_sizes(len(need), workers) if batch else [1] * len(need)):
-                chunk, need = need[:size], need[size:]
-                c = chunk[0].claim
-                args.append(("at_point", (c, [p.params for p in chunk], profile,
-                                          refs[c.family], routes, device, not local)))
-                owners_m.append(chunk)
-        for i, res, exc in run_tasks(executor, _unit, args):
-            for p, d in zip(owners_m[i], res if exc is None else [None] * len(owners_m[i]),
+                self._plan(p)
+        return measure
+
+    def _measure(self, points: list[_Point]) -> None:
+        """Build w* and measure there (hypotheses, checks, symmetry orbit), then plan."""
+        args, owners = [], []
+        for chunk in self._chunks(points):
+            c = chunk[0].claim
+            args.append(("at_point", (c, [p.params for p in chunk], self.profile,
+                                      self.refs[c.family], self.routes, self.device,
+                                      not self.local)))
+            owners.append(chunk)
+        for i, res, exc in run_tasks(self.executor, _unit, args):
+            for p, d in zip(owners[i], res if exc is None else [None] * len(owners[i]),
                             strict=True):
                 at = AtPoint.from_dict(d) if d is not None else AtPoint(
                     "error", error=f"worker failed: {exc}")
                 p.evidence = replace(p.evidence, at_point=at)
-                plan(p)
-        pending = {id(p) for p in todo}
-        # 3. experiment claims (longest first), control sets and LLC units, on the executor
-        units: list[tuple[str, tuple]] = []
-        owners: list[Any] = []
-        store_path = getattr(store, "path", None)
-        if n_exp and store_path is not None and not resume:
+                self._plan(p)
+
+    def _plan(self, p: _Point) -> None:
+        """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
+        decide gets controls and reruns. A point with nothing left to do is stored now."""
+        if "llc" in p.claim.evidence_for(self.profile):
+            decided = p.claim.kind != "scaling" and _certified_decides(p)
+            p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
+            p.decide = p.llc and not decided
+        if not p.llc:
+            self._done(p, False)  # complete: stored now, so a kill loses nothing
+            return
+        if p.decide:
+            ck = (p.claim.family, point_key(p.params), p.claim.source)
+            if ck not in self.chosen:
+                self.chosen[ck] = choose_controls(p.claim.family, p.params, self.families,
+                                                  p.claim.source)
+            if self.chosen[ck]:
+                settings = p.claim.llc_settings(self.profile)
+                p.key = control_key(self.chosen[ck], settings, self.device)
+                self.planned.setdefault(p.key, (self.chosen[ck], settings))
+
+    def _chunks(self, points: list[_Point]) -> list[list[_Point]]:
+        """Points of one claim at a time, in chunks that keep every worker busy."""
+        out = []
+        for group in self.per_claim.values():
+            mine = {id(p) for p in group}
+            need = [p for p in points if id(p) in mine]
+            for size in (chunk_sizes(len(need), self.workers) if self.batch
+                         else [1] * len(need)):
+                out.append(need[:size])
+                need = need[size:]
+        return out
+
+    # --- the tasks of phase 3 --------------------------------------------------------------
+
+    def _experiment_units(self) -> tuple[list, list]:
+        store_path = getattr(self.store, "path", None)
+        exps = [(ci, c) for ci, c in enumerate(self.claims) if isinstance(c, ExperimentClaim)]
+        if exps and store_path is not None and not self.resume:
             from slttheory.verify.run.experiments import ExperimentStore
 
             es = ExperimentStore(store_path)
             es.clear()
             es.close()
-        for ci, c in enumerate(claims):
-            if isinstance(c, ExperimentClaim):
-                units.append(("experiment", (c, profile, store_path, device,
-                                             progress if local else None, not local)))
-                owners.append(ci)
-        # control runs shared by several control sets run once, batched per family and rules
-        run_jobs: dict[str, tuple[Any, int, dict[str, Any]]] = {}
-        needed: dict[str, list[str]] = {}
-        for key, (ctl, settings) in planned.items():
-            stored = store.get_controls(key) if (store and resume) else None
+        units = [("experiment", (c, self.profile, store_path, self.device,
+                                 self.progress if self.local else None, not self.local))
+                 for _, c in exps]
+        return units, [ci for ci, _ in exps]
+
+    def _control_units(self) -> tuple[list, list]:
+        """Control runs shared by several control sets run once, batched per family and
+        rules (stored control sets are loaded instead)."""
+        for key, (ctl, settings) in self.planned.items():
+            stored = self.store.get_controls(key) if (self.store and self.resume) else None
             if stored is not None:
-                controls[key] = ControlSet.from_dict(stored)
+                self.controls[key] = ControlSet.from_dict(stored)
                 continue
-            needed[key] = []
+            self.needed[key] = []
             for c in ctl:
                 for ds in data_seeds(settings):
-                    rk = run_key(c, ds, settings, device)
-                    run_jobs.setdefault(rk, (c, ds, settings))
-                    needed[key].append(rk)
-        by_group: dict[str, list[str]] = {}
-        for rk, (c, _ds, settings) in run_jobs.items():
+                    rk = run_key(c, ds, settings, self.device)
+                    self.run_jobs.setdefault(rk, (c, ds, settings))
+                    self.needed[key].append(rk)
+        groups: dict[str, list[str]] = {}
+        for rk, (c, _ds, settings) in self.run_jobs.items():
             g = json.dumps([c.family, dict(settings)], sort_keys=True, default=list)
-            by_group.setdefault(g, []).append(rk)
-        for rks in by_group.values():
-            settings = run_jobs[rks[0]][2]
-            units.append(("controls", ([run_jobs[r][:2] for r in rks], fams_ref, settings,
-                                       device, not local)))
-            owners.append(("runs", rks))
-        run_results: dict[str, ControlRun] = {}
-        # one LLC per (family, point, rules): claims that share a model share its estimate
-        same: dict[str, list[_Point]] = {}
-        for p in pts:
-            if id(p) in pending and p.llc:
-                k = json.dumps([p.claim.family, point_key(p.params),
-                                p.claim.llc_settings(profile)], sort_keys=True, default=list)
-                same.setdefault(k, []).append(p)
-        reps = {id(ps[0]): ps for ps in same.values()}
-        for group in per_claim.values():
-            for measured in (False, True):  # LLCs whose w* was measured already skip that
-                need = [p for p in group if id(p) in reps and p.measure == measured]
-                sizes = chunk_sizes(len(need), workers) if batch else [1] * len(need)
-                i = 0
-                for size in sizes:
-                    chunk = need[i:i + size]
-                    i += size
-                    c = chunk[0].claim
-                    reruns = [any(q.decide and q.claim.kind != "scaling" for q in reps[id(p)])
-                              for p in chunk]
-                    units.append(("llc", (c, [p.params for p in chunk], profile, refs[c.family],
-                                          routes, device, reruns, [None] * len(chunk),
-                                          not measured, not local)))
-                    owners.append(chunk)
-        progress.add_total(sum(1 for o in owners if isinstance(o, tuple))
-                           + (0 if local else n_exp))
-        exp_results: dict[int, Any] = {}
-        for i, res, exc in run_tasks(executor, _unit, units):
-            owner = owners[i]
-            if isinstance(owner, int):  # an experiment claim
-                exp_results[owner] = res if exc is None else _experiment_failed(claims[owner],
-                                                                                exc)
-                if not local:
-                    progress.advance(claim_id=claims[owner].id, label="experiment",
-                                     verdict=exp_results[owner].verdict.verdict,
-                                     elapsed_s=exp_results[owner].elapsed_s, cached=False)
-                continue
-            if isinstance(owner, tuple):  # control runs
-                _, rks = owner
-                for rk, d in zip(rks, res if exc is None else [None] * len(rks), strict=True):
-                    c, ds, _s = run_jobs[rk]
-                    run_results[rk] = ControlRun.from_dict(d) if d is not None else ControlRun(
-                        c.family, dict(c.params), c.kind, c.lam, c.multiplicity,
-                        c.certified_by, ds, error=f"worker failed: {exc}")
-                for key in [k for k, rks_ in needed.items() if k not in controls
-                            and all(r in run_results for r in rks_)]:
-                    cs = ControlSet(key, dict(planned[key][1]),
-                                    tuple(run_results[r] for r in needed[key]),
-                                    round(sum(run_results[r].elapsed_s for r in needed[key]), 3))
-                    controls[key] = cs
-                    if store is not None:
-                        store.put_controls(key, cs.to_dict())
-                fam = run_jobs[rks[0]][0].family
-                progress.advance(claim_id="controls", label=f"{fam} controls ({len(rks)} runs)",
-                                 verdict=None, elapsed_s=sum(run_results[r].elapsed_s
-                                                            for r in rks), cached=False)
-                continue
-            dicts = [None] * len(owner) if exc is not None else res
-            for rep, d in zip(owner, dicts, strict=True):
-                measured = None if d is None else AtPoint.from_dict(d["at_point"])
-                lc0 = LLCEvidence("error", error=f"worker failed: {exc}") if d is None else \
-                    LLCEvidence.from_dict(d["llc"])
-                for p in reps[id(rep)]:  # the point and every claim's point sharing its LLC
-                    ev = p.evidence
-                    lc = replace(lc0, control_key=p.key)
-                    p.evidence = replace(ev, llc=lc, at_point=ev.at_point or measured or (
-                        AtPoint("error", error=f"worker failed: {exc}") if d is None else None),
-                        elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
-                    done(p, False)
-    finally:
-        if own:
-            executor.shutdown()
+            groups.setdefault(g, []).append(rk)
+        units = [("controls", ([self.run_jobs[r][:2] for r in rks], self.families_ref,
+                               self.run_jobs[rks[0]][2], self.device, not self.local))
+                 for rks in groups.values()]
+        return units, [("runs", rks) for rks in groups.values()]
 
-    results: list[Any] = [None] * len(claims)
-    for ci, c in enumerate(claims):
-        if isinstance(c, BadClaim):
-            results[ci] = ClaimResult(c, (), ClaimVerdict("error", f"error: {c.message}"))
-        elif isinstance(c, Claim):
-            progress.claim(c.id)
-            results[ci] = judge_claim(c, [(p.params, p.evidence) for p in per_claim.get(ci, [])],
-                                      controls)
-    for ci, r in exp_results.items():
-        results[ci] = r
-    return results
+    def _llc_units(self, todo: list[_Point]) -> tuple[list, list]:
+        """One LLC per (family, point, rules): claims that share a model share its estimate."""
+        same: dict[str, list[_Point]] = {}
+        for p in todo:
+            if p.llc:
+                k = json.dumps([p.claim.family, point_key(p.params),
+                                p.claim.llc_settings(self.profile)], sort_keys=True, default=list)
+                same.setdefault(k, []).append(p)
+        self.sharing = {id(ps[0]): ps for ps in same.values()}
+        reps = [p for p in todo if id(p) in self.sharing]
+        units, owners = [], []
+        for measured in (False, True):  # LLCs whose w* was measured already skip that
+            for chunk in self._chunks([p for p in reps if p.measure == measured]):
+                c = chunk[0].claim
+                reruns = [any(q.decide and q.claim.kind != "scaling"
+                              for q in self.sharing[id(p)]) for p in chunk]
+                units.append(("llc", (c, [p.params for p in chunk], self.profile,
+                                      self.refs[c.family], self.routes, self.device, reruns,
+                                      [None] * len(chunk), not measured, not self.local)))
+                owners.append(chunk)
+        return units, owners
+
+    def _finish(self, owner: Any, res: Any, exc: BaseException | None) -> None:
+        """Take a finished task's result: an experiment, control runs or LLCs."""
+        if isinstance(owner, int):  # an experiment claim
+            r = res if exc is None else _experiment_failed(self.claims[owner], exc)
+            self.exp_results[owner] = r
+            if not self.local:
+                self.progress.advance(claim_id=r.claim.id, label="experiment",
+                                      verdict=r.verdict.verdict, elapsed_s=r.elapsed_s,
+                                      cached=False)
+            return
+        if isinstance(owner, tuple):  # control runs
+            rks = owner[1]
+            for rk, d in zip(rks, res if exc is None else [None] * len(rks), strict=True):
+                c, ds, _s = self.run_jobs[rk]
+                self.run_results[rk] = ControlRun.from_dict(d) if d is not None else ControlRun(
+                    c.family, dict(c.params), c.kind, c.lam, c.multiplicity, c.certified_by,
+                    ds, error=f"worker failed: {exc}")
+            for key, need in self.needed.items():
+                if key not in self.controls and all(r in self.run_results for r in need):
+                    cs = ControlSet(key, dict(self.planned[key][1]),
+                                    tuple(self.run_results[r] for r in need),
+                                    round(sum(self.run_results[r].elapsed_s for r in need), 3))
+                    self.controls[key] = cs
+                    if self.store is not None:
+                        self.store.put_controls(key, cs.to_dict())
+            self.progress.advance(claim_id="controls",
+                                  label=f"{self.run_jobs[rks[0]][0].family} controls "
+                                  f"({len(rks)} runs)", verdict=None, cached=False,
+                                  elapsed_s=sum(self.run_results[r].elapsed_s for r in rks))
+            return
+        for rep, d in zip(owner, res if exc is None else [None] * len(owner), strict=True):
+            measured = None if d is None else AtPoint.from_dict(d["at_point"])
+            lc0 = LLCEvidence("error", error=f"worker failed: {exc}") if d is None else \
+                LLCEvidence.from_dict(d["llc"])
+            for p in self.sharing[id(rep)]:  # the point and every claim's point sharing it
+                ev = p.evidence
+                lc = replace(lc0, control_key=p.key)
+                at = ev.at_point or measured or (AtPoint("error", error=f"worker failed: {exc}")
+                                                 if d is None else None)
+                p.evidence = replace(ev, llc=lc, at_point=at,
+                                     elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
+                self._done(p, False)
+
+    def _done(self, p: _Point, cached: bool) -> None:
+        """A point's evidence is complete: store it, show its verdict."""
+        if self.store is not None and not cached:
+            self.store.put(p.claim.id, point_key(p.params), p.hash, p.evidence.to_dict(),
+                           self.profile)
+        pv = point_verdict(p.claim, p.params, p.evidence, p.claim.predicted_at(p.params),
+                           self.controls)
+        self.progress.advance(claim_id=p.claim.id, label=_label(p), verdict=pv.verdict,
+                              elapsed_s=p.evidence.elapsed_s, cached=cached)
+
+    def _judge(self) -> list[Any]:
+        results: list[Any] = [None] * len(self.claims)
+        for ci, c in enumerate(self.claims):
+            if isinstance(c, BadClaim):
+                results[ci] = ClaimResult(c, (), ClaimVerdict("error", f"error: {c.message}"))
+            elif isinstance(c, Claim):
+                self.progress.claim(c.id)
+                results[ci] = judge_claim(
+                    c, [(p.params, p.evidence) for p in self.per_claim.get(ci, [])],
+                    self.controls)
+        for ci, r in self.exp_results.items():
+            results[ci] = r
+        return results
 
 
 def _label(p: _Point) -> str:
