@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.claims import PROFILES, BadClaim, find_claim_files, load_claims
-from slttheory.verify.judge import VERDICTS
+from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import load_families, run_claims
 from slttheory.verify.run.store import STORE_NAME, ResultStore
 
@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--list", action="store_true", help="list the claims and their grid sizes, run nothing"
+    )
+    p.add_argument(
+        "--dry-run", action="store_true",
+        help="print what the profile would run (points, routes, LLC settings, experiment "
+        "runs), run nothing",
     )
     p.add_argument(
         "--families",
@@ -197,6 +202,36 @@ def _list(claims: Sequence[Any]) -> None:
         )
 
 
+def _dry_run(claims: Sequence[Any], profile: str) -> None:
+    """The plan of ``profile``: per claim its points, routes and LLC settings (point claims) or
+    its runs and settings (experiment claims). Nothing runs; errors in a claim are shown."""
+    from slttheory.verify.claims import ExperimentClaim
+
+    print(f"profile {profile}: what would run")
+    for c in claims:
+        if isinstance(c, BadClaim):
+            print(f"- {c.id or c.path}: ERROR {c.message}")
+        elif isinstance(c, ExperimentClaim):
+            try:
+                s = c.settings_for(profile)
+                runs = len(c.points(profile))
+                print(f"- {c.id}: experiment {c.experiment}, {runs} run(s); settings "
+                      + ", ".join(f"{k}={v}" for k, v in sorted(s.items())))
+            except Exception as e:  # noqa: BLE001 - a dry run reports, never stops
+                print(f"- {c.id}: ERROR {type(e).__name__}: {e}")
+        else:
+            pts = c.points(profile)
+            ev = c.evidence_for(profile)
+            llc = c.llc_settings(profile) if "llc" in ev else None
+            print(f"- {c.id}: {len(pts)} point(s) of {c.family}; routes {', '.join(ev)}"
+                  + (f"; LLC settings {llc or 'estimate_llc defaults'}" if llc is not None
+                     else ""))
+            for q in pts[:5]:
+                print(f"    {fmt_point(q)}")
+            if len(pts) > 5:
+                print(f"    … {len(pts) - 5} more")
+
+
 def _write_html(rep: Mapping[str, Any], out: Path) -> None:
     """``report.html`` next to ``report.md`` (where the HTML renderer is available)."""
     try:
@@ -243,6 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     claims = load_claims(files, families)
     if args.list:
         _list(claims)
+        return 0
+    if args.dry_run:
+        _dry_run(claims, args.profile)
         return 0
     try:
         device = resolve_device(args.device)

@@ -375,3 +375,14 @@ def test_a_large_grid_is_summarised_in_markdown_and_drawn_as_a_heat_map(tmp_path
         "b ∈ {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, " \
         "23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40}"
     assert (tmp_path / "figures" / "big.png").stat().st_size < 100_000
+
+
+def test_full_profile_dry_run_plans_every_shipped_claim(capsys):
+    """The full profile (sized to the sources' own experiments, for a GPU) is checked on CPU
+    by a dry run: every shipped claim loads and plans; nothing runs."""
+    from slttheory.verify.cli import main
+
+    assert main(["--profile", "full", "--dry-run", "--claims", str(ROOT / "verification")]) == 0
+    out = capsys.readouterr().out
+    assert "ERROR" not in out and "lakkapragada2025-arrhenius-grokking" in out
+    assert "500 run(s)" in out  # seed 000's own Arrhenius sweep size
