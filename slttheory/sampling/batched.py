@@ -141,9 +141,10 @@ class _Batch:
         self._f_full = vmap(over_chains_full, in_dims=(0, 0, 0, 0, 0))
         self._f_mini = vmap(over_chains_mini, in_dims=(0, 0, 0, 0, 0))
 
-    def potential(self, pts: Tensor, nbeta: float, gamma: float, gens: list[torch.Generator]
+    def potential(self, pts: Tensor, nbeta: Tensor, gamma: float, gens: list[torch.Generator]
                   ) -> LocalizedPotential:
-        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows."""
+        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows;
+        ``nbeta``: the ``(K,)`` inverse temperatures of one point's chains."""
         k, d = self.k, self.d
         np_ = pts.numel()
         fz = {key: v[pts] for key, v in self.frozen.items()}
@@ -165,7 +166,7 @@ class _Batch:
             return v.detach().reshape(-1), g.reshape(np_ * k, d)
 
         center = self.center[pts].repeat_interleave(k, dim=0)
-        nb = torch.full((np_ * k,), nbeta, dtype=self.dtype, device=self.dev)
+        nb = nbeta.to(dtype=self.dtype, device=self.dev).repeat(np_)
         return LocalizedPotential(loss_and_grad, nb, gamma, center, full_batch=full)
 
 
@@ -245,15 +246,18 @@ def estimate_llc_batched(
     params: Iterable[str] | None = None,
     seed: int | Sequence[int] = 0,
     device: str | torch.device = "auto",
+    method: str = "extrapolate",
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments are those of :func:`~slttheory.sampling.estimate_llc` and apply to every
-    point. Point ``p``'s result equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up
-    to floating-point rounding (module docstring: per-point generators, per-point calibration).
+    The other arguments (``method`` included) are those of
+    :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
+    equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
+    (module docstring: per-point generators, per-point calibration, per-point temperature
+    scan and stopping).
 
     >>> import torch
     >>> from slttheory.sampling import estimate_llc
@@ -273,6 +277,8 @@ def estimate_llc_batched(
         raise ValueError("problems must contain at least one problem")
     if sampler not in _SAMPLERS:
         raise ValueError(f"sampler must be one of {sorted(_SAMPLERS)}, got {sampler!r}")
+    if method not in _est.METHODS:
+        raise ValueError(f"method must be one of {list(_est.METHODS)}, got {method!r}")
     unpacked = [_unpack(p) for p in problems]
     losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
               for _, _, lo in unpacked]
@@ -301,31 +307,43 @@ def estimate_llc_batched(
     out: list[Any] = [None] * len(problems)
     for i in set(range(len(problems))) - set(ok):
         out[i] = _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
-                                        burn_in, sampler, bs, seeds[i], dev, auto, t0)
+                                        burn_in, sampler, bs, seeds[i], dev, auto, t0, method)
     if ok:
-        runs = _sample_batched([setups[i] for i in ok], [unpacked[i][0] for i in ok],
-                               _est._per_sample_loss(losses[0]), [seeds[i] for i in ok],
-                               nbeta=nbeta, gamma=gamma, step_size=step_size, chains=chains,
-                               draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs)
+        if method == "single":
+            scan = {"nbeta_chain": np.full(chains, nbeta), "chains": chains,
+                    "step_scale": None, "stat_groups": 1, "group_steps": False,
+                    "converged": None}
+        else:
+            grid = np.asarray(_est._xp.GRID, dtype=float)
+            scan = _est._scan_args(setups[ok[0]], nbeta, grid, chains, step_size)
+            scan["nbeta_chain"] = np.repeat(nbeta * grid, chains)
+        runs, recs = _sample_batched(
+            [setups[i] for i in ok], [unpacked[i][0] for i in ok],
+            _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
+            gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
+            batch_size=bs, **{k: v for k, v in scan.items() if k != "nbeta_cal"})
         share = (time.perf_counter() - t0) / len(problems)
-        for i, run in zip(ok, runs, strict=True):
+        for i, run, rec in zip(ok, runs, recs, strict=True):
             s = setups[i]
-            per_chain, llc, se, diag = _est._summarise(run, np.full(chains, nbeta),
-                                                       s.center.numel(), sampler, draws is None)
-            cfg = _est._config(s, n_, beta_v, gamma, run, chains, sampler, bs, seeds[i], dev,
-                               auto + run.auto)
-            _est._flag(diag.warnings, f"estimate_llc_batched (problem {i})")
-            out[i] = _est.LLCEstimate(
-                llc=llc, std_error=se, per_chain=per_chain,
-                loss_trace=s.init_loss + run.delta[:, run.burn_in:], diagnostics=diag,
-                config=cfg, elapsed_s=share, init_loss=s.init_loss,
-            )
+            if method == "single":
+                est = _est._single_result(s, run, n_, beta_v, gamma, chains, sampler, bs,
+                                          seeds[i], dev, auto, draws is None, rec)
+            else:
+                est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
+                                        seeds[i], dev, auto, draws is None, rec)
+            _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
+            out[i] = _est._with_time(est, share)
     return out
 
 
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
-                    draws, burn_in, sampler, batch_size) -> list:
-    """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions)."""
+                    draws, burn_in, sampler, batch_size, nbeta_chain, step_scale=None,
+                    stat_groups=1, group_steps=False, converged=None) -> tuple[list, list]:
+    """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
+
+    ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
+    with initial step multipliers ``step_scale`` and ``stat_groups`` temperature groups, as
+    ``estimator._sample``'s arguments. Returns the per-point runs and position records."""
     p, k = len(setups), chains
     dev, dt = setups[0].device, setups[0].dtype
     gens = [torch.Generator(device=dev).manual_seed(sd) for sd in seeds]
@@ -343,16 +361,25 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     has_acc = sampler == "mala" or (sampler == "sgld" and batch.full)
     # estimate_llc's per-chain nβ tensor has the model's dtype; its warm-up and stopping rules
     # read it back, rounded: use the same rounding so the per-point decisions agree exactly
-    nb_dt = float(torch.tensor(nbeta, dtype=dt).double())
+    nb_t = torch.as_tensor(np.asarray(nbeta_chain, dtype=float), dtype=dt, device=dev)
+    nb_dt = nb_t.double().cpu().numpy()
+    scale = np.ones((p, k)) if step_scale is None else np.tile(
+        step_scale.to(dt).double().cpu().numpy(), (p, 1))
     every = _est.DIAG_EVERY
+    recs = [_est._Positions() for _ in range(p)]
 
     def stepper(pts: Tensor) -> _Stepper:
-        pot = batch.potential(pts, nbeta, gamma, gens)
-        e = torch.tensor(np.repeat(eps[pts.cpu().numpy()], k), dtype=dt, device=dev)
-        return _Stepper(sampler, pot, e, [gens[i] for i in pts.tolist()], k)
+        pot = batch.potential(pts, nb_t, gamma, gens)
+        idx = pts.cpu().numpy()
+        rows_eps = (torch.as_tensor(eps[idx], dtype=dt, device=dev).unsqueeze(1)
+                    * torch.as_tensor(scale[idx], dtype=dt, device=dev)).reshape(-1)
+        if step_scale is None:
+            rows_eps = torch.tensor(np.repeat(eps[idx], k), dtype=dt, device=dev)
+        return _Stepper(sampler, pot, rows_eps, [gens[i] for i in pts.tolist()], k)
 
     def run(st: _Stepper, state: tuple, tr: Tensor, gs: Tensor, ac: Tensor | None,
-            start: int, stop: int) -> tuple:
+            start: int, stop: int, pts: Tensor | None = None) -> tuple:
+        pl = None if pts is None else pts.tolist()
         for t in range(start, stop):
             diag = t % every == 0
             state, gsq, acc = st.step(state, diag)
@@ -361,6 +388,9 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                 gs[:, t // every] = gsq
                 if ac is not None:
                     ac[:, t // every] = acc
+                if pl is not None:
+                    for j, i in enumerate(pl):
+                        recs[i].store(t, state[0][j * k:(j + 1) * k])
         return state
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
@@ -394,7 +424,20 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             keep = []
             for j, i in enumerate(active.tolist()):
                 r = slice(j * k, (j + 1) * k)
-                new = _est._warmup_rescale(wtr[r], wgs[r], nb_dt, eps[i])
+                if group_steps:
+                    upd = _est._warmup_rescale_groups(wtr[r], wgs[r], nb_dt, eps[i], scale[i],
+                                                      stat_groups)
+                    if upd is None:
+                        continue
+                    new_scale, reset = upd
+                    # estimate_llc keeps the multipliers in the model's dtype
+                    scale[i] = torch.as_tensor(new_scale, dtype=dt).double().numpy()
+                    if reset.any():
+                        rr = torch.as_tensor(np.flatnonzero(reset), device=dev) + i * k
+                        state[0][rr] = batch.center[i].expand(rr.numel(), -1)
+                    keep.append(i)
+                    continue
+                new = _est._warmup_rescale(wtr[r], wgs[r], float(nb_dt[0]), eps[i])
                 if new is None:
                     continue
                 eps[i] = new
@@ -402,7 +445,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if keep:
                 active = torch.tensor(keep, device=dev)
                 rows = _rows(active, k)
-                scatter(rows, stepper(active).init(state[0][rows]))
+                scatter(rows, stepper(active).init(state[0][rows].clone()))
             else:
                 active = allp[:0]
 
@@ -420,11 +463,11 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         st = stepper(active)
         full_set = active.numel() == p
         if full_set:
-            sub = run(st, gather(rows), tr, gs, ac, done, stop)
+            sub = run(st, gather(rows), tr, gs, ac, done, stop, active)
         else:
             t_, g_ = tr[rows], gs[rows]
             a_ = None if ac is None else ac[rows]
-            sub = run(st, gather(rows), t_, g_, a_, done, stop)
+            sub = run(st, gather(rows), t_, g_, a_, done, stop, active)
             tr[rows], gs[rows] = t_, g_
             if ac is not None:
                 ac[rows] = a_
@@ -435,7 +478,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if target[i] > stop:
                 keep.append(i)
                 continue
-            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive, nb_dt, 1)
+            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
+                               nb_dt[:, None], stat_groups, converged)
             if nxt is None:
                 totals[i] = stop
             else:
@@ -447,7 +491,10 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     for i in range(p):
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
-        runs.append(_est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
-                                  _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
-                                  int(warm[i])))
-    return runs
+        one = _est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
+                            _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
+                            int(warm[i]))
+        if step_scale is not None:
+            one.step_scale = scale[i].copy()
+        runs.append(one)
+    return runs, recs

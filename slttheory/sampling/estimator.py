@@ -87,6 +87,8 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.sampling import diagnostics as dg
+from slttheory.sampling import extrapolate as _xp
+from slttheory.sampling import fluctuation as _fl
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
 from slttheory.sampling.kernels import SAMPLERS, LocalizedPotential
@@ -117,6 +119,8 @@ DIAG_EVERY = 10
 WARMUP_STEPS = 1000
 WARMUP_ROUNDS = 3
 LAMBDA_FLOOR_EST = 0.1
+METHODS = ("extrapolate", "single")
+Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
 class LLCWarning(UserWarning):
@@ -145,16 +149,27 @@ class LLCConfig:
     dtype: str
     loss: str
     auto: tuple[str, ...] = ()
+    method: str = "single"
+    nbetas: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
 class LLCEstimate:
-    r"""An LLC estimate :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))`.
+    r"""An LLC estimate.
 
-    ``llc``: mean of ``per_chain`` over non-divergent chains (all chains if none is finite);
-    ``std_error``: Monte-Carlo standard error (module docstring); ``loss_trace``: kept draws of
-    :math:`L_n(w)` (or its unbiased minibatch estimate), shape ``(chains, draws)``;
-    ``init_loss``: :math:`L_n(w^*)`.
+    ``llc``: the estimate of λ by ``method`` (module docstring); ``std_error``: its total
+    standard error (Monte-Carlo, data fluctuation and the finite-nβ fit) and ``ci`` the 95 %
+    interval ``llc ± 1.96·std_error``; ``mc_error``: the Monte-Carlo part alone;
+    ``systematic``: the finite-nβ correction the method estimated and removed
+    (``llc = single + systematic``; 0 for ``"single"``); ``single``: the raw
+    single-temperature :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))` at
+    ``config.nbeta`` with its Monte-Carlo error ``single_std_error``; ``data_error``: the
+    data-fluctuation part of ``std_error``; ``temperatures``: the scan behind an extrapolated
+    estimate (:class:`~slttheory.sampling.extrapolate.TemperatureScan`, ``None`` for
+    ``"single"``). ``per_chain``, ``loss_trace`` (kept draws of :math:`L_n(w)` or its unbiased
+    minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
+    ``config.nbeta`` (diagnostics of the other temperatures are merged in: worst R-hat, smallest
+    ESS, every warning); ``init_loss``: :math:`L_n(w^*)`.
     """
 
     llc: float
@@ -165,20 +180,36 @@ class LLCEstimate:
     config: LLCConfig
     elapsed_s: float
     init_loss: float = math.nan
+    method: str = "single"
+    ci: tuple[float, float] = (math.nan, math.nan)
+    mc_error: float = math.nan
+    systematic: float = 0.0
+    single: float = math.nan
+    single_std_error: float = math.nan
+    data_error: float = 0.0
+    temperatures: Any = None
 
     def summary(self) -> str:
         """One-paragraph text summary."""
         c, d = self.config, self.diagnostics
         acc = "n/a" if d.acceptance_rate is None else f"{d.acceptance_rate:.3f}"
         bias = "n/a" if d.estimated_bias is None else f"{100 * d.estimated_bias:+.1f}%"
+        lo, hi = self.ci
+        temps = "" if len(c.nbetas) < 2 else f" x {len(c.nbetas)} temperatures"
         lines = [
-            f"LLC = {self.llc:.4g} ± {self.std_error:.2g} (MC s.e.; {c.sampler}, "
-            f"{c.chains} chains x {c.draws} draws after {c.burn_in} burn-in)",
-            f"  n={c.n} beta={c.beta:.4g} nbeta={c.nbeta:.4g} gamma={c.localization:.3g} "
+            f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
+            f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
+            f"{self.data_error:.2g})",
+            f"  single-temperature λ̂ = {self.single:.4g} ± {self.single_std_error:.2g} (MC) at "
+            f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}",
+            f"  {c.sampler}, {c.chains} chains{temps} x {c.draws} draws after {c.burn_in} "
+            f"burn-in; n={c.n} beta={c.beta:.4g} gamma={c.localization:.3g} "
             f"eps={c.step_size:.3g} batch={c.batch_size} d={c.dimension} {c.device}/{c.dtype}",
             f"  ESS={d.ess:.0f} R-hat={d.rhat:.3f} accept={acc} est. bias={bias} "
             f"divergent={d.divergent} time={self.elapsed_s:.2f}s",
         ]
+        if self.temperatures is not None:
+            lines.append(str(self.temperatures))
         lines += [f"  WARNING: {w}" for w in d.warnings]
         return "\n".join(lines)
 
@@ -218,6 +249,7 @@ class _Setup:
     device: torch.device
     dtype: torch.dtype
     loss_name: str
+    per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
@@ -318,8 +350,19 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
             return v.detach(), g
         return vg
 
+    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return per_sample(o, yb) - lb
+
+    ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
+
+    def per_sample_at(w: Tensor) -> Tensor:
+        with torch.no_grad():
+            return ps_full(w.to(dtype), x, y, lstar)
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
-                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name)
+                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
+                  per_sample_at)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float,
@@ -367,10 +410,12 @@ class _Run:
     calibration: StepSizeCalibration | None
     auto: list[str] = field(default_factory=list)
     warmup_steps: int = 0
+    step_scale: np.ndarray | None = None  # per-chain multipliers of step_size (group_steps)
 
 
-def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int):
-    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th."""
+def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
+    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th
+    (``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps)."""
     step = alg.step
     for t in range(start, stop):
         if t % DIAG_EVERY:
@@ -383,19 +428,55 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int):
             gs[:, j] = info.grad_sq
             if ac is not None:
                 ac[:, j] = info.acceptance_prob
+            if record is not None:
+                record.store(t, state.position)
     return state
+
+
+class _Positions:
+    """Thinned chain positions for the data-fluctuation estimate: at most ``capacity``
+    stored steps; when full, every other one is dropped and the stride doubles (so the kept
+    steps stay evenly spaced over the whole run, whatever its adaptive length)."""
+
+    def __init__(self, capacity: int = 128) -> None:
+        self.capacity, self.stride = capacity, DIAG_EVERY
+        self.steps: list[int] = []
+        self.pos: list[Tensor] = []
+
+    def store(self, t: int, position: Tensor) -> None:
+        if t % self.stride:
+            return
+        self.steps.append(t)
+        self.pos.append(position.detach().clone())
+        if len(self.steps) > self.capacity:
+            self.stride *= 2
+            keep = [i for i, u in enumerate(self.steps) if u % self.stride == 0]
+            self.steps = [self.steps[i] for i in keep]
+            self.pos = [self.pos[i] for i in keep]
+
+    def after(self, burn_in: int) -> Tensor | None:
+        """Stored positions at steps ≥ ``burn_in``, ``(chains, draws, d)``."""
+        sel = [p for u, p in zip(self.steps, self.pos, strict=True) if u >= burn_in]
+        return torch.stack(sel, dim=1) if sel else None
 
 
 def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             step_size: float | None, chains: int, draws: int | None, burn_in: int | None,
             sampler: str, batch_size: int, seed: int, step_scale: Tensor | None = None,
-            stat_groups: int = 1) -> _Run:
+            stat_groups: int = 1, group_steps: bool = False,
+            converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
+            record: _Positions | None = None) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
     With an automatic step size, the calibration is re-checked on warm-up blocks of the
     production chains (up to ``WARMUP_ROUNDS`` blocks of ``WARMUP_STEPS``): while the
     estimated relative bias exceeds twice the target, ε is scaled by target/estimate; the
-    warm-up steps are discarded (reported in ``config.burn_in``).
+    warm-up steps are discarded (reported in ``config.burn_in``). ``group_steps``: the
+    ``stat_groups`` groups of chains (temperatures) get their own step multipliers, each
+    rescaled to the bias target on its own warm-up draws (:func:`_warmup_rescale_groups`); the
+    final per-chain multipliers are in ``_Run.step_scale``. ``converged``: the adaptive stopping
+    rule on the kept nβΔL draws (default :func:`_converged`). ``record``: keeps thinned
+    positions of the production steps.
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
@@ -409,10 +490,12 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     has_acc = sampler == "mala" or (sampler == "sgld" and pot.full_batch)
     nb_np = nbeta_chain.double().cpu().numpy()
 
+    scale = None if step_scale is None else step_scale.to(s.dtype)
+
     def build(eps_value: float):
         eps = torch.full((k,), eps_value, dtype=s.dtype, device=s.device)
-        if step_scale is not None:
-            eps = eps * step_scale
+        if scale is not None:
+            eps = eps * scale
         return SAMPLERS[sampler](pot, eps)
 
     alg = build(step_size)
@@ -425,6 +508,22 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         for _ in range(WARMUP_ROUNDS):
             state = _run_steps(alg, gen, state, wtr, wgs, None, 0, w)
             warm += w
+            if group_steps:
+                cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
+                       else scale)
+                upd = _warmup_rescale_groups(wtr, wgs, nb_np, step_size,
+                                             cur.double().cpu().numpy(), stat_groups)
+                if upd is None:
+                    break
+                new_scale, reset = upd
+                scale = torch.as_tensor(new_scale, dtype=s.dtype, device=s.device)
+                pos = state.position
+                if reset.any():
+                    rows = torch.as_tensor(reset, device=s.device)
+                    pos = torch.where(rows.unsqueeze(-1), s.center.expand(k, -1), pos)
+                alg = build(step_size)
+                state = alg.init(pos.clone(), gen)
+                continue
             new = _warmup_rescale(wtr, wgs, nb_np, step_size)
             if new is None:
                 break
@@ -436,13 +535,17 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     tr, gs, ac = _buffers(k, cap, s.dtype, s.device, has_acc)
     done = 0
     while True:
-        state = _run_steps(alg, gen, state, tr, gs, ac, done, total)
+        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record)
         done = total
-        nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups)
+        nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups,
+                      converged)
         if nxt is None:
             break
         total = nxt
-    return _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm)
+    run = _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm)
+    if scale is not None:
+        run.step_scale = scale.double().cpu().numpy()
+    return run
 
 
 # Phase steps shared by ``_sample`` and the batched sampler (``batched._sample_batched``), so
@@ -471,6 +574,46 @@ def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
     if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
         return None
     return step_size * max(TARGET_BIAS / b, 0.1)
+
+
+def _warmup_rescale_groups(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray, step_size: float,
+                           scale: np.ndarray, groups: int
+                           ) -> tuple[np.ndarray, np.ndarray] | None:
+    r"""Per-group re-check of the step size on one warm-up block (``groups`` equal slices of
+    chains, one temperature each).
+
+    Each group's relative bias :math:`b_g = \varepsilon_g\overline{|\nabla U|^2}/
+    (8\hat\lambda_g)` (second half of the block, :math:`\varepsilon_g` = ``step_size`` times
+    the group's multiplier) is brought to ``TARGET_BIAS``: multipliers are scaled by
+    :math:`\mathrm{target}/b_g` clipped to [0.1, 3] when :math:`b_g` is above twice or below
+    half the target; a group with a non-finite trace is divided by 10 and its chains are
+    restarted at :math:`w^*`. Returns ``(new multipliers, chains to restart)``, or ``None``
+    when no group changed."""
+    k = wtr.shape[0]
+    w = wtr.shape[1]
+    per = k // groups
+    tr = wtr.double().cpu().numpy()
+    gs = wgs.double().cpu().numpy()
+    new = scale.copy()
+    reset = np.zeros(k, dtype=bool)
+    changed = False
+    for g in range(groups):
+        sl = slice(g * per, (g + 1) * per)
+        block = tr[sl]
+        if not np.all(np.isfinite(block)) or not np.all(np.isfinite(gs[sl])):
+            new[sl] = scale[sl] / 10.0
+            reset[sl] = True
+            changed = True
+            continue
+        lam = float((block[:, w // 2:].mean(1) * nbeta[sl]).mean())
+        gm = float(gs[sl, gs.shape[1] // 2:].mean())
+        b = step_size * float(scale[sl].mean()) * gm / (8.0 * max(lam, LAMBDA_FLOOR_EST))
+        if not math.isfinite(b) or b <= 0:
+            continue
+        if b > 2 * TARGET_BIAS or b < TARGET_BIAS / 2:
+            new[sl] = scale[sl] * min(max(TARGET_BIAS / b, 0.1), 3.0)
+            changed = True
+    return (new, reset) if changed else None
 
 
 def _run_lengths(draws: int | None, burn_in: int | None,
@@ -526,14 +669,15 @@ def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int
 
 
 def _extend(tr: Tensor, total: int, burn_in: int | None, cap: int, adaptive: bool,
-            nbeta: np.ndarray | float, groups: int) -> int | None:
+            nbeta: np.ndarray | float, groups: int,
+            rule: Callable[[np.ndarray, int], tuple[bool, float]] | None = None) -> int | None:
     """Adaptive rule after ``total`` steps of the chains ``tr``: ``None`` when the run is
-    complete (fixed length, the cap reached, or :func:`_converged` on nβΔL after burn-in),
-    else the next run length (:func:`_next_total`)."""
+    complete (fixed length, the cap reached, or ``rule`` — default :func:`_converged` — on
+    nβΔL after burn-in), else the next run length (:func:`_next_total`)."""
     if not adaptive or total >= cap:
         return None
     kept = tr[:, _burn(total, burn_in):total].double().cpu().numpy()
-    ok, factor = _converged(kept * nbeta, groups)
+    ok, factor = (rule or _converged)(kept * nbeta, groups)
     return None if ok else _next_total(total, factor, cap)
 
 
@@ -687,12 +831,19 @@ def estimate_llc(
     params: Iterable[str] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    method: str = "extrapolate",
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
-    :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] - L_n(w^*))` (Lau et al.,
-    arXiv:2308.12108, eq. 8), all ``chains`` vectorised; every ``None`` argument is chosen
-    automatically (module docstring) and recorded in ``config``. The module is not modified.
+    ``method="single"``: :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] -
+    L_n(w^*))` (Lau et al., arXiv:2308.12108, eq. 8) at one inverse temperature.
+    ``method="extrapolate"`` (default): the same estimate on a scan of inverse temperatures
+    :math:`n\beta f_j` (:data:`slttheory.sampling.extrapolate.GRID`, a decade below nβ, every
+    temperature as ``chains`` more chains of one vectorised run), corrected for each
+    temperature's first-order discretisation bias and extrapolated to :math:`n\beta\to\infty`
+    by a finite-nβ model (module docstring). All chains are vectorised; every ``None`` argument
+    is chosen automatically (module docstring) and recorded in ``config``. The module is not
+    modified.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -701,34 +852,177 @@ def estimate_llc(
     ...     _ = model.weight.fill_(3.0), model.bias.fill_(2.0)
     >>> y = 3 * x + 2 + torch.randn(1000, 1, generator=torch.Generator().manual_seed(1))
     >>> est = estimate_llc(model, (x, y), draws=2000, device="cpu")
-    >>> abs(est.llc - 1.0) < 0.15
+    >>> abs(est.llc - 1.0) < 0.15 and est.ci[0] < est.llc < est.ci[1]
     True
     """
     t0 = time.perf_counter()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
         return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
-                                 sampler, bs, seed, dev, auto, t0)
-    nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
-    run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
-                  chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
-                  batch_size=bs, seed=seed)
-    per_chain, llc, se, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
-                                          sampler, draws is None)
-    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto)
-    _flag(diag.warnings, "estimate_llc")
-    return LLCEstimate(
-        llc=llc, std_error=se, per_chain=per_chain,
-        loss_trace=s.init_loss + run.delta[:, run.burn_in:],
-        diagnostics=diag, config=cfg, elapsed_s=time.perf_counter() - t0,
-        init_loss=s.init_loss,
+                                 sampler, bs, seed, dev, auto, t0, method)
+    rec = _Positions()
+    if method == "single":
+        nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
+        run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
+                      chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
+                      batch_size=bs, seed=seed, record=rec)
+        est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                             draws is None, rec)
+    else:
+        grid = np.asarray(_xp.GRID, dtype=float)
+        run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
+                      step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
+                      batch_size=bs, seed=seed, record=rec)
+        est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
+                           auto, draws is None, rec)
+    _flag(est.diagnostics.warnings, "estimate_llc")
+    return _with_time(est, time.perf_counter() - t0)
+
+
+def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
+    import dataclasses
+
+    return dataclasses.replace(est, elapsed_s=elapsed)
+
+
+def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
+               step_size: float | None) -> dict[str, Any]:
+    """The ``_sample`` arguments of a temperature scan: ``chains`` chains per temperature
+    :math:`n\beta f_j`, initial step multipliers :math:`f_j^{-1/2}` (re-tuned per temperature
+    in the warm-up when the step size is automatic) and the scan's stopping rule."""
+    ts = nbeta * grid
+    nt = grid.size
+    return dict(
+        nbeta_chain=torch.tensor(np.repeat(ts, chains), dtype=s.dtype, device=s.device),
+        nbeta_cal=nbeta, chains=nt * chains,
+        step_scale=torch.tensor(np.repeat(grid ** -0.5, chains), dtype=s.dtype,
+                                device=s.device),
+        stat_groups=nt, group_steps=step_size is None,
+        converged=_xp.stop_rule(grid, nbeta, _xp.DEFAULT_MODEL, AUTO_TARGET_RSE, 0.05,
+                                RHAT_MAX, STATIONARITY_Z_MAX),
     )
 
 
-def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto) -> LLCConfig:
+def _data_error(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
+                chains: int, weights: np.ndarray) -> float:
+    """Data-fluctuation s.e. of ``Σ_j weights[j]·λ̂(ts[j])`` (:mod:`.fluctuation`); 0 when no
+    draws were recorded, ``nan`` when too few."""
+    if rec is None or s.per_sample is None:
+        return 0.0
+    pos = rec.after(burn_in)
+    if pos is None:
+        return math.nan
+    groups = [pos[j * chains:(j + 1) * chains] for j in range(len(ts))]
+    return _fl.data_std_error(groups, ts, weights, s.per_sample, s.n_data)
+
+
+def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                   adaptive, rec: _Positions | None = None) -> LLCEstimate:
+    nbeta = n * beta_v
+    per_chain, llc, mc, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
+                                          sampler, adaptive)
+    data_err = _data_error(s, rec, run.burn_in, np.array([nbeta]), chains, np.ones(1))
+    se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
+    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
+                  "single", (nbeta,))
+    return LLCEstimate(
+        llc=llc, std_error=se, per_chain=per_chain,
+        loss_trace=s.init_loss + run.delta[:, run.burn_in:],
+        diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
+        method="single", ci=(llc - Z95 * se, llc + Z95 * se), mc_error=mc, systematic=0.0,
+        single=llc, single_std_error=mc, data_error=data_err,
+    )
+
+
+def _group_run(run: _Run, sl: slice) -> _Run:
+    """The chains ``sl`` of a scan as their own run (step size times their multiplier)."""
+    eps = run.step_size if run.step_scale is None else run.step_size * float(
+        np.mean(run.step_scale[sl]))
+    return _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
+                run.total, run.burn_in, eps, run.calibration, run.auto, run.warmup_steps)
+
+
+def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                 adaptive, rec: _Positions | None = None) -> LLCEstimate:
+    """Summaries per temperature, the finite-nβ fit and the merged diagnostics of a scan."""
+    nbeta = n * beta_v
+    ts = nbeta * grid
+    d = s.center.numel()
+    parts = []
+    for j, t in enumerate(ts):
+        sub = _group_run(run, slice(j * chains, (j + 1) * chains))
+        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, False)))
+    llc_j = np.array([p[2] for p in parts])
+    se_j = np.array([p[3] for p in parts])
+    bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
+                       for p in parts])
+    corr = llc_j * (1.0 - bias_j)
+    fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
+                               _xp.DEFAULT_MODEL)
+    scan = _xp.TemperatureScan(
+        nbeta=ts, llc=llc_j, mc_error=se_j, disc_bias=bias_j, corrected=corr,
+        step_size=np.array([p[0].step_size for p in parts]),
+        ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
+        fit=fit,
+    )
+    llc, mc = fit.value, fit.std_error
+    data_err = _data_error(s, rec, run.burn_in, ts, chains, fit.weights * (1.0 - bias_j))
+    se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
+    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, mc, adaptive)
+    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
+                  "extrapolate", tuple(float(t) for t in ts))
+    _, per0, llc0, se0, _ = parts[0]
+    return LLCEstimate(
+        llc=llc, std_error=se, per_chain=per0,
+        loss_trace=s.init_loss + run.delta[:chains, run.burn_in:],
+        diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
+        method="extrapolate", ci=(llc - Z95 * se, llc + Z95 * se), mc_error=mc,
+        systematic=llc - llc0, single=llc0, single_std_error=se0, data_error=data_err,
+        temperatures=scan,
+    )
+
+
+def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
+                       mc: float, adaptive: bool) -> dg.Diagnostics:
+    """One :class:`Diagnostics` for a scan: the worst R-hat and stationarity z, the smallest
+    ESS, every warning (prefixed by its temperature), divergence anywhere; acceptance and
+    discretisation bias of the chains at nβ."""
+    warn: list[str] = []
+    for j, dj in enumerate(diags):
+        pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
+        warn += [pre + w for w in dj.warnings]
+    if adaptive and math.isfinite(mc) and math.isfinite(llc) and (
+            mc > AUTO_TARGET_RSE * max(abs(llc), 0.05) * 1.5):
+        warn.append(f"Monte-Carlo error {mc:.3g} of the extrapolated LLC above the "
+                    f"{100 * AUTO_TARGET_RSE:.0f}% target after the maximal {AUTO_MAX_STEPS} "
+                    "steps")
+    if not math.isfinite(llc):
+        warn.append("LLC estimate is not finite")
+
+    def worst(vals, fn):
+        v = [x for x in vals if x is not None and math.isfinite(x)]
+        return fn(v) if v else math.nan
+
+    zs = [d.stationarity_z for d in diags]
+    z = worst([abs(x) for x in zs], max)
+    div = tuple(j * chains + c for j, dj in enumerate(diags) for c in dj.divergent_chains)
+    d0 = diags[0]
+    return dg.Diagnostics(
+        ess=worst([d.ess for d in diags], min), rhat=worst([d.rhat for d in diags], max),
+        acceptance_rate=d0.acceptance_rate,
+        divergent=any(d.divergent for d in diags) or not math.isfinite(llc),
+        warnings=list(dict.fromkeys(warn)), stationarity_z=z,
+        estimated_bias=d0.estimated_bias, divergent_chains=div, calibration=d0.calibration,
+    )
+
+
+def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
+            method: str = "single", nbetas: tuple[float, ...] = ()) -> LLCConfig:
     return LLCConfig(
         n=n, beta=beta_v, nbeta=n * beta_v, localization=gamma, step_size=run.step_size,
         chains=chains, draws=run.total - run.burn_in, burn_in=run.burn_in + run.warmup_steps,
@@ -736,12 +1030,12 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto) -> L
         batch_size=bs, full_batch=bs >= s.n_data, params=s.names,
         dimension=int(s.center.numel()), seed=seed, device=str(dev),
         dtype=str(s.dtype).replace("torch.", ""), loss=s.loss_name,
-        auto=tuple(dict.fromkeys(auto)),
+        auto=tuple(dict.fromkeys(auto)), method=method, nbetas=nbetas or (n * beta_v,),
     )
 
 
 def _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler, bs,
-                      seed, dev, auto, t0) -> LLCEstimate:
+                      seed, dev, auto, t0, method: str = "single") -> LLCEstimate:
     msg = f"L_n(w*) = {s.init_loss} is not finite: the loss is NaN/Inf at the model's parameters"
     diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=True,
                           warnings=[msg], divergent_chains=tuple(range(chains)))
@@ -751,8 +1045,9 @@ def _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sa
     return LLCEstimate(
         llc=math.nan, std_error=math.nan, per_chain=np.full(chains, math.nan),
         loss_trace=np.zeros((chains, 0)), diagnostics=diag,
-        config=_config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto),
-        elapsed_s=time.perf_counter() - t0, init_loss=s.init_loss,
+        config=_config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto, method),
+        elapsed_s=time.perf_counter() - t0, init_loss=s.init_loss, method=method,
+        mc_error=math.nan, systematic=math.nan,
     )
 
 
@@ -805,7 +1100,7 @@ def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     est = estimate_llc(model, data, loss=loss, n=n, beta=None, localization=localization,
                        step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                        sampler=sampler, batch_size=batch_size, params=params, seed=seed,
-                       device=device)
+                       device=device, method="single")
     nn = est.config.n
     mean_delta = est.llc / est.config.nbeta
     return WBICResult(
