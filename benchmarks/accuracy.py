@@ -63,7 +63,8 @@ def _record(case: Case, seed: int, method: str) -> dict:
         temps = {"nbeta": tp.nbeta.tolist(), "llc": tp.llc.tolist(),
                  "mc_error": tp.mc_error.tolist(), "disc_bias": tp.disc_bias.tolist(),
                  "ess": tp.ess.tolist(), "rhat": tp.rhat.tolist(),
-                 "step_size": tp.step_size.tolist()}
+                 "step_size": tp.step_size.tolist(),
+                 "data_cov": None if tp.data_cov is None else tp.data_cov.tolist()}
     return {
         "case": case.label, "kind": case.kind, "half": case.half, "seed": seed,
         "run": method, "method": est.method, "lambda": b.lam, "multiplicity": b.multiplicity,
@@ -151,8 +152,9 @@ def score(rows: list[dict], run_name: str = "default") -> dict:
 def _print_score(sc: dict) -> None:
     for half in ("selection", "held-out"):
         h = sc[half]
-        print(f"[{half}] noise-free median |rel err| {100 * h['noise_free_median_abs_rel_error']:.1f}%"
-              f", max {100 * h['noise_free_max_abs_rel_error']:.1f}%; noisy max |rel err of mean| "
+        med = h["noise_free_median_abs_rel_error"]
+        print(f"[{half}] noise-free median |rel err| {100 * med:.1f}%, max "
+              f"{100 * h['noise_free_max_abs_rel_error']:.1f}%; noisy max |rel err of mean| "
               f"{100 * h['noisy_max_abs_rel_error_of_mean']:.1f}%; noisy 95% coverage "
               f"{100 * h['noisy_coverage_95']:.0f}%; noise-free coverage "
               f"{100 * h['noise_free_coverage_95']:.0f}%; failed diagnostics "

@@ -894,7 +894,8 @@ def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
                step_size: float | None) -> dict[str, Any]:
     """The ``_sample`` arguments of a temperature scan: ``chains`` chains per temperature
     :math:`n\beta f_j`, initial step multipliers :math:`f_j^{-1/2}` (re-tuned per temperature
-    in the warm-up when the step size is automatic) and the scan's stopping rule."""
+    in the warm-up when the step size is automatic); adaptive length stops when every
+    temperature meets :func:`_converged`'s targets."""
     ts = nbeta * grid
     nt = grid.size
     return dict(
@@ -902,23 +903,28 @@ def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
         nbeta_cal=nbeta, chains=nt * chains,
         step_scale=torch.tensor(np.repeat(grid ** -0.5, chains), dtype=s.dtype,
                                 device=s.device),
-        stat_groups=nt, group_steps=step_size is None,
-        converged=_xp.stop_rule(grid, nbeta, _xp.DEFAULT_MODEL, AUTO_TARGET_RSE, 0.05,
-                                RHAT_MAX, STATIONARITY_Z_MAX),
+        stat_groups=nt, group_steps=step_size is None, converged=None,
     )
 
 
-def _data_error(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
-                chains: int, weights: np.ndarray) -> float:
-    """Data-fluctuation s.e. of ``Σ_j weights[j]·λ̂(ts[j])`` (:mod:`.fluctuation`); 0 when no
-    draws were recorded, ``nan`` when too few."""
+def _data_cov(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
+              chains: int) -> np.ndarray:
+    """Data-fluctuation covariance of the per-temperature ``λ̂(ts[j])``
+    (:func:`.fluctuation.data_covariance`); zeros when no draws were recorded, ``nan`` when
+    too few."""
+    nt = len(ts)
     if rec is None or s.per_sample is None:
-        return 0.0
+        return np.zeros((nt, nt))
     pos = rec.after(burn_in)
     if pos is None:
-        return math.nan
-    groups = [pos[j * chains:(j + 1) * chains] for j in range(len(ts))]
-    return _fl.data_std_error(groups, ts, weights, s.per_sample, s.n_data)
+        return np.full((nt, nt), np.nan)
+    groups = [pos[j * chains:(j + 1) * chains] for j in range(nt)]
+    return _fl.data_covariance(groups, ts, s.per_sample, s.n_data)
+
+
+def _quad_se(c: np.ndarray, cov: np.ndarray) -> float:
+    v = float(c @ cov @ c)
+    return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
 
 
 def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
@@ -926,7 +932,7 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
     nbeta = n * beta_v
     per_chain, llc, mc, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
                                           sampler, adaptive)
-    data_err = _data_error(s, rec, run.burn_in, np.array([nbeta]), chains, np.ones(1))
+    data_err = _quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
@@ -964,14 +970,15 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     corr = llc_j * (1.0 - bias_j)
     fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
                                _xp.DEFAULT_MODEL)
+    dcov = _data_cov(s, rec, run.burn_in, ts, chains)
     scan = _xp.TemperatureScan(
         nbeta=ts, llc=llc_j, mc_error=se_j, disc_bias=bias_j, corrected=corr,
         step_size=np.array([p[0].step_size for p in parts]),
         ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
-        fit=fit,
+        fit=fit, data_cov=dcov,
     )
     llc, mc = fit.value, fit.std_error
-    data_err = _data_error(s, rec, run.burn_in, ts, chains, fit.weights * (1.0 - bias_j))
+    data_err = _quad_se(fit.weights * (1.0 - bias_j), dcov)
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, mc, adaptive)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,

@@ -159,7 +159,9 @@ class TemperatureScan:
     :math:`\hat\lambda(t_j)` with Monte-Carlo errors ``mc_error``; ``disc_bias``: each
     temperature's estimated first-order relative discretisation bias :math:`b_j` (0 for MALA);
     ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j)`, the values fitted; ``step_size``, ``ess``,
-    ``rhat`` per temperature; ``fit``: the :class:`FiniteNbetaFit`.
+    ``rhat`` per temperature; ``fit``: the :class:`FiniteNbetaFit`; ``data_cov``: the
+    data-fluctuation covariance of the raw :math:`\hat\lambda(t_j)` across data sets
+    (:func:`slttheory.sampling.fluctuation.data_covariance`).
     """
 
     nbeta: np.ndarray
@@ -171,6 +173,7 @@ class TemperatureScan:
     ess: np.ndarray
     rhat: np.ndarray
     fit: FiniteNbetaFit
+    data_cov: np.ndarray | None = None
 
     def __str__(self) -> str:
         rows = [f"  nβ={t:9.4g}  λ̂={v:8.4g} ± {e:.2g}  disc.bias={100 * b:+5.1f}%  "

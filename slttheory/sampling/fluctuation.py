@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["influence", "data_std_error"]
+__all__ = ["influence", "data_covariance", "data_std_error"]
 
 CHUNK_ELEMENTS = 4_000_000  # per-sample losses evaluated per chunk (draws × samples)
 
@@ -64,31 +64,49 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     return (nbeta / n) * (mean_i - nbeta * cov_i)
 
 
-def data_std_error(groups: Sequence[Tensor], nbetas: Sequence[float], weights: Sequence[float],
-                   per_sample: Callable[[Tensor], Tensor], n: int) -> float:
-    r"""Bootstrap (infinitesimal-jackknife) standard error over data sets of
-    :math:`\sum_j c_j\hat\lambda(t_j)`, from each temperature's thinned draws ``groups[j]``
-    ``(chains, draws, d)``, ``nbetas[j]`` = :math:`t_j` and ``weights[j]`` = :math:`c_j`; the
-    two halves of the chains (of the draws, with one chain) give independent influence
-    estimates whose cross-product removes the Monte-Carlo noise (module docstring).
-    ``nan`` when there are too few draws.
+def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
+                    per_sample: Callable[[Tensor], Tensor], n: int) -> np.ndarray:
+    r"""Bootstrap (infinitesimal-jackknife) covariance over data sets of the estimates
+    :math:`\hat\lambda(t_j)`, from each temperature's thinned draws ``groups[j]``
+    ``(chains, draws, d)`` at :math:`t_j` = ``nbetas[j]``: entry :math:`(j, k)` is
+    :math:`\tfrac12\sum_i[(\hat g^A_{ij} - \bar g^A_j)(\hat g^B_{ik} - \bar g^B_k) +
+    (\hat g^B_{ij} - \bar g^B_j)(\hat g^A_{ik} - \bar g^A_k)]` with the influences of two
+    independent halves of the chains (of the draws, with one chain), so Monte-Carlo noise
+    cancels in expectation (module docstring). The variance of a linear combination
+    :math:`\sum_j c_j\hat\lambda(t_j)` is :math:`c^\top S c` (clip at 0). ``nan`` entries
+    when a temperature has too few draws.
     """
-    halves: list[np.ndarray] = [np.zeros(n), np.zeros(n)]
-    for pos, t, c in zip(groups, nbetas, weights, strict=True):
-        if c == 0.0:
-            continue
+    nt = len(groups)
+    ga = np.full((n, nt), np.nan)
+    gb = np.full((n, nt), np.nan)
+    for j, (pos, t) in enumerate(zip(groups, nbetas, strict=True)):
         if pos is None or pos.shape[1] < 2:
-            return math.nan
+            continue
         k = pos.shape[0]
         if k >= 2:
             parts = (pos[: k // 2], pos[k // 2:])
         else:
             h = pos.shape[1] // 2
             parts = (pos[:, :h], pos[:, h:])
-        for a, part in enumerate(parts):
-            flat = part.reshape(-1, part.shape[-1])
-            if flat.shape[0] < 2:
-                return math.nan
-            halves[a] += c * influence(flat, float(t), per_sample, n)
-    ga, gb = (h - h.mean() for h in halves)
-    return math.sqrt(max(float(np.dot(ga, gb)), 0.0))
+        flats = [p.reshape(-1, p.shape[-1]) for p in parts]
+        if min(f.shape[0] for f in flats) < 2:
+            continue
+        ga[:, j] = influence(flats[0], float(t), per_sample, n)
+        gb[:, j] = influence(flats[1], float(t), per_sample, n)
+    ga -= ga.mean(axis=0)
+    gb -= gb.mean(axis=0)
+    cross = ga.T @ gb
+    return 0.5 * (cross + cross.T)
+
+
+def data_std_error(groups: Sequence[Tensor | None], nbetas: Sequence[float],
+                   weights: Sequence[float], per_sample: Callable[[Tensor], Tensor],
+                   n: int) -> float:
+    r"""Data-fluctuation standard error of :math:`\sum_j c_j\hat\lambda(t_j)` (``weights``
+    :math:`c_j`): :math:`\sqrt{\max(c^\top S c, 0)}` with :math:`S` from
+    :func:`data_covariance` (temperatures with :math:`c_j = 0` are skipped)."""
+    c = np.asarray(weights, float)
+    use = [j for j in range(len(c)) if c[j] != 0.0]
+    cov = data_covariance([groups[j] for j in use], [nbetas[j] for j in use], per_sample, n)
+    v = float(c[use] @ cov @ c[use])
+    return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
