@@ -7,7 +7,10 @@ crossings, the tanh network) build the family's problem at n = 1000 from data se
 Report λ̂, its MC s.e., R-hat, bulk ESS, total steps per chain, the chosen γ and ε, wall time
 and whether the run passed every diagnostic.
 
-Usage: ``python benchmarks/mixing.py [--seeds 2] [--only label,...] [--out file.json]``
+Usage (from the repository root; ``PYTHONPATH=.`` so that this checkout's slttheory is used)::
+
+    PYTHONPATH=. python benchmarks/mixing.py [--seeds 2] [--only 'label;...'] [--out file.json]
+        [--sampler mala] [--preconditioner none|dense|diagonal]
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ CASES: tuple[tuple[str, str, dict], ...] = (
     ("dln (3,2,2,3) r=1", "deep_linear_network", {"widths": (3, 2, 2, 3), "r": 1}),
     ("normal crossing (1,2)", "normal_crossing", {"powers": (1, 2)}),
     ("tanh h=3", "tanh_network", {"h": 3}),
+    ("polynomial deg 5", "polynomial_regression", {"degree": 5}),
+    ("regular d=3", "regular", {"d": 3}),
 )
 
 
@@ -51,6 +56,8 @@ def run_case(label: str, family: str, params: dict, seed: int, **kw) -> dict:
         "rhat": d.rhat, "ess": d.ess, "steps": c.draws + c.burn_in, "draws": c.draws,
         "gamma": c.localization, "eps": c.step_size, "wall_s": wall, "passed": d.passed,
         "divergent": d.divergent, "warnings": list(d.warnings),
+        "acceptance": d.acceptance_rate, "sampler": c.sampler,
+        "preconditioner": getattr(c, "preconditioner", "none"),
     }
 
 
@@ -59,20 +66,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--only", default="")
     ap.add_argument("--out", default="")
+    ap.add_argument("--sampler", default=None, help="override the default sampler")
+    ap.add_argument("--preconditioner", default=None, help="override the default")
     args = ap.parse_args(argv)
-    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    kw = {k: v for k, v in (("sampler", args.sampler),
+                            ("preconditioner", args.preconditioner)) if v is not None}
+    if kw.get("preconditioner") == "none":
+        kw["preconditioner"] = None
+    only = [s.strip() for s in args.only.split(";") if s.strip()]
     rows = []
     print(f"{'case':28s} {'s':>2s} {'λ':>6s} {'λ̂':>7s} {'se':>6s} {'R-hat':>6s} {'ESS':>6s} "
-          f"{'steps':>6s} {'γ':>7s} {'ε':>8s} {'wall':>6s} ok")
+          f"{'steps':>6s} {'γ':>7s} {'ε':>8s} {'acc':>5s} {'wall':>6s} ok")
     for label, fam, params in CASES:
         if only and not any(o in label for o in only):
             continue
         for s in range(args.seeds):
-            r = run_case(label, fam, params, s)
+            r = run_case(label, fam, params, s, **kw)
             rows.append(r)
             print(f"{label:28s} {s:2d} {r['lambda']:6.3f} {r['llc']:7.3f} {r['se']:6.3f} "
                   f"{r['rhat']:6.3f} {r['ess']:6.0f} {r['steps']:6d} {r['gamma']:7.3g} "
-                  f"{r['eps']:8.2g} {r['wall_s']:6.1f} {'y' if r['passed'] else 'n'}",
+                  f"{r['eps']:8.2g} {r['acceptance'] or float('nan'):5.2f} {r['wall_s']:6.1f} "
+                  f"{'y' if r['passed'] else 'n'}",
                   flush=True)
             if not r["passed"]:
                 print("      " + "; ".join(w[:70] for w in r["warnings"]), flush=True)

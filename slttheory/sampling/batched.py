@@ -41,13 +41,16 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.sampling import estimator as _est
-from slttheory.sampling.kernels import LocalizedPotential, mh_log_acceptance
+from slttheory.sampling import precondition as pc
+from slttheory.sampling.kernels import (
+    LangevinState,
+    LocalizedPotential,
+    PreconditionedPotential,
+    fused_kernel,
+)
 
 __all__ = ["estimate_llc_batched", "batch_signature"]
 
-_SAMPLERS = ("sgld", "rmsprop_sgld", "mala")
-_RMS_ALPHA = 0.99  # rmsprop_sgld defaults of kernels.rmsprop_sgld (estimate_llc passes none)
-_RMS_EPS = 0.1
 
 
 def _unpack(problem: Any) -> tuple[torch.nn.Module, tuple[Tensor, Tensor], Any]:
@@ -141,9 +144,12 @@ class _Batch:
         self._f_full = vmap(over_chains_full, in_dims=(0, 0, 0, 0, 0))
         self._f_mini = vmap(over_chains_mini, in_dims=(0, 0, 0, 0, 0))
 
-    def potential(self, pts: Tensor, nbeta: float, gamma: float, gens: list[torch.Generator]
-                  ) -> LocalizedPotential:
-        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows."""
+    def potential(self, pts: Tensor, nbeta: float, gamma: float, gens: list[torch.Generator],
+                  factors: Tensor | None = None
+                  ) -> LocalizedPotential | PreconditionedPotential:
+        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows;
+        in the coordinates of the per-point ``factors`` (``(P, d)`` or ``(P, d, d)``, all
+        points) when given. Minibatch indices are drawn per point from its generator."""
         k, d = self.k, self.d
         np_ = pts.numel()
         fz = {key: v[pts] for key, v in self.frozen.items()}
@@ -152,77 +158,44 @@ class _Batch:
         sel = [gens[i] for i in pts.tolist()]
         ar = torch.arange(np_, device=self.dev).view(-1, 1, 1)
 
-        def loss_and_grad(w: Tensor, _gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        def loss_and_grad(w: Tensor, idx: Tensor | None) -> tuple[Tensor, Tensor]:
             with torch.enable_grad():
                 w3 = w.detach().reshape(np_, k, d).requires_grad_(True)
                 if full:
                     v = self._f_full(w3, fz, x, y, ls)
                 else:
-                    idx = torch.stack([torch.randint(0, nd, (k, bs), generator=g, device=self.dev)
-                                       for g in sel])
                     v = self._f_mini(w3, fz, x[ar, idx], y[ar, idx], ls[ar, idx])
                 (g,) = torch.autograd.grad(v.sum(), w3)
             return v.detach().reshape(-1), g.reshape(np_ * k, d)
 
+        def draw(_gen: torch.Generator | None, _rows: int) -> Tensor:
+            return torch.stack([torch.randint(0, nd, (k, bs), generator=g, device=self.dev)
+                                for g in sel])
+
         center = self.center[pts].repeat_interleave(k, dim=0)
         nb = torch.full((np_ * k,), nbeta, dtype=self.dtype, device=self.dev)
-        return LocalizedPotential(loss_and_grad, nb, gamma, center, full_batch=full)
+        pot = LocalizedPotential(loss_and_grad, nb, gamma, center, full_batch=full,
+                                 batch_sampler=None if full else draw)
+        if factors is None:
+            return pot
+        return PreconditionedPotential(pot, factors[pts], groups=np_)
 
 
-class _Stepper:
-    """Langevin steps of ``kernels.sgld`` / ``rmsprop_sgld`` / ``mala`` with per-point noise."""
+class _PointNoise:
+    """Each point's rows of the Langevin noise and MALA uniforms from that point's generator
+    (in point order), as ``estimate_llc`` draws them from its one generator."""
 
-    def __init__(self, sampler: str, pot: LocalizedPotential, eps_rows: Tensor,
-                 gens: list[torch.Generator], k: int) -> None:
-        self.sampler, self.pot, self.gens, self.k = sampler, pot, gens, k
-        self.eps = eps_rows.reshape(-1, 1)
-        self.sqrt_eps = self.eps.sqrt()
-        self.mh = sampler == "sgld" and pot.full_batch
+    def __init__(self, gens: list[torch.Generator], k: int) -> None:
+        self.gens, self.k = gens, k
 
-    def _randn(self, like: Tensor) -> Tensor:
+    def normal(self, like: Tensor) -> Tensor:
         shape = (self.k, like.shape[1])
         return torch.cat([torch.randn(shape, generator=g, dtype=like.dtype, device=like.device)
                           for g in self.gens])
 
-    def init(self, position: Tensor) -> tuple:
-        dl, g = self.pot(position, None)
-        u = self.pot.energy(position, dl) if self.sampler == "mala" else None
-        v = g * g if self.sampler == "rmsprop_sgld" else None
-        return position, dl, g, u, v
-
-    def step(self, state: tuple, diagnose: bool) -> tuple[tuple, Tensor | None, Tensor | None]:
-        pos, loss, grad, u0, v = state
-        eps = self.eps
-        xi = self._randn(pos)
-        if self.sampler == "rmsprop_sgld":
-            precond = 1.0 / (v.sqrt() + _RMS_EPS)
-            prop = pos - (0.5 * eps) * precond * grad + (eps * precond).sqrt() * xi
-            dl, g = self.pot(prop, None)
-            v = torch.addcmul(v * _RMS_ALPHA, g, g, value=1.0 - _RMS_ALPHA)
-            gsq = (precond * g * g).sum(-1) if diagnose else None
-            return (prop, dl, g, None, v), gsq, None
-        prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, self.sqrt_eps)
-        dl, g = self.pot(prop, None)
-        if self.sampler == "sgld":
-            if not diagnose:
-                return (prop, dl, g, None, None), None, None
-            acc = None
-            if self.mh:
-                e0 = self.pot.energy(pos, loss)
-                e1 = self.pot.energy(prop, dl)
-                la = mh_log_acceptance(e0, grad, e1, g, xi, eps)
-                acc = torch.exp(torch.clamp(la, max=0.0))
-            return (prop, dl, g, None, None), (g * g).sum(-1), acc
-        u = self.pot.energy(prop, dl)
-        log_a = mh_log_acceptance(u0, grad, u, g, xi, eps)
-        unif = torch.cat([torch.rand((self.k,), generator=gn, dtype=log_a.dtype,
-                                     device=log_a.device) for gn in self.gens])
-        acc = torch.log(unif) < log_a
-        col = acc.unsqueeze(-1)
-        new = (torch.where(col, prop, pos), torch.where(acc, dl, loss),
-               torch.where(col, g, grad), torch.where(acc, u, u0), None)
-        gsq = (new[2] * new[2]).sum(-1) if diagnose else None
-        return new, gsq, torch.exp(torch.clamp(log_a, max=0.0))
+    def uniform(self, like: Tensor) -> Tensor:
+        return torch.cat([torch.rand((self.k,), generator=g, dtype=like.dtype,
+                                     device=like.device) for g in self.gens])
 
 
 def _rows(pts: Tensor, k: int) -> Tensor:
@@ -240,11 +213,12 @@ def estimate_llc_batched(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int | Sequence[int] = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
@@ -271,8 +245,10 @@ def estimate_llc_batched(
         raise TypeError(f"problems must be a sequence of problems, got {type(problems).__name__}")
     if len(problems) == 0:
         raise ValueError("problems must contain at least one problem")
-    if sampler not in _SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(_SAMPLERS)}, got {sampler!r}")
+    if sampler not in _est.SAMPLER_CHOICES:
+        raise ValueError(f"sampler must be one of {list(_est.SAMPLER_CHOICES)}, got "
+                         f"{sampler!r}")
+    pc.resolve_preconditioner(preconditioner)
     unpacked = [_unpack(p) for p in problems]
     losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
               for _, _, lo in unpacked]
@@ -296,6 +272,7 @@ def estimate_llc_batched(
     setups = [r[0] for r in resolved]
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
+    sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
     nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
@@ -306,7 +283,8 @@ def estimate_llc_batched(
         runs = _sample_batched([setups[i] for i in ok], [unpacked[i][0] for i in ok],
                                _est._per_sample_loss(losses[0]), [seeds[i] for i in ok],
                                nbeta=nbeta, gamma=gamma, step_size=step_size, chains=chains,
-                               draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs)
+                               draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
+                               preconditioner=preconditioner)
         share = (time.perf_counter() - t0) / len(problems)
         for i, run in zip(ok, runs, strict=True):
             s = setups[i]
@@ -324,18 +302,21 @@ def estimate_llc_batched(
 
 
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
-                    draws, burn_in, sampler, batch_size) -> list:
+                    draws, burn_in, sampler, batch_size, preconditioner=None) -> list:
     """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions)."""
     p, k = len(setups), chains
     dev, dt = setups[0].device, setups[0].dtype
     gens = [torch.Generator(device=dev).manual_seed(sd) for sd in seeds]
     batch = _Batch(setups, models, per_sample, k, batch_size)
     run_auto: list[str] = []
+    kind = pc.resolve_preconditioner(preconditioner)
+    curv = [_est._curvature(s, kind, nbeta, gamma, g) for s, g in zip(setups, gens, strict=True)]
+    factors = None if kind == "none" else torch.stack([c.factor for c in curv])
     cals: list[Any] = [None] * p
     eps = np.full(p, np.nan)
     if step_size is None:
         for i, s in enumerate(setups):
-            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i])
+            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i], curv[i])
             eps[i] = cals[i].step_size
         run_auto.append("step_size")
     else:
@@ -344,42 +325,38 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     # estimate_llc's per-chain nβ tensor has the model's dtype; its warm-up and stopping rules
     # read it back, rounded: use the same rounding so the per-point decisions agree exactly
     nb_dt = float(torch.tensor(nbeta, dtype=dt).double())
-    every = _est.DIAG_EVERY
+    pots: dict[tuple[int, ...], Any] = {}  # one potential (and its traced steps) per point set
 
-    def stepper(pts: Tensor) -> _Stepper:
-        pot = batch.potential(pts, nbeta, gamma, gens)
+    def stepper(pts: Tensor):
+        key = tuple(pts.tolist())
+        if key not in pots:
+            pots[key] = batch.potential(pts, nbeta, gamma, gens, factors)
         e = torch.tensor(np.repeat(eps[pts.cpu().numpy()], k), dtype=dt, device=dev)
-        return _Stepper(sampler, pot, e, [gens[i] for i in pts.tolist()], k)
+        return fused_kernel(sampler, pots[key], e,
+                            noise=_PointNoise([gens[i] for i in key], k))
 
-    def run(st: _Stepper, state: tuple, tr: Tensor, gs: Tensor, ac: Tensor | None,
-            start: int, stop: int) -> tuple:
-        for t in range(start, stop):
-            diag = t % every == 0
-            state, gsq, acc = st.step(state, diag)
-            tr[:, t] = state[1]
-            if diag:
-                gs[:, t // every] = gsq
-                if ac is not None:
-                    ac[:, t // every] = acc
-        return state
+    def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int):
+        return _est._run_steps(st, None, state, tr, gs, ac, start, stop)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)
     st = stepper(allp)
-    pos0 = batch.center.repeat_interleave(k, dim=0).clone()
+    pos0 = pots[tuple(range(p))].center
+    pos0 = (pos0 if pos0.ndim == 2 else pos0.expand(p * k, -1)).clone()
     state = list(st.init(pos0))
     warm = np.zeros(p, dtype=int)
 
-    def gather(rows: Tensor) -> tuple:
-        return tuple(None if x is None else x[rows] for x in state)
+    def gather(rows: Tensor) -> LangevinState:
+        return LangevinState(*(None if x is None else x[rows] for x in state))
 
-    def scatter(rows: Tensor, sub: tuple) -> None:
+    def scatter(rows: Tensor, sub: LangevinState) -> None:
         for j, x in enumerate(sub):
             if x is not None:
                 state[j][rows] = x
 
     if step_size is None and sampler != "mala":
         w = _est.WARMUP_STEPS
+        every = _est.DIAG_EVERY
         active = allp
         for _ in range(_est.WARMUP_ROUNDS):
             if active.numel() == 0:
@@ -418,8 +395,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         stop = int(target[active.cpu().numpy()].min())
         rows = _rows(active, k)
         st = stepper(active)
-        full_set = active.numel() == p
-        if full_set:
+        if active.numel() == p:
             sub = run(st, gather(rows), tr, gs, ac, done, stop)
         else:
             t_, g_ = tr[rows], gs[rows]
@@ -444,10 +420,12 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         active = torch.tensor(keep, dtype=torch.long, device=dev)
 
     runs = []
+    nonfinite = state[5]
     for i in range(p):
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
         runs.append(_est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
                                   _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
-                                  int(warm[i])))
+                                  int(warm[i]), kind,
+                                  None if nonfinite is None else nonfinite[r]))
     return runs
