@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import site
 import subprocess
 import sys
 import time
@@ -30,10 +31,26 @@ VENV = HERE / ".venv-devinterp"
 
 
 def devinterp_python() -> Path:
+    """The devinterp venv's interpreter, created on first use (works from nothing).
+
+    The venv sees this interpreter's packages through a ``.pth`` file (a venv created from
+    inside another venv with ``system_site_packages`` would see the *base* interpreter's
+    packages, not this one's, and pip would then pull a second torch from the registry), so
+    both sides run the same torch; pip adds only devinterp and what this environment lacks.
+    """
     py = VENV / "bin" / "python"
-    if not py.exists():
-        venv.EnvBuilder(system_site_packages=True, with_pip=True).create(VENV)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "devinterp==1.3.2"], check=True)
+    ok = VENV / ".installed-devinterp-1.3.2"
+    if not ok.exists():
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+        purelib = subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+        ours = [p for p in site.getsitepackages() if Path(p).is_dir()]
+        (Path(purelib) / "_slttheory_parent.pth").write_text("\n".join(ours) + "\n")
+        subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                        "devinterp==1.3.2"], check=True)
+        ok.write_text("devinterp==1.3.2\n")
     return py
 
 

@@ -23,7 +23,7 @@ estimates the relative bias with either gradient. The pilot picks
 **MALA: an acceptance target** (default 0.65; Roberts & Rosenthal 1998 give 0.574 as the
 asymptotically optimal rate): the largest candidate whose mean acceptance reaches it.
 
-Round 1 scans :math:`\varepsilon \in 10^{-9}\ldots 10^{0}` (factor :math:`\sqrt{10}`) for
+Round 1 scans :math:`\varepsilon \in 10^{-9}\ldots 10^{1}` (factor :math:`\sqrt{10}`) for
 ``ROUND1_STEPS`` steps; round 2 runs 2 replicates of 6 candidates within half a decade of the
 round-1 choice for ``ROUND2_STEPS`` steps. Chains start at :math:`w^*`; the stiff directions,
 which carry the bias, equilibrate within :math:`O(1/(\varepsilon a))` steps, while slow
@@ -45,7 +45,7 @@ __all__ = ["StepSizeCalibration", "calibrate_step_size", "ROUND1_STEPS", "ROUND2
 
 ROUND1_STEPS = 100
 ROUND2_STEPS = 300
-ROUND1_GRID = tuple(10.0 ** (k / 2) for k in range(-18, 1))
+ROUND1_GRID = tuple(10.0 ** (k / 2) for k in range(-18, 3))
 LAMBDA_FLOOR = 0.1
 
 

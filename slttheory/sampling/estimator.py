@@ -89,9 +89,15 @@ from torch.func import functional_call, vmap
 from slttheory.sampling import diagnostics as dg
 from slttheory.sampling import extrapolate as _xp
 from slttheory.sampling import fluctuation as _fl
+from slttheory.sampling import precondition as pc
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
-from slttheory.sampling.kernels import SAMPLERS, LocalizedPotential
+from slttheory.sampling.kernels import (
+    SAMPLERS,
+    LocalizedPotential,
+    PreconditionedPotential,
+    fused_kernel,
+)
 
 __all__ = [
     "LLCConfig",
@@ -106,6 +112,7 @@ __all__ = [
 ]
 
 LOSSES = ("gaussian", "cross_entropy")
+SAMPLER_CHOICES = ("auto", *sorted(SAMPLERS))
 AUTO_FULL_BATCH_MAX = 20_000
 AUTO_BATCH_SIZE = 2048
 AUTO_MIN_STEPS = 2000
@@ -114,8 +121,10 @@ AUTO_TARGET_RSE = 0.02
 RHAT_MAX = 1.05
 STATIONARITY_Z_MAX = 3.0
 BIAS_WARN = 0.05
+MALA_ACCEPT_WARN = 0.15
 TARGET_BIAS = 0.02
 DIAG_EVERY = 10
+TRACE_BLOCK = 100
 WARMUP_STEPS = 1000
 WARMUP_ROUNDS = 3
 LAMBDA_FLOOR_EST = 0.1
@@ -149,6 +158,7 @@ class LLCConfig:
     dtype: str
     loss: str
     auto: tuple[str, ...] = ()
+    preconditioner: str = "none"
     method: str = "single"
     nbetas: tuple[float, ...] = ()
 
@@ -249,6 +259,7 @@ class _Setup:
     device: torch.device
     dtype: torch.dtype
     loss_name: str
+    loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
     per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
 
 
@@ -362,22 +373,48 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  per_sample_at)
+                  delta_loss, per_sample_at)
 
 
-def _potential(s: _Setup, nbeta: float | Tensor, gamma: float,
-               batch_size: int) -> LocalizedPotential:
+def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
+               curvature: pc.Curvature | None = None
+               ) -> LocalizedPotential | PreconditionedPotential:
+    """The localized potential of one point; in the coordinates of ``curvature`` if given."""
     full = batch_size >= s.n_data
-
+    draw = None
     if full:
-        def loss_and_grad(w: Tensor, gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        def loss_and_grad(w: Tensor, _batch: Any) -> tuple[Tensor, Tensor]:
             return s.vg_full(w, s.x, s.y, s.lstar)
     else:
-        def loss_and_grad(w: Tensor, gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
-            idx = torch.randint(0, s.n_data, (w.shape[0], batch_size), generator=gen,
-                                device=s.device)
+        def loss_and_grad(w: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
             return s.vg_batch(w, s.x[idx], s.y[idx], s.lstar[idx])
-    return LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full)
+
+        def draw(gen: torch.Generator | None, rows: int) -> Tensor:
+            return torch.randint(0, s.n_data, (rows, batch_size), generator=gen,
+                                 device=s.device)
+    pot = LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full,
+                             batch_sampler=draw)
+    return pot if curvature is None else PreconditionedPotential(pot, curvature.factor)
+
+
+def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Generator
+               ) -> pc.Curvature | None:
+    """The constant preconditioner of :mod:`slttheory.sampling.precondition` at ``nbeta``
+    (``None`` for ``kind='none'``); the Hessian uses at most ``HESSIAN_MAX_SAMPLES`` samples."""
+    if kind == "none":
+        return None
+    idx = pc.subsample(s.n_data, s.device)
+    x, y, ls = (s.x, s.y, s.lstar) if idx is None else (s.x[idx], s.y[idx], s.lstar[idx])
+
+    def loss(w: Tensor) -> Tensor:
+        return s.loss_fn(w, x, y, ls)
+
+    c = s.center.detach()
+    if kind == "dense":
+        hess = pc.loss_hessian(loss, c)
+    else:
+        hess = pc.loss_hessian_diagonal(loss, c, gen)
+    return pc.curvature_factor(hess, nbeta, gamma, kind)
 
 
 def _positive_int(name: str, v: Any, minimum: int = 1) -> int:
@@ -410,26 +447,36 @@ class _Run:
     calibration: StepSizeCalibration | None
     auto: list[str] = field(default_factory=list)
     warmup_steps: int = 0
+    preconditioner: str = "none"
+    nonfinite: np.ndarray | None = None  # MALA: rejected proposals with NaN/Inf loss, per chain
     step_scale: np.ndarray | None = None  # per-chain multipliers of step_size (group_steps)
 
 
 def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
-    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th
-    (``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps)."""
+    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
+
+    The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
+    (one copy instead of one indexed write per step); nothing is read back to the host.
+    ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps."""
     step = alg.step
-    for t in range(start, stop):
-        if t % DIAG_EVERY:
-            state, _ = step(gen, state, diagnose=False)
-            tr[:, t] = state.loss
-        else:
-            state, info = step(gen, state, diagnose=True)
-            tr[:, t] = state.loss
-            j = t // DIAG_EVERY
-            gs[:, j] = info.grad_sq
-            if ac is not None:
-                ac[:, j] = info.acceptance_prob
-            if record is not None:
-                record.store(t, state.position)
+    t = start
+    while t < stop:
+        end = min(stop, t + TRACE_BLOCK)
+        block = []
+        for u in range(t, end):
+            if u % DIAG_EVERY:
+                state, _ = step(gen, state, False)
+            else:
+                state, info = step(gen, state, True)
+                j = u // DIAG_EVERY
+                gs[:, j] = info.grad_sq
+                if ac is not None:
+                    ac[:, j] = info.acceptance_prob
+                if record is not None:
+                    record.store(u, state.position)
+            block.append(state.loss)
+        tr[:, t:end] = torch.stack(block, 1)
+        t = end
     return state
 
 
@@ -442,6 +489,7 @@ class _Positions:
         self.capacity, self.stride = capacity, DIAG_EVERY
         self.steps: list[int] = []
         self.pos: list[Tensor] = []
+        self.to_position: Callable[[Tensor], Tensor] | None = None  # sampler coords -> w
 
     def store(self, t: int, position: Tensor) -> None:
         if t % self.stride:
@@ -457,36 +505,47 @@ class _Positions:
     def after(self, burn_in: int) -> Tensor | None:
         """Stored positions at steps ≥ ``burn_in``, ``(chains, draws, d)``."""
         sel = [p for u, p in zip(self.steps, self.pos, strict=True) if u >= burn_in]
-        return torch.stack(sel, dim=1) if sel else None
+        if not sel:
+            return None
+        out = torch.stack(sel, dim=1)
+        if self.to_position is not None:
+            out = self.to_position(out.reshape(-1, out.shape[-1])).reshape(out.shape)
+        return out
 
 
 def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             step_size: float | None, chains: int, draws: int | None, burn_in: int | None,
             sampler: str, batch_size: int, seed: int, step_scale: Tensor | None = None,
-            stat_groups: int = 1, group_steps: bool = False,
+            stat_groups: int = 1, preconditioner: str | None = None,
+            group_steps: bool = False,
             converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
             record: _Positions | None = None) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
-    With an automatic step size, the calibration is re-checked on warm-up blocks of the
-    production chains (up to ``WARMUP_ROUNDS`` blocks of ``WARMUP_STEPS``): while the
-    estimated relative bias exceeds twice the target, ε is scaled by target/estimate; the
-    warm-up steps are discarded (reported in ``config.burn_in``). ``group_steps``: the
-    ``stat_groups`` groups of chains (temperatures) get their own step multipliers, each
-    rescaled to the bias target on its own warm-up draws (:func:`_warmup_rescale_groups`); the
-    final per-chain multipliers are in ``_Run.step_scale``. ``converged``: the adaptive stopping
-    rule on the kept nβΔL draws (default :func:`_converged`). ``record``: keeps thinned
-    positions of the production steps.
+    ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
+    the curvature at ``nbeta_cal`` (:mod:`slttheory.sampling.precondition`; the Hutchinson
+    probes of ``"diagonal"`` are drawn first from the generator). With an automatic step
+    size, the calibration is re-checked on warm-up blocks of the production chains (up to
+    ``WARMUP_ROUNDS`` blocks of ``WARMUP_STEPS``): while the estimated relative bias exceeds
+    twice the target, ε is scaled by target/estimate; the warm-up steps are discarded
+    (reported in ``config.burn_in``). ``group_steps``: the ``stat_groups`` groups of chains
+    (temperatures) get their own step multipliers, each retuned on its own warm-up draws
+    (:func:`_warmup_rescale_groups`); the final per-chain multipliers are in
+    ``_Run.step_scale``. ``converged``: the adaptive stopping rule on the kept nβΔL draws
+    (default :func:`_converged`). ``record``: keeps thinned positions (parameter
+    coordinates) of the production steps.
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
+    kind = pc.resolve_preconditioner(preconditioner)
+    curv = _curvature(s, kind, nbeta_cal, gamma, gen)
     cal = None
     if step_size is None:
-        cal = _calibrate(s, nbeta_cal, gamma, batch_size, sampler, gen)
+        cal = _calibrate(s, nbeta_cal, gamma, batch_size, sampler, gen, curv)
         step_size = cal.step_size
         auto.append("step_size")
     k = nbeta_chain.shape[0]
-    pot = _potential(s, nbeta_chain, gamma, batch_size)
+    pot = _potential(s, nbeta_chain, gamma, batch_size, curv)
     has_acc = sampler == "mala" or (sampler == "sgld" and pot.full_batch)
     nb_np = nbeta_chain.double().cpu().numpy()
 
@@ -496,23 +555,25 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         eps = torch.full((k,), eps_value, dtype=s.dtype, device=s.device)
         if scale is not None:
             eps = eps * scale
-        return SAMPLERS[sampler](pot, eps)
+        return fused_kernel(sampler, pot, eps)
 
     alg = build(step_size)
-    state = alg.init(s.center.expand(k, -1).clone(), gen)
+    state = alg.init(pot.center.expand(k, -1).clone(), gen)
     warm = 0
-    if cal is not None and sampler != "mala":
+    if cal is not None and (sampler != "mala" or group_steps):
         w = WARMUP_STEPS
         wtr = torch.empty((k, w), dtype=s.dtype, device=s.device)
         wgs = torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
+        wac = (torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
+               if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
-            state = _run_steps(alg, gen, state, wtr, wgs, None, 0, w)
+            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w)
             warm += w
             if group_steps:
                 cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
                        else scale)
                 upd = _warmup_rescale_groups(wtr, wgs, nb_np, step_size,
-                                             cur.double().cpu().numpy(), stat_groups)
+                                             cur.double().cpu().numpy(), stat_groups, wac)
                 if upd is None:
                     break
                 new_scale, reset = upd
@@ -520,7 +581,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
                 pos = state.position
                 if reset.any():
                     rows = torch.as_tensor(reset, device=s.device)
-                    pos = torch.where(rows.unsqueeze(-1), s.center.expand(k, -1), pos)
+                    pos = torch.where(rows.unsqueeze(-1), pot.center.expand(k, -1), pos)
                 alg = build(step_size)
                 state = alg.init(pos.clone(), gen)
                 continue
@@ -542,9 +603,12 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         if nxt is None:
             break
         total = nxt
-    run = _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm)
+    run = _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm,
+                   kind, state.nonfinite)
     if scale is not None:
         run.step_scale = scale.double().cpu().numpy()
+    if record is not None and hasattr(pot, "to_position"):
+        record.to_position = pot.to_position
     return run
 
 
@@ -553,10 +617,12 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
 
 
 def _calibrate(s: _Setup, nbeta: float, gamma: float, batch_size: int, sampler: str,
-               gen: torch.Generator) -> StepSizeCalibration:
-    """Step-size pilot on the potential at ``nbeta`` (draws from ``gen``)."""
-    pot1 = _potential(s, nbeta, gamma, batch_size)
-    return calibrate_step_size(pot1, s.center, sampler=sampler, nbeta=nbeta, generator=gen,
+               gen: torch.Generator, curvature: pc.Curvature | None = None
+               ) -> StepSizeCalibration:
+    """Step-size pilot on the potential at ``nbeta`` (draws from ``gen``), in the
+    coordinates of ``curvature`` when given."""
+    pot1 = _potential(s, nbeta, gamma, batch_size, curvature)
+    return calibrate_step_size(pot1, pot1.center, sampler=sampler, nbeta=nbeta, generator=gen,
                                target_bias=TARGET_BIAS)
 
 
@@ -577,23 +643,28 @@ def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
 
 
 def _warmup_rescale_groups(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray, step_size: float,
-                           scale: np.ndarray, groups: int
+                           scale: np.ndarray, groups: int, wac: Tensor | None = None
                            ) -> tuple[np.ndarray, np.ndarray] | None:
     r"""Per-group re-check of the step size on one warm-up block (``groups`` equal slices of
     chains, one temperature each).
 
-    Each group's relative bias :math:`b_g = \varepsilon_g\overline{|\nabla U|^2}/
-    (8\hat\lambda_g)` (second half of the block, :math:`\varepsilon_g` = ``step_size`` times
-    the group's multiplier) is brought to ``TARGET_BIAS``: multipliers are scaled by
-    :math:`\mathrm{target}/b_g` clipped to [0.1, 3] when :math:`b_g` is above twice or below
-    half the target; a group with a non-finite trace is divided by 10 and its chains are
+    SGLD / RMSProp-SGLD: each group's relative bias :math:`b_g =
+    \varepsilon_g\overline{|\nabla U|^2}/(8\hat\lambda_g)` (second half of the block,
+    :math:`\varepsilon_g` = ``step_size`` times the group's multiplier) is brought to
+    ``TARGET_BIAS``: multipliers are scaled by :math:`\mathrm{target}/b_g` clipped to [0.1, 3]
+    when :math:`b_g` is above twice or below half the target. MALA (``wac``, the warm-up
+    acceptance probabilities): a group whose mean acceptance :math:`a_g` is outside
+    [0.5, 0.8] is scaled by :math:`e^{3(a_g - 0.65)}` clipped to [0.2, 3] (the calibration
+    targets 0.65). A group with a non-finite trace is divided by 10 and its chains are
     restarted at :math:`w^*`. Returns ``(new multipliers, chains to restart)``, or ``None``
-    when no group changed."""
+    when no group changed (the multipliers are fixed before the production steps, so the
+    chains' invariant law is untouched)."""
     k = wtr.shape[0]
     w = wtr.shape[1]
     per = k // groups
     tr = wtr.double().cpu().numpy()
     gs = wgs.double().cpu().numpy()
+    acc = None if wac is None else wac.double().cpu().numpy()
     new = scale.copy()
     reset = np.zeros(k, dtype=bool)
     changed = False
@@ -604,6 +675,12 @@ def _warmup_rescale_groups(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray, step_siz
             new[sl] = scale[sl] / 10.0
             reset[sl] = True
             changed = True
+            continue
+        if acc is not None:
+            a = float(np.nanmean(acc[sl, acc.shape[1] // 2:]))
+            if math.isfinite(a) and not 0.5 <= a <= 0.8:
+                new[sl] = scale[sl] * min(max(math.exp(3.0 * (a - 0.65)), 0.2), 3.0)
+                changed = True
             continue
         lam = float((block[:, w // 2:].mean(1) * nbeta[sl]).mean())
         gm = float(gs[sl, gs.shape[1] // 2:].mean())
@@ -652,7 +729,8 @@ def _buffers(rows: int, cap: int, dtype: torch.dtype, device: torch.device, has_
 
 def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int,
              step_size: float, calibration: StepSizeCalibration | None, auto: list[str],
-             warmup_steps: int) -> _Run:
+             warmup_steps: int, preconditioner: str = "none",
+             nonfinite: Tensor | None = None) -> _Run:
     """The first ``total`` steps of the buffers of one run as a float64 :class:`_Run`."""
     nd = (total + DIAG_EVERY - 1) // DIAG_EVERY
     return _Run(
@@ -665,6 +743,8 @@ def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int
         calibration=calibration,
         auto=auto,
         warmup_steps=warmup_steps,
+        preconditioner=preconditioner,
+        nonfinite=None if nonfinite is None else nonfinite.double().cpu().numpy(),
     )
 
 
@@ -730,6 +810,13 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
             f"divergent chains {list(div_chains)}: NaN/Inf loss or nbeta*(L - L*) above "
             f"{explode:.0f} (10x d/2 + 50); reduce step_size or check the model/loss"
         )
+    if run.nonfinite is not None and np.any(run.nonfinite > 0):
+        ch = [int(i) for i in np.flatnonzero(run.nonfinite > 0)]
+        warn.append(
+            f"{int(run.nonfinite.sum())} proposals with a NaN/Inf loss were rejected in chains "
+            f"{ch}: the loss is not finite near w* (the estimate covers only where it is); "
+            "check the model/loss"
+        )
     good = ~bad
     use = kept[good] if good.any() else kept
     llc = float(use.mean()) if use.size else math.nan
@@ -754,6 +841,9 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     "increase burn_in/draws")
     if math.isfinite(ess) and ess < 100:
         warn.append(f"effective sample size {ess:.0f} < 100; run longer")
+    if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:
+        warn.append(f"MALA acceptance rate {acc:.3f} < {MALA_ACCEPT_WARN}: the step size is "
+                    "too large where the chains are, they rarely move; reduce step_size")
     if bias is not None and bias > BIAS_WARN:
         warn.append(f"estimated discretisation bias {100 * bias:.1f}% of the LLC "
                     f"(> {100 * BIAS_WARN:.0f}%); reduce step_size or use sampler='mala'")
@@ -779,8 +869,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
              sampler, batch_size, params, seed, device):
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
+    if sampler not in SAMPLER_CHOICES:
+        raise ValueError(f"sampler must be one of {list(SAMPLER_CHOICES)}, got {sampler!r}")
     chains = _positive_int("chains", chains)
     if draws is not None:
         draws = _positive_int("draws", draws)
@@ -806,7 +896,17 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
         raise ValueError("sampler='mala' needs full batch: batch_size must be None or >= n")
     auto = [k for k, v in (("n", n), ("beta", beta), ("localization", localization),
                            ("batch_size", batch_size)) if v is None]
+    if sampler == "auto":
+        auto.append("sampler")
     return s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, int(seed), dev, auto
+
+
+def _resolve_sampler(sampler: str, batch_size: int, n_data: int) -> str:
+    """``"auto"``: MALA with full batch (exact: no discretisation bias, and the MH test keeps
+    chains stable where SGLD's fixed step is too large), SGLD with minibatches."""
+    if sampler != "auto":
+        return sampler
+    return "mala" if batch_size >= n_data else "sgld"
 
 
 def _flag(warn: list[str], where: str) -> None:
@@ -826,11 +926,12 @@ def estimate_llc(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
     method: str = "extrapolate",
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
@@ -840,10 +941,13 @@ def estimate_llc(
     ``method="extrapolate"`` (default): the same estimate on a scan of inverse temperatures
     :math:`n\beta f_j` (:data:`slttheory.sampling.extrapolate.GRID`, a decade below nβ, every
     temperature as ``chains`` more chains of one vectorised run), corrected for each
-    temperature's first-order discretisation bias and extrapolated to :math:`n\beta\to\infty`
-    by a finite-nβ model (module docstring). All chains are vectorised; every ``None`` argument
-    is chosen automatically (module docstring) and recorded in ``config``. The module is not
-    modified.
+    temperature's first-order discretisation bias (SGLD) and extrapolated to
+    :math:`n\beta\to\infty` by a finite-nβ model (module docstring). All chains are
+    vectorised; every ``None`` argument is chosen automatically (module docstring) and
+    recorded in ``config``. The module is not modified. ``preconditioner``:
+    ``None``/``"none"`` (default: the kernels in parameter units), ``"dense"`` or
+    ``"diagonal"`` (a constant preconditioner from the curvature at :math:`w^*`,
+    :mod:`slttheory.sampling.precondition`; the target is the same).
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -861,6 +965,8 @@ def estimate_llc(
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
+    pc.resolve_preconditioner(preconditioner)
+    sampler = _resolve_sampler(sampler, bs, s.n_data)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
         return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
@@ -870,14 +976,14 @@ def estimate_llc(
         nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
         run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
                       chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, record=rec)
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
         est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                              draws is None, rec)
     else:
         grid = np.asarray(_xp.GRID, dtype=float)
         run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, record=rec)
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec)
     _flag(est.diagnostics.warnings, "estimate_llc")
@@ -950,7 +1056,8 @@ def _group_run(run: _Run, sl: slice) -> _Run:
     eps = run.step_size if run.step_scale is None else run.step_size * float(
         np.mean(run.step_scale[sl]))
     return _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
-                run.total, run.burn_in, eps, run.calibration, run.auto, run.warmup_steps)
+                run.total, run.burn_in, eps, run.calibration, run.auto, run.warmup_steps,
+                run.preconditioner, None if run.nonfinite is None else run.nonfinite[sl])
 
 
 def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
@@ -1037,7 +1144,8 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
         batch_size=bs, full_batch=bs >= s.n_data, params=s.names,
         dimension=int(s.center.numel()), seed=seed, device=str(dev),
         dtype=str(s.dtype).replace("torch.", ""), loss=s.loss_name,
-        auto=tuple(dict.fromkeys(auto)), method=method, nbetas=nbetas or (n * beta_v,),
+        auto=tuple(dict.fromkeys(auto)), preconditioner=run.preconditioner, method=method,
+        nbetas=nbetas or (n * beta_v,),
     )
 
 
@@ -1082,9 +1190,10 @@ class WBICResult:
 def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
          loss: str | Callable[[Tensor, Tensor], Tensor] = "gaussian", n: int | None = None,
          localization: float | None = None, step_size: float | None = None, chains: int = 4,
-         draws: int | None = None, burn_in: int | None = None, sampler: str = "sgld",
+         draws: int | None = None, burn_in: int | None = None, sampler: str = "auto",
          batch_size: int | None = None, params: Iterable[str] | None = None, seed: int = 0,
-         device: str | torch.device = "auto") -> WBICResult:
+         device: str | torch.device = "auto",
+         preconditioner: str | None = None) -> WBICResult:
     r"""Widely applicable BIC (Watanabe, JMLR 14:867–897, 2013, Def. 2 / Thm 4).
 
     :math:`\mathrm{WBIC} = E^{\beta}_w[nL_n(w)]`, :math:`\beta = 1/\log n`, sampled by the same
@@ -1107,7 +1216,7 @@ def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     est = estimate_llc(model, data, loss=loss, n=n, beta=None, localization=localization,
                        step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                        sampler=sampler, batch_size=batch_size, params=params, seed=seed,
-                       device=device, method="single")
+                       device=device, preconditioner=preconditioner, method="single")
     nn = est.config.n
     mean_delta = est.llc / est.config.nbeta
     return WBICResult(
@@ -1161,11 +1270,12 @@ def estimate_llc_multitemp(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
 ) -> MultiTemperatureEstimate:
     r"""Multi-temperature LLC: weighted least-squares slope of :math:`E^\beta[nL_n]` on
     :math:`1/\beta`.
@@ -1191,6 +1301,8 @@ def estimate_llc_multitemp(
     (s, n, beta0, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, None, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
+    pc.resolve_preconditioner(preconditioner)
+    sampler = _resolve_sampler(sampler, bs, s.n_data)
     if betas is None:
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
@@ -1204,13 +1316,15 @@ def estimate_llc_multitemp(
     run = _sample(s, nbeta_chain=nbeta_chain, nbeta_cal=float(n * grid.max()), gamma=gamma,
                   step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                   sampler=sampler, batch_size=bs, seed=seed, step_scale=scale,
-                  stat_groups=nt)
+                  stat_groups=nt, preconditioner=preconditioner)
     means, ses, lls, diags = [], [], [], []
     for j in range(nt):
         sl = slice(j * chains, (j + 1) * chains)
         sub = _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
                    run.total, run.burn_in, run.step_size * grid.max() / grid[j],
-                   run.calibration, warmup_steps=run.warmup_steps)
+                   run.calibration, warmup_steps=run.warmup_steps,
+                   preconditioner=run.preconditioner,
+                   nonfinite=None if run.nonfinite is None else run.nonfinite[sl])
         nb = n * grid[j]
         _, llc_j, se_j, diag_j = _summarise(sub, np.full(chains, nb), s.center.numel(),
                                             sampler, draws is None)

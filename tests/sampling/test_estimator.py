@@ -150,7 +150,9 @@ def test_result_fields_and_config():
     assert isinstance(est, LLCEstimate)
     assert est.loss_trace.shape == (3, 100) and est.per_chain.shape == (3,)
     c = est.config
-    assert (c.n, c.chains, c.draws, c.burn_in, c.sampler) == (200, 3, 100, 20, "sgld")
+    # sampler="auto" is MALA at full batch (estimator.py: _resolve_sampler)
+    assert (c.n, c.chains, c.draws, c.burn_in, c.sampler) == (200, 3, 100, 20, "mala")
+    assert "sampler" in c.auto and c.preconditioner == "none"
     assert c.beta == pytest.approx(1 / math.log(200))
     assert c.nbeta == pytest.approx(200 / math.log(200))
     assert c.localization == 1.0 and c.batch_size == 200 and c.full_batch
@@ -272,12 +274,17 @@ def test_nan_loss_is_flagged_not_silent():
 
 
 def test_exploding_chains_are_flagged():
-    """A step size far beyond stability makes chains overflow: divergent with a warning."""
+    """A step size far beyond stability makes SGLD chains overflow: divergent with a warning;
+    MALA rejects every such move instead: flagged by its acceptance rate."""
     m, data, _ = least_squares_linear(n=200)
     with pytest.warns(LLCWarning, match="divergent"):
-        est = estimate_llc(m, data, step_size=1.0, draws=200, device="cpu")
+        est = estimate_llc(m, data, step_size=1.0, draws=200, sampler="sgld", device="cpu")
     assert est.diagnostics.divergent
     assert len(est.diagnostics.divergent_chains) == est.config.chains
+    with pytest.warns(LLCWarning, match="acceptance"):
+        est = estimate_llc(m, data, step_size=1.0, draws=200, device="cpu")
+    assert est.config.sampler == "mala" and not est.diagnostics.passed
+    assert est.diagnostics.acceptance_rate < 0.01
 
 
 def test_nan_away_from_wstar_is_flagged():
@@ -292,10 +299,16 @@ def test_nan_away_from_wstar_is_flagged():
             return torch.sqrt(self.w - 0.9) * x
 
     x = torch.randn(50, 1, generator=gen(0))
+    data = (x, torch.sqrt(torch.tensor(0.1)) * x)
     with pytest.warns(LLCWarning):
-        est = estimate_llc(Sqrt(), (x, torch.sqrt(torch.tensor(0.1)) * x), step_size=0.05,
-                           draws=200, device="cpu")
+        est = estimate_llc(Sqrt(), data, step_size=0.05, draws=200, sampler="sgld",
+                           device="cpu")
     assert est.diagnostics.divergent
+    # MALA rejects the NaN proposals (its chains stay where the loss is finite): counted
+    # and warned about, never silent
+    with pytest.warns(LLCWarning, match="NaN/Inf loss were rejected"):
+        est = estimate_llc(Sqrt(), data, step_size=0.05, draws=200, device="cpu")
+    assert not est.diagnostics.passed and np.isfinite(est.llc)
 
 
 def test_cross_entropy_and_callable_loss():
