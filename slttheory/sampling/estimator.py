@@ -1221,7 +1221,7 @@ def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     mean_delta = est.llc / est.config.nbeta
     return WBICResult(
         value=nn * (est.init_loss + mean_delta),
-        std_error=est.std_error / est.config.beta,
+        std_error=est.mc_error / est.config.beta,
         nll_at_wstar=nn * est.init_loss,
         estimate=est,
     )
