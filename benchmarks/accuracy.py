@@ -64,7 +64,10 @@ def _record(case: Case, seed: int, method: str) -> dict:
                  "mc_error": tp.mc_error.tolist(), "disc_bias": tp.disc_bias.tolist(),
                  "ess": tp.ess.tolist(), "rhat": tp.rhat.tolist(),
                  "step_size": tp.step_size.tolist(),
-                 "data_cov": None if tp.data_cov is None else tp.data_cov.tolist()}
+                 "data_cov": None if tp.data_cov is None else tp.data_cov.tolist(),
+                 "variance": None if tp.variance is None else tp.variance.tolist(),
+                 "variance_error": None if tp.variance_error is None
+                 else tp.variance_error.tolist()}
     return {
         "case": case.label, "kind": case.kind, "half": case.half, "seed": seed,
         "run": method, "method": est.method, "lambda": b.lam, "multiplicity": b.multiplicity,

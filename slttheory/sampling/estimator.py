@@ -1078,11 +1078,17 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
                                _xp.DEFAULT_MODEL)
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
+    var_j, var_se = [], []
+    for j, t in enumerate(ts):
+        x = run.delta[j * chains:(j + 1) * chains, run.burn_in:] * t
+        c2 = (x - x.mean()) ** 2
+        var_j.append(float(c2.mean()))
+        var_se.append(dg.mcse(c2) if x.shape[1] >= 4 else math.nan)
     scan = _xp.TemperatureScan(
         nbeta=ts, llc=llc_j, mc_error=se_j, disc_bias=bias_j, corrected=corr,
         step_size=np.array([p[0].step_size for p in parts]),
         ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
-        fit=fit, data_cov=dcov,
+        fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
     )
     llc, mc = fit.value, fit.std_error
     data_err = _quad_se(fit.weights * (1.0 - bias_j), dcov)

@@ -161,7 +161,11 @@ class TemperatureScan:
     ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j)`, the values fitted; ``step_size``, ``ess``,
     ``rhat`` per temperature; ``fit``: the :class:`FiniteNbetaFit`; ``data_cov``: the
     data-fluctuation covariance of the raw :math:`\hat\lambda(t_j)` across data sets
-    (:func:`slttheory.sampling.fluctuation.data_covariance`).
+    (:func:`slttheory.sampling.fluctuation.data_covariance`); ``variance``: the posterior
+    variance :math:`V_j = \mathrm{Var}_{t_j}(t_j\Delta L)` with its MC error
+    ``variance_error`` — :math:`d\hat\lambda/d\log t = \hat\lambda - V` exactly
+    (:math:`\partial_t E_t[\Delta L] = -\mathrm{Var}_t(\Delta L)`), the local slope of the
+    scan at each temperature.
     """
 
     nbeta: np.ndarray
@@ -174,6 +178,8 @@ class TemperatureScan:
     rhat: np.ndarray
     fit: FiniteNbetaFit
     data_cov: np.ndarray | None = None
+    variance: np.ndarray | None = None
+    variance_error: np.ndarray | None = None
 
     def __str__(self) -> str:
         rows = [f"  nβ={t:9.4g}  λ̂={v:8.4g} ± {e:.2g}  disc.bias={100 * b:+5.1f}%  "
