@@ -361,7 +361,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     nb_dt = nb_t.double().cpu().numpy()
     scale = None if step_scale is None else np.tile(
         step_scale.to(dt).double().cpu().numpy(), (p, 1))
-    recs = [_est._Positions() for _ in range(p)]
+    recs = [_est._Positions.sized(k, batch.d) for _ in range(p)]
     pots: dict[tuple[int, ...], Any] = {}  # one potential (and its traced steps) per point set
 
     def stepper(pts: Tensor):

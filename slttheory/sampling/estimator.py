@@ -480,10 +480,19 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
     return state
 
 
+POSITIONS_MAX = 512  # stored draws per chain for the data-fluctuation estimate
+POSITIONS_MEMORY = 2 ** 24  # at most this many stored numbers (chains × draws × d)
+
+
 class _Positions:
     """Thinned chain positions for the data-fluctuation estimate: at most ``capacity``
     stored steps; when full, every other one is dropped and the stride doubles (so the kept
     steps stay evenly spaced over the whole run, whatever its adaptive length)."""
+
+    @classmethod
+    def sized(cls, chains: int, d: int) -> _Positions:
+        """``POSITIONS_MAX`` draws per chain, fewer when ``chains·d`` is large (memory)."""
+        return cls(int(min(POSITIONS_MAX, max(16, POSITIONS_MEMORY // max(chains * d, 1)))))
 
     def __init__(self, capacity: int = 128) -> None:
         self.capacity, self.stride = capacity, DIAG_EVERY
@@ -971,7 +980,8 @@ def estimate_llc(
     if not math.isfinite(s.init_loss):
         return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
                                  sampler, bs, seed, dev, auto, t0, method)
-    rec = _Positions()
+    rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
+                           s.center.numel())
     if method == "single":
         nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
         run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
