@@ -168,17 +168,18 @@ class LLCEstimate:
     r"""An LLC estimate.
 
     ``llc``: the estimate of λ by ``method`` (module docstring); ``std_error``: its total
-    standard error (Monte-Carlo, data fluctuation and the finite-nβ fit) and ``ci`` the 95 %
-    interval ``llc ± 1.96·std_error``; ``mc_error``: the Monte-Carlo part alone;
-    ``systematic``: the finite-nβ correction the method estimated and removed
-    (``llc = single + systematic``; 0 for ``"single"``); ``single``: the raw
-    single-temperature :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))` at
-    ``config.nbeta`` with its Monte-Carlo error ``single_std_error``; ``data_error``: the
-    data-fluctuation part of ``std_error``; ``temperatures``: the scan behind an extrapolated
-    estimate (:class:`~slttheory.sampling.extrapolate.TemperatureScan`, ``None`` for
+    standard error (Monte-Carlo, data fluctuation, finite-nβ fit) and ``ci`` the 95 % interval
+    ``llc ± 1.96·std_error``; ``mc_error``: the Monte-Carlo part alone; ``data_error``: the
+    data-fluctuation part; ``fit_error``: the finite-nβ model's misfit part (the MC error times
+    √(χ²/dof − 1) when the fit's χ² exceeds its degrees of freedom); ``systematic``: the
+    finite-nβ correction the method estimated and removed (``llc = single + systematic``; 0 for
+    ``"single"``); ``single``: the raw single-temperature
+    :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))` at ``config.nbeta`` with its
+    Monte-Carlo error ``single_std_error``; ``temperatures``: the scan behind an extrapolated
+    estimate (:class:`~slttheory.sampling.extrapolate.TemperatureScan`; ``None`` for
     ``"single"``). ``per_chain``, ``loss_trace`` (kept draws of :math:`L_n(w)` or its unbiased
     minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
-    ``config.nbeta`` (diagnostics of the other temperatures are merged in: worst R-hat, smallest
+    ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
     ESS, every warning); ``init_loss``: :math:`L_n(w^*)`.
     """
 
@@ -198,6 +199,7 @@ class LLCEstimate:
     single_std_error: float = math.nan
     data_error: float = 0.0
     temperatures: Any = None
+    fit_error: float = 0.0
 
     def summary(self) -> str:
         """One-paragraph text summary."""
@@ -209,7 +211,7 @@ class LLCEstimate:
         lines = [
             f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
             f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
-            f"{self.data_error:.2g})",
+            f"{self.data_error:.2g}, fit {self.fit_error:.2g})",
             f"  single-temperature λ̂ = {self.single:.4g} ± {self.single_std_error:.2g} (MC) at "
             f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}",
             f"  {c.sampler}, {c.chains} chains{temps} x {c.draws} draws after {c.burn_in} "
@@ -1102,7 +1104,10 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     )
     llc, mc = fit.value, fit.std_error
     data_err = _quad_se(fit.weights * (1.0 - bias_j), dcov)
-    se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
+    # the model's misfit beyond the MC errors (Birge ratio): the fit's own uncertainty
+    fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
+        fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
+    se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, mc, adaptive)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
@@ -1113,7 +1118,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
         method="extrapolate", ci=(llc - Z95 * se, llc + Z95 * se), mc_error=mc,
         systematic=llc - llc0, single=llc0, single_std_error=se0, data_error=data_err,
-        temperatures=scan,
+        fit_error=fit_err, temperatures=scan,
     )
 
 

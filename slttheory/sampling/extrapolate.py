@@ -41,6 +41,7 @@ __all__ = [
     "GRID",
     "MODELS",
     "DEFAULT_MODEL",
+    "FREE_MODELS",
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
@@ -72,7 +73,15 @@ MODELS: dict[str, tuple[tuple[str, Basis], ...]] = {
 }
 """Candidate finite-nβ models: named columns of the design matrix in :math:`f = t/t_0`."""
 
-DEFAULT_MODEL = "pow1/2"
+FREE_MODELS: dict[str, tuple[float, float]] = {
+    "pow[1/2,1]": (0.5, 1.0),
+    "pow[1/4,1]": (0.25, 1.0),
+}
+r"""Models :math:`\lambda + a f^{-\delta}` with the exponent fitted in the given bounds (the
+next pole's distance and the localisation's δ = 1 lie in such a range): least squares
+profiled over δ, linear in (λ, a) at the best δ."""
+
+DEFAULT_MODEL = "pow[1/2,1]"
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +107,8 @@ class FiniteNbetaFit:
 
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
+        if self.model in FREE_MODELS:
+            return self.coef[0] + self.coef[1] * np.asarray(f, float) ** -self.coef[2]
         cols = MODELS[self.model]
         x = np.stack([b(np.asarray(f, float), t0) for _, b in cols], axis=-1)
         return x @ self.coef
@@ -114,11 +125,14 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     >>> round(r.value, 6), round(r.coef[1], 6)
     (2.0, -0.3)
     """
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS)}, got {model!r}")
+    if model not in MODELS and model not in FREE_MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS) + sorted(FREE_MODELS)}, got "
+                         f"{model!r}")
     fv = np.asarray(f, float)
     y = np.asarray(values, float)
     se = np.asarray(errors, float)
+    if model in FREE_MODELS:
+        return _fit_free(fv, y, se, t0, model)
     cols = MODELS[model]
     if fv.shape != y.shape or fv.shape != se.shape or fv.ndim != 1:
         raise ValueError("f, values and errors must be 1-D arrays of one length")
@@ -149,6 +163,56 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     hat = np.linalg.pinv(xtwx) @ xtw
     return FiniteNbetaFit(model, float(coef[i]), float(math.sqrt(max(cov[i, i], 0.0))),
                           coef, cov, names, chi2, dof, hat[i])
+
+
+def _linear_pow(f: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float
+                ) -> tuple[np.ndarray, float, np.ndarray]:
+    x = np.stack([np.ones_like(f), f ** -delta], axis=-1)
+    xtw = x.T * w
+    inv = np.linalg.pinv(xtw @ x)
+    coef = inv @ (xtw @ y)
+    return coef, float(np.sum(w * (y - x @ coef) ** 2)), inv
+
+
+def _best_delta(f: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float) -> float:
+    from scipy.optimize import minimize_scalar
+
+    r = minimize_scalar(lambda d: _linear_pow(f, y, w, d)[1], bounds=(lo, hi),
+                        method="bounded", options={"xatol": 1e-6})
+    cands = [lo, hi, float(r.x)]
+    return min(cands, key=lambda d: _linear_pow(f, y, w, d)[1])
+
+
+def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: str
+              ) -> FiniteNbetaFit:
+    r"""λ + a f^{−δ}, δ in ``FREE_MODELS[model]``; the standard error and the weights
+    (:math:`\partial\lambda/\partial y_j`, by central differences through the whole fit,
+    δ included) linearise the fit at the data."""
+    lo, hi = FREE_MODELS[model]
+    if f.size < 3:
+        raise ValueError(f"model {model!r} needs at least 3 temperatures, got {f.size}")
+    ok = np.isfinite(se) & (se > 0)
+    w = 1.0 / se**2 if ok.all() else np.ones_like(y)
+
+    def value(yy: np.ndarray) -> float:
+        return float(_linear_pow(f, yy, w, _best_delta(f, yy, w, lo, hi))[0][0])
+
+    delta = _best_delta(f, y, w, lo, hi)
+    coef, chi2, inv = _linear_pow(f, y, w, delta)
+    scale = np.where(ok, se, 1e-3 * (1.0 + np.abs(y)))
+    weights = np.empty_like(y)
+    for j in range(y.size):
+        h = 1e-3 * scale[j]
+        e = np.zeros_like(y)
+        e[j] = h
+        weights[j] = (value(y + e) - value(y - e)) / (2 * h)
+    dof = int(f.size - 3)
+    err = float(np.sqrt(np.sum((weights * se) ** 2))) if ok.all() else math.nan
+    cov = np.zeros((3, 3))
+    cov[:2, :2] = inv
+    return FiniteNbetaFit(model, float(coef[0]), err, np.array([coef[0], coef[1], delta]),
+                          cov, ("lambda", "a", "delta"), chi2 if dof > 0 else math.nan, dof,
+                          weights)
 
 
 @dataclass(frozen=True, eq=False)

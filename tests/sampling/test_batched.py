@@ -42,17 +42,28 @@ def _both(probs, seeds, **kw):
     {"step_size": 1e-3, "draws": 200, "batch_size": 50},          # minibatch indices per point
     {"sampler": "mala", "step_size": 1e-3, "draws": 200},
     {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up
+    {"draws": 200, "burn_in": 50, "chains": 2, "sampler": "sgld"},  # per-temperature bias tuning
+    {"draws": 200, "burn_in": 50, "chains": 2, "method": "single"},
 ])
 def test_batched_equals_per_point(kw):
-    """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9)."""
+    """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9), the
+    default temperature scan included (its per-temperature step tuning, fit and jackknife)."""
     probs = _rrr([(0, 0), (1, 1), (2, 2)])
     b, one = _both(probs, [3, 4, 5], **kw)
     for x, y in zip(b, one, strict=True):
         assert x.config == y.config
+        assert x.method == y.method == kw.get("method", "extrapolate")
         assert math.isclose(x.llc, y.llc, rel_tol=1e-9, abs_tol=1e-9)
         assert math.isclose(x.std_error, y.std_error, rel_tol=1e-7)
+        assert math.isclose(x.data_error, y.data_error, rel_tol=1e-6, abs_tol=1e-9)
+        assert x.ci == pytest.approx(y.ci, rel=1e-7)
+        assert math.isclose(x.single, y.single, rel_tol=1e-9, abs_tol=1e-9)
         np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
         assert x.diagnostics.warnings == y.diagnostics.warnings
+        if x.temperatures is not None:
+            np.testing.assert_allclose(x.temperatures.llc, y.temperatures.llc, rtol=1e-9)
+            np.testing.assert_allclose(x.temperatures.step_size, y.temperatures.step_size,
+                                       rtol=1e-12)
     # different points really are different runs (r and data differ)
     assert len({round(x.llc, 6) for x in b}) == 3
 
@@ -125,6 +136,8 @@ def test_errors_name_the_argument():
         estimate_llc_batched([3], device="cpu")
     with pytest.raises(ValueError, match="draws must be"):
         estimate_llc_batched(probs, draws=0, device="cpu")
+    with pytest.raises(ValueError, match="method must be one of"):
+        estimate_llc_batched(probs, method="richardson", device="cpu")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
