@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             model,
             (blob["x"], blob["y"]),
             **kwargs,
+            sampler="sgld",
             step_size=s["lr"],
             localization=s["localization"],
             burn_in=0,
@@ -171,4 +172,5 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(HERE.parent))  # this checkout's slttheory, not an installed one
     raise SystemExit(main())

@@ -193,7 +193,7 @@ class PreconditionedPotential:
         self.localization = base.localization
         self.groups = groups
         self.dense = factor.ndim == want + 1
-        self.factor = factor.to(base.center)
+        self.factor = factor.to(base.center).contiguous()  # one memory layout: one rounding
         self._factor_t = self.factor.transpose(-1, -2).contiguous() if self.dense else None
         self.center = torch.zeros_like(base.center)
         self._graphs: dict = {}
@@ -257,8 +257,8 @@ class LangevinInfo(NamedTuple):
     diagnostic only; ``None`` where not computed); ``is_accepted``: bool ``(K,)`` or ``None``;
     ``grad_sq``: :math:`\\nabla U^\\top G \\nabla U` at the new position, whose mean times
     ε/8 estimates the discretisation bias of λ̂ (see :mod:`slttheory.sampling.calibrate`).
-    Steps called with ``diagnose=False`` leave the diagnostic fields ``None`` (MALA always
-    reports acceptance).
+    Steps called with ``diagnose=False`` leave ``acceptance_prob`` and ``grad_sq`` ``None``
+    (MALA still reports ``is_accepted``).
     """
 
     acceptance_prob: Tensor | None
@@ -351,14 +351,21 @@ def _mala_move(ev, energy, pos, dl0, grad, u0, nonfinite, xi, unif, eps, sqrt_ep
     prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, sqrt_eps)
     dl, g = ev(prop)
     u = energy(prop, dl)
-    log_a = mh_log_acceptance(u0, grad, u, g, xi, eps)
-    acc = torch.log(unif) < log_a
+    # mh_log_acceptance expanded: with s = ∇U(w) + ∇U(w'), c = √ε/2,
+    # -|−ξ + c s|²/2 + |ξ|²/2 = c ξ·s − c² |s|²/2 (fewer operations per step)
+    sg = grad + g
+    c = 0.5 * sqrt_eps.squeeze(-1)
+    log_a = (u0 - u) + c * ((xi * sg).sum(-1) - (0.5 * c) * (sg * sg).sum(-1))
+    acc = torch.log(unif) < log_a  # NaN (a NaN loss at w') compares False: rejected
     col = acc.unsqueeze(-1)
     new_g = torch.where(col, g, grad)
-    gsq = (new_g * new_g).sum(-1) if diagnose else None
-    nf = nonfinite + (~torch.isfinite(u)).to(nonfinite.dtype)
+    nf = nonfinite + ~torch.isfinite(u)
+    prob = gsq = None
+    if diagnose:
+        prob = _accept_prob(torch.nan_to_num(log_a, nan=-math.inf))
+        gsq = (new_g * new_g).sum(-1)
     return (torch.where(col, prop, pos), torch.where(acc, dl, dl0), new_g,
-            torch.where(acc, u, u0), nf, acc, _accept_prob(log_a), gsq)
+            torch.where(acc, u, u0), nf, acc, prob, gsq)
 
 
 def _rms_move(ev, pos, grad, v, xi, eps, alpha, rms_eps, diagnose):
@@ -562,7 +569,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     every step size (ε is an input). Needs a potential with ``evaluate``/``draw``
     (:class:`LocalizedPotential`, :class:`PreconditionedPotential`); otherwise, or when
     tracing fails, the step runs eagerly. ``info.grad_sq`` and ``info.acceptance_prob``
-    are computed on ``diagnose`` steps only (MALA's acceptance always).
+    are computed on ``diagnose`` steps only.
 
     >>> import torch
     >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w), 1.0, 0.0,

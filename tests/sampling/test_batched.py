@@ -42,6 +42,10 @@ def _both(probs, seeds, **kw):
     {"step_size": 1e-3, "draws": 200, "batch_size": 50},          # minibatch indices per point
     {"sampler": "mala", "step_size": 1e-3, "draws": 200},
     {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up
+    {"sampler": "sgld", "draws": 200, "chains": 2},                # SGLD calibration + warm-up
+    {"draws": 200, "preconditioner": "dense"},                      # per-point curvature
+    {"sampler": "sgld", "draws": 200, "batch_size": 50,
+     "preconditioner": "diagonal"},                                # Hutchinson draws per point
 ])
 def test_batched_equals_per_point(kw):
     """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9)."""
