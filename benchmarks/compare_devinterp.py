@@ -8,9 +8,14 @@ devinterp is installed from the package registry into its own virtual environmen
 (``benchmarks/.venv-devinterp``, created on first use, sharing this interpreter's torch)
 and never vendored. The devinterp side (``devinterp_side.py``) builds each case exactly as
 devinterp's own tests do, saves the tensors, and times its sampler; this script then loads
-the same tensors, runs slttheory at equal chains x draws and the same nβ, and prints for
-each case the closed form, both estimates ± standard error, both wall times and the speed
-ratio. Results are written to ``benchmarks/results/devinterp_comparison.json``.
+the same tensors and runs slttheory twice: "auto" (every setting left to ``estimate_llc``,
+calibration included, at equal chains x draws and the same nβ) and "same settings"
+(devinterp's algorithm, SGLD, with its step size and localization, no burn-in: equal work).
+Both sides record wall time and CPU time of the process (``time.process_time``); on a shared
+machine the CPU-time ratio is the one that does not depend on what else runs (use
+``--threads 1`` there, so that no thread spins while waiting for a core). It prints for each
+case the closed form, both estimates ± standard error, the times and the speed ratios, and
+writes ``benchmarks/results/devinterp_comparison.json``.
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             str(tensors),
             "--draws-scale",
             str(args.draws_scale),
+            "--threads",
+            str(args.threads),
         ],
         check=True,
         capture_output=True,
@@ -104,12 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             seed=0,
             device="cpu",
         )
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ours = estimate_llc(model, (blob["x"], blob["y"]), **kwargs)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         # The same sampler settings as devinterp (its step size and localization, no
         # burn-in, no calibration): the pure speed of the sampling loop.
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         same = estimate_llc(
             model,
             (blob["x"], blob["y"]),
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             localization=s["localization"],
             burn_in=0,
         )
-        wall_same = time.perf_counter() - t0
+        wall_same, cpu_same = time.perf_counter() - t0, time.process_time() - c0
         rows.append(
             {
                 "case": name,
@@ -128,11 +135,15 @@ def main(argv: list[str] | None = None) -> int:
                     "llc": d["llc_mean"],
                     "std_error": d["std_error"],
                     "wall_s": d["wall_s"],
+                    "cpu_s": d.get("cpu_s"),
                 },
                 "slttheory": {
                     "llc": ours.llc,
                     "std_error": ours.std_error,
                     "wall_s": wall,
+                    "cpu_s": cpu,
+                    "sampler": ours.config.sampler,
+                    "steps_per_chain": ours.config.draws + ours.config.burn_in,
                     "step_size": ours.config.step_size,
                     "divergent": ours.diagnostics.divergent,
                 },
@@ -140,10 +151,13 @@ def main(argv: list[str] | None = None) -> int:
                     "llc": same.llc,
                     "std_error": same.std_error,
                     "wall_s": wall_same,
+                    "cpu_s": cpu_same,
                 },
                 "chains_x_draws": [s["chains"], s["draws"]],
                 "speed_ratio": d["wall_s"] / wall,
                 "speed_ratio_same_settings": d["wall_s"] / wall_same,
+                "cpu_ratio": d["cpu_s"] / cpu if d.get("cpu_s") else None,
+                "cpu_ratio_same_settings": d["cpu_s"] / cpu_same if d.get("cpu_s") else None,
             }
         )
     result = {
@@ -159,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{'case':20s} {'λ':>6s} {'devinterp':>15s} {'slttheory (auto)':>17s}"
         f" {'t_dev':>7s} {'t_auto':>7s} {'ratio':>6s} {'t_same':>7s} {'ratio':>6s}"
+        f" {'cpu_dev':>8s} {'cpu_auto':>8s} {'ratio':>6s} {'cpu_same':>8s} {'ratio':>6s}"
     )
     for r in rows:
         dv, sl, sm = r["devinterp"], r["slttheory"], r["slttheory_devinterp_settings"]
@@ -166,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['case']:20s} {r['closed_form']:6.3f} {dv['llc']:7.3f}±{dv['std_error']:<7.3f}"
             f" {sl['llc']:8.3f}±{sl['std_error']:<8.3f} {dv['wall_s']:7.2f} {sl['wall_s']:7.2f}"
             f" {r['speed_ratio']:6.1f} {sm['wall_s']:7.2f} {r['speed_ratio_same_settings']:6.1f}"
+            f" {dv['cpu_s'] or float('nan'):8.2f} {sl['cpu_s']:8.2f}"
+            f" {r['cpu_ratio'] or float('nan'):6.1f} {sm['cpu_s']:8.2f}"
+            f" {r['cpu_ratio_same_settings'] or float('nan'):6.1f}"
         )
     return 0
 

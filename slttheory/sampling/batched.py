@@ -335,9 +335,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         return fused_kernel(sampler, pots[key], e,
                             noise=_PointNoise([gens[i] for i in key], k))
 
-    def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int,
-            accepted: Tensor | None = None):
-        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, accepted)
+    def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int):
+        return _est._run_steps(st, None, state, tr, gs, ac, start, stop)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)
@@ -355,17 +354,6 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if x is not None:
                 state[j][rows] = x
 
-    if step_size is None and sampler == "mala":
-        b = _est.MALA_WARMUP_BLOCK
-        rows = _rows(allp, k)
-        wtr = torch.empty((p * k, b), dtype=dt, device=dev)
-        wgs = torch.empty((p * k, b // _est.DIAG_EVERY), dtype=dt, device=dev)
-        for r in range(_est.MALA_WARMUP_BLOCKS):
-            count = torch.zeros(p * k, dtype=dt, device=dev)
-            scatter(rows, run(stepper(allp), gather(rows), wtr, wgs, None, 0, b, count))
-            warm += b
-            for i in range(p):
-                eps[i] = _est._mala_rescale(count[i * k:(i + 1) * k], b, eps[i], r)
     if step_size is None and sampler != "mala":
         w = _est.WARMUP_STEPS
         every = _est.DIAG_EVERY

@@ -125,9 +125,6 @@ DIAG_EVERY = 10
 TRACE_BLOCK = 100
 WARMUP_STEPS = 1000
 WARMUP_ROUNDS = 3
-MALA_WARMUP_BLOCK = 100
-MALA_WARMUP_BLOCKS = 5
-MALA_TARGET_ACCEPT = 0.65
 LAMBDA_FLOOR_EST = 0.1
 
 
@@ -415,10 +412,8 @@ class _Run:
     nonfinite: np.ndarray | None = None  # MALA: rejected proposals with NaN/Inf loss, per chain
 
 
-def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int,
-               accepted: Tensor | None = None):
-    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th
-    (and, given ``accepted``, adding each step's MALA acceptances to it).
+def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int):
+    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
 
     The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
     (one copy instead of one indexed write per step); nothing is read back to the host."""
@@ -429,15 +424,13 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int,
         block = []
         for u in range(t, end):
             if u % DIAG_EVERY:
-                state, info = step(gen, state, False)
+                state, _ = step(gen, state, False)
             else:
                 state, info = step(gen, state, True)
                 j = u // DIAG_EVERY
                 gs[:, j] = info.grad_sq
                 if ac is not None:
                     ac[:, j] = info.acceptance_prob
-            if accepted is not None:
-                accepted += info.is_accepted
             block.append(state.loss)
         tr[:, t:end] = torch.stack(block, 1)
         t = end
@@ -481,16 +474,6 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     alg = build(step_size)
     state = alg.init(pot.center.expand(k, -1).clone(), gen)
     warm = 0
-    if cal is not None and sampler == "mala":
-        b = MALA_WARMUP_BLOCK
-        wtr = torch.empty((k, b), dtype=s.dtype, device=s.device)
-        wgs = torch.empty((k, b // DIAG_EVERY), dtype=s.dtype, device=s.device)
-        for r in range(MALA_WARMUP_BLOCKS):
-            count = torch.zeros(k, dtype=s.dtype, device=s.device)
-            state = _run_steps(alg, gen, state, wtr, wgs, None, 0, b, accepted=count)
-            warm += b
-            step_size = _mala_rescale(count, b, step_size, r)
-            alg = build(step_size)
     if cal is not None and sampler != "mala":
         w = WARMUP_STEPS
         wtr = torch.empty((k, w), dtype=s.dtype, device=s.device)
@@ -547,20 +530,6 @@ def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
     if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
         return None
     return step_size * max(TARGET_BIAS / b, 0.1)
-
-
-def _mala_rescale(accepted: Tensor, steps: int, step_size: float, block: int) -> float:
-    r"""MALA warm-up: ε after a block of ``steps`` steps of one point's chains with
-    ``accepted`` acceptances per chain.
-
-    The rejection rate of MALA grows as :math:`\varepsilon^{3/2}` for small ε (Roberts &
-    Rosenthal 1998), so :math:`\varepsilon \leftarrow \varepsilon\,(r^*/r)^{2/3}` moves the
-    rejection rate :math:`r` towards :math:`r^* = 1 - ` ``MALA_TARGET_ACCEPT``; the exponent
-    is damped by :math:`1/(1 + \text{block}/2)` and the factor kept in [1/4, 4]."""
-    acc = float(accepted.double().sum()) / (steps * accepted.numel())
-    r = max(1.0 - acc, 1e-3)
-    factor = ((1.0 - MALA_TARGET_ACCEPT) / r) ** ((2.0 / 3.0) / (1.0 + 0.5 * block))
-    return step_size * min(max(factor, 0.25), 4.0)
 
 
 def _run_lengths(draws: int | None, burn_in: int | None,
