@@ -391,6 +391,17 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     target = np.full(p, total)
     totals = np.zeros(p, dtype=int)
     active, done = allp, 0
+    if step_size is None and sampler == "mala":  # estimate_llc's burn-in shrinking of ε
+        rows = _rows(allp, k)
+        window = _est._mala_window(total, burn_in)
+        for start in range(0, window, _est.MALA_ADAPT_BLOCK):
+            scatter(rows, run(stepper(allp), gather(rows), tr, gs, ac, start,
+                              start + _est.MALA_ADAPT_BLOCK))
+            for i in range(p):
+                new = _est._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
+                if new is not None:
+                    eps[i] = new
+        done = window
     while active.numel():
         stop = int(target[active.cpu().numpy()].min())
         rows = _rows(active, k)

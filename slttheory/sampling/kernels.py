@@ -350,20 +350,27 @@ def _sgld_diag(energy, pos, dl0, grad, prop, dl, g, xi, eps, mh):
     return (g * g).sum(-1), acc
 
 
-def _mala_move(ev, energy, pos, dl0, grad, u0, nonfinite, xi, unif, eps, sqrt_eps):
+def _mala_move(ev, energy, pos, dl0, grad, u0, nonfinite, xi, unif, eps, sqrt_eps,
+               coef=None):
     prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, sqrt_eps)
     dl, g = ev(prop)
     u = energy(prop, dl)
     # mh_log_acceptance expanded: with s = ∇U(w) + ∇U(w'), c = √ε/2,
-    # -|−ξ + c s|²/2 + |ξ|²/2 = c ξ·s − c² |s|²/2 (fewer operations per step)
+    # -|−ξ + c s|²/2 + |ξ|²/2 = c ξ·s − (c²/2) |s|²  (fewer operations per step);
+    # coef = (c, c²/2), each (K,)
+    c, c2 = _mala_coef(sqrt_eps) if coef is None else coef
     sg = grad + g
-    c = 0.5 * sqrt_eps.squeeze(-1)
-    log_a = (u0 - u) + c * ((xi * sg).sum(-1) - (0.5 * c) * (sg * sg).sum(-1))
+    log_a = (u0 - u) + c * (xi * sg).sum(-1) - c2 * (sg * sg).sum(-1)
     acc = torch.log(unif) < log_a  # NaN (a NaN loss at w') compares False: rejected
     col = acc.unsqueeze(-1)
-    nf = nonfinite + ~torch.isfinite(u)
+    nf = nonfinite + ((u - u) != 0)  # NaN or ±Inf energy
     return (torch.where(col, prop, pos), torch.where(acc, dl, dl0), torch.where(col, g, grad),
             torch.where(acc, u, u0), nf, acc, log_a)
+
+
+def _mala_coef(sqrt_eps: Tensor) -> tuple[Tensor, Tensor]:
+    c = 0.5 * sqrt_eps.reshape(-1)
+    return c, 0.5 * c * c
 
 
 def _mala_diag(new_grad, log_a):
@@ -580,6 +587,32 @@ def _simplify(gm: Any) -> Any:
                                  and not isinstance(n.args[1], torch.fx.Node)
                                  and n.args[1] == 1):
             n.replace_all_uses_with(src)
+    # common subexpressions (e.g. w - w* in both the gradient and the energy)
+    def key(x: Any) -> Any:
+        if isinstance(x, list | tuple):
+            return tuple(key(y) for y in x)
+        if isinstance(x, dict):
+            return tuple(sorted((k, key(v)) for k, v in x.items()))
+        hash(x)
+        return x
+
+    seen: dict[Any, Any] = {}
+    for n in list(graph.nodes):
+        if n.op == "call_function":
+            schema = getattr(n.target, "_schema", None)
+            if (schema is None or schema.is_mutable
+                    or torch.Tag.nondeterministic_seeded in getattr(n.target, "tags", ())):
+                continue
+        elif n.op != "get_attr":
+            continue
+        try:
+            k = (n.op, n.target, key(n.args), key(n.kwargs))
+        except TypeError:
+            continue
+        if k in seen:
+            n.replace_all_uses_with(seen[k])
+        else:
+            seen[k] = n
     # constant folding (deterministic, non-mutating ops whose tensor inputs are constants)
     const: dict[Any, Any] = {}
     likes = {aten.ones_like.default, aten.zeros_like.default, aten.full_like.default}
@@ -680,14 +713,15 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     energy = potential.energy
     cache: dict[str, Tensor] = {}
 
-    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps):
+    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps, coef):
         def ev(w: Tensor) -> tuple[Tensor, Tensor]:
             return potential.evaluate(w, batch) if pure else potential(w, batch)
 
         if sampler == "sgld":
             return _sgld_move(ev, pos, grad, xi, eps_, sqrt_eps)
         if sampler == "mala":
-            return _mala_move(ev, energy, pos, dl0, grad, extra, nf, xi, unif, eps_, sqrt_eps)
+            return _mala_move(ev, energy, pos, dl0, grad, extra, nf, xi, unif, eps_, sqrt_eps,
+                              coef)
         return _rms_move(ev, pos, grad, extra, xi, eps_, alpha, eps)
 
     def compiled(args: tuple) -> Callable | None:
@@ -702,6 +736,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     def init(position: Tensor, generator: torch.Generator | None = None) -> LangevinState:
         cache["eps"] = e = _as_column(step_size, position)
         cache["sqrt_eps"] = e.sqrt()
+        cache["coef"] = _mala_coef(cache["sqrt_eps"]) if sampler == "mala" else None
         dl, g = potential(position, generator)
         u = energy(position, dl) if sampler == "mala" else None
         v = g * g if sampler == "rmsprop_sgld" else None
@@ -714,6 +749,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if "eps" not in cache:  # a state from another kernel of the same chains
             cache["eps"] = e = _as_column(step_size, pos)
             cache["sqrt_eps"] = e.sqrt()
+            cache["coef"] = _mala_coef(cache["sqrt_eps"]) if sampler == "mala" else None
         if noise is None:
             xi = torch.randn(pos.shape, generator=generator, dtype=pos.dtype,
                              device=pos.device)
@@ -727,7 +763,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
         extra = state.potential if sampler == "mala" else state.precond_v
         args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch,
-                cache["eps"], cache["sqrt_eps"])
+                cache["eps"], cache["sqrt_eps"], cache["coef"])
         gm = compiled(args)
         out = gm(*args) if gm is not None else move(*args)
         gsq = prob = acc = None
