@@ -4,8 +4,8 @@ Usage (called by ``compare_devinterp.py``; not imported by slttheory):
     python devinterp_side.py OUT_DIR [--draws-scale S]
 
 For each case it builds the model and data exactly as devinterp's own test recipes do
-(``tests/slt/rrr_test.py``, ``tests/slt/sampler_accuracy_test.py`` at v1.3.2, see
-../shared/reference/devinterp-notes.md §3-4), saves the model state and data with
+(``tests/slt/rrr_test.py``, ``tests/slt/sampler_accuracy_test.py`` in the devinterp
+repository at v1.3.2), saves the model state and data with
 ``torch.save`` (tensors only) so that slttheory runs on the *same* model and data, times
 devinterp's sampling call, and prints one JSON object.
 """

@@ -1,8 +1,10 @@
 """LLC estimation: vectorised SGLD / RMSProp-SGLD / MALA, automatic calibration, diagnostics.
 
-Main entry point: :func:`estimate_llc`; also :func:`wbic`, :func:`estimate_llc_multitemp`
+Main entry point: :func:`estimate_llc` (MALA at full batch by default, SGLD with
+minibatches); also :func:`wbic`, :func:`estimate_llc_multitemp`, :func:`estimate_llc_batched`
 and :func:`plot_trace`. Kernels follow blackjax's ``init``/``step`` style
-(:mod:`slttheory.sampling.kernels`).
+(:mod:`slttheory.sampling.kernels`); :mod:`slttheory.sampling.precondition` has the optional
+constant curvature preconditioner.
 """
 
 from slttheory.sampling.batched import estimate_llc_batched
@@ -24,7 +26,9 @@ from slttheory.sampling.kernels import (
     LangevinInfo,
     LangevinState,
     LocalizedPotential,
+    PreconditionedPotential,
     SamplingAlgorithm,
+    fused_kernel,
     mala,
     rmsprop_sgld,
     sgld,
@@ -60,5 +64,7 @@ __all__ = [
     "LangevinState",
     "LangevinInfo",
     "LocalizedPotential",
+    "PreconditionedPotential",
     "SamplingAlgorithm",
+    "fused_kernel",
 ]

@@ -36,10 +36,41 @@ Conventions (documented choices):
   under 1 %; but the degree-5 polynomial on [−1, 1] has h down to 6·10⁻⁴, so exactly
   :math:`\sum_i \tfrac12 n\beta h_i/(n\beta h_i+\gamma)` = 2.08 instead of 3, and the line
   at n = 100 gives 0.92 instead of 1).
+* **Sampler.** ``sampler="auto"`` is MALA at full batch (the default batch up to
+  ``AUTO_FULL_BATCH_MAX`` samples) and SGLD with minibatches (MALA needs the exact
+  potential). MALA targets the posterior exactly (Metropolis–Hastings), so it has no
+  discretisation bias, and a move into a region too stiff for the step is rejected instead
+  of diverging. Why it is the default (``benchmarks/mixing.py``, n = 1000, every setting at
+  its default, data seeds 0 and 1): SGLD's step is limited by its 2 % bias target, and at
+  points with a continuous symmetry (RRR and deep linear networks at full rank: the GL(r)
+  orbit is flat, only γ bounds it) the chains drift along the orbit for thousands of steps
+  while the mean loss, and SGLD's bias, depend on where on the orbit they are (RRR (5,4,2,2):
+  the loss's mean varies by ±0.3 over the orbit, whose coordinate has an autocorrelation
+  time of about 2000 steps). Steps per chain to the adaptive stopping rule, SGLD → MALA:
+  RRR (5,4,2,2) 33000/9000 → 22700/19700, DLN (3,2,3) r = 2 33000/33000 → 3300/8000,
+  DLN (3,2,2,3) r = 2 33000 (bias 8 %, a divergent chain) → 8200/17700, RRR (5,5,3,0)
+  7800/7100 → 2000/2000, normal crossing 34000 (MC error above target) → 32000 (ESS 8300);
+  R-hat ≤ 1.05 and ESS ≥ 100 in every case with MALA.
 * **Step size.** ``step_size=None`` calibrates it (:mod:`slttheory.sampling.calibrate`) to a
   ``TARGET_BIAS`` (2 %) first-order discretisation bias (SGLD, RMSProp-SGLD) or a 0.65
-  acceptance rate (MALA), then re-checks the bias on warm-up blocks of the production chains
-  (singular points, where the pilot starts at a zero gradient, need this).
+  acceptance rate (MALA). SGLD then re-checks the bias on warm-up blocks of the production
+  chains (singular points, where the pilot starts at a zero gradient, need this); MALA may
+  shrink ε on the first half of its burn-in (at most ``MALA_ADAPT_STEPS`` steps) while its
+  chains accept less than ``MALA_ACCEPT_FLOOR`` (:func:`_mala_shrink`). ε never grows there:
+  growing it to the target acceptance on the production chains made singular points mix
+  worse (normal crossing: ESS 52 instead of thousands).
+* **Preconditioner.** ``preconditioner=None``: the kernels run in parameter units.
+  ``"dense"``/``"diagonal"`` run them in the coordinates of the curvature at :math:`w^*`
+  (:mod:`slttheory.sampling.precondition`; exact, a linear change of variables). Not the
+  default: along a GL orbit the stiff directions rotate, so a constant preconditioner from
+  :math:`w^*` is wrong over most of the posterior (MALA acceptance 0.21 instead of the 0.65
+  calibrated at :math:`w^*`; R-hat 1.05 after 32000 steps at RRR (5,4,2,2)).
+* **Speed.** Each sampler step (proposal, vectorised loss and gradient, MH test) runs as one
+  graph traced by ``make_fx`` (:func:`~slttheory.sampling.kernels.fused_kernel`), without
+  the per-operation cost of ``vmap``'s batching rules and the autograd engine: an SGLD step
+  costs 0.3–0.5× and a MALA step 0.6–0.8× an eager vmapped batched gradient on the
+  devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``). The first traced step
+  of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX`` and the halves of the
   kept trace agree (|z| ≤ 3), starting at ``AUTO_MIN_STEPS`` steps per chain and growing up to
@@ -51,7 +82,7 @@ Conventions (documented choices):
   :math:`n\beta\cdot\mathrm{MCSE}` of the mean of the kept :math:`\Delta L` draws over all
   chains (arviz-stats, multi-chain ESS), valid also for one chain. It does *not* include the
   data fluctuation :math:`\approx\sqrt{\lambda/(2\log n)}` of the LLC across data sets
-  (Watanabe 2013, Thm 4; see ``learning-coefficients.md`` §6).
+  (Watanabe 2013, Thm 4).
 * **Precision.** Computation keeps the model's floating dtype; traces are stored in float64.
   Because :math:`\Delta L` is accumulated per sample as a difference, float32 loses nothing
   noticeable at n ≤ 10⁵ (measured: RRR (5,3,5) float32 vs float64 agree within MC error).
@@ -70,6 +101,10 @@ Conventions (documented choices):
   (the multi-temperature slope, which does not depend on the reference, gives +8 %).
   γ = 1 is kept: γ = 0.1 slows mixing along the flat directions tenfold (relaxation
   ≈ 2/(εγ) steps) and γ = 10 makes (i) much worse (0.055 and 0.17 in the two examples).
+  A γ large enough to pin the GL orbits (so that a constant preconditioner would hold) would
+  cost several per cent in the smallest stiff directions (RRR (5,4,2,2): nβh down to 25, a
+  relative bias of about γ/(nβh) each), so mixing there is left to MALA and the adaptive
+  length instead.
 """
 
 from __future__ import annotations

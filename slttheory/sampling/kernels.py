@@ -33,6 +33,12 @@ All samplers share one Langevin proposal (Euler–Maruyama step of
 
 States cache the potential and its gradient at the current position, so each step costs one
 vectorised gradient evaluation (blackjax ``MALAState``).
+
+:class:`PreconditionedPotential` runs any of them in the coordinates :math:`z` of
+:math:`w = w^* + Lz` (a constant preconditioner :math:`G = LL^\top`, exact).
+:func:`fused_kernel` is the same kernels with each step traced once into one graph of tensor
+operations (what the estimator uses); the update formulas exist once (``_sgld_move``,
+``_mala_move``, ``_rms_move``) and both paths call them.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ __all__ = [
     "rmsprop_sgld",
     "mala",
     "SAMPLERS",
+    "PreconditionedPotential",
+    "fused_kernel",
+    "Noise",
 ]
 
 

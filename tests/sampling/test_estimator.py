@@ -7,7 +7,7 @@ Statistical tolerances (z = 4 unless stated) come from theory:
   error remains, and ``std_error`` is that error;
 * for singular models on one data set, the LLC estimate fluctuates around λ − (m−1)/log(nβ)
   (multiplicity bias) with the data-set spread √(λ/(2 log n)) (Watanabe 2013, Thm 4;
-  relative 1/√(2λ log n)), see /work/shared/reference/learning-coefficients.md §6.
+  relative 1/√(2λ log n)).
 """
 
 import math
