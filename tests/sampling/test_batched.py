@@ -44,7 +44,7 @@ def _both(probs, seeds, **kw):
     {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up
     {"sampler": "sgld", "draws": 200, "chains": 2},                # SGLD calibration + warm-up
     {"draws": 200, "preconditioner": "dense"},                      # per-point curvature
-    {"sampler": "sgld", "draws": 200, "batch_size": 50,
+    {"sampler": "sgld", "step_size": 1e-2, "draws": 200, "batch_size": 50,
      "preconditioner": "diagonal"},                                # Hutchinson draws per point
 ])
 def test_batched_equals_per_point(kw):
