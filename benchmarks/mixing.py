@@ -7,9 +7,9 @@ crossings, the tanh network) build the family's problem at n = 1000 from data se
 Report λ̂, its MC s.e., R-hat, bulk ESS, total steps per chain, the chosen γ and ε, wall time
 and whether the run passed every diagnostic.
 
-Usage (from the repository root; ``PYTHONPATH=.`` so that this checkout's slttheory is used)::
+Usage (from the repository root)::
 
-    PYTHONPATH=. python benchmarks/mixing.py [--seeds 2] [--only 'label;...'] [--out file.json]
+    python benchmarks/mixing.py [--seeds 2] [--only 'label;...'] [--out file.json]
         [--sampler mala] [--preconditioner none|dense|diagonal]
 """
 
@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import torch
 
-from slttheory.models import FAMILIES
-from slttheory.sampling import estimate_llc
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's slttheory
+from slttheory.models import FAMILIES  # noqa: E402
+from slttheory.sampling import estimate_llc  # noqa: E402
 
 CASES: tuple[tuple[str, str, dict], ...] = (
     ("rrr (5,4,2,2) regular", "reduced_rank_regression", {"m": 5, "n": 4, "h": 2, "r": 2}),

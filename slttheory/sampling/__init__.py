@@ -2,9 +2,11 @@
 
 Main entry point: :func:`estimate_llc` (default ``method="extrapolate"``: a scan of inverse
 temperatures extrapolated to nβ → ∞, :mod:`slttheory.sampling.extrapolate`, with a 95 %
-interval whose data part comes from :mod:`slttheory.sampling.fluctuation`); also
-:func:`wbic`, :func:`estimate_llc_multitemp` and :func:`plot_trace`. Kernels follow
-blackjax's ``init``/``step`` style (:mod:`slttheory.sampling.kernels`).
+interval whose data part comes from :mod:`slttheory.sampling.fluctuation`; MALA at full batch
+by default, SGLD with minibatches); also :func:`wbic`, :func:`estimate_llc_multitemp`,
+:func:`estimate_llc_batched` and :func:`plot_trace`. Kernels follow blackjax's
+``init``/``step`` style (:mod:`slttheory.sampling.kernels`);
+:mod:`slttheory.sampling.precondition` has the optional constant curvature preconditioner.
 """
 
 from slttheory.sampling.batched import estimate_llc_batched
@@ -32,7 +34,9 @@ from slttheory.sampling.kernels import (
     LangevinInfo,
     LangevinState,
     LocalizedPotential,
+    PreconditionedPotential,
     SamplingAlgorithm,
+    fused_kernel,
     mala,
     rmsprop_sgld,
     sgld,
@@ -72,5 +76,7 @@ __all__ = [
     "LangevinState",
     "LangevinInfo",
     "LocalizedPotential",
+    "PreconditionedPotential",
     "SamplingAlgorithm",
+    "fused_kernel",
 ]

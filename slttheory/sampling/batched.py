@@ -23,6 +23,13 @@ as alone). Hence every point's estimate equals ``estimate_llc(model_p, data_p, s
 (≈1e-12 relative in float64, ≈1e-6 in float32); automatic settings included. The price is
 one small random draw per point per step (``points`` generator calls instead of one).
 
+Every step of all points is one traced graph (:func:`~slttheory.sampling.kernels.fused_kernel`,
+cached per set of running points); MALA's burn-in shrinking of ε and SGLD's warm-up rescaling
+decide per point from that point's rows. With ``preconditioner=`` each point's curvature
+factor is computed from its own data and generator and the factors are applied as one
+``(P, d, d)`` batched product; ``estimate_llc`` applies its factor as the same product with
+one group, so the rounding agrees.
+
 The summary (per-chain means, MC standard error, diagnostics, config) is computed by the
 estimator's own routines, so an :class:`~slttheory.sampling.LLCEstimate` from here is read
 exactly like one from ``estimate_llc``.
@@ -451,6 +458,17 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     target = np.full(p, total)
     totals = np.zeros(p, dtype=int)
     active, done = allp, 0
+    if step_size is None and sampler == "mala":  # estimate_llc's burn-in shrinking of ε
+        rows = _rows(allp, k)
+        window = _est._mala_window(total, burn_in)
+        for start in range(0, window, _est.MALA_ADAPT_BLOCK):
+            scatter(rows, run(stepper(allp), gather(rows), tr, gs, ac, start,
+                              start + _est.MALA_ADAPT_BLOCK))
+            for i in range(p):
+                new = _est._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
+                if new is not None:
+                    eps[i] = new
+        done = window
     while active.numel():
         stop = int(target[active.cpu().numpy()].min())
         rows = _rows(active, k)

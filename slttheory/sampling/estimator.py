@@ -36,12 +36,41 @@ Conventions (documented choices):
   under 1 %; but the degree-5 polynomial on [−1, 1] has h down to 6·10⁻⁴, so exactly
   :math:`\sum_i \tfrac12 n\beta h_i/(n\beta h_i+\gamma)` = 2.08 instead of 3, and the line
   at n = 100 gives 0.92 instead of 1).
-* **Sampler.** ``sampler="auto"`` is MALA at full batch (exact: no discretisation bias) and
-  SGLD with minibatches.
+* **Sampler.** ``sampler="auto"`` is MALA at full batch (the default batch up to
+  ``AUTO_FULL_BATCH_MAX`` samples) and SGLD with minibatches (MALA needs the exact
+  potential). MALA targets the posterior exactly (Metropolis–Hastings), so it has no
+  discretisation bias, and a move into a region too stiff for the step is rejected instead
+  of diverging. Why it is the default (``benchmarks/mixing.py``, n = 1000, every setting at
+  its default, data seeds 0 and 1): SGLD's step is limited by its 2 % bias target, and at
+  points with a continuous symmetry (RRR and deep linear networks at full rank: the GL(r)
+  orbit is flat, only γ bounds it) the chains drift along the orbit for thousands of steps
+  while the mean loss, and SGLD's bias, depend on where on the orbit they are (RRR (5,4,2,2):
+  the loss's mean varies by ±0.3 over the orbit, whose coordinate has an autocorrelation
+  time of about 2000 steps). Steps per chain to the adaptive stopping rule, SGLD → MALA:
+  RRR (5,4,2,2) 33000/9000 → 22700/19700, DLN (3,2,3) r = 2 33000/33000 → 3300/8000,
+  DLN (3,2,2,3) r = 2 33000 (bias 8 %, a divergent chain) → 8200/17700, RRR (5,5,3,0)
+  7800/7100 → 2000/2000, normal crossing 34000 (MC error above target) → 32000 (ESS 8300);
+  R-hat ≤ 1.05 and ESS ≥ 100 in every case with MALA.
 * **Step size.** ``step_size=None`` calibrates it (:mod:`slttheory.sampling.calibrate`) to a
   ``TARGET_BIAS`` (2 %) first-order discretisation bias (SGLD, RMSProp-SGLD) or a 0.65
-  acceptance rate (MALA), then re-checks it on warm-up blocks of the production chains
-  (singular points, where the pilot starts at a zero gradient, need this).
+  acceptance rate (MALA). SGLD then re-checks the bias on warm-up blocks of the production
+  chains (singular points, where the pilot starts at a zero gradient, need this); MALA may
+  shrink ε on the first half of its burn-in (at most ``MALA_ADAPT_STEPS`` steps) while its
+  chains accept less than ``MALA_ACCEPT_FLOOR`` (:func:`_mala_shrink`). ε never grows there:
+  growing it to the target acceptance on the production chains made singular points mix
+  worse (normal crossing: ESS 52 instead of thousands).
+* **Preconditioner.** ``preconditioner=None``: the kernels run in parameter units.
+  ``"dense"``/``"diagonal"`` run them in the coordinates of the curvature at :math:`w^*`
+  (:mod:`slttheory.sampling.precondition`; exact, a linear change of variables). Not the
+  default: along a GL orbit the stiff directions rotate, so a constant preconditioner from
+  :math:`w^*` is wrong over most of the posterior (MALA acceptance 0.21 instead of the 0.65
+  calibrated at :math:`w^*`; R-hat 1.05 after 32000 steps at RRR (5,4,2,2)).
+* **Speed.** Each sampler step (proposal, vectorised loss and gradient, MH test) runs as one
+  graph traced by ``make_fx`` (:func:`~slttheory.sampling.kernels.fused_kernel`), without
+  the per-operation cost of ``vmap``'s batching rules and the autograd engine: an SGLD step
+  costs 0.3–0.5× and a MALA step 0.6–0.8× an eager vmapped batched gradient on the
+  devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``). The first traced step
+  of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX`` and the halves of the
   kept trace agree (|z| ≤ 3), at every temperature of a scan, starting at ``AUTO_MIN_STEPS``
@@ -88,6 +117,10 @@ Conventions (documented choices):
   −20 % to −40 % for RRR/DLN at n = 1000 (measured). The families' ``build`` therefore
   returns the empirical minimiser near :math:`w_0` by default, where the same O(β) term is
   positive (RRR (8, 4, 3) at rank 0: +23 %). γ = 1 is kept by default.
+  A γ large enough to pin the GL orbits (so that a constant preconditioner would hold) would
+  cost several per cent in the smallest stiff directions (RRR (5,4,2,2): nβh down to 25, a
+  relative bias of about γ/(nβh) each), so mixing there is left to MALA and the adaptive
+  length instead.
 """
 
 from __future__ import annotations
@@ -145,6 +178,9 @@ DIAG_EVERY = 10
 TRACE_BLOCK = 100
 WARMUP_STEPS = 1000
 WARMUP_ROUNDS = 3
+MALA_ADAPT_STEPS = 500
+MALA_ADAPT_BLOCK = 100
+MALA_ACCEPT_FLOOR = 0.4
 LAMBDA_FLOOR_EST = 0.1
 METHODS = ("extrapolate", "single")
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile
@@ -414,7 +450,10 @@ def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
                                  device=s.device)
     pot = LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full,
                              batch_sampler=draw)
-    return pot if curvature is None else PreconditionedPotential(pot, curvature.factor)
+    if curvature is None:
+        return pot
+    # one group, as the batched sampler's per-point groups: the same bmm, the same rounding
+    return PreconditionedPotential(pot, curvature.factor.unsqueeze(0), groups=1)
 
 
 def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Generator
@@ -624,6 +663,14 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     adaptive, total, cap, burn_in = _run_lengths(draws, burn_in, auto)
     tr, gs, ac = _buffers(k, cap, s.dtype, s.device, has_acc)
     done = 0
+    if cal is not None and sampler == "mala":
+        for done in range(0, _mala_window(total, burn_in), MALA_ADAPT_BLOCK):
+            state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK)
+            new = _mala_shrink(ac, done, step_size)
+            if new is not None:
+                step_size = new
+                alg = build(step_size)
+        done = _mala_window(total, burn_in)
     while True:
         state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record)
         done = total
@@ -720,6 +767,31 @@ def _warmup_rescale_groups(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray, step_siz
             new[sl] = scale[sl] * min(max(TARGET_BIAS / b, 0.1), 3.0)
             changed = True
     return (new, reset) if changed else None
+
+
+def _mala_window(total: int, burn_in: int | None) -> int:
+    """Steps at the start of MALA's production run in which ε may still shrink: the first
+    half of the burn-in, at most ``MALA_ADAPT_STEPS``, in whole blocks."""
+    w = min(MALA_ADAPT_STEPS, _burn(total, burn_in) // 2)
+    return w - w % MALA_ADAPT_BLOCK
+
+
+def _mala_shrink(ac: Tensor, start: int, step_size: float) -> float | None:
+    r"""After the block of ``MALA_ADAPT_BLOCK`` steps from ``start`` of one point's chains:
+    a smaller ε when their mean acceptance probability (``ac``, every ``DIAG_EVERY``-th step)
+    is below ``MALA_ACCEPT_FLOOR``, else ``None``.
+
+    The pilot's chains start at :math:`w^*`; the production chains move on to where the
+    curvature is larger and may then accept too rarely (measured: 0.2 instead of the pilot's
+    0.65 for one RRR rank-0 run). MALA's rejection rate grows as :math:`\varepsilon^{3/2}`
+    (Roberts & Rosenthal 1998), so :math:`\varepsilon \leftarrow \varepsilon\,(r^*/r)^{2/3}`
+    with :math:`r^* = 1 - 0.65`, by a factor in [1/4, 0.8]. ε only shrinks: raising it to the target
+    on these chains made singular points mix worse. The steps belong to the burn-in."""
+    a = ac[:, start // DIAG_EVERY:(start + MALA_ADAPT_BLOCK) // DIAG_EVERY]
+    acc = float(a.double().mean())
+    if not acc < MALA_ACCEPT_FLOOR:
+        return None
+    return step_size * min(max(((1.0 - 0.65) / (1.0 - acc)) ** (2.0 / 3.0), 0.25), 0.8)
 
 
 def _run_lengths(draws: int | None, burn_in: int | None,

@@ -33,6 +33,12 @@ All samplers share one Langevin proposal (Euler–Maruyama step of
 
 States cache the potential and its gradient at the current position, so each step costs one
 vectorised gradient evaluation (blackjax ``MALAState``).
+
+:class:`PreconditionedPotential` runs any of them in the coordinates :math:`z` of
+:math:`w = w^* + Lz` (a constant preconditioner :math:`G = LL^\top`, exact).
+:func:`fused_kernel` is the same kernels with each step traced once into one graph of tensor
+operations (what the estimator uses); the update formulas exist once (``_sgld_move``,
+``_mala_move``, ``_rms_move``) and both paths call them.
 """
 
 from __future__ import annotations
@@ -56,6 +62,9 @@ __all__ = [
     "rmsprop_sgld",
     "mala",
     "SAMPLERS",
+    "PreconditionedPotential",
+    "fused_kernel",
+    "Noise",
 ]
 
 
@@ -134,12 +143,12 @@ class LocalizedPotential:
     def evaluate(self, position: Tensor, batch: Any) -> tuple[Tensor, Tensor]:
         """``(ΔL, ∇U)`` on the drawn ``batch`` (see :meth:`draw`)."""
         dl, g = self.loss_and_grad(position, batch)
-        if self.localization:
-            grad = torch.addcmul((position - self.center).mul_(self.localization),
-                                 self._nbeta_col, g)
-        else:
-            grad = self._nbeta_col * g
-        return dl, grad
+        if not self.localization:
+            return dl, self._nbeta_col * g
+        diff = position - self.center
+        if self.localization != 1.0:
+            diff = diff * self.localization
+        return dl, torch.addcmul(diff, self._nbeta_col, g)
 
     def __call__(
         self, position: Tensor, generator: torch.Generator | None = None
@@ -193,7 +202,7 @@ class PreconditionedPotential:
         self.localization = base.localization
         self.groups = groups
         self.dense = factor.ndim == want + 1
-        self.factor = factor.to(base.center)
+        self.factor = factor.to(base.center).contiguous()  # one memory layout: one rounding
         self._factor_t = self.factor.transpose(-1, -2).contiguous() if self.dense else None
         self.center = torch.zeros_like(base.center)
         self._graphs: dict = {}
@@ -257,8 +266,8 @@ class LangevinInfo(NamedTuple):
     diagnostic only; ``None`` where not computed); ``is_accepted``: bool ``(K,)`` or ``None``;
     ``grad_sq``: :math:`\\nabla U^\\top G \\nabla U` at the new position, whose mean times
     ε/8 estimates the discretisation bias of λ̂ (see :mod:`slttheory.sampling.calibrate`).
-    Steps called with ``diagnose=False`` leave the diagnostic fields ``None`` (MALA always
-    reports acceptance).
+    Steps called with ``diagnose=False`` leave ``acceptance_prob`` and ``grad_sq`` ``None``
+    (MALA still reports ``is_accepted``).
     """
 
     acceptance_prob: Tensor | None
@@ -335,39 +344,59 @@ def _accept_prob(log_a: Tensor) -> Tensor:
 # and :func:`fused_kernel` both call these, so there is one copy of every update formula.
 
 
-def _sgld_move(ev, energy, pos, dl0, grad, xi, eps, sqrt_eps, diagnose, mh):
+def _sgld_move(ev, pos, grad, xi, eps, sqrt_eps):
     prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, sqrt_eps)
     dl, g = ev(prop)
-    if not diagnose:
-        return prop, dl, g, None, None
+    return prop, dl, g
+
+
+def _sgld_diag(energy, pos, dl0, grad, prop, dl, g, xi, eps, mh):
+    """``(grad_sq, MH acceptance probability or None)`` of an SGLD move."""
     acc = None
     if mh:
-        la = mh_log_acceptance(energy(pos, dl0), grad, energy(prop, dl), g, xi, eps)
-        acc = _accept_prob(la)
-    return prop, dl, g, (g * g).sum(-1), acc
+        acc = _accept_prob(mh_log_acceptance(energy(pos, dl0), grad, energy(prop, dl), g, xi,
+                                             eps))
+    return (g * g).sum(-1), acc
 
 
-def _mala_move(ev, energy, pos, dl0, grad, u0, nonfinite, xi, unif, eps, sqrt_eps, diagnose):
+def _mala_move(ev, energy, pos, dl0, grad, u0, nonfinite, xi, unif, eps, sqrt_eps,
+               coef=None):
     prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, sqrt_eps)
     dl, g = ev(prop)
     u = energy(prop, dl)
-    log_a = mh_log_acceptance(u0, grad, u, g, xi, eps)
-    acc = torch.log(unif) < log_a
+    # mh_log_acceptance expanded: with s = ∇U(w) + ∇U(w'), c = √ε/2,
+    # -|−ξ + c s|²/2 + |ξ|²/2 = c ξ·s − (c²/2) |s|²  (fewer operations per step);
+    # coef = (c, c²/2), each (K,)
+    c, c2 = _mala_coef(sqrt_eps) if coef is None else coef
+    sg = grad + g
+    log_a = (u0 - u) + c * (xi * sg).sum(-1) - c2 * (sg * sg).sum(-1)
+    acc = torch.log(unif) < log_a  # NaN (a NaN loss at w') compares False: rejected
     col = acc.unsqueeze(-1)
-    new_g = torch.where(col, g, grad)
-    gsq = (new_g * new_g).sum(-1) if diagnose else None
-    nf = nonfinite + (~torch.isfinite(u)).to(nonfinite.dtype)
-    return (torch.where(col, prop, pos), torch.where(acc, dl, dl0), new_g,
-            torch.where(acc, u, u0), nf, acc, _accept_prob(log_a), gsq)
+    nf = nonfinite + ((u - u) != 0)  # NaN or ±Inf energy
+    return (torch.where(col, prop, pos), torch.where(acc, dl, dl0), torch.where(col, g, grad),
+            torch.where(acc, u, u0), nf, acc, log_a)
 
 
-def _rms_move(ev, pos, grad, v, xi, eps, alpha, rms_eps, diagnose):
+def _mala_coef(sqrt_eps: Tensor) -> tuple[Tensor, Tensor]:
+    c = 0.5 * sqrt_eps.reshape(-1)
+    return c, 0.5 * c * c
+
+
+def _mala_diag(new_grad, log_a):
+    """``(grad_sq, acceptance probability)`` of a MALA step."""
+    return (new_grad * new_grad).sum(-1), _accept_prob(torch.nan_to_num(log_a, nan=-math.inf))
+
+
+def _rms_move(ev, pos, grad, v, xi, eps, alpha, rms_eps):
     precond = 1.0 / (v.sqrt() + rms_eps)
     prop = pos - (0.5 * eps) * precond * grad + (eps * precond).sqrt() * xi
     dl, g = ev(prop)
-    new_v = torch.addcmul(v * alpha, g, g, value=1.0 - alpha)
-    gsq = (precond * g * g).sum(-1) if diagnose else None
-    return prop, dl, g, new_v, gsq
+    return prop, dl, g, torch.addcmul(v * alpha, g, g, value=1.0 - alpha)
+
+
+def _rms_diag(v_old, g, rms_eps):
+    """:math:`\nabla U^\top G\nabla U` with the preconditioner ``G`` of the move."""
+    return (g * g / (v_old.sqrt() + rms_eps)).sum(-1)
 
 
 def _check_rms(alpha: float, eps: float) -> None:
@@ -407,9 +436,13 @@ def sgld(potential: Potential, step_size: float | Tensor, *, mh_diagnostic: bool
              ) -> tuple[LangevinState, LangevinInfo]:
         pos = state.position
         xi = torch.randn(pos.shape, generator=generator, dtype=pos.dtype, device=pos.device)
-        prop, dl, g, gsq, acc = _sgld_move(lambda w: potential(w, generator), potential.energy,
-                                           pos, state.loss, state.grad, xi, cache["eps"],
-                                           cache["sqrt_eps"], diagnose, mh)
+        eps_ = cache["eps"]
+        prop, dl, g = _sgld_move(lambda w: potential(w, generator), pos, state.grad, xi, eps_,
+                                 cache["sqrt_eps"])
+        gsq = acc = None
+        if diagnose:
+            gsq, acc = _sgld_diag(potential.energy, pos, state.loss, state.grad, prop, dl, g, xi,
+                                  eps_, mh)
         return LangevinState(prop, dl, g), LangevinInfo(acc, None, gsq)
 
     return SamplingAlgorithm(init, step)
@@ -446,8 +479,9 @@ def rmsprop_sgld(potential: Potential, step_size: float | Tensor, *, alpha: floa
              ) -> tuple[LangevinState, LangevinInfo]:
         pos = state.position
         xi = torch.randn(pos.shape, generator=generator, dtype=pos.dtype, device=pos.device)
-        prop, dl, g, v, gsq = _rms_move(lambda w: potential(w, generator), pos, state.grad,
-                                        state.precond_v, xi, cache["eps"], alpha, eps, diagnose)
+        prop, dl, g, v = _rms_move(lambda w: potential(w, generator), pos, state.grad,
+                                   state.precond_v, xi, cache["eps"], alpha, eps)
+        gsq = _rms_diag(state.precond_v, g, eps) if diagnose else None
         return LangevinState(prop, dl, g, None, v), LangevinInfo(None, None, gsq)
 
     return SamplingAlgorithm(init, step)
@@ -490,10 +524,12 @@ def mala(potential: Potential, step_size: float | Tensor) -> SamplingAlgorithm:
         ev = (lambda w: potential.evaluate(w, batch)) if hasattr(potential, "evaluate") else (
             lambda w: potential(w, generator))
         nf = state.nonfinite if state.nonfinite is not None else torch.zeros_like(state.loss)
-        p, dl, g, u, nf, acc, prob, gsq = _mala_move(ev, potential.energy, pos, state.loss,
-                                                     state.grad, state.potential, nf, xi,
-                                                     unif, cache["eps"], cache["sqrt_eps"],
-                                                     diagnose)
+        p, dl, g, u, nf, acc, log_a = _mala_move(ev, potential.energy, pos, state.loss,
+                                                 state.grad, state.potential, nf, xi, unif,
+                                                 cache["eps"], cache["sqrt_eps"])
+        gsq = prob = None
+        if diagnose:
+            gsq, prob = _mala_diag(g, log_a)
         return LangevinState(p, dl, g, u, None, nf), LangevinInfo(prob, acc, gsq)
 
     return SamplingAlgorithm(init, step)
@@ -529,6 +565,105 @@ def _same(a: Any, b: Any) -> bool:
     return bool(torch.allclose(a, b, rtol=tol, atol=tol, equal_nan=True))
 
 
+def _simplify(gm: Any) -> Any:
+    """Drop what a traced step does not need to compute at run time: ``detach``, views and
+    expansions to the same shape, ``x ** 1`` and ``x * 1`` (when nothing in the graph
+    mutates in place), and every operation on constants alone (e.g. the seed
+    ``ones_like(loss)`` of the backward pass and its expansions), evaluated once."""
+    aten = torch.ops.aten
+    graph = gm.graph
+    nodes = [n for n in graph.nodes if n.op == "call_function"]
+    mutates = any(getattr(getattr(n.target, "_schema", None), "is_mutable", False)
+                  for n in nodes)
+    views = {aten.view.default, aten.expand.default, aten._unsafe_view.default,
+             aten.reshape.default, aten.detach.default, aten.alias.default}
+    unit = {aten.pow.Tensor_Scalar, aten.mul.Scalar, aten.mul.Tensor, aten.div.Scalar,
+            aten.div.Tensor}
+
+    def meta(n: Any) -> Any:
+        return n.meta.get("val") if isinstance(n, torch.fx.Node) else None
+
+    def same(a: Any, b: Any) -> bool:
+        va, vb = meta(a), meta(b)
+        return (isinstance(va, Tensor) and isinstance(vb, Tensor) and va.shape == vb.shape
+                and va.dtype == vb.dtype and va.stride() == vb.stride())
+
+    for n in nodes:
+        src = n.args[0] if n.args else None
+        if not isinstance(src, torch.fx.Node) or not same(n, src):
+            continue
+        if n.target in views or (not mutates and n.target in unit and len(n.args) == 2
+                                 and not isinstance(n.args[1], torch.fx.Node)
+                                 and n.args[1] == 1):
+            n.replace_all_uses_with(src)
+    # common subexpressions (e.g. w - w* in both the gradient and the energy)
+    def key(x: Any) -> Any:
+        if isinstance(x, list | tuple):
+            return tuple(key(y) for y in x)
+        if isinstance(x, dict):
+            return tuple(sorted((k, key(v)) for k, v in x.items()))
+        hash(x)
+        return x
+
+    seen: dict[Any, Any] = {}
+    for n in list(graph.nodes):
+        if n.op == "call_function":
+            schema = getattr(n.target, "_schema", None)
+            if (schema is None or schema.is_mutable
+                    or torch.Tag.nondeterministic_seeded in getattr(n.target, "tags", ())):
+                continue
+        elif n.op != "get_attr":
+            continue
+        try:
+            k = (n.op, n.target, key(n.args), key(n.kwargs))
+        except TypeError:
+            continue
+        if k in seen:
+            n.replace_all_uses_with(seen[k])
+        else:
+            seen[k] = n
+    # constant folding (deterministic, non-mutating ops whose tensor inputs are constants)
+    const: dict[Any, Any] = {}
+    likes = {aten.ones_like.default, aten.zeros_like.default, aten.full_like.default}
+    for n in list(graph.nodes):
+        if n.op == "get_attr":
+            obj = gm
+            for part in n.target.split("."):
+                obj = getattr(obj, part)
+            const[n] = obj
+            continue
+        if n.op != "call_function" or not n.users:
+            continue
+        schema = getattr(n.target, "_schema", None)
+        tags = getattr(n.target, "tags", ())
+        if schema is None or schema.is_mutable or torch.Tag.nondeterministic_seeded in tags:
+            continue
+        deps = list(n.all_input_nodes)
+        if n.target in likes and deps and isinstance(meta(deps[0]), Tensor):
+            v = meta(deps[0])
+            first = torch.empty_strided(v.shape, v.stride(), dtype=v.dtype, device=v.device)
+            rest = [const.get(x, x) for x in n.args[1:]]
+            const[n] = n.target(first, *rest, **n.kwargs)
+        elif deps and all(x in const for x in deps):
+            args = torch.fx.node.map_arg(n.args, lambda x: const[x])
+            kwargs = torch.fx.node.map_arg(n.kwargs, lambda x: const[x])
+            const[n] = n.target(*args, **kwargs)
+    for i, (n, value) in enumerate(const.items()):
+        if n.op == "get_attr" or not isinstance(value, Tensor):
+            continue
+        if all(u in const for u in n.users):
+            continue  # only feeds other constants: dropped below
+        name = f"_folded{i}"
+        gm.register_buffer(name, value)
+        with graph.inserting_before(n):
+            new = graph.get_attr(name)
+        new.meta = dict(n.meta)
+        n.replace_all_uses_with(new)
+    graph.eliminate_dead_code()
+    gm.recompile()
+    return gm
+
+
 def _trace(fn: Callable, args: tuple) -> Callable | None:
     """``fn`` traced to one graph of aten ops (``make_fx`` with fake tensors), or ``None``.
 
@@ -541,7 +676,7 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
     try:
         from torch.fx.experimental.proxy_tensor import make_fx
 
-        gm = make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args)
+        gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
         ref, got = fn(*args), gm(*args)
         if all(_same(r, g) for r, g in zip(ref, got, strict=True)):
             return gm
@@ -558,11 +693,11 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     Each step draws its noise as the kernel does (normal ``(K, d)``, then the potential's
     minibatch, then MALA's uniforms, from the generator or from ``noise``) and runs the
     update of :func:`sgld`, :func:`mala` or :func:`rmsprop_sgld` (the same functions) as one
-    ``make_fx`` graph per shape and ``diagnose`` flag, cached on the potential and reused for
-    every step size (ε is an input). Needs a potential with ``evaluate``/``draw``
-    (:class:`LocalizedPotential`, :class:`PreconditionedPotential`); otherwise, or when
-    tracing fails, the step runs eagerly. ``info.grad_sq`` and ``info.acceptance_prob``
-    are computed on ``diagnose`` steps only (MALA's acceptance always).
+    ``make_fx`` graph per shape, cached on the potential and reused for every step size (ε is
+    an input). Needs a potential with ``evaluate``/``draw`` (:class:`LocalizedPotential`,
+    :class:`PreconditionedPotential`); otherwise, or when tracing fails, the step runs
+    eagerly. ``info.grad_sq`` and ``info.acceptance_prob`` are computed (eagerly, from the
+    step's outputs) on ``diagnose`` steps only.
 
     >>> import torch
     >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w), 1.0, 0.0,
@@ -587,35 +722,30 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     energy = potential.energy
     cache: dict[str, Tensor] = {}
 
-    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps, diagnose):
+    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps, coef):
         def ev(w: Tensor) -> tuple[Tensor, Tensor]:
             return potential.evaluate(w, batch) if pure else potential(w, batch)
 
         if sampler == "sgld":
-            prop, dl, g, gsq, acc = _sgld_move(ev, energy, pos, dl0, grad, xi, eps_, sqrt_eps,
-                                               diagnose, mh)
-            return prop, dl, g, None, None, gsq, acc, None
+            return _sgld_move(ev, pos, grad, xi, eps_, sqrt_eps)
         if sampler == "mala":
-            p, dl, g, u, nf, acc, prob, gsq = _mala_move(ev, energy, pos, dl0, grad, extra, nf,
-                                                         xi, unif, eps_, sqrt_eps, diagnose)
-            return p, dl, g, u, nf, gsq, prob, acc
-        prop, dl, g, v, gsq = _rms_move(ev, pos, grad, extra, xi, eps_, alpha, eps, diagnose)
-        return prop, dl, g, v, None, gsq, None, None
+            return _mala_move(ev, energy, pos, dl0, grad, extra, nf, xi, unif, eps_, sqrt_eps,
+                              coef)
+        return _rms_move(ev, pos, grad, extra, xi, eps_, alpha, eps)
 
-    def compiled(diagnose: bool, args: tuple) -> Callable | None:
+    def compiled(args: tuple) -> Callable | None:
         if not can_trace:
             return None
-        key = (sampler, diagnose, mh, alpha, eps) + tuple(
+        key = (sampler, alpha, eps) + tuple(
             (tuple(a.shape), a.dtype, a.device) if isinstance(a, Tensor) else a for a in args)
         if key not in graphs:
-            def fn(*a):
-                return move(*a, diagnose)
-            graphs[key] = _trace(fn, args)
+            graphs[key] = _trace(move, args)
         return graphs[key]
 
     def init(position: Tensor, generator: torch.Generator | None = None) -> LangevinState:
         cache["eps"] = e = _as_column(step_size, position)
         cache["sqrt_eps"] = e.sqrt()
+        cache["coef"] = _mala_coef(cache["sqrt_eps"]) if sampler == "mala" else None
         dl, g = potential(position, generator)
         u = energy(position, dl) if sampler == "mala" else None
         v = g * g if sampler == "rmsprop_sgld" else None
@@ -628,6 +758,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if "eps" not in cache:  # a state from another kernel of the same chains
             cache["eps"] = e = _as_column(step_size, pos)
             cache["sqrt_eps"] = e.sqrt()
+            cache["coef"] = _mala_coef(cache["sqrt_eps"]) if sampler == "mala" else None
         if noise is None:
             xi = torch.randn(pos.shape, generator=generator, dtype=pos.dtype,
                              device=pos.device)
@@ -641,16 +772,26 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
         extra = state.potential if sampler == "mala" else state.precond_v
         args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch,
-                cache["eps"], cache["sqrt_eps"])
-        gm = compiled(diagnose, args)
-        out = gm(*args) if gm is not None else move(*args, diagnose)
-        p, dl, g, x, nf, gsq, prob, acc = out
-        if sampler == "mala":
-            new = LangevinState(p, dl, g, x, None, nf)
-        elif sampler == "rmsprop_sgld":
-            new = LangevinState(p, dl, g, None, x)
-        else:
+                cache["eps"], cache["sqrt_eps"], cache["coef"])
+        gm = compiled(args)
+        out = gm(*args) if gm is not None else move(*args)
+        gsq = prob = acc = None
+        if sampler == "sgld":
+            p, dl, g = out
             new = LangevinState(p, dl, g)
+            if diagnose:
+                gsq, prob = _sgld_diag(energy, pos, state.loss, state.grad, p, dl, g, xi,
+                                       cache["eps"], mh)
+        elif sampler == "mala":
+            p, dl, g, u, nf, acc, log_a = out
+            new = LangevinState(p, dl, g, u, None, nf)
+            if diagnose:
+                gsq, prob = _mala_diag(g, log_a)
+        else:
+            p, dl, g, v = out
+            new = LangevinState(p, dl, g, None, v)
+            if diagnose:
+                gsq = _rms_diag(extra, g, eps)
         return new, LangevinInfo(prob, acc, gsq)
 
     return SamplingAlgorithm(init, step)

@@ -170,4 +170,4 @@ def curvature_factor(hessian: Tensor, nbeta: float, gamma: float, kind: str) -> 
         a = torch.clamp(a, min=top / CONDITION_MAX)
     scale = a.rsqrt()
     factor = scale if vecs is None else vecs * scale
-    return Curvature(kind, factor.to(dt), a.to(dt))
+    return Curvature(kind, factor.to(dt).contiguous(), a.to(dt))
