@@ -1171,7 +1171,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     parts = []
     for j, t in enumerate(ts):
         sub = _group_run(run, slice(j * chains, (j + 1) * chains))
-        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, False)))
+        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, adaptive)))
     llc_j = np.array([p[2] for p in parts])
     se_j = np.array([p[3] for p in parts])
     bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
@@ -1198,7 +1198,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
         fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
     se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
-    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, mc, adaptive)
+    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1212,8 +1212,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     )
 
 
-def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
-                       mc: float, adaptive: bool) -> dg.Diagnostics:
+def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float
+                       ) -> dg.Diagnostics:
     """One :class:`Diagnostics` for a scan: the worst R-hat and stationarity z, the smallest
     ESS, every warning (prefixed by its temperature), divergence anywhere; acceptance and
     discretisation bias of the chains at nβ."""
@@ -1221,11 +1221,8 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
     for j, dj in enumerate(diags):
         pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
         warn += [pre + w for w in dj.warnings]
-    if adaptive and math.isfinite(mc) and math.isfinite(llc) and (
-            mc > AUTO_TARGET_RSE * max(abs(llc), 0.05) * 1.5):
-        warn.append(f"Monte-Carlo error {mc:.3g} of the extrapolated LLC above the "
-                    f"{100 * AUTO_TARGET_RSE:.0f}% target after the maximal {AUTO_MAX_STEPS} "
-                    "steps")
+    # each temperature's own MC target is checked (and warned about) by _summarise; the
+    # extrapolated value's larger MC error is part of its interval, not a failed check
     if not math.isfinite(llc):
         warn.append("LLC estimate is not finite")
 
