@@ -32,7 +32,7 @@ from torch.utils.data import DataLoader, TensorDataset
 def run_devinterp(model, loader, *, lr, localization, nbeta, chains, draws, seed=42):
     init_loss = get_init_loss_multi_batch(loader, chains, model, evaluate_mse, device="cpu")
     est = LLCEstimator(num_chains=chains, num_draws=draws, nbeta=nbeta, init_loss=init_loss)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     sample(
         model,
         loader,
@@ -45,7 +45,7 @@ def run_devinterp(model, loader, *, lr, localization, nbeta, chains, draws, seed
         verbose=False,
         seed=seed,
     )
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     res = est.get_results()
     per_chain = [float(res[f"llc-chain/{i}"]) for i in range(chains)]
     return {
@@ -54,6 +54,7 @@ def run_devinterp(model, loader, *, lr, localization, nbeta, chains, draws, seed
         "std_error": float(np.std(per_chain, ddof=1) / math.sqrt(chains)),
         "per_chain": per_chain,
         "wall_s": wall,
+        "cpu_s": cpu,
         "settings": dict(lr=lr, localization=localization, nbeta=nbeta, chains=chains, draws=draws),
     }
 
@@ -114,7 +115,8 @@ def main():
     scale = (
         float(sys.argv[sys.argv.index("--draws-scale") + 1]) if "--draws-scale" in sys.argv else 1.0
     )
-    torch.set_num_threads(int(torch.get_num_threads()))
+    torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1])
+                          if "--threads" in sys.argv else torch.get_num_threads())
     results = {}
     for fn, draws in [
         (lambda o, d: case_rrr(5, 3, 5, o, d), 2000),

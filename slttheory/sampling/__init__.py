@@ -1,8 +1,12 @@
 """LLC estimation: vectorised SGLD / RMSProp-SGLD / MALA, automatic calibration, diagnostics.
 
-Main entry point: :func:`estimate_llc`; also :func:`wbic`, :func:`estimate_llc_multitemp`
-and :func:`plot_trace`. Kernels follow blackjax's ``init``/``step`` style
-(:mod:`slttheory.sampling.kernels`).
+Main entry point: :func:`estimate_llc` (default ``method="extrapolate"``: a scan of inverse
+temperatures extrapolated to nβ → ∞, :mod:`slttheory.sampling.extrapolate`, with a 95 %
+interval whose data part comes from :mod:`slttheory.sampling.fluctuation`; MALA at full batch
+by default, SGLD with minibatches); also :func:`wbic`, :func:`estimate_llc_multitemp`,
+:func:`estimate_llc_batched` and :func:`plot_trace`. Kernels follow blackjax's
+``init``/``step`` style (:mod:`slttheory.sampling.kernels`);
+:mod:`slttheory.sampling.precondition` has the optional constant curvature preconditioner.
 """
 
 from slttheory.sampling.batched import estimate_llc_batched
@@ -10,6 +14,7 @@ from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_siz
 from slttheory.sampling.device import resolve_device
 from slttheory.sampling.diagnostics import Diagnostics, ess, mcse, rhat, stationarity_z
 from slttheory.sampling.estimator import (
+    METHODS,
     LLCConfig,
     LLCEstimate,
     LLCWarning,
@@ -19,12 +24,19 @@ from slttheory.sampling.estimator import (
     estimate_llc_multitemp,
     wbic,
 )
+from slttheory.sampling.extrapolate import (
+    FiniteNbetaFit,
+    TemperatureScan,
+    fit_finite_nbeta,
+)
 from slttheory.sampling.kernels import (
     SAMPLERS,
     LangevinInfo,
     LangevinState,
     LocalizedPotential,
+    PreconditionedPotential,
     SamplingAlgorithm,
+    fused_kernel,
     mala,
     rmsprop_sgld,
     sgld,
@@ -45,6 +57,10 @@ __all__ = [
     "LLCWarning",
     "WBICResult",
     "MultiTemperatureEstimate",
+    "METHODS",
+    "TemperatureScan",
+    "FiniteNbetaFit",
+    "fit_finite_nbeta",
     "Diagnostics",
     "StepSizeCalibration",
     "calibrate_step_size",
@@ -60,5 +76,7 @@ __all__ = [
     "LangevinState",
     "LangevinInfo",
     "LocalizedPotential",
+    "PreconditionedPotential",
     "SamplingAlgorithm",
+    "fused_kernel",
 ]

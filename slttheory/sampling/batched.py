@@ -23,6 +23,13 @@ as alone). Hence every point's estimate equals ``estimate_llc(model_p, data_p, s
 (≈1e-12 relative in float64, ≈1e-6 in float32); automatic settings included. The price is
 one small random draw per point per step (``points`` generator calls instead of one).
 
+Every step of all points is one traced graph (:func:`~slttheory.sampling.kernels.fused_kernel`,
+cached per set of running points); MALA's burn-in shrinking of ε and SGLD's warm-up rescaling
+decide per point from that point's rows. With ``preconditioner=`` each point's curvature
+factor is computed from its own data and generator and the factors are applied as one
+``(P, d, d)`` batched product; ``estimate_llc`` applies its factor as the same product with
+one group, so the rounding agrees.
+
 The summary (per-chain means, MC standard error, diagnostics, config) is computed by the
 estimator's own routines, so an :class:`~slttheory.sampling.LLCEstimate` from here is read
 exactly like one from ``estimate_llc``.
@@ -41,13 +48,16 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.sampling import estimator as _est
-from slttheory.sampling.kernels import LocalizedPotential, mh_log_acceptance
+from slttheory.sampling import precondition as pc
+from slttheory.sampling.kernels import (
+    LangevinState,
+    LocalizedPotential,
+    PreconditionedPotential,
+    fused_kernel,
+)
 
 __all__ = ["estimate_llc_batched", "batch_signature"]
 
-_SAMPLERS = ("sgld", "rmsprop_sgld", "mala")
-_RMS_ALPHA = 0.99  # rmsprop_sgld defaults of kernels.rmsprop_sgld (estimate_llc passes none)
-_RMS_EPS = 0.1
 
 
 def _unpack(problem: Any) -> tuple[torch.nn.Module, tuple[Tensor, Tensor], Any]:
@@ -141,9 +151,13 @@ class _Batch:
         self._f_full = vmap(over_chains_full, in_dims=(0, 0, 0, 0, 0))
         self._f_mini = vmap(over_chains_mini, in_dims=(0, 0, 0, 0, 0))
 
-    def potential(self, pts: Tensor, nbeta: float, gamma: float, gens: list[torch.Generator]
-                  ) -> LocalizedPotential:
-        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows."""
+    def potential(self, pts: Tensor, nbeta: Tensor, gamma: float, gens: list[torch.Generator],
+                  factors: Tensor | None = None
+                  ) -> LocalizedPotential | PreconditionedPotential:
+        """The localized potential of the points ``pts`` (indices), ``(len(pts)·K, d)`` rows,
+        with one point's ``(K,)`` inverse temperatures ``nbeta`` repeated for every point;
+        in the coordinates of the per-point ``factors`` (``(P, d)`` or ``(P, d, d)``, all
+        points) when given. Minibatch indices are drawn per point from its generator."""
         k, d = self.k, self.d
         np_ = pts.numel()
         fz = {key: v[pts] for key, v in self.frozen.items()}
@@ -152,77 +166,44 @@ class _Batch:
         sel = [gens[i] for i in pts.tolist()]
         ar = torch.arange(np_, device=self.dev).view(-1, 1, 1)
 
-        def loss_and_grad(w: Tensor, _gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        def loss_and_grad(w: Tensor, idx: Tensor | None) -> tuple[Tensor, Tensor]:
             with torch.enable_grad():
                 w3 = w.detach().reshape(np_, k, d).requires_grad_(True)
                 if full:
                     v = self._f_full(w3, fz, x, y, ls)
                 else:
-                    idx = torch.stack([torch.randint(0, nd, (k, bs), generator=g, device=self.dev)
-                                       for g in sel])
                     v = self._f_mini(w3, fz, x[ar, idx], y[ar, idx], ls[ar, idx])
                 (g,) = torch.autograd.grad(v.sum(), w3)
             return v.detach().reshape(-1), g.reshape(np_ * k, d)
 
+        def draw(_gen: torch.Generator | None, _rows: int) -> Tensor:
+            return torch.stack([torch.randint(0, nd, (k, bs), generator=g, device=self.dev)
+                                for g in sel])
+
         center = self.center[pts].repeat_interleave(k, dim=0)
-        nb = torch.full((np_ * k,), nbeta, dtype=self.dtype, device=self.dev)
-        return LocalizedPotential(loss_and_grad, nb, gamma, center, full_batch=full)
+        nb = nbeta.to(dtype=self.dtype, device=self.dev).repeat(np_)
+        pot = LocalizedPotential(loss_and_grad, nb, gamma, center, full_batch=full,
+                                 batch_sampler=None if full else draw)
+        if factors is None:
+            return pot
+        return PreconditionedPotential(pot, factors[pts], groups=np_)
 
 
-class _Stepper:
-    """Langevin steps of ``kernels.sgld`` / ``rmsprop_sgld`` / ``mala`` with per-point noise."""
+class _PointNoise:
+    """Each point's rows of the Langevin noise and MALA uniforms from that point's generator
+    (in point order), as ``estimate_llc`` draws them from its one generator."""
 
-    def __init__(self, sampler: str, pot: LocalizedPotential, eps_rows: Tensor,
-                 gens: list[torch.Generator], k: int) -> None:
-        self.sampler, self.pot, self.gens, self.k = sampler, pot, gens, k
-        self.eps = eps_rows.reshape(-1, 1)
-        self.sqrt_eps = self.eps.sqrt()
-        self.mh = sampler == "sgld" and pot.full_batch
+    def __init__(self, gens: list[torch.Generator], k: int) -> None:
+        self.gens, self.k = gens, k
 
-    def _randn(self, like: Tensor) -> Tensor:
+    def normal(self, like: Tensor) -> Tensor:
         shape = (self.k, like.shape[1])
         return torch.cat([torch.randn(shape, generator=g, dtype=like.dtype, device=like.device)
                           for g in self.gens])
 
-    def init(self, position: Tensor) -> tuple:
-        dl, g = self.pot(position, None)
-        u = self.pot.energy(position, dl) if self.sampler == "mala" else None
-        v = g * g if self.sampler == "rmsprop_sgld" else None
-        return position, dl, g, u, v
-
-    def step(self, state: tuple, diagnose: bool) -> tuple[tuple, Tensor | None, Tensor | None]:
-        pos, loss, grad, u0, v = state
-        eps = self.eps
-        xi = self._randn(pos)
-        if self.sampler == "rmsprop_sgld":
-            precond = 1.0 / (v.sqrt() + _RMS_EPS)
-            prop = pos - (0.5 * eps) * precond * grad + (eps * precond).sqrt() * xi
-            dl, g = self.pot(prop, None)
-            v = torch.addcmul(v * _RMS_ALPHA, g, g, value=1.0 - _RMS_ALPHA)
-            gsq = (precond * g * g).sum(-1) if diagnose else None
-            return (prop, dl, g, None, v), gsq, None
-        prop = torch.addcmul(torch.addcmul(pos, grad, eps, value=-0.5), xi, self.sqrt_eps)
-        dl, g = self.pot(prop, None)
-        if self.sampler == "sgld":
-            if not diagnose:
-                return (prop, dl, g, None, None), None, None
-            acc = None
-            if self.mh:
-                e0 = self.pot.energy(pos, loss)
-                e1 = self.pot.energy(prop, dl)
-                la = mh_log_acceptance(e0, grad, e1, g, xi, eps)
-                acc = torch.exp(torch.clamp(la, max=0.0))
-            return (prop, dl, g, None, None), (g * g).sum(-1), acc
-        u = self.pot.energy(prop, dl)
-        log_a = mh_log_acceptance(u0, grad, u, g, xi, eps)
-        unif = torch.cat([torch.rand((self.k,), generator=gn, dtype=log_a.dtype,
-                                     device=log_a.device) for gn in self.gens])
-        acc = torch.log(unif) < log_a
-        col = acc.unsqueeze(-1)
-        new = (torch.where(col, prop, pos), torch.where(acc, dl, loss),
-               torch.where(col, g, grad), torch.where(acc, u, u0), None)
-        gsq = (new[2] * new[2]).sum(-1) if diagnose else None
-        return new, gsq, torch.exp(torch.clamp(log_a, max=0.0))
+    def uniform(self, like: Tensor) -> Tensor:
+        return torch.cat([torch.rand((self.k,), generator=g, dtype=like.dtype,
+                                     device=like.device) for g in self.gens])
 
 
 def _rows(pts: Tensor, k: int) -> Tensor:
@@ -240,20 +221,24 @@ def estimate_llc_batched(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int | Sequence[int] = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
+    method: str = "extrapolate",
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments are those of :func:`~slttheory.sampling.estimate_llc` and apply to every
-    point. Point ``p``'s result equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up
-    to floating-point rounding (module docstring: per-point generators, per-point calibration).
+    The other arguments (``method`` included) are those of
+    :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
+    equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
+    (module docstring: per-point generators, per-point calibration, per-point temperature
+    scan and stopping).
 
     >>> import torch
     >>> from slttheory.sampling import estimate_llc
@@ -271,8 +256,12 @@ def estimate_llc_batched(
         raise TypeError(f"problems must be a sequence of problems, got {type(problems).__name__}")
     if len(problems) == 0:
         raise ValueError("problems must contain at least one problem")
-    if sampler not in _SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(_SAMPLERS)}, got {sampler!r}")
+    if sampler not in _est.SAMPLER_CHOICES:
+        raise ValueError(f"sampler must be one of {list(_est.SAMPLER_CHOICES)}, got "
+                         f"{sampler!r}")
+    pc.resolve_preconditioner(preconditioner)
+    if method not in _est.METHODS:
+        raise ValueError(f"method must be one of {list(_est.METHODS)}, got {method!r}")
     unpacked = [_unpack(p) for p in problems]
     losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
               for _, _, lo in unpacked]
@@ -296,46 +285,78 @@ def estimate_llc_batched(
     setups = [r[0] for r in resolved]
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
+    sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
     nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
     for i in set(range(len(problems))) - set(ok):
         out[i] = _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
-                                        burn_in, sampler, bs, seeds[i], dev, auto, t0)
+                                        burn_in, sampler, bs, seeds[i], dev, auto, t0, method)
     if ok:
-        runs = _sample_batched([setups[i] for i in ok], [unpacked[i][0] for i in ok],
-                               _est._per_sample_loss(losses[0]), [seeds[i] for i in ok],
-                               nbeta=nbeta, gamma=gamma, step_size=step_size, chains=chains,
-                               draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs)
+        if method == "single":
+            scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
+                                    "group_steps": False, "converged": None}
+            rows_nbeta = np.full(chains, nbeta)
+        else:
+            grid = np.asarray(_est._xp.GRID, dtype=float)
+            scan = _est._scan_args(setups[ok[0]], nbeta, grid, chains, step_size)
+            rows_nbeta = np.repeat(nbeta * grid, chains)
+            del scan["nbeta_chain"], scan["nbeta_cal"]
+        runs, recs = _sample_batched(
+            [setups[i] for i in ok], [unpacked[i][0] for i in ok],
+            _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
+            gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
+            batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta, **scan)
         share = (time.perf_counter() - t0) / len(problems)
-        for i, run in zip(ok, runs, strict=True):
+        for i, run, rec in zip(ok, runs, recs, strict=True):
             s = setups[i]
-            per_chain, llc, se, diag = _est._summarise(run, np.full(chains, nbeta),
-                                                       s.center.numel(), sampler, draws is None)
-            cfg = _est._config(s, n_, beta_v, gamma, run, chains, sampler, bs, seeds[i], dev,
-                               auto + run.auto)
-            _est._flag(diag.warnings, f"estimate_llc_batched (problem {i})")
-            out[i] = _est.LLCEstimate(
-                llc=llc, std_error=se, per_chain=per_chain,
-                loss_trace=s.init_loss + run.delta[:, run.burn_in:], diagnostics=diag,
-                config=cfg, elapsed_s=share, init_loss=s.init_loss,
-            )
+            if method == "single":
+                est = _est._single_result(s, run, n_, beta_v, gamma, chains, sampler, bs,
+                                          seeds[i], dev, auto, draws is None, rec)
+            else:
+                est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
+                                        seeds[i], dev, auto, draws is None, rec)
+            _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
+            out[i] = _est._with_time(est, share)
     return out
 
 
+class _PointPositions:
+    """Splits the thinned positions of a batched run's rows into each point's
+    :class:`~slttheory.sampling.estimator._Positions` (the same steps as alone)."""
+
+    def __init__(self, recs: list, pts: list[int], k: int) -> None:
+        self.recs, self.pts, self.k = recs, pts, k
+
+    def store(self, t: int, position: Tensor) -> None:
+        k = self.k
+        for j, i in enumerate(self.pts):
+            self.recs[i].store(t, position[j * k:(j + 1) * k])
+
+
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
-                    draws, burn_in, sampler, batch_size) -> list:
-    """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions)."""
+                    draws, burn_in, sampler, batch_size, nbeta_chain, preconditioner=None,
+                    step_scale=None, stat_groups=1, group_steps=False,
+                    converged=None) -> tuple[list, list]:
+    """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
+
+    ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
+    initial step multipliers ``step_scale``, ``stat_groups`` temperature groups with their
+    own step tuning (``group_steps``) and the stopping rule ``converged``, as
+    ``estimator._sample``'s arguments. Returns the per-point runs and position records."""
     p, k = len(setups), chains
     dev, dt = setups[0].device, setups[0].dtype
     gens = [torch.Generator(device=dev).manual_seed(sd) for sd in seeds]
     batch = _Batch(setups, models, per_sample, k, batch_size)
     run_auto: list[str] = []
+    kind = pc.resolve_preconditioner(preconditioner)
+    curv = [_est._curvature(s, kind, nbeta, gamma, g) for s, g in zip(setups, gens, strict=True)]
+    factors = None if kind == "none" else torch.stack([c.factor for c in curv])
     cals: list[Any] = [None] * p
     eps = np.full(p, np.nan)
     if step_size is None:
         for i, s in enumerate(setups):
-            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i])
+            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i], curv[i])
             eps[i] = cals[i].step_size
         run_auto.append("step_size")
     else:
@@ -343,43 +364,50 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     has_acc = sampler == "mala" or (sampler == "sgld" and batch.full)
     # estimate_llc's per-chain nβ tensor has the model's dtype; its warm-up and stopping rules
     # read it back, rounded: use the same rounding so the per-point decisions agree exactly
-    nb_dt = float(torch.tensor(nbeta, dtype=dt).double())
-    every = _est.DIAG_EVERY
+    nb_t = torch.as_tensor(np.asarray(nbeta_chain, dtype=float), dtype=dt, device=dev)
+    nb_dt = nb_t.double().cpu().numpy()
+    scale = None if step_scale is None else np.tile(
+        step_scale.to(dt).double().cpu().numpy(), (p, 1))
+    recs = [_est._Positions.sized(k, batch.d) for _ in range(p)]
+    pots: dict[tuple[int, ...], Any] = {}  # one potential (and its traced steps) per point set
 
-    def stepper(pts: Tensor) -> _Stepper:
-        pot = batch.potential(pts, nbeta, gamma, gens)
-        e = torch.tensor(np.repeat(eps[pts.cpu().numpy()], k), dtype=dt, device=dev)
-        return _Stepper(sampler, pot, e, [gens[i] for i in pts.tolist()], k)
+    def stepper(pts: Tensor):
+        key = tuple(pts.tolist())
+        if key not in pots:
+            pots[key] = batch.potential(pts, nb_t, gamma, gens, factors)
+        idx = pts.cpu().numpy()
+        if scale is None:
+            e = torch.tensor(np.repeat(eps[idx], k), dtype=dt, device=dev)
+        else:  # as estimate_llc: ε in the model's dtype times the dtype-rounded multipliers
+            e = (torch.as_tensor(eps[idx], dtype=dt, device=dev).unsqueeze(1)
+                 * torch.as_tensor(scale[idx], dtype=dt, device=dev)).reshape(-1)
+        return fused_kernel(sampler, pots[key], e,
+                            noise=_PointNoise([gens[i] for i in key], k))
 
-    def run(st: _Stepper, state: tuple, tr: Tensor, gs: Tensor, ac: Tensor | None,
-            start: int, stop: int) -> tuple:
-        for t in range(start, stop):
-            diag = t % every == 0
-            state, gsq, acc = st.step(state, diag)
-            tr[:, t] = state[1]
-            if diag:
-                gs[:, t // every] = gsq
-                if ac is not None:
-                    ac[:, t // every] = acc
-        return state
+    def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int,
+            pts: Tensor | None = None):
+        rec = None if pts is None else _PointPositions(recs, pts.tolist(), k)
+        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)
     st = stepper(allp)
-    pos0 = batch.center.repeat_interleave(k, dim=0).clone()
+    pos0 = pots[tuple(range(p))].center
+    pos0 = (pos0 if pos0.ndim == 2 else pos0.expand(p * k, -1)).clone()
     state = list(st.init(pos0))
     warm = np.zeros(p, dtype=int)
 
-    def gather(rows: Tensor) -> tuple:
-        return tuple(None if x is None else x[rows] for x in state)
+    def gather(rows: Tensor) -> LangevinState:
+        return LangevinState(*(None if x is None else x[rows] for x in state))
 
-    def scatter(rows: Tensor, sub: tuple) -> None:
+    def scatter(rows: Tensor, sub: LangevinState) -> None:
         for j, x in enumerate(sub):
             if x is not None:
                 state[j][rows] = x
 
-    if step_size is None and sampler != "mala":
+    if step_size is None and (sampler != "mala" or group_steps):
         w = _est.WARMUP_STEPS
+        every = _est.DIAG_EVERY
         active = allp
         for _ in range(_est.WARMUP_ROUNDS):
             if active.numel() == 0:
@@ -388,12 +416,28 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             st = stepper(active)
             wtr = torch.empty((rows.numel(), w), dtype=dt, device=dev)
             wgs = torch.empty((rows.numel(), w // every), dtype=dt, device=dev)
-            sub = run(st, gather(rows), wtr, wgs, None, 0, w)
+            wac = (torch.empty((rows.numel(), w // every), dtype=dt, device=dev)
+                   if sampler == "mala" else None)
+            sub = run(st, gather(rows), wtr, wgs, wac, 0, w)
             scatter(rows, sub)
             warm[active.cpu().numpy()] += w
             keep = []
             for j, i in enumerate(active.tolist()):
                 r = slice(j * k, (j + 1) * k)
+                if group_steps:
+                    upd = _est._warmup_rescale_groups(wtr[r], wgs[r], nb_dt, eps[i], scale[i],
+                                                      stat_groups,
+                                                      None if wac is None else wac[r])
+                    if upd is None:
+                        continue
+                    new_scale, reset = upd
+                    scale[i] = torch.as_tensor(new_scale, dtype=dt).double().numpy()
+                    if reset.any():
+                        rr = torch.as_tensor(np.flatnonzero(reset), device=dev) + i * k
+                        c0 = pots[tuple(range(p))].center
+                        state[0][rr] = c0[rr] if c0.ndim == 2 else c0.expand(rr.numel(), -1)
+                    keep.append(i)
+                    continue
                 new = _est._warmup_rescale(wtr[r], wgs[r], nb_dt, eps[i])
                 if new is None:
                     continue
@@ -402,7 +446,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if keep:
                 active = torch.tensor(keep, device=dev)
                 rows = _rows(active, k)
-                scatter(rows, stepper(active).init(state[0][rows]))
+                scatter(rows, stepper(active).init(state[0][rows].clone()))
             else:
                 active = allp[:0]
 
@@ -414,17 +458,27 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     target = np.full(p, total)
     totals = np.zeros(p, dtype=int)
     active, done = allp, 0
+    if step_size is None and sampler == "mala":  # estimate_llc's burn-in shrinking of ε
+        rows = _rows(allp, k)
+        window = _est._mala_window(total, burn_in)
+        for start in range(0, window, _est.MALA_ADAPT_BLOCK):
+            scatter(rows, run(stepper(allp), gather(rows), tr, gs, ac, start,
+                              start + _est.MALA_ADAPT_BLOCK))
+            for i in range(p):
+                new = _est._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
+                if new is not None:
+                    eps[i] = new
+        done = window
     while active.numel():
         stop = int(target[active.cpu().numpy()].min())
         rows = _rows(active, k)
         st = stepper(active)
-        full_set = active.numel() == p
-        if full_set:
-            sub = run(st, gather(rows), tr, gs, ac, done, stop)
+        if active.numel() == p:
+            sub = run(st, gather(rows), tr, gs, ac, done, stop, active)
         else:
             t_, g_ = tr[rows], gs[rows]
             a_ = None if ac is None else ac[rows]
-            sub = run(st, gather(rows), t_, g_, a_, done, stop)
+            sub = run(st, gather(rows), t_, g_, a_, done, stop, active)
             tr[rows], gs[rows] = t_, g_
             if ac is not None:
                 ac[rows] = a_
@@ -435,7 +489,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if target[i] > stop:
                 keep.append(i)
                 continue
-            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive, nb_dt, 1)
+            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
+                               nb_dt[:, None], stat_groups, converged)
             if nxt is None:
                 totals[i] = stop
             else:
@@ -444,10 +499,28 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         active = torch.tensor(keep, dtype=torch.long, device=dev)
 
     runs = []
+    nonfinite = state[5]
+    pot_all = pots[tuple(range(p))]
     for i in range(p):
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
-        runs.append(_est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
-                                  _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
-                                  int(warm[i])))
-    return runs
+        one = _est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
+                            _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
+                            int(warm[i]), kind, None if nonfinite is None else nonfinite[r])
+        if scale is not None:
+            one.step_scale = scale[i].copy()
+        if hasattr(pot_all, "to_position"):
+            recs[i].to_position = _point_to_position(pot_all, i, k)
+        runs.append(one)
+    return runs, recs
+
+
+def _point_to_position(pot: Any, i: int, k: int) -> Callable[[Tensor], Tensor]:
+    """Point ``i``'s map from sampler coordinates to parameters (preconditioned runs)."""
+    f = pot.factor[i]
+    c = pot.base.center[i * k]
+
+    def to_position(z: Tensor) -> Tensor:
+        return c + (z * f if f.ndim == 1 else z @ f.T)
+
+    return to_position

@@ -21,11 +21,15 @@ estimates the relative bias with either gradient. The pilot picks
 :math:`\delta` (default 1 %).
 
 **MALA: an acceptance target** (default 0.65; Roberts & Rosenthal 1998 give 0.574 as the
-asymptotically optimal rate): the largest candidate whose mean acceptance reaches it.
+asymptotically optimal rate): the largest candidate below the first one with a replicate
+short of it. Pilot chains start at :math:`w^*` and see less curvature than the production
+chains will, so the estimator may still shrink ε on its production chains' burn-in
+(``estimator.MALA_ADAPT_STEPS``).
 
-Round 1 scans :math:`\varepsilon \in 10^{-9}\ldots 10^{0}` (factor :math:`\sqrt{10}`) for
+Round 1 scans :math:`\varepsilon \in 10^{-9}\ldots 10^{1}` (factor :math:`\sqrt{10}`) for
 ``ROUND1_STEPS`` steps; round 2 runs 2 replicates of 6 candidates within half a decade of the
-round-1 choice for ``ROUND2_STEPS`` steps. Chains start at :math:`w^*`; the stiff directions,
+round-1 choice for ``ROUND2_STEPS`` steps (``ROUND2_STEPS_MALA`` for MALA, whose acceptance
+settles faster than a bias estimate). Chains start at :math:`w^*`; the stiff directions,
 which carry the bias, equilibrate within :math:`O(1/(\varepsilon a))` steps, while slow
 directions make :math:`\hat\lambda` (the denominator) low in a short pilot, erring towards a
 smaller step.
@@ -41,11 +45,13 @@ from torch import Tensor
 
 from slttheory.sampling.kernels import SAMPLERS, Potential
 
-__all__ = ["StepSizeCalibration", "calibrate_step_size", "ROUND1_STEPS", "ROUND2_STEPS"]
+__all__ = ["StepSizeCalibration", "calibrate_step_size", "ROUND1_STEPS", "ROUND2_STEPS",
+           "ROUND2_STEPS_MALA"]
 
 ROUND1_STEPS = 100
 ROUND2_STEPS = 300
-ROUND1_GRID = tuple(10.0 ** (k / 2) for k in range(-18, 1))
+ROUND2_STEPS_MALA = 100
+ROUND1_GRID = tuple(10.0 ** (k / 2) for k in range(-18, 3))
 LAMBDA_FLOOR = 0.1
 
 
@@ -141,11 +147,15 @@ def calibrate_step_size(
     base = ROUND1_GRID[j]
     cands = [base * 10.0 ** (k / 10) for k in (-5, -3, -1, 1, 3, 5)]
     eps2 = torch.tensor([c for c in cands for _ in range(2)], dtype=dt, device=dev)
-    loss2, gsq2, acc2 = _pilot(sampler, potential, center, eps2, ROUND2_STEPS, generator, kw)
+    steps2 = ROUND2_STEPS_MALA if mala else ROUND2_STEPS
+    loss2, gsq2, acc2 = _pilot(sampler, potential, center, eps2, steps2, generator, kw)
     if mala:
-        ok = acc2 >= target_acceptance
+        # a candidate passes when both its replicates reach the target (one lucky replicate
+        # of a too-large step would otherwise decide), and only below the first failure
+        ok = (acc2.view(-1, 2) >= target_acceptance).all(1).tolist()
+        first_bad = ok.index(False) if False in ok else len(ok)
         scores = acc2
-        chosen = float(eps2[ok].max()) if bool(ok.any()) else float(eps2.min())
+        chosen = cands[first_bad - 1] if first_bad > 0 else float(eps2.min())
     else:
         scores = _bias_scores(eps2, loss2, gsq2, nbeta)
         good = torch.isfinite(scores) & (scores > 0)
@@ -162,6 +172,6 @@ def calibrate_step_size(
         target=target_acceptance if mala else target_bias,
         candidates=tuple(float(e) for e in eps2),
         scores=tuple(float(s) for s in scores),
-        pilot_steps=ROUND1_STEPS * len(ROUND1_GRID) + ROUND2_STEPS * int(eps2.shape[0]),
+        pilot_steps=ROUND1_STEPS * len(ROUND1_GRID) + steps2 * int(eps2.shape[0]),
         at_grid_edge=edge,
     )

@@ -36,40 +36,91 @@ Conventions (documented choices):
   under 1 %; but the degree-5 polynomial on [−1, 1] has h down to 6·10⁻⁴, so exactly
   :math:`\sum_i \tfrac12 n\beta h_i/(n\beta h_i+\gamma)` = 2.08 instead of 3, and the line
   at n = 100 gives 0.92 instead of 1).
+* **Sampler.** ``sampler="auto"`` is MALA at full batch (the default batch up to
+  ``AUTO_FULL_BATCH_MAX`` samples) and SGLD with minibatches (MALA needs the exact
+  potential). MALA targets the posterior exactly (Metropolis–Hastings), so it has no
+  discretisation bias, and a move into a region too stiff for the step is rejected instead
+  of diverging. Why it is the default (``benchmarks/mixing.py``, n = 1000, every setting at
+  its default, data seeds 0 and 1): SGLD's step is limited by its 2 % bias target, and at
+  points with a continuous symmetry (RRR and deep linear networks at full rank: the GL(r)
+  orbit is flat, only γ bounds it) the chains drift along the orbit for thousands of steps
+  while the mean loss, and SGLD's bias, depend on where on the orbit they are (RRR (5,4,2,2):
+  the loss's mean varies by ±0.3 over the orbit, whose coordinate has an autocorrelation
+  time of about 2000 steps). Steps per chain to the adaptive stopping rule, SGLD → MALA:
+  RRR (5,4,2,2) 33000/9000 → 22700/19700, DLN (3,2,3) r = 2 33000/33000 → 3300/8000,
+  DLN (3,2,2,3) r = 2 33000 (bias 8 %, a divergent chain) → 8200/17700, RRR (5,5,3,0)
+  7800/7100 → 2000/2000, normal crossing 34000 (MC error above target) → 32000 (ESS 8300);
+  R-hat ≤ 1.05 and ESS ≥ 100 in every case with MALA.
 * **Step size.** ``step_size=None`` calibrates it (:mod:`slttheory.sampling.calibrate`) to a
   ``TARGET_BIAS`` (2 %) first-order discretisation bias (SGLD, RMSProp-SGLD) or a 0.65
-  acceptance rate (MALA), then re-checks the bias on warm-up blocks of the production chains
-  (singular points, where the pilot starts at a zero gradient, need this).
+  acceptance rate (MALA). SGLD then re-checks the bias on warm-up blocks of the production
+  chains (singular points, where the pilot starts at a zero gradient, need this); MALA may
+  shrink ε on the first half of its burn-in (at most ``MALA_ADAPT_STEPS`` steps) while its
+  chains accept less than ``MALA_ACCEPT_FLOOR`` (:func:`_mala_shrink`). ε never grows there:
+  growing it to the target acceptance on the production chains made singular points mix
+  worse (normal crossing: ESS 52 instead of thousands).
+* **Preconditioner.** ``preconditioner=None``: the kernels run in parameter units.
+  ``"dense"``/``"diagonal"`` run them in the coordinates of the curvature at :math:`w^*`
+  (:mod:`slttheory.sampling.precondition`; exact, a linear change of variables). Not the
+  default: along a GL orbit the stiff directions rotate, so a constant preconditioner from
+  :math:`w^*` is wrong over most of the posterior (MALA acceptance 0.21 instead of the 0.65
+  calibrated at :math:`w^*`; R-hat 1.05 after 32000 steps at RRR (5,4,2,2)).
+* **Speed.** Each sampler step (proposal, vectorised loss and gradient, MH test) runs as one
+  graph traced by ``make_fx`` (:func:`~slttheory.sampling.kernels.fused_kernel`), without
+  the per-operation cost of ``vmap``'s batching rules and the autograd engine: an SGLD step
+  costs 0.3–0.5× and a MALA step 0.6–0.8× an eager vmapped batched gradient on the
+  devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``). The first traced step
+  of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX`` and the halves of the
-  kept trace agree (|z| ≤ 3), starting at ``AUTO_MIN_STEPS`` steps per chain and growing up to
-  ``AUTO_MAX_STEPS`` (by the factor the measured MC error asks for, (se/target)² with a 15 %
-  margin, 1.25× to 4× per round; 2× when R-hat or stationarity fails); the first quarter of
-  the steps is burn-in (``burn_in=None``). Given ``draws`` and ``burn_in=None``, the burn-in
-  is ``draws // 3``.
-* **Standard error.** ``std_error`` is the Monte-Carlo standard error of :math:`\hat\lambda`:
-  :math:`n\beta\cdot\mathrm{MCSE}` of the mean of the kept :math:`\Delta L` draws over all
-  chains (arviz-stats, multi-chain ESS), valid also for one chain. It does *not* include the
-  data fluctuation :math:`\approx\sqrt{\lambda/(2\log n)}` of the LLC across data sets
-  (Watanabe 2013, Thm 4; see ``learning-coefficients.md`` §6).
+  kept trace agree (|z| ≤ 3), at every temperature of a scan, starting at ``AUTO_MIN_STEPS``
+  steps per chain and growing up to ``AUTO_MAX_STEPS`` (by the factor the measured MC error
+  asks for, (se/target)² with a 15 % margin, 1.25× to 4× per round; 2× when R-hat or
+  stationarity fails); the first quarter of the steps is burn-in (``burn_in=None``). Given
+  ``draws`` and ``burn_in=None``, the burn-in is ``draws // 3``.
+* **Method** (``method=``; docs/estimator.md has the derivations). ``"single"``: λ̂ at
+  :math:`t_0 = n\beta` — the finite-t value of the estimand, not λ: with
+  :math:`Z(t)=\int e^{-t\Delta L}\varphi`, :math:`\hat\lambda(t) = -d\log Z/d\log t
+  = \lambda - (m-1)/\log t + \sum_k a_k t^{-(\lambda_k-\lambda)}` for noise-free data
+  (zeta-function poles, Watanabe 2009, *Algebraic Geometry and Statistical Learning
+  Theory*, Ch. 4), the localisation adding :math:`-\gamma/(2th)` per direction of curvature
+  h; e.g. exactly 0.202 for :math:`\tfrac12 w_1^2w_2^4` (λ = 1/4) at n = 1000. Noisy data add
+  :math:`u\sqrt t + bt` (Watanabe 2013, JMLR 14, arXiv:1208.6338, Thm 4; the O(β) term holds
+  the reference offset :math:`t(L_n(w_0) - L_n(w^*))`). ``"extrapolate"`` (default): the
+  same estimate on the scan :math:`t_0 f_j`, :math:`f = (1, 10^{-1/3}, 10^{-2/3}, 10^{-1})`
+  (:data:`slttheory.sampling.extrapolate.GRID`), all temperatures as extra chains of one
+  vectorised run, each with its own step size tuned in the warm-up (SGLD: bias target; MALA:
+  acceptance) and, for SGLD, multiplied by :math:`1 - \hat b_j` (the first-order
+  discretisation bias, exact for Gaussian directions); then fitted by
+  :math:`\lambda + a f^{-\delta}`, δ ∈ [1/2, 1] (:data:`~slttheory.sampling.extrapolate
+  .DEFAULT_MODEL`, chosen on the selection half of ``benchmarks/accuracy.py``), and
+  ``llc`` = λ, ``systematic`` = λ − single. Assumptions: the leading finite-t correction is a
+  power law with exponent between 1/2 (a next pole at distance ≥ 1/2) and 1 (localisation);
+  slower laws — the multiplicity term :math:`-(m-1)/\log t`, next poles closer than 1/2
+  (:math:`w_1w_2^2`: 1/4), models whose fine structure is invisible at this n (tanh network,
+  ill-conditioned polynomial) — are only partly removed (measured in the benchmark; the
+  estimate stays between ``single`` and λ there).
+* **Standard error.** ``std_error`` = √(MC² + data² + fit²): ``mc_error``, the Monte-Carlo
+  error (arviz-stats MCSE per temperature, propagated through the fit's weights); ``data_error``,
+  the spread over data sets by the infinitesimal jackknife on stored draws
+  (:mod:`slttheory.sampling.fluctuation`; conservative: measured 1–2× the real spread, up to
+  its noise); ``fit_error``, the misfit of the finite-nβ model (Birge ratio). ``ci`` is
+  ``llc ± 1.96·std_error``. It covers the finite-nβ value that the fit can reach; where the
+  remaining finite-nβ bias is larger (the slow laws above), it does not cover λ.
 * **Precision.** Computation keeps the model's floating dtype; traces are stored in float64.
   Because :math:`\Delta L` is accumulated per sample as a difference, float32 loses nothing
   noticeable at n ≤ 10⁵ (measured: RRR (5,3,5) float32 vs float64 agree within MC error).
-* **Where to evaluate; what accuracy to expect** (``benchmarks/accuracy.py``). λ̂ is defined at
-  a local minimum of :math:`L_n`. At a true point :math:`w_0` that is not one (every noisy
-  data set), the chains descend below :math:`L_n(w_0)` and λ̂ is offset by
+* **Where to evaluate.** λ̂ is defined at a local minimum of :math:`L_n`. At a true point
+  :math:`w_0` that is not one (every noisy data set), the chains descend below
+  :math:`L_n(w_0)` and the single-temperature λ̂ is offset by
   :math:`-n\beta(L_n(w_0) - \min L_n)`: about :math:`-d/(2\log n)` for a regular model and
   −20 % to −40 % for RRR/DLN at n = 1000 (measured). The families' ``build`` therefore
-  returns the empirical minimiser near :math:`w_0` by default. Two effects remain at
-  n = 1000 that no sampler setting removes: (i) the finite-nβ value of the estimand itself
-  is below λ where the posterior has not reached its asymptotic regime (noise-free, exact by
-  quadrature for :math:`w_1w_2^2`: 0.202 at γ = 1 against λ = 1/4; tanh h = 2, sampled:
-  0.48 against 2/3; both rise towards λ as γ falls, 0.241 and 0.65 at γ = 0.1, or as n
-  grows), and (ii) an O(β) data term that depends on the reference point: for RRR
-  (m, n, h) = (8, 4, 3) at rank 0 the minimiser gives +23 % and the true point −18 %
-  (the multi-temperature slope, which does not depend on the reference, gives +8 %).
-  γ = 1 is kept: γ = 0.1 slows mixing along the flat directions tenfold (relaxation
-  ≈ 2/(εγ) steps) and γ = 10 makes (i) much worse (0.055 and 0.17 in the two examples).
+  returns the empirical minimiser near :math:`w_0` by default, where the same O(β) term is
+  positive (RRR (8, 4, 3) at rank 0: +23 %). γ = 1 is kept by default.
+  A γ large enough to pin the GL orbits (so that a constant preconditioner would hold) would
+  cost several per cent in the smallest stiff directions (RRR (5,4,2,2): nβh down to 25, a
+  relative bias of about γ/(nβh) each), so mixing there is left to MALA and the adaptive
+  length instead.
 """
 
 from __future__ import annotations
@@ -87,9 +138,17 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.sampling import diagnostics as dg
+from slttheory.sampling import extrapolate as _xp
+from slttheory.sampling import fluctuation as _fl
+from slttheory.sampling import precondition as pc
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
-from slttheory.sampling.kernels import SAMPLERS, LocalizedPotential
+from slttheory.sampling.kernels import (
+    SAMPLERS,
+    LocalizedPotential,
+    PreconditionedPotential,
+    fused_kernel,
+)
 
 __all__ = [
     "LLCConfig",
@@ -104,6 +163,7 @@ __all__ = [
 ]
 
 LOSSES = ("gaussian", "cross_entropy")
+SAMPLER_CHOICES = ("auto", *sorted(SAMPLERS))
 AUTO_FULL_BATCH_MAX = 20_000
 AUTO_BATCH_SIZE = 2048
 AUTO_MIN_STEPS = 2000
@@ -112,11 +172,18 @@ AUTO_TARGET_RSE = 0.02
 RHAT_MAX = 1.05
 STATIONARITY_Z_MAX = 3.0
 BIAS_WARN = 0.05
+MALA_ACCEPT_WARN = 0.15
 TARGET_BIAS = 0.02
 DIAG_EVERY = 10
+TRACE_BLOCK = 100
 WARMUP_STEPS = 1000
 WARMUP_ROUNDS = 3
+MALA_ADAPT_STEPS = 500
+MALA_ADAPT_BLOCK = 100
+MALA_ACCEPT_FLOOR = 0.4
 LAMBDA_FLOOR_EST = 0.1
+METHODS = ("extrapolate", "single")
+Z95 = 1.959963984540054  # two-sided 95 % normal quantile
 
 
 class LLCWarning(UserWarning):
@@ -145,16 +212,29 @@ class LLCConfig:
     dtype: str
     loss: str
     auto: tuple[str, ...] = ()
+    preconditioner: str = "none"
+    method: str = "single"
+    nbetas: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
 class LLCEstimate:
-    r"""An LLC estimate :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))`.
+    r"""An LLC estimate.
 
-    ``llc``: mean of ``per_chain`` over non-divergent chains (all chains if none is finite);
-    ``std_error``: Monte-Carlo standard error (module docstring); ``loss_trace``: kept draws of
-    :math:`L_n(w)` (or its unbiased minibatch estimate), shape ``(chains, draws)``;
-    ``init_loss``: :math:`L_n(w^*)`.
+    ``llc``: the estimate of λ by ``method`` (module docstring); ``std_error``: its total
+    standard error (Monte-Carlo, data fluctuation, finite-nβ fit) and ``ci`` the 95 % interval
+    ``llc ± 1.96·std_error``; ``mc_error``: the Monte-Carlo part alone; ``data_error``: the
+    data-fluctuation part; ``fit_error``: the finite-nβ model's misfit part (the MC error times
+    √(χ²/dof − 1) when the fit's χ² exceeds its degrees of freedom); ``systematic``: the
+    finite-nβ correction the method estimated and removed (``llc = single + systematic``; 0 for
+    ``"single"``); ``single``: the raw single-temperature
+    :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))` at ``config.nbeta`` with its
+    Monte-Carlo error ``single_std_error``; ``temperatures``: the scan behind an extrapolated
+    estimate (:class:`~slttheory.sampling.extrapolate.TemperatureScan`; ``None`` for
+    ``"single"``). ``per_chain``, ``loss_trace`` (kept draws of :math:`L_n(w)` or its unbiased
+    minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
+    ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
+    ESS, every warning); ``init_loss``: :math:`L_n(w^*)`.
     """
 
     llc: float
@@ -165,20 +245,37 @@ class LLCEstimate:
     config: LLCConfig
     elapsed_s: float
     init_loss: float = math.nan
+    method: str = "single"
+    ci: tuple[float, float] = (math.nan, math.nan)
+    mc_error: float = math.nan
+    systematic: float = 0.0
+    single: float = math.nan
+    single_std_error: float = math.nan
+    data_error: float = 0.0
+    temperatures: Any = None
+    fit_error: float = 0.0
 
     def summary(self) -> str:
         """One-paragraph text summary."""
         c, d = self.config, self.diagnostics
         acc = "n/a" if d.acceptance_rate is None else f"{d.acceptance_rate:.3f}"
         bias = "n/a" if d.estimated_bias is None else f"{100 * d.estimated_bias:+.1f}%"
+        lo, hi = self.ci
+        temps = "" if len(c.nbetas) < 2 else f" x {len(c.nbetas)} temperatures"
         lines = [
-            f"LLC = {self.llc:.4g} ± {self.std_error:.2g} (MC s.e.; {c.sampler}, "
-            f"{c.chains} chains x {c.draws} draws after {c.burn_in} burn-in)",
-            f"  n={c.n} beta={c.beta:.4g} nbeta={c.nbeta:.4g} gamma={c.localization:.3g} "
+            f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
+            f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
+            f"{self.data_error:.2g}, fit {self.fit_error:.2g})",
+            f"  single-temperature λ̂ = {self.single:.4g} ± {self.single_std_error:.2g} (MC) at "
+            f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}",
+            f"  {c.sampler}, {c.chains} chains{temps} x {c.draws} draws after {c.burn_in} "
+            f"burn-in; n={c.n} beta={c.beta:.4g} gamma={c.localization:.3g} "
             f"eps={c.step_size:.3g} batch={c.batch_size} d={c.dimension} {c.device}/{c.dtype}",
             f"  ESS={d.ess:.0f} R-hat={d.rhat:.3f} accept={acc} est. bias={bias} "
             f"divergent={d.divergent} time={self.elapsed_s:.2f}s",
         ]
+        if self.temperatures is not None:
+            lines.append(str(self.temperatures))
         lines += [f"  WARNING: {w}" for w in d.warnings]
         return "\n".join(lines)
 
@@ -218,6 +315,8 @@ class _Setup:
     device: torch.device
     dtype: torch.dtype
     loss_name: str
+    loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
+    per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
@@ -318,23 +417,63 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
             return v.detach(), g
         return vg
 
+    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return per_sample(o, yb) - lb
+
+    ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
+
+    def per_sample_at(w: Tensor) -> Tensor:
+        with torch.no_grad():
+            return ps_full(w.to(dtype), x, y, lstar)
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
-                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name)
+                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
+                  delta_loss, per_sample_at)
 
 
-def _potential(s: _Setup, nbeta: float | Tensor, gamma: float,
-               batch_size: int) -> LocalizedPotential:
+def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
+               curvature: pc.Curvature | None = None
+               ) -> LocalizedPotential | PreconditionedPotential:
+    """The localized potential of one point; in the coordinates of ``curvature`` if given."""
     full = batch_size >= s.n_data
-
+    draw = None
     if full:
-        def loss_and_grad(w: Tensor, gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
+        def loss_and_grad(w: Tensor, _batch: Any) -> tuple[Tensor, Tensor]:
             return s.vg_full(w, s.x, s.y, s.lstar)
     else:
-        def loss_and_grad(w: Tensor, gen: torch.Generator | None) -> tuple[Tensor, Tensor]:
-            idx = torch.randint(0, s.n_data, (w.shape[0], batch_size), generator=gen,
-                                device=s.device)
+        def loss_and_grad(w: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
             return s.vg_batch(w, s.x[idx], s.y[idx], s.lstar[idx])
-    return LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full)
+
+        def draw(gen: torch.Generator | None, rows: int) -> Tensor:
+            return torch.randint(0, s.n_data, (rows, batch_size), generator=gen,
+                                 device=s.device)
+    pot = LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full,
+                             batch_sampler=draw)
+    if curvature is None:
+        return pot
+    # one group, as the batched sampler's per-point groups: the same bmm, the same rounding
+    return PreconditionedPotential(pot, curvature.factor.unsqueeze(0), groups=1)
+
+
+def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Generator
+               ) -> pc.Curvature | None:
+    """The constant preconditioner of :mod:`slttheory.sampling.precondition` at ``nbeta``
+    (``None`` for ``kind='none'``); the Hessian uses at most ``HESSIAN_MAX_SAMPLES`` samples."""
+    if kind == "none":
+        return None
+    idx = pc.subsample(s.n_data, s.device)
+    x, y, ls = (s.x, s.y, s.lstar) if idx is None else (s.x[idx], s.y[idx], s.lstar[idx])
+
+    def loss(w: Tensor) -> Tensor:
+        return s.loss_fn(w, x, y, ls)
+
+    c = s.center.detach()
+    if kind == "dense":
+        hess = pc.loss_hessian(loss, c)
+    else:
+        hess = pc.loss_hessian_diagonal(loss, c, gen)
+    return pc.curvature_factor(hess, nbeta, gamma, kind)
 
 
 def _positive_int(name: str, v: Any, minimum: int = 1) -> int:
@@ -367,64 +506,153 @@ class _Run:
     calibration: StepSizeCalibration | None
     auto: list[str] = field(default_factory=list)
     warmup_steps: int = 0
+    preconditioner: str = "none"
+    nonfinite: np.ndarray | None = None  # MALA: rejected proposals with NaN/Inf loss, per chain
+    step_scale: np.ndarray | None = None  # per-chain multipliers of step_size (group_steps)
 
 
-def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int):
-    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th."""
+def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
+    """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
+
+    The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
+    (one copy instead of one indexed write per step); nothing is read back to the host.
+    ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps."""
     step = alg.step
-    for t in range(start, stop):
-        if t % DIAG_EVERY:
-            state, _ = step(gen, state, diagnose=False)
-            tr[:, t] = state.loss
-        else:
-            state, info = step(gen, state, diagnose=True)
-            tr[:, t] = state.loss
-            j = t // DIAG_EVERY
-            gs[:, j] = info.grad_sq
-            if ac is not None:
-                ac[:, j] = info.acceptance_prob
+    t = start
+    while t < stop:
+        end = min(stop, t + TRACE_BLOCK)
+        block = []
+        for u in range(t, end):
+            if u % DIAG_EVERY:
+                state, _ = step(gen, state, False)
+            else:
+                state, info = step(gen, state, True)
+                j = u // DIAG_EVERY
+                gs[:, j] = info.grad_sq
+                if ac is not None:
+                    ac[:, j] = info.acceptance_prob
+                if record is not None:
+                    record.store(u, state.position)
+            block.append(state.loss)
+        tr[:, t:end] = torch.stack(block, 1)
+        t = end
     return state
+
+
+POSITIONS_MAX = 512  # stored draws per chain for the data-fluctuation estimate
+POSITIONS_MEMORY = 2 ** 24  # at most this many stored numbers (chains × draws × d)
+
+
+class _Positions:
+    """Thinned chain positions for the data-fluctuation estimate: at most ``capacity``
+    stored steps; when full, every other one is dropped and the stride doubles (so the kept
+    steps stay evenly spaced over the whole run, whatever its adaptive length)."""
+
+    @classmethod
+    def sized(cls, chains: int, d: int) -> _Positions:
+        """``POSITIONS_MAX`` draws per chain, fewer when ``chains·d`` is large (memory)."""
+        return cls(int(min(POSITIONS_MAX, max(16, POSITIONS_MEMORY // max(chains * d, 1)))))
+
+    def __init__(self, capacity: int = 128) -> None:
+        self.capacity, self.stride = capacity, DIAG_EVERY
+        self.steps: list[int] = []
+        self.pos: list[Tensor] = []
+        self.to_position: Callable[[Tensor], Tensor] | None = None  # sampler coords -> w
+
+    def store(self, t: int, position: Tensor) -> None:
+        if t % self.stride:
+            return
+        self.steps.append(t)
+        self.pos.append(position.detach().clone())
+        if len(self.steps) > self.capacity:
+            self.stride *= 2
+            keep = [i for i, u in enumerate(self.steps) if u % self.stride == 0]
+            self.steps = [self.steps[i] for i in keep]
+            self.pos = [self.pos[i] for i in keep]
+
+    def after(self, burn_in: int) -> Tensor | None:
+        """Stored positions at steps ≥ ``burn_in``, ``(chains, draws, d)``."""
+        sel = [p for u, p in zip(self.steps, self.pos, strict=True) if u >= burn_in]
+        if not sel:
+            return None
+        out = torch.stack(sel, dim=1)
+        if self.to_position is not None:
+            out = self.to_position(out.reshape(-1, out.shape[-1])).reshape(out.shape)
+        return out
 
 
 def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             step_size: float | None, chains: int, draws: int | None, burn_in: int | None,
             sampler: str, batch_size: int, seed: int, step_scale: Tensor | None = None,
-            stat_groups: int = 1) -> _Run:
+            stat_groups: int = 1, preconditioner: str | None = None,
+            group_steps: bool = False,
+            converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
+            record: _Positions | None = None) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
-    With an automatic step size, the calibration is re-checked on warm-up blocks of the
-    production chains (up to ``WARMUP_ROUNDS`` blocks of ``WARMUP_STEPS``): while the
-    estimated relative bias exceeds twice the target, ε is scaled by target/estimate; the
-    warm-up steps are discarded (reported in ``config.burn_in``).
+    ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
+    the curvature at ``nbeta_cal`` (:mod:`slttheory.sampling.precondition`; the Hutchinson
+    probes of ``"diagonal"`` are drawn first from the generator). With an automatic step
+    size, the calibration is re-checked on warm-up blocks of the production chains (up to
+    ``WARMUP_ROUNDS`` blocks of ``WARMUP_STEPS``): while the estimated relative bias exceeds
+    twice the target, ε is scaled by target/estimate; the warm-up steps are discarded
+    (reported in ``config.burn_in``). ``group_steps``: the ``stat_groups`` groups of chains
+    (temperatures) get their own step multipliers, each retuned on its own warm-up draws
+    (:func:`_warmup_rescale_groups`); the final per-chain multipliers are in
+    ``_Run.step_scale``. ``converged``: the adaptive stopping rule on the kept nβΔL draws
+    (default :func:`_converged`). ``record``: keeps thinned positions (parameter
+    coordinates) of the production steps.
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
+    kind = pc.resolve_preconditioner(preconditioner)
+    curv = _curvature(s, kind, nbeta_cal, gamma, gen)
     cal = None
     if step_size is None:
-        cal = _calibrate(s, nbeta_cal, gamma, batch_size, sampler, gen)
+        cal = _calibrate(s, nbeta_cal, gamma, batch_size, sampler, gen, curv)
         step_size = cal.step_size
         auto.append("step_size")
     k = nbeta_chain.shape[0]
-    pot = _potential(s, nbeta_chain, gamma, batch_size)
+    pot = _potential(s, nbeta_chain, gamma, batch_size, curv)
     has_acc = sampler == "mala" or (sampler == "sgld" and pot.full_batch)
     nb_np = nbeta_chain.double().cpu().numpy()
 
+    scale = None if step_scale is None else step_scale.to(s.dtype)
+
     def build(eps_value: float):
         eps = torch.full((k,), eps_value, dtype=s.dtype, device=s.device)
-        if step_scale is not None:
-            eps = eps * step_scale
-        return SAMPLERS[sampler](pot, eps)
+        if scale is not None:
+            eps = eps * scale
+        return fused_kernel(sampler, pot, eps)
 
     alg = build(step_size)
-    state = alg.init(s.center.expand(k, -1).clone(), gen)
+    state = alg.init(pot.center.expand(k, -1).clone(), gen)
     warm = 0
-    if cal is not None and sampler != "mala":
+    if cal is not None and (sampler != "mala" or group_steps):
         w = WARMUP_STEPS
         wtr = torch.empty((k, w), dtype=s.dtype, device=s.device)
         wgs = torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
+        wac = (torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
+               if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
-            state = _run_steps(alg, gen, state, wtr, wgs, None, 0, w)
+            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w)
             warm += w
+            if group_steps:
+                cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
+                       else scale)
+                upd = _warmup_rescale_groups(wtr, wgs, nb_np, step_size,
+                                             cur.double().cpu().numpy(), stat_groups, wac)
+                if upd is None:
+                    break
+                new_scale, reset = upd
+                scale = torch.as_tensor(new_scale, dtype=s.dtype, device=s.device)
+                pos = state.position
+                if reset.any():
+                    rows = torch.as_tensor(reset, device=s.device)
+                    pos = torch.where(rows.unsqueeze(-1), pot.center.expand(k, -1), pos)
+                alg = build(step_size)
+                state = alg.init(pos.clone(), gen)
+                continue
             new = _warmup_rescale(wtr, wgs, nb_np, step_size)
             if new is None:
                 break
@@ -435,14 +663,29 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     adaptive, total, cap, burn_in = _run_lengths(draws, burn_in, auto)
     tr, gs, ac = _buffers(k, cap, s.dtype, s.device, has_acc)
     done = 0
+    if cal is not None and sampler == "mala":
+        for done in range(0, _mala_window(total, burn_in), MALA_ADAPT_BLOCK):
+            state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK)
+            new = _mala_shrink(ac, done, step_size)
+            if new is not None:
+                step_size = new
+                alg = build(step_size)
+        done = _mala_window(total, burn_in)
     while True:
-        state = _run_steps(alg, gen, state, tr, gs, ac, done, total)
+        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record)
         done = total
-        nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups)
+        nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups,
+                      converged)
         if nxt is None:
             break
         total = nxt
-    return _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm)
+    run = _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm,
+                   kind, state.nonfinite)
+    if scale is not None:
+        run.step_scale = scale.double().cpu().numpy()
+    if record is not None and hasattr(pot, "to_position"):
+        record.to_position = pot.to_position
+    return run
 
 
 # Phase steps shared by ``_sample`` and the batched sampler (``batched._sample_batched``), so
@@ -450,10 +693,12 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
 
 
 def _calibrate(s: _Setup, nbeta: float, gamma: float, batch_size: int, sampler: str,
-               gen: torch.Generator) -> StepSizeCalibration:
-    """Step-size pilot on the potential at ``nbeta`` (draws from ``gen``)."""
-    pot1 = _potential(s, nbeta, gamma, batch_size)
-    return calibrate_step_size(pot1, s.center, sampler=sampler, nbeta=nbeta, generator=gen,
+               gen: torch.Generator, curvature: pc.Curvature | None = None
+               ) -> StepSizeCalibration:
+    """Step-size pilot on the potential at ``nbeta`` (draws from ``gen``), in the
+    coordinates of ``curvature`` when given."""
+    pot1 = _potential(s, nbeta, gamma, batch_size, curvature)
+    return calibrate_step_size(pot1, pot1.center, sampler=sampler, nbeta=nbeta, generator=gen,
                                target_bias=TARGET_BIAS)
 
 
@@ -471,6 +716,82 @@ def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
     if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
         return None
     return step_size * max(TARGET_BIAS / b, 0.1)
+
+
+def _warmup_rescale_groups(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray, step_size: float,
+                           scale: np.ndarray, groups: int, wac: Tensor | None = None
+                           ) -> tuple[np.ndarray, np.ndarray] | None:
+    r"""Per-group re-check of the step size on one warm-up block (``groups`` equal slices of
+    chains, one temperature each).
+
+    SGLD / RMSProp-SGLD: each group's relative bias :math:`b_g =
+    \varepsilon_g\overline{|\nabla U|^2}/(8\hat\lambda_g)` (second half of the block,
+    :math:`\varepsilon_g` = ``step_size`` times the group's multiplier) is brought to
+    ``TARGET_BIAS``: multipliers are scaled by :math:`\mathrm{target}/b_g` clipped to [0.1, 3]
+    when :math:`b_g` is above twice or below half the target. MALA (``wac``, the warm-up
+    acceptance probabilities): a group whose mean acceptance :math:`a_g` is outside
+    [0.5, 0.8] is scaled by :math:`e^{3(a_g - 0.65)}` clipped to [0.2, 3] (the calibration
+    targets 0.65). A group with a non-finite trace is divided by 10 and its chains are
+    restarted at :math:`w^*`. Returns ``(new multipliers, chains to restart)``, or ``None``
+    when no group changed (the multipliers are fixed before the production steps, so the
+    chains' invariant law is untouched)."""
+    k = wtr.shape[0]
+    w = wtr.shape[1]
+    per = k // groups
+    tr = wtr.double().cpu().numpy()
+    gs = wgs.double().cpu().numpy()
+    acc = None if wac is None else wac.double().cpu().numpy()
+    new = scale.copy()
+    reset = np.zeros(k, dtype=bool)
+    changed = False
+    for g in range(groups):
+        sl = slice(g * per, (g + 1) * per)
+        block = tr[sl]
+        if not np.all(np.isfinite(block)) or not np.all(np.isfinite(gs[sl])):
+            new[sl] = scale[sl] / 10.0
+            reset[sl] = True
+            changed = True
+            continue
+        if acc is not None:
+            a = float(np.nanmean(acc[sl, acc.shape[1] // 2:]))
+            if math.isfinite(a) and not 0.5 <= a <= 0.8:
+                new[sl] = scale[sl] * min(max(math.exp(3.0 * (a - 0.65)), 0.2), 3.0)
+                changed = True
+            continue
+        lam = float((block[:, w // 2:].mean(1) * nbeta[sl]).mean())
+        gm = float(gs[sl, gs.shape[1] // 2:].mean())
+        b = step_size * float(scale[sl].mean()) * gm / (8.0 * max(lam, LAMBDA_FLOOR_EST))
+        if not math.isfinite(b) or b <= 0:
+            continue
+        if b > 2 * TARGET_BIAS or b < TARGET_BIAS / 2:
+            new[sl] = scale[sl] * min(max(TARGET_BIAS / b, 0.1), 3.0)
+            changed = True
+    return (new, reset) if changed else None
+
+
+def _mala_window(total: int, burn_in: int | None) -> int:
+    """Steps at the start of MALA's production run in which ε may still shrink: the first
+    half of the burn-in, at most ``MALA_ADAPT_STEPS``, in whole blocks."""
+    w = min(MALA_ADAPT_STEPS, _burn(total, burn_in) // 2)
+    return w - w % MALA_ADAPT_BLOCK
+
+
+def _mala_shrink(ac: Tensor, start: int, step_size: float) -> float | None:
+    r"""After the block of ``MALA_ADAPT_BLOCK`` steps from ``start`` of one point's chains:
+    a smaller ε when their mean acceptance probability (``ac``, every ``DIAG_EVERY``-th step)
+    is below ``MALA_ACCEPT_FLOOR``, else ``None``.
+
+    The pilot's chains start at :math:`w^*`; the production chains move on to where the
+    curvature is larger and may then accept too rarely (measured: 0.2 instead of the pilot's
+    0.65 for one RRR rank-0 run). MALA's rejection rate grows as :math:`\varepsilon^{3/2}`
+    (Roberts & Rosenthal 1998), so :math:`\varepsilon \leftarrow \varepsilon\,(r^*/r)^{2/3}`
+    with :math:`r^* = 1 - 0.65`, by a factor in [1/4, 0.8]. ε only shrinks: raising it to the target
+    on these chains made singular points mix worse. The steps belong to the burn-in."""
+    a = ac[:, start // DIAG_EVERY:(start + MALA_ADAPT_BLOCK) // DIAG_EVERY]
+    acc = float(a.double().mean())
+    if not acc < MALA_ACCEPT_FLOOR:
+        return None
+    return step_size * min(max(((1.0 - 0.65) / (1.0 - acc)) ** (2.0 / 3.0), 0.25), 0.8)
 
 
 def _run_lengths(draws: int | None, burn_in: int | None,
@@ -509,7 +830,8 @@ def _buffers(rows: int, cap: int, dtype: torch.dtype, device: torch.device, has_
 
 def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int,
              step_size: float, calibration: StepSizeCalibration | None, auto: list[str],
-             warmup_steps: int) -> _Run:
+             warmup_steps: int, preconditioner: str = "none",
+             nonfinite: Tensor | None = None) -> _Run:
     """The first ``total`` steps of the buffers of one run as a float64 :class:`_Run`."""
     nd = (total + DIAG_EVERY - 1) // DIAG_EVERY
     return _Run(
@@ -522,18 +844,21 @@ def _collect(tr: Tensor, gs: Tensor, ac: Tensor | None, total: int, burn_in: int
         calibration=calibration,
         auto=auto,
         warmup_steps=warmup_steps,
+        preconditioner=preconditioner,
+        nonfinite=None if nonfinite is None else nonfinite.double().cpu().numpy(),
     )
 
 
 def _extend(tr: Tensor, total: int, burn_in: int | None, cap: int, adaptive: bool,
-            nbeta: np.ndarray | float, groups: int) -> int | None:
+            nbeta: np.ndarray | float, groups: int,
+            rule: Callable[[np.ndarray, int], tuple[bool, float]] | None = None) -> int | None:
     """Adaptive rule after ``total`` steps of the chains ``tr``: ``None`` when the run is
-    complete (fixed length, the cap reached, or :func:`_converged` on nβΔL after burn-in),
-    else the next run length (:func:`_next_total`)."""
+    complete (fixed length, the cap reached, or ``rule`` — default :func:`_converged` — on
+    nβΔL after burn-in), else the next run length (:func:`_next_total`)."""
     if not adaptive or total >= cap:
         return None
     kept = tr[:, _burn(total, burn_in):total].double().cpu().numpy()
-    ok, factor = _converged(kept * nbeta, groups)
+    ok, factor = (rule or _converged)(kept * nbeta, groups)
     return None if ok else _next_total(total, factor, cap)
 
 
@@ -586,6 +911,13 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
             f"divergent chains {list(div_chains)}: NaN/Inf loss or nbeta*(L - L*) above "
             f"{explode:.0f} (10x d/2 + 50); reduce step_size or check the model/loss"
         )
+    if run.nonfinite is not None and np.any(run.nonfinite > 0):
+        ch = [int(i) for i in np.flatnonzero(run.nonfinite > 0)]
+        warn.append(
+            f"{int(run.nonfinite.sum())} proposals with a NaN/Inf loss were rejected in chains "
+            f"{ch}: the loss is not finite near w* (the estimate covers only where it is); "
+            "check the model/loss"
+        )
     good = ~bad
     use = kept[good] if good.any() else kept
     llc = float(use.mean()) if use.size else math.nan
@@ -610,6 +942,9 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     "increase burn_in/draws")
     if math.isfinite(ess) and ess < 100:
         warn.append(f"effective sample size {ess:.0f} < 100; run longer")
+    if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:
+        warn.append(f"MALA acceptance rate {acc:.3f} < {MALA_ACCEPT_WARN}: the step size is "
+                    "too large where the chains are, they rarely move; reduce step_size")
     if bias is not None and bias > BIAS_WARN:
         warn.append(f"estimated discretisation bias {100 * bias:.1f}% of the LLC "
                     f"(> {100 * BIAS_WARN:.0f}%); reduce step_size or use sampler='mala'")
@@ -635,8 +970,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
              sampler, batch_size, params, seed, device):
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
+    if sampler not in SAMPLER_CHOICES:
+        raise ValueError(f"sampler must be one of {list(SAMPLER_CHOICES)}, got {sampler!r}")
     chains = _positive_int("chains", chains)
     if draws is not None:
         draws = _positive_int("draws", draws)
@@ -662,7 +997,17 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
         raise ValueError("sampler='mala' needs full batch: batch_size must be None or >= n")
     auto = [k for k, v in (("n", n), ("beta", beta), ("localization", localization),
                            ("batch_size", batch_size)) if v is None]
+    if sampler == "auto":
+        auto.append("sampler")
     return s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, int(seed), dev, auto
+
+
+def _resolve_sampler(sampler: str, batch_size: int, n_data: int) -> str:
+    """``"auto"``: MALA with full batch (exact: no discretisation bias, and the MH test keeps
+    chains stable where SGLD's fixed step is too large), SGLD with minibatches."""
+    if sampler != "auto":
+        return sampler
+    return "mala" if batch_size >= n_data else "sgld"
 
 
 def _flag(warn: list[str], where: str) -> None:
@@ -682,17 +1027,28 @@ def estimate_llc(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
+    method: str = "extrapolate",
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
-    :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] - L_n(w^*))` (Lau et al.,
-    arXiv:2308.12108, eq. 8), all ``chains`` vectorised; every ``None`` argument is chosen
-    automatically (module docstring) and recorded in ``config``. The module is not modified.
+    ``method="single"``: :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] -
+    L_n(w^*))` (Lau et al., arXiv:2308.12108, eq. 8) at one inverse temperature.
+    ``method="extrapolate"`` (default): the same estimate on a scan of inverse temperatures
+    :math:`n\beta f_j` (:data:`slttheory.sampling.extrapolate.GRID`, a decade below nβ, every
+    temperature as ``chains`` more chains of one vectorised run), corrected for each
+    temperature's first-order discretisation bias (SGLD) and extrapolated to
+    :math:`n\beta\to\infty` by a finite-nβ model (module docstring). All chains are
+    vectorised; every ``None`` argument is chosen automatically (module docstring) and
+    recorded in ``config``. The module is not modified. ``preconditioner``:
+    ``None``/``"none"`` (default: the kernels in parameter units), ``"dense"`` or
+    ``"diagonal"`` (a constant preconditioner from the curvature at :math:`w^*`,
+    :mod:`slttheory.sampling.precondition`; the target is the same).
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -701,34 +1057,194 @@ def estimate_llc(
     ...     _ = model.weight.fill_(3.0), model.bias.fill_(2.0)
     >>> y = 3 * x + 2 + torch.randn(1000, 1, generator=torch.Generator().manual_seed(1))
     >>> est = estimate_llc(model, (x, y), draws=2000, device="cpu")
-    >>> abs(est.llc - 1.0) < 0.15
+    >>> abs(est.llc - 1.0) < 0.15 and est.ci[0] < est.llc < est.ci[1]
     True
     """
     t0 = time.perf_counter()
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
+    pc.resolve_preconditioner(preconditioner)
+    sampler = _resolve_sampler(sampler, bs, s.n_data)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
         return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
-                                 sampler, bs, seed, dev, auto, t0)
-    nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
-    run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
-                  chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
-                  batch_size=bs, seed=seed)
-    per_chain, llc, se, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
-                                          sampler, draws is None)
-    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto)
-    _flag(diag.warnings, "estimate_llc")
-    return LLCEstimate(
-        llc=llc, std_error=se, per_chain=per_chain,
-        loss_trace=s.init_loss + run.delta[:, run.burn_in:],
-        diagnostics=diag, config=cfg, elapsed_s=time.perf_counter() - t0,
-        init_loss=s.init_loss,
+                                 sampler, bs, seed, dev, auto, t0, method)
+    rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
+                           s.center.numel())
+    if method == "single":
+        nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
+        run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
+                      chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
+        est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                             draws is None, rec)
+    else:
+        grid = np.asarray(_xp.GRID, dtype=float)
+        run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
+                      step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
+        est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
+                           auto, draws is None, rec)
+    _flag(est.diagnostics.warnings, "estimate_llc")
+    return _with_time(est, time.perf_counter() - t0)
+
+
+def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
+    import dataclasses
+
+    return dataclasses.replace(est, elapsed_s=elapsed)
+
+
+def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
+               step_size: float | None) -> dict[str, Any]:
+    """The ``_sample`` arguments of a temperature scan: ``chains`` chains per temperature
+    :math:`n\beta f_j`, initial step multipliers :math:`f_j^{-1/2}` (re-tuned per temperature
+    in the warm-up when the step size is automatic); adaptive length stops when every
+    temperature meets :func:`_converged`'s targets."""
+    ts = nbeta * grid
+    nt = grid.size
+    return dict(
+        nbeta_chain=torch.tensor(np.repeat(ts, chains), dtype=s.dtype, device=s.device),
+        nbeta_cal=nbeta, chains=nt * chains,
+        step_scale=torch.tensor(np.repeat(grid ** -0.5, chains), dtype=s.dtype,
+                                device=s.device),
+        stat_groups=nt, group_steps=step_size is None, converged=None,
     )
 
 
-def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto) -> LLCConfig:
+def _data_cov(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
+              chains: int) -> np.ndarray:
+    """Data-fluctuation covariance of the per-temperature ``λ̂(ts[j])``
+    (:func:`.fluctuation.data_covariance`); zeros when no draws were recorded, ``nan`` when
+    too few."""
+    nt = len(ts)
+    if rec is None or s.per_sample is None:
+        return np.zeros((nt, nt))
+    pos = rec.after(burn_in)
+    if pos is None:
+        return np.full((nt, nt), np.nan)
+    groups = [pos[j * chains:(j + 1) * chains] for j in range(nt)]
+    return _fl.data_covariance(groups, ts, s.per_sample, s.n_data)
+
+
+def _quad_se(c: np.ndarray, cov: np.ndarray) -> float:
+    v = float(c @ cov @ c)
+    return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
+
+
+def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                   adaptive, rec: _Positions | None = None) -> LLCEstimate:
+    nbeta = n * beta_v
+    per_chain, llc, mc, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
+                                          sampler, adaptive)
+    data_err = _quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
+    se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
+    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
+                  "single", (nbeta,))
+    return LLCEstimate(
+        llc=llc, std_error=se, per_chain=per_chain,
+        loss_trace=s.init_loss + run.delta[:, run.burn_in:],
+        diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
+        method="single", ci=(llc - Z95 * se, llc + Z95 * se), mc_error=mc, systematic=0.0,
+        single=llc, single_std_error=mc, data_error=data_err,
+    )
+
+
+def _group_run(run: _Run, sl: slice) -> _Run:
+    """The chains ``sl`` of a scan as their own run (step size times their multiplier)."""
+    eps = run.step_size if run.step_scale is None else run.step_size * float(
+        np.mean(run.step_scale[sl]))
+    return _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
+                run.total, run.burn_in, eps, run.calibration, run.auto, run.warmup_steps,
+                run.preconditioner, None if run.nonfinite is None else run.nonfinite[sl])
+
+
+def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                 adaptive, rec: _Positions | None = None) -> LLCEstimate:
+    """Summaries per temperature, the finite-nβ fit and the merged diagnostics of a scan."""
+    nbeta = n * beta_v
+    ts = nbeta * grid
+    d = s.center.numel()
+    parts = []
+    for j, t in enumerate(ts):
+        sub = _group_run(run, slice(j * chains, (j + 1) * chains))
+        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, adaptive)))
+    llc_j = np.array([p[2] for p in parts])
+    se_j = np.array([p[3] for p in parts])
+    bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
+                       for p in parts])
+    corr = llc_j * (1.0 - bias_j)
+    fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
+                               _xp.DEFAULT_MODEL)
+    dcov = _data_cov(s, rec, run.burn_in, ts, chains)
+    var_j, var_se = [], []
+    for j, t in enumerate(ts):
+        x = run.delta[j * chains:(j + 1) * chains, run.burn_in:] * t
+        c2 = (x - x.mean()) ** 2
+        var_j.append(float(c2.mean()))
+        var_se.append(dg.mcse(c2) if x.shape[1] >= 4 else math.nan)
+    scan = _xp.TemperatureScan(
+        nbeta=ts, llc=llc_j, mc_error=se_j, disc_bias=bias_j, corrected=corr,
+        step_size=np.array([p[0].step_size for p in parts]),
+        ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
+        fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
+    )
+    llc, mc = fit.value, fit.std_error
+    data_err = _quad_se(fit.weights * (1.0 - bias_j), dcov)
+    # the model's misfit beyond the MC errors (Birge ratio): the fit's own uncertainty
+    fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
+        fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
+    se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
+    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc)
+    cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
+                  "extrapolate", tuple(float(t) for t in ts))
+    _, per0, llc0, se0, _ = parts[0]
+    return LLCEstimate(
+        llc=llc, std_error=se, per_chain=per0,
+        loss_trace=s.init_loss + run.delta[:chains, run.burn_in:],
+        diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
+        method="extrapolate", ci=(llc - Z95 * se, llc + Z95 * se), mc_error=mc,
+        systematic=llc - llc0, single=llc0, single_std_error=se0, data_error=data_err,
+        fit_error=fit_err, temperatures=scan,
+    )
+
+
+def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float
+                       ) -> dg.Diagnostics:
+    """One :class:`Diagnostics` for a scan: the worst R-hat and stationarity z, the smallest
+    ESS, every warning (prefixed by its temperature), divergence anywhere; acceptance and
+    discretisation bias of the chains at nβ."""
+    warn: list[str] = []
+    for j, dj in enumerate(diags):
+        pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
+        warn += [pre + w for w in dj.warnings]
+    # each temperature's own MC target is checked (and warned about) by _summarise; the
+    # extrapolated value's larger MC error is part of its interval, not a failed check
+    if not math.isfinite(llc):
+        warn.append("LLC estimate is not finite")
+
+    def worst(vals, fn):
+        v = [x for x in vals if x is not None and math.isfinite(x)]
+        return fn(v) if v else math.nan
+
+    zs = [d.stationarity_z for d in diags]
+    z = worst([abs(x) for x in zs], max)
+    div = tuple(j * chains + c for j, dj in enumerate(diags) for c in dj.divergent_chains)
+    d0 = diags[0]
+    return dg.Diagnostics(
+        ess=worst([d.ess for d in diags], min), rhat=worst([d.rhat for d in diags], max),
+        acceptance_rate=d0.acceptance_rate,
+        divergent=any(d.divergent for d in diags) or not math.isfinite(llc),
+        warnings=list(dict.fromkeys(warn)), stationarity_z=z,
+        estimated_bias=d0.estimated_bias, divergent_chains=div, calibration=d0.calibration,
+    )
+
+
+def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
+            method: str = "single", nbetas: tuple[float, ...] = ()) -> LLCConfig:
     return LLCConfig(
         n=n, beta=beta_v, nbeta=n * beta_v, localization=gamma, step_size=run.step_size,
         chains=chains, draws=run.total - run.burn_in, burn_in=run.burn_in + run.warmup_steps,
@@ -736,12 +1252,13 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto) -> L
         batch_size=bs, full_batch=bs >= s.n_data, params=s.names,
         dimension=int(s.center.numel()), seed=seed, device=str(dev),
         dtype=str(s.dtype).replace("torch.", ""), loss=s.loss_name,
-        auto=tuple(dict.fromkeys(auto)),
+        auto=tuple(dict.fromkeys(auto)), preconditioner=run.preconditioner, method=method,
+        nbetas=nbetas or (n * beta_v,),
     )
 
 
 def _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler, bs,
-                      seed, dev, auto, t0) -> LLCEstimate:
+                      seed, dev, auto, t0, method: str = "single") -> LLCEstimate:
     msg = f"L_n(w*) = {s.init_loss} is not finite: the loss is NaN/Inf at the model's parameters"
     diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=True,
                           warnings=[msg], divergent_chains=tuple(range(chains)))
@@ -751,8 +1268,9 @@ def _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sa
     return LLCEstimate(
         llc=math.nan, std_error=math.nan, per_chain=np.full(chains, math.nan),
         loss_trace=np.zeros((chains, 0)), diagnostics=diag,
-        config=_config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto),
-        elapsed_s=time.perf_counter() - t0, init_loss=s.init_loss,
+        config=_config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto, method),
+        elapsed_s=time.perf_counter() - t0, init_loss=s.init_loss, method=method,
+        mc_error=math.nan, systematic=math.nan,
     )
 
 
@@ -780,9 +1298,10 @@ class WBICResult:
 def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
          loss: str | Callable[[Tensor, Tensor], Tensor] = "gaussian", n: int | None = None,
          localization: float | None = None, step_size: float | None = None, chains: int = 4,
-         draws: int | None = None, burn_in: int | None = None, sampler: str = "sgld",
+         draws: int | None = None, burn_in: int | None = None, sampler: str = "auto",
          batch_size: int | None = None, params: Iterable[str] | None = None, seed: int = 0,
-         device: str | torch.device = "auto") -> WBICResult:
+         device: str | torch.device = "auto",
+         preconditioner: str | None = None) -> WBICResult:
     r"""Widely applicable BIC (Watanabe, JMLR 14:867–897, 2013, Def. 2 / Thm 4).
 
     :math:`\mathrm{WBIC} = E^{\beta}_w[nL_n(w)]`, :math:`\beta = 1/\log n`, sampled by the same
@@ -805,12 +1324,12 @@ def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     est = estimate_llc(model, data, loss=loss, n=n, beta=None, localization=localization,
                        step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                        sampler=sampler, batch_size=batch_size, params=params, seed=seed,
-                       device=device)
+                       device=device, preconditioner=preconditioner, method="single")
     nn = est.config.n
     mean_delta = est.llc / est.config.nbeta
     return WBICResult(
         value=nn * (est.init_loss + mean_delta),
-        std_error=est.std_error / est.config.beta,
+        std_error=est.mc_error / est.config.beta,
         nll_at_wstar=nn * est.init_loss,
         estimate=est,
     )
@@ -859,11 +1378,12 @@ def estimate_llc_multitemp(
     chains: int = 4,
     draws: int | None = None,
     burn_in: int | None = None,
-    sampler: str = "sgld",
+    sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
+    preconditioner: str | None = None,
 ) -> MultiTemperatureEstimate:
     r"""Multi-temperature LLC: weighted least-squares slope of :math:`E^\beta[nL_n]` on
     :math:`1/\beta`.
@@ -889,6 +1409,8 @@ def estimate_llc_multitemp(
     (s, n, beta0, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, None, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
+    pc.resolve_preconditioner(preconditioner)
+    sampler = _resolve_sampler(sampler, bs, s.n_data)
     if betas is None:
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
@@ -902,13 +1424,15 @@ def estimate_llc_multitemp(
     run = _sample(s, nbeta_chain=nbeta_chain, nbeta_cal=float(n * grid.max()), gamma=gamma,
                   step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                   sampler=sampler, batch_size=bs, seed=seed, step_scale=scale,
-                  stat_groups=nt)
+                  stat_groups=nt, preconditioner=preconditioner)
     means, ses, lls, diags = [], [], [], []
     for j in range(nt):
         sl = slice(j * chains, (j + 1) * chains)
         sub = _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
                    run.total, run.burn_in, run.step_size * grid.max() / grid[j],
-                   run.calibration, warmup_steps=run.warmup_steps)
+                   run.calibration, warmup_steps=run.warmup_steps,
+                   preconditioner=run.preconditioner,
+                   nonfinite=None if run.nonfinite is None else run.nonfinite[sl])
         nb = n * grid[j]
         _, llc_j, se_j, diag_j = _summarise(sub, np.full(chains, nb), s.center.numel(),
                                             sampler, draws is None)

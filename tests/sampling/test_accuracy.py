@@ -1,13 +1,18 @@
-"""Accuracy of the defaults against closed forms (issue 4 §3).
+"""Accuracy of the defaults against closed forms (issue 12); the full measurement is
+``benchmarks/accuracy.py`` (docs/estimator.md has the theory behind these tolerances).
 
-Tolerances from theory (/work/shared/reference/learning-coefficients.md §6): across data sets
-λ̂ fluctuates by √(λ/(2 log n)) (Watanabe 2013, Thm 4), so the mean of S data sets by
-√(λ/(2 log n))/√S; a multiplicity m adds a downward bias (m − 1)/log(nβ). z = 3.
+* A single-temperature estimate at one data set lies around λ − (m − 1)/log(nβ) (the
+  multiplicity term of the partition function's expansion, Watanabe 2009, *Algebraic
+  Geometry and Statistical Learning Theory*, Ch. 4) with a data-set spread of at most
+  √(λ/(2 log n)) (Watanabe 2013, JMLR 14, arXiv:1208.6338, Thm 4).
+* The default method's 95 % interval must cover λ where its finite-nβ model holds: at a
+  least-squares point of a linear model the posterior is Gaussian at every temperature and the
+  fit of the exact curve is within 0.1 % of d/2, so coverage over data sets is a binomial
+  count with p ≈ 0.95.
 """
 
 import importlib.util
 import math
-import statistics
 import warnings
 from pathlib import Path
 
@@ -22,7 +27,8 @@ Z = 3.0
 
 def test_default_build_and_auto_settings_on_singular_rrr():
     """RRR (m, n, h, r) = (5, 5, 3, 0), n = 1000, default ``build`` (w* = the empirical minimiser
-    near A = B = 0) and every ``estimate_llc`` setting automatic except ``draws`` (time).
+    near A = B = 0) and every ``estimate_llc`` setting automatic except ``draws`` (time) and
+    ``method="single"`` (the identity below is the single-temperature estimator's).
 
     λ = 13/2, m = 2: centre λ − 1/log(nβ) = 6.30, spread √(λ/(2 log n)) = 0.69. Also the exact
     identity of the estimator at the two reference points: both runs sample (nearly) the same
@@ -35,66 +41,72 @@ def test_default_build_and_auto_settings_on_singular_rrr():
     assert prob.extras["refined"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LLCWarning)
-        est = estimate_llc(prob.model, prob.data, loss=prob.loss, draws=2000, device="cpu")
-        est0 = estimate_llc(true.model, true.data, loss=true.loss, draws=2000, device="cpu")
+        est = estimate_llc(prob.model, prob.data, loss=prob.loss, draws=2000, device="cpu",
+                           method="single")
+        est0 = estimate_llc(true.model, true.data, loss=true.loss, draws=2000, device="cpu",
+                            method="single")
     assert {"step_size", "localization", "burn_in"} <= set(est.config.auto), est.config.auto
     n, nbeta = 1000, est.config.nbeta
     lam, mult = 6.5, 2
     centre = lam - (mult - 1) / math.log(nbeta)
     spread = math.sqrt(lam / (2 * math.log(n)))
-    assert abs(est.llc - centre) < Z * math.hypot(spread, est.std_error), est.summary()
+    assert abs(est.llc - centre) < Z * math.hypot(spread, est.mc_error), est.summary()
     offset = nbeta * (prob.extras["loss_at_true"] - prob.extras["loss_refined"])
     assert offset > 1.0  # the known downward offset at the true point (≈ 1.8 here)
     diff = est.llc - est0.llc
-    assert abs(diff - offset) < 4 * math.hypot(est.std_error, est0.std_error) + 0.1 * offset, (
+    assert abs(diff - offset) < 4 * math.hypot(est.mc_error, est0.mc_error) + 0.1 * offset, (
         diff, offset, est.summary(), est0.summary())
 
 
-# ------------------------------------------------------------------ slow sweep
+# ------------------------------------------------------------------ slow
 
 
-def _benchmark():
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy.py"
-    spec = importlib.util.spec_from_file_location("slt_accuracy_benchmark", path)
+@pytest.mark.slow
+def test_interval_covers_d_over_2_on_gaussian_posteriors():
+    """Linear regression y = Xb + 1 + noise (d = 3) at its least-squares point, 20 data sets,
+    every setting at its default: λ = 3/2 must lie in at least 16 of the 20 intervals
+    (P(X ≤ 15) = 1.6 % for a binomial(20, 0.95); an interval that drops the fit's or the MC
+    error falls below that)."""
+    hits = []
+    for s in range(20):
+        m, data = _least_squares_linear(seed=100 + 2 * s)
+        est = estimate_llc(m, data, device="cpu", seed=s)
+        hits.append(est.ci[0] <= 1.5 <= est.ci[1])
+    assert sum(hits) >= 16, hits
+
+
+def _least_squares_linear(seed, n=1000, p=2):
+    """y = X (1, 2) + 1 + N(0, 1), nn.Linear(2, 1) at the least-squares fit (d = 3)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, p, generator=g, dtype=torch.float64)
+    y = x @ torch.arange(1.0, p + 1, dtype=torch.float64).unsqueeze(1) + 1.0
+    y = y + torch.randn(n, 1, generator=g, dtype=torch.float64)
+    design = torch.cat([x, torch.ones(n, 1, dtype=torch.float64)], 1)
+    sol = torch.linalg.lstsq(design, y).solution
+    m = torch.nn.Linear(p, 1).double()
+    with torch.no_grad():
+        m.weight.copy_(sol[:p].T)
+        m.bias.copy_(sol[p])
+    return m, (x, y)
+
+
+def _cases():
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy_cases.py"
+    spec = importlib.util.spec_from_file_location("slt_accuracy_cases", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod
+    return {c.label: c for c in mod.CASES}
 
 
-SEEDS = 3
-# RRR (8, 4, 3, 0) at its empirical minimiser: +23 % measured (S = 3, sd 0.26), outside the
-# tolerance above. Cause: the O(β) data term nβ(L_n(w0) − L_n(ŵ)) ≈ 2.5 (the rank-3 fit of the
-# noise in a 36-parameter model) is only partly used by the posterior; it is not part of the
-# √(λ/(2 log n)) tolerance. At w0 the same case is −18 %.
-# Polynomial degree 5 on [−1, 1]: regular, but the moment matrix has eigenvalues down to 6e-4,
-# so nβh ≪ γ = 1 in two directions and the localized posterior gives exactly
-# Σ ½ nβh_i/(nβh_i + γ) = 2.08 (not 3): −29 % measured, a localization effect of the default γ.
-KNOWN_OFF = {
-    "rrr (m,n,h,r)=(8,4,3,0)": "O(β) reference-point term (see comment)",
-    "polynomial deg 5": "default localization γ = 1 dominates ill-conditioned directions",
-}
-
-
-@pytest.fixture(scope="module")
-def sweep():
-    mod = _benchmark()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return {r["case"]: r for r in (mod.run_case(*c, SEEDS) for c in mod.CASES)}
+# selection-half cases whose finite-nβ behaviour the default model describes (measured on the
+# selection half, benchmarks/accuracy.py): their intervals must cover λ
+WELL_DESCRIBED = ("nf regular d=3", "nf rrr (5,5,3,0)", "nf dln (3,4,3) r=0")
 
 
 @pytest.mark.slow
-def test_median_relative_error_at_most_10_percent(sweep):
-    med = statistics.median(abs(r["rel_error"]) for r in sweep.values())
-    assert med <= 0.10, {k: round(r["rel_error"], 3) for k, r in sweep.items()}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("case", [c[0] for c in _benchmark().CASES])
-def test_each_family_within_theory_tolerance(sweep, case, request):
-    if case in KNOWN_OFF:
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_OFF[case], strict=False))
-    r = sweep[case]
-    tol = Z * math.sqrt(r["lambda"] / (2 * math.log(r["n"]))) / math.sqrt(SEEDS) + (
-        r["multiplicity"] - 1) / math.log(r["n"] / math.log(r["n"]))
-    assert abs(r["mean"] - r["lambda"]) <= tol, r
+@pytest.mark.parametrize("label", WELL_DESCRIBED)
+def test_noise_free_selection_cases_inside_their_intervals(label):
+    b = _cases()[label].build(0)
+    est = estimate_llc(b.model, b.data, loss=b.loss, device="cpu", seed=0)
+    assert est.ci[0] <= b.lam <= est.ci[1], est.summary()
+    assert est.diagnostics.passed, est.summary()

@@ -42,17 +42,31 @@ def _both(probs, seeds, **kw):
     {"step_size": 1e-3, "draws": 200, "batch_size": 50},          # minibatch indices per point
     {"sampler": "mala", "step_size": 1e-3, "draws": 200},
     {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up
+    {"draws": 200, "burn_in": 50, "chains": 2, "sampler": "sgld"},  # per-temperature bias tuning
+    {"draws": 200, "burn_in": 50, "chains": 2, "method": "single"},
+    {"draws": 200, "preconditioner": "dense"},                      # per-point curvature
+    {"sampler": "sgld", "step_size": 1e-2, "draws": 200, "batch_size": 50,
+     "preconditioner": "diagonal"},                                # Hutchinson draws per point
 ])
 def test_batched_equals_per_point(kw):
-    """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9)."""
+    """Per-point generators: each point's run is estimate_llc's run (float64: to 1e-9), the
+    default temperature scan included (its per-temperature step tuning, fit and jackknife)."""
     probs = _rrr([(0, 0), (1, 1), (2, 2)])
     b, one = _both(probs, [3, 4, 5], **kw)
     for x, y in zip(b, one, strict=True):
         assert x.config == y.config
+        assert x.method == y.method == kw.get("method", "extrapolate")
         assert math.isclose(x.llc, y.llc, rel_tol=1e-9, abs_tol=1e-9)
         assert math.isclose(x.std_error, y.std_error, rel_tol=1e-7)
+        assert math.isclose(x.data_error, y.data_error, rel_tol=1e-6, abs_tol=1e-9)
+        assert x.ci == pytest.approx(y.ci, rel=1e-7)
+        assert math.isclose(x.single, y.single, rel_tol=1e-9, abs_tol=1e-9)
         np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
         assert x.diagnostics.warnings == y.diagnostics.warnings
+        if x.temperatures is not None:
+            np.testing.assert_allclose(x.temperatures.llc, y.temperatures.llc, rtol=1e-9)
+            np.testing.assert_allclose(x.temperatures.step_size, y.temperatures.step_size,
+                                       rtol=1e-12)
     # different points really are different runs (r and data differ)
     assert len({round(x.llc, 6) for x in b}) == 3
 
@@ -125,6 +139,8 @@ def test_errors_name_the_argument():
         estimate_llc_batched([3], device="cpu")
     with pytest.raises(ValueError, match="draws must be"):
         estimate_llc_batched(probs, draws=0, device="cpu")
+    with pytest.raises(ValueError, match="method must be one of"):
+        estimate_llc_batched(probs, method="richardson", device="cpu")
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -180,3 +196,20 @@ def test_batched_adaptive_length_equals_per_point(monkeypatch):
         assert math.isclose(x.llc, y.llc, rel_tol=1e-9, abs_tol=1e-9)
         np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
     assert any(y.config.draws > 1500 for y in one)  # the adaptive rule did extend some chain
+
+
+def test_batched_mala_burn_in_shrink_equals_per_point(monkeypatch):
+    """MALA's burn-in may shrink a calibrated ε per point (estimator._mala_shrink); forced
+    here (floor 0.99) so that every point shrinks: batched and per-point runs take the same
+    decisions and give the same numbers."""
+    from slttheory.sampling import estimator as est
+
+    monkeypatch.setattr(est, "MALA_ACCEPT_FLOOR", 0.99)
+    probs = _rrr([(0, 0), (2, 1)])
+    b, one = _both(probs, [3, 4], draws=200, burn_in=400)
+    for x, y in zip(b, one, strict=True):
+        assert x.config.sampler == "mala"
+        cal = x.diagnostics.calibration.step_size
+        assert x.config.step_size < 0.9 * cal  # it did shrink
+        assert x.config == y.config
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)

@@ -1,0 +1,103 @@
+"""Mixing of ``estimate_llc`` with default settings: R-hat and bulk ESS per case (issue 12).
+
+For each case (regular points of RRR / DLN with a GL(r) fibre, singular points of RRR, normal
+crossings, the tanh network) build the family's problem at n = 1000 from data seed ``s``
+(default ``build``: w* is the empirical minimiser near the true point) and run
+``estimate_llc(model, data, loss=loss, seed=s)`` with every other argument at its default.
+Report λ̂, its MC s.e., R-hat, bulk ESS, total steps per chain, the chosen γ and ε, wall time
+and whether the run passed every diagnostic.
+
+Usage (from the repository root)::
+
+    python benchmarks/mixing.py [--seeds 2] [--only 'label;...'] [--out file.json]
+        [--sampler mala] [--preconditioner none|dense|diagonal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's slttheory
+from slttheory.models import FAMILIES  # noqa: E402
+from slttheory.sampling import estimate_llc  # noqa: E402
+
+CASES: tuple[tuple[str, str, dict], ...] = (
+    ("rrr (5,4,2,2) regular", "reduced_rank_regression", {"m": 5, "n": 4, "h": 2, "r": 2}),
+    ("rrr (5,5,3,3) regular", "reduced_rank_regression", {"m": 5, "n": 5, "h": 3, "r": 3}),
+    ("dln (3,2,3) r=2 regular", "deep_linear_network", {"widths": (3, 2, 3), "r": 2}),
+    ("dln (3,2,2,3) r=2 regular", "deep_linear_network", {"widths": (3, 2, 2, 3), "r": 2}),
+    ("rrr (5,5,3,0)", "reduced_rank_regression", {"m": 5, "n": 5, "h": 3, "r": 0}),
+    ("rrr (5,4,2,1)", "reduced_rank_regression", {"m": 5, "n": 4, "h": 2, "r": 1}),
+    ("dln (3,4,3) r=0", "deep_linear_network", {"widths": (3, 4, 3), "r": 0}),
+    ("dln (3,2,2,3) r=1", "deep_linear_network", {"widths": (3, 2, 2, 3), "r": 1}),
+    ("normal crossing (1,2)", "normal_crossing", {"powers": (1, 2)}),
+    ("tanh h=3", "tanh_network", {"h": 3}),
+    ("polynomial deg 5", "polynomial_regression", {"degree": 5}),
+    ("regular d=3", "regular", {"d": 3}),
+)
+
+
+def run_case(label: str, family: str, params: dict, seed: int, **kw) -> dict:
+    fam = FAMILIES[family]
+    lam = float(fam.closed_form(params).value)
+    prob = fam.build(params, n=1000, generator=torch.Generator().manual_seed(seed))
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(prob.model, prob.data, loss=prob.loss, seed=seed, **kw)
+    wall = time.perf_counter() - t0
+    d, c = est.diagnostics, est.config
+    return {
+        "case": label, "seed": seed, "lambda": lam, "llc": est.llc, "se": est.std_error,
+        "rhat": d.rhat, "ess": d.ess, "steps": c.draws + c.burn_in, "draws": c.draws,
+        "gamma": c.localization, "eps": c.step_size, "wall_s": wall, "passed": d.passed,
+        "divergent": d.divergent, "warnings": list(d.warnings),
+        "acceptance": d.acceptance_rate, "sampler": c.sampler,
+        "preconditioner": getattr(c, "preconditioner", "none"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--out", default="")
+    ap.add_argument("--sampler", default=None, help="override the default sampler")
+    ap.add_argument("--preconditioner", default=None, help="override the default")
+    args = ap.parse_args(argv)
+    kw = {k: v for k, v in (("sampler", args.sampler),
+                            ("preconditioner", args.preconditioner)) if v is not None}
+    if kw.get("preconditioner") == "none":
+        kw["preconditioner"] = None
+    only = [s.strip() for s in args.only.split(";") if s.strip()]
+    rows = []
+    print(f"{'case':28s} {'s':>2s} {'λ':>6s} {'λ̂':>7s} {'se':>6s} {'R-hat':>6s} {'ESS':>6s} "
+          f"{'steps':>6s} {'γ':>7s} {'ε':>8s} {'acc':>5s} {'wall':>6s} ok")
+    for label, fam, params in CASES:
+        if only and not any(o in label for o in only):
+            continue
+        for s in range(args.seeds):
+            r = run_case(label, fam, params, s, **kw)
+            rows.append(r)
+            print(f"{label:28s} {s:2d} {r['lambda']:6.3f} {r['llc']:7.3f} {r['se']:6.3f} "
+                  f"{r['rhat']:6.3f} {r['ess']:6.0f} {r['steps']:6d} {r['gamma']:7.3g} "
+                  f"{r['eps']:8.2g} {r['acceptance'] or float('nan'):5.2f} {r['wall_s']:6.1f} "
+                  f"{'y' if r['passed'] else 'n'}",
+                  flush=True)
+            if not r["passed"]:
+                print("      " + "; ".join(w[:70] for w in r["warnings"]), flush=True)
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

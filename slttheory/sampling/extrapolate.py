@@ -1,0 +1,285 @@
+r"""Finite-nβ extrapolation of the LLC from a scan over inverse temperatures.
+
+The single-temperature estimator :math:`\hat\lambda(t) = t\,E_t[\Delta L]` at
+:math:`t = n\beta` (Lau et al., arXiv:2308.12108, eq. 8) is not λ at finite t. Write
+:math:`Z(t) = \int e^{-t\Delta L(w)}\varphi(w)\,dw` (φ the localisation prior) and
+:math:`G(t) = -d\log Z/d\log t = t\,E_t[\Delta L]`. For noise-free data
+(:math:`\Delta L = K_n \ge 0`), the asymptotic expansion of Z through the poles of the zeta function
+:math:`\zeta(z) = \int K(w)^z\varphi(w)\,dw` (Watanabe 2009, *Algebraic Geometry and
+Statistical Learning Theory*, Ch. 4) gives
+
+.. math::
+
+    G(t) = \lambda - \frac{m-1}{\log t} + \sum_k a_k\,t^{-(\lambda_k - \lambda)} + \dots,
+
+with m the multiplicity of the largest pole −λ of the zeta function and λ_k the next poles;
+the localisation prior contributes such terms too (a direction of curvature h gives
+:math:`\tfrac12 th/(th+\gamma)`, a :math:`-\gamma/(2th)` term). With noisy data at fixed n,
+Watanabe's WBIC expansion (JMLR 14, 2013, arXiv:1208.6338, Thm 4) adds data terms:
+:math:`E_\beta[nL_n] = nL_n(w_0) + \lambda/\beta + U_n\sqrt{\lambda/(2\beta)} + O_p(1)`, so at
+:math:`t = n\beta` the estimate carries :math:`U_n\sqrt{\lambda t/(2n)}` and a term
+proportional to t (the O_p(1) constant times β, which also holds the reference-point offset
+:math:`t(L_n(w_0) - L_n(w^*))`).
+
+This module fits such a model to :math:`\hat\lambda(t_j)` on a grid
+:math:`t_j = t_0 f_j` below the estimator's :math:`t_0 = n/\log n` and returns the value at
+:math:`t\to\infty` with the fit's standard error (weighted least squares with each
+temperature's Monte-Carlo error). :data:`MODELS` lists the candidate bases (columns in
+:math:`f = t/t_0`); the default is chosen by the accuracy benchmark
+(``benchmarks/accuracy.py``; docs/estimator.md records the measurements).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "GRID",
+    "MODELS",
+    "DEFAULT_MODEL",
+    "FREE_MODELS",
+    "FiniteNbetaFit",
+    "TemperatureScan",
+    "fit_finite_nbeta",
+]
+
+GRID: tuple[float, ...] = (1.0, 10 ** (-1 / 3), 10 ** (-2 / 3), 0.1)
+"""Default temperature grid :math:`f_j = t_j/t_0`: four points, log-spaced over a decade."""
+
+Basis = Callable[[np.ndarray, float], np.ndarray]
+
+
+def _ones(f: np.ndarray, t0: float) -> np.ndarray:
+    return np.ones_like(f)
+
+
+MODELS: dict[str, tuple[tuple[str, Basis], ...]] = {
+    # λ only: the mean of the scan (no extrapolation; a reference)
+    "flat": (("lambda", _ones),),
+    # next-pole / localisation term with a fixed exponent
+    "pow1/2": (("lambda", _ones), ("a", lambda f, t0: f ** -0.5)),
+    "pow1": (("lambda", _ones), ("a", lambda f, t0: 1.0 / f)),
+    # multiplicity term −(m−1)/log t
+    "log": (("lambda", _ones), ("mu", lambda f, t0: -1.0 / np.log(t0 * f))),
+    # data term ∝ t (reference offset, O_p(1)·β) with a next-pole term
+    "pow1/2+t": (("lambda", _ones), ("a", lambda f, t0: f ** -0.5), ("b", lambda f, t0: f)),
+    "log+t": (("lambda", _ones), ("mu", lambda f, t0: -1.0 / np.log(t0 * f)),
+              ("b", lambda f, t0: f)),
+    "t": (("lambda", _ones), ("b", lambda f, t0: f)),
+}
+"""Candidate finite-nβ models: named columns of the design matrix in :math:`f = t/t_0`."""
+
+FREE_MODELS: dict[str, tuple[float, float]] = {
+    "pow[1/2,1]": (0.5, 1.0),
+    "pow[1/4,1]": (0.25, 1.0),
+}
+r"""Models :math:`\lambda + a f^{-\delta}` with the exponent fitted in the given bounds (the
+next pole's distance and the localisation's δ = 1 lie in such a range): least squares
+profiled over δ, linear in (λ, a) at the best δ."""
+
+DEFAULT_MODEL = "pow[1/2,1]"
+
+
+@dataclass(frozen=True, eq=False)
+class FiniteNbetaFit:
+    r"""Weighted least-squares fit of :math:`\hat\lambda(t_j)` by a :data:`MODELS` basis.
+
+    ``value``: the fitted λ (the limit :math:`t\to\infty` of the model's finite-t terms);
+    ``std_error``: its standard error from the temperatures' Monte-Carlo errors;
+    ``coef``/``cov``: all coefficients and their covariance; ``chi2`` with ``dof`` degrees of
+    freedom (``nan`` when exactly determined); ``weights``: ``value = weights @ values`` (the
+    fit is linear in the data).
+    """
+
+    model: str
+    value: float
+    std_error: float
+    coef: np.ndarray
+    cov: np.ndarray
+    names: tuple[str, ...]
+    chi2: float
+    dof: int
+    weights: np.ndarray
+
+    def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
+        """The fitted :math:`\\hat\\lambda(t_0 f)`."""
+        if self.model in FREE_MODELS:
+            return self.coef[0] + self.coef[1] * np.asarray(f, float) ** -self.coef[2]
+        cols = MODELS[self.model]
+        x = np.stack([b(np.asarray(f, float), t0) for _, b in cols], axis=-1)
+        return x @ self.coef
+
+
+def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequence[float],
+                     t0: float, model: str = DEFAULT_MODEL) -> FiniteNbetaFit:
+    r"""Fit ``values`` (:math:`\hat\lambda` at :math:`t_0 f_j`) with standard errors
+    ``errors`` by the basis ``MODELS[model]``; the coefficient named ``lambda`` is λ.
+
+    >>> f = np.array([1.0, 0.5, 0.25, 0.125])
+    >>> y = 2.0 - 0.3 * f ** -0.5          # exactly the pow1/2 model
+    >>> r = fit_finite_nbeta(f, y, np.full(4, 0.01), t0=100.0, model="pow1/2")
+    >>> round(r.value, 6), round(r.coef[1], 6)
+    (2.0, -0.3)
+    """
+    if model not in MODELS and model not in FREE_MODELS:
+        raise ValueError(f"model must be one of {sorted(MODELS) + sorted(FREE_MODELS)}, got "
+                         f"{model!r}")
+    fv = np.asarray(f, float)
+    y = np.asarray(values, float)
+    se = np.asarray(errors, float)
+    if model in FREE_MODELS:
+        return _fit_free(fv, y, se, t0, model)
+    cols = MODELS[model]
+    if fv.shape != y.shape or fv.shape != se.shape or fv.ndim != 1:
+        raise ValueError("f, values and errors must be 1-D arrays of one length")
+    if fv.size < len(cols):
+        raise ValueError(f"model {model!r} needs at least {len(cols)} temperatures, got "
+                         f"{fv.size}")
+    x = np.stack([b(fv, t0) for _, b in cols], axis=-1)
+    ok = np.isfinite(se) & (se > 0)
+    if ok.all():
+        w = 1.0 / se**2
+    else:  # no usable errors: equal weights, covariance from the residuals
+        w = np.ones_like(y)
+    xtw = x.T * w
+    xtwx = xtw @ x
+    try:
+        cov = np.linalg.inv(xtwx)
+    except np.linalg.LinAlgError:
+        cov = np.linalg.pinv(xtwx)
+    coef = cov @ (xtw @ y)
+    resid = y - x @ coef
+    dof = int(fv.size - len(cols))
+    chi2 = float(np.sum(w * resid**2)) if dof > 0 else math.nan
+    if not ok.all():
+        s2 = chi2 / dof if dof > 0 else math.nan
+        cov = cov * s2
+    names = tuple(nm for nm, _ in cols)
+    i = names.index("lambda")
+    hat = np.linalg.pinv(xtwx) @ xtw
+    return FiniteNbetaFit(model, float(coef[i]), float(math.sqrt(max(cov[i, i], 0.0))),
+                          coef, cov, names, chi2, dof, hat[i])
+
+
+def _linear_pow(f: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float
+                ) -> tuple[np.ndarray, float, np.ndarray]:
+    x = np.stack([np.ones_like(f), f ** -delta], axis=-1)
+    xtw = x.T * w
+    inv = np.linalg.pinv(xtw @ x)
+    coef = inv @ (xtw @ y)
+    return coef, float(np.sum(w * (y - x @ coef) ** 2)), inv
+
+
+def _best_delta(f: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: float) -> float:
+    from scipy.optimize import minimize_scalar
+
+    r = minimize_scalar(lambda d: _linear_pow(f, y, w, d)[1], bounds=(lo, hi),
+                        method="bounded", options={"xatol": 1e-6})
+    cands = [lo, hi, float(r.x)]
+    return min(cands, key=lambda d: _linear_pow(f, y, w, d)[1])
+
+
+def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: str
+              ) -> FiniteNbetaFit:
+    r"""λ + a f^{−δ}, δ in ``FREE_MODELS[model]``; the standard error and the weights
+    (:math:`\partial\lambda/\partial y_j`, by central differences through the whole fit,
+    δ included) linearise the fit at the data."""
+    lo, hi = FREE_MODELS[model]
+    if f.size < 3:
+        raise ValueError(f"model {model!r} needs at least 3 temperatures, got {f.size}")
+    ok = np.isfinite(se) & (se > 0)
+    w = 1.0 / se**2 if ok.all() else np.ones_like(y)
+
+    def value(yy: np.ndarray) -> float:
+        return float(_linear_pow(f, yy, w, _best_delta(f, yy, w, lo, hi))[0][0])
+
+    delta = _best_delta(f, y, w, lo, hi)
+    coef, chi2, inv = _linear_pow(f, y, w, delta)
+    scale = np.where(ok, se, 1e-3 * (1.0 + np.abs(y)))
+    weights = np.empty_like(y)
+    for j in range(y.size):
+        h = 1e-3 * scale[j]
+        e = np.zeros_like(y)
+        e[j] = h
+        weights[j] = (value(y + e) - value(y - e)) / (2 * h)
+    dof = int(f.size - 3)
+    err = float(np.sqrt(np.sum((weights * se) ** 2))) if ok.all() else math.nan
+    cov = np.zeros((3, 3))
+    cov[:2, :2] = inv
+    return FiniteNbetaFit(model, float(coef[0]), err, np.array([coef[0], coef[1], delta]),
+                          cov, ("lambda", "a", "delta"), chi2 if dof > 0 else math.nan, dof,
+                          weights)
+
+
+@dataclass(frozen=True, eq=False)
+class TemperatureScan:
+    r"""The per-temperature estimates behind an extrapolated LLC.
+
+    ``nbeta``: :math:`t_j = n\beta f_j`; ``llc``: the raw single-temperature
+    :math:`\hat\lambda(t_j)` with Monte-Carlo errors ``mc_error``; ``disc_bias``: each
+    temperature's estimated first-order relative discretisation bias :math:`b_j` (0 for MALA);
+    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j)`, the values fitted; ``step_size``, ``ess``,
+    ``rhat`` per temperature; ``fit``: the :class:`FiniteNbetaFit`; ``data_cov``: the
+    data-fluctuation covariance of the raw :math:`\hat\lambda(t_j)` across data sets
+    (:func:`slttheory.sampling.fluctuation.data_covariance`); ``variance``: the posterior
+    variance :math:`V_j = \mathrm{Var}_{t_j}(t_j\Delta L)` with its MC error
+    ``variance_error`` — :math:`d\hat\lambda/d\log t = \hat\lambda - V` exactly
+    (:math:`\partial_t E_t[\Delta L] = -\mathrm{Var}_t(\Delta L)`), the local slope of the
+    scan at each temperature.
+    """
+
+    nbeta: np.ndarray
+    llc: np.ndarray
+    mc_error: np.ndarray
+    disc_bias: np.ndarray
+    corrected: np.ndarray
+    step_size: np.ndarray
+    ess: np.ndarray
+    rhat: np.ndarray
+    fit: FiniteNbetaFit
+    data_cov: np.ndarray | None = None
+    variance: np.ndarray | None = None
+    variance_error: np.ndarray | None = None
+
+    def __str__(self) -> str:
+        rows = [f"  nβ={t:9.4g}  λ̂={v:8.4g} ± {e:.2g}  disc.bias={100 * b:+5.1f}%  "
+                f"ESS={s:6.0f} R-hat={r:.3f}"
+                for t, v, e, b, s, r in zip(self.nbeta, self.llc, self.mc_error,
+                                            self.disc_bias, self.ess, self.rhat, strict=True)]
+        return "\n".join(rows)
+
+
+def stop_rule(f: Sequence[float], t0: float, model: str, target_rse: float, floor: float,
+              rhat_max: float, z_max: float) -> Callable[[np.ndarray, int], tuple[bool, float]]:
+    r"""Adaptive stopping rule for a temperature scan: every temperature's chains agree
+    (R-hat ≤ ``rhat_max``, stationarity |z| ≤ ``z_max``) and the *fitted* λ's Monte-Carlo error
+    is at most ``target_rse``·max(|λ|, ``floor``). Returns ``(converged, factor)`` as
+    :func:`slttheory.sampling.estimator._converged`."""
+    from slttheory.sampling import diagnostics as dg
+
+    fv = np.asarray(f, float)
+
+    def rule(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
+        if not np.all(np.isfinite(scaled)):
+            return True, 1.0
+        factor = 1.0
+        means, ses = [], []
+        for g in np.split(scaled, groups, axis=0):
+            means.append(g.mean())
+            ses.append(dg.mcse(g))
+            if g.shape[0] > 1 and dg.rhat(g) > rhat_max:
+                factor = max(factor, 2.0)
+            if abs(dg.stationarity_z(g)) > z_max:
+                factor = max(factor, 2.0)
+        fit = fit_finite_nbeta(fv, means, ses, t0, model)
+        target = target_rse * max(abs(fit.value), floor)
+        if not (fit.std_error <= target):
+            factor = max(factor, (fit.std_error / target) ** 2
+                         if math.isfinite(fit.std_error) else 2.0)
+        return factor == 1.0, factor
+
+    return rule

@@ -1,0 +1,121 @@
+"""The finite-nβ fit, the per-temperature step rescale and the data-fluctuation estimate."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slttheory.sampling import estimator as E
+from slttheory.sampling.extrapolate import GRID, MODELS, fit_finite_nbeta
+from slttheory.sampling.fluctuation import data_std_error, influence
+
+
+@settings(max_examples=60, deadline=None)
+@given(model=st.sampled_from(sorted(MODELS)),
+       coef=st.lists(st.floats(-5, 5, allow_nan=False), min_size=3, max_size=3),
+       t0=st.floats(20.0, 1e4))
+def test_fit_recovers_exact_model(model, coef, t0):
+    """Data generated exactly by a model are fitted exactly, whatever the coefficients."""
+    f = np.asarray(GRID)
+    cols = MODELS[model]
+    y = sum(c * b(f, t0) for c, (_, b) in zip(coef, cols, strict=False))
+    r = fit_finite_nbeta(f, y, np.full(f.size, 0.01), t0, model)
+    assert r.value == pytest.approx(coef[0], abs=1e-6 * (1 + max(map(abs, coef))))
+    assert r.weights @ y == pytest.approx(r.value, abs=1e-8 * (1 + abs(r.value)))
+    assert np.allclose(r.predict(f, t0), y, atol=1e-7)
+
+
+def test_fit_standard_error_is_the_wls_one():
+    """Two points, one slope: the intercept's variance is Σ w_j² se_j² with the exact weights."""
+    f = np.array([1.0, 0.25])
+    r = fit_finite_nbeta(f, [1.0, 0.8], [0.1, 0.2], 100.0, "pow1/2")
+    # x = f^-1/2 = 1, 2: λ = 2·y(1) − y(2)
+    assert r.value == pytest.approx(1.2)
+    assert r.std_error == pytest.approx(math.hypot(2 * 0.1, 0.2))
+    assert np.allclose(r.weights, [2.0, -1.0])
+    with pytest.raises(ValueError, match="model must be one of"):
+        fit_finite_nbeta(f, [1.0, 0.8], [0.1, 0.2], 100.0, "cubic")
+    with pytest.raises(ValueError, match="at least 3"):
+        fit_finite_nbeta(f, [1.0, 0.8], [0.1, 0.2], 100.0, "pow1/2+t")
+
+
+def test_group_rescale_brings_each_temperature_to_the_target():
+    """Per-group ε multipliers: a group far above the bias target shrinks, one far below grows
+    (capped at 3x), one inside [target/2, 2 target] is left alone, a NaN group is cut tenfold
+    and restarted."""
+    k, w = 2, 200
+    nb = np.repeat([100.0, 50.0, 20.0, 10.0], k)
+    # ΔL so that λ̂_g = 1 in every group; |∇U|² chosen to give biases 8x, 1/8x, 1x the target
+    wtr = torch.tensor(np.repeat(1.0 / nb, w).reshape(-1, w))
+    eps = 1e-3
+    g_for_bias = [8.0, 1 / 8, 1.0, 1.0]
+    gsq = np.repeat([8 * b * E.TARGET_BIAS / eps for b in g_for_bias], k)
+    wgs = torch.tensor(np.repeat(gsq, w // E.DIAG_EVERY).reshape(-1, w // E.DIAG_EVERY))
+    wtr[3 * k:, 5] = float("nan")
+    scale = np.ones(4 * k)
+    new, reset = E._warmup_rescale_groups(wtr, wgs, nb, eps, scale, 4)
+    assert np.allclose(new[:k], 1 / 8) and np.allclose(new[k:2 * k], 3.0)
+    assert np.allclose(new[2 * k:3 * k], 1.0) and np.allclose(new[3 * k:], 0.1)
+    assert not reset[:3 * k].any() and reset[3 * k:].all()
+    ok = torch.tensor(np.repeat(1.0 / nb, w).reshape(-1, w))
+    flat = torch.tensor(np.repeat(8 * E.TARGET_BIAS / eps, 4 * k * (w // E.DIAG_EVERY))
+                        .reshape(4 * k, -1))
+    assert E._warmup_rescale_groups(ok, flat, nb, eps, scale, 4) is None
+
+
+def test_influence_is_the_derivative_of_the_reweighted_posterior_mean():
+    """g_i equals d/dω_i of the self-normalised importance-weighted estimate
+    t·E_ω[ΔL^ω] on the same draws (finite difference), for every sample."""
+    gen = torch.Generator().manual_seed(0)
+    n, m, t = 7, 400, 3.0
+    a = torch.randn(n, 2, generator=gen, dtype=torch.float64)
+
+    def per_sample(w):  # δℓ_i(w) = (a_i·w)² + a_i0 w_0
+        return (w @ a.T) ** 2 + w[:, :1] * a[:, 0]
+
+    w = torch.randn(m, 2, generator=gen, dtype=torch.float64)
+    g = influence(w, t, per_sample, n)
+    dl = per_sample(w).numpy()
+
+    def est(omega):
+        lw = dl @ omega / n
+        logr = -t * (lw - dl.mean(1))
+        r = np.exp(logr - logr.max())
+        return t * float(np.sum(r * lw) / np.sum(r))
+
+    h = 1e-6
+    for i in range(n):
+        e = np.zeros(n)
+        e[i] = h
+        fd = (est(np.ones(n) + e) - est(np.ones(n) - e)) / (2 * h)
+        # the draws' covariance uses m − 1, the importance weights m: equal to O(1/m)
+        assert g[i] == pytest.approx(fd, rel=3 / m, abs=1e-9)
+
+
+def test_data_std_error_removes_monte_carlo_noise():
+    """Draws that do not depend on the data in any way (δℓ_i independent of i apart from noise
+    in the draws) have zero influence spread: the split-half cross-product is ~0, while the
+    plain sum of squares of noisy influences would not be."""
+    gen = torch.Generator().manual_seed(1)
+    n = 50
+    c = torch.ones(n, dtype=torch.float64)
+
+    def per_sample(w):  # every sample sees the same loss w²: all g_i equal
+        return (w[:, :1] ** 2) * c
+
+    pos = torch.randn(4, 300, 1, generator=gen, dtype=torch.float64)
+    assert data_std_error([pos], [5.0], [1.0], per_sample, n) == pytest.approx(0.0, abs=1e-9)
+
+    b = torch.randn(n, generator=gen, dtype=torch.float64)
+
+    def per_sample2(w):  # sample-specific slopes: a real spread of influences
+        return w[:, :1] * b + (w[:, :1] ** 2)
+
+    se = data_std_error([pos], [5.0], [1.0], per_sample2, n)
+    gi = influence(pos.reshape(-1, 1), 5.0, per_sample2, n)
+    assert 0.5 * np.std(gi) * math.sqrt(n) < se < 2 * np.std(gi) * math.sqrt(n)
