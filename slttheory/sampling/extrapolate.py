@@ -122,7 +122,7 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     >>> f = np.array([1.0, 0.5, 0.25, 0.125])
     >>> y = 2.0 - 0.3 * f ** -0.5          # exactly the pow1/2 model
     >>> r = fit_finite_nbeta(f, y, np.full(4, 0.01), t0=100.0, model="pow1/2")
-    >>> round(r.value, 6), round(r.coef[1], 6)
+    >>> round(float(r.value), 6), round(float(r.coef[1]), 6)
     (2.0, -0.3)
     """
     if model not in MODELS and model not in FREE_MODELS:
