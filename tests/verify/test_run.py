@@ -386,3 +386,47 @@ def test_full_profile_dry_run_plans_every_shipped_claim(capsys):
     out = capsys.readouterr().out
     assert "ERROR" not in out and "lakkapragada2025-arrhenius-grokking" in out
     assert "500 run(s)" in out  # seed 000's own Arrhenius sweep size
+
+
+def test_a_profile_can_list_a_claim_without_running_it(tmp_path):
+    """``[profiles.quick] evidence = []``: the claim is reported, inconclusive, with the reason
+    that nothing runs in this profile; no route is called."""
+    called = []
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        called.append(points)
+        return _fake_routes().llc(family, points, settings, device, reruns, measure)
+
+    data = {"id": "listed", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+            "grid": {"d": [2]}, "profiles": {"quick": {"evidence": []}}}
+    c = parse_claim(data, "c.toml", FAMILIES)
+    res = run_claims([c], profile="quick", families=FAMILIES, device="cpu",
+                     routes=Routes(llc=llc))
+    assert not called
+    v = res[0].points[0].verdict
+    assert v.verdict == "inconclusive" and "no route runs in this profile" in v.reason
+
+
+def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star(tmp_path):
+    """A hypothesis measured false at w* makes the point inconclusive whatever an LLC says, so
+    quick does not spend an LLC (and its controls) there."""
+    called = []
+
+    def at_point(family, points, settings, device):
+        return [AtPoint("ok", hypotheses=({"name": "stage II", "met": False,
+                                           "statement": "s", "measured": "0.1"},))
+                for _ in points]
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        called.append(points)
+        return _fake_routes().llc(family, points, settings, device, reruns, measure)
+
+    data = {"id": "hyp", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+            "hypotheses": ["stage II"], "grid": {"d": [2]}}
+    c = parse_claim(data, "c.toml", FAMILIES)
+    res = run_claims([c], profile="quick", families=FAMILIES, device="cpu",
+                     routes=Routes(llc=llc, at_point=at_point))
+    assert not called
+    assert "hypothesis not met" in res[0].points[0].verdict.reason

@@ -349,10 +349,11 @@ def parse_point_claim(
         profile_grids[pname] = pg
         if "evidence" in ptab:
             pev = ptab["evidence"]
-            if not isinstance(pev, list) or not pev or any(e not in ROUTES for e in pev) \
+            # [] lists the claim in this profile without running it (a route too costly there)
+            if not isinstance(pev, list) or any(e not in ROUTES for e in pev) \
                     or len(set(pev)) != len(pev):
                 raise err(path, f"profiles.{pname}.evidence",
-                          f"must be a non-empty list of distinct routes ({', '.join(ROUTES)}), "
+                          f"must be a list of distinct routes ({', '.join(ROUTES)}), "
                           f"got {pev!r}")
             profile_evidence[pname] = tuple(pev)
         llc[pname] = _settings(table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")

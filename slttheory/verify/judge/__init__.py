@@ -29,6 +29,7 @@ from slttheory.verify.judge.point import (
     fmt_point,
     point_verdict,
     scope,
+    unmet_hypotheses,
 )
 from slttheory.verify.judge.scaling import Fit, fit_shape, scaling_verdict
 
@@ -52,6 +53,7 @@ __all__ = [
     "fmt_point",
     "fmt_value",
     "scope",
+    "unmet_hypotheses",
 ]
 
 

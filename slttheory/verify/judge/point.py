@@ -38,7 +38,8 @@ from slttheory.verify.judge.facts import (
     fmt_value,
 )
 
-__all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope"]
+__all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
+           "unmet_hypotheses"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 
@@ -113,7 +114,7 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     return "refuted" if refuted else "confirmed" if confirmed else "open"
 
 
-def _unmet(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
+def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
     """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
     whose exact rank cannot carry the predicted λ)."""
     at = ev.at_point
@@ -144,6 +145,10 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc),
               ("w*", ev.at_point))
     errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
+    if all(r is None for _, r in routes):  # the profile's evidence list is empty
+        return PointVerdict("inconclusive", f"inconclusive at {at}: no route runs in this "
+                            "profile (its [profiles] evidence list is empty); the full profile "
+                            "runs " + ", ".join(claim.evidence))
     if not any(r is not None and r.status == "ok" for _, r in routes):
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
@@ -160,7 +165,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
                             f"{fhi.text} (a bug to fix){note}", facts=facts)
     exact = _exact_verdict(lo, hi, p, rel)
-    unmet = _unmet(claim, ev, p)
+    unmet = unmet_hypotheses(claim, ev, p)
     if unmet:
         would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
@@ -196,10 +201,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
                             f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
     return PointVerdict("inconclusive", f"inconclusive at {at}: "
-                        + _undecided(facts, llc, ev, ptxt) + note, facts=facts, llc=llc)
+                        + _undecided(claim, facts, llc, ev, ptxt) + note, facts=facts, llc=llc)
 
 
-def _undecided(facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence, ptxt: str) -> str:
+def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence,
+               ptxt: str) -> str:
     """Why nothing decided, and what would."""
     parts = []
     cert = [f.text for f in facts if f.grade == "certified"]
@@ -209,7 +215,9 @@ def _undecided(facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence, ptx
     parts += ctx
     lc = ev.llc
     if llc.grade == "absent":
-        parts.append(llc.why)
+        skipped = ev.llc is None and "llc" in claim.evidence
+        parts.append("the LLC route is not run in this profile (see the claim's [profiles] "
+                     "table; the full profile runs it)" if skipped else llc.why)
     elif llc.grade == "failed":
         parts.append(llc.why)
     else:

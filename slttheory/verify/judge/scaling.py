@@ -127,8 +127,10 @@ def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
 def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet]
                 ) -> tuple[float, float] | str:
     lc = ev.llc
-    if lc is None or lc.status != "ok":
-        return "no LLC"
+    if lc is None:
+        return "the LLC route is not run in this profile (the full profile runs it)"
+    if lc.status != "ok":
+        return f"the LLC failed ({lc.error})"
     if not lc.clean:
         return "failed diagnostics"
     band = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""))

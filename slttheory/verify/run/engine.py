@@ -49,7 +49,13 @@ from slttheory.verify.evidence.records import (
     jsonable,
 )
 from slttheory.verify.evidence.routes import DEFAULT_ROUTES, Routes
-from slttheory.verify.judge import ClaimResult, ClaimVerdict, judge_claim, point_verdict
+from slttheory.verify.judge import (
+    ClaimResult,
+    ClaimVerdict,
+    judge_claim,
+    point_verdict,
+    unmet_hypotheses,
+)
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
 from slttheory.verify.run.store import ResultStore
 
@@ -223,15 +229,17 @@ class _Point:
 
 
 def _certified_decides(p: _Point) -> bool:
-    """Whether the exact evidence alone decides the point (certified verdict)."""
+    """Whether the point is settled without an LLC: the exact evidence decides it (certified
+    verdict), or a hypothesis of the claim fails as measured at w* (no LLC can then decide)."""
     pred = p.claim.predicted_at(p.params)
     if pred is None or p.evidence is None:
         return False
     try:
         pv = point_verdict(p.claim, p.params, p.evidence, pred)
+        unmet = unmet_hypotheses(p.claim, p.evidence, pred)
     except Exception:  # noqa: BLE001 - judged again (and reported) later
         return False
-    return pv.grade == "certified"
+    return pv.grade == "certified" or bool(unmet)
 
 
 def run_claims(
