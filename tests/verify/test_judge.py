@@ -307,3 +307,22 @@ def test_scaling_without_controls_is_inconclusive():
     params, ev, _ = scaled(lambda d: 2.0 * d)
     v = scaling_verdict(scaling_claim(shape="linear"), params, ev, {})
     assert v.verdict == "inconclusive" and "uncontrolled" in v.reason
+
+
+def test_controls_span_the_family_kinds_and_never_cite_the_claim():
+    """A family with singular points gets a regular, an m = 1 and an m = 2 control; normal
+    crossings cited by the claim's own source are certified by the Newton polyhedron instead.
+    A family whose points are all regular gets regular controls of the same family only."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+    from slttheory.verify.evidence.controls import choose_controls
+
+    tanh = choose_controls("tanh_network", {"h": 2}, REAL, "Watanabe 2009")
+    assert [c.kind for c in tanh] == ["regular", "singular, m = 1", "singular, m = 2"]
+    assert all(c.certified_by.startswith("Newton polyhedron") for c in tanh
+               if c.family == "normal_crossing")
+    poly = choose_controls("polynomial_regression", {"degree": 2, "interval": 0.5, "noise": 1.0},
+                           REAL, "Lakkapragada 2025")
+    assert len(poly) == 3 and {(c.family, c.kind) for c in poly} == {
+        ("polynomial_regression", "regular")}
+    assert all(c.params["interval"] == 0.5 for c in poly)  # the point's conditioning

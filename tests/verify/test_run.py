@@ -340,9 +340,10 @@ burn_in = 200
     assert [r.setting for r in lc.reruns] == ["γ × 3", "γ / 3", "ε / 2"]
     cs = res[0].controls[lc.control_key]
     assert len({(r.family, str(r.params)) for r in cs.runs}) == 3 and len(cs.runs) == 9
-    # the normal crossings are certified by the Newton polyhedron, not the claim's own source
-    assert all(r.certified_by.startswith("Newton polyhedron") for r in cs.runs
-               if r.family == "normal_crossing")
+    # every point of the regular family is regular: its controls are regular models of the
+    # same family at neighbouring sizes, certified by their exact rank
+    assert {(r.family, r.kind) for r in cs.runs} == {("regular", "regular")}
+    assert all(r.certified_by.startswith("exact Jacobian rank") for r in cs.runs)
     assert pt.verdict.grade in ("controlled", "none") and pt.verdict.verdict != "error"
     assert "closed form" in pt.verdict.reason or pt.verdict.grade == "controlled"
 
@@ -430,3 +431,20 @@ def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star(tmp_path):
                      routes=Routes(llc=llc, at_point=at_point))
     assert not called
     assert "hypothesis not met" in res[0].points[0].verdict.reason
+
+
+def test_controlled_llc_confirms_a_true_and_refutes_a_false_llc_only_claim():
+    """Only an LLC can judge these (no rank route, no formula): at the quick defaults the
+    regular family's controls agree, the band is narrow, and the verdicts go both ways."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    claims = [parse_claim({"id": i, "title": "t", "source": "Someone 2030", "family": "regular",
+                           "kind": "closed_form", "predicted": p, "evidence": ["llc"],
+                           "grid": {"d": [3]}}, f"{i}.toml", REAL)
+              for i, p in (("true", "d/2"), ("false", "d"))]
+    res = run_claims(claims, profile="quick", families=REAL, device="cpu")
+    verdicts = {r.claim.id: r.points[0].verdict for r in res}
+    assert (verdicts["true"].verdict, verdicts["true"].grade) == ("confirmed", "controlled")
+    assert (verdicts["false"].verdict, verdicts["false"].grade) == ("refuted", "controlled")
+    assert len(res[0].controls) == 1  # the two claims share the point's controls

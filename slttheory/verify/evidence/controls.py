@@ -15,7 +15,9 @@ linear model, the normal crossings w₁w₂² (λ = 1/4, m = 1) and w₁w₂ (λ
 candidate is kept only if its λ is certified by an exact route *independent of the claim's
 source*: an ``"established"`` library formula whose reference is not the claim's source, or an
 exact Jacobian rank where the family states λ = rank/2. The first regular, multiplicity-1 and
-multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``.
+multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``. A family
+whose every point is regular (:data:`REGULAR_ONLY`) has no singular kind to span: its controls
+are the same family at neighbouring sizes, which share the point's conditioning and noise.
 
 Controls are keyed by a hash of the estimator rules, the chosen controls, the device and the
 library version (:func:`control_key`), so points that share rules share controls.
@@ -45,6 +47,7 @@ from slttheory.verify.evidence.routes import (
 __all__ = [
     "CONTROLS",
     "DATASETS",
+    "REGULAR_ONLY",
     "Control",
     "candidates",
     "choose_controls",
@@ -116,6 +119,22 @@ def _tanh(q: Mapping[str, Any]) -> list[Candidate]:
     return [("regular", {"d": 2 * q["h"]})]
 
 
+def _neighbours(family: str, size: str, low: int, steps: tuple[int, ...]
+                ) -> Callable[[Mapping[str, Any]], list[Candidate]]:
+    """The same family at neighbouring sizes (every other parameter kept: noise, interval,
+    so that conditioning and noise level resemble the point's)."""
+    def rule(q: Mapping[str, Any]) -> list[Candidate]:
+        x = int(q[size])
+        return [(family, {**q, size: x + s}) for s in steps if x + s >= low]
+    return rule
+
+
+REGULAR_ONLY = frozenset({"regular", "polynomial_regression", "linear_regression_toy"})
+"""Families all of whose points are regular (λ = d/2 at every point, certified by the exact
+rank): the only kind of singularity they have is "regular", so their controls are regular
+models of the same family at neighbouring sizes, never the generic singular ones."""
+
+
 RULES: dict[str, Callable[[Mapping[str, Any]], list[Candidate]]] = {
     "reduced_rank_regression": _rrr,
     "deep_linear_network": _dln,
@@ -124,6 +143,11 @@ RULES: dict[str, Callable[[Mapping[str, Any]], list[Candidate]]] = {
     "normal_crossing": _normal_crossing,
     "tanh_network": _tanh,
     "tanh_sine_toy": lambda q: [("regular", {"d": 4})],
+    "regular": _neighbours("regular", "d", 1, (1, -1, 2, -2, 3)),
+    "polynomial_regression": _neighbours("polynomial_regression", "degree", 0,
+                                         (1, -1, 2, -2, 3)),
+    "linear_regression_toy": lambda q: [("regular", {"d": d, "noise": q.get("noise", 1.0)})
+                                        for d in (2, 1, 3)],
 }
 """Family → candidate controls resembling a point of that family (same sizes first)."""
 
@@ -140,7 +164,7 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
     own = RULES.get(family, lambda q: [])(params)
     seen, out = set(), []
     point = (family, json.dumps(dict(params), sort_keys=True, default=list))
-    for fam, q in [*own, *GENERIC]:
+    for fam, q in [*own, *(() if family in REGULAR_ONLY else GENERIC)]:
         key = (fam, json.dumps(q, sort_keys=True, default=list))
         if key in seen or key == point:
             continue
@@ -203,6 +227,8 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
         if c is not None:
             certified.append(c)
     chosen: list[Control] = []
+    if family in REGULAR_ONLY:  # the family's only kind
+        certified = [c for c in certified if c.kind == "regular"]
     for kind in ("regular", "singular, m = 1", "singular, m = 2"):
         c = next((c for c in certified if c.kind == kind), None)
         if c is not None:

@@ -125,7 +125,8 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
         txt = ", ".join(f"{c.family} {_short(c.params)} {c.ratio - 1:+.1%}" for c in usable)
         return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
                     why=f"the controls' biases disagree beyond their errors (χ² p = {p:.2g}: "
-                    f"{txt}): the bias at the point depends on its kind of singularity",
+                    f"{txt}): the bias at the point depends on its kind of singularity "
+                    "(or its conditioning)",
                     controls=tuple(summ))
     if mean is None or not math.isfinite(mean) or r_lo <= 0:
         return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
