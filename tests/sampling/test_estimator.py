@@ -120,7 +120,8 @@ def test_dense_preconditioner_keeps_the_target_on_regular_model():
     every curvature is 1, so the calibrated ε is O(1) (not at the grid's edge)."""
     m, data, hess = least_squares_linear(n=1000, p=4, seed=13)
     nbeta = 1000 / math.log(1000)
-    est = estimate_llc(m, data, preconditioner="dense", draws=2000, device="cpu", seed=4)
+    est = estimate_llc(m, data, preconditioner="dense", method="single", draws=2000,
+                       device="cpu", seed=4)
     exact = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
     assert est.config.preconditioner == "dense" and est.config.sampler == "mala"
     assert abs(est.llc - exact) < Z * est.std_error, (est.llc, exact, est.std_error)
