@@ -389,7 +389,7 @@ def test_full_profile_dry_run_plans_every_shipped_claim(capsys):
     assert "500 run(s)" in out  # seed 000's own Arrhenius sweep size
 
 
-def test_a_profile_can_list_a_claim_without_running_it(tmp_path):
+def test_a_profile_can_list_a_claim_without_running_it():
     """``[profiles.quick] evidence = []``: the claim is reported, inconclusive, with the reason
     that nothing runs in this profile; no route is called."""
     called = []
@@ -409,7 +409,7 @@ def test_a_profile_can_list_a_claim_without_running_it(tmp_path):
     assert v.verdict == "inconclusive" and "no route runs in this profile" in v.reason
 
 
-def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star(tmp_path):
+def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star():
     """A hypothesis measured false at w* makes the point inconclusive whatever an LLC says, so
     quick does not spend an LLC (and its controls) there."""
     called = []

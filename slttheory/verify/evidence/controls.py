@@ -76,6 +76,12 @@ class Control:
     multiplicity: int | None
     certified_by: str
 
+    def run(self, data_seed: int, **result: Any) -> ControlRun:
+        """The record of this control estimated on data set ``data_seed`` (``result``: mean,
+        std_error, passed, problems, elapsed_s, or error)."""
+        return ControlRun(self.family, dict(self.params), self.kind, self.lam, self.multiplicity,
+                          self.certified_by, data_seed, **result)
+
 
 Candidate = tuple[str, dict[str, Any]]
 
@@ -227,8 +233,6 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
         if c is not None:
             certified.append(c)
     chosen: list[Control] = []
-    if family in REGULAR_ONLY:  # the family's only kind
-        certified = [c for c in certified if c.kind == "regular"]
     for kind in ("regular", "singular, m = 1", "singular, m = 2"):
         c = next((c for c in certified if c.kind == kind), None)
         if c is not None:
@@ -288,7 +292,7 @@ def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str,
         try:
             probs[i] = _build(families[c.family], c.params, settings, device, data_seed=ds)
         except Exception as e:  # noqa: BLE001
-            runs[i] = _run(c, ds, error=describe_error(e))
+            runs[i] = c.run(ds, error=describe_error(e))
     idx = sorted(probs)
     t0 = time.perf_counter()
     try:
@@ -299,17 +303,12 @@ def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str,
     for i, est in zip(idx, ests, strict=True):
         c, ds = jobs[i]
         if isinstance(est, BaseException):
-            runs[i] = _run(c, ds, error=describe_error(est))
+            runs[i] = c.run(ds, error=describe_error(est))
             continue
         ev = llc_evidence(est)
-        runs[i] = _run(c, ds, mean=ev.mean, std_error=ev.std_error, passed=ev.clean,
+        runs[i] = c.run(ds, mean=ev.mean, std_error=ev.std_error, passed=ev.clean,
                        problems=ev.problems, elapsed_s=round(share, 3))
     return runs  # type: ignore[return-value]
-
-
-def _run(c: Control, seed: int, **kw: Any) -> ControlRun:
-    return ControlRun(c.family, dict(c.params), c.kind, c.lam, c.multiplicity, c.certified_by,
-                      seed, **kw)
 
 
 def relative_errors(cs: ControlSet) -> dict[tuple[str, str], list[float]]:

@@ -228,7 +228,7 @@ class _Point:
     key: str | None = None
 
 
-def _certified_decides(p: _Point) -> bool:
+def _settled_without_llc(p: _Point) -> bool:
     """Whether the point is settled without an LLC: the exact evidence decides it (certified
     verdict), or a hypothesis of the claim fails as measured at w* (no LLC can then decide)."""
     pred = p.claim.predicted_at(p.params)
@@ -379,7 +379,7 @@ class _Run:
         """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
         decide gets controls and reruns. A point with nothing left to do is stored now."""
         if "llc" in p.claim.evidence_for(self.profile):
-            decided = p.claim.kind != "scaling" and _certified_decides(p)
+            decided = p.claim.kind != "scaling" and _settled_without_llc(p)
             p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
             p.decide = p.llc and not decided
         if not p.llc:
@@ -482,8 +482,7 @@ class _Run:
             rks = owner[1]
             for rk, d in zip(rks, res if exc is None else [None] * len(rks), strict=True):
                 c, ds, _s = self.run_jobs[rk]
-                self.run_results[rk] = ControlRun.from_dict(d) if d is not None else ControlRun(
-                    c.family, dict(c.params), c.kind, c.lam, c.multiplicity, c.certified_by,
+                self.run_results[rk] = ControlRun.from_dict(d) if d is not None else c.run(
                     ds, error=f"worker failed: {exc}")
             for key, need in self.needed.items():
                 if key not in self.controls and all(r in self.run_results for r in need):
