@@ -4,25 +4,11 @@ import math
 
 import pytest
 import torch
+from tiny_experiments import GROKKING_EMBED_MLP
 
 from slttheory.models.embed_mlp import EmbedMLP, modular_pairs, modular_split
 
-TINY_ARRHENIUS = {  # groks within 400 full-batch steps (AdamW, decoupled weight decay)
-    "p": 13,
-    "embed_dim": 8,
-    "hidden": 32,
-    "train_frac": 0.95,
-    "optimizer": "adamw",
-    "lr": 3e-2,
-    "weight_decay": 0.5,
-    "batch_size": 0,
-    "steps": 400,
-    "checkpoints": 15,
-    "runs": 2,
-    "gen_acc": 0.6,
-    "llc_draws": 20,
-    "llc_batch_size": 0,
-}
+TINY_ARRHENIUS = {**GROKKING_EMBED_MLP, "llc_draws": 20, "llc_batch_size": 0}
 
 
 def test_forward_is_the_source_formula():

@@ -5,6 +5,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from tiny_experiments import GROKKING_EMBED_MLP
 
 from slttheory.experiments import EXPERIMENTS, MemoryCache, Statistic, run_experiment
 from slttheory.verify.claims import (
@@ -19,21 +20,7 @@ from slttheory.verify.judge import judge_criterion
 TINY_LLC = {"llc_draws": 20, "llc_burn_in": 5, "llc_step_size": 1e-3}
 TINY_GROK = {"p": 7, "k": 8, "steps": 60, "checkpoints": 5, **TINY_LLC}
 
-TINY_ARRHENIUS = {  # groks within 400 full-batch steps (as in test_embed_mlp.py)
-    "p": 13,
-    "embed_dim": 8,
-    "hidden": 32,
-    "train_frac": 0.95,
-    "optimizer": "adamw",
-    "lr": 3e-2,
-    "weight_decay": 0.5,
-    "batch_size": 0,
-    "steps": 400,
-    "checkpoints": 15,
-    "runs": 2,
-    "gen_acc": 0.6,
-    **TINY_LLC,
-}
+TINY_ARRHENIUS = {**GROKKING_EMBED_MLP, **TINY_LLC}
 
 TINY = {
     "grokking_llc_tracks_val_loss": TINY_GROK,
