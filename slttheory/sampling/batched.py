@@ -228,13 +228,14 @@ def estimate_llc_batched(
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
     method: str = "extrapolate",
+    step_jitter: float = 0.0,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments (``method`` included) are those of
+    The other arguments (``method`` and ``step_jitter`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -286,6 +287,7 @@ def estimate_llc_batched(
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
     sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
+    jitter = _est._step_jitter(step_jitter, sampler)
     nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
@@ -306,7 +308,8 @@ def estimate_llc_batched(
             [setups[i] for i in ok], [unpacked[i][0] for i in ok],
             _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
             gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
-            batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta, **scan)
+            batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta,
+            jitter=jitter, **scan)
         share = (time.perf_counter() - t0) / len(problems)
         for i, run, rec in zip(ok, runs, recs, strict=True):
             s = setups[i]
@@ -317,6 +320,8 @@ def estimate_llc_batched(
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
+            if jitter:
+                est = _est.with_step_jitter(est, jitter)
             out[i] = _est._with_time(est, share)
     return out
 
@@ -337,13 +342,14 @@ class _PointPositions:
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
                     draws, burn_in, sampler, batch_size, nbeta_chain, preconditioner=None,
                     step_scale=None, stat_groups=1, group_steps=False,
-                    converged=None) -> tuple[list, list]:
+                    converged=None, jitter: float = 0.0) -> tuple[list, list]:
     """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
 
     ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
     initial step multipliers ``step_scale``, ``stat_groups`` temperature groups with their
-    own step tuning (``group_steps``) and the stopping rule ``converged``, as
-    ``estimator._sample``'s arguments. Returns the per-point runs and position records."""
+    own step tuning (``group_steps``), the stopping rule ``converged`` and MALA's step
+    ``jitter``, as ``estimator._sample``'s arguments. Returns the per-point runs and position
+    records."""
     p, k = len(setups), chains
     dev, dt = setups[0].device, setups[0].dtype
     gens = [torch.Generator(device=dev).manual_seed(sd) for sd in seeds]
@@ -382,7 +388,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             e = (torch.as_tensor(eps[idx], dtype=dt, device=dev).unsqueeze(1)
                  * torch.as_tensor(scale[idx], dtype=dt, device=dev)).reshape(-1)
         return fused_kernel(sampler, pots[key], e,
-                            noise=_PointNoise([gens[i] for i in key], k))
+                            noise=_PointNoise([gens[i] for i in key], k), jitter=jitter)
 
     def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int,
             pts: Tensor | None = None):

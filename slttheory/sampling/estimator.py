@@ -215,6 +215,7 @@ class LLCConfig:
     preconditioner: str = "none"
     method: str = "single"
     nbetas: tuple[float, ...] = ()
+    step_jitter: float = 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -587,7 +588,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             stat_groups: int = 1, preconditioner: str | None = None,
             group_steps: bool = False,
             converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
-            record: _Positions | None = None) -> _Run:
+            record: _Positions | None = None, jitter: float = 0.0) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
     ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
@@ -601,7 +602,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     (:func:`_warmup_rescale_groups`); the final per-chain multipliers are in
     ``_Run.step_scale``. ``converged``: the adaptive stopping rule on the kept nβΔL draws
     (default :func:`_converged`). ``record``: keeps thinned positions (parameter
-    coordinates) of the production steps.
+    coordinates) of the production steps. ``jitter``: MALA's step-size jitter
+    (:func:`~slttheory.sampling.kernels.jittered_step`) in the warm-up and production steps.
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
@@ -623,7 +625,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         eps = torch.full((k,), eps_value, dtype=s.dtype, device=s.device)
         if scale is not None:
             eps = eps * scale
-        return fused_kernel(sampler, pot, eps)
+        return fused_kernel(sampler, pot, eps, jitter=jitter)
 
     alg = build(step_size)
     state = alg.init(pot.center.expand(k, -1).clone(), gen)
@@ -1034,6 +1036,7 @@ def estimate_llc(
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
     method: str = "extrapolate",
+    step_jitter: float = 0.0,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1048,7 +1051,12 @@ def estimate_llc(
     recorded in ``config``. The module is not modified. ``preconditioner``:
     ``None``/``"none"`` (default: the kernels in parameter units), ``"dense"`` or
     ``"diagonal"`` (a constant preconditioner from the curvature at :math:`w^*`,
-    :mod:`slttheory.sampling.precondition`; the target is the same).
+    :mod:`slttheory.sampling.precondition`; the target is the same). ``step_jitter`` (MALA
+    only): each step draws its step size log-uniformly from
+    :math:`[\varepsilon e^{-j}, \varepsilon e^{j}]`, independently of the state, so the target
+    is unchanged (:func:`~slttheory.sampling.kernels.jittered_step`); it lets chains cross
+    the scales of a singular point's zero set (``benchmarks/estimand.py``); 0 (default) is
+    plain MALA.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1068,6 +1076,7 @@ def estimate_llc(
                       burn_in, sampler, batch_size, params, seed, device)
     pc.resolve_preconditioner(preconditioner)
     sampler = _resolve_sampler(sampler, bs, s.n_data)
+    jitter = _step_jitter(step_jitter, sampler)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
         return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
@@ -1078,17 +1087,21 @@ def estimate_llc(
         nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
         run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
                       chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
+                      jitter=jitter)
         est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                              draws is None, rec)
     else:
         grid = np.asarray(_xp.GRID, dtype=float)
         run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec)
+                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
+                      jitter=jitter)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec)
     _flag(est.diagnostics.warnings, "estimate_llc")
+    if jitter:
+        est = with_step_jitter(est, jitter)
     return _with_time(est, time.perf_counter() - t0)
 
 
@@ -1096,6 +1109,25 @@ def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
     import dataclasses
 
     return dataclasses.replace(est, elapsed_s=elapsed)
+
+
+def _step_jitter(step_jitter: float, sampler: str) -> float:
+    """``step_jitter`` checked: a finite number ≥ 0, and > 0 only with MALA."""
+    if isinstance(step_jitter, bool) or not isinstance(step_jitter, int | float) or not (
+            math.isfinite(step_jitter) and step_jitter >= 0):
+        raise ValueError(f"step_jitter must be a finite number >= 0, got {step_jitter!r}")
+    if step_jitter and sampler != "mala":
+        raise ValueError(f"step_jitter needs sampler='mala' (full batch); the sampler here is "
+                         f"{sampler!r}: a random step size leaves only a Metropolis-adjusted "
+                         "sampler's target unchanged")
+    return float(step_jitter)
+
+
+def with_step_jitter(est: LLCEstimate, jitter: float) -> LLCEstimate:
+    """``est`` with ``config.step_jitter`` set (the jitter its chains ran with)."""
+    import dataclasses
+
+    return dataclasses.replace(est, config=dataclasses.replace(est.config, step_jitter=jitter))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,

@@ -58,6 +58,7 @@ __all__ = [
     "SamplingAlgorithm",
     "langevin_proposal",
     "mh_log_acceptance",
+    "jittered_step",
     "sgld",
     "rmsprop_sgld",
     "mala",
@@ -487,11 +488,14 @@ def rmsprop_sgld(potential: Potential, step_size: float | Tensor, *, alpha: floa
     return SamplingAlgorithm(init, step)
 
 
-def mala(potential: Potential, step_size: float | Tensor) -> SamplingAlgorithm:
+def mala(potential: Potential, step_size: float | Tensor, *, jitter: float = 0.0
+         ) -> SamplingAlgorithm:
     r"""MALA: the Langevin proposal plus a Metropolis–Hastings test (Roberts & Tweedie 1996).
 
     Accept :math:`w'` with probability :math:`\min(1, e^{\log a})`, ``log a`` from
-    :func:`mh_log_acceptance`; needs a full-batch potential (exact :math:`U`).
+    :func:`mh_log_acceptance`; needs a full-batch potential (exact :math:`U`). ``jitter``: each
+    step and chain uses :math:`\varepsilon e^{j(2u-1)}`, u ~ U(0, 1) drawn independently of
+    the state (:func:`jittered_step`); 0 (default) is plain MALA.
 
     >>> import torch
     >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w), 1.0, 0.0,
@@ -503,6 +507,7 @@ def mala(potential: Potential, step_size: float | Tensor) -> SamplingAlgorithm:
     """
     if not potential.full_batch:
         raise ValueError("sampler='mala' needs the full-batch potential (batch_size=None or n)")
+    _check_jitter(jitter)
 
     cache: dict[str, Tensor] = {}
 
@@ -524,15 +529,46 @@ def mala(potential: Potential, step_size: float | Tensor) -> SamplingAlgorithm:
         ev = (lambda w: potential.evaluate(w, batch)) if hasattr(potential, "evaluate") else (
             lambda w: potential(w, generator))
         nf = state.nonfinite if state.nonfinite is not None else torch.zeros_like(state.loss)
+        eps, sqrt_eps = cache["eps"], cache["sqrt_eps"]
+        if jitter:
+            eps = jittered_step(eps, torch.rand(pos.shape[:1], generator=generator,
+                                                dtype=pos.dtype, device=pos.device), jitter)
+            sqrt_eps = eps.sqrt()
         p, dl, g, u, nf, acc, log_a = _mala_move(ev, potential.energy, pos, state.loss,
                                                  state.grad, state.potential, nf, xi, unif,
-                                                 cache["eps"], cache["sqrt_eps"])
+                                                 eps, sqrt_eps)
         gsq = prob = None
         if diagnose:
             gsq, prob = _mala_diag(g, log_a)
         return LangevinState(p, dl, g, u, None, nf), LangevinInfo(prob, acc, gsq)
 
     return SamplingAlgorithm(init, step)
+
+
+def jittered_step(eps: Tensor, u: Tensor, jitter: float) -> Tensor:
+    r"""Per-chain step sizes :math:`\varepsilon_k e^{j(2u_k - 1)}`: log-uniform over
+    :math:`[\varepsilon e^{-j}, \varepsilon e^{j}]` for u ~ U(0, 1).
+
+    A step size drawn independently of the state leaves the target invariant: the step is a
+    mixture over ε of MALA kernels, each reversible with respect to it (Neal 2011, *MCMC using
+    Hamiltonian dynamics*, §5.4.2.2, for the same device in HMC). It helps where one ε cannot
+    fit everywhere: near a singularity the curvature across the zero set grows without bound
+    along it (:math:`K = u^2v^2`: curvature :math:`tu^2` in v), so a fixed ε is either
+    rejected far out or slow near the crossing; the exact estimand check in
+    ``benchmarks/estimand.py`` measures the difference.
+
+    >>> import torch
+    >>> e = jittered_step(torch.ones(2, 1, dtype=torch.float64),
+    ...                   torch.tensor([0.5, 1.0], dtype=torch.float64), 1.0)
+    >>> [round(v, 6) for v in e.flatten().tolist()]
+    [1.0, 2.718282]
+    """
+    return eps * torch.exp(jitter * (2.0 * u - 1.0)).reshape(-1, 1)
+
+
+def _check_jitter(jitter: float) -> None:
+    if not (isinstance(jitter, int | float) and math.isfinite(jitter) and jitter >= 0):
+        raise ValueError(f"jitter must be a finite number >= 0, got {jitter!r}")
 
 
 SAMPLERS: dict[str, Callable[..., SamplingAlgorithm]] = {
@@ -687,7 +723,7 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
 
 def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, *,
                  noise: Noise | None = None, trace: bool = True, alpha: float = 0.99,
-                 eps: float = 0.1) -> SamplingAlgorithm:
+                 eps: float = 0.1, jitter: float = 0.0) -> SamplingAlgorithm:
     r"""The kernel ``SAMPLERS[sampler]`` with each step one traced graph (same updates).
 
     Each step draws its noise as the kernel does (normal ``(K, d)``, then the potential's
@@ -697,7 +733,8 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     an input). Needs a potential with ``evaluate``/``draw`` (:class:`LocalizedPotential`,
     :class:`PreconditionedPotential`); otherwise, or when tracing fails, the step runs
     eagerly. ``info.grad_sq`` and ``info.acceptance_prob`` are computed (eagerly, from the
-    step's outputs) on ``diagnose`` steps only.
+    step's outputs) on ``diagnose`` steps only. ``jitter`` (MALA only): a step size
+    :func:`jittered_step` per step and chain, its uniforms drawn after MALA's.
 
     >>> import torch
     >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w), 1.0, 0.0,
@@ -714,6 +751,10 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         raise ValueError("sampler='mala' needs the full-batch potential (batch_size=None or n)")
     if sampler == "rmsprop_sgld":
         _check_rms(alpha, eps)
+    _check_jitter(jitter)
+    if jitter and sampler != "mala":
+        raise ValueError(f"jitter needs sampler='mala' (got {sampler!r}): a random step "
+                         "leaves only an exact (Metropolis-adjusted) sampler's target unchanged")
     pure = hasattr(potential, "evaluate") and hasattr(potential, "draw")
     plain_full = potential.full_batch and getattr(potential, "batch_sampler", None) is None
     can_trace = trace and pure and bool(getattr(potential, "traceable", False))
@@ -736,8 +777,12 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     def compiled(args: tuple) -> Callable | None:
         if not can_trace:
             return None
-        key = (sampler, alpha, eps) + tuple(
-            (tuple(a.shape), a.dtype, a.device) if isinstance(a, Tensor) else a for a in args)
+        def sig(a: Any) -> Any:  # tensors by shape, dtype and device, never by identity
+            if isinstance(a, Tensor):
+                return tuple(a.shape), a.dtype, a.device
+            return tuple(sig(b) for b in a) if isinstance(a, tuple) else a
+
+        key = (sampler, alpha, eps) + tuple(sig(a) for a in args)
         if key not in graphs:
             graphs[key] = _trace(move, args)
         return graphs[key]
@@ -771,8 +816,15 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
             unif = noise.uniform(pos) if noise is not None else torch.rand(
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
         extra = state.potential if sampler == "mala" else state.precond_v
+        e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
+        if jitter:
+            j = noise.uniform(pos) if noise is not None else torch.rand(
+                pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
+            e = jittered_step(e, j, jitter)
+            sq = e.sqrt()
+            coef = _mala_coef(sq)
         args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch,
-                cache["eps"], cache["sqrt_eps"], cache["coef"])
+                e, sq, coef)
         gm = compiled(args)
         out = gm(*args) if gm is not None else move(*args)
         gsq = prob = acc = None
@@ -781,7 +833,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
             new = LangevinState(p, dl, g)
             if diagnose:
                 gsq, prob = _sgld_diag(energy, pos, state.loss, state.grad, p, dl, g, xi,
-                                       cache["eps"], mh)
+                                       e, mh)
         elif sampler == "mala":
             p, dl, g, u, nf, acc, log_a = out
             new = LangevinState(p, dl, g, u, None, nf)

@@ -213,3 +213,35 @@ def test_batched_mala_burn_in_shrink_equals_per_point(monkeypatch):
         assert x.config.step_size < 0.9 * cal  # it did shrink
         assert x.config == y.config
         np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-10)
+
+
+def test_batched_equals_single_with_step_jitter():
+    """The jitter's uniforms come from each point's generator after MALA's, as alone."""
+    x = torch.randn(200, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    models = [torch.nn.Linear(2, 1, dtype=torch.float64) for _ in range(2)]
+    probs = [(m, (x, m(x).detach())) for m in models]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ests = estimate_llc_batched(probs, draws=300, seed=[0, 1], device="cpu",
+                                    step_jitter=1.0)
+        one = estimate_llc(*probs[1], draws=300, seed=1, device="cpu", step_jitter=1.0)
+        plain = estimate_llc(*probs[1], draws=300, seed=1, device="cpu")
+    assert abs(ests[1].llc - one.llc) < 1e-9
+    assert ests[1].config.step_jitter == one.config.step_jitter == 1.0
+    assert plain.config.step_jitter == 0.0 and plain.llc != one.llc
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1"])
+def test_step_jitter_rejects_bad_values(bad):
+    x = torch.randn(50, 1, generator=torch.Generator().manual_seed(0))
+    m = torch.nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="step_jitter"):
+        estimate_llc(m, (x, m(x).detach()), draws=50, device="cpu", step_jitter=bad)
+
+
+def test_step_jitter_needs_mala():
+    x = torch.randn(50, 1, generator=torch.Generator().manual_seed(0))
+    m = torch.nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="sampler='mala'"):
+        estimate_llc(m, (x, m(x).detach()), draws=50, device="cpu", sampler="sgld",
+                     step_jitter=1.0)

@@ -1,0 +1,130 @@
+r"""Which part of an LLC error is the estimand and which is the sampler: exact G(t) by quadrature.
+
+For a noise-free two-parameter normal crossing :math:`f(x) = u^{k_1}v^{k_2}x` the sampled
+potential is :math:`U = tK_n + \tfrac\gamma2(u^2+v^2)` with
+:math:`K_n = \tfrac12\overline{x^2}\,u^{2k_1}v^{2k_2}` exactly, so the single-temperature
+estimand :math:`G(t) = tE_t[K_n] = -d\log Z/d\log t` (:math:`Z(t) = \int e^{-U}`) is a
+two-dimensional integral. For k₂ = 1 the v-integral is Gaussian,
+:math:`Z(t) = \int \sqrt{2\pi/(t\overline{x^2}u^{2k_1} + \gamma)}\,e^{-\gamma u^2/2}\,du`,
+and one quadrature in u with breakpoints at the scales :math:`t^{-1/(2k_1)}` gives G to
+~1e-6.
+
+For each case the default estimator (``estimate_llc``) runs once per MALA step jitter
+(``estimate_llc(step_jitter=...)``); the script prints, per temperature, the sampler's
+:math:`\hat\lambda(t_j)` against :math:`G(t_j)` in units of the
+reported Monte-Carlo error (the sampler's error), and :math:`G(t_0) - \lambda` (the
+estimand's bias, which no sampler removes) and the finite-nβ fit applied to the exact
+:math:`G(t_j)` (what the extrapolation would give with a perfect sampler). It separates three
+things a benchmark error mixes: estimand, extrapolation, sampler.
+
+    python benchmarks/estimand.py [--out benchmarks/results/estimand.json]
+
+Measured 2026-11-30 (2 CPU cores): see ``docs/estimator.md`` §6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+import torch
+from scipy import integrate
+
+from slttheory.models.polynomial import NormalCrossing
+from slttheory.sampling import estimate_llc
+from slttheory.sampling.extrapolate import fit_finite_nbeta
+
+CASES = {  # label: (k1, lambda, multiplicity, n)
+    "normal crossing (1,1), n=1000": (1, 0.5, 2, 1000),
+    "normal crossing (1,1), n=10000": (1, 0.5, 2, 10_000),
+    "normal crossing (2,1), n=1000": (2, 0.25, 1, 1000),
+}
+
+
+def log_z(t: float, k1: int, x2: float, gamma: float) -> float:
+    """:math:`\\log Z(t)` for :math:`K = \\tfrac12\\overline{x^2}u^{2k_1}v^2` under the
+    localisation :math:`e^{-\\gamma(u^2+v^2)/2}` (v integrated in closed form)."""
+
+    def f(u: float) -> float:
+        return math.exp(-0.5 * gamma * u * u) * math.sqrt(
+            2 * math.pi / (t * x2 * u ** (2 * k1) + gamma))
+
+    s = t ** (-1.0 / (2 * k1))
+    cuts = sorted({0.0, min(s, 1.0), 1.0, 10.0 / math.sqrt(gamma) + 1.0})
+    z = sum(integrate.quad(f, a, b, limit=500, epsabs=0, epsrel=1e-11)[0]
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+    return math.log(2 * z)
+
+
+def exact_g(t: float, k1: int, x2: float, gamma: float, h: float = 1e-3) -> float:
+    """:math:`G(t) = -d\\log Z/d\\log t` by a central difference in log t.
+
+    >>> round(exact_g(1e3, 1, 1.0, 1.0), 3)   # the estimand at λ = 1/2, m = 2
+    0.381
+    """
+    return -(log_z(t * math.exp(h), k1, x2, gamma)
+             - log_z(t * math.exp(-h), k1, x2, gamma)) / (2 * h)
+
+
+def run_case(label: str, k1: int, lam: float, mult: int, n: int, seed: int = 0,
+             jitter: float = 0.0) -> dict:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 1, generator=g, dtype=torch.float64)
+    model = NormalCrossing((k1, 1), dtype=torch.float64)
+    x2 = float((x**2).mean())
+    t1 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(model, (x, torch.zeros_like(x)), device="cpu", seed=seed,
+                           step_jitter=jitter)
+    wall = time.perf_counter() - t1
+    gamma = est.config.localization
+    tp = est.temperatures
+    exact = np.array([exact_g(float(t), k1, x2, gamma) for t in tp.nbeta])
+    t0 = float(tp.nbeta[0])
+    f = tp.nbeta / t0
+    fit_exact = fit_finite_nbeta(f, exact, tp.mc_error, t0, tp.fit.model)
+    rows = [dict(nbeta=float(t), sampler=float(v), mc_error=float(e), exact=float(x_),
+                 z=float((v - x_) / e)) for t, v, e, x_ in zip(tp.nbeta, tp.llc, tp.mc_error,
+                                                               exact, strict=True)]
+    return dict(label=label, lam=lam, multiplicity=mult, n=n, gamma=gamma, jitter=jitter,
+                estimate=est.llc, std_error=est.std_error, passed=est.diagnostics.passed,
+                estimand_at_t0=float(exact[0]), fit_of_exact=fit_exact.value,
+                wall_s=wall, temperatures=rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=None, help="write the results as JSON here")
+    ap.add_argument("--jitter", default="0,2.3", help="MALA step jitters to compare "
+                    "(estimate_llc's step_jitter), comma-separated")
+    args = ap.parse_args(argv)
+    out = []
+    for (label, (k1, lam, mult, n)), jit in ((c, float(j)) for c in CASES.items()
+                                             for j in args.jitter.split(",")):
+        r = run_case(label, k1, lam, mult, n, jitter=jit)
+        out.append(r)
+        print(f"{label}, step_jitter {jit:g}: λ = {lam}, m = {mult}, γ = {r['gamma']:.3g}, "
+              f"{r['wall_s']:.0f} s")
+        print(f"  estimand G(t0) = {r['estimand_at_t0']:.4f} ({r['estimand_at_t0'] / lam - 1:+.1%}"
+              f" of λ); finite-nβ fit of the exact G = {r['fit_of_exact']:.4f} "
+              f"({r['fit_of_exact'] / lam - 1:+.1%}); estimator {r['estimate']:.4f} ± "
+              f"{r['std_error']:.2g} ({r['estimate'] / lam - 1:+.1%}), diagnostics "
+              f"{'pass' if r['passed'] else 'FAIL'}")
+        for row in r["temperatures"]:
+            print(f"    t = {row['nbeta']:8.4g}: sampler {row['sampler']:.4f} ± "
+                  f"{row['mc_error']:.2g}, exact {row['exact']:.4f}, z = {row['z']:+.1f}")
+        sys.stdout.flush()
+    if args.out:
+        with open(args.out, "w") as fh:
+            json.dump(out, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
