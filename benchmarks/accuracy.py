@@ -48,13 +48,15 @@ from accuracy_cases import CASES, Case  # noqa: E402
 from slttheory.sampling import estimate_llc  # noqa: E402
 
 
-def _record(case: Case, seed: int, method: str) -> dict:
+def _record(case: Case, seed: int, method: str, step_jitter: float = 0.0) -> dict:
     b = case.build(seed)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # seed=s only decorrelates the Monte-Carlo noise across data sets (not a tuning)
         kw = {} if method == "default" else {"method": method}
+        if step_jitter:
+            kw["step_jitter"] = step_jitter
         est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu", **kw)
     wall = time.perf_counter() - t0
     temps = None
@@ -80,7 +82,7 @@ def _record(case: Case, seed: int, method: str) -> dict:
         "nbeta": est.config.nbeta, "draws": est.config.draws, "burn_in": est.config.burn_in,
         "step_size": est.config.step_size, "wall_s": wall, "temperatures": temps,
         "source": case.source, "published": case.published,
-        "threads": torch.get_num_threads(),
+        "threads": torch.get_num_threads(), "step_jitter": step_jitter,
     }
 
 
@@ -95,14 +97,15 @@ def _done(path: Path) -> set[tuple[str, int, str]]:
     return out
 
 
-def run(out: Path, cases: list[Case], seeds_noisy: int, seeds_nf: int, single: bool) -> None:
+def run(out: Path, cases: list[Case], seeds_noisy: int, seeds_nf: int, single: bool,
+        step_jitter: float = 0.0) -> None:
     done = _done(out)
     for c in cases:
         for s in range(seeds_noisy if c.kind == "noisy" else seeds_nf):
             for m in (("default", "single") if single else ("default",)):
                 if (c.label, s, m) in done:
                     continue
-                r = _record(c, s, m)
+                r = _record(c, s, m, step_jitter)
                 with out.open("a") as fh:
                     fh.write(json.dumps(r) + "\n")
                 print(f"{c.label:42s} s={s} {m:8s} llc/λ={r['llc'] / r['lambda']:.3f} "
@@ -180,6 +183,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds-noise-free", type=int, default=1)
     ap.add_argument("--no-single", action="store_true", help="skip the method='single' runs")
     ap.add_argument("--score-only", action="store_true")
+    ap.add_argument("--step-jitter", type=float, default=0.0,
+                    help="estimate_llc's step_jitter for every run (write to its own --out)")
     a = ap.parse_args(argv)
     out = Path(a.out)
     only = [x for x in a.only.split(",") if x]
@@ -187,7 +192,7 @@ def main(argv: list[str] | None = None) -> dict:
              and (not a.kind or c.kind == a.kind)
              and (not only or any(c.label.startswith(o) for o in only))]
     if not a.score_only:
-        run(out, cases, a.seeds_noisy, a.seeds_noise_free, not a.no_single)
+        run(out, cases, a.seeds_noisy, a.seeds_noise_free, not a.no_single, a.step_jitter)
     rows = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
     sc = score(rows)
     _print_score(sc)
