@@ -105,9 +105,10 @@ def test_step_jitter_reaches_the_exact_estimand_at_a_normal_crossing():
     model = NormalCrossing((1, 1), dtype=torch.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        e = estimate_llc(model, (x, torch.zeros_like(x)), method="single", seed=0,
-                         device="cpu", step_jitter=math.log(10))
+        e = estimate_llc(model, (x, torch.zeros_like(x)), seed=0, device="cpu",
+                         step_jitter=math.log(10))
     assert e.config.sampler == "mala" and e.config.step_jitter == math.log(10)
-    exact = _crossing_estimand(e.config.nbeta, float((x**2).mean()), e.config.localization)
+    tp = e.temperatures  # the default scan: t0 is its first temperature, as in the benchmark
+    exact = _crossing_estimand(tp.nbeta[0], float((x**2).mean()), e.config.localization)
     assert abs(exact - 0.3827) < 5e-4
-    assert abs(e.llc - exact) < 4 * e.mc_error, (e.llc, exact, e.mc_error, e.summary())
+    assert abs(tp.llc[0] - exact) < 4 * tp.mc_error[0], (tp.llc[0], exact, e.summary())
