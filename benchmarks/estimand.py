@@ -6,8 +6,8 @@ potential is :math:`U = tK_n + \tfrac\gamma2(u^2+v^2)` with
 estimand :math:`G(t) = tE_t[K_n] = -d\log Z/d\log t` (:math:`Z(t) = \int e^{-U}`) is a
 two-dimensional integral. For k₂ = 1 the v-integral is Gaussian,
 :math:`Z(t) = \int \sqrt{2\pi/(t\overline{x^2}u^{2k_1} + \gamma)}\,e^{-\gamma u^2/2}\,du`,
-and one quadrature in u with breakpoints at the scales :math:`t^{-1/(2k_1)}` gives G to
-~1e-6.
+and one quadrature in u gives G to ~1e-6 (:func:`slttheory.sampling.reference
+.crossing_estimand`).
 
 For each case the default estimator (``estimate_llc``) runs once per MALA step jitter
 (``estimate_llc(step_jitter=...)``); the script prints, per temperature, the sampler's
@@ -26,49 +26,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 import warnings
 
 import numpy as np
 import torch
-from scipy import integrate
 
 from slttheory.models.polynomial import NormalCrossing
 from slttheory.sampling import estimate_llc
 from slttheory.sampling.extrapolate import fit_finite_nbeta
+from slttheory.sampling.reference import crossing_estimand
 
 CASES = {  # label: (k1, lambda, multiplicity, n)
     "normal crossing (1,1), n=1000": (1, 0.5, 2, 1000),
     "normal crossing (1,1), n=10000": (1, 0.5, 2, 10_000),
     "normal crossing (2,1), n=1000": (2, 0.25, 1, 1000),
 }
-
-
-def log_z(t: float, k1: int, x2: float, gamma: float) -> float:
-    """:math:`\\log Z(t)` for :math:`K = \\tfrac12\\overline{x^2}u^{2k_1}v^2` under the
-    localisation :math:`e^{-\\gamma(u^2+v^2)/2}` (v integrated in closed form)."""
-
-    def f(u: float) -> float:
-        return math.exp(-0.5 * gamma * u * u) * math.sqrt(
-            2 * math.pi / (t * x2 * u ** (2 * k1) + gamma))
-
-    s = t ** (-1.0 / (2 * k1))
-    cuts = sorted({0.0, min(s, 1.0), 1.0, 10.0 / math.sqrt(gamma) + 1.0})
-    z = sum(integrate.quad(f, a, b, limit=500, epsabs=0, epsrel=1e-11)[0]
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True))
-    return math.log(2 * z)
-
-
-def exact_g(t: float, k1: int, x2: float, gamma: float, h: float = 1e-3) -> float:
-    """:math:`G(t) = -d\\log Z/d\\log t` by a central difference in log t.
-
-    >>> round(exact_g(1e3, 1, 1.0, 1.0), 3)   # the estimand at λ = 1/2, m = 2
-    0.381
-    """
-    return -(log_z(t * math.exp(h), k1, x2, gamma)
-             - log_z(t * math.exp(-h), k1, x2, gamma)) / (2 * h)
 
 
 def run_case(label: str, k1: int, lam: float, mult: int, n: int, seed: int = 0,
@@ -85,7 +59,7 @@ def run_case(label: str, k1: int, lam: float, mult: int, n: int, seed: int = 0,
     wall = time.perf_counter() - t1
     gamma = est.config.localization
     tp = est.temperatures
-    exact = np.array([exact_g(float(t), k1, x2, gamma) for t in tp.nbeta])
+    exact = np.array([crossing_estimand(float(t), k1, x2, gamma) for t in tp.nbeta])
     t0 = float(tp.nbeta[0])
     f = tp.nbeta / t0
     fit_exact = fit_finite_nbeta(f, exact, tp.mc_error, t0, tp.fit.model)

@@ -147,6 +147,7 @@ from slttheory.sampling.kernels import (
     SAMPLERS,
     LocalizedPotential,
     PreconditionedPotential,
+    check_jitter,
     fused_kernel,
 )
 
@@ -1112,15 +1113,8 @@ def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
 
 
 def _step_jitter(step_jitter: float, sampler: str) -> float:
-    """``step_jitter`` checked: a finite number ≥ 0, and > 0 only with MALA."""
-    if isinstance(step_jitter, bool) or not isinstance(step_jitter, int | float) or not (
-            math.isfinite(step_jitter) and step_jitter >= 0):
-        raise ValueError(f"step_jitter must be a finite number >= 0, got {step_jitter!r}")
-    if step_jitter and sampler != "mala":
-        raise ValueError(f"step_jitter needs sampler='mala' (full batch); the sampler here is "
-                         f"{sampler!r}: a random step size leaves only a Metropolis-adjusted "
-                         "sampler's target unchanged")
-    return float(step_jitter)
+    """``step_jitter`` checked (:func:`~slttheory.sampling.kernels.check_jitter`)."""
+    return check_jitter(step_jitter, sampler, name="step_jitter")
 
 
 def with_step_jitter(est: LLCEstimate, jitter: float) -> LLCEstimate:

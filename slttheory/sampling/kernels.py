@@ -507,7 +507,7 @@ def mala(potential: Potential, step_size: float | Tensor, *, jitter: float = 0.0
     """
     if not potential.full_batch:
         raise ValueError("sampler='mala' needs the full-batch potential (batch_size=None or n)")
-    _check_jitter(jitter)
+    check_jitter(jitter)
 
     cache: dict[str, Tensor] = {}
 
@@ -566,9 +566,18 @@ def jittered_step(eps: Tensor, u: Tensor, jitter: float) -> Tensor:
     return eps * torch.exp(jitter * (2.0 * u - 1.0)).reshape(-1, 1)
 
 
-def _check_jitter(jitter: float) -> None:
-    if not (isinstance(jitter, int | float) and math.isfinite(jitter) and jitter >= 0):
-        raise ValueError(f"jitter must be a finite number >= 0, got {jitter!r}")
+def check_jitter(jitter: float, sampler: str = "mala", *, name: str = "jitter") -> float:
+    """``jitter`` (reported as ``name``) checked: a finite number ≥ 0, and > 0 only with
+    ``sampler == "mala"`` (a random step size leaves only a Metropolis-adjusted sampler's
+    target unchanged); returned as a float."""
+    if isinstance(jitter, bool) or not (isinstance(jitter, int | float)
+                                        and math.isfinite(jitter) and jitter >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {jitter!r}")
+    if jitter and sampler != "mala":
+        raise ValueError(f"{name} needs sampler='mala' (full batch); the sampler here is "
+                         f"{sampler!r}: a random step size leaves only a Metropolis-adjusted "
+                         "sampler's target unchanged")
+    return float(jitter)
 
 
 SAMPLERS: dict[str, Callable[..., SamplingAlgorithm]] = {
@@ -751,10 +760,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         raise ValueError("sampler='mala' needs the full-batch potential (batch_size=None or n)")
     if sampler == "rmsprop_sgld":
         _check_rms(alpha, eps)
-    _check_jitter(jitter)
-    if jitter and sampler != "mala":
-        raise ValueError(f"jitter needs sampler='mala' (got {sampler!r}): a random step "
-                         "leaves only an exact (Metropolis-adjusted) sampler's target unchanged")
+    check_jitter(jitter, sampler)
     pure = hasattr(potential, "evaluate") and hasattr(potential, "draw")
     plain_full = potential.full_batch and getattr(potential, "batch_sampler", None) is None
     can_trace = trace and pure and bool(getattr(potential, "traceable", False))

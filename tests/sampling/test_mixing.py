@@ -70,26 +70,6 @@ def test_default_sampler_mixes(family, params):
     _check(_run(family, params))
 
 
-def _crossing_estimand(t: float, x2: float, gamma: float, h: float = 1e-3) -> float:
-    """Exact G(t) = t E_t[K] for K = ½ x2 u² v² under exp(−γ(u² + v²)/2): the v-integral is
-    Gaussian, u by quadrature with a breakpoint at the crossing's scale t^{-1/2} (the same
-    integral as benchmarks/estimand.py), d log Z / d log t by a central difference."""
-    import math
-
-    from scipy import integrate
-
-    def log_z(tt: float) -> float:
-        def f(u: float) -> float:
-            return math.exp(-0.5 * gamma * u * u) * math.sqrt(2 * math.pi / (tt * x2 * u * u
-                                                                             + gamma))
-
-        cuts = (0.0, min(tt ** -0.5, 1.0), 1.0, 10.0 / math.sqrt(gamma) + 1.0)
-        return math.log(sum(integrate.quad(f, a, b, limit=500, epsabs=0, epsrel=1e-11)[0]
-                            for a, b in zip(cuts[:-1], cuts[1:], strict=True)))
-
-    return -(log_z(t * math.exp(h)) - log_z(t * math.exp(-h))) / (2 * h)
-
-
 def test_step_jitter_reaches_the_exact_estimand_at_a_normal_crossing():
     """f = u·v·x, noise-free, n = 10 000 (K = ½ x̄² u²v², λ = 1/2 with m = 2): at the default
     t = n/log n ≈ 1086 the exact single-temperature estimand is G(t) = 0.3827 by quadrature.
@@ -100,6 +80,7 @@ def test_step_jitter_reaches_the_exact_estimand_at_a_normal_crossing():
     import math
 
     from slttheory.models.polynomial import NormalCrossing
+    from slttheory.sampling.reference import crossing_estimand
 
     x = torch.randn(10_000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     model = NormalCrossing((1, 1), dtype=torch.float64)
@@ -109,6 +90,7 @@ def test_step_jitter_reaches_the_exact_estimand_at_a_normal_crossing():
                          step_jitter=math.log(10))
     assert e.config.sampler == "mala" and e.config.step_jitter == math.log(10)
     tp = e.temperatures  # the default scan: t0 is its first temperature, as in the benchmark
-    exact = _crossing_estimand(tp.nbeta[0], float((x**2).mean()), e.config.localization)
+    exact = crossing_estimand(float(tp.nbeta[0]), 1, float((x**2).mean()),
+                              e.config.localization)
     assert abs(exact - 0.3827) < 5e-4
     assert abs(tp.llc[0] - exact) < 4 * tp.mc_error[0], (tp.llc[0], exact, e.summary())
