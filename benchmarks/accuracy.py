@@ -46,6 +46,11 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]  # the cases, and this checkout's
 from accuracy_cases import CASES, Case  # noqa: E402
 
 from slttheory.sampling import estimate_llc  # noqa: E402
+from slttheory.sampling.extrapolate import (  # noqa: E402
+    DEFAULT_MODEL,
+    fit_finite_nbeta,
+    scan_errors,
+)
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float = 0.0) -> dict:
@@ -155,6 +160,28 @@ def score(rows: list[dict], run_name: str = "default") -> dict:
     return out
 
 
+def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]:
+    """The stored scans of ``run_name`` re-fitted with the finite-nβ ``model`` (the fit is a
+    function of the per-temperature values, so no sampling is repeated): copies of the rows
+    with ``llc``, ``ci``, ``std_error`` as :func:`estimate_llc` would report them under
+    ``DEFAULT_MODEL = model``, named ``run = "refit:<model>"``."""
+    out = []
+    for r in rows:
+        tp = r.get("temperatures")
+        if r["run"] != run_name or not tp:
+            continue
+        t = np.asarray(tp["nbeta"], float)
+        bias = np.asarray(tp["disc_bias"], float)
+        vals = np.asarray(tp["llc"], float) * (1.0 - bias)
+        errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
+        fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], model)
+        cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
+        se, _, _ = scan_errors(fit, bias, cov)
+        out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se,
+                    "ci": [fit.value - 1.96 * se, fit.value + 1.96 * se]})
+    return out
+
+
 def _print_score(sc: dict) -> None:
     for half in ("selection", "held-out"):
         h = sc[half]
@@ -185,6 +212,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--score-only", action="store_true")
     ap.add_argument("--step-jitter", type=float, default=0.0,
                     help="estimate_llc's step_jitter for every run (write to its own --out)")
+    ap.add_argument("--refit", action="append", default=[], metavar="MODEL",
+                    help="also score the stored scans re-fitted with this finite-nβ model (a "
+                    "name in slttheory.sampling.extrapolate's MODELS or FREE_MODELS; "
+                    "repeatable), to compare laws on the selection half without resampling")
     a = ap.parse_args(argv)
     out = Path(a.out)
     only = [x for x in a.only.split(",") if x]
@@ -196,6 +227,11 @@ def main(argv: list[str] | None = None) -> dict:
     rows = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
     sc = score(rows)
     _print_score(sc)
+    for model in a.refit:
+        print(f"--- stored scans re-fitted with {model!r} (DEFAULT_MODEL is "
+              f"{DEFAULT_MODEL!r}) ---")
+        sc[f"refit:{model}"] = score(refit(rows, model), f"refit:{model}")
+        _print_score(sc[f"refit:{model}"])
     with open(out.with_suffix(".score.json"), "w") as fh:
         json.dump(sc, fh, indent=1)
     return sc

@@ -1156,17 +1156,12 @@ def _data_cov(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
     return _fl.data_covariance(groups, ts, s.per_sample, s.n_data)
 
 
-def _quad_se(c: np.ndarray, cov: np.ndarray) -> float:
-    v = float(c @ cov @ c)
-    return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
-
-
 def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                    adaptive, rec: _Positions | None = None) -> LLCEstimate:
     nbeta = n * beta_v
     per_chain, llc, mc, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
                                           sampler, adaptive)
-    data_err = _quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
+    data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
@@ -1219,11 +1214,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
     )
     llc, mc = fit.value, fit.std_error
-    data_err = _quad_se(fit.weights * (1.0 - bias_j), dcov)
-    # the model's misfit beyond the MC errors (Birge ratio): the fit's own uncertainty
-    fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
-        fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
-    se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
+    se, data_err, fit_err = _xp.scan_errors(fit, bias_j, dcov)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))

@@ -45,6 +45,7 @@ __all__ = [
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
+    "scan_errors",
 ]
 
 GRID: tuple[float, ...] = (1.0, 10 ** (-1 / 3), 10 ** (-2 / 3), 0.1)
@@ -213,6 +214,37 @@ def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: st
     return FiniteNbetaFit(model, float(coef[0]), err, np.array([coef[0], coef[1], delta]),
                           cov, ("lambda", "a", "delta"), chi2 if dof > 0 else math.nan, dof,
                           weights)
+
+
+def quad_se(c: np.ndarray, cov: np.ndarray) -> float:
+    r""":math:`\sqrt{c^T S c}` (0 when negative by round-off; ``nan`` when not finite)."""
+    v = float(np.asarray(c) @ np.asarray(cov) @ np.asarray(c))
+    return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
+
+
+def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray | None
+                ) -> tuple[float, float, float]:
+    r"""``(std_error, data_error, fit_error)`` of an extrapolated λ (docs/estimator.md §4).
+
+    ``data_error`` :math:`= \sqrt{c^T S c}`, c the fit's weights times :math:`1 - b_j` (the
+    fitted values are :math:`\hat\lambda_j(1 - b_j)`), S the data covariance of the raw
+    :math:`\hat\lambda_j`; ``fit_error``: the misfit beyond the Monte-Carlo errors (Birge
+    ratio, :math:`\sigma_{MC}\sqrt{\max(\chi^2/\nu - 1, 0)}`); ``std_error``: the three
+    with the fit's Monte-Carlo error in quadrature (a data error that is not finite is left
+    out).
+
+    >>> fit = fit_finite_nbeta([1.0, 0.5, 0.25], [1.0, 0.9, 0.8], [0.01] * 3, 100.0, "pow1/2")
+    >>> se, de, fe = scan_errors(fit, np.zeros(3), np.zeros((3, 3)))
+    >>> de == 0.0 and se >= fit.std_error
+    True
+    """
+    bias = np.asarray(disc_bias, float)
+    data_err = 0.0 if data_cov is None else quad_se(fit.weights * (1.0 - bias), data_cov)
+    mc = fit.std_error
+    fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
+        fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
+    se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
+    return se, data_err, fit_err
 
 
 @dataclass(frozen=True, eq=False)
