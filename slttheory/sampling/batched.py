@@ -228,7 +228,7 @@ def estimate_llc_batched(
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
     method: str = "extrapolate",
-    step_jitter: float = 0.0,
+    step_jitter: float | None = None,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
@@ -288,6 +288,8 @@ def estimate_llc_batched(
     seeds = [r[9] for r in resolved]
     sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
     jitter = _est._step_jitter(step_jitter, sampler)
+    if step_jitter is None:
+        auto = [*auto, "step_jitter"]
     nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)

@@ -225,10 +225,31 @@ def test_batched_equals_single_with_step_jitter():
         ests = estimate_llc_batched(probs, draws=300, seed=[0, 1], device="cpu",
                                     step_jitter=1.0)
         one = estimate_llc(*probs[1], draws=300, seed=1, device="cpu", step_jitter=1.0)
-        plain = estimate_llc(*probs[1], draws=300, seed=1, device="cpu")
+        plain = estimate_llc(*probs[1], draws=300, seed=1, device="cpu", step_jitter=0)
     assert abs(ests[1].llc - one.llc) < 1e-9
     assert ests[1].config.step_jitter == one.config.step_jitter == 1.0
     assert plain.config.step_jitter == 0.0 and plain.llc != one.llc
+
+
+def test_step_jitter_default_is_on_for_mala_only():
+    """``step_jitter=None`` (default): DEFAULT_STEP_JITTER with MALA, 0 with SGLD (a random
+    step would move an unadjusted sampler's target); recorded as chosen automatically."""
+    from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
+
+    x = torch.randn(200, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    m = torch.nn.Linear(1, 1, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mala_ = estimate_llc(m, (x, m(x).detach()), draws=100, device="cpu", method="single")
+        sgld_ = estimate_llc(m, (x, m(x).detach()), draws=100, device="cpu", method="single",
+                             sampler="sgld")
+        batch = estimate_llc_batched([(m, (x, m(x).detach()))], draws=100, device="cpu",
+                                     method="single")
+    assert mala_.config.sampler == "mala" and mala_.config.step_jitter == DEFAULT_STEP_JITTER
+    assert batch[0].config.step_jitter == DEFAULT_STEP_JITTER
+    assert sgld_.config.step_jitter == 0.0
+    assert all("step_jitter" in e.config.auto for e in (mala_, sgld_, batch[0]))
+    assert abs(batch[0].llc - mala_.llc) < 1e-9
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1"])

@@ -69,6 +69,7 @@ LLC_KEYS: dict[str, tuple[type, ...]] = {
     "batch_size": (int,),
     "sampler": (str,),
     "method": (str,),
+    "step_jitter": (int, float),
     "seed": (int,),
 }
 """Settings of the ``llc`` route: ``n`` is the sample size given to the family's ``build``;
