@@ -48,19 +48,20 @@ from accuracy_cases import CASES, Case  # noqa: E402
 from slttheory.sampling import estimate_llc  # noqa: E402
 from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
+    default_model,
     fit_finite_nbeta,
     scan_errors,
 )
 
 
-def _record(case: Case, seed: int, method: str, step_jitter: float = 0.0) -> dict:
+def _record(case: Case, seed: int, method: str, step_jitter: float | None = None) -> dict:
     b = case.build(seed)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         # seed=s only decorrelates the Monte-Carlo noise across data sets (not a tuning)
         kw = {} if method == "default" else {"method": method}
-        if step_jitter:
+        if step_jitter is not None:
             kw["step_jitter"] = step_jitter
         est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu", **kw)
     wall = time.perf_counter() - t0
@@ -86,8 +87,9 @@ def _record(case: Case, seed: int, method: str, step_jitter: float = 0.0) -> dic
         "caught": sorted({str(w.message) for w in caught}),
         "nbeta": est.config.nbeta, "draws": est.config.draws, "burn_in": est.config.burn_in,
         "step_size": est.config.step_size, "wall_s": wall, "temperatures": temps,
+        "init_loss": est.init_loss,
         "source": case.source, "published": case.published,
-        "threads": torch.get_num_threads(), "step_jitter": step_jitter,
+        "threads": torch.get_num_threads(), "step_jitter": est.config.step_jitter,
     }
 
 
@@ -103,7 +105,7 @@ def _done(path: Path) -> set[tuple[str, int, str]]:
 
 
 def run(out: Path, cases: list[Case], seeds_noisy: int, seeds_nf: int, single: bool,
-        step_jitter: float = 0.0) -> None:
+        step_jitter: float | None = None) -> None:
     done = _done(out)
     for c in cases:
         for s in range(seeds_noisy if c.kind == "noisy" else seeds_nf):
@@ -162,9 +164,12 @@ def score(rows: list[dict], run_name: str = "default") -> dict:
 
 def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]:
     """The stored scans of ``run_name`` re-fitted with the finite-nβ ``model`` (the fit is a
-    function of the per-temperature values, so no sampling is repeated): copies of the rows
-    with ``llc``, ``ci``, ``std_error`` as :func:`estimate_llc` would report them under
-    ``DEFAULT_MODEL = model``, named ``run = "refit:<model>"``."""
+    function of the per-temperature values, and the scan's length does not depend on it, so
+    no sampling is repeated): copies of the rows with ``llc``, ``ci``, ``std_error`` as
+    :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
+    ``model="auto"``: the estimator's own rule, :func:`default_model` of the row's
+    ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
+    are the model's outputs at w*, else the noisy rule)."""
     out = []
     for r in rows:
         tp = r.get("temperatures")
@@ -174,7 +179,12 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         bias = np.asarray(tp["disc_bias"], float)
         vals = np.asarray(tp["llc"], float) * (1.0 - bias)
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
-        fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], model)
+        if model == "auto":
+            init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
+            use = default_model(init, t[0])
+        else:
+            use = model
+        fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se, _, _ = scan_errors(fit, bias, cov)
         out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se,
@@ -210,8 +220,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--seeds-noise-free", type=int, default=1)
     ap.add_argument("--no-single", action="store_true", help="skip the method='single' runs")
     ap.add_argument("--score-only", action="store_true")
-    ap.add_argument("--step-jitter", type=float, default=0.0,
-                    help="estimate_llc's step_jitter for every run (write to its own --out)")
+    ap.add_argument("--step-jitter", type=float, default=None,
+                    help="estimate_llc's step_jitter for every run (default: the library's "
+                    "default; write a non-default run to its own --out)")
     ap.add_argument("--refit", action="append", default=[], metavar="MODEL",
                     help="also score the stored scans re-fitted with this finite-nβ model (a "
                     "name in slttheory.sampling.extrapolate's MODELS or FREE_MODELS; "
@@ -228,8 +239,8 @@ def main(argv: list[str] | None = None) -> dict:
     sc = score(rows)
     _print_score(sc)
     for model in a.refit:
-        print(f"--- stored scans re-fitted with {model!r} (DEFAULT_MODEL is "
-              f"{DEFAULT_MODEL!r}) ---")
+        print(f"--- stored scans re-fitted with {model!r} (DEFAULT_MODEL, for data with noise, "
+              f"is {DEFAULT_MODEL!r}; 'auto' is the estimator's rule) ---")
         sc[f"refit:{model}"] = score(refit(rows, model), f"refit:{model}")
         _print_score(sc[f"refit:{model}"])
     with open(out.with_suffix(".score.json"), "w") as fh:
