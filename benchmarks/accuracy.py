@@ -46,6 +46,7 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]  # the cases, and this checkout's
 from accuracy_cases import CASES, Case  # noqa: E402
 
 from slttheory.sampling import estimate_llc  # noqa: E402
+from slttheory.sampling.estimator import Z95  # noqa: E402
 from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
     default_model,
@@ -188,7 +189,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se, _, _ = scan_errors(fit, bias, cov)
         out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se,
-                    "ci": [fit.value - 1.96 * se, fit.value + 1.96 * se]})
+                    "ci": [fit.value - Z95 * se, fit.value + Z95 * se]})
     return out
 
 
