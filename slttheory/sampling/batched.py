@@ -294,8 +294,10 @@ def estimate_llc_batched(
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
     for i in set(range(len(problems))) - set(ok):
-        out[i] = _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
-                                        burn_in, sampler, bs, seeds[i], dev, auto, t0, method)
+        out[i] = _est.with_step_jitter(
+            _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
+                                   burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
+            jitter)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,

@@ -1098,8 +1098,9 @@ def estimate_llc(
         auto.append("step_jitter")
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
-        return _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in,
-                                 sampler, bs, seed, dev, auto, t0, method)
+        return with_step_jitter(_nonfinite_result(s, n, beta_v, gamma, step_size, chains,
+                                                  draws, burn_in, sampler, bs, seed, dev,
+                                                  auto, t0, method), jitter)
     rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
                            s.center.numel())
     if method == "single":

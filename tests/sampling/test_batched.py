@@ -102,6 +102,7 @@ def test_nonfinite_point_does_not_spoil_the_batch():
         b = estimate_llc_batched(probs, step_size=1e-3, draws=100, device="cpu")
     assert math.isfinite(b[0].llc) and math.isnan(b[1].llc)
     assert b[1].diagnostics.divergent
+    assert b[1].config.step_jitter == b[0].config.step_jitter > 0  # same rules, both recorded
 
 
 def test_signature_separates_architectures_and_attributes():

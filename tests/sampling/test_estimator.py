@@ -31,6 +31,7 @@ from slttheory.sampling import (
     plot_trace,
     wbic,
 )
+from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
 from slttheory.sampling.extrapolate import GRID
 
 Z = 4.0
@@ -403,6 +404,8 @@ def test_nan_loss_is_flagged_not_silent():
         est = estimate_llc(NaNModel(), (x, x), draws=10, device="cpu")
     assert est.diagnostics.divergent and math.isnan(est.llc)
     assert any("not finite" in w for w in est.diagnostics.warnings)
+    # the config says what would have run: the default jitter, listed as chosen automatically
+    assert "step_jitter" in est.config.auto and est.config.step_jitter == DEFAULT_STEP_JITTER
 
 
 def test_exploding_chains_are_flagged():
