@@ -137,6 +137,7 @@ Conventions (documented choices):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import warnings
@@ -1423,6 +1424,7 @@ def estimate_llc_multitemp(
     seed: int = 0,
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
+    step_jitter: float | None = None,
 ) -> MultiTemperatureEstimate:
     r"""Multi-temperature LLC: weighted least-squares slope of :math:`E^\beta[nL_n]` on
     :math:`1/\beta`.
@@ -1435,6 +1437,8 @@ def estimate_llc_multitemp(
     :math:`\varepsilon_j = \varepsilon\,\beta_{\max}/\beta_j` (constant :math:`\varepsilon n\beta`,
     hence equal relative discretisation bias). The slope's standard error is the WLS one with
     weights :math:`1/\mathrm{se}_j^2` from each temperature's Monte-Carlo error.
+    ``step_jitter`` is :func:`estimate_llc`'s (MALA's log-uniform step jitter; ``None``: the
+    default for the sampler).
 
     >>> import torch
     >>> x = torch.randn(500, 2, generator=torch.Generator().manual_seed(0))
@@ -1450,6 +1454,9 @@ def estimate_llc_multitemp(
                       burn_in, sampler, batch_size, params, seed, device)
     pc.resolve_preconditioner(preconditioner)
     sampler = _resolve_sampler(sampler, bs, s.n_data)
+    jitter = _step_jitter(step_jitter, sampler)
+    if step_jitter is None:
+        auto.append("step_jitter")
     if betas is None:
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
@@ -1463,7 +1470,7 @@ def estimate_llc_multitemp(
     run = _sample(s, nbeta_chain=nbeta_chain, nbeta_cal=float(n * grid.max()), gamma=gamma,
                   step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                   sampler=sampler, batch_size=bs, seed=seed, step_scale=scale,
-                  stat_groups=nt, preconditioner=preconditioner)
+                  stat_groups=nt, preconditioner=preconditioner, jitter=jitter)
     means, ses, lls, diags = [], [], [], []
     for j in range(nt):
         sl = slice(j * chains, (j + 1) * chains)
@@ -1491,7 +1498,9 @@ def estimate_llc_multitemp(
     se_slope = float(math.sqrt(1.0 / sxx))
     warn = sorted({m for d in diags for m in d.warnings})
     _flag(warn, "estimate_llc_multitemp")
-    cfg = _config(s, n, beta0, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto)
+    cfg = dataclasses.replace(
+        _config(s, n, beta0, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto),
+        step_jitter=jitter)
     return MultiTemperatureEstimate(
         llc=slope, std_error=se_slope, betas=grid, mean_nll=yv, mean_nll_se=sv,
         intercept=float(ym - slope * xm), per_beta_llc=np.asarray(lls),

@@ -482,6 +482,7 @@ def test_wbic_relation_and_multitemp_regular():
     mt = estimate_llc_multitemp(m, data, chains=2, draws=1500, device="cpu", seed=2)
     assert len(mt.betas) == 5 and mt.per_beta_llc.shape == (5,)
     assert mt.std_error > 0
+    assert mt.config.step_jitter == DEFAULT_STEP_JITTER and "step_jitter" in mt.config.auto
     target = exact_sgld_mean(hess, 1000 / math.log(1000), 1.0, 0.0)
     assert abs(mt.llc - target) < Z * mt.std_error + 0.04 * target, (mt.llc, mt.std_error)
     with pytest.raises(ValueError, match="two distinct"):
