@@ -266,17 +266,67 @@ def parse_point_claim(
     cid = string(data, "id", path)
     title = string(data, "title", path)
     source = string(data, "source", path)
-    fam_name = string(data, "family", path)
-    if fam_name not in families:
-        raise err(
-            path,
-            "family",
-            f"unknown family {fam_name!r} (known: {', '.join(sorted(families)) or 'none'})",
-        )
-    family = families[fam_name]
+    fam_name, family = _family(data, path, families)
     kind = string(data, "kind", path)
     if kind not in KINDS:
         raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    ev = _routes(data, path)
+    relation = data.get("relation", "==")
+    if relation not in RELATIONS:
+        raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
+    grid, fixed = _variables(data, path, fam_name, family)
+    profile_grids, profile_evidence, llc, rank = _profiles(data, path, grid)
+    numeric = _numeric_variables(grid, fixed, profile_grids)
+    predicted = data.get("predicted")
+    if predicted is None and kind == "closed_form":
+        raise err(path, "predicted", 'missing (required for kind = "closed_form")')
+    constraint = data.get("constraint")
+    claim = Claim(
+        id=cid,
+        title=title,
+        source=source,
+        family=fam_name,
+        kind=kind,
+        evidence=ev,
+        grid=grid,
+        fixed=fixed,
+        predicted=predicted,
+        predicted_expr=_expression(parse_predicted, predicted, numeric, path),
+        relation=relation,
+        statement=string(data, "statement", path, required=False) or "",
+        notes=string(data, "notes", path, required=False) or "",
+        reading=string(data, "reading", path, required=False) or "",
+        differences=_texts(data, "differences", path, "non-empty strings"),
+        hypotheses=_texts(data, "hypotheses", path, "hypothesis names"),
+        constraint=constraint,
+        constraint_expr=_expression(parse_constraint, constraint, numeric, path),
+        tolerance=_tolerance(data, path),
+        scaling=_scaling(data, path, kind, grid, ev),
+        llc=llc,
+        rank=rank,
+        profile_grids=profile_grids,
+        profile_evidence=profile_evidence,
+        path=path,
+    )
+    _check_points(claim, family)
+    return claim
+
+
+def _family(data: Mapping[str, Any], path: str, families: Mapping[str, Any]
+            ) -> tuple[str, Any]:
+    """The claim's ``family``: its name and the registered family."""
+    name = string(data, "family", path)
+    if name not in families:
+        raise err(
+            path,
+            "family",
+            f"unknown family {name!r} (known: {', '.join(sorted(families)) or 'none'})",
+        )
+    return name, families[name]
+
+
+def _routes(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
+    """``evidence``: a non-empty list of distinct route names."""
     ev = data.get("evidence")
     if not isinstance(ev, list) or not ev or not all(isinstance(e, str) for e in ev):
         raise err(
@@ -289,26 +339,23 @@ def parse_point_claim(
             raise err(path, "evidence", f"unknown route {e!r} (allowed: {', '.join(ROUTES)})")
     if len(set(ev)) != len(ev):
         raise err(path, "evidence", f"repeated route in {ev!r}")
-    statement = string(data, "statement", path, required=False) or ""
-    notes = string(data, "notes", path, required=False) or ""
-    reading = string(data, "reading", path, required=False) or ""
-    differences = data.get("differences", [])
-    if not isinstance(differences, list) or not all(
-        isinstance(x, str) and x.strip() for x in differences
-    ):
-        raise err(path, "differences", f"must be a list of non-empty strings, got {differences!r}")
-    hypotheses = data.get("hypotheses", [])
-    if not isinstance(hypotheses, list) or not all(
-        isinstance(x, str) and x.strip() for x in hypotheses
-    ):
-        raise err(path, "hypotheses", f"must be a list of hypothesis names, got {hypotheses!r}")
-    relation = data.get("relation", "==")
-    if relation not in RELATIONS:
-        raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
+    return tuple(ev)
 
+
+def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings (``differences``, ``hypotheses``)."""
+    v = data.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise err(path, key, f"must be a list of {what}, got {v!r}")
+    return tuple(v)
+
+
+def _variables(data: Mapping[str, Any], path: str, fam_name: str, family: Any
+               ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
+    """``[grid]`` and ``[fixed]``: disjoint, and parameters of the family."""
     grid = _grid(table(data, "grid", path), path, "grid.")
-    fixed_t = table(data, "fixed", path)
-    fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in fixed_t.items()}
+    fixed = {k: tuple(v) if isinstance(v, list) else v
+             for k, v in table(data, "fixed", path).items()}
     both = sorted(set(grid) & set(fixed))
     if both:
         raise err(path, f"fixed.{both[0]}", "is also a grid variable")
@@ -322,18 +369,17 @@ def parse_point_claim(
                 f"unknown variable for family {fam_name!r} "
                 f"(its parameters: {', '.join(sorted(param_names))})",
             )
+    return grid, fixed
 
-    # profiles
-    prof_t = table(data, "profiles", path)
+
+def _profiles(data: Mapping[str, Any], path: str, grid: Mapping[str, Any]):
+    """``[profiles.<name>]`` with the base ``[llc]`` and ``[rank]``: per-profile grid
+    overrides, route lists, and LLC and rank settings (key ``""``: the base tables)."""
     profile_grids: dict[str, dict[str, tuple[Any, ...]]] = {}
     profile_evidence: dict[str, tuple[str, ...]] = {}
-    llc: dict[str, dict[str, Any]] = {
-        "": _settings(table(data, "llc", path), LLC_KEYS, path, "llc.")
-    }
-    rank: dict[str, dict[str, Any]] = {
-        "": _settings(table(data, "rank", path), RANK_KEYS, path, "rank.")
-    }
-    for pname, ptab in prof_t.items():
+    llc = {"": _settings(table(data, "llc", path), LLC_KEYS, path, "llc.")}
+    rank = {"": _settings(table(data, "rank", path), RANK_KEYS, path, "rank.")}
+    for pname, ptab in table(data, "profiles", path).items():
         if pname not in PROFILES:
             raise err(
                 path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
@@ -361,102 +407,81 @@ def parse_point_claim(
         rank[pname] = _settings(
             table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
         )
+    return profile_grids, profile_evidence, llc, rank
 
+
+def _tolerance(data: Mapping[str, Any], path: str) -> Tolerance:
     tol_t = table(data, "tolerance", path)
     check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
-    tolerance = Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
+    return Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
 
-    # expression variables: numeric grid/fixed values only
-    numeric_vars = []
+
+def _numeric_variables(grid: Mapping[str, tuple[Any, ...]], fixed: Mapping[str, Any],
+                       profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]]) -> list[str]:
+    """The variables an expression may use: those numeric in every profile's grid."""
+    out = []
     for k in list(grid) + list(fixed):
         vals = grid[k] if k in grid else (fixed[k],)
         for pg in profile_grids.values():
             vals = vals + tuple(pg.get(k, ()))
         if all(isinstance(v, int | float) for v in vals):
-            numeric_vars.append(k)
+            out.append(k)
+    return out
 
-    predicted = data.get("predicted")
-    predicted_expr = None
-    if predicted is not None:
-        try:
-            predicted_expr = parse_predicted(predicted, numeric_vars)
-        except ExpressionError as e:
-            raise ClaimError(f"{path}: {e}") from None
-    elif kind == "closed_form":
-        raise err(path, "predicted", 'missing (required for kind = "closed_form")')
 
-    constraint = data.get("constraint")
-    constraint_expr = None
-    if constraint is not None:
-        try:
-            constraint_expr = parse_constraint(constraint, numeric_vars)
-        except ExpressionError as e:
-            raise ClaimError(f"{path}: {e}") from None
+def _expression(parse, text: Any, variables: list[str], path: str) -> Any:
+    """``text`` parsed by ``parse`` (``None`` stays ``None``); errors name the file."""
+    if text is None:
+        return None
+    try:
+        return parse(text, variables)
+    except ExpressionError as e:
+        raise ClaimError(f"{path}: {e}") from None
 
-    scaling = None
+
+def _scaling(data: Mapping[str, Any], path: str, kind: str, grid: Mapping[str, Any],
+             ev: tuple[str, ...]) -> Scaling | None:
+    """``[scaling]``: required for ``kind = "scaling"``, forbidden otherwise."""
     sc_t = table(data, "scaling", path)
-    if kind == "scaling":
-        if not sc_t:
-            raise err(path, "scaling", 'missing (required for kind = "scaling")')
-        check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
-        var = string(sc_t, "variable", path + ": scaling")
-        if var not in grid:
-            raise err(path, "scaling.variable", f"{var!r} is not a grid variable")
-        shape = string(sc_t, "shape", path + ": scaling")
-        if shape not in SHAPES:
-            raise err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
-        min_r2 = number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
-        coefs = sc_t.get("coefficients")
-        if coefs is not None:
-            if not isinstance(coefs, list) or len(coefs) != SHAPES[shape]:
-                raise err(
-                    path,
-                    "scaling.coefficients",
-                    f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
-                    f"got {coefs!r}",
-                )
-            coefs = tuple(
-                sp.Rational(repr(float(number(c, path, "scaling.coefficients"))))
-                if isinstance(c, float)
-                else sp.Integer(int(number(c, path, "scaling.coefficients")))
-                for c in coefs
-            )
-        if "llc" not in ev:
+    if kind != "scaling":
+        if sc_t:
+            raise err(path, "scaling", 'only allowed with kind = "scaling"')
+        return None
+    if not sc_t:
+        raise err(path, "scaling", 'missing (required for kind = "scaling")')
+    check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
+    var = string(sc_t, "variable", path + ": scaling")
+    if var not in grid:
+        raise err(path, "scaling.variable", f"{var!r} is not a grid variable")
+    shape = string(sc_t, "shape", path + ": scaling")
+    if shape not in SHAPES:
+        raise err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
+    min_r2 = number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
+    coefs = sc_t.get("coefficients")
+    if coefs is not None:
+        if not isinstance(coefs, list) or len(coefs) != SHAPES[shape]:
             raise err(
-                path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
+                path,
+                "scaling.coefficients",
+                f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
+                f"got {coefs!r}",
             )
-        scaling = Scaling(var, shape, min_r2, coefs)
-    elif sc_t:
-        raise err(path, "scaling", 'only allowed with kind = "scaling"')
+        coefs = tuple(
+            sp.Rational(repr(float(number(c, path, "scaling.coefficients"))))
+            if isinstance(c, float)
+            else sp.Integer(int(number(c, path, "scaling.coefficients")))
+            for c in coefs
+        )
+    if "llc" not in ev:
+        raise err(
+            path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
+        )
+    return Scaling(var, shape, min_r2, coefs)
 
-    claim = Claim(
-        id=cid,
-        title=title,
-        source=source,
-        family=fam_name,
-        kind=kind,
-        evidence=tuple(ev),
-        grid=grid,
-        fixed=fixed,
-        predicted=predicted,
-        predicted_expr=predicted_expr,
-        relation=relation,
-        statement=statement,
-        notes=notes,
-        reading=reading,
-        differences=tuple(differences),
-        hypotheses=tuple(hypotheses),
-        constraint=constraint,
-        constraint_expr=constraint_expr,
-        tolerance=tolerance,
-        scaling=scaling,
-        llc=llc,
-        rank=rank,
-        profile_grids=profile_grids,
-        profile_evidence=profile_evidence,
-        path=path,
-    )
-    # every point of every profile must be valid for the family
+
+def _check_points(claim: Claim, family: Any) -> None:
+    """Every point of every profile is valid for the family and gives a real prediction."""
+    path, scaling = claim.path, claim.scaling
     for prof in PROFILES:
         pts = claim.points(prof)
         if not pts:
@@ -475,7 +500,7 @@ def parse_point_claim(
                 family.validate(p, where=where)
             except (TypeError, ValueError) as e:
                 raise ClaimError(str(e) if path in str(e) else f"{where}: {e}") from None
-            if predicted_expr is not None:
+            if claim.predicted_expr is not None:
                 v = claim.predicted_at(p)
                 if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
                     raise err(
@@ -483,7 +508,6 @@ def parse_point_claim(
                         "predicted",
                         f"does not give a real number at {point_key(p)} (got {v})",
                     )
-    return claim
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:
