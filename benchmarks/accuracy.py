@@ -187,7 +187,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
             use = model
         fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
-        se, _, _ = scan_errors(fit, bias, cov)
+        se = scan_errors(fit, bias, cov).std_error
         out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se,
                     "ci": [fit.value - Z95 * se, fit.value + Z95 * se]})
     return out

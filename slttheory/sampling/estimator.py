@@ -113,10 +113,12 @@ Conventions (documented choices):
   fitted as if it were such a power law, hence the faster law there: a slower one amplifies
   it where it is positive (RRR at the empirical minimiser; docs/estimator.md §6).
 * **Standard error.** ``std_error`` = √(MC² + data² + fit²): ``mc_error``, the Monte-Carlo
-  error (arviz-stats MCSE per temperature, propagated through the fit's weights); ``data_error``,
-  the spread over data sets by the infinitesimal jackknife on stored draws
-  (:mod:`slttheory.sampling.fluctuation`; conservative: measured 1–2× the real spread, up to
-  its noise); ``fit_error``, the misfit of the finite-nβ model (Birge ratio). ``ci`` is
+  error (arviz-stats MCSE per temperature, carried through the fit by a parametric bootstrap,
+  since a fitted exponent makes the fit nonlinear: :func:`~slttheory.sampling.extrapolate
+  .scan_errors`); ``data_error``, the spread over data sets by the infinitesimal jackknife on
+  stored draws (:mod:`slttheory.sampling.fluctuation`; conservative: measured 1–2× the real
+  spread, up to its noise), carried through the same bootstrap; ``fit_error``, the misfit of
+  the finite-nβ model (Birge ratio). ``ci`` is
   ``llc ± 1.96·std_error``. It covers the finite-nβ value that the fit can reach; where the
   remaining finite-nβ bias is larger (the slow laws above), it does not cover λ.
 * **Precision.** Computation keeps the model's floating dtype; traces are stored in float64.
@@ -1236,8 +1238,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
     )
-    llc, mc = fit.value, fit.std_error
-    se, data_err, fit_err = _xp.scan_errors(fit, bias_j, dcov)
+    llc = fit.value
+    errs = _xp.scan_errors(fit, bias_j, dcov)
+    se, mc, data_err, fit_err = errs.std_error, errs.mc_error, errs.data_error, errs.fit_error
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))

@@ -48,6 +48,8 @@ __all__ = [
     "TemperatureScan",
     "fit_finite_nbeta",
     "scan_errors",
+    "ScanErrors",
+    "bootstrap_spread",
 ]
 
 GRID: tuple[float, ...] = (1.0, 10 ** (-1 / 3), 10 ** (-2 / 3), 0.1)
@@ -119,10 +121,12 @@ class FiniteNbetaFit:
     r"""Weighted least-squares fit of :math:`\hat\lambda(t_j)` by a :data:`MODELS` basis.
 
     ``value``: the fitted λ (the limit :math:`t\to\infty` of the model's finite-t terms);
-    ``std_error``: its standard error from the temperatures' Monte-Carlo errors;
-    ``coef``/``cov``: all coefficients and their covariance; ``chi2`` with ``dof`` degrees of
-    freedom (``nan`` when exactly determined); ``weights``: ``value = weights @ values`` (the
-    fit is linear in the data).
+    ``std_error``: its standard error from the temperatures' Monte-Carlo errors, linearised
+    at the data (for a fitted exponent this is what :func:`stop_rule` targets; the reported
+    error is :func:`scan_errors`'); ``coef``/``cov``: all coefficients and their covariance;
+    ``chi2`` with ``dof`` degrees of freedom (``nan`` when exactly determined); ``weights``:
+    ``value ≈ weights @ values`` (exact for a fixed basis); ``f``, ``values``, ``errors``: the
+    data fitted.
     """
 
     model: str
@@ -134,6 +138,9 @@ class FiniteNbetaFit:
     chi2: float
     dof: int
     weights: np.ndarray
+    f: np.ndarray | None = None
+    values: np.ndarray | None = None
+    errors: np.ndarray | None = None
 
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
@@ -192,7 +199,7 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     i = names.index("lambda")
     hat = np.linalg.pinv(xtwx) @ xtw
     return FiniteNbetaFit(model, float(coef[i]), float(math.sqrt(max(cov[i, i], 0.0))),
-                          coef, cov, names, chi2, dof, hat[i])
+                          coef, cov, names, chi2, dof, hat[i], fv, y, se)
 
 
 def _linear_pow(f: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float
@@ -242,7 +249,7 @@ def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: st
     cov[:2, :2] = inv
     return FiniteNbetaFit(model, float(coef[0]), err, np.array([coef[0], coef[1], delta]),
                           cov, ("lambda", "a", "delta"), chi2 if dof > 0 else math.nan, dof,
-                          weights)
+                          weights, f, y, se)
 
 
 def quad_se(c: np.ndarray, cov: np.ndarray) -> float:
@@ -251,29 +258,131 @@ def quad_se(c: np.ndarray, cov: np.ndarray) -> float:
     return math.sqrt(max(v, 0.0)) if math.isfinite(v) else math.nan
 
 
-def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray | None
-                ) -> tuple[float, float, float]:
-    r"""``(std_error, data_error, fit_error)`` of an extrapolated λ (docs/estimator.md §4).
+BOOTSTRAP_DRAWS = 400
+"""Replicates of the parametric bootstrap behind a fitted exponent's errors
+(:func:`scan_errors`); their standard deviation is known to about 1/√(2·400) = 3.5 %."""
 
-    ``data_error`` :math:`= \sqrt{c^T S c}`, c the fit's weights times :math:`1 - b_j` (the
-    fitted values are :math:`\hat\lambda_j(1 - b_j)`), S the data covariance of the raw
-    :math:`\hat\lambda_j`; ``fit_error``: the misfit beyond the Monte-Carlo errors (Birge
-    ratio, :math:`\sigma_{MC}\sqrt{\max(\chi^2/\nu - 1, 0)}`); ``std_error``: the three
-    with the fit's Monte-Carlo error in quadrature (a data error that is not finite is left
-    out).
+DELTA_GRID = 121
+"""Exponents tried per bootstrap replicate (evenly spaced over the model's bounds)."""
+
+
+@dataclass(frozen=True)
+class ScanErrors:
+    r"""The error budget of an extrapolated λ: ``std_error`` =
+    :math:`\sqrt{\mathrm{mc}^2 + \mathrm{data}^2 + \mathrm{fit}^2}` (a data error that is not
+    finite is left out)."""
+
+    std_error: float
+    mc_error: float
+    data_error: float
+    fit_error: float
+
+
+def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray | None
+                ) -> ScanErrors:
+    r"""The errors of an extrapolated λ (docs/estimator.md §4).
+
+    ``mc_error`` and ``data_error``: for a fixed basis the fit is linear, and they are
+    :math:`\sqrt{c^T S c}` with c the fit's weights (times :math:`1 - b_j` for the data, the
+    fitted values being :math:`\hat\lambda_j(1 - b_j)`) and S the Monte-Carlo (diagonal) or
+    data covariance of the :math:`\hat\lambda_j`. With a fitted exponent
+    (:data:`FREE_MODELS`) a linearisation is wrong near the exponent's bounds — at a bound it
+    is the fixed-exponent error, a few times smaller than just inside — so both come from a
+    parametric bootstrap instead (:func:`bootstrap_spread`): the fit repeated on the data
+    plus Gaussian noise of the MC errors (``mc_error``), and of the MC errors and the data
+    covariance together (``data_error`` = the excess over ``mc_error`` in quadrature).
+    ``fit_error``: the misfit beyond the Monte-Carlo errors (Birge ratio,
+    :math:`\sigma_{MC}\sqrt{\max(\chi^2/\nu - 1, 0)}`).
 
     >>> fit = fit_finite_nbeta([1.0, 0.5, 0.25], [1.0, 0.9, 0.8], [0.01] * 3, 100.0, "pow1/2")
-    >>> se, de, fe = scan_errors(fit, np.zeros(3), np.zeros((3, 3)))
-    >>> de == 0.0 and se >= fit.std_error
+    >>> e = scan_errors(fit, np.zeros(3), np.zeros((3, 3)))
+    >>> e.data_error == 0.0 and e.std_error >= e.mc_error == fit.std_error
     True
     """
     bias = np.asarray(disc_bias, float)
-    data_err = 0.0 if data_cov is None else quad_se(fit.weights * (1.0 - bias), data_cov)
-    mc = fit.std_error
+    free = fit.model in FREE_MODELS and fit.errors is not None and bool(
+        np.all(np.isfinite(fit.errors) & (fit.errors > 0)))
+    if free:
+        cov = None if data_cov is None else (np.asarray(data_cov, float) * (1.0 - bias)) \
+            * (1.0 - bias)[:, None]
+        mc, total = bootstrap_spread(fit, cov)
+        if cov is None:
+            data_err = 0.0
+        else:
+            data_err = math.sqrt(max(total**2 - mc**2, 0.0)) if math.isfinite(total) \
+                else math.nan
+    else:
+        mc = fit.std_error
+        data_err = 0.0 if data_cov is None else quad_se(fit.weights * (1.0 - bias), data_cov)
     fit_err = mc * math.sqrt(max(fit.chi2 / fit.dof - 1.0, 0.0)) if (
         fit.dof > 0 and math.isfinite(fit.chi2)) else 0.0
     se = math.sqrt(mc**2 + fit_err**2 + (data_err**2 if math.isfinite(data_err) else 0.0))
-    return se, data_err, fit_err
+    return ScanErrors(se, mc, data_err, fit_err)
+
+
+def bootstrap_spread(fit: FiniteNbetaFit, data_cov: np.ndarray | None = None,
+                     draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
+    r"""Standard deviations of the fitted λ of a :data:`FREE_MODELS` fit over a parametric
+    bootstrap: ``draws`` replicates of the fitted values plus Gaussian noise with the fit's
+    ``errors`` (first number), and with ``errors`` and ``data_cov`` together (second; ``nan``
+    when ``data_cov`` is ``None`` or not finite; its negative eigenvalues — the split-half
+    estimate of the data covariance can have some — are set to 0). Each replicate is refitted
+    with the exponent on a grid of :data:`DELTA_GRID` values. The noise comes from a generator
+    with a fixed seed shared by both, so the result is a deterministic function of the fit.
+
+    >>> f = np.array([1.0, 10 ** (-1 / 3), 10 ** (-2 / 3), 0.1])
+    >>> y = 1.0 - 0.2 * f ** -1.0
+    >>> fit = fit_finite_nbeta(f, y, np.full(4, 0.01), 100.0, "pow[1/2,1]")
+    >>> mc, _ = bootstrap_spread(fit)
+    >>> fit.std_error < mc < 5 * fit.std_error   # at the bound δ = 1 the exponent is free
+    True
+    """
+    if fit.model not in FREE_MODELS or fit.errors is None:
+        raise ValueError(f"bootstrap_spread needs a fit with a free exponent, got {fit.model!r}")
+    lo, hi = FREE_MODELS[fit.model]
+    f, y, se = fit.f, fit.values, fit.errors
+    gen = np.random.default_rng(0)
+    noise = gen.standard_normal((draws, y.size))
+    mc = float(np.std(_free_values(f, y + noise * se, 1.0 / se**2, lo, hi)))
+    if data_cov is None or not np.all(np.isfinite(data_cov)):
+        return mc, math.nan
+    ev, vec = np.linalg.eigh(0.5 * (data_cov + data_cov.T))
+    root = vec * np.sqrt(np.clip(ev, 0.0, None))
+    both = y + noise * se + gen.standard_normal((draws, y.size)) @ root.T
+    return mc, float(np.std(_free_values(f, both, 1.0 / se**2, lo, hi)))
+
+
+def _free_values(f: np.ndarray, ys: np.ndarray, w: np.ndarray, lo: float, hi: float
+                 ) -> np.ndarray:
+    r"""λ of :math:`\lambda + a f^{-\delta}` fitted to each row of ``ys`` (vectorised): χ² on
+    :data:`DELTA_GRID` exponents in [lo, hi], refined by the vertex of the parabola through the
+    best grid point and its neighbours (clipped to the bounds), then the linear fit there."""
+    grid = np.linspace(lo, hi, DELTA_GRID)
+    lam, chi2 = _linear_at(f, ys, w, np.broadcast_to(grid, (ys.shape[0], grid.size)))
+    i = np.clip(np.argmin(chi2, axis=1), 1, grid.size - 2)
+    rows = np.arange(ys.shape[0])
+    c0, c1, c2 = chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]
+    curv = c0 - 2 * c1 + c2
+    h = grid[1] - grid[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(curv > 0, 0.5 * h * (c0 - c2) / curv, 0.0)
+    delta = np.clip(grid[i] + np.clip(step, -h, h), lo, hi)
+    return _linear_at(f, ys, w, delta[:, None])[0][:, 0]
+
+
+def _linear_at(f: np.ndarray, ys: np.ndarray, w: np.ndarray, deltas: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted least squares of each row of ``ys`` (R, J) on (1, f^-δ) for each of the
+    (R, K) exponents ``deltas``: λ and χ², both (R, K)."""
+    x = f[None, None, :] ** -deltas[:, :, None]  # (R, K, J)
+    y = ys[:, None, :]
+    s0, s1, s2 = np.sum(w), np.sum(w * x, -1), np.sum(w * x * x, -1)
+    sy, sxy = np.sum(w * y, -1), np.sum(w * x * y, -1)
+    det = s0 * s2 - s1 * s1
+    lam = (s2 * sy - s1 * sxy) / det
+    a = (s0 * sxy - s1 * sy) / det
+    chi2 = np.sum(w * (y - lam[..., None] - a[..., None] * x) ** 2, -1)
+    return lam, chi2
 
 
 @dataclass(frozen=True, eq=False)

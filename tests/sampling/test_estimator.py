@@ -32,7 +32,7 @@ from slttheory.sampling import (
     wbic,
 )
 from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
-from slttheory.sampling.extrapolate import GRID
+from slttheory.sampling.extrapolate import FREE_MODELS, GRID, bootstrap_spread
 
 Z = 4.0
 
@@ -249,7 +249,11 @@ def test_extrapolated_contract():
     assert est.llc == pytest.approx(est.single + est.systematic)
     assert est.llc == pytest.approx(tp.fit.value)
     assert est.llc == pytest.approx(float(tp.fit.weights @ tp.corrected))
-    assert est.mc_error == pytest.approx(tp.fit.std_error)
+    # a fitted exponent: MC and data errors by the parametric bootstrap of the fit
+    assert tp.fit.model in FREE_MODELS
+    mc, total = bootstrap_spread(tp.fit, tp.data_cov * np.outer(1 - tp.disc_bias, 1 - tp.disc_bias))
+    assert est.mc_error == pytest.approx(mc)
+    assert est.data_error == pytest.approx(math.sqrt(max(total**2 - mc**2, 0.0)))
     assert est.std_error == pytest.approx(
         math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2))
     assert est.data_error >= 0.0 and tp.data_cov.shape == (len(GRID), len(GRID))

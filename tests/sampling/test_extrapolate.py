@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slttheory.sampling import estimator as E
-from slttheory.sampling.extrapolate import GRID, MODELS, fit_finite_nbeta
+from slttheory.sampling.extrapolate import (
+    FREE_MODELS,
+    GRID,
+    MODELS,
+    bootstrap_spread,
+    fit_finite_nbeta,
+    scan_errors,
+)
 from slttheory.sampling.fluctuation import data_std_error, influence
 
 
@@ -42,6 +49,43 @@ def test_fit_standard_error_is_the_wls_one():
         fit_finite_nbeta(f, [1.0, 0.8], [0.1, 0.2], 100.0, "cubic")
     with pytest.raises(ValueError, match="at least 3"):
         fit_finite_nbeta(f, [1.0, 0.8], [0.1, 0.2], 100.0, "pow1/2+t")
+
+
+@pytest.mark.parametrize("model", sorted(FREE_MODELS))
+def test_free_exponent_error_is_continuous_at_the_bounds(model):
+    """A scan whose fitted exponent sits at a bound and one just inside get nearly the same
+    error (the linearised one jumps there: its fixed-exponent value at the bound is several
+    times smaller than the free one inside, docs/estimator.md §4)."""
+    f, se = np.asarray(GRID), np.full(len(GRID), 0.03)
+    lo, hi = FREE_MODELS[model]
+
+    def errors(delta):
+        fit = fit_finite_nbeta(f, 2.5 - 0.3 * f ** -delta, se, 145.0, model)
+        assert fit.coef[2] == pytest.approx(delta, abs=1e-4)  # the data's own exponent
+        return fit.std_error, scan_errors(fit, np.zeros(f.size), None).mc_error
+
+    for at, inside in ((hi, hi - 0.01), (lo, lo + 0.01)):
+        (lin_at, boot_at), (lin_in, boot_in) = errors(at), errors(inside)
+        assert abs(boot_at / boot_in - 1) < 0.2, (at, boot_at, boot_in)
+        assert abs(lin_at / lin_in - 1) > 0.4  # what the bootstrap replaces
+
+
+def test_bootstrap_spread_matches_the_linear_error_of_a_fixed_law():
+    """Far inside the bounds, with small noise, the fit is locally linear: the bootstrap's
+    MC spread is the linearised error (within its own 1/√(2·400) precision and the δ grid),
+    and a data covariance adds in quadrature."""
+    f = np.asarray(GRID)
+    fit = fit_finite_nbeta(f, 2.5 - 0.3 * f ** -0.75, np.full(f.size, 1e-4), 145.0,
+                           "pow[1/2,1]")
+    mc, total = bootstrap_spread(fit, np.diag(np.full(f.size, 1e-8)))
+    assert mc == pytest.approx(fit.std_error, rel=0.15)
+    assert total == pytest.approx(math.sqrt(2) * mc, rel=0.15)
+    assert bootstrap_spread(fit) == (mc, pytest.approx(math.nan, nan_ok=True))
+    e = scan_errors(fit, np.zeros(f.size), np.diag(np.full(f.size, 1e-8)))
+    assert e.std_error == pytest.approx(math.sqrt(e.mc_error**2 + e.data_error**2
+                                                  + e.fit_error**2))
+    with pytest.raises(ValueError, match="free exponent"):
+        bootstrap_spread(fit_finite_nbeta(f, [1.0, 0.9, 0.8, 0.7], [0.01] * 4, 145.0, "pow1"))
 
 
 def test_group_rescale_brings_each_temperature_to_the_target():
