@@ -170,7 +170,9 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
     ``model="auto"``: the estimator's own rule, :func:`default_model` of the row's
     ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
-    are the model's outputs at w*, else the noisy rule)."""
+    are the model's outputs at w*, else the noisy rule); ``"known-m"``: what a caller who
+    knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
+    m ≥ 2, else the rule)."""
     out = []
     for r in rows:
         tp = r.get("temperatures")
@@ -180,9 +182,12 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         bias = np.asarray(tp["disc_bias"], float)
         vals = np.asarray(tp["llc"], float) * (1.0 - bias)
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
+        init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
         if model == "auto":
-            init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
             use = default_model(init, t[0])
+        elif model == "known-m":  # what estimate_llc(multiplicity=m) fits
+            m = int(r.get("multiplicity") or 1)
+            use = f"mult{m}" if m > 1 else default_model(init, t[0])
         else:
             use = model
         fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
@@ -226,7 +231,9 @@ def main(argv: list[str] | None = None) -> dict:
                     "default; write a non-default run to its own --out)")
     ap.add_argument("--refit", action="append", default=[], metavar="MODEL",
                     help="also score the stored scans re-fitted with this finite-nβ model (a "
-                    "name in slttheory.sampling.extrapolate's MODELS or FREE_MODELS; "
+                    "name in slttheory.sampling.extrapolate's MODELS, FREE_MODELS or "
+                    "MULTIPLICITY_MODELS, 'auto' for the estimator's rule, 'known-m' for "
+                    "estimate_llc(multiplicity=<the case's m>); "
                     "repeatable), to compare laws on the selection half without resampling")
     a = ap.parse_args(argv)
     out = Path(a.out)

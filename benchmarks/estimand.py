@@ -22,8 +22,9 @@ things a benchmark error mixes: estimand, extrapolation, sampler.
 ``--laws`` (quadrature only, seconds) asks whether a scan could choose the multiplicity: for
 m = 2, :math:`Z(t) \simeq t^{-\lambda}(c_0\log t + c_1)` up to next-pole terms, so
 :math:`G(t) = \lambda - 1/(\log t + \kappa)` exactly with :math:`\kappa = c_1/c_0`
-(:func:`fit_known_multiplicity`). It fits that law and the power laws to the exact G on the
-default grid and prints each fit's error and χ² (at 1 % relative errors).
+(``extrapolate.MULTIPLICITY_MODELS``, what ``estimate_llc(multiplicity=2)`` fits). It fits
+that law and the power laws to the exact G on the default grid and prints each fit's error and
+χ² (at 1 % relative errors).
 
 Measured 2026-11-30 (2 CPU cores): see ``docs/estimator.md`` §6.
 """
@@ -78,32 +79,6 @@ def run_case(label: str, k1: int, lam: float, mult: int, n: int, seed: int = 0,
                 wall_s=wall, temperatures=rows)
 
 
-def fit_known_multiplicity(t: np.ndarray, y: np.ndarray, se: np.ndarray, m: int
-                           ) -> tuple[float, float, float]:
-    r"""Weighted fit of :math:`G(t) = \lambda - P'(s)/P(s)`, :math:`P(s) = (s + \kappa)^{m-1}`,
-    :math:`s = \log t`: the leading terms of a pole of order m, λ and κ free, the coefficient
-    fixed at m − 1 (exact for m = 2). Returns (λ, κ, χ²).
-
-    >>> t = np.array([10.0, 30.0, 100.0]); y = 0.5 - 1 / (np.log(t) + 2.0)
-    >>> [round(float(v), 6) for v in fit_known_multiplicity(t, y, np.full(3, 0.01), 2)[:2]]
-    [0.5, 2.0]
-    """
-    from scipy.optimize import minimize_scalar
-
-    s, w = np.log(t), 1.0 / se**2
-
-    def lam_chi2(kappa: float) -> tuple[float, float]:
-        x = (m - 1) / (s + kappa)
-        lam = float(np.sum(w * (y + x)) / np.sum(w))
-        return lam, float(np.sum(w * (y + x - lam) ** 2))
-
-    lo = -float(s.min()) + 1e-3
-    kappas = [minimize_scalar(lambda k: lam_chi2(k)[1], bounds=b, method="bounded").x
-              for b in ((lo, lo + 5), (lo + 5, 50.0), (50.0, 1e4))]
-    kappa = min(kappas, key=lambda k: lam_chi2(k)[1])
-    return (*lam_chi2(kappa)[:1], float(kappa), lam_chi2(kappa)[1])
-
-
 def laws_table() -> list[dict]:
     """Exact G of u^k·v on the default grid, fitted by each law (see the module docstring)."""
     from slttheory.sampling.extrapolate import GRID
@@ -119,8 +94,8 @@ def laws_table() -> list[dict]:
             for law in ("pow[1/2,1]", "pow[1/4,1]"):
                 fit = fit_finite_nbeta(f, g, se, t0, law)
                 row[law] = (fit.value, fit.chi2)
-            lam2, _, chi2 = fit_known_multiplicity(t0 * f, g, se, 2)
-            row["m=2 law"] = (lam2, chi2)
+            fit = fit_finite_nbeta(f, g, se, t0, "mult2")
+            row["m=2 law"] = (fit.value, fit.chi2)
             rows.append(row)
             print(f"n = {n:5d}, u^{k}·v (λ = {lam:.3g}, m = {mult}): G(t0) "
                   f"{g[0] / lam - 1:+.1%}; " + "; ".join(

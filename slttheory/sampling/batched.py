@@ -229,13 +229,14 @@ def estimate_llc_batched(
     preconditioner: str | None = None,
     method: str = "extrapolate",
     step_jitter: float | None = None,
+    multiplicity: int | None = None,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments (``method`` and ``step_jitter`` included) are those of
+    The other arguments (``method``, ``step_jitter`` and ``multiplicity`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -290,6 +291,7 @@ def estimate_llc_batched(
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto = [*auto, "step_jitter"]
+    fit_model = _est._multiplicity_model(multiplicity, method)
     nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
@@ -322,7 +324,7 @@ def estimate_llc_batched(
                                           seeds[i], dev, auto, draws is None, rec)
             else:
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
-                                        seeds[i], dev, auto, draws is None, rec)
+                                        seeds[i], dev, auto, draws is None, rec, fit_model)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             if jitter:
                 est = _est.with_step_jitter(est, jitter)

@@ -109,9 +109,11 @@ Conventions (documented choices):
   distance 1/4, as for :math:`w_1w_2^2`) or 1/2 and 1 (localisation); slower laws — the
   multiplicity term :math:`-(m-1)/\log t`, closer poles, models whose fine structure is
   invisible at this n (tanh network) — are only partly removed (measured in the benchmark;
-  the estimate stays between ``single`` and λ there). On noisy data the O(β) data term is
-  fitted as if it were such a power law, hence the faster law there: a slower one amplifies
-  it where it is positive (RRR at the empirical minimiser; docs/estimator.md §6).
+  the estimate stays between ``single`` and λ there). A caller who knows m ≥ 2 passes
+  ``multiplicity=m`` and the fit is :math:`\lambda - (m-1)/(\log t + \kappa)` instead.
+  On noisy data the O(β) data term is fitted as if it were such a power law, hence the
+  faster law there: a slower one amplifies it where it is positive (RRR at the empirical
+  minimiser; docs/estimator.md §6).
 * **Standard error.** ``std_error`` = √(MC² + data² + fit²): ``mc_error``, the Monte-Carlo
   error (arviz-stats MCSE per temperature, carried through the fit by a parametric bootstrap,
   since a fitted exponent makes the fit nonlinear: :func:`~slttheory.sampling.extrapolate
@@ -1056,6 +1058,7 @@ def estimate_llc(
     preconditioner: str | None = None,
     method: str = "extrapolate",
     step_jitter: float | None = None,
+    multiplicity: int | None = None,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1076,7 +1079,12 @@ def estimate_llc(
     is unchanged (:func:`~slttheory.sampling.kernels.jittered_step`); it lets chains cross
     the scales of a singular point's zero set (``benchmarks/estimand.py``); ``None``
     (default): :data:`DEFAULT_STEP_JITTER` (log 10, two decades) with MALA, 0 otherwise; 0 is
-    plain MALA.
+    plain MALA. ``multiplicity`` (``"extrapolate"`` only): ``None`` (default) when the
+    multiplicity m of the largest pole is unknown; a caller who knows m ≥ 2 gets the fit
+    :math:`\lambda - (m-1)/(\log n\beta + \kappa)`, which removes the multiplicity term
+    that no power law over one decade can (:data:`~slttheory.sampling.extrapolate
+    .MULTIPLICITY_MODELS`; measured in docs/estimator.md §1 and §6); m = 1 is the default fit.
+    A wrong m biases the estimate (m = 2 on an m = 1 crossing: +23 %).
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1099,6 +1107,7 @@ def estimate_llc(
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto.append("step_jitter")
+    fit_model = _multiplicity_model(multiplicity, method)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
         return with_step_jitter(_nonfinite_result(s, n, beta_v, gamma, step_size, chains,
@@ -1121,7 +1130,7 @@ def estimate_llc(
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
                       jitter=jitter)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
-                           auto, draws is None, rec)
+                           auto, draws is None, rec, fit_model)
     _flag(est.diagnostics.warnings, "estimate_llc")
     if jitter:
         est = with_step_jitter(est, jitter)
@@ -1132,6 +1141,19 @@ def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
     import dataclasses
 
     return dataclasses.replace(est, elapsed_s=elapsed)
+
+
+def _multiplicity_model(multiplicity: int | None, method: str) -> str | None:
+    """The finite-nβ law for a caller-stated ``multiplicity`` (``None``: the default rule)."""
+    if multiplicity is None:
+        return None
+    if isinstance(multiplicity, bool) or not isinstance(multiplicity, int) \
+            or not 1 <= multiplicity <= len(_xp.MULTIPLICITY_MODELS) + 1:
+        raise ValueError(f"multiplicity must be None or an integer in [1, "
+                         f"{len(_xp.MULTIPLICITY_MODELS) + 1}], got {multiplicity!r}")
+    if method != "extrapolate":
+        raise ValueError(f"multiplicity applies to method='extrapolate', not {method!r}")
+    return None if multiplicity == 1 else f"mult{multiplicity}"
 
 
 def _step_jitter(step_jitter: float | None, sampler: str) -> float:
@@ -1209,8 +1231,11 @@ def _group_run(run: _Run, sl: slice) -> _Run:
 
 
 def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
-                 adaptive, rec: _Positions | None = None) -> LLCEstimate:
-    """Summaries per temperature, the finite-nβ fit and the merged diagnostics of a scan."""
+                 adaptive, rec: _Positions | None = None, fit_model: str | None = None
+                 ) -> LLCEstimate:
+    """Summaries per temperature, the finite-nβ fit (``fit_model``, default
+    :func:`~slttheory.sampling.extrapolate.default_model`) and the merged diagnostics of a
+    scan."""
     nbeta = n * beta_v
     ts = nbeta * grid
     d = s.center.numel()
@@ -1224,7 +1249,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                        for p in parts])
     corr = llc_j * (1.0 - bias_j)
     fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
-                               _xp.default_model(s.init_loss, nbeta))
+                               fit_model or _xp.default_model(s.init_loss, nbeta))
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
     var_j, var_se = [], []
     for j, t in enumerate(ts):

@@ -44,6 +44,8 @@ __all__ = [
     "NOISE_FREE_MODEL",
     "default_model",
     "FREE_MODELS",
+    "MULTIPLICITY_MODELS",
+    "multiplicity_of",
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
@@ -86,6 +88,23 @@ r"""Models :math:`\lambda + a f^{-\delta}` with the exponent fitted in the given
 next pole's distance and the localisation's δ = 1 lie in such a range): least squares
 profiled over δ, linear in (λ, a) at the best δ."""
 
+MULTIPLICITY_MODELS = tuple(f"mult{m}" for m in range(2, 6))
+r"""Laws for a caller who knows the multiplicity m ≥ 2 of the largest pole:
+:math:`\lambda - (m-1)/(\log t + \kappa)`, λ and κ fitted, the coefficient fixed. For m = 2
+it is exact up to next-pole terms: :math:`Z(t) \simeq t^{-\lambda}(c_0\log t + c_1)` gives
+:math:`G(t) = \lambda - 1/(\log t + c_1/c_0)`; for m > 2 it keeps the leading two orders of
+the :math:`1/\log t` expansion. A scan cannot choose m itself (docs/estimator.md §1)."""
+
+
+def multiplicity_of(model: str) -> int:
+    """m of a :data:`MULTIPLICITY_MODELS` name, else 0.
+
+    >>> multiplicity_of("mult2"), multiplicity_of("pow[1/2,1]")
+    (2, 0)
+    """
+    return int(model[4:]) if model in MULTIPLICITY_MODELS else 0
+
+
 DEFAULT_MODEL = "pow[1/2,1]"
 """The fit for data with noise (any scan whose :math:`L_n(w^*)` is not ~0)."""
 
@@ -125,8 +144,10 @@ class FiniteNbetaFit:
     at the data (for a fitted exponent this is what :func:`stop_rule` targets; the reported
     error is :func:`scan_errors`'); ``coef``/``cov``: all coefficients and their covariance;
     ``chi2`` with ``dof`` degrees of freedom (``nan`` when exactly determined); ``weights``:
-    ``value ≈ weights @ values`` (exact for a fixed basis); ``f``, ``values``, ``errors``: the
-    data fitted.
+    :math:`\partial\,\mathrm{value}/\partial\,\mathrm{values}`, so that
+    ``value = weights @ values`` for a fixed basis and a free exponent (both homogeneous of
+    degree 1 in the values), not for a multiplicity law; ``f``, ``values``, ``errors``: the
+    data fitted, at :math:`t = t_0 f`.
     """
 
     model: str
@@ -141,11 +162,15 @@ class FiniteNbetaFit:
     f: np.ndarray | None = None
     values: np.ndarray | None = None
     errors: np.ndarray | None = None
+    t0: float = math.nan
 
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
         if self.model in FREE_MODELS:
             return self.coef[0] + self.coef[1] * np.asarray(f, float) ** -self.coef[2]
+        m = multiplicity_of(self.model)
+        if m:
+            return self.coef[0] - (m - 1) / (np.log(t0 * np.asarray(f, float)) + self.coef[1])
         cols = MODELS[self.model]
         x = np.stack([b(np.asarray(f, float), t0) for _, b in cols], axis=-1)
         return x @ self.coef
@@ -162,14 +187,14 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     >>> round(float(r.value), 6), round(float(r.coef[1]), 6)
     (2.0, -0.3)
     """
-    if model not in MODELS and model not in FREE_MODELS:
-        raise ValueError(f"model must be one of {sorted(MODELS) + sorted(FREE_MODELS)}, got "
-                         f"{model!r}")
+    known = sorted(MODELS) + sorted(FREE_MODELS) + list(MULTIPLICITY_MODELS)
+    if model not in known:
+        raise ValueError(f"model must be one of {known}, got {model!r}")
     fv = np.asarray(f, float)
     y = np.asarray(values, float)
     se = np.asarray(errors, float)
-    if model in FREE_MODELS:
-        return _fit_free(fv, y, se, t0, model)
+    if model in FREE_MODELS or model in MULTIPLICITY_MODELS:
+        return _fit_nonlinear(fv, y, se, t0, model)
     cols = MODELS[model]
     if fv.shape != y.shape or fv.shape != se.shape or fv.ndim != 1:
         raise ValueError("f, values and errors must be 1-D arrays of one length")
@@ -199,7 +224,7 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     i = names.index("lambda")
     hat = np.linalg.pinv(xtwx) @ xtw
     return FiniteNbetaFit(model, float(coef[i]), float(math.sqrt(max(cov[i, i], 0.0))),
-                          coef, cov, names, chi2, dof, hat[i], fv, y, se)
+                          coef, cov, names, chi2, dof, hat[i], fv, y, se, float(t0))
 
 
 def _linear_pow(f: np.ndarray, y: np.ndarray, w: np.ndarray, delta: float
@@ -220,22 +245,44 @@ def _best_delta(f: np.ndarray, y: np.ndarray, w: np.ndarray, lo: float, hi: floa
     return min(cands, key=lambda d: _linear_pow(f, y, w, d)[1])
 
 
-def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: str
-              ) -> FiniteNbetaFit:
-    r"""λ + a f^{−δ}, δ in ``FREE_MODELS[model]``; the standard error and the weights
-    (:math:`\partial\lambda/\partial y_j`, by central differences through the whole fit,
-    δ included) linearise the fit at the data."""
-    lo, hi = FREE_MODELS[model]
-    if f.size < 3:
-        raise ValueError(f"model {model!r} needs at least 3 temperatures, got {f.size}")
+def _fit_nonlinear(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: str
+                   ) -> FiniteNbetaFit:
+    r"""A :data:`FREE_MODELS` law (λ + a f^{−δ}, δ in its bounds) or a
+    :data:`MULTIPLICITY_MODELS` law (λ − (m−1)/(log t + κ)); the standard error and the weights
+    (:math:`\partial\lambda/\partial y_j`, by central differences through the whole fit, the
+    nonlinear parameter included) linearise the fit at the data."""
+    m = multiplicity_of(model)
+    npar = 2 if m else 3
+    if f.size < npar:
+        raise ValueError(f"model {model!r} needs at least {npar} temperatures, got {f.size}")
+    if f.shape != y.shape or f.shape != se.shape or f.ndim != 1:
+        raise ValueError("f, values and errors must be 1-D arrays of one length")
     ok = np.isfinite(se) & (se > 0)
     w = 1.0 / se**2 if ok.all() else np.ones_like(y)
+    if m:
+        s = np.log(t0 * f)
 
-    def value(yy: np.ndarray) -> float:
-        return float(_linear_pow(f, yy, w, _best_delta(f, yy, w, lo, hi))[0][0])
+        def full(yy: np.ndarray) -> tuple[float, float, float]:
+            lam, kappa, chi2 = _mult_fit(s, yy[None, :], w, m)
+            return float(lam[0]), float(kappa[0]), float(chi2[0])
 
-    delta = _best_delta(f, y, w, lo, hi)
-    coef, chi2, inv = _linear_pow(f, y, w, delta)
+        def value(yy: np.ndarray) -> float:
+            return full(yy)[0]
+
+        lam, kappa, chi2 = full(y)
+        coef, names = np.array([lam, kappa]), ("lambda", "kappa")
+        cov = np.full((2, 2), math.nan)
+    else:
+        lo, hi = FREE_MODELS[model]
+
+        def value(yy: np.ndarray) -> float:
+            return float(_linear_pow(f, yy, w, _best_delta(f, yy, w, lo, hi))[0][0])
+
+        delta = _best_delta(f, y, w, lo, hi)
+        lin, chi2, inv = _linear_pow(f, y, w, delta)
+        coef, names = np.array([lin[0], lin[1], delta]), ("lambda", "a", "delta")
+        cov = np.zeros((3, 3))
+        cov[:2, :2] = inv
     scale = np.where(ok, se, 1e-3 * (1.0 + np.abs(y)))
     weights = np.empty_like(y)
     for j in range(y.size):
@@ -243,13 +290,42 @@ def _fit_free(f: np.ndarray, y: np.ndarray, se: np.ndarray, t0: float, model: st
         e = np.zeros_like(y)
         e[j] = h
         weights[j] = (value(y + e) - value(y - e)) / (2 * h)
-    dof = int(f.size - 3)
+    dof = int(f.size - npar)
     err = float(np.sqrt(np.sum((weights * se) ** 2))) if ok.all() else math.nan
-    cov = np.zeros((3, 3))
-    cov[:2, :2] = inv
-    return FiniteNbetaFit(model, float(coef[0]), err, np.array([coef[0], coef[1], delta]),
-                          cov, ("lambda", "a", "delta"), chi2 if dof > 0 else math.nan, dof,
-                          weights, f, y, se)
+    return FiniteNbetaFit(model, float(coef[0]), err, coef, cov, names,
+                          chi2 if dof > 0 else math.nan, dof, weights, f, y, se, float(t0))
+
+
+KAPPA_SHIFTS = np.geomspace(1e-2, 1e3, 241)
+r"""Values of :math:`\log t_{\min} + \kappa` tried by a :data:`MULTIPLICITY_MODELS` fit (so
+that :math:`\log t + \kappa > 0` on the whole scan), refined by a parabola in their log. At
+the upper end the law is flat over the scan (λ = the scan's mean plus a small constant)."""
+
+
+def _mult_fit(s: np.ndarray, ys: np.ndarray, w: np.ndarray, m: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """λ, κ and χ² of λ − (m−1)/(s + κ) fitted to each row of ``ys`` (vectorised)."""
+    c = m - 1
+
+    def at(kappa: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # kappa (R, K)
+        shifted = ys[:, None, :] + c / (s[None, None, :] + kappa[:, :, None])
+        lam = np.sum(w * shifted, -1) / np.sum(w)
+        return lam, np.sum(w * (shifted - lam[..., None]) ** 2, -1)
+
+    u = np.log(KAPPA_SHIFTS)
+    kappas = np.broadcast_to(KAPPA_SHIFTS - s.min(), (ys.shape[0], u.size))
+    _, chi2 = at(kappas)
+    i = np.clip(np.argmin(chi2, axis=1), 1, u.size - 2)
+    rows = np.arange(ys.shape[0])
+    c0, c1, c2 = chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]
+    curv = c0 - 2 * c1 + c2
+    h = u[1] - u[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.where(curv > 0, 0.5 * h * (c0 - c2) / curv, 0.0)
+    best = np.clip(u[i] + np.clip(step, -h, h), u[0], u[-1])
+    kappa = np.exp(best) - s.min()
+    lam, chi2 = at(kappa[:, None])
+    return lam[:, 0], kappa, chi2[:, 0]
 
 
 def quad_se(c: np.ndarray, cov: np.ndarray) -> float:
@@ -286,7 +362,8 @@ def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray
     :math:`\sqrt{c^T S c}` with c the fit's weights (times :math:`1 - b_j` for the data, the
     fitted values being :math:`\hat\lambda_j(1 - b_j)`) and S the Monte-Carlo (diagonal) or
     data covariance of the :math:`\hat\lambda_j`. With a fitted exponent
-    (:data:`FREE_MODELS`) a linearisation is wrong near the exponent's bounds — at a bound it
+    (:data:`FREE_MODELS`; likewise κ of a :data:`MULTIPLICITY_MODELS` law) a linearisation is
+    wrong near the exponent's bounds — at a bound it
     is the fixed-exponent error, a few times smaller than just inside — so both come from a
     parametric bootstrap instead (:func:`bootstrap_spread`): the fit repeated on the data
     plus Gaussian noise of the MC errors (``mc_error``), and of the MC errors and the data
@@ -300,7 +377,7 @@ def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray
     True
     """
     bias = np.asarray(disc_bias, float)
-    free = fit.model in FREE_MODELS and fit.errors is not None and bool(
+    free = _nonlinear(fit) and fit.errors is not None and bool(
         np.all(np.isfinite(fit.errors) & (fit.errors > 0)))
     if free:
         cov = None if data_cov is None else (np.asarray(data_cov, float) * (1.0 - bias)) \
@@ -322,7 +399,8 @@ def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray
 
 def bootstrap_spread(fit: FiniteNbetaFit, data_cov: np.ndarray | None = None,
                      draws: int = BOOTSTRAP_DRAWS) -> tuple[float, float]:
-    r"""Standard deviations of the fitted λ of a :data:`FREE_MODELS` fit over a parametric
+    r"""Standard deviations of the fitted λ of a :data:`FREE_MODELS` or
+    :data:`MULTIPLICITY_MODELS` fit over a parametric
     bootstrap: ``draws`` replicates of the fitted values plus Gaussian noise with the fit's
     ``errors`` (first number), and with ``errors`` and ``data_cov`` together (second; ``nan``
     when ``data_cov`` is ``None`` or not finite; its negative eigenvalues — the split-half
@@ -337,19 +415,35 @@ def bootstrap_spread(fit: FiniteNbetaFit, data_cov: np.ndarray | None = None,
     >>> fit.std_error < mc < 5 * fit.std_error   # at the bound δ = 1 the exponent is free
     True
     """
-    if fit.model not in FREE_MODELS or fit.errors is None:
-        raise ValueError(f"bootstrap_spread needs a fit with a free exponent, got {fit.model!r}")
-    lo, hi = FREE_MODELS[fit.model]
+    if not _nonlinear(fit) or fit.errors is None:
+        raise ValueError(f"bootstrap_spread needs a fit with a free exponent or a "
+                         f"multiplicity law, got {fit.model!r}")
     f, y, se = fit.f, fit.values, fit.errors
+    m = multiplicity_of(fit.model)
+    if m:
+        s = np.log(fit.t0 * f)
+
+        def refit(ys: np.ndarray) -> np.ndarray:
+            return _mult_fit(s, ys, 1.0 / se**2, m)[0]
+    else:
+        lo, hi = FREE_MODELS[fit.model]
+
+        def refit(ys: np.ndarray) -> np.ndarray:
+            return _free_values(f, ys, 1.0 / se**2, lo, hi)
+
     gen = np.random.default_rng(0)
     noise = gen.standard_normal((draws, y.size))
-    mc = float(np.std(_free_values(f, y + noise * se, 1.0 / se**2, lo, hi)))
+    mc = float(np.std(refit(y + noise * se)))
     if data_cov is None or not np.all(np.isfinite(data_cov)):
         return mc, math.nan
     ev, vec = np.linalg.eigh(0.5 * (data_cov + data_cov.T))
     root = vec * np.sqrt(np.clip(ev, 0.0, None))
     both = y + noise * se + gen.standard_normal((draws, y.size)) @ root.T
-    return mc, float(np.std(_free_values(f, both, 1.0 / se**2, lo, hi)))
+    return mc, float(np.std(refit(both)))
+
+
+def _nonlinear(fit: FiniteNbetaFit) -> bool:
+    return fit.model in FREE_MODELS or fit.model in MULTIPLICITY_MODELS
 
 
 def _free_values(f: np.ndarray, ys: np.ndarray, w: np.ndarray, lo: float, hi: float

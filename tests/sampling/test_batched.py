@@ -253,6 +253,19 @@ def test_step_jitter_default_is_on_for_mala_only():
     assert abs(batch[0].llc - mala_.llc) < 1e-9
 
 
+def test_stated_multiplicity_is_the_same_law_batched():
+    """``multiplicity`` reaches the batched fit: the same law and value as ``estimate_llc``."""
+    x = torch.randn(200, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    m = torch.nn.Linear(1, 1, dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        one = estimate_llc(m, (x, m(x).detach()), draws=100, device="cpu", multiplicity=2)
+        batch = estimate_llc_batched([(m, (x, m(x).detach()))], draws=100, device="cpu",
+                                     multiplicity=2)
+    assert one.temperatures.fit.model == batch[0].temperatures.fit.model == "mult2"
+    assert abs(batch[0].llc - one.llc) < 1e-9
+
+
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "1"])
 def test_step_jitter_rejects_bad_values(bad):
     x = torch.randn(50, 1, generator=torch.Generator().manual_seed(0))

@@ -394,6 +394,37 @@ def test_error_paths():
                      device="cpu")
 
 
+def test_stated_multiplicity_removes_the_log_term_at_a_normal_crossing():
+    """f = u·v·x, noise-free, n = 1000 (λ = 1/2, m = 2). The default fit reads about −27 %
+    here (the −(m−1)/log t term, docs/estimator.md §6); told m = 2, the estimator fits
+    λ − 1/(log t + κ). The sampled estimate must agree with that law fitted to the exact
+    estimand at the same temperatures (quadrature) within 4 standard errors — the sampler —
+    and with λ within the law's own −2.3 % at this n plus 4 standard errors."""
+    from slttheory.models.polynomial import NormalCrossing
+    from slttheory.sampling.extrapolate import fit_finite_nbeta
+    from slttheory.sampling.reference import crossing_estimand
+
+    x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    model = NormalCrossing((1, 1), dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        e = estimate_llc(model, (x, torch.zeros_like(x)), seed=0, device="cpu", multiplicity=2)
+    tp = e.temperatures
+    assert tp.fit.model == "mult2" and e.diagnostics.passed
+    exact = [crossing_estimand(float(t), 1, float((x**2).mean()), e.config.localization)
+             for t in tp.nbeta]
+    law = fit_finite_nbeta(tp.nbeta / tp.nbeta[0], exact, tp.mc_error, tp.nbeta[0], "mult2")
+    assert abs(e.llc - law.value) < 4 * e.std_error, (e.llc, law.value, e.std_error)
+    assert abs(e.llc - 0.5) < 0.023 * 0.5 + 4 * e.std_error, (e.llc, e.std_error)
+    for bad, match in ((0, "multiplicity must be"), (True, "multiplicity must be"),
+                       (9, "multiplicity must be")):
+        with pytest.raises(ValueError, match=match):
+            estimate_llc(model, (x, torch.zeros_like(x)), multiplicity=bad, device="cpu")
+    with pytest.raises(ValueError, match="applies to method='extrapolate'"):
+        estimate_llc(model, (x, torch.zeros_like(x)), multiplicity=2, method="single",
+                     device="cpu")
+
+
 def test_nan_loss_is_flagged_not_silent():
     class NaNModel(nn.Module):
         def __init__(self):

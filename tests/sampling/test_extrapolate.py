@@ -15,6 +15,7 @@ from slttheory.sampling.extrapolate import (
     FREE_MODELS,
     GRID,
     MODELS,
+    MULTIPLICITY_MODELS,
     bootstrap_spread,
     fit_finite_nbeta,
     scan_errors,
@@ -86,6 +87,43 @@ def test_bootstrap_spread_matches_the_linear_error_of_a_fixed_law():
                                                   + e.fit_error**2))
     with pytest.raises(ValueError, match="free exponent"):
         bootstrap_spread(fit_finite_nbeta(f, [1.0, 0.9, 0.8, 0.7], [0.01] * 4, 145.0, "pow1"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.sampled_from(MULTIPLICITY_MODELS), lam=st.floats(0.05, 20.0),
+       kappa=st.floats(-1.5, 30.0), t0=st.floats(50.0, 1e5))
+def test_multiplicity_law_recovers_its_own_curve(m, lam, kappa, t0):
+    """λ − (m−1)/(log t + κ) on the default grid is fitted back exactly (κ anywhere the law is
+    defined on the scan, log(t0/10) + κ ≥ 0.5)."""
+    f = np.asarray(GRID)
+    s = np.log(t0 * f)
+    kappa = max(kappa, 0.5 - s.min())
+    mult = int(m[4:])
+    y = lam - (mult - 1) / (s + kappa)
+    r = fit_finite_nbeta(f, y, np.full(f.size, 0.01), t0, m)
+    assert r.value == pytest.approx(lam, abs=2e-3 * (1 + lam))
+    assert np.allclose(r.predict(f, t0), y, atol=2e-3)
+
+
+def test_multiplicity_law_reaches_lambda_on_the_exact_estimand_of_a_crossing():
+    """The exact single-temperature estimand of u·v·x (λ = 1/2, m = 2; prior N(0, I), by
+    quadrature) on the default grid below t0 = n/log n: the m = 2 law reads λ to −2.3 %
+    (n = 1000) and −0.5 % (n = 10 000), the default power law −13 %; applied to an m = 1
+    crossing (u²·v, λ = 1/4) the same law reads +23 % — a wrong m is a bias."""
+    from slttheory.sampling.reference import crossing_estimand
+
+    f = np.asarray(GRID)
+    for n, tol in ((1000, 0.03), (10_000, 0.01)):
+        t0 = n / math.log(n)
+        g = np.array([crossing_estimand(t0 * x, 1, 1.0, 1.0) for x in f])
+        fit = fit_finite_nbeta(f, g, np.full(f.size, 0.005), t0, "mult2")
+        assert abs(fit.value / 0.5 - 1) < tol, (n, fit.value)
+        assert fit_finite_nbeta(f, g, np.full(f.size, 0.005), t0, "pow[1/4,1]").value < 0.45
+    g2 = np.array([crossing_estimand(145.0 * x, 2, 1.0, 1.0) for x in f])
+    assert fit_finite_nbeta(f, g2, np.full(f.size, 0.0025), 145.0, "mult2").value > 0.29
+    e = scan_errors(fit_finite_nbeta(f, g2, np.full(f.size, 0.0025), 145.0, "mult2"),
+                    np.zeros(f.size), np.diag(np.full(f.size, 1e-6)))
+    assert 0 < e.mc_error < 0.05 and e.data_error > 0
 
 
 def test_group_rescale_brings_each_temperature_to_the_target():
