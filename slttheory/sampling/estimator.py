@@ -1266,7 +1266,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     llc = fit.value
     errs = _xp.scan_errors(fit, bias_j, dcov)
     se, mc, data_err, fit_err = errs.std_error, errs.mc_error, errs.data_error, errs.fit_error
-    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc)
+    diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1280,12 +1280,12 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     )
 
 
-def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float
-                       ) -> dg.Diagnostics:
+def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
+                       fit_warning: str | None = None) -> dg.Diagnostics:
     """One :class:`Diagnostics` for a scan: the worst R-hat and stationarity z, the smallest
-    ESS, every warning (prefixed by its temperature), divergence anywhere; acceptance and
-    discretisation bias of the chains at nβ."""
-    warn: list[str] = []
+    ESS, every warning (prefixed by its temperature) and the fit's own (``fit_warning``),
+    divergence anywhere; acceptance and discretisation bias of the chains at nβ."""
+    warn: list[str] = [fit_warning] if fit_warning else []
     for j, dj in enumerate(diags):
         pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
         warn += [pre + w for w in dj.warnings]

@@ -46,6 +46,7 @@ __all__ = [
     "FREE_MODELS",
     "MULTIPLICITY_MODELS",
     "multiplicity_of",
+    "fit_warning",
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
@@ -300,6 +301,26 @@ KAPPA_SHIFTS = np.geomspace(1e-2, 1e3, 241)
 r"""Values of :math:`\log t_{\min} + \kappa` tried by a :data:`MULTIPLICITY_MODELS` fit (so
 that :math:`\log t + \kappa > 0` on the whole scan), refined by a parabola in their log. At
 the upper end the law is flat over the scan (λ = the scan's mean plus a small constant)."""
+
+
+def fit_warning(fit: FiniteNbetaFit) -> str | None:
+    """A failed check of the fit itself, or ``None``: a :data:`MULTIPLICITY_MODELS` law whose
+    κ ran to the end of its range (:data:`KAPPA_SHIFTS`) — the scan does not rise like
+    −(m−1)/(log t + κ), the law is flat over it, and the value is the scan's mean plus a
+    small constant, not an extrapolation.
+
+    >>> f = np.asarray(GRID)
+    >>> fit_warning(fit_finite_nbeta(f, np.full(4, 0.3), np.full(4, 0.01), 145.0, "mult2"))[:28]
+    'multiplicity law (m = 2): κ '
+    """
+    m = multiplicity_of(fit.model)
+    if not m or fit.f is None or not math.isfinite(fit.t0):
+        return None
+    shift = float(np.log(fit.t0 * fit.f).min() + fit.coef[1])
+    if shift < 0.999 * KAPPA_SHIFTS[-1]:
+        return None
+    return (f"multiplicity law (m = {m}): κ at the end of its range — the scan does not rise "
+            f"like −(m−1)/(log t + κ); the value is its mean, not an extrapolation")
 
 
 def _mult_fit(s: np.ndarray, ys: np.ndarray, w: np.ndarray, m: int

@@ -18,6 +18,7 @@ from slttheory.sampling.extrapolate import (
     MULTIPLICITY_MODELS,
     bootstrap_spread,
     fit_finite_nbeta,
+    fit_warning,
     scan_errors,
 )
 from slttheory.sampling.fluctuation import data_std_error, influence
@@ -103,6 +104,22 @@ def test_multiplicity_law_recovers_its_own_curve(m, lam, kappa, t0):
     r = fit_finite_nbeta(f, y, np.full(f.size, 0.01), t0, m)
     assert r.value == pytest.approx(lam, abs=2e-3 * (1 + lam))
     assert np.allclose(r.predict(f, t0), y, atol=2e-3)
+    assert fit_warning(r) is None
+
+
+def test_a_flat_scan_fails_the_multiplicity_law_and_the_estimate_says_so():
+    """A scan that falls with t (noisy data, devinterp's NC (2,2) at one seed: −47 %) sends κ
+    to the end of its range: the law reads the scan's mean, and the estimate must not pass."""
+    from slttheory.sampling import diagnostics as dg
+
+    f = np.asarray(GRID)
+    flat = fit_finite_nbeta(f, [0.29, 0.30, 0.30, 0.31], np.full(4, 0.01), 145.0, "mult2")
+    assert "κ at the end of its range" in fit_warning(flat)
+    assert fit_warning(fit_finite_nbeta(f, [0.29, 0.30, 0.30, 0.31], np.full(4, 0.01), 145.0,
+                                        "pow[1/2,1]")) is None
+    ok = dg.Diagnostics(ess=500.0, rhat=1.0, acceptance_rate=0.6, divergent=False)
+    merged = E._merge_diagnostics([ok] * 4, 145.0 * f, 2, flat.value, fit_warning(flat))
+    assert not merged.passed and merged.warnings == [fit_warning(flat)]
 
 
 def test_multiplicity_law_reaches_lambda_on_the_exact_estimand_of_a_crossing():
