@@ -13,6 +13,7 @@
 
 import importlib.util
 import math
+import sys
 import warnings
 from pathlib import Path
 
@@ -94,7 +95,9 @@ def _cases():
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy_cases.py"
     spec = importlib.util.spec_from_file_location("slt_accuracy_cases", path)
     mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    sys.modules.setdefault(spec.name, mod)  # its dataclasses look their module up by name
+    spec.loader.exec_module(sys.modules[spec.name])
+    mod = sys.modules[spec.name]
     return {c.label: c for c in mod.CASES}
 
 
