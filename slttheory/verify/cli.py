@@ -258,23 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         families = load_families(args.families)
     except (ValueError, ImportError, AttributeError) as e:
         parser.error(f"--families: {e}")
-    executor_kind = args.executor or "local"
-    if args.scheduler is not None and executor_kind != "dask":
-        parser.error("--scheduler needs --executor dask")
-    if args.scheduler is not None and not args.scheduler.strip():
-        parser.error("--scheduler: empty address (expected e.g. tcp://host:8786)")
-    if args.scheduler is not None and args.jobs is not None:
-        parser.error("--jobs sets the workers of a LocalCluster; with --scheduler the cluster "
-                     "has its own workers (drop --jobs)")
-    if args.jobs is None:
-        args.jobs = 1 if args.scheduler is not None else _jobs("auto")
-    if executor_kind == "dask":
-        try:
-            import distributed  # noqa: F401
-        except ImportError:
-            from slttheory.verify.run.executors import DASK_MISSING
-
-            parser.error(f"--executor dask: {DASK_MISSING}")
+    executor_kind = _executor_args(parser, args)
     claims = load_claims(files, families)
     if args.list:
         _list(claims)
@@ -289,44 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out or os.path.join("reports", args.profile))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    with ResultStore(out / STORE_NAME) as store:
-        if not args.resume:
-            store.clear()
-        n_points = sum(len(c.points(args.profile)) for c in claims if not isinstance(c, BadClaim))
-        n_bad = sum(isinstance(c, BadClaim) for c in claims)
-        print(
-            f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points, "
-            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
-            f"{', no batching' if args.no_batch else ''} -> {out}",
-            file=sys.stderr,
-        )
-        for c in claims:
-            if isinstance(c, BadClaim):
-                print(f"invalid claim: {c.message}", file=sys.stderr)
-        from slttheory.verify.run.executors import make_executor
-
-        try:
-            executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
-        except (ConnectionError, OSError, ValueError) as e:
-            parser.error(f"--executor {executor_kind}: {e}")
-        prog = _progress(sys.stderr)
-        try:
-            results = run_claims(
-                claims,
-                profile=args.profile,
-                families=families,
-                store=store,
-                resume=args.resume,
-                device=device,
-                jobs=args.jobs,
-                progress=prog,
-                families_spec=args.families,
-                executor=executor,
-                batch=not args.no_batch,
-            )
-        finally:
-            prog.close()
-            executor.shutdown()
+    results = _run(parser, args, claims, families, device, out, executor_kind)
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
 
@@ -346,3 +293,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.strict and (counts["refuted"] or counts["error"]):
         return 1
     return 0
+
+
+def _executor_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """Check ``--executor``/``--scheduler``/``--jobs`` together; set ``args.jobs``; the
+    executor kind."""
+    executor_kind = args.executor or "local"
+    if args.scheduler is not None and executor_kind != "dask":
+        parser.error("--scheduler needs --executor dask")
+    if args.scheduler is not None and not args.scheduler.strip():
+        parser.error("--scheduler: empty address (expected e.g. tcp://host:8786)")
+    if args.scheduler is not None and args.jobs is not None:
+        parser.error("--jobs sets the workers of a LocalCluster; with --scheduler the cluster "
+                     "has its own workers (drop --jobs)")
+    if args.jobs is None:
+        args.jobs = 1 if args.scheduler is not None else _jobs("auto")
+    if executor_kind == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            from slttheory.verify.run.executors import DASK_MISSING
+
+            parser.error(f"--executor dask: {DASK_MISSING}")
+    return executor_kind
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,
+         families: Any, device: str, out: Path, executor_kind: str) -> list:
+    """Run every claim into the store under ``out`` with progress on stderr; the results."""
+    from slttheory.verify.run.executors import make_executor
+
+    with ResultStore(out / STORE_NAME) as store:
+        if not args.resume:
+            store.clear()
+        n_points = sum(len(c.points(args.profile)) for c in claims if not isinstance(c, BadClaim))
+        n_bad = sum(isinstance(c, BadClaim) for c in claims)
+        print(
+            f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points, "
+            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
+            f"{', no batching' if args.no_batch else ''} -> {out}",
+            file=sys.stderr,
+        )
+        for c in claims:
+            if isinstance(c, BadClaim):
+                print(f"invalid claim: {c.message}", file=sys.stderr)
+        try:
+            executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
+        except (ConnectionError, OSError, ValueError) as e:
+            parser.error(f"--executor {executor_kind}: {e}")
+        prog = _progress(sys.stderr)
+        try:
+            return run_claims(
+                claims,
+                profile=args.profile,
+                families=families,
+                store=store,
+                resume=args.resume,
+                device=device,
+                jobs=args.jobs,
+                progress=prog,
+                families_spec=args.families,
+                executor=executor,
+                batch=not args.no_batch,
+            )
+        finally:
+            prog.close()
+            executor.shutdown()
