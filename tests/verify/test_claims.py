@@ -56,6 +56,8 @@ def test_good_claim_points_and_profiles(tmp_path):
         (lambda t: "extra = 1\n" + t, "extra: unknown key"),
         (lambda t: t + "[tolerance]\nllc_rel = -1\n", "tolerance.llc_rel: must be >= 0"),
         (lambda t: t + "[llc]\nchains = 0\n", "llc.chains: must be > 0"),
+        # the fit that needs m is never fed the claim's own multiplicity (verification/README)
+        (lambda t: t + "[llc]\nmultiplicity = 2\n", "llc.multiplicity: unknown key"),
         (lambda t: t + "[profiles.huge.grid]\nd = [1]\n", "profiles.huge: unknown profile"),
         (
             lambda t: t.replace('predicted = "d/2"\n', 'predicted = "d/2"\nconstraint = "d > 5"\n'),
