@@ -300,6 +300,8 @@ def estimate_llc_batched(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
             jitter)
+        if multiplicity is not None:
+            out[i] = _est.with_multiplicity(out[i], multiplicity)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -328,6 +330,8 @@ def estimate_llc_batched(
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             if jitter:
                 est = _est.with_step_jitter(est, jitter)
+            if multiplicity is not None:
+                est = _est.with_multiplicity(est, multiplicity)
             out[i] = _est._with_time(est, share)
     return out
 

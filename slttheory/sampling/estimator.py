@@ -213,7 +213,8 @@ class LLCWarning(UserWarning):
 
 @dataclass(frozen=True)
 class LLCConfig:
-    """Every setting a run used, including the automatically chosen ones."""
+    """Every setting a run used, including the automatically chosen ones (``multiplicity``:
+    the caller's, ``None`` when not given)."""
 
     n: int
     beta: float
@@ -237,6 +238,7 @@ class LLCConfig:
     method: str = "single"
     nbetas: tuple[float, ...] = ()
     step_jitter: float = 0.0
+    multiplicity: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -1110,9 +1112,10 @@ def estimate_llc(
     fit_model = _multiplicity_model(multiplicity, method)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
-        return with_step_jitter(_nonfinite_result(s, n, beta_v, gamma, step_size, chains,
-                                                  draws, burn_in, sampler, bs, seed, dev,
-                                                  auto, t0, method), jitter)
+        est = with_step_jitter(_nonfinite_result(s, n, beta_v, gamma, step_size, chains,
+                                                 draws, burn_in, sampler, bs, seed, dev,
+                                                 auto, t0, method), jitter)
+        return est if multiplicity is None else with_multiplicity(est, multiplicity)
     rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
                            s.center.numel())
     if method == "single":
@@ -1134,6 +1137,8 @@ def estimate_llc(
     _flag(est.diagnostics.warnings, "estimate_llc")
     if jitter:
         est = with_step_jitter(est, jitter)
+    if multiplicity is not None:
+        est = with_multiplicity(est, multiplicity)
     return _with_time(est, time.perf_counter() - t0)
 
 
@@ -1169,6 +1174,12 @@ def with_step_jitter(est: LLCEstimate, jitter: float) -> LLCEstimate:
     import dataclasses
 
     return dataclasses.replace(est, config=dataclasses.replace(est.config, step_jitter=jitter))
+
+
+def with_multiplicity(est: LLCEstimate, multiplicity: int) -> LLCEstimate:
+    """``est`` with ``config.multiplicity`` set (the caller's stated m)."""
+    return dataclasses.replace(
+        est, config=dataclasses.replace(est.config, multiplicity=multiplicity))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,

@@ -263,6 +263,7 @@ def test_stated_multiplicity_is_the_same_law_batched():
         batch = estimate_llc_batched([(m, (x, m(x).detach()))], draws=100, device="cpu",
                                      multiplicity=2)
     assert one.temperatures.fit.model == batch[0].temperatures.fit.model == "mult2"
+    assert one.config.multiplicity == batch[0].config.multiplicity == 2
     assert abs(batch[0].llc - one.llc) < 1e-9
 
 
