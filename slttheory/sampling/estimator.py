@@ -291,7 +291,8 @@ class LLCEstimate:
             f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
             f"{self.data_error:.2g}, fit {self.fit_error:.2g})",
             f"  single-temperature λ̂ = {self.single:.4g} ± {self.single_std_error:.2g} (MC) at "
-            f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}",
+            f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}"
+            + ("" if self.temperatures is None else f" ({self.temperatures.fit.describe()})"),
             f"  {c.sampler}, {c.chains} chains{temps} x {c.draws} draws after {c.burn_in} "
             f"burn-in; n={c.n} beta={c.beta:.4g} gamma={c.localization:.3g} "
             f"eps={c.step_size:.3g} batch={c.batch_size} d={c.dimension} {c.device}/{c.dtype}",

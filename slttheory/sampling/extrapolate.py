@@ -165,6 +165,21 @@ class FiniteNbetaFit:
     errors: np.ndarray | None = None
     t0: float = math.nan
 
+    def describe(self) -> str:
+        """The fitted law in words.
+
+        >>> f = np.asarray(GRID)
+        >>> fit_finite_nbeta(f, 1.0 - 0.2 * f ** -0.75, np.full(4, 0.01), 145.0,
+        ...                  "pow[1/2,1]").describe()
+        'fit λ + a·f^-δ, δ = 0.75 in [1/2,1]'
+        """
+        if self.model in FREE_MODELS:
+            return f"fit λ + a·f^-δ, δ = {self.coef[2]:.3g} in {self.model[3:]}"
+        m = multiplicity_of(self.model)
+        if m:
+            return f"fit λ − {m - 1}/(log nβ + κ), κ = {self.coef[1]:.3g} (stated m = {m})"
+        return f"fit {self.model!r}"
+
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
         if self.model in FREE_MODELS:

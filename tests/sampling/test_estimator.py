@@ -264,6 +264,7 @@ def test_extrapolated_contract():
     assert hi == pytest.approx(est.llc + 1.959964 * est.std_error)
     assert np.all(tp.disc_bias == 0.0)  # MALA: no discretisation bias to correct
     assert "single-temperature" in str(est) and "nβ=" in str(est)
+    assert tp.fit.describe() in str(est) and "δ =" in tp.fit.describe()
 
 
 # ------------------------------------------------------------------ contract, reproducibility
@@ -411,6 +412,7 @@ def test_stated_multiplicity_removes_the_log_term_at_a_normal_crossing():
         e = estimate_llc(model, (x, torch.zeros_like(x)), seed=0, device="cpu", multiplicity=2)
     tp = e.temperatures
     assert tp.fit.model == "mult2" and e.diagnostics.passed
+    assert "stated m = 2" in e.summary()
     exact = [crossing_estimand(float(t), 1, float((x**2).mean()), e.config.localization)
              for t in tp.nbeta]
     law = fit_finite_nbeta(tp.nbeta / tp.nbeta[0], exact, tp.mc_error, tp.nbeta[0], "mult2")
