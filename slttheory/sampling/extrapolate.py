@@ -351,15 +351,7 @@ def _mult_fit(s: np.ndarray, ys: np.ndarray, w: np.ndarray, m: int
     u = np.log(KAPPA_SHIFTS)
     kappas = np.broadcast_to(KAPPA_SHIFTS - s.min(), (ys.shape[0], u.size))
     _, chi2 = at(kappas)
-    i = np.clip(np.argmin(chi2, axis=1), 1, u.size - 2)
-    rows = np.arange(ys.shape[0])
-    c0, c1, c2 = chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]
-    curv = c0 - 2 * c1 + c2
-    h = u[1] - u[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(curv > 0, 0.5 * h * (c0 - c2) / curv, 0.0)
-    best = np.clip(u[i] + np.clip(step, -h, h), u[0], u[-1])
-    kappa = np.exp(best) - s.min()
+    kappa = np.exp(_grid_minimum(u, chi2)) - s.min()
     lam, chi2 = at(kappa[:, None])
     return lam[:, 0], kappa, chi2[:, 0]
 
@@ -413,9 +405,9 @@ def scan_errors(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray
     True
     """
     bias = np.asarray(disc_bias, float)
-    free = _nonlinear(fit) and fit.errors is not None and bool(
+    nonlinear = _nonlinear(fit) and fit.errors is not None and bool(
         np.all(np.isfinite(fit.errors) & (fit.errors > 0)))
-    if free:
+    if nonlinear:
         cov = None if data_cov is None else (np.asarray(data_cov, float) * (1.0 - bias)) \
             * (1.0 - bias)[:, None]
         mc, total = bootstrap_spread(fit, cov)
@@ -488,16 +480,23 @@ def _free_values(f: np.ndarray, ys: np.ndarray, w: np.ndarray, lo: float, hi: fl
     :data:`DELTA_GRID` exponents in [lo, hi], refined by the vertex of the parabola through the
     best grid point and its neighbours (clipped to the bounds), then the linear fit there."""
     grid = np.linspace(lo, hi, DELTA_GRID)
-    lam, chi2 = _linear_at(f, ys, w, np.broadcast_to(grid, (ys.shape[0], grid.size)))
+    _, chi2 = _linear_at(f, ys, w, np.broadcast_to(grid, (ys.shape[0], grid.size)))
+    delta = _grid_minimum(grid, chi2)
+    return _linear_at(f, ys, w, delta[:, None])[0][:, 0]
+
+
+def _grid_minimum(grid: np.ndarray, chi2: np.ndarray) -> np.ndarray:
+    """Per row of ``chi2`` (R, K) on the evenly spaced ``grid`` (K,): the best grid point moved
+    to the vertex of the parabola through it and its neighbours (at most one spacing, within
+    the grid's ends)."""
     i = np.clip(np.argmin(chi2, axis=1), 1, grid.size - 2)
-    rows = np.arange(ys.shape[0])
+    rows = np.arange(chi2.shape[0])
     c0, c1, c2 = chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]
     curv = c0 - 2 * c1 + c2
     h = grid[1] - grid[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         step = np.where(curv > 0, 0.5 * h * (c0 - c2) / curv, 0.0)
-    delta = np.clip(grid[i] + np.clip(step, -h, h), lo, hi)
-    return _linear_at(f, ys, w, delta[:, None])[0][:, 0]
+    return np.clip(grid[i] + np.clip(step, -h, h), grid[0], grid[-1])
 
 
 def _linear_at(f: np.ndarray, ys: np.ndarray, w: np.ndarray, deltas: np.ndarray
