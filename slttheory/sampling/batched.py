@@ -296,12 +296,10 @@ def estimate_llc_batched(
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
     for i in set(range(len(problems))) - set(ok):
-        out[i] = _est.with_step_jitter(
+        out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter)
-        if multiplicity is not None:
-            out[i] = _est.with_multiplicity(out[i], multiplicity)
+            jitter, multiplicity)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -328,10 +326,7 @@ def estimate_llc_batched(
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
-            if jitter:
-                est = _est.with_step_jitter(est, jitter)
-            if multiplicity is not None:
-                est = _est.with_multiplicity(est, multiplicity)
+            est = _est.with_caller_settings(est, jitter, multiplicity)
             out[i] = _est._with_time(est, share)
     return out
 

@@ -1113,10 +1113,9 @@ def estimate_llc(
     fit_model = _multiplicity_model(multiplicity, method)
     nbeta = n * beta_v
     if not math.isfinite(s.init_loss):
-        est = with_step_jitter(_nonfinite_result(s, n, beta_v, gamma, step_size, chains,
-                                                 draws, burn_in, sampler, bs, seed, dev,
-                                                 auto, t0, method), jitter)
-        return est if multiplicity is None else with_multiplicity(est, multiplicity)
+        return with_caller_settings(
+            _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler,
+                              bs, seed, dev, auto, t0, method), jitter, multiplicity)
     rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
                            s.center.numel())
     if method == "single":
@@ -1136,16 +1135,11 @@ def estimate_llc(
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec, fit_model)
     _flag(est.diagnostics.warnings, "estimate_llc")
-    if jitter:
-        est = with_step_jitter(est, jitter)
-    if multiplicity is not None:
-        est = with_multiplicity(est, multiplicity)
+    est = with_caller_settings(est, jitter, multiplicity)
     return _with_time(est, time.perf_counter() - t0)
 
 
 def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
-    import dataclasses
-
     return dataclasses.replace(est, elapsed_s=elapsed)
 
 
@@ -1170,17 +1164,12 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
     return check_jitter(step_jitter, sampler, name="step_jitter")
 
 
-def with_step_jitter(est: LLCEstimate, jitter: float) -> LLCEstimate:
-    """``est`` with ``config.step_jitter`` set (the jitter its chains ran with)."""
-    import dataclasses
-
-    return dataclasses.replace(est, config=dataclasses.replace(est.config, step_jitter=jitter))
-
-
-def with_multiplicity(est: LLCEstimate, multiplicity: int) -> LLCEstimate:
-    """``est`` with ``config.multiplicity`` set (the caller's stated m)."""
-    return dataclasses.replace(
-        est, config=dataclasses.replace(est.config, multiplicity=multiplicity))
+def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None
+                         ) -> LLCEstimate:
+    """``est`` with ``config.step_jitter`` (the jitter its chains ran with) and
+    ``config.multiplicity`` (the caller's stated m, or ``None``) set."""
+    return dataclasses.replace(est, config=dataclasses.replace(
+        est.config, step_jitter=jitter, multiplicity=multiplicity))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
