@@ -437,10 +437,11 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     """Only an LLC can judge these (no rank route, no formula). At the quick defaults the
     regular family's controls agree and the band covers the true 3/2 and excludes the false 3,
     which is refuted (controlled). The true claim is confirmed when the band is narrower than
-    the tolerance (± 0.225), else inconclusive naming the band: with the jittered sampler and
-    the bootstrap errors of the extrapolation the band measured [1.296, 1.802] (± 0.253; the
-    controls' spreads set it, the point's own error is ± 0.047). So either verdict passes
-    here; a refutation never does."""
+    the tolerance (± 0.225) at the point's settings and at every rerun, else inconclusive,
+    naming the band that is too wide: measured with each control data set's chains seeded
+    independently, the band is [1.321, 1.764] (± 0.221, inside the tolerance) but at γ × 3
+    it is [1.257, 1.869], so the verdict is not robust. Either verdict passes here; a
+    refutation never does."""
     import slttheory.models  # noqa: F401
     from slttheory.models.registry import FAMILIES as REAL
 
@@ -455,5 +456,6 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     assert band.controlled and band.low <= 1.5 <= band.high
     true = verdicts["true"]
     assert (true.verdict, true.grade) == ("confirmed", "controlled") or (
-        true.verdict == "inconclusive" and "wider than" in true.reason), true.reason
+        true.verdict == "inconclusive" and ("wider than" in true.reason
+                                            or "not robust" in true.reason)), true.reason
     assert len(res[0].controls) == 1  # the two claims share the point's controls

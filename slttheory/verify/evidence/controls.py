@@ -4,7 +4,8 @@ An LLC estimate decides nothing until its bias at the point's n, nβ, γ and ste
 measured. Controls measure it: for each point whose verdict an LLC is to decide, at least three
 models of **certified** λ that resemble the point are estimated under exactly the same rules
 (family ``build`` with the same ``n``; the same sampler, step-size and length rules, method,
-dtype and device), each on at least three independent data sets. How the estimates become a
+dtype and device), each on at least three independent data sets (each with its own chain
+seed, :func:`run_control_jobs`). How the estimates become a
 band is :func:`slttheory.verify.judge.llc.llc_band`.
 
 Choosing controls (:func:`choose_controls`) never looks at the predicted λ. Candidates come
@@ -252,7 +253,7 @@ def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device
     blob = json.dumps({
         "rules": dict(settings), "device": device, "version": __version__,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
-        "datasets": DATASETS,
+        "datasets": DATASETS, "chains": "seeded by data set",
     }, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -265,8 +266,8 @@ def data_seeds(settings: Mapping[str, Any], datasets: int = DATASETS) -> list[in
 
 def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str) -> str:
     """Key of one control run: the same control, data set and rules give the same run."""
-    blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device],
-                      sort_keys=True, default=list)
+    blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device,
+                       "chains seeded by data set"], sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -284,8 +285,10 @@ def run_controls(controls: Sequence[Control], families: Mapping[str, Any],
 def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str, Any],
                      settings: Mapping[str, Any], device: str) -> list[ControlRun]:
     """Estimate each (control, data seed) under ``settings``, batched per architecture, so
-    that controls shared by many points' control sets run once. Never raises."""
-    seed = int(settings.get("seed", 0))
+    that controls shared by many points' control sets run once. Each run's chains are seeded
+    by its data seed: the data sets of a control are independent runs (a seed shared between
+    them would share the chains' noise, and the spread over data sets would miss it), and
+    independent of the point's own chains (seeded by ``settings["seed"]``). Never raises."""
     runs: list[ControlRun | None] = [None] * len(jobs)
     probs: dict[int, Any] = {}
     for i, (c, ds) in enumerate(jobs):
@@ -296,7 +299,8 @@ def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str,
     idx = sorted(probs)
     t0 = time.perf_counter()
     try:
-        ests = _estimate_many([probs[i] for i in idx], settings, device, seed)
+        ests = _estimate_many([probs[i] for i in idx], settings, device,
+                              [jobs[i][1] for i in idx])
     except Exception as e:  # noqa: BLE001
         ests = [e] * len(idx)
     share = (time.perf_counter() - t0) / max(len(idx), 1)  # one batched call: equal shares

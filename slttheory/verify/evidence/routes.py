@@ -244,8 +244,10 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
 
 
 def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device: str,
-                   seed: int) -> list[Any]:
-    """One vectorised ``estimate_llc_batched`` call per architecture (problems' order kept)."""
+                   seed: int | Sequence[int]) -> list[Any]:
+    """One vectorised ``estimate_llc_batched`` call per architecture (problems' order kept);
+    ``seed``: the chains' seed, one for all problems or one per problem."""
+    seeds = [int(seed)] * len(problems) if isinstance(seed, int) else [int(s) for s in seed]
     from slttheory.sampling.batched import batch_signature, estimate_llc_batched
 
     groups: dict[Any, list[int]] = {}
@@ -256,8 +258,8 @@ def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device:
     for idx in groups.values():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # failed diagnostics are recorded, not printed
-            ests = estimate_llc_batched([problems[i] for i in idx], seed=seed, device=device,
-                                        **kw)
+            ests = estimate_llc_batched([problems[i] for i in idx],
+                                        seed=[seeds[i] for i in idx], device=device, **kw)
         for i, e in zip(idx, ests, strict=True):
             out[i] = e
     return out
