@@ -27,3 +27,25 @@ def test_a_controls_data_sets_are_independent_runs(monkeypatch):
     runs = ctl.run_control_jobs([(c, s) for s in seeds], {"regular": None}, settings, "cpu")
     assert seen["seed"] == seeds and len(set(seeds)) == len(seeds) and 7 not in seeds
     assert [r.data_seed for r in runs] == seeds
+
+
+def test_points_of_a_batched_grid_get_independent_chains(monkeypatch):
+    """One batched call for a grid, but each point's chains seeded by the point
+    (:func:`chain_seed`); its reruns reuse the point's seed."""
+    from slttheory.verify.evidence import routes
+
+    calls = []
+
+    def fake_estimate_many(problems, settings, device, seed):
+        calls.append(list(seed))
+        return [SimpleNamespace() for _ in problems]
+
+    monkeypatch.setattr(routes, "_build", lambda fam, q, settings, device: q)
+    monkeypatch.setattr(routes, "_estimate_many", fake_estimate_many)
+    monkeypatch.setattr(routes, "llc_evidence", lambda est, note="": routes.LLCEvidence(
+        "ok", mean=1.0, std_error=0.1, config={"localization": 1.0, "step_size": 0.01}))
+    points = [{"r": 0}, {"r": 1}, {"r": 2}]
+    routes.llc_routes(None, points, {"seed": 5}, "cpu", reruns=True, measure=False)
+    first = calls[0]
+    assert first == [routes.chain_seed(5, q) for q in points] and len(set(first)) == 3
+    assert len(calls) == 4 and all(c == first for c in calls[1:])  # γ × 3, γ / 3, ε / 2

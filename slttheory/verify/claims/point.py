@@ -527,7 +527,7 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
-            "version": 2,
+            "version": 3,  # 3: each point's chains seeded by the point (chain_seed)
         },
         sort_keys=True,
     )
