@@ -351,7 +351,16 @@ def _mult_fit(s: np.ndarray, ys: np.ndarray, w: np.ndarray, m: int
     u = np.log(KAPPA_SHIFTS)
     kappas = np.broadcast_to(KAPPA_SHIFTS - s.min(), (ys.shape[0], u.size))
     _, chi2 = at(kappas)
-    kappa = np.exp(_grid_minimum(u, chi2)) - s.min()
+    best = _grid_minimum(u, chi2)
+    h = u[1] - u[0]
+    for _ in range(3):  # polish: parabolas through ever closer points (steep curves need it)
+        h /= 4
+        _, q = at(np.exp(best[:, None] + h * np.array([-1.0, 0.0, 1.0])) - s.min())
+        curv = q[:, 0] - 2 * q[:, 1] + q[:, 2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(curv > 0, 0.5 * h * (q[:, 0] - q[:, 2]) / curv, 0.0)
+        best = np.clip(best + np.clip(np.nan_to_num(step), -h, h), u[0], u[-1])
+    kappa = np.exp(best) - s.min()
     lam, chi2 = at(kappa[:, None])
     return lam[:, 0], kappa, chi2[:, 0]
 
