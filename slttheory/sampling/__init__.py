@@ -42,6 +42,7 @@ from slttheory.sampling.kernels import (
     sgld,
 )
 from slttheory.sampling.plot import plot_trace
+from slttheory.sampling.symmetry import OrbitMove, matrix_chain_orbit, orbit_step
 
 multi_temperature_llc = estimate_llc_multitemp
 
@@ -79,4 +80,7 @@ __all__ = [
     "PreconditionedPotential",
     "SamplingAlgorithm",
     "fused_kernel",
+    "OrbitMove",
+    "matrix_chain_orbit",
+    "orbit_step",
 ]

@@ -167,6 +167,7 @@ from slttheory.sampling.kernels import (
     check_jitter,
     fused_kernel,
 )
+from slttheory.sampling.symmetry import OrbitMove, orbit_step
 
 __all__ = [
     "LLCConfig",
@@ -214,7 +215,8 @@ class LLCWarning(UserWarning):
 @dataclass(frozen=True)
 class LLCConfig:
     """Every setting a run used, including the automatically chosen ones (``multiplicity``:
-    the caller's, ``None`` when not given)."""
+    the caller's, ``None`` when not given; ``orbit``: the symmetry move's description, ``None``
+    without one)."""
 
     n: int
     beta: float
@@ -239,6 +241,7 @@ class LLCConfig:
     nbetas: tuple[float, ...] = ()
     step_jitter: float = 0.0
     multiplicity: int | None = None
+    orbit: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -536,12 +539,16 @@ class _Run:
     step_scale: np.ndarray | None = None  # per-chain multipliers of step_size (group_steps)
 
 
-def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
+def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
+               orbit: tuple[int, Callable] | None = None):
     """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
 
     The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
     (one copy instead of one indexed write per step); nothing is read back to the host.
-    ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps."""
+    ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps.
+    ``orbit``: ``(every, move)``, a Metropolis–Hastings orbit move
+    ``move(generator, state) -> state`` after every ``every``-th step
+    (:mod:`slttheory.sampling.symmetry`)."""
     step = alg.step
     t = start
     while t < stop:
@@ -558,6 +565,8 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None):
                     ac[:, j] = info.acceptance_prob
                 if record is not None:
                     record.store(u, state.position)
+            if orbit is not None and (u + 1) % orbit[0] == 0:
+                state = orbit[1](gen, state)
             block.append(state.loss)
         tr[:, t:end] = torch.stack(block, 1)
         t = end
@@ -612,7 +621,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             stat_groups: int = 1, preconditioner: str | None = None,
             group_steps: bool = False,
             converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
-            record: _Positions | None = None, jitter: float = 0.0) -> _Run:
+            record: _Positions | None = None, jitter: float = 0.0,
+            orbit: OrbitMove | None = None) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
     ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
@@ -628,6 +638,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     (default :func:`_converged`). ``record``: keeps thinned positions (parameter
     coordinates) of the production steps. ``jitter``: MALA's step-size jitter
     (:func:`~slttheory.sampling.kernels.jittered_step`) in the warm-up and production steps.
+    ``orbit``: a symmetry move (:func:`~slttheory.sampling.symmetry.orbit_step`) interleaved
+    with every phase's steps (parameter coordinates only: no preconditioner).
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
@@ -640,6 +652,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         auto.append("step_size")
     k = nbeta_chain.shape[0]
     pot = _potential(s, nbeta_chain, gamma, batch_size, curv)
+    omove = None if orbit is None else (
+        orbit.every, lambda g, st: orbit_step(pot, orbit, g, st))
     has_acc = sampler == "mala" or (sampler == "sgld" and pot.full_batch)
     nb_np = nbeta_chain.double().cpu().numpy()
 
@@ -661,7 +675,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         wac = (torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
                if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
-            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w)
+            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w, orbit=omove)
             warm += w
             if group_steps:
                 cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
@@ -691,14 +705,15 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     done = 0
     if cal is not None and sampler == "mala":
         for done in range(0, _mala_window(total, burn_in), MALA_ADAPT_BLOCK):
-            state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK)
+            state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK,
+                               orbit=omove)
             new = _mala_shrink(ac, done, step_size)
             if new is not None:
                 step_size = new
                 alg = build(step_size)
         done = _mala_window(total, burn_in)
     while True:
-        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record)
+        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record, orbit=omove)
         done = total
         nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups,
                       converged)
@@ -1062,6 +1077,7 @@ def estimate_llc(
     method: str = "extrapolate",
     step_jitter: float | None = None,
     multiplicity: int | None = None,
+    orbit: OrbitMove | None = None,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1087,7 +1103,11 @@ def estimate_llc(
     :math:`\lambda - (m-1)/(\log n\beta + \kappa)`, which removes the multiplicity term
     that no power law over one decade can (:data:`~slttheory.sampling.extrapolate
     .MULTIPLICITY_MODELS`; measured in docs/estimator.md §1 and §6); m = 1 is the default fit.
-    A wrong m biases the estimate (m = 2 on an m = 1 crossing: +23 %).
+    A wrong m biases the estimate (m = 2 on an m = 1 crossing: +23 %). ``orbit``: a
+    Metropolis–Hastings move along a symmetry orbit of the loss, made every ``orbit.every``
+    steps of every chain (:func:`~slttheory.sampling.symmetry.matrix_chain_orbit` for the GL
+    symmetry of reduced-rank regression and deep linear networks); exact, so the target is
+    unchanged; only without a preconditioner.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1105,7 +1125,7 @@ def estimate_llc(
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
-    pc.resolve_preconditioner(preconditioner)
+    _check_orbit(orbit, preconditioner, bs, s.n_data)
     sampler = _resolve_sampler(sampler, bs, s.n_data)
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
@@ -1123,7 +1143,7 @@ def estimate_llc(
         run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
                       chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter)
+                      jitter=jitter, orbit=orbit)
         est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                              draws is None, rec)
     else:
@@ -1131,12 +1151,33 @@ def estimate_llc(
         run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter)
+                      jitter=jitter, orbit=orbit)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec, fit_model)
     _flag(est.diagnostics.warnings, "estimate_llc")
     est = with_caller_settings(est, jitter, multiplicity)
+    if orbit is not None:
+        est = dataclasses.replace(est, config=dataclasses.replace(est.config,
+                                                                  orbit=orbit.name))
     return _with_time(est, time.perf_counter() - t0)
+
+
+def _check_orbit(orbit: OrbitMove | None, preconditioner: str | None, batch_size: int,
+                 n_data: int) -> None:
+    """``orbit`` is ``None`` or an :class:`OrbitMove`, used without a preconditioner (its
+    moves act on parameter coordinates) and on the full batch (its acceptance needs the
+    exact energy)."""
+    kind = pc.resolve_preconditioner(preconditioner)
+    if orbit is None:
+        return
+    if not isinstance(orbit, OrbitMove):
+        raise TypeError(f"orbit must be an OrbitMove or None, got {type(orbit).__name__}")
+    if kind != "none":
+        raise ValueError(f"orbit: a symmetry move acts on parameter coordinates; it cannot be "
+                         f"combined with preconditioner={preconditioner!r}")
+    if batch_size < n_data:
+        raise ValueError(f"orbit: a symmetry move needs the full-batch energy, got "
+                         f"batch_size={batch_size} < n={n_data}")
 
 
 def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
