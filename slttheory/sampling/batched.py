@@ -55,6 +55,7 @@ from slttheory.sampling.kernels import (
     PreconditionedPotential,
     fused_kernel,
 )
+from slttheory.sampling.symmetry import OrbitMove, orbit_step
 
 __all__ = ["estimate_llc_batched", "batch_signature"]
 
@@ -230,13 +231,15 @@ def estimate_llc_batched(
     method: str = "extrapolate",
     step_jitter: float | None = None,
     multiplicity: int | None = None,
+    orbit: OrbitMove | None = None,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments (``method``, ``step_jitter`` and ``multiplicity`` included) are those of
+    The other arguments (``method``, ``step_jitter``, ``multiplicity`` and ``orbit`` included)
+    are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -287,6 +290,7 @@ def estimate_llc_batched(
     setups = [r[0] for r in resolved]
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
+    _est._check_orbit(orbit, preconditioner, bs, setups[0].n_data, setups[0].center.numel())
     sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
@@ -299,7 +303,7 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity)
+            jitter, multiplicity, orbit)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -315,7 +319,7 @@ def estimate_llc_batched(
             _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
             gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
             batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta,
-            jitter=jitter, **scan)
+            jitter=jitter, orbit=orbit, **scan)
         share = (time.perf_counter() - t0) / len(problems)
         for i, run, rec in zip(ok, runs, recs, strict=True):
             s = setups[i]
@@ -326,7 +330,7 @@ def estimate_llc_batched(
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
-            est = _est.with_caller_settings(est, jitter, multiplicity)
+            est = _est.with_caller_settings(est, jitter, multiplicity, orbit)
             out[i] = _est._with_time(est, share)
     return out
 
@@ -347,14 +351,15 @@ class _PointPositions:
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
                     draws, burn_in, sampler, batch_size, nbeta_chain, preconditioner=None,
                     step_scale=None, stat_groups=1, group_steps=False,
-                    converged=None, jitter: float = 0.0) -> tuple[list, list]:
+                    converged=None, jitter: float = 0.0, orbit=None) -> tuple[list, list]:
     """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
 
     ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
     initial step multipliers ``step_scale``, ``stat_groups`` temperature groups with their
     own step tuning (``group_steps``), the stopping rule ``converged`` and MALA's step
-    ``jitter``, as ``estimator._sample``'s arguments. Returns the per-point runs and position
-    records."""
+    ``jitter`` and symmetry move ``orbit``, as ``estimator._sample``'s arguments (the orbit
+    move's draws come from each point's generator, as in ``estimate_llc``). Returns the
+    per-point runs and position records."""
     p, k = len(setups), chains
     dev, dt = setups[0].device, setups[0].dtype
     gens = [torch.Generator(device=dev).manual_seed(sd) for sd in seeds]
@@ -396,9 +401,16 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                             noise=_PointNoise([gens[i] for i in key], k), jitter=jitter)
 
     def run(st, state, tr: Tensor, gs: Tensor, ac: Tensor | None, start: int, stop: int,
-            pts: Tensor | None = None):
+            pts: Tensor | None = None, moving: Tensor | None = None):
+        """``pts``: record these points' positions; ``moving``: the points whose rows
+        ``state`` holds (for the orbit move)."""
         rec = None if pts is None else _PointPositions(recs, pts.tolist(), k)
-        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec)
+        om = None
+        if orbit is not None:
+            key = tuple((pts if moving is None else moving).tolist())
+            om = (orbit.every, lambda _g, s_: orbit_step(
+                pots[key], orbit, None, s_, generators=[gens[i] for i in key]))
+        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)
@@ -429,7 +441,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             wgs = torch.empty((rows.numel(), w // every), dtype=dt, device=dev)
             wac = (torch.empty((rows.numel(), w // every), dtype=dt, device=dev)
                    if sampler == "mala" else None)
-            sub = run(st, gather(rows), wtr, wgs, wac, 0, w)
+            sub = run(st, gather(rows), wtr, wgs, wac, 0, w, moving=active)
             scatter(rows, sub)
             warm[active.cpu().numpy()] += w
             keep = []
@@ -474,7 +486,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         window = _est._mala_window(total, burn_in)
         for start in range(0, window, _est.MALA_ADAPT_BLOCK):
             scatter(rows, run(stepper(allp), gather(rows), tr, gs, ac, start,
-                              start + _est.MALA_ADAPT_BLOCK))
+                              start + _est.MALA_ADAPT_BLOCK, moving=allp))
             for i in range(p):
                 new = _est._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
                 if new is not None:

@@ -1125,7 +1125,7 @@ def estimate_llc(
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
                       burn_in, sampler, batch_size, params, seed, device)
-    _check_orbit(orbit, preconditioner, bs, s.n_data)
+    _check_orbit(orbit, preconditioner, bs, s.n_data, s.center.numel())
     sampler = _resolve_sampler(sampler, bs, s.n_data)
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
@@ -1135,7 +1135,7 @@ def estimate_llc(
     if not math.isfinite(s.init_loss):
         return with_caller_settings(
             _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler,
-                              bs, seed, dev, auto, t0, method), jitter, multiplicity)
+                              bs, seed, dev, auto, t0, method), jitter, multiplicity, orbit)
     rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
                            s.center.numel())
     if method == "single":
@@ -1155,18 +1155,15 @@ def estimate_llc(
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec, fit_model)
     _flag(est.diagnostics.warnings, "estimate_llc")
-    est = with_caller_settings(est, jitter, multiplicity)
-    if orbit is not None:
-        est = dataclasses.replace(est, config=dataclasses.replace(est.config,
-                                                                  orbit=orbit.name))
+    est = with_caller_settings(est, jitter, multiplicity, orbit)
     return _with_time(est, time.perf_counter() - t0)
 
 
 def _check_orbit(orbit: OrbitMove | None, preconditioner: str | None, batch_size: int,
-                 n_data: int) -> None:
-    """``orbit`` is ``None`` or an :class:`OrbitMove`, used without a preconditioner (its
-    moves act on parameter coordinates) and on the full batch (its acceptance needs the
-    exact energy)."""
+                 n_data: int, d: int) -> None:
+    """``orbit`` is ``None`` or an :class:`OrbitMove` for the ``d`` sampled coordinates, used
+    without a preconditioner (its moves act on parameter coordinates) and on the full batch
+    (its acceptance needs the exact energy)."""
     kind = pc.resolve_preconditioner(preconditioner)
     if orbit is None:
         return
@@ -1178,6 +1175,9 @@ def _check_orbit(orbit: OrbitMove | None, preconditioner: str | None, batch_size
     if batch_size < n_data:
         raise ValueError(f"orbit: a symmetry move needs the full-batch energy, got "
                          f"batch_size={batch_size} < n={n_data}")
+    if orbit.dim is not None and orbit.dim != d:
+        raise ValueError(f"orbit: the move acts on {orbit.dim} coordinates but {d} are sampled "
+                         "(params= selects a subset?)")
 
 
 def _with_time(est: LLCEstimate, elapsed: float) -> LLCEstimate:
@@ -1205,12 +1205,14 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
     return check_jitter(step_jitter, sampler, name="step_jitter")
 
 
-def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None
-                         ) -> LLCEstimate:
-    """``est`` with ``config.step_jitter`` (the jitter its chains ran with) and
-    ``config.multiplicity`` (the caller's stated m, or ``None``) set."""
+def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None,
+                         orbit: OrbitMove | None = None) -> LLCEstimate:
+    """``est`` with ``config.step_jitter`` (the jitter its chains ran with),
+    ``config.multiplicity`` (the caller's stated m, or ``None``) and ``config.orbit`` (the
+    symmetry move's name, or ``None``) set."""
     return dataclasses.replace(est, config=dataclasses.replace(
-        est.config, step_jitter=jitter, multiplicity=multiplicity))
+        est.config, step_jitter=jitter, multiplicity=multiplicity,
+        orbit=None if orbit is None else orbit.name))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,

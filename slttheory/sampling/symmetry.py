@@ -46,6 +46,8 @@ class OrbitMove:
     name: str = "orbit"
     act: Callable[[Tensor, Sequence[Tensor]], tuple[Tensor, Tensor]] | None = None
     """``act(position, xs) -> (φ_X(position), log|J|)`` for given generators ``xs`` (tests)."""
+    dim: int | None = None
+    """The flat parameter dimension the move acts on (checked by the estimator)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
@@ -110,26 +112,34 @@ def matrix_chain_orbit(model: torch.nn.Module, names: Sequence[str], *, scale: f
         return act(w, xs)
 
     return OrbitMove(propose, every, f"GL orbit of {' · '.join(reversed(names))} (every "
-                     f"{every} steps, s = {scale:g})", act)
+                     f"{every} steps, s = {scale:g})", act, start)
 
 
-def orbit_step(potential, move: OrbitMove, generator: torch.Generator, state):
+def orbit_step(potential, move: OrbitMove, generator: torch.Generator | None, state, *,
+               generators: Sequence[torch.Generator] | None = None):
     """One Metropolis–Hastings orbit move of every chain of a full-batch Langevin ``state``
     (:class:`~slttheory.sampling.kernels.LangevinState`): the proposal's ΔL and ∇U are
     evaluated once for all chains and kept where accepted. A proposal whose energy is not
-    finite is rejected. Returns the new state."""
-    prop, logj = move.propose(state.position, generator)
+    finite is rejected. ``generators`` (the batched sampler): one generator per equal block of
+    rows, each drawing its rows' X and then their uniforms, as ``generator`` does for all rows.
+    Returns the new state."""
+    gens = [generator] if generators is None else list(generators)
+    pos = state.position
+    k = pos.shape[0] // len(gens)
+    parts = [move.propose(pos[j * k:(j + 1) * k], g) for j, g in enumerate(gens)]
+    prop = torch.cat([p for p, _ in parts])
+    logj = torch.cat([lj for _, lj in parts])
     dl, g = potential(prop, generator)
     u_new = potential.energy(prop, dl)
     u_old = (state.potential if state.potential is not None
-             else potential.energy(state.position, state.loss))
+             else potential.energy(pos, state.loss))
     log_a = u_old - u_new + logj
-    unif = torch.rand(log_a.shape, generator=generator, dtype=log_a.dtype,
-                      device=log_a.device)
+    unif = torch.cat([torch.rand((k,), generator=gj, dtype=log_a.dtype, device=log_a.device)
+                      for gj in gens])
     acc = torch.isfinite(log_a) & (torch.log(unif) < log_a)
     col = acc.unsqueeze(-1)
     return state._replace(
-        position=torch.where(col, prop, state.position),
+        position=torch.where(col, prop, pos),
         loss=torch.where(acc, dl, state.loss),
         grad=torch.where(col, g, state.grad),
         potential=None if state.potential is None else torch.where(acc, u_new,

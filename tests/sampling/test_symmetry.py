@@ -91,3 +91,30 @@ def test_orbit_moves_leave_the_estimate_where_plain_chains_put_it():
     assert 4.0 < orbit.llc < 5.5  # λ = 5, read a little low at finite nβ
     assert orbit.config.orbit == "GL orbit of B · A (every 5 steps, s = 0.5)"
     assert plain.config.orbit is None
+
+
+def test_batched_orbit_moves_equal_the_single_runs():
+    """Each point of a batched run draws its orbit moves from its own generator, so its
+    estimate equals ``estimate_llc`` alone with the same seed (as for every other phase)."""
+    from slttheory.sampling import estimate_llc_batched
+
+    g = torch.Generator().manual_seed(5)
+    probs = []
+    for _ in range(2):
+        model = ReducedRankRegression(3, 2, 2, dtype=torch.float64)
+        with torch.no_grad():
+            model.A.copy_(torch.randn(2, 3, generator=g, dtype=torch.float64))
+            model.B.copy_(torch.randn(2, 2, generator=g, dtype=torch.float64))
+            x = torch.randn(200, 3, generator=g, dtype=torch.float64)
+        probs.append((model, (x, model(x).detach())))
+    move = matrix_chain_orbit(probs[0][0], ["A", "B"], every=3)
+    kw = dict(method="single", draws=400, burn_in=100, device="cpu", orbit=move)
+    both = estimate_llc_batched(probs, seed=[1, 2], **kw)
+    for (model, data), sd, est in zip(probs, (1, 2), both, strict=True):
+        alone = estimate_llc(model, data, seed=sd, **kw)
+        assert est.llc == pytest.approx(alone.llc, rel=1e-9, abs=1e-9)
+        assert est.config.orbit == alone.config.orbit is not None
+    plain = estimate_llc_batched(probs, seed=[1, 2], **{**kw, "orbit": None})
+    assert plain[0].llc != pytest.approx(both[0].llc, rel=1e-9)  # the moves did something
+    with pytest.raises(ValueError, match="coordinates"):
+        estimate_llc(probs[0][0], probs[0][1], orbit=move, params=["A"], device="cpu")
