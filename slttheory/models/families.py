@@ -506,7 +506,7 @@ def _build_rrr(q, n, g, device, dtype):
     return Problem(
         model, (x, y), "gaussian",
         note="w* = (A, B) with B A generic of rank r and the other h − r hidden units zero; "
-        "x ~ N(0, I_m)",
+        "x ~ N(0, I_m)", symmetry=("A", "B"),
     )
 
 
@@ -607,6 +607,7 @@ def _build_dln(q, n, g, device, dtype):
         model, (x, y), "gaussian",
         note="w*: generic rank-r r×r blocks (first layer r×H_1, last H_{L+1}×r), all other "
         "entries zero; x ~ N(0, I)",
+        symmetry=tuple(f"weights.{i}" for i in range(len(Ws))) if len(Ws) > 1 else None,
     )
 
 

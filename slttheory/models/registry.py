@@ -124,7 +124,10 @@ class Problem:
     ``"val_acc"``, ``"steps"`` for trained families; ``"loss_at_true"`` for all).
     ``differences`` is :attr:`Family.differences` at these parameters: one line per way the
     model as built differs from the source's model (``()``: it is the source's model;
-    ``None``: the family does not say).
+    ``None``: the family does not say). ``symmetry``: the parameter names of a matrix chain
+    ``W_L ⋯ W_1`` (``W_1`` first) whose hidden layers carry a GL symmetry of the loss, for the
+    sampler's orbit moves (:func:`slttheory.sampling.matrix_chain_orbit`); ``None``: none
+    declared.
     """
 
     model: Any  # torch.nn.Module (kept Any so this module imports without torch)
@@ -135,6 +138,7 @@ class Problem:
     val_data: tuple[Any, Any] | None = None
     extras: Mapping[str, Any] = field(default_factory=dict)
     differences: tuple[str, ...] | None = None
+    symmetry: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

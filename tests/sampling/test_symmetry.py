@@ -118,3 +118,27 @@ def test_batched_orbit_moves_equal_the_single_runs():
     assert plain[0].llc != pytest.approx(both[0].llc, rel=1e-9)  # the moves did something
     with pytest.raises(ValueError, match="coordinates"):
         estimate_llc(probs[0][0], probs[0][1], orbit=move, params=["A"], device="cpu")
+
+
+@pytest.mark.parametrize("family,params", [
+    ("reduced_rank_regression", {"m": 4, "n": 3, "h": 2, "r": 1}),
+    ("deep_linear_network", {"widths": (3, 2, 2, 3), "r": 1}),
+])
+def test_families_declare_their_matrix_chain(family, params):
+    """``Problem.symmetry`` names a chain whose orbit move keeps the model's function."""
+    from slttheory.models import FAMILIES
+
+    prob = FAMILIES[family].build(params, n=20, generator=torch.Generator().manual_seed(0),
+                                  device="cpu")
+    move = matrix_chain_orbit(prob.model, list(prob.symmetry))
+    w = torch.cat([p.detach().reshape(-1) for p in prob.model.parameters()])[None]
+    wp, _ = move.propose(w.double(), torch.Generator().manual_seed(1))
+    x = prob.data[0]
+    out = torch.func.functional_call(
+        prob.model, {k: v.view(p.shape).to(p.dtype) for (k, p), v in zip(
+            prob.model.named_parameters(),
+            torch.split(wp[0], [p.numel() for p in prob.model.parameters()]), strict=True)},
+        (x,))
+    assert torch.allclose(out, prob.model(x), atol=1e-4)
+    assert FAMILIES["regular"].build({"d": 2}, n=5, generator=torch.Generator().manual_seed(0),
+                                     device="cpu").symmetry is None
