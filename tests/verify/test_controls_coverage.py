@@ -12,10 +12,11 @@ controls leave the LLC uncontrolled (no band) counts against both.
 Run once per set of rules the verifier's profiles use (``PROFILE_LLC_DEFAULTS``): quick's
 fixed 2000 draws and the full profile's adaptive length. Measured 2026-11-30 (2 CPU cores):
 
-- quick rules (≈ 2.5 min alone): coverage 6/42, power 0/42; 36 pairs get no band, because
-  the GL-symmetric controls (reduced-rank regression at full rank, the rank-2 DLN, the
-  quadratic networks) fail R-hat/ESS within 2000 draws;
-- full-profile rules (≈ 7 min alone): 41 of 42 estimates pass their diagnostics; 29 pairs get
+- quick rules (≈ 2 min alone): 31 of 42 estimates pass their diagnostics; coverage 6/42,
+  power 0/42; 36 pairs get no band, because the GL-symmetric controls (reduced-rank
+  regression at full rank, the rank-2 DLN, the quadratic networks) fail R-hat/ESS within
+  2000 draws;
+- full-profile rules (≈ 7 min alone): 38 of 42 estimates pass their diagnostics; 29 pairs get
   a band, and it covers λ in 24 of them: coverage 24/42, power 1/42. The misses are the
   m ≥ 2 normal crossings (−20 % to −50 %), whose bias lies outside every other family's
   controls; the 9 reduced-rank-regression pairs get no band because their controls' biases
@@ -23,6 +24,13 @@ fixed 2000 draws and the full profile's adaptive length. Measured 2026-11-30 (2 
   wide (envelopes of ±20–40 %), so almost none excludes a value 30 % off. (With the former
   linearised errors of the extrapolation, which inflated an interior exponent's error, the
   same draws gave 33/42 with 38 bands: the agreement test passed on larger errors.)
+
+Measured on the same draws and not adopted (2026-11-30): bands from each control's error of the
+mean plus the point's own error inflated by the controls' pooled under-statement of their
+scatter, 23/42 and 1/42 (full); the single-temperature values instead of the extrapolated ones,
+0/42 (full: precise values make every set of controls disagree, χ² p < 1e-9) and 4/42
+(quick); orbit moves for the GL-symmetric models (``estimate_llc(orbit=...)``), 15/42 under
+both rules (docs/estimator.md §6).
 """
 
 from __future__ import annotations
