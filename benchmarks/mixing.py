@@ -5,12 +5,16 @@ crossings, the tanh network) build the family's problem at n = 1000 from data se
 (default ``build``: w* is the empirical minimiser near the true point) and run
 ``estimate_llc(model, data, loss=loss, seed=s)`` with every other argument at its default.
 Report λ̂, its MC s.e., R-hat, bulk ESS, total steps per chain, the chosen γ and ε, wall time
-and whether the run passed every diagnostic.
+and whether the run passed every diagnostic. ``--orbit``: add the GL orbit moves
+(:func:`slttheory.sampling.matrix_chain_orbit`) where the family declares its matrix chain
+(``Problem.symmetry``); ``--method single``: the single-temperature estimator;
+``--draws N --burn-in B``: fixed lengths (the verifier's quick profile: 2000, 500).
 
 Usage (from the repository root)::
 
     python benchmarks/mixing.py [--seeds 2] [--only 'label;...'] [--out file.json]
-        [--sampler mala] [--preconditioner none|dense|diagonal]
+        [--sampler mala] [--preconditioner none|dense|diagonal] [--orbit]
+        [--method single] [--draws 2000 --burn-in 500]
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's slttheory
 from slttheory.models import FAMILIES  # noqa: E402
-from slttheory.sampling import estimate_llc  # noqa: E402
+from slttheory.sampling import estimate_llc, matrix_chain_orbit  # noqa: E402
 
 CASES: tuple[tuple[str, str, dict], ...] = (
     ("rrr (5,4,2,2) regular", "reduced_rank_regression", {"m": 5, "n": 4, "h": 2, "r": 2}),
@@ -44,10 +48,13 @@ CASES: tuple[tuple[str, str, dict], ...] = (
 )
 
 
-def run_case(label: str, family: str, params: dict, seed: int, **kw) -> dict:
+def run_case(label: str, family: str, params: dict, seed: int, orbit: bool = False,
+             **kw) -> dict:
     fam = FAMILIES[family]
     lam = float(fam.closed_form(params).value)
     prob = fam.build(params, n=1000, generator=torch.Generator().manual_seed(seed))
+    if orbit and prob.symmetry:
+        kw["orbit"] = matrix_chain_orbit(prob.model, list(prob.symmetry))
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -60,7 +67,8 @@ def run_case(label: str, family: str, params: dict, seed: int, **kw) -> dict:
         "gamma": c.localization, "eps": c.step_size, "wall_s": wall, "passed": d.passed,
         "divergent": d.divergent, "warnings": list(d.warnings),
         "acceptance": d.acceptance_rate, "sampler": c.sampler,
-        "preconditioner": getattr(c, "preconditioner", "none"),
+        "preconditioner": getattr(c, "preconditioner", "none"), "orbit": c.orbit,
+        "method": c.method,
     }
 
 
@@ -71,9 +79,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="")
     ap.add_argument("--sampler", default=None, help="override the default sampler")
     ap.add_argument("--preconditioner", default=None, help="override the default")
+    ap.add_argument("--orbit", action="store_true",
+                    help="orbit moves where the family declares a GL-symmetric chain")
+    ap.add_argument("--method", default=None, help="override the default method")
+    ap.add_argument("--draws", type=int, default=None, help="fixed draws (default adaptive)")
+    ap.add_argument("--burn-in", type=int, default=None)
     args = ap.parse_args(argv)
     kw = {k: v for k, v in (("sampler", args.sampler),
-                            ("preconditioner", args.preconditioner)) if v is not None}
+                            ("preconditioner", args.preconditioner), ("method", args.method),
+                            ("draws", args.draws), ("burn_in", args.burn_in))
+          if v is not None}
+    kw["orbit"] = args.orbit
     if kw.get("preconditioner") == "none":
         kw["preconditioner"] = None
     only = [s.strip() for s in args.only.split(";") if s.strip()]
