@@ -191,6 +191,17 @@ def test_llc_verdict_must_survive_the_reruns():
     assert v.verdict == "inconclusive" and "failed its diagnostics" in v.reason
 
 
+def test_a_band_too_wide_to_decide_needs_no_robustness():
+    """The point's band contains P but is wider than the tolerance: inconclusive for its width,
+    whatever a rerun's band would say (robustness guards decisions only)."""
+    ctl = controls(spread=0.2)
+    moved = (Rerun("γ × 3", 6.0, 0.02, True), Rerun("γ / 3", 2.0, 0.02, True),
+             Rerun("ε / 2", 2.0, 0.02, True))  # γ × 3 alone would refute
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=moved), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "wider than" in v.reason, v.reason
+    assert "not robust" not in v.reason and v.llc.grade == "controlled"
+
+
 def test_band_arithmetic():
     b = llc_band(2.0, 0.05, controls(biases=(0.1, 0.1, 0.1), spread=0.02)[KEY])
     assert b.controlled

@@ -440,9 +440,9 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     the tolerance (± 0.225) at the point's settings and at every rerun, else inconclusive,
     naming the band that is too wide. Measured with every run's chains seeded independently
     (each control data set by its data seed, the point by :func:`chain_seed`): λ̂ = 1.500 ±
-    0.087 and the band [1.226, 1.825] (± 0.30; at ε / 2 it is [1.274, 1.719]), so the
-    verdict is inconclusive and not robust. (With the point's chains on the settings' seed,
-    λ̂ = 1.524 ± 0.047 and the band ± 0.221: the point's own error, itself estimated from
+    0.087 and the band [1.226, 1.825] (± 0.30), so the verdict is inconclusive for the band's
+    width. (With the point's chains on the settings' seed, λ̂ = 1.524 ± 0.047 and the band
+    ± 0.221, which then failed the γ × 3 rerun: the point's own error, itself estimated from
     the draws, moves the band across the tolerance.) Either verdict passes here; a
     refutation never does."""
     import slttheory.models  # noqa: F401

@@ -159,7 +159,9 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
 def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predicted: float,
                relation: str, tol: float) -> LLCAssessment:
     """Grade an LLC: failed diagnostics give no information; without usable, agreeing controls
-    it is uncontrolled; a controlled band must give the same verdict at every rerun."""
+    it is uncontrolled; a controlled band that decides (confirms or refutes) must give the same
+    verdict at every rerun. A band that decides nothing needs no robustness: it stays
+    controlled, and the point is inconclusive for its width."""
     if lc is None or lc.status != "ok":
         return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
                              else f"the LLC route failed ({lc.error})")
@@ -171,6 +173,8 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     base = band_verdict(band, predicted, relation, tol)
+    if base == "open":
+        return LLCAssessment("controlled", band, "")
     for rr in lc.reruns:
         if not rr.passed:
             return LLCAssessment("uncontrolled", band,
