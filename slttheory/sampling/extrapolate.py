@@ -356,10 +356,7 @@ def _mult_fit(s: np.ndarray, ys: np.ndarray, w: np.ndarray, m: int
     for _ in range(3):  # polish: parabolas through ever closer points (steep curves need it)
         h /= 4
         _, q = at(np.exp(best[:, None] + h * np.array([-1.0, 0.0, 1.0])) - s.min())
-        curv = q[:, 0] - 2 * q[:, 1] + q[:, 2]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = np.where(curv > 0, 0.5 * h * (q[:, 0] - q[:, 2]) / curv, 0.0)
-        best = np.clip(best + np.clip(np.nan_to_num(step), -h, h), u[0], u[-1])
+        best = np.clip(best + np.nan_to_num(_vertex_step(q, h)), u[0], u[-1])
     kappa = np.exp(best) - s.min()
     lam, chi2 = at(kappa[:, None])
     return lam[:, 0], kappa, chi2[:, 0]
@@ -500,12 +497,18 @@ def _grid_minimum(grid: np.ndarray, chi2: np.ndarray) -> np.ndarray:
     the grid's ends)."""
     i = np.clip(np.argmin(chi2, axis=1), 1, grid.size - 2)
     rows = np.arange(chi2.shape[0])
-    c0, c1, c2 = chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]
-    curv = c0 - 2 * c1 + c2
-    h = grid[1] - grid[0]
+    near = np.stack([chi2[rows, i - 1], chi2[rows, i], chi2[rows, i + 1]], axis=1)
+    return np.clip(grid[i] + _vertex_step(near, grid[1] - grid[0]), grid[0], grid[-1])
+
+
+def _vertex_step(c: np.ndarray, h: float) -> np.ndarray:
+    """Per row of ``c`` (R, 3), values at x − h, x, x + h: the move from x to the vertex of the
+    parabola through them, at most one spacing (0 where the parabola is not convex, ``nan``
+    where a value is not finite)."""
+    curv = c[:, 0] - 2 * c[:, 1] + c[:, 2]
     with np.errstate(divide="ignore", invalid="ignore"):
-        step = np.where(curv > 0, 0.5 * h * (c0 - c2) / curv, 0.0)
-    return np.clip(grid[i] + np.clip(step, -h, h), grid[0], grid[-1])
+        step = np.where(curv > 0, 0.5 * h * (c[:, 0] - c[:, 2]) / curv, 0.0)
+    return np.clip(step, -h, h)
 
 
 def _linear_at(f: np.ndarray, ys: np.ndarray, w: np.ndarray, deltas: np.ndarray

@@ -45,7 +45,8 @@ class OrbitMove:
     every: int = 5
     name: str = "orbit"
     act: Callable[[Tensor, Sequence[Tensor]], tuple[Tensor, Tensor]] | None = None
-    """``act(position, xs) -> (φ_X(position), log|J|)`` for given generators ``xs`` (tests)."""
+    """``act(position, xs) -> (φ_X(position), log|J|)`` for given matrices X, one ``(K, h, h)``
+    per hidden layer (so that tests can apply φ_X and φ_{−X})."""
     dim: int | None = None
     """The flat parameter dimension the move acts on (checked by the estimator)."""
 

@@ -262,10 +262,9 @@ def chain_seed(seed: int, params: Mapping[str, Any]) -> int:
 
 
 def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device: str,
-                   seed: int | Sequence[int]) -> list[Any]:
+                   seeds: Sequence[int]) -> list[Any]:
     """One vectorised ``estimate_llc_batched`` call per architecture (problems' order kept);
-    ``seed``: the chains' seed, one for all problems or one per problem."""
-    seeds = [int(seed)] * len(problems) if isinstance(seed, int) else [int(s) for s in seed]
+    ``seeds``: each problem's chain seed."""
     from slttheory.sampling.batched import batch_signature, estimate_llc_batched
 
     groups: dict[Any, list[int]] = {}
