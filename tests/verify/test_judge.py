@@ -85,6 +85,15 @@ def test_a_statement_is_never_evidence_for_itself():
     assert as_stated.verdict == "inconclusive" and "never evidence" in as_stated.reason
     own = V(claim(source="Watanabe 2009, Ch. 2"), PointEvidence(cf("2"), None, None, 0.0))
     assert own.verdict == "inconclusive" and "the claim's own source" in own.reason
+    # cited title first and by its first author alone: still the claim's own source
+    for src in ("Stochastic complexities of reduced rank regression, M. Aoyagi (2005)",
+                "Neural Networks 18(7), 2005 (Aoyagi)", "Aoyagi 2005"):
+        own = V(claim(source=src),
+                PointEvidence(cf("2", reference="Aoyagi & Watanabe 2005"), None, None, 0.0))
+        assert own.verdict == "inconclusive" and "the claim's own source" in own.reason, src
+    other = V(claim(source="Aoyagi 2024, Neural Networks 172"),
+              PointEvidence(cf("2", reference="Aoyagi & Watanabe 2005"), None, None, 0.0))
+    assert other.grade == "certified"
 
 
 def test_rank_at_the_point_refutes_without_any_hypothesis():

@@ -24,6 +24,7 @@ __all__ = [
     "check_keys",
     "source_keys",
     "same_source",
+    "mentioned_keys",
     "cites",
 ]
 
@@ -150,14 +151,37 @@ def cites(claim_source: str, reference: str, formula_source: str = "") -> bool:
         bool(formula_source) and same_source(claim_source, formula_source))
 
 
-def same_source(a: str, b: str) -> bool:
-    """Whether two citations name the same work (same first author and year, or an arXiv id in
-    common). Used so that a statement never counts as evidence for itself; when unsure it
-    errs towards "same" (two papers of one first author in one year count as one).
+def mentioned_keys(text: str) -> set[str]:
+    """Every ``name:year`` pair a citation could stand for (each capitalised word with each
+    year in the text) and its arXiv ids: a superset of :func:`source_keys`, so that a
+    citation that leads with its title or journal still matches its first author.
+
+    >>> sorted(mentioned_keys("Stochastic complexities of RRR, M. Aoyagi 2005"))
+    ['aoyagi:2005', 'rrr:2005', 'stochastic:2005']
+    """
+    keys = set(_ARXIV.findall(text))
+    years = set(_YEAR.findall(text))
+    keys |= {f"{name.lower()}:{y}" for name in _NAME.findall(text) for y in years}
+    return keys
+
+
+def same_source(claim_source: str, other: str) -> bool:
+    """Whether a claim's citation names the work ``other`` cites first: an arXiv id in common,
+    the same first author and year, or ``other``'s first author and year both mentioned in the
+    claim's citation (wherever they stand: a citation may lead with its title or journal).
+    ``other``'s later citations do not count (a formula's source names its theorem first and
+    then where else it is presented). Used so that a statement never counts as evidence for
+    itself; when unsure it errs towards "same" (two papers of one first author in one year
+    count as one).
 
     >>> same_source("Watanabe 2009, Ch. 2 (monomial rule)", "Watanabe 2009, Algebraic Geometry")
     True
     >>> same_source("Aoyagi 2024, Neural Networks 172", "Aoyagi & Watanabe 2005")
     False
+    >>> same_source("Stochastic complexities of reduced rank regression, M. Aoyagi (2005)",
+    ...             "Aoyagi & Watanabe 2005")
+    True
+    >>> same_source("Watanabe 2009", "Varchenko 1976, Newton polyhedra; Watanabe 2009, Ch. 7")
+    False
     """
-    return bool(source_keys(a) & source_keys(b))
+    return bool(source_keys(other) & (source_keys(claim_source) | mentioned_keys(claim_source)))
