@@ -96,6 +96,32 @@ def test_a_statement_is_never_evidence_for_itself():
     assert other.grade == "certified"
 
 
+def test_an_identity_of_models_decides_where_the_family_formula_is_the_claims_own():
+    """The family's formula is the claim's own (context); another established formula that
+    gives λ of the same model by an identity (here: a DLN with one hidden layer is RRR),
+    from another paper, is certified and decides — both ways. A claim citing both papers
+    gets neither."""
+    own = cf("2", reference="Aoyagi 2024")
+    other = ClosedFormEvidence("ok", value="2", case="a DLN with one hidden layer is RRR",
+                               source="Aoyagi & Watanabe 2005", standing="established",
+                               reference="Aoyagi & Watanabe 2005",
+                               formula="reduced_rank_regression", established_by="t.py")
+    ev = PointEvidence(own, None, None, 0.0, independent=(other,))
+    v = V(claim(source="Aoyagi 2024, Thm 2"), ev)
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+    assert "independent closed form reduced_rank_regression from Aoyagi & Watanabe 2005" \
+        in v.reason
+    v = V(claim("d", source="Aoyagi 2024, Thm 2"), ev)
+    assert (v.verdict, v.grade) == ("refuted", "certified")
+    both = V(claim(source="Aoyagi 2024, Thm 2; Aoyagi & Watanabe 2005, case 1"), ev)
+    assert both.verdict == "inconclusive" and "the claim's own source" in both.reason
+    # an as-stated formula is never evidence, whatever identity brings it
+    weak = PointEvidence(own, None, None, 0.0,
+                         independent=(ClosedFormEvidence(**{**other.__dict__,
+                                                            "standing": "as_stated"}),))
+    assert V(claim(source="Aoyagi 2024, Thm 2"), weak).verdict == "inconclusive"
+
+
 def test_rank_at_the_point_refutes_without_any_hypothesis():
     # generic rank not declared to give λ; the rank at w* alone: λ ≥ 5/2 > predicted 2
     v = V(claim(), PointEvidence(None, rk(8, determines=False, point=5), None, 0.0))

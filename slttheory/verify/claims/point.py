@@ -527,7 +527,8 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
-            "version": 3,  # 3: each point's chains seeded by the point (chain_seed)
+            "version": 4,  # 3: each point's chains seeded by the point (chain_seed);
+            # 4: closed forms of other formulas by an identity of models (independent)
         },
         sort_keys=True,
     )

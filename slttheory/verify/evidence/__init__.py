@@ -1,7 +1,8 @@
 """Evidence: what each route measured at a grid point, and the LLC controls.
 
 - :mod:`~slttheory.verify.evidence.records`: the evidence records (JSON round-trip).
-- :mod:`~slttheory.verify.evidence.routes`: closed form, exact rank, LLC (with reruns).
+- :mod:`~slttheory.verify.evidence.routes`: closed form (the family's and other formulas' by
+  an identity of models), exact rank, LLC (with reruns).
 - :mod:`~slttheory.verify.evidence.controls`: controls of certified λ under the same rules.
 """
 
@@ -26,6 +27,7 @@ from slttheory.verify.evidence.routes import (
     RERUNS,
     Routes,
     closed_form_route,
+    independent_forms_route,
     llc_route,
     llc_routes,
     rank_route,
@@ -48,6 +50,7 @@ __all__ = [
     "DEFAULT_ROUTES",
     "RERUNS",
     "closed_form_route",
+    "independent_forms_route",
     "rank_route",
     "llc_route",
     "llc_routes",

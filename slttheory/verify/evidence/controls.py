@@ -39,6 +39,7 @@ from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
     _build,
     _estimate_many,
+    _identities,
     closed_form_route,
     describe_error,
     llc_evidence,
@@ -181,13 +182,16 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
 
 
 def _alternative(family: str, q: Mapping[str, Any]) -> Any:
-    """An independent formula for a control's λ where the family's own is excluded: the
-    Newton-polyhedron rule (Varchenko 1976) for a normal crossing."""
-    if family == "normal_crossing":
-        from slttheory.formulas import newton_polyhedron
+    """An independent closed form for a control's λ where the family's own is excluded (the
+    first of :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities,
+    e.g. the Newton polyhedron, Varchenko 1976, for a normal crossing)."""
+    ids = _identities(family, q)
+    if not ids:
+        return None
+    from slttheory import formulas
 
-        return newton_polyhedron([tuple(2 * k for k in q["powers"])])
-    return None
+    name, args, _ = ids[0]
+    return getattr(formulas, name)(**args)
 
 
 def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Control | None:

@@ -328,13 +328,16 @@ class ControlSet:
 
 @dataclass(frozen=True)
 class PointEvidence:
-    """All evidence of one grid point (what the store keeps)."""
+    """All evidence of one grid point (what the store keeps). ``independent``: closed forms of
+    other formulas that give λ of the same model by an identity of models
+    (:func:`~slttheory.verify.evidence.routes.independent_forms_route`)."""
 
     closed_form: ClosedFormEvidence | None
     rank: RankEvidence | None
     llc: LLCEvidence | None
     elapsed_s: float
     at_point: AtPoint | None = None
+    independent: tuple[ClosedFormEvidence, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -342,6 +345,7 @@ class PointEvidence:
             "rank": None if self.rank is None else jsonable(asdict(self.rank)),
             "llc": None if self.llc is None else self.llc.to_dict(),
             "at_point": None if self.at_point is None else self.at_point.to_dict(),
+            "independent": [jsonable(asdict(c)) for c in self.independent],
             "elapsed_s": self.elapsed_s,
         }
 
@@ -353,4 +357,6 @@ class PointEvidence:
             llc=LLCEvidence.from_dict(data.get("llc")),
             elapsed_s=float(data.get("elapsed_s", 0.0)),
             at_point=AtPoint.from_dict(data.get("at_point")),
+            independent=tuple(_from(ClosedFormEvidence, c)
+                              for c in data.get("independent") or ()),
         )

@@ -41,6 +41,7 @@ __all__ = [
     "Routes",
     "DEFAULT_ROUTES",
     "closed_form_route",
+    "independent_forms_route",
     "rank_route",
     "llc_route",
     "llc_routes",
@@ -78,27 +79,77 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
             return ClosedFormEvidence("error", error=f"family {family.name!r} has no closed form")
         lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
             family.formula(**params)
-        meta = {
-            "formula": getattr(family.formula, "__name__", ""),
-            "case": str(getattr(lc, "case", "")),
-            "source": str(getattr(lc, "source", "")),
-            "standing": str(getattr(lc, "standing", "as_stated")),
-            "established_by": str(getattr(lc, "established_by", "")),
-            "reference": str(getattr(lc, "reference", "")),
-        }
-        if not hasattr(lc, "value"):  # bounds only
-            return ClosedFormEvidence("ok", value=None, lower=str(sp.sympify(lc.lower)),
-                                      upper=str(sp.sympify(lc.upper)), **meta)
-        value = sp.sympify(lc.value)
-        if value.free_symbols:
-            return ClosedFormEvidence(
-                "error", error=f"closed form is symbolic ({value}) at an integer point"
-            )
-        mult = getattr(lc, "multiplicity", None)
-        return ClosedFormEvidence("ok", value=str(value), exact=not value.has(sp.Float),
-                                  multiplicity=None if mult is None else str(mult), **meta)
+        return _closed_form_evidence(lc, getattr(family.formula, "__name__", ""))
     except Exception as e:  # noqa: BLE001 - a route never raises
         return ClosedFormEvidence("error", error=describe_error(e))
+
+
+def _closed_form_evidence(lc: Any, formula: str, identity: str = "") -> ClosedFormEvidence:
+    """A :class:`~slttheory.formulas.LearningCoefficient` as evidence (``identity``: how the
+    formula applies to the family's model, prefixed to its case)."""
+    case = str(getattr(lc, "case", ""))
+    meta = {
+        "formula": formula,
+        "case": f"{identity}; {case}" if identity else case,
+        "source": str(getattr(lc, "source", "")),
+        "standing": str(getattr(lc, "standing", "as_stated")),
+        "established_by": str(getattr(lc, "established_by", "")),
+        "reference": str(getattr(lc, "reference", "")),
+    }
+    if not hasattr(lc, "value"):  # bounds only
+        return ClosedFormEvidence("ok", value=None, lower=str(sp.sympify(lc.lower)),
+                                  upper=str(sp.sympify(lc.upper)), **meta)
+    value = sp.sympify(lc.value)
+    if value.free_symbols:
+        return ClosedFormEvidence(
+            "error", error=f"closed form is symbolic ({value}) at an integer point"
+        )
+    mult = getattr(lc, "multiplicity", None)
+    return ClosedFormEvidence("ok", value=str(value), exact=not value.has(sp.Float),
+                              multiplicity=None if mult is None else str(mult), **meta)
+
+
+def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+    """Other formulas of :mod:`slttheory.formulas` that give λ of this family's model at ``q``,
+    by an identity of models: ``(formula name, its arguments, the identity)``."""
+    if family == "normal_crossing":
+        exps = tuple(2 * int(k) for k in q["powers"])
+        return [("newton_polyhedron", {"exponents": [exps]},
+                 f"K is the monomial of exponents {exps}, whose Newton polyhedron is one "
+                 "orthant")]
+    if family == "deep_linear_network" and len(q["widths"]) == 3:
+        m, h, n = (int(w) for w in q["widths"])
+        return [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": int(q["r"])},
+                 f"a deep linear network with one hidden layer is reduced-rank regression "
+                 f"(m, h, n) = ({m}, {h}, {n})")]
+    if family == "reduced_rank_regression":
+        m, n, h = int(q["m"]), int(q["n"]), int(q["h"])
+        return [("deep_linear_network", {"widths": (m, h, n), "r": int(q["r"])},
+                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})")]
+    return []
+
+
+def independent_forms_route(family: Any, params: Mapping[str, Any]
+                            ) -> tuple[ClosedFormEvidence, ...]:
+    """Closed forms of *other* formulas that give λ of the family's model at ``params`` by an
+    identity of models (a deep linear network with one hidden layer is reduced-rank
+    regression; a normal crossing is a monomial, whose Newton polyhedron gives λ — Varchenko
+    1976). They come from other papers than the family's own formula, so a claim that cites
+    the family's formula can still be decided by an exact route independent of it
+    (:func:`slttheory.verify.judge.facts.facts_of` grades each by its own source)."""
+    from slttheory import formulas
+
+    out = []
+    try:
+        ids = _identities(family.name, params)
+    except Exception as e:  # noqa: BLE001 - a route never raises
+        return (ClosedFormEvidence("error", error=describe_error(e)),)
+    for name, args, identity in ids:
+        try:
+            out.append(_closed_form_evidence(getattr(formulas, name)(**args), name, identity))
+        except Exception as e:  # noqa: BLE001
+            out.append(ClosedFormEvidence("error", formula=name, error=describe_error(e)))
+    return tuple(out)
 
 
 # --- exact rank ----------------------------------------------------------------------------
@@ -353,12 +404,14 @@ def llc_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any
 class Routes:
     """The route functions the runner calls (inject fakes in tests).
 
-    ``closed_form(family, params)``, ``rank(family, params, settings)``,
+    ``closed_form(family, params)``, ``independent(family, params)`` (other formulas' closed
+    forms by an identity of models), ``rank(family, params, settings)``,
     ``llc(family, points, settings, device, *, reruns) -> [(LLCEvidence, AtPoint)]``,
     ``at_point(family, points, settings, device) -> [AtPoint]``.
     """
 
     closed_form: Callable[..., ClosedFormEvidence] = closed_form_route
+    independent: Callable[..., tuple[ClosedFormEvidence, ...]] = independent_forms_route
     rank: Callable[..., RankEvidence] = rank_route
     llc: Callable[..., list[tuple[LLCEvidence, AtPoint]]] = llc_routes
     at_point: Callable[..., list[AtPoint]] = at_point_route

@@ -4,7 +4,10 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
 
 - ``certified``: exact, and independent of the claim. (a) The library's formula with
   ``standing = "established"`` (checked in this repository against an independent computation)
-  whose reference is not the claim's own source. (b) The exact Jacobian rank R₀ at the true point:
+  whose reference is not the claim's own source — the family's own formula, or another that
+  gives λ of the same model by an identity of models (a deep linear network with one hidden
+  layer is reduced-rank regression; a normal crossing is its own Newton polyhedron).
+  (b) The exact Jacobian rank R₀ at the true point:
   λ ≥ R₀/2 always (splitting lemma: K has at least R₀ non-degenerate quadratic directions at w*).
   (c) The generic rank R where the family states that λ = rank/2 at its true point (minimally
   singular), or where the rank at w* is computed equal to it (then the map has constant rank
@@ -35,11 +38,17 @@ import sympy as sp
 
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import cites
-from slttheory.verify.evidence.records import ControlSet, LLCEvidence, PointEvidence
+from slttheory.verify.evidence.records import (
+    ClosedFormEvidence,
+    ControlSet,
+    LLCEvidence,
+    PointEvidence,
+)
 from slttheory.verify.judge.llc import Band, llc_band
 
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
+    "closed_form_grade",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -99,28 +108,45 @@ def _sz(bound: float | None) -> str:
     return "the rank is maximal" if bound == 0 else f"P(generic rank higher) < {bound:.2g}"
 
 
+def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
+    """``(grade, note)`` of a closed form for ``claim``: ``certified`` when its formula is
+    established and its source is not the claim's own, else ``context``."""
+    ref = cf.reference or cf.source
+    if cf.standing != "established":
+        return "context", (f"as stated by its source ({ref}), not checked independently: "
+                           "never evidence")
+    if cites(claim.source, cf.reference, cf.source):
+        return "context", f"the claim's own source ({ref}): not evidence for itself"
+    return "certified", f"established ({cf.established_by or 'tests'})"
+
+
+def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list[Fact]:
+    """A closed form as a fact graded by :func:`closed_form_grade`."""
+    if cf.status != "ok":
+        return []
+    ref = cf.reference or cf.source
+    grade, note = closed_form_grade(claim, cf)
+    what = f"{cf.formula} from {ref}" if route != "closed form" else (cf.formula or "")
+    if cf.value is not None and cf.sympy_value is not None:
+        v = cf.sympy_value
+        return [Fact(route, v, v, grade, f"{route} {what} λ = {fmt_value(v)} ({cf.case})",
+                     note)]
+    if cf.lower is not None:
+        lo, hi = cf.sympy_lower, cf.sympy_upper
+        label = "closed-form" if route == "closed form" else route
+        return [Fact(route, lo, hi, grade, f"{label} bounds λ ∈ [{lo}, {hi}] ({cf.case})",
+                     note)]
+    return []
+
+
 def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     """The exact (closed-form and rank) facts at a point, graded."""
     out: list[Fact] = []
     cf, rk = ev.closed_form, ev.rank
-    if cf is not None and cf.status == "ok":
-        ref = cf.reference or cf.source
-        if cf.standing != "established":
-            grade, note = "context", (f"as stated by its source ({ref}), not checked "
-                                      "independently: never evidence")
-        elif cites(claim.source, cf.reference, cf.source):
-            grade, note = "context", f"the claim's own source ({ref}): not evidence for itself"
-        else:
-            grade, note = "certified", f"established ({cf.established_by or 'tests'})"
-        if cf.value is not None and cf.sympy_value is not None:
-            v = cf.sympy_value
-            out.append(Fact("closed form", v, v, grade,
-                            f"closed form {cf.formula or ''} λ = {fmt_value(v)} ({cf.case})",
-                            note))
-        elif cf.lower is not None:
-            lo, hi = cf.sympy_lower, cf.sympy_upper
-            out.append(Fact("closed form", lo, hi, grade,
-                            f"closed-form bounds λ ∈ [{lo}, {hi}] ({cf.case})", note))
+    if cf is not None:
+        out += _closed_form_facts(claim, cf, "closed form")
+    for other in ev.independent:
+        out += _closed_form_facts(claim, other, "independent closed form")
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)
         if rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified:

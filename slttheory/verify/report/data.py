@@ -22,7 +22,7 @@ from slttheory.verify.judge import (
     PointResult,
     scope,
 )
-from slttheory.verify.judge.facts import assess_llc
+from slttheory.verify.judge.facts import assess_llc, closed_form_grade
 from slttheory.verify.judge.llc import Band
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
@@ -84,6 +84,7 @@ REPORT_SCHEMA: dict[str, Any] = {
                             "properties": {"grade": {"type": "string",
                                                      "enum": list(GRADES)}}}},
                         "closed_form": _route, "rank": _route, "llc": _route,
+                        "independent": {"type": "array", "items": {"type": "object"}},
                         "at_point": {"type": ["object", "null"]},
                         "elapsed_s": {"type": "number"},
                     },
@@ -178,6 +179,10 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
                    "low": None if f.low is None else str(f.low),
                    "high": None if f.high is None else str(f.high)} for f in facts],
         "closed_form": None, "rank": None, "llc": None,
+        "independent": [{**jsonable(c.__dict__), "value_float": finite(c.sympy_value),
+                         "grade": closed_form_grade(claim, c)[0] if c.status == "ok"
+                         else "none"}
+                        for c in ev.independent],
         "at_point": None if ev.at_point is None else ev.at_point.to_dict(),
         "elapsed_s": float(ev.elapsed_s),
     }

@@ -141,8 +141,10 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
                              None, round(time.perf_counter() - t0, 3)).to_dict()
     ev = claim.evidence_for(profile)
     cf = routes.closed_form(family, q) if "closed_form" in ev else None
+    ind = tuple(routes.independent(family, q)) if "closed_form" in ev else ()
     rk = routes.rank(family, q, claim.rank_settings(profile)) if "rank" in ev else None
-    return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3)).to_dict()
+    return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3),
+                         independent=ind).to_dict()
 
 
 def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, family: Any,
