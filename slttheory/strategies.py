@@ -36,6 +36,7 @@ __all__ = [
     "low_rank_manifold",
     "reduced_rank_regression",
     "deep_linear_network",
+    "dln_codimension_bound",
     "normal_crossing",
     "newton_polyhedron",
     "tanh_network",
@@ -116,6 +117,15 @@ def deep_linear_network(
     _bounds("min_layers", min_layers, "max_layers", max_layers, 1)
     _bounds("min_width", min_width, "max_width", max_width, 1)
     return _dln(min_layers, max_layers, min_width, max_width)
+
+
+def dln_codimension_bound(
+    *, min_layers: int = 1, max_layers: int = 6, min_width: int = 1, max_width: int = 9
+) -> st.SearchStrategy[Args]:
+    """The arguments of :func:`slttheory.formulas.dln_codimension_bound`: those of
+    :func:`deep_linear_network`."""
+    return deep_linear_network(min_layers=min_layers, max_layers=max_layers,
+                               min_width=min_width, max_width=max_width)
 
 
 @st.composite

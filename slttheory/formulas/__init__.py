@@ -40,6 +40,7 @@ from slttheory.formulas.asymptotics import bayes_generalization_error, free_ener
 from slttheory.formulas.core import LearningCoefficient, LearningCoefficientBounds
 from slttheory.formulas.linear import (
     deep_linear_network,
+    dln_codimension_bound,
     low_rank_manifold,
     reduced_rank_regression,
     regular,
@@ -61,6 +62,7 @@ __all__ = [
     "LearningCoefficientBounds",
     "bayes_generalization_error",
     "deep_linear_network",
+    "dln_codimension_bound",
     "free_energy",
     "lazy_regime",
     "lazy_regime_bounds",

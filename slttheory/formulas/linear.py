@@ -12,15 +12,31 @@ from fractions import Fraction
 
 import sympy as sp
 
-from slttheory.formulas.core import LearningCoefficient, check_size, is_symbolic
+from slttheory.formulas.core import (
+    LearningCoefficient,
+    LearningCoefficientBounds,
+    check_size,
+    is_symbolic,
+)
 from slttheory.formulas.standing import standing_of
 
-__all__ = ["regular", "low_rank_manifold", "reduced_rank_regression", "deep_linear_network"]
+__all__ = [
+    "regular",
+    "low_rank_manifold",
+    "reduced_rank_regression",
+    "deep_linear_network",
+    "dln_codimension_bound",
+]
 
 _AW2005 = (
     "Aoyagi & Watanabe 2005, 'Stochastic complexities of reduced rank regression in Bayesian"
     " estimation', Neural Networks 18(7):924-933, doi:10.1016/j.neunet.2005.03.014 (main theorem,"
     " cases 1-4; restated as Thm 1 of Aoyagi 2024, Neural Networks 172:106132)"
+)
+_LR2024 = (
+    "Pepin Lehalleur & Rimányi 2024, 'Geometry of the fibers of the multiplication map of deep"
+    " linear neural networks', §8: Prop. 8.4(i) (λ ≤ codim K⁻¹(0)/2 for any analytic model)"
+    " and the closed form of codim mult⁻¹(B) (their main codimension theorem)"
 )
 _A2024 = (
     "Aoyagi 2024, 'Consideration on the learning efficiency of multiple-layered neural networks"
@@ -331,4 +347,53 @@ def deep_linear_network(widths, r=0) -> LearningCoefficient:
         ),
         source=_A2024,
         **standing_of("deep_linear_network").fields(),
+    )
+
+
+def dln_codimension_bound(widths, r=0) -> LearningCoefficientBounds:
+    r"""λ ≤ codim mult⁻¹(B)/2 for a deep linear network (Pepin Lehalleur & Rimányi 2024).
+
+    For any analytic model λ ≤ codim K⁻¹(0)/2 (their Prop. 8.4(i): K vanishes to second
+    order at least across the zero set), and for x ↦ W_L ⋯ W_1 x the zero set is the fibre
+    of the multiplication map over the true product B of rank r. Its codimension, with d'
+    the ascending reduced widths H_s − r, m = max{l : Σ_{i≤l} d'_i ≥ l·d'_l} and
+    x = Σ_{i≤m} d'_i / m:
+
+    .. math::
+        \operatorname{codim} = \frac m2\{x\}(1 - \{x\}) - \frac{m(m-1)}2 x^2
+            + \sum_{0\le i<j\le m} d'_i d'_j + r(H_1 + H_{L+1} - r).
+
+    The bound does not use Aoyagi's theorem (that DLNs attain it, their Thm 8.6, compares
+    with it), so it is exact evidence independent of :func:`deep_linear_network`; ``lower``
+    is 0. Worked examples of the source:
+
+    >>> dln_codimension_bound([2, 2, 3]).upper
+    2
+    >>> dln_codimension_bound([7, 7, 8, 9, 12, 13]).upper, dln_codimension_bound([3, 4, 3], 1).upper
+    (39/2, 9/2)
+    """
+    ws = _check_widths(widths)
+    if is_symbolic(r):
+        raise TypeError(f"r = {r} is symbolic: dln_codimension_bound needs an integer r")
+    r = int(check_size("r", r, minimum=0, maximum=min(ws), maximum_reason="min(widths)"))
+    d = sorted(w - r for w in ws)
+    m = max(lv for lv in range(1, len(d)) if sum(d[: lv + 1]) >= lv * d[lv])
+    x = Fraction(sum(d[: m + 1]), m)
+    frac = x - (x.numerator // x.denominator)
+    pairs = sum(d[i] * d[j] for i in range(m + 1) for j in range(i + 1, m + 1))
+    codim = (Fraction(m, 2) * frac * (1 - frac) - Fraction(m * (m - 1), 2) * x * x + pairs
+             + r * (ws[0] + ws[-1] - r))
+    if codim.denominator != 1:  # pragma: no cover - the codimension is an integer
+        raise AssertionError(f"non-integer codimension {codim} for widths {ws}, r = {r}")
+    return LearningCoefficientBounds(
+        lower=sp.Integer(0),
+        upper=sp.Rational(int(codim), 2),
+        dimension=sp.Integer(sum(a * b for a, b in zip(ws, ws[1:], strict=False))),
+        case=f"codim mult⁻¹(B) = {int(codim)} (reduced widths {tuple(d)}, m = {m})",
+        assumptions=(
+            "y = W_L ... W_1 x + Gaussian noise, widths[0] input, widths[-1] output",
+            "the true product has rank r; E[x xᵀ] positive definite",
+        ),
+        source=_LR2024,
+        **standing_of("dln_codimension_bound").fields(),
     )

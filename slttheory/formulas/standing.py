@@ -109,6 +109,15 @@ _ENTRIES = [
         "Aoyagi 2024",
     ),
     FormulaStanding(
+        "dln_codimension_bound",
+        "established",
+        f"{_LIN}::test_dln_codimension_matches_qip: the closed form against Pepin Lehalleur & "
+        "Rimányi's quadratic integer program (an independent characterisation of the same "
+        f"codimension), by brute force; {_LIN}::test_dln_codimension_bound_holds_for_rrr: "
+        "the bound against reduced-rank regression's λ (Aoyagi & Watanabe 2005), attained",
+        "Pepin Lehalleur & Rimányi 2024",
+    ),
+    FormulaStanding(
         "normal_crossing",
         "established",
         f"{_MON}::test_zeta_integral_is_the_product, "

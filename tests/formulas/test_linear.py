@@ -30,6 +30,7 @@ from slttheory import strategies as sst
 from slttheory.formulas import (
     LearningCoefficient,
     deep_linear_network,
+    dln_codimension_bound,
     low_rank_manifold,
     normal_crossing,
     reduced_rank_regression,
@@ -571,6 +572,46 @@ def test_dln_matches_qip_on_grid():
                 qmin, _ = _qip_min(widths, r)
                 lam = deep_linear_network(widths, r).value
                 assert 2 * lam == qmin + r * (widths[0] + widths[-1] - r), (widths, r)
+
+
+def test_dln_codimension_matches_qip():
+    """Pepin Lehalleur & Rimányi's closed form of codim mult⁻¹(B) (the library's
+    dln_codimension_bound, upper = codim/2) against their quadratic integer program, minimised
+    here by brute force (an independent characterisation of the same codimension); and the
+    test's own transcription of the closed form."""
+    for length in (2, 3, 4, 5):
+        for widths in itertools.product(range(1, 5 if length < 5 else 4), repeat=length):
+            widths = list(widths)
+            for r in range(min(widths) + 1):
+                b = dln_codimension_bound(widths, r)
+                qmin, _ = _qip_min(widths, r)
+                codim = qmin + r * (widths[0] + widths[-1] - r)
+                assert 2 * b.upper == codim == _lr_codim(widths, r), (widths, r)
+                assert b.lower == 0 and b.dimension == sum(
+                    a * c for a, c in zip(widths, widths[1:], strict=False))
+
+
+def test_dln_codimension_bound_holds_for_rrr():
+    """One hidden layer: the bound is λ of reduced-rank regression (Aoyagi & Watanabe 2005),
+    so it holds there and is attained (Pepin Lehalleur & Rimányi, Thm 8.6)."""
+    for m, h, n in itertools.product(range(1, 7), repeat=3):
+        for r in range(min(m, n, h) + 1):
+            assert dln_codimension_bound([m, h, n], r).upper == \
+                reduced_rank_regression(m, n, h, r).value, (m, h, n, r)
+
+
+@given(dln_args(max_len=6))
+def test_dln_codimension_bound_is_deep_linear_network(args):
+    """Aoyagi 2024's λ attains the bound (the two sources agree; LR Thm 8.6)."""
+    widths, r = args
+    assert dln_codimension_bound(widths, r).upper == deep_linear_network(widths, r).value
+
+
+def test_dln_codimension_bound_errors():
+    with pytest.raises(ValueError, match="r"):
+        dln_codimension_bound([3, 2, 3], 3)
+    with pytest.raises(TypeError, match="symbolic"):
+        dln_codimension_bound([3, 2, 3], sp.Symbol("r"))
 
 
 @given(dln_args(max_len=6))

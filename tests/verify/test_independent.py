@@ -21,7 +21,7 @@ def _both(family, params):
     fam = FAMILIES[family]
     q = fam.validate(params)
     own = fam.closed_form(q)
-    (other,) = independent_forms_route(fam, q)
+    other = independent_forms_route(fam, q)[0]
     assert other.status == "ok", other.error
     assert other.standing == "established" and other.reference != own.reference
     return sp.sympify(own.value), other.sympy_value, other
@@ -44,9 +44,21 @@ def test_normal_crossing_and_its_newton_polyhedron_agree(powers):
     assert own == other and ev.formula == "newton_polyhedron"
 
 
-def test_deeper_networks_and_other_families_have_none():
-    dln = FAMILIES["deep_linear_network"]
-    assert independent_forms_route(dln, dln.validate({"widths": (2, 3, 3, 2), "r": 1})) == ()
+@settings(max_examples=30, deadline=None)
+@given(widths=st.lists(st.integers(1, 6), min_size=2, max_size=6), data=st.data())
+def test_every_deep_linear_network_gets_the_fibre_codimension_bound(widths, data):
+    """Any depth: λ ≤ codim/2 of the multiplication map's fibre (Pepin Lehalleur & Rimányi),
+    certified independently of Aoyagi 2024 — and Aoyagi's λ attains it."""
+    r = data.draw(st.integers(0, min(widths)))
+    fam = FAMILIES["deep_linear_network"]
+    q = fam.validate({"widths": tuple(widths), "r": r})
+    bound = independent_forms_route(fam, q)[-1]
+    assert bound.formula == "dln_codimension_bound" and bound.value is None
+    assert bound.standing == "established" and bound.reference == "Pepin Lehalleur & Rimányi 2024"
+    assert bound.sympy_lower == 0 and bound.sympy_upper == sp.sympify(fam.closed_form(q).value)
+
+
+def test_other_families_have_none():
     reg = FAMILIES["regular"]
     assert independent_forms_route(reg, reg.validate({"d": 3})) == ()
 
@@ -59,3 +71,33 @@ def test_evidence_round_trips_with_its_independent_forms():
     assert back == ev and back.independent[0].value == "1/4"
     assert PointEvidence.from_dict({"closed_form": None, "rank": None, "llc": None}) \
         .independent == ()
+
+
+def test_a_claim_quoting_aoyagi_2024_is_still_judged_by_the_fibre_bound():
+    """A deep network (no RRR identity), a claim citing the family's own formula: an
+    overstated λ is refuted (certified) by Pepin Lehalleur & Rimányi's bound; the true value
+    is not confirmed by it (a bound, and the family's formula is context)."""
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.evidence.routes import closed_form_route
+    from slttheory.verify.judge import point_verdict
+
+    fam = FAMILIES["deep_linear_network"]
+    q = fam.validate({"widths": (7, 7, 8, 9, 12, 13), "r": 0})
+    ev = PointEvidence(closed_form_route(fam, q), None, None, 0.0,
+                       independent=independent_forms_route(fam, q))
+
+    def verdict(predicted, relation="=="):
+        c = parse_claim({"id": "c", "title": "t", "family": "deep_linear_network",
+                         "source": "Aoyagi 2024, Neural Networks 172:106132, Thm 2",
+                         "kind": "closed_form", "predicted": predicted, "relation": relation,
+                         "evidence": ["closed_form"],
+                         "grid": {"widths": [[7, 7, 8, 9, 12, 13]], "r": [0]}},
+                        "c.toml", FAMILIES)
+        p = dict(q)
+        return point_verdict(c, p, ev, c.predicted_at(p))
+
+    over = verdict("20")
+    assert (over.verdict, over.grade) == ("refuted", "certified")
+    assert "Pepin Lehalleur & Rimányi" in over.reason
+    assert verdict("39/2").verdict == "inconclusive"
+    assert verdict("39/2", "<=").verdict == "confirmed"

@@ -182,16 +182,16 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
 
 
 def _alternative(family: str, q: Mapping[str, Any]) -> Any:
-    """An independent closed form for a control's λ where the family's own is excluded (the
-    first of :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities,
-    e.g. the Newton polyhedron, Varchenko 1976, for a normal crossing)."""
-    ids = _identities(family, q)
-    if not ids:
-        return None
+    """An independent closed *value* for a control's λ where the family's own is excluded: the
+    first of :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities
+    that gives one (e.g. the Newton polyhedron, Varchenko 1976, for a normal crossing)."""
     from slttheory import formulas
 
-    name, args, _ = ids[0]
-    return getattr(formulas, name)(**args)
+    for name, args, _ in _identities(family, q):
+        lc = getattr(formulas, name)(**args)
+        if hasattr(lc, "value"):
+            return lc
+    return None
 
 
 def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Control | None:

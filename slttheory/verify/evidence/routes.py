@@ -117,15 +117,22 @@ def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, 
         return [("newton_polyhedron", {"exponents": [exps]},
                  f"K is the monomial of exponents {exps}, whose Newton polyhedron is one "
                  "orthant")]
-    if family == "deep_linear_network" and len(q["widths"]) == 3:
-        m, h, n = (int(w) for w in q["widths"])
-        return [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": int(q["r"])},
-                 f"a deep linear network with one hidden layer is reduced-rank regression "
-                 f"(m, h, n) = ({m}, {h}, {n})")]
+    fibre = ("its zero set is the fibre of the multiplication map over the true product, so "
+             "λ ≤ codim/2 (Pepin Lehalleur & Rimányi, Prop. 8.4(i))")
+    if family == "deep_linear_network":
+        ws, r = tuple(int(w) for w in q["widths"]), int(q["r"])
+        out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre)]
+        if len(ws) == 3:
+            m, h, n = ws
+            out.insert(0, ("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r},
+                           f"a deep linear network with one hidden layer is reduced-rank "
+                           f"regression (m, h, n) = ({m}, {h}, {n})"))
+        return out
     if family == "reduced_rank_regression":
-        m, n, h = int(q["m"]), int(q["n"]), int(q["h"])
-        return [("deep_linear_network", {"widths": (m, h, n), "r": int(q["r"])},
-                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})")]
+        m, n, h, r = int(q["m"]), int(q["n"]), int(q["h"]), int(q["r"])
+        return [("deep_linear_network", {"widths": (m, h, n), "r": r},
+                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})"),
+                ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre)]
     return []
 
 
@@ -134,9 +141,11 @@ def independent_forms_route(family: Any, params: Mapping[str, Any]
     """Closed forms of *other* formulas that give λ of the family's model at ``params`` by an
     identity of models (a deep linear network with one hidden layer is reduced-rank
     regression; a normal crossing is a monomial, whose Newton polyhedron gives λ — Varchenko
-    1976). They come from other papers than the family's own formula, so a claim that cites
-    the family's formula can still be decided by an exact route independent of it
-    (:func:`slttheory.verify.judge.facts.facts_of` grades each by its own source)."""
+    1976; a deep linear network's zero set is a fibre of the multiplication map, whose
+    codimension bounds λ — Pepin Lehalleur & Rimányi 2024). They come from other papers than
+    the family's own formula, so a claim that cites the family's formula can still be decided
+    by an exact route independent of it (:func:`slttheory.verify.judge.facts.facts_of` grades
+    each by its own source)."""
     from slttheory import formulas
 
     out = []

@@ -133,7 +133,7 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
                      note)]
     if cf.lower is not None:
         lo, hi = cf.sympy_lower, cf.sympy_upper
-        label = "closed-form" if route == "closed form" else route
+        label = "closed-form" if route == "closed form" else f"{route} {what}"
         return [Fact(route, lo, hi, grade, f"{label} bounds λ ∈ [{lo}, {hi}] ({cf.case})",
                      note)]
     return []
