@@ -8,6 +8,7 @@ crossing is a monomial whose Newton polyhedron gives λ (Watanabe 2009 against V
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -101,3 +102,21 @@ def test_a_claim_quoting_aoyagi_2024_is_still_judged_by_the_fibre_bound():
     assert "Pepin Lehalleur & Rimányi" in over.reason
     assert verdict("39/2").verdict == "inconclusive"
     assert verdict("39/2", "<=").verdict == "confirmed"
+
+
+def test_one_tanh_unit_is_a_normal_crossing():
+    """h = 1: K(a, b) = ½a²b²·u(b) with u(0) = E[x²] > 0, so λ = 1/2, m = 2 by the normal
+    crossing rule (Watanabe 2009), independently of Aoyagi & Watanabe 2005's tanh formula
+    (as stated); larger h have no identity here."""
+    import torch
+
+    own, other, ev = _both("tanh_network", {"h": 1})
+    assert own == other == sp.Rational(1, 2) and ev.multiplicity == "2"
+    fam = FAMILIES["tanh_network"]
+    assert independent_forms_route(fam, fam.validate({"h": 2})) == ()
+    # the unit: K/(a²b²) at small (a, b) is ½·E[x²] on the family's own inputs
+    prob = fam.build({"h": 1, "noise": 0.0}, n=2000, refine_steps=0, generator=0)
+    x = prob.data[0].double().reshape(-1)
+    for a, b in ((1e-3, 1e-3), (2e-3, -1e-3)):
+        k = 0.5 * ((a * torch.tanh(b * x)) ** 2).mean()
+        assert float(k / (a * a * b * b)) == pytest.approx(0.5 * float((x * x).mean()), rel=1e-5)
