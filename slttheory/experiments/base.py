@@ -36,6 +36,7 @@ __all__ = [
     "exclusion_note",
     "Setting",
     "Statistic",
+    "ShapeTest",
     "FigureSpec",
     "Analysis",
     "ExperimentResult",
@@ -114,6 +115,35 @@ measured with our own estimator settings), ``"estimator_output"`` (reproduces a 
 
 
 @dataclass(frozen=True)
+class ShapeTest:
+    """Evidence for a stated *shape* along a grid variable (``y ∝ p log p``), beside the
+    statistic's interval: how many distinct ``values`` of ``variable`` were measured and the
+    χ² goodness-of-fit p-values of the ``stated`` shape and of its nearest ``rival``
+    (``y ∝ p``) with the measurement errors. A verifier confirms a shape only with enough
+    values, the stated shape not rejected and the rival rejected (the scaling rules of
+    ``verification/README.md``). ``complete_errors``: the errors include the spread between
+    independent runs, so that a rejected stated shape may refute; without it a misfit may be
+    noise the errors do not hold, and it only withholds a confirmation.
+
+    >>> ShapeTest("p", 4, "n_c ∝ p log p", 0.6, "n_c ∝ p", 0.01).to_dict()["rival_p"]
+    0.01
+    """
+
+    variable: str
+    values: int
+    stated: str
+    stated_p: float
+    rival: str
+    rival_p: float
+    complete_errors: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"variable": self.variable, "values": int(self.values), "stated": self.stated,
+                "stated_p": _f(self.stated_p), "rival": self.rival, "rival_p": _f(self.rival_p),
+                "complete_errors": self.complete_errors}
+
+
+@dataclass(frozen=True)
 class Statistic:
     """A point estimate with a ``level`` confidence interval ``[low, high]``.
 
@@ -129,7 +159,8 @@ class Statistic:
     ``n < min_n`` the experiments set the interval to NaN and say so in ``note``, and a
     verifier must not decide on it. ``about`` is one of :data:`ABOUT`; ``needs_controls`` is
     True when the statistic compares an absolute λ̂ with a theorem's value, which means
-    nothing unless LLC controls of known λ were measured under the same rules.
+    nothing unless LLC controls of known λ were measured under the same rules. ``shape``
+    (a :class:`ShapeTest`) is set on a statistic whose criterion states a shape along a grid.
 
     >>> s = Statistic("m", 1.0, 0.5, 1.5, 0.95, "t", 3, min_n=5)
     >>> s.decidable, s.to_dict()["min_n"], s.about
@@ -148,6 +179,7 @@ class Statistic:
     min_n: int = 1
     about: str = "dynamics"
     needs_controls: bool = False
+    shape: ShapeTest | None = None
 
     def __post_init__(self) -> None:
         if self.about not in ABOUT:
@@ -173,6 +205,7 @@ class Statistic:
             "min_n": int(self.min_n),
             "about": self.about,
             "needs_controls": self.needs_controls,
+            "shape": None if self.shape is None else self.shape.to_dict(),
         }
 
     @property
@@ -196,6 +229,7 @@ class Statistic:
         n_llc: int = 0,
         needs_controls: bool = False,
         note: str = "",
+        shape: ShapeTest | None = None,
     ) -> Statistic:
         """A statistic from an :class:`~slttheory.experiments.stats.Estimate` ``e`` with the
         gate applied: ``n_excluded`` of ``n_llc`` LLC estimates failed diagnostics (said in the
@@ -235,6 +269,7 @@ class Statistic:
             int(min_n),
             about,
             needs_controls,
+            shape,
         )
 
 

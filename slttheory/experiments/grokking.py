@@ -45,6 +45,7 @@ from slttheory.experiments.base import (
     FigureSpec,
     RunContext,
     Setting,
+    ShapeTest,
     Statistic,
     register,
 )
@@ -250,6 +251,7 @@ def _stat(
     min_n: int = RUN_MIN,
     bad: tuple[int, int] = (0, 0),
     needs_controls: bool = False,
+    shape: ShapeTest | None = None,
 ) -> Statistic:
     return Statistic.from_estimate(
         name,
@@ -260,6 +262,7 @@ def _stat(
         n_llc=bad[1],
         needs_controls=needs_controls,
         note=note,
+        shape=shape,
     )
 
 
@@ -705,6 +708,16 @@ def regime(series: Mapping[str, Any], s: Mapping[str, Any]) -> str:
     return "grokking"
 
 
+def _bracket(rows: Sequence[Mapping[str, Any]]) -> tuple[float, float] | None:
+    """``(largest non-generalising, smallest generalising)`` training size, when every
+    non-generalising size lies below every generalising one; else ``None``."""
+    gen = [r["n_train"] for r in rows if r["regime"] != "none"]
+    non = [r["n_train"] for r in rows if r["regime"] == "none"]
+    if gen and non and max(non) < min(gen):
+        return float(max(non)), float(min(gen))
+    return None
+
+
 def _analyze_cdr(s, records, alpha) -> Analysis:
     rows = []
     for rec in records:
@@ -713,6 +726,7 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
         rows.append(
             {
                 "p": p,
+                "seed": rec["spec"]["seed"],
                 "train_frac": rec["train_frac"],
                 "n_train": n,
                 "scaled": n / (p * math.log(p)),
@@ -722,29 +736,49 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
         )
     crit = []
     for p in sorted({r["p"] for r in rows}):
-        rs = sorted((r for r in rows if r["p"] == p), key=lambda r: r["n_train"])
-        gen = [r["n_train"] for r in rs if r["regime"] != "none"]
-        non = [r["n_train"] for r in rs if r["regime"] == "none"]
-        if gen and non and max(non) < min(gen):
-            nc = math.sqrt(max(non) * min(gen))  # geometric midpoint of the bracket
-            crit.append({"p": p, "n_c": nc, "ratio": nc / (p * math.log(p))})
-        else:
-            crit.append(
-                {
-                    "p": p,
-                    "n_c": None,
-                    "ratio": None,
-                    "note": "no clean bracket between no generalisation and generalisation",
-                }
-            )
+        at_p = [r for r in rows if r["p"] == p]
+        b = _bracket(at_p)
+        if b is None:
+            crit.append({"p": p, "n_c": None, "ratio": None,
+                         "note": "no clean bracket between no generalisation and generalisation"})
+            continue
+        # n_c is known to lie in the bracket, nothing more: uniform in log n there
+        log_nc, se = st.interval_censored_log(*b)
+        # and where several runs each bracket it, their scatter is run-to-run noise
+        per_run = [x for x in (_bracket([r for r in at_p if r["seed"] == sd])
+                               for sd in sorted({r["seed"] for r in at_p})) if x is not None]
+        spread = None
+        if len(per_run) >= 2:
+            spread = float(np.std([math.log(lo * hi) / 2 for lo, hi in per_run], ddof=1))
+            se = math.sqrt(se**2 + spread**2 / len(per_run))
+        nc = math.exp(log_nc)  # geometric midpoint of the bracket
+        crit.append({"p": p, "n_c": nc, "low": b[0], "high": b[1], "log_se": se,
+                     "runs_bracketed": len(per_run), "log_run_spread": spread,
+                     "ratio": nc / (p * math.log(p))})
     ok = [c for c in crit if c["n_c"] is not None]
-    fit = st.ols(
-        [math.log(c["p"] * math.log(c["p"])) for c in ok], [math.log(c["n_c"]) for c in ok], alpha
-    )
-    note = f"{len(ok)}/{len(crit)} moduli with a bracketed boundary"
-    # one value per modulus; an OLS slope with a t interval needs at least 3
+    log_y = [math.log(c["n_c"]) for c in ok]
+    se = [c["log_se"] for c in ok]
+    log_plogp = [math.log(c["p"] * math.log(c["p"])) for c in ok]
+    slope = st.weighted_slope(log_plogp, log_y, se, alpha)
+    note = (f"{len(ok)}/{len(crit)} moduli with a bracketed boundary; n_c uniform in log over "
+            "its bracket (σ = log(high/low)/√12)")
+    complete = bool(ok) and all(c["runs_bracketed"] >= 2 for c in ok)
+    note += (", with the scatter between runs' brackets" if complete else
+             "; no run-to-run spread in the errors (fewer than 2 runs bracket each modulus), "
+             "so a misfit of the stated shape cannot refute it")
+    shape = None
+    if len(ok) >= 2:
+        stated = st.log_shape_fit(log_y, se, log_plogp, "n_c ∝ p log p")
+        rival = st.log_shape_fit(log_y, se, [math.log(c["p"]) for c in ok], "n_c ∝ p")
+        shape = ShapeTest("p", len(ok), stated.shape, stated.p_value, rival.shape,
+                          rival.p_value, complete)
+        note += (f"; χ² p of n_c ∝ p log p = {stated.p_value:.3g} ({stated.chi2:.3g} on "
+                 f"{stated.dof} dof), of the rival n_c ∝ p = {rival.p_value:.3g} "
+                 f"({rival.chi2:.3g})")
+    # one value per modulus; a slope with an interval needs at least 3
     stats_ = {
-        "collapse_slope": _stat("collapse_slope", fit.slope, note, about="dynamics", min_n=3),
+        "collapse_slope": _stat("collapse_slope", slope, note, about="dynamics", min_n=3,
+                                shape=shape),
         "critical_ratio": _stat(
             "critical_ratio",
             st.mean_ci([c["ratio"] for c in ok], alpha),

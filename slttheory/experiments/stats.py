@@ -36,6 +36,10 @@ __all__ = [
     "ols",
     "exp_decay_fit",
     "ratio_through_origin",
+    "ShapeFit",
+    "interval_censored_log",
+    "log_shape_fit",
+    "weighted_slope",
 ]
 
 
@@ -381,3 +385,78 @@ def ratio_through_origin(x: Sequence[float], y: Sequence[float], alpha: float = 
     sigma = math.sqrt(float(((ya - c * xa) ** 2).sum()) / (n - 1))
     half = float(sps.t.ppf(1 - alpha / 2, n - 1)) * sigma / math.sqrt(sxx)
     return Estimate(c, c - half, c + half, level, "least squares through the origin, Student t", n)
+
+
+def interval_censored_log(low: float, high: float) -> tuple[float, float]:
+    """Centre and standard deviation of ``log v`` for a value known only to lie in
+    ``[low, high]`` (``0 < low < high``), taken uniform in ``log v``: the geometric midpoint and
+    ``log(high/low)/√12``.
+
+    >>> c, s = interval_censored_log(1.0, math.e ** 2)
+    >>> round(c, 6), round(s, 6)
+    (1.0, 0.57735)
+    """
+    if not (0 < low < high) or not math.isfinite(high):
+        raise ValueError(f"need 0 < low < high, got low={low!r}, high={high!r}")
+    lo, hi = math.log(low), math.log(high)
+    return (lo + hi) / 2, (hi - lo) / math.sqrt(12)
+
+
+@dataclass(frozen=True)
+class ShapeFit:
+    """``log y = log c + log g(x)`` fitted for the one constant ``c`` with known errors of
+    ``log y``: ``chi2`` on ``dof`` = n − 1 degrees of freedom and its ``p_value``."""
+
+    shape: str
+    log_c: float
+    chi2: float
+    dof: int
+    p_value: float
+
+
+def log_shape_fit(log_y: Sequence[float], se: Sequence[float], log_g: Sequence[float],
+                  shape: str) -> ShapeFit:
+    """Weighted fit of ``log y − log g(x)`` by a constant: how well ``y ∝ g(x)`` fits values
+    with errors ``se`` (of ``log y``), as a χ² goodness of fit.
+
+    >>> f = log_shape_fit([0.0, 1.0, 2.0], [0.1] * 3, [0.0, 1.0, 2.0], "y ∝ x")
+    >>> f.chi2, f.dof, f.p_value
+    (0.0, 2, 1.0)
+    >>> log_shape_fit([0.0, 1.0, 2.0], [0.1] * 3, [0.0, 0.0, 0.0], "y ∝ 1").p_value < 1e-6
+    True
+    """
+    ya, ga, sa = (np.asarray(v, float) for v in (log_y, log_g, se))
+    if not (ya.shape == ga.shape == sa.shape) or ya.size < 2 or np.any(sa <= 0):
+        raise ValueError("log_y, se and log_g need the same length >= 2 and se > 0")
+    w = 1.0 / sa**2
+    r = ya - ga
+    c = float((w * r).sum() / w.sum())
+    chi2 = float((w * (r - c) ** 2).sum())
+    dof = ya.size - 1
+    return ShapeFit(shape, c, chi2, dof, float(sps.chi2.sf(chi2, dof)))
+
+
+def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float],
+                   alpha: float = 0.05) -> Estimate:
+    """Slope of ``y`` on ``x`` by weighted least squares with errors ``se`` of ``y``; its
+    standard error is scaled by ``√max(χ²/ν, 1)`` (scatter beyond the stated errors, Birge
+    ratio), the interval normal.
+
+    >>> e = weighted_slope([0, 1, 2], [0.0, 1.0, 2.0], [0.1, 0.1, 0.1])
+    >>> round(e.value, 6), round(e.high - e.low, 4)
+    (1.0, 0.2772)
+    """
+    level = _check_alpha(alpha)
+    xa, ya, sa = (np.asarray(v, float) for v in (x, y, se))
+    n = xa.size
+    method = "weighted least squares, normal (errors × √max(χ²/ν, 1))"
+    if n < 3 or np.ptp(xa) == 0 or np.any(sa <= 0):
+        return _nan(level, method, n)
+    w = 1.0 / sa**2
+    X = np.stack([xa, np.ones_like(xa)], axis=1)
+    cov = np.linalg.inv((X * w[:, None]).T @ X)
+    b, a = cov @ (X * w[:, None]).T @ ya
+    chi2 = float((w * (ya - b * xa - a) ** 2).sum())
+    se_b = math.sqrt(cov[0, 0] * max(chi2 / (n - 2), 1.0))
+    z = float(sps.norm.ppf(1 - alpha / 2))
+    return Estimate(float(b), float(b - z * se_b), float(b + z * se_b), level, method, n)

@@ -16,8 +16,14 @@ otherwise inconclusive. The same gate as for points applies first: a statistic r
 LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
-theorem's value (``needs_controls``) decides nothing without LLC controls. A claim is refuted
-when any criterion is, confirmed when all are, error when the experiment failed.
+theorem's value (``needs_controls``) decides nothing without LLC controls. A statistic that
+states a shape along a grid (``shape``, e.g. n_c ∝ p log p) follows the scaling rules of
+:mod:`slttheory.verify.judge.scaling` as well: it is confirmed only with at least
+``MIN_VALUES`` grid values, the stated shape's χ² p ≥ 0.05 and its nearest rival's < 0.05,
+on errors that include the spread between independent runs; and refuted also when the stated shape's χ² p < 0.01 on errors that include the spread
+between runs (``complete_errors``; a misfit on narrower errors only withholds a decision).
+A claim is refuted when any criterion is, confirmed when all are, error when the experiment
+failed.
 
 >>> from slttheory.verify.claims import Criterion
 >>> from slttheory.experiments import Statistic
@@ -33,12 +39,60 @@ from collections.abc import Mapping
 from typing import Any
 
 from slttheory.verify.claims import Criterion, ExperimentClaim
+from slttheory.verify.judge.scaling import MIN_VALUES
 
 __all__ = ["judge_criterion", "judge_experiment"]
 
 
 def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
     """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``."""
+    v, why = _judge_interval(c, s)
+    shape = getattr(s, "shape", None)
+    gated = s is None or s.n < int(getattr(s, "min_n", 0) or 0) or not math.isfinite(s.low)
+    if shape is None or gated:
+        return v, why
+    return _shape_rules(v, why, shape)
+
+
+def _shape_rules(v: str, why: str, t: Any) -> tuple[str, str]:
+    """The scaling rules on top of an interval verdict ``v`` (module docstring).
+
+    >>> from slttheory.experiments import ShapeTest
+    >>> _shape_rules("confirmed", "slope ok", ShapeTest("p", 3, "a", 0.5, "b", 0.2))[0]
+    'inconclusive'
+    >>> _shape_rules("confirmed", "slope ok", ShapeTest("p", 5, "a", 0.5, "b", 0.001, True))[0]
+    'confirmed'
+    """
+    fits = (f"; shape: {t.stated} χ² p = {_p(t.stated_p)}, rival {t.rival} χ² p = "
+            f"{_p(t.rival_p)} over {t.values} value(s) of {t.variable}")
+    if t.stated_p is not None and t.stated_p < 0.01:
+        if t.complete_errors:
+            return "refuted", f"{why}{fits}: the stated shape is rejected (p < 0.01)"
+        return "inconclusive", (f"{why}{fits}; the stated shape misfits (p < 0.01) on errors "
+                                "without the spread between runs, which cannot refute: more "
+                                "runs would decide")
+    if v != "confirmed":
+        return v, why + fits
+    missing = []
+    if not t.complete_errors:
+        missing.append("the errors hold no spread between runs (fewer than 2 runs bracket "
+                       "each value), so the rival's rejection is not trusted")
+    if t.values < MIN_VALUES:
+        missing.append(f"only {t.values} values of {t.variable} (needs {MIN_VALUES})")
+    if t.stated_p is None or t.stated_p < 0.05:
+        missing.append(f"the stated shape fits with p = {_p(t.stated_p)} < 0.05")
+    if t.rival_p is None or t.rival_p >= 0.05:
+        missing.append(f"the rival {t.rival} is not rejected (p = {_p(t.rival_p)} ≥ 0.05)")
+    if missing:
+        return "inconclusive", f"{why}{fits}; not confirmed: {'; '.join(missing)}"
+    return v, why + fits
+
+
+def _p(x: Any) -> str:
+    return "–" if x is None or not math.isfinite(x) else f"{x:.3g}"
+
+
+def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     if s is None:
         return "inconclusive", f"{c.statistic}: not computed"
     est, lo, hi = s.estimate, s.low, s.high

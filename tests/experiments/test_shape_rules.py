@@ -1,0 +1,101 @@
+"""A stated shape along a grid needs the scaling rules, also in an experiment (issue 10, 6).
+
+The critical data ratio of seed 001's App. H.3.2 states n_c ∝ p log p. Its old criterion, a
+slope of log n_c on log(p log p) within [0.75, 1.25], cannot tell that shape from its nearest
+rival n_c ∝ p (whose slope there is 1/(1 + 1/log p) ≈ 0.75–0.8), and it was decided on three
+moduli with an interval from their scatter alone, ignoring that each n_c is only known to lie
+between two training sizes.
+"""
+
+import math
+
+import pytest
+
+from slttheory.experiments import EXPERIMENTS, ShapeTest, Statistic
+from slttheory.experiments import stats as st
+from slttheory.verify.claims import Criterion
+from slttheory.verify.judge import judge_criterion
+
+CDR = EXPERIMENTS["critical_data_ratio"]
+
+
+def _records(ps, law, fracs=None, runs=2):
+    """Synthetic runs whose regime switches at n_train = law(p): generalised above it."""
+    fracs = fracs or [0.02 * 1.08**i for i in range(50)]  # 2 % to 86 %, 8 % apart
+    recs = []
+    for p in ps:
+        for f in fracs:
+          for r in range(runs):
+            n = round(f * p * p)
+            gen = n > law(p)
+            recs.append({"p": p, "train_frac": f, "spec": {"seed": r}, "series": {
+                "n_train": n, "step": [0, 10, 20],
+                "train_acc": [0.5, 1.0, 1.0],
+                "val_acc": [0.0, 0.2, 1.0 if gen else 0.3]}})
+    return recs
+
+
+def _collapse(ps, law, **kw):
+    s = CDR.validate({"ps": list(ps), "seed": 0, "runs": kw.get("runs", 2)})
+    return CDR.analyze(s, _records(ps, law, **kw), 0.05).statistics["collapse_slope"]
+
+
+CRIT = Criterion("collapse_slope", "within", range=(0.75, 1.25))
+
+
+def test_interval_censored_log_is_uniform_in_log():
+    c, s = st.interval_censored_log(10.0, 40.0)
+    assert c == pytest.approx(math.log(20.0)) and s == pytest.approx(math.log(4) / math.sqrt(12))
+    with pytest.raises(ValueError, match="low"):
+        st.interval_censored_log(5.0, 5.0)
+
+
+def test_p_log_p_on_a_fine_grid_confirms_and_rejects_the_rival():
+    ps = (23, 31, 41, 53, 61, 71)
+    s = _collapse(ps, lambda p: 1.3 * p * math.log(p))
+    assert s.shape is not None and s.shape.values == 6
+    assert s.shape.stated_p >= 0.05 and s.shape.rival_p < 0.05
+    v, why = judge_criterion(CRIT, s)
+    assert v == "confirmed", why
+    assert "rival n_c ∝ p" in why
+
+
+def test_linear_in_p_is_not_confirmed_as_p_log_p():
+    ps = (23, 31, 41, 53, 61, 71)
+    s = _collapse(ps, lambda p: 6.0 * p)
+    # the slope on log(p log p) is near 0.78: inside the old range, so the old rule confirmed
+    assert 0.75 <= s.estimate <= 1.25
+    assert s.shape.rival_p >= 0.05 and s.shape.stated_p < 0.01 and s.shape.complete_errors
+    v, why = judge_criterion(CRIT, s)
+    assert v == "refuted" and "the stated shape is rejected" in why, why
+    # one run per modulus: the errors lack the run-to-run spread, so the misfit cannot refute
+    one = _collapse(ps, lambda p: 6.0 * p, runs=1)
+    assert not one.shape.complete_errors
+    v, why = judge_criterion(CRIT, one)
+    assert v == "inconclusive" and "more runs would decide" in why, why
+
+
+def test_three_moduli_never_confirm_a_shape():
+    s = _collapse((11, 17, 23), lambda p: 1.3 * p * math.log(p))
+    assert s.shape.values == 3
+    v, why = judge_criterion(CRIT, s)
+    assert v == "inconclusive" and "only 3 values of p (needs 4)" in why
+
+
+def test_shape_rules_on_a_statistic():
+    base = Statistic("x", 1.0, 0.9, 1.1, 0.95, "t", 6, min_n=3)
+    ok = ShapeTest("p", 6, "y ∝ p log p", 0.4, "y ∝ p", 0.001, True)
+    c = Criterion("x", "within", range=(0.75, 1.25))
+    assert judge_criterion(c, base)[0] == "confirmed"
+    from dataclasses import replace
+
+    assert judge_criterion(c, replace(base, shape=ok))[0] == "confirmed"
+    assert judge_criterion(c, replace(base, shape=replace(ok, rival_p=0.2)))[0] == "inconclusive"
+    assert judge_criterion(c, replace(base, shape=replace(ok, stated_p=0.03)))[0] == (
+        "inconclusive")
+    assert judge_criterion(c, replace(base, shape=replace(ok, stated_p=0.001)))[0] == "refuted"
+    # errors without the spread between runs decide neither way
+    one_run = replace(ok, complete_errors=False)
+    v, why = judge_criterion(c, replace(base, shape=one_run))
+    assert v == "inconclusive" and "no spread between runs" in why
+    assert replace(base, shape=ok).to_dict()["shape"]["values"] == 6
