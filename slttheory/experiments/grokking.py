@@ -589,8 +589,24 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
     note = f"{len(g)}/{len(rows)} runs generalised (val acc ≥ {s['gen_acc']})"
     bad = (sum(r["llc_failed"] for r in rows), sum(r["llc_total"] for r in rows))
     dropped = sum(1 for r in rows if r["llc_failed"])
+    # "decays exponentially": log GSM straight in lr; its rival, a power law, straight in
+    # log lr. Each judged by a lack-of-fit F test against the spread of replicate runs.
+    pos = [r for r in g if r["gsm"] > 0]
+    log_gsm = [math.log(r["gsm"]) for r in pos]
+    stated = st.lack_of_fit([r["lr"] for r in pos], log_gsm, "GSM ∝ exp(−b·lr)")
+    rival = st.lack_of_fit([math.log(r["lr"]) for r in pos], log_gsm, "GSM ∝ lr^(−a)")
+    per_lr = {}
+    for r in pos:
+        per_lr[r["lr"]] = per_lr.get(r["lr"], 0) + 1
+    shape = None
+    if len(per_lr) >= 2:
+        shape = ShapeTest("lr", len(per_lr), stated.shape, stated.p_value, rival.shape,
+                          rival.p_value, all(c >= 2 for c in per_lr.values()))
+        note += (f"; lack of fit (F test against replicate runs): exponential p = "
+                 f"{stated.p_value:.3g}, power law p = {rival.p_value:.3g}")
     stats_ = {
-        "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note, about="dynamics"),
+        "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note, about="dynamics",
+                                shape=shape),
         "gsm_r2_log": Statistic(
             "gsm_r2_log",
             fit.r2_log,

@@ -40,6 +40,7 @@ __all__ = [
     "interval_censored_log",
     "log_shape_fit",
     "weighted_slope",
+    "lack_of_fit",
 ]
 
 
@@ -460,3 +461,36 @@ def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float],
     se_b = math.sqrt(cov[0, 0] * max(chi2 / (n - 2), 1.0))
     z = float(sps.norm.ppf(1 - alpha / 2))
     return Estimate(float(b), float(b - z * se_b), float(b + z * se_b), level, method, n)
+
+
+def lack_of_fit(x: Sequence[float], y: Sequence[float], shape: str) -> ShapeFit:
+    """Lack-of-fit F test of a straight line of ``y`` on ``x`` against replicates: the scatter
+    of the group means about the line (``k − 2`` dof, ``k`` distinct ``x``) compared with the
+    scatter of replicates about their group means (pure error, ``N − k`` dof); ``chi2`` holds
+    the F statistic. Needs at least 3 distinct ``x`` and one replicate (NaN otherwise).
+    (Draper & Smith, *Applied Regression Analysis*, 3rd ed. 1998, §2.1.)
+
+    >>> x = [1, 1, 2, 2, 3, 3, 4, 4]
+    >>> round(lack_of_fit(x, [1.0, 1.2, 2.0, 2.2, 3.1, 2.9, 4.0, 4.2], "line").p_value, 2)
+    0.72
+    >>> lack_of_fit(x, [1.0, 1.1, 4.0, 4.1, 4.0, 4.1, 1.0, 1.1], "line").p_value < 1e-4
+    True
+    """
+    xa, ya = _pair(x, y)
+    groups = {}
+    for xi, yi in zip(xa.tolist(), ya.tolist(), strict=True):
+        groups.setdefault(xi, []).append(yi)
+    k, n = len(groups), xa.size
+    if k < 3 or n - k < 1:
+        return ShapeFit(shape, math.nan, math.nan, 0, math.nan)
+    X = np.stack([xa, np.ones_like(xa)], axis=1)
+    coef, *_ = np.linalg.lstsq(X, ya, rcond=None)
+    ss_res = float(((ya - X @ coef) ** 2).sum())
+    ss_pe = float(sum(((np.asarray(v) - np.mean(v)) ** 2).sum() for v in groups.values()))
+    df_lof, df_pe = k - 2, n - k
+    ss_lof = max(ss_res - ss_pe, 0.0)
+    if ss_pe <= 0:
+        p = 1.0 if ss_lof <= 1e-24 else 0.0
+        return ShapeFit(shape, float(coef[1]), math.inf if p == 0.0 else 0.0, df_lof, p)
+    f = (ss_lof / df_lof) / (ss_pe / df_pe)
+    return ShapeFit(shape, float(coef[1]), float(f), df_lof, float(sps.f.sf(f, df_lof, df_pe)))

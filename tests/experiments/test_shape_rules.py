@@ -99,3 +99,36 @@ def test_shape_rules_on_a_statistic():
     v, why = judge_criterion(c, replace(base, shape=one_run))
     assert v == "inconclusive" and "no spread between runs" in why
     assert replace(base, shape=ok).to_dict()["shape"]["values"] == 6
+
+
+GSM = EXPERIMENTS["gsm_vs_lr"]
+
+
+def _gsm_records(lrs, law, runs=3, scatter=0.02):
+    """Runs whose GSM (gap 1 for T steps) is law(lr) times a fixed replicate factor."""
+    recs = []
+    for lr in lrs:
+        for r in range(runs):
+            g = law(lr) * math.exp(scatter * (r - (runs - 1) / 2))
+            recs.append({"lr": lr, "spec": {"seed": r}, "llc": {}, "series": {
+                "n_train": 100, "step": [0, g - 0.5, g + 0.5], "train_acc": [1.0, 1.0, 1.0],
+                "val_acc": [0.0, 0.0, 1.0], "train_loss": [1.0] * 3, "val_loss": [1.0] * 3}})
+    return recs
+
+
+def _decay(law, lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2), **kw):
+    s = GSM.validate({"lrs": list(lrs), "seed": 0, "runs": kw.get("runs", 3)})
+    return GSM.analyze(s, _gsm_records(lrs, law, **kw), 0.05).statistics["gsm_decay_rate"]
+
+
+def test_exponential_gsm_decay_confirms_and_a_power_law_does_not():
+    pos = Criterion("gsm_decay_rate", "positive")
+    s = _decay(lambda lr: 5000 * math.exp(-100 * lr))
+    assert s.shape.values == 6 and s.shape.complete_errors
+    v, why = judge_criterion(pos, s)
+    assert v == "confirmed", why
+    # a power law also decays (rate > 0), but it is not exponential: the rule withholds it
+    s = _decay(lambda lr: 0.5 * lr**-1.5)
+    assert s.low > 0 and s.shape.stated_p < 0.01
+    v, why = judge_criterion(pos, s)
+    assert v == "refuted" and "the stated shape is rejected" in why, why

@@ -17,11 +17,11 @@ LLC estimates that passed their diagnostics (the experiment counts the ones it e
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
 theorem's value (``needs_controls``) decides nothing without LLC controls. A statistic that
-states a shape along a grid (``shape``, e.g. n_c ∝ p log p) follows the scaling rules of
-:mod:`slttheory.verify.judge.scaling` as well: it is confirmed only with at least
-``MIN_VALUES`` grid values, the stated shape's χ² p ≥ 0.05 and its nearest rival's < 0.05,
-on errors that include the spread between independent runs; and refuted also when the stated shape's χ² p < 0.01 on errors that include the spread
-between runs (``complete_errors``; a misfit on narrower errors only withholds a decision).
+states a shape along a grid (``shape``: n_c ∝ p log p, GSM ∝ exp(−b·lr)) follows the scaling
+rules of :mod:`slttheory.verify.judge.scaling` as well, on errors that hold the spread between
+independent runs (``complete_errors``; narrower errors decide neither way): confirmed only
+with at least ``MIN_VALUES`` grid values, the stated shape's goodness-of-fit p ≥ 0.05 and its
+nearest rival's < 0.05; refuted also when the stated shape's p < 0.01.
 A claim is refuted when any criterion is, confirmed when all are, error when the experiment
 failed.
 
@@ -63,8 +63,8 @@ def _shape_rules(v: str, why: str, t: Any) -> tuple[str, str]:
     >>> _shape_rules("confirmed", "slope ok", ShapeTest("p", 5, "a", 0.5, "b", 0.001, True))[0]
     'confirmed'
     """
-    fits = (f"; shape: {t.stated} χ² p = {_p(t.stated_p)}, rival {t.rival} χ² p = "
-            f"{_p(t.rival_p)} over {t.values} value(s) of {t.variable}")
+    fits = (f"; shape: {t.stated} fits with p = {_p(t.stated_p)}, rival {t.rival} with p = "
+            f"{_p(t.rival_p)}, over {t.values} value(s) of {t.variable}")
     if t.stated_p is not None and t.stated_p < 0.01:
         if t.complete_errors:
             return "refuted", f"{why}{fits}: the stated shape is rejected (p < 0.01)"
