@@ -51,6 +51,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
     default_model,
     fit_finite_nbeta,
+    law_interval,
     scan_errors,
 )
 
@@ -168,7 +169,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     function of the per-temperature values, and the scan's length does not depend on it, so
     no sampling is repeated): copies of the rows with ``llc``, ``ci``, ``std_error`` as
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
-    ``model="auto"``: the estimator's own rule, :func:`default_model` of the row's
+    ``model="auto"``: the estimator's own rule (its law, and its interval spanning the laws
+    the scan allows, :func:`law_interval`), :func:`default_model` of the row's
     ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
     are the model's outputs at w*, else the noisy rule); ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
@@ -193,8 +195,11 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se = scan_errors(fit, bias, cov).std_error
-        out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se,
-                    "ci": [fit.value - Z95 * se, fit.value + Z95 * se]})
+        ci = [fit.value - Z95 * se, fit.value + Z95 * se]
+        if model == "auto":  # the default's interval spans the laws the scan allows
+            li = law_interval(fit, bias, cov)
+            ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
+        out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se, "ci": ci})
     return out
 
 

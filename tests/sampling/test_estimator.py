@@ -32,7 +32,7 @@ from slttheory.sampling import (
     wbic,
 )
 from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
-from slttheory.sampling.extrapolate import FREE_MODELS, GRID, bootstrap_spread
+from slttheory.sampling.extrapolate import FREE_MODELS, GRID, bootstrap_spread, law_interval
 
 Z = 4.0
 
@@ -255,13 +255,19 @@ def test_extrapolated_contract():
     assert est.mc_error == pytest.approx(mc)
     assert est.data_error == pytest.approx(math.sqrt(max(total**2 - mc**2, 0.0)))
     assert est.std_error == pytest.approx(
-        math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2))
+        math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2 + est.law_error**2))
     assert est.data_error >= 0.0 and tp.data_cov.shape == (len(GRID), len(GRID))
     chi2 = tp.fit.chi2 / tp.fit.dof
     assert est.fit_error == pytest.approx(est.mc_error * math.sqrt(max(chi2 - 1.0, 0.0)))
+    # the interval: the envelope of every finite-nβ law that fits the scan, the chosen first
     lo, hi = est.ci
-    assert lo == pytest.approx(est.llc - 1.959964 * est.std_error)
-    assert hi == pytest.approx(est.llc + 1.959964 * est.std_error)
+    li = law_interval(tp.fit, tp.disc_bias, tp.data_cov)
+    assert (lo, hi) == pytest.approx((li.low, li.high)) and tp.laws == li.laws
+    assert tp.laws[0][:2] == (tp.fit.model, est.llc) and len(tp.laws) >= 2
+    own = math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2)
+    assert lo <= est.llc - 1.959964 * own + 1e-12 and hi >= est.llc + 1.959964 * own - 1e-12
+    assert est.std_error == pytest.approx((hi - lo) / (2 * 1.959964))
+    assert est.law_error >= 0.0 and "law" in est.summary()
     assert np.all(tp.disc_bias == 0.0)  # MALA: no discretisation bias to correct
     assert "single-temperature" in str(est) and "nβ=" in str(est)
     assert tp.fit.describe() in str(est) and "δ =" in tp.fit.describe()
