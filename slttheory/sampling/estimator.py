@@ -294,6 +294,23 @@ class LLCEstimate:
     fit_error: float = 0.0
     law_error: float = 0.0
 
+    @property
+    def statistical_error(self) -> float:
+        """The standard error without the choice of finite-nβ law:
+        √(mc_error² + data_error² + fit_error²) — what a comparison with controls of known λ
+        under the same rules needs, since their measured bias replaces the law's.
+
+        >>> import numpy as np
+        >>> from slttheory.sampling import Diagnostics
+        >>> d = Diagnostics(ess=100.0, rhat=1.0, acceptance_rate=None, divergent=False)
+        >>> e = LLCEstimate(1.0, 0.5, np.zeros(1), np.zeros((1, 1)), d, None,
+        ...                 0.0, mc_error=0.3, data_error=0.0, fit_error=0.0, law_error=0.4)
+        >>> round(e.statistical_error, 12)
+        0.3
+        """
+        return math.sqrt(self.std_error**2 - self.law_error**2) if self.law_error else \
+            self.std_error
+
     def summary(self) -> str:
         """One-paragraph text summary."""
         c, d = self.config, self.diagnostics

@@ -527,8 +527,9 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
-            "version": 4,  # 3: each point's chains seeded by the point (chain_seed);
-            # 4: closed forms of other formulas by an identity of models (independent)
+            "version": 5,  # 3: each point's chains seeded by the point (chain_seed);
+            # 4: closed forms of other formulas by an identity of models (independent);
+            # 5: LLC evidence keeps the statistical error apart from the law spread
         },
         sort_keys=True,
     )

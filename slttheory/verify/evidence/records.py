@@ -177,12 +177,14 @@ class Rerun:
 class LLCEvidence:
     """An LLC estimate at the family's true (or trained) parameter.
 
-    ``mean``/``std_error``/``ci``: the estimator's value, total standard error and 95 % interval
-    (``mc_error``: its Monte-Carlo part; ``single``: the raw single-temperature λ̂ where the
-    method extrapolates); ``passed``: the estimator's own diagnostics passed
-    (``Diagnostics.passed``), with ``problems`` listing every failed check; ``reruns``: the
-    robustness reruns; ``control_key``: the key of the :class:`ControlSet` measured under the
-    same rules.
+    ``mean``/``ci``: the estimator's value and 95 % interval; ``std_error``: its statistical
+    error (Monte-Carlo, data, fit: ``LLCEstimate.statistical_error``), without the spread
+    between finite-nβ laws that widens the estimator's interval (``law_error``), because the
+    controls measure that bias at known λ instead (``mc_error``: the Monte-Carlo part;
+    ``single``: the raw single-temperature λ̂ where the method extrapolates); ``passed``: the
+    estimator's own diagnostics passed (``Diagnostics.passed``), with ``problems`` listing
+    every failed check; ``reruns``: the robustness reruns; ``control_key``: the key of the
+    :class:`ControlSet` measured under the same rules.
     """
 
     status: str
@@ -202,6 +204,7 @@ class LLCEvidence:
     passed: bool = False
     reruns: tuple[Rerun, ...] = ()
     control_key: str | None = None
+    law_error: float | None = None
 
     @property
     def clean(self) -> bool:

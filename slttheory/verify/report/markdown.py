@@ -37,6 +37,9 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
         return "nan"
     se = lc.get("std_error")
     txt = f"{lc['mean']:.3f}" + (f" ± {se:.3f}" if se is not None else "")
+    ci = lc.get("ci")
+    if ci is not None and lc.get("law_error"):  # the estimator's interval spans its laws
+        txt += f", CI [{ci[0]:.3g}, {ci[1]:.3g}]"
     band = lc.get("band") or {}
     if lc.get("grade") == "controlled" and band.get("low") is not None:
         txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
@@ -68,7 +71,8 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
 
 
 def _points_table(points: list[Mapping[str, Any]]) -> list[str]:
-    lines = ["| point | predicted | closed form | rank | LLC ± s.e. → band (grade) | verdict "
+    lines = ["| point | predicted | closed form | rank | LLC ± s.e. (statistical), CI → band "
+             "(grade) | verdict "
              "(grade) |", "|---|---|---|---|---|---|"]
     for p in points:
         pe = p["predicted_exact"] if p["predicted_exact"] is not None else "–"
