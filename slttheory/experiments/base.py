@@ -116,31 +116,42 @@ measured with our own estimator settings), ``"estimator_output"`` (reproduces a 
 
 @dataclass(frozen=True)
 class ShapeTest:
-    """Evidence for a stated *shape* along a grid variable (``y ∝ p log p``), beside the
-    statistic's interval: how many distinct ``values`` of ``variable`` were measured and the
-    χ² goodness-of-fit p-values of the ``stated`` shape and of its nearest ``rival``
-    (``y ∝ p``) with the measurement errors. A verifier confirms a shape only with enough
-    values, the stated shape not rejected and the rival rejected (the scaling rules of
-    ``verification/README.md``). ``complete_errors``: the errors include the spread between
-    independent runs, so that a rejected stated shape may refute; without it a misfit may be
-    noise the errors do not hold, and it only withholds a confirmation.
+    """Fits of candidate *shapes* along a grid variable (``n_c ∝ p log p`` and ``n_c ∝ p``),
+    beside the statistic's interval, for a criterion that states one of them (its ``shape``):
+    how many distinct ``values`` of ``variable`` were measured, and for each shape in ``fits``
+    (``key``, words, goodness-of-fit p with the measurement errors); ``rivals`` maps each key
+    to its nearest rival's. A verifier confirms a stated shape only with enough values, the
+    shape not rejected and its rival rejected (the scaling rules of ``verification/README.md``).
+    ``complete_errors``: the errors include the spread between independent runs; without it
+    the fits decide nothing either way.
 
-    >>> ShapeTest("p", 4, "n_c ∝ p log p", 0.6, "n_c ∝ p", 0.01).to_dict()["rival_p"]
-    0.01
+    >>> t = ShapeTest("p", 4, True, (("p_log_p", "n_c ∝ p log p", 0.6), ("p", "n_c ∝ p", 0.01)),
+    ...               {"p_log_p": "p", "p": "p_log_p"})
+    >>> t.p_value("p"), t.text("p_log_p"), t.to_dict()["fits"]["p"]["p_value"]
+    (0.01, 'n_c ∝ p log p', 0.01)
     """
 
     variable: str
     values: int
-    stated: str
-    stated_p: float
-    rival: str
-    rival_p: float
-    complete_errors: bool = False
+    complete_errors: bool
+    fits: tuple[tuple[str, str, float], ...]
+    rivals: Mapping[str, str]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _, _ in self.fits)
+
+    def p_value(self, key: str) -> float:
+        return next(pv for k, _, pv in self.fits if k == key)
+
+    def text(self, key: str) -> str:
+        return next(t for k, t, _ in self.fits if k == key)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"variable": self.variable, "values": int(self.values), "stated": self.stated,
-                "stated_p": _f(self.stated_p), "rival": self.rival, "rival_p": _f(self.rival_p),
-                "complete_errors": self.complete_errors}
+        return {"variable": self.variable, "values": int(self.values),
+                "complete_errors": self.complete_errors,
+                "fits": {k: {"text": t, "p_value": _f(pv), "rival": self.rivals.get(k)}
+                         for k, t, pv in self.fits}}
 
 
 @dataclass(frozen=True)
@@ -447,6 +458,8 @@ class Experiment:
     run: Callable[[Mapping[str, Any], Mapping[str, Any], RunContext], dict[str, Any]]
     analyze: Callable[[Mapping[str, Any], Sequence[Mapping[str, Any]], float], Analysis]
     implemented: bool = True
+    shapes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Statistic → the shape keys (:class:`ShapeTest`) a criterion on it may state."""
 
     def validate(self, settings: Mapping[str, Any], where: str = "settings") -> dict[str, Any]:
         """Defaults filled in, every value checked; unknown keys are errors."""

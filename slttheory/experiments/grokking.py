@@ -600,8 +600,10 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
         per_lr[r["lr"]] = per_lr.get(r["lr"], 0) + 1
     shape = None
     if len(per_lr) >= 2:
-        shape = ShapeTest("lr", len(per_lr), stated.shape, stated.p_value, rival.shape,
-                          rival.p_value, all(c >= 2 for c in per_lr.values()))
+        shape = ShapeTest("lr", len(per_lr), all(c >= 2 for c in per_lr.values()),
+                          (("exp", stated.shape, stated.p_value),
+                           ("power", rival.shape, rival.p_value)),
+                          {"exp": "power", "power": "exp"})
         note += (f"; lack of fit (F test against replicate runs): exponential p = "
                  f"{stated.p_value:.3g}, power law p = {rival.p_value:.3g}")
     stats_ = {
@@ -682,6 +684,7 @@ register(
         _plan_gsm,
         lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="every"),
         _analyze_gsm,
+        shapes={"gsm_decay_rate": ("exp", "power")},
     )
 )
 
@@ -786,8 +789,10 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
     if len(ok) >= 2:
         stated = st.log_shape_fit(log_y, se, log_plogp, "n_c ∝ p log p")
         rival = st.log_shape_fit(log_y, se, [math.log(c["p"]) for c in ok], "n_c ∝ p")
-        shape = ShapeTest("p", len(ok), stated.shape, stated.p_value, rival.shape,
-                          rival.p_value, complete)
+        shape = ShapeTest("p", len(ok), complete,
+                          (("p_log_p", stated.shape, stated.p_value),
+                           ("p", rival.shape, rival.p_value)),
+                          {"p_log_p": "p", "p": "p_log_p"})
         note += (f"; χ² p of n_c ∝ p log p = {stated.p_value:.3g} ({stated.chi2:.3g} on "
                  f"{stated.dof} dof), of the rival n_c ∝ p = {rival.p_value:.3g} "
                  f"({rival.chi2:.3g})")
@@ -833,5 +838,6 @@ register(
         _plan_cdr,
         lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="none"),
         _analyze_cdr,
+        shapes={"collapse_slope": ("p_log_p", "p")},
     )
 )

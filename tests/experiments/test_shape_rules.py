@@ -8,6 +8,7 @@ between two training sizes.
 """
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -40,7 +41,7 @@ def _collapse(ps, law, **kw):
     return CDR.analyze(s, _records(ps, law, **kw), 0.05).statistics["collapse_slope"]
 
 
-CRIT = Criterion("collapse_slope", "within", range=(0.75, 1.25))
+CRIT = Criterion("collapse_slope", "within", range=(0.75, 1.25), shape="p_log_p")
 
 
 def test_interval_censored_log_is_uniform_in_log():
@@ -54,10 +55,14 @@ def test_p_log_p_on_a_fine_grid_confirms_and_rejects_the_rival():
     ps = (23, 31, 41, 53, 61, 71)
     s = _collapse(ps, lambda p: 1.3 * p * math.log(p))
     assert s.shape is not None and s.shape.values == 6
-    assert s.shape.stated_p >= 0.05 and s.shape.rival_p < 0.05
+    assert s.shape.p_value("p_log_p") >= 0.05 and s.shape.p_value("p") < 0.05
     v, why = judge_criterion(CRIT, s)
     assert v == "confirmed", why
-    assert "rival n_c ∝ p" in why
+    assert "its rival n_c ∝ p" in why
+    # the same data read as a claim of the rival shape: refuted by the same rules
+    v, why = judge_criterion(Criterion("collapse_slope", "within", range=(0.7, 1.3), shape="p"),
+                             s)
+    assert v == "refuted", why
 
 
 def test_linear_in_p_is_not_confirmed_as_p_log_p():
@@ -65,7 +70,8 @@ def test_linear_in_p_is_not_confirmed_as_p_log_p():
     s = _collapse(ps, lambda p: 6.0 * p)
     # the slope on log(p log p) is near 0.78: inside the old range, so the old rule confirmed
     assert 0.75 <= s.estimate <= 1.25
-    assert s.shape.rival_p >= 0.05 and s.shape.stated_p < 0.01 and s.shape.complete_errors
+    assert s.shape.p_value("p") >= 0.05 and s.shape.p_value("p_log_p") < 0.01
+    assert s.shape.complete_errors
     v, why = judge_criterion(CRIT, s)
     assert v == "refuted" and "the stated shape is rejected" in why, why
     # one run per modulus: the errors lack the run-to-run spread, so the misfit cannot refute
@@ -83,22 +89,46 @@ def test_three_moduli_never_confirm_a_shape():
 
 
 def test_shape_rules_on_a_statistic():
-    base = Statistic("x", 1.0, 0.9, 1.1, 0.95, "t", 6, min_n=3)
-    ok = ShapeTest("p", 6, "y ∝ p log p", 0.4, "y ∝ p", 0.001, True)
-    c = Criterion("x", "within", range=(0.75, 1.25))
-    assert judge_criterion(c, base)[0] == "confirmed"
     from dataclasses import replace
 
-    assert judge_criterion(c, replace(base, shape=ok))[0] == "confirmed"
-    assert judge_criterion(c, replace(base, shape=replace(ok, rival_p=0.2)))[0] == "inconclusive"
-    assert judge_criterion(c, replace(base, shape=replace(ok, stated_p=0.03)))[0] == (
+    base = Statistic("x", 1.0, 0.9, 1.1, 0.95, "t", 6, min_n=3)
+
+    def fits(p_st, p_rv, complete=True, values=6):
+        return ShapeTest("p", values, complete, (("a", "y ∝ p log p", p_st), ("b", "y ∝ p", p_rv)),
+                         {"a": "b", "b": "a"})
+
+    c = Criterion("x", "within", range=(0.75, 1.25), shape="a")
+    plain = Criterion("x", "within", range=(0.75, 1.25))
+    assert judge_criterion(plain, base)[0] == "confirmed"
+    assert judge_criterion(plain, replace(base, shape=fits(0.001, 0.5)))[0] == "confirmed"
+    assert judge_criterion(c, base)[0] == "inconclusive"  # the shape was not fitted
+    assert judge_criterion(c, replace(base, shape=fits(0.4, 0.001)))[0] == "confirmed"
+    assert judge_criterion(c, replace(base, shape=fits(0.4, 0.2)))[0] == "inconclusive"
+    assert judge_criterion(c, replace(base, shape=fits(0.03, 0.001)))[0] == "inconclusive"
+    assert judge_criterion(c, replace(base, shape=fits(0.001, 0.4)))[0] == "refuted"
+    assert judge_criterion(c, replace(base, shape=fits(0.4, 0.001, values=3)))[0] == (
         "inconclusive")
-    assert judge_criterion(c, replace(base, shape=replace(ok, stated_p=0.001)))[0] == "refuted"
     # errors without the spread between runs decide neither way
-    one_run = replace(ok, complete_errors=False)
-    v, why = judge_criterion(c, replace(base, shape=one_run))
+    v, why = judge_criterion(c, replace(base, shape=fits(0.4, 0.001, complete=False)))
     assert v == "inconclusive" and "no spread between runs" in why
-    assert replace(base, shape=ok).to_dict()["shape"]["values"] == 6
+    v, why = judge_criterion(c, replace(base, shape=fits(0.001, 0.4, complete=False)))
+    assert v == "inconclusive" and "more runs would decide" in why
+    d = replace(base, shape=fits(0.4, 0.001)).to_dict()["shape"]
+    assert d["values"] == 6 and d["fits"]["a"]["rival"] == "b"
+
+
+def test_a_claim_names_a_shape_its_statistic_fits(tmp_path):
+    from slttheory.models import FAMILIES
+    from slttheory.verify.claims import ClaimError, load_claim
+
+    src = Path(__file__).resolve().parents[2] / "verification" / "experiments"
+    text = (src / "seed001-critical-data-ratio.toml").read_text()
+    f = tmp_path / "c.toml"
+    f.write_text(text.replace('shape = "p_log_p"', 'shape = "p_squared"'))
+    with pytest.raises(ClaimError, match=r"criterion\.shape.*p_log_p"):
+        load_claim(f, FAMILIES)
+    f.write_text(text)
+    assert load_claim(f, FAMILIES).criteria[0].shape == "p_log_p"
 
 
 GSM = EXPERIMENTS["gsm_vs_lr"]
@@ -122,13 +152,13 @@ def _decay(law, lrs=(1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2), **kw):
 
 
 def test_exponential_gsm_decay_confirms_and_a_power_law_does_not():
-    pos = Criterion("gsm_decay_rate", "positive")
+    pos = Criterion("gsm_decay_rate", "positive", shape="exp")
     s = _decay(lambda lr: 5000 * math.exp(-100 * lr))
     assert s.shape.values == 6 and s.shape.complete_errors
     v, why = judge_criterion(pos, s)
     assert v == "confirmed", why
     # a power law also decays (rate > 0), but it is not exponential: the rule withholds it
     s = _decay(lambda lr: 0.5 * lr**-1.5)
-    assert s.low > 0 and s.shape.stated_p < 0.01
+    assert s.low > 0 and s.shape.p_value("exp") < 0.01
     v, why = judge_criterion(pos, s)
     assert v == "refuted" and "the stated shape is rejected" in why, why

@@ -31,7 +31,7 @@ _TOP = {
     "criterion",
     "criteria",
 }
-_CRIT = {"statistic", "expect", "threshold", "range", "alpha"}
+_CRIT = {"statistic", "expect", "threshold", "range", "alpha", "shape"}
 
 
 @dataclass(frozen=True)
@@ -43,13 +43,15 @@ class Criterion:
     threshold: float | None = None
     range: tuple[float, float] | None = None
     alpha: float = 0.05
+    shape: str | None = None
 
     def text(self) -> str:
+        tail = "" if self.shape is None else f", shape {self.shape}"
         if self.expect in ("above", "below"):
-            return f"{self.statistic} {self.expect} {self.threshold:g}"
+            return f"{self.statistic} {self.expect} {self.threshold:g}{tail}"
         if self.expect == "within":
-            return f"{self.statistic} within [{self.range[0]:g}, {self.range[1]:g}]"
-        return f"{self.statistic} {self.expect}"
+            return f"{self.statistic} within [{self.range[0]:g}, {self.range[1]:g}]{tail}"
+        return f"{self.statistic} {self.expect}{tail}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,7 @@ class Criterion:
             "threshold": self.threshold,
             "range": None if self.range is None else list(self.range),
             "alpha": self.alpha,
+            "shape": self.shape,
         }
 
 
@@ -100,7 +103,8 @@ class ExperimentClaim:
         return EXPERIMENTS[self.experiment].plan(self.settings_for(profile))
 
 
-def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str]) -> Criterion:
+def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str],
+                     shapes: Mapping[str, Sequence[str]] | None = None) -> Criterion:
     if not isinstance(t, dict):
         raise err(path, key, "must be a table")
     unknown = sorted(set(t) - _CRIT)
@@ -145,7 +149,12 @@ def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str]) -> Crite
         rng = (float(r[0]), float(r[1]))
     elif "range" in t:
         raise err(path, f"{key}.range", "only with expect = 'within'")
-    return Criterion(name, expect, thr, rng, float(alpha))
+    shape = t.get("shape")
+    allowed = tuple((shapes or {}).get(name, ()))
+    if shape is not None and shape not in allowed:
+        raise err(path, f"{key}.shape", f"{shape!r} is not a shape statistic {name!r} tests "
+                  f"(allowed: {', '.join(allowed) or 'none'})")
+    return Criterion(name, expect, thr, rng, float(alpha), shape)
 
 
 def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClaim:
@@ -208,7 +217,8 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
         crits_raw += [(f"criteria[{i}]", c) for i, c in enumerate(data["criteria"])]
     if not crits_raw:
         raise err(path, "criterion", "missing (required: [criterion] or [[criteria]])")
-    crits = tuple(_parse_criterion(c, path, k, exp.statistics) for k, c in crits_raw)
+    crits = tuple(_parse_criterion(c, path, k, exp.statistics, exp.shapes)
+                  for k, c in crits_raw)
     claim = ExperimentClaim(
         vals["id"],
         vals["title"],

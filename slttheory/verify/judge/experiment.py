@@ -16,10 +16,11 @@ otherwise inconclusive. The same gate as for points applies first: a statistic r
 LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
-theorem's value (``needs_controls``) decides nothing without LLC controls. A statistic that
-states a shape along a grid (``shape``: n_c ∝ p log p, GSM ∝ exp(−b·lr)) follows the scaling
-rules of :mod:`slttheory.verify.judge.scaling` as well, on errors that hold the spread between
-independent runs (``complete_errors``; narrower errors decide neither way): confirmed only
+theorem's value (``needs_controls``) decides nothing without LLC controls. A criterion that
+states a shape along a grid (its ``shape``, one of the shapes its statistic fits: n_c ∝ p log p,
+GSM ∝ exp(−b·lr)) follows the scaling rules of :mod:`slttheory.verify.judge.scaling` as
+well, on errors that hold the spread between independent runs (``complete_errors``; narrower
+errors decide neither way): confirmed only
 with at least ``MIN_VALUES`` grid values, the stated shape's goodness-of-fit p ≥ 0.05 and its
 nearest rival's < 0.05; refuted also when the stated shape's p < 0.01.
 A claim is refuted when any criterion is, confirmed when all are, error when the experiment
@@ -47,25 +48,34 @@ __all__ = ["judge_criterion", "judge_experiment"]
 def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
     """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``."""
     v, why = _judge_interval(c, s)
-    shape = getattr(s, "shape", None)
+    fits = getattr(s, "shape", None)
     gated = s is None or s.n < int(getattr(s, "min_n", 0) or 0) or not math.isfinite(s.low)
-    if shape is None or gated:
+    if c.shape is None or gated:
         return v, why
-    return _shape_rules(v, why, shape)
+    if fits is None or c.shape not in fits.keys:
+        return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"
+    return _shape_rules(v, why, fits, c.shape)
 
 
-def _shape_rules(v: str, why: str, t: Any) -> tuple[str, str]:
-    """The scaling rules on top of an interval verdict ``v`` (module docstring).
+def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:
+    """The scaling rules for the ``stated`` shape on top of an interval verdict ``v`` (module
+    docstring).
 
     >>> from slttheory.experiments import ShapeTest
-    >>> _shape_rules("confirmed", "slope ok", ShapeTest("p", 3, "a", 0.5, "b", 0.2))[0]
+    >>> fits = (("a", "y ∝ a", 0.5), ("b", "y ∝ b", 0.001))
+    >>> t = ShapeTest("p", 5, True, fits, {"a": "b", "b": "a"})
+    >>> _shape_rules("confirmed", "ok", t, "a")[0], _shape_rules("confirmed", "ok", t, "b")[0]
+    ('confirmed', 'refuted')
+    >>> _shape_rules("confirmed", "ok", ShapeTest("p", 3, True, fits, {"a": "b"}), "a")[0]
     'inconclusive'
-    >>> _shape_rules("confirmed", "slope ok", ShapeTest("p", 5, "a", 0.5, "b", 0.001, True))[0]
-    'confirmed'
     """
-    fits = (f"; shape: {t.stated} fits with p = {_p(t.stated_p)}, rival {t.rival} with p = "
-            f"{_p(t.rival_p)}, over {t.values} value(s) of {t.variable}")
-    if t.stated_p is not None and t.stated_p < 0.01:
+    rival = t.rivals.get(stated)
+    p_st = t.p_value(stated)
+    p_rv = None if rival is None else t.p_value(rival)
+    fits = (f"; shape: {t.text(stated)} fits with p = {_p(p_st)}"
+            + ("" if rival is None else f", its rival {t.text(rival)} with p = {_p(p_rv)}")
+            + f", over {t.values} value(s) of {t.variable}")
+    if p_st is not None and p_st < 0.01:
         if t.complete_errors:
             return "refuted", f"{why}{fits}: the stated shape is rejected (p < 0.01)"
         return "inconclusive", (f"{why}{fits}; the stated shape misfits (p < 0.01) on errors "
@@ -79,10 +89,11 @@ def _shape_rules(v: str, why: str, t: Any) -> tuple[str, str]:
                        "each value), so the rival's rejection is not trusted")
     if t.values < MIN_VALUES:
         missing.append(f"only {t.values} values of {t.variable} (needs {MIN_VALUES})")
-    if t.stated_p is None or t.stated_p < 0.05:
-        missing.append(f"the stated shape fits with p = {_p(t.stated_p)} < 0.05")
-    if t.rival_p is None or t.rival_p >= 0.05:
-        missing.append(f"the rival {t.rival} is not rejected (p = {_p(t.rival_p)} ≥ 0.05)")
+    if p_st is None or not p_st >= 0.05:
+        missing.append(f"the stated shape fits with p = {_p(p_st)} < 0.05")
+    if rival is None or p_rv is None or not p_rv < 0.05:
+        missing.append(f"the rival {t.text(rival) if rival else '(none)'} is not rejected "
+                       f"(p = {_p(p_rv)} ≥ 0.05)")
     if missing:
         return "inconclusive", f"{why}{fits}; not confirmed: {'; '.join(missing)}"
     return v, why + fits
