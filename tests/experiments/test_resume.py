@@ -39,6 +39,23 @@ def _run(args, **kw):
     )
 
 
+def _processes_with(arg: str) -> list[int]:
+    """Pids of live processes whose command line contains ``arg`` (Linux /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as fh:
+                    cmd = fh.read().replace(b"\0", b" ").decode(errors="replace")
+                with open(f"/proc/{d}/stat") as fh:
+                    state = fh.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if arg in cmd and state != "Z":
+                out.append(int(d))
+    return out
+
+
 def test_sigkill_then_resume(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text(CLAIM)
@@ -61,6 +78,11 @@ def test_sigkill_then_resume(tmp_path):
     assert proc.poll() is None, "the sweep finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # its worker processes follow it (no orphans waiting on a dead parent's pipe)
+    deadline = time.time() + 10
+    while time.time() < deadline and _processes_with(str(f)):
+        time.sleep(0.2)
+    assert not _processes_with(str(f)), "worker processes outlived the killed run"
     s = ExperimentStore(db)
     before = s.count("resume")
     s.close()

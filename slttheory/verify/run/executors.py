@@ -10,7 +10,9 @@ Adding another engine (Ray, an MPI pool) means one more class here; the verifier
 - :class:`LocalExecutor`: in this process, one task at a time, in submission order.
 - :class:`ProcessExecutor`: a :class:`~concurrent.futures.ProcessPoolExecutor` (``--jobs N``).
   A worker killed mid-task breaks the whole pool (Python's semantics): every task then in
-  flight (at most ``N``) is resubmitted on a fresh pool.
+  flight (at most ``N``) is resubmitted on a fresh pool. Workers exit when the coordinating
+  process dies, even by SIGKILL (:func:`_exit_with_parent`), so an interrupted run leaves no
+  orphans behind.
 - :class:`DaskExecutor`: a ``dask.distributed`` :class:`~distributed.Client`, to an existing
   scheduler (``scheduler="tcp://host:8786"``) or to a ``LocalCluster`` it starts. dask
   reschedules the tasks of a dead worker itself (up to the scheduler's ``allowed-failures``);
@@ -30,6 +32,9 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -166,7 +171,9 @@ class ProcessExecutor(Executor):
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
         if self._pool is None:
-            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = cf.ProcessPoolExecutor(max_workers=self.workers,
+                                                initializer=_exit_with_parent,
+                                                initargs=(os.getpid(),))
         return self._pool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> cf.Future:
@@ -188,6 +195,22 @@ class ProcessExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: a daemon thread ends this worker once ``parent`` is gone.
+
+    A forked worker inherits the parent's end of the task pipe, so when the parent is killed
+    (SIGKILL: no clean-up runs) the worker never sees end-of-file and would wait forever. The
+    thread polls :func:`os.getppid` (the worker is re-parented when ``parent`` dies), which
+    works on every POSIX system without ``prctl``."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------- dask
