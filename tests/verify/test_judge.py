@@ -353,6 +353,8 @@ def test_scaling_without_controls_is_inconclusive():
     params, ev, _ = scaled(lambda d: 2.0 * d)
     v = scaling_verdict(scaling_claim(shape="linear"), params, ev, {})
     assert v.verdict == "inconclusive" and "uncontrolled" in v.reason
+    # the reason says why, not only that: what would decide it
+    assert "no controls were run under these rules" in v.reason, v.reason
 
 
 def test_controls_span_the_family_kinds_and_never_cite_the_claim():
