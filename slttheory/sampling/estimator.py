@@ -297,8 +297,7 @@ class LLCEstimate:
     @property
     def statistical_error(self) -> float:
         """The standard error without the choice of finite-nβ law:
-        √(mc_error² + data_error² + fit_error²) — what a comparison with controls of known λ
-        under the same rules needs, since their measured bias replaces the law's.
+        √(mc_error² + data_error² + fit_error²), the precision of the chosen law's value.
 
         >>> import numpy as np
         >>> from slttheory.sampling import Diagnostics

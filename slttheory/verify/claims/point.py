@@ -527,9 +527,9 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
-            "version": 5,  # 3: each point's chains seeded by the point (chain_seed);
+            "version": 6,  # 3: each point's chains seeded by the point (chain_seed);
             # 4: closed forms of other formulas by an identity of models (independent);
-            # 5: LLC evidence keeps the statistical error apart from the law spread
+            # 5: LLC evidence records the law spread; 6: its std_error includes it
         },
         sort_keys=True,
     )

@@ -258,7 +258,7 @@ def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device
         "rules": dict(settings), "device": device, "version": __version__,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
-        "error": "statistical (no law spread)",
+        "error": "total (law spread included)",
     }, sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

@@ -177,10 +177,9 @@ class Rerun:
 class LLCEvidence:
     """An LLC estimate at the family's true (or trained) parameter.
 
-    ``mean``/``ci``: the estimator's value and 95 % interval; ``std_error``: its statistical
-    error (Monte-Carlo, data, fit: ``LLCEstimate.statistical_error``), without the spread
-    between finite-nβ laws that widens the estimator's interval (``law_error``), because the
-    controls measure that bias at known λ instead (``mc_error``: the Monte-Carlo part;
+    ``mean``/``std_error``/``ci``: the estimator's value, total standard error and 95 %
+    interval, the spread between finite-nβ laws included (``law_error``: that part), so that
+    controls correct only the residual bias (``mc_error``: the Monte-Carlo part;
     ``single``: the raw single-temperature λ̂ where the method extrapolates); ``passed``: the
     estimator's own diagnostics passed (``Diagnostics.passed``), with ``problems`` listing
     every failed check; ``reruns``: the robustness reruns; ``control_key``: the key of the

@@ -238,11 +238,10 @@ def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
     ci = None if ci is None or not all(finite(v) is not None for v in ci) else \
         (float(ci[0]), float(ci[1]))
     passed = bool(getattr(diag, "passed", not problems)) and not problems
-    # the controls measure the estimator's bias at known λ, which replaces the spread between
-    # finite-nβ laws in the estimator's own interval: the verifier works with the rest
-    se = getattr(est, "statistical_error", est.std_error)
+    # the estimator's own total error, the spread between finite-nβ laws included: the
+    # controls then correct only the residual bias (tests/verify/test_controls_coverage.py)
     return LLCEvidence(
-        "ok", mean=finite(est.llc), std_error=finite(se),
+        "ok", mean=finite(est.llc), std_error=finite(est.std_error),
         law_error=finite(getattr(est, "law_error", 0.0)),
         diagnostics=jsonable(diag), problems=problems, config=jsonable(est.config),
         note=note, elapsed_s=round(elapsed, 3), method=str(getattr(est, "method", "single")),

@@ -12,7 +12,8 @@ the runs' own Monte-Carlo error).
   has, which no control can tell: the LLC stays ``uncontrolled``.
 - **Band.** The envelope of the controls' biases plus their spread,
   :math:`r_- = \min_j(\bar r_j - 2 s_j)`, :math:`r_+ = \max_j(\bar r_j + 2 s_j)`; the point's
-  estimate, widened by twice its own standard error, is corrected by it:
+  estimate, widened by twice its own standard error (the estimator's total error, the spread
+  between finite-nβ laws included), is corrected by it:
   :math:`\lambda \in [(\hat\lambda - 2\,\mathrm{se})/r_+,\ (\hat\lambda + 2\,\mathrm{se})/r_-]`.
 - A control needs at least ``MIN_DATASETS`` usable runs (diagnostics passed), and a band at
   least ``MIN_CONTROLS`` usable controls; otherwise the LLC is ``uncontrolled``, with the reason.

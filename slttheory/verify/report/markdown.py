@@ -71,8 +71,7 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
 
 
 def _points_table(points: list[Mapping[str, Any]]) -> list[str]:
-    lines = ["| point | predicted | closed form | rank | LLC ± s.e. (statistical), CI → band "
-             "(grade) | verdict "
+    lines = ["| point | predicted | closed form | rank | LLC ± s.e., CI → band (grade) | verdict "
              "(grade) |", "|---|---|---|---|---|---|"]
     for p in points:
         pe = p["predicted_exact"] if p["predicted_exact"] is not None else "–"
