@@ -131,7 +131,8 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
                     controls=tuple(summ))
     if mean is None or not math.isfinite(mean) or r_lo <= 0:
         return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
-                    why="the controls' band reaches zero bias ratio (too wide to correct by)"
+                    why=f"the controls' band of bias ratios [{r_lo:.2f}, {r_hi:.2f}] reaches "
+                    "zero (too wide to correct by: the controls' spread and errors, ± 2 each)"
                     if r_lo <= 0 else "the estimate is not finite", controls=tuple(summ))
     se = std_error if std_error is not None and math.isfinite(std_error) else 0.0
     wmean = sum(c.ratio / c.spread**2 for c in usable) / sum(1 / c.spread**2 for c in usable)
