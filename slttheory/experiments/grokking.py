@@ -762,33 +762,33 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
                          "note": "no clean bracket between no generalisation and generalisation"})
             continue
         # n_c is known to lie in the bracket, nothing more: uniform in log n there
-        log_nc, se = st.interval_censored_log(*b)
+        log_nc, log_se = st.interval_censored_log(*b)
         # and where several runs each bracket it, their scatter is run-to-run noise
         per_run = [x for x in (_bracket([r for r in at_p if r["seed"] == sd])
                                for sd in sorted({r["seed"] for r in at_p})) if x is not None]
         spread = None
         if len(per_run) >= 2:
             spread = float(np.std([math.log(lo * hi) / 2 for lo, hi in per_run], ddof=1))
-            se = math.sqrt(se**2 + spread**2 / len(per_run))
+            log_se = math.sqrt(log_se**2 + spread**2 / len(per_run))
         nc = math.exp(log_nc)  # geometric midpoint of the bracket
-        crit.append({"p": p, "n_c": nc, "low": b[0], "high": b[1], "log_se": se,
+        crit.append({"p": p, "n_c": nc, "low": b[0], "high": b[1], "log_se": log_se,
                      "runs_bracketed": len(per_run), "log_run_spread": spread,
                      "ratio": nc / (p * math.log(p))})
     ok = [c for c in crit if c["n_c"] is not None]
     log_y = [math.log(c["n_c"]) for c in ok]
-    se = [c["log_se"] for c in ok]
+    errs = [c["log_se"] for c in ok]
     log_plogp = [math.log(c["p"] * math.log(c["p"])) for c in ok]
-    slope = st.weighted_slope(log_plogp, log_y, se, alpha)
+    slope = st.weighted_slope(log_plogp, log_y, errs, alpha)
     note = (f"{len(ok)}/{len(crit)} moduli with a bracketed boundary; n_c uniform in log over "
             "its bracket (σ = log(high/low)/√12)")
     complete = bool(ok) and all(c["runs_bracketed"] >= 2 for c in ok)
     note += (", with the scatter between runs' brackets" if complete else
              "; no run-to-run spread in the errors (fewer than 2 runs bracket each modulus), "
-             "so a misfit of the stated shape cannot refute it")
+             "so the shape fits decide nothing either way")
     shape = None
     if len(ok) >= 2:
-        stated = st.log_shape_fit(log_y, se, log_plogp, "n_c ∝ p log p")
-        rival = st.log_shape_fit(log_y, se, [math.log(c["p"]) for c in ok], "n_c ∝ p")
+        stated = st.log_shape_fit(log_y, errs, log_plogp, "n_c ∝ p log p")
+        rival = st.log_shape_fit(log_y, errs, [math.log(c["p"]) for c in ok], "n_c ∝ p")
         shape = ShapeTest("p", len(ok), complete,
                           (("p_log_p", stated.shape, stated.p_value),
                            ("p", rival.shape, rival.p_value)),
