@@ -197,7 +197,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         se = scan_errors(fit, bias, cov).std_error
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
         if model == "auto":  # the default's interval spans the laws the scan allows
-            li = law_interval(fit, bias, cov)
+            li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
         out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se, "ci": ci})
     return out

@@ -208,7 +208,7 @@ MALA_ADAPT_BLOCK = 100
 MALA_ACCEPT_FLOOR = 0.4
 LAMBDA_FLOOR_EST = 0.1
 METHODS = ("extrapolate", "single")
-Z95 = 1.959963984540054  # two-sided 95 % normal quantile
+Z95 = _xp.Z95  # two-sided 95 % normal quantile
 DEFAULT_STEP_JITTER = math.log(10)
 """MALA's step jitter when ``step_jitter=None``: each step's size drawn log-uniformly from
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
@@ -293,22 +293,6 @@ class LLCEstimate:
     temperatures: Any = None
     fit_error: float = 0.0
     law_error: float = 0.0
-
-    @property
-    def statistical_error(self) -> float:
-        """The standard error without the choice of finite-nβ law:
-        √(mc_error² + data_error² + fit_error²), the precision of the chosen law's value.
-
-        >>> import numpy as np
-        >>> from slttheory.sampling import Diagnostics
-        >>> d = Diagnostics(ess=100.0, rhat=1.0, acceptance_rate=None, divergent=False)
-        >>> e = LLCEstimate(1.0, 0.5, np.zeros(1), np.zeros((1, 1)), d, None,
-        ...                 0.0, mc_error=0.3, data_error=0.0, fit_error=0.0, law_error=0.4)
-        >>> round(e.statistical_error, 12)
-        0.3
-        """
-        return math.sqrt(self.std_error**2 - self.law_error**2) if self.law_error else \
-            self.std_error
 
     def summary(self) -> str:
         """One-paragraph text summary."""
@@ -1340,7 +1324,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     se, mc, data_err, fit_err = errs.std_error, errs.mc_error, errs.data_error, errs.fit_error
     ci, law_err = (llc - Z95 * se, llc + Z95 * se), 0.0
     if fit_model is None:  # the default law: the interval spans the laws the scan allows
-        li = _xp.law_interval(fit, bias_j, dcov)
+        li = _xp.law_interval(fit, bias_j, dcov, own_error=se)
         ci = (li.low, li.high)
         total = (li.high - li.low) / (2 * Z95)
         if math.isfinite(total) and total > se:

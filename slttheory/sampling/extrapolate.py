@@ -441,6 +441,7 @@ and multiplicity 2, :math:`\lambda - 1/(\log t + \kappa)`. The default interval 
 one of them that fits the scan (:func:`law_interval`)."""
 
 Z95 = 1.959963984540054
+"""Two-sided 95 % normal quantile."""
 
 
 @dataclass(frozen=True)
@@ -458,9 +459,10 @@ class LawInterval:
 
 
 def law_interval(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarray | None,
-                 laws: Sequence[str] = LAWS) -> LawInterval:
+                 laws: Sequence[str] = LAWS, own_error: float | None = None) -> LawInterval:
     r"""The 95 % interval of ``fit``'s λ widened to every law of ``laws`` that fits the same
-    scan without a warning: the envelope of their intervals.
+    scan without a warning: the envelope of their intervals. ``own_error``: ``fit``'s
+    :func:`scan_errors` standard error when the caller has it (a bootstrap saved).
 
     Why. Over one decade of temperatures no law is rejected on exact estimands at 1 % errors,
     yet they extrapolate differently (for :math:`u^2v^2` the power law reads −13 %, the
@@ -480,7 +482,7 @@ def law_interval(fit: FiniteNbetaFit, disc_bias: np.ndarray, data_cov: np.ndarra
     """
     if fit.f is None or fit.values is None or fit.errors is None:
         raise ValueError("law_interval needs a fit that kept its data (fit_finite_nbeta)")
-    se0 = scan_errors(fit, disc_bias, data_cov).std_error
+    se0 = scan_errors(fit, disc_bias, data_cov).std_error if own_error is None else own_error
     used = [(fit.model, fit.value, se0)]
     left_out = []
     for law in laws:

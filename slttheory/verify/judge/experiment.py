@@ -49,8 +49,7 @@ def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
     """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``."""
     v, why = _judge_interval(c, s)
     fits = getattr(s, "shape", None)
-    gated = s is None or s.n < int(getattr(s, "min_n", 0) or 0) or not math.isfinite(s.low)
-    if c.shape is None or gated:
+    if c.shape is None or s is None or not s.decidable:
         return v, why
     if fits is None or c.shape not in fits.keys:
         return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"

@@ -149,14 +149,12 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     var = sc.variable
     others = [k for k in claim.grid if k != var]
     groups: dict[tuple, list[tuple[float, float, float, PointEvidence]]] = {}
-    left_out: dict[str, int] = {}
-    detail: dict[str, list[tuple[str, str]]] = {}  # (point, full reason) per kind of exclusion
+    left_out: dict[str, list[tuple[str, str]]] = {}  # kind of exclusion → (point, reason)
     for p, ev in zip(params_list, evidence, strict=True):
         c = _controlled(ev, controls)
         if isinstance(c, str):
             key = c.split(" (")[0]
-            left_out[key] = left_out.get(key, 0) + 1
-            detail.setdefault(key, []).append((fmt_point(p) or "the point", c))
+            left_out.setdefault(key, []).append((fmt_point(p) or "the point", c))
             continue
         groups.setdefault(tuple((k, p[k]) for k in others), []).append(
             (float(p[var]), c[0], c[1], ev))
@@ -211,13 +209,13 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
                 txt += "; cannot confirm: " + "; ".join(missing)
         verdicts.append(v)
         reasons.append(txt)
-    for why, n in left_out.items():
-        full = {c for _, c in detail[why]}
+    for why, pts in left_out.items():
+        full = {c for _, c in pts}
         if len(full) == 1:  # one reason for all of them: say it whole
-            reasons.append(f"{n} point(s) left out: {full.pop()}")
+            reasons.append(f"{len(pts)} point(s) left out: {full.pop()}")
         else:
-            at, c = detail[why][0]
-            reasons.append(f"{n} point(s) left out: {why} (first, at {at}: {c})")
+            at, c = pts[0]
+            reasons.append(f"{len(pts)} point(s) left out: {why} (first, at {at}: {c})")
     if not verdicts:
         return ScalingVerdict("inconclusive", "inconclusive: no controlled LLC values to fit; "
                               + "; ".join(reasons), tuple(fits))
