@@ -29,6 +29,7 @@ results; see the JSON for the thread count).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 import statistics
@@ -46,13 +47,19 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]  # the cases, and this checkout's
 from accuracy_cases import CASES, Case  # noqa: E402
 
 from slttheory.sampling import estimate_llc  # noqa: E402
-from slttheory.sampling.estimator import Z95  # noqa: E402
+from slttheory.sampling.estimator import Z95, _per_sample_loss  # noqa: E402
 from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
     default_model,
     fit_finite_nbeta,
+    is_noise_free,
     law_interval,
     scan_errors,
+)
+from slttheory.sampling.localisation import (  # noqa: E402
+    gauss_newton_spectrum,
+    localisation_deficit,
+    resolved_curvatures,
 )
 
 
@@ -77,7 +84,9 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
                  "data_cov": None if tp.data_cov is None else tp.data_cov.tolist(),
                  "variance": None if tp.variance is None else tp.variance.tolist(),
                  "variance_error": None if tp.variance_error is None
-                 else tp.variance_error.tolist()}
+                 else tp.variance_error.tolist(),
+                 "localisation": None if tp.localisation is None else tp.localisation.tolist(),
+                 "curved_directions": tp.curved_directions}
     return {
         "case": case.label, "kind": case.kind, "half": case.half, "seed": seed,
         "run": method, "method": est.method, "lambda": b.lam, "multiplicity": b.multiplicity,
@@ -164,6 +173,32 @@ def score(rows: list[dict], run_name: str = "default") -> dict:
     return out
 
 
+_CASES = {c.label: c for c in CASES}
+
+
+@functools.cache
+def _spectrum(label: str, seed: int) -> tuple[float, ...]:
+    b = _CASES[label].build(seed)
+    return tuple(gauss_newton_spectrum(b.model, b.data, _per_sample_loss(b.loss)))
+
+
+def localisation(row: dict) -> np.ndarray:
+    """The localisation deficit the estimator adds to a stored scan's temperatures: the row's
+    own (``temperatures.localisation``; ``None`` there means not applied), or, for rows written
+    before it was recorded, recomputed from the rebuilt case by the estimator's rule (γ = 1,
+    the default; noise-free data only)."""
+    tp = row["temperatures"]
+    t = np.asarray(tp["nbeta"], float)
+    if "localisation" in tp:
+        return np.zeros_like(t) if tp["localisation"] is None else np.asarray(
+            tp["localisation"], float)
+    init = row.get("init_loss", 0.0 if row["kind"] == "noise-free" else math.inf)
+    if not is_noise_free(init, float(t.max())):
+        return np.zeros_like(t)
+    h = resolved_curvatures(_spectrum(row["case"], row["seed"]), float(t.max()), 1.0)
+    return localisation_deficit(h, t, 1.0)
+
+
 def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]:
     """The stored scans of ``run_name`` re-fitted with the finite-nβ ``model`` (the fit is a
     function of the per-temperature values, and the scan's length does not depend on it, so
@@ -174,8 +209,11 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
     are the model's outputs at w*, else the noisy rule); ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
-    m ≥ 2, else the rule)."""
+    m ≥ 2, else the rule). Every model adds the localisation deficit (:func:`localisation`)
+    as the estimator does; a name ending in ``-noloc`` fits the scan without it."""
     out = []
+    noloc = model.endswith("-noloc")
+    name, model = model, model.removesuffix("-noloc")
     for r in rows:
         tp = r.get("temperatures")
         if r["run"] != run_name or not tp:
@@ -183,6 +221,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         t = np.asarray(tp["nbeta"], float)
         bias = np.asarray(tp["disc_bias"], float)
         vals = np.asarray(tp["llc"], float) * (1.0 - bias)
+        if not noloc:
+            vals = vals + localisation(r)
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
         if model == "auto":
@@ -199,7 +239,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         if model == "auto":  # the default's interval spans the laws the scan allows
             li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-        out.append({**r, "run": f"refit:{model}", "llc": fit.value, "std_error": se, "ci": ci})
+        out.append({**r, "run": f"refit:{name}", "llc": fit.value, "std_error": se, "ci": ci})
     return out
 
 
@@ -238,7 +278,8 @@ def main(argv: list[str] | None = None) -> dict:
                     help="also score the stored scans re-fitted with this finite-nβ model (a "
                     "name in slttheory.sampling.extrapolate's MODELS, FREE_MODELS or "
                     "MULTIPLICITY_MODELS, 'auto' for the estimator's rule, 'known-m' for "
-                    "estimate_llc(multiplicity=<the case's m>); "
+                    "estimate_llc(multiplicity=<the case's m>); a trailing '-noloc' fits "
+                    "without the localisation deficit; "
                     "repeatable), to compare laws on the selection half without resampling")
     a = ap.parse_args(argv)
     out = Path(a.out)

@@ -100,7 +100,10 @@ Conventions (documented choices):
   (:data:`slttheory.sampling.extrapolate.GRID`), all temperatures as extra chains of one
   vectorised run, each with its own step size tuned in the warm-up (SGLD: bias target; MALA:
   acceptance) and, for SGLD, multiplied by :math:`1 - \hat b_j` (the first-order
-  discretisation bias, exact for Gaussian directions); then fitted by
+  discretisation bias, exact for Gaussian directions); on noise-free data plus the
+  localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of the curved
+  directions at w* (:mod:`slttheory.sampling.localisation`: exact for Gaussian directions,
+  computed from the Gauss–Newton spectrum, not fitted); then fitted by
   :math:`\lambda + a f^{-\delta}`, δ ∈ [1/4, 1] on noise-free data and δ ∈ [1/2, 1] on
   data with noise (:func:`~slttheory.sampling.extrapolate.default_model`: noise-free when
   :math:`t_0 L_n(w^*) \le 10^{-6}`; both chosen on the selection half of
@@ -163,6 +166,7 @@ from torch.func import functional_call, vmap
 from slttheory.sampling import diagnostics as dg
 from slttheory.sampling import extrapolate as _xp
 from slttheory.sampling import fluctuation as _fl
+from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
@@ -326,6 +330,12 @@ class LLCEstimate:
 # --------------------------------------------------------------------------- set-up
 
 
+ESTIMATOR_REVISION = 2
+"""Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
+stored evidence keyed by settings is recomputed (the verifier's point and control caches).
+2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`)."""
+
+
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
     if callable(loss):
         return loss
@@ -357,6 +367,7 @@ class _Setup:
     loss_name: str
     loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
     per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
+    spectrum: Callable[[], np.ndarray] | None = None  # Gauss–Newton eigenvalues at w*, float64
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
@@ -467,9 +478,12 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         with torch.no_grad():
             return ps_full(w.to(dtype), x, y, lstar)
 
+    def spectrum() -> np.ndarray:
+        return _loc.gauss_newton_spectrum(model, (x, y), per_sample, names)
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  delta_loss, per_sample_at)
+                  delta_loss, per_sample_at, spectrum)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1303,7 +1317,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     se_j = np.array([p[3] for p in parts])
     bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
                        for p in parts])
-    corr = llc_j * (1.0 - bias_j)
+    deficit, directions = _localisation(s, ts, gamma)
+    corr = llc_j * (1.0 - bias_j) + (0.0 if deficit is None else deficit)
     fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
                                fit_model or _xp.default_model(s.init_loss, nbeta))
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
@@ -1318,6 +1333,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         step_size=np.array([p[0].step_size for p in parts]),
         ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
+        localisation=deficit, curved_directions=directions,
     )
     llc = fit.value
     errs = _xp.scan_errors(fit, bias_j, dcov)
@@ -1342,6 +1358,20 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         systematic=llc - llc0, single=llc0, single_std_error=se0, data_error=data_err,
         fit_error=fit_err, temperatures=scan, law_error=law_err,
     )
+
+
+def _localisation(s: _Setup, ts: np.ndarray, gamma: float) -> tuple[np.ndarray | None, int]:
+    r"""The localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of each
+    temperature over the curved directions at w* (:mod:`slttheory.sampling.localisation`) and
+    their number, for noise-free data with at most :data:`~.localisation.MAX_DIM` parameters;
+    else ``(None, 0)``: noisy data (the small curvatures of an empirical minimiser are fitted
+    noise) or too many parameters for a dense spectrum."""
+    t0 = float(np.max(ts))
+    if s.spectrum is None or not _xp.is_noise_free(s.init_loss, t0) \
+            or s.center.numel() > _loc.MAX_DIM:
+        return None, 0
+    h = _loc.resolved_curvatures(s.spectrum(), t0, gamma)
+    return _loc.localisation_deficit(h, ts, gamma), int(h.size)
 
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,

@@ -43,6 +43,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "NOISE_FREE_MODEL",
     "default_model",
+    "is_noise_free",
     "FREE_MODELS",
     "MULTIPLICITY_MODELS",
     "multiplicity_of",
@@ -121,6 +122,17 @@ r""":func:`default_model` treats the data as noise-free when :math:`t_0 L_n(w^*)
 this: the data terms of the scan (:math:`\le t\,(L_n(w^*) - \min L_n)`) are then below it."""
 
 
+def is_noise_free(init_loss: float, t0: float) -> bool:
+    r"""Whether a scan's data count as noise-free: :math:`t_0 L_n(w^*) \le`
+    :data:`NOISE_FREE_TOL` (noise-free data fitted exactly at w*; a loss whose minimum is not 0,
+    such as cross-entropy, never is).
+
+    >>> is_noise_free(0.0, 145.0), is_noise_free(1e-6, 145.0)
+    (True, False)
+    """
+    return abs(init_loss) * t0 <= NOISE_FREE_TOL
+
+
 def default_model(init_loss: float, t0: float) -> str:
     r"""The finite-nβ model the estimator fits: :data:`NOISE_FREE_MODEL` when
     :math:`t_0 L_n(w^*) \le` :data:`NOISE_FREE_TOL` (noise-free data fitted exactly at w*;
@@ -136,7 +148,7 @@ def default_model(init_loss: float, t0: float) -> str:
     >>> default_model(0.0, 145.0), default_model(0.5, 145.0)
     ('pow[1/4,1]', 'pow[1/2,1]')
     """
-    return NOISE_FREE_MODEL if abs(init_loss) * t0 <= NOISE_FREE_TOL else DEFAULT_MODEL
+    return NOISE_FREE_MODEL if is_noise_free(init_loss, t0) else DEFAULT_MODEL
 
 
 @dataclass(frozen=True, eq=False)
@@ -602,7 +614,10 @@ class TemperatureScan:
     ``nbeta``: :math:`t_j = n\beta f_j`; ``llc``: the raw single-temperature
     :math:`\hat\lambda(t_j)` with Monte-Carlo errors ``mc_error``; ``disc_bias``: each
     temperature's estimated first-order relative discretisation bias :math:`b_j` (0 for MALA);
-    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j)`, the values fitted; ``step_size``, ``ess``,
+    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j) + c_j`, the values fitted, with
+    ``localisation`` :math:`c_j = \tfrac12\sum_i\gamma/(t_jh_i + \gamma)` over the
+    ``curved_directions`` curvatures :math:`h_i` of w* (noise-free data only, else ``None``
+    and 0; :mod:`slttheory.sampling.localisation`); ``step_size``, ``ess``,
     ``rhat`` per temperature; ``fit``: the :class:`FiniteNbetaFit`; ``data_cov``: the
     data-fluctuation covariance of the raw :math:`\hat\lambda(t_j)` across data sets
     (:func:`slttheory.sampling.fluctuation.data_covariance`); ``variance``: the posterior
@@ -626,12 +641,16 @@ class TemperatureScan:
     variance: np.ndarray | None = None
     variance_error: np.ndarray | None = None
     laws: tuple[tuple[str, float, float], ...] = ()
+    localisation: np.ndarray | None = None
+    curved_directions: int = 0
 
     def __str__(self) -> str:
+        loc = np.zeros_like(self.nbeta) if self.localisation is None else self.localisation
         rows = [f"  nβ={t:9.4g}  λ̂={v:8.4g} ± {e:.2g}  disc.bias={100 * b:+5.1f}%  "
-                f"ESS={s:6.0f} R-hat={r:.3f}"
-                for t, v, e, b, s, r in zip(self.nbeta, self.llc, self.mc_error,
-                                            self.disc_bias, self.ess, self.rhat, strict=True)]
+                f"localisation={c:+.3g}  ESS={s:6.0f} R-hat={r:.3f}"
+                for t, v, e, b, c, s, r in zip(self.nbeta, self.llc, self.mc_error,
+                                               self.disc_bias, loc, self.ess, self.rhat,
+                                               strict=True)]
         return "\n".join(rows)
 
 

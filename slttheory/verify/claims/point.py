@@ -527,6 +527,7 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
+            "estimator": _estimator_revision(),
             "version": 6,  # 3: each point's chains seeded by the point (chain_seed);
             # 4: closed forms of other formulas by an identity of models (independent);
             # 5: LLC evidence records the law spread; 6: its std_error includes it
@@ -534,6 +535,12 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _estimator_revision() -> int:
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
+
+    return ESTIMATOR_REVISION
 
 
 def _library_version() -> str:

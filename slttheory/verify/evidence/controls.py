@@ -253,9 +253,11 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
 def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str) -> str:
     """Hash of the estimator rules, the controls, the device and the library version."""
     from slttheory import __version__
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps({
         "rules": dict(settings), "device": device, "version": __version__,
+        "estimator": ESTIMATOR_REVISION,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
         "error": "total (law spread included)",
@@ -270,9 +272,13 @@ def data_seeds(settings: Mapping[str, Any], datasets: int = DATASETS) -> list[in
 
 
 def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str) -> str:
-    """Key of one control run: the same control, data set and rules give the same run."""
+    """Key of one control run: the same control, data set, rules and estimator revision
+    give the same run."""
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
+
     blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device,
-                       "chains seeded by data set"], sort_keys=True, default=list)
+                       "chains seeded by data set", ESTIMATOR_REVISION], sort_keys=True,
+                      default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
