@@ -30,7 +30,10 @@ accuracy benchmark's noisy cases the correction moved a deep linear network from
 
 What stays: the variation of the curvature across the flat directions (along a GL orbit the
 normal curvature changes, and the estimand can cross λ from above), and all of the singular
-part. Those are the finite-nβ fit's.
+part. Those are the finite-nβ fit's. The curved directions give no floor on the estimate: the
+Gaussian prior has full support, so as t grows the estimand tends to the smallest λ over the
+true parameters it weights, which can lie below k/2 at w* (a deep linear network with 17
+curved directions at w* reads Aoyagi's 6.5; docs/estimator.md §6).
 """
 
 from __future__ import annotations
