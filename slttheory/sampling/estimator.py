@@ -1364,10 +1364,11 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float) -> tuple[np.ndarray |
     r"""The localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of each
     temperature over the curved directions at w* (:mod:`slttheory.sampling.localisation`) and
     their number, for noise-free data with at most :data:`~.localisation.MAX_DIM` parameters;
-    else ``(None, 0)``: noisy data (the small curvatures of an empirical minimiser are fitted
-    noise) or too many parameters for a dense spectrum."""
+    else ``(None, 0)``: no localisation (γ = 0, nothing to remove), noisy data (the small
+    curvatures of an empirical minimiser are fitted noise) or too many parameters for a dense
+    spectrum."""
     t0 = float(np.max(ts))
-    if s.spectrum is None or not _xp.is_noise_free(s.init_loss, t0) \
+    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.init_loss, t0) \
             or s.center.numel() > _loc.MAX_DIM:
         return None, 0
     h = _loc.resolved_curvatures(s.spectrum(), t0, gamma)

@@ -114,3 +114,13 @@ def test_noisy_scan_is_not_corrected():
                        draws=300)
     assert est.temperatures.localisation is None
     assert est.temperatures.curved_directions == 0
+
+
+def test_no_localisation_means_nothing_to_remove():
+    """γ = 0 (devinterp's setting in some of its tests) leaves the scan as sampled."""
+    prob = FAMILIES["linear_regression_toy"].build(
+        {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
+    est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu",
+                       localization=0.0, draws=300)
+    assert est.temperatures.localisation is None
+    assert np.allclose(est.temperatures.corrected, est.temperatures.llc)
