@@ -55,6 +55,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     is_noise_free,
     law_interval,
     scan_errors,
+    select_fit,
 )
 from slttheory.sampling.localisation import (  # noqa: E402
     gauss_newton_spectrum,
@@ -182,21 +183,22 @@ def _spectrum(label: str, seed: int) -> tuple[float, ...]:
     return tuple(gauss_newton_spectrum(b.model, b.data, _per_sample_loss(b.loss)))
 
 
-def localisation(row: dict) -> np.ndarray:
-    """The localisation deficit the estimator adds to a stored scan's temperatures: the row's
-    own (``temperatures.localisation``; ``None`` there means not applied), or, for rows written
-    before it was recorded, recomputed from the rebuilt case by the estimator's rule (γ = 1,
-    the default; noise-free data only)."""
+def localisation(row: dict) -> tuple[np.ndarray, int]:
+    """The localisation deficit the estimator adds to a stored scan's temperatures, and the
+    number of curved directions behind it: the row's own (``temperatures.localisation``;
+    ``None`` there means not applied), or, for rows written before it was recorded, recomputed
+    from the rebuilt case by the estimator's rule (γ = 1, the default; noise-free data only)."""
     tp = row["temperatures"]
     t = np.asarray(tp["nbeta"], float)
     if "localisation" in tp:
-        return np.zeros_like(t) if tp["localisation"] is None else np.asarray(
-            tp["localisation"], float)
+        if tp["localisation"] is None:
+            return np.zeros_like(t), 0
+        return np.asarray(tp["localisation"], float), int(tp["curved_directions"])
     init = row.get("init_loss", 0.0 if row["kind"] == "noise-free" else math.inf)
     if not is_noise_free(init, float(t.max())):
-        return np.zeros_like(t)
+        return np.zeros_like(t), 0
     h = resolved_curvatures(_spectrum(row["case"], row["seed"]), float(t.max()), 1.0)
-    return localisation_deficit(h, t, 1.0)
+    return localisation_deficit(h, t, 1.0), int(h.size)
 
 
 def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]:
@@ -204,10 +206,12 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     function of the per-temperature values, and the scan's length does not depend on it, so
     no sampling is repeated): copies of the rows with ``llc``, ``ci``, ``std_error`` as
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
-    ``model="auto"``: the estimator's own rule (its law, and its interval spanning the laws
-    the scan allows, :func:`law_interval`), :func:`default_model` of the row's
+    ``model="auto"``: the estimator's own rule (:func:`select_fit`: the scan's mean when a
+    noise-free scan is k/2 within its errors, k curved directions at w*, else its law; the
+    interval spanning the laws the scan allows, :func:`law_interval`; noise-free or not by the row's
     ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
-    are the model's outputs at w*, else the noisy rule); ``"known-m"``: what a caller who
+    are the model's outputs at w*, else the noisy rule); ``"auto-law"``: the same without the
+    flat choice; ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
     m ≥ 2, else the rule). Every model adds the localisation deficit (:func:`localisation`)
     as the estimator does; a name ending in ``-noloc`` fits the scan without it."""
@@ -222,21 +226,24 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         bias = np.asarray(tp["disc_bias"], float)
         vals = np.asarray(tp["llc"], float) * (1.0 - bias)
         if not noloc:
-            vals = vals + localisation(r)
+            vals = vals + localisation(r)[0]
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
-        if model == "auto":
-            use = default_model(init, t[0])
+        if model == "auto":  # the estimator's own choice (select_fit)
+            fit = select_fit(t / t[0], vals, errs, t[0], init,
+                             0 if noloc else localisation(r)[1])
+        elif model == "auto-law":  # the law alone, as before select_fit's flat scans
+            fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], default_model(init, t[0]))
         elif model == "known-m":  # what estimate_llc(multiplicity=m) fits
             m = int(r.get("multiplicity") or 1)
             use = f"mult{m}" if m > 1 else default_model(init, t[0])
+            fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
         else:
-            use = model
-        fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
+            fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], model)
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se = scan_errors(fit, bias, cov).std_error
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
-        if model == "auto":  # the default's interval spans the laws the scan allows
+        if model in ("auto", "auto-law"):  # the interval spans the laws the scan allows
             li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
         out.append({**r, "run": f"refit:{name}", "llc": fit.value, "std_error": se, "ci": ci})

@@ -107,7 +107,9 @@ Conventions (documented choices):
   :math:`\lambda + a f^{-\delta}`, δ ∈ [1/4, 1] on noise-free data and δ ∈ [1/2, 1] on
   data with noise (:func:`~slttheory.sampling.extrapolate.default_model`: noise-free when
   :math:`t_0 L_n(w^*) \le 10^{-6}`; both chosen on the selection half of
-  ``benchmarks/accuracy.py``), and ``llc`` = λ, ``systematic`` = λ − single. Assumptions: the
+  ``benchmarks/accuracy.py``), and ``llc`` = λ, ``systematic`` = λ − single; a noise-free
+  scan equal to k/2 within its errors (k curved directions at w*: a Morse–Bott point) is
+  averaged instead (:func:`~slttheory.sampling.extrapolate.select_fit`). Assumptions: the
   leading finite-t correction is a power law with exponent between 1/4 (a next pole at
   distance 1/4, as for :math:`w_1w_2^2`) or 1/2 and 1 (localisation); slower laws — the
   multiplicity term :math:`-(m-1)/\log t`, closer poles, models whose fine structure is
@@ -1304,7 +1306,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                  adaptive, rec: _Positions | None = None, fit_model: str | None = None
                  ) -> LLCEstimate:
     """Summaries per temperature, the finite-nβ fit (``fit_model``, default
-    :func:`~slttheory.sampling.extrapolate.default_model`) and the merged diagnostics of a
+    :func:`~slttheory.sampling.extrapolate.select_fit`) and the merged diagnostics of a
     scan."""
     nbeta = n * beta_v
     ts = nbeta * grid
@@ -1319,8 +1321,11 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                        for p in parts])
     deficit, directions = _localisation(s, ts, gamma)
     corr = llc_j * (1.0 - bias_j) + (0.0 if deficit is None else deficit)
-    fit = _xp.fit_finite_nbeta(grid, corr, se_j * np.abs(1.0 - bias_j), nbeta,
-                               fit_model or _xp.default_model(s.init_loss, nbeta))
+    err_j = se_j * np.abs(1.0 - bias_j)
+    if fit_model is None:
+        fit = _xp.select_fit(grid, corr, err_j, nbeta, s.init_loss, directions)
+    else:
+        fit = _xp.fit_finite_nbeta(grid, corr, err_j, nbeta, fit_model)
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
     var_j, var_se = [], []
     for j, t in enumerate(ts):

@@ -102,6 +102,7 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     assert scan.localisation is not None and scan.curved_directions == 2
     assert np.allclose(scan.corrected, scan.llc * (1 - scan.disc_bias) + scan.localisation)
     assert np.all(np.abs(scan.corrected - 1.0) <= 4 * scan.mc_error)   # raw: 0.54 at t0/10
+    assert scan.fit.model == "flat"  # a Morse–Bott scan (k/2 = 1): nothing to extrapolate
     assert est.ci[0] <= 1.0 <= est.ci[1]
     assert abs(est.llc - 1.0) <= 4 * est.mc_error
 
