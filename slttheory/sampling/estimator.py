@@ -332,10 +332,11 @@ class LLCEstimate:
 # --------------------------------------------------------------------------- set-up
 
 
-ESTIMATOR_REVISION = 2
+ESTIMATOR_REVISION = 3
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
-2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`)."""
+2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
+3: and a noise-free scan at k/2 is averaged (:func:`.extrapolate.select_fit`)."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
