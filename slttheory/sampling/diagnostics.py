@@ -103,6 +103,9 @@ class Diagnostics:
     ``acceptance_rate``: mean MH acceptance probability (MALA: of its own test; SGLD full batch:
     the diagnostic acceptance MALA would have had; ``None`` otherwise); ``divergent``: a chain
     had a NaN/Inf loss or exploded; ``warnings``: every failed check in words;
+    ``notes``: unmet precision targets (the Monte-Carlo error still above the adaptive
+    target at the step cap) — not failed checks: the chains passed every validity check and
+    the larger error is in the estimate's ``std_error`` and interval;
     ``stationarity_z``: Geweke z of the kept draws; ``estimated_bias``: first-order relative
     discretisation bias of λ̂, (ε/8)·E[∇Uᵀ G ∇U]/λ̂ (0 for MALA); ``divergent_chains``: their
     indices; ``calibration``: the step-size pilot (or ``None`` when ``step_size`` was given).
@@ -117,11 +120,13 @@ class Diagnostics:
     estimated_bias: float | None = None
     divergent_chains: tuple[int, ...] = ()
     calibration: object | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         """The one gate every consumer of an estimate uses: no chain diverged and no check
         failed (``warnings`` is empty). An estimate that does not pass carries no information.
+        ``notes`` do not fail it: precision is a matter of the error bars, which carry it.
 
         >>> Diagnostics(ess=500.0, rhat=1.01, acceptance_rate=None, divergent=False).passed
         True

@@ -323,6 +323,7 @@ class LLCEstimate:
         if self.temperatures is not None:
             lines.append(str(self.temperatures))
         lines += [f"  WARNING: {w}" for w in d.warnings]
+        lines += [f"  note: {w}" for w in d.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -336,7 +337,8 @@ ESTIMATOR_REVISION = 3
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
-3: and a noise-free scan at k/2 is averaged (:func:`.extrapolate.select_fit`)."""
+3: and a noise-free scan at k/2 is averaged (:func:`.extrapolate.select_fit`); an unmet
+precision target at the step cap is a note, not a failed check (``Diagnostics.notes``)."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
@@ -1021,10 +1023,11 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     if math.isfinite(llc) and llc < 0:
         warn.append("negative LLC: the chains found loss below L(w*), so w* is not a local "
                     "minimum (train further or localize more)")
+    notes: list[str] = []
     if adaptive and math.isfinite(se) and math.isfinite(llc) and (
             se > AUTO_TARGET_RSE * max(abs(llc), 0.05) * 1.5):
-        warn.append(f"Monte-Carlo error {se:.3g} above the {100 * AUTO_TARGET_RSE:.0f}% target "
-                    f"after the maximal {AUTO_MAX_STEPS} steps")
+        notes.append(f"Monte-Carlo error {se:.3g} above the {100 * AUTO_TARGET_RSE:.0f}% "
+                     f"target after the maximal {AUTO_MAX_STEPS} steps (in the error bars)")
     if not math.isfinite(llc):
         warn.append("LLC estimate is not finite")
     if run.calibration is not None and run.calibration.at_grid_edge:
@@ -1033,7 +1036,7 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     diag = dg.Diagnostics(
         ess=ess, rhat=rh, acceptance_rate=acc, divergent=bool(div_chains) or not
         math.isfinite(llc), warnings=warn, stationarity_z=z, estimated_bias=bias,
-        divergent_chains=div_chains, calibration=run.calibration,
+        divergent_chains=div_chains, calibration=run.calibration, notes=notes,
     )
     return per_chain, llc, se, diag
 
@@ -1387,9 +1390,11 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
     ESS, every warning (prefixed by its temperature) and the fit's own (``fit_warning``),
     divergence anywhere; acceptance and discretisation bias of the chains at nβ."""
     warn: list[str] = [fit_warning] if fit_warning else []
+    notes: list[str] = []
     for j, dj in enumerate(diags):
         pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
         warn += [pre + w for w in dj.warnings]
+        notes += [pre + w for w in dj.notes]
     # each temperature's own MC target is checked (and warned about) by _summarise; the
     # extrapolated value's larger MC error is part of its interval, not a failed check
     if not math.isfinite(llc):
@@ -1409,6 +1414,7 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
         divergent=any(d.divergent for d in diags) or not math.isfinite(llc),
         warnings=list(dict.fromkeys(warn)), stationarity_z=z,
         estimated_bias=d0.estimated_bias, divergent_chains=div, calibration=d0.calibration,
+        notes=list(dict.fromkeys(notes)),
     )
 
 

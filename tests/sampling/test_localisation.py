@@ -125,3 +125,4 @@ def test_no_localisation_means_nothing_to_remove():
                        localization=0.0, draws=300)
     assert est.temperatures.localisation is None
     assert np.allclose(est.temperatures.corrected, est.temperatures.llc)
+

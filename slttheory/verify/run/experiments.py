@@ -119,9 +119,13 @@ class _StageCache:
 
 def experiment_settings_hash(claim: ExperimentClaim, settings: Mapping[str, Any],
                              device: str) -> str:
-    """Hash of what determines a run's stages (not its verdict: criteria are excluded)."""
+    """Hash of what determines a run's stages (not its verdict: criteria are excluded),
+    including the estimator's revision (its LLCs are stages)."""
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
+
     blob = json.dumps(
-        {"experiment": claim.experiment, "settings": settings, "device": device, "version": 1},
+        {"experiment": claim.experiment, "settings": settings, "device": device, "version": 1,
+         "estimator": ESTIMATOR_REVISION},
         sort_keys=True,
         default=str,
     )
