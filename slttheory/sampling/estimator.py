@@ -1323,7 +1323,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     se_j = np.array([p[3] for p in parts])
     bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
                        for p in parts])
-    deficit, directions = _localisation(s, ts, gamma)
+    deficit, directions, loc_note = _localisation(s, ts, gamma)
     corr = llc_j * (1.0 - bias_j) + (0.0 if deficit is None else deficit)
     err_j = se_j * np.abs(1.0 - bias_j)
     if fit_model is None:
@@ -1356,6 +1356,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
             law_err, se = math.sqrt(total**2 - se**2), total
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
+    if loc_note:
+        diag = dataclasses.replace(diag, notes=[*diag.notes, loc_note])
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1369,19 +1371,27 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     )
 
 
-def _localisation(s: _Setup, ts: np.ndarray, gamma: float) -> tuple[np.ndarray | None, int]:
+def _localisation(s: _Setup, ts: np.ndarray, gamma: float
+                  ) -> tuple[np.ndarray | None, int, str | None]:
     r"""The localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of each
     temperature over the curved directions at w* (:mod:`slttheory.sampling.localisation`) and
     their number, for noise-free data with at most :data:`~.localisation.MAX_DIM` parameters;
     else ``(None, 0)``: no localisation (γ = 0, nothing to remove), noisy data (the small
     curvatures of an empirical minimiser are fitted noise) or too many parameters for a dense
-    spectrum."""
+    spectrum. The third item is a note when the spectrum could not be computed (a model whose
+    forward pass does not run in float64 under ``torch.func``): the scan is then fitted as
+    sampled."""
     t0 = float(np.max(ts))
     if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.init_loss, t0) \
             or s.center.numel() > _loc.MAX_DIM:
-        return None, 0
-    h = _loc.resolved_curvatures(s.spectrum(), t0, gamma)
-    return _loc.localisation_deficit(h, ts, gamma), int(h.size)
+        return None, 0, None
+    try:
+        spectrum = s.spectrum()
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
+        return None, 0, (f"localisation deficit not removed: the Gauss–Newton spectrum at w* "
+                         f"failed ({type(e).__name__}: {str(e)[:120]})")
+    h = _loc.resolved_curvatures(spectrum, t0, gamma)
+    return _loc.localisation_deficit(h, ts, gamma), int(h.size), None
 
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,

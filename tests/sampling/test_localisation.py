@@ -126,3 +126,25 @@ def test_no_localisation_means_nothing_to_remove():
     assert est.temperatures.localisation is None
     assert np.allclose(est.temperatures.corrected, est.temperatures.llc)
 
+
+
+def test_a_model_without_a_float64_forward_is_fitted_as_sampled():
+    """The spectrum runs the model in float64; a forward pass that cannot (here: a float32
+    constant mixed in) leaves the scan uncorrected, with a note, and nothing else lost."""
+
+    class Float32Only(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(1, 1)
+
+        def forward(self, x):
+            return self.lin(x) @ torch.ones(1, 1, dtype=torch.float32)
+
+    m = Float32Only()
+    x = torch.linspace(-1, 1, 200).reshape(-1, 1)
+    with torch.no_grad():
+        y = m(x)
+    est = estimate_llc(m, (x, y), seed=0, device="cpu", draws=300)
+    assert est.temperatures.localisation is None
+    assert any("localisation deficit not removed" in n for n in est.diagnostics.notes)
+    assert np.isfinite(est.llc)
