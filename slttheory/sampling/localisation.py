@@ -50,6 +50,7 @@ __all__ = [
     "RESOLVED_FRACTION",
     "ROUNDOFF_RTOL",
     "MAX_DIM",
+    "MAX_JACOBIAN_ENTRIES",
     "resolved_curvatures",
     "localisation_deficit",
     "gauss_newton_spectrum",
@@ -71,6 +72,11 @@ MAX_DIM = 2000
 """Largest number of parameters for which the estimator computes the dense spectrum (a
 d × d eigendecomposition and d Jacobian-vector products over the data); above it the scan
 is fitted without the correction, and the estimate says so."""
+
+
+MAX_JACOBIAN_ENTRIES = 50_000_000
+"""Largest Jacobian (parameters × all outputs) :func:`gauss_newton_spectrum` holds in float64
+(400 MB); it raises ``ValueError`` above, and the estimator fits the scan as sampled."""
 
 
 def resolved_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float) -> np.ndarray:
@@ -160,6 +166,9 @@ def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
 
     with torch.no_grad():
         out = forward(center)
+    if d * out.numel() > MAX_JACOBIAN_ENTRIES:
+        raise ValueError(f"gauss_newton_spectrum: a {d} × {out.numel()} Jacobian is above "
+                         f"MAX_JACOBIAN_ENTRIES = {MAX_JACOBIAN_ENTRIES}")
     if y64.is_floating_point() and y64.numel() == out.numel() and y64.shape != out.shape:
         y64 = y64.reshape(out.shape)
     def mean_loss(o: Tensor) -> Tensor:  # of all outputs: a loss may couple the samples

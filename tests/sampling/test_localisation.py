@@ -148,3 +148,13 @@ def test_a_model_without_a_float64_forward_is_fitted_as_sampled():
     assert est.temperatures.localisation is None
     assert any("localisation deficit not removed" in n for n in est.diagnostics.notes)
     assert np.isfinite(est.llc)
+
+
+def test_spectrum_refuses_a_jacobian_too_large_to_hold(monkeypatch):
+    from slttheory.sampling import localisation as L
+
+    monkeypatch.setattr(L, "MAX_JACOBIAN_ENTRIES", 10)
+    m = torch.nn.Linear(2, 3)
+    x = torch.randn(5, 2)
+    with pytest.raises(ValueError, match="MAX_JACOBIAN_ENTRIES"):
+        L.gauss_newton_spectrum(m, (x, m(x).detach()), _per_sample_loss("gaussian"))
