@@ -58,11 +58,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     scan_errors,
     select_fit,
 )
-from slttheory.sampling.localisation import (  # noqa: E402
-    gauss_newton_spectrum,
-    localisation_deficit,
-    resolved_curvatures,
-)
+from slttheory.sampling.localisation import correction, gauss_newton_spectrum  # noqa: E402
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float | None = None) -> dict:
@@ -198,8 +194,7 @@ def localisation(row: dict) -> tuple[np.ndarray, int]:
     init = row.get("init_loss", 0.0 if row["kind"] == "noise-free" else math.inf)
     if not is_noise_free(init, float(t.max())):
         return np.zeros_like(t), 0
-    h = resolved_curvatures(_spectrum(row["case"], row["seed"]), float(t.max()), 1.0)
-    return localisation_deficit(h, t, 1.0), int(h.size)
+    return correction(_spectrum(row["case"], row["seed"]), t, 1.0)
 
 
 _PRECISION_NOTE = re.compile(r"^(at nbeta=\S+: )?Monte-Carlo error \S+ above the \d+% target")
@@ -221,10 +216,9 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
     ``model="auto"``: the estimator's own rule (:func:`select_fit`: the scan's mean when a
     noise-free scan is k/2 within its errors, k curved directions at w*, else its law; the
-    interval spanning the laws the scan allows, :func:`law_interval`; noise-free or not by the row's
-    ``init_loss`` (rows written before it was recorded: 0 for noise-free cases, whose targets
-    are the model's outputs at w*, else the noisy rule); ``"auto-law"``: the same without the
-    flat choice; ``"known-m"``: what a caller who
+    interval spanning the laws the scan allows, :func:`law_interval`; noise-free or not by
+    the row's ``init_loss``, and for rows written before it was recorded by the case's kind);
+    ``"auto-law"``: the same without the mean of a k/2 scan; ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
     m ≥ 2, else the rule). Every model adds the localisation deficit (:func:`localisation`)
     as the estimator does; a name ending in ``-noloc`` fits the scan without it."""
@@ -238,13 +232,12 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         t = np.asarray(tp["nbeta"], float)
         bias = np.asarray(tp["disc_bias"], float)
         vals = np.asarray(tp["llc"], float) * (1.0 - bias)
-        if not noloc:
-            vals = vals + localisation(r)[0]
+        deficit, curved = (np.zeros_like(t), 0) if noloc else localisation(r)
+        vals = vals + deficit
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
         if model == "auto":  # the estimator's own choice (select_fit)
-            fit = select_fit(t / t[0], vals, errs, t[0], init,
-                             0 if noloc else localisation(r)[1])
+            fit = select_fit(t / t[0], vals, errs, t[0], init, curved)
         elif model == "auto-law":  # the law alone, as before select_fit's flat scans
             fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], default_model(init, t[0]))
         elif model == "known-m":  # what estimate_llc(multiplicity=m) fits

@@ -1374,24 +1374,26 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
 def _localisation(s: _Setup, ts: np.ndarray, gamma: float
                   ) -> tuple[np.ndarray | None, int, str | None]:
     r"""The localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of each
-    temperature over the curved directions at w* (:mod:`slttheory.sampling.localisation`) and
-    their number, for noise-free data with at most :data:`~.localisation.MAX_DIM` parameters;
-    else ``(None, 0)``: no localisation (γ = 0, nothing to remove), noisy data (the small
-    curvatures of an empirical minimiser are fitted noise) or too many parameters for a dense
-    spectrum. The third item is a note when the spectrum could not be computed (a model whose
-    forward pass does not run in float64 under ``torch.func``): the scan is then fitted as
-    sampled."""
-    t0 = float(np.max(ts))
-    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.init_loss, t0) \
-            or s.center.numel() > _loc.MAX_DIM:
+    temperature over the curved directions at w*, their number, and a note when it was due
+    but could not be computed (:func:`.localisation.correction`). ``(None, 0, None)`` where
+    there is nothing to remove: γ = 0, or noisy data (the small curvatures of an empirical
+    minimiser are fitted noise). ``(None, 0, note)`` for more than
+    :data:`~.localisation.MAX_DIM` parameters or a spectrum that failed (a model whose forward
+    pass does not run in float64 under ``torch.func``, a Jacobian too large to hold): the scan
+    is then fitted as sampled."""
+    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.init_loss, float(ts.max())):
         return None, 0, None
+    why = "localisation deficit not removed: "
+    if s.center.numel() > _loc.MAX_DIM:
+        return None, 0, why + (f"{s.center.numel()} parameters, more than MAX_DIM = "
+                               f"{_loc.MAX_DIM} for a dense spectrum")
     try:
         spectrum = s.spectrum()
     except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
-        return None, 0, (f"localisation deficit not removed: the Gauss–Newton spectrum at w* "
-                         f"failed ({type(e).__name__}: {str(e)[:120]})")
-    h = _loc.resolved_curvatures(spectrum, t0, gamma)
-    return _loc.localisation_deficit(h, ts, gamma), int(h.size), None
+        return None, 0, why + (f"the Gauss–Newton spectrum at w* failed "
+                               f"({type(e).__name__}: {str(e)[:120]})")
+    deficit, k = _loc.correction(spectrum, ts, gamma)
+    return deficit, k, None
 
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
@@ -1405,7 +1407,7 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
         pre = "" if j == 0 else f"at nbeta={ts[j]:.4g}: "
         warn += [pre + w for w in dj.warnings]
         notes += [pre + w for w in dj.notes]
-    # each temperature's own MC target is checked (and warned about) by _summarise; the
+    # each temperature's own MC target is checked by _summarise (a note when missed); the
     # extrapolated value's larger MC error is part of its interval, not a failed check
     if not math.isfinite(llc):
         warn.append("LLC estimate is not finite")

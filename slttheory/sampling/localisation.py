@@ -53,6 +53,7 @@ __all__ = [
     "MAX_JACOBIAN_ENTRIES",
     "resolved_curvatures",
     "localisation_deficit",
+    "correction",
     "gauss_newton_spectrum",
 ]
 
@@ -71,7 +72,7 @@ is computed in float64)."""
 MAX_DIM = 2000
 """Largest number of parameters for which the estimator computes the dense spectrum (a
 d × d eigendecomposition and d Jacobian-vector products over the data); above it the scan
-is fitted without the correction, and the estimate says so."""
+is fitted without the correction, and the estimate's diagnostics note it."""
 
 
 MAX_JACOBIAN_ENTRIES = 50_000_000
@@ -121,6 +122,22 @@ def localisation_deficit(curvatures: Iterable[float], nbeta: Iterable[float] | f
     return 0.5 * np.sum(gamma / (t[:, None] * h[None, :] + gamma), axis=1)
 
 
+def correction(eigenvalues: Iterable[float], nbeta: Iterable[float], gamma: float
+               ) -> tuple[np.ndarray, int]:
+    """The deficit :func:`localisation_deficit` at each temperature of a scan ``nbeta`` over
+    the :func:`resolved_curvatures` of ``eigenvalues`` (resolved at the scan's top
+    temperature), and how many curved directions that is: what the estimator adds to a
+    noise-free scan.
+
+    >>> c, k = correction([1.0, 0.34, 0.0], [21.7, 2.17], 1.0)
+    >>> k, np.round(c, 3).tolist()
+    (2, [0.082, 0.445])
+    """
+    t = np.atleast_1d(np.asarray(list(nbeta), float))
+    h = resolved_curvatures(eigenvalues, float(t.max()), gamma)
+    return localisation_deficit(h, t, gamma), int(h.size)
+
+
 def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                           per_sample_loss: Callable[[Tensor, Tensor], Tensor],
                           params: Iterable[str] | None = None, chunk: int = 32) -> np.ndarray:
@@ -150,6 +167,10 @@ def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
 
     named = dict(model.named_parameters())
     names = list(named) if params is None else list(params)
+    unknown = [k for k in names if k not in named]
+    if unknown or not names:
+        raise ValueError(f"params: unknown parameter name(s) {unknown or '(empty)'}; valid "
+                         f"names: {list(named)}")
     sel = {k: f64(named[k]) for k in names}
     frozen = {k: f64(v) for k, v in named.items() if k not in sel}
     frozen.update({k: f64(b) for k, b in model.named_buffers()})

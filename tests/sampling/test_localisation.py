@@ -158,3 +158,22 @@ def test_spectrum_refuses_a_jacobian_too_large_to_hold(monkeypatch):
     x = torch.randn(5, 2)
     with pytest.raises(ValueError, match="MAX_JACOBIAN_ENTRIES"):
         L.gauss_newton_spectrum(m, (x, m(x).detach()), _per_sample_loss("gaussian"))
+
+
+def test_spectrum_names_an_unknown_parameter():
+    m = torch.nn.Linear(1, 1)
+    x = torch.randn(4, 1)
+    with pytest.raises(ValueError, match="params.*'nope'"):
+        gauss_newton_spectrum(m, (x, m(x).detach()), _per_sample_loss("gaussian"), ["nope"])
+
+
+def test_a_model_above_max_dim_is_fitted_as_sampled_with_a_note(monkeypatch):
+    from slttheory.sampling import localisation as L
+
+    monkeypatch.setattr(L, "MAX_DIM", 1)
+    prob = FAMILIES["linear_regression_toy"].build(
+        {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
+    est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu",
+                       draws=300)
+    assert est.temperatures.localisation is None
+    assert any("MAX_DIM" in n for n in est.diagnostics.notes), est.diagnostics.notes
