@@ -76,10 +76,11 @@ Conventions (documented choices):
   calibrated at :math:`w^*`; R-hat 1.05 after 32000 steps at RRR (5,4,2,2)).
 * **Speed.** Each sampler step (proposal, vectorised loss and gradient, MH test) runs as one
   graph traced by ``make_fx`` (:func:`~slttheory.sampling.kernels.fused_kernel`), without
-  the per-operation cost of ``vmap``'s batching rules and the autograd engine: an SGLD step
-  costs 0.3–0.5× and a MALA step 0.6–0.8× an eager vmapped batched gradient on the
-  devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``). The first traced step
-  of a process imports torch's tracing machinery (about 1 s of CPU, once).
+  the per-operation cost of ``vmap``'s batching rules and the autograd engine, and run by
+  TorchScript's C++ executor where that reproduces the graph bit for bit: an SGLD step
+  costs 0.13–0.2× and a MALA step 0.24–0.29× an eager vmapped batched gradient on the
+  devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``, 2026-12-01). The first
+  traced step of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX`` and the halves of the
   kept trace agree (|z| ≤ 3), at every temperature of a scan, starting at ``AUTO_MIN_STEPS``

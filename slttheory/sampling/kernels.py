@@ -37,8 +37,9 @@ vectorised gradient evaluation (blackjax ``MALAState``).
 :class:`PreconditionedPotential` runs any of them in the coordinates :math:`z` of
 :math:`w = w^* + Lz` (a constant preconditioner :math:`G = LL^\top`, exact).
 :func:`fused_kernel` is the same kernels with each step traced once into one graph of tensor
-operations (what the estimator uses); the update formulas exist once (``_sgld_move``,
-``_mala_move``, ``_rms_move``) and both paths call them.
+operations (what the estimator uses), run by TorchScript where that gives the same bits; the
+update formulas exist once (``_sgld_move``, ``_mala_move``, ``_rms_move``) and both paths call
+them.
 """
 
 from __future__ import annotations
@@ -715,7 +716,9 @@ def _simplify(gm: Any) -> Any:
 
 
 def _trace(fn: Callable, args: tuple) -> Callable | None:
-    """``fn`` traced to one graph of aten ops (``make_fx`` with fake tensors), or ``None``.
+    """``fn`` traced to one graph of aten ops (``make_fx`` with fake tensors) and returned as a
+    callable with ``fn``'s signature (run by TorchScript where it reproduces the graph bit for
+    bit, :func:`_scripted`), or ``None``.
 
     The graph replays the step's tensor operations without the per-operation cost of
     ``vmap``'s batching rules and the autograd engine (about 1.8× faster per step for the
@@ -729,10 +732,81 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
         gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
         ref, got = fn(*args), gm(*args)
         if all(_same(r, g) for r, g in zip(ref, got, strict=True)):
-            return gm
+            return _scripted(gm, args) or gm.forward  # skip nn.Module.__call__'s hooks
     except Exception:  # noqa: BLE001  (any failure to trace means: keep the eager step)
         pass
     return None
+
+
+SCRIPT_CHECK_CALLS = 3
+"""Calls of a scripted step graph compared with its FX graph before it is used: TorchScript's
+executor profiles the first calls and may re-plan after them."""
+
+
+def _scripted(gm: Any, args: tuple) -> Callable | None:
+    r"""The step graph ``gm`` run by TorchScript's C++ executor, or ``None``.
+
+    The FX graph replays its aten operations from Python, at a few microseconds each; for a
+    small model that is most of a step (the devinterp benchmark's linear regression: 150 µs
+    per MALA step, 60 µs scripted, 2 CPU cores). ``torch.jit.trace`` records the same aten
+    calls and runs them without the interpreter; the result is kept only if it is *bitwise*
+    equal to the FX graph's on ``args`` after :data:`SCRIPT_CHECK_CALLS` calls, so the
+    samplers' draws do not depend on which executor ran them. Arguments that are ``None``
+    or tuples of tensors (the call's signature fixes which) are flattened around it."""
+    import warnings
+
+    flat: list[Tensor] = []
+    spec: list[int | None] = []  # None: the argument is None; k >= 0: k tensors (a tuple)
+    for a in args:
+        if a is None:
+            spec.append(None)
+        elif isinstance(a, Tensor):
+            spec.append(0)
+            flat.append(a)
+        elif isinstance(a, tuple) and a and all(isinstance(b, Tensor) for b in a):
+            spec.append(len(a))
+            flat.extend(a)
+        else:
+            return None
+    forward = gm.forward
+
+    def rebuilt(*xs: Tensor) -> Any:
+        out, i = [], 0
+        for k in spec:
+            if k is None:
+                out.append(None)
+            elif k == 0:
+                out.append(xs[i])
+                i += 1
+            else:
+                out.append(tuple(xs[i:i + k]))
+                i += k
+        return forward(*out)
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TracerWarnings, deprecation notices
+            script = torch.jit.trace(rebuilt, tuple(flat), check_trace=False)
+            ref = forward(*args)
+            for _ in range(SCRIPT_CHECK_CALLS):
+                got = script(*flat)
+            if not isinstance(got, tuple) or len(got) != len(ref) or not all(
+                    r.shape == g.shape and r.dtype == g.dtype and torch.equal(r, g)
+                    for r, g in zip(ref, got, strict=True)):
+                return None
+    except Exception:  # noqa: BLE001  (TorchScript absent or unable: the FX graph runs)
+        return None
+
+    def call(*a: Any) -> Any:
+        xs: list[Tensor] = []
+        for v, k in zip(a, spec, strict=True):
+            if k == 0:
+                xs.append(v)
+            elif k:
+                xs.extend(v)
+        return script(*xs)
+
+    return call
 
 
 def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, *,
@@ -774,7 +848,12 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     energy = potential.energy
     cache: dict[str, Tensor] = {}
 
-    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps, coef):
+    def move(pos, dl0, grad, extra, nf, xi, unif, batch, eps_, sqrt_eps, coef, jit):
+        if jit is not None:  # MALA's jittered step size, inside the graph (fewer eager ops)
+            eps_ = jittered_step(eps_, jit, jitter)
+            sqrt_eps = eps_.sqrt()
+            coef = _mala_coef(sqrt_eps)
+
         def ev(w: Tensor) -> tuple[Tensor, Tensor]:
             return potential.evaluate(w, batch) if pure else potential(w, batch)
 
@@ -796,8 +875,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         key = (sampler, alpha, eps) + tuple(sig(a) for a in args)
         if key not in graphs:
             graphs[key] = _trace(move, args)
-        gm = graphs[key]
-        return None if gm is None else gm.forward  # skip nn.Module.__call__'s hooks
+        return graphs[key]
 
     # The graph for this kernel's current shapes: every argument's shape follows from the
     # position's, the step size's and the minibatch's (and which optional ones are given),
@@ -810,7 +888,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
             return compiled(args)  # a structured minibatch: the full signature decides
         k = (pos.shape, pos.dtype, pos.device, e.shape,
              None if batch is None else batch.shape,
-             args[3] is None, args[6] is None, args[10] is None)
+             args[3] is None, args[6] is None, args[10] is None, args[11] is None)
         if k not in fast:
             fast[k] = compiled(args)
         return fast[k]
@@ -845,14 +923,13 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
         extra = state.potential if sampler == "mala" else state.precond_v
         e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
+        j = None
         if jitter:
             j = noise.uniform(pos) if noise is not None else torch.rand(
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
-            e = jittered_step(e, j, jitter)
-            sq = e.sqrt()
-            coef = _mala_coef(sq)
+            sq = coef = None  # the graph derives them from the jittered ε
         args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch,
-                e, sq, coef)
+                e, sq, coef, j)
         gm = lookup(args)
         out = gm(*args) if gm is not None else move(*args)
         gsq = prob = acc = None

@@ -154,16 +154,19 @@ def _linear_setup(n=200, batch=None, dtype=torch.float64):
     return s, est._potential(s, nb, 1.0, batch or n)
 
 
-@pytest.mark.parametrize("sampler,batch", [("sgld", None), ("sgld", 50), ("mala", None),
-                                           ("rmsprop_sgld", None)])
-def test_fused_kernel_is_the_eager_kernel(sampler, batch):
-    """The traced step (make_fx graph) replays the kernel's update exactly: same draws from the
-    generator, same positions, losses and diagnostics as the blackjax-style kernel."""
+@pytest.mark.parametrize("sampler,batch,jitter", [("sgld", None, 0.0), ("sgld", 50, 0.0),
+                                                  ("mala", None, 0.0), ("mala", None, 1.5),
+                                                  ("rmsprop_sgld", None, 0.0)])
+def test_fused_kernel_is_the_eager_kernel(sampler, batch, jitter):
+    """The traced step (make_fx graph, run by TorchScript) replays the kernel's update exactly:
+    same draws from the generator, same positions, losses and diagnostics as the
+    blackjax-style kernel (MALA's jittered step size is computed inside the graph)."""
     from slttheory.sampling import SAMPLERS
     from slttheory.sampling.kernels import fused_kernel
 
     s, pot = _linear_setup(batch=batch)
-    fused, plain = fused_kernel(sampler, pot, 1e-3), SAMPLERS[sampler](pot, 1e-3)
+    kw = {"jitter": jitter} if jitter else {}
+    fused, plain = fused_kernel(sampler, pot, 1e-3, **kw), SAMPLERS[sampler](pot, 1e-3, **kw)
     g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     a = fused.init(s.center.expand(4, -1).clone(), g1)
     b = plain.init(s.center.expand(4, -1).clone(), g2)
@@ -177,6 +180,33 @@ def test_fused_kernel_is_the_eager_kernel(sampler, batch):
     assert torch.allclose(a.position, b.position, rtol=1e-10, atol=1e-12)
     assert torch.allclose(a.loss, b.loss, rtol=1e-10, atol=1e-12)
     assert pot._graphs and all(gm is not None for gm in pot._graphs.values())  # traced
+
+
+def test_scripted_graph_is_the_fx_graph_bit_for_bit():
+    """TorchScript runs the traced step's aten operations without the Python interpreter; it is
+    used only where its outputs equal the FX graph's exactly, so the draws do not depend on
+    the executor. ``None`` and tuple arguments are flattened around it; an argument it cannot
+    take (here an int) leaves the FX graph in charge."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from slttheory.sampling.kernels import _scripted
+
+    def f(x, none, pair, y):
+        a, b = pair
+        return (torch.tanh(x) * a + b).sum(-1), torch.where(y > 0, x, -x), (x > 0)
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(5, 3, generator=g), torch.randn(5, 3, generator=g)
+    pair = (torch.randn(3, generator=g), torch.randn(5, 1, generator=g))
+    args = (x, None, pair, y)
+    gm = make_fx(f)(*args)
+    run = _scripted(gm, args)
+    assert run is not None
+    x2 = torch.randn(5, 3, generator=g)  # new values, same shapes: still exact
+    for a in (args, (x2, None, pair, y)):
+        for r, e in zip(run(*a), gm(*a), strict=True):
+            assert r.dtype == e.dtype and torch.equal(r, e)
+    assert _scripted(gm, (x, 3, pair, y)) is None
 
 
 def test_fused_kernel_keeps_the_eager_step_when_tracing_cannot_work():
