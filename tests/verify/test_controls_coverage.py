@@ -42,6 +42,21 @@ controls include the crossing (1,1,1), biased −48 %, whose band of biases reac
 correcting by every kind of control's bias leaves no power where the estimator's biases differ
 between kinds.
 
+Measured 2026-12-01 on one set of full-rules draws (the same cases and data sets, offline),
+spreads as the issue words them — "data and Monte-Carlo" — instead of the estimator's total
+error: each control's spread floored by its statistical error (Monte-Carlo, data, fit; not the
+spread between finite-nβ laws) gives coverage 27/42, power 0/42 (30 bands); the point's own
+error statistical as well, 25/42 and 1/42; the point's error left out (the controls' spread
+standing for it), 16/42 and 5/42; the rule above, 38/42 and 0/42 on those draws. Narrower
+spreads make controls of different kinds disagree (fewer bands) and the bands that remain miss
+λ. On those draws the mean biases by case were: regular +2 %, 0 %; RRR −1 %, +8 %, +24 % (rank
+0 at the empirical minimiser); DLN +8 %, −5 %, +2 %; crossings −21 % (u·v², m = 1), −21 % and
+−26 % (m = 2), −47 % (u·v·w, m = 3); quadratic networks −6 %, −1 %. The mean biases of a
+regular, an m = 1 and an m = 2 control alone span about [−26 %, +2 %], so before any error is
+added a band runs from λ̂/1.02 to λ̂/0.74: for a point the estimator reads right (λ̂ ≈ λ) it
+reaches 1.35 λ and cannot exclude 1.3 λ. Power needs the estimator's bias at m ≥ 2 removed,
+not a different band.
+
 Measured on the same draws and not adopted (2026-11-30): bands from each control's error of the
 mean plus the point's own error inflated by the controls' pooled under-statement of their
 scatter, 23/42 and 1/42 (full); the single-temperature values instead of the extrapolated ones,
