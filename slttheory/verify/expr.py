@@ -208,6 +208,9 @@ class _Builder:
             ast.NamedExpr: "assignment expression",
             ast.JoinedStr: "string",
         }.get(type(node), type(node).__name__)
+        if isinstance(node, ast.Compare) and not self.boolean:
+            raise self.fail("a comparison is not allowed in a value (state a bound as the "
+                            "value, e.g. predicted = \"d/2\", with relation = \"<=\")", node)
         raise self.fail(f"{kind} is not allowed", node)
 
     def _num(self, node: ast.AST, depth: int) -> sp.Expr:

@@ -101,6 +101,11 @@ def test_unsafe_or_invalid_predicted_is_rejected(tmp_path, text):
         load_claim(p, FAMILIES)
 
 
+def test_a_bound_written_as_a_comparison_says_how_to_state_it():
+    with pytest.raises(ExpressionError, match='relation = "<="'):
+        parse_predicted("λ <= d/2", ["d"])
+
+
 def test_expression_is_exact():
     e = parse_predicted(
         "k*(d + p - 1)/2 + binomial(d, 2) - floor(sqrt(k)) + max(d, 1) - min(1, p)", ["d", "k", "p"]
