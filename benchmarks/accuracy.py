@@ -61,7 +61,8 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
 from slttheory.sampling.localisation import correction, gauss_newton_spectrum  # noqa: E402
 
 
-def _record(case: Case, seed: int, method: str, step_jitter: float | None = None) -> dict:
+def _record(case: Case, seed: int, method: str, step_jitter: float | None = None,
+            exchange: bool = False) -> dict:
     b = case.build(seed)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -70,6 +71,8 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
         kw = {} if method == "default" else {"method": method}
         if step_jitter is not None:
             kw["step_jitter"] = step_jitter
+        if exchange and method == "default":
+            kw["exchange"] = True
         est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu", **kw)
     wall = time.perf_counter() - t0
     temps = None
@@ -99,6 +102,7 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
         "init_loss": est.init_loss,
         "source": case.source, "published": case.published,
         "threads": torch.get_num_threads(), "step_jitter": est.config.step_jitter,
+        "exchange": est.config.exchange,
     }
 
 
@@ -114,14 +118,14 @@ def _done(path: Path) -> set[tuple[str, int, str]]:
 
 
 def run(out: Path, cases: list[Case], seeds_noisy: int, seeds_nf: int, single: bool,
-        step_jitter: float | None = None) -> None:
+        step_jitter: float | None = None, exchange: bool = False) -> None:
     done = _done(out)
     for c in cases:
         for s in range(seeds_noisy if c.kind == "noisy" else seeds_nf):
             for m in (("default", "single") if single else ("default",)):
                 if (c.label, s, m) in done:
                     continue
-                r = _record(c, s, m, step_jitter)
+                r = _record(c, s, m, step_jitter, exchange)
                 with out.open("a") as fh:
                     fh.write(json.dumps(r) + "\n")
                 print(f"{c.label:42s} s={s} {m:8s} llc/λ={r['llc'] / r['lambda']:.3f} "
@@ -288,6 +292,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--step-jitter", type=float, default=None,
                     help="estimate_llc's step_jitter for every run (default: the library's "
                     "default; write a non-default run to its own --out)")
+    ap.add_argument("--exchange", action="store_true",
+                    help="estimate_llc(exchange=True) for the default runs (replica exchange "
+                    "between the scan's temperatures; write it to its own --out)")
     ap.add_argument("--refit", action="append", default=[], metavar="MODEL",
                     help="also score the stored scans re-fitted with this finite-nβ model (a "
                     "name in slttheory.sampling.extrapolate's MODELS, FREE_MODELS or "
@@ -302,7 +309,8 @@ def main(argv: list[str] | None = None) -> dict:
              and (not a.kind or c.kind == a.kind)
              and (not only or any(c.label.startswith(o) for o in only))]
     if not a.score_only:
-        run(out, cases, a.seeds_noisy, a.seeds_noise_free, not a.no_single, a.step_jitter)
+        run(out, cases, a.seeds_noisy, a.seeds_noise_free, not a.no_single, a.step_jitter,
+            a.exchange)
     rows = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
     sc = score(rows)
     _print_score(sc)

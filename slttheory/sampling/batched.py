@@ -49,6 +49,7 @@ from torch.func import functional_call, vmap
 
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import precondition as pc
+from slttheory.sampling.exchange import EXCHANGE_EVERY, exchange_step
 from slttheory.sampling.kernels import (
     LangevinState,
     LocalizedPotential,
@@ -232,13 +233,15 @@ def estimate_llc_batched(
     step_jitter: float | None = None,
     multiplicity: int | None = None,
     orbit: OrbitMove | None = None,
+    exchange: bool = False,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments (``method``, ``step_jitter``, ``multiplicity`` and ``orbit`` included)
+    The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit`` and
+    ``exchange`` included)
     are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
@@ -292,6 +295,7 @@ def estimate_llc_batched(
     seeds = [r[9] for r in resolved]
     _est._check_orbit(orbit, preconditioner, bs, setups[0].n_data, setups[0].center.numel())
     sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
+    _est._check_exchange(exchange, method, sampler, preconditioner)
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto = [*auto, "step_jitter"]
@@ -303,7 +307,7 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity, orbit)
+            jitter, multiplicity, orbit, exchange)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -319,7 +323,7 @@ def estimate_llc_batched(
             _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
             gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
             batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta,
-            jitter=jitter, orbit=orbit, **scan)
+            jitter=jitter, orbit=orbit, exchange=exchange, **scan)
         share = (time.perf_counter() - t0) / len(problems)
         for i, run, rec in zip(ok, runs, recs, strict=True):
             s = setups[i]
@@ -330,7 +334,7 @@ def estimate_llc_batched(
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
-            est = _est.with_caller_settings(est, jitter, multiplicity, orbit)
+            est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange)
             out[i] = _est._with_time(est, share)
     return out
 
@@ -351,7 +355,8 @@ class _PointPositions:
 def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_size, chains,
                     draws, burn_in, sampler, batch_size, nbeta_chain, preconditioner=None,
                     step_scale=None, stat_groups=1, group_steps=False,
-                    converged=None, jitter: float = 0.0, orbit=None) -> tuple[list, list]:
+                    converged=None, jitter: float = 0.0, orbit=None,
+                    exchange: bool = False) -> tuple[list, list]:
     """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
 
     ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
@@ -405,12 +410,16 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         """``pts``: record these points' positions; ``moving``: the points whose rows
         ``state`` holds (for the orbit move)."""
         rec = None if pts is None else _PointPositions(recs, pts.tolist(), k)
-        om = None
+        om = xm = None
+        key = tuple((pts if moving is None else moving).tolist())
         if orbit is not None:
-            key = tuple((pts if moving is None else moving).tolist())
             om = (orbit.every, lambda _g, s_: orbit_step(
                 pots[key], orbit, None, s_, generators=[gens[i] for i in key]))
-        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om)
+        if exchange and stat_groups > 1:
+            xm = (EXCHANGE_EVERY, lambda _g, s_, par: exchange_step(
+                pots[key], s_, stat_groups, par, None, generators=[gens[i] for i in key]))
+        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om,
+                               exchange=xm)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)

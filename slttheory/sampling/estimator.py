@@ -173,6 +173,7 @@ from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
+from slttheory.sampling.exchange import EXCHANGE_EVERY, exchange_step
 from slttheory.sampling.kernels import (
     SAMPLERS,
     LocalizedPotential,
@@ -255,6 +256,7 @@ class LLCConfig:
     step_jitter: float = 0.0
     multiplicity: int | None = None
     orbit: str | None = None
+    exchange: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -572,7 +574,8 @@ class _Run:
 
 
 def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
-               orbit: tuple[int, Callable] | None = None):
+               orbit: tuple[int, Callable] | None = None,
+               exchange: tuple[int, Callable] | None = None):
     """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
 
     The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
@@ -580,7 +583,10 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
     ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps.
     ``orbit``: ``(every, move)``, a Metropolis–Hastings orbit move
     ``move(generator, state) -> state`` after every ``every``-th step
-    (:mod:`slttheory.sampling.symmetry`)."""
+    (:mod:`slttheory.sampling.symmetry`). ``exchange``: ``(every, swap)``, a replica-exchange
+    round ``swap(generator, state, parity) -> state`` after every ``every``-th step (after the
+    orbit move), parity alternating with the round's index in the phase
+    (:mod:`slttheory.sampling.exchange`)."""
     step = alg.step
     t = start
     while t < stop:
@@ -599,6 +605,8 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
                     record.store(u, state.position)
             if orbit is not None and (u + 1) % orbit[0] == 0:
                 state = orbit[1](gen, state)
+            if exchange is not None and (u + 1) % exchange[0] == 0:
+                state = exchange[1](gen, state, ((u + 1) // exchange[0]) % 2)
             block.append(state.loss)
         tr[:, t:end] = torch.stack(block, 1)
         t = end
@@ -654,7 +662,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             group_steps: bool = False,
             converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
             record: _Positions | None = None, jitter: float = 0.0,
-            orbit: OrbitMove | None = None) -> _Run:
+            orbit: OrbitMove | None = None, exchange: bool = False) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
     ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
@@ -671,7 +679,9 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     coordinates) of the production steps. ``jitter``: MALA's step-size jitter
     (:func:`~slttheory.sampling.kernels.jittered_step`) in the warm-up and production steps.
     ``orbit``: a symmetry move (:func:`~slttheory.sampling.symmetry.orbit_step`) interleaved
-    with every phase's steps (parameter coordinates only: no preconditioner).
+    with every phase's steps (parameter coordinates only: no preconditioner). ``exchange``:
+    replica-exchange rounds between the ``stat_groups`` temperatures
+    (:func:`~slttheory.sampling.exchange.exchange_step`), likewise in every phase.
     """
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
@@ -686,6 +696,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     pot = _potential(s, nbeta_chain, gamma, batch_size, curv)
     omove = None if orbit is None else (
         orbit.every, lambda g, st: orbit_step(pot, orbit, g, st))
+    xmove = None if not exchange or stat_groups < 2 else (
+        EXCHANGE_EVERY, lambda g, st, par: exchange_step(pot, st, stat_groups, par, g))
     has_acc = sampler == "mala" or (sampler == "sgld" and pot.full_batch)
     nb_np = nbeta_chain.double().cpu().numpy()
 
@@ -707,7 +719,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         wac = (torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
                if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
-            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w, orbit=omove)
+            state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w, orbit=omove,
+                                   exchange=xmove)
             warm += w
             if group_steps:
                 cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
@@ -738,14 +751,15 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     if cal is not None and sampler == "mala":
         for done in range(0, _mala_window(total, burn_in), MALA_ADAPT_BLOCK):
             state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK,
-                               orbit=omove)
+                               orbit=omove, exchange=xmove)
             new = _mala_shrink(ac, done, step_size)
             if new is not None:
                 step_size = new
                 alg = build(step_size)
         done = _mala_window(total, burn_in)
     while True:
-        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record, orbit=omove)
+        state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record, orbit=omove,
+                           exchange=xmove)
         done = total
         nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups,
                       converged)
@@ -1111,6 +1125,7 @@ def estimate_llc(
     step_jitter: float | None = None,
     multiplicity: int | None = None,
     orbit: OrbitMove | None = None,
+    exchange: bool = False,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1140,7 +1155,10 @@ def estimate_llc(
     Metropolis–Hastings move along a symmetry orbit of the loss, made every ``orbit.every``
     steps of every chain (:func:`~slttheory.sampling.symmetry.matrix_chain_orbit` for the GL
     symmetry of reduced-rank regression and deep linear networks); exact, so the target is
-    unchanged; only without a preconditioner.
+    unchanged; only without a preconditioner. ``exchange`` (``"extrapolate"`` with MALA, no
+    preconditioner): Metropolis–Hastings swaps of states between neighbouring temperatures
+    of the scan every :data:`~slttheory.sampling.exchange.EXCHANGE_EVERY` steps (replica
+    exchange, :mod:`slttheory.sampling.exchange`); every temperature keeps its target.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1160,6 +1178,7 @@ def estimate_llc(
                       burn_in, sampler, batch_size, params, seed, device)
     _check_orbit(orbit, preconditioner, bs, s.n_data, s.center.numel())
     sampler = _resolve_sampler(sampler, bs, s.n_data)
+    _check_exchange(exchange, method, sampler, preconditioner)
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto.append("step_jitter")
@@ -1184,12 +1203,31 @@ def estimate_llc(
         run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter, orbit=orbit)
+                      jitter=jitter, orbit=orbit, exchange=exchange)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                            auto, draws is None, rec, fit_model)
     _flag(est.diagnostics.warnings, "estimate_llc")
-    est = with_caller_settings(est, jitter, multiplicity, orbit)
+    est = with_caller_settings(est, jitter, multiplicity, orbit, exchange)
     return _with_time(est, time.perf_counter() - t0)
+
+
+def _check_exchange(exchange: bool, method: str, sampler: str, preconditioner: str | None
+                    ) -> None:
+    """``exchange`` is a bool, and ``True`` only for a temperature scan sampled by MALA (exact
+    energies) in parameter coordinates."""
+    if not isinstance(exchange, bool):
+        raise TypeError(f"exchange must be a bool, got {type(exchange).__name__}")
+    if not exchange:
+        return
+    if method != "extrapolate":
+        raise ValueError(f"exchange: swaps between temperatures need method='extrapolate' "
+                         f"(several temperatures), not {method!r}")
+    if sampler != "mala":
+        raise ValueError(f"exchange: swaps need exact energies (sampler='mala'), not "
+                         f"{sampler!r}")
+    if pc.resolve_preconditioner(preconditioner) != "none":
+        raise ValueError(f"exchange: swaps act in parameter coordinates; they cannot be "
+                         f"combined with preconditioner={preconditioner!r}")
 
 
 def _check_orbit(orbit: OrbitMove | None, preconditioner: str | None, batch_size: int,
@@ -1239,13 +1277,14 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
 
 
 def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None,
-                         orbit: OrbitMove | None = None) -> LLCEstimate:
+                         orbit: OrbitMove | None = None, exchange: bool = False
+                         ) -> LLCEstimate:
     """``est`` with ``config.step_jitter`` (the jitter its chains ran with),
-    ``config.multiplicity`` (the caller's stated m, or ``None``) and ``config.orbit`` (the
-    symmetry move's name, or ``None``) set."""
+    ``config.multiplicity`` (the caller's stated m, or ``None``), ``config.orbit`` (the
+    symmetry move's name, or ``None``) and ``config.exchange`` set."""
     return dataclasses.replace(est, config=dataclasses.replace(
         est.config, step_jitter=jitter, multiplicity=multiplicity,
-        orbit=None if orbit is None else orbit.name))
+        orbit=None if orbit is None else orbit.name, exchange=exchange))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
