@@ -166,6 +166,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
+from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.sampling import diagnostics as dg
 from slttheory.sampling import extrapolate as _xp
 from slttheory.sampling import fluctuation as _fl
@@ -215,6 +216,10 @@ MALA_ADAPT_STEPS = 500
 MALA_ADAPT_BLOCK = 100
 MALA_ACCEPT_FLOOR = 0.4
 LAMBDA_FLOOR_EST = 0.1
+MINIMUM_CHECK_MAX_DIM = 500
+"""Largest number of sampled parameters for which an estimate on noisy data checks that w* is
+a local minimum of L_n (dense float64 Hessian, :func:`~slttheory.geometry.critical
+.critical_point_check`; about 0.1 s at 36 parameters and n = 1000)."""
 METHODS = ("extrapolate", "single")
 Z95 = _xp.Z95  # two-sided 95 % normal quantile
 DEFAULT_STEP_JITTER = math.log(10)
@@ -376,6 +381,7 @@ class _Setup:
     loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
     per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
     spectrum: Callable[[], np.ndarray] | None = None  # Gauss–Newton eigenvalues at w*, float64
+    critical: Callable[[], Any] | None = None  # gradient and Hessian check of L_n at w*
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
@@ -489,9 +495,13 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     def spectrum() -> np.ndarray:
         return _loc.gauss_newton_spectrum(model, (x, y), per_sample, names)
 
+    def critical() -> CriticalPointCheck:
+        return critical_point_check(model, (x, y), loss, device=device,
+                                    params={k: all_params[k] for k in names})
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  delta_loss, per_sample_at, spectrum)
+                  delta_loss, per_sample_at, spectrum, critical)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1326,6 +1336,9 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
                                           sampler, adaptive)
     data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
+    note = _minimum_note(s, nbeta)
+    if note:
+        diag = dataclasses.replace(diag, notes=[*diag.notes, note])
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
     return LLCEstimate(
@@ -1396,8 +1409,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
             law_err, se = math.sqrt(total**2 - se**2), total
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
-    if loc_note:
-        diag = dataclasses.replace(diag, notes=[*diag.notes, loc_note])
+    for note in (loc_note, _minimum_note(s, nbeta)):
+        if note:
+            diag = dataclasses.replace(diag, notes=[*diag.notes, note])
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1434,6 +1448,27 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
                                f"({type(e).__name__}: {str(e)[:120]})")
     deficit, k = _loc.correction(spectrum, ts, gamma)
     return deficit, k, None
+
+
+def _minimum_note(s: _Setup, nbeta: float) -> str | None:
+    """A note when w* is not a local minimum of L_n (a saddle, or a gradient above tolerance:
+    :func:`~slttheory.geometry.critical.critical_point_check`'s second-order test), checked
+    for data with noise and at most :data:`MINIMUM_CHECK_MAX_DIM` parameters; noise-free data
+    fitted exactly at w* (L_n(w*) = 0 ≤ L_n) need no check. The LLC is defined at a minimum;
+    elsewhere the chains may find loss below L_n(w*), and λ̂ then counts that descent too (a
+    tanh network at its true parameter 0 with noisy data: a saddle, λ̂ 0.48 against λ = 5/6).
+    A failed check is reported, not raised."""
+    if (s.critical is None or _xp.is_noise_free(s.init_loss, nbeta)
+            or s.center.numel() > MINIMUM_CHECK_MAX_DIM):
+        return None
+    try:
+        c = s.critical()
+    except (RuntimeError, TypeError, ValueError, NotImplementedError):
+        return None
+    if c.is_local_min:
+        return None
+    return (f"w* is not a local minimum of L_n ({c.reason}): the LLC is defined at a minimum; "
+            "λ̂ also counts the loss the chains find below L_n(w*)")
 
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,

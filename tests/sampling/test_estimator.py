@@ -579,3 +579,27 @@ def test_rrr_average_over_datasets():
         vals.append(estimate_llc(model, (x, y), device="cpu", seed=s).llc)
     spread = math.sqrt(6.0 / (2 * math.log(n))) / math.sqrt(5)
     assert abs(np.mean(vals) - 6.0) < 3 * spread, vals
+
+
+def test_a_saddle_at_w_star_is_noted_and_a_minimum_is_not():
+    """The LLC is defined at a minimum: at the tanh network's true parameter 0 with noisy data
+    L_n has a saddle (the noise's linear part is fitted by a·b ≠ 0), and the estimate says so
+    (a note: the estimate is still what the chains measured); at the empirical minimiser of a
+    regular linear model, and on noise-free data, there is no such note."""
+    from slttheory.models import FAMILIES
+
+    def notes(fam, q, noise=None):
+        extra = {} if noise is None else {"noise": noise}
+        p = FAMILIES[fam].build({**q, **extra}, n=300,
+                                generator=torch.Generator().manual_seed(0), device="cpu",
+                                **({"refine_steps": 0} if noise == 0.0 else {}))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            e = estimate_llc(p.model, p.data, loss=p.loss, draws=200, device="cpu",
+                             method="single")
+        return [x for x in e.diagnostics.notes if "not a local minimum" in x]
+
+    saddle = notes("tanh_network", {"h": 2})
+    assert len(saddle) == 1 and "saddle" in saddle[0]
+    assert notes("regular", {"d": 3}) == []
+    assert notes("tanh_network", {"h": 2}, noise=0.0) == []  # noise-free: L_n(w*) = 0
