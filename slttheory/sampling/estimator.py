@@ -144,7 +144,10 @@ Conventions (documented choices):
   :math:`-n\beta(L_n(w_0) - \min L_n)`: about :math:`-d/(2\log n)` for a regular model and
   −20 % to −40 % for RRR/DLN at n = 1000 (measured). The families' ``build`` therefore
   returns the empirical minimiser near :math:`w_0` by default, where the same O(β) term is
-  positive (RRR (8, 4, 3) at rank 0: +23 %). γ = 1 is kept by default.
+  positive (RRR (8, 4, 3) at rank 0: +23 %). On noisy data with at most
+  ``MINIMUM_CHECK_MAX_DIM`` parameters the estimate checks w* (gradient and Hessian, second
+  order) and notes in ``diagnostics.notes`` when it is not a local minimum (a tanh network's
+  true parameter 0 is a saddle of a noisy L_n). γ = 1 is kept by default.
   A γ large enough to pin the GL orbits (so that a constant preconditioner would hold) would
   cost several per cent in the smallest stiff directions (RRR (5,4,2,2): nβh down to 25, a
   relative bias of about γ/(nβh) each), so mixing there is left to MALA and the adaptive
