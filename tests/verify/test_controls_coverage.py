@@ -42,6 +42,12 @@ controls include the crossing (1,1,1), biased −48 %, whose band of biases reac
 correcting by every kind of control's bias leaves no power where the estimator's biases differ
 between kinds.
 
+Re-measured 2026-12-01 on another machine of the same kind (3 min 23 s for both rules; the
+draws differ from the previous machine's in the last bits, and chains amplify that): full
+rules coverage 38/42, power 0/42, 39 bands, of which one misses λ — the crossing u·v·w
+(m = 3, λ = ½) read 0.28 with the band [0.112, 0.494]; quick 6/42 and 0/42. The m ≥ 2
+crossings sit at the edge of every band built from other kinds' controls.
+
 Measured 2026-12-01 on one set of full-rules draws (the same cases and data sets, offline),
 spreads as the issue words them — "data and Monte-Carlo" — instead of the estimator's total
 error: each control's spread floored by its statistical error (Monte-Carlo, data, fit; not the
