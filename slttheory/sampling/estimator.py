@@ -384,7 +384,7 @@ class _Setup:
     loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
     per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
     spectrum: Callable[[], np.ndarray] | None = None  # Gauss–Newton eigenvalues at w*, float64
-    critical: Callable[[], Any] | None = None  # gradient and Hessian check of L_n at w*
+    critical: Callable[[], CriticalPointCheck] | None = None  # gradient/Hessian check at w*
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
@@ -733,7 +733,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
                if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
             state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w, orbit=omove,
-                                   exchange=xmove)
+                               exchange=xmove)
             warm += w
             if group_steps:
                 cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
@@ -1339,9 +1339,7 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
                                           sampler, adaptive)
     data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
-    note = _minimum_note(s, nbeta)
-    if note:
-        diag = dataclasses.replace(diag, notes=[*diag.notes, note])
+    diag = _with_notes(diag, _minimum_note(s, nbeta))
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
     return LLCEstimate(
@@ -1412,9 +1410,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
             law_err, se = math.sqrt(total**2 - se**2), total
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
-    for note in (loc_note, _minimum_note(s, nbeta)):
-        if note:
-            diag = dataclasses.replace(diag, notes=[*diag.notes, note])
+    diag = _with_notes(diag, loc_note, _minimum_note(s, nbeta))
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1451,6 +1447,12 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
                                f"({type(e).__name__}: {str(e)[:120]})")
     deficit, k = _loc.correction(spectrum, ts, gamma)
     return deficit, k, None
+
+
+def _with_notes(diag: dg.Diagnostics, *notes: str | None) -> dg.Diagnostics:
+    """``diag`` with the given notes appended (``None`` skipped)."""
+    new = [x for x in notes if x]
+    return dataclasses.replace(diag, notes=[*diag.notes, *new]) if new else diag
 
 
 def _minimum_note(s: _Setup, nbeta: float) -> str | None:

@@ -45,6 +45,7 @@ them.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol
 
@@ -753,8 +754,6 @@ def _scripted(gm: Any, args: tuple) -> Callable | None:
     equal to the FX graph's on ``args`` after :data:`SCRIPT_CHECK_CALLS` calls, so the
     samplers' draws do not depend on which executor ran them. Arguments that are ``None``
     or tuples of tensors (the call's signature fixes which) are flattened around it."""
-    import warnings
-
     flat: list[Tensor] = []
     spec: list[int | None] = []  # None: the argument is None; k >= 0: k tensors (a tuple)
     for a in args:
