@@ -32,6 +32,7 @@ from typing import Any
 import torch
 from torch.func import functional_call, grad, hessian, jvp
 
+from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import resolve_loss
 
 __all__ = ["CriticalPointCheck", "critical_point_check"]
@@ -198,6 +199,7 @@ def critical_point_check(
         gvec = grad(value)(flat).detach()
     grad_norm = float(gvec.norm())
     near_zero: int | None = None
+    load_forward_ad()
     if n <= dense_limit:
         H = hessian(value)(flat).detach()
         H = 0.5 * (H + H.T)

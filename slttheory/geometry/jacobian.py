@@ -26,6 +26,8 @@ import numpy as np
 import torch
 from torch.func import functional_call, jacfwd, jacrev
 
+from slttheory._torch_compat import load_forward_ad
+
 __all__ = ["jacobian", "flatten_params"]
 
 ParamsLike = Mapping[str, torch.Tensor] | torch.Tensor
@@ -172,6 +174,7 @@ def jacobian(
         return call(_unflatten(v, layout), x).reshape(-1)
 
     if flat.numel() < n_rows:
+        load_forward_ad()
         try:
             jac = jacfwd(g)(flat)
         except (NotImplementedError, RuntimeError):  # an op without forward-mode AD

@@ -387,20 +387,72 @@ class _Setup:
     critical: Callable[[], CriticalPointCheck] | None = None  # gradient/Hessian check at w*
 
 
+_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+
+
+def _check_deterministic(model: torch.nn.Module) -> None:
+    """The LLC is of a deterministic function w ↦ f(·, w): dropout and batch norm in training
+    mode make the forward random or batch-dependent (and batch norm writes its running
+    statistics), so the estimator asks for ``model.eval()`` rather than choose for the
+    caller."""
+    live = [f"{name or '(the model)'!s} ({type(mod).__name__})"
+            for name, mod in model.named_modules()
+            if mod.training and isinstance(mod, _MODE_DEPENDENT)]
+    if live:
+        raise ValueError(f"model: {', '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
+                         f"{'is' if len(live) == 1 else 'are'} in training mode (dropout and "
+                         "batch norm make the forward random or batch-dependent); call "
+                         "model.eval() first")
+
+
+def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
+    """``data`` as one (inputs, targets) pair: a pair of tensors, or a
+    ``torch.utils.data.DataLoader`` or ``Dataset`` of (input, target) pairs, concatenated
+    once (the estimator evaluates the full-data loss at w*; minibatches, if any, it draws
+    itself from its own generator).
+
+    >>> ds = torch.utils.data.TensorDataset(torch.zeros(5, 2), torch.ones(5))
+    >>> [tuple(t.shape) for t in _as_tensors(torch.utils.data.DataLoader(ds, batch_size=2))]
+    [(5, 2), (5,)]
+    """
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, Dataset) and not isinstance(data, DataLoader):
+        data = DataLoader(data, batch_size=4096)
+    if isinstance(data, DataLoader):
+        xs, ys = [], []
+        for batch in data:
+            if not (isinstance(batch, tuple | list) and len(batch) == 2
+                    and all(isinstance(b, Tensor) for b in batch)):
+                raise TypeError("data: a DataLoader must yield (inputs, targets) pairs of "
+                                f"tensors, got {type(batch).__name__}")
+            xs.append(batch[0])
+            ys.append(batch[1])
+        if not xs:
+            raise ValueError("data: the DataLoader yielded no batches")
+        return torch.cat(xs), torch.cat(ys)
+    if not (isinstance(data, tuple | list) and len(data) == 2
+            and all(isinstance(t, Tensor) for t in data)):
+        raise TypeError("data must be a tuple (inputs, targets) of tensors or a DataLoader of "
+                        f"such pairs, got {type(data).__name__}")
+    return data[0], data[1]
+
+
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
            params: Iterable[str] | None, device: torch.device) -> _Setup:
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not (isinstance(data, tuple | list) and len(data) == 2):
-        raise TypeError("data must be a tuple (inputs, targets) of tensors")
-    x, y = data
-    if not (isinstance(x, Tensor) and isinstance(y, Tensor)):
-        raise TypeError("data must be a tuple (inputs, targets) of tensors")
+    _check_deterministic(model)
+    x, y = _as_tensors(data)
     if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(
             f"data: inputs and targets need the same leading (sample) dimension n >= 1, got "
             f"shapes {tuple(x.shape)} and {tuple(y.shape)}"
         )
+    for name, t in (("inputs", x), ("targets", y)):
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise ValueError(f"data: {name} contain {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'}")
     all_params = dict(model.named_parameters())
     if not all_params:
         raise ValueError("model has no parameters")
@@ -441,6 +493,9 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     with torch.no_grad():
         out = functional_call(model, (sel, frozen), (x,))
+        if not isinstance(out, Tensor):
+            raise TypeError(f"model must return one tensor of outputs, got "
+                            f"{type(out).__name__} (wrap the model to select the output)")
         if loss == "gaussian":
             if out.shape != y.shape:
                 if out.numel() == y.numel() and out.shape[0] == y.shape[0]:
@@ -458,8 +513,10 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                 raise ValueError(f"data: class indices must lie in [0, {out.shape[1] - 1}]")
         lstar = per_sample(out, y)
         if lstar.shape != (x.shape[0],):
+            hint = (" (a loss that averages: pass its per-sample form, e.g. reduction='none')"
+                    if lstar.ndim == 0 else "")
             raise ValueError(f"loss must return per-sample NLLs of shape ({x.shape[0]},), got "
-                             f"{tuple(lstar.shape)}")
+                             f"{tuple(lstar.shape)}{hint}")
         lstar = lstar.to(dtype)
 
     def unflatten(flat: Tensor) -> dict[str, Tensor]:

@@ -46,6 +46,8 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, grad, jvp, vmap
 
+from slttheory._torch_compat import load_forward_ad
+
 __all__ = [
     "RESOLVED_FRACTION",
     "ROUNDOFF_RTOL",
@@ -196,6 +198,7 @@ def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
         return per_sample_loss(o, y64).mean()
 
     g_out = grad(mean_loss)
+    load_forward_ad()
 
     def jv(v: Tensor) -> Tensor:  # J v, (n, ...) like the outputs
         return jvp(forward, (center,), (v,))[1]

@@ -45,6 +45,8 @@ import torch
 from torch import Tensor
 from torch.func import grad, jvp, vmap
 
+from slttheory._torch_compat import load_forward_ad
+
 __all__ = ["PRECONDITIONERS", "Curvature", "resolve_preconditioner", "loss_hessian",
            "loss_hessian_diagonal", "curvature_factor", "CONDITION_MAX"]
 
@@ -106,6 +108,7 @@ def loss_hessian(loss: Callable[[Tensor], Tensor], center: Tensor) -> Tensor:
     [[10.0, 8.0], [8.0, 2.0]]
     """
     d = center.numel()
+    load_forward_ad()
     g = grad(loss)
 
     def hvp(v: Tensor) -> Tensor:
@@ -127,6 +130,7 @@ def loss_hessian_diagonal(loss: Callable[[Tensor], Tensor], center: Tensor,
     >>> loss_hessian_diagonal(f, torch.zeros(2), torch.Generator().manual_seed(0)).tolist()
     [3.0, 5.0]
     """
+    load_forward_ad()
     g = grad(loss)
 
     def hvp(v: Tensor) -> Tensor:

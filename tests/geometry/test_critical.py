@@ -120,3 +120,22 @@ def test_bad_arguments_name_themselves():
         critical_point_check(m, (x, x), loss="hinge")
     with pytest.raises(TypeError, match="model"):
         critical_point_check(lambda v: v, (x, x))
+
+
+def test_first_forward_mode_derivative_is_quiet():
+    """torch (2.13) announces the deprecation of ``torch.jit.script`` when it first loads its
+    jvp decompositions: a notice about torch's internals that a caller of the Hessian check
+    (and of ``estimate_llc``, which runs it) cannot act on. Run in a fresh process, where the
+    decompositions are not yet loaded."""
+    import subprocess
+    import sys
+
+    code = ("import warnings, torch\n"
+            "warnings.filterwarnings('error', message='.*jit.script.*')\n"
+            "from slttheory.geometry import critical_point_check\n"
+            "m = torch.nn.Linear(2, 1)\n"
+            "x = torch.randn(8, 2)\n"
+            "critical_point_check(m, (x, m(x).detach()))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]

@@ -401,6 +401,46 @@ def test_error_paths():
                      device="cpu")
 
 
+
+def test_inputs_an_outside_user_passes():
+    """Mistakes a devinterp user makes get an error that says what to do, before any
+    sampling; a DataLoader is accepted and read once, in the same order as its tensors."""
+    x, y = torch.randn(40, 2, generator=gen(0)), torch.randn(40, 1, generator=gen(1))
+    drop = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
+    with pytest.raises(ValueError, match=r"1 \(Dropout\) is in training mode.*model\.eval\(\)"):
+        estimate_llc(drop, (x, y), device="cpu")
+    norm = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
+    with pytest.raises(ValueError, match=r"BatchNorm1d.*training mode"):
+        estimate_llc(norm, (x, y), device="cpu")
+
+    class Pair(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 1)
+
+        def forward(self, inp: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.lin(inp), inp
+
+    with pytest.raises(TypeError, match="one tensor of outputs, got tuple"):
+        estimate_llc(Pair(), (x, y), device="cpu")
+    m = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="reduction='none'"):
+        estimate_llc(m, (x, y), loss=lambda o, t: ((o - t) ** 2).mean(), device="cpu")
+    bad = x.clone()
+    bad[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="data: inputs contain 1 NaN/Inf entry"):
+        estimate_llc(m, (bad, y), device="cpu")
+    with pytest.raises(ValueError, match="data: targets contain"):
+        estimate_llc(m, (x, y / 0.0), device="cpu")
+    kw = dict(draws=100, chains=2, device="cpu", method="single", step_size=1e-3)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # a short run
+        a = estimate_llc(m, loader, **kw)
+        b = estimate_llc(m, (x, y), **kw)
+    assert np.array_equal(a.per_chain, b.per_chain)
+
+
 def test_stated_multiplicity_removes_the_log_term_at_a_normal_crossing():
     """f = u·v·x, noise-free, n = 1000 (λ = 1/2, m = 2). The default fit reads about −27 %
     here (the −(m−1)/log t term, docs/estimator.md §6); told m = 2, the estimator fits
