@@ -58,7 +58,12 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     scan_errors,
     select_fit,
 )
-from slttheory.sampling.localisation import correction, gauss_newton_spectrum  # noqa: E402
+from slttheory.sampling.localisation import (  # noqa: E402
+    MAX_DIM,
+    correction,
+    gauss_newton_spectrum,
+    is_nondegenerate_zero,
+)
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float | None = None,
@@ -184,6 +189,23 @@ def _spectrum(label: str, seed: int) -> tuple[float, ...]:
     return tuple(gauss_newton_spectrum(b.model, b.data, _per_sample_loss(b.loss)))
 
 
+@functools.cache
+def _nondegenerate(label: str, seed: int) -> float | None:
+    """d/2 when the case's w* is a nondegenerate zero (the estimator's rule, for noise-free
+    rows: full-rank Gauss–Newton matrix and the float64 Hessian agreeing), else ``None``."""
+    from slttheory.geometry import critical_point_check
+    from slttheory.sampling.estimator import MINIMUM_CHECK_MAX_DIM
+
+    b = _CASES[label].build(seed)
+    d = sum(p.numel() for p in b.model.parameters())
+    if d > min(MINIMUM_CHECK_MAX_DIM, MAX_DIM):
+        return None
+    c = critical_point_check(b.model, tuple(b.data), b.loss, device="cpu")
+    ok = c.is_local_min and is_nondegenerate_zero(_spectrum(label, seed),
+                                                  c.smallest_eigenvalues[0], d)
+    return d / 2 if ok else None
+
+
 def localisation(row: dict) -> tuple[np.ndarray, int]:
     """The localisation deficit the estimator adds to a stored scan's temperatures, and the
     number of curved directions behind it: the row's own (``temperatures.localisation``;
@@ -220,7 +242,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
     ``model="auto"``: the estimator's own rule (:func:`select_fit`: the scan's mean when a
     noise-free scan is k/2 within its errors, k curved directions at w*, else its law; the
-    interval spanning the laws the scan allows, :func:`law_interval`; noise-free or not by
+    interval spanning the laws the scan allows, :func:`law_interval`; d/2 exactly at a
+    nondegenerate zero of noise-free data, :func:`_nondegenerate`; noise-free or not by
     the row's ``init_loss``, and for rows written before it was recorded by the case's kind);
     ``"auto-law"``: the same without the mean of a k/2 scan; ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
@@ -253,10 +276,14 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se = scan_errors(fit, bias, cov).std_error
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
+        value = fit.value
         if model in ("auto", "auto-law"):  # the interval spans the laws the scan allows
             li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-        out.append({**r, "run": f"refit:{name}", "llc": fit.value, "std_error": se, "ci": ci,
+        if name == "auto" and is_noise_free(init, t[0]) and (
+                exact := _nondegenerate(r["case"], r["seed"])) is not None:
+            value, se, ci = exact, 0.0, [exact, exact]  # λ = d/2 by the Morse lemma
+        out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,
                     "passed": passed_now(r)})
     return out
 

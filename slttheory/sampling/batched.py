@@ -287,7 +287,7 @@ def estimate_llc_batched(
             )
     resolved = [
         _est._resolve(m, dat, lo, n, beta, localization, step_size, chains, draws, burn_in,
-                      sampler, batch_size, params, sd, device)
+                      sampler, batch_size, params, sd, device, finite=False)
         for (m, dat, _), lo, sd in zip(unpacked, losses, seeds, strict=True)
     ]
     setups = [r[0] for r in resolved]

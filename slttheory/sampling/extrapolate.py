@@ -53,6 +53,8 @@ __all__ = [
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
+    "NONDEGENERATE",
+    "nondegenerate_fit",
     "scan_errors",
     "ScanErrors",
     "bootstrap_spread",
@@ -192,6 +194,8 @@ class FiniteNbetaFit:
         """
         if self.model in FREE_MODELS:
             return f"fit λ + a·f^-δ, δ = {self.coef[2]:.3g} in {self.model[3:]}"
+        if self.model == NONDEGENERATE:
+            return "w* a nondegenerate zero: λ = d/2 exactly, not fitted"
         m = multiplicity_of(self.model)
         if m:
             return f"fit λ − {m - 1}/(log nβ + κ), κ = {self.coef[1]:.3g} (stated m = {m})"
@@ -199,6 +203,8 @@ class FiniteNbetaFit:
 
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
+        if self.model == NONDEGENERATE:
+            return np.full(np.shape(f), self.value)
         if self.model in FREE_MODELS:
             return self.coef[0] + self.coef[1] * np.asarray(f, float) ** -self.coef[2]
         m = multiplicity_of(self.model)
@@ -207,6 +213,31 @@ class FiniteNbetaFit:
         cols = MODELS[self.model]
         x = np.stack([b(np.asarray(f, float), t0) for _, b in cols], axis=-1)
         return x @ self.coef
+
+
+NONDEGENERATE = "nondegenerate"
+"""The ``model`` of :func:`nondegenerate_fit`: λ known exactly, not fitted."""
+
+
+def nondegenerate_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
+    r"""The "fit" of a scan at a nondegenerate zero of a noise-free loss
+    (:func:`slttheory.sampling.localisation.is_nondegenerate_zero`), where λ = d/2 =
+    ``value`` exactly: ``model`` :data:`NONDEGENERATE`, no error, the scan's data kept
+    (``chi2`` against ``value`` with one degree of freedom per temperature, a record of how
+    far the finite-t estimand still is). ``sampled`` is the law the scan alone would give.
+
+    >>> f = np.asarray(GRID)
+    >>> s = fit_finite_nbeta(f, [4.4, 4.3, 4.2, 4.1], [0.05] * 4, 80.0, "pow[1/4,1]")
+    >>> r = nondegenerate_fit(s, 6.5)
+    >>> r.model, r.value, r.std_error, r.describe()
+    ('nondegenerate', 6.5, 0.0, 'w* a nondegenerate zero: λ = d/2 exactly, not fitted')
+    """
+    y = np.asarray(sampled.values, float) if sampled.values is not None else np.zeros(0)
+    se = np.asarray(sampled.errors, float) if sampled.errors is not None else np.zeros(0)
+    chi2 = float(np.sum(((y - value) / se) ** 2)) if y.size and np.all(se > 0) else math.nan
+    return FiniteNbetaFit(NONDEGENERATE, float(value), 0.0, np.array([float(value)]),
+                          np.zeros((1, 1)), ("lambda",), chi2, int(y.size), np.zeros(y.size),
+                          sampled.f, sampled.values, sampled.errors, sampled.t0)
 
 
 def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequence[float],

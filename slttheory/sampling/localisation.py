@@ -57,6 +57,7 @@ __all__ = [
     "localisation_deficit",
     "correction",
     "gauss_newton_spectrum",
+    "is_nondegenerate_zero",
 ]
 
 RESOLVED_FRACTION = 0.01
@@ -138,6 +139,31 @@ def correction(eigenvalues: Iterable[float], nbeta: Iterable[float], gamma: floa
     t = np.atleast_1d(np.asarray(list(nbeta), float))
     h = resolved_curvatures(eigenvalues, float(t.max()), gamma)
     return localisation_deficit(h, t, gamma), int(h.size)
+
+
+def is_nondegenerate_zero(gauss_newton: Iterable[float], hessian_smallest: float,
+                          dimension: int) -> bool:
+    r"""Whether w* of a noise-free loss is a *nondegenerate* zero: the Gauss–Newton matrix has
+    full rank (all ``dimension`` eigenvalues above :data:`ROUNDOFF_RTOL` of the largest) and
+    the full Hessian of :math:`L_n` agrees — its smallest eigenvalue ``hessian_smallest`` at
+    least half the Gauss–Newton's smallest, so the residual term
+    :math:`\tfrac1n\sum_i r_i\nabla^2 f_i` of a w* that is not an exact zero is negligible
+    against every curvature. Then by the Morse lemma :math:`K_n` is, in coordinates near w*,
+    a positive-definite quadratic form, :math:`\int e^{-tK_n}\varphi \sim c\,t^{-d/2}`, and
+    λ = d/2 with m = 1 exactly, however small the curvatures (regular point; the
+    population loss too, its Fisher matrix having at least the sample's rank).
+
+    >>> is_nondegenerate_zero([2.0, 1e-5], 0.9e-5, 2)
+    True
+    >>> is_nondegenerate_zero([2.0, 1e-5, 1e-33], 1e-33, 3)   # a flat direction
+    False
+    >>> is_nondegenerate_zero([2.0, 1e-5], -1e-4, 2)   # not an exact zero: the residual wins
+    False
+    """
+    h = np.sort(np.asarray(list(gauss_newton), float))
+    if h.size != dimension or h.size == 0 or not np.isfinite(h).all():
+        return False
+    return bool(h[0] > ROUNDOFF_RTOL * h[-1] and hessian_smallest >= 0.5 * h[0])
 
 
 def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],

@@ -227,9 +227,10 @@ def test_batched_equals_single_with_step_jitter():
                                     step_jitter=1.0)
         one = estimate_llc(*probs[1], draws=300, seed=1, device="cpu", step_jitter=1.0)
         plain = estimate_llc(*probs[1], draws=300, seed=1, device="cpu", step_jitter=0)
-    assert abs(ests[1].llc - one.llc) < 1e-9
+    # the sampled values (a nondegenerate zero's llc is d/2 whatever the draws)
+    assert np.array_equal(ests[1].temperatures.llc, one.temperatures.llc)
     assert ests[1].config.step_jitter == one.config.step_jitter == 1.0
-    assert plain.config.step_jitter == 0.0 and plain.llc != one.llc
+    assert plain.config.step_jitter == 0.0 and plain.single != one.single
 
 
 def test_step_jitter_default_is_on_for_mala_only():

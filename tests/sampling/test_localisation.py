@@ -94,7 +94,8 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     """The line y = 3x + 2 at n = 100 is exactly Gaussian: its scan bends from 0.54 to 0.91
     through the localisation alone, which the extrapolation used to read as +8.7 %. With the
     deficit added every temperature estimates λ = 1: each within 4 of its Monte-Carlo errors,
-    and the extrapolated estimate within its own interval and 4 of its Monte-Carlo errors."""
+    and the scan's own law is the Morse–Bott mean, within 4 of its Monte-Carlo errors of 1. The
+    estimate itself is exactly 1: w* is a nondegenerate zero (``is_nondegenerate_zero``)."""
     prob = FAMILIES["linear_regression_toy"].build(
         {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
     est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu")
@@ -102,9 +103,11 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     assert scan.localisation is not None and scan.curved_directions == 2
     assert np.allclose(scan.corrected, scan.llc * (1 - scan.disc_bias) + scan.localisation)
     assert np.all(np.abs(scan.corrected - 1.0) <= 4 * scan.mc_error)   # raw: 0.54 at t0/10
-    assert scan.fit.model == "flat"  # a Morse–Bott scan (k/2 = 1): nothing to extrapolate
-    assert est.ci[0] <= 1.0 <= est.ci[1]
-    assert abs(est.llc - 1.0) <= 4 * est.mc_error
+    law, value, se = scan.laws[0]  # what the scan alone gives
+    assert law == "flat"  # a Morse–Bott scan (k/2 = 1): nothing to extrapolate
+    assert abs(value - 1.0) <= 4 * se
+    assert scan.fit.model == "nondegenerate" and est.llc == 1.0 and est.ci == (1.0, 1.0)
+    assert any("nondegenerate zero" in note for note in est.diagnostics.notes)
 
 
 def test_noisy_scan_is_not_corrected():
@@ -177,3 +180,53 @@ def test_a_model_above_max_dim_is_fitted_as_sampled_with_a_note(monkeypatch):
                        draws=300)
     assert est.temperatures.localisation is None
     assert any("MAX_DIM" in n for n in est.diagnostics.notes), est.diagnostics.notes
+
+
+def _tanh_teacher(widths, n, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:], strict=True):
+        lin = torch.nn.Linear(a, b, dtype=torch.float64)
+        with torch.no_grad():
+            lin.weight.copy_(torch.rand(b, a, generator=g, dtype=torch.float64) * 2 - 1)
+            lin.bias.copy_(torch.rand(b, generator=g, dtype=torch.float64) * 2 - 1)
+        layers += [lin, torch.nn.Tanh()]
+    model = torch.nn.Sequential(*layers[:-1])
+    x = torch.randn(n, widths[0], generator=g, dtype=torch.float64)
+    return model, x
+
+
+def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
+    """A tanh network 2–3–1 at a generic teacher point, noise-free, n = 500: 13 parameters,
+    Gauss–Newton rank 13 with curvatures down to ~1e-5, so λ = 13/2 by the Morse lemma,
+    while the sampled scan reads far below (the unresolved directions). The rule must not
+    fire where it would be wrong: the same network with noisy targets (an empirical minimiser
+    whose population λ can be below d/2), and a singular point (a unit switched off: its
+    input weights flat)."""
+    import warnings
+
+    model, x = _tanh_teacher((2, 3, 1), 500)
+    with torch.no_grad():
+        y = model(x)
+    kw = dict(draws=600, chains=2, seed=0, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short runs
+        est = estimate_llc(model, (x, y), **kw)
+    assert est.temperatures.fit.model == "nondegenerate"
+    assert est.llc == 6.5 and est.ci == (6.5, 6.5) and est.std_error == 0.0
+    assert est.single < 6.5 and est.systematic == 6.5 - est.single
+    assert any("nondegenerate zero" in note for note in est.diagnostics.notes)
+    assert est.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
+
+    noisy = y + 0.1 * torch.randn(y.shape, generator=torch.Generator().manual_seed(1),
+                                  dtype=torch.float64)
+    off = _tanh_teacher((2, 3, 1), 500)[0]
+    with torch.no_grad():
+        off[2].weight[0, 0] = 0.0  # unit 0 off: its weights in are flat
+        y_off = off(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for m, data in ((model, (x, noisy)), (off, (x, y_off))):
+            other = estimate_llc(m, data, **kw)
+            assert other.temperatures.fit.model != "nondegenerate"
+            assert other.std_error > 0
