@@ -61,8 +61,12 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
 from slttheory.sampling.localisation import (  # noqa: E402
     MAX_DIM,
     correction,
+    curvature_matrices,
     gauss_newton_spectrum,
-    is_nondegenerate_zero,
+    morse_bott_rank,
+    nearby_ranks,
+    numerical_rank,
+    residual_norm,
 )
 
 
@@ -190,20 +194,23 @@ def _spectrum(label: str, seed: int) -> tuple[float, ...]:
 
 
 @functools.cache
-def _nondegenerate(label: str, seed: int) -> float | None:
-    """d/2 when the case's w* is a nondegenerate zero (the estimator's rule, for noise-free
-    rows: full-rank Gauss–Newton matrix and the float64 Hessian agreeing), else ``None``."""
-    from slttheory.geometry import critical_point_check
+def _morse_bott(label: str, seed: int) -> float | None:
+    """k/2 when the case's w* is a Morse–Bott zero of rank k (the estimator's rule for
+    noise-free data, :func:`morse_bott_rank`), else ``None``."""
     from slttheory.sampling.estimator import MINIMUM_CHECK_MAX_DIM
 
     b = _CASES[label].build(seed)
+    data, ps = tuple(b.data), _per_sample_loss(b.loss)
     d = sum(p.numel() for p in b.model.parameters())
-    if d > min(MINIMUM_CHECK_MAX_DIM, MAX_DIM):
+    gn = _spectrum(label, seed)
+    k = numerical_rank(gn)
+    if d > min(MINIMUM_CHECK_MAX_DIM, MAX_DIM) or k == 0:
         return None
-    c = critical_point_check(b.model, tuple(b.data), b.loss, device="cpu")
-    ok = c.is_local_min and is_nondegenerate_zero(_spectrum(label, seed),
-                                                  c.smallest_eigenvalues[0], d)
-    return d / 2 if ok else None
+    res = residual_norm(*curvature_matrices(b.model, data, ps, hessian=True))
+    near = nearby_ranks(b.model, data, ps, generator=torch.Generator().manual_seed(0)) \
+        if k < d else (d,)
+    k = morse_bott_rank(gn, res, near)
+    return None if k is None else k / 2
 
 
 def localisation(row: dict) -> tuple[np.ndarray, int]:
@@ -242,8 +249,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     :func:`estimate_llc` would report them with that model, named ``run = "refit:<model>"``.
     ``model="auto"``: the estimator's own rule (:func:`select_fit`: the scan's mean when a
     noise-free scan is k/2 within its errors, k curved directions at w*, else its law; the
-    interval spanning the laws the scan allows, :func:`law_interval`; d/2 exactly at a
-    nondegenerate zero of noise-free data, :func:`_nondegenerate`; noise-free or not by
+    interval spanning the laws the scan allows, :func:`law_interval`; k/2 exactly at a
+    Morse–Bott zero of rank k of noise-free data, :func:`_morse_bott`; noise-free or not by
     the row's ``init_loss``, and for rows written before it was recorded by the case's kind);
     ``"auto-law"``: the same without the mean of a k/2 scan; ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
@@ -281,8 +288,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
             li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
         if name == "auto" and is_noise_free(init, t[0]) and (
-                exact := _nondegenerate(r["case"], r["seed"])) is not None:
-            value, se, ci = exact, 0.0, [exact, exact]  # λ = d/2 by the Morse lemma
+                exact := _morse_bott(r["case"], r["seed"])) is not None:
+            value, se, ci = exact, 0.0, [exact, exact]  # λ = k/2 by the Morse–Bott lemma
         out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,
                     "passed": passed_now(r)})
     return out

@@ -111,10 +111,11 @@ Conventions (documented choices):
   ``benchmarks/accuracy.py``), and ``llc`` = λ, ``systematic`` = λ − single; a noise-free
   scan equal to k/2 within its errors (k curved directions at w*: a Morse–Bott point) is
   averaged instead (:func:`~slttheory.sampling.extrapolate.select_fit`); and at a
-  nondegenerate zero of noise-free data (full-rank Gauss–Newton matrix, the float64 Hessian
-  agreeing; :func:`~slttheory.sampling.localisation.is_nondegenerate_zero`) ``llc`` is d/2
-  exactly, by the Morse lemma, with the scan kept on record (``temperatures.fit.model ==
-  "nondegenerate"``, a note in ``diagnostics.notes``). Assumptions: the
+  Morse–Bott zero of noise-free data (Gauss–Newton rank k at w* not below its rank at random
+  points nearby, the float64 Hessian agreeing;
+  :func:`~slttheory.sampling.localisation.morse_bott_rank`) ``llc`` is k/2 exactly, by the
+  Morse–Bott lemma — d/2 at a nondegenerate minimum — with the scan kept on record
+  (``temperatures.fit.model == "morse_bott"``, a note in ``diagnostics.notes``). Assumptions: the
   leading finite-t correction is a power law with exponent between 1/4 (a next pole at
   distance 1/4, as for :math:`w_1w_2^2`) or 1/2 and 1 (localisation); slower laws — the
   multiplicity term :math:`-(m-1)/\log t`, closer poles, models whose fine structure is
@@ -355,8 +356,8 @@ stored evidence keyed by settings is recomputed (the verifier's point and contro
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
 3: and a noise-free scan at k/2 is averaged (:func:`.extrapolate.select_fit`); an unmet
 precision target at the step cap is a note, not a failed check (``Diagnostics.notes``);
-4: d/2 exactly at a nondegenerate zero of noise-free data
-(:func:`.localisation.is_nondegenerate_zero`)."""
+4: k/2 exactly at a Morse–Bott zero of rank k of noise-free data
+(:func:`.localisation.morse_bott_rank`)."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
@@ -392,6 +393,8 @@ class _Setup:
     per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
     spectrum: Callable[[], np.ndarray] | None = None  # Gauss–Newton eigenvalues at w*, float64
     critical: Callable[[], CriticalPointCheck] | None = None  # gradient/Hessian check at w*
+    nearby: Callable[[], tuple[int, ...]] | None = None  # Gauss–Newton ranks near w*
+    residual: Callable[[], float] | None = None  # ‖H − G‖₂ at w*
 
 
 _MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
@@ -565,14 +568,21 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     def spectrum() -> np.ndarray:  # computed once per call: the deficit and the rule use it
         return _loc.gauss_newton_spectrum(model, (x, y), per_sample, names)
 
-    @functools.cache
     def critical() -> CriticalPointCheck:
         return critical_point_check(model, (x, y), loss, device=device,
                                     params={k: all_params[k] for k in names})
 
+    def nearby() -> tuple[int, ...]:  # a fixed probe, not a draw of the estimate's
+        return _loc.nearby_ranks(model, (x, y), per_sample, names,
+                                 torch.Generator().manual_seed(0))
+
+    def residual() -> float:
+        return _loc.residual_norm(*_loc.curvature_matrices(model, (x, y), per_sample, names,
+                                                           hessian=True))
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  delta_loss, per_sample_at, spectrum, critical)
+                  delta_loss, per_sample_at, spectrum, critical, nearby, residual)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1479,12 +1489,12 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     diag = _with_notes(diag, loc_note, _minimum_note(s, nbeta))
-    if fit_model is None and (exact := _nondegenerate_note(s, nbeta, d, llc, ci)) is not None:
-        # λ = d/2 by the Morse lemma; the scan and its laws stay on record
-        llc, se, mc, data_err, fit_err, law_err, ci = d / 2, 0.0, 0.0, 0.0, 0.0, 0.0, (d / 2,
-                                                                                    d / 2)
-        scan = dataclasses.replace(scan, fit=_xp.nondegenerate_fit(fit, d / 2))
-        diag = _with_notes(diag, exact)
+    if fit_model is None and (exact := _morse_bott(s, nbeta, d, llc, ci)) is not None:
+        # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
+        lam, note = exact
+        llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
+        scan = dataclasses.replace(scan, fit=_xp.morse_bott_fit(fit, lam))
+        diag = _with_notes(diag, note)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
@@ -1523,34 +1533,42 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
     return deficit, k, None
 
 
-def _nondegenerate_note(s: _Setup, t0: float, d: int, sampled: float,
-                        ci: tuple[float, float]) -> str | None:
-    r"""The note of an estimate at a nondegenerate zero of a noise-free loss, where λ = d/2
-    exactly (:func:`.localisation.is_nondegenerate_zero`: full-rank Gauss–Newton matrix, the
-    float64 Hessian agreeing), else ``None``. At most :data:`MINIMUM_CHECK_MAX_DIM`
-    parameters (a dense Hessian).
+def _morse_bott(s: _Setup, t0: float, d: int, sampled: float, ci: tuple[float, float]
+                ) -> tuple[float, str] | None:
+    r"""``(k/2, note)`` when w* is a Morse–Bott zero of rank k of a noise-free loss, where
+    λ = k/2 exactly (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no
+    higher at random points nearby, the residual part of the float64 Hessian below
+    :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), else ``None``. At most
+    :data:`MINIMUM_CHECK_MAX_DIM` parameters (a dense Hessian).
 
     Why not the scan. Directions of curvature h with th below γ are hardly seen at
     temperature t, and in a small network a few of them are typical (a unit with a small
     outgoing weight): a tanh network 2–3–1 at a generic teacher point, n = 500, has
     curvatures down to 4·10⁻⁶ (t₀h = 3·10⁻⁴), and its scan, extrapolated, read 4.26 with the
-    interval [4.01, 4.51] against λ = 13/2, at t = 10³t₀ still 3.8 (docs/estimator.md §6).
-    The Morse lemma settles what no feasible t resolves."""
-    if (s.spectrum is None or s.critical is None or not _xp.is_noise_free(s.init_loss, t0)
+    interval [4.01, 4.51] against λ = 13/2, at t = 10³t₀ still 3.8; along a GL orbit the
+    normal curvature changes and the scan of reduced-rank regression (5,4,2,2) rose through
+    λ = 7 to +18 % (docs/estimator.md §6). The lemma settles what no feasible t resolves."""
+    if (s.spectrum is None or s.residual is None or s.nearby is None
+            or not _xp.is_noise_free(s.init_loss, t0)
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
         return None
     try:
         gn = np.sort(s.spectrum())
-        c = s.critical()
+        k = _loc.numerical_rank(gn) if gn.size else 0
+        if k == 0:  # nothing curved: a purely singular point (no need for the rest)
+            return None
+        k = _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,))
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
         return None
-    if not (c.is_local_min and c.smallest_eigenvalues
-            and _loc.is_nondegenerate_zero(gn, c.smallest_eigenvalues[0], d)):
+    if k is None:
         return None
-    return (f"w* is a nondegenerate zero of the noise-free loss (Hessian positive definite, "
-            f"smallest curvature {gn[0]:.3g}, t₀·h = {t0 * gn[0]:.3g}): λ = d/2 = {d / 2:g} "
-            f"exactly, by the Morse lemma; the scan extrapolated reads {sampled:.4g} "
-            f"[{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
+    h = gn[gn.size - k]
+    what = "a nondegenerate minimum" if k == d else (f"a Morse–Bott zero: its zeros near w* "
+                                                     f"a smooth manifold of dimension {d - k}")
+    return k / 2, (f"w* is {what} of the noise-free loss (Gauss–Newton rank {k} of {d}, as at "
+                   f"random points nearby; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): "
+                   f"λ = {k}/2 exactly (Morse–Bott lemma); the scan extrapolated reads "
+                   f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
 
 
 def _with_notes(diag: dg.Diagnostics, *notes: str | None) -> dg.Diagnostics:

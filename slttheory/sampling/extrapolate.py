@@ -53,8 +53,8 @@ __all__ = [
     "FiniteNbetaFit",
     "TemperatureScan",
     "fit_finite_nbeta",
-    "NONDEGENERATE",
-    "nondegenerate_fit",
+    "MORSE_BOTT",
+    "morse_bott_fit",
     "scan_errors",
     "ScanErrors",
     "bootstrap_spread",
@@ -194,8 +194,8 @@ class FiniteNbetaFit:
         """
         if self.model in FREE_MODELS:
             return f"fit λ + a·f^-δ, δ = {self.coef[2]:.3g} in {self.model[3:]}"
-        if self.model == NONDEGENERATE:
-            return "w* a nondegenerate zero: λ = d/2 exactly, not fitted"
+        if self.model == MORSE_BOTT:
+            return "w* a Morse–Bott zero of rank k: λ = k/2 exactly, not fitted"
         m = multiplicity_of(self.model)
         if m:
             return f"fit λ − {m - 1}/(log nβ + κ), κ = {self.coef[1]:.3g} (stated m = {m})"
@@ -203,7 +203,7 @@ class FiniteNbetaFit:
 
     def predict(self, f: np.ndarray, t0: float) -> np.ndarray:
         """The fitted :math:`\\hat\\lambda(t_0 f)`."""
-        if self.model == NONDEGENERATE:
+        if self.model == MORSE_BOTT:
             return np.full(np.shape(f), self.value)
         if self.model in FREE_MODELS:
             return self.coef[0] + self.coef[1] * np.asarray(f, float) ** -self.coef[2]
@@ -215,27 +215,27 @@ class FiniteNbetaFit:
         return x @ self.coef
 
 
-NONDEGENERATE = "nondegenerate"
-"""The ``model`` of :func:`nondegenerate_fit`: λ known exactly, not fitted."""
+MORSE_BOTT = "morse_bott"
+"""The ``model`` of :func:`morse_bott_fit`: λ known exactly, not fitted."""
 
 
-def nondegenerate_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
-    r"""The "fit" of a scan at a nondegenerate zero of a noise-free loss
-    (:func:`slttheory.sampling.localisation.is_nondegenerate_zero`), where λ = d/2 =
-    ``value`` exactly: ``model`` :data:`NONDEGENERATE`, no error, the scan's data kept
-    (``chi2`` against ``value`` with one degree of freedom per temperature, a record of how
-    far the finite-t estimand still is). ``sampled`` is the law the scan alone would give.
+def morse_bott_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
+    r"""The "fit" of a scan at a Morse–Bott zero of a noise-free loss
+    (:func:`slttheory.sampling.localisation.morse_bott_rank`), where λ = k/2 = ``value``
+    exactly: ``model`` :data:`MORSE_BOTT`, no error, the scan's data kept (``chi2`` against
+    ``value`` with one degree of freedom per temperature: a record of how far the finite-t
+    estimand still is). ``sampled`` is the law the scan alone gives.
 
     >>> f = np.asarray(GRID)
     >>> s = fit_finite_nbeta(f, [4.4, 4.3, 4.2, 4.1], [0.05] * 4, 80.0, "pow[1/4,1]")
-    >>> r = nondegenerate_fit(s, 6.5)
+    >>> r = morse_bott_fit(s, 6.5)
     >>> r.model, r.value, r.std_error, r.describe()
-    ('nondegenerate', 6.5, 0.0, 'w* a nondegenerate zero: λ = d/2 exactly, not fitted')
+    ('morse_bott', 6.5, 0.0, 'w* a Morse–Bott zero of rank k: λ = k/2 exactly, not fitted')
     """
     y = np.asarray(sampled.values, float) if sampled.values is not None else np.zeros(0)
     se = np.asarray(sampled.errors, float) if sampled.errors is not None else np.zeros(0)
     chi2 = float(np.sum(((y - value) / se) ** 2)) if y.size and np.all(se > 0) else math.nan
-    return FiniteNbetaFit(NONDEGENERATE, float(value), 0.0, np.array([float(value)]),
+    return FiniteNbetaFit(MORSE_BOTT, float(value), 0.0, np.array([float(value)]),
                           np.zeros((1, 1)), ("lambda",), chi2, int(y.size), np.zeros(y.size),
                           sampled.f, sampled.values, sampled.errors, sampled.t0)
 

@@ -95,7 +95,7 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     through the localisation alone, which the extrapolation used to read as +8.7 %. With the
     deficit added every temperature estimates λ = 1: each within 4 of its Monte-Carlo errors,
     and the scan's own law is the Morse–Bott mean, within 4 of its Monte-Carlo errors of 1. The
-    estimate itself is exactly 1: w* is a nondegenerate zero (``is_nondegenerate_zero``)."""
+    estimate itself is exactly 1: w* is a nondegenerate zero (``morse_bott_rank``, k = d)."""
     prob = FAMILIES["linear_regression_toy"].build(
         {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
     est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu")
@@ -106,8 +106,8 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     law, value, se = scan.laws[0]  # what the scan alone gives
     assert law == "flat"  # a Morse–Bott scan (k/2 = 1): nothing to extrapolate
     assert abs(value - 1.0) <= 4 * se
-    assert scan.fit.model == "nondegenerate" and est.llc == 1.0 and est.ci == (1.0, 1.0)
-    assert any("nondegenerate zero" in note for note in est.diagnostics.notes)
+    assert scan.fit.model == "morse_bott" and est.llc == 1.0 and est.ci == (1.0, 1.0)
+    assert any("nondegenerate minimum" in note for note in est.diagnostics.notes)
 
 
 def test_noisy_scan_is_not_corrected():
@@ -202,7 +202,7 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
     while the sampled scan reads far below (the unresolved directions). The rule must not
     fire where it would be wrong: the same network with noisy targets (an empirical minimiser
     whose population λ can be below d/2), and a singular point (a unit switched off: its
-    input weights flat)."""
+    input weights flat, Gauss–Newton rank 10 at w* and 13 nearby)."""
     import warnings
 
     model, x = _tanh_teacher((2, 3, 1), 500)
@@ -212,10 +212,10 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short runs
         est = estimate_llc(model, (x, y), **kw)
-    assert est.temperatures.fit.model == "nondegenerate"
+    assert est.temperatures.fit.model == "morse_bott"
     assert est.llc == 6.5 and est.ci == (6.5, 6.5) and est.std_error == 0.0
     assert est.single < 6.5 and est.systematic == 6.5 - est.single
-    assert any("nondegenerate zero" in note for note in est.diagnostics.notes)
+    assert any("nondegenerate minimum" in note for note in est.diagnostics.notes)
     assert est.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
 
     noisy = y + 0.1 * torch.randn(y.shape, generator=torch.Generator().manual_seed(1),
@@ -228,5 +228,45 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
         warnings.simplefilter("ignore")
         for m, data in ((model, (x, noisy)), (off, (x, y_off))):
             other = estimate_llc(m, data, **kw)
-            assert other.temperatures.fit.model != "nondegenerate"
+            assert other.temperatures.fit.model != "morse_bott"
             assert other.std_error > 0
+
+
+@pytest.mark.parametrize("r, lam", [(2, 7.0), (1, None)])
+def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
+    """Reduced-rank regression (m, n, h) = (5, 4, 2), noise-free, w* the family's fit. At
+    r = h = 2 the zeros {BA = C} form a smooth orbit of GL(2) (Gauss–Newton rank 14 of 18 at
+    w* and at random points nearby), so λ = 14/2 = 7 exactly — where the sampled scan rose
+    through λ to +18 % (docs/estimator.md §6). At r = 1 the fit has both factors of rank 2 and
+    the same Gauss–Newton ranks, but it is only an approximate zero next to the singular ones
+    (λ = 11/2): its residual Hessian is of the order of its smallest curvature, and the rule
+    must not fire."""
+    import warnings
+
+    from slttheory.sampling.localisation import (
+        RESIDUAL_RTOL,
+        curvature_matrices,
+        nearby_ranks,
+        numerical_rank,
+        residual_norm,
+    )
+
+    prob = FAMILIES["reduced_rank_regression"].build(
+        {"m": 5, "n": 4, "h": 2, "r": r, "noise": 0.0}, n=500,
+        generator=torch.Generator().manual_seed(0), device="cpu")
+    ps = _per_sample_loss(prob.loss)
+    g, h = curvature_matrices(prob.model, tuple(prob.data), ps, hessian=True)
+    ev = np.linalg.eigvalsh(g.numpy())
+    assert numerical_rank(ev) == 14 == max(nearby_ranks(prob.model, tuple(prob.data), ps))
+    ratio = residual_norm(g, h) / np.sort(ev)[-14]
+    assert (ratio < 1e-4) if lam else (ratio > 10 * RESIDUAL_RTOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short run
+        est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, draws=400, chains=2,
+                           seed=0, device="cpu")
+    if lam is None:
+        assert est.temperatures.fit.model != "morse_bott" and est.std_error > 0
+    else:
+        assert est.temperatures.fit.model == "morse_bott" and est.llc == lam
+        assert any("Morse–Bott zero" in note and "dimension 4" in note
+                   for note in est.diagnostics.notes)
