@@ -234,15 +234,15 @@ def estimate_llc_batched(
     multiplicity: int | None = None,
     orbit: OrbitMove | None = None,
     exchange: bool = False,
+    morse_bott: bool = True,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
-    The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit`` and
-    ``exchange`` included)
-    are those of
+    The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit``,
+    ``exchange`` and ``morse_bott`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -296,6 +296,7 @@ def estimate_llc_batched(
     _est._check_orbit(orbit, preconditioner, bs, setups[0].n_data, setups[0].center.numel())
     sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
     _est._check_exchange(exchange, method, sampler, preconditioner)
+    _est._check_bool("morse_bott", morse_bott)
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto = [*auto, "step_jitter"]
@@ -307,7 +308,7 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity, orbit, exchange)
+            jitter, multiplicity, orbit, exchange, morse_bott)
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -332,9 +333,11 @@ def estimate_llc_batched(
                                           seeds[i], dev, auto, draws is None, rec)
             else:
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
-                                        seeds[i], dev, auto, draws is None, rec, fit_model)
+                                        seeds[i], dev, auto, draws is None, rec, fit_model,
+                                        morse_bott)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
-            est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange)
+            est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
+                                            morse_bott)
             out[i] = _est._with_time(est, share)
     return out
 

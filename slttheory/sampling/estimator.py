@@ -244,7 +244,7 @@ class LLCWarning(UserWarning):
 class LLCConfig:
     """Every setting a run used, including the automatically chosen ones (``multiplicity``:
     the caller's, ``None`` when not given; ``orbit``: the symmetry move's description, ``None``
-    without one)."""
+    without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero)."""
 
     n: int
     beta: float
@@ -271,6 +271,7 @@ class LLCConfig:
     multiplicity: int | None = None
     orbit: str | None = None
     exchange: bool = False
+    morse_bott: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -1217,6 +1218,7 @@ def estimate_llc(
     multiplicity: int | None = None,
     orbit: OrbitMove | None = None,
     exchange: bool = False,
+    morse_bott: bool = True,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1250,6 +1252,10 @@ def estimate_llc(
     preconditioner): Metropolis–Hastings swaps of states between neighbouring temperatures
     of the scan every :data:`~slttheory.sampling.exchange.EXCHANGE_EVERY` steps (replica
     exchange, :mod:`slttheory.sampling.exchange`); every temperature keeps its target.
+    ``morse_bott`` (default ``True``): at a Morse–Bott zero of noise-free data ``llc`` is k/2
+    exactly (:func:`~slttheory.sampling.localisation.morse_bott_rank`); ``False`` keeps the
+    scan's own estimate there (the verifier does: its LLC route is sampling evidence, and
+    ranks are its rank route's).
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1270,6 +1276,7 @@ def estimate_llc(
     _check_orbit(orbit, preconditioner, bs, s.n_data, s.center.numel())
     sampler = _resolve_sampler(sampler, bs, s.n_data)
     _check_exchange(exchange, method, sampler, preconditioner)
+    _check_bool("morse_bott", morse_bott)
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto.append("step_jitter")
@@ -1296,9 +1303,9 @@ def estimate_llc(
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
                       jitter=jitter, orbit=orbit, exchange=exchange)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
-                           auto, draws is None, rec, fit_model)
+                           auto, draws is None, rec, fit_model, morse_bott)
     _flag(est.diagnostics.warnings, "estimate_llc")
-    est = with_caller_settings(est, jitter, multiplicity, orbit, exchange)
+    est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott)
     return _with_time(est, time.perf_counter() - t0)
 
 
@@ -1368,14 +1375,20 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
 
 
 def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None,
-                         orbit: OrbitMove | None = None, exchange: bool = False
-                         ) -> LLCEstimate:
+                         orbit: OrbitMove | None = None, exchange: bool = False,
+                         morse_bott: bool = True) -> LLCEstimate:
     """``est`` with ``config.step_jitter`` (the jitter its chains ran with),
     ``config.multiplicity`` (the caller's stated m, or ``None``), ``config.orbit`` (the
-    symmetry move's name, or ``None``) and ``config.exchange`` set."""
+    symmetry move's name, or ``None``), ``config.exchange`` and ``config.morse_bott`` set."""
     return dataclasses.replace(est, config=dataclasses.replace(
         est.config, step_jitter=jitter, multiplicity=multiplicity,
-        orbit=None if orbit is None else orbit.name, exchange=exchange))
+        orbit=None if orbit is None else orbit.name, exchange=exchange,
+        morse_bott=morse_bott))
+
+
+def _check_bool(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
@@ -1439,8 +1452,8 @@ def _group_run(run: _Run, sl: slice) -> _Run:
 
 
 def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
-                 adaptive, rec: _Positions | None = None, fit_model: str | None = None
-                 ) -> LLCEstimate:
+                 adaptive, rec: _Positions | None = None, fit_model: str | None = None,
+                 morse_bott: bool = True) -> LLCEstimate:
     """Summaries per temperature, the finite-nβ fit (``fit_model``, default
     :func:`~slttheory.sampling.extrapolate.select_fit`) and the merged diagnostics of a
     scan."""
@@ -1489,7 +1502,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     diag = _with_notes(diag, loc_note, _minimum_note(s, nbeta))
-    if fit_model is None and (exact := _morse_bott(s, nbeta, d, llc, ci)) is not None:
+    if morse_bott and fit_model is None and (
+            exact := _morse_bott(s, nbeta, d, llc, ci)) is not None:
         # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         lam, note = exact
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)

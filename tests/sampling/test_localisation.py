@@ -217,6 +217,13 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
     assert est.single < 6.5 and est.systematic == 6.5 - est.single
     assert any("nondegenerate minimum" in note for note in est.diagnostics.notes)
     assert est.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sampled = estimate_llc(model, (x, y), morse_bott=False, **kw)
+    assert sampled.config.morse_bott is False and est.config.morse_bott is True
+    assert sampled.llc == est.temperatures.laws[0][1] and sampled.std_error > 0
+    with pytest.raises(TypeError, match="morse_bott must be True or False"):
+        estimate_llc(model, (x, y), morse_bott=1, **kw)
 
     noisy = y + 0.1 * torch.randn(y.shape, generator=torch.Generator().manual_seed(1),
                                   dtype=torch.float64)

@@ -49,3 +49,23 @@ def test_points_of_a_batched_grid_get_independent_chains(monkeypatch):
     first = calls[0]
     assert first == [routes.chain_seed(5, q) for q in points] and len(set(first)) == 3
     assert len(calls) == 4 and all(c == first for c in calls[1:])  # γ × 3, γ / 3, ε / 2
+
+
+def test_the_llc_route_stays_sampling_evidence(monkeypatch):
+    """Points, reruns and controls all call ``estimate_llc_batched`` with
+    ``morse_bott=False``: the estimator's k/2 at a Morse–Bott zero is a Gauss–Newton rank,
+    which the rank route already weighs, and the controls measure the sampler's bias."""
+    import slttheory.sampling.batched as batched
+    from slttheory.verify.evidence import routes
+
+    seen = []
+
+    def fake_batched(problems, seed, device, **kw):
+        seen.append(kw)
+        return [SimpleNamespace() for _ in problems]
+
+    monkeypatch.setattr(batched, "estimate_llc_batched", fake_batched)
+    monkeypatch.setattr(batched, "batch_signature", lambda *a: "one")
+    probs = [SimpleNamespace(model=None, data=None, loss=None)] * 2
+    routes._estimate_many(probs, {"seed": 3, "n": 100, "draws": 50}, "cpu", [1, 2])
+    assert seen == [{"draws": 50, "morse_bott": False}]

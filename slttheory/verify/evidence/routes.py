@@ -302,7 +302,11 @@ def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
 
 
 def _estimate_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in settings.items() if k not in ("n", "seed")}
+    """``estimate_llc``'s arguments from a claim's LLC settings. The LLC route is sampling
+    evidence, with controls that measure the sampler's bias: the estimator's k/2 at a
+    Morse–Bott zero (a Gauss–Newton rank) is the rank route's business, not counted twice."""
+    return {**{k: v for k, v in settings.items() if k not in ("n", "seed")},
+            "morse_bott": False}
 
 
 def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
