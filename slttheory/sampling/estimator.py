@@ -112,7 +112,7 @@ Conventions (documented choices):
   scan equal to k/2 within its errors (k curved directions at w*: a Morse–Bott point) is
   averaged instead (:func:`~slttheory.sampling.extrapolate.select_fit`); and at a
   Morse–Bott zero of noise-free data (Gauss–Newton rank k at w* not below its rank at random
-  points nearby, the float64 Hessian agreeing;
+  points nearby, the residual part of the float64 Hessian negligible;
   :func:`~slttheory.sampling.localisation.morse_bott_rank`) ``llc`` is k/2 exactly, by the
   Morse–Bott lemma — d/2 at a nondegenerate minimum — with the scan kept on record
   (``temperatures.fit.model == "morse_bott"``, a note in ``diagnostics.notes``). Assumptions: the
