@@ -319,6 +319,11 @@ def estimate_llc_batched(
             scan = _est._scan_args(setups[ok[0]], nbeta, grid, chains, step_size)
             rows_nbeta = np.repeat(nbeta * grid, chains)
             del scan["nbeta_chain"], scan["nbeta_cal"]
+            # each point's stopping rule, as alone (a Morse–Bott zero's scan is a record)
+            scan["converged"] = [
+                _est._converged_record if _est._record_only(setups[i], nbeta, morse_bott,
+                                                            fit_model) else None
+                for i in ok]
         runs, recs = _sample_batched(
             [setups[i] for i in ok], [unpacked[i][0] for i in ok],
             _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
@@ -364,7 +369,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
 
     ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
     initial step multipliers ``step_scale``, ``stat_groups`` temperature groups with their
-    own step tuning (``group_steps``), the stopping rule ``converged`` and MALA's step
+    own step tuning (``group_steps``), the stopping rule ``converged`` (one for every point, or a
+    list with each point's) and MALA's step
     ``jitter`` and symmetry move ``orbit``, as ``estimator._sample``'s arguments (the orbit
     move's draws come from each point's generator, as in ``estimate_llc``). Returns the
     per-point runs and position records."""
@@ -524,8 +530,9 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             if target[i] > stop:
                 keep.append(i)
                 continue
+            rule = converged[i] if isinstance(converged, list) else converged
             nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
-                               nb_dt[:, None], stat_groups, converged)
+                               nb_dt[:, None], stat_groups, rule)
             if nxt is None:
                 totals[i] = stop
             else:

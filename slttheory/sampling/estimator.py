@@ -87,7 +87,10 @@ Conventions (documented choices):
   steps per chain and growing up to ``AUTO_MAX_STEPS`` (by the factor the measured MC error
   asks for, (se/target)² with a 15 % margin, 1.25× to 4× per round; 2× when R-hat or
   stationarity fails); the first quarter of the steps is burn-in (``burn_in=None``). Given
-  ``draws`` and ``burn_in=None``, the burn-in is ``draws // 3``.
+  ``draws`` and ``burn_in=None``, the burn-in is ``draws // 3``. At a Morse–Bott zero of
+  noise-free data, where ``llc`` = k/2 is known before sampling, the scan is a record and
+  stops once R-hat, stationarity and ESS ≥ 100 hold, with no MC target
+  (:func:`_converged_record`).
 * **Method** (``method=``; docs/estimator.md has the derivations). ``"single"``: λ̂ at
   :math:`t_0 = n\beta` — the finite-t value of the estimand, not λ: with
   :math:`Z(t)=\int e^{-t\Delta L}\varphi`, :math:`\hat\lambda(t) = -d\log Z/d\log t
@@ -573,10 +576,12 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return critical_point_check(model, (x, y), loss, device=device,
                                     params={k: all_params[k] for k in names})
 
+    @functools.cache
     def nearby() -> tuple[int, ...]:  # a fixed probe, not a draw of the estimate's
         return _loc.nearby_ranks(model, (x, y), per_sample, names,
                                  torch.Generator().manual_seed(0))
 
+    @functools.cache
     def residual() -> float:
         return _loc.residual_norm(*_loc.curvature_matrices(model, (x, y), per_sample, names,
                                                            hessian=True))
@@ -1073,6 +1078,21 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     return factor == 1.0, factor
 
 
+def _converged_record(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
+    r"""The stopping rule of a scan kept only as a record (a Morse–Bott zero, where λ = k/2
+    is known before sampling, :func:`_morse_bott_rank`): every temperature's chains agree
+    (R-hat), are stationary and have a bulk ESS of at least 100 — a sample that passes its
+    diagnostics — but no Monte-Carlo precision target, which the estimate does not need."""
+    if not np.all(np.isfinite(scaled)):
+        return True, 1.0
+    for g in np.split(scaled, groups, axis=0):
+        r = dg.rhat(g) if g.shape[0] > 1 else 1.0
+        e = dg.ess(g)
+        if r > RHAT_MAX or abs(dg.stationarity_z(g)) > STATIONARITY_Z_MAX or not e >= 100:
+            return False, 2.0
+    return True, 1.0
+
+
 def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: bool
                ) -> tuple[np.ndarray, float, float, dg.Diagnostics]:
     """Per-chain estimates, llc, MC s.e. and diagnostics of one temperature group."""
@@ -1298,7 +1318,10 @@ def estimate_llc(
                              draws is None, rec)
     else:
         grid = np.asarray(_xp.GRID, dtype=float)
-        run = _sample(s, **_scan_args(s, nbeta, grid, chains, step_size), gamma=gamma,
+        scan_kw = _scan_args(s, nbeta, grid, chains, step_size)
+        if _record_only(s, nbeta, morse_bott, fit_model):
+            scan_kw["converged"] = _converged_record
+        run = _sample(s, **scan_kw, gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
                       jitter=jitter, orbit=orbit, exchange=exchange)
@@ -1391,6 +1414,12 @@ def _check_bool(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
+def _record_only(s: _Setup, nbeta: float, morse_bott: bool, fit_model: str | None) -> bool:
+    """Whether a scan is sampled as a record only: the default fit, and w* a Morse–Bott zero,
+    where ``llc`` is k/2 whatever the draws (:func:`_morse_bott_rank`)."""
+    return morse_bott and fit_model is None and _morse_bott_rank(s, nbeta) is not None
+
+
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
                step_size: float | None) -> dict[str, Any]:
     """The ``_sample`` arguments of a temperature scan: ``chains`` chains per temperature
@@ -1460,10 +1489,12 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     nbeta = n * beta_v
     ts = nbeta * grid
     d = s.center.numel()
+    k = _morse_bott_rank(s, nbeta) if morse_bott and fit_model is None else None
+    precise = adaptive and k is None  # a record's run has no precision target to miss
     parts = []
     for j, t in enumerate(ts):
         sub = _group_run(run, slice(j * chains, (j + 1) * chains))
-        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, adaptive)))
+        parts.append((sub, *_summarise(sub, np.full(chains, t), d, sampler, precise)))
     llc_j = np.array([p[2] for p in parts])
     se_j = np.array([p[3] for p in parts])
     bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
@@ -1502,10 +1533,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         scan = dataclasses.replace(scan, laws=li.laws)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     diag = _with_notes(diag, loc_note, _minimum_note(s, nbeta))
-    if morse_bott and fit_model is None and (
-            exact := _morse_bott(s, nbeta, d, llc, ci)) is not None:
-        # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
-        lam, note = exact
+    if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
+        note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
         scan = dataclasses.replace(scan, fit=_xp.morse_bott_fit(fit, lam))
         diag = _with_notes(diag, note)
@@ -1547,13 +1576,14 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
     return deficit, k, None
 
 
-def _morse_bott(s: _Setup, t0: float, d: int, sampled: float, ci: tuple[float, float]
-                ) -> tuple[float, str] | None:
-    r"""``(k/2, note)`` when w* is a Morse–Bott zero of rank k of a noise-free loss, where
-    λ = k/2 exactly (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no
-    higher at random points nearby, the residual part of the float64 Hessian below
+def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
+    r"""k when w* is a Morse–Bott zero of rank k of a noise-free loss, where λ = k/2 exactly
+    (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no higher at random
+    points nearby, the residual part of the float64 Hessian below
     :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), else ``None``. At most
-    :data:`MINIMUM_CHECK_MAX_DIM` parameters (a dense Hessian).
+    :data:`MINIMUM_CHECK_MAX_DIM` parameters (a dense Hessian). It depends on w* and the data
+    only, so it is known before sampling, and the scan then runs as a record only
+    (:func:`_converged_record`).
 
     Why not the scan. Directions of curvature h with th below γ are hardly seen at
     temperature t, and in a small network a few of them are typical (a unit with a small
@@ -1562,6 +1592,7 @@ def _morse_bott(s: _Setup, t0: float, d: int, sampled: float, ci: tuple[float, f
     interval [4.01, 4.51] against λ = 13/2, at t = 10³t₀ still 3.8; along a GL orbit the
     normal curvature changes and the scan of reduced-rank regression (5,4,2,2) rose through
     λ = 7 to +18 % (docs/estimator.md §6). The lemma settles what no feasible t resolves."""
+    d = s.center.numel()
     if (s.spectrum is None or s.residual is None or s.nearby is None
             or not _xp.is_noise_free(s.init_loss, t0)
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
@@ -1571,18 +1602,22 @@ def _morse_bott(s: _Setup, t0: float, d: int, sampled: float, ci: tuple[float, f
         k = _loc.numerical_rank(gn) if gn.size else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
             return None
-        k = _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,))
+        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,))
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
         return None
-    if k is None:
-        return None
-    h = gn[gn.size - k]
+
+
+def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
+                     ci: tuple[float, float]) -> str:
+    """The note of an estimate at a Morse–Bott zero of rank k."""
+    d = s.center.numel()
+    h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
     what = "a nondegenerate minimum" if k == d else (f"a Morse–Bott zero: its zeros near w* "
                                                      f"a smooth manifold of dimension {d - k}")
-    return k / 2, (f"w* is {what} of the noise-free loss (Gauss–Newton rank {k} of {d}, as at "
-                   f"random points nearby; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): "
-                   f"λ = {k}/2 exactly (Morse–Bott lemma); the scan extrapolated reads "
-                   f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
+    return (f"w* is {what} of the noise-free loss (Gauss–Newton rank {k} of {d}, as at random "
+            f"points nearby; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
+            f"exactly (Morse–Bott lemma); the scan, sampled as a record, extrapolated reads "
+            f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
 
 
 def _with_notes(diag: dg.Diagnostics, *notes: str | None) -> dg.Diagnostics:

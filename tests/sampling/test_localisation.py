@@ -277,3 +277,30 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
         assert est.temperatures.fit.model == "morse_bott" and est.llc == lam
         assert any("Morse–Bott zero" in note and "dimension 4" in note
                    for note in est.diagnostics.notes)
+
+
+def test_a_morse_bott_scan_is_a_record_alone_and_batched():
+    """With λ = k/2 known before sampling, the scan runs until it is a valid sample (R-hat,
+    stationarity, ESS ≥ 100: ``_converged_record``) but not to a Monte-Carlo precision the
+    estimate does not use; in a batch each point keeps its own stopping rule, so a batched
+    Morse–Bott point and a singular one equal their runs alone."""
+    import warnings
+
+    from slttheory.sampling import estimate_llc_batched
+
+    probs = [FAMILIES["reduced_rank_regression"].build(
+        {"m": 5, "n": 4, "h": 2, "r": r, "noise": 0.0}, n=500,
+        generator=torch.Generator().manual_seed(0), device="cpu") for r in (2, 1)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = [estimate_llc(p.model, tuple(p.data), loss=p.loss, seed=3, device="cpu")
+                 for p in probs]
+        both = estimate_llc_batched(probs, seed=[3, 3], device="cpu")
+    exact, sampled = alone
+    assert exact.temperatures.fit.model == "morse_bott" and exact.llc == 7.0
+    assert exact.diagnostics.passed and not any("target" in x for x in exact.diagnostics.notes)
+    assert sampled.temperatures.fit.model != "morse_bott"
+    for a, b in zip(alone, both, strict=True):
+        assert a.config.draws == b.config.draws
+        assert np.allclose(a.temperatures.llc, b.temperatures.llc, rtol=1e-6)
+        assert a.llc == pytest.approx(b.llc, rel=1e-6)
