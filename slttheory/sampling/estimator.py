@@ -1612,10 +1612,10 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
     """The note of an estimate at a Morse–Bott zero of rank k."""
     d = s.center.numel()
     h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
-    what = "a nondegenerate minimum" if k == d else (f"a Morse–Bott zero: its zeros near w* "
-                                                     f"a smooth manifold of dimension {d - k}")
+    what = "a nondegenerate minimum" if k == d else "a Morse–Bott zero"
+    fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
     return (f"w* is {what} of the noise-free loss (Gauss–Newton rank {k} of {d}, as at random "
-            f"points nearby; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
+            f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
             f"exactly (Morse–Bott lemma); the scan, sampled as a record, extrapolated reads "
             f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
 

@@ -275,7 +275,7 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
         assert est.temperatures.fit.model != "morse_bott" and est.std_error > 0
     else:
         assert est.temperatures.fit.model == "morse_bott" and est.llc == lam
-        assert any("Morse–Bott zero" in note and "dimension 4" in note
+        assert any("Morse–Bott zero" in note and "manifold of dimension 4" in note
                    for note in est.diagnostics.notes)
 
 
