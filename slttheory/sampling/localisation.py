@@ -58,6 +58,7 @@ __all__ = [
     "correction",
     "gauss_newton_spectrum",
     "numerical_rank",
+    "ROUNDOFF_FLOOR",
     "NEARBY_SCALES",
     "nearby_ranks",
     "morse_bott_rank",
@@ -147,17 +148,24 @@ def correction(eigenvalues: Iterable[float], nbeta: Iterable[float], gamma: floa
     return localisation_deficit(h, t, gamma), int(h.size)
 
 
+ROUNDOFF_FLOOR = 1e-20
+"""Curvatures at or below this are zero whatever the largest one: a spectrum made only of
+round-off (a Jacobian that vanishes at w* up to its last bits) has no rank."""
+
+
 def numerical_rank(eigenvalues: Iterable[float]) -> int:
-    """Eigenvalues above round-off (:data:`ROUNDOFF_RTOL` of the largest) of a float64
-    Gauss–Newton spectrum.
+    """Eigenvalues above round-off — :data:`ROUNDOFF_RTOL` of the largest and
+    :data:`ROUNDOFF_FLOOR` — of a float64 Gauss–Newton spectrum.
 
     >>> numerical_rank([2.0, 1e-5, 3e-33, -1e-17])
     2
+    >>> numerical_rank([3e-30, 1e-31])   # round-off only
+    0
     """
     h = np.asarray(list(eigenvalues), float)
     if h.size == 0 or not np.isfinite(h).all():
         raise ValueError("eigenvalues must be a non-empty finite sequence")
-    return int(np.sum(h > ROUNDOFF_RTOL * max(float(h.max()), 0.0)))
+    return int(np.sum(h > max(ROUNDOFF_RTOL * float(h.max()), ROUNDOFF_FLOOR)))
 
 
 NEARBY_SCALES = (0.01, 0.1, 1.0)

@@ -304,3 +304,24 @@ def test_a_morse_bott_scan_is_a_record_alone_and_batched():
         assert a.config.draws == b.config.draws
         assert np.allclose(a.temperatures.llc, b.temperatures.llc, rtol=1e-6)
         assert a.llc == pytest.approx(b.llc, rel=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(curved=st.lists(st.floats(1e-6, 1e3), min_size=1, max_size=8),
+       flat=st.integers(0, 5), ratio=st.floats(0.0, 1e3),
+       extra=st.integers(-2, 2))
+def test_morse_bott_rank_properties(curved, flat, ratio, extra):
+    """k = the curved directions exactly when nothing nearby has a higher rank and the residual
+    is small against the smallest curvature; never a rank the spectrum does not have."""
+    from slttheory.sampling.localisation import RESIDUAL_RTOL, morse_bott_rank
+
+    h = np.array(curved)
+    if h.min() <= 1e-9 * h.max():  # keep every curved one above round-off
+        return
+    eig = np.concatenate([h, np.full(flat, 1e-30)])
+    k = h.size
+    residual = ratio * RESIDUAL_RTOL * h.min()
+    got = morse_bott_rank(eig, residual, [k + extra])
+    want = k if (extra <= 0 and ratio <= 1.0) else None
+    assert got == want
+    assert morse_bott_rank(np.full(3, 1e-30), 0.0, [0]) is None  # nothing curved
