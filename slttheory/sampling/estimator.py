@@ -328,10 +328,14 @@ class LLCEstimate:
         bias = "n/a" if d.estimated_bias is None else f"{100 * d.estimated_bias:+.1f}%"
         lo, hi = self.ci
         temps = "" if len(c.nbetas) < 2 else f" x {len(c.nbetas)} temperatures"
+        exact = self.temperatures is not None and self.temperatures.fit.model == "morse_bott"
+        head = (f"LLC = {self.llc:.4g} exactly (w* a Morse–Bott zero: λ = k/2, not sampled; "
+                "the scan below is a record)" if exact else
+                f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
+                f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
+                f"{self.data_error:.2g}, fit {self.fit_error:.2g}, law {self.law_error:.2g})")
         lines = [
-            f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
-            f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
-            f"{self.data_error:.2g}, fit {self.fit_error:.2g}, law {self.law_error:.2g})",
+            head,
             f"  single-temperature λ̂ = {self.single:.4g} ± {self.single_std_error:.2g} (MC) at "
             f"nbeta={c.nbeta:.4g}; finite-nβ correction {self.systematic:+.3g}"
             + ("" if self.temperatures is None else f" ({self.temperatures.fit.describe()})"),

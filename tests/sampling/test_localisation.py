@@ -216,6 +216,7 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
     assert est.llc == 6.5 and est.ci == (6.5, 6.5) and est.std_error == 0.0
     assert est.single < 6.5 and est.systematic == 6.5 - est.single
     assert any("nondegenerate minimum" in note for note in est.diagnostics.notes)
+    assert est.summary().startswith("LLC = 6.5 exactly (w* a Morse–Bott zero")
     assert est.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
