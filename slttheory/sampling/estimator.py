@@ -299,7 +299,10 @@ class LLCEstimate:
     ``"single"``). ``per_chain``, ``loss_trace`` (kept draws of :math:`L_n(w)` or its unbiased
     minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
     ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
-    ESS, every warning); ``init_loss``: :math:`L_n(w^*)`.
+    ESS, every warning); ``init_loss``: :math:`L_n(w^*)`. At a Morse–Bott zero of noise-free
+    data (``temperatures.fit.model == "morse_bott"``) ``llc`` is k/2 exactly, every error is 0
+    and ``ci`` is ``(k/2, k/2)``; the scan is a record (``temperatures.laws`` has what it alone
+    gives).
     """
 
     llc: float
