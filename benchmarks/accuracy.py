@@ -58,16 +58,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     scan_errors,
     select_fit,
 )
-from slttheory.sampling.localisation import (  # noqa: E402
-    MAX_DIM,
-    correction,
-    curvature_matrices,
-    gauss_newton_spectrum,
-    morse_bott_rank,
-    nearby_ranks,
-    numerical_rank,
-    residual_norm,
-)
+from slttheory.sampling.localisation import correction, gauss_newton_spectrum  # noqa: E402
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float | None = None,
@@ -194,22 +185,14 @@ def _spectrum(label: str, seed: int) -> tuple[float, ...]:
 
 
 @functools.cache
-def _morse_bott(label: str, seed: int) -> float | None:
-    """k/2 when the case's w* is a Morse–Bott zero of rank k (the estimator's rule for
-    noise-free data, :func:`morse_bott_rank`), else ``None``."""
-    from slttheory.sampling.estimator import MINIMUM_CHECK_MAX_DIM
+def _morse_bott(label: str, seed: int, t0: float) -> float | None:
+    """k/2 when the case's w* is a Morse–Bott zero of rank k at the scan's top temperature
+    ``t0``: the estimator's own rule (``estimator._morse_bott_rank``) on the rebuilt case."""
+    from slttheory.sampling.estimator import _morse_bott_rank, _setup
 
     b = _CASES[label].build(seed)
-    data, ps = tuple(b.data), _per_sample_loss(b.loss)
-    d = sum(p.numel() for p in b.model.parameters())
-    gn = _spectrum(label, seed)
-    k = numerical_rank(gn)
-    if d > min(MINIMUM_CHECK_MAX_DIM, MAX_DIM) or k == 0:
-        return None
-    res = residual_norm(*curvature_matrices(b.model, data, ps, hessian=True))
-    near = nearby_ranks(b.model, data, ps, generator=torch.Generator().manual_seed(0)) \
-        if k < d else (d,)
-    k = morse_bott_rank(gn, res, near)
+    s = _setup(b.model, tuple(b.data), b.loss, None, torch.device("cpu"))
+    k = _morse_bott_rank(s, t0)
     return None if k is None else k / 2
 
 
@@ -288,7 +271,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
             li = law_interval(fit, bias, cov, own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
         if name == "auto" and is_noise_free(init, t[0]) and (
-                exact := _morse_bott(r["case"], r["seed"])) is not None:
+                exact := _morse_bott(r["case"], r["seed"], float(t[0]))) is not None:
             value, se, ci = exact, 0.0, [exact, exact]  # λ = k/2 by the Morse–Bott lemma
         out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,
                     "passed": passed_now(r)})

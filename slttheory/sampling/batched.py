@@ -320,10 +320,8 @@ def estimate_llc_batched(
             rows_nbeta = np.repeat(nbeta * grid, chains)
             del scan["nbeta_chain"], scan["nbeta_cal"]
             # each point's stopping rule, as alone (a Morse–Bott zero's scan is a record)
-            scan["converged"] = [
-                _est._converged_record if _est._record_only(setups[i], nbeta, morse_bott,
-                                                            fit_model) else None
-                for i in ok]
+            ks = {i: _est._exact_rank(setups[i], nbeta, morse_bott, fit_model) for i in ok}
+            scan["converged"] = [None if ks[i] is None else _est._converged_record for i in ok]
         runs, recs = _sample_batched(
             [setups[i] for i in ok], [unpacked[i][0] for i in ok],
             _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
@@ -339,7 +337,7 @@ def estimate_llc_batched(
             else:
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model,
-                                        morse_bott)
+                                        ks[i])
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
                                             morse_bott)

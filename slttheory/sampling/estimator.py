@@ -576,8 +576,12 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
             return ps_full(w.to(dtype), x, y, lstar)
 
     @functools.cache
-    def spectrum() -> np.ndarray:  # computed once per call: the deficit and the rule use it
-        return _loc.gauss_newton_spectrum(model, (x, y), per_sample, names)
+    def gauss_newton() -> Tensor:  # once per call: the deficit and the Morse–Bott rule use it
+        return _loc.gauss_newton_matrix(model, (x, y), per_sample, names)
+
+    @functools.cache
+    def spectrum() -> np.ndarray:
+        return np.linalg.eigvalsh(gauss_newton().cpu().numpy())
 
     def critical() -> CriticalPointCheck:
         return critical_point_check(model, (x, y), loss, device=device,
@@ -588,10 +592,9 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return _loc.nearby_ranks(model, (x, y), per_sample, names,
                                  torch.Generator().manual_seed(0))
 
-    @functools.cache
     def residual() -> float:
-        return _loc.residual_norm(*_loc.curvature_matrices(model, (x, y), per_sample, names,
-                                                           hessian=True))
+        return _loc.residual_norm(gauss_newton(), _loc.loss_hessian_matrix(
+            model, (x, y), per_sample, names))
 
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
@@ -1326,14 +1329,15 @@ def estimate_llc(
     else:
         grid = np.asarray(_xp.GRID, dtype=float)
         scan_kw = _scan_args(s, nbeta, grid, chains, step_size)
-        if _record_only(s, nbeta, morse_bott, fit_model):
+        k = _exact_rank(s, nbeta, morse_bott, fit_model)
+        if k is not None:
             scan_kw["converged"] = _converged_record
         run = _sample(s, **scan_kw, gamma=gamma,
                       step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
                       jitter=jitter, orbit=orbit, exchange=exchange)
         est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
-                           auto, draws is None, rec, fit_model, morse_bott)
+                           auto, draws is None, rec, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")
     est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott)
     return _with_time(est, time.perf_counter() - t0)
@@ -1343,8 +1347,7 @@ def _check_exchange(exchange: bool, method: str, sampler: str, preconditioner: s
                     ) -> None:
     """``exchange`` is a bool, and ``True`` only for a temperature scan sampled by MALA (exact
     energies) in parameter coordinates."""
-    if not isinstance(exchange, bool):
-        raise TypeError(f"exchange must be a bool, got {type(exchange).__name__}")
+    _check_bool("exchange", exchange)
     if not exchange:
         return
     if method != "extrapolate":
@@ -1421,10 +1424,12 @@ def _check_bool(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be True or False, got {value!r}")
 
 
-def _record_only(s: _Setup, nbeta: float, morse_bott: bool, fit_model: str | None) -> bool:
-    """Whether a scan is sampled as a record only: the default fit, and w* a Morse–Bott zero,
-    where ``llc`` is k/2 whatever the draws (:func:`_morse_bott_rank`)."""
-    return morse_bott and fit_model is None and _morse_bott_rank(s, nbeta) is not None
+def _exact_rank(s: _Setup, nbeta: float, morse_bott: bool, fit_model: str | None
+                ) -> int | None:
+    """k when the estimate will be k/2 exactly, whatever the draws: ``morse_bott``, the
+    default fit, and w* a Morse–Bott zero of rank k (:func:`_morse_bott_rank`); the scan is
+    then sampled as a record only (:func:`_converged_record`). Else ``None``."""
+    return _morse_bott_rank(s, nbeta) if morse_bott and fit_model is None else None
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
@@ -1489,14 +1494,14 @@ def _group_run(run: _Run, sl: slice) -> _Run:
 
 def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                  adaptive, rec: _Positions | None = None, fit_model: str | None = None,
-                 morse_bott: bool = True) -> LLCEstimate:
+                 k: int | None = None) -> LLCEstimate:
     """Summaries per temperature, the finite-nβ fit (``fit_model``, default
     :func:`~slttheory.sampling.extrapolate.select_fit`) and the merged diagnostics of a
-    scan."""
+    scan; ``k``: the rank of a Morse–Bott zero (:func:`_exact_rank`), where the estimate is
+    k/2 and the scan a record."""
     nbeta = n * beta_v
     ts = nbeta * grid
     d = s.center.numel()
-    k = _morse_bott_rank(s, nbeta) if morse_bott and fit_model is None else None
     precise = adaptive and k is None  # a record's run has no precision target to miss
     parts = []
     for j, t in enumerate(ts):

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -64,7 +65,8 @@ __all__ = [
     "morse_bott_rank",
     "RESIDUAL_RTOL",
     "residual_norm",
-    "curvature_matrices",
+    "gauss_newton_matrix",
+    "loss_hessian_matrix",
 ]
 
 RESOLVED_FRACTION = 0.01
@@ -271,8 +273,7 @@ def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                           per_sample_loss: Callable[[Tensor, Tensor], Tensor],
                           params: Iterable[str] | None = None, chunk: int = 32,
                           at: Mapping[str, Tensor] | None = None) -> np.ndarray:
-    r"""Eigenvalues (ascending, float64) of :func:`curvature_matrices`' Gauss–Newton matrix
-    (same arguments).
+    r"""Eigenvalues (ascending, float64) of :func:`gauss_newton_matrix` (same arguments).
 
     >>> m = torch.nn.Linear(1, 1)
     >>> with torch.no_grad():
@@ -282,33 +283,23 @@ def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     >>> np.round(gauss_newton_spectrum(m, (x, m(x).detach()), half_sq), 6).tolist()
     [0.5, 1.0]
     """
-    g, _ = curvature_matrices(model, data, per_sample_loss, params, chunk, at)
+    g = gauss_newton_matrix(model, data, per_sample_loss, params, chunk, at)
     return np.linalg.eigvalsh(g.cpu().numpy())
 
 
-def curvature_matrices(model: torch.nn.Module, data: tuple[Tensor, Tensor],
-                       per_sample_loss: Callable[[Tensor, Tensor], Tensor],
-                       params: Iterable[str] | None = None, chunk: int = 32,
-                       at: Mapping[str, Tensor] | None = None, hessian: bool = False
-                       ) -> tuple[Tensor, Tensor | None]:
-    r"""The Gauss–Newton matrix
-    :math:`G = J^\top(\nabla_o^2 L)J` (J the Jacobian of all outputs, L the mean of
-    ``per_sample_loss`` as a function of them: :math:`\frac1n\sum_i J_i^\top\nabla_o^2\ell_i
-    J_i` for a loss that is a sum over samples, and right also for one that couples them, such
-    as a centred loss) at the model's parameters (``params``: the names sampled, default all;
-    ``at``: other values for them, the model's own by default), computed in float64 on a copy.
-    At an exact zero of a non-negative loss G is the Hessian, and its zero eigenvalues are
-    exact (the residual term :math:`\sum_i r_i\nabla^2 f_i` that a float32 fit leaves in the
-    full Hessian at about 10⁻⁶ is absent). With ``hessian=True`` also the full Hessian of
-    :math:`L_n` (float64, ``torch.func.hessian``), else ``None``; both symmetrised, d × d.
+class _Float64Loss(NamedTuple):
+    """A model's loss as a function of its flat sampled parameters, in float64 on a copy."""
 
-    >>> m = torch.nn.Linear(1, 1, bias=False)
-    >>> x = torch.ones(4, 1)
-    >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
-    >>> g, h = curvature_matrices(m, (x, m(x).detach() + 0.5), half_sq, hessian=True)
-    >>> g.tolist(), h.tolist()   # linear in w: no residual term, H = G
-    ([[1.0]], [[1.0]])
-    """
+    center: Tensor  # w*, flat
+    forward: Callable[[Tensor], Tensor]  # flat parameters -> all outputs
+    mean_loss: Callable[[Tensor], Tensor]  # all outputs -> L_n
+    outputs: Tensor  # forward(center)
+
+
+def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                  per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                  params: Iterable[str] | None, at: Mapping[str, Tensor] | None
+                  ) -> _Float64Loss:
     x, y = data
     dev = x.device
 
@@ -328,7 +319,6 @@ def curvature_matrices(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()])
-    d = center.numel()
 
     def forward(flat: Tensor) -> Tensor:
         parts = {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
@@ -337,30 +327,70 @@ def curvature_matrices(model: torch.nn.Module, data: tuple[Tensor, Tensor],
 
     with torch.no_grad():
         out = forward(center)
-    if d * out.numel() > MAX_JACOBIAN_ENTRIES:
-        raise ValueError(f"curvature_matrices: a {d} × {out.numel()} Jacobian is above "
-                         f"MAX_JACOBIAN_ENTRIES = {MAX_JACOBIAN_ENTRIES}")
     if y64.is_floating_point() and y64.numel() == out.numel() and y64.shape != out.shape:
         y64 = y64.reshape(out.shape)
+
     def mean_loss(o: Tensor) -> Tensor:  # of all outputs: a loss may couple the samples
         return per_sample_loss(o, y64).mean()
 
-    g_out = grad(mean_loss)
+    return _Float64Loss(center, forward, mean_loss, out)
+
+
+def gauss_newton_matrix(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                        per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                        params: Iterable[str] | None = None, chunk: int = 32,
+                        at: Mapping[str, Tensor] | None = None) -> Tensor:
+    r"""The Gauss–Newton matrix
+    :math:`G = J^\top(\nabla_o^2 L)J` (J the Jacobian of all outputs, L the mean of
+    ``per_sample_loss`` as a function of them: :math:`\frac1n\sum_i J_i^\top\nabla_o^2\ell_i
+    J_i` for a loss that is a sum over samples, and right also for one that couples them, such
+    as a centred loss) at the model's parameters (``params``: the names sampled, default all;
+    ``at``: other values for them, the model's own by default), computed in float64 on a copy;
+    symmetrised, d × d. At an exact zero of a non-negative loss G is the Hessian, and its zero
+    eigenvalues are exact (the residual term :math:`\sum_i r_i\nabla^2 f_i` that a float32
+    fit leaves in the full Hessian at about 10⁻⁶ is absent; :func:`loss_hessian_matrix` has it).
+
+    >>> m = torch.nn.Linear(1, 1, bias=False)
+    >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
+    >>> gauss_newton_matrix(m, (torch.ones(4, 1), torch.zeros(4, 1)), half_sq).tolist()
+    [[1.0]]
+    """
+    fl = _float64_loss(model, data, per_sample_loss, params, at)
+    center, out = fl.center, fl.outputs
+    d = center.numel()
+    if d * out.numel() > MAX_JACOBIAN_ENTRIES:
+        raise ValueError(f"gauss_newton_matrix: a {d} × {out.numel()} Jacobian is above "
+                         f"MAX_JACOBIAN_ENTRIES = {MAX_JACOBIAN_ENTRIES}")
+    g_out = grad(fl.mean_loss)
     load_forward_ad()
 
     def jv(v: Tensor) -> Tensor:  # J v, (n, ...) like the outputs
-        return jvp(forward, (center,), (v,))[1]
+        return jvp(fl.forward, (center,), (v,))[1]
 
     def hv(u: Tensor) -> Tensor:  # (∇²_o L) u
         return jvp(g_out, (out,), (u,))[1]
 
-    eye = torch.eye(d, dtype=torch.float64, device=dev)
+    eye = torch.eye(d, dtype=torch.float64, device=center.device)
     jac = torch.cat([vmap(jv)(eye[i:i + chunk]) for i in range(0, d, chunk)])  # (d, n, ...)
     hjac = torch.cat([vmap(hv)(jac[i:i + chunk]) for i in range(0, d, chunk)])
     g = jac.reshape(d, -1) @ hjac.reshape(d, -1).T
-    g = 0.5 * (g + g.T)
-    if not hessian:
-        return g, None
+    return 0.5 * (g + g.T)
+
+
+def loss_hessian_matrix(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                        per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                        params: Iterable[str] | None = None) -> Tensor:
+    r"""The full Hessian of :math:`L_n` at the model's parameters (``params``: the names
+    sampled), float64 on a copy (``torch.func.hessian``), symmetrised, d × d: the
+    Gauss–Newton matrix plus the residual term (:func:`residual_norm`).
+
+    >>> m = torch.nn.Linear(1, 1, bias=False)
+    >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
+    >>> loss_hessian_matrix(m, (torch.ones(4, 1), torch.zeros(4, 1)), half_sq).tolist()
+    [[1.0]]
+    """
+    fl = _float64_loss(model, data, per_sample_loss, params, None)
+    load_forward_ad()
     with torch.enable_grad():
-        h = torch.func.hessian(lambda w: mean_loss(forward(w)))(center).detach()
-    return g, 0.5 * (h + h.T)
+        h = torch.func.hessian(lambda w: fl.mean_loss(fl.forward(w)))(fl.center).detach()
+    return 0.5 * (h + h.T)

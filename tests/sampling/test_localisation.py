@@ -253,7 +253,8 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
 
     from slttheory.sampling.localisation import (
         RESIDUAL_RTOL,
-        curvature_matrices,
+        gauss_newton_matrix,
+        loss_hessian_matrix,
         nearby_ranks,
         numerical_rank,
         residual_norm,
@@ -263,7 +264,8 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
         {"m": 5, "n": 4, "h": 2, "r": r, "noise": 0.0}, n=500,
         generator=torch.Generator().manual_seed(0), device="cpu")
     ps = _per_sample_loss(prob.loss)
-    g, h = curvature_matrices(prob.model, tuple(prob.data), ps, hessian=True)
+    g = gauss_newton_matrix(prob.model, tuple(prob.data), ps)
+    h = loss_hessian_matrix(prob.model, tuple(prob.data), ps)
     ev = np.linalg.eigvalsh(g.numpy())
     assert numerical_rank(ev) == 14 == max(nearby_ranks(prob.model, tuple(prob.data), ps))
     ratio = residual_norm(g, h) / np.sort(ev)[-14]
