@@ -55,6 +55,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     fit_finite_nbeta,
     is_noise_free,
     law_interval,
+    laws_for,
     scan_errors,
     select_fit,
 )
@@ -268,7 +269,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
         value = fit.value
         if model in ("auto", "auto-law"):  # the interval spans the laws the scan allows
-            li = law_interval(fit, bias, cov, own_error=se)
+            li = law_interval(fit, bias, cov, laws_for(init, t[0]), own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
         if name == "auto" and is_noise_free(init, t[0]) and (
                 exact := _morse_bott(r["case"], r["seed"], float(t[0]))) is not None:

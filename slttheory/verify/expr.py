@@ -161,7 +161,9 @@ class _Builder:
         if isinstance(node, ast.Call):
             fname = node.func.id if isinstance(node.func, ast.Name) else None
             if fname not in FUNCTIONS:
-                shown = fname if fname else type(node.func).__name__
+                # a name, or what the call is made on: an attribute (os.system), a subscript,
+                # another call (__import__('os').system) — shown as the source wrote it
+                shown = fname if fname else ast.unparse(node.func)
                 raise self.fail(
                     f"call of a non-whitelisted function {shown!r} "
                     f"(allowed: {', '.join(FUNCTIONS)})",

@@ -32,7 +32,13 @@ from slttheory.sampling import (
     wbic,
 )
 from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
-from slttheory.sampling.extrapolate import FREE_MODELS, GRID, bootstrap_spread, law_interval
+from slttheory.sampling.extrapolate import (
+    FREE_MODELS,
+    GRID,
+    bootstrap_spread,
+    law_interval,
+    laws_for,
+)
 
 Z = 4.0
 
@@ -261,8 +267,9 @@ def test_extrapolated_contract():
     assert est.fit_error == pytest.approx(est.mc_error * math.sqrt(max(chi2 - 1.0, 0.0)))
     # the interval: the envelope of every finite-nβ law that fits the scan, the chosen first
     lo, hi = est.ci
-    li = law_interval(tp.fit, tp.disc_bias, tp.data_cov)
+    li = law_interval(tp.fit, tp.disc_bias, tp.data_cov, laws_for(est.init_loss, c.nbeta))
     assert (lo, hi) == pytest.approx((li.low, li.high)) and tp.laws == li.laws
+    assert [name for name, _, _ in tp.laws][-1] == "t"  # noisy data: the data term's law too
     assert tp.laws[0][:2] == (tp.fit.model, est.llc) and len(tp.laws) >= 2
     own = math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2)
     assert lo <= est.llc - 1.959964 * own + 1e-12 and hi >= est.llc + 1.959964 * own - 1e-12

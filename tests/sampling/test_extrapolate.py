@@ -19,7 +19,10 @@ from slttheory.sampling.extrapolate import (
     bootstrap_spread,
     fit_finite_nbeta,
     fit_warning,
+    law_interval,
+    laws_for,
     scan_errors,
+    select_fit,
 )
 from slttheory.sampling.fluctuation import data_std_error, influence
 
@@ -218,3 +221,22 @@ def test_data_std_error_removes_monte_carlo_noise():
     se = data_std_error([pos], [5.0], [1.0], per_sample2, n)
     gi = influence(pos.reshape(-1, 1), 5.0, per_sample2, n)
     assert 0.5 * np.std(gi) * math.sqrt(n) < se < 2 * np.std(gi) * math.sqrt(n)
+
+
+@settings(max_examples=40, deadline=None)
+@given(lam=st.floats(0.25, 20.0), rise=st.floats(0.05, 0.3), t0=st.floats(50.0, 2000.0))
+def test_noisy_interval_spans_the_data_term(lam, rise, t0):
+    """A noisy scan that rises like the WBIC data term, λ + b·t (an empirical minimiser's
+    reference offset; Watanabe 2013, Thm 4), with 1 % errors: the power laws extrapolate the
+    rise upwards and their envelope misses λ; with the data term's law (``laws_for`` of noisy
+    data) the interval covers it. Noise-free data have no such term and no such law."""
+    f = np.asarray(GRID)
+    y = lam * (1.0 + rise * f)  # rises by `rise`·λ over the decade up to t0
+    se = np.full(f.size, 0.01 * lam)
+    fit = select_fit(f, y, se, t0, init_loss=0.5)
+    alone = law_interval(fit, np.zeros(f.size), None, laws_for(0.0, t0))
+    both = law_interval(fit, np.zeros(f.size), None, laws_for(0.5, t0))
+    assert not alone.low <= lam <= alone.high
+    assert both.low <= lam <= both.high
+    assert [name for name, _, _ in both.laws][-1] == "t" and fit.value > y[0]
+    assert "t" not in laws_for(0.0, t0)

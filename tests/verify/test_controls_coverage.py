@@ -63,6 +63,18 @@ added a band runs from λ̂/1.02 to λ̂/0.74: for a point the estimator reads r
 reaches 1.35 λ and cannot exclude 1.3 λ. Power needs the estimator's bias at m ≥ 2 removed,
 not a different band.
 
+Re-measured 2026-12-01 after the estimator's interval came to span the WBIC data term's law
+on noisy data (``extrapolate.DATA_LAWS``; these cases' data have noise): full rules coverage
+**39/42**, power 0/42, 39 bands, all covering λ (the crossing u·v·w, missed before, now
+inside); quick 6/42 and 0/42. With the controls restricted to the kinds of singularity the
+point's *own* family has (no multiplicity-2 control for the regular models and the quadratic
+networks, whose closed forms have m = 1 throughout; the issue's "where the family has one"),
+measured on the same draws and not adopted: 33/42 and 0/42 — the regular family's points
+lose their band (its third control, the quadratic network, fails diagnostics on one data
+set), and the quadratic networks' bands stay ±50 % wide (the regular reduced-rank regression
+point (4,3,2,2) reads 5.50, 4.26, 5.06 for λ = 5 on its three data sets: GL-fibre mixing, not
+kind, sets the spread).
+
 Measured on the same draws and not adopted (2026-11-30): bands from each control's error of the
 mean plus the point's own error inflated by the controls' pooled under-statement of their
 scatter, 23/42 and 1/42 (full); the single-temperature values instead of the extrapolated ones,
