@@ -26,7 +26,14 @@ m = 2, :math:`Z(t) \simeq t^{-\lambda}(c_0\log t + c_1)` up to next-pole terms, 
 that law and the power laws to the exact G on the default grid and prints each fit's error and
 χ² (at 1 % relative errors).
 
-Measured 2026-11-30 (2 CPU cores): see ``docs/estimator.md`` §6.
+``--tanh`` does the same for the tanh networks of the ``tanh_network`` family (h = 1, 2, 3,
+noise-free, w* = 0, x ~ U[−1, 1], n = 1000): G(t) over four decades of t by importance sampling
+from the prior (:func:`slttheory.sampling.reference.tanh_estimand`, population loss), the
+sampler's single-temperature λ̂(t) on the family's own data at t₀·(1, 10, 100, 1000), and fits
+of the power law and the m = 2 law to the wide-range G: is Aoyagi's λ (1/2, 2/3, 5/6) what the
+estimand tends to, and how far below it is at t₀?
+
+Measured 2026-11-30 and 2026-12-01 (2 CPU cores): see ``docs/estimator.md`` §6.
 """
 
 from __future__ import annotations
@@ -104,6 +111,62 @@ def laws_table() -> list[dict]:
     return rows
 
 
+TANH_T = tuple(1000 / np.log(1000) * 10 ** (k / 2) for k in range(-2, 7))
+"""t₀·10^(k/2), k = −2..6: t₀/10 to 1000 t₀ (t₀ = 1000/log 1000)."""
+
+
+def tanh_table(samples: int = 2 * 10**7, sampled_h: tuple[int, ...] = (3,)) -> list[dict]:
+    """The tanh networks' estimand over four decades, the sampler against it, and the laws
+    fitted to it (see the module docstring)."""
+    from scipy.optimize import curve_fit
+
+    from slttheory.models import FAMILIES
+    from slttheory.sampling.reference import tanh_estimand
+
+    rows = []
+    ts = np.asarray(TANH_T)
+    t0 = ts[2]
+    for h, lam in ((1, 0.5), (2, 2 / 3), (3, 5 / 6)):
+        t_start = time.perf_counter()
+        r = tanh_estimand(h, list(ts), 1.0, samples=samples,
+                          generator=torch.Generator().manual_seed(0))
+        g = np.asarray(r.value)
+        row = dict(h=h, lam=lam, t=list(ts), estimand=list(g), std_error=list(r.std_error),
+                   ess=list(r.ess), samples=samples, fits={}, sampled=[])
+        print(f"tanh h = {h} (λ = {lam:.4g}): G(t)/λ − 1 at t/t₀ = 0.1 … 1000 (importance "
+              f"sampling, {samples:.0e} prior draws, {time.perf_counter() - t_start:.0f} s):")
+        print("   " + ", ".join(f"{t / t0:g}: {v / lam - 1:+.1%}" for t, v in zip(ts, g,
+                                                                             strict=True)))
+        for lo in (0, 4):  # the whole range; t ≥ 10 t₀
+            tt, gg = ts[lo:], g[lo:]
+            p, _ = curve_fit(lambda t, l, a, d: l + a * t ** -d, tt, gg,
+                             p0=(gg[-1] + 0.1, -1.0, 0.3), bounds=([0, -100, 0.01], [5, 100, 2]))
+            q, _ = curve_fit(lambda t, l, k: l - 1 / (np.log(t) + k), tt, gg,
+                             p0=(gg[-1] + 0.1, 1.0))
+            row["fits"][f"t>={tt[0]:.0f}"] = dict(power=(p[0], p[2]), mult2=q[0])
+            print(f"   fitted to t ≥ {tt[0]:.0f}: λ + a t^-δ → {p[0]:.3f} (δ = {p[2]:.2f}); "
+                  f"λ − 1/(log t + κ) → {q[0]:.3f}")
+        if h in sampled_h:
+            prob = FAMILIES["tanh_network"].build({"h": h, "noise": 0.0}, refine_steps=0,
+                                                  generator=torch.Generator().manual_seed(0))
+            for j, mult in enumerate((1, 10, 100, 1000)):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    e = estimate_llc(prob.model, prob.data, loss=prob.loss,
+                                     beta=mult / np.log(1000), method="single", seed=0,
+                                     device="cpu", chains=8)
+                exact = g[2 + 2 * j]
+                z = (e.llc - exact) / e.std_error
+                row["sampled"].append(dict(t=mult * t0, llc=e.llc, std_error=e.std_error,
+                                           passed=e.diagnostics.passed, exact=exact, z=z))
+                print(f"   sampler at {mult:4d} t₀: {e.llc:.4f} ± {e.std_error:.4f} against "
+                      f"G = {exact:.4f} (z = {z:+.1f}; diagnostics "
+                      f"{'pass' if e.diagnostics.passed else 'FAIL'})")
+        rows.append(row)
+        sys.stdout.flush()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=None, help="write the results as JSON here")
@@ -111,7 +174,15 @@ def main(argv: list[str] | None = None) -> int:
                     "(estimate_llc's step_jitter), comma-separated")
     ap.add_argument("--laws", action="store_true", help="only fit the finite-t laws to the "
                     "exact G (no sampling)")
+    ap.add_argument("--tanh", action="store_true", help="only the tanh networks' estimand "
+                    "over four decades (importance sampling) and the sampler against it")
     args = ap.parse_args(argv)
+    if args.tanh:
+        rows = tanh_table()
+        if args.out:
+            with open(args.out, "w") as fh:
+                json.dump(rows, fh, indent=1)
+        return 0
     if args.laws:
         laws_table()
         return 0

@@ -45,3 +45,34 @@ def test_estimand_rises_towards_lambda(k, lam, m):
 def test_bad_arguments_are_named(kwargs, name):
     with pytest.raises(ValueError, match=f"^{name} must"):
         crossing_estimand(**kwargs)
+
+
+# ------------------------------------------------------------------ the tanh network's estimand
+
+
+def test_tanh_sampling_matches_the_neuron_quadrature():
+    """h = 1: importance sampling from the prior against the one-dimensional quadrature of the
+    Gaussian a-integral (independent routes to the same G), within 4 of its standard errors."""
+    import torch
+
+    from slttheory.sampling.reference import tanh_estimand, tanh_neuron_log_z
+
+    ts = [14.5, 145.0, 1450.0]
+    r = tanh_estimand(1, ts, 0.8, samples=4 * 10**5, generator=torch.Generator().manual_seed(0))
+    for t, g, se in zip(ts, r.value, r.std_error, strict=True):
+        h = 1e-3
+        exact = -(tanh_neuron_log_z(t * math.exp(h), 0.8)
+                  - tanh_neuron_log_z(t * math.exp(-h), 0.8)) / (2 * h)
+        assert abs(g - exact) < 4 * se, (t, g, exact, se)
+        assert 0 < exact < 0.5  # below λ = 1/2 (m = 2: by about 1/log t)
+
+
+def test_tanh_estimand_bad_input():
+    from slttheory.sampling.reference import tanh_estimand
+
+    with pytest.raises(ValueError, match="h must be"):
+        tanh_estimand(0, [1.0])
+    with pytest.raises(ValueError, match="samples"):
+        tanh_estimand(2, [1.0], samples=10)
+    with pytest.raises(ValueError, match="t must be"):
+        tanh_estimand(2, [-1.0])
