@@ -9,8 +9,9 @@ does (:func:`slttheory.verify.judge.llc.llc_band`). Measured: how often the band
 λ (target ≥ 90 %) and how often it excludes a value 30 % off (target ≥ 80 %); a pair whose
 controls leave the LLC uncontrolled (no band) counts against both.
 
-Run once per set of rules the verifier's profiles use (``PROFILE_LLC_DEFAULTS``): quick's
-fixed 2000 draws and the full profile's adaptive length. Measured 2026-11-30 (2 CPU cores):
+Run once per distinct set of rules the verifier's profiles use (``PROFILE_LLC_DEFAULTS``;
+since 2026-12-01 both profiles use the estimator's adaptive length, so once; before, quick
+had a fixed 2000 draws). Measured 2026-11-30 (2 CPU cores):
 
 - quick rules (≈ 2 min alone): 31 of 42 estimates pass their diagnostics; coverage 6/42,
   power 0/42; 36 pairs get no band, because the GL-symmetric controls (reduced-rank
@@ -66,7 +67,9 @@ not a different band.
 Re-measured 2026-12-01 after the estimator's interval came to span the WBIC data term's law
 on noisy data (``extrapolate.DATA_LAWS``; these cases' data have noise): full rules coverage
 **39/42**, power 0/42, 39 bands, all covering λ (the crossing u·v·w, missed before, now
-inside); quick 6/42 and 0/42. With the controls restricted to the kinds of singularity the
+inside); quick's fixed 2000 draws 6/42 and 0/42 — after which quick took the full profile's
+rules (``PROFILE_LLC_DEFAULTS``), so that one measurement holds for both profiles' bands.
+With the controls restricted to the kinds of singularity the
 point's *own* family has (no multiplicity-2 control for the regular models and the quadratic
 networks, whose closed forms have m = 1 throughout; the issue's "where the family has one"),
 measured on the same draws and not adopted: 33/42 and 0/42 — the regular family's points
@@ -98,8 +101,9 @@ pytestmark = pytest.mark.slow
 
 N = 1000
 DATASETS = (11, 12, 13)
-RULES = {"quick": {"chains": 4, **PROFILE_LLC_DEFAULTS["quick"]},
-         "full": {"chains": 4, **PROFILE_LLC_DEFAULTS["full"]}}
+RULES = {"+".join(sorted(k for k, v in PROFILE_LLC_DEFAULTS.items() if v == rules)):
+         {"chains": 4, **rules} for rules in PROFILE_LLC_DEFAULTS.values()}
+"""Each distinct set of the profiles' LLC rules, named by the profiles that use it."""
 
 # (family, params, kind): λ certified by the family's exact rank (regular kind) or an
 # established formula checked independently in tests/formulas
