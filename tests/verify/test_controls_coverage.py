@@ -78,6 +78,13 @@ set), and the quadratic networks' bands stay ±50 % wide (the regular reduced-ra
 point (4,3,2,2) reads 5.50, 4.26, 5.06 for λ = 5 on its three data sets: GL-fibre mixing, not
 kind, sets the spread).
 
+What bounds the power, measured on those draws: the point's *own* interval, λ̂ ± 2 s.e. with no
+control at all, has a median half-width of 34 % of λ (the finite-nβ laws the scan cannot tell
+apart, and the data term on noisy data) and excludes both 0.7 λ and 1.3 λ in only 15/42
+pairs (covering λ in 37/42). Any band built on it is wider, so 80 % power against 30 % needs
+intervals about half as wide at n = 1000 — an estimator that tells the laws apart, not a
+different band.
+
 Measured on the same draws and not adopted (2026-11-30): bands from each control's error of the
 mean plus the point's own error inflated by the controls' pooled under-statement of their
 scatter, 23/42 and 1/42 (full); the single-temperature values instead of the extrapolated ones,
