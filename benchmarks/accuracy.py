@@ -234,7 +234,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     ``model="auto"``: the estimator's own rule (:func:`select_fit`: the scan's mean when a
     noise-free scan is k/2 within its errors, k curved directions at w*, else its law; the
     interval spanning the laws the scan allows, :func:`law_interval`; k/2 exactly at a
-    Morse–Bott zero of rank k of noise-free data, :func:`_morse_bott`; noise-free or not by
+    Morse–Bott zero of rank k of noise-free data or a point of an exactly quadratic loss,
+    :func:`_morse_bott`; noise-free or not by
     the row's ``init_loss``, and for rows written before it was recorded by the case's kind);
     ``"auto-law"``: the same without the mean of a k/2 scan; ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
@@ -271,8 +272,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         if model in ("auto", "auto-law"):  # the interval spans the laws the scan allows
             li = law_interval(fit, bias, cov, laws_for(init, t[0]), own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-        if name == "auto" and is_noise_free(init, t[0]) and (
-                exact := _morse_bott(r["case"], r["seed"], float(t[0]))) is not None:
+        if name == "auto" and (exact := _morse_bott(r["case"], r["seed"],
+                                                      float(t[0]))) is not None:
             value, se, ci = exact, 0.0, [exact, exact]  # λ = k/2 by the Morse–Bott lemma
         out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,
                     "passed": passed_now(r)})

@@ -118,7 +118,10 @@ Conventions (documented choices):
   points nearby, the residual part of the float64 Hessian negligible;
   :func:`~slttheory.sampling.localisation.morse_bott_rank`) ``llc`` is k/2 exactly, by the
   Morse–Bott lemma — d/2 at a nondegenerate minimum — with the scan kept on record
-  (``temperatures.fit.model == "morse_bott"``, a note in ``diagnostics.notes``). Assumptions: the
+  (``temperatures.fit.model == "morse_bott"``, a note in ``diagnostics.notes``); the same on
+  noisy data when the loss is exactly quadratic near w* (that residual part negligible at w*
+  and at the points nearby: outputs linear in the sampled parameters, such as polynomial
+  regression, whose small curvatures the localisation otherwise hides). Assumptions: the
   leading finite-t correction is a power law with exponent between 1/4 (a next pole at
   distance 1/4, as for :math:`w_1w_2^2`) or 1/2 and 1 (localisation); slower laws — the
   multiplicity term :math:`-(m-1)/\log t`, closer poles, models whose fine structure is
@@ -301,7 +304,8 @@ class LLCEstimate:
     minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
     ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
     ESS, every warning); ``init_loss``: :math:`L_n(w^*)`. At a Morse–Bott zero of noise-free
-    data (``temperatures.fit.model == "morse_bott"``) ``llc`` is k/2 exactly, every error is 0
+    data, or a point of rank k of an exactly quadratic loss
+    (``temperatures.fit.model == "morse_bott"``) ``llc`` is k/2 exactly, every error is 0
     and ``ci`` is ``(k/2, k/2)``; the scan is a record (``temperatures.laws`` has what it alone
     gives).
     """
@@ -407,6 +411,7 @@ class _Setup:
     critical: Callable[[], CriticalPointCheck] | None = None  # gradient/Hessian check at w*
     nearby: Callable[[], tuple[int, ...]] | None = None  # Gauss–Newton ranks near w*
     residual: Callable[[], float] | None = None  # ‖H − G‖₂ at w*
+    nearby_residual: Callable[[], tuple[float, ...]] | None = None  # ‖H − G‖₂ near w*
 
 
 _MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
@@ -593,13 +598,19 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return _loc.nearby_ranks(model, (x, y), per_sample, names,
                                  torch.Generator().manual_seed(0))
 
+    @functools.cache
     def residual() -> float:
         return _loc.residual_norm(gauss_newton(), _loc.loss_hessian_matrix(
             model, (x, y), per_sample, names))
 
+    def nearby_residual() -> tuple[float, ...]:  # at nearby()'s points
+        return _loc.nearby_residuals(model, (x, y), per_sample, names,
+                                     torch.Generator().manual_seed(0))
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  delta_loss, per_sample_at, spectrum, critical, nearby, residual)
+                  delta_loss, per_sample_at, spectrum, critical, nearby, residual,
+                  nearby_residual)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1283,8 +1294,10 @@ def estimate_llc(
     preconditioner): Metropolis–Hastings swaps of states between neighbouring temperatures
     of the scan every :data:`~slttheory.sampling.exchange.EXCHANGE_EVERY` steps (replica
     exchange, :mod:`slttheory.sampling.exchange`); every temperature keeps its target.
-    ``morse_bott`` (default ``True``): at a Morse–Bott zero of noise-free data ``llc`` is k/2
-    exactly (:func:`~slttheory.sampling.localisation.morse_bott_rank`); ``False`` keeps the
+    ``morse_bott`` (default ``True``): at a Morse–Bott zero of noise-free data, or where the
+    loss is exactly quadratic (a model linear in its sampled parameters, noisy data too),
+    ``llc`` is k/2 exactly (:func:`~slttheory.sampling.localisation.morse_bott_rank`);
+    ``False`` keeps the
     scan's own estimate there (the verifier does: its LLC route is sampling evidence, and
     ranks are its rank route's).
 
@@ -1295,7 +1308,10 @@ def estimate_llc(
     ...     _ = model.weight.fill_(3.0), model.bias.fill_(2.0)
     >>> y = 3 * x + 2 + torch.randn(1000, 1, generator=torch.Generator().manual_seed(1))
     >>> est = estimate_llc(model, (x, y), draws=2000, device="cpu")
-    >>> abs(est.llc - 1.0) < 0.15 and est.ci[0] < est.llc < est.ci[1]
+    >>> est.llc, est.ci   # linear in (w, b): the loss is exactly quadratic, so lambda = d/2
+    (1.0, (1.0, 1.0))
+    >>> scan = estimate_llc(model, (x, y), draws=2000, device="cpu", morse_bott=False)
+    >>> abs(scan.llc - 1.0) < 0.15 and scan.ci[0] < scan.llc < scan.ci[1]  # the scan alone
     True
     """
     t0 = time.perf_counter()
@@ -1594,7 +1610,10 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     r"""k when w* is a Morse–Bott zero of rank k of a noise-free loss, where λ = k/2 exactly
     (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no higher at random
     points nearby, the residual part of the float64 Hessian below
-    :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), else ``None``. At most
+    :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), or, with noisy data, a
+    point of rank k of an exactly quadratic loss (that residual part negligible at w* and at
+    the points nearby: outputs linear in the sampled parameters, e.g. polynomial regression),
+    else ``None``. At most
     :data:`MINIMUM_CHECK_MAX_DIM` parameters (a dense Hessian). It depends on w* and the data
     only, so it is known before sampling, and the scan then runs as a record only
     (:func:`_converged_record`).
@@ -1607,8 +1626,9 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     normal curvature changes and the scan of reduced-rank regression (5,4,2,2) rose through
     λ = 7 to +18 % (docs/estimator.md §6). The lemma settles what no feasible t resolves."""
     d = s.center.numel()
+    noisy = not _xp.is_noise_free(s.init_loss, t0)
     if (s.spectrum is None or s.residual is None or s.nearby is None
-            or not _xp.is_noise_free(s.init_loss, t0)
+            or (noisy and s.nearby_residual is None)
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
         return None
     try:
@@ -1616,7 +1636,10 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
         k = _loc.numerical_rank(gn) if gn.size else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
             return None
-        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,))
+        if noisy and _loc.morse_bott_rank(gn, s.residual(), (k,)) is None:
+            return None  # curved outputs at w* already: spare the probes nearby
+        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
+                                    s.nearby_residual() if noisy else None)
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
         return None
 
@@ -1626,9 +1649,15 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
     """The note of an estimate at a Morse–Bott zero of rank k."""
     d = s.center.numel()
     h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
-    what = "a nondegenerate minimum" if k == d else "a Morse–Bott zero"
-    fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
-    return (f"w* is {what} of the noise-free loss (Gauss–Newton rank {k} of {d}, as at random "
+    if _xp.is_noise_free(s.init_loss, t0):
+        what = "a nondegenerate minimum" if k == d else "a Morse–Bott zero"
+        what += " of the noise-free loss"
+        fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
+    else:
+        what = ("a point of an exactly quadratic loss (outputs linear in the sampled "
+                "parameters: Hessian = Gauss–Newton matrix at w* and nearby)")
+        fibre = "" if k == d else f"; flat along {d - k} directions"
+    return (f"w* is {what} (Gauss–Newton rank {k} of {d}, as at random "
             f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
             f"exactly (Morse–Bott lemma); the scan, sampled as a record, extrapolated reads "
             f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")

@@ -64,6 +64,7 @@ __all__ = [
     "nearby_ranks",
     "morse_bott_rank",
     "RESIDUAL_RTOL",
+    "nearby_residuals",
     "residual_norm",
     "gauss_newton_matrix",
     "loss_hessian_matrix",
@@ -190,19 +191,51 @@ def nearby_ranks(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     >>> nearby_ranks(m, (x, m(x).detach()), lambda o, y: 0.5 * ((o - y) ** 2).sum(-1))
     (2, 2, 2)
     """
+    names = _names(model, params)
+    return tuple(numerical_rank(gauss_newton_spectrum(model, data, per_sample_loss, names,
+                                                      at=at))
+                 for at in _nearby_points(model, names, generator, scales))
+
+
+def nearby_residuals(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                     per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                     params: Iterable[str] | None = None,
+                     generator: torch.Generator | None = None,
+                     scales: Iterable[float] = NEARBY_SCALES) -> tuple[float, ...]:
+    r""":func:`residual_norm` :math:`\lVert H - G\rVert_2` at the points of
+    :func:`nearby_ranks` (the same points for the same ``generator`` seed): zero at every
+    point when the model's outputs are linear in the sampled parameters (then
+    :math:`\nabla^2 f_i = 0` and the Hessian is the Gauss–Newton matrix everywhere), whatever
+    the residuals; for a nonlinear model away from an exact zero it is not.
+
+    >>> x = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
+    >>> m = torch.nn.Linear(2, 1)
+    >>> max(nearby_residuals(m, (x, torch.randn(20, 1)), half_sq)) < 1e-12
+    True
+    """
+    names = _names(model, params)
+    return tuple(residual_norm(gauss_newton_matrix(model, data, per_sample_loss, names, at=at),
+                               loss_hessian_matrix(model, data, per_sample_loss, names, at=at))
+                 for at in _nearby_points(model, names, generator, scales))
+
+
+def _names(model: torch.nn.Module, params: Iterable[str] | None) -> list[str]:
+    return [k for k, _ in model.named_parameters()] if params is None else list(params)
+
+
+def _nearby_points(model: torch.nn.Module, names: list[str],
+                   generator: torch.Generator | None, scales: Iterable[float]
+                   ) -> list[dict[str, Tensor]]:
+    """The parameters at w* + s·(1 + rms w*)·ξ for each s of ``scales`` (ξ standard normal from
+    ``generator``, default seed 0): the probe points of :func:`nearby_ranks`."""
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     named = dict(model.named_parameters())
-    names = list(named) if params is None else list(params)
     base = {k: named[k].detach().double().cpu() for k in names}
     rms = float(torch.cat([v.reshape(-1) for v in base.values()]).pow(2).mean().sqrt())
-    out = []
-    for s in scales:
-        at = {k: (v + s * (1.0 + rms) * torch.randn(v.shape, generator=gen,
+    return [{k: (v + s * (1.0 + rms) * torch.randn(v.shape, generator=gen,
                                                    dtype=torch.float64)).to(named[k].device)
-              for k, v in base.items()}
-        out.append(numerical_rank(gauss_newton_spectrum(model, data, per_sample_loss, names,
-                                                        at=at)))
-    return tuple(out)
+             for k, v in base.items()} for s in scales]
 
 
 RESIDUAL_RTOL = 1e-2
@@ -230,12 +263,22 @@ def residual_norm(gauss_newton: Tensor | np.ndarray, hessian: Tensor | np.ndarra
 
 
 def morse_bott_rank(gauss_newton: Iterable[float], residual: float,
-                    nearby: Iterable[int]) -> int | None:
+                    nearby: Iterable[int],
+                    nearby_residual: Iterable[float] | None = None) -> int | None:
     r"""The rank k when w* of a noise-free loss is a *Morse–Bott zero* — its zeros near w*
     form a smooth manifold of codimension k along which :math:`K_n` is nondegenerate in the
     normal directions — else ``None``. Then λ = k/2 and m = 1 exactly (Morse–Bott lemma:
     in suitable coordinates :math:`K_n = \tfrac12\sum_{i\le k} y_i^2`, and
     :math:`\int e^{-tK_n}\varphi \sim c\,t^{-k/2}`); k = d is a nondegenerate minimum.
+
+    With noisy data w* is no zero (the residuals are the noise), but the lemma still holds
+    when the loss is *exactly quadratic* near w*: outputs linear in the sampled parameters,
+    so that :math:`\nabla^2 f_i = 0` and the Hessian equals the Gauss–Newton matrix at w* and
+    at every point nearby, whatever the residuals (``nearby_residual``, :func:`nearby_residuals`,
+    each at most the same tolerance; with noise the residual term of a nonlinear model is of
+    the order of the noise times its curvature, and does not vanish). Then the population
+    K and :math:`K_n` alike are quadratic forms of rank k and λ = k/2, m = 1 (a regular model
+    on the k identifiable directions; Watanabe 2009, §1.4).
 
     The conditions, each checked numerically in float64:
 
@@ -258,6 +301,9 @@ def morse_bott_rank(gauss_newton: Iterable[float], residual: float,
     2
     >>> morse_bott_rank([2.0, 1e-33], 1e-12, [1, 2])          # w* on a singular stratum
     >>> morse_bott_rank([2.0, 1e-5], 1e-6, [2, 2])            # only an approximate zero
+    >>> morse_bott_rank([2.0, 1e-5], 1e-19, [2, 2], [1e-18, 1e-17])  # noisy, quadratic loss
+    2
+    >>> morse_bott_rank([2.0, 1e-5], 1e-19, [2, 2], [1e-18, 0.3])    # noisy, curved outputs
     """
     h = np.sort(np.asarray(list(gauss_newton), float))
     near = list(nearby)
@@ -266,7 +312,12 @@ def morse_bott_rank(gauss_newton: Iterable[float], residual: float,
     k = numerical_rank(h)
     if k == 0 or max(near) > k:
         return None
-    return k if residual <= RESIDUAL_RTOL * h[h.size - k] else None
+    tol = RESIDUAL_RTOL * h[h.size - k]
+    if nearby_residual is not None:
+        far = [float(r) for r in nearby_residual]
+        if not far or not all(math.isfinite(r) and r <= tol for r in far):
+            return None
+    return k if residual <= tol else None
 
 
 def gauss_newton_spectrum(model: torch.nn.Module, data: tuple[Tensor, Tensor],
@@ -379,17 +430,18 @@ def gauss_newton_matrix(model: torch.nn.Module, data: tuple[Tensor, Tensor],
 
 def loss_hessian_matrix(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                         per_sample_loss: Callable[[Tensor, Tensor], Tensor],
-                        params: Iterable[str] | None = None) -> Tensor:
+                        params: Iterable[str] | None = None,
+                        at: Mapping[str, Tensor] | None = None) -> Tensor:
     r"""The full Hessian of :math:`L_n` at the model's parameters (``params``: the names
-    sampled), float64 on a copy (``torch.func.hessian``), symmetrised, d × d: the
-    Gauss–Newton matrix plus the residual term (:func:`residual_norm`).
+    sampled; ``at``: other values for them), float64 on a copy (``torch.func.hessian``),
+    symmetrised, d × d: the Gauss–Newton matrix plus the residual term (:func:`residual_norm`).
 
     >>> m = torch.nn.Linear(1, 1, bias=False)
     >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
     >>> loss_hessian_matrix(m, (torch.ones(4, 1), torch.zeros(4, 1)), half_sq).tolist()
     [[1.0]]
     """
-    fl = _float64_loss(model, data, per_sample_loss, params, None)
+    fl = _float64_loss(model, data, per_sample_loss, params, at)
     load_forward_ad()
     with torch.enable_grad():
         h = torch.func.hessian(lambda w: fl.mean_loss(fl.forward(w)))(fl.center).detach()
