@@ -412,6 +412,7 @@ class _Setup:
     nearby: Callable[[], tuple[int, ...]] | None = None  # Gauss–Newton ranks near w*
     residual: Callable[[], float] | None = None  # ‖H − G‖₂ at w*
     nearby_residual: Callable[[], tuple[float, ...]] | None = None  # ‖H − G‖₂ near w*
+    curvature_probe: Callable[[], float] | None = None  # ‖(H − G)v‖/‖Hv‖ near w*, 2 probes
 
 
 _MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
@@ -607,10 +608,14 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return _loc.nearby_residuals(model, (x, y), per_sample, names,
                                      torch.Generator().manual_seed(0))
 
+    def curvature_probe() -> float:  # at nearby()'s farthest point
+        return _loc.curvature_probe(model, (x, y), per_sample, names,
+                                    torch.Generator().manual_seed(0))
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
                   delta_loss, per_sample_at, spectrum, critical, nearby, residual,
-                  nearby_residual)
+                  nearby_residual, curvature_probe)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1628,10 +1633,12 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     d = s.center.numel()
     noisy = not _xp.is_noise_free(s.init_loss, t0)
     if (s.spectrum is None or s.residual is None or s.nearby is None
-            or (noisy and s.nearby_residual is None)
+            or (noisy and (s.nearby_residual is None or s.curvature_probe is None))
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
         return None
     try:
+        if noisy and not s.curvature_probe() <= _loc.PROBE_RTOL:
+            return None  # curved outputs (a few Hessian-vector products tell): no full Hessians
         gn = np.sort(s.spectrum())
         k = _loc.numerical_rank(gn) if gn.size else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)

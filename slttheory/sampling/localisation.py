@@ -65,6 +65,8 @@ __all__ = [
     "morse_bott_rank",
     "RESIDUAL_RTOL",
     "nearby_residuals",
+    "curvature_probe",
+    "PROBE_RTOL",
     "residual_norm",
     "gauss_newton_matrix",
     "loss_hessian_matrix",
@@ -218,6 +220,50 @@ def nearby_residuals(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     return tuple(residual_norm(gauss_newton_matrix(model, data, per_sample_loss, names, at=at),
                                loss_hessian_matrix(model, data, per_sample_loss, names, at=at))
                  for at in _nearby_points(model, names, generator, scales))
+
+
+PROBE_RTOL = 1e-8
+""":func:`curvature_probe` above this: the outputs are not linear in the sampled parameters
+(round-off gives ~1e-16 for linear ones; nonlinear models measure of order 1)."""
+
+
+def curvature_probe(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                    per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                    params: Iterable[str] | None = None,
+                    generator: torch.Generator | None = None, probes: int = 2) -> float:
+    r"""The largest :math:`\lVert (H - G)v\rVert / \lVert Hv\rVert` over ``probes`` random
+    directions v at the farthest probe point of :func:`nearby_ranks`: a screen for outputs
+    linear in the sampled parameters (then H = G everywhere and the ratio is round-off) that
+    costs a few Hessian–vector products, where :func:`nearby_residuals` needs full Hessians.
+
+    >>> x = torch.randn(30, 2, generator=torch.Generator().manual_seed(0))
+    >>> half_sq = lambda o, y: 0.5 * ((o - y) ** 2).sum(-1)
+    >>> curvature_probe(torch.nn.Linear(2, 1), (x, torch.randn(30, 1)), half_sq) < 1e-12
+    True
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    >>> curvature_probe(net, (x, torch.randn(30, 1)), half_sq) > 1e-3
+    True
+    """
+    names = _names(model, params)
+    at = _nearby_points(model, names, generator, (NEARBY_SCALES[-1],))[0]
+    fl = _float64_loss(model, data, per_sample_loss, names, at)
+    load_forward_ad()
+    g_out = grad(fl.mean_loss)
+    gen = torch.Generator().manual_seed(1)
+    worst = 0.0
+    with torch.enable_grad():
+        for _ in range(probes):
+            v = torch.randn(fl.center.shape, generator=gen, dtype=torch.float64).to(
+                fl.center.device)
+            hv = jvp(grad(lambda w: fl.mean_loss(fl.forward(w))), (fl.center,), (v,))[1]
+            jv = jvp(fl.forward, (fl.center,), (v,))[1]
+            u = jvp(g_out, (fl.outputs,), (jv,))[1]
+            gv = torch.func.vjp(fl.forward, fl.center)[1](u)[0]
+            size = float(hv.norm())
+            if size == 0.0 or not math.isfinite(size):
+                return math.inf if not math.isfinite(size) else 0.0
+            worst = max(worst, float((hv - gv).norm()) / size)
+    return worst
 
 
 def _names(model: torch.nn.Module, params: Iterable[str] | None) -> list[str]:
