@@ -119,9 +119,9 @@ Conventions (documented choices):
   :func:`~slttheory.sampling.localisation.morse_bott_rank`) ``llc`` is k/2 exactly, by the
   Morse–Bott lemma — d/2 at a nondegenerate minimum — with the scan kept on record
   (``temperatures.fit.model == "morse_bott"``, a note in ``diagnostics.notes``); the same on
-  noisy data when the loss is exactly quadratic near w* (that residual part negligible at w*
-  and at the points nearby: outputs linear in the sampled parameters, such as polynomial
-  regression, whose small curvatures the localisation otherwise hides). Assumptions: the
+  noisy data where the outputs are linear in the sampled parameters (that residual part
+  negligible at w* and at the points nearby: polynomial or random-feature regression, whose
+  small curvatures the localisation otherwise hides, or logistic regression). Assumptions: the
   leading finite-t correction is a power law with exponent between 1/4 (a next pole at
   distance 1/4, as for :math:`w_1w_2^2`) or 1/2 and 1 (localisation); slower laws — the
   multiplicity term :math:`-(m-1)/\log t`, closer poles, models whose fine structure is
@@ -304,7 +304,7 @@ class LLCEstimate:
     minibatch estimate, ``(chains, draws)``) and ``diagnostics`` describe the chains at
     ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
     ESS, every warning); ``init_loss``: :math:`L_n(w^*)`. At a Morse–Bott zero of noise-free
-    data, or a point of rank k of an exactly quadratic loss
+    data, or a point of rank k of a model linear in its sampled parameters
     (``temperatures.fit.model == "morse_bott"``) ``llc`` is k/2 exactly, every error is 0
     and ``ci`` is ``(k/2, k/2)``; the scan is a record (``temperatures.laws`` has what it alone
     gives).
@@ -1300,7 +1300,7 @@ def estimate_llc(
     of the scan every :data:`~slttheory.sampling.exchange.EXCHANGE_EVERY` steps (replica
     exchange, :mod:`slttheory.sampling.exchange`); every temperature keeps its target.
     ``morse_bott`` (default ``True``): at a Morse–Bott zero of noise-free data, or where the
-    loss is exactly quadratic (a model linear in its sampled parameters, noisy data too),
+    outputs are linear in the sampled parameters (noisy data too),
     ``llc`` is k/2 exactly (:func:`~slttheory.sampling.localisation.morse_bott_rank`);
     ``False`` keeps the
     scan's own estimate there (the verifier does: its LLC route is sampling evidence, and
@@ -1313,7 +1313,7 @@ def estimate_llc(
     ...     _ = model.weight.fill_(3.0), model.bias.fill_(2.0)
     >>> y = 3 * x + 2 + torch.randn(1000, 1, generator=torch.Generator().manual_seed(1))
     >>> est = estimate_llc(model, (x, y), draws=2000, device="cpu")
-    >>> est.llc, est.ci   # linear in (w, b): the loss is exactly quadratic, so lambda = d/2
+    >>> est.llc, est.ci   # linear in (w, b): a regular model, lambda = d/2 exactly
     (1.0, (1.0, 1.0))
     >>> scan = estimate_llc(model, (x, y), draws=2000, device="cpu", morse_bott=False)
     >>> abs(scan.llc - 1.0) < 0.15 and scan.ci[0] < scan.llc < scan.ci[1]  # the scan alone
@@ -1616,8 +1616,8 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no higher at random
     points nearby, the residual part of the float64 Hessian below
     :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), or, with noisy data, a
-    point of rank k of an exactly quadratic loss (that residual part negligible at w* and at
-    the points nearby: outputs linear in the sampled parameters, e.g. polynomial regression),
+    point of rank k of a model linear in its sampled parameters (that residual part
+    negligible at w* and at the points nearby, e.g. polynomial regression),
     else ``None``. At most
     :data:`MINIMUM_CHECK_MAX_DIM` parameters (a dense Hessian). It depends on w* and the data
     only, so it is known before sampling, and the scan then runs as a record only
@@ -1661,8 +1661,8 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
         what += " of the noise-free loss"
         fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
     else:
-        what = ("a point of an exactly quadratic loss (outputs linear in the sampled "
-                "parameters: Hessian = Gauss–Newton matrix at w* and nearby)")
+        what = ("a point of a model linear in its sampled parameters (Hessian = "
+                "Gauss–Newton matrix at w* and nearby: regular on its identifiable directions)")
         fibre = "" if k == d else f"; flat along {d - k} directions"
     return (f"w* is {what} (Gauss–Newton rank {k} of {d}, as at random "
             f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "

@@ -317,14 +317,15 @@ def morse_bott_rank(gauss_newton: Iterable[float], residual: float,
     in suitable coordinates :math:`K_n = \tfrac12\sum_{i\le k} y_i^2`, and
     :math:`\int e^{-tK_n}\varphi \sim c\,t^{-k/2}`); k = d is a nondegenerate minimum.
 
-    With noisy data w* is no zero (the residuals are the noise), but the lemma still holds
-    when the loss is *exactly quadratic* near w*: outputs linear in the sampled parameters,
-    so that :math:`\nabla^2 f_i = 0` and the Hessian equals the Gauss–Newton matrix at w* and
-    at every point nearby, whatever the residuals (``nearby_residual``, :func:`nearby_residuals`,
-    each at most the same tolerance; with noise the residual term of a nonlinear model is of
-    the order of the noise times its curvature, and does not vanish). Then the population
-    K and :math:`K_n` alike are quadratic forms of rank k and λ = k/2, m = 1 (a regular model
-    on the k identifiable directions; Watanabe 2009, §1.4).
+    With noisy data w* is no zero (the residuals are the noise), but the conclusion still
+    holds when the outputs are *linear in the sampled parameters*: then
+    :math:`\nabla^2 f_i = 0` and the Hessian equals the Gauss–Newton matrix at w* and at every
+    point nearby, whatever the residuals (``nearby_residual``, :func:`nearby_residuals`, each
+    at most the same tolerance; with noise the residual term of a nonlinear model is of the
+    order of the noise times its curvature, and does not vanish). The model is then regular on
+    its k identifiable directions (the loss a convex function of an affine map of w: for the
+    squared loss exactly the Gauss–Newton quadratic), and λ = k/2, m = 1 for the population
+    and the data alike.
 
     The conditions, each checked numerically in float64:
 

@@ -194,7 +194,7 @@ def test_extrapolated_estimate_on_exact_gaussian_posterior():
     the fit of that exact curve within 4 MC errors of the fit."""
     m, data, hess = least_squares_linear(seed=13, dtype=torch.float64)
     nbeta = 1000 / math.log(1000)
-    # the scan's own fit (at this exactly quadratic loss the default would return d/2)
+    # the scan's own fit (for this linear model the default would return d/2)
     est = estimate_llc(m, data, sampler="mala", chains=4, draws=2000, device="cpu", seed=7,
                        morse_bott=False)
     tp = est.temperatures

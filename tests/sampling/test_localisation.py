@@ -242,7 +242,7 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
 
 def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     """Noisy data: w* (the least-squares fit) is no zero, but where the outputs are linear in
-    the sampled parameters the loss is exactly quadratic and λ = k/2, k the Gauss–Newton rank.
+    the sampled parameters the model is regular and λ = k/2, k the Gauss–Newton rank.
     Polynomial regression of degree 5 on [−1, 1] has curvatures down to 6·10⁻⁴, which the
     localisation hides from the scan (the accuracy benchmark's noisy cases read −23 % by the
     scan alone); the output layer of a tanh network sampled alone is linear too. Nonlinear
@@ -271,7 +271,7 @@ def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     assert exact.init_loss > 0.1  # noisy: w* is no zero
     assert exact.temperatures.fit.model == "morse_bott" and exact.llc == 3.0
     assert exact.ci == (3.0, 3.0) and exact.single < 2.5  # the scan alone: far below
-    assert any("exactly quadratic loss" in note for note in exact.diagnostics.notes)
+    assert any("linear in its sampled parameters" in note for note in exact.diagnostics.notes)
     assert last.temperatures.fit.model == "morse_bott" and last.llc == 2.0
     for est in (every, curved):
         assert est.temperatures.fit.model != "morse_bott" and est.std_error > 0
