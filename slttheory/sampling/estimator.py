@@ -366,14 +366,16 @@ class LLCEstimate:
 # --------------------------------------------------------------------------- set-up
 
 
-ESTIMATOR_REVISION = 4
+ESTIMATOR_REVISION = 5
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
 3: and a noise-free scan at k/2 is averaged (:func:`.extrapolate.select_fit`); an unmet
 precision target at the step cap is a note, not a failed check (``Diagnostics.notes``);
 4: k/2 exactly at a Morse–Bott zero of rank k of noise-free data
-(:func:`.localisation.morse_bott_rank`)."""
+(:func:`.localisation.morse_bott_rank`); 5: on noisy data the interval also spans the data
+term's law (:data:`.extrapolate.DATA_LAWS`), and k/2 exactly where the outputs are linear in
+the sampled parameters (:func:`.localisation.nearby_residuals`)."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
