@@ -233,7 +233,7 @@ def estimate_llc_batched(
     step_jitter: float | None = None,
     multiplicity: int | None = None,
     orbit: OrbitMove | None = None,
-    exchange: bool = False,
+    exchange: bool | None = None,
     morse_bott: bool = True,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
@@ -246,7 +246,9 @@ def estimate_llc_batched(
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
-    scan and stopping).
+    scan and stopping). With ``exchange=None`` each point gets
+    :func:`~slttheory.sampling.estimator.auto_exchange`'s choice, as alone: a batch mixing
+    noisy and noise-free points runs as two batches.
 
     >>> import torch
     >>> from slttheory.sampling import estimate_llc
@@ -294,14 +296,34 @@ def estimate_llc_batched(
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
     _est._check_orbit(orbit, preconditioner, bs, setups[0].n_data, setups[0].center.numel())
-    sampler = _est._resolve_sampler(sampler, bs, setups[0].n_data)
+    sampler_arg, sampler = sampler, _est._resolve_sampler(sampler, bs, setups[0].n_data)
+    nbeta = n_ * beta_v
+    if exchange is None:  # each point as alone; a mixed batch runs as one batch per choice
+        uses = [_est.auto_exchange(s.init_loss, nbeta, method, sampler, preconditioner)
+                for s in setups]
+        if len(set(uses)) > 1:
+            args = dict(loss=loss, n=n, beta=beta, localization=localization,
+                        step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
+                        sampler=sampler_arg, batch_size=batch_size, params=params,
+                        device=device,
+                        preconditioner=preconditioner, method=method, step_jitter=step_jitter,
+                        multiplicity=multiplicity, orbit=orbit, morse_bott=morse_bott)
+            parts: list[Any] = [None] * len(problems)
+            for flag in (False, True):  # each part uniform: it takes the path below
+                idx = [i for i, u in enumerate(uses) if u is flag]
+                sub = estimate_llc_batched([problems[i] for i in idx],
+                                           seed=[seeds[i] for i in idx], exchange=None, **args)
+                for i, est in zip(idx, sub, strict=True):
+                    parts[i] = est
+            return parts
+        exchange = uses[0]
+        auto = [*auto, "exchange"]
     _est._check_exchange(exchange, method, sampler, preconditioner)
     _est._check_bool("morse_bott", morse_bott)
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto = [*auto, "step_jitter"]
     fit_model = _est._multiplicity_model(multiplicity, method)
-    nbeta = n_ * beta_v
     ok = [i for i, s in enumerate(setups) if math.isfinite(s.init_loss)]
     out: list[Any] = [None] * len(problems)
     for i in set(range(len(problems))) - set(ok):

@@ -92,10 +92,29 @@ def test_exchange_estimate_is_reproducible_and_batched_equals_alone():
         alone = estimate_llc(probs[1].model, probs[1].data, loss=probs[1].loss, seed=2,
                              device="cpu", draws=300, exchange=True)
         plain = estimate_llc(probs[1].model, probs[1].data, loss=probs[1].loss, seed=2,
-                             device="cpu", draws=300)
+                             device="cpu", draws=300, exchange=False)
     assert abs(both[1].llc - alone.llc) < 1e-9 and alone.config.exchange
     assert not plain.config.exchange and plain.llc != alone.llc
     assert math.isfinite(alone.llc)
+
+
+def test_exchange_by_default_on_noisy_data_only_alone_and_batched():
+    """``exchange=None`` (the default) swaps on noisy data and not on noise-free data; a batch
+    mixing both runs each point as it runs alone (as two batches)."""
+    from slttheory.models import FAMILIES
+
+    noisy, clean = (FAMILIES["normal_crossing"].build(
+        {"powers": (1, 2), "noise": noise}, n=300, generator=torch.Generator().manual_seed(1),
+        device="cpu", **({} if noise else {"refine_steps": 0})) for noise in (1.0, 0.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = [estimate_llc(p.model, p.data, loss=p.loss, seed=s, device="cpu", draws=300)
+                 for p, s in ((noisy, 1), (clean, 2))]
+        both = estimate_llc_batched([noisy, clean], seed=[1, 2], device="cpu", draws=300)
+    assert alone[0].config.exchange and not alone[1].config.exchange
+    for a, b in zip(alone, both, strict=True):
+        assert "exchange" in a.config.auto and a.config.auto == b.config.auto
+        assert a.config.exchange == b.config.exchange and abs(a.llc - b.llc) < 1e-9
 
 
 @pytest.mark.parametrize("kw,err", [
