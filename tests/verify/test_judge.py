@@ -374,3 +374,22 @@ def test_controls_span_the_family_kinds_and_never_cite_the_claim():
     assert len(poly) == 3 and {(c.family, c.kind) for c in poly} == {
         ("polynomial_regression", "regular")}
     assert all(c.params["interval"] == 0.5 for c in poly)  # the point's conditioning
+
+
+def test_an_exact_control_with_no_spread_does_not_break_the_band():
+    """A control whose every run is exact (λ̂ = λ, no error: a Morse–Bott estimate) has spread
+    0; the band still forms around the others' spread (it once divided by that 0)."""
+    from slttheory.verify.evidence.records import ControlRun, ControlSet
+    from slttheory.verify.judge.llc import llc_band
+
+    def runs(fam, lam, ratios, se):
+        return [ControlRun(fam, {"i": len(ratios)}, "regular", str(lam), 1, "rank", s,
+                           lam * r, se, True) for s, r in enumerate(ratios)]
+
+    cs = ControlSet("k", {}, tuple(runs("regular", 1, [1.0, 1.0, 1.0], 0.0)
+                                   + runs("normal_crossing", 2, [0.99, 1.0, 1.01], 0.01)
+                                   + runs("deep_linear_network", 3, [0.98, 1.0, 1.02, 1.0],
+                                          0.02)))
+    band = llc_band(3.0, 0.1, cs)
+    assert band.controlled, band.why
+    assert band.low < 3.0 < band.high and band.corrected == 3.0

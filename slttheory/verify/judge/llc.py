@@ -135,7 +135,8 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
                     "zero (too wide to correct by: the controls' spread and errors, ± 2 each)"
                     if r_lo <= 0 else "the estimate is not finite", controls=tuple(summ))
     se = std_error if std_error is not None and math.isfinite(std_error) else 0.0
-    wmean = sum(c.ratio / c.spread**2 for c in usable) / sum(1 / c.spread**2 for c in usable)
+    w = [1 / max(c.spread, 1e-12) ** 2 for c in usable]  # an exact control has no spread
+    wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
 
