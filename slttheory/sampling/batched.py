@@ -305,11 +305,11 @@ def estimate_llc_batched(
             args = dict(loss=loss, n=n, beta=beta, localization=localization,
                         step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
                         sampler=sampler_arg, batch_size=batch_size, params=params,
-                        device=device,
-                        preconditioner=preconditioner, method=method, step_jitter=step_jitter,
-                        multiplicity=multiplicity, orbit=orbit, morse_bott=morse_bott)
+                        device=device, preconditioner=preconditioner, method=method,
+                        step_jitter=step_jitter, multiplicity=multiplicity, orbit=orbit,
+                        morse_bott=morse_bott)
             parts: list[Any] = [None] * len(problems)
-            for flag in (False, True):  # each part uniform: it takes the path below
+            for flag in (False, True):  # each part is uniform: it takes the path below
                 idx = [i for i, u in enumerate(uses) if u is flag]
                 sub = estimate_llc_batched([problems[i] for i in idx],
                                            seed=[seeds[i] for i in idx], exchange=None, **args)
