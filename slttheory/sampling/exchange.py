@@ -29,7 +29,8 @@ round costs no model evaluation. The energies :math:`t\Delta L` fluctuate by abo
 :math:`\sqrt\lambda` around λ, so neighbouring temperatures a factor r ≈ 2.15 apart (the
 default grid) overlap less as λ grows: measured swap acceptance 0.91 at λ = 1/6 (a normal
 crossing), 0.83 at λ = ½, 0.42 at λ = 5/2 (a quadratic network). Swaps help most where λ is
-small — the singular points whose chains mix worst.
+small — the singular points whose chains mix worst. ``estimate_llc`` swaps by default on
+noisy data and not on noise-free data (:func:`slttheory.sampling.estimator.auto_exchange`).
 """
 
 from __future__ import annotations
