@@ -337,7 +337,9 @@ class LLCEstimate:
         lo, hi = self.ci
         temps = "" if len(c.nbetas) < 2 else f" x {len(c.nbetas)} temperatures"
         exact = self.temperatures is not None and self.temperatures.fit.model == "morse_bott"
-        head = (f"LLC = {self.llc:.4g} exactly (w* a Morse–Bott zero: λ = k/2, not sampled; "
+        why = ("w* a Morse–Bott zero" if _xp.is_noise_free(self.init_loss, c.nbeta) else
+               "outputs linear in the sampled parameters")
+        head = (f"LLC = {self.llc:.4g} exactly ({why}: λ = k/2, not sampled; "
                 "the scan below is a record)" if exact else
                 f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
                 f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "

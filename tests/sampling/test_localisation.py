@@ -272,6 +272,7 @@ def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     assert exact.temperatures.fit.model == "morse_bott" and exact.llc == 3.0
     assert exact.ci == (3.0, 3.0) and exact.single < 2.5  # the scan alone: far below
     assert any("linear in its sampled parameters" in note for note in exact.diagnostics.notes)
+    assert exact.summary().startswith("LLC = 3 exactly (outputs linear in the sampled")
     assert last.temperatures.fit.model == "morse_bott" and last.llc == 2.0
     for est in (every, curved):
         assert est.temperatures.fit.model != "morse_bott" and est.std_error > 0
