@@ -370,3 +370,22 @@ def test_morse_bott_rank_properties(curved, flat, ratio, extra):
     want = k if (extra <= 0 and ratio <= 1.0) else None
     assert got == want
     assert morse_bott_rank(np.full(3, 1e-30), 0.0, [0]) is None  # nothing curved
+
+
+@settings(max_examples=100, deadline=None)
+@given(curved=st.lists(st.floats(1e-6, 1e3), min_size=1, max_size=8),
+       flat=st.integers(0, 5), ratios=st.lists(st.floats(0.0, 1e3), min_size=1, max_size=3))
+def test_morse_bott_rank_with_noise_needs_flat_residuals_nearby(curved, flat, ratios):
+    """With the residuals nearby given (noisy data), the rank is the noise-free rule's when
+    every one of them is within the tolerance, and ``None`` as soon as one is not."""
+    from slttheory.sampling.localisation import RESIDUAL_RTOL, morse_bott_rank
+
+    h = np.array(curved)
+    if h.min() <= 1e-9 * h.max() or any(abs(r - 1.0) < 1e-9 for r in ratios):
+        return  # (a ratio at the tolerance itself is decided by rounding)
+    eig = np.concatenate([h, np.full(flat, 1e-30)])
+    k = h.size
+    near = [r * RESIDUAL_RTOL * h.min() for r in ratios]
+    got = morse_bott_rank(eig, 0.0, [k], near)
+    assert got == (k if max(ratios) <= 1.0 else None)
+    assert morse_bott_rank(eig, 0.0, [k], []) is None  # no probe measured: no claim
