@@ -599,9 +599,13 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                                     params={k: all_params[k] for k in names})
 
     @functools.cache
-    def nearby() -> tuple[int, ...]:  # a fixed probe, not a draw of the estimate's
-        return _loc.nearby_ranks(model, (x, y), per_sample, names,
-                                 torch.Generator().manual_seed(0))
+    def nearby_gn() -> list:  # a fixed probe, not a draw of the estimate's; shared below
+        return _loc.nearby_gauss_newton(model, (x, y), per_sample, names,
+                                        torch.Generator().manual_seed(0))
+
+    def nearby() -> tuple[int, ...]:
+        return tuple(_loc.numerical_rank(np.linalg.eigvalsh(g.cpu().numpy()))
+                     for _, g in nearby_gn())
 
     @functools.cache
     def residual() -> float:
@@ -610,9 +614,9 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     def nearby_residual() -> tuple[float, ...]:  # at nearby()'s points
         return _loc.nearby_residuals(model, (x, y), per_sample, names,
-                                     torch.Generator().manual_seed(0))
+                                     gauss_newton=nearby_gn())
 
-    def curvature_probe() -> float:  # at nearby()'s farthest point
+    def curvature_probe() -> float:  # as far out as nearby()'s farthest point
         return _loc.curvature_probe(model, (x, y), per_sample, names,
                                     torch.Generator().manual_seed(0))
 
@@ -1678,8 +1682,6 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
         k = _loc.numerical_rank(gn) if gn.size else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
             return None
-        if noisy and _loc.morse_bott_rank(gn, s.residual(), (k,)) is None:
-            return None  # curved outputs at w* already: spare the probes nearby
         return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
                                     s.nearby_residual() if noisy else None)
     except (RuntimeError, TypeError, ValueError, NotImplementedError):

@@ -64,6 +64,7 @@ __all__ = [
     "nearby_ranks",
     "morse_bott_rank",
     "RESIDUAL_RTOL",
+    "nearby_gauss_newton",
     "nearby_residuals",
     "curvature_probe",
     "PROBE_RTOL",
@@ -193,19 +194,35 @@ def nearby_ranks(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     >>> nearby_ranks(m, (x, m(x).detach()), lambda o, y: 0.5 * ((o - y) ** 2).sum(-1))
     (2, 2, 2)
     """
+    return tuple(numerical_rank(np.linalg.eigvalsh(g.cpu().numpy()))
+                 for _, g in nearby_gauss_newton(model, data, per_sample_loss, params,
+                                                 generator, scales))
+
+
+def nearby_gauss_newton(model: torch.nn.Module, data: tuple[Tensor, Tensor],
+                        per_sample_loss: Callable[[Tensor, Tensor], Tensor],
+                        params: Iterable[str] | None = None,
+                        generator: torch.Generator | None = None,
+                        scales: Iterable[float] = NEARBY_SCALES
+                        ) -> list[tuple[dict[str, Tensor], Tensor]]:
+    """``(point, Gauss–Newton matrix there)`` at the probe points of :func:`nearby_ranks`
+    (w* + s·(1 + rms w*)·ξ), computed once for :func:`nearby_ranks` and
+    :func:`nearby_residuals` alike."""
     names = _names(model, params)
-    return tuple(numerical_rank(gauss_newton_spectrum(model, data, per_sample_loss, names,
-                                                      at=at))
-                 for at in _nearby_points(model, names, generator, scales))
+    return [(at, gauss_newton_matrix(model, data, per_sample_loss, names, at=at))
+            for at in _nearby_points(model, names, generator, scales)]
 
 
 def nearby_residuals(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                      per_sample_loss: Callable[[Tensor, Tensor], Tensor],
                      params: Iterable[str] | None = None,
                      generator: torch.Generator | None = None,
-                     scales: Iterable[float] = NEARBY_SCALES) -> tuple[float, ...]:
+                     scales: Iterable[float] = NEARBY_SCALES,
+                     gauss_newton: list[tuple[dict[str, Tensor], Tensor]] | None = None
+                     ) -> tuple[float, ...]:
     r""":func:`residual_norm` :math:`\lVert H - G\rVert_2` at the points of
-    :func:`nearby_ranks` (the same points for the same ``generator`` seed): zero at every
+    :func:`nearby_ranks` (the same points for the same ``generator`` seed; ``gauss_newton``:
+    their :func:`nearby_gauss_newton`, when already computed): zero at every
     point when the model's outputs are linear in the sampled parameters (then
     :math:`\nabla^2 f_i = 0` and the Hessian is the Gauss–Newton matrix everywhere), whatever
     the residuals; for a nonlinear model away from an exact zero it is not.
@@ -217,9 +234,10 @@ def nearby_residuals(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     True
     """
     names = _names(model, params)
-    return tuple(residual_norm(gauss_newton_matrix(model, data, per_sample_loss, names, at=at),
-                               loss_hessian_matrix(model, data, per_sample_loss, names, at=at))
-                 for at in _nearby_points(model, names, generator, scales))
+    pairs = gauss_newton if gauss_newton is not None else nearby_gauss_newton(
+        model, data, per_sample_loss, names, generator, scales)
+    return tuple(residual_norm(g, loss_hessian_matrix(model, data, per_sample_loss, names, at=at))
+                 for at, g in pairs)
 
 
 PROBE_RTOL = 1e-8
@@ -232,7 +250,8 @@ def curvature_probe(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                     params: Iterable[str] | None = None,
                     generator: torch.Generator | None = None, probes: int = 2) -> float:
     r"""The largest :math:`\lVert (H - G)v\rVert / \lVert Hv\rVert` over ``probes`` random
-    directions v at the farthest probe point of :func:`nearby_ranks`: a screen for outputs
+    directions v at a point as far out as :func:`nearby_ranks`' farthest, w* + (1 + rms w*)ξ
+    (ξ the first draw of ``generator``, default seed 0): a screen for outputs
     linear in the sampled parameters (then H = G everywhere and the ratio is round-off) that
     costs a few Hessian–vector products, where :func:`nearby_residuals` needs full Hessians.
 

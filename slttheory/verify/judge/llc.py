@@ -135,7 +135,7 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
                     "zero (too wide to correct by: the controls' spread and errors, ± 2 each)"
                     if r_lo <= 0 else "the estimate is not finite", controls=tuple(summ))
     se = std_error if std_error is not None and math.isfinite(std_error) else 0.0
-    w = [1 / max(c.spread, 1e-12) ** 2 for c in usable]  # an exact control has no spread
+    w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
@@ -143,11 +143,16 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
 
 def _agreement(cs: Sequence[ControlSummary]) -> float:
     """p-value of the χ² test that the controls share one bias ratio."""
-    err2 = [max(c.spread, 1e-12) ** 2 / c.usable for c in cs]
+    err2 = [_spread(c) ** 2 / c.usable for c in cs]
     w = [1 / e for e in err2]
     m = sum(wi * c.ratio for wi, c in zip(w, cs, strict=True)) / sum(w)
     chi2 = sum((c.ratio - m) ** 2 / e for c, e in zip(cs, err2, strict=True))
     return float(stats.chi2.sf(chi2, len(cs) - 1))
+
+
+def _spread(c: ControlSummary) -> float:
+    """A control's spread, floored: an exact control (every run λ̂ = λ, no error) has none."""
+    return max(c.spread, 1e-12)
 
 
 def _short(params: dict) -> str:
