@@ -197,7 +197,7 @@ class FiniteNbetaFit:
         if self.model in FREE_MODELS:
             return f"fit λ + a·f^-δ, δ = {self.coef[2]:.3g} in {self.model[3:]}"
         if self.model == MORSE_BOTT:
-            return "w* a Morse–Bott zero of rank k: λ = k/2 exactly, not fitted"
+            return "λ = k/2 exactly by the Morse–Bott lemma (k the Gauss–Newton rank), not fitted"
         if self.model == "t":
             return "fit λ + b·f (the data term of noisy data, WBIC)"
         m = multiplicity_of(self.model)
@@ -224,7 +224,8 @@ MORSE_BOTT = "morse_bott"
 
 
 def morse_bott_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
-    r"""The "fit" of a scan at a Morse–Bott zero of a noise-free loss
+    r"""The "fit" of a scan at a Morse–Bott zero of a noise-free loss, or of a model linear in
+    its sampled parameters
     (:func:`slttheory.sampling.localisation.morse_bott_rank`), where λ = k/2 = ``value``
     exactly: ``model`` :data:`MORSE_BOTT`, no error, the scan's data kept (``chi2`` against
     ``value`` with one degree of freedom per temperature: a record of how far the finite-t
@@ -233,8 +234,10 @@ def morse_bott_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
     >>> f = np.asarray(GRID)
     >>> s = fit_finite_nbeta(f, [4.4, 4.3, 4.2, 4.1], [0.05] * 4, 80.0, "pow[1/4,1]")
     >>> r = morse_bott_fit(s, 6.5)
-    >>> r.model, r.value, r.std_error, r.describe()
-    ('morse_bott', 6.5, 0.0, 'w* a Morse–Bott zero of rank k: λ = k/2 exactly, not fitted')
+    >>> r.model, r.value, r.std_error
+    ('morse_bott', 6.5, 0.0)
+    >>> r.describe()
+    'λ = k/2 exactly by the Morse–Bott lemma (k the Gauss–Newton rank), not fitted'
     """
     y = np.asarray(sampled.values, float) if sampled.values is not None else np.zeros(0)
     se = np.asarray(sampled.errors, float) if sampled.errors is not None else np.zeros(0)
