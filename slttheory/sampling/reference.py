@@ -47,7 +47,11 @@ __all__ = ["crossing_log_z", "crossing_estimand", "tanh_neuron_log_z", "tanh_est
 def _check(t: float, k: int, x2: float, gamma: float) -> None:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    for name, v in (("t", t), ("x2", x2), ("gamma", gamma)):
+    _positive(t=t, x2=x2, gamma=gamma)
+
+
+def _positive(**values: float) -> None:
+    for name, v in values.items():
         if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):
             raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
 
@@ -116,7 +120,7 @@ def tanh_neuron_log_z(t: float, gamma: float) -> float:
     """
     from scipy import integrate
 
-    _check(t, 1, 1.0, gamma)
+    _positive(t=t, gamma=gamma)
     xs, ws = _legendre()
 
     def f(b: float) -> float:
@@ -163,7 +167,7 @@ def tanh_estimand(h: int, ts: Sequence[float], gamma: float = 1.0, *,
     if not (isinstance(samples, int) and samples >= 1000):
         raise ValueError(f"samples must be an integer >= 1000, got {samples!r}")
     for t in ts:
-        _check(float(t), 1, 1.0, gamma)
+        _positive(t=float(t), gamma=gamma)
     xs, ws = (torch.tensor(v, dtype=torch.float64) for v in _legendre())
     ks = []
     done = 0
