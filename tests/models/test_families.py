@@ -151,6 +151,34 @@ def test_dln_true_product_rank():
         assert torch.linalg.matrix_rank(prod).item() == r
 
 
+@pytest.mark.parametrize("name, params, layers", [
+    ("reduced_rank_regression", {"m": 4, "n": 3, "h": 3, "r": 2}, ("A", "B")),
+    ("deep_linear_network", {"widths": [3, 4, 2, 3], "r": 2},
+     ("weights.0", "weights.1", "weights.2")),
+    ("low_rank_linear", {"d": 5, "r": 3}, ("W1", "W2")),
+])
+@pytest.mark.parametrize("seed", [0, 12])
+def test_true_products_have_the_fixed_spectrum_and_are_balanced(name, params, layers, seed):
+    """The true product's nonzero singular values are TRUE_SINGULAR_RANGE's geometric ladder
+    (never near zero, whatever the draw), and consecutive layers are balanced."""
+    from slttheory.models.families import _true_spectrum
+
+    prob = FAMILIES[name].build(params, n=5, generator=seed, refine_steps=0)
+    mods = dict(prob.model.named_parameters())
+    Ws = [mods[k].detach().double() for k in layers]
+    prod = Ws[0]
+    for W in Ws[1:]:
+        prod = W @ prod
+    r = params["r"]
+    s = torch.linalg.svdvals(prod)
+    assert torch.allclose(s[:r], _true_spectrum(r), atol=1e-5)
+    assert float(s[r:].abs().sum()) < 1e-5
+    assert float(s[0]) == pytest.approx(1.0, abs=1e-5)
+    assert float(s[r - 1]) == pytest.approx(0.5, abs=1e-5)
+    for lo, hi in zip(Ws, Ws[1:], strict=False):
+        assert torch.allclose(hi.T @ hi, lo @ lo.T, atol=1e-5)
+
+
 def test_single_layer_dln_rank():
     prob = FAMILIES["deep_linear_network"].build({"widths": [3, 4], "r": 2}, n=5, generator=0,
                                                  refine_steps=0)

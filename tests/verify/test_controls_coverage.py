@@ -92,6 +92,22 @@ pairs (covering λ in 37/42). Any band built on it is wider, so 80 % power again
 intervals about half as wide at n = 1000 — an estimator that tells the laws apart, not a
 different band.
 
+Measured 2026-12-01 (offline, the cases and rules of this test): **a larger n does not buy
+power.** At n = 10 000 (15 min on 2 cores, 6× the time) coverage fell to 31/42, power 0/42;
+the point's own interval excluded ±30 % in 23/42 (14/42 at n = 1000). The crossings still
+read −20 % to −40 % (their bias is the estimand's, not the sample size's), and the narrower
+intervals then missed. The one regular point read far off — reduced-rank regression
+(4, 3, 2, 2), λ = 5, data set 12: 4.05 ± 0.18, every temperature of the scan at 4.07–4.13,
+every diagnostic passing — had a Gaussian teacher with σ₂(BA) = 0.088: w* sat next to the
+rank-1 points (λ = 4), which the tempered posterior still feels at nβσ₂² ≈ 8. Since then
+the true products of these families have the fixed spectrum 1 … ½ with balanced factors
+(``slttheory.models.families.TRUE_SINGULAR_RANGE``): at n = 1000 the reduced-rank regression
+point reads 5.26, 5.14, 5.07 (was 5.54, 4.41, 5.21) and the DLN (3, 2, 2, 3), r = 2, 4.23,
+4.16, 4.33 (was 5.15, 3.59, 4.89); coverage 42/42, power 0/42, own-interval power 17/42.
+The quadratic network (3, 2, 1) on data set 11 (a Gaussian teacher, kept: seed 001 states only "generic") reads
+1.81 ± 0.12 for λ = 5/2 for the same reason: its quadratic form's eigenvalues are 0.989 and
+0.014, next to the rank-1 forms (λ = 3/2).
+
 Measured on the same draws and not adopted (2026-11-30): bands from each control's error of the
 mean plus the point's own error inflated by the controls' pooled under-statement of their
 scatter, 23/42 and 1/42 (full); the single-temperature values instead of the extrapolated ones,
