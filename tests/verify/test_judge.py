@@ -17,7 +17,13 @@ from slttheory.verify.evidence.records import (
     RankEvidence,
     Rerun,
 )
-from slttheory.verify.judge import claim_verdict, fit_shape, point_verdict, scaling_verdict
+from slttheory.verify.judge import (
+    claim_verdict,
+    fit_shape,
+    judge_claim,
+    point_verdict,
+    scaling_verdict,
+)
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import PointVerdict
 
@@ -393,3 +399,14 @@ def test_an_exact_control_with_no_spread_does_not_break_the_band():
     band = llc_band(3.0, 0.1, cs)
     assert band.controlled, band.why
     assert band.low < 3.0 < band.high and band.corrected == 3.0
+
+
+def test_a_claims_control_sets_follow_its_points_not_the_order_runs_finished():
+    """The report lists a claim's control sets in the order of its points, so two runs of the
+    same report agree even when the controls finished in another order."""
+    sets = {k: ControlSet(k, {}, next(iter(controls().values())).runs) for k in ("a", "b", "z")}
+    items = [({"d": d}, PointEvidence(cf("2"), None, lc(1.0, key=k), 0.0))
+             for d, k in ((2, "z"), (4, "a"), (6, "z"))]
+    for order in (("a", "b", "z"), ("z", "b", "a")):
+        got = judge_claim(claim(), items, {k: sets[k] for k in order})
+        assert list(got.controls) == ["z", "a"]

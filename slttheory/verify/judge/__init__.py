@@ -120,9 +120,11 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
                                 if p.evidence.closed_form is not None
                                 and p.evidence.closed_form.status == "ok"
                                 and p.evidence.closed_form.case))
-    used = {p.evidence.llc.control_key for p in pts if p.evidence.llc is not None
-            and p.evidence.llc.control_key}
-    mine = {k: v for k, v in controls.items() if k in used}
+    # the claim's control sets in the order its points first use them: ``controls`` fills in
+    # the order runs finish, which differs between runs of the same report
+    used = dict.fromkeys(p.evidence.llc.control_key for p in pts if p.evidence.llc is not None
+                         and p.evidence.llc.control_key)
+    mine = {k: controls[k] for k in used if k in controls}
     if claim.kind == "scaling":
         try:
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
