@@ -599,11 +599,15 @@ def test_plot_trace_agg():
 @pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["sgld", "mala", "rmsprop_sgld"])
 def test_fully_automatic_regular_model(sampler):
-    """No tuning at all (draws adaptive), the default method: |λ̂ − target| < 4 MC s.e. + 4 %
-    (twice SGLD's 2 % bias target; MALA is exact), target = the fit of the exact per-temperature
-    curve Σ ½ t h_i/(t h_i + γ)."""
+    """No tuning at all (draws adaptive), the default method. The model is linear in its
+    parameters, so by default λ = d/2 exactly (the Morse–Bott rule, not sampled); the sampled
+    scan (``morse_bott=False``) must satisfy |λ̂ − target| < 4 MC s.e. + 4 % (twice SGLD's 2 %
+    bias target; MALA is exact), target = the fit of the exact per-temperature curve
+    Σ ½ t h_i/(t h_i + γ)."""
     m, data, hess = least_squares_linear(seed=31)
-    est = estimate_llc(m, data, sampler=sampler, device="cpu", seed=0)
+    exact = estimate_llc(m, data, sampler=sampler, device="cpu", seed=0)
+    assert (exact.llc, exact.temperatures.fit.model) == (1.5, "morse_bott"), exact.summary()
+    est = estimate_llc(m, data, sampler=sampler, device="cpu", seed=0, morse_bott=False)
     target = fitted_exact(lambda t: exact_sgld_mean(hess, t, 1.0, 0.0), 1000 / math.log(1000),
                           est.temperatures.fit.model)
     assert abs(est.llc - target) < Z * est.mc_error + 0.04 * target, est.summary()
