@@ -617,7 +617,9 @@ def test_fully_automatic_regular_model(sampler):
 @pytest.mark.xfail(strict=False, reason=(
     "measured −18 % at the true point and +23 % at the empirical minimiser (S = 3): an O(β) "
     "reference-point term, nβ(L_n(0) − min L_n) ≈ 2.5, outside this tolerance; see "
-    "estimator.py 'Where to evaluate' and benchmarks/accuracy.py"))
+    "estimator.py 'Where to evaluate' and benchmarks/accuracy.py. At estimator revision 5 "
+    "(2026-12-01) the mean is 5.19 (−13.5 %; 5.14, 5.12, 4.77, 5.54, 5.38), inside the "
+    "tolerance 0.88 by 0.07: it passes, but by too little to call the term gone"))
 def test_rrr_average_over_datasets():
     """RRR (8, 3, 4) (λ = 6, m = 1) at its true rank-0 point, 5 data sets: the mean over data
     sets has spread √(λ/(2 log n))/√5 = 0.29; assert within 3 of those (plus MC)."""
