@@ -25,7 +25,6 @@ LLC estimator is defined; ``refine_steps=0`` keeps the true point (``Problem.not
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -996,76 +995,12 @@ _make_family(
 _SEED001 = "seed 001 (Cullen et al., arXiv 2603.01192), §3-4 and App. G"
 
 
-QUADRATIC_MIN_RATIO = 0.1
-r"""A quadratic network's true point is redrawn until :math:`\sigma_r(J)/\sigma_1(J) \ge`
-this, J the Jacobian of θ ↦ outputs (centred for the centred loss) on probe inputs and r its
-generic rank: a Gaussian draw can lie next to the points of lower rank (a dead unit, two units
-nearly parallel, a nearly degenerate quadratic form), and there the LLC's estimand at finite n
-reads their smaller λ. Measured (d, k, p) = (3, 2, 1), seed 11, λ = 5/2: the true form's
-eigenvalues 0.989 and 0.014, ratio 0.036, λ̂ = 1.81 ± 0.12 at n = 1000 with every diagnostic
-passing. Over 40 Gaussian draws the ratio's median is 0.13 ((3, 2, 1)), 0.10 ((2, 3, 2)),
-0.52 ((3, 1, 1)), 0.11 ((4, 2, 1)); its smallest 0.002."""
-
-QUADRATIC_MAX_DRAWS = 32
-"""Draws tried for :data:`QUADRATIC_MIN_RATIO`; if none reaches it, the best one is kept."""
-
-
-def _quadratic_draw(d, k, p, bias, g):
-    """W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1)), each unit moved along its scaling orbit
-    (w, b, v) → (cw, cb, v/c²) to its balanced point ‖w‖² + b² = 2‖v‖² (the quantity gradient
-    flow conserves on that orbit, 0 from a small initialisation): the same function."""
+def _quadratic_true(d, k, p, bias, g):
     vals = {"W": randn(d, k, generator=g, std=1 / math.sqrt(d)), "V": randn(p, k, generator=g)}
     if bias:
         vals["b"] = randn(k, generator=g)
         vals["c"] = randn(p, generator=g)
-    inner = (vals["W"] ** 2).sum(0) + (vals["b"] ** 2 if bias else 0.0)
-    c = (2 * (vals["V"] ** 2).sum(0) / inner.clamp_min(1e-300)) ** (1 / 6)
-    vals["W"] = vals["W"] * c
-    if bias:
-        vals["b"] = vals["b"] * c
-    vals["V"] = vals["V"] / c**2
     return vals
-
-
-def _quadratic_svals(vals, centred: bool) -> Tensor:
-    """Singular values of the Jacobian of θ ↦ (centred) outputs on fixed probe inputs."""
-    names = list(vals)
-    shapes = [vals[n].shape for n in names]
-    flat = torch.cat([vals[n].reshape(-1) for n in names])
-    x = randn(max(64, 2 * flat.numel()), vals["W"].shape[0],
-              generator=torch.Generator().manual_seed(1))
-    fn = _centred_fn if centred else _quadratic_fn
-
-    def outputs(w: Tensor) -> Tensor:
-        parts = dict(zip(names, torch.split(w, [math.prod(s) for s in shapes]), strict=True))
-        return fn({n: parts[n].reshape(s) for n, s in zip(names, shapes, strict=True)},
-                  x).reshape(-1)
-
-    return torch.linalg.svdvals(torch.func.jacrev(outputs)(flat))
-
-
-@functools.lru_cache(maxsize=64)
-def _quadratic_generic_rank(d, k, p, bias, centred) -> int:
-    """The Jacobian's rank at a reference draw (generic with probability 1)."""
-    sv = _quadratic_svals(_quadratic_draw(d, k, p, bias, torch.Generator().manual_seed(0)),
-                          centred)
-    return int((sv > 1e-9 * sv[0]).sum())
-
-
-def _quadratic_true(d, k, p, bias, g, centred=True):
-    """The first of :data:`QUADRATIC_MAX_DRAWS` draws (:func:`_quadratic_draw`) whose
-    Jacobian ratio reaches :data:`QUADRATIC_MIN_RATIO`, else the best; and that ratio."""
-    r = _quadratic_generic_rank(d, k, p, bias, centred)
-    best, best_ratio = None, -1.0
-    for _ in range(QUADRATIC_MAX_DRAWS):
-        vals = _quadratic_draw(d, k, p, bias, g)
-        sv = _quadratic_svals(vals, centred)
-        ratio = float(sv[r - 1] / sv[0]) if r > 0 and sv[0] > 0 else 0.0
-        if ratio > best_ratio:
-            best, best_ratio = vals, ratio
-        if ratio >= QUADRATIC_MIN_RATIO:
-            break
-    return best, best_ratio
 
 
 def _quadratic_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
@@ -1088,17 +1023,14 @@ QUADRATIC_LOSSES = ("centred", "mse")
 
 def _build_quadratic(q, n, g, device, dtype):
     d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
-    centred = q["loss"] == "centred"
-    vals, ratio = _quadratic_true(d, k, p, bias, g, centred)
+    vals = _quadratic_true(d, k, p, bias, g)
     x = randn(n, d, generator=g)
     y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
     model = _set(QuadraticNetwork(d, k, p, bias, dtype=dtype), **vals)
+    centred = q["loss"] == "centred"
     return Problem(
         model, (x, y), centred_gaussian_nll if centred else "gaussian",
-        note="w* = a generic point (seed 001 states no law): W ~ N(0, 1/d), V ~ N(0, 1) "
-        "(b, c ~ N(0, 1)), units balanced along their scaling orbits, redrawn until the "
-        f"Jacobian's smallest generic singular value is ≥ {QUADRATIC_MIN_RATIO:g} of its "
-        f"largest (QUADRATIC_MIN_RATIO; here {ratio:.3g}); x ~ N(0, I_d), "
+        note="seed 001: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1)); x ~ N(0, I_d), "
         "y = f_{w*}(x) + noise; "
         + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred
            else "plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read literally)"),

@@ -267,27 +267,3 @@ def test_refinement_that_runs_off_keeps_the_true_point():
 def test_trained_families_are_not_refined():
     prob = _build("tanh_sine_toy")
     assert "refined" not in prob.extras and "refine_grad_norm" not in prob.extras
-
-
-@pytest.mark.parametrize("params", [{"d": 3, "k": 2, "p": 1}, {"d": 2, "k": 3, "p": 2},
-                                    {"d": 3, "k": 2, "p": 1, "bias": True, "loss": "mse"}])
-@pytest.mark.parametrize("seed", [11, 24])
-def test_quadratic_teacher_is_conditioned_and_balanced(params, seed):
-    """The true point's Jacobian reaches QUADRATIC_MIN_RATIO (seed 11 of (3, 2, 1) is a
-    Gaussian draw next to the rank-1 forms, ratio 0.036), and each unit is balanced on its
-    scaling orbit: ‖w_k‖² + b_k² = 2‖v_k‖²."""
-    from slttheory.models.families import (
-        QUADRATIC_MIN_RATIO,
-        _quadratic_generic_rank,
-        _quadratic_svals,
-    )
-
-    prob = FAMILIES["quadratic_network"].build(params, n=5, generator=seed, refine_steps=0)
-    q = prob.params
-    vals = {k: v.detach().double() for k, v in prob.model.named_parameters()}
-    centred = q["loss"] == "centred"
-    r = _quadratic_generic_rank(q["d"], q["k"], q["p"], q["bias"], centred)
-    sv = _quadratic_svals(vals, centred)
-    assert float(sv[r - 1] / sv[0]) >= QUADRATIC_MIN_RATIO * (1 - 1e-4)
-    inner = (vals["W"] ** 2).sum(0) + (vals["b"] ** 2 if q["bias"] else 0.0)
-    assert torch.allclose(inner, 2 * (vals["V"] ** 2).sum(0), rtol=1e-5)
