@@ -513,9 +513,11 @@ def _true_spectrum(r: int) -> Tensor:
 def _balanced_layers(product: Tensor, r: int, shapes: list[tuple[int, int]]) -> list[Tensor]:
     r"""Layers :math:`W_L\cdots W_1` whose product has the singular vectors of ``product`` and
     the singular values :func:`_true_spectrum`, balanced (:math:`W_{\ell+1}^\top W_{\ell+1} =
-    W_\ell W_\ell^\top`, each active block :math:`S^{1/L}`): the best-conditioned point of the
-    product's GL orbit, the one gradient flow from a small initialisation reaches (Arora,
-    Cohen & Hazan 2018, arXiv:1802.06509, Thm 1). ``shapes[ℓ]`` is (rows, cols) of layer ℓ;
+    W_\ell W_\ell^\top`, each active block :math:`S^{1/L}`): the point of the product's GL
+    fibre with the least :math:`\sum_\ell\lVert W_\ell\rVert^2` (Lindsey & Menon 2025,
+    arXiv:2511.01137), and the one gradient flow reaches from a small initialisation, since it
+    conserves :math:`W_{\ell+1}^\top W_{\ell+1} - W_\ell W_\ell^\top` (Du, Hu & Lee 2018,
+    arXiv:1806.00900). ``shapes[ℓ]`` is (rows, cols) of layer ℓ;
     nonzero entries only in the first layer's first r rows, the last layer's first r columns
     and the middle layers' leading r×r blocks."""
     L = len(shapes)
