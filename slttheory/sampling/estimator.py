@@ -604,8 +604,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                                         torch.Generator().manual_seed(0))
 
     def nearby() -> tuple[int, ...]:
-        return tuple(_loc.numerical_rank(np.linalg.eigvalsh(g.cpu().numpy()))
-                     for _, g in nearby_gn())
+        return _loc.nearby_ranks(model, (x, y), per_sample, names, gauss_newton=nearby_gn())
 
     @functools.cache
     def residual() -> float:

@@ -183,20 +183,23 @@ def nearby_ranks(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                  per_sample_loss: Callable[[Tensor, Tensor], Tensor],
                  params: Iterable[str] | None = None,
                  generator: torch.Generator | None = None,
-                 scales: Iterable[float] = NEARBY_SCALES) -> tuple[int, ...]:
+                 scales: Iterable[float] = NEARBY_SCALES,
+                 gauss_newton: list[tuple[dict[str, Tensor], Tensor]] | None = None
+                 ) -> tuple[int, ...]:
     """:func:`numerical_rank` of the Gauss–Newton matrix at w* + s·(1 + rms w*)·ξ, ξ standard
     normal from ``generator`` (default seed 0), for each s of ``scales``: the rank of the
     output map at generic points near w* (with probability one its generic rank, up to
-    round-off). The model is not modified.
+    round-off). ``gauss_newton``: those points' :func:`nearby_gauss_newton`, when already
+    computed. The model is not modified.
 
     >>> m = torch.nn.Linear(2, 1, bias=False)
     >>> x = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
     >>> nearby_ranks(m, (x, m(x).detach()), lambda o, y: 0.5 * ((o - y) ** 2).sum(-1))
     (2, 2, 2)
     """
-    return tuple(numerical_rank(np.linalg.eigvalsh(g.cpu().numpy()))
-                 for _, g in nearby_gauss_newton(model, data, per_sample_loss, params,
-                                                 generator, scales))
+    pairs = gauss_newton if gauss_newton is not None else nearby_gauss_newton(
+        model, data, per_sample_loss, params, generator, scales)
+    return tuple(numerical_rank(np.linalg.eigvalsh(g.cpu().numpy())) for _, g in pairs)
 
 
 def nearby_gauss_newton(model: torch.nn.Module, data: tuple[Tensor, Tensor],
@@ -268,16 +271,18 @@ def curvature_probe(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     fl = _float64_loss(model, data, per_sample_loss, names, at)
     load_forward_ad()
     g_out = grad(fl.mean_loss)
+    g_w = grad(lambda w: fl.mean_loss(fl.forward(w)))
     gen = torch.Generator().manual_seed(1)
     worst = 0.0
     with torch.enable_grad():
+        pullback = torch.func.vjp(fl.forward, fl.center)[1]  # Jᵀ·, one forward pass
         for _ in range(probes):
             v = torch.randn(fl.center.shape, generator=gen, dtype=torch.float64).to(
                 fl.center.device)
-            hv = jvp(grad(lambda w: fl.mean_loss(fl.forward(w))), (fl.center,), (v,))[1]
+            hv = jvp(g_w, (fl.center,), (v,))[1]
             jv = jvp(fl.forward, (fl.center,), (v,))[1]
             u = jvp(g_out, (fl.outputs,), (jv,))[1]
-            gv = torch.func.vjp(fl.forward, fl.center)[1](u)[0]
+            gv = pullback(u)[0]
             size = float(hv.norm())
             if size == 0.0 or not math.isfinite(size):
                 return math.inf if not math.isfinite(size) else 0.0
