@@ -74,7 +74,10 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
             kw["step_jitter"] = step_jitter
         if exchange and method == "default":
             kw["exchange"] = True
-        est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu", **kw)
+        # record_scan: at a Morse–Bott zero the scan is sampled too (scored as k/2, _morse_bott;
+        # the record keeps the sampler's own reading for --refit and the diagnostics)
+        est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu",
+                           record_scan=True, **kw)
     wall = time.perf_counter() - t0
     temps = None
     if est.temperatures is not None:

@@ -58,7 +58,9 @@ def run_case(label: str, family: str, params: dict, seed: int, orbit: bool = Fal
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        est = estimate_llc(prob.model, prob.data, loss=prob.loss, seed=seed, **kw)
+        # record_scan: a Morse–Bott zero's scan is sampled too (its mixing is measured here)
+        est = estimate_llc(prob.model, prob.data, loss=prob.loss, seed=seed, record_scan=True,
+                           **kw)
     wall = time.perf_counter() - t0
     d, c = est.diagnostics, est.config
     return {

@@ -235,6 +235,7 @@ def estimate_llc_batched(
     orbit: OrbitMove | None = None,
     exchange: bool | None = None,
     morse_bott: bool = True,
+    record_scan: bool = False,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
@@ -242,7 +243,7 @@ def estimate_llc_batched(
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
     The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit``,
-    ``exchange`` and ``morse_bott`` included) are those of
+    ``exchange``, ``morse_bott`` and ``record_scan`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -307,7 +308,7 @@ def estimate_llc_batched(
                         sampler=sampler_arg, batch_size=batch_size, params=params,
                         device=device, preconditioner=preconditioner, method=method,
                         step_jitter=step_jitter, multiplicity=multiplicity, orbit=orbit,
-                        morse_bott=morse_bott)
+                        morse_bott=morse_bott, record_scan=record_scan)
             parts: list[Any] = [None] * len(problems)
             for flag in (False, True):  # each part is uniform: it takes the path below
                 idx = [i for i, u in enumerate(uses) if u is flag]
@@ -320,6 +321,7 @@ def estimate_llc_batched(
         auto = [*auto, "exchange"]
     _est._check_exchange(exchange, method, sampler, preconditioner)
     _est._check_bool("morse_bott", morse_bott)
+    _est._check_bool("record_scan", record_scan)
     jitter = _est._step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto = [*auto, "step_jitter"]
@@ -330,7 +332,20 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity, orbit, exchange, morse_bott)
+            jitter, multiplicity, orbit, exchange, morse_bott, record_scan)
+    ks: dict[int, int | None] = {i: None for i in ok}
+    if ok and method != "single":
+        # each point's rank, as alone: λ = k/2 at a Morse–Bott zero, known before sampling
+        ks = {i: _est._exact_rank(setups[i], nbeta, morse_bott, fit_model) for i in ok}
+        if not record_scan:
+            for i in [i for i in ok if ks[i] is not None]:
+                est = _est._exact_result(setups[i], ks[i], n_, beta_v, gamma, chains, sampler,
+                                         bs, seeds[i], dev, auto, step_size, preconditioner)
+                _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
+                out[i] = _est._with_time(_est.with_caller_settings(
+                    est, jitter, multiplicity, orbit, exchange, morse_bott, record_scan),
+                    time.perf_counter() - t0)
+            ok = [i for i in ok if ks[i] is None]
     if ok:
         if method == "single":
             scan: dict[str, Any] = {"chains": chains, "step_scale": None, "stat_groups": 1,
@@ -342,7 +357,6 @@ def estimate_llc_batched(
             rows_nbeta = np.repeat(nbeta * grid, chains)
             del scan["nbeta_chain"], scan["nbeta_cal"]
             # each point's stopping rule, as alone (a Morse–Bott zero's scan is a record)
-            ks = {i: _est._exact_rank(setups[i], nbeta, morse_bott, fit_model) for i in ok}
             scan["converged"] = [None if ks[i] is None else _est._converged_record for i in ok]
         runs, recs = _sample_batched(
             [setups[i] for i in ok], [unpacked[i][0] for i in ok],
@@ -362,7 +376,7 @@ def estimate_llc_batched(
                                         ks[i])
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
-                                            morse_bott)
+                                            morse_bott, record_scan)
             out[i] = _est._with_time(est, share)
     return out
 

@@ -251,7 +251,8 @@ class LLCWarning(UserWarning):
 class LLCConfig:
     """Every setting a run used, including the automatically chosen ones (``multiplicity``:
     the caller's, ``None`` when not given; ``orbit``: the symmetry move's description, ``None``
-    without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero)."""
+    without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero;
+    ``record_scan``: whether the scan is sampled there anyway, as a record)."""
 
     n: int
     beta: float
@@ -279,6 +280,7 @@ class LLCConfig:
     orbit: str | None = None
     exchange: bool = False
     morse_bott: bool = True
+    record_scan: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -305,8 +307,10 @@ class LLCEstimate:
     ``config.nbeta`` (the other temperatures' diagnostics are merged in: worst R-hat, smallest
     ESS, every warning); ``init_loss``: :math:`L_n(w^*)`. At a Morse–Bott zero of noise-free
     data, or a point of rank k of a model linear in its sampled parameters
-    (``temperatures.fit.model == "morse_bott"``) ``llc`` is k/2 exactly, every error is 0
-    and ``ci`` is ``(k/2, k/2)``; the scan is a record (``temperatures.laws`` has what it alone
+    (``temperatures.fit.model == "morse_bott"``, :attr:`exact`) ``llc`` is k/2 exactly,
+    every error is 0 and ``ci`` is ``(k/2, k/2)``; no chain is run (``temperatures`` has no
+    temperatures, ``per_chain`` and ``loss_trace`` no draws, ``single`` is nan) unless
+    ``config.record_scan``, where the scan is a record (``temperatures.laws`` has what it alone
     gives).
     """
 
@@ -329,6 +333,11 @@ class LLCEstimate:
     fit_error: float = 0.0
     law_error: float = 0.0
 
+    @property
+    def exact(self) -> bool:
+        """Whether ``llc`` is k/2 exactly by the Morse–Bott lemma (not sampled)."""
+        return self.temperatures is not None and self.temperatures.fit.model == _xp.MORSE_BOTT
+
     def summary(self) -> str:
         """One-paragraph text summary."""
         c, d = self.config, self.diagnostics
@@ -336,11 +345,17 @@ class LLCEstimate:
         bias = "n/a" if d.estimated_bias is None else f"{100 * d.estimated_bias:+.1f}%"
         lo, hi = self.ci
         temps = "" if len(c.nbetas) < 2 else f" x {len(c.nbetas)} temperatures"
-        exact = self.temperatures is not None and self.temperatures.fit.model == "morse_bott"
         why = ("w* a Morse–Bott zero" if _xp.is_noise_free(self.init_loss, c.nbeta) else
                "outputs linear in the sampled parameters")
+        if self.exact and self.loss_trace.size == 0:  # not sampled: nothing else to show
+            return "\n".join([
+                f"LLC = {self.llc:.4g} exactly ({why}: λ = k/2, not sampled)",
+                f"  n={c.n} beta={c.beta:.4g} gamma={c.localization:.3g} d={c.dimension} "
+                f"{c.device}/{c.dtype} time={self.elapsed_s:.2f}s",
+                *[f"  WARNING: {w}" for w in d.warnings],
+                *[f"  note: {w}" for w in d.notes]])
         head = (f"LLC = {self.llc:.4g} exactly ({why}: λ = k/2, not sampled; "
-                "the scan below is a record)" if exact else
+                "the scan below is a record)" if self.exact else
                 f"LLC = {self.llc:.4g} ± {self.std_error:.2g}, 95% CI [{lo:.4g}, {hi:.4g}] "
                 f"(method {self.method!r}; s.e.: MC {self.mc_error:.2g}, data "
                 f"{self.data_error:.2g}, fit {self.fit_error:.2g}, law {self.law_error:.2g})")
@@ -368,7 +383,7 @@ class LLCEstimate:
 # --------------------------------------------------------------------------- set-up
 
 
-ESTIMATOR_REVISION = 5
+ESTIMATOR_REVISION = 6
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -377,7 +392,9 @@ precision target at the step cap is a note, not a failed check (``Diagnostics.no
 4: k/2 exactly at a Morse–Bott zero of rank k of noise-free data
 (:func:`.localisation.morse_bott_rank`); 5: on noisy data the interval also spans the data
 term's law (:data:`.extrapolate.DATA_LAWS`), and k/2 exactly where the outputs are linear in
-the sampled parameters (:func:`.localisation.nearby_residuals`)."""
+the sampled parameters (:func:`.localisation.nearby_residuals`); 6: there no chain is run
+(``record_scan=True`` samples the scan as a record), so the diagnostics are no longer the
+record's."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
@@ -1273,6 +1290,7 @@ def estimate_llc(
     orbit: OrbitMove | None = None,
     exchange: bool | None = None,
     morse_bott: bool = True,
+    record_scan: bool = False,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1313,7 +1331,10 @@ def estimate_llc(
     ``llc`` is k/2 exactly (:func:`~slttheory.sampling.localisation.morse_bott_rank`);
     ``False`` keeps the
     scan's own estimate there (the verifier does: its LLC route is sampling evidence, and
-    ranks are its rank route's).
+    ranks are its rank route's). λ is then known before sampling, so no chain is run
+    (the Gauss–Newton spectrum and a float64 Hessian are all it costs) unless
+    ``record_scan=True``, which samples the temperature scan as a record: its diagnostics and
+    the finite-t estimand it reads, beside k/2.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1324,6 +1345,8 @@ def estimate_llc(
     >>> est = estimate_llc(model, (x, y), draws=2000, device="cpu")
     >>> est.llc, est.ci   # linear in (w, b): a regular model, lambda = d/2 exactly
     (1.0, (1.0, 1.0))
+    >>> est.exact, est.loss_trace.size   # known before sampling: no chain was run
+    (True, 0)
     >>> scan = estimate_llc(model, (x, y), draws=2000, device="cpu", morse_bott=False)
     >>> abs(scan.llc - 1.0) < 0.15 and scan.ci[0] < scan.llc < scan.ci[1]  # the scan alone
     True
@@ -1342,6 +1365,7 @@ def estimate_llc(
         auto.append("exchange")
     _check_exchange(exchange, method, sampler, preconditioner)
     _check_bool("morse_bott", morse_bott)
+    _check_bool("record_scan", record_scan)
     jitter = _step_jitter(step_jitter, sampler)
     if step_jitter is None:
         auto.append("step_jitter")
@@ -1364,16 +1388,21 @@ def estimate_llc(
         grid = np.asarray(_xp.GRID, dtype=float)
         scan_kw = _scan_args(s, nbeta, grid, chains, step_size)
         k = _exact_rank(s, nbeta, morse_bott, fit_model)
-        if k is not None:
-            scan_kw["converged"] = _converged_record
-        run = _sample(s, **scan_kw, gamma=gamma,
-                      step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter, orbit=orbit, exchange=exchange)
-        est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
-                           auto, draws is None, rec, fit_model, k)
+        if k is not None and not record_scan:
+            est = _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
+                                step_size, preconditioner)
+        else:
+            if k is not None:
+                scan_kw["converged"] = _converged_record
+            run = _sample(s, **scan_kw, gamma=gamma,
+                          step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
+                          batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
+                          jitter=jitter, orbit=orbit, exchange=exchange)
+            est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
+                               auto, draws is None, rec, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")
-    est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott)
+    est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott,
+                               record_scan)
     return _with_time(est, time.perf_counter() - t0)
 
 
@@ -1469,14 +1498,15 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
 
 def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None,
                          orbit: OrbitMove | None = None, exchange: bool = False,
-                         morse_bott: bool = True) -> LLCEstimate:
+                         morse_bott: bool = True, record_scan: bool = False) -> LLCEstimate:
     """``est`` with ``config.step_jitter`` (the jitter its chains ran with),
     ``config.multiplicity`` (the caller's stated m, or ``None``), ``config.orbit`` (the
-    symmetry move's name, or ``None``), ``config.exchange`` and ``config.morse_bott`` set."""
+    symmetry move's name, or ``None``), ``config.exchange``, ``config.morse_bott`` and
+    ``config.record_scan`` set."""
     return dataclasses.replace(est, config=dataclasses.replace(
         est.config, step_jitter=jitter, multiplicity=multiplicity,
         orbit=None if orbit is None else orbit.name, exchange=exchange,
-        morse_bott=morse_bott))
+        morse_bott=morse_bott, record_scan=record_scan))
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -1488,7 +1518,8 @@ def _exact_rank(s: _Setup, nbeta: float, morse_bott: bool, fit_model: str | None
                 ) -> int | None:
     """k when the estimate will be k/2 exactly, whatever the draws: ``morse_bott``, the
     default fit, and w* a Morse–Bott zero of rank k (:func:`_morse_bott_rank`); the scan is
-    then sampled as a record only (:func:`_converged_record`). Else ``None``."""
+    then not sampled (:func:`_exact_result`), or sampled as a record only
+    (:func:`_converged_record`). Else ``None``."""
     return _morse_bott_rank(s, nbeta) if morse_bott and fit_model is None else None
 
 
@@ -1687,9 +1718,10 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
         return None
 
 
-def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
-                     ci: tuple[float, float]) -> str:
-    """The note of an estimate at a Morse–Bott zero of rank k."""
+def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float | None = None,
+                     ci: tuple[float, float] = (math.nan, math.nan)) -> str:
+    """The note of an estimate at a Morse–Bott zero of rank k (``sampled``: the record scan's
+    extrapolated reading with its interval ``ci``; ``None``: no scan was sampled)."""
     d = s.center.numel()
     h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
     if _xp.is_noise_free(s.init_loss, t0):
@@ -1702,8 +1734,10 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float,
         fibre = "" if k == d else f"; flat along {d - k} directions"
     return (f"w* is {what} (Gauss–Newton rank {k} of {d}, as at random "
             f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
-            f"exactly (Morse–Bott lemma); the scan, sampled as a record, extrapolated reads "
-            f"{sampled:.4g} [{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand")
+            f"exactly (Morse–Bott lemma); " + (
+                "not sampled (record_scan=True samples the scan as a record)" if sampled is None
+                else f"the scan, sampled as a record, extrapolated reads {sampled:.4g} "
+                     f"[{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand"))
 
 
 def _with_notes(diag: dg.Diagnostics, *notes: str | None) -> dg.Diagnostics:
@@ -1778,6 +1812,30 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
         dtype=str(s.dtype).replace("torch.", ""), loss=s.loss_name,
         auto=tuple(dict.fromkeys(auto)), preconditioner=run.preconditioner, method=method,
         nbetas=nbetas or (n * beta_v,),
+    )
+
+
+def _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto, step_size,
+                  preconditioner) -> LLCEstimate:
+    """The estimate at a Morse–Bott zero of rank k without a scan (``record_scan=False``):
+    λ = k/2 exactly (:func:`_morse_bott_rank`), every error 0, no chain run; the scan has no
+    temperatures and its fit is :func:`~slttheory.sampling.extrapolate.morse_bott_fit`'s."""
+    nbeta, lam, none = n * beta_v, k / 2, np.zeros(0)
+    diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=False,
+                          notes=[x for x in (_morse_bott_note(s, k, nbeta),
+                                             _minimum_note(s, nbeta)) if x])
+    scan = _xp.TemperatureScan(nbeta=none, llc=none, mc_error=none, disc_bias=none,
+                               corrected=none, step_size=none, ess=none, rhat=none,
+                               fit=_xp.morse_bott_fit(None, lam))
+    run = _Run(np.zeros((chains, 0)), np.zeros((chains, 0)), None, 0, 0,
+               math.nan if step_size is None else step_size, None,
+               preconditioner=pc.resolve_preconditioner(preconditioner))
+    return LLCEstimate(
+        llc=lam, std_error=0.0, per_chain=none, loss_trace=np.zeros((chains, 0)),
+        diagnostics=diag, elapsed_s=0.0, init_loss=s.init_loss, method="extrapolate",
+        config=_config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
+                       "extrapolate", tuple(float(t) for t in nbeta * np.asarray(_xp.GRID))),
+        ci=(lam, lam), mc_error=0.0, systematic=math.nan, temperatures=scan,
     )
 
 

@@ -223,13 +223,14 @@ MORSE_BOTT = "morse_bott"
 """The ``model`` of :func:`morse_bott_fit`: λ known exactly, not fitted."""
 
 
-def morse_bott_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
+def morse_bott_fit(sampled: FiniteNbetaFit | None, value: float) -> FiniteNbetaFit:
     r"""The "fit" of a scan at a Morse–Bott zero of a noise-free loss, or of a model linear in
     its sampled parameters
     (:func:`slttheory.sampling.localisation.morse_bott_rank`), where λ = k/2 = ``value``
     exactly: ``model`` :data:`MORSE_BOTT`, no error, the scan's data kept (``chi2`` against
     ``value`` with one degree of freedom per temperature: a record of how far the finite-t
-    estimand still is). ``sampled`` is the law the scan alone gives.
+    estimand still is). ``sampled`` is the law the scan alone gives, ``None`` when no scan
+    was sampled (``estimate_llc(record_scan=False)``, the default: no data, ``chi2`` nan).
 
     >>> f = np.asarray(GRID)
     >>> s = fit_finite_nbeta(f, [4.4, 4.3, 4.2, 4.1], [0.05] * 4, 80.0, "pow[1/4,1]")
@@ -239,6 +240,9 @@ def morse_bott_fit(sampled: FiniteNbetaFit, value: float) -> FiniteNbetaFit:
     >>> r.describe()
     'λ = k/2 exactly by the Morse–Bott lemma (k the Gauss–Newton rank), not fitted'
     """
+    if sampled is None:
+        return FiniteNbetaFit(MORSE_BOTT, float(value), 0.0, np.array([float(value)]),
+                              np.zeros((1, 1)), ("lambda",), math.nan, 0, np.zeros(0))
     y = np.asarray(sampled.values, float) if sampled.values is not None else np.zeros(0)
     se = np.asarray(sampled.errors, float) if sampled.errors is not None else np.zeros(0)
     chi2 = float(np.sum(((y - value) / se) ** 2)) if y.size and np.all(se > 0) else math.nan

@@ -189,8 +189,10 @@ def test_batched_adaptive_length_equals_per_point(monkeypatch):
     probs = _linear_problems()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        b = estimate_llc_batched(probs, seed=[0, 1, 2], device="cpu", step_size=1e-3)
-        one = [estimate_llc(m, d, seed=s, device="cpu", step_size=1e-3)
+        # linear models: λ = d/2 exactly, so their scans are sampled only as records
+        kw = dict(device="cpu", step_size=1e-3, record_scan=True)
+        b = estimate_llc_batched(probs, seed=[0, 1, 2], **kw)
+        one = [estimate_llc(m, d, seed=s, **kw)
                for (m, d), s in zip(probs, [0, 1, 2], strict=True)]
     for x, y in zip(b, one, strict=True):
         assert x.config.draws == y.config.draws
@@ -282,3 +284,43 @@ def test_step_jitter_needs_mala():
     with pytest.raises(ValueError, match="sampler='mala'"):
         estimate_llc(m, (x, m(x).detach()), draws=50, device="cpu", sampler="sgld",
                      step_jitter=1.0)
+
+
+def _tanh_pair(n=200):
+    """Two noise-free tanh networks 1–2–1: a generic teacher (Gauss–Newton rank 7 = d at w*
+    and nearby: a nondegenerate zero, λ = 7/2) and the same with unit 0 switched off (its
+    input weights flat at w*: a singular point, sampled)."""
+    x = torch.linspace(-2, 2, n, dtype=torch.float64).unsqueeze(1)
+    out = []
+    for off in (False, True):
+        m = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.Tanh(),
+                                torch.nn.Linear(2, 1)).double()
+        with torch.no_grad():
+            m[0].weight.copy_(torch.tensor([[1.0], [-0.7]]))
+            m[0].bias.copy_(torch.tensor([0.3, 0.2]))
+            m[2].weight.copy_(torch.tensor([[0.0 if off else 0.8, 1.1]]))
+            m[2].bias.fill_(0.1)
+            y = m(x)
+        out.append((m, (x, y)))
+    return out
+
+
+def test_batched_morse_bott_points_run_no_chain_as_alone():
+    """λ = k/2 known before sampling: such a point of a batch runs no chain (as alone), the
+    others are sampled as alone; ``record_scan=True`` samples it too, with the same k/2."""
+    probs = _tanh_pair()
+    kw = dict(draws=300, chains=2, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short runs
+        b = estimate_llc_batched(probs, seed=[0, 1], **kw)
+        one = [estimate_llc(m, d, seed=s, **kw) for (m, d), s in zip(probs, [0, 1],
+                                                                    strict=True)]
+        rec = estimate_llc_batched(probs, seed=[0, 1], record_scan=True, **kw)
+    assert b[0].exact and one[0].exact and b[0].llc == one[0].llc == 3.5
+    assert b[0].loss_trace.size == 0 and b[0].ci == (3.5, 3.5) and b[0].diagnostics.passed
+    assert not b[1].exact and b[1].loss_trace.size > 0
+    assert math.isclose(b[1].llc, one[1].llc, rel_tol=1e-9)
+    np.testing.assert_allclose(b[1].loss_trace, one[1].loss_trace, rtol=1e-10, atol=1e-10)
+    assert rec[0].exact and rec[0].llc == 3.5 and rec[0].loss_trace.size > 0
+    assert rec[0].config.record_scan and not b[0].config.record_scan
+    assert math.isclose(rec[1].llc, b[1].llc, rel_tol=1e-9)  # record_scan: exact points only

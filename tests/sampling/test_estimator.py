@@ -322,9 +322,11 @@ def test_same_seed_same_numbers_different_seed_different():
     kw = dict(chains=2, draws=100, device="cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LLCWarning)  # short runs: ESS warnings expected
-        a = estimate_llc(m, data, seed=5, **kw)  # auto step size and the scan included
-        b = estimate_llc(m, data, seed=5, **kw)
-        c = estimate_llc(m, data, seed=6, step_size=a.config.step_size, **kw)
+        # auto step size and the scan included (a linear model's scan is only sampled as a
+        # record: λ = d/2 exactly)
+        a = estimate_llc(m, data, seed=5, record_scan=True, **kw)
+        b = estimate_llc(m, data, seed=5, record_scan=True, **kw)
+        c = estimate_llc(m, data, seed=6, step_size=a.config.step_size, record_scan=True, **kw)
     assert np.array_equal(a.loss_trace, b.loss_trace) and a.llc == b.llc
     assert a.std_error == b.std_error and a.ci == b.ci
     assert a.config.step_size == b.config.step_size
@@ -504,13 +506,14 @@ def test_exploding_chains_are_flagged():
     """A step size far beyond stability makes SGLD chains overflow: divergent with a warning;
     MALA rejects every such move instead: flagged by its acceptance rate."""
     m, data, _ = least_squares_linear(n=200)
+    kw = dict(draws=200, device="cpu", record_scan=True)  # linear: sampled as a record only
     with pytest.warns(LLCWarning, match="divergent"):
-        est = estimate_llc(m, data, step_size=1.0, draws=200, sampler="sgld", device="cpu")
+        est = estimate_llc(m, data, step_size=1.0, sampler="sgld", **kw)
     assert est.diagnostics.divergent
     # every chain of every temperature of the scan (indices over the whole scan)
     assert len(est.diagnostics.divergent_chains) == est.config.chains * len(est.config.nbetas)
     with pytest.warns(LLCWarning, match="acceptance"):  # even ε/10 of the jitter is unstable
-        est = estimate_llc(m, data, step_size=100.0, draws=200, device="cpu")
+        est = estimate_llc(m, data, step_size=100.0, **kw)
     assert est.config.sampler == "mala" and not est.diagnostics.passed
     assert est.diagnostics.acceptance_rate < 0.01
 
@@ -528,14 +531,14 @@ def test_nan_away_from_wstar_is_flagged():
 
     x = torch.randn(50, 1, generator=gen(0))
     data = (x, torch.sqrt(torch.tensor(0.1)) * x)
+    kw = dict(draws=200, device="cpu", record_scan=True)  # a Morse–Bott zero: record only
     with pytest.warns(LLCWarning):
-        est = estimate_llc(Sqrt(), data, step_size=0.05, draws=200, sampler="sgld",
-                           device="cpu")
+        est = estimate_llc(Sqrt(), data, step_size=0.05, sampler="sgld", **kw)
     assert est.diagnostics.divergent
     # MALA rejects the NaN proposals (its chains stay where the loss is finite): counted
     # and warned about, never silent
     with pytest.warns(LLCWarning, match="NaN/Inf loss were rejected"):
-        est = estimate_llc(Sqrt(), data, step_size=0.05, draws=200, device="cpu")
+        est = estimate_llc(Sqrt(), data, step_size=0.05, **kw)
     assert not est.diagnostics.passed and np.isfinite(est.llc)
 
 

@@ -95,10 +95,12 @@ def test_noise_free_regular_scan_reaches_half_the_dimension():
     through the localisation alone, which the extrapolation used to read as +8.7 %. With the
     deficit added every temperature estimates λ = 1: each within 4 of its Monte-Carlo errors,
     and the scan's own law is the Morse–Bott mean, within 4 of its Monte-Carlo errors of 1. The
-    estimate itself is exactly 1: w* is a nondegenerate zero (``morse_bott_rank``, k = d)."""
+    estimate itself is exactly 1: w* is a nondegenerate zero (``morse_bott_rank``, k = d); the
+    scan is sampled as a record (``record_scan=True``)."""
     prob = FAMILIES["linear_regression_toy"].build(
         {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
-    est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu")
+    est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu",
+                       record_scan=True)
     scan = est.temperatures
     assert scan.localisation is not None and scan.curved_directions == 2
     assert np.allclose(scan.corrected, scan.llc * (1 - scan.disc_bias) + scan.localisation)
@@ -212,17 +214,25 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short runs
         est = estimate_llc(model, (x, y), **kw)
-    assert est.temperatures.fit.model == "morse_bott"
+        record = estimate_llc(model, (x, y), record_scan=True, **kw)
+    assert est.exact and est.temperatures.fit.model == "morse_bott"
     assert est.llc == 6.5 and est.ci == (6.5, 6.5) and est.std_error == 0.0
-    assert est.single < 6.5 and est.systematic == 6.5 - est.single
+    assert est.loss_trace.size == 0 and est.temperatures.nbeta.size == 0  # no chain was run
     assert any("nondegenerate minimum" in note for note in est.diagnostics.notes)
     assert est.summary().startswith("LLC = 6.5 exactly (w* a Morse–Bott zero")
-    assert est.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
+    assert est.diagnostics.passed and not est.config.record_scan
+    # the record: the same k/2, and the scan beside it
+    assert record.exact and record.llc == 6.5 and record.config.record_scan
+    assert record.single < 6.5 and record.systematic == 6.5 - record.single
+    assert record.summary().startswith("LLC = 6.5 exactly (w* a Morse–Bott zero")
+    assert record.temperatures.laws[0][1] < 6.0  # the scan alone: the finite-t estimand
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sampled = estimate_llc(model, (x, y), morse_bott=False, **kw)
     assert sampled.config.morse_bott is False and est.config.morse_bott is True
-    assert sampled.llc == est.temperatures.laws[0][1] and sampled.std_error > 0
+    assert sampled.llc == record.temperatures.laws[0][1] and sampled.std_error > 0
+    with pytest.raises(TypeError, match="record_scan must be True or False"):
+        estimate_llc(model, (x, y), record_scan="yes", **kw)
     with pytest.raises(TypeError, match="morse_bott must be True or False"):
         estimate_llc(model, (x, y), morse_bott=1, **kw)
 
@@ -264,7 +274,8 @@ def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
                                                generator=torch.Generator().manual_seed(0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # short runs
-        exact = estimate_llc(poly.model, tuple(poly.data), loss=poly.loss, **kw)
+        exact = estimate_llc(poly.model, tuple(poly.data), loss=poly.loss, record_scan=True,
+                             **kw)
         last = estimate_llc(model, (x, y), params=["2.weight", "2.bias"], **kw)
         every = estimate_llc(model, (x, y), **kw)
         curved = estimate_llc(quad.model, tuple(quad.data), loss=quad.loss, **kw)
