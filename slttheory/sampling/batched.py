@@ -263,31 +263,8 @@ def estimate_llc_batched(
     True
     """
     t0 = time.perf_counter()
-    if not isinstance(problems, Sequence) or isinstance(problems, str | bytes):
-        raise TypeError(f"problems must be a sequence of problems, got {type(problems).__name__}")
-    if len(problems) == 0:
-        raise ValueError("problems must contain at least one problem")
-    if sampler not in _est.SAMPLER_CHOICES:
-        raise ValueError(f"sampler must be one of {list(_est.SAMPLER_CHOICES)}, got "
-                         f"{sampler!r}")
-    pc.resolve_preconditioner(preconditioner)
-    if method not in _est.METHODS:
-        raise ValueError(f"method must be one of {list(_est.METHODS)}, got {method!r}")
-    unpacked = [_unpack(p) for p in problems]
-    losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
-              for _, _, lo in unpacked]
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | Sequence):
-        raise TypeError(f"seed must be an int or a sequence of ints, got {seed!r}")
-    seeds = [int(seed)] * len(problems) if isinstance(seed, int | np.integer) else list(seed)
-    if len(seeds) != len(problems):
-        raise ValueError(f"seed: {len(seeds)} seeds for {len(problems)} problems")
-    sig0 = batch_signature(unpacked[0][0], unpacked[0][1], losses[0])
-    for i, ((m, dat, _), lo) in enumerate(zip(unpacked, losses, strict=True)):
-        if batch_signature(m, dat, lo) != sig0:
-            raise ValueError(
-                f"problems[{i}] differs from problems[0] in architecture, data shapes or loss "
-                "(batch_signature); batch only problems of one architecture"
-            )
+    unpacked, losses, seeds = _checked_problems(problems, loss, seed, sampler, preconditioner,
+                                                method)
     resolved = [
         _est._resolve(m, dat, lo, n, beta, localization, step_size, chains, draws, burn_in,
                       sampler, batch_size, params, sd, device, finite=False)
@@ -379,6 +356,40 @@ def estimate_llc_batched(
                                             morse_bott, record_scan)
             out[i] = _est._with_time(est, share)
     return out
+
+
+def _checked_problems(problems: Any, loss: Any, seed: Any, sampler: str,
+                      preconditioner: str | None, method: str
+                      ) -> tuple[list[tuple[Any, Any, Any]], list[Any], list[int]]:
+    """``estimate_llc_batched``'s arguments checked: each problem as ``(model, data, loss)``,
+    each problem's loss (``loss``, else its own, else ``"gaussian"``) and seed; every problem
+    of one :func:`batch_signature`. Raises ``TypeError``/``ValueError`` naming the argument."""
+    if not isinstance(problems, Sequence) or isinstance(problems, str | bytes):
+        raise TypeError(f"problems must be a sequence of problems, got {type(problems).__name__}")
+    if len(problems) == 0:
+        raise ValueError("problems must contain at least one problem")
+    if sampler not in _est.SAMPLER_CHOICES:
+        raise ValueError(f"sampler must be one of {list(_est.SAMPLER_CHOICES)}, got "
+                         f"{sampler!r}")
+    pc.resolve_preconditioner(preconditioner)
+    if method not in _est.METHODS:
+        raise ValueError(f"method must be one of {list(_est.METHODS)}, got {method!r}")
+    unpacked = [_unpack(p) for p in problems]
+    losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
+              for _, _, lo in unpacked]
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | Sequence):
+        raise TypeError(f"seed must be an int or a sequence of ints, got {seed!r}")
+    seeds = [int(seed)] * len(problems) if isinstance(seed, int | np.integer) else list(seed)
+    if len(seeds) != len(problems):
+        raise ValueError(f"seed: {len(seeds)} seeds for {len(problems)} problems")
+    sig0 = batch_signature(unpacked[0][0], unpacked[0][1], losses[0])
+    for i, ((m, dat, _), lo) in enumerate(zip(unpacked, losses, strict=True)):
+        if batch_signature(m, dat, lo) != sig0:
+            raise ValueError(
+                f"problems[{i}] differs from problems[0] in architecture, data shapes or loss "
+                "(batch_signature); batch only problems of one architecture"
+            )
+    return unpacked, losses, seeds
 
 
 class _PointPositions:

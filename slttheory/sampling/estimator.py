@@ -1733,8 +1733,8 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float | None = None,
                 "Gauss–Newton matrix at w* and nearby: regular on its identifiable directions)")
         fibre = "" if k == d else f"; flat along {d - k} directions"
     return (f"w* is {what} (Gauss–Newton rank {k} of {d}, as at random "
-            f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): λ = {k}/2 "
-            f"exactly (Morse–Bott lemma); " + (
+            f"points nearby{fibre}; smallest curvature {h:.3g}, t₀·h = {t0 * h:.3g}): "
+            f"λ = {k}/2 = {k / 2:g} exactly (Morse–Bott lemma); " + (
                 "not sampled (record_scan=True samples the scan as a record)" if sampled is None
                 else f"the scan, sampled as a record, extrapolated reads {sampled:.4g} "
                      f"[{ci[0]:.4g}, {ci[1]:.4g}], the finite-t estimand"))
@@ -1746,14 +1746,15 @@ def _with_notes(diag: dg.Diagnostics, *notes: str | None) -> dg.Diagnostics:
     return dataclasses.replace(diag, notes=[*diag.notes, *new]) if new else diag
 
 
-def _minimum_note(s: _Setup, nbeta: float) -> str | None:
+def _minimum_note(s: _Setup, nbeta: float, sampled: bool = True) -> str | None:
     """A note when w* is not a local minimum of L_n (a saddle, or a gradient above tolerance:
     :func:`~slttheory.geometry.critical.critical_point_check`'s second-order test), checked
     for data with noise and at most :data:`MINIMUM_CHECK_MAX_DIM` parameters; noise-free data
     fitted exactly at w* (L_n(w*) = 0 ≤ L_n) need no check. The LLC is defined at a minimum;
     elsewhere the chains may find loss below L_n(w*), and λ̂ then counts that descent too (a
     tanh network at its true parameter 0 with noisy data: a saddle, λ̂ 0.48 against λ = 5/6).
-    A failed check is reported, not raised."""
+    A failed check is reported, not raised; ``sampled=False``: no chain was run (the estimate
+    is k/2 of the point, :func:`_exact_result`), so the note says only where the LLC is defined."""
     if (s.critical is None or _xp.is_noise_free(s.init_loss, nbeta)
             or s.center.numel() > MINIMUM_CHECK_MAX_DIM):
         return None
@@ -1764,7 +1765,8 @@ def _minimum_note(s: _Setup, nbeta: float) -> str | None:
     if c.is_local_min:
         return None
     return (f"w* is not a local minimum of L_n ({c.reason}): the LLC is defined at a minimum; "
-            "λ̂ also counts the loss the chains find below L_n(w*)")
+            + ("λ̂ also counts the loss the chains find below L_n(w*)" if sampled else
+               "k/2 is the rank of this point, which is not the minimiser"))
 
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
@@ -1823,7 +1825,7 @@ def _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto, 
     nbeta, lam, none = n * beta_v, k / 2, np.zeros(0)
     diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=False,
                           notes=[x for x in (_morse_bott_note(s, k, nbeta),
-                                             _minimum_note(s, nbeta)) if x])
+                                             _minimum_note(s, nbeta, sampled=False)) if x])
     scan = _xp.TemperatureScan(nbeta=none, llc=none, mc_error=none, disc_bias=none,
                                corrected=none, step_size=none, ess=none, rhat=none,
                                fit=_xp.morse_bott_fit(None, lam))
