@@ -11,6 +11,11 @@ hand. Nothing is ever passed to ``eval`` or to ``sympify``. Allowed:
 
 Constraints additionally allow comparisons (``< <= > >= == !=``) and ``and``/``or``/``not``.
 
+Every operation is bounded, at parse time and at each grid point: no exact number may exceed
+:data:`MAX_BITS`, no root may be taken of one above :data:`MAX_ROOT_BITS`, and comparisons,
+``min``/``max`` and exponents need finite real numbers. A violation is an
+:class:`ExpressionError` naming the limit, never a hang, a ``MemoryError`` or a sympy error.
+
 >>> import sympy as sp
 >>> parse_predicted("k*(d + p - 1)/2", ["d", "k", "p"])
 k*(d + p - 1)/2
@@ -27,16 +32,20 @@ slttheory.verify.expr.ExpressionError: predicted: call of a non-whitelisted func
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
+from sympy.core.relational import Relational
 
 __all__ = [
     "ExpressionError",
     "FUNCTIONS",
+    "MAX_BITS",
     "MAX_EXPONENT",
     "MAX_LENGTH",
+    "MAX_ROOT_BITS",
     "parse_predicted",
     "parse_constraint",
     "evaluate",
@@ -52,23 +61,27 @@ MAX_EXPONENT = 64
 MAX_DEPTH = 60
 """Deepest accepted syntax tree."""
 
+MAX_BITS = 10_000
+"""Largest exact number an expression may produce, in bits of its numerator or denominator
+(``2**9999`` is allowed, ``2**10000`` is not), at parse time and at every grid point. Integer
+arithmetic of this size takes microseconds, and such a number still prints (Python refuses to
+print integers of more than 4300 digits, about 14 300 bits). Powers and binomials are checked
+*before* sympy computes them, from an estimate of the result's size."""
+
+MAX_ROOT_BITS = 256
+"""Largest exact number (bits) under a root or another non-integer power: sympy looks for
+exact roots by trial division and perfect-power tests, about 10 ms at 256 bits but seconds
+at 10 000 bits."""
+
 
 class ExpressionError(ValueError):
     """The text is not an allowed expression; the message says which part and where."""
 
 
-def _min(*a):
-    return sp.Min(*a)
-
-
-def _max(*a):
-    return sp.Max(*a)
-
-
 # name -> (sympy builder, minimum number of arguments, maximum number of arguments)
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int]] = {
-    "min": (_min, 1, 32),
-    "max": (_max, 1, 32),
+    "min": (sp.Min, 1, 32),
+    "max": (sp.Max, 1, 32),
     "floor": (sp.floor, 1, 1),
     "ceiling": (sp.ceiling, 1, 1),
     "binomial": (sp.binomial, 2, 2),
@@ -85,6 +98,121 @@ _CMPOPS = {
     ast.Eq: sp.Eq,
     ast.NotEq: sp.Ne,
 }
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    """``str(v)`` cut to ``limit`` characters (values may be thousands of digits long)."""
+    text = str(v)
+    return text if len(text) <= limit else f"{text[:limit]}…"
+
+
+def _bits(r: sp.Rational) -> int:
+    """Size of an exact rational: bits of its numerator or denominator, whichever is larger."""
+    return max(abs(int(r.p)).bit_length(), int(r.q).bit_length())
+
+
+def _size(e: Any) -> int:
+    """Bits of the largest exact number in ``e`` (0 for none)."""
+    if isinstance(e, sp.Rational):
+        return _bits(e)
+    if not isinstance(e, sp.Basic):
+        return 0
+    return max((_bits(r) for r in e.atoms(sp.Rational)), default=0)
+
+
+def _magnitude(e: sp.Expr) -> float:
+    """``|e|`` of a finite real number as a float (``inf`` when too large for one)."""
+    try:
+        return abs(float(e.evalf(15)))
+    except (OverflowError, TypeError, ValueError):
+        return math.inf
+
+
+def _finite_real(e: Any) -> bool:
+    """Whether ``e`` is a finite real number."""
+    return isinstance(e, sp.Expr) and bool(e.is_number and e.is_real and e.is_finite)
+
+
+def _pow_problem(base: sp.Expr, exp: sp.Expr) -> str | None:
+    """Why ``base**exp`` must not be computed (``None``: it is cheap)."""
+    if not exp.is_number:
+        return None  # a symbolic exponent: nothing is computed before the variables have values
+    if not _finite_real(exp):
+        return f"exponent {_short(exp)} is not a finite real number"
+    if base.is_Rational and base.q == 1 and abs(base.p) <= 1:
+        return None  # 0, 1 and -1 to any power
+    size = max(_size(base), 1)
+    if not exp.is_integer and size > MAX_ROOT_BITS:
+        return (f"a root or non-integer power of a number of {size} bits exceeds the limit "
+                f"MAX_ROOT_BITS = {MAX_ROOT_BITS}")
+    width = size
+    if base.is_Rational:  # log2 of the larger of numerator and denominator
+        width = max(math.log2(abs(int(base.p))), math.log2(int(base.q)))
+    bits = _magnitude(exp) * width
+    if bits > MAX_BITS:
+        return (f"{_operand(base)}**{_operand(exp)} would have about {bits:.3g} bits, above the "
+                f"limit MAX_BITS = {MAX_BITS}")
+    return None
+
+
+def _operand(e: Any) -> str:
+    """``e`` shortened, in parentheses unless it is a symbol or a number."""
+    return _short(e) if isinstance(e, sp.Atom) else f"({_short(e)})"
+
+
+def _binomial_problem(n: sp.Expr, k: sp.Expr) -> str | None:
+    """Why ``binomial(n, k)`` must not be computed (``None``: it is cheap)."""
+    if not (n.is_number and k.is_number):
+        return None
+    for a in (n, k):
+        if not _finite_real(a):
+            return f"binomial(): argument {_short(a)} is not a finite real number"
+    if n.is_Integer and k.is_Integer:  # a product of min(k, n - k) factors of n's size
+        nn, kk = int(n), int(k)
+        if kk < 0 or 0 <= nn < kk:
+            return None  # zero
+        if nn >= 0:
+            terms, width = min(kk, nn - kk), nn.bit_length()
+        else:  # (-1)**k * binomial(k - n - 1, k)
+            terms, width = kk, (kk - nn).bit_length()
+    else:  # gamma functions, or a product of k factors: about max(|n|, |k|) of them
+        terms, width = max(_magnitude(n), _magnitude(k)) + 1, max(_size(n), _size(k))
+    bits = terms * max(width, 1)
+    if bits > MAX_BITS:
+        return (f"binomial({_short(n)}, {_short(k)}) would have about {bits:.3g} bits, above "
+                f"the limit MAX_BITS = {MAX_BITS}")
+    return None
+
+
+def _problem(func: Any, args: Sequence[Any]) -> str | None:
+    """Why ``func(*args)`` must not be computed, checked before sympy sees it."""
+    if func is sp.Pow:
+        return _pow_problem(*args)
+    if func is sp.binomial:
+        return _binomial_problem(*args)
+    if func in (sp.Min, sp.Max) or (isinstance(func, type) and issubclass(func, Relational)):
+        what = {sp.Min: "min()", sp.Max: "max()"}.get(func, "comparison")
+        for a in args:
+            if isinstance(a, sp.Expr) and a.is_number and not _finite_real(a):
+                return f"{what}: {_short(a)} is not a finite real number"
+    return None
+
+
+def _apply(func: Callable[..., Any], args: Sequence[Any], **kw: Any) -> Any:
+    """``func(*args)`` within the limits, or :class:`ExpressionError` (no key, no column)."""
+    problem = _problem(func, args)
+    if problem:
+        raise ExpressionError(problem)
+    try:
+        out = func(*args, **kw)
+    except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
+        name = getattr(func, "__name__", str(func))
+        shown = ", ".join(_short(a, 30) for a in args)
+        raise ExpressionError(f"{name}({shown}) cannot be evaluated ({_short(e, 120)})") from None
+    size = _size(out)
+    if size > MAX_BITS:
+        raise ExpressionError(f"a number of {size} bits exceeds the limit MAX_BITS = {MAX_BITS}")
+    return out
 
 
 def symbols_for(names: Iterable[str]) -> dict[str, sp.Symbol]:
@@ -104,6 +232,14 @@ class _Builder:
 
     def fail(self, what: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(f"{self.key}: {what} {_where(node)}")
+
+    def apply(self, func: Callable[..., Any], args: Sequence[Any], node: ast.AST,
+              **kw: Any) -> Any:
+        """:func:`_apply` with errors naming the key and the column."""
+        try:
+            return _apply(func, args, **kw)
+        except ExpressionError as e:
+            raise self.fail(str(e), node) from None
 
     def build(self, node: ast.AST, depth: int = 0) -> Any:
         if depth > MAX_DEPTH:
@@ -129,7 +265,7 @@ class _Builder:
             return self.vars[node.id]
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return -self._num(node.operand, d)
+                return self.apply(sp.Mul, [sp.S.NegativeOne, self._num(node.operand, d)], node)
             if isinstance(node.op, ast.UAdd):
                 return self._num(node.operand, d)
             if isinstance(node.op, ast.Not) and self.boolean:
@@ -143,21 +279,25 @@ class _Builder:
             a = self._num(node.left, d)
             b = self._num(node.right, d)
             if isinstance(node.op, ast.Add):
-                return a + b
+                return self.apply(sp.Add, [a, b], node)
             if isinstance(node.op, ast.Sub):
-                return a - b
+                return self.apply(sp.Add, [a, self.apply(sp.Mul, [sp.S.NegativeOne, b], node)],
+                                  node)
             if isinstance(node.op, ast.Mult):
-                return a * b
+                return self.apply(sp.Mul, [a, b], node)
             if isinstance(node.op, ast.Div):
                 if b == 0:
                     raise self.fail("division by zero", node)
-                return a / b
+                return self.apply(sp.Mul, [a, self.apply(sp.Pow, [b, sp.S.NegativeOne], node)],
+                                  node)
             # power: refuse numeric exponents that could not be computed quickly
+            if b.is_number and not _finite_real(b):
+                raise self.fail(f"exponent {_short(b)} is not a finite real number", node)
             if b.is_number and abs(b) > MAX_EXPONENT:
-                raise self.fail(f"exponent {b} exceeds the limit {MAX_EXPONENT}", node)
+                raise self.fail(f"exponent {_short(b)} exceeds the limit {MAX_EXPONENT}", node)
             if not b.is_number and not b.free_symbols <= set(self.vars.values()):
                 raise self.fail("exponent is not an expression of the variables", node)
-            return a**b
+            return self.apply(sp.Pow, [a, b], node)
         if isinstance(node, ast.Call):
             fname = node.func.id if isinstance(node.func, ast.Name) else None
             if fname not in FUNCTIONS:
@@ -182,7 +322,9 @@ class _Builder:
                     node,
                 )
             args = [self._num(a, d) for a in node.args]
-            return fn(*args)
+            if fname == "sqrt":  # checked as the power it is
+                return self.apply(sp.Pow, [args[0], sp.S.Half], node)
+            return self.apply(fn, args, node)
         if self.boolean and isinstance(node, ast.Compare):
             left = self._num(node.left, d)
             parts = []
@@ -190,7 +332,7 @@ class _Builder:
                 if type(op) not in _CMPOPS:
                     raise self.fail(f"comparison {type(op).__name__} is not allowed", node)
                 right = self._num(right_node, d)
-                parts.append(_CMPOPS[type(op)](left, right, evaluate=False))
+                parts.append(self.apply(_CMPOPS[type(op)], [left, right], node, evaluate=False))
                 left = right
             return sp.And(*parts) if len(parts) > 1 else parts[0]
         if self.boolean and isinstance(node, ast.BoolOp):
@@ -284,8 +426,20 @@ def _as_sympy(value: Any) -> Any:
 def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
     """Substitute grid values (ints, floats as exact decimals, bools as 0/1) exactly.
 
+    The expression is rebuilt bottom-up, each operation within the module's limits, so that
+    a value too large to compute, or a comparison of a non-real number, is an
+    :class:`ExpressionError` (the caller names the key and the grid point).
+
     >>> evaluate(parse_predicted("r*(2*d - r)/2", ["d", "r"]), {"d": 100, "r": 3})
     591/2
+    >>> evaluate(parse_predicted("2**(d**64)", ["d"]), {"d": 3})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.expr.ExpressionError: 2**3433683820292512484657849089281 would have about ...
+    >>> evaluate(parse_constraint("1/(d - 2) < 3", ["d"]), {"d": 2})
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.expr.ExpressionError: comparison: zoo is not a finite real number
     """
     subs = {}
     for s in expr.free_symbols:
@@ -297,5 +451,14 @@ def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
                 "which is not a number usable in an expression"
             )
         subs[s] = sv
-    out = expr.xreplace(subs)
-    return out.doit() if isinstance(out, sp.Basic) else out
+    return _substitute(expr, subs) if isinstance(expr, sp.Basic) else expr
+
+
+def _substitute(e: sp.Basic, subs: Mapping[sp.Symbol, Any]) -> Any:
+    """``e`` with ``subs`` put in, rebuilt bottom-up through :func:`_apply`."""
+    if e in subs:
+        return subs[e]
+    if not e.args or (isinstance(e, sp.Expr) and not e.free_symbols):
+        return e  # a number built, and checked, when the text was parsed
+    # comparisons were built unevaluated: rebuilding them decides them
+    return _apply(e.func, [_substitute(a, subs) for a in e.args])

@@ -4,7 +4,8 @@ One file per claim (schema: ``verification/README.md``). ``kind`` selects the pa
 ``closed_form`` and ``scaling`` claims (:mod:`~slttheory.verify.claims.point`: λ at grid points
 of a model family) and ``experiment`` claims (:mod:`~slttheory.verify.claims.experiment`:
 criteria on the statistics of a training-dynamics experiment). A file that does not load
-becomes a :class:`BadClaim`, reported with verdict ``error``; the others still run.
+becomes a :class:`BadClaim`, reported with verdict ``error``; the others still run — whatever
+the file holds, even where it trips an unexpected exception in the loader.
 """
 
 from __future__ import annotations
@@ -58,9 +59,13 @@ __all__ = [
     "find_claim_files",
     "point_key",
     "settings_hash",
+    "MAX_FILE_BYTES",
 ]
 
 AnyClaim = Claim | ExperimentClaim | BadClaim
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest claim file read (the claims in ``verification/`` are a few kilobytes each)."""
 
 
 def parse_claim(
@@ -76,6 +81,8 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
     """Read and validate one claim file (raises :class:`ClaimError`)."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ClaimError(f"{p}: larger than {MAX_FILE_BYTES} bytes (not a claim file)")
         raw = p.read_bytes()
     except OSError as e:
         raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
@@ -83,8 +90,10 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ClaimError(f"{p}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
+    except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise ClaimError(f"{p}: malformed TOML ({e})") from None
+    except RecursionError:
+        raise ClaimError(f"{p}: malformed TOML (arrays or tables nested too deeply)") from None
     return parse_claim(data, str(p), families)
 
 
@@ -109,6 +118,8 @@ def find_claim_files(paths: Sequence[str | Path]) -> list[Path]:
 def _bad(f: Path, message: str) -> BadClaim:
     """A :class:`BadClaim` with whatever identifying keys the file still yields."""
     try:
+        if f.stat().st_size > MAX_FILE_BYTES:
+            return BadClaim(str(f), message)
         d = tomllib.loads(f.read_text("utf-8"))
     except Exception:  # noqa: BLE001 - unreadable: the path is all we have
         return BadClaim(str(f), message)
@@ -120,7 +131,9 @@ def _bad(f: Path, message: str) -> BadClaim:
 def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> list[AnyClaim]:
     """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
 
-    Duplicate ids: the second and later files become BadClaims.
+    An unexpected exception while loading one file (a loader bug) also becomes a BadClaim, whose
+    message names the file and the exception. Duplicate ids: the second and later files become
+    BadClaims.
     """
     out: list[AnyClaim] = []
     ids: dict[str, str] = {}
@@ -129,6 +142,10 @@ def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> lis
             c = load_claim(f, families)
         except ClaimError as e:
             out.append(_bad(f, str(e)))
+            continue
+        except Exception as e:  # noqa: BLE001 - one file must never stop the others
+            text = str(e) if len(str(e)) <= 200 else f"{str(e)[:200]}…"
+            out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: {text})"))
             continue
         if c.id in ids:
             out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[c.id]}",

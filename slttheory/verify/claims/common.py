@@ -14,10 +14,12 @@ from typing import Any
 
 __all__ = [
     "PROFILES",
+    "MAX_SEED",
     "ClaimError",
     "BadClaim",
     "point_key",
     "err",
+    "finite",
     "string",
     "number",
     "table",
@@ -31,6 +33,11 @@ __all__ = [
 PROFILES = ("quick", "full")
 """``quick``: minutes on a CPU, LLCs only where no certified route decides; ``full``: sized to
 the sources' own experiments (a GPU), LLCs at every point that asks for one."""
+
+MAX_SEED = 2**31 - 1
+"""Largest magnitude of a seed in a claim file (``[llc] seed``, ``[rank] seed``, a family's or
+an experiment's ``*seed`` parameter): the verifier adds offsets to seeds and hands them to
+torch and numpy, whose generators take 64-bit (torch) or non-negative (numpy) seeds."""
 
 
 class ClaimError(ValueError):
@@ -67,23 +74,33 @@ def err(path: str, key: str, msg: str) -> ClaimError:
     return ClaimError(f"{path}: {key}: {msg}")
 
 
-def string(data: Mapping[str, Any], key: str, path: str, required: bool = True) -> str | None:
-    """A non-empty string at ``key`` (``None`` when optional and absent)."""
+def string(data: Mapping[str, Any], key: str, path: str, required: bool = True,
+           prefix: str = "") -> str | None:
+    """A non-empty string at ``key`` (``None`` when optional and absent); errors name
+    ``prefix + key``."""
     if key not in data:
         if required:
-            raise err(path, key, "missing (required)")
+            raise err(path, prefix + key, "missing (required)")
         return None
     v = data[key]
     if not isinstance(v, str) or not v.strip():
-        raise err(path, key, f"must be a non-empty string, got {v!r}")
+        raise err(path, prefix + key, f"must be a non-empty string, got {v!r}")
     return v
+
+
+def finite(v: int | float) -> bool:
+    """Whether the number ``v`` is finite and fits a float (a TOML integer may not)."""
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
 
 
 def number(
     v: Any, path: str, key: str, minimum: float | None = None, maximum: float | None = None
 ) -> float:
     """A finite number within ``[minimum, maximum]``."""
-    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not finite(v):
         raise err(path, key, f"must be a finite number, got {v!r}")
     if minimum is not None and v < minimum:
         raise err(path, key, f"must be >= {minimum}, got {v}")
@@ -92,11 +109,11 @@ def number(
     return float(v)
 
 
-def table(data: Mapping[str, Any], key: str, path: str) -> dict[str, Any]:
-    """The sub-table at ``key`` (``{}`` when absent)."""
+def table(data: Mapping[str, Any], key: str, path: str, prefix: str = "") -> dict[str, Any]:
+    """The sub-table at ``key`` (``{}`` when absent); errors name ``prefix + key``."""
     v = data.get(key, {})
     if not isinstance(v, dict):
-        raise err(path, key, f"must be a table, got {type(v).__name__}")
+        raise err(path, prefix + key, f"must be a table, got {type(v).__name__}")
     return v
 
 

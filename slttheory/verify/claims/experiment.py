@@ -8,14 +8,19 @@ profile and one or more criteria on the statistics it returns (schema in
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slttheory.verify.claims.common import PROFILES, ClaimError, err
+from slttheory.verify.claims.common import MAX_SEED, PROFILES, ClaimError, err, finite
 
-__all__ = ["EXPECTS", "Criterion", "ExperimentClaim", "parse_experiment_claim"]
+__all__ = ["EXPECTS", "MAX_SETTING_INT", "Criterion", "ExperimentClaim", "parse_experiment_claim"]
+
+MAX_SETTING_INT = 10**7
+"""Largest integer setting where the experiment itself sets no maximum (``steps``,
+``llc_draws``, sample sizes; a ``*seed`` setting may go up to
+:data:`~slttheory.verify.claims.common.MAX_SEED`). The claims in ``verification/`` use at most
+200 000 training steps; ten million is days of training, so a larger value is a typo."""
 
 EXPECTS = ("positive", "negative", "above", "below", "within")
 _TOP = {
@@ -128,7 +133,7 @@ def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str],
     thr = rng = None
     if expect in ("above", "below"):
         thr = t.get("threshold")
-        if isinstance(thr, bool) or not isinstance(thr, int | float) or not math.isfinite(thr):
+        if isinstance(thr, bool) or not isinstance(thr, int | float) or not finite(thr):
             raise err(
                 path,
                 f"{key}.threshold",
@@ -142,7 +147,8 @@ def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str],
         if (
             not isinstance(r, list)
             or len(r) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in r)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                       and (finite(v) or isinstance(v, float)) for v in r)
             or not r[0] < r[1]
         ):
             raise err(path, f"{key}.range", f"must be [low, high] with low < high, got {r!r}")
@@ -208,6 +214,12 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
         if not isinstance(st, dict):
             raise err(path, f"profiles.{pname}.settings", "must be a table")
         settings[pname] = dict(st)
+    for pname, st in settings.items():
+        for k, v in st.items():
+            for x in v if isinstance(v, list) else [v]:
+                if isinstance(x, int) and not isinstance(x, bool) and not finite(x):
+                    key = f"profiles.{pname}.settings.{k}" if pname else f"settings.{k}"
+                    raise err(path, key, f"{str(x)[:60]}… is too large for a number")
     crits_raw: list[tuple[str, Any]] = []
     if "criterion" in data:
         crits_raw.append(("criterion", data["criterion"]))
@@ -234,6 +246,22 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
     for p in PROFILES:
         try:
             claim.settings_for(p)
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
             raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
+    _check_sizes(settings, exp, path)
     return claim
+
+
+def _check_sizes(settings: Mapping[str, Mapping[str, Any]], exp: Any, path: str) -> None:
+    """Integer settings the experiment leaves unbounded stay within :data:`MAX_SETTING_INT`
+    (:data:`~slttheory.verify.claims.common.MAX_SEED` for a ``*seed`` setting)."""
+    for s in exp.settings:
+        if s.type is not int or s.maximum is not None:
+            continue
+        limit = MAX_SEED if s.name.endswith("seed") else MAX_SETTING_INT
+        for prof, tab in settings.items():
+            v = tab.get(s.name)
+            if isinstance(v, int) and not isinstance(v, bool) and abs(v) > limit:
+                key = f"profiles.{prof}.settings.{s.name}" if prof else f"settings.{s.name}"
+                shown = str(v) if len(str(v)) <= 60 else f"{str(v)[:60]}…"
+                raise err(path, key, f"must be <= {limit}, got {shown}")

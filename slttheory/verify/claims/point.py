@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,12 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.claims.common import (
+    MAX_SEED,
     PROFILES,
     ClaimError,
     check_keys,
     err,
+    finite,
     number,
     point_key,
     string,
@@ -45,6 +48,10 @@ __all__ = [
     "LLC_KEYS",
     "RANK_KEYS",
     "PROFILE_LLC_DEFAULTS",
+    "LLC_LIMITS",
+    "RANK_LIMITS",
+    "MAX_GRID_INT",
+    "MAX_GRID_POINTS",
     "Tolerance",
     "Scaling",
     "Claim",
@@ -89,10 +96,33 @@ with the adaptive length, at +36 s of quick's wall time)."""
 RANK_KEYS: dict[str, tuple[type, ...]] = {"trials": (int,), "seed": (int,)}
 """Settings of the ``rank`` route, passed to :func:`slttheory.geometry.generic_rank`."""
 
+LLC_LIMITS: dict[str, int] = {
+    "n": 10**7,
+    "chains": 4096,
+    "draws": 10**7,
+    "burn_in": 10**7,
+    "batch_size": 10**7,
+}
+"""Upper limits of the ``[llc]`` sizes. Generous: the claims in ``verification/`` use at most
+6000 draws and 8 chains, and the estimator's adaptive length stops at 32 000 steps; a larger
+value is a typo that would otherwise run for days or exhaust memory."""
+
+RANK_LIMITS: dict[str, int] = {"trials": 10**4}
+"""Upper limit of ``[rank] trials`` (each trial is an exact rank computation; the default is 3)."""
+
+MAX_GRID_INT = 10**6
+"""Largest magnitude of an integer grid or fixed value (or list entry) of a parameter for which
+the family sets no maximum (a ``*seed`` parameter may go up to :data:`MAX_SEED`). The claims in
+``verification/`` use at most 100; a model with a million units per layer is beyond any route."""
+
+MAX_GRID_POINTS = 10_000
+"""Most grid points per profile (before the constraint): every point is validated and its
+prediction evaluated when the file is loaded. The claims in ``verification/`` have at most 18."""
+
 _TOP_KEYS = {
     "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
     "statement", "notes", "reading", "differences", "hypotheses", "constraint", "grid", "fixed",
-    "tolerance", "scaling", "llc", "rank", "profiles",
+    "tolerance", "scaling", "llc", "rank", "profiles", "not_imposed",
 }
 _TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
 _SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
@@ -134,7 +164,8 @@ class Claim:
     more than one (e.g. "plain MSE"); ``differences``: where this claim's model differs from the
     source's beyond what the family itself records (both printed under the claim);
     ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
-    the claimed theorem assumes — a point where one fails is inconclusive.
+    the claimed theorem assumes — a point where one fails is inconclusive; ``not_imposed``: the
+    source's hypotheses the claim does not check (named in a verdict where they fail).
     """
 
     id: str
@@ -153,6 +184,7 @@ class Claim:
     reading: str = ""
     differences: tuple[str, ...] = ()
     hypotheses: tuple[str, ...] = ()
+    not_imposed: tuple[str, ...] = ()
     constraint: str | None = None
     constraint_expr: Any = None
     tolerance: Tolerance = field(default_factory=Tolerance)
@@ -182,10 +214,22 @@ class Claim:
         for combo in itertools.product(*(g[k] for k in names)):
             p = dict(zip(names, combo, strict=True))
             p.update(self.fixed)
-            if self.constraint_expr is not None and not bool(evaluate(self.constraint_expr, p)):
+            if self.constraint_expr is not None and not self._holds(p, profile):
                 continue
             out.append(p)
         return out
+
+    def _holds(self, params: Mapping[str, Any], profile: str) -> bool:
+        """Whether ``constraint`` holds at ``params``; a ClaimError naming the file, the key and
+        the point where it is not a comparison of finite real numbers."""
+        where = f"at grid point {point_key(params)} (profile {profile})"
+        try:
+            v = evaluate(self.constraint_expr, params)
+        except ExpressionError as e:
+            raise err(self.path, "constraint", f"{where}: {e}") from None
+        if not isinstance(v, sp.logic.boolalg.BooleanAtom):
+            raise err(self.path, "constraint", f"{where}: cannot be decided (got {_short(v)})")
+        return bool(v)
 
     def llc_settings(self, profile: str) -> dict[str, Any]:
         """The profile's defaults, then ``[llc]``, then ``[profiles.<profile>.llc]`` on top."""
@@ -224,35 +268,70 @@ class Claim:
 def _settings(
     tab: Mapping[str, Any], spec: Mapping[str, tuple[type, ...]], path: str, prefix: str
 ) -> dict[str, Any]:
+    """An ``[llc]`` or ``[rank]`` table: known keys, right types, finite positive numbers,
+    sizes within :data:`LLC_LIMITS` / :data:`RANK_LIMITS`, known sampler and method names."""
     check_keys(tab, spec, path, prefix)
+    limits = {**LLC_LIMITS, **RANK_LIMITS}
     out = {}
     for k, v in tab.items():
-        types = spec[k]
+        key, types = prefix + k, spec[k]
         if isinstance(v, bool) or not isinstance(v, types):
             names = " or ".join(t.__name__ for t in types)
-            raise err(path, prefix + k, f"must be {names}, got {v!r}")
-        if isinstance(v, int | float) and k != "seed" and v <= 0 and k != "burn_in":
-            raise err(path, prefix + k, f"must be > 0, got {v}")
-        if k == "burn_in" and v < 0:
-            raise err(path, prefix + k, f"must be >= 0, got {v}")
+            raise err(path, key, f"must be {names}, got {v!r}")
+        if isinstance(v, str):
+            allowed = _choices(k)
+            if v not in allowed:
+                raise err(path, key, f"must be one of {', '.join(allowed)}, got {v!r}")
+        elif k == "seed":
+            if abs(v) > MAX_SEED:
+                raise err(path, key, f"must be at most {MAX_SEED} in magnitude, got {_short(v)}")
+        elif float in types and not finite(v):
+            raise err(path, key, f"must be a finite number, got {_short(v)}")
+        elif k == "burn_in" and v < 0:
+            raise err(path, key, f"must be >= 0, got {v}")
+        elif k != "burn_in" and v <= 0:
+            raise err(path, key, f"must be > 0, got {v}")
+        if k in limits and v > limits[k]:
+            raise err(path, key, f"must be <= {limits[k]}, got {_short(v)}")
         out[k] = v
     return out
 
 
+def _choices(key: str) -> tuple[str, ...]:
+    """The allowed values of the string setting ``key`` of the LLC route (``sampler``,
+    ``method``), as :func:`slttheory.sampling.estimate_llc` accepts them."""
+    from slttheory.sampling.estimator import METHODS, SAMPLER_CHOICES
+
+    return tuple({"sampler": SAMPLER_CHOICES, "method": METHODS}[key])
+
+
+def _value(x: Any, path: str, key: str) -> Any:
+    """A ``[grid]`` or ``[fixed]`` value: a boolean, a finite number, a string, or a list of
+    finite numbers (returned as a tuple). Anything else (a date, a table, a nested list, NaN,
+    an integer too large for a float) is a ClaimError naming ``key``."""
+    if isinstance(x, bool | str):
+        return x
+    if isinstance(x, int | float):
+        if not finite(x):
+            raise err(path, key, f"values must be finite numbers, got {_short(x)}")
+        return x
+    if isinstance(x, list):
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) and finite(v)
+                   for v in x):
+            raise err(path, key, f"a list value must hold only finite numbers, got "
+                      f"{_short(repr(x))}")
+        return tuple(x)
+    raise err(path, key, "values must be numbers, booleans, strings or lists of numbers, "
+              f"got {type(x).__name__} {_short(repr(x))}")
+
+
 def _grid(tab: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
+    """A ``[grid]`` table: each key a non-empty list of distinct values (:func:`_value`)."""
     out = {}
     for k, v in tab.items():
         if not isinstance(v, list) or not v:
             raise err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
-        vals = []
-        for x in v:
-            if isinstance(x, list):
-                x = tuple(x)
-            if isinstance(x, dict):
-                raise err(
-                    path, prefix + k, f"grid values must be numbers, booleans or lists, got {x!r}"
-                )
-            vals.append(x)
+        vals = [_value(x, path, prefix + k) for x in v]
         if len({json.dumps(x) for x in vals}) != len(vals):
             raise err(path, prefix + k, f"repeated values in {v!r}")
         out[k] = tuple(vals)
@@ -280,7 +359,8 @@ def parse_point_claim(
         raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
     grid, fixed = _variables(data, path, fam_name, family)
     profile_grids, profile_evidence, llc, rank = _profiles(data, path, grid)
-    numeric = _numeric_variables(grid, fixed, profile_grids)
+    values = _value_sources(grid, fixed, profile_grids)
+    _check_sizes(values, family, path)
     predicted = data.get("predicted")
     if predicted is None and kind == "closed_form":
         raise err(path, "predicted", 'missing (required for kind = "closed_form")')
@@ -295,17 +375,18 @@ def parse_point_claim(
         grid=grid,
         fixed=fixed,
         predicted=predicted,
-        predicted_expr=_expression(parse_predicted, predicted, numeric, path),
+        predicted_expr=_expression(parse_predicted, predicted, values, path, "predicted"),
         relation=relation,
         statement=string(data, "statement", path, required=False) or "",
         notes=string(data, "notes", path, required=False) or "",
         reading=string(data, "reading", path, required=False) or "",
         differences=_texts(data, "differences", path, "non-empty strings"),
         hypotheses=_texts(data, "hypotheses", path, "hypothesis names"),
+        not_imposed=_texts(data, "not_imposed", path, "hypothesis names"),
         constraint=constraint,
-        constraint_expr=_expression(parse_constraint, constraint, numeric, path),
+        constraint_expr=_expression(parse_constraint, constraint, values, path, "constraint"),
         tolerance=_tolerance(data, path),
-        scaling=_scaling(data, path, kind, grid, ev),
+        scaling=_scaling(data, path, kind, values, ev),
         llc=llc,
         rank=rank,
         profile_grids=profile_grids,
@@ -358,8 +439,7 @@ def _variables(data: Mapping[str, Any], path: str, fam_name: str, family: Any
                ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
     """``[grid]`` and ``[fixed]``: disjoint, and parameters of the family."""
     grid = _grid(table(data, "grid", path), path, "grid.")
-    fixed = {k: tuple(v) if isinstance(v, list) else v
-             for k, v in table(data, "fixed", path).items()}
+    fixed = {k: _value(v, path, f"fixed.{k}") for k, v in table(data, "fixed", path).items()}
     both = sorted(set(grid) & set(fixed))
     if both:
         raise err(path, f"fixed.{both[0]}", "is also a grid variable")
@@ -390,8 +470,9 @@ def _profiles(data: Mapping[str, Any], path: str, grid: Mapping[str, Any]):
             )
         if not isinstance(ptab, dict):
             raise err(path, f"profiles.{pname}", "must be a table")
-        check_keys(ptab, _PROFILE_KEYS, path, f"profiles.{pname}.")
-        pg = _grid(table(ptab, "grid", f"{path}"), path, f"profiles.{pname}.grid.")
+        pre = f"profiles.{pname}."
+        check_keys(ptab, _PROFILE_KEYS, path, pre)
+        pg = _grid(table(ptab, "grid", path, pre), path, f"{pre}grid.")
         for k in pg:
             if k not in grid:
                 raise err(
@@ -407,10 +488,8 @@ def _profiles(data: Mapping[str, Any], path: str, grid: Mapping[str, Any]):
                           f"must be a list of distinct routes ({', '.join(ROUTES)}), "
                           f"got {pev!r}")
             profile_evidence[pname] = tuple(pev)
-        llc[pname] = _settings(table(ptab, "llc", path), LLC_KEYS, path, f"profiles.{pname}.llc.")
-        rank[pname] = _settings(
-            table(ptab, "rank", path), RANK_KEYS, path, f"profiles.{pname}.rank."
-        )
+        llc[pname] = _settings(table(ptab, "llc", path, pre), LLC_KEYS, path, f"{pre}llc.")
+        rank[pname] = _settings(table(ptab, "rank", path, pre), RANK_KEYS, path, f"{pre}rank.")
     return profile_grids, profile_evidence, llc, rank
 
 
@@ -420,30 +499,59 @@ def _tolerance(data: Mapping[str, Any], path: str) -> Tolerance:
     return Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
 
 
-def _numeric_variables(grid: Mapping[str, tuple[Any, ...]], fixed: Mapping[str, Any],
-                       profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]]) -> list[str]:
-    """The variables an expression may use: those numeric in every profile's grid."""
-    out = []
-    for k in list(grid) + list(fixed):
-        vals = grid[k] if k in grid else (fixed[k],)
-        for pg in profile_grids.values():
-            vals = vals + tuple(pg.get(k, ()))
-        if all(isinstance(v, int | float) for v in vals):
-            out.append(k)
+ValueSources = dict[str, list[tuple[str, tuple[Any, ...]]]]
+"""Variable → every (key, values) that gives it values: ``grid.d``, ``fixed.d``,
+``profiles.full.grid.d``."""
+
+
+def _value_sources(grid: Mapping[str, tuple[Any, ...]], fixed: Mapping[str, Any],
+                   profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]]) -> ValueSources:
+    """Where each grid and fixed variable takes its values, by key."""
+    out: ValueSources = {k: [(f"grid.{k}", v)] for k, v in grid.items()}
+    out.update({k: [(f"fixed.{k}", (v,))] for k, v in fixed.items()})
+    for pname, pg in profile_grids.items():
+        for k, v in pg.items():
+            out[k].append((f"profiles.{pname}.grid.{k}", v))
     return out
 
 
-def _expression(parse, text: Any, variables: list[str], path: str) -> Any:
-    """``text`` parsed by ``parse`` (``None`` stays ``None``); errors name the file."""
+def _check_sizes(values: ValueSources, family: Any, path: str) -> None:
+    """Integers of a parameter the family leaves unbounded stay within :data:`MAX_GRID_INT`
+    (:data:`MAX_SEED` for a ``*seed`` parameter)."""
+    specs = {p.name: p for p in family.parameters}
+    for name, sources in values.items():
+        spec = specs.get(name)
+        if spec is None or spec.type not in (int, tuple) or spec.maximum is not None:
+            continue
+        limit = MAX_SEED if name.endswith("seed") else MAX_GRID_INT
+        for key, vals in sources:
+            for v in vals:
+                for x in v if isinstance(v, tuple) else (v,):
+                    if isinstance(x, int) and not isinstance(x, bool) and abs(x) > limit:
+                        raise err(path, key, f"{_short(x)} exceeds the limit {limit} (the family "
+                                  f"sets no maximum for {name!r})")
+
+
+def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> Any:
+    """``text`` parsed by ``parse`` (``None`` stays ``None``); errors name the file. A
+    variable it uses must have numeric values (booleans count as 0/1): else the error names
+    the key that gives it a string or a list."""
     if text is None:
         return None
     try:
-        return parse(text, variables)
+        expr = parse(text, list(values))
     except ExpressionError as e:
         raise ClaimError(f"{path}: {e}") from None
+    for name in sorted(s.name for s in expr.free_symbols):
+        for where, vals in values[name]:
+            bad = [v for v in vals if isinstance(v, str | tuple)]
+            if bad:
+                raise err(path, where, f"{key} uses {name!r}, so its values must be numbers, "
+                          f"got {_short(repr(bad[0]))}")
+    return expr
 
 
-def _scaling(data: Mapping[str, Any], path: str, kind: str, grid: Mapping[str, Any],
+def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources,
              ev: tuple[str, ...]) -> Scaling | None:
     """``[scaling]``: required for ``kind = "scaling"``, forbidden otherwise."""
     sc_t = table(data, "scaling", path)
@@ -454,10 +562,15 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, grid: Mapping[str, A
     if not sc_t:
         raise err(path, "scaling", 'missing (required for kind = "scaling")')
     check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
-    var = string(sc_t, "variable", path + ": scaling")
-    if var not in grid:
+    var = string(sc_t, "variable", path, prefix="scaling.")
+    if var not in values or not values[var][0][0].startswith("grid."):
         raise err(path, "scaling.variable", f"{var!r} is not a grid variable")
-    shape = string(sc_t, "shape", path + ": scaling")
+    for where, vals in values[var]:
+        bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, int | float)]
+        if bad:
+            raise err(path, where, "the scaling variable's values must be numbers, got "
+                      f"{_short(repr(bad[0]))}")
+    shape = string(sc_t, "shape", path, prefix="scaling.")
     if shape not in SHAPES:
         raise err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
     min_r2 = number(sc_t.get("min_r2", 0.95), path, "scaling.min_r2", 0.0, 1.0)
@@ -484,9 +597,15 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, grid: Mapping[str, A
 
 
 def _check_points(claim: Claim, family: Any) -> None:
-    """Every point of every profile is valid for the family and gives a real prediction."""
+    """Every point of every profile is valid for the family and gives a finite real
+    prediction; at most :data:`MAX_GRID_POINTS` per profile."""
     path, scaling = claim.path, claim.scaling
     for prof in PROFILES:
+        n = math.prod(len(v) for v in claim.grid_for(prof).values())
+        if n > MAX_GRID_POINTS:
+            key = f"profiles.{prof}.grid" if claim.profile_grids.get(prof) else "grid"
+            raise err(path, key, f"profile {prof!r} has {n} grid points, above the limit "
+                      f"MAX_GRID_POINTS = {MAX_GRID_POINTS}")
         pts = claim.points(prof)
         if not pts:
             raise err(path, "grid", f"profile {prof!r} has no grid points (after the constraint)")
@@ -499,19 +618,31 @@ def _check_points(claim: Claim, family: Any) -> None:
                     f"a {scaling.shape} fit needs at least {SHAPES[scaling.shape] + 1} values",
                 )
         for p in pts:
-            where = f"{path}: grid point {point_key(p)} (profile {prof})"
+            at = f"grid point {point_key(p)} (profile {prof})"
+            where = f"{path}: {at}"
             try:
                 family.validate(p, where=where)
-            except (TypeError, ValueError) as e:
+            except (TypeError, ValueError, ArithmeticError) as e:
                 raise ClaimError(str(e) if path in str(e) else f"{where}: {e}") from None
             if claim.predicted_expr is not None:
-                v = claim.predicted_at(p)
-                if not (isinstance(v, sp.Expr) and v.is_number and v.is_real):
-                    raise err(
-                        path,
-                        "predicted",
-                        f"does not give a real number at {point_key(p)} (got {v})",
-                    )
+                try:
+                    v = claim.predicted_at(p)
+                except ExpressionError as e:
+                    raise err(path, "predicted", f"at {at}: {e}") from None
+                if not _finite_real(v):
+                    raise err(path, "predicted",
+                              f"does not give a finite real number at {at} (got {_short(v)})")
+
+
+def _finite_real(v: Any) -> bool:
+    """Whether ``v`` is a finite real sympy number."""
+    return isinstance(v, sp.Expr) and bool(v.is_number and v.is_real and v.is_finite)
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    """``str(v)`` cut to ``limit`` characters."""
+    text = str(v)
+    return text if len(text) <= limit else f"{text[:limit]}…"
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:

@@ -1,0 +1,407 @@
+"""Malformed claim files: a ClaimError naming the file and the key, fast, never a crash.
+
+Each class of input below once escaped the loader as a TypeError, ValueError, RecursionError,
+MemoryError or a hang (a fuzzing pass over the claim format); one bad file must never stop
+the others (``load_claims``), and no expression evaluation may take more than about a second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from fake_families import FAMILIES as FAKE
+
+import slttheory.verify.claims as claims_mod
+from slttheory.models.registry import Family, ParamSpec
+from slttheory.verify.claims import BadClaim, Claim, ClaimError, load_claim, load_claims
+from slttheory.verify.expr import (
+    MAX_BITS,
+    ExpressionError,
+    evaluate,
+    parse_constraint,
+    parse_predicted,
+)
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+
+def _no_build(*a, **kw):
+    raise NotImplementedError
+
+
+# a family that leaves its integers unbounded, with a string, a list and a seed parameter
+WIDE = Family(
+    "wide",
+    "unbounded parameters",
+    (
+        ParamSpec("d", int, 1, None),
+        ParamSpec("k", int, 1, None),
+        ParamSpec("noise", float, 0.0, None, default=0.0),
+        ParamSpec("loss", str, default="mse", choices=("mse", "centred")),
+        ParamSpec("widths", tuple, 1, None, default=(2,)),
+        ParamSpec("init_seed", int, 0, None, default=0),
+    ),
+    _no_build,
+)
+FAMILIES = {**FAKE, "wide": WIDE}
+
+BASE = """
+id = "x"
+title = "t"
+source = "s"
+family = "wide"
+kind = "closed_form"
+predicted = "d/2"
+evidence = ["closed_form", "rank"]
+[grid]
+d = [2, 3]
+k = [1, 2]
+"""
+
+SCALING = """
+id = "x"
+title = "t"
+source = "s"
+family = "wide"
+kind = "scaling"
+evidence = ["llc"]
+[scaling]
+variable = "d"
+shape = "linear"
+[grid]
+d = [2, 3, 4]
+"""
+
+GOOD = BASE.replace('id = "x"', 'id = "good"')
+
+
+def with_line(text: str, line: str) -> str:
+    """``text`` with a top-level ``line`` (before the first table)."""
+    return text.replace('evidence = [', f"{line}\nevidence = [", 1)
+
+
+def expect_error(tmp_path: Path, text: str, key: str, *fragments: str) -> str:
+    """``text`` as a claim file fails with a ClaimError naming the file, ``key`` and the
+    ``fragments``; beside a good file, ``load_claims`` loads the good one and reports this
+    one as a BadClaim with the same message."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    (tmp_path / "good.toml").write_text(GOOD)
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    msg = str(e.value)
+    assert msg.startswith(f"{bad}: "), msg
+    assert f": {key}" in msg, msg
+    for f in fragments:
+        assert f in msg, msg
+    out = load_claims([tmp_path], FAMILIES)
+    assert [type(c) for c in out] == [BadClaim, Claim]
+    assert out[0].message == msg and out[1].id == "good"
+    return msg
+
+
+# 1. an unexpected exception in one file never stops the others
+
+
+def test_an_unexpected_exception_becomes_a_bad_claim_naming_file_and_exception(
+        tmp_path, monkeypatch):
+    real = claims_mod.parse_claim
+
+    def flaky(data, path, families):
+        if path.endswith("bad.toml"):
+            raise RuntimeError("loader bug")
+        return real(data, path, families)
+
+    monkeypatch.setattr(claims_mod, "parse_claim", flaky)
+    (tmp_path / "bad.toml").write_text(BASE)
+    (tmp_path / "good.toml").write_text(GOOD)
+    out = load_claims([tmp_path], FAMILIES)
+    assert [type(c) for c in out] == [BadClaim, Claim]
+    assert str(tmp_path / "bad.toml") in out[0].message
+    assert "RuntimeError: loader bug" in out[0].message
+    assert out[0].id == "x"  # what the file still yields
+
+
+def test_cli_list_survives_a_bad_file(tmp_path):
+    (tmp_path / "bad.toml").write_text(
+        GOOD.replace('family = "wide"', 'family = "fake_regular"').replace(
+            'id = "good"', 'id = "bad"').replace("d = [2, 3]", "d = [1979-05-27]")
+        .replace("k = [1, 2]\n", ""))
+    (tmp_path / "good.toml").write_text(
+        GOOD.replace('family = "wide"', 'family = "fake_regular"').replace("k = [1, 2]\n", ""))
+    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"}
+    p = subprocess.run(
+        [sys.executable, "-m", "slttheory.verify", "--claims", str(tmp_path), "--list",
+         "--families", "fake_families:FAMILIES"],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "good" in p.stdout and "Traceback" not in p.stderr
+
+
+# 2. errors that escaped with no file or key named
+
+
+@pytest.mark.parametrize("constraint, fragments", [
+    ("1/(d - 2) < k", ('grid point {"d": 2, "k": 1}', "not a finite real number")),
+    ("log(d - 2) < k", ('grid point {"d": 2, "k": 1}', "not a finite real number")),
+    ("min(sqrt(d - 3), 1) < k", ('grid point {"d": 2, "k": 1}', "min()")),
+    ("sqrt(-1) < k", ("not a finite real number",)),
+    ("1/(d - 2) == k", ('grid point {"d": 2, "k": 1}',)),
+])
+def test_a_constraint_that_is_not_a_finite_real_comparison(tmp_path, constraint, fragments):
+    text = with_line(BASE, f"constraint = {json.dumps(constraint)}")
+    expect_error(tmp_path, text, "constraint", *fragments)
+
+
+@pytest.mark.parametrize("predicted, fragments", [
+    ("max(log(0), 1)", ("max()", "not a finite real number")),
+    ("min(sqrt(-1), 1)", ("min()", "not a finite real number")),
+    ("min(sqrt(d - 5), 1)", ('grid point {"d": 2, "k": 1}', "min()")),
+    ("2**(log(0) - log(0))", ("exponent nan is not a finite real number",)),
+    ("log(d - 2)", ('grid point {"d": 2, "k": 1}', "finite real number")),
+    ("sqrt(1 - d)", ('grid point {"d": 2, "k": 1}', "finite real number")),
+])
+def test_a_prediction_that_is_not_a_finite_real_number(tmp_path, predicted, fragments):
+    text = BASE.replace('"d/2"', json.dumps(predicted))
+    expect_error(tmp_path, text, "predicted", *fragments)
+
+
+@pytest.mark.parametrize("old, new, key, fragment", [
+    ("d = [2, 3]", "d = [1979-05-27]", "grid.d", "date"),
+    ("d = [2, 3]", "d = [1979-05-27T07:32:00Z, 3]", "grid.d", "datetime"),
+    ("d = [2, 3]", "d = [07:32:00]", "grid.d", "time"),
+    ("d = [2, 3]", "d = [{a = 1}]", "grid.d", "dict"),
+    ("k = [1, 2]", "k = [1, 2]\n[fixed]\nnoise = 1979-05-27", "fixed.noise", "date"),
+    ("k = [1, 2]", "k = [1, 2]\n[fixed]\nnoise = nan", "fixed.noise", "finite"),
+    ("d = [2, 3]", "d = [nan]", "grid.d", "finite"),
+    ("d = [2, 3]", "d = [inf, 2]", "grid.d", "finite"),
+    ("d = [2, 3]", "d = [[1, [2]], 3]", "grid.d", "only finite numbers"),
+    ("k = [1, 2]", "k = [1, 2]\n[fixed]\nwidths = [2, nan]", "fixed.widths", "finite"),
+])
+def test_values_of_other_types_name_the_key(tmp_path, old, new, key, fragment):
+    text = with_line(BASE.replace(old, new), 'constraint = "k < 10"')
+    expect_error(tmp_path, text, key, fragment)
+
+
+def test_a_scaling_variable_with_nested_lists(tmp_path):
+    expect_error(tmp_path, SCALING.replace("d = [2, 3, 4]", "d = [[1, [2]], [2, [3]], 3]"),
+                 "grid.d", "only finite numbers")
+    expect_error(tmp_path, SCALING.replace("d = [2, 3, 4]", "d = [[1], [2], [3]]"),
+                 "grid.d", "scaling variable's values must be numbers")
+
+
+@pytest.mark.parametrize("nested", [
+    "x = " + "[" * 5000 + "]" * 5000,
+    "x = " + "{a = " * 3000 + "1" + "}" * 3000,
+])
+def test_toml_nested_too_deeply(tmp_path, nested):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(nested + "\n")
+    (tmp_path / "good.toml").write_text(GOOD)
+    with pytest.raises(ClaimError, match="nested too deeply") as e:
+        load_claim(bad, FAMILIES)
+    assert str(e.value).startswith(f"{bad}: ")
+    assert [type(c) for c in load_claims([tmp_path], FAMILIES)] == [BadClaim, Claim]
+
+
+HUGE_INT = "9" * 400  # a TOML integer no float can hold
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ("d = [2, 3]", f"d = [{HUGE_INT}]", "grid.d"),
+    ("k = [1, 2]", f"k = [1, 2]\n[fixed]\nnoise = {HUGE_INT}", "fixed.noise"),
+    ("k = [1, 2]", f"k = [1, 2]\n[fixed]\nwidths = [2, {HUGE_INT}]", "fixed.widths"),
+    ("k = [1, 2]", f"k = [1, 2]\n[tolerance]\nllc_rel = {HUGE_INT}", "tolerance.llc_rel"),
+    ("k = [1, 2]", f"k = [1, 2]\n[llc]\nstep_size = {HUGE_INT}", "llc.step_size"),
+])
+def test_integers_too_large_for_a_float(tmp_path, old, new, key):
+    expect_error(tmp_path, BASE.replace(old, new), key, "finite")
+
+
+def test_an_integer_of_more_than_4300_digits_is_malformed_toml(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BASE.replace("d = [2, 3]", "d = [" + "9" * 5000 + "]"))
+    with pytest.raises(ClaimError, match="malformed TOML") as e:
+        load_claim(bad, FAMILIES)
+    assert str(e.value).startswith(f"{bad}: ")
+
+
+def test_a_file_too_large_is_not_read(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BASE + "# " + "x" * claims_mod.MAX_FILE_BYTES + "\n")
+    with pytest.raises(ClaimError, match="larger than"):
+        load_claim(bad, FAMILIES)
+
+
+# 3. expressions that hung or exhausted memory: bounded, and fast
+
+
+HUGE = [
+    ("binomial(10**18, 10**9)", {}),
+    ("(((((2**64)**64)**64)**64)**64)**64", {}),
+    ("2**(d**64)", {"d": 2}),
+    ("d**d**d**d", {"d": 3}),
+    ("2**(2**d)", {"d": 20}),
+    ("sqrt((2**64)**63 + 1)", {}),
+    ("sqrt(d**64 + 1)", {"d": 10**6}),
+    ("binomial(10**6 + 1/2, 1/3)", {}),
+    ("binomial(d, d/2)", {"d": 10**6}),
+    ("(2**64)**64 * (3**64)**64", {}),
+    ("2**d/3**d", {"d": 7000}),
+]
+
+
+@pytest.mark.parametrize("text, point", HUGE)
+def test_huge_values_fail_fast_naming_the_limit(text, point):
+    t0 = time.perf_counter()
+    with pytest.raises(ExpressionError, match="MAX_BITS|MAX_ROOT_BITS"):
+        e = parse_predicted(text, ["d"])
+        evaluate(e, point)
+    assert time.perf_counter() - t0 < 1.0
+
+
+@pytest.mark.parametrize("text", ["binomial(10**18, 10**9)", "2**(d**64)", "d**d**d**d",
+                                  "(((((2**64)**64)**64)**64)**64)**64"])
+def test_huge_predictions_in_a_claim_file(tmp_path, text):
+    t0 = time.perf_counter()
+    expect_error(tmp_path, BASE.replace('"d/2"', json.dumps(text)), "predicted", "MAX_BITS")
+    assert time.perf_counter() - t0 < 5.0  # two loads, with the family checks
+
+
+def test_large_but_legitimate_values_stay_exact():
+    assert evaluate(parse_predicted("2**d", ["d"]), {"d": 100}) == 2**100
+    assert evaluate(parse_predicted("binomial(d, 50)", ["d"]), {"d": 100}) == sp.binomial(100, 50)
+    assert parse_predicted("sqrt((2**50)**4)", []) == 2**100
+    assert parse_predicted("2**64", []) == 2**64
+    assert evaluate(parse_predicted("2**d", ["d"]), {"d": MAX_BITS - 1}) == 2 ** (MAX_BITS - 1)
+    c = parse_constraint("k < d*(d + 1)/2 and 0 < 1", ["d", "k"])
+    assert evaluate(c, {"d": 3, "k": 5}) is sp.true
+
+
+# 4. the key that holds the bad value is the one named
+
+
+@pytest.mark.parametrize("old, new, key, fragment", [
+    ("d = [2, 3]", 'd = ["2", "3"]', "grid.d", "predicted uses 'd'"),
+    ("d = [2, 3]", "d = [[1, [2]], 3]", "grid.d", "only finite numbers"),
+    ("d = [2, 3]", "d = [[2], [3]]", "grid.d", "predicted uses 'd'"),
+    ("k = [1, 2]", 'k = [1, 2]\n[profiles.full.grid]\nd = ["x"]', "profiles.full.grid.d",
+     "predicted uses 'd'"),
+    ("k = [1, 2]", "k = [1, 2]\n[profiles.quick]\ngrid = 3", "profiles.quick.grid",
+     "must be a table"),
+    ("k = [1, 2]", "k = [1, 2]\n[profiles.full]\nllc = 3", "profiles.full.llc",
+     "must be a table"),
+    ("k = [1, 2]", "k = [1, 2]\n[profiles.full]\nrank = 3", "profiles.full.rank",
+     "must be a table"),
+])
+def test_the_grid_key_is_blamed_not_the_expression(tmp_path, old, new, key, fragment):
+    expect_error(tmp_path, BASE.replace(old, new), key, fragment)
+
+
+def test_strings_and_lists_stay_allowed_where_no_expression_uses_them(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(BASE.replace("k = [1, 2]", 'k = [1, 2]\nloss = ["mse", "centred"]\n'
+                              "[fixed]\nwidths = [2, 3]"))
+    c = load_claim(p, FAMILIES)
+    assert c.points("full")[0] == {"d": 2, "k": 1, "loss": "mse", "widths": (2, 3)}
+    p.write_text(with_line(BASE.replace("d = [2, 3]", 'd = ["2"]'), 'constraint = "k > 1"')
+                 .replace('"d/2"', '"k/2"'))
+    with pytest.raises(ClaimError, match="d must be an integer"):  # the family's own check
+        load_claim(p, FAMILIES)
+
+
+# 5. settings that were accepted silently
+
+
+@pytest.mark.parametrize("table, line, key, fragment", [
+    ("llc", "step_size = nan", "llc.step_size", "finite"),
+    ("llc", "step_size = inf", "llc.step_size", "finite"),
+    ("llc", "beta = nan", "llc.beta", "finite"),
+    ("llc", "localization = inf", "llc.localization", "finite"),
+    ("llc", "step_jitter = -inf", "llc.step_jitter", "finite"),
+    ("llc", 'sampler = "bogus"', "llc.sampler", "mala"),
+    ("llc", 'method = "bogus"', "llc.method", "extrapolate"),
+    ("llc", "chains = 4097", "llc.chains", "<= 4096"),
+    ("llc", "draws = 10000001", "llc.draws", "<= 10000000"),
+    ("llc", "n = 9223372036854775807", "llc.n", "<="),
+    ("llc", "seed = 9223372036854775807", "llc.seed", "2147483647"),
+    ("rank", "trials = 10001", "rank.trials", "<= 10000"),
+    ("profiles.quick.llc", "draws = 100000000", "profiles.quick.llc.draws", "<= 10000000"),
+    ("profiles.full.rank", "trials = 0", "profiles.full.rank.trials", "> 0"),
+])
+def test_llc_and_rank_settings_are_checked(tmp_path, table, line, key, fragment):
+    expect_error(tmp_path, f"{BASE}[{table}]\n{line}\n", key, fragment)
+
+
+def test_valid_llc_settings_still_load(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(f'{BASE}[llc]\nsampler = "mala"\nmethod = "single"\nchains = 4096\n'
+                 "draws = 10000000\nstep_size = 1e-4\nlocalization = 100.0\nseed = 7\n")
+    c = load_claim(p, FAMILIES)
+    assert c.llc_settings("quick")["sampler"] == "mala" and c.llc_settings("full")["chains"] == 4096
+
+
+@pytest.mark.parametrize("old, new, key", [
+    ("d = [2, 3]", "d = [2, 1000001]", "grid.d"),
+    ("k = [1, 2]", "k = [1, 2]\n[fixed]\nwidths = [2, 2000000]", "fixed.widths"),
+    ("k = [1, 2]", "k = [1, 2]\n[profiles.full.grid]\nk = [9223372036854775807]",
+     "profiles.full.grid.k"),
+    ("k = [1, 2]", "k = [1, 2]\n[fixed]\ninit_seed = 9223372036854775807", "fixed.init_seed"),
+])
+def test_unbounded_integers_have_a_generous_limit(tmp_path, old, new, key):
+    expect_error(tmp_path, BASE.replace(old, new), key, "exceeds the limit")
+
+
+def test_a_seed_parameter_may_be_large_and_a_family_maximum_wins(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(BASE.replace("k = [1, 2]", "k = [1, 2]\n[fixed]\ninit_seed = 123456789"))
+    assert load_claim(p, FAMILIES).fixed["init_seed"] == 123456789
+    p.write_text(BASE.replace('"wide"', '"fake_regular"').replace("k = [1, 2]\n", "")
+                 .replace("d = [2, 3]", "d = [2, 25]"))
+    with pytest.raises(ClaimError, match="d must be <= 20"):
+        load_claim(p, FAMILIES)
+
+
+def test_too_many_grid_points(tmp_path):
+    text = BASE.replace("d = [2, 3]", f"d = {list(range(1, 102))}").replace(
+        "k = [1, 2]", f"k = {list(range(1, 101))}")
+    t0 = time.perf_counter()
+    expect_error(tmp_path, text, "grid", "MAX_GRID_POINTS")
+    assert time.perf_counter() - t0 < 5.0
+
+
+EXPERIMENT = """
+id = "e"
+title = "t"
+source = "s"
+kind = "experiment"
+experiment = "gsm_vs_lr"
+[criterion]
+statistic = "gsm_decay_rate"
+expect = "positive"
+"""
+
+
+@pytest.mark.parametrize("tail, key", [
+    ("[settings]\nsteps = 100000000\n", "settings.steps: must be <= 10000000"),
+    ("[profiles.quick.settings]\nsteps = 9223372036854775807\n",
+     "profiles.quick.settings.steps: must be <= 10000000"),
+    (f"[settings]\nweight_decay = {HUGE_INT}\n", "settings.weight_decay: 999"),
+    (f"[settings]\nlrs = [{HUGE_INT}]\n", "settings.lrs: 999"),
+])
+def test_experiment_settings_have_upper_limits(tmp_path, tail, key):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXPERIMENT + tail)
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    assert str(e.value).startswith(f"{bad}: {key}")
+    bad.write_text(EXPERIMENT + "[settings]\nsteps = 200000\n")
+    assert load_claim(bad, FAMILIES).settings_for("full")["steps"] == 200000
