@@ -118,6 +118,7 @@ def _regimes(ax, d: Mapping[str, Any]) -> None:
         0: ("no generalisation", "tab:red"),
         1: ("grokking", "tab:orange"),
         2: ("immediate generalisation", "tab:green"),
+        3: ("still rising at the last step", "tab:gray"),
     }
     groups = np.asarray(d.get("group", [0] * len(x)))
     markers = dict(zip(sorted(set(groups.tolist())), "osD^v<>p*h", strict=False))

@@ -715,12 +715,33 @@ def _plan_cdr(s):
     ]
 
 
+RISING_MIN = 0.05
+"""A run that ends below ``gen_acc`` is ``"unsettled"``, not ``"none"``, when its validation
+accuracy at the last checkpoint exceeds its value at half the last step by at least this much:
+it was cut off while rising (it may yet grok), so it says nothing about where generalisation
+stops. Chance-level accuracy fluctuates by a few hundredths between checkpoints."""
+
+
 def regime(series: Mapping[str, Any], s: Mapping[str, Any]) -> str:
-    """``"none"`` (never generalises), ``"immediate"`` (generalised by ``immediate_factor`` ×
-    the memorisation step) or ``"grokking"``."""
+    """``"none"`` (never generalises, and its validation accuracy has stopped rising),
+    ``"unsettled"`` (below ``gen_acc`` at the end but still rising: :data:`RISING_MIN`),
+    ``"immediate"`` (generalised by ``immediate_factor`` × the memorisation step) or
+    ``"grokking"``.
+
+    >>> s = {"mem_acc": 0.99, "gen_acc": 0.95, "immediate_factor": 3.0}
+    >>> run = {"step": [10, 100, 200, 400], "train_acc": [0.5, 1.0, 1.0, 1.0]}
+    >>> [regime({**run, "val_acc": v}, s) for v in ([0.0, 0.02, 0.01, 0.03],
+    ...                                              [0.0, 0.05, 0.3, 0.76],
+    ...                                              [0.0, 0.2, 0.96, 1.0])]
+    ['none', 'unsettled', 'immediate']
+    """
     i = first_index(series["train_acc"], s["mem_acc"])
     j = first_index(series["val_acc"], s["gen_acc"])
     if j is None or (series["val_acc"][-1] or 0) < s["gen_acc"]:
+        steps, va = series["step"], series["val_acc"]
+        half = [v for t, v in zip(steps, va, strict=True) if t <= steps[-1] / 2 and v is not None]
+        if half and (va[-1] or 0) - half[-1] >= RISING_MIN:
+            return "unsettled"
         return "none"
     if i is None or series["step"][j] <= s["immediate_factor"] * max(series["step"][i], 1):
         return "immediate"
@@ -729,8 +750,9 @@ def regime(series: Mapping[str, Any], s: Mapping[str, Any]) -> str:
 
 def _bracket(rows: Sequence[Mapping[str, Any]]) -> tuple[float, float] | None:
     """``(largest non-generalising, smallest generalising)`` training size, when every
-    non-generalising size lies below every generalising one; else ``None``."""
-    gen = [r["n_train"] for r in rows if r["regime"] != "none"]
+    non-generalising size lies below every generalising one; else ``None``. Unsettled runs
+    (cut off while rising) enter neither side."""
+    gen = [r["n_train"] for r in rows if r["regime"] in ("grokking", "immediate")]
     non = [r["n_train"] for r in rows if r["regime"] == "none"]
     if gen and non and max(non) < min(gen):
         return float(max(non)), float(min(gen))
@@ -785,6 +807,11 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
     note += (", with the scatter between runs' brackets" if complete else
              "; no run-to-run spread in the errors (fewer than 2 runs bracket each modulus), "
              "so the shape fits decide nothing either way")
+    unsettled = sum(r["regime"] == "unsettled" for r in rows)
+    if unsettled:
+        note += (f"; {unsettled} run(s) below the generalisation threshold but still rising "
+                 f"at the last step (by ≥ {RISING_MIN} since half of it) left out of the "
+                 "brackets: not evidence of no generalisation")
     shape = None
     if len(ok) >= 2:
         stated = st.log_shape_fit(log_y, errs, log_plogp, "n_c ∝ p log p")
@@ -808,7 +835,7 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
             min_n=3,
         ),
     }
-    codes = {"none": 0, "grokking": 1, "immediate": 2}
+    codes = {"none": 0, "grokking": 1, "immediate": 2, "unsettled": 3}
     figs = [
         FigureSpec(
             "regimes",

@@ -441,7 +441,9 @@ def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float],
                    alpha: float = 0.05) -> Estimate:
     """Slope of ``y`` on ``x`` by weighted least squares with errors ``se`` of ``y``; its
     standard error is scaled by ``√max(χ²/ν, 1)`` (scatter beyond the stated errors, Birge
-    ratio), the interval normal.
+    ratio). The interval is normal while the stated errors account for the scatter, and
+    Student t with ν = n − 2 once the scatter sets the scale (χ²/ν > 1: the scale is then
+    estimated from n − 2 residual degrees of freedom).
 
     >>> e = weighted_slope([0, 1, 2], [0.0, 1.0, 2.0], [0.1, 0.1, 0.1])
     >>> round(e.value, 6), round(e.high - e.low, 4)
@@ -458,8 +460,15 @@ def weighted_slope(x: Sequence[float], y: Sequence[float], se: Sequence[float],
     cov = np.linalg.inv((X * w[:, None]).T @ X)
     b, a = cov @ (X * w[:, None]).T @ ya
     chi2 = float((w * (ya - b * xa - a) ** 2).sum())
-    se_b = math.sqrt(cov[0, 0] * max(chi2 / (n - 2), 1.0))
-    z = float(sps.norm.ppf(1 - alpha / 2))
+    birge = chi2 / (n - 2)
+    se_b = math.sqrt(cov[0, 0] * max(birge, 1.0))
+    if birge > 1.0:
+        z = float(sps.t.ppf(1 - alpha / 2, n - 2))
+        method = (f"weighted least squares, errors × √(χ²/ν) = {math.sqrt(birge):.3g}, "
+                  f"Student t ({n - 2} dof)")
+    else:
+        z = float(sps.norm.ppf(1 - alpha / 2))
+        method = "weighted least squares, normal (stated errors; χ²/ν ≤ 1)"
     return Estimate(float(b), float(b - z * se_b), float(b + z * se_b), level, method, n)
 
 

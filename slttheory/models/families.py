@@ -1062,8 +1062,10 @@ def _rank_quadratic(q):
         inputs=quadratic_unisolvent_inputs(d),
         degree=3,
         gives_lambda=True,
-        reason=f"{seen}, on a unisolvent set for quadratics; seed 001 Thm F.1: minimally "
-        "singular at a generic point, so λ = rank/2 of that map",
+        reason=f"{seen}, on a unisolvent set for quadratics; at a generic point the rank is "
+        "locally constant (the generic rank is the maximum), so the zeros near w* form a "
+        "manifold across which the loss is Morse–Bott: λ = rank/2 of that map (constant-rank "
+        "theorem; seed 001 Thm F.1 states the same)",
         true_point="generic",
         inputs_determine=True,
     )

@@ -205,8 +205,9 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
             "spanning", f"{where}: {text}",
             f"numerical rank of the active w_k = {rw} (needs {need}; SVD, gap {gap:.3g}; not "
             "certified)", rw == need))
-        return tuple(out)
     rs, gap_s = _svd_rank(_sym_features(W))
+    if K >= sym and p == 1:
+        return tuple(out)
     if K >= sym:
         out.append(Hypothesis(
             "spanning", f"{where}: some d(d+1)/2 of the w_k w_kᵀ span Sym(d) (Thm 4.1)",
@@ -253,14 +254,27 @@ def quadratic_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     return (*_nondegeneracy(W, V, where), _local_minimum(problem))
 
 
+TRUE_PARAMETER_LOSS = 1e-4
+"""A trained ``modular_addition`` w* counts as a true parameter of its training pairs when its
+training loss is at most this (the zero network's centred loss is ½(1 − 1/p) ≥ 1/4)."""
+
+
 def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     """Thm 5.5's hypotheses at a trained ``modular_addition`` problem: Stage II, a clear
     eq.-5 effective width, a non-degenerate active subnetwork (Thm 4.2 (1)-(3) on the active
-    units), and the local-minimum check."""
+    units), and the local-minimum check; and ``true_parameter`` (the training pairs fitted:
+    Thms 4.1/4.2 give λ at a true parameter, a realisable fit)."""
     ex = problem.extras
     met, text = stage_two(ex.get("train_acc"), ex.get("val_acc"))
     out = [Hypothesis("stage_two", f"{_SEED001} Thm 5.5: w* is a Stage-II feature solution "
                       "(§5.2: after memorisation, a generalising solution)", text, met)]
+    loss = ex.get("train_loss")
+    out.append(Hypothesis(
+        "true_parameter", f"{_SEED001} Thms 4.1/4.2: w* is a true parameter (it fits the "
+        "training pairs: the learning coefficient of a realisable fit)",
+        "training loss not recorded" if loss is None else
+        f"training loss {float(loss):.3g} (needs <= {TRUE_PARAMETER_LOSS:g})",
+        None if loss is None else bool(float(loss) <= TRUE_PARAMETER_LOSS)))
     W, V = _wv(problem.model)
     e = effective_width(W, V)
     clear = e["k_eff"] == e["k_eff_invariant"] and e["gap"] >= K_EFF_GAP

@@ -214,8 +214,8 @@ def _rank_ntk(q):
         degree=1,
         gives_lambda=True,
         reason="linear model in θ: K(θ) is a quadratic form of rank rank(F) (the Jacobian on "
-        "the support inputs), so λ = rank/2 exactly (seed 001 Thm 5.1; Watanabe 2009, regular "
-        "on the range of F, flat on its kernel)",
+        "the support inputs), so λ = rank/2 exactly (Watanabe 2009: regular on the range of "
+        "F, flat on its kernel)",
         true_params={"W": W0, "V": V0},
         true_point="exact",
         inputs_determine=True,
@@ -346,7 +346,7 @@ def _rank_lazy(q):
         gives_lambda=True,
         reason="linear model in V: the centred excess risk is a quadratic form of rank "
         "p·rank(P⊥Φ) (the Jacobian of V ↦ centred outputs), so λ = rank/2 exactly "
-        "(seed 001 Thm 5.2)",
+        "(Watanabe 2009: regular on the range, flat on the kernel)",
         true_params={"V": s["V"]},
         true_point="exact",  # degree 1: the Jacobian does not depend on V
         inputs_determine=True,
@@ -450,9 +450,10 @@ def _rank_generic(q):
         inputs=x.to(torch.int64),
         degree=3,
         gives_lambda=True,
-        reason="seed 001 Thm F.1 at a generic point: the true point is a continuous random draw, "
-        "where the Jacobian of θ ↦ centred outputs on the p² pairs (all the data there is) has "
-        "its generic rank, so λ = rank/2",
+        reason="at a generic point: the true point is a continuous random draw, where the "
+        "Jacobian of θ ↦ centred outputs on the p² pairs (all the data there is) has its "
+        "generic rank, locally constant, so λ = rank/2 (constant-rank theorem and the "
+        "Morse–Bott lemma; seed 001 Thm F.1 states the same)",
         true_point="generic",
         inputs_determine=True,
     )

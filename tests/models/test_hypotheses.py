@@ -10,6 +10,7 @@ from slttheory.geometry import generic_rank
 from slttheory.models import FAMILIES, Hypothesis
 from slttheory.models.hypotheses import (
     K_EFF_THRESHOLD,
+    TRUE_PARAMETER_LOSS,
     effective_width,
     quadratic_hypotheses,
     stage_two,
@@ -40,10 +41,25 @@ def test_modular_addition_records_thm_5_5_quantities(modular):
 
 def test_modular_addition_hypotheses(modular):
     hyps = FAMILIES["modular_addition"].hypotheses(modular)
-    assert [h.name for h in hyps] == ["stage_two", "effective_width", "active_nondegenerate",
-                                      "local_minimum"]
+    assert [h.name for h in hyps] == ["stage_two", "true_parameter", "effective_width",
+                                      "active_nondegenerate", "local_minimum"]
     assert all(isinstance(h, Hypothesis) and h.statement and h.measured for h in hyps)
     assert hyps[0].met == modular.extras["stage_two"]
+    # a true parameter: the training pairs fitted (Thms 4.1/4.2 are about realisable fits)
+    assert hyps[1].met == (modular.extras["train_loss"] <= TRUE_PARAMETER_LOSS)
+
+
+def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
+    """At p = 1 with K below d(d+1)/2, Thm 4.2's (2) and (3) are measured too (besides App.
+    G's spanning condition): a claim of Thm 4.2 at p = 1 must not find them missing."""
+    fam = FAMILIES["quadratic_network"]
+    prob = fam.build({"d": 3, "k": 2, "p": 1, "bias": False},
+                     generator=torch.Generator().manual_seed(0), device="cpu")
+    names = {h.name: h for h in fam.hypotheses(prob)}
+    assert {"spanning", "features_independent", "no_cancellation"} <= set(names)
+    assert names["features_independent"].met is True
+    # rank of θ ↦ Q at p = 1 is dK − K(K−1)/2 = 5 < K(d + p − 1) = 6: (3) cannot hold
+    assert names["no_cancellation"].met is False and "= 5" in names["no_cancellation"].measured
 
 
 def test_train_rank_on_one_hot_pairs_and_size_limit():

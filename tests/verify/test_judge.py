@@ -281,6 +281,39 @@ def test_hypotheses_not_met_make_a_point_inconclusive():
     assert (v.verdict, v.grade) == ("confirmed", "certified")
 
 
+def test_a_hypothesis_not_imposed_is_named_where_it_fails():
+    """A hypothesis the claim lists as not imposed is not checked, but a decided verdict
+    where it fails says that it is a verdict on the statement without it."""
+    hyp = ({"name": "no_cancellation", "statement": "(3)", "measured": "rank 12 (needs 20)",
+            "met": False},)
+    at = AtPoint("ok", hypotheses=hyp)
+    c = claim(not_imposed=["no_cancellation"])
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, at))
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+    assert "statement without no_cancellation (rank 12 (needs 20))" in v.reason
+    v = V(c, PointEvidence(None, rk(6), None, 0.0, at))
+    assert v.verdict == "refuted" and "statement without no_cancellation" in v.reason
+    # where it holds, or for a claim that does not list it, nothing is added
+    met = AtPoint("ok", hypotheses=({**hyp[0], "met": True},))
+    assert "without" not in V(c, PointEvidence(None, rk(4), None, 0.0, met)).reason
+    assert "without" not in V(claim(), PointEvidence(None, rk(4), None, 0.0, at)).reason
+
+
+def test_no_llc_decides_at_a_saddle():
+    """The LLC is defined at a minimum: a controlled LLC at a w* that the critical-point check
+    finds not a local minimum decides nothing, and the reason says why."""
+    saddle = AtPoint("ok", checks={"is_local_min": False, "reason": "saddle: eigenvalue -0.01"})
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, saddle), ctl=controls())
+    assert v.verdict == "inconclusive" and "saddle: eigenvalue -0.01" in v.reason
+    assert "no LLC there decides" in v.reason
+    minimum = AtPoint("ok", checks={"is_local_min": True, "reason": "local minimum"})
+    assert V(claim(), PointEvidence(None, None, lc(2.0), 0.0, minimum),
+             ctl=controls()).verdict == "confirmed"
+    # certified facts do not depend on it
+    assert V(claim(), PointEvidence(None, rk(4), lc(2.0), 0.0, saddle),
+             ctl=controls()).verdict == "confirmed"
+
+
 def test_relations():
     c = claim("d/2", relation="<")
     assert V(c, PointEvidence(None, rk(4), None, 0.0)).verdict == "refuted"  # 2 is not < 2

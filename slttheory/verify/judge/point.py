@@ -4,13 +4,15 @@ Per point, with prediction P and the claim's relation:
 
 1. **Hypotheses.** A theorem is checked before it is applied: where one of the hypotheses the
    claim names, measured at w*, fails: ``inconclusive: hypothesis not met`` with the measured
-   quantity.
+   quantity. A hypothesis of the source that the claim lists as not imposed (``not_imposed``)
+   is not checked; where it fails at a decided point, the reason says the verdict is for the
+   statement without it.
 2. **Certified facts decide.** Their intersection must be non-empty, else ``error`` (routes
    contradict: a bug to fix). If it excludes P: ``refuted``; if it implies P: ``confirmed``.
-3. **A controlled LLC** decides only where no certified fact does (and on a training set whose
-   exact rank can carry 2P): ``refuted`` when its band excludes P, ``confirmed`` when the band
-   contains P and is no wider than the claim's tolerance — and only if the same verdict holds
-   at γ × 3, γ / 3 and ε / 2.
+3. **A controlled LLC** decides only where no certified fact does (at a w* that is a local
+   minimum of L_n, and on a training set whose exact rank can carry 2P): ``refuted`` when its
+   band excludes P, ``confirmed`` when the band contains P and is no wider than the claim's
+   tolerance — and only if the same verdict holds at γ × 3, γ / 3 and ε / 2.
 4. Everything else is ``inconclusive``, with a reason naming what would decide it.
 
 Failed LLC diagnostics mean no information; they never block a certified verdict. A claim is
@@ -39,7 +41,7 @@ from slttheory.verify.judge.facts import (
 )
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
-           "unmet_hypotheses"]
+           "unmet_hypotheses", "unimposed_note"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 
@@ -125,6 +127,33 @@ def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list
             if h.get("met") is False and h.get("name") in claim.hypotheses]
 
 
+def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
+    """A decided verdict's caveat: the source's hypotheses that the claim lists as not imposed
+    (``claim.not_imposed``) and that fail at w* as the family measures them, so the verdict is
+    for the statement without them ("" if none)."""
+    at = ev.at_point
+    if at is None or at.status != "ok":
+        return ""
+    off = [f"{h.get('name')} ({h.get('measured', '?')})" for h in at.hypotheses
+           if h.get("met") is False and h.get("name") in claim.not_imposed]
+    if not off:
+        return ""
+    return (f" — a verdict on the statement without {', '.join(off)}: not imposed by the "
+            "claim, and not met here")
+
+
+def not_a_minimum(ev: PointEvidence) -> str:
+    """Why an LLC at this w* decides nothing, when the critical-point check found w* not a
+    local minimum of L_n (a saddle, or a gradient above tolerance): the LLC is defined at a
+    minimum, and chains at a saddle also count the loss they find below it ("" otherwise)."""
+    at = ev.at_point
+    checks = at.checks if at is not None and at.status == "ok" else {}
+    if checks.get("is_local_min") is not False:
+        return ""
+    return (f"w* is not a local minimum of L_n ({checks.get('reason', 'critical-point check')}), "
+            "and the LLC is defined at a minimum: no LLC there decides")
+
+
 def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
     """Why no LLC on this training set can test the prediction ("" if it can): the exact rank of
     the model on the training inputs bounds what the empirical loss can identify."""
@@ -174,30 +203,33 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
         why = why or [flo.text, fhi.text]
         return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
-                            f"against the predicted {ptxt}{note}", "certified", facts)
+                            f"against the predicted {ptxt}"
+                            f"{unimposed_note(claim, ev)}{note}", "certified", facts)
     if exact == "confirmed":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]
         why = why or [flo.text, fhi.text]
         return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
-                            f"gives the predicted {ptxt}{note}", "certified", facts)
+                            f"gives the predicted {ptxt}"
+                            f"{unimposed_note(claim, ev)}{note}", "certified", facts)
     cannot = _llc_cannot_reach(ev, p)
     if cannot and ev.llc is not None:
         return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
                             f"and {cannot}{note}", facts=facts)
     tol = claim.tolerance.llc_abs_for(float(p))
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
-    if llc.grade == "controlled":
+    if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         bv = band_verdict(b, float(p), rel, tol)
         btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
                 f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
+        caveat = unimposed_note(claim, ev)
         if bv == "refuted":
             return PointVerdict("refuted", f"refuted (controlled) at {at}: {btxt} excludes the "
-                                f"predicted {ptxt}{note}", "controlled", facts, llc)
+                                f"predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
         if bv == "confirmed":
             return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} contains "
-                                f"the predicted {ptxt}{note}", "controlled", facts, llc)
+                                f"the predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
         llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
                             f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
     return PointVerdict("inconclusive", f"inconclusive at {at}: "
@@ -213,6 +245,8 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     parts.append("no certified route decides" + (f" ({'; '.join(cert)}: consistent with "
                                                   f"{ptxt})" if cert else ""))
     parts += ctx
+    if ev.llc is not None and (why_not := not_a_minimum(ev)):
+        parts.append(why_not)
     lc = ev.llc
     if llc.grade == "absent":
         skipped = ev.llc is None and "llc" in claim.evidence

@@ -214,8 +214,9 @@ def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {v: sum(p["verdict"] == v for p in points) for v in VERDICTS}
 
 
-def claim_json(r: Any) -> dict[str, Any]:
-    """One claim of ``report.json``."""
+def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
+    """One claim of ``report.json``; ``grid`` is the grid of ``profile`` (the one run), or the
+    claim's base grid when no profile is given."""
     c = r.claim
     entry: dict[str, Any] = {
         "id": c.id, "title": c.title, "source": c.source, "family": c.family, "kind": c.kind,
@@ -225,7 +226,8 @@ def claim_json(r: Any) -> dict[str, Any]:
     if isinstance(c, Claim):
         entry.update(predicted=c.predicted, relation=c.relation, evidence=list(c.evidence),
                      statement=c.statement, notes=c.notes, reading=c.reading,
-                     cases=list(r.verdict.cases), grid=jsonable(dict(c.grid)))
+                     cases=list(r.verdict.cases),
+                     grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))))
         if c.scaling is not None:
             entry["scaling"] = {"variable": c.scaling.variable, "shape": c.scaling.shape,
                                 "min_r2": c.scaling.min_r2,
@@ -263,7 +265,7 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
 
     claims, exp_s = [], 0.0
     for r in results:
-        entry = claim_json(r)
+        entry = claim_json(r, profile)
         c = r.claim
         entry["figure"] = (figures or {}).get(c.id or c.path)
         if isinstance(r, ExperimentClaimResult):
