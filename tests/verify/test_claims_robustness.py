@@ -333,6 +333,8 @@ def test_strings_and_lists_stay_allowed_where_no_expression_uses_them(tmp_path):
     ("llc", "draws = 10000001", "llc.draws", "<= 10000000"),
     ("llc", "n = 9223372036854775807", "llc.n", "<="),
     ("llc", "seed = 9223372036854775807", "llc.seed", "2147483647"),
+    ("llc", "seed = -1", "llc.seed", "[0, 2147483647]"),
+    ("rank", "seed = -5", "rank.seed", "[0, 2147483647]"),
     ("rank", "trials = 10001", "rank.trials", "<= 10000"),
     ("profiles.quick.llc", "draws = 100000000", "profiles.quick.llc.draws", "<= 10000000"),
     ("profiles.full.rank", "trials = 0", "profiles.full.rank.trials", "> 0"),

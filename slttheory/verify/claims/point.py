@@ -283,8 +283,8 @@ def _settings(
             if v not in allowed:
                 raise err(path, key, f"must be one of {', '.join(allowed)}, got {v!r}")
         elif k == "seed":
-            if abs(v) > MAX_SEED:
-                raise err(path, key, f"must be at most {MAX_SEED} in magnitude, got {_short(v)}")
+            if not 0 <= v <= MAX_SEED:
+                raise err(path, key, f"must be in [0, {MAX_SEED}], got {_short(v)}")
         elif float in types and not finite(v):
             raise err(path, key, f"must be a finite number, got {_short(v)}")
         elif k == "burn_in" and v < 0:
