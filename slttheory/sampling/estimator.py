@@ -523,11 +523,13 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         raise TypeError(f"model parameters must be floating point, got {dtype}")
     sel = {k: all_params[k].detach().to(device) for k in names}
     frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
-    frozen.update({k: b.detach().to(device) for k, b in model.named_buffers()})
+    # buffers copied: a forward that updates one in place must not change the caller's module
+    frozen.update({k: b.detach().to(device).clone() for k, b in model.named_buffers()})
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
-    x = x.to(device)
+    x = x.detach().to(device)  # data that requires grad would leak into the sampler's graphs
+    y = y.detach()
     if x.is_floating_point():
         x = x.to(dtype)
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
@@ -543,7 +545,12 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     per_sample = _per_sample_loss(loss)
 
     with torch.no_grad():
-        out = functional_call(model, (sel, frozen), (x,))
+        try:
+            out = functional_call(model, (sel, frozen), (x,))
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"data: the model cannot be evaluated on the inputs (shape "
+                             f"{tuple(x.shape)}, dtype {x.dtype}): {type(e).__name__}: "
+                             f"{str(e)[:300]}") from e
         if not isinstance(out, Tensor):
             raise TypeError(f"model must return one tensor of outputs, got "
                             f"{type(out).__name__} (wrap the model to select the output)")
@@ -562,7 +569,17 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                                  f"{tuple(out.shape)}")
             if int(y.min()) < 0 or int(y.max()) >= out.shape[1]:
                 raise ValueError(f"data: class indices must lie in [0, {out.shape[1] - 1}]")
-        lstar = per_sample(out, y)
+        try:
+            lstar = per_sample(out, y)
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"loss: cannot be evaluated on the model's outputs (shape "
+                             f"{tuple(out.shape)}) and the targets (shape {tuple(y.shape)}, "
+                             f"dtype {y.dtype}): {type(e).__name__}: {str(e)[:300]}") from e
+        if not isinstance(lstar, Tensor) or not lstar.is_floating_point():
+            got = (f"a {lstar.dtype} tensor" if isinstance(lstar, Tensor)
+                   else type(lstar).__name__)
+            raise TypeError(f"loss must return a floating-point tensor of per-sample NLLs, "
+                            f"got {got}")
         if lstar.shape != (x.shape[0],):
             hint = (" (a loss that averages: pass its per-sample form, e.g. reduction='none')"
                     if lstar.ndim == 0 else "")
@@ -1192,6 +1209,9 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     "increase burn_in/draws")
     if math.isfinite(ess) and ess < 100:
         warn.append(f"effective sample size {ess:.0f} < 100; run longer")
+    elif not math.isfinite(ess) or (use.shape[0] > 1 and not math.isfinite(rh)):
+        warn.append(f"{use.shape[1]} kept draw(s) per chain are too few for an effective "
+                    "sample size and R-hat; run longer (draws)")
     if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:
         warn.append(f"MALA acceptance rate {acc:.3f} < {MALA_ACCEPT_WARN}: the step size is "
                     "too large where the chains are, they rarely move; reduce step_size")
@@ -1230,6 +1250,8 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
         burn_in = _positive_int("burn_in", burn_in, minimum=0)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an integer, got {seed!r}")
+    if not -2**63 <= int(seed) < 2**63:  # torch's generators take a 64-bit seed
+        raise ValueError(f"seed must fit in 64 bits, got {seed}")
     if step_size is not None:
         step_size = _positive_float("step_size", step_size)
     dev = resolve_device(device)

@@ -410,6 +410,49 @@ def test_error_paths():
     with pytest.raises(ValueError, match="class indices"):
         estimate_llc(nn.Linear(2, 3), (x, torch.randn(10)), loss="cross_entropy",
                      device="cpu")
+    with pytest.raises(ValueError, match="seed must fit in 64 bits"):
+        estimate_llc(m, (x, y), seed=2**64, device="cpu")
+
+
+def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
+    """Inputs the model cannot take, losses that return no float tensor, too few draws for
+    any diagnostic, data that requires grad, and a forward that updates a buffer."""
+    m = nn.Linear(2, 1)
+    x, y = torch.randn(50, 2, generator=gen(0)), torch.randn(50, 1, generator=gen(1))
+    with pytest.raises(ValueError, match=r"data: the model cannot be evaluated.*int64"):
+        estimate_llc(m, (x.long(), y), device="cpu")
+    with pytest.raises(ValueError, match=r"data: the model cannot be evaluated.*\(50, 3\)"):
+        estimate_llc(m, (torch.randn(50, 3), y), device="cpu")
+    with pytest.raises(TypeError, match="floating-point tensor of per-sample NLLs, got float"):
+        estimate_llc(m, (x, y), loss=lambda o, t: 1.0, device="cpu")
+    with pytest.raises(ValueError, match="loss: cannot be evaluated"):
+        estimate_llc(nn.Linear(2, 3), (x, torch.ones(50, dtype=torch.bool)),
+                     loss="cross_entropy", device="cpu")
+    kw = dict(chains=2, device="cpu", method="single", step_size=1e-3, morse_bott=False)
+    with pytest.warns(LLCWarning, match="too few for an effective sample size"):
+        few = estimate_llc(m, (x, y), draws=2, **kw)
+    assert not few.diagnostics.passed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # short runs
+        a = estimate_llc(m, (x.clone().requires_grad_(), y), draws=50, **kw)
+        b = estimate_llc(m, (x, y), draws=50, **kw)
+    assert a.llc == b.llc
+
+    class Counter(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 1)
+            self.register_buffer("calls", torch.zeros(()))
+
+        def forward(self, inp: torch.Tensor) -> torch.Tensor:
+            self.calls.add_(1.0)
+            return self.lin(inp)
+
+    c = Counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        estimate_llc(c, (x, y), draws=20, **kw)
+    assert float(c.calls) == 0.0  # "the module is not modified"
 
 
 
