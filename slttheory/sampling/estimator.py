@@ -521,6 +521,10 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     dtype = all_params[names[0]].dtype
     if not dtype.is_floating_point:
         raise TypeError(f"model parameters must be floating point, got {dtype}")
+    if torch.finfo(dtype).bits < 32:
+        raise TypeError(f"model parameters are {dtype}: the sampler's steps (ε down to ~1e-6 "
+                        "times the posterior scale) underflow in half precision; pass "
+                        "model.float() (or .double())")
     sel = {k: all_params[k].detach().to(device) for k in names}
     frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
     # buffers copied: a forward that updates one in place must not change the caller's module

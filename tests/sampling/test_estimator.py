@@ -412,6 +412,8 @@ def test_error_paths():
                      device="cpu")
     with pytest.raises(ValueError, match="seed must fit in 64 bits"):
         estimate_llc(m, (x, y), seed=2**64, device="cpu")
+    with pytest.raises(TypeError, match=r"torch.float16.*model.float\(\)"):
+        estimate_llc(nn.Linear(2, 1).half(), (x, y), device="cpu")
 
 
 def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
