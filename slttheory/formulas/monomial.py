@@ -115,7 +115,7 @@ def normal_crossing(powers, prior_powers=None) -> LearningCoefficient:
             "prior density = prod_j |w_j|^(h_j) times a function positive at 0",
         ),
         source=f"{_WATANABE}, Ch. 2 and Ch. 6 (normal crossing / standard form, Main Formula I); "
-        "Lehalleur & Rimanyi 2024, Prop. 8.4 and Example 8.5",
+        "Pepin Lehalleur & Rimányi 2024, Prop. 8.4 and Example 8.5",
         **standing_of("normal_crossing").fields(),
     )
 
@@ -270,7 +270,10 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     Sources: Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and estimation of
     oscillating integrals); Watanabe 2009 (Newton diagrams); Lin 2011 PhD thesis
     (UC Berkeley), *Algebraic methods for evaluating integrals in Bayesian statistics*,
-    Ch. 4 (non-degenerate functions; multiplicity = codimension of the face).
+    (non-degenerate functions; multiplicity = codimension of the face; chapter and theorem
+    number not re-read: check the non-degeneracy hypothesis and the multiplicity clause there
+    before citing this function's m, which the tests check independently for two variables
+    only).
 
     >>> newton_polyhedron([(2, 0), (0, 4)]).value          # x^2 + y^4
     3/4
@@ -330,7 +333,7 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
             "λ, m are those of the zeta function ∫|K|^z |w^h| dw near w = 0",
         ),
         source="Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and oscillating "
-        f"integrals); {_WATANABE}, Newton diagrams; Lin 2011 PhD thesis (UC Berkeley), Ch. 4, "
-        "non-degenerate functions (theorem number unverified)",
+        f"integrals); {_WATANABE}, Newton diagrams; Lin 2011 PhD thesis (UC Berkeley), "
+        "non-degenerate functions (chapter and theorem number not re-read)",
         **standing_of("newton_polyhedron").fields(),
     )

@@ -238,7 +238,10 @@ def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> L
 
     Multiplicity m = 1 in every case: the paper's proofs (Thm F.1, Cor. F.2) show the map
     θ ↦ (Q_j) (with b, c) is a submersion onto a smooth manifold near the true point, so
-    the reparametrised model is regular, whose zeta function has a simple largest pole.
+    the reparametrised model is regular, whose zeta function has a simple largest pole. The
+    paper states no m; this one is as stated in the same sense as λ, and fails with it where
+    the stated λ exceeds half the generic rank of θ ↦ (Q_j) (Thm 4.2 with
+    K(d + p − 1) > p·d(d+1)/2, or p = 1 with 2 ≤ k: no submersion of that dimension exists).
 
     Raises ``ValueError`` for ``bias=True`` with p ≠ 1 (the paper states no result) or
     with ``theorem="multi_output"``, and for ``theorem="single_output"`` with p ≠ 1.
