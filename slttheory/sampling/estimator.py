@@ -604,6 +604,15 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     # faster on CPU than vmap(grad(...)).
     f_full = vmap(delta_loss, in_dims=(0, None, None, None))
     f_batch = vmap(delta_loss, in_dims=(0, 0, 0, 0))
+    try:  # one vectorised evaluation: a forward vmap cannot run fails here, not mid-sampling
+        with torch.no_grad():
+            f_full(center.unsqueeze(0), x, y, lstar)
+    except RuntimeError as e:
+        raise ValueError(
+            "model: its forward (with the loss) cannot be vectorised over chains by "
+            "torch.func.vmap, which every sampler uses: Python control flow on tensor values "
+            "(if x.sum() > 0), .item() or in-place updates of inputs are not allowed "
+            f"({str(e).splitlines()[0][:200]})") from e
 
     def value_and_grad(f: Callable) -> Callable:
         def vg(w: Tensor, *args: Tensor) -> tuple[Tensor, Tensor]:
@@ -1266,6 +1275,12 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
     beta_v = 1.0 / math.log(n) if beta is None else _positive_float("beta", beta)
     gamma = 1.0 if localization is None else _positive_float("localization", localization,
                                                              allow_zero=True)
+    fi = torch.finfo(s.dtype)  # what the model's dtype can hold, with room for the sampler
+    for name, v in (("beta (as n·beta)", n * beta_v), ("localization", gamma),
+                    ("step_size", step_size)):
+        if v is not None and v > 0 and not fi.tiny * 1e6 <= v <= fi.max * 1e-6:
+            raise ValueError(f"{name} = {v:g} is outside what {s.dtype} can hold in the "
+                             f"sampler's arithmetic ([{fi.tiny * 1e6:.3g}, {fi.max * 1e-6:.3g}])")
     if batch_size is None:
         bs = s.n_data if s.n_data <= AUTO_FULL_BATCH_MAX else AUTO_BATCH_SIZE
     else:

@@ -450,6 +450,20 @@ def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
             self.calls.add_(1.0)
             return self.lin(inp)
 
+    class Branchy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 1)
+
+        def forward(self, inp: torch.Tensor) -> torch.Tensor:
+            out = self.lin(inp)
+            return out if out.sum() > 0 else -out
+
+    with pytest.raises(ValueError, match="cannot be vectorised over chains by torch.func.vmap"):
+        estimate_llc(Branchy(), (x, y), **kw)
+    for bad in (dict(beta=1e300), dict(step_size=1e-300)):
+        with pytest.raises(ValueError, match="outside what torch.float32 can hold"):
+            estimate_llc(m, (x, y), **{**kw, **bad})
     c = Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LLCWarning)
