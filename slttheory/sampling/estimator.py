@@ -394,7 +394,7 @@ precision target at the step cap is a note, not a failed check (``Diagnostics.no
 term's law (:data:`.extrapolate.DATA_LAWS`), and k/2 exactly where the outputs are linear in
 the sampled parameters (:func:`.localisation.nearby_residuals`); 6: there no chain is run
 (``record_scan=True`` samples the scan as a record), so the diagnostics are no longer the
-record's."""
+record's; and a run too short for an ESS or R-hat fails its diagnostics."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
