@@ -766,19 +766,25 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
     orbit move), parity alternating with the round's index in the phase
     (:mod:`slttheory.sampling.exchange`)."""
     step = alg.step
+    flush = getattr(alg, "flush", None)  # diagnostics computed once per block (SGLD)
+    diagnose: bool | str = "defer" if flush is not None else True
     t = start
     while t < stop:
         end = min(stop, t + TRACE_BLOCK)
         block = []
+        deferred: list[int] = []
         for u in range(t, end):
             if u % DIAG_EVERY:
                 state, _ = step(gen, state, False)
             else:
-                state, info = step(gen, state, True)
+                state, info = step(gen, state, diagnose)
                 j = u // DIAG_EVERY
-                gs[:, j] = info.grad_sq
-                if ac is not None:
-                    ac[:, j] = info.acceptance_prob
+                if flush is not None:
+                    deferred.append(j)
+                else:
+                    gs[:, j] = info.grad_sq
+                    if ac is not None:
+                        ac[:, j] = info.acceptance_prob
                 if record is not None:
                     record.store(u, state.position)
             if orbit is not None and (u + 1) % orbit[0] == 0:
@@ -787,6 +793,11 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
                 state = exchange[1](gen, state, ((u + 1) // exchange[0]) % 2)
             block.append(state.loss)
         tr[:, t:end] = torch.stack(block, 1)
+        if deferred:
+            gsq, prob = flush()
+            gs[:, deferred] = gsq.T
+            if ac is not None and prob is not None:
+                ac[:, deferred] = prob.T
         t = end
     return state
 

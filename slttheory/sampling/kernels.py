@@ -279,10 +279,16 @@ class LangevinInfo(NamedTuple):
 
 
 class SamplingAlgorithm(NamedTuple):
-    """``init(position) -> state`` and ``step(generator, state) -> (state, info)``."""
+    """``init(position) -> state`` and ``step(generator, state) -> (state, info)``.
+
+    ``flush`` (``None`` for most kernels): where a step may be called with
+    ``diagnose="defer"``, it computes the diagnostics of every deferred step since the last
+    flush in one vectorised evaluation, ``(grad_sq, acceptance_prob or None)``, each
+    ``(steps, K)`` in step order (:func:`fused_kernel` with SGLD)."""
 
     init: Callable[..., LangevinState]
     step: Callable[..., tuple[LangevinState, LangevinInfo]]
+    flush: Callable[[], tuple[Tensor, Tensor | None]] | None = None
 
 
 def _as_column(step_size: float | Tensor, like: Tensor) -> Tensor:
@@ -902,8 +908,22 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         nf = torch.zeros_like(dl) if sampler == "mala" else None
         return LangevinState(position, dl, g, u, v, nf)
 
-    def step(generator: torch.Generator | None, state: LangevinState, diagnose: bool = True
-             ) -> tuple[LangevinState, LangevinInfo]:
+    # SGLD's diagnostics (an MH acceptance from four energies, ~30 eager operations) are the
+    # largest per-step cost outside the graph: deferred, they are computed for a block of
+    # steps at once (the same formulas on stacked tensors). Only for LocalizedPotential,
+    # whose energy broadcasts over a leading step axis.
+    pending: list[tuple[Tensor, ...]] = []
+    can_defer = sampler == "sgld" and type(potential) is LocalizedPotential
+
+    def flush() -> tuple[Tensor, Tensor | None]:
+        if not pending:
+            raise RuntimeError("flush: no deferred diagnostics")
+        pos, dl0, grad, prop, dl, g, xi = (torch.stack(t) for t in zip(*pending, strict=True))
+        pending.clear()
+        return _sgld_diag(energy, pos, dl0, grad, prop, dl, g, xi, cache["eps"], mh)
+
+    def step(generator: torch.Generator | None, state: LangevinState,
+             diagnose: bool | str = True) -> tuple[LangevinState, LangevinInfo]:
         pos = state.position
         if "eps" not in cache:  # a state from another kernel of the same chains
             cache["eps"] = e = _as_column(step_size, pos)
@@ -935,7 +955,9 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if sampler == "sgld":
             p, dl, g = out
             new = LangevinState(p, dl, g)
-            if diagnose:
+            if diagnose == "defer" and can_defer:
+                pending.append((pos, state.loss, state.grad, p, dl, g, xi))
+            elif diagnose:
                 gsq, prob = _sgld_diag(energy, pos, state.loss, state.grad, p, dl, g, xi,
                                        e, mh)
         elif sampler == "mala":
@@ -950,4 +972,4 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 gsq = _rms_diag(extra, g, eps)
         return new, LangevinInfo(prob, acc, gsq)
 
-    return SamplingAlgorithm(init, step)
+    return SamplingAlgorithm(init, step, flush if can_defer else None)

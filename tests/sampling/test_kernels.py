@@ -182,6 +182,38 @@ def test_fused_kernel_is_the_eager_kernel(sampler, batch, jitter):
     assert pot._graphs and all(gm is not None for gm in pot._graphs.values())  # traced
 
 
+@pytest.mark.parametrize("batch", [None, 50])
+def test_deferred_sgld_diagnostics_are_the_immediate_ones(batch):
+    """SGLD's diagnostics deferred to one vectorised evaluation per block (``diagnose="defer"``,
+    then ``flush``) equal those computed step by step, bit for bit, and leave the chains as
+    they are (the estimator defers them; docs in ``SamplingAlgorithm``)."""
+    from slttheory.sampling.kernels import fused_kernel
+
+    s, pot = _linear_setup(batch=batch)
+    now, later = fused_kernel("sgld", pot, 1e-3), fused_kernel("sgld", pot, 1e-3)
+    assert later.flush is not None
+    assert fused_kernel("rmsprop_sgld", pot, 1e-3).flush is None  # its diagnostics are cheap
+    g1, g2 = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    a = now.init(s.center.expand(4, -1).clone(), g1)
+    b = later.init(s.center.expand(4, -1).clone(), g2)
+    infos = []
+    for t in range(30):
+        a, ia = now.step(g1, a, t % 10 == 0)
+        b, ib = later.step(g2, b, "defer" if t % 10 == 0 else False)
+        if t % 10 == 0:
+            infos.append(ia)
+            assert ib.grad_sq is None and ib.acceptance_prob is None
+    gsq, prob = later.flush()
+    assert gsq.shape == (3, 4) and torch.equal(gsq, torch.stack([i.grad_sq for i in infos]))
+    if batch is None:  # full batch: the MH acceptance MALA would have had
+        assert torch.equal(prob, torch.stack([i.acceptance_prob for i in infos]))
+    else:
+        assert prob is None
+    assert torch.equal(a.position, b.position)
+    with pytest.raises(RuntimeError, match="no deferred diagnostics"):
+        later.flush()
+
+
 def test_scripted_graph_is_the_fx_graph_bit_for_bit():
     """TorchScript runs the traced step's aten operations without the Python interpreter; it is
     used only where its outputs equal the FX graph's exactly, so the draws do not depend on
