@@ -507,8 +507,11 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     all_params = dict(model.named_parameters())
     if not all_params:
         raise ValueError("model has no parameters")
-    if params is None:
-        names = tuple(all_params)
+    if params is None:  # as torch's optimisers (and devinterp): frozen parameters stay put
+        names = tuple(k for k, v in all_params.items() if v.requires_grad)
+        if not names:
+            raise ValueError("params: every parameter of the model has requires_grad=False; "
+                             "pass params=[...] to name the ones to sample")
     else:
         names = tuple(params) if not isinstance(params, str) else (params,)
         unknown = [p for p in names if p not in all_params]
@@ -1354,7 +1357,10 @@ def estimate_llc(
     temperature's first-order discretisation bias (SGLD) and extrapolated to
     :math:`n\beta\to\infty` by a finite-nβ model (module docstring). All chains are
     vectorised; every ``None`` argument is chosen automatically (module docstring) and
-    recorded in ``config``. The module is not modified. ``preconditioner``:
+    recorded in ``config``. The module is not modified. ``params``: the names of the
+    parameters to sample (the others stay at their values: the LLC of the restricted model);
+    ``None`` (default): every parameter with ``requires_grad``, as torch's optimisers and
+    devinterp treat frozen ones. ``preconditioner``:
     ``None``/``"none"`` (default: the kernels in parameter units), ``"dense"`` or
     ``"diagonal"`` (a constant preconditioner from the curvature at :math:`w^*`,
     :mod:`slttheory.sampling.precondition`; the target is the same). ``step_jitter`` (MALA

@@ -464,6 +464,15 @@ def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
     for bad in (dict(beta=1e300), dict(step_size=1e-300)):
         with pytest.raises(ValueError, match="outside what torch.float32 can hold"):
             estimate_llc(m, (x, y), **{**kw, **bad})
+    frozen = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    frozen[0].requires_grad_(False)  # a frozen first layer stays put, as in torch's optimisers
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        est = estimate_llc(frozen, (x, y), draws=20, **kw)
+    assert est.config.params == ("2.weight", "2.bias") and est.config.dimension == 4
+    frozen.requires_grad_(False)
+    with pytest.raises(ValueError, match="every parameter of the model has requires_grad=False"):
+        estimate_llc(frozen, (x, y), draws=20, **kw)
     c = Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LLCWarning)
