@@ -205,9 +205,9 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
             "spanning", f"{where}: {text}",
             f"numerical rank of the active w_k = {rw} (needs {need}; SVD, gap {gap:.3g}; not "
             "certified)", rw == need))
+        if K >= sym:  # App. G's spanning condition is all there is (Thm 4.1 needs p ≥ 2)
+            return tuple(out)
     rs, gap_s = _svd_rank(_sym_features(W))
-    if K >= sym and p == 1:
-        return tuple(out)
     if K >= sym:
         out.append(Hypothesis(
             "spanning", f"{where}: some d(d+1)/2 of the w_k w_kᵀ span Sym(d) (Thm 4.1)",

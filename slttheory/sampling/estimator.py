@@ -1875,6 +1875,13 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
     )
 
 
+def _unsampled_run(chains: int, step_size: float | None, preconditioner: str = "none") -> _Run:
+    """The :class:`_Run` of an estimate that ran no chain (no draws, the given step size)."""
+    return _Run(np.zeros((chains, 0)), np.zeros((chains, 0)), None, 0, 0,
+                math.nan if step_size is None else step_size, None,
+                preconditioner=preconditioner)
+
+
 def _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto, step_size,
                   preconditioner) -> LLCEstimate:
     """The estimate at a Morse–Bott zero of rank k without a scan (``record_scan=False``):
@@ -1887,9 +1894,7 @@ def _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto, 
     scan = _xp.TemperatureScan(nbeta=none, llc=none, mc_error=none, disc_bias=none,
                                corrected=none, step_size=none, ess=none, rhat=none,
                                fit=_xp.morse_bott_fit(None, lam))
-    run = _Run(np.zeros((chains, 0)), np.zeros((chains, 0)), None, 0, 0,
-               math.nan if step_size is None else step_size, None,
-               preconditioner=pc.resolve_preconditioner(preconditioner))
+    run = _unsampled_run(chains, step_size, pc.resolve_preconditioner(preconditioner))
     return LLCEstimate(
         llc=lam, std_error=0.0, per_chain=none, loss_trace=np.zeros((chains, 0)),
         diagnostics=diag, elapsed_s=0.0, init_loss=s.init_loss, method="extrapolate",
@@ -1904,8 +1909,7 @@ def _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sa
     msg = f"L_n(w*) = {s.init_loss} is not finite: the loss is NaN/Inf at the model's parameters"
     diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=True,
                           warnings=[msg], divergent_chains=tuple(range(chains)))
-    run = _Run(np.zeros((chains, 0)), np.zeros((chains, 0)), None, 0, 0,
-               math.nan if step_size is None else step_size, None)
+    run = _unsampled_run(chains, step_size)
     _flag(diag.warnings, "estimate_llc")
     return LLCEstimate(
         llc=math.nan, std_error=math.nan, per_chain=np.full(chains, math.nan),

@@ -49,6 +49,8 @@ __all__ = [
     "parse_predicted",
     "parse_constraint",
     "evaluate",
+    "finite_real",
+    "shorten",
     "symbols_for",
 ]
 
@@ -100,8 +102,13 @@ _CMPOPS = {
 }
 
 
-def _short(v: Any, limit: int = 60) -> str:
-    """``str(v)`` cut to ``limit`` characters (values may be thousands of digits long)."""
+def shorten(v: Any, limit: int = 60) -> str:
+    """``str(v)`` cut to ``limit`` characters, for error messages (values may be thousands of
+    digits long).
+
+    >>> shorten(2**300, 10)
+    '2037035976…'
+    """
     text = str(v)
     return text if len(text) <= limit else f"{text[:limit]}…"
 
@@ -128,7 +135,7 @@ def _magnitude(e: sp.Expr) -> float:
         return math.inf
 
 
-def _finite_real(e: Any) -> bool:
+def finite_real(e: Any) -> bool:
     """Whether ``e`` is a finite real number."""
     return isinstance(e, sp.Expr) and bool(e.is_number and e.is_real and e.is_finite)
 
@@ -137,8 +144,8 @@ def _pow_problem(base: sp.Expr, exp: sp.Expr) -> str | None:
     """Why ``base**exp`` must not be computed (``None``: it is cheap)."""
     if not exp.is_number:
         return None  # a symbolic exponent: nothing is computed before the variables have values
-    if not _finite_real(exp):
-        return f"exponent {_short(exp)} is not a finite real number"
+    if not finite_real(exp):
+        return f"exponent {shorten(exp)} is not a finite real number"
     if base.is_Rational and base.q == 1 and abs(base.p) <= 1:
         return None  # 0, 1 and -1 to any power
     size = max(_size(base), 1)
@@ -157,7 +164,7 @@ def _pow_problem(base: sp.Expr, exp: sp.Expr) -> str | None:
 
 def _operand(e: Any) -> str:
     """``e`` shortened, in parentheses unless it is a symbol or a number."""
-    return _short(e) if isinstance(e, sp.Atom) else f"({_short(e)})"
+    return shorten(e) if isinstance(e, sp.Atom) else f"({shorten(e)})"
 
 
 def _binomial_problem(n: sp.Expr, k: sp.Expr) -> str | None:
@@ -165,8 +172,8 @@ def _binomial_problem(n: sp.Expr, k: sp.Expr) -> str | None:
     if not (n.is_number and k.is_number):
         return None
     for a in (n, k):
-        if not _finite_real(a):
-            return f"binomial(): argument {_short(a)} is not a finite real number"
+        if not finite_real(a):
+            return f"binomial(): argument {shorten(a)} is not a finite real number"
     if n.is_Integer and k.is_Integer:  # a product of min(k, n - k) factors of n's size
         nn, kk = int(n), int(k)
         if kk < 0 or 0 <= nn < kk:
@@ -179,7 +186,7 @@ def _binomial_problem(n: sp.Expr, k: sp.Expr) -> str | None:
         terms, width = max(_magnitude(n), _magnitude(k)) + 1, max(_size(n), _size(k))
     bits = terms * max(width, 1)
     if bits > MAX_BITS:
-        return (f"binomial({_short(n)}, {_short(k)}) would have about {bits:.3g} bits, above "
+        return (f"binomial({shorten(n)}, {shorten(k)}) would have about {bits:.3g} bits, above "
                 f"the limit MAX_BITS = {MAX_BITS}")
     return None
 
@@ -193,8 +200,8 @@ def _problem(func: Any, args: Sequence[Any]) -> str | None:
     if func in (sp.Min, sp.Max) or (isinstance(func, type) and issubclass(func, Relational)):
         what = {sp.Min: "min()", sp.Max: "max()"}.get(func, "comparison")
         for a in args:
-            if isinstance(a, sp.Expr) and a.is_number and not _finite_real(a):
-                return f"{what}: {_short(a)} is not a finite real number"
+            if isinstance(a, sp.Expr) and a.is_number and not finite_real(a):
+                return f"{what}: {shorten(a)} is not a finite real number"
     return None
 
 
@@ -207,8 +214,8 @@ def _apply(func: Callable[..., Any], args: Sequence[Any], **kw: Any) -> Any:
         out = func(*args, **kw)
     except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
         name = getattr(func, "__name__", str(func))
-        shown = ", ".join(_short(a, 30) for a in args)
-        raise ExpressionError(f"{name}({shown}) cannot be evaluated ({_short(e, 120)})") from None
+        shown = ", ".join(shorten(a, 30) for a in args)
+        raise ExpressionError(f"{name}({shown}) cannot be evaluated ({shorten(e, 120)})") from None
     size = _size(out)
     if size > MAX_BITS:
         raise ExpressionError(f"a number of {size} bits exceeds the limit MAX_BITS = {MAX_BITS}")
@@ -291,10 +298,10 @@ class _Builder:
                 return self.apply(sp.Mul, [a, self.apply(sp.Pow, [b, sp.S.NegativeOne], node)],
                                   node)
             # power: refuse numeric exponents that could not be computed quickly
-            if b.is_number and not _finite_real(b):
-                raise self.fail(f"exponent {_short(b)} is not a finite real number", node)
+            if b.is_number and not finite_real(b):
+                raise self.fail(f"exponent {shorten(b)} is not a finite real number", node)
             if b.is_number and abs(b) > MAX_EXPONENT:
-                raise self.fail(f"exponent {_short(b)} exceeds the limit {MAX_EXPONENT}", node)
+                raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
             if not b.is_number and not b.free_symbols <= set(self.vars.values()):
                 raise self.fail("exponent is not an expression of the variables", node)
             return self.apply(sp.Pow, [a, b], node)

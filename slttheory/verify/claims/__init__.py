@@ -35,6 +35,7 @@ from slttheory.verify.claims.point import (
     parse_point_claim,
     settings_hash,
 )
+from slttheory.verify.expr import shorten
 
 __all__ = [
     "PROFILES",
@@ -144,8 +145,8 @@ def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> lis
             out.append(_bad(f, str(e)))
             continue
         except Exception as e:  # noqa: BLE001 - one file must never stop the others
-            text = str(e) if len(str(e)) <= 200 else f"{str(e)[:200]}…"
-            out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: {text})"))
+            out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: "
+                               f"{shorten(e, 200)})"))
             continue
         if c.id in ids:
             out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[c.id]}",

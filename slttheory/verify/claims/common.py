@@ -20,6 +20,7 @@ __all__ = [
     "point_key",
     "err",
     "finite",
+    "int_limit",
     "string",
     "number",
     "table",
@@ -38,6 +39,16 @@ MAX_SEED = 2**31 - 1
 """Largest magnitude of a seed in a claim file (``[llc] seed``, ``[rank] seed``, a family's or
 an experiment's ``*seed`` parameter): the verifier adds offsets to seeds and hands them to
 torch and numpy, whose generators take 64-bit (torch) or non-negative (numpy) seeds."""
+
+
+def int_limit(name: str, default: int) -> int:
+    """The largest integer a setting or parameter ``name`` without its own maximum may take:
+    :data:`MAX_SEED` for a ``*seed``, else ``default``.
+
+    >>> int_limit("init_seed", 10), int_limit("steps", 10)
+    (2147483647, 10)
+    """
+    return MAX_SEED if name.endswith("seed") else default
 
 
 class ClaimError(ValueError):

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slttheory.verify.claims.common import MAX_SEED, PROFILES, ClaimError, err, finite
+from slttheory.verify.claims.common import PROFILES, ClaimError, err, finite, int_limit
+from slttheory.verify.expr import shorten
 
 __all__ = ["EXPECTS", "MAX_SETTING_INT", "Criterion", "ExperimentClaim", "parse_experiment_claim"]
 
@@ -219,7 +220,7 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
             for x in v if isinstance(v, list) else [v]:
                 if isinstance(x, int) and not isinstance(x, bool) and not finite(x):
                     key = f"profiles.{pname}.settings.{k}" if pname else f"settings.{k}"
-                    raise err(path, key, f"{str(x)[:60]}… is too large for a number")
+                    raise err(path, key, f"{shorten(x)} is too large for a number")
     crits_raw: list[tuple[str, Any]] = []
     if "criterion" in data:
         crits_raw.append(("criterion", data["criterion"]))
@@ -258,10 +259,9 @@ def _check_sizes(settings: Mapping[str, Mapping[str, Any]], exp: Any, path: str)
     for s in exp.settings:
         if s.type is not int or s.maximum is not None:
             continue
-        limit = MAX_SEED if s.name.endswith("seed") else MAX_SETTING_INT
+        limit = int_limit(s.name, MAX_SETTING_INT)
         for prof, tab in settings.items():
             v = tab.get(s.name)
             if isinstance(v, int) and not isinstance(v, bool) and abs(v) > limit:
                 key = f"profiles.{prof}.settings.{s.name}" if prof else f"settings.{s.name}"
-                shown = str(v) if len(str(v)) <= 60 else f"{str(v)[:60]}…"
-                raise err(path, key, f"must be <= {limit}, got {shown}")
+                raise err(path, key, f"must be <= {limit}, got {shorten(v)}")

@@ -33,12 +33,20 @@ from slttheory.verify.claims.common import (
     check_keys,
     err,
     finite,
+    int_limit,
     number,
     point_key,
     string,
     table,
 )
-from slttheory.verify.expr import ExpressionError, evaluate, parse_constraint, parse_predicted
+from slttheory.verify.expr import (
+    ExpressionError,
+    evaluate,
+    finite_real,
+    parse_constraint,
+    parse_predicted,
+    shorten,
+)
 
 __all__ = [
     "KINDS",
@@ -228,7 +236,7 @@ class Claim:
         except ExpressionError as e:
             raise err(self.path, "constraint", f"{where}: {e}") from None
         if not isinstance(v, sp.logic.boolalg.BooleanAtom):
-            raise err(self.path, "constraint", f"{where}: cannot be decided (got {_short(v)})")
+            raise err(self.path, "constraint", f"{where}: cannot be decided (got {shorten(v)})")
         return bool(v)
 
     def llc_settings(self, profile: str) -> dict[str, Any]:
@@ -284,15 +292,15 @@ def _settings(
                 raise err(path, key, f"must be one of {', '.join(allowed)}, got {v!r}")
         elif k == "seed":
             if not 0 <= v <= MAX_SEED:
-                raise err(path, key, f"must be in [0, {MAX_SEED}], got {_short(v)}")
+                raise err(path, key, f"must be in [0, {MAX_SEED}], got {shorten(v)}")
         elif float in types and not finite(v):
-            raise err(path, key, f"must be a finite number, got {_short(v)}")
+            raise err(path, key, f"must be a finite number, got {shorten(v)}")
         elif k == "burn_in" and v < 0:
             raise err(path, key, f"must be >= 0, got {v}")
         elif k != "burn_in" and v <= 0:
             raise err(path, key, f"must be > 0, got {v}")
         if k in limits and v > limits[k]:
-            raise err(path, key, f"must be <= {limits[k]}, got {_short(v)}")
+            raise err(path, key, f"must be <= {limits[k]}, got {shorten(v)}")
         out[k] = v
     return out
 
@@ -313,16 +321,16 @@ def _value(x: Any, path: str, key: str) -> Any:
         return x
     if isinstance(x, int | float):
         if not finite(x):
-            raise err(path, key, f"values must be finite numbers, got {_short(x)}")
+            raise err(path, key, f"values must be finite numbers, got {shorten(x)}")
         return x
     if isinstance(x, list):
         if not all(isinstance(v, int | float) and not isinstance(v, bool) and finite(v)
                    for v in x):
             raise err(path, key, f"a list value must hold only finite numbers, got "
-                      f"{_short(repr(x))}")
+                      f"{shorten(repr(x))}")
         return tuple(x)
     raise err(path, key, "values must be numbers, booleans, strings or lists of numbers, "
-              f"got {type(x).__name__} {_short(repr(x))}")
+              f"got {type(x).__name__} {shorten(repr(x))}")
 
 
 def _grid(tab: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
@@ -523,12 +531,12 @@ def _check_sizes(values: ValueSources, family: Any, path: str) -> None:
         spec = specs.get(name)
         if spec is None or spec.type not in (int, tuple) or spec.maximum is not None:
             continue
-        limit = MAX_SEED if name.endswith("seed") else MAX_GRID_INT
+        limit = int_limit(name, MAX_GRID_INT)
         for key, vals in sources:
             for v in vals:
                 for x in v if isinstance(v, tuple) else (v,):
                     if isinstance(x, int) and not isinstance(x, bool) and abs(x) > limit:
-                        raise err(path, key, f"{_short(x)} exceeds the limit {limit} (the family "
+                        raise err(path, key, f"{shorten(x)} exceeds the limit {limit} (the family "
                                   f"sets no maximum for {name!r})")
 
 
@@ -547,7 +555,7 @@ def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> 
             bad = [v for v in vals if isinstance(v, str | tuple)]
             if bad:
                 raise err(path, where, f"{key} uses {name!r}, so its values must be numbers, "
-                          f"got {_short(repr(bad[0]))}")
+                          f"got {shorten(repr(bad[0]))}")
     return expr
 
 
@@ -569,7 +577,7 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
         bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, int | float)]
         if bad:
             raise err(path, where, "the scaling variable's values must be numbers, got "
-                      f"{_short(repr(bad[0]))}")
+                      f"{shorten(repr(bad[0]))}")
     shape = string(sc_t, "shape", path, prefix="scaling.")
     if shape not in SHAPES:
         raise err(path, "scaling.shape", f"must be one of {', '.join(SHAPES)}, got {shape!r}")
@@ -629,20 +637,9 @@ def _check_points(claim: Claim, family: Any) -> None:
                     v = claim.predicted_at(p)
                 except ExpressionError as e:
                     raise err(path, "predicted", f"at {at}: {e}") from None
-                if not _finite_real(v):
+                if not finite_real(v):
                     raise err(path, "predicted",
-                              f"does not give a finite real number at {at} (got {_short(v)})")
-
-
-def _finite_real(v: Any) -> bool:
-    """Whether ``v`` is a finite real sympy number."""
-    return isinstance(v, sp.Expr) and bool(v.is_number and v.is_real and v.is_finite)
-
-
-def _short(v: Any, limit: int = 60) -> str:
-    """``str(v)`` cut to ``limit`` characters."""
-    text = str(v)
-    return text if len(text) <= limit else f"{text[:limit]}…"
+                              f"does not give a finite real number at {at} (got {shorten(v)})")
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:

@@ -116,26 +116,27 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     return "refuted" if refuted else "confirmed" if confirmed else "open"
 
 
-def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
-    """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
-    whose exact rank cannot carry the predicted λ)."""
+def _failed(ev: PointEvidence, names: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The family's measured hypotheses at w* among ``names`` that fail."""
     at = ev.at_point
     if at is None or at.status != "ok":
         return []
+    return [h for h in at.hypotheses if h.get("met") is False and h.get("name") in names]
+
+
+def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
+    """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
+    whose exact rank cannot carry the predicted λ)."""
     return [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-            f"{h.get('measured', '?')})" for h in at.hypotheses
-            if h.get("met") is False and h.get("name") in claim.hypotheses]
+            f"{h.get('measured', '?')})" for h in _failed(ev, claim.hypotheses)]
 
 
 def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
     """A decided verdict's caveat: the source's hypotheses that the claim lists as not imposed
     (``claim.not_imposed``) and that fail at w* as the family measures them, so the verdict is
     for the statement without them ("" if none)."""
-    at = ev.at_point
-    if at is None or at.status != "ok":
-        return ""
-    off = [f"{h.get('name')} ({h.get('measured', '?')})" for h in at.hypotheses
-           if h.get("met") is False and h.get("name") in claim.not_imposed]
+    off = [f"{h.get('name')} ({h.get('measured', '?')})"
+           for h in _failed(ev, claim.not_imposed)]
     if not off:
         return ""
     return (f" — a verdict on the statement without {', '.join(off)}: not imposed by the "
