@@ -82,6 +82,31 @@ def test_linear_in_p_is_not_confirmed_as_p_log_p():
     assert v == "inconclusive" and "more runs would decide" in why, why
 
 
+def test_weighted_slope_uses_student_t_once_the_scatter_sets_the_scale():
+    """Stated errors that explain the scatter: a normal interval; scatter beyond them (χ²/ν > 1):
+    the errors scaled by √(χ²/ν) and a Student t quantile with n − 2 dof."""
+    import numpy as np
+    from scipy import stats as sps
+
+    x = np.array([0.0, 1.0, 2.0, 3.0])
+    for y, se, tight in (([0.0, 1.01, 1.99, 3.0], [0.1] * 4, True),
+                         ([0.0, 1.5, 1.5, 3.0], [0.1] * 4, False)):
+        e = st.weighted_slope(x, y, se)
+        w = 1 / np.asarray(se) ** 2
+        xm = (w * x).sum() / w.sum()
+        var_b = 1 / (w * (x - xm) ** 2).sum()  # the slope's variance on the stated errors
+        b = (w * (x - xm) * np.asarray(y)).sum() * var_b
+        chi2 = (w * (np.asarray(y) - b * x - ((w * np.asarray(y)).sum() - b * (w * x).sum())
+                     / w.sum()) ** 2).sum()
+        half = (e.high - e.low) / 2
+        if tight:
+            assert chi2 / 2 <= 1 and "normal" in e.method
+            assert half == pytest.approx(sps.norm.ppf(0.975) * var_b**0.5)
+        else:
+            assert chi2 / 2 > 1 and "Student t (2 dof)" in e.method
+            assert half == pytest.approx(sps.t.ppf(0.975, 2) * (var_b * chi2 / 2) ** 0.5)
+
+
 def test_three_moduli_never_confirm_a_shape():
     from dataclasses import replace
 

@@ -47,6 +47,14 @@ def test_modular_addition_hypotheses(modular):
     assert hyps[0].met == modular.extras["stage_two"]
     # a true parameter: the training pairs fitted (Thms 4.1/4.2 are about realisable fits)
     assert hyps[1].met == (modular.extras["train_loss"] <= TRUE_PARAMETER_LOSS)
+    from dataclasses import replace
+
+    for loss, met in ((0.156, False), (8e-7, True), (None, None)):  # k = 2 / k = 4 of the report
+        extras = {k: v for k, v in modular.extras.items() if k != "train_loss"}
+        if loss is not None:
+            extras["train_loss"] = loss
+        h = FAMILIES["modular_addition"].hypotheses(replace(modular, extras=extras))[1]
+        assert (h.name, h.met) == ("true_parameter", met), h.measured
 
 
 def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
