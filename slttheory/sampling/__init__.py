@@ -3,8 +3,9 @@
 Main entry point: :func:`estimate_llc` (default ``method="extrapolate"``: a scan of inverse
 temperatures extrapolated to nβ → ∞, :mod:`slttheory.sampling.extrapolate`, with a 95 %
 interval whose data part comes from :mod:`slttheory.sampling.fluctuation`; MALA at full batch
-by default, SGLD with minibatches); also :func:`wbic`, :func:`estimate_llc_multitemp`,
-:func:`estimate_llc_batched` and :func:`plot_trace`. Kernels follow blackjax's
+by default, SGLD with minibatches); also :func:`wbic`, :func:`waic` (WAIC and the singular
+fluctuation), :func:`estimate_llc_multitemp`, :func:`estimate_llc_batched` and
+:func:`plot_trace`. Kernels follow blackjax's
 ``init``/``step`` style (:mod:`slttheory.sampling.kernels`);
 :mod:`slttheory.sampling.precondition` has the optional constant curvature preconditioner.
 """
@@ -43,6 +44,7 @@ from slttheory.sampling.kernels import (
 )
 from slttheory.sampling.plot import plot_trace
 from slttheory.sampling.symmetry import OrbitMove, matrix_chain_orbit, orbit_step
+from slttheory.sampling.waic import WAICResult, waic, waic_from_losses
 
 multi_temperature_llc = estimate_llc_multitemp
 
@@ -52,6 +54,9 @@ __all__ = [
     "estimate_llc_multitemp",
     "multi_temperature_llc",
     "wbic",
+    "waic",
+    "waic_from_losses",
+    "WAICResult",
     "plot_trace",
     "LLCEstimate",
     "LLCConfig",
