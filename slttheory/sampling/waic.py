@@ -17,7 +17,8 @@ up to :math:`o(1/n)`, regular or singular). The *singular fluctuation* is
 :math:`\nu(\beta) = \lim_n \tfrac{\beta}{2}E[V_n]`; :math:`\hat\nu = \beta V_n/2` estimates
 it. For a regular, realisable model :math:`\nu = d/2` at every β; in a singular model ν is
 a birational invariant besides λ (Watanabe 2009, *Algebraic Geometry and Statistical
-Learning Theory*, §6.3: :math:`E[B_g] = ((\lambda-\nu)/\beta + \nu)/n`,
+Learning Theory*, Ch. 6, the equations of states:
+:math:`E[B_g] = ((\lambda-\nu)/\beta + \nu)/n`,
 :math:`E[B_t] = ((\lambda-\nu)/\beta - \nu)/n`). devinterp lists ν as a requested feature
 (timaeus-research/devinterp#78); here it comes from the same vectorised chains as the LLC.
 
@@ -56,7 +57,7 @@ def waic_from_losses(losses: np.ndarray | Tensor, beta: float = 1.0
     posterior draws :math:`w_s`. Returns ``(t, v)``, each ``(n,)``:
     :math:`t_i = -\log \frac1S\sum_s e^{-\ell_i(w_s)}` and :math:`v_i` the sample variance
     (``ddof=1``) of :math:`\ell_i(w_s)`; then :math:`T_n = \bar t`, :math:`V_n = \sum_i v_i`
-    and WAIC :math:`= \overline{t + \beta v}` (Watanabe 2010, eqs. 5, 6 and Def. 1).
+    and WAIC :math:`= \overline{t + \beta v}` (Watanabe 2010, module docstring).
     ``beta`` is only checked here (the caller weights ``v`` by it).
 
     >>> t, v = waic_from_losses(np.array([[1.0, 2.0], [3.0, 2.0]]))
