@@ -17,10 +17,12 @@ up to :math:`o(1/n)`, regular or singular). The *singular fluctuation* is
 :math:`\nu(\beta) = \lim_n \tfrac{\beta}{2}E[V_n]`; :math:`\hat\nu = \beta V_n/2` estimates
 it. For a regular, realisable model :math:`\nu = d/2` at every β; in a singular model ν is
 a birational invariant besides λ (Watanabe 2009, *Algebraic Geometry and Statistical
-Learning Theory*, Ch. 6, the equations of states:
+Learning Theory*, Ch. 6, the equations of states for the generalisation and training
+*errors* :math:`B_g, B_t` (the losses less the entropy and the empirical entropy):
 :math:`E[B_g] = ((\lambda-\nu)/\beta + \nu)/n`,
-:math:`E[B_t] = ((\lambda-\nu)/\beta - \nu)/n`). devinterp lists ν as a requested feature
-(timaeus-research/devinterp#78); here it comes from the same vectorised chains as the LLC.
+:math:`E[B_t] = ((\lambda-\nu)/\beta - \nu)/n`, up to :math:`o(1/n)`). devinterp lists ν
+as a requested feature (timaeus-research/devinterp#78); here it comes from the same
+vectorised chains as the LLC.
 
 The loss must be a per-sample negative log-likelihood (:func:`~slttheory.sampling
 .estimate_llc`'s conventions: ``"gaussian"`` is unit variance without its constant
@@ -34,6 +36,7 @@ not to a singular fluctuation. The posterior sampled is :func:`estimate_llc`'s: 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -64,10 +67,8 @@ def waic_from_losses(losses: np.ndarray | Tensor, beta: float = 1.0
     >>> [round(float(x), 4) for x in t], [float(x) for x in v]
     ([1.5662, 2.0], [2.0, 0.0])
     """
-    if not (isinstance(beta, int | float) and not isinstance(beta, bool)
-            and math.isfinite(beta) and beta > 0):
-        raise ValueError(f"beta must be a positive finite number, got {beta!r}")
-    x = np.asarray(losses.detach().cpu() if isinstance(losses, Tensor) else losses,
+    _est._positive_float("beta", beta)  # as estimate_llc checks it (numpy floats too)
+    x = np.asarray(losses.detach().cpu().double() if isinstance(losses, Tensor) else losses,
                    dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:
         raise ValueError(f"losses must have shape (draws >= 2, n >= 1), got {x.shape}")
@@ -85,7 +86,7 @@ class WAICResult:
     ``waic`` :math:`= T_n + \beta V_n/n` per sample, in the loss's units, with
     ``std_error``, its spread over the data (:math:`\mathrm{sd}_i(t_i + \beta v_i)/\sqrt n`,
     Vehtari, Gelman & Gabry 2017, *Statistics and Computing* 27:1413, arXiv:1507.04544,
-    §2.2); ``training_loss`` :math:`T_n`; ``gibbs_training_loss`` :math:`E_w[L_n(w)]`;
+    §2.2 and eq. 23); ``training_loss`` :math:`T_n`; ``gibbs_training_loss`` :math:`E_w[L_n(w)]`;
     ``functional_variance`` :math:`V_n`; ``singular_fluctuation`` :math:`\hat\nu = \beta
     V_n/2` with ``fluctuation_mc_error``, the Monte-Carlo standard error from the spread of
     the per-chain values (``nan`` with one chain); ``pointwise_training``,
@@ -114,20 +115,81 @@ class WAICResult:
                 f"{self.fluctuation_mc_error:.2g} at β = {self.beta:g}, {self.draws} draws")
 
 
+def _pointwise(per_sample: Callable[[Tensor], Tensor], pos: Tensor, step: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Per-sample statistics of the draws ``pos`` ``(chains, K, d)``, streamed over chunks
+    of at most ``step`` draws of one chain, so that memory is ``O(chains·n)`` rather than the
+    ``(chains·K, n)`` loss matrix: ``(lme, mean, m2)`` with ``lme`` ``(n,)`` the
+    log-mean-exp of :math:`-\delta\ell_i` over all draws, ``mean`` and ``m2`` ``(chains, n)``
+    each chain's mean of :math:`\delta\ell_i` and sum of squared deviations from it
+    (Chan, Golub & LeVeque's pairwise update). ``per_sample`` maps ``(m, d)`` draws to the
+    ``(m, n)`` values :math:`\delta\ell_i(w) = \ell_i(w) - \ell_i(w^*)`.
+
+    >>> def ps(w):  # two samples, delta losses w and 3w
+    ...     return torch.cat([w, 3 * w], dim=1)
+    >>> lme, mean, m2 = _pointwise(ps, torch.tensor([[[0.0], [1.0], [2.0]]]), step=2)
+    >>> mean.tolist(), m2.tolist()
+    ([[1.0, 3.0]], [[2.0, 18.0]])
+    """
+    c, k, _ = pos.shape
+    amax: np.ndarray | None = None
+    sexp: np.ndarray | None = None
+    means, m2s = [], []
+    for j in range(c):
+        mean: np.ndarray | None = None
+        m2: np.ndarray | None = None
+        cnt = 0
+        for i in range(0, k, step):
+            dl = per_sample(pos[j, i:i + step]).detach().cpu().double().numpy()  # (m, n)
+            if not np.isfinite(dl).all():
+                raise ValueError("model: the per-sample loss is not finite at some posterior "
+                                 "draws (the chains left the region where the model is "
+                                 "defined; see the diagnostics of estimate_llc with the same "
+                                 "arguments)")
+            m = dl.shape[0]
+            cm = dl.mean(axis=0)
+            cm2 = ((dl - cm) ** 2).sum(axis=0)
+            if mean is None or m2 is None:
+                mean, m2 = cm, cm2
+            else:
+                d = cm - mean
+                mean = mean + d * (m / (cnt + m))
+                m2 = m2 + cm2 + d * d * (cnt * m / (cnt + m))
+            cnt += m
+            a = -dl
+            top = a.max(axis=0)
+            if amax is None or sexp is None:
+                amax, sexp = top, np.exp(a - top).sum(axis=0)
+            else:
+                new = np.maximum(amax, top)
+                sexp = sexp * np.exp(amax - new) + np.exp(a - new).sum(axis=0)
+                amax = new
+        means.append(mean)
+        m2s.append(m2)
+    assert amax is not None and sexp is not None
+    return amax + np.log(sexp / (c * k)), np.stack(means), np.stack(m2s)
+
+
 def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
          loss: str | Callable[[Tensor, Tensor], Tensor] = "gaussian", beta: float = 1.0,
          localization: float | None = None, step_size: float | None = None, chains: int = 4,
          draws: int | None = None, burn_in: int | None = None, sampler: str = "auto",
          batch_size: int | None = None, params: Iterable[str] | None = None, seed: int = 0,
-         device: str | torch.device = "auto") -> WAICResult:
+         device: str | torch.device = "auto",
+         preconditioner: str | None = None) -> WAICResult:
     r"""WAIC and the singular fluctuation :math:`\hat\nu = \beta V_n/2` of ``model`` at its
     current parameters :math:`w^*` (module docstring), from the posterior at inverse
-    temperature ``beta`` (default 1, the Bayes posterior) localised at :math:`w^*`.
+    temperature ``beta`` (default 1, the Bayes posterior; ``None``: :math:`1/\log n`, as in
+    :func:`~slttheory.sampling.estimate_llc`) localised at :math:`w^*`.
 
     The chains are :func:`~slttheory.sampling.estimate_llc`'s with ``method="single"`` at
-    :math:`n\beta` (same arguments, same automatic choices, same diagnostics, in
-    ``result.estimate``); their thinned draws (up to 512 per chain, evenly spaced after
-    burn-in) are evaluated on every sample. ``n`` is the number of data.
+    :math:`n\beta` (same arguments, same automatic choices, same diagnostics and
+    :class:`~slttheory.sampling.LLCWarning` when they fail, in ``result.estimate``); their
+    thinned draws (up to 512 per chain, fewer for large models, evenly spaced after burn-in)
+    are evaluated on every sample in chunks, accumulated per sample (this step holds
+    :math:`O(\text{chains}\cdot n)` numbers, never the ``(draws, n)`` loss matrix).
+    ``n`` is the number of data. ``preconditioner``: as in :func:`estimate_llc` (the draws are
+    mapped back to parameter coordinates).
 
     >>> import torch
     >>> x = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
@@ -142,6 +204,7 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     >>> r.training_loss < r.waic
     True
     """
+    t0 = time.perf_counter()
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _est._resolve(model, data, loss, None, beta, localization, step_size, chains,
                            draws, burn_in, sampler, batch_size, params, seed, device)
@@ -150,12 +213,13 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
         raise ValueError(f"model: the loss at w* is not finite ({s.init_loss}); WAIC needs "
                          "finite per-sample losses")
     jitter = _est._step_jitter(None, sampler)
+    auto += ["exchange", "step_jitter"]  # as estimate_llc(method="single") records them
     nbeta = n * beta_v
     rec = _est._Positions.sized(chains, s.center.numel())
     run = _est._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype, device=dev),
                        nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
                        draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
-                       seed=seed, record=rec, jitter=jitter)
+                       seed=seed, preconditioner=preconditioner, record=rec, jitter=jitter)
     est = _est._single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                               draws is None, rec)
     est = _est.with_caller_settings(est, jitter, None)
@@ -164,27 +228,23 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
         raise ValueError(f"draws: too few kept draws for WAIC (positions are kept every "
                          f"{_est.DIAG_EVERY} steps after burn-in; at least "
                          f"{2 * _est.DIAG_EVERY} draws are needed)")
-    c, k, d = pos.shape
-    flat = pos.reshape(c * k, d)
+    _est._flag(est.diagnostics.warnings, "waic")
+    c, k, _ = pos.shape
     step = max(1, CHUNK_ELEMENTS // max(s.n_data, 1))
-    delta = torch.cat([s.per_sample(flat[i:i + step]).double().cpu()
-                       for i in range(0, c * k, step)]).numpy()  # (C·K, n): ℓ_i(w) − ℓ_i(w*)
-    if not np.isfinite(delta).all():
-        raise ValueError("model: the per-sample loss is not finite at some posterior draws "
-                         "(the chains left the region where the model is defined; see "
-                         "result diagnostics of estimate_llc with the same arguments)")
-    lstar = s.lstar.double().cpu().numpy()
-    t_rel, v = waic_from_losses(delta, beta_v)
-    t = t_rel + lstar
+    lme, mean, m2 = _pointwise(s.per_sample, pos, step)  # of δℓ_i = ℓ_i(w) − ℓ_i(w*)
+    lstar = s.lstar.detach().cpu().double().numpy()
+    t = lstar - lme
+    grand = mean.mean(axis=0)  # every chain has k draws
+    v = (m2.sum(axis=0) + k * ((mean - grand) ** 2).sum(axis=0)) / (c * k - 1)
     point = t + beta_v * v
-    per_chain = [beta_v * waic_from_losses(delta[j * k:(j + 1) * k], beta_v)[1].sum() / 2
-                 for j in range(c)]
+    per_chain = beta_v * m2.sum(axis=1) / (k - 1) / 2  # ν̂ of each chain
     mc = float(np.std(per_chain, ddof=1) / math.sqrt(c)) if c > 1 else math.nan
+    est = _est._with_time(est, time.perf_counter() - t0)
     return WAICResult(
         waic=float(point.mean()),
         std_error=float(point.std(ddof=1) / math.sqrt(s.n_data)) if s.n_data > 1 else math.nan,
         training_loss=float(t.mean()),
-        gibbs_training_loss=float(lstar.mean() + delta.mean()),
+        gibbs_training_loss=float(lstar.mean() + grand.mean()),
         functional_variance=float(v.sum()),
         singular_fluctuation=float(beta_v * v.sum() / 2),
         fluctuation_mc_error=mc,
