@@ -198,6 +198,7 @@ from slttheory.sampling.kernels import (
     check_jitter,
     fused_kernel,
 )
+from slttheory.sampling.progress import StepProgress
 from slttheory.sampling.symmetry import OrbitMove, orbit_step
 
 __all__ = [
@@ -756,7 +757,8 @@ class _Run:
 
 def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
                orbit: tuple[int, Callable] | None = None,
-               exchange: tuple[int, Callable] | None = None):
+               exchange: tuple[int, Callable] | None = None,
+               progress: StepProgress | None = None):
     """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
 
     The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
@@ -767,7 +769,7 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
     (:mod:`slttheory.sampling.symmetry`). ``exchange``: ``(every, swap)``, a replica-exchange
     round ``swap(generator, state, parity) -> state`` after every ``every``-th step (after the
     orbit move), parity alternating with the round's index in the phase
-    (:mod:`slttheory.sampling.exchange`)."""
+    (:mod:`slttheory.sampling.exchange`). ``progress``: told of every block's steps."""
     step = alg.step
     flush = getattr(alg, "flush", None)  # diagnostics computed once per block (SGLD)
     diagnose: bool | str = "defer" if flush is not None else True
@@ -801,6 +803,8 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
             gs[:, deferred] = gsq.T
             if ac is not None and prob is not None:
                 ac[:, deferred] = prob.T
+        if progress is not None:
+            progress.advance(end - t)
         t = end
     return state
 
@@ -854,7 +858,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
             group_steps: bool = False,
             converged: Callable[[np.ndarray, int], tuple[bool, float]] | None = None,
             record: _Positions | None = None, jitter: float = 0.0,
-            orbit: OrbitMove | None = None, exchange: bool = False) -> _Run:
+            orbit: OrbitMove | None = None, exchange: bool = False,
+            progress: StepProgress | None = None) -> _Run:
     """Calibrate (if needed) and run ``len(nbeta_chain)`` chains; adaptive length if asked.
 
     ``preconditioner`` (``"dense"``/``"diagonal"``): the chains run in the coordinates of
@@ -874,7 +879,39 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     with every phase's steps (parameter coordinates only: no preconditioner). ``exchange``:
     replica-exchange rounds between the ``stat_groups`` temperatures
     (:func:`~slttheory.sampling.exchange.exchange_step`), likewise in every phase.
+    ``progress``: counts the steps after the step-size pilot against the planned length
+    (:mod:`slttheory.sampling.progress`), closed when the run ends.
     """
+    try:
+        return _sample_phases(s, nbeta_chain=nbeta_chain, nbeta_cal=nbeta_cal, gamma=gamma,
+                              step_size=step_size, chains=chains, draws=draws,
+                              burn_in=burn_in, sampler=sampler, batch_size=batch_size,
+                              seed=seed, step_scale=step_scale, stat_groups=stat_groups,
+                              preconditioner=preconditioner, group_steps=group_steps,
+                              converged=converged, record=record, jitter=jitter, orbit=orbit,
+                              exchange=exchange, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _planned_production(draws: int | None, burn_in: int | None) -> int:
+    """The first planned length of the production phase (:func:`_run_lengths`, no side
+    effects): what a progress bar shows before an adaptive run extends it."""
+    if draws is None:
+        return AUTO_MIN_STEPS + (burn_in or 0)
+    return (draws // 3 if burn_in is None else burn_in) + draws
+
+
+def _sample_phases(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
+                   step_size: float | None, chains: int, draws: int | None,
+                   burn_in: int | None, sampler: str, batch_size: int, seed: int,
+                   step_scale: Tensor | None, stat_groups: int, preconditioner: str | None,
+                   group_steps: bool,
+                   converged: Callable[[np.ndarray, int], tuple[bool, float]] | None,
+                   record: _Positions | None, jitter: float, orbit: OrbitMove | None,
+                   exchange: bool, progress: StepProgress | None) -> _Run:
+    """:func:`_sample`'s phases (its docstring)."""
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
     kind = pc.resolve_preconditioner(preconditioner)
@@ -904,6 +941,12 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     alg = build(step_size)
     state = alg.init(pot.center.expand(k, -1).clone(), gen)
     warm = 0
+    first = _planned_production(draws, burn_in)
+
+    def plan(steps: int) -> None:  # the progress bar's total: steps done + still planned
+        if progress is not None:
+            progress.plan(progress.done + steps)
+
     if cal is not None and (sampler != "mala" or group_steps):
         w = WARMUP_STEPS
         wtr = torch.empty((k, w), dtype=s.dtype, device=s.device)
@@ -911,8 +954,9 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         wac = (torch.empty((k, w // DIAG_EVERY), dtype=s.dtype, device=s.device)
                if sampler == "mala" else None)
         for _ in range(WARMUP_ROUNDS):
+            plan(w + first)
             state = _run_steps(alg, gen, state, wtr, wgs, wac, 0, w, orbit=omove,
-                               exchange=xmove)
+                               exchange=xmove, progress=progress)
             warm += w
             if group_steps:
                 cur = (torch.ones(k, dtype=s.dtype, device=s.device) if scale is None
@@ -940,10 +984,11 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     adaptive, total, cap, burn_in = _run_lengths(draws, burn_in, auto)
     tr, gs, ac = _buffers(k, cap, s.dtype, s.device, has_acc)
     done = 0
+    plan(total)
     if cal is not None and sampler == "mala":
         for done in range(0, _mala_window(total, burn_in), MALA_ADAPT_BLOCK):
             state = _run_steps(alg, gen, state, tr, gs, ac, done, done + MALA_ADAPT_BLOCK,
-                               orbit=omove, exchange=xmove)
+                               orbit=omove, exchange=xmove, progress=progress)
             new = _mala_shrink(ac, done, step_size)
             if new is not None:
                 step_size = new
@@ -951,12 +996,13 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
         done = _mala_window(total, burn_in)
     while True:
         state = _run_steps(alg, gen, state, tr, gs, ac, done, total, record, orbit=omove,
-                           exchange=xmove)
+                           exchange=xmove, progress=progress)
         done = total
         nxt = _extend(tr, total, burn_in, cap, adaptive, nb_np[:, None], stat_groups,
                       converged)
         if nxt is None:
             break
+        plan(nxt - total)
         total = nxt
     run = _collect(tr, gs, ac, total, _burn(total, burn_in), step_size, cal, auto, warm,
                    kind, state.nonfinite)
@@ -1346,6 +1392,7 @@ def estimate_llc(
     exchange: bool | None = None,
     morse_bott: bool = True,
     record_scan: bool = False,
+    progress: bool | None = None,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1392,7 +1439,9 @@ def estimate_llc(
     ranks are its rank route's). λ is then known before sampling, so no chain is run
     (the Gauss–Newton spectrum and a float64 Hessian are all it costs) unless
     ``record_scan=True``, which samples the temperature scan as a record: its diagnostics and
-    the finite-t estimand it reads, beside k/2.
+    the finite-t estimand it reads, beside k/2. ``progress``: a bar of sampler steps on
+    stderr (:mod:`slttheory.sampling.progress`): ``True`` always, ``False`` never, ``None``
+    (default) on a terminal once the run is projected to take more than ten seconds.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1428,6 +1477,7 @@ def estimate_llc(
     if step_jitter is None:
         auto.append("step_jitter")
     fit_model = _multiplicity_model(multiplicity, method)
+    bar = StepProgress(progress, "estimate_llc")
     if not math.isfinite(s.init_loss):
         return with_caller_settings(
             _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler,
@@ -1439,7 +1489,7 @@ def estimate_llc(
         run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
                       chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
                       batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter, orbit=orbit)
+                      jitter=jitter, orbit=orbit, progress=bar)
         est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                              draws is None, rec)
     else:
@@ -1455,7 +1505,7 @@ def estimate_llc(
             run = _sample(s, **scan_kw, gamma=gamma,
                           step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
                           batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                          jitter=jitter, orbit=orbit, exchange=exchange)
+                          jitter=jitter, orbit=orbit, exchange=exchange, progress=bar)
             est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                                auto, draws is None, rec, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")

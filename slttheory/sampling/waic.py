@@ -45,6 +45,7 @@ import torch
 from torch import Tensor
 
 from slttheory.sampling import estimator as _est
+from slttheory.sampling.progress import StepProgress
 
 __all__ = ["WAICResult", "waic", "waic_from_losses"]
 
@@ -176,7 +177,7 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
          draws: int | None = None, burn_in: int | None = None, sampler: str = "auto",
          batch_size: int | None = None, params: Iterable[str] | None = None, seed: int = 0,
          device: str | torch.device = "auto",
-         preconditioner: str | None = None) -> WAICResult:
+         preconditioner: str | None = None, progress: bool | None = None) -> WAICResult:
     r"""WAIC and the singular fluctuation :math:`\hat\nu = \beta V_n/2` of ``model`` at its
     current parameters :math:`w^*` (module docstring), from the posterior at inverse
     temperature ``beta`` (default 1, the Bayes posterior; ``None``: :math:`1/\log n`, as in
@@ -189,7 +190,7 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     are evaluated on every sample in chunks, accumulated per sample (this step holds
     :math:`O(\text{chains}\cdot n)` numbers, never the ``(draws, n)`` loss matrix).
     ``n`` is the number of data. ``preconditioner``: as in :func:`estimate_llc` (the draws are
-    mapped back to parameter coordinates).
+    mapped back to parameter coordinates); ``progress``: as in :func:`estimate_llc`.
 
     >>> import torch
     >>> x = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
@@ -219,7 +220,8 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     run = _est._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype, device=dev),
                        nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
                        draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
-                       seed=seed, preconditioner=preconditioner, record=rec, jitter=jitter)
+                       seed=seed, preconditioner=preconditioner, record=rec, jitter=jitter,
+                       progress=StepProgress(progress, "waic"))
     est = _est._single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                               draws is None, rec)
     est = _est.with_caller_settings(est, jitter, None)
