@@ -33,7 +33,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import torch
 from torch import Tensor
 
 __all__ = ["influence", "data_covariance", "data_std_error"]
@@ -56,12 +55,26 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     """
     m = positions.shape[0]
     step = max(1, CHUNK_ELEMENTS // max(n, 1))
-    rows = [per_sample(positions[i:i + step]).double().cpu() for i in range(0, m, step)]
-    dl = torch.cat(rows).numpy()  # (M, n)
-    total = dl.mean(axis=1)  # ΔL_n at each draw
-    mean_i = dl.mean(axis=0)
-    cov_i = ((total - total.mean())[:, None] * (dl - mean_i)).sum(axis=0) / max(m - 1, 1)
-    return (nbeta / n) * (mean_i - nbeta * cov_i)
+    # Streamed over chunks of draws, so that memory is O(n + CHUNK_ELEMENTS), never the
+    # (M, n) matrix (at n = 10^6 and 4096 draws that would be 33 GB). Sums are taken about
+    # the first draw's values (a shift leaves the covariance unchanged and keeps the one-pass
+    # formula free of cancellation).
+    shift_i = shift_t = None
+    s_x = s_tx = None
+    s_t = 0.0
+    for i in range(0, m, step):
+        dl = per_sample(positions[i:i + step]).double().cpu().numpy()  # (m_chunk, n)
+        if shift_i is None:
+            shift_i, shift_t = dl[0].copy(), float(dl[0].mean())
+            s_x, s_tx = np.zeros(dl.shape[1]), np.zeros(dl.shape[1])
+        x = dl - shift_i
+        tot = dl.mean(axis=1) - shift_t  # ΔL_n at each draw, shifted
+        s_x += x.sum(axis=0)
+        s_tx += tot @ x
+        s_t += float(tot.sum())
+    mean_x, mean_t = s_x / m, s_t / m
+    cov_i = (s_tx - m * mean_t * mean_x) / max(m - 1, 1)
+    return (nbeta / n) * (mean_x + shift_i - nbeta * cov_i)
 
 
 def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],

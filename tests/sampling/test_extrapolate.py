@@ -199,6 +199,29 @@ def test_influence_is_the_derivative_of_the_reweighted_posterior_mean():
         assert g[i] == pytest.approx(fd, rel=3 / m, abs=1e-9)
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 50, 10_000])
+def test_influence_streamed_equals_the_full_matrix(chunk, monkeypatch):
+    """Streamed over chunks of draws (memory O(n), not draws × n), the influences equal the
+    direct formula on the whole loss matrix, whatever the chunk, also with losses far from 0
+    (the one-pass covariance is taken about the first draw)."""
+    from slttheory.sampling import fluctuation
+
+    gen = torch.Generator().manual_seed(4)
+    n, m, t = 9, 61, 2.5
+    a = torch.randn(n, 3, generator=gen, dtype=torch.float64)
+
+    def per_sample(w):
+        return 1e4 + (w @ a.T) ** 2 + w[:, :1] * a[:, 0]
+
+    w = torch.randn(m, 3, generator=gen, dtype=torch.float64)
+    dl = per_sample(w).numpy()
+    total = dl.mean(axis=1)
+    cov = ((total - total.mean())[:, None] * (dl - dl.mean(axis=0))).sum(axis=0) / (m - 1)
+    direct = (t / n) * (dl.mean(axis=0) - t * cov)
+    monkeypatch.setattr(fluctuation, "CHUNK_ELEMENTS", chunk * n)
+    np.testing.assert_allclose(influence(w, t, per_sample, n), direct, rtol=1e-9, atol=1e-9)
+
+
 def test_data_std_error_removes_monte_carlo_noise():
     """Draws that do not depend on the data in any way (δℓ_i independent of i apart from noise
     in the draws) have zero influence spread: the split-half cross-product is ~0, while the
