@@ -1,7 +1,8 @@
 """Progress of one sampling run: a tqdm bar of sampler steps on stderr.
 
 ``progress=True`` shows the bar from the first step; ``False`` never; ``None`` (the samplers'
-default) shows it only on a terminal, and only once the run is projected to take more than
+default) shows it only on a terminal or in a Jupyter kernel's output, and only once the run
+is projected to take more than
 :data:`SHOW_AFTER_S` seconds, so that toy models stay silent and a large model (a 10⁵-parameter
 MLP on a CPU runs for minutes at the defaults) tells its user how far it is. The bar counts
 the steps of all phases after the step-size pilot (warm-up, adaptation, production); its total
@@ -41,11 +42,17 @@ class StepProgress:
         self.bar: Any = None
         self._t0 = time.perf_counter()
 
+    def _interactive(self) -> bool:
+        """A terminal, or a Jupyter kernel's output stream (whose ``isatty`` is False)."""
+        isatty = getattr(self.stream, "isatty", None)
+        if callable(isatty) and isatty():
+            return True
+        return "ipykernel" in sys.modules and type(self.stream).__name__ == "OutStream"
+
     def _want(self) -> bool:
         if self.mode is not None:
             return self.mode
-        isatty = getattr(self.stream, "isatty", None)
-        if not (callable(isatty) and isatty()) or self.done <= 0:
+        if self.done <= 0 or not self._interactive():
             return False
         per_step = (time.perf_counter() - self._t0) / self.done
         return per_step * max(self.total, self.done) > SHOW_AFTER_S

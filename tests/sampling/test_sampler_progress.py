@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import sys
+import types
 
 import pytest
 import torch
@@ -77,6 +79,16 @@ def test_auto_mode_shows_only_long_runs_on_a_terminal(monkeypatch):
     not_term.plan(10)
     not_term.advance(10)
     assert not_term.bar is None
+
+    class OutStream(io.StringIO):  # a Jupyter kernel's stderr: not a tty, still interactive
+        pass
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    nb = StepProgress(None, "x", stream=OutStream())
+    nb.plan(10)
+    nb.advance(10)
+    assert nb.bar is not None
+    nb.close()
 
 
 def test_bad_progress_is_named():
