@@ -880,38 +880,8 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
     replica-exchange rounds between the ``stat_groups`` temperatures
     (:func:`~slttheory.sampling.exchange.exchange_step`), likewise in every phase.
     ``progress``: counts the steps after the step-size pilot against the planned length
-    (:mod:`slttheory.sampling.progress`), closed when the run ends.
+    (:mod:`slttheory.sampling.progress`); the caller closes it.
     """
-    try:
-        return _sample_phases(s, nbeta_chain=nbeta_chain, nbeta_cal=nbeta_cal, gamma=gamma,
-                              step_size=step_size, chains=chains, draws=draws,
-                              burn_in=burn_in, sampler=sampler, batch_size=batch_size,
-                              seed=seed, step_scale=step_scale, stat_groups=stat_groups,
-                              preconditioner=preconditioner, group_steps=group_steps,
-                              converged=converged, record=record, jitter=jitter, orbit=orbit,
-                              exchange=exchange, progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
-
-
-def _planned_production(draws: int | None, burn_in: int | None) -> int:
-    """The first planned length of the production phase (:func:`_run_lengths`, no side
-    effects): what a progress bar shows before an adaptive run extends it."""
-    if draws is None:
-        return AUTO_MIN_STEPS + (burn_in or 0)
-    return (draws // 3 if burn_in is None else burn_in) + draws
-
-
-def _sample_phases(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
-                   step_size: float | None, chains: int, draws: int | None,
-                   burn_in: int | None, sampler: str, batch_size: int, seed: int,
-                   step_scale: Tensor | None, stat_groups: int, preconditioner: str | None,
-                   group_steps: bool,
-                   converged: Callable[[np.ndarray, int], tuple[bool, float]] | None,
-                   record: _Positions | None, jitter: float, orbit: OrbitMove | None,
-                   exchange: bool, progress: StepProgress | None) -> _Run:
-    """:func:`_sample`'s phases (its docstring)."""
     gen = torch.Generator(device=s.device).manual_seed(seed)
     auto: list[str] = []
     kind = pc.resolve_preconditioner(preconditioner)
@@ -941,7 +911,7 @@ def _sample_phases(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: f
     alg = build(step_size)
     state = alg.init(pot.center.expand(k, -1).clone(), gen)
     warm = 0
-    first = _planned_production(draws, burn_in)
+    first = _run_lengths(draws, burn_in, [])[1]  # the production phase's first planned length
 
     def plan(steps: int) -> None:  # the progress bar's total: steps done + still planned
         if progress is not None:
@@ -1486,10 +1456,12 @@ def estimate_llc(
                            s.center.numel())
     if method == "single":
         nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
-        run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma, step_size=step_size,
-                      chains=chains, draws=draws, burn_in=burn_in, sampler=sampler,
-                      batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                      jitter=jitter, orbit=orbit, progress=bar)
+        with bar:
+            run = _sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma,
+                          step_size=step_size, chains=chains, draws=draws, burn_in=burn_in,
+                          sampler=sampler, batch_size=bs, seed=seed,
+                          preconditioner=preconditioner, record=rec, jitter=jitter,
+                          orbit=orbit, progress=bar)
         est = _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                              draws is None, rec)
     else:
@@ -1502,10 +1474,11 @@ def estimate_llc(
         else:
             if k is not None:
                 scan_kw["converged"] = _converged_record
-            run = _sample(s, **scan_kw, gamma=gamma,
-                          step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
-                          batch_size=bs, seed=seed, preconditioner=preconditioner, record=rec,
-                          jitter=jitter, orbit=orbit, exchange=exchange, progress=bar)
+            with bar:
+                run = _sample(s, **scan_kw, gamma=gamma, step_size=step_size, draws=draws,
+                              burn_in=burn_in, sampler=sampler, batch_size=bs, seed=seed,
+                              preconditioner=preconditioner, record=rec, jitter=jitter,
+                              orbit=orbit, exchange=exchange, progress=bar)
             est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                                auto, draws is None, rec, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")

@@ -26,11 +26,10 @@ SHOW_AFTER_S = 10.0
 class StepProgress:
     """Steps done of a planned total, shown as a tqdm bar according to ``mode``.
 
-    >>> p = StepProgress(False, "estimate_llc")
-    >>> p.plan(300); p.advance(100); p.advance(200)
+    >>> with StepProgress(False, "estimate_llc") as p:  # closed on leaving the block
+    ...     p.plan(300); p.advance(100); p.advance(200)
     >>> p.done, p.total, p.bar is None
     (300, 300, True)
-    >>> p.close()
     """
 
     def __init__(self, mode: bool | None, desc: str, *, stream: Any = None) -> None:
@@ -82,3 +81,9 @@ class StepProgress:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+    def __enter__(self) -> StepProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
