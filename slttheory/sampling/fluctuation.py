@@ -30,14 +30,35 @@ The expectations are estimated from thinned posterior draws. Monte-Carlo noise i
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from torch import Tensor
 
-__all__ = ["influence", "data_covariance", "data_std_error"]
+__all__ = ["influence", "data_covariance", "data_std_error", "loss_chunks", "chunk_rows"]
 
 CHUNK_ELEMENTS = 4_000_000  # per-sample losses evaluated per chunk (draws × samples)
+
+
+def chunk_rows(n: int) -> int:
+    """Draws per chunk so that a chunk holds at most :data:`CHUNK_ELEMENTS` losses of ``n``
+    samples (at least one draw)."""
+    return max(1, CHUNK_ELEMENTS // max(n, 1))
+
+
+def loss_chunks(positions: Tensor, per_sample: Callable[[Tensor], Tensor], rows: int
+                ) -> Iterator[np.ndarray]:
+    """``per_sample`` at ``positions`` ``(M, d)``, ``rows`` draws at a time, in order, as
+    float64 arrays ``(rows, n)``: the one place the draws' per-sample losses are evaluated,
+    so that no caller holds the ``(M, n)`` matrix.
+
+    >>> import torch
+    >>> [c.tolist() for c in loss_chunks(torch.tensor([[1.0], [2.0], [3.0]]),
+    ...                                   lambda w: torch.cat([w, -w], 1), 2)]
+    [[[1.0, -1.0], [2.0, -2.0]], [[3.0, -3.0]]]
+    """
+    for i in range(0, positions.shape[0], rows):
+        yield per_sample(positions[i:i + rows]).detach().double().cpu().numpy()
 
 
 def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Tensor],
@@ -54,7 +75,6 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     [-0.5, -1.5]
     """
     m = positions.shape[0]
-    step = max(1, CHUNK_ELEMENTS // max(n, 1))
     # Streamed over chunks of draws, so that memory is O(n + CHUNK_ELEMENTS), never the
     # (M, n) matrix (at n = 10^6 and 4096 draws that would be 33 GB). Sums are taken about
     # the first draw's values (a shift leaves the covariance unchanged and keeps the one-pass
@@ -62,8 +82,7 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     shift_i = shift_t = None
     s_x = s_tx = None
     s_t = 0.0
-    for i in range(0, m, step):
-        dl = per_sample(positions[i:i + step]).double().cpu().numpy()  # (m_chunk, n)
+    for dl in loss_chunks(positions, per_sample, chunk_rows(n)):  # (m_chunk, n)
         if shift_i is None:
             shift_i, shift_t = dl[0].copy(), float(dl[0].mean())
             s_x, s_tx = np.zeros(dl.shape[1]), np.zeros(dl.shape[1])

@@ -45,13 +45,10 @@ import torch
 from torch import Tensor
 
 from slttheory.sampling import estimator as _est
+from slttheory.sampling import fluctuation as _fl
 from slttheory.sampling.progress import StepProgress
 
 __all__ = ["WAICResult", "waic", "waic_from_losses"]
-
-CHUNK_ELEMENTS = 2 ** 22
-"""Per-sample losses evaluated at most this many at a time (draws × samples)."""
-
 
 def waic_from_losses(losses: np.ndarray | Tensor, beta: float = 1.0
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,8 +137,7 @@ def _pointwise(per_sample: Callable[[Tensor], Tensor], pos: Tensor, step: int
         mean: np.ndarray | None = None
         m2: np.ndarray | None = None
         cnt = 0
-        for i in range(0, k, step):
-            dl = per_sample(pos[j, i:i + step]).detach().cpu().double().numpy()  # (m, n)
+        for dl in _fl.loss_chunks(pos[j], per_sample, step):  # (m, n)
             if not np.isfinite(dl).all():
                 raise ValueError("model: the per-sample loss is not finite at some posterior "
                                  "draws (the chains left the region where the model is "
@@ -217,11 +213,13 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     auto += ["exchange", "step_jitter"]  # as estimate_llc(method="single") records them
     nbeta = n * beta_v
     rec = _est._Positions.sized(chains, s.center.numel())
-    run = _est._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype, device=dev),
-                       nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
-                       draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
-                       seed=seed, preconditioner=preconditioner, record=rec, jitter=jitter,
-                       progress=StepProgress(progress, "waic"))
+    with StepProgress(progress, "waic") as bar:
+        run = _est._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype,
+                                                     device=dev),
+                           nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
+                           draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
+                           seed=seed, preconditioner=preconditioner, record=rec,
+                           jitter=jitter, progress=bar)
     est = _est._single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                               draws is None, rec)
     est = _est.with_caller_settings(est, jitter, None)
@@ -232,8 +230,8 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
                          f"{2 * _est.DIAG_EVERY} draws are needed)")
     _est._flag(est.diagnostics.warnings, "waic")
     c, k, _ = pos.shape
-    step = max(1, CHUNK_ELEMENTS // max(s.n_data, 1))
-    lme, mean, m2 = _pointwise(s.per_sample, pos, step)  # of δℓ_i = ℓ_i(w) − ℓ_i(w*)
+    # statistics of δℓ_i = ℓ_i(w) − ℓ_i(w*)
+    lme, mean, m2 = _pointwise(s.per_sample, pos, _fl.chunk_rows(s.n_data))
     lstar = s.lstar.detach().cpu().double().numpy()
     t = lstar - lme
     grand = mean.mean(axis=0)  # every chain has k draws
