@@ -236,6 +236,7 @@ def estimate_llc_batched(
     exchange: bool | None = None,
     morse_bott: bool = True,
     record_scan: bool = False,
+    true_parameter: bool = False,
 ) -> list[_est.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
@@ -243,7 +244,7 @@ def estimate_llc_batched(
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
     all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
     The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit``,
-    ``exchange``, ``morse_bott`` and ``record_scan`` included) are those of
+    ``exchange``, ``morse_bott``, ``record_scan`` and ``true_parameter`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
     equals ``estimate_llc(model_p, data_p, seed=seed[p], ...)`` up to floating-point rounding
     (module docstring: per-point generators, per-point calibration, per-point temperature
@@ -263,11 +264,13 @@ def estimate_llc_batched(
     True
     """
     t0 = time.perf_counter()
+    _est._check_bool("true_parameter", true_parameter)
     unpacked, losses, seeds = _checked_problems(problems, loss, seed, sampler, preconditioner,
                                                 method)
     resolved = [
         _est._resolve(m, dat, lo, n, beta, localization, step_size, chains, draws, burn_in,
-                      sampler, batch_size, params, sd, device, finite=False)
+                      sampler, batch_size, params, sd, device, finite=False,
+                      true_parameter=true_parameter)
         for (m, dat, _), lo, sd in zip(unpacked, losses, seeds, strict=True)
     ]
     setups = [r[0] for r in resolved]
@@ -285,7 +288,8 @@ def estimate_llc_batched(
                         sampler=sampler_arg, batch_size=batch_size, params=params,
                         device=device, preconditioner=preconditioner, method=method,
                         step_jitter=step_jitter, multiplicity=multiplicity, orbit=orbit,
-                        morse_bott=morse_bott, record_scan=record_scan)
+                        morse_bott=morse_bott, record_scan=record_scan,
+                        true_parameter=true_parameter)
             parts: list[Any] = [None] * len(problems)
             for flag in (False, True):  # each part is uniform: it takes the path below
                 idx = [i for i, u in enumerate(uses) if u is flag]
@@ -309,7 +313,8 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity, orbit, exchange, morse_bott, record_scan)
+            jitter, multiplicity, orbit, exchange, morse_bott, record_scan,
+            true_parameter)
     ks: dict[int, int | None] = {i: None for i in ok}
     if ok and method != "single":
         # each point's rank, as alone: λ = k/2 at a Morse–Bott zero, known before sampling
@@ -320,7 +325,8 @@ def estimate_llc_batched(
                                          bs, seeds[i], dev, auto, step_size, preconditioner)
                 _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
                 out[i] = _est._with_time(_est.with_caller_settings(
-                    est, jitter, multiplicity, orbit, exchange, morse_bott, record_scan),
+                    est, jitter, multiplicity, orbit, exchange, morse_bott, record_scan,
+            true_parameter),
                     time.perf_counter() - t0)
             ok = [i for i in ok if ks[i] is None]
     if ok:
@@ -353,7 +359,7 @@ def estimate_llc_batched(
                                         ks[i])
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
-                                            morse_bott, record_scan)
+                                            morse_bott, record_scan, true_parameter)
             out[i] = _est._with_time(est, share)
     return out
 

@@ -253,7 +253,8 @@ class LLCConfig:
     """Every setting a run used, including the automatically chosen ones (``multiplicity``:
     the caller's, ``None`` when not given; ``orbit``: the symmetry move's description, ``None``
     without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero;
-    ``record_scan``: whether the scan is sampled there anyway, as a record)."""
+    ``record_scan``: whether the scan is sampled there anyway, as a record;
+    ``true_parameter``: whether the symmetrised estimand at a true parameter was used)."""
 
     n: int
     beta: float
@@ -282,6 +283,7 @@ class LLCConfig:
     exchange: bool = False
     morse_bott: bool = True
     record_scan: bool = False
+    true_parameter: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -435,6 +437,31 @@ class _Setup:
     residual: Callable[[], float] | None = None  # ‖H − G‖₂ at w*
     nearby_residual: Callable[[], tuple[float, ...]] | None = None  # ‖H − G‖₂ near w*
     curvature_probe: Callable[[], float] | None = None  # ‖(H − G)v‖/‖Hv‖ near w*, 2 probes
+    # true_parameter: (M, d) positions -> (M, n) symmetrised o_i(w) (_symmetrised_shift)
+    observable: Callable | None = None
+
+    @property
+    def estimand_loss(self) -> float:
+        """The loss by which the fit and its laws tell noise-free from noisy data: 0 for the
+        symmetrised estimand at a true parameter, whose mean is the noise-free estimand's."""
+        return 0.0 if self.observable is not None else self.init_loss
+
+
+def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor) -> None:
+    r"""Raise unless the per-sample loss is a quadratic form of the residual,
+    :math:`\ell(f, y) = q(y - f)`, which the symmetrised estimand at a true parameter assumes
+    (:func:`_symmetrised_shift`): zero at y = f and the parallelogram law
+    :math:`q(a + b) + q(a - b) = 2q(a) + 2q(b)` on two fixed residuals."""
+    g = torch.Generator().manual_seed(0)
+    a, b = (torch.randn(out.shape, generator=g, dtype=torch.float64).to(out) for _ in range(2))
+    with torch.no_grad():
+        q = [per_sample(out, out + r).double() for r in (0 * a, a + b, a - b, a, b)]
+    scale = float(q[1].abs().max() + q[2].abs().max()) + 1e-30
+    lhs, rhs = q[1] + q[2], 2 * q[3] + 2 * q[4]
+    if float(q[0].abs().max()) > 1e-5 * scale or float((lhs - rhs).abs().max()) > 1e-4 * scale:
+        raise ValueError("true_parameter=True needs a loss quadratic in the residual y − f(x) "
+                         "(a Gaussian likelihood: zero at y = f and the parallelogram law); "
+                         "this loss is not")
 
 
 _MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
@@ -489,9 +516,15 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
 
 
 def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
-           params: Iterable[str] | None, device: torch.device, finite: bool = True) -> _Setup:
+           params: Iterable[str] | None, device: torch.device, finite: bool = True,
+           true_parameter: bool = False) -> _Setup:
     """Everything one point's sampling needs. ``finite``: NaN/Inf in the data raise (a
-    batched run passes ``False``: such a point is flagged as failed, and the others run)."""
+    batched run passes ``False``: such a point is flagged as failed, and the others run).
+    ``true_parameter``: also the symmetrised observable (:func:`_symmetrised_shift`)."""
+    if true_parameter and (loss == "cross_entropy" or not (loss == "gaussian"
+                                                          or callable(loss))):
+        raise ValueError("true_parameter=True needs loss='gaussian' or a callable quadratic in "
+                         f"the residual (a Gaussian likelihood), got loss={loss!r}")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_deterministic(model)
@@ -670,10 +703,23 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return _loc.curvature_probe(model, (x, y), per_sample, names,
                                     torch.Generator().manual_seed(0))
 
+    observable_at = None
+    if true_parameter:  # o_i(w) = δℓ_i against targets halfway to the teacher's outputs
+        if not out.is_floating_point() or out.shape != y.shape:
+            raise ValueError("true_parameter=True needs real targets of the model's output "
+                             f"shape {tuple(out.shape)}, got {tuple(y.shape)}")
+        _check_quadratic(per_sample, out)
+        y_half = 0.5 * (y + out.to(y.dtype))
+        l_half = per_sample(out, y_half).to(dtype)
+
+        def observable_at(w: Tensor) -> Tensor:
+            with torch.no_grad():
+                return ps_full(w.to(dtype), x, y_half, l_half)
+
     return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
                   float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
                   delta_loss, per_sample_at, spectrum, critical, nearby, residual,
-                  nearby_residual, curvature_probe)
+                  nearby_residual, curvature_probe, observable_at)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
@@ -1283,7 +1329,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
-             sampler, batch_size, params, seed, device, finite: bool = True):
+             sampler, batch_size, params, seed, device, finite: bool = True,
+             true_parameter: bool = False):
     if sampler not in SAMPLER_CHOICES:
         raise ValueError(f"sampler must be one of {list(SAMPLER_CHOICES)}, got {sampler!r}")
     chains = _positive_int("chains", chains)
@@ -1298,7 +1345,7 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
     if step_size is not None:
         step_size = _positive_float("step_size", step_size)
     dev = resolve_device(device)
-    s = _setup(model, data, loss, params, dev, finite)
+    s = _setup(model, data, loss, params, dev, finite, true_parameter)
     n = s.n_data if n is None else _positive_int("n", n, minimum=2)
     if n < 2:
         raise ValueError(f"n must be >= 2 (beta = 1/log n), got {n}")
@@ -1363,6 +1410,7 @@ def estimate_llc(
     morse_bott: bool = True,
     record_scan: bool = False,
     progress: bool | None = None,
+    true_parameter: bool = False,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
 
@@ -1412,6 +1460,18 @@ def estimate_llc(
     the finite-t estimand it reads, beside k/2. ``progress``: a bar of sampler steps on
     stderr (:mod:`slttheory.sampling.progress`): ``True`` always, ``False`` never, ``None``
     (default) on a terminal once the run is projected to take more than ten seconds.
+    ``true_parameter``: ``True`` when w* is the data-generating parameter :math:`w_0` of a
+    realisable model with Gaussian noise, :math:`y = f_{w_0}(x) + \varepsilon` (loss
+    ``"gaussian"`` or a callable quadratic in the residual), as in a teacher–student
+    experiment. The chains are unchanged; the averaged quantity becomes
+    :math:`\tfrac12(K_n + \tilde K_n)`, the training excess loss and the loss against the
+    teacher's outputs, whose means are :math:`\lambda \mp \beta\nu(\beta)` by Watanabe's
+    equations of state (ν the singular fluctuation), so their mean has the noise-free
+    estimand's expectation and the noise-free fit and localisation deficit apply
+    (:func:`_symmetrised_shift`; docs/estimator.md §1). Without it, noisy data at
+    :math:`w_0` read low by about βν (:math:`d/(2\log n)` for a regular model) and at an
+    empirical minimiser high by a model-dependent amount. Not for a trained network whose
+    truth is unknown.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))
@@ -1431,9 +1491,11 @@ def estimate_llc(
     t0 = time.perf_counter()
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
+    _check_bool("true_parameter", true_parameter)
     (s, n, beta_v, gamma, step_size, chains, draws, burn_in, bs, seed, dev,
      auto) = _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
-                      burn_in, sampler, batch_size, params, seed, device)
+                      burn_in, sampler, batch_size, params, seed, device,
+                      true_parameter=true_parameter)
     _check_orbit(orbit, preconditioner, bs, s.n_data, s.center.numel())
     sampler = _resolve_sampler(sampler, bs, s.n_data)
     nbeta = n * beta_v
@@ -1483,7 +1545,7 @@ def estimate_llc(
                                auto, draws is None, rec, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")
     est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott,
-                               record_scan)
+                               record_scan, true_parameter)
     return _with_time(est, time.perf_counter() - t0)
 
 
@@ -1579,15 +1641,16 @@ def _step_jitter(step_jitter: float | None, sampler: str) -> float:
 
 def with_caller_settings(est: LLCEstimate, jitter: float, multiplicity: int | None,
                          orbit: OrbitMove | None = None, exchange: bool = False,
-                         morse_bott: bool = True, record_scan: bool = False) -> LLCEstimate:
+                         morse_bott: bool = True, record_scan: bool = False,
+                         true_parameter: bool = False) -> LLCEstimate:
     """``est`` with ``config.step_jitter`` (the jitter its chains ran with),
     ``config.multiplicity`` (the caller's stated m, or ``None``), ``config.orbit`` (the
-    symmetry move's name, or ``None``), ``config.exchange``, ``config.morse_bott`` and
-    ``config.record_scan`` set."""
+    symmetry move's name, or ``None``), ``config.exchange``, ``config.morse_bott``,
+    ``config.record_scan`` and ``config.true_parameter`` set."""
     return dataclasses.replace(est, config=dataclasses.replace(
         est.config, step_jitter=jitter, multiplicity=multiplicity,
         orbit=None if orbit is None else orbit.name, exchange=exchange,
-        morse_bott=morse_bott, record_scan=record_scan))
+        morse_bott=morse_bott, record_scan=record_scan, true_parameter=true_parameter))
 
 
 def _check_bool(name: str, value: Any) -> None:
@@ -1633,7 +1696,42 @@ def _data_cov(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
     if pos is None:
         return np.full((nt, nt), np.nan)
     groups = [pos[j * chains:(j + 1) * chains] for j in range(nt)]
-    return _fl.data_covariance(groups, ts, s.per_sample, s.n_data)
+    return _fl.data_covariance(groups, ts, s.per_sample, s.n_data, s.observable)
+
+
+def _symmetrised_shift(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
+                       chains: int) -> tuple[np.ndarray, np.ndarray]:
+    r"""What ``true_parameter=True`` adds to each temperature's :math:`\hat\lambda(t_j)`:
+    :math:`t_j E_t[\bar o - \Delta L_n]` with :math:`o_i(w) = \ell_i(w; y'_i) -
+    \ell_i(w^*; y'_i)` against the targets :math:`y' = (y + f_{w^*}(x))/2`, from the thinned
+    draws, and its Monte-Carlo error (the spread of the chains' means). For the Gaussian loss
+    :math:`\bar o = \tfrac12(K_n + \tilde K_n)`: the mean of the training excess loss
+    :math:`K_n = L_n(w) - L_n(w_0)` and the design's population excess loss
+    :math:`\tilde K_n = \tfrac1{2n}\sum_i\|f_w(x_i) - f_{w_0}(x_i)\|^2`. Watanabe's
+    equations of state (2009, *Algebraic Geometry and Statistical Learning Theory*, Thm 8.3;
+    2010, JMLR 11:3571) give :math:`E[t E_t K_n] = \lambda - \beta\nu(\beta)` and
+    :math:`E[t E_t \tilde K_n] = \lambda + \beta\nu(\beta)` to leading order, ν the
+    singular fluctuation; the mean of the two has the noise-free estimand's expectation
+    (docs/estimator.md §1). Zeros when the setup has no observable."""
+    nt = len(ts)
+    if s.observable is None or s.per_sample is None:
+        return np.zeros(nt), np.zeros(nt)
+    pos = None if rec is None else rec.after(burn_in)
+    if pos is None:
+        return np.full(nt, math.nan), np.full(nt, math.nan)
+    shift, err = np.empty(nt), np.empty(nt)
+    for j, t in enumerate(ts):
+        g = pos[j * chains:(j + 1) * chains]  # (chains, draws, d)
+        flat = g.reshape(-1, g.shape[-1])
+        rows = _fl.chunk_rows(s.n_data)
+        diff = np.concatenate([ob.mean(axis=1) - dl.mean(axis=1) for dl, ob in zip(
+            _fl.loss_chunks(flat, s.per_sample, rows), _fl.loss_chunks(flat, s.observable, rows),
+            strict=True)]).reshape(g.shape[0], g.shape[1]) * float(t)
+        means = diff.mean(axis=1)
+        shift[j] = float(means.mean())
+        err[j] = (float(means.std(ddof=1)) / math.sqrt(means.size) if means.size > 1
+                  else float(diff.std(ddof=1)) / math.sqrt(diff.size))
+    return shift, err
 
 
 def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
@@ -1641,6 +1739,10 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
     nbeta = n * beta_v
     per_chain, llc, mc, diag = _summarise(run, np.full(chains, nbeta), s.center.numel(),
                                           sampler, adaptive)
+    shift, shift_err = _symmetrised_shift(s, rec, run.burn_in, np.array([nbeta]), chains)
+    if s.observable is not None:
+        per_chain, llc, mc = per_chain + shift[0], llc + float(shift[0]), math.hypot(
+            mc, float(shift_err[0]))
     data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
     diag = _with_notes(diag, _minimum_note(s, nbeta))
@@ -1684,10 +1786,11 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     bias_j = np.array([0.0 if p[4].estimated_bias is None else p[4].estimated_bias
                        for p in parts])
     deficit, directions, loc_note = _localisation(s, ts, gamma)
-    corr = llc_j * (1.0 - bias_j) + (0.0 if deficit is None else deficit)
-    err_j = se_j * np.abs(1.0 - bias_j)
+    shift, shift_err = _symmetrised_shift(s, rec, run.burn_in, ts, chains)
+    corr = llc_j * (1.0 - bias_j) + shift + (0.0 if deficit is None else deficit)
+    err_j = np.hypot(se_j * np.abs(1.0 - bias_j), shift_err)
     if fit_model is None:
-        fit = _xp.select_fit(grid, corr, err_j, nbeta, s.init_loss, directions)
+        fit = _xp.select_fit(grid, corr, err_j, nbeta, s.estimand_loss, directions)
     else:
         fit = _xp.fit_finite_nbeta(grid, corr, err_j, nbeta, fit_model)
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
@@ -1703,13 +1806,14 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         ess=np.array([p[4].ess for p in parts]), rhat=np.array([p[4].rhat for p in parts]),
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
         localisation=deficit, curved_directions=directions,
+        symmetrisation=shift if s.observable is not None else None,
     )
     llc = fit.value
     errs = _xp.scan_errors(fit, bias_j, dcov)
     se, mc, data_err, fit_err = errs.std_error, errs.mc_error, errs.data_error, errs.fit_error
     ci, law_err = (llc - Z95 * se, llc + Z95 * se), 0.0
     if fit_model is None:  # the default law: the interval spans the laws the scan allows
-        li = _xp.law_interval(fit, bias_j, dcov, _xp.laws_for(s.init_loss, nbeta),
+        li = _xp.law_interval(fit, bias_j, dcov, _xp.laws_for(s.estimand_loss, nbeta),
                               own_error=se)
         ci = (li.low, li.high)
         total = (li.high - li.low) / (2 * Z95)
@@ -1726,6 +1830,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))
     _, per0, llc0, se0, _ = parts[0]
+    if s.observable is not None:  # the single-temperature value of the same estimand
+        per0, llc0 = per0 + shift[0], llc0 + float(shift[0])
+        se0 = math.hypot(se0, float(shift_err[0]))
     return LLCEstimate(
         llc=llc, std_error=se, per_chain=per0,
         loss_trace=s.init_loss + run.delta[:chains, run.burn_in:],
@@ -1746,7 +1853,8 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
     :data:`~.localisation.MAX_DIM` parameters or a spectrum that failed (a model whose forward
     pass does not run in float64 under ``torch.func``, a Jacobian too large to hold): the scan
     is then fitted as sampled."""
-    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.init_loss, float(ts.max())):
+    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.estimand_loss,
+                                                                 float(ts.max())):
         return None, 0, None
     why = "localisation deficit not removed: "
     if s.center.numel() > _loc.MAX_DIM:
@@ -1837,7 +1945,7 @@ def _minimum_note(s: _Setup, nbeta: float, sampled: bool = True) -> str | None:
     A failed check is reported, not raised; ``sampled=False``: no chain was run (the estimate
     is k/2 of the point, :func:`_exact_result`), so the note says only where the LLC is defined."""
     if (s.critical is None or _xp.is_noise_free(s.init_loss, nbeta)
-            or s.center.numel() > MINIMUM_CHECK_MAX_DIM):
+            or s.observable is not None or s.center.numel() > MINIMUM_CHECK_MAX_DIM):
         return None
     try:
         c = s.critical()

@@ -727,7 +727,9 @@ class TemperatureScan:
     ``nbeta``: :math:`t_j = n\beta f_j`; ``llc``: the raw single-temperature
     :math:`\hat\lambda(t_j)` with Monte-Carlo errors ``mc_error``; ``disc_bias``: each
     temperature's estimated first-order relative discretisation bias :math:`b_j` (0 for MALA);
-    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j) + c_j`, the values fitted, with
+    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j) + s_j + c_j`, the values fitted, with
+    ``symmetrisation`` :math:`s_j` (``estimate_llc(true_parameter=True)``: what the
+    symmetrised estimand adds, ``None`` and 0 otherwise) and
     ``localisation`` :math:`c_j = \tfrac12\sum_i\gamma/(t_jh_i + \gamma)` over the
     ``curved_directions`` curvatures :math:`h_i` of w* (noise-free data only, else ``None``
     and 0; :mod:`slttheory.sampling.localisation`); ``step_size``, ``ess``,
@@ -756,6 +758,7 @@ class TemperatureScan:
     laws: tuple[tuple[str, float, float], ...] = ()
     localisation: np.ndarray | None = None
     curved_directions: int = 0
+    symmetrisation: np.ndarray | None = None
 
     def __str__(self) -> str:
         loc = np.zeros_like(self.nbeta) if self.localisation is None else self.localisation

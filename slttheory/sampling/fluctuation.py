@@ -62,10 +62,14 @@ def loss_chunks(positions: Tensor, per_sample: Callable[[Tensor], Tensor], rows:
 
 
 def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Tensor],
-              n: int) -> np.ndarray:
+              n: int, observable: Callable[[Tensor], Tensor] | None = None) -> np.ndarray:
     r"""Influences :math:`g_i` of :math:`\hat\lambda(t)` on each sample, from draws
     ``positions`` ``(M, d)`` at :math:`t` = ``nbeta``; ``per_sample`` maps ``(m, d)``
-    positions to the ``(m, n)`` values :math:`\delta\ell_i(w)`.
+    positions to the ``(m, n)`` values :math:`\delta\ell_i(w)`. ``observable``: when the
+    estimate averages other per-sample values :math:`o_i(w)` than the ones that weight the
+    posterior (the symmetrised estimand at a true parameter,
+    :func:`slttheory.sampling.estimator.estimate_llc` ``true_parameter``), their map; then
+    :math:`g_i = \frac tn(E_t[o_i] - t\,\mathrm{Cov}_t(\bar o, \delta\ell_i))`.
 
     >>> import torch
     >>> def ps(w):  # two samples, delta losses w and 3w
@@ -79,25 +83,34 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     # (M, n) matrix (at n = 10^6 and 4096 draws that would be 33 GB). Sums are taken about
     # the first draw's values (a shift leaves the covariance unchanged and keeps the one-pass
     # formula free of cancellation).
-    shift_i = shift_t = None
-    s_x = s_tx = None
+    shift_i = shift_o = None
+    shift_t = 0.0
+    s_tx = None
     s_t = 0.0
-    for dl in loss_chunks(positions, per_sample, chunk_rows(n)):  # (m_chunk, n)
+    rows = chunk_rows(n)
+    chunks = loss_chunks(positions, per_sample, rows)
+    pairs = (zip(chunks, loss_chunks(positions, observable, rows), strict=True)
+             if observable is not None else ((dl, dl) for dl in chunks))
+    s_o = s_x = None
+    for dl, ob in pairs:  # (m_chunk, n) each: δℓ_i (weights the posterior) and o_i (averaged)
         if shift_i is None:
-            shift_i, shift_t = dl[0].copy(), float(dl[0].mean())
-            s_x, s_tx = np.zeros(dl.shape[1]), np.zeros(dl.shape[1])
+            shift_i, shift_o = dl[0].copy(), ob[0].copy()
+            shift_t = float(ob[0].mean())
+            s_o, s_x, s_tx = (np.zeros(dl.shape[1]) for _ in range(3))
         x = dl - shift_i
-        tot = dl.mean(axis=1) - shift_t  # ΔL_n at each draw, shifted
+        tot = ob.mean(axis=1) - shift_t  # the averaged total (ΔL_n) at each draw, shifted
+        s_o += (ob - shift_o).sum(axis=0)
         s_x += x.sum(axis=0)
         s_tx += tot @ x
         s_t += float(tot.sum())
-    mean_x, mean_t = s_x / m, s_t / m
+    mean_o, mean_x, mean_t = s_o / m, s_x / m, s_t / m
     cov_i = (s_tx - m * mean_t * mean_x) / max(m - 1, 1)
-    return (nbeta / n) * (mean_x + shift_i - nbeta * cov_i)
+    return (nbeta / n) * (mean_o + shift_o - nbeta * cov_i)
 
 
 def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
-                    per_sample: Callable[[Tensor], Tensor], n: int) -> np.ndarray:
+                    per_sample: Callable[[Tensor], Tensor], n: int,
+                    observable: Callable[[Tensor], Tensor] | None = None) -> np.ndarray:
     r"""Bootstrap (infinitesimal-jackknife) covariance over data sets of the estimates
     :math:`\hat\lambda(t_j)`, from each temperature's thinned draws ``groups[j]``
     ``(chains, draws, d)`` at :math:`t_j` = ``nbetas[j]``: entry :math:`(j, k)` is
@@ -123,8 +136,8 @@ def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
         flats = [p.reshape(-1, p.shape[-1]) for p in parts]
         if min(f.shape[0] for f in flats) < 2:
             continue
-        ga[:, j] = influence(flats[0], float(t), per_sample, n)
-        gb[:, j] = influence(flats[1], float(t), per_sample, n)
+        ga[:, j] = influence(flats[0], float(t), per_sample, n, observable)
+        gb[:, j] = influence(flats[1], float(t), per_sample, n, observable)
     ga -= ga.mean(axis=0)
     gb -= gb.mean(axis=0)
     cross = ga.T @ gb
