@@ -63,8 +63,9 @@ from slttheory.sampling.localisation import correction, gauss_newton_spectrum  #
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float | None = None,
-            exchange: bool = False) -> dict:
-    b = case.build(seed)
+            exchange: bool = False, true_parameter: bool = False) -> dict:
+    truth = true_parameter and case.kind == "noisy"
+    b = case.build(seed, truth=truth)
     t0 = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -74,6 +75,8 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
             kw["step_jitter"] = step_jitter
         if exchange and method == "default":
             kw["exchange"] = True
+        if truth:  # w* = w0, the symmetrised estimand (estimate_llc's true_parameter)
+            kw["true_parameter"] = True
         # record_scan: at a Morse–Bott zero the scan is sampled too (scored as k/2, _morse_bott;
         # the record keeps the sampler's own reading for --refit and the diagnostics)
         est = estimate_llc(b.model, b.data, loss=b.loss, seed=seed, device="cpu",
@@ -91,6 +94,8 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
                  "variance_error": None if tp.variance_error is None
                  else tp.variance_error.tolist(),
                  "localisation": None if tp.localisation is None else tp.localisation.tolist(),
+                 "symmetrisation": None if tp.symmetrisation is None
+                 else tp.symmetrisation.tolist(),
                  "curved_directions": tp.curved_directions}
     return {
         "case": case.label, "kind": case.kind, "half": case.half, "seed": seed,
@@ -106,7 +111,7 @@ def _record(case: Case, seed: int, method: str, step_jitter: float | None = None
         "init_loss": est.init_loss,
         "source": case.source, "published": case.published,
         "threads": torch.get_num_threads(), "step_jitter": est.config.step_jitter,
-        "exchange": est.config.exchange,
+        "exchange": est.config.exchange, "true_parameter": est.config.true_parameter,
     }
 
 
@@ -122,14 +127,15 @@ def _done(path: Path) -> set[tuple[str, int, str]]:
 
 
 def run(out: Path, cases: list[Case], seeds_noisy: int, seeds_nf: int, single: bool,
-        step_jitter: float | None = None, exchange: bool = False) -> None:
+        step_jitter: float | None = None, exchange: bool = False,
+        true_parameter: bool = False) -> None:
     done = _done(out)
     for c in cases:
         for s in range(seeds_noisy if c.kind == "noisy" else seeds_nf):
             for m in (("default", "single") if single else ("default",)):
                 if (c.label, s, m) in done:
                     continue
-                r = _record(c, s, m, step_jitter, exchange)
+                r = _record(c, s, m, step_jitter, exchange, true_parameter)
                 with out.open("a") as fh:
                     fh.write(json.dumps(r) + "\n")
                 print(f"{c.label:42s} s={s} {m:8s} llc/λ={r['llc'] / r['lambda']:.3f} "
@@ -258,6 +264,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         vals = vals + deficit
         errs = np.asarray(tp["mc_error"], float) * np.abs(1.0 - bias)
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
+        if tp.get("symmetrisation") is not None:  # true_parameter: fitted as noise-free
+            vals, init = vals + np.asarray(tp["symmetrisation"], float), 0.0
         if model == "auto":  # the estimator's own choice (select_fit)
             fit = select_fit(t / t[0], vals, errs, t[0], init, curved)
         elif model == "auto-law":  # the law alone, as before select_fit's flat scans
@@ -317,6 +325,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--exchange", action="store_true",
                     help="estimate_llc(exchange=True) for the default runs (replica exchange "
                     "between the scan's temperatures; write it to its own --out)")
+    ap.add_argument("--true-parameter", action="store_true",
+                    help="noisy cases at their true point w0 with estimate_llc("
+                    "true_parameter=True), the symmetrised estimand (write it to its own --out)")
     ap.add_argument("--refit", action="append", default=[], metavar="MODEL",
                     help="also score the stored scans re-fitted with this finite-nβ model (a "
                     "name in slttheory.sampling.extrapolate's MODELS, FREE_MODELS or "
@@ -332,7 +343,7 @@ def main(argv: list[str] | None = None) -> dict:
              and (not only or any(c.label.startswith(o) for o in only))]
     if not a.score_only:
         run(out, cases, a.seeds_noisy, a.seeds_noise_free, not a.no_single, a.step_jitter,
-            a.exchange)
+            a.exchange, a.true_parameter)
     rows = [json.loads(x) for x in out.read_text().splitlines() if x.strip()]
     sc = score(rows)
     _print_score(sc)

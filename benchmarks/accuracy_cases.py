@@ -70,7 +70,7 @@ class Case:
     label: str
     kind: str  # "noise-free" | "noisy"
     half: str  # "selection" | "held-out"
-    build: Callable[[int], Built]
+    build: Callable[..., Built]  # build(seed, truth=False): truth keeps the true point w0
     source: str = "slttheory family"
     published: str = "n/a (own family)"
     info: dict = field(default_factory=dict)
@@ -81,14 +81,15 @@ def _family(name: str, params: dict, noise: float, n: int | None = None
     fam = FAMILIES[name]
     lc = fam.closed_form(params)
 
-    def build(seed: int) -> Built:
+    def build(seed: int, truth: bool = False) -> Built:
         g = torch.Generator().manual_seed(seed)
         kw: dict[str, Any] = {"generator": g}
         if n is not None:
             kw["n"] = n
-        if noise == 0.0:
-            # the true point is a global minimum (L_n = 0): keep it
-            prob = fam.build({**params, "noise": 0.0}, refine_steps=0, **kw)
+        if noise == 0.0 or truth:
+            # noise-free: the true point is a global minimum (L_n = 0); truth: keep w0 (the
+            # same data: refining happens after the data are drawn)
+            prob = fam.build({**params, "noise": noise}, refine_steps=0, **kw)
         else:
             prob = fam.build({**params, "noise": noise}, **kw)
         return Built(prob.model, tuple(prob.data), prob.loss, float(lc.value),
@@ -144,7 +145,7 @@ def _lau_dln(spec_seed: int, n: int = 10_000) -> Callable[[int], Built]:
     widths, ws, rank = lau_dln_spec(spec_seed)
     lc = formulas.deep_linear_network(list(widths), rank)
 
-    def build(seed: int) -> Built:
+    def build(seed: int, truth: bool = False) -> Built:  # noise-free: w* is the truth
         g = torch.Generator().manual_seed(seed)
         model = DeepLinearNetwork(widths)
         with torch.no_grad():
@@ -163,7 +164,7 @@ def _lau_dln(spec_seed: int, n: int = 10_000) -> Callable[[int], Built]:
 def _devinterp_nc(powers: tuple[int, int], n: int = 1000) -> Callable[[int], Built]:
     lc = formulas.normal_crossing(list(powers))
 
-    def build(seed: int) -> Built:
+    def build(seed: int, truth: bool = False) -> Built:  # w* = 0 is the truth
         g = torch.Generator().manual_seed(seed)
         x = 2.0 * torch.randn(n, 1, generator=g)
         y = 0.25 * torch.randn(n, 1, generator=g)
