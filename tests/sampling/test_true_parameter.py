@@ -42,7 +42,7 @@ def test_linear_model_symmetrised_is_d_over_2_and_plain_reads_the_data_term():
     eps = (y - model(x)).detach().numpy().ravel()
     S, b = X.T @ X / n, X.T @ eps / n
     data_term = 0.5 * n * float(b @ np.linalg.solve(S, b))  # t/2·bᵀS⁻¹b with t = n
-    kw = dict(beta=1.0, localization=0.0, method="single", draws=3000, seed=0, device="cpu")
+    kw = dict(beta=1.0, localization=0.0, method="single", draws=1500, seed=0, device="cpu")
     sym = estimate_llc(model, (x, y), true_parameter=True, **kw)
     plain = estimate_llc(model, (x, y), **kw)
     assert sym.config.true_parameter and not plain.config.true_parameter

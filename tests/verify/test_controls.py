@@ -68,4 +68,30 @@ def test_the_llc_route_stays_sampling_evidence(monkeypatch):
     monkeypatch.setattr(batched, "batch_signature", lambda *a: "one")
     probs = [SimpleNamespace(model=None, data=None, loss=None)] * 2
     routes._estimate_many(probs, {"seed": 3, "n": 100, "draws": 50}, "cpu", [1, 2])
-    assert seen == [{"draws": 50, "morse_bott": False}]
+    assert seen == [{"draws": 50, "morse_bott": False, "true_parameter": False}]
+    # a problem built at its true parameter (routes._build) runs in a batch of its own, with
+    # the symmetrised estimand
+    seen.clear()
+    truth = SimpleNamespace(model=None, data=None, loss=None, extras={"true_parameter": True})
+    routes._estimate_many([probs[0], truth], {"draws": 50}, "cpu", [1, 2])
+    assert sorted(kw["true_parameter"] for kw in seen) == [False, True]
+
+
+def test_noisy_points_are_built_at_the_true_parameter():
+    """routes._build: a family with target noise is built at w0 (no refinement) and marked for
+    the symmetrised estimand; noise-free data keep the family's own w*."""
+    import torch
+
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence import routes
+
+    fam = FAMILIES["reduced_rank_regression"]
+    q = {"m": 3, "n": 3, "h": 2, "r": 1}
+    p = routes._build(fam, q, {"n": 200}, "cpu", data_seed=4)
+    w0 = fam.build(q, n=200, generator=torch.Generator().manual_seed(4), refine_steps=0)
+    assert p.extras["true_parameter"] and "refined" not in p.extras
+    assert all(torch.equal(a, b) for a, b in zip(p.model.parameters(), w0.model.parameters(),
+                                                 strict=True))
+    assert "symmetrised estimand" in p.note
+    nf = routes._build(fam, {**q, "noise": 0.0}, {"n": 200}, "cpu", data_seed=4)
+    assert "true_parameter" not in nf.extras

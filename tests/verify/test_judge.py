@@ -312,6 +312,10 @@ def test_no_llc_decides_at_a_saddle():
     # certified facts do not depend on it
     assert V(claim(), PointEvidence(None, rk(4), lc(2.0), 0.0, saddle),
              ctl=controls()).verdict == "confirmed"
+    # the symmetrised estimand at the true parameter is defined there, minimum or not
+    at_w0 = lc(2.0, config={"true_parameter": True})
+    assert V(claim(), PointEvidence(None, None, at_w0, 0.0, saddle),
+             ctl=controls()).verdict == "confirmed"
 
 
 def test_relations():

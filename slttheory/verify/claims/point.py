@@ -660,9 +660,10 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "profile": profile,
             "library": _library_version(),
             "estimator": _estimator_revision(),
-            "version": 6,  # 3: each point's chains seeded by the point (chain_seed);
+            "version": 7,  # 3: each point's chains seeded by the point (chain_seed);
             # 4: closed forms of other formulas by an identity of models (independent);
-            # 5: LLC evidence records the law spread; 6: its std_error includes it
+            # 5: LLC evidence records the law spread; 6: its std_error includes it;
+            # 7: noisy points at w0 with the symmetrised estimand (routes.W_STAR_RULE)
         },
         sort_keys=True,
     )

@@ -37,6 +37,7 @@ from typing import Any
 from slttheory.verify.claims.common import cites, same_source
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
+    W_STAR_RULE,
     _build,
     _estimate_many,
     _identities,
@@ -257,7 +258,7 @@ def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device
 
     blob = json.dumps({
         "rules": dict(settings), "device": device, "version": __version__,
-        "estimator": ESTIMATOR_REVISION,
+        "estimator": ESTIMATOR_REVISION, "w*": W_STAR_RULE,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
         "error": "total (law spread included)",
@@ -277,7 +278,8 @@ def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str) -> 
     from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device,
-                       "chains seeded by data set", ESTIMATOR_REVISION], sort_keys=True,
+                       "chains seeded by data set", ESTIMATOR_REVISION, W_STAR_RULE],
+                      sort_keys=True,
                       default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 

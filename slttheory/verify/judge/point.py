@@ -146,7 +146,13 @@ def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
 def not_a_minimum(ev: PointEvidence) -> str:
     """Why an LLC at this w* decides nothing, when the critical-point check found w* not a
     local minimum of L_n (a saddle, or a gradient above tolerance): the LLC is defined at a
-    minimum, and chains at a saddle also count the loss they find below it ("" otherwise)."""
+    minimum, and chains at a saddle also count the loss they find below it ("" otherwise).
+    Not at a true parameter sampled with the symmetrised estimand
+    (``estimate_llc(true_parameter=True)``, :data:`~slttheory.verify.evidence.routes
+    .W_STAR_RULE`): it is defined at w0, where noisy data leave L_n without a minimum, and
+    the loss the chains find below L_n(w0) is the data term it removes."""
+    if ev.llc is not None and ev.llc.config.get("true_parameter"):
+        return ""
     at = ev.at_point
     checks = at.checks if at is not None and at.status == "ok" else {}
     if checks.get("is_local_min") is not False:
