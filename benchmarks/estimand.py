@@ -265,14 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noisy", action="store_true", help="only the noisy estimands at w0 and "
                     "ŵ against the noise-free one, by quadrature (no sampling)")
     args = ap.parse_args(argv)
-    if args.noisy:
-        rows = noisy_table()
-        if args.out:
-            with open(args.out, "w") as fh:
-                json.dump(rows, fh, indent=1)
-        return 0
-    if args.tanh:
-        rows = tanh_table()
+    if args.noisy or args.tanh:
+        rows = noisy_table() if args.noisy else tanh_table()
         if args.out:
             with open(args.out, "w") as fh:
                 json.dump(rows, fh, indent=1)
