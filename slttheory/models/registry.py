@@ -247,7 +247,9 @@ class Family:
         of w0), the point at which the LLC is defined (Lau et al., arXiv:2308.12108, §3);
         families whose w* is already a trained point are left alone. At w0 itself the chains
         descend below ``L_n(w0)`` and λ̂ carries a negative offset −nβ(L_n(w0) − min L_n)
-        (≈ −d/(2 log n) for regular models; −20 % to −40 % for RRR and DLN at n = 1000).
+        (≈ −d/(2 log n) for regular models; −20 % to −40 % for RRR and DLN at n = 1000),
+        which ``estimate_llc(true_parameter=True)`` removes there (the symmetrised estimand;
+        the verifier's LLC route samples noisy families at w0 with it).
         ``refine_steps=0`` keeps the exact true point; ``refine_steps > 0`` runs that many
         full-batch Adam steps (``refine_lr``) from w0 instead. ``Problem.extras`` records
         ``loss_at_true``, and ``loss_refined``, ``refine_grad_norm``, ``refine_distance``,
