@@ -448,19 +448,24 @@ class _Setup:
 
 
 def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor) -> None:
-    r"""Raise unless the per-sample loss is a quadratic form of the residual,
-    :math:`\ell(f, y) = q(y - f)`, which the symmetrised estimand at a true parameter assumes
-    (:func:`_symmetrised_shift`): zero at y = f and the parallelogram law
-    :math:`q(a + b) + q(a - b) = 2q(a) + 2q(b)` on two fixed residuals."""
+    r"""Raise unless the per-sample loss is a quadratic form of the residual up to a
+    constant, :math:`\ell(f, y) = c + q(y - f)`, which the symmetrised estimand at a true
+    parameter assumes (:func:`_symmetrised_shift`; c, a Gaussian NLL's normaliser, cancels in
+    every excess loss): the parallelogram law :math:`q(a + b) + q(a - b) = 2q(a) + 2q(b)` on two
+    fixed residuals, with :math:`q = \ell - \ell(f, f)`. The residuals are scaled to the
+    outputs, so that ``out + r`` keeps r's digits in float32 when the outputs are large."""
     g = torch.Generator().manual_seed(0)
-    a, b = (torch.randn(out.shape, generator=g, dtype=torch.float64).to(out) for _ in range(2))
+    size = max(1.0, float(out.detach().abs().max())) if out.numel() else 1.0
+    a, b = (size * torch.randn(out.shape, generator=g, dtype=torch.float64).to(out)
+            for _ in range(2))
     with torch.no_grad():
-        q = [per_sample(out, out + r).double() for r in (0 * a, a + b, a - b, a, b)]
-    scale = float(q[1].abs().max() + q[2].abs().max()) + 1e-30
-    lhs, rhs = q[1] + q[2], 2 * q[3] + 2 * q[4]
-    if float(q[0].abs().max()) > 1e-5 * scale or float((lhs - rhs).abs().max()) > 1e-4 * scale:
+        q0, *q = [per_sample(out, out + r).double() for r in (0 * a, a + b, a - b, a, b)]
+    q = [v - q0 for v in q]
+    scale = float(q[0].abs().max() + q[1].abs().max()) + 1e-30
+    lhs, rhs = q[0] + q[1], 2 * q[2] + 2 * q[3]
+    if not float((lhs - rhs).abs().max()) <= 1e-4 * scale:
         raise ValueError("true_parameter=True needs a loss quadratic in the residual y − f(x) "
-                         "(a Gaussian likelihood: zero at y = f and the parallelogram law); "
+                         "(a Gaussian likelihood, up to a constant: the parallelogram law); "
                          "this loss is not")
 
 
@@ -1743,6 +1748,10 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
     if s.observable is not None:
         per_chain, llc, mc = per_chain + shift[0], llc + float(shift[0]), math.hypot(
             mc, float(shift_err[0]))
+        if not math.isfinite(shift[0]) and "LLC estimate is not finite" not in diag.warnings:
+            diag = dataclasses.replace(diag, divergent=True, warnings=[
+                *diag.warnings, "LLC estimate is not finite (true_parameter: the "
+                "symmetrisation has no finite stored draws after burn-in; run longer)"])
     data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
     diag = _with_notes(diag, _minimum_note(s, nbeta))

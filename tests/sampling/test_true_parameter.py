@@ -148,3 +148,36 @@ def test_influence_with_an_observable_is_the_derivative_of_the_reweighted_estima
     plain = influence(w, t, dl, n)
     same = influence(w, t, dl, n, observable=dl)
     assert np.allclose(plain, same, rtol=0, atol=1e-12)
+
+
+def test_a_gaussian_nll_with_its_normaliser_is_accepted_and_changes_nothing():
+    """A constant (the Gaussian NLL's ½log 2πσ²) cancels in every excess loss: the same
+    estimate as the plain ½‖r‖², not a refusal."""
+    model, x, y = _linear_problem(200, 2)
+    half = lambda o, y: 0.5 * ((o - y) ** 2).reshape(len(o), -1).sum(-1)  # noqa: E731
+    nll = lambda o, y: half(o, y) + 0.5 * math.log(2 * math.pi)  # noqa: E731
+    kw = dict(method="single", draws=200, seed=1, device="cpu", true_parameter=True)
+    a = estimate_llc(model, (x, y), loss=nll, **kw)
+    b = estimate_llc(model, (x, y), loss=half, **kw)
+    assert abs(a.llc - b.llc) < 1e-9 * max(1.0, abs(b.llc))
+
+
+def test_float32_outputs_of_large_magnitude_are_accepted():
+    """The quadratic check's probe residuals survive out + r in float32 at outputs ~1e4."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(100, 2, generator=g)
+    model = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        model.bias.fill_(2e4)
+        y = model(x) + torch.randn(100, 1, generator=g)
+    est = estimate_llc(model, (x, y), true_parameter=True, method="single", draws=30,
+                       device="cpu")
+    assert est.config.true_parameter
+
+
+def test_no_stored_draws_is_flagged_not_a_silent_nan():
+    model, x, y = _linear_problem(100, 0)
+    with pytest.warns(Warning, match="symmetrisation has no finite stored draws"):
+        est = estimate_llc(model, (x, y), true_parameter=True, method="single", draws=5,
+                           burn_in=3, step_size=1e-3, device="cpu")
+    assert math.isnan(est.llc) and est.diagnostics.divergent
