@@ -313,8 +313,7 @@ def estimate_llc_batched(
         out[i] = _est.with_caller_settings(
             _est._nonfinite_result(setups[i], n_, beta_v, gamma, step_size, chains, draws,
                                    burn_in, sampler, bs, seeds[i], dev, auto, t0, method),
-            jitter, multiplicity, orbit, exchange, morse_bott, record_scan,
-            true_parameter)
+            jitter, multiplicity, orbit, exchange, morse_bott, record_scan, true_parameter)
     ks: dict[int, int | None] = {i: None for i in ok}
     if ok and method != "single":
         # each point's rank, as alone: λ = k/2 at a Morse–Bott zero, known before sampling
@@ -326,8 +325,7 @@ def estimate_llc_batched(
                 _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
                 out[i] = _est._with_time(_est.with_caller_settings(
                     est, jitter, multiplicity, orbit, exchange, morse_bott, record_scan,
-            true_parameter),
-                    time.perf_counter() - t0)
+                    true_parameter), time.perf_counter() - t0)
             ok = [i for i in ok if ks[i] is None]
     if ok:
         if method == "single":

@@ -1518,7 +1518,8 @@ def estimate_llc(
     if not math.isfinite(s.init_loss):
         return with_caller_settings(
             _nonfinite_result(s, n, beta_v, gamma, step_size, chains, draws, burn_in, sampler,
-                              bs, seed, dev, auto, t0, method), jitter, multiplicity, orbit)
+                              bs, seed, dev, auto, t0, method), jitter, multiplicity, orbit,
+            exchange, morse_bott, record_scan, true_parameter)
     rec = _Positions.sized(chains * (1 if method == "single" else len(_xp.GRID)),
                            s.center.numel())
     if method == "single":
