@@ -526,8 +526,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     """Everything one point's sampling needs. ``finite``: NaN/Inf in the data raise (a
     batched run passes ``False``: such a point is flagged as failed, and the others run).
     ``true_parameter``: also the symmetrised observable (:func:`_symmetrised_shift`)."""
-    if true_parameter and (loss == "cross_entropy" or not (loss == "gaussian"
-                                                          or callable(loss))):
+    if true_parameter and not (loss == "gaussian" or callable(loss)):
         raise ValueError("true_parameter=True needs loss='gaussian' or a callable quadratic in "
                          f"the residual (a Gaussian likelihood), got loss={loss!r}")
     if not isinstance(model, torch.nn.Module):
@@ -1726,10 +1725,10 @@ def _symmetrised_shift(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.n
     if pos is None:
         return np.full(nt, math.nan), np.full(nt, math.nan)
     shift, err = np.empty(nt), np.empty(nt)
+    rows = _fl.chunk_rows(s.n_data)
     for j, t in enumerate(ts):
         g = pos[j * chains:(j + 1) * chains]  # (chains, draws, d)
         flat = g.reshape(-1, g.shape[-1])
-        rows = _fl.chunk_rows(s.n_data)
         diff = np.concatenate([ob.mean(axis=1) - dl.mean(axis=1) for dl, ob in zip(
             _fl.loss_chunks(flat, s.per_sample, rows), _fl.loss_chunks(flat, s.observable, rows),
             strict=True)]).reshape(g.shape[0], g.shape[1]) * float(t)

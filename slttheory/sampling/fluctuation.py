@@ -83,24 +83,24 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     # (M, n) matrix (at n = 10^6 and 4096 draws that would be 33 GB). Sums are taken about
     # the first draw's values (a shift leaves the covariance unchanged and keeps the one-pass
     # formula free of cancellation).
-    shift_i = shift_o = None
-    shift_t = 0.0
-    s_tx = None
-    s_t = 0.0
     rows = chunk_rows(n)
     chunks = loss_chunks(positions, per_sample, rows)
     pairs = (zip(chunks, loss_chunks(positions, observable, rows), strict=True)
-             if observable is not None else ((dl, dl) for dl in chunks))
-    s_o = s_x = None
-    for dl, ob in pairs:  # (m_chunk, n) each: δℓ_i (weights the posterior) and o_i (averaged)
-        if shift_i is None:
-            shift_i, shift_o = dl[0].copy(), ob[0].copy()
-            shift_t = float(ob[0].mean())
-            s_o, s_x, s_tx = (np.zeros(dl.shape[1]) for _ in range(3))
-        x = dl - shift_i
-        tot = ob.mean(axis=1) - shift_t  # the averaged total (ΔL_n) at each draw, shifted
-        s_o += (ob - shift_o).sum(axis=0)
+             if observable is not None else ((dl, None) for dl in chunks))
+    shift_x = shift_o = s_x = s_o = s_tx = None
+    s_t = 0.0
+    for dl, ob in pairs:  # (m_chunk, n) each: δℓ_i (weights the posterior), o_i (averaged)
+        if shift_x is None:
+            shift_x = dl[0].copy()
+            shift_o = shift_x if ob is None else ob[0].copy()
+            s_x, s_tx = np.zeros_like(shift_x), np.zeros_like(shift_x)
+            s_o = s_x if ob is None else np.zeros_like(shift_x)  # one sum when o_i = δℓ_i
+        x = dl - shift_x
+        o = x if ob is None else ob - shift_o
+        tot = o.mean(axis=1)  # the averaged total (ΔL_n) at each draw, shifted
         s_x += x.sum(axis=0)
+        if ob is not None:
+            s_o += o.sum(axis=0)
         s_tx += tot @ x
         s_t += float(tot.sum())
     mean_o, mean_x, mean_t = s_o / m, s_x / m, s_t / m
