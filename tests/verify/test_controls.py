@@ -95,3 +95,20 @@ def test_noisy_points_are_built_at_the_true_parameter():
     assert "symmetrised estimand" in p.note
     nf = routes._build(fam, {**q, "noise": 0.0}, {"n": 200}, "cpu", data_seed=4)
     assert "true_parameter" not in nf.extras
+
+
+def test_a_noisy_family_without_a_quadratic_loss_keeps_the_empirical_minimiser():
+    """No symmetrised estimand for its loss: the route falls back to the family's default
+    w* (refine_steps=None), not to w0 with the plain estimate, which reads low by βν."""
+    from slttheory.verify.evidence import routes
+
+    calls = []
+
+    def build(params, *, n, generator, device, refine_steps):
+        calls.append(refine_steps)
+        return SimpleNamespace(loss="cross_entropy", extras={}, note="")
+
+    fam = SimpleNamespace(parameters=[SimpleNamespace(name="noise")],
+                          validate=lambda q: {"noise": 1.0, **q}, build=build)
+    p = routes._build(fam, {}, {"n": 10}, "cpu", data_seed=0)
+    assert calls == [0, None] and "true_parameter" not in p.extras

@@ -352,12 +352,16 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
     import torch
 
     seed = int(settings.get("seed", 0)) if data_seed is None else int(data_seed)
-    truth = at_true_parameter(family, params)
-    prob = family.build(dict(params), n=settings.get("n"),
-                        generator=torch.Generator().manual_seed(seed), device=device,
-                        refine_steps=0 if truth else None)
-    if not truth or not _quadratic_loss(prob.loss):
-        return prob
+    def build(refine_steps: int | None) -> Any:
+        return family.build(dict(params), n=settings.get("n"),
+                            generator=torch.Generator().manual_seed(seed), device=device,
+                            refine_steps=refine_steps)
+
+    if not at_true_parameter(family, params):
+        return build(None)
+    prob = build(0)
+    if not _quadratic_loss(prob.loss):  # no symmetrised estimand: the empirical minimiser
+        return build(None)
     return replace(prob, extras={**prob.extras, "true_parameter": True},
                    note=prob.note + "; the LLC at w0 with the symmetrised estimand "
                    "(estimate_llc(true_parameter=True): the mean of the training excess loss "
