@@ -51,11 +51,13 @@ from slttheory.sampling import estimate_llc  # noqa: E402
 from slttheory.sampling.estimator import Z95, _per_sample_loss  # noqa: E402
 from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
+    POINT_LAW_MEAN,
     default_model,
     fit_finite_nbeta,
     is_noise_free,
     law_interval,
     laws_for,
+    point_rule,
     scan_errors,
     select_fit,
 )
@@ -245,8 +247,11 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     interval spanning the laws the scan allows, :func:`law_interval`; k/2 exactly at a
     Morse–Bott zero of rank k of noise-free data or a point of an exactly quadratic loss,
     :func:`_morse_bott`; noise-free or not by
-    the row's ``init_loss``, and for rows written before it was recorded by the case's kind);
-    ``"auto-law"``: the same without the mean of a k/2 scan; ``"known-m"``: what a caller who
+    the row's ``init_loss``, and for rows written before it was recorded by the case's kind;
+    on noisy data the point estimate is the mean of those laws, :func:`point_rule`);
+    ``"auto-fit"``: the same with the chosen law's value on noisy data too (the rule before
+    2026-12-02); ``"auto-law"``: the same without the mean of a k/2 scan nor of the laws;
+    ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
     m ≥ 2, else the rule). Every model adds the localisation deficit (:func:`localisation`)
     as the estimator does; a name ending in ``-noloc`` fits the scan without it."""
@@ -266,7 +271,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
         if tp.get("symmetrisation") is not None:  # true_parameter: fitted as noise-free
             vals, init = vals + np.asarray(tp["symmetrisation"], float), 0.0
-        if model == "auto":  # the estimator's own choice (select_fit)
+        if model in ("auto", "auto-fit"):  # the estimator's own choice (select_fit)
             fit = select_fit(t / t[0], vals, errs, t[0], init, curved)
         elif model == "auto-law":  # the law alone, as before select_fit's flat scans
             fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], default_model(init, t[0]))
@@ -280,10 +285,12 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         se = scan_errors(fit, bias, cov).std_error
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
         value = fit.value
-        if model in ("auto", "auto-law"):  # the interval spans the laws the scan allows
+        if model in ("auto", "auto-law", "auto-fit"):  # the interval spans the laws
             li = law_interval(fit, bias, cov, laws_for(init, t[0]), own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-        if name == "auto" and (exact := _morse_bott(r["case"], r["seed"],
+            if model == "auto" and point_rule(init, float(t[0])) == POINT_LAW_MEAN:
+                value = li.mean  # noisy data: the mean of the laws
+        if name in ("auto", "auto-fit") and (exact := _morse_bott(r["case"], r["seed"],
                                                       float(t[0]))) is not None:
             value, se, ci = exact, 0.0, [exact, exact]  # λ = k/2 by the Morse–Bott lemma
         out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,

@@ -35,6 +35,7 @@ from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
 from slttheory.sampling.extrapolate import (
     FREE_MODELS,
     GRID,
+    POINT_LAW_MEAN,
     bootstrap_spread,
     law_interval,
     laws_for,
@@ -237,6 +238,7 @@ def test_extrapolated_estimate_on_a_monomial_with_known_partition_function():
     for t, v, e in zip(tp.nbeta, tp.llc, tp.mc_error, strict=True):
         assert abs(v - exact(t)) < Z * e, (t, v, exact(t), e)
     assert tp.fit.model == "pow[1/4,1]"  # noise-free: L_n(w*) = 0, the slower law
+    assert tp.point == "fit" and est.llc == tp.fit.value  # and the law's value is the estimate
     expect = fitted_exact(exact, est.config.nbeta, tp.fit.model)
     assert abs(est.llc - expect) < Z * est.mc_error, (est.llc, expect, est.mc_error)
 
@@ -255,8 +257,10 @@ def test_extrapolated_contract():
     assert est.single == tp.llc[0] and est.single_std_error == tp.mc_error[0]
     assert est.single == pytest.approx(float(np.mean(est.per_chain)))
     assert est.llc == pytest.approx(est.single + est.systematic)
-    assert est.llc == pytest.approx(tp.fit.value)
-    assert est.llc == pytest.approx(float(tp.fit.weights @ tp.corrected))
+    # noisy data: the estimate is the mean of the laws the interval spans (point_rule)
+    assert tp.point == POINT_LAW_MEAN
+    assert est.llc == pytest.approx(float(np.mean([v for _, v, _ in tp.laws])))
+    assert tp.fit.value == pytest.approx(float(tp.fit.weights @ tp.corrected))
     # a fitted exponent: MC and data errors by the parametric bootstrap of the fit
     assert tp.fit.model in FREE_MODELS
     mc, total = bootstrap_spread(tp.fit, tp.data_cov * np.outer(1 - tp.disc_bias, 1 - tp.disc_bias))
@@ -272,9 +276,12 @@ def test_extrapolated_contract():
     li = law_interval(tp.fit, tp.disc_bias, tp.data_cov, laws_for(est.init_loss, c.nbeta))
     assert (lo, hi) == pytest.approx((li.low, li.high)) and tp.laws == li.laws
     assert [name for name, _, _ in tp.laws][-1] == "t"  # noisy data: the data term's law too
-    assert tp.laws[0][:2] == (tp.fit.model, est.llc) and len(tp.laws) >= 2
+    assert tp.laws[0][:2] == (tp.fit.model, tp.fit.value) and len(tp.laws) >= 2
+    assert lo <= est.llc <= hi
+    assert "mean of the" in est.summary()
     own = math.sqrt(est.mc_error**2 + est.data_error**2 + est.fit_error**2)
-    assert lo <= est.llc - 1.959964 * own + 1e-12 and hi >= est.llc + 1.959964 * own - 1e-12
+    v = tp.fit.value  # the envelope holds the chosen law's own interval
+    assert lo <= v - 1.959964 * own + 1e-12 and hi >= v + 1.959964 * own - 1e-12
     assert est.std_error == pytest.approx((hi - lo) / (2 * 1.959964))
     assert est.law_error >= 0.0 and "law" in est.summary()
     assert np.all(tp.disc_bias == 0.0)  # MALA: no discretisation bias to correct
