@@ -22,7 +22,9 @@ quadratic network (3, 2, 1) on two (a scan at w0 that falls once the localisatio
 added; a non-finite estimate). Every
 earlier measurement, and the variants measured and not adopted (quick's former fixed
 length, n = 10 000, spreads without the law term, controls of the point's own kinds only,
-orbit moves, single-temperature values), are in ``docs/controls.md``.
+orbit moves, single-temperature values, bands of the controls' residual bias about the
+point's own interval — which would refute the proved tanh theorem in the quick report), are in
+``docs/controls.md``.
 """
 
 from __future__ import annotations
