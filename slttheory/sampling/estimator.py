@@ -258,7 +258,9 @@ class LLCConfig:
     the caller's, ``None`` when not given; ``orbit``: the symmetry move's description, ``None``
     without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero;
     ``record_scan``: whether the scan is sampled there anyway, as a record;
-    ``true_parameter``: whether the symmetrised estimand at a true parameter was used)."""
+    ``true_parameter``: whether the symmetrised estimand at a true parameter was used;
+    ``revision``: the :data:`ESTIMATOR_REVISION` that produced the estimate, so that a stored
+    result says which rules made it)."""
 
     n: int
     beta: float
@@ -288,6 +290,7 @@ class LLCConfig:
     morse_bott: bool = True
     record_scan: bool = False
     true_parameter: bool = False
+    revision: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -2028,7 +2031,7 @@ def _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto,
         dimension=int(s.center.numel()), seed=seed, device=str(dev),
         dtype=str(s.dtype).replace("torch.", ""), loss=s.loss_name,
         auto=tuple(dict.fromkeys(auto)), preconditioner=run.preconditioner, method=method,
-        nbetas=nbetas or (n * beta_v,),
+        nbetas=nbetas or (n * beta_v,), revision=ESTIMATOR_REVISION,
     )
 
 

@@ -31,7 +31,7 @@ from slttheory.sampling import (
     plot_trace,
     wbic,
 )
-from slttheory.sampling.estimator import DEFAULT_STEP_JITTER
+from slttheory.sampling.estimator import DEFAULT_STEP_JITTER, ESTIMATOR_REVISION
 from slttheory.sampling.extrapolate import (
     FREE_MODELS,
     GRID,
@@ -252,6 +252,7 @@ def test_extrapolated_contract():
                            device="cpu", morse_bott=False)  # the scan's own estimate
     c, tp = est.config, est.temperatures
     assert est.method == c.method == "extrapolate"
+    assert c.revision == ESTIMATOR_REVISION > 0  # provenance of a stored result
     assert c.nbetas == pytest.approx(tuple(c.nbeta * np.asarray(GRID)))
     assert est.loss_trace.shape == (3, 200) and est.per_chain.shape == (3,)
     assert est.single == tp.llc[0] and est.single_std_error == tp.mc_error[0]

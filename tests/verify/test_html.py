@@ -454,3 +454,20 @@ def test_browser_screenshot(out_dir, page_url, tmp_path):
                  "--window-size=1280,1600")
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+
+
+def test_reports_name_the_estimator_revision():
+    """Provenance: the environment records the estimator revision, and both renderings show it
+    (a stored report then says which estimator rules made its LLCs)."""
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
+    from slttheory.verify.report import environment
+    from slttheory.verify.report.markdown import render_markdown
+
+    env = environment("cpu")
+    assert env["estimator_revision"] == ESTIMATOR_REVISION
+    rep = make_report()
+    rep["environment"] = {**rep["environment"], "estimator_revision": ESTIMATOR_REVISION}
+    bare = {"profile": "quick", "created": "now", "environment": rep["environment"],
+            "summary": {}, "claims": []}
+    assert f"estimator revision {ESTIMATOR_REVISION}" in render_markdown(bare)
+    assert f"estimator revision {ESTIMATOR_REVISION}" in render_html(rep, figures_dir=None)

@@ -144,9 +144,11 @@ def environment(device: str) -> dict[str, Any]:
     import sympy
 
     from slttheory import __version__
+    from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     return {"python": platform.python_version(), "torch": tv, "device": device,
             "platform": platform.platform(), "slttheory": __version__,
+            "estimator_revision": ESTIMATOR_REVISION,
             "numpy": numpy.__version__, "sympy": sympy.__version__, "torch_threads": threads,
             "machine": platform.machine()}
 

@@ -1087,6 +1087,8 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
     for k in ("python", "torch", "device", "platform", "slttheory"):
         if env.get(k) is not None:
             meta.append(f"{k} {_esc(env[k])}")
+    if env.get("estimator_revision") is not None:
+        meta.append(f"estimator revision {_esc(env['estimator_revision'])}")
     for k, label in (("wall_s", "wall time"), ("compute_s", "point time (sum)")):
         v = report.get(k)
         if isinstance(v, int | float) and not isinstance(v, bool):

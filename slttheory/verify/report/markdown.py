@@ -183,7 +183,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     env = report["environment"]
     lines = [
         f"# slttheory verification report ({report['profile']} profile)", "",
-        f"Created {report['created']} · python {env['python']} · torch {env['torch']} · device "
+        f"Created {report['created']} · slttheory {env['slttheory']}"
+        + (f" (estimator revision {env['estimator_revision']})"
+           if "estimator_revision" in env else "")
+        + f" · python {env['python']} · torch {env['torch']} · device "
         f"{env['device']} · {env['platform']}"
         + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else ""), "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items()), "",
