@@ -253,7 +253,8 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
     2026-12-02); ``"auto-law"``: the same without the mean of a k/2 scan nor of the laws;
     ``"known-m"``: what a caller who
     knows the case's multiplicity gets (``estimate_llc(multiplicity=m)``: the m-law for
-    m ≥ 2, else the rule). Every model adds the localisation deficit (:func:`localisation`)
+    m ≥ 2, else the rule without the multiplicity laws, since 2026-12-02; before, the
+    default law alone). Every model adds the localisation deficit (:func:`localisation`)
     as the estimator does; a name ending in ``-noloc`` fits the scan without it."""
     out = []
     noloc = model.endswith("-noloc")
@@ -271,27 +272,28 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         init = r.get("init_loss", 0.0 if r["kind"] == "noise-free" else math.inf)
         if tp.get("symmetrisation") is not None:  # true_parameter: fitted as noise-free
             vals, init = vals + np.asarray(tp["symmetrisation"], float), 0.0
-        if model in ("auto", "auto-fit"):  # the estimator's own choice (select_fit)
+        m = int(r.get("multiplicity") or 1) if model == "known-m" else None
+        rule = model in ("auto", "auto-fit") or m == 1  # the estimator's default rule
+        if rule:  # the estimator's own choice (select_fit)
             fit = select_fit(t / t[0], vals, errs, t[0], init, curved)
         elif model == "auto-law":  # the law alone, as before select_fit's flat scans
             fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], default_model(init, t[0]))
-        elif model == "known-m":  # what estimate_llc(multiplicity=m) fits
-            m = int(r.get("multiplicity") or 1)
-            use = f"mult{m}" if m > 1 else default_model(init, t[0])
-            fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], use)
+        elif model == "known-m":  # what estimate_llc(multiplicity=m) fits for m >= 2
+            fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], f"mult{m}")
         else:
             fit = fit_finite_nbeta(t / t[0], vals, errs, t[0], model)
         cov = None if tp.get("data_cov") is None else np.asarray(tp["data_cov"], float)
         se = scan_errors(fit, bias, cov).std_error
         ci = [fit.value - Z95 * se, fit.value + Z95 * se]
         value = fit.value
-        if model in ("auto", "auto-law", "auto-fit"):  # the interval spans the laws
-            li = law_interval(fit, bias, cov, laws_for(init, t[0]), own_error=se)
+        if rule or model == "auto-law":  # the interval spans the laws
+            li = law_interval(fit, bias, cov, laws_for(init, t[0], m), own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-            if model == "auto" and point_rule(init, float(t[0])) == POINT_LAW_MEAN:
+            if model != "auto-fit" and point_rule(init, float(t[0])) == POINT_LAW_MEAN \
+                    and model != "auto-law":
                 value = li.mean  # noisy data: the mean of the laws
-        if name in ("auto", "auto-fit") and (exact := _morse_bott(r["case"], r["seed"],
-                                                      float(t[0]))) is not None:
+        if rule and not noloc and (exact := _morse_bott(r["case"], r["seed"],
+                                                        float(t[0]))) is not None:
             value, se, ci = exact, 0.0, [exact, exact]  # λ = k/2 by the Morse–Bott lemma
         out.append({**r, "run": f"refit:{name}", "llc": value, "std_error": se, "ci": ci,
                     "passed": passed_now(r)})

@@ -354,7 +354,7 @@ def estimate_llc_batched(
             else:
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model,
-                                        ks[i])
+                                        ks[i], multiplicity)
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
                                             morse_bott, record_scan, true_parameter)

@@ -134,7 +134,7 @@ Conventions (documented choices):
   laws the interval spans (next item; :func:`~slttheory.sampling.extrapolate.point_rule`,
   ``temperatures.point``), which read λ on both sides of the data term: on the accuracy
   benchmark's noisy cases it cut the largest |error of the mean over data sets| from 36 % to
-  34 % (selection half) and 42 % to 41 % (held-out), the median from 8 % to 4 % and 11 % to 7 %.
+  33 % (selection half) and 42 % to 40 % (held-out), the median from 8 % to 4 % and 11 % to 8 %.
 * **Standard error.** ``std_error`` = √(MC² + data² + fit² + law²): ``mc_error``, the Monte-Carlo
   error (arviz-stats MCSE per temperature, carried through the fit by a parametric bootstrap,
   since a fitted exponent makes the fit nonlinear: :func:`~slttheory.sampling.extrapolate
@@ -306,7 +306,9 @@ class LLCEstimate:
     tell apart — the default extrapolation's ``ci`` is the envelope of every such law's interval
     (:func:`~slttheory.sampling.extrapolate.law_interval`; not symmetric about ``llc``), and
     ``law_error`` the excess of its half-width over the chosen fit's, in quadrature (0 for
-    ``"single"`` and for a stated ``multiplicity``); ``systematic``: the
+    ``"single"`` and for a stated ``multiplicity`` ≥ 2; ``mc_error``, ``data_error`` and
+    ``fit_error`` are the chosen law's, also where ``llc`` is the mean of the laws,
+    ``temperatures.point``); ``systematic``: the
     finite-nβ correction the method estimated and removed (``llc = single + systematic``; 0 for
     ``"single"``); ``single``: the raw single-temperature
     :math:`\hat\lambda = n\beta(\overline{L_n(w)} - L_n(w^*))` at ``config.nbeta`` with its
@@ -392,7 +394,7 @@ class LLCEstimate:
 
 def _point_words(scan: Any) -> str:
     """How the estimate was read off its scan, in words (:func:`.extrapolate.point_rule`)."""
-    if scan.point == _xp.POINT_LAW_MEAN:
+    if scan.point == _xp.POINT_LAW_MEAN and scan.fit.model != _xp.MORSE_BOTT:
         return (f"mean of the {len(scan.laws)} laws that fit, "
                 + ", ".join(f"{m} {v:.4g}" for m, v, _ in scan.laws)
                 + f"; the default law: {scan.fit.describe()}")
@@ -1459,7 +1461,8 @@ def estimate_llc(
     multiplicity m of the largest pole is unknown; a caller who knows m ≥ 2 gets the fit
     :math:`\lambda - (m-1)/(\log n\beta + \kappa)`, which removes the multiplicity term
     that no power law over one decade can (:data:`~slttheory.sampling.extrapolate
-    .MULTIPLICITY_MODELS`; measured in docs/estimator.md §1 and §6); m = 1 is the default fit.
+    .MULTIPLICITY_MODELS`; measured in docs/estimator.md §1 and §6); m = 1 is the default fit
+    with the multiplicity laws left out of its interval (and, on noisy data, of its mean).
     A wrong m biases the estimate (m = 2 on an m = 1 crossing: +23 %). ``orbit``: a
     Metropolis–Hastings move along a symmetry orbit of the loss, made every ``orbit.every``
     steps of every chain (:func:`~slttheory.sampling.symmetry.matrix_chain_orbit` for the GL
@@ -1564,7 +1567,7 @@ def estimate_llc(
                               preconditioner=preconditioner, record=rec, jitter=jitter,
                               orbit=orbit, exchange=exchange, progress=bar)
             est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
-                               auto, draws is None, rec, fit_model, k)
+                               auto, draws is None, rec, fit_model, k, multiplicity)
     _flag(est.diagnostics.warnings, "estimate_llc")
     est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott,
                                record_scan, true_parameter)
@@ -1794,11 +1797,12 @@ def _group_run(run: _Run, sl: slice) -> _Run:
 
 def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                  adaptive, rec: _Positions | None = None, fit_model: str | None = None,
-                 k: int | None = None) -> LLCEstimate:
+                 k: int | None = None, multiplicity: int | None = None) -> LLCEstimate:
     """Summaries per temperature, the finite-nβ fit (``fit_model``, default
     :func:`~slttheory.sampling.extrapolate.select_fit`) and the merged diagnostics of a
     scan; ``k``: the rank of a Morse–Bott zero (:func:`_exact_rank`), where the estimate is
-    k/2 and the scan a record."""
+    k/2 and the scan a record; ``multiplicity``: the caller's (1 removes the multiplicity
+    laws from the default's interval and mean, :func:`.extrapolate.laws_for`)."""
     nbeta = n * beta_v
     ts = nbeta * grid
     d = s.center.numel()
@@ -1839,8 +1843,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     se, mc, data_err, fit_err = errs.std_error, errs.mc_error, errs.data_error, errs.fit_error
     ci, law_err = (llc - Z95 * se, llc + Z95 * se), 0.0
     if fit_model is None:  # the default law: the interval spans the laws the scan allows
-        li = _xp.law_interval(fit, bias_j, dcov, _xp.laws_for(s.estimand_loss, nbeta),
-                              own_error=se)
+        li = _xp.law_interval(fit, bias_j, dcov,
+                              _xp.laws_for(s.estimand_loss, nbeta, multiplicity), own_error=se)
         ci = (li.low, li.high)
         total = (li.high - li.low) / (2 * Z95)
         if math.isfinite(total) and total > se:
@@ -1854,7 +1858,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
-        scan = dataclasses.replace(scan, fit=_xp.morse_bott_fit(fit, lam))
+        scan = dataclasses.replace(scan, fit=_xp.morse_bott_fit(fit, lam), point=_xp.POINT_FIT)
         diag = _with_notes(diag, note)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "extrapolate", tuple(float(t) for t in ts))

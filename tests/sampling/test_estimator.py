@@ -260,7 +260,6 @@ def test_extrapolated_contract():
     assert est.llc == pytest.approx(est.single + est.systematic)
     # noisy data: the estimate is the mean of the laws the interval spans (point_rule)
     assert tp.point == POINT_LAW_MEAN
-    assert est.llc == pytest.approx(float(np.mean([v for _, v, _ in tp.laws])))
     assert tp.fit.value == pytest.approx(float(tp.fit.weights @ tp.corrected))
     # a fitted exponent: MC and data errors by the parametric bootstrap of the fit
     assert tp.fit.model in FREE_MODELS
@@ -276,6 +275,7 @@ def test_extrapolated_contract():
     lo, hi = est.ci
     li = law_interval(tp.fit, tp.disc_bias, tp.data_cov, laws_for(est.init_loss, c.nbeta))
     assert (lo, hi) == pytest.approx((li.low, li.high)) and tp.laws == li.laws
+    assert est.llc == pytest.approx(li.mean)  # each distinct law's fit once
     assert [name for name, _, _ in tp.laws][-1] == "t"  # noisy data: the data term's law too
     assert tp.laws[0][:2] == (tp.fit.model, tp.fit.value) and len(tp.laws) >= 2
     assert lo <= est.llc <= hi
@@ -288,6 +288,30 @@ def test_extrapolated_contract():
     assert np.all(tp.disc_bias == 0.0)  # MALA: no discretisation bias to correct
     assert "single-temperature" in str(est) and "nβ=" in str(est)
     assert tp.fit.describe() in str(est) and "δ =" in tp.fit.describe()
+
+
+def test_stated_multiplicity_one_leaves_the_multiplicity_laws_out():
+    """``multiplicity=1``: the default rule without the m ≥ 2 laws the caller ruled out, in
+    the interval and (noisy data) in the mean; the same draws otherwise."""
+    from slttheory.models.polynomial import NormalCrossing
+
+    g = gen(0)  # the crossing u·v on noisy data: its scan rises, so the m = 2 law fits it
+    x = torch.randn(200, 1, generator=g, dtype=torch.float64)
+    data = (x, 0.5 * torch.randn(200, 1, generator=g, dtype=torch.float64))
+    m = NormalCrossing((1, 1), dtype=torch.float64)
+    kw = dict(chains=3, draws=300, burn_in=100, device="cpu", morse_bott=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)  # short runs
+        free = estimate_llc(m, data, **kw)
+        one = estimate_llc(m, data, multiplicity=1, **kw)
+    assert one.config.multiplicity == 1 and np.array_equal(one.temperatures.llc,
+                                                           free.temperatures.llc)
+    assert "mult2" in [name for name, _, _ in free.temperatures.laws]
+    names = [name for name, _, _ in one.temperatures.laws]
+    assert "mult2" not in names and names[-1] == "t"
+    distinct = {round(v, 6) for _, v, _ in one.temperatures.laws}
+    assert one.llc == pytest.approx(float(np.mean(sorted(distinct))), rel=1e-5)
+    assert one.ci[0] <= one.llc <= one.ci[1]
 
 
 # ------------------------------------------------------------------ contract, reproducibility

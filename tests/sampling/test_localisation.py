@@ -284,9 +284,12 @@ def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     assert exact.ci == (3.0, 3.0) and exact.single < 2.5  # the scan alone: far below
     assert any("linear in its sampled parameters" in note for note in exact.diagnostics.notes)
     assert exact.summary().startswith("LLC = 3 exactly (outputs linear in the sampled")
+    # noisy, but exact: not the mean of the recorded scan's laws, and not described as one
+    assert exact.temperatures.point == "fit" and "mean of the" not in exact.summary()
     assert last.temperatures.fit.model == "morse_bott" and last.llc == 2.0
     for est in (every, curved):
         assert est.temperatures.fit.model != "morse_bott" and est.std_error > 0
+        assert est.temperatures.point == "mean of laws"  # noisy and sampled
     ps = _per_sample_loss(quad.loss)
     assert min(nearby_residuals(quad.model, tuple(quad.data), ps)) > 1e-3
     assert max(nearby_residuals(poly.model, tuple(poly.data),
