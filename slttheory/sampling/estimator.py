@@ -395,7 +395,7 @@ class LLCEstimate:
 def _point_words(scan: Any) -> str:
     """How the estimate was read off its scan, in words (:func:`.extrapolate.point_rule`)."""
     if scan.point == _xp.POINT_LAW_MEAN and scan.fit.model != _xp.MORSE_BOTT:
-        return (f"mean of the {len(scan.laws)} laws that fit, "
+        return ("mean of the laws that fit (each distinct fit once): "
                 + ", ".join(f"{m} {v:.4g}" for m, v, _ in scan.laws)
                 + f"; the default law: {scan.fit.describe()}")
     return scan.fit.describe()

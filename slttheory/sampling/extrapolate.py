@@ -574,6 +574,7 @@ def laws_for(init_loss: float, t0: float, multiplicity: int | None = None
         laws = tuple(law for law in laws if not multiplicity_of(law))
     return laws
 
+
 POINT_FIT = "fit"
 """The point estimate is the chosen fit's λ (``TemperatureScan.fit``)."""
 
@@ -804,7 +805,8 @@ class TemperatureScan:
     scan at each temperature; ``laws``: ``(model, value, std_error)`` of each finite-nβ law
     the default interval spans (:func:`law_interval`; empty for a stated law); ``point``: how
     the estimate was read off (:func:`point_rule`): :data:`POINT_FIT`, ``fit.value``, or
-    :data:`POINT_LAW_MEAN`, the mean of ``laws``' values (noisy data).
+    :data:`POINT_LAW_MEAN`, the mean of ``laws``' values, each distinct fit once (noisy
+    data; :attr:`LawInterval.mean`).
     """
 
     nbeta: np.ndarray
