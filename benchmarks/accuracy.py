@@ -289,8 +289,7 @@ def refit(rows: list[dict], model: str, run_name: str = "default") -> list[dict]
         if rule or model == "auto-law":  # the interval spans the laws
             li = law_interval(fit, bias, cov, laws_for(init, t[0], m), own_error=se)
             ci, se = [li.low, li.high], (li.high - li.low) / (2 * Z95)
-            if model != "auto-fit" and point_rule(init, float(t[0])) == POINT_LAW_MEAN \
-                    and model != "auto-law":
+            if model in ("auto", "known-m") and point_rule(init, float(t[0])) == POINT_LAW_MEAN:
                 value = li.mean  # noisy data: the mean of the laws
         if rule and not noloc and (exact := _morse_bott(r["case"], r["seed"],
                                                         float(t[0]))) is not None:
