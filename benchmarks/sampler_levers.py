@@ -28,10 +28,10 @@ MALA move replaced by the ``gradient`` rule (ε(w) = ε/(1 + ε‖∇U(w)‖²/(
 the cap; a patch of ``slttheory.sampling.kernels._mala_move`` in this process only, for the
 measurement).
 
-``--fit-noise`` (about 25 min on one core): the noise-free default fit (``pow[1/4,1]``) of exact estimands
-with Gaussian noise of 1 % and 2 % per temperature (150 scans each), plain and with a
-parametric-bootstrap bias correction (λ̂ − (mean of 100 refits of the fitted curve plus noise
-− λ̂); Efron & Tibshirani 1993, *An Introduction to the Bootstrap*, §10.6).
+``--fit-noise`` (about 25 min on one core): the noise-free default fit (``pow[1/4,1]``) of
+exact estimands with Gaussian noise of 1 % and 2 % per temperature (150 scans each), plain
+and with a parametric-bootstrap bias correction (λ̂ − (mean of 100 refits of the fitted
+curve plus noise − λ̂); Efron & Tibshirani 1993, *An Introduction to the Bootstrap*, §10.6).
 
     python benchmarks/sampler_levers.py --crossing | --library | --fit-noise
 """
