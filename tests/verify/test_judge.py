@@ -306,6 +306,7 @@ def test_no_llc_decides_at_a_saddle():
     v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, saddle), ctl=controls())
     assert v.verdict == "inconclusive" and "saddle: eigenvalue -0.01" in v.reason
     assert "no LLC there decides" in v.reason
+    assert "is controlled: its band [" in v.reason and ": ;" not in v.reason  # band named
     minimum = AtPoint("ok", checks={"is_local_min": True, "reason": "local minimum"})
     assert V(claim(), PointEvidence(None, None, lc(2.0), 0.0, minimum),
              ctl=controls()).verdict == "confirmed"

@@ -262,7 +262,10 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     elif llc.grade == "failed":
         parts.append(llc.why)
     else:
-        parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {lc.std_error:.2g} is {llc.grade}: {llc.why}")
+        b = llc.band
+        why = llc.why or (f"its band [{b.low:.4g}, {b.high:.4g}]" if b is not None else "")
+        parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {lc.std_error:.2g} is {llc.grade}"
+                     + (f": {why}" if why else ""))
     parts.append("would decide: an exact route independent of the claim (an established formula "
                  "from another source, or a rank argument), or an LLC whose controls agree and "
                  "whose band is narrow enough")
