@@ -108,9 +108,10 @@ Conventions (documented choices):
   localisation deficit :math:`\tfrac12\sum_i\gamma/(t_jh_i+\gamma)` of the curved
   directions at w* (:mod:`slttheory.sampling.localisation`: exact for Gaussian directions,
   computed from the Gauss–Newton spectrum, not fitted); then fitted by
-  :math:`\lambda + a f^{-\delta}`, δ ∈ [1/4, 1] on noise-free data and δ ∈ [1/2, 1] on
-  data with noise (:func:`~slttheory.sampling.extrapolate.default_model`: noise-free when
-  :math:`t_0 L_n(w^*) \le 10^{-6}`; both chosen on the selection half of
+  :math:`\lambda + a f^{-\delta}`: on noise-free data δ = 1/4 unless the scan rejects it
+  against δ ∈ [1/4, 1] (likelihood ratio; :func:`~slttheory.sampling.extrapolate.select_fit`),
+  on data with noise δ ∈ [1/2, 1] (:func:`~slttheory.sampling.extrapolate.default_model`:
+  noise-free when :math:`t_0 L_n(w^*) \le 10^{-6}`; all chosen on the selection half of
   ``benchmarks/accuracy.py``), and ``llc`` = λ, ``systematic`` = λ − single; a noise-free
   scan equal to k/2 within its errors (k curved directions at w*: a Morse–Bott point) is
   averaged instead (:func:`~slttheory.sampling.extrapolate.select_fit`); and at a
@@ -404,7 +405,7 @@ def _point_words(scan: Any) -> str:
 # --------------------------------------------------------------------------- set-up
 
 
-ESTIMATOR_REVISION = 7
+ESTIMATOR_REVISION = 8
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -416,7 +417,9 @@ term's law (:data:`.extrapolate.DATA_LAWS`), and k/2 exactly where the outputs a
 the sampled parameters (:func:`.localisation.nearby_residuals`); 6: there no chain is run
 (``record_scan=True`` samples the scan as a record), so the diagnostics are no longer the
 record's; and a run too short for an ESS or R-hat fails its diagnostics; 7: on noisy data
-``llc`` is the mean of the laws the interval spans (:func:`.extrapolate.point_rule`)."""
+``llc`` is the mean of the laws the interval spans (:func:`.extrapolate.point_rule`); 8: a
+noise-free scan (and one at a true parameter) is fitted with the slowest power law, δ = 1/4,
+unless the scan rejects it (:func:`.extrapolate.select_fit`)."""
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
