@@ -42,7 +42,8 @@ sets it prints the mean (and spread) of t·E_t of: the training excess loss at w
 estimate at the truth), the same plus β²V/2 (V the functional variance; Watanabe's equation
 of state for the training error), the excess loss over the empirical minimiser ĝ (the plain
 estimate at ŵ, the prior kept at w0), and the symmetrised ½(K_n + K̃_n); beside the noise-free
-G(t₀) and, for the last, the default noise-free fit of its scan.
+G(t₀) and, for the last, the fit of its scan by the free-exponent noise-free law
+(``extrapolate.NOISE_FREE_MODEL``, the estimator's noise-free fit until revision 8).
 
 Measured 2026-11-30 and 2026-12-01 (2 CPU cores): see ``docs/estimator.md`` §6.
 """

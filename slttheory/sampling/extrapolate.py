@@ -162,10 +162,12 @@ def is_noise_free(init_loss: float, t0: float) -> bool:
 
 
 def default_model(init_loss: float, t0: float) -> str:
-    r"""The finite-nβ model the estimator fits: :data:`NOISE_FREE_MODEL` when
+    r"""The free-exponent law for a scan: :data:`NOISE_FREE_MODEL` when
     :math:`t_0 L_n(w^*) \le` :data:`NOISE_FREE_TOL` (noise-free data fitted exactly at w*;
     a loss whose minimum is not 0, such as cross-entropy, never is), else
-    :data:`DEFAULT_MODEL`.
+    :data:`DEFAULT_MODEL`. On noisy data it is the estimator's law; on noise-free data
+    (since revision 8) :func:`select_fit` keeps :data:`SLOW_LAW` unless the scan rejects it
+    for this one.
 
     Why two: on the selection half of ``benchmarks/accuracy.py`` the slower law (δ down to 1/4)
     removed more of the noise-free estimand's bias (median |error| 2.5 % against 3.3 %, max
