@@ -48,7 +48,7 @@ sys.path[:0] = [str(_HERE), str(_HERE.parent)]  # the cases, and this checkout's
 from accuracy_cases import CASES, Case  # noqa: E402
 
 from slttheory.sampling import estimate_llc  # noqa: E402
-from slttheory.sampling.estimator import Z95, _per_sample_loss  # noqa: E402
+from slttheory.sampling.estimator import Z95  # noqa: E402
 from slttheory.sampling.extrapolate import (  # noqa: E402
     DEFAULT_MODEL,
     POINT_LAW_MEAN,
@@ -62,6 +62,7 @@ from slttheory.sampling.extrapolate import (  # noqa: E402
     select_fit,
 )
 from slttheory.sampling.localisation import correction, gauss_newton_spectrum  # noqa: E402
+from slttheory.sampling.problem import _per_sample_loss  # noqa: E402
 
 
 def _record(case: Case, seed: int, method: str, step_jitter: float | None = None,
@@ -200,7 +201,8 @@ def _spectrum(label: str, seed: int) -> tuple[float, ...]:
 def _morse_bott(label: str, seed: int, t0: float) -> float | None:
     """k/2 when the case's w* is a Morse–Bott zero of rank k at the scan's top temperature
     ``t0``: the estimator's own rule (``estimator._morse_bott_rank``) on the rebuilt case."""
-    from slttheory.sampling.estimator import _morse_bott_rank, _setup
+    from slttheory.sampling.estimator import _morse_bott_rank
+    from slttheory.sampling.problem import _setup
 
     b = _CASES[label].build(seed)
     s = _setup(b.model, tuple(b.data), b.loss, None, torch.device("cpu"))

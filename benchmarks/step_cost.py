@@ -5,7 +5,7 @@ For each devinterp benchmark model (same architectures and data sizes as
 robust to other load on a shared machine), per step of all chains:
 
 * ``grad``: the bare vmapped batched gradient ``vmap(functional_call)`` + autograd, i.e. one
-  evaluation of ΔL and ∇ΔL for all chains (``estimator._setup``'s ``vg_full``), eager;
+  evaluation of ΔL and ∇ΔL for all chains (``problem._setup``'s ``vg_full``), eager;
 * ``sgld`` / ``mala``: one step of :func:`~slttheory.sampling.kernels.fused_kernel` (traced
   graph), without diagnostics; ``*_diag``: the same with diagnostics (every 10th step);
 * ``sgld_eager``: the step without tracing,
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(HERE.parent))  # this checkout's slttheory
     from devinterp_models import CASES  # noqa: E402
 
-    from slttheory.sampling import estimator as est
+    from slttheory.sampling import problem
     from slttheory.sampling.kernels import fused_kernel
 
     g = torch.Generator().manual_seed(0)
@@ -67,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         if name == "normal_crossing_1_2":
             with torch.no_grad():
                 model.weights.fill_(0.1)
-        s = est._setup(model, (x, y), case.loss, None, torch.device("cpu"))
+        s = problem._setup(model, (x, y), case.loss, None, torch.device("cpu"))
         w = s.center.expand(chains, -1).clone()
         res = {"case": name, "chains": chains, "d": s.center.numel(), "n": n}
         res["grad"] = _time(lambda w=w, s=s: s.vg_full(w, s.x, s.y, s.lstar), args.steps)
         nb = torch.full((chains,), n / math.log(n))
         for sampler, trace in (("sgld", True), ("mala", True), ("sgld", False)):
-            pot = est._potential(s, nb, 1.0, n)
+            pot = problem._potential(s, nb, 1.0, n)
             alg = fused_kernel(sampler, pot, 1e-4, trace=trace)
             gen = torch.Generator().manual_seed(1)
             box = [alg.init(w.clone(), gen)]

@@ -14,17 +14,7 @@ from slttheory.sampling.batched import estimate_llc_batched
 from slttheory.sampling.calibrate import StepSizeCalibration, calibrate_step_size
 from slttheory.sampling.device import resolve_device
 from slttheory.sampling.diagnostics import Diagnostics, ess, mcse, rhat, stationarity_z
-from slttheory.sampling.estimator import (
-    METHODS,
-    LLCConfig,
-    LLCEstimate,
-    LLCWarning,
-    MultiTemperatureEstimate,
-    WBICResult,
-    estimate_llc,
-    estimate_llc_multitemp,
-    wbic,
-)
+from slttheory.sampling.estimator import METHODS, estimate_llc
 from slttheory.sampling.extrapolate import (
     FiniteNbetaFit,
     TemperatureScan,
@@ -43,8 +33,15 @@ from slttheory.sampling.kernels import (
     sgld,
 )
 from slttheory.sampling.plot import plot_trace
+from slttheory.sampling.results import LLCConfig, LLCEstimate, LLCWarning
 from slttheory.sampling.symmetry import OrbitMove, matrix_chain_orbit, orbit_step
 from slttheory.sampling.waic import WAICResult, waic, waic_from_losses
+from slttheory.sampling.wbic import (
+    MultiTemperatureEstimate,
+    WBICResult,
+    estimate_llc_multitemp,
+    wbic,
+)
 
 multi_temperature_llc = estimate_llc_multitemp
 

@@ -47,8 +47,11 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
+from slttheory.sampling import chains as _chains
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import precondition as pc
+from slttheory.sampling import problem as _problem
+from slttheory.sampling import results as _results
 from slttheory.sampling.exchange import EXCHANGE_EVERY, exchange_step
 from slttheory.sampling.kernels import (
     LangevinState,
@@ -237,7 +240,7 @@ def estimate_llc_batched(
     morse_bott: bool = True,
     record_scan: bool = False,
     true_parameter: bool = False,
-) -> list[_est.LLCEstimate]:
+) -> list[_results.LLCEstimate]:
     r"""``estimate_llc`` for every problem, all points and chains in one vectorised run.
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
@@ -338,10 +341,10 @@ def estimate_llc_batched(
             rows_nbeta = np.repeat(nbeta * grid, chains)
             del scan["nbeta_chain"], scan["nbeta_cal"]
             # each point's stopping rule, as alone (a Morse–Bott zero's scan is a record)
-            scan["converged"] = [None if ks[i] is None else _est._converged_record for i in ok]
+            scan["converged"] = [None if ks[i] is None else _chains._converged_record for i in ok]
         runs, recs = _sample_batched(
             [setups[i] for i in ok], [unpacked[i][0] for i in ok],
-            _est._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
+            _problem._per_sample_loss(losses[0]), [seeds[i] for i in ok], nbeta=nbeta,
             gamma=gamma, step_size=step_size, draws=draws, burn_in=burn_in, sampler=sampler,
             batch_size=bs, preconditioner=preconditioner, nbeta_chain=rows_nbeta,
             jitter=jitter, orbit=orbit, exchange=exchange, **scan)
@@ -398,7 +401,7 @@ def _checked_problems(problems: Any, loss: Any, seed: Any, sampler: str,
 
 class _PointPositions:
     """Splits the thinned positions of a batched run's rows into each point's
-    :class:`~slttheory.sampling.estimator._Positions` (the same steps as alone)."""
+    :class:`~slttheory.sampling.chains._Positions` (the same steps as alone)."""
 
     def __init__(self, recs: list, pts: list[int], k: int) -> None:
         self.recs, self.pts, self.k = recs, pts, k
@@ -414,13 +417,13 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                     step_scale=None, stat_groups=1, group_steps=False,
                     converged=None, jitter: float = 0.0, orbit=None,
                     exchange: bool = False) -> tuple[list, list]:
-    """The batched counterpart of ``estimator._sample`` (same phases, per-point decisions).
+    """The batched counterpart of ``chains._sample`` (same phases, per-point decisions).
 
     ``chains`` rows per point at the inverse temperatures ``nbeta_chain`` (``(chains,)``),
     initial step multipliers ``step_scale``, ``stat_groups`` temperature groups with their
     own step tuning (``group_steps``), the stopping rule ``converged`` (one for every point, or a
     list with each point's) and MALA's step
-    ``jitter`` and symmetry move ``orbit``, as ``estimator._sample``'s arguments (the orbit
+    ``jitter`` and symmetry move ``orbit``, as ``chains._sample``'s arguments (the orbit
     move's draws come from each point's generator, as in ``estimate_llc``). Returns the
     per-point runs and position records."""
     p, k = len(setups), chains
@@ -429,13 +432,14 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     batch = _Batch(setups, models, per_sample, k, batch_size)
     run_auto: list[str] = []
     kind = pc.resolve_preconditioner(preconditioner)
-    curv = [_est._curvature(s, kind, nbeta, gamma, g) for s, g in zip(setups, gens, strict=True)]
+    curv = [_problem._curvature(s, kind, nbeta, gamma, g)
+            for s, g in zip(setups, gens, strict=True)]
     factors = None if kind == "none" else torch.stack([c.factor for c in curv])
     cals: list[Any] = [None] * p
     eps = np.full(p, np.nan)
     if step_size is None:
         for i, s in enumerate(setups):
-            cals[i] = _est._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i], curv[i])
+            cals[i] = _chains._calibrate(s, nbeta, gamma, batch_size, sampler, gens[i], curv[i])
             eps[i] = cals[i].step_size
         run_auto.append("step_size")
     else:
@@ -447,7 +451,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     nb_dt = nb_t.double().cpu().numpy()
     scale = None if step_scale is None else np.tile(
         step_scale.to(dt).double().cpu().numpy(), (p, 1))
-    recs = [_est._Positions.sized(k, batch.d) for _ in range(p)]
+    recs = [_chains._Positions.sized(k, batch.d) for _ in range(p)]
     pots: dict[tuple[int, ...], Any] = {}  # one potential (and its traced steps) per point set
 
     def stepper(pts: Tensor):
@@ -476,7 +480,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         if exchange and stat_groups > 1:
             xm = (EXCHANGE_EVERY, lambda _g, s_, par: exchange_step(
                 pots[key], s_, stat_groups, par, None, generators=[gens[i] for i in key]))
-        return _est._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om,
+        return _chains._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om,
                                exchange=xm)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
@@ -496,10 +500,10 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                 state[j][rows] = x
 
     if step_size is None and (sampler != "mala" or group_steps):
-        w = _est.WARMUP_STEPS
-        every = _est.DIAG_EVERY
+        w = _chains.WARMUP_STEPS
+        every = _chains.DIAG_EVERY
         active = allp
-        for _ in range(_est.WARMUP_ROUNDS):
+        for _ in range(_chains.WARMUP_ROUNDS):
             if active.numel() == 0:
                 break
             rows = _rows(active, k)
@@ -515,7 +519,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             for j, i in enumerate(active.tolist()):
                 r = slice(j * k, (j + 1) * k)
                 if group_steps:
-                    upd = _est._warmup_rescale_groups(wtr[r], wgs[r], nb_dt, eps[i], scale[i],
+                    upd = _chains._warmup_rescale_groups(wtr[r], wgs[r], nb_dt, eps[i], scale[i],
                                                       stat_groups,
                                                       None if wac is None else wac[r])
                     if upd is None:
@@ -528,7 +532,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                         state[0][rr] = c0[rr] if c0.ndim == 2 else c0.expand(rr.numel(), -1)
                     keep.append(i)
                     continue
-                new = _est._warmup_rescale(wtr[r], wgs[r], nb_dt, eps[i])
+                new = _chains._warmup_rescale(wtr[r], wgs[r], nb_dt, eps[i])
                 if new is None:
                     continue
                 eps[i] = new
@@ -540,8 +544,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             else:
                 active = allp[:0]
 
-    adaptive, total, cap, burn_in = _est._run_lengths(draws, burn_in, run_auto)
-    tr, gs, ac = _est._buffers(p * k, cap, dt, dev, has_acc)
+    adaptive, total, cap, burn_in = _chains._run_lengths(draws, burn_in, run_auto)
+    tr, gs, ac = _chains._buffers(p * k, cap, dt, dev, has_acc)
     # every point has its own run length (its adaptive rule, as in estimate_llc); the points
     # still running always share the same number of steps done, and run together to the
     # nearest length one of them asked for
@@ -550,12 +554,12 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     active, done = allp, 0
     if step_size is None and sampler == "mala":  # estimate_llc's burn-in shrinking of ε
         rows = _rows(allp, k)
-        window = _est._mala_window(total, burn_in)
-        for start in range(0, window, _est.MALA_ADAPT_BLOCK):
+        window = _chains._mala_window(total, burn_in)
+        for start in range(0, window, _chains.MALA_ADAPT_BLOCK):
             scatter(rows, run(stepper(allp), gather(rows), tr, gs, ac, start,
-                              start + _est.MALA_ADAPT_BLOCK, moving=allp))
+                              start + _chains.MALA_ADAPT_BLOCK, moving=allp))
             for i in range(p):
-                new = _est._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
+                new = _chains._mala_shrink(ac[i * k:(i + 1) * k], start, eps[i])
                 if new is not None:
                     eps[i] = new
         done = window
@@ -580,7 +584,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                 keep.append(i)
                 continue
             rule = converged[i] if isinstance(converged, list) else converged
-            nxt = _est._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
+            nxt = _chains._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
                                nb_dt[:, None], stat_groups, rule)
             if nxt is None:
                 totals[i] = stop
@@ -595,8 +599,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
     for i in range(p):
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
-        one = _est._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
-                            _est._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
+        one = _chains._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
+                            _chains._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
                             int(warm[i]), kind, None if nonfinite is None else nonfinite[r])
         if scale is not None:
             one.step_scale = scale[i].copy()

@@ -24,7 +24,7 @@ estimates the relative bias with either gradient. The pilot picks
 asymptotically optimal rate): the largest candidate below the first one with a replicate
 short of it. Pilot chains start at :math:`w^*` and see less curvature than the production
 chains will, so the estimator may still shrink ε on its production chains' burn-in
-(``estimator.MALA_ADAPT_STEPS``).
+(``chains.MALA_ADAPT_STEPS``).
 
 Round 1 scans :math:`\varepsilon \in 10^{-9}\ldots 10^{1}` (factor :math:`\sqrt{10}`) for
 ``ROUND1_STEPS`` steps; round 2 runs 2 replicates of 6 candidates within half a decade of the

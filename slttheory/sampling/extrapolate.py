@@ -889,7 +889,7 @@ def stop_rule(f: Sequence[float], t0: float, model: str, target_rse: float, floo
     r"""Adaptive stopping rule for a temperature scan: every temperature's chains agree
     (R-hat ≤ ``rhat_max``, stationarity |z| ≤ ``z_max``) and the *fitted* λ's Monte-Carlo error
     is at most ``target_rse``·max(|λ|, ``floor``). Returns ``(converged, factor)`` as
-    :func:`slttheory.sampling.estimator._converged`."""
+    :func:`slttheory.sampling.chains._converged`."""
     from slttheory.sampling import diagnostics as dg
 
     fv = np.asarray(f, float)

@@ -7,7 +7,7 @@ is projected to take more than
 MLP on a CPU runs for minutes at the defaults) tells its user how far it is. The bar counts
 the steps of all phases after the step-size pilot (warm-up, adaptation, production); its total
 is the planned length and grows when the adaptive length extends the run. Updates come once
-per block of steps (:data:`~slttheory.sampling.estimator.TRACE_BLOCK`), so they cost nothing
+per block of steps (:data:`~slttheory.sampling.chains.TRACE_BLOCK`), so they cost nothing
 measurable.
 """
 

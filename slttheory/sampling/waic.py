@@ -44,8 +44,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from slttheory.sampling import chains as _chains
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import fluctuation as _fl
+from slttheory.sampling import results as _results
 from slttheory.sampling.progress import StepProgress
 
 __all__ = ["WAICResult", "waic", "waic_from_losses"]
@@ -104,7 +106,7 @@ class WAICResult:
     pointwise_variance: np.ndarray
     draws: int
     beta: float
-    estimate: _est.LLCEstimate
+    estimate: _results.LLCEstimate
 
     def __str__(self) -> str:
         return (f"WAIC = {self.waic:.6g} ± {self.std_error:.2g} (T_n = "
@@ -212,9 +214,9 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     jitter = _est._step_jitter(None, sampler)
     auto += ["exchange", "step_jitter"]  # as estimate_llc(method="single") records them
     nbeta = n * beta_v
-    rec = _est._Positions.sized(chains, s.center.numel())
+    rec = _chains._Positions.sized(chains, s.center.numel())
     with StepProgress(progress, "waic") as bar:
-        run = _est._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype,
+        run = _chains._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype,
                                                      device=dev),
                            nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
                            draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
@@ -226,8 +228,8 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     pos = rec.after(run.burn_in)
     if pos is None or pos.shape[1] < 2:
         raise ValueError(f"draws: too few kept draws for WAIC (positions are kept every "
-                         f"{_est.DIAG_EVERY} steps after burn-in; at least "
-                         f"{2 * _est.DIAG_EVERY} draws are needed)")
+                         f"{_chains.DIAG_EVERY} steps after burn-in; at least "
+                         f"{2 * _chains.DIAG_EVERY} draws are needed)")
     _est._flag(est.diagnostics.warnings, "waic")
     c, k, _ = pos.shape
     # statistics of δℓ_i = ℓ_i(w) − ℓ_i(w*)

@@ -178,14 +178,14 @@ def test_batched_adaptive_length_equals_per_point(monkeypatch):
     different lengths; a batched run that stopped every point early, or at a common length,
     fails here (regression: a tuple from ``_converged`` read as a bool).
     """
-    from slttheory.sampling import estimator as est
+    from slttheory.sampling import chains
 
     def rigged(scaled, groups):
         h = int(abs(float(scaled[0, -1])) * 1e6) % 3
         return h == 0, 1.0 + 0.5 * h
 
-    monkeypatch.setattr(est, "AUTO_MAX_STEPS", 9000)
-    monkeypatch.setattr(est, "_converged", rigged)
+    monkeypatch.setattr(chains, "AUTO_MAX_STEPS", 9000)
+    monkeypatch.setattr(chains, "_converged", rigged)
     probs = _linear_problems()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -202,12 +202,12 @@ def test_batched_adaptive_length_equals_per_point(monkeypatch):
 
 
 def test_batched_mala_burn_in_shrink_equals_per_point(monkeypatch):
-    """MALA's burn-in may shrink a calibrated ε per point (estimator._mala_shrink); forced
+    """MALA's burn-in may shrink a calibrated ε per point (chains._mala_shrink); forced
     here (floor 0.99) so that every point shrinks: batched and per-point runs take the same
     decisions and give the same numbers."""
-    from slttheory.sampling import estimator as est
+    from slttheory.sampling import chains
 
-    monkeypatch.setattr(est, "MALA_ACCEPT_FLOOR", 0.99)
+    monkeypatch.setattr(chains, "MALA_ACCEPT_FLOOR", 0.99)
     probs = _rrr([(0, 0), (2, 1)])
     b, one = _both(probs, [3, 4], draws=200, burn_in=400)
     for x, y in zip(b, one, strict=True):

@@ -12,10 +12,10 @@ def test_precision_short_of_target_is_a_note_not_a_failure(monkeypatch):
     """At the step cap with the Monte-Carlo error above the 2 % target, the chains passed
     every validity check: the estimate passes, the shortfall is a note, and the error is in
     its interval. (A tiny target forces the shortfall.)"""
-    from slttheory.sampling import estimator as E
+    from slttheory.sampling import chains
 
-    monkeypatch.setattr(E, "AUTO_TARGET_RSE", 1e-4)
-    monkeypatch.setattr(E, "AUTO_MAX_STEPS", 2000)
+    monkeypatch.setattr(chains, "AUTO_TARGET_RSE", 1e-4)
+    monkeypatch.setattr(chains, "AUTO_MAX_STEPS", 2000)
     prob = FAMILIES["linear_regression_toy"].build(
         {"noise": 0.0}, refine_steps=0, generator=torch.Generator().manual_seed(0))
     est = estimate_llc(prob.model, tuple(prob.data), loss=prob.loss, seed=0, device="cpu",

@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from slttheory.sampling import chains
 from slttheory.sampling import estimator as E
 from slttheory.sampling.extrapolate import (
     FREE_MODELS,
@@ -156,18 +157,18 @@ def test_group_rescale_brings_each_temperature_to_the_target():
     wtr = torch.tensor(np.repeat(1.0 / nb, w).reshape(-1, w))
     eps = 1e-3
     g_for_bias = [8.0, 1 / 8, 1.0, 1.0]
-    gsq = np.repeat([8 * b * E.TARGET_BIAS / eps for b in g_for_bias], k)
-    wgs = torch.tensor(np.repeat(gsq, w // E.DIAG_EVERY).reshape(-1, w // E.DIAG_EVERY))
+    gsq = np.repeat([8 * b * chains.TARGET_BIAS / eps for b in g_for_bias], k)
+    wgs = torch.tensor(np.repeat(gsq, w // chains.DIAG_EVERY).reshape(-1, w // chains.DIAG_EVERY))
     wtr[3 * k:, 5] = float("nan")
     scale = np.ones(4 * k)
-    new, reset = E._warmup_rescale_groups(wtr, wgs, nb, eps, scale, 4)
+    new, reset = chains._warmup_rescale_groups(wtr, wgs, nb, eps, scale, 4)
     assert np.allclose(new[:k], 1 / 8) and np.allclose(new[k:2 * k], 3.0)
     assert np.allclose(new[2 * k:3 * k], 1.0) and np.allclose(new[3 * k:], 0.1)
     assert not reset[:3 * k].any() and reset[3 * k:].all()
     ok = torch.tensor(np.repeat(1.0 / nb, w).reshape(-1, w))
-    flat = torch.tensor(np.repeat(8 * E.TARGET_BIAS / eps, 4 * k * (w // E.DIAG_EVERY))
+    flat = torch.tensor(np.repeat(8 * chains.TARGET_BIAS / eps, 4 * k * (w // chains.DIAG_EVERY))
                         .reshape(4 * k, -1))
-    assert E._warmup_rescale_groups(ok, flat, nb, eps, scale, 4) is None
+    assert chains._warmup_rescale_groups(ok, flat, nb, eps, scale, 4) is None
 
 
 def test_influence_is_the_derivative_of_the_reweighted_posterior_mean():

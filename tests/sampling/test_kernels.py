@@ -141,7 +141,7 @@ def test_kernels_reject_bad_arguments():
 
 
 def _linear_setup(n=200, batch=None, dtype=torch.float64):
-    from slttheory.sampling import estimator as est
+    from slttheory.sampling import problem
 
     g = torch.Generator().manual_seed(0)
     x = torch.randn(n, 2, generator=g, dtype=dtype)
@@ -149,9 +149,9 @@ def _linear_setup(n=200, batch=None, dtype=torch.float64):
                                                                       dtype=dtype)
     model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
     model.to(dtype)
-    s = est._setup(model, (x, y), "gaussian", None, torch.device("cpu"))
+    s = problem._setup(model, (x, y), "gaussian", None, torch.device("cpu"))
     nb = torch.full((4,), 50.0, dtype=dtype)
-    return s, est._potential(s, nb, 1.0, batch or n)
+    return s, problem._potential(s, nb, 1.0, batch or n)
 
 
 @pytest.mark.parametrize("sampler,batch,jitter", [("sgld", None, 0.0), ("sgld", 50, 0.0),

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from slttheory.models import FAMILIES
 from slttheory.sampling import estimate_llc
-from slttheory.sampling.estimator import _per_sample_loss
 from slttheory.sampling.localisation import (
     RESOLVED_FRACTION,
     gauss_newton_spectrum,
@@ -18,6 +17,7 @@ from slttheory.sampling.localisation import (
     resolved_curvatures,
 )
 from slttheory.sampling.precondition import loss_hessian
+from slttheory.sampling.problem import _per_sample_loss
 
 curvatures = st.lists(st.floats(1e-4, 1e3), min_size=1, max_size=8)
 temperature = st.floats(1.0, 1e5)

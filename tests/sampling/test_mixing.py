@@ -17,8 +17,7 @@ import pytest
 import torch
 
 from slttheory.models import FAMILIES
-from slttheory.sampling import ess, estimate_llc
-from slttheory.sampling import estimator as est_mod
+from slttheory.sampling import chains, ess, estimate_llc
 
 RHAT_MAX, ESS_MIN = 1.05, 100
 
@@ -36,7 +35,7 @@ def _check(e):
     assert not d.divergent, d.warnings
     assert d.rhat <= RHAT_MAX, (d.rhat, d.warnings)
     assert bulk >= ESS_MIN, (bulk, d.warnings)
-    assert e.config.draws + e.config.burn_in <= est_mod.AUTO_MAX_STEPS + est_mod.AUTO_MAX_STEPS // 3
+    assert e.config.draws + e.config.burn_in <= chains.AUTO_MAX_STEPS + chains.AUTO_MAX_STEPS // 3
 
 
 def test_default_sampler_mixes_on_a_deep_linear_network_orbit():

@@ -1,0 +1,399 @@
+"""One point's sampling problem, as :func:`~slttheory.sampling.estimator.estimate_llc` and
+:func:`~slttheory.sampling.batched.estimate_llc_batched` set it up: the data as tensors, the
+per-sample loss, the sampled parameters at w*, the vectorised loss and gradient, the
+localised potential, and the checks on each (a deterministic model, a loss quadratic in the
+residual where the symmetrised estimand needs one).
+
+Internal: the names are private and may change between revisions."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.func import functional_call, vmap
+
+from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
+from slttheory.sampling import localisation as _loc
+from slttheory.sampling import precondition as pc
+from slttheory.sampling.kernels import (
+    LocalizedPotential,
+    PreconditionedPotential,
+)
+
+LOSSES = ("gaussian", "cross_entropy")
+
+
+def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
+    if callable(loss):
+        return loss
+    if loss == "gaussian":
+        def gaussian(out: Tensor, y: Tensor) -> Tensor:
+            r = out - y
+            return 0.5 * (r * r).reshape(r.shape[0], -1).sum(-1)
+        return gaussian
+    if loss == "cross_entropy":
+        def xent(out: Tensor, y: Tensor) -> Tensor:
+            return torch.nn.functional.cross_entropy(out, y, reduction="none")
+        return xent
+    raise ValueError(f"loss must be one of {list(LOSSES)} or a callable, got {loss!r}")
+
+
+@dataclass
+class _Setup:
+    center: Tensor
+    names: tuple[str, ...]
+    vg_full: Callable
+    vg_batch: Callable
+    x: Tensor
+    y: Tensor
+    lstar: Tensor
+    init_loss: float
+    n_data: int
+    device: torch.device
+    dtype: torch.dtype
+    loss_name: str
+    loss_fn: Callable | None = None  # ΔL(flat, x, y, l*) of one chain (for the Hessian)
+    per_sample: Callable | None = None  # (M, d) positions -> (M, n) ℓ_i(w) − ℓ_i(w*)
+    spectrum: Callable[[], np.ndarray] | None = None  # Gauss–Newton eigenvalues at w*, float64
+    critical: Callable[[], CriticalPointCheck] | None = None  # gradient/Hessian check at w*
+    nearby: Callable[[], tuple[int, ...]] | None = None  # Gauss–Newton ranks near w*
+    residual: Callable[[], float] | None = None  # ‖H − G‖₂ at w*
+    nearby_residual: Callable[[], tuple[float, ...]] | None = None  # ‖H − G‖₂ near w*
+    curvature_probe: Callable[[], float] | None = None  # ‖(H − G)v‖/‖Hv‖ near w*, 2 probes
+    # true_parameter: (M, d) positions -> (M, n) symmetrised o_i(w) (_symmetrised_shift)
+    observable: Callable | None = None
+
+    @property
+    def estimand_loss(self) -> float:
+        """The loss by which the fit and its laws tell noise-free from noisy data: 0 for the
+        symmetrised estimand at a true parameter, whose mean is the noise-free estimand's."""
+        return 0.0 if self.observable is not None else self.init_loss
+
+
+def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor) -> None:
+    r"""Raise unless the per-sample loss is a quadratic form of the residual up to a
+    constant, :math:`\ell(f, y) = c + q(y - f)`, which the symmetrised estimand at a true
+    parameter assumes (:func:`_symmetrised_shift`; c, a Gaussian NLL's normaliser, cancels in
+    every excess loss): the parallelogram law :math:`q(a + b) + q(a - b) = 2q(a) + 2q(b)` on two
+    fixed residuals, with :math:`q = \ell - \ell(f, f)`. The residuals are scaled to the
+    outputs, so that ``out + r`` keeps r's digits in float32 when the outputs are large."""
+    g = torch.Generator().manual_seed(0)
+    size = max(1.0, float(out.detach().abs().max())) if out.numel() else 1.0
+    a, b = (size * torch.randn(out.shape, generator=g, dtype=torch.float64).to(out)
+            for _ in range(2))
+    with torch.no_grad():
+        q0, *q = [per_sample(out, out + r).double() for r in (0 * a, a + b, a - b, a, b)]
+    q = [v - q0 for v in q]
+    scale = float(q[0].abs().max() + q[1].abs().max()) + 1e-30
+    lhs, rhs = q[0] + q[1], 2 * q[2] + 2 * q[3]
+    if not float((lhs - rhs).abs().max()) <= 1e-4 * scale:
+        raise ValueError("true_parameter=True needs a loss quadratic in the residual y − f(x) "
+                         "(a Gaussian likelihood, up to a constant: the parallelogram law); "
+                         "this loss is not")
+
+
+_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+
+
+def _check_deterministic(model: torch.nn.Module) -> None:
+    """The LLC is of a deterministic function w ↦ f(·, w): dropout and batch norm in training
+    mode make the forward random or batch-dependent (and batch norm writes its running
+    statistics), so the estimator asks for ``model.eval()`` rather than choose for the
+    caller."""
+    live = [f"{name or '(the model)'!s} ({type(mod).__name__})"
+            for name, mod in model.named_modules()
+            if mod.training and isinstance(mod, _MODE_DEPENDENT)]
+    if live:
+        raise ValueError(f"model: {', '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
+                         f"{'is' if len(live) == 1 else 'are'} in training mode (dropout and "
+                         "batch norm make the forward random or batch-dependent); call "
+                         "model.eval() first")
+
+
+def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
+    """``data`` as one (inputs, targets) pair: a pair of tensors, or a
+    ``torch.utils.data.DataLoader`` or ``Dataset`` of (input, target) pairs, concatenated
+    once (the estimator evaluates the full-data loss at w*; minibatches, if any, it draws
+    itself from its own generator).
+
+    >>> ds = torch.utils.data.TensorDataset(torch.zeros(5, 2), torch.ones(5))
+    >>> [tuple(t.shape) for t in _as_tensors(torch.utils.data.DataLoader(ds, batch_size=2))]
+    [(5, 2), (5,)]
+    """
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, Dataset) and not isinstance(data, DataLoader):
+        data = DataLoader(data, batch_size=4096)
+    if isinstance(data, DataLoader):
+        xs, ys = [], []
+        for batch in data:
+            if not (isinstance(batch, tuple | list) and len(batch) == 2
+                    and all(isinstance(b, Tensor) for b in batch)):
+                raise TypeError("data: a DataLoader must yield (inputs, targets) pairs of "
+                                f"tensors, got {type(batch).__name__}")
+            xs.append(batch[0])
+            ys.append(batch[1])
+        if not xs:
+            raise ValueError("data: the DataLoader yielded no batches")
+        return torch.cat(xs), torch.cat(ys)
+    if not (isinstance(data, tuple | list) and len(data) == 2
+            and all(isinstance(t, Tensor) for t in data)):
+        raise TypeError("data must be a tuple (inputs, targets) of tensors or a DataLoader of "
+                        f"such pairs, got {type(data).__name__}")
+    return data[0], data[1]
+
+
+def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
+           params: Iterable[str] | None, device: torch.device, finite: bool = True,
+           true_parameter: bool = False) -> _Setup:
+    """Everything one point's sampling needs. ``finite``: NaN/Inf in the data raise (a
+    batched run passes ``False``: such a point is flagged as failed, and the others run).
+    ``true_parameter``: also the symmetrised observable (:func:`_symmetrised_shift`)."""
+    if true_parameter and not (loss == "gaussian" or callable(loss)):
+        raise ValueError("true_parameter=True needs loss='gaussian' or a callable quadratic in "
+                         f"the residual (a Gaussian likelihood), got loss={loss!r}")
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_deterministic(model)
+    x, y = _as_tensors(data)
+    if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
+        raise ValueError(
+            f"data: inputs and targets need the same leading (sample) dimension n >= 1, got "
+            f"shapes {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    for name, t in (("inputs", x), ("targets", y)) if finite else ():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            bad = int((~torch.isfinite(t)).sum())
+            raise ValueError(f"data: {name} contain {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'}")
+    all_params = dict(model.named_parameters())
+    if not all_params:
+        raise ValueError("model has no parameters")
+    if params is None:  # as torch's optimisers (and devinterp): frozen parameters stay put
+        names = tuple(k for k, v in all_params.items() if v.requires_grad)
+        if not names:
+            raise ValueError("params: every parameter of the model has requires_grad=False; "
+                             "pass params=[...] to name the ones to sample")
+    else:
+        names = tuple(params) if not isinstance(params, str) else (params,)
+        unknown = [p for p in names if p not in all_params]
+        if unknown or not names:
+            raise ValueError(
+                f"params: unknown parameter name(s) {unknown or '(empty)'}; valid names: "
+                f"{list(all_params)}"
+            )
+        names = tuple(dict.fromkeys(names))
+    dtype = all_params[names[0]].dtype
+    if not dtype.is_floating_point:
+        raise TypeError(f"model parameters must be floating point, got {dtype}")
+    if torch.finfo(dtype).bits < 32:
+        raise TypeError(f"model parameters are {dtype}: the sampler's steps (ε down to ~1e-6 "
+                        "times the posterior scale) underflow in half precision; pass "
+                        "model.float() (or .double())")
+    sel = {k: all_params[k].detach().to(device) for k in names}
+    frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
+    # buffers copied: a forward that updates one in place must not change the caller's module
+    frozen.update({k: b.detach().to(device).clone() for k, b in model.named_buffers()})
+    shapes = [v.shape for v in sel.values()]
+    sizes = [v.numel() for v in sel.values()]
+    center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
+    x = x.detach().to(device)  # data that requires grad would leak into the sampler's graphs
+    y = y.detach()
+    if x.is_floating_point():
+        x = x.to(dtype)
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
+    if loss == "cross_entropy":
+        if y.is_floating_point() or y.ndim != 1:
+            raise ValueError("data: cross_entropy targets must be a 1-D integer tensor of "
+                             f"class indices, got dtype {y.dtype} shape {tuple(y.shape)}")
+        y = y.to(device)
+    else:
+        y = y.to(device)
+        if y.is_floating_point():
+            y = y.to(dtype)
+    per_sample = _per_sample_loss(loss)
+
+    with torch.no_grad():
+        try:
+            out = functional_call(model, (sel, frozen), (x,))
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"data: the model cannot be evaluated on the inputs (shape "
+                             f"{tuple(x.shape)}, dtype {x.dtype}): {type(e).__name__}: "
+                             f"{str(e)[:300]}") from e
+        if not isinstance(out, Tensor):
+            raise TypeError(f"model must return one tensor of outputs, got "
+                            f"{type(out).__name__} (wrap the model to select the output)")
+        if loss == "gaussian":
+            if out.shape != y.shape:
+                if out.numel() == y.numel() and out.shape[0] == y.shape[0]:
+                    y = y.reshape(out.shape)
+                else:
+                    raise ValueError(
+                        f"data: targets of shape {tuple(y.shape)} do not match model outputs "
+                        f"of shape {tuple(out.shape)}"
+                    )
+        elif loss == "cross_entropy":
+            if out.ndim != 2 or out.shape[0] != y.shape[0]:
+                raise ValueError(f"cross_entropy needs outputs of shape (n, classes), got "
+                                 f"{tuple(out.shape)}")
+            if int(y.min()) < 0 or int(y.max()) >= out.shape[1]:
+                raise ValueError(f"data: class indices must lie in [0, {out.shape[1] - 1}]")
+        try:
+            lstar = per_sample(out, y)
+        except (RuntimeError, TypeError, ValueError, IndexError) as e:
+            raise ValueError(f"loss: cannot be evaluated on the model's outputs (shape "
+                             f"{tuple(out.shape)}) and the targets (shape {tuple(y.shape)}, "
+                             f"dtype {y.dtype}): {type(e).__name__}: {str(e)[:300]}") from e
+        if not isinstance(lstar, Tensor) or not lstar.is_floating_point():
+            got = (f"a {lstar.dtype} tensor" if isinstance(lstar, Tensor)
+                   else type(lstar).__name__)
+            raise TypeError(f"loss must return a floating-point tensor of per-sample NLLs, "
+                            f"got {got}")
+        if lstar.shape != (x.shape[0],):
+            hint = (" (a loss that averages: pass its per-sample form, e.g. reduction='none')"
+                    if lstar.ndim == 0 else "")
+            raise ValueError(f"loss must return per-sample NLLs of shape ({x.shape[0]},), got "
+                             f"{tuple(lstar.shape)}{hint}")
+        lstar = lstar.to(dtype)
+
+    def unflatten(flat: Tensor) -> dict[str, Tensor]:
+        return {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
+                                                 strict=True)}
+
+    def delta_loss(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return (per_sample(o, yb) - lb).mean()
+
+    # Forward vectorised over chains by vmap, backward by ordinary autograd on the sum over
+    # chains (chains are independent, so d(sum)/dW_k = grad of chain k): measured about 30 %
+    # faster on CPU than vmap(grad(...)).
+    f_full = vmap(delta_loss, in_dims=(0, None, None, None))
+    f_batch = vmap(delta_loss, in_dims=(0, 0, 0, 0))
+    try:  # one vectorised evaluation: a forward vmap cannot run fails here, not mid-sampling
+        with torch.no_grad():
+            f_full(center.unsqueeze(0), x, y, lstar)
+    except RuntimeError as e:
+        raise ValueError(
+            "model: its forward (with the loss) cannot be vectorised over chains by "
+            "torch.func.vmap, which every sampler uses: Python control flow on tensor values "
+            "(if x.sum() > 0), .item() or in-place updates of inputs are not allowed "
+            f"({str(e).splitlines()[0][:200]})") from e
+
+    def value_and_grad(f: Callable) -> Callable:
+        def vg(w: Tensor, *args: Tensor) -> tuple[Tensor, Tensor]:
+            with torch.enable_grad():
+                w = w.detach().requires_grad_(True)
+                v = f(w, *args)
+                (g,) = torch.autograd.grad(v.sum(), w)
+            return v.detach(), g
+        return vg
+
+    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return per_sample(o, yb) - lb
+
+    ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
+
+    def per_sample_at(w: Tensor) -> Tensor:
+        with torch.no_grad():
+            return ps_full(w.to(dtype), x, y, lstar)
+
+    @functools.cache
+    def gauss_newton() -> Tensor:  # once per call: the deficit and the Morse–Bott rule use it
+        return _loc.gauss_newton_matrix(model, (x, y), per_sample, names)
+
+    @functools.cache
+    def spectrum() -> np.ndarray:
+        return np.linalg.eigvalsh(gauss_newton().cpu().numpy())
+
+    def critical() -> CriticalPointCheck:
+        return critical_point_check(model, (x, y), loss, device=device,
+                                    params={k: all_params[k] for k in names})
+
+    @functools.cache
+    def nearby_gn() -> list:  # a fixed probe, not a draw of the estimate's; shared below
+        return _loc.nearby_gauss_newton(model, (x, y), per_sample, names,
+                                        torch.Generator().manual_seed(0))
+
+    def nearby() -> tuple[int, ...]:
+        return _loc.nearby_ranks(model, (x, y), per_sample, names, gauss_newton=nearby_gn())
+
+    @functools.cache
+    def residual() -> float:
+        return _loc.residual_norm(gauss_newton(), _loc.loss_hessian_matrix(
+            model, (x, y), per_sample, names))
+
+    def nearby_residual() -> tuple[float, ...]:  # at nearby()'s points
+        return _loc.nearby_residuals(model, (x, y), per_sample, names,
+                                     gauss_newton=nearby_gn())
+
+    def curvature_probe() -> float:  # as far out as nearby()'s farthest point
+        return _loc.curvature_probe(model, (x, y), per_sample, names,
+                                    torch.Generator().manual_seed(0))
+
+    observable_at = None
+    if true_parameter:  # o_i(w) = δℓ_i against targets halfway to the teacher's outputs
+        if not out.is_floating_point() or out.shape != y.shape:
+            raise ValueError("true_parameter=True needs real targets of the model's output "
+                             f"shape {tuple(out.shape)}, got {tuple(y.shape)}")
+        _check_quadratic(per_sample, out)
+        y_half = 0.5 * (y + out.to(y.dtype))
+        l_half = per_sample(out, y_half).to(dtype)
+
+        def observable_at(w: Tensor) -> Tensor:
+            with torch.no_grad():
+                return ps_full(w.to(dtype), x, y_half, l_half)
+
+    return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
+                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
+                  delta_loss, per_sample_at, spectrum, critical, nearby, residual,
+                  nearby_residual, curvature_probe, observable_at)
+
+
+def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
+               curvature: pc.Curvature | None = None
+               ) -> LocalizedPotential | PreconditionedPotential:
+    """The localized potential of one point; in the coordinates of ``curvature`` if given."""
+    full = batch_size >= s.n_data
+    draw = None
+    if full:
+        def loss_and_grad(w: Tensor, _batch: Any) -> tuple[Tensor, Tensor]:
+            return s.vg_full(w, s.x, s.y, s.lstar)
+    else:
+        def loss_and_grad(w: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
+            return s.vg_batch(w, s.x[idx], s.y[idx], s.lstar[idx])
+
+        def draw(gen: torch.Generator | None, rows: int) -> Tensor:
+            return torch.randint(0, s.n_data, (rows, batch_size), generator=gen,
+                                 device=s.device)
+    pot = LocalizedPotential(loss_and_grad, nbeta, gamma, s.center, full_batch=full,
+                             batch_sampler=draw)
+    if curvature is None:
+        return pot
+    # one group, as the batched sampler's per-point groups: the same bmm, the same rounding
+    return PreconditionedPotential(pot, curvature.factor.unsqueeze(0), groups=1)
+
+
+def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Generator
+               ) -> pc.Curvature | None:
+    """The constant preconditioner of :mod:`slttheory.sampling.precondition` at ``nbeta``
+    (``None`` for ``kind='none'``); the Hessian uses at most ``HESSIAN_MAX_SAMPLES`` samples."""
+    if kind == "none":
+        return None
+    idx = pc.subsample(s.n_data, s.device)
+    x, y, ls = (s.x, s.y, s.lstar) if idx is None else (s.x[idx], s.y[idx], s.lstar[idx])
+
+    def loss(w: Tensor) -> Tensor:
+        return s.loss_fn(w, x, y, ls)
+
+    c = s.center.detach()
+    if kind == "dense":
+        hess = pc.loss_hessian(loss, c)
+    else:
+        hess = pc.loss_hessian_diagonal(loss, c, gen)
+    return pc.curvature_factor(hess, nbeta, gamma, kind)
