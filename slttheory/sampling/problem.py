@@ -161,6 +161,89 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_deterministic(model)
+    x, y = _checked_data(data, finite)
+    all_params, names, dtype = _sampled_parameters(model, params)
+    sel = {k: all_params[k].detach().to(device) for k in names}
+    frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
+    # buffers copied: a forward that updates one in place must not change the caller's module
+    frozen.update({k: b.detach().to(device).clone() for k, b in model.named_buffers()})
+    shapes = [v.shape for v in sel.values()]
+    sizes = [v.numel() for v in sel.values()]
+    center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
+    x = x.detach().to(device)  # data that requires grad would leak into the sampler's graphs
+    y = y.detach()
+    if x.is_floating_point():
+        x = x.to(dtype)
+    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
+    if loss == "cross_entropy":
+        if y.is_floating_point() or y.ndim != 1:
+            raise ValueError("data: cross_entropy targets must be a 1-D integer tensor of "
+                             f"class indices, got dtype {y.dtype} shape {tuple(y.shape)}")
+        y = y.to(device)
+    else:
+        y = y.to(device)
+        if y.is_floating_point():
+            y = y.to(dtype)
+    per_sample = _per_sample_loss(loss)
+    out, y, lstar = _loss_at_center(model, (sel, frozen), x, y, loss, per_sample, dtype)
+
+    def unflatten(flat: Tensor) -> dict[str, Tensor]:
+        return {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
+                                                 strict=True)}
+
+    def delta_loss(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return (per_sample(o, yb) - lb).mean()
+
+    # Forward vectorised over chains by vmap, backward by ordinary autograd on the sum over
+    # chains (chains are independent, so d(sum)/dW_k = grad of chain k): measured about 30 %
+    # faster on CPU than vmap(grad(...)).
+    f_full = vmap(delta_loss, in_dims=(0, None, None, None))
+    f_batch = vmap(delta_loss, in_dims=(0, 0, 0, 0))
+    try:  # one vectorised evaluation: a forward vmap cannot run fails here, not mid-sampling
+        with torch.no_grad():
+            f_full(center.unsqueeze(0), x, y, lstar)
+    except RuntimeError as e:
+        raise ValueError(
+            "model: its forward (with the loss) cannot be vectorised over chains by "
+            "torch.func.vmap, which every sampler uses: Python control flow on tensor values "
+            "(if x.sum() > 0), .item() or in-place updates of inputs are not allowed "
+            f"({str(e).splitlines()[0][:200]})") from e
+
+    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
+        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+        return per_sample(o, yb) - lb
+
+    ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
+
+    def per_sample_at(w: Tensor) -> Tensor:
+        with torch.no_grad():
+            return ps_full(w.to(dtype), x, y, lstar)
+
+    observable_at = None
+    if true_parameter:  # o_i(w) = δℓ_i against targets halfway to the teacher's outputs
+        if not out.is_floating_point() or out.shape != y.shape:
+            raise ValueError("true_parameter=True needs real targets of the model's output "
+                             f"shape {tuple(out.shape)}, got {tuple(y.shape)}")
+        _check_quadratic(per_sample, out)
+        y_half = 0.5 * (y + out.to(y.dtype))
+        l_half = per_sample(out, y_half).to(dtype)
+
+        def observable_at(w: Tensor) -> Tensor:
+            with torch.no_grad():
+                return ps_full(w.to(dtype), x, y_half, l_half)
+
+    probes = _GeometryProbes(model, (x, y), loss, per_sample, names, all_params, device)
+    return _Setup(center, names, _value_and_grad(f_full), _value_and_grad(f_batch), x, y,
+                  lstar, float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
+                  delta_loss, per_sample_at, probes.spectrum, probes.critical, probes.nearby,
+                  probes.residual, probes.nearby_residual, probes.curvature_probe,
+                  observable_at)
+
+
+def _checked_data(data: Any, finite: bool) -> tuple[Tensor, Tensor]:
+    """``data`` as (inputs, targets) with one leading sample dimension; NaN/Inf raise when
+    ``finite``."""
     x, y = _as_tensors(data)
     if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
         raise ValueError(
@@ -171,6 +254,13 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             bad = int((~torch.isfinite(t)).sum())
             raise ValueError(f"data: {name} contain {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'}")
+    return x, y
+
+
+def _sampled_parameters(model: torch.nn.Module, params: Iterable[str] | None
+                        ) -> tuple[dict[str, Tensor], tuple[str, ...], torch.dtype]:
+    """All named parameters, the names of the sampled ones (``params``, or every parameter
+    with ``requires_grad``, as torch's optimisers take them) and their floating dtype."""
     all_params = dict(model.named_parameters())
     if not all_params:
         raise ValueError("model has no parameters")
@@ -195,32 +285,17 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         raise TypeError(f"model parameters are {dtype}: the sampler's steps (ε down to ~1e-6 "
                         "times the posterior scale) underflow in half precision; pass "
                         "model.float() (or .double())")
-    sel = {k: all_params[k].detach().to(device) for k in names}
-    frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
-    # buffers copied: a forward that updates one in place must not change the caller's module
-    frozen.update({k: b.detach().to(device).clone() for k, b in model.named_buffers()})
-    shapes = [v.shape for v in sel.values()]
-    sizes = [v.numel() for v in sel.values()]
-    center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
-    x = x.detach().to(device)  # data that requires grad would leak into the sampler's graphs
-    y = y.detach()
-    if x.is_floating_point():
-        x = x.to(dtype)
-    loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
-    if loss == "cross_entropy":
-        if y.is_floating_point() or y.ndim != 1:
-            raise ValueError("data: cross_entropy targets must be a 1-D integer tensor of "
-                             f"class indices, got dtype {y.dtype} shape {tuple(y.shape)}")
-        y = y.to(device)
-    else:
-        y = y.to(device)
-        if y.is_floating_point():
-            y = y.to(dtype)
-    per_sample = _per_sample_loss(loss)
+    return all_params, names, dtype
 
+
+def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tensor, y: Tensor,
+                    loss: str | Callable, per_sample: Callable, dtype: torch.dtype
+                    ) -> tuple[Tensor, Tensor, Tensor]:
+    """The outputs at w*, the targets (reshaped to the outputs for a Gaussian loss) and the
+    per-sample losses ℓ_i(w*), each step checked with an error that names what is wrong."""
     with torch.no_grad():
         try:
-            out = functional_call(model, (sel, frozen), (x,))
+            out = functional_call(model, weights, (x,))
         except (RuntimeError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f"data: the model cannot be evaluated on the inputs (shape "
                              f"{tuple(x.shape)}, dtype {x.dtype}): {type(e).__name__}: "
@@ -259,100 +334,64 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                     if lstar.ndim == 0 else "")
             raise ValueError(f"loss must return per-sample NLLs of shape ({x.shape[0]},), got "
                              f"{tuple(lstar.shape)}{hint}")
-        lstar = lstar.to(dtype)
+    return out, y, lstar.to(dtype)
 
-    def unflatten(flat: Tensor) -> dict[str, Tensor]:
-        return {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
-                                                 strict=True)}
 
-    def delta_loss(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
-        o = functional_call(model, (unflatten(flat), frozen), (xb,))
-        return (per_sample(o, yb) - lb).mean()
+def _value_and_grad(f: Callable) -> Callable:
+    """``f``'s values and its gradient in the first argument (chains on the leading axis)."""
+    def vg(w: Tensor, *args: Tensor) -> tuple[Tensor, Tensor]:
+        with torch.enable_grad():
+            w = w.detach().requires_grad_(True)
+            v = f(w, *args)
+            (g,) = torch.autograd.grad(v.sum(), w)
+        return v.detach(), g
+    return vg
 
-    # Forward vectorised over chains by vmap, backward by ordinary autograd on the sum over
-    # chains (chains are independent, so d(sum)/dW_k = grad of chain k): measured about 30 %
-    # faster on CPU than vmap(grad(...)).
-    f_full = vmap(delta_loss, in_dims=(0, None, None, None))
-    f_batch = vmap(delta_loss, in_dims=(0, 0, 0, 0))
-    try:  # one vectorised evaluation: a forward vmap cannot run fails here, not mid-sampling
-        with torch.no_grad():
-            f_full(center.unsqueeze(0), x, y, lstar)
-    except RuntimeError as e:
-        raise ValueError(
-            "model: its forward (with the loss) cannot be vectorised over chains by "
-            "torch.func.vmap, which every sampler uses: Python control flow on tensor values "
-            "(if x.sum() > 0), .item() or in-place updates of inputs are not allowed "
-            f"({str(e).splitlines()[0][:200]})") from e
 
-    def value_and_grad(f: Callable) -> Callable:
-        def vg(w: Tensor, *args: Tensor) -> tuple[Tensor, Tensor]:
-            with torch.enable_grad():
-                w = w.detach().requires_grad_(True)
-                v = f(w, *args)
-                (g,) = torch.autograd.grad(v.sum(), w)
-            return v.detach(), g
-        return vg
+class _GeometryProbes:
+    """The float64 geometry at and near w* that the estimate may ask for, each computed on
+    first use (:mod:`slttheory.sampling.localisation`, :func:`~slttheory.geometry.critical
+    .critical_point_check`): the Gauss–Newton spectrum, the minimum check, the Gauss–Newton
+    ranks and Hessian residuals at nearby points (a fixed probe, not a draw of the estimate's),
+    and the curvature probe."""
 
-    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
-        o = functional_call(model, (unflatten(flat), frozen), (xb,))
-        return per_sample(o, yb) - lb
+    def __init__(self, model: torch.nn.Module, data: tuple[Tensor, Tensor], loss: Any,
+                 per_sample: Callable, names: tuple[str, ...], all_params: dict[str, Tensor],
+                 device: torch.device) -> None:
+        self._args = (model, data, per_sample, names)
+        self._model, self._data, self._loss = model, data, loss
+        self._params = {k: all_params[k] for k in names}
+        self._device = device
 
-    ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
+    @functools.cached_property
+    def _gauss_newton(self) -> Tensor:  # the deficit and the Morse–Bott rule both use it
+        return _loc.gauss_newton_matrix(*self._args)
 
-    def per_sample_at(w: Tensor) -> Tensor:
-        with torch.no_grad():
-            return ps_full(w.to(dtype), x, y, lstar)
+    @functools.cached_property
+    def _nearby_gn(self) -> list:  # shared by nearby() and nearby_residual()
+        return _loc.nearby_gauss_newton(*self._args, torch.Generator().manual_seed(0))
 
-    @functools.cache
-    def gauss_newton() -> Tensor:  # once per call: the deficit and the Morse–Bott rule use it
-        return _loc.gauss_newton_matrix(model, (x, y), per_sample, names)
+    @functools.cache  # noqa: B019  (one instance per set-up, which holds it anyway)
+    def spectrum(self) -> np.ndarray:
+        return np.linalg.eigvalsh(self._gauss_newton.cpu().numpy())
 
-    @functools.cache
-    def spectrum() -> np.ndarray:
-        return np.linalg.eigvalsh(gauss_newton().cpu().numpy())
+    def critical(self) -> CriticalPointCheck:
+        return critical_point_check(self._model, self._data, self._loss, device=self._device,
+                                    params=self._params)
 
-    def critical() -> CriticalPointCheck:
-        return critical_point_check(model, (x, y), loss, device=device,
-                                    params={k: all_params[k] for k in names})
+    def nearby(self) -> tuple[int, ...]:
+        return _loc.nearby_ranks(*self._args, gauss_newton=self._nearby_gn)
 
-    @functools.cache
-    def nearby_gn() -> list:  # a fixed probe, not a draw of the estimate's; shared below
-        return _loc.nearby_gauss_newton(model, (x, y), per_sample, names,
-                                        torch.Generator().manual_seed(0))
+    @functools.cache  # noqa: B019
+    def residual(self) -> float:
+        return _loc.residual_norm(self._gauss_newton, _loc.loss_hessian_matrix(*self._args))
 
-    def nearby() -> tuple[int, ...]:
-        return _loc.nearby_ranks(model, (x, y), per_sample, names, gauss_newton=nearby_gn())
+    def nearby_residual(self) -> tuple[float, ...]:  # at nearby()'s points
+        return _loc.nearby_residuals(*self._args, gauss_newton=self._nearby_gn)
 
-    @functools.cache
-    def residual() -> float:
-        return _loc.residual_norm(gauss_newton(), _loc.loss_hessian_matrix(
-            model, (x, y), per_sample, names))
+    def curvature_probe(self) -> float:  # as far out as nearby()'s farthest point
+        return _loc.curvature_probe(*self._args, torch.Generator().manual_seed(0))
 
-    def nearby_residual() -> tuple[float, ...]:  # at nearby()'s points
-        return _loc.nearby_residuals(model, (x, y), per_sample, names,
-                                     gauss_newton=nearby_gn())
-
-    def curvature_probe() -> float:  # as far out as nearby()'s farthest point
-        return _loc.curvature_probe(model, (x, y), per_sample, names,
-                                    torch.Generator().manual_seed(0))
-
-    observable_at = None
-    if true_parameter:  # o_i(w) = δℓ_i against targets halfway to the teacher's outputs
-        if not out.is_floating_point() or out.shape != y.shape:
-            raise ValueError("true_parameter=True needs real targets of the model's output "
-                             f"shape {tuple(out.shape)}, got {tuple(y.shape)}")
-        _check_quadratic(per_sample, out)
-        y_half = 0.5 * (y + out.to(y.dtype))
-        l_half = per_sample(out, y_half).to(dtype)
-
-        def observable_at(w: Tensor) -> Tensor:
-            with torch.no_grad():
-                return ps_full(w.to(dtype), x, y_half, l_half)
-
-    return _Setup(center, names, value_and_grad(f_full), value_and_grad(f_batch), x, y, lstar,
-                  float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
-                  delta_loss, per_sample_at, spectrum, critical, nearby, residual,
-                  nearby_residual, curvature_probe, observable_at)
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
