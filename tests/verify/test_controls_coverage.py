@@ -21,7 +21,7 @@ of multiplicity 2 and 3 read 8–49 % low at n = 1000, the noise-free law's own 
 almost every band built from a regular, an m = 1 and an m = 2 control is wider than ±30 %;
 the misses of coverage are the triple crossing (1, 1, 1) (m = 3) on two data sets, and the
 quadratic network (3, 2, 1) on two (a scan at w0 that falls once the localisation deficit is
-added; a non-finite estimate). Every
+added; an estimate that failed its diagnostics: a non-stationary trace). Every
 earlier measurement, and the variants measured and not adopted (quick's former fixed
 length, n = 10 000, spreads without the law term, controls of the point's own kinds only,
 orbit moves, single-temperature values, bands of the controls' residual bias about the
