@@ -500,7 +500,8 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
 
 def _converged_record(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     r"""The stopping rule of a scan kept only as a record (a Morse–Bott zero, where λ = k/2
-    is known before sampling, :func:`_morse_bott_rank`): every temperature's chains agree
+    is known before sampling, :func:`~slttheory.sampling.estimator._morse_bott_rank`): every
+    temperature's chains agree
     (R-hat), are stationary and have a bulk ESS of at least 100 — a sample that passes its
     diagnostics — but no Monte-Carlo precision target, which the estimate does not need."""
     if not np.all(np.isfinite(scaled)):

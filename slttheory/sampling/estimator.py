@@ -64,7 +64,8 @@ Conventions (documented choices):
   acceptance rate (MALA). SGLD then re-checks the bias on warm-up blocks of the production
   chains (singular points, where the pilot starts at a zero gradient, need this); MALA may
   shrink ε on the first half of its burn-in (at most ``MALA_ADAPT_STEPS`` steps) while its
-  chains accept less than ``MALA_ACCEPT_FLOOR`` (:func:`_mala_shrink`). ε never grows there:
+  chains accept less than ``MALA_ACCEPT_FLOOR``
+  (:func:`~slttheory.sampling.chains._mala_shrink`). ε never grows there:
   growing it to the target acceptance on the production chains made singular points mix
   worse (normal crossing: ESS 52 instead of thousands).
 * **Step jitter.** ``step_jitter=None``: each MALA step uses :math:`\varepsilon e^{j(2u-1)}`,
@@ -624,7 +625,7 @@ def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
     """The ``_sample`` arguments of a temperature scan: ``chains`` chains per temperature
     :math:`n\beta f_j`, initial step multipliers :math:`f_j^{-1/2}` (re-tuned per temperature
     in the warm-up when the step size is automatic); adaptive length stops when every
-    temperature meets :func:`_converged`'s targets."""
+    temperature meets :func:`~slttheory.sampling.chains._converged`'s targets."""
     ts = nbeta * grid
     nt = grid.size
     return dict(
@@ -911,7 +912,8 @@ def _minimum_note(s: _Setup, nbeta: float, sampled: bool = True) -> str | None:
 
 def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int, llc: float,
                        fit_warning: str | None = None) -> dg.Diagnostics:
-    """One :class:`Diagnostics` for a scan: the worst R-hat and stationarity z, the smallest
+    """One :class:`~slttheory.sampling.diagnostics.Diagnostics` for a scan: the worst R-hat
+    and stationarity z, the smallest
     ESS, every warning (prefixed by its temperature) and the fit's own (``fit_warning``),
     divergence anywhere; acceptance and discretisation bias of the chains at nβ."""
     warn: list[str] = [fit_warning] if fit_warning else []

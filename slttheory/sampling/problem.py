@@ -79,7 +79,8 @@ class _Setup:
 def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor) -> None:
     r"""Raise unless the per-sample loss is a quadratic form of the residual up to a
     constant, :math:`\ell(f, y) = c + q(y - f)`, which the symmetrised estimand at a true
-    parameter assumes (:func:`_symmetrised_shift`; c, a Gaussian NLL's normaliser, cancels in
+    parameter assumes (:func:`~slttheory.sampling.estimator._symmetrised_shift`; c, a Gaussian
+    NLL's normaliser, cancels in
     every excess loss): the parallelogram law :math:`q(a + b) + q(a - b) = 2q(a) + 2q(b)` on two
     fixed residuals, with :math:`q = \ell - \ell(f, f)`. The residuals are scaled to the
     outputs, so that ``out + r`` keeps r's digits in float32 when the outputs are large."""
@@ -154,7 +155,8 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
            true_parameter: bool = False) -> _Setup:
     """Everything one point's sampling needs. ``finite``: NaN/Inf in the data raise (a
     batched run passes ``False``: such a point is flagged as failed, and the others run).
-    ``true_parameter``: also the symmetrised observable (:func:`_symmetrised_shift`)."""
+    ``true_parameter``: also the symmetrised observable
+    (:func:`~slttheory.sampling.estimator._symmetrised_shift`)."""
     if true_parameter and not (loss == "gaussian" or callable(loss)):
         raise ValueError("true_parameter=True needs loss='gaussian' or a callable quadratic in "
                          f"the residual (a Gaussian likelihood), got loss={loss!r}")

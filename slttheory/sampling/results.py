@@ -26,7 +26,8 @@ class LLCConfig:
     without one; ``morse_bott``: whether k/2 replaces the scan at a Morse–Bott zero;
     ``record_scan``: whether the scan is sampled there anyway, as a record;
     ``true_parameter``: whether the symmetrised estimand at a true parameter was used;
-    ``revision``: the :data:`ESTIMATOR_REVISION` that produced the estimate, so that a stored
+    ``revision``: the :data:`~slttheory.sampling.estimator.ESTIMATOR_REVISION` that produced the
+    estimate, so that a stored
     result says which rules made it)."""
 
     n: int

@@ -29,7 +29,8 @@ The loss must be a per-sample negative log-likelihood (:func:`~slttheory.samplin
 :math:`\tfrac12\log 2\pi`, which shifts :math:`T_n` and WAIC and nothing else). With a loss
 that is not one (a squared error at another noise scale), :math:`\beta V_n/2` still
 converges, to :math:`\tfrac12\mathrm{tr}(JH^{-1})` at a regular point (Takeuchi's term),
-not to a singular fluctuation. The posterior sampled is :func:`estimate_llc`'s: localised at
+not to a singular fluctuation. The posterior sampled is
+:func:`~slttheory.sampling.estimator.estimate_llc`'s: localised at
 :math:`w^*` by :math:`N(w^*, \gamma^{-1}I)`, so these are *local* quantities, as the LLC is.
 """
 
@@ -187,8 +188,10 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     thinned draws (up to 512 per chain, fewer for large models, evenly spaced after burn-in)
     are evaluated on every sample in chunks, accumulated per sample (this step holds
     :math:`O(\text{chains}\cdot n)` numbers, never the ``(draws, n)`` loss matrix).
-    ``n`` is the number of data. ``preconditioner``: as in :func:`estimate_llc` (the draws are
-    mapped back to parameter coordinates); ``progress``: as in :func:`estimate_llc`.
+    ``n`` is the number of data. ``preconditioner``: as in
+    :func:`~slttheory.sampling.estimator.estimate_llc` (the draws are
+    mapped back to parameter coordinates); ``progress``: as in
+    :func:`~slttheory.sampling.estimator.estimate_llc`.
 
     >>> import torch
     >>> x = torch.randn(400, 2, generator=torch.Generator().manual_seed(0))
