@@ -17,6 +17,7 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
+from slttheory import strategies as sst
 from slttheory.formulas import (
     LearningCoefficient,
     bayes_generalization_error,
@@ -163,6 +164,24 @@ def test_bayes_generalization_error():
     assert float(bayes_generalization_error(1000, 0.5)) == pytest.approx(5e-4, rel=1e-12)
     # E[G_n] = E[F_{n+1}] − E[F_n] − S: to first order the increment of λ log n, i.e. λ/n
     assert sp.diff(free_energy(n, R(3, 4)), n) == g
+
+
+@given(sst.bayes_generalization_error(max_n=10**6),
+       st.fractions(min_value=Fraction(1, 100), max_value=10).map(lambda f: R(f.numerator,
+                                                                             f.denominator)))
+def test_bayes_generalization_error_properties(args, other):
+    """E[G_n] = λ/n: exact, positive, decreasing in n, additive in λ; and bracketed by the
+    free energy's increments (E[G_n] = E[F_{n+1}] − E[F_n] − S, Watanabe 2009): with m = 1,
+    λ log((n+1)/n) lies between λ/(n+1) and λ/n."""
+    nn, lam = args["n"], args["lam"]
+    g = bayes_generalization_error(nn, lam)
+    assert g == R(lam) / nn and g > 0
+    assert bayes_generalization_error(nn + 1, lam) < g
+    assert bayes_generalization_error(nn, R(lam) + other) == g + bayes_generalization_error(
+        nn, other)
+    if nn >= 2:
+        step = (free_energy(nn + 1, lam) - free_energy(nn, lam)).evalf(40)  # λ log((n+1)/n)
+        assert bayes_generalization_error(nn + 1, lam).evalf(40) < step < g.evalf(40)
 
 
 BAD_N = [(0, ValueError), (-5, ValueError), (2.5, TypeError), (100.0, TypeError),
