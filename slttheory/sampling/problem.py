@@ -30,6 +30,9 @@ LOSSES = ("gaussian", "cross_entropy")
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
+    """``loss(outputs, targets)`` → the ``(n,)`` per-sample negative log-likelihoods: the
+    named loss (``"gaussian"``: ½‖y − f(x)‖² summed over outputs; ``"cross_entropy"``), or
+    the caller's callable as it is."""
     if callable(loss):
         return loss
     if loss == "gaussian":
@@ -46,6 +49,12 @@ def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]
 
 @dataclass
 class _Setup:
+    """What one point's sampling needs: w* flattened (``center``) and the names of the sampled
+    parameters; ΔL and its gradient for a stack of positions, full batch (``vg_full``) and on
+    a minibatch (``vg_batch``); the data on the device with ℓ_i(w*) (``lstar``) and its mean
+    L_n(w*) (``init_loss``); and the float64 geometry at and near w*, each computed on first
+    call (:class:`_GeometryProbes`)."""
+
     center: Tensor
     names: tuple[str, ...]
     vg_full: Callable
