@@ -154,8 +154,16 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
         return torch.cat(xs), torch.cat(ys)
     if not (isinstance(data, tuple | list) and len(data) == 2
             and all(isinstance(t, Tensor) for t in data)):
+        got = type(data).__name__
+        if isinstance(data, tuple | list):
+            got = (f"a {got} of {len(data)} ("
+                   + ", ".join(type(t).__name__ for t in data[:3])
+                   + (", ..." if len(data) > 3 else "") + ")")
+        hint = ("; convert arrays with torch.as_tensor" if isinstance(data, tuple | list)
+                and any(hasattr(t, "__array__") and not isinstance(t, Tensor) for t in data)
+                else "")
         raise TypeError("data must be a tuple (inputs, targets) of tensors or a DataLoader of "
-                        f"such pairs, got {type(data).__name__}")
+                        f"such pairs, got {got}{hint}")
     return data[0], data[1]
 
 

@@ -425,6 +425,11 @@ def test_error_paths():
         estimate_llc(m, (x, torch.randn(10, 3)), device="cpu")
     with pytest.raises(TypeError, match="tuple"):
         estimate_llc(m, x, device="cpu")
+    with pytest.raises(TypeError, match=r"got a tuple of 2 \(ndarray, ndarray\); convert arrays "
+                       "with torch.as_tensor"):
+        estimate_llc(m, (x.numpy(), y.numpy()), device="cpu")
+    with pytest.raises(TypeError, match=r"got a list of 3 \(Tensor, Tensor, Tensor\)$"):
+        estimate_llc(m, [x, y, y], device="cpu")
     with pytest.raises(ValueError, match="sampler must be one of.*mala.*rmsprop_sgld.*sgld"):
         estimate_llc(m, (x, y), sampler="hmc", device="cpu")
     with pytest.raises(ValueError, match=r"unknown parameter.*valid names: \['weight', 'bias'\]"):
