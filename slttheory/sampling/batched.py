@@ -481,7 +481,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
             xm = (EXCHANGE_EVERY, lambda _g, s_, par: exchange_step(
                 pots[key], s_, stat_groups, par, None, generators=[gens[i] for i in key]))
         return _chains._run_steps(st, None, state, tr, gs, ac, start, stop, rec, orbit=om,
-                               exchange=xm)
+                                  exchange=xm)
 
     # state of all points, (P·K, ·) rows; phases work on the rows of their points
     allp = torch.arange(p, device=dev)
@@ -520,8 +520,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                 r = slice(j * k, (j + 1) * k)
                 if group_steps:
                     upd = _chains._warmup_rescale_groups(wtr[r], wgs[r], nb_dt, eps[i], scale[i],
-                                                      stat_groups,
-                                                      None if wac is None else wac[r])
+                                                         stat_groups,
+                                                         None if wac is None else wac[r])
                     if upd is None:
                         continue
                     new_scale, reset = upd
@@ -585,7 +585,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                 continue
             rule = converged[i] if isinstance(converged, list) else converged
             nxt = _chains._extend(tr[i * k:(i + 1) * k], stop, burn_in, cap, adaptive,
-                               nb_dt[:, None], stat_groups, rule)
+                                  nb_dt[:, None], stat_groups, rule)
             if nxt is None:
                 totals[i] = stop
             else:
@@ -600,8 +600,8 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
         r = slice(i * k, (i + 1) * k)
         tot = int(totals[i])
         one = _chains._collect(tr[r], gs[r], None if ac is None else ac[r], tot,
-                            _chains._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
-                            int(warm[i]), kind, None if nonfinite is None else nonfinite[r])
+                               _chains._burn(tot, burn_in), eps[i], cals[i], list(run_auto),
+                               int(warm[i]), kind, None if nonfinite is None else nonfinite[r])
         if scale is not None:
             one.step_scale = scale[i].copy()
         if hasattr(pot_all, "to_position"):

@@ -219,12 +219,12 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     nbeta = n * beta_v
     rec = _chains._Positions.sized(chains, s.center.numel())
     with StepProgress(progress, "waic") as bar:
-        run = _chains._sample(s, nbeta_chain=torch.full((chains,), nbeta, dtype=s.dtype,
-                                                     device=dev),
-                           nbeta_cal=nbeta, gamma=gamma, step_size=step_size, chains=chains,
-                           draws=draws, burn_in=burn_in, sampler=sampler, batch_size=bs,
-                           seed=seed, preconditioner=preconditioner, record=rec,
-                           jitter=jitter, progress=bar)
+        nb = torch.full((chains,), nbeta, dtype=s.dtype, device=dev)
+        run = _chains._sample(s, nbeta_chain=nb, nbeta_cal=nbeta, gamma=gamma,
+                              step_size=step_size, chains=chains, draws=draws,
+                              burn_in=burn_in, sampler=sampler, batch_size=bs, seed=seed,
+                              preconditioner=preconditioner, record=rec, jitter=jitter,
+                              progress=bar)
     est = _est._single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,
                               draws is None, rec)
     est = _est.with_caller_settings(est, jitter, None)
