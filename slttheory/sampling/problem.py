@@ -390,9 +390,18 @@ class _GeometryProbes:
     def _nearby_gn(self) -> list:  # shared by nearby() and nearby_residual()
         return _loc.nearby_gauss_newton(*self._args, torch.Generator().manual_seed(0))
 
-    @functools.cache  # noqa: B019  (one instance per set-up, which holds it anyway)
-    def spectrum(self) -> np.ndarray:
+    @functools.cached_property
+    def _spectrum(self) -> np.ndarray:
         return np.linalg.eigvalsh(self._gauss_newton.cpu().numpy())
+
+    @functools.cached_property
+    def _residual(self) -> float:
+        return _loc.residual_norm(self._gauss_newton, _loc.loss_hessian_matrix(*self._args))
+
+    # Methods, as _Setup's fields are callables; the cached values live on this instance
+    # (a functools.cache on a method would keep every set-up's model and data alive).
+    def spectrum(self) -> np.ndarray:
+        return self._spectrum
 
     def critical(self) -> CriticalPointCheck:
         return critical_point_check(self._model, self._data, self._loss, device=self._device,
@@ -401,16 +410,14 @@ class _GeometryProbes:
     def nearby(self) -> tuple[int, ...]:
         return _loc.nearby_ranks(*self._args, gauss_newton=self._nearby_gn)
 
-    @functools.cache  # noqa: B019
     def residual(self) -> float:
-        return _loc.residual_norm(self._gauss_newton, _loc.loss_hessian_matrix(*self._args))
+        return self._residual
 
     def nearby_residual(self) -> tuple[float, ...]:  # at nearby()'s points
         return _loc.nearby_residuals(*self._args, gauss_newton=self._nearby_gn)
 
     def curvature_probe(self) -> float:  # as far out as nearby()'s farthest point
         return _loc.curvature_probe(*self._args, torch.Generator().manual_seed(0))
-
 
 
 def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,

@@ -766,3 +766,22 @@ def test_a_saddle_at_w_star_is_noted_and_a_minimum_is_not():
     assert len(saddle) == 1 and "saddle" in saddle[0]
     assert notes("regular", {"d": 3}) == []
     assert notes("tanh_network", {"h": 2}, noise=0.0) == []  # noise-free: L_n(w*) = 0
+
+
+def test_a_set_up_and_its_cached_geometry_are_freed_with_it():
+    """The float64 geometry at w* is cached on the set-up, not in a process-wide cache that
+    would keep every estimate's model and data alive."""
+    import gc
+    import weakref
+
+    from slttheory.sampling.problem import _setup
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(20, 2, generator=g), torch.randn(20, 1, generator=g)
+    s = _setup(nn.Linear(2, 1), (x, y), "gaussian", None, torch.device("cpu"))
+    first = s.spectrum()
+    assert s.spectrum() is first and s.residual() == s.residual()  # computed once
+    probes = weakref.ref(s.spectrum.__self__)
+    del s
+    gc.collect()
+    assert probes() is None
