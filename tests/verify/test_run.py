@@ -18,6 +18,7 @@ from slttheory.verify.claims import load_claims, parse_claim
 from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
 from slttheory.verify.run import ResultStore, run_claims
+from slttheory.verify.run.executors import LocalExecutor, _InOrder
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -433,6 +434,29 @@ def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star():
     assert "hypothesis not met" in res[0].points[0].verdict.reason
 
 
+class _LastFirst(LocalExecutor):
+    """This process's executor, running the submitted tasks in reverse order."""
+
+    def as_completed(self, futures):
+        return _InOrder(reversed(list(futures)))
+
+
+class _ShownVerdicts:
+    """The engine's progress protocol, recording the verdict shown for each claim's points."""
+
+    def __init__(self) -> None:
+        self.verdicts: dict[str, list[str]] = {}
+
+    def start(self, total: int) -> None: ...
+    def add_total(self, n: int) -> None: ...
+    def claim(self, claim_id: str) -> None: ...
+    def close(self) -> None: ...
+
+    def advance(self, *, claim_id, label, verdict, elapsed_s, cached) -> None:
+        if claim_id != "controls":
+            self.verdicts.setdefault(claim_id, []).append(verdict)
+
+
 def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     """Only an LLC can judge these (no rank route, no formula). At the quick defaults the
     regular family's controls agree and the band covers the true 3/2 and excludes the false 3,
@@ -452,9 +476,15 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
                            "kind": "closed_form", "predicted": p, "evidence": ["llc"],
                            "grid": {"d": [3]}}, f"{i}.toml", REAL)
               for i, p in (("true", "d/2"), ("false", "d"))]
-    res = run_claims(claims, profile="quick", families=REAL, device="cpu")
+    shown = _ShownVerdicts()
+    # tasks finishing last-submitted first: the point's LLC before its controls, as with
+    # worker processes, where the order is the workers'
+    res = run_claims(claims, profile="quick", families=REAL, device="cpu", progress=shown,
+                     executor=_LastFirst())
     verdicts = {r.claim.id: r.points[0].verdict for r in res}
     assert (verdicts["false"].verdict, verdicts["false"].grade) == ("refuted", "controlled")
+    # the progress line shows each point's verdict with its controls, not before them
+    assert shown.verdicts == {i: [v.verdict] for i, v in verdicts.items()}
     band = verdicts["false"].llc.band
     assert band.controlled and band.low <= 1.5 <= band.high
     true = verdicts["true"]

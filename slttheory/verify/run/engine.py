@@ -307,6 +307,9 @@ class _Run:
         self.run_results: dict[str, ControlRun] = {}
         self.sharing: dict[int, list[_Point]] = {}
         self.exp_results: dict[int, Any] = {}
+        # points whose LLC is in but whose controls are not: their verdict is shown when
+        # the controls arrive (shown earlier, it would be the verdict without them)
+        self.waiting: dict[str, list[tuple[_Point, bool]]] = {}
 
     # --- the phases ------------------------------------------------------------------------
 
@@ -494,6 +497,8 @@ class _Run:
                     self.controls[key] = cs
                     if self.store is not None:
                         self.store.put_controls(key, cs.to_dict())
+                    for p, cached in self.waiting.pop(key, []):
+                        self._show(p, cached)
             self.progress.advance(claim_id="controls",
                                   label=f"{self.run_jobs[rks[0]][0].family} controls "
                                   f"({len(rks)} runs)", verdict=None, cached=False,
@@ -513,16 +518,27 @@ class _Run:
                 self._done(p, False)
 
     def _done(self, p: _Point, cached: bool) -> None:
-        """A point's evidence is complete: store it, show its verdict."""
+        """A point's evidence is complete: store it, and show its verdict once the controls
+        its LLC needs are in."""
         if self.store is not None and not cached:
             self.store.put(p.claim.id, point_key(p.params), p.hash, p.evidence.to_dict(),
                            self.profile)
+        if p.key is not None and p.key not in self.controls:
+            self.waiting.setdefault(p.key, []).append((p, cached))
+        else:
+            self._show(p, cached)
+
+    def _show(self, p: _Point, cached: bool) -> None:
         pv = point_verdict(p.claim, p.params, p.evidence, p.claim.predicted_at(p.params),
                            self.controls)
         self.progress.advance(claim_id=p.claim.id, label=_label(p), verdict=pv.verdict,
                               elapsed_s=p.evidence.elapsed_s, cached=cached)
 
     def _judge(self) -> list[Any]:
+        for waiting in self.waiting.values():  # controls that never came (judged without)
+            for p, cached in waiting:
+                self._show(p, cached)
+        self.waiting.clear()
         results: list[Any] = [None] * len(self.claims)
         for ci, c in enumerate(self.claims):
             if isinstance(c, BadClaim):
