@@ -30,6 +30,7 @@ from slttheory.sampling.kernels import (
     fused_kernel,
     mala,
     rmsprop_sgld,
+    sghmc,
     sgld,
 )
 from slttheory.sampling.plot import plot_trace
@@ -75,6 +76,7 @@ __all__ = [
     "SAMPLERS",
     "sgld",
     "rmsprop_sgld",
+    "sghmc",
     "mala",
     "LangevinState",
     "LangevinInfo",

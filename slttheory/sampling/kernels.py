@@ -27,6 +27,9 @@ All samplers share one Langevin proposal (Euler–Maruyama step of
   omitted, as in Li et al.'s experiments and devinterp's default (``add_grad_correction=False``):
   :math:`G` depends on the chain's history, not on :math:`w`, and its drift is small for
   :math:`\alpha` near 1.
+* ``sghmc``: stochastic-gradient Hamiltonian Monte Carlo (Chen, Fox & Guestrin 2014), a
+  momentum :math:`v` with friction :math:`\alpha` (:func:`sghmc`); :math:`\alpha = 1` is
+  ``sgld``.
 * ``mala``: the same proposal with :math:`G=I`, followed by a Metropolis–Hastings test, so the
   invariant law is exactly :math:`\pi` (Roberts & Tweedie 1996). A NaN energy difference
   counts as a rejection (blackjax ``proposal.safe_energy_diff``).
@@ -38,8 +41,8 @@ vectorised gradient evaluation (blackjax ``MALAState``).
 :math:`w = w^* + Lz` (a constant preconditioner :math:`G = LL^\top`, exact).
 :func:`fused_kernel` is the same kernels with each step traced once into one graph of tensor
 operations (what the estimator uses), run by TorchScript where that gives the same bits; the
-update formulas exist once (``_sgld_move``, ``_mala_move``, ``_rms_move``) and both paths call
-them.
+update formulas exist once (``_sgld_move``, ``_mala_move``, ``_rms_move``, ``_sghmc_move``) and
+both paths call them.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ __all__ = [
     "jittered_step",
     "sgld",
     "rmsprop_sgld",
+    "sghmc",
+    "SGHMC_FRICTION",
     "mala",
     "SAMPLERS",
     "PreconditionedPotential",
@@ -251,7 +256,8 @@ class LangevinState(NamedTuple):
     ``potential`` (U, ``(K,)``) is cached by MALA only (``None`` otherwise: SGLD computes it
     on demand for its diagnostic); ``precond_v`` is RMSProp's running mean of squared
     gradients (``None`` otherwise); ``nonfinite`` (MALA) counts, per chain, the proposals
-    rejected because their loss was NaN/Inf (a chain of SGLD would have diverged there).
+    rejected because their loss was NaN/Inf (a chain of SGLD would have diverged there);
+    ``momentum`` is SGHMC's velocity ``(K, d)`` (``None`` otherwise).
     """
 
     position: Tensor
@@ -260,6 +266,7 @@ class LangevinState(NamedTuple):
     potential: Tensor | None = None
     precond_v: Tensor | None = None
     nonfinite: Tensor | None = None
+    momentum: Tensor | None = None
 
 
 class LangevinInfo(NamedTuple):
@@ -268,7 +275,9 @@ class LangevinInfo(NamedTuple):
     ``acceptance_prob``: MH acceptance probability of the proposal (MALA: used; SGLD:
     diagnostic only; ``None`` where not computed); ``is_accepted``: bool ``(K,)`` or ``None``;
     ``grad_sq``: :math:`\\nabla U^\\top G \\nabla U` at the new position, whose mean times
-    ε/8 estimates the discretisation bias of λ̂ (see :mod:`slttheory.sampling.calibrate`).
+    ε/8 estimates the discretisation bias of λ̂ (see :mod:`slttheory.sampling.calibrate`);
+    SGHMC reports it divided by :math:`2 - \\alpha`, so that the same estimate holds for it
+    (:func:`sghmc`).
     Steps called with ``diagnose=False`` leave ``acceptance_prob`` and ``grad_sq`` ``None``
     (MALA still reports ``is_accepted``).
     """
@@ -408,6 +417,25 @@ def _rms_diag(v_old, g, rms_eps):
     return (g * g / (v_old.sqrt() + rms_eps)).sum(-1)
 
 
+def _sghmc_move(ev, pos, grad, v, xi, eps, friction):
+    v_new = (1.0 - friction) * v - (0.5 * eps) * grad + (friction * eps).sqrt() * xi
+    prop = pos + v_new
+    dl, g = ev(prop)
+    return prop, dl, g, v_new
+
+
+def _sghmc_diag(g, friction):
+    """:math:`\\lVert\\nabla U\\rVert^2 / (2 - \\alpha)`: SGLD's bias estimate holds with it."""
+    return (g * g).sum(-1) / (2.0 - friction)
+
+
+def _check_friction(friction: float) -> float:
+    if isinstance(friction, bool) or not isinstance(friction, int | float) or not (
+            0.0 < friction <= 1.0):
+        raise ValueError(f"friction must be a number in (0, 1], got {friction!r}")
+    return float(friction)
+
+
 def _check_rms(alpha: float, eps: float) -> None:
     if not 0.0 <= alpha < 1.0:
         raise ValueError(f"alpha must be in [0, 1), got {alpha}")
@@ -492,6 +520,62 @@ def rmsprop_sgld(potential: Potential, step_size: float | Tensor, *, alpha: floa
                                    state.precond_v, xi, cache["eps"], alpha, eps)
         gsq = _rms_diag(state.precond_v, g, eps) if diagnose else None
         return LangevinState(prop, dl, g, None, v), LangevinInfo(None, None, gsq)
+
+    return SamplingAlgorithm(init, step)
+
+
+SGHMC_FRICTION = 0.1
+"""SGHMC's default friction α: the momentum decays over about 1/α = 10 steps."""
+
+
+def sghmc(potential: Potential, step_size: float | Tensor, *,
+          friction: float = SGHMC_FRICTION) -> SamplingAlgorithm:
+    r"""SGHMC: stochastic-gradient Hamiltonian Monte Carlo (Chen, Fox & Guestrin 2014,
+    ICML, arXiv:1402.4102, eq. 15 with the noise estimate :math:`\hat\beta = 0`).
+
+    .. math::
+
+        v \leftarrow (1-\alpha)\,v - \tfrac{\varepsilon}{2}\nabla U(w)
+        + \sqrt{\alpha\varepsilon}\,\xi,\qquad w \leftarrow w + v,
+
+    the Euler discretisation of underdamped Langevin dynamics with time step
+    :math:`h = \sqrt{\varepsilon/2}` and friction :math:`\alpha/h` (unit mass), in units in
+    which :math:`\alpha = 1` is exactly :func:`sgld` with the same ε. One gradient per step,
+    like SGLD; the momentum carries a chain along flat directions for about
+    :math:`1/\alpha` steps instead of a random walk. No Metropolis–Hastings test: on
+    :math:`U = \tfrac a2 w^2` the stationary variance is
+    :math:`1/(a\,(1 - \varepsilon a / (4(2-\alpha))))` (the discrete Lyapunov equation of
+    the linear recursion; SGLD's at α = 1), so the discretisation bias is SGLD's divided by
+    :math:`2-\alpha`, and ``grad_sq`` is reported divided by it (the estimator's bias estimate
+    ε/8 · E ``grad_sq`` / λ then holds as for SGLD). Chains start at rest (v = 0).
+    ``friction`` α ∈ (0, 1].
+
+    >>> import torch
+    >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w), 1.0, 0.0,
+    ...                          torch.zeros(1))
+    >>> a, b = sghmc(pot, 0.1, friction=1.0), sgld(pot, 0.1)
+    >>> s1, _ = a.step(torch.Generator().manual_seed(0), a.init(torch.ones(3, 1)))
+    >>> s2, _ = b.step(torch.Generator().manual_seed(0), b.init(torch.ones(3, 1)))
+    >>> bool(torch.allclose(s1.position, s2.position))
+    True
+    """
+    friction = _check_friction(friction)
+    cache: dict[str, Tensor] = {}
+
+    def init(position: Tensor, generator: torch.Generator | None = None) -> LangevinState:
+        cache["eps"] = _as_column(step_size, position)
+        dl, g = potential(position, generator)
+        return LangevinState(position, dl, g, momentum=torch.zeros_like(position))
+
+    def step(generator: torch.Generator, state: LangevinState, diagnose: bool = True
+             ) -> tuple[LangevinState, LangevinInfo]:
+        pos = state.position
+        xi = torch.randn(pos.shape, generator=generator, dtype=pos.dtype, device=pos.device)
+        v = state.momentum if state.momentum is not None else torch.zeros_like(pos)
+        prop, dl, g, v = _sghmc_move(lambda w: potential(w, generator), pos, state.grad, v, xi,
+                                     cache["eps"], friction)
+        gsq = _sghmc_diag(g, friction) if diagnose else None
+        return LangevinState(prop, dl, g, momentum=v), LangevinInfo(None, None, gsq)
 
     return SamplingAlgorithm(init, step)
 
@@ -591,6 +675,7 @@ def check_jitter(jitter: float, sampler: str = "mala", *, name: str = "jitter") 
 SAMPLERS: dict[str, Callable[..., SamplingAlgorithm]] = {
     "sgld": sgld,
     "rmsprop_sgld": rmsprop_sgld,
+    "sghmc": sghmc,
     "mala": mala,
 }
 
@@ -816,12 +901,14 @@ def _scripted(gm: Any, args: tuple) -> Callable | None:
 
 def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, *,
                  noise: Noise | None = None, trace: bool = True, alpha: float = 0.99,
-                 eps: float = 0.1, jitter: float = 0.0) -> SamplingAlgorithm:
+                 eps: float = 0.1, jitter: float = 0.0,
+                 friction: float = SGHMC_FRICTION) -> SamplingAlgorithm:
     r"""The kernel ``SAMPLERS[sampler]`` with each step one traced graph (same updates).
 
     Each step draws its noise as the kernel does (normal ``(K, d)``, then the potential's
     minibatch, then MALA's uniforms, from the generator or from ``noise``) and runs the
-    update of :func:`sgld`, :func:`mala` or :func:`rmsprop_sgld` (the same functions) as one
+    update of :func:`sgld`, :func:`mala`, :func:`rmsprop_sgld` or :func:`sghmc` (``friction``
+    α; the same functions) as one
     ``make_fx`` graph per shape, cached on the potential and reused for every step size (ε is
     an input). Needs a potential with ``evaluate``/``draw`` (:class:`LocalizedPotential`,
     :class:`PreconditionedPotential`); otherwise, or when tracing fails, the step runs
@@ -844,6 +931,8 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         raise ValueError("sampler='mala' needs the full-batch potential (batch_size=None or n)")
     if sampler == "rmsprop_sgld":
         _check_rms(alpha, eps)
+    if sampler == "sghmc":
+        friction = _check_friction(friction)
     check_jitter(jitter, sampler)
     pure = hasattr(potential, "evaluate") and hasattr(potential, "draw")
     plain_full = potential.full_batch and getattr(potential, "batch_sampler", None) is None
@@ -867,6 +956,8 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if sampler == "mala":
             return _mala_move(ev, energy, pos, dl0, grad, extra, nf, xi, unif, eps_, sqrt_eps,
                               coef)
+        if sampler == "sghmc":
+            return _sghmc_move(ev, pos, grad, extra, xi, eps_, friction)
         return _rms_move(ev, pos, grad, extra, xi, eps_, alpha, eps)
 
     def compiled(args: tuple) -> Callable | None:
@@ -877,7 +968,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 return tuple(a.shape), a.dtype, a.device
             return tuple(sig(b) for b in a) if isinstance(a, tuple) else a
 
-        key = (sampler, alpha, eps) + tuple(sig(a) for a in args)
+        key = (sampler, alpha, eps, friction) + tuple(sig(a) for a in args)
         if key not in graphs:
             graphs[key] = _trace(move, args)
         return graphs[key]
@@ -906,7 +997,8 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         u = energy(position, dl) if sampler == "mala" else None
         v = g * g if sampler == "rmsprop_sgld" else None
         nf = torch.zeros_like(dl) if sampler == "mala" else None
-        return LangevinState(position, dl, g, u, v, nf)
+        mom = torch.zeros_like(position) if sampler == "sghmc" else None
+        return LangevinState(position, dl, g, u, v, nf, mom)
 
     # SGLD's diagnostics (an MH acceptance from four energies, ~30 eager operations) are the
     # largest per-step cost outside the graph: deferred, they are computed for a block of
@@ -940,7 +1032,10 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if sampler == "mala":
             unif = noise.uniform(pos) if noise is not None else torch.rand(
                 pos.shape[:1], generator=generator, dtype=pos.dtype, device=pos.device)
-        extra = state.potential if sampler == "mala" else state.precond_v
+        extra = (state.potential if sampler == "mala" else state.precond_v
+                 if sampler == "rmsprop_sgld" else state.momentum)
+        if sampler == "sghmc" and extra is None:
+            extra = torch.zeros_like(pos)
         e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
         j = None
         if jitter:
@@ -965,6 +1060,11 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
             new = LangevinState(p, dl, g, u, None, nf)
             if diagnose:
                 gsq, prob = _mala_diag(g, log_a)
+        elif sampler == "sghmc":
+            p, dl, g, v = out
+            new = LangevinState(p, dl, g, momentum=v)
+            if diagnose:
+                gsq = _sghmc_diag(g, friction)
         else:
             p, dl, g, v = out
             new = LangevinState(p, dl, g, None, v)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from slttheory.sampling import LocalizedPotential, mala, mcse, rmsprop_sgld, sgld
+from slttheory.sampling import LocalizedPotential, mala, mcse, rmsprop_sgld, sghmc, sgld
 from slttheory.sampling.kernels import mh_log_acceptance
 
 Z = 4.0
@@ -125,6 +125,64 @@ def test_rmsprop_sgld_gaussian_is_stable_and_centred():
     assert abs(float(x.mean())) < Z * mcse(x)
 
 
+def _sghmc_variance(a: float, eps: float, friction: float) -> float:
+    """Stationary Var(w) of SGHMC on U = ½ a w², from the discrete Lyapunov equation of its
+    linear recursion (v, w) -> (A (v, w) + b ξ): independent of the kernel's closed form."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    h = 0.5 * eps * a
+    A = np.array([[1 - friction, -h], [1 - friction, 1 - h]])
+    b = np.full((2, 1), math.sqrt(friction * eps))
+    return float(solve_discrete_lyapunov(A, b @ b.T)[1, 1])
+
+
+@pytest.mark.parametrize("friction", [1.0, 0.5, 0.1, 0.01])
+def test_sghmc_variance_closed_form_is_the_lyapunov_solution(friction):
+    """The docstring's 1/(a(1 - εa/(4(2 - α)))) is the exact stationary variance."""
+    for a, eps in ((2.0, 0.2), (1.0, 0.01), (0.5, 1.0)):
+        closed = 1.0 / (a * (1 - eps * a / (4 * (2 - friction))))
+        assert _sghmc_variance(a, eps, friction) == pytest.approx(closed, rel=1e-10)
+
+
+def test_sghmc_stationary_variance_and_bias_diagnostic():
+    """SGHMC with α = 0.2 at εa = 0.4: Var(w) = 1/(a(1 - 0.4/7.2)) = 1.0588/a, between the
+    exact 1/a and SGLD's 1.111/a, each told apart (z = 4 MC errors; the chains' own
+    autocorrelation is in ``mcse``). Its reported ``grad_sq`` is ‖∇U‖²/(2 - α), so ε/8 times
+    its mean over λ = 1/2 is the relative bias of E[U], exactly on a Gaussian: with
+    c = εa/(4(2 - α)), (ε/8) a² Var / (2 - α) / ½ = c·a·Var = c/(1 - c) = a·Var - 1."""
+    a, eps, alpha = 2.0, 0.2, 0.2
+    alg = sghmc(quadratic(a), eps, friction=alpha)
+    gen = torch.Generator().manual_seed(0)
+    state = alg.init(torch.zeros(400, 1, dtype=torch.float64), gen)
+    assert torch.equal(state.momentum, torch.zeros(400, 1, dtype=torch.float64))
+    xs, gsq = [], []
+    for t in range(3000):
+        state, info = alg.step(gen, state)
+        if t >= 500:
+            xs.append(state.position[:, 0])
+            gsq.append(info.grad_sq)
+    x = torch.stack(xs, 1).numpy()
+    exact = _sghmc_variance(a, eps, alpha)
+    var_hat, se = float((x**2).mean()), mcse(x**2)
+    assert abs(var_hat - exact) < Z * se
+    assert abs(var_hat - 1.0 / a) > 10 * se and abs(var_hat - 1.0 / (a * 0.9)) > 10 * se
+    assert abs(float(x.mean())) < Z * mcse(x)
+    bias = eps / 8 * float(torch.stack(gsq).mean()) / 0.5
+    assert abs(bias - (exact * a - 1)) < Z * (bias / var_hat) * se  # gsq = a² w² / (2 - α)
+
+
+def test_sghmc_with_friction_one_is_sgld():
+    pot = quadratic(2.0)
+    a, b = sghmc(pot, 0.1, friction=1.0), sgld(pot, 0.1)
+    g1, g2 = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    s1 = a.init(torch.ones(3, 1, dtype=torch.float64), g1)
+    s2 = b.init(torch.ones(3, 1, dtype=torch.float64), g2)
+    for _ in range(20):
+        s1, _ = a.step(g1, s1)
+        s2, _ = b.step(g2, s2)
+    assert torch.allclose(s1.position, s2.position, rtol=1e-12, atol=1e-14)
+
+
 def test_kernels_reject_bad_arguments():
     pot = quadratic(1.0)
     with pytest.raises(ValueError, match="step_size"):
@@ -135,6 +193,9 @@ def test_kernels_reject_bad_arguments():
                             full_batch=False)
     with pytest.raises(ValueError, match="full-batch"):
         mala(mb, 0.1)
+    for bad in (0.0, 1.5, -0.1, True, "0.1", math.nan):
+        with pytest.raises(ValueError, match="friction"):
+            sghmc(pot, 0.1, friction=bad)
 
 
 # ------------------------------------------------------------------ fused (traced) steps
@@ -156,7 +217,8 @@ def _linear_setup(n=200, batch=None, dtype=torch.float64):
 
 @pytest.mark.parametrize("sampler,batch,jitter", [("sgld", None, 0.0), ("sgld", 50, 0.0),
                                                   ("mala", None, 0.0), ("mala", None, 1.5),
-                                                  ("rmsprop_sgld", None, 0.0)])
+                                                  ("rmsprop_sgld", None, 0.0),
+                                                  ("sghmc", None, 0.0), ("sghmc", 50, 0.0)])
 def test_fused_kernel_is_the_eager_kernel(sampler, batch, jitter):
     """The traced step (make_fx graph, run by TorchScript) replays the kernel's update exactly:
     same draws from the generator, same positions, losses and diagnostics as the
