@@ -39,6 +39,8 @@ def _both(probs, seeds, **kw):
 @pytest.mark.parametrize("kw", [
     {"step_size": 1e-3, "draws": 300, "burn_in": 100},
     {"sampler": "rmsprop_sgld", "step_size": 1e-3, "draws": 200},
+    {"sampler": "sghmc", "step_size": 1e-3, "draws": 200},
+    {"draws": 200, "burn_in": 50, "chains": 2, "sampler": "sghmc"},  # calibrated, momentum
     {"step_size": 1e-3, "draws": 200, "batch_size": 50},          # minibatch indices per point
     {"sampler": "mala", "step_size": 1e-3, "draws": 200},
     {"draws": 200, "burn_in": 50, "chains": 2},                    # calibrated step + warm-up

@@ -110,6 +110,29 @@ def test_regular_model_matches_exact_discretised_mean():
     assert not est.diagnostics.divergent
 
 
+def test_regular_model_sghmc_matches_exact_discretised_mean():
+    """SGHMC (friction α = 0.1) at a fixed ε with ε·a_max = 1.2: on a Gaussian its stationary
+    variance is SGLD's with ε/(2 − α) (kernels.sghmc), so E[nβΔL] is exact here too,
+    |λ̂ − exact| < 4 s.e.; its bias (about 19 %) is told apart from SGLD's at the same ε
+    (about 43 %). The estimator's first-order bias estimate (ε/8 · E grad_sq / λ̂, grad_sq
+    reported over 2 − α) matches the bias."""
+    from slttheory.sampling.kernels import SGHMC_FRICTION
+
+    m, data, hess = least_squares_linear()
+    n = 1000
+    nbeta = n / math.log(n)
+    eps = 1.2 / (nbeta * np.linalg.eigvalsh(hess).max() + 1)
+    est = estimate_llc(m, data, step_size=eps, chains=4, draws=4000, burn_in=300,
+                       device="cpu", seed=1, sampler="sghmc", method="single")
+    exact = exact_sgld_mean(hess, nbeta, 1.0, eps / (2 - SGHMC_FRICTION))
+    unbiased = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
+    assert exact > unbiased * 1.05  # the bias is visible
+    assert abs(est.llc - exact) < Z * est.mc_error, (est.llc, exact, est.mc_error)
+    assert abs(est.llc - exact_sgld_mean(hess, nbeta, 1.0, eps)) > 2 * Z * est.mc_error
+    assert est.config.sampler == "sghmc" and not est.diagnostics.divergent
+    assert est.diagnostics.estimated_bias == pytest.approx(exact / unbiased - 1, rel=0.25)
+
+
 def test_regular_model_mala_gives_d_over_2():
     """MALA has no discretisation bias: target Σ ½ nβh_i/(nβh_i + γ) (γ-bias only, ≈ −0.7 %)."""
     m, data, hess = least_squares_linear(seed=3)
@@ -705,7 +728,7 @@ def test_plot_trace_agg():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sampler", ["sgld", "mala", "rmsprop_sgld"])
+@pytest.mark.parametrize("sampler", ["sgld", "mala", "rmsprop_sgld", "sghmc"])
 def test_fully_automatic_regular_model(sampler):
     """No tuning at all (draws adaptive), the default method. The model is linear in its
     parameters, so by default λ = d/2 exactly (the Morse–Bott rule, not sampled); the sampled
