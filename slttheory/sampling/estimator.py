@@ -246,7 +246,7 @@ DEFAULT_STEP_JITTER = math.log(10)
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
 
 
-ESTIMATOR_REVISION = 8
+ESTIMATOR_REVISION = 9
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -260,7 +260,9 @@ the sampled parameters (:func:`.localisation.nearby_residuals`); 6: there no cha
 record's; and a run too short for an ESS or R-hat fails its diagnostics; 7: on noisy data
 ``llc`` is the mean of the laws the interval spans (:func:`.extrapolate.point_rule`); 8: a
 noise-free scan (and one at a true parameter) is fitted with the slowest power law, δ = 1/4,
-unless the scan rejects it (:func:`.extrapolate.select_fit`)."""
+unless the scan rejects it (:func:`.extrapolate.select_fit`); 9: curvatures down to 10⁻¹² of
+the largest count in the Gauss–Newton rank (:data:`.localisation.ROUNDOFF_RTOL`, was 10⁻¹⁰),
+so that a nondegenerate zero with a weakly curved direction gets its k/2."""
 
 
 def _positive_int(name: str, v: Any, minimum: int = 1) -> int:

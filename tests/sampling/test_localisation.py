@@ -250,6 +250,36 @@ def test_nondegenerate_zero_gives_half_the_dimension_and_only_there():
             assert other.std_error > 0
 
 
+def test_small_real_curvatures_are_not_round_off():
+    """A SiLU network 2–4–1 at its own noise-free teacher point (float64, n = 2000) whose
+    fourth unit has outgoing weight 3·10⁻⁴: that unit's incoming weights have curvatures about
+    10⁻¹¹ of the largest — small, but five orders above float64 round-off (about 10⁻¹⁵ here) —
+    so w* is a nondegenerate minimum and λ = 17/2 exactly. With the former round-off threshold
+    (10⁻¹⁰ of the largest) its rank read 15 at w* and 17 nearby, and the rule was not applied
+    (the same happened at PyTorch's default initialisation: 8.5 read as 4.89 ± 0.25)."""
+    import warnings
+
+    from slttheory.sampling import problem
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2000, 2, generator=g, dtype=torch.float64)
+    m = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.SiLU(),
+                            torch.nn.Linear(4, 1)).double()
+    with torch.no_grad():
+        m[0].weight.copy_(torch.randn(4, 2, generator=g, dtype=torch.float64))
+        m[0].bias.copy_(torch.randn(4, generator=g, dtype=torch.float64))
+        m[2].weight.copy_(torch.tensor([[1.0, -0.7, 0.5, 3e-4]], dtype=torch.float64))
+        m[2].bias.fill_(0.1)
+        y = m(x)
+    s = problem._setup(m, (x, y), "gaussian", None, torch.device("cpu"))
+    h = np.sort(s.spectrum()) / np.sort(s.spectrum())[-1]
+    assert 1e-11 < h[0] < 1e-10  # between float64 round-off and the former threshold
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(m, (x, y), device="cpu", seed=0)
+    assert est.temperatures.fit.model == "morse_bott" and est.llc == 8.5
+
+
 def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     """Noisy data: w* (the least-squares fit) is no zero, but where the outputs are linear in
     the sampled parameters the model is regular and λ = k/2, k the Gauss–Newton rank.
