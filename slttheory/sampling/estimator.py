@@ -820,7 +820,31 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
         return None, 0, why + (f"the Gauss–Newton spectrum at w* failed "
                                f"({type(e).__name__}: {str(e)[:120]})")
     deficit, k = _loc.correction(spectrum, ts, gamma)
-    return deficit, k, None
+    return deficit, k, _unresolved_note(spectrum, float(ts.max()), gamma, s.dtype)
+
+
+def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch.dtype
+                     ) -> str | None:
+    r"""A note when the noise-free spectrum at w* has curvatures above round-off yet below
+    what the scan resolves (:math:`t_0h <` :data:`~.localisation.RESOLVED_FRACTION`·γ): each
+    such direction adds ½ to λ if it is curved (a regular direction seen at t ≫ 1/h) and 0
+    if it lies along the zero set, and no feasible temperature tells which, so the interval
+    (which counts them as flat) may miss λ upwards by up to half their number. Where w* is
+    an exact zero in float64, the Morse–Bott rule settles it (docs/estimator.md §6)."""
+    h = np.asarray(spectrum, float)
+    top = float(h.max()) if h.size else 0.0
+    if top <= 0:
+        return None
+    weak = h[(h > _loc.ROUNDOFF_RTOL * top) & (h < _loc.RESOLVED_FRACTION * gamma / t0)]
+    if weak.size == 0:
+        return None
+    hint = (" (w* is a zero of the loss only to its dtype's precision: in float64 the Morse "
+            "lemma may settle it)" if dtype != torch.float64 else "")
+    return (f"{weak.size} direction(s) at w* curved too weakly for the scan (curvature "
+            f"{float(weak.min()):.2g} to {float(weak.max()):.2g}, below γ/(100·nβ)): each "
+            f"adds ½ to λ if it stays curved and 0 if it lies along the zero set, which no "
+            f"feasible temperature shows; the interval counts them as flat, so λ may be up "
+            f"to {0.5 * weak.size:g} higher{hint}")
 
 
 def _morse_bott_rank(s: _Setup, t0: float) -> int | None:

@@ -280,6 +280,39 @@ def test_small_real_curvatures_are_not_round_off():
     assert est.temperatures.fit.model == "morse_bott" and est.llc == 8.5
 
 
+def test_weakly_curved_directions_get_a_note_that_bounds_what_they_may_add():
+    """The same network in float32: w* is a zero only to float32 precision, the Morse lemma
+    cannot be applied, and the scan counts the weakly curved directions as flat. The estimate
+    says so, with how much they may add (½ each) and that float64 may settle it; a spectrum
+    without such directions gets no note, and neither does an exact zero (round-off)."""
+    import warnings
+
+    from slttheory.sampling.estimator import _unresolved_note
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(500, 2, generator=g)
+    m = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.SiLU(), torch.nn.Linear(4, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.randn(4, 2, generator=g))
+        m[0].bias.copy_(torch.randn(4, generator=g))
+        m[2].weight.copy_(torch.tensor([[1.0, -0.7, 0.5, 3e-4]]))
+        m[2].bias.fill_(0.1)
+        y = m(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short run
+        est = estimate_llc(m, (x, y), device="cpu", seed=0, draws=300, chains=2)
+    assert est.temperatures.fit.model != "morse_bott"
+    note = [n for n in est.diagnostics.notes if "curved too weakly" in n]
+    assert len(note) == 1 and "in float64 the Morse lemma may settle it" in note[0]
+    k = int(note[0].split(" direction")[0])
+    assert k >= 3 and f"up to {0.5 * k:g} higher" in note[0]
+    assert _unresolved_note(np.array([2.0, 0.5, 1e-3]), 145.0, 1.0, torch.float64) is None
+    assert _unresolved_note(np.array([2.0, 1e-17, 0.0]), 145.0, 1.0, torch.float64) is None
+    got = _unresolved_note(np.array([2.0, 1e-8, 1e-17]), 145.0, 1.0, torch.float64)
+    assert got.startswith("1 direction(s)") and "up to 0.5 higher" in got
+    assert "float64" not in got
+
+
 def test_an_exactly_quadratic_loss_is_exact_on_noisy_data():
     """Noisy data: w* (the least-squares fit) is no zero, but where the outputs are linear in
     the sampled parameters the model is regular and λ = k/2, k the Gauss–Newton rank.
