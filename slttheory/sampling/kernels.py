@@ -538,9 +538,10 @@ def sghmc(potential: Potential, step_size: float | Tensor, *,
         v \leftarrow (1-\alpha)\,v - \tfrac{\varepsilon}{2}\nabla U(w)
         + \sqrt{\alpha\varepsilon}\,\xi,\qquad w \leftarrow w + v,
 
-    the Euler discretisation of underdamped Langevin dynamics with time step
-    :math:`h = \sqrt{\varepsilon/2}` and friction :math:`\alpha/h` (unit mass), in units in
-    which :math:`\alpha = 1` is exactly :func:`sgld` with the same ε. One gradient per step,
+    the semi-implicit Euler discretisation (momentum first) of underdamped Langevin dynamics
+    with time step :math:`h = \sqrt{\varepsilon/2}`, friction :math:`\alpha/h` and unit
+    mass (v is h times the momentum), in units in which :math:`\alpha = 1` is exactly
+    :func:`sgld` with the same ε. One gradient per step,
     like SGLD; the momentum carries a chain along flat directions for about
     :math:`1/\alpha` steps instead of a random walk. No Metropolis–Hastings test: on
     :math:`U = \tfrac a2 w^2` the stationary variance is
