@@ -775,7 +775,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
             llc = li.mean
         scan = dataclasses.replace(scan, laws=li.laws, point=point)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
-    diag = _with_notes(diag, loc_note, _minimum_note(s, nbeta))
+    weak = None if k is not None or deficit is None else _unresolved_note(
+        s.spectrum(), float(ts.max()), gamma, s.dtype)  # at a Morse–Bott zero k/2 is exact
+    diag = _with_notes(diag, loc_note, weak, _minimum_note(s, nbeta))
     if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
@@ -820,7 +822,7 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
         return None, 0, why + (f"the Gauss–Newton spectrum at w* failed "
                                f"({type(e).__name__}: {str(e)[:120]})")
     deficit, k = _loc.correction(spectrum, ts, gamma)
-    return deficit, k, _unresolved_note(spectrum, float(ts.max()), gamma, s.dtype)
+    return deficit, k, None
 
 
 def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch.dtype

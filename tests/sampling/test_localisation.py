@@ -278,6 +278,12 @@ def test_small_real_curvatures_are_not_round_off():
         warnings.simplefilter("ignore")
         est = estimate_llc(m, (x, y), device="cpu", seed=0)
     assert est.temperatures.fit.model == "morse_bott" and est.llc == 8.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a short record
+        rec = estimate_llc(m, (x, y), device="cpu", seed=0, record_scan=True, draws=200,
+                           chains=2)
+    assert rec.llc == 8.5  # exact: no note that the weak directions might add to it
+    assert not any("curved too weakly" in n for n in rec.diagnostics.notes)
 
 
 def test_weakly_curved_directions_get_a_note_that_bounds_what_they_may_add():
