@@ -262,7 +262,8 @@ record's; and a run too short for an ESS or R-hat fails its diagnostics; 7: on n
 noise-free scan (and one at a true parameter) is fitted with the slowest power law, δ = 1/4,
 unless the scan rejects it (:func:`.extrapolate.select_fit`); 9: curvatures down to 10⁻¹² of
 the largest count in the Gauss–Newton rank (:data:`.localisation.ROUNDOFF_RTOL`, was 10⁻¹⁰),
-so that a nondegenerate zero with a weakly curved direction gets its k/2."""
+so that a nondegenerate zero with a weakly curved direction gets its k/2; and the default
+method's interval is intersected with [0, d/2] (:func:`_within_range`)."""
 
 
 def _positive_int(name: str, v: Any, minimum: int = 1) -> int:
@@ -774,7 +775,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         if point == _xp.POINT_LAW_MEAN:  # noisy data: the mean of the laws
             llc = li.mean
         scan = dataclasses.replace(scan, laws=li.laws, point=point)
+    ci, range_note = _within_range(ci, llc, d)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
+    diag = _with_notes(diag, range_note)
     weak = None if k is not None or deficit is None else _unresolved_note(
         s.spectrum(), float(ts.max()), gamma, s.dtype)  # at a Morse–Bott zero k/2 is exact
     diag = _with_notes(diag, loc_note, weak, _minimum_note(s, nbeta))
@@ -823,6 +826,31 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
                                f"({type(e).__name__}: {str(e)[:120]})")
     deficit, k = _loc.correction(spectrum, ts, gamma)
     return deficit, k, None
+
+
+def _within_range(ci: tuple[float, float], llc: float, d: int
+                  ) -> tuple[tuple[float, float], str | None]:
+    r"""The interval ``ci`` of λ intersected with [0, d/2], where λ always lies: λ ≥ 0, and near
+    a minimum :math:`K(w) \le C\lVert w - w^*\rVert^2`, so the volume of
+    :math:`\{K < \epsilon\}` is at least a ball's, :math:`\propto \epsilon^{d/2}`, and
+    λ ≤ d/2. Where the estimate ``llc`` itself lies outside, nothing is cut (the interval
+    would no longer hold its own estimate) and a note says by how much.
+
+    >>> _within_range((-0.3, 2.1), 0.9, 3)
+    ((0.0, 1.5), None)
+    >>> _within_range((1.4, 1.7), 1.55, 3)[1][:50]
+    'the estimate 1.55 lies outside [0, d/2] = [0, 1.5]'
+    """
+    lo, hi = ci
+    top = d / 2
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(llc)):
+        return ci, None
+    if not 0.0 <= llc <= top:
+        return ci, (f"the estimate {llc:.3g} lies outside [0, d/2] = [0, {top:g}], where λ "
+                    f"must be (its interval [{lo:.3g}, {hi:.3g}]): within its error a point "
+                    f"at the edge; well beyond it, w* is not a minimum or the chains are "
+                    f"out of equilibrium")
+    return (max(lo, 0.0), min(hi, top)), None
 
 
 def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch.dtype

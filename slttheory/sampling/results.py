@@ -72,7 +72,8 @@ class LLCEstimate:
     finite-nβ model's misfit part (the MC error times √(χ²/dof − 1) when the fit's χ² exceeds
     its degrees of freedom); ``law_error``: the part from the finite-nβ laws the scan cannot
     tell apart — the default extrapolation's ``ci`` is the envelope of every such law's interval
-    (:func:`~slttheory.sampling.extrapolate.law_interval`; not symmetric about ``llc``), and
+    (:func:`~slttheory.sampling.extrapolate.law_interval`; not symmetric about ``llc``),
+    intersected with [0, d/2], where λ always lies (d the sampled parameters), and
     ``law_error`` the excess of its half-width over the chosen fit's, in quadrature (0 for
     ``"single"`` and for a stated ``multiplicity`` ≥ 2; ``mc_error``, ``data_error`` and
     ``fit_error`` are the chosen law's, also where ``llc`` is the mean of the laws,

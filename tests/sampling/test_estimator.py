@@ -133,6 +133,40 @@ def test_regular_model_sghmc_matches_exact_discretised_mean():
     assert est.diagnostics.estimated_bias == pytest.approx(exact / unbiased - 1, rel=0.25)
 
 
+def test_the_interval_is_cut_to_where_lambda_can_be():
+    """λ lies in [0, d/2] (estimator._within_range). A tanh network 2–3–1 at its least-squares
+    point for targets and noise on the scale of 1000 under the unit-variance Gaussian loss: the
+    noisy scan's laws reach beyond both ends (measured [−6.6, 15.4] for d/2 = 6.5), and the
+    interval reported is their envelope cut to [0, 6.5] around its estimate; the standard
+    error stays the envelope's."""
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(1000, 2, generator=g)
+    m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.randn(p.shape, generator=g))
+        y = m(x) + 0.1 * torch.randn(1000, 1, generator=g)
+    opt = torch.optim.LBFGS(m.parameters(), max_iter=500, tolerance_grad=1e-10,
+                            tolerance_change=1e-14, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = ((m(x) - y) ** 2).mean()
+        loss.backward()
+        return loss
+
+    for _ in range(5):
+        opt.step(closure)
+    with torch.no_grad():
+        m[2].weight.mul_(1000)
+        m[2].bias.mul_(1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(m, (x, 1000 * y), device="cpu", seed=0)
+    assert 0.0 <= est.ci[0] <= est.llc <= est.ci[1] <= 6.5
+    assert est.llc - 1.96 * est.std_error < 0 or est.llc + 1.96 * est.std_error > 6.5
+
+
 def test_regular_model_mala_gives_d_over_2():
     """MALA has no discretisation bias: target Σ ½ nβh_i/(nβh_i + γ) (γ-bias only, ≈ −0.7 %)."""
     m, data, hess = least_squares_linear(seed=3)
