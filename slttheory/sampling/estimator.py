@@ -861,11 +861,7 @@ def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch
     if it lies along the zero set, and no feasible temperature tells which, so the interval
     (which counts them as flat) may miss λ upwards by up to half their number. Where w* is
     an exact zero in float64, the Morse–Bott rule settles it (docs/estimator.md §6)."""
-    h = np.asarray(spectrum, float)
-    top = float(h.max()) if h.size else 0.0
-    if top <= 0:
-        return None
-    weak = h[(h > _loc.ROUNDOFF_RTOL * top) & (h < _loc.RESOLVED_FRACTION * gamma / t0)]
+    weak = _loc.unresolved_curvatures(spectrum, t0, gamma)
     if weak.size == 0:
         return None
     hint = (" (w* is a zero of the loss only to its dtype's precision: in float64 the Morse "
