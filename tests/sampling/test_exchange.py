@@ -93,7 +93,10 @@ def test_exchange_estimate_is_reproducible_and_batched_equals_alone():
                              device="cpu", draws=300, exchange=True)
         plain = estimate_llc(probs[1].model, probs[1].data, loss=probs[1].loss, seed=2,
                              device="cpu", draws=300, exchange=False)
-    assert abs(both[1].llc - alone.llc) < 1e-9 and alone.config.exchange
+    # float32 data: batched matmuls may round differently from the point's own (seen on an
+    # AMD EPYC: 5.7e-7 apart), so single-precision agreement, as in test_batched.py
+    assert abs(both[1].llc - alone.llc) <= 1e-3 * max(1.0, abs(alone.llc))
+    assert alone.config.exchange
     assert not plain.config.exchange and plain.llc != alone.llc
     assert math.isfinite(alone.llc)
 
@@ -114,7 +117,8 @@ def test_exchange_by_default_on_noisy_data_only_alone_and_batched():
     assert alone[0].config.exchange and not alone[1].config.exchange
     for a, b in zip(alone, both, strict=True):
         assert "exchange" in a.config.auto and a.config.auto == b.config.auto
-        assert a.config.exchange == b.config.exchange and abs(a.llc - b.llc) < 1e-9
+        assert a.config.exchange == b.config.exchange
+        assert abs(a.llc - b.llc) <= 1e-3 * max(1.0, abs(a.llc))  # float32, as above
 
 
 @pytest.mark.parametrize("kw,err", [
