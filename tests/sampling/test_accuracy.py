@@ -113,3 +113,24 @@ def test_noise_free_selection_cases_inside_their_intervals(label):
     est = estimate_llc(b.model, b.data, loss=b.loss, device="cpu", seed=0)
     assert est.ci[0] <= b.lam <= est.ci[1], est.summary()
     assert est.diagnostics.passed, est.summary()
+
+
+def test_seed_spread_summary_compares_the_scatter_with_the_stated_errors():
+    """``benchmarks/seed_spread.py``'s summary on made-up rows: the seeds' standard deviation
+    per temperature against the mean stated MC error, the χ² of the scatter in units of the
+    stated errors, the point estimate's mean and spread in units of λ, and the coverage."""
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "seed_spread.py"
+    spec = importlib.util.spec_from_file_location("slt_seed_spread", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = [{"case": "c", "lambda": 2.0, "nbeta": [10.0, 5.0], "llc_t": [v, 1.0],
+             "mc_error": [1.0, 0.5], "llc": v, "ci": [v - 1, v + 1], "fit": "pow1/4",
+             "passed": True} for v in (0.5, 1.5, 2.5)]
+    s = mod.summary(rows)
+    assert s["sd_over_seeds"] == pytest.approx([1.0, 0.0])
+    assert s["ratio"] == pytest.approx([1.0, 0.0])
+    # χ² = Σ z² = 2 on 2 degrees of freedom: p = e^{-1}
+    assert s["chi2_p"][0] == pytest.approx(math.exp(-1.0))
+    assert s["estimate_mean_over_lambda"] == pytest.approx(0.75)
+    assert s["estimate_sd_over_lambda"] == pytest.approx(0.5)
+    assert s["ci_covers_lambda"] == 2 and s["passed"] == 3 and s["seeds"] == 3
