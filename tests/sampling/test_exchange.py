@@ -79,20 +79,17 @@ def test_exchange_keeps_every_temperature_s_target():
     assert moves > 0.2 * 600 * ch  # about half the proposed pairs swap
 
 
-def _float64(p):
-    """The family's point in float64: float32 batched matmuls may round differently from the
-    point's own on some CPUs (an AMD EPYC: 5.7e-7 apart after 300 draws), so the
-    batched-equals-alone checks run where round-off stays below 1e-9, as in test_batched.py."""
-    p.model.to(torch.float64)
-    return type(p)(p.model, tuple(t.to(torch.float64) for t in p.data), p.loss)
+# The batched-equals-alone checks build the points in float64 (the families' ``dtype``), as
+# test_batched.py does: float32 batched matmuls may round differently from a point's own on
+# some CPUs (an AMD EPYC: 5.7e-7 apart after 300 draws), float64 stays below 1e-9.
 
 
 def test_exchange_estimate_is_reproducible_and_batched_equals_alone():
     from slttheory.models import FAMILIES
 
-    probs = [_float64(FAMILIES["normal_crossing"].build(
-        {"powers": (1, 2)}, n=300, generator=torch.Generator().manual_seed(s), device="cpu"))
-        for s in (1, 2)]
+    probs = [FAMILIES["normal_crossing"].build(
+        {"powers": (1, 2)}, n=300, generator=torch.Generator().manual_seed(s), device="cpu",
+        dtype=torch.float64) for s in (1, 2)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         both = estimate_llc_batched(probs, seed=[1, 2], device="cpu", draws=300,
@@ -111,9 +108,10 @@ def test_exchange_by_default_on_noisy_data_only_alone_and_batched():
     mixing both runs each point as it runs alone (as two batches)."""
     from slttheory.models import FAMILIES
 
-    noisy, clean = (_float64(FAMILIES["normal_crossing"].build(
+    noisy, clean = (FAMILIES["normal_crossing"].build(
         {"powers": (1, 2), "noise": noise}, n=300, generator=torch.Generator().manual_seed(1),
-        device="cpu", **({} if noise else {"refine_steps": 0}))) for noise in (1.0, 0.0))
+        device="cpu", dtype=torch.float64, **({} if noise else {"refine_steps": 0}))
+        for noise in (1.0, 0.0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         alone = [estimate_llc(p.model, p.data, loss=p.loss, seed=s, device="cpu", draws=300)
