@@ -99,6 +99,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "seed_spread.jsonl")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
+    if a.seeds < 2:
+        ap.error(f"--seeds must be at least 2 (a spread needs two runs), got {a.seeds}")
     torch.set_num_threads(a.threads)
     s = summary(run(a.case, a.seeds, a.out))
     print(f"{s['case']}: λ = {s['lambda']:.4g}, {s['seeds']} estimator seeds on one data set")
