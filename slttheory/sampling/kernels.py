@@ -808,6 +808,54 @@ def _simplify(gm: Any) -> Any:
     return gm
 
 
+TALL_PRODUCT_RATIO = 20
+"""A batched product ``bmm(A, B)`` in a traced step whose output (b, m, n) has
+``m ≥ TALL_PRODUCT_RATIO · n`` is computed as ``bmm(Bᵀ, Aᵀ)ᵀ`` (:func:`_orient_products`)."""
+
+
+def _orient_products(gm: Any) -> Any:
+    r"""Each tall batched product ``bmm(A, B)`` in the step graph ``gm`` rewritten as
+    ``bmm(Bᵀ, Aᵀ)ᵀ``: the same sums of the same products, returned as a transposed view.
+
+    Under ``vmap`` a linear layer on n data becomes products of shape (K, n, k) × (K, k, h),
+    n in the thousands, k and h the layer's widths, and these products are most of a small
+    network's step. MKL's batched GEMM is slow on such tall, narrow outputs: on 2 cores of
+    an AMD EPYC (torch 2.13, MKL 2024.2) the transposed product ran 0.98–7.6× as fast over
+    13 shapes with m ≥ 20 n (K = 4–48, m = 50–10 000, k, h = 1–50; 2.3–5.8× for K = 12,
+    m = 1000, k, h ≤ 10), and 0.1–1.6× as fast over 12 shapes without, which are left
+    alone. The rule reads shapes only, so the graph, and the draws it makes, do not depend
+    on timings. Eager steps (no graph) are not rewritten."""
+    aten = torch.ops.aten
+    graph = gm.graph
+    changed = False
+    for n in list(graph.nodes):
+        if n.op != "call_function" or n.target is not aten.bmm.default:
+            continue
+        out = n.meta.get("val")
+        if not isinstance(out, Tensor) or out.dim() != 3:
+            continue
+        if out.shape[1] < TALL_PRODUCT_RATIO * out.shape[2]:
+            continue
+        a, b = n.args
+        with graph.inserting_before(n):
+            bt = graph.call_function(aten.transpose.int, (b, 1, 2))
+            at = graph.call_function(aten.transpose.int, (a, 1, 2))
+            prod = graph.call_function(aten.bmm.default, (bt, at))
+            res = graph.call_function(aten.transpose.int, (prod, 1, 2))
+        res.meta = dict(n.meta)
+        for node, like in ((bt, b), (at, a)):
+            if isinstance(like.meta.get("val"), Tensor):
+                node.meta["val"] = like.meta["val"].transpose(1, 2)
+        prod.meta["val"] = out.transpose(1, 2)
+        n.replace_all_uses_with(res)
+        graph.erase_node(n)
+        changed = True
+    if changed:
+        graph.eliminate_dead_code()
+        gm.recompile()
+    return gm
+
+
 def _trace(fn: Callable, args: tuple) -> Callable | None:
     """``fn`` traced to one graph of aten ops (``make_fx`` with fake tensors) and returned as a
     callable with ``fn``'s signature (run by TorchScript where it reproduces the graph bit for
@@ -822,7 +870,8 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
     try:
         from torch.fx.experimental.proxy_tensor import make_fx
 
-        gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
+        gm = _orient_products(
+            _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args)))
         ref, got = fn(*args), gm(*args)
         if all(_same(r, g) for r, g in zip(ref, got, strict=True)):
             return _scripted(gm, args) or gm.forward  # skip nn.Module.__call__'s hooks

@@ -303,6 +303,32 @@ def test_scripted_graph_is_the_fx_graph_bit_for_bit():
     assert _scripted(gm, (x, 3, pair, y)) is None
 
 
+def test_tall_batched_products_are_computed_transposed():
+    """A batched product whose output is at least ``TALL_PRODUCT_RATIO`` times taller than
+    wide (a vmapped linear layer on n data) is rewritten as the transpose of the transposed
+    product, with the same values; a product of other shape is left alone."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from slttheory.sampling.kernels import TALL_PRODUCT_RATIO, _orient_products
+
+    def f(x, w, v):
+        h = torch.bmm(x, w)  # (4, 200, 3): tall
+        return torch.bmm(w.transpose(1, 2), v), (h * h).sum((1, 2))  # (4, 3, 6): not tall
+
+    g = torch.Generator().manual_seed(0)
+    args = (torch.randn(4, 200, 5, generator=g), torch.randn(4, 5, 3, generator=g),
+            torch.randn(4, 5, 6, generator=g))
+    assert 200 >= TALL_PRODUCT_RATIO * 3 and 3 < TALL_PRODUCT_RATIO * 6
+    gm = make_fx(f, tracing_mode="fake")(*args)
+    ref = gm(*args)
+    _orient_products(gm)
+    shapes = [tuple(n.meta["val"].shape) for n in gm.graph.nodes
+              if n.op == "call_function" and n.target is torch.ops.aten.bmm.default]
+    assert sorted(shapes) == [(4, 3, 6), (4, 3, 200)]
+    for r, e in zip(gm(*args), ref, strict=True):
+        assert torch.allclose(r, e, rtol=1e-5, atol=1e-5)
+
+
 def test_fused_kernel_keeps_the_eager_step_when_tracing_cannot_work():
     """Python control flow on a tensor value cannot be traced: the step stays eager (and
     correct) instead of baking in one branch."""
