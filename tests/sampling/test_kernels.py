@@ -329,6 +329,28 @@ def test_tall_batched_products_are_computed_transposed():
         assert torch.allclose(r, e, rtol=1e-5, atol=1e-5)
 
 
+def test_means_in_a_step_graph_become_scaled_sums():
+    """Every floating-point mean (over some dimensions, kept or not, or over all) is
+    rewritten as a sum times 1/N with the same values."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from slttheory.sampling.kernels import _means_as_sums
+
+    def f(x):
+        return (x.mean(1), x.mean((0, 2), keepdim=True), x.mean(), (x * x).mean(-1).mean(0),
+                x[:, :1].mean(1))
+
+    x = torch.randn(3, 5, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    gm = make_fx(f, tracing_mode="fake")(x)
+    ref = gm(x)
+    _means_as_sums(gm)
+    targets = {n.target for n in gm.graph.nodes if n.op == "call_function"}
+    assert torch.ops.aten.mean.dim not in targets
+    assert torch.ops.aten.mean.default not in targets
+    for r, e in zip(gm(x), ref, strict=True):
+        assert r.shape == e.shape and torch.allclose(r, e, rtol=1e-14, atol=1e-15)
+
+
 def test_fused_kernel_keeps_the_eager_step_when_tracing_cannot_work():
     """Python control flow on a tensor value cannot be traced: the step stays eager (and
     correct) instead of baking in one branch."""
