@@ -813,6 +813,27 @@ TALL_PRODUCT_RATIO = 20
 ``m ≥ TALL_PRODUCT_RATIO · n`` is computed as ``bmm(Bᵀ, Aᵀ)ᵀ`` (:func:`_orient_products`)."""
 
 
+def _rewrite_calls(gm: Any, rewrite: Callable[[Any, Any], Any]) -> Any:
+    """``gm`` with each function call node ``n`` for which ``rewrite(graph, n)`` returns a
+    node (inserted before ``n``) replaced by that node; recompiled if anything changed."""
+    graph = gm.graph
+    changed = False
+    for n in list(graph.nodes):
+        if n.op != "call_function":
+            continue
+        with graph.inserting_before(n):
+            new = rewrite(graph, n)
+        if new is None:
+            continue
+        n.replace_all_uses_with(new)
+        graph.erase_node(n)
+        changed = True
+    if changed:
+        graph.eliminate_dead_code()
+        gm.recompile()
+    return gm
+
+
 def _orient_products(gm: Any) -> Any:
     r"""Each tall batched product ``bmm(A, B)`` in the step graph ``gm`` rewritten as
     ``bmm(Bᵀ, Aᵀ)ᵀ``: the same sums of the same products, returned as a transposed view.
@@ -826,34 +847,25 @@ def _orient_products(gm: Any) -> Any:
     alone. The rule reads shapes only, so the graph, and the draws it makes, do not depend
     on timings. Eager steps (no graph) are not rewritten."""
     aten = torch.ops.aten
-    graph = gm.graph
-    changed = False
-    for n in list(graph.nodes):
-        if n.op != "call_function" or n.target is not aten.bmm.default:
-            continue
+
+    def transposed(graph: Any, n: Any) -> Any:
         out = n.meta.get("val")
-        if not isinstance(out, Tensor) or out.dim() != 3:
-            continue
-        if out.shape[1] < TALL_PRODUCT_RATIO * out.shape[2]:
-            continue
+        if (n.target is not aten.bmm.default or not isinstance(out, Tensor) or out.dim() != 3
+                or out.shape[1] < TALL_PRODUCT_RATIO * out.shape[2]):
+            return None
         a, b = n.args
-        with graph.inserting_before(n):
-            bt = graph.call_function(aten.transpose.int, (b, 1, 2))
-            at = graph.call_function(aten.transpose.int, (a, 1, 2))
-            prod = graph.call_function(aten.bmm.default, (bt, at))
-            res = graph.call_function(aten.transpose.int, (prod, 1, 2))
-        res.meta = dict(n.meta)
+        bt = graph.call_function(aten.transpose.int, (b, 1, 2))
+        at = graph.call_function(aten.transpose.int, (a, 1, 2))
+        prod = graph.call_function(aten.bmm.default, (bt, at))
+        res = graph.call_function(aten.transpose.int, (prod, 1, 2))
         for node, like in ((bt, b), (at, a)):
             if isinstance(like.meta.get("val"), Tensor):
                 node.meta["val"] = like.meta["val"].transpose(1, 2)
         prod.meta["val"] = out.transpose(1, 2)
-        n.replace_all_uses_with(res)
-        graph.erase_node(n)
-        changed = True
-    if changed:
-        graph.eliminate_dead_code()
-        gm.recompile()
-    return gm
+        res.meta = dict(n.meta)
+        return res
+
+    return _rewrite_calls(gm, transposed)
 
 
 def _means_as_sums(gm: Any) -> Any:
@@ -866,40 +878,29 @@ def _means_as_sums(gm: Any) -> Any:
     (over outputs, over samples) — 15 % of the devinterp benchmark's 2-parameter regression
     step (torch profiler). ``x · (1/N)`` can differ from ``x / N`` in the last bit."""
     aten = torch.ops.aten
-    graph = gm.graph
-    changed = False
-    for n in list(graph.nodes):
-        if n.op != "call_function" or n.target not in (aten.mean.dim, aten.mean.default):
-            continue
+
+    def scaled_sum(graph: Any, n: Any) -> Any:
+        if n.target not in (aten.mean.dim, aten.mean.default):
+            return None
         x = n.args[0]
         xv = x.meta.get("val") if isinstance(x, torch.fx.Node) else None
         if (not isinstance(xv, Tensor) or not xv.dtype.is_floating_point
-                or n.kwargs.get("dtype") is not None or xv.numel() == 0):
-            continue
-        if n.target is aten.mean.default:
-            dims, keep = list(range(xv.dim())), False
-        else:
-            dims = n.args[1] if len(n.args) > 1 else n.kwargs.get("dim")
-            keep = n.args[2] if len(n.args) > 2 else n.kwargs.get("keepdim", False)
-            if dims is None or len(dims) == 0:
-                dims = list(range(xv.dim()))
-            if len(n.args) > 3:
-                continue  # an explicit dtype argument
+                or n.kwargs.get("dtype") is not None or xv.numel() == 0 or len(n.args) > 3):
+            return None  # not a float tensor, or an explicit dtype
+        dims = n.args[1] if len(n.args) > 1 else n.kwargs.get("dim")
+        keep = bool(n.args[2] if len(n.args) > 2 else n.kwargs.get("keepdim", False))
+        if n.target is aten.mean.default or not dims:
+            dims = list(range(xv.dim()))
         count = math.prod(int(xv.shape[d]) for d in dims)
-        with graph.inserting_before(n):
-            total = graph.call_function(aten.sum.dim_IntList, (x, list(dims), bool(keep)))
-            res = total if count == 1 else graph.call_function(aten.mul.Tensor,
-                                                               (total, 1.0 / count))
-        total.meta["val"] = xv.sum(list(dims), keepdim=bool(keep))
-        if res is not total:
-            res.meta = dict(n.meta)
-        n.replace_all_uses_with(res)
-        graph.erase_node(n)
-        changed = True
-    if changed:
-        graph.eliminate_dead_code()
-        gm.recompile()
-    return gm
+        total = graph.call_function(aten.sum.dim_IntList, (x, list(dims), keep))
+        total.meta["val"] = xv.sum(list(dims), keepdim=keep)
+        if count == 1:
+            return total
+        res = graph.call_function(aten.mul.Tensor, (total, 1.0 / count))
+        res.meta = dict(n.meta)
+        return res
+
+    return _rewrite_calls(gm, scaled_sum)
 
 
 def _trace(fn: Callable, args: tuple) -> Callable | None:
