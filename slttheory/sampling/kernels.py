@@ -868,75 +868,6 @@ def _orient_products(gm: Any) -> Any:
     return _rewrite_calls(gm, transposed)
 
 
-def _shared_operand_products(gm: Any) -> Any:
-    r"""Each batched product ``bmm(A, B)`` in the step graph ``gm`` whose one operand is a
-    constant that is the same matrix in every batch (stride 0 along the batch) rewritten as
-    one matrix product over the whole batch: ``mm(A.reshape(K·m, k), B₀)`` viewed as
-    (K, m, n) when ``B`` is shared, ``mm(A₀, B`` permuted to (k, K·n)``)`` viewed as (m, K, n)
-    and permuted back when ``A`` is shared. The same sums of the same products.
-
-    Under ``vmap`` a network's first layer multiplies every chain's weights with the *same*
-    data: ``expand`` makes the data a (K, n, k) batch, and the product and its weight
-    gradient become K small GEMMs on a broadcast operand. One GEMM of K times the size does
-    the same work: on 2 cores of an AMD EPYC (torch 2.13, MKL 2024.2), for K = 12 chains,
-    n = 1000 data and a 5 → 3 layer, the forward product took 22 µs instead of 72 µs and the
-    weight gradient 28 µs instead of 128 µs. A shape rule (a stride-0 constant), so the
-    graph does not depend on timings. Runs before :func:`_orient_products`, which then sees
-    only the products of batched operands."""
-    aten = torch.ops.aten
-    shared: dict[Any, Any] = {}  # constant node -> node of its one matrix
-
-    def matrix(graph: Any, node: Any) -> Any | None:
-        """The get_attr node of ``node``'s shared matrix, or None if it is not one."""
-        if node.op != "get_attr" or not isinstance(node.meta.get("val"), Tensor):
-            return None
-        value = getattr(gm, node.target, None)
-        if (not isinstance(value, Tensor) or value.dim() != 3 or value.shape[0] < 2
-                or value.stride(0) != 0):
-            return None
-        if node not in shared:
-            name = f"_shared{len(shared)}"
-            gm.register_buffer(name, value[0])
-            with graph.inserting_after(node):
-                m0 = graph.get_attr(name)
-            gm.__dict__[name] = gm._buffers.pop(name)  # a plain attribute, as in _simplify
-            m0.meta["val"] = node.meta["val"][0]
-            shared[node] = m0
-        return shared[node]
-
-    def call(graph: Any, target: Any, args: tuple) -> Any:
-        node = graph.call_function(target, args)
-        vals = torch.fx.node.map_arg(args, lambda x: x.meta["val"])
-        node.meta["val"] = target(*vals)
-        return node
-
-    def one_product(graph: Any, n: Any) -> Any:
-        if n.target is not aten.bmm.default or not isinstance(n.meta.get("val"), Tensor):
-            return None
-        a, b = n.args
-        if not all(isinstance(x, torch.fx.Node) and isinstance(x.meta.get("val"), Tensor)
-                   for x in (a, b)):
-            return None
-        batch, m, width = n.meta["val"].shape
-        inner = a.meta["val"].shape[2]
-        b0 = matrix(graph, b)
-        if b0 is not None and matrix(graph, a) is None:
-            flat = call(graph, aten.reshape.default, (a, [batch * m, inner]))
-            prod = call(graph, aten.mm.default, (flat, b0))
-            res = call(graph, aten.view.default, (prod, [batch, m, width]))
-        elif b0 is None and (a0 := matrix(graph, a)) is not None:
-            side = call(graph, aten.permute.default, (b, [1, 0, 2]))
-            flat = call(graph, aten.reshape.default, (side, [inner, batch * width]))
-            prod = call(graph, aten.mm.default, (a0, flat))
-            wide = call(graph, aten.view.default, (prod, [m, batch, width]))
-            res = call(graph, aten.permute.default, (wide, [1, 0, 2]))
-        else:
-            return None
-        return res
-
-    return _rewrite_calls(gm, one_product)
-
-
 def _uniform_factors_as_scalars(gm: Any) -> Any:
     r"""Each product ``c * x`` in the step graph ``gm`` with ``c`` a constant whose entries
     are all equal (and which does not broadcast ``x`` to a larger shape) rewritten as
@@ -1042,8 +973,7 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
     tensor values (``if loss > 0``), so a model with such flow keeps the eager step; the
     graph is also checked against one eager evaluation and dropped when they disagree
     (e.g. a model that draws random numbers). The graph is rewritten for speed
-    (:func:`_shared_operand_products`, :func:`_orient_products`,
-    :func:`_uniform_factors_as_scalars`, :func:`_means_as_sums`);
+    (:func:`_orient_products`, :func:`_uniform_factors_as_scalars`, :func:`_means_as_sums`);
     if the rewritten graph cannot run (a layout a later view cannot take), the step is
     traced again and runs unrewritten."""
     from torch.fx.experimental.proxy_tensor import make_fx
@@ -1052,8 +982,7 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
         try:
             gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
             if rewrite:
-                gm = _means_as_sums(_uniform_factors_as_scalars(
-                    _orient_products(_shared_operand_products(gm))))
+                gm = _means_as_sums(_uniform_factors_as_scalars(_orient_products(gm)))
             got = gm(*args)
         except Exception:  # noqa: BLE001  (a failed rewrite: retry plain; else stay eager)
             if rewrite:

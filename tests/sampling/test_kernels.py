@@ -329,36 +329,6 @@ def test_tall_batched_products_are_computed_transposed():
         assert torch.allclose(r, e, rtol=1e-5, atol=1e-5)
 
 
-def test_products_with_a_shared_constant_become_one_matrix_product():
-    """A batched product whose one operand is a constant equal in every batch (data expanded
-    over chains) is computed as one ``mm`` over the whole batch, shared on either side,
-    with the same values; a product of two batched operands stays a ``bmm``."""
-    from torch.fx.experimental.proxy_tensor import make_fx
-
-    from slttheory.sampling.kernels import _shared_operand_products, _simplify
-
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(50, 5, generator=g, dtype=torch.float64)
-
-    def f(w, v):
-        xs = x.expand(4, 50, 5)
-        h = torch.bmm(xs, w)  # (4, 50, 3): data on the left
-        back = torch.bmm(xs.transpose(1, 2), h)  # (4, 5, 3): data on the left, transposed
-        right = torch.bmm(w.transpose(1, 2), xs.transpose(1, 2))  # (4, 3, 50): on the right
-        return h, back, right, torch.bmm(w.transpose(1, 2), v)  # (4, 3, 6): both batched
-
-    args = (torch.randn(4, 5, 3, generator=g, dtype=torch.float64),
-            torch.randn(4, 5, 6, generator=g, dtype=torch.float64))
-    gm = _simplify(make_fx(f, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
-    ref = gm(*args)
-    _shared_operand_products(gm)
-    calls = [n.target for n in gm.graph.nodes if n.op == "call_function"]
-    assert calls.count(torch.ops.aten.mm.default) == 3
-    assert calls.count(torch.ops.aten.bmm.default) == 1
-    for r, e in zip(gm(*args), ref, strict=True):
-        assert r.shape == e.shape and torch.allclose(r, e, rtol=1e-12, atol=1e-12)
-
-
 def test_uniform_constant_factors_become_numbers():
     """A product with a constant of equal entries becomes a product with that number, and a
     product of two numbers in a row one product; a constant of unequal entries stays."""
