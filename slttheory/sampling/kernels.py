@@ -962,7 +962,15 @@ def _means_as_sums(gm: Any) -> Any:
     return _rewrite_calls(gm, scaled_sum)
 
 
-def _trace(fn: Callable, args: tuple) -> Callable | None:
+STEP_REWRITES: tuple[Callable[[Any], Any], ...] = (
+    _orient_products, _uniform_factors_as_scalars, _means_as_sums)
+"""The rewrites of a traced step graph for speed, applied in this order by :func:`_trace`;
+each keeps the step's arithmetic up to the last bits. ``benchmarks/step_graphs.py`` times
+every step graph of the model families with each of them left out."""
+
+
+def _trace(fn: Callable, args: tuple,
+           rewrites: tuple[Callable[[Any], Any], ...] | None = None) -> Callable | None:
     """``fn`` traced to one graph of aten ops (``make_fx`` with fake tensors) and returned as a
     callable with ``fn``'s signature (run by TorchScript where it reproduces the graph bit for
     bit, :func:`_scripted`), or ``None``.
@@ -972,17 +980,17 @@ def _trace(fn: Callable, args: tuple) -> Callable | None:
     devinterp benchmark models on CPU). Fake-tensor tracing refuses Python control flow on
     tensor values (``if loss > 0``), so a model with such flow keeps the eager step; the
     graph is also checked against one eager evaluation and dropped when they disagree
-    (e.g. a model that draws random numbers). The graph is rewritten for speed
-    (:func:`_orient_products`, :func:`_uniform_factors_as_scalars`, :func:`_means_as_sums`);
-    if the rewritten graph cannot run (a layout a later view cannot take), the step is
-    traced again and runs unrewritten."""
+    (e.g. a model that draws random numbers). The graph is rewritten for speed by
+    ``rewrites`` (default :data:`STEP_REWRITES`); if the rewritten graph cannot run (a layout
+    a later view cannot take), the step is traced again and runs unrewritten."""
     from torch.fx.experimental.proxy_tensor import make_fx
 
-    for rewrite in (True, False):
+    passes = STEP_REWRITES if rewrites is None else rewrites
+    for rewrite in (True, False) if passes else (False,):
         try:
             gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
-            if rewrite:
-                gm = _means_as_sums(_uniform_factors_as_scalars(_orient_products(gm)))
+            for apply in passes if rewrite else ():
+                gm = apply(gm)
             got = gm(*args)
         except Exception:  # noqa: BLE001  (a failed rewrite: retry plain; else stay eager)
             if rewrite:

@@ -355,6 +355,35 @@ def test_uniform_constant_factors_become_numbers():
         assert torch.allclose(r, e, rtol=1e-15, atol=0)
 
 
+def test_a_rewrite_that_breaks_the_graph_falls_back_to_the_plain_trace():
+    """``_trace`` applies the given rewrites; when the rewritten graph cannot run, it traces
+    again without them (not the eager step), and the result still equals the function's."""
+    from slttheory.sampling.kernels import STEP_REWRITES, _trace
+
+    calls = []
+
+    def broken(gm):
+        calls.append(gm)
+
+        def fail(*args):
+            raise RuntimeError("a layout a later view cannot take")
+
+        gm.forward = fail
+        return gm
+
+    def f(w, x):
+        return ((w @ x.T).sin().mean(-1),)
+
+    g = torch.Generator().manual_seed(0)
+    args = (torch.randn(3, 4, generator=g, dtype=torch.float64),
+            torch.randn(50, 4, generator=g, dtype=torch.float64))
+    for rewrites in ((broken,), (), STEP_REWRITES):
+        step = _trace(f, args, rewrites)
+        assert step is not None
+        assert torch.allclose(step(*args)[0], f(*args)[0], rtol=1e-12, atol=1e-12)
+    assert len(calls) == 1  # the broken rewrite was tried once, then left out
+
+
 def test_means_in_a_step_graph_become_scaled_sums():
     """Every floating-point mean (over some dimensions, kept or not, or over all) is
     rewritten as a sum times 1/N with the same values."""
