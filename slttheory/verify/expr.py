@@ -249,120 +249,123 @@ class _Builder:
             raise self.fail(str(e), node) from None
 
     def build(self, node: ast.AST, depth: int = 0) -> Any:
+        """The sympy object for ``node``: each allowed kind of node has its method below
+        (children built at ``depth + 1``); any other kind is refused by name."""
         if depth > MAX_DEPTH:
             raise self.fail("expression nested too deeply", node)
-        d = depth + 1
-        if isinstance(node, ast.Constant):
-            v = node.value
-            if isinstance(v, bool) or not isinstance(v, int | float):
-                raise self.fail(f"constant {v!r} is not a number", node)
-            if isinstance(v, float):
-                if v != v or v in (float("inf"), float("-inf")):
-                    raise self.fail(f"number {v!r} is not finite", node)
-                return sp.Rational(repr(v))
-            return sp.Integer(v)
-        if isinstance(node, ast.Name):
-            if node.id not in self.vars:
-                allowed = ", ".join(sorted(self.vars)) or "none"
-                raise self.fail(
-                    f"unknown variable {node.id!r} "
-                    f"(allowed: the grid and fixed variables: {allowed})",
-                    node,
-                )
-            return self.vars[node.id]
-        if isinstance(node, ast.UnaryOp):
-            if isinstance(node.op, ast.USub):
-                return self.apply(sp.Mul, [sp.S.NegativeOne, self._num(node.operand, d)], node)
-            if isinstance(node.op, ast.UAdd):
-                return self._num(node.operand, d)
-            if isinstance(node.op, ast.Not) and self.boolean:
-                return sp.Not(self._bool(node.operand, d))
-            raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
-        if isinstance(node, ast.BinOp):
-            if type(node.op) not in _BINOPS:
-                raise self.fail(
-                    f"operator {type(node.op).__name__} is not allowed (use + - * / **)", node
-                )
-            a = self._num(node.left, d)
-            b = self._num(node.right, d)
-            if isinstance(node.op, ast.Add):
-                return self.apply(sp.Add, [a, b], node)
-            if isinstance(node.op, ast.Sub):
-                return self.apply(sp.Add, [a, self.apply(sp.Mul, [sp.S.NegativeOne, b], node)],
-                                  node)
-            if isinstance(node.op, ast.Mult):
-                return self.apply(sp.Mul, [a, b], node)
-            if isinstance(node.op, ast.Div):
-                if b == 0:
-                    raise self.fail("division by zero", node)
-                return self.apply(sp.Mul, [a, self.apply(sp.Pow, [b, sp.S.NegativeOne], node)],
-                                  node)
-            # power: refuse numeric exponents that could not be computed quickly
-            if b.is_number and not finite_real(b):
-                raise self.fail(f"exponent {shorten(b)} is not a finite real number", node)
-            if b.is_number and abs(b) > MAX_EXPONENT:
-                raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
-            if not b.is_number and not b.free_symbols <= set(self.vars.values()):
-                raise self.fail("exponent is not an expression of the variables", node)
-            return self.apply(sp.Pow, [a, b], node)
-        if isinstance(node, ast.Call):
-            fname = node.func.id if isinstance(node.func, ast.Name) else None
-            if fname not in FUNCTIONS:
-                # a name, or what the call is made on: an attribute (os.system), a subscript,
-                # another call (__import__('os').system) — shown as the source wrote it
-                shown = fname if fname else ast.unparse(node.func)
-                raise self.fail(
-                    f"call of a non-whitelisted function {shown!r} "
-                    f"(allowed: {', '.join(FUNCTIONS)})",
-                    node,
-                )
-            if node.keywords:
-                raise self.fail(f"{fname}() takes positional arguments only", node)
-            fn, lo, hi = FUNCTIONS[fname]
-            if any(isinstance(a, ast.Starred) for a in node.args):
-                raise self.fail(f"{fname}() does not take *arguments", node)
-            if not lo <= len(node.args) <= hi:
-                raise self.fail(
-                    f"{fname}() takes {lo}"
-                    + (f" to {hi}" if hi != lo else "")
-                    + f" argument(s), got {len(node.args)}",
-                    node,
-                )
-            args = [self._num(a, d) for a in node.args]
-            if fname == "sqrt":  # checked as the power it is
-                return self.apply(sp.Pow, [args[0], sp.S.Half], node)
-            return self.apply(fn, args, node)
-        if self.boolean and isinstance(node, ast.Compare):
-            left = self._num(node.left, d)
-            parts = []
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                if type(op) not in _CMPOPS:
-                    raise self.fail(f"comparison {type(op).__name__} is not allowed", node)
-                right = self._num(right_node, d)
-                parts.append(self.apply(_CMPOPS[type(op)], [left, right], node, evaluate=False))
-                left = right
-            return sp.And(*parts) if len(parts) > 1 else parts[0]
-        if self.boolean and isinstance(node, ast.BoolOp):
-            vals = [self._bool(v, d) for v in node.values]
-            return sp.And(*vals) if isinstance(node.op, ast.And) else sp.Or(*vals)
-        kind = {
-            ast.Attribute: "attribute access",
-            ast.Lambda: "lambda",
-            ast.ListComp: "comprehension",
-            ast.SetComp: "comprehension",
-            ast.DictComp: "comprehension",
-            ast.GeneratorExp: "comprehension",
-            ast.Subscript: "subscript",
-            ast.Compare: "comparison",
-            ast.BoolOp: "boolean operator",
-            ast.IfExp: "conditional expression",
-            ast.NamedExpr: "assignment expression",
-            ast.JoinedStr: "string",
-        }.get(type(node), type(node).__name__)
-        if isinstance(node, ast.Compare) and not self.boolean:
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            raise self.fail(f"{_REFUSED.get(type(node), type(node).__name__)} is not allowed",
+                            node)
+        return handler(self, node, depth + 1)
+
+    def _constant(self, node: ast.Constant, d: int) -> sp.Expr:
+        v = node.value
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise self.fail(f"constant {v!r} is not a number", node)
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise self.fail(f"number {v!r} is not finite", node)
+            return sp.Rational(repr(v))
+        return sp.Integer(v)
+
+    def _name(self, node: ast.Name, d: int) -> sp.Symbol:
+        if node.id not in self.vars:
+            allowed = ", ".join(sorted(self.vars)) or "none"
+            raise self.fail(
+                f"unknown variable {node.id!r} "
+                f"(allowed: the grid and fixed variables: {allowed})",
+                node,
+            )
+        return self.vars[node.id]
+
+    def _unary(self, node: ast.UnaryOp, d: int) -> Any:
+        if isinstance(node.op, ast.USub):
+            return self.apply(sp.Mul, [sp.S.NegativeOne, self._num(node.operand, d)], node)
+        if isinstance(node.op, ast.UAdd):
+            return self._num(node.operand, d)
+        if isinstance(node.op, ast.Not) and self.boolean:
+            return sp.Not(self._bool(node.operand, d))
+        raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
+
+    def _binary(self, node: ast.BinOp, d: int) -> sp.Expr:
+        if type(node.op) not in _BINOPS:
+            raise self.fail(
+                f"operator {type(node.op).__name__} is not allowed (use + - * / **)", node
+            )
+        a = self._num(node.left, d)
+        b = self._num(node.right, d)
+        if isinstance(node.op, ast.Add):
+            return self.apply(sp.Add, [a, b], node)
+        if isinstance(node.op, ast.Sub):
+            return self.apply(sp.Add, [a, self.apply(sp.Mul, [sp.S.NegativeOne, b], node)],
+                              node)
+        if isinstance(node.op, ast.Mult):
+            return self.apply(sp.Mul, [a, b], node)
+        if isinstance(node.op, ast.Div):
+            if b == 0:
+                raise self.fail("division by zero", node)
+            return self.apply(sp.Mul, [a, self.apply(sp.Pow, [b, sp.S.NegativeOne], node)],
+                              node)
+        return self._power(a, b, node)
+
+    def _power(self, a: sp.Expr, b: sp.Expr, node: ast.AST) -> sp.Expr:
+        """``a ** b``, refusing numeric exponents that could not be computed quickly."""
+        if b.is_number and not finite_real(b):
+            raise self.fail(f"exponent {shorten(b)} is not a finite real number", node)
+        if b.is_number and abs(b) > MAX_EXPONENT:
+            raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
+        if not b.is_number and not b.free_symbols <= set(self.vars.values()):
+            raise self.fail("exponent is not an expression of the variables", node)
+        return self.apply(sp.Pow, [a, b], node)
+
+    def _call(self, node: ast.Call, d: int) -> sp.Expr:
+        fname = node.func.id if isinstance(node.func, ast.Name) else None
+        if fname not in FUNCTIONS:
+            # a name, or what the call is made on: an attribute (os.system), a subscript,
+            # another call (__import__('os').system) — shown as the source wrote it
+            shown = fname if fname else ast.unparse(node.func)
+            raise self.fail(
+                f"call of a non-whitelisted function {shown!r} "
+                f"(allowed: {', '.join(FUNCTIONS)})",
+                node,
+            )
+        if node.keywords:
+            raise self.fail(f"{fname}() takes positional arguments only", node)
+        fn, lo, hi = FUNCTIONS[fname]
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(f"{fname}() does not take *arguments", node)
+        if not lo <= len(node.args) <= hi:
+            raise self.fail(
+                f"{fname}() takes {lo}"
+                + (f" to {hi}" if hi != lo else "")
+                + f" argument(s), got {len(node.args)}",
+                node,
+            )
+        args = [self._num(a, d) for a in node.args]
+        if fname == "sqrt":  # checked as the power it is
+            return self.apply(sp.Pow, [args[0], sp.S.Half], node)
+        return self.apply(fn, args, node)
+
+    def _compare(self, node: ast.Compare, d: int) -> Any:
+        if not self.boolean:
             raise self.fail("a comparison is not allowed in a value (state a bound as the "
                             "value, e.g. predicted = \"d/2\", with relation = \"<=\")", node)
-        raise self.fail(f"{kind} is not allowed", node)
+        left = self._num(node.left, d)
+        parts = []
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in _CMPOPS:
+                raise self.fail(f"comparison {type(op).__name__} is not allowed", node)
+            right = self._num(right_node, d)
+            parts.append(self.apply(_CMPOPS[type(op)], [left, right], node, evaluate=False))
+            left = right
+        return sp.And(*parts) if len(parts) > 1 else parts[0]
+
+    def _boolean(self, node: ast.BoolOp, d: int) -> Any:
+        if not self.boolean:
+            raise self.fail("boolean operator is not allowed", node)
+        vals = [self._bool(v, d) for v in node.values]
+        return sp.And(*vals) if isinstance(node.op, ast.And) else sp.Or(*vals)
 
     def _num(self, node: ast.AST, depth: int) -> sp.Expr:
         v = self.build(node, depth)
@@ -375,6 +378,32 @@ class _Builder:
         if isinstance(v, sp.Expr):
             raise self.fail("expected a comparison (e.g. k < d*(d+1)/2)", node)
         return v
+
+
+_HANDLERS: dict[type, Callable[[_Builder, Any, int], Any]] = {
+    ast.Constant: _Builder._constant,
+    ast.Name: _Builder._name,
+    ast.UnaryOp: _Builder._unary,
+    ast.BinOp: _Builder._binary,
+    ast.Call: _Builder._call,
+    ast.Compare: _Builder._compare,
+    ast.BoolOp: _Builder._boolean,
+}
+"""The kinds of syntax node an expression may contain, each with its builder."""
+
+_REFUSED = {
+    ast.Attribute: "attribute access",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "comprehension",
+    ast.Subscript: "subscript",
+    ast.IfExp: "conditional expression",
+    ast.NamedExpr: "assignment expression",
+    ast.JoinedStr: "string",
+}
+"""How an error names a refused kind of node (others by their class name)."""
 
 
 def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
