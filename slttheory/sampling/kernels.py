@@ -982,7 +982,8 @@ def _trace(fn: Callable, args: tuple,
     graph is also checked against one eager evaluation and dropped when they disagree
     (e.g. a model that draws random numbers). The graph is rewritten for speed by
     ``rewrites`` (default :data:`STEP_REWRITES`); if the rewritten graph cannot run (a layout
-    a later view cannot take), the step is traced again and runs unrewritten."""
+    a later view cannot take) or disagrees with the eager step, the step is traced again
+    and, if that plain graph agrees, runs unrewritten."""
     from torch.fx.experimental.proxy_tensor import make_fx
 
     passes = STEP_REWRITES if rewrites is None else rewrites
@@ -1000,9 +1001,9 @@ def _trace(fn: Callable, args: tuple,
             ref = fn(*args)
         except Exception:  # noqa: BLE001
             return None
-        if all(_same(r, g) for r, g in zip(ref, got, strict=True)):
+        if len(ref) == len(got) and all(_same(r, g) for r, g in zip(ref, got, strict=True)):
             return _scripted(gm, args) or gm.forward  # skip nn.Module.__call__'s hooks
-        return None
+        # a disagreement: a rewrite's (then the plain graph may still do) or the model's own
     return None
 
 

@@ -356,8 +356,9 @@ def test_uniform_constant_factors_become_numbers():
 
 
 def test_a_rewrite_that_breaks_the_graph_falls_back_to_the_plain_trace():
-    """``_trace`` applies the given rewrites; when the rewritten graph cannot run, it traces
-    again without them (not the eager step), and the result still equals the function's."""
+    """``_trace`` applies the given rewrites; when the rewritten graph cannot run or computes
+    something else, it traces again without them (not the eager step), and the result still
+    equals the function's."""
     from slttheory.sampling.kernels import STEP_REWRITES, _trace
 
     calls = []
@@ -377,11 +378,21 @@ def test_a_rewrite_that_breaks_the_graph_falls_back_to_the_plain_trace():
     g = torch.Generator().manual_seed(0)
     args = (torch.randn(3, 4, generator=g, dtype=torch.float64),
             torch.randn(50, 4, generator=g, dtype=torch.float64))
-    for rewrites in ((broken,), (), STEP_REWRITES):
+    def wrong(gm):  # runs, but computes something else
+        calls.append(gm)
+        for n in gm.graph.nodes:
+            if n.op == "output":
+                with gm.graph.inserting_before(n):
+                    doubled = gm.graph.call_function(torch.mul, (n.args[0][0], 2.0))
+                n.args = ((doubled,),)
+        gm.recompile()
+        return gm
+
+    for rewrites in ((broken,), (wrong,), (), STEP_REWRITES):
         step = _trace(f, args, rewrites)
         assert step is not None
         assert torch.allclose(step(*args)[0], f(*args)[0], rtol=1e-12, atol=1e-12)
-    assert len(calls) == 1  # the broken rewrite was tried once, then left out
+    assert len(calls) == 2  # each bad rewrite was tried once, then left out
 
 
 def test_means_in_a_step_graph_become_scaled_sums():
