@@ -1075,57 +1075,8 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
     claims = [c for c in claims_raw if isinstance(c, Mapping)] if isinstance(
         claims_raw, list) else []
     bad = len(claims_raw) - len(claims) if isinstance(claims_raw, list) else 0
-    anchors, seen = [], Counter()
-    for c in claims:
-        a = "c-" + _slug(_claim_key(c))
-        seen[a] += 1
-        anchors.append(a if seen[a] == 1 else f"{a}-{seen[a]}")
-    env = report.get("environment")
-    env = env if isinstance(env, Mapping) else {}
-    profile = _str(report, "profile", "?")
-    meta = [f"created {_esc(_str(report, 'created', '?'))}"]
-    for k in ("python", "torch", "device", "platform", "slttheory"):
-        if env.get(k) is not None:
-            meta.append(f"{k} {_esc(env[k])}")
-    if env.get("estimator_revision") is not None:
-        meta.append(f"estimator revision {_esc(env['estimator_revision'])}")
-    for k, label in (("wall_s", "wall time"), ("compute_s", "point time (sum)")):
-        v = report.get(k)
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            meta.append(f"{label} {v:.0f} s")
-    counts = Counter(_str(c, "verdict", "unknown") for c in claims)
-    order = [v for v in _VERDICTS if counts.get(v)] + sorted(k for k in counts
-                                                              if k not in _VERDICTS)
-    badges = " ".join(
-        f'<a class="v v-{_esc(_slug(v))}" href="#verdict={_esc(v)}">{counts[v]} {_esc(v)}</a>'
-        for v in order
-    )
-    families = sorted({_str(c, "family") for c in claims})
-    sources = sorted({_source_group(_str(c, "source")) for c in claims})
-    verdicts = [v for v in _VERDICTS if v in counts] + [v for v in order if v not in _VERDICTS]
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>slttheory verification report ({_esc(profile)})</title>",
-        f"<style>{_CSS}</style></head>",
-        '<body id="top">',
-        f"<h1>slttheory verification report <small>({_esc(profile)} profile)</small></h1>",
-        f'<p class="meta">{" · ".join(meta)}</p>',
-        f"<p>{len(claims)} claims: {badges or '–'}</p>",
-    ]
-    if bad:
-        parts.append(f'<p class="note">{bad} claim entries are not objects and are not shown.</p>')
-    parts += [
-        '<div class="filters">',
-        _options("verdict", "verdict", verdicts),
-        _options("family", "family", families),
-        _options("source", "source", sources),
-        '<label>search <input id="f-q" type="search" placeholder="id, title, reason…"></label>',
-        f'<span id="shown" class="note">{len(claims)} of {len(claims)} claims</span></div>',
-        '<table class="t" id="claims"><thead><tr><th>claim</th><th>family</th><th>source</th>'
-        "<th>prediction</th><th>verdict</th><th>points</th><th>reason</th></tr></thead><tbody>",
-    ]
+    anchors = _anchors(claims)
+    parts = _page_head(report, claims, bad)
     sections = []
     cap = _row_cap([len(c["points"]) for c in claims if isinstance(c.get("points"), list)])
     for c, a in zip(claims, anchors, strict=True):
@@ -1147,6 +1098,73 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
     )
     parts.append(f"<script>{_JS}</script></body></html>\n")
     return "\n".join(parts)
+
+
+def _anchors(claims: list[Mapping[str, Any]]) -> list[str]:
+    """One unique HTML anchor per claim, from its key (``-2``, ``-3`` … on repeats)."""
+    anchors, seen = [], Counter()
+    for c in claims:
+        a = "c-" + _slug(_claim_key(c))
+        seen[a] += 1
+        anchors.append(a if seen[a] == 1 else f"{a}-{seen[a]}")
+    return anchors
+
+
+def _meta_line(report: Mapping[str, Any]) -> str:
+    """Creation time, environment and run times, joined by middle dots."""
+    env = report.get("environment")
+    env = env if isinstance(env, Mapping) else {}
+    meta = [f"created {_esc(_str(report, 'created', '?'))}"]
+    for k in ("python", "torch", "device", "platform", "slttheory"):
+        if env.get(k) is not None:
+            meta.append(f"{k} {_esc(env[k])}")
+    if env.get("estimator_revision") is not None:
+        meta.append(f"estimator revision {_esc(env['estimator_revision'])}")
+    for k, label in (("wall_s", "wall time"), ("compute_s", "point time (sum)")):
+        v = report.get(k)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            meta.append(f"{label} {v:.0f} s")
+    return " · ".join(meta)
+
+
+def _page_head(report: Mapping[str, Any], claims: list[Mapping[str, Any]],
+               bad: int) -> list[str]:
+    """The page up to the claims table's body: title, meta line, verdict counts, filters."""
+    profile = _str(report, "profile", "?")
+    counts = Counter(_str(c, "verdict", "unknown") for c in claims)
+    order = [v for v in _VERDICTS if counts.get(v)] + sorted(k for k in counts
+                                                              if k not in _VERDICTS)
+    badges = " ".join(
+        f'<a class="v v-{_esc(_slug(v))}" href="#verdict={_esc(v)}">{counts[v]} {_esc(v)}</a>'
+        for v in order
+    )
+    families = sorted({_str(c, "family") for c in claims})
+    sources = sorted({_source_group(_str(c, "source")) for c in claims})
+    verdicts = [v for v in _VERDICTS if v in counts] + [v for v in order if v not in _VERDICTS]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>slttheory verification report ({_esc(profile)})</title>",
+        f"<style>{_CSS}</style></head>",
+        '<body id="top">',
+        f"<h1>slttheory verification report <small>({_esc(profile)} profile)</small></h1>",
+        f'<p class="meta">{_meta_line(report)}</p>',
+        f"<p>{len(claims)} claims: {badges or '–'}</p>",
+    ]
+    if bad:
+        parts.append(f'<p class="note">{bad} claim entries are not objects and are not shown.</p>')
+    parts += [
+        '<div class="filters">',
+        _options("verdict", "verdict", verdicts),
+        _options("family", "family", families),
+        _options("source", "source", sources),
+        '<label>search <input id="f-q" type="search" placeholder="id, title, reason…"></label>',
+        f'<span id="shown" class="note">{len(claims)} of {len(claims)} claims</span></div>',
+        '<table class="t" id="claims"><thead><tr><th>claim</th><th>family</th><th>source</th>'
+        "<th>prediction</th><th>verdict</th><th>points</th><th>reason</th></tr></thead><tbody>",
+    ]
+    return parts
 
 
 def write_html(report: Mapping[str, Any], out_dir: str | Path) -> Path:
