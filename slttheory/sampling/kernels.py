@@ -986,25 +986,36 @@ def _trace(fn: Callable, args: tuple,
     and, if that plain graph agrees, runs unrewritten."""
     from torch.fx.experimental.proxy_tensor import make_fx
 
+    def plain() -> Any:
+        return _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
+
+    def agrees(got: Any) -> bool:
+        return len(ref) == len(got) and all(_same(r, g) for r, g in zip(ref, got, strict=True))
+
     passes = STEP_REWRITES if rewrites is None else rewrites
-    for rewrite in (True, False) if passes else (False,):
+    try:
+        gm = plain()
+        ref = fn(*args)
+    except Exception:  # noqa: BLE001  (an untraceable step, or one that fails: stay eager)
+        return None
+    if passes:
         try:
-            gm = _simplify(make_fx(fn, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
-            for apply in passes if rewrite else ():
-                gm = apply(gm)
-            got = gm(*args)
-        except Exception:  # noqa: BLE001  (a failed rewrite: retry plain; else stay eager)
-            if rewrite:
-                continue
-            return None
+            fast = gm
+            for apply in passes:
+                fast = apply(fast)
+            if agrees(fast(*args)):
+                return _scripted(fast, args) or fast.forward  # skip nn.Module's hooks
+        except Exception:  # noqa: BLE001  (a failed rewrite: the plain graph below)
+            pass
         try:
-            ref = fn(*args)
+            gm = plain()  # afresh: the rewrites changed the first graph in place
         except Exception:  # noqa: BLE001
             return None
-        if len(ref) == len(got) and all(_same(r, g) for r, g in zip(ref, got, strict=True)):
-            return _scripted(gm, args) or gm.forward  # skip nn.Module.__call__'s hooks
-        # a disagreement: a rewrite's (then the plain graph may still do) or the model's own
-    return None
+    try:
+        ok = agrees(gm(*args))
+    except Exception:  # noqa: BLE001
+        return None
+    return (_scripted(gm, args) or gm.forward) if ok else None
 
 
 SCRIPT_CHECK_CALLS = 3
