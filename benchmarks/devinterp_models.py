@@ -47,3 +47,22 @@ CASES = {
     "normal_crossing_1_2": Case(lambda: Polynomial([1, 2]), 0.25),
     "linear_regression": Case(lambda: nn.Linear(1, 1), 1.0),
 }
+
+
+SIZES = {"rrr_5_3_5": (5, 5, 1000), "rrr_8_3_4": (8, 4, 1000),
+         "normal_crossing_1_2": (1, 1, 1000), "linear_regression": (1, 1, 100)}
+"""(inputs, outputs, n) of each case's data in the per-step benchmarks."""
+
+
+def random_problem(name: str, generator: torch.Generator
+                   ) -> tuple[nn.Module, tuple[torch.Tensor, torch.Tensor]]:
+    """Case ``name``'s model and standard-normal data of its :data:`SIZES` (inputs drawn
+    first, then targets), for timing a step: the crossing's weights at 0.1, off its zero
+    gradient at the origin."""
+    m_in, m_out, n = SIZES[name]
+    model = CASES[name].make_model()
+    if name == "normal_crossing_1_2":
+        with torch.no_grad():
+            model.weights.fill_(0.1)
+    x = torch.randn(n, m_in, generator=generator)
+    return model, (x, torch.randn(n, m_out, generator=generator))

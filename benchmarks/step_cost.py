@@ -49,25 +49,20 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(HERE))
     sys.path.insert(0, str(HERE.parent))  # this checkout's slttheory
-    from devinterp_models import CASES  # noqa: E402
+    from devinterp_models import CASES, random_problem  # noqa: E402
 
     from slttheory.sampling import problem
     from slttheory.sampling.kernels import fused_kernel
 
     g = torch.Generator().manual_seed(0)
-    sizes = {"rrr_5_3_5": (5, 5, 3), "rrr_8_3_4": (8, 4, 3), "normal_crossing_1_2": (1, 1, 10),
-             "linear_regression": (1, 1, 4)}
+    chain_counts = {"rrr_5_3_5": 3, "rrr_8_3_4": 3, "normal_crossing_1_2": 10,
+                    "linear_regression": 4}
     rows = []
     for name, case in CASES.items():
-        m_in, m_out, chains = sizes[name]
-        n = 100 if name == "linear_regression" else 1000
-        x = torch.randn(n, m_in, generator=g)
-        y = torch.randn(n, m_out, generator=g)
-        model = case.make_model()
-        if name == "normal_crossing_1_2":
-            with torch.no_grad():
-                model.weights.fill_(0.1)
-        s = problem._setup(model, (x, y), case.loss, None, torch.device("cpu"))
+        chains = chain_counts[name]
+        model, data = random_problem(name, g)
+        n = data[0].shape[0]
+        s = problem._setup(model, data, case.loss, None, torch.device("cpu"))
         w = s.center.expand(chains, -1).clone()
         res = {"case": name, "chains": chains, "d": s.center.numel(), "n": n}
         res["grad"] = _time(lambda w=w, s=s: s.vg_full(w, s.x, s.y, s.lstar), args.steps)

@@ -42,13 +42,11 @@ FAMILY_CASES = (
     ("normal_crossing", {}),
     ("regular", {}),
 )
-DEVINTERP_SIZES = {"rrr_5_3_5": (5, 5, 1000), "rrr_8_3_4": (8, 4, 1000),
-                   "normal_crossing_1_2": (1, 1, 1000), "linear_regression": (1, 1, 100)}
 
 
 def _cases(gen: torch.Generator):
     """(label, model, data, loss) for every case."""
-    from devinterp_models import CASES
+    from devinterp_models import CASES, random_problem
 
     from slttheory.models import FAMILIES
 
@@ -57,12 +55,7 @@ def _cases(gen: torch.Generator):
         label = family + "".join(f" {k}={v}" for k, v in params.items())
         yield label, p.model, p.data, p.loss
     for name, case in CASES.items():
-        m_in, m_out, n = DEVINTERP_SIZES[name]
-        model = case.make_model()
-        if name == "normal_crossing_1_2":
-            with torch.no_grad():
-                model.weights.fill_(0.1)
-        data = (torch.randn(n, m_in, generator=gen), torch.randn(n, m_out, generator=gen))
+        model, data = random_problem(name, gen)
         yield "devinterp " + name, model, data, case.loss
 
 
