@@ -901,20 +901,24 @@ def _uniform_factors_as_scalars(gm: Any) -> Any:
         if n.target not in mul or len(n.args) != 2 or n.kwargs:
             return None
         out = n.meta.get("val")
+        if not isinstance(out, Tensor):
+            return None
+
+        def like_out(v: Any) -> bool:
+            """A node whose value has the product's shape and dtype (no broadcasting)."""
+            val = v.meta.get("val") if isinstance(v, torch.fx.Node) else None
+            return (isinstance(val, Tensor) and val.shape == out.shape
+                    and val.dtype == out.dtype)
+
         for c, x in (n.args, n.args[::-1]):
-            xv = x.meta.get("val") if isinstance(x, torch.fx.Node) else None
-            if not (isinstance(out, Tensor) and isinstance(xv, Tensor)
-                    and xv.shape == out.shape and xv.dtype == out.dtype):
+            if not like_out(x):
                 continue
             value = float(c) if plain(c) else number(c)
             if value is None:
                 continue
             inner = x.args if x.op == "call_function" and x.target in mul else ()
             folds = (len(x.users) == 1 and not x.kwargs and len(inner) == 2
-                     and plain(inner[1]) and isinstance(inner[0], torch.fx.Node)
-                     and isinstance(inner[0].meta.get("val"), Tensor)
-                     and inner[0].meta["val"].shape == out.shape
-                     and inner[0].meta["val"].dtype == out.dtype)
+                     and plain(inner[1]) and like_out(inner[0]))
             if folds:
                 x, value = inner[0], value * float(inner[1])  # (y * a) * b -> y * (a·b)
             elif plain(c):
