@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from fake_families import FAMILIES
@@ -393,6 +395,30 @@ def test_scaling_refuted_by_shape_or_coefficients():
     assert v.verdict == "refuted" and "coefficient" in v.reason
 
 
+def test_scaling_verdict_must_survive_the_reruns():
+    """A scaling verdict is LLC-decided, so it must come out the same on the reruns' values
+    (γ × 3, γ / 3, ε / 2); without them, or where a rerun moves the fit, it is inconclusive."""
+    def sweep(rerun_fn):
+        params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+        moved = [replace(e, llc=replace(e.llc, reruns=tuple(
+            Rerun(s, rerun_fn(s, p["d"], e.llc.mean), 1e-6, True)
+            for s in ("γ × 3", "γ / 3", "ε / 2")))) for p, e in zip(params, ev, strict=True)]
+        return scaling_verdict(scaling_claim([-0.5, 20]), params, moved, ctl)
+
+    assert sweep(lambda s, d, m: m).verdict == "confirmed"
+    v = sweep(lambda s, d, m: 2.0 * d if s == "ε / 2" else m)  # linear at ε / 2: rejected
+    assert v.verdict == "inconclusive" and "does not hold again at ε / 2" in v.reason, v.reason
+    assert v.reason.endswith(sweep(lambda s, d, m: m).reason)  # and the base fit, whole
+    params, ev, ctl = scaled(lambda d: 5.0 if d % 2 else 1.0)  # refuted, but no reruns
+    bare = [replace(e, llc=replace(e.llc, reruns=())) for e in ev]
+    v = scaling_verdict(scaling_claim(shape="linear"), params, bare, ctl)
+    assert v.verdict == "inconclusive" and "no rerun at γ × 3" in v.reason, v.reason
+    failed = [replace(e, llc=replace(e.llc, reruns=tuple(replace(r, passed=False)
+                                                         for r in e.llc.reruns))) for e in ev]
+    v = scaling_verdict(scaling_claim(shape="linear"), params, failed, ctl)
+    assert v.verdict == "inconclusive" and "failed its diagnostics" in v.reason, v.reason
+
+
 def test_scaling_without_controls_is_inconclusive():
     params, ev, _ = scaled(lambda d: 2.0 * d)
     v = scaling_verdict(scaling_claim(shape="linear"), params, ev, {})
@@ -448,3 +474,11 @@ def test_a_claims_control_sets_follow_its_points_not_the_order_runs_finished():
     for order in (("a", "b", "z"), ("z", "b", "a")):
         got = judge_claim(claim(), items, {k: sets[k] for k in order})
         assert list(got.controls) == ["z", "a"]
+
+
+def test_rerun_labels_are_the_routes_reruns():
+    """The judge looks reruns up by the labels the LLC route gives them."""
+    from slttheory.verify.evidence.records import RERUN_SETTINGS
+    from slttheory.verify.evidence.routes import RERUNS
+
+    assert tuple(label for label, _, _ in RERUNS) == RERUN_SETTINGS

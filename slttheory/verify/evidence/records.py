@@ -35,6 +35,7 @@ __all__ = [
     "LLCEvidence",
     "AtPoint",
     "Rerun",
+    "RERUN_SETTINGS",
     "ControlRun",
     "ControlSet",
     "PointEvidence",
@@ -159,6 +160,11 @@ class RankEvidence:
     point_rank: int | None = None
     point_rank_certified: bool = False
     point_rank_how: str = ""
+
+
+RERUN_SETTINGS: tuple[str, ...] = ("γ × 3", "γ / 3", "ε / 2")
+"""The changed estimator settings an LLC-decided verdict must survive, as :class:`Rerun`
+labels them (``evidence.routes.RERUNS`` says how each is made)."""
 
 
 @dataclass(frozen=True)

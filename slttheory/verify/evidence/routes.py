@@ -57,7 +57,9 @@ RERUNS: tuple[tuple[str, str, float], ...] = (
     ("γ / 3", "localization", 1.0 / 3.0),
     ("ε / 2", "step_size", 0.5),
 )
-"""The estimator settings an LLC-decided verdict must survive: (label, setting, factor)."""
+"""The estimator settings an LLC-decided verdict must survive: (label, setting, factor), in
+the order and with the labels of
+:data:`~slttheory.verify.evidence.records.RERUN_SETTINGS`."""
 
 
 def describe_error(exc: BaseException) -> str:

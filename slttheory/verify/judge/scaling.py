@@ -14,7 +14,10 @@ other grid variables. A scaling claim is **confirmed** only with all four of:
 
 and every stated coefficient within ``coef_rel`` + 2 s.e. It is **refuted** when the stated
 shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``coef_rel`` and
-4 standard errors; otherwise inconclusive.
+4 standard errors; otherwise inconclusive. Like every LLC-decided verdict, a confirmation or
+refutation must survive the estimator's own settings: the same fits on the values of the
+reruns at γ × 3, γ / 3 and ε / 2 (each corrected by the point's controls) must give the same
+verdict, else it is inconclusive.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 from scipy import stats
 
 from slttheory.verify.claims import SHAPES, Claim
-from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import fmt_point
 
@@ -124,8 +127,10 @@ def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
                     zip(coefs, terms, strict=True)).lstrip("+")
 
 
-def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet]
-                ) -> tuple[float, float] | str:
+def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet],
+                setting: str | None = None) -> tuple[float, float] | str:
+    """The point's controlled λ and σ (a quarter of the band's width), or why it has none;
+    ``setting``: from its rerun at that changed estimator setting instead."""
     lc = ev.llc
     if lc is None:
         return "the LLC route is not run in this profile (the full profile runs it)"
@@ -133,25 +138,55 @@ def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet]
         return f"the LLC failed ({lc.error})"
     if not lc.clean:
         return "failed diagnostics"
-    band = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""))
+    mean, se = lc.mean, lc.std_error
+    if setting is not None:
+        rr = next((r for r in lc.reruns if r.setting == setting), None)
+        if rr is None:
+            return f"no rerun at {setting}"
+        if not rr.passed:
+            return f"its rerun at {setting} failed its diagnostics"
+        mean, se = rr.mean, rr.std_error
+    band = llc_band(mean, se, controls.get(lc.control_key or ""))
     if not band.controlled:
         return f"uncontrolled ({band.why})"
     return band.corrected, (band.high - band.low) / 4.0
 
 
+_Row = tuple[float, float, float, PointEvidence]  # (x, controlled λ, σ, evidence)
+
+
 def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
                     evidence: Sequence[PointEvidence],
                     controls: Mapping[str, ControlSet] | None = None) -> ScalingVerdict:
-    """Fit the controlled LLC values of a scaling claim and judge it (module docstring)."""
+    """Fit the controlled LLC values of a scaling claim and judge it (module docstring). A
+    decided verdict must come out the same on the values of the reruns at γ × 3, γ / 3 and
+    ε / 2 (each point's rerun, corrected by the same controls), else it is inconclusive."""
+    controls = controls or {}
+    base = _judge_sweep(claim, params_list, evidence, controls)
+    if base.verdict not in ("confirmed", "refuted"):
+        return base
+    for setting in RERUN_SETTINGS:
+        again = _judge_sweep(claim, params_list, evidence, controls, setting)
+        if again.verdict != base.verdict:
+            return ScalingVerdict(
+                "inconclusive", f"inconclusive: the verdict does not hold again at {setting} "
+                f"(there: {again.reason}); at the estimator's own settings: {base.reason}",
+                base.fits)
+    return base
+
+
+def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
+                 evidence: Sequence[PointEvidence], controls: Mapping[str, ControlSet],
+                 setting: str | None = None) -> ScalingVerdict:
+    """The verdict on one set of values: the estimates, or their reruns at ``setting``."""
     sc = claim.scaling
     assert sc is not None
-    controls = controls or {}
     var = sc.variable
     others = [k for k in claim.grid if k != var]
-    groups: dict[tuple, list[tuple[float, float, float, PointEvidence]]] = {}
+    groups: dict[tuple, list[_Row]] = {}
     left_out: dict[str, list[tuple[str, str]]] = {}  # kind of exclusion → (point, reason)
     for p, ev in zip(params_list, evidence, strict=True):
-        c = _controlled(ev, controls)
+        c = _controlled(ev, controls, setting)
         if isinstance(c, str):
             key = c.split(" (")[0]
             left_out.setdefault(key, []).append((fmt_point(p) or "the point", c))
@@ -161,61 +196,11 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     fits: list[Fit] = []
     verdicts, reasons = [], []
     for key, rows in groups.items():
-        rows.sort(key=lambda t: t[0])
-        gname = fmt_point(dict(key)) or "all points"
-        xs = [r[0] for r in rows]
-        ys = [r[1] for r in rows]
-        ses = [r[2] for r in rows]
-        need = SHAPES[sc.shape] + 1
-        if len(set(xs)) < need:
-            verdicts.append("inconclusive")
-            reasons.append(f"{gname}: {len(set(xs))} controlled value(s) of {var}; a "
-                           f"{sc.shape} fit needs {need}")
-            continue
-        f = fit_shape(xs, ys, ses, sc.shape, dict(key))
-        rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], dict(key), role="rival")
-        fits += [f, rival]
-        txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} (χ² p = "
-               f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
-               f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
-        v, missing = "confirmed", []
-        if f.p_value is not None and f.p_value < 0.01:
-            v = "refuted"
-            txt += f"; the stated {sc.shape} shape is rejected by the controlled errors"
-        if sc.coefficients is not None:
-            for i, (c_fit, c_se, c_st) in enumerate(
-                    zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
-                dev, t = abs(c_fit - float(c_st)), claim.tolerance.coef_rel * abs(float(c_st))
-                if dev > t and dev > 4 * c_se:
-                    v = "refuted"
-                    txt += (f"; coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
-                            f"{float(c_st):.4g} (off by more than coef_rel and 4 s.e.)")
-                elif dev > t + 2 * c_se:
-                    missing.append(f"coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
-                                   f"{float(c_st):.4g}")
-        if v != "refuted":
-            if len(set(xs)) < MIN_VALUES:
-                missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
-            if f.p_value is None or f.p_value < 0.05:
-                missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
-            if rival.p_value is None or rival.p_value >= 0.05:
-                missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
-                               f"(p = {_p(rival.p_value)})")
-            drift = _settings_drift([r[3] for r in rows])
-            if drift:
-                missing.append(drift)
-            if missing:
-                v = "inconclusive"
-                txt += "; cannot confirm: " + "; ".join(missing)
+        v, txt, group_fits = _judge_group(claim, dict(key), sorted(rows, key=lambda t: t[0]))
         verdicts.append(v)
         reasons.append(txt)
-    for why, pts in left_out.items():
-        full = {c for _, c in pts}
-        if len(full) == 1:  # one reason for all of them: say it whole
-            reasons.append(f"{len(pts)} point(s) left out: {full.pop()}")
-        else:
-            at, c = pts[0]
-            reasons.append(f"{len(pts)} point(s) left out: {why} (first, at {at}: {c})")
+        fits += group_fits
+    reasons += _left_out_reasons(left_out)
     if not verdicts:
         return ScalingVerdict("inconclusive", "inconclusive: no controlled LLC values to fit; "
                               + "; ".join(reasons), tuple(fits))
@@ -229,6 +214,69 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     head = f"{verdict} ({grade})" if grade != "none" else verdict
     return ScalingVerdict(verdict, f"{head}: {sc.shape} in {var}: " + "; ".join(reasons),
                           tuple(fits), grade)
+
+
+def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
+                 ) -> tuple[str, str, list[Fit]]:
+    """Verdict, reason and fits (stated shape and rival) of one group of points along the
+    variable: refuted by a rejected shape (p < 0.01) or a stated coefficient off by more than
+    ``coef_rel`` and 4 s.e.; confirmed only with all four conditions of the module docstring."""
+    sc = claim.scaling
+    assert sc is not None
+    var, gname = sc.variable, fmt_point(group) or "all points"
+    xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    need = SHAPES[sc.shape] + 1
+    if len(set(xs)) < need:
+        return ("inconclusive", f"{gname}: {len(set(xs))} controlled value(s) of {var}; a "
+                f"{sc.shape} fit needs {need}", [])
+    f = fit_shape(xs, ys, ses, sc.shape, group)
+    rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
+    txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} (χ² p = "
+           f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
+           f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
+    v, missing = "confirmed", []
+    if f.p_value is not None and f.p_value < 0.01:
+        v = "refuted"
+        txt += f"; the stated {sc.shape} shape is rejected by the controlled errors"
+    if sc.coefficients is not None:
+        for i, (c_fit, c_se, c_st) in enumerate(
+                zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
+            dev, t = abs(c_fit - float(c_st)), claim.tolerance.coef_rel * abs(float(c_st))
+            if dev > t and dev > 4 * c_se:
+                v = "refuted"
+                txt += (f"; coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
+                        f"{float(c_st):.4g} (off by more than coef_rel and 4 s.e.)")
+            elif dev > t + 2 * c_se:
+                missing.append(f"coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
+                               f"{float(c_st):.4g}")
+    if v != "refuted":
+        if len(set(xs)) < MIN_VALUES:
+            missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
+        if f.p_value is None or f.p_value < 0.05:
+            missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
+        if rival.p_value is None or rival.p_value >= 0.05:
+            missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
+                           f"(p = {_p(rival.p_value)})")
+        drift = _settings_drift([r[3] for r in rows])
+        if drift:
+            missing.append(drift)
+        if missing:
+            v = "inconclusive"
+            txt += "; cannot confirm: " + "; ".join(missing)
+    return v, txt, [f, rival]
+
+
+def _left_out_reasons(left_out: Mapping[str, list[tuple[str, str]]]) -> list[str]:
+    """One reason per kind of exclusion: whole when every point shares it, else the first."""
+    out = []
+    for why, pts in left_out.items():
+        full = {c for _, c in pts}
+        if len(full) == 1:
+            out.append(f"{len(pts)} point(s) left out: {full.pop()}")
+        else:
+            at, c = pts[0]
+            out.append(f"{len(pts)} point(s) left out: {why} (first, at {at}: {c})")
+    return out
 
 
 def _p(p: float | None) -> str:

@@ -465,8 +465,7 @@ class _Run:
         for measured in (False, True):  # LLCs whose w* was measured already skip that
             for chunk in self._chunks([p for p in reps if p.measure == measured]):
                 c = chunk[0].claim
-                reruns = [any(q.decide and q.claim.kind != "scaling"
-                              for q in self.sharing[id(p)]) for p in chunk]
+                reruns = [any(q.decide for q in self.sharing[id(p)]) for p in chunk]
                 units.append(("llc", (c, [p.params for p in chunk], self.profile,
                                       self.refs[c.family], self.routes, self.device, reruns,
                                       [None] * len(chunk), not measured, not self.local)))
