@@ -222,6 +222,14 @@ def train(
     :func:`log_spaced_checkpoints`. ``accuracy(outputs, targets) -> float`` (e.g.
     :func:`argmax_accuracy`) is recorded for train and ``val_data``. ``device=None`` keeps
     the model's device. ``on_nan``: ``"stop"`` (flag ``diverged`` and warn) or ``"raise"``.
+
+    >>> import torch
+    >>> from slttheory.models import LinearRegression
+    >>> x = torch.tensor([[1.0], [2.0]]); y = 2 * x          # w = 0: L_n = ½·mean(4, 16) = 5
+    >>> res = train(LinearRegression(1), (x, y), optimizer="sgd", lr=0.1, steps=1,
+    ...             checkpoints=[0, 1])                      # ∇L_n = −mean(x·y) = −5
+    >>> [(c.step, round(c.train_loss, 4)) for c in res.checkpoints], round(res.model.w.item(), 4)
+    ([(0, 5.0), (1, 2.8125)], 0.5)
     """
     loss_fn = resolve_loss(loss)
     if not isinstance(model, nn.Module):

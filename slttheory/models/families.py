@@ -388,7 +388,12 @@ def line_data(n: int, noise: float = 0.0, generator: torch.Generator | None = No
 
 
 def sine_data(n: int):
-    """Seed 003's toy data: ``x = linspace(−2, 2, n)``, ``y = sin(3x) + 0.3x``, ``(n, 1)``."""
+    """Seed 003's toy data: ``x = linspace(−2, 2, n)``, ``y = sin(3x) + 0.3x``, ``(n, 1)``.
+
+    >>> x, y = sine_data(5)
+    >>> x.flatten().tolist(), y.shape, y[2].item()      # y(0) = 0
+    ([-2.0, -1.0, 0.0, 1.0, 2.0], torch.Size([5, 1]), 0.0)
+    """
     x = torch.linspace(-2, 2, n, dtype=torch.float64).reshape(-1, 1)
     return x, torch.sin(3 * x) + 0.3 * x
 

@@ -248,7 +248,15 @@ def _local_minimum(problem: Problem) -> Hypothesis:
 def quadratic_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     """Hypotheses of the closed form's theorem for ``quadratic_network`` and
     ``modular_addition_generic`` at ``problem``'s w* (single-output Thms G.1/G.2 for p = 1,
-    Thms 4.1/4.2 otherwise), and the local-minimum check."""
+    Thms 4.1/4.2 otherwise), and the local-minimum check.
+
+    >>> from slttheory.models import FAMILIES
+    >>> prob = FAMILIES["quadratic_network"].build(
+    ...     {"d": 2, "k": 1}, n=50, generator=torch.Generator().manual_seed(0))
+    >>> hs = quadratic_hypotheses(prob)
+    >>> [h.name for h in hs], all(h.met for h in hs)    # a generic w*: all hold
+    (['units_active', 'spanning', 'features_independent', 'no_cancellation', 'local_minimum'], True)
+    """
     W, V = _wv(problem.model)
     where = f"{_SEED001}, at w*"
     return (*_nondegeneracy(W, V, where), _local_minimum(problem))
@@ -263,7 +271,17 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     """Thm 5.5's hypotheses at a trained ``modular_addition`` problem: Stage II, a clear
     eq.-5 effective width, a non-degenerate active subnetwork (Thm 4.2 (1)-(3) on the active
     units), and the local-minimum check; and ``true_parameter`` (the training pairs fitted:
-    Thms 4.1/4.2 give λ at a true parameter, a realisable fit)."""
+    Thms 4.1/4.2 give λ at a true parameter, a realisable fit).
+
+    >>> from slttheory.models import QuadraticNetwork, modular_addition_data
+    >>> m = QuadraticNetwork(6, 2, 3, dtype=torch.float64)   # p = 3: d = 2p, K = 2 units
+    >>> with torch.no_grad():   # unit 2 has v_2 = 0: inactive
+    ...     _ = m.W.normal_(generator=torch.Generator().manual_seed(0)), m.V[:, 0].fill_(1.0)
+    >>> prob = Problem(m, modular_addition_data(3), "centred_gaussian",
+    ...                extras={"train_acc": 1.0, "val_acc": 0.4, "train_loss": 2e-5})
+    >>> [(h.name, h.met) for h in modular_addition_hypotheses(prob)][:3]   # val_acc < 0.95
+    [('stage_two', False), ('true_parameter', True), ('effective_width', True)]
+    """
     ex = problem.extras
     met, text = stage_two(ex.get("train_acc"), ex.get("val_acc"))
     out = [Hypothesis("stage_two", f"{_SEED001} Thm 5.5: w* is a Stage-II feature solution "

@@ -24,7 +24,12 @@ def _zeros(*shape: int, dtype: torch.dtype) -> nn.Parameter:
 
 
 class LinearRegression(nn.Module):
-    """``f(x) = x·w`` with ``w ∈ ℝ^d`` (parameter ``w``); output shape ``(N, 1)``."""
+    """``f(x) = x·w`` with ``w ∈ ℝ^d`` (parameter ``w``); output shape ``(N, 1)``.
+
+    >>> m = LinearRegression(3)
+    >>> m(torch.ones(5, 3)).shape, sum(p.numel() for p in m.parameters())   # d = 3
+    (torch.Size([5, 1]), 3)
+    """
 
     def __init__(self, d: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
@@ -35,7 +40,12 @@ class LinearRegression(nn.Module):
 
 
 class ReducedRankRegression(nn.Module):
-    """``f(x) = B A x`` with ``A ∈ ℝ^{h×m}``, ``B ∈ ℝ^{n×h}`` (Aoyagi & Watanabe 2005)."""
+    """``f(x) = B A x`` with ``A ∈ ℝ^{h×m}``, ``B ∈ ℝ^{n×h}`` (Aoyagi & Watanabe 2005).
+
+    >>> m = ReducedRankRegression(4, 3, 2)     # m = 4 inputs, n = 3 outputs, rank h = 2
+    >>> m.A.shape, m.B.shape, sum(p.numel() for p in m.parameters())   # d = h(m + n)
+    (torch.Size([2, 4]), torch.Size([3, 2]), 14)
+    """
 
     def __init__(self, m: int, n: int, h: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
@@ -51,6 +61,10 @@ class DeepLinearNetwork(nn.Module):
 
     Parameters are ``weights.0`` … ``weights.{L−1}``; ``widths[0]`` is the input and
     ``widths[-1]`` the output dimension.
+
+    >>> m = DeepLinearNetwork([3, 2, 4])
+    >>> [tuple(w.shape) for w in m.weights], m(torch.ones(5, 3)).shape
+    ([(2, 3), (4, 2)], torch.Size([5, 4]))
     """
 
     def __init__(self, widths: Sequence[int], *, dtype: torch.dtype = torch.float32) -> None:
@@ -69,7 +83,12 @@ class DeepLinearNetwork(nn.Module):
 
 
 class LowRankLinear(nn.Module):
-    """Seed 000's factorised network ``f(x) = W₂ W₁ x``, ``W₁ ∈ ℝ^{r×d}``, ``W₂ ∈ ℝ^{d×r}``."""
+    """Seed 000's factorised network ``f(x) = W₂ W₁ x``, ``W₁ ∈ ℝ^{r×d}``, ``W₂ ∈ ℝ^{d×r}``.
+
+    >>> m = LowRankLinear(4, 2)
+    >>> m(torch.ones(5, 4)).shape, sum(p.numel() for p in m.parameters())   # 2rd parameters
+    (torch.Size([5, 4]), 16)
+    """
 
     def __init__(self, d: int, r: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()

@@ -28,7 +28,12 @@ class _Counted(nn.Module):
 class TanhNetwork(_Counted):
     """``f(x) = Σ_{j=1}^{h} a_j tanh(b_j x)``: 1 input, 1 output, no biases (parameters ``a``,
     ``b``; zero-initialised). Aoyagi & Watanabe 2005 (IEICE J88-D-II): at the true function 0,
-    λ = (h + i² + i)/(4i + 2) with i = ⌊√h⌋."""
+    λ = (h + i² + i)/(4i + 2) with i = ⌊√h⌋.
+
+    >>> m = TanhNetwork(3)
+    >>> m(torch.linspace(-1, 1, 5)).shape, m.n_params    # 2h parameters
+    (torch.Size([5, 1]), 6)
+    """
 
     def __init__(self, h: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
@@ -40,7 +45,12 @@ class TanhNetwork(_Counted):
 
 
 class TinyTanhMLP(_Counted):
-    """Seed 003's ``TinyMLP1``: ``f(x) = w₂ tanh(w₁x + b₁) + b₂`` (``fc1``, ``fc2`` as there)."""
+    """Seed 003's ``TinyMLP1``: ``f(x) = w₂ tanh(w₁x + b₁) + b₂`` (``fc1``, ``fc2`` as there).
+
+    >>> m = TinyTanhMLP(generator=torch.Generator().manual_seed(0))
+    >>> m(torch.linspace(-1, 1, 5)).shape, m.n_params    # w₁, b₁, w₂, b₂
+    (torch.Size([5, 1]), 4)
+    """
 
     def __init__(
         self, *, generator: torch.Generator | int | None = None, dtype: torch.dtype = torch.float32
@@ -56,7 +66,12 @@ class TinyTanhMLP(_Counted):
 
 class ParityMLP(_Counted):
     """Seed 003's parity network ``n_bits → width → width → 1`` with ReLU (``net.0``,
-    ``net.2``, ``net.4`` as in its ``nn.Sequential``); outputs one logit per sample."""
+    ``net.2``, ``net.4`` as in its ``nn.Sequential``); outputs one logit per sample.
+
+    >>> m = ParityMLP(n_bits=4, width=8, generator=torch.Generator().manual_seed(0))
+    >>> m(torch.ones(5, 4)).shape, m.n_params     # 8·(4 + 1) + 8·(8 + 1) + (8 + 1)
+    (torch.Size([5, 1]), 121)
+    """
 
     def __init__(
         self,
@@ -82,7 +97,13 @@ class ParityMLP(_Counted):
 
 class ReLUAutoencoder(_Counted):
     """Seed 000's autoencoder: encoder ``d → hidden → r``, decoder ``r → hidden → d``, ReLU
-    after each hidden layer, linear bottleneck (the seed does not say; we keep it linear)."""
+    after each hidden layer, linear bottleneck (the seed does not say; we keep it linear).
+
+    >>> m = ReLUAutoencoder(d=6, r=2, hidden=4, generator=torch.Generator().manual_seed(0))
+    >>> x = torch.ones(5, 6)
+    >>> m.encoder(x).shape, m(x).shape, m.n_params   # 28 + 10 + 12 + 30 weights and biases
+    (torch.Size([5, 2]), torch.Size([5, 6]), 80)
+    """
 
     def __init__(
         self,

@@ -22,6 +22,12 @@ class PolynomialRegression(nn.Module):
     """Seed 000's univariate regressor ``f(x) = Σ_{i=0}^{degree} a_i x^i`` (parameter ``coeffs``).
 
     Inputs ``(N, 1)`` (or ``(N,)``), outputs ``(N, 1)``; ``degree + 1`` parameters.
+
+    >>> m = PolynomialRegression(3)
+    >>> with torch.no_grad():
+    ...     _ = m.coeffs.copy_(torch.tensor([1.0, 0.0, 0.0, 1.0]))   # 1 + x³
+    >>> m(torch.tensor([2.0, -1.0])).flatten().tolist(), m.coeffs.numel()
+    ([9.0, 0.0], 4)
     """
 
     def __init__(self, degree: int, *, dtype: torch.dtype = torch.float32) -> None:
@@ -41,6 +47,12 @@ class NormalCrossing(nn.Module):
     With x ~ N(0, 1) and unit Gaussian noise the population loss is
     ``K(w) = ½ Π_j w_j^{2k_j}``, a normal crossing at w = 0 (Watanabe 2009, Ch. 2):
     λ = min_j 1/(2k_j) over k_j > 0.
+
+    >>> m = NormalCrossing([1, 2])
+    >>> with torch.no_grad():
+    ...     _ = m.w.copy_(torch.tensor([3.0, 2.0]))
+    >>> m(torch.tensor([1.0, -0.5])).flatten().tolist()      # w₁ w₂² x = 12x
+    [12.0, -6.0]
     """
 
     def __init__(self, powers: Sequence[int], *, dtype: torch.dtype = torch.float32) -> None:

@@ -23,7 +23,14 @@ __all__ = ["QuadraticNetwork"]
 
 class QuadraticNetwork(nn.Module):
     """``f(x) = V (Wᵀx + b)² + c`` (entry-wise square); parameters ``W``, ``V`` and, with
-    ``bias``, ``b``, ``c``; zero-initialised (families set the true point)."""
+    ``bias``, ``b``, ``c``; zero-initialised (families set the true point).
+
+    >>> m = QuadraticNetwork(2, 1, bias=True)       # d = 2, k = 1, p = 1
+    >>> with torch.no_grad():
+    ...     _ = m.W.fill_(1.0), m.V.fill_(2.0), m.c.fill_(1.0)
+    >>> m(torch.tensor([[1.0, 2.0]])).item(), m.n_params   # 2·(1 + 2)² + 1; k(d + p) + k + p
+    (19.0, 5)
+    """
 
     def __init__(
         self, d: int, k: int, p: int = 1, bias: bool = False, *, dtype: torch.dtype = torch.float32

@@ -75,7 +75,16 @@ def exchange_step(potential, state, groups: int, parity: int,
     for the batched sampler). ``potential``: the
     :class:`~slttheory.sampling.kernels.LocalizedPotential` the chains sample (its ``nbeta``
     one value per row). Each block draws one uniform per row from its generator; a pair
-    whose ΔL is not finite is never swapped. Returns the new state (module docstring)."""
+    whose ΔL is not finite is never swapped. Returns the new state (module docstring).
+
+    >>> from slttheory.sampling.kernels import LangevinState, LocalizedPotential
+    >>> pot = LocalizedPotential(lambda w, g: (0.5 * (w**2).sum(-1), w),   # ΔL = w²/2
+    ...                          torch.tensor([1.0, 2.0]), 0.0, torch.zeros(1))
+    >>> w = torch.tensor([[0.0], [1.0]])      # t = 1 at w = 0, t = 2 at w = 1
+    >>> s = exchange_step(pot, LangevinState(w, *pot(w)), 2, 0, torch.Generator().manual_seed(0))
+    >>> s.position.flatten().tolist(), s.grad.flatten().tolist()  # (1 − 2)(0 − ½) > 0: swapped
+    ([1.0, 0.0], [1.0, 0.0])
+    """
     gens = [generator] if generators is None else list(generators)
     pos, dl = state.position, state.loss
     rows = pos.shape[0]

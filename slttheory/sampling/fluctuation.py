@@ -42,7 +42,11 @@ CHUNK_ELEMENTS = 4_000_000  # per-sample losses evaluated per chunk (draws × sa
 
 def chunk_rows(n: int) -> int:
     """Draws per chunk so that a chunk holds at most :data:`CHUNK_ELEMENTS` losses of ``n``
-    samples (at least one draw)."""
+    samples (at least one draw).
+
+    >>> chunk_rows(1000), chunk_rows(10**7)    # CHUNK_ELEMENTS // n, at least 1
+    (4000, 1)
+    """
     return max(1, CHUNK_ELEMENTS // max(n, 1))
 
 
@@ -120,6 +124,13 @@ def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
     cancels in expectation (module docstring). The variance of a linear combination
     :math:`\sum_j c_j\hat\lambda(t_j)` is :math:`c^\top S c` (clip at 0). ``nan`` entries
     when a temperature has too few draws.
+
+    >>> import torch
+    >>> def ps(w):  # two samples, delta losses w and 3w
+    ...     return torch.cat([w, 3 * w], dim=1)
+    >>> draws = torch.arange(3.0).reshape(1, 3, 1).repeat(2, 1, 1)  # 2 chains, draws 0, 1, 2
+    >>> data_covariance([draws, None], [1.0, 1.0], ps, 2).round(4).tolist()  # g = (−½, −3/2)
+    [[0.5, nan], [nan, nan]]
     """
     nt = len(groups)
     ga = np.full((n, nt), np.nan)
@@ -149,7 +160,15 @@ def data_std_error(groups: Sequence[Tensor | None], nbetas: Sequence[float],
                    n: int) -> float:
     r"""Data-fluctuation standard error of :math:`\sum_j c_j\hat\lambda(t_j)` (``weights``
     :math:`c_j`): :math:`\sqrt{\max(c^\top S c, 0)}` with :math:`S` from
-    :func:`data_covariance` (temperatures with :math:`c_j = 0` are skipped)."""
+    :func:`data_covariance` (temperatures with :math:`c_j = 0` are skipped).
+
+    >>> import torch
+    >>> def ps(w):  # two samples, delta losses w and 3w
+    ...     return torch.cat([w, 3 * w], dim=1)
+    >>> draws = torch.arange(3.0).reshape(1, 3, 1).repeat(2, 1, 1)  # S = [[½]] (data_covariance)
+    >>> round(data_std_error([draws, None], [1.0, 1.0], [2.0, 0.0], ps, 2), 4)   # √(2²·½)
+    1.4142
+    """
     c = np.asarray(weights, float)
     use = [j for j in range(len(c)) if c[j] != 0.0]
     cov = data_covariance([groups[j] for j in use], [nbetas[j] for j in use], per_sample, n)

@@ -320,6 +320,12 @@ def langevin_proposal(
 
     :math:`w' = w - \frac{\varepsilon}{2}G\nabla U + \sqrt{\varepsilon G}\,\xi`, one ``(K, d)``
     normal draw from ``generator``.
+
+    >>> import torch
+    >>> w, grad, eps = torch.ones(3, 2), torch.full((3, 2), 2.0), torch.full((3, 1), 0.25)
+    >>> prop, xi = langevin_proposal(torch.Generator().manual_seed(0), w, grad, eps)
+    >>> prop.shape, bool(torch.allclose(prop, w - 0.25 + 0.5 * xi))   # ε/2·∇U = 0.25, √ε = 0.5
+    (torch.Size([3, 2]), True)
     """
     xi = torch.randn(position.shape, generator=generator, dtype=position.dtype,
                      device=position.device)
