@@ -165,37 +165,58 @@ def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str],
 
 
 def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClaim:
-    """Validate an experiment claim (raises :class:`ClaimError` naming file and key)."""
-    from slttheory.experiments import EXPERIMENTS
-
+    """Validate an experiment claim (raises :class:`ClaimError` naming file and key): the
+    known top-level keys, the required strings, a registered experiment, its settings per
+    profile, its criteria, and settings that resolve and stay within bounds."""
     unknown = sorted(set(data) - _TOP)
     if unknown:
-        raise err(
-            path,
-            unknown[0],
-            f"unknown key for kind = 'experiment' (allowed: {', '.join(sorted(_TOP))})",
-        )
+        raise err(path, unknown[0],
+                  f"unknown key for kind = 'experiment' (allowed: {', '.join(sorted(_TOP))})")
+    vals = _required_strings(data, path)
+    exp = _registered(vals["experiment"], path)
+    settings = _settings(data, path)
+    crits = _criteria(data, path, exp)
+    claim = ExperimentClaim(vals["id"], vals["title"], vals["source"], vals["experiment"],
+                            settings, crits, data.get("statement", ""), data.get("notes", ""),
+                            path, implemented=exp.implemented)
+    for p in PROFILES:
+        try:
+            claim.settings_for(p)
+        except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
+            raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
+    _check_sizes(settings, exp, path)
+    return claim
+
+
+def _required_strings(data: Mapping[str, Any], path: str) -> dict[str, str]:
+    """``id``, ``title``, ``source`` and ``experiment`` (non-empty strings); ``statement`` and
+    ``notes`` strings where given."""
     vals = {}
     for k in ("id", "title", "source", "experiment"):
         v = data.get(k)
         if not isinstance(v, str) or not v.strip():
-            raise err(
-                path,
-                k,
-                f"must be a non-empty string, got {v!r}" if k in data else "missing (required)",
-            )
+            raise err(path, k, f"must be a non-empty string, got {v!r}" if k in data
+                      else "missing (required)")
         vals[k] = v
     for k in ("statement", "notes"):
         if k in data and not isinstance(data[k], str):
             raise err(path, k, "must be a string")
-    name = vals["experiment"]
+    return vals
+
+
+def _registered(name: str, path: str) -> Any:
+    """The registered experiment ``name`` (:data:`slttheory.experiments.EXPERIMENTS`)."""
+    from slttheory.experiments import EXPERIMENTS
+
     if name not in EXPERIMENTS:
-        raise err(
-            path,
-            "experiment",
-            f"unknown experiment {name!r} (known: {', '.join(sorted(EXPERIMENTS))})",
-        )
-    exp = EXPERIMENTS[name]
+        raise err(path, "experiment",
+                  f"unknown experiment {name!r} (known: {', '.join(sorted(EXPERIMENTS))})")
+    return EXPERIMENTS[name]
+
+
+def _settings(data: Mapping[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    """The ``[settings]`` table (key ``""``) and each profile's ``[profiles.P.settings]``;
+    no integer too large for a number."""
     settings: dict[str, dict[str, Any]] = {}
     base = data.get("settings", {})
     if not isinstance(base, dict):
@@ -206,9 +227,8 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
         raise err(path, "profiles", "must be a table")
     for pname, ptab in prof.items():
         if pname not in PROFILES:
-            raise err(
-                path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
-            )
+            raise err(path, f"profiles.{pname}",
+                      f"unknown profile (allowed: {', '.join(PROFILES)})")
         if not isinstance(ptab, dict) or set(ptab) - {"settings"}:
             raise err(path, f"profiles.{pname}", "must be a table with only a [settings] table")
         st = ptab.get("settings", {})
@@ -221,36 +241,22 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
                 if isinstance(x, int) and not isinstance(x, bool) and not finite(x):
                     key = f"profiles.{pname}.settings.{k}" if pname else f"settings.{k}"
                     raise err(path, key, f"{shorten(x)} is too large for a number")
-    crits_raw: list[tuple[str, Any]] = []
+    return settings
+
+
+def _criteria(data: Mapping[str, Any], path: str, exp: Any) -> tuple[Criterion, ...]:
+    """``[criterion]`` and ``[[criteria]]``, at least one, each checked against the
+    experiment's statistics and shapes (:func:`_parse_criterion`)."""
+    raw: list[tuple[str, Any]] = []
     if "criterion" in data:
-        crits_raw.append(("criterion", data["criterion"]))
+        raw.append(("criterion", data["criterion"]))
     if "criteria" in data:
         if not isinstance(data["criteria"], list) or not data["criteria"]:
             raise err(path, "criteria", "must be a non-empty array of tables ([[criteria]])")
-        crits_raw += [(f"criteria[{i}]", c) for i, c in enumerate(data["criteria"])]
-    if not crits_raw:
+        raw += [(f"criteria[{i}]", c) for i, c in enumerate(data["criteria"])]
+    if not raw:
         raise err(path, "criterion", "missing (required: [criterion] or [[criteria]])")
-    crits = tuple(_parse_criterion(c, path, k, exp.statistics, exp.shapes)
-                  for k, c in crits_raw)
-    claim = ExperimentClaim(
-        vals["id"],
-        vals["title"],
-        vals["source"],
-        name,
-        settings,
-        crits,
-        data.get("statement", ""),
-        data.get("notes", ""),
-        path,
-        implemented=exp.implemented,
-    )
-    for p in PROFILES:
-        try:
-            claim.settings_for(p)
-        except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
-            raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
-    _check_sizes(settings, exp, path)
-    return claim
+    return tuple(_parse_criterion(c, path, k, exp.statistics, exp.shapes) for k, c in raw)
 
 
 def _check_sizes(settings: Mapping[str, Mapping[str, Any]], exp: Any, path: str) -> None:
