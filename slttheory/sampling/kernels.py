@@ -1220,7 +1220,7 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     # Each step's draws are written into buffers kept from step to step: the same numbers as
     # torch.randn / torch.rand from the same generator, without a fresh tensor per draw,
     # which in a loop of small traced steps costs more than the draw (the devinterp
-    # regression: 100 -> 88 us a step). No draw outlives its step, except in the deferred
+    # regression: 103 -> 88 us a step). No draw outlives its step, except in the deferred
     # SGLD diagnostics, which keep a copy.
     buffers: dict[tuple, Tensor] = {}
 
