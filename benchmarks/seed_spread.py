@@ -7,7 +7,11 @@ reports, per temperature of the scan, the standard deviation of λ̂(t_j) over t
 the mean ``mc_error`` the estimator states for it (their ratio, and a χ² test of the seeds'
 scatter in units of the stated errors: a ratio above 1 means the stated Monte-Carlo error is
 too small), then the mean and spread of the default point estimate and how many of the 95 %
-intervals cover the case's λ. Usage (repository root)::
+intervals cover the case's λ. At the scan's first temperature (nβ, whose kept draws the
+estimate returns as ``loss_trace``) it also records two other within-run Monte-Carlo errors,
+batch means (√draws batches per chain) and the spread of the chain means, and the
+temperature's step size, so that a stated error that is too small can be traced to the
+estimator of the error or to variation between runs. Usage (repository root)::
 
     python benchmarks/seed_spread.py "nf tanh h=3" --seeds 14 \\
         --out benchmarks/results/seed_spread_tanh3.jsonl
@@ -51,17 +55,42 @@ def run(label: str, seeds: int, out: Path) -> list[dict]:
             warnings.simplefilter("ignore")
             est = estimate_llc(built.model, built.data, loss=built.loss, seed=s, device="cpu")
         t = est.temperatures
+        draws0 = (est.loss_trace - est.init_loss) * t.nbeta[0]  # nβ ΔL at t_0
         row = {"case": label, "lambda": float(built.lam), "data_seed": 0, "seed": s,
                "llc": est.llc, "ci": list(est.ci), "fit": t.fit.model,
                "nbeta": t.nbeta.tolist(), "llc_t": t.llc.tolist(),
                "mc_error": t.mc_error.tolist(), "draws": est.config.draws,
-               "passed": est.diagnostics.passed, "wall_s": est.elapsed_s}
+               "passed": est.diagnostics.passed, "wall_s": est.elapsed_s,
+               "step_size_t": t.step_size.tolist(),
+               "mcse_batch_means_t0": batch_means_mcse(draws0),
+               "mcse_chain_means_t0": chain_means_mcse(draws0)}
         rows.append(row)
         with out.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
         print(f"{label} seed {s}: λ̂/λ = {est.llc / row['lambda']:.3f} ({t.fit.model}), "
               f"{est.elapsed_s:.0f} s", flush=True)
     return [r for r in rows if r["case"] == label]
+
+
+def batch_means_mcse(a: np.ndarray) -> float:
+    """Monte-Carlo error of the mean of ``a`` (chains, draws) by batch means: ⌊√draws⌋
+    batches per chain, the standard deviation of all batch means over √(their number).
+
+    >>> x = np.random.default_rng(0).normal(size=(4, 2500))   # iid: 1/100
+    >>> 0.008 < batch_means_mcse(x) < 0.012
+    True
+    """
+    k, n = a.shape
+    b = int(np.sqrt(n))
+    means = a[:, : b * (n // b)].reshape(k, b, n // b).mean(axis=2).ravel()
+    return float(means.std(ddof=1) / np.sqrt(means.size))
+
+
+def chain_means_mcse(a: np.ndarray) -> float:
+    """Monte-Carlo error of the mean of ``a`` (chains, draws) from the spread of the chains'
+    means alone (few chains: a noisy error, but one that sees every slow mode the chains do
+    not share)."""
+    return float(a.mean(axis=1).std(ddof=1) / np.sqrt(a.shape[0]))
 
 
 def summary(rows: list[dict]) -> dict:
@@ -89,6 +118,23 @@ def summary(rows: list[dict]) -> dict:
         "ci_covers_lambda": int(((ci[:, 0] <= lam) & (lam <= ci[:, 1])).sum()),
         "fits": sorted({r["fit"] for r in rows}),
         "passed": int(sum(r["passed"] for r in rows)),
+        **_t0_alternatives(rows, vals[:, 0]),
+    }
+
+
+def _t0_alternatives(rows: list[dict], llc0: np.ndarray) -> dict:
+    """At t_0, the seeds' spread over each within-run error's mean, and the rank correlation
+    of λ̂(t_0) with its step size (rows written before these fields existed: none)."""
+    from scipy.stats import spearmanr
+
+    if not all("mcse_batch_means_t0" in r for r in rows):
+        return {}
+    sd = float(llc0.std(ddof=1))
+    eps = np.array([r["step_size_t"][0] for r in rows])
+    return {
+        "t0_ratio_batch_means": sd / float(np.mean([r["mcse_batch_means_t0"] for r in rows])),
+        "t0_ratio_chain_means": sd / float(np.mean([r["mcse_chain_means_t0"] for r in rows])),
+        "t0_spearman_llc_step_size": float(spearmanr(llc0, eps)[0]),
     }
 
 
@@ -113,6 +159,11 @@ def main(argv: list[str] | None = None) -> dict:
           f"–{s['estimate_range_over_lambda'][1]:.3f}; 95 % interval covers λ in "
           f"{s['ci_covers_lambda']}/{s['seeds']}; fits {s['fits']}; "
           f"diagnostics passed {s['passed']}/{s['seeds']}")
+    if "t0_ratio_batch_means" in s:
+        print(f"  at nβ = {s['nbeta'][0]:.2f}: sd over seeds / mean within-run error: stated "
+              f"{s['ratio'][0]:.2f}, batch means {s['t0_ratio_batch_means']:.2f}, chain means "
+              f"{s['t0_ratio_chain_means']:.2f}; Spearman(λ̂, step size) "
+              f"{s['t0_spearman_llc_step_size']:+.2f}")
     return s
 
 
