@@ -266,3 +266,19 @@ def test_tms_slopes_count_each_failed_llc_once():
     assert sl.n == 10 and sl.n_excluded == 1 and sl.about == "estimator_output"
     assert "1 of 18 LLC estimates failed diagnostics" in sl.note
     assert an.statistics["transitions_per_run_seed"].about == "dynamics"
+
+
+def test_a_statement_about_lambda_needs_reruns_to_decide():
+    """Every LLC-decided verdict must survive reruns at γ × 3, γ / 3 and ε / 2 (issue 10).
+    Experiments do not run them, so a clean, decidable statistic about λ (our estimator's
+    LLCs) stays inconclusive and says why; the same interval labelled as the seed's
+    estimator output, or as dynamics, decides."""
+    e = st.mean_ci([60.0, 55.0, 65.0, 58.0, 62.0], 0.05)
+    crit = Criterion("llc_drop", "positive")
+    about_lam = Statistic.from_estimate("llc_drop", e, about="lambda", min_n=5)
+    assert about_lam.decidable
+    v, why = judge_criterion(crit, about_lam)
+    assert v == "inconclusive" and "γ × 3, γ / 3 and ε / 2" in why
+    for about in ("estimator_output", "dynamics"):
+        s = Statistic.from_estimate("llc_drop", e, about=about, min_n=5)
+        assert judge_criterion(crit, s)[0] == "confirmed"

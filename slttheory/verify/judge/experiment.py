@@ -16,7 +16,10 @@ otherwise inconclusive. The same gate as for points applies first: a statistic r
 LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
-theorem's value (``needs_controls``) decides nothing without LLC controls. A criterion that
+theorem's value (``needs_controls``) decides nothing without LLC controls, and one about λ
+(``about = "lambda"``: our own estimator's LLCs) nothing without reruns of those LLCs at
+γ × 3, γ / 3 and ε / 2, which experiments do not run (a statistic that reproduces a seed's
+estimator output is about that output at the seed's settings, and decides). A criterion that
 states a shape along a grid (its ``shape``, one of the shapes its statistic fits: n_c ∝ p log p,
 GSM ∝ exp(−b·lr)) follows the scaling rules of :mod:`slttheory.verify.judge.scaling` as
 well, on errors that hold the spread between independent runs (``complete_errors``; narrower
@@ -125,6 +128,10 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
         return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
                                 "needs LLC controls of known λ under the same rules; none were "
                                 f"measured{label}")
+    if about == "lambda":
+        return "inconclusive", (f"{ci}: a statement about λ from LLC estimates, which decides "
+                                "only if its verdict survives reruns of those estimates at "
+                                "γ × 3, γ / 3 and ε / 2; the experiment does not run them")
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))
