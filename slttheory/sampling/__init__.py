@@ -5,7 +5,7 @@ temperatures extrapolated to nβ → ∞, :mod:`slttheory.sampling.extrapolate`,
 interval whose data part comes from :mod:`slttheory.sampling.fluctuation`; MALA at full batch
 by default, SGLD with minibatches); also :func:`wbic`, :func:`waic` (WAIC and the singular
 fluctuation), :func:`estimate_llc_multitemp`, :func:`estimate_llc_batched` and
-:func:`plot_trace`. Kernels follow blackjax's
+:func:`plot_trace` and :func:`plot_scan`. Kernels follow blackjax's
 ``init``/``step`` style (:mod:`slttheory.sampling.kernels`);
 :mod:`slttheory.sampling.precondition` has the optional constant curvature preconditioner.
 """
@@ -33,7 +33,7 @@ from slttheory.sampling.kernels import (
     sghmc,
     sgld,
 )
-from slttheory.sampling.plot import plot_trace
+from slttheory.sampling.plot import plot_scan, plot_trace
 from slttheory.sampling.results import LLCConfig, LLCEstimate, LLCWarning
 from slttheory.sampling.symmetry import OrbitMove, matrix_chain_orbit, orbit_step
 from slttheory.sampling.waic import WAICResult, waic, waic_from_losses
@@ -55,6 +55,7 @@ __all__ = [
     "waic",
     "waic_from_losses",
     "WAICResult",
+    "plot_scan",
     "plot_trace",
     "LLCEstimate",
     "LLCConfig",

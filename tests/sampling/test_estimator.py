@@ -28,6 +28,7 @@ from slttheory.sampling import (
     LLCWarning,
     estimate_llc,
     estimate_llc_multitemp,
+    plot_scan,
     plot_trace,
     wbic,
 )
@@ -745,6 +746,29 @@ def test_wbic_relation_and_multitemp_regular():
     assert abs(mt.llc - target) < Z * mt.std_error + 0.04 * target, (mt.llc, mt.std_error)
     with pytest.raises(ValueError, match="two distinct"):
         estimate_llc_multitemp(m, data, betas=[0.1], device="cpu")
+
+
+def test_plot_scan_shows_the_scan_the_fit_and_the_interval():
+    """The scan plot draws every temperature, the fitted law and the estimate with its
+    interval; an estimate without a sampled scan is refused with a reason."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    m, data, _ = least_squares_linear(n=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        est = estimate_llc(m, data, draws=100, morse_bott=False, device="cpu")
+        single = estimate_llc(m, data, step_size=1e-3, draws=50, method="single",
+                              device="cpu")
+    fig = plot_scan(est, lam=1.0)
+    ax = fig.axes[0]
+    labels = ax.get_legend_handles_labels()[1]
+    assert any(lab.startswith("estimate") and "95 % CI" in lab for lab in labels)
+    assert any(lab == est.temperatures.fit.describe() for lab in labels)
+    points = [c for c in ax.containers if hasattr(c, "lines")]
+    assert len(points[0].lines[0].get_xdata()) == len(est.temperatures.nbeta)
+    with pytest.raises(ValueError, match="no sampled temperature scan"):
+        plot_scan(single)
 
 
 def test_plot_trace_agg():
