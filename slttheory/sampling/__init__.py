@@ -33,7 +33,7 @@ from slttheory.sampling.kernels import (
     sghmc,
     sgld,
 )
-from slttheory.sampling.plot import plot_scan, plot_trace
+from slttheory.sampling.plot import plot_scan, plot_scan_record, plot_trace, scan_record
 from slttheory.sampling.results import LLCConfig, LLCEstimate, LLCWarning
 from slttheory.sampling.symmetry import OrbitMove, matrix_chain_orbit, orbit_step
 from slttheory.sampling.waic import WAICResult, waic, waic_from_losses
@@ -56,7 +56,9 @@ __all__ = [
     "waic_from_losses",
     "WAICResult",
     "plot_scan",
+    "plot_scan_record",
     "plot_trace",
+    "scan_record",
     "LLCEstimate",
     "LLCConfig",
     "LLCWarning",

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_scan", "plot_trace"]
+__all__ = ["plot_scan", "plot_scan_record", "plot_trace", "scan_record"]
 
 
 def plot_trace(estimate: Any, ax: Any = None) -> Any:
@@ -63,6 +64,47 @@ def plot_trace(estimate: Any, ax: Any = None) -> Any:
     return fig
 
 
+def scan_record(estimate: Any, reach: float = 100.0, points: int = 40) -> dict[str, Any]:
+    """The temperature scan of an extrapolated estimate as JSON-able numbers: what
+    :func:`plot_scan` draws, for a report to store and draw later (:func:`plot_scan_record`).
+
+    ``nbeta``, ``llc``, ``mc_error`` and ``corrected`` per temperature; ``fit`` (the law in
+    words) and its values ``curve`` at ``curve_nbeta`` (``points`` values from the lowest
+    temperature to ``reach`` × the highest); ``value`` and ``ci``, the estimate and its 95 %
+    interval; ``laws``, ``[model, value, std_error]`` of every law the interval spans. Empty
+    for an estimate without a sampled scan (``method="single"``, or λ = k/2 at a Morse–Bott
+    zero without ``record_scan=True``).
+
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> from slttheory.sampling.extrapolate import GRID, fit_finite_nbeta
+    >>> f = np.asarray(GRID)
+    >>> fit = fit_finite_nbeta(f, 1.0 - 0.2 * f ** -1.0, np.full(4, 0.01), 100.0, "pow1")
+    >>> scan = SimpleNamespace(nbeta=100.0 * f, llc=fit.values, mc_error=fit.errors,
+    ...                        corrected=fit.values, fit=fit, laws=(("pow1", 1.0, 0.01),))
+    >>> rec = scan_record(SimpleNamespace(temperatures=scan, llc=1.0, ci=(0.98, 1.02)))
+    >>> round(rec["value"], 6), len(rec["curve"]), round(rec["curve"][-1], 4)   # 1 − 0.2/100
+    (1.0, 40, 0.998)
+    """
+    scan = getattr(estimate, "temperatures", None)
+    if scan is None or np.size(scan.nbeta) == 0:
+        return {}
+    t = np.asarray(scan.nbeta, float)
+    t0 = float(t.max())
+    grid = np.geomspace(t.min(), reach * t0, points)
+    curve = np.asarray(scan.fit.predict(grid / t0, t0), float)
+    lo, hi = estimate.ci
+    return {
+        "nbeta": t.tolist(), "llc": np.asarray(scan.llc, float).tolist(),
+        "mc_error": np.asarray(scan.mc_error, float).tolist(),
+        "corrected": np.asarray(scan.corrected, float).tolist(),
+        "fit": scan.fit.describe(), "curve_nbeta": grid.tolist(),
+        "curve": [float(v) if np.isfinite(v) else None for v in curve],
+        "value": float(estimate.llc), "ci": [float(lo), float(hi)],
+        "laws": [[str(m), float(v), float(se)] for m, v, se in (scan.laws or ())],
+    }
+
+
 def plot_scan(estimate: Any, ax: Any = None, lam: float | None = None) -> Any:
     """Plot the temperature scan of an extrapolated estimate (the default method): each
     temperature's λ̂(t_j) ± 2 Monte-Carlo errors, the values fitted (corrected for the
@@ -90,46 +132,49 @@ def plot_scan(estimate: Any, ax: Any = None, lam: float | None = None) -> Any:
     >>> ax.get_xscale(), len(ax.lines) >= 2
     ('log', True)
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-
-    scan = getattr(estimate, "temperatures", None)
-    if scan is None or np.size(scan.nbeta) == 0:
+    rec = scan_record(estimate)
+    if not rec:
         raise ValueError("plot_scan: the estimate has no sampled temperature scan "
                          "(method='single', or λ = k/2 at a Morse–Bott zero without "
                          "record_scan=True); plot_trace shows its chains")
+    cfg = estimate.config
+    title = f"{cfg.sampler}, n = {cfg.n}, {len(rec['nbeta'])} temperatures × {cfg.chains} chains"
+    return plot_scan_record(rec, ax, lam, title)
+
+
+def plot_scan_record(rec: Mapping[str, Any], ax: Any = None, lam: float | None = None,
+                     title: str = "") -> Any:
+    """Draw a :func:`scan_record` (see :func:`plot_scan`); returns the ``Figure``."""
+    from matplotlib.figure import Figure
+
     if ax is None:
         fig = Figure(figsize=(7, 4))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
-    t = np.asarray(scan.nbeta, float)
+    t = np.asarray(rec["nbeta"], float)
     t0 = float(t.max())
-    ax.errorbar(t, scan.llc, yerr=2 * np.asarray(scan.mc_error), fmt="o", mfc="none",
-                color="C0", capsize=3, label="λ̂(nβ) ± 2 MC errors")
-    if not np.allclose(scan.corrected, scan.llc):
-        ax.plot(t, scan.corrected, "o", color="C0", label="values fitted (bias-corrected)")
-    fit = scan.fit
-    grid = np.geomspace(t.min(), 100 * t0, 200)
-    curve = fit.predict(grid / t0, t0)
-    if np.all(np.isfinite(curve)):
-        ax.plot(grid, curve, color="C1", lw=1.2, label=fit.describe())
+    ax.errorbar(t, rec["llc"], yerr=2 * np.asarray(rec["mc_error"], float), fmt="o",
+                mfc="none", color="C0", capsize=3, label="λ̂(nβ) ± 2 MC errors")
+    if not np.allclose(rec["corrected"], rec["llc"]):
+        ax.plot(t, rec["corrected"], "o", color="C0", label="values fitted (bias-corrected)")
+    curve = np.array([np.nan if v is None else v for v in rec["curve"]], float)
+    if np.isfinite(curve).any():
+        ax.plot(rec["curve_nbeta"], curve, color="C1", lw=1.2, label=rec["fit"])
     edge = 200 * t0
     ax.axvline(140 * t0, color="0.6", lw=0.8, ls="--")  # left: sampled and fitted; right: nβ → ∞
-    lo, hi = estimate.ci
-    ax.errorbar([edge], [estimate.llc], yerr=[[estimate.llc - lo], [hi - estimate.llc]],
-                fmt="s", color="k", capsize=4,
-                label=f"estimate {estimate.llc:.3g}, 95 % CI [{lo:.3g}, {hi:.3g}]")
-    for i, (model, value, se) in enumerate(scan.laws or ()):
-        ax.errorbar([edge * 1.35 ** (i + 1)], [value], yerr=[2 * se], fmt="^",
-                    color=f"C{i + 2}", capsize=3, label=f"law {model}: {value:.3g}")
+    value, (lo, hi) = rec["value"], rec["ci"]
+    ax.errorbar([edge], [value], yerr=[[value - lo], [hi - value]], fmt="s", color="k",
+                capsize=4, label=f"estimate {value:.3g}, 95 % CI [{lo:.3g}, {hi:.3g}]")
+    for i, (model, v, se) in enumerate(rec["laws"]):
+        ax.errorbar([edge * 1.35 ** (i + 1)], [v], yerr=[2 * se], fmt="^", color=f"C{i + 2}",
+                    capsize=3, label=f"law {model}: {v:.3g}")
     if lam is not None:
         ax.axhline(lam, color="0.3", lw=1.0, ls=":", label=f"λ = {lam:.4g} (stated)")
     ax.set_xscale("log")
     ax.set_xlabel("nβ (right edge: nβ → ∞)")
     ax.set_ylabel(r"$\hat\lambda(n\beta)$")
-    cfg = estimate.config
-    ax.set_title(f"{cfg.sampler}, n = {cfg.n}, {len(t)} temperatures × {cfg.chains} chains")
-    ax.legend(fontsize=7, loc="best")
-    del plt
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=6, loc="best")
     return fig

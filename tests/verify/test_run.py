@@ -244,6 +244,36 @@ def test_scaling_points_that_decide_get_their_reruns():
     assert asked == [True] * 4
 
 
+def test_the_report_draws_each_llc_scan(tmp_path):
+    """An LLC that sampled a temperature scan stores it as numbers (``llc.scan``) and the
+    report draws the claim's scans beside its figure (Markdown and HTML link them)."""
+    from slttheory.verify.report.html import render_html
+
+    scan = {"nbeta": [100.0, 46.4, 21.5, 10.0], "llc": [0.9, 0.85, 0.8, 0.7],
+            "mc_error": [0.01] * 4, "corrected": [0.9, 0.85, 0.8, 0.7],
+            "fit": "fit λ + a·f^-1", "curve_nbeta": [10.0, 100.0, 1e4],
+            "curve": [0.7, 0.9, 1.0], "value": 1.0, "ci": [0.9, 1.1],
+            "laws": [["pow1", 1.0, 0.02]]}
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        return [(LLCEvidence("ok", mean=1.0, std_error=0.05, passed=True, method="extrapolate",
+                             scan=scan if q["d"] == 2 else {}), AtPoint("ok"))
+                for q in points]
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "grid": {"d": [2, 3]}}, "c.toml", FAMILIES)
+    res = run_claims([c], profile="quick", families=FAMILIES,
+                     routes=Routes(rank=_fake_routes().rank, llc=llc))
+    rep = write_report(res, tmp_path, profile="quick", device="cpu")
+    entry = rep["claims"][0]
+    assert [bool(p["llc"]["scan"]) for p in entry["points"]] == [True, False]
+    assert entry["scan_figure"] == "figures/c__scans.png"
+    assert (tmp_path / entry["scan_figure"]).stat().st_size > 0
+    assert "(figures/c__scans.png)" in (tmp_path / "report.md").read_text()
+    assert "LLC temperature scans" in render_html(rep, figures_dir=tmp_path)
+
+
 def test_jobs_give_the_same_results(tmp_path):
     data = {
         "id": "c1",

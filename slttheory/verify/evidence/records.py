@@ -189,7 +189,9 @@ class LLCEvidence:
     ``single``: the raw single-temperature λ̂ where the method extrapolates); ``passed``: the
     estimator's own diagnostics passed (``Diagnostics.passed``), with ``problems`` listing
     every failed check; ``reruns``: the robustness reruns; ``control_key``: the key of the
-    :class:`ControlSet` measured under the same rules.
+    :class:`ControlSet` measured under the same rules; ``scan``: the temperature scan and its
+    fit as numbers (:func:`slttheory.sampling.scan_record`; empty without a sampled scan),
+    which the report draws.
     """
 
     status: str
@@ -210,6 +212,7 @@ class LLCEvidence:
     reruns: tuple[Rerun, ...] = ()
     control_key: str | None = None
     law_error: float | None = None
+    scan: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def clean(self) -> bool:

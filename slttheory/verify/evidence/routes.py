@@ -252,7 +252,19 @@ def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
         ci=ci, mc_error=finite(getattr(est, "mc_error", est.std_error)),
         systematic=finite(getattr(est, "systematic", 0.0)),
         single=finite(getattr(est, "single", est.llc)), passed=passed,
+        scan=_scan(est),
     )
+
+
+def _scan(est: Any) -> dict[str, Any]:
+    """The estimate's scan as numbers (:func:`slttheory.sampling.scan_record`), ``{}`` when it
+    has none or it cannot be recorded (a record never fails the route)."""
+    from slttheory.sampling import scan_record
+
+    try:
+        return jsonable(scan_record(est))
+    except Exception:  # noqa: BLE001
+        return {}
 
 
 def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) -> AtPoint:

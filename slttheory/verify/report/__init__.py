@@ -18,7 +18,7 @@ from slttheory.verify.report.data import (
     environment,
     validate_report,
 )
-from slttheory.verify.report.figures import claim_figure
+from slttheory.verify.report.figures import claim_figure, scan_figure
 from slttheory.verify.report.markdown import render_markdown, slug
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
@@ -46,12 +46,13 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
         for c in rep["claims"]:
             if c.get("experiment") or not c.get("points"):
                 continue
-            name = f"{slug(c['id'])}.png"
-            try:
-                if claim_figure(c, out / "figures" / name):
-                    c["figure"] = f"figures/{name}"
-            except Exception as e:  # noqa: BLE001 - a figure never stops the report
-                print(f"warning: figure for {c['id']} failed: {e}", file=sys.stderr)
+            for key, draw, name in (("figure", claim_figure, f"{slug(c['id'])}.png"),
+                                    ("scan_figure", scan_figure, f"{slug(c['id'])}__scans.png")):
+                try:
+                    if draw(c, out / "figures" / name):
+                        c[key] = f"figures/{name}"
+                except Exception as e:  # noqa: BLE001 - a figure never stops the report
+                    print(f"warning: {key} for {c['id']} failed: {e}", file=sys.stderr)
     validate_report(rep)
     (out / "report.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
     (out / "report.md").write_text(render_markdown(rep))

@@ -4,7 +4,10 @@ Small grids: every point's predicted λ, the closed form, rank/2, and the LLC wi
 band (blue) or uncontrolled (grey) or failed (red). Scaling claims: λ against the variable with
 the stated and rival fits. Large grids (more than ``markdown.LARGE`` points): a heat map of the
 verdicts over the two grid variables with the most values (the worst verdict per cell), whose
-cost does not grow with the number of points beyond one pass over them.
+cost does not grow with the number of points beyond one pass over them. Beside it, for the
+points whose LLC sampled a temperature scan, the scans themselves (:func:`scan_figure`): each
+temperature's λ̂, the fitted finite-nβ law, the estimate's interval and the laws it spans,
+against the prediction.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.markdown import LARGE
 
-__all__ = ["claim_figure"]
+__all__ = ["claim_figure", "scan_figure"]
 
 _ORDER = {"confirmed": 0, "inconclusive": 1, "error": 2, "refuted": 3}
 _COLOURS = ("tab:green", "tab:gray", "tab:orange", "tab:red")
@@ -141,4 +144,34 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+    return True
+
+
+SCAN_PANELS = 6
+"""Scans drawn per claim at most (its first points with a sampled scan)."""
+
+
+def scan_figure(c: Mapping[str, Any], path: Path) -> bool:
+    """Draw the LLC temperature scans of a claim entry of ``report.json`` to ``path``, one
+    panel per point (at most :data:`SCAN_PANELS`); ``False`` if no point has one."""
+    from slttheory.sampling.plot import plot_scan_record
+
+    pts = [p for p in c.get("points") or [] if (p.get("llc") or {}).get("scan")]
+    if not pts:
+        return False
+    pts = pts[:SCAN_PANELS]
+    cols = min(2, len(pts))
+    rows = (len(pts) + cols - 1) // cols
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.0 * cols, 3.8 * rows))
+    for i, p in enumerate(pts):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        lc = p["llc"]
+        plot_scan_record(lc["scan"], ax, lam=p.get("predicted"),
+                         title=f"{fmt_point(p['params']) or 'the point'}: LLC "
+                               f"{lc.get('grade', '')}, point {p['verdict']}")
+    fig.suptitle(f"{c['id']}: LLC temperature scans (dotted: the predicted λ)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
     return True

@@ -74,9 +74,10 @@ _MIME = {
 # claim keys rendered by _claim_section; every other key goes to "other fields"
 _CLAIM_KNOWN = {
     "id", "title", "source", "family", "kind", "path", "predicted", "relation", "evidence",
-    "verdict", "reason", "figure", "fits", "experiment", "points", "statement", "notes",
-    "scaling", "scope", "model_differences", "hypotheses", "controls", "summary_large", "grade",
-    "scopes", "reading", "differences", "cases", "point_counts", "grid",
+    "verdict", "reason", "figure", "scan_figure", "fits", "experiment", "points", "statement",
+    "notes", "scaling", "scope", "model_differences", "hypotheses", "controls",
+    "summary_large", "grade", "scopes", "reading", "differences", "cases", "point_counts",
+    "grid",
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
@@ -889,6 +890,9 @@ def _claim_section(
         and any(_get(f, "path") == fig for f in _list(c["experiment"].get("figures")))
     ):
         figs = _figure(fig, "", figures_dir) + figs
+    scan_fig = c.get("scan_figure")
+    if isinstance(scan_fig, str) and scan_fig:
+        figs += _figure(scan_fig, "LLC temperature scans", figures_dir)
     if figs:
         out.append(f'<div class="figs">{figs}</div>')
     pts = c.get("points")

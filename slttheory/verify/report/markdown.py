@@ -175,6 +175,8 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
     lines += _controls(c)
     if c.get("figure"):
         lines += [f"![{c['id']}]({c['figure']})", ""]
+    if c.get("scan_figure"):
+        lines += [f"![{c['id']}: LLC temperature scans]({c['scan_figure']})", ""]
     return lines
 
 
