@@ -325,8 +325,9 @@ def test_quick_reference_report_renders_completely():
     for c in rep["claims"]:
         assert f'id="c-{c["id"].lower()}"' in page or c["id"] in page
     assert "is missing" not in page and "could not render" not in page
-    n_figs = len({f for c in rep["claims"] for f in [c.get("figure")]
+    n_figs = len({f for c in rep["claims"] for f in [c.get("figure"), c.get("scan_figure")]
                   + [x.get("path") for x in (c.get("experiment") or {}).get("figures", [])] if f})
+    assert any(c.get("scan_figure") for c in rep["claims"])  # the LLC scans are drawn
     assert page.count("data:image/png;base64,") == n_figs
 
 
