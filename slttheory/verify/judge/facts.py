@@ -39,6 +39,7 @@ import sympy as sp
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import cites
 from slttheory.verify.evidence.records import (
+    RERUN_SETTINGS,
     ClosedFormEvidence,
     ControlSet,
     LLCEvidence,
@@ -213,9 +214,10 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
                 f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
                 f"[{band.low:.4g}, {band.high:.4g}]")
-    if len(lc.reruns) < 3:
+    if len(lc.reruns) < len(RERUN_SETTINGS):
         return LLCAssessment("uncontrolled", band,
-                             "the reruns at γ × 3, γ / 3 and ε / 2 were not run")
+                             f"the reruns at {', '.join(RERUN_SETTINGS[:-1])} and "
+                             f"{RERUN_SETTINGS[-1]} were not run")
     return LLCAssessment("controlled", band, "", robust=True)
 
 
