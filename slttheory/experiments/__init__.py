@@ -13,6 +13,7 @@ from slttheory.experiments import arrhenius as _arrhenius  # noqa: F401 (registe
 from slttheory.experiments import grokking as _grokking  # noqa: F401 (registers)
 from slttheory.experiments import others as _others  # noqa: F401 (registers)
 from slttheory.experiments import tms as _tms  # noqa: F401 (registers)
+from slttheory.experiments._runs import at_rerun, rerun_stages
 from slttheory.experiments.base import (
     EXPERIMENTS,
     Analysis,
@@ -40,7 +41,9 @@ __all__ = [
     "Setting",
     "ShapeTest",
     "Statistic",
+    "at_rerun",
     "register",
+    "rerun_stages",
     "run_experiment",
     "run_key",
 ]

@@ -250,10 +250,13 @@ def llc_at(
     seed: int,
     tag: str = "llc",
     note: str = "",
+    reruns: bool = False,
 ) -> dict[str, Any]:
     """Stage ``<tag>@<step>``: the LLC of the checkpoint ``state``. A non-empty ``note`` (e.g.
     "cross-entropy has no minimum") is stored with the record together with how far the
-    checkpoint is from a critical point (:func:`critical_point`: ``grad_norm`` = ‖∇L_n‖)."""
+    checkpoint is from a critical point (:func:`critical_point`: ``grad_norm`` = ‖∇L_n‖).
+    ``reruns``: the estimate feeds a statement about λ, so it is also computed at
+    ``ctx.reruns`` (:func:`rerun_stages`)."""
 
     def compute():
         if state is None:
@@ -271,8 +274,76 @@ def llc_at(
             out["note"] = note
         return out
 
-    v, _ = ctx.stage(f"{tag}@{step}", compute)
-    return v
+    key = f"{tag}@{step}"
+    v, _ = ctx.stage(key, compute)
+    if not reruns or state is None:
+        return v
+
+    def compute_at(changed: Mapping[str, float]) -> dict[str, Any]:
+        model = make_model()
+        model.load_state_dict(dict(state))
+        return estimate(model, data, loss, {**kw, **changed}, seed, ctx.device)
+
+    return rerun_stages(ctx, key, v, compute_at)
+
+
+RERUN_SETTINGS = ("localization", "step_size")
+"""The ``estimate_llc`` settings a rerun may change (:func:`rerun_stages`)."""
+
+
+def rerun_stages(ctx: RunContext, key: str, base: Mapping[str, Any],
+                 compute_at: Callable[[Mapping[str, float]], dict[str, Any]]
+                 ) -> dict[str, Any]:
+    """The LLC record ``base`` (stage ``key``) with ``"reruns"``: for each ``(label, setting,
+    factor)`` of ``ctx.reruns``, stage ``key|label`` = ``compute_at({setting: factor ×
+    base[setting]})``, the same estimate with that one setting changed from the value the
+    base estimate used (a calibrated step size halved, not the setting's 0 = automatic). A
+    base without a finite positive value of the setting gets a failed rerun saying so.
+    :func:`at_rerun` reads the records at one rerun.
+
+    >>> from slttheory.experiments.base import RunContext
+    >>> ctx = RunContext(reruns=(("ε / 2", "step_size", 0.5),))
+    >>> out = rerun_stages(ctx, "llc@0", {"llc": 1.0, "passed": True, "step_size": 0.2},
+    ...                    lambda c: {"llc": 1.0 + c["step_size"], "passed": True})
+    >>> out["reruns"]["ε / 2"]["llc"], ctx.computed
+    (1.1, 1)
+    """
+    if not ctx.reruns:
+        return dict(base)
+    out = dict(base)
+    out["reruns"] = {}
+    for label, setting, factor in ctx.reruns:
+        if setting not in RERUN_SETTINGS:
+            raise ValueError(f"reruns: setting must be one of {RERUN_SETTINGS}, got {setting!r}")
+        value = base.get(setting)
+        if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            out["reruns"][label] = {"llc": None, "std_error": None, "passed": False,
+                                    "error": f"the base estimate has no {setting} to rerun at"}
+            continue
+        changed = {setting: float(value) * factor}
+        out["reruns"][label], _ = ctx.stage(f"{key}|{label}", lambda c=changed: compute_at(c))
+    return out
+
+
+def at_rerun(records: Any, label: str) -> Any:
+    """``records`` with every LLC record that has ``"reruns"`` replaced by its rerun ``label``
+    (a failed record where that rerun is missing), and ``"reruns"`` dropped everywhere else:
+    the records an analysis would have seen had the estimator run at that setting.
+
+    >>> rec = {"x": 1, "llc": {"llc": 2.0, "passed": True, "reruns": {"γ × 3": {"llc": 2.5}}}}
+    >>> at_rerun([rec], "γ × 3")[0]["llc"], at_rerun([rec], "γ / 3")[0]["llc"]["passed"]
+    ({'llc': 2.5}, False)
+    """
+    if isinstance(records, Mapping):
+        if "reruns" in records and isinstance(records["reruns"], Mapping):
+            got = records["reruns"].get(label)
+            return dict(got) if got is not None else {
+                "llc": None, "std_error": None, "passed": False,
+                "error": f"no rerun at {label}"}
+        return {k: at_rerun(v, label) for k, v in records.items()}
+    if isinstance(records, list | tuple):
+        return type(records)(at_rerun(v, label) for v in records)
+    return records
 
 
 def first_index(values: Sequence[float | None], threshold: float, start: int = 0) -> int | None:

@@ -372,13 +372,20 @@ class MemoryCache:
 
 @dataclass
 class RunContext:
-    """Per run: the device, the stage cache and counters of computed/reused stages."""
+    """Per run: the device, the stage cache and counters of computed/reused stages.
+
+    ``reruns``: ``(label, setting, factor)`` triples; an LLC stage that feeds a statement about
+    λ is computed again with ``estimate_llc``'s ``setting`` (``"localization"`` or
+    ``"step_size"``) at ``factor`` times the value its own estimate used (:func:`~slttheory.
+    experiments._runs.rerun_stages`), so that a verdict on it can be checked to survive the
+    estimator's own settings. Empty (the default): no reruns."""
 
     device: str = "cpu"
     cache: StageCache = field(default_factory=MemoryCache)
     computed: int = 0
     reused: int = 0
     on_stage: Callable[[str, bool], None] | None = None
+    reruns: tuple[tuple[str, str, float], ...] = ()
 
     def stage(
         self,

@@ -28,6 +28,7 @@ from slttheory.experiments._runs import (
     llc_at,
     llc_kwargs,
     llc_settings,
+    rerun_stages,
     trajectory,
 )
 from slttheory.experiments.base import (
@@ -96,7 +97,8 @@ def _parity_run(spec, s, ctx: RunContext) -> dict[str, Any]:
     )
     kw = llc_kwargs(s)
     llcs = {
-        str(t): llc_at(ctx, t, states.get(str(t)), make, tr, binary_cross_entropy_nll, kw, seed)
+        str(t): llc_at(ctx, t, states.get(str(t)), make, tr, binary_cross_entropy_nll, kw, seed,
+                       reruns=True)  # the drop is a statement about λ
         for t in series["step"]
     }
     return {"spec": dict(spec), "series": series, "llc": llcs}
@@ -216,10 +218,14 @@ def _sweep_run(spec, s, ctx: RunContext) -> dict[str, Any]:
     n = s["n"]
     eps, gamma, steps = _THEIRS[s["model"]]
     steps = s["theirs_steps"] or steps
-    ours, _ = ctx.stage(
-        "llc_ours",
-        lambda: estimate(prob.model, prob.data, prob.loss, llc_kwargs(s), spec["seed"], ctx.device),
-    )
+    kw = llc_kwargs(s)
+
+    def ours_at(changed: dict[str, float]) -> dict[str, Any]:
+        return estimate(prob.model, prob.data, prob.loss, {**kw, **changed}, spec["seed"],
+                        ctx.device)
+
+    ours, _ = ctx.stage("llc_ours", lambda: ours_at({}))
+    ours = rerun_stages(ctx, "llc_ours", ours, ours_at)  # "ours" is about λ
     theirs, _ = ctx.stage(
         "llc_theirs",
         lambda: estimate(

@@ -269,16 +269,100 @@ def test_tms_slopes_count_each_failed_llc_once():
 
 
 def test_a_statement_about_lambda_needs_reruns_to_decide():
-    """Every LLC-decided verdict must survive reruns at γ × 3, γ / 3 and ε / 2 (issue 10).
-    Experiments do not run them, so a clean, decidable statistic about λ (our estimator's
-    LLCs) stays inconclusive and says why; the same interval labelled as the seed's
-    estimator output, or as dynamics, decides."""
+    """Every LLC-decided verdict must survive reruns at γ × 3, γ / 3 and ε / 2 (issue 10). A
+    clean, decidable statistic about λ (our estimator's LLCs) decides only when the same
+    statistic at every rerun gets the same verdict; without reruns (quick), or with one rerun
+    that moves it, it stays inconclusive and says why. The same interval labelled as the
+    seed's estimator output, or as dynamics, decides without reruns."""
+    from slttheory.verify.evidence.records import RERUN_SETTINGS
+
     e = st.mean_ci([60.0, 55.0, 65.0, 58.0, 62.0], 0.05)
     crit = Criterion("llc_drop", "positive")
     about_lam = Statistic.from_estimate("llc_drop", e, about="lambda", min_n=5)
     assert about_lam.decidable
     v, why = judge_criterion(crit, about_lam)
-    assert v == "inconclusive" and "γ × 3, γ / 3 and ε / 2" in why
+    assert v == "inconclusive" and "γ × 3, γ / 3 and ε / 2" in why and "quick" in why
+    same = {k: about_lam for k in RERUN_SETTINGS}
+    v, why = judge_criterion(crit, about_lam, same)
+    assert v == "confirmed" and "the same verdict at every rerun" in why
+    moved = Statistic.from_estimate("llc_drop", st.mean_ci([6.0, -5.0, 6.0, -8.0, 2.0], 0.05),
+                                    about="lambda", min_n=5)
+    for label in RERUN_SETTINGS:
+        v, why = judge_criterion(crit, about_lam, {**same, label: moved})
+        assert v == "inconclusive" and f"changes to inconclusive at {label}" in why
+        v, why = judge_criterion(crit, about_lam, {**same, label: None})
+        assert v == "inconclusive" and f"the rerun at {label} was not computed" in why
     for about in ("estimator_output", "dynamics"):
         s = Statistic.from_estimate("llc_drop", e, about=about, min_n=5)
         assert judge_criterion(crit, s)[0] == "confirmed"
+
+
+def _rerun_experiment(shift):
+    """A registered-for-the-test experiment: one LLC record per run (value 1 + seed/100,
+    its step size 0.01, γ 1) whose rerun at ε / 2 reads ``shift`` higher; its statistic, the
+    mean over runs, is about λ."""
+    from slttheory.experiments import Analysis, Experiment, Setting, rerun_stages
+
+    def run(spec, s, ctx):
+        base = {"llc": 1.0 + spec["seed"] / 100, "passed": True, "step_size": 0.01,
+                "localization": 1.0}
+
+        def at(changed):
+            eps_half = changed.get("step_size", 0.01) < 0.01
+            return {**base, **changed, "llc": base["llc"] + (shift if eps_half else 0.0)}
+
+        v, _ = ctx.stage("llc", lambda: base)
+        return {"seed": spec["seed"], "llc": rerun_stages(ctx, "llc", v, at)}
+
+    def analyze(s, records, alpha):
+        vals = [r["llc"]["llc"] for r in records if clean(r["llc"])]
+        m = Statistic.from_estimate("mean_llc", st.mean_ci(vals, alpha), about="lambda",
+                                    min_n=5, n_excluded=len(records) - len(vals))
+        return Analysis({"mean_llc": m})
+
+    return Experiment("_rerun_test", "test", "test",
+                      (Setting("runs", int, 5, 1, 100), Setting("seed", int, 0, 0)),
+                      ("mean_llc",), lambda s: [{"seed": i} for i in range(s["runs"])],
+                      run, analyze)
+
+
+@pytest.mark.parametrize("shift, verdict, says", [
+    (0.0, "confirmed", "the same verdict at every rerun"),
+    (-1.0, "inconclusive", "changes to refuted at ε / 2"),
+])
+def test_experiment_reruns_decide_statements_about_lambda(monkeypatch, shift, verdict, says):
+    """The runner computes each LLC at the reruns (stages ``llc|<label>``, from the value
+    the base estimate used), repeats the analysis on the records at each rerun, and a
+    verdict about λ stands only if every rerun agrees; quick computes no reruns."""
+    from slttheory.verify.claims import parse_experiment_claim
+    from slttheory.verify.run.experiments import run_experiment_claim
+
+    monkeypatch.setitem(EXPERIMENTS, "_rerun_test", _rerun_experiment(shift))
+    claim = parse_experiment_claim(
+        {"id": "x", "title": "t", "source": "s", "kind": "experiment",
+         "experiment": "_rerun_test",
+         "criterion": {"statistic": "mean_llc", "expect": "above", "threshold": 0.5}},
+        "x.toml")
+    res = run_experiment_claim(claim, profile="full")
+    assert res.verdict.verdict == verdict and says in res.verdict.reason, res.verdict.reason
+    rec = res.result.records[0]["llc"]
+    assert set(rec["reruns"]) == {"γ × 3", "γ / 3", "ε / 2"}
+    assert rec["reruns"]["γ × 3"]["localization"] == 3.0
+    assert rec["reruns"]["ε / 2"]["step_size"] == 0.005
+    assert res.stages_computed == 5 * 4
+    quick = run_experiment_claim(claim, profile="quick")
+    assert quick.verdict.verdict == "inconclusive" and "quick" in quick.verdict.reason
+    assert "reruns" not in quick.result.records[0]["llc"] and quick.stages_computed == 5
+
+
+def test_at_rerun_reads_every_llc_record_at_one_rerun():
+    from slttheory.experiments import at_rerun
+
+    rec = {"spec": {"seed": 1}, "llc": {"10": {"llc": 2.0, "passed": True,
+                                               "reruns": {"γ × 3": {"llc": 2.4, "passed": True}}},
+                                        "20": {"llc": 1.0, "passed": True, "reruns": {}}},
+           "series": [1, 2]}
+    got = at_rerun([rec], "γ × 3")[0]
+    assert got["llc"]["10"] == {"llc": 2.4, "passed": True}
+    assert got["llc"]["20"]["passed"] is False and got["series"] == [1, 2]
+    assert rec["llc"]["10"]["llc"] == 2.0  # the records themselves are left as they were

@@ -16,10 +16,12 @@ otherwise inconclusive. The same gate as for points applies first: a statistic r
 LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
-theorem's value (``needs_controls``) decides nothing without LLC controls, and one about λ
-(``about = "lambda"``: our own estimator's LLCs) nothing without reruns of those LLCs at
-γ × 3, γ / 3 and ε / 2, which experiments do not run (a statistic that reproduces a seed's
-estimator output is about that output at the seed's settings, and decides). A criterion that
+theorem's value (``needs_controls``) decides nothing without LLC controls. One about λ
+(``about = "lambda"``: our own estimator's LLCs) keeps a verdict only if the same statistic,
+computed from its LLCs rerun at γ × 3, γ / 3 and ε / 2 (every other setting and draw as
+before), gets the same verdict under these rules; the quick profile does not run the reruns,
+so there it decides nothing (a statistic that reproduces a seed's estimator output is about
+that output at the seed's settings, and decides). A criterion that
 states a shape along a grid (its ``shape``, one of the shapes its statistic fits: n_c ∝ p log p,
 GSM ∝ exp(−b·lr)) follows the scaling rules of :mod:`slttheory.verify.judge.scaling` as
 well, on errors that hold the spread between independent runs (``complete_errors``; narrower
@@ -43,13 +45,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from slttheory.verify.claims import Criterion, ExperimentClaim
+from slttheory.verify.evidence.records import RERUN_SETTINGS
 from slttheory.verify.judge.scaling import MIN_VALUES
 
 __all__ = ["judge_criterion", "judge_experiment"]
 
 
-def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
-    """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``."""
+def judge_criterion(c: Criterion, s: Any, reruns: Mapping[str, Any] | None = None
+                    ) -> tuple[str, str]:
+    """``(verdict, reason)`` of one criterion given the :class:`Statistic` ``s``; a statistic
+    about λ keeps a decided verdict only if the same statistic computed from the reruns of its
+    LLCs (``reruns``: label of :data:`RERUN_SETTINGS` → statistic) gives the same verdict."""
+    v, why = _judge_statistic(c, s)
+    if s is None or getattr(s, "about", "") != "lambda" or v == "inconclusive":
+        return v, why
+    return _rerun_rule(c, v, why, reruns)
+
+
+def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
+    """The interval rules, then the shape rules where the criterion states a shape."""
     v, why = _judge_interval(c, s)
     fits = getattr(s, "shape", None)
     if c.shape is None or s is None or not s.decidable:
@@ -57,6 +71,41 @@ def judge_criterion(c: Criterion, s: Any) -> tuple[str, str]:
     if fits is None or c.shape not in fits.keys:
         return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"
     return _shape_rules(v, why, fits, c.shape)
+
+
+def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
+                ) -> tuple[str, str]:
+    """``v`` if the criterion's verdict is ``v`` at every rerun, else inconclusive.
+
+    >>> from slttheory.experiments import Statistic
+    >>> st = lambda e: Statistic("d", e, e - 1, e + 1, 0.95, "t", 5, about="lambda", min_n=5)
+    >>> c = Criterion("d", "positive")
+    >>> _rerun_rule(c, "confirmed", "ok", {k: st(3.0) for k in RERUN_SETTINGS})[0]
+    'confirmed'
+    >>> _rerun_rule(c, "confirmed", "ok", {**{k: st(3.0) for k in RERUN_SETTINGS},
+    ...                                    "ε / 2": st(0.5)})[1][:45]
+    'ok; not decided: the verdict changes to incon'
+    """
+    if reruns is None:
+        return "inconclusive", (f"{why}; not decided: a statement about λ from LLC estimates "
+                                "decides only if its verdict survives reruns of those estimates "
+                                f"at {_listed(RERUN_SETTINGS)}, which this run did not compute "
+                                "(the quick profile skips them)")
+    seen = []
+    for label in RERUN_SETTINGS:
+        st = reruns.get(label)
+        if st is None:
+            return "inconclusive", f"{why}; not decided: the rerun at {label} was not computed"
+        v2, why2 = _judge_statistic(c, st)
+        if v2 != v:
+            return "inconclusive", (f"{why}; not decided: the verdict changes to {v2} at "
+                                    f"{label} ({why2})")
+        seen.append(f"{label}: {st.estimate:.4g} [{st.low:.4g}, {st.high:.4g}]")
+    return v, f"{why}; the same verdict at every rerun ({'; '.join(seen)})"
+
+
+def _listed(labels: tuple[str, ...]) -> str:
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:
@@ -128,10 +177,6 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
         return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
                                 "needs LLC controls of known λ under the same rules; none were "
                                 f"measured{label}")
-    if about == "lambda":
-        return "inconclusive", (f"{ci}: a statement about λ from LLC estimates, which decides "
-                                "only if its verdict survives reruns of those estimates at "
-                                "γ × 3, γ / 3 and ε / 2; the experiment does not run them")
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))
@@ -150,14 +195,19 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     return "inconclusive", f"{ci} contains {bound:g}{label}"
 
 
-def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any]
+def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
+                     reruns: Mapping[str, Mapping[float, Any]] | None = None
                      ) -> tuple[str, str, list[dict]]:
-    """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha."""
+    """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha;
+    ``reruns``: label → the same analyses on the records at that rerun (None: not run)."""
     outcomes = []
     for c in claim.criteria:
         res = results.get(c.alpha)
         st = None if res is None else res.statistics.get(c.statistic)
-        v, why = judge_criterion(c, st)
+        at = None if reruns is None else {
+            label: None if r.get(c.alpha) is None else r[c.alpha].statistics.get(c.statistic)
+            for label, r in reruns.items()}
+        v, why = judge_criterion(c, st, at)
         outcomes.append({"criterion": c.to_dict(), "text": c.text(), "verdict": v,
                          "reason": why, "statistic": None if st is None else st.to_dict()})
     vs = [o["verdict"] for o in outcomes]

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.claims import ExperimentClaim
+from slttheory.verify.evidence.routes import RERUNS
 from slttheory.verify.judge import ClaimVerdict, ExperimentClaimResult, judge_experiment
 
 __all__ = [
@@ -142,9 +143,16 @@ def run_experiment_claim(
     store: ExperimentStore | None = None,
     device: str = "cpu",
     progress: Any = None,
+    reruns: bool | None = None,
 ) -> ExperimentClaimResult:
-    """Run (or resume from ``store``) every run of ``claim`` and judge it. Never raises."""
-    from slttheory.experiments import EXPERIMENTS, MemoryCache, RunContext, run_key
+    """Run (or resume from ``store``) every run of ``claim`` and judge it. Never raises.
+
+    ``reruns`` (default: in every profile but quick, whose time budget they would exceed):
+    the LLCs behind statements about λ are also computed at the settings of
+    :data:`~slttheory.verify.evidence.routes.RERUNS` (stages ``<stage>|<label>``), the
+    analysis is repeated on the records at each, and a verdict about λ stands only if it is
+    the same at all of them (:func:`~slttheory.verify.judge.judge_experiment`)."""
+    from slttheory.experiments import EXPERIMENTS, MemoryCache, RunContext, at_rerun, run_key
 
     t0 = time.perf_counter()
     if not claim.implemented:
@@ -157,6 +165,7 @@ def run_experiment_claim(
         exp = EXPERIMENTS[claim.experiment]
         s = claim.settings_for(profile)
         h = experiment_settings_hash(claim, s, device)
+        rerun = profile != "quick" if reruns is None else reruns
         specs = exp.plan(s)
         if progress is not None:
             progress.add_total(len(specs))
@@ -165,7 +174,7 @@ def run_experiment_claim(
         for i, spec in enumerate(specs):
             rk = run_key(spec, i)
             cache = _StageCache(store, claim.id, rk, h) if store is not None else _Pref(mem, rk)
-            ctx = RunContext(device=device, cache=cache)
+            ctx = RunContext(device=device, cache=cache, reruns=RERUNS if rerun else ())
             t1 = time.perf_counter()
             records.append(exp.run(spec, s, ctx))
             computed += ctx.computed
@@ -174,10 +183,12 @@ def run_experiment_claim(
                 progress.advance(claim_id=claim.id, label=f"run {i + 1} of {len(specs)}",
                                  verdict=None, elapsed_s=time.perf_counter() - t1,
                                  cached=ctx.computed == 0)
-        results = {}
-        for alpha in sorted({c.alpha for c in claim.criteria}):
-            results[alpha] = _analyse(exp, s, records, alpha)
-        verdict, reason, outcomes = judge_experiment(claim, results)
+        alphas = sorted({c.alpha for c in claim.criteria})
+        results = {alpha: _analyse(exp, s, records, alpha) for alpha in alphas}
+        at = None if not rerun else {
+            label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
+            for label, _, _ in RERUNS}
+        verdict, reason, outcomes = judge_experiment(claim, results, at)
         main = results[claim.criteria[0].alpha]
         return ExperimentClaimResult(
             claim,
