@@ -335,6 +335,52 @@ def test_tall_batched_products_are_computed_transposed():
         assert torch.allclose(r, e, rtol=1e-5, atol=1e-5)
 
 
+def test_shared_constant_operands_are_copied_out_once():
+    """An operand of a batched product that is a constant repeated along the batch (the
+    shared data under ``vmap``, possibly through views) becomes one contiguous constant; a
+    batched operand, a constant that is not repeated, and a repeated one above
+    ``SHARED_OPERAND_MAX_ELEMENTS`` stay as they are. The products' values do not change
+    beyond rounding."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    from slttheory.sampling import kernels
+    from slttheory.sampling.kernels import _materialised_shared_operands, _simplify
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 5, generator=g)  # the data: a constant of the traced step
+    own = torch.randn(4, 5, 200, generator=g)  # a constant with its own value per batch
+
+    def f(w, dh):
+        xt = x.t().unsqueeze(0).expand(4, 5, 200)
+        return torch.bmm(w, xt), torch.bmm(xt, dh), torch.bmm(w, own)
+
+    args = (torch.randn(4, 3, 5, generator=g), torch.randn(4, 200, 3, generator=g))
+
+    def operands(gm):
+        out = []
+        for n in gm.graph.nodes:
+            if n.op == "call_function" and n.target is torch.ops.aten.bmm.default:
+                out.append([a.op == "get_attr" and a.target.startswith("_shared")
+                            for a in n.args])
+        return out
+
+    gm = _simplify(make_fx(f, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
+    ref = gm(*args)
+    copied = _materialised_shared_operands(gm)
+    assert operands(copied) == [[False, True], [True, False], [False, False]]
+    assert sum(isinstance(v, torch.Tensor) and v.is_contiguous() and v.shape == (4, 5, 200)
+               for k, v in vars(copied).items() if k.startswith("_shared")) == 2
+    for r, e in zip(copied(*args), ref, strict=True):
+        assert torch.allclose(r, e, rtol=1e-5, atol=1e-5)
+    small = kernels.SHARED_OPERAND_MAX_ELEMENTS
+    try:
+        kernels.SHARED_OPERAND_MAX_ELEMENTS = 4 * 5 * 200 - 1
+        gm = _simplify(make_fx(f, tracing_mode="fake", _allow_non_fake_inputs=True)(*args))
+        assert operands(_materialised_shared_operands(gm)) == [[False, False]] * 3
+    finally:
+        kernels.SHARED_OPERAND_MAX_ELEMENTS = small
+
+
 def test_uniform_constant_factors_become_numbers():
     """A product with a constant of equal entries becomes a product with that number, and a
     product of two numbers in a row one product; a constant of unequal entries stays."""
