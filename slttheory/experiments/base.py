@@ -502,11 +502,16 @@ def run_experiment(
     device: str = "cpu",
     alpha: float = 0.05,
     cache: StageCache | None = None,
+    reruns: Sequence[tuple[str, str, float]] = (),
 ) -> ExperimentResult:
     """Run every run of experiment ``name`` and analyse them.
 
     ``seed`` (if given) replaces the ``seed`` setting; run ``i`` uses ``seed + i`` unless
     the plan says otherwise. ``alpha``: confidence intervals at level ``1 − alpha``.
+    ``reruns``: ``(label, setting, factor)`` triples (:class:`RunContext`); the LLCs behind
+    statements about λ are also computed at each, kept in their records under ``"reruns"``;
+    ``EXPERIMENTS[name].analyze(settings, at_rerun(result.records, label), alpha)`` analyses
+    the run at one of them (:func:`slttheory.experiments.at_rerun`).
     """
     if name not in EXPERIMENTS:
         raise ValueError(
@@ -523,7 +528,8 @@ def run_experiment(
     t0 = time.perf_counter()
     records = []
     for i, spec in enumerate(exp.plan(s)):
-        ctx = RunContext(device=device, cache=_Prefixed(cache, run_key(spec, i)))
+        ctx = RunContext(device=device, cache=_Prefixed(cache, run_key(spec, i)),
+                         reruns=tuple(reruns))
         records.append(exp.run(spec, s, ctx))
     an = exp.analyze(s, records, alpha)
     return ExperimentResult(

@@ -366,3 +366,20 @@ def test_at_rerun_reads_every_llc_record_at_one_rerun():
     assert got["llc"]["10"] == {"llc": 2.4, "passed": True}
     assert got["llc"]["20"]["passed"] is False and got["series"] == [1, 2]
     assert rec["llc"]["10"]["llc"] == 2.0  # the records themselves are left as they were
+
+
+def test_run_experiment_keeps_the_reruns_for_the_user(monkeypatch):
+    """``run_experiment(..., reruns=...)`` (no verifier) keeps each rerun in its LLC record;
+    ``at_rerun`` and the experiment's own ``analyze`` give the statistic at one of them."""
+    from slttheory.experiments import at_rerun, run_experiment
+    from slttheory.verify.evidence.routes import RERUNS
+
+    exp = _rerun_experiment(-1.0)
+    monkeypatch.setitem(EXPERIMENTS, "_rerun_test", exp)
+    plain = run_experiment("_rerun_test")
+    assert "reruns" not in plain.records[0]["llc"]
+    res = run_experiment("_rerun_test", reruns=RERUNS)
+    assert set(res.records[0]["llc"]["reruns"]) == {label for label, _, _ in RERUNS}
+    base = res.statistics["mean_llc"].estimate
+    at = exp.analyze(res.settings, at_rerun(res.records, "ε / 2"), 0.05).statistics["mean_llc"]
+    assert base == pytest.approx(1.02) and at.estimate == pytest.approx(base - 1.0)
