@@ -833,10 +833,27 @@ def _list_or_text(v: Any) -> str:
 def _claim_section(
     c: Mapping[str, Any], anchor: str, figures_dir: Path | None, cap: int = MAX_POINT_ROWS
 ) -> str:
-    key = _claim_key(c)
+    """One claim's section: its head (verdict, scope, reading, statement), what it states and
+    how it was checked, the reason and notes, figures, then the evidence in folded details."""
+    exp_head, exp_figs, exp_det = _experiment(c.get("experiment"), figures_dir)
+    out = _claim_head(c, anchor) + [f"<p>{m}.</p>" for m in _claim_meta(c)]
+    out += _claim_reasons(c)
+    out.append(exp_head)
+    figs = _claim_figures(c, figures_dir, exp_figs)
+    if figs:
+        out.append(f'<div class="figs">{figs}</div>')
+    out += _claim_evidence(c, cap)
+    out.append(exp_det)
+    out.append(_other_fields(c, _CLAIM_KNOWN))
+    out.append('<p class="top"><a href="#top">↑ claims</a></p></section>')
+    return "".join(out)
+
+
+def _claim_head(c: Mapping[str, Any], anchor: str) -> list[str]:
+    """The section's opening, the verdict heading, title, scope and reach, reading, statement."""
     out = [
         f'<section class="claim" id="{_esc(anchor)}" {_claim_attrs(c)}>',
-        f"<h2>{_verdict_badge(c.get('verdict'))} {_esc(key)}</h2>",
+        f"<h2>{_verdict_badge(c.get('verdict'))} {_esc(_claim_key(c))}</h2>",
         f'<p class="title"><b>{_esc(_str(c, "title"))}</b> — {_esc(_str(c, "source"))}</p>',
     ]
     if c.get("scope") is not None:
@@ -848,6 +865,12 @@ def _claim_section(
         out.append(f'<p class="reading"><b>Reading:</b> {_esc(c["reading"])}</p>')
     if c.get("statement"):
         out.append(f"<blockquote>{_esc(c['statement'])}</blockquote>")
+    return out
+
+
+def _claim_meta(c: Mapping[str, Any]) -> list[str]:
+    """What the claim predicts (a formula, a scaling) and how it was checked (family, kind,
+    routes, file, grade), one sentence each."""
     meta = []
     if c.get("predicted") is not None:
         pf = _formula(c["predicted"], _claim_vars(c), show_text=True)
@@ -867,8 +890,13 @@ def _claim_section(
         f"routes: {_esc(routes)}; file <code>{_esc(_str(c, 'path'))}</code>"
         + (f"; grade {_esc(c['grade'])}" if c.get("grade") is not None else "")
     )
-    out += [f"<p>{m}.</p>" for m in meta]
-    out.append(f'<p class="reason"><b>Reason.</b> {_esc(_str(c, "reason"))}</p>')
+    return meta
+
+
+def _claim_reasons(c: Mapping[str, Any]) -> list[str]:
+    """The verdict's reason, the notes, where the model differs from the source's, the cases
+    of the formula on the grid and the hypotheses."""
+    out = [f'<p class="reason"><b>Reason.</b> {_esc(_str(c, "reason"))}</p>']
     if c.get("notes"):
         out.append(f'<p class="notes"><b>Notes.</b> {_esc(c["notes"])}</p>')
     for key in ("model_differences", "differences"):
@@ -881,9 +909,14 @@ def _claim_section(
     if c.get("hypotheses"):
         out.append("<details><summary>Hypotheses</summary>"
                    f"{_list_or_text(c['hypotheses'])}</details>")
-    exp_head, exp_figs, exp_det = _experiment(c.get("experiment"), figures_dir)
-    out.append(exp_head)
-    figs = exp_figs
+    return out
+
+
+def _claim_figures(c: Mapping[str, Any], figures_dir: Path | None, experiment_figs: str
+                   ) -> str:
+    """The claim's own figure (unless its experiment shows the same file), the experiment's
+    figures, then the LLC scans."""
+    figs = experiment_figs
     fig = c.get("figure")
     if isinstance(fig, str) and fig and not (
         isinstance(c.get("experiment"), Mapping)
@@ -893,8 +926,13 @@ def _claim_section(
     scan_fig = c.get("scan_figure")
     if isinstance(scan_fig, str) and scan_fig:
         figs += _figure(scan_fig, "LLC temperature scans", figures_dir)
-    if figs:
-        out.append(f'<div class="figs">{figs}</div>')
+    return figs
+
+
+def _claim_evidence(c: Mapping[str, Any], cap: int) -> list[str]:
+    """Folded details: the points, the LLC controls, the large grid's summary, fits and
+    settings."""
+    out = []
     pts = c.get("points")
     if isinstance(pts, list) and pts:
         out.append(
@@ -910,10 +948,7 @@ def _claim_section(
     settings = _fits(c.get("fits")) + _settings(c)
     if settings:
         out.append(f"<details><summary>Fits and settings</summary>{settings}</details>")
-    out.append(exp_det)
-    out.append(_other_fields(c, _CLAIM_KNOWN))
-    out.append('<p class="top"><a href="#top">↑ claims</a></p></section>')
-    return "".join(out)
+    return out
 
 
 def _controls_table(points: Sequence[Any]) -> str:
