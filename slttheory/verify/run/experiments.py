@@ -152,7 +152,7 @@ def run_experiment_claim(
     :data:`~slttheory.verify.evidence.routes.RERUNS` (stages ``<stage>|<label>``), the
     analysis is repeated on the records at each, and a verdict about λ stands only if it is
     the same at all of them (:func:`~slttheory.verify.judge.judge_experiment`)."""
-    from slttheory.experiments import EXPERIMENTS, MemoryCache, RunContext, at_rerun, run_key
+    from slttheory.experiments import EXPERIMENTS
 
     t0 = time.perf_counter()
     if not claim.implemented:
@@ -164,39 +164,17 @@ def run_experiment_claim(
     try:
         exp = EXPERIMENTS[claim.experiment]
         s = claim.settings_for(profile)
-        h = experiment_settings_hash(claim, s, device)
         rerun = profile != "quick" if reruns is None else reruns
-        specs = exp.plan(s)
-        if progress is not None:
-            progress.add_total(len(specs))
-        records, computed, reused = [], 0, 0
-        mem = MemoryCache()
-        for i, spec in enumerate(specs):
-            rk = run_key(spec, i)
-            cache = _StageCache(store, claim.id, rk, h) if store is not None else _Pref(mem, rk)
-            ctx = RunContext(device=device, cache=cache, reruns=RERUNS if rerun else ())
-            t1 = time.perf_counter()
-            records.append(exp.run(spec, s, ctx))
-            computed += ctx.computed
-            reused += ctx.reused
-            if progress is not None:
-                progress.advance(claim_id=claim.id, label=f"run {i + 1} of {len(specs)}",
-                                 verdict=None, elapsed_s=time.perf_counter() - t1,
-                                 cached=ctx.computed == 0)
-        alphas = sorted({c.alpha for c in claim.criteria})
-        results = {alpha: _analyse(exp, s, records, alpha) for alpha in alphas}
-        at = None if not rerun else {
-            label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
-            for label, _, _ in RERUNS}
-        verdict, reason, outcomes = judge_experiment(claim, results, at)
-        main = results[claim.criteria[0].alpha]
+        records, computed, reused = _run_all(claim, exp, s, store, device, progress,
+                                             RERUNS if rerun else ())
+        verdict, reason, outcomes, main = _judge_runs(claim, exp, s, records, rerun)
         return ExperimentClaimResult(
             claim,
             ClaimVerdict(verdict, reason),
             main,
             tuple(outcomes),
             s,
-            len(specs),
+            len(records),
             computed,
             reused,
             time.perf_counter() - t0,
@@ -210,6 +188,49 @@ def run_experiment_claim(
             elapsed_s=time.perf_counter() - t0,
             error=f"{type(e).__name__}: {e}",
         )
+
+
+def _run_all(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any],
+             store: ExperimentStore | None, device: str, progress: Any,
+             reruns: tuple[tuple[str, str, float], ...]) -> tuple[list, int, int]:
+    """Every run of the experiment's plan, each stage stored in ``store`` (else in memory):
+    ``(records, stages computed, stages reused)``."""
+    from slttheory.experiments import MemoryCache, RunContext, run_key
+
+    h = experiment_settings_hash(claim, s, device)
+    specs = exp.plan(s)
+    if progress is not None:
+        progress.add_total(len(specs))
+    records, computed, reused = [], 0, 0
+    mem = MemoryCache()
+    for i, spec in enumerate(specs):
+        rk = run_key(spec, i)
+        cache = _StageCache(store, claim.id, rk, h) if store is not None else _Pref(mem, rk)
+        ctx = RunContext(device=device, cache=cache, reruns=reruns)
+        t1 = time.perf_counter()
+        records.append(exp.run(spec, s, ctx))
+        computed += ctx.computed
+        reused += ctx.reused
+        if progress is not None:
+            progress.advance(claim_id=claim.id, label=f"run {i + 1} of {len(specs)}",
+                             verdict=None, elapsed_s=time.perf_counter() - t1,
+                             cached=ctx.computed == 0)
+    return records, computed, reused
+
+
+def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records: list,
+                rerun: bool) -> tuple[str, str, list[dict], Any]:
+    """The analysis at each criterion's alpha (and, with ``rerun``, at each rerun), judged:
+    ``(verdict, reason, outcomes, the first criterion's analysis)``."""
+    from slttheory.experiments import at_rerun
+
+    alphas = sorted({c.alpha for c in claim.criteria})
+    results = {alpha: _analyse(exp, s, records, alpha) for alpha in alphas}
+    at = None if not rerun else {
+        label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
+        for label, _, _ in RERUNS}
+    verdict, reason, outcomes = judge_experiment(claim, results, at)
+    return verdict, reason, outcomes, results[claim.criteria[0].alpha]
 
 
 def _analyse(exp, s, records, alpha):
