@@ -15,9 +15,10 @@ since 2026-12-01 both use the estimator's adaptive length, so once). Latest meas
 verifier's route builds them, ``routes.W_STAR_RULE``; 2 CPU cores, ≈ 4 min): **coverage
 38/42, power 4/42** (at the empirical minimiser before: 42/42 and 0/42); at revision 8
 (2026-12-02, noise-free fits with the slowest power law unless the scan rejects it) 38/42 and
-5/42; 39/42 and 5/42 on 2026-12-03 (the traced step's shared data copied out once). Power stays below
-its target because the controls' biases differ between kinds of singularity (the crossings
-of multiplicity 2 and 3 read 8–49 % low at n = 1000, the noise-free law's own bias), so
+5/42; 39/42 and 5/42 on 2026-12-03 (the traced step's shared data copied out once). Power
+stays below its target because the controls' biases differ between kinds of singularity
+(the crossings of multiplicity 2 and 3 read 8–49 % low at n = 1000, the noise-free law's own
+bias), so
 almost every band built from a regular, an m = 1 and an m = 2 control is wider than ±30 %;
 the misses of coverage are the triple crossing (1, 1, 1) (m = 3) on two data sets, and the
 quadratic network (3, 2, 1) on two (a scan at w0 that falls once the localisation deficit is
