@@ -99,6 +99,15 @@ def gradient_norm(
     return float(torch.sqrt(sum((g.detach().double() ** 2).sum() for g in grads)))
 
 
+def failed_llc(error: str) -> dict[str, Any]:
+    """An LLC record that counts nowhere (:func:`clean` is False), saying why.
+
+    >>> clean(failed_llc("no stored state"))
+    False
+    """
+    return {"llc": None, "std_error": None, "passed": False, "error": error}
+
+
 def estimate(
     model: torch.nn.Module,
     data: tuple[torch.Tensor, torch.Tensor],
@@ -125,13 +134,8 @@ def estimate(
             warnings.simplefilter("ignore")
             est = estimate_llc(model, data, loss=loss, seed=seed, device=device, **kw)
     except Exception as e:  # noqa: BLE001 - one failed estimate never stops a sweep
-        return {
-            "llc": None,
-            "std_error": None,
-            "passed": False,
-            "error": f"{type(e).__name__}: {e}",
-            "elapsed_s": time.perf_counter() - t0,
-        }
+        return {**failed_llc(f"{type(e).__name__}: {e}"),
+                "elapsed_s": time.perf_counter() - t0}
     d = est.diagnostics
     return {
         "llc": est.llc if math.isfinite(est.llc) else None,
@@ -258,16 +262,15 @@ def llc_at(
     ``reruns``: the estimate feeds a statement about λ, so it is also computed at
     ``ctx.reruns`` (:func:`rerun_stages`)."""
 
-    def compute():
-        if state is None:
-            return {
-                "llc": None,
-                "std_error": None,
-                "passed": False,
-                "error": f"no stored state at step {step}",
-            }
+    def checkpoint() -> torch.nn.Module:
         model = make_model()
         model.load_state_dict(dict(state))
+        return model
+
+    def compute():
+        if state is None:
+            return failed_llc(f"no stored state at step {step}")
+        model = checkpoint()
         out = estimate(model, data, loss, kw, seed, ctx.device)
         if note:
             out.update(critical_point(model, data, loss))
@@ -278,17 +281,13 @@ def llc_at(
     v, _ = ctx.stage(key, compute)
     if not reruns or state is None:
         return v
-
-    def compute_at(changed: Mapping[str, float]) -> dict[str, Any]:
-        model = make_model()
-        model.load_state_dict(dict(state))
-        return estimate(model, data, loss, {**kw, **changed}, seed, ctx.device)
-
-    return rerun_stages(ctx, key, v, compute_at)
+    return rerun_stages(ctx, key, v, lambda changed: estimate(
+        checkpoint(), data, loss, {**kw, **changed}, seed, ctx.device))
 
 
-RERUN_SETTINGS = ("localization", "step_size")
+RERUNNABLE = ("localization", "step_size")
 """The ``estimate_llc`` settings a rerun may change (:func:`rerun_stages`)."""
+
 
 
 def rerun_stages(ctx: RunContext, key: str, base: Mapping[str, Any],
@@ -313,12 +312,11 @@ def rerun_stages(ctx: RunContext, key: str, base: Mapping[str, Any],
     out = dict(base)
     out["reruns"] = {}
     for label, setting, factor in ctx.reruns:
-        if setting not in RERUN_SETTINGS:
-            raise ValueError(f"reruns: setting must be one of {RERUN_SETTINGS}, got {setting!r}")
+        if setting not in RERUNNABLE:
+            raise ValueError(f"reruns: setting must be one of {RERUNNABLE}, got {setting!r}")
         value = base.get(setting)
         if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-            out["reruns"][label] = {"llc": None, "std_error": None, "passed": False,
-                                    "error": f"the base estimate has no {setting} to rerun at"}
+            out["reruns"][label] = failed_llc(f"the base estimate has no {setting} to rerun at")
             continue
         changed = {setting: float(value) * factor}
         out["reruns"][label], _ = ctx.stage(f"{key}|{label}", lambda c=changed: compute_at(c))
@@ -337,9 +335,7 @@ def at_rerun(records: Any, label: str) -> Any:
     if isinstance(records, Mapping):
         if "reruns" in records and isinstance(records["reruns"], Mapping):
             got = records["reruns"].get(label)
-            return dict(got) if got is not None else {
-                "llc": None, "std_error": None, "passed": False,
-                "error": f"no rerun at {label}"}
+            return dict(got) if got is not None else failed_llc(f"no rerun at {label}")
         return {k: at_rerun(v, label) for k, v in records.items()}
     if isinstance(records, list | tuple):
         return type(records)(at_rerun(v, label) for v in records)

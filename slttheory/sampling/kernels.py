@@ -807,12 +807,17 @@ def _simplify(gm: Any) -> Any:
         n.replace_all_uses_with(new)
     graph.eliminate_dead_code()
     gm.recompile()
-    # Constants as plain instance attributes: the generated code reads them as ``self.<name>``,
-    # and a registered buffer goes through ``nn.Module.__getattr__`` (≈ 2 µs a read, 10 % of
-    # a tiny model's step); the graph is never moved or saved, so nothing needs the registry.
+    _buffers_as_attributes(gm)
+    return gm
+
+
+def _buffers_as_attributes(gm: Any) -> None:
+    """The constants registered on ``gm`` moved to plain instance attributes: the generated
+    code reads them as ``self.<name>``, and a registered buffer goes through
+    ``nn.Module.__getattr__`` (≈ 2 µs a read, 10 % of a tiny model's step); the graph is
+    never moved or saved, so nothing needs the registry."""
     for name in list(gm._buffers):
         gm.__dict__[name] = gm._buffers.pop(name)
-    return gm
 
 
 TALL_PRODUCT_RATIO = 20
@@ -933,8 +938,7 @@ def _materialised_shared_operands(gm: Any) -> Any:
     if copied:
         graph.eliminate_dead_code()
         gm.recompile()
-        for name in copied:  # plain attributes, as _simplify leaves its constants
-            gm.__dict__[name] = gm._buffers.pop(name)
+        _buffers_as_attributes(gm)
     return gm
 
 

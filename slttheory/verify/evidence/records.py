@@ -36,6 +36,7 @@ __all__ = [
     "AtPoint",
     "Rerun",
     "RERUN_SETTINGS",
+    "RERUN_SETTINGS_TEXT",
     "ControlRun",
     "ControlSet",
     "PointEvidence",
@@ -165,6 +166,9 @@ class RankEvidence:
 RERUN_SETTINGS: tuple[str, ...] = ("γ × 3", "γ / 3", "ε / 2")
 """The changed estimator settings an LLC-decided verdict must survive, as :class:`Rerun`
 labels them (``evidence.routes.RERUNS`` says how each is made)."""
+
+RERUN_SETTINGS_TEXT = ", ".join(RERUN_SETTINGS[:-1]) + " and " + RERUN_SETTINGS[-1]
+""":data:`RERUN_SETTINGS` in words, for reasons: "γ × 3, γ / 3 and ε / 2"."""
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from slttheory.verify.claims import Criterion, ExperimentClaim
-from slttheory.verify.evidence.records import RERUN_SETTINGS
+from slttheory.verify.evidence.records import RERUN_SETTINGS, RERUN_SETTINGS_TEXT
 from slttheory.verify.judge.scaling import MIN_VALUES
 
 __all__ = ["judge_criterion", "judge_experiment"]
@@ -89,7 +89,7 @@ def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
     if reruns is None:
         return "inconclusive", (f"{why}; not decided: a statement about λ from LLC estimates "
                                 "decides only if its verdict survives reruns of those estimates "
-                                f"at {_listed(RERUN_SETTINGS)}, which this run did not compute "
+                                f"at {RERUN_SETTINGS_TEXT}, which this run did not compute "
                                 "(the quick profile skips them)")
     seen = []
     for label in RERUN_SETTINGS:
@@ -102,10 +102,6 @@ def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
                                     f"{label} ({why2})")
         seen.append(f"{label}: {st.estimate:.4g} [{st.low:.4g}, {st.high:.4g}]")
     return v, f"{why}; the same verdict at every rerun ({'; '.join(seen)})"
-
-
-def _listed(labels: tuple[str, ...]) -> str:
-    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:

@@ -40,6 +40,7 @@ from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import cites
 from slttheory.verify.evidence.records import (
     RERUN_SETTINGS,
+    RERUN_SETTINGS_TEXT,
     ClosedFormEvidence,
     ControlSet,
     LLCEvidence,
@@ -216,8 +217,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                 f"[{band.low:.4g}, {band.high:.4g}]")
     if len(lc.reruns) < len(RERUN_SETTINGS):
         return LLCAssessment("uncontrolled", band,
-                             f"the reruns at {', '.join(RERUN_SETTINGS[:-1])} and "
-                             f"{RERUN_SETTINGS[-1]} were not run")
+                             f"the reruns at {RERUN_SETTINGS_TEXT} were not run")
     return LLCAssessment("controlled", band, "", robust=True)
 
 

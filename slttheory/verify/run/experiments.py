@@ -164,10 +164,9 @@ def run_experiment_claim(
     try:
         exp = EXPERIMENTS[claim.experiment]
         s = claim.settings_for(profile)
-        rerun = profile != "quick" if reruns is None else reruns
-        records, computed, reused = _run_all(claim, exp, s, store, device, progress,
-                                             RERUNS if rerun else ())
-        verdict, reason, outcomes, main = _judge_runs(claim, exp, s, records, rerun)
+        at = RERUNS if (profile != "quick" if reruns is None else reruns) else ()
+        records, computed, reused = _run_all(claim, exp, s, store, device, progress, at)
+        verdict, reason, outcomes, main = _judge_runs(claim, exp, s, records, at)
         return ExperimentClaimResult(
             claim,
             ClaimVerdict(verdict, reason),
@@ -219,16 +218,16 @@ def _run_all(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any],
 
 
 def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records: list,
-                rerun: bool) -> tuple[str, str, list[dict], Any]:
-    """The analysis at each criterion's alpha (and, with ``rerun``, at each rerun), judged:
-    ``(verdict, reason, outcomes, the first criterion's analysis)``."""
+                reruns: tuple[tuple[str, str, float], ...]) -> tuple[str, str, list[dict], Any]:
+    """The analysis at each criterion's alpha (and at each of ``reruns``, when given),
+    judged: ``(verdict, reason, outcomes, the first criterion's analysis)``."""
     from slttheory.experiments import at_rerun
 
     alphas = sorted({c.alpha for c in claim.criteria})
     results = {alpha: _analyse(exp, s, records, alpha) for alpha in alphas}
-    at = None if not rerun else {
+    at = None if not reruns else {
         label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
-        for label, _, _ in RERUNS}
+        for label, _, _ in reruns}
     verdict, reason, outcomes = judge_experiment(claim, results, at)
     return verdict, reason, outcomes, results[claim.criteria[0].alpha]
 
