@@ -81,14 +81,38 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
     (:mod:`slttheory.sampling.exchange`). ``progress``: told of every block's steps."""
     step = alg.step
     flush = getattr(alg, "flush", None)  # diagnostics computed once per block (SGLD)
+    run = getattr(alg, "block", None)  # steps without diagnostics in one call, where it can
     diagnose: bool | str = "defer" if flush is not None else True
+    hooks = [h[0] for h in (orbit, exchange) if h is not None]
+
+    def after(u: int, state):
+        if orbit is not None and (u + 1) % orbit[0] == 0:
+            state = orbit[1](gen, state)
+        if exchange is not None and (u + 1) % exchange[0] == 0:
+            state = exchange[1](gen, state, ((u + 1) // exchange[0]) % 2)
+        return state
+
     t = start
     while t < stop:
         end = min(stop, t + TRACE_BLOCK)
-        block = []
+        block: list[Tensor] = []  # ΔL of each step, (K,), or of a run of steps, (K, k)
         deferred: list[int] = []
-        for u in range(t, end):
+        u = t
+        while u < end:
             if u % DIAG_EVERY:
+                # the steps up to the next diagnostic step, or up to and including the next
+                # step an orbit move or exchange round follows, in one call where possible
+                last = min(end, (u // DIAG_EVERY + 1) * DIAG_EVERY) - 1
+                for every in hooks:
+                    last = min(last, u + (-(u + 1)) % every)
+                done = run(gen, state, last - u + 1) if run is not None and last > u else None
+                if done is not None:
+                    state, losses = done
+                    block.append(losses[:, :-1])
+                    state = after(last, state)
+                    block.append(state.loss)  # the last step's ΔL after a move or swap
+                    u = last + 1
+                    continue
                 state, _ = step(gen, state, False)
             else:
                 state, info = step(gen, state, diagnose)
@@ -101,12 +125,11 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
                         ac[:, j] = info.acceptance_prob
                 if record is not None:
                     record.store(u, state.position)
-            if orbit is not None and (u + 1) % orbit[0] == 0:
-                state = orbit[1](gen, state)
-            if exchange is not None and (u + 1) % exchange[0] == 0:
-                state = exchange[1](gen, state, ((u + 1) // exchange[0]) % 2)
+            state = after(u, state)
             block.append(state.loss)
-        tr[:, t:end] = torch.stack(block, 1)
+            u += 1
+        tr[:, t:end] = (torch.stack(block, 1) if all(b.dim() == 1 for b in block) else
+                        torch.cat([b if b.dim() == 2 else b.unsqueeze(1) for b in block], 1))
         if deferred:
             gsq, prob = flush()
             gs[:, deferred] = gsq.T

@@ -4,6 +4,7 @@ Tolerances are z = 4 Monte-Carlo standard errors (two-sided p ≈ 6e-5), each st
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -282,6 +283,80 @@ def test_deferred_sgld_diagnostics_are_the_immediate_ones(batch):
         later.flush()
 
 
+@pytest.mark.parametrize("sampler,jitter", [("sgld", 0.0), ("mala", 0.0), ("mala", 1.5)])
+def test_a_block_of_steps_is_the_steps_one_by_one_bit_for_bit(sampler, jitter):
+    """``block(generator, state, k)`` runs ``k`` undiagnosed steps in one TorchScript loop: the
+    same draws in the same order from the same generator, the same graph, so the same chains
+    bit for bit as ``k`` calls of ``step(generator, state, False)`` — positions, ΔL of every
+    step, ∇U, and MALA's cached U and non-finite count. Before the first step has traced the
+    graph there is no loop (``None``), and a minibatch potential has none."""
+    from slttheory.sampling.kernels import fused_kernel
+
+    s, pot = _linear_setup()
+    kw = {"jitter": jitter} if jitter else {}
+    one, many = fused_kernel(sampler, pot, 1e-3, **kw), fused_kernel(sampler, pot, 1e-3, **kw)
+    g1, g2 = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    a = one.init(s.center.expand(4, -1).clone(), g1)
+    b = many.init(s.center.expand(4, -1).clone(), g2)
+    assert many.block(g2, b, 5) is None  # nothing traced yet: the caller steps one by one
+    a, _ = one.step(g1, a, True)
+    b, _ = many.step(g2, b, True)
+    for k in (9, 1, 4):
+        losses = []
+        for _ in range(k):
+            a, _ = one.step(g1, a, False)
+            losses.append(a.loss)
+        done = many.block(g2, b, k)
+        assert done is not None
+        b, block_losses = done
+        assert block_losses.shape == (4, k) and torch.equal(block_losses, torch.stack(losses, 1))
+        for x, y in zip(a, b, strict=True):
+            assert (x is None) == (y is None) and (x is None or torch.equal(x, y))
+    assert torch.equal(g1.get_state(), g2.get_state())  # the same number of draws
+    _, pot50 = _linear_setup(batch=50)
+    mb = fused_kernel(sampler if sampler == "sgld" else "sgld", pot50, 1e-3)
+    st = mb.init(s.center.expand(4, -1).clone(), g1)
+    st, _ = mb.step(g1, st, True)
+    assert mb.block(g1, st, 3) is None  # minibatches are drawn in Python: no loop
+
+
+def test_a_loop_that_differs_from_the_steps_is_not_used(monkeypatch):
+    """The loop is checked against the graph called step by step before it is used; a loop
+    that draws in another order (here MALA's uniforms before its normals) is dropped, and
+    the steps run one by one."""
+    from slttheory.sampling import kernels
+
+    def swapped(fn):
+        def loop(pos: torch.Tensor, dl: torch.Tensor, grad: torch.Tensor, u: torch.Tensor,
+                 nf: torch.Tensor, xi: torch.Tensor, unif: torch.Tensor, eps: torch.Tensor,
+                 sqrt_eps: torch.Tensor, c0: torch.Tensor, c1: torch.Tensor,
+                 generator: torch.Generator | None, k: int
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
+                            torch.Tensor, torch.Tensor]:
+            losses: list[torch.Tensor] = []
+            for _ in range(k):
+                unif.uniform_(generator=generator)
+                xi.normal_(generator=generator)
+                pos, dl, grad, u, nf, _a, _l = fn(pos, dl, grad, u, nf, xi, unif, eps,
+                                                  sqrt_eps, c0, c1)
+                losses.append(dl)
+            return pos, dl, grad, u, nf, torch.stack(losses, 1)
+        return torch.jit.script(loop)
+
+    s, pot = _linear_setup()
+    alg = kernels.fused_kernel("mala", pot, 1e-3)
+    g = torch.Generator().manual_seed(0)
+    st = alg.init(s.center.expand(4, -1).clone(), g)
+    st, _ = alg.step(g, st, True)
+    monkeypatch.setitem(kernels._LOOPS, "mala", swapped)
+    assert alg.block(g, st, 3) is None
+    monkeypatch.undo()
+    alg = kernels.fused_kernel("mala", _linear_setup()[1], 1e-3)
+    st = alg.init(s.center.expand(4, -1).clone(), g)
+    st, _ = alg.step(g, st, True)
+    assert alg.block(g, st, 3) is not None
+
+
 def test_scripted_graph_is_the_fx_graph_bit_for_bit():
     """TorchScript runs the traced step's aten operations without the Python interpreter; it is
     used only where its outputs equal the FX graph's exactly, so the draws do not depend on
@@ -543,3 +618,51 @@ def test_dense_curvature_factor_whitens_the_hessian():
     h = 3.0 * prec + 0.5 * torch.eye(2, dtype=torch.float64)
     assert torch.allclose(c.factor.T @ h @ c.factor, torch.eye(2, dtype=torch.float64),
                           atol=1e-10)
+
+
+def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
+    """The sampling loop runs the undiagnosed steps between diagnostic steps as one
+    ``block`` call, cut where an orbit move or an exchange round follows a step: every
+    estimate is then what stepping one by one gives, bit for bit — the default scan with
+    replica exchange (a swap after every 10th step), single-temperature SGLD with deferred
+    diagnostics, and orbit moves every 3 steps (blocks cut between diagnostic steps)."""
+    from slttheory.models import FAMILIES, ReducedRankRegression
+    from slttheory.sampling import estimate_llc, kernels
+    from slttheory.sampling.symmetry import matrix_chain_orbit
+
+    noisy = FAMILIES["normal_crossing"].build(
+        {"powers": (1, 2), "noise": 1.0}, n=200, generator=torch.Generator().manual_seed(1),
+        device="cpu", dtype=torch.float64)
+    g = torch.Generator().manual_seed(5)
+    rrr = ReducedRankRegression(3, 2, 2, dtype=torch.float64)
+    with torch.no_grad():
+        rrr.A.copy_(torch.randn(2, 3, generator=g, dtype=torch.float64))
+        rrr.B.copy_(torch.randn(2, 2, generator=g, dtype=torch.float64))
+        x = torch.randn(200, 3, generator=g, dtype=torch.float64)
+    runs = [
+        (noisy.model, noisy.data, dict(loss=noisy.loss, draws=200, exchange=True)),
+        (noisy.model, noisy.data, dict(loss=noisy.loss, method="single", sampler="sgld",
+                                       step_size=1e-3, draws=300, burn_in=0)),
+        (rrr, (x, rrr(x).detach()), dict(method="single", draws=300, burn_in=100,
+                                         orbit=matrix_chain_orbit(rrr, ["A", "B"], every=3))),
+    ]
+    calls = []
+    real = kernels._step_loop
+
+    def counted(*a):
+        calls.append(1)
+        return real(*a)
+
+    def estimates():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [estimate_llc(m, d, seed=1, device="cpu", **kw) for m, d, kw in runs]
+
+    monkeypatch.setattr(kernels, "_step_loop", counted)
+    looped = estimates()
+    assert len(calls) >= len(runs)  # loops were built (and, checked equal, used)
+    monkeypatch.setattr(kernels, "_step_loop", lambda *a: None)
+    stepped = estimates()
+    for a, b in zip(looped, stepped, strict=True):
+        assert a.llc == b.llc and a.std_error == b.std_error
+        assert a.config.draws == b.config.draws and a.config.exchange == b.config.exchange
