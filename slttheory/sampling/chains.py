@@ -1,6 +1,7 @@
 """Running the vectorised chains of one estimate: step-size calibration and warm-up, the
-sampling loop (:func:`_run_steps`, a traced step per kernel call, ΔL recorded every step and
-diagnostics every ``DIAG_EVERY``-th), the adaptive length (:func:`_converged`), stored
+sampling loop (:func:`_run_steps`, a traced step per kernel call, the undiagnosed steps
+between two diagnostic ones as one scripted loop where the kernel has one, ΔL recorded every
+step and diagnostics every ``DIAG_EVERY``-th), the adaptive length (:func:`_converged`), stored
 positions for the data-fluctuation estimate (:class:`_Positions`), and the run's diagnostics
 (:func:`_summarise`). The rules are stated in :mod:`slttheory.sampling.estimator`'s docstring
 (**Step size**, **Draws**).
@@ -71,7 +72,10 @@ def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
     """Advance ``stop - start`` steps, writing ΔL every step and diagnostics every 10th.
 
     The per-step ΔL tensors are written into ``tr`` once per block of ``TRACE_BLOCK`` steps
-    (one copy instead of one indexed write per step); nothing is read back to the host.
+    (one copy instead of one indexed write per step); nothing is read back to the host. The
+    steps between two diagnostic steps run as one ``alg.block`` call where the kernel has
+    one (:func:`~slttheory.sampling.kernels.fused_kernel`: the same steps bit for bit in one
+    TorchScript loop), cut after any step that an orbit move or exchange round follows.
     ``record``: a :class:`_Positions` that keeps thinned positions, at diagnostic steps.
     ``orbit``: ``(every, move)``, a Metropolis–Hastings orbit move
     ``move(generator, state) -> state`` after every ``every``-th step
