@@ -200,6 +200,7 @@ class _PointNoise:
 
     def __init__(self, gens: list[torch.Generator], k: int) -> None:
         self.gens, self.k = gens, k
+        self.point_generators = gens  # kernels.Noise: k rows from each in turn
 
     def normal(self, like: Tensor) -> Tensor:
         shape = (self.k, like.shape[1])

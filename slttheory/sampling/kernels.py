@@ -697,7 +697,10 @@ SAMPLERS: dict[str, Callable[..., SamplingAlgorithm]] = {
 
 class Noise(Protocol):
     """Where :func:`fused_kernel` draws its noise from when not from the step's generator
-    (the batched estimator draws each point's rows from that point's generator)."""
+    (the batched estimator draws each point's rows from that point's generator). A noise
+    whose draws are exactly "``rows // P`` rows from each of ``P`` generators in turn" may say
+    so with an attribute ``point_generators`` (the ``P`` generators); the kernel's
+    ``block`` then draws the same numbers inside its loop (and checks that it does)."""
 
     def normal(self, like: Tensor) -> Tensor: ...
 
@@ -1188,13 +1191,27 @@ _LOOP_LAYOUTS: dict[tuple, str] = {
 }
 
 
+def _draw_normal(x: Tensor, gens: list[torch.Generator], rows: int) -> None:
+    """``x``'s rows, ``rows`` per generator in order, from standard normals: the same numbers
+    as ``torch.randn`` per group of rows (or as one ``normal_`` with one generator)."""
+    v = x.view(len(gens), rows, -1)
+    for i in range(len(gens)):
+        v[i].normal_(generator=gens[i])
+
+
+def _draw_uniform(x: Tensor, gens: list[torch.Generator], rows: int) -> None:
+    v = x.view(len(gens), rows)
+    for i in range(len(gens)):
+        v[i].uniform_(generator=gens[i])
+
+
 def _sgld_loop(fn: Callable) -> Callable:
     def loop(pos: Tensor, dl: Tensor, grad: Tensor, xi: Tensor, eps: Tensor,
-             sqrt_eps: Tensor, generator: torch.Generator | None,
+             sqrt_eps: Tensor, gens: list[torch.Generator], rows: int,
              k: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         losses: list[Tensor] = []
         for _ in range(k):
-            xi.normal_(generator=generator)
+            _draw_normal(xi, gens, rows)
             pos, dl, grad = fn(pos, dl, grad, xi, eps, sqrt_eps)
             losses.append(dl)
         return pos, dl, grad, torch.stack(losses, 1)
@@ -1204,12 +1221,12 @@ def _sgld_loop(fn: Callable) -> Callable:
 def _mala_loop(fn: Callable) -> Callable:
     def loop(pos: Tensor, dl: Tensor, grad: Tensor, u: Tensor, nf: Tensor, xi: Tensor,
              unif: Tensor, eps: Tensor, sqrt_eps: Tensor, c0: Tensor, c1: Tensor,
-             generator: torch.Generator | None,
+             gens: list[torch.Generator], rows: int,
              k: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         losses: list[Tensor] = []
         for _ in range(k):
-            xi.normal_(generator=generator)
-            unif.uniform_(generator=generator)
+            _draw_normal(xi, gens, rows)
+            _draw_uniform(unif, gens, rows)
             pos, dl, grad, u, nf, _acc, _log_a = fn(pos, dl, grad, u, nf, xi, unif, eps,
                                                    sqrt_eps, c0, c1)
             losses.append(dl)
@@ -1219,13 +1236,13 @@ def _mala_loop(fn: Callable) -> Callable:
 
 def _mala_jitter_loop(fn: Callable) -> Callable:
     def loop(pos: Tensor, dl: Tensor, grad: Tensor, u: Tensor, nf: Tensor, xi: Tensor,
-             unif: Tensor, eps: Tensor, jit: Tensor, generator: torch.Generator | None,
+             unif: Tensor, eps: Tensor, jit: Tensor, gens: list[torch.Generator], rows: int,
              k: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
         losses: list[Tensor] = []
         for _ in range(k):
-            xi.normal_(generator=generator)
-            unif.uniform_(generator=generator)
-            jit.uniform_(generator=generator)
+            _draw_normal(xi, gens, rows)
+            _draw_uniform(unif, gens, rows)
+            _draw_uniform(jit, gens, rows)
             pos, dl, grad, u, nf, _acc, _log_a = fn(pos, dl, grad, u, nf, xi, unif, eps, jit)
             losses.append(dl)
         return pos, dl, grad, u, nf, torch.stack(losses, 1)
@@ -1233,59 +1250,30 @@ def _mala_jitter_loop(fn: Callable) -> Callable:
 
 
 _LOOPS = {"sgld": _sgld_loop, "mala": _mala_loop, "mala_jitter": _mala_jitter_loop}
-LOOP_CHECK_STEPS = 3
-"""Steps of a scripted loop compared bit for bit with the same steps one graph call at a time
-before the loop is used (:func:`_step_loop`)."""
 
 
-def _step_loop(graph: Callable, flat: list[Tensor]) -> Callable | None:
-    r"""``k`` steps of the scripted step ``graph`` in one TorchScript loop, or ``None``.
+def _step_loop(graph: Callable) -> Callable | None:
+    r"""Steps of the scripted step ``graph`` repeated in one TorchScript loop, or ``None``.
 
     A traced step of a small model costs about as much in Python around it (the call from
     Python into TorchScript, the draws, the state) as in its graph: the devinterp benchmark's
     2-parameter regression takes 86 µs a step one call at a time and 48 µs inside a scripted
-    loop (SGLD, 4 chains, 2 CPU cores). The loop draws exactly what :func:`fused_kernel`'s
-    step draws, in its order (normal ``(K, d)``, then MALA's uniforms, then the jitter's), into
-    the same buffers, from the same generator, and calls the same TorchScript function, so
-    the chains are the same bit for bit; that is checked on copies of ``flat`` (the graph's
-    tensor arguments, state first) with a scratch generator over :data:`LOOP_CHECK_STEPS`
-    steps, and the loop is dropped if anything differs. Only the plain full-batch layouts of
+    loop (SGLD, 4 chains, 2 CPU cores). The loop ``loop(*tensors, gens, rows, k)`` draws what
+    :func:`fused_kernel`'s step draws, in its order (normal ``(K, d)``, then MALA's uniforms,
+    then the jitter's), ``rows`` rows from each generator of ``gens`` in turn, into the
+    step's buffers, and calls the same TorchScript function; :func:`fused_kernel` checks it
+    bit for bit against its own steps before using it. Only the plain full-batch layouts of
     SGLD and MALA (with or without jitter) have a loop (:data:`_LOOP_LAYOUTS`)."""
     script, spec = getattr(graph, "script", None), getattr(graph, "spec", None)
     kind = _LOOP_LAYOUTS.get(spec) if script is not None else None
     if kind is None:
         return None
-    draws = {"sgld": ((3, "normal"),), "mala": ((5, "normal"), (6, "uniform")),
-             "mala_jitter": ((5, "normal"), (6, "uniform"), (8, "uniform"))}[kind]
-    state_out = 3 if kind == "sgld" else 5  # outputs that are the next step's state inputs
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loop = _LOOPS[kind](script)
-            a = [x.clone() for x in flat]
-            b = [x.clone() for x in flat]
-            ga, gb = torch.Generator(), torch.Generator()
-            ga.manual_seed(1234)
-            gb.manual_seed(1234)
-            got = loop(*a, ga, LOOP_CHECK_STEPS)
-            losses = []
-            for _ in range(LOOP_CHECK_STEPS):
-                for i, how in draws:
-                    if how == "normal":
-                        b[i].normal_(generator=gb)
-                    else:
-                        b[i].uniform_(generator=gb)
-                out = script(*b)
-                b[:state_out] = out[:state_out]
-                losses.append(out[1])
-            want = (*b[:state_out], torch.stack(losses, 1))
-            if len(got) != len(want) or not all(
-                    g.shape == w.shape and g.dtype == w.dtype and torch.equal(g, w)
-                    for g, w in zip(got, want, strict=True)):
-                return None
+            return _LOOPS[kind](script)
     except Exception:  # noqa: BLE001  (TorchScript unable: one graph call per step)
         return None
-    return loop
 
 
 def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, *,
@@ -1478,13 +1466,20 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         return new, LangevinInfo(prob, acc, gsq)
 
     # Runs of steps without diagnostics as one TorchScript loop (_step_loop), built once per
-    # step graph after the graph has been traced by a step; None: not available.
+    # step graph after a step has traced the graph, and used only after its first run has
+    # been compared bit for bit with the same steps made one by one (None: no loop).
     loops: dict[int, Callable | None] = {}
-    can_loop = noise is None and plain_full and can_trace and sampler in ("sgld", "mala")
+    checked: set[int] = set()
+    point_gens = getattr(noise, "point_generators", None)  # batched: a generator per point
+    can_loop = (plain_full and can_trace and sampler in ("sgld", "mala")
+                and (noise is None or point_gens is not None))
 
     def block(generator: torch.Generator | None, state: LangevinState,
               k: int) -> tuple[LangevinState, Tensor] | None:
         if not can_loop or "eps" not in cache:
+            return None
+        gens = [generator] if noise is None else list(point_gens)
+        if any(g is None for g in gens):
             return None
         pos = state.position
         xi = buffer("normal", pos.shape, pos)
@@ -1504,14 +1499,43 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if graph is None:  # not traced yet (the first step traces it), or not traceable
             return None
         if id(graph) not in loops:
-            flat = [x for a in args if a is not None
-                    for x in (a if isinstance(a, tuple) else (a,))]
-            loops[id(graph)] = _step_loop(graph, flat)
+            loops[id(graph)] = _step_loop(graph)
         loop = loops[id(graph)]
         if loop is None:
             return None
         flat = [x for a in args if a is not None for x in (a if isinstance(a, tuple) else (a,))]
-        out = loop(*flat, generator, k)
+        rows = pos.shape[0] // len(gens)
+        if rows * len(gens) != pos.shape[0]:
+            return None
+        if id(graph) in checked:
+            return _unpack(loop(*flat, gens, rows, k))
+        # first use: the same k steps one by one, then the loop from the same generator
+        # states; the loop is kept only if everything it returns is equal bit for bit
+        before = [g.get_state() for g in gens]
+        ref, losses = state, []
+        for _ in range(k):
+            ref, _ = step(generator, ref, False)
+            losses.append(ref.loss)
+        after = [g.get_state() for g in gens]
+        for g, st in zip(gens, before, strict=True):
+            g.set_state(st)
+        try:
+            got = _unpack(loop(*flat, gens, rows, k))
+            same = all(g.get_state().equal(a) for g, a in zip(gens, after, strict=True)) and \
+                torch.equal(got[1], torch.stack(losses, 1)) and all(
+                    (x is None) == (y is None) and (x is None or torch.equal(x, y))
+                    for x, y in zip(got[0], ref, strict=True))
+        except Exception:  # noqa: BLE001  (a loop that cannot run: steps one by one)
+            same = False
+        if not same:
+            loops[id(graph)] = None
+            for g, st in zip(gens, after, strict=True):
+                g.set_state(st)
+            return ref, torch.stack(losses, 1)
+        checked.add(id(graph))
+        return got
+
+    def _unpack(out: tuple) -> tuple[LangevinState, Tensor]:
         if sampler == "sgld":
             return LangevinState(out[0], out[1], out[2]), out[3]
         return LangevinState(out[0], out[1], out[2], out[3], None, out[4]), out[5]

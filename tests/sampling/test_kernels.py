@@ -321,40 +321,72 @@ def test_a_block_of_steps_is_the_steps_one_by_one_bit_for_bit(sampler, jitter):
 
 
 def test_a_loop_that_differs_from_the_steps_is_not_used(monkeypatch):
-    """The loop is checked against the graph called step by step before it is used; a loop
-    that draws in another order (here MALA's uniforms before its normals) is dropped, and
-    the steps run one by one."""
+    """A loop's first run is compared with the same steps made one by one from the same
+    generator state; a loop that draws in another order (here MALA's uniforms before its
+    normals) is dropped: that call returns the steps made one by one, with the generator
+    where they left it, and later calls return ``None`` (the caller steps one by one)."""
     from slttheory.sampling import kernels
 
     def swapped(fn):
         def loop(pos: torch.Tensor, dl: torch.Tensor, grad: torch.Tensor, u: torch.Tensor,
                  nf: torch.Tensor, xi: torch.Tensor, unif: torch.Tensor, eps: torch.Tensor,
                  sqrt_eps: torch.Tensor, c0: torch.Tensor, c1: torch.Tensor,
-                 generator: torch.Generator | None, k: int
+                 gens: list[torch.Generator], rows: int, k: int
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
                             torch.Tensor, torch.Tensor]:
             losses: list[torch.Tensor] = []
             for _ in range(k):
-                unif.uniform_(generator=generator)
-                xi.normal_(generator=generator)
+                unif.uniform_(generator=gens[0])
+                xi.normal_(generator=gens[0])
                 pos, dl, grad, u, nf, _a, _l = fn(pos, dl, grad, u, nf, xi, unif, eps,
                                                   sqrt_eps, c0, c1)
                 losses.append(dl)
             return pos, dl, grad, u, nf, torch.stack(losses, 1)
         return torch.jit.script(loop)
 
-    s, pot = _linear_setup()
-    alg = kernels.fused_kernel("mala", pot, 1e-3)
-    g = torch.Generator().manual_seed(0)
-    st = alg.init(s.center.expand(4, -1).clone(), g)
-    st, _ = alg.step(g, st, True)
     monkeypatch.setitem(kernels._LOOPS, "mala", swapped)
-    assert alg.block(g, st, 3) is None
-    monkeypatch.undo()
-    alg = kernels.fused_kernel("mala", _linear_setup()[1], 1e-3)
+    s, pot = _linear_setup()
+    alg, ref = kernels.fused_kernel("mala", pot, 1e-3), kernels.fused_kernel("mala", pot, 1e-3)
+    g, h = torch.Generator().manual_seed(0), torch.Generator().manual_seed(0)
     st = alg.init(s.center.expand(4, -1).clone(), g)
+    rt = ref.init(s.center.expand(4, -1).clone(), h)
     st, _ = alg.step(g, st, True)
-    assert alg.block(g, st, 3) is not None
+    rt, _ = ref.step(h, rt, True)
+    st, losses = alg.block(g, st, 3)
+    for _ in range(3):
+        rt, _ = ref.step(h, rt, False)
+    assert torch.equal(st.position, rt.position) and torch.equal(losses[:, -1], rt.loss)
+    assert torch.equal(g.get_state(), h.get_state())
+    assert alg.block(g, st, 3) is None
+
+
+def test_batched_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
+    """In a batched run each point draws from its own generator; the loop draws each point's
+    rows from it in turn, so batched estimates are the same bit for bit with and without
+    loops (MALA with jitter, several points)."""
+    from slttheory.models import FAMILIES
+    from slttheory.sampling import estimate_llc_batched, kernels
+
+    probs = [FAMILIES["normal_crossing"].build(
+        {"powers": (1, 2)}, n=200, generator=torch.Generator().manual_seed(s), device="cpu",
+        dtype=torch.float64) for s in (1, 2, 3)]
+    built, runs = [], []
+
+    def counted(graph):  # the loops, each call counted: used beyond its checked first run
+        loop = real(graph)
+        built.append(loop)
+        return None if loop is None else (lambda *a: runs.append(1) or loop(*a))
+
+    real = kernels._step_loop
+    monkeypatch.setattr(kernels, "_step_loop", counted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        looped = estimate_llc_batched(probs, seed=[1, 2, 3], device="cpu", draws=200)
+        assert built and all(x is not None for x in built) and len(runs) > 10 * len(built)
+        monkeypatch.setattr(kernels, "_step_loop", lambda g: None)
+        stepped = estimate_llc_batched(probs, seed=[1, 2, 3], device="cpu", draws=200)
+    for a, b in zip(looped, stepped, strict=True):
+        assert a.llc == b.llc and a.std_error == b.std_error
 
 
 def test_scripted_graph_is_the_fx_graph_bit_for_bit():
@@ -646,12 +678,13 @@ def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
         (rrr, (x, rrr(x).detach()), dict(method="single", draws=300, burn_in=100,
                                          orbit=matrix_chain_orbit(rrr, ["A", "B"], every=3))),
     ]
-    calls = []
+    built, used = [], []
     real = kernels._step_loop
 
-    def counted(*a):
-        calls.append(1)
-        return real(*a)
+    def counted(graph):  # the loops, each call counted: used beyond its checked first run
+        loop = real(graph)
+        built.append(loop)
+        return None if loop is None else (lambda *a: used.append(1) or loop(*a))
 
     def estimates():
         with warnings.catch_warnings():
@@ -660,8 +693,9 @@ def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
 
     monkeypatch.setattr(kernels, "_step_loop", counted)
     looped = estimates()
-    assert len(calls) >= len(runs)  # loops were built (and, checked equal, used)
-    monkeypatch.setattr(kernels, "_step_loop", lambda *a: None)
+    assert len(built) >= len(runs) and all(x is not None for x in built)
+    assert len(used) > 10 * len(built)  # checked equal on their first run, then used
+    monkeypatch.setattr(kernels, "_step_loop", lambda graph: None)
     stepped = estimates()
     for a, b in zip(looped, stepped, strict=True):
         assert a.llc == b.llc and a.std_error == b.std_error
