@@ -1290,7 +1290,11 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     an input). Needs a potential with ``evaluate``/``draw`` (:class:`LocalizedPotential`,
     :class:`PreconditionedPotential`); otherwise, or when tracing fails, the step runs
     eagerly. ``info.grad_sq`` and ``info.acceptance_prob`` are computed (eagerly, from the
-    step's outputs) on ``diagnose`` steps only. ``jitter`` (MALA only): a step size
+    step's outputs) on ``diagnose`` steps only. ``block(generator, state, k)`` makes ``k``
+    undiagnosed steps in one TorchScript loop over the same graph (:func:`_step_loop`; SGLD
+    and MALA at full batch, with the generator or with a noise that names its
+    ``point_generators``), kept after its first run equals the steps made one by one bit for
+    bit, else ``None``. ``jitter`` (MALA only): a step size
     :func:`jittered_step` per step and chain, its uniforms drawn after MALA's.
 
     >>> import torch
