@@ -1194,12 +1194,18 @@ _LOOP_LAYOUTS: dict[tuple, str] = {
 def _draw_normal(x: Tensor, gens: list[torch.Generator], rows: int) -> None:
     """``x``'s rows, ``rows`` per generator in order, from standard normals: the same numbers
     as ``torch.randn`` per group of rows (or as one ``normal_`` with one generator)."""
+    if len(gens) == 1:  # one generator: the whole buffer (no views, ~3 µs a draw less)
+        x.normal_(generator=gens[0])
+        return
     v = x.view(len(gens), rows, -1)
     for i in range(len(gens)):
         v[i].normal_(generator=gens[i])
 
 
 def _draw_uniform(x: Tensor, gens: list[torch.Generator], rows: int) -> None:
+    if len(gens) == 1:
+        x.uniform_(generator=gens[0])
+        return
     v = x.view(len(gens), rows)
     for i in range(len(gens)):
         v[i].uniform_(generator=gens[i])
