@@ -1365,13 +1365,17 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
     # so those few decide it without the full signature (≈ 15 µs a step).
     fast: dict[tuple, Callable | None] = {}
 
-    def lookup(args: tuple) -> Callable | None:
+    def shape_key(args: tuple) -> tuple:
         pos, e, batch = args[0], args[8], args[7]
+        return (pos.shape, pos.dtype, pos.device, e.shape,
+                None if batch is None else batch.shape,
+                args[3] is None, args[6] is None, args[10] is None, args[11] is None)
+
+    def lookup(args: tuple) -> Callable | None:
+        batch = args[7]
         if batch is not None and not isinstance(batch, Tensor):
             return compiled(args)  # a structured minibatch: the full signature decides
-        k = (pos.shape, pos.dtype, pos.device, e.shape,
-             None if batch is None else batch.shape,
-             args[3] is None, args[6] is None, args[10] is None, args[11] is None)
+        k = shape_key(args)
         if k not in fast:
             fast[k] = compiled(args)
         return fast[k]
@@ -1421,6 +1425,20 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         return buf.normal_(generator=generator) if kind == "normal" else buf.uniform_(
             generator=generator)
 
+    def step_args(state: LangevinState, xi: Tensor, unif: Tensor | None, batch: Any,
+                  j: Tensor | None) -> tuple:
+        """The step graph's arguments, in ``move``'s order, for ``state`` and these draws."""
+        pos = state.position
+        extra = (state.potential if sampler == "mala" else state.precond_v
+                 if sampler == "rmsprop_sgld" else state.momentum)
+        if sampler == "sghmc" and extra is None:
+            extra = torch.zeros_like(pos)
+        e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
+        if jitter:
+            sq = coef = None  # the graph derives them from the jittered ε
+        return (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch, e, sq,
+                coef, j)
+
     def step(generator: torch.Generator | None, state: LangevinState,
              diagnose: bool | str = True) -> tuple[LangevinState, LangevinInfo]:
         pos = state.position
@@ -1435,18 +1453,12 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
         if sampler == "mala":
             unif = (noise.uniform(pos) if noise is not None
                     else draw("accept", pos.shape[:1], pos, generator))
-        extra = (state.potential if sampler == "mala" else state.precond_v
-                 if sampler == "rmsprop_sgld" else state.momentum)
-        if sampler == "sghmc" and extra is None:
-            extra = torch.zeros_like(pos)
-        e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
         j = None
         if jitter:
             j = (noise.uniform(pos) if noise is not None
                  else draw("jitter", pos.shape[:1], pos, generator))
-            sq = coef = None  # the graph derives them from the jittered ε
-        args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, batch,
-                e, sq, coef, j)
+        args = step_args(state, xi, unif, batch, j)
+        extra, e = args[3], args[8]
         gm = lookup(args)
         out = gm(*args) if gm is not None else move(*args)
         gsq = prob = acc = None
@@ -1498,14 +1510,8 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
             unif = buffer("accept", pos.shape[:1], pos)
             if jitter:
                 j = buffer("jitter", pos.shape[:1], pos)
-        e, sq, coef = cache["eps"], cache["sqrt_eps"], cache["coef"]
-        if jitter:
-            sq = coef = None
-        extra = state.potential if sampler == "mala" else state.momentum
-        args = (pos, state.loss, state.grad, extra, state.nonfinite, xi, unif, None, e, sq,
-                coef, j)
-        graph = fast.get((pos.shape, pos.dtype, pos.device, e.shape, None, extra is None,
-                          unif is None, coef is None, j is None))
+        args = step_args(state, xi, unif, None, j)
+        graph = fast.get(shape_key(args))
         if graph is None:  # not traced yet (the first step traces it), or not traceable
             return None
         if id(graph) not in loops:

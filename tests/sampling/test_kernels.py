@@ -283,6 +283,23 @@ def test_deferred_sgld_diagnostics_are_the_immediate_ones(batch):
         later.flush()
 
 
+def _count_loops(monkeypatch):
+    """``kernels._step_loop`` patched to record each loop it builds (``built``) and every call
+    of one (``used``): a loop is used beyond its checked first run only if it passed."""
+    from slttheory.sampling import kernels
+
+    built, used = [], []
+    real = kernels._step_loop
+
+    def counted(graph):
+        loop = real(graph)
+        built.append(loop)
+        return None if loop is None else (lambda *a: used.append(1) or loop(*a))
+
+    monkeypatch.setattr(kernels, "_step_loop", counted)
+    return built, used
+
+
 @pytest.mark.parametrize("sampler,jitter", [("sgld", 0.0), ("mala", 0.0), ("mala", 1.5)])
 def test_a_block_of_steps_is_the_steps_one_by_one_bit_for_bit(sampler, jitter):
     """``block(generator, state, k)`` runs ``k`` undiagnosed steps in one TorchScript loop: the
@@ -370,19 +387,11 @@ def test_batched_estimates_with_step_loops_equal_those_stepped_one_by_one(monkey
     probs = [FAMILIES["normal_crossing"].build(
         {"powers": (1, 2)}, n=200, generator=torch.Generator().manual_seed(s), device="cpu",
         dtype=torch.float64) for s in (1, 2, 3)]
-    built, runs = [], []
-
-    def counted(graph):  # the loops, each call counted: used beyond its checked first run
-        loop = real(graph)
-        built.append(loop)
-        return None if loop is None else (lambda *a: runs.append(1) or loop(*a))
-
-    real = kernels._step_loop
-    monkeypatch.setattr(kernels, "_step_loop", counted)
+    built, used = _count_loops(monkeypatch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         looped = estimate_llc_batched(probs, seed=[1, 2, 3], device="cpu", draws=200)
-        assert built and all(x is not None for x in built) and len(runs) > 10 * len(built)
+        assert built and all(x is not None for x in built) and len(used) > 10 * len(built)
         monkeypatch.setattr(kernels, "_step_loop", lambda g: None)
         stepped = estimate_llc_batched(probs, seed=[1, 2, 3], device="cpu", draws=200)
     for a, b in zip(looped, stepped, strict=True):
@@ -678,20 +687,12 @@ def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
         (rrr, (x, rrr(x).detach()), dict(method="single", draws=300, burn_in=100,
                                          orbit=matrix_chain_orbit(rrr, ["A", "B"], every=3))),
     ]
-    built, used = [], []
-    real = kernels._step_loop
-
-    def counted(graph):  # the loops, each call counted: used beyond its checked first run
-        loop = real(graph)
-        built.append(loop)
-        return None if loop is None else (lambda *a: used.append(1) or loop(*a))
-
     def estimates():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return [estimate_llc(m, d, seed=1, device="cpu", **kw) for m, d, kw in runs]
 
-    monkeypatch.setattr(kernels, "_step_loop", counted)
+    built, used = _count_loops(monkeypatch)
     looped = estimates()
     assert len(built) >= len(runs) and all(x is not None for x in built)
     assert len(used) > 10 * len(built)  # checked equal on their first run, then used
