@@ -76,7 +76,13 @@ def _child(code_root: Path, blob: Path, threads: int) -> dict:
     )
     if proc.returncode != 0:
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    # which code base the child imported, checked and recorded without this machine's paths
+    imported = Path(out.pop("code")).resolve()
+    if not imported.is_relative_to(code_root.resolve()):
+        return {"error": f"the child imported slttheory from outside {code_root.name}"}
+    out["code"] = "imported from the code base under test"
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
