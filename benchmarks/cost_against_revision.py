@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--rev", default="cbda1b2")
-    ap.add_argument("--half", default="held-out")
-    ap.add_argument("--kind", default="noise-free")
+    ap.add_argument("--half", default="held-out", choices=("held-out", "selection"))
+    ap.add_argument("--kind", default="noise-free", choices=("noise-free", "noisy"))
     ap.add_argument("--only", default=None)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -103,8 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         want = args.only.split(",")
         cases = [c for c in cases if any(c.label.startswith(w) for w in want)]
-    rev = subprocess.run(["git", "-C", str(_ROOT), "rev-parse", args.rev], check=True,
-                         capture_output=True, text=True).stdout.strip()
+    if not cases:
+        ap.error(f"no {args.kind} case of the {args.half} half matches --only {args.only!r}")
+    found = subprocess.run(["git", "-C", str(_ROOT), "rev-parse", "--verify", "--quiet",
+                            f"{args.rev}^{{commit}}"], capture_output=True, text=True)
+    if found.returncode != 0:
+        ap.error(f"--rev {args.rev!r} is not a commit of {_ROOT}")
+    rev = found.stdout.strip()
     head = subprocess.run(["git", "-C", str(_ROOT), "rev-parse", "HEAD"], check=True,
                           capture_output=True, text=True).stdout.strip()
     rows = []
