@@ -661,30 +661,25 @@ def test_dense_curvature_factor_whitens_the_hessian():
                           atol=1e-10)
 
 
-def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch):
+def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch, random_rrr):
     """The sampling loop runs the undiagnosed steps between diagnostic steps as one
     ``block`` call, cut where an orbit move or an exchange round follows a step: every
     estimate is then what stepping one by one gives, bit for bit — the default scan with
     replica exchange (a swap after every 10th step), single-temperature SGLD with deferred
     diagnostics, and orbit moves every 3 steps (blocks cut between diagnostic steps)."""
-    from slttheory.models import FAMILIES, ReducedRankRegression
+    from slttheory.models import FAMILIES
     from slttheory.sampling import estimate_llc, kernels
     from slttheory.sampling.symmetry import matrix_chain_orbit
 
     noisy = FAMILIES["normal_crossing"].build(
         {"powers": (1, 2), "noise": 1.0}, n=200, generator=torch.Generator().manual_seed(1),
         device="cpu", dtype=torch.float64)
-    g = torch.Generator().manual_seed(5)
-    rrr = ReducedRankRegression(3, 2, 2, dtype=torch.float64)
-    with torch.no_grad():
-        rrr.A.copy_(torch.randn(2, 3, generator=g, dtype=torch.float64))
-        rrr.B.copy_(torch.randn(2, 2, generator=g, dtype=torch.float64))
-        x = torch.randn(200, 3, generator=g, dtype=torch.float64)
+    rrr, rrr_data = random_rrr(3, 2, 2, 200, torch.Generator().manual_seed(5))
     runs = [
         (noisy.model, noisy.data, dict(loss=noisy.loss, draws=200, exchange=True)),
         (noisy.model, noisy.data, dict(loss=noisy.loss, method="single", sampler="sgld",
                                        step_size=1e-3, draws=300, burn_in=0)),
-        (rrr, (x, rrr(x).detach()), dict(method="single", draws=300, burn_in=100,
+        (rrr, rrr_data, dict(method="single", draws=300, burn_in=100,
                                          orbit=matrix_chain_orbit(rrr, ["A", "B"], every=3))),
     ]
     def estimates():

@@ -72,17 +72,11 @@ def test_bad_arguments_are_named():
     assert isinstance(move, OrbitMove)
 
 
-def test_orbit_moves_leave_the_estimate_where_plain_chains_put_it():
+def test_orbit_moves_leave_the_estimate_where_plain_chains_put_it(random_rrr):
     """Reduced-rank regression (4, 3, 2) at a full-rank point, noise-free (λ = 5): plain MALA
     and MALA with orbit moves estimate the same single-temperature value, within 4 combined
     Monte-Carlo errors (the move is exact; a wrong Jacobian shows in the test above)."""
-    g = torch.Generator().manual_seed(3)
-    model = ReducedRankRegression(4, 3, 2, dtype=torch.float64)
-    with torch.no_grad():
-        model.A.copy_(torch.randn(2, 4, generator=g, dtype=torch.float64))
-        model.B.copy_(torch.randn(3, 2, generator=g, dtype=torch.float64))
-        x = torch.randn(300, 4, generator=g, dtype=torch.float64)
-        y = model(x)
+    model, (x, y) = random_rrr(4, 3, 2, 300, torch.Generator().manual_seed(3))
     kw = dict(method="single", draws=3000, seed=1, device="cpu")
     plain = estimate_llc(model, (x, y), **kw)
     orbit = estimate_llc(model, (x, y), orbit=matrix_chain_orbit(model, ["A", "B"]), **kw)
@@ -93,20 +87,13 @@ def test_orbit_moves_leave_the_estimate_where_plain_chains_put_it():
     assert plain.config.orbit is None
 
 
-def test_batched_orbit_moves_equal_the_single_runs():
+def test_batched_orbit_moves_equal_the_single_runs(random_rrr):
     """Each point of a batched run draws its orbit moves from its own generator, so its
     estimate equals ``estimate_llc`` alone with the same seed (as for every other phase)."""
     from slttheory.sampling import estimate_llc_batched
 
     g = torch.Generator().manual_seed(5)
-    probs = []
-    for _ in range(2):
-        model = ReducedRankRegression(3, 2, 2, dtype=torch.float64)
-        with torch.no_grad():
-            model.A.copy_(torch.randn(2, 3, generator=g, dtype=torch.float64))
-            model.B.copy_(torch.randn(2, 2, generator=g, dtype=torch.float64))
-            x = torch.randn(200, 3, generator=g, dtype=torch.float64)
-        probs.append((model, (x, model(x).detach())))
+    probs = [random_rrr(3, 2, 2, 200, g) for _ in range(2)]
     move = matrix_chain_orbit(probs[0][0], ["A", "B"], every=3)
     kw = dict(method="single", draws=400, burn_in=100, device="cpu", orbit=move)
     both = estimate_llc_batched(probs, seed=[1, 2], **kw)
