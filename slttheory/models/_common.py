@@ -1,13 +1,184 @@
-"""Shared helpers for the model modules: generators, seeded initialisation, a dense layer."""
+"""Shared helpers for the model modules: argument checks, generators, seeded initialisation,
+a dense layer."""
 
 from __future__ import annotations
 
 import math
+import numbers
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["as_generator", "randn", "uniform", "Dense"]
+__all__ = [
+    "MAX_ELEMENTS",
+    "as_generator",
+    "check_bool",
+    "check_dtype",
+    "check_elements",
+    "check_input_width",
+    "check_int",
+    "check_nonnegative",
+    "resolve_device",
+    "randn",
+    "uniform",
+    "Dense",
+]
+
+MAX_ELEMENTS = 2**31
+"""Largest tensor (in elements) a data helper allocates; beyond it a ``ValueError`` names the
+size argument instead of an attempt to allocate (2³¹ float64 entries are 16 GiB)."""
+
+
+def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """Validate an integer argument (sizes, counts) and return it as a Python ``int``.
+
+    ``bool`` and whole floats (``2.0``) are rejected: nothing is silently truncated.
+
+    >>> check_int("h", 3), check_int("r", 0, minimum=0)
+    (3, 0)
+    >>> check_int("h", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: h must be an integer >= 1, got 0
+    >>> check_int("k", 5, maximum=4)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be an integer in [1, 4], got 5
+    >>> check_int("h", 2.0)
+    Traceback (most recent call last):
+    ...
+    TypeError: h must be an integer, got 2.0 of type float
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} of type {type(value).__name__}")
+    v = int(value)
+    if maximum is not None:
+        if not minimum <= v <= maximum:
+            raise ValueError(f"{name} must be an integer in [{minimum}, {maximum}], got {v}")
+    elif v < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {v}")
+    return v
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Validate a flag: ``True`` or ``False`` only (not 0/1, not strings).
+
+    >>> check_bool("bias", "no")
+    Traceback (most recent call last):
+    ...
+    TypeError: bias must be True or False, got 'no' of type str
+    """
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"{name} must be True or False, got {value!r} of type {type(value).__name__}"
+        )
+    return value
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """Validate a finite real number >= 0 (e.g. a noise level) and return it as a ``float``.
+
+    >>> check_nonnegative("noise", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: noise must be a finite number >= 0, got nan
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} of type {type(value).__name__}")
+    v = float(value)
+    if not (math.isfinite(v) and v >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+    return v
+
+
+def check_dtype(dtype: Any, name: str = "dtype") -> torch.dtype:
+    """Validate a floating ``torch.dtype`` (models' parameters must be floating).
+
+    >>> check_dtype(torch.float64)
+    torch.float64
+    >>> check_dtype(torch.int64)
+    Traceback (most recent call last):
+    ...
+    TypeError: dtype must be a floating torch.dtype, got torch.int64
+    """
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating torch.dtype, got {dtype!r}")
+    return dtype
+
+
+def check_elements(name: str, value: Any, elements: int) -> None:
+    """Refuse to allocate more than :data:`MAX_ELEMENTS` elements (``name`` = the size
+    argument, ``value`` its value, ``elements`` the size it implies), before allocating.
+
+    >>> check_elements("p", 10**6, 3 * 10**18)
+    Traceback (most recent call last):
+    ...
+    ValueError: p = 1000000 would allocate 3000000000000000000 elements (more than 2**31)
+    """
+    if elements > MAX_ELEMENTS:
+        raise ValueError(
+            f"{name} = {value} would allocate {elements} elements (more than 2**31)"
+        )
+
+
+def check_input_width(x: Tensor, width: int, name: str = "x") -> None:
+    """Check that ``x`` has shape ``(N, width)``; with ``width == 1`` also ``(N,)``.
+
+    Only the static shape is read (cheap, and valid inside ``vmap``/``make_fx``).
+
+    >>> check_input_width(torch.zeros(4, 1), 1); check_input_width(torch.zeros(4), 1)
+    >>> check_input_width(torch.zeros(4, 3), 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: x must have shape (N,) or (N, 1), got (4, 3)
+    """
+    shape = tuple(x.shape)
+    if len(shape) == 2 and shape[1] == width or width == 1 and len(shape) == 1:
+        return
+    want = "(N,) or (N, 1)" if width == 1 else f"(N, {width})"
+    raise ValueError(f"{name} must have shape {want}, got {shape}")
+
+
+def resolve_device(device: Any, name: str = "device") -> torch.device:
+    """A ``torch.device`` from ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
+    ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device``; an unavailable CUDA device is a
+    ``ValueError``, any other type a ``TypeError``.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("bogus")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, got 'bogus'
+    """
+    if isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        ok = device in ("cpu", "cuda") or (
+            device.startswith("cuda:") and device[5:].isdigit()
+        )
+        if not ok:
+            raise ValueError(
+                f"{name} must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, "
+                f"got {device!r}"
+            )
+        dev = torch.device(device)
+    elif isinstance(device, torch.device):
+        dev = device
+    else:
+        raise TypeError(
+            f"{name} must be a str or a torch.device, got {device!r} of type "
+            f"{type(device).__name__}"
+        )
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={str(dev)!r}: CUDA is not available")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"{name}={str(dev)!r}: only {torch.cuda.device_count()} CUDA device(s) available"
+            )
+    return dev
 
 
 def as_generator(
@@ -73,6 +244,10 @@ class Dense(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        in_features = check_int("in_features", in_features)
+        out_features = check_int("out_features", out_features)
+        check_bool("bias", bias)
+        check_dtype(dtype)
         g = as_generator(generator)
         bound = 1.0 / math.sqrt(in_features)
         self.weight = nn.Parameter(

@@ -33,7 +33,15 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from slttheory.models._common import Dense, as_generator, randn
+from slttheory.models._common import (
+    Dense,
+    as_generator,
+    check_bool,
+    check_dtype,
+    check_elements,
+    check_int,
+    randn,
+)
 
 __all__ = ["EmbedMLP", "modular_pairs", "modular_split", "ACTIVATIONS"]
 
@@ -69,12 +77,11 @@ class EmbedMLP(nn.Module):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
-        for name, v in (("p", p), ("embed_dim", embed_dim), ("hidden", hidden)):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise TypeError(f"{name} must be an integer, got {v!r}")
-            if v < (2 if name == "p" else 1):
-                raise ValueError(f"{name} must be >= {2 if name == 'p' else 1}, got {v}")
-        if activation not in ACTIVATIONS:
+        p = check_int("p", p, minimum=2)
+        embed_dim, hidden = check_int("embed_dim", embed_dim), check_int("hidden", hidden)
+        check_bool("output_bias", output_bias)
+        check_dtype(dtype)
+        if not isinstance(activation, str) or activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {activation!r}")
         g = as_generator(generator)
         self.p = p
@@ -109,8 +116,8 @@ def modular_pairs(p: int) -> tuple[Tensor, Tensor]:
     >>> x[:4].tolist(), y.tolist()
     ([[0, 0], [0, 1], [0, 2], [1, 0]], [0, 1, 2, 1, 2, 0, 2, 0, 1])
     """
-    if isinstance(p, bool) or not isinstance(p, int) or p < 2:
-        raise ValueError(f"p must be an integer >= 2, got {p!r}")
+    p = check_int("p", p, minimum=2)
+    check_elements("p", p, 2 * p * p)
     a = torch.arange(p).repeat_interleave(p)
     b = torch.arange(p).repeat(p)
     return torch.stack([a, b], dim=1), (a + b) % p

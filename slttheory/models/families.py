@@ -38,7 +38,16 @@ from slttheory.losses import (
     centred_gaussian_nll,
     resolve_loss,
 )
-from slttheory.models._common import Dense, as_generator, randn, uniform
+from slttheory.models._common import (
+    Dense,
+    as_generator,
+    check_elements,
+    check_int,
+    check_nonnegative,
+    randn,
+    resolve_device,
+    uniform,
+)
 from slttheory.models.hypotheses import (
     effective_width,
     modular_addition_hypotheses,
@@ -251,6 +260,7 @@ def _make_family(
         _check_n(n)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
             raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+        device = resolve_device(device)
         g = as_generator(generator)
         prob = impl(q, n, g, device, dtype)
         model = prob.model.to(device=device, dtype=dtype).eval()
@@ -340,6 +350,8 @@ def rank_inputs(inputs: Any, like: Tensor | None = None) -> Tensor:
     """
     if not isinstance(inputs, Tensor):
         raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
+    if like is not None and not isinstance(like, Tensor):
+        raise TypeError(f"like must be a torch.Tensor or None, got {type(like).__name__}")
     x = inputs.detach().cpu()
     if x.is_floating_point():
         if not bool(torch.isfinite(x).all()) or not bool((x == torch.round(x)).all()):
@@ -373,52 +385,72 @@ def _first_dtype(params: Mapping[str, Tensor]) -> torch.dtype:
 # ----------------------------------------------------------------------------- data
 
 
-def line_data(n: int, noise: float = 0.0, generator: torch.Generator | None = None):
+def line_data(n: int, noise: float = 0.0, generator: torch.Generator | int | None = None):
     """Seed 003's warm-up data: ``x = linspace(−1, 1, n)``, ``y = 3x + 2 (+ noise)``, ``(n, 1)``.
+
+    ``n >= 1``; ``noise`` is the (finite, >= 0) standard deviation of Gaussian target noise,
+    drawn from ``generator`` (:func:`~slttheory.models._common.as_generator`).
 
     >>> x, y = line_data(3)
     >>> y.flatten().tolist()
     [-1.0, 2.0, 5.0]
     """
+    n = check_int("n", n)
+    check_elements("n", n, n)
+    noise = check_nonnegative("noise", noise)
+    g = as_generator(generator)
     x = torch.linspace(-1, 1, n, dtype=torch.float64).reshape(-1, 1)
     y = 3 * x + 2
     if noise > 0:
-        y = _regression_targets(y, noise, as_generator(generator))
+        y = _regression_targets(y, noise, g)
     return x, y
 
 
 def sine_data(n: int):
-    """Seed 003's toy data: ``x = linspace(−2, 2, n)``, ``y = sin(3x) + 0.3x``, ``(n, 1)``.
+    """Seed 003's toy data: ``x = linspace(−2, 2, n)``, ``y = sin(3x) + 0.3x``, ``(n, 1)``;
+    ``n >= 1``.
 
     >>> x, y = sine_data(5)
     >>> x.flatten().tolist(), y.shape, y[2].item()      # y(0) = 0
     ([-2.0, -1.0, 0.0, 1.0, 2.0], torch.Size([5, 1]), 0.0)
     """
+    n = check_int("n", n)
+    check_elements("n", n, n)
     x = torch.linspace(-2, 2, n, dtype=torch.float64).reshape(-1, 1)
     return x, torch.sin(3 * x) + 0.3 * x
 
 
-def parity_data(n: int, n_bits: int, k: int, generator: torch.Generator):
+def parity_data(n: int, n_bits: int, k: int, generator: torch.Generator | int):
     """Seed 003's parity data: ``x ∈ {−1, 1}^{n_bits}`` uniform, ``y = parity of the first k
-    bits`` (bit = ``x > 0``) as a float ``(n, 1)``.
+    bits`` (bit = ``x > 0``) as a float ``(n, 1)``. ``n, n_bits >= 1``, ``1 <= k <= n_bits``;
+    ``generator`` (a ``torch.Generator`` or an int seed) is required.
 
     >>> x, y = parity_data(4, 5, 2, torch.Generator().manual_seed(0))
     >>> x.shape, y.shape, set(y.flatten().tolist()) <= {0.0, 1.0}
     (torch.Size([4, 5]), torch.Size([4, 1]), True)
     """
-    x = torch.randint(0, 2, (n, n_bits), generator=generator).to(torch.float64) * 2 - 1
+    n, n_bits = check_int("n", n), check_int("n_bits", n_bits)
+    k = check_int("k", k, maximum=n_bits)
+    check_elements("n·n_bits", f"{n}·{n_bits}", n * n_bits)
+    if generator is None:
+        raise TypeError("generator is required: a torch.Generator or an int seed, got None")
+    g = as_generator(generator)
+    x = torch.randint(0, 2, (n, n_bits), generator=g).to(torch.float64) * 2 - 1
     y = ((x[:, :k] > 0).sum(dim=1) % 2).to(torch.float64).unsqueeze(1)
     return x, y
 
 
 def modular_addition_data(p: int) -> tuple[Tensor, Tensor]:
     """All p² pairs: inputs ``[e_a; e_b] ∈ ℝ^{2p}``, targets ``e_{(a+b) mod p} ∈ ℝ^p``
-    (seed 001 §3), rows ordered by ``(a, b)``.
+    (seed 001 §3), rows ordered by ``(a, b)``. ``p >= 2``, and the inputs' 2p³ entries at
+    most 2³¹ (p <= 1024).
 
     >>> x, y = modular_addition_data(3)
     >>> x.shape, y.shape, y[5].tolist()     # (a, b) = (1, 2) -> 0
     (torch.Size([9, 6]), torch.Size([9, 3]), [1.0, 0.0, 0.0])
     """
+    p = check_int("p", p, minimum=2)
+    check_elements("p", p, 2 * p**3)
     a = torch.arange(p).repeat_interleave(p)
     b = torch.arange(p).repeat(p)
     eye = torch.eye(p, dtype=torch.float64)
@@ -427,19 +459,21 @@ def modular_addition_data(p: int) -> tuple[Tensor, Tensor]:
 
 def quadratic_unisolvent_inputs(d: int) -> Tensor:
     """Integer points ``0, ±e_i, e_i + e_j (i < j)`` of ℤ^d: ``(d+1)(d+2)/2`` points on which
-    a polynomial of degree ≤ 2 is determined by its values (row 0 is the origin).
+    a polynomial of degree ≤ 2 is determined by its values (row 0 is the origin). ``d >= 1``,
+    and at most 2³¹ entries.
 
     >>> quadratic_unisolvent_inputs(2).tolist()
     [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]]
     """
-    rows = [torch.zeros(d, dtype=torch.int64)]
+    d = check_int("d", d)
+    check_elements("d", d, (d + 1) * (d + 2) // 2 * d)
     eye = torch.eye(d, dtype=torch.int64)
-    for i in range(d):
-        rows += [eye[i], -eye[i]]
-    for i in range(d):
-        for j in range(i + 1, d):
-            rows.append(eye[i] + eye[j])
-    return torch.stack(rows)
+    i, j = torch.triu_indices(d, d, offset=1)
+    return torch.cat([
+        torch.zeros(1, d, dtype=torch.int64),
+        torch.stack([eye, -eye], dim=1).reshape(2 * d, d),  # e_0, −e_0, e_1, −e_1, …
+        eye[i] + eye[j],  # (i, j) in lexicographic order
+    ])
 
 
 # ----------------------------------------------------------------------------- regular

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from slttheory.models._common import check_dtype, check_int
+
 __all__ = ["LinearRegression", "ReducedRankRegression", "DeepLinearNetwork", "LowRankLinear"]
 
 
@@ -33,7 +35,7 @@ class LinearRegression(nn.Module):
 
     def __init__(self, d: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
-        self.w = _zeros(d, dtype=dtype)
+        self.w = _zeros(check_int("d", d), dtype=check_dtype(dtype))
 
     def forward(self, x: Tensor) -> Tensor:
         return (x @ self.w).unsqueeze(-1)
@@ -49,6 +51,8 @@ class ReducedRankRegression(nn.Module):
 
     def __init__(self, m: int, n: int, h: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        m, n, h = check_int("m", m), check_int("n", n), check_int("h", h)
+        check_dtype(dtype)
         self.A = _zeros(h, m, dtype=dtype)
         self.B = _zeros(n, h, dtype=dtype)
 
@@ -69,9 +73,16 @@ class DeepLinearNetwork(nn.Module):
 
     def __init__(self, widths: Sequence[int], *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        if isinstance(widths, str | bytes) or not isinstance(widths, Sequence):
+            raise TypeError(
+                f"widths must be a sequence of integers, got {widths!r} of type "
+                f"{type(widths).__name__}"
+            )
         if len(widths) < 2:
             raise ValueError(f"widths must have at least 2 entries, got {list(widths)}")
-        self.widths = tuple(widths)
+        widths = tuple(check_int(f"widths[{i}]", w) for i, w in enumerate(widths))
+        check_dtype(dtype)
+        self.widths = widths
         self.weights = nn.ParameterList(
             [_zeros(b, a, dtype=dtype) for a, b in zip(widths[:-1], widths[1:], strict=True)]
         )
@@ -92,6 +103,8 @@ class LowRankLinear(nn.Module):
 
     def __init__(self, d: int, r: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        d, r = check_int("d", d), check_int("r", r)
+        check_dtype(dtype)
         self.W1 = _zeros(r, d, dtype=dtype)
         self.W2 = _zeros(d, r, dtype=dtype)
 

@@ -13,7 +13,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from slttheory.models._common import Dense, as_generator
+from slttheory.models._common import (
+    Dense,
+    as_generator,
+    check_dtype,
+    check_input_width,
+    check_int,
+)
 
 __all__ = ["TanhNetwork", "TinyTanhMLP", "ParityMLP", "ReLUAutoencoder"]
 
@@ -28,7 +34,7 @@ class _Counted(nn.Module):
 class TanhNetwork(_Counted):
     """``f(x) = Σ_{j=1}^{h} a_j tanh(b_j x)``: 1 input, 1 output, no biases (parameters ``a``,
     ``b``; zero-initialised). Aoyagi & Watanabe 2005 (IEICE J88-D-II): at the true function 0,
-    λ = (h + i² + i)/(4i + 2) with i = ⌊√h⌋.
+    λ = (h + i² + i)/(4i + 2) with i = ⌊√h⌋. Inputs ``(N,)`` or ``(N, 1)``, outputs ``(N, 1)``.
 
     >>> m = TanhNetwork(3)
     >>> m(torch.linspace(-1, 1, 5)).shape, m.n_params    # 2h parameters
@@ -37,15 +43,19 @@ class TanhNetwork(_Counted):
 
     def __init__(self, h: int, *, dtype: torch.dtype = torch.float32) -> None:
         super().__init__()
+        h = check_int("h", h)
+        check_dtype(dtype)
         self.a = nn.Parameter(torch.zeros(h, dtype=dtype))
         self.b = nn.Parameter(torch.zeros(h, dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input_width(x, 1)
         return (torch.tanh(x.reshape(-1, 1) * self.b) @ self.a).unsqueeze(-1)
 
 
 class TinyTanhMLP(_Counted):
-    """Seed 003's ``TinyMLP1``: ``f(x) = w₂ tanh(w₁x + b₁) + b₂`` (``fc1``, ``fc2`` as there).
+    """Seed 003's ``TinyMLP1``: ``f(x) = w₂ tanh(w₁x + b₁) + b₂`` (``fc1``, ``fc2`` as there);
+    inputs ``(N,)`` or ``(N, 1)``, outputs ``(N, 1)``.
 
     >>> m = TinyTanhMLP(generator=torch.Generator().manual_seed(0))
     >>> m(torch.linspace(-1, 1, 5)).shape, m.n_params    # w₁, b₁, w₂, b₂
@@ -56,11 +66,13 @@ class TinyTanhMLP(_Counted):
         self, *, generator: torch.Generator | int | None = None, dtype: torch.dtype = torch.float32
     ) -> None:
         super().__init__()
+        check_dtype(dtype)
         g = as_generator(generator)
         self.fc1 = Dense(1, 1, generator=g, dtype=dtype)
         self.fc2 = Dense(1, 1, generator=g, dtype=dtype)
 
     def forward(self, x: Tensor) -> Tensor:
+        check_input_width(x, 1)
         return self.fc2(torch.tanh(self.fc1(x.reshape(-1, 1))))
 
 
@@ -82,6 +94,8 @@ class ParityMLP(_Counted):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        n_bits, width = check_int("n_bits", n_bits), check_int("width", width)
+        check_dtype(dtype)
         g = as_generator(generator)
         self.net = nn.Sequential(
             Dense(n_bits, width, generator=g, dtype=dtype),
@@ -115,6 +129,8 @@ class ReLUAutoencoder(_Counted):
         dtype: torch.dtype = torch.float32,
     ) -> None:
         super().__init__()
+        d, r, hidden = check_int("d", d), check_int("r", r), check_int("hidden", hidden)
+        check_dtype(dtype)
         g = as_generator(generator)
         self.encoder = nn.Sequential(
             Dense(d, hidden, generator=g, dtype=dtype), nn.ReLU(),

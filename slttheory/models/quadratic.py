@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from slttheory.models._common import check_bool, check_dtype, check_int
+
 __all__ = ["QuadraticNetwork"]
 
 
@@ -36,6 +38,9 @@ class QuadraticNetwork(nn.Module):
         self, d: int, k: int, p: int = 1, bias: bool = False, *, dtype: torch.dtype = torch.float32
     ) -> None:
         super().__init__()
+        d, k, p = check_int("d", d), check_int("k", k), check_int("p", p)
+        check_bool("bias", bias)
+        check_dtype(dtype)
         self.d, self.k, self.p, self.bias = d, k, p, bias
         self.W = nn.Parameter(torch.zeros(d, k, dtype=dtype))
         self.V = nn.Parameter(torch.zeros(p, k, dtype=dtype))

@@ -37,7 +37,7 @@ from torch import Tensor, nn
 from slttheory import formulas
 from slttheory.geometry import exact_rank, jacobian
 from slttheory.losses import centred_gaussian_nll
-from slttheory.models._common import randn
+from slttheory.models._common import check_int, randn
 from slttheory.models.families import _make_family, _noise_difference, modular_addition_data
 from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
@@ -55,6 +55,16 @@ _W_SCALE = 2**10  # lazy regime: W = M / 2^10 with integer M (exact ranks; see _
 # ----------------------------------------------------------------------------- models
 
 
+def _check_matrix(name: str, value: Tensor) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if not value.is_floating_point() or value.ndim != 2 or 0 in value.shape:
+        raise ValueError(
+            f"{name} must be a non-empty floating matrix (2-D), got dtype {value.dtype} "
+            f"shape {tuple(value.shape)}"
+        )
+
+
 class LinearisedQuadraticNetwork(nn.Module):
     r"""NTK linearisation of ``QuadraticNetwork`` (no biases) at (W₀, V₀) (seed 001, Thm 5.1).
 
@@ -70,6 +80,13 @@ class LinearisedQuadraticNetwork(nn.Module):
 
     def __init__(self, W0: Tensor, V0: Tensor) -> None:
         super().__init__()
+        _check_matrix("W0", W0)
+        _check_matrix("V0", V0)
+        if V0.shape[1] != W0.shape[1]:
+            raise ValueError(
+                f"V0 must have W0's {W0.shape[1]} columns (hidden units), got shape "
+                f"{tuple(V0.shape)}"
+            )
         self.register_buffer("W0", W0.clone())
         self.register_buffer("V0", V0.clone())
         self.W = nn.Parameter(W0.clone())
@@ -99,6 +116,8 @@ class FrozenFeatureNetwork(nn.Module):
 
     def __init__(self, W: Tensor, p: int) -> None:
         super().__init__()
+        _check_matrix("W", W)
+        p = check_int("p", p)
         self.register_buffer("W", W.clone())
         self.V = nn.Parameter(torch.zeros(p, W.shape[1], dtype=W.dtype))
 
