@@ -55,6 +55,7 @@ __all__ = ["main", "parse_value", "formula_names"]
 
 PROG = "python -m slttheory.formulas"
 _MAX_TEXT = 10_000
+_MAX_EXPONENT = 100  # decimal exponents beyond this are refused (1e400 is no size)
 _NONNEGATIVE = {"r", "rank", "feature_rank", "degree"}
 _SYMBOL_ASSUMPTIONS: dict[str, dict[str, bool]] = {
     "lam": {"positive": True},
@@ -100,7 +101,15 @@ def _literal(node: ast.AST, text: str, param: str, top: bool) -> Any:
         if isinstance(v, int):
             return v
         if isinstance(v, float):  # exact decimal from the literal's own text
-            return sp.Rational(Fraction(ast.get_source_segment(text, node)))
+            literal = ast.get_source_segment(text, node)
+            exponent = re.search(r"[eE]([+-]?\d+)$", literal)
+            if exponent and abs(int(exponent.group(1))) > _MAX_EXPONENT:
+                raise UsageError(f"{param}: exponent of {literal!r} beyond ±{_MAX_EXPONENT}")
+            value = sp.Rational(Fraction(literal))
+            if value.is_Integer:  # 2.0 or 1e2: a size written as a decimal
+                raise UsageError(f"{param}: {literal!r} is a whole number written as a "
+                                 f"decimal; write {value} (sizes are integers)")
+            return value
         raise UsageError(f"{param}: unsupported literal {ast.get_source_segment(text, node)!r}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         inner = _literal(node.operand, text, param, top=False)

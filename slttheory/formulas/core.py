@@ -155,10 +155,17 @@ class LearningCoefficient:
 
     def __post_init__(self) -> None:
         check_standing(self.standing, self.established_by, self.reference)
-        object.__setattr__(self, "value", sp.sympify(self.value))
+        _check_label(self)
+        value = _as_expr("value", self.value)
+        dimension = _as_expr("dimension", self.dimension, integer=True)
+        _check_nonnegative("value", value)
+        object.__setattr__(self, "value", value)
         if self.multiplicity is not None:
-            object.__setattr__(self, "multiplicity", sp.sympify(self.multiplicity))
-        object.__setattr__(self, "dimension", sp.sympify(self.dimension))
+            m = _as_expr("multiplicity", self.multiplicity, integer=True)
+            if m.is_number and m < 1:
+                raise ValueError(f"multiplicity must be an integer >= 1 or None, got {m}")
+            object.__setattr__(self, "multiplicity", m)
+        object.__setattr__(self, "dimension", dimension)
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
 
     def __float__(self) -> float:
@@ -262,14 +269,29 @@ class LearningCoefficientBounds:
 
     def __post_init__(self) -> None:
         check_standing(self.standing, self.established_by, self.reference)
-        object.__setattr__(self, "lower", sp.sympify(self.lower))
-        object.__setattr__(self, "upper", sp.sympify(self.upper))
-        object.__setattr__(self, "dimension", sp.sympify(self.dimension))
+        _check_label(self)
+        lower, upper = _as_expr("lower", self.lower), _as_expr("upper", self.upper)
+        _check_nonnegative("lower", lower)
+        if lower.is_number and upper.is_number and lower > upper:
+            raise ValueError(f"lower must be <= upper, got lower = {lower}, upper = {upper}")
+        object.__setattr__(self, "lower", lower)
+        object.__setattr__(self, "upper", upper)
+        object.__setattr__(self, "dimension", _as_expr("dimension", self.dimension,
+                                                       integer=True))
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
 
     def contains(self, value) -> bool:
-        """Whether ``lower ≤ value ≤ upper`` (exact comparison for exact input)."""
-        v = sp.sympify(value)
+        """Whether ``lower ≤ value ≤ upper`` (exact comparison for exact input).
+
+        >>> from slttheory.formulas import lazy_regime_bounds
+        >>> b = lazy_regime_bounds(5, 4)
+        >>> b.contains(b.lower), b.contains(b.upper + 1)
+        (True, False)
+        """
+        v = _as_expr("value", value)
+        if v.free_symbols or self.lower.free_symbols or self.upper.free_symbols:
+            raise TypeError(f"contains needs numbers, got value {v} with bounds "
+                            f"[{self.lower}, {self.upper}]; substitute integers first")
         return bool(self.lower <= v) and bool(v <= self.upper)
 
     def to_dict(self) -> dict[str, object]:
@@ -297,6 +319,48 @@ class LearningCoefficientBounds:
         return _join(lines + _summary_tail(self))
 
 
+def _as_expr(name: str, value, *, integer: bool = False) -> sp.Expr:
+    """A result field as a sympy expression: sympy objects, ints, fractions and finite floats.
+
+    Text is refused: ``sympify`` of a string evaluates it as Python, and claim files are
+    parsed by :mod:`slttheory.verify.expr`, never here.
+
+    >>> _as_expr("value", 3) / 2, _as_expr("value", sp.Symbol("d") / 2)
+    (3/2, d/2)
+    >>> _as_expr("value", "1/2")
+    Traceback (most recent call last):
+    ...
+    TypeError: value must be a number or a sympy expression, got '1/2' of type str
+    """
+    if isinstance(value, bool) or not isinstance(value, sp.Basic | numbers.Number):
+        raise TypeError(f"{name} must be a number or a sympy expression, got {value!r} of "
+                        f"type {type(value).__name__}")
+    if isinstance(value, numbers.Number) and not isinstance(value, sp.Basic | numbers.Real):
+        raise TypeError(f"{name} must be real, got {value!r}")
+    expr = sp.sympify(value)
+    if not isinstance(expr, sp.Expr):
+        raise TypeError(f"{name} must be a sympy expression, got {value!r}")
+    if expr.is_number and not (expr.is_real and expr.is_finite):
+        raise ValueError(f"{name} must be a finite real number, got {expr}")
+    if integer and expr.is_number and not (expr.is_Integer and expr >= 0):
+        raise ValueError(f"{name} must be an integer >= 0, got {expr}")
+    return expr
+
+
+def _check_nonnegative(name: str, expr: sp.Expr) -> None:
+    """λ and its bounds are ≥ 0 (a log canonical threshold is positive; 0 at a point)."""
+    if expr.is_number and expr < 0:
+        raise ValueError(f"{name} must be >= 0 (a learning coefficient), got {expr}")
+
+
+def _check_label(result) -> None:
+    if not isinstance(result.case, str):
+        raise TypeError(f"case must be a str, got {result.case!r}")
+    if isinstance(result.assumptions, str) or not all(
+            isinstance(a, str) for a in result.assumptions):
+        raise TypeError(f"assumptions must be a sequence of str, got {result.assumptions!r}")
+
+
 def is_symbolic(*values) -> bool:
     """True if any argument is a sympy expression with free symbols."""
     return any(isinstance(v, sp.Basic) and v.free_symbols for v in values)
@@ -318,8 +382,21 @@ def check_size(name: str, value, *, minimum: int = 1, maximum=None, maximum_reas
     Traceback (most recent call last):
     ...
     ValueError: r must be an integer in [0, 3] (min(m, n, h)), got 4
+    >>> check_size("d", sp.Symbol("d", positive=True))
+    d
+    >>> check_size("d", sp.Symbol("d", negative=True))
+    Traceback (most recent call last):
+    ...
+    ValueError: d must be an integer >= 1; d is provably not, by its sympy assumptions
     """
     if isinstance(value, sp.Basic) and value.free_symbols:
+        if not isinstance(value, sp.Expr):
+            raise TypeError(f"{name} must be an integer or a sympy expression, got {value!r}")
+        # unchecked unless its assumptions decide it (sympy.stats' _value_check): a symbol
+        # declared negative is provably below any minimum ≥ 0
+        if value.is_integer is False or sp.Ge(value, minimum) is sp.false:
+            raise ValueError(f"{name} must be an integer >= {minimum}; {value} is provably "
+                             "not, by its sympy assumptions")
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral | sp.Integer):
         # a float that happens to be whole (2.0) is rejected too: sizes are counts,

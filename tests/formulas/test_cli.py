@@ -141,6 +141,9 @@ def test_list():
         (("quadratic_network", "d=3", "k=2", "theorem=4.2"), "theorem: expected a word"),
         (("regular", "d=1/0"), "d: division by zero"),
         (("regular", "d="), "d: empty value"),
+        (("regular", "d=2.0"), "d: '2.0' is a whole number written as a decimal; write 2"),
+        (("regular", "d=1e2"), "write 100"),
+        (("regular", "d=1e400"), "d: exponent of '1e400' beyond ±100"),
         ((), "give a formula name"),
     ],
 )

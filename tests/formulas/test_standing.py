@@ -151,6 +151,56 @@ def test_bad_standing_fields(kwargs, exc, match):
         LearningCoefficientBounds(0, 1, 2, "test", **kwargs)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        # text is refused, never sympified (sympify evaluates it as Python)
+        ({"value": "__import__('os').getpid()"}, TypeError, "^value must be a number or"),
+        ({"value": float("nan")}, ValueError, "^value must be a finite real number"),
+        ({"value": sp.I}, ValueError, "^value must be a finite real number"),
+        ({"value": -1}, ValueError, r"^value must be >= 0"),
+        ({"value": True}, TypeError, "^value must be a number"),
+        ({"dimension": -3}, ValueError, "^dimension must be an integer >= 0"),
+        ({"dimension": sp.Rational(3, 2)}, ValueError, "^dimension must be an integer"),
+        ({"multiplicity": 0}, ValueError, "^multiplicity must be an integer >= 1"),
+        ({"case": None}, TypeError, "^case must be a str"),
+        ({"assumptions": "one string"}, TypeError, "^assumptions must be a sequence of str"),
+    ],
+)
+def test_bad_result_fields(kwargs, exc, match):
+    fields = {"value": 1, "multiplicity": 1, "dimension": 3, "case": "c", **kwargs}
+    with pytest.raises(exc, match=match):
+        LearningCoefficient(**fields)
+    sym = LearningCoefficient(sp.Symbol("d") / 2, 1, sp.Symbol("d"), "symbolic")
+    assert sym.value == sp.Symbol("d") / 2  # symbols pass unchecked
+
+
+def test_bad_bounds():
+    with pytest.raises(ValueError, match="^lower must be <= upper"):
+        LearningCoefficientBounds(3, 1, 8, "c")
+    with pytest.raises(ValueError, match="^lower must be >= 0"):
+        LearningCoefficientBounds(-1, 1, 8, "c")
+    b = LearningCoefficientBounds(1, 3, 8, "c")
+    assert b.contains(sp.Rational(5, 2)) and not b.contains(4)
+    with pytest.raises(ValueError, match="^value must be a finite real number"):
+        b.contains(float("nan"))
+    with pytest.raises(TypeError, match="^value must be a number"):
+        b.contains("2")
+
+
+def test_sizes_provably_out_of_range_by_their_assumptions():
+    from slttheory.formulas import free_energy, regular
+
+    with pytest.raises(ValueError, match="d must be an integer >= 1; d is provably not"):
+        regular(sp.Symbol("d", negative=True))
+    with pytest.raises(ValueError, match="provably not"):
+        regular(-sp.Symbol("e", positive=True))
+    with pytest.raises(ValueError, match="n must be an integer >= 2"):
+        free_energy(sp.Symbol("n", negative=True), sp.Rational(1, 2))
+    assert regular(sp.Symbol("d", positive=True, integer=True)).value == sp.Symbol(
+        "d", positive=True, integer=True) / 2
+
+
 def test_registry_entries_validate():
     with pytest.raises(ValueError, match="reference of formula 'x' must not be empty"):
         FormulaStanding("x", "as_stated", "", "")
