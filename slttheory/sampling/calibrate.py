@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from slttheory.sampling._checks import open_unit_interval, positive_float
 from slttheory.sampling.kernels import SAMPLERS, Potential
 
 __all__ = ["StepSizeCalibration", "calibrate_step_size", "ROUND1_STEPS", "ROUND2_STEPS",
@@ -125,6 +126,13 @@ def calibrate_step_size(
     """
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
+    if not isinstance(center, Tensor) or not center.is_floating_point():
+        raise TypeError(f"center must be a floating-point tensor, got {center!r}")
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {generator!r}")
+    nbeta = positive_float("nbeta", nbeta)
+    target_bias = open_unit_interval("target_bias", target_bias)
+    target_acceptance = open_unit_interval("target_acceptance", target_acceptance)
     kw = dict(kernel_kwargs or {})
     dt, dev = center.dtype, center.device
     grid = torch.tensor(ROUND1_GRID, dtype=dt, device=dev)

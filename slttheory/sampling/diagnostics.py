@@ -18,6 +18,11 @@ from arviz_stats.base import array_stats
 __all__ = ["Diagnostics", "ess", "rhat", "mcse", "stationarity_z"]
 
 
+ESS_METHODS = ("bulk", "mean", "sd", "median", "mad")
+"""arviz-stats' ESS methods that need no further argument (``tail``, ``local`` and
+``quantile`` need a probability)."""
+
+
 def _check(trace: np.ndarray) -> np.ndarray:
     a = np.asarray(trace, dtype=float)
     if a.ndim != 2:
@@ -26,7 +31,7 @@ def _check(trace: np.ndarray) -> np.ndarray:
 
 
 def _nan_if_bad(a: np.ndarray) -> bool:
-    return a.shape[1] < 4 or not np.all(np.isfinite(a)) or float(np.ptp(a)) == 0.0
+    return a.size == 0 or a.shape[1] < 4 or not np.all(np.isfinite(a)) or float(np.ptp(a)) == 0.0
 
 
 def ess(trace: np.ndarray, method: str = "mean") -> float:
@@ -39,6 +44,8 @@ def ess(trace: np.ndarray, method: str = "mean") -> float:
     >>> ess(np.ones((2, 10)))
     nan
     """
+    if method not in ESS_METHODS:
+        raise ValueError(f"method must be one of {ESS_METHODS}, got {method!r}")
     a = _check(trace)
     if _nan_if_bad(a):
         return math.nan

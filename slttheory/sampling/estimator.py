@@ -198,6 +198,7 @@ from slttheory.sampling import extrapolate as _xp
 from slttheory.sampling import fluctuation as _fl
 from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
+from slttheory.sampling._checks import positive_float, positive_int
 from slttheory.sampling.chains import (
     _converged_record,
     _group_run,
@@ -266,20 +267,7 @@ so that a nondegenerate zero with a weakly curved direction gets its k/2; and th
 method's interval is intersected with [0, d/2] (:func:`_within_range`)."""
 
 
-def _positive_int(name: str, v: Any, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {v!r}")
-    return int(v)
-
-
-def _positive_float(name: str, v: Any, allow_zero: bool = False) -> float:
-    if isinstance(v, bool) or not isinstance(v, int | float | np.floating):
-        raise TypeError(f"{name} must be a number, got {v!r}")
-    v = float(v)
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'} and finite, "
-                         f"got {v}")
-    return v
+_positive_int, _positive_float = positive_int, positive_float  # the names used here
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,

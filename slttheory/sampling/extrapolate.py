@@ -37,6 +37,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from slttheory.sampling._checks import positive_float
+
 __all__ = [
     "GRID",
     "MODELS",
@@ -291,14 +293,21 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     known = sorted(MODELS) + sorted(FREE_MODELS) + list(MULTIPLICITY_MODELS)
     if model not in known:
         raise ValueError(f"model must be one of {known}, got {model!r}")
+    t0 = positive_float("t0", t0)
     fv = np.asarray(f, float)
     y = np.asarray(values, float)
     se = np.asarray(errors, float)
+    if fv.shape != y.shape or fv.shape != se.shape or fv.ndim != 1:
+        raise ValueError("f, values and errors must be 1-D arrays of one length")
+    if not (np.isfinite(fv).all() and (fv > 0).all()):
+        raise ValueError(f"f must be finite and > 0 (temperatures over t0), got {fv}")
+    # values: not checked — a diverged temperature's NaN gives a NaN fit, which the
+    # estimator reports as a failed estimate rather than raising
+    if (se < 0).any():  # NaN (unknown) is allowed: then equal weights
+        raise ValueError(f"errors must be >= 0 (or NaN where unknown), got {se}")
     if model in FREE_MODELS or model in MULTIPLICITY_MODELS:
         return _fit_nonlinear(fv, y, se, t0, model)
     cols = MODELS[model]
-    if fv.shape != y.shape or fv.shape != se.shape or fv.ndim != 1:
-        raise ValueError("f, values and errors must be 1-D arrays of one length")
     if fv.size < len(cols):
         raise ValueError(f"model {model!r} needs at least {len(cols)} temperatures, got "
                          f"{fv.size}")

@@ -127,8 +127,19 @@ class LocalizedPotential:
         *,
         batch_sampler: Callable[[torch.Generator | None, int], Any] | None = None,
     ) -> None:
+        if not callable(loss_and_grad):
+            raise TypeError(f"loss_and_grad must be callable, got {loss_and_grad!r}")
+        if not isinstance(center, Tensor) or not center.is_floating_point():
+            raise TypeError(f"center must be a floating-point tensor, got {center!r}")
+        if isinstance(nbeta, bool) or not isinstance(nbeta, int | float | Tensor):
+            raise TypeError(f"nbeta must be a number or a tensor, got {nbeta!r}")
         self.loss_and_grad = loss_and_grad
         nb = torch.as_tensor(nbeta, dtype=center.dtype, device=center.device)
+        if not bool(torch.isfinite(nb).all() & (nb > 0).all()):
+            raise ValueError(f"nbeta must be > 0 and finite, got {nbeta}")
+        if isinstance(localization, bool) or not isinstance(localization, int | float) or \
+                not math.isfinite(localization) or localization < 0:
+            raise ValueError(f"localization must be a finite number >= 0, got {localization!r}")
         self.nbeta = nb
         self._nbeta_col = nb.reshape(-1, 1) if nb.ndim == 1 else nb
         self.localization = float(localization)

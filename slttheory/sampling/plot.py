@@ -8,7 +8,23 @@ from typing import Any
 
 import numpy as np
 
+from slttheory.sampling._checks import positive_float, positive_int
+
 __all__ = ["plot_scan", "plot_scan_record", "plot_trace", "scan_record"]
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """``(figure, axes)``: a new figure's axes for ``ax=None``, else ``ax``'s own."""
+    if ax is None:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.add_subplot(1, 1, 1)
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {ax!r}")
+    return ax.figure, ax
 
 
 def plot_trace(estimate: Any, ax: Any = None) -> Any:
@@ -33,13 +49,10 @@ def plot_trace(estimate: Any, ax: Any = None) -> Any:
     True
     """
     import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
 
-    if ax is None:
-        fig = Figure(figsize=(7, 3.5))
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    if not all(hasattr(estimate, a) for a in ("config", "loss_trace", "init_loss", "llc")):
+        raise TypeError(f"estimate must be an LLCEstimate, got {type(estimate).__name__}")
+    fig, ax = _axes(ax, (7, 3.5))
     cfg = estimate.config
     scaled = cfg.nbeta * (np.asarray(estimate.loss_trace) - estimate.init_loss)
     steps = np.arange(cfg.burn_in, cfg.burn_in + scaled.shape[1])
@@ -86,6 +99,10 @@ def scan_record(estimate: Any, reach: float = 100.0, points: int = 40) -> dict[s
     >>> round(rec["value"], 6), len(rec["curve"]), round(rec["curve"][-1], 4)   # 1 − 0.2/100
     (1.0, 40, 0.998)
     """
+    reach = positive_float("reach", reach)
+    if reach < 1:
+        raise ValueError(f"reach must be >= 1 (a multiple of the highest nβ), got {reach}")
+    points = positive_int("points", points, minimum=2)
     scan = getattr(estimate, "temperatures", None)
     if scan is None or np.size(scan.nbeta) == 0:
         return {}
@@ -145,13 +162,14 @@ def plot_scan(estimate: Any, ax: Any = None, lam: float | None = None) -> Any:
 def plot_scan_record(rec: Mapping[str, Any], ax: Any = None, lam: float | None = None,
                      title: str = "") -> Any:
     """Draw a :func:`scan_record` (see :func:`plot_scan`); returns the ``Figure``."""
-    from matplotlib.figure import Figure
-
-    if ax is None:
-        fig = Figure(figsize=(7, 4))
-        ax = fig.add_subplot(1, 1, 1)
-    else:
-        fig = ax.figure
+    if lam is not None:  # a float, or an exact closed form (sympy Rational) as one
+        try:
+            if isinstance(lam, bool | str):
+                raise TypeError
+            lam = float(lam)
+        except (TypeError, ValueError):
+            raise TypeError(f"lam must be a number or None, got {lam!r}") from None
+    fig, ax = _axes(ax, (7, 4))
     t = np.asarray(rec["nbeta"], float)
     t0 = float(t.max())
     ax.errorbar(t, rec["llc"], yerr=2 * np.asarray(rec["mc_error"], float), fmt="o",

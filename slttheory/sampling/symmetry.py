@@ -53,6 +53,13 @@ class OrbitMove:
     def __post_init__(self) -> None:
         if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"every must be an int >= 1, got {self.every!r}")
+        if not callable(self.propose):
+            raise TypeError(f"propose must be callable, got {self.propose!r}")
+        if self.act is not None and not callable(self.act):
+            raise TypeError(f"act must be callable or None, got {self.act!r}")
+        if self.dim is not None and (isinstance(self.dim, bool) or not isinstance(self.dim, int)
+                                     or self.dim < 1):
+            raise ValueError(f"dim must be an int >= 1 or None, got {self.dim!r}")
 
 
 def matrix_chain_orbit(model: torch.nn.Module, names: Sequence[str], *, scale: float = 0.5,

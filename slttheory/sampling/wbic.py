@@ -177,7 +177,7 @@ def estimate_llc_multitemp(
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
     else:
-        grid = np.asarray([_positive_float("betas", float(b)) for b in betas], dtype=float)
+        grid = np.asarray([_positive_float("betas", b) for b in betas], dtype=float)
         if grid.size < 2 or np.unique(grid).size < 2:
             raise ValueError("betas must contain at least two distinct values")
     nt = grid.size

@@ -1,0 +1,84 @@
+"""Bad arguments to the sampling layer's public pieces name themselves (a review of
+2026-12-03 found each of these accepted silently or failing inside numpy, torch or arviz)."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+import torch
+
+from slttheory.sampling import calibrate_step_size, estimate_llc_multitemp
+from slttheory.sampling.diagnostics import ess, mcse, rhat
+from slttheory.sampling.extrapolate import GRID, fit_finite_nbeta
+from slttheory.sampling.kernels import LocalizedPotential
+from slttheory.sampling.plot import plot_scan_record, plot_trace, scan_record
+from slttheory.sampling.symmetry import OrbitMove
+
+matplotlib.use("Agg")
+
+
+def _quadratic(w, g):
+    return 0.5 * (w**2).sum(-1), w
+
+
+def _pot(**kw):
+    args = {"loss_and_grad": _quadratic, "nbeta": 10.0, "localization": 0.0,
+            "center": torch.zeros(2), **kw}
+    return LocalizedPotential(**args)
+
+
+F = np.asarray(GRID)
+Y = 1.0 - 0.2 / F
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: _pot(nbeta=-10.0), ValueError, "nbeta must be > 0"),
+    (lambda: _pot(nbeta=torch.tensor([1.0, float("nan")])), ValueError, "nbeta must be > 0"),
+    (lambda: _pot(nbeta=True), TypeError, "nbeta must be a number"),
+    (lambda: _pot(localization=-1.0), ValueError, "localization must be a finite number"),
+    (lambda: _pot(loss_and_grad=3), TypeError, "loss_and_grad must be callable"),
+    (lambda: _pot(center=[0.0, 0.0]), TypeError, "center must be a floating-point tensor"),
+    (lambda: calibrate_step_size(_pot(), torch.zeros(2), nbeta=-1.0,
+                                 generator=torch.Generator()), ValueError, "nbeta must be > 0"),
+    (lambda: calibrate_step_size(_pot(), torch.zeros(2), nbeta=math.nan,
+                                 generator=torch.Generator()), ValueError, "nbeta must be > 0"),
+    (lambda: calibrate_step_size(_pot(), torch.zeros(2), nbeta=10.0, target_bias=-1,
+                                 generator=torch.Generator()), ValueError, "target_bias"),
+    (lambda: calibrate_step_size(_pot(), torch.zeros(2), nbeta=10.0, target_acceptance=1.5,
+                                 generator=torch.Generator()), ValueError,
+     r"target_acceptance must be in \(0, 1\)"),
+    (lambda: calibrate_step_size(_pot(), torch.zeros(2), nbeta=10.0, generator=0),
+     TypeError, "generator must be a torch.Generator"),
+    (lambda: fit_finite_nbeta(F, Y, np.full(4, 0.01), 0.0, "log"), ValueError, "t0 must be > 0"),
+    (lambda: fit_finite_nbeta(F, Y, np.full(4, 0.01), math.nan), ValueError, "t0 must be > 0"),
+    (lambda: fit_finite_nbeta(F, Y, np.full(4, 0.01), True), TypeError, "t0 must be a number"),
+    (lambda: fit_finite_nbeta(F, Y, np.full(4, -0.01), 100.0), ValueError, "errors must be >= 0"),
+    (lambda: fit_finite_nbeta(-F, Y, np.full(4, 0.01), 100.0), ValueError, "f must be finite"),
+    (lambda: scan_record(None, reach=-1), ValueError, "reach must be > 0"),
+    (lambda: scan_record(None, reach=0.5), ValueError, "reach must be >= 1"),
+    (lambda: scan_record(None, points=0), ValueError, "points must be an integer >= 2"),
+    (lambda: ess(np.zeros((2, 10)), method=None), ValueError, "method must be one of"),
+    (lambda: OrbitMove(propose=3), TypeError, "propose must be callable"),
+    (lambda: OrbitMove(propose=_quadratic, dim=-1), ValueError, "dim must be an int >= 1"),
+    (lambda: plot_trace(None), TypeError, "estimate must be an LLCEstimate"),
+    (lambda: plot_scan_record({}, ax=3), TypeError, "ax must be a matplotlib Axes"),
+    (lambda: plot_scan_record({}, lam="a"), TypeError, "lam must be a number"),
+])
+def test_bad_arguments_name_themselves(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_multitemp_refuses_a_bool_temperature():
+    """``betas=[True, 0.5]`` ran at β = 1 and returned a negative LLC."""
+    x = torch.linspace(-1, 1, 20).unsqueeze(1)
+    with pytest.raises(TypeError, match="betas must be a number"):
+        estimate_llc_multitemp(torch.nn.Linear(1, 1), (x, x), betas=[True, 0.5], device="cpu")
+
+
+def test_empty_traces_have_no_diagnostics():
+    for f in (ess, rhat, mcse):
+        assert math.isnan(f(np.zeros((0, 10)))) and math.isnan(f(np.zeros((2, 0))))
