@@ -52,6 +52,10 @@ __all__ = [
 ]
 
 
+MAX_LIST = 1000
+"""Most entries a list setting may have (the runs it spans are capped by the verifier)."""
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting of an experiment: name, type (int, float, bool, str, list), default,
@@ -87,12 +91,18 @@ class Setting:
         elif self.type is list:
             if not isinstance(value, list | tuple) or not value:
                 raise TypeError(f"{key} must be a non-empty list, got {value!r}")
+            if len(value) > MAX_LIST:
+                raise ValueError(f"{key} has {len(value)} entries, above the limit "
+                                 f"MAX_LIST = {MAX_LIST}")
             for v in value:
                 if isinstance(v, bool) or not isinstance(v, int | float):
                     raise TypeError(f"{key} must be a list of numbers, got {value!r}")
                 if not math.isfinite(v):
                     raise ValueError(f"{key}: entries must be finite, got {v}")
                 self._range(v, key)
+            repeated = sorted({v for v in value if value.count(v) > 1})
+            if repeated:  # a repeated value would count one condition as independent runs
+                raise ValueError(f"{key}: repeated values {repeated}")
             return [v for v in value]
         if self.choices is not None and value not in self.choices:
             raise ValueError(f"{key} must be one of {list(self.choices)}, got {value!r}")

@@ -262,6 +262,11 @@ def quadratic_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     return (*_nondegeneracy(W, V, where), _local_minimum(problem))
 
 
+quadratic_hypotheses.names = ("units_active", "spanning", "features_independent",  # type: ignore[attr-defined]
+                              "no_cancellation", "local_minimum")
+"""Every name :func:`quadratic_hypotheses` may return (claim files are checked against it)."""
+
+
 TRUE_PARAMETER_LOSS = 1e-4
 """A trained ``modular_addition`` w* counts as a true parameter of its training pairs when its
 training loss is at most this (the zero network's centred loss is ½(1 − 1/p) ≥ 1/4)."""
@@ -316,3 +321,8 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
             "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all))
     out.append(_local_minimum(problem))
     return tuple(out)
+
+
+modular_addition_hypotheses.names = ("stage_two", "true_parameter",  # type: ignore[attr-defined]
+                                     "effective_width", "active_nondegenerate", "local_minimum")
+"""Every name :func:`modular_addition_hypotheses` may return."""

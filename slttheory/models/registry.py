@@ -299,6 +299,12 @@ class Family:
     hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None
     orbit: Callable[[Problem], tuple[int, int, str]] | None = None
 
+    @property
+    def hypothesis_names(self) -> tuple[str, ...]:
+        """The names ``hypotheses`` may measure (its ``names`` attribute), so that a claim
+        naming another is refused when it is loaded; ``()`` where none are measured."""
+        return tuple(getattr(self.hypotheses, "names", ()))
+
     def formula_kwargs(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments of ``formula`` for (already validated) family ``params``."""
         if self.formula is None:

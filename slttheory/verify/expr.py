@@ -12,7 +12,8 @@ hand. Nothing is ever passed to ``eval`` or to ``sympify``. Allowed:
 Constraints additionally allow comparisons (``< <= > >= == !=``) and ``and``/``or``/``not``.
 
 Every operation is bounded, at parse time and at each grid point: no exact number may exceed
-:data:`MAX_BITS`, no root may be taken of one above :data:`MAX_ROOT_BITS`, and comparisons,
+:data:`MAX_BITS`, no root may be taken of one above :data:`MAX_ROOT_BITS`, no ``floor`` or
+``ceiling`` of an irrational number above 2**:data:`MAX_FLOOR_BITS`, and comparisons,
 ``min``/``max`` and exponents need finite real numbers. A violation is an
 :class:`ExpressionError` naming the limit, never a hang, a ``MemoryError`` or a sympy error.
 
@@ -44,6 +45,7 @@ __all__ = [
     "FUNCTIONS",
     "MAX_BITS",
     "MAX_EXPONENT",
+    "MAX_FLOOR_BITS",
     "MAX_LENGTH",
     "MAX_ROOT_BITS",
     "parse_predicted",
@@ -74,6 +76,10 @@ MAX_ROOT_BITS = 256
 """Largest exact number (bits) under a root or another non-integer power: sympy looks for
 exact roots by trial division and perfect-power tests, about 10 ms at 256 bits but seconds
 at 10 000 bits."""
+
+
+MAX_FLOOR_BITS = 128
+"""Largest irrational number (as a power of two) whose ``floor`` or ``ceiling`` is taken."""
 
 
 class ExpressionError(ValueError):
@@ -197,6 +203,16 @@ def _problem(func: Any, args: Sequence[Any]) -> str | None:
         return _pow_problem(*args)
     if func is sp.binomial:
         return _binomial_problem(*args)
+    if func in (sp.floor, sp.ceiling):
+        a = args[0]
+        if isinstance(a, sp.Expr) and a.is_number and not a.is_Rational:
+            # sympy finds the integer part of an irrational number by ever more precise
+            # evaluation, which at about 2**360 no longer finishes
+            if not finite_real(a):
+                return f"{func.__name__}(): {shorten(a)} is not a finite real number"
+            if _magnitude(a) > 2.0 ** MAX_FLOOR_BITS:
+                return (f"{func.__name__}() of an irrational number above "
+                        f"2**{MAX_FLOOR_BITS} (the limit MAX_FLOOR_BITS)")
     if func in (sp.Min, sp.Max) or (isinstance(func, type) and issubclass(func, Relational)):
         what = {sp.Min: "min()", sp.Max: "max()"}.get(func, "comparison")
         for a in args:
@@ -407,6 +423,8 @@ _REFUSED = {
 
 
 def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
+    if isinstance(names, str):
+        raise TypeError(f"variables must be a list of names, got the string {names!r}")
     if not isinstance(text, str):
         raise ExpressionError(f"{key}: must be a string, got {type(text).__name__}")
     if not text.strip():

@@ -44,6 +44,8 @@ def test_modular_addition_hypotheses(modular):
     assert [h.name for h in hyps] == ["stage_two", "true_parameter", "effective_width",
                                       "active_nondegenerate", "local_minimum"]
     assert all(isinstance(h, Hypothesis) and h.statement and h.measured for h in hyps)
+    # the declared names, against which claim files are checked when loaded
+    assert FAMILIES["modular_addition"].hypothesis_names == tuple(h.name for h in hyps)
     assert hyps[0].met == modular.extras["stage_two"]
     # a true parameter: the training pairs fitted (Thms 4.1/4.2 are about realisable fits)
     assert hyps[1].met == (modular.extras["train_loss"] <= TRUE_PARAMETER_LOSS)
@@ -65,6 +67,8 @@ def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
                      generator=torch.Generator().manual_seed(0), device="cpu")
     names = {h.name: h for h in fam.hypotheses(prob)}
     assert {"spanning", "features_independent", "no_cancellation"} <= set(names)
+    assert fam.hypothesis_names == tuple(names)  # declared = measured (claims check against it)
+    assert FAMILIES["regular"].hypothesis_names == ()
     assert names["features_independent"].met is True
     # rank of θ ↦ Q at p = 1 is dK − K(K−1)/2 = 5 < K(d + p − 1) = 6: (3) cannot hold
     assert names["no_cancellation"].met is False and "= 5" in names["no_cancellation"].measured

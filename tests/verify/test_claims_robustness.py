@@ -407,3 +407,120 @@ def test_experiment_settings_have_upper_limits(tmp_path, tail, key):
     assert str(e.value).startswith(f"{bad}: {key}")
     bad.write_text(EXPERIMENT + "[settings]\nsteps = 200000\n")
     assert load_claim(bad, FAMILIES).settings_for("full")["steps"] == 200000
+
+
+# 6. found by a second review of the format (2026-12-03): each once hung, crashed the whole
+# run, or was accepted and changed a verdict
+
+
+def test_floor_of_a_huge_irrational_number_fails_fast():
+    """sympy's floor of log(2)·10¹²⁰ never finishes (and grows in memory): refused."""
+    t0 = time.perf_counter()
+    for text in ("floor(log(2)*10**60*10**60)", "ceiling(sqrt(2)*10**50*10**50)"):
+        with pytest.raises(ExpressionError, match="MAX_FLOOR_BITS"):
+            parse_predicted(text, [])
+    with pytest.raises(ExpressionError, match="MAX_FLOOR_BITS"):
+        evaluate(parse_predicted("floor(log(d)*10**60*10**60)", ["d"]), {"d": 3})
+    assert time.perf_counter() - t0 < 2.0
+    assert parse_predicted("floor(log(2)*10**30)", []) == 693147180559945309417232121458
+
+
+@pytest.mark.parametrize("line, key, fragment", [
+    ('hypotheses = ["no_such"]', "hypotheses", "not a hypothesis family 'wide' measures"),
+    ('not_imposed = ["no_such"]', "not_imposed", "known: none"),
+    ('kind = "closed"', "kind", "closed_form, scaling, experiment"),
+])
+def test_names_that_would_silently_change_a_verdict(tmp_path, line, key, fragment):
+    """A misspelt hypothesis was ignored, so the point was judged without it (a refutation
+    where the hypothesis fails); a misspelt kind was reported as an unknown key."""
+    text = BASE.replace('kind = "closed_form"\n', "") if key == "kind" else BASE
+    expect_error(tmp_path, with_line(text, line), key, fragment)
+
+
+def test_hypotheses_a_family_measures_still_load(tmp_path):
+    from slttheory.models import FAMILIES as REAL
+
+    p = tmp_path / "c.toml"
+    p.write_text(BASE.replace('"wide"', '"quadratic_network"').replace(
+        "d = [2, 3]\nk = [1, 2]", "d = [3]\nk = [2]").replace(
+        'evidence = [', 'hypotheses = ["units_active"]\nnot_imposed = ["no_cancellation"]\n'
+        'evidence = ['))
+    c = load_claim(p, REAL)
+    assert c.hypotheses == ("units_active",) and c.not_imposed == ("no_cancellation",)
+
+
+def test_a_missing_kind_says_so(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXPERIMENT.replace('kind = "experiment"\n', ""))
+    with pytest.raises(ClaimError, match="kind: missing .*experiment"):
+        load_claim(bad, FAMILIES)
+
+
+@pytest.mark.parametrize("lines, key, fragment", [
+    ('step_jitter = 0.5\nsampler = "sgld"', "llc.step_jitter", "needs sampler = 'mala'"),
+    ('sampler = "mala"\nbatch_size = 10', "llc.batch_size", "full batch"),
+    ("n = 1", "llc.n", ">= 2"),
+])
+def test_llc_settings_the_estimator_would_refuse_together(tmp_path, lines, key, fragment):
+    """Found only when the route ran, and then reported as an inconclusive point."""
+    expect_error(tmp_path, f"{BASE}[llc]\n{lines}\n", key, fragment)
+    p = tmp_path / "ok.toml"
+    p.write_text(f'{BASE}[llc]\nstep_jitter = 0.0\nsampler = "sgld"\n'
+                 '[profiles.full.llc]\nstep_jitter = 0.5\nsampler = "mala"\n')
+    assert load_claim(p, FAMILIES).llc_settings("full")["step_jitter"] == 0.5
+
+
+def test_ids_are_their_own_file_names_and_anchors(tmp_path):
+    """"a b" and "a_b" shared one figure file and one report anchor; so did "X" and "x"."""
+    expect_error(tmp_path, BASE.replace('id = "x"', 'id = "a b"'), "id", "letters, digits")
+    d = tmp_path / "case"
+    d.mkdir()
+    (d / "1.toml").write_text(BASE.replace('id = "x"', 'id = "Claim-1"'))
+    (d / "2.toml").write_text(BASE.replace('id = "x"', 'id = "claim-1"'))
+    out = load_claims(d, FAMILIES)  # one folder, not in a list
+    assert isinstance(out[0], Claim) and isinstance(out[1], BadClaim)
+    assert "ignoring case" in out[1].message
+
+
+def test_hidden_folders_are_skipped_and_a_byte_order_mark_is_read(tmp_path):
+    """An editor's copy in a dot-folder sorted first and made the real file a duplicate."""
+    (tmp_path / ".backup").mkdir()
+    (tmp_path / ".backup" / "copy.toml").write_text(GOOD)
+    (tmp_path / "good.toml").write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    out = load_claims([tmp_path], FAMILIES)
+    assert [(type(c), c.id) for c in out] == [(Claim, "good")]
+
+
+@pytest.mark.parametrize("settings, key", [
+    ("[settings]\nlrs = [0.01, 0.01, 0.02]\n", "settings: lrs: repeated values [0.01]"),
+    ("[settings]\nwidht = 3\n", "settings: widht: unknown setting"),
+    ("[profiles.full.settings]\nsteps = 1.5\n", "profiles.full.settings: steps must be"),
+    ('statement = ""\n', "statement: must be a non-empty string"),
+])
+def test_experiment_settings_name_their_own_table(tmp_path, settings, key):
+    """Repeated values counted one condition as independent runs; errors in [settings] were
+    reported as the quick profile's."""
+    bad = tmp_path / "bad.toml"
+    text = (EXPERIMENT.replace("[criterion]", settings + "[criterion]") if "statement" in key
+            else EXPERIMENT + settings)
+    bad.write_text(text)
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    assert str(e.value).startswith(f"{bad}: {key}"), str(e.value)
+
+
+def test_an_experiment_planning_too_many_runs_is_refused_before_planning(tmp_path):
+    """ps × ks × runs = 10⁹ planned runs ended in a MemoryError that stopped every claim."""
+    from slttheory.experiments.base import MAX_LIST
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXPERIMENT.replace("gsm_vs_lr", "llc_scaling_p_k").replace(
+        "gsm_decay_rate", "slope_llc_vs_p") + f"[settings]\nps = {list(range(2, 999))}\n"
+        f"ks = {list(range(1, 999))}\nruns = 1000\n")
+    t0 = time.perf_counter()
+    with pytest.raises(ClaimError, match="MAX_RUNS"):
+        load_claim(bad, FAMILIES)
+    assert time.perf_counter() - t0 < 5.0
+    bad.write_text(EXPERIMENT + f"[settings]\nlrs = {[i / 1e4 for i in range(1, MAX_LIST + 2)]}\n")
+    with pytest.raises(ClaimError, match="MAX_LIST"):
+        load_claim(bad, FAMILIES)

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from slttheory.verify.claims.common import PROFILES, BadClaim, ClaimError, point_key
+from slttheory.verify.claims.common import PROFILES, BadClaim, ClaimError, err, point_key
 from slttheory.verify.claims.experiment import (
     EXPECTS,
     Criterion,
@@ -73,7 +73,12 @@ def parse_claim(
     data: Mapping[str, Any], path: str, families: Mapping[str, Any]
 ) -> Claim | ExperimentClaim:
     """Validate the parsed TOML ``data`` of ``path`` (raises :class:`ClaimError`)."""
-    if data.get("kind") == "experiment":
+    kinds = (*KINDS, "experiment")
+    if "kind" not in data:
+        raise err(path, "kind", f"missing (required: one of {', '.join(kinds)})")
+    if data["kind"] not in kinds:
+        raise err(path, "kind", f"must be one of {', '.join(kinds)}, got {data['kind']!r}")
+    if data["kind"] == "experiment":
         return parse_experiment_claim(data, path)
     return parse_point_claim(data, path, families)
 
@@ -88,7 +93,8 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
     except OSError as e:
         raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # "utf-8-sig": a byte-order mark, which some editors write, is not TOML but harmless
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ClaimError(f"{p}: not UTF-8 text") from None
     except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
@@ -98,12 +104,19 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
     return parse_claim(data, str(p), families)
 
 
-def find_claim_files(paths: Sequence[str | Path]) -> list[Path]:
-    """All ``*.toml`` files under the given files/folders, sorted (errors for missing paths)."""
+def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:
+    """All ``*.toml`` files under the given files/folders, sorted (errors for missing paths).
+
+    ``paths``: a sequence of files and folders, or one (a ``str`` or ``Path``). In folders,
+    files and folders whose names start with ``.`` are skipped."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file()))
+            # hidden files and folders (editor backups, .ipynb_checkpoints) are not claims
+            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file() and not any(
+                part.startswith(".") for part in x.relative_to(p).parts)))
         elif p.is_file():
             out.append(p)
         else:
@@ -129,7 +142,8 @@ def _bad(f: Path, message: str) -> BadClaim:
                     str(d.get("family", "")), str(d.get("kind", "")))
 
 
-def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> list[AnyClaim]:
+def load_claims(paths: Sequence[str | Path] | str | Path,
+                families: Mapping[str, Any]) -> list[AnyClaim]:
     """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
 
     An unexpected exception while loading one file (a loader bug) also becomes a BadClaim, whose
@@ -148,10 +162,12 @@ def load_claims(paths: Sequence[str | Path], families: Mapping[str, Any]) -> lis
             out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: "
                                f"{shorten(e, 200)})"))
             continue
-        if c.id in ids:
-            out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[c.id]}",
+        key = c.id.lower()  # ids name files and anchors, which may ignore case
+        if key in ids:
+            out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[key]}"
+                                " (ids are compared ignoring case)",
                                 c.id, c.title, c.source, c.family, c.kind))
             continue
-        ids[c.id] = str(f)
+        ids[key] = str(f)
         out.append(c)
     return out

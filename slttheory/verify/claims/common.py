@@ -17,6 +17,8 @@ __all__ = [
     "MAX_SEED",
     "ClaimError",
     "BadClaim",
+    "ID_PATTERN",
+    "claim_id",
     "point_key",
     "err",
     "finite",
@@ -96,6 +98,20 @@ def string(data: Mapping[str, Any], key: str, path: str, required: bool = True,
     v = data[key]
     if not isinstance(v, str) or not v.strip():
         raise err(path, prefix + key, f"must be a non-empty string, got {v!r}")
+    return v
+
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+"""A claim id: letters, digits, ``.``, ``_`` and ``-``, at most 80 characters, so that it is
+its own file name and report anchor (two ids may not differ only in case)."""
+
+
+def claim_id(data: Mapping[str, Any], path: str) -> str:
+    """The ``id`` of a claim file, checked against :data:`ID_PATTERN`."""
+    v = string(data, "id", path)
+    if not ID_PATTERN.fullmatch(v):
+        raise err(path, "id", f"must be letters, digits, '.', '_' and '-' (at most 80, "
+                  f"starting with a letter or digit), got {v[:60]!r}")
     return v
 
 

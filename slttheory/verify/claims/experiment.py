@@ -12,10 +12,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from slttheory.verify.claims.common import PROFILES, ClaimError, err, finite, int_limit
+from slttheory.verify.claims.common import (
+    PROFILES,
+    ClaimError,
+    claim_id,
+    err,
+    finite,
+    int_limit,
+    string,
+)
 from slttheory.verify.expr import shorten
 
-__all__ = ["EXPECTS", "MAX_SETTING_INT", "Criterion", "ExperimentClaim", "parse_experiment_claim"]
+__all__ = ["EXPECTS", "MAX_RUNS", "MAX_SETTING_INT", "Criterion", "ExperimentClaim",
+           "parse_experiment_claim"]
+
+MAX_RUNS = 100_000
+"""Most runs an experiment claim may plan in one profile (the largest in ``verification/``:
+500, seed 000's Arrhenius experiment at full)."""
 
 MAX_SETTING_INT = 10**7
 """Largest integer setting where the experiment itself sets no maximum (``steps``,
@@ -179,28 +192,50 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
     claim = ExperimentClaim(vals["id"], vals["title"], vals["source"], vals["experiment"],
                             settings, crits, data.get("statement", ""), data.get("notes", ""),
                             path, implemented=exp.implemented)
+    for table, values in settings.items():  # each table alone, so errors name its key
+        where = f"{path}: profiles.{table}.settings" if table else f"{path}: settings"
+        try:
+            exp.validate(values, where)
+        except (TypeError, ValueError, ArithmeticError) as e:
+            raise ClaimError(str(e)) from None
     for p in PROFILES:
         try:
             claim.settings_for(p)
         except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
             raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
     _check_sizes(settings, exp, path)
+    _check_runs(claim, path)
     return claim
 
 
+def _check_runs(claim: ExperimentClaim, path: str) -> None:
+    """At most :data:`MAX_RUNS` planned runs per profile, bounded before the plan is built
+    (the product of the list settings' lengths times ``runs``, which every plan's size is
+    at most)."""
+    for prof in PROFILES:
+        s = claim.settings_for(prof)
+        bound = 1
+        for v in s.values():
+            if isinstance(v, list):
+                bound *= len(v)
+        bound *= s.get("runs", 1) if isinstance(s.get("runs"), int) else 1
+        if bound > MAX_RUNS or len(claim.points(prof)) > MAX_RUNS:
+            raise err(path, "settings", f"profile {prof} would plan up to {bound} runs, above "
+                      f"the limit MAX_RUNS = {MAX_RUNS}")
+
+
 def _required_strings(data: Mapping[str, Any], path: str) -> dict[str, str]:
-    """``id``, ``title``, ``source`` and ``experiment`` (non-empty strings); ``statement`` and
-    ``notes`` strings where given."""
-    vals = {}
-    for k in ("id", "title", "source", "experiment"):
+    """``id`` (:func:`~slttheory.verify.claims.common.claim_id`), ``title``, ``source`` and
+    ``experiment`` (non-empty strings); ``statement`` and ``notes`` non-empty where given."""
+    vals = {"id": claim_id(data, path)}
+    for k in ("title", "source", "experiment"):
         v = data.get(k)
         if not isinstance(v, str) or not v.strip():
             raise err(path, k, f"must be a non-empty string, got {v!r}" if k in data
                       else "missing (required)")
         vals[k] = v
-    for k in ("statement", "notes"):
-        if k in data and not isinstance(data[k], str):
-            raise err(path, k, "must be a string")
+    for k in ("statement", "notes"):  # optional, and non-empty where given (as point claims')
+        string(data, k, path, required=False)
     return vals
 
 

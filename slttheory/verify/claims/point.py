@@ -31,6 +31,7 @@ from slttheory.verify.claims.common import (
     PROFILES,
     ClaimError,
     check_keys,
+    claim_id,
     err,
     finite,
     int_limit,
@@ -295,9 +296,11 @@ def _settings(
                 raise err(path, key, f"must be in [0, {MAX_SEED}], got {shorten(v)}")
         elif float in types and not finite(v):
             raise err(path, key, f"must be a finite number, got {shorten(v)}")
-        elif k == "burn_in" and v < 0:
+        elif k in ("burn_in", "step_jitter") and v < 0:
             raise err(path, key, f"must be >= 0, got {v}")
-        elif k != "burn_in" and v <= 0:
+        elif k == "n" and v < 2:
+            raise err(path, key, f"must be >= 2 (the estimator's β = 1/log n), got {v}")
+        elif k not in ("burn_in", "step_jitter") and v <= 0:
             raise err(path, key, f"must be > 0, got {v}")
         if k in limits and v > limits[k]:
             raise err(path, key, f"must be <= {limits[k]}, got {shorten(v)}")
@@ -354,7 +357,7 @@ def parse_point_claim(
     Raises :class:`ClaimError` naming ``path`` and the offending key.
     """
     check_keys(data, _TOP_KEYS, path, "")
-    cid = string(data, "id", path)
+    cid = claim_id(data, path)
     title = string(data, "title", path)
     source = string(data, "source", path)
     fam_name, family = _family(data, path, families)
@@ -373,6 +376,14 @@ def parse_point_claim(
     if predicted is None and kind == "closed_form":
         raise err(path, "predicted", 'missing (required for kind = "closed_form")')
     constraint = data.get("constraint")
+    hypotheses = _texts(data, "hypotheses", path, "hypothesis names")
+    not_imposed = _texts(data, "not_imposed", path, "hypothesis names")
+    known = getattr(family, "hypothesis_names", ())
+    for key, names in (("hypotheses", hypotheses), ("not_imposed", not_imposed)):
+        for name in names:
+            if name not in known:
+                raise err(path, key, f"{name!r} is not a hypothesis family {fam_name!r} "
+                          f"measures (known: {', '.join(known) or 'none'})")
     claim = Claim(
         id=cid,
         title=title,
@@ -389,8 +400,8 @@ def parse_point_claim(
         notes=string(data, "notes", path, required=False) or "",
         reading=string(data, "reading", path, required=False) or "",
         differences=_texts(data, "differences", path, "non-empty strings"),
-        hypotheses=_texts(data, "hypotheses", path, "hypothesis names"),
-        not_imposed=_texts(data, "not_imposed", path, "hypothesis names"),
+        hypotheses=hypotheses,
+        not_imposed=not_imposed,
         constraint=constraint,
         constraint_expr=_expression(parse_constraint, constraint, values, path, "constraint"),
         tolerance=_tolerance(data, path),
@@ -498,7 +509,28 @@ def _profiles(data: Mapping[str, Any], path: str, grid: Mapping[str, Any]):
             profile_evidence[pname] = tuple(pev)
         llc[pname] = _settings(table(ptab, "llc", path, pre), LLC_KEYS, path, f"{pre}llc.")
         rank[pname] = _settings(table(ptab, "rank", path, pre), RANK_KEYS, path, f"{pre}rank.")
+    for pname in PROFILES:
+        _check_llc_combination(llc[""], llc.get(pname, {}), path, f"profiles.{pname}.llc.")
     return profile_grids, profile_evidence, llc, rank
+
+
+def _check_llc_combination(base: Mapping[str, Any], over: Mapping[str, Any], path: str,
+                           prefix: str) -> None:
+    """The ``[llc]`` settings of one profile (``over`` on ``base``) that the estimator would
+    refuse together: a step jitter without MALA, MALA on minibatches."""
+    merged = {**base, **over}
+
+    def key(k: str) -> str:
+        return prefix + k if k in over else "llc." + k
+
+    sampler = merged.get("sampler", "auto")
+    if merged.get("step_jitter") and sampler not in ("mala", "auto"):
+        raise err(path, key("step_jitter"), f"a step jitter needs sampler = 'mala' (a random "
+                  f"step size keeps only a Metropolis-adjusted target), got {key('sampler')} "
+                  f"= {sampler!r}")
+    if sampler == "mala" and "batch_size" in merged:
+        raise err(path, key("batch_size"), "sampler = 'mala' needs the full batch: leave "
+                  "batch_size out")
 
 
 def _tolerance(data: Mapping[str, Any], path: str) -> Tolerance:
