@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 from torch.func import functional_call, grad, hessian, jvp
 
@@ -70,18 +71,72 @@ class CriticalPointCheck:
 
 
 def _resolve_device(device: Any) -> torch.device:
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if isinstance(device, str | torch.device):
-        return torch.device(device)
-    raise TypeError(f"device must be 'auto', a device string or a torch.device, got {device!r}")
+    """``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:<i>"`` or a
+    ``torch.device``; an unavailable CUDA device is a ``ValueError``. (Geometry sits below
+    :mod:`slttheory.models`, whose ``_common.resolve_device`` this mirrors.)"""
+    if isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if device not in ("cpu", "cuda") and not (
+            device.startswith("cuda:") and device[5:].isdigit()
+        ):
+            raise ValueError("device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a "
+                             f"torch.device, got {device!r}")
+        dev = torch.device(device)
+    elif isinstance(device, torch.device):
+        dev = device
+    else:
+        raise TypeError(f"device must be a str or a torch.device, got {device!r} of type "
+                        f"{type(device).__name__}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={str(dev)!r}: CUDA is not available")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device={str(dev)!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s) available")
+    return dev
+
+
+def _as_generator(generator: Any) -> torch.Generator:
+    """A CPU generator from a ``torch.Generator``, an int seed or ``None`` (seed 0)."""
+    if generator is None:
+        return torch.Generator().manual_seed(0)
+    if isinstance(generator, torch.Generator):
+        if generator.device.type != "cpu":
+            raise ValueError(f"generator must be a CPU torch.Generator, got device "
+                             f"{generator.device}")
+        return generator
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        if not -(2**63) <= generator < 2**64:
+            raise ValueError(f"generator seed must be in [-2^63, 2^64), got {generator}")
+        return torch.Generator().manual_seed(generator)
+    raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
 
 
 def _check_positive(name: str, value: Any, *, integer: bool = False) -> None:
     kind = int if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kind) or not value > 0:
-        what = "a positive integer" if integer else "a positive number"
+    if (isinstance(value, bool) or not isinstance(value, kind) or not value > 0
+            or not (integer or math.isfinite(value))):
+        what = "a positive integer" if integer else "a finite number > 0"
         raise ValueError(f"{name} must be {what}, got {value!r}")
+
+
+def _as_tensor(value: Any, what: str) -> torch.Tensor:
+    """A tensor from a tensor or a numpy array (dtype kept); anything else a ``TypeError``."""
+    if isinstance(value, np.ndarray):
+        try:
+            value = torch.from_numpy(value)
+        except TypeError as e:
+            raise TypeError(f"{what} has a dtype torch cannot hold: {e}") from e
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor or numpy array, got {type(value).__name__}")
+    if value.is_complex():
+        raise TypeError(f"{what} must be real, got dtype {value.dtype}")
+    return value
+
+
+def _nonfinite(tensors: Mapping[str, torch.Tensor]) -> list[str]:
+    return [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
 
 
 def _lanczos(hvp, n: int, steps: int, v0: torch.Tensor) -> torch.Tensor:
@@ -104,6 +159,9 @@ def _lanczos(hvp, n: int, steps: int, v0: torch.Tensor) -> torch.Tensor:
             break
         betas.append(b)
         q = w / b
+    if not all(math.isfinite(a) for a in alphas + betas):
+        raise ValueError("loss: a Hessian-vector product of L_n is not finite at these "
+                         "(finite) parameters and data")
     m = len(alphas)
     T = torch.diag(torch.tensor(alphas, dtype=torch.float64))
     if m > 1:
@@ -128,19 +186,25 @@ def critical_point_check(
 ) -> CriticalPointCheck:
     r"""Gradient norm and extreme Hessian eigenvalues of L_n at ``model``'s parameters.
 
-    ``data`` = ``(inputs, targets)``; ``loss`` is what :func:`slttheory.sampling.estimate_llc`
+    ``data`` = ``(inputs, targets)`` (tensors or numpy arrays, at least one sample, as many
+    targets as inputs, all finite); ``loss`` is what :func:`slttheory.sampling.estimate_llc`
     takes: ``"gaussian"``, ``"cross_entropy"``, ``"binary_cross_entropy"``,
     ``"centred_gaussian"`` or a per-sample callable from :mod:`slttheory.losses`;
     L_n = mean of the per-sample losses over all of ``data`` (the centred loss centres over
     all of it). Everything is computed in float64 on ``device`` (``"auto"``: CUDA when
-    present); the model is not modified. ``params`` (name → tensor) overrides some of the
-    model's parameters (the others, and buffers, are held fixed and not differentiated).
+    present; ``"cpu"``, ``"cuda"``, ``"cuda:<i>"`` or a ``torch.device``, an unavailable one
+    is a ``ValueError``); the model is not modified. ``params`` (name → tensor of the
+    parameter's shape, finite) overrides some of the model's parameters (the others, and
+    buffers, are held fixed and not differentiated). A shape error from the first forward
+    pass is re-raised as a ``ValueError`` naming ``data``; a non-finite loss or gradient at
+    finite inputs as a ``ValueError`` naming ``loss``.
 
     ``k`` smallest eigenvalues are returned; the decision uses the tolerances relative to
     s = max |eigenvalue| (see the module docstring): ``is_local_min`` iff
     ‖∇L_n‖ ≤ ``grad_tol``·s and λ_min ≥ −``eig_tol``·s. Dense Hessian up to
     ``dense_limit`` parameters, else ``lanczos_steps`` (default min(n, 120)) Lanczos steps
-    from a random start drawn from ``generator`` (default seed 0).
+    from a random start drawn from ``generator`` (a CPU ``torch.Generator`` or an int seed;
+    default seed 0).
 
     >>> import torch
     >>> x = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -164,17 +228,45 @@ def critical_point_check(
         raise TypeError("data must be a pair (inputs, targets)")
     loss_fn = resolve_loss(loss)
     dev = _resolve_device(device)
+    gen = _as_generator(generator)
+    x, y = _as_tensor(data[0], "data's inputs"), _as_tensor(data[1], "data's targets")
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"data must have at least one sample, got inputs of shape "
+                         f"{tuple(x.shape)}")
+    if y.ndim == 0 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"data: inputs have {x.shape[0]} samples but targets have shape "
+                         f"{tuple(y.shape)}")
+    bad = _nonfinite({"inputs": x, "targets": y})
+    if bad:
+        raise ValueError(f"data has non-finite (inf/nan) {' and '.join(bad)}")
 
     named = dict(model.named_parameters())
     if params is None:
         chosen = {k_: v for k_, v in named.items() if v.requires_grad}
     else:
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must be a dict name -> tensor, got {type(params).__name__}")
         unknown = sorted(set(params) - set(named))
         if unknown:
             raise ValueError(f"params has keys {unknown} that are not parameters of the model")
-        chosen = dict(params)
+        if not params:
+            raise ValueError("params must name at least one parameter, got an empty dict")
+        chosen = {k_: _as_tensor(v, f"params[{k_!r}]") for k_, v in params.items()}
+        for k_, v in chosen.items():
+            if v.dtype == torch.bool:
+                raise TypeError(f"params[{k_!r}] must be real (floating or integer), got bool")
+            if v.shape != named[k_].shape:
+                raise ValueError(f"params[{k_!r}] has shape {tuple(v.shape)}, but the model's "
+                                 f"parameter {k_!r} has shape {tuple(named[k_].shape)}")
     if not chosen:
         raise ValueError("model has no parameters to differentiate")
+    bad = _nonfinite(chosen)
+    if bad:
+        raise ValueError(f"{'model' if params is None else 'params'} has non-finite (inf/nan) "
+                         f"values in {bad}")
+    bad = _nonfinite({k_: v for k_, v in named.items() if k_ not in chosen})
+    if bad:
+        raise ValueError(f"model has non-finite (inf/nan) values in its parameters {bad}")
     names = list(chosen)
     shapes = [tuple(chosen[n_].shape) for n_ in names]
     sizes = [math.prod(s) for s in shapes]
@@ -183,7 +275,6 @@ def critical_point_check(
         k_: (v.detach().to(dev, torch.float64) if v.is_floating_point() else v.detach().to(dev))
         for k_, v in [*model.named_parameters(), *model.named_buffers()] if k_ not in chosen
     }
-    x, y = data
     x = x.to(dev, torch.float64) if x.is_floating_point() else x.to(dev)
     y = y.to(dev, torch.float64) if y.is_floating_point() else y.to(dev)
 
@@ -195,20 +286,32 @@ def critical_point_check(
 
     n = flat.numel()
     with torch.enable_grad():
-        loss_value = float(value(flat).detach())
+        try:
+            loss_value = float(value(flat).detach())
+        except (RuntimeError, IndexError) as e:  # mostly inputs that do not fit the model
+            raise ValueError(f"data: the model and loss cannot be evaluated on inputs of shape "
+                             f"{tuple(x.shape)} and targets of shape {tuple(y.shape)}: "
+                             f"{type(e).__name__}: {str(e)[:300]}") from e
+        if not math.isfinite(loss_value):
+            raise ValueError(f"loss: L_n = {loss_value} at these (finite) parameters and data")
         gvec = grad(value)(flat).detach()
     grad_norm = float(gvec.norm())
+    if not math.isfinite(grad_norm):
+        raise ValueError(f"loss: the gradient of L_n is not finite ({grad_norm}) at these "
+                         "(finite) parameters and data")
     near_zero: int | None = None
     load_forward_ad()
     if n <= dense_limit:
         H = hessian(value)(flat).detach()
         H = 0.5 * (H + H.T)
+        if not torch.isfinite(H).all():
+            raise ValueError("loss: the Hessian of L_n has non-finite entries at these (finite) "
+                             "parameters and data")
         eig = torch.linalg.eigvalsh(H).cpu()
         method = "dense"
     else:
         steps = min(n, lanczos_steps or LANCZOS_STEPS)
-        g = generator if generator is not None else torch.Generator().manual_seed(0)
-        v0 = torch.randn(n, generator=g, dtype=torch.float64).to(dev)
+        v0 = torch.randn(n, generator=gen, dtype=torch.float64).to(dev)
         grad_fn = grad(value)
 
         def hvp(v: torch.Tensor) -> torch.Tensor:

@@ -98,6 +98,17 @@ def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | N
                 f"params has keys {unknown} that are not parameters of the module; "
                 f"valid names: {list(named)}"
             )
+        for k, v in params.items():
+            if not isinstance(v, torch.Tensor | np.ndarray):
+                raise TypeError(
+                    f"params[{k!r}] must be a torch.Tensor (or numpy array), got "
+                    f"{type(v).__name__}"
+                )
+            if tuple(v.shape) != tuple(named[k].shape):
+                raise ValueError(
+                    f"params[{k!r}] has shape {tuple(v.shape)}, but the module's parameter "
+                    f"{k!r} has shape {tuple(named[k].shape)}"
+                )
         chosen = dict(params)
     else:
         raise TypeError(
@@ -116,6 +127,20 @@ def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | N
     return call, chosen
 
 
+class _EvaluationError(ValueError):
+    """The first evaluation of ``fn`` on ``params`` and ``inputs`` failed (a shape mismatch,
+    mostly); :func:`~slttheory.geometry.generic_rank` re-raises it naming ``param_shapes``."""
+
+
+def _what_failed(fn: Any, layout: list[tuple[str, tuple[int, ...]]], x: torch.Tensor) -> str:
+    if isinstance(fn, torch.nn.Module):
+        return (f"inputs: the module {type(fn).__name__} cannot be evaluated on inputs of "
+                f"shape {tuple(x.shape)}")
+    shapes = layout[0][1] if len(layout) == 1 and layout[0][0] == "" else dict(layout)
+    return (f"params/inputs: fn(params, inputs) failed with params of shape {shapes} and "
+            f"inputs of shape {tuple(x.shape)}")
+
+
 def jacobian(
     fn: Callable[..., torch.Tensor] | torch.nn.Module,
     params: ParamsLike | None,
@@ -126,15 +151,18 @@ def jacobian(
     ``fn`` is either a callable ``fn(params, inputs)`` returning a tensor of shape
     ``(N, k)`` or ``(N,)`` (then k = 1), with ``params`` a ``dict[str, Tensor]`` or a single
     tensor; or a ``torch.nn.Module`` called as ``module(inputs)``, with ``params`` ``None``
-    (differentiate in all its named parameters) or a dict overriding some of them (only those
-    are differentiated; the others are held at the module's values), via
+    (differentiate in all its named parameters) or a dict overriding some of them, each of
+    the shape of the parameter it replaces (only those are differentiated; the others are
+    held at the module's values), via
     ``torch.func.functional_call``. Parameters, inputs and the module's floating state are
     cast to float64 (integer inputs too, so exact integer points stay exact below 2^53).
 
     Row ``s * k + o`` is output ``o`` at sample ``s`` (sample-major); columns are the
     parameters flattened in the dict's order, each in row-major order (see
-    :func:`flatten_params`). Computed with ``torch.func.jacfwd`` when there are fewer
-    parameters than rows, else ``jacrev``.
+    :func:`flatten_params`). If the first call of ``fn`` raises a ``RuntimeError`` or
+    ``IndexError`` (typically a shape mismatch), it is re-raised as a ``ValueError`` naming
+    ``inputs`` (module) or ``params``/``inputs`` (callable). Computed with
+    ``torch.func.jacfwd`` when there are fewer parameters than rows, else ``jacrev``.
 
     >>> fn = lambda p, x: x @ p["w"]            # linear in w: the Jacobian is x ⊗ I
     >>> x = torch.tensor([[1, 2], [3, 4], [5, 6]])
@@ -160,7 +188,12 @@ def jacobian(
         raise ValueError("inputs must have a leading sample dimension, got a 0-d tensor")
     n_samples = x.shape[0]
 
-    out = call(_unflatten(flat, layout), x)
+    try:
+        out = call(_unflatten(flat, layout), x)
+    except (RuntimeError, IndexError) as e:  # e.g. mismatched shapes: name the arguments
+        raise _EvaluationError(
+            f"{_what_failed(fn, layout, x)}: {type(e).__name__}: {str(e)[:300]}"
+        ) from e
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__}")
     if out.ndim not in (1, 2) or out.shape[0] != n_samples:

@@ -25,7 +25,7 @@ import flint
 import numpy as np
 import torch
 
-from slttheory.geometry.jacobian import ParamsLike, jacobian
+from slttheory.geometry.jacobian import ParamsLike, _EvaluationError, flatten_params, jacobian
 
 __all__ = [
     "RankResult",
@@ -44,6 +44,49 @@ EXACT_LIMIT = 2**53  # float64 holds every integer of magnitude < 2^53 exactly
 PRIME = 2**61 - 1  # Mersenne prime used for the fast full-rank certificate in exact_rank
 AUTO_RADII = (1000, 100, 10, 3, 1)  # generic_rank(radius=None) tries these in turn
 AUTO_ENTRY_LIMIT = 2**45  # ... keeping the first point's Jacobian entries below this
+MAX_TRIALS = 10**4  # trials cap: the exact Schwartz-Zippel bound has ~trials·log2|S| bits
+SEED_LIMIT = 2**63  # seeds in [0, 2^63): what torch.Generator.manual_seed takes as an int64
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"seed must be an integer in [0, 2^63), got {seed}")
+    return seed
+
+
+def _check_trials(trials) -> int:
+    if isinstance(trials, bool) or not isinstance(trials, int | np.integer) or not (
+        1 <= trials <= MAX_TRIALS
+    ):
+        raise ValueError(f"trials must be an integer in [1, {MAX_TRIALS}], got {trials!r}")
+    return int(trials)
+
+
+def _nonfinite_error(fn, params, inputs) -> ValueError:
+    """The ``ValueError`` for a Jacobian with inf/nan entries, naming the culprit."""
+    try:
+        if isinstance(fn, torch.nn.Module):
+            bad = [k for k, v in fn.named_parameters()
+                   if (params is None or k not in params) and not torch.isfinite(v).all()]
+            if bad:
+                return ValueError(f"fn (a module) has non-finite (inf/nan) parameters {bad}")
+        if params is not None:
+            flat, layout = flatten_params(params)
+            if not torch.isfinite(flat).all():
+                names = [n for n, _ in layout] if layout[0][0] else None
+                which = f" (among {names})" if names else ""
+                return ValueError(f"params has non-finite (inf/nan) entries{which}")
+        x = torch.as_tensor(inputs)
+        if x.is_floating_point() and not torch.isfinite(x).all():
+            return ValueError("inputs has non-finite (inf/nan) entries")
+    except (TypeError, ValueError):  # pragma: no cover - jacobian already accepted them
+        pass
+    return ValueError(
+        "the Jacobian has non-finite (inf/nan) entries although params and inputs are finite "
+        "(an overflow or a 0/0 in fn at this point?)"
+    )
 
 
 @dataclass(frozen=True)
@@ -227,6 +270,9 @@ def jacobian_rank(
     the model's intermediate values exceeded 2^53 (huge parameters or deep products) they
     may have been rounded before cancelling, so keep integers small. ``tol`` must be None.
 
+    Either way, a Jacobian with inf/nan entries raises ``ValueError`` naming ``params`` or
+    ``inputs`` when they hold non-finite values.
+
     >>> fn = lambda p, x: x @ p["A"].T @ p["B"].T        # y = B A x, m = n = 3, h = 1
     >>> p = {"A": torch.tensor([[1, 2, 3]]), "B": torch.tensor([[1], [-1], [2]])}
     >>> x = torch.eye(3)
@@ -240,9 +286,15 @@ def jacobian_rank(
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
     if tol is not None and method != "svd":
         raise ValueError("tol applies only to method='svd'; leave it None for method='exact'")
-    if tol is not None and (not isinstance(tol, int | float) or isinstance(tol, bool) or tol < 0):
-        raise ValueError(f"tol must be a non-negative number or None, got {tol!r}")
-    J = jacobian(fn, params, inputs).numpy()
+    if tol is not None:
+        if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
+            raise TypeError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+        if not (math.isfinite(tol) and tol >= 0):
+            raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    Jt = jacobian(fn, params, inputs)
+    if not torch.isfinite(Jt).all():
+        raise _nonfinite_error(fn, params, inputs)
+    J = Jt.numpy()
     n_rows, n_params = J.shape
     if method == "exact":
         rows, biggest = _check_integer_matrix(J, what="the Jacobian")
@@ -270,7 +322,10 @@ def jacobian_rank(
 
 
 def schwartz_zippel_bound(rank: int, degree: int, set_size: int, trials: int) -> Fraction:
-    """min(1, rank·(degree−1)/set_size)^trials, exactly.
+    """min(1, rank·(degree−1)/set_size)^trials, exactly, for 1 <= trials <= 10^4.
+
+    (The exact power has about trials·log2(set_size) bits, so ``trials`` is capped at
+    ``MAX_TRIALS`` = 10^4: ``ValueError`` beyond.)
 
     The Jacobian of a degree-D polynomial map has entries of degree ≤ D−1, so an r-minor
     has degree ≤ r(D−1); a nonzero polynomial of degree δ vanishes at a uniform point of
@@ -279,10 +334,10 @@ def schwartz_zippel_bound(rank: int, degree: int, set_size: int, trials: int) ->
     >>> schwartz_zippel_bound(22, 2, 2001, 3)   # RRR m=n=5, h=3: could the rank exceed 21?
     Fraction(10648, 8012006001)
     """
-    for name, v, lo in (("rank", rank, 0), ("degree", degree, 0), ("set_size", set_size, 1),
-                        ("trials", trials, 1)):
+    for name, v, lo in (("rank", rank, 0), ("degree", degree, 0), ("set_size", set_size, 1)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+    _check_trials(trials)
     per = Fraction(rank * max(degree - 1, 0), set_size)
     return min(Fraction(1), per) ** trials
 
@@ -315,7 +370,11 @@ def generic_rank(
     1000, 100, 10, 3, 1 at which a probe point (then discarded, so the trial points stay
     uniform) gives Jacobian entries below 2^45: a margin of 2^8 for intermediate sums, which
     float64 must also hold exactly (a heuristic, not a proof). An explicit ``radius`` is used
-    as given; entries ≥ 2^53 raise ``ValueError``.
+    as given (an integer in [1, 2^53): the drawn entries must be exact in float64); entries
+    ≥ 2^53 raise ``ValueError``. ``trials`` is an integer in [1, 10^4] and ``seed`` in
+    [0, 2^63). If ``fn`` fails on the first drawn point (a ``RuntimeError``/``IndexError``,
+    e.g. shapes in ``param_shapes`` that do not fit together or the inputs), the error is
+    re-raised as a ``ValueError`` naming ``param_shapes``.
 
     ``support`` (name → bool tensor of the parameter's shape; dict ``param_shapes`` only)
     sets the entries outside it to zero at every drawn point: the result is then the generic
@@ -329,18 +388,19 @@ def generic_rank(
     >>> res.rank, res.max_possible, res.schwartz_zippel_bound < 1e-5   # h(m+n-h) = 21 < 25
     (21, 25, True)
     """
-    if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
-        raise ValueError(f"trials must be an integer >= 1, got {trials!r}")
+    _check_trials(trials)
     if radius is not None and (
-        not isinstance(radius, int) or isinstance(radius, bool) or radius < 1
+        not isinstance(radius, int) or isinstance(radius, bool) or not 1 <= radius < EXACT_LIMIT
     ):
-        raise ValueError(f"radius must be an integer >= 1 or None, got {radius!r}")
+        raise ValueError(
+            f"radius must be an integer in [1, 2^53) or None, got {radius!r} (the drawn "
+            "entries are cast to float64, which holds every integer only below 2^53)"
+        )
     if degree is not None and (
         not isinstance(degree, int) or isinstance(degree, bool) or degree < 0
     ):
         raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    _check_seed(seed)
 
     if param_shapes is None:
         if not isinstance(fn, torch.nn.Module):
@@ -349,6 +409,8 @@ def generic_rank(
             k: tuple(v.shape) for k, v in fn.named_parameters()
         }
     elif isinstance(param_shapes, Mapping):
+        if not all(isinstance(k, str) for k in param_shapes):
+            raise TypeError(f"param_shapes keys must be strings, got {list(param_shapes)}")
         shapes = {k: _check_shape(v, f"param_shapes[{k!r}]") for k, v in param_shapes.items()}
     elif isinstance(param_shapes, tuple | list | torch.Size):
         shapes = _check_shape(param_shapes, "param_shapes")
@@ -357,6 +419,20 @@ def generic_rank(
             "param_shapes must be a dict name -> shape, a shape tuple, or None for a module; "
             f"got {type(param_shapes).__name__}"
         )
+    if isinstance(shapes, dict) and not shapes:
+        raise ValueError("param_shapes must name at least one parameter, got none")
+    if isinstance(fn, torch.nn.Module):
+        if not isinstance(shapes, dict):
+            raise TypeError("with a torch.nn.Module, param_shapes must be None or a dict "
+                            f"name -> shape, got {type(param_shapes).__name__}")
+        own = {k: tuple(v.shape) for k, v in fn.named_parameters()}
+        for k, s in shapes.items():
+            if k not in own:
+                raise ValueError(f"param_shapes has key {k!r}, which is not a parameter of the "
+                                 f"module; valid names: {list(own)}")
+            if s != own[k]:
+                raise ValueError(f"param_shapes[{k!r}] = {s}, but the module's parameter has "
+                                 f"shape {own[k]}")
 
     masks: dict[str, torch.Tensor] = {}
     if support is not None:
@@ -384,11 +460,27 @@ def generic_rank(
                     for k, s in shapes.items()}
         return draw(shapes, rad)
 
+    first = [True]
+
+    def rank_at(rad: int) -> RankResult:
+        """Exact rank at a fresh point; a failure of the first evaluation names param_shapes."""
+        if not first[0]:
+            return jacobian_rank(fn, point(rad), inputs, method="exact")
+        first[0] = False
+        try:
+            return jacobian_rank(fn, point(rad), inputs, method="exact")
+        except _EvaluationError as e:
+            if isinstance(fn, torch.nn.Module):  # shapes were checked above: inputs are wrong
+                raise
+            raise ValueError(f"param_shapes: fn cannot be evaluated at a point of shapes "
+                             f"{shapes} on inputs of shape {tuple(torch.as_tensor(inputs).shape)}"
+                             f" ({e})") from e
+
     if radius is None:  # probe points (then discarded) choose the radius
         for rad in AUTO_RADII:
             radius = rad
             try:
-                probe = jacobian_rank(fn, point(rad), inputs, method="exact")
+                probe = rank_at(rad)
             except ValueError as e:
                 if "2^53" not in str(e) or rad == AUTO_RADII[-1]:
                     raise
@@ -401,7 +493,7 @@ def generic_rank(
     biggest = 0
     n_rows = n_params = 0
     while len(ranks) < trials and (not ranks or ranks[-1] < min(n_rows, n_params)):
-        res = jacobian_rank(fn, point(radius), inputs, method="exact")
+        res = rank_at(radius)
         ranks.append(res.rank)
         biggest = max(biggest, int(res.max_abs_entry or 0))
         n_rows, n_params = res.n_rows, res.n_params

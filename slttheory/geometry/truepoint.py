@@ -44,6 +44,7 @@ points of lower rank.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -51,11 +52,12 @@ from typing import Any
 
 import torch
 
-from slttheory.geometry.rank import generic_rank, jacobian_rank
+from slttheory.geometry.rank import _check_seed, _check_trials, generic_rank, jacobian_rank
 
 __all__ = ["TruePointRank", "true_point_rank", "TRUE_POINTS"]
 
 TRUE_POINTS = ("generic", "support", "exact", "trained")
+_REQUIRED = ("fn", "param_shapes", "inputs", "degree")
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,11 @@ def true_point_rank(
     ``"generic"`` and ``"support"`` strata. ``at`` (a dict of tensors, e.g. a trained
     model's parameters) is used only for ``"trained"``: the numerical SVD rank there, not
     certified. The argument for each stratum is in this module's docstring and in ``how``.
+    ``at`` must have exactly the keys of ``param_shapes``, each a tensor of that shape
+    (or flat, with as many entries).
+
+    Anything else for ``rank_problem`` is a ``TypeError``; ``degree`` must be an integer
+    >= 0, ``true_params`` (for ``"exact"``) and ``true_support`` (for ``"support"``) present.
 
     >>> import torch
     >>> from types import SimpleNamespace
@@ -117,12 +124,43 @@ def true_point_rank(
     >>> r.rank, r.exact, r.lambda_lower_bound
     (0, True, Fraction(0, 1))
     """
+    missing = [a for a in _REQUIRED if not hasattr(rank_problem, a)]
+    if missing:
+        raise TypeError(
+            "rank_problem must be a slttheory.models.RankProblem (or an object with fn, "
+            "param_shapes, inputs, degree, true_point, true_params, true_support), got "
+            f"{type(rank_problem).__name__} (no {', '.join(missing)})"
+        )
+    _check_trials(trials)
+    _check_seed(seed)
     kind = getattr(rank_problem, "true_point", "trained")
     if kind not in TRUE_POINTS:
         raise ValueError(f"rank_problem.true_point must be one of {list(TRUE_POINTS)}, "
                          f"got {kind!r}")
+    if not isinstance(rank_problem.param_shapes, Mapping):
+        raise TypeError("rank_problem.param_shapes must be a dict name -> shape, got "
+                        f"{type(rank_problem.param_shapes).__name__}")
     fn, shapes, inputs = rank_problem.fn, dict(rank_problem.param_shapes), rank_problem.inputs
     degree = rank_problem.degree
+    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
+        raise ValueError(f"rank_problem.degree must be an integer >= 0, got {degree!r}")
+    for attr, stratum in (("true_params", "exact"), ("true_support", "support")):
+        if kind == stratum and not isinstance(getattr(rank_problem, attr, None), Mapping):
+            raise ValueError(f"rank_problem.{attr} must be a dict when true_point is "
+                             f"{stratum!r}, got {getattr(rank_problem, attr, None)!r}")
+    if at is not None:
+        if not isinstance(at, Mapping):
+            raise TypeError(f"at must be a dict name -> tensor, got {type(at).__name__}")
+        if set(at) != set(shapes):
+            raise ValueError(f"at must have the keys of param_shapes {sorted(shapes)}, got "
+                             f"{sorted(at)}")
+        for k, v in at.items():
+            if not isinstance(v, torch.Tensor):
+                raise TypeError(f"at[{k!r}] must be a torch.Tensor, got {type(v).__name__}")
+            want = tuple(shapes[k])
+            if tuple(v.shape) not in (want, (math.prod(want),)):
+                raise ValueError(f"at[{k!r}] has shape {tuple(v.shape)}, but param_shapes[{k!r}]"
+                                 f" = {want} (or flat, ({math.prod(want)},))")
 
     if kind == "trained" and degree > 1:
         if at is None:
