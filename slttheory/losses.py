@@ -42,6 +42,7 @@ __all__ = [
     "binary_cross_entropy_nll",
     "centred_gaussian_nll",
     "resolve_loss",
+    "check_targets",
     "LOSSES",
 ]
 
@@ -192,3 +193,39 @@ def resolve_loss(loss: str | LossFn) -> LossFn:
         f"loss must be a name in {sorted(LOSSES)} or a callable (outputs, targets) -> (n,), "
         f"got {type(loss).__name__}"
     )
+
+
+def check_targets(loss: str | LossFn, targets: Tensor, name: str = "targets") -> None:
+    """Check ``targets`` against the named loss once, on the data (the losses themselves run
+    inside traced, vmapped steps, where no value can be inspected): class indices ≥ 0 for
+    ``"cross_entropy"``, probability rows of at least two classes (entries in [0, 1], rows
+    summing to 1), entries in [0, 1] for ``"binary_cross_entropy"``. A callable loss is
+    not checked.
+
+    >>> check_targets("cross_entropy", torch.tensor([0, 2, 1]))
+    >>> check_targets("cross_entropy", torch.tensor([[0.5], [2.0]]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: targets: probability rows for loss 'cross_entropy' need at least two classes...
+    """
+    if not isinstance(loss, str) or loss not in ("cross_entropy", "binary_cross_entropy"):
+        return
+    t = targets.detach()
+    if loss == "cross_entropy" and t.ndim == 1:
+        if not t.dtype.is_floating_point and t.numel() and int(t.min()) < 0:
+            raise ValueError(f"{name}: class indices for loss 'cross_entropy' must be >= 0, "
+                             f"got {int(t.min())}")
+        return
+    if not t.dtype.is_floating_point:
+        t = t.double()
+    if loss == "cross_entropy" and t.ndim == 2 and t.shape[1] < 2:
+        raise ValueError(f"{name}: probability rows for loss 'cross_entropy' need at least "
+                         f"two classes, got shape {tuple(t.shape)}")
+    if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+        raise ValueError(f"{name}: loss {loss!r} needs probabilities in [0, 1], got values "
+                         f"in [{float(t.min()):.4g}, {float(t.max()):.4g}]")
+    if loss == "cross_entropy" and t.ndim == 2:
+        err = float((t.sum(dim=1) - 1).abs().max())
+        if err > 1e-4:
+            raise ValueError(f"{name}: probability rows for loss 'cross_entropy' must sum to "
+                             f"1, off by up to {err:.3g}")

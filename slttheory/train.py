@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from slttheory.losses import LossFn, resolve_loss
+from slttheory.losses import LossFn, check_targets, resolve_loss
 
 __all__ = [
     "Checkpoint",
@@ -133,6 +133,9 @@ def argmax_accuracy(outputs: Tensor, targets: Tensor) -> float:
     >>> argmax_accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2]]), torch.tensor([1, 1]))
     0.5
     """
+    if outputs.ndim != 2 or targets.ndim not in (1, 2) or targets.shape[0] != outputs.shape[0]:
+        raise ValueError(f"argmax_accuracy needs outputs (n, C) and targets (n,) or (n, C), "
+                         f"got {tuple(outputs.shape)} and {tuple(targets.shape)}")
     pred = outputs.argmax(dim=1)
     t = targets.argmax(dim=1) if targets.ndim == 2 else targets
     return float((pred == t).float().mean())
@@ -158,16 +161,28 @@ def binary_accuracy(outputs: Tensor, targets: Tensor) -> float:
     >>> binary_accuracy(torch.tensor([[2.0], [-1.0]]), torch.tensor([[1.0], [1.0]]))
     0.5
     """
-    return float(((outputs.reshape(-1) > 0) == (targets.reshape(-1) > 0.5)).float().mean())
+    z, y = outputs.reshape(-1), targets.reshape(-1)
+    if z.shape != y.shape:
+        raise ValueError(f"binary_accuracy needs one logit and one target per sample, got "
+                         f"{tuple(outputs.shape)} and {tuple(targets.shape)}")
+    return float(((z > 0) == (y > 0.5)).float().mean())
+
+
+def _seed(name: str, seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{name} must be an integer seed, got {seed!r}")
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
+    return seed
 
 
 def _as_generator(generator: torch.Generator | int | None, seed: int) -> torch.Generator:
     if generator is None:
-        return torch.Generator().manual_seed(seed)
+        return torch.Generator().manual_seed(_seed("seed", seed))
     if isinstance(generator, torch.Generator):
         return generator
     if isinstance(generator, int) and not isinstance(generator, bool):
-        return torch.Generator().manual_seed(generator)
+        return torch.Generator().manual_seed(_seed("generator", generator))
     raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
 
 
@@ -184,6 +199,9 @@ def _check_data(data: object, name: str) -> tuple[Tensor, Tensor]:
         )
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty")
+    for part, t in (("inputs", x), ("targets", y)):
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ValueError(f"{name} has non-finite (inf/nan) {part}")
     return x, y
 
 
@@ -235,10 +253,20 @@ def train(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     x, y = _check_data(data, "data")
+    check_targets(loss, y, "data's targets")
     if val_data is not None:
         vx, vy = _check_data(val_data, "val_data")
+        check_targets(loss, vy, "val_data's targets")
+    if accuracy is not None and not callable(accuracy):
+        raise TypeError(f"accuracy must be a callable (outputs, targets) -> float, got "
+                        f"{accuracy!r}")
+    if checkpoints is not None and not isinstance(checkpoints, Sequence | range):
+        raise TypeError(f"checkpoints must be a sequence of steps, got {checkpoints!r}")
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {list(_OPTIMIZERS)}, got {optimizer!r}")
+    if isinstance(momentum, int | float) and not isinstance(momentum, bool) and momentum >= 1:
+        raise ValueError(f"momentum must be in [0, 1) (SGD's heavy ball diverges at 1 and "
+                         f"above), got {momentum}")
     if isinstance(steps, bool) or not isinstance(steps, int):
         raise TypeError(f"steps must be an integer, got {steps!r}")
     if steps < 0:

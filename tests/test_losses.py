@@ -81,6 +81,25 @@ def test_cross_entropy_errors():
         cross_entropy_nll(torch.zeros(3), torch.zeros(3, dtype=torch.long))
 
 
+def test_targets_are_checked_once_on_the_data():
+    from slttheory.losses import check_targets
+
+    check_targets("cross_entropy", torch.tensor([0, 3]))
+    check_targets("cross_entropy", torch.tensor([[0.25, 0.75], [1.0, 0.0]]))
+    check_targets("binary_cross_entropy", torch.tensor([[0.0], [1.0]]))
+    check_targets("gaussian", torch.tensor([5.0]))  # anything real
+    check_targets(gaussian_nll, torch.tensor([5.0]))  # a callable is not checked
+    for loss, t, match in [
+        ("cross_entropy", torch.tensor([0, -1]), "class indices .* must be >= 0"),
+        ("cross_entropy", torch.tensor([[1.0], [1.0]]), "at least two classes"),
+        ("cross_entropy", torch.tensor([[0.5, 0.6]]), "must sum to 1"),
+        ("cross_entropy", torch.tensor([[1.5, -0.5]]), r"probabilities in \[0, 1\]"),
+        ("binary_cross_entropy", torch.tensor([[5.0]]), r"probabilities in \[0, 1\]"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            check_targets(loss, t)
+
+
 def test_resolve_loss():
     assert resolve_loss("gaussian") is gaussian_nll
     assert resolve_loss("cross_entropy") is cross_entropy_nll

@@ -136,6 +136,13 @@ def test_sgd_divergence_is_flagged():
         (dict(checkpoints=[5, 2000]), ValueError, "checkpoints"),
         (dict(on_nan="ignore"), ValueError, "on_nan"),
         (dict(generator="x"), TypeError, "generator"),
+        (dict(generator=2**70), ValueError, "generator must be in"),
+        (dict(seed=2**70), ValueError, "seed must be in"),
+        (dict(seed=1.5), TypeError, "seed must be an integer"),
+        (dict(seed=True), TypeError, "seed must be an integer"),
+        (dict(checkpoints=5), TypeError, "checkpoints must be a sequence"),
+        (dict(accuracy=3), TypeError, "accuracy must be a callable"),
+        (dict(optimizer="sgd", momentum=2.0), ValueError, "momentum must be in"),
     ],
 )
 def test_argument_errors(kwargs, exc, match):
@@ -150,6 +157,29 @@ def test_data_errors():
         train(LinearRegression(3), (x, y[:5]))
     with pytest.raises(TypeError, match="tuple"):
         train(LinearRegression(3), x)
+    bad = x.clone()
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="data has non-finite"):  # was: diverged at step 0
+        train(LinearRegression(3), (bad, y))
+    with pytest.raises(ValueError, match="val_data has non-finite"):
+        train(LinearRegression(3), (x, y), val_data=(bad, y))
+    # real-valued targets under cross-entropy: one "class" whose loss is identically 0
+    with pytest.raises(ValueError, match="at least two classes"):
+        train(torch.nn.Linear(3, 1), (x, y.reshape(-1, 1)), loss="cross_entropy", steps=1)
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+        train(torch.nn.Linear(3, 1), (x, 5 * torch.ones(len(x), 1)),
+              loss="binary_cross_entropy", steps=1)
+
+
+def test_accuracy_helpers_check_shapes():
+    from slttheory.train import argmax_accuracy, binary_accuracy
+
+    with pytest.raises(ValueError, match="argmax_accuracy needs outputs"):
+        argmax_accuracy(torch.zeros(3), torch.zeros(3))
+    with pytest.raises(ValueError, match="argmax_accuracy needs outputs"):
+        argmax_accuracy(torch.zeros(3, 2), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="binary_accuracy needs one logit"):
+        binary_accuracy(torch.zeros(3, 1), torch.zeros(4, 1))
 
 
 @given(st.integers(0, 10**7), st.integers(1, 300))

@@ -34,7 +34,7 @@ import torch
 from torch.func import functional_call, grad, hessian, jvp
 
 from slttheory._torch_compat import load_forward_ad
-from slttheory.losses import resolve_loss
+from slttheory.losses import check_targets, resolve_loss
 
 __all__ = ["CriticalPointCheck", "critical_point_check"]
 
@@ -239,6 +239,7 @@ def critical_point_check(
     bad = _nonfinite({"inputs": x, "targets": y})
     if bad:
         raise ValueError(f"data has non-finite (inf/nan) {' and '.join(bad)}")
+    check_targets(loss, y, "data's targets")
 
     named = dict(model.named_parameters())
     if params is None:

@@ -19,6 +19,7 @@ from torch import Tensor
 from torch.func import functional_call, vmap
 
 from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
+from slttheory.losses import check_targets
 from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
 from slttheory.sampling.kernels import (
@@ -203,6 +204,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         y = y.to(device)
         if y.is_floating_point():
             y = y.to(dtype)
+    check_targets(loss, y, "data's targets")
     per_sample = _per_sample_loss(loss)
     out, y, lstar = _loss_at_center(model, (sel, frozen), x, y, loss, per_sample, dtype)
 
