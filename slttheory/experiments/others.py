@@ -6,8 +6,9 @@
   from ~420 to ~150". Statistic: the drop λ̂(memorised) − λ̂(generalised).
 * ``seed000_estimator_sweep`` (seed 000, Q2 Exps 1-3): polynomial regressors of growing degree,
   W₂W₁ of growing rank and ReLU autoencoders of growing bottleneck, each measured with
-  ``estimate_llc``'s own calibrated settings ("ours") and with the seed's SGLD table
-  ("theirs": ε, γ, steps; nβ = n/log n), side by side with the theory.
+  ``estimate_llc``'s own calibrated settings and its default method, extrapolated to λ
+  ("ours"), and with the seed's estimator: single-temperature SGLD at its table's ε, γ and
+  steps, nβ = n/log n ("theirs"), side by side with the theory.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ _SWEEP = (
     Setting("seed", int, 0, 0),
     Setting("theirs_chains", int, 2, 1, 256),
     Setting("theirs_steps", int, 0, 0, None, doc="0: the seed's table"),
-) + llc_settings(llc_chains=2, llc_draws=500, llc_burn_in=200)
+) + llc_settings(llc_chains=2, llc_draws=500, llc_burn_in=200, llc_method="extrapolate")
 
 
 def _sweep_problem(spec, s):
@@ -232,7 +233,9 @@ def _sweep_run(spec, s, ctx: RunContext) -> dict[str, Any]:
             prob.model,
             prob.data,
             prob.loss,
-            {
+            {  # the seed's estimator: single-temperature SGLD at its table's settings
+                "method": "single",
+                "sampler": "sgld",
                 "chains": s["theirs_chains"],
                 "draws": steps,
                 "burn_in": 0,

@@ -71,6 +71,36 @@ def test_tiny_experiment_runs(name):
     assert res.figures
 
 
+def _llc_records(record, path=""):
+    """Every LLC record (a dict with ``method``) under ``record``, with its path."""
+    if isinstance(record, dict):
+        if "method" in record and "passed" in record:
+            yield path, record
+        for k, v in record.items():
+            yield from _llc_records(v, f"{path}/{k}")
+    elif isinstance(record, list | tuple):
+        for i, v in enumerate(record):
+            yield from _llc_records(v, f"{path}/{i}")
+
+
+def test_experiments_use_the_seeds_estimator_and_sweeps_ours_extrapolates():
+    """The seeds' figures show devinterp's single-temperature estimate at their nβ, ε, γ:
+    estimate_llc's default (a scan of a decade *below* nβ, extrapolated to λ) is another
+    quantity, and at seed 001's nβ = 2 a meaningless one. Only the sweeps' "ours" is our
+    estimate of λ."""
+    for name in ("grokking_llc_tracks_val_loss", "parity_llc_drop"):
+        recs = list(_llc_records(run_experiment(name, TINY[name], seed=0).records))
+        assert recs and {r["method"] for _, r in recs} == {"single"}, name
+    res = run_experiment("seed000_estimator_sweep",
+                         {**TINY["seed000_estimator_sweep"], "model": "polynomial",
+                          "values": [1, 2]}, seed=0)
+    for r in res.records:
+        assert r["ours"]["method"] == "extrapolate" and r["theirs"]["method"] == "single"
+        # ours: exactly (degree + 1)/2 at the fitted regular model; theirs: a sampler's
+        # finite-nβ output, not the theory reproduced exactly (as it was under the default)
+        assert r["ours"]["llc"] == r["theory"] and r["theirs"]["llc"] != r["theory"]
+
+
 def test_tiny_experiment_figures_render(tmp_path):
     from slttheory.experiments.figures import render
 
