@@ -74,7 +74,17 @@ def controls(biases=(0.0, 0.0, 0.0), spread=0.02, lams=(2.0, 0.5, 0.25)):
     return {KEY: ControlSet(KEY, {}, tuple(runs))}
 
 
+MINIMUM = AtPoint("ok", checks={"is_local_min": True, "reason": "a local minimum"})
+
+
 def V(c, ev, d=4, ctl=None):
+    """The point's verdict; an LLC without a w* record gets one that says "a local minimum",
+    as the pipeline always measures w* where it runs an LLC (tests of that rule pass their
+    own ``at_point``)."""
+    from dataclasses import replace
+
+    if ev.llc is not None and ev.at_point is None:
+        ev = replace(ev, at_point=MINIMUM)
     return point_verdict(c, {"d": d}, ev, c.predicted_at({"d": d}), ctl or {})
 
 
@@ -482,3 +492,78 @@ def test_rerun_labels_are_the_routes_reruns():
     from slttheory.verify.evidence.routes import RERUNS
 
     assert tuple(label for label, _, _ in RERUNS) == RERUN_SETTINGS
+
+
+# --- rules found missing by a review (2026-12-03): each case once gave a decided verdict ------
+
+
+@pytest.mark.parametrize("se", [float("inf"), float("nan"), None])
+def test_an_llc_without_a_finite_standard_error_gives_no_band(se):
+    """± inf was read as ± 0: the band was the bare estimate, and it confirmed or refuted."""
+    v = V(claim(), PointEvidence(None, None, lc(2.0, se=se), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive" and "no finite standard error" in v.reason, v.reason
+    rr = tuple(Rerun(s, 2.0, se, True) for s in ("γ × 3", "γ / 3", "ε / 2"))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=rr), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive", v.reason  # a rerun without an error proves nothing
+
+
+@pytest.mark.parametrize("at", [None, AtPoint("error", error="build failed"),
+                                AtPoint("ok", hypotheses=({"name": "stage II", "met": None,
+                                                           "measured": "undecided"},))])
+def test_a_hypothesis_never_measured_is_not_taken_as_met(at):
+    """A refutation of "under H, λ = P" where H was never seen to hold may be wrong."""
+    v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(6), None, 0.0, at))
+    assert v.verdict == "inconclusive" and "stage II: not measured" in v.reason, v.reason
+    met = AtPoint("ok", hypotheses=({"name": "stage II", "met": True, "measured": "yes"},))
+    v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(6), None, 0.0, met))
+    assert (v.verdict, v.grade) == ("refuted", "certified")
+
+
+@pytest.mark.parametrize("at", [AtPoint("ok", checks={"error": "hessian failed"}),
+                                AtPoint("error", error="w* not built"),
+                                AtPoint("ok", extras={"train_rank_skipped": "too large"},
+                                        checks={"is_local_min": True})])
+def test_an_llc_decides_only_where_its_preconditions_were_checked(at):
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
+    assert v.verdict == "inconclusive", v.reason
+    assert "not checked to be a local minimum" in v.reason or "not computed" in v.reason
+
+
+def test_a_band_outside_the_certified_facts_decides_nothing():
+    """The rank at w* proves λ ≥ 2; an LLC band at 1 confirmed "λ <= 2" (and refuted 5/2)."""
+    rank = rk(10, n=10, determines=False, point=4)
+    for pred, rel in (("d/2", "<="), ("d/2 + 1/2", "==")):
+        v = V(claim(pred, relation=rel), PointEvidence(None, rank, lc(1.0), 0.0),
+              ctl=controls())
+        assert v.verdict == "inconclusive" and "outside the certified" in v.reason, v.reason
+
+
+def test_reruns_must_be_the_three_settings_not_any_three():
+    rr = tuple(Rerun("γ × 3", 2.0, 0.02, True) for _ in range(3))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=rr), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive" and "missing: γ / 3, ε / 2" in v.reason, v.reason
+
+
+def test_equality_is_by_value_not_by_form():
+    """log(4)/2 and log(2) are one number: was inconclusive "consistent with"."""
+    v = V(claim("log(4)/2"), PointEvidence(cf("log(2)"), None, None, 0.0))
+    assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
+
+
+def test_a_source_without_a_year_cannot_be_told_apart_so_its_formulas_are_context():
+    for src in ("M. Aoyagi and S. Watanabe, Neural Networks 18(7):924-933",
+                "doi:10.1016/j.neunet.2005.03.014"):
+        v = V(claim(source=src), PointEvidence(cf("2", reference="Aoyagi & Watanabe 2005"),
+                                               None, None, 0.0))
+        assert v.verdict == "inconclusive" and "own source" in v.reason, v.reason
+    v = V(claim(source="Lehalleur & Rimányi 2024, Prop. 8.4"),
+          PointEvidence(cf("2", reference="Pepin Lehalleur & Rimányi 2024"), None, None, 0.0))
+    assert v.verdict == "inconclusive" and "own source" in v.reason, v.reason
+
+
+def test_a_scaling_verdict_needs_every_fitted_point_rerun():
+    """With no reruns at 2 of 5 points, the rerun fits used 3 points and agreed: refuted."""
+    params, ev, ctl = scaled(lambda d: 5.0 if d % 2 else 1.0)
+    some = [replace(e, llc=replace(e.llc, reruns=())) if i < 2 else e for i, e in enumerate(ev)]
+    v = scaling_verdict(scaling_claim(shape="linear"), params, some, ctl)
+    assert v.verdict == "inconclusive" and "2 of the 5 fitted points" in v.reason, v.reason

@@ -156,6 +156,7 @@ def check_keys(table_: Mapping[str, Any], allowed: Iterable[str], path: str, pre
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _ARXIV = re.compile(r"\b(\d{4}\.\d{4,5})\b")
 _NAME = re.compile(r"[A-Z][A-Za-zÀ-ÿ'’\-]+")
+_LINK = re.compile(r"(?:doi:\s*|https?://)\S+|\b10\.\d{4,9}/\S+", re.IGNORECASE)
 
 
 def source_keys(text: str) -> set[str]:
@@ -165,12 +166,17 @@ def source_keys(text: str) -> set[str]:
     ['aoyagi:2005']
     >>> sorted(source_keys("Cullen et al. 2026, arXiv 2603.01192, Theorem 4.2"))
     ['2603.01192', 'cullen:2026']
+    >>> sorted(source_keys("Pepin Lehalleur & Rimányi 2024"))
+    ['lehalleur:2024', 'pepin:2024']
     """
     keys = set(_ARXIV.findall(text))
-    name = _NAME.search(text)
     year = _YEAR.search(text)
-    if name and year:
-        keys.add(f"{name.group(0).lower()}:{year.group(1)}")
+    if year:
+        # every capitalised word of the first author's name ("Pepin Lehalleur & Rimányi"):
+        # a citation may give a compound surname in part
+        first = re.split(r" & | and |,| et al|\(|\b(?:19|20)\d\d\b", text, maxsplit=1)[0]
+        names = _NAME.findall(first) or _NAME.findall(text)[:1]
+        keys |= {f"{n.lower()}:{year.group(1)}" for n in names}
     return keys
 
 
@@ -183,9 +189,14 @@ def cites(claim_source: str, reference: str, formula_source: str = "") -> bool:
     True
     >>> cites("Aoyagi 2024, Thm 2", "Aoyagi & Watanabe 2005", "Aoyagi & Watanabe 2005, NN")
     False
+    >>> cites("M. Aoyagi and S. Watanabe, Neural Networks 18(7)", "Aoyagi & Watanabe 2005")
+    True
     """
     from slttheory.formulas.standing import cites_reference
 
+    bare = _LINK.sub(" ", claim_source)  # a year inside a DOI or URL names no author
+    if not (_YEAR.search(bare) or _ARXIV.search(claim_source)):
+        return True  # no year or arXiv id: which work it is cannot be told, so it may be own
     try:
         if reference and cites_reference(claim_source, reference):
             return True

@@ -68,6 +68,8 @@ def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
     fits = getattr(s, "shape", None)
     if c.shape is None or s is None or not s.decidable:
         return v, why
+    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+        return v, why  # an absolute λ̂ without controls decides nothing, not even by its shape
     if fits is None or c.shape not in fits.keys:
         return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"
     return _shape_rules(v, why, fits, c.shape)

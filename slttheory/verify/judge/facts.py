@@ -215,9 +215,13 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
                 f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
                 f"[{band.low:.4g}, {band.high:.4g}]")
-    if len(lc.reruns) < len(RERUN_SETTINGS):
+    labels = sorted(rr.setting for rr in lc.reruns)
+    if labels != sorted(RERUN_SETTINGS):  # each setting once: not a count of any reruns
+        missing = [x for x in RERUN_SETTINGS if x not in labels]
         return LLCAssessment("uncontrolled", band,
-                             f"the reruns at {RERUN_SETTINGS_TEXT} were not run")
+                             f"the reruns at {RERUN_SETTINGS_TEXT} were not run"
+                             + (f" (missing: {', '.join(missing)})" if lc.reruns and missing
+                                else f" (found: {', '.join(labels)})" if lc.reruns else ""))
     return LLCAssessment("controlled", band, "", robust=True)
 
 

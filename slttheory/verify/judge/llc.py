@@ -135,7 +135,11 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
                     why=f"the controls' band of bias ratios [{r_lo:.2f}, {r_hi:.2f}] reaches "
                     "zero (too wide to correct by: the controls' spread and errors, ± 2 each)"
                     if r_lo <= 0 else "the estimate is not finite", controls=tuple(summ))
-    se = std_error if std_error is not None and math.isfinite(std_error) else 0.0
+    if std_error is None or not math.isfinite(std_error) or std_error < 0:
+        return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
+                    why=f"the estimate has no finite standard error ({std_error}): no band",
+                    controls=tuple(summ))
+    se = std_error
     w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se) / r_lo, mean / wmean,

@@ -79,6 +79,11 @@ def _lt(a, b) -> bool:
     return bool(sp.simplify(a - b) < 0)
 
 
+def _equal(a, b) -> bool:
+    """Equal in value, not only in form (log(4)/2 and log(2))."""
+    return a == b or sp.simplify(sp.expand_log(a - b, force=True)) == 0
+
+
 def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None]:
     """Intersection ``[lo, hi]`` of the facts with the facts that set each end."""
     lo = hi = None
@@ -104,7 +109,7 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     if rel == "==":
         if (has_lo and _lt(p, lo)) or (has_hi and _lt(hi, p)):
             return "refuted"
-        return "confirmed" if has_lo and has_hi and lo == hi == p else "open"
+        return "confirmed" if has_lo and has_hi and not _lt(lo, hi) and _equal(lo, p) else "open"
     if rel == "<=":
         refuted, confirmed = has_lo and _lt(p, lo), has_hi and not _lt(p, hi)
     elif rel == "<":
@@ -125,10 +130,20 @@ def _failed(ev: PointEvidence, names: Sequence[str]) -> list[Mapping[str, Any]]:
 
 
 def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
-    """The claim's hypotheses that fail as measured at w* (and, for an LLC test, a training set
-    whose exact rank cannot carry the predicted λ)."""
-    return [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-            f"{h.get('measured', '?')})" for h in _failed(ev, claim.hypotheses)]
+    """The claim's hypotheses that fail as measured at w*, or that were not measured there (a
+    theorem is applied only where its hypotheses are seen to hold)."""
+    out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
+           f"{h.get('measured', '?')})" for h in _failed(ev, claim.hypotheses)]
+    at = ev.at_point
+    ok = at is not None and at.status == "ok"
+    met = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
+    failed = {h.get("name") for h in _failed(ev, claim.hypotheses)}
+    for name in claim.hypotheses:
+        if name not in met and name not in failed:
+            why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
+                   if not ok else "its measurement is missing or undecided")
+            out.append(f"{name}: not measured ({why})")
+    return out
 
 
 def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
@@ -155,8 +170,13 @@ def not_a_minimum(ev: PointEvidence) -> str:
         return ""
     at = ev.at_point
     checks = at.checks if at is not None and at.status == "ok" else {}
-    if checks.get("is_local_min") is not False:
+    if checks.get("is_local_min") is True:
         return ""
+    if checks.get("is_local_min") is None:
+        why = ("w* was not measured" if at is None else f"w* failed: {at.error}"
+               if at.status != "ok" else checks.get("error") or "no result")
+        return (f"w* was not checked to be a local minimum of L_n ({why}), and the LLC is "
+                "defined at a minimum: no LLC there decides")
     return (f"w* is not a local minimum of L_n ({checks.get('reason', 'critical-point check')}), "
             "and the LLC is defined at a minimum: no LLC there decides")
 
@@ -166,6 +186,10 @@ def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
     the model on the training inputs bounds what the empirical loss can identify."""
     at = ev.at_point
     tr = None if at is None else at.extras.get("train_rank")
+    if at is not None and at.extras.get("train_rank_skipped"):
+        return (f"the exact Jacobian rank on the training inputs was not computed "
+                f"({at.extras['train_rank_skipped']}), so whether an LLC on this training set "
+                f"can reach 2λ = {fmt_value(2 * p)} is unknown")
     if isinstance(tr, int) and tr < 2 * p:
         return (f"the exact Jacobian rank on the training inputs is {tr} < 2λ = "
                 f"{fmt_value(2 * p)}, so no LLC on this training set can reach the prediction "
@@ -185,7 +209,14 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("inconclusive", f"inconclusive at {at}: no route runs in this "
                             "profile (its [profiles] evidence list is empty); the full profile "
                             "runs " + ", ".join(claim.evidence))
-    if not any(r is not None and r.status == "ok" for _, r in routes):
+    w_star = ev.at_point
+    orbit = w_star is not None and w_star.status == "ok" and \
+        w_star.orbit.get("dimension") is not None
+    ran = [r for _, r in routes[:3] if r is not None]
+    if not orbit and not any(r.status == "ok" for r in ran) and (
+            ran or w_star is None or w_star.status != "ok"):
+        # w* measured but every route run that says something of λ errored: still an error
+        # (routes skipped by design, e.g. an LLC where a hypothesis fails, are not errors)
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
     facts = tuple(facts_of(claim, ev))
@@ -226,6 +257,16 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
+        if (lo is not None and b.high < float(lo)) or (hi is not None and b.low > float(hi)):
+            # a band outside what is proved: suspect the estimator, not the theorem
+            proved = (f"[{'−∞' if lo is None else fmt_value(lo)}, "
+                      f"{'∞' if hi is None else fmt_value(hi)}]")
+            llc = LLCAssessment("uncontrolled", b, f"its band [{b.low:.4g}, {b.high:.4g}] lies "
+                                f"outside the certified λ ∈ {proved}: the estimator or its "
+                                "controls are wrong here, so it decides nothing")
+            return PointVerdict("inconclusive", f"inconclusive at {at}: "
+                                + _undecided(claim, facts, llc, ev, ptxt) + note,
+                                facts=facts, llc=llc)
         bv = band_verdict(b, float(p), rel, tol)
         btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
@@ -235,8 +276,9 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
             return PointVerdict("refuted", f"refuted (controlled) at {at}: {btxt} excludes the "
                                 f"predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
         if bv == "confirmed":
-            return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} contains "
-                                f"the predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
+            verb = "contains the predicted" if rel == "==" else "satisfies the predicted"
+            return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} {verb} "
+                                f"{ptxt}{caveat}{note}", "controlled", facts, llc)
         llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
                             f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
     return PointVerdict("inconclusive", f"inconclusive at {at}: "
@@ -264,7 +306,8 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     else:
         b = llc.band
         why = llc.why or (f"its band [{b.low:.4g}, {b.high:.4g}]" if b is not None else "")
-        parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {lc.std_error:.2g} is {llc.grade}"
+        se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
+        parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
     parts.append("would decide: an exact route independent of the claim (an established formula "
                  "from another source, or a rank argument), or an LLC whose controls agree and "

@@ -165,7 +165,18 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     base = _judge_sweep(claim, params_list, evidence, controls)
     if base.verdict not in ("confirmed", "refuted"):
         return base
+    used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
+            if not isinstance(_controlled(ev, controls), str)]
     for setting in RERUN_SETTINGS:
+        # every point the verdict rests on must have its rerun, or the check is on fewer points
+        lost = [(fmt_point(q) or "the point", why) for q, ev in used
+                if isinstance(why := _controlled(ev, controls, setting), str)]
+        if lost:
+            return ScalingVerdict(
+                "inconclusive", f"inconclusive: the verdict cannot be checked at {setting}, "
+                f"where {len(lost)} of the {len(used)} fitted points have no controlled value "
+                f"(first: {lost[0][0]}: {lost[0][1]}); at the estimator's own settings: "
+                f"{base.reason}", base.fits)
         again = _judge_sweep(claim, params_list, evidence, controls, setting)
         if again.verdict != base.verdict:
             return ScalingVerdict(
