@@ -335,18 +335,23 @@ def rerun_stages(ctx: RunContext, key: str, base: Mapping[str, Any],
 
 
 def at_rerun(records: Any, label: str) -> Any:
-    """``records`` with every LLC record that has ``"reruns"`` replaced by its rerun ``label``
-    (a failed record where that rerun is missing), and ``"reruns"`` dropped everywhere else:
+    """``records`` with every LLC record replaced by its rerun ``label`` (a failed record where
+    that rerun, or every rerun, is missing: a statistic on estimates never rerun must not pass
+    the rerun rule by default), and ``"reruns"`` dropped everywhere else:
     the records an analysis would have seen had the estimator run at that setting.
 
     >>> rec = {"x": 1, "llc": {"llc": 2.0, "passed": True, "reruns": {"γ × 3": {"llc": 2.5}}}}
     >>> at_rerun([rec], "γ × 3")[0]["llc"], at_rerun([rec], "γ / 3")[0]["llc"]["passed"]
     ({'llc': 2.5}, False)
+    >>> at_rerun([{"llc": {"llc": 2.0, "passed": True}}], "γ × 3")[0]["llc"]["passed"]
+    False
     """
     if isinstance(records, Mapping):
         if "reruns" in records and isinstance(records["reruns"], Mapping):
             got = records["reruns"].get(label)
             return dict(got) if got is not None else failed_llc(f"no rerun at {label}")
+        if "llc" in records and "passed" in records:  # an LLC never rerun: no value there
+            return failed_llc(f"no rerun at {label} (this estimate was not rerun)")
         return {k: at_rerun(v, label) for k, v in records.items()}
     if isinstance(records, list | tuple):
         return type(records)(at_rerun(v, label) for v in records)

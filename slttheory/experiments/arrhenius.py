@@ -8,7 +8,9 @@ validation accuracy at least ``mem_acc``/``gen_acc``), ``r = j − i`` steps and
     ΔF = F_i − F_j,   F = n·L_n + λ̂·log n   (n: training-set size, L_n: mean train NLL),
 
 split into its loss part ``n·(L_i − L_j)`` and its LLC part ``(λ̂_i − λ̂_j)·log n``. The
-hypothesis is ``r ∝ exp(β_eff ΔF)``; the seed reports a negative OLS slope of log r on ΔF.
+seed's Arrhenius hypothesis is that the transition time falls as the free-energy drop grows,
+``r ∝ exp(−β_eff ΔF)`` with β_eff > 0, so a negative OLS slope of log r on ΔF is consistent
+with it (the seed reports one).
 
 Model and training are the seed's (Fig. 1: Panickssery & Vaintrob 2023, as adapted in
 devinterp's grokking notebook): :class:`slttheory.models.embed_mlp.EmbedMLP` (embedding 12,

@@ -5,7 +5,10 @@ probability ``feature_prob`` (= 1 − S) with value U[0, 1]; ``h = W x ∈ ℝ^m
 ``x̂ = ReLU(Wᵀh + b)``; per-sample loss ``ℓ = Σ_k I_k (x_k − x̂_k)²`` with importance
 ``I_k = importance_decay^k``. A fixed finite data set of ``n_samples`` points (drawn from an
 explicit generator) makes ``L_n`` and the LLC well defined. Trained with Adam on minibatches;
-the logged minibatch loss at every step is the "training loss curve" the detectors read.
+the detectors read the full-data loss ``L_n`` at every step (``detect_on="full"``, the
+default) or the logged minibatch loss (``detect_on="batch"``). (On L_n, which is smooth, the
+seed's smoothing changes little, and the smoothed and raw detectors mostly find the same
+transitions; whether the seed's "training loss curve" was the minibatch loss is not stated.)
 
 Seed 000 (Lakkapragada 2025, arXiv 2512.00686, Q1 Exp. 2, Fig. 4): transitions are found by
 (1) smoothing the training loss over ~10 steps and (2) taking segments where the loss fell by
@@ -425,10 +428,13 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
         ntr = [len(rec["transitions"][d]) for rec in records]
         note = (
             f"{len(g)} of {len(rows)} pairs of consecutive transitions (from "
-            f"{sum(1 for k in ntr if k >= 2)} of {len(records)} runs) with both LLCs clean "
-            "(OLS t interval treats pairs as independent)"
+            f"{sum(1 for k in ntr if k >= 2)} of {len(records)} runs) with both LLCs clean; "
+            "OLS slope, interval from a bootstrap over runs (a run's pairs share endpoints "
+            "and its seed, so they are not independent)"
         )
-        e = fit.slope
+        e = st.cluster_bootstrap_ci(lambda a, b: st.ols(a, b).slope.value, x, y,
+                                    clusters=[r["seed"] for r in g], alpha=alpha,
+                                    seed=s["seed"])
         # the distinct LLC estimates the pairs use (an end shared by two pairs counts once)
         used = {(r["seed"], r["i"]): r["passed_i"] for r in rows}
         used.update({(r["seed"], r["j"]): r["passed_j"] for r in rows})

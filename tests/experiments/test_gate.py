@@ -187,7 +187,7 @@ def test_parity_drop_uses_clean_llcs_only():
     d = an.statistics["llc_drop"]
     assert d.estimate == pytest.approx(60.0) and d.n == 5
     assert d.n_excluded == 10 and "10 of 25 LLC estimates" in d.note
-    assert d.about == "lambda" and d.min_n == 5
+    assert d.about == "estimator_output" and d.min_n == 5  # checkpoints of a logistic loss
     an4 = exp.analyze(s, recs[:4], 0.05)
     assert not an4.statistics["llc_drop"].decidable
 
