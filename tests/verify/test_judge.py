@@ -567,3 +567,11 @@ def test_a_scaling_verdict_needs_every_fitted_point_rerun():
     some = [replace(e, llc=replace(e.llc, reruns=())) if i < 2 else e for i, e in enumerate(ev)]
     v = scaling_verdict(scaling_claim(shape="linear"), params, some, ctl)
     assert v.verdict == "inconclusive" and "2 of the 5 fitted points" in v.reason, v.reason
+
+
+def test_a_closed_form_that_is_not_exact_is_never_certified():
+    """A value stored as a float ("3.4999999999999996") was read as an exact rational and
+    refuted 7/2; an inexact closed form is context."""
+    inexact = replace(cf("3.4999999999999996"), exact=False)
+    v = V(claim("7/2"), PointEvidence(inexact, None, None, 0.0))
+    assert v.verdict == "inconclusive" and "floating-point" in v.reason, v.reason

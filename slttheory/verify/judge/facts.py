@@ -114,6 +114,8 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
     """``(grade, note)`` of a closed form for ``claim``: ``certified`` when its formula is
     established and its source is not the claim's own, else ``context``."""
     ref = cf.reference or cf.source
+    if not cf.exact:
+        return "context", "a floating-point value, not an exact one: never certified"
     if cf.standing != "established":
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
