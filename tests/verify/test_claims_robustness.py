@@ -524,3 +524,13 @@ def test_an_experiment_planning_too_many_runs_is_refused_before_planning(tmp_pat
     bad.write_text(EXPERIMENT + f"[settings]\nlrs = {[i / 1e4 for i in range(1, MAX_LIST + 2)]}\n")
     with pytest.raises(ClaimError, match="MAX_LIST"):
         load_claim(bad, FAMILIES)
+
+
+def test_a_bad_family_value_names_the_key_that_gave_it(tmp_path):
+    """The grid point and parameter were named, but not whether [grid], [fixed] or a
+    profile's grid gave the value."""
+    msg = expect_error(tmp_path, BASE.replace("k = [1, 2]", "k = [1, 2]\n[fixed]\nnoise = -0.5"),
+                       "grid point", "noise")
+    assert msg.endswith("(from fixed.noise)"), msg
+    msg = expect_error(tmp_path, BASE + "[profiles.quick.grid]\nd = [0]\n", "grid point")
+    assert msg.endswith("(from profiles.quick.grid.d)"), msg

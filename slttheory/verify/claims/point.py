@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -636,6 +637,14 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
     return Scaling(var, shape, min_r2, coefs)
 
 
+def _value_key(claim: Claim, profile: str, name: str) -> str:
+    """The key that gives ``name`` its values in ``profile``: ``profiles.P.grid.name``,
+    ``grid.name`` or ``fixed.name``."""
+    if name in claim.profile_grids.get(profile, {}):
+        return f"profiles.{profile}.grid.{name}"
+    return f"grid.{name}" if name in claim.grid else f"fixed.{name}"
+
+
 def _check_points(claim: Claim, family: Any) -> None:
     """Every point of every profile is valid for the family and gives a finite real
     prediction; at most :data:`MAX_GRID_POINTS` per profile."""
@@ -663,7 +672,10 @@ def _check_points(claim: Claim, family: Any) -> None:
             try:
                 family.validate(p, where=where)
             except (TypeError, ValueError, ArithmeticError) as e:
-                raise ClaimError(str(e) if path in str(e) else f"{where}: {e}") from None
+                msg = str(e) if path in str(e) else f"{where}: {e}"
+                keys = [_value_key(claim, prof, k) for k in p
+                        if re.search(rf"\b{re.escape(k)}\b", str(e).replace(where, ""))]
+                raise ClaimError(msg + (f" (from {', '.join(keys)})" if keys else "")) from None
             if claim.predicted_expr is not None:
                 try:
                     v = claim.predicted_at(p)
