@@ -575,3 +575,14 @@ def test_a_closed_form_that_is_not_exact_is_never_certified():
     inexact = replace(cf("3.4999999999999996"), exact=False)
     v = V(claim("7/2"), PointEvidence(inexact, None, None, 0.0))
     assert v.verdict == "inconclusive" and "floating-point" in v.reason, v.reason
+
+
+def test_a_linear_scaling_claim_can_be_confirmed():
+    """Its rival was the quadratic c2·x² + c1·x, which nests c1·x and so fits linear data as
+    well: never rejected, so no linear claim could be confirmed. The rival is c·x log x."""
+    params, ev, ctl = scaled(lambda d: 2.0 * d)
+    v = scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl)
+    assert v.verdict == "confirmed", v.reason
+    assert {f.shape for f in v.fits} == {"linear", "xlogx"}
+    params, ev, ctl = scaled(lambda d: 2.0 * d * np.log(d) + 1e-9)  # x log x itself: refuted
+    assert scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl).verdict == "refuted"

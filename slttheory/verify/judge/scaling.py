@@ -9,8 +9,8 @@ other grid variables. A scaling claim is **confirmed** only with all four of:
 2. a χ² goodness of fit of the stated shape with p ≥ 0.05, using the controlled errors;
 3. estimator settings held constant along the sweep (n, nβ, γ, sampler, method, chains), or
    the change corrected for by controls measured at each point's own settings;
-4. the nearest rival shape (linear ↔ quadratic, affine in x ↔ affine in x log x) fitted beside
-   it and rejected by the data (χ² p < 0.05); the report gives both fits;
+4. the nearest rival shape (linear: c·x log x; quadratic: linear; affine in x: affine in
+   x log x) fitted beside it and rejected by the data (χ² p < 0.05); the report gives both;
 
 and every stated coefficient within ``coef_rel`` + 2 s.e. It is **refuted** when the stated
 shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``coef_rel`` and
@@ -37,8 +37,13 @@ from slttheory.verify.judge.point import fmt_point
 __all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict"]
 
 MIN_VALUES = 4
-RIVALS = {"linear": "quadratic", "quadratic": "linear", "affine": "affine_xlogx"}
-"""The nearest rival of each stated shape, which the data must reject."""
+RIVAL_ONLY = ("affine_xlogx", "xlogx")  # shapes fitted only as rivals
+RIVALS = {"linear": "xlogx", "quadratic": "linear", "affine": "affine_xlogx"}
+"""The nearest rival of each stated shape, which the data must reject. A rival that nests the
+stated shape can never be rejected where the stated shape fits (the quadratic c₂x² + c₁x
+fits linear data exactly), so linear's rival is c·x log x, as affine's is c₁·x log x + c₀;
+quadratic's rival, linear, is nested in it and rejected exactly when the curvature is
+needed."""
 
 _SETTINGS = ("n", "nbeta", "localization", "sampler", "method", "chains")
 
@@ -81,7 +86,9 @@ def _design(x: np.ndarray, shape: str) -> np.ndarray:
         return np.stack([x**2, x], axis=1)
     if shape == "affine_xlogx":
         return np.stack([x * np.log(x), np.ones_like(x)], axis=1)
-    raise ValueError(f"shape must be one of {', '.join([*SHAPES, 'affine_xlogx'])}, got {shape!r}")
+    if shape == "xlogx":
+        return (x * np.log(x))[:, None]
+    raise ValueError(f"shape must be one of {', '.join([*SHAPES, *RIVAL_ONLY])}, got {shape!r}")
 
 
 def fit_shape(x: Sequence[float], y: Sequence[float], se: Sequence[float] | None, shape: str,
@@ -122,7 +129,7 @@ def fit_shape(x: Sequence[float], y: Sequence[float], se: Sequence[float] | None
 def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
     """``+2.287·p -4.25`` style text of a fitted shape."""
     terms = {"linear": [var], "affine": [var, ""], "quadratic": [f"{var}²", var],
-             "affine_xlogx": [f"{var}·log {var}", ""]}[shape]
+             "affine_xlogx": [f"{var}·log {var}", ""], "xlogx": [f"{var}·log {var}"]}[shape]
     return " ".join(f"{c:+.4g}{'·' + t if t else ''}" for c, t in
                     zip(coefs, terms, strict=True)).lstrip("+")
 

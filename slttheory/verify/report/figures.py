@@ -41,7 +41,11 @@ def _poly(coefs: Sequence[float], shape: str, x: np.ndarray) -> np.ndarray:
         return coefs[0] * x + coefs[1]
     if shape == "affine_xlogx":
         return coefs[0] * x * np.log(x) + coefs[1]
-    return coefs[0] * x**2 + coefs[1] * x
+    if shape == "xlogx":
+        return coefs[0] * x * np.log(x)
+    if shape == "quadratic":
+        return coefs[0] * x**2 + coefs[1] * x
+    raise ValueError(f"no curve for shape {shape!r}")
 
 
 def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
