@@ -97,7 +97,8 @@ _ENTRIES = [
         f"{_LIN}::test_rrr_matches_lr_codimension_and_qip: 2λ against Pepin Lehalleur & "
         "Rimányi's codimension formula and, by brute force, their quadratic integer program; "
         f"{_LIN}::test_rrr_small_cases_against_normal_crossings: λ and m of the two smallest "
-        "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule",
+        "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule (m "
+        "is checked independently there only: elsewhere it is as Aoyagi & Watanabe state it)",
         "Aoyagi & Watanabe 2005",
     ),
     FormulaStanding(

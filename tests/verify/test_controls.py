@@ -112,3 +112,25 @@ def test_a_noisy_family_without_a_quadratic_loss_keeps_the_empirical_minimiser()
                           validate=lambda q: {"noise": 1.0, **q}, build=build)
     p = routes._build(fam, {}, {"n": 10}, "cpu", data_seed=0)
     assert calls == [0, None] and "true_parameter" not in p.extras
+
+
+def test_a_control_certified_by_another_formula_names_it_and_needs_it_established(monkeypatch):
+    """Where the family's own formula is the claim's source, a control's λ may come from an
+    identity of models (a normal crossing is its own Newton polyhedron): that formula must be
+    established, and the control names it (every such control was labelled 'Newton
+    polyhedron', also for reduced-rank regression <-> deep linear network)."""
+    from slttheory import formulas
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.controls import certify
+
+    c = certify(FAMILIES["normal_crossing"], {"powers": (1, 2)}, "Watanabe 2009, Ch. 2")
+    assert c is not None and c.lam == "1/4" and c.multiplicity == 1
+    assert c.certified_by == "newton_polyhedron (Varchenko 1976; established)"
+    real = formulas.newton_polyhedron
+
+    def as_stated(*a, **kw):
+        from dataclasses import replace
+        return replace(real(*a, **kw), standing="as_stated", established_by="")
+
+    monkeypatch.setattr(formulas, "newton_polyhedron", as_stated)
+    assert certify(FAMILIES["normal_crossing"], {"powers": (1, 2)}, "Watanabe 2009") is None

@@ -182,16 +182,18 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
     return out
 
 
-def _alternative(family: str, q: Mapping[str, Any]) -> Any:
-    """An independent closed *value* for a control's λ where the family's own is excluded: the
-    first of :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities
-    that gives one (e.g. the Newton polyhedron, Varchenko 1976, for a normal crossing)."""
+def _alternative(family: str, q: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """``(formula name, result)``: an independent closed *value* for a control's λ where the
+    family's own is excluded, the first of
+    :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities that gives
+    one from an *established* formula (e.g. the Newton polyhedron, Varchenko 1976, for a
+    normal crossing); an as_stated formula is never a control's certificate."""
     from slttheory import formulas
 
     for name, args, _ in _identities(family, q):
         lc = getattr(formulas, name)(**args)
-        if hasattr(lc, "value"):
-            return lc
+        if hasattr(lc, "value") and getattr(lc, "standing", "") == "established":
+            return name, lc
     return None
 
 
@@ -212,9 +214,10 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
     else:
         alt = _alternative(family.name, q)
-        if alt is not None and not same_source(claim_source, str(getattr(alt, "source", ""))):
-            lc = alt
-            how = f"Newton polyhedron ({alt.source})"
+        if alt is not None and not same_source(claim_source,
+                                               str(getattr(alt[1], "source", ""))):
+            name, lc = alt
+            how = f"{name} ({lc.reference or lc.source}; established)"
     if lc is None:
         return None
     mult = getattr(lc, "multiplicity", None)
