@@ -447,7 +447,7 @@ def test_controls_span_the_family_kinds_and_never_cite_the_claim():
 
     tanh = choose_controls("tanh_network", {"h": 2}, REAL, "Watanabe 2009")
     assert [c.kind for c in tanh] == ["regular", "singular, m = 1", "singular, m = 2"]
-    assert all(c.certified_by.startswith("Newton polyhedron") for c in tanh
+    assert all(c.certified_by.startswith("newton_polyhedron (") for c in tanh
                if c.family == "normal_crossing")
     poly = choose_controls("polynomial_regression", {"degree": 2, "interval": 0.5, "noise": 1.0},
                            REAL, "Lakkapragada 2025")
