@@ -472,3 +472,25 @@ def test_reports_name_the_estimator_revision():
             "summary": {}, "claims": []}
     assert f"estimator revision {ESTIMATOR_REVISION}" in render_markdown(bare)
     assert f"estimator revision {ESTIMATOR_REVISION}" in render_html(rep, figures_dir=None)
+
+
+def test_closed_form_cells_show_the_value_and_points_show_the_relation():
+    """The html closed-form cell printed the boolean flag "exact" (True) instead of the value
+    in every row of the reference report; the points tables dropped the claim's relation, so a
+    refuted "λ < 3/2" read "3/2 | 3/2"; measured hypotheses were listed without saying which
+    the claim assumes."""
+    from slttheory.verify.report import html, markdown
+
+    cell = html._cf_cell({"status": "ok", "value": "5/2", "exact": True, "value_float": 2.5,
+                          "grade": "context"})
+    assert "True" not in cell and "5" in cell and "2.5" in cell
+    bounds = html._cf_cell({"status": "ok", "value": None, "exact": True, "lower": "9/2",
+                            "upper": "6"})
+    assert "True" not in bounds and "[" in bounds
+    row = {"params": {"d": 2}, "predicted_exact": "3/2", "closed_form": None, "rank": None,
+           "llc": None, "verdict": "refuted", "grade": "certified"}
+    assert "| λ < 3/2 |" in "\n".join(markdown._points_table([row], "<"))
+    at = {**row, "at_point": {"hypotheses": [{"name": "stage_two", "met": False,
+                                              "measured": "val 0.4"}]}}
+    text = "\n".join(markdown._checks([at], assumed=("true_parameter",)))
+    assert "stage_two NOT met (val 0.4; not a hypothesis of this claim)" in text

@@ -227,6 +227,7 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
     }
     if isinstance(c, Claim):
         entry.update(predicted=c.predicted, relation=c.relation, evidence=list(c.evidence),
+                     hypotheses=list(c.hypotheses), not_imposed=list(c.not_imposed),
                      statement=c.statement, notes=c.notes, reading=c.reading,
                      cases=list(r.verdict.cases),
                      grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))))

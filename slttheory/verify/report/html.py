@@ -451,10 +451,16 @@ def _cf_cell(cf: Any) -> str:
         return '<span class="na">–</span>'
     if cf.get("status", "ok") != "ok":
         return f'<span class="err" title="{_esc(cf.get("error") or "")}">error</span>'
-    if cf.get("exact") is None and (cf.get("lower") is not None or cf.get("upper") is not None):
+    # "value" is the exact text ("exact" is a flag saying so; "value_float" its decimal)
+    if cf.get("value") is None and (cf.get("lower") is not None or cf.get("upper") is not None):
         out = f"[{_value(cf.get('lower'))}, {_value(cf.get('upper'))}]"
     else:
-        out = _value(cf.get("exact"), cf.get("value"))
+        out = _value(cf.get("value"), cf.get("value_float"))
+        if cf.get("exact") is False:
+            out += ' <span class="warn" title="not exact: never certified">≈</span>'
+    if cf.get("formula"):
+        out = f'<span title="{_esc(cf.get("formula"))}">{out}</span>'
+
     mult = cf.get("multiplicity")
     if mult is not None and str(mult) != "1":
         out += f' <span class="dec">m = {_esc(mult)}</span>'

@@ -7,10 +7,10 @@ grows with the number of claims, not of points; every point stays in ``report.js
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from slttheory.verify.judge import fmt_point, fmt_value
+from slttheory.verify.judge import fmt_point
 
 __all__ = ["LARGE", "render_markdown", "slug"]
 
@@ -64,17 +64,21 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
         return "error"
     txt = f"{rk['rank']}/{rk['n_params']}"
     if rk["determines_lambda"]:
-        txt += f" → λ = {fmt_value(rk['lambda'])}"
+        r = rk["rank"]
+        lam = str(r // 2) if isinstance(r, int) and r % 2 == 0 else f"{r}/2"
+        txt += f" → λ = {lam}"  # exact, never a rounded float beside exact columns
     if rk.get("point_rank") is not None:
         txt += f"; at w*: {rk['point_rank']}"
     return txt
 
 
-def _points_table(points: list[Mapping[str, Any]]) -> list[str]:
+def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list[str]:
+    """One row per point; the predicted column carries the claim's relation (λ < 3/2)."""
     lines = ["| point | predicted | closed form | rank | LLC ± s.e., CI → band (grade) | verdict "
              "(grade) |", "|---|---|---|---|---|---|"]
+    rel = "" if relation == "==" else f"λ {relation} "
     for p in points:
-        pe = p["predicted_exact"] if p["predicted_exact"] is not None else "–"
+        pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
         lines.append(f"| {_esc(fmt_point(p['params']))} | {pe} | {_esc(_cf_cell(p))} | "
                      f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {p['verdict']} "
                      f"({p['grade']}) |")
@@ -105,8 +109,14 @@ def _controls(c: Mapping[str, Any]) -> list[str]:
             "| usable |", "|---|---|---|---|---|---|", *rows, "", "</details>", ""]
 
 
-def _checks(points: list[Mapping[str, Any]]) -> list[str]:
-    """Points whose w* is not a local minimum, and hypotheses measured at w*."""
+def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
+            not_imposed: Sequence[str] = ()) -> list[str]:
+    """Points whose w* is not a local minimum, and hypotheses measured at w*, each with its
+    role: assumed by the claim (decides), not imposed (a caveat), or neither (shown only)."""
+    def role(name: str) -> str:
+        return ("assumed by the claim" if name in assumed else "not imposed by the claim"
+                if name in not_imposed else "not a hypothesis of this claim")
+
     rows = []
     for p in points[:LARGE]:
         at_ = p.get("at_point") or {}
@@ -119,7 +129,7 @@ def _checks(points: list[Mapping[str, Any]]) -> list[str]:
         for h in at_.get("hypotheses") or []:
             state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
             rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
-                        f"({_esc(h.get('measured', ''))})")
+                        f"({_esc(h.get('measured', ''))}; {role(h.get('name', ''))})")
     return ["Checks at w*:", "", *rows, ""] if rows else []
 
 
@@ -165,13 +175,13 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         worst = sorted(pts, key=lambda p: order[p["verdict"]])[: LARGE // 2]
         lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed; every point "
                   "is in `report.json`.", ""]
-        lines += _points_table(worst) + [""]
+        lines += _points_table(worst, c.get("relation", "==")) + [""]
     elif pts:
-        lines += _points_table(pts) + [""]
+        lines += _points_table(pts, c.get("relation", "==")) + [""]
         lines += ["<details><summary>reasons per point</summary>", ""]
         lines += [f"- `{_esc(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
         lines += ["", "</details>", ""]
-    lines += _checks(pts)
+    lines += _checks(pts, c.get("hypotheses") or (), c.get("not_imposed") or ())
     lines += _controls(c)
     if c.get("figure"):
         lines += [f"![{c['id']}]({c['figure']})", ""]
@@ -202,6 +212,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         cnt = " ".join(f"{n}{v[0]}" for v, n in c.get("point_counts", {}).items() if n) or "–"
         reason = c["reason"]
         short = reason if len(reason) <= 160 else reason[:157] + "…"
+        if short != reason and "a verdict on the statement without" in reason:
+            # a cut must not turn a qualified refutation into a plain one
+            short = reason[:120] + "… — for the statement without a hypothesis the claim " \
+                "does not impose (see below)"
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {c['family']} | "
                      f"**{c['verdict']}** ({c.get('grade', 'none')}) | {cnt} | {_esc(short)} |")
