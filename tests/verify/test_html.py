@@ -494,3 +494,18 @@ def test_closed_form_cells_show_the_value_and_points_show_the_relation():
                                               "measured": "val 0.4"}]}}
     text = "\n".join(markdown._checks([at], assumed=("true_parameter",)))
     assert "stage_two NOT met (val 0.4; not a hypothesis of this claim)" in text
+
+
+def test_llc_cells_show_the_band_and_statistics_say_what_they_are_about():
+    """The html LLC cell showed λ̂ ± s.e. without the controlled band the verdict used; the
+    experiments' statistic tables did not say which numbers are the seed's estimator output
+    or need controls (verification/README.md says such statistics are labelled)."""
+    from slttheory.verify.report import html
+    from slttheory.verify.report.experiments import about_label
+
+    lc = {"status": "ok", "mean": 0.5942, "std_error": 0.0598, "grade": "controlled",
+          "band": {"controlled": True, "low": 0.3757, "high": 1.162}}
+    assert "band [0.3757, 1.162]" in html._llc_cell(lc)
+    assert "band" not in html._llc_cell({**lc, "band": {"controlled": False}})
+    assert about_label({"about": "estimator_output"}) == "the seed's estimator output"
+    assert about_label({"about": "lambda", "needs_controls": True}) == "λ (needs LLC controls)"

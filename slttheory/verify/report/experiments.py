@@ -84,13 +84,13 @@ def experiment_markdown(entry: Mapping[str, Any]) -> list[str]:
         lines += [
             "<details><summary>all statistics</summary>",
             "",
-            "| statistic | estimate | CI | method | n | note |",
-            "|---|---|---|---|---|---|",
+            "| statistic | about | estimate | CI | method | n | note |",
+            "|---|---|---|---|---|---|---|",
         ]
         for k, s in e["statistics"].items():
             lvl = s.get("level") or 0
             lines.append(
-                f"| {k} | {_fmt(s['estimate'])} | {100 * lvl:.0f}% "
+                f"| {k} | {about_label(s)} | {_fmt(s['estimate'])} | {100 * lvl:.0f}% "
                 f"[{_fmt(s['low'])}, {_fmt(s['high'])}] | {s['method']} | {s['n']} | "
                 f"{s.get('note', '')} |"
             )
@@ -102,6 +102,20 @@ def experiment_markdown(entry: Mapping[str, Any]) -> list[str]:
         if f.get("path"):
             lines += [f"![{f['title']}]({f['path']})", ""]
     return lines
+
+
+def about_label(s: Mapping[str, Any]) -> str:
+    """What a statistic is about, in words (``verification/README.md``: statistics on a seed's
+    estimator output are labelled as such; a comparison with a theorem needs controls).
+
+    >>> about_label({"about": "lambda", "needs_controls": True})
+    'λ (needs LLC controls)'
+    >>> about_label({"about": "estimator_output"})
+    "the seed's estimator output"
+    """
+    text = {"lambda": "λ", "estimator_output": "the seed's estimator output",
+            "dynamics": "training dynamics"}.get(s.get("about") or "", s.get("about") or "–")
+    return text + (" (needs LLC controls)" if s.get("needs_controls") else "")
 
 
 def _fmt(v: Any) -> str:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
+from slttheory.verify.report.experiments import about_label
 
 __all__ = [
     "MAX_POINT_ROWS",
@@ -490,6 +491,10 @@ def _llc_cell(lc: Any) -> str:
         return f'<span class="err" title="{_esc(lc.get("error") or "")}">error</span>'
     mean, se = lc.get("mean"), lc.get("std_error")
     out = _num(mean) if se is None else f'<span class="nw">{_num(mean)} ± {_num(se)}</span>'
+    band = lc.get("band")
+    if isinstance(band, Mapping) and band.get("controlled"):  # what the verdict used
+        out += (f' <span class="nw">→ band [{_num(band.get("low"))}, '
+                f'{_num(band.get("high"))}]</span>')
     if lc.get("clean") is False:
         probs = lc.get("problems")
         tip = "; ".join(map(str, probs)) if isinstance(probs, list) else "diagnostics failed"
@@ -751,15 +756,18 @@ def _experiment(e: Any, figures_dir: Path | None) -> tuple[str, str, str]:
     if isinstance(stats, Mapping) and stats:
         rows = []
         for k, s in stats.items():
+            about = about_label(s) if isinstance(s, Mapping) else "–"
             rows.append(
-                f"<tr><td>{_esc(k)}</td><td>{_num(_get(s, 'estimate'))}</td><td>{_interval(s)}</td>"
+                f"<tr><td>{_esc(k)}</td><td>{_esc(about)}</td><td>{_num(_get(s, 'estimate'))}"
+                f"</td><td>{_interval(s)}</td>"
                 f"<td>{_esc(_str(s, 'method'))}</td><td>{_num(_get(s, 'n'))}</td>"
                 f"<td>{_esc(_str(s, 'note'))}</td></tr>"
             )
         det.append(
             f"<details><summary>all statistics ({len(stats)})</summary><table class=\"t\"><thead>"
-            "<tr><th>statistic</th><th>estimate</th><th>interval</th><th>method</th><th>n</th>"
-            "<th>note</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></details>"
+            "<tr><th>statistic</th><th>about</th><th>estimate</th><th>interval</th><th>method</th>"
+            "<th>n</th><th>note</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table></details>"
         )
     if isinstance(e.get("settings"), Mapping) and e["settings"]:
         det.append("<details><summary>settings</summary>"
