@@ -33,6 +33,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad, hessian, jvp
 
+from slttheory._torch_args import as_generator, resolve_device
 from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import check_targets, resolve_loss
 
@@ -68,49 +69,6 @@ class CriticalPointCheck:
     eig_tol: float
     loss_value: float
     near_zero: int | None = None
-
-
-def _resolve_device(device: Any) -> torch.device:
-    """``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:<i>"`` or a
-    ``torch.device``; an unavailable CUDA device is a ``ValueError``. (Geometry sits below
-    :mod:`slttheory.models`, whose ``_common.resolve_device`` this mirrors.)"""
-    if isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if device not in ("cpu", "cuda") and not (
-            device.startswith("cuda:") and device[5:].isdigit()
-        ):
-            raise ValueError("device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a "
-                             f"torch.device, got {device!r}")
-        dev = torch.device(device)
-    elif isinstance(device, torch.device):
-        dev = device
-    else:
-        raise TypeError(f"device must be a str or a torch.device, got {device!r} of type "
-                        f"{type(device).__name__}")
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={str(dev)!r}: CUDA is not available")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device={str(dev)!r}: only {torch.cuda.device_count()} CUDA "
-                             "device(s) available")
-    return dev
-
-
-def _as_generator(generator: Any) -> torch.Generator:
-    """A CPU generator from a ``torch.Generator``, an int seed or ``None`` (seed 0)."""
-    if generator is None:
-        return torch.Generator().manual_seed(0)
-    if isinstance(generator, torch.Generator):
-        if generator.device.type != "cpu":
-            raise ValueError(f"generator must be a CPU torch.Generator, got device "
-                             f"{generator.device}")
-        return generator
-    if isinstance(generator, int) and not isinstance(generator, bool):
-        if not -(2**63) <= generator < 2**64:
-            raise ValueError(f"generator seed must be in [-2^63, 2^64), got {generator}")
-        return torch.Generator().manual_seed(generator)
-    raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
 
 
 def _check_positive(name: str, value: Any, *, integer: bool = False) -> None:
@@ -227,8 +185,8 @@ def critical_point_check(
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise TypeError("data must be a pair (inputs, targets)")
     loss_fn = resolve_loss(loss)
-    dev = _resolve_device(device)
-    gen = _as_generator(generator)
+    dev = resolve_device(device)
+    gen = as_generator(generator)
     x, y = _as_tensor(data[0], "data's inputs"), _as_tensor(data[1], "data's targets")
     if x.ndim == 0 or x.shape[0] == 0:
         raise ValueError(f"data must have at least one sample, got inputs of shape "

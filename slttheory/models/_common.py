@@ -10,6 +10,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from slttheory._torch_args import as_generator, resolve_device
+from slttheory.formulas.core import check_bool
+
 __all__ = [
     "MAX_ELEMENTS",
     "as_generator",
@@ -59,21 +62,6 @@ def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = Non
     elif v < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {v}")
     return v
-
-
-def check_bool(name: str, value: Any) -> bool:
-    """Validate a flag: ``True`` or ``False`` only (not 0/1, not strings).
-
-    >>> check_bool("bias", "no")
-    Traceback (most recent call last):
-    ...
-    TypeError: bias must be True or False, got 'no' of type str
-    """
-    if not isinstance(value, bool):
-        raise TypeError(
-            f"{name} must be True or False, got {value!r} of type {type(value).__name__}"
-        )
-    return value
 
 
 def check_nonnegative(name: str, value: Any) -> float:
@@ -138,67 +126,6 @@ def check_input_width(x: Tensor, width: int, name: str = "x") -> None:
         return
     want = "(N,) or (N, 1)" if width == 1 else f"(N, {width})"
     raise ValueError(f"{name} must have shape {want}, got {shape}")
-
-
-def resolve_device(device: Any, name: str = "device") -> torch.device:
-    """A ``torch.device`` from ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
-    ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device``; an unavailable CUDA device is a
-    ``ValueError``, any other type a ``TypeError``.
-
-    >>> resolve_device("cpu")
-    device(type='cpu')
-    >>> resolve_device("bogus")
-    Traceback (most recent call last):
-    ...
-    ValueError: device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, got 'bogus'
-    """
-    if isinstance(device, str):
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        ok = device in ("cpu", "cuda") or (
-            device.startswith("cuda:") and device[5:].isdigit()
-        )
-        if not ok:
-            raise ValueError(
-                f"{name} must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, "
-                f"got {device!r}"
-            )
-        dev = torch.device(device)
-    elif isinstance(device, torch.device):
-        dev = device
-    else:
-        raise TypeError(
-            f"{name} must be a str or a torch.device, got {device!r} of type "
-            f"{type(device).__name__}"
-        )
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"{name}={str(dev)!r}: CUDA is not available")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"{name}={str(dev)!r}: only {torch.cuda.device_count()} CUDA device(s) available"
-            )
-    return dev
-
-
-def as_generator(
-    generator: torch.Generator | int | None, name: str = "generator"
-) -> torch.Generator:
-    """A CPU ``torch.Generator`` from a generator, an ``int`` seed, or ``None`` (seed 0).
-
-    >>> g = as_generator(7)
-    >>> g.initial_seed(), as_generator(None).initial_seed(), as_generator(g) is g
-    (7, 0, True)
-    """
-    if generator is None:
-        return torch.Generator().manual_seed(0)
-    if isinstance(generator, torch.Generator):
-        if generator.device.type != "cpu":
-            raise ValueError(f"{name} must be a CPU torch.Generator, got device {generator.device}")
-        return generator
-    if isinstance(generator, int) and not isinstance(generator, bool):
-        return torch.Generator().manual_seed(generator)
-    raise TypeError(f"{name} must be a torch.Generator or an int seed, got {generator!r}")
 
 
 def randn(*shape: int, generator: torch.Generator, std: float = 1.0) -> Tensor:

@@ -1,0 +1,68 @@
+"""The two arguments every numeric layer takes, resolved in one place: ``device`` and a
+random ``generator`` (geometry, models, training and sampling sit on this).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+__all__ = ["as_generator", "resolve_device"]
+
+
+def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
+    """A ``torch.device`` from ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
+    ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device``; an unavailable CUDA device is a
+    ``ValueError``, any other type a ``TypeError``; errors name ``name``.
+
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device("tpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, got 'tpu'
+    """
+    if isinstance(device, str):
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not (device in ("cpu", "cuda") or (device.startswith("cuda:")
+                                              and device[5:].isdigit())):
+            raise ValueError(f"{name} must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a "
+                             f"torch.device, got {device!r}")
+        dev = torch.device(device)
+    elif isinstance(device, torch.device):
+        dev = device
+    else:
+        raise TypeError(f"{name} must be a str or a torch.device, got {device!r} of type "
+                        f"{type(device).__name__}")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={str(dev)!r}: CUDA is not available")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={str(dev)!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s) available")
+    return dev
+
+
+def as_generator(generator: torch.Generator | int | None,
+                 name: str = "generator") -> torch.Generator:
+    """A CPU ``torch.Generator`` from a generator, an ``int`` seed (in [−2⁶³, 2⁶⁴), what
+    ``manual_seed`` takes), or ``None`` (seed 0).
+
+    >>> g = as_generator(7)
+    >>> g.initial_seed(), as_generator(None).initial_seed(), as_generator(g) is g
+    (7, 0, True)
+    """
+    if generator is None:
+        return torch.Generator().manual_seed(0)
+    if isinstance(generator, torch.Generator):
+        if generator.device.type != "cpu":
+            raise ValueError(f"{name} must be a CPU torch.Generator, got device "
+                             f"{generator.device}")
+        return generator
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        if not -(2**63) <= generator < 2**64:
+            raise ValueError(f"{name} seed must be in [-2^63, 2^64), got {generator}")
+        return torch.Generator().manual_seed(generator)
+    raise TypeError(f"{name} must be a torch.Generator or an int seed, got {generator!r}")
