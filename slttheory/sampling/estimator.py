@@ -267,32 +267,29 @@ so that a nondegenerate zero with a weakly curved direction gets its k/2; and th
 method's interval is intersected with [0, d/2] (:func:`_within_range`)."""
 
 
-_positive_int, _positive_float = positive_int, positive_float  # the names used here
-
-
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
              sampler, batch_size, params, seed, device, finite: bool = True,
              true_parameter: bool = False):
     if sampler not in SAMPLER_CHOICES:
         raise ValueError(f"sampler must be one of {list(SAMPLER_CHOICES)}, got {sampler!r}")
-    chains = _positive_int("chains", chains)
+    chains = positive_int("chains", chains)
     if draws is not None:
-        draws = _positive_int("draws", draws)
+        draws = positive_int("draws", draws)
     if burn_in is not None:
-        burn_in = _positive_int("burn_in", burn_in, minimum=0)
+        burn_in = positive_int("burn_in", burn_in, minimum=0)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise TypeError(f"seed must be an integer, got {seed!r}")
     if not -2**63 <= int(seed) < 2**63:  # torch's generators take a 64-bit seed
         raise ValueError(f"seed must fit in 64 bits, got {seed}")
     if step_size is not None:
-        step_size = _positive_float("step_size", step_size)
+        step_size = positive_float("step_size", step_size)
     dev = resolve_device(device)
     s = _setup(model, data, loss, params, dev, finite, true_parameter)
-    n = s.n_data if n is None else _positive_int("n", n, minimum=2)
+    n = s.n_data if n is None else positive_int("n", n, minimum=2)
     if n < 2:
         raise ValueError(f"n must be >= 2 (beta = 1/log n), got {n}")
-    beta_v = 1.0 / math.log(n) if beta is None else _positive_float("beta", beta)
-    gamma = 1.0 if localization is None else _positive_float("localization", localization,
+    beta_v = 1.0 / math.log(n) if beta is None else positive_float("beta", beta)
+    gamma = 1.0 if localization is None else positive_float("localization", localization,
                                                              allow_zero=True)
     fi = torch.finfo(s.dtype)  # what the model's dtype can hold, with room for the sampler
     for name, v in (("beta (as n·beta)", n * beta_v), ("localization", gamma),
@@ -303,7 +300,7 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
     if batch_size is None:
         bs = s.n_data if s.n_data <= AUTO_FULL_BATCH_MAX else AUTO_BATCH_SIZE
     else:
-        bs = min(_positive_int("batch_size", batch_size), s.n_data)
+        bs = min(positive_int("batch_size", batch_size), s.n_data)
     if sampler == "mala" and bs < s.n_data:
         raise ValueError("sampler='mala' needs full batch: batch_size must be None or >= n")
     auto = [k for k, v in (("n", n), ("beta", beta), ("localization", localization),

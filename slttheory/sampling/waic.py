@@ -49,6 +49,7 @@ from slttheory.sampling import chains as _chains
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import fluctuation as _fl
 from slttheory.sampling import results as _results
+from slttheory.sampling._checks import positive_float
 from slttheory.sampling.progress import StepProgress
 
 __all__ = ["WAICResult", "waic", "waic_from_losses"]
@@ -68,7 +69,7 @@ def waic_from_losses(losses: np.ndarray | Tensor, beta: float = 1.0
     >>> [round(float(x), 4) for x in t], [float(x) for x in v]
     ([1.5662, 2.0], [2.0, 0.0])
     """
-    _est._positive_float("beta", beta)  # as estimate_llc checks it (numpy floats too)
+    positive_float("beta", beta)  # as estimate_llc checks it (numpy floats too)
     x = np.asarray(losses.detach().cpu().double() if isinstance(losses, Tensor) else losses,
                    dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 2 or x.shape[1] < 1:

@@ -15,6 +15,7 @@ from torch import Tensor
 
 from slttheory.sampling import diagnostics as dg
 from slttheory.sampling import precondition as pc
+from slttheory.sampling._checks import positive_float
 from slttheory.sampling.chains import (
     _Run,
     _sample,
@@ -23,7 +24,6 @@ from slttheory.sampling.chains import (
 from slttheory.sampling.estimator import (
     _config,
     _flag,
-    _positive_float,
     _resolve,
     _resolve_sampler,
     _step_jitter,
@@ -177,7 +177,7 @@ def estimate_llc_multitemp(
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
     else:
-        grid = np.asarray([_positive_float("betas", b) for b in betas], dtype=float)
+        grid = np.asarray([positive_float("betas", b) for b in betas], dtype=float)
         if grid.size < 2 or np.unique(grid).size < 2:
             raise ValueError("betas must contain at least two distinct values")
     nt = grid.size
