@@ -8,6 +8,7 @@ profile and one or more criteria on the statistics it returns (schema in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -198,28 +199,24 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
             exp.validate(values, where)
         except (TypeError, ValueError, ArithmeticError) as e:
             raise ClaimError(str(e)) from None
-    for p in PROFILES:
-        try:
-            claim.settings_for(p)
-        except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
-            raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
     _check_sizes(settings, exp, path)
-    _check_runs(claim, path)
+    _check_runs(claim, exp, path)
     return claim
 
 
-def _check_runs(claim: ExperimentClaim, path: str) -> None:
-    """At most :data:`MAX_RUNS` planned runs per profile, bounded before the plan is built
-    (the product of the list settings' lengths times ``runs``, which every plan's size is
-    at most)."""
+def _check_runs(claim: ExperimentClaim, exp: Any, path: str) -> None:
+    """Each profile's merged settings (its tables were validated one by one above) plan at
+    most :data:`MAX_RUNS` runs, bounded before the plan is built: the product of the list
+    settings' lengths times ``runs``, which every plan's size is at most."""
     for prof in PROFILES:
-        s = claim.settings_for(prof)
-        bound = 1
-        for v in s.values():
-            if isinstance(v, list):
-                bound *= len(v)
-        bound *= s.get("runs", 1) if isinstance(s.get("runs"), int) else 1
-        if bound > MAX_RUNS or len(claim.points(prof)) > MAX_RUNS:
+        try:
+            s = claim.settings_for(prof)
+        except (TypeError, ValueError, ArithmeticError) as e:  # OverflowError: a huge integer
+            raise ClaimError(str(e) if path in str(e) else f"{path}: {e}") from None
+        runs = s.get("runs")
+        bound = math.prod(len(v) for v in s.values() if isinstance(v, list)) * (
+            runs if isinstance(runs, int) and not isinstance(runs, bool) else 1)
+        if bound > MAX_RUNS or len(exp.plan(s)) > MAX_RUNS:
             raise err(path, "settings", f"profile {prof} would plan up to {bound} runs, above "
                       f"the limit MAX_RUNS = {MAX_RUNS}")
 
