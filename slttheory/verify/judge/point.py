@@ -132,14 +132,15 @@ def _failed(ev: PointEvidence, names: Sequence[str]) -> list[Mapping[str, Any]]:
 def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
     """The claim's hypotheses that fail as measured at w*, or that were not measured there (a
     theorem is applied only where its hypotheses are seen to hold)."""
+    failed = _failed(ev, claim.hypotheses)
     out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-           f"{h.get('measured', '?')})" for h in _failed(ev, claim.hypotheses)]
+           f"{h.get('measured', '?')})" for h in failed]
     at = ev.at_point
     ok = at is not None and at.status == "ok"
-    met = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
-    failed = {h.get("name") for h in _failed(ev, claim.hypotheses)}
+    seen = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
+    seen |= {h.get("name") for h in failed}
     for name in claim.hypotheses:
-        if name not in met and name not in failed:
+        if name not in seen:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
                    if not ok else "its measurement is missing or undecided")
             out.append(f"{name}: not measured ({why})")
@@ -209,17 +210,16 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("inconclusive", f"inconclusive at {at}: no route runs in this "
                             "profile (its [profiles] evidence list is empty); the full profile "
                             "runs " + ", ".join(claim.evidence))
+    facts = tuple(facts_of(claim, ev))
     w_star = ev.at_point
-    orbit = w_star is not None and w_star.status == "ok" and \
-        w_star.orbit.get("dimension") is not None
     ran = [r for _, r in routes[:3] if r is not None]
-    if not orbit and not any(r.status == "ok" for r in ran) and (
+    if not any(f.route == "symmetry orbit" for f in facts) and \
+            not any(r.status == "ok" for r in ran) and (
             ran or w_star is None or w_star.status != "ok"):
         # w* measured but every route run that says something of λ errored: still an error
         # (routes skipped by design, e.g. an LLC where a hypothesis fails, are not errors)
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
-    facts = tuple(facts_of(claim, ev))
     if predicted is None:
         return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}, it enters the "
                             f"fit only{note}", facts=facts)
