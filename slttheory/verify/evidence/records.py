@@ -142,7 +142,8 @@ class RankEvidence:
     ``rank``: the largest exact rank at random integer points, a certified lower bound on the
     *generic* rank; ``bound``: the Schwartz–Zippel bound on the chance that the generic rank is
     higher; ``determines_lambda``/``reason``: whether the family states λ = rank/2 at its true
-    point (minimally singular), and why; ``inputs_determine``: whether the design's outputs
+    point (minimally singular), and why; ``lam``: that λ = rank/2, exact, and ``None`` where
+    the rank does not determine λ; ``inputs_determine``: whether the design's outputs
     determine the function on the data's support (then λ ≤ generic rank/2, the codimension of the
     fibre). ``point_rank``: a certified lower bound on rank J(w*) at the true point itself
     (``None`` where w* is a trained point), with ``point_rank_how``.

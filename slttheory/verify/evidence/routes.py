@@ -208,7 +208,8 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         bound = getattr(res, "schwartz_zippel_bound", None)
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         return RankEvidence(
-            "ok", rank=rank, n_params=int(res.n_params), lam=str(sp.Rational(rank, 2)),
+            "ok", rank=rank, n_params=int(res.n_params),
+            lam=str(sp.Rational(rank, 2)) if rp.gives_lambda else None,
             certified=bool(getattr(res, "certified", False)),
             determines_lambda=bool(rp.gives_lambda), reason=str(rp.reason),
             bound=None if bound is None else float(bound),

@@ -197,7 +197,10 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     if rk is not None:
         gs = {f.grade for f in facts if f.route in ("rank at w*", "generic rank")}
         out["rank"] = {**jsonable(rk.__dict__), "grade": "certified" if "certified" in gs
-                       else "none", "lambda": None if rk.rank is None else rk.rank / 2}
+                       else "none",
+                       # λ from the rank only where the family's reason makes it λ
+                       "lambda": rk.rank / 2 if rk.rank is not None and rk.determines_lambda
+                       else None}
     lc = ev.llc
     if lc is not None:
         a = pv.llc

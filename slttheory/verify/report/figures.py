@@ -1,7 +1,8 @@
 """Figures: one PNG per point claim (the data behind it stays in ``report.json``).
 
-Small grids: every point's predicted λ, the closed form, rank/2, and the LLC with its controlled
-band (blue) or uncontrolled (grey) or failed (red). Scaling claims: λ against the variable with
+Small grids: every point's predicted λ, the closed form (filled where certified, hollow where it
+is the claim's own statement), rank/2 where it determines λ, and the LLC with its controlled
+band (blue bar) or uncontrolled (grey) or failed (red). Scaling claims: λ against the variable with
 the stated and rival fits. Large grids (more than ``markdown.LARGE`` points): a heat map of the
 verdicts over the two grid variables with the most values (the worst verdict per cell), whose
 cost does not grow with the number of points beyond one pass over them. Beside it, for the
@@ -112,14 +113,19 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
     if pred and not scaling:
         ax.plot(*zip(*pred, strict=True), "o", mfc="none", ms=10, color="k",
                 label=f"predicted ({c.get('relation', '==')})")
-    cf = [(x, p["closed_form"]["value_float"]) for x, p in zip(xs, pts, strict=True)
-          if p["closed_form"] and p["closed_form"].get("value_float") is not None]
-    if cf:
-        ax.plot(*zip(*cf, strict=True), "s", ms=5, color="tab:green", label="closed form")
+    # The closed form is drawn filled only where it is evidence (certified: an established
+    # formula from another source); the claim's own statement is hollow (context).
+    for certified, mfc, label in ((True, "tab:green", "closed form (certified)"),
+                                  (False, "none", "closed form (context: never evidence)")):
+        cf = [(x, p["closed_form"]["value_float"]) for x, p in zip(xs, pts, strict=True)
+              if p["closed_form"] and p["closed_form"].get("value_float") is not None
+              and (p["closed_form"].get("grade") == "certified") == certified]
+        if cf:
+            ax.plot(*zip(*cf, strict=True), "s", ms=5, color="tab:green", mfc=mfc, label=label)
     rk = [(x, p["rank"]["lambda"]) for x, p in zip(xs, pts, strict=True)
           if p["rank"] and p["rank"].get("lambda") is not None and p["rank"]["determines_lambda"]]
     if rk:
-        ax.plot(*zip(*rk, strict=True), "^", ms=6, color="tab:orange", label="rank/2")
+        ax.plot(*zip(*rk, strict=True), "^", ms=6, color="tab:orange", label="rank/2 (certified)")
     styles = {"controlled": ("o", "tab:blue"), "uncontrolled": ("o", "tab:gray"),
               "failed": ("x", "tab:red")}
     for grade, (marker, colour) in styles.items():
@@ -130,10 +136,11 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
         ax.errorbar([x for x, _ in sel], [lc["mean"] for _, lc in sel],
                     yerr=[lc.get("std_error") or 0.0 for _, lc in sel], fmt=marker,
                     color=colour, capsize=3, label=f"LLC ± s.e. ({grade})")
-        for x, lc in sel:
-            b = lc.get("band") or {}
-            if grade == "controlled" and b.get("low") is not None:
-                ax.vlines(x + 0.08, b["low"], b["high"], color=colour, lw=3, alpha=0.4)
+        bands = [(x, lc["band"]) for x, lc in sel if grade == "controlled"
+                 and (lc.get("band") or {}).get("low") is not None]
+        for i, (x, b) in enumerate(bands):
+            ax.vlines(x + 0.08, b["low"], b["high"], color=colour, lw=3, alpha=0.4,
+                      label="controlled band (decides)" if i == 0 else None)
     if scaling:
         gx = np.linspace(min(xs), max(xs), 100)
         for f in c.get("fits", []):

@@ -1,0 +1,75 @@
+"""The claim figure draws what the judge decided: evidence apart from context, bands labelled."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from slttheory.verify.report import figures
+
+pytest.importorskip("matplotlib")
+
+
+def _point(i: int, cf_grade: str, determines: bool, llc_grade: str) -> dict[str, Any]:
+    return {
+        "params": {"d": 3, "k": i + 1}, "verdict": "inconclusive", "predicted": 3.0,
+        "closed_form": {"status": "ok", "value_float": 2.5, "grade": cf_grade},
+        "rank": {"status": "ok", "rank": 5, "n_params": 8, "determines_lambda": determines,
+                 "lambda": 2.5 if determines else None},
+        "llc": {"mean": 2.4, "std_error": 0.1, "grade": llc_grade,
+                "band": {"low": 2.0, "high": 2.9} if llc_grade == "controlled" else None},
+    }
+
+
+def _drawn(monkeypatch, tmp_path, claim: dict[str, Any]):
+    axes = []
+    new = figures._new
+
+    def keep(*a, **k):
+        fig, ax = new(*a, **k)
+        axes.append(ax)
+        return fig, ax
+
+    monkeypatch.setattr(figures, "_new", keep)
+    assert figures.claim_figure(claim, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 0
+    return axes[0]
+
+
+def test_closed_form_is_hollow_when_context_and_bands_have_a_legend(monkeypatch, tmp_path):
+    claim = {"id": "c", "verdict": "inconclusive", "grade": "none", "grid": {"k": [1, 2]},
+             "points": [_point(0, "context", False, "controlled"),
+                        _point(1, "certified", True, "uncontrolled")]}
+    ax = _drawn(monkeypatch, tmp_path, claim)
+    labels = ax.get_legend_handles_labels()[1]
+    assert "closed form (context: never evidence)" in labels
+    assert "closed form (certified)" in labels
+    assert "controlled band (decides)" in labels
+    # rank/2 only at the point where the rank determines λ
+    (rank_line,) = [ln for ln in ax.get_lines() if ln.get_label() == "rank/2 (certified)"]
+    assert list(rank_line.get_xdata()) == [1]
+    (ctx,) = [ln for ln in ax.get_lines()
+              if ln.get_label() == "closed form (context: never evidence)"]
+    assert ctx.get_markerfacecolor() == "none"
+
+
+def test_rank_gives_lambda_only_where_the_family_says_it_does():
+    """A rank whose map does not determine λ (a trained point, a modular-addition design) has
+    no λ in the evidence: rank/2 there is neither λ nor, for the generic rank, a bound at w*."""
+    import dataclasses
+
+    from fake_families import FAMILIES
+
+    from slttheory.verify.evidence.routes import rank_route
+
+    fam = FAMILIES["fake_regular"]
+    ok = rank_route(fam, {"d": 3}, {})
+    assert (ok.status, ok.rank, ok.lam, ok.determines_lambda) == ("ok", 3, "3/2", True)
+
+    def not_determining(params=None, /, **more):
+        return dataclasses.replace(fam.rank_problem(params, **more), gives_lambda=False)
+
+    other = dataclasses.replace(fam, rank_problem=not_determining)
+    rk = rank_route(other, {"d": 3}, {})
+    assert (rk.status, rk.rank, rk.lam, rk.determines_lambda) == ("ok", 3, None, False)
