@@ -160,6 +160,7 @@ def estimate(
         "nbeta": est.config.nbeta,
         "localization": est.config.localization,
         "method": est.method,
+        "exact": bool(est.exact),  # k/2 by the Morse–Bott lemma, not sampled
         "elapsed_s": time.perf_counter() - t0,
     }
 

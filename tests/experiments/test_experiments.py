@@ -99,6 +99,10 @@ def test_experiments_use_the_seeds_estimator_and_sweeps_ours_extrapolates():
         # ours: exactly (degree + 1)/2 at the fitted regular model; theirs: a sampler's
         # finite-nβ output, not the theory reproduced exactly (as it was under the default)
         assert r["ours"]["llc"] == r["theory"] and r["theirs"]["llc"] != r["theory"]
+        assert r["ours"]["exact"] and not r["theirs"]["exact"]
+    # and its figure says that line is the Morse–Bott lemma's value, not a sampled estimate
+    (fig,) = [f for f in res.figures if f.name == "ours_vs_theirs"]
+    assert any("Morse–Bott, not sampled" in k for k in fig.data["series"])
 
 
 def test_tiny_experiment_figures_render(tmp_path):
