@@ -52,24 +52,3 @@ def test_closed_form_is_hollow_when_context_and_bands_have_a_legend(monkeypatch,
     (ctx,) = [ln for ln in ax.get_lines()
               if ln.get_label() == "closed form (context: never evidence)"]
     assert ctx.get_markerfacecolor() == "none"
-
-
-def test_rank_gives_lambda_only_where_the_family_says_it_does():
-    """A rank whose map does not determine λ (a trained point, a modular-addition design) has
-    no λ in the evidence: rank/2 there is neither λ nor, for the generic rank, a bound at w*."""
-    import dataclasses
-
-    from fake_families import FAMILIES
-
-    from slttheory.verify.evidence.routes import rank_route
-
-    fam = FAMILIES["fake_regular"]
-    ok = rank_route(fam, {"d": 3}, {})
-    assert (ok.status, ok.rank, ok.lam, ok.determines_lambda) == ("ok", 3, "3/2", True)
-
-    def not_determining(params=None, /, **more):
-        return dataclasses.replace(fam.rank_problem(params, **more), gives_lambda=False)
-
-    other = dataclasses.replace(fam, rank_problem=not_determining)
-    rk = rank_route(other, {"d": 3}, {})
-    assert (rk.status, rk.rank, rk.lam, rk.determines_lambda) == ("ok", 3, None, False)

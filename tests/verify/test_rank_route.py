@@ -1,0 +1,41 @@
+"""The rank route: λ from a rank only where the family says so, and a budget on its cost."""
+
+from __future__ import annotations
+
+
+def test_rank_gives_lambda_only_where_the_family_says_it_does():
+    """A rank whose map does not determine λ (a trained point, a modular-addition design) has
+    no λ in the evidence: rank/2 there is neither λ nor, for the generic rank, a bound at w*."""
+    import dataclasses
+
+    from fake_families import FAMILIES
+
+    from slttheory.verify.evidence.routes import rank_route
+
+    fam = FAMILIES["fake_regular"]
+    ok = rank_route(fam, {"d": 3}, {})
+    assert (ok.status, ok.rank, ok.lam, ok.determines_lambda) == ("ok", 3, "3/2", True)
+
+    def not_determining(params=None, /, **more):
+        return dataclasses.replace(fam.rank_problem(params, **more), gives_lambda=False)
+
+    other = dataclasses.replace(fam, rank_problem=not_determining)
+    rk = rank_route(other, {"d": 3}, {})
+    assert (rk.status, rk.rank, rk.lam, rk.determines_lambda) == ("ok", 3, None, False)
+
+
+def test_rank_route_refuses_a_jacobian_above_its_budget(monkeypatch):
+    """A Jacobian too large for an exact rank (hours of fraction-free elimination) is not
+    attempted: the route says so and returns at once, so one point cannot hold up a run."""
+    from fake_families import FAMILIES
+
+    from slttheory.verify.evidence import routes
+
+    fam = FAMILIES["fake_regular"]
+    assert routes._jacobian_entries(fam.rank_problem({"d": 3})) == (3, 3)
+    monkeypatch.setattr(routes, "RANK_MAX_ENTRIES", 8)
+    rk = routes.rank_route(fam, {"d": 3}, {})
+    assert rk.status == "error" and rk.rank is None
+    assert "not computed: the Jacobian would be 3 × 3 (9 entries)" in rk.error
+    monkeypatch.setattr(routes, "RANK_MAX_ENTRIES", 9)
+    assert routes.rank_route(fam, {"d": 3}, {}).rank == 3
