@@ -43,12 +43,49 @@ def test_points_of_a_batched_grid_get_independent_chains(monkeypatch):
     monkeypatch.setattr(routes, "_build", lambda fam, q, settings, device: q)
     monkeypatch.setattr(routes, "_estimate_many", fake_estimate_many)
     monkeypatch.setattr(routes, "llc_evidence", lambda est, note="": routes.LLCEvidence(
-        "ok", mean=1.0, std_error=0.1, config={"localization": 1.0, "step_size": 0.01}))
+        "ok", mean=1.0, std_error=0.1, passed=True,
+        config={"localization": 1.0, "step_size": 0.01}))
     points = [{"r": 0}, {"r": 1}, {"r": 2}]
     routes.llc_routes(None, points, {"seed": 5}, "cpu", reruns=True, measure=False)
     first = calls[0]
     assert first == [routes.chain_seed(5, q) for q in points] and len(set(first)) == 3
     assert len(calls) == 4 and all(c == first for c in calls[1:])  # γ × 3, γ / 3, ε / 2
+
+
+def test_no_reruns_for_an_llc_that_cannot_decide(monkeypatch):
+    """Reruns test a verdict the LLC could decide: none for an estimate that failed its
+    diagnostics, nor at a w* measured not to be a minimum of L_n (unless at a true
+    parameter, where the symmetrised estimand needs no minimum)."""
+    from slttheory.verify.evidence import routes
+
+    calls = []
+
+    def fake_estimate_many(problems, settings, device, seed):
+        calls.append([p["r"] for p in problems])
+        return [SimpleNamespace(r=p["r"]) for p in problems]
+
+    def fake_at_point(family, q, problem, device):
+        return routes.AtPoint("ok", checks={"is_local_min": q["r"] not in (1, 3)})
+
+    class Prob(dict):
+        extras: dict = {}
+
+    def build(fam, q, settings, device):
+        p = Prob(q)
+        p.extras = {"true_parameter": q["r"] == 3}
+        return p
+
+    monkeypatch.setattr(routes, "_build", build)
+    monkeypatch.setattr(routes, "at_point", fake_at_point)
+    monkeypatch.setattr(routes, "_estimate_many", fake_estimate_many)
+    monkeypatch.setattr(routes, "llc_evidence", lambda est, note="": routes.LLCEvidence(
+        "ok", mean=1.0, std_error=0.1, passed=est.r != 2,
+        config={"localization": 1.0, "step_size": 0.01}))
+    # r = 0 decides; r = 1 is no minimum; r = 2 failed; r = 3 no minimum but a true parameter
+    points = [{"r": 0}, {"r": 1}, {"r": 2}, {"r": 3}]
+    out = routes.llc_routes(None, points, {}, "cpu", reruns=True)
+    assert calls[0] == [0, 1, 2, 3] and calls[1:] == [[0, 3]] * 3
+    assert [len(e.reruns) for e, _ in out] == [3, 0, 0, 3]
 
 
 def test_the_llc_route_stays_sampling_evidence(monkeypatch):

@@ -377,7 +377,8 @@ def scaling_claim(coefs=None, shape="quadratic", ds=(1, 2, 4, 8, 16)):
 def scaled(fn, spread=0.005, ds=(1, 2, 4, 8, 16), key=KEY):
     """Points whose controlled value is fn(d) with a band of relative half-width ≈ 2·spread."""
     ctl = controls(spread=spread)
-    evs = [PointEvidence(None, None, lc(fn(d), se=1e-6, key=key), 0.0) for d in ds]
+    evs = [PointEvidence(None, None, lc(fn(d), se=1e-6, key=key), 0.0, at_point=MINIMUM)
+           for d in ds]
     return [{"d": d} for d in ds], evs, ctl
 
 
@@ -386,6 +387,19 @@ def test_scaling_confirmed_with_all_four_conditions():
     v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
     assert v.verdict == "confirmed", v.reason
     assert {f.role for f in v.fits} == {"stated", "rival"}
+
+
+def test_scaling_fits_no_llc_at_a_non_minimum():
+    """As at a point, an LLC at a w* that is not a local minimum of L_n decides nothing: it is
+    left out of the fit, saying why."""
+    from dataclasses import replace
+
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+    saddle = AtPoint("ok", checks={"is_local_min": False, "reason": "saddle"})
+    ev = [replace(e, at_point=saddle) if i == 2 else e for i, e in enumerate(ev)]
+    v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
+    assert v.verdict == "inconclusive" and "only 4 values" not in v.reason
+    assert "not a local minimum" in v.reason, v.reason
 
 
 def test_scaling_needs_four_values_and_a_rejected_rival():

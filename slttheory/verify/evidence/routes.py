@@ -454,12 +454,22 @@ def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device:
     return out
 
 
+def _not_a_minimum(at: AtPoint | None, problem: Any) -> bool:
+    """Whether w*, measured here, is known not to be a local minimum of L_n and the LLC is not
+    taken at a true parameter (``judge.point.not_a_minimum``'s rule; ``False`` if unknown)."""
+    if at is None or at.status != "ok" or getattr(problem, "extras", {}).get("true_parameter"):
+        return False
+    return at.checks.get("is_local_min") is False
+
+
 def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
                device: str, *, reruns: Sequence[bool] | bool = False,
                control_key: str | None = None, measure: bool = True
                ) -> list[tuple[LLCEvidence, AtPoint | None]]:
     """:func:`llc_route` at every point, the sampler batched over points of one architecture;
-    reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true, batched likewise.
+    reruns (γ × 3, γ / 3, ε / 2) for the points where ``reruns`` is true and the estimate
+    could decide (it passed its diagnostics, at a w* not known to be a non-minimum), batched
+    likewise.
     Returns each point's LLC evidence and what was measured at its w* (``None`` without
     ``measure``)."""
     t0 = time.perf_counter()
@@ -487,7 +497,11 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     for j, est in zip(idx, ests, strict=True):
         out[j] = replace(llc_evidence(est, str(getattr(probs[j], "note", ""))),
                          control_key=control_key)
-    rerun_idx = [j for j in idx if want[j] and out[j].status == "ok"]
+    # Reruns exist to test a verdict the LLC could decide. One that failed its diagnostics
+    # carries no information, and one at a w* that is no minimum of L_n (where the LLC is not
+    # defined; not at a true parameter, whose estimand needs none) decides nothing: no reruns.
+    rerun_idx = [j for j in idx if want[j] and out[j].clean
+                 and not _not_a_minimum(at[j], probs[j])]
     for label, key, factor in RERUNS if rerun_idx else ():
         by_value: dict[float, list[int]] = {}
         for j in rerun_idx:

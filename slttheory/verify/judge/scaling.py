@@ -32,7 +32,7 @@ from scipy import stats
 from slttheory.verify.claims import SHAPES, Claim
 from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
 from slttheory.verify.judge.llc import llc_band
-from slttheory.verify.judge.point import fmt_point
+from slttheory.verify.judge.point import fmt_point, not_a_minimum
 
 __all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict"]
 
@@ -145,6 +145,9 @@ def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet],
         return f"the LLC failed ({lc.error})"
     if not lc.clean:
         return "failed diagnostics"
+    off = not_a_minimum(ev)  # as at a point: the LLC is defined at a minimum of L_n
+    if off:
+        return off
     mean, se = lc.mean, lc.std_error
     if setting is not None:
         rr = next((r for r in lc.reruns if r.setting == setting), None)
