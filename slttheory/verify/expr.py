@@ -33,6 +33,7 @@ slttheory.verify.expr.ExpressionError: predicted: call of a non-whitelisted func
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -508,11 +509,18 @@ def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
     return _substitute(expr, subs) if isinstance(expr, sp.Basic) else expr
 
 
+@functools.lru_cache(maxsize=4096)
+def _constant(e: sp.Basic) -> bool:
+    """Whether ``e`` is an expression without symbols (cached: a claim's expression is
+    evaluated at every grid point, and sympy walks the whole subtree for ``free_symbols``)."""
+    return isinstance(e, sp.Expr) and not e.free_symbols
+
+
 def _substitute(e: sp.Basic, subs: Mapping[sp.Symbol, Any]) -> Any:
     """``e`` with ``subs`` put in, rebuilt bottom-up through :func:`_apply`."""
     if e in subs:
         return subs[e]
-    if not e.args or (isinstance(e, sp.Expr) and not e.free_symbols):
+    if not e.args or _constant(e):
         return e  # a number built, and checked, when the text was parsed
     # comparisons were built unevaluated: rebuilding them decides them
     return _apply(e.func, [_substitute(a, subs) for a in e.args])

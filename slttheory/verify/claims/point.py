@@ -649,6 +649,7 @@ def _check_points(claim: Claim, family: Any) -> None:
     """Every point of every profile is valid for the family and gives a finite real
     prediction; at most :data:`MAX_GRID_POINTS` per profile."""
     path, scaling = claim.path, claim.scaling
+    checked: set[str] = set()  # a point shared by several profiles is checked once
     for prof in PROFILES:
         n = math.prod(len(v) for v in claim.grid_for(prof).values())
         if n > MAX_GRID_POINTS:
@@ -667,6 +668,9 @@ def _check_points(claim: Claim, family: Any) -> None:
                     f"a {scaling.shape} fit needs at least {SHAPES[scaling.shape] + 1} values",
                 )
         for p in pts:
+            if point_key(p) in checked:
+                continue
+            checked.add(point_key(p))
             at = f"grid point {point_key(p)} (profile {prof})"
             where = f"{path}: {at}"
             try:
