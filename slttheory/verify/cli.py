@@ -202,9 +202,30 @@ def _list(claims: Sequence[Any]) -> None:
         )
 
 
-def _dry_run(claims: Sequence[Any], profile: str) -> None:
+def _over_rank_budget(claim: Any, points: Sequence[Mapping[str, Any]],
+                      families: Mapping[str, Any]) -> list[str]:
+    """The points whose Jacobian is above the rank route's budget, with its size."""
+    from slttheory.verify.evidence.routes import RANK_MAX_ENTRIES, jacobian_size
+
+    fam = families.get(claim.family)
+    if getattr(fam, "rank_problem", None) is None:
+        return []
+    out = []
+    for q in points:
+        try:
+            rows, cols = jacobian_size(fam.rank_problem(dict(q)))
+        except Exception:  # noqa: BLE001 - the run reports it; a dry run only plans
+            continue
+        if rows * cols > RANK_MAX_ENTRIES:
+            out.append(f"{fmt_point(q)} ({rows} × {cols})")
+    return out
+
+
+def _dry_run(claims: Sequence[Any], profile: str,
+             families: Mapping[str, Any] | None = None) -> None:
     """The plan of ``profile``: per claim its points, routes and LLC settings (point claims) or
-    its runs and settings (experiment claims). Nothing runs; errors in a claim are shown."""
+    its runs and settings (experiment claims), and the points whose Jacobian is too large for
+    the rank route (``routes.RANK_MAX_ENTRIES``). Nothing runs; errors in a claim are shown."""
     from slttheory.verify.claims import ExperimentClaim
 
     print(f"profile {profile}: what would run")
@@ -230,6 +251,10 @@ def _dry_run(claims: Sequence[Any], profile: str) -> None:
                 print(f"    {fmt_point(q)}")
             if len(pts) > 5:
                 print(f"    … {len(pts) - 5} more")
+            big = _over_rank_budget(c, pts, families or {}) if "rank" in ev else []
+            if big:
+                print(f"    rank route not computed at {len(big)} point(s), Jacobian above "
+                      f"the budget: {'; '.join(big[:5])}" + (" …" if len(big) > 5 else ""))
 
 
 def _write_html(rep: Mapping[str, Any], out: Path) -> None:
@@ -264,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list(claims)
         return 0
     if args.dry_run:
-        _dry_run(claims, args.profile)
+        _dry_run(claims, args.profile, families)
         return 0
     try:
         device = resolve_device(args.device)

@@ -32,7 +32,7 @@ def test_rank_route_refuses_a_jacobian_above_its_budget(monkeypatch):
     from slttheory.verify.evidence import routes
 
     fam = FAMILIES["fake_regular"]
-    assert routes._jacobian_entries(fam.rank_problem({"d": 3})) == (3, 3)
+    assert routes.jacobian_size(fam.rank_problem({"d": 3})) == (3, 3)
     monkeypatch.setattr(routes, "RANK_MAX_ENTRIES", 8)
     rk = routes.rank_route(fam, {"d": 3}, {})
     assert rk.status == "error" and rk.rank is None

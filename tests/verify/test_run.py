@@ -172,7 +172,8 @@ def _fake_routes():
 
     def llc(family, points, settings, device, reruns=False, measure=True):
         return [(LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
-                             diagnostics={"rhat": 1.0}), AtPoint("ok")) for q in points]
+                             diagnostics={"rhat": 1.0}),
+                 AtPoint("ok", checks={"is_local_min": True})) for q in points]
 
     return Routes(rank=rank, llc=llc)
 
@@ -437,6 +438,9 @@ def test_full_profile_dry_run_plans_every_shipped_claim(capsys):
     out = capsys.readouterr().out
     assert "ERROR" not in out and "lakkapragada2025-arrhenius-grokking" in out
     assert "500 run(s)" in out  # seed 000's own Arrhenius sweep size
+    # the one point whose Jacobian is too large for an exact rank is named before it runs
+    assert "rank route not computed at 1 point(s), Jacobian above the budget: d=100, r=25 " \
+        "(10000 × 5000)" in out
 
 
 def test_a_profile_can_list_a_claim_without_running_it():

@@ -38,6 +38,8 @@ from slttheory.verify.evidence.records import (
 
 __all__ = [
     "RERUNS",
+    "RANK_MAX_ENTRIES",
+    "jacobian_size",
     "Routes",
     "DEFAULT_ROUTES",
     "closed_form_route",
@@ -182,7 +184,7 @@ entries, each rank done 4–7 times per point: probe, trials, the true point), a
 5000. Above it the route is not run, and says so; the other routes still decide."""
 
 
-def _jacobian_entries(rp: Any) -> tuple[int, int]:
+def jacobian_size(rp: Any) -> tuple[int, int]:
     """(rows, parameters) of the rank problem's Jacobian, from one evaluation at zero."""
     import torch
 
@@ -226,7 +228,7 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         from slttheory.geometry import generic_rank
 
         rp = family.rank_problem(dict(params))
-        rows, n_params = _jacobian_entries(rp)
+        rows, n_params = jacobian_size(rp)
         if rows * n_params > RANK_MAX_ENTRIES:
             return RankEvidence(
                 "error", n_params=n_params,
