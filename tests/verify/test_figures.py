@@ -45,7 +45,7 @@ def test_closed_form_is_hollow_when_context_and_bands_have_a_legend(monkeypatch,
     labels = ax.get_legend_handles_labels()[1]
     assert "closed form (context: never evidence)" in labels
     assert "closed form (certified)" in labels
-    assert "controlled band (decides)" in labels
+    assert "controlled band (the verdict reads it)" in labels
     # rank/2 only at the point where the rank determines λ
     (rank_line,) = [ln for ln in ax.get_lines() if ln.get_label() == "rank/2 (certified)"]
     assert list(rank_line.get_xdata()) == [1]

@@ -140,7 +140,7 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
                  and (lc.get("band") or {}).get("low") is not None]
         for i, (x, b) in enumerate(bands):
             ax.vlines(x + 0.08, b["low"], b["high"], color=colour, lw=3, alpha=0.4,
-                      label="controlled band (decides)" if i == 0 else None)
+                      label="controlled band (the verdict reads it)" if i == 0 else None)
     if scaling:
         gx = np.linspace(min(xs), max(xs), 100)
         for f in c.get("fits", []):
