@@ -175,7 +175,10 @@ def _fake_routes():
                              diagnostics={"rhat": 1.0}),
                  AtPoint("ok", checks={"is_local_min": True})) for q in points]
 
-    return Routes(rank=rank, llc=llc)
+    def at_point(family, points, settings, device):
+        return [AtPoint("ok", checks={"is_local_min": True}) for _ in points]
+
+    return Routes(rank=rank, llc=llc, at_point=at_point)
 
 
 def test_report_json_matches_schema_and_store_rows(tmp_path):
@@ -241,8 +244,35 @@ def test_scaling_points_that_decide_get_their_reruns():
                       "kind": "scaling", "evidence": ["llc"], "grid": {"d": [1, 2, 3, 4]},
                       "scaling": {"variable": "d", "shape": "linear"}}, "s.toml", FAMILIES)
     run_claims([sc], profile="quick", families=FAMILIES,
-               routes=Routes(rank=routes.rank, llc=llc))
+               routes=Routes(rank=routes.rank, llc=llc, at_point=routes.at_point))
     assert asked == [True] * 4
+
+
+def test_an_llc_at_a_non_minimum_gets_neither_controls_nor_reruns():
+    """w* is measured before an LLC that may decide is planned; where it is not a local
+    minimum of L_n (and not a true parameter) no LLC decides, so none is controlled or rerun:
+    the LLC still runs, for the report."""
+    asked = []
+    routes = _fake_routes()
+    plain = routes.llc
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        asked.extend(reruns if not isinstance(reruns, bool) else [reruns] * len(points))
+        return plain(family, points, settings, device, reruns, measure)
+
+    def at_point(family, points, settings, device):
+        return [AtPoint("ok", checks={"is_local_min": q["d"] != 2, "reason": "saddle"})
+                for q in points]
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "grid": {"d": [1, 2]}}, "c.toml", FAMILIES)
+    (res,) = run_claims([c], profile="quick", families=FAMILIES,
+                        routes=Routes(rank=routes.rank, llc=llc, at_point=at_point))
+    assert sorted(asked) == [False, True]  # d = 1 may decide; d = 2 is a saddle
+    saddle = [p for p in res.points if p.params["d"] == 2][0]
+    assert saddle.evidence.llc is not None and saddle.evidence.llc.control_key is None
+    assert "not a local minimum" in saddle.verdict.reason
 
 
 def test_the_report_draws_each_llc_scan(tmp_path):

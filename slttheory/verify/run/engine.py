@@ -244,6 +244,16 @@ def _settled_without_llc(p: _Point) -> bool:
     return pv.grade == "certified" or bool(unmet)
 
 
+def _no_minimum_for_the_llc(p: _Point) -> bool:
+    """Whether w*, measured before planning, is known not to be a local minimum of L_n and the
+    LLC is not taken at a true parameter: no LLC there decides (``judge.point.not_a_minimum``),
+    so it gets neither controls nor reruns."""
+    at = None if p.evidence is None else p.evidence.at_point
+    if at is None or at.status != "ok" or at.extras.get("true_parameter"):
+        return False
+    return at.checks.get("is_local_min") is False
+
+
 def run_claims(
     claims: Sequence[AnyClaim],
     *,
@@ -355,8 +365,13 @@ class _Run:
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
+            # w* is measured before the LLC is planned where the claim has hypotheses, the
+            # family a symmetry orbit, or an LLC may have to decide (so that one at a w* that
+            # is no minimum gets no controls)
             p.measure = bool(p.claim.hypotheses) or callable(
-                getattr(self.families[p.claim.family], "orbit", None))
+                getattr(self.families[p.claim.family], "orbit", None)) or (
+                "llc" in p.claim.evidence_for(self.profile)
+                and (p.claim.kind == "scaling" or not _settled_without_llc(p)))
             if p.measure:
                 measure.append(p)
             else:
@@ -386,7 +401,7 @@ class _Run:
         if "llc" in p.claim.evidence_for(self.profile):
             decided = p.claim.kind != "scaling" and _settled_without_llc(p)
             p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
-            p.decide = p.llc and not decided
+            p.decide = p.llc and not decided and not _no_minimum_for_the_llc(p)
         if not p.llc:
             self._done(p, False)  # complete: stored now, so a kill loses nothing
             return
