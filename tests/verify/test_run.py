@@ -16,6 +16,7 @@ from fake_families import FAMILIES
 
 from slttheory.verify.claims import load_claims, parse_claim
 from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
+from slttheory.verify.evidence.records import RERUN_SETTINGS, Rerun
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
 from slttheory.verify.run import ResultStore, run_claims
 from slttheory.verify.run.executors import LocalExecutor, _InOrder
@@ -248,28 +249,71 @@ def test_scaling_points_that_decide_get_their_reruns():
     assert asked == [True] * 4
 
 
-def test_an_llc_at_a_non_minimum_gets_neither_controls_nor_reruns():
+def _controlled_run(monkeypatch, llc_values, minimum=lambda q: True):
+    """Run a claim λ = d/2 on fake_regular at d = 1, 2, 3 with the LLC values
+    ``llc_values[d] = (mean, se)`` and three exact controls; returns the result, the points
+    whose controls were chosen and those whose reruns were asked for."""
+    from slttheory.verify.evidence.controls import Control
+    from slttheory.verify.run import engine
+
+    chosen, rerun_asked = [], []
+
+    def choose(family, params, families, source):
+        chosen.append(params["d"])
+        return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
+                for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))]
+
+    def control_unit(jobs, families_ref, settings, device, isolated):
+        return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
+                           problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        return [(LLCEvidence("ok", mean=llc_values[q["d"]][0], std_error=llc_values[q["d"]][1],
+                             passed=True, config={"localization": 1.0, "step_size": 0.01}),
+                 AtPoint("ok", checks={"is_local_min": True})) for q in points]
+
+    def at_point(family, points, settings, device):
+        return [AtPoint("ok", checks={"is_local_min": minimum(q), "reason": "checked"})
+                for q in points]
+
+    def reruns(family, points, settings, device, bases):
+        rerun_asked.extend(q["d"] for q in points)
+        return [tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS)
+                for b in bases]
+
+    monkeypatch.setattr(engine, "choose_controls", choose)
+    monkeypatch.setattr(engine, "_control_unit", control_unit)
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "tolerance": {"llc_rel": 0.1}, "grid": {"d": [1, 2, 3]}},
+                    "c.toml", FAMILIES)
+    (res,) = run_claims([c], profile="quick", families=FAMILIES,
+                        routes=Routes(llc=llc, at_point=at_point, reruns=reruns))
+    return res, chosen, rerun_asked
+
+
+def test_reruns_wait_for_the_controls_and_run_only_where_the_llc_would_decide(monkeypatch):
+    """A point's reruns (γ × 3, γ / 3, ε / 2) can only turn a decided LLC verdict into an
+    inconclusive one, so they run after the controls and only where the controlled band
+    decides: d = 1 confirms (narrow band) and d = 3 refutes; d = 2's band is too wide."""
+    res, chosen, asked = _controlled_run(
+        monkeypatch, {1: (0.5, 0.001), 2: (1.0, 0.4), 3: (2.5, 0.001)})
+    assert sorted(chosen) == [1, 2, 3] and sorted(asked) == [1, 3]
+    got = {p.params["d"]: p for p in res.points}
+    assert got[1].verdict.verdict == "confirmed" and got[1].verdict.grade == "controlled"
+    assert got[3].verdict.verdict == "refuted" and got[3].verdict.grade == "controlled"
+    assert got[2].verdict.verdict == "inconclusive" and not got[2].evidence.llc.reruns
+    assert len(got[1].evidence.llc.reruns) == 3
+
+
+def test_an_llc_at_a_non_minimum_gets_neither_controls_nor_reruns(monkeypatch):
     """w* is measured before an LLC that may decide is planned; where it is not a local
     minimum of L_n (and not a true parameter) no LLC decides, so none is controlled or rerun:
     the LLC still runs, for the report."""
-    asked = []
-    routes = _fake_routes()
-    plain = routes.llc
-
-    def llc(family, points, settings, device, reruns=False, measure=True):
-        asked.extend(reruns if not isinstance(reruns, bool) else [reruns] * len(points))
-        return plain(family, points, settings, device, reruns, measure)
-
-    def at_point(family, points, settings, device):
-        return [AtPoint("ok", checks={"is_local_min": q["d"] != 2, "reason": "saddle"})
-                for q in points]
-
-    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
-                     "grid": {"d": [1, 2]}}, "c.toml", FAMILIES)
-    (res,) = run_claims([c], profile="quick", families=FAMILIES,
-                        routes=Routes(rank=routes.rank, llc=llc, at_point=at_point))
-    assert sorted(asked) == [False, True]  # d = 1 may decide; d = 2 is a saddle
+    res, chosen, asked = _controlled_run(
+        monkeypatch, {1: (0.5, 0.001), 2: (1.0, 0.001), 3: (1.5, 0.001)},
+        minimum=lambda q: q["d"] != 2)
+    assert sorted(chosen) == [1, 3] and sorted(asked) == [1, 3]
     saddle = [p for p in res.points if p.params["d"] == 2][0]
     assert saddle.evidence.llc is not None and saddle.evidence.llc.control_key is None
     assert "not a local minimum" in saddle.verdict.reason
@@ -392,7 +436,8 @@ def test_full_profile_confirms_a_regular_model(tmp_path):
 
 def test_an_llc_that_is_to_decide_gets_controls_and_reruns(tmp_path):
     """Closed form from the claim's own source (context), no rank: only an LLC can decide, so
-    it runs with three certified controls on three data sets each and three reruns."""
+    it runs with three certified controls on three data sets each, and with three reruns
+    where its controlled band would decide."""
     import slttheory.models  # noqa: F401
     from slttheory.models.registry import FAMILIES as REAL
 
@@ -418,7 +463,10 @@ burn_in = 200
     pt = res[0].points[0]
     lc = pt.evidence.llc
     assert lc.status == "ok" and lc.control_key in res[0].controls
-    assert [r.setting for r in lc.reruns] == ["γ × 3", "γ / 3", "ε / 2"]
+    if lc.reruns:
+        assert [r.setting for r in lc.reruns] == ["γ × 3", "γ / 3", "ε / 2"]
+    else:  # reruns are made only where the controlled band would decide
+        assert pt.verdict.verdict == "inconclusive", pt.verdict.reason
     cs = res[0].controls[lc.control_key]
     assert len({(r.family, str(r.params)) for r in cs.runs}) == 3 and len(cs.runs) == 9
     # every point of the regular family is regular: its controls are regular models of the
@@ -536,7 +584,7 @@ class _ShownVerdicts:
     def close(self) -> None: ...
 
     def advance(self, *, claim_id, label, verdict, elapsed_s, cached) -> None:
-        if claim_id != "controls":
+        if verdict is not None:  # a point's verdict (control runs and reruns have none)
             self.verdicts.setdefault(claim_id, []).append(verdict)
 
 

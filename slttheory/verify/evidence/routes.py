@@ -47,6 +47,7 @@ __all__ = [
     "rank_route",
     "llc_route",
     "llc_routes",
+    "rerun_routes",
     "W_STAR_RULE",
     "at_true_parameter",
     "chain_seed",
@@ -504,11 +505,25 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     # defined; not at a true parameter, whose estimand needs none) decides nothing: no reruns.
     rerun_idx = [j for j in idx if want[j] and out[j].clean
                  and not _not_a_minimum(at[j], probs[j])]
-    for label, key, factor in RERUNS if rerun_idx else ():
+    done = _reruns({j: probs[j] for j in rerun_idx}, {j: out[j] for j in rerun_idx},
+                   settings, device, seeds)
+    for j, rr in done.items():
+        out[j] = replace(out[j], reruns=rr)
+    share = (time.perf_counter() - t0) / max(n, 1)
+    return [(replace(e, elapsed_s=round(share, 3)), a) for e, a in zip(out, at, strict=True)]
+
+
+def _reruns(probs: Mapping[int, Any], bases: Mapping[int, LLCEvidence],
+            settings: Mapping[str, Any], device: str, seeds: Mapping[int, int]
+            ) -> dict[int, tuple[Rerun, ...]]:
+    """The reruns (:data:`RERUNS`) of the base estimates ``bases`` on ``probs``, each setting
+    batched over the points that share its changed value, with each point's chain seed."""
+    out: dict[int, tuple[Rerun, ...]] = {j: () for j in probs}
+    for label, key, factor in RERUNS if probs else ():
         by_value: dict[float, list[int]] = {}
-        for j in rerun_idx:
-            base = float(out[j].config.get("localization" if key == "localization" else
-                                           "step_size", math.nan))
+        for j in probs:
+            base = float(bases[j].config.get("localization" if key == "localization" else
+                                             "step_size", math.nan))
             if math.isfinite(base) and base > 0:
                 by_value.setdefault(base * factor, []).append(j)
         for value, js in by_value.items():
@@ -524,9 +539,30 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
                     ev = llc_evidence(est)
                     rr = Rerun(label, ev.mean, ev.std_error, ev.clean, ev.problems,
                                {key: value})
-                out[j] = replace(out[j], reruns=out[j].reruns + (rr,))
-    share = (time.perf_counter() - t0) / max(n, 1)
-    return [(replace(e, elapsed_s=round(share, 3)), a) for e, a in zip(out, at, strict=True)]
+                out[j] = out[j] + (rr,)
+    return out
+
+
+def rerun_routes(family: Any, points: Sequence[Mapping[str, Any]],
+                 settings: Mapping[str, Any], device: str, bases: Sequence[LLCEvidence]
+                 ) -> list[tuple[Rerun, ...]]:
+    """The reruns (γ × 3, γ / 3, ε / 2) of LLC estimates already made at ``points`` (their
+    ``bases``: the settings each changes are read from them), on the same data and chain
+    seeds; for an LLC whose verdict they could change, asked for once its controls are in."""
+    probs: dict[int, Any] = {}
+    out: list[tuple[Rerun, ...]] = [()] * len(points)
+    for j, q in enumerate(points):
+        try:
+            probs[j] = _build(family, q, settings, device)
+        except Exception as e:  # noqa: BLE001 - a route never raises
+            out[j] = tuple(Rerun(label, None, None, False, (describe_error(e),))
+                           for label, _, _ in RERUNS)
+    seed = int(settings.get("seed", 0))
+    done = _reruns(probs, dict(enumerate(bases)), settings, device,
+                   {j: chain_seed(seed, points[j]) for j in probs})
+    for j, rr in done.items():
+        out[j] = rr
+    return out
 
 
 def llc_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
@@ -544,7 +580,8 @@ class Routes:
     ``closed_form(family, params)``, ``independent(family, params)`` (other formulas' closed
     forms by an identity of models), ``rank(family, params, settings)``,
     ``llc(family, points, settings, device, *, reruns) -> [(LLCEvidence, AtPoint)]``,
-    ``at_point(family, points, settings, device) -> [AtPoint]``.
+    ``at_point(family, points, settings, device) -> [AtPoint]``,
+    ``reruns(family, points, settings, device, bases) -> [(Rerun, ...)]``.
     """
 
     closed_form: Callable[..., ClosedFormEvidence] = closed_form_route
@@ -552,6 +589,7 @@ class Routes:
     rank: Callable[..., RankEvidence] = rank_route
     llc: Callable[..., list[tuple[LLCEvidence, AtPoint]]] = llc_routes
     at_point: Callable[..., list[AtPoint]] = at_point_route
+    reruns: Callable[..., list[tuple[Rerun, ...]]] = rerun_routes
 
 
 DEFAULT_ROUTES = Routes()

@@ -5,12 +5,16 @@ Phases, per profile:
 1. **Exact routes** (closed form, rank) at every point.
 2. **Which LLCs to run.** A point needs an LLC when its claim asks for one and no certified
    fact decides it (``quick``), or at every point that asks (``full``; an LLC at a point a
-   certified route already decides is shown for context). Every LLC that is to *decide* a point
-   gets controls (:mod:`slttheory.verify.evidence.controls`) and reruns at γ × 3, γ / 3, ε / 2.
+   certified route already decides is shown for context). w* is measured first; every LLC
+   that is to *decide* a point (at a w* that is a minimum of L_n, or a true parameter) gets
+   controls (:mod:`slttheory.verify.evidence.controls`).
 3. **LLC units and control sets** run on the executor: the LLCs of one claim batched into one
    vectorised sampler call per architecture, each distinct control set once (keyed by its
-   rules, so points that share rules share controls).
-4. **Judgement** from the stored evidence (:func:`slttheory.verify.judge.judge_claim`).
+   rules, so points that share rules share controls). A scaling claim's LLCs run with their
+   reruns at γ × 3, γ / 3, ε / 2 (its fit is judged at each).
+4. **Reruns** of a point's LLC once its controls are in, only where the controlled band would
+   decide the point: a rerun can only turn a decided verdict into an inconclusive one.
+5. **Judgement** from the stored evidence (:func:`slttheory.verify.judge.judge_claim`).
 
 The family registry and the routes are arguments (no global state): tests pass fakes; the
 command line passes :data:`slttheory.models.FAMILIES`. Evidence is written to the store by this
@@ -40,12 +44,14 @@ from slttheory.verify.evidence.controls import (
     run_key,
 )
 from slttheory.verify.evidence.records import (
+    RERUN_SETTINGS,
     AtPoint,
     ClosedFormEvidence,
     ControlRun,
     ControlSet,
     LLCEvidence,
     PointEvidence,
+    Rerun,
     jsonable,
 )
 from slttheory.verify.evidence.routes import DEFAULT_ROUTES, Routes
@@ -162,6 +168,19 @@ def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, f
             for (e, a), k in zip(evs, keys, strict=True)]
 
 
+def _rerun_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, family: Any,
+                routes: Routes, device: str, bases: Sequence[dict[str, Any]], isolated: bool
+                ) -> list[list[dict[str, Any]]]:
+    """The reruns (γ × 3, γ / 3, ε / 2) of the LLCs ``bases`` already made at ``points``."""
+    t0 = time.perf_counter()
+    family = _in_worker(family, isolated)
+    qs = [family.validate(dict(p)) for p in points]
+    rrs = routes.reruns(family, qs, claim.llc_settings(profile), device,
+                        [LLCEvidence.from_dict(b) for b in bases])
+    share = round((time.perf_counter() - t0) / max(len(points), 1), 3)
+    return [{"reruns": [jsonable(r.__dict__) for r in rr], "elapsed_s": share} for rr in rrs]
+
+
 def _at_point_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str,
                    family: Any, routes: Routes, device: str, isolated: bool
                    ) -> list[dict[str, Any]]:
@@ -201,7 +220,8 @@ def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, devi
 
 def _unit(kind: str, args: tuple) -> Any:
     return {"exact": _exact_unit, "llc": _llc_unit, "at_point": _at_point_unit,
-            "controls": _control_unit, "experiment": _experiment_unit}[kind](*args)
+            "controls": _control_unit, "experiment": _experiment_unit,
+            "reruns": _rerun_unit}[kind](*args)
 
 
 def _ref(obj: Any, spec: str | None, name: str | None = None) -> Any:
@@ -226,6 +246,7 @@ class _Point:
     evidence: PointEvidence | None = None
     llc: bool = False  # run the LLC
     decide: bool = False  # the LLC is to decide: controls and reruns
+    rerun_later: bool = False  # reruns once the controls say the LLC's verdict may stand
     measure: bool = False  # build w* (no LLC) to measure the claim's hypotheses there
     key: str | None = None
 
@@ -320,6 +341,8 @@ class _Run:
         # points whose LLC is in but whose controls are not: their verdict is shown when
         # the controls arrive (shown earlier, it would be the verdict without them)
         self.waiting: dict[str, list[tuple[_Point, bool]]] = {}
+        # points whose LLC may decide, held until their controls say whether to rerun it
+        self.rerun_pending: list[_Point] = []
 
     # --- the phases ------------------------------------------------------------------------
 
@@ -338,6 +361,8 @@ class _Run:
                                 + (0 if self.local else sum(isinstance(o, int) for o in owners)))
         for i, res, exc in run_tasks(self.executor, _unit, units):
             self._finish(owners[i], res, exc)
+        # 4. reruns of the LLCs whose verdict, with their controls in, would stand
+        self._reruns()
         return self._judge()
 
     def _load_stored(self) -> list[_Point]:
@@ -402,6 +427,9 @@ class _Run:
             decided = p.claim.kind != "scaling" and _settled_without_llc(p)
             p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
             p.decide = p.llc and not decided and not _no_minimum_for_the_llc(p)
+            # a scaling verdict fits every point at each rerun's setting: its reruns run with
+            # the LLC; a point's reruns wait for its controls (most bands decide nothing)
+            p.rerun_later = p.decide and p.claim.kind != "scaling"
         if not p.llc:
             self._done(p, False)  # complete: stored now, so a kill loses nothing
             return
@@ -480,7 +508,8 @@ class _Run:
         for measured in (False, True):  # LLCs whose w* was measured already skip that
             for chunk in self._chunks([p for p in reps if p.measure == measured]):
                 c = chunk[0].claim
-                reruns = [any(q.decide for q in self.sharing[id(p)]) for p in chunk]
+                reruns = [any(q.decide and not q.rerun_later for q in self.sharing[id(p)])
+                          for p in chunk]
                 units.append(("llc", (c, [p.params for p in chunk], self.profile,
                                       self.refs[c.family], self.routes, self.device, reruns,
                                       [None] * len(chunk), not measured, not self.local)))
@@ -533,7 +562,11 @@ class _Run:
 
     def _done(self, p: _Point, cached: bool) -> None:
         """A point's evidence is complete: store it, and show its verdict once the controls
-        its LLC needs are in."""
+        its LLC needs are in. One whose reruns wait for its controls is held back (stored
+        with or without them by :meth:`_reruns`; a run killed before loses its LLC)."""
+        if p.rerun_later and not cached:
+            self.rerun_pending.append(p)
+            return
         if self.store is not None and not cached:
             self.store.put(p.claim.id, point_key(p.params), p.hash, p.evidence.to_dict(),
                            self.profile)
@@ -541,6 +574,58 @@ class _Run:
             self.waiting.setdefault(p.key, []).append((p, cached))
         else:
             self._show(p, cached)
+
+    def _needs_reruns(self, p: _Point) -> bool:
+        """Whether the point's LLC, with its controls, would decide it if its reruns agreed:
+        only then can the reruns change the verdict (to inconclusive)."""
+        lc = p.evidence.llc if p.evidence is not None else None
+        if lc is None or not lc.clean or lc.reruns:  # nothing to test, or done with the LLC
+            return False
+        same = tuple(Rerun(s, lc.mean, lc.std_error, True) for s in RERUN_SETTINGS)
+        ev = replace(p.evidence, llc=replace(lc, reruns=same))
+        pv = point_verdict(p.claim, p.params, ev, p.claim.predicted_at(p.params), self.controls)
+        return pv.grade == "controlled"
+
+    def _reruns(self) -> None:
+        """Reruns at γ × 3, γ / 3 and ε / 2 for the held-back points whose LLC would decide;
+        then every held-back point is stored and shown."""
+        pending, self.rerun_pending = self.rerun_pending, []
+        same: dict[str, list[_Point]] = {}
+        for p in pending:
+            if self._needs_reruns(p):
+                k = json.dumps([p.claim.family, point_key(p.params),
+                                p.claim.llc_settings(self.profile)], sort_keys=True,
+                               default=list)
+                same.setdefault(k, []).append(p)
+        sharing = {id(ps[0]): ps for ps in same.values()}
+        reps = [ps[0] for ps in same.values()]
+        units, owners = [], []
+        for chunk in self._chunks(reps):
+            c = chunk[0].claim
+            units.append(("reruns", (c, [p.params for p in chunk], self.profile,
+                                     self.refs[c.family], self.routes, self.device,
+                                     [p.evidence.llc.to_dict() for p in chunk],
+                                     not self.local)))
+            owners.append(chunk)
+        self.progress.add_total(len(units))
+        for i, res, exc in run_tasks(self.executor, _unit, units):
+            for rep, rr in zip(owners[i], res if exc is None else [None] * len(owners[i]),
+                               strict=True):
+                got = LLCEvidence.from_dict({"status": "ok", "reruns": rr["reruns"]}).reruns \
+                    if rr is not None else tuple(
+                    Rerun(s, None, None, False, (f"worker failed: {exc}",))
+                    for s in RERUN_SETTINGS)
+                dt = 0.0 if rr is None else float(rr["elapsed_s"])
+                for p in sharing[id(rep)]:
+                    ev, lc = p.evidence, p.evidence.llc
+                    p.evidence = replace(ev, llc=replace(lc, reruns=got),
+                                         elapsed_s=round(ev.elapsed_s + dt, 3))
+            self.progress.advance(claim_id="reruns", label=f"{owners[i][0].claim.id} reruns",
+                                  verdict=None,
+                                  cached=False, elapsed_s=0.0)
+        for p in pending:
+            p.rerun_later = False
+            self._done(p, False)
 
     def _show(self, p: _Point, cached: bool) -> None:
         pv = point_verdict(p.claim, p.params, p.evidence, p.claim.predicted_at(p.params),
