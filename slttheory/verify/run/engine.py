@@ -245,7 +245,7 @@ class _Point:
     hash: str
     evidence: PointEvidence | None = None
     llc: bool = False  # run the LLC
-    decide: bool = False  # the LLC is to decide: controls and reruns
+    decide: bool = False  # the LLC is to decide: controls, and reruns where they matter
     rerun_later: bool = False  # reruns once the controls say the LLC's verdict may stand
     measure: bool = False  # build w* (no LLC) to measure the claim's hypotheses there
     key: str | None = None
@@ -422,7 +422,8 @@ class _Run:
 
     def _plan(self, p: _Point) -> None:
         """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
-        decide gets controls and reruns. A point with nothing left to do is stored now."""
+        decide gets controls (and, for a scaling claim, its reruns now; a point's wait for its
+        controls). A point with nothing left to do is stored now."""
         if "llc" in p.claim.evidence_for(self.profile):
             decided = p.claim.kind != "scaling" and _settled_without_llc(p)
             p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
