@@ -205,7 +205,7 @@ def _list(claims: Sequence[Any]) -> None:
 def _over_rank_budget(claim: Any, points: Sequence[Mapping[str, Any]],
                       families: Mapping[str, Any]) -> list[str]:
     """The points whose Jacobian is above the rank route's budget, with its size."""
-    from slttheory.verify.evidence.routes import RANK_MAX_ENTRIES, jacobian_size
+    from slttheory.verify.evidence.routes import above_rank_budget
 
     fam = families.get(claim.family)
     if getattr(fam, "rank_problem", None) is None:
@@ -213,11 +213,11 @@ def _over_rank_budget(claim: Any, points: Sequence[Mapping[str, Any]],
     out = []
     for q in points:
         try:
-            rows, cols = jacobian_size(fam.rank_problem(dict(q)))
+            big = above_rank_budget(fam.rank_problem(dict(q)))
         except Exception:  # noqa: BLE001 - the run reports it; a dry run only plans
             continue
-        if rows * cols > RANK_MAX_ENTRIES:
-            out.append(f"{fmt_point(q)} ({rows} × {cols})")
+        if big is not None:
+            out.append(f"{fmt_point(q)} ({big[0]} × {big[1]})")
     return out
 
 

@@ -64,8 +64,9 @@ def test_no_reruns_for_an_llc_that_cannot_decide(monkeypatch):
         calls.append([p["r"] for p in problems])
         return [SimpleNamespace(r=p["r"]) for p in problems]
 
-    def fake_at_point(family, q, problem, device):
-        return routes.AtPoint("ok", checks={"is_local_min": q["r"] not in (1, 3)})
+    def fake_at_point(family, q, problem, device):  # as at_point: the build's extras kept
+        return routes.AtPoint("ok", checks={"is_local_min": q["r"] not in (1, 3)},
+                              extras=dict(problem.extras))
 
     class Prob(dict):
         extras: dict = {}

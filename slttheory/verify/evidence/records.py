@@ -267,6 +267,16 @@ class AtPoint:
     error: str | None = None
     orbit: Mapping[str, Any] = field(default_factory=dict)
 
+    @property
+    def no_minimum_for_the_llc(self) -> bool:
+        """Measured, w* is not a local minimum of L_n, and the LLC is not taken at a true
+        parameter (``extras["true_parameter"]``, whose symmetrised estimand needs none): no LLC
+        there decides (the judge's ``not_a_minimum`` rule), so it gets no controls or reruns.
+        ``False`` where unknown."""
+        if self.status != "ok" or self.extras.get("true_parameter"):
+            return False
+        return self.checks.get("is_local_min") is False
+
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
 

@@ -40,6 +40,7 @@ __all__ = [
     "RERUNS",
     "RANK_MAX_ENTRIES",
     "jacobian_size",
+    "above_rank_budget",
     "Routes",
     "DEFAULT_ROUTES",
     "closed_form_route",
@@ -201,6 +202,13 @@ def jacobian_size(rp: Any) -> tuple[int, int]:
     return int(torch.as_tensor(out).numel()), int(n_params)
 
 
+def above_rank_budget(rp: Any) -> tuple[int, int] | None:
+    """(rows, parameters) of the rank problem's Jacobian where it is above
+    :data:`RANK_MAX_ENTRIES` (the rank route does not run there), else ``None``."""
+    rows, cols = jacobian_size(rp)
+    return (rows, cols) if rows * cols > RANK_MAX_ENTRIES else None
+
+
 def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]:
     """A certified lower bound on rank J(w*) where the rank problem describes w*."""
     try:
@@ -229,8 +237,9 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         from slttheory.geometry import generic_rank
 
         rp = family.rank_problem(dict(params))
-        rows, n_params = jacobian_size(rp)
-        if rows * n_params > RANK_MAX_ENTRIES:
+        big = above_rank_budget(rp)
+        if big is not None:
+            rows, n_params = big
             return RankEvidence(
                 "error", n_params=n_params,
                 error=f"not computed: the Jacobian would be {rows} × {n_params} "
@@ -457,14 +466,6 @@ def _estimate_many(problems: Sequence[Any], settings: Mapping[str, Any], device:
     return out
 
 
-def _not_a_minimum(at: AtPoint | None, problem: Any) -> bool:
-    """Whether w*, measured here, is known not to be a local minimum of L_n and the LLC is not
-    taken at a true parameter (``judge.point.not_a_minimum``'s rule; ``False`` if unknown)."""
-    if at is None or at.status != "ok" or getattr(problem, "extras", {}).get("true_parameter"):
-        return False
-    return at.checks.get("is_local_min") is False
-
-
 def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mapping[str, Any],
                device: str, *, reruns: Sequence[bool] | bool = False,
                control_key: str | None = None, measure: bool = True
@@ -504,7 +505,7 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     # carries no information, and one at a w* that is no minimum of L_n (where the LLC is not
     # defined; not at a true parameter, whose estimand needs none) decides nothing: no reruns.
     rerun_idx = [j for j in idx if want[j] and out[j].clean
-                 and not _not_a_minimum(at[j], probs[j])]
+                 and not (at[j] is not None and at[j].no_minimum_for_the_llc)]
     done = _reruns({j: probs[j] for j in rerun_idx}, {j: out[j] for j in rerun_idx},
                    settings, device, seeds)
     for j, rr in done.items():

@@ -265,16 +265,6 @@ def _settled_without_llc(p: _Point) -> bool:
     return pv.grade == "certified" or bool(unmet)
 
 
-def _no_minimum_for_the_llc(p: _Point) -> bool:
-    """Whether w*, measured before planning, is known not to be a local minimum of L_n and the
-    LLC is not taken at a true parameter: no LLC there decides (``judge.point.not_a_minimum``),
-    so it gets neither controls nor reruns."""
-    at = None if p.evidence is None else p.evidence.at_point
-    if at is None or at.status != "ok" or at.extras.get("true_parameter"):
-        return False
-    return at.checks.get("is_local_min") is False
-
-
 def run_claims(
     claims: Sequence[AnyClaim],
     *,
@@ -427,7 +417,9 @@ class _Run:
         if "llc" in p.claim.evidence_for(self.profile):
             decided = p.claim.kind != "scaling" and _settled_without_llc(p)
             p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
-            p.decide = p.llc and not decided and not _no_minimum_for_the_llc(p)
+            at = p.evidence.at_point if p.evidence is not None else None
+            p.decide = p.llc and not decided and not (at is not None
+                                                      and at.no_minimum_for_the_llc)
             # a scaling verdict fits every point at each rerun's setting: its reruns run with
             # the LLC; a point's reruns wait for its controls (most bands decide nothing)
             p.rerun_later = p.decide and p.claim.kind != "scaling"
@@ -495,14 +487,17 @@ class _Run:
                  for rks in groups.values()]
         return units, [("runs", rks) for rks in groups.values()]
 
+    def _llc_key(self, p: _Point) -> str:
+        """Points of any claim with the same family, point and LLC rules share one LLC."""
+        return json.dumps([p.claim.family, point_key(p.params),
+                           p.claim.llc_settings(self.profile)], sort_keys=True, default=list)
+
     def _llc_units(self, todo: list[_Point]) -> tuple[list, list]:
         """One LLC per (family, point, rules): claims that share a model share its estimate."""
         same: dict[str, list[_Point]] = {}
         for p in todo:
             if p.llc:
-                k = json.dumps([p.claim.family, point_key(p.params),
-                                p.claim.llc_settings(self.profile)], sort_keys=True, default=list)
-                same.setdefault(k, []).append(p)
+                same.setdefault(self._llc_key(p), []).append(p)
         self.sharing = {id(ps[0]): ps for ps in same.values()}
         reps = [p for p in todo if id(p) in self.sharing]
         units, owners = [], []
@@ -594,10 +589,7 @@ class _Run:
         same: dict[str, list[_Point]] = {}
         for p in pending:
             if self._needs_reruns(p):
-                k = json.dumps([p.claim.family, point_key(p.params),
-                                p.claim.llc_settings(self.profile)], sort_keys=True,
-                               default=list)
-                same.setdefault(k, []).append(p)
+                same.setdefault(self._llc_key(p), []).append(p)
         sharing = {id(ps[0]): ps for ps in same.values()}
         reps = [ps[0] for ps in same.values()]
         units, owners = [], []
@@ -610,6 +602,7 @@ class _Run:
             owners.append(chunk)
         self.progress.add_total(len(units))
         for i, res, exc in run_tasks(self.executor, _unit, units):
+            unit_s = 0.0
             for rep, rr in zip(owners[i], res if exc is None else [None] * len(owners[i]),
                                strict=True):
                 got = LLCEvidence.from_dict({"status": "ok", "reruns": rr["reruns"]}).reruns \
@@ -617,13 +610,13 @@ class _Run:
                     Rerun(s, None, None, False, (f"worker failed: {exc}",))
                     for s in RERUN_SETTINGS)
                 dt = 0.0 if rr is None else float(rr["elapsed_s"])
+                unit_s += dt
                 for p in sharing[id(rep)]:
                     ev, lc = p.evidence, p.evidence.llc
                     p.evidence = replace(ev, llc=replace(lc, reruns=got),
                                          elapsed_s=round(ev.elapsed_s + dt, 3))
             self.progress.advance(claim_id="reruns", label=f"{owners[i][0].claim.id} reruns",
-                                  verdict=None,
-                                  cached=False, elapsed_s=0.0)
+                                  verdict=None, cached=False, elapsed_s=unit_s)
         for p in pending:
             p.rerun_later = False
             self._done(p, False)
