@@ -247,7 +247,7 @@ DEFAULT_STEP_JITTER = math.log(10)
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
 
 
-ESTIMATOR_REVISION = 9
+ESTIMATOR_REVISION = 10
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -264,7 +264,10 @@ noise-free scan (and one at a true parameter) is fitted with the slowest power l
 unless the scan rejects it (:func:`.extrapolate.select_fit`); 9: curvatures down to 10⁻¹² of
 the largest count in the Gauss–Newton rank (:data:`.localisation.ROUNDOFF_RTOL`, was 10⁻¹⁰),
 so that a nondegenerate zero with a weakly curved direction gets its k/2; and the default
-method's interval is intersected with [0, d/2] (:func:`_within_range`)."""
+method's interval is intersected with [0, d/2] (:func:`_within_range`); 10: a Gauss–Newton
+rank below d is read only across a gap in the spectrum (:data:`.localisation.SPECTRAL_GAP`), so
+that an ill-conditioned model of full rank (polynomial regression of degree 20) is sampled
+instead of given a lower k/2 "exactly"."""
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,

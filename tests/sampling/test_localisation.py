@@ -472,3 +472,41 @@ def test_morse_bott_rank_with_noise_needs_flat_residuals_nearby(curved, flat, ra
     got = morse_bott_rank(eig, 0.0, [k], near)
     assert got == (k if max(ratios) <= 1.0 else None)
     assert morse_bott_rank(eig, 0.0, [k], []) is None  # no probe measured: no claim
+
+
+@settings(max_examples=100, deadline=None)
+@given(decades=st.floats(0.3, 2.0), d=st.integers(8, 40))
+def test_a_spectrum_decaying_through_round_off_has_no_morse_bott_rank(decades, d):
+    """Eigenvalues falling by a fixed number of decades per index carry no gap: wherever the
+    round-off threshold cuts them, the dropped ones may be real curvatures (each worth ½ of
+    λ), so no rank is read unless nothing is dropped."""
+    from slttheory.sampling.localisation import morse_bott_rank, numerical_rank
+
+    eig = 10.0 ** (-decades * np.arange(d, dtype=float))
+    k = numerical_rank(eig)
+    got = morse_bott_rank(eig, 0.0, [k])
+    assert got == (d if k == d else None)
+
+
+def test_an_ill_conditioned_linear_model_is_not_read_as_rank_deficient():
+    """Polynomial regression of degree 20 on x ∈ [−1, 1] is linear in its 21 coefficients and
+    of full rank in exact arithmetic (a Vandermonde design on distinct points), so λ = 21/2.
+    Its float64 Gauss–Newton spectrum decays through the round-off threshold without a gap:
+    the rule reads no rank (it read 18, λ = 9 "exactly", before ``SPECTRAL_GAP``), while at
+    degree 5 every curvature is far above round-off and λ = 3 exactly."""
+    from slttheory.models import FAMILIES
+    from slttheory.sampling import problem
+    from slttheory.sampling.estimator import _morse_bott_rank
+    from slttheory.sampling.localisation import SPECTRAL_GAP, numerical_rank
+
+    got = {}
+    for deg in (5, 20):
+        prob = FAMILIES["polynomial_regression"].build(
+            {"degree": deg}, n=1000, generator=torch.Generator().manual_seed(0))
+        s = problem._setup(prob.model, prob.data, prob.loss, None, torch.device("cpu"))
+        h = np.sort(s.spectrum())
+        k = numerical_rank(h)
+        if deg == 20:  # the cut: a rank below d, with a kept/dropped ratio far below the gap
+            assert k < h.size and h[h.size - k] < SPECTRAL_GAP * abs(h[: h.size - k]).max()
+        got[deg] = _morse_bott_rank(s, 145.0)
+    assert got == {5: 6, 20: None}
