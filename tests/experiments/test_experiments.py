@@ -93,7 +93,7 @@ def test_experiments_use_the_seeds_estimator_and_sweeps_ours_extrapolates():
         assert recs and {r["method"] for _, r in recs} == {"single"}, name
     res = run_experiment("seed000_estimator_sweep",
                          {**TINY["seed000_estimator_sweep"], "model": "polynomial",
-                          "values": [1, 2]}, seed=0)
+                          "values": [1, 2, 3, 4, 5]}, seed=0)
     for r in res.records:
         assert r["ours"]["method"] == "extrapolate" and r["theirs"]["method"] == "single"
         # ours: exactly (degree + 1)/2 at the fitted regular model; theirs: a sampler's
@@ -103,6 +103,15 @@ def test_experiments_use_the_seeds_estimator_and_sweeps_ours_extrapolates():
     # and its figure says that line is the Morse–Bott lemma's value, not a sampled estimate
     (fig,) = [f for f in res.figures if f.name == "ours_vs_theirs"]
     assert any("Morse–Bott, not sampled" in k for k in fig.data["series"])
+    # and so do the statistics built on it, and the reason a criterion on them is undecided
+    from slttheory.verify.claims import Criterion
+    from slttheory.verify.judge.experiment import judge_criterion
+
+    slope = res.statistics["slope_ours"]
+    assert "not a certified" in slope.note
+    assert "not a certified" not in res.statistics["slope_theirs"].note
+    v, why = judge_criterion(Criterion("slope_ours", "below", threshold=0.5), slope, None)
+    assert v == "inconclusive" and "Morse–Bott zero" in why
 
 
 def test_tiny_experiment_figures_render(tmp_path):

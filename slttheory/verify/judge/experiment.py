@@ -172,9 +172,10 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
         return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
                                 f"(n = {s.n}){why}{excl_txt}{label}")
     if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+        why = f" ({s.note})" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
                                 "needs LLC controls of known λ under the same rules; none were "
-                                f"measured{label}")
+                                f"measured{why}{label}")
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))
