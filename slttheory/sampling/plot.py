@@ -84,7 +84,7 @@ def scan_record(estimate: Any, reach: float = 100.0, points: int = 40) -> dict[s
     ``nbeta``, ``llc``, ``mc_error`` and ``corrected`` per temperature; ``fit`` (the law in
     words) and its values ``curve`` at ``curve_nbeta`` (``points`` values from the lowest
     temperature to ``reach`` × the highest); ``value`` and ``ci``, the estimate and its 95 %
-    interval; ``laws``, ``[model, value, std_error]`` of every law the interval spans. Empty
+    interval; ``laws``, ``{"law", "value", "std_error"}`` of every law the interval spans. Empty
     for an estimate without a sampled scan (``method="single"``, or λ = k/2 at a Morse–Bott
     zero without ``record_scan=True``).
 
@@ -118,7 +118,8 @@ def scan_record(estimate: Any, reach: float = 100.0, points: int = 40) -> dict[s
         "fit": scan.fit.describe(), "curve_nbeta": grid.tolist(),
         "curve": [float(v) if np.isfinite(v) else None for v in curve],
         "value": float(estimate.llc), "ci": [float(lo), float(hi)],
-        "laws": [[str(m), float(v), float(se)] for m, v, se in (scan.laws or ())],
+        "laws": [{"law": str(m), "value": float(v), "std_error": float(se)}
+                 for m, v, se in (scan.laws or ())],
     }
 
 
@@ -184,7 +185,7 @@ def plot_scan_record(rec: Mapping[str, Any], ax: Any = None, lam: float | None =
     value, (lo, hi) = rec["value"], rec["ci"]
     ax.errorbar([edge], [value], yerr=[[value - lo], [hi - value]], fmt="s", color="k",
                 capsize=4, label=f"estimate {value:.3g}, 95 % CI [{lo:.3g}, {hi:.3g}]")
-    for i, (model, v, se) in enumerate(rec["laws"]):
+    for i, (model, v, se) in enumerate(_law_triples(rec.get("laws") or ())):
         ax.errorbar([edge * 1.35 ** (i + 1)], [v], yerr=[2 * se], fmt="^", color=f"C{i + 2}",
                     capsize=3, label=f"law {model}: {v:.3g}")
     if lam is not None:
@@ -196,3 +197,20 @@ def plot_scan_record(rec: Mapping[str, Any], ax: Any = None, lam: float | None =
         ax.set_title(title, fontsize=9)
     ax.legend(fontsize=6, loc="best")
     return fig
+
+
+def _law_triples(laws: Any) -> list[tuple[str, float, float]]:
+    """``(law, value, std_error)`` of a scan record's laws: the objects :func:`scan_record`
+    writes, or the ``[law, value, std_error]`` lists of records stored before 2026-12-03.
+
+    >>> _law_triples([{"law": "pow1", "value": 1.0, "std_error": 0.1}, ["mult2", 1.2, 0.2]])
+    [('pow1', 1.0, 0.1), ('mult2', 1.2, 0.2)]
+    """
+    out = []
+    for law in laws:
+        if isinstance(law, dict):
+            out.append((str(law["law"]), float(law["value"]), float(law["std_error"])))
+        else:
+            m, v, se = law
+            out.append((str(m), float(v), float(se)))
+    return out

@@ -328,7 +328,7 @@ def test_the_report_draws_each_llc_scan(tmp_path):
             "mc_error": [0.01] * 4, "corrected": [0.9, 0.85, 0.8, 0.7],
             "fit": "fit λ + a·f^-1", "curve_nbeta": [10.0, 100.0, 1e4],
             "curve": [0.7, 0.9, 1.0], "value": 1.0, "ci": [0.9, 1.1],
-            "laws": [["pow1", 1.0, 0.02]]}
+            "laws": [{"law": "pow1", "value": 1.0, "std_error": 0.02}]}
 
     def llc(family, points, settings, device, reruns=False, measure=True):
         return [(LLCEvidence("ok", mean=1.0, std_error=0.05, passed=True, method="extrapolate",
