@@ -357,8 +357,8 @@ falling by about a decade per index through :data:`ROUNDOFF_RTOL` (kept 3.7·10�
 largest, dropped 6.8·10⁻¹³: a ratio of 5.4; degree 32: 9.5), and without this test the
 estimator returned λ = 18/2 "exactly" for 21/2 (degree 32: 21/2 for 33/2). Exact zeros of
 the shipped families have ratios of 5·10⁹ (reduced-rank regression (8,4,3), r = 1) to
-6·10¹⁴ (measured 2026-12-03 on the noise-free RRR, DLN and low-rank points of the accuracy
-benchmark and the six-layer DLN of the verifier's claims)."""
+6·10¹⁴ (``benchmarks/spectral_gap.py``, 2026-12-03: noise-free RRR, DLN and low-rank
+points, the six-layer DLN of the verifier's claims among them)."""
 
 
 def residual_norm(gauss_newton: Tensor | np.ndarray, hessian: Tensor | np.ndarray) -> float:
