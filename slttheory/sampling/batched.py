@@ -359,6 +359,7 @@ def estimate_llc_batched(
                 est = _est._scan_result(s, run, grid, n_, beta_v, gamma, chains, sampler, bs,
                                         seeds[i], dev, auto, draws is None, rec, fit_model,
                                         ks[i], multiplicity)
+                est = _est._with_rank_note(est, s, nbeta, morse_bott, fit_model, ks[i])
             _est._flag(est.diagnostics.warnings, f"estimate_llc_batched (problem {i})")
             est = _est.with_caller_settings(est, jitter, multiplicity, orbit, exchange,
                                             morse_bott, record_scan, true_parameter)

@@ -487,6 +487,7 @@ def estimate_llc(
                               orbit=orbit, exchange=exchange, progress=bar)
             est = _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                                auto, draws is None, rec, fit_model, k, multiplicity)
+            est = _with_rank_note(est, s, nbeta, morse_bott, fit_model, k)
     _flag(est.diagnostics.warnings, "estimate_llc")
     est = with_caller_settings(est, jitter, multiplicity, orbit, exchange, morse_bott,
                                record_scan, true_parameter)
@@ -609,6 +610,17 @@ def _exact_rank(s: _Setup, nbeta: float, morse_bott: bool, fit_model: str | None
     then not sampled (:func:`_exact_result`), or sampled as a record only
     (:func:`_converged_record`). Else ``None``."""
     return _morse_bott_rank(s, nbeta) if morse_bott and fit_model is None else None
+
+
+def _with_rank_note(est: LLCEstimate, s: _Setup, nbeta: float, morse_bott: bool,
+                    fit_model: str | None, k: int | None) -> LLCEstimate:
+    """``est`` with :func:`_gapless_note` among its notes where :func:`_exact_rank` looked
+    for a rank and found none for want of a spectral gap."""
+    if not morse_bott or fit_model is not None or k is not None:
+        return est
+    note = _gapless_note(s, nbeta)
+    return est if note is None else dataclasses.replace(
+        est, diagnostics=_with_notes(est.diagnostics, note))
 
 
 def _scan_args(s: _Setup, nbeta: float, grid: np.ndarray, chains: int,
@@ -881,6 +893,25 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     normal curvature changes and the scan of reduced-rank regression (5,4,2,2) rose through
     λ = 7 to +18 % (docs/estimator.md §6). The lemma settles what no feasible t resolves."""
     d = s.center.numel()
+    gn = _morse_bott_spectrum(s, t0)
+    if gn is None:
+        return None
+    noisy = not _xp.is_noise_free(s.init_loss, t0)
+    try:
+        k = _loc.numerical_rank(gn) if gn.size else 0
+        if k == 0:  # nothing curved: a purely singular point (no need for the rest)
+            return None
+        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
+                                    s.nearby_residual() if noisy else None)
+    except (RuntimeError, TypeError, ValueError, NotImplementedError):
+        return None
+
+
+def _morse_bott_spectrum(s: _Setup, t0: float) -> np.ndarray | None:
+    """The sorted float64 Gauss–Newton spectrum at w* where :func:`_morse_bott_rank` looks
+    at it (the probes exist, at most :data:`MINIMUM_CHECK_MAX_DIM` parameters, and with
+    noisy data outputs linear in the parameters), else ``None``."""
+    d = s.center.numel()
     noisy = not _xp.is_noise_free(s.init_loss, t0)
     if (s.spectrum is None or s.residual is None or s.nearby is None
             or (noisy and (s.nearby_residual is None or s.curvature_probe is None))
@@ -889,14 +920,25 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     try:
         if noisy and not s.curvature_probe() <= _loc.PROBE_RTOL:
             return None  # curved outputs (a few Hessian-vector products tell): no full Hessians
-        gn = np.sort(s.spectrum())
-        k = _loc.numerical_rank(gn) if gn.size else 0
-        if k == 0:  # nothing curved: a purely singular point (no need for the rest)
-            return None
-        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
-                                    s.nearby_residual() if noisy else None)
+        return np.sort(s.spectrum())
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
         return None
+
+
+def _gapless_note(s: _Setup, t0: float) -> str | None:
+    """A note where :func:`_morse_bott_rank` read no rank because the spectrum at w* falls
+    through float64 round-off without a gap (:data:`~.localisation.SPECTRAL_GAP`): the
+    estimate is sampled, and the directions below the cut may each add ½ to λ."""
+    gn = _morse_bott_spectrum(s, t0)
+    cut = None if gn is None else _loc.gapless_cut(gn)
+    if cut is None:
+        return None
+    k, kept, dropped = cut
+    return (f"the Gauss–Newton spectrum at w* falls through float64 round-off without a gap "
+            f"({k} of {gn.size} eigenvalues above {_loc.ROUNDOFF_RTOL:g} of the largest; the "
+            f"smallest kept {kept:.2g}, the largest dropped {dropped:.2g} of it, a ratio "
+            f"below {_loc.SPECTRAL_GAP:g}): no rank is read and no exact k/2 given; each of "
+            f"the {gn.size - k} smallest directions adds ½ to λ if it is curved")
 
 
 def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float | None = None,

@@ -66,6 +66,7 @@ __all__ = [
     "morse_bott_rank",
     "RESIDUAL_RTOL",
     "SPECTRAL_GAP",
+    "gapless_cut",
     "nearby_gauss_newton",
     "nearby_residuals",
     "curvature_probe",
@@ -361,6 +362,25 @@ the shipped families have ratios of 5·10⁹ (reduced-rank regression (8,4,3), r
 points, the six-layer DLN of the verifier's claims among them)."""
 
 
+def gapless_cut(eigenvalues: Iterable[float]) -> tuple[int, float, float] | None:
+    """``(k, smallest kept, largest dropped)`` (both as fractions of the largest eigenvalue)
+    where :func:`numerical_rank` cuts a spectrum at k < d with no :data:`SPECTRAL_GAP`
+    between the kept and the dropped eigenvalues, else ``None`` (nothing dropped, or a gap).
+
+    >>> gapless_cut([1.0, 1e-11, 3e-12, 4e-13])     # a decade apart through the threshold
+    (3, 3e-12, 4e-13)
+    >>> gapless_cut([1.0, 1e-3, 2e-16]) is None, gapless_cut([1.0, 1e-3]) is None
+    (True, True)
+    """
+    h = np.sort(np.asarray(list(eigenvalues), float))
+    k = numerical_rank(h)
+    dropped = h[:h.size - k]
+    if not dropped.size or k == 0:
+        return None
+    top, kept, worst = float(h[-1]), float(h[h.size - k]), float(np.abs(dropped).max())
+    return None if kept >= SPECTRAL_GAP * worst else (k, kept / top, worst / top)
+
+
 def residual_norm(gauss_newton: Tensor | np.ndarray, hessian: Tensor | np.ndarray) -> float:
     r""":math:`\lVert H - G\rVert_2`, the size of the residual term
     :math:`\tfrac1n\sum_i r_i\nabla^2 f_i` (zero at an exact zero of a squared loss).
@@ -428,8 +448,7 @@ def morse_bott_rank(gauss_newton: Iterable[float], residual: float,
     k = numerical_rank(h)
     if k == 0 or max(near) > k:
         return None
-    dropped = h[:h.size - k]
-    if dropped.size and h[h.size - k] < SPECTRAL_GAP * float(np.abs(dropped).max()):
+    if gapless_cut(h) is not None:
         return None
     tol = RESIDUAL_RTOL * h[h.size - k]
     if nearby_residual is not None:

@@ -494,12 +494,14 @@ def test_an_ill_conditioned_linear_model_is_not_read_as_rank_deficient():
     Its float64 Gauss–Newton spectrum decays through the round-off threshold without a gap:
     the rule reads no rank (it read 18, λ = 9 "exactly", before ``SPECTRAL_GAP``), while at
     degree 5 every curvature is far above round-off and λ = 3 exactly."""
+    import warnings
+
     from slttheory.models import FAMILIES
     from slttheory.sampling import problem
-    from slttheory.sampling.estimator import _morse_bott_rank
+    from slttheory.sampling.estimator import _gapless_note, _morse_bott_rank
     from slttheory.sampling.localisation import SPECTRAL_GAP, numerical_rank
 
-    got = {}
+    got, notes = {}, {}
     for deg in (5, 20):
         prob = FAMILIES["polynomial_regression"].build(
             {"degree": deg}, n=1000, generator=torch.Generator().manual_seed(0))
@@ -508,5 +510,12 @@ def test_an_ill_conditioned_linear_model_is_not_read_as_rank_deficient():
         k = numerical_rank(h)
         if deg == 20:  # the cut: a rank below d, with a kept/dropped ratio far below the gap
             assert k < h.size and h[h.size - k] < SPECTRAL_GAP * abs(h[: h.size - k]).max()
-        got[deg] = _morse_bott_rank(s, 145.0)
+        got[deg], notes[deg] = _morse_bott_rank(s, 145.0), _gapless_note(s, 145.0)
     assert got == {5: 6, 20: None}
+    assert notes[5] is None and "without a gap" in notes[20]
+    # the sampled estimate says why it is not exact
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(prob.model, prob.data, loss=prob.loss, device="cpu", seed=0,
+                           chains=2, draws=200)
+    assert not est.exact and any("without a gap" in x for x in est.diagnostics.notes)
