@@ -892,13 +892,12 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     interval [4.01, 4.51] against λ = 13/2, at t = 10³t₀ still 3.8; along a GL orbit the
     normal curvature changes and the scan of reduced-rank regression (5,4,2,2) rose through
     λ = 7 to +18 % (docs/estimator.md §6). The lemma settles what no feasible t resolves."""
-    d = s.center.numel()
     gn = _morse_bott_spectrum(s, t0)
     if gn is None:
         return None
-    noisy = not _xp.is_noise_free(s.init_loss, t0)
+    d, noisy = gn.size, not _xp.is_noise_free(s.init_loss, t0)
     try:
-        k = _loc.numerical_rank(gn) if gn.size else 0
+        k = _loc.numerical_rank(gn) if d else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
             return None
         return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
@@ -926,9 +925,10 @@ def _morse_bott_spectrum(s: _Setup, t0: float) -> np.ndarray | None:
 
 
 def _gapless_note(s: _Setup, t0: float) -> str | None:
-    """A note where :func:`_morse_bott_rank` read no rank because the spectrum at w* falls
-    through float64 round-off without a gap (:data:`~.localisation.SPECTRAL_GAP`): the
-    estimate is sampled, and the directions below the cut may each add ½ to λ."""
+    """A note where the spectrum :func:`_morse_bott_rank` looks at falls through float64
+    round-off without a gap (:data:`~.localisation.SPECTRAL_GAP`), so that no rank can be
+    read from it: the estimate is sampled, and the directions below the cut may each add ½
+    to λ."""
     gn = _morse_bott_spectrum(s, t0)
     cut = None if gn is None else _loc.gapless_cut(gn)
     if cut is None:
