@@ -98,6 +98,8 @@ def scan_record(estimate: Any, reach: float = 100.0, points: int = 40) -> dict[s
     >>> rec = scan_record(SimpleNamespace(temperatures=scan, llc=1.0, ci=(0.98, 1.02)))
     >>> round(rec["value"], 6), len(rec["curve"]), round(rec["curve"][-1], 4)   # 1 − 0.2/100
     (1.0, 40, 0.998)
+    >>> rec["laws"]   # one object per law, so that report.json holds no mixed lists
+    [{'law': 'pow1', 'value': 1.0, 'std_error': 0.01}]
     """
     reach = positive_float("reach", reach)
     if reach < 1:
