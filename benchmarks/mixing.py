@@ -92,6 +92,17 @@ def run_case(label: str, family: str, params: dict, seed: int, orbit: bool = Fal
     }
 
 
+def _seed_list(text: str) -> list[int]:
+    """``--data-seeds``: comma-separated integers >= 0."""
+    try:
+        seeds = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"need integers >= 0, got {text!r}")
+    return seeds
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=2)
@@ -110,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="force replica exchange on or off (default: the estimator's rule)")
     ap.add_argument("--deep", action="store_true",
                     help="add the six-layer DLN (7,7,8,9,12,13) at r = 7 (441 parameters)")
-    ap.add_argument("--data-seeds", default="",
+    ap.add_argument("--data-seeds", type=_seed_list, default=None,
                     help="comma-separated data seeds (default 0 … seeds − 1)")
     args = ap.parse_args(argv)
     kw = {k: v for k, v in (("sampler", args.sampler),
@@ -127,8 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     print(f"{'case':28s} {'s':>2s} {'λ':>6s} {'λ̂':>7s} {'se':>6s} {'R-hat':>6s} {'ESS':>6s} "
           f"{'steps':>6s} {'γ':>7s} {'ε':>8s} {'acc':>5s} {'wall':>6s} ok x")
-    seeds = ([int(x) for x in args.data_seeds.split(",") if x.strip()] if args.data_seeds
-             else list(range(args.seeds)))
+    seeds = args.data_seeds or list(range(args.seeds))
     for label, fam, params in CASES + ((DEEP,) if args.deep else ()):
         if only and not any(o in label for o in only):
             continue
