@@ -35,6 +35,7 @@ AUTO_MIN_STEPS = 2000
 AUTO_MAX_STEPS = 32_000
 AUTO_TARGET_RSE = 0.02
 RHAT_MAX = 1.05
+ESS_MIN = 100  # bulk ESS below which an estimate fails its diagnostics
 STATIONARITY_Z_MAX = 3.0
 BIAS_WARN = 0.05
 MALA_ACCEPT_WARN = 0.15
@@ -504,9 +505,22 @@ def _next_total(total: int, factor: float, cap: int) -> int:
 def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     r"""Adaptive stopping rule on nβΔL draws, per temperature group of chains.
 
+    Every criterion is one the estimate's diagnostics also check (:func:`_summarise`), so a
+    run that stops by this rule before the cap passes them: the MC error at most
+    ``AUTO_TARGET_RSE`` of λ̂, R-hat ≤ ``RHAT_MAX``, the halves of the trace agreeing, and a
+    bulk ESS of at least ``ESS_MIN`` (which the MC target alone does not imply once λ ≳ 25:
+    the draws' relative spread is about 1/√λ, so 2 % needs an ESS of only about 2500/λ).
+
     Returns ``(converged, factor)``: ``factor`` estimates how much longer the run must be,
-    :math:`(\mathrm{se}/\mathrm{target})^2` where the MC error is the failing criterion, 2
-    where R-hat or the stationarity test fails (a doubling, as before)."""
+    :math:`(\mathrm{se}/\mathrm{target})^2` where the MC error is the failing criterion,
+    ``ESS_MIN``/ESS where the ESS is (it grows in proportion to the draws), 2 where R-hat or
+    the stationarity test fails (a doubling, as before).
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> _converged(30.0 + 5.0 * rng.standard_normal((4, 2000)), 1)[0]    # ESS ≈ 8000
+    True
+    """
     if not np.all(np.isfinite(scaled)):
         return True, 1.0  # diverged: more steps will not help; report it
     factor = 1.0
@@ -522,6 +536,9 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
         z = dg.stationarity_z(g)
         if abs(z) > STATIONARITY_Z_MAX:
             factor = max(factor, 2.0)
+        e = dg.ess(g)
+        if not e >= ESS_MIN:
+            factor = max(factor, ESS_MIN / e if math.isfinite(e) and e > 0 else 2.0)
     return factor == 1.0, factor
 
 
@@ -536,7 +553,7 @@ def _converged_record(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     for g in np.split(scaled, groups, axis=0):
         r = dg.rhat(g) if g.shape[0] > 1 else 1.0
         e = dg.ess(g)
-        if r > RHAT_MAX or abs(dg.stationarity_z(g)) > STATIONARITY_Z_MAX or not e >= 100:
+        if r > RHAT_MAX or abs(dg.stationarity_z(g)) > STATIONARITY_Z_MAX or not e >= ESS_MIN:
             return False, 2.0
     return True, 1.0
 
@@ -587,8 +604,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     if math.isfinite(z) and abs(z) > STATIONARITY_Z_MAX:
         warn.append(f"loss trace not stationary (first vs second half z = {z:.1f}); "
                     "increase burn_in/draws")
-    if math.isfinite(ess) and ess < 100:
-        warn.append(f"effective sample size {ess:.0f} < 100; run longer")
+    if math.isfinite(ess) and ess < ESS_MIN:
+        warn.append(f"effective sample size {ess:.0f} < {ESS_MIN}; run longer")
     elif not math.isfinite(ess) or (use.shape[0] > 1 and not math.isfinite(rh)):
         warn.append(f"{use.shape[1]} kept draw(s) per chain are too few for an effective "
                     "sample size and R-hat; run longer (draws)")

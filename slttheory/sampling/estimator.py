@@ -91,11 +91,13 @@ Conventions (documented choices):
   devinterp benchmark models (CPU time, ``benchmarks/step_cost.py``, 2026-12-01). The first
   traced step of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
-  ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX`` and the halves of the
-  kept trace agree (|z| ≤ 3), at every temperature of a scan, starting at ``AUTO_MIN_STEPS``
+  ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX``, the halves of the
+  kept trace agree (|z| ≤ 3) and the bulk ESS is at least ``ESS_MIN`` (100), at every
+  temperature of a scan, starting at ``AUTO_MIN_STEPS``
   steps per chain and growing up to ``AUTO_MAX_STEPS`` (by the factor the measured MC error
   asks for, (se/target)² with a 15 % margin, 1.25× to 4× per round; 2× when R-hat or
-  stationarity fails); the first quarter of the steps is burn-in (``burn_in=None``). Given
+  stationarity fails, ESS_MIN/ESS when the ESS is short); the first quarter of the steps is
+  burn-in (``burn_in=None``). Given
   ``draws`` and ``burn_in=None``, the burn-in is ``draws // 3``. At a Morse–Bott zero of
   noise-free data, where ``llc`` = k/2 is known before sampling, the scan is a record and
   stops once R-hat, stationarity and ESS ≥ 100 hold, with no MC target
@@ -247,7 +249,7 @@ DEFAULT_STEP_JITTER = math.log(10)
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
 
 
-ESTIMATOR_REVISION = 10
+ESTIMATOR_REVISION = 11
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -267,7 +269,9 @@ so that a nondegenerate zero with a weakly curved direction gets its k/2; and th
 method's interval is intersected with [0, d/2] (:func:`_within_range`); 10: a Gauss–Newton
 rank below d is read only across a gap in the spectrum (:data:`.localisation.SPECTRAL_GAP`), so
 that an ill-conditioned model of full rank (polynomial regression of degree 20) is sampled
-instead of given a lower k/2 "exactly"."""
+instead of given a lower k/2 "exactly"; 11: the adaptive length also runs until the bulk ESS
+is at least :data:`.chains.ESS_MIN` at every temperature (:func:`.chains._converged`), a check
+the diagnostics make, which the 2 % target alone does not imply once λ ≳ 25."""
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,

@@ -25,3 +25,19 @@ def test_precision_short_of_target_is_a_note_not_a_failure(monkeypatch):
     assert not any("target" in w for w in d.warnings)
     assert d.passed
     assert est.ci[0] < est.llc - est.mc_error and est.llc + est.mc_error < est.ci[1]
+
+
+def test_adaptive_rule_asks_for_the_ess_the_diagnostics_require(monkeypatch):
+    """``_converged`` stops only where every check the diagnostics make holds: with the MC
+    error on target, R-hat and stationarity passing (i.i.d. draws) but a bulk ESS below
+    ``ESS_MIN``, it asks for ESS_MIN/ESS times the draws."""
+    import numpy as np
+
+    from slttheory.sampling import chains
+
+    draws = 30.0 + np.random.default_rng(0).standard_normal((4, 2000))
+    assert chains._converged(draws, 1) == (True, 1.0)
+    monkeypatch.setattr(chains.dg, "ess", lambda g: 60.0)
+    ok, factor = chains._converged(draws, 1)
+    assert not ok and factor == chains.ESS_MIN / 60.0
+
