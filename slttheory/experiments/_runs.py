@@ -18,12 +18,16 @@ from slttheory.experiments.base import RunContext, Setting, pack_state, unpack_s
 
 LLC_SETTINGS: tuple[Setting, ...] = (
     Setting("llc_chains", int, 2, 1, 256, doc="SGLD chains per LLC estimate"),
-    Setting("llc_draws", int, 300, 1, None, doc="kept draws per chain"),
+    Setting("llc_draws", int, 300, 0, None,
+            doc="kept draws per chain (0: estimate_llc's adaptive length, which runs until "
+                "its Monte-Carlo target, R-hat and stationarity hold; llc_burn_in is then "
+                "ignored: the burn-in is the first quarter of the steps)"),
     Setting("llc_burn_in", int, 100, 0, None, doc="burn-in steps per chain"),
     Setting("llc_step_size", float, 0.0, 0.0, None, doc="SGLD step ε (0: calibrated)"),
     Setting("llc_localization", float, 0.0, 0.0, None, doc="γ (0: estimate_llc's default)"),
     Setting("llc_nbeta", float, 0.0, 0.0, None, doc="nβ (0: n/log n)"),
-    Setting("llc_sampler", str, "sgld", choices=("sgld", "rmsprop_sgld", "mala")),
+    Setting("llc_sampler", str, "sgld", choices=("sgld", "rmsprop_sgld", "mala", "auto"),
+            doc="'auto': estimate_llc's default (MALA at full batch, SGLD with minibatches)"),
     Setting("llc_batch_size", int, 0, 0, None, doc="SGLD minibatch (0: estimate_llc's default)"),
     Setting("llc_method", str, "single", choices=("single", "extrapolate"),
             doc="'single': the seeds' estimator, nβ(E[L_n] − L_n(w*)) at one temperature "
@@ -49,11 +53,20 @@ def llc_settings(**defaults: Any) -> tuple[Setting, ...]:
 
 
 def llc_kwargs(s: Mapping[str, Any], prefix: str = "llc_") -> dict[str, Any]:
-    """``estimate_llc`` keyword arguments from the settings (0 → automatic)."""
+    """``estimate_llc`` keyword arguments from the settings (0 → automatic; ``draws`` 0 →
+    the adaptive length, with its own burn-in).
+
+    >>> s = {"llc_chains": 4, "llc_draws": 0, "llc_burn_in": 100, "llc_step_size": 0.0,
+    ...      "llc_localization": 0.0}
+    >>> kw = llc_kwargs(s)
+    >>> kw["draws"], kw["burn_in"], "step_size" in kw
+    (None, None, False)
+    """
+    draws = s[prefix + "draws"]
     kw: dict[str, Any] = {
         "chains": s[prefix + "chains"],
-        "draws": s[prefix + "draws"],
-        "burn_in": s[prefix + "burn_in"],
+        "draws": draws or None,
+        "burn_in": s[prefix + "burn_in"] if draws else None,
         "sampler": s.get(prefix + "sampler", "sgld"),
         "method": s.get(prefix + "method", "single"),
     }
