@@ -151,8 +151,25 @@ def test_rank_at_the_point_refutes_without_any_hypothesis():
 
 def test_rank_determining_lambda_confirms_and_refutes():
     assert V(claim(), PointEvidence(None, rk(4), None, 0.0)).verdict == "confirmed"
-    v = V(claim("d/2 + 1"), PointEvidence(None, rk(4, 6, bound=1e-3), None, 0.0))
-    assert v.verdict == "refuted" and "P(generic rank higher) < 0.001" in v.reason
+    v = V(claim("d/2 + 1"), PointEvidence(None, rk(4, 6, bound=1e-7), None, 0.0))
+    assert v.verdict == "refuted" and "P(generic rank higher) < 1e-07" in v.reason
+
+
+def test_a_generic_rank_with_a_weak_schwartz_zippel_bound_certifies_no_equality():
+    """The rank found is only a lower bound on the generic rank: where the bound on the
+    chance that the generic rank is higher exceeds RANK_CERTAINTY (deep maps at small integer
+    points reach 1, which says nothing), λ = rank/2 is not certified — a rank one short of
+    the generic rank would refute a true claim — by either the family's reason or the
+    constant-rank route."""
+    from slttheory.verify.evidence.records import RANK_CERTAINTY
+
+    for bound in (1.0, 10 * RANK_CERTAINTY):
+        for ev in (PointEvidence(None, rk(4, 6, bound=bound), None, 0.0),
+                   PointEvidence(None, rk(4, 6, determines=False, bound=bound, point=4,
+                                          inputs=True), None, 0.0)):
+            for pred in ("d/2", "d/2 + 1"):
+                v = V(claim(pred), ev)
+                assert v.verdict == "inconclusive" and "λ = rank/2" not in v.reason, v.reason
 
 
 def test_rank_at_the_point_equal_to_the_generic_rank_gives_lambda():

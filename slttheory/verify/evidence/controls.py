@@ -202,7 +202,7 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     ``claim_source`` certifies one."""
     q = family.validate(dict(params))
     rk = rank_route(family, q, {}) if getattr(family, "rank_problem", None) else None
-    if rk is not None and rk.status == "ok" and rk.determines_lambda and rk.certified:
+    if rk is not None and rk.determines_lambda and rk.equality_certified:
         return Control(family.name, q, "regular", rk.lam or "", 1,
                        f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 "
                        f"({rk.reason})")

@@ -164,6 +164,31 @@ class RankEvidence:
     point_rank_how: str = ""
 
 
+    @property
+    def equality_certified(self) -> bool:
+        """Whether λ = rank/2 may rest on this generic rank: an exact rank (``certified``)
+        and a Schwartz–Zippel bound of at most :data:`RANK_CERTAINTY` on the chance that the
+        generic rank is higher (0 where the rank is maximal or the map affine). ``rank`` is
+        only a lower bound on the generic rank; with a weak bound (small integer points,
+        deep maps: a bound of 1 says nothing) a rank one below the generic rank would give
+        a λ too low, "certified".
+
+        >>> RankEvidence("ok", rank=4, certified=True, bound=1e-9).equality_certified
+        True
+        >>> RankEvidence("ok", rank=4, certified=True, bound=1.0).equality_certified
+        False
+        """
+        return (self.status == "ok" and self.certified and self.bound is not None
+                and self.bound <= RANK_CERTAINTY)
+
+
+RANK_CERTAINTY = 1e-6
+"""The largest Schwartz–Zippel bound (on the chance that the generic rank exceeds the rank
+found) at which a generic rank certifies λ = rank/2 (:attr:`RankEvidence.equality_certified`);
+the rank route adds random points until its bound is below this where it can
+(``evidence.routes.rank_route``)."""
+
+
 RERUN_SETTINGS: tuple[str, ...] = ("γ × 3", "γ / 3", "ε / 2")
 """The changed estimator settings an LLC-decided verdict must survive, as :class:`Rerun`
 labels them (``evidence.routes.RERUNS`` says how each is made)."""

@@ -27,6 +27,7 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.evidence.records import (
+    RANK_CERTAINTY,
     AtPoint,
     ClosedFormEvidence,
     LLCEvidence,
@@ -228,6 +229,29 @@ def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]
     return None, False, ""
 
 
+MAX_RANK_TRIALS = 30
+"""The most random integer points the rank route tries for a certain generic rank."""
+
+
+def _trials_for_certainty(bound: float | None, run: int) -> int:
+    """How many trials bring a Schwartz–Zippel bound ``bound`` of ``run`` trials down to
+    :data:`~slttheory.verify.evidence.records.RANK_CERTAINTY` (each trial multiplies it by the
+    same factor x = bound^(1/run)), at most :data:`MAX_RANK_TRIALS`; ``run`` where it is
+    already there, and where x ≥ ½ (points too small for certainty: more would not do).
+
+    >>> _trials_for_certainty(3.4e-6, 3), _trials_for_certainty(1e-9, 3)
+    (4, 3)
+    >>> _trials_for_certainty(1.0, 3), _trials_for_certainty(None, 3)
+    (3, 3)
+    """
+    if bound is None or bound <= RANK_CERTAINTY or run < 1:
+        return run
+    x = float(bound) ** (1.0 / run)
+    if not 0.0 < x < 0.5:
+        return run
+    return min(MAX_RANK_TRIALS, math.ceil(math.log(RANK_CERTAINTY) / math.log(x) - 1e-9))
+
+
 def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any]) -> RankEvidence:
     """Exact ranks of the family's rank map: generic (certified lower bound, Schwartz–Zippel
     bound) and at the true point (certified lower bound on rank J(w*))."""
@@ -249,8 +273,15 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         trials, seed = int(settings.get("trials", 3)), int(settings.get("seed", 0))
         res = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree, trials=trials,
                            seed=seed)
+        more = _trials_for_certainty(res.schwartz_zippel_bound, len(res.ranks_per_trial))
+        if more > trials:  # the same points first, then more: the rank can only rise
+            trials = more
+            res = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree,
+                               trials=trials, seed=seed)
         rank = int(res.rank)
         bound = getattr(res, "schwartz_zippel_bound", None)
+        if bound is not None and bound > 0 and float(bound) == 0.0:
+            bound = math.ulp(0.0)  # below float64's range, but not "the rank is maximal"
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         return RankEvidence(
             "ok", rank=rank, n_params=int(res.n_params),

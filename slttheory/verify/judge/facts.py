@@ -158,11 +158,11 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
                             f"(splitting lemma; {rk.point_rank_how})"))
-        if rk.determines_lambda and rk.certified:
+        if rk.determines_lambda and rk.equality_certified:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
                             f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
-        elif (rk.inputs_determine and rk.certified and rk.point_rank_certified
+        elif (rk.inputs_determine and rk.equality_certified and rk.point_rank_certified
               and rk.point_rank == rk.rank):
             out.append(Fact("generic rank", r, r, "certified",
                             f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "

@@ -198,9 +198,10 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         gs = {f.grade for f in facts if f.route in ("rank at w*", "generic rank")}
         out["rank"] = {**jsonable(rk.__dict__), "grade": "certified" if "certified" in gs
                        else "none",
-                       # λ from the rank only where the family's reason makes it λ
+                       # λ from the rank only where the family's reason makes it λ and
+                       # the generic rank is certain enough (RankEvidence.equality_certified)
                        "lambda": rk.rank / 2 if rk.rank is not None and rk.determines_lambda
-                       else None}
+                       and rk.equality_certified else None}
     lc = ev.llc
     if lc is not None:
         a = pv.llc

@@ -63,7 +63,7 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
     if rk["status"] != "ok":
         return "error"
     txt = f"{rk['rank']}/{rk['n_params']}"
-    if rk["determines_lambda"]:
+    if rk["determines_lambda"] and rk.get("lambda") is not None:
         r = rk["rank"]
         lam = str(r // 2) if isinstance(r, int) and r % 2 == 0 else f"{r}/2"
         txt += f" → λ = {lam}"  # exact, never a rounded float beside exact columns
