@@ -617,3 +617,118 @@ def test_a_linear_scaling_claim_can_be_confirmed():
     assert {f.shape for f in v.fits} == {"linear", "xlogx"}
     params, ev, ctl = scaled(lambda d: 2.0 * d * np.log(d) + 1e-9)  # x log x itself: refuted
     assert scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl).verdict == "refuted"
+
+
+# --- the point gates hold for scaling fits too (found by an audit, 2026-12-03) --------------
+
+
+def test_scaling_fits_no_point_whose_hypothesis_fails():
+    """A point where a hypothesis the claim names fails (or was not measured) is left out of
+    the fit, as it would be inconclusive on its own: before, a scaling claim was confirmed from
+    five points each 'hypothesis not met'."""
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+    fail = AtPoint("ok", checks={"is_local_min": True},
+                   hypotheses=({"name": "stage II", "met": False, "measured": "no"},))
+    ev = [replace(e, at_point=fail) for e in ev]
+    c = replace(scaling_claim([-0.5, 20]), hypotheses=("stage II",))
+    v = scaling_verdict(c, params, ev, ctl)
+    assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason, v.reason
+    r = judge_claim(c, list(zip(params, ev, strict=True)), ctl)
+    assert r.verdict.verdict == "inconclusive"
+    assert all("hypothesis not met" in p.verdict.reason for p in r.points)
+
+
+def test_scaling_certified_values_decide_and_llcs_do_not():
+    """Where the certified facts fix λ at every point, they are the values fitted (graded
+    certified), whatever the LLCs read: before, an LLC that read λ = d decided a claim of slope
+    1 'confirmed' against a certified λ = d/2 at every point."""
+    params, ev, ctl = scaled(lambda d: 1.0 * d)
+    ev = [replace(e, rank=rk(p["d"])) for p, e in zip(params, ev, strict=True)]  # λ = d/2
+    v = scaling_verdict(scaling_claim([1.0], shape="linear"), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    v = scaling_verdict(scaling_claim([0.5], shape="linear"), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
+
+
+def test_scaling_fits_no_band_outside_what_is_proved():
+    """An LLC band wholly outside the certified bounds at its point is left out of the fit."""
+    params, ev, ctl = scaled(lambda d: 10.0 * d)
+    ev = [replace(e, rank=rk(p["d"], n=p["d"] + 1, determines=False))
+          for p, e in zip(params, ev, strict=True)]  # λ ≤ (d + 1)/2 < 10 d
+    v = scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl)
+    assert v.verdict == "inconclusive" and "outside what is proved" in v.reason, v.reason
+
+
+def test_scaling_fits_no_llc_on_a_training_set_of_too_low_rank():
+    """The training-rank gate of a point: a rank below 2λ (the band's upper end where no
+    coefficients state λ), or a rank not computed, leaves the point out of the fit."""
+    params, ev, ctl = scaled(lambda d: 2.0 * d)
+    for extras in ({"train_rank": 1}, {"train_rank_skipped": "above the budget"}):
+        at = AtPoint("ok", checks={"is_local_min": True}, extras=extras)
+        low = [replace(e, at_point=at) for e in ev]
+        v = scaling_verdict(scaling_claim(shape="linear"), params, low, ctl)
+        assert v.verdict == "inconclusive" and "training rank" in v.reason, v.reason
+
+
+def test_scaling_reruns_must_repeat_every_groups_verdict():
+    """Two groups whose verdicts swap at a rerun leave the claim's verdict the same but no
+    group's: inconclusive, naming the groups that moved."""
+    import fake_families
+
+    from slttheory.models.registry import Family, ParamSpec
+
+    fams = dict(FAMILIES)
+    fams["two"] = Family("two", "two parameters",
+                         (ParamSpec("d", int, 1, 20), ParamSpec("k", int, 1, 20)),
+                         fake_families._build, None, None)
+    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
+                     "kind": "scaling", "evidence": ["llc"],
+                     "grid": {"d": [1, 2, 4, 8, 16], "k": [1, 2]},
+                     "scaling": {"variable": "d", "shape": "linear", "coefficients": [1]},
+                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    ctl = controls(spread=0.005)
+    params, evs = [], []
+    for k in (1, 2):
+        for d in (1, 2, 4, 8, 16):
+            good, bad = 1.0 * d, 2.0 * d
+            base, rerun = (bad, good) if k == 1 else (good, bad)
+            params.append({"d": d, "k": k})
+            evs.append(PointEvidence(None, None, lc(base, se=1e-6, reruns=tuple(
+                Rerun(s, rerun, 1e-6, True) for s in ("γ × 3", "γ / 3", "ε / 2"))), 0.0,
+                at_point=MINIMUM))
+    v = scaling_verdict(c, params, evs, ctl)
+    assert v.verdict == "inconclusive" and "moves at k=1, k=2" in v.reason, v.reason
+
+
+def test_scaling_points_that_share_settings_share_controls():
+    """Settings that change along the sweep are corrected for where each point has controls
+    under its own rules: two points with equal settings share one control set (one key)."""
+    params, ev, ctl = scaled(lambda d: 0.5 * d)
+    keys = ["kA", "kA", "kB", "kC", "kD"]
+    ns = [100, 100, 200, 300, 400]
+    ctl = {k: replace(ctl[KEY], key=k) for k in set(keys)}
+    ev = [replace(e, llc=replace(e.llc, control_key=k, config={"n": n}))
+          for e, k, n in zip(ev, keys, ns, strict=True)]
+    v = scaling_verdict(scaling_claim(shape="linear"), params, ev, ctl)
+    assert v.verdict == "confirmed", v.reason
+
+
+def test_a_control_read_at_or_below_zero_withholds_the_band():
+    """A control whose estimates, all passing their diagnostics, read λ̂/λ ≤ 0 makes the LLC
+    uncontrolled (before, it was silently dropped: a worse bias blocked less than a milder
+    one)."""
+    base = controls()[KEY]
+    bad = tuple(ControlRun("regular", {"d": 3}, "singular, m = 2", "1", 2, "rank", s,
+                           mean=-0.5 + 0.01 * s, std_error=0.001, passed=True)
+                for s in range(3))
+    b = llc_band(2.0, 0.02, ControlSet(KEY, {}, base.runs + bad))
+    assert not b.controlled and "λ̂/λ ≤ 0" in b.why, b.why
+
+
+def test_a_claims_grade_is_its_weakest_confirmation_and_strongest_refutation():
+    conf = [({"d": 2}, PointVerdict("confirmed", "c", "certified")),
+            ({"d": 4}, PointVerdict("confirmed", "c", "controlled"))]
+    assert claim_verdict(conf, ["d"]).grade == "controlled"
+    ref = [({"d": 2}, PointVerdict("refuted", "refuted (controlled) at d=2: x", "controlled")),
+           ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: y", "certified"))]
+    assert claim_verdict(ref, ["d"]).grade == "certified"

@@ -110,8 +110,9 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
     controls = controls or {}
     pts = []
     for params, ev in items:
-        pred = claim.predicted_at(params)
+        pred = None
         try:
+            pred = claim.predicted_at(params)
             pv = point_verdict(claim, params, ev, pred, controls)
         except Exception as e:  # noqa: BLE001 - one bad point never stops the others
             pv = PointVerdict("error", f"error: verdict failed ({type(e).__name__}: {e})")

@@ -114,7 +114,13 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
         return Band(False, why="no controls were run under these rules")
     summ = summarise(cs)
     usable = [c for c in summ if c.usable >= MIN_DATASETS and math.isfinite(c.ratio)
-              and math.isfinite(c.spread) and c.ratio > 0]
+              and math.isfinite(c.spread)]
+    wrong = [c for c in usable if c.ratio <= 0]
+    if wrong:  # an estimator that reads a control at or below 0 is not one to correct by
+        txt = "; ".join(f"{c.family} {_short(c.params)}: λ̂/λ = {c.ratio:.3g}" for c in wrong)
+        return Band(False, why=f"a control reads λ̂/λ ≤ 0 ({txt}): the estimator fails on a "
+                    "model of known λ under these rules, so no band is built on it",
+                    controls=tuple(summ))
     if len(usable) < MIN_CONTROLS:
         bad = [f"{c.family} {_short(c.params)}: {c.usable} of {c.runs} runs passed"
                for c in summ if c not in usable]

@@ -41,9 +41,11 @@ from slttheory.verify.judge.facts import (
 )
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
-           "unmet_hypotheses", "unimposed_note"]
+           "unmet_hypotheses", "unimposed_note", "not_a_minimum", "llc_cannot_reach",
+           "band_outside_proof", "certified_value"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
+_GRADE_ORDER = ("certified", "controlled", "uncontrolled", "none")  # strongest first
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,28 @@ def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None
         if f.high is not None and (hi is None or _lt(f.high, hi)):
             hi, fhi = f.high, f
     return lo, hi, flo, fhi
+
+
+def certified_value(claim: Claim, ev: PointEvidence) -> sp.Expr | None:
+    """λ where the point's certified facts fix it exactly (their intersection a single value),
+    else ``None``."""
+    lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
+    if lo is not None and hi is not None and _equal(lo, hi):
+        return lo
+    return None
+
+
+def band_outside_proof(claim: Claim, ev: PointEvidence, low: float, high: float) -> str:
+    """Why an LLC band ``[low, high]`` decides nothing at this point because it lies wholly
+    outside the λ its certified facts allow ("" if it does not): a band outside a proved
+    bound is the estimator's error, not the theorem's."""
+    lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
+    if (lo is not None and high < float(lo)) or (hi is not None and low > float(hi)):
+        proved = (f"[{'−∞' if lo is None else fmt_value(lo)}, "
+                  f"{'∞' if hi is None else fmt_value(hi)}]")
+        return (f"its band [{low:.4g}, {high:.4g}] lies outside the certified λ ∈ {proved}: "
+                "the estimator or its controls are wrong here, so it decides nothing")
+    return ""
 
 
 def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
@@ -182,9 +206,21 @@ def not_a_minimum(ev: PointEvidence) -> str:
             "and the LLC is defined at a minimum: no LLC there decides")
 
 
-def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
-    """Why no LLC on this training set can test the prediction ("" if it can): the exact rank of
-    the model on the training inputs bounds what the empirical loss can identify."""
+def llc_cannot_reach(ev: PointEvidence, p: sp.Expr, what: str = "the prediction") -> str:
+    """Why no LLC on this training set tests ``what`` = λ ``p`` ("" if it can): the empirical
+    loss sees the model only through its outputs on the training inputs, a map of exact
+    Jacobian rank ``tr``, whose zeros near a generic point have codimension ``tr`` (λ = tr/2
+    there; at degenerate points λ can be larger, so this is the issue's gate, not a theorem
+    that no LLC could read more). With tr < 2p the training set, not the model, sets what an
+    LLC on it measures.
+
+    >>> from slttheory.verify.evidence.records import AtPoint
+    >>> ev = PointEvidence(None, None, None, 0.0, AtPoint("ok", extras={"train_rank": 9}))
+    >>> llc_cannot_reach(ev, sp.Integer(5))[:58]
+    'the exact Jacobian rank on the training inputs is 9 < 2λ ='
+    >>> llc_cannot_reach(ev, sp.Integer(4))
+    ''
+    """
     at = ev.at_point
     tr = None if at is None else at.extras.get("train_rank")
     if at is not None and at.extras.get("train_rank_skipped"):
@@ -193,8 +229,10 @@ def _llc_cannot_reach(ev: PointEvidence, p: sp.Expr) -> str:
                 f"can reach 2λ = {fmt_value(2 * p)} is unknown")
     if isinstance(tr, int) and tr < 2 * p:
         return (f"the exact Jacobian rank on the training inputs is {tr} < 2λ = "
-                f"{fmt_value(2 * p)}, so no LLC on this training set can reach the prediction "
-                "(train on more pairs)")
+                f"{fmt_value(2 * p)} ({what}): the training loss sees the model only through "
+                f"a map of rank {tr} (at a generic point its λ is {fmt_value(sp.Rational(tr, 2))}"
+                "), so an LLC on this training set measures the training set, not the "
+                "model (train on more pairs)")
     return ""
 
 
@@ -221,6 +259,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
     if predicted is None:
+        unmet = unmet_hypotheses(claim, ev, None)
+        if unmet:
+            return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
+                                + "; ".join(unmet) + f"; left out of the fit{note}",
+                                facts=facts)
         return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}, it enters the "
                             f"fit only{note}", facts=facts)
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
@@ -249,7 +292,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
                             f"gives the predicted {ptxt}"
                             f"{unimposed_note(claim, ev)}{note}", "certified", facts)
-    cannot = _llc_cannot_reach(ev, p)
+    cannot = llc_cannot_reach(ev, p)
     if cannot and ev.llc is not None:
         return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
                             f"and {cannot}{note}", facts=facts)
@@ -257,13 +300,9 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
-        if (lo is not None and b.high < float(lo)) or (hi is not None and b.low > float(hi)):
-            # a band outside what is proved: suspect the estimator, not the theorem
-            proved = (f"[{'−∞' if lo is None else fmt_value(lo)}, "
-                      f"{'∞' if hi is None else fmt_value(hi)}]")
-            llc = LLCAssessment("uncontrolled", b, f"its band [{b.low:.4g}, {b.high:.4g}] lies "
-                                f"outside the certified λ ∈ {proved}: the estimator or its "
-                                "controls are wrong here, so it decides nothing")
+        outside = band_outside_proof(claim, ev, b.low, b.high)
+        if outside:  # a band outside what is proved: suspect the estimator, not the theorem
+            llc = LLCAssessment("uncontrolled", b, outside)
             return PointVerdict("inconclusive", f"inconclusive at {at}: "
                                 + _undecided(claim, facts, llc, ev, ptxt) + note,
                                 facts=facts, llc=llc)
@@ -362,6 +401,10 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
     ...        ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: x", "certified"))]
     >>> claim_verdict(pts, ["d"]).reason
     'refuted at d = 4 (certified); first at d=4: x [confirmed at d = 3]'
+    >>> mixed = [({"d": 2}, PointVerdict("confirmed", "c", "certified")),
+    ...          ({"d": 4}, PointVerdict("confirmed", "c", "controlled"))]
+    >>> claim_verdict(mixed, ["d"]).grade     # a confirmation is as strong as its weakest point
+    'controlled'
     """
     if not points:
         return PointVerdict("error", "error: no grid points were evaluated")
@@ -381,16 +424,19 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
         t = re.sub(r"^(confirmed|refuted|inconclusive|error)( \(\w+\))?:? ?", "", pv.reason)
         return f" {t}" if t.startswith("at ") else f": {t}"
 
-    if by["refuted"]:
+    def grade(v: str, pick) -> str:  # the claim's grade from its deciding points'
+        return pick((pv.grade for _, pv in by[v]), key=_GRADE_ORDER.index)
+
+    if by["refuted"]:  # one refuting point suffices: the strongest refutation's grade
         first = by["refuted"][0][1]
         rest = [o for o in others if not o.startswith("refuted")]
         return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}); "
                             f"first{tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
-                            first.grade)
-    if len(by["confirmed"]) == len(points):
+                            grade("refuted", min))
+    if len(by["confirmed"]) == len(points):  # every point is needed: the weakest grade
         return PointVerdict("confirmed", f"confirmed at {where('confirmed')} "
                             f"({grades('confirmed')}); first{tail(by['confirmed'][0][1])}"
-                            + (" …" if len(points) > 1 else ""), by["confirmed"][0][1].grade)
+                            + (" …" if len(points) > 1 else ""), grade("confirmed", max))
     if len(by["error"]) == len(points):
         return PointVerdict("error", f"{by['error'][0][1].reason} [all {len(points)} points "
                             "errored]")

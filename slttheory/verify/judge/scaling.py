@@ -1,9 +1,12 @@
-"""Scaling claims: a stated shape of λ along one grid variable, fitted to controlled LLCs.
+"""Scaling claims: a stated shape of λ along one grid variable, fitted to the points' values.
 
-Each point's λ comes from its controlled LLC band (:mod:`slttheory.verify.judge.llc`): the
-estimate corrected by its controls, with σ = a quarter of the band's width. Points whose LLC is
-uncontrolled or failed are left out (counted in the reason). One fit per combination of the
-other grid variables. A scaling claim is **confirmed** only with all four of:
+Each point's λ is the value its certified facts fix, where they do (σ = 0: they decide, as at
+a point), else its controlled LLC band (:mod:`slttheory.verify.judge.llc`): the estimate
+corrected by its controls, with σ = a quarter of the band's width. The gates of a point hold:
+points whose hypotheses fail, whose LLC is uncontrolled or failed, at a w* that is not a
+minimum, on a training set of too low rank, or with a band outside their certified bounds are
+left out (counted in the reason). One fit per combination of the other grid variables. A
+scaling claim is **confirmed** only with all four of:
 
 1. at least ``MIN_VALUES`` (4) values of the variable;
 2. a χ² goodness of fit of the stated shape with p ≥ 0.05, using the controlled errors;
@@ -17,7 +20,8 @@ shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``
 4 standard errors; otherwise inconclusive. Like every LLC-decided verdict, a confirmation or
 refutation must survive the estimator's own settings: the same fits on the values of the
 reruns at γ × 3, γ / 3 and ε / 2 (each corrected by the point's controls) must give the same
-verdict, else it is inconclusive.
+verdict in every group, else it is inconclusive. The grade is certified where every deciding
+group rests on certified values only, else controlled.
 """
 
 from __future__ import annotations
@@ -27,12 +31,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sympy as sp
 from scipy import stats
 
 from slttheory.verify.claims import SHAPES, Claim
 from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
 from slttheory.verify.judge.llc import llc_band
-from slttheory.verify.judge.point import fmt_point, not_a_minimum
+from slttheory.verify.judge.point import (
+    band_outside_proof,
+    certified_value,
+    fmt_point,
+    llc_cannot_reach,
+    not_a_minimum,
+    unmet_hypotheses,
+)
 
 __all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict"]
 
@@ -71,10 +83,14 @@ class Fit:
 
 @dataclass(frozen=True)
 class ScalingVerdict:
+    """A scaling claim's verdict; ``groups``: each group's verdict (a rerun must repeat every
+    one of them, not only the claim's)."""
+
     verdict: str
     reason: str
     fits: tuple[Fit, ...] = ()
     grade: str = "none"
+    groups: tuple[tuple[str, str], ...] = ()
 
 
 def _design(x: np.ndarray, shape: str) -> np.ndarray:
@@ -134,10 +150,23 @@ def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
                     zip(coefs, terms, strict=True)).lstrip("+")
 
 
-def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet],
-                setting: str | None = None) -> tuple[float, float] | str:
-    """The point's controlled λ and σ (a quarter of the band's width), or why it has none;
-    ``setting``: from its rerun at that changed estimator setting instead."""
+def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
+                controls: Mapping[str, ControlSet],
+                setting: str | None = None) -> tuple[float, float, str] | str:
+    """The point's λ, σ and grade, or why it has none: a value the certified facts fix
+    exactly (σ = 0, ``certified``: they decide, as at a point), else the controlled LLC (σ a
+    quarter of the band's width; ``setting``: from its rerun at that changed estimator
+    setting instead). The gates of a
+    point's LLC hold here too (``judge.point``): the claim's hypotheses met at w*, a w* that
+    is a local minimum (or a true parameter), a training set whose exact rank lets an LLC on
+    it reach the value (the predicted one where stated coefficients give it, else the band's
+    upper end), and a band not wholly outside what the certified facts allow."""
+    unmet = unmet_hypotheses(claim, ev, None)
+    if unmet:
+        return "hypothesis not met (" + "; ".join(unmet) + ")"
+    exact = certified_value(claim, ev)
+    if exact is not None:  # certified facts decide: the LLC, if any, is context
+        return float(exact), 0.0, "certified"
     lc = ev.llc
     if lc is None:
         return "the LLC route is not run in this profile (the full profile runs it)"
@@ -159,10 +188,18 @@ def _controlled(ev: PointEvidence, controls: Mapping[str, ControlSet],
     band = llc_band(mean, se, controls.get(lc.control_key or ""))
     if not band.controlled:
         return f"uncontrolled ({band.why})"
-    return band.corrected, (band.high - band.low) / 4.0
+    outside = band_outside_proof(claim, ev, band.low, band.high)
+    if outside:
+        return f"outside what is proved ({outside})"
+    predicted = claim.predicted_at(params)
+    cannot = (llc_cannot_reach(ev, predicted) if predicted is not None else
+              llc_cannot_reach(ev, sp.Rational(band.high), "the band's upper end"))
+    if cannot:
+        return f"training rank ({cannot})"
+    return band.corrected, (band.high - band.low) / 4.0, "controlled"
 
 
-_Row = tuple[float, float, float, PointEvidence]  # (x, controlled λ, σ, evidence)
+_Row = tuple[float, float, float, PointEvidence, str]  # (x, λ, σ, evidence, grade)
 
 
 def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
@@ -176,11 +213,11 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     if base.verdict not in ("confirmed", "refuted"):
         return base
     used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
-            if not isinstance(_controlled(ev, controls), str)]
+            if not isinstance(_controlled(claim, q, ev, controls), str)]
     for setting in RERUN_SETTINGS:
         # every point the verdict rests on must have its rerun, or the check is on fewer points
         lost = [(fmt_point(q) or "the point", why) for q, ev in used
-                if isinstance(why := _controlled(ev, controls, setting), str)]
+                if isinstance(why := _controlled(claim, q, ev, controls, setting), str)]
         if lost:
             return ScalingVerdict(
                 "inconclusive", f"inconclusive: the verdict cannot be checked at {setting}, "
@@ -188,11 +225,13 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
                 f"(first: {lost[0][0]}: {lost[0][1]}); at the estimator's own settings: "
                 f"{base.reason}", base.fits)
         again = _judge_sweep(claim, params_list, evidence, controls, setting)
-        if again.verdict != base.verdict:
+        was, now = dict(base.groups), dict(again.groups)
+        if was != now:  # every group's verdict, not only the claim's
+            moved = [g for g in {**was, **now} if was.get(g) != now.get(g)]
             return ScalingVerdict(
                 "inconclusive", f"inconclusive: the verdict does not hold again at {setting} "
-                f"(there: {again.reason}); at the estimator's own settings: {base.reason}",
-                base.fits)
+                f"(it moves at {', '.join(moved)}; there: {again.reason}); at the estimator's "
+                f"own settings: {base.reason}", base.fits)
     return base
 
 
@@ -207,19 +246,21 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     groups: dict[tuple, list[_Row]] = {}
     left_out: dict[str, list[tuple[str, str]]] = {}  # kind of exclusion → (point, reason)
     for p, ev in zip(params_list, evidence, strict=True):
-        c = _controlled(ev, controls, setting)
+        c = _controlled(claim, p, ev, controls, setting)
         if isinstance(c, str):
             key = c.split(" (")[0]
             left_out.setdefault(key, []).append((fmt_point(p) or "the point", c))
             continue
         groups.setdefault(tuple((k, p[k]) for k in others), []).append(
-            (float(p[var]), c[0], c[1], ev))
+            (float(p[var]), c[0], c[1], ev, c[2]))
     fits: list[Fit] = []
-    verdicts, reasons = [], []
+    verdicts, reasons, named, certified = [], [], [], []
     for key, rows in groups.items():
         v, txt, group_fits = _judge_group(claim, dict(key), sorted(rows, key=lambda t: t[0]))
         verdicts.append(v)
         reasons.append(txt)
+        named.append((fmt_point(dict(key)) or "all points", v))
+        certified.append(all(r[4] == "certified" for r in rows))
         fits += group_fits
     reasons += _left_out_reasons(left_out)
     if not verdicts:
@@ -231,10 +272,12 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
         verdict = "confirmed"
     else:
         verdict = "inconclusive"
-    grade = "controlled" if verdict in ("confirmed", "refuted") else "none"
+    deciding = [c for v, c in zip(verdicts, certified, strict=True) if v == verdict]
+    grade = ("none" if verdict not in ("confirmed", "refuted") else "certified"
+             if (any(deciding) if verdict == "refuted" else all(deciding)) else "controlled")
     head = f"{verdict} ({grade})" if grade != "none" else verdict
     return ScalingVerdict(verdict, f"{head}: {sc.shape} in {var}: " + "; ".join(reasons),
-                          tuple(fits), grade)
+                          tuple(fits), grade, tuple(named))
 
 
 def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
@@ -278,7 +321,7 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         if rival.p_value is None or rival.p_value >= 0.05:
             missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
                            f"(p = {_p(rival.p_value)})")
-        drift = _settings_drift([r[3] for r in rows])
+        drift = _settings_drift([r[3] for r in rows if r[4] == "controlled"])
         if drift:
             missing.append(drift)
         if missing:
@@ -310,8 +353,14 @@ def _settings_drift(evs: Sequence[PointEvidence]) -> str:
     changed = [k for k in _SETTINGS if len({str(c.get(k)) for c in cfgs}) > 1]
     if not changed:
         return ""
-    keys = {e.llc.control_key for e in evs}
-    if len(keys) == len(evs):
-        return ""  # every point corrected by controls at its own settings
+    # every fitted point is corrected by the controls of its own key, which hashes its full
+    # estimator rules: points that share a key share settings, so a change is corrected for
+    # unless a key is shared across different settings (a bug in the key)
+    by_key: dict[str, set[str]] = {}
+    for e, c in zip(evs, cfgs, strict=True):
+        by_key.setdefault(str(e.llc.control_key), set()).add(
+            str([c.get(k) for k in _SETTINGS]))
+    if all(e.llc.control_key for e in evs) and all(len(v) == 1 for v in by_key.values()):
+        return ""
     return ("estimator settings change along the sweep (" + ", ".join(changed)
             + ") and are not corrected for by per-point controls")
