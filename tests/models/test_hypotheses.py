@@ -70,8 +70,22 @@ def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
     assert fam.hypothesis_names == tuple(names)  # declared = measured (claims check against it)
     assert FAMILIES["regular"].hypothesis_names == ()
     assert names["features_independent"].met is True
-    # rank of θ ↦ Q at p = 1 is dK − K(K−1)/2 = 5 < K(d + p − 1) = 6: (3) cannot hold
-    assert names["no_cancellation"].met is False and "= 5" in names["no_cancellation"].measured
+    # (3) is measured as stated (Thm G.6 (3)): the orthogonal linearisation has rank K(d − 1)
+    # = 4 here, so it holds — while the rank of θ ↦ Q, dK − K(K−1)/2 = 5, is below the
+    # K(d + p − 1) = 6 the theorem concludes: the hypothesis is not the conclusion in disguise
+    nc = names["no_cancellation"]
+    assert nc.met is True and "linearisation = 4 (needs K(d−1) = 4" in nc.measured, nc.measured
+    assert "concludes is 5 (it states 6)" in nc.measured
+
+
+def test_no_cancellation_fails_where_units_cancel_at_first_order():
+    """Thm G.6 (3) fails at a generic point of d = 3, p = 1, K = 3: the orthogonal
+    linearisation has rank 5 of K(d − 1) = 6 (three units' first-order terms cancel)."""
+    fam = FAMILIES["quadratic_network"]
+    prob = fam.build({"d": 3, "k": 3, "p": 1, "bias": False},
+                     generator=torch.Generator().manual_seed(0), device="cpu")
+    nc = {h.name: h for h in fam.hypotheses(prob)}["no_cancellation"]
+    assert nc.met is False and "linearisation = 5 (needs K(d−1) = 6" in nc.measured
 
 
 def test_train_rank_on_one_hot_pairs_and_size_limit():
@@ -113,7 +127,9 @@ def test_quadratic_hypotheses_met_at_a_generic_point_and_broken_by_degeneracy():
         prob.model.W[:, 1] = 2 * prob.model.W[:, 0]
     hyps = {h.name: h for h in quadratic_hypotheses(prob)}
     assert hyps["features_independent"].met is False
-    assert hyps["no_cancellation"].met is False
+    # (3) concerns the directions orthogonal to each w_k only: parallel units with independent
+    # output weights do not cancel there, so it holds; (2) is what fails
+    assert hyps["no_cancellation"].met is True
 
 
 def test_single_output_and_spanning_hypotheses():
