@@ -337,6 +337,12 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
         f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
         f"{e['gap']:.3g} (clear if the counts agree and gap >= {K_EFF_GAP:g})", clear))
+    out.append(Hypothesis(
+        "all_units_active", f"{_SEED001} Thm 5.5 read with K_eff = K: every one of the K "
+        "units is active, so K_eff(3p − 1)/2 is the claim's K(3p − 1)/2",
+        f"K_eff = {e['k_eff']} of K = {W.shape[1]}"
+        + ("" if clear else " (the count is not clear: see effective_width)"),
+        bool(clear and e["k_eff"] == W.shape[1])))
     if e["k_eff"] == 0:
         out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
                               "subnetwork satisfies the non-degeneracy conditions",
@@ -355,5 +361,6 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
 
 
 modular_addition_hypotheses.names = ("stage_two", "true_parameter",  # type: ignore[attr-defined]
-                                     "effective_width", "active_nondegenerate", "local_minimum")
+                                     "effective_width", "all_units_active",
+                                     "active_nondegenerate", "local_minimum")
 """Every name :func:`modular_addition_hypotheses` may return."""

@@ -42,7 +42,11 @@ def test_modular_addition_records_thm_5_5_quantities(modular):
 def test_modular_addition_hypotheses(modular):
     hyps = FAMILIES["modular_addition"].hypotheses(modular)
     assert [h.name for h in hyps] == ["stage_two", "true_parameter", "effective_width",
-                                      "active_nondegenerate", "local_minimum"]
+                                      "all_units_active", "active_nondegenerate",
+                                      "local_minimum"]
+    width = {h.name: h for h in hyps}
+    assert width["all_units_active"].met == (
+        width["effective_width"].met and modular.extras["k_eff"] == modular.params["k"])
     assert all(isinstance(h, Hypothesis) and h.statement and h.measured for h in hyps)
     # the declared names, against which claim files are checked when loaded
     assert FAMILIES["modular_addition"].hypothesis_names == tuple(h.name for h in hyps)
