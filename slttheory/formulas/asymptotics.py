@@ -42,6 +42,11 @@ def _real(name: str, value, *, positive: bool = False) -> sp.Expr:
             raise ValueError(f"{name} must be a finite real number, got {expr}")
         if positive and not expr > 0:
             raise ValueError(f"{name} must be > 0, got {expr}")
+    elif expr.is_real is False or (positive and expr.is_positive is False):
+        # symbolic: refuse only what sympy can prove out of range (core.check_size's rule)
+        raise ValueError(f"{name} must be {'> 0' if positive else 'real'}, got {expr}, which "
+                         "its assumptions make " + ("not real" if expr.is_real is False
+                                                    else "≤ 0"))
     return expr
 
 

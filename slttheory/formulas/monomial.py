@@ -263,9 +263,12 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     neighbourhood of 0 has even coordinates at every vertex of Γ₊ (not checked).
     An all-zero exponent (a constant term, K(0) ≠ 0) is rejected: K must vanish at 0.
 
-    Non-degeneracy (for every compact face γ of Γ₊, the face polynomial K_γ has no
-    singular zero in the torus (ℝ∖0)^d) depends on the coefficients, which are not
-    given, so it is recorded in ``assumptions``, not checked.
+    Non-degeneracy depends on the coefficients, which are not given, so it is recorded in
+    ``assumptions``, not checked: for every compact face γ of Γ₊ the face polynomial K_γ has
+    no zero in the torus (ℝ∖0)^d. For a K ≥ 0 near 0 (a Kullback–Leibler divergence, as in
+    SLT) that is the same as "no singular zero"; for a K that changes sign the weaker
+    condition is not enough: x² − y² has K_γ = K with smooth zeros in the torus, and
+    ∫|K|^z has a double pole at −1 (λ = 1, m = 2), not the m = 1 the polyhedron gives.
 
     Sources: Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and estimation of
     oscillating integrals); Watanabe 2009 (Newton diagrams); Lin 2011 PhD thesis
@@ -327,8 +330,8 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
         case=f"Newton polyhedron: t*(h+1) {where}",
         assumptions=(
             "K is non-degenerate with respect to its Newton polyhedron: for every compact face "
-            "γ the face polynomial K_γ has no singular zero in the torus (R \\ 0)^d "
-            "(depends on the coefficients; not checked)",
+            "γ the face polynomial K_γ has no zero in the torus (R \\ 0)^d (for K >= 0 near 0 "
+            "the same as no singular zero; depends on the coefficients; not checked)",
             "prior density = prod_j |w_j|^(h_j) times a function positive at 0",
             "λ, m are those of the zeta function ∫|K|^z |w^h| dw near w = 0",
         ),

@@ -168,6 +168,8 @@ _ENTRIES = [
     FormulaStanding("modular_addition_stage_two", "as_stated", "", "Cullen et al. 2026"),
     FormulaStanding("ntk", "as_stated", "", "Cullen et al. 2026"),
     FormulaStanding("lazy_regime", "as_stated", "", "Cullen et al. 2026"),
+    # Cor. 5.3's expression is lost in the seed's text: these bounds are reconstructed here
+    # (lazy_regime_bounds' docstring), not quoted; unchecked either way, so never evidence
     FormulaStanding("lazy_regime_bounds", "as_stated", "", "Cullen et al. 2026"),
 ]
 

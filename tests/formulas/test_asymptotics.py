@@ -189,7 +189,9 @@ BAD_N = [(0, ValueError), (-5, ValueError), (2.5, TypeError), (100.0, TypeError)
 BAD_LAM = [(0, ValueError), (-1, ValueError), (float("nan"), ValueError),
            (float("inf"), ValueError), (sp.oo, ValueError), (sp.I, ValueError),
            ("1/2", TypeError), (True, TypeError), (None, TypeError), (1j, TypeError),
-           ([1], TypeError)]
+           ([1], TypeError), (sp.Symbol("l", negative=True), ValueError),
+           (sp.Symbol("l", nonpositive=True), ValueError),
+           (sp.Symbol("l", imaginary=True), ValueError)]
 
 
 @pytest.mark.parametrize(("bad", "exc"), [*BAD_N, (1, ValueError)])
