@@ -1232,7 +1232,7 @@ def _rank_modular(q):
         "holds only under its hypotheses (Family.hypotheses: Stage II, eq.-5 effective width, "
         "non-degenerate active subnetwork), so the generic rank (on all p² pairs; "
         "rank_problem(params, inputs=problem.data[0]) for the training pairs the empirical "
-        "loss sees) bounds λ from above but does not determine it",
+        "loss sees) bounds λ from above at generic points but does not determine it",
         true_point="trained",
     )
 

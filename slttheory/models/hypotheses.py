@@ -149,8 +149,9 @@ def train_rank(
             "train_rank_bound": g.schwartz_zippel_bound,
             "train_rank_statement": (
                 f"on the {n} training inputs (centred outputs, as the empirical loss sees "
-                f"them): {g.statement}; so λ <= {g.rank}/2 at a w* that fits its training "
-                "targets, up to that probability")}
+                f"them): {g.statement}; so at a generic w* that fits its training targets λ of the "
+                f"training loss is at most {g.rank}/2 (up to that probability; at degenerate "
+                "points it can be larger)")}
 
 
 def _q_jacobian(W: Tensor, V: Tensor) -> Tensor:

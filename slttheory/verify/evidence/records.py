@@ -144,9 +144,11 @@ class RankEvidence:
     higher; ``determines_lambda``/``reason``: whether the family states λ = rank/2 at its true
     point (minimally singular), and why; ``lam``: that λ = rank/2, exact, and ``None`` where
     the rank does not determine λ; ``inputs_determine``: whether the design's outputs
-    determine the function on the data's support (then λ ≤ generic rank/2, the codimension of the
-    fibre). ``point_rank``: a certified lower bound on rank J(w*) at the true point itself
-    (``None`` where w* is a trained point), with ``point_rank_how``.
+    determine the function on the data's support (then, at a generic w*, λ = generic rank/2,
+    the codimension of the fibre; at a degenerate w* λ can exceed it, e.g. the quadratic network
+    d = 2, K = 4, p = 1 at W = 0 has λ = 2 against a generic rank of 3). ``point_rank``: a
+    certified lower bound on rank J(w*) at the true point itself (``None`` where w* is a
+    trained point), with ``point_rank_how``.
     """
 
     status: str
