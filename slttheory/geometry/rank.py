@@ -43,6 +43,8 @@ METHODS = ("svd", "exact")
 EXACT_LIMIT = 2**53  # float64 holds every integer of magnitude < 2^53 exactly
 PRIME = 2**61 - 1  # Mersenne prime used for the fast full-rank certificate in exact_rank
 AUTO_RADII = (1000, 100, 10, 3, 1)  # generic_rank(radius=None) tries these in turn
+AUTO_RADII_QUADRATIC = (10**6, *AUTO_RADII)  # ... for maps of degree 2, whose entries grow
+# only like the radius: a Schwartz–Zippel factor (r+1)/|S| a thousand times smaller per point
 AUTO_ENTRY_LIMIT = 2**45  # ... keeping the first point's Jacobian entries below this
 MAX_TRIALS = 10**4  # trials cap: the exact Schwartz-Zippel bound has ~trials·log2|S| bits
 SEED_LIMIT = 2**63  # seeds in [0, 2^63): what torch.Generator.manual_seed takes as an int64
@@ -367,8 +369,9 @@ def generic_rank(
     a nonzero polynomial yet vanished at all T points", and (max_possible·(D−1)/|S|)^T for
     P(rank < generic rank) a priori. Larger ``radius`` tightens both, but Jacobian entries
     grow like radius^(D−1) and must stay below 2^53. ``radius=None`` picks the first of
-    1000, 100, 10, 3, 1 at which a probe point (then discarded, so the trial points stay
-    uniform) gives Jacobian entries below 2^45: a margin of 2^8 for intermediate sums, which
+    1000, 100, 10, 3, 1 (10⁶ first for D = 2, whose entries grow only like the radius) at
+    which a probe point (then discarded, so the trial points stay uniform) gives Jacobian
+    entries below 2^45: a margin of 2^8 for intermediate sums, which
     float64 must also hold exactly (a heuristic, not a proof). An explicit ``radius`` is used
     as given (an integer in [1, 2^53): the drawn entries must be exact in float64); entries
     ≥ 2^53 raise ``ValueError``. ``trials`` is an integer in [1, 10^4] and ``seed`` in
@@ -477,12 +480,13 @@ def generic_rank(
                              f" ({e})") from e
 
     if radius is None:  # probe points (then discarded) choose the radius
-        for rad in AUTO_RADII:
+        radii = AUTO_RADII_QUADRATIC if degree == 2 else AUTO_RADII
+        for rad in radii:
             radius = rad
             try:
                 probe = rank_at(rad)
             except ValueError as e:
-                if "2^53" not in str(e) or rad == AUTO_RADII[-1]:
+                if "2^53" not in str(e) or rad == radii[-1]:
                     raise
                 continue
             if probe.max_abs_entry < AUTO_ENTRY_LIMIT:
