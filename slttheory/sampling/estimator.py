@@ -92,7 +92,7 @@ Conventions (documented choices):
   traced step of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX``, the halves of the
-  kept trace agree (|z| ≤ 3) and the bulk ESS is at least ``ESS_MIN`` (100), at every
+  kept trace agree (|z| ≤ 3) and the ESS is at least ``ESS_MIN`` (100), at every
   temperature of a scan, starting at ``AUTO_MIN_STEPS``
   steps per chain and growing up to ``AUTO_MAX_STEPS`` (by the factor the measured MC error
   asks for, (se/target)² with a 15 % margin, 1.25× to 4× per round; 2× when R-hat or
@@ -269,9 +269,11 @@ so that a nondegenerate zero with a weakly curved direction gets its k/2; and th
 method's interval is intersected with [0, d/2] (:func:`_within_range`); 10: a Gauss–Newton
 rank below d is read only across a gap in the spectrum (:data:`.localisation.SPECTRAL_GAP`), so
 that an ill-conditioned model of full rank (polynomial regression of degree 20) is sampled
-instead of given a lower k/2 "exactly"; 11: the adaptive length also runs until the bulk ESS
-is at least :data:`.chains.ESS_MIN` at every temperature (:func:`.chains._converged`), a check
-the diagnostics make, which the 2 % target alone does not imply once λ ≳ 25."""
+instead of given a lower k/2 "exactly"; 11: the SGLD discretisation correction of a scan
+subtracts its bias (it had added it where λ̂(t) < 0, at a w* that is no minimum); and the
+adaptive length also runs until the ESS is at least :data:`.chains.ESS_MIN` at every
+temperature (:func:`.chains._converged`), a check the diagnostics make, which the 2 % target
+alone does not imply once λ ≳ 25."""
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
@@ -743,7 +745,10 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                        for p in parts])
     deficit, directions, loc_note = _localisation(s, ts, gamma)
     shift, shift_err = _symmetrised_shift(s, rec, run.burn_in, ts, chains)
-    corr = llc_j * (1.0 - bias_j) + shift + (0.0 if deficit is None else deficit)
+    # SGLD's first-order bias ε·E‖∇U‖²/8 is additive and positive whatever the sign of λ̂(t)
+    # (bias_j is it relative to |λ̂(t)|): subtract it, not scale by 1 − b, which adds it back
+    # where λ̂(t) < 0 (w* not a minimum)
+    corr = llc_j - bias_j * np.abs(llc_j) + shift + (0.0 if deficit is None else deficit)
     err_j = np.hypot(se_j * np.abs(1.0 - bias_j), shift_err)
     if fit_model is None:
         fit = _xp.select_fit(grid, corr, err_j, nbeta, s.estimand_loss, directions)

@@ -846,7 +846,9 @@ class TemperatureScan:
     ``nbeta``: :math:`t_j = n\beta f_j`; ``llc``: the raw single-temperature
     :math:`\hat\lambda(t_j)` with Monte-Carlo errors ``mc_error``; ``disc_bias``: each
     temperature's estimated first-order relative discretisation bias :math:`b_j` (0 for MALA);
-    ``corrected``: :math:`\hat\lambda(t_j)(1 - b_j) + s_j + c_j`, the values fitted, with
+    ``corrected``: :math:`\hat\lambda(t_j) - b_j|\hat\lambda(t_j)| + s_j + c_j` (the additive
+    first-order bias removed, whatever the sign of :math:`\hat\lambda(t_j)`), the values
+    fitted, with
     ``symmetrisation`` :math:`s_j` (``estimate_llc(true_parameter=True)``: what the
     symmetrised estimand adds, ``None`` and 0 otherwise) and
     ``localisation`` :math:`c_j = \tfrac12\sum_i\gamma/(t_jh_i + \gamma)` over the
