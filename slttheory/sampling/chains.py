@@ -35,7 +35,7 @@ AUTO_MIN_STEPS = 2000
 AUTO_MAX_STEPS = 32_000
 AUTO_TARGET_RSE = 0.02
 RHAT_MAX = 1.05
-ESS_MIN = 100  # bulk ESS below which an estimate fails its diagnostics
+ESS_MIN = 100  # ESS below which an estimate fails its diagnostics
 STATIONARITY_Z_MAX = 3.0
 BIAS_WARN = 0.05
 MALA_ACCEPT_WARN = 0.15
@@ -281,7 +281,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
                 alg = build(step_size)
                 state = alg.init(pos.clone(), gen)
                 continue
-            new = _warmup_rescale(wtr, wgs, nb_np, step_size)
+            new = _warmup_rescale(wtr, wgs, nb_np, step_size, scale)
             if new is None:
                 break
             step_size = new
@@ -335,15 +335,20 @@ def _calibrate(s: _Setup, nbeta: float, gamma: float, batch_size: int, sampler: 
 
 
 def _warmup_rescale(wtr: Tensor, wgs: Tensor, nbeta: np.ndarray | float,
-                    step_size: float) -> float | None:
+                    step_size: float, scale: Tensor | None = None) -> float | None:
     r"""Re-check of the calibrated ε on one warm-up block of one point's chains.
 
-    Relative bias :math:`b = \varepsilon\,\overline{|\nabla L|^2} / (8\hat\lambda)` from the
-    second half of the block; ``None`` when :math:`b \le 2\cdot` target (or not finite),
-    else the rescaled :math:`\varepsilon\max(\mathrm{target}/b, 0.1)`."""
+    Relative bias :math:`b = \overline{\varepsilon_c|\nabla L|^2} / (8\hat\lambda)` from the
+    second half of the block, :math:`\varepsilon_c` = ε times chain c's multiplier ``scale``
+    (1 without one: :func:`~slttheory.sampling.wbic.estimate_llc_multitemp` runs its chains at
+    ε·β_max/β_j, which the pooled bias must see); ``None`` when :math:`b \le 2\cdot` target
+    (or not finite), else the rescaled :math:`\varepsilon\max(\mathrm{target}/b, 0.1)`."""
     w = wtr.shape[1]
     lam = float((wtr[:, w // 2:].double().mean(1).cpu().numpy() * nbeta).mean())
-    g = float(wgs[:, wgs.shape[1] // 2:].double().mean())
+    per_chain = wgs[:, wgs.shape[1] // 2:].double().mean(1)
+    if scale is not None:
+        per_chain = per_chain * scale.double().to(per_chain.device)
+    g = float(per_chain.mean())
     b = step_size * g / (8.0 * max(lam, LAMBDA_FLOOR_EST))
     if not math.isfinite(b) or b <= 2 * TARGET_BIAS:
         return None
@@ -508,7 +513,7 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     Every criterion is one the estimate's diagnostics also check (:func:`_summarise`), so a
     run that stops by this rule before the cap passes them: the MC error at most
     ``AUTO_TARGET_RSE`` of λ̂, R-hat ≤ ``RHAT_MAX``, the halves of the trace agreeing, and a
-    bulk ESS of at least ``ESS_MIN`` (which the MC target alone does not imply once λ ≳ 25:
+    ESS of at least ``ESS_MIN`` (which the MC target alone does not imply once λ ≳ 25:
     the draws' relative spread is about 1/√λ, so 2 % needs an ESS of only about 2500/λ).
 
     Returns ``(converged, factor)``: ``factor`` estimates how much longer the run must be,
@@ -546,7 +551,7 @@ def _converged_record(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     r"""The stopping rule of a scan kept only as a record (a Morse–Bott zero, where λ = k/2
     is known before sampling, :func:`~slttheory.sampling.estimator._morse_bott_rank`): every
     temperature's chains agree
-    (R-hat), are stationary and have a bulk ESS of at least 100 — a sample that passes its
+    (R-hat), are stationary and have an ESS of at least 100 — a sample that passes its
     diagnostics — but no Monte-Carlo precision target, which the estimate does not need."""
     if not np.all(np.isfinite(scaled)):
         return True, 1.0
