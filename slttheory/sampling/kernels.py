@@ -1366,7 +1366,9 @@ def fused_kernel(sampler: str, potential: Potential, step_size: float | Tensor, 
                 return tuple(a.shape), a.dtype, a.device
             return tuple(sig(b) for b in a) if isinstance(a, tuple) else a
 
-        key = (sampler, alpha, eps, friction) + tuple(sig(a) for a in args)
+        # jitter is a constant of the traced graph: kernels on one potential that differ in
+        # it must not share a graph
+        key = (sampler, alpha, eps, friction, jitter) + tuple(sig(a) for a in args)
         if key not in graphs:
             graphs[key] = _trace(move, args)
         return graphs[key]

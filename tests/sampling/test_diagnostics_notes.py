@@ -41,3 +41,45 @@ def test_adaptive_rule_asks_for_the_ess_the_diagnostics_require(monkeypatch):
     ok, factor = chains._converged(draws, 1)
     assert not ok and factor == chains.ESS_MIN / 60.0
 
+
+
+def test_sgld_bias_correction_subtracts_the_bias_whatever_the_sign():
+    """SGLD's first-order bias ε·E‖∇U‖²/8 is additive and positive: the corrected scan is
+    λ̂(t) − b|λ̂(t)|. At a w* that is not a minimum λ̂(t) < 0, and the former λ̂(t)(1 − b)
+    added the bias back (found by an audit: −1.17 for an exact −1.50)."""
+    x = torch.ones(200, 1)
+    m = torch.nn.Linear(1, 1, bias=False)
+    with torch.no_grad():
+        m.weight.fill_(0.2)  # L = ½w²: w* = 0.2 is not its minimum
+    est = estimate_llc(m, (x, torch.zeros(200, 1)), sampler="sgld", draws=400, burn_in=200,
+                       seed=0, device="cpu", morse_bott=False)
+    sc = est.temperatures
+    neg = sc.llc < 0
+    assert neg.any() and (sc.disc_bias[neg] > 0).all()
+    import numpy as np
+
+    extra = sum(np.zeros_like(sc.llc) if a is None else np.asarray(a, float)
+                for a in (sc.localisation, sc.symmetrisation))
+    assert np.allclose(sc.corrected - extra, sc.llc - sc.disc_bias * np.abs(sc.llc))
+
+
+def test_warmup_recheck_sees_the_chains_own_step_sizes():
+    """estimate_llc_multitemp runs chain c at ε·scale_c; the pooled warm-up bias must weigh
+    each chain's E‖∇U‖² by its own step (it used ε alone and saw ≈ 0.67 of the bias, found by
+    an audit). A stationary Gaussian block whose every temperature has relative bias 5.5 %."""
+    import math
+
+    import numpy as np
+
+    from slttheory.sampling.chains import TARGET_BIAS, _warmup_rescale
+
+    n, d, h, chains, w = 1000, 4, 1.0, 4, 1000
+    beta = 1 / (np.linspace(2 / 3, 3 / 2, 5) * math.log(n))
+    ts, scale = n * beta, beta.max() / beta
+    eps = 0.055 * 4 / (ts.max() * h)  # ε_j t_j h / 4 = 5.5 % at every temperature
+    wtr = torch.tensor(np.repeat((d / 2 / ts)[:, None], chains, 0).repeat(w, 1))
+    wgs = torch.tensor(np.repeat((d * ts * h)[:, None], chains, 0).repeat(w // 10, 1))
+    per_chain = torch.tensor(np.repeat(scale, chains))
+    assert _warmup_rescale(wtr, wgs, np.repeat(ts, chains), eps) is None  # blind without it
+    new = _warmup_rescale(wtr, wgs, np.repeat(ts, chains), eps, per_chain)
+    assert new is not None and math.isclose(new / eps, TARGET_BIAS / 0.055, rel_tol=1e-9)

@@ -696,3 +696,24 @@ def test_estimates_with_step_loops_equal_those_stepped_one_by_one(monkeypatch, r
     for a, b in zip(looped, stepped, strict=True):
         assert a.llc == b.llc and a.std_error == b.std_error
         assert a.config.draws == b.config.draws and a.config.exchange == b.config.exchange
+
+
+def test_kernels_with_different_jitter_on_one_potential_share_no_traced_graph():
+    """The jitter is a constant of a traced MALA step: a second kernel on the same potential
+    with another jitter must trace its own graph (it reused the first one's, found by an
+    audit), so it steps as a fresh potential's kernel does."""
+    from slttheory.sampling.kernels import LocalizedPotential, fused_kernel
+
+    def grad(w, g):
+        return 0.5 * (w * w).sum(-1), w
+
+    def step(pot, jitter):
+        k = fused_kernel("mala", pot, 0.5, jitter=jitter)
+        s, _ = k.step(torch.Generator().manual_seed(0), k.init(torch.ones(3, 1,
+                                                                        dtype=torch.float64)))
+        return s.position
+
+    shared = LocalizedPotential(grad, 1.0, 0.0, torch.zeros(1, dtype=torch.float64))
+    step(shared, 0.1)
+    fresh = LocalizedPotential(grad, 1.0, 0.0, torch.zeros(1, dtype=torch.float64))
+    assert torch.equal(step(shared, 2.0), step(fresh, 2.0))
