@@ -1,10 +1,10 @@
-"""Mixing of ``estimate_llc`` with default settings: R-hat and bulk ESS per case (issue 12).
+"""Mixing of ``estimate_llc`` with default settings: R-hat and ESS per case (issue 12).
 
 For each case (regular points of RRR / DLN with a GL(r) fibre, singular points of RRR, normal
 crossings, the tanh network) build the family's problem at n = 1000 from data seed ``s``
 (default ``build``: w* is the empirical minimiser near the true point) and run
 ``estimate_llc(model, data, loss=loss, seed=s)`` with every other argument at its default.
-Report λ̂, its MC s.e., R-hat, bulk ESS, total steps per chain, the chosen γ and ε, wall time
+Report λ̂, its MC s.e., R-hat, ESS, total steps per chain, the chosen γ and ε, wall time
 and whether the run passed every diagnostic. ``--orbit``: add the GL orbit moves
 (:func:`slttheory.sampling.matrix_chain_orbit`) where the family declares its matrix chain
 (``Problem.symmetry``); ``--method single``: the single-temperature estimator;

@@ -37,6 +37,13 @@ def _nan_if_bad(a: np.ndarray) -> bool:
 def ess(trace: np.ndarray, method: str = "mean") -> float:
     """Effective sample size of a ``(chains, draws)`` trace (arviz-stats, ``method``).
 
+    The default, ``"mean"`` (the ESS of the mean, on the draws themselves), is the one every
+    diagnostic and stopping rule of this package uses: the ESS behind the Monte-Carlo error of
+    λ̂. It is not arviz's ``"bulk"`` (on rank-normalised draws): on right-skewed nβΔL traces
+    (½χ²-like) the mean ESS is the smaller (an AR(1) of ρ = 0.99, 4 × 4000 draws: 116 against
+    170), so an ESS gate here is at least as strict as a bulk one; on heavier right tails
+    (lognormal) it can be looser (98 against 73).
+
     >>> import numpy as np
     >>> x = np.random.default_rng(0).normal(size=(2, 500))
     >>> 700 < ess(x) < 1300
