@@ -295,12 +295,8 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
         "not a certified (exact-arithmetic) one, so it decides nothing here; the family's rank "
         "route certifies λ at the point claims" if all_exact else "")
     slope_abs = model == "polynomial"
-    r2 = {
-        k: st.bootstrap_ci(
-            lambda a, b: st.ols(a, b).r2, x, v, alpha=alpha, n_boot=1000, seed=s["seed"]
-        )
-        for k, v in (("ours", o), ("theirs", t))
-    }
+    # an exact interval: a percentile bootstrap of R² covers about 67 % at 5 points
+    r2 = {k: st.r2_ci(x, v, alpha) for k, v in (("ours", o), ("theirs", t))}
     stats_ = {
         "slope_ours": Statistic.from_estimate(
             "slope_ours", fo.slope, note=ours_unit, needs_controls=slope_abs, **ours

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats as sps
+from scipy.optimize import brentq
 
 __all__ = [
     "Estimate",
@@ -231,7 +232,9 @@ def cluster_bootstrap_ci(
     """Percentile bootstrap of ``fn(*arrays)`` resampling whole ``clusters`` (e.g. runs) with
     replacement, for rows that are not independent within a cluster (several transitions of
     one run share its endpoints and its seed); rows with a non-finite entry are dropped first.
-    ``n`` counts the rows; the method names the clusters. Needs at least 3 clusters.
+    ``n`` counts the clusters, the independent units (a gate on rows let 5 pairs from 3 runs
+    decide, where the percentile interval covered 85 %); the method names them too. Needs at
+    least 3 clusters.
 
     >>> import numpy as np
     >>> x = np.tile([0.0, 1.0, 2.0], 6); y = 2 * x + np.repeat(np.arange(6.0), 3)
@@ -249,7 +252,7 @@ def cluster_bootstrap_ci(
         np.ones(labels.shape[0], bool)
     arrs, labels = [a[keep] for a in arrs], labels[keep]
     groups = [np.flatnonzero(labels == c) for c in dict.fromkeys(labels.tolist())]
-    n = int(keep.sum())
+    n = len(groups)
     method = f"cluster bootstrap over {len(groups)} clusters, percentile"
     if len(groups) < 3:
         return _nan(level, method, n)
@@ -415,6 +418,53 @@ def exp_decay_fit(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -
         sst = float(((ya - ya.mean()) ** 2).sum())
         r2 = 1 - float(((ya - pred) ** 2).sum()) / sst if sst > 0 else math.nan
     return ExpDecayFit(rate, amp, fit.r2, r2, fit)
+
+
+def r2_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
+    r"""R² of the simple regression of ``y`` on ``x`` with an exact interval for the
+    population value :math:`\rho^2 = \delta/(\delta + n)`, :math:`\delta = b^2 S_{xx}/\sigma^2`
+    (normal errors, the x fixed): :math:`F = (n-2)R^2/(1-R^2)` is noncentral
+    :math:`F(1, n-2; \delta)`, whose cdf falls in δ, so the δ at which it is
+    :math:`1-\alpha/2` and :math:`\alpha/2` bound δ (inverting the noncentral F, as Steiger &
+    Fouladi 1997 do for R²). A percentile bootstrap of R² covers about 67 % at n = 5 (resamples
+    with two distinct points give R² = 1), which confirmed "R² above 0.95" in a fifth of samples
+    whose ρ² was 0.90.
+
+    >>> e = r2_ci([1, 2, 4, 6, 8], [1.1, 1.9, 4.2, 5.8, 8.1])
+    >>> round(e.value, 3), 0.9 < e.low < e.value < e.high <= 1.0
+    (0.997, True)
+    """
+    level = _check_alpha(alpha)
+    xa, ya = _pair(x, y)
+    n = xa.size
+    method = "noncentral F inversion (normal errors, fixed x)"
+    fit = ols(xa, ya, alpha)
+    r2 = fit.r2
+    if n < 3 or not math.isfinite(r2):
+        return _nan(level, method, n)
+    if r2 >= 1.0:
+        return Estimate(1.0, 1.0, 1.0, level, method, n)
+    f = (n - 2) * r2 / (1.0 - r2)
+
+    def cdf(delta: float) -> float:
+        return float(sps.ncf.cdf(f, 1, n - 2, delta)) if delta > 0 else float(
+            sps.f.cdf(f, 1, n - 2))
+
+    def delta_at(p: float) -> float:  # the δ with cdf(δ) = p; 0 where even δ = 0 is below p
+        if cdf(0.0) <= p:
+            return 0.0
+        hi = max(1.0, 4.0 * f)
+        while cdf(hi) > p:
+            hi *= 4.0
+            if hi > 1e12:
+                return math.inf
+        return float(brentq(lambda d: cdf(d) - p, 0.0, hi, xtol=1e-10, rtol=1e-12))
+
+    def to_r2(delta: float) -> float:
+        return 1.0 if math.isinf(delta) else delta / (delta + n)
+
+    lo_d, hi_d = delta_at(1 - alpha / 2), delta_at(alpha / 2)
+    return Estimate(float(r2), to_r2(lo_d), to_r2(hi_d), level, method, n)
 
 
 def ratio_through_origin(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
