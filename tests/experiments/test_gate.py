@@ -263,7 +263,8 @@ def test_tms_slopes_count_each_failed_llc_once():
         )
     an = exp.analyze(s, recs, 0.05)
     sl = an.statistics["slope_seed_detector"]
-    assert sl.n == 10 and sl.n_excluded == 1 and sl.about == "estimator_output"
+    # n counts the runs whose clean pairs the bootstrap resamples: 10 pairs from 5 runs
+    assert sl.n == 5 and sl.n_excluded == 1 and sl.about == "estimator_output"
     assert "1 of 18 LLC estimates failed diagnostics" in sl.note
     assert an.statistics["transitions_per_run_seed"].about == "dynamics"
 
