@@ -590,6 +590,9 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
     # "decays exponentially": log GSM straight in lr; its rival, a power law, straight in
     # log lr. Each judged by a lack-of-fit F test against the spread of replicate runs.
     pos = [r for r in g if r["gsm"] > 0]
+    if len(pos) < len(g):  # log GSM is undefined there: say so, never drop runs silently
+        note += (f"; {len(g) - len(pos)} generalised run(s) with GSM ≤ 0 left out of the "
+                 "fits (log GSM undefined)")
     log_gsm = [math.log(r["gsm"]) for r in pos]
     stated = st.lack_of_fit([r["lr"] for r in pos], log_gsm, "GSM ∝ exp(−b·lr)")
     rival = st.lack_of_fit([math.log(r["lr"]) for r in pos], log_gsm, "GSM ∝ lr^(−a)")
