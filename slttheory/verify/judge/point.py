@@ -42,7 +42,7 @@ from slttheory.verify.judge.facts import (
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
            "unmet_hypotheses", "unimposed_note", "not_a_minimum", "llc_cannot_reach",
-           "band_outside_proof", "certified_value"]
+           "band_outside_proof", "certified_bounds", "certified_value"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 _GRADE_ORDER = ("certified", "controlled", "uncontrolled", "none")  # strongest first
@@ -98,20 +98,27 @@ def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None
     return lo, hi, flo, fhi
 
 
-def certified_value(claim: Claim, ev: PointEvidence) -> sp.Expr | None:
-    """λ where the point's certified facts fix it exactly (their intersection a single value),
-    else ``None``."""
+def certified_bounds(claim: Claim, ev: PointEvidence) -> tuple[Any, Any]:
+    """``(lo, hi)``: the λ the point's certified facts allow (``None``: that side open)."""
     lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
+    return lo, hi
+
+
+def certified_value(lo: Any, hi: Any) -> sp.Expr | None:
+    """λ where certified bounds ``[lo, hi]`` fix it exactly, else ``None``.
+
+    >>> certified_value(sp.Rational(3, 2), sp.Rational(3, 2)), certified_value(1, None)
+    (3/2, None)
+    """
     if lo is not None and hi is not None and _equal(lo, hi):
         return lo
     return None
 
 
-def band_outside_proof(claim: Claim, ev: PointEvidence, low: float, high: float) -> str:
-    """Why an LLC band ``[low, high]`` decides nothing at this point because it lies wholly
-    outside the λ its certified facts allow ("" if it does not): a band outside a proved
-    bound is the estimator's error, not the theorem's."""
-    lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
+def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
+    """Why an LLC band ``[low, high]`` decides nothing at a point whose certified facts allow
+    λ ∈ ``[lo, hi]``, because it lies wholly outside them ("" if it does not): a band outside a
+    proved bound is the estimator's error, not the theorem's."""
     if (lo is not None and high < float(lo)) or (hi is not None and low > float(hi)):
         proved = (f"[{'−∞' if lo is None else fmt_value(lo)}, "
                   f"{'∞' if hi is None else fmt_value(hi)}]")
@@ -300,7 +307,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
-        outside = band_outside_proof(claim, ev, b.low, b.high)
+        outside = band_outside_proof(lo, hi, b.low, b.high)
         if outside:  # a band outside what is proved: suspect the estimator, not the theorem
             llc = LLCAssessment("uncontrolled", b, outside)
             return PointVerdict("inconclusive", f"inconclusive at {at}: "

@@ -39,6 +39,7 @@ from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointE
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     band_outside_proof,
+    certified_bounds,
     certified_value,
     fmt_point,
     llc_cannot_reach,
@@ -164,7 +165,8 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     unmet = unmet_hypotheses(claim, ev, None)
     if unmet:
         return "hypothesis not met (" + "; ".join(unmet) + ")"
-    exact = certified_value(claim, ev)
+    lo, hi = certified_bounds(claim, ev)
+    exact = certified_value(lo, hi)
     if exact is not None:  # certified facts decide: the LLC, if any, is context
         return float(exact), 0.0, "certified"
     lc = ev.llc
@@ -188,7 +190,7 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     band = llc_band(mean, se, controls.get(lc.control_key or ""))
     if not band.controlled:
         return f"uncontrolled ({band.why})"
-    outside = band_outside_proof(claim, ev, band.low, band.high)
+    outside = band_outside_proof(lo, hi, band.low, band.high)
     if outside:
         return f"outside what is proved ({outside})"
     predicted = claim.predicted_at(params)
