@@ -20,8 +20,8 @@ LLC_SETTINGS: tuple[Setting, ...] = (
     Setting("llc_chains", int, 2, 1, 256, doc="SGLD chains per LLC estimate"),
     Setting("llc_draws", int, 300, 0, None,
             doc="kept draws per chain (0: estimate_llc's adaptive length, which runs until "
-                "its Monte-Carlo target, R-hat and stationarity hold; llc_burn_in is then "
-                "ignored: the burn-in is the first quarter of the steps)"),
+                "its Monte-Carlo target, R-hat, stationarity and ESS hold; llc_burn_in is "
+                "then ignored: the burn-in is the first quarter of the steps)"),
     Setting("llc_burn_in", int, 100, 0, None, doc="burn-in steps per chain"),
     Setting("llc_step_size", float, 0.0, 0.0, None, doc="SGLD step ε (0: calibrated)"),
     Setting("llc_localization", float, 0.0, 0.0, None, doc="γ (0: estimate_llc's default)"),

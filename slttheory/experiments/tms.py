@@ -506,8 +506,9 @@ def _mean_stat(name: str, values: Sequence[float], alpha: float) -> Statistic:
     return Statistic.from_estimate(name, st.mean_ci(values, alpha), about="dynamics", min_n=5)
 
 
-PAIR_MIN = 5  # runs contributing clean pairs: the bootstrap's independent units
-"""Fewest pairs (with both LLCs clean) a detector's slope is decided on."""
+PAIR_MIN = 5
+"""Fewest runs contributing pairs (with both LLCs clean) a detector's slope is decided on:
+the runs are the cluster bootstrap's independent units, not the pairs."""
 
 
 def _plan(s: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -512,7 +512,7 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
 
     Every criterion is one the estimate's diagnostics also check (:func:`_summarise`), so a
     run that stops by this rule before the cap passes them: the MC error at most
-    ``AUTO_TARGET_RSE`` of λ̂, R-hat ≤ ``RHAT_MAX``, the halves of the trace agreeing, and a
+    ``AUTO_TARGET_RSE`` of λ̂, R-hat ≤ ``RHAT_MAX``, the halves of the trace agreeing, and an
     ESS of at least ``ESS_MIN`` (which the MC target alone does not imply once λ ≳ 25:
     the draws' relative spread is about 1/√λ, so 2 % needs an ESS of only about 2500/λ).
 
