@@ -19,6 +19,7 @@ Conventions (fixed; tests pin them):
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,7 @@ import torch
 from torch.func import functional_call, jacfwd, jacrev
 
 from slttheory._torch_compat import load_forward_ad
+from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
 
 __all__ = ["jacobian", "flatten_params"]
 
@@ -145,6 +147,8 @@ def jacobian(
     fn: Callable[..., torch.Tensor] | torch.nn.Module,
     params: ParamsLike | None,
     inputs: torch.Tensor | np.ndarray,
+    *,
+    exact: bool = False,
 ) -> torch.Tensor:
     """Jacobian of θ ↦ (fn(θ, x_s))_s over all samples, float64, shape ``(N·k, d)``.
 
@@ -163,6 +167,12 @@ def jacobian(
     ``IndexError`` (typically a shape mismatch), it is re-raised as a ``ValueError`` naming
     ``inputs`` (module) or ``params``/``inputs`` (callable). Computed with
     ``torch.func.jacfwd`` when there are fewer parameters than rows, else ``jacrev``.
+
+    ``exact=True`` runs the whole computation (forward and derivative) under
+    :class:`~slttheory.geometry.exact_arithmetic.IntegerExactnessAudit`: the result is then
+    the exact Jacobian at an integer point, or
+    :class:`~slttheory.geometry.exact_arithmetic.InexactArithmeticError` (a ``ValueError``)
+    names the first operation float64 may have rounded.
 
     >>> fn = lambda p, x: x @ p["w"]            # linear in w: the Jacobian is x ⊗ I
     >>> x = torch.tensor([[1, 2], [3, 4], [5, 6]])
@@ -206,12 +216,13 @@ def jacobian(
     def g(v: torch.Tensor) -> torch.Tensor:
         return call(_unflatten(v, layout), x).reshape(-1)
 
-    if flat.numel() < n_rows:
-        load_forward_ad()
-        try:
-            jac = jacfwd(g)(flat)
-        except (NotImplementedError, RuntimeError):  # an op without forward-mode AD
+    with IntegerExactnessAudit() if exact else contextlib.nullcontext():
+        if flat.numel() < n_rows:
+            load_forward_ad()
+            try:
+                jac = jacfwd(g)(flat)
+            except (NotImplementedError, RuntimeError):  # an op without forward-mode AD
+                jac = jacrev(g)(flat)
+        else:
             jac = jacrev(g)(flat)
-    else:
-        jac = jacrev(g)(flat)
     return jac.detach().to(torch.float64).reshape(n_rows, flat.numel())

@@ -5,8 +5,9 @@
   singular values and the gap ratio at the cut; not certified.
 - :func:`jacobian_rank` with ``method="exact"``: for maps that are polynomial with integer
   coefficients, at integer parameters and inputs. The float64 Jacobian is then an integer
-  matrix, exactly represented when every entry is below 2^53; its rank over ℚ is computed
-  exactly with python-flint (:func:`exact_rank`). The rank at one point is at most the
+  matrix, and every operation that computed it is audited exact (integers below 2^53 at every
+  step, partial sums included: :mod:`slttheory.geometry.exact_arithmetic`); its rank over ℚ
+  is computed exactly with python-flint (:func:`exact_rank`). The rank at one point is at most the
   generic rank (a minor that is nonzero at the point is a nonzero polynomial), so the result
   is a certified **lower bound** on the generic rank.
 - :func:`generic_rank`: the maximum exact rank over random integer points, with the
@@ -25,6 +26,7 @@ import flint
 import numpy as np
 import torch
 
+from slttheory.geometry.exact_arithmetic import InexactArithmeticError
 from slttheory.geometry.jacobian import ParamsLike, _EvaluationError, flatten_params, jacobian
 
 __all__ = [
@@ -89,6 +91,23 @@ def _nonfinite_error(fn, params, inputs) -> ValueError:
         "the Jacobian has non-finite (inf/nan) entries although params and inputs are finite "
         "(an overflow or a 0/0 in fn at this point?)"
     )
+
+
+def _inexact_error(fn, params, inputs, exc: InexactArithmeticError) -> ValueError:
+    """The ``ValueError`` for a Jacobian the exactness audit refused, naming the culprit."""
+    bad = _nonfinite_error(fn, params, inputs)
+    if "although params and inputs are finite" not in str(bad):
+        return bad
+    for what, value in (("params", params), ("inputs", inputs)):
+        if value is None:
+            continue
+        flat = flatten_params(value)[0] if what == "params" else torch.as_tensor(value)
+        if flat.is_floating_point() and not torch.equal(flat, torch.round(flat)):
+            return ValueError(f"{what} has non-integer entries; exact rank needs integer "
+                              "parameters and inputs")
+    return ValueError(
+        "exact rank needs a polynomial map with integer coefficients, computed by integer "
+        f"operations at integer parameters and inputs, all exact in float64: {exc}")
 
 
 @dataclass(frozen=True)
@@ -268,9 +287,10 @@ def jacobian_rank(
     ``ValueError`` saying which condition failed and why); the rank over ℚ is then exact
     (:func:`exact_rank`) and is a certified *lower bound on the generic rank*: if an r×r
     minor is nonzero at this point, that minor is a nonzero polynomial in the parameters,
-    so the rank is ≥ r at almost every point. Caveat: the check is on the final entries; if
-    the model's intermediate values exceeded 2^53 (huge parameters or deep products) they
-    may have been rounded before cancelling, so keep integers small. ``tol`` must be None.
+    so the rank is ≥ r at almost every point. Every floating operation of the Jacobian's
+    computation is audited exact (:mod:`slttheory.geometry.exact_arithmetic`: integer
+    values, integer operations, partial sums below 2^53), else ``ValueError`` naming the
+    first operation that may have rounded. ``tol`` must be None.
 
     Either way, a Jacobian with inf/nan entries raises ``ValueError`` naming ``params`` or
     ``inputs`` when they hold non-finite values.
@@ -293,7 +313,10 @@ def jacobian_rank(
             raise TypeError(f"tol must be a finite number >= 0 or None, got {tol!r}")
         if not (math.isfinite(tol) and tol >= 0):
             raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
-    Jt = jacobian(fn, params, inputs)
+    try:
+        Jt = jacobian(fn, params, inputs, exact=method == "exact")
+    except InexactArithmeticError as e:
+        raise _inexact_error(fn, params, inputs, e) from e
     if not torch.isfinite(Jt).all():
         raise _nonfinite_error(fn, params, inputs)
     J = Jt.numpy()
@@ -371,13 +394,13 @@ def generic_rank(
     grow like radius^(D−1) and must stay below 2^53. ``radius=None`` picks the first of
     1000, 100, 10, 3, 1 (10⁶ first for D = 2, whose entries grow only like the radius) at
     which a probe point (then discarded, so the trial points stay uniform) gives Jacobian
-    entries below 2^45: a margin of 2^8 for intermediate sums, which
-    float64 must also hold exactly (a heuristic, not a proof). An explicit ``radius`` is used
-    as given (an integer in [1, 2^53): the drawn entries must be exact in float64); entries
-    ≥ 2^53 raise ``ValueError``. ``trials`` is an integer in [1, 10^4] and ``seed`` in
-    [0, 2^63). If ``fn`` fails on the first drawn point (a ``RuntimeError``/``IndexError``,
-    e.g. shapes in ``param_shapes`` that do not fit together or the inputs), the error is
-    re-raised as a ``ValueError`` naming ``param_shapes``.
+    entries below 2^45: a margin of 2^8 for the intermediate values, which the exactness
+    audit then checks at every trial point (a value or partial sum reaching 2^53 raises
+    ``ValueError`` instead of rounding). An explicit ``radius`` is used as given (an integer
+    in [1, 2^53): the drawn entries must be exact in float64). ``trials`` is an integer in
+    [1, 10^4] and ``seed`` in [0, 2^63). If ``fn`` fails on the first drawn point (a
+    ``RuntimeError``/``IndexError``, e.g. shapes in ``param_shapes`` that do not fit together
+    or the inputs), the error is re-raised as a ``ValueError`` naming ``param_shapes``.
 
     ``support`` (name → bool tensor of the parameter's shape; dict ``param_shapes`` only)
     sets the entries outside it to zero at every drawn point: the result is then the generic

@@ -1,0 +1,256 @@
+"""A proof that a float64 computation on integers was exact: every operation audited.
+
+The exact Jacobian rank (:func:`~slttheory.geometry.jacobian_rank` with ``method="exact"``)
+computes the Jacobian of a polynomial map by autograd in float64 at an integer point and
+takes its rank over ℚ. That rank is the rank of the true Jacobian only if float64 never
+rounded: a final entry below 2^53 does not show this, since an intermediate value (a partial
+sum in a matrix product, a factor of a deep product) may have been rounded before it
+cancelled. A rounded matrix can have a *higher* rank than the true one, and a rank above
+2λ refutes a claim: so the rank is certified only if every operation was exact.
+
+:class:`IntegerExactnessAudit` is a ``TorchDispatchMode`` that checks, at every ATen
+operation the computation runs (autograd's backward and ``torch.func``'s batched operations
+included), that
+
+1. every floating tensor read or written is float64 and holds integers of magnitude < 2^53,
+   and every Python number argument is such an integer;
+2. the operation is one whose exact result float64 then returns: a data movement
+   (view, index, copy, concatenation, ...), an exact selection (``where``, ``relu``,
+   ``maximum``, ...), a ring operation (``add``, ``sub``, ``mul``, ``neg``, integer
+   ``pow``), or a sum of products (``sum``, ``mm``, ``bmm``, ``addmm``, accumulating
+   ``index_put``, ...);
+3. for the ring operations and sums of products, the same operation on the absolute values
+   (subtraction read as addition) stays below 2^53. Its partial sums, in whatever order the
+   kernel adds them, bound those of the real computation, so none of them was rounded.
+   (IEEE 754 rounds an exact integer result below 2^53 to itself; rounding is monotone, so a
+   bound computed in float64 that comes out below 2^53 was below it exactly.)
+
+Anything else (a division, ``tanh``, a float32 tensor, a non-integer constant) makes the
+computation unaudited: :class:`InexactArithmeticError`, naming the operation. Under these
+three conditions every intermediate value is the exact integer, by induction over the
+operations, so the result is exact.
+
+>>> import torch
+>>> x = torch.tensor([[1., 2.], [3., 4.]], dtype=torch.float64)
+>>> with IntegerExactnessAudit() as audit:
+...     y = (x @ x).sum()
+>>> float(y), audit.n_ops > 0
+(54.0, True)
+>>> with IntegerExactnessAudit():  # doctest: +ELLIPSIS
+...     (x / 3).sum()
+Traceback (most recent call last):
+slttheory.geometry.exact_arithmetic.InexactArithmeticError: aten.div.Tensor is not ...
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten, tree_map
+
+__all__ = ["IntegerExactnessAudit", "InexactArithmeticError", "EXACT_LIMIT"]
+
+EXACT_LIMIT = 2**53  # float64 holds every integer of magnitude < 2^53 exactly
+
+aten = torch.ops.aten
+
+
+class InexactArithmeticError(ValueError):
+    """A float64 computation could not be shown exact (the message names the operation)."""
+
+
+def _packets(*names: str) -> frozenset:
+    """The overload packets of ``aten`` that exist in this torch, by name."""
+    return frozenset(getattr(aten, n) for n in names if hasattr(aten, n))
+
+
+# Exact whatever the magnitudes: values are moved, selected or created, never combined.
+_MOVES = _packets(
+    "view", "_unsafe_view", "reshape", "expand", "permute", "transpose", "t", "diagonal",
+    "split", "split_with_sizes", "unbind", "select", "slice", "index", "index_select",
+    "gather", "cat", "stack", "clone", "copy", "copy_", "alias", "detach", "squeeze",
+    "unsqueeze", "flatten", "narrow", "as_strided", "lift_fresh", "lift_fresh_copy",
+    "_to_copy", "to", "contiguous", "new_zeros", "new_ones", "new_empty", "new_full",
+    "zeros", "ones", "empty", "empty_like", "zeros_like", "ones_like", "full", "full_like",
+    "fill", "fill_", "zero_", "scalar_tensor", "_efficientzerotensor", "eye", "arange",
+    "masked_fill", "masked_fill_", "where", "diag_embed", "diagonal_scatter", "select_scatter",
+    "slice_scatter", "repeat", "flip", "roll", "tril", "triu", "constant_pad_nd",
+    "expand_copy", "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy",
+    "squeeze_copy", "_reshape_alias", "unfold", "movedim", "movedim_copy", "index_put",
+    "index_put_", "_index_put_impl_", "scatter", "_conj", "_neg_view", "resolve_conj",
+    "resolve_neg", "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min",
+    "clamp_max", "abs", "sign", "sgn", "neg", "neg_", "_unsafe_index", "set_", "resize_",
+    "empty_strided", "new_empty_strided", "detach_", "select_backward", "slice_backward",
+    "diagonal_backward", "as_strided_scatter", "_unsafe_split", "chunk", "tensor_split",
+    "split_copy", "unbind_copy", "alias_copy", "sum_to_size",
+)
+# Ring operations and sums of products: exact when their absolute-value bound is < 2^53.
+_SUMS = _packets(
+    "add", "add_", "sub", "sub_", "rsub", "mul", "mul_", "sum", "mm", "bmm", "addmm",
+    "addmm_", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot", "matmul", "index_add",
+    "index_add_", "scatter_add", "scatter_add_", "cumsum", "addcmul", "addcmul_", "linear",
+    "einsum", "tensordot", "outer", "ger", "square", "unfold_backward",
+    "embedding_dense_backward", "index_select_backward", "trace", "prod",
+)
+_POW = _packets("pow", "pow_")
+# Accumulating only when their ``accumulate`` argument is set.
+_MAYBE_ACCUMULATE = _packets("index_put", "index_put_", "_index_put_impl_")
+# Subtractions, whose bound adds: a − α·b is bounded by |a| + |α|·|b|.
+_SUBTRACT = _packets("sub", "sub_", "rsub")
+
+
+_UNINITIALISED = _packets("empty", "empty_like", "new_empty", "empty_strided",
+                          "new_empty_strided")
+# In-place operations that overwrite their first argument whatever it held (it may be an
+# uninitialised buffer, so it is not read as an input).
+_OVERWRITES = _packets("copy_", "fill_", "zero_", "set_", "resize_")
+
+
+def _is_float(t: Any) -> bool:
+    return isinstance(t, torch.Tensor) and t.is_floating_point()
+
+
+def _exact_integers(t: torch.Tensor) -> bool:
+    """Every entry a finite integer of magnitude < 2^53 (float64 only)."""
+    if t.dtype != torch.float64:
+        return False
+    if t.numel() == 0 or t._is_zerotensor():
+        return True
+    a = t.detach()
+    return bool(torch.all(torch.isfinite(a)) and torch.all(a == torch.round(a))
+                and torch.all(a.abs() < EXACT_LIMIT))
+
+
+def _integer_number(v: Any) -> bool:
+    """True unless ``v`` is a number that is not an integer of magnitude < 2^53."""
+    if isinstance(v, bool):
+        return True
+    if isinstance(v, int):
+        return abs(v) < EXACT_LIMIT
+    if isinstance(v, float):
+        return math.isfinite(v) and v.is_integer() and abs(v) < EXACT_LIMIT
+    return True  # not a number (a dtype, a size list, None, ...)
+
+
+def _out_of_place(func):
+    """``aten.add_.Tensor`` -> ``aten.add.Tensor``; other overloads unchanged."""
+    name = func.overloadpacket.__name__
+    if not name.endswith("_"):
+        return func
+    packet = getattr(aten, name[:-1], None)
+    return getattr(packet, func._overloadname, func) if packet is not None else func
+
+
+def _absolute(v: Any) -> Any:
+    if _is_float(v):
+        return v if v._is_zerotensor() else v.detach().abs()
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return abs(v)
+    return v
+
+
+def _accumulates(args, kwargs) -> bool:
+    if "accumulate" in kwargs:
+        return bool(kwargs["accumulate"])
+    return len(args) > 3 and bool(args[3])
+
+
+class IntegerExactnessAudit(TorchDispatchMode):
+    """Raise :class:`InexactArithmeticError` at the first operation float64 may have rounded.
+
+    Use as a context manager around a computation on integer-valued float64 tensors (see the
+    module docstring for the rules). ``n_ops`` counts the floating operations audited.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.n_ops = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        packet = func.overloadpacket
+        leaves = tree_flatten((args, kwargs))[0]
+        for v in leaves:
+            if not _integer_number(v):
+                raise InexactArithmeticError(
+                    f"{func} takes the number {v!r}, not an integer of magnitude < 2^53, so "
+                    "float64 may have rounded")
+        read = leaves[1:] if packet in _OVERWRITES else leaves
+        floats = [a for a in read if _is_float(a)]
+        if floats:
+            self.n_ops += 1
+            _check_values(func, floats, "an input")
+            if packet in _SUMS or (packet in _MAYBE_ACCUMULATE and _accumulates(args, kwargs)):
+                _check_bound(func, args, kwargs)
+            elif packet in _POW:
+                out = func(*args, **kwargs)
+                _check_pow(func, args, out)
+                return out
+            elif packet not in _MOVES:
+                raise InexactArithmeticError(
+                    f"{func} is not an exact integer operation (float64 may have rounded: "
+                    "a division, a transcendental function, ...)")
+        out = func(*args, **kwargs)
+        if packet not in _UNINITIALISED:
+            _check_values(func, [o for o in tree_flatten(out)[0] if _is_float(o)], "an output")
+        return out
+
+
+def _check_values(func, tensors: list, what: str) -> None:
+    for t in tensors:
+        if not _exact_integers(t):
+            raise InexactArithmeticError(
+                f"{func} has {what} that is not float64 integers of magnitude < 2^53 "
+                f"(dtype {t.dtype}), so float64 may have rounded")
+
+
+def _check_bound(func, args, kwargs) -> None:
+    """The operation on absolute values (subtraction read as addition) stays below 2^53."""
+    a_args, a_kwargs = tree_map(_absolute, (args, kwargs))
+    func = _out_of_place(func)
+    packet = func.overloadpacket
+    if packet in _SUBTRACT:  # a − α·b and α·a − b are bounded by |a| + |α|·|b|
+        if packet is aten.rsub:
+            a_args = (a_args[1], a_args[0], *a_args[2:])
+        func = aten.add.Tensor if _is_float(a_args[1]) else aten.add.Scalar
+    bound = func(*a_args, **a_kwargs)
+    for b in tree_flatten(bound)[0]:
+        if _is_float(b) and b.numel() and not bool(torch.all(b < EXACT_LIMIT)):
+            raise InexactArithmeticError(
+                f"{func} on absolute values reaches {float(b.max()):.3g} >= 2^53: a partial "
+                "sum or product may have been rounded in float64")
+
+
+def _check_pow(func, args, out) -> None:
+    """``x ** k`` for integers 0 <= k <= 64 (a number or a tensor) equals k exact products.
+
+    ``pow`` kernels (glibc's, SLEEF's) promise about one ulp, not the correctly rounded
+    result, so the output is compared with x·x·…·x, computed with the absolute values first:
+    each product is exact once max |x|^k < 2^53.
+    """
+    base, exponent = args[0], args[1] if len(args) > 1 else None
+    if isinstance(exponent, torch.Tensor) and not exponent.is_floating_point() \
+            and not exponent.is_complex():
+        exponent = exponent.to(torch.float64)
+    whole = (isinstance(exponent, int | float) and not isinstance(exponent, bool)
+             and float(exponent).is_integer() and 0 <= exponent <= 64) or (
+        _is_float(exponent) and _exact_integers(exponent)
+        and bool(torch.all((exponent >= 0) & (exponent <= 64))))
+    if not (_is_float(base) and whole):
+        raise InexactArithmeticError(
+            f"{func} with exponent {exponent!r}: only a tensor ** integers in [0, 64] is "
+            "audited exact")
+    k = torch.as_tensor(exponent, dtype=torch.float64).detach()
+    top = int(k.max()) if k.numel() else 0
+    ref, bound = torch.ones_like(base.detach()), torch.ones_like(base.detach())
+    for j in range(top):
+        more = j < k
+        bound = torch.where(more, bound * base.detach().abs(), bound)
+        ref = torch.where(more, ref * base.detach(), ref)
+    if bound.numel() and not bool(torch.all(bound < EXACT_LIMIT)):
+        raise InexactArithmeticError(f"{func}: |x|^k reaches {float(bound.max()):.3g} >= 2^53")
+    if not torch.equal(out.detach(), ref.expand_as(out)):
+        raise InexactArithmeticError(f"{func} differs from exact repeated multiplication")
