@@ -4,7 +4,9 @@
   ``torch.func``; rows sample-major (row ``s·k + o``), columns the flattened parameters.
 - :func:`jacobian_rank`: its rank at one point, ``method="svd"`` (numerical, with
   singular values and the gap at the cut) or ``method="exact"`` (python-flint, for integer
-  polynomial maps at integer points: a certified lower bound on the generic rank).
+  polynomial maps at integer points: a certified lower bound on the generic rank; every
+  float64 operation is audited exact by
+  :class:`~slttheory.geometry.exact_arithmetic.IntegerExactnessAudit`).
 - :func:`generic_rank`: the maximum exact rank over random integer points, with the
   Schwartz–Zippel bound on the chance that the generic rank is higher.
 - :func:`exact_rank`: exact rank over ℚ of an integer matrix.
