@@ -18,7 +18,9 @@ and the formula then returns a symbolic (often ``Piecewise``) value.
 
 from __future__ import annotations
 
+import functools
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -152,6 +154,9 @@ class LearningCoefficient:
     standing: str = "as_stated"
     established_by: str = ""
     reference: str = ""
+    # (formula, args, kwargs) of the call that made this result, set by @rederivable, so that
+    # subs() re-runs the formula and its argument checks; not part of the value.
+    _call: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         check_standing(self.standing, self.established_by, self.reference)
@@ -182,11 +187,32 @@ class LearningCoefficient:
         """True when the value is a number with no free symbols."""
         return not self.value.free_symbols
 
-    def subs(self, *args, **kwargs) -> LearningCoefficient:
-        """Substitute into value, multiplicity and dimension (sympy ``subs`` semantics)."""
+    def subs(self, *args) -> LearningCoefficient:
+        """Substitute numbers or expressions for symbols: ``subs(old, new)``, ``subs({old: new})``.
+
+        Each ``old`` must be a sympy ``Symbol`` and each ``new`` a number or a sympy expression
+        (text is refused: sympy would evaluate it as Python). A result made by a formula of
+        this package is recomputed by calling that formula again on the substituted
+        arguments, so its checks apply (``ValueError`` for r > min(m, n, h), a non-integer
+        size, ...); a hand-made one has its fields substituted.
+
+        >>> import sympy as sp
+        >>> from slttheory.formulas import reduced_rank_regression
+        >>> m = sp.Symbol("m", integer=True, positive=True)
+        >>> reduced_rank_regression(m, 5, 3, 1).subs(m, 5).value
+        8
+        >>> reduced_rank_regression(m, 2, 1, 1).subs(m, 0)
+        Traceback (most recent call last):
+        ...
+        ValueError: ...
+        """
+        pairs = _substitution_pairs(args)
+        if self._call is not None:
+            formula, f_args, f_kwargs = self._call
+            return formula(*_subs_into(f_args, pairs), **_subs_into(f_kwargs, pairs))
 
         def _s(x):
-            return None if x is None else sp.sympify(x).subs(*args, **kwargs)
+            return None if x is None else x.subs(pairs, simultaneous=True)
 
         return LearningCoefficient(
             value=_s(self.value),
@@ -317,6 +343,52 @@ class LearningCoefficientBounds:
             f"dimension     {render(self.dimension, **style)}",
         ]
         return _join(lines + _summary_tail(self))
+
+
+def rederivable(formula):
+    """Decorator for a formula returning a :class:`LearningCoefficient`: records the call on
+    the result, so that :meth:`LearningCoefficient.subs` re-runs the formula (and its checks)."""
+
+    @functools.wraps(formula)
+    def wrapper(*args, **kwargs):
+        out = formula(*args, **kwargs)
+        if isinstance(out, LearningCoefficient):
+            object.__setattr__(out, "_call", (wrapper, args, kwargs))
+        return out
+
+    return wrapper
+
+
+def _substitution_pairs(args: tuple) -> list[tuple[sp.Symbol, sp.Expr]]:
+    """``(old, new)`` or ``({old: new, ...},)`` as checked pairs: symbols to expressions."""
+    if len(args) == 2:
+        items = [tuple(args)]
+    elif len(args) == 1 and isinstance(args[0], Mapping):
+        items = list(args[0].items())
+    elif len(args) == 1 and isinstance(args[0], list | tuple):
+        items = [tuple(pair) for pair in args[0]]
+        if any(len(pair) != 2 for pair in items):
+            raise TypeError("subs takes (old, new) pairs")
+    else:
+        raise TypeError("subs takes (old, new), a dict {old: new} or a list of (old, new) pairs")
+    pairs = []
+    for old, new in items:
+        if not isinstance(old, sp.Symbol):
+            raise TypeError(f"subs: each old must be a sympy Symbol, got {old!r} of type "
+                            f"{type(old).__name__}")
+        pairs.append((old, _as_expr(f"subs value for {old}", new)))
+    return pairs
+
+
+def _subs_into(obj, pairs):
+    """``obj`` (arguments of a formula call) with the substitution applied to sympy parts."""
+    if isinstance(obj, sp.Basic):
+        return obj.subs(pairs, simultaneous=True)
+    if isinstance(obj, dict):
+        return {k: _subs_into(v, pairs) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_subs_into(v, pairs) for v in obj)
+    return obj
 
 
 def _as_expr(name: str, value, *, integer: bool = False) -> sp.Expr:

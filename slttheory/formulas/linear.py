@@ -17,6 +17,7 @@ from slttheory.formulas.core import (
     LearningCoefficientBounds,
     check_size,
     is_symbolic,
+    rederivable,
 )
 from slttheory.formulas.standing import standing_of
 
@@ -52,6 +53,7 @@ def _known_min(*sizes) -> int | None:
     return min(known) if known else None
 
 
+@rederivable
 def regular(d) -> LearningCoefficient:
     r"""Regular model with d parameters: :math:`\lambda = d/2`, m = 1.
 
@@ -84,6 +86,7 @@ def regular(d) -> LearningCoefficient:
     )
 
 
+@rederivable
 def low_rank_manifold(m, n, r) -> LearningCoefficient:
     r"""Half the dimension of the manifold of rank-r m×n matrices: :math:`\lambda = r(m+n-r)/2`.
 
@@ -142,6 +145,7 @@ _RRR_LABELS = {
 }
 
 
+@rederivable
 def reduced_rank_regression(m, n, h, r=0) -> LearningCoefficient:
     r"""Reduced-rank regression y = B A x + noise: Aoyagi & Watanabe (2005), cases 1–4.
 
@@ -278,6 +282,7 @@ def _dln_sigma(reduced: list[int]) -> tuple[int, ...]:
     raise AssertionError(f"no admissible Σ for reduced widths {reduced}")  # pragma: no cover
 
 
+@rederivable
 def deep_linear_network(widths, r=0) -> LearningCoefficient:
     r"""Deep linear network x ↦ W_L ⋯ W_1 x: Aoyagi (2024), Neural Networks 172:106132, Thm 2.
 

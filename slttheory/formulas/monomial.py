@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from slttheory.formulas.core import LearningCoefficient
+from slttheory.formulas.core import LearningCoefficient, rederivable
 from slttheory.formulas.standing import standing_of
 
 __all__ = ["normal_crossing", "newton_polyhedron"]
@@ -66,6 +66,7 @@ def _prior(prior_powers, d: int) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- normal crossing
 
 
+@rederivable
 def normal_crossing(powers, prior_powers=None) -> LearningCoefficient:
     r"""Normal crossing K(w) = Π_j w_j^{2k_j} with prior ∝ Π_j |w_j|^{h_j}.
 
@@ -242,6 +243,7 @@ def _newton_distance(points: list[tuple[int, ...]], v: tuple[int, ...]) -> tuple
 # --------------------------------------------------------------------------- Newton polyhedron
 
 
+@rederivable
 def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     r"""λ and m of a K that is non-degenerate with respect to its Newton polyhedron.
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import sympy as sp
 
-from slttheory.formulas.core import LearningCoefficient, check_size, is_symbolic
+from slttheory.formulas.core import (
+    LearningCoefficient,
+    check_size,
+    is_symbolic,
+    rederivable,
+)
 from slttheory.formulas.standing import standing_of
 
 __all__ = ["tanh_network", "polynomial_regression"]
 
 
+@rederivable
 def tanh_network(h) -> LearningCoefficient:
     r"""1 input, 1 output, h hidden tanh units without biases, true function 0.
 
@@ -78,6 +84,7 @@ def tanh_network(h) -> LearningCoefficient:
     )
 
 
+@rederivable
 def polynomial_regression(degree) -> LearningCoefficient:
     r"""y = Σ_{i=0}^{degree} c_i x^i + noise at a generic true polynomial: regular.
 

@@ -27,6 +27,7 @@ from slttheory.formulas.core import (
     check_bool,
     check_size,
     is_symbolic,
+    rederivable,
 )
 from slttheory.formulas.standing import standing_of
 
@@ -205,6 +206,7 @@ def _multi_output_branches(d, k, p) -> list[_Branch]:
     ]
 
 
+@rederivable
 def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> LearningCoefficient:
     r"""Quadratic network :math:`f(x) = V\sigma(W^\top x)`, σ = square, as seed 001 states it.
 
@@ -294,6 +296,7 @@ def quadratic_network(d, k, p=1, bias=False, *, theorem: str | None = None) -> L
     )
 
 
+@rederivable
 def modular_addition(p, k) -> LearningCoefficient:
     r"""Seed 001's quadratic network on modular addition: d = 2p inputs, p outputs.
 
@@ -335,6 +338,7 @@ def modular_addition(p, k) -> LearningCoefficient:
     )
 
 
+@rederivable
 def quadratic_stage_two(d, p, k_eff) -> LearningCoefficient:
     r"""Stage-II LLC via effective width (Thm 5.5, eq. 6): :math:`\lambda = K_{\rm eff}(d+p-1)/2`.
 
@@ -372,6 +376,7 @@ def quadratic_stage_two(d, p, k_eff) -> LearningCoefficient:
     )
 
 
+@rederivable
 def modular_addition_stage_two(p, k_eff) -> LearningCoefficient:
     r"""Stage-II LLC for modular addition (Thm 5.5 with d = 2p): :math:`K_{\rm eff}(3p-1)/2`.
 
@@ -391,6 +396,7 @@ def modular_addition_stage_two(p, k_eff) -> LearningCoefficient:
     )
 
 
+@rederivable
 def ntk(rank, *, n_params=None) -> LearningCoefficient:
     r"""LLC of an NTK (linearised) model (Thm 5.1): :math:`\lambda = \mathrm{rank}(F)/2`.
 
@@ -439,6 +445,7 @@ def ntk(rank, *, n_params=None) -> LearningCoefficient:
     )
 
 
+@rederivable
 def lazy_regime(p, feature_rank, *, k=None) -> LearningCoefficient:
     r"""Lazy (random-feature) memorisation regime, Thm 5.2: λ = p·rank(P⊥Φ)/2.
 
