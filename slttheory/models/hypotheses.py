@@ -224,7 +224,7 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
         "units_active", f"{where}: every unit has w_k != 0 and v_k != 0 (Thm 4.2 (1))",
         f"min ‖w_k‖/max = {float(wn.min() / wn.max()):.3g}, min ‖v_k‖/max = "
         f"{float(vn.min() / vn.max()):.3g} (needs > 1e-6)", act_ok))
-    if p == 1:
+    if p == 1 and K < sym:  # App. G.1's condition; from K = d(d+1)/2 on, Thm 4.1's (below)
         rw, gap = _svd_rank(W[:, vn > 1e-6 * vn.max()])
         need = min(d, K)
         text = ("some d of the w_i with v_i != 0 span R^d (Thm G.1, K >= d)" if K >= d else
@@ -233,8 +233,6 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
             "spanning", f"{where}: {text}",
             f"numerical rank of the active w_k = {rw} (needs {need}; SVD, gap {gap:.3g}; not "
             "certified)", rw == need))
-        if K >= sym:  # App. G's spanning condition is all there is (Thm 4.1 needs p ≥ 2)
-            return tuple(out)
     rs, gap_s = _svd_rank(_sym_features(W))
     if K >= sym:
         out.append(Hypothesis(

@@ -145,3 +145,19 @@ def test_single_output_and_spanning_hypotheses():
                                                       dtype=torch.float64)
     hyps = {h.name: h for h in quadratic_hypotheses(prob)}
     assert hyps["spanning"].met is True and "Thm 4.1" in hyps["spanning"].statement
+
+
+def test_thm_4_1_spanning_is_measured_at_one_output():
+    """From K = d(d+1)/2 on, 'spanning' is Thm 4.1's condition ({w_k w_kᵀ} spans Sym(d)) at
+    every p, p = 1 included; App. G.1's weaker condition (some d of the w_k span ℝ^d) was
+    measured there instead."""
+    fam = FAMILIES["quadratic_network"]
+    prob = fam.build({"d": 2, "k": 3, "p": 1, "bias": False},
+                     generator=torch.Generator().manual_seed(0), device="cpu")
+    spanning = [h for h in fam.hypotheses(prob) if h.name == "spanning"]
+    assert len(spanning) == 1 and "Thm 4.1" in spanning[0].statement and spanning[0].met
+    W = prob.model.state_dict()["W"].clone()  # d × K = 2 × 3
+    W[1] = W[0]  # every w_k ∝ (1, 1): the w_k w_kᵀ span one direction of Sym(2), not 3
+    prob.model.load_state_dict({**prob.model.state_dict(), "W": W})
+    spanning = [h for h in fam.hypotheses(prob) if h.name == "spanning"]
+    assert len(spanning) == 1 and spanning[0].met is False
