@@ -27,6 +27,7 @@ from typing import Any
 
 import sympy as sp
 
+from slttheory._provenance import code_fingerprint
 from slttheory.verify.claims.common import (
     MAX_SEED,
     PROFILES,
@@ -694,7 +695,8 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
     """Hash of everything that determines a point's evidence (not its verdict).
 
     Changing ``predicted`` or ``tolerance`` re-derives verdicts from stored evidence;
-    changing the routes, the family, the point or the sampler settings recomputes it.
+    changing the routes, the family, the point, the sampler settings or the code that
+    computes evidence (:func:`slttheory._provenance.code_fingerprint`) recomputes it.
     """
     blob = json.dumps(
         {
@@ -707,6 +709,7 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "device": device if "llc" in claim.evidence_for(profile) else None,
             "profile": profile,
             "library": _library_version(),
+            "code": code_fingerprint(),
             "estimator": _estimator_revision(),
             "version": 7,  # 3: each point's chains seeded by the point (chain_seed);
             # 4: closed forms of other formulas by an identity of models (independent);

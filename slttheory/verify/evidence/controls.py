@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from slttheory._provenance import code_fingerprint
 from slttheory.verify.claims.common import cites, same_source
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
@@ -255,12 +256,14 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
 
 
 def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str) -> str:
-    """Hash of the estimator rules, the controls, the device and the library version."""
+    """Hash of the estimator rules, the controls, the device, the library version and the
+    code that computes evidence."""
     from slttheory import __version__
     from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps({
         "rules": dict(settings), "device": device, "version": __version__,
+        "code": code_fingerprint(),
         "estimator": ESTIMATOR_REVISION, "w*": W_STAR_RULE,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
@@ -281,7 +284,8 @@ def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str) -> 
     from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device,
-                       "chains seeded by data set", ESTIMATOR_REVISION, W_STAR_RULE],
+                       "chains seeded by data set", ESTIMATOR_REVISION, W_STAR_RULE,
+                       code_fingerprint()],
                       sort_keys=True,
                       default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

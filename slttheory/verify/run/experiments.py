@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from slttheory._provenance import code_fingerprint
 from slttheory.verify.claims import ExperimentClaim
 from slttheory.verify.evidence.routes import RERUNS
 from slttheory.verify.judge import ClaimVerdict, ExperimentClaimResult, judge_experiment
@@ -121,12 +122,13 @@ class _StageCache:
 def experiment_settings_hash(claim: ExperimentClaim, settings: Mapping[str, Any],
                              device: str) -> str:
     """Hash of what determines a run's stages (not its verdict: criteria are excluded),
-    including the estimator's revision (its LLCs are stages)."""
+    including the estimator's revision (its LLCs are stages) and the code that computes
+    evidence (:func:`slttheory._provenance.code_fingerprint`)."""
     from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps(
         {"experiment": claim.experiment, "settings": settings, "device": device, "version": 1,
-         "estimator": ESTIMATOR_REVISION},
+         "estimator": ESTIMATOR_REVISION, "code": code_fingerprint()},
         sort_keys=True,
         default=str,
     )

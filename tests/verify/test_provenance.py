@@ -1,0 +1,52 @@
+"""Stored evidence is keyed by the code that computed it: a fix to that code is never
+hidden by --resume (the exact-rank audit of c03110e left every key unchanged)."""
+
+import shutil
+from pathlib import Path
+
+import slttheory
+from slttheory._provenance import code_fingerprint, fingerprint
+from slttheory.models import FAMILIES
+from slttheory.verify.claims import load_claim
+from slttheory.verify.claims import point as point_module
+from slttheory.verify.evidence import controls as controls_module
+from slttheory.verify.run import experiments as experiments_module
+
+ROOT = Path(slttheory.__file__).resolve().parent
+
+
+def test_fingerprint_follows_the_code_that_computes_evidence(tmp_path):
+    copy = tmp_path / "slttheory"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = fingerprint(copy)
+    assert before == code_fingerprint()
+    rank = copy / "geometry" / "rank.py"
+    rank.write_text(rank.read_text() + "\n# a change\n")
+    assert fingerprint(copy) != before
+    rank.write_text(rank.read_text().removesuffix("\n# a change\n"))
+    assert fingerprint(copy) == before
+    for judging in ("verify/judge", "verify/report"):  # verdicts are re-derived anyway
+        f = next((copy / judging).glob("*.py"))
+        f.write_text(f.read_text() + "\n# a change\n")
+        assert fingerprint(copy) == before
+
+
+def test_every_store_key_holds_the_fingerprint(monkeypatch):
+    claim_file = ROOT.parent / "verification" / "literature"
+    claim = load_claim(sorted(claim_file.glob("*.toml"))[0], FAMILIES)
+    params = claim.points("quick")[0]
+    point_before = point_module.settings_hash(claim, params, "quick", "cpu")
+    ctl = controls_module.Control("regular", {"d": 2}, "regular", "1", 1, "d/2")
+    control_before = controls_module.control_key([ctl], {"n": 100}, "cpu")
+    run_before = controls_module.run_key(ctl, 0, {"n": 100}, "cpu")
+    for module in (point_module, controls_module, experiments_module):
+        monkeypatch.setattr(module, "code_fingerprint", lambda: "changed")
+    assert point_module.settings_hash(claim, params, "quick", "cpu") != point_before
+    assert controls_module.control_key([ctl], {"n": 100}, "cpu") != control_before
+    assert controls_module.run_key(ctl, 0, {"n": 100}, "cpu") != run_before
+    exp = load_claim(ROOT.parent / "verification" / "experiments" / "seed000-sweep-polynomial.toml",
+                     FAMILIES)
+    monkeypatch.setattr(experiments_module, "code_fingerprint", lambda: "again")
+    again = experiments_module.experiment_settings_hash(exp, {"values": [1]}, "cpu")
+    monkeypatch.setattr(experiments_module, "code_fingerprint", lambda: "changed")
+    assert experiments_module.experiment_settings_hash(exp, {"values": [1]}, "cpu") != again
