@@ -203,15 +203,17 @@ def true_point_rank(
     support = rank_problem.true_support if kind == "support" else None
     g = generic_rank(fn, shapes, inputs, trials=trials, seed=seed, degree=degree,
                      support=support)
+    argument = getattr(rank_problem, "true_point_argument", "")
     if kind == "generic":
-        how = (f"w* is a continuous random draw on the whole parameter space, so rank J(w*) "
-               f"equals the generic rank almost surely; {g.statement}; hence rank J(w*) >= "
-               f"{g.rank} almost surely")
+        why = argument or ("w* is a continuous random draw on the whole parameter space, so "
+                           "rank J(w*) equals the generic rank almost surely")
+        how = f"{why}; {g.statement}; hence rank J(w*) >= {g.rank}"
     else:
         free = sum(int(torch.as_tensor(m).sum()) for m in support.values())
-        how = (f"w* is generic on the support ({free} free entries, the rest exactly zero), "
-               f"so rank J(w*) equals the generic rank on that stratum almost surely; "
-               f"{g.statement}; hence rank J(w*) >= {g.rank} almost surely")
+        why = argument or ("w* is generic on the support, so rank J(w*) equals the generic "
+                           "rank on that stratum almost surely")
+        how = (f"support: {free} free entries, the rest exactly zero; {why}; {g.statement}; "
+               f"hence rank J(w*) >= {g.rank}")
     return TruePointRank(
         rank=g.rank, n_params=g.n_params, n_rows=g.n_rows, certified=True,
         exact=g.rank == g.max_possible, true_point=kind, how=how,

@@ -630,6 +630,13 @@ def _rank_rrr(q):
         ),
         true_point="support",
         inputs_determine=True,
+        true_point_argument=(
+            "w* has full-rank factors on the support (balanced, singular values in "
+            "TRUE_SINGULAR_RANGE), not a continuous draw on it; the maps (A, B) ↦ (G A Q, P B "
+            "G⁻¹), G ∈ GL(r) on the used units, P, Q invertible change the point, not rank J, and "
+            "act transitively on the support's points whose blocks of A and B have full rank r, "
+            "so rank J(w*) equals the stratum's generic rank"
+        ),
         true_support={"A": _unit_support((h, m), r, rows=True),
                       "B": _unit_support((n_out, h), r, rows=False)},
     )
@@ -748,6 +755,14 @@ def _rank_dln(q):
         # one layer (degree 1): the Jacobian is constant, the mask does not matter
         true_point="support",
         inputs_determine=True,
+        true_point_argument=(
+            "w* has full-rank blocks on the support (balanced, the product's singular values in "
+            "TRUE_SINGULAR_RANGE, diagonal middle blocks), not a continuous draw on it; the maps "
+            "W_l ↦ G_l W_l G_{l−1}⁻¹ (G_l ∈ GL(r) on the used units of hidden layer l, invertible "
+            "G_0 and G_L on the input and output) change the point, not rank J, and act "
+            "transitively on the support's points whose blocks all have full rank r, so rank "
+            "J(w*) equals the stratum's generic rank"
+        ),
         true_support=_dln_support(widths, r),
     )
 
@@ -952,6 +967,12 @@ def _rank_lowrank(q):
         "matrices near w*, so λ = r(2d − r)/2 = rank/2 (Jacobian is d²×2dr)",
         true_point="generic",
         inputs_determine=True,
+        true_point_argument=(
+            "w* has full-rank factors (balanced, singular values in TRUE_SINGULAR_RANGE), not a "
+            "continuous draw on the whole space; the maps (W1, W2) ↦ (G W1 Q, P W2 G⁻¹), G ∈ "
+            "GL(r), P, Q ∈ GL(d) change the point, not rank J, and act transitively on the points "
+            "whose factors have full rank r, so rank J(w*) equals the stratum's generic rank"
+        ),
     )
 
 

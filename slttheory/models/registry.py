@@ -164,6 +164,11 @@ class RankProblem:
       where the Jacobian does not depend on the point);
     - ``"trained"`` (the default): w* comes from training; no certified statement.
 
+    ``true_point_argument``: why the built w* attains its stratum's generic rank, where it is
+    not a continuous draw on the whole stratum (e.g. balanced factors with a fixed spectrum:
+    a symmetry group acting transitively on the stratum's full-rank points keeps rank J);
+    ``""`` means the default argument, a continuous random draw.
+
     ``inputs_determine``: the outputs of ``fn`` on ``inputs`` determine the model's function
     on the data's support (identity inputs for linear maps, a unisolvent set for quadratics,
     the data's own finite support), so that the rank of this map is the rank of the
@@ -181,6 +186,7 @@ class RankProblem:
     true_point: str = "trained"
     true_support: Mapping[str, Any] | None = None
     inputs_determine: bool = False
+    true_point_argument: str = ""
 
     def __post_init__(self) -> None:
         if self.true_point not in TRUE_POINTS:

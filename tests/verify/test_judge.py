@@ -142,11 +142,15 @@ def test_an_identity_of_models_decides_where_the_family_formula_is_the_claims_ow
 
 def test_rank_at_the_point_refutes_without_any_hypothesis():
     # generic rank not declared to give λ; the rank at w* alone: λ ≥ 5/2 > predicted 2
-    v = V(claim(), PointEvidence(None, rk(8, determines=False, point=5), None, 0.0))
+    v = V(claim(), PointEvidence(None, rk(8, determines=False, point=5, inputs=True), None, 0.0))
     assert (v.verdict, v.grade) == ("refuted", "certified") and "splitting lemma" in v.reason
     # the same bound is consistent with a larger prediction: no decision
-    assert V(claim("d"), PointEvidence(None, rk(8, determines=False, point=5), None,
+    assert V(claim("d"), PointEvidence(None, rk(8, determines=False, point=5, inputs=True), None,
                                        0.0)).verdict == "inconclusive"
+    # a rank map whose inputs need not be what the loss sees (inputs_determine False) bounds
+    # nothing: it may see outputs the loss does not, and so have a larger rank
+    assert V(claim(), PointEvidence(None, rk(8, determines=False, point=5), None,
+                                    0.0)).verdict == "inconclusive"
 
 
 def test_rank_determining_lambda_confirms_and_refutes():
@@ -353,7 +357,7 @@ def test_relations():
     assert V(c, PointEvidence(None, rk(4), None, 0.0)).verdict == "refuted"  # 2 is not < 2
     assert V(c, PointEvidence(None, rk(3), None, 0.0)).verdict == "confirmed"
     c = claim("d/2", relation=">=")
-    assert V(c, PointEvidence(None, rk(8, determines=False, point=4), None, 0.0)).verdict == \
+    assert V(c, PointEvidence(None, rk(8, determines=False, point=4, inputs=True), None, 0.0)).verdict == \
         "confirmed"  # λ ≥ 2 from the rank at w*
 
 
@@ -562,7 +566,7 @@ def test_an_llc_decides_only_where_its_preconditions_were_checked(at):
 
 def test_a_band_outside_the_certified_facts_decides_nothing():
     """The rank at w* proves λ ≥ 2; an LLC band at 1 confirmed "λ <= 2" (and refuted 5/2)."""
-    rank = rk(10, n=10, determines=False, point=4)
+    rank = rk(10, n=10, determines=False, point=4, inputs=True)
     for pred, rel in (("d/2", "<="), ("d/2 + 1/2", "==")):
         v = V(claim(pred, relation=rel), PointEvidence(None, rank, lc(1.0), 0.0),
               ctl=controls())

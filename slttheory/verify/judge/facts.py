@@ -153,7 +153,8 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         out += _closed_form_facts(claim, other, "independent closed form")
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)
-        if rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified:
+        if (rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified
+                and rk.inputs_determine):  # else the rank map may see outputs the loss does not
             r0 = sp.Rational(rk.point_rank, 2)
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
