@@ -736,3 +736,28 @@ def test_a_claims_grade_is_its_weakest_confirmation_and_strongest_refutation():
     ref = [({"d": 2}, PointVerdict("refuted", "refuted (controlled) at d=2: x", "controlled")),
            ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: y", "certified"))]
     assert claim_verdict(ref, ["d"]).grade == "certified"
+
+
+def test_exact_comparisons_take_bounded_time():
+    """A prediction that loads fine but that ``sympy.simplify`` could not compare in minutes
+    (a sum of 18 logarithms: it hung the whole run before) is judged at once, and equal
+    values in different forms still compare equal."""
+    import signal
+
+    terms = " + ".join(f"log({p})/{i + 2}" for i, p in enumerate(
+        [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61]))
+    c = claim(terms)
+
+    def timeout(*_):
+        raise TimeoutError("judging took more than 20 s")
+
+    old = signal.signal(signal.SIGALRM, timeout)
+    signal.alarm(20)
+    try:
+        v = V(c, PointEvidence(None, rk(4), None, 0.0))  # certified λ = 2 at every d
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert v.verdict == "refuted"  # the sum is about 7.6, not 2
+    assert V(claim("log(4)/2 - log(2) + 2"), PointEvidence(None, rk(4), None, 0.0)).verdict \
+        == "confirmed"
