@@ -534,3 +534,31 @@ def test_a_bad_family_value_names_the_key_that_gave_it(tmp_path):
     assert msg.endswith("(from fixed.noise)"), msg
     msg = expect_error(tmp_path, BASE + "[profiles.quick.grid]\nd = [0]\n", "grid point")
     assert msg.endswith("(from profiles.quick.grid.d)"), msg
+
+
+def test_text_from_a_bad_file_cannot_forge_the_markdown_report(tmp_path):
+    """A bad file's id and family reach the report; they could add table cells (a misspelt
+    family rendered as a 'confirmed' row) or open an HTML comment that hid the rest."""
+    import re
+
+    from slttheory.verify.cli import main
+
+    good = ('id = "good"\ntitle = "t"\nsource = "S 2030"\nfamily = "regular"\n'
+            'kind = "closed_form"\npredicted = "d/2"\nevidence = ["closed_form"]\n'
+            "[grid]\nd = [1]\n")
+    (tmp_path / "a.toml").write_text(good)
+    (tmp_path / "b.toml").write_text(good.replace('id = "good"', 'id = "bad-family"').replace(
+        'family = "regular"',
+        'family = "regular | **confirmed** (certified) | 3c | confirmed at d ∈ {1} | <!--"'))
+    (tmp_path / "c.toml").write_text(good.replace(
+        'id = "good"', 'id = "c\\n\\n**Verdict: confirmed** (certified)\\n\\n<!--"'))
+    out = tmp_path / "out"
+    main(["--claims", str(tmp_path), "--out", str(out), "--jobs", "1", "--no-figures"])
+    md = (out / "report.md").read_text()
+    assert "<!--" not in md and "**Verdict: confirmed**" not in md.split("## good")[0]
+    rows = [line for line in md.splitlines() if line.startswith("| [")]
+    assert len(rows) == 3
+    cells = [re.split(r"(?<!\\)\|", row) for row in rows]
+    assert all(len(c) == 7 for c in cells), rows  # claim, family, verdict, points, reason
+    assert sorted(c[3].strip().split()[0] for c in cells) == [
+        "**confirmed**", "**error**", "**error**"]

@@ -10,12 +10,20 @@ the file holds, even where it trips an unexpected exception in the loader.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from slttheory.verify.claims.common import PROFILES, BadClaim, ClaimError, err, point_key
+from slttheory.verify.claims.common import (
+    ID_PATTERN,
+    PROFILES,
+    BadClaim,
+    ClaimError,
+    err,
+    point_key,
+)
 from slttheory.verify.claims.experiment import (
     EXPECTS,
     Criterion,
@@ -137,9 +145,16 @@ def _bad(f: Path, message: str) -> BadClaim:
         d = tomllib.loads(f.read_text("utf-8"))
     except Exception:  # noqa: BLE001 - unreadable: the path is all we have
         return BadClaim(str(f), message)
-    cid = d.get("id") if isinstance(d.get("id"), str) else None
+    def name(key: str) -> str:  # a family or kind name as the file gives it, if it is one
+        v = d.get(key)
+        return v if isinstance(v, str) and _NAME.fullmatch(v) else ""
+
+    cid = d.get("id") if isinstance(d.get("id"), str) and ID_PATTERN.fullmatch(d["id"]) else None
     return BadClaim(str(f), message, cid, str(d.get("title", "")), str(d.get("source", "")),
-                    str(d.get("family", "")), str(d.get("kind", "")))
+                    name("family"), name("kind"))
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,79}")  # what a family or kind name can be
 
 
 def load_claims(paths: Sequence[str | Path] | str | Path,

@@ -24,7 +24,19 @@ def slug(text: str) -> str:
 
 
 def _esc(s: Any) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+    """Text from a claim file, safe in a Markdown line or table cell: it can neither end the
+    cell nor the line, nor open HTML (a comment would hide the rest of the report).
+
+    >>> _esc("a | b\n<!-- c")
+    'a \\| b &lt;!-- c'
+    """
+    return (str(s).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+            .replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _code(s: Any) -> str:
+    """Text for an inline code span: no backtick to close it, no line break."""
+    return str(s).replace("`", "'").replace("\n", " ").replace("\r", " ")
 
 
 def _llc_cell(p: Mapping[str, Any]) -> str:
@@ -134,17 +146,18 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
 
 
 def _claim(c: Mapping[str, Any]) -> list[str]:
-    lines = [f"## {c['id'] or c['path']}", "", f'<a id="{slug(c["id"] or c["path"]).lower()}">'
-             "</a>", "", f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
+    anchor = slug(c["id"] or c["path"]).lower()
+    lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', "",
+             f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
     if c.get("statement"):
         lines += [f"> {_esc(c['statement'])}", ""]
     if c.get("predicted"):
-        lines.append(f"Predicted: λ {c.get('relation', '==')} `{c['predicted']}`; family "
-                     f"`{c['family']}`; routes: {', '.join(c.get('evidence', []))}; file "
-                     f"`{c['path']}`.")
+        lines.append(f"Predicted: λ {c.get('relation', '==')} `{_code(c['predicted'])}`; "
+                     f"family `{_code(c['family'])}`; routes: {', '.join(c.get('evidence', []))}"
+                     f"; file `{_code(c['path'])}`.")
     else:
-        lines.append(f"Family `{c['family']}`; routes: {', '.join(c.get('evidence', []))}; "
-                     f"file `{c['path']}`.")
+        lines.append(f"Family `{_code(c['family'])}`; routes: "
+                     f"{', '.join(c.get('evidence', []))}; file `{_code(c['path'])}`.")
     if c.get("reading"):
         lines.append(f"Reading: {_esc(c['reading'])}.")
     if c.get("scaling"):
@@ -184,9 +197,9 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
     lines += _checks(pts, c.get("hypotheses") or (), c.get("not_imposed") or ())
     lines += _controls(c)
     if c.get("figure"):
-        lines += [f"![{c['id']}]({c['figure']})", ""]
+        lines += [f"![{_esc(c['id'])}]({c['figure']})", ""]
     if c.get("scan_figure"):
-        lines += [f"![{c['id']}: LLC temperature scans]({c['scan_figure']})", ""]
+        lines += [f"![{_esc(c['id'])}: LLC temperature scans]({c['scan_figure']})", ""]
     return lines
 
 
@@ -217,7 +230,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             short = reason[:120] + "… — for the statement without a hypothesis the claim " \
                 "does not impose (see below)"
         anchor = slug(c["id"] or c["path"]).lower()
-        lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {c['family']} | "
+        lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
                      f"**{c['verdict']}** ({c.get('grade', 'none')}) | {cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error.", ""]
     for c in report["claims"]:
