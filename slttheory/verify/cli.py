@@ -296,7 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         parser.error(str(e))
     out = Path(args.out or os.path.join("reports", args.profile))
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        parser.error(f"--out {out}: cannot write there ({e.strerror or e})")
     t0 = time.perf_counter()
     results = _run(parser, args, claims, families, device, out, executor_kind)
     wall = time.perf_counter() - t0

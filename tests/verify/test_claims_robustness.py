@@ -562,3 +562,22 @@ def test_text_from_a_bad_file_cannot_forge_the_markdown_report(tmp_path):
     assert all(len(c) == 7 for c in cells), rows  # claim, family, verdict, points, reason
     assert sorted(c[3].strip().split()[0] for c in cells) == [
         "**confirmed**", "**error**", "**error**"]
+
+
+def test_an_unwritable_out_is_a_usage_error_and_every_documented_field_is_there(tmp_path,
+                                                                                capsys):
+    from slttheory.verify.cli import main
+
+    good = ('id = "good"\ntitle = "t"\nsource = "S 2030"\nfamily = "regular"\n'
+            'kind = "closed_form"\npredicted = "d/2"\nevidence = ["closed_form"]\n'
+            "[grid]\nd = [1]\n")
+    (tmp_path / "a.toml").write_text(good)
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(SystemExit) as e:  # a file where the folder should go: usage, status 2
+        main(["--claims", str(tmp_path / "a.toml"), "--out", str(tmp_path / "afile")])
+    assert e.value.code == 2 and "--out" in capsys.readouterr().err
+    out = tmp_path / "out"
+    assert main(["--claims", str(tmp_path / "a.toml"), "--out", str(out), "--jobs", "1",
+                 "--no-figures"]) == 0
+    claim = json.loads((out / "report.json").read_text())["claims"][0]
+    assert {"experiment", "scan_figure", "figure"} <= set(claim)  # null where there is none

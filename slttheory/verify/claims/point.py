@@ -703,10 +703,12 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "family": claim.family,
             "point": point_key(params),
             "evidence": list(claim.evidence_for(profile)),
-            "llc": claim.llc_settings(profile) if "llc" in claim.evidence_for(profile) else None,
+            # w* is built (and its hypotheses, orbit and minimum measured) from the LLC
+            # settings and on the device whatever the routes: they key every point
+            "llc": claim.llc_settings(profile),
             "rank": claim.rank_settings(profile) if "rank" in claim.evidence_for(profile)
             else None,
-            "device": device if "llc" in claim.evidence_for(profile) else None,
+            "device": device,
             "profile": profile,
             "library": _library_version(),
             "code": code_fingerprint(),

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from slttheory.verify.claims import BadClaim, Claim
+from slttheory.verify.claims import Claim
 from slttheory.verify.evidence.records import finite, jsonable
 from slttheory.verify.judge import (
     GRADES,
@@ -281,8 +281,8 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
             paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
             entry["figure"] = paths[0] if paths else None
             exp_s += r.elapsed_s
-        elif isinstance(c, BadClaim):
-            entry["experiment"] = None
+        entry.setdefault("experiment", None)  # documented for every claim: null if none
+        entry.setdefault("scan_figure", None)  # set by write_report where scans were drawn
         claims.append(entry)
     summary = {v: sum(1 for c in claims if c["verdict"] == v) for v in VERDICTS}
     return {
