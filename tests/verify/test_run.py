@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -623,3 +624,36 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
         true.verdict == "inconclusive" and ("wider than" in true.reason
                                             or "not robust" in true.reason)), true.reason
     assert len(res[0].controls) == 1  # the two claims share the point's controls
+
+
+def test_resume_after_an_edited_prediction_runs_the_llc_it_now_needs(tmp_path):
+    """The settings hash leaves the prediction out (editing it only re-judges), but the
+    prediction decides whether quick runs an LLC: a point stored without one, certified
+    under the old prediction, gets its LLC under a new one instead of a false 'not run in
+    this profile'."""
+    asked = []
+    routes = _fake_routes()
+
+    def rank(family, q, settings):  # only a lower bound: λ ≥ rank at w*/2 = (d − 1)/2
+        return replace(routes.rank(family, q, settings), determines_lambda=False,
+                       inputs_determine=True, point_rank=q["d"] - 1, point_rank_certified=True,
+                       point_rank_how="exact")
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        asked.extend(q["d"] for q in points)
+        return routes.llc(family, points, settings, device, reruns, measure)
+
+    fake = Routes(rank=rank, llc=llc, at_point=routes.at_point)
+    data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/8", "relation": ">=",
+            "evidence": ["rank", "llc"], "grid": {"d": [2]}}
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        first = run_claims([parse_claim(data, "c.toml", FAMILIES)], profile="quick",
+                           families=FAMILIES, routes=fake, store=store)
+        assert first[0].verdict.grade == "certified" and asked == []  # λ ≥ 1/2 ≥ 1/4: no LLC
+        edited = parse_claim({**data, "predicted": "3*d/8", "relation": "=="}, "c.toml",
+                             FAMILIES)  # λ ∈ [1/2, 1] cannot decide λ = 3/4: an LLC must
+        res = run_claims([edited], profile="quick", families=FAMILIES, routes=fake,
+                         store=store, resume=True)
+    assert asked == [2]
+    assert "not run in this profile" not in res[0].points[0].verdict.reason

@@ -365,12 +365,32 @@ class _Run:
                 todo.append(p)
                 continue
             p.evidence = PointEvidence.from_dict(stored)
+            if self._stale(p):
+                p.evidence = None
+                todo.append(p)
+                continue
             key = p.evidence.llc.control_key if p.evidence.llc is not None else None
             cs = self.store.get_controls(key) if key else None
             if cs is not None:
                 self.controls[key] = ControlSet.from_dict(cs)
             self._done(p, True)
         return todo
+
+    def _stale(self, p: _Point) -> bool:
+        """Whether stored evidence no longer fits the claim as it is now: the settings hash
+        leaves out what only judges (the prediction, relation and source), yet those decide
+        whether an LLC runs and which controls are independent of the claim."""
+        if "llc" not in p.claim.evidence_for(self.profile):
+            return False
+        llc = p.evidence.llc
+        if llc is None:  # stored without an LLC: does this claim now need one?
+            decided = p.claim.kind != "scaling" and _settled_without_llc(p)
+            return LLC_EVERYWHERE.get(self.profile, True) or not decided
+        if llc.control_key is None:
+            return False
+        chosen = choose_controls(p.claim.family, p.params, self.families, p.claim.source)
+        settings = p.claim.llc_settings(self.profile)
+        return not chosen or control_key(chosen, settings, self.device) != llc.control_key
 
     def _exact(self, todo: list[_Point]) -> list[_Point]:
         """Closed form and rank everywhere; returns the points whose w* is measured next."""
