@@ -106,7 +106,9 @@ _ENTRIES = [
         "established",
         f"{_LIN}::test_dln_matches_lr_closed_form, {_LIN}::test_dln_matches_qip_on_grid: 2λ "
         "against Pepin Lehalleur & Rimányi's codimension formula and their quadratic integer "
-        "program (brute force); the multiplicity only through the RRR case",
+        "program (brute force); the multiplicity through the RRR case and, at a hidden "
+        f"width 1, the product rule ({_LIN}::test_dln_multiplicity_obeys_the_product_rule_at_"
+        "a_width_one_layer; this reaches a ∈ {1, ℓ} only, the middle a are unchecked)",
         "Aoyagi 2024",
     ),
     FormulaStanding(

@@ -735,3 +735,20 @@ def test_rrr_rank_checked_against_integer_sizes_when_others_symbolic():
 def test_dln_errors(widths, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         deep_linear_network(widths, **kwargs)
+
+
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=6), st.data())
+def test_dln_multiplicity_obeys_the_product_rule_at_a_width_one_layer(widths, data):
+    """A hidden layer of width 1 at true product 0 splits the network: W_L⋯W_1 = u·v with
+    u = W_L⋯W_{j+1} (a column) and v = W_j⋯W_1 (a row) in disjoint parameters, so
+    K = ‖u‖²‖v‖² and the zeta function is the product of the two halves'. Hence λ is the
+    smaller half's and m the sum of the halves' where they tie (Pepin Lehalleur & Rimányi
+    2024, Prop. 8.4(iv)): a check of Aoyagi's multiplicity a(ℓ − a) + 1 for ℓ ≥ 3, which
+    otherwise is only checked through reduced-rank regression."""
+    j = data.draw(st.integers(1, len(widths) - 1))
+    full = [*widths[:j], 1, *widths[j:]]  # width 1 at hidden layer j
+    left, right = deep_linear_network(full[:j + 1]), deep_linear_network(full[j:])
+    whole = deep_linear_network(full)
+    lam = min(left.value, right.value)
+    m = sum(h.multiplicity for h in (left, right) if h.value == lam)
+    assert (whole.value, whole.multiplicity) == (lam, m), (full, left.case, right.case)

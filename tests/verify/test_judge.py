@@ -357,8 +357,8 @@ def test_relations():
     assert V(c, PointEvidence(None, rk(4), None, 0.0)).verdict == "refuted"  # 2 is not < 2
     assert V(c, PointEvidence(None, rk(3), None, 0.0)).verdict == "confirmed"
     c = claim("d/2", relation=">=")
-    assert V(c, PointEvidence(None, rk(8, determines=False, point=4, inputs=True), None, 0.0)).verdict == \
-        "confirmed"  # λ ≥ 2 from the rank at w*
+    ev = PointEvidence(None, rk(8, determines=False, point=4, inputs=True), None, 0.0)
+    assert V(c, ev).verdict == "confirmed"  # λ ≥ 2 from the rank at w*
 
 
 # --- claims and scaling --------------------------------------------------------------------
