@@ -24,7 +24,7 @@ def slug(text: str) -> str:
 
 
 def _esc(s: Any) -> str:
-    """Text from a claim file, safe in a Markdown line or table cell: it can neither end the
+    r"""Text from a claim file, safe in a Markdown line or table cell: it can neither end the
     cell nor the line, nor open HTML (a comment would hide the rest of the report).
 
     >>> _esc("a | b\n<!-- c")
