@@ -172,3 +172,18 @@ def test_a_control_certified_by_another_formula_names_it_and_needs_it_establishe
 
     monkeypatch.setattr(formulas, "newton_polyhedron", as_stated)
     assert certify(FAMILIES["normal_crossing"], {"powers": (1, 2)}, "Watanabe 2009") is None
+
+
+def test_the_point_is_never_its_own_control_and_the_fallback_formula_is_independent():
+    """With a fixed key the candidate rule leaves out (noise), the point was among its own
+    controls; and the fallback formula (the Newton polyhedron for a crossing) was accepted
+    for a claim whose source the judge reads as that formula's own (no year: every formula's
+    own, verification/README.md § Evidence grades)."""
+    from slttheory.models import FAMILIES
+
+    point = {"powers": (1, 2), "noise": 1.0}
+    chosen = ctl.choose_controls("normal_crossing", point, FAMILIES, "Someone 2020")
+    spelt = FAMILIES["normal_crossing"].validate(dict(point))
+    assert all((c.family, dict(c.params)) != ("normal_crossing", spelt) for c in chosen)
+    no_year = "Watanabe, Algebraic Geometry and Statistical Learning Theory, Ch. 7"
+    assert ctl.certify(FAMILIES["normal_crossing"], {"powers": (1, 1)}, no_year) is None

@@ -761,3 +761,36 @@ def test_exact_comparisons_take_bounded_time():
     assert v.verdict == "refuted"  # the sum is about 7.6, not 2
     assert V(claim("log(4)/2 - log(2) + 2"), PointEvidence(None, rk(4), None, 0.0)).verdict \
         == "confirmed"
+
+
+def test_a_band_outside_zero_and_half_the_dimension_decides_nothing():
+    """λ ≥ 0 always and λ ≤ d/2 whatever the routes ran (d from the measurement at w*): a
+    controlled band wholly outside [0, d/2] is the estimator's error and decides nothing."""
+    at = AtPoint("ok", checks={"is_local_min": True, "reason": "a local minimum",
+                               "n_params": 4})
+    below = PointEvidence(cf("d/2", standing="as_stated"), None, lc(-0.3), 0.0, at_point=at)
+    assert V(claim(), below, ctl=controls()).verdict == "inconclusive"
+    above = PointEvidence(cf("d/2", standing="as_stated"), None, lc(3.0), 0.0, at_point=at)
+    v = V(claim("d/8", relation=">="), above, ctl=controls())
+    assert v.verdict == "inconclusive" and "outside the certified" in v.reason
+
+
+def test_exact_values_on_the_stated_shape_confirm_it():
+    """Certified values exactly on a quadratic (σ = 0) were refuted by float64 round-off in
+    the fit, weighed as if known to 1e-12; and a certified refutation stands whatever the
+    reruns of another group's LLCs say."""
+    import sympy as sp
+
+    xs = [3, 7, 11, 13, 19]
+    c = parse_claim({"id": "s", "title": "t", "source": "Someone 2020",
+                     "family": "fake_regular", "kind": "scaling",
+                     "evidence": ["closed_form", "llc"], "grid": {"d": xs},
+                     "scaling": {"variable": "d", "shape": "quadratic",
+                                 "coefficients": [1000 / 3, 1000 / 7]}}, "s.toml", FAMILIES)
+    evs = [PointEvidence(cf(sp.Rational(1000, 3) * d * d + sp.Rational(1000, 7) * d), None,
+                         None, 0.0) for d in xs]
+    v = scaling_verdict(c, [{"d": d} for d in xs], evs, {})
+    assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
+    bent = [PointEvidence(cf(5 if d % 2 else 1), None, None, 0.0) for d in xs[:4] + [20]]
+    assert scaling_verdict(c, [{"d": d} for d in xs[:4] + [20]], bent, {}).verdict == \
+        "refuted"

@@ -591,8 +591,9 @@ class _ShownVerdicts:
 
 def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     """Only an LLC can judge these (no rank route, no formula). At the quick defaults the
-    regular family's controls agree and the band covers the true 3/2 and excludes the false 3,
-    which is refuted (controlled). The true claim is confirmed when the band is narrower than
+    regular family's controls agree and the band covers the true 3/2 and excludes the false
+    3/4, which is refuted (controlled). (A false value above d/2 is refuted by the certified
+    λ ≤ d/2 instead, d known from the measurement at w*.) The true claim is confirmed when the band is narrower than
     the tolerance (± 0.225) at the point's settings and at every rerun, else inconclusive,
     naming the band that is too wide. Measured with every run's chains seeded independently
     (each control data set by its data seed, the point by :func:`chain_seed`): λ̂ = 1.500 ±
@@ -607,7 +608,7 @@ def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
     claims = [parse_claim({"id": i, "title": "t", "source": "Someone 2030", "family": "regular",
                            "kind": "closed_form", "predicted": p, "evidence": ["llc"],
                            "grid": {"d": [3]}}, f"{i}.toml", REAL)
-              for i, p in (("true", "d/2"), ("false", "d"))]
+              for i, p in (("true", "d/2"), ("false", "d/4"))]
     shown = _ShownVerdicts()
     # tasks finishing last-submitted first: the point's LLC before its controls, as with
     # worker processes, where the order is the workers'

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slttheory._provenance import code_fingerprint
-from slttheory.verify.claims.common import cites, same_source
+from slttheory.verify.claims.common import cites
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
     W_STAR_RULE,
@@ -215,8 +215,8 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
     else:
         alt = _alternative(family.name, q)
-        if alt is not None and not same_source(claim_source,
-                                               str(getattr(alt[1], "source", ""))):
+        if alt is not None and not cites(claim_source, str(getattr(alt[1], "reference", "")),
+                                         str(getattr(alt[1], "source", ""))):
             name, lc = alt
             how = f"{name} ({lc.reference or lc.source}; established)"
     if lc is None:
@@ -228,11 +228,21 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     return Control(family.name, q, kind, value, mult, how)
 
 
+def _spelt(params: Mapping[str, Any]) -> str:
+    """Validated parameters as one comparable text (tuples and lists alike)."""
+    return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+                      sort_keys=True, default=list)
+
+
 def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[str, Any],
                     claim_source: str, count: int = CONTROLS) -> list[Control]:
     """Up to ``count`` certified controls resembling the point: the first regular,
     multiplicity-1 and multiplicity-2 ones, then more in candidate order."""
     certified: list[Control] = []
+    try:  # the point itself is never its own control, however its parameters are spelt
+        point = (family, _spelt(families[family].validate(dict(params))))
+    except (KeyError, TypeError, ValueError):
+        point = None
     for fam, q in candidates(family, params):
         if fam not in families:
             continue
@@ -240,7 +250,7 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
             c = certify(families[fam], q, claim_source)
         except (TypeError, ValueError):
             continue
-        if c is not None:
+        if c is not None and (c.family, _spelt(c.params)) != point:
             certified.append(c)
     chosen: list[Control] = []
     for kind in ("regular", "singular, m = 1", "singular, m = 2"):

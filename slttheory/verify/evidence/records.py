@@ -352,8 +352,8 @@ class ControlRun:
 
     @property
     def usable(self) -> bool:
-        return (self.error is None and self.passed and self.mean is not None
-                and math.isfinite(self.mean))
+        return (self.error is None and self.passed and not self.problems
+                and self.mean is not None and math.isfinite(self.mean))
 
 
 @dataclass(frozen=True)

@@ -178,12 +178,17 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                         f"a symmetry orbit of dimension {orb['dimension']} through w* "
                         f"({orb['how']}) ⇒ λ ≤ ({orb['n_params']} − {orb['dimension']})/2 = "
                         f"{fmt_value(u)}"))
-    if rk is not None and rk.status == "ok" and rk.rank is not None:
-        if rk.n_params:
-            d = sp.Rational(rk.n_params, 2)
-            out.append(Fact("dimension", None, d, "certified",
-                            f"{rk.n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
-                            "near a minimum)"))
+    # λ ≤ d/2 whatever the routes did: the rank record knows d even where the Jacobian was
+    # too large to rank, and the measurements at w* (orbit, minimum) know it where no rank
+    # route ran
+    checks = {} if at is None or at.status != "ok" else (at.checks or {})
+    n_params = (rk.n_params if rk is not None and rk.n_params else None) or orb.get(
+        "n_params") or checks.get("n_params")
+    if n_params:
+        d = sp.Rational(n_params, 2)
+        out.append(Fact("dimension", None, d, "certified",
+                        f"{n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
+                        "near a minimum)"))
     return out
 
 

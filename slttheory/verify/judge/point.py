@@ -145,8 +145,10 @@ def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
     """Why an LLC band ``[low, high]`` decides nothing at a point whose certified facts allow
     λ ∈ ``[lo, hi]``, because it lies wholly outside them ("" if it does not): a band outside a
     proved bound is the estimator's error, not the theorem's."""
-    if (lo is not None and high < float(lo)) or (hi is not None and low > float(hi)):
-        proved = (f"[{'−∞' if lo is None else fmt_value(lo)}, "
+    if lo is None:  # λ ≥ 0 always (a log canonical threshold is positive, 0 only at a point)
+        lo = sp.Integer(0)
+    if (high < float(lo)) or (hi is not None and low > float(hi)):
+        proved = (f"[{fmt_value(lo)}, "
                   f"{'∞' if hi is None else fmt_value(hi)}]")
         return (f"its band [{low:.4g}, {high:.4g}] lies outside the certified λ ∈ {proved}: "
                 "the estimator or its controls are wrong here, so it decides nothing")

@@ -120,7 +120,10 @@ def fit_shape(x: Sequence[float], y: Sequence[float], se: Sequence[float] | None
     """
     xa, ya = np.asarray(x, float), np.asarray(y, float)
     X = _design(xa, shape)
-    w = np.ones_like(ya) if se is None else 1.0 / np.maximum(np.asarray(se, float), 1e-12) ** 2
+    # an exact value (σ = 0, a certified point) weighs as if known to 1e-9 of itself: a float
+    # floor of 1e-12 made float64 round-off in the fit a χ² that rejected exact values
+    floor = 1e-9 * np.maximum(1.0, np.abs(ya))
+    w = np.ones_like(ya) if se is None else 1.0 / np.maximum(np.asarray(se, float), floor) ** 2
     sw = np.sqrt(w)
     coef, *_ = np.linalg.lstsq(X * sw[:, None], ya * sw, rcond=None)
     res = ya - X @ coef
@@ -212,8 +215,8 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     ε / 2 (each point's rerun, corrected by the same controls), else it is inconclusive."""
     controls = controls or {}
     base = _judge_sweep(claim, params_list, evidence, controls)
-    if base.verdict not in ("confirmed", "refuted"):
-        return base
+    if base.verdict not in ("confirmed", "refuted") or base.grade == "certified":
+        return base  # a verdict on certified values alone has no estimator setting to vary
     used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
             if not isinstance(_controlled(claim, q, ev, controls), str)]
     for setting in RERUN_SETTINGS:
