@@ -8,9 +8,10 @@ validation accuracy at least ``mem_acc``/``gen_acc``), ``r = j − i`` steps and
     ΔF = F_i − F_j,   F = n·L_n + λ̂·log n   (n: training-set size, L_n: mean train NLL),
 
 split into its loss part ``n·(L_i − L_j)`` and its LLC part ``(λ̂_i − λ̂_j)·log n``. The
-seed's Arrhenius hypothesis is that the transition time falls as the free-energy drop grows,
-``r ∝ exp(−β_eff ΔF)`` with β_eff > 0, so a negative OLS slope of log r on ΔF is consistent
-with it (the seed reports one).
+seed's Arrhenius hypothesis is ``r ∝ exp(β_eff ΔF)`` with this ΔF (its ΔF_{i→j} := F_i − F_j,
+"where ΔF_{i→j} < 0") and β_eff > 0, which predicts a *positive* OLS slope of log r on ΔF;
+the seed reports a negative one and calls it consistent, so the claim tests the observed
+sign (negative), not the hypothesis's.
 
 Model and training are the seed's (Fig. 1: Panickssery & Vaintrob 2023, as adapted in
 devinterp's grokking notebook): :class:`slttheory.models.embed_mlp.EmbedMLP` (embedding 12,

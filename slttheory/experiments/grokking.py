@@ -297,7 +297,7 @@ def _plan_seeds(s: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _analyze_tracks(s, records, alpha) -> Analysis:
-    groups, groups_all, groups_train = [], [], []
+    groups, groups_all, groups_train, groups_diff = [], [], [], []
     scatter_x, scatter_y, notes = [], [], []
     bad_after = bad_all = (0, 0)
     for rec in records:
@@ -314,6 +314,9 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         groups.append((lv[i:], v[i:]))
         groups_all.append((lv, v))
         groups_train.append((lv[i:], ser["train_loss"][i:]))
+        # the changes between checkpoints: a shared trend alone (both falling) gives a large
+        # ρ of the levels, not of the changes
+        groups_diff.append((np.diff(np.asarray(lv[i:], float)), np.diff(np.asarray(v[i:], float))))
         scatter_x += v[i:]
         scatter_y += lv[i:]
     e = st.grouped_spearman(groups, alpha, seed=s["seed"])
@@ -332,6 +335,13 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         "spearman_llc_train_loss": _stat(
             "spearman_llc_train_loss",
             st.grouped_spearman(groups_train, alpha, seed=s["seed"]),
+            **eo,
+        ),
+        "spearman_llc_val_loss_changes": _stat(
+            "spearman_llc_val_loss_changes",
+            st.grouped_spearman(groups_diff, alpha, seed=s["seed"]),
+            "ρ of the checkpoint-to-checkpoint changes of λ̂ and the validation loss after "
+            "memorisation: the two move together, not only trend alike",
             **eo,
         ),
         "final_val_acc": _stat(
@@ -397,6 +407,7 @@ register(
             "spearman_llc_val_loss",
             "spearman_llc_val_loss_all",
             "spearman_llc_train_loss",
+            "spearman_llc_val_loss_changes",
             "final_val_acc",
         ),
         _plan_seeds,

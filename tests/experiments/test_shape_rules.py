@@ -10,6 +10,7 @@ between two training sizes.
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from slttheory.experiments import EXPERIMENTS, ShapeTest, Statistic
@@ -238,3 +239,28 @@ def test_critical_sizes_keep_disagreeing_runs_and_count_unseen_scatter():
     assert math.isclose(crit[0]["log_se"], math.sqrt(2 * cell**2 / 3)) or \
         crit[0]["log_se"] > math.sqrt(2 * cell**2 / 3)
     assert crit[1]["log_se"] > crit[0]["log_se"] / 2 and crit[0]["log_run_spread"] > 0
+
+
+def test_a_shared_trend_alone_does_not_make_the_llc_track_the_validation_loss():
+    """λ̂ falling steadily and the validation loss dropping sharply at a different step in
+    each run: the levels' ρ is large (a shared trend), the changes' ρ is not, so the Fig. 3
+    claim's second criterion withholds 'closely mirrors'."""
+    from slttheory.experiments import EXPERIMENTS
+
+    exp = EXPERIMENTS["grokking_llc_tracks_val_loss"]
+    rng = np.random.default_rng(0)
+    recs = []
+    for run in range(6):
+        steps = list(range(0, 400, 10))
+        drop = 150 + 30 * run
+        val = [2.0 if t < drop else 0.2 + 0.01 * rng.standard_normal() for t in steps]
+        llc = {str(t): {"llc": 40 - 0.05 * t + 0.3 * rng.standard_normal(), "passed": True,
+                        "std_error": 0.1} for t in steps}
+        series = {"step": steps, "train_acc": [1.0] * len(steps), "val_loss": val,
+                  "train_loss": [0.01] * len(steps), "val_acc": [0.0] * len(steps)}
+        recs.append({"spec": {"seed": run}, "series": series, "llc": llc, "p": 23, "k": 64})
+    s = exp.validate({"runs": 6})
+    out = exp.analyze(s, recs, 0.05).statistics
+    assert out["spearman_llc_val_loss"].low > 0.5  # the levels alone would confirm
+    changes = out["spearman_llc_val_loss_changes"]
+    assert changes.low < 0 < changes.high  # the changes do not co-move

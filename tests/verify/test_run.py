@@ -590,17 +590,17 @@ class _ShownVerdicts:
 
 
 def test_controlled_llc_refutes_a_false_and_never_a_true_llc_only_claim():
-    """Only an LLC can judge these (no rank route, no formula). At the quick defaults the
-    regular family's controls agree and the band covers the true 3/2 and excludes the false
-    3/4, which is refuted (controlled). (A false value above d/2 is refuted by the certified
-    λ ≤ d/2 instead, d known from the measurement at w*.) The true claim is confirmed when the band is narrower than
-    the tolerance (± 0.225) at the point's settings and at every rerun, else inconclusive,
-    naming the band that is too wide. Measured with every run's chains seeded independently
-    (each control data set by its data seed, the point by :func:`chain_seed`): λ̂ = 1.500 ±
-    0.087 and the band [1.226, 1.825] (± 0.30), so the verdict is inconclusive for the band's
-    width. (With the point's chains on the settings' seed, λ̂ = 1.524 ± 0.047 and the band
-    ± 0.221, which then failed the γ × 3 rerun: the point's own error, itself estimated from
-    the draws, moves the band across the tolerance.) Either verdict passes here; a
+    """Only an LLC can judge these (no rank route, no formula). At the quick defaults the regular
+    family's controls agree and the band covers the true 3/2 and excludes the false 3/4, which
+    is refuted (controlled). (A false value above d/2 is refuted by the certified λ ≤ d/2
+    instead, d known from the measurement at w*.) The true claim is confirmed when the band is
+    narrower than the tolerance (± 0.225) at the point's settings and at every rerun, else
+    inconclusive, naming the band that is too wide. Measured with every run's chains seeded
+    independently (each control data set by its data seed, the point by :func:`chain_seed`): λ̂
+    = 1.500 ± 0.087 and the band [1.226, 1.825] (± 0.30), so the verdict is inconclusive for the
+    band's width. (With the point's chains on the settings' seed, λ̂ = 1.524 ± 0.047 and the
+    band ± 0.221, which then failed the γ × 3 rerun: the point's own error, itself estimated
+    from the draws, moves the band across the tolerance.) Either verdict passes here; a
     refutation never does."""
     import slttheory.models  # noqa: F401
     from slttheory.models.registry import FAMILIES as REAL
