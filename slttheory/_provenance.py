@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "fingerprint", "JUDGEMENT_ONLY"]
+__all__ = ["code_fingerprint", "fingerprint", "families_fingerprint", "JUDGEMENT_ONLY"]
 
 # Sub-packages that read evidence and never produce it (relative to the package root).
 JUDGEMENT_ONLY = ("verify/judge", "verify/report")
@@ -40,4 +42,33 @@ def fingerprint(root: Path) -> str:
         if rel.startswith(JUDGEMENT_ONLY):
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def families_fingerprint(families: Mapping[str, object]) -> str:
+    """SHA-256 (16 hex digits) of the source files, outside this package, that define the
+    callables of ``families`` (a ``--families`` plugin's builds, rank maps, formulas), or
+    ``""`` when every family is the package's own (:func:`code_fingerprint` covers those).
+
+    >>> from slttheory.models import FAMILIES
+    >>> families_fingerprint(FAMILIES)
+    ''
+    """
+    root = Path(__file__).resolve().parent
+    files: set[Path] = set()
+    for family in families.values():
+        for value in vars(family).values() if hasattr(family, "__dict__") else ():
+            if not callable(value):
+                continue
+            try:
+                src = inspect.getsourcefile(value)
+            except TypeError:  # a builtin or a C function: no source to follow
+                continue
+            if src is not None and not Path(src).resolve().is_relative_to(root):
+                files.add(Path(src).resolve())
+    if not files:
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

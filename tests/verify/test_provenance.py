@@ -50,3 +50,26 @@ def test_every_store_key_holds_the_fingerprint(monkeypatch):
     again = experiments_module.experiment_settings_hash(exp, {"values": [1]}, "cpu")
     monkeypatch.setattr(experiments_module, "code_fingerprint", lambda: "changed")
     assert experiments_module.experiment_settings_hash(exp, {"values": [1]}, "cpu") != again
+
+
+def test_a_families_plugin_keys_its_own_code(tmp_path, monkeypatch):
+    """Families from a --families module outside the package: their source is in the keys
+    too, so an edited plugin is not resumed from stale evidence."""
+    import importlib
+    import sys
+
+    from slttheory._provenance import families_fingerprint
+
+    assert families_fingerprint(FAMILIES) == ""  # the package's own: code_fingerprint
+    plugin = tmp_path / "my_families.py"
+    plugin.write_text("from slttheory.models import FAMILIES as F\n"
+                      "from dataclasses import replace\n"
+                      "def build(*a, **k):\n    return F['regular'].build(*a, **k)\n"
+                      "FAMILIES = {'mine': replace(F['regular'], name='mine', build=build)}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = importlib.import_module("my_families")
+    before = families_fingerprint(mod.FAMILIES)
+    assert before
+    plugin.write_text(plugin.read_text() + "# edited\n")
+    assert families_fingerprint(mod.FAMILIES) != before
+    sys.modules.pop("my_families", None)

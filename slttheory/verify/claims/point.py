@@ -691,12 +691,14 @@ def _check_points(claim: Claim, family: Any) -> None:
                               f"does not give a finite real number at {at} (got {shorten(v)})")
 
 
-def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str) -> str:
+def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str,
+                  families_code: str = "") -> str:
     """Hash of everything that determines a point's evidence (not its verdict).
 
     Changing ``predicted`` or ``tolerance`` re-derives verdicts from stored evidence;
     changing the routes, the family, the point, the sampler settings or the code that
-    computes evidence (:func:`slttheory._provenance.code_fingerprint`) recomputes it.
+    computes evidence (:func:`slttheory._provenance.code_fingerprint`, and ``families_code``
+    for families defined outside the package: ``families_fingerprint``) recomputes it.
     """
     blob = json.dumps(
         {
@@ -712,6 +714,7 @@ def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device:
             "profile": profile,
             "library": _library_version(),
             "code": code_fingerprint(),
+            **({"families": families_code} if families_code else {}),
             "estimator": _estimator_revision(),
             "version": 7,  # 3: each point's chains seeded by the point (chain_seed);
             # 4: closed forms of other formulas by an identity of models (independent);

@@ -265,7 +265,8 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     return chosen[:count]
 
 
-def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str) -> str:
+def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str,
+                families_code: str = "") -> str:
     """Hash of the estimator rules, the controls, the device, the library version and the
     code that computes evidence."""
     from slttheory import __version__
@@ -273,7 +274,7 @@ def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device
 
     blob = json.dumps({
         "rules": dict(settings), "device": device, "version": __version__,
-        "code": code_fingerprint(),
+        "code": code_fingerprint(), **({"families": families_code} if families_code else {}),
         "estimator": ESTIMATOR_REVISION, "w*": W_STAR_RULE,
         "controls": [[c.family, dict(c.params), c.lam] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
@@ -288,14 +289,15 @@ def data_seeds(settings: Mapping[str, Any], datasets: int = DATASETS) -> list[in
     return [seed + 101 * (s + 1) for s in range(datasets)]
 
 
-def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str) -> str:
+def run_key(c: Control, seed: int, settings: Mapping[str, Any], device: str,
+            families_code: str = "") -> str:
     """Key of one control run: the same control, data set, rules and estimator revision
     give the same run."""
     from slttheory.sampling.estimator import ESTIMATOR_REVISION
 
     blob = json.dumps([c.family, dict(c.params), seed, dict(settings), device,
                        "chains seeded by data set", ESTIMATOR_REVISION, W_STAR_RULE,
-                       code_fingerprint()],
+                       code_fingerprint(), *([families_code] if families_code else [])],
                       sort_keys=True,
                       default=list)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]

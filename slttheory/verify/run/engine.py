@@ -34,6 +34,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from slttheory._provenance import families_fingerprint
 from slttheory.verify.claims import AnyClaim, BadClaim, Claim, ExperimentClaim, point_key
 from slttheory.verify.claims import settings_hash as point_settings_hash
 from slttheory.verify.evidence.controls import (
@@ -311,10 +312,13 @@ class _Run:
         self.workers = max(1, int(getattr(executor, "workers", 1)))
         self.pts: list[_Point] = []
         self.per_claim: dict[int, list[_Point]] = {}
+        # a --families plugin's own code keys its stored evidence, as the package's does
+        self.families_code = families_fingerprint(families)
         for ci, c in enumerate(claims):
             if isinstance(c, Claim):
                 for pi, q in enumerate(c.points(profile)):
-                    p = _Point(ci, pi, c, q, point_settings_hash(c, q, profile, device))
+                    p = _Point(ci, pi, c, q, point_settings_hash(c, q, profile, device,
+                                                                  self.families_code))
                     self.pts.append(p)
                     self.per_claim.setdefault(ci, []).append(p)
         self.refs = {n: families[n] if self.local else _ref(families[n], families_spec, n)
@@ -390,7 +394,8 @@ class _Run:
             return False
         chosen = choose_controls(p.claim.family, p.params, self.families, p.claim.source)
         settings = p.claim.llc_settings(self.profile)
-        return not chosen or control_key(chosen, settings, self.device) != llc.control_key
+        return not chosen or control_key(chosen, settings, self.device,
+                                            self.families_code) != llc.control_key
 
     def _exact(self, todo: list[_Point]) -> list[_Point]:
         """Closed form and rank everywhere; returns the points whose w* is measured next."""
@@ -453,7 +458,8 @@ class _Run:
                                                   p.claim.source)
             if self.chosen[ck]:
                 settings = p.claim.llc_settings(self.profile)
-                p.key = control_key(self.chosen[ck], settings, self.device)
+                p.key = control_key(self.chosen[ck], settings, self.device,
+                                    self.families_code)
                 self.planned.setdefault(p.key, (self.chosen[ck], settings))
 
     def _chunks(self, points: list[_Point]) -> list[list[_Point]]:
@@ -495,7 +501,7 @@ class _Run:
             self.needed[key] = []
             for c in ctl:
                 for ds in data_seeds(settings):
-                    rk = run_key(c, ds, settings, self.device)
+                    rk = run_key(c, ds, settings, self.device, self.families_code)
                     self.run_jobs.setdefault(rk, (c, ds, settings))
                     self.needed[key].append(rk)
         groups: dict[str, list[str]] = {}
