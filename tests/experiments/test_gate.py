@@ -238,7 +238,23 @@ def test_scaling_ratio_to_theorem_needs_controls():
     assert ratio.n == 5 and ratio.n_excluded == 1
     slope = an.statistics["slope_llc_vs_p"]
     assert slope.about == "estimator_output" and not slope.needs_controls
-    assert slope.estimate == pytest.approx(3.0)
+    assert slope.estimate == pytest.approx(3.0 / 8)  # the slope of λ̂/K: per unit width
+
+
+def test_the_slope_in_p_is_per_unit_width_so_unequal_gating_cannot_confound_it():
+    """λ̂ = 0.02·K(3p − 1)/2 at K ∈ {8, 16}, the wider runs' LLCs failing at the larger p:
+    a slope of λ̂ pooled over widths fell below every within-width slope; the slope of λ̂/K
+    is the within-width one (0.03)."""
+    exp = EXPERIMENTS["llc_scaling_p_k"]
+    s = exp.validate({})
+    recs = []
+    for i, (p, k) in enumerate([(p, k) for k in (8, 16) for p in (5, 7, 11, 13, 17)]):
+        ok = not (k == 16 and p >= 11)
+        recs.append({"spec": {"seed": i, "p": p, "k": k}, "p": p, "k": k, "k_eff": k,
+                     "series": {"step": [0, 10], "val_acc": [0.0, 1.0]},
+                     "llc": {"10": _llc(0.02 * k * (3 * p - 1) / 2, ok)}})
+    slope = exp.analyze(s, recs, 0.05).statistics["slope_llc_vs_p"]
+    assert slope.estimate == pytest.approx(0.03)
 
 
 def test_tms_slopes_count_each_failed_llc_once():
