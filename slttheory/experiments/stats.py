@@ -35,6 +35,7 @@ __all__ = [
     "spearman_ci",
     "bootstrap_ci",
     "cluster_bootstrap_ci",
+    "wild_cluster_slope_ci",
     "grouped_spearman",
     "ols",
     "exp_decay_fit",
@@ -268,6 +269,86 @@ def cluster_bootstrap_ci(
         return Estimate(value, math.nan, math.nan, level, method, n)
     lo, hi = np.quantile(ok, [alpha / 2, 1 - alpha / 2])
     return Estimate(value, float(lo), float(hi), level, method, n)
+
+
+_WEBB = np.array([-math.sqrt(1.5), -1.0, -math.sqrt(0.5), math.sqrt(0.5), 1.0, math.sqrt(1.5)])
+
+
+def wild_cluster_slope_ci(x: Sequence[float], y: Sequence[float], clusters: Sequence[Any],
+                          alpha: float = 0.05, n_boot: int = 399, seed: int = 0) -> Estimate:
+    """OLS slope of ``y`` on ``x`` with the interval of the restricted wild cluster
+    bootstrap-t, inverted: the slopes β₀ that its test of β = β₀ does not reject at ``alpha``
+    (Cameron, Gelbach & Miller 2008; Webb 2023's six-point weights, for few clusters; CR1
+    standard errors). For rows that share a cluster (transitions of one run). Under a null of
+    independent run effects in x and y (1–3 rows a run) the test rejected in 5.0 %, 2.8 % and
+    5.3 % of samples at 5, 8 and 20 runs; the percentile cluster bootstrap it replaces decided
+    a sign in 7.8 % and 8.7 %, the CR2 sandwich with t(G − 1) in 9.7 % and 7.7 %. The same
+    weights serve every β₀. Needs at least 3 clusters; ``n`` counts clusters.
+
+    >>> import numpy as np
+    >>> x = np.tile([0.0, 1.0, 2.0], 6); y = 2 * x + np.repeat(np.arange(6.0), 3) % 2
+    >>> e = wild_cluster_slope_ci(x, y, np.repeat(np.arange(6), 3))
+    >>> round(e.value, 6), e.low < 2 < e.high
+    (2.0, True)
+    """
+    level = _check_alpha(alpha)
+    xa, ya, labels = np.asarray(x, float), np.asarray(y, float), np.asarray(clusters)
+    if not (xa.shape == ya.shape == labels.shape):
+        raise ValueError("wild_cluster_slope_ci: x, y and clusters must have the same length")
+    keep = np.isfinite(xa) & np.isfinite(ya)
+    xa, ya, labels = xa[keep], ya[keep], labels[keep]
+    groups = [np.flatnonzero(labels == c) for c in dict.fromkeys(labels.tolist())]
+    g = len(groups)
+    method = (f"OLS, restricted wild cluster bootstrap-t over {g} clusters (Webb weights, "
+              f"{n_boot} draws), inverted")
+    if g < 3 or xa.size < 3 or np.ptp(xa) == 0:
+        return _nan(level, method, g)
+    X = np.stack([np.ones_like(xa), xa], axis=1)
+    bread = np.linalg.inv(X.T @ X)
+    proj = bread @ X.T  # coefficients of any y
+    member = np.zeros((g, xa.size))
+    for i, idx in enumerate(groups):
+        member[i, idx] = 1.0
+    scale = g / (g - 1) * (xa.size - 1) / (xa.size - 2)  # CR1
+
+    def se(resid: np.ndarray) -> np.ndarray:  # CR1 s.e. of the slope, one per column
+        scores = np.einsum("gn,nk,nb->gkb", member, X, resid)  # per-cluster X_gᵀ e_g
+        v = np.einsum("k,gkb,j,gjb->b", bread[1], scores, bread[1], scores)
+        return np.sqrt(np.maximum(scale * v, 1e-300))
+
+    beta = proj @ ya
+    se0 = float(se((ya - X @ beta)[:, None])[0])
+    rng = np.random.default_rng(seed)
+    w = _WEBB[rng.integers(0, _WEBB.size, (g, n_boot))]  # cluster × draw
+    w_rows = member.T @ w  # row × draw
+
+    def p_value(b0: float) -> float:
+        fitted = b0 * xa + (ya - b0 * xa).mean()  # the fit with the slope held at b0
+        er = ya - fitted
+        ys = fitted[:, None] + w_rows * er[:, None]
+        bs = proj @ ys
+        t = (bs[1] - b0) / se(ys - X @ bs)
+        t0 = (beta[1] - b0) / se0
+        return float(np.mean(np.abs(t) >= abs(t0)))
+
+    def bound(sign: float) -> float:
+        step, inside = se0, float(beta[1])
+        for _ in range(40):  # outward until rejected, then bisect
+            out = inside + sign * step
+            if p_value(out) < alpha:
+                break
+            inside, step = out, step * 2
+        else:
+            return sign * math.inf
+        for _ in range(40):
+            mid = (inside + out) / 2
+            if p_value(mid) < alpha:
+                out = mid
+            else:
+                inside = mid
+        return inside
+
+    return Estimate(float(beta[1]), bound(-1.0), bound(1.0), level, method, g)
 
 
 def _spearman_value(x: np.ndarray, y: np.ndarray) -> float:

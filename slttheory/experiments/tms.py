@@ -429,12 +429,11 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
         note = (
             f"{len(g)} of {len(rows)} pairs of consecutive transitions (from "
             f"{sum(1 for k in ntr if k >= 2)} of {len(records)} runs) with both LLCs clean; "
-            "OLS slope, interval from a bootstrap over runs (a run's pairs share endpoints "
-            "and its seed, so they are not independent)"
+            "OLS slope, interval from a wild cluster bootstrap-t over runs (a run's pairs "
+            "share endpoints and its seed, so they are not independent)"
         )
-        e = st.cluster_bootstrap_ci(lambda a, b: st.ols(a, b).slope.value, x, y,
-                                    clusters=[r["seed"] for r in g], alpha=alpha,
-                                    seed=s["seed"])
+        e = st.wild_cluster_slope_ci(x, y, [r["seed"] for r in g], alpha=alpha,
+                                     seed=s["seed"])
         # the distinct LLC estimates the pairs use (an end shared by two pairs counts once)
         used = {(r["seed"], r["i"]): r["passed_i"] for r in rows}
         used.update({(r["seed"], r["j"]): r["passed_j"] for r in rows})

@@ -400,3 +400,24 @@ def test_run_experiment_keeps_the_reruns_for_the_user(monkeypatch):
     base = res.statistics["mean_llc"].estimate
     at = exp.analyze(res.settings, at_rerun(res.records, "ε / 2"), 0.05).statistics["mean_llc"]
     assert base == pytest.approx(1.02) and at.estimate == pytest.approx(base - 1.0)
+
+
+def test_the_tms_slope_interval_keeps_its_level_with_few_runs():
+    """Null: independent run effects in ΔF and log r, 1-3 pairs a run, 5 runs. The
+    percentile cluster bootstrap decided a sign in 7.8 % of 600 samples (nominal 5 %); the
+    inverted wild cluster bootstrap-t in 2.3 % of 300. 150 samples here: at most 8 %."""
+    from slttheory.experiments import stats as st
+
+    rng = np.random.default_rng(7)
+    decided = 0
+    for rep in range(150):
+        x, y, cl = [], [], []
+        for r in range(5):
+            m = int(rng.integers(1, 4))
+            ux, uy = rng.standard_normal(2)
+            x += list(ux + 0.5 * rng.standard_normal(m))
+            y += list(uy + 0.5 * rng.standard_normal(m))
+            cl += [r] * m
+        e = st.wild_cluster_slope_ci(x, y, cl, seed=rep)
+        decided += e.low > 0 or e.high < 0
+    assert decided <= 12
