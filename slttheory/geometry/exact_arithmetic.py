@@ -80,12 +80,12 @@ _MOVES = _packets(
     "slice_scatter", "repeat", "flip", "roll", "tril", "triu", "constant_pad_nd",
     "expand_copy", "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy",
     "squeeze_copy", "_reshape_alias", "unfold", "movedim", "movedim_copy", "index_put",
-    "index_put_", "_index_put_impl_", "scatter", "_conj", "_neg_view", "resolve_conj",
+    "index_put_", "_index_put_impl_", "_conj", "_neg_view", "resolve_conj",
     "resolve_neg", "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min",
     "clamp_max", "abs", "sign", "sgn", "neg", "neg_", "_unsafe_index", "set_", "resize_",
     "empty_strided", "new_empty_strided", "detach_", "select_backward", "slice_backward",
     "diagonal_backward", "as_strided_scatter", "_unsafe_split", "chunk", "tensor_split",
-    "split_copy", "unbind_copy", "alias_copy", "sum_to_size",
+    "split_copy", "unbind_copy", "alias_copy",
 )
 # Ring operations and sums of products: exact when their absolute-value bound is < 2^53.
 _SUMS = _packets(
@@ -93,7 +93,7 @@ _SUMS = _packets(
     "addmm_", "baddbmm", "addbmm", "mv", "addmv", "dot", "vdot", "matmul", "index_add",
     "index_add_", "scatter_add", "scatter_add_", "cumsum", "addcmul", "addcmul_", "linear",
     "einsum", "tensordot", "outer", "ger", "square", "unfold_backward",
-    "embedding_dense_backward", "index_select_backward", "trace", "prod",
+    "embedding_dense_backward", "index_select_backward", "trace", "prod", "sum_to_size",
 )
 _POW = _packets("pow", "pow_")
 # Accumulating only when their ``accumulate`` argument is set.

@@ -57,6 +57,8 @@ def test_partial_sums_are_bounded_not_only_the_result():
     ("a mean", lambda x: x.mean()),
     ("a negative power", lambda x: x ** -1),
     ("a fractional power", lambda x: x ** 0.5),
+    ("a scatter that adds (a sum with no bound)",
+     lambda x: torch.zeros(2, dtype=F64).scatter(0, torch.tensor([0, 0]), x, reduce="add")),
 ])
 def test_operations_that_may_round_are_refused(what, compute):
     x = torch.tensor([3.0, 6.0], dtype=F64)
