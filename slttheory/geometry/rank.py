@@ -68,8 +68,8 @@ def _check_trials(trials) -> int:
     return int(trials)
 
 
-def _nonfinite_error(fn, params, inputs) -> ValueError:
-    """The ``ValueError`` for a Jacobian with inf/nan entries, naming the culprit."""
+def _nonfinite_culprit(fn, params, inputs) -> ValueError | None:
+    """The ``ValueError`` naming non-finite (inf/nan) parameters or inputs, if any."""
     try:
         if isinstance(fn, torch.nn.Module):
             bad = [k for k, v in fn.named_parameters()
@@ -87,7 +87,12 @@ def _nonfinite_error(fn, params, inputs) -> ValueError:
             return ValueError("inputs has non-finite (inf/nan) entries")
     except (TypeError, ValueError):  # pragma: no cover - jacobian already accepted them
         pass
-    return ValueError(
+    return None
+
+
+def _nonfinite_error(fn, params, inputs) -> ValueError:
+    """The ``ValueError`` for a Jacobian with inf/nan entries, naming the culprit."""
+    return _nonfinite_culprit(fn, params, inputs) or ValueError(
         "the Jacobian has non-finite (inf/nan) entries although params and inputs are finite "
         "(an overflow or a 0/0 in fn at this point?)"
     )
@@ -95,8 +100,8 @@ def _nonfinite_error(fn, params, inputs) -> ValueError:
 
 def _inexact_error(fn, params, inputs, exc: InexactArithmeticError) -> ValueError:
     """The ``ValueError`` for a Jacobian the exactness audit refused, naming the culprit."""
-    bad = _nonfinite_error(fn, params, inputs)
-    if "although params and inputs are finite" not in str(bad):
+    bad = _nonfinite_culprit(fn, params, inputs)
+    if bad is not None:
         return bad
     for what, value in (("params", params), ("inputs", inputs)):
         if value is None:
