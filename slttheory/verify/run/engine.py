@@ -388,14 +388,28 @@ class _Run:
             return False
         llc = p.evidence.llc
         if llc is None:  # stored without an LLC: does this claim now need one?
-            decided = p.claim.kind != "scaling" and _settled_without_llc(p)
-            return LLC_EVERYWHERE.get(self.profile, True) or not decided
-        if llc.control_key is None:
-            return False
-        chosen = choose_controls(p.claim.family, p.params, self.families, p.claim.source)
-        settings = p.claim.llc_settings(self.profile)
-        return not chosen or control_key(chosen, settings, self.device,
-                                            self.families_code) != llc.control_key
+            return self._wants_llc(p)[0]
+        return llc.control_key is not None and self._controls(p)[1] != llc.control_key
+
+    def _wants_llc(self, p: _Point) -> tuple[bool, bool]:
+        """``(run an LLC, it may decide)``: everywhere in the full profile, else where no
+        certified fact (or unmet hypothesis) settles the point; a scaling verdict always fits
+        its points' LLCs."""
+        decided = p.claim.kind != "scaling" and _settled_without_llc(p)
+        return LLC_EVERYWHERE.get(self.profile, True) or not decided, not decided
+
+    def _controls(self, p: _Point) -> tuple[list, str | None]:
+        """The point's controls (chosen once per family, point and source) and their key
+        (``None`` without controls)."""
+        ck = (p.claim.family, point_key(p.params), p.claim.source)
+        if ck not in self.chosen:
+            self.chosen[ck] = choose_controls(p.claim.family, p.params, self.families,
+                                              p.claim.source)
+        chosen = self.chosen[ck]
+        if not chosen:
+            return chosen, None
+        return chosen, control_key(chosen, p.claim.llc_settings(self.profile), self.device,
+                                   self.families_code)
 
     def _exact(self, todo: list[_Point]) -> list[_Point]:
         """Closed form and rank everywhere; returns the points whose w* is measured next."""
@@ -440,11 +454,10 @@ class _Run:
         decide gets controls (and, for a scaling claim, its reruns now; a point's wait for its
         controls). A point with nothing left to do is stored now."""
         if "llc" in p.claim.evidence_for(self.profile):
-            decided = p.claim.kind != "scaling" and _settled_without_llc(p)
-            p.llc = LLC_EVERYWHERE.get(self.profile, True) or not decided
+            p.llc, undecided = self._wants_llc(p)
             at = p.evidence.at_point if p.evidence is not None else None
-            p.decide = p.llc and not decided and not (at is not None
-                                                      and at.no_minimum_for_the_llc)
+            p.decide = p.llc and undecided and not (at is not None
+                                                    and at.no_minimum_for_the_llc)
             # a scaling verdict fits every point at each rerun's setting: its reruns run with
             # the LLC; a point's reruns wait for its controls (most bands decide nothing)
             p.rerun_later = p.decide and p.claim.kind != "scaling"
@@ -452,15 +465,9 @@ class _Run:
             self._done(p, False)  # complete: stored now, so a kill loses nothing
             return
         if p.decide:
-            ck = (p.claim.family, point_key(p.params), p.claim.source)
-            if ck not in self.chosen:
-                self.chosen[ck] = choose_controls(p.claim.family, p.params, self.families,
-                                                  p.claim.source)
-            if self.chosen[ck]:
-                settings = p.claim.llc_settings(self.profile)
-                p.key = control_key(self.chosen[ck], settings, self.device,
-                                    self.families_code)
-                self.planned.setdefault(p.key, (self.chosen[ck], settings))
+            chosen, p.key = self._controls(p)
+            if p.key is not None:
+                self.planned.setdefault(p.key, (chosen, p.claim.llc_settings(self.profile)))
 
     def _chunks(self, points: list[_Point]) -> list[list[_Point]]:
         """Points of one claim at a time, in chunks that keep every worker busy."""
