@@ -513,8 +513,9 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     Every criterion is one the estimate's diagnostics also check (:func:`_summarise`), so a
     run that stops by this rule before the cap passes them: the MC error at most
     ``AUTO_TARGET_RSE`` of λ̂, R-hat ≤ ``RHAT_MAX``, the halves of the trace agreeing, and an
-    ESS of at least ``ESS_MIN`` (which the MC target alone does not imply once λ ≳ 25:
-    the draws' relative spread is about 1/√λ, so 2 % needs an ESS of only about 2500/λ).
+    ESS of the mean and a bulk ESS of at least ``ESS_MIN`` (:func:`.diagnostics.gate_ess`;
+    which the MC target alone does not imply once λ ≳ 25: the draws' relative spread is about
+    1/√λ, so 2 % needs an ESS of only about 2500/λ).
 
     Returns ``(converged, factor)``: ``factor`` estimates how much longer the run must be,
     :math:`(\mathrm{se}/\mathrm{target})^2` where the MC error is the failing criterion,
@@ -541,7 +542,7 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
         z = dg.stationarity_z(g)
         if abs(z) > STATIONARITY_Z_MAX:
             factor = max(factor, 2.0)
-        e = dg.ess(g)
+        e = dg.gate_ess(g)
         if not e >= ESS_MIN:
             factor = max(factor, ESS_MIN / e if math.isfinite(e) and e > 0 else 2.0)
     return factor == 1.0, factor
@@ -550,14 +551,14 @@ def _converged(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
 def _converged_record(scaled: np.ndarray, groups: int) -> tuple[bool, float]:
     r"""The stopping rule of a scan kept only as a record (a Morse–Bott zero, where λ = k/2
     is known before sampling, :func:`~slttheory.sampling.estimator._morse_bott_rank`): every
-    temperature's chains agree
-    (R-hat), are stationary and have an ESS of at least 100 — a sample that passes its
-    diagnostics — but no Monte-Carlo precision target, which the estimate does not need."""
+    temperature's chains agree (R-hat), are stationary and have an ESS of the mean and a bulk
+    ESS of at least 100 — a sample that passes its diagnostics — but no Monte-Carlo precision
+    target, which the estimate does not need."""
     if not np.all(np.isfinite(scaled)):
         return True, 1.0
     for g in np.split(scaled, groups, axis=0):
         r = dg.rhat(g) if g.shape[0] > 1 else 1.0
-        e = dg.ess(g)
+        e = dg.gate_ess(g)
         if r > RHAT_MAX or abs(dg.stationarity_z(g)) > STATIONARITY_Z_MAX or not e >= ESS_MIN:
             return False, 2.0
     return True, 1.0
@@ -592,6 +593,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     llc = float(use.mean()) if use.size else math.nan
     se = dg.mcse(use) if use.shape[1] >= 4 else math.nan
     ess = dg.ess(use)
+    bulk = dg.ess(use, method="bulk")
+    gate = min(ess, bulk)
     rh = dg.rhat(use) if use.shape[0] > 1 else math.nan
     z = dg.stationarity_z(use) if use.shape[1] >= 8 else math.nan
     db = (run.burn_in + DIAG_EVERY - 1) // DIAG_EVERY
@@ -609,9 +612,10 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     if math.isfinite(z) and abs(z) > STATIONARITY_Z_MAX:
         warn.append(f"loss trace not stationary (first vs second half z = {z:.1f}); "
                     "increase burn_in/draws")
-    if math.isfinite(ess) and ess < ESS_MIN:
-        warn.append(f"effective sample size {ess:.0f} < {ESS_MIN}; run longer")
-    elif not math.isfinite(ess) or (use.shape[0] > 1 and not math.isfinite(rh)):
+    if math.isfinite(gate) and gate < ESS_MIN:
+        which = "of the mean" if gate == ess else "bulk"
+        warn.append(f"effective sample size ({which}) {gate:.0f} < {ESS_MIN}; run longer")
+    elif not math.isfinite(gate) or (use.shape[0] > 1 and not math.isfinite(rh)):
         warn.append(f"{use.shape[1]} kept draw(s) per chain are too few for an effective "
                     "sample size and R-hat; run longer (draws)")
     if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:
@@ -637,6 +641,7 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
         ess=ess, rhat=rh, acceptance_rate=acc, divergent=bool(div_chains) or not
         math.isfinite(llc), warnings=warn, stationarity_z=z, estimated_bias=bias,
         divergent_chains=div_chains, calibration=run.calibration, notes=notes,
+        ess_bulk=bulk,
     )
     return per_chain, llc, se, diag
 

@@ -92,8 +92,8 @@ Conventions (documented choices):
   traced step of a process imports torch's tracing machinery (about 1 s of CPU, once).
 * **Draws.** ``draws=None`` runs until the Monte-Carlo standard error is at most
   ``AUTO_TARGET_RSE`` (2 %) of :math:`|\hat\lambda|`, R-hat ≤ ``RHAT_MAX``, the halves of the
-  kept trace agree (|z| ≤ 3) and the ESS is at least ``ESS_MIN`` (100), at every
-  temperature of a scan, starting at ``AUTO_MIN_STEPS``
+  kept trace agree (|z| ≤ 3) and the ESS of the mean and the bulk ESS are at least
+  ``ESS_MIN`` (100), at every temperature of a scan, starting at ``AUTO_MIN_STEPS``
   steps per chain and growing up to ``AUTO_MAX_STEPS`` (by the factor the measured MC error
   asks for, (se/target)² with a 15 % margin, 1.25× to 4× per round; 2× when R-hat or
   stationarity fails, ESS_MIN/ESS when the ESS is short); the first quarter of the steps is
@@ -249,7 +249,7 @@ DEFAULT_STEP_JITTER = math.log(10)
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
 
 
-ESTIMATOR_REVISION = 11
+ESTIMATOR_REVISION = 12
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -273,7 +273,9 @@ instead of given a lower k/2 "exactly"; 11: the SGLD discretisation correction o
 subtracts its bias (it had added it where λ̂(t) < 0, at a w* that is no minimum); and the
 adaptive length also runs until the ESS is at least :data:`.chains.ESS_MIN` at every
 temperature (:func:`.chains._converged`), a check the diagnostics make, which the 2 % target
-alone does not imply once λ ≳ 25."""
+alone does not imply once λ ≳ 25; 12: the ESS gate (diagnostics and adaptive length) asks the
+bulk ESS too, not only the ESS of the mean (:func:`.diagnostics.gate_ess`): issue 12's mixing
+criterion names the bulk ESS, and on heavy right tails it is the smaller."""
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
@@ -1032,7 +1034,7 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
         divergent=any(d.divergent for d in diags) or not math.isfinite(llc),
         warnings=list(dict.fromkeys(warn)), stationarity_z=z,
         estimated_bias=d0.estimated_bias, divergent_chains=div, calibration=d0.calibration,
-        notes=list(dict.fromkeys(notes)),
+        notes=list(dict.fromkeys(notes)), ess_bulk=worst([d.ess_bulk for d in diags], min),
     )
 
 

@@ -148,7 +148,8 @@ class LLCEstimate:
             f"  {c.sampler}, {c.chains} chains{temps} x {c.draws} draws after {c.burn_in} "
             f"burn-in; n={c.n} beta={c.beta:.4g} gamma={c.localization:.3g} "
             f"eps={c.step_size:.3g} batch={c.batch_size} d={c.dimension} {c.device}/{c.dtype}",
-            f"  ESS={d.ess:.0f} R-hat={d.rhat:.3f} accept={acc} est. bias={bias} "
+            f"  ESS={d.ess:.0f} (bulk {d.ess_bulk:.0f}) R-hat={d.rhat:.3f} accept={acc} "
+            f"est. bias={bias} "
             f"divergent={d.divergent} time={self.elapsed_s:.2f}s",
         ]
         if self.temperatures is not None:
