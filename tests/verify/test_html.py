@@ -509,3 +509,31 @@ def test_llc_cells_show_the_band_and_statistics_say_what_they_are_about():
     assert "band" not in html._llc_cell({**lc, "band": {"controlled": False}})
     assert about_label({"about": "estimator_output"}) == "the seed's estimator output"
     assert about_label({"about": "lambda", "needs_controls": True}) == "λ (needs LLC controls)"
+
+
+def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimum():
+    """The rank cell showed no grade; an independent closed form that decided a point (a DLN
+    with one hidden layer by reduced-rank regression) had no cell; a w* that is no minimum was
+    said under the table, not beside its LLC (issue 10 §1, §3)."""
+    from slttheory.verify.report import html, markdown
+
+    rank = {"status": "ok", "rank": 4, "n_params": 6, "determines_lambda": True,
+            "lambda": 2.0, "grade": "certified"}
+    ind = [{"status": "ok", "formula": "reduced_rank_regression", "value": "2",
+            "grade": "certified"}]
+    llc = {"status": "ok", "mean": 0.59, "std_error": 0.06, "grade": "controlled",
+           "config": {"true_parameter": True}}
+    saddle = {"status": "ok", "checks": {"is_local_min": False, "reason": "a saddle"}}
+    row = {"params": {"d": 2}, "predicted_exact": "2", "closed_form": None, "rank": rank,
+           "independent": ind, "llc": llc, "at_point": saddle, "verdict": "confirmed",
+           "grade": "certified"}
+    text = "\n".join(markdown._points_table([row]))
+    assert "4/6 → λ = 2 (certified)" in text
+    assert "reduced_rank_regression: 2 (certified)" in text
+    assert "(controlled); w* is not a minimum of L_n: the LLC is the symmetrised" in text
+    page = html._points_section({"points": [row]})
+    cell = html._cf_cell(None) + html._independent_cells(ind)
+    assert "reduced_rank_regression" in cell and "certified" in cell
+    assert "not a minimum" in html._not_a_minimum(row)
+    assert html._not_a_minimum({**row, "at_point": {"checks": {"is_local_min": True}}}) == ""
+    assert "reduced_rank_regression" in page and "not a minimum" in page

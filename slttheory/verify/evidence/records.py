@@ -218,6 +218,7 @@ class LLCEvidence:
     ``mean``/``std_error``/``ci``: the estimator's value, total standard error and 95 %
     interval, the spread between finite-nβ laws included (``law_error``: that part), so that
     controls correct only the residual bias (``mc_error``: the Monte-Carlo part;
+    ``data_error``, ``fit_error``: the data-fluctuation and fit parts, ``LLCEstimate``'s;
     ``single``: the raw single-temperature λ̂ where the method extrapolates); ``passed``: the
     estimator's own diagnostics passed (``Diagnostics.passed``), with ``problems`` listing
     every failed check; ``reruns``: the robustness reruns; ``control_key``: the key of the
@@ -245,6 +246,8 @@ class LLCEvidence:
     control_key: str | None = None
     law_error: float | None = None
     scan: Mapping[str, Any] = field(default_factory=dict)
+    data_error: float | None = None
+    fit_error: float | None = None
 
     @property
     def clean(self) -> bool:

@@ -324,6 +324,8 @@ def llc_evidence(est: Any, note: str = "", elapsed: float = 0.0) -> LLCEvidence:
     return LLCEvidence(
         "ok", mean=finite(est.llc), std_error=finite(est.std_error),
         law_error=finite(getattr(est, "law_error", 0.0)),
+        data_error=finite(getattr(est, "data_error", 0.0)),
+        fit_error=finite(getattr(est, "fit_error", 0.0)),
         diagnostics=jsonable(diag), problems=problems, config=jsonable(est.config),
         note=note, elapsed_s=round(elapsed, 3), method=str(getattr(est, "method", "single")),
         ci=ci, mc_error=finite(getattr(est, "mc_error", est.std_error)),

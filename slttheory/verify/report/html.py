@@ -468,6 +468,15 @@ def _cf_cell(cf: Any) -> str:
     return out + _grade(cf)
 
 
+def _independent_cells(forms: Any) -> str:
+    """Closed forms of other formulas for the same model (an identity of models, or a bound),
+    each on its own line with its formula's name and grade."""
+    if not isinstance(forms, list):
+        return ""
+    return "".join(f'<br><span class="dec">{_esc(f.get("formula"))}:</span> {_cf_cell(f)}'
+                   for f in forms if isinstance(f, Mapping) and f.get("status", "ok") == "ok")
+
+
 def _rank_cell(rk: Any) -> str:
     if not isinstance(rk, Mapping):
         return '<span class="na">–</span>'
@@ -500,6 +509,19 @@ def _llc_cell(lc: Any) -> str:
         tip = "; ".join(map(str, probs)) if isinstance(probs, list) else "diagnostics failed"
         out += f' <span class="warn" title="{_esc(tip)}">⚠</span>'
     return out + _grade(lc)
+
+
+def _not_a_minimum(p: Mapping[str, Any]) -> str:
+    """Beside the LLC: w* is not a minimum of L_n (where the critical-point check says so)."""
+    chk = _get(_get(p, "at_point"), "checks")
+    if not isinstance(chk, Mapping) or chk.get("is_local_min") is not False:
+        return ""
+    cfg = _get(_get(p, "llc"), "config")
+    w0 = isinstance(cfg, Mapping) and cfg.get("true_parameter")
+    tip = _esc(chk.get("reason", ""))
+    return (f'<br><span class="warn" title="{tip}">w* is not a minimum of L_n'
+            + ("; the LLC is the symmetrised estimand's at the true parameter" if w0 else "")
+            + "</span>")
 
 
 def _diag_cell(lc: Any) -> str:
@@ -555,6 +577,7 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
     shown = _worst_points(points, cap) if large else list(enumerate(points))
     pts = [p for _, p in shown]
     has = {k: any(_get(p, k) is not None for p in pts) for k in ("closed_form", "rank", "llc")}
+    has["closed_form"] |= any(_get(p, "independent") for p in pts)
     has_grade = any(_get(p, "grade") is not None for p in pts)
     variables = sorted({str(k) for p in pts if isinstance(_get(p, "params"), Mapping)
                         for k in p["params"]})
@@ -575,11 +598,11 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
         cells = [str(i + 1), _esc(_fmt_params(p.get("params"))),
                  _value(pe, p.get("predicted")) if pe is not None else _num(p.get("predicted"))]
         if has["closed_form"]:
-            cells.append(_cf_cell(p.get("closed_form")))
+            cells.append(_cf_cell(p.get("closed_form")) + _independent_cells(p.get("independent")))
         if has["rank"]:
             cells.append(_rank_cell(p.get("rank")))
         if has["llc"]:
-            cells += [_llc_cell(p.get("llc")), _diag_cell(p.get("llc"))]
+            cells += [_llc_cell(p.get("llc")) + _not_a_minimum(p), _diag_cell(p.get("llc"))]
         cells.append(_verdict_badge(p.get("verdict")))
         if has_grade:
             cells.append(_esc(p.get("grade") if p.get("grade") is not None else ""))

@@ -55,17 +55,31 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     band = lc.get("band") or {}
     if lc.get("grade") == "controlled" and band.get("low") is not None:
         txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
-    return f"{txt} ({lc.get('grade', '?')})"
+    txt += f" ({lc.get('grade', '?')})"
+    chk = (p.get("at_point") or {}).get("checks") or {}
+    if chk.get("is_local_min") is False:  # beside the LLC, not only under the table
+        txt += ("; w* is not a minimum of L_n: the LLC is the symmetrised estimand's at the "
+                "true parameter" if (lc.get("config") or {}).get("true_parameter") else
+                "; w* is not a minimum of L_n")
+    return txt
+
+
+def _form(cf: Mapping[str, Any]) -> str:
+    """A closed form's value, or its interval where it bounds λ."""
+    return cf["value"] if cf["value"] is not None else f"[{cf['lower']}, {cf['upper']}]"
 
 
 def _cf_cell(p: Mapping[str, Any]) -> str:
+    """The claim's closed form, then the independent ones (other formulas that give λ of the
+    same model by an identity of models, or bound it), each with its grade."""
     cf = p["closed_form"]
-    if cf is None:
-        return "–"
-    if cf["status"] != "ok":
-        return "error"
-    v = cf["value"] if cf["value"] is not None else f"[{cf['lower']}, {cf['upper']}]"
-    return f"{v} ({cf.get('grade', 'none')}, {cf.get('standing', '?')})"
+    parts = []
+    if cf is not None:
+        parts.append("error" if cf["status"] != "ok" else
+                     f"{_form(cf)} ({cf.get('grade', 'none')}, {cf.get('standing', '?')})")
+    parts += [f"{i['formula']}: {_form(i)} ({i.get('grade', 'none')})"
+              for i in p.get("independent") or () if i.get("status") == "ok"]
+    return "; ".join(parts) or "–"
 
 
 def _rank_cell(p: Mapping[str, Any]) -> str:
@@ -81,13 +95,13 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
         txt += f" → λ = {lam}"  # exact, never a rounded float beside exact columns
     if rk.get("point_rank") is not None:
         txt += f"; at w*: {rk['point_rank']}"
-    return txt
+    return f"{txt} ({rk.get('grade', 'none')})"
 
 
 def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list[str]:
     """One row per point; the predicted column carries the claim's relation (λ < 3/2)."""
-    lines = ["| point | predicted | closed form | rank | LLC ± s.e., CI → band (grade) | verdict "
-             "(grade) |", "|---|---|---|---|---|---|"]
+    lines = ["| point | predicted | closed forms: the claim's; independent (grade) | rank (grade) "
+             "| LLC ± s.e., CI → band (grade) | verdict (grade) |", "|---|---|---|---|---|---|"]
     rel = "" if relation == "==" else f"λ {relation} "
     for p in points:
         pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
