@@ -401,8 +401,14 @@ evidence = ["closed_form", "rank"]
     pt = by["regular"].points[0]
     assert pt.evidence.closed_form.value == "1"
     assert pt.evidence.rank.rank == 2 and pt.evidence.rank.determines_lambda
-    # the exact rank decides (certified), so the quick profile runs no LLC here
+    # the exact rank decides (certified), so the quick profile runs no LLC here; w* is still
+    # built and checked (issue 10 §4: gradient norm and smallest Hessian eigenvalues at every
+    # point), and the line claim, with no LLC route, records its checks too
     assert pt.evidence.llc is None
+    for r in res:  # (w* = w0 of noisy data is no exact minimum of L_n: its flag is recorded)
+        chk = r.points[0].evidence.at_point.checks
+        assert isinstance(chk["is_local_min"], bool) and chk["grad_norm"] >= 0, (r.claim.id, chk)
+        assert len(chk["smallest_eigenvalues"]) >= 1
     assert (by["regular"].verdict.verdict, by["regular"].verdict.grade) == \
         ("confirmed", "certified"), by["regular"].verdict.reason
     assert by["wrong"].verdict.verdict == "refuted", by["wrong"].verdict.reason

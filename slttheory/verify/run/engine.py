@@ -2,12 +2,14 @@
 
 Phases, per profile:
 
-1. **Exact routes** (closed form, rank) at every point.
+1. **Exact routes** (closed form, rank) at every point, and w* built and measured there
+   (gradient norm, smallest Hessian eigenvalues, the claim's hypotheses, the family's
+   symmetry orbit) wherever the profile runs a route.
 2. **Which LLCs to run.** A point needs an LLC when its claim asks for one and no certified
    fact decides it (``quick``), or at every point that asks (``full``; an LLC at a point a
-   certified route already decides is shown for context). w* is measured first; every LLC
-   that is to *decide* a point (at a w* that is a minimum of L_n, or a true parameter) gets
-   controls (:mod:`slttheory.verify.evidence.controls`).
+   certified route already decides is shown for context). Every LLC that is to *decide* a
+   point (at a w* that is a minimum of L_n, or a true parameter) gets controls
+   (:mod:`slttheory.verify.evidence.controls`).
 3. **LLC units and control sets** run on the executor: the LLCs of one claim batched into one
    vectorised sampler call per architecture, each distinct control set once (keyed by its
    rules, so points that share rules share controls). A scaling claim's LLCs run with their
@@ -137,8 +139,10 @@ def _in_worker(family: Any, isolated: bool) -> Any:
 
 
 def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: Any,
-                routes: Routes, isolated: bool) -> dict[str, Any]:
-    """Closed form and rank at one point (evidence as a dict; LLC left for later)."""
+                routes: Routes, device: str, isolated: bool) -> dict[str, Any]:
+    """Closed form and rank at one point, and w* built and measured there (its checks, the
+    claim's hypotheses, the family's symmetry orbit) wherever the profile runs a route
+    (evidence as a dict; LLC left for later)."""
     t0 = time.perf_counter()
     family = _in_worker(family, isolated)
     try:
@@ -150,7 +154,8 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     cf = routes.closed_form(family, q) if "closed_form" in ev else None
     ind = tuple(routes.independent(family, q)) if "closed_form" in ev else ()
     rk = routes.rank(family, q, claim.rank_settings(profile)) if "rank" in ev else None
-    return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3),
+    at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if ev else None
+    return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
 
 
@@ -182,16 +187,6 @@ def _rerun_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str,
     return [{"reruns": [jsonable(r.__dict__) for r in rr], "elapsed_s": share} for rr in rrs]
 
 
-def _at_point_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str,
-                   family: Any, routes: Routes, device: str, isolated: bool
-                   ) -> list[dict[str, Any]]:
-    """Build the points' problems and measure w* there (for the claim's hypotheses)."""
-    family = _in_worker(family, isolated)
-    qs = [family.validate(dict(p)) for p in points]
-    return [a.to_dict() for a in routes.at_point(family, qs, claim.llc_settings(profile),
-                                                  device)]
-
-
 def _control_unit(jobs: Sequence[tuple[Any, int]], families_ref: Any,
                   settings: Mapping[str, Any], device: str, isolated: bool
                   ) -> list[dict[str, Any]]:
@@ -220,7 +215,7 @@ def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, devi
 
 
 def _unit(kind: str, args: tuple) -> Any:
-    return {"exact": _exact_unit, "llc": _llc_unit, "at_point": _at_point_unit,
+    return {"exact": _exact_unit, "llc": _llc_unit,
             "controls": _control_unit, "experiment": _experiment_unit,
             "reruns": _rerun_unit}[kind](*args)
 
@@ -248,7 +243,7 @@ class _Point:
     llc: bool = False  # run the LLC
     decide: bool = False  # the LLC is to decide: controls, and reruns where they matter
     rerun_later: bool = False  # reruns once the controls say the LLC's verdict may stand
-    measure: bool = False  # build w* (no LLC) to measure the claim's hypotheses there
+    measure: bool = False  # w* was built and measured with the exact routes
     key: str | None = None
 
 
@@ -343,10 +338,10 @@ class _Run:
     def run(self) -> list[Any]:
         self.progress.start(len(self.pts))
         todo = self._load_stored()
-        # 1. exact routes; 2. where the claim names hypotheses or the family exhibits a
-        # symmetry orbit, w* is built and measured first (it may decide without an LLC);
-        # 3. experiments, control runs and LLCs, all on the executor
-        self._measure(self._exact(todo))
+        # 1. exact routes and w* (its checks, the claim's hypotheses, the family's symmetry
+        # orbit: it may decide without an LLC) at every point; 2. the plan; 3. experiments,
+        # control runs and LLCs, all on the executor
+        self._exact(todo)
         units, owners = self._experiment_units()
         for u, o in (self._control_units(), self._llc_units(todo)):
             units += u
@@ -411,43 +406,18 @@ class _Run:
         return chosen, control_key(chosen, p.claim.llc_settings(self.profile), self.device,
                                    self.families_code)
 
-    def _exact(self, todo: list[_Point]) -> list[_Point]:
-        """Closed form and rank everywhere; returns the points whose w* is measured next."""
+    def _exact(self, todo: list[_Point]) -> None:
+        """Closed form, rank and w* at every point, then the point's plan. w* is measured
+        before the LLC is planned (an LLC at a w* that is no minimum gets no controls, a
+        hypothesis that fails there settles the point) and at every point where a route runs,
+        so that each records its checks (gradient norm, smallest Hessian eigenvalues)."""
         args = [("exact", (p.claim, p.params, self.profile, self.refs[p.claim.family],
-                           self.routes, not self.local)) for p in todo]
-        measure = []
+                           self.routes, self.device, not self.local)) for p in todo]
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
-            # w* is measured before the LLC is planned where the claim has hypotheses, the
-            # family a symmetry orbit, or an LLC may have to decide (so that one at a w* that
-            # is no minimum gets no controls)
-            p.measure = bool(p.claim.hypotheses) or callable(
-                getattr(self.families[p.claim.family], "orbit", None)) or (
-                "llc" in p.claim.evidence_for(self.profile)
-                and (p.claim.kind == "scaling" or not _settled_without_llc(p)))
-            if p.measure:
-                measure.append(p)
-            else:
-                self._plan(p)
-        return measure
-
-    def _measure(self, points: list[_Point]) -> None:
-        """Build w* and measure there (hypotheses, checks, symmetry orbit), then plan."""
-        args, owners = [], []
-        for chunk in self._chunks(points):
-            c = chunk[0].claim
-            args.append(("at_point", (c, [p.params for p in chunk], self.profile,
-                                      self.refs[c.family], self.routes, self.device,
-                                      not self.local)))
-            owners.append(chunk)
-        for i, res, exc in run_tasks(self.executor, _unit, args):
-            for p, d in zip(owners[i], res if exc is None else [None] * len(owners[i]),
-                            strict=True):
-                at = AtPoint.from_dict(d) if d is not None else AtPoint(
-                    "error", error=f"worker failed: {exc}")
-                p.evidence = replace(p.evidence, at_point=at)
-                self._plan(p)
+            p.measure = p.evidence.at_point is not None
+            self._plan(p)
 
     def _plan(self, p: _Point) -> None:
         """Run the LLC where asked and (quick) no certified fact decides; an LLC that is to
