@@ -664,3 +664,31 @@ def test_resume_after_an_edited_prediction_runs_the_llc_it_now_needs(tmp_path):
                          store=store, resume=True)
     assert asked == [2]
     assert "not run in this profile" not in res[0].points[0].verdict.reason
+
+
+def test_a_scaling_claim_runs_no_llc_where_certified_facts_fix_lambda(tmp_path):
+    """Quick ran an LLC and its controls at every point of a scaling claim, though the fit
+    takes the value the certified facts fix (an outside acceptance run: 75 s for a regular
+    model, 10 minutes of controls for RRR). Now such a point is settled without an LLC."""
+    import slttheory.models  # noqa: F401
+    from slttheory.models.registry import FAMILIES as REAL
+
+    (tmp_path / "s.toml").write_text("""
+id = "regular-scaling"
+title = "regular: λ = 1.0·d (false: 0.5·d)"
+source = "test"
+family = "regular"
+kind = "scaling"
+evidence = ["closed_form", "rank", "llc"]
+[scaling]
+variable = "d"
+shape = "linear"
+coefficients = [1.0]
+[grid]
+d = [1, 2, 3, 4, 5]
+""")
+    res = run_claims(load_claims([tmp_path], REAL), profile="quick", families=REAL,
+                     device="cpu")
+    (r,) = res
+    assert all(p.evidence.llc is None for p in r.points) and not r.controls
+    assert (r.verdict.verdict, r.verdict.grade) == ("refuted", "certified"), r.verdict.reason

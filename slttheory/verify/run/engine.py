@@ -65,6 +65,7 @@ from slttheory.verify.judge import (
     point_verdict,
     unmet_hypotheses,
 )
+from slttheory.verify.judge.point import certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
 from slttheory.verify.run.store import ResultStore
 
@@ -249,11 +250,19 @@ class _Point:
 
 def _settled_without_llc(p: _Point) -> bool:
     """Whether the point is settled without an LLC: the exact evidence decides it (certified
-    verdict), or a hypothesis of the claim fails as measured at w* (no LLC can then decide)."""
-    pred = p.claim.predicted_at(p.params)
-    if pred is None or p.evidence is None:
+    verdict), or a hypothesis of the claim fails as measured at w* (no LLC can then decide).
+    A scaling claim's point is settled where the certified facts fix λ exactly (its fit takes
+    that value, :func:`slttheory.verify.judge.scaling._controlled`) or a hypothesis fails
+    (the fit leaves it out)."""
+    if p.evidence is None:
         return False
     try:
+        if p.claim.kind == "scaling":
+            return bool(unmet_hypotheses(p.claim, p.evidence, None)) or \
+                certified_value(*certified_bounds(p.claim, p.evidence)) is not None
+        pred = p.claim.predicted_at(p.params)
+        if pred is None:
+            return False
         pv = point_verdict(p.claim, p.params, p.evidence, pred)
         unmet = unmet_hypotheses(p.claim, p.evidence, pred)
     except Exception:  # noqa: BLE001 - judged again (and reported) later
@@ -388,9 +397,9 @@ class _Run:
 
     def _wants_llc(self, p: _Point) -> tuple[bool, bool]:
         """``(run an LLC, it may decide)``: everywhere in the full profile, else where no
-        certified fact (or unmet hypothesis) settles the point; a scaling verdict always fits
-        its points' LLCs."""
-        decided = p.claim.kind != "scaling" and _settled_without_llc(p)
+        certified fact (or unmet hypothesis) settles the point (for a scaling claim: fixes
+        its λ exactly)."""
+        decided = _settled_without_llc(p)
         return LLC_EVERYWHERE.get(self.profile, True) or not decided, not decided
 
     def _controls(self, p: _Point) -> tuple[list, str | None]:
