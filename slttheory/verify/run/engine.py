@@ -142,8 +142,8 @@ def _in_worker(family: Any, isolated: bool) -> Any:
 def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: Any,
                 routes: Routes, device: str, isolated: bool) -> dict[str, Any]:
     """Closed form and rank at one point, and w* built and measured there (its checks, the
-    claim's hypotheses, the family's symmetry orbit) wherever the profile runs a route
-    (evidence as a dict; LLC left for later)."""
+    claim's hypotheses, the family's symmetry orbit) wherever the profile runs a route or
+    there is a hypothesis or orbit to read (evidence as a dict; LLC left for later)."""
     t0 = time.perf_counter()
     family = _in_worker(family, isolated)
     try:
@@ -155,7 +155,12 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     cf = routes.closed_form(family, q) if "closed_form" in ev else None
     ind = tuple(routes.independent(family, q)) if "closed_form" in ev else ()
     rk = routes.rank(family, q, claim.rank_settings(profile)) if "rank" in ev else None
-    at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if ev else None
+    # w* is measured wherever a route runs, and for the claim's hypotheses or the family's
+    # symmetry orbit even where none does (a scaling claim left out of a profile still says
+    # which points its hypotheses exclude)
+    measure = bool(ev) or bool(claim.hypotheses) or callable(getattr(family, "orbit", None))
+    at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if measure \
+        else None
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
 
