@@ -794,3 +794,32 @@ def test_exact_values_on_the_stated_shape_confirm_it():
     bent = [PointEvidence(cf(5 if d % 2 else 1), None, None, 0.0) for d in xs[:4] + [20]]
     assert scaling_verdict(c, [{"d": d} for d in xs[:4] + [20]], bent, {}).verdict == \
         "refuted"
+
+
+def test_a_rounded_decimal_is_refuted_and_the_reason_says_why():
+    """λ = 0.1667 for a normal crossing of λ = 1/6 is refuted (decimals are exact), but the
+    reason printed "1/6 (0.1667) … against the predicted 1667/10000 (0.1667)", two equal
+    decimals (an outside acceptance run). It now says how the decimal was read."""
+    import tomllib
+
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.evidence.routes import DEFAULT_ROUTES, independent_forms_route
+
+    c = parse_claim(tomllib.loads("""
+id = "nc-decimal"
+title = "normal crossing w1^4 w2^6"
+source = "Brown 2022"
+family = "normal_crossing"
+kind = "closed_form"
+predicted = "0.1667"
+evidence = ["closed_form"]
+[fixed]
+powers = [2, 3]
+"""), "nc.toml", REAL)
+    fam = REAL["normal_crossing"]
+    q = fam.validate({"powers": (2, 3)})
+    ev = PointEvidence(DEFAULT_ROUTES.closed_form(fam, q), None, None, 0.0,
+                       independent=tuple(independent_forms_route(fam, q)))
+    v = point_verdict(c, {"powers": (2, 3)}, ev, c.predicted_at({"powers": (2, 3)}))
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "the decimal 0.1667, read exactly" in v.reason and "state 1/6" in v.reason, v.reason

@@ -155,6 +155,27 @@ def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
     return ""
 
 
+def rounded_decimal(p: sp.Expr, lo: Any, hi: Any) -> str:
+    """A refutation's caveat where the prediction is a decimal that the certified λ rounds to
+    ("" otherwise): claims read decimals exactly (``verification/README.md``), so λ = 0.1667
+    is refuted by λ = 1/6, and the reason says why and how to state what was meant.
+
+    >>> rounded_decimal(sp.Rational(1667, 10000), sp.Rational(1, 6), sp.Rational(1, 6))[:43]
+    '; the predicted value is the decimal 0.1667'
+    >>> rounded_decimal(sp.Rational(3, 10), sp.Rational(1, 4), sp.Rational(1, 4))  # 20 % off
+    ''
+    """
+    v = certified_value(lo, hi)
+    if v is None or not (isinstance(p, sp.Rational) and not p.is_Integer):
+        return ""
+    k = next((k for k in range(1, 16) if (p * 10 ** k).q == 1), None)  # decimal places
+    if k is None or not abs(v - p) < sp.Rational(1, 2 * 10 ** k):
+        return ""
+    return (f"; the predicted value is the decimal {float(p):.{k}f}, read exactly (decimals "
+            f"are exact rationals), and λ = {v} rounds to it at {k} decimal"
+            f"{'s' if k > 1 else ''}: state {v} if that is what is meant")
+
+
 def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     """``refuted`` when no λ in ``[lo, hi]`` satisfies ``λ rel p``, ``confirmed`` when every one
     does, else ``open`` (``None``: that side is open).
@@ -319,7 +340,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
         why = why or [flo.text, fhi.text]
         return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
-                            f"against the predicted {ptxt}"
+                            f"against the predicted {ptxt}{rounded_decimal(p, lo, hi)}"
                             f"{unimposed_note(claim, ev)}{note}", "certified", facts)
     if exact == "confirmed":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]
