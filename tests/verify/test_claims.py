@@ -125,11 +125,24 @@ def test_bad_claims_do_not_stop_the_others(tmp_path):
     write(
         tmp_path, GOOD.replace('"d/2"', '"__import__(1)"').replace('id = "x"', 'id = "y"'), "b.toml"
     )
-    write(tmp_path, GOOD, "c.toml")  # duplicate id
+    write(tmp_path, GOOD, "c.toml")  # duplicate id: both files are errors, naming each other
     out = load_claims([tmp_path], FAMILIES)
     kinds = [type(c).__name__ for c in out]
-    assert kinds == ["Claim", "BadClaim", "BadClaim"]
-    assert "already used" in out[2].message and out[1].id == "y"
+    assert kinds == ["BadClaim", "BadClaim", "BadClaim"]
+    assert "also used by" in out[2].message and "a.toml" in out[2].message
+    assert "c.toml" in out[0].message and out[1].id == "y"
+
+
+def test_a_duplicate_id_does_not_depend_on_the_order_of_the_files(tmp_path):
+    """With ``--claims`` listing files, an outside duplicate listed first made the good claim
+    the error (an outside acceptance run); every file sharing an id is now an error."""
+    write(tmp_path, GOOD, "a.toml")
+    write(tmp_path, GOOD.replace('id = "x"', 'id = "X"'), "b.toml")
+    for order in ([tmp_path / "a.toml", tmp_path / "b.toml"],
+                  [tmp_path / "b.toml", tmp_path / "a.toml"]):
+        out = load_claims(order, FAMILIES)
+        assert [type(c).__name__ for c in out] == ["BadClaim", "BadClaim"]
+        assert all("ignoring case" in c.message for c in out)
 
 
 def test_shipped_claims_all_parse():

@@ -478,8 +478,8 @@ def test_ids_are_their_own_file_names_and_anchors(tmp_path):
     (d / "1.toml").write_text(BASE.replace('id = "x"', 'id = "Claim-1"'))
     (d / "2.toml").write_text(BASE.replace('id = "x"', 'id = "claim-1"'))
     out = load_claims(d, FAMILIES)  # one folder, not in a list
-    assert isinstance(out[0], Claim) and isinstance(out[1], BadClaim)
-    assert "ignoring case" in out[1].message
+    assert isinstance(out[0], BadClaim) and isinstance(out[1], BadClaim)
+    assert "ignoring case" in out[1].message and "2.toml" in out[0].message
 
 
 def test_hidden_folders_are_skipped_and_a_byte_order_mark_is_read(tmp_path):

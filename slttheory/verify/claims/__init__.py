@@ -162,27 +162,26 @@ def load_claims(paths: Sequence[str | Path] | str | Path,
     """Load every claim file; a bad file becomes a :class:`BadClaim`, never an exception.
 
     An unexpected exception while loading one file (a loader bug) also becomes a BadClaim, whose
-    message names the file and the exception. Duplicate ids: the second and later files become
-    BadClaims.
+    message names the file and the exception. Duplicate ids (compared ignoring case): every
+    file that shares one becomes a BadClaim naming the others, whatever their order (which
+    one was meant is not for the loader to guess).
     """
     out: list[AnyClaim] = []
-    ids: dict[str, str] = {}
     for f in find_claim_files(paths):
         try:
-            c = load_claim(f, families)
+            out.append(load_claim(f, families))
         except ClaimError as e:
             out.append(_bad(f, str(e)))
-            continue
         except Exception as e:  # noqa: BLE001 - one file must never stop the others
             out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: "
                                f"{shorten(e, 200)})"))
-            continue
-        key = c.id.lower()  # ids name files and anchors, which may ignore case
-        if key in ids:
-            out.append(BadClaim(str(f), f"{f}: id: {c.id!r} is already used by {ids[key]}"
-                                " (ids are compared ignoring case)",
-                                c.id, c.title, c.source, c.family, c.kind))
-            continue
-        ids[key] = str(f)
-        out.append(c)
-    return out
+    files: dict[str, list[str]] = {}
+    for c in out:
+        if not isinstance(c, BadClaim):  # ids name files and anchors, which may ignore case
+            files.setdefault(c.id.lower(), []).append(c.path)
+    return [c if isinstance(c, BadClaim) or len(files[c.id.lower()]) == 1 else
+            BadClaim(c.path, f"{c.path}: id: {c.id!r} is also used by "
+                     + ", ".join(f for f in files[c.id.lower()] if f != c.path)
+                     + " (ids are compared ignoring case; give each claim its own)",
+                     c.id, c.title, c.source, c.family, c.kind)
+            for c in out]
