@@ -120,6 +120,21 @@ def shorten(v: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}…"
 
 
+def show_value(v: Any) -> str:
+    """A value for an error message, saying what sympy's names for the non-finite mean.
+
+    >>> show_value(sp.zoo), show_value(sp.Integer(1) / 3)
+    ('zoo (complex infinity: a division by zero)', '1/3')
+    """
+    if v is sp.zoo:
+        return "zoo (complex infinity: a division by zero)"
+    if v is sp.nan:
+        return "nan (undefined, e.g. 0/0)"
+    if v in (sp.oo, -sp.oo):
+        return f"{v} (infinite)"
+    return shorten(v)
+
+
 def _bits(r: sp.Rational) -> int:
     """Size of an exact rational: bits of its numerator or denominator, whichever is larger."""
     return max(abs(int(r.p)).bit_length(), int(r.q).bit_length())
@@ -152,7 +167,7 @@ def _pow_problem(base: sp.Expr, exp: sp.Expr) -> str | None:
     if not exp.is_number:
         return None  # a symbolic exponent: nothing is computed before the variables have values
     if not finite_real(exp):
-        return f"exponent {shorten(exp)} is not a finite real number"
+        return f"exponent {show_value(exp)} is not a finite real number"
     if base.is_Rational and base.q == 1 and abs(base.p) <= 1:
         return None  # 0, 1 and -1 to any power
     size = max(_size(base), 1)
@@ -180,7 +195,7 @@ def _binomial_problem(n: sp.Expr, k: sp.Expr) -> str | None:
         return None
     for a in (n, k):
         if not finite_real(a):
-            return f"binomial(): argument {shorten(a)} is not a finite real number"
+            return f"binomial(): argument {show_value(a)} is not a finite real number"
     if n.is_Integer and k.is_Integer:  # a product of min(k, n - k) factors of n's size
         nn, kk = int(n), int(k)
         if kk < 0 or 0 <= nn < kk:
@@ -210,7 +225,7 @@ def _problem(func: Any, args: Sequence[Any]) -> str | None:
             # sympy finds the integer part of an irrational number by ever more precise
             # evaluation, which at about 2**360 no longer finishes
             if not finite_real(a):
-                return f"{func.__name__}(): {shorten(a)} is not a finite real number"
+                return f"{func.__name__}(): {show_value(a)} is not a finite real number"
             if _magnitude(a) > 2.0 ** MAX_FLOOR_BITS:
                 return (f"{func.__name__}() of an irrational number above "
                         f"2**{MAX_FLOOR_BITS} (the limit MAX_FLOOR_BITS)")
@@ -218,7 +233,7 @@ def _problem(func: Any, args: Sequence[Any]) -> str | None:
         what = {sp.Min: "min()", sp.Max: "max()"}.get(func, "comparison")
         for a in args:
             if isinstance(a, sp.Expr) and a.is_number and not finite_real(a):
-                return f"{what}: {shorten(a)} is not a finite real number"
+                return f"{what}: {show_value(a)} is not a finite real number"
     return None
 
 
@@ -329,7 +344,7 @@ class _Builder:
     def _power(self, a: sp.Expr, b: sp.Expr, node: ast.AST) -> sp.Expr:
         """``a ** b``, refusing numeric exponents that could not be computed quickly."""
         if b.is_number and not finite_real(b):
-            raise self.fail(f"exponent {shorten(b)} is not a finite real number", node)
+            raise self.fail(f"exponent {show_value(b)} is not a finite real number", node)
         if b.is_number and abs(b) > MAX_EXPONENT:
             raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
         if not b.is_number and not b.free_symbols <= set(self.vars.values()):
@@ -491,10 +506,10 @@ def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
     Traceback (most recent call last):
     ...
     slttheory.verify.expr.ExpressionError: 2**3433683820292512484657849089281 would have about ...
-    >>> evaluate(parse_constraint("1/(d - 2) < 3", ["d"]), {"d": 2})
+    >>> evaluate(parse_constraint("1/(d - 2) < 3", ["d"]), {"d": 2})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slttheory.verify.expr.ExpressionError: comparison: zoo is not a finite real number
+    slttheory.verify.expr.ExpressionError: comparison: zoo (complex infinity: a division by zero...
     """
     subs = {}
     for s in expr.free_symbols:

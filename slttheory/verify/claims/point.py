@@ -49,6 +49,7 @@ from slttheory.verify.expr import (
     parse_constraint,
     parse_predicted,
     shorten,
+    show_value,
 )
 
 __all__ = [
@@ -688,7 +689,7 @@ def _check_points(claim: Claim, family: Any) -> None:
                     raise err(path, "predicted", f"at {at}: {e}") from None
                 if not finite_real(v):
                     raise err(path, "predicted",
-                              f"does not give a finite real number at {at} (got {shorten(v)})")
+                              f"does not give a finite real number at {at} (got {show_value(v)})")
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str,

@@ -394,8 +394,11 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     lc = ev.llc
     if llc.grade == "absent":
         skipped = ev.llc is None and "llc" in claim.evidence
+        unasked = ev.llc is None and "llc" not in claim.evidence
         parts.append("the LLC route is not run in this profile (see the claim's [profiles] "
-                     "table; the full profile runs it)" if skipped else llc.why)
+                     "table; the full profile runs it)" if skipped else
+                     f"the claim does not ask for the LLC route (evidence = "
+                     f"{list(claim.evidence)})" if unasked else llc.why)
     elif llc.grade == "failed":
         parts.append(llc.why)
     else:

@@ -296,8 +296,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
     need = SHAPES[sc.shape] + 1
     if len(set(xs)) < need:
-        return ("inconclusive", f"{gname}: {len(set(xs))} controlled value(s) of {var}; a "
-                f"{sc.shape} fit needs {need}", [])
+        return ("inconclusive", f"{gname}: {len(set(xs))} certified or controlled value(s) of "
+                f"{var}; a {sc.shape} fit needs {need}", [])
     f = fit_shape(xs, ys, ses, sc.shape, group)
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
     txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} (χ² p = "
@@ -306,7 +306,9 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     v, missing = "confirmed", []
     if f.p_value is not None and f.p_value < 0.01:
         v = "refuted"
-        txt += f"; the stated {sc.shape} shape is rejected by the controlled errors"
+        errors = ("certified values (σ = 0, floored at round-off)"
+                  if all(r[4] == "certified" for r in rows) else "controlled errors")
+        txt += f"; the stated {sc.shape} shape is rejected by the {errors}"
     if sc.coefficients is not None:
         for i, (c_fit, c_se, c_st) in enumerate(
                 zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
