@@ -164,12 +164,14 @@ def rounded_decimal(p: sp.Expr, lo: Any, hi: Any) -> str:
     '; the predicted value is the decimal 0.1667'
     >>> rounded_decimal(sp.Rational(3, 10), sp.Rational(1, 4), sp.Rational(1, 4))  # 20 % off
     ''
+    >>> rounded_decimal(sp.Rational(3, 2), sp.Rational(3, 2), sp.Rational(3, 2))  # equal
+    ''
     """
     v = certified_value(lo, hi)
     if v is None or not (isinstance(p, sp.Rational) and not p.is_Integer):
         return ""
     k = next((k for k in range(1, 16) if (p * 10 ** k).q == 1), None)  # decimal places
-    if k is None or not abs(v - p) < sp.Rational(1, 2 * 10 ** k):
+    if k is None or v == p or not abs(v - p) < sp.Rational(1, 2 * 10 ** k):
         return ""
     return (f"; the predicted value is the decimal {float(p):.{k}f}, read exactly (decimals "
             f"are exact rationals), and λ = {v} rounds to it at {k} decimal"
@@ -340,7 +342,8 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
         why = why or [flo.text, fhi.text]
         return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
-                            f"against the predicted {ptxt}{rounded_decimal(p, lo, hi)}"
+                            f"against the predicted {ptxt}"
+                            f"{rounded_decimal(p, lo, hi) if rel == '==' else ''}"
                             f"{unimposed_note(claim, ev)}{note}", "certified", facts)
     if exact == "confirmed":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]
