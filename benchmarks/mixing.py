@@ -83,7 +83,8 @@ def run_case(label: str, family: str, params: dict, seed: int, orbit: bool = Fal
     d, c = est.diagnostics, est.config
     return {
         "case": label, "seed": seed, "lambda": lam, "llc": est.llc, "se": est.std_error,
-        "rhat": d.rhat, "ess": d.ess, "steps": c.draws + c.burn_in, "draws": c.draws,
+        "rhat": d.rhat, "ess": d.ess, "ess_bulk": d.ess_bulk, "steps": c.draws + c.burn_in,
+        "draws": c.draws,
         "gamma": c.localization, "eps": c.step_size, "wall_s": wall, "passed": d.passed,
         "divergent": d.divergent, "warnings": list(d.warnings),
         "acceptance": d.acceptance_rate, "sampler": c.sampler,
