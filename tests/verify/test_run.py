@@ -692,3 +692,66 @@ d = [1, 2, 3, 4, 5]
     (r,) = res
     assert all(p.evidence.llc is None for p in r.points) and not r.controls
     assert (r.verdict.verdict, r.verdict.grade) == ("refuted", "certified"), r.verdict.reason
+
+
+def test_a_w_star_that_failed_to_build_is_measured_again_by_its_llc():
+    """w* is built with the exact routes; where that build failed, the LLC unit measures w*
+    itself (``measure=True``) and its measurement replaces the error (a review found the
+    error kept and the LLC told not to measure)."""
+    asked = []
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        asked.append(measure)
+        return [(LLCEvidence("ok", mean=q["d"] / 2, std_error=0.02, passed=True),
+                 AtPoint("ok", checks={"is_local_min": True}) if measure else None)
+                for q in points]
+
+    def at_point(family, points, settings, device):
+        return [AtPoint("error", error="build failed") for _ in points]
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "grid": {"d": [1]}}, "c.toml", FAMILIES)
+    (res,) = run_claims([c], profile="quick", families=FAMILIES,
+                        routes=Routes(llc=llc, at_point=at_point))
+    assert asked == [True]
+    assert res.points[0].evidence.at_point.status == "ok"
+
+
+def test_resume_gives_controls_to_a_context_llc_that_must_now_decide(tmp_path, monkeypatch):
+    """The full profile runs an LLC for context where a certified fact decides, with no
+    controls; an edit that only re-judges (the prediction) can leave the certified facts
+    undecided, and the stored context LLC was kept without controls, so it could never
+    decide (a review). It is now re-planned with its controls."""
+    from slttheory.verify.evidence.controls import Control
+    from slttheory.verify.run import engine
+
+    routes = _fake_routes()
+
+    def rank(family, q, settings):  # only a lower bound: λ ≥ rank at w*/2 = (d − 1)/2
+        return replace(routes.rank(family, q, settings), determines_lambda=False,
+                       inputs_determine=True, point_rank=q["d"] - 1, point_rank_certified=True,
+                       point_rank_how="exact")
+
+    monkeypatch.setattr(engine, "choose_controls", lambda *a: [
+        Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
+        for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))])
+    monkeypatch.setattr(engine, "_control_unit", lambda jobs, *a: [
+        dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
+                   problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs])
+    fake = Routes(rank=rank, llc=routes.llc, at_point=routes.at_point, reruns=lambda *a: [
+        tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS) for b in a[-1]])
+    data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/8", "relation": ">=",
+            "evidence": ["rank", "llc"], "grid": {"d": [2]}}
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        first = run_claims([parse_claim(data, "c.toml", FAMILIES)], profile="full",
+                           families=FAMILIES, routes=fake, store=store)
+        assert first[0].verdict.grade == "certified"
+        assert first[0].points[0].evidence.llc.control_key is None  # context only
+        edited = parse_claim({**data, "predicted": "3*d/8", "relation": "=="}, "c.toml",
+                             FAMILIES)
+        res = run_claims([edited], profile="full", families=FAMILIES, routes=fake,
+                         store=store, resume=True)
+    assert res[0].points[0].evidence.llc.control_key is not None
+    assert res[0].controls

@@ -4,7 +4,8 @@ Phases, per profile:
 
 1. **Exact routes** (closed form, rank) at every point, and w* built and measured there
    (gradient norm, smallest Hessian eigenvalues, the claim's hypotheses, the family's
-   symmetry orbit) wherever the profile runs a route.
+   symmetry orbit) wherever the profile runs a route, the claim lists hypotheses or the
+   family has a symmetry orbit.
 2. **Which LLCs to run.** A point needs an LLC when its claim asks for one and no certified
    fact decides it (``quick``), or at every point that asks (``full``; an LLC at a point a
    certified route already decides is shown for context). Every LLC that is to *decide* a
@@ -398,7 +399,12 @@ class _Run:
         llc = p.evidence.llc
         if llc is None:  # stored without an LLC: does this claim now need one?
             return self._wants_llc(p)[0]
-        return llc.control_key is not None and self._controls(p)[1] != llc.control_key
+        if llc.control_key is None:  # stored for context: is it now to decide, with controls?
+            at = p.evidence.at_point
+            return self._wants_llc(p)[1] and not (at is not None and
+                                                  at.no_minimum_for_the_llc) \
+                and self._controls(p)[1] is not None
+        return self._controls(p)[1] != llc.control_key
 
     def _wants_llc(self, p: _Point) -> tuple[bool, bool]:
         """``(run an LLC, it may decide)``: everywhere in the full profile, else where no
@@ -430,7 +436,8 @@ class _Run:
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
-            p.measure = p.evidence.at_point is not None
+            at = p.evidence.at_point
+            p.measure = at is not None and at.status == "ok"  # a failed build: the LLC's own
             self._plan(p)
 
     def _plan(self, p: _Point) -> None:
@@ -567,8 +574,10 @@ class _Run:
             for p in self.sharing[id(rep)]:  # the point and every claim's point sharing it
                 ev = p.evidence
                 lc = replace(lc0, control_key=p.key)
-                at = ev.at_point or measured or (AtPoint("error", error=f"worker failed: {exc}")
-                                                 if d is None else None)
+                mine = ev.at_point if ev.at_point is not None and ev.at_point.status == "ok" \
+                    else None  # a w* that failed to build before: the LLC unit's, if it built
+                at = mine or measured or ev.at_point or (
+                    AtPoint("error", error=f"worker failed: {exc}") if d is None else None)
                 p.evidence = replace(ev, llc=lc, at_point=at,
                                      elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
                 self._done(p, False)
