@@ -536,4 +536,8 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
     assert "reduced_rank_regression" in cell and "certified" in cell
     assert "not a minimum" in html._not_a_minimum(row)
     assert html._not_a_minimum({**row, "at_point": {"checks": {"is_local_min": True}}}) == ""
+    assert html._not_a_minimum({**row, "llc": None}) == ""  # no LLC there: nothing beside it
+    bare = {**row, "llc": {**llc, "config": {}},
+            "at_point": {**saddle, "extras": {"true_parameter": True}}}
+    assert "true parameter" in html._not_a_minimum(bare)
     assert "reduced_rank_regression" in page and "not a minimum" in page

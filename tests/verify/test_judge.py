@@ -805,7 +805,7 @@ def test_a_rounded_decimal_is_refuted_and_the_reason_says_why():
     from slttheory.models import FAMILIES as REAL
     from slttheory.verify.evidence.routes import DEFAULT_ROUTES, independent_forms_route
 
-    c = parse_claim(tomllib.loads("""
+    text = """
 id = "nc-decimal"
 title = "normal crossing w1^4 w2^6"
 source = "Brown 2022"
@@ -815,7 +815,8 @@ predicted = "0.1667"
 evidence = ["closed_form"]
 [fixed]
 powers = [2, 3]
-"""), "nc.toml", REAL)
+"""
+    c = parse_claim(tomllib.loads(text), "nc.toml", REAL)
     fam = REAL["normal_crossing"]
     q = fam.validate({"powers": (2, 3)})
     ev = PointEvidence(DEFAULT_ROUTES.closed_form(fam, q), None, None, 0.0,
@@ -823,3 +824,6 @@ powers = [2, 3]
     v = point_verdict(c, {"powers": (2, 3)}, ev, c.predicted_at({"powers": (2, 3)}))
     assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
     assert "the decimal 0.1667, read exactly" in v.reason and "state 1/6" in v.reason, v.reason
+    exact = parse_claim({**tomllib.loads(text), "predicted": "1667/10000"}, "nc.toml", REAL)
+    v = point_verdict(exact, {"powers": (2, 3)}, ev, exact.predicted_at({"powers": (2, 3)}))
+    assert v.verdict == "refuted" and "decimal" not in v.reason  # no decimal was written

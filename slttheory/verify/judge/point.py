@@ -155,6 +155,11 @@ def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
     return ""
 
 
+def _decimal_eq(claim: Claim) -> bool:
+    """Whether the claim states λ = P with a decimal written in P (not 1/2, which is exact)."""
+    return claim.relation == "==" and "." in (claim.predicted or "")
+
+
 def rounded_decimal(p: sp.Expr, lo: Any, hi: Any) -> str:
     """A refutation's caveat where the prediction is a decimal that the certified λ rounds to
     ("" otherwise): claims read decimals exactly (``verification/README.md``), so λ = 0.1667
@@ -343,7 +348,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         why = why or [flo.text, fhi.text]
         return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
                             f"against the predicted {ptxt}"
-                            f"{rounded_decimal(p, lo, hi) if rel == '==' else ''}"
+                            f"{rounded_decimal(p, lo, hi) if _decimal_eq(claim) else ''}"
                             f"{unimposed_note(claim, ev)}{note}", "certified", facts)
     if exact == "confirmed":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]

@@ -82,7 +82,7 @@ _CLAIM_KNOWN = {
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
-    "elapsed_s", "grade", "facts", "at_point",
+    "elapsed_s", "grade", "facts", "at_point", "independent",
 }
 _EXPERIMENT_KNOWN = {
     "name", "settings", "criteria", "statistics", "summary", "tables", "runs", "stages_computed",
@@ -514,10 +514,12 @@ def _llc_cell(lc: Any) -> str:
 def _not_a_minimum(p: Mapping[str, Any]) -> str:
     """Beside the LLC: w* is not a minimum of L_n (where the critical-point check says so)."""
     chk = _get(_get(p, "at_point"), "checks")
-    if not isinstance(chk, Mapping) or chk.get("is_local_min") is not False:
+    if not isinstance(_get(p, "llc"), Mapping) or not isinstance(chk, Mapping) or \
+            chk.get("is_local_min") is not False:
         return ""
     cfg = _get(_get(p, "llc"), "config")
-    w0 = isinstance(cfg, Mapping) and cfg.get("true_parameter")
+    w0 = (isinstance(cfg, Mapping) and cfg.get("true_parameter")) or \
+        _get(_get(_get(p, "at_point"), "extras"), "true_parameter")
     tip = _esc(chk.get("reason", ""))
     return (f'<br><span class="warn" title="{tip}">w* is not a minimum of L_n'
             + ("; the LLC is the symmetrised estimand's at the true parameter" if w0 else "")
@@ -529,7 +531,8 @@ def _diag_cell(lc: Any) -> str:
     if not isinstance(d, Mapping):
         return ""
     parts = []
-    for key, label in (("ess", "ESS"), ("rhat", "R̂"), ("acceptance_rate", "acc"),
+    for key, label in (("ess", "ESS"), ("ess_bulk", "bulk ESS"), ("rhat", "R̂"),
+                       ("acceptance_rate", "acc"),
                        ("estimated_bias", "bias")):
         v = d.get(key)
         if isinstance(v, int | float) and not isinstance(v, bool):

@@ -56,11 +56,13 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     if lc.get("grade") == "controlled" and band.get("low") is not None:
         txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
     txt += f" ({lc.get('grade', '?')})"
-    chk = (p.get("at_point") or {}).get("checks") or {}
+    at = p.get("at_point") or {}
+    chk = at.get("checks") or {}
     if chk.get("is_local_min") is False:  # beside the LLC, not only under the table
+        w0 = (lc.get("config") or {}).get("true_parameter") or \
+            (at.get("extras") or {}).get("true_parameter")
         txt += ("; w* is not a minimum of L_n: the LLC is the symmetrised estimand's at the "
-                "true parameter" if (lc.get("config") or {}).get("true_parameter") else
-                "; w* is not a minimum of L_n")
+                "true parameter" if w0 else "; w* is not a minimum of L_n")
     return txt
 
 
