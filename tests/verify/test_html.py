@@ -541,3 +541,21 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
             "at_point": {**saddle, "extras": {"true_parameter": True}}}
     assert "true parameter" in html._not_a_minimum(bare)
     assert "reduced_rank_regression" in page and "not a minimum" in page
+
+
+def test_true_parameter_points_of_noisy_data_are_said_once_not_flagged_each():
+    """With w* measured at every point, 52 of the quick report's points listed "w* is not a
+    local minimum" one by one: the true parameter w0 of noisy data, which no L_n has as its
+    minimum and which the claims are about. They are now said in one line per claim, with
+    the largest gradient; a w* that is not w0 is still listed on its own."""
+    from slttheory.verify.report import markdown
+
+    w0 = {"checks": {"is_local_min": False, "grad_norm": 0.12, "smallest_eigenvalues": [0.5],
+                     "reason": "not a critical point"}, "extras": {"true_parameter": True}}
+    trained = {"checks": {"is_local_min": False, "grad_norm": 0.3, "smallest_eigenvalues": [-1.0],
+                          "reason": "a saddle"}, "extras": {}}
+    pts = [{"params": {"d": d}, "at_point": w0} for d in (2, 3)] + \
+        [{"params": {"d": 4}, "at_point": trained}]
+    text = "\n".join(markdown._checks(pts))
+    assert text.count("true parameter w0") == 1 and "|∇L_n| up to 0.12" in text
+    assert "`d=4`: w* is not a local minimum (a saddle" in text

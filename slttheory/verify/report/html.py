@@ -665,7 +665,11 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
     if isinstance(at, Mapping):
         chk = at.get("checks") if isinstance(at.get("checks"), Mapping) else {}
         if chk.get("is_local_min") is False:
-            extra.append(f"<p><b>w* is not a local minimum</b> — {_esc(chk.get('reason'))}</p>")
+            w0 = _get(at.get("extras"), "true_parameter")
+            extra.append("<p><b>w* is not a local minimum of L_n</b>"
+                         + (" (w* is the true parameter w0 of noisy data: a minimum of K(w), "
+                            "the point the claim is about)" if w0 else "")
+                         + f" — {_esc(chk.get('reason'))}</p>")
         hyps = [h for h in _list(at.get("hypotheses")) if isinstance(h, Mapping)]
         if hyps:
             state = {True: "met", False: "NOT met", None: "undecided"}

@@ -145,12 +145,14 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
         return ("assumed by the claim" if name in assumed else "not imposed by the claim"
                 if name in not_imposed else "not a hypothesis of this claim")
 
-    rows = []
+    rows, at_w0 = [], []
     for p in points[:LARGE]:
         at_ = p.get("at_point") or {}
         chk = at_.get("checks") or {}
         at = _esc(fmt_point(p["params"]))
-        if chk.get("is_local_min") is False:
+        if chk.get("is_local_min") is False and (at_.get("extras") or {}).get("true_parameter"):
+            at_w0.append((at, chk))  # expected there: said once, below
+        elif chk.get("is_local_min") is False:
             rows.append(f"- `{at}`: w* is not a local minimum ({_esc(chk.get('reason', ''))}; "
                         f"|∇L_n| = {chk.get('grad_norm')}, smallest Hessian eigenvalues "
                         f"{chk.get('smallest_eigenvalues')})")
@@ -158,6 +160,16 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
             state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
             rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
                         f"({_esc(h.get('measured', ''))}; {role(h.get('name', ''))})")
+    if at_w0:
+        g = [c["grad_norm"] for _, c in at_w0 if isinstance(c.get("grad_norm"), int | float)]
+        e = [min(c["smallest_eigenvalues"]) for _, c in at_w0 if c.get("smallest_eigenvalues")]
+        rows.insert(0, f"- at {len(at_w0)} point(s) ({', '.join(f'`{a}`' for a, _ in at_w0[:4])}"
+                    f"{', …' if len(at_w0) > 4 else ''}) w* is the true parameter w0 of noisy "
+                    "data, a minimum of K(w) but not of L_n"
+                    + (f" (|∇L_n| up to {max(g):.3g}" if g else " (")
+                    + (f", smallest Hessian eigenvalue {min(e):.3g})" if e else ")")
+                    + ": the claim is about w0, and an LLC there is the symmetrised "
+                    "estimand's, defined at w0")
     return ["Checks at w*:", "", *rows, ""] if rows else []
 
 
