@@ -827,3 +827,20 @@ powers = [2, 3]
     exact = parse_claim({**tomllib.loads(text), "predicted": "1667/10000"}, "nc.toml", REAL)
     v = point_verdict(exact, {"powers": (2, 3)}, ev, exact.predicted_at({"powers": (2, 3)}))
     assert v.verdict == "refuted" and "decimal" not in v.reason  # no decimal was written
+
+
+def test_a_certified_point_beside_llc_points_keeps_the_llc_points_coefficient_errors():
+    """Certified λ at h = 1 (σ floored at 10⁻⁹) beside three LLC points (σ ≈ 0.2): the normal
+    matrix had condition number ~10¹⁶ and its pseudo-inverse dropped the direction only the
+    LLC points constrain, so the coefficients came out ±5·10⁻¹⁰ and a true stated affine law
+    was refuted (an outside acceptance run). The errors are now those of the fit through the
+    certified point: y − y₁ = a·(x − 1), with se(a) = (Σ wᵢ (xᵢ − 1)²)^(-1/2)."""
+    x, y, se = [1, 2, 3, 4], [0.5, 0.6075, 0.6918, 0.7101], [0.0, 0.196, 0.241, 0.243]
+    f = fit_shape(x, y, se, "affine")
+    w = 1 / np.asarray(se[1:]) ** 2
+    xs = np.asarray(x[1:], float) - 1
+    a = float((w * xs * (np.asarray(y[1:]) - 0.5)).sum() / (w * xs ** 2).sum())
+    expect = float((w * xs ** 2).sum() ** -0.5)
+    assert f.coefficients[0] == pytest.approx(a, rel=1e-6)
+    assert f.std_errors[0] == pytest.approx(expect, rel=1e-6)  # χ²/dof < 1: not inflated
+    assert f.std_errors[1] == pytest.approx(expect, rel=1e-6)  # b = y₁ − a
