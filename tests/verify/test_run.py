@@ -755,3 +755,45 @@ def test_resume_gives_controls_to_a_context_llc_that_must_now_decide(tmp_path, m
                          store=store, resume=True)
     assert res[0].points[0].evidence.llc.control_key is not None
     assert res[0].controls
+
+
+def test_resume_after_an_edit_runs_the_reruns_a_fresh_run_would(tmp_path, monkeypatch):
+    """A stored LLC whose band decided nothing has no reruns; edited so that the band now
+    refutes, ``--resume`` judged it without them ("inconclusive: the reruns were not run")
+    where a fresh run refutes (an outside acceptance run). Its reruns now run on resume."""
+    from slttheory.verify.evidence.controls import Control
+    from slttheory.verify.run import engine
+
+    asked = []
+    monkeypatch.setattr(engine, "choose_controls", lambda *a: [
+        Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
+        for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))])
+    monkeypatch.setattr(engine, "_control_unit", lambda jobs, *a: [
+        dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
+                   problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs])
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        return [(LLCEvidence("ok", mean=1.0, std_error=0.2, passed=True,
+                             config={"localization": 1.0, "step_size": 0.01}),
+                 AtPoint("ok", checks={"is_local_min": True})) for q in points]
+
+    def reruns(family, points, settings, device, bases):
+        asked.extend(q["d"] for q in points)
+        return [tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS)
+                for b in bases]
+
+    fake = Routes(llc=llc, at_point=lambda f, pts, s, d: [
+        AtPoint("ok", checks={"is_local_min": True}) for _ in pts], reruns=reruns)
+    data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+            "grid": {"d": [2]}}
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        first = run_claims([parse_claim(data, "c.toml", FAMILIES)], profile="quick",
+                           families=FAMILIES, routes=fake, store=store)
+        assert first[0].verdict.verdict == "inconclusive" and asked == []  # too wide
+        edited = parse_claim({**data, "predicted": "5*d/2"}, "c.toml", FAMILIES)
+        res = run_claims([edited], profile="quick", families=FAMILIES, routes=fake,
+                         store=store, resume=True)
+    assert asked == [2]
+    assert (res[0].verdict.verdict, res[0].verdict.grade) == ("refuted", "controlled"), \
+        res[0].verdict.reason

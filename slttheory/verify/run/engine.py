@@ -387,6 +387,12 @@ class _Run:
             cs = self.store.get_controls(key) if key else None
             if cs is not None:
                 self.controls[key] = ControlSet.from_dict(cs)
+            if key is not None and cs is not None and self._needs_reruns(p):
+                # stored without reruns (its band decided nothing then), it would decide
+                # under the claim as edited since: its reruns run now, as in a fresh run
+                p.key, p.rerun_later = key, True
+                self.rerun_pending.append(p)
+                continue
             self._done(p, True)
         return todo
 
