@@ -844,3 +844,23 @@ def test_a_certified_point_beside_llc_points_keeps_the_llc_points_coefficient_er
     assert f.coefficients[0] == pytest.approx(a, rel=1e-6)
     assert f.std_errors[0] == pytest.approx(expect, rel=1e-6)  # χ²/dof < 1: not inflated
     assert f.std_errors[1] == pytest.approx(expect, rel=1e-6)  # b = y₁ − a
+
+
+def test_no_fact_at_a_w_star_where_lambda_is_not_defined():
+    """A trained w* that is neither a local minimum of L_n nor a true parameter (a toy network
+    short of convergence, |∇L_n| = 0.011) has no λ: λ ≤ d/2 there confirmed "λ ≤ 2" and
+    refuted "λ ≥ 3" as certified (an outside acceptance run). Facts at w* (its rank, an orbit
+    through it, the dimension) now apply only at a minimum or a true parameter."""
+    off = AtPoint("ok", checks={"is_local_min": False, "reason": "not a critical point",
+                                "n_params": 4})
+    ev = PointEvidence(None, replace(rk(4), point_rank=3, point_rank_certified=True,
+                                     inputs_determine=True, determines_lambda=False),
+                       None, 0.0, at_point=off)
+    for c in (claim("2", relation="<="), claim("3", relation=">=")):
+        v = V(c, ev)
+        assert v.verdict == "inconclusive", v.reason
+        assert "not defined" in v.reason
+    at_min = replace(off, checks={**off.checks, "is_local_min": True})
+    assert V(claim("3", relation=">="), replace(ev, at_point=at_min)).verdict == "refuted"
+    w0 = replace(off, extras={"true_parameter": True})  # noisy data's w0: λ is defined
+    assert V(claim("3", relation=">="), replace(ev, at_point=w0)).verdict == "refuted"

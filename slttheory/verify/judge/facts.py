@@ -85,6 +85,8 @@ class Fact:
     note: str = ""
 
     def interval_text(self) -> str:
+        if self.low is None and self.high is None:
+            return "no bound on λ"
         if self.low is not None and self.high is not None and self.low == self.high:
             return f"λ = {fmt_value(self.low)}"
         if self.high is None:
@@ -151,10 +153,21 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         out += _closed_form_facts(claim, cf, "closed form")
     for other in ev.independent:
         out += _closed_form_facts(claim, other, "independent closed form")
+    at = ev.at_point
+    # λ(w*) is defined at a minimum of K, which a measured w* that is no local minimum of L_n
+    # and no true parameter (a trained point short of convergence) is not known to be: no
+    # fact about λ at w* itself (its rank, a symmetry orbit through it, λ ≤ d/2) applies there
+    undefined = at is not None and at.no_minimum_for_the_llc
+    if undefined:
+        out.append(Fact("w*", None, None, "context",
+                        "w* is not a local minimum of L_n and not a true parameter, so λ at "
+                        "w* is not defined", "no fact at w* (its rank, a symmetry orbit "
+                        "through it, λ ≤ d/2) applies"))
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)
         if (rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified
-                and rk.inputs_determine):  # else the rank map may see outputs the loss does not
+                and rk.inputs_determine and not undefined):  # else the rank map may see
+            # outputs the loss does not
             r0 = sp.Rational(rk.point_rank, 2)
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
@@ -164,14 +177,13 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
                             f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
         elif (rk.inputs_determine and rk.equality_certified and rk.point_rank_certified
-              and rk.point_rank == rk.rank):
+              and rk.point_rank == rk.rank and not undefined):
             out.append(Fact("generic rank", r, r, "certified",
                             f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "
                             f"has constant rank near w* and its fibre is smooth of codimension "
                             f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
                             f"{_sz(rk.bound)})"))
-    at = ev.at_point
-    orb = {} if at is None or at.status != "ok" else at.orbit
+    orb = {} if at is None or at.status != "ok" or undefined else at.orbit
     if orb.get("dimension") is not None and orb.get("n_params"):
         u = sp.Rational(orb["n_params"] - orb["dimension"], 2)
         out.append(Fact("symmetry orbit", None, u, "certified",
@@ -184,7 +196,7 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     checks = {} if at is None or at.status != "ok" else (at.checks or {})
     n_params = (rk.n_params if rk is not None and rk.n_params else None) or orb.get(
         "n_params") or checks.get("n_params")
-    if n_params:
+    if n_params and not undefined:
         d = sp.Rational(n_params, 2)
         out.append(Fact("dimension", None, d, "certified",
                         f"{n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
