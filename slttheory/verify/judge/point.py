@@ -229,7 +229,8 @@ def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list
     for name in claim.hypotheses:
         if name not in seen:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
-                   if not ok else "its measurement is missing or undecided")
+                   if not ok else "the family reports no measurement of it at this point: "
+                   "it may not apply here (see the family's hypotheses)")
             out.append(f"{name}: not measured ({why})")
     return out
 
