@@ -45,27 +45,75 @@ def fingerprint(root: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _callable_module(value: object) -> object | None:
+    """The module that defines ``value``'s code: through ``functools.partial``, bound methods,
+    decorators (``__wrapped__``) and callable instances (their class)."""
+    seen = 0
+    while seen < 20:  # a partial of a partial of ..., bounded
+        seen += 1
+        if isinstance(value, functools.partial):
+            value = value.func
+        elif inspect.ismethod(value):
+            value = value.__func__
+        elif hasattr(value, "__wrapped__"):
+            value = value.__wrapped__
+        else:
+            break
+    if not (inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value)):
+        value = type(value)  # a callable instance: its class's code
+    return inspect.getmodule(value)
+
+
+def _user_file(module: object, root: Path, system: tuple[Path, ...]) -> Path | None:
+    """``module``'s source file where it is user code: outside this package and outside the
+    Python installation (the standard library, site-packages)."""
+    f = getattr(module, "__file__", None)
+    if not f:
+        return None
+    path = Path(f).resolve()
+    if path.is_relative_to(root) or any(path.is_relative_to(s) for s in system):
+        return None
+    return path if path.suffix == ".py" and path.is_file() else None
+
+
 def families_fingerprint(families: Mapping[str, object]) -> str:
-    """SHA-256 (16 hex digits) of the source files, outside this package, that define the
-    callables of ``families`` (a ``--families`` plugin's builds, rank maps, formulas), or
-    ``""`` when every family is the package's own (:func:`code_fingerprint` covers those).
+    """SHA-256 (16 hex digits) of the user source files, outside this package and outside
+    the Python installation, that define the callables of ``families`` (a ``--families``
+    plugin's builds, rank maps, formulas) and of every user module those files refer to
+    (a helper module the formula calls), or ``""`` when every family is the package's own
+    (:func:`code_fingerprint` covers those).
 
     >>> from slttheory.models import FAMILIES
     >>> families_fingerprint(FAMILIES)
     ''
     """
+    import sys
+    import sysconfig
+
     root = Path(__file__).resolve().parent
-    files: set[Path] = set()
+    system = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
+                                                *sysconfig.get_paths().values()) if p})
+    todo = []
     for family in families.values():
         for value in vars(family).values() if hasattr(family, "__dict__") else ():
-            if not callable(value):
-                continue
-            try:
-                src = inspect.getsourcefile(value)
-            except TypeError:  # a builtin or a C function: no source to follow
-                continue
-            if src is not None and not Path(src).resolve().is_relative_to(root):
-                files.add(Path(src).resolve())
+            if callable(value):
+                todo.append(_callable_module(value))
+    files: set[Path] = set()
+    done: set[int] = set()
+    while todo:  # the modules the callables live in, and the user modules they refer to
+        module = todo.pop()
+        if module is None or id(module) in done:
+            continue
+        done.add(id(module))
+        path = _user_file(module, root, system)
+        if path is None:
+            continue
+        files.add(path)
+        for v in list(vars(module).values()):
+            ref = v if inspect.ismodule(v) else sys.modules.get(getattr(v, "__module__", "")
+                                                               or "")
+            if ref is not None and id(ref) not in done:
+                todo.append(ref)
     if not files:
         return ""
     digest = hashlib.sha256()

@@ -73,3 +73,31 @@ def test_a_families_plugin_keys_its_own_code(tmp_path, monkeypatch):
     plugin.write_text(plugin.read_text() + "# edited\n")
     assert families_fingerprint(mod.FAMILIES) != before
     sys.modules.pop("my_families", None)
+
+
+def test_a_plugins_helper_modules_and_partials_are_in_its_key(tmp_path, monkeypatch):
+    """Editing only a helper module that a plugin's formula calls, or a plugin whose callables
+    are ``functools.partial`` objects, left the key unchanged, and --resume reused stale
+    closed forms (an outside acceptance run)."""
+    import importlib
+    import sys
+
+    from slttheory._provenance import families_fingerprint
+
+    (tmp_path / "acc_helper.py").write_text("def half(d):\n    return d / 2\n")
+    plugin = tmp_path / "acc_plugin.py"
+    plugin.write_text("import functools\nfrom dataclasses import replace\n"
+                      "from slttheory.models import FAMILIES as F\nimport acc_helper\n"
+                      "def build(scale, *a, **k):\n    return F['regular'].build(*a, **k)\n"
+                      "FAMILIES = {'mine': replace(F['regular'], name='mine', "
+                      "build=functools.partial(build, acc_helper.half(2)))}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        mod = importlib.import_module("acc_plugin")
+        before = families_fingerprint(mod.FAMILIES)
+        assert before
+        (tmp_path / "acc_helper.py").write_text("def half(d):\n    return 3 * d / 2\n")
+        assert families_fingerprint(mod.FAMILIES) != before
+    finally:
+        sys.modules.pop("acc_plugin", None)
+        sys.modules.pop("acc_helper", None)
