@@ -460,6 +460,9 @@ def test_a_missing_kind_says_so(tmp_path):
     ('step_jitter = 0.5\nsampler = "sgld"', "llc.step_jitter", "needs sampler = 'mala'"),
     ('sampler = "mala"\nbatch_size = 10', "llc.batch_size", "full batch"),
     ("n = 1", "llc.n", ">= 2"),
+    ("step_size = 1e300", "llc.step_size", "float32"),  # an outside acceptance run
+    ("localization = 1e-300", "llc.localization", "float32"),
+    ("beta = 1e35", "llc.beta", "float32"),
 ])
 def test_llc_settings_the_estimator_would_refuse_together(tmp_path, lines, key, fragment):
     """Found only when the route ran, and then reported as an inconclusive point."""

@@ -307,6 +307,11 @@ def _settings(
             raise err(path, key, f"must be > 0, got {v}")
         if k in limits and v > limits[k]:
             raise err(path, key, f"must be <= {limits[k]}, got {shorten(v)}")
+        if k in ("step_size", "localization", "beta") and not 1e-30 <= v <= 1e30:
+            # the sampler's float32 arithmetic (estimate_llc checks [1.2e-32, 3.4e32] at
+            # run time): found at load, naming the file and key, not mid-run
+            raise err(path, key, f"must be in [1e-30, 1e30] (the sampler's float32 "
+                      f"arithmetic), got {shorten(v)}")
         out[k] = v
     return out
 
