@@ -352,9 +352,16 @@ def _executor_args(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,
          families: Any, device: str, out: Path, executor_kind: str) -> list:
     """Run every claim into the store under ``out`` with progress on stderr; the results."""
+    import sqlite3
+
     from slttheory.verify.run.executors import make_executor
 
-    with ResultStore(out / STORE_NAME) as store:
+    try:
+        store_cm = ResultStore(out / STORE_NAME)
+    except sqlite3.DatabaseError as e:
+        parser.error(f"--out {out}: {out / STORE_NAME} is not a result store ({e}); move it "
+                     "away, or choose another --out")
+    with store_cm as store:
         if not args.resume:
             store.clear()
         n_points = sum(len(c.points(args.profile)) for c in claims if not isinstance(c, BadClaim))

@@ -157,6 +157,17 @@ def test_cli_usage_errors_and_strict(tmp_path):
     p = _cli([*base, "--list"])
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 0 and "broken" in out
+    # a --families name that is no mapping of families, and a --out whose store is not one:
+    # usage errors, not a traceback or every claim failing (an outside acceptance run)
+    p = _cli([*base[:2], "--families", "fake_families:_build", *base[4:]])
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and "mapping of family names" in err
+    bad = tmp_path / "corrupt"
+    bad.mkdir()
+    (bad / "results.sqlite").write_bytes(b"not a database" * 100)
+    p = _cli([*base[:-1], str(bad)])
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and "is not a result store" in err, err
 
 
 def _fake_routes():

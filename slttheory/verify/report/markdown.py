@@ -170,7 +170,9 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
                     + (f", smallest Hessian eigenvalue {min(e):.3g})" if e else ")")
                     + ": the claim is about w0, and an LLC there is the symmetrised "
                     "estimand's, defined at w0")
-    return ["Checks at w*:", "", *rows, ""] if rows else []
+    head = "Checks at w*:" if len(points) <= LARGE else \
+        f"Checks at w* (the first {LARGE} of {len(points)} points; all are in report.json):"
+    return [head, "", *rows, ""] if rows else []
 
 
 def _claim(c: Mapping[str, Any]) -> list[str]:

@@ -90,7 +90,13 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
     mod, _, name = spec.partition(":")
     if not mod or not name:
         raise ValueError(f"--families must be MODULE:NAME, got {spec!r}")
-    return getattr(importlib.import_module(mod), name)
+    families = getattr(importlib.import_module(mod), name)
+    if not isinstance(families, Mapping) or not all(
+            isinstance(k, str) and callable(getattr(f, "validate", None))
+            for k, f in families.items()):
+        raise ValueError(f"{spec} must be a mapping of family names to Family objects "
+                         f"(slttheory.models.registry.Family), got {type(families).__name__}")
+    return families
 
 
 class NullProgress:
