@@ -304,7 +304,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as e:
         parser.error(f"--out {out}: cannot write there ({e.strerror or e})")
     t0 = time.perf_counter()
-    results = _run(parser, args, claims, families, device, out, executor_kind)
+    try:
+        results = _run(parser, args, claims, families, device, out, executor_kind)
+    except KeyboardInterrupt:  # every finished point is in the store: say how to go on
+        print(f"\ninterrupted; finished points are stored in {out / STORE_NAME}: rerun with "
+              "--resume (and the same --out) to continue", file=sys.stderr)
+        return 130
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
 

@@ -132,6 +132,25 @@ def test_resume_after_kill_gives_the_same_report(tmp_path):
     assert "not implemented" in a["claims"][0]["reason"]
 
 
+def test_ctrl_c_says_how_to_go_on(tmp_path):
+    """Ctrl-C printed a 30-line traceback (an outside acceptance run); it now says that the
+    finished points are stored and how to continue, and exits 130."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "slow.toml").write_text(SLOW)
+    out = tmp_path / "run"
+    proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
+                 "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(out)],
+                {"SLTTHEORY_FAKE_SLEEP": "0.5"})
+    t0 = time.time()
+    while _stored(out / "results.sqlite") < 1 and time.time() - t0 < 60:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "rerun with --resume" in err and "Traceback" not in err
+
+
 def test_cli_usage_errors_and_strict(tmp_path):
     claims = tmp_path / "c"
     claims.mkdir()
