@@ -28,7 +28,7 @@ from typing import Any
 
 from slttheory.verify.claims import PROFILES, BadClaim, find_claim_files, load_claims
 from slttheory.verify.judge import VERDICTS, fmt_point
-from slttheory.verify.run.engine import load_families, run_claims
+from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
 from slttheory.verify.run.store import STORE_NAME, ResultStore
 
 __all__ = ["main", "build_parser", "default_claims_dir"]
@@ -229,13 +229,16 @@ def _dry_run(claims: Sequence[Any], profile: str,
     from slttheory.verify.claims import ExperimentClaim
 
     print(f"profile {profile}: what would run")
+    n_points = n_llc = n_runs = n_bad = 0
     for c in claims:
         if isinstance(c, BadClaim):
+            n_bad += 1
             print(f"- {c.id or c.path}: ERROR {c.message}")
         elif isinstance(c, ExperimentClaim):
             try:
                 s = c.settings_for(profile)
                 runs = len(c.points(profile))
+                n_runs += runs
                 print(f"- {c.id}: experiment {c.experiment}, {runs} run(s); settings "
                       + ", ".join(f"{k}={v}" for k, v in sorted(s.items())))
             except Exception as e:  # noqa: BLE001 - a dry run reports, never stops
@@ -244,17 +247,26 @@ def _dry_run(claims: Sequence[Any], profile: str,
             pts = c.points(profile)
             ev = c.evidence_for(profile)
             llc = c.llc_settings(profile) if "llc" in ev else None
+            n_points += len(pts)
+            n_llc += len(pts) if llc is not None else 0
             print(f"- {c.id}: {len(pts)} point(s) of {c.family}; routes {', '.join(ev)}"
-                  + (f"; LLC settings {llc or 'estimate_llc defaults'}" if llc is not None
-                     else ""))
+                  + ("; LLC settings " + (", ".join(f"{k}={v}" for k, v in sorted(llc.items()))
+                                           or "estimate_llc defaults")
+                     if llc is not None else ""))
             for q in pts[:5]:
-                print(f"    {fmt_point(q)}")
+                print(f"    {fmt_point(q) or '(the claim has no grid: one point)'}")
             if len(pts) > 5:
                 print(f"    … {len(pts) - 5} more")
             big = _over_rank_budget(c, pts, families or {}) if "rank" in ev else []
             if big:
                 print(f"    rank route not computed at {len(big)} point(s), Jacobian above "
                       f"the budget: {'; '.join(big[:5])}" + (" …" if len(big) > 5 else ""))
+    llc_where = ("at every point that asks (for context where a certified fact decides)"
+                 if LLC_EVERYWHERE.get(profile, True) else
+                 "only where no certified fact decides")
+    print(f"in all: {n_points} point(s), of which {n_llc} ask for an LLC, run {llc_where}, "
+          f"each LLC that is to decide with its controls and reruns; {n_runs} experiment "
+          f"run(s); {n_bad} claim file(s) in error")
 
 
 def _write_html(rep: Mapping[str, Any], out: Path) -> None:

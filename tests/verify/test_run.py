@@ -556,6 +556,9 @@ def test_full_profile_dry_run_plans_every_shipped_claim(capsys):
     # the one point whose Jacobian is too large for an exact rank is named before it runs
     assert "rank route not computed at 1 point(s), Jacobian above the budget: d=100, r=25 " \
         "(10000 × 5000)" in out
+    # totals, which an outside acceptance run missed, and LLC settings as k=v
+    assert "in all: " in out and "experiment run(s); 0 claim file(s) in error" in out
+    assert "{" not in out.split("in all:")[0].split("LLC settings", 1)[-1].split("\n")[0]
 
 
 def test_a_profile_can_list_a_claim_without_running_it():
