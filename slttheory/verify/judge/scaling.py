@@ -159,7 +159,7 @@ def _unscaled_cov(a: np.ndarray) -> np.ndarray:
     >>> float(np.sqrt(_unscaled_cov(a)[0, 0])) > 0.01
     True
     """
-    q, r = np.linalg.qr(a)
+    r = np.linalg.qr(a, mode="r")
     d = np.abs(np.diag(r))
     if d.size == 0 or d.min() <= 1e-12 * d.max():
         return np.linalg.pinv(a.T @ a)

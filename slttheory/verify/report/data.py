@@ -216,6 +216,22 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     return out
 
 
+def w_star_status(p: Mapping[str, Any]) -> tuple[bool, bool]:
+    """``(not_a_minimum, at_w0)`` of a report point (``point_json``): the critical-point check
+    found w* no local minimum of L_n; w* is the true parameter w0 (its build says so, or the
+    LLC sampled there with the symmetrised estimand), where that is expected of noisy data.
+    What the Markdown and HTML reports say beside the LLC and under the table."""
+    def get(obj: Any, *keys: str) -> Any:  # the HTML renderer reads any JSON: no KeyError
+        for k in keys:
+            obj = obj.get(k) if isinstance(obj, Mapping) else None
+        return obj
+
+    not_min = get(p, "at_point", "checks", "is_local_min") is False
+    at_w0 = bool(get(p, "at_point", "extras", "true_parameter")
+                 or get(p, "llc", "config", "true_parameter"))
+    return not_min, at_w0
+
+
 def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return {v: sum(p["verdict"] == v for p in points) for v in VERDICTS}
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
+from slttheory.verify.report.data import w_star_status
 from slttheory.verify.report.experiments import about_label
 
 __all__ = [
@@ -513,14 +514,10 @@ def _llc_cell(lc: Any) -> str:
 
 def _not_a_minimum(p: Mapping[str, Any]) -> str:
     """Beside the LLC: w* is not a minimum of L_n (where the critical-point check says so)."""
-    chk = _get(_get(p, "at_point"), "checks")
-    if not isinstance(_get(p, "llc"), Mapping) or not isinstance(chk, Mapping) or \
-            chk.get("is_local_min") is not False:
+    not_min, w0 = w_star_status(p)
+    if not isinstance(_get(p, "llc"), Mapping) or not not_min:
         return ""
-    cfg = _get(_get(p, "llc"), "config")
-    w0 = (isinstance(cfg, Mapping) and cfg.get("true_parameter")) or \
-        _get(_get(_get(p, "at_point"), "extras"), "true_parameter")
-    tip = _esc(chk.get("reason", ""))
+    tip = _esc(_get(_get(_get(p, "at_point"), "checks"), "reason", ""))
     return (f'<br><span class="warn" title="{tip}">w* is not a minimum of L_n'
             + ("; the LLC is the symmetrised estimand's at the true parameter" if w0 else "")
             + "</span>")
@@ -664,8 +661,8 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
     at = p.get("at_point")
     if isinstance(at, Mapping):
         chk = at.get("checks") if isinstance(at.get("checks"), Mapping) else {}
-        if chk.get("is_local_min") is False:
-            w0 = _get(at.get("extras"), "true_parameter")
+        not_min, w0 = w_star_status(p)
+        if not_min:
             extra.append("<p><b>w* is not a local minimum of L_n</b>"
                          + (" (w* is the true parameter w0 of noisy data: a minimum of K(w), "
                             "the point the claim is about)" if w0 else "")

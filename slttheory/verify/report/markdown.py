@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slttheory.verify.judge import fmt_point
+from slttheory.verify.report.data import w_star_status
 
 __all__ = ["LARGE", "render_markdown", "slug"]
 
@@ -56,11 +57,8 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     if lc.get("grade") == "controlled" and band.get("low") is not None:
         txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
     txt += f" ({lc.get('grade', '?')})"
-    at = p.get("at_point") or {}
-    chk = at.get("checks") or {}
-    if chk.get("is_local_min") is False:  # beside the LLC, not only under the table
-        w0 = (lc.get("config") or {}).get("true_parameter") or \
-            (at.get("extras") or {}).get("true_parameter")
+    not_min, w0 = w_star_status(p)
+    if not_min:  # beside the LLC, not only under the table
         txt += ("; w* is not a minimum of L_n: the LLC is the symmetrised estimand's at the "
                 "true parameter" if w0 else "; w* is not a minimum of L_n")
     return txt
@@ -150,9 +148,10 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
         at_ = p.get("at_point") or {}
         chk = at_.get("checks") or {}
         at = _esc(fmt_point(p["params"]))
-        if chk.get("is_local_min") is False and (at_.get("extras") or {}).get("true_parameter"):
+        not_min, w0 = w_star_status(p)
+        if not_min and w0:
             at_w0.append((at, chk))  # expected there: said once, below
-        elif chk.get("is_local_min") is False:
+        elif not_min:
             rows.append(f"- `{at}`: w* is not a local minimum ({_esc(chk.get('reason', ''))}; "
                         f"|∇L_n| = {chk.get('grad_norm')}, smallest Hessian eigenvalues "
                         f"{chk.get('smallest_eigenvalues')})")

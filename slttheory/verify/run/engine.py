@@ -412,11 +412,15 @@ class _Run:
         if llc is None:  # stored without an LLC: does this claim now need one?
             return self._wants_llc(p)[0]
         if llc.control_key is None:  # stored for context: is it now to decide, with controls?
-            at = p.evidence.at_point
-            return self._wants_llc(p)[1] and not (at is not None and
-                                                  at.no_minimum_for_the_llc) \
-                and self._controls(p)[1] is not None
+            return self._decides(p) and self._controls(p)[1] is not None
         return self._controls(p)[1] != llc.control_key
+
+    def _decides(self, p: _Point) -> bool:
+        """Whether the point's LLC is to decide it (and so gets controls): it runs, no
+        certified fact settles the point, and w* is a minimum of L_n or a true parameter."""
+        run, undecided = self._wants_llc(p)
+        at = p.evidence.at_point if p.evidence is not None else None
+        return run and undecided and not (at is not None and at.no_minimum_for_the_llc)
 
     def _wants_llc(self, p: _Point) -> tuple[bool, bool]:
         """``(run an LLC, it may decide)``: everywhere in the full profile, else where no
@@ -457,10 +461,8 @@ class _Run:
         decide gets controls (and, for a scaling claim, its reruns now; a point's wait for its
         controls). A point with nothing left to do is stored now."""
         if "llc" in p.claim.evidence_for(self.profile):
-            p.llc, undecided = self._wants_llc(p)
-            at = p.evidence.at_point if p.evidence is not None else None
-            p.decide = p.llc and undecided and not (at is not None
-                                                    and at.no_minimum_for_the_llc)
+            p.llc = self._wants_llc(p)[0]
+            p.decide = self._decides(p)
             # a scaling verdict fits every point at each rerun's setting: its reruns run with
             # the LLC; a point's reruns wait for its controls (most bands decide nothing)
             p.rerun_later = p.decide and p.claim.kind != "scaling"
