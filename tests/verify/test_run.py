@@ -280,14 +280,14 @@ def test_scaling_points_that_decide_get_their_reruns():
     assert asked == [True] * 4
 
 
-def _controlled_run(monkeypatch, llc_values, minimum=lambda q: True):
-    """Run a claim λ = d/2 on fake_regular at d = 1, 2, 3 with the LLC values
-    ``llc_values[d] = (mean, se)`` and three exact controls; returns the result, the points
-    whose controls were chosen and those whose reruns were asked for."""
+def _exact_controls(monkeypatch) -> list:
+    """Three controls of fake_regular (a regular one, m = 1, m = 2) that the engine chooses
+    for every point and whose runs read their λ exactly; returns the list of points whose
+    controls were chosen."""
     from slttheory.verify.evidence.controls import Control
     from slttheory.verify.run import engine
 
-    chosen, rerun_asked = [], []
+    chosen = []
 
     def choose(family, params, families, source):
         chosen.append(params["d"])
@@ -297,6 +297,17 @@ def _controlled_run(monkeypatch, llc_values, minimum=lambda q: True):
     def control_unit(jobs, families_ref, settings, device, isolated):
         return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
                            problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+
+    monkeypatch.setattr(engine, "choose_controls", choose)
+    monkeypatch.setattr(engine, "_control_unit", control_unit)
+    return chosen
+
+
+def _controlled_run(monkeypatch, llc_values, minimum=lambda q: True):
+    """Run a claim λ = d/2 on fake_regular at d = 1, 2, 3 with the LLC values
+    ``llc_values[d] = (mean, se)`` and three exact controls; returns the result, the points
+    whose controls were chosen and those whose reruns were asked for."""
+    chosen, rerun_asked = _exact_controls(monkeypatch), []
 
     def llc(family, points, settings, device, reruns=False, measure=True):
         return [(LLCEvidence("ok", mean=llc_values[q["d"]][0], std_error=llc_values[q["d"]][1],
@@ -312,8 +323,6 @@ def _controlled_run(monkeypatch, llc_values, minimum=lambda q: True):
         return [tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS)
                 for b in bases]
 
-    monkeypatch.setattr(engine, "choose_controls", choose)
-    monkeypatch.setattr(engine, "_control_unit", control_unit)
     c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
                      "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
                      "tolerance": {"llc_rel": 0.1}, "grid": {"d": [1, 2, 3]}},
@@ -756,9 +765,6 @@ def test_resume_gives_controls_to_a_context_llc_that_must_now_decide(tmp_path, m
     controls; an edit that only re-judges (the prediction) can leave the certified facts
     undecided, and the stored context LLC was kept without controls, so it could never
     decide (a review). It is now re-planned with its controls."""
-    from slttheory.verify.evidence.controls import Control
-    from slttheory.verify.run import engine
-
     routes = _fake_routes()
 
     def rank(family, q, settings):  # only a lower bound: λ ≥ rank at w*/2 = (d − 1)/2
@@ -766,12 +772,7 @@ def test_resume_gives_controls_to_a_context_llc_that_must_now_decide(tmp_path, m
                        inputs_determine=True, point_rank=q["d"] - 1, point_rank_certified=True,
                        point_rank_how="exact")
 
-    monkeypatch.setattr(engine, "choose_controls", lambda *a: [
-        Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
-        for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))])
-    monkeypatch.setattr(engine, "_control_unit", lambda jobs, *a: [
-        dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                   problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs])
+    _exact_controls(monkeypatch)
     fake = Routes(rank=rank, llc=routes.llc, at_point=routes.at_point, reruns=lambda *a: [
         tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS) for b in a[-1]])
     data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
@@ -794,16 +795,8 @@ def test_resume_after_an_edit_runs_the_reruns_a_fresh_run_would(tmp_path, monkey
     """A stored LLC whose band decided nothing has no reruns; edited so that the band now
     refutes, ``--resume`` judged it without them ("inconclusive: the reruns were not run")
     where a fresh run refutes (an outside acceptance run). Its reruns now run on resume."""
-    from slttheory.verify.evidence.controls import Control
-    from slttheory.verify.run import engine
-
     asked = []
-    monkeypatch.setattr(engine, "choose_controls", lambda *a: [
-        Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
-        for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))])
-    monkeypatch.setattr(engine, "_control_unit", lambda jobs, *a: [
-        dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                   problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs])
+    _exact_controls(monkeypatch)
 
     def llc(family, points, settings, device, reruns=False, measure=True):
         return [(LLCEvidence("ok", mean=1.0, std_error=0.2, passed=True,
