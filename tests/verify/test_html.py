@@ -493,7 +493,7 @@ def test_closed_form_cells_show_the_value_and_points_show_the_relation():
     at = {**row, "at_point": {"hypotheses": [{"name": "stage_two", "met": False,
                                               "measured": "val 0.4"}]}}
     text = "\n".join(markdown._checks([at], assumed=("true_parameter",)))
-    assert "stage_two NOT met (val 0.4; not a hypothesis of this claim)" in text
+    assert "`stage_two` NOT met (val 0.4; not a hypothesis of this claim)" in text
 
 
 def test_llc_cells_show_the_band_and_statistics_say_what_they_are_about():
@@ -527,7 +527,8 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
     row = {"params": {"d": 2}, "predicted_exact": "2", "closed_form": None, "rank": rank,
            "independent": ind, "llc": llc, "at_point": saddle, "verdict": "confirmed",
            "grade": "certified"}
-    text = "\n".join(markdown._points_table([row]))
+    # Markdown escapes in the cells (w\\*, L\\_n) render as the characters: compare those
+    text = "\n".join(markdown._points_table([row])).replace("\\", "")
     assert "4/6 → λ = 2 (certified)" in text
     assert "reduced_rank_regression: 2 (certified)" in text
     assert "(controlled); w* is not a minimum of L_n: the LLC is the symmetrised" in text
@@ -559,3 +560,18 @@ def test_true_parameter_points_of_noisy_data_are_said_once_not_flagged_each():
     text = "\n".join(markdown._checks(pts))
     assert text.count("true parameter w0") == 1 and "|∇L_n| up to 0.12" in text
     assert "`d=4`: w* is not a local minimum (a saddle" in text
+
+
+def test_markdown_report_escapes_claim_text_in_experiment_tables():
+    """A criterion text with '|' split the experiment table's row, and stars or underscores
+    in a claim's text turned into emphasis in report.md (the HTML report always escaped)."""
+    from slttheory.verify.report import markdown
+
+    entry = {"experiment": {"name": "e", "runs": 1, "criteria": [
+        {"text": "slope | 2*k_eff > 0", "criterion": {"alpha": 0.05}, "verdict": "confirmed",
+         "statistic": {"estimate": 1.0, "low": 0.5, "high": 1.5, "method": "OLS", "n": 5}}],
+        "settings": {"lr": 0.1}}}
+    row = next(line for line in markdown._experiment(entry) if line.startswith("| slope"))
+    assert row.count(" | ") == 4  # five cells: the text's '|' is escaped, not a column
+    assert "slope \\| 2\\*k\\_eff" in row
+    assert "`lr=0.1`" in "\n".join(markdown._experiment(entry))

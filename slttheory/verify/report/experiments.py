@@ -9,7 +9,7 @@ from typing import Any
 
 from slttheory.verify.judge import ExperimentClaimResult
 
-__all__ = ["write_experiment_figures", "experiment_json", "experiment_markdown"]
+__all__ = ["write_experiment_figures", "experiment_json", "about_label", "fmt_number"]
 
 
 
@@ -59,51 +59,6 @@ def experiment_json(r: ExperimentClaimResult, figures: Sequence[Mapping[str, Any
     }
 
 
-def experiment_markdown(entry: Mapping[str, Any]) -> list[str]:
-    """Markdown lines of an experiment claim's section (after its title and verdict)."""
-    e = entry.get("experiment") or {}
-    lines = [
-        f"Experiment `{e.get('name')}`: {e.get('runs', 0)} run(s), "
-        f"{e.get('stages_computed', 0)} stage(s) computed, {e.get('stages_reused', 0)} "
-        f"reused from the store, {e.get('elapsed_s', 0):.1f} s."
-    ]
-    if e.get("summary"):
-        lines[-1] += f" {e['summary']}."
-    lines.append("")
-    if e.get("criteria"):
-        lines += ["| criterion | statistic | CI | method | verdict |", "|---|---|---|---|---|"]
-        for o in e["criteria"]:
-            s = o.get("statistic") or {}
-            lines.append(
-                f"| {o['text']} (α = {o['criterion']['alpha']}) | {_fmt(s.get('estimate'))} | "
-                f"[{_fmt(s.get('low'))}, {_fmt(s.get('high'))}] | {s.get('method', '–')} "
-                f"(n = {s.get('n', '–')}) | **{o['verdict']}** |"
-            )
-        lines.append("")
-    if e.get("statistics"):
-        lines += [
-            "<details><summary>all statistics</summary>",
-            "",
-            "| statistic | about | estimate | CI | method | n | note |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for k, s in e["statistics"].items():
-            lvl = s.get("level") or 0
-            lines.append(
-                f"| {k} | {about_label(s)} | {_fmt(s['estimate'])} | {100 * lvl:.0f}% "
-                f"[{_fmt(s['low'])}, {_fmt(s['high'])}] | {s['method']} | {s['n']} | "
-                f"{s.get('note', '')} |"
-            )
-        lines += ["", "</details>", ""]
-    settings = e.get("settings") or {}
-    if settings:
-        lines += ["Settings: " + ", ".join(f"`{k}={v}`" for k, v in settings.items()), ""]
-    for f in e.get("figures", []):
-        if f.get("path"):
-            lines += [f"![{f['title']}]({f['path']})", ""]
-    return lines
-
-
 def about_label(s: Mapping[str, Any]) -> str:
     """What a statistic is about, in words (``verification/README.md``: statistics on a seed's
     estimator output are labelled as such; a comparison with a theorem needs controls).
@@ -118,7 +73,8 @@ def about_label(s: Mapping[str, Any]) -> str:
     return text + (" (needs LLC controls)" if s.get("needs_controls") else "")
 
 
-def _fmt(v: Any) -> str:
+def fmt_number(v: Any) -> str:
+    """A statistic's number to 4 significant digits; "–" for none."""
     if v is None:
         return "–"
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import w_star_status
+from slttheory.verify.report.experiments import about_label, fmt_number
 
 __all__ = ["LARGE", "render_markdown", "slug"]
 
@@ -25,18 +26,26 @@ def slug(text: str) -> str:
 
 
 def _esc(s: Any) -> str:
-    r"""Text from a claim file, safe in a Markdown line or table cell: it can neither end the
-    cell nor the line, nor open HTML (a comment would hide the rest of the report).
+    r"""Text from a claim file or a reason, safe in a Markdown line or table cell: it can
+    neither end the cell nor the line, nor open HTML (a comment would hide the rest of the
+    report), nor turn into emphasis, code or a link (``k*(d + p)/2 ... 2*k`` would italicise
+    what lies between its stars).
 
     >>> _esc("a | b\n<!-- c")
     'a \\| b &lt;!-- c'
+    >>> _esc("k*(d + 1)/2 and 2*k, K_eff, [x](y)")
+    'k\\*(d + 1)/2 and 2\\*k, K\\_eff, \\[x\\](y)'
     """
-    return (str(s).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    text = str(s).replace("\\", "\\\\")
+    for ch in "*_`[]|":
+        text = text.replace(ch, "\\" + ch)
+    return (text.replace("\n", " ").replace("\r", " ")
             .replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _code(s: Any) -> str:
-    """Text for an inline code span: no backtick to close it, no line break."""
+    """Text for an inline code span: no backtick to close it, no line break (Markdown takes
+    everything else inside a code span literally, so nothing is escaped)."""
     return str(s).replace("`", "'").replace("\n", " ").replace("\r", " ")
 
 
@@ -147,7 +156,7 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
     for p in points[:LARGE]:
         at_ = p.get("at_point") or {}
         chk = at_.get("checks") or {}
-        at = _esc(fmt_point(p["params"]))
+        at = _code(fmt_point(p["params"]))
         not_min, w0 = w_star_status(p)
         if not_min and w0:
             at_w0.append((at, chk))  # expected there: said once, below
@@ -157,7 +166,7 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
                         f"{chk.get('smallest_eigenvalues')})")
         for h in at_.get("hypotheses") or []:
             state = {True: "met", False: "NOT met", None: "not decided"}[h.get("met")]
-            rows.append(f"- `{at}`: hypothesis {_esc(h.get('name', ''))} {state} "
+            rows.append(f"- `{at}`: hypothesis `{_code(h.get('name', ''))}` {state} "
                         f"({_esc(h.get('measured', ''))}; {role(h.get('name', ''))})")
     if at_w0:
         g = [c["grad_norm"] for _, c in at_w0 if isinstance(c.get("grad_norm"), int | float)]
@@ -207,9 +216,7 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
     if c.get("notes"):
         lines += [f"Notes: {_esc(c['notes'])}", ""]
     if c.get("experiment"):
-        from slttheory.verify.report.experiments import experiment_markdown
-
-        return lines + experiment_markdown(c)
+        return lines + _experiment(c)
     pts = c["points"]
     if len(pts) > LARGE:
         counts = ", ".join(f"{n} {v}" for v, n in c["point_counts"].items() if n)
@@ -221,7 +228,7 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
     elif pts:
         lines += _points_table(pts, c.get("relation", "==")) + [""]
         lines += ["<details><summary>reasons per point</summary>", ""]
-        lines += [f"- `{_esc(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
+        lines += [f"- `{_code(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
         lines += ["", "</details>", ""]
     lines += _checks(pts, c.get("hypotheses") or (), c.get("not_imposed") or ())
     lines += _controls(c)
@@ -229,6 +236,53 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         lines += [f"![{_esc(c['id'])}]({c['figure']})", ""]
     if c.get("scan_figure"):
         lines += [f"![{_esc(c['id'])}: LLC temperature scans]({c['scan_figure']})", ""]
+    return lines
+
+
+def _experiment(entry: Mapping[str, Any]) -> list[str]:
+    """Markdown lines of an experiment claim's section (after its title and verdict)."""
+    e = entry.get("experiment") or {}
+    lines = [
+        f"Experiment `{_code(e.get('name'))}`: {e.get('runs', 0)} run(s), "
+        f"{e.get('stages_computed', 0)} stage(s) computed, {e.get('stages_reused', 0)} "
+        f"reused from the store, {e.get('elapsed_s', 0):.1f} s."
+    ]
+    if e.get("summary"):
+        lines[-1] += f" {_esc(e['summary'])}."
+    lines.append("")
+    if e.get("criteria"):
+        lines += ["| criterion | statistic | CI | method | verdict |", "|---|---|---|---|---|"]
+        for o in e["criteria"]:
+            s = o.get("statistic") or {}
+            lines.append(
+                f"| {_esc(o['text'])} (α = {o['criterion']['alpha']}) | "
+                f"{fmt_number(s.get('estimate'))} | [{fmt_number(s.get('low'))}, "
+                f"{fmt_number(s.get('high'))}] | {s.get('method', '–')} "
+                f"(n = {s.get('n', '–')}) | **{o['verdict']}** |"
+            )
+        lines.append("")
+    if e.get("statistics"):
+        lines += [
+            "<details><summary>all statistics</summary>",
+            "",
+            "| statistic | about | estimate | CI | method | n | note |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for k, s in e["statistics"].items():
+            lvl = s.get("level") or 0
+            lines.append(
+                f"| {_esc(k)} | {about_label(s)} | {fmt_number(s['estimate'])} | {100 * lvl:.0f}% "
+                f"[{fmt_number(s['low'])}, {fmt_number(s['high'])}] | {s['method']} | {s['n']} | "
+                f"{_esc(s.get('note', ''))} |"
+            )
+        lines += ["", "</details>", ""]
+    settings = e.get("settings") or {}
+    if settings:
+        lines += ["Settings: " + ", ".join(f"`{_code(k)}={_code(v)}`"
+                                           for k, v in settings.items()), ""]
+    for f in e.get("figures", []):
+        if f.get("path"):
+            lines += [f"![{_esc(f['title'])}]({f['path']})", ""]
     return lines
 
 
