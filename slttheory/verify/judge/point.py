@@ -22,6 +22,7 @@ reason says how far the verdict reaches ("confirmed at d ∈ {3, 4}, k ∈ {1, 2
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -425,13 +426,27 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
 # --- claims --------------------------------------------------------------------------------
 
 
+SCOPE_LISTED = 8
+"""At most this many grid tuples are listed in a reach; larger sets are described by the
+grid they fill (with the few tuples it lacks) or counted within it."""
+
+
 def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
-    """How far a set of grid points reaches, in the grid variables ``names``.
+    """How far a set of grid points reaches, in the grid variables ``names``: a product of
+    value sets where the points fill one, else the points themselves, and for a large set
+    the product it lies in (less the few points it lacks, or with a count).
 
     >>> scope([{"d": 3, "k": 1}, {"d": 4, "k": 1}, {"d": 3, "k": 2}, {"d": 4, "k": 2}], ["d", "k"])
     'd ∈ {3, 4}, k ∈ {1, 2}'
     >>> scope([{"d": 3, "k": 1}, {"d": 4, "k": 2}], ["d", "k"])
     '(d, k) ∈ {(3, 1), (4, 2)}'
+    >>> scope([{"d": d} for d in range(1, 41)], ["d"])
+    'd ∈ {1, 2, …, 40}'
+    >>> grid = [{"d": d, "k": k} for d in range(2, 12) for k in range(1, 6)]
+    >>> scope([p for p in grid if (p["d"], p["k"]) != (5, 3)], ["d", "k"])
+    'd ∈ {2, 3, …, 11}, k ∈ {1, 2, 3, 4, 5} except (d, k) = (5, 3)'
+    >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"])
+    '25 of the 35 points of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5}'
     """
     names = [n for n in names if any(n in p for p in points)]
     if not points:
@@ -446,11 +461,40 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
     full = 1
     for v in values.values():
         full *= len(v)
-    if full == len({tuple(fv(p[n]) for n in names) for p in points}):
-        return ", ".join(f"{n} = {v[0]}" if len(v) == 1 else f"{n} ∈ {{{', '.join(v)}}}"
-                         for n, v in values.items())
-    tuples = sorted({tuple(fv(p[n]) for n in names) for p in points})
-    return f"({', '.join(names)}) ∈ {{" + ", ".join(f"({', '.join(t)})" for t in tuples) + "}"
+    product = ", ".join(f"{n} = {v[0]}" if len(v) == 1 else f"{n} ∈ {_value_set(v)}"
+                        for n, v in values.items())
+    tuples = {tuple(fv(p[n]) for n in names) for p in points}
+    if full == len(tuples):
+        return product
+
+    def listed(ts: set) -> str:
+        if len(ts) == 1:
+            return f"({', '.join(names)}) = ({', '.join(next(iter(ts)))})"
+        return (f"({', '.join(names)}) ∈ {{"
+                + ", ".join(f"({', '.join(t)})" for t in sorted(ts, key=_natural_tuple)) + "}")
+
+    if len(tuples) <= SCOPE_LISTED:
+        return listed(tuples)
+    if full - len(tuples) <= SCOPE_LISTED // 2:
+        missing = set(itertools.product(*values.values())) - tuples
+        return f"{product} except {listed(missing)}"
+    return f"{len(tuples)} of the {full} points of {product}"
+
+
+def _value_set(values: Sequence[str]) -> str:
+    """``{1, 2, …, 40}`` for a run of more than five consecutive integers, else every value."""
+    try:
+        ints = [int(v) for v in values]
+    except ValueError:
+        ints = None
+    if (ints is not None and len(ints) > 5 and [str(i) for i in ints] == list(values)
+            and ints == list(range(ints[0], ints[-1] + 1))):
+        return f"{{{ints[0]}, {ints[1]}, …, {ints[-1]}}}"
+    return "{" + ", ".join(values) + "}"
+
+
+def _natural_tuple(t: tuple[str, ...]):
+    return tuple(_natural(x) for x in t)
 
 
 def _natural(s: str):
