@@ -204,15 +204,23 @@ def true_point_rank(
     g = generic_rank(fn, shapes, inputs, trials=trials, seed=seed, degree=degree,
                      support=support)
     argument = getattr(rank_problem, "true_point_argument", "")
+    # a rank at a point bounds the generic rank from below with certainty; the chance that
+    # the generic rank is higher (g.statement's Schwartz-Zippel bound) could only raise this
+    # lower bound, so it is not part of the argument
+    where = " on the support stratum" if kind == "support" else ""
+    lower = (f"the generic rank{where} is at least {g.rank} (exact rank at an integer point)"
+             if g.rank < g.max_possible else
+             f"the generic rank{where} is {g.rank}, the largest possible (exact rank at an "
+             "integer point)")
     if kind == "generic":
         why = argument or ("w* is a continuous random draw on the whole parameter space, so "
                            "rank J(w*) equals the generic rank almost surely")
-        how = f"{why}; {g.statement}; hence rank J(w*) >= {g.rank}"
+        how = f"{why}; {lower}; hence rank J(w*) >= {g.rank}"
     else:
         free = sum(int(torch.as_tensor(m).sum()) for m in support.values())
         why = argument or ("w* is generic on the support, so rank J(w*) equals the generic "
                            "rank on that stratum almost surely")
-        how = (f"support: {free} free entries, the rest exactly zero; {why}; {g.statement}; "
+        how = (f"support: {free} free entries, the rest exactly zero; {why}; {lower}; "
                f"hence rank J(w*) >= {g.rank}")
     return TruePointRank(
         rank=g.rank, n_params=g.n_params, n_rows=g.n_rows, certified=True,

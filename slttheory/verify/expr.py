@@ -124,10 +124,10 @@ def show_value(v: Any) -> str:
     """A value for an error message, saying what sympy's names for the non-finite mean.
 
     >>> show_value(sp.zoo), show_value(sp.Integer(1) / 3)
-    ('zoo (complex infinity: a division by zero)', '1/3')
+    ('zoo (complex infinity, e.g. a division by zero or log 0)', '1/3')
     """
     if v is sp.zoo:
-        return "zoo (complex infinity: a division by zero)"
+        return "zoo (complex infinity, e.g. a division by zero or log 0)"
     if v is sp.nan:
         return "nan (undefined, e.g. 0/0)"
     if v in (sp.oo, -sp.oo):
@@ -509,7 +509,7 @@ def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
     >>> evaluate(parse_constraint("1/(d - 2) < 3", ["d"]), {"d": 2})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    slttheory.verify.expr.ExpressionError: comparison: zoo (complex infinity: a division by zero...
+    slttheory.verify.expr.ExpressionError: comparison: zoo (complex infinity...
     """
     subs = {}
     for s in expr.free_symbols:

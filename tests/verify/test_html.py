@@ -254,7 +254,7 @@ def test_point_table_has_routes_grades_and_reasons(out_dir):
     p["llc"]["grade"] = "strong"
     page = render_html(rep, figures_dir=out_dir)
     assert "2.479 ± 0.135" in page and "ESS 154.6" in page and "R̂ 1.014" in page
-    assert "5/8 → " in page  # rank → λ
+    assert "rank 5 of 8 → λ = " in page  # rank → λ
     assert '<span class="grade">strong</span>' in page and "<th>grade</th>" in page
     # a route text equal at every point is shown once above the table, not in every row
     sec = section(page, "c-quad-thm4.2")
@@ -529,7 +529,7 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
            "grade": "certified"}
     # Markdown escapes in the cells (w\\*, L\\_n) render as the characters: compare those
     text = "\n".join(markdown._points_table([row])).replace("\\", "")
-    assert "4/6 → λ = 2 (certified)" in text
+    assert "rank 4 of 6 → λ = 2 (certified)" in text
     assert "reduced_rank_regression: 2 (certified)" in text
     assert "(controlled); w* is not a minimum of L_n: the LLC is the symmetrised" in text
     page = html._points_section({"points": [row]})

@@ -864,3 +864,19 @@ def test_no_fact_at_a_w_star_where_lambda_is_not_defined():
     assert V(claim("3", relation=">="), replace(ev, at_point=at_min)).verdict == "refuted"
     w0 = replace(off, extras={"true_parameter": True})  # noisy data's w0: λ is defined
     assert V(claim("3", relation=">="), replace(ev, at_point=w0)).verdict == "refuted"
+
+
+def test_family_differences_name_the_family_source_when_the_claim_cites_another():
+    """The family's list of differences compares its model with the family's source; a claim
+    citing another work read them as differences from its own source (an outside acceptance
+    run: 'seed 000 does not state …' under a claim citing a textbook)."""
+    from slttheory.verify.report.data import family_difference
+
+    at = AtPoint("ok", differences=("inputs chosen here",), source="Lakkapragada 2025")
+    back = AtPoint.from_dict(at.to_dict())
+    assert back is not None and back.source == "Lakkapragada 2025"  # kept by the store
+    assert family_difference("inputs chosen here", back.source,
+                             "Lakkapragada 2025, Q2") == "inputs chosen here"
+    other = family_difference("inputs chosen here", back.source, "Textbook 2020")
+    assert other.startswith("against the family's source, Lakkapragada 2025")
+    assert AtPoint.from_dict({"status": "ok"}).source == ""  # records stored before the field

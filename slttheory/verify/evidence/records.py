@@ -283,7 +283,8 @@ class AtPoint:
     ``grad_norm``, ``smallest_eigenvalues``, ``reason``); ``hypotheses``: the family's measured
     hypotheses (``name``, ``statement``, ``measured``, ``met``); ``extras``: numbers about the
     build (training losses, the exact rank on the training inputs, K_eff); ``differences``:
-    where the family's model differs from the source's; ``note``: how w* was obtained;
+    where the family's model differs from its source's, ``source`` (the family's, which a
+    claim may not share); ``note``: how w* was obtained;
     ``orbit``: a symmetry orbit through w* (``dimension`` s, ``n_params`` d, ``how``), which
     bounds λ ≤ (d − s)/2 (:mod:`slttheory.models.symmetry`).
     """
@@ -296,6 +297,7 @@ class AtPoint:
     note: str = ""
     error: str | None = None
     orbit: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""
 
     @property
     def no_minimum_for_the_llc(self) -> bool:

@@ -381,7 +381,8 @@ def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) 
         except Exception as e:  # noqa: BLE001
             orbit = {"error": describe_error(e)}
     return AtPoint("ok", checks, hyps, jsonable(dict(getattr(problem, "extras", {}) or {})),
-                   diffs, str(getattr(problem, "note", "")), orbit=orbit)
+                   diffs, str(getattr(problem, "note", "")), orbit=orbit,
+                   source=str(getattr(family, "source", "") or ""))
 
 
 def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],

@@ -417,9 +417,14 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
         se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
         parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
+    unasked = [r for r in ("rank", "llc") if r not in claim.evidence]
+    ask = " and ".join(f'"{r}"' for r in unasked)
     parts.append("would decide: an exact route independent of the claim (an established formula "
                  "from another source, or a rank argument), or an LLC whose controls agree and "
-                 "whose band is narrow enough")
+                 "whose band is narrow enough"
+                 + (f" (the claim does not ask for the {' and '.join(unasked)} route"
+                    f"{'s' if len(unasked) > 1 else ''}: add {ask} to its evidence where the "
+                    "family has them)" if unasked else ""))
     return "; ".join(parts)
 
 

@@ -167,10 +167,31 @@ def _unscaled_cov(a: np.ndarray) -> np.ndarray:
     return rinv @ rinv.T
 
 
+def _terms(shape: str, var: str) -> list[str]:
+    """The terms of ``shape``'s formula in ``var``, in its coefficients' order ("" = 1)."""
+    return {"linear": [var], "affine": [var, ""], "quadratic": [f"{var}²", var],
+            "affine_xlogx": [f"{var}·log {var}", ""], "xlogx": [f"{var}·log {var}"]}[shape]
+
+
+def coefficient_text(shape: str, var: str, i: int, fitted: float, se: float, stated: float,
+                     exact: bool) -> str:
+    """A fitted coefficient against the stated one, named by its term; values certified
+    exact carry no standard error (the fit's ±1e-10 is round-off, not an error).
+
+    >>> coefficient_text("quadratic", "r", 0, 0.5, 2.8e-10, 1.0, True)
+    'the coefficient of r² = 0.5 (from exact values) vs stated 1'
+    >>> coefficient_text("affine", "p", 1, -0.4, 0.06, 0.0, False)
+    'the constant term = -0.4 ± 0.06 vs stated 0'
+    """
+    term = _terms(shape, var)[i]
+    name = f"the coefficient of {term}" if term else "the constant term"
+    err = " (from exact values)" if exact else f" ± {se:.2g}"
+    return f"{name} = {fitted:.4g}{err} vs stated {stated:.4g}"
+
+
 def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
     """``+2.287·p -4.25`` style text of a fitted shape."""
-    terms = {"linear": [var], "affine": [var, ""], "quadratic": [f"{var}²", var],
-             "affine_xlogx": [f"{var}·log {var}", ""], "xlogx": [f"{var}·log {var}"]}[shape]
+    terms = _terms(shape, var)
     return " ".join(f"{c:+.4g}{'·' + t if t else ''}" for c, t in
                     zip(coefs, terms, strict=True)).lstrip("+")
 
@@ -321,26 +342,28 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                 f"{var}; a {sc.shape} fit needs {need}", [])
     f = fit_shape(xs, ys, ses, sc.shape, group)
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
-    txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} (χ² p = "
+    exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
+    txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} ("
+           + ("exact values, σ at round-off: " if exact else "") + "χ² p = "
            f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
            f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
     v, missing = "confirmed", []
     if f.p_value is not None and f.p_value < 0.01:
         v = "refuted"
-        errors = ("certified values (σ = 0, floored at round-off)"
-                  if all(r[4] == "certified" for r in rows) else "controlled errors")
+        errors = "certified values (σ = 0, floored at round-off)" if exact else \
+            "controlled errors"
         txt += f"; the stated {sc.shape} shape is rejected by the {errors}"
     if sc.coefficients is not None:
         for i, (c_fit, c_se, c_st) in enumerate(
                 zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
             dev, t = abs(c_fit - float(c_st)), claim.tolerance.coef_rel * abs(float(c_st))
+            said = coefficient_text(sc.shape, var, i, c_fit, c_se, float(c_st), exact)
             if dev > t and dev > 4 * c_se:
                 v = "refuted"
-                txt += (f"; coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
-                        f"{float(c_st):.4g} (off by more than coef_rel and 4 s.e.)")
+                txt += f"; {said} (off by more than coef_rel" + ("" if exact else
+                                                                  " and 4 s.e.") + ")"
             elif dev > t + 2 * c_se:
-                missing.append(f"coefficient {i + 1} = {c_fit:.4g} ± {c_se:.2g} vs stated "
-                               f"{float(c_st):.4g}")
+                missing.append(said)
     if v != "refuted":
         if len(set(xs)) < MIN_VALUES:
             missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")

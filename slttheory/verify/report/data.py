@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slttheory.verify.claims import Claim
+from slttheory.verify.claims.common import same_source
 from slttheory.verify.evidence.records import finite, jsonable
 from slttheory.verify.judge import (
     GRADES,
@@ -216,6 +217,21 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     return out
 
 
+def family_difference(text: str, family_source: str, claim_source: str) -> str:
+    """A family's difference from its own source, said as such where the claim cites another
+    work (the family's list compares with the family's source, not with the claim's).
+
+    >>> family_difference("inputs chosen here", "seed 000 (arXiv:2512.00686)", "Textbook 2020")
+    "against the family's source, seed 000 (arXiv:2512.00686): inputs chosen here"
+    >>> family_difference("inputs chosen here", "Lakkapragada 2025, arXiv:2512.00686",
+    ...                   "seed 000 (arXiv:2512.00686), Q2")
+    'inputs chosen here'
+    """
+    if not family_source or same_source(claim_source, family_source):
+        return text
+    return f"against the family's source, {family_source}: {text}"
+
+
 def w_star_status(p: Mapping[str, Any]) -> tuple[bool, bool]:
     """``(not_a_minimum, at_w0)`` of a report point (``point_json``): the critical-point check
     found w* no local minimum of L_n; w* is the true parameter w0 (its build says so, or the
@@ -261,6 +277,7 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
         for p in r.points:
             at = p.evidence.at_point
             for d in (at.differences if at is not None else ()):
+                d = family_difference(d, at.source, c.source)
                 if d not in diffs:
                     diffs.append(d)
         entry["differences"] = diffs

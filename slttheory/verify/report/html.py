@@ -484,13 +484,19 @@ def _rank_cell(rk: Any) -> str:
     if rk.get("status", "ok") != "ok":
         return f'<span class="err" title="{_esc(rk.get("error") or "")}">error</span>'
     r, n = rk.get("rank"), rk.get("n_params")
-    lam = _value(f"{r}/2") if isinstance(r, int) and not isinstance(r, bool) else _num(
-        rk.get("lambda"))
-    out = f"{_num(r)}/{_num(n)} → {lam}"
+    # "rank 15 of 24", not "15/24", which beside λ columns reads as a rational λ
+    out = f"rank {_num(r)} of {_num(n)}"
+    if rk.get("determines_lambda") is not False:
+        lam = _value(f"{r}/2") if isinstance(r, int) and not isinstance(r, bool) else _num(
+            rk.get("lambda"))
+        out += f" → λ = {lam}"
+    if rk.get("point_rank") is not None:
+        out += f"; at w*: {_num(rk['point_rank'])}"
     if rk.get("certified") is True:
         out += ' <span class="ok" title="certified exact rank">✓</span>'
     if rk.get("determines_lambda") is False:
-        out += ' <span class="na">(not used)</span>'
+        out += (' <span class="na" title="the family gives no reason why λ = rank/2 at this '
+                'point; a rank at w* bounds λ from below">(λ = rank/2 not justified here)</span>')
     return out + _grade(rk)
 
 

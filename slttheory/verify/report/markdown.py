@@ -97,7 +97,7 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
         return "–"
     if rk["status"] != "ok":
         return "error"
-    txt = f"{rk['rank']}/{rk['n_params']}"
+    txt = f"rank {rk['rank']} of {rk['n_params']}"  # not "15/24", read beside λ as a rational
     if rk["determines_lambda"] and rk.get("lambda") is not None:
         r = rk["rank"]
         lam = str(r // 2) if isinstance(r, int) and r % 2 == 0 else f"{r}/2"
