@@ -31,6 +31,7 @@ __all__ = [
     "same_source",
     "mentioned_keys",
     "cites",
+    "cite_match",
 ]
 
 PROFILES = ("quick", "full")
@@ -192,18 +193,40 @@ def cites(claim_source: str, reference: str, formula_source: str = "") -> bool:
     >>> cites("M. Aoyagi and S. Watanabe, Neural Networks 18(7)", "Aoyagi & Watanabe 2005")
     True
     """
+    return bool(cite_match(claim_source, reference, formula_source))
+
+
+def cite_match(claim_source: str, reference: str, formula_source: str = "") -> str:
+    """Why :func:`cites` takes a claim's source for a formula's own, in words ("" when it
+    does not), so that a reason can say what matched.
+
+    >>> cite_match("Lau et al. 2023, arXiv:2308.12108", "Aoyagi 2024",
+    ...            "Aoyagi 2024, Thm 2; as coded by Lau et al. (arXiv:2308.12108)")
+    "the claim's citation and the formula's source share arXiv:2308.12108"
+    >>> cite_match("a textbook", "Aoyagi 2024")
+    'the claim names no year or arXiv id, so it may be the same work'
+    >>> cite_match("Aoyagi 2024, Thm 2", "Aoyagi & Watanabe 2005")
+    ''
+    """
     from slttheory.formulas.standing import cites_reference
 
     bare = _LINK.sub(" ", claim_source)  # a year inside a DOI or URL names no author
     if not (_YEAR.search(bare) or _ARXIV.search(claim_source)):
-        return True  # no year or arXiv id: which work it is cannot be told, so it may be own
+        return "the claim names no year or arXiv id, so it may be the same work"
     try:
         if reference and cites_reference(claim_source, reference):
-            return True
+            return f"the claim cites {reference}"
     except (TypeError, ValueError):
         pass
-    return same_source(claim_source, reference or formula_source) or (
-        bool(formula_source) and same_source(claim_source, formula_source))
+    mine = source_keys(claim_source) | mentioned_keys(claim_source)
+    for other in (reference or formula_source, formula_source):
+        shared = sorted(source_keys(other) & mine) if other else []
+        if shared:
+            ids = [k for k in shared if ":" not in k]
+            what = (f"arXiv:{ids[0]}" if ids else
+                    f"first author and year ({shared[0].replace(':', ' ').title()})")
+            return f"the claim's citation and the formula's source share {what}"
+    return ""
 
 
 def mentioned_keys(text: str) -> set[str]:

@@ -37,7 +37,7 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.claims import Claim
-from slttheory.verify.claims.common import cites
+from slttheory.verify.claims.common import cite_match
 from slttheory.verify.evidence.records import (
     RERUN_SETTINGS,
     RERUN_SETTINGS_TEXT,
@@ -121,8 +121,8 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
     if cf.standing != "established":
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
-    if cites(claim.source, cf.reference, cf.source):
-        return "context", f"the claim's own source ({ref}): not evidence for itself"
+    if why := cite_match(claim.source, cf.reference, cf.source):
+        return "context", f"the claim's own source ({ref}; {why}): not evidence for itself"
     return "certified", f"established ({cf.established_by or 'tests'})"
 
 
