@@ -122,7 +122,8 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
     if why := cite_match(claim.source, cf.reference, cf.source):
-        return "context", f"the claim's own source ({ref}; {why}): not evidence for itself"
+        how = "" if why.startswith("the claim cites") else f"; {why}"  # else: says so twice
+        return "context", f"the claim's own source ({ref}{how}): not evidence for itself"
     return "certified", f"established ({cf.established_by or 'tests'})"
 
 
