@@ -120,3 +120,31 @@ def test_one_tanh_unit_is_a_normal_crossing():
     for a, b in ((1e-3, 1e-3), (2e-3, -1e-3)):
         k = 0.5 * ((a * torch.tanh(b * x)) ** 2).mean()
         assert float(k / (a * a * b * b)) == pytest.approx(0.5 * float((x * x).mean()), rel=1e-5)
+
+
+def test_one_tanh_unit_cited_from_watanabe_2009_is_decided_by_varchenko():
+    """A claim citing Watanabe 2009 (whose normal crossing rule gives the tanh unit's λ) stayed
+    inconclusive while the same crossing on the normal_crossing family was confirmed by
+    Varchenko's Newton polyhedron (an outside acceptance run): both identities are routes."""
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.evidence.routes import closed_form_route
+    from slttheory.verify.judge import point_verdict
+
+    fam = FAMILIES["tanh_network"]
+    q = fam.validate({"h": 1})
+    ind = independent_forms_route(fam, q)
+    assert [f.formula for f in ind] == ["normal_crossing", "newton_polyhedron"]
+    assert all(f.sympy_value == sp.Rational(1, 2) for f in ind)
+    ev = PointEvidence(closed_form_route(fam, q), None, None, 0.0, independent=ind)
+
+    def verdict(predicted):
+        c = parse_claim({"id": "c", "title": "t", "family": "tanh_network",
+                         "source": "Watanabe 2009, Algebraic Geometry and SLT, Ch. 7",
+                         "kind": "closed_form", "predicted": predicted,
+                         "evidence": ["closed_form"], "grid": {"h": [1]}}, "c.toml", FAMILIES)
+        return point_verdict(c, dict(q), ev, c.predicted_at(dict(q)))
+
+    true, false = verdict("1/2"), verdict("1")
+    assert (true.verdict, true.grade) == ("confirmed", "certified")
+    assert "Varchenko" in true.reason
+    assert (false.verdict, false.grade) == ("refuted", "certified")

@@ -127,9 +127,12 @@ def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, 
                  f"K is the monomial of exponents {exps}, whose Newton polyhedron is one "
                  "orthant")]
     if family == "tanh_network" and int(q["h"]) == 1:
-        return [("normal_crossing", {"powers": [1, 1]},
-                 "one unit a·tanh(bx) at the true function 0: K = ½a²b²·E[x² (tanh(bx)/(bx))²], "
-                 "the normal crossing a²b² times a factor positive at 0")]
+        unit = ("one unit a·tanh(bx) at the true function 0: K = ½a²b²·E[x² (tanh(bx)/(bx))²], "
+                "the normal crossing a²b² times a factor positive at 0")
+        # two routes from two sources: a claim citing one of them is still decided by the other
+        return [("normal_crossing", {"powers": [1, 1]}, unit),
+                ("newton_polyhedron", {"exponents": [(2, 2)]},
+                 f"{unit}, so its Newton polyhedron is the orthant at (2, 2), non-degenerate")]
     fibre = ("its zero set is the fibre of the multiplication map over the true product, so "
              "λ ≤ codim/2 (Pepin Lehalleur & Rimányi, Prop. 8.4(i))")
     if family == "deep_linear_network":
@@ -156,7 +159,8 @@ def independent_forms_route(family: Any, params: Mapping[str, Any]
     regression; a normal crossing is a monomial, whose Newton polyhedron gives λ — Varchenko
     1976; a deep linear network's zero set is a fibre of the multiplication map, whose
     codimension bounds λ — Pepin Lehalleur & Rimányi 2024; one tanh unit at the true function 0
-    is the normal crossing a²b² up to a unit). They come from other papers than
+    is the normal crossing a²b² up to a unit, by Watanabe 2009's rule and by Varchenko's
+    polyhedron). They come from other papers than
     the family's own formula, so a claim that cites the family's formula can still be decided
     by an exact route independent of it (:func:`slttheory.verify.judge.facts.facts_of` grades
     each by its own source)."""
