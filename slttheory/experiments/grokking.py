@@ -826,6 +826,32 @@ def _with_scatter(crit: list[dict[str, Any]]) -> None:
         c["log_se"] = math.sqrt((c["cell"] ** 2 + scatter**2) / c["runs_bracketed"])
 
 
+def _ratio_interval(ok: Sequence[Mapping[str, Any]], alpha: float) -> st.Estimate:
+    """The constant ratio n_c/(p log p): the mean over moduli with its Student-t interval,
+    widened to every constant that all the moduli's brackets admit. Midpoints of wide
+    brackets can agree by the grid's accident: the t-interval alone then excluded ratios
+    every bracket allowed (brackets [60, 97], [84, 135], [87, 231] at p = 11, 13, 17 admit
+    any ratio in [2.52, 3.68]; the t-interval was [2.61, 3.41]; an outside acceptance run).
+
+    >>> ok = [{"p": 11, "ratio": 3.0, "low": 60, "high": 97},
+    ...       {"p": 13, "ratio": 3.0, "low": 84, "high": 135},
+    ...       {"p": 17, "ratio": 3.05, "low": 87, "high": 231}]
+    >>> e = _ratio_interval(ok, 0.05)
+    >>> round(e.low, 2), round(e.high, 2)
+    (2.52, 3.68)
+    """
+    est = st.mean_ci([c["ratio"] for c in ok], alpha)
+    bounds = [(c["low"] / (c["p"] * math.log(c["p"])), c["high"] / (c["p"] * math.log(c["p"])))
+              for c in ok if c.get("low") is not None and c.get("high") is not None]
+    if len(bounds) < 2 or not math.isfinite(est.low):
+        return est
+    lo, hi = max(b[0] for b in bounds), min(b[1] for b in bounds)
+    if lo > hi:  # no constant fits every bracket: the t-interval and the shape test speak
+        return est
+    return st.Estimate(est.value, min(est.low, lo), max(est.high, hi), est.level,
+                       est.method + ", widened to every constant all brackets admit", est.n)
+
+
 def _analyze_cdr(s, records, alpha) -> Analysis:
     rows = []
     for rec in records:
@@ -881,7 +907,7 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
                                 shape=shape),
         "critical_ratio": _stat(
             "critical_ratio",
-            st.mean_ci([c["ratio"] for c in ok], alpha),
+            _ratio_interval(ok, alpha),
             note,
             about="dynamics",
             min_n=3,
