@@ -409,6 +409,18 @@ def test_experiment_settings_have_upper_limits(tmp_path, tail, key):
     assert load_claim(bad, FAMILIES).settings_for("full")["steps"] == 200000
 
 
+def test_a_criterion_cannot_narrow_its_interval_towards_a_point(tmp_path):
+    """alpha = 0.9 made a 10 % interval, close to a bare point estimate, and confirmed a narrow
+    'within' criterion (an outside acceptance run): alpha is at most 0.1."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(EXPERIMENT + "alpha = 0.9\n")
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    assert str(e.value).startswith(f"{bad}: criterion.alpha: must be a number in (0, 0.1]")
+    bad.write_text(EXPERIMENT + "alpha = 0.1\n")
+    assert load_claim(bad, FAMILIES).criteria[0].alpha == 0.1
+
+
 # 6. found by a second review of the format (2026-12-03): each once hung, crashed the whole
 # run, or was accepted and changed a verdict
 

@@ -51,6 +51,9 @@ _TOP = {
     "criterion",
     "criteria",
 }
+MAX_ALPHA = 0.1
+"""Largest ``alpha`` of a criterion: its interval is at level 90 % or more."""
+
 _CRIT = {"statistic", "expect", "threshold", "range", "alpha", "shape"}
 
 
@@ -143,8 +146,11 @@ def _parse_criterion(t: Any, path: str, key: str, stats: Sequence[str],
     if expect not in EXPECTS:
         raise err(path, f"{key}.expect", f"must be one of {', '.join(EXPECTS)}, got {expect!r}")
     alpha = t.get("alpha", 0.05)
-    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
-        raise err(path, f"{key}.alpha", f"must be a number in (0, 1), got {alpha!r}")
+    if (isinstance(alpha, bool) or not isinstance(alpha, int | float)
+            or not 0 < alpha <= MAX_ALPHA):
+        raise err(path, f"{key}.alpha", f"must be a number in (0, {MAX_ALPHA}] (an interval "
+                  f"at level 1 − alpha of at least {1 - MAX_ALPHA:.0%}: a larger alpha narrows "
+                  f"it towards a bare point estimate), got {alpha!r}")
     thr = rng = None
     if expect in ("above", "below"):
         thr = t.get("threshold")
