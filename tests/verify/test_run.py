@@ -823,3 +823,26 @@ def test_resume_after_an_edit_runs_the_reruns_a_fresh_run_would(tmp_path, monkey
     assert asked == [2]
     assert (res[0].verdict.verdict, res[0].verdict.grade) == ("refuted", "controlled"), \
         res[0].verdict.reason
+
+
+@pytest.mark.parametrize("source, spec, message", [
+    ('raise RuntimeError("boom")\n', "plug_rt:F", "importing 'plug_rt' failed: RuntimeError: boom"),
+    ("x = (\n", "plug_syn:F", "importing 'plug_syn' failed: SyntaxError"),
+    ("import no_such_dependency_xyz\n", "plug_dep:F",
+     "it imports 'no_such_dependency_xyz', which is not installed"),
+    ("F = {}\n", "plug_attr:NOPE", "module 'plug_attr' has no attribute 'NOPE'"),
+    (None, "no_such_plugin_xyz:F", "no module named 'no_such_plugin_xyz'"),
+])
+def test_a_families_module_that_fails_to_import_is_a_usage_error(tmp_path, monkeypatch,
+                                                                 source, spec, message):
+    """A RuntimeError or SyntaxError in a --families module ended in a traceback and exit 1
+    (the code --strict gives a refuted claim); a missing dependency read as if the module
+    itself were missing (an outside acceptance run)."""
+    from slttheory.verify.run.engine import load_families
+
+    if source is not None:
+        (tmp_path / f"{spec.partition(':')[0]}.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError) as e:
+        load_families(spec)
+    assert message in str(e.value)

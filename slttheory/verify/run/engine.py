@@ -90,7 +90,19 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
     mod, _, name = spec.partition(":")
     if not mod or not name:
         raise ValueError(f"--families must be MODULE:NAME, got {spec!r}")
-    families = getattr(importlib.import_module(mod), name)
+    try:
+        module = importlib.import_module(mod)
+    except ModuleNotFoundError as e:
+        if e.name == mod or mod.startswith(f"{e.name}."):
+            raise ValueError(f"no module named {mod!r} (is its folder on PYTHONPATH?)") from None
+        raise ValueError(f"importing {mod!r} failed: it imports {e.name!r}, which is not "
+                         "installed") from None
+    except Exception as e:  # noqa: BLE001 - any error in the user's module is a usage error
+        raise ValueError(f"importing {mod!r} failed: {type(e).__name__}: {e}") from None
+    try:
+        families = getattr(module, name)
+    except AttributeError:
+        raise ValueError(f"module {mod!r} has no attribute {name!r}") from None
     if not isinstance(families, Mapping) or not all(
             isinstance(k, str) and callable(getattr(f, "validate", None))
             for k, f in families.items()):
