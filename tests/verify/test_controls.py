@@ -187,3 +187,22 @@ def test_the_point_is_never_its_own_control_and_the_fallback_formula_is_independ
     assert all((c.family, dict(c.params)) != ("normal_crossing", spelt) for c in chosen)
     no_year = "Watanabe, Algebraic Geometry and Statistical Learning Theory, Ch. 7"
     assert ctl.certify(FAMILIES["normal_crossing"], {"powers": (1, 1)}, no_year) is None
+
+
+def test_a_plugin_family_gets_the_generic_controls(monkeypatch):
+    """A --families mapping of a user's own models lacks the package's regular and
+    normal-crossing families, so no control was chosen and every plugin LLC stayed
+    uncontrolled (an outside acceptance run); the generic controls now come from the
+    package, and run from it too."""
+    from slttheory.models import FAMILIES
+
+    plugin = {"my_tanh": FAMILIES["tanh_network"]}
+    chosen = ctl.choose_controls("my_tanh", {"h": 2}, plugin, "Someone 2020")
+    assert {c.kind for c in chosen} == {"regular", "singular, m = 1", "singular, m = 2"}
+    assert {c.family for c in chosen} <= {"regular", "normal_crossing"}
+    built = []
+    monkeypatch.setattr(ctl, "_build", lambda fam, *a, **k: built.append(fam) or 1 / 0)
+    runs = ctl.run_control_jobs([(chosen[0], 0)], plugin, {"chains": 2}, "cpu")
+    assert built == [FAMILIES[chosen[0].family]] and runs[0].error is not None
+    mine = {"regular": FAMILIES["polynomial_regression"], **plugin}  # the mapping's name wins
+    assert ctl.with_generic_controls(mine)["regular"] is FAMILIES["polynomial_regression"]

@@ -523,9 +523,14 @@ burn_in = 200
     assert "closed form" in pt.verdict.reason or pt.verdict.grade == "controlled"
 
 
-def test_a_large_grid_is_summarised_in_markdown_and_drawn_as_a_heat_map(tmp_path):
+def test_a_large_grid_is_summarised_in_markdown_and_drawn_as_a_heat_map(tmp_path, monkeypatch):
     """report.md and the figure grow with claims, not points; report.json keeps every point."""
     import sympy as sp
+
+    from slttheory.verify.evidence import routes
+
+    # the toy formula below stands for a package formula whose standing the tests check
+    monkeypatch.setattr(routes, "CHECKED_FORMULA_MODULES", ("slttheory.", __name__))
 
     from slttheory.formulas.core import LearningCoefficient
     from slttheory.models.registry import Family, ParamSpec
@@ -846,3 +851,27 @@ def test_a_families_module_that_fails_to_import_is_a_usage_error(tmp_path, monke
     with pytest.raises(ValueError) as e:
         load_families(spec)
     assert message in str(e.value)
+
+
+def test_a_plugin_formula_cannot_certify_itself():
+    """A --families formula that calls itself established (citing a test that does not
+    exist) refuted a true claim as 'certified' (an outside acceptance run): outside the
+    package, a formula is evidence as stated only."""
+    import sympy as sp
+
+    from slttheory.formulas.core import LearningCoefficient
+    from slttheory.models import FAMILIES
+    from slttheory.models.registry import Family
+    from slttheory.verify.evidence.routes import closed_form_route
+
+    def mine(d):
+        return LearningCoefficient(sp.Integer(d), 1, d, "plugin", (), "Me 2026",
+                                   standing="established", established_by="tests/none.py::t",
+                                   reference="Me 2026")
+
+    reg = FAMILIES["regular"]
+    fam = Family("mine", "y = w.x", reg.parameters, reg.build, mine)
+    ev = closed_form_route(fam, {"d": 2})
+    assert ev.status == "ok" and ev.value == "2"
+    assert ev.standing == "as_stated" and "outside slttheory" in ev.case
+    assert closed_form_route(reg, {"d": 2}).standing == "established"  # the package's own

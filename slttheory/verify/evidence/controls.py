@@ -169,6 +169,21 @@ GENERIC: tuple[Candidate, ...] = (
 """Generic controls: a regular model (λ = 2), w₁w₂² (λ = 1/4, m = 1), w₁w₂ (λ = 1/2, m = 2)."""
 
 
+def with_generic_controls(families: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``families`` with the package's families of the :data:`GENERIC` controls added where
+    it lacks them (a ``--families`` mapping of a user's own models): a point of a plugin
+    family then gets the same generic controls as the package's, and its LLC can be
+    controlled (an outside acceptance run found every plugin LLC uncontrolled). A family of
+    the mapping keeps its name."""
+    missing = {fam for fam, _ in GENERIC} - set(families)
+    if not missing:
+        return families
+    import slttheory.models  # noqa: F401 - registers the families
+    from slttheory.models.registry import FAMILIES
+
+    return {**{f: FAMILIES[f] for f in missing if f in FAMILIES}, **families}
+
+
 def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
     """The family's own candidates, then the generic ones (duplicates and the point removed)."""
     own = RULES.get(family, lambda q: [])(params)
@@ -239,6 +254,7 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     """Up to ``count`` certified controls resembling the point: the first regular,
     multiplicity-1 and multiplicity-2 ones, then more in candidate order."""
     certified: list[Control] = []
+    families = with_generic_controls(families)
     try:  # the point itself is never its own control, however its parameters are spelt
         point = (family, _spelt(families[family].validate(dict(params))))
     except (KeyError, TypeError, ValueError):
@@ -323,6 +339,7 @@ def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str,
     independent of the point's own chains (seeded by ``settings["seed"]``). Never raises."""
     runs: list[ControlRun | None] = [None] * len(jobs)
     probs: dict[int, Any] = {}
+    families = with_generic_controls(families)
     for i, (c, ds) in enumerate(jobs):
         try:
             probs[i] = _build(families[c.family], c.params, settings, device, data_seed=ds)

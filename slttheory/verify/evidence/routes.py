@@ -81,14 +81,28 @@ def describe_error(exc: BaseException) -> str:
 # --- closed form ---------------------------------------------------------------------------
 
 
+CHECKED_FORMULA_MODULES: tuple[str, ...] = ("slttheory.",)
+"""Modules whose formulas' ``standing = "established"`` the package's tests back; a formula
+defined elsewhere (a ``--families`` module) is taken as stated, whatever it says of itself."""
+
+
 def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvidence:
-    """The family's closed form at ``params`` (its ``formula``), exact."""
+    """The family's closed form at ``params`` (its ``formula``), exact; an "established"
+    formula from outside :data:`CHECKED_FORMULA_MODULES` is evidence as stated only."""
     try:
         if getattr(family, "formula", None) is None:
             return ClosedFormEvidence("error", error=f"family {family.name!r} has no closed form")
         lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
             family.formula(**params)
-        return _closed_form_evidence(lc, getattr(family.formula, "__name__", ""))
+        ev = _closed_form_evidence(lc, getattr(family.formula, "__name__", ""))
+        module = str(getattr(family.formula, "__module__", "") or "")
+        if ev.standing == "established" and not module.startswith(CHECKED_FORMULA_MODULES):
+            # "established" means the package's tests check the formula independently; a
+            # formula from a --families module says so of itself, which nothing here checks
+            ev = replace(ev, standing="as_stated", established_by="",
+                         case=f"{ev.case}; defined in {module or 'an unknown module'}, outside "
+                         "slttheory, whose tests do not check it: as stated")
+        return ev
     except Exception as e:  # noqa: BLE001 - a route never raises
         return ClosedFormEvidence("error", error=describe_error(e))
 
