@@ -183,6 +183,13 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
     return [head, "", *rows, ""] if rows else []
 
 
+def _grade(c: Mapping[str, Any]) -> str:
+    """`` (certified)`` after a claim's verdict; nothing where no grade applies (an undecided
+    claim, or an experiment, whose criteria are statistics with intervals, not routes)."""
+    g = c.get("grade")
+    return "" if g in (None, "none") else f" ({g})"
+
+
 def _claim(c: Mapping[str, Any]) -> list[str]:
     anchor = slug(c["id"] or c["path"]).lower()
     lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', "",
@@ -203,7 +210,7 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         lines.append(f"Scaling: {s['shape']} in `{s['variable']}`"
                      + (f", stated coefficients {s['coefficients']}" if s["coefficients"] else "")
                      + ".")
-    lines += ["", f"**Verdict: {c['verdict']}** ({c.get('grade', 'none')}). "
+    lines += ["", f"**Verdict: {c['verdict']}**{_grade(c)}. "
               f"{_esc(c['reason'])}", ""]
     if c.get("scopes"):
         lines += ["Reach: " + "; ".join(f"{v} at {s}" for v, s in c["scopes"].items()) + ".", ""]
@@ -314,7 +321,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                 "does not impose (see below)"
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
-                     f"**{c['verdict']}** ({c.get('grade', 'none')}) | {cnt} | {_esc(short)} |")
+                     f"**{c['verdict']}**{_grade(c)} | {cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error.", ""]
     for c in report["claims"]:
         lines += _claim(c)
