@@ -26,7 +26,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from slttheory.verify.claims import PROFILES, BadClaim, find_claim_files, load_claims
+from slttheory.verify.claims import (
+    PROFILES,
+    BadClaim,
+    Claim,
+    ExperimentClaim,
+    find_claim_files,
+    load_claims,
+)
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
 from slttheory.verify.run.store import STORE_NAME, ResultStore
@@ -226,7 +233,6 @@ def _dry_run(claims: Sequence[Any], profile: str,
     """The plan of ``profile``: per claim its points, routes and LLC settings (point claims) or
     its runs and settings (experiment claims), and the points whose Jacobian is too large for
     the rank route (``routes.RANK_MAX_ENTRIES``). Nothing runs; errors in a claim are shown."""
-    from slttheory.verify.claims import ExperimentClaim
 
     print(f"profile {profile}: what would run")
     n_points = n_llc = n_runs = n_bad = 0
@@ -381,10 +387,15 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
     with store_cm as store:
         if not args.resume:
             store.clear()
-        n_points = sum(len(c.points(args.profile)) for c in claims if not isinstance(c, BadClaim))
+        n_points = sum(len(c.points(args.profile)) for c in claims
+                       if isinstance(c, Claim))
+        n_runs = sum(len(c.points(args.profile)) for c in claims
+                     if isinstance(c, ExperimentClaim))
         n_bad = sum(isinstance(c, BadClaim) for c in claims)
         print(
-            f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points, "
+            f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points"
+            + (f", {n_runs} experiment runs" if n_runs else "") + ", "
+            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"{', no batching' if args.no_batch else ''} -> {out}",
             file=sys.stderr,

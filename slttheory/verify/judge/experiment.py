@@ -165,8 +165,13 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
              "about λ]"}.get(about, "")
     min_n = int(getattr(s, "min_n", 0) or 0)
     if min_n and s.n < min_n:
-        return "inconclusive", (f"{c.statistic}: only {s.n} clean value(s), its criterion needs "
-                                f"at least {min_n}{excl_txt}{label}")
+        # "clean" is the LLC gate's word; a statistic of training dynamics has no LLC, and
+        # its note says what it counts ("0/3 moduli with a bracketed boundary")
+        llc = about in ("lambda", "estimator_output") or excl
+        what = "clean value(s)" if llc else "usable value(s)"
+        why = "" if llc or not getattr(s, "note", "") else f" ({s.note})"
+        return "inconclusive", (f"{c.statistic}: only {s.n} {what}, its criterion needs "
+                                f"at least {min_n}{why}{excl_txt}{label}")
     if not (math.isfinite(est) and math.isfinite(lo) and math.isfinite(hi)):
         why = f"; {s.note}" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
