@@ -198,15 +198,24 @@ def _progress(stream: Any) -> Any:
 
 
 def _list(claims: Sequence[Any]) -> None:
-    print(f"{'id':40} {'family':26} {'kind':12} {'quick':>5} {'full':>5}")
+    """One row per claim: id, family, kind and its grid points (runs) per profile, in
+    columns as wide as their longest entry."""
+    rows = []
     for c in claims:
         if isinstance(c, BadClaim):
-            print(f"{(c.id or c.path):40} {'':26} {'ERROR':12}  {c.message}")
-            continue
-        print(
-            f"{c.id:40} {c.family:26} {c.kind:12} "
-            f"{len(c.points('quick')):5d} {len(c.points('full')):5d}"
-        )
+            rows.append((c.id or c.path, "", "ERROR", c.message, ""))
+        else:
+            rows.append((c.id, c.family, c.kind, str(len(c.points("quick"))),
+                         str(len(c.points("full")))))
+    head = ("id", "family", "kind", "quick", "full")
+    w = [max(len(r[i]) for r in [head, *(r for r in rows if r[2] != "ERROR")])
+         for i in range(3)]
+    print(f"{head[0]:{w[0]}} {head[1]:{w[1]}} {head[2]:{w[2]}} {head[3]:>5} {head[4]:>5}")
+    for r in rows:
+        if r[2] == "ERROR":
+            print(f"{r[0]:{w[0]}} {'':{w[1]}} {'ERROR':{w[2]}} {r[3]}")
+        else:
+            print(f"{r[0]:{w[0]}} {r[1]:{w[1]}} {r[2]:{w[2]}} {r[3]:>5} {r[4]:>5}")
 
 
 def _over_rank_budget(claim: Any, points: Sequence[Mapping[str, Any]],
