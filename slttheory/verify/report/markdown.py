@@ -278,8 +278,9 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
         for k, s in e["statistics"].items():
             lvl = s.get("level") or 0
             lines.append(
-                f"| {_esc(k)} | {about_label(s)} | {fmt_number(s['estimate'])} | {100 * lvl:.0f}% "
-                f"[{fmt_number(s['low'])}, {fmt_number(s['high'])}] | {s['method']} | {s['n']} | "
+                f"| `{_code(k)}` | {about_label(s)} | {fmt_number(s['estimate'])} | "
+                f"{100 * lvl:.0f}% [{fmt_number(s['low'])}, {fmt_number(s['high'])}] | "
+                f"{s['method']} | {s['n']} | "
                 f"{_esc(s.get('note', ''))} |"
             )
         lines += ["", "</details>", ""]
