@@ -804,12 +804,15 @@ def _critical_size(at_p: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             "cell": cell, "mids": mids, "runs_bracketed": len(per_run)}
 
 
-def _with_scatter(crit: list[dict[str, Any]]) -> None:
+def _with_scatter(crit: list[dict[str, Any]]) -> float | None:
     """Add the scatter between runs to each modulus's error, in place: the run-to-run sd of
     the log boundary, pooled over the moduli (3 runs alone give 2 degrees of freedom, whose
     sd was small often enough to refute a true shape in 6-23 % of simulated sweeps at sds
     0.1-0.3), and at least the grid's cell, below which the runs' scatter is not seen (runs
-    in one cell have spread 0, not scatter 0). Error² = (cell² + scatter²)/runs."""
+    in one cell have spread 0, not scatter 0). Error² = (cell² + scatter²)/runs. Returns the
+    pooled scatter's degrees of freedom where it set some modulus's error (the shape tests
+    then use an F reference, :func:`~slttheory.experiments.stats.log_shape_fit`), else
+    ``None``."""
     ss = dof = 0.0
     for c in crit:
         if c.get("runs_bracketed", 0) >= 2:
@@ -817,6 +820,7 @@ def _with_scatter(crit: list[dict[str, Any]]) -> None:
             ss += float(((m - m.mean()) ** 2).sum())
             dof += len(m) - 1
     pooled = math.sqrt(ss / dof) if dof else None
+    estimated = False
     for c in crit:
         if c["n_c"] is None or c["runs_bracketed"] < 2:
             c["log_run_spread"] = None
@@ -824,6 +828,8 @@ def _with_scatter(crit: list[dict[str, Any]]) -> None:
         scatter = max(pooled or 0.0, c["cell"])
         c["log_run_spread"] = pooled
         c["log_se"] = math.sqrt((c["cell"] ** 2 + scatter**2) / c["runs_bracketed"])
+        estimated = estimated or (pooled is not None and pooled > c["cell"])
+    return dof if estimated else None
 
 
 def _ratio_interval(ok: Sequence[Mapping[str, Any]], alpha: float) -> st.Estimate:
@@ -870,7 +876,7 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
         )
     crit = [{"p": p, **_critical_size([r for r in rows if r["p"] == p])}
             for p in sorted({r["p"] for r in rows})]
-    _with_scatter(crit)
+    scale_dof = _with_scatter(crit)
     for c in crit:
         if c["n_c"] is not None:
             c["ratio"] = c["n_c"] / (c["p"] * math.log(c["p"]))
@@ -892,15 +898,18 @@ def _analyze_cdr(s, records, alpha) -> Analysis:
                  "brackets: not evidence of no generalisation")
     shape = None
     if len(ok) >= 2:
-        stated = st.log_shape_fit(log_y, errs, log_plogp, "n_c ∝ p log p")
-        rival = st.log_shape_fit(log_y, errs, [math.log(c["p"]) for c in ok], "n_c ∝ p")
+        stated = st.log_shape_fit(log_y, errs, log_plogp, "n_c ∝ p log p", scale_dof)
+        rival = st.log_shape_fit(log_y, errs, [math.log(c["p"]) for c in ok], "n_c ∝ p",
+                                 scale_dof)
         shape = ShapeTest("p", len(ok), complete,
                           (("p_log_p", stated.shape, stated.p_value),
                            ("p", rival.shape, rival.p_value)),
                           {"p_log_p": "p", "p": "p_log_p"})
-        note += (f"; χ² p of n_c ∝ p log p = {stated.p_value:.3g} ({stated.chi2:.3g} on "
-                 f"{stated.dof} dof), of the rival n_c ∝ p = {rival.p_value:.3g} "
-                 f"({rival.chi2:.3g})")
+        test = (f"F test (errors from a scatter pooled on {scale_dof:g} dof)"
+                if scale_dof else "χ² test")
+        note += (f"; {test} p of n_c ∝ p log p = {stated.p_value:.3g} (χ² {stated.chi2:.3g} "
+                 f"on {stated.dof} dof), of the rival n_c ∝ p = {rival.p_value:.3g} "
+                 f"(χ² {rival.chi2:.3g})")
     # one value per modulus; a slope with an interval needs at least 3
     stats_ = {
         "collapse_slope": _stat("collapse_slope", slope, note, about="dynamics", min_n=3,
