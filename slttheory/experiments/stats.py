@@ -365,9 +365,15 @@ def grouped_spearman(
     seed: int = 0,
     block: int | None = None,
 ) -> Estimate:
-    """Mean over groups (runs) of the within-group Spearman ρ, with a hierarchical bootstrap
-    interval: resample groups with replacement, then moving blocks of rows within each group
-    (block ≈ n^{1/3}, serially correlated checkpoints). One group: the block bootstrap alone.
+    """Mean over groups (runs) of the within-group Spearman ρ. With two or more runs, the
+    interval is Student t (G − 1 dof) over the runs' ρ, exact where they are Gaussian: the
+    runs are the independent units, and the hierarchical percentile bootstrap it replaces
+    covered 82 % of Gaussian per-run ρ at 5 runs (73 % at 3; an audit of the intervals). No
+    interval over a handful of runs covers the mean of a heavy-tailed ρ (a few runs of
+    opposite sign): on such a simulation, 5 runs, t covers 73 % and the bootstrap 67 %.
+    Fisher's z was not used: the t interval of the mean z, mapped back, is about tanh(E z),
+    not E ρ, and covered 68 % there. One run: a moving-block bootstrap of its checkpoints
+    (block ≈ n^{1/3}). ``n`` counts the runs with a finite ρ (a constant series has none).
 
     >>> import numpy as np
     >>> g = [(np.arange(12.0), np.arange(12.0) ** 2)] * 3
@@ -378,30 +384,31 @@ def grouped_spearman(
     level = _check_alpha(alpha)
     gs = [_pair(x, y) for x, y in groups]
     gs = [g for g in gs if g[0].size >= 4]
-    if not gs:
-        return _nan(level, "hierarchical bootstrap", 0)
     per = np.array([_spearman_value(x, y) for x, y in gs])
-    value = float(np.nanmean(per)) if np.isfinite(per).any() else math.nan
+    finite = per[np.isfinite(per)]
+    if finite.size == 0:
+        return _nan(level, "mean of per-run Spearman", 0)
+    value = float(finite.mean())
+    if finite.size >= 2:
+        g = finite.size
+        half = sps.t.ppf(1 - alpha / 2, g - 1) * finite.std(ddof=1) / math.sqrt(g)
+        method = f"mean of per-run Spearman; Student t ({g - 1} dof) over {g} runs"
+        return Estimate(value, float(max(value - half, -1.0)), float(min(value + half, 1.0)),
+                        level, method, int(g))
+    x, y = gs[int(np.flatnonzero(np.isfinite(per))[0])]
     rng = np.random.default_rng(seed)
+    bl = block or max(1, round(x.size ** (1 / 3)))
     vals = np.empty(n_boot)
     for b in range(n_boot):
-        pick = rng.integers(0, len(gs), len(gs)) if len(gs) > 1 else [0]
-        rs = []
-        for i in pick:
-            x, y = gs[i]
-            bl = block or max(1, round(x.size ** (1 / 3)))
-            idx = _block_indices(x.size, min(bl, x.size), rng)
-            rs.append(_spearman_value(x[idx], y[idx]))
-        vals[b] = np.nanmean(rs) if np.isfinite(rs).any() else math.nan
+        idx = _block_indices(x.size, min(bl, x.size), rng)
+        vals[b] = _spearman_value(x[idx], y[idx])
     ok = vals[np.isfinite(vals)]
-    method = (
-        f"mean of per-run Spearman; hierarchical bootstrap over {len(gs)} run(s) and moving "
-        f"blocks of checkpoints, percentile, {ok.size}/{n_boot} finite resamples"
-    )
-    if ok.size < max(20, n_boot // 2) or not math.isfinite(value):
-        return Estimate(value, math.nan, math.nan, level, method, len(gs))
+    method = (f"Spearman of one run; moving-block bootstrap of its checkpoints, percentile, "
+              f"{ok.size}/{n_boot} finite resamples")
+    if ok.size < max(20, n_boot // 2):
+        return Estimate(value, math.nan, math.nan, level, method, 1)
     lo, hi = np.quantile(ok, [alpha / 2, 1 - alpha / 2])
-    return Estimate(value, float(lo), float(hi), level, method, len(gs))
+    return Estimate(value, float(lo), float(hi), level, method, 1)
 
 
 @dataclass(frozen=True)

@@ -151,3 +151,25 @@ def test_cluster_bootstrap_counts_clusters_not_rows():
     e = st.cluster_bootstrap_ci(lambda a, b: np.polyfit(a, b, 1)[0], x, y,
                                 clusters=np.repeat(np.arange(3), 3), n_boot=100)
     assert e.n == 3  # 9 rows from 3 runs: 3 independent units, below a min_n of 5
+
+
+def test_grouped_spearman_covers_at_five_runs():
+    """The hierarchical percentile bootstrap covered 82 % of Gaussian per-run ρ at 5 runs
+    (an audit of the intervals); Student t over the runs is exact there. Runs y = t + noise
+    whose scale varies from run to run (per-run ρ near Gaussian, mean 0.70 from 20 000
+    runs): 400 intervals at 95 % cover 380 ± 4.4, so at least 90 % (360) must cover; the
+    bootstrap covered about 82 % of such data. ``n`` counts runs with a finite ρ."""
+    from scipy import stats as sps
+
+    rng = np.random.default_rng(3)
+    t = np.arange(20.0)
+
+    def run():
+        return t + np.exp(rng.normal(np.log(6.0), 0.2)) * rng.standard_normal(20), t
+
+    truth = np.mean([sps.spearmanr(*run()).statistic for _ in range(20000)])
+    cover = sum(e.low <= truth <= e.high
+                for e in (st.grouped_spearman([run() for _ in range(5)]) for _ in range(400)))
+    assert cover >= 360
+    flat = (t, np.ones(20))  # a constant series: no ρ, not a run of the count
+    assert st.grouped_spearman([run(), run(), flat]).n == 2
