@@ -251,10 +251,12 @@ class Statistic:
         needs_controls: bool = False,
         note: str = "",
         shape: ShapeTest | None = None,
+        withhold: str = "",
     ) -> Statistic:
         """A statistic from an :class:`~slttheory.experiments.stats.Estimate` ``e`` with the
         gate applied: ``n_excluded`` of ``n_llc`` LLC estimates failed diagnostics (said in the
-        note); with ``e.n < min_n`` the interval is withheld (NaN) and the note says why.
+        note); with ``e.n < min_n``, or a ``withhold`` reason (values that are not evidence,
+        e.g. exact but uncertified), the interval is withheld (NaN) and the note says why.
 
         >>> from slttheory.experiments.stats import Estimate
         >>> s = Statistic.from_estimate("d", Estimate(2.0, 1.0, 3.0, 0.95, "t", 2),
@@ -276,6 +278,9 @@ class Statistic:
                 else ""
             )
             parts.append(f"n = {e.n} clean < min_n = {min_n}: interval withheld{was}")
+            low = high = math.nan
+        elif withhold:
+            parts.append(f"interval withheld: {withhold}")
             low = high = math.nan
         return cls(
             name,

@@ -146,13 +146,18 @@ def _analyze_parity(s, records, alpha) -> Analysis:
         "on the plateau and after it (means over clean checkpoints)"
     )
     drop = st.mean_ci([r["drop"] for r in d], alpha)
-    ratio = st.mean_ci([r["llc_post"] / r["llc_pre"] for r in d], alpha)
+    # a ratio to a plateau λ̂ ≤ 0 (a sampler below its initial loss) has no meaning as a
+    # fraction: such runs are left out of the ratio, and the note counts them
+    pos = [r for r in d if r["llc_pre"] > 0]
+    ratio = st.mean_ci([r["llc_post"] / r["llc_pre"] for r in pos], alpha)
+    ratio_note = note + (f"; {len(d) - len(pos)} run(s) with a plateau λ̂ ≤ 0 left out of "
+                         "the ratio" if len(pos) < len(d) else "")
     kw = {"about": "estimator_output", "min_n": RUN_MIN, "n_excluded": bad[0],
           "n_llc": bad[1]}
     stats_ = {
         "llc_drop": Statistic.from_estimate("llc_drop", drop, note=note, **kw),
         "llc_ratio_post_pre": Statistic.from_estimate(
-            "llc_ratio_post_pre", ratio, note=note, **kw
+            "llc_ratio_post_pre", ratio, note=ratio_note, **kw
         ),
     }
     figs = [_curves_figure_parity(records[0])]
@@ -289,29 +294,32 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
     # in its parameters), the values are exact but not certified: say so wherever they are used
     exact = [bool(r["ours"].get("exact")) for r in records if clean(r["ours"])]
     all_exact = bool(exact) and all(exact)
-    ours_unit = unit + (
-        "; every clean value is estimate_llc's k/2 at a Morse–Bott zero: exact for the float64 "
+    # their intervals would have zero width ([0.5, 0.5] for a slope): withheld, so that no
+    # criterion decides on them (an audit found r2_ours could confirm on [1, 1])
+    withhold = (
+        "every clean value is estimate_llc's k/2 at a Morse–Bott zero: exact for the float64 "
         "Gauss–Newton rank k and not sampled, so no LLC control measures it, but that rank is "
         "not a certified (exact-arithmetic) one, so it decides nothing here; the family's rank "
         "route certifies λ at the point claims" if all_exact else "")
+    ours = {**ours, "withhold": withhold}
     slope_abs = model == "polynomial"
     # an exact interval: a percentile bootstrap of R² covers about 67 % at 5 points
     r2 = {k: st.r2_ci(x, v, alpha) for k, v in (("ours", o), ("theirs", t))}
     stats_ = {
         "slope_ours": Statistic.from_estimate(
-            "slope_ours", fo.slope, note=ours_unit, needs_controls=slope_abs, **ours
+            "slope_ours", fo.slope, note=unit, needs_controls=slope_abs, **ours
         ),
         # 'theirs' reproduces the seed's estimator output at its settings: a statement about
         # that output, whose bias against λ controls would not change (no needs_controls)
         "slope_theirs": Statistic.from_estimate(
             "slope_theirs", ft.slope, note=unit, **theirs
         ),
-        "r2_ours": Statistic.from_estimate("r2_ours", r2["ours"], note=ours_unit, **ours),
+        "r2_ours": Statistic.from_estimate("r2_ours", r2["ours"], note=unit, **ours),
         "r2_theirs": Statistic.from_estimate("r2_theirs", r2["theirs"], note=unit, **theirs),
         "ratio_ours_to_theory": Statistic.from_estimate(
             "ratio_ours_to_theory",
             st.ratio_through_origin(th, o, alpha),
-            note=ours_unit,
+            note=unit,
             needs_controls=True,
             **ours,
         ),

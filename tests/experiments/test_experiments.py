@@ -112,6 +112,14 @@ def test_experiments_use_the_seeds_estimator_and_sweeps_ours_extrapolates():
     assert "not a certified" not in res.statistics["slope_theirs"].note
     v, why = judge_criterion(Criterion("slope_ours", "below", threshold=0.5), slope, None)
     assert v == "inconclusive" and "Morse–Bott zero" in why
+    # exact values give zero-width intervals (R² = 1 on [1, 1]): withheld, not confirming
+    import math
+
+    for name in ("slope_ours", "r2_ours", "ratio_ours_to_theory"):
+        assert math.isnan(res.statistics[name].low), name
+    v, why = judge_criterion(Criterion("r2_ours", "above", threshold=0.95),
+                             res.statistics["r2_ours"], None)
+    assert v == "inconclusive" and "interval withheld" in why
 
 
 def test_tiny_experiment_figures_render(tmp_path):

@@ -190,6 +190,14 @@ def test_parity_drop_uses_clean_llcs_only():
     assert d.about == "estimator_output" and d.min_n == 5  # checkpoints of a logistic loss
     an4 = exp.analyze(s, recs[:4], 0.05)
     assert not an4.statistics["llc_drop"].decidable
+    # a plateau λ̂ ≤ 0 makes post/pre meaningless (a negative 'ratio', or a sign flip):
+    # that run is left out of the ratio, not of the drop, and the note counts it
+    recs[0]["llc"]["10"] = _llc(-100.0, True)
+    an = exp.analyze(s, recs, 0.05)
+    r = an.statistics["llc_ratio_post_pre"]
+    assert r.n == 4 and r.estimate == pytest.approx(0.4)
+    assert "1 run(s) with a plateau λ̂ ≤ 0 left out of the ratio" in r.note
+    assert an.statistics["llc_drop"].n == 5
 
 
 def test_sweep_gate_and_labels():
