@@ -323,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as e:
         parser.error(str(e))
     out = Path(args.out or os.path.join("reports", args.profile))
+    if out.exists() and not out.is_dir():
+        parser.error(f"--out {out}: is a file, not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"

@@ -187,6 +187,10 @@ def test_cli_usage_errors_and_strict(tmp_path):
     p = _cli([*base[:-1], str(bad)])
     _, err = p.communicate(timeout=60)
     assert p.returncode == 2 and "is not a result store" in err, err
+    (tmp_path / "a_file").write_text("")
+    p = _cli([*base[:-1], str(tmp_path / "a_file")])
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and "is a file, not a folder" in err, err
 
 
 def _fake_routes():
@@ -255,6 +259,9 @@ def test_report_json_matches_schema_and_store_rows(tmp_path):
     assert (tmp_path / "figures" / "c3.png").exists() and "c1" in (
         tmp_path / "report.md"
     ).read_text()
+    # a rerun without figures leaves none of the earlier report's beside the new one
+    write_report(res, tmp_path, profile="quick", device="cpu", figures=False)
+    assert not list((tmp_path / "figures").glob("*.png"))
     with pytest.raises(ValueError, match="verdict"):
         bad = json.loads(json.dumps(on_disk))
         bad["claims"][0]["verdict"] = "maybe"

@@ -33,6 +33,7 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _clear_figures(out / "figures")
     exp_figs: dict[str, list[dict[str, Any]]] = {}
     if figures:
         (out / "figures").mkdir(exist_ok=True)
@@ -57,3 +58,17 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
     (out / "report.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
     (out / "report.md").write_text(render_markdown(rep))
     return rep
+
+
+def _clear_figures(folder: Path) -> None:
+    """Remove the PNGs an earlier report left in ``folder`` (the report's own folder), so
+    that none outlives its report: a rerun with other claims, or ``--no-figures``, would
+    otherwise leave figures of results no longer reported beside the new report."""
+    if not folder.is_dir():
+        return
+    old = sorted(folder.glob("*.png"))
+    for f in old:
+        f.unlink(missing_ok=True)
+    if old:
+        print(f"note: removed {len(old)} figure(s) of an earlier report from {folder}",
+              file=sys.stderr)
