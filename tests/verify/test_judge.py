@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
+import sympy as sp
 from fake_families import FAMILIES
 
 from slttheory.verify.claims import parse_claim
@@ -386,8 +388,8 @@ def test_fit_shapes_recover_coefficients():
     assert fit_shape(x, 2 * x + 1, None, "affine").coefficients == pytest.approx((2.0, 1.0))
 
 
-def scaling_claim(coefs=None, shape="quadratic", ds=(1, 2, 4, 8, 16)):
-    sc = {"variable": "d", "shape": shape, "min_r2": 0.95}
+def scaling_claim(coefs=None, shape="quadratic", ds=(1, 2, 4, 8, 16), min_r2=0.95):
+    sc = {"variable": "d", "shape": shape, "min_r2": min_r2}
     if coefs:
         sc["coefficients"] = coefs
     return parse_claim({"id": "s", "title": "t", "source": "s", "family": "fake_regular",
@@ -652,6 +654,63 @@ def test_scaling_certified_values_decide_and_llcs_do_not():
     assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
     v = scaling_verdict(scaling_claim([0.5], shape="linear"), params, ev, ctl)
     assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
+
+
+def test_scaling_on_exact_values_allows_no_coefficient_tolerance():
+    """coef_rel absorbs LLC noise; certified values have none. With it, a slope 0.52 stated
+    for a certified d/2 (4 % off, inside coef_rel = 5 %) was confirmed though every point
+    refuted it; only the stated number's rounding is allowed (an outside acceptance run)."""
+    params, ev, ctl = scaled(lambda d: 1.0 * d)
+    ev = [replace(e, rank=rk(p["d"])) for p, e in zip(params, ev, strict=True)]  # λ = d/2
+    v = scaling_verdict(scaling_claim([0.52], shape="linear"), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "off by more than the stated number's rounding" in v.reason
+    # a shape whose leading term fits as exactly 0: d/2 is not quadratic, and no more data
+    # could make it so (it was 'inconclusive: the rival is not rejected')
+    v = scaling_verdict(scaling_claim(), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "coefficient is 0" in v.reason and "c₂·d² + c₁·d, no constant term" in v.reason
+
+
+def test_scaling_reach_is_its_groups_verdict():
+    """Points of a scaling claim without a prediction of their own only enter the fit: the
+    report's reach is their group's verdict (it said 'inconclusive at …' under a refuted
+    claim; an outside acceptance run)."""
+    from slttheory.verify.report.data import claim_json
+
+    params, ev, ctl = scaled(lambda d: 1.0 * d)
+    ev = [replace(e, rank=rk(p["d"])) for p, e in zip(params, ev, strict=True)]  # λ = d/2
+    r = judge_claim(scaling_claim(), list(zip(params, ev, strict=True)), ctl)
+    e = claim_json(r)
+    assert e["verdict"] == "refuted" and {p["verdict"] for p in e["points"]} == {"inconclusive"}
+    assert list(e["scopes"]) == ["refuted"], e["scopes"]
+
+
+def test_scaling_rounding_of_a_stated_decimal():
+    from slttheory.verify.judge.scaling import stated_rounding
+
+    assert stated_rounding(sp.Rational("0.333")) == pytest.approx(5e-4)
+    assert abs(1 / 3 - 0.333) < stated_rounding(sp.Rational("0.333"))
+    assert stated_rounding(sp.Integer(7)) == 0.0
+    assert stated_rounding(sp.Rational(repr(1.5e-7))) == pytest.approx(5e-9)
+
+
+def test_scaling_rival_is_defined_at_zero():
+    """x·log x is 0 at x = 0 (a rank r = 0 is a grid value): it was NaN there, and a true
+    affine claim over r = 0..3 ended in 'error: scaling fit failed' (an outside acceptance
+    run)."""
+    from slttheory.verify.judge.scaling import fit_shape
+
+    f = fit_shape([0, 1, 2, 3], [4.5, 9.0, 13.5, 18.0], None, "affine_xlogx", role="rival")
+    assert all(math.isfinite(c) for c in f.coefficients)
+
+
+def test_scaling_confirmation_needs_min_r2():
+    """min_r2 was parsed and shown but never applied: a confirmation needs R² ≥ min_r2."""
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d + 0.01 * (-1) ** d)
+    assert scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl).verdict == "confirmed"
+    v = scaling_verdict(scaling_claim([-0.5, 20], min_r2=1.0), params, ev, ctl)
+    assert v.verdict == "inconclusive" and "< min_r2 = 1" in v.reason, v.reason
 
 
 def test_scaling_fits_no_band_outside_what_is_proved():

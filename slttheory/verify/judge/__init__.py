@@ -60,13 +60,15 @@ __all__ = [
 @dataclass(frozen=True)
 class ClaimVerdict:
     """A claim's verdict and reason; ``grade`` of the deciding evidence; ``fits`` (scaling);
-    ``cases``: the cases of the library's formula the grid covered."""
+    ``cases``: the cases of the library's formula the grid covered; ``groups`` (scaling):
+    each fitted group's name and verdict."""
 
     verdict: str
     reason: str
     fits: tuple[Fit, ...] = field(default_factory=tuple)
     grade: str = "none"
     cases: tuple[str, ...] = ()
+    groups: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
         try:
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
                                  controls)
-            cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases)
+            cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases, sv.groups)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
     else:

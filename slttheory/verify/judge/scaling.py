@@ -15,13 +15,17 @@ scaling claim is **confirmed** only with all four of:
 4. the nearest rival shape (linear: c·x log x; quadratic: linear; affine in x: affine in
    x log x) fitted beside it and rejected by the data (χ² p < 0.05); the report gives both;
 
-and every stated coefficient within ``coef_rel`` + 2 s.e. It is **refuted** when the stated
-shape is rejected (χ² p < 0.01) or a stated coefficient is off by more than ``coef_rel`` and
-4 standard errors; otherwise inconclusive. Like every LLC-decided verdict, a confirmation or
-refutation must survive the estimator's own settings: the same fits on the values of the
-reruns at γ × 3, γ / 3 and ε / 2 (each corrected by the point's controls) must give the same
-verdict in every group, else it is inconclusive. The grade is certified where every deciding
-group rests on certified values only, else controlled.
+and every stated coefficient within ``coef_rel`` + 2 s.e., and R² ≥ ``min_r2``. It is
+**refuted** when the stated shape is rejected (χ² p < 0.01) or a stated coefficient is off by
+more than ``coef_rel`` and 4 standard errors; otherwise inconclusive. On a group of exact
+(certified) values there is no noise for ``coef_rel`` to absorb: a stated coefficient must
+match up to its own decimal rounding (0.333 stands for [0.3325, 0.3335]), and a stated shape
+whose leading term fits as exactly 0 (λ = d/2 stated quadratic, a constant stated affine) is
+refuted, since no further value could make λ that shape. Like every LLC-decided verdict,
+a confirmation or refutation must survive the estimator's own settings: the same fits on the
+values of the reruns at γ × 3, γ / 3 and ε / 2 (each corrected by the point's controls) must
+give the same verdict in every group, else it is inconclusive. The grade is certified where
+every deciding group rests on certified values only, else controlled.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
-from scipy import stats
+from scipy import special, stats
 
 from slttheory.verify.claims import SHAPES, Claim
 from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
@@ -101,10 +105,10 @@ def _design(x: np.ndarray, shape: str) -> np.ndarray:
         return np.stack([x, np.ones_like(x)], axis=1)
     if shape == "quadratic":
         return np.stack([x**2, x], axis=1)
-    if shape == "affine_xlogx":
-        return np.stack([x * np.log(x), np.ones_like(x)], axis=1)
+    if shape == "affine_xlogx":  # x·log x → 0 at x = 0 (a rank r = 0 is a grid value)
+        return np.stack([special.xlogy(x, x), np.ones_like(x)], axis=1)
     if shape == "xlogx":
-        return (x * np.log(x))[:, None]
+        return special.xlogy(x, x)[:, None]
     raise ValueError(f"shape must be one of {', '.join([*SHAPES, *RIVAL_ONLY])}, got {shape!r}")
 
 
@@ -194,6 +198,40 @@ def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
     terms = _terms(shape, var)
     return " ".join(f"{c:+.4g}{'·' + t if t else ''}" for c, t in
                     zip(coefs, terms, strict=True)).lstrip("+")
+
+
+def shape_text(shape: str, var: str) -> str:
+    """The stated shape with its formula, as the README defines it: no term beyond these.
+
+    >>> shape_text("quadratic", "h")
+    'quadratic (c₂·h² + c₁·h, no constant term)'
+    >>> shape_text("affine", "r")
+    'affine (c₁·r + c₀)'
+    """
+    return {"linear": f"linear (c·{var}, through the origin)",
+            "affine": f"affine (c₁·{var} + c₀)",
+            "quadratic": f"quadratic (c₂·{var}² + c₁·{var}, no constant term)"}[shape]
+
+
+def stated_rounding(c: sp.Rational) -> float:
+    """Half a unit in the last decimal of a stated coefficient: the only tolerance on exact
+    (certified) values, which have no noise for ``coef_rel`` to absorb. A decimal stands for
+    every number it rounds to (0.333 for [0.3325, 0.3335], so 1/3 is within it); an integer
+    is exact.
+
+    >>> stated_rounding(sp.Rational("0.333")), stated_rounding(sp.Integer(2))
+    (0.0005, 0.0)
+    >>> stated_rounding(sp.Rational(1, 2))  # written 0.5
+    0.05
+    """
+    if c.is_Integer:
+        return 0.0
+    text = repr(float(c))
+    if "e" in text:
+        mant, exp = text.split("e")
+        digits = len(mant.split(".")[1]) if "." in mant else 0
+        return 0.5 * 10.0 ** (int(exp) - digits)
+    return 0.5 * 10.0 ** -len(text.split(".")[1])
 
 
 def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
@@ -348,20 +386,32 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
            f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
            f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
     v, missing = "confirmed", []
+    stated = shape_text(sc.shape, var)
     if f.p_value is not None and f.p_value < 0.01:
         v = "refuted"
         errors = "certified values (σ = 0, floored at round-off)" if exact else \
             "controlled errors"
-        txt += f"; the stated {sc.shape} shape is rejected by the {errors}"
+        txt += f"; the stated {stated} shape is rejected by the {errors}"
+    elif (exact and f.p_value is not None and _leading_vanishes(f, ys)
+          and not (sc.coefficients is not None and sc.coefficients[0] == 0)):
+        # exact values fit by the stated shape with its leading term exactly 0 (d/2 stated
+        # quadratic; a constant stated affine): no further data could make it that shape
+        v = "refuted"
+        txt += (f"; {_terms(sc.shape, var)[0]}'s coefficient is 0 (exact values): λ is of a "
+                f"lower order than the stated {stated}")
     if sc.coefficients is not None:
         for i, (c_fit, c_se, c_st) in enumerate(
                 zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
-            dev, t = abs(c_fit - float(c_st)), claim.tolerance.coef_rel * abs(float(c_st))
+            # exact values: only the stated number's own rounding (coef_rel absorbs LLC
+            # noise, which they have none of: 9.6 for 10 was confirmed within 10 %)
+            t = stated_rounding(c_st) if exact else claim.tolerance.coef_rel * abs(float(c_st))
+            dev = abs(c_fit - float(c_st))
             said = coefficient_text(sc.shape, var, i, c_fit, c_se, float(c_st), exact)
             if dev > t and dev > 4 * c_se:
                 v = "refuted"
-                txt += f"; {said} (off by more than coef_rel" + ("" if exact else
-                                                                  " and 4 s.e.") + ")"
+                txt += "; " + said + (" (exact values: off by more than the stated number's "
+                                      "rounding)" if exact else
+                                      " (off by more than coef_rel and 4 s.e.)")
             elif dev > t + 2 * c_se:
                 missing.append(said)
     if v != "refuted":
@@ -369,6 +419,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
         if f.p_value is None or f.p_value < 0.05:
             missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
+        if not f.r2 >= sc.min_r2:
+            missing.append(f"R² = {f.r2:.4f} < min_r2 = {sc.min_r2:g}")
         if rival.p_value is None or rival.p_value >= 0.05:
             missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
                            f"(p = {_p(rival.p_value)})")
@@ -379,6 +431,14 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             v = "inconclusive"
             txt += "; cannot confirm: " + "; ".join(missing)
     return v, txt, [f, rival]
+
+
+def _leading_vanishes(f: Fit, ys: Sequence[float]) -> bool:
+    """The fit's leading coefficient (x² of a quadratic, x of linear and affine) is 0 up to
+    float64 round-off of exact values: its term contributes less than 1e-8 of max |λ|."""
+    deg = 2 if f.shape == "quadratic" else 1
+    reach = abs(f.coefficients[0]) * max(abs(x) for x in f.x) ** deg
+    return reach <= 1e-8 * max(1.0, max(abs(y) for y in ys))
 
 
 def _left_out_reasons(left_out: Mapping[str, list[tuple[str, str]]]) -> list[str]:

@@ -25,6 +25,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.facts import assess_llc, closed_form_grade
 from slttheory.verify.judge.llc import Band
+from slttheory.verify.judge.point import fmt_point
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
 
@@ -285,9 +286,19 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                               "runs": [jsonable(run.__dict__) for run in cs.runs]}
                              for k, cs in r.controls.items()]
         names = list(c.grid)
-        entry["scopes"] = {v: scope([p["params"] for p in entry["points"] if p["verdict"] == v],
-                                    names)
-                           for v in VERDICTS if any(p["verdict"] == v for p in entry["points"])}
+        verdict_of = [p["verdict"] for p in entry["points"]]
+        if c.scaling is not None and c.predicted is None and c.scaling.coefficients is None:
+            # points without a prediction of their own only enter the fit: their reach is
+            # their group's verdict (a point left out of every fit, inconclusive)
+            var = c.scaling.variable
+            by_group = dict(getattr(r.verdict, "groups", ()))
+            verdict_of = [by_group.get(fmt_point({k: v for k, v in p.params.items()
+                                                  if k != var and k in c.grid})
+                                       or "all points", "inconclusive")
+                          for p in r.points]
+        entry["scopes"] = {v: scope([p["params"] for p, w in zip(entry["points"], verdict_of,
+                                                                 strict=True) if w == v], names)
+                           for v in VERDICTS if v in verdict_of}
     else:
         entry["points"] = []
     entry["point_counts"] = _counts(entry["points"])
