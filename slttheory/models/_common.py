@@ -28,9 +28,11 @@ __all__ = [
     "Dense",
 ]
 
-MAX_ELEMENTS = 2**31
+MAX_ELEMENTS = 2**27
 """Largest tensor (in elements) a data helper allocates; beyond it a ``ValueError`` names the
-size argument instead of an attempt to allocate (2³¹ float64 entries are 16 GiB)."""
+size argument instead of an attempt to allocate (2²⁷ float64 entries are 1 GiB, and the model
+evaluated on them takes a few times that: at 2³¹, 16 GiB a tensor, a dry run of a claim at
+p = 400 took 3.3 GB and one at d = 20 000 6.6 GB; an outside robustness probe)."""
 
 
 def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
@@ -102,11 +104,12 @@ def check_elements(name: str, value: Any, elements: int) -> None:
     >>> check_elements("p", 10**6, 3 * 10**18)
     Traceback (most recent call last):
     ...
-    ValueError: p = 1000000 would allocate 3000000000000000000 elements (more than 2**31)
+    ValueError: p = 1000000 would allocate 3000000000000000000 elements (more than 2**27)
     """
     if elements > MAX_ELEMENTS:
         raise ValueError(
-            f"{name} = {value} would allocate {elements} elements (more than 2**31)"
+            f"{name} = {value} would allocate {elements} elements (more than "
+            f"2**{MAX_ELEMENTS.bit_length() - 1})"
         )
 
 

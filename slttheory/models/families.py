@@ -375,6 +375,7 @@ def rank_inputs(inputs: Any, like: Tensor | None = None) -> Tensor:
 
 
 def _identity_inputs(d: int) -> Tensor:
+    check_elements("d", d, d * d)
     return torch.eye(d, dtype=torch.int64)
 
 
@@ -443,7 +444,7 @@ def parity_data(n: int, n_bits: int, k: int, generator: torch.Generator | int):
 def modular_addition_data(p: int) -> tuple[Tensor, Tensor]:
     """All p² pairs: inputs ``[e_a; e_b] ∈ ℝ^{2p}``, targets ``e_{(a+b) mod p} ∈ ℝ^p``
     (seed 001 §3), rows ordered by ``(a, b)``. ``p >= 2``, and the inputs' 2p³ entries at
-    most 2³¹ (p <= 1024).
+    most 2²⁷ (p <= 406).
 
     >>> x, y = modular_addition_data(3)
     >>> x.shape, y.shape, y[5].tolist()     # (a, b) = (1, 2) -> 0
@@ -460,7 +461,7 @@ def modular_addition_data(p: int) -> tuple[Tensor, Tensor]:
 def quadratic_unisolvent_inputs(d: int) -> Tensor:
     """Integer points ``0, ±e_i, e_i + e_j (i < j)`` of ℤ^d: ``(d+1)(d+2)/2`` points on which
     a polynomial of degree ≤ 2 is determined by its values (row 0 is the origin). ``d >= 1``,
-    and at most 2³¹ entries.
+    and at most 2²⁷ entries.
 
     >>> quadratic_unisolvent_inputs(2).tolist()
     [[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1], [1, 1]]

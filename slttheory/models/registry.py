@@ -30,9 +30,21 @@ __all__ = [
     "FAMILIES",
     "register",
     "TRUE_POINTS",
+    "MAX_TUPLE_LENGTH",
 ]
 
 TRUE_POINTS = ("generic", "support", "exact", "trained")
+
+MAX_TUPLE_LENGTH = 64
+"""Most entries of a list-valued parameter (a network's widths, a monomial's powers). Each
+entry's size is bounded by its spec; the length was not, and a normal crossing with 1000
+powers kept its Newton-polyhedron route busy for 92 s (an outside robustness probe)."""
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters (an error never echoes a whole input)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,11 @@ class ParamSpec:
             if not isinstance(value, list | tuple) or not all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value
             ):
-                raise TypeError(f"{where}: {self.name} must be a list of integers, got {value!r}")
+                raise TypeError(f"{where}: {self.name} must be a list of integers, got "
+                                f"{_short(value)}")
+            if len(value) > MAX_TUPLE_LENGTH:
+                raise ValueError(f"{where}: {self.name} has {len(value)} entries, at most "
+                                 f"{MAX_TUPLE_LENGTH}")
             value = tuple(value)
             for v in value:
                 if self.minimum is not None and v < self.minimum:

@@ -127,15 +127,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
 def _jobs(text: str) -> int:
-    """``--jobs``: a positive integer, or ``auto`` (one per CPU core available, at most 4)."""
+    """``--jobs``: a positive integer up to 4 per CPU core available (at least 8; a process
+    pool starts all its workers at once, so ``--jobs 100000`` forked that many), or ``auto``
+    (one per core, at most 4)."""
     if text == "auto":
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except AttributeError:  # pragma: no cover - not on Linux
-            cores = os.cpu_count() or 1
-        return max(1, min(cores, 4))
-    return _positive_int(text)
+        return max(1, min(_cores(), 4))
+    v = _positive_int(text)
+    most = max(8, 4 * _cores())
+    if v > most:
+        raise argparse.ArgumentTypeError(f"at most {most} (4 per CPU core available), got {v}")
+    return v
 
 
 def _positive_int(text: str) -> int:
@@ -322,9 +331,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         device = resolve_device(args.device)
     except ValueError as e:
         parser.error(str(e))
+    if args.out is not None and not args.out.strip():
+        parser.error("--out: an empty name (give a folder, or leave --out out for "
+                     f"reports/{args.profile}/)")
     out = Path(args.out or os.path.join("reports", args.profile))
     if out.exists() and not out.is_dir():
         parser.error(f"--out {out}: is a file, not a folder")
+    # what the report will write, checked before any work (it failed only at the end)
+    for name in ("report.json", "report.md", "report.html"):
+        if (out / name).is_dir():
+            parser.error(f"--out {out}: {out / name} is a folder; the report writes a file there")
+    if (out / "figures").exists() and not (out / "figures").is_dir():
+        parser.error(f"--out {out}: {out / 'figures'} is a file; the report writes its figures "
+                     "into a folder of that name")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"
@@ -342,9 +361,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
 
-    rep = write_report(
-        results, out, profile=args.profile, device=device, wall_s=wall, figures=not args.no_figures
-    )
+    try:
+        rep = write_report(results, out, profile=args.profile, device=device, wall_s=wall,
+                           figures=not args.no_figures)
+    except OSError as e:
+        print(f"slttheory.verify: error: --out {out}: the report could not be written "
+              f"({e.strerror or e}); every finished point is in {out / STORE_NAME}: fix "
+              "that and rerun with --resume", file=sys.stderr)
+        return 2
     _write_html(rep, out)
     counts = rep["summary"]
     print("", file=sys.stderr)
@@ -406,7 +430,6 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         print(
             f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points"
             + (f", {n_runs} experiment runs" if n_runs else "") + ", "
-            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"{', no batching' if args.no_batch else ''} -> {out}",
             file=sys.stderr,

@@ -219,6 +219,11 @@ def _problem(func: Any, args: Sequence[Any]) -> str | None:
         return _pow_problem(*args)
     if func is sp.binomial:
         return _binomial_problem(*args)
+    if func is sp.log and len(args) == 2:
+        b = args[1]  # sympy's log(x, 0) is log x / log 0 = 0, and log(x, 1) is zoo
+        if isinstance(b, sp.Expr) and b.is_number and (
+                not finite_real(b) or not b.is_positive or b == 1):
+            return f"log(): base {show_value(b)} is not a positive real number other than 1"
     if func in (sp.floor, sp.ceiling):
         a = args[0]
         if isinstance(a, sp.Expr) and a.is_number and not a.is_Rational:

@@ -596,3 +596,70 @@ def test_an_unwritable_out_is_a_usage_error_and_every_documented_field_is_there(
                  "--no-figures"]) == 0
     claim = json.loads((out / "report.json").read_text())["claims"][0]
     assert {"experiment", "scan_figure", "figure"} <= set(claim)  # null where there is none
+
+
+# an outside robustness probe: inputs that exhausted memory or time, or ended the run badly
+
+
+def test_a_dotted_key_of_many_parts_is_refused_before_toml_reads_it(tmp_path):
+    """tomllib takes memory quadratic in a dotted key's parts (80 000 parts: killed at 23 GB,
+    no exception to catch): the key is refused first, naming the line."""
+    text = with_line(BASE, "a" + ".a" * 80_000 + " = 1")
+    t0 = time.perf_counter()
+    msg = expect_error(tmp_path, text, "line 8", "dotted parts", "at most 64")
+    assert time.perf_counter() - t0 < 5, msg
+
+
+def test_a_list_parameter_has_a_bounded_length(tmp_path):
+    text = BASE.replace("k = [1, 2]", "k = [1, 2]\n[fixed]\nwidths = [" + "2, " * 999 + "2]")
+    msg = expect_error(tmp_path, text, "grid point", "1000 entries, at most 64",
+                       "(from fixed.widths)")
+    assert len(msg) < 400, msg  # and the point is not echoed whole
+
+
+def test_relative_tolerances_are_at_most_a_half(tmp_path):
+    text = SCALING + "[tolerance]\ncoef_rel = 1e308\n"
+    expect_error(tmp_path, text, "tolerance.coef_rel", "must be <= 0.5")
+
+
+def test_a_log_base_that_is_no_base(tmp_path):
+    for base in ("0", "1", "-2"):
+        with pytest.raises(ExpressionError, match="base"):
+            evaluate(parse_predicted(f"log(d, {base})", ["d"]), {"d": 4})
+
+
+def test_evaluating_predicted_over_the_grid_has_a_time_budget(tmp_path, monkeypatch):
+    import slttheory.verify.claims.point as point_mod
+
+    monkeypatch.setattr(point_mod, "CHECK_BUDGET_S", 0.0)
+    (tmp_path / "bad.toml").write_text(BASE)
+    with pytest.raises(ClaimError, match=r"predicted: evaluating it took more than 0 s"):
+        load_claim(tmp_path / "bad.toml", FAMILIES)
+
+
+def test_cli_bounds_jobs_and_checks_out_before_any_work(tmp_path, capsys):
+    from slttheory.verify.cli import main
+
+    (tmp_path / "a.toml").write_text(GOOD.replace('family = "wide"', 'family = "regular"'))
+    base = ["--claims", str(tmp_path / "a.toml")]
+    for args, fragment in (
+        (["--jobs", "100000"], "--jobs: at most"),
+        (["--out", ""], "--out: an empty name"),
+    ):
+        with pytest.raises(SystemExit) as e:
+            main([*base, *args])
+        assert e.value.code == 2 and fragment in capsys.readouterr().err
+    out = tmp_path / "out"
+    (out / "report.md").mkdir(parents=True)
+    with pytest.raises(SystemExit) as e:
+        main([*base, "--out", str(out)])
+    assert e.value.code == 2 and "report.md is a folder" in capsys.readouterr().err
+
+
+def test_a_families_module_that_exits_is_a_usage_error(tmp_path, monkeypatch):
+    from slttheory.verify.run.engine import load_families
+
+    (tmp_path / "exiting_families.py").write_text("import sys\nsys.exit(0)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ValueError, match="SystemExit"):
+        load_families("exiting_families:FAMILIES")

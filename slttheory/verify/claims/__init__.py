@@ -76,6 +76,30 @@ AnyClaim = Claim | ExperimentClaim | BadClaim
 MAX_FILE_BYTES = 1_000_000
 """Largest claim file read (the claims in ``verification/`` are a few kilobytes each)."""
 
+MAX_KEY_PARTS = 64
+"""Most parts of a dotted key (``a.b.c = 1`` has 3). Python's ``tomllib`` takes memory
+quadratic in them: 20 000 parts (40 kB) took 1.9 GB, 80 000 were killed by the kernel at
+23 GB, with no exception to catch (an outside robustness probe)."""
+
+
+def read_toml(text: str, where: str) -> dict[str, Any]:
+    """``tomllib.loads`` after a check that no dotted key has more than
+    :data:`MAX_KEY_PARTS` parts (raises :class:`ClaimError` naming ``where`` and the line).
+
+    >>> read_toml("a.b = 1", "x.toml")
+    {'a': {'b': 1}}
+    >>> read_toml("a" + ".a" * 100 + " = 1", "x.toml")
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.claims.common.ClaimError: x.toml: line 1: a key of 101 dotted parts ...
+    """
+    for i, line in enumerate(text.splitlines(), 1):
+        key = line.split("=", 1)[0]
+        if key.count(".") >= MAX_KEY_PARTS:
+            raise ClaimError(f"{where}: line {i}: a key of {key.count('.') + 1} dotted parts "
+                             f"(at most {MAX_KEY_PARTS})")
+    return tomllib.loads(text)
+
 
 def parse_claim(
     data: Mapping[str, Any], path: str, families: Mapping[str, Any]
@@ -102,9 +126,11 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
         raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
     try:
         # "utf-8-sig": a byte-order mark, which some editors write, is not TOML but harmless
-        data = tomllib.loads(raw.decode("utf-8-sig"))
+        data = read_toml(raw.decode("utf-8-sig"), str(p))
     except UnicodeDecodeError:
         raise ClaimError(f"{p}: not UTF-8 text") from None
+    except ClaimError:
+        raise
     except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
         raise ClaimError(f"{p}: malformed TOML ({e})") from None
     except RecursionError:
@@ -142,7 +168,7 @@ def _bad(f: Path, message: str) -> BadClaim:
     try:
         if f.stat().st_size > MAX_FILE_BYTES:
             return BadClaim(str(f), message)
-        d = tomllib.loads(f.read_text("utf-8"))
+        d = read_toml(f.read_text("utf-8"), str(f))
     except Exception:  # noqa: BLE001 - unreadable: the path is all we have
         return BadClaim(str(f), message)
     def name(key: str) -> str:  # a family or kind name as the file gives it, if it is one

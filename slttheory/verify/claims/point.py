@@ -21,6 +21,7 @@ import itertools
 import json
 import math
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,6 +132,11 @@ MAX_GRID_POINTS = 10_000
 """Most grid points per profile (before the constraint): every point is validated and its
 prediction evaluated when the file is loaded. The claims in ``verification/`` have at most 18."""
 
+CHECK_BUDGET_S = 30.0
+"""Most seconds spent evaluating ``predicted`` over a claim's grid points when the file is
+loaded: a 500-character expression took 0.1 s a point, minutes over a 10 000-point grid,
+before any claim ran (an outside robustness probe)."""
+
 _TOP_KEYS = {
     "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
     "statement", "notes", "reading", "differences", "hypotheses", "constraint", "grid", "fixed",
@@ -234,7 +240,7 @@ class Claim:
     def _holds(self, params: Mapping[str, Any], profile: str) -> bool:
         """Whether ``constraint`` holds at ``params``; a ClaimError naming the file, the key and
         the point where it is not a comparison of finite real numbers."""
-        where = f"at grid point {point_key(params)} (profile {profile})"
+        where = f"at grid point {shorten(point_key(params))} (profile {profile})"
         try:
             v = evaluate(self.constraint_expr, params)
         except ExpressionError as e:
@@ -541,10 +547,18 @@ def _check_llc_combination(base: Mapping[str, Any], over: Mapping[str, Any], pat
                   "batch_size out")
 
 
+MAX_REL_TOLERANCE = 0.5
+"""Largest ``llc_rel`` and ``coef_rel``: a confirmation within ±50 % already says little,
+and without a bound ``coef_rel = 1e308`` confirmed any stated coefficients (an outside
+robustness probe)."""
+
+
 def _tolerance(data: Mapping[str, Any], path: str) -> Tolerance:
     tol_t = table(data, "tolerance", path)
     check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
-    return Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0) for k, v in tol_t.items()})
+    return Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0,
+                                  MAX_REL_TOLERANCE if k.endswith("_rel") else None)
+                        for k, v in tol_t.items()})
 
 
 ValueSources = dict[str, list[tuple[str, tuple[Any, ...]]]]
@@ -657,6 +671,7 @@ def _check_points(claim: Claim, family: Any) -> None:
     prediction; at most :data:`MAX_GRID_POINTS` per profile."""
     path, scaling = claim.path, claim.scaling
     checked: set[str] = set()  # a point shared by several profiles is checked once
+    deadline = time.monotonic() + CHECK_BUDGET_S
     for prof in PROFILES:
         n = math.prod(len(v) for v in claim.grid_for(prof).values())
         if n > MAX_GRID_POINTS:
@@ -678,7 +693,7 @@ def _check_points(claim: Claim, family: Any) -> None:
             if point_key(p) in checked:
                 continue
             checked.add(point_key(p))
-            at = f"grid point {point_key(p)} (profile {prof})"
+            at = f"grid point {shorten(point_key(p))} (profile {prof})"
             where = f"{path}: {at}"
             try:
                 family.validate(p, where=where)
@@ -688,6 +703,10 @@ def _check_points(claim: Claim, family: Any) -> None:
                         if re.search(rf"\b{re.escape(k)}\b", str(e).replace(where, ""))]
                 raise ClaimError(msg + (f" (from {', '.join(keys)})" if keys else "")) from None
             if claim.predicted_expr is not None:
+                if time.monotonic() > deadline:
+                    raise err(path, "predicted", f"evaluating it took more than "
+                              f"{CHECK_BUDGET_S:g} s over {len(checked) - 1} grid points "
+                              "(CHECK_BUDGET_S): simplify it or shrink the grid")
                 try:
                     v = claim.predicted_at(p)
                 except ExpressionError as e:

@@ -430,6 +430,11 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         if missing:
             v = "inconclusive"
             txt += "; cannot confirm: " + "; ".join(missing)
+    if v == "confirmed" and sc.coefficients is not None:
+        stated = ", ".join(f"{float(c):g}" for c in sc.coefficients)
+        txt += (f"; stated coefficients [{stated}] match " + (
+            "up to their rounding" if exact else
+            f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
     return v, txt, [f, rival]
 
 

@@ -97,7 +97,8 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
             raise ValueError(f"no module named {mod!r} (is its folder on PYTHONPATH?)") from None
         raise ValueError(f"importing {mod!r} failed: it imports {e.name!r}, which is not "
                          "installed") from None
-    except Exception as e:  # noqa: BLE001 - any error in the user's module is a usage error
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - any error in the user's module,
+        # or its sys.exit() (which ended the run silently with its code), is a usage error
         raise ValueError(f"importing {mod!r} failed: {type(e).__name__}: {e}") from None
     try:
         families = getattr(module, name)
