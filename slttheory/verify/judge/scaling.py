@@ -30,6 +30,7 @@ every deciding group rests on certified values only, else controlled.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -381,7 +382,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     f = fit_shape(xs, ys, ses, sc.shape, group)
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
     exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
-    txt = (f"{gname}: λ = {poly_text(f.coefficients, sc.shape, var)} ("
+    shown = _round_off_to_zero(f) if exact else f.coefficients
+    txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
            + ("exact values, σ at round-off: " if exact else "") + "χ² p = "
            f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
            f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
@@ -436,6 +438,19 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             "up to their rounding" if exact else
             f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
     return v, txt, [f, rival]
+
+
+def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
+    """The fit's coefficients with float64 round-off of exact values shown as 0 (a term that
+    contributes less than 1e-8 of max |λ| over the grid: '8.3e-18·d²' read as a finding)."""
+    scale = 1e-8 * max(1.0, max(abs(y) for y in f.y))
+    terms = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1),
+             "affine_xlogx": (None, 0), "xlogx": (None,)}[f.shape]
+    xmax = max(abs(x) for x in f.x)
+    size = [xmax * max(1.0, abs(math.log(xmax or 1.0))) if k is None else xmax ** k
+            for k in terms]
+    return tuple(0.0 if abs(c) * m <= scale else c for c, m in zip(f.coefficients, size,
+                                                                    strict=True))
 
 
 def _leading_vanishes(f: Fit, ys: Sequence[float]) -> bool:
