@@ -539,8 +539,10 @@ def generic_rank(
     elif degree is None:
         sz = ap = None
     else:
-        sz = float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
-        ap = float(schwartz_zippel_bound(max_possible, degree, set_size, t))
+        # a positive bound below float64's range (10⁻⁴⁴⁴ after 200 trials) is the smallest
+        # float, not 0.0: zero is kept for "the rank is maximal", nothing higher possible
+        sz = _positive_float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
+        ap = _positive_float(schwartz_zippel_bound(max_possible, degree, set_size, t))
     where = " on the support stratum" if masks else ""
     if rank == max_possible:
         stmt = (f"generic rank{where} = {rank} = min(n_rows, n_params) "
@@ -566,3 +568,14 @@ def _check_shape(shape, what: str) -> tuple[int, ...]:
     ):
         raise TypeError(f"{what} must be a tuple of non-negative integers, got {shape!r}")
     return tuple(shape)
+
+
+def _positive_float(x: Fraction | int | float) -> float:
+    """``float(x)``, but never 0.0 for a positive ``x`` (then the smallest positive float).
+
+    >>> from fractions import Fraction
+    >>> _positive_float(Fraction(1, 10**500)) > 0, _positive_float(0)
+    (True, 0.0)
+    """
+    f = float(x)
+    return math.ulp(0.0) if f == 0.0 and x > 0 else f

@@ -39,3 +39,16 @@ def test_rank_route_refuses_a_jacobian_above_its_budget(monkeypatch):
     assert "not computed: the Jacobian would be 3 × 3 (9 entries)" in rk.error
     monkeypatch.setattr(routes, "RANK_MAX_ENTRIES", 9)
     assert routes.rank_route(fam, {"d": 3}, {}).rank == 3
+
+
+def test_a_bound_below_float_range_is_not_maximal():
+    """After 200 trials the Schwartz–Zippel bound (about 1e-444) underflowed to 0.0, which
+    the report reads as 'the rank is maximal' (5 of a possible 8 here; an outside audit)."""
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.routes import rank_route
+    from slttheory.verify.judge.facts import _sz
+
+    r = rank_route(FAMILIES["quadratic_network"],
+                   dict(d=3, k=2, p=1, bias=False, loss="centred"), {"trials": 200})
+    assert (r.rank, r.n_params) == (5, 8) and r.bound > 0
+    assert "maximal" not in _sz(r.bound)

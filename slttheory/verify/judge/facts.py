@@ -30,6 +30,7 @@ certified verdict.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -109,7 +110,11 @@ class LLCAssessment:
 def _sz(bound: float | None) -> str:
     if bound is None:
         return "P(generic rank higher) n/a"
-    return "the rank is maximal" if bound == 0 else f"P(generic rank higher) < {bound:.2g}"
+    if bound == 0:
+        return "the rank is maximal"
+    if bound <= math.ulp(0.0):  # a positive bound below float64's range
+        return "P(generic rank higher) < 1e-300"
+    return f"P(generic rank higher) < {bound:.2g}"
 
 
 def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
