@@ -19,8 +19,10 @@ from slttheory.formulas.core import LearningCoefficient, check_size
 
 __all__ = ["free_energy", "bayes_generalization_error"]
 
-def _real(name: str, value, *, positive: bool = False) -> sp.Expr:
-    """A real number or sympy expression (never a string: no sympify of user text)."""
+def _real(name: str, value, *, nonnegative: bool = False) -> sp.Expr:
+    """A real number or sympy expression (never a string: no sympify of user text);
+    ``nonnegative``: refuse a value < 0 (λ = 0 is a model with no parameters, e.g. a rank-0
+    manifold, whose free energy is n·L_n)."""
     if isinstance(value, bool) or isinstance(value, str | bytes):
         raise TypeError(f"{name} must be a real number or sympy expression, got {value!r}")
     if isinstance(value, sp.Basic):
@@ -40,21 +42,21 @@ def _real(name: str, value, *, positive: bool = False) -> sp.Expr:
     if not expr.free_symbols:
         if expr.is_real is not True or expr.is_finite is not True:
             raise ValueError(f"{name} must be a finite real number, got {expr}")
-        if positive and not expr > 0:
-            raise ValueError(f"{name} must be > 0, got {expr}")
-    elif expr.is_real is False or (positive and expr.is_positive is False):
+        if nonnegative and not expr >= 0:
+            raise ValueError(f"{name} must be >= 0, got {expr}")
+    elif expr.is_real is False or (nonnegative and expr.is_negative is True):
         # symbolic: refuse only what sympy can prove out of range (core.check_size's rule)
-        raise ValueError(f"{name} must be {'> 0' if positive else 'real'}, got {expr}, which "
-                         "its assumptions make " + ("not real" if expr.is_real is False
-                                                    else "≤ 0"))
+        raise ValueError(f"{name} must be {'>= 0' if nonnegative else 'real'}, got {expr}, "
+                         "which its assumptions make " + ("not real" if expr.is_real is False
+                                                          else "< 0"))
     return expr
 
 
 def _lam(lam) -> tuple[sp.Expr, sp.Expr | None, bool]:
     """(λ, multiplicity or None, whether lam was a LearningCoefficient)."""
     if isinstance(lam, LearningCoefficient):
-        return _real("lam", lam.value, positive=True), lam.multiplicity, True
-    return _real("lam", lam, positive=True), None, False
+        return _real("lam", lam.value, nonnegative=True), lam.multiplicity, True
+    return _real("lam", lam, nonnegative=True), None, False
 
 
 def free_energy(n, lam, m=None, n_loss=0) -> sp.Expr:

@@ -349,7 +349,9 @@ def deep_linear_network(widths, r=0) -> LearningCoefficient:
             "the true product W_L ... W_1 has rank r, 0 ≤ r ≤ min(widths)",
             "prior positive (and continuous) at the true parameters",
             "input distribution with positive definite second-moment matrix E[x xᵀ]",
-        ),
+        ) + ((f"multiplicity a(ℓ − a) + 1 = {a * (ell - a) + 1} as Aoyagi 2024 and Lau et al.'s "
+              "code state it: with 1 < a < ℓ not checked independently in this repository "
+              "(λ is)",) if 1 < a < ell and r != min(ws) else ()),
         source=_A2024,
         **standing_of("deep_linear_network").fields(),
     )

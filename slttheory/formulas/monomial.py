@@ -43,6 +43,10 @@ def _int_entry(name: str, value) -> int:
 
 
 def _int_vector(name: str, values, length: int | None = None) -> tuple[int, ...]:
+    if hasattr(values, "ndim") and hasattr(values, "tolist"):  # a numpy array or tensor
+        if values.ndim != 1:
+            raise ValueError(f"{name} must be one-dimensional, got {values.ndim} dimensions")
+        values = values.tolist()
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise TypeError(
             f"{name} must be a sequence (list or tuple) of non-negative integers, "
@@ -289,6 +293,11 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     >>> lc.value, lc.multiplicity
     (1/2, 1)
     """
+    if hasattr(exponents, "ndim") and hasattr(exponents, "tolist"):  # a numpy array, a tensor
+        if exponents.ndim != 2:
+            raise ValueError(f"exponents must be two-dimensional (one row per monomial), "
+                             f"got {exponents.ndim} dimensions")
+        exponents = exponents.tolist()
     if isinstance(exponents, str | bytes) or not isinstance(exponents, Sequence):
         raise TypeError(
             "exponents must be a sequence of exponent vectors (tuples of non-negative "

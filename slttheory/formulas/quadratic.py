@@ -17,6 +17,7 @@ x ∈ ℝ^d, W ∈ ℝ^{d×K}, V ∈ ℝ^{p×K}; per output :math:`f_j(x) = x^\t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import sympy as sp
@@ -556,7 +557,7 @@ def lazy_regime_bounds(p, k, degree=2, *, tight: bool = False) -> LearningCoeffi
         "measure on R^{2p}; V at the centred-ridge interpolating solution (Thm 5.2)",
         "bounds hold almost surely over the initialisation of W",
         f"feature-span dimension r_phi = {r_phi} (2p-1 for degree 1, p^2 for degree >= 2); "
-        f"Prop E.7 bound C(2p+degree-2, degree) = {e7}",
+        f"Prop E.7 bound C(2p+degree-2, degree) = {_number_text(e7)}",
     )
     if tight:
         value = p * sp.Min(k, r_phi - 1) * _HALF
@@ -578,3 +579,17 @@ def lazy_regime_bounds(p, k, degree=2, *, tight: bool = False) -> LearningCoeffi
         source=f"{_PAPER}, Thm 5.2 + Prop E.7 (r = 2p - 1) / Cor 5.3, derived for one-hot pairs",
         **standing_of("lazy_regime_bounds").fields(),
     )
+
+
+def _number_text(v: sp.Expr) -> str:
+    """``str(v)``, or its order of magnitude for an integer of more than 60 digits (str()
+    refuses above 4300 digits: lazy_regime_bounds(10**4, 5, 10**4) raised that).
+
+    >>> _number_text(sp.Integer(10) ** 5000)
+    'an integer of about 10^5000'
+    >>> _number_text(sp.Integer(12))
+    '12'
+    """
+    if isinstance(v, sp.Integer) and abs(int(v)).bit_length() > 200:
+        return f"an integer of about 10^{round(abs(int(v)).bit_length() * math.log10(2))}"
+    return str(v)

@@ -186,11 +186,11 @@ def test_bayes_generalization_error_properties(args, other):
 
 BAD_N = [(0, ValueError), (-5, ValueError), (2.5, TypeError), (100.0, TypeError),
          ("100", TypeError), (True, TypeError), (R(1, 2), TypeError)]
-BAD_LAM = [(0, ValueError), (-1, ValueError), (float("nan"), ValueError),
+BAD_LAM = [(-1, ValueError), (float("nan"), ValueError),
            (float("inf"), ValueError), (sp.oo, ValueError), (sp.I, ValueError),
            ("1/2", TypeError), (True, TypeError), (None, TypeError), (1j, TypeError),
            ([1], TypeError), (sp.Symbol("l", negative=True), ValueError),
-           (sp.Symbol("l", nonpositive=True), ValueError),
+           (sp.Symbol("l", negative=True) - 1, ValueError),
            (sp.Symbol("l", imaginary=True), ValueError)]
 
 
@@ -227,3 +227,14 @@ def test_free_energy_bad_m(bad, exc):
 def test_free_energy_bad_n_loss(bad, exc):
     with pytest.raises(exc, match="n_loss"):
         free_energy(100, 1, n_loss=bad)
+
+
+def test_lambda_zero_is_a_model_without_parameters():
+    """λ = 0, which ntk(0) and low_rank_manifold(m, n, 0) return, was refused ('lam must be
+    > 0'): F_n = n·L_n and E[G_n] = 0 there (an outside probe of the formulas)."""
+    from slttheory.formulas import low_rank_manifold
+
+    zero = low_rank_manifold(3, 3, 0)
+    assert zero.value == 0
+    assert free_energy(100, zero, n_loss=7) == 7
+    assert bayes_generalization_error(100, zero) == 0

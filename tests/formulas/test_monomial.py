@@ -415,3 +415,12 @@ def test_newton_invariances(ph, rnd):
 def test_newton_errors(exps, prior, exc, match):
     with pytest.raises(exc, match=match):
         newton_polyhedron(exps, prior)
+
+
+def test_numpy_arrays_are_accepted_like_lists():
+    """deep_linear_network took numpy arrays, normal_crossing and newton_polyhedron refused
+    them ('got ndarray'; an outside probe of the formulas)."""
+    assert normal_crossing(np.array([1, 2])) == normal_crossing([1, 2])
+    assert newton_polyhedron(np.array([[2, 0], [0, 4]])) == newton_polyhedron([(2, 0), (0, 4)])
+    with pytest.raises(ValueError, match="two-dimensional"):
+        newton_polyhedron(np.array([2, 4]))

@@ -582,3 +582,11 @@ def test_lazy_regime_feature_rank_within_bounds(p, degree):
         tight = lazy_regime_bounds(p, k, degree, tight=True)
         assert lam == tight.lower == tight.upper
         assert lazy_regime_bounds(p, k, degree).contains(lam)
+
+
+def test_lazy_bounds_with_a_huge_prop_e7_bound():
+    """C(2p + degree − 2, degree) of more than 4300 digits made the assumptions' text raise
+    (str() of the integer; an outside probe of the formulas)."""
+    b = lazy_regime_bounds(10**4, 5, 10**4)
+    assert b.upper == 10**4 * 5 / sp.Integer(2)
+    assert any("an integer of about 10^" in a for a in b.assumptions)
