@@ -663,3 +663,16 @@ def test_a_families_module_that_exits_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ValueError, match="SystemExit"):
         load_families("exiting_families:FAMILIES")
+
+
+def test_the_constraint_is_evaluated_once_per_profile(tmp_path, monkeypatch):
+    (tmp_path / "c.toml").write_text(BASE.replace('evidence = [', 'constraint = "k <= d"\n'
+                                                  'evidence = [', 1))
+    c = load_claim(tmp_path / "c.toml", FAMILIES)
+    calls = []
+    real = Claim._holds
+    monkeypatch.setattr(Claim, "_holds", lambda self, p, prof: calls.append(1) or
+                        real(self, p, prof))
+    first = c.points("quick")
+    first[0]["d"] = 99  # the caller's copy: the claim's points do not change
+    assert c.points("quick") == c.points("quick") != first and not calls

@@ -210,6 +210,11 @@ class Claim:
     llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     rank: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     profile_grids: Mapping[str, Mapping[str, tuple[Any, ...]]] = field(default_factory=dict)
+    # points per profile, computed once: the constraint is evaluated at every grid point,
+    # which the loader, --list and the run each asked for again (an outside probe). Not
+    # copied by dataclasses.replace (init=False), so a changed grid recomputes them.
+    _points: dict[str, tuple[dict[str, Any], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
     profile_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
 
@@ -226,16 +231,18 @@ class Claim:
     def points(self, profile: str) -> list[dict[str, Any]]:
         """The grid points of ``profile`` (cartesian product, filtered by ``constraint``),
         each merged with the fixed parameters."""
-        g = self.grid_for(profile)
-        names = list(g)
-        out = []
-        for combo in itertools.product(*(g[k] for k in names)):
-            p = dict(zip(names, combo, strict=True))
-            p.update(self.fixed)
-            if self.constraint_expr is not None and not self._holds(p, profile):
-                continue
-            out.append(p)
-        return out
+        if profile not in self._points:
+            g = self.grid_for(profile)
+            names = list(g)
+            out = []
+            for combo in itertools.product(*(g[k] for k in names)):
+                p = dict(zip(names, combo, strict=True))
+                p.update(self.fixed)
+                if self.constraint_expr is not None and not self._holds(p, profile):
+                    continue
+                out.append(p)
+            self._points[profile] = tuple(out)
+        return [dict(p) for p in self._points[profile]]
 
     def _holds(self, params: Mapping[str, Any], profile: str) -> bool:
         """Whether ``constraint`` holds at ``params``; a ClaimError naming the file, the key and
