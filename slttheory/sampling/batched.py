@@ -606,6 +606,7 @@ def _sample_batched(setups, models, per_sample, seeds, *, nbeta, gamma, step_siz
                                int(warm[i]), kind, None if nonfinite is None else nonfinite[r])
         if scale is not None:
             one.step_scale = scale[i].copy()
+        one.minibatch = not pot_all.full_batch  # as estimate_llc's runs (_chains_disagree)
         if hasattr(pot_all, "to_position"):
             recs[i].to_position = _point_to_position(pot_all, i, k)
         runs.append(one)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.stats as sps
 import torch
 from torch import Tensor
 
@@ -64,6 +65,7 @@ class _Run:
     preconditioner: str = "none"
     nonfinite: np.ndarray | None = None  # MALA: rejected proposals with NaN/Inf loss, per chain
     step_scale: np.ndarray | None = None  # per-chain multipliers of step_size (group_steps)
+    minibatch: bool = False  # ΔL from minibatch losses (see _chains_disagree)
 
 
 def _run_steps(alg, gen, state, tr, gs, ac, start: int, stop: int, record=None,
@@ -315,6 +317,7 @@ def _sample(s: _Setup, *, nbeta_chain: Tensor, nbeta_cal: float, gamma: float,
                    kind, state.nonfinite)
     if scale is not None:
         run.step_scale = scale.double().cpu().numpy()
+    run.minibatch = not pot.full_batch
     if record is not None and hasattr(pot, "to_position"):
         record.to_position = pot.to_position
     return run
@@ -612,6 +615,12 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     if math.isfinite(z) and abs(z) > STATIONARITY_Z_MAX:
         warn.append(f"loss trace not stationary (first vs second half z = {z:.1f}); "
                     "increase burn_in/draws")
+    disagree = _chains_disagree(use) if run.minibatch else None
+    if disagree is not None:
+        warn.append(f"chain means disagree beyond their Monte-Carlo errors (χ² p = "
+                    f"{disagree:.1e}): minibatch noise in the loss trace hides slow drift "
+                    "from R-hat and the stationarity check; run longer (draws=None chooses "
+                    "the length) or use a larger batch_size")
     if math.isfinite(gate) and gate < ESS_MIN:
         which = "of the mean" if gate == ess else "bulk"
         warn.append(f"effective sample size ({which}) {gate:.0f} < {ESS_MIN}; run longer")
@@ -646,13 +655,45 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     return per_chain, llc, se, diag
 
 
+CHAINS_DISAGREE_P = 1e-3
+"""The p-value below which chain means count as disagreeing (:func:`_chains_disagree`)."""
+
+
+def _chains_disagree(trace: np.ndarray) -> float | None:
+    """The χ² p-value of the chain means about their grand mean, each with its own MCSE,
+    where it is below :data:`CHAINS_DISAGREE_P` (else ``None``). With minibatch gradients the
+    loss trace carries nearly independent batch noise that inflates the within-chain variance:
+    R-hat and the stationarity z stay quiet while every chain drifts. Minibatch SGLD on a
+    4-parameter linear regression (batch 5 of 500, 1500 draws) passed with R-hat 1.018 and
+    chain means 0.49–1.16 against the exact 1.975 (an outside probe of the estimator).
+
+    >>> rng = np.random.default_rng(0)
+    >>> _chains_disagree(rng.normal(size=(4, 2000))) is None
+    True
+    >>> _chains_disagree(rng.normal(size=(4, 2000)) + np.arange(4)[:, None]) < 1e-3
+    True
+    """
+    k, t = trace.shape
+    if k < 2 or t < 8:
+        return None
+    means = trace.mean(axis=1)
+    se = np.array([dg.mcse(trace[i:i + 1]) for i in range(k)])
+    if not (np.isfinite(se).all() and (se > 0).all() and np.isfinite(means).all()):
+        return None
+    w = 1.0 / se**2
+    grand = float((w * means).sum() / w.sum())
+    p = float(sps.chi2.sf(float((w * (means - grand) ** 2).sum()), k - 1))
+    return p if p < CHAINS_DISAGREE_P else None
+
+
 def _group_run(run: _Run, sl: slice) -> _Run:
     """The chains ``sl`` of a scan as their own run (step size times their multiplier)."""
     eps = run.step_size if run.step_scale is None else run.step_size * float(
         np.mean(run.step_scale[sl]))
     return _Run(run.delta[sl], run.gsq[sl], None if run.acc is None else run.acc[sl],
                 run.total, run.burn_in, eps, run.calibration, run.auto, run.warmup_steps,
-                run.preconditioner, None if run.nonfinite is None else run.nonfinite[sl])
+                run.preconditioner, None if run.nonfinite is None else run.nonfinite[sl],
+                minibatch=run.minibatch)
 
 
 def _unsampled_run(chains: int, step_size: float | None, preconditioner: str = "none") -> _Run:

@@ -214,7 +214,8 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     def delta_loss(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
         o = functional_call(model, (unflatten(flat), frozen), (xb,))
-        return (per_sample(o, yb) - lb).mean()
+        # in the parameters' dtype: a float64 loss of a float32 model failed mid-sampling
+        return (per_sample(o, yb).to(lb.dtype) - lb).mean()
 
     # Forward vectorised over chains by vmap, backward by ordinary autograd on the sum over
     # chains (chains are independent, so d(sum)/dW_k = grad of chain k): measured about 30 %
@@ -233,7 +234,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
         o = functional_call(model, (unflatten(flat), frozen), (xb,))
-        return per_sample(o, yb) - lb
+        return per_sample(o, yb).to(lb.dtype) - lb
 
     ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
 
@@ -300,8 +301,13 @@ def _sampled_parameters(model: torch.nn.Module, params: Iterable[str] | None
             )
         names = tuple(dict.fromkeys(names))
     dtype = all_params[names[0]].dtype
-    if not dtype.is_floating_point:
-        raise TypeError(f"model parameters must be floating point, got {dtype}")
+    for name in names:  # every sampled parameter, not only the first (an outside probe)
+        if not all_params[name].dtype.is_floating_point:
+            raise TypeError(f"params: {name!r} is {all_params[name].dtype}; a sampled "
+                            "parameter must be floating point")
+        if all_params[name].dtype != dtype:
+            raise TypeError(f"params: {name!r} is {all_params[name].dtype} and "
+                            f"{names[0]!r} {dtype}; the sampled parameters share one dtype")
     if torch.finfo(dtype).bits < 32:
         raise TypeError(f"model parameters are {dtype}: the sampler's steps (ε down to ~1e-6 "
                         "times the posterior scale) underflow in half precision; pass "

@@ -194,7 +194,8 @@ def estimate_llc_multitemp(
                    run.total, run.burn_in, run.step_size * grid.max() / grid[j],
                    run.calibration, warmup_steps=run.warmup_steps,
                    preconditioner=run.preconditioner,
-                   nonfinite=None if run.nonfinite is None else run.nonfinite[sl])
+                   nonfinite=None if run.nonfinite is None else run.nonfinite[sl],
+                   minibatch=run.minibatch)
         nb = n * grid[j]
         _, llc_j, se_j, diag_j = _summarise(sub, np.full(chains, nb), s.center.numel(),
                                             sampler, draws is None)

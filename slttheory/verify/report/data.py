@@ -204,6 +204,8 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
                        # the generic rank is certain enough (RankEvidence.equality_certified)
                        "lambda": rk.rank / 2 if rk.rank is not None and rk.determines_lambda
                        and rk.equality_certified else None}
+        if out["rank"]["lambda"] is None:
+            out["rank"]["lam"] = None  # RankEvidence's text form: the same rule as "lambda"
     lc = ev.llc
     if lc is not None:
         a = pv.llc
@@ -340,3 +342,53 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
 
 def is_result(r: Any) -> bool:
     return isinstance(r, ClaimResult | ExperimentClaimResult)
+
+
+def point_rank_text(rk: Mapping[str, Any]) -> str:
+    """The rank at w* as certified: "= 2" where it is computed exactly, "≥ 4" where the
+    certificate is a lower bound (a generic rank's, carried to w*).
+
+    >>> point_rank_text({"point_rank": 4, "point_rank_how": "... hence rank J(w*) >= 4"})
+    '≥ 4'
+    >>> point_rank_text({"point_rank": 2, "point_rank_how": "so rank J(w*) = 2 exactly"})
+    '= 2'
+    """
+    how = str(rk.get("point_rank_how") or "")
+    return f"{'≥' if '>=' in how or '≥' in how else '='} {rk.get('point_rank')}"
+
+
+QUALIFIERS = (
+    ("a verdict on the statement without", " — for the statement without a hypothesis the "
+     "claim does not impose (see below)"),
+    ("[reproduces the seed's estimator output", " [the seed's estimator output, not λ]"),
+)
+
+
+def short_reason(reason: str, limit: int = 160) -> str:
+    """A reason cut to about ``limit`` characters for a summary table, keeping what
+    qualifies the verdict (a statement without a hypothesis, the seed's estimator output):
+    a cut must not turn a qualified verdict into a plain one.
+
+    >>> s = short_reason("refuted (certified): " + "x" * 300 + " — a verdict on the "
+    ...                  "statement without stage_two")
+    >>> len(s) <= 160, s.endswith("a hypothesis the claim does not impose (see below)")
+    (True, True)
+    >>> short_reason("confirmed")
+    'confirmed'
+    """
+    if len(reason) <= limit:
+        return reason
+    tail = "".join(t for key, t in QUALIFIERS if key in reason)
+    return reason[: max(limit - len(tail), 60) - 1] + "…" + tail
+
+
+GRADE_LEGEND = (
+    "{b}certified{/b} (exact, independent of the claim), {b}controlled{/b} (an LLC corrected "
+    "by controls of certified λ measured in the same run, robust to γ × 3, γ / 3, ε / 2; γ "
+    "the localisation strength, ε the sampler's step size), {b}uncontrolled{/b} (an LLC "
+    "without such controls: shown, never decides), {b}context{/b} (the claim's own "
+    "statement, or a formula as its source states it: never evidence), {b}none{/b} (no "
+    "evidence of that route at the point; for an LLC also {b}failed{/b}: its diagnostics "
+    "failed, no information)."
+)
+"""The grade words, for both report.md and report.html ({b}…{/b}: emphasis)."""

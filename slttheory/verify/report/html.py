@@ -37,7 +37,12 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
-from slttheory.verify.report.data import w_star_status
+from slttheory.verify.report.data import (
+    GRADE_LEGEND,
+    point_rank_text,
+    short_reason,
+    w_star_status,
+)
 from slttheory.verify.report.experiments import about_label
 
 __all__ = [
@@ -486,12 +491,13 @@ def _rank_cell(rk: Any) -> str:
     r, n = rk.get("rank"), rk.get("n_params")
     # "rank 15 of 24", not "15/24", which beside λ columns reads as a rational λ
     out = f"rank {_num(r)} of {_num(n)}"
-    if rk.get("determines_lambda") is not False:
+    if rk.get("determines_lambda") and rk.get("lambda") is not None:  # as report.md: λ only
+        # where the rank is certified to give it (RankEvidence.equality_certified)
         lam = _value(f"{r}/2") if isinstance(r, int) and not isinstance(r, bool) else _num(
             rk.get("lambda"))
         out += f" → λ = {lam}"
     if rk.get("point_rank") is not None:
-        out += f"; at w*: {_num(rk['point_rank'])}"
+        out += f"; at w*: {_esc(point_rank_text(rk))}"
     if rk.get("certified") is True:
         out += ' <span class="ok" title="certified exact rank">✓</span>'
     if rk.get("determines_lambda") is False:
@@ -1035,7 +1041,7 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         f"<td>{_verdict_badge(c.get('verdict'))}"
         + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
            else "") + f"</td><td>{counts}</td>"
-        f'<td title="{_esc(reason)}">{_esc(_shorten(reason, 180))}</td></tr>'
+        f'<td title="{_esc(reason)}">{_esc(short_reason(reason, 180))}</td></tr>'
     )
 
 
@@ -1237,6 +1243,8 @@ def _page_head(report: Mapping[str, Any], claims: list[Mapping[str, Any]],
         f"<h1>slttheory verification report <small>({_esc(profile)} profile)</small></h1>",
         f'<p class="meta">{_meta_line(report)}</p>',
         f"<p>{len(claims)} claims: {badges or '–'}</p>",
+        "<p class=\"legend\">Grades: " + _esc(GRADE_LEGEND).replace("{b}", "<b>").replace(
+            "{/b}", "</b>") + " See <code>verification/README.md</code>.</p>",
     ]
     if bad:
         parts.append(f'<p class="note">{bad} claim entries are not objects and are not shown.</p>')

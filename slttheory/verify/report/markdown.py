@@ -11,12 +11,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slttheory.verify.judge import fmt_point
-from slttheory.verify.report.data import w_star_status
+from slttheory.verify.report.data import (
+    GRADE_LEGEND,
+    point_rank_text,
+    short_reason,
+    w_star_status,
+)
 from slttheory.verify.report.experiments import about_label, fmt_number
 
 __all__ = ["LARGE", "render_markdown", "slug"]
 
 LARGE = 40
+
+
 """Claims with more points than this are summarised (worst ``LARGE // 2`` points listed)."""
 
 
@@ -103,7 +110,7 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
         lam = str(r // 2) if isinstance(r, int) and r % 2 == 0 else f"{r}/2"
         txt += f" → λ = {lam}"  # exact, never a rounded float beside exact columns
     if rk.get("point_rank") is not None:
-        txt += f"; at w*: {rk['point_rank']}"
+        txt += f"; at w*: {point_rank_text(rk)}"
     return f"{txt} ({rk.get('grade', 'none')})"
 
 
@@ -114,7 +121,8 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
     rel = "" if relation == "==" else f"λ {relation} "
     for p in points:
         pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
-        lines.append(f"| {_esc(fmt_point(p['params']))} | {pe} | {_esc(_cf_cell(p))} | "
+        at = fmt_point(p["params"]) or "the point"
+        lines.append(f"| {_esc(at)} | {pe} | {_esc(_cf_cell(p))} | "
                      f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {p['verdict']} "
                      f"({p['grade']}) |")
     return lines
@@ -156,7 +164,7 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
     for p in points[:LARGE]:
         at_ = p.get("at_point") or {}
         chk = at_.get("checks") or {}
-        at = _code(fmt_point(p["params"]))
+        at = _code(fmt_point(p["params"]) or "the point")
         not_min, w0 = w_star_status(p)
         if not_min and w0:
             at_w0.append((at, chk))  # expected there: said once, below
@@ -235,7 +243,8 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
     elif pts:
         lines += _points_table(pts, c.get("relation", "==")) + [""]
         lines += ["<details><summary>reasons per point</summary>", ""]
-        lines += [f"- `{_code(fmt_point(p['params']))}`: {_esc(p['reason'])}" for p in pts]
+        lines += [f"- `{_code(fmt_point(p['params']) or 'the point')}`: {_esc(p['reason'])}"
+                  for p in pts]
         lines += ["", "</details>", ""]
     lines += _checks(pts, c.get("hypotheses") or (), c.get("not_imposed") or ())
     lines += _controls(c)
@@ -306,20 +315,13 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         f"{env['device']} · {env['platform']}"
         + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else ""), "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items()), "",
-        "Grades: **certified** (exact, independent of the claim), **controlled** (an LLC "
-        "corrected by controls of certified λ measured in the same run, robust to γ × 3, γ / 3, "
-        "ε / 2), **uncontrolled** (shown, never decides), **context** (the claim's own "
-        "statement). See `verification/README.md`.", "",
+        "Grades: " + GRADE_LEGEND.replace("{b}", "**").replace("{/b}", "**") + " See "
+        "`verification/README.md`.", "",
         "| claim | family | verdict (grade) | points | reason |", "|---|---|---|---|---|",
     ]
     for c in report["claims"]:
         cnt = " ".join(f"{n}{v[0]}" for v, n in c.get("point_counts", {}).items() if n) or "–"
-        reason = c["reason"]
-        short = reason if len(reason) <= 160 else reason[:157] + "…"
-        if short != reason and "a verdict on the statement without" in reason:
-            # a cut must not turn a qualified refutation into a plain one
-            short = reason[:120] + "… — for the statement without a hypothesis the claim " \
-                "does not impose (see below)"
+        short = short_reason(c["reason"])
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
                      f"**{c['verdict']}**{_grade(c)} | {cnt} | {_esc(short)} |")
