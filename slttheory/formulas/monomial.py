@@ -42,11 +42,19 @@ def _int_entry(name: str, value) -> int:
     return v
 
 
+def _from_array(name: str, values, ndim: int):
+    """A numpy array or tensor of ``ndim`` dimensions as nested lists (the sequences the
+    checks below read); anything else as it is."""
+    if not (hasattr(values, "ndim") and hasattr(values, "tolist")):
+        return values
+    if values.ndim != ndim:
+        what = "one-dimensional" if ndim == 1 else "two-dimensional (one row per monomial)"
+        raise ValueError(f"{name} must be {what}, got {values.ndim} dimensions")
+    return values.tolist()
+
+
 def _int_vector(name: str, values, length: int | None = None) -> tuple[int, ...]:
-    if hasattr(values, "ndim") and hasattr(values, "tolist"):  # a numpy array or tensor
-        if values.ndim != 1:
-            raise ValueError(f"{name} must be one-dimensional, got {values.ndim} dimensions")
-        values = values.tolist()
+    values = _from_array(name, values, 1)
     if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise TypeError(
             f"{name} must be a sequence (list or tuple) of non-negative integers, "
@@ -293,11 +301,7 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     >>> lc.value, lc.multiplicity
     (1/2, 1)
     """
-    if hasattr(exponents, "ndim") and hasattr(exponents, "tolist"):  # a numpy array, a tensor
-        if exponents.ndim != 2:
-            raise ValueError(f"exponents must be two-dimensional (one row per monomial), "
-                             f"got {exponents.ndim} dimensions")
-        exponents = exponents.tolist()
+    exponents = _from_array("exponents", exponents, 2)
     if isinstance(exponents, str | bytes) or not isinstance(exponents, Sequence):
         raise TypeError(
             "exponents must be a sequence of exponent vectors (tuples of non-negative "

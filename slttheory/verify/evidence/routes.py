@@ -297,9 +297,8 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             res = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree,
                                trials=trials, seed=seed)
         rank = int(res.rank)
+        # positive even below float64's range (geometry.rank keeps 0 for "maximal")
         bound = getattr(res, "schwartz_zippel_bound", None)
-        if bound is not None and bound > 0 and float(bound) == 0.0:
-            bound = math.ulp(0.0)  # below float64's range, but not "the rank is maximal"
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         return RankEvidence(
             "ok", rank=rank, n_params=int(res.n_params),

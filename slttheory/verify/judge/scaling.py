@@ -394,7 +394,7 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         errors = "certified values (σ = 0, floored at round-off)" if exact else \
             "controlled errors"
         txt += f"; the stated {stated} shape is rejected by the {errors}"
-    elif (exact and f.p_value is not None and _leading_vanishes(f, ys)
+    elif (exact and f.p_value is not None and shown[0] == 0.0
           and not (sc.coefficients is not None and sc.coefficients[0] == 0)):
         # exact values fit by the stated shape with its leading term exactly 0 (d/2 stated
         # quadratic; a constant stated affine): no further data could make it that shape
@@ -433,16 +433,17 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             v = "inconclusive"
             txt += "; cannot confirm: " + "; ".join(missing)
     if v == "confirmed" and sc.coefficients is not None:
-        stated = ", ".join(f"{float(c):g}" for c in sc.coefficients)
-        txt += (f"; stated coefficients [{stated}] match " + (
+        coefs = ", ".join(f"{float(c):g}" for c in sc.coefficients)
+        txt += (f"; stated coefficients [{coefs}] match " + (
             "up to their rounding" if exact else
             f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
     return v, txt, [f, rival]
 
 
 def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
-    """The fit's coefficients with float64 round-off of exact values shown as 0 (a term that
-    contributes less than 1e-8 of max |λ| over the grid: '8.3e-18·d²' read as a finding)."""
+    """The fit's coefficients with float64 round-off of exact values as 0: a term that
+    contributes less than 1e-8 of max |λ| over the grid ('8.3e-18·d²' read as a finding; a
+    leading term that is 0 here fits as exactly 0)."""
     scale = 1e-8 * max(1.0, max(abs(y) for y in f.y))
     terms = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1),
              "affine_xlogx": (None, 0), "xlogx": (None,)}[f.shape]
@@ -451,14 +452,6 @@ def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
             for k in terms]
     return tuple(0.0 if abs(c) * m <= scale else c for c, m in zip(f.coefficients, size,
                                                                     strict=True))
-
-
-def _leading_vanishes(f: Fit, ys: Sequence[float]) -> bool:
-    """The fit's leading coefficient (x² of a quadratic, x of linear and affine) is 0 up to
-    float64 round-off of exact values: its term contributes less than 1e-8 of max |λ|."""
-    deg = 2 if f.shape == "quadratic" else 1
-    reach = abs(f.coefficients[0]) * max(abs(x) for x in f.x) ** deg
-    return reach <= 1e-8 * max(1.0, max(abs(y) for y in ys))
 
 
 def _left_out_reasons(left_out: Mapping[str, list[tuple[str, str]]]) -> list[str]:
