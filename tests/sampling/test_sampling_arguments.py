@@ -104,7 +104,7 @@ def test_every_sampled_parameter_is_checked_and_a_loss_of_another_dtype_is_cast(
     g = torch.Generator().manual_seed(0)
     x = torch.randn(40, 2, generator=g)
     y = x @ torch.tensor([1.0, -1.0])[:, None]
-    with pytest.raises(TypeError, match="'k' is torch.int64"):
+    with pytest.raises(TypeError, match="'k' is torch.int64; a sampled parameter must be float"):
         estimate_llc(WithCount(), (x, y), params=["a", "k"], device="cpu", chains=2, draws=20,
                      step_size=1e-3, method="single")
     m = nn.Linear(2, 1)
