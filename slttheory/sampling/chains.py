@@ -602,6 +602,12 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     z = dg.stationarity_z(use) if use.shape[1] >= 8 else math.nan
     db = (run.burn_in + DIAG_EVERY - 1) // DIAG_EVERY
     acc = None if run.acc is None else float(np.nanmean(run.acc[:, db:]))
+    if sampler == "mala" and acc == 0.0 and math.isfinite(llc):
+        # every proposal after burn-in rejected: the chains sat at their start, and the
+        # 0 (or whatever L - L* there is) their trace averages is no estimate of anything
+        warn.append("no MALA proposal was accepted after burn-in: the chains never moved, "
+                    "so the trace holds no estimate; reduce step_size")
+        llc = se = math.nan
     bias = None
     if sampler == "mala":
         bias = 0.0

@@ -680,6 +680,13 @@ def test_exploding_chains_are_flagged():
         est = estimate_llc(m, data, step_size=100.0, **kw)
     assert est.config.sampler == "mala" and not est.diagnostics.passed
     assert est.diagnostics.acceptance_rate < 0.01
+    # sampled (not the Morse–Bott shortcut): chains that never moved sat at w*, and their
+    # trace's 0 is no estimate, so λ̂ is NaN
+    with pytest.warns(LLCWarning, match="never moved"):
+        est = estimate_llc(m, data, step_size=100.0, morse_bott=False, method="single",
+                           draws=200, device="cpu")
+    assert est.diagnostics.acceptance_rate == 0.0
+    assert math.isnan(est.llc) and any("never moved" in w for w in est.diagnostics.warnings)
 
 
 def test_nan_away_from_wstar_is_flagged():
