@@ -473,7 +473,7 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     # gave a pooled slope below every within-width one); one width: the slope divided by K
     per_k = st.ols(ps, [v / k for v, k in zip(llc, ks, strict=True)], alpha)
     fit_k = st.ols(ks, llc, alpha)
-    ratio = st.ratio_through_origin(th, llc, alpha)
+    ratio = st.mean_ratio(th, llc, alpha)
     r2p = st.r2_ci(ps, llc, alpha)  # exact; a percentile bootstrap of R² under-covers
     bad = (sum(not r["passed"] for r in rows), len(rows))
     eo = {"about": "estimator_output", "bad": bad}

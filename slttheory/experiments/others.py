@@ -318,14 +318,14 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
         "r2_theirs": Statistic.from_estimate("r2_theirs", r2["theirs"], note=unit, **theirs),
         "ratio_ours_to_theory": Statistic.from_estimate(
             "ratio_ours_to_theory",
-            st.ratio_through_origin(th, o, alpha),
+            st.mean_ratio(th, o, alpha),
             note=unit,
             needs_controls=True,
             **ours,
         ),
         "ratio_theirs_to_theory": Statistic.from_estimate(
             "ratio_theirs_to_theory",
-            st.ratio_through_origin(th, t, alpha),
+            st.mean_ratio(th, t, alpha),
             note=unit,
             **theirs,
         ),

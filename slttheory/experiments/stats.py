@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -39,7 +39,7 @@ __all__ = [
     "grouped_spearman",
     "ols",
     "exp_decay_fit",
-    "ratio_through_origin",
+    "mean_ratio",
     "ShapeFit",
     "interval_censored_log",
     "log_shape_fit",
@@ -556,24 +556,29 @@ def r2_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estima
     return Estimate(float(r2), to_r2(lo_d), to_r2(hi_d), level, method, n)
 
 
-def ratio_through_origin(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
-    """Slope ``c`` of ``y = c·x`` (least squares through the origin) with its t interval
-    (n − 1 dof): how measured values ``y`` compare with predictions ``x``.
+def mean_ratio(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
+    """How measured values ``y`` compare with predictions ``x``: the mean of the ratios
+    ``y_i/x_i`` with its Student-t interval (n − 1 dof), pairs with ``x_i = 0`` left out.
 
-    >>> e = ratio_through_origin([1, 2, 3, 4], [0.5, 1.0, 1.5, 2.0])
-    >>> e.value
-    0.5
+    An LLC's error grows with λ (its relative spread is about 1/√(2λ log n)), so the
+    measurements are heteroscedastic. Least squares through the origin with one pooled
+    residual scale, used before, covered 54 % (nominal 95 %) of simulated sweeps over
+    x = 0.5…16 with 10 % relative errors and 73 % with errors ∝ √x; the mean of the ratios
+    covers 95 % under relative errors (the ratios are then i.i.d.) and 96–99 % under
+    errors ∝ √x or constant errors, where it is conservative
+    (``tests/experiments/test_stats.py``).
+
+    >>> e = mean_ratio([1, 2, 3, 4], [0.5, 1.0, 1.5, 2.0])
+    >>> e.value, e.low, e.high
+    (0.5, 0.5, 0.5)
+    >>> mean_ratio([0, 2], [1.0, 1.0]).n  # x = 0 predicts nothing to compare with
+    1
     """
     level = _check_alpha(alpha)
     xa, ya = _pair(x, y)
-    n = xa.size
-    sxx = float((xa**2).sum())
-    if n < 2 or sxx == 0:
-        return _nan(level, "least squares through the origin, t", n)
-    c = float((xa * ya).sum() / sxx)
-    sigma = math.sqrt(float(((ya - c * xa) ** 2).sum()) / (n - 1))
-    half = float(sps.t.ppf(1 - alpha / 2, n - 1)) * sigma / math.sqrt(sxx)
-    return Estimate(c, c - half, c + half, level, "least squares through the origin, Student t", n)
+    keep = xa != 0
+    e = mean_ci(ya[keep] / xa[keep], alpha)
+    return replace(e, level=level, method=f"mean of the ratios y/x, {e.method}")
 
 
 def interval_censored_log(low: float, high: float) -> tuple[float, float]:
