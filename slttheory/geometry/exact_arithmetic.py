@@ -15,10 +15,13 @@ included), that
 1. every floating tensor read or written is float64 and holds integers of magnitude < 2^53,
    and every Python number argument is such an integer;
 2. the operation is one whose exact result float64 then returns: a data movement
-   (view, index, copy, concatenation, ...), an exact selection (``where``, ``relu``,
-   ``maximum``, ...), a ring operation (``add``, ``sub``, ``mul``, ``neg``, integer
-   ``pow``), or a sum of products (``sum``, ``mm``, ``bmm``, ``addmm``, accumulating
-   ``index_put``, ...);
+   (view, index, copy, concatenation, ``where``, ...), a ring operation (``add``, ``sub``,
+   ``mul``, ``neg``, integer ``pow``), or a sum of products (``sum``, ``mm``, ``bmm``,
+   ``addmm``, accumulating ``index_put``, ...). ``relu``, ``abs``, ``maximum``, ``clamp``
+   and the like are exact too, but they make the map piecewise polynomial, whose Jacobian
+   at a kink is one side's and whose generic rank the Schwartz–Zippel bound does not cover:
+   refused, with that reason. (``where`` stays, since autograd's own backward formulas
+   select with it; a map that branches with it is the family's responsibility.)
 3. for the ring operations and sums of products, the same operation on the absolute values
    (subtraction read as addition) stays below 2^53. Its partial sums, in whatever order the
    kernel adds them, bound those of the real computation, so none of them was rounded.
@@ -81,11 +84,17 @@ _MOVES = _packets(
     "expand_copy", "view_copy", "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy",
     "squeeze_copy", "_reshape_alias", "unfold", "movedim", "movedim_copy", "index_put",
     "index_put_", "_index_put_impl_", "_conj", "_neg_view", "resolve_conj",
-    "resolve_neg", "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min",
-    "clamp_max", "abs", "sign", "sgn", "neg", "neg_", "_unsafe_index", "set_", "resize_",
+    "resolve_neg", "neg", "neg_", "_unsafe_index", "set_", "resize_",
     "empty_strided", "new_empty_strided", "detach_", "select_backward", "slice_backward",
     "diagonal_backward", "as_strided_scatter", "_unsafe_split", "chunk", "tensor_split",
     "split_copy", "unbind_copy", "alias_copy",
+)
+# Exact in value, but the map they build is piecewise polynomial, not polynomial: autograd's
+# Jacobian at a kink is one side's, and a rank certificate needs a polynomial map (the
+# Schwartz–Zippel bound on the generic rank, the rank at w*). Refused with their own reason.
+_PIECEWISE = _packets(
+    "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
+    "abs", "sign", "sgn",
 )
 # Ring operations and sums of products: exact when their absolute-value bound is < 2^53.
 _SUMS = _packets(
@@ -189,6 +198,11 @@ class IntegerExactnessAudit(TorchDispatchMode):
                 out = func(*args, **kwargs)
                 _check_pow(func, args, out)
                 return out
+            elif packet in _PIECEWISE:
+                raise InexactArithmeticError(
+                    f"{func} is exact but not polynomial: the map is piecewise, autograd's "
+                    "Jacobian at a kink is one side's, and a rank certificate needs a "
+                    "polynomial map")
             elif packet not in _MOVES:
                 raise InexactArithmeticError(
                     f"{func} is not an exact integer operation (float64 may have rounded: "

@@ -111,3 +111,18 @@ def test_audited_jacobian_equals_sympys(data):
     exact = sp.Matrix(rows).jacobian(flat).subs(at)
     assert J.tolist() == [[float(e) for e in exact.row(i)] for i in range(exact.rows)]
     assert float(J.abs().max()) < EXACT_LIMIT
+
+
+@pytest.mark.parametrize("kink", [torch.relu, torch.abs, lambda t: torch.clamp(t, min=0)])
+def test_a_piecewise_map_is_refused_although_its_arithmetic_is_exact(kink):
+    """relu(w1·x)·w2 is exact in float64 at integers, but not polynomial: at a kink autograd's
+    Jacobian is one side's, and the generic-rank bound assumes a polynomial map. The audit
+    passed it before, so its rank came out certified."""
+    p = {"w": torch.tensor([0.0, 1.0], dtype=F64)}
+    x = torch.tensor([[1.0], [2.0]], dtype=F64)
+
+    def piecewise(p, x):
+        return (kink(p["w"][0] * x[:, 0]) * p["w"][1]).unsqueeze(1)
+
+    with pytest.raises(ValueError, match="not polynomial"):
+        jacobian_rank(piecewise, p, x, method="exact")
