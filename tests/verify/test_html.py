@@ -507,6 +507,9 @@ def test_llc_cells_show_the_band_and_statistics_say_what_they_are_about():
           "band": {"controlled": True, "low": 0.3757, "high": 1.162}}
     assert "band [0.3757, 1.162]" in html._llc_cell(lc)
     assert "band" not in html._llc_cell({**lc, "band": {"controlled": False}})
+    # the estimator's own interval where it spans its laws, as report.md shows it
+    assert "CI [0.41, 0.83]" in html._llc_cell({**lc, "ci": [0.41, 0.83], "law_error": 0.1})
+    assert "CI" not in html._llc_cell({**lc, "ci": [0.41, 0.83]})
     assert about_label({"about": "estimator_output"}) == "the seed's estimator output"
     assert about_label({"about": "lambda", "needs_controls": True}) == "λ (needs LLC controls)"
 

@@ -513,6 +513,10 @@ def _llc_cell(lc: Any) -> str:
         return f'<span class="err" title="{_esc(lc.get("error") or "")}">error</span>'
     mean, se = lc.get("mean"), lc.get("std_error")
     out = _num(mean) if se is None else f'<span class="nw">{_num(mean)} ± {_num(se)}</span>'
+    ci = lc.get("ci")
+    if isinstance(ci, list | tuple) and len(ci) == 2 and lc.get("law_error"):
+        # the estimator's interval spans its finite-nβ laws (as report.md shows it)
+        out += f' <span class="nw">CI [{_num(ci[0])}, {_num(ci[1])}]</span>'
     band = lc.get("band")
     if isinstance(band, Mapping) and band.get("controlled"):  # what the verdict used
         out += (f' <span class="nw">→ band [{_num(band.get("low"))}, '
