@@ -54,9 +54,15 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
                         c[key] = f"figures/{name}"
                 except Exception as e:  # noqa: BLE001 - a figure never stops the report
                     print(f"warning: {key} for {c['id']} failed: {e}", file=sys.stderr)
-    validate_report(rep)
+    # written first, validated after: a field the schema does not know (a bug) fails the run
+    # loudly, but never loses the report of a long run
     (out / "report.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
     (out / "report.md").write_text(render_markdown(rep))
+    try:
+        validate_report(rep)
+    except ValueError as e:
+        raise ValueError(f"{out / 'report.json'} was written but does not match its schema "
+                         f"(a bug; please report it): {e}") from e
     return rep
 
 

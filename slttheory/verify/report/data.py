@@ -2,18 +2,24 @@
 
 :data:`REPORT_SCHEMA` is a JSON Schema (draft 2020-12), documented in
 ``verification/README.md``; :func:`validate_report` checks a report against it (types, required
-keys, enums, items) without third-party packages.
+keys, enums, properties, additionalProperties, items, patterns) without third-party packages.
+Every object the report holds lists its keys with their types; objects whose keys are fixed
+here or by the evidence records are closed (``additionalProperties: false``); the free-form
+ones (a grid point's parameters, an experiment's settings, tables and records, a figure's
+data, a build's extras) say why where the schema is written.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import same_source
+from slttheory.verify.claims.experiment import EXPECTS
 from slttheory.verify.evidence.records import finite, jsonable
 from slttheory.verify.judge import (
     GRADES,
@@ -31,69 +37,229 @@ __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report",
 
 SCHEMA_VERSION = 2
 
-_num = {"type": ["number", "null"]}
+_NONFINITE = "^(nan|-?inf)$"
+"""How :func:`~slttheory.verify.evidence.records.jsonable` writes a non-finite float."""
+
+_num = {"type": ["number", "null"]}  # finite or null (``finite``: NaN and ±inf become null)
+_jnum = {"type": ["number", "string", "null"], "pattern": _NONFINITE}
+"""A number of an evidence record, through ``jsonable``: non-finite as "nan", "inf", "-inf"."""
+_int = {"type": "integer"}
+_nint = {"type": ["integer", "null"]}
+_float = {"type": "number"}
+_bool = {"type": "boolean"}
+_nbool = {"type": ["boolean", "null"]}
+_text = {"type": "string"}
 _str = {"type": ["string", "null"]}
+_texts = {"type": "array", "items": _text}
+_jnums = {"type": "array", "items": _jnum}
+_free = {"type": "object"}  # free-form: see each use for why
 _grade = {"type": "string", "enum": [*GRADES, "failed", "absent", "none"]}
-_route = {"type": ["object", "null"], "required": ["status", "grade"],
-          "properties": {"status": {"type": "string", "enum": ["ok", "error"]},
-                         "grade": _grade}}
+_verdict = {"type": "string", "enum": list(VERDICTS)}
+_ABOUT = ("lambda", "estimator_output", "dynamics")
+"""``slttheory.experiments.base.ABOUT``, copied: importing it imports torch (a test checks)."""
+
+
+def _obj(props: Mapping[str, Any], required: Sequence[str] | bool = True, *,
+         closed: bool = True, null: bool = False) -> dict[str, Any]:
+    """An object schema: ``props`` with their types; ``required`` every one (``True``), none
+    (``False``) or those named; ``closed``: no other key (``additionalProperties: false``);
+    ``null``: the object may be null instead."""
+    req = list(props) if required is True else [] if required is False else list(required)
+    return {"type": ["object", "null"] if null else "object",
+            **({"required": req} if req else {}),
+            "properties": dict(props),
+            **({"additionalProperties": False} if closed else {})}
+
+
+# --- evidence records (slttheory.verify.evidence.records): every field, always present ----
+_closed_form = _obj({
+    "status": {"type": "string", "enum": ["ok", "error"]}, "value": _str, "exact": _bool,
+    "multiplicity": _str, "case": _text, "source": _text, "lower": _str, "upper": _str,
+    "error": _str, "formula": _text, "standing": _text, "established_by": _text,
+    "reference": _text,
+    # added by point_json
+    "grade": _grade, "value_float": _num,
+}, null=True)
+_rank = _obj({
+    "status": {"type": "string", "enum": ["ok", "error"]}, "rank": _nint, "n_params": _nint,
+    "lam": _str, "certified": _bool, "determines_lambda": _bool, "reason": _text,
+    "bound": _jnum, "error": _str, "inputs_determine": _bool, "point_rank": _nint,
+    "point_rank_certified": _bool, "point_rank_how": _text,
+    # added by point_json
+    "grade": _grade, "lambda": _num,
+}, null=True)
+# The next three are the sampler's and geometry's own dataclasses (LLCConfig, Diagnostics,
+# CriticalPointCheck) passed through as stored: their fields are listed with types, but the
+# objects stay open (no additionalProperties: false) so that a field added in those layers
+# does not fail write_report at the end of a long run; the reference report's keys are all
+# listed (tests/verify/test_report_schema.py), so the list is kept up to date there. No key
+# is required: a route may store only part of them (tests' fake routes store one or two).
+_config = _obj({
+    "n": _int, "beta": _jnum, "nbeta": _jnum, "localization": _jnum, "step_size": _jnum,
+    "chains": _int, "draws": _int, "burn_in": _int, "sampler": _text, "batch_size": _int,
+    "full_batch": _bool, "params": _texts, "dimension": _int, "seed": _nint,
+    "device": _text, "dtype": _text, "loss": _text, "auto": _texts, "preconditioner": _text,
+    "method": _text, "nbetas": _jnums, "step_jitter": _jnum, "multiplicity": _nint,
+    "orbit": _str, "exchange": _bool, "morse_bott": _bool, "record_scan": _bool,
+    "true_parameter": _bool, "revision": _int,
+}, False, closed=False)
+_diagnostics = _obj({
+    "ess": _jnum, "rhat": _jnum, "acceptance_rate": _jnum, "divergent": _bool,
+    "warnings": _texts, "stationarity_z": _jnum, "estimated_bias": _jnum,
+    "divergent_chains": {"type": "array", "items": _int},
+    "calibration": _obj({
+        "step_size": _jnum, "criterion": _text, "target": _jnum, "candidates": _jnums,
+        "scores": _jnums, "pilot_steps": _int, "at_grid_edge": _bool,
+    }, False, closed=False, null=True),
+    "notes": _texts, "ess_bulk": _jnum,
+}, False, closed=False)
+_checks = _obj({
+    "grad_norm": _jnum, "smallest_eigenvalues": _jnums, "largest_eigenvalue": _jnum,
+    "n_params": _int, "is_local_min": _nbool, "reason": _text, "method": _text,
+    "grad_tol": _jnum, "eig_tol": _jnum, "loss_value": _jnum, "near_zero": _nint,
+    "error": _text,  # the check itself failed (routes.at_point)
+}, False, closed=False)
+# scan_record's dict (slttheory.sampling.plot), {} without a sampled scan: open as above
+_scan = _obj({
+    "nbeta": _jnums, "llc": _jnums, "mc_error": _jnums, "corrected": _jnums, "fit": _text,
+    "curve_nbeta": _jnums, "curve": _jnums, "value": _jnum, "ci": _jnums,
+    "laws": {"type": "array", "items": _obj({"law": _text, "value": _jnum,
+                                             "std_error": _jnum}, False, closed=False)},
+}, False, closed=False)
+_rerun = _obj({"setting": _text, "mean": _jnum, "std_error": _jnum, "passed": _bool,
+               "problems": _texts, "config": _config})
+_band = _obj({
+    "controlled": _bool, "low": _num, "high": _num, "corrected": _num, "ratio_low": _num,
+    "ratio_high": _num, "agreement_p": _num, "why": _text,
+    "controls": {"type": "array", "items": _obj({
+        "family": _text,
+        "params": _free,  # the control family's parameters (its own names)
+        "kind": _text, "lambda": _num, "certified_by": _text, "bias": _num, "spread": _num,
+        "usable": _int, "runs": _int, "estimates": {"type": "array", "items": _num},
+    })},
+}, null=True)
+_llc = _obj({
+    "status": {"type": "string", "enum": ["ok", "error"]}, "mean": _jnum, "std_error": _jnum,
+    "diagnostics": _diagnostics, "problems": _texts, "config": _config, "note": _text,
+    "elapsed_s": _jnum, "error": _str, "method": _text,
+    "ci": {"type": ["array", "null"], "items": _jnum}, "mc_error": _jnum,
+    "systematic": _jnum, "single": _jnum, "passed": _bool,
+    "reruns": {"type": "array", "items": _rerun}, "control_key": _str, "law_error": _jnum,
+    "scan": _scan, "data_error": _jnum, "fit_error": _jnum,
+    # added by point_json
+    "grade": _grade, "band": _band, "assessment": _text, "clean": _bool,
+}, null=True)
+_at_point = _obj({
+    "status": {"type": "string", "enum": ["ok", "error"]}, "checks": _checks,
+    # the family's Hypothesis records (slttheory.models.registry): a --families module
+    # defines its own, so open like the sampler's records above
+    "hypotheses": {"type": "array", "items": _obj({
+        "name": _text, "statement": _text, "measured": _text, "met": _nbool,
+    }, False, closed=False)},
+    "extras": _free,  # numbers about the build, each family its own (e.g. train_rank, k_eff)
+    "differences": _texts, "note": _text, "error": _str,
+    "orbit": _obj({"dimension": _int, "n_params": _int, "how": _text, "error": _text},
+                  False),  # {} where the family has no orbit
+    "source": _text,
+}, null=True)
+_control_run = _obj({
+    "family": _text,
+    "params": _free,  # the control family's parameters (its own names)
+    "kind": _text, "lam": _text, "multiplicity": _nint, "certified_by": _text,
+    "data_seed": _int, "mean": _jnum, "std_error": _jnum, "passed": _bool,
+    "problems": _texts, "elapsed_s": _jnum, "error": _str,
+})
+_fit = _obj({
+    "group": _free,  # the fitted group's values of the other grid variables (the claim's names)
+    "shape": _text, "x": _jnums, "y": _jnums, "coefficients": _jnums, "std_errors": _jnums,
+    "r2": _jnum, "chi2_dof": _jnum, "source": _text, "p_value": _jnum, "role": _text,
+})
+_point = _obj({
+    "params": _free,  # the grid point: the family's parameter names, any JSON values
+    "verdict": _verdict, "reason": _text, "grade": _grade, "predicted": _num,
+    "predicted_exact": _str,
+    "facts": {"type": "array", "items": _obj({
+        "route": _text, "grade": {"type": "string", "enum": list(GRADES)}, "text": _text,
+        "note": _text, "low": _str, "high": _str})},
+    "closed_form": _closed_form, "rank": _rank, "llc": _llc,
+    "independent": {"type": "array", "items": {**_closed_form, "type": "object"}},
+    "at_point": _at_point, "elapsed_s": _float,
+})
+
+# --- experiment claims (report.experiments.experiment_json) ------------------------------
+_statistic = _obj({
+    "name": _text, "estimate": _num, "low": _num, "high": _num, "level": _float,
+    "method": _text, "n": _int, "note": _text, "n_excluded": _int, "min_n": _int,
+    "about": {"type": "string", "enum": list(_ABOUT)}, "needs_controls": _bool,
+    "shape": _obj({
+        "variable": _text, "values": _int, "complete_errors": _bool,
+        # shape name -> its fit (the names are the statistic's shapes, e.g. p_log_p, exp)
+        "fits": {"type": "object", "additionalProperties": _obj(
+            {"text": _text, "p_value": _num, "rival": _str})},
+    }, null=True),
+})
+_experiment = _obj({
+    "name": _text,
+    "settings": _free,  # the experiment's own settings (Experiment.settings), per experiment
+    "criteria": {"type": "array", "items": _obj({
+        "criterion": _obj({
+            "statistic": _text, "expect": {"type": "string", "enum": list(EXPECTS)},
+            "threshold": _num, "range": {"type": ["array", "null"], "items": _float},
+            "alpha": _float, "shape": _str}),
+        "text": _text, "verdict": _verdict, "reason": _text,
+        "statistic": {**_statistic, "type": ["object", "null"]}})},
+    # statistic name -> statistic (the names are the experiment's own)
+    "statistics": {"type": "object", "additionalProperties": _statistic},
+    "summary": _text,
+    "tables": _free,  # table name -> rows, each experiment its own columns
+    "runs": _int, "stages_computed": _int, "stages_reused": _int, "elapsed_s": _float,
+    "error": _str,
+    "figures": {"type": "array", "items": _obj({
+        "name": _text, "kind": _text, "title": _text,
+        "data": _free,  # the plotted series, named by their legend labels: per figure kind
+        "path": _str, "error": _text}, ["name", "kind", "title", "data"])},
+    # every run's raw record (settings, series, LLCs at checkpoints): per experiment
+    "records": {"type": "array", "items": _free},
+}, null=True)
+
+_claim = _obj({
+    "id": _str, "title": _text, "source": _text, "family": _text, "kind": _text,
+    "path": _text, "verdict": _verdict, "reason": _text, "grade": _grade,
+    # point and scaling claims (verify.claims.Claim); experiment claims: statement, notes,
+    # evidence only
+    "predicted": _str, "relation": _text, "evidence": _texts, "hypotheses": _texts,
+    "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
+    "cases": _texts,
+    "grid": _free,  # grid variable -> its values in the profile run (the family's names)
+    "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
+                     "coefficients": {"type": ["array", "null"], "items": _float}}),
+    "points": {"type": "array", "items": _point},
+    "differences": _texts,
+    "controls": {"type": "array", "items": _obj({
+        "key": _text,
+        "rules": _free,  # the claim's LLC settings for the profile ([llc] keys; {}: defaults)
+        "elapsed_s": _jnum, "runs": {"type": "array", "items": _control_run}})},
+    "scopes": _obj({v: _text for v in VERDICTS}, False),
+    "point_counts": _obj({v: _int for v in VERDICTS}),
+    "fits": {"type": "array", "items": _fit},
+    "figure": _str, "experiment": _experiment, "scan_figure": _str,
+}, ["id", "title", "source", "family", "kind", "path", "verdict", "reason", "grade", "points",
+    "point_counts", "fits", "figure", "experiment", "scan_figure"])
 
 REPORT_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "slttheory verification report",
-    "type": "object",
-    "required": ["schema_version", "profile", "created", "environment", "summary", "claims"],
-    "properties": {
+    **_obj({
         "schema_version": {"type": "integer", "enum": [SCHEMA_VERSION]},
-        "profile": {"type": "string"},
-        "created": {"type": "string"},
-        "wall_s": _num,
-        "environment": {
-            "type": "object",
-            "required": ["python", "torch", "device", "platform", "slttheory"],
-            "properties": {k: {"type": "string"} for k in ("python", "device", "platform",
-                                                           "slttheory")} | {"torch": _str},
-        },
-        "summary": {"type": "object"},
-        "claims": {"type": "array", "items": {
-            "type": "object",
-            "required": ["id", "title", "source", "family", "kind", "verdict", "reason", "grade",
-                         "points", "point_counts"],
-            "properties": {
-                "id": _str, "title": {"type": "string"}, "source": {"type": "string"},
-                "family": {"type": "string"}, "kind": {"type": "string"},
-                "verdict": {"type": "string", "enum": list(VERDICTS)},
-                "reason": {"type": "string"}, "grade": _grade,
-                "reading": {"type": "string"},
-                "differences": {"type": "array", "items": {"type": "string"}},
-                "cases": {"type": "array", "items": {"type": "string"}},
-                "point_counts": {"type": "object"},
-                "controls": {"type": "array", "items": {"type": "object"}},
-                "fits": {"type": "array", "items": {"type": "object"}},
-                "experiment": {"type": ["object", "null"]},
-                "points": {"type": "array", "items": {
-                    "type": "object",
-                    "required": ["params", "verdict", "reason", "grade", "predicted",
-                                 "predicted_exact", "facts", "closed_form", "rank", "llc",
-                                 "elapsed_s"],
-                    "properties": {
-                        "params": {"type": "object"},
-                        "verdict": {"type": "string", "enum": list(VERDICTS)},
-                        "reason": {"type": "string"}, "grade": _grade,
-                        "predicted": _num, "predicted_exact": _str,
-                        "facts": {"type": "array", "items": {
-                            "type": "object", "required": ["route", "grade", "text"],
-                            "properties": {"grade": {"type": "string",
-                                                     "enum": list(GRADES)}}}},
-                        "closed_form": _route, "rank": _route, "llc": _route,
-                        "independent": {"type": "array", "items": {"type": "object"}},
-                        "at_point": {"type": ["object", "null"]},
-                        "elapsed_s": {"type": "number"},
-                    },
-                }},
-            },
-        }},
-    },
+        "profile": _text, "created": _text, "wall_s": _num, "compute_s": _float,
+        "environment": _obj({
+            "python": _text, "torch": _str, "device": _text, "platform": _text,
+            "slttheory": _text, "estimator_revision": _int, "numpy": _text, "sympy": _text,
+            "torch_threads": _nint, "machine": _text}),
+        "summary": _obj({v: _int for v in VERDICTS}),
+        "claims": {"type": "array", "items": _claim},
+    }, ["schema_version", "profile", "created", "wall_s", "compute_s", "environment",
+        "summary", "claims"]),
 }
 
 _TYPES = {
@@ -110,10 +276,31 @@ _TYPES = {
 def validate_report(obj: Any, schema: Mapping[str, Any] = REPORT_SCHEMA, path: str = "$") -> None:
     """Raise ``ValueError`` naming the JSON path of the first violation of ``schema``.
 
+    The subset of JSON Schema that :data:`REPORT_SCHEMA` uses: ``type``, ``enum``,
+    ``required``, ``properties``, ``additionalProperties`` (``false`` or a schema),
+    ``items`` (one schema) and ``pattern`` (on strings only, as JSON Schema has it).
+
     >>> validate_report({"schema_version": 2})
     Traceback (most recent call last):
     ...
     ValueError: $: missing required key 'profile'
+    >>> closed = {"type": "object", "properties": {"a": {"type": "integer"}},
+    ...           "additionalProperties": False}
+    >>> validate_report({"a": 1, "b": 2}, closed)
+    Traceback (most recent call last):
+    ...
+    ValueError: $: unexpected key 'b' (not in the schema's properties)
+    >>> validate_report({"x": "1"}, {"type": "object", "additionalProperties": {"type": "number"}})
+    Traceback (most recent call last):
+    ...
+    ValueError: $.x: expected number, got str
+    >>> number = {"type": ["number", "string"], "pattern": "^(nan|-?inf)$"}
+    >>> validate_report(1.5, number), validate_report("-inf", number)
+    (None, None)
+    >>> validate_report("1.5", number)
+    Traceback (most recent call last):
+    ...
+    ValueError: $: '1.5' does not match '^(nan|-?inf)$'
     """
     t = schema.get("type")
     if t is not None:
@@ -122,13 +309,21 @@ def validate_report(obj: Any, schema: Mapping[str, Any] = REPORT_SCHEMA, path: s
             raise ValueError(f"{path}: expected {' or '.join(types)}, got {type(obj).__name__}")
     if "enum" in schema and obj not in schema["enum"]:
         raise ValueError(f"{path}: {obj!r} not one of {schema['enum']}")
+    if "pattern" in schema and isinstance(obj, str) and not re.search(schema["pattern"], obj):
+        raise ValueError(f"{path}: {obj!r} does not match {schema['pattern']!r}")
     if isinstance(obj, dict):
         for k in schema.get("required", []):
             if k not in obj:
                 raise ValueError(f"{path}: missing required key {k!r}")
-        for k, sub in schema.get("properties", {}).items():
-            if k in obj:
-                validate_report(obj[k], sub, f"{path}.{k}")
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for k, v in obj.items():
+            if k in props:
+                validate_report(v, props[k], f"{path}.{k}")
+            elif extra is False:
+                raise ValueError(f"{path}: unexpected key {k!r} (not in the schema's properties)")
+            elif isinstance(extra, Mapping):
+                validate_report(v, extra, f"{path}.{k}")
     if isinstance(obj, list) and "items" in schema:
         for i, v in enumerate(obj):
             validate_report(v, schema["items"], f"{path}[{i}]")
@@ -289,9 +484,10 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                              for k, cs in r.controls.items()]
         names = list(c.grid)
         verdict_of = [p["verdict"] for p in entry["points"]]
-        if c.scaling is not None and c.predicted is None and c.scaling.coefficients is None:
-            # points without a prediction of their own only enter the fit: their reach is
-            # their group's verdict (a point left out of every fit, inconclusive)
+        if c.scaling is not None and c.predicted is None:
+            # points without a prediction of their own (stated coefficients are the fit's to
+            # judge) only enter the fit: their reach is their group's verdict (a point left
+            # out of every fit, inconclusive)
             var = c.scaling.variable
             by_group = dict(getattr(r.verdict, "groups", ()))
             verdict_of = [by_group.get(fmt_point({k: v for k, v in p.params.items()
