@@ -36,8 +36,8 @@ _AW2005 = (
 )
 _LR2024 = (
     "Pepin Lehalleur & Rimányi 2024, 'Geometry of the fibers of the multiplication map of deep"
-    " linear neural networks', §8: Prop. 8.4(i) (λ ≤ codim K⁻¹(0)/2 for any analytic model)"
-    " and the closed form of codim mult⁻¹(B) (their main codimension theorem)"
+    " linear neural networks', arXiv:2411.19920, §8: Prop. 8.4(i) (λ ≤ codim K⁻¹(0)/2 for any"
+    " analytic model) and the closed form of codim mult⁻¹(B) (their main codimension theorem)"
 )
 _A2024 = (
     "Aoyagi 2024, 'Consideration on the learning efficiency of multiple-layered neural networks"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -939,3 +940,109 @@ def test_family_differences_name_the_family_source_when_the_claim_cites_another(
     other = family_difference("inputs chosen here", back.source, "Textbook 2020")
     assert other.startswith("against the family's source, Lakkapragada 2025")
     assert AtPoint.from_dict({"status": "ok"}).source == ""  # records stored before the field
+
+
+def test_scaling_mixed_group_is_refuted_by_its_certified_value():
+    """A group with one certified value among LLC values: coef_rel (meant for LLC noise) let
+    the LLC points outvote the exact λ = 1/2 at d = 1 against a stated slope 0.52 ('confirmed
+    (controlled)'; an audit of the verdict rules). The certified value alone refutes it."""
+    params, ev, ctl = scaled(lambda d: 0.5 * d)
+    ev = [replace(e, rank=rk(1), llc=None) if p["d"] == 1 else e
+          for p, e in zip(params, ev, strict=True)]
+    v = scaling_verdict(scaling_claim([0.52], shape="linear"), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "d=1: λ = 0.5, the stated 0.52 ± 0.005" in v.reason
+    v = scaling_verdict(scaling_claim([0.5], shape="linear"), params, ev, ctl)
+    assert (v.verdict, v.grade) == ("confirmed", "controlled"), v.reason
+
+
+def test_scaling_points_with_stated_coefficients_do_not_decide_alone():
+    """A claim's stated coefficients are judged by its fit (up to their rounding on exact
+    values): its points compared with 0.333·d exactly said 'refuted' under a claim confirmed
+    for λ = d/3 (an audit of the verdict rules). They enter the fit, and the reach is the
+    fit's."""
+    from slttheory.verify.report.data import claim_json
+
+    params, ev, ctl = scaled(lambda d: d / 3)
+    ev = [replace(e, closed_form=ClosedFormEvidence(
+        "ok", value=str(sp.Rational(p["d"], 3)), case="regular", source="Watanabe 2009",
+        standing="established", reference="Watanabe 2009", formula="regular",
+        established_by="tests/x.py"), llc=None) for p, e in zip(params, ev, strict=True)]
+    c = replace(scaling_claim([0.333], shape="linear"), evidence=("closed_form", "llc"),
+                source="Someone 2020")  # a cited work other than the formula's
+    r = judge_claim(c, list(zip(params, ev, strict=True)), ctl)
+    e = claim_json(r)
+    assert (e["verdict"], e["grade"]) == ("confirmed", "certified"), e["reason"]
+    assert {p["verdict"] for p in e["points"]} == {"inconclusive"}
+    assert "enters the fit only" in e["points"][0]["reason"]
+    assert list(e["scopes"]) == ["confirmed"], e["scopes"]
+
+
+def test_scaling_controlled_groups_are_rerun_beside_a_certified_refutation():
+    """A claim refuted on one group's certified values stands, but another group decided by
+    LLC values must still repeat its verdict at the reruns: its refutation, which moved at
+    γ × 3, was reported without being checked (an audit of the verdict rules)."""
+    import fake_families
+
+    from slttheory.models.registry import Family, ParamSpec
+
+    fams = dict(FAMILIES)
+    fams["two"] = Family("two", "two parameters",
+                         (ParamSpec("d", int, 1, 20), ParamSpec("g", int, 1, 20)),
+                         fake_families._build, None, None)
+    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
+                     "kind": "scaling", "evidence": ["rank", "llc"],
+                     "grid": {"d": [1, 2, 4, 8, 16], "g": [1, 2]},
+                     "scaling": {"variable": "d", "shape": "quadratic"},
+                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    ctl = controls(spread=0.005)
+    params, evs = [], []
+    for g in (1, 2):
+        for d in (1, 2, 4, 8, 16):
+            params.append({"d": d, "g": g})
+            if g == 1:  # certified λ = d/2: not quadratic
+                evs.append(PointEvidence(None, rk(d), None, 0.0, at_point=MINIMUM))
+            else:  # LLC values that are not quadratic, but are at every rerun
+                evs.append(PointEvidence(None, None, lc(5.0 if d % 2 else 1.0, se=1e-6,
+                                                        reruns=tuple(
+                    Rerun(s, 0.1 * d * d + d, 1e-6, True) for s in ("γ × 3", "γ / 3", "ε / 2"))),
+                    0.0, at_point=MINIMUM))
+    v = scaling_verdict(c, params, evs, ctl)
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert dict(v.groups) == {"g=1": "refuted", "g=2": "inconclusive"}, v.groups
+    assert "controlled verdicts move at g=2" in v.reason
+
+
+def test_an_llc_without_a_finite_value_says_so():
+    """An LLC that 'passed' with a NaN value was 'diagnostics failed (no information: )', an
+    empty list; a rerun without a value crashed the verdict (an audit of the verdict rules)."""
+    v = V(claim(), PointEvidence(None, None, lc(math.nan), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive" and "nan is not a finite number" in v.reason, v.reason
+    reruns = tuple(Rerun(s, None, None, True) for s in ("γ × 3", "γ / 3", "ε / 2"))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, se=0.01, reruns=reruns), 0.0),
+          ctl=controls())
+    assert v.verdict == "inconclusive" and "rerun at γ × 3 failed" in v.reason, v.reason
+
+
+def test_an_unreadable_closed_form_is_named_not_dropped():
+    """A closed form whose stored value does not read as an exact number vanished from the
+    reason (an audit of the verdict rules): it is named, as context that decides nothing."""
+    v = V(claim(), PointEvidence(cf("nan"), None, None, 0.0))
+    assert v.verdict == "inconclusive" and "'nan' does not read as an exact number" in v.reason
+
+
+@pytest.mark.parametrize("name, args", [
+    ("dln_codimension_bound", ([2, 2, 2], 0)),
+    ("quadratic_network", (3, 2, 1)),
+])
+def test_a_claim_citing_a_formulas_paper_by_arxiv_id_alone_is_its_own_source(name, args):
+    """Pepin Lehalleur & Rimányi's bound was certified for a claim that cited their paper as
+    'arXiv:2411.19920' only: the formula's source text named no arXiv id (an outside
+    acceptance run). Every formula whose paper has an id names it."""
+    from slttheory import formulas
+    from slttheory.verify.claims.common import cite_match
+
+    lc = getattr(formulas, name)(*args)
+    ids = re.findall(r"\b(\d{4}\.\d{4,5})\b", lc.source)
+    assert ids, lc.source
+    assert cite_match(f"Someone 2025, Thm 1; arXiv:{ids[0]}", lc.reference, lc.source)

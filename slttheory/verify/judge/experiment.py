@@ -117,6 +117,9 @@ def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:
     ('confirmed', 'refuted')
     >>> _shape_rules("confirmed", "ok", ShapeTest("p", 3, True, fits, {"a": "b"}), "a")[0]
     'inconclusive'
+    >>> narrow = ShapeTest("p", 5, False, fits, {"a": "b", "b": "a"})  # no between-run spread
+    >>> [_shape_rules(v, "", narrow, "b")[0] for v in ("confirmed", "refuted")]
+    ['inconclusive', 'refuted']
     """
     rival = t.rivals.get(stated)
     p_st = t.p_value(stated)
@@ -127,9 +130,11 @@ def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:
     if p_st is not None and p_st < 0.01:
         if t.complete_errors:
             return "refuted", f"{why}{fits}: the stated shape is rejected (p < 0.01)"
-        return "inconclusive", (f"{why}{fits}; the stated shape misfits (p < 0.01) on errors "
-                                "without the spread between runs, which cannot refute: more "
-                                "runs would decide")
+        misfit = ("the stated shape misfits (p < 0.01) on errors without the spread between "
+                  "runs, which cannot refute")
+        if v == "refuted":  # the interval refutes on its own; the shape adds nothing
+            return v, f"{why}{fits}; {misfit} (the interval alone decides)"
+        return "inconclusive", f"{why}{fits}; {misfit}: more runs would decide"
     if v != "confirmed":
         return v, why + fits
     missing = []

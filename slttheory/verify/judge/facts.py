@@ -47,6 +47,7 @@ from slttheory.verify.evidence.records import (
     LLCEvidence,
     PointEvidence,
 )
+from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
 
 __all__ = [
@@ -143,6 +144,11 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
         v = cf.sympy_value
         return [Fact(route, v, v, grade, f"{route} {what} λ = {fmt_value(v)} ({cf.case})",
                      note)]
+    if cf.value is not None or (cf.lower is not None and cf.sympy_lower is None):
+        # a stored value that does not read as an exact number: said, never dropped silently
+        raw = shorten(cf.value if cf.value is not None else cf.lower)
+        return [Fact(route, None, None, "context", f"{route} {what}: its value {raw!r} does "
+                     "not read as an exact number", "unreadable: never evidence")]
     if cf.lower is not None:
         lo, hi = cf.sympy_lower, cf.sympy_upper
         label = "closed-form" if route == "closed form" else f"{route} {what}"
@@ -220,8 +226,9 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
         return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
                              else f"the LLC route failed ({lc.error})")
     if not lc.clean:
+        why = list(lc.problems[:3]) or [f"its value {lc.mean} is not a finite number"]
         return LLCAssessment("failed", None, "LLC diagnostics failed (no information: "
-                             + "; ".join(lc.problems[:3]) + ")")
+                             + "; ".join(why) + ")")
     cs = controls.get(lc.control_key) if lc.control_key else None
     band = llc_band(lc.mean, lc.std_error, cs)
     if not band.controlled:
@@ -230,7 +237,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     if base == "open":
         return LLCAssessment("controlled", band, "")
     for rr in lc.reruns:
-        if not rr.passed:
+        if not rr.passed or rr.mean is None or not math.isfinite(rr.mean):
             return LLCAssessment("uncontrolled", band,
                                  f"rerun at {rr.setting} failed its diagnostics, so the "
                                  "verdict's robustness is unknown")

@@ -323,14 +323,19 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         # (routes skipped by design, e.g. an LLC where a hypothesis fails, are not errors)
         return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
-    if predicted is None:
+    if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):
+        # a scaling claim's stated coefficients are judged by its fit, within coef_rel (or
+        # their decimal rounding on exact values): a point compared with them exactly would
+        # say "refuted" where the claim is confirmed (0.333·d against d/3)
         unmet = unmet_hypotheses(claim, ev, None)
         if unmet:
             return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                                 + "; ".join(unmet) + f"; left out of the fit{note}",
                                 facts=facts)
-        return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}, it enters the "
-                            f"fit only{note}", facts=facts)
+        stated = "" if predicted is None else (
+            f" (the stated coefficients give {fmt_value(predicted)} here)")
+        return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}{stated}, it "
+                            f"enters the fit only, which judges the claim{note}", facts=facts)
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
     rel = claim.relation
     ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)
@@ -522,6 +527,10 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
     ...          ({"d": 4}, PointVerdict("confirmed", "c", "controlled"))]
     >>> claim_verdict(mixed, ["d"]).grade     # a confirmation is as strong as its weakest point
     'controlled'
+    >>> two = [({"d": 2}, PointVerdict("refuted", "refuted (controlled) at d=2: y", "controlled")),
+    ...        ({"d": 4}, PointVerdict("refuted", "refuted (certified) at d=4: x", "certified"))]
+    >>> claim_verdict(two, ["d"]).reason      # it quotes a point of the deciding grade
+    'refuted at d ∈ {2, 4} (certified/controlled); first at d=4: x'
     """
     if not points:
         return PointVerdict("error", "error: no grid points were evaluated")
@@ -545,15 +554,18 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
         return pick((pv.grade for _, pv in by[v]), key=_GRADE_ORDER.index)
 
     if by["refuted"]:  # one refuting point suffices: the strongest refutation's grade
-        first = by["refuted"][0][1]
+        g = grade("refuted", min)
+        first = next(pv for _, pv in by["refuted"] if pv.grade == g)  # quote a deciding one
         rest = [o for o in others if not o.startswith("refuted")]
         return PointVerdict("refuted", f"refuted at {where('refuted')} ({grades('refuted')}); "
                             f"first{tail(first)}" + (f" [{'; '.join(rest)}]" if rest else ""),
-                            grade("refuted", min))
+                            g)
     if len(by["confirmed"]) == len(points):  # every point is needed: the weakest grade
+        g = grade("confirmed", max)
+        first = next(pv for _, pv in by["confirmed"] if pv.grade == g)
         return PointVerdict("confirmed", f"confirmed at {where('confirmed')} "
-                            f"({grades('confirmed')}); first{tail(by['confirmed'][0][1])}"
-                            + (" …" if len(points) > 1 else ""), grade("confirmed", max))
+                            f"({grades('confirmed')}); first{tail(first)}"
+                            + (" …" if len(points) > 1 else ""), g)
     if len(by["error"]) == len(points):
         return PointVerdict("error", f"{by['error'][0][1].reason} [all {len(points)} points "
                             "errored]")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,7 @@ class ScalingVerdict:
     fits: tuple[Fit, ...] = ()
     grade: str = "none"
     groups: tuple[tuple[str, str], ...] = ()
+    certified_groups: tuple[str, ...] = ()  # groups whose verdict rests on certified values
 
 
 def _design(x: np.ndarray, shape: str) -> np.ndarray:
@@ -296,7 +297,9 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     ε / 2 (each point's rerun, corrected by the same controls), else it is inconclusive."""
     controls = controls or {}
     base = _judge_sweep(claim, params_list, evidence, controls)
-    if base.verdict not in ("confirmed", "refuted") or base.grade == "certified":
+    checked = [g for g, v in base.groups if v in ("confirmed", "refuted")
+               and g not in base.certified_groups]
+    if base.verdict not in ("confirmed", "refuted") or not checked:
         return base  # a verdict on certified values alone has no estimator setting to vary
     used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
             if not isinstance(_controlled(claim, q, ev, controls), str)]
@@ -314,6 +317,13 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
         was, now = dict(base.groups), dict(again.groups)
         if was != now:  # every group's verdict, not only the claim's
             moved = [g for g in {**was, **now} if was.get(g) != now.get(g)]
+            if base.grade == "certified" and base.verdict == "refuted":
+                # refuted on certified values: it stands; the groups the controlled values
+                # decided are undecided, and the reach says so
+                groups = tuple((g, "inconclusive" if g in moved else v) for g, v in base.groups)
+                return replace(base, reason=f"{base.reason}; at {setting} the controlled "
+                               f"verdicts move at {', '.join(moved)}, so they are "
+                               "inconclusive there", groups=groups)
             return ScalingVerdict(
                 "inconclusive", f"inconclusive: the verdict does not hold again at {setting} "
                 f"(it moves at {', '.join(moved)}; there: {again.reason}); at the estimator's "
@@ -342,11 +352,12 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     fits: list[Fit] = []
     verdicts, reasons, named, certified = [], [], [], []
     for key, rows in groups.items():
-        v, txt, group_fits = _judge_group(claim, dict(key), sorted(rows, key=lambda t: t[0]))
+        v, txt, group_fits, on_certified = _judge_group(claim, dict(key),
+                                                        sorted(rows, key=lambda t: t[0]))
         verdicts.append(v)
         reasons.append(txt)
         named.append((fmt_point(dict(key)) or "all points", v))
-        certified.append(all(r[4] == "certified" for r in rows))
+        certified.append(on_certified)
         fits += group_fits
     reasons += _left_out_reasons(left_out)
     if not verdicts:
@@ -363,25 +374,34 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
              if (any(deciding) if verdict == "refuted" else all(deciding)) else "controlled")
     head = f"{verdict} ({grade})" if grade != "none" else verdict
     return ScalingVerdict(verdict, f"{head}: {sc.shape} in {var}: " + "; ".join(reasons),
-                          tuple(fits), grade, tuple(named))
+                          tuple(fits), grade, tuple(named),
+                          tuple(g for (g, _), c in zip(named, certified, strict=True) if c))
 
 
 def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
-                 ) -> tuple[str, str, list[Fit]]:
-    """Verdict, reason and fits (stated shape and rival) of one group of points along the
-    variable: refuted by a rejected shape (p < 0.01) or a stated coefficient off by more than
-    ``coef_rel`` and 4 s.e.; confirmed only with all four conditions of the module docstring."""
+                 ) -> tuple[str, str, list[Fit], bool]:
+    """Verdict, reason, fits (stated shape and rival) of one group of points along the
+    variable, and whether the verdict rests on certified values: refuted by a rejected shape
+    (p < 0.01), a stated coefficient off by more than ``coef_rel`` and 4 s.e., or a certified
+    value off the stated coefficients' prediction by more than their rounding; confirmed
+    only with all four conditions of the module docstring."""
     sc = claim.scaling
     assert sc is not None
     var, gname = sc.variable, fmt_point(group) or "all points"
     xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
+    off = [] if exact else _certified_off(sc, rows)
+    if off:
+        # a mixed group: its exact values alone refute the stated coefficients (the fit's
+        # coef_rel, meant for LLC noise, would let the LLC points outvote an exact value)
+        return ("refuted", f"{gname}: certified value(s) off the stated coefficients' "
+                f"prediction by more than its rounding: {'; '.join(off)}", [], True)
     need = SHAPES[sc.shape] + 1
     if len(set(xs)) < need:
         return ("inconclusive", f"{gname}: {len(set(xs))} certified or controlled value(s) of "
-                f"{var}; a {sc.shape} fit needs {need}", [])
+                f"{var}; a {sc.shape} fit needs {need}", [], exact)
     f = fit_shape(xs, ys, ses, sc.shape, group)
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
-    exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
     shown = _round_off_to_zero(f) if exact else f.coefficients
     txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
            + ("exact values, σ at round-off: " if exact else "") + "χ² p = "
@@ -437,7 +457,32 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         txt += (f"; stated coefficients [{coefs}] match " + (
             "up to their rounding" if exact else
             f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
-    return v, txt, [f, rival]
+    return v, txt, [f, rival], exact
+
+
+def _certified_off(sc: Any, rows: Sequence[_Row]) -> list[str]:
+    """The certified values of ``rows`` that the stated coefficients' polynomial misses by
+    more than the coefficients' own decimal rounding (:func:`stated_rounding`, term by term).
+
+    >>> from types import SimpleNamespace
+    >>> sc = SimpleNamespace(shape="linear", variable="d", coefficients=[sp.Rational("0.52")])
+    >>> _certified_off(sc, [(1.0, 0.5, 0.0, None, "certified"), (2.0, 1.0, 0.1, None, "x")])
+    ['d=1: λ = 0.5, the stated 0.52 ± 0.005']
+    """
+    if sc.coefficients is None:
+        return []
+    out = []
+    for x, lam, _, _, grade in rows:
+        if grade != "certified":
+            continue
+        basis = _design(np.array([x]), sc.shape)[0]
+        stated = sum(float(c) * b for c, b in zip(sc.coefficients, basis, strict=True))
+        slack = sum(stated_rounding(c) * abs(b) for c, b in zip(sc.coefficients, basis,
+                                                                strict=True))
+        if abs(lam - stated) > slack + 1e-9 * max(1.0, abs(lam)):  # float64 round-off
+            out.append(f"{sc.variable}={x:g}: λ = {lam:.6g}, the stated {stated:.6g} ± "
+                       f"{slack:.3g}")
+    return out
 
 
 def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
