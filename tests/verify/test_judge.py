@@ -1046,3 +1046,16 @@ def test_a_claim_citing_a_formulas_paper_by_arxiv_id_alone_is_its_own_source(nam
     ids = re.findall(r"\b(\d{4}\.\d{4,5})\b", lc.source)
     assert ids, lc.source
     assert cite_match(f"Someone 2025, Thm 1; arXiv:{ids[0]}", lc.reference, lc.source)
+
+
+def test_scaling_fits_say_what_values_they_fit():
+    """Fits said source 'llc' on exact values too (a review of report.json)."""
+    params, ev, ctl = scaled(lambda d: 0.5 * d)
+    exact = [replace(e, rank=rk(p["d"])) for p, e in zip(params, ev, strict=True)]
+    assert {f.source for f in scaling_verdict(scaling_claim([0.5], shape="linear"), params,
+                                              exact, ctl).fits} == {"certified"}
+    assert {f.source for f in scaling_verdict(scaling_claim([0.5], shape="linear"), params,
+                                              ev, ctl).fits} == {"llc"}
+    mixed = [exact[0], *ev[1:]]
+    assert {f.source for f in scaling_verdict(scaling_claim([0.5], shape="linear"), params,
+                                              mixed, ctl).fits} == {"certified+llc"}

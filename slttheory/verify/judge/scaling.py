@@ -400,8 +400,10 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     if len(set(xs)) < need:
         return ("inconclusive", f"{gname}: {len(set(xs))} certified or controlled value(s) of "
                 f"{var}; a {sc.shape} fit needs {need}", [], exact)
-    f = fit_shape(xs, ys, ses, sc.shape, group)
-    rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, role="rival")
+    kinds = {r[4] for r in rows}  # what the fitted values are: exact, controlled or both
+    source = "certified" if exact else "llc" if "certified" not in kinds else "certified+llc"
+    f = fit_shape(xs, ys, ses, sc.shape, group, source=source)
+    rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, source=source, role="rival")
     shown = _round_off_to_zero(f) if exact else f.coefficients
     txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
            + ("exact values, σ at round-off: " if exact else "") + "χ² p = "

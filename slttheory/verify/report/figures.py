@@ -143,12 +143,11 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
                       label="controlled band (the verdict reads it)" if i == 0 else None)
     if scaling:
         gx = np.linspace(min(xs), max(xs), 100)
-        for f in c.get("fits", []):
-            if f.get("source") != "llc":
-                continue
+        for f in c.get("fits", []):  # on certified values, LLC values or both
             style = "-" if f.get("role") == "stated" else ":"
             ax.plot(gx, _poly(f["coefficients"], f["shape"], gx), style, lw=1,
-                    label=f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])}".strip())
+                    label=f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])} "
+                    f"({f.get('source', 'llc')})".strip())
     ax.set_ylabel("λ")
     ax.set_title(f"{c['id']}: {c['verdict']} ({c.get('grade', 'none')})", fontsize=9)
     if ax.get_legend_handles_labels()[0]:
