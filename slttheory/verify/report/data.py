@@ -11,6 +11,7 @@ data, a build's extras) say why where the schema is written.
 
 from __future__ import annotations
 
+import json
 import platform
 import re
 from collections.abc import Mapping, Sequence
@@ -531,9 +532,29 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
         "schema_version": SCHEMA_VERSION, "profile": profile,
         "created": created or datetime.now(UTC).isoformat(timespec="seconds"),
         "wall_s": wall_s,
-        "compute_s": round(sum(p["elapsed_s"] for c in claims for p in c["points"]) + exp_s, 3),
+        "compute_s": round(sum(p["elapsed_s"] for c in claims for p in c["points"]) + exp_s
+                           + _control_s(claims), 3),
         "environment": environment(device), "summary": summary, "claims": claims,
     }
+
+
+def _control_s(claims: Sequence[Mapping[str, Any]]) -> float:
+    """Seconds of the control runs the report's claims used, each run once (control sets
+    of different points share runs under the same rules).
+
+    >>> run = {"family": "regular", "params": {"d": 2}, "data_seed": 11, "elapsed_s": 1.5}
+    >>> sets = [{"rules": {}, "runs": [run]}, {"rules": {}, "runs": [run]}]
+    >>> _control_s([{"controls": sets}])
+    1.5
+    """
+    seen: dict[str, float] = {}
+    for c in claims:
+        for cs in c.get("controls", ()):
+            for run in cs.get("runs", ()):
+                ident = json.dumps([cs.get("rules"), run.get("family"), run.get("params"),
+                                    run.get("data_seed")], sort_keys=True, default=str)
+                seen[ident] = float(run.get("elapsed_s") or 0.0)
+    return sum(seen.values())
 
 
 def is_result(r: Any) -> bool:
