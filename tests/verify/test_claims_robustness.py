@@ -50,6 +50,8 @@ WIDE = Family(
         ParamSpec("init_seed", int, 0, None, default=0),
     ),
     _no_build,
+    formula=_no_build,  # routes the claims below ask for exist (never run here)
+    rank_problem=_no_build,
 )
 FAMILIES = {**FAKE, "wide": WIDE}
 
@@ -676,3 +678,20 @@ def test_the_constraint_is_evaluated_once_per_profile(tmp_path, monkeypatch):
     first = c.points("quick")
     first[0]["d"] = 99  # the caller's copy: the claim's points do not change
     assert c.points("quick") == c.points("quick") != first and not calls
+
+
+def test_a_route_the_family_cannot_run_is_refused_naming_it(tmp_path):
+    """A rank route on a family without a polynomial rank map only ever reported 'rank:
+    error' beside the verdict (an outside acceptance run): refused when the claim loads."""
+    bare = Family("bare", "no formula, no rank map", (ParamSpec("d", int, 1, None),),
+                  _no_build)
+    text = BASE.replace('family = "wide"', 'family = "bare"').replace("k = [1, 2]\n", "")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    with pytest.raises(ClaimError, match="evidence.*route 'closed_form' cannot run: family "
+                       "'bare' has no closed form"):
+        load_claim(bad, {**FAMILIES, "bare": bare})
+    bad.write_text(text.replace('["closed_form", "rank"]', '["llc"]')
+                   + '[profiles.full]\nevidence = ["rank"]\n')
+    with pytest.raises(ClaimError, match="profiles.full.evidence.*no polynomial rank map"):
+        load_claim(bad, {**FAMILIES, "bare": bare})

@@ -989,7 +989,7 @@ def test_scaling_controlled_groups_are_rerun_beside_a_certified_refutation():
     fams = dict(FAMILIES)
     fams["two"] = Family("two", "two parameters",
                          (ParamSpec("d", int, 1, 20), ParamSpec("g", int, 1, 20)),
-                         fake_families._build, None, None)
+                         fake_families._build, None, rank_problem=fake_families._build)
     c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
                      "kind": "scaling", "evidence": ["rank", "llc"],
                      "grid": {"d": [1, 2, 4, 8, 16], "g": [1, 2]},

@@ -44,7 +44,7 @@ source = "test"
 family = "broken"
 kind = "closed_form"
 predicted = "d/2"
-evidence = ["closed_form", "rank"]
+evidence = ["closed_form"]
 [grid]
 d = [1]
 """

@@ -22,7 +22,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,11 +386,14 @@ def parse_point_claim(
     if kind not in KINDS:
         raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
     ev = _routes(data, path)
+    _routes_available(ev, family, fam_name, path, "evidence")
     relation = data.get("relation", "==")
     if relation not in RELATIONS:
         raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
     grid, fixed = _variables(data, path, fam_name, family)
     profile_grids, profile_evidence, llc, rank = _profiles(data, path, grid)
+    for pname, pev in profile_evidence.items():
+        _routes_available(pev, family, fam_name, path, f"profiles.{pname}.evidence")
     values = _value_sources(grid, fixed, profile_grids)
     _check_sizes(values, family, path)
     predicted = data.get("predicted")
@@ -465,6 +468,17 @@ def _routes(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
     if len(set(ev)) != len(ev):
         raise err(path, "evidence", f"repeated route in {ev!r}")
     return tuple(ev)
+
+
+def _routes_available(ev: Sequence[str], family: Any, name: str, path: str, key: str) -> None:
+    """Refuse a route the family cannot run (a rank route without a polynomial rank map, a
+    closed form without a formula), naming it: it would only ever report an error."""
+    missing = {"rank": ("rank_problem", "no polynomial rank map"),
+               "closed_form": ("formula", "no closed form")}
+    for route in ev:
+        attr, what = missing.get(route, (None, ""))
+        if attr is not None and getattr(family, attr, None) is None:
+            raise err(path, key, f"route {route!r} cannot run: family {name!r} has {what}")
 
 
 def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:
