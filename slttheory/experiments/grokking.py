@@ -434,12 +434,16 @@ _SCALING_SETTINGS = tuple(x for x in _TRAIN_SETTINGS if x.name not in ("p", "k")
 
 
 def _plan_scaling(s):
-    return [
-        {"p": int(p), "k": int(k), "seed": s["seed"] + r}
-        for p in s["ps"]
-        for k in s["ks"]
-        for r in range(s["runs"])
-    ]
+    """One record per (p, k, run), each with its own seed: the fits over p and k treat the
+    records as independent points, which one seed per run shared by every (p, k) made them
+    not (see ``others._plan_sweep``).
+
+    >>> [q["seed"] for q in _plan_scaling({"ps": [3, 5], "ks": [2], "runs": 2, "seed": 0})]
+    [0, 1, 2, 3]
+    """
+    cells = [(p, k, r) for p in s["ps"] for k in s["ks"] for r in range(s["runs"])]
+    return [{"p": int(p), "k": int(k), "seed": s["seed"] + j} for j, (p, k, _) in
+            enumerate(cells)]
 
 
 def _analyze_scaling(s, records, alpha) -> Analysis:

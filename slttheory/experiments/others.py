@@ -149,7 +149,9 @@ def _analyze_parity(s, records, alpha) -> Analysis:
     # a ratio to a plateau λ̂ ≤ 0 (a sampler below its initial loss) has no meaning as a
     # fraction: such runs are left out of the ratio, and the note counts them
     pos = [r for r in d if r["llc_pre"] > 0]
-    ratio = st.mean_ci([r["llc_post"] / r["llc_pre"] for r in pos], alpha)
+    # the ratio of the mean λ̂s, with Fieller's interval: a mean of per-run ratios with a t
+    # interval covered 86 % at 5 runs (a ratio of noisy values is skewed)
+    ratio = st.ratio_of_means([r["llc_post"] for r in pos], [r["llc_pre"] for r in pos], alpha)
     ratio_note = note + (f"; {len(d) - len(pos)} run(s) with a plateau λ̂ ≤ 0 left out of "
                          "the ratio" if len(pos) < len(d) else "")
     kw = {"about": "estimator_output", "min_n": RUN_MIN, "n_excluded": bad[0],
@@ -224,6 +226,20 @@ def _sweep_problem(spec, s):
             {"d": s["d"], "r": v, "hidden": s["hidden"], "steps": s["train_steps"]},
         )
     return FAMILIES[fam], FAMILIES[fam].build(q, n=s["n"], generator=g)
+
+
+def _plan_sweep(s) -> list[dict[str, Any]]:
+    """One record per (value, run), each with its own seed (data set and chains): the fits
+    treat the records as independent points. With one seed per run shared by every value (as
+    before), a run's data set moved all its estimates together, and a simulated sweep of 20
+    values × 3 runs with a 5 % run effect covered 26 % (nominal 95 %) for the ratio to theory
+    (an audit of the intervals).
+
+    >>> [q["seed"] for q in _plan_sweep({"values": [1, 2], "runs": 2, "seed": 7})]
+    [7, 8, 9, 10]
+    """
+    pairs = [(v, r) for v in s["values"] for r in range(s["runs"])]
+    return [{"value": int(v), "seed": s["seed"] + j} for j, (v, _) in enumerate(pairs)]
 
 
 def _sweep_run(spec, s, ctx: RunContext) -> dict[str, Any]:
@@ -395,9 +411,7 @@ register(
             "ratio_ours_to_theory",
             "ratio_theirs_to_theory",
         ),
-        lambda s: [
-            {"value": int(v), "seed": s["seed"] + r} for v in s["values"] for r in range(s["runs"])
-        ],
+        _plan_sweep,
         _sweep_run,
         _analyze_sweep,
     )

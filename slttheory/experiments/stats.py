@@ -40,6 +40,7 @@ __all__ = [
     "ols",
     "exp_decay_fit",
     "mean_ratio",
+    "ratio_of_means",
     "ShapeFit",
     "interval_censored_log",
     "log_shape_fit",
@@ -579,6 +580,43 @@ def mean_ratio(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> E
     keep = xa != 0
     e = mean_ci(ya[keep] / xa[keep], alpha)
     return replace(e, level=level, method=f"mean of the ratios y/x, {e.method}")
+
+
+def ratio_of_means(num: Sequence[float], den: Sequence[float], alpha: float = 0.05) -> Estimate:
+    """``mean(num)/mean(den)`` of paired values (one pair per run) with Fieller's interval:
+    the R with (ā − R·b̄)² ≤ t²_{n−1}·(v_aa − 2R·v_ab + R²·v_bb), v the (co)variances of the
+    means. NaN bounds where the denominator's mean is not clear of 0 at this level (the set
+    is then unbounded). Fieller 1954, J. R. Stat. Soc. B 16:175.
+
+    The mean of the per-run ratios with a t interval, used before, covered its own estimand
+    E[post/pre] 86 % (nominal 95 %) at 5 runs and 80 % at 8 where both values scatter by
+    30 % (a ratio of noisy values is skewed); Fieller's interval covers the ratio of the
+    means at its level (an audit of the intervals; ``tests/experiments/test_stats.py``).
+
+    >>> e = ratio_of_means([1.0, 1.2, 0.9, 1.1], [2.0, 2.3, 1.9, 2.2])
+    >>> round(e.value, 4), e.low < e.value < e.high
+    (0.5, True)
+    >>> math.isnan(ratio_of_means([1.0, 2.0, 3.0], [-1.0, 1.0, 0.5]).low)  # b̄ not clear of 0
+    True
+    """
+    level = _check_alpha(alpha)
+    a, b = _pair(num, den)
+    n = a.size
+    method = "ratio of means, Fieller (Student t)"
+    if n < 2 or b.mean() == 0:
+        return _nan(level, method, n)
+    am, bm = float(a.mean()), float(b.mean())
+    cov = np.cov(np.stack([a, b]), ddof=1) / n
+    vaa, vbb, vab = float(cov[0, 0]), float(cov[1, 1]), float(cov[0, 1])
+    t2 = float(sps.t.ppf(1 - alpha / 2, n - 1)) ** 2
+    qa = bm * bm - t2 * vbb  # coefficients of q(R) = qa·R² − 2·qb·R + qc ≤ 0
+    qb = am * bm - t2 * vab
+    qc = am * am - t2 * vaa
+    disc = qb * qb - qa * qc
+    if qa <= 0 or disc < 0:
+        return Estimate(am / bm, math.nan, math.nan, level, method, n)
+    root = math.sqrt(disc)
+    return Estimate(am / bm, (qb - root) / qa, (qb + root) / qa, level, method, n)
 
 
 def interval_censored_log(low: float, high: float) -> tuple[float, float]:

@@ -189,3 +189,19 @@ def test_mean_ratio_covers_under_an_llc_like_error_law(errors):
     covered = sum(st.mean_ratio(x, x + scale * rng.standard_normal(x.size)).contains(1.0)
                   for _ in range(sweeps))
     assert covered / sweeps >= 0.95 - 4 * 0.0049
+
+
+@pytest.mark.parametrize("runs", [5, 8])
+def test_ratio_of_means_covers_the_ratio_of_the_means(runs):
+    """Post-drop λ̂ ~ N(0.4, 0.12) and plateau λ̂ ~ |N(1, 0.3)| per run: Fieller's interval
+    covers μ_post/μ_pre at its level, within 4 binomial s.e. (The mean of the per-run ratios
+    it replaced covered its own estimand, E[post/pre], 86 % at 5 runs: a ratio of noisy
+    values is skewed.)"""
+    rng = np.random.default_rng(20261204 + runs)
+    truth = 0.4 / (np.abs(np.random.default_rng(0).normal(1, 0.3, 4_000_000)).mean())
+    sims, covered = 2000, 0
+    for _ in range(sims):
+        pre = np.abs(rng.normal(1.0, 0.3, runs))
+        post = rng.normal(0.4, 0.12, runs)
+        covered += st.ratio_of_means(post, pre).contains(truth)  # NaN bounds never cover
+    assert covered / sims >= 0.95 - 4 * 0.0049
