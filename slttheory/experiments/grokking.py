@@ -475,7 +475,7 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     # the slope in p per unit width: λ ∝ K, so a slope pooled over widths whose estimates
     # pass the gate unevenly mixes widths (0.02·K(3p − 1)/2 with the widest runs failing
     # gave a pooled slope below every within-width one); one width: the slope divided by K
-    per_k = st.ols(ps, [v / k for v, k in zip(llc, ks, strict=True)], alpha)
+    per_k = st.llc_slope(ps, [v / k for v, k in zip(llc, ks, strict=True)], alpha)
     fit_k = st.ols(ks, llc, alpha)
     ratio = st.mean_ratio(th, llc, alpha)
     r2p = st.r2_ci(ps, llc, alpha)  # exact; a percentile bootstrap of R² under-covers
@@ -483,7 +483,7 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     eo = {"about": "estimator_output", "bad": bad}
     unit = "n: runs (one final LLC each) with a clean LLC"
     stats_ = {
-        "slope_llc_vs_p": _stat("slope_llc_vs_p", per_k.slope,
+        "slope_llc_vs_p": _stat("slope_llc_vs_p", per_k,
                                 unit + "; the slope of λ̂/K in p (per unit width, so that "
                                 "widths pooled do not confound it)", **eo),
         "r2_llc_vs_p": _stat("r2_llc_vs_p", r2p, unit, **eo),

@@ -293,7 +293,6 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
     bad_o = sum(not clean(r["ours"]) for r in records)
     bad_t = sum(not clean(r["theirs"]) for r in records)
     th = [np.nan if r["theory"] is None else r["theory"] for r in records]
-    fo, ft = st.ols(x, o, alpha), st.ols(x, t, alpha)
     model = s["model"]
     # "ours" is our calibrated estimator (a statement about λ); "theirs" reproduces the
     # seed's estimator output under its table's settings. A slope in the degree (polynomial)
@@ -323,12 +322,13 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
     r2 = {k: st.r2_ci(x, v, alpha) for k, v in (("ours", o), ("theirs", t))}
     stats_ = {
         "slope_ours": Statistic.from_estimate(
-            "slope_ours", fo.slope, note=unit, needs_controls=slope_abs, **ours
+            "slope_ours", st.llc_slope(x, o, alpha), note=unit, needs_controls=slope_abs,
+            **ours
         ),
         # 'theirs' reproduces the seed's estimator output at its settings: a statement about
         # that output, whose bias against λ controls would not change (no needs_controls)
         "slope_theirs": Statistic.from_estimate(
-            "slope_theirs", ft.slope, note=unit, **theirs
+            "slope_theirs", st.llc_slope(x, t, alpha), note=unit, **theirs
         ),
         "r2_ours": Statistic.from_estimate("r2_ours", r2["ours"], note=unit, **ours),
         "r2_theirs": Statistic.from_estimate("r2_theirs", r2["theirs"], note=unit, **theirs),

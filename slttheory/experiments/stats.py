@@ -39,6 +39,7 @@ __all__ = [
     "grouped_spearman",
     "ols",
     "exp_decay_fit",
+    "llc_slope",
     "mean_ratio",
     "ratio_of_means",
     "ShapeFit",
@@ -555,6 +556,43 @@ def r2_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estima
 
     lo_d, hi_d = delta_at(1 - alpha / 2), delta_at(alpha / 2)
     return Estimate(float(r2), to_r2(lo_d), to_r2(hi_d), level, method, n)
+
+
+def llc_slope(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
+    """Slope of LLC estimates ``y`` on ``x`` whose errors grow with λ: two-step weighted
+    least squares (weights 1/ŷ², ŷ the ordinary fit, floored at 5 % of max |y|: errors
+    taken relative), with the HC3 sandwich standard error (robust to that error law being
+    wrong) and a Student-t interval (n − 2 dof).
+
+    Ordinary least squares covered 60 % (nominal 95 %) of simulated sweeps over degrees
+    1 … 80 (10 points) with 10 % relative errors and 76 % with errors ∝ √λ (the LLC's own
+    law); this interval covered 94.8–98 % under relative, √λ and constant errors at 5, 10
+    and 100 points (``tests/experiments/test_stats.py``). Weights from each point's own λ̂
+    would correlate with its error (73 % in the same audit), hence the fitted values.
+
+    >>> e = llc_slope([1, 2, 3, 4, 5], [1.0, 1.5, 2.0, 2.5, 3.0])
+    >>> round(e.value, 6), round(e.low, 6), round(e.high, 6)
+    (0.5, 0.5, 0.5)
+    """
+    level = _check_alpha(alpha)
+    xa, ya = _pair(x, y)
+    n = xa.size
+    method = "weighted least squares (weights 1/ŷ²), HC3, Student t (n − 2 dof)"
+    if n < 3 or np.ptp(xa) == 0:
+        return _nan(level, method, n)
+    X = np.stack([np.ones_like(xa), xa], axis=1)
+    first = np.linalg.lstsq(X, ya, rcond=None)[0]
+    fitted = np.maximum(np.abs(X @ first), 0.05 * float(np.abs(ya).max()) or 1.0)
+    w = 1.0 / fitted**2
+    bread = np.linalg.inv((X.T * w) @ X)
+    coef = bread @ ((X.T * w) @ ya)
+    res = ya - X @ coef
+    lev = np.einsum("ij,jk,ik->i", X * np.sqrt(w)[:, None], bread, X * np.sqrt(w)[:, None])
+    meat = (X.T * (w**2 * res**2 / np.maximum(1.0 - lev, 1e-12) ** 2)) @ X
+    se = math.sqrt(max(float((bread @ meat @ bread)[1, 1]), 0.0))
+    half = float(sps.t.ppf(1 - alpha / 2, n - 2)) * se
+    b = float(coef[1])
+    return Estimate(b, b - half, b + half, level, method, n)
 
 
 def mean_ratio(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
