@@ -495,13 +495,18 @@ def exp_decay_fit(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -
     >>> f = exp_decay_fit(x, 5 * np.exp(-1.5 * x))
     >>> round(f.rate.value, 6), round(f.amplitude, 6)
     (1.5, 5.0)
+    >>> exp_decay_fit(x, 5 * np.exp(-1.5 * x) - 0.5).rate.method[-36:]
+    '; 3 value(s) y ≤ 0 dropped (no log)'
     """
     xa, ya = _pair(x, y)
     keep = ya > 0
+    dropped = int((~keep).sum())
     xa, ya = xa[keep], ya[keep]
     fit = ols(xa, np.log(ya), alpha)
     s = fit.slope
-    rate = Estimate(-s.value, -s.high, -s.low, s.level, s.method + " on log y", s.n)
+    # the dropped values are the smallest, so the fit leans flat: said in the method
+    said = f"; {dropped} value(s) y ≤ 0 dropped (no log)" if dropped else ""
+    rate = Estimate(-s.value, -s.high, -s.low, s.level, s.method + " on log y" + said, s.n)
     amp = math.exp(fit.intercept.value) if math.isfinite(fit.intercept.value) else math.nan
     r2 = math.nan
     if xa.size >= 3 and math.isfinite(amp):
