@@ -495,7 +495,7 @@ def exp_decay_fit(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -
     >>> f = exp_decay_fit(x, 5 * np.exp(-1.5 * x))
     >>> round(f.rate.value, 6), round(f.amplitude, 6)
     (1.5, 5.0)
-    >>> exp_decay_fit(x, 5 * np.exp(-1.5 * x) - 0.5).rate.method[-36:]
+    >>> exp_decay_fit(x, 5 * np.exp(-1.5 * x) - 0.5).rate.method[-35:]
     '; 3 value(s) y ≤ 0 dropped (no log)'
     """
     xa, ya = _pair(x, y)
