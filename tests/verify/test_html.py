@@ -578,3 +578,20 @@ def test_markdown_report_escapes_claim_text_in_experiment_tables():
     assert row.count(" | ") == 4  # five cells: the text's '|' is escaped, not a column
     assert "slope \\| 2\\*k\\_eff" in row
     assert "`lr=0.1`" in "\n".join(markdown._experiment(entry))
+
+
+def test_scaling_points_that_only_enter_the_fit_say_so():
+    """A confirmed scaling claim's points read 'inconclusive (none)' in both formats: they only
+    enter the fit, which decides the claim."""
+    from slttheory.verify.report import html
+    from slttheory.verify.report.markdown import _verdict_cell
+
+    p = {"verdict": "inconclusive", "grade": "none",
+         "reason": "inconclusive: scaling point at d=1, it enters the fit only"}
+    assert _verdict_cell(p) == "in the fit (the claim's verdict)"
+    assert _verdict_cell({**p, "reason": "inconclusive at d=1: no route"}) == \
+        "inconclusive (none)"
+    rep = make_report()
+    rep["claims"][0]["points"][0].update(p)
+    page = html.render_html(rep, figures_dir=None)
+    assert "in the fit" in page

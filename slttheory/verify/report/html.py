@@ -619,7 +619,10 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
             cells.append(_rank_cell(p.get("rank")))
         if has["llc"]:
             cells += [_llc_cell(p.get("llc")) + _not_a_minimum(p), _diag_cell(p.get("llc"))]
-        cells.append(_verdict_badge(p.get("verdict")))
+        fitted = p.get("verdict") == "inconclusive" and str(p.get("reason", "")).startswith(
+            "inconclusive: scaling point")  # only enters the claim's fit: not a finding
+        cells.append('<span class="na">in the fit</span>' if fitted
+                     else _verdict_badge(p.get("verdict")))
         if has_grade:
             cells.append(_esc(p.get("grade") if p.get("grade") is not None else ""))
         et = p.get("elapsed_s")

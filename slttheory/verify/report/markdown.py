@@ -123,9 +123,17 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
         pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
         at = fmt_point(p["params"]) or "the point"
         lines.append(f"| {_esc(at)} | {pe} | {_esc(_cf_cell(p))} | "
-                     f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {p['verdict']} "
-                     f"({p['grade']}) |")
+                     f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {_verdict_cell(p)} |")
     return lines
+
+
+def _verdict_cell(p: Mapping[str, Any]) -> str:
+    """A point's verdict and grade; a scaling claim's point that only enters its fit says so
+    (its 'inconclusive' is not a finding: the claim's fit decides)."""
+    if p["verdict"] == "inconclusive" and str(p.get("reason", "")).startswith(
+            "inconclusive: scaling point"):
+        return "in the fit (the claim's verdict)"
+    return f"{p['verdict']} ({p['grade']})"
 
 
 def _controls(c: Mapping[str, Any]) -> list[str]:
