@@ -508,10 +508,23 @@ def _natural_tuple(t: tuple[str, ...]):
 
 
 def _natural(s: str):
+    """Sort key of a shown value: numbers by value, lists ``[1, 2, 3]`` by length and then
+    element by element (``[1, 1, 1]`` before ``[1, 1, 1, 1]``), anything else as text.
+
+    >>> sorted(["[1, 1, 1, 1]", "[1, 1, 1]", "10", "9"], key=_natural)
+    ['9', '10', '[1, 1, 1]', '[1, 1, 1, 1]']
+    """
     try:
-        return (0, float(s), s)
+        return (0, (float(s),), s)
     except ValueError:
-        return (1, 0.0, s)
+        pass
+    if s.startswith("[") and s.endswith("]"):
+        try:
+            items = [float(x) for x in s[1:-1].split(",") if x.strip()]
+            return (1, (len(items), *items), s)
+        except ValueError:
+            pass
+    return (2, (), s)
 
 
 def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
