@@ -870,9 +870,9 @@ def _weak_note(s: _Setup, t0: float, gamma: float) -> str | None:
     at most :data:`~.localisation.MAX_DIM` parameters), noisy data included: a regular
     linear regression whose inputs span scales 1, 0.1 and 0.01 (λ = 2, n = 500) read
     1.30 with the interval [0.84, 1.89], every diagnostic passing and no word that two
-    directions lie below what the data resolve (on noisy data the deficit is not removed, since an empirical
-    minimiser's small curvatures may be fitted noise; the directions are unresolved either
-    way)."""
+    directions lie below what the data resolve (on noisy data the deficit is not removed,
+    since an empirical minimiser's small curvatures may be fitted noise; the directions are
+    unresolved either way)."""
     if gamma == 0 or s.spectrum is None or s.center.numel() > _loc.MAX_DIM:
         return None
     try:
