@@ -138,7 +138,10 @@ class Diagnostics:
     the larger error is in the estimate's ``std_error`` and interval;
     ``stationarity_z``: Geweke z of the kept draws; ``estimated_bias``: first-order relative
     discretisation bias of λ̂, (ε/8)·E[∇Uᵀ G ∇U]/λ̂ (0 for MALA); ``divergent_chains``: their
-    indices; ``calibration``: the step-size pilot (or ``None`` when ``step_size`` was given).
+    indices; ``calibration``: the step-size pilot (or ``None`` when ``step_size`` was given);
+    ``unresolved``: the most λ may exceed the estimate by in directions at w* that are curved
+    too weakly for the sampled temperatures to see (0 where there are none; the note that
+    names them says which), which the interval does not include.
     """
 
     ess: float
@@ -152,6 +155,7 @@ class Diagnostics:
     calibration: object | None = None
     notes: list[str] = field(default_factory=list)
     ess_bulk: float = math.nan
+    unresolved: float = 0.0
 
     @property
     def passed(self) -> bool:

@@ -715,7 +715,9 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
                 "symmetrisation has no finite stored draws after burn-in; run longer)"])
     data_err = _xp.quad_se(np.ones(1), _data_cov(s, rec, run.burn_in, np.array([nbeta]), chains))
     se = math.hypot(mc, data_err) if math.isfinite(data_err) else mc
-    diag = _with_notes(diag, _weak_note(s, nbeta, gamma), _minimum_note(s, nbeta))
+    weak, unseen = _weak_note(s, nbeta, gamma)
+    diag = dataclasses.replace(_with_notes(diag, weak, _minimum_note(s, nbeta)),
+                               unresolved=unseen)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
     return LLCEstimate(
@@ -791,8 +793,9 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     ci, range_note = _within_range(ci, llc, d)
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     diag = _with_notes(diag, range_note)
-    weak = None if k is not None else _weak_note(s, float(ts.max()), gamma)  # else k/2 exact
-    diag = _with_notes(diag, loc_note, weak, _minimum_note(s, nbeta))
+    weak, unseen = (None, 0.0) if k is not None else _weak_note(s, float(ts.max()), gamma)
+    diag = dataclasses.replace(_with_notes(diag, loc_note, weak, _minimum_note(s, nbeta)),
+                               unresolved=unseen)  # at a Morse–Bott zero k/2 is exact
     if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
@@ -865,7 +868,7 @@ def _within_range(ci: tuple[float, float], llc: float, d: int
     return (max(lo, 0.0), min(hi, top)), None
 
 
-def _weak_note(s: _Setup, t0: float, gamma: float) -> str | None:
+def _weak_note(s: _Setup, t0: float, gamma: float) -> tuple[str | None, float]:
     """:func:`_unresolved_note` wherever the Gauss–Newton spectrum at w* can be had (γ > 0,
     at most :data:`~.localisation.MAX_DIM` parameters), noisy data included: a regular
     linear regression whose inputs span scales 1, 0.1 and 0.01 (λ = 2, n = 500) read
@@ -874,25 +877,27 @@ def _weak_note(s: _Setup, t0: float, gamma: float) -> str | None:
     since an empirical minimiser's small curvatures may be fitted noise; the directions are
     unresolved either way)."""
     if gamma == 0 or s.spectrum is None or s.center.numel() > _loc.MAX_DIM:
-        return None
+        return None, 0.0
     try:
         spectrum = s.spectrum()
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
-        return None  # said by the localisation note where the deficit needed it
+        return None, 0.0  # said by the localisation note where the deficit needed it
     if _xp.is_noise_free(s.estimand_loss, t0):
-        return _unresolved_note(spectrum, t0, gamma, s.dtype)
+        note = _unresolved_note(spectrum, t0, gamma, s.dtype)
+        return note, 0.0 if note is None else 0.5 * _loc.unresolved_curvatures(
+            spectrum, t0, gamma).size
     # noisy data: no deficit is removed, so every direction the localisation holds more than
     # the data does (t0·h < γ) stays in the estimate with less than ¼ of its ½
     h = np.asarray(spectrum, float)
     held = h[(h > _loc.ROUNDOFF_RTOL * max(float(h.max()), 0.0)) & (t0 * h < gamma)]
     if held.size == 0:
-        return None
+        return None, 0.0
     lost = float(0.5 * np.sum(gamma / (t0 * held + gamma)))
     return (f"{held.size} direction(s) at w* curved less than γ/nβ (curvature "
             f"{float(held.min()):.2g} to {float(held.max()):.2g}): the localisation, not the "
             f"data, holds them, and on noisy data their deficit is not removed (an empirical "
             f"minimiser's small curvatures may be fitted noise), so if they are curved at the "
-            f"true parameter λ is up to {lost:.2g} higher than the estimate counts")
+            f"true parameter λ is up to {lost:.2g} higher than the estimate counts"), lost
 
 
 def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch.dtype

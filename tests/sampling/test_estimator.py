@@ -897,4 +897,5 @@ def test_directions_the_localisation_holds_are_named_on_noisy_data():
     note = [t for t in est.diagnostics.notes if "the localisation, not the data" in t]
     assert len(note) == 1 and note[0].startswith("2 direction(s)"), est.diagnostics.notes
     up_to = float(note[0].split("λ is up to ")[1].split()[0])
+    assert est.diagnostics.unresolved == pytest.approx(up_to, rel=0.01)  # the same, as data
     assert est.llc < 2.0 <= est.ci[1] + up_to  # the shortfall is within what the note says

@@ -47,6 +47,9 @@ pytestmark = pytest.mark.slow
 
 N = 1000
 DATASETS = (11, 12, 13)
+UNSEEN: dict[tuple, float] = {}
+"""Each estimate's ``Diagnostics.unresolved`` by (rules, case, data set): the band of a
+verdict adds it to its upper end (``judge.facts.assess_llc``), so the test's band does too."""
 RULES = {"+".join(sorted(k for k, v in PROFILE_LLC_DEFAULTS.items() if v == rules)):
          {"chains": 4, "n": N, **rules} for rules in PROFILE_LLC_DEFAULTS.values()}
 """Each distinct set of the profiles' LLC settings, named by the profiles that use it."""
@@ -102,7 +105,9 @@ def runs(request):
         # the estimator's total error, as the verifier records it (routes.llc_evidence)
         out[i] = [ControlRun(fam, q, k, str(lam), mult, "test truth", s, e.llc, e.std_error,
                              e.diagnostics.passed) for s, e in zip(DATASETS, ests, strict=True)]
-    return out
+        for s, e in zip(DATASETS, ests, strict=True):  # what the band adds upwards, as verdicts
+            UNSEEN[(request.param, i, s)] = e.diagnostics.unresolved
+    return request.param, out
 
 
 def _controls_for(i, runs):
@@ -121,15 +126,17 @@ def _controls_for(i, runs):
     return ControlSet("loo", {}, tuple(x for j in chosen for x in runs[j]))
 
 
-def _score(runs):
+def _score(named_runs):
     """(pairs, covered, excluded, banded, rows) over every (case, data set) pair."""
+    rules, runs = named_runs
     pairs = covered = excluded = banded = 0
     rows = []
     for i, rs in runs.items():
         cs = _controls_for(i, runs)
         for r in rs:
             lam = r.lam_value
-            b = llc_band(r.mean if r.passed else None, r.std_error, cs)
+            b = llc_band(r.mean if r.passed else None, r.std_error, cs,
+                         UNSEEN.get((rules, i, r.data_seed), 0.0))
             pairs += 1
             banded += b.controlled
             covered += b.controlled and b.contains(lam)

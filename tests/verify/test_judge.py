@@ -1059,3 +1059,15 @@ def test_scaling_fits_say_what_values_they_fit():
     mixed = [exact[0], *ev[1:]]
     assert {f.source for f in scaling_verdict(scaling_claim([0.5], shape="linear"), params,
                                               mixed, ctl).fits} == {"certified+llc"}
+
+
+def test_an_llc_that_cannot_see_some_directions_does_not_refute_what_they_could_reach():
+    """An estimate whose diagnostics say λ may be up to u higher (directions the localisation
+    holds) widens its band's upper end by u: λ̂ = 1.3 ± 0.05 with u = 0.8 no longer refutes
+    λ = 2 (a regular regression with weakly identified inputs read so, every check passing)."""
+    c = claim("2", evidence=["llc"])
+    seen = V(c, PointEvidence(None, None, lc(1.3, se=0.05), 0.0), ctl=controls())
+    assert seen.verdict == "refuted", seen.reason
+    unseen = V(c, PointEvidence(None, None, lc(1.3, se=0.05, diagnostics={"unresolved": 0.8}),
+                                0.0), ctl=controls())
+    assert unseen.verdict == "inconclusive", unseen.reason

@@ -216,6 +216,21 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     return out
 
 
+def unresolved_of(lc: LLCEvidence) -> float:
+    """How much higher λ may be than the estimate in directions it cannot see, as the
+    estimator reports it (``diagnostics.unresolved``; 0 where absent or unreadable).
+
+    >>> unresolved_of(LLCEvidence("ok", diagnostics={"unresolved": 0.5}))
+    0.5
+    """
+    v = (lc.diagnostics or {}).get("unresolved") if isinstance(lc.diagnostics, dict) else None
+    try:
+        v = float(v) if v is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0
+    return v if math.isfinite(v) and v > 0 else 0.0
+
+
 def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predicted: float,
                relation: str, tol: float) -> LLCAssessment:
     """Grade an LLC: failed diagnostics give no information; without usable, agreeing controls
@@ -230,7 +245,8 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
         return LLCAssessment("failed", None, "LLC diagnostics failed (no information: "
                              + "; ".join(why) + ")")
     cs = controls.get(lc.control_key) if lc.control_key else None
-    band = llc_band(lc.mean, lc.std_error, cs)
+    unseen = unresolved_of(lc)
+    band = llc_band(lc.mean, lc.std_error, cs, unseen)
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     base = band_verdict(band, predicted, relation, tol)
@@ -241,7 +257,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
             return LLCAssessment("uncontrolled", band,
                                  f"rerun at {rr.setting} failed its diagnostics, so the "
                                  "verdict's robustness is unknown")
-        b2 = llc_band(rr.mean, rr.std_error, cs)
+        b2 = llc_band(rr.mean, rr.std_error, cs, unseen)
         if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:
             return LLCAssessment(
                 "uncontrolled", band,

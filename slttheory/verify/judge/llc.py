@@ -14,7 +14,9 @@ the runs' own Monte-Carlo error).
   :math:`r_- = \min_j(\bar r_j - 2 s_j)`, :math:`r_+ = \max_j(\bar r_j + 2 s_j)`; the point's
   estimate, widened by twice its own standard error (the estimator's total error, the spread
   between finite-nβ laws included), is corrected by it:
-  :math:`\lambda \in [(\hat\lambda - 2\,\mathrm{se})/r_+,\ (\hat\lambda + 2\,\mathrm{se})/r_-]`.
+  :math:`\lambda \in [(\hat\lambda - 2\,\mathrm{se})/r_+,\ (\hat\lambda + 2\,\mathrm{se} + u)/r_-]`,
+  u the most λ could exceed the estimate by in directions it says it cannot see
+  (``Diagnostics.unresolved``: weakly curved directions the localisation holds), 0 elsewhere.
 - A control needs at least ``MIN_DATASETS`` usable runs (diagnostics passed), and a band at
   least ``MIN_CONTROLS`` usable controls; otherwise the LLC is ``uncontrolled``, with the reason.
 
@@ -108,8 +110,12 @@ def summarise(cs: ControlSet) -> list[ControlSummary]:
     return out
 
 
-def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None) -> Band:
-    """The controlled band of an estimate ``mean ± std_error`` (see the module docstring)."""
+def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
+             unresolved: float = 0.0) -> Band:
+    """The controlled band of an estimate ``mean ± std_error`` (see the module docstring);
+    ``unresolved``: how much higher λ may be in directions the estimate says it cannot see
+    (``Diagnostics.unresolved``), added to the band's upper end, so that such an estimate
+    never refutes a prediction that those directions could reach."""
     if cs is None:
         return Band(False, why="no controls were run under these rules")
     summ = summarise(cs)
@@ -148,7 +154,9 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None)
     se = std_error
     w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
-    return Band(True, (mean - Z * se) / r_hi, (mean + Z * se) / r_lo, mean / wmean,
+    extra = unresolved if unresolved is not None and math.isfinite(unresolved) and \
+        unresolved > 0 else 0.0
+    return Band(True, (mean - Z * se) / r_hi, (mean + Z * se + extra) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
 
 

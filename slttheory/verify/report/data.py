@@ -112,7 +112,7 @@ _diagnostics = _obj({
         "step_size": _jnum, "criterion": _text, "target": _jnum, "candidates": _jnums,
         "scores": _jnums, "pilot_steps": _int, "at_grid_edge": _bool,
     }, False, closed=False, null=True),
-    "notes": _texts, "ess_bulk": _jnum,
+    "notes": _texts, "ess_bulk": _jnum, "unresolved": _jnum,
 }, False, closed=False)
 _checks = _obj({
     "grad_norm": _jnum, "smallest_eigenvalues": _jnums, "largest_eigenvalue": _jnum,
