@@ -16,7 +16,9 @@ verifier's route builds them, ``routes.W_STAR_RULE``; 2 CPU cores, ≈ 4 min): *
 38/42, power 4/42** (at the empirical minimiser before: 42/42 and 0/42); at revision 8
 (2026-12-02, noise-free fits with the slowest power law unless the scan rejects it) 38/42 and
 5/42; 39/42 and 5/42 on 2026-12-03 (the traced step's shared data copied out once) and on
-2026-12-04 (revision 12, the bulk ESS gate). Power
+2026-12-04 (revision 12, the bulk ESS gate), and again at revision 13 with the band's upper
+end raised by each estimate's ``Diagnostics.unresolved`` as verdicts raise it (4 min 28 s).
+Power
 stays below its target because the controls' biases differ between kinds of singularity
 (the crossings of multiplicity 2 and 3 read 8–49 % low at n = 1000, the noise-free law's own
 bias), so
