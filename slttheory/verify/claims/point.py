@@ -6,7 +6,8 @@ or, for ``kind = "scaling"``, a shape, and the routes of evidence to run. The sc
 documented in ``verification/README.md``.
 
 >>> from slttheory.models.registry import Family, ParamSpec
->>> fam = Family("toy", "toy", (ParamSpec("d", int, 1, 50),), build=lambda **kw: None)
+>>> fam = Family("toy", "toy", (ParamSpec("d", int, 1, 50),), build=lambda **kw: None,
+...              formula=lambda d: None)  # a closed form, so the route can run
 >>> c = parse_point_claim({"id": "x", "title": "t", "source": "s", "family": "toy",
 ...                  "kind": "closed_form", "predicted": "d/2", "evidence": ["closed_form"],
 ...                  "grid": {"d": [1, 2]}}, "x.toml", {"toy": fam})
