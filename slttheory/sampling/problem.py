@@ -292,7 +292,15 @@ def _sampled_parameters(model: torch.nn.Module, params: Iterable[str] | None
             raise ValueError("params: every parameter of the model has requires_grad=False; "
                              "pass params=[...] to name the ones to sample")
     else:
-        names = tuple(params) if not isinstance(params, str) else (params,)
+        try:
+            names = tuple(params) if not isinstance(params, str) else (params,)
+        except TypeError:
+            raise TypeError(f"params must be parameter names (a str or an iterable of str), "
+                            f"got {type(params).__name__}; valid names: "
+                            f"{list(all_params)}") from None
+        if not all(isinstance(p, str) for p in names):
+            raise TypeError(f"params must name parameters by str, got {names!r}; valid "
+                            f"names: {list(all_params)}")
         unknown = [p for p in names if p not in all_params]
         if unknown or not names:
             raise ValueError(

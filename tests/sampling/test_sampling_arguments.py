@@ -137,3 +137,18 @@ def test_minibatch_chains_that_disagree_do_not_pass():
                      method="single")
     assert not r.diagnostics.passed
     assert any("chain means disagree" in w for w in r.diagnostics.warnings)
+
+
+@pytest.mark.parametrize("params, exc, match", [
+    (3, TypeError, r"params must be parameter names .* got int; valid names: \['weight'"),
+    ([0], TypeError, "params must name parameters by str"),
+    (["nope"], ValueError, "unknown parameter name"),
+])
+def test_params_that_name_nothing_say_so(params, exc, match):
+    """params=3 raised a bare 'int object is not iterable' (an outside probe)."""
+    from slttheory.sampling import estimate_llc
+
+    m = torch.nn.Linear(2, 1).double()
+    x = torch.randn(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(exc, match=match):
+        estimate_llc(m, (x, x[:, :1]), params=params, draws=10, device="cpu")
