@@ -899,3 +899,31 @@ def test_directions_the_localisation_holds_are_named_on_noisy_data():
     up_to = float(note[0].split("λ is up to ")[1].split()[0])
     assert est.diagnostics.unresolved == pytest.approx(up_to, rel=0.01)  # the same, as data
     assert est.llc < 2.0 <= est.ci[1] + up_to  # the shortfall is within what the note says
+
+
+def _rank2_rrr(second: float):
+    """RRR (4, 4, 3) at a noise-free rank-2 teacher with singular values (1, second), w* the
+    teacher's balanced factorisation (third unit zero): λ = 7 (Aoyagi & Watanabe 2005)."""
+    g = gen(1000)
+    q1, _ = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=torch.float64))
+    q2, _ = torch.linalg.qr(torch.randn(4, 4, generator=g, dtype=torch.float64))
+    c0 = q1[:, :2] @ torch.diag(torch.tensor([1.0, second], dtype=torch.float64)) @ q2[:, :2].T
+    x = torch.randn(1000, 4, generator=g, dtype=torch.float64)
+    model = nn.Sequential(nn.Linear(4, 3, bias=False), nn.Linear(3, 4, bias=False)).double()
+    u, s, vh = torch.linalg.svd(c0)
+    with torch.no_grad():
+        model[0].weight.copy_((u[:, :3] * s[:3].sqrt()).T)
+        model[1].weight.copy_(vh[:3].T * s[:3].sqrt())
+    return model, (x, x @ c0)
+
+
+def test_a_deficit_that_reverses_the_scan_fails_the_estimate():
+    """At singular values (1, 0.02) the Gaussian deficit of the five weak directions turned the
+    raw scan's rise into a fall that the slow law extrapolated to 5.03 [3.75, 6.45] for λ = 7,
+    every check passing (an outside probe): it now fails, saying why. At (1, 0.3) nothing is
+    reversed and the interval covers 7."""
+    with pytest.warns(LLCWarning, match="reverses the scan's trend"):
+        est = estimate_llc(*_rank2_rrr(0.02), device="cpu", seed=0)
+    assert not est.diagnostics.passed
+    est = estimate_llc(*_rank2_rrr(0.3), device="cpu", seed=0)
+    assert est.diagnostics.passed and est.ci[0] <= 7.0 <= est.ci[1]
