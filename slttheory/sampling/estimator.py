@@ -796,12 +796,13 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     diag = _merge_diagnostics([p[4] for p in parts], ts, chains, llc, _xp.fit_warning(fit))
     diag = _with_notes(diag, range_note)
     reversed_ = None if k is not None or deficit is None else _deficit_reverses(
-        ts, llc_j, se_j, corr, err_j, directions)
+        ts, llc_j, corr, err_j, directions)
     if reversed_:
         diag = dataclasses.replace(diag, warnings=[*diag.warnings, reversed_])
+    # at a Morse–Bott zero k/2 is exact: nothing unseen
     weak, unseen = (None, 0.0) if k is not None else _weak_note(s, float(ts.max()), gamma)
     diag = dataclasses.replace(_with_notes(diag, loc_note, weak, _minimum_note(s, nbeta)),
-                               unresolved=unseen)  # at a Morse–Bott zero k/2 is exact
+                               unresolved=unseen)
     if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
@@ -879,8 +880,8 @@ DEFICIT_REVERSAL_Z = 2.0
 rises, for :func:`_deficit_reverses` to fail the estimate."""
 
 
-def _deficit_reverses(ts: np.ndarray, raw: np.ndarray, raw_se: np.ndarray, corr: np.ndarray,
-                      corr_se: np.ndarray, directions: int) -> str | None:
+def _deficit_reverses(ts: np.ndarray, raw: np.ndarray, corr: np.ndarray, corr_se: np.ndarray,
+                      directions: int) -> str | None:
     r"""A failed check where the localisation deficit turns a rising raw scan into a
     significantly falling one (by more than :data:`DEFICIT_REVERSAL_Z` standard errors from
     the lowest to the highest temperature): the deficit :math:`\tfrac12\sum\gamma/(th+\gamma)`
@@ -897,11 +898,11 @@ def _deficit_reverses(ts: np.ndarray, raw: np.ndarray, raw_se: np.ndarray, corr:
     docs/estimator.md §6).
 
     >>> t = np.array([1.0, 10.0])
-    >>> _deficit_reverses(t, np.array([5.3, 5.8]), np.full(2, 0.2), np.array([7.4, 6.4]),
-    ...                   np.full(2, 0.2), 5)[:40]
+    >>> _deficit_reverses(t, np.array([5.3, 5.8]), np.array([7.4, 6.4]), np.full(2, 0.2),
+    ...                   5)[:40]
     'the localisation deficit reverses the sc'
-    >>> _deficit_reverses(t, np.array([5.3, 5.8]), np.full(2, 0.2), np.array([6.9, 6.8]),
-    ...                   np.full(2, 0.2), 5) is None
+    >>> _deficit_reverses(t, np.array([5.3, 5.8]), np.array([6.9, 6.8]), np.full(2, 0.2),
+    ...                   5) is None
     True
     """
     o = np.argsort(ts)
@@ -938,11 +939,10 @@ def _weak_note(s: _Setup, t0: float, gamma: float) -> tuple[str | None, float]:
             spectrum, t0, gamma).size
     # noisy data: no deficit is removed, so every direction the localisation holds more than
     # the data does (t0·h < γ) stays in the estimate with less than ¼ of its ½
-    h = np.asarray(spectrum, float)
-    held = h[(h > _loc.ROUNDOFF_RTOL * max(float(h.max()), 0.0)) & (t0 * h < gamma)]
+    held = _loc.unresolved_curvatures(spectrum, t0, gamma, fraction=1.0)
     if held.size == 0:
         return None, 0.0
-    lost = float(0.5 * np.sum(gamma / (t0 * held + gamma)))
+    lost = float(_loc.localisation_deficit(held, t0, gamma)[0])
     return (f"{held.size} direction(s) at w* curved less than γ/nβ (curvature "
             f"{float(held.min()):.2g} to {float(held.max()):.2g}): the localisation, not the "
             f"data, holds them, and on noisy data their deficit is not removed (an empirical "

@@ -105,17 +105,18 @@ MAX_JACOBIAN_ENTRIES = 50_000_000
 (400 MB); it raises ``ValueError`` above, and the estimator fits the scan as sampled."""
 
 
-def _split_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def _split_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float,
+                      fraction: float = RESOLVED_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """The eigenvalues above round-off (:data:`ROUNDOFF_RTOL` of the largest), split into
-    those the scan resolves (:math:`t_0 h \\ge` :data:`RESOLVED_FRACTION`·γ) and the rest."""
+    those the scan resolves (:math:`t_0 h \\ge` ``fraction``·γ, by default
+    :data:`RESOLVED_FRACTION`) and the rest."""
     if not (math.isfinite(t0) and t0 > 0 and math.isfinite(gamma) and gamma > 0):
         raise ValueError(f"t0 and gamma must be positive and finite, got {t0}, {gamma}")
     h = np.asarray(list(eigenvalues), float)
     if h.size == 0 or not np.isfinite(h).all():
         raise ValueError("eigenvalues must be a non-empty finite sequence")
     curved = h > ROUNDOFF_RTOL * max(float(h.max()), 0.0)
-    seen = h >= RESOLVED_FRACTION * gamma / t0
+    seen = h >= fraction * gamma / t0
     return h[curved & seen], h[curved & ~seen]
 
 
@@ -131,16 +132,19 @@ def resolved_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float) -
     return _split_curvatures(eigenvalues, t0, gamma)[0]
 
 
-def unresolved_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float
-                          ) -> np.ndarray:
+def unresolved_curvatures(eigenvalues: Iterable[float], t0: float, gamma: float,
+                          fraction: float = RESOLVED_FRACTION) -> np.ndarray:
     """The curvatures above round-off that the scan does not resolve
-    (:math:`t_0 h <` :data:`RESOLVED_FRACTION`·γ): each adds ½ to λ if it stays curved and 0 if
-    it lies along the zero set, which no feasible temperature tells apart.
+    (:math:`t_0 h <` ``fraction``·γ, by default :data:`RESOLVED_FRACTION`): each adds ½ to λ
+    if it stays curved and 0 if it lies along the zero set, which no feasible temperature
+    tells apart. ``fraction = 1``: the directions the localisation holds more than the data.
 
     >>> unresolved_curvatures([2.0, 1e-3, 1e-9, 0.0, -1e-12], t0=145.0, gamma=1.0).tolist()
     [1e-09]
+    >>> unresolved_curvatures([2.0, 1e-3, 1e-9], t0=145.0, gamma=1.0, fraction=1.0).tolist()
+    [0.001, 1e-09]
     """
-    return _split_curvatures(eigenvalues, t0, gamma)[1]
+    return _split_curvatures(eigenvalues, t0, gamma, fraction)[1]
 
 
 def localisation_deficit(curvatures: Iterable[float], nbeta: Iterable[float] | float,

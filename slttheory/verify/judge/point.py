@@ -301,6 +301,11 @@ def llc_cannot_reach(ev: PointEvidence, p: sp.Expr, what: str = "the prediction"
     return ""
 
 
+FIT_ONLY = "inconclusive: scaling point"
+"""How the reason of a scaling claim's point that only enters the claim's fit begins (the
+reports show such a point as "in the fit", not as a finding of its own)."""
+
+
 def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                   predicted: sp.Expr | None,
                   controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
@@ -334,8 +339,8 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                                 facts=facts)
         stated = "" if predicted is None else (
             f" (the stated coefficients give {fmt_value(predicted)} here)")
-        return PointVerdict("inconclusive", f"inconclusive: scaling point at {at}{stated}, it "
-                            f"enters the fit only, which judges the claim{note}", facts=facts)
+        return PointVerdict("inconclusive", f"{FIT_ONLY} at {at}{stated}, it enters the fit "
+                            f"only, which judges the claim{note}", facts=facts)
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
     rel = claim.relation
     ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)

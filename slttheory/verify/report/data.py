@@ -32,7 +32,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.facts import assess_llc, closed_form_grade
 from slttheory.verify.judge.llc import Band
-from slttheory.verify.judge.point import fmt_point
+from slttheory.verify.judge.point import FIT_ONLY, fmt_point
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
 
@@ -445,6 +445,16 @@ def w_star_status(p: Mapping[str, Any]) -> tuple[bool, bool]:
     at_w0 = bool(get(p, "at_point", "extras", "true_parameter")
                  or get(p, "llc", "config", "true_parameter"))
     return not_min, at_w0
+
+
+def only_in_fit(p: Mapping[str, Any]) -> bool:
+    """Whether a point of ``report.json`` only enters its scaling claim's fit (its verdict is
+    the fit's, not a finding of its own; ``judge.point.FIT_ONLY``).
+
+    >>> only_in_fit({"verdict": "inconclusive", "reason": "inconclusive: scaling point at d=1"})
+    True
+    """
+    return p.get("verdict") == "inconclusive" and str(p.get("reason", "")).startswith(FIT_ONLY)
 
 
 def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:

@@ -39,6 +39,7 @@ from typing import Any
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
+    only_in_fit,
     point_rank_text,
     short_reason,
     w_star_status,
@@ -619,9 +620,7 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
             cells.append(_rank_cell(p.get("rank")))
         if has["llc"]:
             cells += [_llc_cell(p.get("llc")) + _not_a_minimum(p), _diag_cell(p.get("llc"))]
-        fitted = p.get("verdict") == "inconclusive" and str(p.get("reason", "")).startswith(
-            "inconclusive: scaling point")  # only enters the claim's fit: not a finding
-        cells.append('<span class="na">in the fit</span>' if fitted
+        cells.append('<span class="na">in the fit</span>' if only_in_fit(p)
                      else _verdict_badge(p.get("verdict")))
         if has_grade:
             cells.append(_esc(p.get("grade") if p.get("grade") is not None else ""))

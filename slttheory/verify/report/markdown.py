@@ -13,6 +13,7 @@ from typing import Any
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
+    only_in_fit,
     point_rank_text,
     short_reason,
     w_star_status,
@@ -22,8 +23,6 @@ from slttheory.verify.report.experiments import about_label, fmt_number
 __all__ = ["LARGE", "render_markdown", "slug"]
 
 LARGE = 40
-
-
 """Claims with more points than this are summarised (worst ``LARGE // 2`` points listed)."""
 
 
@@ -130,8 +129,7 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
 def _verdict_cell(p: Mapping[str, Any]) -> str:
     """A point's verdict and grade; a scaling claim's point that only enters its fit says so
     (its 'inconclusive' is not a finding: the claim's fit decides)."""
-    if p["verdict"] == "inconclusive" and str(p.get("reason", "")).startswith(
-            "inconclusive: scaling point"):
+    if only_in_fit(p):
         return "in the fit (the claim's verdict)"
     return f"{p['verdict']} ({p['grade']})"
 
