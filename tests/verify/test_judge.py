@@ -1071,3 +1071,27 @@ def test_an_llc_that_cannot_see_some_directions_does_not_refute_what_they_could_
     unseen = V(c, PointEvidence(None, None, lc(1.3, se=0.05, diagnostics={"unresolved": 0.8}),
                                 0.0), ctl=controls())
     assert unseen.verdict == "inconclusive", unseen.reason
+
+
+def test_a_bound_measured_at_w_star_decides_beside_an_errored_route():
+    # the rank route failed, but w*'s measurements count 6 parameters: λ ≤ 3 refutes λ = 2d
+    # (a certified fact), and the failed route is named, not the verdict's only word
+    at = AtPoint("ok", checks={"n_params": 6, "is_local_min": True})
+    ev = PointEvidence(None, RankEvidence("error", error="boom"), None, 0.0, at)
+    v = V(claim("2*d"), ev)
+    assert (v.verdict, v.grade) == ("refuted", "certified") and "6 parameters" in v.reason
+    assert "rank: boom" in v.reason
+    # with nothing certified from w*, the errored route is the point's verdict
+    assert V(claim("d/2"), ev).verdict == "error"
+
+
+def test_what_would_decide_names_only_routes_the_family_can_run():
+    c = claim(evidence=["closed_form", "llc"])
+    ev = PointEvidence(cf(3, standing="as_stated", reference="Someone 2020"), None, None, 0.0)
+    assert 'add "rank"' in V(c, ev).reason
+    no_rank_map = replace(c, routes_available=("closed_form", "llc"))
+    v = V(no_rank_map, ev)
+    assert v.verdict == "inconclusive" and "rank" not in v.reason.split("would decide")[1]
+    # a rank that does not determine λ: what would decide is an argument that it does
+    ev = PointEvidence(None, rk(4, 6, determines=False), None, 0.0)
+    assert "an argument that w* is minimally singular" in V(claim(), ev).reason

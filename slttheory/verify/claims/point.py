@@ -184,7 +184,8 @@ class Claim:
     source's beyond what the family itself records (both printed under the claim);
     ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
     the claimed theorem assumes — a point where one fails is inconclusive; ``not_imposed``: the
-    source's hypotheses the claim does not check (named in a verdict where they fail).
+    source's hypotheses the claim does not check (named in a verdict where they fail);
+    ``routes_available``: the routes the claim's family can run (what a reason may suggest).
     """
 
     id: str
@@ -218,6 +219,7 @@ class Claim:
         default_factory=dict, init=False, repr=False, compare=False)
     profile_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
+    routes_available: tuple[str, ...] = ("closed_form", "rank", "llc")
 
     def evidence_for(self, profile: str) -> tuple[str, ...]:
         """The routes run in ``profile``: ``evidence``, or the profile's own list."""
@@ -436,6 +438,7 @@ def parse_point_claim(
         profile_grids=profile_grids,
         profile_evidence=profile_evidence,
         path=path,
+        routes_available=runnable_routes(family),
     )
     _check_points(claim, family)
     return claim
@@ -471,15 +474,25 @@ def _routes(data: Mapping[str, Any], path: str) -> tuple[str, ...]:
     return tuple(ev)
 
 
+_NEEDS = {"rank": ("rank_problem", "no polynomial rank map"),
+          "closed_form": ("formula", "no closed form")}
+
+
+def runnable_routes(family: Any) -> tuple[str, ...]:
+    """The routes ``family`` can run (a rank route needs a polynomial rank map, a closed form
+    a formula; every family builds a model for the LLC)."""
+    return tuple(r for r in ROUTES
+                 if r not in _NEEDS or getattr(family, _NEEDS[r][0], None) is not None)
+
+
 def _routes_available(ev: Sequence[str], family: Any, name: str, path: str, key: str) -> None:
     """Refuse a route the family cannot run (a rank route without a polynomial rank map, a
     closed form without a formula), naming it: it would only ever report an error."""
-    missing = {"rank": ("rank_problem", "no polynomial rank map"),
-               "closed_form": ("formula", "no closed form")}
+    can = runnable_routes(family)
     for route in ev:
-        attr, what = missing.get(route, (None, ""))
-        if attr is not None and getattr(family, attr, None) is None:
-            raise err(path, key, f"route {route!r} cannot run: family {name!r} has {what}")
+        if route not in can:
+            raise err(path, key, f"route {route!r} cannot run: family {name!r} has "
+                      f"{_NEEDS[route][1]}")
 
 
 def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:

@@ -321,14 +321,19 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     facts = tuple(facts_of(claim, ev))
     w_star = ev.at_point
     ran = [r for _, r in routes[:3] if r is not None]
-    if not any(f.route == "symmetry orbit" for f in facts) and \
-            not any(r.status == "ok" for r in ran) and (
-            ran or w_star is None or w_star.status != "ok"):
-        # w* measured but every route run that says something of λ errored: still an error
-        # (routes skipped by design, e.g. an LLC where a hypothesis fails, are not errors)
-        return PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"))
+    # every route run that says something of λ errored (routes skipped by design, e.g. an
+    # LLC where a hypothesis fails, are not errors): an error, unless a certified bound
+    # measured at w* (a symmetry orbit, the dimension) decides beside them
+    all_errored = not any(r.status == "ok" for r in ran) and (
+        ran or w_star is None or w_star.status != "ok")
+    error = PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"),
+                         facts=facts)
+    if all_errored and not any(f.grade == "certified" for f in facts):
+        return error
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
     if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):
+        if all_errored:
+            return error
         # a scaling claim's stated coefficients are judged by its fit, within coef_rel (or
         # their decimal rounding on exact values): a point compared with them exactly would
         # say "refuted" where the claim is confirmed (0.333·d against d/3)
@@ -350,6 +355,8 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
                             f"{fhi.text} (a bug to fix){note}", facts=facts)
     exact = _exact_verdict(lo, hi, p, rel)
+    if all_errored and exact == "open":
+        return error
     unmet = unmet_hypotheses(claim, ev, p)
     if unmet:
         would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
@@ -427,15 +434,29 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
         se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
         parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
-    unasked = [r for r in ("rank", "llc") if r not in claim.evidence]
-    ask = " and ".join(f'"{r}"' for r in unasked)
-    parts.append("would decide: an exact route independent of the claim (an established formula "
-                 "from another source, or a rank argument), or an LLC whose controls agree and "
-                 "whose band is narrow enough"
-                 + (f" (the claim does not ask for the {' and '.join(unasked)} route"
-                    f"{'s' if len(unasked) > 1 else ''}: add {ask} to its evidence where the "
-                    "family has them)" if unasked else ""))
+    parts.append("would decide: " + " or ".join(_deciders(claim, ev)))
     return "; ".join(parts)
+
+
+def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
+    """What could decide an undecided point, among what the claim's family can run."""
+    out = ["an established formula for λ from a source other than the claim's"]
+    can = claim.routes_available
+    rk = ev.rank
+    if "rank" in can and "rank" not in claim.evidence:
+        out.append('the rank route (add "rank" to the claim\'s evidence)')
+    elif "rank" in can and (rk is None or rk.status != "ok"):
+        out.append("the rank route, which did not give a rank here")
+    elif "rank" in can and not rk.equality_certified:
+        out.append("a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)")
+    elif "rank" in can and not rk.determines_lambda:
+        out.append("an argument that w* is minimally singular, so that λ is half the generic "
+                   "rank (the family gives none here: its rank bounds λ only from below)")
+    if "llc" not in claim.evidence:
+        out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
+    else:
+        out.append("an LLC whose controls agree and whose band is narrow enough")
+    return out
 
 
 # --- claims --------------------------------------------------------------------------------
