@@ -57,6 +57,20 @@ def test_too_few_clean_values_withhold_the_interval_and_the_verdict():
     assert ok.decidable and judge_criterion(Criterion("d", "positive"), ok)[0] == "confirmed"
 
 
+def test_a_profile_with_fewer_runs_than_the_minimum_says_so():
+    # not only "N LLC estimates failed diagnostics": one planned run can never give 5
+    from types import SimpleNamespace
+
+    from slttheory.verify.judge import judge_experiment
+
+    s = Statistic.from_estimate("d", st.mean_ci([1.0], 0.05), about="dynamics", min_n=5)
+    claim = SimpleNamespace(criteria=[Criterion("d", "positive")])
+    res = {0.05: SimpleNamespace(statistics={"d": s})}
+    v, why, _ = judge_experiment(claim, res, runs=1)
+    assert v == "inconclusive" and "this profile plans 1 run, fewer than the 5" in why
+    assert "plans" not in judge_experiment(claim, res, runs=5)[1]
+
+
 def test_clean_needs_an_explicit_pass():
     assert clean(_llc(1.0, True))
     assert not clean(_llc(1.0, False))

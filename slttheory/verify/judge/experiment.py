@@ -184,8 +184,9 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
         why = f" ({s.note})" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
-                                "needs LLC controls of known λ under the same rules; none were "
-                                f"measured{why}{label}")
+                                "needs LLC controls of known λ under the same rules, and "
+                                "experiment claims run none (a point claim on the same model "
+                                f"gets them), so it cannot decide here{why}{label}")
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))
@@ -205,10 +206,12 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
 
 
 def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
-                     reruns: Mapping[str, Mapping[float, Any]] | None = None
-                     ) -> tuple[str, str, list[dict]]:
+                     reruns: Mapping[str, Mapping[float, Any]] | None = None,
+                     runs: int | None = None) -> tuple[str, str, list[dict]]:
     """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha;
-    ``reruns``: label → the same analyses on the records at that rerun (None: not run)."""
+    ``reruns``: label → the same analyses on the records at that rerun (None: not run);
+    ``runs``: the runs the profile plans, named where a criterion needs more clean units than
+    that (so the reason does not blame the diagnostics alone)."""
     outcomes = []
     for c in claim.criteria:
         res = results.get(c.alpha)
@@ -217,6 +220,10 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
             label: None if r.get(c.alpha) is None else r[c.alpha].statistics.get(c.statistic)
             for label, r in reruns.items()}
         v, why = judge_criterion(c, st, at)
+        if (v == "inconclusive" and st is not None and runs is not None and st.n < st.min_n
+                and runs < st.min_n):
+            why += (f" (this profile plans {runs} run{'s' if runs != 1 else ''}, fewer than the "
+                    f"{st.min_n} the criterion needs where its units are runs)")
         outcomes.append({"criterion": c.to_dict(), "text": c.text(), "verdict": v,
                          "reason": why, "statistic": None if st is None else st.to_dict()})
     vs = [o["verdict"] for o in outcomes]
