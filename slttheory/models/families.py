@@ -926,9 +926,8 @@ _make_family(
     rank_impl=_rank_poly,
     source="seed 000 (Lakkapragada 2025, arXiv:2512.00686), Q2 Exp. 1",
     differences=lambda q: (
-        "w* = the true coefficients (moved by build to the empirical minimiser near them); "
-        "seed 000 trains a regressor from scratch 'until convergence' and estimates at the "
-        "trained point",
+        "w* = the true coefficients " + _w_star_where(q) + "; seed 000 trains a regressor "
+        "from scratch 'until convergence' and estimates at the trained point",
         *(() if q["noise"] == 0 else (
             f"targets carry N(0, {q['noise']:g}²) noise; seed 000's data are 'realizable by some "
             "polynomial regressor' (no noise stated)",)),
@@ -938,6 +937,15 @@ _make_family(
 
 
 # ----------------------------------------------------------------------------- low-rank W2W1
+
+
+def _w_star_where(q) -> str:
+    """Where the verifier samples a family with a true point (its ``W_STAR_RULE``)."""
+    if q["noise"] == 0:
+        return "(on noise-free data an exact minimiser of L_n)"
+    return ("(on noisy data the verifier samples at this true point with the symmetrised "
+            "estimand, not at the empirical minimiser; a plain build(refine_steps=None) moves "
+            "w* to the minimiser near it)")
 
 
 def _check_le_d(q, where):
@@ -992,9 +1000,9 @@ _make_family(
     check=_check_le_d,
     source="seed 000 (arXiv:2512.00686), Q2 Exp. 2: λ_r = r(2d − r)/2",
     differences=lambda q: (
-        "w* = a balanced rank-r factorisation (W1, W2) of the target (moved by build to the "
-        "empirical minimiser near it); seed 000 trains from scratch to convergence ('same "
-        "methodology' as Exp. 1) and estimates at the trained point",
+        "w* = a balanced rank-r factorisation (W1, W2) of the target " + _w_star_where(q)
+        + "; seed 000 trains from scratch to convergence ('same methodology' as Exp. 1) and "
+        "estimates at the trained point",
         "target's singular values 1 … ½ (TRUE_SINGULAR_RANGE) chosen here (seed 000 does not "
         "state how its rank-r target is drawn)",
         "inputs x ~ N(0, I_d) chosen here (seed 000 does not state its input distribution)",
