@@ -33,6 +33,7 @@ slttheory.verify.expr.ExpressionError: predicted: call of a non-whitelisted func
 from __future__ import annotations
 
 import ast
+import decimal
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -269,10 +270,12 @@ def _where(node: ast.AST) -> str:
 
 
 class _Builder:
-    def __init__(self, key: str, variables: Mapping[str, sp.Symbol], boolean: bool):
+    def __init__(self, key: str, variables: Mapping[str, sp.Symbol], boolean: bool,
+                 text: str = ""):
         self.key = key
         self.vars = variables
         self.boolean = boolean
+        self.text = text
 
     def fail(self, what: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(f"{self.key}: {what} {_where(node)}")
@@ -301,10 +304,27 @@ class _Builder:
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise self.fail(f"constant {v!r} is not a number", node)
         if isinstance(v, float):
-            if v != v or v in (float("inf"), float("-inf")):
-                raise self.fail(f"number {v!r} is not finite", node)
-            return sp.Rational(repr(v))
+            return self._decimal(node)
         return sp.Integer(v)
+
+    def _decimal(self, node: ast.Constant) -> sp.Rational:
+        """A decimal literal as the exact rational its digits write, not the nearest float:
+        ``0.50000000000000001`` is not ½ and ``1e-400`` is not 0 (either would let a
+        prediction that is not λ be confirmed)."""
+        seg = ast.get_source_segment(self.text, node) or repr(node.value)
+        try:
+            dec = decimal.Decimal(seg.replace("_", ""))
+        except decimal.InvalidOperation:
+            raise self.fail(f"number {seg!r} is not a decimal", node) from None
+        if not dec.is_finite():
+            raise self.fail(f"number {seg!r} is not finite", node)
+        digits = len(dec.as_tuple().digits)
+        bits = (abs(dec.as_tuple().exponent) + digits) * math.log2(10)
+        if bits > MAX_BITS:
+            raise self.fail(f"number {seg!r} has about {bits:.3g} bits, above the limit "
+                            f"MAX_BITS = {MAX_BITS}", node)
+        num, den = dec.as_integer_ratio()
+        return sp.Rational(num, den)
 
     def _name(self, node: ast.Name, d: int) -> sp.Symbol:
         if node.id not in self.vars:
@@ -458,7 +478,7 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
         raise ExpressionError(
             f"{key}: not a valid expression ({e.msg} at column {e.offset})"
         ) from None
-    builder = _Builder(key, symbols_for(names), boolean)
+    builder = _Builder(key, symbols_for(names), boolean, text.strip())
     return builder.build(tree.body)
 
 

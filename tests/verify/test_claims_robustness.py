@@ -695,3 +695,24 @@ def test_a_route_the_family_cannot_run_is_refused_naming_it(tmp_path):
                    + '[profiles.full]\nevidence = ["rank"]\n')
     with pytest.raises(ClaimError, match="profiles.full.evidence.*no polynomial rank map"):
         load_claim(bad, {**FAMILIES, "bare": bare})
+
+
+@pytest.mark.parametrize("text, exact", [
+    ("0.50000000000000001", sp.Rational(50000000000000001, 10**17)),  # not the float ½
+    ("1e-400", sp.Rational(1, 10**400)),                               # not the float 0
+    ("87.342", sp.Rational(43671, 500)),
+    ("1_000.5", sp.Rational(2001, 2)),
+])
+def test_decimals_are_read_from_their_digits_not_through_a_float(text, exact):
+    # read through a float, "0.50000000000000001*d" was ½·d and confirmed (certified) for a
+    # regular model; the README promises decimals are exact rationals
+    from slttheory.verify.expr import parse_predicted
+
+    assert parse_predicted(text, []) == exact
+
+
+def test_a_decimal_too_large_to_hold_is_refused_by_name():
+    from slttheory.verify.expr import ExpressionError, parse_predicted
+
+    with pytest.raises(ExpressionError, match="1e99999.*MAX_BITS"):
+        parse_predicted("d + 1e99999", ["d"])
