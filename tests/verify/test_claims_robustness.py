@@ -716,3 +716,27 @@ def test_a_decimal_too_large_to_hold_is_refused_by_name():
 
     with pytest.raises(ExpressionError, match="1e99999.*MAX_BITS"):
         parse_predicted("d + 1e99999", ["d"])
+
+
+def test_an_id_shared_with_a_file_that_failed_otherwise_is_still_a_duplicate(tmp_path):
+    # the other file runs otherwise, and the report holds two claims of one id
+    (tmp_path / "a.toml").write_text(BASE.replace('family = "wide"', 'family = "nope"'))
+    (tmp_path / "b.toml").write_text(BASE)
+    a, b = load_claims([tmp_path], FAMILIES)
+    assert isinstance(a, BadClaim) and isinstance(b, BadClaim)
+    assert "unknown family" in a.message and "also used by" in a.message
+    assert "also used by" in b.message and str(tmp_path / "a.toml") in b.message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_files_that_are_not_regular_are_reported_not_dropped(tmp_path):
+    (tmp_path / "good.toml").write_text(GOOD)
+    (tmp_path / "broken.toml").symlink_to(tmp_path / "nowhere.toml")
+    (tmp_path / "loop1.toml").symlink_to(tmp_path / "loop2.toml")
+    (tmp_path / "loop2.toml").symlink_to(tmp_path / "loop1.toml")
+    os.mkfifo(tmp_path / "pipe.toml")   # reading it would block the run
+    out = load_claims([tmp_path], FAMILIES)
+    bad = {Path(c.path).name: c.message for c in out if isinstance(c, BadClaim)}
+    assert set(bad) == {"broken.toml", "loop1.toml", "loop2.toml", "pipe.toml"}
+    assert all("not a regular file" in m for m in bad.values())
+    assert [c.id for c in out if isinstance(c, Claim)] == ["good"]

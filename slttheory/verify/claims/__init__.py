@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,8 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
     """Read and validate one claim file (raises :class:`ClaimError`)."""
     p = Path(path)
     try:
+        if not p.is_file():  # a FIFO would block the read, a device never end
+            raise ClaimError(f"{p}: not a regular file (a broken or looping link, a pipe or a device)")
         if p.stat().st_size > MAX_FILE_BYTES:
             raise ClaimError(f"{p}: larger than {MAX_FILE_BYTES} bytes (not a claim file)")
         raw = p.read_bytes()
@@ -149,7 +152,9 @@ def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             # hidden files and folders (editor backups, .ipynb_checkpoints) are not claims
-            out.extend(sorted(x for x in p.rglob("*.toml") if x.is_file() and not any(
+            # not only regular files: a broken link, a FIFO or a device named *.toml is
+            # reported as a file that cannot be read, not silently dropped
+            out.extend(sorted(x for x in p.rglob("*.toml") if not x.is_dir() and not any(
                 part.startswith(".") for part in x.relative_to(p).parts)))
         elif p.is_file():
             out.append(p)
@@ -157,8 +162,12 @@ def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:
             raise FileNotFoundError(f"--claims: {p} is neither a file nor a folder")
     seen, uniq = set(), []
     for p in out:
-        if p.resolve() not in seen:
-            seen.add(p.resolve())
+        try:
+            key = p.resolve()
+        except (OSError, RuntimeError):  # a link loop: reported when it is read
+            key = p.absolute()
+        if key not in seen:
+            seen.add(key)
             uniq.append(p)
     return uniq
 
@@ -166,7 +175,7 @@ def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:
 def _bad(f: Path, message: str) -> BadClaim:
     """A :class:`BadClaim` with whatever identifying keys the file still yields."""
     try:
-        if f.stat().st_size > MAX_FILE_BYTES:
+        if not f.is_file() or f.stat().st_size > MAX_FILE_BYTES:
             return BadClaim(str(f), message)
         d = read_toml(f.read_text("utf-8"), str(f))
     except Exception:  # noqa: BLE001 - unreadable: the path is all we have
@@ -201,13 +210,20 @@ def load_claims(paths: Sequence[str | Path] | str | Path,
         except Exception as e:  # noqa: BLE001 - one file must never stop the others
             out.append(_bad(f, f"{f}: could not be loaded ({type(e).__name__}: "
                                f"{shorten(e, 200)})"))
+    # ids name files and anchors, which may ignore case; a file that failed for another
+    # reason still holds its id, and shares it (else the other file would run unnoticed)
     files: dict[str, list[str]] = {}
     for c in out:
-        if not isinstance(c, BadClaim):  # ids name files and anchors, which may ignore case
+        if c.id:
             files.setdefault(c.id.lower(), []).append(c.path)
-    return [c if isinstance(c, BadClaim) or len(files[c.id.lower()]) == 1 else
-            BadClaim(c.path, f"{c.path}: id: {c.id!r} is also used by "
-                     + ", ".join(f for f in files[c.id.lower()] if f != c.path)
-                     + " (ids are compared ignoring case; give each claim its own)",
-                     c.id, c.title, c.source, c.family, c.kind)
+
+    def shared(c: AnyClaim) -> str:
+        return (f"id: {c.id!r} is also used by "
+                + ", ".join(f for f in files[c.id.lower()] if f != c.path)
+                + " (ids are compared ignoring case; give each claim its own)")
+
+    return [c if not c.id or len(files[c.id.lower()]) == 1 else
+            replace(c, message=f"{c.message}; {shared(c)}") if isinstance(c, BadClaim) else
+            BadClaim(c.path, f"{c.path}: {shared(c)}", c.id, c.title, c.source, c.family,
+                     c.kind)
             for c in out]
