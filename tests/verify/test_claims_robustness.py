@@ -740,3 +740,9 @@ def test_files_that_are_not_regular_are_reported_not_dropped(tmp_path):
     assert set(bad) == {"broken.toml", "loop1.toml", "loop2.toml", "pipe.toml"}
     assert all("not a regular file" in m for m in bad.values())
     assert [c.id for c in out if isinstance(c, Claim)] == ["good"]
+
+
+def test_an_absolute_llc_tolerance_is_bounded_like_the_relative_one(tmp_path):
+    # unbounded, llc_abs = 1e300 let any controlled band containing P confirm it
+    text = BASE + "[tolerance]\nllc_abs = 1e300\n"
+    expect_error(tmp_path, text, "tolerance.llc_abs", "0.5")

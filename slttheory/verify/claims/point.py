@@ -588,11 +588,17 @@ and without a bound ``coef_rel = 1e308`` confirmed any stated coefficients (an o
 robustness probe)."""
 
 
+MAX_ABS_TOLERANCE = 0.5
+"""Largest ``llc_abs`` (in units of λ; meant for predictions near 0, where a relative
+tolerance is none): unbounded, ``llc_abs = 1e300`` let any controlled band that contains the
+prediction confirm it, however wide (an outside fuzzer), undoing the cap on ``llc_rel``."""
+
+
 def _tolerance(data: Mapping[str, Any], path: str) -> Tolerance:
     tol_t = table(data, "tolerance", path)
     check_keys(tol_t, _TOL_KEYS, path, "tolerance.")
     return Tolerance(**{k: number(v, path, f"tolerance.{k}", 0.0,
-                                  MAX_REL_TOLERANCE if k.endswith("_rel") else None)
+                                  MAX_REL_TOLERANCE if k.endswith("_rel") else MAX_ABS_TOLERANCE)
                         for k, v in tol_t.items()})
 
 

@@ -398,9 +398,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
             return PointVerdict("refuted", f"refuted (controlled) at {at}: {btxt} excludes the "
                                 f"predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
         if bv == "confirmed":
+            within = (f", and its half-width is within the claim's tolerance ± {tol:.3g}"
+                      if rel == "==" else "")
             verb = "contains the predicted" if rel == "==" else "satisfies the predicted"
             return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} {verb} "
-                                f"{ptxt}{caveat}{note}", "controlled", facts, llc)
+                                f"{ptxt}{within}{caveat}{note}", "controlled", facts, llc)
         llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
                             f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
     return PointVerdict("inconclusive", f"inconclusive at {at}: "
