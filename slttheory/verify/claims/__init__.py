@@ -121,7 +121,8 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
     p = Path(path)
     try:
         if not p.is_file():  # a FIFO would block the read, a device never end
-            raise ClaimError(f"{p}: not a regular file (a broken or looping link, a pipe or a device)")
+            raise ClaimError(f"{p}: not a regular file (a broken or looping link, a pipe or "
+                             "a device)")
         if p.stat().st_size > MAX_FILE_BYTES:
             raise ClaimError(f"{p}: larger than {MAX_FILE_BYTES} bytes (not a claim file)")
         raw = p.read_bytes()

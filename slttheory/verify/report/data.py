@@ -32,6 +32,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.facts import assess_llc, closed_form_grade
 from slttheory.verify.judge.llc import Band
+from slttheory.verify.judge.llc import Z as LLC_Z
 from slttheory.verify.judge.point import FIT_ONLY, fmt_point
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
@@ -241,7 +242,7 @@ _claim = _obj({
         "rules": _free,  # the claim's LLC settings for the profile ([llc] keys; {}: defaults)
         "elapsed_s": _jnum, "runs": {"type": "array", "items": _control_run}})},
     "scopes": _obj({v: _text for v in VERDICTS}, False),
-    "point_counts": _obj({v: _int for v in VERDICTS}),
+    "point_counts": _obj({v: _int for v in (*VERDICTS, "in_fit")}),
     "fits": {"type": "array", "items": _fit},
     "figure": _str, "experiment": _experiment, "scan_figure": _str,
 }, ["id", "title", "source", "family", "kind", "path", "verdict", "reason", "grade", "points",
@@ -447,6 +448,44 @@ def w_star_status(p: Mapping[str, Any]) -> tuple[bool, bool]:
     return not_min, at_w0
 
 
+def band_words(lc: Mapping[str, Any]) -> str:
+    """How a controlled LLC band was built from the numbers beside it, so a reader can redo
+    it: (λ̂ − 2 s.e.) / r_hi and (λ̂ + 2 s.e. + u) / r_lo, with [r_lo, r_hi] the controls' bias
+    ratios λ̂/λ widened by their spread and u what the estimate cannot see
+    (``diagnostics.unresolved``); "" where there is no controlled band.
+
+    >>> print(band_words({"mean": 0.594, "std_error": 0.06, "band": {"controlled": True,
+    ...     "low": 0.372, "high": 1.18, "ratio_low": 0.603, "ratio_high": 1.276}}))
+    band [0.372, 1.18] = (λ̂ ± 2 s.e.) / controls' λ̂/λ ∈ [0.603, 1.28]
+    """
+    b = lc.get("band") or {}
+    if not b.get("controlled") or b.get("low") is None or b.get("ratio_low") is None:
+        return ""
+    u = (lc.get("diagnostics") or {}).get("unresolved") or 0.0
+    plus = f", + {u:.3g} unresolved above" if isinstance(u, int | float) and u > 0 else ""
+    return (f"band [{b['low']:.3g}, {b['high']:.3g}] = (λ̂ ± {LLC_Z:g} s.e.{plus}) / "
+            f"controls' λ̂/λ ∈ [{b['ratio_low']:.3g}, {b['ratio_high']:.3g}]")
+
+
+def setting_text(experiment: str, key: str, value: Any) -> str:
+    """An experiment setting as the report shows it: a 0 whose setting's doc says what 0 means
+    ("0: calibrated") says so, so that ``llc_step_size=0`` does not read as a zero step.
+
+    >>> setting_text("seed000_estimator_sweep", "llc_step_size", 0.0)
+    '0 (calibrated)'
+    >>> setting_text("seed000_estimator_sweep", "n", 500)
+    '500'
+    """
+    from slttheory.experiments import EXPERIMENTS
+
+    spec = getattr(EXPERIMENTS.get(experiment), "settings", ())
+    doc = next((s.doc for s in spec if s.name == key), "")
+    auto = re.search(r"\b0: ([^),;]+)", doc)
+    if auto and not isinstance(value, bool) and value == 0:
+        return f"0 ({auto.group(1).strip()})"
+    return str(value)
+
+
 def only_in_fit(p: Mapping[str, Any]) -> bool:
     """Whether a point of ``report.json`` only enters its scaling claim's fit (its verdict is
     the fit's, not a finding of its own; ``judge.point.FIT_ONLY``).
@@ -458,7 +497,16 @@ def only_in_fit(p: Mapping[str, Any]) -> bool:
 
 
 def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    return {v: sum(p["verdict"] == v for p in points) for v in VERDICTS}
+    """Points per verdict, with a scaling claim's points that only enter its fit counted as
+    ``in_fit``, not as ``inconclusive`` (their verdict is the claim's fit).
+
+    >>> _counts([{"verdict": "confirmed"}, {"verdict": "inconclusive", "reason": FIT_ONLY}])
+    {'confirmed': 1, 'refuted': 0, 'inconclusive': 0, 'error': 0, 'in_fit': 1}
+    """
+    fit = [only_in_fit(p) for p in points]
+    out = {v: sum(p["verdict"] == v and not f for p, f in zip(points, fit, strict=True))
+           for v in VERDICTS}
+    return out | {"in_fit": sum(fit)}
 
 
 def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:

@@ -78,7 +78,8 @@ def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
     ax.set_yticks(range(0, len(ys), step), ys[::step], fontsize=7)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1] if names[1] != names[0] else "")
-    counts = ", ".join(f"{n} {v}" for v, n in c["point_counts"].items() if n)
+    counts = ", ".join(f"{n} {v.replace('_', ' the ')}"
+                       for v, n in c["point_counts"].items() if n)
     ax.set_title(f"{c['id']}: {c['verdict']} ({counts}; worst verdict per cell)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)

@@ -13,12 +13,15 @@ from typing import Any
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
+    band_words,
     only_in_fit,
     point_rank_text,
+    setting_text,
     short_reason,
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label, fmt_number
+from slttheory.verify.report.references import cited
 
 __all__ = ["LARGE", "render_markdown", "slug"]
 
@@ -67,10 +70,10 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     txt = f"{lc['mean']:.3f}" + (f" ± {se:.3f}" if se is not None else "")
     ci = lc.get("ci")
     if ci is not None and lc.get("law_error"):  # the estimator's interval spans its laws
-        txt += f", CI [{ci[0]:.3g}, {ci[1]:.3g}]"
+        txt += f", estimator's CI [{ci[0]:.3g}, {ci[1]:.3g}]"
     band = lc.get("band") or {}
     if lc.get("grade") == "controlled" and band.get("low") is not None:
-        txt += f" → [{band['low']:.3g}, {band['high']:.3g}]"
+        txt += " → " + (band_words(lc) or f"[{band['low']:.3g}, {band['high']:.3g}]")
     txt += f" ({lc.get('grade', '?')})"
     not_min, w0 = w_star_status(p)
     if not_min:  # beside the LLC, not only under the table
@@ -240,7 +243,8 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         return lines + _experiment(c)
     pts = c["points"]
     if len(pts) > LARGE:
-        counts = ", ".join(f"{n} {v}" for v, n in c["point_counts"].items() if n)
+        counts = ", ".join(f"{n} {v.replace('_', ' the ')}"
+                           for v, n in c["point_counts"].items() if n)
         order = {"refuted": 0, "error": 1, "inconclusive": 2, "confirmed": 3}
         worst = sorted(pts, key=lambda p: order[p["verdict"]])[: LARGE // 2]
         lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed; every point "
@@ -301,7 +305,8 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
         lines += ["", "</details>", ""]
     settings = e.get("settings") or {}
     if settings:
-        lines += ["Settings: " + ", ".join(f"`{_code(k)}={_code(v)}`"
+        name = str(e.get("name", ""))
+        lines += ["Settings: " + ", ".join(f"`{_code(k)}={_code(setting_text(name, k, v))}`"
                                            for k, v in settings.items()), ""]
     for f in e.get("figures", []):
         if f.get("path"):
@@ -326,12 +331,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "| claim | family | verdict (grade) | points | reason |", "|---|---|---|---|---|",
     ]
     for c in report["claims"]:
-        cnt = " ".join(f"{n}{v[0]}" for v, n in c.get("point_counts", {}).items() if n) or "–"
+        cnt = " ".join(f"{n}{'f' if v == 'in_fit' else v[0]}"
+                       for v, n in c.get("point_counts", {}).items() if n) or "–"
         short = short_reason(c["reason"])
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
                      f"**{c['verdict']}**{_grade(c)} | {cnt} | {_esc(short)} |")
-    lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error.", ""]
+    lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
+              "fit (a scaling claim's point, judged by the claim's fit).", ""]
     for c in report["claims"]:
         lines += _claim(c)
+    refs = cited("\n".join(lines))
+    if refs:
+        lines += ["## References", "", *(f"- **{r.key}**: {_esc(r.citation)}" for r in refs),
+                  ""]
     return "\n".join(lines) + "\n"

@@ -1,0 +1,72 @@
+"""The works a report cites, in full, so that the report stands alone.
+
+Claims, formulas and reasons cite by short name ("Aoyagi & Watanabe 2005", "arXiv:2603.01192");
+:func:`cited` finds which of :data:`REFERENCES` a report's text names, and the reports list
+them at the end.
+
+>>> [r.key for r in cited("λ from Aoyagi & Watanabe 2005; see arXiv 2603.01192")]
+['Aoyagi & Watanabe 2005', 'Cullen et al. 2026']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Reference", "REFERENCES", "cited"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A work: its short name, the pattern that finds it in a text, and its full citation."""
+
+    key: str
+    pattern: str
+    citation: str
+
+
+def _ref(key: str, citation: str, *also: str) -> Reference:
+    alts = [re.escape(key).replace(r"\ ", r"\s+")] + list(also)
+    return Reference(key, "|".join(f"(?:{a})" for a in alts), citation)
+
+
+REFERENCES: tuple[Reference, ...] = (
+    _ref("Aoyagi & Watanabe 2005", "M. Aoyagi and S. Watanabe, Stochastic complexities of "
+         "reduced rank regression in Bayesian estimation, Neural Networks 18(7):924–933, 2005."),
+    _ref("Aoyagi 2024", "M. Aoyagi, Consideration on the learning efficiency of "
+         "multiple-layered neural networks with linear units, Neural Networks 172:106132, "
+         "2024."),
+    _ref("Cullen et al. 2026", "Cullen, Estan-Ruiz, Danait and Li, Grokking as a phase "
+         "transition between competing basins: a singular learning theory approach, "
+         "arXiv:2603.01192, 2026.", r"arXiv[: ]?2603\.01192"),
+    _ref("Lakkapragada 2025", "A. Lakkapragada, Using physics-inspired singular learning "
+         "theory to understand grokking & other phase transitions in modern neural networks, "
+         "arXiv:2512.00686, 2025.", r"arXiv[: ]?2512\.00686"),
+    _ref("Lau et al. 2023", "E. Lau, Z. Furman, G. Wang, D. Murfet and S. Wei, The local "
+         "learning coefficient: a singularity-aware complexity measure, arXiv:2308.12108, "
+         "2023.", r"arXiv[: ]?2308\.12108", r"Lau et al\."),
+    _ref("Panickssery & Vaintrob 2023", "N. Panickssery and D. Vaintrob, Investigating the "
+         "learning coefficient of modular addition: hackathon project, LessWrong, 2023."),
+    _ref("Pepin Lehalleur & Rimányi 2024", "S. Pepin Lehalleur and R. Rimányi, Geometry of "
+         "fibers of the multiplication map of deep linear neural networks, arXiv:2411.19920, "
+         "2024.", r"Lehalleur\s*&\s*Rimányi", r"arXiv[: ]?2411\.19920"),
+    _ref("Schwarz 1978", "G. Schwarz, Estimating the dimension of a model, Annals of "
+         "Statistics 6(2):461–464, 1978."),
+    _ref("Tian 2025", "Y. Tian, Provable scaling laws of feature emergence from learning "
+         "dynamics of grokking, arXiv preprint, 2025."),
+    _ref("Tóth-Czifra 2026", "Z. Tóth-Czifra, Singular learning theory: AI learns like ice "
+         "melts, blog post, https://tcz.hu/blog/2026/02/26/singular-learning-theory/, 2026."),
+    _ref("Varchenko 1976", "A. N. Varchenko, Newton polyhedra and estimation of oscillating "
+         "integrals, Functional Analysis and Its Applications 10:175–196, 1976."),
+    _ref("Watanabe 2009", "S. Watanabe, Algebraic Geometry and Statistical Learning Theory, "
+         "Cambridge University Press, 2009."),
+    _ref("Wei et al. 2022", "S. Wei, D. Murfet, M. Gong, H. Li, J. Gell-Redman and T. Quella, "
+         "Deep learning is singular, and that's good, IEEE Transactions on Neural Networks and "
+         "Learning Systems, 2022; arXiv:2010.11560.", r"arXiv[: ]?2010\.11560"),
+)
+"""Every work the claims, formulas and families cite by short name (alphabetical)."""
+
+
+def cited(text: str) -> list[Reference]:
+    """The references ``text`` names, in :data:`REFERENCES`' order."""
+    return [r for r in REFERENCES if re.search(r.pattern, text)]
