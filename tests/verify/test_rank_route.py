@@ -52,3 +52,19 @@ def test_a_bound_below_float_range_is_not_maximal():
                    dict(d=3, k=2, p=1, bias=False, loss="centred"), {"trials": 200})
     assert (r.rank, r.n_params) == (5, 8) and r.bound > 0
     assert "maximal" not in _sz(r.bound)
+
+
+def test_rank_route_refuses_a_map_of_too_high_a_degree_before_evaluating_it():
+    """A normal crossing x^(10^6) passed validation and held the whole run for minutes in its
+    rank map's product of 2·10^6 factors: the degree is refused before any evaluation."""
+    import time
+
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence import routes
+
+    t = time.perf_counter()
+    rk = routes.rank_route(FAMILIES["normal_crossing"], {"powers": (10**6, 10**6)}, {})
+    assert rk.status == "error" and "degree 2000000" in rk.error
+    assert time.perf_counter() - t < 1.0
+    ok = routes.rank_route(FAMILIES["normal_crossing"], {"powers": (2, 3)}, {})
+    assert ok.status == "ok"

@@ -196,6 +196,12 @@ def independent_forms_route(family: Any, params: Mapping[str, Any]
 # --- exact rank ----------------------------------------------------------------------------
 
 
+RANK_MAX_DEGREE = 1000
+"""The highest polynomial degree of a rank map the rank route evaluates: beyond it an integer
+point other than 0 and ±1 overflows int64 (2^1000), and a map written as a product of that many
+factors (a normal crossing x^(10^6)) took minutes to evaluate once, holding the whole run (an
+outside fuzzer)."""
+
 RANK_MAX_ENTRIES = 20_000_000
 """The largest Jacobian (rows × parameters) whose exact rank the rank route computes. The rank
 over ℚ of a rank-deficient integer matrix takes fraction-free elimination, whose big-integer
@@ -279,6 +285,12 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         from slttheory.geometry import generic_rank
 
         rp = family.rank_problem(dict(params))
+        if rp.degree > RANK_MAX_DEGREE:  # before the map is evaluated even once
+            return RankEvidence(
+                "error", error=f"not computed: the rank map has degree {rp.degree}, above "
+                f"RANK_MAX_DEGREE = {RANK_MAX_DEGREE} (integer points of any size overflow "
+                "exact int64 arithmetic there, and evaluating it takes time in the degree); "
+                "the other routes still decide")
         big = above_rank_budget(rp)
         if big is not None:
             rows, n_params = big
