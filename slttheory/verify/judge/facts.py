@@ -31,6 +31,7 @@ certified verdict.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -133,6 +134,23 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
     return "certified", f"established ({cf.established_by or 'tests'})"
 
 
+def _checked(cf: ClosedFormEvidence, grade: str, route: str) -> str:
+    """What makes an independent formula established, in a few words, for the reason that
+    cites it ("" elsewhere): a published formula certifies because tests check its values
+    against another computation, which a reader should see beside it.
+
+    >>> cf = ClosedFormEvidence("ok", established_by="tests/x.py::t: 2λ against a codimension"
+    ...                         "; more")
+    >>> _checked(cf, "certified", "independent closed form")
+    '; its values checked against a codimension'
+    """
+    if grade != "certified" or route == "closed form" or not cf.established_by:
+        return ""
+    what = cf.established_by.split(": ", 1)[-1].split(";")[0].strip()
+    what = re.sub(r"^2?λ (against|from) ", "", what)
+    return f"; its values checked against {shorten(what, 120)}" if what else ""
+
+
 def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list[Fact]:
     """A closed form as a fact graded by :func:`closed_form_grade`."""
     if cf.status != "ok":
@@ -142,8 +160,8 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
     what = f"{cf.formula} from {ref}" if route != "closed form" else (cf.formula or "")
     if cf.value is not None and cf.sympy_value is not None:
         v = cf.sympy_value
-        return [Fact(route, v, v, grade, f"{route} {what} λ = {fmt_value(v)} ({cf.case})",
-                     note)]
+        return [Fact(route, v, v, grade, f"{route} {what} λ = {fmt_value(v)} ({cf.case})"
+                     + _checked(cf, grade, route), note)]
     if cf.value is not None or (cf.lower is not None and cf.sympy_lower is None):
         # a stored value that does not read as an exact number: said, never dropped silently
         raw = shorten(cf.value if cf.value is not None else cf.lower)
