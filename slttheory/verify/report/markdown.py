@@ -314,6 +314,22 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
+    """How many decided verdicts hold on one reading of a source that admits several (marked
+    ‡): they say which reading is right no more than the source does.
+
+    >>> _on_a_reading([{"verdict": "refuted", "reading": "centred"}, {"verdict": "confirmed"}])[:36]
+    '; ‡ marks the 1 decided (1 refuted)'
+    """
+    dec = [c["verdict"] for c in claims if c.get("reading")
+           and c.get("verdict") in ("confirmed", "refuted")]
+    if not dec:
+        return ""
+    parts = ", ".join(f"{dec.count(v)} {v}" for v in ("confirmed", "refuted") if dec.count(v))
+    return (f"; ‡ marks the {len(dec)} decided ({parts}) on one stated reading of a source "
+            "that admits several (each claim says which)")
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """``report.md`` from the report object."""
     env = report["environment"]
@@ -325,7 +341,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         + f" · python {env['python']} · torch {env['torch']} · device "
         f"{env['device']} · {env['platform']}"
         + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else ""), "",
-        "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items()), "",
+        "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items())
+        + _on_a_reading(report["claims"]), "",
         "Grades: " + GRADE_LEGEND.replace("{b}", "**").replace("{/b}", "**") + " See "
         "`verification/README.md`.", "",
         "| claim | family | verdict (grade) | points | reason |", "|---|---|---|---|---|",
@@ -336,7 +353,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         short = short_reason(c["reason"])
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
-                     f"**{c['verdict']}**{_grade(c)} | {cnt} | {_esc(short)} |")
+                     f"**{c['verdict']}**{_grade(c)}{' ‡' if c.get('reading') else ''} | "
+                     f"{cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
               "fit (a scaling claim's point, judged by the claim's fit).", ""]
     for c in report["claims"]:
