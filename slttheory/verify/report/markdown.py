@@ -318,7 +318,7 @@ def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
     """How many decided verdicts hold on one reading of a source that admits several (marked
     ‡): they say which reading is right no more than the source does.
 
-    >>> _on_a_reading([{"verdict": "refuted", "reading": "centred"}, {"verdict": "confirmed"}])[:36]
+    >>> _on_a_reading([{"verdict": "refuted", "reading": "centred"}, {"verdict": "confirmed"}])[:35]
     '; ‡ marks the 1 decided (1 refuted)'
     """
     dec = [c["verdict"] for c in claims if c.get("reading")
