@@ -210,8 +210,8 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
                      runs: int | None = None) -> tuple[str, str, list[dict]]:
     """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha;
     ``reruns``: label → the same analyses on the records at that rerun (None: not run);
-    ``runs``: the runs the profile plans, named where a criterion needs more clean units than
-    that (so the reason does not blame the diagnostics alone)."""
+    ``runs``: the runs the profile plans in all, named where a criterion needs more clean
+    units than that (so the reason does not blame the diagnostics alone)."""
     outcomes = []
     for c in claim.criteria:
         res = results.get(c.alpha)
@@ -222,8 +222,7 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
         v, why = judge_criterion(c, st, at)
         if (v == "inconclusive" and st is not None and runs is not None and st.n < st.min_n
                 and runs < st.min_n):
-            why += (f" (this profile plans {runs} run{'s' if runs != 1 else ''}, fewer than the "
-                    f"{st.min_n} the criterion needs where its units are runs)")
+            why += f" (this profile plans {runs} run{'s' if runs != 1 else ''} in all)"
         outcomes.append({"criterion": c.to_dict(), "text": c.text(), "verdict": v,
                          "reason": why, "statistic": None if st is None else st.to_dict()})
     vs = [o["verdict"] for o in outcomes]

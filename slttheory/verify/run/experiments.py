@@ -230,9 +230,7 @@ def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records:
     at = None if not reruns else {
         label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
         for label, _, _ in reruns}
-    runs = s.get("runs")
-    verdict, reason, outcomes = judge_experiment(
-        claim, results, at, runs if isinstance(runs, int) and not isinstance(runs, bool) else None)
+    verdict, reason, outcomes = judge_experiment(claim, results, at, len(exp.plan(s)))
     return verdict, reason, outcomes, results[claim.criteria[0].alpha]
 
 
