@@ -1095,3 +1095,13 @@ def test_what_would_decide_names_only_routes_the_family_can_run():
     # a rank that does not determine λ: what would decide is an argument that it does
     ev = PointEvidence(None, rk(4, 6, determines=False), None, 0.0)
     assert "an argument that w* is minimally singular" in V(claim(), ev).reason
+
+
+def test_a_context_formula_that_disagrees_with_the_prediction_is_named():
+    # seed 001's Thm 4.2 against its own App. G at p = 1: two statements of one source
+    ev = PointEvidence(cf("5/2", standing="as_stated", reference="Someone 2020"),
+                       rk(5, 8, determines=True), None, 0.0)
+    v = V(claim("3"), ev)
+    assert v.verdict == "refuted"
+    assert "gives 5/2 (2.5) at this point, not the predicted 3" in v.reason
+    assert "statements disagree" not in V(claim("5/2"), ev).reason

@@ -349,6 +349,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
     rel = claim.relation
     ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)
+    note += _two_statements(facts, p) if rel == "==" else ""
     cert = [f for f in facts if f.grade == "certified"]
     lo, hi, flo, fhi = _interval(cert)
     if lo is not None and hi is not None and _lt(hi, lo):
@@ -407,6 +408,21 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
     return PointVerdict("inconclusive", f"inconclusive at {at}: "
                         + _undecided(claim, facts, llc, ev, ptxt) + note, facts=facts, llc=llc)
+
+
+def _two_statements(facts: Sequence[Fact], p: sp.Expr) -> str:
+    """A caveat where a formula that is only context (the claim's own source, or as stated)
+    gives another exact value than the prediction here: the sources state two values at this
+    point (seed 001's Thm 4.2 against its App. G at p = 1), which a reader should see whatever
+    the verdict ("" otherwise)."""
+    other = [f for f in facts if f.grade == "context" and f.route.endswith("closed form")
+             and f.low is not None and f.low == f.high and not _equal(f.low, p)]
+    if not other:
+        return ""
+    vals = ", ".join(sorted({fmt_value(f.low) for f in other}))
+    return (f" [a library formula that is not evidence here (as stated, or the claim's own "
+            f"source) gives {vals} at this point, not the predicted {fmt_value(p)}: the "
+            "statements disagree here]")
 
 
 def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence,
