@@ -461,6 +461,15 @@ def test_hypotheses_a_family_measures_still_load(tmp_path):
         'evidence = ['))
     c = load_claim(p, REAL)
     assert c.hypotheses == ("units_active",) and c.not_imposed == ("no_cancellation",)
+    # a name repeated, or both checked and not imposed, says two things: refused by key
+    for both, key in (('hypotheses = ["units_active", "units_active"]', "hypotheses"),
+                      ('hypotheses = ["units_active"]\nnot_imposed = ["units_active"]',
+                       "not_imposed")):
+        p.write_text(BASE.replace('"wide"', '"quadratic_network"').replace(
+            "d = [2, 3]\nk = [1, 2]", "d = [3]\nk = [2]").replace(
+            'evidence = [', both + '\nevidence = ['))
+        with pytest.raises(ClaimError, match=f": {key}: "):
+            load_claim(p, REAL)
 
 
 def test_a_missing_kind_says_so(tmp_path):

@@ -411,6 +411,11 @@ def parse_point_claim(
             if name not in known:
                 raise err(path, key, f"{name!r} is not a hypothesis family {fam_name!r} "
                           f"measures (known: {', '.join(known) or 'none'})")
+        if len(set(names)) < len(names):
+            raise err(path, key, f"repeated name in {list(names)!r}")
+    if both := [h for h in hypotheses if h in not_imposed]:
+        raise err(path, "not_imposed", f"{both[0]!r} is also in hypotheses: a hypothesis is "
+                  "either checked (hypotheses) or not imposed, not both")
     claim = Claim(
         id=cid,
         title=title,
