@@ -74,7 +74,7 @@ def _packets(*names: str) -> frozenset:
 _MOVES = _packets(
     "view", "_unsafe_view", "reshape", "expand", "permute", "transpose", "t", "diagonal",
     "split", "split_with_sizes", "unbind", "select", "slice", "index", "index_select",
-    "gather", "cat", "stack", "clone", "copy", "copy_", "alias", "detach", "squeeze",
+    "gather", "cat", "stack", "clone", "copy", "copy_", "alias", "squeeze",
     "unsqueeze", "flatten", "narrow", "as_strided", "lift_fresh", "lift_fresh_copy",
     "_to_copy", "to", "contiguous", "new_zeros", "new_ones", "new_empty", "new_full",
     "zeros", "ones", "empty", "empty_like", "zeros_like", "ones_like", "full", "full_like",
@@ -85,7 +85,7 @@ _MOVES = _packets(
     "squeeze_copy", "_reshape_alias", "unfold", "movedim", "movedim_copy", "index_put",
     "index_put_", "_index_put_impl_", "_conj", "_neg_view", "resolve_conj",
     "resolve_neg", "neg", "neg_", "_unsafe_index", "set_", "resize_",
-    "empty_strided", "new_empty_strided", "detach_", "select_backward", "slice_backward",
+    "empty_strided", "new_empty_strided", "select_backward", "slice_backward",
     "diagonal_backward", "as_strided_scatter", "_unsafe_split", "chunk", "tensor_split",
     "split_copy", "unbind_copy", "alias_copy",
 )
@@ -96,6 +96,9 @@ _PIECEWISE = _packets(
     "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
     "abs", "sign", "sgn",
 )
+# Exact in value, but they cut the gradient: a map that detaches (or reads .data) has a
+# Jacobian of 0 in what it cuts off, and rank 0 came out certified for a map of rank 2.
+_SEVERS = _packets("detach", "detach_")
 # Ring operations and sums of products: exact when their absolute-value bound is < 2^53.
 _SUMS = _packets(
     "add", "add_", "sub", "sub_", "rsub", "mul", "mul_", "sum", "mm", "bmm", "addmm",
@@ -198,6 +201,11 @@ class IntegerExactnessAudit(TorchDispatchMode):
                 out = func(*args, **kwargs)
                 _check_pow(func, args, out)
                 return out
+            elif packet in _SEVERS:
+                raise InexactArithmeticError(
+                    f"{func} cuts the map's parameters off from autograd: its Jacobian reads 0 "
+                    "where the map depends on them, and a rank certificate needs every "
+                    "dependence seen")
             elif packet in _PIECEWISE:
                 raise InexactArithmeticError(
                     f"{func} is exact but not polynomial: the map is piecewise, autograd's "

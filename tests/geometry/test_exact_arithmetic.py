@@ -126,3 +126,14 @@ def test_a_piecewise_map_is_refused_although_its_arithmetic_is_exact(kink):
 
     with pytest.raises(ValueError, match="not polynomial"):
         jacobian_rank(piecewise, p, x, method="exact")
+
+
+@pytest.mark.parametrize("cut", [lambda t: t.detach(), lambda t: t.detach().clone()])
+def test_a_map_that_cuts_its_gradient_is_refused(cut):
+    """x·w detached reads a Jacobian of 0: rank 0 came out certified for a map of rank 2 (an
+    outside fuzzer). The audit refuses the cut, naming it."""
+    w = torch.ones(2, 1, dtype=F64)
+    x = torch.eye(2, dtype=F64)
+    with pytest.raises(ValueError, match="cuts the map's parameters off"):
+        jacobian_rank(lambda p, x: cut(x @ p) + 0 * p.sum(), w, x, method="exact")
+    assert jacobian_rank(lambda p, x: x @ p, w, x, method="exact").rank == 2
