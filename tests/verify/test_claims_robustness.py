@@ -755,3 +755,19 @@ def test_an_absolute_llc_tolerance_is_bounded_like_the_relative_one(tmp_path):
     # unbounded, llc_abs = 1e300 let any controlled band containing P confirm it
     text = BASE + "[tolerance]\nllc_abs = 1e300\n"
     expect_error(tmp_path, text, "tolerance.llc_abs", "0.5")
+
+
+def test_a_prediction_is_evaluated_once_per_point(tmp_path, monkeypatch):
+    # the loader's check evaluates every point; verdicts and reports reuse those values (a
+    # slow expression re-evaluated at verdict time took minutes for one cheap claim)
+    from slttheory.verify.claims import point as point_module
+
+    p = tmp_path / "c.toml"
+    p.write_text(BASE)
+    c = load_claim(p, FAMILIES)
+    calls = []
+    real = point_module.evaluate
+    monkeypatch.setattr(point_module, "evaluate", lambda e, q: calls.append(1) or real(e, q))
+    for q in c.points("full"):
+        assert c.predicted_at(q) == sp.Rational(q["d"], 2)
+    assert calls == []

@@ -217,6 +217,10 @@ class Claim:
     # copied by dataclasses.replace (init=False), so a changed grid recomputes them.
     _points: dict[str, tuple[dict[str, Any], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    # the prediction per point, kept from the loader's check: evaluated again at verdict and
+    # report time, a slow expression took 168 s for one cheap claim (an outside fuzzer)
+    _predicted: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
     profile_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
     routes_available: tuple[str, ...] = ("closed_form", "rank", "llc")
@@ -276,7 +280,10 @@ class Claim:
         """The predicted λ at a point: ``predicted``, else a scaling claim's stated
         polynomial in its variable, else ``None``."""
         if self.predicted_expr is not None:
-            return evaluate(self.predicted_expr, params)
+            key = point_key(params)
+            if key not in self._predicted:
+                self._predicted[key] = evaluate(self.predicted_expr, params)
+            return self._predicted[key]
         sc = self.scaling
         if sc is None or sc.coefficients is None:
             return None
