@@ -141,8 +141,8 @@ def test_ctrl_c_says_how_to_go_on(tmp_path):
     out = tmp_path / "run"
     proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
                  "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(out)],
-                {"SLTTHEORY_FAKE_SLEEP": "0.5"})
-    t0 = time.time()
+                {"SLTTHEORY_FAKE_SLEEP": "2"})  # 6 s left after the first point: under load,
+    t0 = time.time()                            # 0.5 s per point let the run finish first
     while _stored(out / "results.sqlite") < 1 and time.time() - t0 < 60:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
