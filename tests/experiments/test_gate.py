@@ -443,3 +443,18 @@ def test_the_tms_slope_interval_keeps_its_level_with_few_runs():
         e = st.wild_cluster_slope_ci(x, y, cl, seed=rep)
         decided += e.low > 0 or e.high < 0
     assert decided <= 12
+
+
+def test_a_reason_short_of_units_keeps_what_the_note_counts_and_controls_come_first():
+    # "only 0 clean values; 6 LLC estimates failed" hid that only 3 of 5 runs grokked; a
+    # statistic that needs controls said only that it had too few values, though no count
+    # would let it decide
+    s = Statistic("slope", math.nan, math.nan, math.nan, 0.95, "OLS", 0, min_n=5,
+                  about="estimator_output", n_excluded=6,
+                  note="3 of 5 runs grokked; 6 of 6 LLC estimates failed diagnostics: excluded; "
+                       "n = 0 clean < min_n = 5: interval withheld")
+    v, why = judge_criterion(Criterion("slope", "positive"), s)
+    assert v == "inconclusive" and "(3 of 5 runs grokked)" in why and "< min_n" not in why
+    ratio = Statistic("ratio", math.nan, math.nan, math.nan, 0.95, "t", 0, min_n=5,
+                      about="lambda", needs_controls=True)
+    assert "cannot decide here" in judge_criterion(Criterion("ratio", "positive"), ratio)[1]

@@ -169,24 +169,28 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     label = {"estimator_output": " [reproduces the seed's estimator output, not a statement "
              "about λ]"}.get(about, "")
     min_n = int(getattr(s, "min_n", 0) or 0)
+    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+        # before the count: whatever the count, it cannot decide
+        why = f" ({s.note})" if getattr(s, "note", "") else ""
+        return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
+                                "needs LLC controls of known λ under the same rules, and "
+                                "experiment claims run none (a point claim on the same model "
+                                f"gets them), so it cannot decide here{why}{label}")
     if min_n and s.n < min_n:
-        # "clean" is the LLC gate's word; a statistic of training dynamics has no LLC, and
-        # its note says what it counts ("0/3 moduli with a bracketed boundary")
+        # "clean" is the LLC gate's word; a statistic of training dynamics has no LLC. The
+        # note says what it counts ("3 of 5 runs grokked", "0/3 moduli with a bracketed
+        # boundary"), less what the reason already says (the exclusions, the minimum)
         llc = about in ("lambda", "estimator_output") or excl
         what = "clean value(s)" if llc else "usable value(s)"
-        why = "" if llc or not getattr(s, "note", "") else f" ({s.note})"
+        kept = [t for t in str(getattr(s, "note", "") or "").split("; ")
+                if t and "failed diagnostics: excluded" not in t and "< min_n" not in t]
+        why = f" ({'; '.join(kept)})" if kept else ""
         return "inconclusive", (f"{c.statistic}: only {s.n} {what}, its criterion needs "
                                 f"at least {min_n}{why}{excl_txt}{label}")
     if not (math.isfinite(est) and math.isfinite(lo) and math.isfinite(hi)):
         why = f"; {s.note}" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
                                 f"(n = {s.n}){why}{excl_txt}{label}")
-    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
-        why = f" ({s.note})" if getattr(s, "note", "") else ""
-        return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
-                                "needs LLC controls of known λ under the same rules, and "
-                                "experiment claims run none (a point claim on the same model "
-                                f"gets them), so it cannot decide here{why}{label}")
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))
