@@ -1105,3 +1105,12 @@ def test_a_context_formula_that_disagrees_with_the_prediction_is_named():
     assert v.verdict == "refuted"
     assert "gives 5/2 (2.5) at this point, not the predicted 3" in v.reason
     assert "statements disagree" not in V(claim("5/2"), ev).reason
+
+
+def test_what_would_decide_at_a_w_star_that_is_no_minimum():
+    # "or an LLC whose controls agree" beside "no LLC at this w* decides" contradicted itself
+    off = AtPoint("ok", checks={"is_local_min": False, "reason": "not a critical point"})
+    ev = PointEvidence(None, None, LLCEvidence("ok", mean=1.0, std_error=0.1, passed=True),
+                       0.0, off)
+    why = V(claim(evidence=["llc"]), ev).reason.split("would decide: ")[1]
+    assert "a w* that is a local minimum of L_n" in why and "controls agree" not in why

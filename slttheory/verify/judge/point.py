@@ -458,11 +458,17 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
 
 def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
     """What could decide an undecided point, among what the claim's family can run."""
+    at = ev.at_point
+    if at is not None and at.status == "ok" and at.no_minimum_for_the_llc:
+        return ["an established formula for λ from a source other than the claim's",
+                "a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
+                "this one, so nothing measured at it decides: train to convergence)"]
     out = ["an established formula for λ from a source other than the claim's"]
     can = claim.routes_available
     rk = ev.rank
     if "rank" in can and "rank" not in claim.evidence:
-        out.append('the rank route (add "rank" to the claim\'s evidence)')
+        out.append('the rank route (add "rank" to the claim\'s evidence; it decides where the '
+                   "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)")
     elif "rank" in can and (rk is None or rk.status != "ok"):
         out.append("the rank route, which did not give a rank here")
     elif "rank" in can and not rk.equality_certified:
@@ -472,6 +478,8 @@ def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
                    "rank (the family gives none here: its rank bounds λ only from below)")
     if "llc" not in claim.evidence:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
+    elif not_a_minimum(ev):
+        out.append("an LLC at a w* that is a local minimum of L_n (none at this w* decides)")
     else:
         out.append("an LLC whose controls agree and whose band is narrow enough")
     return out
