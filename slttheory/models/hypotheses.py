@@ -261,8 +261,8 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
         "Σ_k v_k ⊗ (u_k w_kᵀ + w_k u_kᵀ) = 0 only for u = 0, i.e. the orthogonal "
         "linearisation has rank K(d − 1)",
         f"numerical rank of the orthogonal linearisation = {ro} (needs K(d−1) = "
-        f"{K * (d - 1)}; SVD, gap {gap_o:.3g}; not certified); for comparison, the rank of "
-        f"J(θ ↦ (Q_1, …, Q_p)) the theorem concludes is {rq} (it states {need})",
+        f"{K * (d - 1)}; SVD, gap {gap_o:.3g}; not certified); for comparison, the numerical "
+        f"rank of J(θ ↦ (Q_1, …, Q_p)) is {rq}, where the theorem's conclusion states {need}",
         ro == K * (d - 1)))
     return tuple(out)
 

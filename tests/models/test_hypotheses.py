@@ -79,7 +79,7 @@ def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
     # K(d + p − 1) = 6 the theorem concludes: the hypothesis is not the conclusion in disguise
     nc = names["no_cancellation"]
     assert nc.met is True and "linearisation = 4 (needs K(d−1) = 4" in nc.measured, nc.measured
-    assert "concludes is 5 (it states 6)" in nc.measured
+    assert " is 5, where the theorem's conclusion states 6" in nc.measured
 
 
 def test_no_cancellation_fails_where_units_cancel_at_first_order():

@@ -659,13 +659,13 @@ def short_reason(reason: str, limit: int = 160) -> str:
 
 GRADE_LEGEND = (
     "{b}certified{/b} (exact, independent of the claim), {b}controlled{/b} (an LLC corrected "
-    "by controls of certified λ measured in the same run, robust to γ × 3, γ / 3, ε / 2; γ "
-    "the localisation strength, ε the sampler's step size), {b}uncontrolled{/b} (an LLC "
-    "without such controls: shown, never decides; the LLC is Lau et al. 2023's local "
-    "learning coefficient, estimated from nβ(E[L_n] − L_n(w*)), by default over a scan of "
-    "temperatures with its finite-nβ terms removed: docs/estimator.md), {b}context{/b} "
-    "(the claim's own statement, or a formula as its source states it: never evidence), "
-    "{b}none{/b} (no evidence of that route at the point; for an LLC also {b}failed{/b}: its "
-    "diagnostics failed, no information)."
+    "by controls of certified λ measured in the same run; where its band decides, the same "
+    "verdict at γ × 3, γ / 3, ε / 2, with γ the localisation strength, ε the step size), "
+    "{b}uncontrolled{/b} (an LLC without such controls: shown, never decides; the LLC is Lau "
+    "et al. 2023's local learning coefficient, estimated from nβ(E[L_n] − L_n(w*)), by "
+    "default over a scan of temperatures with its finite-nβ terms removed: "
+    "docs/estimator.md), {b}context{/b} (the claim's own statement, or a formula as its source "
+    "states it: never evidence), {b}none{/b} (no evidence of that route at the point; for an "
+    "LLC also {b}failed{/b}: its diagnostics failed, no information)."
 )
 """The grade words, for both report.md and report.html ({b}…{/b}: emphasis)."""

@@ -42,6 +42,7 @@ from slttheory.verify.report.data import (
     band_words,
     only_in_fit,
     point_rank_text,
+    setting_text,
     short_reason,
     w_star_status,
 )
@@ -819,8 +820,11 @@ def _experiment(e: Any, figures_dir: Path | None) -> tuple[str, str, str]:
             + "</tbody></table></details>"
         )
     if isinstance(e.get("settings"), Mapping) and e["settings"]:
+        name = str(e.get("name", ""))
+        shown = {k: setting_text(name, k, v) if not isinstance(v, Mapping | list) else v
+                 for k, v in e["settings"].items()}  # "0 (calibrated)", as report.md
         det.append("<details><summary>settings</summary>"
-                   f"{_generic(e['settings'], _Budget(30_000))}</details>")
+                   f"{_generic(shown, _Budget(30_000))}</details>")
     tables = e.get("tables")
     if isinstance(tables, Mapping):
         for name, t in tables.items():
@@ -1050,7 +1054,9 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         f'<td><div class="pred">{_prediction_cell(c)}</div></td>'
         f"<td>{_verdict_badge(c.get('verdict'))}"
         + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
-           else "") + f"</td><td>{counts}</td>"
+           else "")
+        + (' <span title="on one stated reading of a source that admits several">‡</span>'
+           if c.get("reading") else "") + f"</td><td>{counts}</td>"
         f'<td title="{_esc(reason)}">{_esc(short_reason(reason, 180))}</td></tr>'
     )
 

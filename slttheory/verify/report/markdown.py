@@ -118,8 +118,9 @@ def _rank_cell(p: Mapping[str, Any]) -> str:
 
 def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list[str]:
     """One row per point; the predicted column carries the claim's relation (λ < 3/2)."""
-    lines = ["| point | predicted | closed forms: the claim's; independent (grade) | rank (grade) "
-             "| LLC ± s.e., CI → band (grade) | verdict (grade) |", "|---|---|---|---|---|---|"]
+    lines = ["| point | predicted | closed forms: the family's formula; independent (grade) "
+             "| rank (grade) | LLC ± s.e., CI → band (grade) | verdict (grade) |",
+             "|---|---|---|---|---|---|"]
     rel = "" if relation == "==" else f"λ {relation} "
     for p in points:
         pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
@@ -158,7 +159,10 @@ def _controls(c: Mapping[str, Any]) -> list[str]:
         return []
     return ["<details><summary>LLC controls (certified λ, estimates per data set, bias)"
             "</summary>", "", "| point | control | true λ | λ̂ per data set | bias ± spread "
-            "| usable |", "|---|---|---|---|---|---|", *rows, "", "</details>", ""]
+            "| usable |", "|---|---|---|---|---|---|", *rows, "",
+            "Spread: the standard deviation of λ̂/λ over the data sets, floored at the runs' own "
+            "s.e. (RMS of s.e./λ); the band divides by the range of 1 + bias ± 2·spread over "
+            "the controls.", "", "</details>", ""]
 
 
 def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
