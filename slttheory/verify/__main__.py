@@ -5,4 +5,4 @@ import sys
 from slttheory.verify.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(cap_memory=True))

@@ -882,3 +882,24 @@ def test_a_plugin_formula_cannot_certify_itself():
     assert ev.status == "ok" and ev.value == "2"
     assert ev.standing == "as_stated" and "outside slttheory" in ev.case
     assert closed_form_route(reg, {"d": 2}).standing == "established"  # the package's own
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_a_point_too_large_for_memory_fails_alone_under_the_cap(tmp_path):
+    """A closed-form claim at d = 10^6 (a legal size) drove the run to the machine's memory
+    until the system killed it, and no claim got a report. Under --memory-limit its w*
+    allocation fails, that point says so, and the other claim is judged."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    head = ('title = "t"\nsource = "Watanabe 2009"\nfamily = "regular"\nkind = "closed_form"\n'
+            'predicted = "d/2"\nevidence = ["closed_form", "rank"]\n')
+    (claims / "big.toml").write_text(f'id = "big"\n{head}[grid]\nd = [1000000]\n')
+    (claims / "small.toml").write_text(f'id = "small"\n{head}[grid]\nd = [2]\n')
+    out = tmp_path / "run"
+    proc = _cli(["--claims", str(claims), "--no-figures", "--device", "cpu", "--jobs", "1",
+                 "--out", str(out), "--memory-limit", "3"])
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    rep = {c["id"]: c for c in json.loads((out / "report.json").read_text())["claims"]}
+    assert rep["small"]["verdict"] == "confirmed"
+    assert "allocate" in rep["big"]["points"][0]["reason"]
