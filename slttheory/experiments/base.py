@@ -59,7 +59,9 @@ MAX_LIST = 1000
 @dataclass(frozen=True)
 class Setting:
     """One setting of an experiment: name, type (int, float, bool, str, list), default,
-    inclusive range (numbers) or allowed values (strings)."""
+    inclusive range (numbers) or allowed values (strings); ``used_with``: the values of the
+    experiment's ``model`` setting under which it is used (``()``: always), so that a report
+    does not show a setting the run ignored."""
 
     name: str
     type: type
@@ -68,6 +70,7 @@ class Setting:
     maximum: float | None = None
     choices: tuple[Any, ...] | None = None
     doc: str = ""
+    used_with: tuple[str, ...] = ()
 
     def check(self, value: Any, where: str) -> Any:
         """``value`` checked; raises ``TypeError``/``ValueError`` naming ``where`` and the key."""

@@ -486,6 +486,27 @@ def setting_text(experiment: str, key: str, value: Any) -> str:
     return str(value)
 
 
+def shown_settings(experiment: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a report shows: those the run used (a setting of another ``model`` is left
+    out: ``hidden=128`` beside a low-rank sweep read as a hidden width of 128), each as
+    :func:`setting_text` writes it.
+
+    >>> shown_settings("seed000_estimator_sweep", {"model": "low_rank", "hidden": 128, "d": 10})
+    {'model': 'low_rank', 'd': '10'}
+    """
+    from slttheory.experiments import EXPERIMENTS
+
+    spec = {s.name: s for s in getattr(EXPERIMENTS.get(experiment), "settings", ())}
+    model = settings.get("model")
+    out: dict[str, Any] = {}
+    for k, v in settings.items():
+        used = getattr(spec.get(k), "used_with", ())
+        if used and model is not None and model not in used:
+            continue
+        out[k] = v if isinstance(v, str | Mapping | list) else setting_text(experiment, k, v)
+    return out
+
+
 def only_in_fit(p: Mapping[str, Any]) -> bool:
     """Whether a point of ``report.json`` only enters its scaling claim's fit (its verdict is
     the fit's, not a finding of its own; ``judge.point.FIT_ONLY``).

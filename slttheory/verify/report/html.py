@@ -42,8 +42,8 @@ from slttheory.verify.report.data import (
     band_words,
     only_in_fit,
     point_rank_text,
-    setting_text,
     short_reason,
+    shown_settings,
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label
@@ -820,9 +820,7 @@ def _experiment(e: Any, figures_dir: Path | None) -> tuple[str, str, str]:
             + "</tbody></table></details>"
         )
     if isinstance(e.get("settings"), Mapping) and e["settings"]:
-        name = str(e.get("name", ""))
-        shown = {k: setting_text(name, k, v) if not isinstance(v, Mapping | list) else v
-                 for k, v in e["settings"].items()}  # "0 (calibrated)", as report.md
+        shown = shown_settings(str(e.get("name", "")), e["settings"])  # as report.md
         det.append("<details><summary>settings</summary>"
                    f"{_generic(shown, _Budget(30_000))}</details>")
     tables = e.get("tables")

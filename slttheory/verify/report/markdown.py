@@ -16,8 +16,8 @@ from slttheory.verify.report.data import (
     band_words,
     only_in_fit,
     point_rank_text,
-    setting_text,
     short_reason,
+    shown_settings,
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label, fmt_number
@@ -309,9 +309,10 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
         lines += ["", "</details>", ""]
     settings = e.get("settings") or {}
     if settings:
-        name = str(e.get("name", ""))
-        lines += ["Settings: " + ", ".join(f"`{_code(k)}={_code(setting_text(name, k, v))}`"
-                                           for k, v in settings.items()), ""]
+        shown = shown_settings(str(e.get("name", "")), settings)
+        lines += ["Settings: " + ", ".join(f"`{_code(k)}={_code(v)}`" for k, v in shown.items())
+                  + ("" if len(shown) == len(settings) else " (settings of other models left out; "
+                     "report.json has all)"), ""]
     for f in e.get("figures", []):
         if f.get("path"):
             lines += [f"![{_esc(f['title'])}]({f['path']})", ""]
