@@ -1114,3 +1114,12 @@ def test_what_would_decide_at_a_w_star_that_is_no_minimum():
                        0.0, off)
     why = V(claim(evidence=["llc"]), ev).reason.split("would decide: ")[1]
     assert "a w* that is a local minimum of L_n" in why and "controls agree" not in why
+
+
+def test_a_reach_does_not_count_points_the_constraint_removed_as_missing():
+    # "confirmed at 11 of the 16 points of …" read as if 5 points were left undecided
+    grid = [{"m": m, "h": h} for m in (2, 3, 4) for h in (1, 2, 3, 4, 5) if m < h]
+    pts = [(q, PointVerdict("confirmed", "c", "certified")) for q in grid]
+    v = claim_verdict(pts, ["m", "h"], "m < h")
+    assert "every point of m ∈ {2, 3, 4}, h ∈ {3, 4, 5} with m < h" in v.reason
+    assert " of the " not in v.reason

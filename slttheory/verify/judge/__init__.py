@@ -136,6 +136,7 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
     else:
-        agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid))
+        agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
+                            claim.constraint)
         cv = ClaimVerdict(agg.verdict, agg.reason, (), agg.grade, cases)
     return ClaimResult(claim, tuple(pts), cv, mine)

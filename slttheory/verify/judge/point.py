@@ -493,7 +493,9 @@ SCOPE_LISTED = 8
 grid they fill (with the few tuples it lacks) or counted within it."""
 
 
-def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
+def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
+          grid: Sequence[Mapping[str, Any]] | None = None, constraint: str | None = None
+          ) -> str:
     """How far a set of grid points reaches, in the grid variables ``names``: a product of
     value sets where the points fill one, else the points themselves, and for a large set
     the product it lies in (less the few points it lacks, or with a count).
@@ -509,6 +511,13 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
     'd ∈ {2, 3, …, 11}, k ∈ {1, 2, 3, 4, 5} except (d, k) = (5, 3)'
     >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"])
     '25 of the 35 points of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5}'
+
+    With the claim's ``constraint`` and every ``grid`` point it kept, points the constraint
+    removed are not counted as missing (they were never judged):
+
+    >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"], grid=[p for p in grid
+    ...       if p["k"] < p["d"] - 3], constraint="k < d - 3")
+    'every point of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5} with k < d - 3'
     """
     names = [n for n in names if any(n in p for p in points)]
     if not points:
@@ -528,19 +537,31 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str]) -> str:
     tuples = {tuple(fv(p[n]) for n in names) for p in points}
     if full == len(tuples):
         return product
-
-    def listed(ts: set) -> str:
-        if len(ts) == 1:
-            return f"({', '.join(names)}) = ({', '.join(next(iter(ts)))})"
-        return (f"({', '.join(names)}) ∈ {{"
-                + ", ".join(f"({', '.join(t)})" for t in sorted(ts, key=_natural_tuple)) + "}")
+    if constraint and grid is not None:
+        # the product's tuples the constraint removed were never judged: not "missing"
+        judged = {tuple(fv(p[n]) for n in names) for p in grid if all(n in p for n in names)}
+        inside = judged & set(itertools.product(*values.values()))
+        if tuples == inside:
+            return f"every point of {product} with {constraint}"
+        missing = inside - tuples
+        if len(missing) <= SCOPE_LISTED // 2 and len(tuples) > SCOPE_LISTED:
+            return (f"every point of {product} with {constraint} except "
+                    + _listed(missing, names))
 
     if len(tuples) <= SCOPE_LISTED:
-        return listed(tuples)
+        return _listed(tuples, names)
     if full - len(tuples) <= SCOPE_LISTED // 2:
         missing = set(itertools.product(*values.values())) - tuples
-        return f"{product} except {listed(missing)}"
+        return f"{product} except {_listed(missing, names)}"
     return f"{len(tuples)} of the {full} points of {product}"
+
+
+def _listed(ts: set, names: Sequence[str]) -> str:
+    """``(d, k) ∈ {(3, 1), (4, 2)}`` (or ``= (3, 1)`` for one tuple)."""
+    if len(ts) == 1:
+        return f"({', '.join(names)}) = ({', '.join(next(iter(ts)))})"
+    return (f"({', '.join(names)}) ∈ {{"
+            + ", ".join(f"({', '.join(t)})" for t in sorted(ts, key=_natural_tuple)) + "}")
 
 
 def _value_set(values: Sequence[str]) -> str:
@@ -580,7 +601,7 @@ def _natural(s: str):
 
 
 def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
-                  names: Sequence[str]) -> PointVerdict:
+                  names: Sequence[str], constraint: str | None = None) -> PointVerdict:
     """Aggregate point verdicts: refuted if any, confirmed if all, error if all, else
     inconclusive; the reason says where each verdict holds and by which grade.
 
@@ -602,7 +623,7 @@ def claim_verdict(points: Sequence[tuple[Mapping[str, Any], PointVerdict]],
     by = {v: [(q, pv) for q, pv in points if pv.verdict == v] for v in VERDICTS}
 
     def where(v: str) -> str:
-        return scope([q for q, _ in by[v]], names)
+        return scope([q for q, _ in by[v]], names, [q for q, _ in points], constraint)
 
     def grades(v: str) -> str:
         gs = sorted({pv.grade for _, pv in by[v]})

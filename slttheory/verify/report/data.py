@@ -574,8 +574,10 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                                                   if k != var and k in c.grid})
                                        or "all points", "inconclusive")
                           for p in r.points]
+        grid = [p["params"] for p in entry["points"]]
         entry["scopes"] = {v: scope([p["params"] for p, w in zip(entry["points"], verdict_of,
-                                                                 strict=True) if w == v], names)
+                                                                 strict=True) if w == v], names,
+                                    grid, c.constraint)
                            for v in VERDICTS if v in verdict_of}
     else:
         entry["points"] = []
