@@ -771,3 +771,17 @@ def test_a_prediction_is_evaluated_once_per_point(tmp_path, monkeypatch):
     for q in c.points("full"):
         assert c.predicted_at(q) == sp.Rational(q["d"], 2)
     assert calls == []
+
+
+def test_independent_faults_of_one_file_are_named_together(tmp_path):
+    # one fault per run made a file with three typos take three runs to fix
+    text = (BASE.replace('family = "wide"', 'family = "nope"')
+            .replace('title = "t"', "title = 3") + "[tolerance]\nllc_rel = 7\n")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(with_line(text, 'relation = "=<"'))
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    msg = str(e.value)
+    assert msg.startswith(f"{bad}: 4 faults: ")
+    for key in ("title", "family", "relation", "tolerance.llc_rel"):
+        assert f"{key}: " in msg, msg

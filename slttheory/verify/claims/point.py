@@ -387,19 +387,21 @@ def parse_point_claim(
 
     Raises :class:`ClaimError` naming ``path`` and the offending key.
     """
-    check_keys(data, _TOP_KEYS, path, "")
-    cid = claim_id(data, path)
-    title = string(data, "title", path)
-    source = string(data, "source", path)
-    fam_name, family = _family(data, path, families)
-    kind = string(data, "kind", path)
-    if kind not in KINDS:
-        raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
-    ev = _routes(data, path)
+    # the top-level keys that do not depend on each other are all checked, so that a file
+    # with several faults names them together, not one per run
+    faults = _Faults(path)
+    faults.take(check_keys, data, _TOP_KEYS, path, "")
+    cid = faults.take(claim_id, data, path)
+    title = faults.take(string, data, "title", path)
+    source = faults.take(string, data, "source", path)
+    fam = faults.take(_family, data, path, families)
+    kind = faults.take(_kind, data, path)
+    ev = faults.take(_routes, data, path)
+    relation = faults.take(_relation, data, path)
+    faults.take(_tolerance, data, path)
+    faults.raise_any()
+    fam_name, family = fam
     _routes_available(ev, family, fam_name, path, "evidence")
-    relation = data.get("relation", "==")
-    if relation not in RELATIONS:
-        raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
     grid, fixed = _variables(data, path, fam_name, family)
     profile_grids, profile_evidence, llc, rank = _profiles(data, path, grid)
     for pname, pev in profile_evidence.items():
@@ -454,6 +456,44 @@ def parse_point_claim(
     )
     _check_points(claim, family)
     return claim
+
+
+class _Faults:
+    """Faults of one claim file gathered over independent checks: :meth:`take` runs one
+    (returning ``None`` where it failed), :meth:`raise_any` raises them together, naming the
+    file once ("<path>: 2 faults: title: …; kind: …"), or the one fault as it was."""
+
+    def __init__(self, path: str):
+        self.path, self.messages = path, []
+
+    def take(self, check, *args):
+        try:
+            return check(*args)
+        except ClaimError as e:
+            self.messages.append(str(e))
+            return None
+
+    def raise_any(self) -> None:
+        if len(self.messages) == 1:
+            raise ClaimError(self.messages[0])
+        if self.messages:
+            pre = f"{self.path}: "
+            raise ClaimError(f"{self.path}: {len(self.messages)} faults: " + "; ".join(
+                m.removeprefix(pre) for m in self.messages))
+
+
+def _kind(data: Mapping[str, Any], path: str) -> str:
+    kind = string(data, "kind", path)
+    if kind not in KINDS:
+        raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
+    return kind
+
+
+def _relation(data: Mapping[str, Any], path: str) -> str:
+    relation = data.get("relation", "==")
+    if relation not in RELATIONS:
+        raise err(path, "relation", f"must be one of {', '.join(RELATIONS)}, got {relation!r}")
+    return relation
 
 
 def _family(data: Mapping[str, Any], path: str, families: Mapping[str, Any]
