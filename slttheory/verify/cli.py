@@ -19,6 +19,7 @@ Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -126,12 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-figures", action="store_true", help="skip figures/*.png")
     p.add_argument(
         "--memory-limit", metavar="GB", type=float, default=None,
-        help="cap this run's address space (Linux, CPU device): a point that would need more "
-        "fails with an error instead of the system killing the whole run (default: 90%% of "
-        "physical memory; 0: no cap)",
+        help="cap the address space of each of the run's processes (Linux, CPU device): a "
+        "point that would need more fails with an error instead of the system killing the "
+        "whole run (default: 90%% of physical memory; 0 or inf: no cap; at least "
+        f"{MIN_MEMORY_GB:g})",
     )
     return p
 
+
+MIN_MEMORY_GB = 2.0
+"""The smallest ``--memory-limit``: below it the run cannot start (torch and the report's
+modules take about 1 GB of address space, and the result store failed as "not a result store"
+at 0.75 GB)."""
 
 MEMORY_FRACTION = 0.9
 """The default ``--memory-limit`` as a fraction of physical memory. Without a cap a claim at
@@ -144,7 +151,7 @@ def _limit_memory(gb: float | None, device: str) -> str:
     """Set the address-space cap of ``--memory-limit`` (``RLIMIT_AS``, inherited by worker
     processes); what it did, in words. Not on a CUDA device, whose driver reserves address
     space far beyond the memory it uses, nor where the platform has no such limit."""
-    if gb is not None and gb == 0:
+    if gb is not None and (gb == 0 or math.isinf(gb)):
         return "no memory cap"
     if device.startswith("cuda"):
         return "no memory cap (CUDA device)"
@@ -154,7 +161,7 @@ def _limit_memory(gb: float | None, device: str) -> str:
         phys = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ImportError, ValueError, OSError, AttributeError):
         return "no memory cap (not supported here)"
-    cap = int(gb * 2**30) if gb is not None else int(MEMORY_FRACTION * phys)
+    cap = min(int(gb * 2**30) if gb is not None else int(MEMORY_FRACTION * phys), 2**62)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
@@ -348,6 +355,10 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     option)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    gb = args.memory_limit
+    if gb is not None and not (gb == 0 or math.isinf(gb) or MIN_MEMORY_GB <= gb):
+        parser.error(f"--memory-limit: must be 0 (no cap), inf, or a number of GB of at least "
+                     f"{MIN_MEMORY_GB:g} (the run needs about 1 GB to start), got {gb}")
     try:
         paths = args.claims or [str(default_claims_dir())]
         files = find_claim_files(paths)
@@ -371,10 +382,10 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
         device = resolve_device(args.device)
     except ValueError as e:
         parser.error(str(e))
-    if args.memory_limit is not None and not (args.memory_limit >= 0):
-        parser.error(f"--memory-limit: must be a number of GB >= 0, got {args.memory_limit}")
     if cap_memory or args.memory_limit is not None:
-        _limit_memory(args.memory_limit, device)
+        what = _limit_memory(args.memory_limit, device)
+        if what.startswith("memory cap"):
+            print(f"slttheory.verify: {what} per process (--memory-limit)", file=sys.stderr)
     if args.out is not None and not args.out.strip():
         parser.error("--out: an empty name (give a folder, or leave --out out for "
                      f"reports/{args.profile}/)")

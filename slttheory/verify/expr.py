@@ -318,6 +318,8 @@ class _Builder:
             raise self.fail(f"number {seg!r} is not a decimal", node) from None
         if not dec.is_finite():
             raise self.fail(f"number {seg!r} is not finite", node)
+        if dec.is_zero():  # 0e999999 is 0, whatever its exponent
+            return sp.Integer(0)
         digits = len(dec.as_tuple().digits)
         bits = (abs(dec.as_tuple().exponent) + digits) * math.log2(10)
         if bits > MAX_BITS:

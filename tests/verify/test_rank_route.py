@@ -68,3 +68,12 @@ def test_rank_route_refuses_a_map_of_too_high_a_degree_before_evaluating_it():
     assert time.perf_counter() - t < 1.0
     ok = routes.rank_route(FAMILIES["normal_crossing"], {"powers": (2, 3)}, {})
     assert ok.status == "ok"
+
+
+def test_an_out_of_memory_error_is_marked_so_that_resume_computes_it_again():
+    from slttheory.verify.evidence.routes import OUT_OF_MEMORY, describe_error
+
+    assert describe_error(MemoryError()).startswith(OUT_OF_MEMORY)
+    alloc = RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 8 GB")
+    assert describe_error(alloc).startswith(OUT_OF_MEMORY)
+    assert not describe_error(ValueError("bad")).startswith(OUT_OF_MEMORY)

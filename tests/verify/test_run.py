@@ -902,4 +902,6 @@ def test_a_point_too_large_for_memory_fails_alone_under_the_cap(tmp_path):
     assert proc.returncode == 0, err
     rep = {c["id"]: c for c in json.loads((out / "report.json").read_text())["claims"]}
     assert rep["small"]["verdict"] == "confirmed"
-    assert "allocate" in rep["big"]["points"][0]["reason"]
+    reason = rep["big"]["points"][0]["reason"]
+    assert "out of memory (the process's address space is capped at 3.0 GB" in reason
+    assert "allocate" in reason

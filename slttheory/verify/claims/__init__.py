@@ -157,7 +157,7 @@ def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:
             # reported as a file that cannot be read, not silently dropped
             out.extend(sorted(x for x in p.rglob("*.toml") if not x.is_dir() and not any(
                 part.startswith(".") for part in x.relative_to(p).parts)))
-        elif p.is_file():
+        elif p.exists() or p.is_symlink():  # a pipe or a broken link: load_claim says so
             out.append(p)
         else:
             raise FileNotFoundError(f"--claims: {p} is neither a file nor a folder")

@@ -38,6 +38,7 @@ from slttheory.verify.evidence.records import (
 )
 
 __all__ = [
+    "OUT_OF_MEMORY",
     "RERUNS",
     "RANK_MAX_ENTRIES",
     "jacobian_size",
@@ -75,7 +76,29 @@ def describe_error(exc: BaseException) -> str:
         detail = f": {exc}" if str(exc) else ""
         return f"not implemented yet ({fn} raised NotImplementedError{detail})"
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
+    if isinstance(exc, MemoryError) or "can't allocate memory" in msg:
+        return f"{OUT_OF_MEMORY}{_memory_cap()}: {text}"
+    return text
+
+
+OUT_OF_MEMORY = "out of memory"
+"""How a route error caused by memory begins: such evidence says nothing about the claim and
+is not reused by ``--resume`` (a run with more memory computes it again)."""
+
+
+def _memory_cap() -> str:
+    """`` (the process's address space is capped at 20.7 GB: --memory-limit)`` where a cap is
+    set, else ""."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return ""
+    if soft == resource.RLIM_INFINITY:
+        return ""
+    return f" (the process's address space is capped at {soft / 2**30:.1f} GB: --memory-limit)"
 
 
 # --- closed form ---------------------------------------------------------------------------

@@ -1054,7 +1054,8 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
            else "")
         + (' <span title="on one stated reading of a source that admits several">‡</span>'
-           if c.get("reading") else "") + f"</td><td>{counts}</td>"
+           if c.get("reading") and c.get("verdict") in ("confirmed", "refuted") else "")
+        + f"</td><td>{counts}</td>"
         f'<td title="{_esc(reason)}">{_esc(short_reason(reason, 180))}</td></tr>'
     )
 

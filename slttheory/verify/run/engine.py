@@ -58,7 +58,7 @@ from slttheory.verify.evidence.records import (
     Rerun,
     jsonable,
 )
-from slttheory.verify.evidence.routes import DEFAULT_ROUTES, Routes
+from slttheory.verify.evidence.routes import DEFAULT_ROUTES, OUT_OF_MEMORY, Routes
 from slttheory.verify.judge import (
     ClaimResult,
     ClaimVerdict,
@@ -418,7 +418,13 @@ class _Run:
     def _stale(self, p: _Point) -> bool:
         """Whether stored evidence no longer fits the claim as it is now: the settings hash
         leaves out what only judges (the prediction, relation and source), yet those decide
-        whether an LLC runs and which controls are independent of the claim."""
+        whether an LLC runs and which controls are independent of the claim. Evidence a
+        route could not compute for want of memory is computed again (a run with more memory
+        may)."""
+        ev = p.evidence
+        if any(r is not None and r.status != "ok" and (r.error or "").startswith(OUT_OF_MEMORY)
+               for r in (ev.closed_form, ev.rank, ev.llc, ev.at_point)):
+            return True
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
         llc = p.evidence.llc
