@@ -320,8 +320,9 @@ class _Builder:
             raise self.fail(f"number {seg!r} is not finite", node)
         if dec.is_zero():  # 0e999999 is 0, whatever its exponent
             return sp.Integer(0)
-        digits = len(dec.as_tuple().digits)
-        bits = (abs(dec.as_tuple().exponent) + digits) * math.log2(10)
+        sign_digits_exponent = dec.as_tuple()
+        bits = (abs(sign_digits_exponent.exponent) + len(sign_digits_exponent.digits)) * \
+            math.log2(10)
         if bits > MAX_BITS:
             raise self.fail(f"number {seg!r} has about {bits:.3g} bits, above the limit "
                             f"MAX_BITS = {MAX_BITS}", node)

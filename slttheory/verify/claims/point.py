@@ -398,7 +398,7 @@ def parse_point_claim(
     kind = faults.take(_kind, data, path)
     ev = faults.take(_routes, data, path)
     relation = faults.take(_relation, data, path)
-    faults.take(_tolerance, data, path)
+    tolerance = faults.take(_tolerance, data, path)
     faults.raise_any()
     fam_name, family = fam
     _routes_available(ev, family, fam_name, path, "evidence")
@@ -445,7 +445,7 @@ def parse_point_claim(
         not_imposed=not_imposed,
         constraint=constraint,
         constraint_expr=_expression(parse_constraint, constraint, values, path, "constraint"),
-        tolerance=_tolerance(data, path),
+        tolerance=tolerance,
         scaling=_scaling(data, path, kind, values, ev),
         llc=llc,
         rank=rank,

@@ -464,18 +464,8 @@ def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
                 "a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
                 "this one, so nothing measured at it decides: train to convergence)"]
     out = ["an established formula for λ from a source other than the claim's"]
-    can = claim.routes_available
-    rk = ev.rank
-    if "rank" in can and "rank" not in claim.evidence:
-        out.append('the rank route (add "rank" to the claim\'s evidence; it decides where the '
-                   "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)")
-    elif "rank" in can and (rk is None or rk.status != "ok"):
-        out.append("the rank route, which did not give a rank here")
-    elif "rank" in can and not rk.equality_certified:
-        out.append("a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)")
-    elif "rank" in can and not rk.determines_lambda:
-        out.append("an argument that w* is minimally singular, so that λ is half the generic "
-                   "rank (the family gives none here: its rank bounds λ only from below)")
+    if "rank" in claim.routes_available:  # else no polynomial rank map: nothing to suggest
+        out += _rank_decider(claim, ev.rank)
     if "llc" not in claim.evidence:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
@@ -483,6 +473,21 @@ def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
     else:
         out.append("an LLC whose controls agree and whose band is narrow enough")
     return out
+
+
+def _rank_decider(claim: Claim, rk: Any) -> list[str]:
+    """What the rank route could still add at an undecided point ([] if nothing)."""
+    if "rank" not in claim.evidence:
+        return ['the rank route (add "rank" to the claim\'s evidence; it decides where the '
+                "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
+    if rk is None or rk.status != "ok":
+        return ["the rank route, which did not give a rank here"]
+    if not rk.equality_certified:
+        return ["a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)"]
+    if not rk.determines_lambda:
+        return ["an argument that w* is minimally singular, so that λ is half the generic "
+                "rank (the family gives none here: its rank bounds λ only from below)"]
+    return []
 
 
 # --- claims --------------------------------------------------------------------------------

@@ -467,19 +467,13 @@ def band_words(lc: Mapping[str, Any]) -> str:
             f"controls' λ̂/λ ∈ [{b['ratio_low']:.3g}, {b['ratio_high']:.3g}]")
 
 
-def setting_text(experiment: str, key: str, value: Any) -> str:
-    """An experiment setting as the report shows it: a 0 whose setting's doc says what 0 means
+def _setting_text(doc: str, value: Any) -> str:
+    """A setting's value as the report shows it: a 0 whose setting's ``doc`` says what 0 means
     ("0: calibrated") says so, so that ``llc_step_size=0`` does not read as a zero step.
 
-    >>> setting_text("seed000_estimator_sweep", "llc_step_size", 0.0)
-    '0 (calibrated)'
-    >>> setting_text("seed000_estimator_sweep", "n", 500)
-    '500'
+    >>> _setting_text("SGLD step ε (0: calibrated)", 0.0), _setting_text("sample size", 500)
+    ('0 (calibrated)', '500')
     """
-    from slttheory.experiments import EXPERIMENTS
-
-    spec = getattr(EXPERIMENTS.get(experiment), "settings", ())
-    doc = next((s.doc for s in spec if s.name == key), "")
     auto = re.search(r"\b0: ([^),;]+)", doc)
     if auto and not isinstance(value, bool) and value == 0:
         return f"0 ({auto.group(1).strip()})"
@@ -488,11 +482,12 @@ def setting_text(experiment: str, key: str, value: Any) -> str:
 
 def shown_settings(experiment: str, settings: Mapping[str, Any]) -> dict[str, Any]:
     """The settings a report shows: those the run used (a setting of another ``model`` is left
-    out: ``hidden=128`` beside a low-rank sweep read as a hidden width of 128), each as
-    :func:`setting_text` writes it.
+    out: ``hidden=128`` beside a low-rank sweep read as a hidden width of 128), numbers as
+    :func:`_setting_text` writes them.
 
-    >>> shown_settings("seed000_estimator_sweep", {"model": "low_rank", "hidden": 128, "d": 10})
-    {'model': 'low_rank', 'd': '10'}
+    >>> shown_settings("seed000_estimator_sweep", {"model": "low_rank", "hidden": 128, "d": 10,
+    ...                                            "llc_step_size": 0.0})
+    {'model': 'low_rank', 'd': '10', 'llc_step_size': '0 (calibrated)'}
     """
     from slttheory.experiments import EXPERIMENTS
 
@@ -500,11 +495,29 @@ def shown_settings(experiment: str, settings: Mapping[str, Any]) -> dict[str, An
     model = settings.get("model")
     out: dict[str, Any] = {}
     for k, v in settings.items():
-        used = getattr(spec.get(k), "used_with", ())
+        s = spec.get(k)
+        used = getattr(s, "used_with", ())
         if used and model is not None and model not in used:
             continue
-        out[k] = v if isinstance(v, str | Mapping | list) else setting_text(experiment, k, v)
+        out[k] = v if isinstance(v, str | Mapping | list) else _setting_text(
+            getattr(s, "doc", ""), v)
     return out
+
+
+def counts_text(counts: Mapping[str, int]) -> str:
+    """``point_counts`` in words, the non-zero ones.
+
+    >>> counts_text({"confirmed": 2, "refuted": 0, "in_fit": 5})
+    '2 confirmed, 5 in the fit'
+    """
+    return ", ".join(f"{n} {'in the fit' if v == 'in_fit' else v}"
+                     for v, n in counts.items() if n)
+
+
+def reading_decided(c: Mapping[str, Any]) -> bool:
+    """Whether a claim of ``report.json`` is decided on one stated reading of its source
+    (marked ‡; an undecided verdict says nothing of either reading)."""
+    return bool(c.get("reading")) and c.get("verdict") in ("confirmed", "refuted")
 
 
 def only_in_fit(p: Mapping[str, Any]) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from slttheory.verify.judge import fmt_point
+from slttheory.verify.report.data import counts_text
 from slttheory.verify.report.markdown import LARGE
 
 __all__ = ["claim_figure", "scan_figure"]
@@ -78,8 +79,7 @@ def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
     ax.set_yticks(range(0, len(ys), step), ys[::step], fontsize=7)
     ax.set_xlabel(names[0])
     ax.set_ylabel(names[1] if names[1] != names[0] else "")
-    counts = ", ".join(f"{n} {v.replace('_', ' the ')}"
-                       for v, n in c["point_counts"].items() if n)
+    counts = counts_text(c["point_counts"])
     ax.set_title(f"{c['id']}: {c['verdict']} ({counts}; worst verdict per cell)", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)

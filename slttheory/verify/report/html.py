@@ -42,6 +42,7 @@ from slttheory.verify.report.data import (
     band_words,
     only_in_fit,
     point_rank_text,
+    reading_decided,
     short_reason,
     shown_settings,
     w_star_status,
@@ -1054,7 +1055,7 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
            else "")
         + (' <span title="on one stated reading of a source that admits several">‡</span>'
-           if c.get("reading") and c.get("verdict") in ("confirmed", "refuted") else "")
+           if reading_decided(c) else "")
         + f"</td><td>{counts}</td>"
         f'<td title="{_esc(reason)}">{_esc(short_reason(reason, 180))}</td></tr>'
     )

@@ -14,8 +14,10 @@ from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
+    counts_text,
     only_in_fit,
     point_rank_text,
+    reading_decided,
     short_reason,
     shown_settings,
     w_star_status,
@@ -247,8 +249,7 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         return lines + _experiment(c)
     pts = c["points"]
     if len(pts) > LARGE:
-        counts = ", ".join(f"{n} {v.replace('_', ' the ')}"
-                           for v, n in c["point_counts"].items() if n)
+        counts = counts_text(c["point_counts"])
         order = {"refuted": 0, "error": 1, "inconclusive": 2, "confirmed": 3}
         worst = sorted(pts, key=lambda p: order[p["verdict"]])[: LARGE // 2]
         lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed; every point "
@@ -319,12 +320,6 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _reading_decided(c: Mapping[str, Any]) -> bool:
-    """A decided verdict on one stated reading (marked ‡; an undecided one says nothing of
-    either reading)."""
-    return bool(c.get("reading")) and c.get("verdict") in ("confirmed", "refuted")
-
-
 def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
     """How many decided verdicts hold on one reading of a source that admits several (marked
     ‡): they say which reading is right no more than the source does.
@@ -332,7 +327,7 @@ def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
     >>> _on_a_reading([{"verdict": "refuted", "reading": "centred"}, {"verdict": "confirmed"}])[:35]
     '; ‡ marks the 1 decided (1 refuted)'
     """
-    dec = [c["verdict"] for c in claims if _reading_decided(c)]
+    dec = [c["verdict"] for c in claims if reading_decided(c)]
     if not dec:
         return ""
     parts = ", ".join(f"{dec.count(v)} {v}" for v in ("confirmed", "refuted") if dec.count(v))
@@ -363,7 +358,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         short = short_reason(c["reason"])
         anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
-                     f"**{c['verdict']}**{_grade(c)}{' ‡' if _reading_decided(c) else ''} | "
+                     f"**{c['verdict']}**{_grade(c)}{' ‡' if reading_decided(c) else ''} | "
                      f"{cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
               "fit (a scaling claim's point, judged by the claim's fit).", ""]

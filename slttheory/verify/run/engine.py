@@ -427,7 +427,7 @@ class _Run:
             return True
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
-        llc = p.evidence.llc
+        llc = ev.llc
         if llc is None:  # stored without an LLC: does this claim now need one?
             return self._wants_llc(p)[0]
         if llc.control_key is None:  # stored for context: is it now to decide, with controls?

@@ -230,7 +230,7 @@ def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records:
     at = None if not reruns else {
         label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
         for label, _, _ in reruns}
-    verdict, reason, outcomes = judge_experiment(claim, results, at, len(exp.plan(s)))
+    verdict, reason, outcomes = judge_experiment(claim, results, at, len(records))
     return verdict, reason, outcomes, results[claim.criteria[0].alpha]
 
 
