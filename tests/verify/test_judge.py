@@ -1123,3 +1123,25 @@ def test_a_reach_does_not_count_points_the_constraint_removed_as_missing():
     v = claim_verdict(pts, ["m", "h"], "m < h")
     assert "every point of m ∈ {2, 3, 4}, h ∈ {3, 4, 5} with m < h" in v.reason
     assert " of the " not in v.reason
+
+
+def test_controls_of_lower_multiplicity_never_decide_at_a_point_of_higher():
+    """The estimator's bias grows with the multiplicity (m = 3 crossings read 30–50 % low), so
+    a point whose exact formula states m = 3 gets no band from controls of m ≤ 2 — even where
+    that formula is the claim's own (it may withhold a decision, never make one)."""
+    stated = replace(cf("2", standing="as_stated"), multiplicity="3")
+    ctl = controls(biases=(-0.02, -0.02, -0.02), spread=0.01)
+    for mean in (1.3, 1.96):  # would refute, would confirm
+        v = V(claim(), PointEvidence(stated, None, lc(mean), 0.0), ctl=ctl)
+        assert v.verdict == "inconclusive", v.reason
+        assert "multiplicity 3 (as regular states it)" in v.reason
+        assert "controls of multiplicity at least 3" in v.reason
+    # the same estimate decides beside controls that reach the point's multiplicity, and at a
+    # point whose formula states m = 1
+    hi = {KEY: ControlSet(KEY, {}, tuple(replace(r, multiplicity=3)
+                                         for r in ctl[KEY].runs))}
+    v = V(claim(), PointEvidence(stated, None, lc(1.3), 0.0), ctl=hi)
+    assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
+    one = replace(stated, multiplicity="1")
+    v = V(claim(), PointEvidence(one, None, lc(1.3), 0.0), ctl=ctl)
+    assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason

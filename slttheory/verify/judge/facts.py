@@ -53,7 +53,7 @@ from slttheory.verify.judge.llc import Band, llc_band
 
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
-    "closed_form_grade",
+    "closed_form_grade", "stated_multiplicity",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -249,12 +249,39 @@ def unresolved_of(lc: LLCEvidence) -> float:
     return v if math.isfinite(v) and v > 0 else 0.0
 
 
+def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
+    """The largest multiplicity an exact closed form at the point states (the family's
+    formula, or one that applies by an identity of models), with the formula's name; ``None``
+    where none states one. Used only to withhold an LLC's decision
+    (:func:`slttheory.verify.judge.llc.beyond_controls`), so the claim's own formula may
+    supply it.
+
+    >>> cf = ClosedFormEvidence("ok", value="39/2", exact=True, multiplicity="3",
+    ...                         formula="deep_linear_network")
+    >>> stated_multiplicity(PointEvidence(cf, None, None, 0.0))
+    (3, 'deep_linear_network')
+    """
+    best: tuple[int, str] | None = None
+    for cf in (ev.closed_form, *ev.independent):
+        if cf is None or cf.status != "ok" or not cf.exact or cf.multiplicity is None:
+            continue
+        try:
+            m = int(cf.multiplicity)
+        except ValueError:
+            continue
+        if best is None or m > best[0]:
+            best = (m, cf.formula or "the closed form")
+    return best
+
+
 def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predicted: float,
-               relation: str, tol: float) -> LLCAssessment:
+               relation: str, tol: float, multiplicity: tuple[int, str] | None = None
+               ) -> LLCAssessment:
     """Grade an LLC: failed diagnostics give no information; without usable, agreeing controls
-    it is uncontrolled; a controlled band that decides (confirms or refutes) must give the same
-    verdict at every rerun. A band that decides nothing needs no robustness: it stays
-    controlled, and the point is inconclusive for its width."""
+    of at least the point's ``multiplicity`` (:func:`stated_multiplicity`) it is uncontrolled;
+    a controlled band that decides (confirms or refutes) must give the same verdict at every
+    rerun. A band that decides nothing needs no robustness: it stays controlled, and the point
+    is inconclusive for its width."""
     if lc is None or lc.status != "ok":
         return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
                              else f"the LLC route failed ({lc.error})")
@@ -264,7 +291,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                              + "; ".join(why) + ")")
     cs = controls.get(lc.control_key) if lc.control_key else None
     unseen = unresolved_of(lc)
-    band = llc_band(lc.mean, lc.std_error, cs, unseen)
+    band = llc_band(lc.mean, lc.std_error, cs, unseen, multiplicity)
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     base = band_verdict(band, predicted, relation, tol)

@@ -36,7 +36,10 @@ from scipy import stats
 
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 
-__all__ = ["MIN_CONTROLS", "MIN_DATASETS", "AGREE_P", "ControlSummary", "Band", "llc_band"]
+__all__ = [
+    "MIN_CONTROLS", "MIN_DATASETS", "AGREE_P", "ControlSummary", "Band", "llc_band",
+    "beyond_controls",
+]
 
 MIN_CONTROLS = 3
 MIN_DATASETS = 3
@@ -58,6 +61,7 @@ class ControlSummary:
     usable: int
     runs: int
     estimates: tuple[float, ...] = ()
+    multiplicity: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,18 +108,22 @@ def summarise(cs: ControlSet) -> list[ControlSummary]:
             spread = max(spread, math.sqrt(sum(v * v for v in mc) / len(mc))) \
                 if math.isfinite(spread) else spread
         mean = sum(ratios) / len(ratios) if ratios else math.nan
+        mult = r0.multiplicity if r0.multiplicity is not None else \
+            1 if r0.kind == "regular" else None
         out.append(ControlSummary(r0.family, dict(r0.params), r0.kind, lam, r0.certified_by,
                                   mean, spread, len(ok), len(runs),
-                                  tuple(r.mean for r in ok)))
+                                  tuple(r.mean for r in ok), mult))
     return out
 
 
 def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
-             unresolved: float = 0.0) -> Band:
+             unresolved: float = 0.0, multiplicity: tuple[int, str] | None = None) -> Band:
     """The controlled band of an estimate ``mean ± std_error`` (see the module docstring);
     ``unresolved``: how much higher λ may be in directions the estimate says it cannot see
     (``Diagnostics.unresolved``), added to the band's upper end, so that such an estimate
-    never refutes a prediction that those directions could reach."""
+    never refutes a prediction that those directions could reach. ``multiplicity``: the
+    point's multiplicity as an exact formula states it, and which (no band where it exceeds
+    every usable control's)."""
     if cs is None:
         return Band(False, why="no controls were run under these rules")
     summ = summarise(cs)
@@ -132,6 +140,8 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
                for c in summ if c not in usable]
         return Band(False, why=f"only {len(usable)} of {len(summ)} controls usable "
                     f"(need {MIN_CONTROLS}: " + "; ".join(bad) + ")", controls=tuple(summ))
+    if multiplicity is not None and (why := beyond_controls(multiplicity, usable)):
+        return Band(False, why=why, controls=tuple(summ))
     p = _agreement(usable)
     r_lo = min(c.ratio - Z * c.spread for c in usable)
     r_hi = max(c.ratio + Z * c.spread for c in usable)
@@ -158,6 +168,36 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
         unresolved > 0 else 0.0
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se + extra) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
+
+
+def beyond_controls(multiplicity: tuple[int, str], usable: Sequence[ControlSummary]) -> str:
+    """Why controls cannot correct an estimate at a point of higher multiplicity than any of
+    theirs ("" where one of them has at least the point's).
+
+    The estimand's leading finite-nβ term is −(m − 1)/log(nβ) (from the zeta function's
+    largest pole of order m; Watanabe 2009, *Algebraic Geometry and Statistical Learning
+    Theory*, Ch. 4), so the bias grows with m, and the estimator's fits leave part of it:
+    normal crossings of multiplicity 3 read 30–50 % low (``docs/estimator.md``). A band from
+    controls of lower multiplicity would refute true statements there. The multiplicity may
+    come from the claim's own formula: it can only withhold a decision, never make one.
+
+    >>> c = ControlSummary("normal_crossing", {}, "singular, m = 2", 0.5, "", 0.8, 0.05, 3, 3,
+    ...                    multiplicity=2)
+    >>> beyond_controls((2, "f"), [c])
+    ''
+    >>> beyond_controls((3, "deep_linear_network"), [c])[:63]
+    'the point has multiplicity 3 (as deep_linear_network states it)'
+    """
+    m, source = multiplicity
+    known = [c.multiplicity for c in usable if c.multiplicity is not None]
+    top = max(known, default=None)
+    if top is not None and m <= top:
+        return ""
+    have = f"at most {top}" if top is not None else "not known"
+    return (f"the point has multiplicity {m} (as {source} states it), its usable controls' "
+            f"is {have}: the estimator's bias grows with the multiplicity (about "
+            f"−(m − 1)/log nβ; crossings of multiplicity 3 read 30–50 % low), so controls of "
+            "lower multiplicity do not measure it here")
 
 
 def _agreement(cs: Sequence[ControlSummary]) -> float:

@@ -39,6 +39,7 @@ from slttheory.verify.judge.facts import (
     band_verdict,
     facts_of,
     fmt_value,
+    stated_multiplicity,
 )
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
@@ -381,7 +382,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
                             f"and {cannot}{note}", facts=facts)
     tol = claim.tolerance.llc_abs_for(float(p))
-    llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol)
+    llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol, stated_multiplicity(ev))
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         outside = band_outside_proof(lo, hi, b.low, b.high)
@@ -470,6 +471,9 @@ def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
         out.append("an LLC at a w* that is a local minimum of L_n (none at this w* decides)")
+    elif (m := stated_multiplicity(ev)) is not None and m[0] > 2:
+        out.append(f"an LLC with controls of multiplicity at least {m[0]} (the verifier's "
+                   "controls have at most 2, and lower ones do not measure its bias)")
     else:
         out.append("an LLC whose controls agree and whose band is narrow enough")
     return out

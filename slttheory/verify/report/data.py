@@ -30,7 +30,7 @@ from slttheory.verify.judge import (
     PointResult,
     scope,
 )
-from slttheory.verify.judge.facts import assess_llc, closed_form_grade
+from slttheory.verify.judge.facts import assess_llc, closed_form_grade, stated_multiplicity
 from slttheory.verify.judge.llc import Band
 from slttheory.verify.judge.llc import Z as LLC_Z
 from slttheory.verify.judge.point import FIT_ONLY, fmt_point
@@ -408,7 +408,8 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         a = pv.llc
         if a is None and pr.predicted is not None:
             a = assess_llc(lc, controls, float(pr.predicted), claim.relation,
-                           claim.tolerance.llc_abs_for(float(pr.predicted)))
+                           claim.tolerance.llc_abs_for(float(pr.predicted)),
+                           stated_multiplicity(ev))
         d = lc.to_dict()
         d.update(grade=a.grade if a is not None else ("uncontrolled" if lc.clean else "failed"),
                  band=_band_json(a.band if a is not None else None),
