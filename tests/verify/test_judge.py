@@ -1145,3 +1145,11 @@ def test_controls_of_lower_multiplicity_never_decide_at_a_point_of_higher():
     one = replace(stated, multiplicity="1")
     v = V(claim(), PointEvidence(one, None, lc(1.3), 0.0), ctl=ctl)
     assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
+
+
+def test_a_scaling_fit_takes_no_llc_beyond_its_controls_multiplicity():
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
+    stated = replace(cf("1", standing="as_stated"), multiplicity="3")
+    ev = [replace(e, closed_form=stated) for e in ev]
+    v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
+    assert v.verdict == "inconclusive" and "multiplicity 3" in v.reason, v.reason

@@ -41,7 +41,7 @@ from scipy import special, stats
 
 from slttheory.verify.claims import SHAPES, Claim
 from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
-from slttheory.verify.judge.facts import unresolved_of
+from slttheory.verify.judge.facts import stated_multiplicity, unresolved_of
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     band_outside_proof,
@@ -273,7 +273,8 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         if not rr.passed:
             return f"its rerun at {setting} failed its diagnostics"
         mean, se = rr.mean, rr.std_error
-    band = llc_band(mean, se, controls.get(lc.control_key or ""), unresolved_of(lc))
+    band = llc_band(mean, se, controls.get(lc.control_key or ""), unresolved_of(lc),
+                    stated_multiplicity(ev))
     if not band.controlled:
         return f"uncontrolled ({band.why})"
     outside = band_outside_proof(lo, hi, band.low, band.high)
