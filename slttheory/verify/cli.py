@@ -129,8 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-limit", metavar="GB", type=float, default=None,
         help="cap the address space of each of the run's processes (Linux, CPU device): a "
         "point that would need more fails with an error instead of the system killing the "
-        "whole run (default: 90%% of physical memory; 0 or inf: no cap; at least "
-        f"{MIN_MEMORY_GB:g})",
+        "whole run (default: 90%% of physical memory shared by the --jobs worker processes, "
+        f"at least {MIN_MEMORY_GB:g} each; 0 or inf: no cap; at least {MIN_MEMORY_GB:g})",
     )
     return p
 
@@ -147,10 +147,25 @@ the system killed it, and the other 27 claims of the run got no report (an outsi
 under a cap the allocation fails, and that point's w* reports the error."""
 
 
-def _limit_memory(gb: float | None, device: str) -> str:
+def default_memory_cap(physical: int, processes: int) -> int:
+    """The default ``--memory-limit`` of each of ``processes`` worker processes, in bytes:
+    :data:`MEMORY_FRACTION` of ``physical`` memory shared among them (each process has its
+    own cap, so with the whole fraction each, ``--jobs 4`` could ask for 3.6 times the memory
+    there is, and the system would kill the run), but never below :data:`MIN_MEMORY_GB`.
+
+    >>> round(default_memory_cap(24 * 2**30, 2) / 2**30, 2)
+    10.8
+    >>> default_memory_cap(8 * 2**30, 8) / 2**30  # floored: below 2 GB the run cannot start
+    2.0
+    """
+    return max(int(MEMORY_FRACTION * physical / max(processes, 1)), int(MIN_MEMORY_GB * 2**30))
+
+
+def _limit_memory(gb: float | None, device: str, processes: int = 1) -> str:
     """Set the address-space cap of ``--memory-limit`` (``RLIMIT_AS``, inherited by worker
-    processes); what it did, in words. Not on a CUDA device, whose driver reserves address
-    space far beyond the memory it uses, nor where the platform has no such limit."""
+    processes; by default :func:`default_memory_cap` for ``processes`` workers); what it did,
+    in words. Not on a CUDA device, whose driver reserves address space far beyond the memory
+    it uses, nor where the platform has no such limit."""
     if gb is not None and (gb == 0 or math.isinf(gb)):
         return "no memory cap"
     if device.startswith("cuda"):
@@ -161,7 +176,7 @@ def _limit_memory(gb: float | None, device: str) -> str:
         phys = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ImportError, ValueError, OSError, AttributeError):
         return "no memory cap (not supported here)"
-    cap = min(int(gb * 2**30) if gb is not None else int(MEMORY_FRACTION * phys), 2**62)
+    cap = min(int(gb * 2**30) if gb is not None else default_memory_cap(phys, processes), 2**62)
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
@@ -383,7 +398,7 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     except ValueError as e:
         parser.error(str(e))
     if cap_memory or args.memory_limit is not None:
-        what = _limit_memory(args.memory_limit, device)
+        what = _limit_memory(args.memory_limit, device, args.jobs)
         if what.startswith("memory cap"):
             print(f"slttheory.verify: {what} per process (--memory-limit)", file=sys.stderr)
     if args.out is not None and not args.out.strip():
