@@ -132,6 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
         "whole run (default: 90%% of physical memory shared by the --jobs worker processes, "
         f"at least {MIN_MEMORY_GB:g} each; 0 or inf: no cap; at least {MIN_MEMORY_GB:g})",
     )
+    p.add_argument(
+        "--time-limit", metavar="SECONDS", type=float, default=None,
+        help="stop each route at a point (closed form, rank, w*, LLC, reruns) after this many "
+        "seconds of wall-clock time, with an 'out of time' error for that route; the other "
+        "routes, points and claims run on, and --resume computes such points again (default: "
+        "no limit; 0 or inf: no limit; not with --executor dask)",
+    )
     return p
 
 
@@ -386,6 +393,12 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     except (ValueError, ImportError, AttributeError) as e:
         parser.error(f"--families: {e}")
     executor_kind = _executor_args(parser, args)
+    limit = args.time_limit
+    if limit is not None and (math.isnan(limit) or limit < 0):
+        parser.error(f"--time-limit: a number of seconds, 0 or inf (no limit), got {limit}")
+    if limit is not None and 0 < limit < math.inf and executor_kind == "dask":
+        parser.error("--time-limit: not with --executor dask (its workers run routes in "
+                     "threads, which a timer signal cannot interrupt)")
     claims = load_claims(files, families)
     if args.list:
         _list(claims)
@@ -501,7 +514,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
             f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points"
             + (f", {n_runs} experiment runs" if n_runs else "") + ", "
             f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
-            f"{', no batching' if args.no_batch else ''} -> {out}",
+            f"{', no batching' if args.no_batch else ''}"
+            + (f", time limit {args.time_limit:g} s per route and point"
+               if args.time_limit and args.time_limit < math.inf else "") + f" -> {out}",
             file=sys.stderr,
         )
         for c in claims:
@@ -525,6 +540,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
                 families_spec=args.families,
                 executor=executor,
                 batch=not args.no_batch,
+                time_limit=args.time_limit,
             )
         finally:
             prog.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -18,6 +19,7 @@ from fake_families import FAMILIES
 from slttheory.verify.claims import load_claims, parse_claim
 from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
 from slttheory.verify.evidence.records import RERUN_SETTINGS, Rerun
+from slttheory.verify.evidence.routes import DEFAULT_ROUTES
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
 from slttheory.verify.run import ResultStore, run_claims
 from slttheory.verify.run.executors import LocalExecutor, _InOrder
@@ -905,3 +907,78 @@ def test_a_point_too_large_for_memory_fails_alone_under_the_cap(tmp_path):
     reason = rep["big"]["points"][0]["reason"]
     assert "out of memory (the process's address space is capped at 3.0 GB" in reason
     assert "allocate" in reason
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_a_route_past_its_time_limit_fails_alone_and_resume_computes_it_again(tmp_path):
+    """A closed form that sleeps 60 s, under --time-limit 1 in worker processes: that route
+    says 'out of time', the point's rank still confirms it, the other claim is judged, the
+    run ends in seconds; --resume without the limit computes the closed form again."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    head = ('title = "t"\nsource = "s"\nkind = "closed_form"\npredicted = "d/2"\n'
+            'evidence = ["closed_form", "rank"]\n[grid]\nd = [2]\n')
+    (claims / "slow.toml").write_text(f'id = "slow"\nfamily = "slow_regular"\n{head}')
+    (claims / "fast.toml").write_text(f'id = "fast"\nfamily = "fake_regular"\n{head}')
+    out, log = tmp_path / "run", tmp_path / "calls.log"
+    base = ["--claims", str(claims), "--families", "fake_families:FAMILIES", "--no-figures",
+            "--device", "cpu", "--out", str(out)]
+    t0 = time.perf_counter()
+    proc = _cli([*base, "--jobs", "2", "--time-limit", "1"],
+                {"SLTTHEORY_FAKE_SLEEP": "60", "SLTTHEORY_FAKE_LOG": str(log)})
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert time.perf_counter() - t0 < 45
+    assert "time limit 1 s per route and point" in err
+    rep = {c["id"]: c for c in json.loads((out / "report.json").read_text())["claims"]}
+    assert rep["fast"]["verdict"] == "confirmed"
+    slow = rep["slow"]["points"][0]
+    assert slow["verdict"] == "confirmed" and slow["grade"] == "certified"  # by its rank
+    assert ("closed form: out of time: the closed form ran past its limit of 1 s "
+            "(--time-limit)") in slow["reason"]
+    assert not log.exists()  # the call was stopped in its sleep, before it logs
+    proc = _cli([*base, "--jobs", "1", "--resume"],
+                {"SLTTHEORY_FAKE_SLEEP": "0", "SLTTHEORY_FAKE_LOG": str(log)})
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert log.read_text().split() == ["2"]  # computed again, not reused
+    slow = json.loads((out / "report.json").read_text())["claims"][0]["points"][0]
+    assert "out of time" not in slow["reason"] and slow["verdict"] == "confirmed"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_a_route_that_swallows_the_limit_still_returns_an_error():
+    """Code that catches every exception and carries on is interrupted again each second, and
+    whatever it returns after its limit fired is replaced by the route's error: a partial
+    result (here a rank from the trials that finished) is never taken as evidence."""
+    from slttheory.verify.run.limits import time_limited
+
+    def stubborn(family, q, settings):
+        done = 0
+        for _ in range(4):
+            try:
+                time.sleep(0.4)
+                done += 1
+            except Exception:  # noqa: BLE001 - the behaviour under test
+                pass
+        return RankEvidence("ok", rank=done, n_params=2, certified=True)
+
+    previous = signal.getsignal(signal.SIGALRM)
+    ev = time_limited(Routes(rank=stubborn), 0.5).rank(None, {"d": 2}, {})
+    assert ev.status == "error" and ev.error.startswith("out of time: the rank route")
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # no timer left behind
+    assert signal.getsignal(signal.SIGALRM) is previous
+    ok = time_limited(Routes(rank=lambda f, q, s: RankEvidence("ok", rank=2)), 5).rank(
+        None, {}, {})
+    assert (ok.status, ok.rank) == ("ok", 2)
+    assert time_limited(DEFAULT_ROUTES, None) is DEFAULT_ROUTES
+    assert time_limited(DEFAULT_ROUTES, math.inf) is DEFAULT_ROUTES
+
+
+@pytest.mark.parametrize("value", ["-1", "nan"])
+def test_time_limit_refuses_what_is_no_duration(value, capsys):
+    from slttheory.verify.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--time-limit", value, "--list"])
+    assert "--time-limit" in capsys.readouterr().err

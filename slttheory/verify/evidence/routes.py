@@ -39,6 +39,7 @@ from slttheory.verify.evidence.records import (
 
 __all__ = [
     "OUT_OF_MEMORY",
+    "OUT_OF_TIME",
     "RERUNS",
     "RANK_MAX_ENTRIES",
     "jacobian_size",
@@ -76,6 +77,8 @@ def describe_error(exc: BaseException) -> str:
         detail = f": {exc}" if str(exc) else ""
         return f"not implemented yet ({fn} raised NotImplementedError{detail})"
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if msg.startswith(OUT_OF_TIME):  # the route's --time-limit (run.limits) says it all
+        return msg
     text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
     if isinstance(exc, MemoryError) or "can't allocate memory" in msg:
         return f"{OUT_OF_MEMORY}{_memory_cap()}: {text}"
@@ -85,6 +88,12 @@ def describe_error(exc: BaseException) -> str:
 OUT_OF_MEMORY = "out of memory"
 """How a route error caused by memory begins: such evidence says nothing about the claim and
 is not reused by ``--resume`` (a run with more memory computes it again)."""
+
+
+OUT_OF_TIME = "out of time"
+"""How a route error caused by ``--time-limit`` begins (:mod:`slttheory.verify.run.limits`):
+like :data:`OUT_OF_MEMORY`, such evidence says nothing about the claim, and ``--resume``
+computes it again."""
 
 
 def _memory_cap() -> str:

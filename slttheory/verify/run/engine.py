@@ -58,7 +58,12 @@ from slttheory.verify.evidence.records import (
     Rerun,
     jsonable,
 )
-from slttheory.verify.evidence.routes import DEFAULT_ROUTES, OUT_OF_MEMORY, Routes
+from slttheory.verify.evidence.routes import (
+    DEFAULT_ROUTES,
+    OUT_OF_MEMORY,
+    OUT_OF_TIME,
+    Routes,
+)
 from slttheory.verify.judge import (
     ClaimResult,
     ClaimVerdict,
@@ -68,6 +73,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.point import certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
+from slttheory.verify.run.limits import time_limited
 from slttheory.verify.run.store import ResultStore
 
 __all__ = ["LLC_EVERYWHERE", "BATCH_MAX", "load_families", "run_claims", "chunk_sizes",
@@ -309,6 +315,7 @@ def run_claims(
     families_spec: str | None = None,
     executor: Any = None,
     batch: bool = True,
+    time_limit: float | None = None,
 ) -> list[Any]:
     """Evaluate every claim (module docstring); results in the order of ``claims``.
 
@@ -316,12 +323,14 @@ def run_claims(
     else this process). Outside this process a family that does not pickle is looked up by name
     (``families_spec`` as in ``--families``); a task whose worker died is resubmitted. With
     ``batch`` (default) the LLCs of a claim run in batched tasks of at most ``BATCH_MAX``
-    points; ``batch=False`` gives one task per point.
+    points; ``batch=False`` gives one task per point. ``time_limit``: seconds of wall-clock
+    time each route may take per point (:func:`slttheory.verify.run.limits.time_limited`).
     """
     own = executor is None
     if own:
         executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
     try:
+        routes = time_limited(routes, time_limit)
         return _Run(claims, profile, families, routes, store, resume, device,
                     progress or NullProgress(), families_spec, executor, batch).run()
     finally:
@@ -419,11 +428,10 @@ class _Run:
         """Whether stored evidence no longer fits the claim as it is now: the settings hash
         leaves out what only judges (the prediction, relation and source), yet those decide
         whether an LLC runs and which controls are independent of the claim. Evidence a
-        route could not compute for want of memory is computed again (a run with more memory
+        route could not compute for want of memory or time is computed again (a run with more
         may)."""
         ev = p.evidence
-        if any(r is not None and r.status != "ok" and (r.error or "").startswith(OUT_OF_MEMORY)
-               for r in (ev.closed_form, ev.rank, ev.llc, ev.at_point)):
+        if _for_want_of_resources(ev):
             return True
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
@@ -703,6 +711,20 @@ class _Run:
         for ci, r in self.exp_results.items():
             results[ci] = r
         return results
+
+
+def _for_want_of_resources(ev: PointEvidence) -> bool:
+    """Whether a route's evidence at the point (a rerun's included) is an error of memory
+    (:data:`OUT_OF_MEMORY`) or of ``--time-limit`` (:data:`OUT_OF_TIME`): it says nothing of
+    the claim, and ``--resume`` computes it again."""
+    short = (OUT_OF_MEMORY, OUT_OF_TIME)
+    routes = (ev.closed_form, ev.rank, ev.llc, ev.at_point, *ev.independent)
+    if any(r is not None and r.status != "ok" and (r.error or "").startswith(short)
+           for r in routes):
+        return True
+    reruns = ev.llc.reruns if ev.llc is not None else ()
+    return any(not rr.passed and any(str(x).startswith(short) for x in rr.problems)
+               for rr in reruns)
 
 
 def _label(p: _Point) -> str:

@@ -1,0 +1,138 @@
+"""A wall-clock limit on each route at a point (``--time-limit``).
+
+:func:`time_limited` wraps every function of a :class:`~slttheory.verify.evidence.routes.Routes`
+so that a route running past its limit stops and returns that route's *error* evidence, which
+says "out of time" (:data:`~slttheory.verify.evidence.routes.OUT_OF_TIME`) and names the limit:
+the point's other routes keep what they found, the other points and claims run on, and
+``--resume`` computes such evidence again (a run with a longer limit may finish it). A batched
+route (the LLC, w* and the reruns over ``k`` points) gets ``k`` times the limit.
+
+The limit is a ``SIGALRM`` timer (``signal.setitimer``) in the thread that runs the route. It
+interrupts Python code between bytecodes, so a single long call into compiled code (one exact
+rank in python-flint, one TorchScript block of steps) ends first. After the first expiry it
+fires again every second, so that code which catches exceptions and carries on is interrupted
+again, and a route that returns at all after its limit has fired returns an error whatever it
+computed (a partial result could differ from a complete one). Only the main thread of a process
+can take signals: where a route runs in another thread (``--executor dask``), no limit applies,
+which the command line refuses to combine.
+
+>>> import time
+>>> from slttheory.verify.evidence.routes import Routes
+>>> slow = Routes(closed_form=lambda family, params: time.sleep(5))
+>>> ev = time_limited(slow, 0.2).closed_form(None, {"d": 2})
+>>> ev.status, ev.error
+('error', 'out of time: the closed form ran past its limit of 0.2 s (--time-limit)')
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slttheory.verify.evidence.records import (
+    AtPoint,
+    ClosedFormEvidence,
+    LLCEvidence,
+    RankEvidence,
+    Rerun,
+)
+from slttheory.verify.evidence.routes import OUT_OF_TIME, RERUNS, Routes
+
+__all__ = ["RouteTimeout", "time_limited", "can_limit_here"]
+
+
+class RouteTimeout(Exception):
+    """A route ran past its ``--time-limit``."""
+
+
+def can_limit_here() -> bool:
+    """Whether this thread can take the limit's signal (the main thread, on a platform with
+    ``SIGALRM``)."""
+    return hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+
+
+def _timeout_text(what: str, seconds: float) -> str:
+    return f"{OUT_OF_TIME}: the {what} ran past its limit of {seconds:g} s (--time-limit)"
+
+
+def _failed_closed_form(text: str, args: tuple, kw: dict) -> Any:
+    return ClosedFormEvidence("error", error=text)
+
+
+def _failed_independent(text: str, args: tuple, kw: dict) -> Any:
+    return (ClosedFormEvidence("error", error=text),)
+
+
+def _failed_rank(text: str, args: tuple, kw: dict) -> Any:
+    return RankEvidence("error", error=text)
+
+
+def _failed_llc(text: str, args: tuple, kw: dict) -> Any:
+    measure = kw.get("measure", True)
+    return [(LLCEvidence("error", error=text),
+             AtPoint("error", error=text) if measure else None) for _ in args[1]]
+
+
+def _failed_at_point(text: str, args: tuple, kw: dict) -> Any:
+    return [AtPoint("error", error=text) for _ in args[1]]
+
+
+def _failed_reruns(text: str, args: tuple, kw: dict) -> Any:
+    return [tuple(Rerun(label, None, None, False, (text,)) for label, _, _ in RERUNS)
+            for _ in args[1]]
+
+
+# route name -> (words for the message, batched over args[1]?, error evidence)
+_ROUTES: dict[str, tuple[str, bool, Callable[[str, tuple, dict], Any]]] = {
+    "closed_form": ("closed form", False, _failed_closed_form),
+    "independent": ("independent closed forms", False, _failed_independent),
+    "rank": ("rank route", False, _failed_rank),
+    "llc": ("LLC route", True, _failed_llc),
+    "at_point": ("measurement of w*", True, _failed_at_point),
+    "reruns": ("LLC reruns", True, _failed_reruns),
+}
+
+
+@dataclass(frozen=True)
+class _Limited:
+    """``fn`` under a limit of ``seconds`` (times the points of a batched route); a picklable
+    callable, so that limited routes travel to worker processes."""
+
+    fn: Callable[..., Any]
+    name: str
+    seconds: float
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        what, batched, failed = _ROUTES[self.name]
+        if not can_limit_here():
+            return self.fn(*args, **kw)
+        limit = self.seconds * (max(len(args[1]), 1) if batched else 1)
+        fired = False
+
+        def alarm(signum: int, frame: Any) -> None:
+            nonlocal fired
+            fired = True
+            raise RouteTimeout(_timeout_text(what, limit))
+
+        previous = signal.signal(signal.SIGALRM, alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit, 1.0)
+        try:
+            out = self.fn(*args, **kw)
+        except RouteTimeout:
+            fired = True
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return failed(_timeout_text(what, limit), args, kw) if fired else out
+
+
+def time_limited(routes: Routes, seconds: float | None) -> Routes:
+    """``routes`` with each function limited to ``seconds`` of wall-clock time per point
+    (``None``, 0 or infinite: ``routes`` unchanged)."""
+    if seconds is None or not 0 < seconds < float("inf"):
+        return routes
+    return Routes(**{name: _Limited(getattr(routes, name), name, float(seconds))
+                     for name in _ROUTES})
