@@ -320,37 +320,25 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             "profile (its [profiles] evidence list is empty); the full profile "
                             "runs " + ", ".join(claim.evidence))
     facts = tuple(facts_of(claim, ev))
-    w_star = ev.at_point
     ran = [r for _, r in routes[:3] if r is not None]
     # every route run that says something of λ errored (routes skipped by design, e.g. an
     # LLC where a hypothesis fails, are not errors): an error, unless a certified bound
     # measured at w* (a symmetry orbit, the dimension) decides beside them
     all_errored = not any(r.status == "ok" for r in ran) and (
-        ran or w_star is None or w_star.status != "ok")
+        ran or ev.at_point is None or ev.at_point.status != "ok")
     error = PointVerdict("error", "error: " + ("; ".join(errors) or "no route was requested"),
                          facts=facts)
     if all_errored and not any(f.grade == "certified" for f in facts):
         return error
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
     if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):
-        if all_errored:
-            return error
-        # a scaling claim's stated coefficients are judged by its fit, within coef_rel (or
-        # their decimal rounding on exact values): a point compared with them exactly would
-        # say "refuted" where the claim is confirmed (0.333·d against d/3)
-        unmet = unmet_hypotheses(claim, ev, None)
-        if unmet:
-            return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
-                                + "; ".join(unmet) + f"; left out of the fit{note}",
-                                facts=facts)
-        stated = "" if predicted is None else (
-            f" (the stated coefficients give {fmt_value(predicted)} here)")
-        return PointVerdict("inconclusive", f"{FIT_ONLY} at {at}{stated}, it enters the fit "
-                            f"only, which judges the claim{note}", facts=facts)
+        return error if all_errored else _fit_only(claim, ev, at, predicted, note, facts)
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
     rel = claim.relation
-    ptxt = ("" if rel == "==" else f"λ {rel} ") + fmt_value(p)
-    note += _two_statements(facts, p) if rel == "==" else ""
+    if rel == "==":
+        note += _two_statements(facts, p)
+    pt = _Case(claim, ev, at, p, ("" if rel == "==" else f"λ {rel} ") + fmt_value(p), note,
+                facts)
     cert = [f for f in facts if f.grade == "certified"]
     lo, hi, flo, fhi = _interval(cert)
     if lo is not None and hi is not None and _lt(hi, lo):
@@ -359,56 +347,94 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     exact = _exact_verdict(lo, hi, p, rel)
     if all_errored and exact == "open":
         return error
+    # 1. hypotheses, 2. certified facts, 3. a controlled LLC, 4. inconclusive
     unmet = unmet_hypotheses(claim, ev, p)
     if unmet:
         would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                             + "; ".join(unmet) + would + note, facts=facts)
+    if exact != "open":
+        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
+        return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
+    return _by_llc(pt, controls or {}, lo, hi)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """What the verdict rules of one point share: the claim, the evidence, where (text), the
+    prediction P and its text, the note every reason ends with, the graded facts."""
+
+    claim: Claim
+    ev: PointEvidence
+    at: str
+    p: sp.Expr
+    ptxt: str
+    note: str
+    facts: tuple[Fact, ...]
+
+
+def _fit_only(claim: Claim, ev: PointEvidence, at: str, predicted: sp.Expr | None, note: str,
+              facts: tuple[Fact, ...]) -> PointVerdict:
+    """A scaling claim's point: its stated coefficients are judged by the claim's fit, within
+    coef_rel (or their decimal rounding on exact values); a point compared with them exactly
+    would say "refuted" where the claim is confirmed (0.333·d against d/3)."""
+    unmet = unmet_hypotheses(claim, ev, None)
+    if unmet:
+        return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
+                            + "; ".join(unmet) + f"; left out of the fit{note}", facts=facts)
+    stated = "" if predicted is None else (
+        f" (the stated coefficients give {fmt_value(predicted)} here)")
+    return PointVerdict("inconclusive", f"{FIT_ONLY} at {at}{stated}, it enters the fit "
+                        f"only, which judges the claim{note}", facts=facts)
+
+
+def _certified(pt: _Case, exact: str, why: Sequence[str], lo: Any, hi: Any) -> PointVerdict:
+    """Rule 2: the certified facts ``why`` decide ``exact`` (refuted or confirmed)."""
+    facts = "; ".join(why)
+    caveat = unimposed_note(pt.claim, pt.ev) + pt.note
     if exact == "refuted":
-        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "refuted"]
-        why = why or [flo.text, fhi.text]
-        return PointVerdict("refuted", f"refuted (certified) at {at}: {'; '.join(why)}, "
-                            f"against the predicted {ptxt}"
-                            f"{rounded_decimal(p, lo, hi) if _decimal_eq(claim) else ''}"
-                            f"{unimposed_note(claim, ev)}{note}", "certified", facts)
-    if exact == "confirmed":
-        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == "confirmed"]
-        why = why or [flo.text, fhi.text]
-        return PointVerdict("confirmed", f"confirmed (certified) at {at}: {'; '.join(why)} "
-                            f"gives the predicted {ptxt}"
-                            f"{unimposed_note(claim, ev)}{note}", "certified", facts)
+        rounded = rounded_decimal(pt.p, lo, hi) if _decimal_eq(pt.claim) else ""
+        return PointVerdict("refuted", f"refuted (certified) at {pt.at}: {facts}, against the "
+                            f"predicted {pt.ptxt}{rounded}{caveat}", "certified", pt.facts)
+    return PointVerdict("confirmed", f"confirmed (certified) at {pt.at}: {facts} gives the "
+                        f"predicted {pt.ptxt}{caveat}", "certified", pt.facts)
+
+
+def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> PointVerdict:
+    """Rule 3, else rule 4: a controlled LLC decides where its preconditions hold (a training
+    set that can carry 2P, a w* that is a minimum, a band not outside what is proved, robust
+    to the reruns); otherwise the point is inconclusive, saying what would decide it."""
+    claim, ev, p, rel = pt.claim, pt.ev, pt.p, pt.claim.relation
     cannot = llc_cannot_reach(ev, p)
     if cannot and ev.llc is not None:
-        return PointVerdict("inconclusive", f"inconclusive at {at}: no certified route decides, "
-                            f"and {cannot}{note}", facts=facts)
+        return PointVerdict("inconclusive", f"inconclusive at {pt.at}: no certified route "
+                            f"decides, and {cannot}{pt.note}", facts=pt.facts)
     tol = claim.tolerance.llc_abs_for(float(p))
-    llc = assess_llc(ev.llc, controls or {}, float(p), rel, tol, stated_multiplicity(ev))
+    llc = assess_llc(ev.llc, controls, float(p), rel, tol, stated_multiplicity(ev))
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         outside = band_outside_proof(lo, hi, b.low, b.high)
-        if outside:  # a band outside what is proved: suspect the estimator, not the theorem
-            llc = LLCAssessment("uncontrolled", b, outside)
-            return PointVerdict("inconclusive", f"inconclusive at {at}: "
-                                + _undecided(claim, facts, llc, ev, ptxt) + note,
-                                facts=facts, llc=llc)
-        bv = band_verdict(b, float(p), rel, tol)
+        bv = "open" if outside else band_verdict(b, float(p), rel, tol)
         btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
                 f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
-        caveat = unimposed_note(claim, ev)
+        caveat = unimposed_note(claim, ev) + pt.note
         if bv == "refuted":
-            return PointVerdict("refuted", f"refuted (controlled) at {at}: {btxt} excludes the "
-                                f"predicted {ptxt}{caveat}{note}", "controlled", facts, llc)
+            return PointVerdict("refuted", f"refuted (controlled) at {pt.at}: {btxt} excludes "
+                                f"the predicted {pt.ptxt}{caveat}", "controlled", pt.facts, llc)
         if bv == "confirmed":
             within = (f", and its half-width is within the claim's tolerance ± {tol:.3g}"
                       if rel == "==" else "")
             verb = "contains the predicted" if rel == "==" else "satisfies the predicted"
-            return PointVerdict("confirmed", f"confirmed (controlled) at {at}: {btxt} {verb} "
-                                f"{ptxt}{within}{caveat}{note}", "controlled", facts, llc)
-        llc = LLCAssessment("controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains "
-                            f"the prediction but is wider than ± {tol:.3g} (the tolerance)", True)
-    return PointVerdict("inconclusive", f"inconclusive at {at}: "
-                        + _undecided(claim, facts, llc, ev, ptxt) + note, facts=facts, llc=llc)
+            return PointVerdict("confirmed", f"confirmed (controlled) at {pt.at}: {btxt} "
+                                f"{verb} {pt.ptxt}{within}{caveat}", "controlled", pt.facts, llc)
+        # a band outside what is proved: suspect the estimator, not the theorem
+        llc = LLCAssessment("uncontrolled", b, outside) if outside else LLCAssessment(
+            "controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains the prediction "
+            f"but is wider than ± {tol:.3g} (the tolerance)", True)
+    return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "
+                        + _undecided(claim, pt.facts, llc, ev, pt.ptxt) + pt.note,
+                        facts=pt.facts, llc=llc)
 
 
 def _two_statements(facts: Sequence[Fact], p: sp.Expr) -> str:
