@@ -547,11 +547,15 @@ def test_an_llc_without_a_finite_standard_error_gives_no_band(se):
 
 @pytest.mark.parametrize("at", [None, AtPoint("error", error="build failed"),
                                 AtPoint("ok", hypotheses=({"name": "stage II", "met": None,
-                                                           "measured": "undecided"},))])
+                                                           "measured": "accuracy 0.93"},))])
 def test_a_hypothesis_never_measured_is_not_taken_as_met(at):
-    """A refutation of "under H, λ = P" where H was never seen to hold may be wrong."""
+    """A refutation of "under H, λ = P" where H was never seen to hold may be wrong; one
+    measured but undecided says so, with what was measured (it was called 'not measured')."""
     v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(6), None, 0.0, at))
-    assert v.verdict == "inconclusive" and "stage II: not measured" in v.reason, v.reason
+    assert v.verdict == "inconclusive", v.reason
+    want = ("undecided as measured (measured: accuracy 0.93)" if at is not None and
+            at.status == "ok" else "stage II: not measured")
+    assert want in v.reason, v.reason
     met = AtPoint("ok", hypotheses=({"name": "stage II", "met": True, "measured": "yes"},))
     v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(6), None, 0.0, met))
     assert (v.verdict, v.grade) == ("refuted", "certified")
@@ -1153,3 +1157,106 @@ def test_a_scaling_fit_takes_no_llc_beyond_its_controls_multiplicity():
     ev = [replace(e, closed_form=stated) for e in ev]
     v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
     assert v.verdict == "inconclusive" and "multiplicity 3" in v.reason, v.reason
+
+
+def test_an_inequality_band_that_straddles_the_prediction_says_so():
+    """For <=, a band decides whatever its width; one that contains P undecided 'straddles'
+    it, and the reason did speak of a tolerance (an outside review)."""
+    ctl = controls(biases=(0.0, 0.0, 0.0), spread=0.01)
+    v = V(claim(relation="<="), PointEvidence(None, None, lc(2.0, se=0.5), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive", v.reason
+    assert "straddles 2" in v.reason and "tolerance" not in v.reason, v.reason
+    assert "band lies on one side of the prediction" in v.reason
+    assert not v.llc.robust  # no rerun ever checked it
+
+
+def test_would_decide_asks_for_the_multiplicity_its_controls_lack():
+    """At a stated m = 2 beside controls of m = 1 only, 'would decide' asked for narrower
+    bands, not for the controls the band was withheld for (an outside review)."""
+    stated = replace(cf("2", standing="as_stated"), multiplicity="2")
+    v = V(claim(), PointEvidence(stated, None, lc(2.0), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive", v.reason
+    assert "controls of multiplicity at least 2" in v.reason, v.reason
+
+
+# --- from an outside review of the verdict path (2026-12-04) -----------------------------
+
+
+def _sc(predicted=None, coefs=None, ds=(1, 2, 4, 8, 16), grid=None, family="fake_regular",
+        families=FAMILIES, evidence=("closed_form", "rank", "llc")):
+    sc = {"variable": "d", "shape": "linear", **({"coefficients": coefs} if coefs else {})}
+    data = {"id": "s", "title": "t", "source": "s 2020", "family": family, "kind": "scaling",
+            "evidence": list(evidence), "grid": grid or {"d": list(ds)}, "scaling": sc,
+            "tolerance": {"coef_rel": 0.05},
+            **({"predicted": predicted} if predicted else {})}
+    return parse_claim(data, "s.toml", families)
+
+
+def test_a_scaling_claims_predicted_formula_refutes_point_by_point():
+    """λ = d/2 exactly at every point: a claim of linear scaling that also states λ = d/3 had
+    every point refuted (certified) and was itself confirmed by its fit."""
+    ds = (1, 2, 4, 8, 16)
+    evs = [PointEvidence(cf(str(sp.Rational(d, 2))), rk(d), None, 0.0, at_point=MINIMUM)
+           for d in ds]
+    r = judge_claim(_sc(predicted="d/3"), [({"d": d}, e) for d, e in zip(ds, evs, strict=True)])
+    assert {p.verdict.verdict for p in r.points} == {"refuted"}
+    assert (r.verdict.verdict, r.verdict.grade) == ("refuted", "certified"), r.verdict.reason
+    assert "the fit of its shape: confirmed" in r.verdict.reason
+    r = judge_claim(_sc(predicted="d/2"), [({"d": d}, e) for d, e in zip(ds, evs, strict=True)])
+    assert r.verdict.verdict == "confirmed", r.verdict.reason
+
+
+def test_contradicting_certified_facts_at_a_scaling_point_are_an_error():
+    ev = PointEvidence(cf("3"), rk(4), None, 0.0, at_point=MINIMUM)  # 3 against rank 4 / 2
+    c = _sc()
+    v = point_verdict(c, {"d": 4}, ev, c.predicted_at({"d": 4}), {})
+    assert v.verdict == "error" and "routes contradict" in v.reason, v.reason
+    ds = (1, 2, 4, 8, 16)
+    evs = [PointEvidence(cf(str(sp.Rational(d, 2))), rk(d), None, 0.0, at_point=MINIMUM)
+           for d in ds]
+    evs[2] = ev
+    r = judge_claim(c, [({"d": d}, e) for d, e in zip(ds, evs, strict=True)])
+    assert r.verdict.verdict != "confirmed" and "routes contradict" in r.verdict.reason
+
+
+def test_an_undecided_scaling_claims_groups_hold_at_the_reruns_or_are_inconclusive():
+    """Group k = 1 fits d at the estimator's settings and 2d at ε / 2; group k = 2 failed its
+    diagnostics, so the claim is inconclusive — and its reach said 'confirmed at k = 1',
+    a verdict no rerun had checked."""
+    from slttheory.models.registry import Family, ParamSpec
+
+    two = {**FAMILIES, "two": Family("two", "two", (ParamSpec("d", int, 1, 20),
+                                                    ParamSpec("k", int, 1, 20)),
+                                     FAMILIES["fake_regular"].build, None, None)}
+    c = _sc(coefs=[1], grid={"d": [1, 2, 4, 8, 16], "k": [1, 2]}, family="two", families=two,
+            evidence=["llc"])
+    items = []
+    for k in (1, 2):
+        for d in (1, 2, 4, 8, 16):
+            rr = tuple(Rerun(s, (2.0 if s == "ε / 2" else 1.0) * d, 1e-6, True)
+                       for s in ("γ × 3", "γ / 3", "ε / 2"))
+            ev = lc(1.0 * d, se=1e-6, reruns=rr, passed=k == 1)
+            items.append(({"d": d, "k": k}, PointEvidence(None, None, ev, 0.0,
+                                                          at_point=MINIMUM)))
+    r = judge_claim(c, items, controls(spread=0.005))
+    assert r.verdict.verdict == "inconclusive"
+    assert dict(r.verdict.groups)["k=1"] == "inconclusive", r.verdict.groups
+    assert "do not hold again at γ × 3, γ / 3 and ε / 2" in r.verdict.reason
+    steady = [(q, replace(e, llc=replace(e.llc, reruns=tuple(
+        Rerun(x.setting, e.llc.mean, 1e-6, True) for x in e.llc.reruns)))) for q, e in items]
+    r = judge_claim(c, steady, controls(spread=0.005))
+    assert dict(r.verdict.groups)["k=1"] == "confirmed", r.verdict.groups
+
+
+def test_report_grades_a_fitted_llc_by_its_band():
+    """A scaling claim without coefficients predicts no value per point; its fitted,
+    controlled LLCs were labelled 'uncontrolled' with no band in report.json."""
+    from slttheory.verify.report.data import claim_json
+
+    ds = (1, 2, 4, 8, 16)
+    items = [({"d": d}, PointEvidence(None, None, lc(1.0 * d, se=1e-6), 0.0, at_point=MINIMUM))
+             for d in ds]
+    r = judge_claim(_sc(), items, controls(spread=0.005))
+    assert (r.verdict.verdict, r.verdict.grade) == ("confirmed", "controlled"), r.verdict.reason
+    llc = claim_json(r)["points"][2]["llc"]
+    assert llc["grade"] == "controlled" and llc["band"]["controlled"], llc

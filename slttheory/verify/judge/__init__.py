@@ -133,6 +133,15 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
                                  controls)
             cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases, sv.groups)
+            if claim.predicted_expr is not None and sv.verdict != "refuted":
+                # its `predicted` formula is judged point by point: a refuted point refutes
+                # the claim, whatever the fit of its shape says
+                agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
+                                    claim.constraint)
+                if agg.verdict == "refuted":
+                    cv = ClaimVerdict("refuted", f"{agg.reason} [the claim's predicted formula, "
+                                      f"point by point; the fit of its shape: {sv.reason}]",
+                                      sv.fits, agg.grade, cases, sv.groups)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
     else:

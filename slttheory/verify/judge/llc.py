@@ -38,7 +38,7 @@ from slttheory.verify.evidence.records import ControlRun, ControlSet
 
 __all__ = [
     "MIN_CONTROLS", "MIN_DATASETS", "AGREE_P", "ControlSummary", "Band", "llc_band",
-    "beyond_controls",
+    "beyond_controls", "usable_controls",
 ]
 
 MIN_CONTROLS = 3
@@ -127,8 +127,7 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
     if cs is None:
         return Band(False, why="no controls were run under these rules")
     summ = summarise(cs)
-    usable = [c for c in summ if c.usable >= MIN_DATASETS and math.isfinite(c.ratio)
-              and math.isfinite(c.spread)]
+    usable = usable_controls(summ)
     wrong = [c for c in usable if c.ratio <= 0]
     if wrong:  # an estimator that reads a control at or below 0 is not one to correct by
         txt = "; ".join(f"{c.family} {_short(c.params)}: λ̂/λ = {c.ratio:.3g}" for c in wrong)
@@ -168,6 +167,13 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
         unresolved > 0 else 0.0
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se + extra) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
+
+
+def usable_controls(summaries: Sequence[ControlSummary]) -> list[ControlSummary]:
+    """The controls a band may use: at least :data:`MIN_DATASETS` runs that passed their
+    diagnostics, and a finite bias ratio and spread."""
+    return [c for c in summaries if c.usable >= MIN_DATASETS and math.isfinite(c.ratio)
+            and math.isfinite(c.spread)]
 
 
 def beyond_controls(multiplicity: tuple[int, str], usable: Sequence[ControlSummary]) -> str:

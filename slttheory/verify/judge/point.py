@@ -41,10 +41,11 @@ from slttheory.verify.judge.facts import (
     fmt_value,
     stated_multiplicity,
 )
+from slttheory.verify.judge.llc import beyond_controls, usable_controls
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
            "unmet_hypotheses", "unimposed_note", "not_a_minimum", "llc_cannot_reach",
-           "band_outside_proof", "certified_bounds", "certified_value"]
+           "band_outside_proof", "certified_bounds", "certified_value", "contradict"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 _GRADE_ORDER = ("certified", "controlled", "uncontrolled", "none")  # strongest first
@@ -130,6 +131,15 @@ def certified_bounds(claim: Claim, ev: PointEvidence) -> tuple[Any, Any]:
     """``(lo, hi)``: the λ the point's certified facts allow (``None``: that side open)."""
     lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
     return lo, hi
+
+
+def contradict(lo: Any, hi: Any) -> bool:
+    """Whether certified bounds ``lo ≤ λ ≤ hi`` leave no λ (routes contradict: a bug to fix).
+
+    >>> contradict(sp.Integer(2), sp.Rational(3, 2)), contradict(1, None)
+    (True, False)
+    """
+    return lo is not None and hi is not None and _lt(hi, lo)
 
 
 def certified_value(lo: Any, hi: Any) -> sp.Expr | None:
@@ -228,8 +238,14 @@ def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list
     ok = at is not None and at.status == "ok"
     seen = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
     seen |= {h.get("name") for h in failed}
+    undecided = {h.get("name"): h for h in at.hypotheses if h.get("met") is None} if ok else {}
     for name in claim.hypotheses:
-        if name not in seen:
+        if name in seen:
+            continue
+        if (h := undecided.get(name)) is not None:  # measured, but neither met nor failed
+            out.append(f"{name}: {h.get('statement', '')} undecided as measured (measured: "
+                       f"{h.get('measured', '?')})")
+        else:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
                    if not ok else "the family reports no measurement of it at this point: "
                    "it may not apply here (see the family's hypotheses)")
@@ -331,6 +347,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     if all_errored and not any(f.grade == "certified" for f in facts):
         return error
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
+    cert = [f for f in facts if f.grade == "certified"]
+    lo, hi, flo, fhi = _interval(cert)
+    if contradict(lo, hi):  # before anything else is read
+        return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
+                            f"{fhi.text} (a bug to fix){note}", facts=facts)
     if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):
         return error if all_errored else _fit_only(claim, ev, at, predicted, note, facts)
     p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
@@ -338,12 +359,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     if rel == "==":
         note += _two_statements(facts, p)
     pt = _Case(claim, ev, at, p, ("" if rel == "==" else f"λ {rel} ") + fmt_value(p), note,
-                facts)
-    cert = [f for f in facts if f.grade == "certified"]
-    lo, hi, flo, fhi = _interval(cert)
-    if lo is not None and hi is not None and _lt(hi, lo):
-        return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
-                            f"{fhi.text} (a bug to fix){note}", facts=facts)
+               facts)
     exact = _exact_verdict(lo, hi, p, rel)
     if all_errored and exact == "open":
         return error
@@ -431,7 +447,9 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
         # a band outside what is proved: suspect the estimator, not the theorem
         llc = LLCAssessment("uncontrolled", b, outside) if outside else LLCAssessment(
             "controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains the prediction "
-            f"but is wider than ± {tol:.3g} (the tolerance)", True)
+            f"but is wider than ± {tol:.3g} (the tolerance)" if rel == "==" else
+            f"its band [{b.low:.4g}, {b.high:.4g}] straddles {fmt_value(p)}: some of its values "
+            f"satisfy λ {rel} {fmt_value(p)} and some do not")
     return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "
                         + _undecided(claim, pt.facts, llc, ev, pt.ptxt) + pt.note,
                         facts=pt.facts, llc=llc)
@@ -479,11 +497,12 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
         se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
         parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
-    parts.append("would decide: " + " or ".join(_deciders(claim, ev)))
+    parts.append("would decide: " + " or ".join(_deciders(claim, ev, llc)))
     return "; ".join(parts)
 
 
-def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
+def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None
+              ) -> list[str]:
     """What could decide an undecided point, among what the claim's family can run."""
     at = ev.at_point
     if at is not None and at.status == "ok" and at.no_minimum_for_the_llc:
@@ -497,12 +516,25 @@ def _deciders(claim: Claim, ev: PointEvidence) -> list[str]:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
         out.append("an LLC at a w* that is a local minimum of L_n (none at this w* decides)")
-    elif (m := stated_multiplicity(ev)) is not None and m[0] > 2:
-        out.append(f"an LLC with controls of multiplicity at least {m[0]} (the verifier's "
-                   "controls have at most 2, and lower ones do not measure its bias)")
-    else:
+    elif (m := _beyond_its_controls(ev, llc)) is not None:
+        out.append(f"an LLC with controls of multiplicity at least {m} (lower ones do not "
+                   "measure its bias)")
+    elif claim.relation == "==":
         out.append("an LLC whose controls agree and whose band is narrow enough")
+    else:
+        out.append("an LLC whose controls agree and whose band lies on one side of the "
+                   "prediction")
     return out
+
+
+def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | None:
+    """The point's stated multiplicity where it exceeds every usable control's of its LLC
+    (:func:`~slttheory.verify.judge.llc.beyond_controls`; ``None`` otherwise)."""
+    m = stated_multiplicity(ev)
+    band = llc.band if llc is not None else None
+    if m is None or band is None or not band.controls:
+        return None
+    return m[0] if beyond_controls(m, usable_controls(band.controls)) else None
 
 
 def _rank_decider(claim: Claim, rk: Any) -> list[str]:

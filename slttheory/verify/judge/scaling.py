@@ -40,13 +40,19 @@ import sympy as sp
 from scipy import special, stats
 
 from slttheory.verify.claims import SHAPES, Claim
-from slttheory.verify.evidence.records import RERUN_SETTINGS, ControlSet, PointEvidence
+from slttheory.verify.evidence.records import (
+    RERUN_SETTINGS,
+    RERUN_SETTINGS_TEXT,
+    ControlSet,
+    PointEvidence,
+)
 from slttheory.verify.judge.facts import stated_multiplicity, unresolved_of
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     band_outside_proof,
     certified_bounds,
     certified_value,
+    contradict,
     fmt_point,
     llc_cannot_reach,
     not_a_minimum,
@@ -252,6 +258,8 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     if unmet:
         return "hypothesis not met (" + "; ".join(unmet) + ")"
     lo, hi = certified_bounds(claim, ev)
+    if contradict(lo, hi):
+        return f"routes contradict (certified λ ≥ {lo} and λ ≤ {hi}: a bug to fix)"
     exact = certified_value(lo, hi)
     if exact is not None:  # certified facts decide: the LLC, if any, is context
         return float(exact), 0.0, "certified"
@@ -301,10 +309,14 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     base = _judge_sweep(claim, params_list, evidence, controls)
     checked = [g for g, v in base.groups if v in ("confirmed", "refuted")
                and g not in base.certified_groups]
-    if base.verdict not in ("confirmed", "refuted") or not checked:
+    if not checked:
         return base  # a verdict on certified values alone has no estimator setting to vary
     used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
             if not isinstance(_controlled(claim, q, ev, controls), str)]
+    if base.verdict not in ("confirmed", "refuted"):
+        # the claim is undecided, but the reach still shows its groups' verdicts: those the
+        # LLC values decided must hold at every rerun setting too
+        return _groups_rechecked(claim, params_list, evidence, controls, base, used)
     for setting in RERUN_SETTINGS:
         # every point the verdict rests on must have its rerun, or the check is on fewer points
         lost = [(fmt_point(q) or "the point", why) for q, ev in used
@@ -331,6 +343,34 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
                 f"(it moves at {', '.join(moved)}; there: {again.reason}); at the estimator's "
                 f"own settings: {base.reason}", base.fits)
     return base
+
+
+def _group_of(claim: Claim, q: Mapping[str, Any]) -> str:
+    """The name of the group of points ``q`` belongs to (its other grid variables)."""
+    var = claim.scaling.variable if claim.scaling is not None else ""
+    return fmt_point({k: q[k] for k in claim.grid if k != var}) or "all points"
+
+
+def _groups_rechecked(claim: Claim, params_list: Sequence[Mapping[str, Any]],
+                      evidence: Sequence[PointEvidence], controls: Mapping[str, ControlSet],
+                      base: ScalingVerdict, used: Sequence[tuple[Mapping[str, Any], Any]]
+                      ) -> ScalingVerdict:
+    """An undecided claim's groups decided by LLC values, each made inconclusive where its
+    verdict moves at a rerun setting or a point of it has no controlled rerun value."""
+    off: set[str] = set()
+    for setting in RERUN_SETTINGS:
+        off |= {_group_of(claim, q) for q, ev in used
+                if isinstance(_controlled(claim, q, ev, controls, setting), str)}
+        again = dict(_judge_sweep(claim, params_list, evidence, controls, setting).groups)
+        off |= {g for g, v in base.groups if again.get(g) != v}
+    moved = [g for g, v in base.groups if g in off and v in ("confirmed", "refuted")
+             and g not in base.certified_groups]
+    if not moved:
+        return base
+    groups = tuple((g, "inconclusive" if g in moved else v) for g, v in base.groups)
+    return replace(base, groups=groups, reason=f"{base.reason}; the verdicts of "
+                   f"{', '.join(moved)} do not hold again at {RERUN_SETTINGS_TEXT}, so they "
+                   "are inconclusive")
 
 
 def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],

@@ -30,8 +30,14 @@ from slttheory.verify.judge import (
     PointResult,
     scope,
 )
-from slttheory.verify.judge.facts import assess_llc, closed_form_grade, stated_multiplicity
-from slttheory.verify.judge.llc import Band
+from slttheory.verify.judge.facts import (
+    LLCAssessment,
+    assess_llc,
+    closed_form_grade,
+    stated_multiplicity,
+    unresolved_of,
+)
+from slttheory.verify.judge.llc import Band, llc_band
 from slttheory.verify.judge.llc import Z as LLC_Z
 from slttheory.verify.judge.point import FIT_ONLY, fmt_point
 
@@ -410,6 +416,10 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
             a = assess_llc(lc, controls, float(pr.predicted), claim.relation,
                            claim.tolerance.llc_abs_for(float(pr.predicted)),
                            stated_multiplicity(ev))
+        elif a is None and lc.status == "ok" and lc.clean:  # a scaling claim's fitted value
+            b = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""),
+                         unresolved_of(lc), stated_multiplicity(ev))
+            a = LLCAssessment("controlled" if b.controlled else "uncontrolled", b, b.why)
         d = lc.to_dict()
         d.update(grade=a.grade if a is not None else ("uncontrolled" if lc.clean else "failed"),
                  band=_band_json(a.band if a is not None else None),
