@@ -1145,7 +1145,9 @@ def _diff_quadratic(q):
     if q["loss"] == "centred" and q["bias"]:
         out.append("loss: centred ½‖P⊥(Y − Ŷ)‖²/n (seed 001 eq. 1); App. G.1 states its "
                    "bias results for 'MSE' without centring, and under the centred loss the "
-                   "output constant c is a flat direction (Jacobian rank one lower)")
+                   + ("output constant c is a flat direction (Jacobian rank one lower)"
+                      if q["p"] == 1 else f"output constant c ∈ ℝ^{q['p']} is {q['p']} flat "
+                      f"directions (Jacobian rank {q['p']} lower)"))
     elif q["loss"] == "mse":
         out.append("loss: plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read "
                    "literally); seed 001 §3 eq. 1 trains with the centred ½‖P⊥(Y − Ŷ)‖²/n")
@@ -1262,7 +1264,8 @@ def _rank_modular(q):
         "holds only under its hypotheses (Family.hypotheses: Stage II, eq.-5 effective width, "
         "non-degenerate active subnetwork), so the generic rank (on all p² pairs; "
         "rank_problem(params, inputs=problem.data[0]) for the training pairs the empirical "
-        "loss sees) bounds λ from above at generic points but does not determine it",
+        "loss sees) is 2λ at a generic point, which a trained w* is not: at w* it bounds "
+        "nothing (over ℝ, λ at a special point can exceed generic rank/2)",
         true_point="trained",
     )
 

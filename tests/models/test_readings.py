@@ -29,6 +29,21 @@ def test_bias_ranks_plain_mse_are_app_g_and_centred_one_lower(d, k):
     assert fam.closed_form(d=d, k=k, bias=True, loss="mse").value * 2 == ranks["mse"]
 
 
+@pytest.mark.parametrize("d,k,p", [(2, 1, 2), (3, 2, 2), (2, 1, 3)])
+def test_with_p_outputs_the_centred_loss_loses_p_directions_and_says_so(d, k, p):
+    """c ∈ ℝ^p: every one of its p coordinates is flat under the centred loss; the stated
+    difference said "rank one lower" for every p (an outside audit measured 2 and 3)."""
+    fam = FAMILIES["quadratic_network"]
+    ranks = {}
+    for loss in ("mse", "centred"):
+        rp = fam.rank_problem(d=d, k=k, p=p, bias=True, loss=loss)
+        ranks[loss] = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree).rank
+    assert ranks["mse"] - ranks["centred"] == p
+    diffs = fam.differences(fam.validate({"d": d, "k": k, "p": p, "bias": True,
+                                          "loss": "centred"}))
+    assert any(f"Jacobian rank {p} lower" in x for x in diffs), diffs
+
+
 def test_without_bias_the_readings_agree():
     fam = FAMILIES["quadratic_network"]
     r = [generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=3).rank

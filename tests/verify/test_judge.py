@@ -1260,3 +1260,15 @@ def test_report_grades_a_fitted_llc_by_its_band():
     assert (r.verdict.verdict, r.verdict.grade) == ("confirmed", "controlled"), r.verdict.reason
     llc = claim_json(r)["points"][2]["llc"]
     assert llc["grade"] == "controlled" and llc["band"]["controlled"], llc
+
+
+def test_would_decide_says_what_the_rank_bounds_at_this_w_star():
+    """A trained w* has no rank of its own: the generic rank bounds nothing there, and the
+    reason said 'its rank bounds λ only from below' (an outside review)."""
+    c = claim(predicted="d")
+    trained = replace(rk(4, n=8, determines=False), point_rank=None)
+    v = V(c, PointEvidence(None, trained, None, 0.0))
+    assert "the generic rank alone bounds nothing at this w*" in v.reason, v.reason
+    at_w = replace(rk(4, n=8, determines=False), point_rank=2, point_rank_certified=True)
+    v = V(c, PointEvidence(None, at_w, None, 0.0))
+    assert "its rank at w* bounds λ only from below" in v.reason, v.reason

@@ -547,8 +547,10 @@ def _rank_decider(claim: Claim, rk: Any) -> list[str]:
     if not rk.equality_certified:
         return ["a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)"]
     if not rk.determines_lambda:
+        bounds = ("its rank at w* bounds λ only from below" if rk.point_rank is not None else
+                  "and the generic rank alone bounds nothing at this w*")
         return ["an argument that w* is minimally singular, so that λ is half the generic "
-                "rank (the family gives none here: its rank bounds λ only from below)"]
+                f"rank (the family gives none here: {bounds})"]
     return []
 
 
