@@ -1272,3 +1272,19 @@ def test_would_decide_says_what_the_rank_bounds_at_this_w_star():
     at_w = replace(rk(4, n=8, determines=False), point_rank=2, point_rank_certified=True)
     v = V(c, PointEvidence(None, at_w, None, 0.0))
     assert "its rank at w* bounds λ only from below" in v.reason, v.reason
+
+
+def test_a_point_no_fit_took_is_not_in_its_groups_reach():
+    """The reach of a scaling claim is its groups' verdicts, but a point its group's fit left
+    out (failed diagnostics here) was listed among the refuted ones."""
+    from slttheory.verify.report.data import claim_json
+
+    ds = (1, 2, 4, 8, 16)
+    evs = [PointEvidence(cf(str(sp.Rational(d, 2))), rk(d), None, 0.0, at_point=MINIMUM)
+           for d in ds[:-1]]
+    evs.append(PointEvidence(None, None, lc(8.0, passed=False), 0.0, at_point=MINIMUM))
+    r = judge_claim(_sc(coefs=[1]), [({"d": d}, e) for d, e in zip(ds, evs, strict=True)])
+    assert (r.verdict.verdict, r.verdict.grade) == ("refuted", "certified"), r.verdict.reason
+    assert r.verdict.left_out == ("d=16",)
+    scopes = claim_json(r)["scopes"]
+    assert scopes == {"refuted": "d ∈ {1, 2, 4, 8}", "inconclusive": "d = 16"}, scopes

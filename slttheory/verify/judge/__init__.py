@@ -61,7 +61,8 @@ __all__ = [
 class ClaimVerdict:
     """A claim's verdict and reason; ``grade`` of the deciding evidence; ``fits`` (scaling);
     ``cases``: the cases of the library's formula the grid covered; ``groups`` (scaling):
-    each fitted group's name and verdict."""
+    each fitted group's name and verdict; ``left_out`` (scaling): the points no fit took
+    (:func:`~slttheory.verify.judge.point.fmt_point` of each)."""
 
     verdict: str
     reason: str
@@ -69,6 +70,7 @@ class ClaimVerdict:
     grade: str = "none"
     cases: tuple[str, ...] = ()
     groups: tuple[tuple[str, str], ...] = ()
+    left_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
         try:
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
                                  controls)
-            cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases, sv.groups)
+            cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases, sv.groups,
+                              sv.left_out)
             if claim.predicted_expr is not None and sv.verdict != "refuted":
                 # its `predicted` formula is judged point by point: a refuted point refutes
                 # the claim, whatever the fit of its shape says
@@ -141,7 +144,7 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
                 if agg.verdict == "refuted":
                     cv = ClaimVerdict("refuted", f"{agg.reason} [the claim's predicted formula, "
                                       f"point by point; the fit of its shape: {sv.reason}]",
-                                      sv.fits, agg.grade, cases, sv.groups)
+                                      sv.fits, agg.grade, cases, sv.groups, sv.left_out)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
     else:

@@ -105,6 +105,7 @@ class ScalingVerdict:
     grade: str = "none"
     groups: tuple[tuple[str, str], ...] = ()
     certified_groups: tuple[str, ...] = ()  # groups whose verdict rests on certified values
+    left_out: tuple[str, ...] = ()  # the points no fit took (fmt_point of each)
 
 
 def _design(x: np.ndarray, shape: str) -> np.ndarray:
@@ -402,9 +403,10 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
         certified.append(on_certified)
         fits += group_fits
     reasons += _left_out_reasons(left_out)
+    out = tuple(label for kind in left_out.values() for label, _ in kind)
     if not verdicts:
         return ScalingVerdict("inconclusive", "inconclusive: no controlled LLC values to fit; "
-                              + "; ".join(reasons), tuple(fits))
+                              + "; ".join(reasons), tuple(fits), left_out=out)
     if "refuted" in verdicts:
         verdict = "refuted"
     elif all(v == "confirmed" for v in verdicts) and not left_out:
@@ -417,7 +419,8 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     head = f"{verdict} ({grade})" if grade != "none" else verdict
     return ScalingVerdict(verdict, f"{head}: {sc.shape} in {var}: " + "; ".join(reasons),
                           tuple(fits), grade, tuple(named),
-                          tuple(g for (g, _), c in zip(named, certified, strict=True) if c))
+                          tuple(g for (g, _), c in zip(named, certified, strict=True) if c),
+                          out)
 
 
 def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]

@@ -590,13 +590,15 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
         verdict_of = [p["verdict"] for p in entry["points"]]
         if c.scaling is not None and c.predicted is None:
             # points without a prediction of their own (stated coefficients are the fit's to
-            # judge) only enter the fit: their reach is their group's verdict (a point left
-            # out of every fit, inconclusive)
+            # judge) only enter the fit: their reach is their group's verdict (a point no fit
+            # took, inconclusive)
             var = c.scaling.variable
             by_group = dict(getattr(r.verdict, "groups", ()))
-            verdict_of = [by_group.get(fmt_point({k: v for k, v in p.params.items()
-                                                  if k != var and k in c.grid})
-                                       or "all points", "inconclusive")
+            left_out = set(getattr(r.verdict, "left_out", ()))
+            verdict_of = ["inconclusive" if (fmt_point(p.params) or "the point") in left_out
+                          else by_group.get(fmt_point({k: v for k, v in p.params.items()
+                                                       if k != var and k in c.grid})
+                                            or "all points", "inconclusive")
                           for p in r.points]
         grid = [p["params"] for p in entry["points"]]
         entry["scopes"] = {v: scope([p["params"] for p, w in zip(entry["points"], verdict_of,
