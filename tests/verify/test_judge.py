@@ -12,6 +12,7 @@ import sympy as sp
 from fake_families import FAMILIES
 
 from slttheory.verify.claims import parse_claim
+from slttheory.verify.claims.common import ClaimError
 from slttheory.verify.evidence.records import (
     AtPoint,
     ClosedFormEvidence,
@@ -1288,3 +1289,82 @@ def test_a_point_no_fit_took_is_not_in_its_groups_reach():
     assert r.verdict.left_out == ("d=16",)
     scopes = claim_json(r)["scopes"]
     assert scopes == {"refuted": "d ∈ {1, 2, 4, 8}", "inconclusive": "d = 16"}, scopes
+
+
+# --- an outside audit of scaling claims on exact values (2026-12-04) ----------------------
+
+
+def _toml_claim(text):
+    from slttheory.verify.claims import read_toml
+
+    head = ('id = "s"\ntitle = "t"\nsource = "s 2020"\nfamily = "fake_regular"\n'
+            'kind = "scaling"\nevidence = ["closed_form", "llc"]\n')
+    return parse_claim(read_toml(head + text, "s.toml"), "s.toml", FAMILIES)
+
+
+def _exact(c, fn, ds=(1, 2, 3, 4, 5)):
+    return judge_claim(c, [({"d": d}, PointEvidence(cf(str(fn(sp.Integer(d)))), None, None,
+                                                    0.0, at_point=MINIMUM)) for d in ds])
+
+
+def test_a_coefficient_keeps_its_written_places():
+    """λ = d²/4 + d/4: "0.30, 0.20" stands for [0.295, 0.305] and [0.195, 0.205] and is
+    refuted; the float 0.2 had lost the written place and confirmed it within ± 0.05."""
+    lam = lambda d: d**2 / 4 + d / 4  # noqa: E731
+    grid = '[grid]\nd = [1, 2, 3, 4, 5]\n'
+    for coefs, want in (("[0.30, 0.20]", "refuted"), ("[0.3, 0.2]", "confirmed"),
+                        ("[0.2, 0.3]", "confirmed"), ("[0.20, 0.30]", "refuted"),
+                        ("[0.25, 0.250]", "confirmed")):
+        c = _toml_claim(f'[scaling]\nvariable = "d"\nshape = "quadratic"\n'
+                        f'coefficients = {coefs}\n{grid}')
+        r = _exact(c, lam)
+        assert r.verdict.verdict == want, (coefs, r.verdict.reason)
+    c = _toml_claim('[scaling]\nvariable = "d"\nshape = "quadratic"\n'
+                    f'coefficients = [0.30, 0.20]\n{grid}')
+    assert "vs stated 0.30" in _exact(c, lam).verdict.reason
+
+
+def test_relation_on_a_scaling_claim_applies_to_predicted_only():
+    with pytest.raises(ClaimError, match="relation"):
+        _toml_claim('relation = "<="\n[scaling]\nvariable = "d"\nshape = "linear"\n'
+                    'coefficients = [1]\n[grid]\nd = [1, 2, 3, 4]\n')
+    with pytest.raises(ClaimError, match="relation.*without `predicted`"):
+        _toml_claim('relation = "<="\n[scaling]\nvariable = "d"\nshape = "linear"\n'
+                    '[grid]\nd = [1, 2, 3, 4]\n')
+    c = _toml_claim('predicted = "d"\nrelation = "<="\n[scaling]\nvariable = "d"\n'
+                    'shape = "linear"\n[grid]\nd = [1, 2, 3, 4, 5]\n')
+    assert _exact(c, lambda d: d / 2).verdict.verdict == "confirmed"
+
+
+def test_a_group_of_exact_values_too_short_to_fit_is_still_checked_against_the_coefficients():
+    """A group cut to 2 values by the constraint (an audit's low-rank claim, r < d): its exact
+    values 0.5·d against the stated −0.5·d² + 8·d were left undecided, 'a fit needs 3'."""
+    from slttheory.models.registry import Family, ParamSpec
+
+    two = {**FAMILIES, "two": Family("two", "two", (ParamSpec("d", int, 1, 20),
+                                                    ParamSpec("k", int, 1, 20)),
+                                     FAMILIES["fake_regular"].build, None, None)}
+    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
+                     "kind": "scaling", "evidence": ["llc"], "constraint": "d <= k + 1",
+                     "grid": {"d": [1, 2, 3], "k": [1, 2]},
+                     "scaling": {"variable": "d", "shape": "quadratic",
+                                 "coefficients": [-0.5, 8]}}, "s.toml", two)
+    for lam, want in ((lambda d: d / 2, "refuted"),
+                      (lambda d: -d**2 / 2 + 8 * d, "inconclusive")):  # right, too few at k=1
+        items = [({"d": d, "k": 1}, PointEvidence(cf(str(lam(sp.Integer(d)))), None, None, 0.0,
+                                                  at_point=MINIMUM)) for d in (1, 2)]
+        r = judge_claim(c, items)
+        assert r.verdict.verdict == want, r.verdict.reason
+        assert dict(r.verdict.groups)["k=1"] == want
+
+
+def test_a_scaling_claims_reach_counts_its_fit_and_its_points():
+    """predicted λ = d/2 holds at every point, but the stated quadratic shape is refuted:
+    the reach said 'confirmed at every d' beside a refuted claim."""
+    from slttheory.verify.report.data import claim_json
+
+    c = _toml_claim('predicted = "d/2"\n[scaling]\nvariable = "d"\nshape = "quadratic"\n'
+                    '[grid]\nd = [1, 2, 3, 5, 8]\n')
+    r = _exact(c, lambda d: d / 2, ds=(1, 2, 3, 5, 8))
+    assert r.verdict.verdict == "refuted", r.verdict.reason
+    assert claim_json(r)["scopes"] == {"refuted": "d ∈ {1, 2, 3, 5, 8}"}

@@ -99,7 +99,24 @@ def read_toml(text: str, where: str) -> dict[str, Any]:
         if key.count(".") >= MAX_KEY_PARTS:
             raise ClaimError(f"{where}: line {i}: a key of {key.count('.') + 1} dotted parts "
                              f"(at most {MAX_KEY_PARTS})")
-    return tomllib.loads(text)
+    return tomllib.loads(text, parse_float=WrittenFloat)
+
+
+class WrittenFloat(float):
+    """A TOML float that keeps the text it was written in (``written``): a scaling claim's
+    coefficient "0.20" stands for [0.195, 0.205], which the float 0.2 cannot say.
+
+    >>> x = read_toml("c = 0.20", "x.toml")["c"]
+    >>> x == 0.2, x.written
+    (True, '0.20')
+    """
+
+    written: str
+
+    def __new__(cls, value: str | float) -> WrittenFloat:
+        obj = super().__new__(cls, value)
+        obj.written = value if isinstance(value, str) else repr(float(value))
+        return obj
 
 
 def parse_claim(

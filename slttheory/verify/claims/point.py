@@ -173,6 +173,27 @@ class Scaling:
     shape: str
     min_r2: float = 0.95
     coefficients: tuple[sp.Rational, ...] | None = None
+    rounding: tuple[sp.Rational, ...] | None = None
+    """Half a unit in the last written place of each coefficient (0 for an integer): "0.20"
+    stands for [0.195, 0.205], "0.2" for [0.15, 0.25]; ``None``: from the value's shortest
+    decimal (:func:`written_rounding`)."""
+
+
+def written_rounding(text: str) -> sp.Rational:
+    """Half a unit in the last place of a number as written (``0`` for an integer): the
+    numbers a stated decimal stands for are those within it.
+
+    >>> written_rounding("0.20"), written_rounding("0.333"), written_rounding("2")
+    (1/200, 1/2000, 0)
+    >>> written_rounding("1.50e-3"), written_rounding("1_000.5")
+    (1/200000, 1/20)
+    """
+    t = text.strip().lower().replace("_", "").lstrip("+-")
+    mant, _, exp = t.partition("e")
+    if "." not in mant and not exp:
+        return sp.Integer(0)
+    places = len(mant.split(".")[1]) if "." in mant else 0
+    return sp.Rational(1, 2) * sp.Rational(10) ** (int(exp or 0) - places)
 
 
 @dataclass(frozen=True)
@@ -738,17 +759,29 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
                 f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
                 f"got {coefs!r}",
             )
-        coefs = tuple(
-            sp.Rational(repr(float(number(c, path, "scaling.coefficients"))))
-            if isinstance(c, float)
-            else sp.Integer(int(number(c, path, "scaling.coefficients")))
-            for c in coefs
-        )
+        for c in coefs:
+            number(c, path, "scaling.coefficients")
+        # a TOML float keeps the text it was written in (claims.read_toml): "0.20" has two
+        # places, which a float would lose ("0.2", one place, a ten times wider rounding)
+        written = [getattr(c, "written", None) or repr(float(c)) if isinstance(c, float)
+                   else str(int(c)) for c in coefs]
+        rounding = tuple(written_rounding(w) for w in written)
+        coefs = tuple(sp.Rational(w.replace("_", "")) for w in written)
+        if data.get("relation", "==") != "==":
+            raise err(path, "relation", f"{data['relation']!r} with scaling.coefficients: "
+                      "stated coefficients give λ exactly (==); a relation applies to "
+                      "`predicted` only (drop the coefficients, or state the inequality "
+                      "in `predicted`)")
+    else:
+        rounding = None
+        if data.get("relation", "==") != "==" and data.get("predicted") is None:
+            raise err(path, "relation", f"{data['relation']!r} without `predicted`: a "
+                      "scaling claim's relation applies to its `predicted` formula only")
     if "llc" not in ev:
         raise err(
             path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
         )
-    return Scaling(var, shape, min_r2, coefs)
+    return Scaling(var, shape, min_r2, coefs, rounding)
 
 
 def _value_key(claim: Claim, profile: str, name: str) -> str:

@@ -187,8 +187,8 @@ def _terms(shape: str, var: str) -> list[str]:
             "affine_xlogx": [f"{var}·log {var}", ""], "xlogx": [f"{var}·log {var}"]}[shape]
 
 
-def coefficient_text(shape: str, var: str, i: int, fitted: float, se: float, stated: float,
-                     exact: bool) -> str:
+def coefficient_text(shape: str, var: str, i: int, fitted: float, se: float,
+                     stated: float | str, exact: bool) -> str:
     """A fitted coefficient against the stated one, named by its term; values certified
     exact carry no standard error (the fit's ±1e-10 is round-off, not an error).
 
@@ -200,7 +200,8 @@ def coefficient_text(shape: str, var: str, i: int, fitted: float, se: float, sta
     term = _terms(shape, var)[i]
     name = f"the coefficient of {term}" if term else "the constant term"
     err = " (from exact values)" if exact else f" ± {se:.2g}"
-    return f"{name} = {fitted:.4g}{err} vs stated {stated:.4g}"
+    said = stated if isinstance(stated, str) else f"{stated:.4g}"
+    return f"{name} = {fitted:.4g}{err} vs stated {said}"
 
 
 def poly_text(coefs: Sequence[float], shape: str, var: str) -> str:
@@ -236,12 +237,27 @@ def stated_rounding(c: sp.Rational) -> float:
     """
     if c.is_Integer:
         return 0.0
-    text = repr(float(c))
+    text = repr(float(c))  # the shortest decimal: claims keep what was written (half_units)
     if "e" in text:
         mant, exp = text.split("e")
         digits = len(mant.split(".")[1]) if "." in mant else 0
         return 0.5 * 10.0 ** (int(exp) - digits)
     return 0.5 * 10.0 ** -len(text.split(".")[1])
+
+
+def half_units(sc: Any) -> tuple[float, ...]:
+    """Each stated coefficient's rounding: half a unit in its last *written* place
+    (``Scaling.rounding``: "0.20" gives 0.005), else in its shortest decimal
+    (:func:`stated_rounding`)."""
+    if getattr(sc, "rounding", None) is not None:
+        return tuple(float(r) for r in sc.rounding)
+    return tuple(stated_rounding(c) for c in sc.coefficients)
+
+
+def _beyond(dev: float, allowed: float, scale: float) -> bool:
+    """``dev > allowed`` beyond float64 round-off: a value exactly at a rounding boundary
+    (0.25 against a stated 0.2 ± 0.05) is within it, whichever term it is."""
+    return dev > allowed + 1e-9 * max(1.0, abs(scale))
 
 
 def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
@@ -435,13 +451,14 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     var, gname = sc.variable, fmt_point(group) or "all points"
     xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
     exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
-    off = [] if exact else _certified_off(sc, rows)
+    need = SHAPES[sc.shape] + 1
+    # a mixed group, or one too short to fit: its exact values alone refute the stated
+    # coefficients (the fit's coef_rel, meant for LLC noise, would let the LLC points outvote
+    # an exact value; a group of 2 exact values off the stated line was left undecided)
+    off = [] if exact and len(set(xs)) >= need else _certified_off(sc, rows)
     if off:
-        # a mixed group: its exact values alone refute the stated coefficients (the fit's
-        # coef_rel, meant for LLC noise, would let the LLC points outvote an exact value)
         return ("refuted", f"{gname}: certified value(s) off the stated coefficients' "
                 f"prediction by more than its rounding: {'; '.join(off)}", [], True)
-    need = SHAPES[sc.shape] + 1
     if len(set(xs)) < need:
         return ("inconclusive", f"{gname}: {len(set(xs))} certified or controlled value(s) of "
                 f"{var}; a {sc.shape} fit needs {need}", [], exact)
@@ -469,14 +486,15 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         txt += (f"; {_terms(sc.shape, var)[0]}'s coefficient is 0 (exact values): λ is of a "
                 f"lower order than the stated {stated}")
     if sc.coefficients is not None:
+        halves = half_units(sc)
         for i, (c_fit, c_se, c_st) in enumerate(
                 zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
             # exact values: only the stated number's own rounding (coef_rel absorbs LLC
             # noise, which they have none of: 9.6 for 10 was confirmed within 10 %)
-            t = stated_rounding(c_st) if exact else claim.tolerance.coef_rel * abs(float(c_st))
+            t = halves[i] if exact else claim.tolerance.coef_rel * abs(float(c_st))
             dev = abs(c_fit - float(c_st))
-            said = coefficient_text(sc.shape, var, i, c_fit, c_se, float(c_st), exact)
-            if dev > t and dev > 4 * c_se:
+            said = coefficient_text(sc.shape, var, i, c_fit, c_se, _written(sc, i), exact)
+            if _beyond(dev, t, float(c_st)) and dev > 4 * c_se:
                 v = "refuted"
                 txt += "; " + said + (" (exact values: off by more than the stated number's "
                                       "rounding)" if exact else
@@ -500,7 +518,7 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             v = "inconclusive"
             txt += "; cannot confirm: " + "; ".join(missing)
     if v == "confirmed" and sc.coefficients is not None:
-        coefs = ", ".join(f"{float(c):g}" for c in sc.coefficients)
+        coefs = ", ".join(_written(sc, i) for i in range(len(sc.coefficients)))
         txt += (f"; stated coefficients [{coefs}] match " + (
             "up to their rounding" if exact else
             f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
@@ -519,17 +537,25 @@ def _certified_off(sc: Any, rows: Sequence[_Row]) -> list[str]:
     if sc.coefficients is None:
         return []
     out = []
+    halves = half_units(sc)
     for x, lam, _, _, grade in rows:
         if grade != "certified":
             continue
         basis = _design(np.array([x]), sc.shape)[0]
         stated = sum(float(c) * b for c, b in zip(sc.coefficients, basis, strict=True))
-        slack = sum(stated_rounding(c) * abs(b) for c, b in zip(sc.coefficients, basis,
-                                                                strict=True))
-        if abs(lam - stated) > slack + 1e-9 * max(1.0, abs(lam)):  # float64 round-off
+        slack = sum(h * abs(b) for h, b in zip(halves, basis, strict=True))
+        if _beyond(abs(lam - stated), slack, lam):
             out.append(f"{sc.variable}={x:g}: λ = {lam:.6g}, the stated {stated:.6g} ± "
                        f"{slack:.3g}")
     return out
+
+
+def _written(sc: Any, i: int) -> str:
+    """The ``i``-th stated coefficient as written, to its places ("0.20", not "0.2")."""
+    c, h = sc.coefficients[i], half_units(sc)[i]
+    if h == 0 or not 1e-6 < h < 1:
+        return f"{float(c):g}"
+    return f"{float(c):.{round(-math.log10(2 * h))}f}"
 
 
 def _round_off_to_zero(f: Fit) -> tuple[float, ...]:

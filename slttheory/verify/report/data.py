@@ -588,18 +588,23 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                              for k, cs in r.controls.items()]
         names = list(c.grid)
         verdict_of = [p["verdict"] for p in entry["points"]]
-        if c.scaling is not None and c.predicted is None:
+        if c.scaling is not None:
             # points without a prediction of their own (stated coefficients are the fit's to
             # judge) only enter the fit: their reach is their group's verdict (a point no fit
-            # took, inconclusive)
+            # took, inconclusive); with a `predicted` formula the point's own verdict and its
+            # group's both count (refuted if either is, confirmed if both are)
             var = c.scaling.variable
             by_group = dict(getattr(r.verdict, "groups", ()))
             left_out = set(getattr(r.verdict, "left_out", ()))
-            verdict_of = ["inconclusive" if (fmt_point(p.params) or "the point") in left_out
-                          else by_group.get(fmt_point({k: v for k, v in p.params.items()
-                                                       if k != var and k in c.grid})
-                                            or "all points", "inconclusive")
-                          for p in r.points]
+            groups = ["inconclusive" if (fmt_point(p.params) or "the point") in left_out
+                      else by_group.get(fmt_point({k: v for k, v in p.params.items()
+                                                   if k != var and k in c.grid})
+                                        or "all points", "inconclusive")
+                      for p in r.points]
+            verdict_of = groups if c.predicted is None else [
+                own if own == "error" else "refuted" if "refuted" in (own, g) else
+                "confirmed" if own == g == "confirmed" else "inconclusive"
+                for own, g in zip(verdict_of, groups, strict=True)]
         grid = [p["params"] for p in entry["points"]]
         entry["scopes"] = {v: scope([p["params"] for p, w in zip(entry["points"], verdict_of,
                                                                  strict=True) if w == v], names,
