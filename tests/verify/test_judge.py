@@ -1368,3 +1368,11 @@ def test_a_scaling_claims_reach_counts_its_fit_and_its_points():
     r = _exact(c, lambda d: d / 2, ds=(1, 2, 3, 5, 8))
     assert r.verdict.verdict == "refuted", r.verdict.reason
     assert claim_json(r)["scopes"] == {"refuted": "d ∈ {1, 2, 3, 5, 8}"}
+
+
+def test_would_decide_names_the_multiplicity_where_the_llc_failed():
+    """The full profile's six-layer DLN (m = 3): its LLC failed its diagnostics, and 'would
+    decide' asked for any controlled LLC, which no control of m ≤ 2 could give."""
+    stated = replace(cf("2", standing="as_stated"), multiplicity="3")
+    v = V(claim(), PointEvidence(stated, None, lc(2.0, passed=False), 0.0), ctl=controls())
+    assert "controls of multiplicity at least 3" in v.reason, v.reason

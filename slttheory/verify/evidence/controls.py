@@ -51,6 +51,8 @@ from slttheory.verify.evidence.routes import (
 __all__ = [
     "CONTROLS",
     "DATASETS",
+    "KINDS",
+    "MAX_MULTIPLICITY",
     "REGULAR_ONLY",
     "Control",
     "candidates",
@@ -67,6 +69,13 @@ CONTROLS = 3
 
 DATASETS = 3
 """Independent data sets per control."""
+
+KINDS = ("regular", "singular, m = 1", "singular, m = 2")
+"""The kinds of singularity the controls span, in the order they are chosen."""
+
+MAX_MULTIPLICITY = 2
+"""The highest multiplicity among :data:`KINDS`: a point of higher multiplicity has no control
+that measures its bias (:func:`slttheory.verify.judge.llc.beyond_controls`)."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +278,7 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
         if c is not None and (c.family, _spelt(c.params)) != point:
             certified.append(c)
     chosen: list[Control] = []
-    for kind in ("regular", "singular, m = 1", "singular, m = 2"):
+    for kind in KINDS:
         c = next((c for c in certified if c.kind == kind), None)
         if c is not None:
             chosen.append(c)

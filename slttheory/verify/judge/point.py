@@ -31,6 +31,7 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.claims import Claim
+from slttheory.verify.evidence.controls import MAX_MULTIPLICITY
 from slttheory.verify.evidence.records import ControlSet, PointEvidence
 from slttheory.verify.judge.facts import (
     Fact,
@@ -532,8 +533,10 @@ def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | 
     (:func:`~slttheory.verify.judge.llc.beyond_controls`; ``None`` otherwise)."""
     m = stated_multiplicity(ev)
     band = llc.band if llc is not None else None
-    if m is None or band is None or not band.controls:
+    if m is None:
         return None
+    if band is None or not band.controls:  # none measured here: the kinds controls span
+        return m[0] if m[0] > MAX_MULTIPLICITY else None
     return m[0] if beyond_controls(m, usable_controls(band.controls)) else None
 
 
