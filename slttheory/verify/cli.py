@@ -37,6 +37,7 @@ from slttheory.verify.claims import (
 )
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
+from slttheory.verify.run.limits import MAX_LIMIT_S
 from slttheory.verify.run.store import STORE_NAME, ResultStore
 
 __all__ = ["main", "build_parser", "default_claims_dir"]
@@ -136,8 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit", metavar="SECONDS", type=float, default=None,
         help="stop each route at a point (closed form, rank, w*, LLC, reruns) after this many "
         "seconds of wall-clock time, with an 'out of time' error for that route; the other "
-        "routes, points and claims run on, and --resume computes such points again (default: "
-        "no limit; 0 or inf: no limit; not with --executor dask)",
+        "routes, points and claims run on, and --resume under a longer limit or none computes "
+        "such points again (default: no limit; 0, inf or 1e8 and above: no limit; not with "
+        "--executor dask)",
     )
     return p
 
@@ -183,7 +185,8 @@ def _limit_memory(gb: float | None, device: str, processes: int = 1) -> str:
         phys = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ImportError, ValueError, OSError, AttributeError):
         return "no memory cap (not supported here)"
-    cap = min(int(gb * 2**30) if gb is not None else default_memory_cap(phys, processes), 2**62)
+    cap = min(int(min(gb, 2.0**32) * 2**30) if gb is not None else
+              default_memory_cap(phys, processes), 2**62)  # 1e300 GB: no int overflow
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         cap = min(cap, hard)
@@ -396,7 +399,7 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     limit = args.time_limit
     if limit is not None and (math.isnan(limit) or limit < 0):
         parser.error(f"--time-limit: a number of seconds, 0 or inf (no limit), got {limit}")
-    if limit is not None and 0 < limit < math.inf and executor_kind == "dask":
+    if limit is not None and 0 < limit < MAX_LIMIT_S and executor_kind == "dask":
         parser.error("--time-limit: not with --executor dask (its workers run routes in "
                      "threads, which a timer signal cannot interrupt)")
     claims = load_claims(files, families)
@@ -516,7 +519,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
             f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"{', no batching' if args.no_batch else ''}"
             + (f", time limit {args.time_limit:g} s per route and point"
-               if args.time_limit and args.time_limit < math.inf else "") + f" -> {out}",
+               if args.time_limit and args.time_limit < MAX_LIMIT_S else "") + f" -> {out}",
             file=sys.stderr,
         )
         for c in claims:

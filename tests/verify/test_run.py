@@ -18,7 +18,7 @@ from fake_families import FAMILIES
 
 from slttheory.verify.claims import load_claims, parse_claim
 from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
-from slttheory.verify.evidence.records import RERUN_SETTINGS, Rerun
+from slttheory.verify.evidence.records import RERUN_SETTINGS, PointEvidence, Rerun
 from slttheory.verify.evidence.routes import DEFAULT_ROUTES
 from slttheory.verify.report import REPORT_SCHEMA, validate_report, write_report
 from slttheory.verify.run import ResultStore, run_claims
@@ -937,7 +937,7 @@ def test_a_route_past_its_time_limit_fails_alone_and_resume_computes_it_again(tm
     slow = rep["slow"]["points"][0]
     assert slow["verdict"] == "confirmed" and slow["grade"] == "certified"  # by its rank
     assert ("closed form: out of time: the closed form ran past its limit of 10 s "
-            "(--time-limit)") in slow["reason"]
+            "(--time-limit 10)") in slow["reason"]
     assert not log.exists()  # the call was stopped in its sleep, before it logs
     proc = _cli([*base, "--jobs", "1", "--resume"],
                 {"SLTTHEORY_FAKE_SLEEP": "0", "SLTTHEORY_FAKE_LOG": str(log)})
@@ -984,3 +984,77 @@ def test_time_limit_refuses_what_is_no_duration(value, capsys):
     with pytest.raises(SystemExit):
         main(["--time-limit", value, "--list"])
     assert "--time-limit" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_the_time_limit_never_interrupts_an_import(tmp_path, monkeypatch):
+    """A limit that expired inside an import left torch._dynamo half-initialised, and every
+    later rank route of that process failed with AttributeError (an outside probe): the timer
+    waits for the import, then stops the route."""
+    import importlib
+
+    from slttheory.verify.run.limits import time_limited
+
+    (tmp_path / "slow_import_probe.py").write_text("import time\ntime.sleep(0.6)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def importing(family, q):
+        mod = importlib.import_module("slow_import_probe")
+        time.sleep(5)
+        return mod
+
+    ev = time_limited(Routes(closed_form=importing), 0.2).closed_form(None, {})
+    assert ev.status == "error" and "out of time" in ev.error
+    assert sys.modules["slow_import_probe"].DONE  # imported whole, not half
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+@pytest.mark.parametrize("limit", [1e-9, 1e-6, 1e300])
+def test_a_limit_too_small_or_too_large_never_escapes_the_route(limit):
+    """At 1e-9 s the timer fired before the wrapper's try and its exception escaped, the timer
+    left firing (the process was later killed by SIGALRM); at 1e300 s setitimer overflowed and
+    every route failed at once."""
+    from slttheory.verify.run.limits import time_limited
+
+    previous = signal.getsignal(signal.SIGALRM)
+    quick = time_limited(Routes(rank=lambda f, q, s: RankEvidence("ok", rank=2)), limit)
+    outs = [quick.rank(None, {}, {}) for _ in range(300)]  # none raises
+    assert {o.status for o in outs} <= {"ok", "error"}
+    if limit > 1:
+        assert {o.status for o in outs} == {"ok"}
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is previous
+
+
+def test_resume_recomputes_out_of_time_evidence_only_under_a_longer_limit_or_none():
+    from slttheory.verify.evidence.records import ClosedFormEvidence
+    from slttheory.verify.run.engine import _for_want_of_resources
+
+    text = "out of time: the closed form ran past its limit of 5 s (--time-limit 5)"
+    ev = PointEvidence(ClosedFormEvidence("error", error=text), None, None, 0.0)
+    assert not _for_want_of_resources(ev, 5) and not _for_want_of_resources(ev, 2)
+    assert _for_want_of_resources(ev, 10) and _for_want_of_resources(ev, None)
+    assert _for_want_of_resources(ev, math.inf)
+    ended = ClosedFormEvidence("error", error="worker failed: " + text)  # the whole task
+    assert _for_want_of_resources(PointEvidence(ended, None, None, 0.0), None)
+    assert not _for_want_of_resources(PointEvidence(ClosedFormEvidence("ok"), None, None, 0.0))
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_a_batched_routes_limit_is_no_limit_where_it_grows_past_the_timers_range():
+    from slttheory.verify.run.limits import time_limited
+
+    at = time_limited(Routes(at_point=lambda f, pts, s, d: [AtPoint("ok") for _ in pts]), 9e7)
+    assert {a.status for a in at.at_point(None, [{}] * 200, {}, "cpu")} == {"ok"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_a_huge_memory_limit_is_no_cap_not_a_traceback(tmp_path):
+    (tmp_path / "c.toml").write_text(
+        'id = "c"\ntitle = "t"\nsource = "s"\nfamily = "fake_regular"\nkind = "closed_form"\n'
+        'predicted = "d/2"\nevidence = ["closed_form"]\n[grid]\nd = [2]\n')
+    proc = _cli(["--claims", str(tmp_path / "c.toml"), "--families", "fake_families:FAMILIES",
+                 "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(tmp_path / "o"),
+                 "--memory-limit", "1e300"])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0 and "Traceback" not in err, err

@@ -73,7 +73,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.point import certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
-from slttheory.verify.run.limits import time_limited
+from slttheory.verify.run.limits import MAX_LIMIT_S, stored_limit, time_limited
 from slttheory.verify.run.store import ResultStore
 
 __all__ = ["LLC_EVERYWHERE", "BATCH_MAX", "load_families", "run_claims", "chunk_sizes",
@@ -330,9 +330,10 @@ def run_claims(
     if own:
         executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
     try:
-        routes = time_limited(routes, time_limit)
-        return _Run(claims, profile, families, routes, store, resume, device,
-                    progress or NullProgress(), families_spec, executor, batch).run()
+        run = _Run(claims, profile, families, time_limited(routes, time_limit), store, resume,
+                   device, progress or NullProgress(), families_spec, executor, batch)
+        run.time_limit = time_limit
+        return run.run()
     finally:
         if own:
             executor.shutdown()
@@ -346,6 +347,7 @@ class _Run:
         self.claims, self.profile, self.families, self.routes = claims, profile, families, routes
         self.store, self.resume, self.device, self.progress = store, resume, device, progress
         self.executor, self.batch = executor, batch
+        self.time_limit: float | None = None  # --time-limit, which out-of-time evidence names
         self.local = isinstance(executor, LocalExecutor)
         self.workers = max(1, int(getattr(executor, "workers", 1)))
         self.pts: list[_Point] = []
@@ -431,7 +433,7 @@ class _Run:
         route could not compute for want of memory or time is computed again (a run with more
         may)."""
         ev = p.evidence
-        if _for_want_of_resources(ev):
+        if _for_want_of_resources(ev, self.time_limit):
             return True
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
@@ -713,18 +715,25 @@ class _Run:
         return results
 
 
-def _for_want_of_resources(ev: PointEvidence) -> bool:
+def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -> bool:
     """Whether a route's evidence at the point (a rerun's included) is an error of memory
-    (:data:`OUT_OF_MEMORY`) or of ``--time-limit`` (:data:`OUT_OF_TIME`): it says nothing of
-    the claim, and ``--resume`` computes it again."""
-    short = (OUT_OF_MEMORY, OUT_OF_TIME)
+    (:data:`OUT_OF_MEMORY`) or of ``--time-limit`` (:data:`OUT_OF_TIME`; also where it ended
+    the whole task, "worker failed: out of time …"): it says nothing of the claim, and
+    ``--resume`` computes it again — an out-of-time error only under a longer limit than its
+    own, or none (under the same limit it would run out again)."""
     routes = (ev.closed_form, ev.rank, ev.llc, ev.at_point, *ev.independent)
-    if any(r is not None and r.status != "ok" and (r.error or "").startswith(short)
-           for r in routes):
-        return True
-    reruns = ev.llc.reruns if ev.llc is not None else ()
-    return any(not rr.passed and any(str(x).startswith(short) for x in rr.problems)
-               for rr in reruns)
+    errors = [r.error or "" for r in routes if r is not None and r.status != "ok"]
+    for rr in ev.llc.reruns if ev.llc is not None else ():
+        errors += [str(x) for x in rr.problems] if not rr.passed else []
+    for text in errors:
+        if OUT_OF_MEMORY in text:
+            return True
+        if OUT_OF_TIME in text:
+            was = stored_limit(text)
+            if time_limit is None or not 0 < time_limit < MAX_LIMIT_S or was is None \
+                    or time_limit > was:
+                return True
+    return False
 
 
 def _label(p: _Point) -> str:

@@ -9,23 +9,25 @@ route (the LLC, w* and the reruns over ``k`` points) gets ``k`` times the limit.
 
 The limit is a ``SIGALRM`` timer (``signal.setitimer``) in the thread that runs the route. It
 interrupts Python code between bytecodes, so a single long call into compiled code (one exact
-rank in python-flint, one TorchScript block of steps) ends first. After the first expiry it
-fires again every second, so that code which catches exceptions and carries on is interrupted
-again, and a route that returns at all after its limit has fired returns an error whatever it
-computed (a partial result could differ from a complete one). Only the main thread of a process
-can take signals: where a route runs in another thread (``--executor dask``), no limit applies,
-which the command line refuses to combine.
+rank in python-flint, one TorchScript block of steps) ends first. It never interrupts an
+import (a module left half-initialised would break every later route of the process): it
+fires again every tenth of a second until the import is done, and likewise where code caught
+its exception and carried on; a route that returns at all after its limit has fired returns an
+error whatever it computed (a partial result could differ from a complete one). Only the main
+thread of a process can take signals: where a route runs in another thread (``--executor
+dask``), no limit applies, which the command line refuses to combine.
 
 >>> import time
 >>> from slttheory.verify.evidence.routes import Routes
 >>> slow = Routes(closed_form=lambda family, params: time.sleep(5))
 >>> ev = time_limited(slow, 0.2).closed_form(None, {"d": 2})
 >>> ev.status, ev.error
-('error', 'out of time: the closed form ran past its limit of 0.2 s (--time-limit)')
+('error', 'out of time: the closed form ran past its limit of 0.2 s (--time-limit 0.2)')
 """
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -41,7 +43,7 @@ from slttheory.verify.evidence.records import (
 )
 from slttheory.verify.evidence.routes import OUT_OF_TIME, RERUNS, Routes
 
-__all__ = ["RouteTimeout", "time_limited", "can_limit_here"]
+__all__ = ["RouteTimeout", "time_limited", "can_limit_here", "stored_limit", "MAX_LIMIT_S"]
 
 
 class RouteTimeout(Exception):
@@ -54,8 +56,24 @@ def can_limit_here() -> bool:
     return hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
 
 
-def _timeout_text(what: str, seconds: float) -> str:
-    return f"{OUT_OF_TIME}: the {what} ran past its limit of {seconds:g} s (--time-limit)"
+def _timeout_text(what: str, limit: float, per_point: float) -> str:
+    """The route's error; it names the option's value, which ``--resume`` compares with its
+    own (:func:`stored_limit`)."""
+    return (f"{OUT_OF_TIME}: the {what} ran past its limit of {limit:g} s (--time-limit "
+            f"{per_point:g})")
+
+
+def stored_limit(error: str) -> float | None:
+    """The ``--time-limit`` an out-of-time error was made under (``None`` if it names none).
+
+    >>> stored_limit("out of time: the rank route ran past its limit of 3 s (--time-limit 1.5)")
+    1.5
+    """
+    m = re.search(r"\(--time-limit ([0-9.e+-]+)\)", error)
+    try:
+        return float(m.group(1)) if m else None
+    except ValueError:
+        return None
 
 
 def _failed_closed_form(text: str, args: tuple, kw: dict) -> Any:
@@ -96,6 +114,27 @@ _ROUTES: dict[str, tuple[str, bool, Callable[[str, tuple, dict], Any]]] = {
 }
 
 
+MAX_LIMIT_S = 1e8
+"""Limits at or above this many seconds (three years) are no limit: ``setitimer`` overflows
+near 9·10⁹ s, and every route failed at once ("timestamp out of range")."""
+
+RETRY_S = 0.1
+"""After a limit has passed, how often the timer fires again: where it found an import in
+progress (which it never interrupts) or code that swallowed its exception."""
+
+
+def _importing(frame: Any) -> bool:
+    """Whether an import is running in the interrupted stack: an exception there would leave a
+    module half-initialised for every later route of the process (torch._dynamo without its
+    attributes, an outside probe found), so the timer waits until it is done."""
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.startswith("<frozen importlib") or "importlib/_bootstrap" in name:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @dataclass(frozen=True)
 class _Limited:
     """``fn`` under a limit of ``seconds`` (times the points of a batched route); a picklable
@@ -107,32 +146,44 @@ class _Limited:
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
         what, batched, failed = _ROUTES[self.name]
-        if not can_limit_here():
-            return self.fn(*args, **kw)
         limit = self.seconds * (max(len(args[1]), 1) if batched else 1)
-        fired = False
+        if not can_limit_here() or not 0 < limit < MAX_LIMIT_S:
+            return self.fn(*args, **kw)
+        text = _timeout_text(what, limit, self.seconds)
+        state = {"armed": False, "fired": False}
 
         def alarm(signum: int, frame: Any) -> None:
-            nonlocal fired
-            fired = True
-            raise RouteTimeout(_timeout_text(what, limit))
+            if not state["armed"] or _importing(frame):
+                return  # disarmed, or an import to let finish: the timer comes back
+            state["fired"] = True
+            raise RouteTimeout(text)
 
         previous = signal.signal(signal.SIGALRM, alarm)
-        signal.setitimer(signal.ITIMER_REAL, limit, 1.0)
+        out = None
         try:
+            state["armed"] = True
+            signal.setitimer(signal.ITIMER_REAL, limit, RETRY_S)
             out = self.fn(*args, **kw)
         except RouteTimeout:
-            fired = True
+            state["fired"] = True
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        return failed(_timeout_text(what, limit), args, kw) if fired else out
+            # the handler raises only while armed, so once disarmed nothing below can be
+            # interrupted; a timeout that lands before that is caught and the step retried
+            while True:
+                try:
+                    state["armed"] = False
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    signal.signal(signal.SIGALRM, previous)
+                    break
+                except RouteTimeout:
+                    state["fired"] = True
+        return failed(text, args, kw) if state["fired"] else out
 
 
 def time_limited(routes: Routes, seconds: float | None) -> Routes:
     """``routes`` with each function limited to ``seconds`` of wall-clock time per point
     (``None``, 0 or infinite: ``routes`` unchanged)."""
-    if seconds is None or not 0 < seconds < float("inf"):
+    if seconds is None or not 0 < seconds < MAX_LIMIT_S:
         return routes
     return Routes(**{name: _Limited(getattr(routes, name), name, float(seconds))
                      for name in _ROUTES})
