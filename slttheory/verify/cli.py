@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop each route at a point (closed form, rank, w*, LLC, reruns) after this many "
         "seconds of wall-clock time, with an 'out of time' error for that route; the other "
         "routes, points and claims run on, and --resume under a longer limit or none computes "
-        "such points again (default: no limit; 0, inf or 1e8 and above: no limit; not with "
-        "--executor dask)",
+        "such points again; LLC controls and experiments are not limited (default: no "
+        "limit; 0, inf or 1e8 and above: no limit; not with --executor dask)",
     )
     return p
 
@@ -545,6 +545,9 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
                 batch=not args.no_batch,
                 time_limit=args.time_limit,
             )
+        except KeyboardInterrupt:  # drop the tasks in flight: no store would keep them
+            executor.abort()
+            raise
         finally:
             prog.close()
             executor.shutdown()

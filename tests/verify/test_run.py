@@ -1058,3 +1058,44 @@ def test_a_huge_memory_limit_is_no_cap_not_a_traceback(tmp_path):
                  "--memory-limit", "1e300"])
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0 and "Traceback" not in err, err
+
+
+def test_ctrl_c_stops_the_workers_tasks_in_flight(tmp_path):
+    """After Ctrl-C with --jobs 2 the run waited for each worker to finish the point it held
+    (computing points no store would keep, an outside probe): the workers are terminated."""
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "slow.toml").write_text(SLOW)
+    log = tmp_path / "calls.log"
+    proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
+                 "--no-figures", "--device", "cpu", "--jobs", "2", "--out", str(tmp_path / "o")],
+                {"SLTTHEORY_FAKE_SLEEP": "60", "SLTTHEORY_FAKE_LOG": str(log)})
+    time.sleep(8)  # the workers are in their first 60 s points
+    t0 = time.time()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert time.time() - t0 < 30, err
+    assert not log.exists()  # no point computed after the interrupt
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_a_timed_out_routes_clean_up_runs_to_its_end():
+    """The timer fired again every 0.1 s after its first timeout and cut the route's own
+    finally block after one step (an outside probe): clean-up that restores state must end."""
+    from slttheory.verify.run.limits import _timeout_text, stored_limit, time_limited
+
+    steps = []
+
+    def tidy(family, q):
+        try:
+            time.sleep(5)
+        finally:
+            for i in range(5):
+                time.sleep(0.1)
+                steps.append(i)
+
+    ev = time_limited(Routes(closed_form=tidy), 0.2).closed_form(None, {})
+    assert ev.status == "error" and steps == [0, 1, 2, 3, 4]
+    for limit in (1234567.0, 2.0000004, 10.0, 1e-9):  # --resume reads the limit back exactly
+        assert stored_limit(_timeout_text("rank route", limit, limit)) == limit

@@ -77,6 +77,10 @@ class Executor:
     def shutdown(self) -> None:
         pass
 
+    def abort(self) -> None:
+        """Stop now (Ctrl-C): tasks in flight are dropped, not finished (default: shutdown)."""
+        self.shutdown()
+
     def __enter__(self) -> Executor:
         return self
 
@@ -194,6 +198,15 @@ class ProcessExecutor(Executor):
     def shutdown(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def abort(self) -> None:
+        """Terminate the workers: after Ctrl-C, a shutdown that waits let each finish the
+        task it held, computing points no store would keep (an outside probe)."""
+        if self._pool is not None:
+            for proc in list((getattr(self._pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
 

@@ -10,10 +10,12 @@ route (the LLC, w* and the reruns over ``k`` points) gets ``k`` times the limit.
 The limit is a ``SIGALRM`` timer (``signal.setitimer``) in the thread that runs the route. It
 interrupts Python code between bytecodes, so a single long call into compiled code (one exact
 rank in python-flint, one TorchScript block of steps) ends first. It never interrupts an
-import (a module left half-initialised would break every later route of the process): it
-fires again every tenth of a second until the import is done, and likewise where code caught
-its exception and carried on; a route that returns at all after its limit has fired returns an
-error whatever it computed (a partial result could differ from a complete one). Only the main
+import (a module left half-initialised would break every later route of the process) or a
+finaliser (whose exception Python prints and drops): it fires again every tenth of a second
+until they are done. Once it has raised, the route's clean-up (``finally``, ``__exit__``) has
+:data:`GRACE_S` seconds before it raises again, where code caught its exception and carried
+on; a route that returns at all after its limit has fired returns an error whatever it
+computed (a partial result could differ from a complete one). Only the main
 thread of a process can take signals: where a route runs in another thread (``--executor
 dask``), no limit applies, which the command line refuses to combine.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,8 +62,9 @@ def can_limit_here() -> bool:
 def _timeout_text(what: str, limit: float, per_point: float) -> str:
     """The route's error; it names the option's value, which ``--resume`` compares with its
     own (:func:`stored_limit`)."""
+    given = repr(float(per_point)).removesuffix(".0")  # exact: --resume compares it
     return (f"{OUT_OF_TIME}: the {what} ran past its limit of {limit:g} s (--time-limit "
-            f"{per_point:g})")
+            f"{given})")
 
 
 def stored_limit(error: str) -> float | None:
@@ -119,17 +123,26 @@ MAX_LIMIT_S = 1e8
 near 9·10⁹ s, and every route failed at once ("timestamp out of range")."""
 
 RETRY_S = 0.1
-"""After a limit has passed, how often the timer fires again: where it found an import in
-progress (which it never interrupts) or code that swallowed its exception."""
+"""After a limit has passed, how often the timer fires again where it could not raise (an
+import or a finaliser in progress, which it never interrupts)."""
+
+GRACE_S = 2.0
+"""After the timer has raised, how long before it raises again: the route's ``finally``
+blocks and ``__exit__`` methods run then and must be let finish (at 0.1 s a clean-up was cut
+after its first step, an outside probe found); code that swallowed the exception is stopped
+again after it."""
 
 
-def _importing(frame: Any) -> bool:
-    """Whether an import is running in the interrupted stack: an exception there would leave a
-    module half-initialised for every later route of the process (torch._dynamo without its
-    attributes, an outside probe found), so the timer waits until it is done."""
+def _unsafe(frame: Any) -> bool:
+    """Whether the interrupted stack runs an import or a finaliser: an exception in an import
+    would leave a module half-initialised for every later route of the process (torch._dynamo
+    without its attributes, an outside probe found), one in ``__del__`` or a weakref callback
+    is printed and dropped by Python; the timer waits until they are done."""
     while frame is not None:
-        name = frame.f_code.co_filename
-        if name.startswith("<frozen importlib") or "importlib/_bootstrap" in name:
+        code = frame.f_code
+        name = code.co_filename
+        if name.startswith("<frozen importlib") or "importlib/_bootstrap" in name or \
+                code.co_name == "__del__" or name.endswith(("/weakref.py", "/_weakrefset.py")):
             return True
         frame = frame.f_back
     return False
@@ -150,12 +163,14 @@ class _Limited:
         if not can_limit_here() or not 0 < limit < MAX_LIMIT_S:
             return self.fn(*args, **kw)
         text = _timeout_text(what, limit, self.seconds)
-        state = {"armed": False, "fired": False}
+        state: dict[str, Any] = {"armed": False, "fired": False, "raised": None}
 
         def alarm(signum: int, frame: Any) -> None:
-            if not state["armed"] or _importing(frame):
-                return  # disarmed, or an import to let finish: the timer comes back
-            state["fired"] = True
+            now = time.monotonic()
+            if not state["armed"] or _unsafe(frame) or (
+                    state["raised"] is not None and now - state["raised"] < GRACE_S):
+                return  # disarmed, an import or finaliser, or clean-up: the timer comes back
+            state["fired"], state["raised"] = True, now
             raise RouteTimeout(text)
 
         previous = signal.signal(signal.SIGALRM, alarm)
