@@ -199,9 +199,20 @@ def _check_ntk(q: Mapping[str, Any], where: str) -> None:
         )
 
 
+NTK_LOSSES = ("mse", "centred")
+
+
 def _ntk_rank(q: Mapping[str, Any]) -> int:
+    """rank F on the family's design; under the centred loss the rank of the centred features
+    (each output's Jacobian rows minus those at the first support input: the span of
+    P⊥-centring), the F that loss sees."""
     W0, V0, xs = _ntk_design(q["d"], q["k"], q["p"], q["rank"], q["init_seed"])
-    return exact_rank(_ntk_features(W0, V0, xs))
+    feats = _ntk_features(W0, V0, xs)
+    if q.get("loss", "mse") == "centred":
+        p = q["p"]
+        feats = (feats.reshape(len(xs), p, -1) - feats.reshape(len(xs), p, -1)[:1]).reshape(
+            len(xs) * p, -1)
+    return exact_rank(feats)
 
 
 def _build_ntk(q, n, g, device, dtype):
@@ -214,27 +225,42 @@ def _build_ntk(q, n, g, device, dtype):
         f0 = model(x)
     y = f0 + q["noise"] * randn(*f0.shape, generator=g)
     extras = {"rank_F": _ntk_rank(q)}
+    centred = q["loss"] == "centred"
     note = (
         f"seed 001 Thm 5.1: NTK linearisation of the quadratic network (d={d}, k={k}, p={p}) at "
         f"integer θ₀ (init_seed {q['init_seed']}); x uniform on {len(xs)} support inputs in "
         f"{{-1,0,1}}^{d} chosen so that rank F = {q['rank']} of {k * (d + p)}; "
-        f"y = f(x; θ₀) + N(0, {q['noise']}²); Gaussian loss"
+        f"y = f(x; θ₀) + N(0, {q['noise']}²); "
+        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (seed 001 eq. 1; the centred features have rank "
+           f"{extras['rank_F']})" if centred else "plain Gaussian loss ½‖y − f‖²")
     )
-    return Problem(model, (x, y), "gaussian", note=note, extras=extras)
+    return Problem(model, (x, y), centred_gaussian_nll if centred else "gaussian", note=note,
+                   extras=extras)
+
+
+def _ntk_centred_fn(fn: Callable[[Mapping[str, Tensor], Tensor], Tensor]
+                    ) -> Callable[[Mapping[str, Tensor], Tensor], Tensor]:
+    def centred(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        out = fn(params, x)
+        return out - out[:1]  # integer-exact centring: the span of P⊥, row 0 zero
+
+    return centred
 
 
 def _rank_ntk(q):
     W0, V0, xs = _ntk_design(q["d"], q["k"], q["p"], q["rank"], q["init_seed"])
     k, d, p = q["k"], q["d"], q["p"]
+    centred = q["loss"] == "centred"
     return RankProblem(
-        fn=_ntk_rank_fn(W0, V0),
+        fn=_ntk_centred_fn(_ntk_rank_fn(W0, V0)) if centred else _ntk_rank_fn(W0, V0),
         param_shapes={"W": (d, k), "V": (p, k)},
         inputs=xs,
         degree=1,
         gives_lambda=True,
         reason="linear model in θ: K(θ) is a quadratic form of rank rank(F) (the Jacobian on "
-        "the support inputs), so λ = rank/2 exactly (Watanabe 2009: regular on the range of "
-        "F, flat on its kernel)",
+        "the support inputs" + (", centred as seed 001's eq. 1 sees the outputs" if centred
+                                else "") + "), so λ = rank/2 exactly (Watanabe 2009: regular on "
+        "the range of F, flat on its kernel)",
         true_params={"W": W0, "V": V0},
         true_point="exact",
         inputs_determine=True,
@@ -252,6 +278,10 @@ _make_family(
                   "rank of F = E[∇f ∇fᵀ]: x is uniform on rank/p support inputs"),
         _NOISE,
         _INIT_SEED,
+        ParamSpec("loss", str, None, None, "mse",
+                  "'mse': plain ½‖y − f‖², which sees F = E[∇f ∇fᵀ] as Thm 5.1 states it; "
+                  "'centred': seed 001 eq. 1, ½‖P⊥(Y − Ŷ)‖²/n, which sees the centred "
+                  "features (their covariance)", choices=NTK_LOSSES),
     ),
     _build_ntk,
     formula=formulas.ntk,
@@ -264,8 +294,11 @@ _make_family(
         "point, so that ranks are exact",
         "data: x uniform on rank/p support inputs in {−1, 0, 1}^d chosen so that rank F = rank "
         "(Thm 5.1 holds for any input law; the seed's networks see one-hot pairs)",
-        "targets y = f_lin(x; θ₀) + noise from the linearised model itself (realizable); loss: "
-        "plain Gaussian ½‖y − f‖², not seed 001's centred eq. 1",
+        "targets y = f_lin(x; θ₀) + noise from the linearised model itself (realizable)",
+        *(("loss: plain Gaussian ½‖y − f‖² (the loss Thm 5.1's uncentred F belongs to), not "
+           "seed 001's centred eq. 1",) if q["loss"] == "mse" else
+          ("loss: seed 001's centred eq. 1, which sees the centred features: their rank, "
+           "not rank F, is 2λ",)),
         *_noise_difference(q["noise"], "the linearised regression model"),
     ),
 )
