@@ -137,6 +137,10 @@ def test_an_identity_of_models_decides_where_the_family_formula_is_the_claims_ow
     assert (v.verdict, v.grade) == ("refuted", "certified")
     both = V(claim(source="Aoyagi 2024, Thm 2; Aoyagi & Watanabe 2005, case 1"), ev)
     assert both.verdict == "inconclusive" and "the claim's own source" in both.reason
+    # not called "independent" where it is the claim's own (a theorist's review)
+    assert "independent closed form" not in both.reason
+    assert "closed form reduced_rank_regression from Aoyagi & Watanabe 2005 (another " \
+        "formula for this model)" in both.reason
     # an as-stated formula is never evidence, whatever identity brings it
     weak = PointEvidence(own, None, None, 0.0,
                          independent=(ClosedFormEvidence(**{**other.__dict__,

@@ -158,9 +158,16 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
     ref = cf.reference or cf.source
     grade, note = closed_form_grade(claim, cf)
     what = f"{cf.formula} from {ref}" if route != "closed form" else (cf.formula or "")
+    if route != "closed form" and grade != "certified":
+        # another formula for the same model, but not independent of this claim: "independent
+        # closed form … — the claim's own source" said both in one sentence (a review)
+        what = f"{cf.formula} from {ref} (another formula for this model)"
+        route_text = "closed form"
+    else:
+        route_text = route
     if cf.value is not None and cf.sympy_value is not None:
         v = cf.sympy_value
-        return [Fact(route, v, v, grade, f"{route} {what} λ = {fmt_value(v)} ({cf.case})"
+        return [Fact(route, v, v, grade, f"{route_text} {what} λ = {fmt_value(v)} ({cf.case})"
                      + _checked(cf, grade, route), note)]
     if cf.value is not None or (cf.lower is not None and cf.sympy_lower is None):
         # a stored value that does not read as an exact number: said, never dropped silently
@@ -169,7 +176,7 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
                      "not read as an exact number", "unreadable: never evidence")]
     if cf.lower is not None:
         lo, hi = cf.sympy_lower, cf.sympy_upper
-        label = "closed-form" if route == "closed form" else f"{route} {what}"
+        label = "closed-form" if route == "closed form" else f"{route_text} {what}"
         return [Fact(route, lo, hi, grade, f"{label} bounds λ ∈ [{lo}, {hi}] ({cf.case})",
                      note)]
     return []

@@ -509,7 +509,9 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None
     if at is not None and at.status == "ok" and at.no_minimum_for_the_llc:
         return ["an established formula for λ from a source other than the claim's",
                 "a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
-                "this one, so nothing measured at it decides: train to convergence)"]
+                "this one, so nothing measured at it decides: train to convergence; there, a "
+                "certified positive-definite Hessian would give λ = d/2 by the Morse lemma, "
+                "which an LLC at a nearly flat minimum may read far below)"]
     out = ["an established formula for λ from a source other than the claim's"]
     if "rank" in claim.routes_available:  # else no polynomial rank map: nothing to suggest
         out += _rank_decider(claim, ev.rank)
