@@ -855,7 +855,7 @@ def test_exact_values_on_the_stated_shape_confirm_it():
                      "family": "fake_regular", "kind": "scaling",
                      "evidence": ["closed_form", "llc"], "grid": {"d": xs},
                      "scaling": {"variable": "d", "shape": "quadratic",
-                                 "coefficients": [1000 / 3, 1000 / 7]}}, "s.toml", FAMILIES)
+                                 "coefficients": [333.33333, 142.85714]}}, "s.toml", FAMILIES)
     evs = [PointEvidence(cf(sp.Rational(1000, 3) * d * d + sp.Rational(1000, 7) * d), None,
                          None, 0.0) for d in xs]
     v = scaling_verdict(c, [{"d": d} for d in xs], evs, {})
@@ -1380,3 +1380,19 @@ def test_would_decide_names_the_multiplicity_where_the_llc_failed():
     stated = replace(cf("2", standing="as_stated"), multiplicity="3")
     v = V(claim(), PointEvidence(stated, None, lc(2.0, passed=False), 0.0), ctl=controls())
     assert "controls of multiplicity at least 3" in v.reason, v.reason
+
+
+def test_coefficients_in_exponent_form_and_beyond_the_fits_resolution():
+    """An outside fuzzer: 1e0 read as 1 ± 0.5 confirmed a slope of 0.5 (the integer 1 is
+    exact); 0e999999 confirmed any slope; 1e-4400 crashed the report; 0.50000000001 was
+    confirmed for 0.5 (float64 fits cannot tell)."""
+    grid = '[grid]\nd = [1, 2, 3, 4, 5]\n'
+    for coef, want in (("1e0", "refuted"), ("0.1e1", "refuted"), ("5e-1", "confirmed"),
+                       ("50e-2", "confirmed"), ("0.50", "confirmed")):
+        c = _toml_claim(f'[scaling]\nvariable = "d"\nshape = "linear"\ncoefficients = [{coef}]'
+                        f'\n{grid}')
+        assert _exact(c, lambda d: d / 2).verdict.verdict == want, coef
+    for coef in ("0e999999", "1e-4400", "0.50000000001", "12345678.5"):
+        with pytest.raises(ClaimError, match="scaling.coefficients"):
+            _toml_claim(f'[scaling]\nvariable = "d"\nshape = "linear"\ncoefficients = [{coef}]'
+                        f'\n{grid}')

@@ -122,7 +122,10 @@ class WrittenFloat(float):
 def parse_claim(
     data: Mapping[str, Any], path: str, families: Mapping[str, Any]
 ) -> Claim | ExperimentClaim:
-    """Validate the parsed TOML ``data`` of ``path`` (raises :class:`ClaimError`)."""
+    """Validate the parsed TOML ``data`` of ``path`` (raises :class:`ClaimError`). Parse the
+    text with :func:`read_toml`: its floats keep their written places (``WrittenFloat``), which
+    a scaling claim's coefficients need; a plain float stands for its shortest decimal
+    (0.30 read by ``tomllib.loads`` alone is 0.3, ten times coarser)."""
     kinds = (*KINDS, "experiment")
     if "kind" not in data:
         raise err(path, "kind", f"missing (required: one of {', '.join(kinds)})")

@@ -177,23 +177,56 @@ class Scaling:
     """Half a unit in the last written place of each coefficient (0 for an integer): "0.20"
     stands for [0.195, 0.205], "0.2" for [0.15, 0.25]; ``None``: from the value's shortest
     decimal (:func:`written_rounding`)."""
+    written: tuple[str, ...] | None = None
+    """Each coefficient as written in the claim file ("0.20", "1e1")."""
+
+
+COEFFICIENT_DIGITS = 8
+"""Most significant digits a stated coefficient may have: fits on exact values are made in
+float64 and compared to ~1e-9 of the coefficient, so finer places would be read as coarser
+ones (0.50000000001 was confirmed for 0.5)."""
 
 
 def written_rounding(text: str) -> sp.Rational:
-    """Half a unit in the last place of a number as written (``0`` for an integer): the
-    numbers a stated decimal stands for are those within it.
+    """Half a unit in the last decimal place of a number as written, exponent applied (``0``
+    where it is an integer as written: ``2``, ``1e1``, ``0.1e1``): the numbers a stated decimal
+    stands for are those within it.
 
     >>> written_rounding("0.20"), written_rounding("0.333"), written_rounding("2")
     (1/200, 1/2000, 0)
-    >>> written_rounding("1.50e-3"), written_rounding("1_000.5")
-    (1/200000, 1/20)
+    >>> written_rounding("1.50e-3"), written_rounding("1_000.5"), written_rounding("1e1")
+    (1/200000, 1/20, 0)
     """
     t = text.strip().lower().replace("_", "").lstrip("+-")
     mant, _, exp = t.partition("e")
-    if "." not in mant and not exp:
-        return sp.Integer(0)
-    places = len(mant.split(".")[1]) if "." in mant else 0
-    return sp.Rational(1, 2) * sp.Rational(10) ** (int(exp or 0) - places)
+    places = (len(mant.split(".")[1]) if "." in mant else 0) - int(exp or 0)
+    return sp.Integer(0) if places <= 0 else sp.Rational(1, 2) * sp.Rational(10) ** -places
+
+
+def _coefficient(c: Any, path: str) -> tuple[sp.Rational, sp.Rational, str]:
+    """A stated coefficient: its exact value, rounding and text (a TOML float keeps the text
+    it was written in, ``claims.read_toml``: "0.20" has two places, which the float 0.2 would
+    lose). Refused beyond float64's range or :data:`COEFFICIENT_DIGITS` significant digits,
+    which the fits cannot resolve (1e-4400 had crashed the report, 0e999999 confirmed any
+    slope)."""
+    key = "scaling.coefficients"
+    number(c, path, key)
+    text = (getattr(c, "written", None) or repr(float(c))) if isinstance(c, float) \
+        else str(int(c))
+    mant, _, exp = text.lower().replace("_", "").lstrip("+-").partition("e")
+    digits = mant.replace(".", "").lstrip("0")
+    if abs(int(exp or 0)) > 300 or len(mant) > 40 or (
+            isinstance(c, float) and float(c) == 0 and digits.strip("0")):
+        raise err(path, key, f"{text}: outside what a float64 fit resolves (|exponent| ≤ 300, "
+                  "a value that is not 0 must not round to 0)")
+    value = sp.Rational(mant if not exp else f"{mant}e{exp}") * (-1 if text.strip().startswith(
+        "-") else 1)
+    rounding = written_rounding(text)
+    if len(digits.rstrip("0") if rounding == 0 else digits) > COEFFICIENT_DIGITS:
+        raise err(path, key, f"{text}: more than {COEFFICIENT_DIGITS} significant digits, "
+                  "finer than the fits (float64) compare; state the number to "
+                  f"{COEFFICIENT_DIGITS} digits")
+    return value, rounding, text
 
 
 @dataclass(frozen=True)
@@ -759,21 +792,17 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
                 f"must be a list of {SHAPES[shape]} number(s) for shape {shape!r}, "
                 f"got {coefs!r}",
             )
-        for c in coefs:
-            number(c, path, "scaling.coefficients")
-        # a TOML float keeps the text it was written in (claims.read_toml): "0.20" has two
-        # places, which a float would lose ("0.2", one place, a ten times wider rounding)
-        written = [getattr(c, "written", None) or repr(float(c)) if isinstance(c, float)
-                   else str(int(c)) for c in coefs]
-        rounding = tuple(written_rounding(w) for w in written)
-        coefs = tuple(sp.Rational(w.replace("_", "")) for w in written)
+        read = [_coefficient(c, path) for c in coefs]
+        coefs = tuple(v for v, _, _ in read)
+        rounding = tuple(r for _, r, _ in read)
+        texts = tuple(t for _, _, t in read)
         if data.get("relation", "==") != "==":
             raise err(path, "relation", f"{data['relation']!r} with scaling.coefficients: "
                       "stated coefficients give λ exactly (==); a relation applies to "
                       "`predicted` only (drop the coefficients, or state the inequality "
                       "in `predicted`)")
     else:
-        rounding = None
+        rounding = texts = None
         if data.get("relation", "==") != "==" and data.get("predicted") is None:
             raise err(path, "relation", f"{data['relation']!r} without `predicted`: a "
                       "scaling claim's relation applies to its `predicted` formula only")
@@ -781,7 +810,7 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
         raise err(
             path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
         )
-    return Scaling(var, shape, min_r2, coefs, rounding)
+    return Scaling(var, shape, min_r2, coefs, rounding, texts)
 
 
 def _value_key(claim: Claim, profile: str, name: str) -> str:

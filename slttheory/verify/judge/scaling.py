@@ -552,6 +552,8 @@ def _certified_off(sc: Any, rows: Sequence[_Row]) -> list[str]:
 
 def _written(sc: Any, i: int) -> str:
     """The ``i``-th stated coefficient as written, to its places ("0.20", not "0.2")."""
+    if getattr(sc, "written", None) is not None:
+        return sc.written[i].replace("_", "")
     c, h = sc.coefficients[i], half_units(sc)[i]
     if h == 0 or not 1e-6 < h < 1:
         return f"{float(c):g}"

@@ -240,7 +240,9 @@ _claim = _obj({
     "cases": _texts,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
     "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
-                     "coefficients": {"type": ["array", "null"], "items": _float}}),
+                     "coefficients": {"type": ["array", "null"], "items": _float},
+                     "coefficients_written": {"type": ["array", "null"], "items": _text},
+                     "rounding": {"type": ["array", "null"], "items": _float}}),
     "points": {"type": "array", "items": _point},
     "differences": _texts,
     "controls": {"type": "array", "items": _obj({
@@ -573,7 +575,13 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
             entry["scaling"] = {"variable": c.scaling.variable, "shape": c.scaling.shape,
                                 "min_r2": c.scaling.min_r2,
                                 "coefficients": None if c.scaling.coefficients is None
-                                else [float(x) for x in c.scaling.coefficients]}
+                                else [float(x) for x in c.scaling.coefficients],
+                                # as written, and the rounding each stands for: what decided
+                                # (1e0 is exact, 1.0 stands for [0.95, 1.05])
+                                "coefficients_written": None if c.scaling.written is None
+                                else list(c.scaling.written),
+                                "rounding": None if c.scaling.rounding is None
+                                else [float(x) for x in c.scaling.rounding]}
         entry["points"] = [point_json(p, c, r.controls) for p in r.points]
         diffs = list(c.differences)
         for p in r.points:
