@@ -138,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop each route at a point (closed form, rank, w*, LLC, reruns) after this many "
         "seconds of wall-clock time, with an 'out of time' error for that route; the other "
         "routes, points and claims run on, and --resume under a longer limit or none computes "
-        "such points again; LLC controls and experiments are not limited (default: no "
-        "limit; 0, inf or 1e8 and above: no limit; not with --executor dask)",
+        "such points again; a batch of k LLC control runs gets k times it; experiments are "
+        "not limited (default: no limit; 0, inf or 1e8 and above: no limit; not with "
+        "--executor dask)",
     )
     return p
 

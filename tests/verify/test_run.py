@@ -303,7 +303,7 @@ def _exact_controls(monkeypatch) -> list:
         return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
                 for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))]
 
-    def control_unit(jobs, families_ref, settings, device, isolated):
+    def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
         return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
                            problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
 
@@ -1099,3 +1099,24 @@ def test_a_timed_out_routes_clean_up_runs_to_its_end():
     assert ev.status == "error" and steps == [0, 1, 2, 3, 4]
     for limit in (1234567.0, 2.0000004, 10.0, 1e-9):  # --resume reads the limit back exactly
         assert stored_limit(_timeout_text("rank route", limit, limit)) == limit
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
+def test_controls_run_under_the_time_limit_and_resume_recomputes_them(monkeypatch):
+    """Controls had no limit: timed-out certified routes left points that planned 15 control
+    LLCs, 24 s under --time-limit 1e-6 against 1 s without (an outside probe)."""
+    from slttheory.verify.evidence.controls import Control
+    from slttheory.verify.run import engine
+
+    monkeypatch.setattr(engine, "run_control_jobs", lambda *a: time.sleep(5))
+    ctl = Control("regular", {"d": 2}, "regular", "1", 1, "rank")
+    t0 = time.perf_counter()
+    out = engine._control_unit([(ctl, 0), (ctl, 1)], FAMILIES, {}, "cpu", False, 0.1)
+    assert time.perf_counter() - t0 < 3
+    assert all(r["error"] == "out of time: the LLC controls ran past its limit of 0.2 s "
+               "(--time-limit 0.1)" for r in out), out
+    run = engine._Run.__new__(engine._Run)
+    for now, stale in ((None, True), (0.1, False), (0.05, False), (1.0, True)):
+        run.time_limit = now
+        assert run._controls_stale({"runs": out}) == stale, now
+    assert not run._controls_stale({"runs": [{"error": None}]})

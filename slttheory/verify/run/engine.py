@@ -73,7 +73,14 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.point import certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
-from slttheory.verify.run.limits import MAX_LIMIT_S, stored_limit, time_limited
+from slttheory.verify.run.limits import (
+    MAX_LIMIT_S,
+    call_limited,
+    can_limit_here,
+    stored_limit,
+    time_limited,
+    timeout_text,
+)
 from slttheory.verify.run.store import ResultStore
 
 __all__ = ["LLC_EVERYWHERE", "BATCH_MAX", "load_families", "run_claims", "chunk_sizes",
@@ -220,13 +227,22 @@ def _rerun_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str,
 
 
 def _control_unit(jobs: Sequence[tuple[Any, int]], families_ref: Any,
-                  settings: Mapping[str, Any], device: str, isolated: bool
-                  ) -> list[dict[str, Any]]:
-    """Control runs of one family under one set of rules (a batched sampler call)."""
+                  settings: Mapping[str, Any], device: str, isolated: bool,
+                  time_limit: float | None = None) -> list[dict[str, Any]]:
+    """Control runs of one family under one set of rules (a batched sampler call), under
+    ``time_limit`` seconds per run where one is set (``--time-limit``)."""
     families = load_families(families_ref[1]) if isinstance(families_ref, tuple) else \
         families_ref
     _in_worker(None, isolated)
-    return [jsonable(r.__dict__) for r in run_control_jobs(jobs, families, settings, device)]
+    call = (jobs, families, settings, device)
+    if time_limit is not None and 0 < time_limit < MAX_LIMIT_S and can_limit_here():
+        limit = time_limit * max(len(jobs), 1)
+        text = timeout_text("LLC controls", limit, time_limit)
+        out, fired = call_limited(run_control_jobs, call, {}, limit, text)
+        runs = [c.run(ds, error=text) for c, ds in jobs] if fired else out
+    else:
+        runs = run_control_jobs(*call)
+    return [jsonable(r.__dict__) for r in runs]
 
 
 def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, device: str,
@@ -536,7 +552,7 @@ class _Run:
         rules (stored control sets are loaded instead)."""
         for key, (ctl, settings) in self.planned.items():
             stored = self.store.get_controls(key) if (self.store and self.resume) else None
-            if stored is not None:
+            if stored is not None and not self._controls_stale(stored):
                 self.controls[key] = ControlSet.from_dict(stored)
                 continue
             self.needed[key] = []
@@ -550,9 +566,17 @@ class _Run:
             g = json.dumps([c.family, dict(settings)], sort_keys=True, default=list)
             groups.setdefault(g, []).append(rk)
         units = [("controls", ([self.run_jobs[r][:2] for r in rks], self.families_ref,
-                               self.run_jobs[rks[0]][2], self.device, not self.local))
+                               self.run_jobs[rks[0]][2], self.device, not self.local,
+                               self.time_limit))
                  for rks in groups.values()]
         return units, [("runs", rks) for rks in groups.values()]
+
+    def _controls_stale(self, stored: Mapping[str, Any]) -> bool:
+        """Whether a stored control set holds a run that failed for want of memory or time
+        (under a shorter limit than this run's, or where this run has none): computed again,
+        as a point's evidence is (:func:`_for_want_of_resources`)."""
+        errors = [str(r.get("error") or "") for r in stored.get("runs", ())]
+        return _resources_short(errors, self.time_limit)
 
     def _llc_key(self, p: _Point) -> str:
         """Points of any claim with the same family, point and LLC rules share one LLC."""
@@ -725,6 +749,12 @@ def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -
     errors = [r.error or "" for r in routes if r is not None and r.status != "ok"]
     for rr in ev.llc.reruns if ev.llc is not None else ():
         errors += [str(x) for x in rr.problems] if not rr.passed else []
+    return _resources_short(errors, time_limit)
+
+
+def _resources_short(errors: Sequence[str], time_limit: float | None) -> bool:
+    """Whether one of ``errors`` is for want of memory, or of time under a shorter
+    ``--time-limit`` than ``time_limit`` (``None``: no limit now)."""
     for text in errors:
         if OUT_OF_MEMORY in text:
             return True

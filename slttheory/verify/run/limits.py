@@ -46,7 +46,10 @@ from slttheory.verify.evidence.records import (
 )
 from slttheory.verify.evidence.routes import OUT_OF_TIME, RERUNS, Routes
 
-__all__ = ["RouteTimeout", "time_limited", "can_limit_here", "stored_limit", "MAX_LIMIT_S"]
+__all__ = [
+    "RouteTimeout", "time_limited", "can_limit_here", "stored_limit", "MAX_LIMIT_S",
+    "call_limited", "timeout_text",
+]
 
 
 class RouteTimeout(Exception):
@@ -163,36 +166,50 @@ class _Limited:
         if not can_limit_here() or not 0 < limit < MAX_LIMIT_S:
             return self.fn(*args, **kw)
         text = _timeout_text(what, limit, self.seconds)
-        state: dict[str, Any] = {"armed": False, "fired": False, "raised": None}
+        out, fired = call_limited(self.fn, args, kw, limit, text)
+        return failed(text, args, kw) if fired else out
 
-        def alarm(signum: int, frame: Any) -> None:
-            now = time.monotonic()
-            if not state["armed"] or _unsafe(frame) or (
-                    state["raised"] is not None and now - state["raised"] < GRACE_S):
-                return  # disarmed, an import or finaliser, or clean-up: the timer comes back
-            state["fired"], state["raised"] = True, now
-            raise RouteTimeout(text)
 
-        previous = signal.signal(signal.SIGALRM, alarm)
-        out = None
-        try:
-            state["armed"] = True
-            signal.setitimer(signal.ITIMER_REAL, limit, RETRY_S)
-            out = self.fn(*args, **kw)
-        except RouteTimeout:
-            state["fired"] = True
-        finally:
-            # the handler raises only while armed, so once disarmed nothing below can be
-            # interrupted; a timeout that lands before that is caught and the step retried
-            while True:
-                try:
-                    state["armed"] = False
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                    signal.signal(signal.SIGALRM, previous)
-                    break
-                except RouteTimeout:
-                    state["fired"] = True
-        return failed(text, args, kw) if state["fired"] else out
+def call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, text: str
+                 ) -> tuple[Any, bool]:
+    """``fn(*args, **kw)`` under a timer of ``limit`` seconds: ``(its result, False)``, or
+    ``(None or a late result, True)`` where the limit fired (the caller returns its error
+    ``text`` then). Call it only where :func:`can_limit_here`."""
+    state: dict[str, Any] = {"armed": False, "fired": False, "raised": None}
+
+    def alarm(signum: int, frame: Any) -> None:
+        now = time.monotonic()
+        if not state["armed"] or _unsafe(frame) or (
+                state["raised"] is not None and now - state["raised"] < GRACE_S):
+            return  # disarmed, an import or finaliser, or clean-up: the timer comes back
+        state["fired"], state["raised"] = True, now
+        raise RouteTimeout(text)
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    out = None
+    try:
+        state["armed"] = True
+        signal.setitimer(signal.ITIMER_REAL, limit, RETRY_S)
+        out = fn(*args, **kw)
+    except RouteTimeout:
+        state["fired"] = True
+    finally:
+        # the handler raises only while armed, so once disarmed nothing below can be
+        # interrupted; a timeout that lands before that is caught and the step retried
+        while True:
+            try:
+                state["armed"] = False
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                break
+            except RouteTimeout:
+                state["fired"] = True
+    return out, state["fired"]
+
+
+def timeout_text(what: str, limit: float, per_point: float) -> str:
+    """The error of ``what`` past its limit (:func:`stored_limit` reads the option back)."""
+    return _timeout_text(what, limit, per_point)
 
 
 def time_limited(routes: Routes, seconds: float | None) -> Routes:
