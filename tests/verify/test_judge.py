@@ -1396,3 +1396,18 @@ def test_coefficients_in_exponent_form_and_beyond_the_fits_resolution():
         with pytest.raises(ClaimError, match="scaling.coefficients"):
             _toml_claim(f'[scaling]\nvariable = "d"\nshape = "linear"\ncoefficients = [{coef}]'
                         f'\n{grid}')
+
+
+def test_a_scaling_claim_whose_every_point_errored_is_an_error_and_says_why():
+    """Under --time-limit every rank route ran out of time: the claim read 'inconclusive: no
+    controlled LLC values … the full profile runs it' (an acceptance run)."""
+    ds = (1, 2, 3, 5)
+    late = RankEvidence("error", error="out of time: the rank route ran past its limit of "
+                        "0.001 s (--time-limit 0.001)")
+    c = _sc(coefs=[0.5], ds=ds, evidence=("rank", "llc"))
+    r = judge_claim(c, [({"d": d}, PointEvidence(None, late, None, 0.0)) for d in ds])
+    assert r.verdict.verdict == "error" and "out of time" in r.verdict.reason, r.verdict.reason
+    ok = [({"d": d}, PointEvidence(None, rk(d), None, 0.0)) for d in ds[:2]]
+    r = judge_claim(c, ok + [({"d": d}, PointEvidence(None, late, None, 0.0)) for d in ds[2:]])
+    assert r.verdict.verdict != "error" and "route errors (rank: out of time" in \
+        r.verdict.reason, r.verdict.reason

@@ -130,7 +130,12 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
     used = dict.fromkeys(p.evidence.llc.control_key for p in pts if p.evidence.llc is not None
                          and p.evidence.llc.control_key)
     mine = {k: controls[k] for k in used if k in controls}
-    if claim.kind == "scaling":
+    if claim.kind == "scaling" and pts and all(p.verdict.verdict == "error" for p in pts):
+        # every point errored (its routes ran out of time, say): an error, as for a point
+        # claim, not "inconclusive: no controlled LLC values to fit"
+        cv = ClaimVerdict("error", f"{pts[0].verdict.reason} [all {len(pts)} points errored]",
+                          (), "none", cases)
+    elif claim.kind == "scaling":
         try:
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
                                  controls)

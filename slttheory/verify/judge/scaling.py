@@ -282,6 +282,11 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         return float(exact), 0.0, "certified"
     lc = ev.llc
     if lc is None:
+        failed = [f"{n}: {r.error}" for n, r in (("closed form", ev.closed_form),
+                                                 ("rank", ev.rank)) if r is not None
+                  and r.status != "ok"]
+        if failed:  # its certified routes failed: say so, not only that no LLC ran
+            return "route errors (" + "; ".join(failed) + "; no LLC runs in this profile)"
         return "the LLC route is not run in this profile (the full profile runs it)"
     if lc.status != "ok":
         return f"the LLC failed ({lc.error})"

@@ -682,16 +682,17 @@ def is_result(r: Any) -> bool:
 
 
 def point_rank_text(rk: Mapping[str, Any]) -> str:
-    """The rank at w* as certified: "= 2" where it is computed exactly, "≥ 4" where the
-    certificate is a lower bound (a generic rank's, carried to w*).
+    """The rank at w* as certified: "rank = 2" where it is computed exactly, "rank ≥ 4" where
+    the certificate is a lower bound (a generic rank's, carried to w*). Named, since it follows
+    a λ in the rank cell ("λ = 1; at w*: = 2" read as λ = 2, an acceptance run found).
 
     >>> point_rank_text({"point_rank": 4, "point_rank_how": "... hence rank J(w*) >= 4"})
-    '≥ 4'
+    'rank ≥ 4'
     >>> point_rank_text({"point_rank": 2, "point_rank_how": "so rank J(w*) = 2 exactly"})
-    '= 2'
+    'rank = 2'
     """
     how = str(rk.get("point_rank_how") or "")
-    return f"{'≥' if '>=' in how or '≥' in how else '='} {rk.get('point_rank')}"
+    return f"rank {'≥' if '>=' in how or '≥' in how else '='} {rk.get('point_rank')}"
 
 
 QUALIFIERS = (
