@@ -235,7 +235,8 @@ _claim = _obj({
     "path": _text, "verdict": _verdict, "reason": _text, "grade": _grade,
     # point and scaling claims (verify.claims.Claim); experiment claims: statement, notes,
     # evidence only
-    "predicted": _str, "relation": _text, "evidence": _texts, "hypotheses": _texts,
+    "predicted": _str, "relation": _text, "evidence": _texts, "evidence_run": _texts,
+    "hypotheses": _texts,
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
     "cases": _texts,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
@@ -567,6 +568,8 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
     }
     if isinstance(c, Claim):
         entry.update(predicted=c.predicted, relation=c.relation, evidence=list(c.evidence),
+                     evidence_run=list(c.evidence if profile is None else
+                                       c.evidence_for(profile)),
                      hypotheses=list(c.hypotheses), not_imposed=list(c.not_imposed),
                      statement=c.statement, notes=c.notes, reading=c.reading,
                      cases=list(r.verdict.cases),
@@ -679,6 +682,21 @@ def _control_s(claims: Sequence[Mapping[str, Any]]) -> float:
 
 def is_result(r: Any) -> bool:
     return isinstance(r, ClaimResult | ExperimentClaimResult)
+
+
+def routes_text(c: Mapping[str, Any]) -> str:
+    """The routes a claim's profile ran, and the claim's own list where they differ.
+
+    >>> routes_text({"evidence": ["rank", "llc"], "evidence_run": ["rank"]})
+    'rank (this profile; the claim lists rank, llc)'
+    >>> routes_text({"evidence": ["rank"], "evidence_run": ["rank"]})
+    'rank'
+    """
+    listed = [str(x) for x in c.get("evidence") or []]
+    run = [str(x) for x in c.get("evidence_run", listed) or []]
+    text = ", ".join(run) or "none"
+    return text if run == listed else (f"{text} (this profile; the claim lists "
+                                       f"{', '.join(listed) or 'none'})")
 
 
 def point_rank_text(rk: Mapping[str, Any]) -> str:

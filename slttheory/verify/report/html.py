@@ -43,6 +43,7 @@ from slttheory.verify.report.data import (
     only_in_fit,
     point_rank_text,
     reading_decided,
+    routes_text,
     short_reason,
     shown_settings,
     w_star_status,
@@ -950,7 +951,7 @@ def _claim_meta(c: Mapping[str, Any]) -> list[str]:
                if sc.get("coefficients") else "")
         )
     ev = c.get("evidence")
-    routes = ", ".join(map(str, ev)) if isinstance(ev, list) else _esc(ev or "–")
+    routes = routes_text(c) if isinstance(ev, list) else _esc(ev or "–")
     meta.append(
         f"Family <code>{_esc(_str(c, 'family'))}</code>; kind {_esc(_str(c, 'kind'))}; "
         f"routes: {_esc(routes)}; file <code>{_esc(_str(c, 'path'))}</code>"

@@ -18,6 +18,7 @@ from slttheory.verify.report.data import (
     only_in_fit,
     point_rank_text,
     reading_decided,
+    routes_text,
     short_reason,
     shown_settings,
     w_star_status,
@@ -221,11 +222,11 @@ def _claim(c: Mapping[str, Any]) -> list[str]:
         lines += [f"> {_esc(c['statement'])}", ""]
     if c.get("predicted"):
         lines.append(f"Predicted: λ {c.get('relation', '==')} `{_code(c['predicted'])}`; "
-                     f"family `{_code(c['family'])}`; routes: {', '.join(c.get('evidence', []))}"
+                     f"family `{_code(c['family'])}`; routes: {routes_text(c)}"
                      f"; file `{_code(c['path'])}`.")
     else:
-        lines.append(f"Family `{_code(c['family'])}`; routes: "
-                     f"{', '.join(c.get('evidence', []))}; file `{_code(c['path'])}`.")
+        lines.append(f"Family `{_code(c['family'])}`; routes: {routes_text(c)}; "
+                     f"file `{_code(c['path'])}`.")
     if c.get("reading"):
         lines.append(f"Reading: {_esc(c['reading'])}.")
     if c.get("scaling"):
