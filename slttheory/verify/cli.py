@@ -37,7 +37,7 @@ from slttheory.verify.claims import (
 )
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
-from slttheory.verify.run.limits import MAX_LIMIT_S
+from slttheory.verify.run.limits import effective_limit
 from slttheory.verify.run.store import STORE_NAME, ResultStore
 
 __all__ = ["main", "build_parser", "default_claims_dir"]
@@ -400,7 +400,8 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     limit = args.time_limit
     if limit is not None and (math.isnan(limit) or limit < 0):
         parser.error(f"--time-limit: a number of seconds, 0 or inf (no limit), got {limit}")
-    if limit is not None and 0 < limit < MAX_LIMIT_S and executor_kind == "dask":
+    args.time_limit = limit = effective_limit(limit)
+    if limit is not None and executor_kind == "dask":
         parser.error("--time-limit: not with --executor dask (its workers run routes in "
                      "threads, which a timer signal cannot interrupt)")
     claims = load_claims(files, families)
@@ -520,7 +521,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
             f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
             f"{', no batching' if args.no_batch else ''}"
             + (f", time limit {args.time_limit:g} s per route and point"
-               if args.time_limit and args.time_limit < MAX_LIMIT_S else "") + f" -> {out}",
+               if args.time_limit is not None else "") + f" -> {out}",
             file=sys.stderr,
         )
         for c in claims:

@@ -73,14 +73,7 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.point import certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
-from slttheory.verify.run.limits import (
-    MAX_LIMIT_S,
-    call_limited,
-    can_limit_here,
-    stored_limit,
-    time_limited,
-    timeout_text,
-)
+from slttheory.verify.run.limits import effective_limit, limited, stored_limit, time_limited
 from slttheory.verify.run.store import ResultStore
 
 __all__ = ["LLC_EVERYWHERE", "BATCH_MAX", "load_families", "run_claims", "chunk_sizes",
@@ -234,14 +227,7 @@ def _control_unit(jobs: Sequence[tuple[Any, int]], families_ref: Any,
     families = load_families(families_ref[1]) if isinstance(families_ref, tuple) else \
         families_ref
     _in_worker(None, isolated)
-    call = (jobs, families, settings, device)
-    if time_limit is not None and 0 < time_limit < MAX_LIMIT_S and can_limit_here():
-        limit = time_limit * max(len(jobs), 1)
-        text = timeout_text("LLC controls", limit, time_limit)
-        out, fired = call_limited(run_control_jobs, call, {}, limit, text)
-        runs = [c.run(ds, error=text) for c, ds in jobs] if fired else out
-    else:
-        runs = run_control_jobs(*call)
+    runs = limited(run_control_jobs, "controls", time_limit)(jobs, families, settings, device)
     return [jsonable(r.__dict__) for r in runs]
 
 
@@ -345,11 +331,11 @@ def run_claims(
     own = executor is None
     if own:
         executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
+    limit = effective_limit(time_limit)
     try:
-        run = _Run(claims, profile, families, time_limited(routes, time_limit), store, resume,
-                   device, progress or NullProgress(), families_spec, executor, batch)
-        run.time_limit = time_limit
-        return run.run()
+        return _Run(claims, profile, families, time_limited(routes, limit), store, resume,
+                    device, progress or NullProgress(), families_spec, executor, batch,
+                    limit).run()
     finally:
         if own:
             executor.shutdown()
@@ -359,11 +345,11 @@ class _Run:
     """One verification run: the points of every claim, what is known of them, the tasks."""
 
     def __init__(self, claims, profile, families, routes, store, resume, device, progress,
-                 families_spec, executor, batch) -> None:
+                 families_spec, executor, batch, time_limit=None) -> None:
         self.claims, self.profile, self.families, self.routes = claims, profile, families, routes
         self.store, self.resume, self.device, self.progress = store, resume, device, progress
         self.executor, self.batch = executor, batch
-        self.time_limit: float | None = None  # --time-limit, which out-of-time evidence names
+        self.time_limit: float | None = time_limit  # the limit out-of-time evidence names
         self.local = isinstance(executor, LocalExecutor)
         self.workers = max(1, int(getattr(executor, "workers", 1)))
         self.pts: list[_Point] = []
@@ -754,14 +740,14 @@ def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -
 
 def _resources_short(errors: Sequence[str], time_limit: float | None) -> bool:
     """Whether one of ``errors`` is for want of memory, or of time under a shorter
-    ``--time-limit`` than ``time_limit`` (``None``: no limit now)."""
+    ``--time-limit`` than ``time_limit`` (an :func:`effective_limit`; ``None``: no limit
+    now)."""
     for text in errors:
         if OUT_OF_MEMORY in text:
             return True
         if OUT_OF_TIME in text:
             was = stored_limit(text)
-            if time_limit is None or not 0 < time_limit < MAX_LIMIT_S or was is None \
-                    or time_limit > was:
+            if time_limit is None or was is None or time_limit > was:
                 return True
     return False
 

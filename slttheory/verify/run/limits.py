@@ -47,8 +47,8 @@ from slttheory.verify.evidence.records import (
 from slttheory.verify.evidence.routes import OUT_OF_TIME, RERUNS, Routes
 
 __all__ = [
-    "RouteTimeout", "time_limited", "can_limit_here", "stored_limit", "MAX_LIMIT_S",
-    "call_limited", "timeout_text",
+    "RouteTimeout", "time_limited", "limited", "effective_limit", "can_limit_here",
+    "stored_limit", "MAX_LIMIT_S",
 ]
 
 
@@ -110,20 +110,37 @@ def _failed_reruns(text: str, args: tuple, kw: dict) -> Any:
             for _ in args[1]]
 
 
-# route name -> (words for the message, batched over args[1]?, error evidence)
-_ROUTES: dict[str, tuple[str, bool, Callable[[str, tuple, dict], Any]]] = {
-    "closed_form": ("closed form", False, _failed_closed_form),
-    "independent": ("independent closed forms", False, _failed_independent),
-    "rank": ("rank route", False, _failed_rank),
-    "llc": ("LLC route", True, _failed_llc),
-    "at_point": ("measurement of w*", True, _failed_at_point),
-    "reruns": ("LLC reruns", True, _failed_reruns),
+def _failed_controls(text: str, args: tuple, kw: dict) -> Any:
+    return [control.run(data_seed, error=text) for control, data_seed in args[0]]
+
+
+# what is limited -> (words for the message, the argument it is batched over (the limit is
+# per item) or None, its error evidence); all but "controls" are fields of Routes
+_LIMITED: dict[str, tuple[str, int | None, Callable[[str, tuple, dict], Any]]] = {
+    "closed_form": ("closed form", None, _failed_closed_form),
+    "independent": ("independent closed forms", None, _failed_independent),
+    "rank": ("rank route", None, _failed_rank),
+    "llc": ("LLC route", 1, _failed_llc),
+    "at_point": ("measurement of w*", 1, _failed_at_point),
+    "reruns": ("LLC reruns", 1, _failed_reruns),
+    "controls": ("LLC controls", 0, _failed_controls),  # run_control_jobs(jobs, ...)
 }
+_ROUTES = tuple(name for name in _LIMITED if name != "controls")
 
 
 MAX_LIMIT_S = 1e8
 """Limits at or above this many seconds (three years) are no limit: ``setitimer`` overflows
 near 9·10⁹ s, and every route failed at once ("timestamp out of range")."""
+
+
+def effective_limit(seconds: float | None) -> float | None:
+    """``seconds`` as a limit, or ``None`` where it sets none (``None``, 0, inf, and
+    :data:`MAX_LIMIT_S` or more).
+
+    >>> effective_limit(2), effective_limit(0), effective_limit(float("inf")), effective_limit(1e9)
+    (2.0, None, None, None)
+    """
+    return float(seconds) if seconds is not None and 0 < seconds < MAX_LIMIT_S else None
 
 RETRY_S = 0.1
 """After a limit has passed, how often the timer fires again where it could not raise (an
@@ -161,17 +178,17 @@ class _Limited:
     seconds: float
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
-        what, batched, failed = _ROUTES[self.name]
-        limit = self.seconds * (max(len(args[1]), 1) if batched else 1)
-        if not can_limit_here() or not 0 < limit < MAX_LIMIT_S:
+        what, batch, failed = _LIMITED[self.name]
+        limit = self.seconds * (1 if batch is None else max(len(args[batch]), 1))
+        if not can_limit_here() or effective_limit(limit) is None:
             return self.fn(*args, **kw)
         text = _timeout_text(what, limit, self.seconds)
-        out, fired = call_limited(self.fn, args, kw, limit, text)
+        out, fired = _call_limited(self.fn, args, kw, limit, text)
         return failed(text, args, kw) if fired else out
 
 
-def call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, text: str
-                 ) -> tuple[Any, bool]:
+def _call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, text: str
+                  ) -> tuple[Any, bool]:
     """``fn(*args, **kw)`` under a timer of ``limit`` seconds: ``(its result, False)``, or
     ``(None or a late result, True)`` where the limit fired (the caller returns its error
     ``text`` then). Call it only where :func:`can_limit_here`."""
@@ -207,15 +224,16 @@ def call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, te
     return out, state["fired"]
 
 
-def timeout_text(what: str, limit: float, per_point: float) -> str:
-    """The error of ``what`` past its limit (:func:`stored_limit` reads the option back)."""
-    return _timeout_text(what, limit, per_point)
+def limited(fn: Callable[..., Any], name: str, seconds: float | None) -> Callable[..., Any]:
+    """``fn`` (the route or the control runs ``name`` of :data:`_LIMITED`) limited to
+    ``seconds`` per point or run; ``fn`` itself where :func:`effective_limit` sets none."""
+    limit = effective_limit(seconds)
+    return fn if limit is None else _Limited(fn, name, limit)
 
 
 def time_limited(routes: Routes, seconds: float | None) -> Routes:
     """``routes`` with each function limited to ``seconds`` of wall-clock time per point
     (``None``, 0 or infinite: ``routes`` unchanged)."""
-    if seconds is None or not 0 < seconds < MAX_LIMIT_S:
+    if effective_limit(seconds) is None:
         return routes
-    return Routes(**{name: _Limited(getattr(routes, name), name, float(seconds))
-                     for name in _ROUTES})
+    return Routes(**{name: limited(getattr(routes, name), name, seconds) for name in _ROUTES})
