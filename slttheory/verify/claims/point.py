@@ -17,6 +17,7 @@ documented in ``verification/README.md``.
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import itertools
 import json
@@ -197,36 +198,32 @@ def written_rounding(text: str) -> sp.Rational:
     >>> written_rounding("1.50e-3"), written_rounding("1_000.5"), written_rounding("1e1")
     (1/200000, 1/20, 0)
     """
-    t = text.strip().lower().replace("_", "").lstrip("+-")
-    mant, _, exp = t.partition("e")
-    places = (len(mant.split(".")[1]) if "." in mant else 0) - int(exp or 0)
-    return sp.Integer(0) if places <= 0 else sp.Rational(1, 2) * sp.Rational(10) ** -places
+    exponent = decimal.Decimal(text.strip()).as_tuple().exponent
+    return sp.Rational(1, 2) * sp.Rational(10) ** exponent if exponent < 0 else sp.Integer(0)
 
 
 def _coefficient(c: Any, path: str) -> tuple[sp.Rational, sp.Rational, str]:
-    """A stated coefficient: its exact value, rounding and text (a TOML float keeps the text
-    it was written in, ``claims.read_toml``: "0.20" has two places, which the float 0.2 would
-    lose). Refused beyond float64's range or :data:`COEFFICIENT_DIGITS` significant digits,
-    which the fits cannot resolve (1e-4400 had crashed the report, 0e999999 confirmed any
-    slope)."""
+    """A stated coefficient: its exact value, rounding and text, read from its digits as
+    ``predicted``'s decimals are (a TOML float keeps the text it was written in,
+    ``claims.read_toml``: "0.20" has two places, which the float 0.2 would lose). Refused
+    beyond float64's range or :data:`COEFFICIENT_DIGITS` significant digits, which the fits
+    cannot resolve (1e-4400 had crashed the report, 0e999999 confirmed any slope)."""
     key = "scaling.coefficients"
     number(c, path, key)
     text = (getattr(c, "written", None) or repr(float(c))) if isinstance(c, float) \
         else str(int(c))
-    mant, _, exp = text.lower().replace("_", "").lstrip("+-").partition("e")
-    digits = mant.replace(".", "").lstrip("0")
-    if abs(int(exp or 0)) > 300 or len(mant) > 40 or (
-            isinstance(c, float) and float(c) == 0 and digits.strip("0")):
+    dec = decimal.Decimal(text.strip())
+    _, digits, exponent = dec.as_tuple()
+    if abs(exponent) > 300:
         raise err(path, key, f"{text}: outside what a float64 fit resolves (|exponent| ≤ 300, "
                   "a value that is not 0 must not round to 0)")
-    value = sp.Rational(mant if not exp else f"{mant}e{exp}") * (-1 if text.strip().startswith(
-        "-") else 1)
-    rounding = written_rounding(text)
-    if len(digits.rstrip("0") if rounding == 0 else digits) > COEFFICIENT_DIGITS:
+    # an integer as written counts no trailing zeros (100 is one digit); a decimal counts all
+    significant = "".join(map(str, digits)).rstrip("0") if exponent >= 0 else digits
+    if len(significant) > COEFFICIENT_DIGITS:
         raise err(path, key, f"{text}: more than {COEFFICIENT_DIGITS} significant digits, "
                   "finer than the fits (float64) compare; state the number to "
                   f"{COEFFICIENT_DIGITS} digits")
-    return value, rounding, text
+    return sp.Rational(*dec.as_integer_ratio()), written_rounding(text), text
 
 
 @dataclass(frozen=True)

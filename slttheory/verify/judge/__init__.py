@@ -130,30 +130,24 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
     used = dict.fromkeys(p.evidence.llc.control_key for p in pts if p.evidence.llc is not None
                          and p.evidence.llc.control_key)
     mine = {k: controls[k] for k in used if k in controls}
-    if claim.kind == "scaling" and pts and all(p.verdict.verdict == "error" for p in pts):
-        # every point errored (its routes ran out of time, say): an error, as for a point
-        # claim, not "inconclusive: no controlled LLC values to fit"
-        cv = ClaimVerdict("error", f"{pts[0].verdict.reason} [all {len(pts)} points errored]",
-                          (), "none", cases)
-    elif claim.kind == "scaling":
+    # the points' verdicts, combined (claim_verdict): a point claim's verdict; for a scaling
+    # claim an error where every point errored (its routes ran out of time, say), and with a
+    # `predicted` formula, judged point by point, a refutation whatever its fit says
+    agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
+                        claim.constraint)
+    if claim.kind != "scaling" or (pts and agg.verdict == "error"):
+        cv = ClaimVerdict(agg.verdict, agg.reason, (), agg.grade, cases)
+    else:
         try:
             sv = scaling_verdict(claim, [p.params for p in pts], [p.evidence for p in pts],
                                  controls)
             cv = ClaimVerdict(sv.verdict, sv.reason, sv.fits, sv.grade, cases, sv.groups,
                               sv.left_out)
-            if claim.predicted_expr is not None and sv.verdict != "refuted":
-                # its `predicted` formula is judged point by point: a refuted point refutes
-                # the claim, whatever the fit of its shape says
-                agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
-                                    claim.constraint)
-                if agg.verdict == "refuted":
-                    cv = ClaimVerdict("refuted", f"{agg.reason} [the claim's predicted formula, "
-                                      f"point by point; the fit of its shape: {sv.reason}]",
-                                      sv.fits, agg.grade, cases, sv.groups, sv.left_out)
+            if claim.predicted_expr is not None and sv.verdict != "refuted" and \
+                    agg.verdict == "refuted":
+                cv = ClaimVerdict("refuted", f"{agg.reason} [the claim's predicted formula, "
+                                  f"point by point; the fit of its shape: {sv.reason}]",
+                                  sv.fits, agg.grade, cases, sv.groups, sv.left_out)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
-    else:
-        agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
-                            claim.constraint)
-        cv = ClaimVerdict(agg.verdict, agg.reason, (), agg.grade, cases)
     return ClaimResult(claim, tuple(pts), cv, mine)

@@ -158,13 +158,11 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
     ref = cf.reference or cf.source
     grade, note = closed_form_grade(claim, cf)
     what = f"{cf.formula} from {ref}" if route != "closed form" else (cf.formula or "")
+    # another formula for the same model that is not independent of this claim is not called
+    # "independent" ("independent closed form … — the claim's own source", a review found)
+    route_text = route
     if route != "closed form" and grade != "certified":
-        # another formula for the same model, but not independent of this claim: "independent
-        # closed form … — the claim's own source" said both in one sentence (a review)
-        what = f"{cf.formula} from {ref} (another formula for this model)"
-        route_text = "closed form"
-    else:
-        route_text = route
+        what, route_text = f"{what} (another formula for this model)", "closed form"
     if cf.value is not None and cf.sympy_value is not None:
         v = cf.sympy_value
         return [Fact(route, v, v, grade, f"{route_text} {what} λ = {fmt_value(v)} ({cf.case})"

@@ -40,6 +40,7 @@ import sympy as sp
 from scipy import special, stats
 
 from slttheory.verify.claims import SHAPES, Claim
+from slttheory.verify.claims.point import written_rounding
 from slttheory.verify.evidence.records import (
     RERUN_SETTINGS,
     RERUN_SETTINGS_TEXT,
@@ -235,14 +236,8 @@ def stated_rounding(c: sp.Rational) -> float:
     >>> stated_rounding(sp.Rational(1, 2))  # written 0.5
     0.05
     """
-    if c.is_Integer:
-        return 0.0
-    text = repr(float(c))  # the shortest decimal: claims keep what was written (half_units)
-    if "e" in text:
-        mant, exp = text.split("e")
-        digits = len(mant.split(".")[1]) if "." in mant else 0
-        return 0.5 * 10.0 ** (int(exp) - digits)
-    return 0.5 * 10.0 ** -len(text.split(".")[1])
+    # the shortest decimal: claims keep what was written (Scaling.rounding, half_units)
+    return 0.0 if c.is_Integer else float(written_rounding(repr(float(c))))
 
 
 def half_units(sc: Any) -> tuple[float, ...]:
@@ -556,13 +551,11 @@ def _certified_off(sc: Any, rows: Sequence[_Row]) -> list[str]:
 
 
 def _written(sc: Any, i: int) -> str:
-    """The ``i``-th stated coefficient as written, to its places ("0.20", not "0.2")."""
+    """The ``i``-th stated coefficient as written, to its places ("0.20", not "0.2"); its
+    shortest decimal where the claim records no text (a ``Scaling`` built directly)."""
     if getattr(sc, "written", None) is not None:
         return sc.written[i].replace("_", "")
-    c, h = sc.coefficients[i], half_units(sc)[i]
-    if h == 0 or not 1e-6 < h < 1:
-        return f"{float(c):g}"
-    return f"{float(c):.{round(-math.log10(2 * h))}f}"
+    return f"{float(sc.coefficients[i]):g}"
 
 
 def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
