@@ -602,7 +602,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     z = dg.stationarity_z(use) if use.shape[1] >= 8 else math.nan
     db = (run.burn_in + DIAG_EVERY - 1) // DIAG_EVERY
     acc = None if run.acc is None else float(np.nanmean(run.acc[:, db:]))
-    if sampler == "mala" and acc == 0.0 and math.isfinite(llc):
+    stuck = sampler == "mala" and acc == 0.0 and math.isfinite(llc)
+    if stuck:
         # every proposal after burn-in rejected: the chains sat at their start, and the
         # 0 (or whatever L - L* there is) their trace averages is no estimate of anything
         warn.append("no MALA proposal was accepted after burn-in: the chains never moved, "
@@ -653,8 +654,9 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
         warn.append(f"step-size calibration hit the edge of its grid (eps = "
                     f"{run.step_size:.3g}); check the scale of the loss")
     diag = dg.Diagnostics(
-        ess=ess, rhat=rh, acceptance_rate=acc, divergent=bool(div_chains) or not
-        math.isfinite(llc), warnings=warn, stationarity_z=z, estimated_bias=bias,
+        # chains that never moved failed (their warning says so) but did not diverge
+        ess=ess, rhat=rh, acceptance_rate=acc,
+        divergent=bool(div_chains) or not (stuck or math.isfinite(llc)), warnings=warn, stationarity_z=z, estimated_bias=bias,
         divergent_chains=div_chains, calibration=run.calibration, notes=notes,
         ess_bulk=bulk,
     )

@@ -1117,7 +1117,9 @@ def _merge_diagnostics(diags: list[dg.Diagnostics], ts: np.ndarray, chains: int,
     return dg.Diagnostics(
         ess=worst([d.ess for d in diags], min), rhat=worst([d.rhat for d in diags], max),
         acceptance_rate=d0.acceptance_rate,
-        divergent=any(d.divergent for d in diags) or not math.isfinite(llc),
+        # a temperature whose MALA chains never moved makes the fit NaN without diverging
+        divergent=any(d.divergent for d in diags) or not (
+            math.isfinite(llc) or any(d.acceptance_rate == 0.0 for d in diags)),
         warnings=list(dict.fromkeys(warn)), stationarity_z=z,
         estimated_bias=d0.estimated_bias, divergent_chains=div, calibration=d0.calibration,
         notes=list(dict.fromkeys(notes)), ess_bulk=worst([d.ess_bulk for d in diags], min),

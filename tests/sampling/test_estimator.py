@@ -679,7 +679,7 @@ def test_exploding_chains_are_flagged():
     with pytest.warns(LLCWarning, match="acceptance"):  # even ε/10 of the jitter is unstable
         est = estimate_llc(m, data, step_size=100.0, **kw)
     assert est.config.sampler == "mala" and not est.diagnostics.passed
-    assert est.diagnostics.acceptance_rate < 0.01
+    assert est.diagnostics.acceptance_rate < 0.01 and not est.diagnostics.divergent
     # sampled (not the Morse–Bott shortcut): chains that never moved sat at w*, and their
     # trace's 0 is no estimate, so λ̂ is NaN
     with pytest.warns(LLCWarning, match="never moved"):
@@ -687,6 +687,8 @@ def test_exploding_chains_are_flagged():
                            draws=200, device="cpu")
     assert est.diagnostics.acceptance_rate == 0.0
     assert math.isnan(est.llc) and any("never moved" in w for w in est.diagnostics.warnings)
+    # it failed, but nothing diverged: the verifier would otherwise list "divergent chains"
+    assert not est.diagnostics.passed and not est.diagnostics.divergent
 
 
 def test_nan_away_from_wstar_is_flagged():
