@@ -3,8 +3,10 @@ a dense layer."""
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import torch
@@ -192,3 +194,25 @@ class Dense(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         out = x @ self.weight.T
         return out + self.bias if self.bias is not None else out
+
+
+OutputFn = Callable[[Mapping[str, Tensor], Tensor], Tensor]
+
+
+def _outputs_minus_first(fn: OutputFn, params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+    out = fn(params, x)
+    return out - out[:1]
+
+
+def centred_outputs(fn: OutputFn) -> OutputFn:
+    """``fn``'s outputs minus its output at ``x[0]``, for the exact rank under a centred
+    loss (seed 001 eq. 1): row 0 is zero and the rows span the same space as ``P⊥`` centring,
+    without dividing by N, so integer inputs stay integer. A ``functools.partial`` of a module
+    function, so it pickles wherever ``fn`` does.
+
+    >>> import torch
+    >>> centred_outputs(lambda p, x: x * p["a"])({"a": torch.tensor(2.0)}, torch.tensor([1.0, 3.0]))
+    tensor([0., 4.])
+    """
+    return functools.partial(_outputs_minus_first, fn)
+

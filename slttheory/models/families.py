@@ -41,6 +41,7 @@ from slttheory.losses import (
 from slttheory.models._common import (
     Dense,
     as_generator,
+    centred_outputs,
     check_elements,
     check_int,
     check_nonnegative,
@@ -1082,11 +1083,7 @@ def _quadratic_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
     return out + params["c"] if "c" in params else out
 
 
-def _centred_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-    """Outputs minus the output at ``x[0]`` (integer-exact centring; row 0 is zero), shape
-    ``(N, p)``: the same span as ``P⊥`` centring, without dividing by N."""
-    out = _quadratic_fn(params, x)
-    return out - out[:1]
+_centred_fn = centred_outputs(_quadratic_fn)
 
 
 QUADRATIC_LOSSES = ("centred", "mse")

@@ -37,8 +37,13 @@ from torch import Tensor, nn
 from slttheory import formulas
 from slttheory.geometry import exact_rank, jacobian
 from slttheory.losses import centred_gaussian_nll
-from slttheory.models._common import check_int, randn
-from slttheory.models.families import _make_family, _noise_difference, modular_addition_data
+from slttheory.models._common import centred_outputs, check_int, randn
+from slttheory.models.families import (
+    _centred_fn,
+    _make_family,
+    _noise_difference,
+    modular_addition_data,
+)
 from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
 from slttheory.models.registry import ParamSpec, Problem, RankProblem
@@ -238,21 +243,12 @@ def _build_ntk(q, n, g, device, dtype):
                    extras=extras)
 
 
-def _ntk_centred_fn(fn: Callable[[Mapping[str, Tensor], Tensor], Tensor]
-                    ) -> Callable[[Mapping[str, Tensor], Tensor], Tensor]:
-    def centred(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-        out = fn(params, x)
-        return out - out[:1]  # integer-exact centring: the span of P⊥, row 0 zero
-
-    return centred
-
-
 def _rank_ntk(q):
     W0, V0, xs = _ntk_design(q["d"], q["k"], q["p"], q["rank"], q["init_seed"])
     k, d, p = q["k"], q["d"], q["p"]
     centred = q["loss"] == "centred"
     return RankProblem(
-        fn=_ntk_centred_fn(_ntk_rank_fn(W0, V0)) if centred else _ntk_rank_fn(W0, V0),
+        fn=centred_outputs(_ntk_rank_fn(W0, V0)) if centred else _ntk_rank_fn(W0, V0),
         param_shapes={"W": (d, k), "V": (p, k)},
         inputs=xs,
         degree=1,
@@ -461,16 +457,6 @@ _make_family(
 # ----------------------------------------------------------------------------- generic point
 
 
-def _quad_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-    z = x.to(params["W"].dtype) @ params["W"]
-    return (z * z) @ params["V"].T
-
-
-def _quad_centred_fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
-    out = _quad_fn(params, x)
-    return out - out[:1]
-
-
 def _build_generic(q, n, g, device, dtype):
     p, k = q["p"], q["k"]
     x_all, _ = modular_addition_data(p)
@@ -497,7 +483,7 @@ def _rank_generic(q):
     p, k = q["p"], q["k"]
     x, _ = modular_addition_data(p)
     return RankProblem(
-        fn=_quad_centred_fn,
+        fn=_centred_fn,  # the quadratic network's, without biases
         param_shapes={"W": (2 * p, k), "V": (p, k)},
         inputs=x.to(torch.int64),
         degree=3,
