@@ -458,3 +458,33 @@ def test_a_reason_short_of_units_keeps_what_the_note_counts_and_controls_come_fi
     ratio = Statistic("ratio", math.nan, math.nan, math.nan, 0.95, "t", 0, min_n=5,
                       about="lambda", needs_controls=True)
     assert "cannot decide here" in judge_criterion(Criterion("ratio", "positive"), ratio)[1]
+
+
+@pytest.mark.parametrize("about", ["estimator_output", "dynamics"])
+def test_quick_profile_decides_no_experiment_criterion(monkeypatch, about):
+    """Quick runs reduced sizes and budgets, not the source's: a statistic of the source's
+    experiment or estimator output that decides in full only previews there, and says what it
+    would give (an outside audit: quick could decide on settings not the seed's)."""
+    from slttheory.experiments import Analysis, Experiment, Setting
+    from slttheory.verify.claims import parse_experiment_claim
+    from slttheory.verify.judge.experiment import REDUCED_TEXT
+    from slttheory.verify.run.experiments import run_experiment_claim
+
+    def analyze(s, records, alpha):
+        vals = [1.0 + r["seed"] / 100 for r in records]
+        return Analysis({"m": Statistic.from_estimate("m", st.mean_ci(vals, alpha),
+                                                      about=about, min_n=5)})
+
+    exp = Experiment("_quick_test", "test", "test",
+                     (Setting("runs", int, 5, 1, 100), Setting("seed", int, 0, 0)), ("m",),
+                     lambda s: [{"seed": i} for i in range(s["runs"])],
+                     lambda spec, s, ctx: {"seed": spec["seed"]}, analyze)
+    monkeypatch.setitem(EXPERIMENTS, "_quick_test", exp)
+    claim = parse_experiment_claim(
+        {"id": "x", "title": "t", "source": "s", "kind": "experiment",
+         "experiment": "_quick_test",
+         "criterion": {"statistic": "m", "expect": "above", "threshold": 0.5}}, "x.toml")
+    assert run_experiment_claim(claim, profile="full").verdict.verdict == "confirmed"
+    quick = run_experiment_claim(claim, profile="quick").verdict
+    assert quick.verdict == "inconclusive"
+    assert "would be confirmed at these settings" in quick.reason and REDUCED_TEXT in quick.reason

@@ -19,9 +19,10 @@ without a finite interval, is inconclusive. A statistic that compares an absolut
 theorem's value (``needs_controls``) decides nothing without LLC controls. One about λ
 (``about = "lambda"``: our own estimator's LLCs) keeps a verdict only if the same statistic,
 computed from its LLCs rerun at γ × 3, γ / 3 and ε / 2 (every other setting and draw as
-before), gets the same verdict under these rules; the quick profile does not run the reruns,
-so there it decides nothing (a statistic that reproduces a seed's estimator output is about
-that output at the seed's settings, and decides). A criterion that
+before), gets the same verdict under these rules. The quick profile decides no criterion:
+it runs reduced sizes and budgets, while a statistic of a seed's experiment or estimator
+output is about the seed's settings (and the reruns a statement about λ needs are not run
+there). A criterion that
 states a shape along a grid (its ``shape``, one of the shapes its statistic fits: n_c ∝ p log p,
 GSM ∝ exp(−b·lr)) follows the scaling rules of :mod:`slttheory.verify.judge.scaling` as
 well, on errors that hold the spread between independent runs (``complete_errors``; narrower
@@ -209,13 +210,23 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     return "inconclusive", f"{ci} contains {bound:g}{label}"
 
 
+REDUCED_TEXT = ("not decided: the quick profile runs the experiment at reduced sizes and "
+                "budgets, not the source's, so its statistics preview the full profile's "
+                "and decide nothing")
+"""Why no criterion decides in the quick profile (``reduced``)."""
+
+
 def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
                      reruns: Mapping[str, Mapping[float, Any]] | None = None,
-                     runs: int | None = None) -> tuple[str, str, list[dict]]:
+                     runs: int | None = None, reduced: bool = False
+                     ) -> tuple[str, str, list[dict]]:
     """``(verdict, reason, outcomes)`` from the analysis at each criterion's alpha;
     ``reruns``: label → the same analyses on the records at that rerun (None: not run);
     ``runs``: the runs the profile plans in all, named where a criterion needs more clean
-    units than that (so the reason does not blame the diagnostics alone)."""
+    units than that (so the reason does not blame the diagnostics alone); ``reduced``: the
+    profile runs reduced settings (quick), where a criterion's verdict is shown and stays
+    inconclusive: a statement about a source's experiment or estimator output is about its
+    settings, and one about λ lacks its reruns."""
     outcomes = []
     for c in claim.criteria:
         res = results.get(c.alpha)
@@ -224,6 +235,8 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
             label: None if r.get(c.alpha) is None else r[c.alpha].statistics.get(c.statistic)
             for label, r in reruns.items()}
         v, why = judge_criterion(c, st, at)
+        if reduced and v != "inconclusive":
+            v, why = "inconclusive", f"{why}; would be {v} at these settings, but {REDUCED_TEXT}"
         if (v == "inconclusive" and st is not None and runs is not None and st.n < st.min_n
                 and runs < st.min_n):
             why += f" (this profile plans {runs} run{'s' if runs != 1 else ''} in all)"

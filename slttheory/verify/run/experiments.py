@@ -168,7 +168,8 @@ def run_experiment_claim(
         s = claim.settings_for(profile)
         at = RERUNS if (profile != "quick" if reruns is None else reruns) else ()
         records, computed, reused = _run_all(claim, exp, s, store, device, progress, at)
-        verdict, reason, outcomes, main = _judge_runs(claim, exp, s, records, at)
+        verdict, reason, outcomes, main = _judge_runs(claim, exp, s, records, at,
+                                                      reduced=profile == "quick")
         return ExperimentClaimResult(
             claim,
             ClaimVerdict(verdict, reason),
@@ -220,9 +221,11 @@ def _run_all(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any],
 
 
 def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records: list,
-                reruns: tuple[tuple[str, str, float], ...]) -> tuple[str, str, list[dict], Any]:
+                reruns: tuple[tuple[str, str, float], ...], reduced: bool = False
+                ) -> tuple[str, str, list[dict], Any]:
     """The analysis at each criterion's alpha (and at each of ``reruns``, when given),
-    judged: ``(verdict, reason, outcomes, the first criterion's analysis)``."""
+    judged (``reduced``: in the quick profile, :func:`judge_experiment`): ``(verdict, reason,
+    outcomes, the first criterion's analysis)``."""
     from slttheory.experiments import at_rerun
 
     alphas = sorted({c.alpha for c in claim.criteria})
@@ -230,7 +233,7 @@ def _judge_runs(claim: ExperimentClaim, exp: Any, s: Mapping[str, Any], records:
     at = None if not reruns else {
         label: {alpha: _analyse(exp, s, at_rerun(records, label), alpha) for alpha in alphas}
         for label, _, _ in reruns}
-    verdict, reason, outcomes = judge_experiment(claim, results, at, len(records))
+    verdict, reason, outcomes = judge_experiment(claim, results, at, len(records), reduced)
     return verdict, reason, outcomes, results[claim.criteria[0].alpha]
 
 
