@@ -488,3 +488,18 @@ def test_quick_profile_decides_no_experiment_criterion(monkeypatch, about):
     quick = run_experiment_claim(claim, profile="quick").verdict
     assert quick.verdict == "inconclusive"
     assert "would be confirmed at these settings" in quick.reason and REDUCED_TEXT in quick.reason
+
+
+def test_scaling_fits_only_runs_that_generalised():
+    """Seed 001's Figs 1–2 plot trained networks that generalise: a run that ended below
+    gen_acc (an outside audit: quick's p = 11 run ended at 0.23) is left out of the fits,
+    and the note counts it."""
+    exp = EXPERIMENTS["llc_scaling_p_k"]
+    s = exp.validate({})
+    recs = [{"spec": {"seed": i, "p": p, "k": 8}, "p": p, "k": 8, "k_eff": 8,
+             "series": {"step": [0, 10], "val_acc": [0.0, 0.2 if i == 0 else 1.0]},
+             "llc": {"10": _llc(1e3 if i == 0 else 0.1 * (3 * p - 1), True)}}
+            for i, p in enumerate([5, 7, 11, 13, 17, 19])]
+    slope = exp.analyze(s, recs, 0.05).statistics["slope_llc_vs_p"]
+    assert slope.n == 5 and slope.estimate == pytest.approx(0.3 / 8)
+    assert "5 of 6 runs" in slope.note
