@@ -503,3 +503,32 @@ def test_scaling_fits_only_runs_that_generalised():
     slope = exp.analyze(s, recs, 0.05).statistics["slope_llc_vs_p"]
     assert slope.n == 5 and slope.estimate == pytest.approx(0.3 / 8)
     assert "5 of 6 runs" in slope.note
+
+
+def test_a_withheld_experiment_claim_shows_its_statistics_and_decides_nothing(monkeypatch):
+    """``withhold``: the claim's experiment cannot reproduce the source's condition (seed 000's
+    TMS detectors on a curve where they agree); the criterion is judged and shown, the verdict
+    stays inconclusive with the claim's reason. An empty reason is an error naming the key."""
+    from slttheory.experiments import Analysis, Experiment, Setting
+    from slttheory.verify.claims import ClaimError, parse_experiment_claim
+    from slttheory.verify.run.experiments import run_experiment_claim
+
+    def analyze(s, records, alpha):
+        vals = [1.0 + r["seed"] / 100 for r in records]
+        return Analysis({"m": Statistic.from_estimate("m", st.mean_ci(vals, alpha),
+                                                      about="estimator_output", min_n=5)})
+
+    exp = Experiment("_withhold_test", "test", "test",
+                     (Setting("runs", int, 5, 1, 100), Setting("seed", int, 0, 0)), ("m",),
+                     lambda s: [{"seed": i} for i in range(s["runs"])],
+                     lambda spec, s, ctx: {"seed": spec["seed"]}, analyze)
+    monkeypatch.setitem(EXPERIMENTS, "_withhold_test", exp)
+    data = {"id": "x", "title": "t", "source": "s", "kind": "experiment",
+            "experiment": "_withhold_test",
+            "criterion": {"statistic": "m", "expect": "above", "threshold": 0.5}}
+    claim = parse_experiment_claim({**data, "withhold": "the curve is not the seed's"}, "x.toml")
+    v = run_experiment_claim(claim, profile="full").verdict
+    assert v.verdict == "inconclusive"
+    assert "would be confirmed, but not decided: the curve is not the seed's" in v.reason
+    with pytest.raises(ClaimError, match="x.toml.*withhold"):
+        parse_experiment_claim({**data, "withhold": " "}, "x.toml")

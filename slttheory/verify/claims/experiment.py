@@ -50,6 +50,7 @@ _TOP = {
     "profiles",
     "criterion",
     "criteria",
+    "withhold",
 }
 MAX_ALPHA = 0.1
 """Largest ``alpha`` of a criterion: its interval is at level 90 % or more."""
@@ -102,6 +103,10 @@ class ExperimentClaim:
     path: str = ""
     kind: str = "experiment"
     implemented: bool = True
+    withhold: str = ""
+    """Why no criterion of the claim can decide, where its experiment cannot reproduce the
+    source's condition (TOML ``withhold``): the statistics are shown, the verdict stays
+    inconclusive with this reason."""
 
     @property
     def family(self) -> str:
@@ -196,9 +201,13 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
     exp = _registered(vals["experiment"], path)
     settings = _settings(data, path)
     crits = _criteria(data, path, exp)
+    withhold = data.get("withhold", "")
+    if not isinstance(withhold, str) or ("withhold" in data and not withhold.strip()):
+        raise err(path, "withhold", "must be a non-empty string: why no criterion of this "
+                  "claim can decide")
     claim = ExperimentClaim(vals["id"], vals["title"], vals["source"], vals["experiment"],
                             settings, crits, data.get("statement", ""), data.get("notes", ""),
-                            path, implemented=exp.implemented)
+                            path, implemented=exp.implemented, withhold=withhold.strip())
     for table, values in settings.items():  # each table alone, so errors name its key
         where = f"{path}: profiles.{table}.settings" if table else f"{path}: settings"
         try:
