@@ -656,7 +656,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     diag = dg.Diagnostics(
         # chains that never moved failed (their warning says so) but did not diverge
         ess=ess, rhat=rh, acceptance_rate=acc,
-        divergent=bool(div_chains) or not (stuck or math.isfinite(llc)), warnings=warn, stationarity_z=z, estimated_bias=bias,
+        divergent=bool(div_chains) or not (stuck or math.isfinite(llc)), warnings=warn,
+        stationarity_z=z, estimated_bias=bias,
         divergent_chains=div_chains, calibration=run.calibration, notes=notes,
         ess_bulk=bulk,
     )

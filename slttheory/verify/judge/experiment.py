@@ -167,8 +167,8 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     ci = (f"{c.statistic} = {est:.4g}, {100 * s.level:.0f}% CI [{lo:.4g}, {hi:.4g}] "
           f"({s.method}; n = {s.n}{excl_txt})")
     about = getattr(s, "about", "")
-    label = {"estimator_output": " [reproduces the seed's estimator output, not a statement "
-             "about λ]"}.get(about, "")
+    label = {"estimator_output": " [the seed's estimator output at its sampler settings, not "
+             "a statement about λ]"}.get(about, "")
     min_n = int(getattr(s, "min_n", 0) or 0)
     if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
         # before the count: whatever the count, it cannot decide

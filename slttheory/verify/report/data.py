@@ -716,7 +716,7 @@ def point_rank_text(rk: Mapping[str, Any]) -> str:
 QUALIFIERS = (
     ("a verdict on the statement without", " — for the statement without a hypothesis the "
      "claim does not impose (see below)"),
-    ("[reproduces the seed's estimator output", " [the seed's estimator output, not λ]"),
+    ("[the seed's estimator output at its", " [the seed's estimator output, not λ]"),
 )
 
 
