@@ -32,6 +32,7 @@ from slttheory.geometry.jacobian import ParamsLike, _EvaluationError, flatten_pa
 __all__ = [
     "RankResult",
     "GenericRankResult",
+    "check_jacobian_by_values",
     "exact_rank",
     "jacobian_rank",
     "generic_rank",
@@ -351,6 +352,98 @@ def jacobian_rank(
     )
 
 
+VALUE_CHECK_POINTS = 3
+"""Random integer points at which :func:`check_jacobian_by_values` compares the Jacobian
+with the map's own values."""
+VALUE_CHECK_MAX_DEGREE = 12
+"""Maps of higher degree are not checked (their values at t = 0..D overflow 2^53)."""
+
+
+def _derivative_weights(degree: int) -> list[Fraction]:
+    """Weights c_t with p'(0) = Σ_t c_t p(t), t = 0..D, exact for every polynomial p of degree
+    ≤ D (the derivative of its Lagrange interpolant on the nodes 0..D).
+
+    >>> _derivative_weights(2)            # p'(0) = −3/2 p(0) + 2 p(1) − 1/2 p(2)
+    [Fraction(-3, 2), Fraction(2, 1), Fraction(-1, 2)]
+    """
+    c = [Fraction(0)] * (degree + 1)
+    c[0] = -sum((Fraction(1, t) for t in range(1, degree + 1)), Fraction(0))
+    for t in range(1, degree + 1):
+        c[t] = Fraction((-1) ** (t + 1) * math.comb(degree, t), t)
+    return c
+
+
+def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
+                             param_shapes: Mapping[str, tuple] | tuple, inputs, degree: int,
+                             seed: int = 0) -> bool:
+    """Check the exact Jacobian against the map's own values: at
+    :data:`VALUE_CHECK_POINTS` random integer points w and directions v, J(w)·v must equal
+    d/dt f(w + t v) at t = 0, which for a map of degree ≤ ``degree`` is Σ_t c_t f(w + t v)
+    over t = 0..D exactly (:func:`_derivative_weights`; values and Jacobian under the
+    exactness audit). ``ValueError`` otherwise: the map cuts its parameters off from autograd
+    (``torch.no_grad``, ``.tolist()``, an integer cast; the audit refuses ``detach``, but not
+    these), or its degree is above ``degree``. Either would make a rank certificate wrong (a
+    cut hides directions; the Schwartz–Zippel bound assumes the degree). A disagreement is a
+    polynomial identity failing, so random points find it. Returns whether the check ran: not
+    above :data:`VALUE_CHECK_MAX_DEGREE`, nor where the values leave float64's exact integers
+    even at entries in {−1, 0, 1}.
+
+    >>> check_jacobian_by_values(lambda p, x: p["w"][0] * p["w"][1] * x, {"w": (2,)},
+    ...                          torch.ones(1), degree=2)
+    True
+    >>> check_jacobian_by_values(lambda p, x: p["w"][0] ** 3 * x, {"w": (1,)}, torch.ones(1),
+    ...                          degree=2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: the rank map's Jacobian disagrees with its values...
+    """
+    from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
+
+    if degree > VALUE_CHECK_MAX_DEGREE:
+        return False
+    gen = torch.Generator().manual_seed(seed)
+    weights = _derivative_weights(degree)
+    scale = math.lcm(*(c.denominator for c in weights))
+    ints = [int(c * scale) for c in weights]  # scale·c_t, integers
+    x = torch.as_tensor(inputs).to(torch.float64)
+    named = isinstance(param_shapes, Mapping)
+
+    def draw(radius: int) -> ParamsLike:
+        def one(s: tuple) -> torch.Tensor:
+            return torch.randint(-radius, radius + 1, tuple(s), generator=gen).to(torch.float64)
+        return {k: one(s) for k, s in param_shapes.items()} if named else one(param_shapes)
+
+    def at(radius: int) -> tuple[list[int], list[int]]:
+        w, v = draw(radius), draw(radius)
+        J = jacobian(fn, w, x, exact=True).to(torch.int64)
+        jv = [scale * int(e) for e in (J @ flatten_params(v)[0].to(torch.int64)).tolist()]
+        fd = [0] * len(jv)
+        with IntegerExactnessAudit(), torch.no_grad():
+            for t, c in enumerate(ints):
+                wt = {k: w[k] + t * v[k] for k in w} if named else w + t * v
+                out = fn(wt, x).reshape(-1).to(torch.int64)
+                fd = [a + c * int(b) for a, b in zip(fd, out.tolist(), strict=True)]
+        return jv, fd
+
+    for _ in range(VALUE_CHECK_POINTS):
+        try:  # a wide range where values stay small: a disagreement is missed with
+            jv, fd = at(10 if degree <= 3 else 3)  # chance ≤ D/21 (D/7) per point
+        except InexactArithmeticError:
+            try:
+                jv, fd = at(1)
+            except InexactArithmeticError:
+                return False
+        if jv != fd:
+            i = next(i for i, (a, b) in enumerate(zip(jv, fd, strict=True)) if a != b)
+            raise ValueError(
+                f"the rank map's Jacobian disagrees with its values: at a random integer point "
+                f"and direction, output {i} has J·v = {Fraction(jv[i], scale)} but "
+                f"d/dt f(w + t v) = {Fraction(fd[i], scale)} (exact, from f at t = "
+                f"0..{degree}): the map hides parameters from autograd (torch.no_grad, "
+                f".tolist(), an integer cast, .data) or has degree above {degree}; no rank of "
+                "it is certified")
+    return True
+
+
 def schwartz_zippel_bound(rank: int, degree: int, set_size: int, trials: int) -> Fraction:
     """min(1, rank·(degree−1)/set_size)^trials, exactly, for 1 <= trials <= 10^4.
 
@@ -480,6 +573,13 @@ def generic_rank(
                 )
             masks[k] = m
 
+    if degree is not None and not isinstance(fn, torch.nn.Module):
+        try:  # before any rank: a map whose Jacobian is not its derivative certifies nothing
+            check_jacobian_by_values(fn, shapes, inputs, degree, seed)
+        except _EvaluationError as e:
+            raise ValueError(f"param_shapes: fn cannot be evaluated at a point of shapes "
+                             f"{shapes} on inputs of shape {tuple(torch.as_tensor(inputs).shape)}"
+                             f" ({e})") from e
     gen = torch.Generator().manual_seed(seed)
 
     def draw(shape: tuple[int, ...], rad: int) -> torch.Tensor:

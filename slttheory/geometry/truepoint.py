@@ -52,7 +52,13 @@ from typing import Any
 
 import torch
 
-from slttheory.geometry.rank import _check_seed, _check_trials, generic_rank, jacobian_rank
+from slttheory.geometry.rank import (
+    _check_seed,
+    _check_trials,
+    check_jacobian_by_values,
+    generic_rank,
+    jacobian_rank,
+)
 
 __all__ = ["TruePointRank", "true_point_rank", "TRUE_POINTS"]
 
@@ -180,7 +186,8 @@ def true_point_rank(
             f"gap σ_r/σ_(r+1) = {res.gap_ratio:.3g}; not certified",
         )
 
-    if degree <= 1:
+    if degree <= 1:  # checked affine first: then J is the same everywhere, w* need not be
+        check_jacobian_by_values(fn, shapes, inputs, degree, seed)  # integer
         res = jacobian_rank(fn, _integer_zero_point(shapes), inputs, method="exact")
         return TruePointRank(
             rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=True,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from slttheory.geometry import (
     EXACT_LIMIT,
+    check_jacobian_by_values,
     exact_rank,
     generic_rank,
     jacobian_rank,
@@ -305,3 +306,54 @@ def test_lambda_is_not_rank_over_two_for_rrr_at_rank_zero():
     A = torch.eye(3, 5, dtype=torch.int64)
     at_true = jacobian_rank(rrr, {"A": A, "B": A.T.clone()}, torch.eye(5), method="exact")
     assert at_true.rank == 2 * reduced_rank_regression(5, 5, 3, r=3).value == 21
+
+
+def _w1w2_cut(how):
+    """w₁·w₂ (generic rank 1), computed with the product hidden from autograd by ``how``."""
+    def fn(p, x):
+        w = p["w"]
+        if how == "no_grad":
+            with torch.no_grad():
+                a = w * 1
+        elif how == "tolist":
+            a = torch.tensor(w.tolist(), dtype=w.dtype)
+        elif how == "int_cast":  # an integer round trip
+            a = w.to(torch.int64).to(w.dtype)
+        else:
+            a = w
+        return (a[0] * a[1]).reshape(1, 1) * x.to(w.dtype) + 0 * w[0]
+    return fn
+
+
+@pytest.mark.parametrize("how", ["no_grad", "tolist", "int_cast"])
+def test_a_map_that_hides_parameters_from_autograd_certifies_no_rank(how):
+    """An outside audit: these three cuts passed the exactness audit (which refuses detach)
+    and certified generic rank 0 for w₁·w₂, with P(higher) ≤ 1e-19. The Jacobian is now
+    checked against the map's own values (J·v = d/dt f(w + t v), exact)."""
+    x = torch.ones(1, 1, dtype=torch.int64)
+    with pytest.raises(ValueError, match="disagrees with its values"):
+        generic_rank(_w1w2_cut(how), {"w": (2,)}, x, degree=2)
+    assert check_jacobian_by_values(_w1w2_cut("none"), {"w": (2,)}, x, degree=2)
+
+
+def test_a_declared_degree_below_the_maps_is_caught():
+    """w² + 2w declared of degree 1 (affine): true_point_rank took rank J(0) = 1 as the rank
+    at w* = −1, where it is 0 (an outside audit); the Schwartz–Zippel bound assumes the degree
+    too. Declared 2, it is accepted."""
+    from types import SimpleNamespace
+
+    from slttheory.geometry import true_point_rank
+
+    def fn(p, x):
+        w = p["w"]
+        return (w * w + 2 * w).reshape(1, 1) * x.to(w.dtype)
+
+    x = torch.ones(1, 1, dtype=torch.int64)
+    rp = SimpleNamespace(fn=fn, param_shapes={"w": (1,)}, inputs=x, degree=1,
+                         true_point="exact", true_params={"w": torch.tensor([-1])},
+                         true_support=None)
+    with pytest.raises(ValueError, match="degree above 1"):
+        true_point_rank(rp)
+    with pytest.raises(ValueError, match="degree above 1"):
+        generic_rank(fn, {"w": (1,)}, x, degree=1)
+    assert true_point_rank(SimpleNamespace(**{**vars(rp), "degree": 2})).rank == 0

@@ -15,6 +15,11 @@ def test_rank_gives_lambda_only_where_the_family_says_it_does():
     fam = FAMILIES["fake_regular"]
     ok = rank_route(fam, {"d": 3}, {})
     assert (ok.status, ok.rank, ok.lam, ok.determines_lambda) == ("ok", 3, "3/2", True)
+    # the same linear map from a plugin's own module: its 'λ = rank/2' is as stated
+    from fake_families import _rank_problem
+
+    plugin = rank_route(dataclasses.replace(fam, rank_problem=_rank_problem), {"d": 3}, {})
+    assert (plugin.rank, plugin.lam, plugin.determines_lambda) == (3, None, False)
 
     def not_determining(params=None, /, **more):
         return dataclasses.replace(fam.rank_problem(params, **more), gives_lambda=False)
@@ -77,3 +82,28 @@ def test_an_out_of_memory_error_is_marked_so_that_resume_computes_it_again():
     alloc = RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 8 GB")
     assert describe_error(alloc).startswith(OUT_OF_MEMORY)
     assert not describe_error(ValueError("bad")).startswith(OUT_OF_MEMORY)
+
+
+def test_a_plugin_rank_maps_lambda_is_stated_not_certified():
+    """An outside audit: a --families module's rank map declaring ``gives_lambda`` made
+    'λ = rank/2' certified (the normal crossing w₁²w₂⁴ confirmed at 1/2; its λ is 1/4), while
+    a plugin's 'established' formula is taken as stated. The rank is still exact and bounds
+    λ; the equality is the plugin's statement."""
+    import dataclasses
+
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.routes import rank_route
+
+    nc = FAMILIES["normal_crossing"]
+
+    def plugin_rank_problem(params=None, /, **more):
+        return dataclasses.replace(nc.rank_problem(params, **more), gives_lambda=True,
+                                   reason="the plugin says λ = rank/2")
+
+    fam = dataclasses.replace(nc, name="nc_plugin", formula=None,
+                              rank_problem=plugin_rank_problem)
+    ev = rank_route(fam, fam.validate({"powers": [1, 2]}), {})
+    assert ev.status == "ok" and ev.rank == 1 and ev.certified
+    assert not ev.determines_lambda and ev.lam is None and "outside slttheory" in ev.reason
+    own = rank_route(nc, nc.validate({"powers": [1, 1]}), {})  # the package's own map
+    assert own.status == "ok"
