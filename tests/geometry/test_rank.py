@@ -357,3 +357,13 @@ def test_a_declared_degree_below_the_maps_is_caught():
     with pytest.raises(ValueError, match="degree above 1"):
         generic_rank(fn, {"w": (1,)}, x, degree=1)
     assert true_point_rank(SimpleNamespace(**{**vars(rp), "degree": 2})).rank == 0
+
+
+def test_forward_mode_jacobians_of_one_dimensional_parameters_are_audited_exact():
+    """jacfwd of (x·w)² with a 1-D w (rows > parameters) creates its tangents with
+    aten._new_zeros_with_same_feature_meta, a zeros creation the audit refused as 'not an
+    exact integer operation' (an outside audit)."""
+    x = torch.tensor([[1, 2], [3, 4], [5, 6]])
+    r = jacobian_rank(lambda p, x: (x.to(p["w"].dtype) @ p["w"]) ** 2,
+                      {"w": torch.ones(2, dtype=torch.int64)}, x, method="exact")
+    assert (r.rank, r.n_rows, r.n_params) == (2, 3, 2)
