@@ -239,7 +239,8 @@ def _make_family(
     where the source states its sample size ``source_n`` and the build's ``n`` differs, adds
     a line saying so.
     ``rank_problem(params, inputs=x)`` replaces the rank map's inputs by the integer-valued
-    ``x`` (e.g. a built problem's training inputs, :func:`rank_inputs`).
+    ``x`` (e.g. a built problem's training inputs, :func:`rank_inputs`); its ``gives_lambda``
+    and ``inputs_determine`` are then ``False`` (the family's argument is about its inputs).
     """
     holder: dict[str, Family] = {}
 
@@ -317,8 +318,13 @@ def _make_family(
         ) -> RankProblem:
             q = holder["family"].validate({**(params or {}), **more})
             rp = rank_impl(q)
-            if inputs is not None:
-                rp = dataclasses.replace(rp, inputs=rank_inputs(inputs, like=rp.inputs))
+            if inputs is not None:  # the family's argument for λ = rank/2 (and that its
+                # inputs determine the function) is about its own inputs, not these
+                rp = dataclasses.replace(
+                    rp, inputs=rank_inputs(inputs, like=rp.inputs), gives_lambda=False,
+                    inputs_determine=False,
+                    reason=f"{rp.reason} [on inputs given by the caller, which the argument "
+                    "is not about: the rank is exact, λ = rank/2 is not claimed]")
             return rp
 
         rank_problem.__doc__ = f"The {name!r} parameter-to-function map for exact rank."

@@ -34,6 +34,8 @@ def test_modular_addition_records_thm_5_5_quantities(modular):
     # the certified rank on the training pairs equals the rank problem on those inputs
     rp = FAMILIES["modular_addition"].rank_problem(modular.params, inputs=modular.data[0])
     assert rp.inputs.shape == (len(modular.data[0]), 10) and rp.inputs.dtype == torch.int64
+    # the family's 'λ = rank/2 on all p² pairs' is not about these inputs (an outside audit)
+    assert not rp.gives_lambda and not rp.inputs_determine and "given by the caller" in rp.reason
     g = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree, trials=3)
     assert ex["train_rank"] == g.rank and ex["train_rank_bound"] == g.schwartz_zippel_bound
     assert ex["train_rank"] <= ex["train_rank_max_possible"]
