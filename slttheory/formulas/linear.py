@@ -35,7 +35,7 @@ _AW2005 = (
     " cases 1-4; restated as Thm 1 of Aoyagi 2024, Neural Networks 172:106132)"
 )
 _LR2024 = (
-    "Pepin Lehalleur & Rimányi 2024, 'Geometry of the fibers of the multiplication map of deep"
+    "Pepin Lehalleur & Rimányi 2024, 'Geometry of fibers of the multiplication map of deep"
     " linear neural networks', arXiv:2411.19920, §8: Prop. 8.4(i) (λ ≤ codim K⁻¹(0)/2 for any"
     " analytic model) and the closed form of codim mult⁻¹(B) (their main codimension theorem)"
 )

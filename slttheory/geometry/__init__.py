@@ -50,7 +50,7 @@ the rank at θ₀ itself (``jacobian_rank`` at the true point) equals the generi
 
 **The two bounds, and what is certified.**
 
-- *Upper*: λ(θ₀) ≤ codim_θ₀ K⁻¹(0)/2 (Pepin Lehalleur & Rimányi 2024, "Geometry of the fibers of
+- *Upper*: λ(θ₀) ≤ codim_θ₀ K⁻¹(0)/2 (Pepin Lehalleur & Rimányi 2024, "Geometry of fibers of
   the multiplication map of deep linear neural networks", Prop. 8.4(i)), the codimension of the
   real zero set near θ₀. A smooth submanifold of dimension s through θ₀ on which K vanishes
   (e.g. a symmetry orbit) gives λ ≤ (d − s)/2. The generic rank bounds this codimension only

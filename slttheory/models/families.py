@@ -234,7 +234,8 @@ def _make_family(
 
     ``trained``: w* is where training stops (no true point), so ``refine_steps=None`` leaves
     it alone; otherwise ``refine_steps=None`` moves w* to the empirical minimiser near the
-    true point (:func:`refine_to_minimiser`). ``differences`` and ``hypotheses`` become the
+    true point (:func:`refine_to_minimiser`), unless the family's ``noise`` is 0 (its targets
+    are its outputs at w0, a minimum of L_n already). ``differences`` and ``hypotheses`` become the
     family's fields; ``build`` fills :attr:`Problem.differences` from ``differences`` and,
     where the source states its sample size ``source_n`` and the build's ``n`` differs, adds
     a line saying so.
@@ -277,7 +278,14 @@ def _make_family(
         if refine_steps is not None and (isinstance(refine_steps, bool) or
                                          not isinstance(refine_steps, int) or refine_steps < 0):
             raise ValueError(f"refine_steps must be None or an integer >= 0, got {refine_steps!r}")
-        if refine_steps is None and not trained:
+        noise_free = "noise" in q and float(q["noise"]) == 0.0
+        if refine_steps is None and not trained and noise_free:
+            # targets are the model's own outputs at w0: L_n(w0) = 0 is the minimum, and a
+            # refinement from a perturbed start ended on a saddle near a crossing (an audit)
+            extras.update(refined=False)
+            note += (f"; w* kept at the true point: the targets are noise-free, so L_n(w0) = "
+                     f"{loss_true:.1e} is the minimum (only noisy data are refined)")
+        elif refine_steps is None and not trained:
             info = refine_to_minimiser(model, (x, y), prob.loss, generator=g)
             extras.update(refine_grad_norm=info["grad_norm"],
                           refine_iterations=info["iterations"],

@@ -267,3 +267,16 @@ def test_refinement_that_runs_off_keeps_the_true_point():
 def test_trained_families_are_not_refined():
     prob = _build("tanh_sine_toy")
     assert "refined" not in prob.extras and "refine_grad_norm" not in prob.extras
+
+
+def test_noise_free_data_keep_the_true_point():
+    """Targets that are the model's own outputs at w0 make w0 a minimum (L_n = 0): the default
+    build keeps it. It had moved the normal crossing (1, 2) from 0 to (0.0014, −0.0006), a
+    saddle near the crossing, from its perturbed start (an outside audit)."""
+    prob = FAMILIES["normal_crossing"].build({"powers": [1, 2], "noise": 0.0}, n=200,
+                                             generator=0)
+    assert torch.equal(prob.model.w.detach(), torch.zeros(2))
+    assert prob.extras["refined"] is False and "noise-free" in prob.note
+    noisy = FAMILIES["normal_crossing"].build({"powers": [1, 2], "noise": 1.0}, n=200,
+                                              generator=0)
+    assert "refined" in noisy.extras and "noise-free" not in noisy.note

@@ -921,7 +921,7 @@ def test_a_route_past_its_time_limit_fails_alone_and_resume_computes_it_again(tm
     head = ('title = "t"\nsource = "s"\nkind = "closed_form"\npredicted = "d/2"\n'
             'evidence = ["closed_form", "rank"]\n[grid]\nd = [2]\n')
     (claims / "slow.toml").write_text(f'id = "slow"\nfamily = "slow_regular"\n{head}')
-    (claims / "fast.toml").write_text(f'id = "fast"\nfamily = "fake_regular"\n{head}')
+    (claims / "fast.toml").write_text(f'id = "fast"\nfamily = "regular"\n{head}')
     out, log = tmp_path / "run", tmp_path / "calls.log"
     base = ["--claims", str(claims), "--families", "fake_families:FAMILIES", "--no-figures",
             "--device", "cpu", "--out", str(out)]

@@ -467,14 +467,15 @@ def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
 
 
 W_STAR_RULE = ("noisy Gaussian data of a family with a true point: w* = w0 (refine_steps=0) "
-               "and estimate_llc(true_parameter=True), the symmetrised estimand")
+               "and estimate_llc(true_parameter=True), the symmetrised estimand; noise-free "
+               "data: w* = w0, a minimum of L_n")
 """Where the LLC route samples and what it averages (part of the points' and controls' cache
 keys). A claim is about λ at the family's true parameter w0. With noisy data the plain
 estimate at w0 reads low by βν (ν the singular fluctuation) and at the empirical minimiser ŵ
 high by a model-dependent amount (reduced-rank regression at rank 0: +8 % to +29 % at
 n = 1000); at w0 the symmetrised estimand has the noise-free estimand's mean
-(:func:`slttheory.sampling.estimate_llc`, ``true_parameter``). Noise-free data and trained
-families keep the family's own w*."""
+(:func:`slttheory.sampling.estimate_llc`, ``true_parameter``). Noise-free data keep w0 (the
+family's build does: L_n(w0) = 0), trained families their trained w*."""
 
 
 def at_true_parameter(family: Any, params: Mapping[str, Any]) -> bool:
