@@ -1411,3 +1411,22 @@ def test_a_scaling_claim_whose_every_point_errored_is_an_error_and_says_why():
     r = judge_claim(c, ok + [({"d": d}, PointEvidence(None, late, None, 0.0)) for d in ds[2:]])
     assert r.verdict.verdict != "error" and "route errors (rank: out of time" in \
         r.verdict.reason, r.verdict.reason
+
+
+def test_values_that_agree_to_the_compared_digits_decide_nothing_exactly():
+    """d/2 − (√2 − 1)²⁵⁶ (1e-98 below d/2, written with an integer that cancels (1 + √2)²⁵⁶)
+    was confirmed equal to λ = d/2, and 'λ < it' refuted, both certified: the 100-digit
+    comparison counted |e| < 1e-90 as 0 (an outside fuzzer). Without a proof of equality the
+    exact verdict is open; proved equalities and clear orders still decide."""
+    import sympy as sp
+
+    from slttheory.verify.judge.point import _exact_verdict
+
+    s2 = sp.sqrt(2)
+    integer = sp.expand((1 + s2) ** 256 + (1 - s2) ** 256)
+    assert integer.is_Integer
+    p = sp.Integer(1) + (1 + s2) ** 256 - integer  # = 1 − (√2 − 1)^256
+    assert _exact_verdict(sp.Integer(1), sp.Integer(1), p, "==") == "open"
+    assert _exact_verdict(sp.Integer(1), sp.Integer(1), p, "<") == "open"
+    assert _exact_verdict(1, 1, sp.log(4) / 2 / sp.log(2), "==") == "confirmed"
+    assert _exact_verdict(1, 1, sp.Integer(1) - sp.Rational(1, 2 ** 320), "==") == "refuted"

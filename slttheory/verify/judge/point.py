@@ -84,10 +84,16 @@ def fmt_point(params: Mapping[str, Any]) -> str:
 COMPARE_DIGITS = 100  # exact values that no cheap rule orders are compared to this precision
 
 
-def _sign(e) -> int:
+class Unordered(ValueError):
+    """Two exact values agree to :data:`COMPARE_DIGITS` digits, and nothing proved them equal."""
+
+
+def _sign(e, proved: bool = False) -> int:
     """The sign of an exact real number, in bounded time (no ``simplify``, whose cost grows
     without bound: an 18-term sum of logs took minutes): sympy's assumptions first, else a
-    :data:`COMPARE_DIGITS`-digit evaluation, where |e| < 10^(10 − COMPARE_DIGITS) counts as 0.
+    :data:`COMPARE_DIGITS`-digit evaluation, where |e| < 10^(10 − COMPARE_DIGITS) counts as 0,
+    or, with ``proved``, raises :class:`Unordered` (a certified verdict rests on the sign:
+    d/2 − (√2 − 1)²⁵⁶, 1e-98 from d/2, was confirmed equal to it, an outside audit).
 
     >>> _sign(sp.log(4) / 2 - sp.log(2)), _sign(sp.sqrt(2) - sp.Rational(141, 100))
     (0, 1)
@@ -103,17 +109,20 @@ def _sign(e) -> int:
     if not v.is_Number:
         raise ValueError(f"cannot order {e}: not a real number")
     if abs(v) < sp.Float(10) ** (10 - COMPARE_DIGITS):
+        if proved:
+            raise Unordered(f"{e} is below 10^{10 - COMPARE_DIGITS} in magnitude, and not "
+                            "proved zero")
         return 0
     return 1 if v > 0 else -1
 
 
-def _lt(a, b) -> bool:
-    return _sign(a - b) < 0
+def _lt(a, b, proved: bool = False) -> bool:
+    return _sign(a - b, proved) < 0
 
 
-def _equal(a, b) -> bool:
+def _equal(a, b, proved: bool = False) -> bool:
     """Equal in value, not only in form (log(4)/2 and log(2))."""
-    return a == b or _sign(a - b) == 0
+    return a == b or _sign(a - b, proved) == 0
 
 
 def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None]:
@@ -204,20 +213,49 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     ('refuted', 'confirmed')
     >>> _exact_verdict(None, sp.Integer(2), sp.Integer(3), "<"), _exact_verdict(1, None, 2, "<=")
     ('confirmed', 'open')
+
+    Where an end and ``p`` agree to :data:`COMPARE_DIGITS` digits without a proof that they
+    are equal, ``open``: no certified verdict rests on a numerical coincidence.
     """
+    try:
+        return _ordered_verdict(lo, hi, p, rel)
+    except Unordered:
+        return "open"
+
+
+def _unproved(lo: Any, hi: Any, p: sp.Expr) -> str:
+    """Why an exact verdict stays open where an end of [lo, hi] and ``p`` agree to the
+    compared digits without a proof of equality ('' otherwise)."""
+    for end in (lo, hi):
+        try:
+            if end is not None:
+                _sign(end - p, proved=True)
+        except Unordered:
+            return (f"; the certified λ = {fmt_value(end)} and the prediction agree to "
+                    f"{COMPARE_DIGITS - 10} digits, but nothing here proves them equal or "
+                    "orders them, so no exact verdict is drawn")
+    return ""
+
+
+def _ordered_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
+    """:func:`_exact_verdict` with proved comparisons (they raise :class:`Unordered`)."""
+    def lt(a, b):
+        return _lt(a, b, proved=True)
+
     has_lo, has_hi = lo is not None, hi is not None
     if rel == "==":
-        if (has_lo and _lt(p, lo)) or (has_hi and _lt(hi, p)):
+        if (has_lo and lt(p, lo)) or (has_hi and lt(hi, p)):
             return "refuted"
-        return "confirmed" if has_lo and has_hi and not _lt(lo, hi) and _equal(lo, p) else "open"
+        return ("confirmed" if has_lo and has_hi and not lt(lo, hi)
+                and _equal(lo, p, proved=True) else "open")
     if rel == "<=":
-        refuted, confirmed = has_lo and _lt(p, lo), has_hi and not _lt(p, hi)
+        refuted, confirmed = has_lo and lt(p, lo), has_hi and not lt(p, hi)
     elif rel == "<":
-        refuted, confirmed = has_lo and not _lt(lo, p), has_hi and _lt(hi, p)
+        refuted, confirmed = has_lo and not lt(lo, p), has_hi and lt(hi, p)
     elif rel == ">=":
-        refuted, confirmed = has_hi and _lt(hi, p), has_lo and not _lt(lo, p)
+        refuted, confirmed = has_hi and lt(hi, p), has_lo and not lt(lo, p)
     else:  # ">"
-        refuted, confirmed = has_hi and not _lt(p, hi), has_lo and _lt(p, lo)
+        refuted, confirmed = has_hi and not lt(p, hi), has_lo and lt(p, lo)
     return "refuted" if refuted else "confirmed" if confirmed else "open"
 
 
@@ -359,9 +397,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     rel = claim.relation
     if rel == "==":
         note += _two_statements(facts, p)
+    exact = _exact_verdict(lo, hi, p, rel)
+    if exact == "open":
+        note += _unproved(lo, hi, p)
     pt = _Case(claim, ev, at, p, ("" if rel == "==" else f"λ {rel} ") + fmt_value(p), note,
                facts)
-    exact = _exact_verdict(lo, hi, p, rel)
     if all_errored and exact == "open":
         return error
     # 1. hypotheses, 2. certified facts, 3. a controlled LLC, 4. inconclusive
