@@ -648,6 +648,29 @@ def test_evaluating_predicted_over_the_grid_has_a_time_budget(tmp_path, monkeypa
         load_claim(tmp_path / "bad.toml", FAMILIES)
 
 
+def test_evaluating_a_constraint_over_the_grid_has_a_time_budget(tmp_path, monkeypatch):
+    """A constraint of 20 square roots over 10 000 points took about 15 minutes to load, with
+    no report (an outside fuzzer): it now has the predicted expression's budget."""
+    import slttheory.verify.claims.point as point_mod
+
+    monkeypatch.setattr(point_mod, "CHECK_BUDGET_S", 0.0)
+    (tmp_path / "bad.toml").write_text(BASE.replace("[grid]", 'constraint = "k < d"\n[grid]'))
+    with pytest.raises(ClaimError, match=r"constraint: evaluating it took more than 0 s"):
+        load_claim(tmp_path / "bad.toml", FAMILIES)
+
+
+def test_function_calls_nest_at_most_six_deep():
+    """log nested 16 deep took minutes to evaluate at one grid point, inside the loader
+    (an outside fuzzer); six levels, more than any formula in the literature, are accepted."""
+    from slttheory.verify.expr import MAX_CALL_DEPTH
+
+    nest = lambda k: "log(" * k + "d + 10" + ")" * k  # noqa: E731
+    parse_predicted(nest(MAX_CALL_DEPTH), ["d"])
+    parse_predicted("max(" + nest(MAX_CALL_DEPTH - 1) + ", sqrt(d))", ["d"])
+    with pytest.raises(ExpressionError, match="MAX_CALL_DEPTH"):
+        parse_predicted(nest(MAX_CALL_DEPTH + 1), ["d"])
+
+
 def test_cli_bounds_jobs_and_checks_out_before_any_work(tmp_path, capsys):
     from slttheory.verify.cli import main
 

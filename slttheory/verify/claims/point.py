@@ -136,8 +136,9 @@ prediction evaluated when the file is loaded. The claims in ``verification/`` ha
 
 CHECK_BUDGET_S = 30.0
 """Most seconds spent evaluating ``predicted`` over a claim's grid points when the file is
-loaded: a 500-character expression took 0.1 s a point, minutes over a 10 000-point grid,
-before any claim ran (an outside robustness probe)."""
+loaded, and its ``constraint`` over each profile's grid: a 500-character expression took
+0.1 s a point, minutes over a 10 000-point grid, before any claim ran (outside robustness
+probes)."""
 
 _TOP_KEYS = {
     "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
@@ -293,11 +294,18 @@ class Claim:
             g = self.grid_for(profile)
             names = list(g)
             out = []
-            for combo in itertools.product(*(g[k] for k in names)):
+            deadline = time.monotonic() + CHECK_BUDGET_S
+            for i, combo in enumerate(itertools.product(*(g[k] for k in names))):
                 p = dict(zip(names, combo, strict=True))
                 p.update(self.fixed)
-                if self.constraint_expr is not None and not self._holds(p, profile):
-                    continue
+                if self.constraint_expr is not None:
+                    if time.monotonic() > deadline:
+                        raise err(self.path, "constraint", f"evaluating it took more than "
+                                  f"{CHECK_BUDGET_S:g} s over {i} grid points of profile "
+                                  f"{profile!r} (CHECK_BUDGET_S): simplify it or shrink the "
+                                  "grid")
+                    if not self._holds(p, profile):
+                        continue
                 out.append(p)
             self._points[profile] = tuple(out)
         return [dict(p) for p in self._points[profile]]
