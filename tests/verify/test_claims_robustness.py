@@ -621,6 +621,26 @@ def test_a_dotted_key_of_many_parts_is_refused_before_toml_reads_it(tmp_path):
     assert time.perf_counter() - t0 < 5, msg
 
 
+def test_the_dotted_key_guard_reads_keys_not_text(tmp_path):
+    """The guard counted the dots before the first '=' of every line: a multi-line string or
+    array with 70 decimals on a line was refused as a 71-part key, and an inline table's key
+    (after the '=') passed it, 400 000 parts taking minutes to parse (an outside fuzzer)."""
+    decimals = " ".join(f"{i}.5" for i in range(70))
+    ok = BASE.replace('title = "t"', f'title = "t"\nstatement = """λ at:\n{decimals} = all"""')
+    valid = tmp_path / "valid"
+    valid.mkdir()
+    (valid / "ok.toml").write_text(ok)
+    assert load_claim(valid / "ok.toml", FAMILIES).id == "x"
+    lst = BASE.replace('title = "t"', f'title = "t"\ndifferences = [\n  "{decimals}.0",\n]')
+    (valid / "lst.toml").write_text(lst)
+    assert load_claim(valid / "lst.toml", FAMILIES).id == "x"
+    text = with_line(BASE, "t = {" + "a." * 400_000 + "a = 1}")
+    (tmp_path / "bad").mkdir()
+    t0 = time.perf_counter()
+    expect_error(tmp_path / "bad", text, "line 8", "400001 dotted parts")
+    assert time.perf_counter() - t0 < 5
+
+
 def test_a_list_parameter_has_a_bounded_length(tmp_path):
     text = BASE.replace("k = [1, 2]", "k = [1, 2]\n[fixed]\nwidths = [" + "2, " * 999 + "2]")
     msg = expect_error(tmp_path, text, "grid point", "1000 entries, at most 64",
