@@ -60,7 +60,13 @@ class ClaimError(ValueError):
 
 @dataclass(frozen=True)
 class BadClaim:
-    """A claim file that could not be loaded: reported with verdict ``error``."""
+    """A claim file that could not be loaded: reported with verdict ``error``. A ``message``
+    longer than :data:`MAX_MESSAGE` keeps its start and end and says how much was cut (a 200 000
+    character value was quoted in full by a family's check, an outside fuzzer).
+
+    >>> len(BadClaim("x.toml", "x.toml: k: bad value " + "x" * 10**5).message) < 1100
+    True
+    """
 
     path: str
     message: str
@@ -69,6 +75,16 @@ class BadClaim:
     source: str = ""
     family: str = ""
     kind: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:  # its start and end: where, and what is wanted
+            m, keep = self.message, MAX_MESSAGE // 2
+            object.__setattr__(self, "message", f"{m[:keep]} … [{len(m) - 2 * keep} characters "
+                               f"cut] … {m[-keep:]}")
+
+
+MAX_MESSAGE = 1000
+"""Longest error message of a claim file kept in the report."""
 
 
 def point_key(params: Mapping[str, Any]) -> str:
