@@ -320,6 +320,11 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
         "Gauss–Newton rank k and not sampled, so no LLC control measures it, but that rank is "
         "not a certified (exact-arithmetic) one, so it decides nothing here; the family's rank "
         "route certifies λ at the point claims" if all_exact else "")
+    if model == "autoencoder" and not withhold:
+        # w* is where a fixed number of Adam steps ended, not a checked minimum: λ̂ there is
+        # no learning coefficient, whatever the reruns say (an outside audit)
+        withhold = ("w* is where the Adam steps ended, not a checked local minimum of L_n, so "
+                    "our λ̂ there is not a learning coefficient")
     ours = {**ours, "withhold": withhold}
     slope_abs = model == "polynomial"
     # an exact interval: a percentile bootstrap of R² covers about 67 % at 5 points

@@ -532,3 +532,18 @@ def test_a_withheld_experiment_claim_shows_its_statistics_and_decides_nothing(mo
     assert "would be confirmed, but not decided: the curve is not the seed's" in v.reason
     with pytest.raises(ClaimError, match="x.toml.*withhold"):
         parse_experiment_claim({**data, "withhold": " "}, "x.toml")
+
+
+def test_autoencoder_sweep_withholds_our_lambda_at_an_adam_end_point():
+    """The autoencoder's w* is where Adam stopped, no checked minimum: our λ̂ there is no λ,
+    so 'ours' statistics are shown without an interval (an outside audit: r2_ours was about
+    λ and could decide in full); the seed's estimates ('theirs') are judged as its output."""
+    exp = EXPERIMENTS["seed000_estimator_sweep"]
+    s = exp.validate({"model": "autoencoder", "d": 4, "hidden": 4})
+    recs = [{"spec": {"value": v, "seed": k}, "value": v, "ours": _llc(3.0 * v, True),
+             "theirs": _llc(2.0 * v + 0.01 * k, True), "theory": None}
+            for k, v in enumerate([1, 2, 3, 4, 5])]
+    an = exp.analyze(s, recs, 0.05)
+    ours = an.statistics["r2_ours"]
+    assert not ours.decidable and "not a checked local minimum" in ours.note
+    assert an.statistics["r2_theirs"].decidable
