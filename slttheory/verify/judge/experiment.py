@@ -235,8 +235,9 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
             label: None if r.get(c.alpha) is None else r[c.alpha].statistics.get(c.statistic)
             for label, r in reruns.items()}
         v, why = judge_criterion(c, st, at)
-        if claim.withhold and v != "inconclusive":
-            v, why = "inconclusive", f"{why}; would be {v}, but not decided: {claim.withhold}"
+        withhold = getattr(claim, "withhold", "")
+        if withhold and v != "inconclusive":
+            v, why = "inconclusive", f"{why}; would be {v}, but not decided: {withhold}"
         elif reduced and v != "inconclusive":
             v, why = "inconclusive", f"{why}; would be {v} at these settings, but {REDUCED_TEXT}"
         if (v == "inconclusive" and st is not None and runs is not None and st.n < st.min_n
