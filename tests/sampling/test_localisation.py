@@ -376,6 +376,7 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
     must not fire."""
     import warnings
 
+    from slttheory.models.families import refine_to_minimiser
     from slttheory.sampling.localisation import (
         RESIDUAL_RTOL,
         gauss_newton_matrix,
@@ -384,8 +385,6 @@ def test_morse_bott_zero_of_reduced_rank_regression(r, lam):
         numerical_rank,
         residual_norm,
     )
-
-    from slttheory.models.families import refine_to_minimiser
 
     gen = torch.Generator().manual_seed(0)
     prob = FAMILIES["reduced_rank_regression"].build(
