@@ -284,7 +284,7 @@ def estimate_llc_batched(
     sampler_arg, sampler = sampler, _est._resolve_sampler(sampler, bs, setups[0].n_data)
     nbeta = n_ * beta_v
     if exchange is None:  # each point as alone; a mixed batch runs as one batch per choice
-        uses = [_est.auto_exchange(s.init_loss, nbeta, method, sampler, preconditioner)
+        uses = [_est.auto_exchange(s.noise_loss, nbeta, method, sampler, preconditioner)
                 for s in setups]
         if len(set(uses)) > 1:
             args = dict(loss=loss, n=n, beta=beta, localization=localization,

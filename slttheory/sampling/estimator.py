@@ -455,7 +455,7 @@ def estimate_llc(
     sampler = _resolve_sampler(sampler, bs, s.n_data)
     nbeta = n * beta_v
     if exchange is None:
-        exchange = auto_exchange(s.init_loss, nbeta, method, sampler, preconditioner)
+        exchange = auto_exchange(s.noise_loss, nbeta, method, sampler, preconditioner)
         auto.append("exchange")
     _check_exchange(exchange, method, sampler, preconditioner)
     _check_bool("morse_bott", morse_bott)
@@ -992,7 +992,7 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     gn = _morse_bott_spectrum(s, t0)
     if gn is None:
         return None
-    d, noisy = gn.size, not _xp.is_noise_free(s.init_loss, t0)
+    d, noisy = gn.size, not _xp.is_noise_free(s.noise_loss, t0)
     try:
         k = _loc.numerical_rank(gn) if d else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
@@ -1008,7 +1008,7 @@ def _morse_bott_spectrum(s: _Setup, t0: float) -> np.ndarray | None:
     at it (the probes exist, at most :data:`MINIMUM_CHECK_MAX_DIM` parameters, and with
     noisy data outputs linear in the parameters), else ``None``."""
     d = s.center.numel()
-    noisy = not _xp.is_noise_free(s.init_loss, t0)
+    noisy = not _xp.is_noise_free(s.noise_loss, t0)
     if (s.spectrum is None or s.residual is None or s.nearby is None
             or (noisy and (s.nearby_residual is None or s.curvature_probe is None))
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
@@ -1044,7 +1044,7 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float | None = None,
     extrapolated reading with its interval ``ci``; ``None``: no scan was sampled)."""
     d = s.center.numel()
     h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
-    if _xp.is_noise_free(s.init_loss, t0):
+    if _xp.is_noise_free(s.noise_loss, t0):
         what = "a nondegenerate minimum" if k == d else "a Morse–Bott zero"
         what += " of the noise-free loss"
         fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
@@ -1075,7 +1075,7 @@ def _minimum_note(s: _Setup, nbeta: float, sampled: bool = True) -> str | None:
     tanh network at its true parameter 0 with noisy data: a saddle, λ̂ 0.48 against λ = 5/6).
     A failed check is reported, not raised; ``sampled=False``: no chain was run (the estimate
     is k/2 of the point, :func:`_exact_result`), so the note says only where the LLC is defined."""
-    if (s.critical is None or _xp.is_noise_free(s.init_loss, nbeta)
+    if (s.critical is None or _xp.is_noise_free(s.noise_loss, nbeta)
             or s.observable is not None or s.center.numel() > MINIMUM_CHECK_MAX_DIM):
         return None
     try:

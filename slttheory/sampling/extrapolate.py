@@ -153,9 +153,11 @@ this: the data terms of the scan (:math:`\le t\,(L_n(w^*) - \min L_n)`) are then
 
 
 def is_noise_free(init_loss: float, t0: float) -> bool:
-    r"""Whether a scan's data count as noise-free: :math:`t_0 L_n(w^*) \le`
-    :data:`NOISE_FREE_TOL` (noise-free data fitted exactly at w*; a loss whose minimum is not 0,
-    such as cross-entropy, never is).
+    r"""Whether a scan's data count as noise-free: :math:`t_0 \ell \le`
+    :data:`NOISE_FREE_TOL`, with ``init_loss`` = ℓ the spread of the per-sample losses at w*,
+    :math:`\max_i \ell_i(w^*) - \min_i \ell_i(w^*)` (the estimator passes
+    ``_Setup.noise_loss``): noise-free data fitted exactly at w*, whatever constant the loss
+    adds; cross-entropy on data it does not fit exactly never is.
 
     >>> is_noise_free(0.0, 145.0), is_noise_free(1e-6, 145.0)
     (True, False)

@@ -264,3 +264,33 @@ def test_noisy_interval_spans_the_data_term(lam, rise, t0):
     assert both.low <= lam <= both.high
     assert [name for name, _, _ in both.laws][-1] == "t" and fit.value > y[0]
     assert "t" not in laws_for(0.0, t0)
+
+
+def test_noise_free_is_told_by_the_losses_spread_not_their_level():
+    """A constant added to the per-sample loss cancels in λ̂, so it must not change which
+    laws the scan fits: noisy data with the Gaussian loss minus L_n(w*) (mean 0 at w*) were
+    read as noise-free and their estimate moved from 3.36 to 5.59 (an outside probe); and
+    noise-free data with the loss plus 10 were read as noisy. The decision reads the spread
+    of ℓ_i(w*)."""
+    import torch
+    from torch import nn
+
+    from slttheory.sampling.extrapolate import is_noise_free
+    from slttheory.sampling.problem import _setup
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 2, generator=g, dtype=torch.float64)
+    model = nn.Linear(2, 1, bias=False).double()
+    exact = model(x).detach()
+    noisy = exact + torch.randn(50, 1, generator=g, dtype=torch.float64)
+
+    def gauss(shift):
+        return lambda o, t: 0.5 * ((o - t) ** 2).sum(1) + shift
+
+    dev = torch.device("cpu")
+    c = float(0.5 * ((exact - noisy) ** 2).sum(1).mean())
+    for shift in (0.0, 10.0, -c):
+        assert not is_noise_free(_setup(model, (x, noisy), gauss(shift), None, dev).noise_loss,
+                                 100.0)
+        assert is_noise_free(_setup(model, (x, exact), gauss(shift), None, dev).noise_loss,
+                             100.0)
