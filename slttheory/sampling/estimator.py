@@ -1146,9 +1146,12 @@ def _exact_result(s, k, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto, 
     λ = k/2 exactly (:func:`_morse_bott_rank`), every error 0, no chain run; the scan has no
     temperatures and its fit is :func:`~slttheory.sampling.extrapolate.morse_bott_fit`'s."""
     nbeta, lam, none = n * beta_v, k / 2, np.zeros(0)
+    # away from a minimum k/2 is no LLC: a failed check (a linear model at weights 30 with
+    # gradient norm 44 passed with λ = d/2 and interval [d/2, d/2], an outside probe)
+    off = _minimum_note(s, nbeta, sampled=False)
     diag = dg.Diagnostics(ess=math.nan, rhat=math.nan, acceptance_rate=None, divergent=False,
-                          notes=[x for x in (_morse_bott_note(s, k, nbeta),
-                                             _minimum_note(s, nbeta, sampled=False)) if x])
+                          warnings=[off] if off else [],
+                          notes=[x for x in (_morse_bott_note(s, k, nbeta),) if x])
     scan = _xp.TemperatureScan(nbeta=none, llc=none, mc_error=none, disc_bias=none,
                                corrected=none, step_size=none, ess=none, rhat=none,
                                fit=_xp.morse_bott_fit(None, lam))

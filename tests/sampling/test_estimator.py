@@ -929,3 +929,23 @@ def test_a_deficit_that_reverses_the_scan_fails_the_estimate():
     assert not est.diagnostics.passed
     est = estimate_llc(*_rank2_rrr(0.3), device="cpu", seed=0)
     assert est.diagnostics.passed and est.ci[0] <= 7.0 <= est.ci[1]
+
+
+def test_the_exact_shortcut_away_from_a_minimum_fails_its_diagnostics():
+    """A model linear in its parameters gets λ = k/2 without sampling; at weights far from
+    the least-squares fit (gradient norm 44) that is no LLC, yet it passed with the interval
+    [d/2, d/2] and only a note (an outside probe): the failed minimum check is a warning."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1000, 2, generator=g)
+    y = x @ torch.randn(2, 1, generator=g) + 0.3 * torch.randn(1000, 1, generator=g)
+    m = nn.Linear(2, 1)
+    with torch.no_grad():
+        m.weight.fill_(30.0)
+        m.bias.fill_(1.0)
+    with pytest.warns(LLCWarning, match="not a local minimum"):
+        est = estimate_llc(m, (x, y), device="cpu")
+    assert est.exact and est.llc == 1.5 and not est.diagnostics.passed
+    m.weight.data, m.bias.data = (torch.linalg.lstsq(torch.cat([x, torch.ones(1000, 1)], 1), y)
+                                  .solution.T.split([2, 1], dim=1))
+    m.bias.data = m.bias.data.flatten()
+    assert estimate_llc(m, (x, y), device="cpu").diagnostics.passed  # at the fit
