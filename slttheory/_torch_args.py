@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["as_generator", "resolve_device"]
+__all__ = ["as_generator", "check_deterministic", "resolve_device"]
 
 
 def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
@@ -66,3 +66,26 @@ def as_generator(generator: torch.Generator | int | None,
             raise ValueError(f"{name} seed must be in [-2^63, 2^64), got {generator}")
         return torch.Generator().manual_seed(generator)
     raise TypeError(f"{name} must be a torch.Generator or an int seed, got {generator!r}")
+
+
+_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+
+
+def check_deterministic(model: torch.nn.Module, name: str = "model") -> None:
+    """``ValueError`` if dropout or batch norm in ``model`` is in training mode: they make the
+    forward random or batch-dependent (and batch norm writes its running statistics), while a
+    learning coefficient, a Jacobian or a critical point is of the deterministic function
+    w ↦ f(·, w); the caller is asked for ``model.eval()`` rather than have it chosen for them.
+
+    >>> check_deterministic(torch.nn.Sequential(torch.nn.Dropout(0.5)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: model: 0 (Dropout) is in training mode ...
+    """
+    live = [f"{sub or '(the model)'!s} ({type(mod).__name__})"
+            for sub, mod in model.named_modules()
+            if mod.training and isinstance(mod, _MODE_DEPENDENT)]
+    if live:
+        raise ValueError(f"{name}: {', '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
+                         f"{'is' if len(live) == 1 else 'are'} in training mode (dropout and "
+                         "batch norm make the forward random or batch-dependent); call "
+                         "model.eval() first")

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, grad, hessian, jvp
 
-from slttheory._torch_args import as_generator, resolve_device
+from slttheory._torch_args import as_generator, check_deterministic, resolve_device
 from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import check_targets, resolve_loss
 
@@ -182,6 +182,7 @@ def critical_point_check(
         _check_positive("lanczos_steps", lanczos_steps, integer=True)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_deterministic(model)
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise TypeError("data must be a pair (inputs, targets)")
     loss_fn = resolve_loss(loss)

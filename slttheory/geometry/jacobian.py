@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from torch.func import functional_call, jacfwd, jacrev
 
+from slttheory._torch_args import check_deterministic
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
 
@@ -183,6 +184,7 @@ def jacobian(
     torch.Size([6, 6])
     """
     if isinstance(fn, torch.nn.Module):
+        check_deterministic(fn, "fn")  # dropout in training mode gave ranks 6 and 1 of 26
         call, chosen = _module_call(fn, params)  # type: ignore[arg-type]
         flat, layout = flatten_params(chosen)
     elif callable(fn):

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 from torch.func import functional_call, vmap
 
+from slttheory._torch_args import check_deterministic
 from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.losses import check_targets
 from slttheory.sampling import localisation as _loc
@@ -122,24 +123,6 @@ def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor
                          "this loss is not")
 
 
-_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
-
-
-def _check_deterministic(model: torch.nn.Module) -> None:
-    """The LLC is of a deterministic function w ↦ f(·, w): dropout and batch norm in training
-    mode make the forward random or batch-dependent (and batch norm writes its running
-    statistics), so the estimator asks for ``model.eval()`` rather than choose for the
-    caller."""
-    live = [f"{name or '(the model)'!s} ({type(mod).__name__})"
-            for name, mod in model.named_modules()
-            if mod.training and isinstance(mod, _MODE_DEPENDENT)]
-    if live:
-        raise ValueError(f"model: {', '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
-                         f"{'is' if len(live) == 1 else 'are'} in training mode (dropout and "
-                         "batch norm make the forward random or batch-dependent); call "
-                         "model.eval() first")
-
-
 def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
     """``data`` as one (inputs, targets) pair: a pair of tensors, or a
     ``torch.utils.data.DataLoader`` or ``Dataset`` of (input, target) pairs, concatenated
@@ -193,7 +176,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                          f"the residual (a Gaussian likelihood), got loss={loss!r}")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    _check_deterministic(model)
+    check_deterministic(model)
     x, y = _checked_data(data, finite)
     all_params, names, dtype = _sampled_parameters(model, params)
     sel = {k: all_params[k].detach().to(device) for k in names}

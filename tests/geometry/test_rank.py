@@ -367,3 +367,19 @@ def test_forward_mode_jacobians_of_one_dimensional_parameters_are_audited_exact(
     r = jacobian_rank(lambda p, x: (x.to(p["w"].dtype) @ p["w"]) ** 2,
                       {"w": torch.ones(2, dtype=torch.int64)}, x, method="exact")
     assert (r.rank, r.n_rows, r.n_params) == (2, 3, 2)
+
+
+def test_a_module_with_dropout_or_batch_norm_in_training_mode_is_refused():
+    """Dropout in training mode gave Jacobian ranks 6 and 1 of 26 on two calls and moved the
+    global random state; batch norm crashed in vmap (an outside probe). As estimate_llc does,
+    the geometry asks for model.eval()."""
+    from slttheory.geometry import critical_point_check
+
+    x = torch.randn(10, 2, generator=torch.Generator().manual_seed(0))
+    for layer in (torch.nn.Dropout(0.9), torch.nn.BatchNorm1d(5)):
+        m = torch.nn.Sequential(torch.nn.Linear(2, 5), layer, torch.nn.Linear(5, 1))
+        with pytest.raises(ValueError, match=r"fn: 1 \(.*\) is in training mode.*eval"):
+            jacobian_rank(m, None, x)
+        with pytest.raises(ValueError, match="model: 1 .* training mode"):
+            critical_point_check(m, (x, torch.zeros(10, 1)))
+        assert jacobian_rank(m.eval(), None, x).rank >= 1
