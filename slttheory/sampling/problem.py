@@ -133,11 +133,15 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
     >>> [tuple(t.shape) for t in _as_tensors(torch.utils.data.DataLoader(ds, batch_size=2))]
     [(5, 2), (5,)]
     """
-    from torch.utils.data import DataLoader, Dataset
+    from torch.utils.data import DataLoader, Dataset, IterableDataset
 
     if isinstance(data, Dataset) and not isinstance(data, DataLoader):
         data = DataLoader(data, batch_size=4096)
     if isinstance(data, DataLoader):
+        if isinstance(data.dataset, IterableDataset):  # it may never end (an outside probe)
+            raise TypeError("data: a DataLoader over an IterableDataset has no fixed size, and "
+                            "the estimator needs the whole data set (n samples); pass tensors "
+                            "(inputs, targets) or a map-style Dataset")
         xs, ys = [], []
         for batch in data:
             if not (isinstance(batch, tuple | list) and len(batch) == 2

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from slttheory.sampling import calibrate_step_size, estimate_llc_multitemp
+from slttheory.sampling import calibrate_step_size, estimate_llc, estimate_llc_multitemp
 from slttheory.sampling.diagnostics import ess, mcse, rhat
 from slttheory.sampling.extrapolate import GRID, fit_finite_nbeta
 from slttheory.sampling.kernels import LocalizedPotential
@@ -152,3 +152,17 @@ def test_params_that_name_nothing_say_so(params, exc, match):
     x = torch.randn(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     with pytest.raises(exc, match=match):
         estimate_llc(m, (x, x[:, :1]), params=params, draws=10, device="cpu")
+
+
+def test_an_iterable_dataset_is_refused_not_read_forever():
+    """A DataLoader over a never-ending IterableDataset hung estimate_llc while its memory
+    grew (an outside probe): the estimator needs the whole data set, so it says so."""
+    import itertools
+
+    class Endless(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return ((torch.zeros(2), torch.zeros(1)) for _ in itertools.count())
+
+    with pytest.raises(TypeError, match="IterableDataset"):
+        estimate_llc(torch.nn.Linear(2, 1), torch.utils.data.DataLoader(Endless(), batch_size=4),
+                     device="cpu")
