@@ -307,6 +307,12 @@ def fit_finite_nbeta(f: Sequence[float], values: Sequence[float], errors: Sequen
     # estimator reports as a failed estimate rather than raising
     if (se < 0).any():  # NaN (unknown) is allowed: then equal weights
         raise ValueError(f"errors must be >= 0 (or NaN where unknown), got {se}")
+    distinct = np.unique(fv).size
+    need = (len(MODELS[model]) if model in MODELS else 2 if multiplicity_of(model) else 3)
+    if distinct < need:  # repeated temperatures do not identify more parameters (an outside
+        # probe: four equal ones gave three laws' different λ, each with a tiny error)
+        raise ValueError(f"f: model {model!r} needs at least {need} distinct temperatures, "
+                         f"got {distinct} ({fv})")
     if model in FREE_MODELS or model in MULTIPLICITY_MODELS:
         return _fit_nonlinear(fv, y, se, t0, model)
     cols = MODELS[model]

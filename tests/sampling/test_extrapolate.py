@@ -294,3 +294,20 @@ def test_noise_free_is_told_by_the_losses_spread_not_their_level():
                                  100.0)
         assert is_noise_free(_setup(model, (x, exact), gauss(shift), None, dev).noise_loss,
                              100.0)
+
+
+def test_a_law_needs_as_many_distinct_temperatures_as_parameters():
+    """Four equal temperatures gave three laws three different λ (0.93, 1.77, 1.85), each
+    with an error of 0.5 % (an outside probe): repeated temperatures identify nothing more."""
+    import numpy as np
+    import pytest
+
+    from slttheory.sampling.extrapolate import fit_finite_nbeta
+
+    f, y, se = np.ones(4), np.array([1.0, 1.1, 0.9, 1.0]), np.full(4, 0.01)
+    for model in ("pow[1/2,1]", "log", "pow1/2"):
+        with pytest.raises(ValueError, match="distinct temperatures"):
+            fit_finite_nbeta(f, y, se, 100.0, model)
+    assert fit_finite_nbeta(f, y, se, 100.0, "flat").value == pytest.approx(1.0)
+    assert np.isfinite(fit_finite_nbeta(np.array([1.0, 0.5, 0.25, 0.1]), y, se, 100.0,
+                                        "pow[1/2,1]").value)
