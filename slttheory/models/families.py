@@ -304,6 +304,12 @@ def _make_family(
             res = train(model, (x, y), loss=prob.loss, optimizer="adam", lr=refine_lr,
                         steps=refine_steps, generator=g)
             model.eval()
+            if not res.final_train_loss <= loss_true:  # NaN too (an outside probe: lr 1e3
+                # took the loss from 0.99 to 1.7e10, and the note said "refined")
+                raise ValueError(
+                    f"refine_lr: {refine_steps} Adam steps at lr {refine_lr:g} raised the loss "
+                    f"from {loss_true:.4g} at the true point to {res.final_train_loss:.4g}; "
+                    "lower refine_lr (or refine_steps=None, L-BFGS to the minimiser)")
             extras.update(loss_refined=res.final_train_loss, refine_steps=res.steps)
             note += (f"; then refined by {refine_steps} full-batch Adam steps (lr {refine_lr}) "
                      "towards the empirical minimiser")
