@@ -628,7 +628,12 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     f"{disagree:.1e}): minibatch noise in the loss trace hides slow drift "
                     "from R-hat and the stationarity check; run longer (draws=None chooses "
                     "the length) or use a larger batch_size")
-    if math.isfinite(gate) and gate < ESS_MIN:
+    constant = use.size > 0 and bool(np.all(use == use.flat[0]))
+    if constant and not stuck:  # "run longer" would be the wrong advice (an outside probe)
+        warn.append("the loss trace is constant over every kept draw: the chains never moved "
+                    "(a step size far too small) or the loss does not depend on the sampled "
+                    "parameters, so ESS and R-hat are undefined")
+    elif math.isfinite(gate) and gate < ESS_MIN:
         which = "of the mean" if gate == ess else "bulk"
         warn.append(f"effective sample size ({which}) {gate:.0f} < {ESS_MIN}; run longer")
     elif not math.isfinite(gate) or (use.shape[0] > 1 and not math.isfinite(rh)):

@@ -949,3 +949,16 @@ def test_the_exact_shortcut_away_from_a_minimum_fails_its_diagnostics():
                                   .solution.T.split([2, 1], dim=1))
     m.bias.data = m.bias.data.flatten()
     assert estimate_llc(m, (x, y), device="cpu").diagnostics.passed  # at the fit
+
+
+def test_a_constant_loss_trace_says_why_not_run_longer():
+    """Chains that never move (SGLD at ε = 1e-30) or a loss that ignores the parameters gave
+    a constant trace, reported as 'too few draws … run longer' (an outside probe)."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 2, generator=g)
+    y = x[:, :1] + 0.3 * torch.randn(200, 1, generator=g)
+    with pytest.warns(LLCWarning, match="loss trace is constant"):
+        est = estimate_llc(nn.Linear(2, 1), (x, y), method="single", sampler="sgld",
+                           step_size=1e-30, chains=4, draws=300, device="cpu")
+    assert not est.diagnostics.passed
+    assert not any("run longer" in w for w in est.diagnostics.warnings)
