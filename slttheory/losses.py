@@ -212,6 +212,11 @@ def check_targets(loss: str | LossFn, targets: Tensor, name: str = "targets") ->
         return
     t = targets.detach()
     if loss == "cross_entropy" and t.ndim == 1:
+        if not t.dtype.is_floating_point and t.dtype != torch.int64:
+            # torch's cross-entropy takes int64 indices; uint8 labels failed later, inside
+            # the vectorised forward, blamed on the model (an outside probe)
+            raise TypeError(f"{name}: class indices for loss 'cross_entropy' must be int64, "
+                            f"got {t.dtype}; convert with .long()")
         if not t.dtype.is_floating_point and t.numel() and int(t.min()) < 0:
             raise ValueError(f"{name}: class indices for loss 'cross_entropy' must be >= 0, "
                              f"got {int(t.min())}")

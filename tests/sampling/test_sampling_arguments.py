@@ -166,3 +166,13 @@ def test_an_iterable_dataset_is_refused_not_read_forever():
     with pytest.raises(TypeError, match="IterableDataset"):
         estimate_llc(torch.nn.Linear(2, 1), torch.utils.data.DataLoader(Endless(), batch_size=4),
                      device="cpu")
+
+
+def test_class_labels_of_another_integer_type_are_named_as_the_targets_fault():
+    """uint8 labels with the cross-entropy failed inside the vectorised forward, and the error
+    blamed the model's Python control flow (an outside probe)."""
+    x = torch.randn(50, 2, generator=torch.Generator().manual_seed(0))
+    for dt in (torch.uint8, torch.int32):
+        with pytest.raises(TypeError, match=f"targets: class indices .* int64, got {dt}"):
+            estimate_llc(torch.nn.Linear(2, 3), (x, (x[:, 0] > 0).to(dt)),
+                         loss="cross_entropy", device="cpu")
