@@ -4,6 +4,7 @@ random ``generator`` (geometry, models, training and sampling sit on this).
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import torch
@@ -61,7 +62,8 @@ def as_generator(generator: torch.Generator | int | None,
             raise ValueError(f"{name} must be a CPU torch.Generator, got device "
                              f"{generator.device}")
         return generator
-    if isinstance(generator, int) and not isinstance(generator, bool):
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
+        generator = int(generator)  # numpy integers too
         if not -(2**63) <= generator < 2**64:
             raise ValueError(f"{name} seed must be in [-2^63, 2^64), got {generator}")
         return torch.Generator().manual_seed(generator)

@@ -17,6 +17,7 @@ This module imports without torch.
 from __future__ import annotations
 
 import inspect
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,25 +84,26 @@ class ParamSpec:
             if not isinstance(value, bool):
                 raise TypeError(f"{where}: {self.name} must be true or false, got {value!r}")
             return value
-        if t is int:
-            if isinstance(value, bool) or not isinstance(value, int):
+        if t is int:  # numpy integers too, as the formulas take them; kept as Python ints
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
                 raise TypeError(f"{where}: {self.name} must be an integer, got {value!r}")
+            value = int(value)
         elif t is float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise TypeError(f"{where}: {self.name} must be a number, got {value!r}")
             value = float(value)
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(f"{where}: {self.name} must be finite, got {value}")
         elif t is tuple:
             if not isinstance(value, list | tuple) or not all(
-                isinstance(v, int) and not isinstance(v, bool) for v in value
+                isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
             ):
                 raise TypeError(f"{where}: {self.name} must be a list of integers, got "
                                 f"{_short(value)}")
             if len(value) > MAX_TUPLE_LENGTH:
                 raise ValueError(f"{where}: {self.name} has {len(value)} entries, at most "
                                  f"{MAX_TUPLE_LENGTH}")
-            value = tuple(value)
+            value = tuple(int(v) for v in value)
             for v in value:
                 if self.minimum is not None and v < self.minimum:
                     raise ValueError(

@@ -291,3 +291,20 @@ def test_a_refinement_that_raises_the_loss_is_an_error():
         fam.build({"r": 2}, n=200, generator=0, refine_steps=50, refine_lr=1e3)
     ok = fam.build({"r": 2}, n=200, generator=0, refine_steps=50, refine_lr=1e-3)
     assert ok.extras["loss_refined"] <= ok.extras["loss_at_true"]
+
+
+def test_numpy_integers_are_integers_here_too():
+    """The formulas and estimate_llc(seed=) took numpy integers; the families' parameters and
+    generator refused them (an outside probe). They are read as Python ints."""
+    import numpy as np
+
+    fam = FAMILIES["reduced_rank_regression"]
+    p = fam.build({"m": np.int64(3), "n": 3, "h": 2, "r": np.int32(1)}, n=50,
+                  generator=np.int64(3))
+    q = fam.build({"m": 3, "n": 3, "h": 2, "r": 1}, n=50, generator=3)
+    assert type(p.params["m"]) is int and p.params == q.params
+    assert torch.equal(p.data[1], q.data[1])
+    assert FAMILIES["deep_linear_network"].validate(
+        {"widths": [np.int64(2), 3, 2], "r": 1})["widths"] == (2, 3, 2)
+    with pytest.raises(TypeError, match="must be an integer"):
+        fam.validate({"m": np.float64(3.0)})
