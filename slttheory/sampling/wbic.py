@@ -177,6 +177,9 @@ def estimate_llc_multitemp(
         inv = np.linspace(2 / 3, 3 / 2, 5) * math.log(n)
         grid = 1.0 / inv
     else:
+        if isinstance(betas, str) or not isinstance(betas, Iterable):
+            raise TypeError(f"betas must be a sequence of inverse temperatures or None, got "
+                            f"{betas!r}")
         grid = np.asarray([positive_float("betas", b) for b in betas], dtype=float)
         if grid.size < 2 or np.unique(grid).size < 2:
             raise ValueError("betas must contain at least two distinct values")

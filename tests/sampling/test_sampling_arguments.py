@@ -176,3 +176,9 @@ def test_class_labels_of_another_integer_type_are_named_as_the_targets_fault():
         with pytest.raises(TypeError, match=f"targets: class indices .* int64, got {dt}"):
             estimate_llc(torch.nn.Linear(2, 3), (x, (x[:, 0] > 0).to(dt)),
                          loss="cross_entropy", device="cpu")
+
+
+def test_multitemp_betas_must_be_a_sequence():
+    x = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(TypeError, match="betas must be a sequence"):
+        estimate_llc_multitemp(torch.nn.Linear(2, 1), (x, x[:, :1]), betas=5, device="cpu")
