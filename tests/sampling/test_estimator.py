@@ -523,7 +523,7 @@ def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
         estimate_llc(m, (torch.randn(50, 3), y), device="cpu")
     with pytest.raises(TypeError, match="floating-point tensor of per-sample NLLs, got float"):
         estimate_llc(m, (x, y), loss=lambda o, t: 1.0, device="cpu")
-    with pytest.raises(ValueError, match="loss: cannot be evaluated"):
+    with pytest.raises(TypeError, match="targets: class indices .* int64, got torch.bool"):
         estimate_llc(nn.Linear(2, 3), (x, torch.ones(50, dtype=torch.bool)),
                      loss="cross_entropy", device="cpu")
     kw = dict(chains=2, device="cpu", method="single", step_size=1e-3, morse_bott=False)
