@@ -88,6 +88,7 @@ _MOVES = _packets(
     "empty_strided", "new_empty_strided", "select_backward", "slice_backward",
     "diagonal_backward", "as_strided_scatter", "_unsafe_split", "chunk", "tensor_split",
     "split_copy", "unbind_copy", "alias_copy", "_new_zeros_with_same_feature_meta",
+    "is_same_size", "_has_same_storage_numel",
 )
 # Exact in value, but the map they build is piecewise polynomial, not polynomial: autograd's
 # Jacobian at a kink is one side's, and a rank certificate needs a polynomial map (the

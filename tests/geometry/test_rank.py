@@ -383,3 +383,20 @@ def test_a_module_with_dropout_or_batch_norm_in_training_mode_is_refused():
         with pytest.raises(ValueError, match="model: 1 .* training mode"):
             critical_point_check(m, (x, torch.zeros(10, 1)))
         assert jacobian_rank(m.eval(), None, x).rank >= 1
+
+
+def test_every_built_in_rank_map_agrees_with_its_own_values():
+    """The value check that guards a certified rank (J·v against d/dt f(w + t v), exact)
+    passes on every family's rank map at its default parameters, at the degree it declares:
+    the built-in maps cut nothing off from autograd and state their degrees truly."""
+    from slttheory.models import FAMILIES
+
+    required = {"ntk": {"rank": 4}, "lazy_regime": {"p": 3, "k": 8, "feature_rank": 5}}
+    checked = []
+    for name, fam in FAMILIES.items():
+        if fam.rank_problem is None:
+            continue
+        rp = fam.rank_problem(required.get(name, {}))
+        assert check_jacobian_by_values(rp.fn, rp.param_shapes, rp.inputs, rp.degree), name
+        checked.append(name)
+    assert len(checked) >= 10
