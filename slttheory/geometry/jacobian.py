@@ -144,6 +144,17 @@ def _what_failed(fn: Any, layout: list[tuple[str, tuple[int, ...]]], x: torch.Te
             f"inputs of shape {tuple(x.shape)}")
 
 
+FORWARD_MODE_ERRORS = (NotImplementedError, RuntimeError)
+"""What an operation without forward-mode AD raises; :func:`jacobian` then uses reverse mode."""
+
+
+def uses_forward_mode(n_params: int, n_rows: int) -> bool:
+    """Whether :func:`jacobian` computes by forward mode (``jacfwd``): fewer parameters than
+    outputs (then reverse mode only where an operation has no forward-mode AD,
+    :data:`FORWARD_MODE_ERRORS`)."""
+    return n_params < n_rows
+
+
 def jacobian(
     fn: Callable[..., torch.Tensor] | torch.nn.Module,
     params: ParamsLike | None,
@@ -219,11 +230,11 @@ def jacobian(
         return call(_unflatten(v, layout), x).reshape(-1)
 
     with IntegerExactnessAudit() if exact else contextlib.nullcontext():
-        if flat.numel() < n_rows:
+        if uses_forward_mode(flat.numel(), n_rows):
             load_forward_ad()
             try:
                 jac = jacfwd(g)(flat)
-            except (NotImplementedError, RuntimeError):  # an op without forward-mode AD
+            except FORWARD_MODE_ERRORS:  # an op without forward-mode AD
                 jac = jacrev(g)(flat)
         else:
             jac = jacrev(g)(flat)

@@ -27,13 +27,15 @@ import numpy as np
 import torch
 
 from slttheory._torch_compat import load_forward_ad
-from slttheory.geometry.exact_arithmetic import InexactArithmeticError
+from slttheory.geometry.exact_arithmetic import InexactArithmeticError, IntegerExactnessAudit
 from slttheory.geometry.jacobian import (
+    FORWARD_MODE_ERRORS,
     ParamsLike,
     _EvaluationError,
     _unflatten,
     flatten_params,
     jacobian,
+    uses_forward_mode,
 )
 
 __all__ = [
@@ -404,8 +406,6 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
     Traceback (most recent call last):
     ValueError: the rank map's Jacobian disagrees with its values...
     """
-    from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
-
     if degree > VALUE_CHECK_MAX_DEGREE:
         return False
     gen = torch.Generator().manual_seed(seed)
@@ -421,12 +421,10 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
         return {k: one(s) for k, s in param_shapes.items()} if named else one(param_shapes)
 
     def at(radius: int) -> tuple[list[int], list[int], bool]:
-        """(the AD product, the same from f's values, reverse mode?), exact integers times
-        scale, in the mode
-        :func:`jacobian` uses for this shape: J·v by forward mode where there are fewer
-        parameters than outputs, else uᵀJ·v by reverse mode for a random integer u (one pass,
-        far cheaper than the Jacobian; a cut such as ``torch.no_grad`` hides a parameter
-        from reverse mode only)."""
+        """(the AD product, the same from f's values, whether reverse mode), exact integers
+        times scale, in the mode :func:`jacobian` uses: J·v by forward mode, else uᵀJ·v by
+        reverse mode for a random integer u (one pass, far cheaper than the Jacobian; a cut
+        such as ``torch.no_grad`` hides a parameter from reverse mode only)."""
         w, v = draw(radius), draw(radius)
         flat_w, layout = flatten_params(w)
         flat_v = flatten_params(v)[0]
@@ -439,11 +437,14 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
             for t, c in enumerate(ints):
                 out = [int(b) for b in g(flat_w + t * flat_v).to(torch.int64).tolist()]
                 fd = [a + c * b for a, b in zip(fd or [0] * len(out), out, strict=True)]
-        if flat_w.numel() < len(fd):  # jacobian() takes jacfwd here
+        if uses_forward_mode(flat_w.numel(), len(fd)):
             load_forward_ad()
-            with IntegerExactnessAudit():
-                _, jv = torch.func.jvp(g, (flat_w,), (flat_v,))
-            return [scale * int(e) for e in jv.tolist()], fd, False
+            try:
+                with IntegerExactnessAudit():
+                    _, jv = torch.func.jvp(g, (flat_w,), (flat_v,))
+                return [scale * int(e) for e in jv.tolist()], fd, False
+            except FORWARD_MODE_ERRORS:  # jacobian() falls back to reverse mode here too
+                pass
         u = torch.randint(-radius, radius + 1, (len(fd),), generator=gen).to(torch.float64)
         with IntegerExactnessAudit():
             _, pull = torch.func.vjp(g, flat_w)
@@ -475,8 +476,7 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
                 f"{'uᵀ·' if rev else ''}d/dt f(w + t v) = {Fraction(fd[i], scale)} (exact, "
                 f"from f at t = 0..{degree}): the map hides parameters from autograd "
                 f"(torch.no_grad, .tolist(), an integer cast, .data) or has degree above "
-                f"{degree}; no rank of "
-                "it is certified")
+                f"{degree}; no rank of it is certified")
     return True
 
 
@@ -609,13 +609,6 @@ def generic_rank(
                 )
             masks[k] = m
 
-    if degree is not None and not isinstance(fn, torch.nn.Module):
-        try:  # before any rank: a map whose Jacobian is not its derivative certifies nothing
-            check_jacobian_by_values(fn, shapes, inputs, degree, seed)
-        except _EvaluationError as e:
-            raise ValueError(f"param_shapes: fn cannot be evaluated at a point of shapes "
-                             f"{shapes} on inputs of shape {tuple(torch.as_tensor(inputs).shape)}"
-                             f" ({e})") from e
     gen = torch.Generator().manual_seed(seed)
 
     def draw(shape: tuple[int, ...], rad: int) -> torch.Tensor:
@@ -665,6 +658,10 @@ def generic_rank(
         ranks.append(res.rank)
         biggest = max(biggest, int(res.max_abs_entry or 0))
         n_rows, n_params = res.n_rows, res.n_params
+    if degree is not None and not isinstance(fn, torch.nn.Module):
+        # after the first rank (which names param_shapes if fn cannot be evaluated), before
+        # any is returned: a map whose Jacobian is not its derivative certifies nothing
+        check_jacobian_by_values(fn, shapes, inputs, degree, seed)
     rank = max(ranks)
     max_possible = min(n_rows, n_params)
     set_size = 2 * radius + 1

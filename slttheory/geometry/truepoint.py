@@ -186,9 +186,9 @@ def true_point_rank(
             f"gap σ_r/σ_(r+1) = {res.gap_ratio:.3g}; not certified",
         )
 
-    if degree <= 1:  # checked affine first: then J is the same everywhere, w* need not be
-        check_jacobian_by_values(fn, shapes, inputs, degree, seed)  # integer
+    if degree <= 1:  # checked affine: J is then the same everywhere, and w* need not be integer
         res = jacobian_rank(fn, _integer_zero_point(shapes), inputs, method="exact")
+        check_jacobian_by_values(fn, shapes, inputs, degree, seed)
         return TruePointRank(
             rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=True,
             exact=True, true_point=kind,

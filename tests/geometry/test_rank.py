@@ -400,3 +400,10 @@ def test_every_built_in_rank_map_agrees_with_its_own_values():
         assert check_jacobian_by_values(rp.fn, rp.param_shapes, rp.inputs, rp.degree), name
         checked.append(name)
     assert len(checked) >= 10
+
+
+def test_a_map_of_the_wrong_shapes_is_named_with_a_degree_too():
+    """The value check ran the map before the first rank, so mismatched shapes raised torch's
+    raw RuntimeError when a degree was given; the first rank names param_shapes as before."""
+    with pytest.raises(ValueError, match="param_shapes: fn cannot be evaluated"):
+        generic_rank(rrr, {"A": (1, 3), "B": (2, 1)}, torch.eye(2, dtype=torch.int64), degree=2)
