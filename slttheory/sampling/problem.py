@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,19 +79,15 @@ class _Setup:
     curvature_probe: Callable[[], float] | None = None  # ‖(H − G)v‖/‖Hv‖ near w*, 2 probes
     # true_parameter: (M, d) positions -> (M, n) symmetrised o_i(w) (_symmetrised_shift)
     observable: Callable | None = None
-    _noise_loss: float | None = field(default=None, repr=False, compare=False)
-
-    @property
+    @functools.cached_property
     def noise_loss(self) -> float:
         """The spread of the per-sample losses at w*, max ℓ_i(w*) − min ℓ_i(w*): what tells
         noise-free data (fitted exactly: every ℓ_i at the loss's floor) from noisy
         (:func:`~slttheory.sampling.extrapolate.is_noise_free`), whatever constant the loss
         adds. L_n(w*) told them apart only for losses whose floor is 0: the Gaussian loss minus
         its value at w* on noisy data was read as noise-free, +66 % (an outside probe)."""
-        if self._noise_loss is None:
-            ls = self.lstar.detach().double()
-            self._noise_loss = float(ls.max() - ls.min()) if ls.numel() else 0.0
-        return self._noise_loss
+        ls = self.lstar.detach().double()
+        return float(ls.max() - ls.min()) if ls.numel() else 0.0
 
     @property
     def estimand_loss(self) -> float:

@@ -118,6 +118,14 @@ CHECKED_FORMULA_MODULES: tuple[str, ...] = ("slttheory.",)
 defined elsewhere (a ``--families`` module) is taken as stated, whatever it says of itself."""
 
 
+def _unchecked_module(obj: Any) -> str | None:
+    """Where ``obj`` (a family's formula or rank map) is defined when that is outside
+    :data:`CHECKED_FORMULA_MODULES` ('an unknown module' if nowhere), else ``None``: what it
+    states of itself (an "established" standing, "λ = rank/2") is then taken as stated."""
+    module = str(getattr(obj, "__module__", "") or "")
+    return None if module.startswith(CHECKED_FORMULA_MODULES) else module or "an unknown module"
+
+
 def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvidence:
     """The family's closed form at ``params`` (its ``formula``), exact; an "established"
     formula from outside :data:`CHECKED_FORMULA_MODULES` is evidence as stated only."""
@@ -127,12 +135,12 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
         lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
             family.formula(**params)
         ev = _closed_form_evidence(lc, getattr(family.formula, "__name__", ""))
-        module = str(getattr(family.formula, "__module__", "") or "")
-        if ev.standing == "established" and not module.startswith(CHECKED_FORMULA_MODULES):
+        module = _unchecked_module(family.formula)
+        if ev.standing == "established" and module is not None:
             # "established" means the package's tests check the formula independently; a
             # formula from a --families module says so of itself, which nothing here checks
             ev = replace(ev, standing="as_stated", established_by="",
-                         case=f"{ev.case}; defined in {module or 'an unknown module'}, outside "
+                         case=f"{ev.case}; defined in {module}, outside "
                          "slttheory, whose tests do not check it: as stated")
         return ev
     except Exception as e:  # noqa: BLE001 - a route never raises
@@ -345,13 +353,13 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         bound = getattr(res, "schwartz_zippel_bound", None)
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         gives, reason = bool(rp.gives_lambda), str(rp.reason)
-        module = str(getattr(family.rank_problem, "__module__", "") or "")
-        if gives and not module.startswith(CHECKED_FORMULA_MODULES):
+        module = _unchecked_module(family.rank_problem)
+        if gives and module is not None:
             # the rank is computed here, exactly; "λ = rank/2" is the map's author's theorem,
             # which nothing here checks (as a --families module's "established" formula)
             gives = False
-            reason += (f" (λ = rank/2 is stated by {module or 'an unknown module'}, outside "
-                       "slttheory, whose tests do not check it: the rank bounds λ only)")
+            reason += (f" (λ = rank/2 is stated by {module}, outside slttheory, whose tests "
+                       "do not check it: the rank bounds λ only)")
         return RankEvidence(
             "ok", rank=rank, n_params=int(res.n_params),
             lam=str(sp.Rational(rank, 2)) if gives else None,
