@@ -217,8 +217,25 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
     Where an end and ``p`` agree to :data:`COMPARE_DIGITS` digits without a proof that they
     are equal, ``open``: no certified verdict rests on a numerical coincidence.
     """
+    def lt(a, b):
+        return _lt(a, b, proved=True)
+
+    has_lo, has_hi = lo is not None, hi is not None
     try:
-        return _ordered_verdict(lo, hi, p, rel)
+        if rel == "==":
+            if (has_lo and lt(p, lo)) or (has_hi and lt(hi, p)):
+                return "refuted"
+            return ("confirmed" if has_lo and has_hi and not lt(lo, hi)
+                    and _equal(lo, p, proved=True) else "open")
+        if rel == "<=":
+            refuted, confirmed = has_lo and lt(p, lo), has_hi and not lt(p, hi)
+        elif rel == "<":
+            refuted, confirmed = has_lo and not lt(lo, p), has_hi and lt(hi, p)
+        elif rel == ">=":
+            refuted, confirmed = has_hi and lt(hi, p), has_lo and not lt(lo, p)
+        else:  # ">"
+            refuted, confirmed = has_hi and not lt(p, hi), has_lo and lt(p, lo)
+        return "refuted" if refuted else "confirmed" if confirmed else "open"
     except Unordered:
         return "open"
 
@@ -235,28 +252,6 @@ def _unproved(lo: Any, hi: Any, p: sp.Expr) -> str:
                     f"{COMPARE_DIGITS - 10} digits, but nothing here proves them equal or "
                     "orders them, so no exact verdict is drawn")
     return ""
-
-
-def _ordered_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
-    """:func:`_exact_verdict` with proved comparisons (they raise :class:`Unordered`)."""
-    def lt(a, b):
-        return _lt(a, b, proved=True)
-
-    has_lo, has_hi = lo is not None, hi is not None
-    if rel == "==":
-        if (has_lo and lt(p, lo)) or (has_hi and lt(hi, p)):
-            return "refuted"
-        return ("confirmed" if has_lo and has_hi and not lt(lo, hi)
-                and _equal(lo, p, proved=True) else "open")
-    if rel == "<=":
-        refuted, confirmed = has_lo and lt(p, lo), has_hi and not lt(p, hi)
-    elif rel == "<":
-        refuted, confirmed = has_lo and not lt(lo, p), has_hi and lt(hi, p)
-    elif rel == ">=":
-        refuted, confirmed = has_hi and lt(hi, p), has_lo and not lt(lo, p)
-    else:  # ">"
-        refuted, confirmed = has_hi and not lt(p, hi), has_lo and lt(p, lo)
-    return "refuted" if refuted else "confirmed" if confirmed else "open"
 
 
 def _failed(ev: PointEvidence, names: Sequence[str]) -> list[Mapping[str, Any]]:
