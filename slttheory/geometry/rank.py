@@ -308,7 +308,11 @@ def jacobian_rank(
     first operation that may have rounded. ``tol`` must be None.
 
     Either way, a Jacobian with inf/nan entries raises ``ValueError`` naming ``params`` or
-    ``inputs`` when they hold non-finite values.
+    ``inputs`` when they hold non-finite values. Either way the rank is autograd's: a map
+    that hides a parameter from it (``torch.no_grad``, ``.tolist()``) reads a lower rank.
+    :func:`check_jacobian_by_values` compares a polynomial map's Jacobian with its values;
+    :func:`generic_rank` and :func:`~slttheory.geometry.true_point_rank` run it before they
+    certify anything.
 
     >>> fn = lambda p, x: x @ p["A"].T @ p["B"].T        # y = B A x, m = n = 3, h = 1
     >>> p = {"A": torch.tensor([[1, 2, 3]]), "B": torch.tensor([[1], [-1], [2]])}

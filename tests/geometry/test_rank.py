@@ -336,6 +336,23 @@ def test_a_map_that_hides_parameters_from_autograd_certifies_no_rank(how):
     assert check_jacobian_by_values(_w1w2_cut("none"), {"w": (2,)}, x, degree=2)
 
 
+@pytest.mark.parametrize("how", ["no_grad", "tolist"])
+def test_a_cut_map_certifies_no_rank_at_a_given_integer_true_point(how):
+    """rank J(w*) at w* = (1, 1) of w₁·w₂ is 1; cut, it read 0 and was returned certified
+    (the stratum "exact" had no value check, the others had)."""
+    from types import SimpleNamespace
+
+    from slttheory.geometry import true_point_rank
+
+    x = torch.ones(1, 1, dtype=torch.int64)
+    rp = SimpleNamespace(fn=_w1w2_cut(how), param_shapes={"w": (2,)}, inputs=x, degree=2,
+                         true_point="exact", true_params={"w": torch.tensor([1, 1])},
+                         true_support=None)
+    with pytest.raises(ValueError, match="disagrees with its values"):
+        true_point_rank(rp)
+    assert true_point_rank(SimpleNamespace(**{**vars(rp), "fn": _w1w2_cut("none")})).rank == 1
+
+
 def test_a_declared_degree_below_the_maps_is_caught():
     """w² + 2w declared of degree 1 (affine): true_point_rank took rank J(0) = 1 as the rank
     at w* = −1, where it is 0 (an outside audit); the Schwartz–Zippel bound assumes the degree
