@@ -642,6 +642,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
     if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:
         warn.append(f"MALA acceptance rate {acc:.3f} < {MALA_ACCEPT_WARN}: the step size is "
                     "too large where the chains are, they rarely move; reduce step_size")
+    if sampler == "rmsprop_sgld":
+        warn.append(RMSPROP_WARNING)
     if bias is not None and bias > BIAS_WARN:
         warn.append(f"estimated discretisation bias {100 * bias:.1f}% of the LLC "
                     f"(> {100 * BIAS_WARN:.0f}%); reduce step_size or use sampler='mala'")
@@ -667,6 +669,17 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
         ess_bulk=bulk,
     )
     return per_chain, llc, se, diag
+
+
+RMSPROP_WARNING = (
+    "sampler='rmsprop_sgld' omits the Γ correction and adapts its preconditioner along the "
+    "chain, so its stationary law is not the localised posterior, and the discretisation-bias "
+    "estimate does not include that error (measured +12 % to +24 % on a regular 3-parameter "
+    "quadratic, where the estimate read 2 %): it is kept to compare with devinterp; use "
+    "'mala' or 'sgld' to estimate λ")
+"""Every ``rmsprop_sgld`` estimate carries this warning (and so fails its diagnostics): an
+outside audit measured λ̂ = 1.48, 1.37, 1.51 ± 0.03–0.04 against the exact 1.216 of the
+localised posterior of ½wᵀHw (d = 3, n = 200), with ``estimated_bias`` 1.6–2.3 %."""
 
 
 CHAINS_DISAGREE_P = 1e-3

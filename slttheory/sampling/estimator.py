@@ -159,10 +159,10 @@ Conventions (documented choices):
   the intervals of every law that fits the scan — on noisy data also the WBIC data term's
   line λ + b·t (:func:`~slttheory.sampling.extrapolate.laws_for`)
   (:func:`~slttheory.sampling.extrapolate.law_interval`; ``law_error`` the added part,
-  ``std_error`` the half-width over 1.96): on the accuracy benchmark's stored scans it covers
-  λ on noisy data in 59/60 (selection) and 42/45 (held-out) estimates, against 37 and 25 for
-  the one law's interval (docs/estimator.md §4). Where every law misses (tanh h = 3), it does
-  not cover λ.
+  ``std_error`` the half-width over 1.96, before the cut to [0, d/2]): on the accuracy
+  benchmark's stored scans it covers λ on noisy data in 59/60 (selection) and 42/45
+  (held-out) estimates, against 37 and 25 for the one law's interval (docs/estimator.md §4).
+  Where every law misses (tanh h = 3), it does not cover λ.
 * **Precision.** Computation keeps the model's floating dtype; traces are stored in float64.
   Because :math:`\Delta L` is accumulated per sample as a difference, float32 loses nothing
   noticeable at n ≤ 10⁵ (measured: RRR (5,3,5) float32 vs float64 agree within MC error).

@@ -67,7 +67,8 @@ class LLCEstimate:
 
     ``llc``: the estimate of λ by ``method`` (module docstring); ``ci``: the 95 % interval;
     ``std_error``: the total standard error (Monte-Carlo, data fluctuation, finite-nβ fit, the
-    choice of finite-nβ law), half the interval's width over 1.96; ``mc_error``: the
+    choice of finite-nβ law), half the interval's width over 1.96 before the interval is
+    cut to [0, d/2] (so ``llc ± 1.96·std_error`` may reach past ``ci``); ``mc_error``: the
     Monte-Carlo part alone; ``data_error``: the data-fluctuation part; ``fit_error``: the
     finite-nβ model's misfit part (the MC error times √(χ²/dof − 1) when the fit's χ² exceeds
     its degrees of freedom); ``law_error``: the part from the finite-nβ laws the scan cannot

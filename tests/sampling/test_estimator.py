@@ -169,6 +169,27 @@ def test_the_interval_is_cut_to_where_lambda_can_be():
     assert est.llc - 1.96 * est.std_error < 0 or est.llc + 1.96 * est.std_error > 6.5
 
 
+def test_rmsprop_sgld_estimates_fail_their_diagnostics():
+    """An outside audit: on ½wᵀHw (d = 3, n = 200, exact localised estimand 1.216) RMSProp-SGLD
+    read 1.48, 1.37, 1.51 (z = 6–8) with ``estimated_bias`` ≈ 2 % and every check passed: its
+    adapted G without the Γ term changes the stationary law, which that bias formula (made for
+    a fixed preconditioner) does not see. Every rmsprop estimate now fails with a warning
+    saying so; the same SGLD run passes."""
+    x = torch.randn(200, 3, generator=gen(0), dtype=torch.float64) @ torch.tensor(
+        [[1, 0.9, 0], [0, 0.5, 0], [0, 0, 0.2]], dtype=torch.float64)
+    y = torch.zeros(200, 1, dtype=torch.float64)
+    out = {}
+    for sampler in ("rmsprop_sgld", "sgld"):
+        m = nn.Linear(3, 1, bias=False).double()
+        with torch.no_grad():
+            m.weight.zero_()
+        out[sampler] = estimate_llc(m, (x, y), method="single", sampler=sampler, draws=20000,
+                                    seed=0, device="cpu")
+    rms = out["rmsprop_sgld"].diagnostics
+    assert not rms.passed and any("Γ correction" in w for w in rms.warnings), rms.warnings
+    assert out["sgld"].diagnostics.passed, out["sgld"].diagnostics.warnings
+
+
 def test_regular_model_mala_gives_d_over_2():
     """MALA has no discretisation bias: target Σ ½ nβh_i/(nβh_i + γ) (γ-bias only, ≈ −0.7 %)."""
     m, data, hess = least_squares_linear(seed=3)
