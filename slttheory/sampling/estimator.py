@@ -43,7 +43,9 @@ Conventions (documented choices):
   relative bias :math:`-\gamma/(n\beta h)` (for well-conditioned regular models at n = 1000
   under 1 %; but the degree-5 polynomial on [−1, 1] has h down to 6·10⁻⁴, so exactly
   :math:`\sum_i \tfrac12 n\beta h_i/(n\beta h_i+\gamma)` = 2.08 instead of 3, and the line
-  at n = 100 gives 0.92 instead of 1).
+  at n = 100 gives 0.92 instead of 1). ``localization=0`` is accepted, but an estimate at
+  a w* with directions flat to round-off then fails its diagnostics (:func:`_unlocalised`:
+  along a flat fibre the posterior may be improper).
 * **Sampler.** ``sampler="auto"`` is MALA at full batch (the default batch up to
   ``AUTO_FULL_BATCH_MAX`` samples) and SGLD with minibatches (MALA needs the exact
   potential). MALA targets the posterior exactly (Metropolis–Hastings), so it has no
@@ -720,6 +722,7 @@ def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, aut
     weak, unseen = _weak_note(s, nbeta, gamma)
     diag = dataclasses.replace(_with_notes(diag, weak, _minimum_note(s, nbeta)),
                                unresolved=unseen)
+    diag = _unlocalised(diag, s, gamma)
     cfg = _config(s, n, beta_v, gamma, run, chains, sampler, bs, seed, dev, auto + run.auto,
                   "single", (nbeta,))
     return LLCEstimate(
@@ -803,6 +806,8 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     weak, unseen = (None, 0.0) if k is not None else _weak_note(s, float(ts.max()), gamma)
     diag = dataclasses.replace(_with_notes(diag, loc_note, weak, _minimum_note(s, nbeta)),
                                unresolved=unseen)
+    if k is None:
+        diag = _unlocalised(diag, s, gamma)
     if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
@@ -917,6 +922,34 @@ def _deficit_reverses(ts: np.ndarray, raw: np.ndarray, corr: np.ndarray, corr_se
             f"to {ts[hi]:.3g}): its Gaussian model of the {directions} curved direction(s) at "
             "w* does not hold across the posterior, so the extrapolation is not to be "
             "trusted; a larger n, or a point away from lower-rank structure, would resolve them")
+
+
+def _unlocalised(diag: dg.Diagnostics, s: _Setup, gamma: float) -> dg.Diagnostics:
+    """``diag`` with a failed check where ``localization=0`` leaves directions at w* that are
+    flat to round-off in the Gauss–Newton spectrum (:data:`~.localisation.ROUNDOFF_RTOL`):
+    only higher-order terms of L_n hold the chains there, and along a flat fibre of a
+    singular model nothing does, so the tempered posterior may be improper and the estimate
+    arbitrary. An outside audit: ½(ab)² at 0 (n = 100), where every proper localisation gives
+    nβ·E[L] = ½, read 0.40 ± 0.01 at γ = 0 with every check passed. A note where the spectrum
+    cannot be had (more than :data:`~.localisation.MAX_DIM` parameters, or it failed)."""
+    if gamma != 0:
+        return diag
+    unchecked = ("localization = 0: whether every direction at w* is held by the loss (else "
+                 "the posterior may be improper along a flat fibre) was not checked")
+    if s.spectrum is None or s.center.numel() > _loc.MAX_DIM:
+        return _with_notes(diag, unchecked + f" (more than {_loc.MAX_DIM} parameters)")
+    try:
+        h = np.asarray(s.spectrum(), float)
+    except (RuntimeError, TypeError, ValueError, NotImplementedError):
+        return _with_notes(diag, unchecked + " (the Gauss–Newton spectrum at w* failed)")
+    flat = int(np.sum(h <= _loc.ROUNDOFF_RTOL * max(float(h.max(initial=0.0)), 0.0)))
+    if flat == 0:
+        return diag
+    return dataclasses.replace(diag, warnings=[*diag.warnings, (
+        f"localization = 0 with {flat} of {h.size} directions at w* flat to round-off: only "
+        "higher-order terms of L_n hold the chains there, and along a flat fibre of a "
+        "singular model nothing does, so the posterior may be improper and the estimate "
+        "arbitrary; set localization > 0")])
 
 
 def _weak_note(s: _Setup, t0: float, gamma: float) -> tuple[str | None, float]:

@@ -190,6 +190,35 @@ def test_rmsprop_sgld_estimates_fail_their_diagnostics():
     assert out["sgld"].diagnostics.passed, out["sgld"].diagnostics.warnings
 
 
+class _CrossingAB(nn.Module):
+    """f = a·b·x: L = ½(ab)² on x = 1, y = 0, whose zero set {ab = 0} is two lines."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.zeros(1, dtype=torch.float64))
+        self.b = nn.Parameter(torch.zeros(1, dtype=torch.float64))
+
+    def forward(self, x):
+        return self.a * self.b * x
+
+
+@pytest.mark.parametrize("method", ["single", "extrapolate"])
+def test_no_localisation_along_a_flat_fibre_fails_the_estimate(method):
+    """An outside audit: at γ = 0 the posterior of ½(ab)² is improper (the a-axis is flat;
+    every proper localisation gives nβ·E[L] = ½, b being Gaussian given a); it read 0.40 ± 0.01
+    with every check passed. Directions flat to round-off at γ = 0 now fail the estimate; a
+    regular model at γ = 0 (all directions curved) still passes."""
+    x, y = torch.ones(100, 1, dtype=torch.float64), torch.zeros(100, 1, dtype=torch.float64)
+    est = estimate_llc(_CrossingAB(), (x, y), method=method, localization=0.0, draws=1000,
+                       seed=0, device="cpu")
+    assert not est.diagnostics.passed
+    assert any("localization = 0 with 2 of 2 directions" in w for w in est.diagnostics.warnings)
+    m, data, _ = least_squares_linear(n=200, dtype=torch.float64)
+    reg = estimate_llc(m, data, method="single", localization=0.0, draws=4000, seed=0,
+                       device="cpu")
+    assert not any("localization = 0" in w for w in reg.diagnostics.warnings)
+
+
 def test_regular_model_mala_gives_d_over_2():
     """MALA has no discretisation bias: target Σ ½ nβh_i/(nβh_i + γ) (γ-bias only, ≈ −0.7 %)."""
     m, data, hess = least_squares_linear(seed=3)
