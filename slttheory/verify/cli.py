@@ -19,11 +19,12 @@ Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -439,6 +440,40 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
         probe.unlink()
     except OSError as e:
         parser.error(f"--out {out}: cannot write there ({e.strerror or e})")
+    with _sole_writer(parser, out):
+        return _run_and_report(parser, args, claims, families, device, out, executor_kind)
+
+
+LOCK_NAME = ".slttheory-verify.lock"
+"""The file under ``--out`` that a run holds an exclusive lock on while it writes there."""
+
+
+@contextlib.contextmanager
+def _sole_writer(parser: argparse.ArgumentParser, out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for the run (POSIX ``flock``; elsewhere none): a
+    second run into the same folder would clear the first's stored points and overwrite its
+    reports (an outside audit: two concurrent runs left the store with 16 of 40 points)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(out / LOCK_NAME, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            parser.error(f"--out {out}: another slttheory.verify run is writing there; wait "
+                         "for it, or choose another --out")
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,
+                    families: Any, device: str, out: Path, executor_kind: str) -> int:
+    """Run the claims into ``out``'s store, write the reports, print the summary; the exit
+    code."""
     t0 = time.perf_counter()
     try:
         results = _run(parser, args, claims, families, device, out, executor_kind)

@@ -193,6 +193,24 @@ def test_cli_usage_errors_and_strict(tmp_path):
     p = _cli([*base[:-1], str(tmp_path / "a_file")])
     _, err = p.communicate(timeout=60)
     assert p.returncode == 2 and "is a file, not a folder" in err, err
+    # a second run into a folder another run is writing to: it had cleared the first's
+    # stored points and overwritten its reports (an outside audit); now a usage error, and the
+    # first's store is untouched
+    import fcntl
+
+    from slttheory.verify.cli import LOCK_NAME
+
+    busy = tmp_path / "o"
+    stored = (busy / "results.sqlite").read_bytes()
+    with open(busy / LOCK_NAME, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        p = _cli(base)
+        _, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and "another slttheory.verify run is writing there" in err, err
+    assert (busy / "results.sqlite").read_bytes() == stored
+    p = _cli(base)  # released: runs
+    p.communicate(timeout=60)
+    assert p.returncode == 0
 
 
 def _fake_routes():
