@@ -595,3 +595,26 @@ def test_scaling_points_that_only_enter_the_fit_say_so():
     rep["claims"][0]["points"][0].update(p)
     page = html.render_html(rep, figures_dir=None)
     assert "in the fit" in page
+
+
+def test_markdown_anchors_are_unique_per_claim():
+    """Ids that differ only in case (both reported as errors, as duplicates) shared one
+    Markdown anchor, and both summary links led to the first section (an outside audit); the
+    HTML anchors were already unique."""
+    import copy
+    import re
+
+    from slttheory.verify.report.markdown import render_markdown
+
+    rep = make_report()
+    for c in rep["claims"]:
+        for p in c.get("points", []):
+            p.setdefault("grade", "certified")  # as the writer records it (the page needs none)
+    second = copy.deepcopy(rep["claims"][0])
+    second["id"] = rep["claims"][0]["id"].upper()
+    rep["claims"].append(second)
+    text = render_markdown(rep)
+    anchors = re.findall(r'<a id="([^"]+)"></a>', text)
+    links = re.findall(r"\]\(#([^)]+)\)", text)
+    assert len(anchors) == len(set(anchors)) == len(rep["claims"])
+    assert set(links) == set(anchors)

@@ -7,6 +7,7 @@ grows with the number of claims, not of points; every point stays in ``report.js
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -214,8 +215,23 @@ def _grade(c: Mapping[str, Any]) -> str:
     return "" if g in (None, "none") else f" ({g})"
 
 
-def _claim(c: Mapping[str, Any]) -> list[str]:
-    anchor = slug(c["id"] or c["path"]).lower()
+def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One anchor per claim, from its id (or path), lower case, ``-2``, ``-3`` … on repeats:
+    ids that differ only in case or in characters the slug drops share a slug, and the
+    summary's links had all led to the first of them (an outside audit).
+
+    >>> claim_anchors([{"id": "a-b"}, {"id": "A-B"}, {"id": None, "path": "x.toml"}])
+    ['a-b', 'a-b-2', 'x.toml']
+    """
+    out, seen = [], Counter()
+    for c in claims:
+        a = slug(c.get("id") or c.get("path") or "").lower()
+        seen[a] += 1
+        out.append(a if seen[a] == 1 else f"{a}-{seen[a]}")
+    return out
+
+
+def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', "",
              f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
     if c.get("statement"):
@@ -353,18 +369,18 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         "`verification/README.md`.", "",
         "| claim | family | verdict (grade) | points | reason |", "|---|---|---|---|---|",
     ]
-    for c in report["claims"]:
+    anchors = claim_anchors(report["claims"])
+    for c, anchor in zip(report["claims"], anchors, strict=True):
         cnt = " ".join(f"{n}{'f' if v == 'in_fit' else v[0]}"
                        for v, n in c.get("point_counts", {}).items() if n) or "–"
         short = short_reason(c["reason"])
-        anchor = slug(c["id"] or c["path"]).lower()
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
                      f"**{c['verdict']}**{_grade(c)}{' ‡' if reading_decided(c) else ''} | "
                      f"{cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
               "fit (a scaling claim's point, judged by the claim's fit).", ""]
-    for c in report["claims"]:
-        lines += _claim(c)
+    for c, anchor in zip(report["claims"], anchors, strict=True):
+        lines += _claim(c, anchor)
     refs = cited("\n".join(lines))
     if refs:
         lines += ["## References", "", *(f"- **{r.key}**: {_esc(r.citation)}" for r in refs),
