@@ -995,6 +995,22 @@ def test_a_route_that_swallows_the_limit_still_returns_an_error():
     assert time_limited(DEFAULT_ROUTES, math.inf) is DEFAULT_ROUTES
 
 
+def test_control_runs_past_the_limit_record_the_time_they_took():
+    """Control runs stopped by --time-limit recorded elapsed_s = 0.0 each, so the report's
+    compute_s left out the time they took (an outside audit); the time is now shared by the
+    batch's runs."""
+    from slttheory.verify.evidence.controls import Control
+    from slttheory.verify.run.limits import limited
+
+    def slow(jobs, *rest):
+        time.sleep(5)
+
+    c = Control("regular", {"d": 2}, "regular", "1", 1, "closed form")
+    runs = limited(slow, "controls", 0.3)([(c, 0), (c, 1)], None, {}, "cpu", False)
+    assert all(r.error.startswith("out of time") for r in runs)
+    assert 0.5 <= sum(r.elapsed_s for r in runs) < 3.0, [r.elapsed_s for r in runs]
+
+
 @pytest.mark.parametrize("value", ["-1", "nan"])
 def test_time_limit_refuses_what_is_no_duration(value, capsys):
     from slttheory.verify.cli import main

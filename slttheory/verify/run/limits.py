@@ -83,40 +83,43 @@ def stored_limit(error: str) -> float | None:
         return None
 
 
-def _failed_closed_form(text: str, args: tuple, kw: dict) -> Any:
+def _failed_closed_form(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     return ClosedFormEvidence("error", error=text)
 
 
-def _failed_independent(text: str, args: tuple, kw: dict) -> Any:
+def _failed_independent(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     return (ClosedFormEvidence("error", error=text),)
 
 
-def _failed_rank(text: str, args: tuple, kw: dict) -> Any:
+def _failed_rank(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     return RankEvidence("error", error=text)
 
 
-def _failed_llc(text: str, args: tuple, kw: dict) -> Any:
+def _failed_llc(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     measure = kw.get("measure", True)
     return [(LLCEvidence("error", error=text),
              AtPoint("error", error=text) if measure else None) for _ in args[1]]
 
 
-def _failed_at_point(text: str, args: tuple, kw: dict) -> Any:
+def _failed_at_point(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     return [AtPoint("error", error=text) for _ in args[1]]
 
 
-def _failed_reruns(text: str, args: tuple, kw: dict) -> Any:
+def _failed_reruns(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     return [tuple(Rerun(label, None, None, False, (text,)) for label, _, _ in RERUNS)
             for _ in args[1]]
 
 
-def _failed_controls(text: str, args: tuple, kw: dict) -> Any:
-    return [control.run(data_seed, error=text) for control, data_seed in args[0]]
+def _failed_controls(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+    # the time spent, shared by the runs: it is summed into the report's compute_s (each
+    # run had recorded 0 s, an outside audit)
+    share = round(elapsed / max(len(args[0]), 1), 3)
+    return [control.run(data_seed, error=text, elapsed_s=share) for control, data_seed in args[0]]
 
 
 # what is limited -> (words for the message, the argument it is batched over (the limit is
 # per item) or None, its error evidence); all but "controls" are fields of Routes
-_LIMITED: dict[str, tuple[str, int | None, Callable[[str, tuple, dict], Any]]] = {
+_LIMITED: dict[str, tuple[str, int | None, Callable[[str, tuple, dict, float], Any]]] = {
     "closed_form": ("closed form", None, _failed_closed_form),
     "independent": ("independent closed forms", None, _failed_independent),
     "rank": ("rank route", None, _failed_rank),
@@ -183,8 +186,9 @@ class _Limited:
         if not can_limit_here() or effective_limit(limit) is None:
             return self.fn(*args, **kw)
         text = _timeout_text(what, limit, self.seconds)
+        t0 = time.perf_counter()
         out, fired = _call_limited(self.fn, args, kw, limit, text)
-        return failed(text, args, kw) if fired else out
+        return failed(text, args, kw, time.perf_counter() - t0) if fired else out
 
 
 def _call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, text: str
