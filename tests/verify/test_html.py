@@ -618,3 +618,18 @@ def test_markdown_anchors_are_unique_per_claim():
     links = re.findall(r"\]\(#([^)]+)\)", text)
     assert len(anchors) == len(set(anchors)) == len(rep["claims"])
     assert set(links) == set(anchors)
+
+
+def test_markdown_of_a_file_that_could_not_be_read():
+    """A claim file that is no TOML has no title, source or family: its section read
+    "**** — " and "Family ``;" (an outside audit); now it names the file."""
+    from slttheory.verify.report.markdown import render_markdown
+
+    rep = make_report()
+    bad = {"id": None, "path": "verification/bad.toml", "title": "", "source": "",
+           "family": "", "kind": "closed_form", "verdict": "error", "grade": "none",
+           "reason": "error: malformed TOML", "points": [], "evidence": []}
+    rep["claims"] = [bad]
+    text = render_markdown(rep)
+    assert "****" not in text and "Family ``" not in text
+    assert "File `verification/bad.toml`." in text

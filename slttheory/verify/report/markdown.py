@@ -232,17 +232,22 @@ def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
-    lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', "",
-             f"**{_esc(c['title'])}** — {_esc(c['source'])}", ""]
+    lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', ""]
+    head = " — ".join(x for x in (f"**{_esc(c['title'])}**" if c.get("title") else "",
+                                  _esc(c["source"]) if c.get("source") else "") if x)
+    if head:  # a file that could not be read has neither (it had read "**** — ")
+        lines += [head, ""]
     if c.get("statement"):
         lines += [f"> {_esc(c['statement'])}", ""]
     if c.get("predicted"):
         lines.append(f"Predicted: λ {c.get('relation', '==')} `{_code(c['predicted'])}`; "
                      f"family `{_code(c['family'])}`; routes: {routes_text(c)}"
                      f"; file `{_code(c['path'])}`.")
-    else:
+    elif c.get("family"):
         lines.append(f"Family `{_code(c['family'])}`; routes: {routes_text(c)}; "
                      f"file `{_code(c['path'])}`.")
+    else:
+        lines.append(f"File `{_code(c['path'])}`.")
     if c.get("reading"):
         lines.append(f"Reading: {_esc(c['reading'])}.")
     if c.get("scaling"):
