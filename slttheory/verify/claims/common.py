@@ -29,7 +29,7 @@ __all__ = [
     "check_keys",
     "source_keys",
     "same_source",
-    "mentioned_keys",
+    "mentioned",
     "cites",
     "cite_match",
 ]
@@ -234,9 +234,8 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
             return f"the claim cites {reference}"
     except (TypeError, ValueError):
         pass
-    mine = source_keys(claim_source) | mentioned_keys(claim_source)
     for other in (reference or formula_source, formula_source):
-        shared = sorted(source_keys(other) & mine) if other else []
+        shared = sorted(mentioned(claim_source, source_keys(other))) if other else []
         if shared:
             ids = [k for k in shared if ":" not in k]
             what = (f"arXiv:{ids[0]}" if ids else
@@ -245,18 +244,26 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
     return ""
 
 
-def mentioned_keys(text: str) -> set[str]:
-    """Every ``name:year`` pair a citation could stand for (each capitalised word with each
-    year in the text) and its arXiv ids: a superset of :func:`source_keys`, so that a
-    citation that leads with its title or journal still matches its first author.
+def mentioned(text: str, keys: Iterable[str]) -> set[str]:
+    """The keys of ``keys`` (:func:`source_keys`' ``name:year`` and arXiv ids) that ``text``
+    mentions: the arXiv id, or the name as a capitalised word and the year anywhere in it, so
+    that a citation that leads with its title or journal still matches its first author.
+    Linear in the text (every name with every year, built as a set, took 80 s and 1.3 GB for a
+    180 kB source, an outside audit).
 
-    >>> sorted(mentioned_keys("Stochastic complexities of RRR, M. Aoyagi 2005"))
-    ['aoyagi:2005', 'rrr:2005', 'stochastic:2005']
+    >>> sorted(mentioned("Stochastic complexities of RRR, M. Aoyagi 2005",
+    ...                  ["aoyagi:2005", "watanabe:2005", "aoyagi:2024"]))
+    ['aoyagi:2005']
     """
-    keys = set(_ARXIV.findall(text))
+    arxiv = set(_ARXIV.findall(text))
     years = set(_YEAR.findall(text))
-    keys |= {f"{name.lower()}:{y}" for name in _NAME.findall(text) for y in years}
-    return keys
+    names = {n.lower() for n in _NAME.findall(text)}
+    out = set()
+    for key in keys:
+        name, _, year = key.rpartition(":")
+        if key in arxiv or (name in names and year in years):
+            out.add(key)
+    return out
 
 
 def same_source(claim_source: str, other: str) -> bool:
@@ -278,4 +285,4 @@ def same_source(claim_source: str, other: str) -> bool:
     >>> same_source("Watanabe 2009", "Varchenko 1976, Newton polyhedra; Watanabe 2009, Ch. 7")
     False
     """
-    return bool(source_keys(other) & (source_keys(claim_source) | mentioned_keys(claim_source)))
+    return bool(mentioned(claim_source, source_keys(other)))
