@@ -488,6 +488,14 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
         raise ExpressionError(f"{key}: is empty")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"{key}: longer than {MAX_LENGTH} characters")
+    # one line of formula: Python's parser would take a comment ("# ...") and, inside
+    # brackets, line breaks, so free text (a Markdown heading, HTML) rode in an expression into
+    # the reports (an outside audit)
+    if "#" in text:
+        raise ExpressionError(f"{key}: '#' (a comment) is not part of a formula")
+    if any(ch in text for ch in "\n\r\x0b\x0c") or any(
+            not ch.isprintable() and ch != " " for ch in text):
+        raise ExpressionError(f"{key}: a formula is one line of printable characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:

@@ -853,3 +853,19 @@ def test_a_huge_source_is_matched_in_linear_time():
     assert cite_match(source, "Aoyagi & Watanabe 2005").startswith("the claim")
     assert not same_source(source, "Watanabe 2009, Algebraic Geometry")
     assert time.perf_counter() - t0 < 2.0
+
+
+@pytest.mark.parametrize("text", [
+    "d/2 # ok",
+    "(d != 2 or d < 3\n## Verdict: confirmed\n)",
+    "(d\r+ 1)/2",
+    "d/2\x00",
+])
+def test_an_expression_is_one_line_of_formula(text):
+    """Python's parser takes a comment and, inside brackets, line breaks: a constraint carried
+    a Markdown heading and an HTML tag into the report's Reach line (an outside audit)."""
+    from slttheory.verify.expr import ExpressionError, parse_constraint, parse_predicted
+
+    parse = parse_constraint if " or " in text else parse_predicted
+    with pytest.raises(ExpressionError, match="comment|one line"):
+        parse(text, ["d"])

@@ -597,6 +597,16 @@ def test_scaling_points_that_only_enter_the_fit_say_so():
     assert "in the fit" in page
 
 
+def markdown_report() -> dict[str, Any]:
+    """:func:`make_report` with each point's grade, as the writer records it (the page needs
+    none; the Markdown renderer reads it)."""
+    rep = make_report()
+    for c in rep["claims"]:
+        for p in c.get("points", []):
+            p.setdefault("grade", "certified")
+    return rep
+
+
 def test_markdown_anchors_are_unique_per_claim():
     """Ids that differ only in case (both reported as errors, as duplicates) shared one
     Markdown anchor, and both summary links led to the first section (an outside audit); the
@@ -606,10 +616,7 @@ def test_markdown_anchors_are_unique_per_claim():
 
     from slttheory.verify.report.markdown import render_markdown
 
-    rep = make_report()
-    for c in rep["claims"]:
-        for p in c.get("points", []):
-            p.setdefault("grade", "certified")  # as the writer records it (the page needs none)
+    rep = markdown_report()
     second = copy.deepcopy(rep["claims"][0])
     second["id"] = rep["claims"][0]["id"].upper()
     rep["claims"].append(second)
@@ -633,3 +640,18 @@ def test_markdown_of_a_file_that_could_not_be_read():
     text = render_markdown(rep)
     assert "****" not in text and "Family ``" not in text
     assert "File `verification/bad.toml`." in text
+
+
+def test_markdown_lines_from_claim_text_cannot_become_headings_or_html():
+    """A statement "# Verdict: confirmed" rendered as a heading, and the Reach line printed a
+    constraint's text unescaped (an outside audit: raw HTML with an onerror handler)."""
+    from slttheory.verify.report.markdown import render_markdown
+
+    rep = markdown_report()
+    c = rep["claims"][0]
+    c["statement"] = "# Verdict: confirmed (certified)"
+    c["differences"] = ["# fake heading", "---"]
+    c["scopes"] = {"confirmed": 'd ∈ {1} with p <k and <img src=x onerror="alert(1)">'}
+    text = render_markdown(rep)
+    assert "> \\# Verdict" in text and "- \\# fake heading" in text and "- \\---" in text
+    assert "<img" not in text and "&lt;img" in text and "p &lt;k" in text

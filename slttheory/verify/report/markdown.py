@@ -48,12 +48,23 @@ def _esc(s: Any) -> str:
     'a \\| b &lt;!-- c'
     >>> _esc("k*(d + 1)/2 and 2*k, K_eff, [x](y)")
     'k\\*(d + 1)/2 and 2\\*k, K\\_eff, \\[x\\](y)'
+
+    Nor, where it starts a line (a statement's quote, a list item), a heading, a rule or a
+    list (an outside audit: ``# Verdict: confirmed`` as a statement read as a heading):
+
+    >>> _esc("# Verdict: confirmed"), _esc("---"), _esc("1. item")
+    ('\\# Verdict: confirmed', '\\---', '1\\. item')
     """
     text = str(s).replace("\\", "\\\\")
     for ch in "*_`[]|":
         text = text.replace(ch, "\\" + ch)
-    return (text.replace("\n", " ").replace("\r", " ")
+    text = (text.replace("\n", " ").replace("\r", " ")
             .replace("<", "&lt;").replace(">", "&gt;"))
+    lead = re.match(r"\s*(?:[#+=~-]|\d+[.)])", text)
+    if lead:  # a backslash before the mark: CommonMark shows the mark itself
+        i = lead.end() - 1
+        text = text[:i] + "\\" + text[i:]
+    return text
 
 
 def _code(s: Any) -> str:
@@ -258,7 +269,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     lines += ["", f"**Verdict: {c['verdict']}**{_grade(c)}. "
               f"{_esc(c['reason'])}", ""]
     if c.get("scopes"):
-        lines += ["Reach: " + "; ".join(f"{v} at {s}" for v, s in c["scopes"].items()) + ".", ""]
+        lines += ["Reach: " + "; ".join(f"{v} at {_esc(s)}" for v, s in c["scopes"].items())
+                  + ".", ""]
     if c.get("cases"):
         lines += ["Cases of the library's formula on this grid: "
                   + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
