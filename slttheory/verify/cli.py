@@ -373,7 +373,9 @@ def _write_html(rep: Mapping[str, Any], out: Path) -> None:
     try:
         write_html(rep, out)
     except Exception as e:  # noqa: BLE001 - the page never stops the report
-        print(f"warning: report.html failed: {e}", file=sys.stderr)
+        # an earlier run's page would otherwise stand beside this run's report
+        (out / "report.html").unlink(missing_ok=True)
+        print(f"warning: report.html failed ({e}); no page was written", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:

@@ -869,3 +869,35 @@ def test_an_expression_is_one_line_of_formula(text):
     parse = parse_constraint if " or " in text else parse_predicted
     with pytest.raises(ExpressionError, match="comment|one line"):
         parse(text, ["d"])
+
+
+def test_a_file_name_that_is_not_utf8_is_a_bad_claim_the_reports_can_hold(tmp_path):
+    """A claim file named with a byte that is no UTF-8 put a lone surrogate into every record
+    of it: report.json was written, then report.md failed (UnicodeEncodeError), leaving the
+    reports disagreeing (an outside audit). The file is now an error claim whose path shows
+    the byte escaped, and the other claim is loaded."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    good = folder / "good.toml"
+    good.write_text(GOOD)
+    bad = Path(os.fsdecode(bytes(folder) + b"/z\xfe.toml"))
+    bad.write_text(BASE.replace('id = "x"', 'id = "other"'))
+    out = claims_mod.load_claims([folder], FAMILIES)
+    kinds = {type(c).__name__ for c in out}
+    assert kinds == {"BadClaim", "Claim"}, out
+    b = next(c for c in out if isinstance(c, claims_mod.BadClaim))
+    assert "\\xfe" in b.path and "not UTF-8" in b.message
+    b.path.encode("utf-8")
+    b.message.encode("utf-8")
+
+
+def test_an_id_cannot_name_another_claims_figure(tmp_path):
+    """Figures are <id>.png and <id>__scans.png (experiments <id>__<name>.png): a claim with
+    the id "victim__scans" overwrote claim "victim"'s scan figure, and the report showed it as
+    the victim's (an outside audit). '__' is no longer part of an id."""
+    f = tmp_path / "a.toml"
+    f.write_text(BASE.replace('id = "x"', 'id = "victim__scans"'))
+    with pytest.raises(claims_mod.ClaimError, match=r"id.*no '__'"):
+        claims_mod.load_claim(f, FAMILIES)
+    f.write_text(BASE.replace('id = "x"', 'id = "a_b.c-d"'))
+    assert claims_mod.load_claim(f, FAMILIES).id == "a_b.c-d"

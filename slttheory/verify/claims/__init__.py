@@ -262,6 +262,11 @@ def load_claims(paths: Sequence[str | Path] | str | Path,
     """
     out: list[AnyClaim] = []
     for f in find_claim_files(paths):
+        shown = str(f).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        if shown != str(f):  # its name would reach the reports as a lone surrogate, which no
+            # UTF-8 file holds: report.md failed to write after report.json (an outside audit)
+            out.append(BadClaim(shown, f"{shown}: the file name is not UTF-8; rename the file"))
+            continue
         try:
             out.append(load_claim(f, families))
         except ClaimError as e:

@@ -118,9 +118,11 @@ def string(data: Mapping[str, Any], key: str, path: str, required: bool = True,
     return v
 
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+ID_PATTERN = re.compile(r"(?!.*__)[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
 """A claim id: letters, digits, ``.``, ``_`` and ``-``, at most 80 characters, so that it is
-its own file name and report anchor (two ids may not differ only in case)."""
+its own file name and report anchor (two ids may not differ only in case), and no ``__``,
+which separates an id from its figures' names (``<id>__scans.png``): a claim with the id
+``victim__scans`` had overwritten claim ``victim``'s scan figure (an outside audit)."""
 
 
 def claim_id(data: Mapping[str, Any], path: str) -> str:
@@ -128,7 +130,7 @@ def claim_id(data: Mapping[str, Any], path: str) -> str:
     v = string(data, "id", path)
     if not ID_PATTERN.fullmatch(v):
         raise err(path, "id", f"must be letters, digits, '.', '_' and '-' (at most 80, "
-                  f"starting with a letter or digit), got {v[:60]!r}")
+                  f"starting with a letter or digit, no '__'), got {v[:60]!r}")
     return v
 
 

@@ -56,8 +56,11 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
                     print(f"warning: {key} for {c['id']} failed: {e}", file=sys.stderr)
     # written first, validated after: a field the schema does not know (a bug) fails the run
     # loudly, but never loses the report of a long run
-    (out / "report.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
-    (out / "report.md").write_text(render_markdown(rep))
+    # both rendered before either is written (a rendering that fails leaves neither new file
+    # beside an old one), in UTF-8 whatever the locale's encoding
+    text_json, text_md = json.dumps(rep, indent=1, default=str) + "\n", render_markdown(rep)
+    (out / "report.json").write_text(text_json, encoding="utf-8")
+    (out / "report.md").write_text(text_md, encoding="utf-8")
     try:
         validate_report(rep)
     except ValueError as e:
