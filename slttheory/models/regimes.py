@@ -183,8 +183,9 @@ def _ntk_design(d: int, k: int, p: int, rank: int, seed: int) -> tuple[Tensor, T
         if r == current + p:
             support.append(cand)
             current = r
-    if current != rank:  # pragma: no cover - excluded by _check_ntk's span bound
-        raise ValueError(f"rank: could not reach rank(F) = {rank} (reached {current})")
+    if current != rank:  # _check_ntk reports it for the point
+        raise ValueError(f"rank: could not reach rank(F) = {rank} with support inputs that "
+                         f"each add p = {p} (reached {current})")
     return W0, V0, torch.cat(support)
 
 
@@ -202,6 +203,14 @@ def _check_ntk(q: Mapping[str, Any], where: str) -> None:
             f"quadratic network at θ₀ (d={d}, k={k}, p={p}, init_seed={q['init_seed']}; "
             f"n_params = {k * (d + p)}), got {rank}"
         )
+    # below the span, the design can still miss: with k = 1 every input's p output gradients
+    # share a direction with the first input's, so each later input adds at most p − 1 and
+    # (d, k, p, rank) = (3, 1, 2, 4) passed validation but failed to build (an outside audit)
+    try:
+        _ntk_design(d, k, p, rank, q["init_seed"])
+    except ValueError as e:
+        raise ValueError(f"{where}: rank = {rank} is not reachable at θ₀ (init_seed="
+                         f"{q['init_seed']}): {e}") from None
 
 
 NTK_LOSSES = ("mse", "centred")

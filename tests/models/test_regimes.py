@@ -229,3 +229,22 @@ def test_generic_validation_errors():
         fam.validate({"p": 1})
     with pytest.raises(ValueError, match="noise must be >= 0"):
         fam.validate({"noise": -1.0})
+
+
+def test_every_ntk_point_that_validates_builds():
+    """validate checked only rank ≤ span and p | rank, and 7 of the 189 points it accepted with
+    d, k, p ≤ 3 and init_seed ≤ 2 failed to build, e.g. (3, 1, 2, rank 4): with k = 1 each
+    later input adds at most p − 1 (an outside audit). Now each accepted point builds."""
+    import itertools
+
+    fam = FAMILIES["ntk"]
+    accepted = 0
+    for d, k, p, seed in itertools.product((1, 2, 3), (1, 2, 3), (1, 2, 3), (0, 1)):
+        for rank in range(p, k * (d + p) + 1, p):
+            try:
+                q = fam.validate({"d": d, "k": k, "p": p, "rank": rank, "init_seed": seed})
+            except ValueError:
+                continue
+            accepted += 1
+            assert fam.closed_form(q).value == sp.Rational(rank, 2), q
+    assert accepted >= 100
