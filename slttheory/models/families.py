@@ -133,16 +133,20 @@ REFINE_PERTURB = 1e-3
 REFINE_GRAD_TOL = 1e-7
 REFINE_MAX_ITER = 2000
 REFINE_MAX_DISTANCE = 3.0
+REFINE_MIN_DESCENT = 1e-6
+"""How far below n·L_n(w0) the refined point must be (in nats) to count as a descent."""
 
 
 def refine_to_minimiser(
     model: nn.Module, data: tuple[Tensor, Tensor], loss: Any, *, generator: torch.Generator,
     perturb: float = REFINE_PERTURB, grad_tol: float = REFINE_GRAD_TOL,
     max_iter: int = REFINE_MAX_ITER, max_distance: float = REFINE_MAX_DISTANCE,
+    require_descent: bool = True,
 ) -> dict[str, Any]:
     r"""Move ``model`` (in place) to the empirical local minimiser of :math:`L_n` near its
     current parameters :math:`w_0`; returns ``loss``, ``grad_norm``, ``iterations``,
-    ``distance`` (:math:`\lVert\hat w - w_0\rVert`) and ``accepted``.
+    ``distance`` (:math:`\lVert\hat w - w_0\rVert`), ``descended`` (n times the loss found is below
+    :math:`nL_n(w_0)` by more than :data:`REFINE_MIN_DESCENT`) and ``accepted``.
 
     Full-batch L-BFGS (strong-Wolfe line search, float64) from :math:`w_0 + N(0,
     \text{perturb}^2 I)` until :math:`\lVert\nabla L_n\rVert \le` ``grad_tol`` or
@@ -155,7 +159,12 @@ def refine_to_minimiser(
     "Near" means within ``max_distance`` (3, three standard deviations of ``estimate_llc``'s
     default localization γ = 1) of :math:`w_0`: where the optimiser runs off (the tanh network
     fits the noise with saturated units, :math:`|a| \to \infty`), the model keeps
-    :math:`w_0` and ``accepted`` is ``False``.
+    :math:`w_0` and ``accepted`` is ``False``; so it does where the loss found is not below
+    :math:`L_n(w_0)`: near a degenerate critical point the gradient at the perturbed start is
+    already below ``grad_tol`` (w₁w₂² at 0: |∇L_n| ≈ 10⁻⁸ at |w| = 10⁻³), L-BFGS stops there,
+    and that point, no minimum, had been taken as the minimiser (an outside audit).
+    ``require_descent=False`` keeps the fit from the perturbed start even so (where
+    :math:`L_n(w_0) = 0` already, to study the nearby approximate zeros).
 
     >>> import torch
     >>> x = torch.linspace(-1, 1, 50).reshape(-1, 1); y = 2 * x + 0.1 * torch.sin(9 * x)
@@ -179,10 +188,13 @@ def refine_to_minimiser(
     frozen = {k: b.detach().double() if b.is_floating_point() else b
               for k, b in model.named_buffers()}
 
-    def value() -> Tensor:
-        out = torch.func.functional_call(model, ({**dict(zip(names, work, strict=True)),
+    def value(at: list[Tensor] = work) -> Tensor:
+        out = torch.func.functional_call(model, ({**dict(zip(names, at, strict=True)),
                                                    **frozen},), (x64,))
         return loss_fn(out, y64).mean()
+
+    with torch.no_grad():
+        start = float(value([p.detach().to(torch.float64) for p in params]))
 
     opt = torch.optim.LBFGS(work, lr=1.0, max_iter=max_iter, tolerance_grad=grad_tol,
                             tolerance_change=0.0, history_size=50,
@@ -202,14 +214,18 @@ def refine_to_minimiser(
     gn = math.sqrt(sum(float((gr * gr).sum()) for gr in grads))
     dist = math.sqrt(sum(float(((w.detach() - p.detach().double()) ** 2).sum())
                          for p, w in zip(params, work, strict=True)))
-    accepted = math.isfinite(gn) and math.isfinite(float(v.detach())) and dist <= max_distance
+    # below L_n(w0) by more than round-off on the scale that matters, n·L_n (a step of 10⁻¹¹
+    # along a degenerate direction "descends" by 10⁻¹² and is no minimiser)
+    descended = len(x64) * (start - float(v.detach())) > REFINE_MIN_DESCENT
+    accepted = math.isfinite(gn) and math.isfinite(float(v.detach())) and \
+        dist <= max_distance and (descended or not require_descent)
     if accepted:
         with torch.no_grad():
             for p, w, dt in zip(params, work, dtypes, strict=True):
                 p.copy_(w.to(dt))
     iters = int(opt.state[work[0]].get("n_iter", 0))
     return {"loss": float(v.detach()), "grad_norm": gn, "iterations": iters,
-            "distance": dist, "accepted": accepted}
+            "distance": dist, "descended": descended, "accepted": accepted}
 
 
 def _make_family(
@@ -296,6 +312,12 @@ def _make_family(
                          f"(L-BFGS from w0 + N(0, {REFINE_PERTURB:g}²): |∇L_n| = "
                          f"{info['grad_norm']:.1e}, |ŵ − w0| = {info['distance']:.3g}; "
                          "refine_steps=0 keeps the true point)")
+            elif not info["descended"]:
+                note += ("; w* kept at the true point, which need not be a minimum: L-BFGS "
+                         f"from w0 + N(0, {REFINE_PERTURB:g}²) found no loss below L_n(w0) "
+                         f"(it stopped after {info['iterations']} iterations at |∇L_n| = "
+                         f"{info['grad_norm']:.1e}: a degenerate critical point, flat to that "
+                         "tolerance)")
             else:
                 note += ("; w* kept at the true point: L-BFGS towards the empirical minimiser "
                          f"left the neighbourhood (|ŵ − w0| = {info['distance']:.3g} > "

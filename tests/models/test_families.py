@@ -264,6 +264,19 @@ def test_refinement_that_runs_off_keeps_the_true_point():
     assert "kept at the true point" in prob.note
 
 
+def test_a_refinement_that_finds_no_descent_keeps_the_true_point_and_says_so():
+    """w₁w₂² at 0 with noisy targets: at the perturbed start |∇L_n| ≈ 10⁻⁸ is already below
+    L-BFGS's tolerance, and that start (a saddle, n·L_n 1.1 above the minimum) was reported
+    as the empirical minimiser, refined=True (an outside audit). The family at (1, 1) still
+    descends to its minimiser."""
+    prob = FAMILIES["normal_crossing"].build({"powers": (1, 2)}, n=1000, generator=3)
+    assert prob.extras["refined"] is False and torch.all(prob.model.w == 0)
+    assert "need not be a minimum" in prob.note and "found no loss below" in prob.note
+    prob = FAMILIES["normal_crossing"].build({"powers": (1, 1)}, n=1000, generator=3)
+    assert prob.extras["refined"] is True
+    assert prob.extras["loss_refined"] < prob.extras["loss_at_true"]
+
+
 def test_trained_families_are_not_refined():
     prob = _build("tanh_sine_toy")
     assert "refined" not in prob.extras and "refine_grad_norm" not in prob.extras
