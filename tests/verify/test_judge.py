@@ -1430,3 +1430,21 @@ def test_values_that_agree_to_the_compared_digits_decide_nothing_exactly():
     assert _exact_verdict(sp.Integer(1), sp.Integer(1), p, "<") == "open"
     assert _exact_verdict(1, 1, sp.log(4) / 2 / sp.log(2), "==") == "confirmed"
     assert _exact_verdict(1, 1, sp.Integer(1) - sp.Rational(1, 2 ** 320), "==") == "refuted"
+
+
+def test_logs_of_products_of_negatives_are_not_split():
+    """log((1 − √2)(1 − √3)) is the log of a positive number; expanded with force=True it
+    became log(1 − √2) + log(1 − √3), logs of negatives (2πi apart), so Z = a·log(…)+… that is
+    exactly 0 compared as −4π²: λ > d/2 + 1 + Z was confirmed and λ ≤ d/2 + Z refuted, both
+    certified (an outside audit)."""
+    import sympy as sp
+
+    from slttheory.verify.judge.point import _exact_verdict
+
+    s2, s3 = sp.sqrt(2), sp.sqrt(3)
+    z = (sp.log((1 - s2) * (1 - s3)) * sp.log((-1 - s2) * (-1 - s3) / 2)
+         + sp.log((s2 - 1) * (s3 - 1)) ** 2)  # exactly 0, which nothing here proves
+    one = sp.Integer(1)
+    assert _exact_verdict(one, one, 2 + z, ">") == "refuted"
+    assert _exact_verdict(one, one, 1 + z, "<=") == "open"
+    assert _exact_verdict(one, one, 1 + z, "==") == "open"
