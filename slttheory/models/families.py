@@ -780,7 +780,8 @@ def _dln_support(widths: tuple[int, ...], r: int) -> dict[str, Tensor]:
 
 def _rank_dln(q):
     widths, r = q["widths"], q["r"]
-    ok = r == min(widths)
+    one_layer = len(widths) == 2
+    ok = r == min(widths) or one_layer
     return RankProblem(
         fn=_dln_fn,
         param_shapes={f"weights.{i}": (b, a) for i, (a, b) in enumerate(zip(widths[:-1],
@@ -790,8 +791,11 @@ def _rank_dln(q):
         degree=len(widths) - 1,
         gives_lambda=ok,
         reason=(
-            "r = min(widths): the product map is a submersion onto the rank-r matrices near w*, "
-            "so λ = r(H_1 + H_{L+1} − r)/2 = rank/2 (Aoyagi 2024, core term vanishes)"
+            "one layer: W ↦ W x is linear and injective (the inputs are the identity), so the "
+            "model is regular and λ = d/2 = rank/2 at every r"
+            if one_layer
+            else "r = min(widths): the product map is a submersion onto the rank-r matrices near "
+            "w*, so λ = r(H_1 + H_{L+1} − r)/2 = rank/2 (Aoyagi 2024, core term vanishes)"
             if ok
             else "r < min(widths): Aoyagi's λ has a positive core term beyond the rank-r "
             "manifold's dimension; the Jacobian rank does not determine it"

@@ -185,6 +185,22 @@ def test_single_layer_dln_rank():
     assert torch.linalg.matrix_rank(prob.model.weights[0].detach()).item() == 2
 
 
+@pytest.mark.parametrize("r", [0, 1, 2])
+def test_single_layer_dln_is_regular_so_its_rank_gives_lambda(r):
+    """One layer, y = W x: linear and injective, so λ = d/2 = rank/2 at every r. The rank map
+    said "r < min(widths): a positive core term" and did not give λ (an outside audit)."""
+    import sympy as sp
+
+    from slttheory.geometry import generic_rank
+
+    fam = FAMILIES["deep_linear_network"]
+    q = fam.validate({"widths": [2, 3], "r": r})
+    rp = fam.rank_problem(q)
+    rank = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree).rank
+    assert rp.gives_lambda and "regular" in rp.reason
+    assert sp.Rational(rank, 2) == fam.closed_form(q).value == 3
+
+
 def test_normal_crossing_population_loss():
     """K(w) = ½ Π w_j^{2k_j} (x ~ N(0, 1)): L_n(w) − L_n(0) ≈ ½ (w1 w2²)² E[x²]."""
     prob = FAMILIES["normal_crossing"].build({"powers": [1, 2], "noise": 0.0}, n=4000,
