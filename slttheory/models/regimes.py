@@ -391,6 +391,7 @@ def _rank_lazy(q):
     M = s["M"]
 
     def fn(params: Mapping[str, Tensor], x: Tensor) -> Tensor:
+        # the integer M = 2^10·W: the model's centred outputs times 2^20, integers, same rank
         z = x.to(torch.float64) @ M
         out = (z * z) @ params["V"].to(torch.float64).T
         return out - out[:1]
