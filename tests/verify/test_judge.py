@@ -1448,3 +1448,45 @@ def test_logs_of_products_of_negatives_are_not_split():
     assert _exact_verdict(one, one, 2 + z, ">") == "refuted"
     assert _exact_verdict(one, one, 1 + z, "<=") == "open"
     assert _exact_verdict(one, one, 1 + z, "==") == "open"
+
+
+def _rows(values, sigma, grade):
+    """Rows of a scaling group as ``_controlled`` builds them: (x, λ, σ, evidence, grade)."""
+    from types import SimpleNamespace
+
+    ev = SimpleNamespace(llc=SimpleNamespace(config={"n": 1000}, control_key="K"))
+    return [(float(x), float(v), float(sigma(x, v)), ev if grade == "controlled" else None,
+             grade) for x, v in values]
+
+
+def test_a_shared_control_bias_does_not_refute_coefficients_every_band_holds():
+    """λ = d/2 read as 0.44·d at d = 1..8, each band ±14 % (mostly the controls' bias
+    envelope, shared by the points) and holding d/2: the fit's per-point σ shrank the
+    coefficient's s.e. to 0.011 and refuted the stated 0.5 (an outside audit). A coefficient
+    is now refuted only beyond the band's shared part too; 0.30·d still refutes it."""
+    from slttheory.verify.judge.scaling import _judge_group
+
+    c = scaling_claim([0.5], shape="linear", ds=tuple(range(1, 9)))
+    band = (lambda x, v: 0.14 * v / 2)  # σ = a quarter of the band's width
+    near = _rows([(d, 0.44 * d) for d in range(1, 9)], band, "controlled")
+    assert _judge_group(c, {}, near)[0] != "refuted"
+    far = _rows([(d, 0.30 * d) for d in range(1, 9)], band, "controlled")
+    v, why, _, _ = _judge_group(c, {}, far)
+    assert v == "refuted" and "coefficient" in why, why
+
+
+def test_a_mixed_groups_certified_values_alone_refute_with_certainty():
+    """RRR (4, 4, h, 0): λ at h = 1..6 fixed exactly, parity term and all, rejects
+    c₂h² + c₁h; one controlled point at h = 7 turned that refutation into a controlled one
+    (which the reruns then left inconclusive, an outside audit). The certified values alone
+    now refute it, and say so."""
+    from slttheory.formulas import reduced_rank_regression
+    from slttheory.verify.judge.scaling import _judge_group
+
+    c = scaling_claim(shape="quadratic", ds=tuple(range(1, 8)))
+    lam = {h: reduced_rank_regression(4, 4, h).value for h in range(1, 8)}
+    rows = _rows([(h, lam[h]) for h in range(1, 7)], lambda x, v: 0.0, "certified") + \
+        _rows([(7, lam[7])], lambda x, v: 0.5, "controlled")
+    v, why, _, on_certified = _judge_group(c, {}, rows)
+    assert (v, on_certified) == ("refuted", True), why
+    assert "certified values alone" in why
