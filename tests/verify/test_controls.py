@@ -189,6 +189,22 @@ def test_the_point_is_never_its_own_control_and_the_fallback_formula_is_independ
     assert ctl.certify(FAMILIES["normal_crossing"], {"powers": (1, 1)}, no_year) is None
 
 
+def test_the_same_model_under_another_name_or_noise_is_not_a_control():
+    """A deep linear network with one hidden layer is reduced-rank regression: DLN (3, 2, 3)
+    at r = 1 was controlled by RRR (3, 3, 2, 1), itself; and a noise-free point by itself at
+    noise 1, both with the point's own certified λ (an outside audit)."""
+    from slttheory.models import FAMILIES
+
+    point = {"widths": (3, 2, 3), "r": 1, "noise": 0.0}
+    chosen = ctl.choose_controls("deep_linear_network", point, FAMILIES, "Someone 2020")
+    spelt = {(c.family, ctl._spelt(c.params)) for c in chosen}
+    assert ("reduced_rank_regression",
+            ctl._spelt({"m": 3, "n": 3, "h": 2, "r": 1})) not in spelt
+    assert all(not (c.family == "deep_linear_network" and tuple(c.params["widths"]) == (3, 2, 3)
+                    and c.params["r"] == 1) for c in chosen), chosen
+    assert len(chosen) >= 3
+
+
 def test_a_plugin_family_gets_the_generic_controls(monkeypatch):
     """A --families mapping of a user's own models lacks the package's regular and
     normal-crossing families, so no control was chosen and every plugin LLC stayed

@@ -1490,3 +1490,21 @@ def test_a_mixed_groups_certified_values_alone_refute_with_certainty():
     v, why, _, on_certified = _judge_group(c, {}, rows)
     assert (v, on_certified) == ("refuted", True), why
     assert "certified values alone" in why
+
+
+def test_an_llc_only_claim_still_knows_the_points_multiplicity():
+    """With evidence = ["llc"] no closed form ran, so the multiplicity guard saw none: u₁⋯u₅
+    and u₁⋯u₆ (λ = ½, m = 5, 6) were refuted (controlled) by bands reading 60–96 % low, and
+    λ ≤ 3/8 confirmed (an outside audit). The family's formula's multiplicity is now recorded
+    with w* for such claims, as a guard only."""
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.evidence.routes import with_formula_multiplicity
+    from slttheory.verify.judge.facts import stated_multiplicity
+
+    fam = REAL["normal_crossing"]
+    q = fam.validate({"powers": (1, 1, 1, 1, 1)})
+    at = with_formula_multiplicity(AtPoint("ok"), fam, q)
+    assert at.extras["formula_multiplicity"] == 5
+    ev = PointEvidence(None, None, None, 0.0, at_point=at)
+    assert stated_multiplicity(ev) == (5, "normal_crossing")
+    assert with_formula_multiplicity(AtPoint("error", error="x"), fam, q).extras == {}

@@ -114,8 +114,11 @@ def _dln(q: Mapping[str, Any]) -> list[Candidate]:
     out: list[Candidate] = [("deep_linear_network", {"widths": w, "r": top})]
     out += [("deep_linear_network", {"widths": w, "r": r}) for r in range(top)]
     h = min(w[1:-1]) if len(w) > 2 else min(w)
+    # one hidden layer is reduced-rank regression itself: at the point's own r that is the
+    # point under another name (an outside audit), never its control
+    same = q.get("r") if len(w) == 3 else None
     out += [("reduced_rank_regression", {"m": w[0], "n": w[-1], "h": h, "r": r})
-            for r in range(min(w[0], w[-1], h))]
+            for r in range(min(w[0], w[-1], h)) if r != same]
     return out
 
 
@@ -253,9 +256,12 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
 
 
 def _spelt(params: Mapping[str, Any]) -> str:
-    """Validated parameters as one comparable text (tuples and lists alike)."""
-    return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
-                      sort_keys=True, default=list)
+    """Validated parameters as one comparable text (tuples and lists alike), without the
+    noise level: the same model with other noise is the point, not its control (a noise-free
+    point had been controlled by itself at noise 1, with its own certified λ, an outside
+    audit)."""
+    return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()
+                       if k != "noise"}, sort_keys=True, default=list)
 
 
 def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[str, Any],

@@ -462,6 +462,37 @@ def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) 
                    source=str(getattr(family, "source", "") or ""))
 
 
+def with_formula_multiplicity(at: AtPoint | None, family: Any, params: Mapping[str, Any]
+                              ) -> AtPoint | None:
+    """``at`` with the multiplicity the family's exact formula states at the point in its
+    extras (``formula_multiplicity``, ``formula_multiplicity_by``), where it states one: for
+    an LLC whose claim does not run the closed-form route, so that it is withheld at a point
+    of multiplicity above its controls' all the same (an outside audit: with
+    ``evidence = ["llc"]`` u₁⋯u₅ and u₁⋯u₆, λ = ½, were refuted (controlled), and λ ≤ 3/8
+    confirmed). A guard only, never a fact (the claim's own formula may supply it)."""
+    if at is None or at.status != "ok":
+        return at
+    extra = _formula_multiplicity(family, params)
+    return replace(at, extras={**at.extras, **extra}) if extra else at
+
+
+def _formula_multiplicity(family: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"formula_multiplicity": m, "formula_multiplicity_by": name}`` of the family's exact
+    formula at the point; ``{}`` where it has none."""
+    if getattr(family, "formula", None) is None:
+        return {}
+    try:
+        lc = family.closed_form(dict(params))
+        m = getattr(lc, "multiplicity", None)
+        m = int(m) if m is not None and getattr(m, "is_Integer", isinstance(m, int)) else None
+    except Exception:  # noqa: BLE001 - no formula here: nothing to guard with
+        return {}
+    if m is None:
+        return {}
+    return {"formula_multiplicity": m,
+            "formula_multiplicity_by": getattr(family.formula, "__name__", "") or family.name}
+
+
 def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
                    settings: Mapping[str, Any], device: str) -> list[AtPoint]:
     """Build each point's problem and measure :func:`at_point` there (no LLC)."""

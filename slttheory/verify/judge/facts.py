@@ -276,6 +276,11 @@ def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
             continue
         if best is None or m > best[0]:
             best = (m, cf.formula or "the closed form")
+    # recorded with w* where the closed-form route does not run (routes._formula_multiplicity)
+    extras = ev.at_point.extras if ev.at_point is not None else {}
+    m = extras.get("formula_multiplicity")
+    if isinstance(m, int) and not isinstance(m, bool) and (best is None or m > best[0]):
+        best = (m, str(extras.get("formula_multiplicity_by") or "the family's formula"))
     return best
 
 

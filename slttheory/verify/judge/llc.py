@@ -4,7 +4,9 @@ For every control *j* of certified :math:`\lambda_j`, estimated on data sets *s*
 point's rules, the ratio :math:`r_{js} = \hat\lambda_{js}/\lambda_j` measures the estimator's
 relative bias there. Per control: mean :math:`\bar r_j` and spread :math:`s_j` (standard
 deviation over data sets: data fluctuation and Monte-Carlo error of one estimate, floored at
-the runs' own Monte-Carlo error).
+the root mean square of the runs' own standard errors, which are the estimator's total error,
+the spread between its finite-nβ laws included: so the agreement test below is lenient, and
+biases that differ by kind of singularity by less than that error pass it).
 
 - **Agreement.** The biases must agree within their errors: the χ² of the :math:`\bar r_j`
   about their weighted mean, with errors :math:`s_j/\sqrt{S_j}`, must have p ≥ 0.01

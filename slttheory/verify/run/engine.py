@@ -63,6 +63,7 @@ from slttheory.verify.evidence.routes import (
     OUT_OF_MEMORY,
     OUT_OF_TIME,
     Routes,
+    with_formula_multiplicity,
 )
 from slttheory.verify.judge import (
     ClaimResult,
@@ -187,6 +188,8 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     measure = bool(ev) or bool(claim.hypotheses) or callable(getattr(family, "orbit", None))
     at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if measure \
         else None
+    if "llc" in ev and "closed_form" not in ev:  # the LLC's multiplicity guard needs it
+        at = with_formula_multiplicity(at, family, q)
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
 
@@ -201,6 +204,9 @@ def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, f
     settings = claim.llc_settings(profile)
     qs = [family.validate(dict(p)) for p in points]
     evs = routes.llc(family, qs, settings, device, reruns=list(reruns), measure=measure)
+    if "closed_form" not in claim.evidence_for(profile):  # the multiplicity guard needs it
+        evs = [(e, with_formula_multiplicity(a, family, q)) for (e, a), q in zip(evs, qs,
+                                                                                strict=True)]
     return [{"llc": replace(e, control_key=k).to_dict(),
              "at_point": None if a is None else a.to_dict()}
             for (e, a), k in zip(evs, keys, strict=True)]
