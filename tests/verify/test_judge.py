@@ -1467,7 +1467,9 @@ def test_a_shared_control_bias_does_not_refute_coefficients_every_band_holds():
     from slttheory.verify.judge.scaling import _judge_group
 
     c = scaling_claim([0.5], shape="linear", ds=tuple(range(1, 9)))
-    band = (lambda x, v: 0.14 * v / 2)  # σ = a quarter of the band's width
+    def band(x, v):  # σ = a quarter of the band's width, ±14 %
+        return 0.14 * v / 2
+
     near = _rows([(d, 0.44 * d) for d in range(1, 9)], band, "controlled")
     assert _judge_group(c, {}, near)[0] != "refuted"
     far = _rows([(d, 0.30 * d) for d in range(1, 9)], band, "controlled")
