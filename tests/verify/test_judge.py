@@ -1510,3 +1510,50 @@ def test_an_llc_only_claim_still_knows_the_points_multiplicity():
     ev = PointEvidence(None, None, None, 0.0, at_point=at)
     assert stated_multiplicity(ev) == (5, "normal_crossing")
     assert with_formula_multiplicity(AtPoint("error", error="x"), fam, q).extras == {}
+
+
+# --- boundaries an outside mutation audit found untested -----------------------------------
+
+
+def test_strict_relations_are_not_confirmed_at_the_bound_they_equal():
+    """λ ≤ 2 proves nothing about λ < 2, nor λ ≥ 2 about λ > 2 (a mutant confirming both
+    survived the suite)."""
+    orbit = AtPoint("ok", orbit={"dimension": 26, "n_params": 30, "how": "an orbit"})  # λ ≤ 2
+    assert V(claim("d/2", relation="<"), PointEvidence(None, None, None, 0.0, orbit)
+             ).verdict == "inconclusive"
+    assert V(claim("d/2", relation="<="), PointEvidence(None, None, None, 0.0, orbit)
+             ).verdict == "confirmed"
+    ev = PointEvidence(None, rk(8, determines=False, point=4, inputs=True), None, 0.0)  # λ ≥ 2
+    assert V(claim("d/2", relation=">"), ev).verdict == "inconclusive"
+    assert V(claim("d/2", relation=">="), ev).verdict == "confirmed"
+
+
+def test_the_symmetry_orbit_bound_is_exactly_half_the_codimension():
+    """(30 − 4)/2 = 13, neither 12.5 nor 13.5 (both mutants survived)."""
+    at = AtPoint("ok", orbit={"dimension": 4, "n_params": 30, "how": "2 units × 2"})
+    ev = PointEvidence(None, None, None, 0.0, at)
+    assert V(claim("d + 9", relation="<="), ev).verdict == "confirmed"       # λ ≤ 13
+    assert V(claim("d + 35/4", relation=">"), ev).verdict == "inconclusive"  # 12.75 < 13
+
+
+def test_two_usable_controls_of_three_build_no_band():
+    runs = controls()[KEY].runs
+    two = tuple(r if i >= 3 else ControlRun(**{**r.__dict__, "passed": False})
+                for i, r in enumerate(runs))
+    b = llc_band(2.0, 0.05, ControlSet(KEY, {}, two))
+    assert not b.controlled and "only 2 of 3 controls usable" in b.why
+
+
+def test_an_equal_band_confirms_at_its_tolerance_and_not_beyond():
+    from slttheory.verify.judge.facts import band_verdict
+    from slttheory.verify.judge.llc import Band
+
+    assert band_verdict(Band(True, 0.75, 1.25), 1.0, "==", 0.25) == "confirmed"
+    assert band_verdict(Band(True, 0.5, 1.5), 1.0, "==", 0.25) == "open"
+
+
+def test_the_controls_agreement_p_value():
+    """Biases 0, 0, +3 %, each control's spread 0.02 over 3 data sets: χ² = 4.5 on 2 degrees of
+    freedom, p = e^(−2.25) (mutants of its degrees of freedom and error scale survived)."""
+    b = llc_band(2.0, 0.05, controls(biases=(0.0, 0.0, 0.03))[KEY])
+    assert b.controlled and b.agreement_p == pytest.approx(math.exp(-2.25), rel=1e-6)
