@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
 from slttheory.models import FAMILIES
@@ -106,3 +108,33 @@ def test_ess_gate_asks_the_bulk_ess_too():
     assert chains._converged_record(y, 1) == (False, 2.0)
     ok, factor = chains._converged(y, 1)
     assert not ok and factor >= chains.ESS_MIN / bulk
+
+
+def test_an_rhat_between_the_gate_and_a_looser_one_fails_the_estimate():
+    """R-hat 1.067 (4 chains whose means differ by ±0.45 σ) is above RHAT_MAX = 1.05: its own
+    warning says so (a gate loosened to 1.10 survived the suite, an outside mutation audit)."""
+    from types import SimpleNamespace
+
+    from slttheory.sampling import diagnostics as dg
+    from slttheory.sampling.chains import RHAT_MAX, _summarise
+
+    x = np.random.default_rng(0).normal(size=(4, 2000))
+    delta = 1.0 + x + np.array([-1.5, -0.5, 0.5, 1.5])[:, None] * 0.3
+    assert RHAT_MAX < dg.rhat(delta) < 1.10
+    run = SimpleNamespace(delta=delta, burn_in=0, nonfinite=None, acc=None, gsq=None,
+                          step_size=0.0, minibatch=False, calibration=None)
+    diag = _summarise(run, np.ones(4), 4, "mala", False)[3]
+    assert any(w.startswith("R-hat") for w in diag.warnings), diag.warnings
+
+
+def test_the_stationarity_z_divides_by_the_halves_errors_in_quadrature():
+    """z = (mean₁ − mean₂)/√(mcse₁² + mcse₂²) (their sum, √2 too large at equal errors,
+    survived the suite's drift test, an outside mutation audit)."""
+    import math
+
+    from slttheory.sampling import diagnostics as dg
+
+    x = np.random.default_rng(1).normal(size=(4, 1000)) + np.linspace(0.0, 0.3, 1000)
+    a, b = x[:, :500], x[:, 500:]
+    want = (a.mean() - b.mean()) / math.hypot(dg.mcse(a), dg.mcse(b))
+    assert dg.stationarity_z(x) == pytest.approx(want, rel=1e-12)
