@@ -312,16 +312,20 @@ def _make_family(
                          f"(L-BFGS from w0 + N(0, {REFINE_PERTURB:g}²): |∇L_n| = "
                          f"{info['grad_norm']:.1e}, |ŵ − w0| = {info['distance']:.3g}; "
                          "refine_steps=0 keeps the true point)")
-            elif not info["descended"]:
+            elif (not info["descended"] and math.isfinite(info["loss"])
+                  and info["distance"] <= REFINE_MAX_DISTANCE):
                 note += ("; w* kept at the true point, which need not be a minimum: L-BFGS "
                          f"from w0 + N(0, {REFINE_PERTURB:g}²) found no loss below L_n(w0) "
                          f"(it stopped after {info['iterations']} iterations at |∇L_n| = "
                          f"{info['grad_norm']:.1e}: a degenerate critical point, flat to that "
                          "tolerance)")
             else:
+                why = (f"left the neighbourhood (|ŵ − w0| = {info['distance']:.3g} > "
+                       f"{REFINE_MAX_DISTANCE:g})"
+                       if not info["distance"] <= REFINE_MAX_DISTANCE else
+                       f"ended at a loss that is not finite ({info['loss']:.3g})")
                 note += ("; w* kept at the true point: L-BFGS towards the empirical minimiser "
-                         f"left the neighbourhood (|ŵ − w0| = {info['distance']:.3g} > "
-                         f"{REFINE_MAX_DISTANCE:g})")
+                         + why)
         elif refine_steps:
             res = train(model, (x, y), loss=prob.loss, optimizer="adam", lr=refine_lr,
                         steps=refine_steps, generator=g)

@@ -460,16 +460,27 @@ def _sole_writer(parser: argparse.ArgumentParser, out: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    with open(out / LOCK_NAME, "a+") as fh:
+    try:
+        fh = open(out / LOCK_NAME, "a+")  # noqa: SIM115 - held open for the whole run
+    except OSError as e:
+        parser.error(f"--out {out}: cannot open its lock file {out / LOCK_NAME} "
+                     f"({e.strerror or e})")
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
         except BlockingIOError:
             parser.error(f"--out {out}: another slttheory.verify run is writing there; wait "
                          "for it, or choose another --out")
+        except OSError as e:  # a file system without locks (some NFS or FUSE mounts)
+            print(f"slttheory.verify: warning: --out {out} cannot be locked "
+                  f"({e.strerror or e}); make sure no other run writes there", file=sys.stderr)
+            locked = False
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            if locked:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,

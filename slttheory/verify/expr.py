@@ -493,9 +493,9 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
     # the reports (an outside audit)
     if "#" in text:
         raise ExpressionError(f"{key}: '#' (a comment) is not part of a formula")
-    if any(ch in text for ch in "\n\r\x0b\x0c") or any(
-            not ch.isprintable() and ch != " " for ch in text):
-        raise ExpressionError(f"{key}: a formula is one line of printable characters")
+    if any(not ch.isprintable() and ch not in " \t" for ch in text.strip()):
+        raise ExpressionError(f"{key}: a formula is one line of printable characters (a "
+                              "line break inside it, or a control character)")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:

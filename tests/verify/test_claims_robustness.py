@@ -871,6 +871,15 @@ def test_an_expression_is_one_line_of_formula(text):
         parse(text, ["d"])
 
 
+def test_a_formula_may_end_in_a_line_break_and_hold_tabs():
+    """A TOML multi-line string ends in a newline, and a tab is whitespace: both were accepted
+    before the one-line rule, and still are (a review of it)."""
+    from slttheory.verify.expr import parse_predicted
+
+    assert parse_predicted("\nd/2\n", ["d"]) == parse_predicted("d/2\t", ["d"]) == \
+        sp.Symbol("d") / 2
+
+
 def test_a_file_name_that_is_not_utf8_is_a_bad_claim_the_reports_can_hold(tmp_path):
     """A claim file named with a byte that is no UTF-8 put a lone surrogate into every record
     of it: report.json was written, then report.md failed (UnicodeEncodeError), leaving the

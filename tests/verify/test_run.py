@@ -1009,6 +1009,12 @@ def test_control_runs_past_the_limit_record_the_time_they_took():
     runs = limited(slow, "controls", 0.3)([(c, 0), (c, 1)], None, {}, "cpu", False)
     assert all(r.error.startswith("out of time") for r in runs)
     assert 0.5 <= sum(r.elapsed_s for r in runs) < 3.0, [r.elapsed_s for r in runs]
+    # so does a timed-out LLC route (a review of the fix above: it had recorded none)
+    def slow_llc(family, points, *rest, **kw):
+        time.sleep(5)
+
+    evs = limited(slow_llc, "llc", 0.3)(None, [{"d": 2}, {"d": 3}], {}, "cpu")
+    assert 0.5 <= sum(e.elapsed_s for e, _ in evs) < 3.0, [e.elapsed_s for e, _ in evs]
 
 
 @pytest.mark.parametrize("value", ["-1", "nan"])

@@ -445,7 +445,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                  ) -> tuple[str, str, list[Fit], bool]:
     """Verdict, reason, fits (stated shape and rival) of one group of points along the
     variable, and whether the verdict rests on certified values: refuted by a rejected shape
-    (p < 0.01), a stated coefficient off by more than ``coef_rel`` and 4 s.e., or a certified
+    (p < 0.01), a stated coefficient off by more than ``coef_rel`` and by more than 4 s.e. plus
+    the bias the controlled values share (:func:`_shared_bias`), or a certified
     value off the stated coefficients' prediction by more than their rounding; confirmed
     only with all four conditions of the module docstring."""
     sc = claim.scaling
@@ -509,7 +510,9 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                 v = "refuted"
                 txt += "; " + said + (" (exact values: off by more than the stated number's "
                                       "rounding)" if exact else
-                                      " (off by more than coef_rel and 4 s.e.)")
+                                      " (off by more than coef_rel and by more than 4 s.e. "
+                                      f"plus the {shared:.0%} bias the controlled values may "
+                                      "share)")
             elif dev > t + 2 * c_se:
                 missing.append(said)
     if v != "refuted":

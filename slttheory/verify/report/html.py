@@ -1215,11 +1215,18 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
 
 def _anchors(claims: list[Mapping[str, Any]]) -> list[str]:
     """One unique HTML anchor per claim, from its key (``-2``, ``-3`` … on repeats)."""
-    anchors, seen = [], Counter()
+    anchors: list[str] = []
+    used = {"c-" + _slug(_claim_key(c)) for c in claims}
+    seen: Counter[str] = Counter()
     for c in claims:
         a = "c-" + _slug(_claim_key(c))
         seen[a] += 1
-        anchors.append(a if seen[a] == 1 else f"{a}-{seen[a]}")
+        name = a
+        while seen[a] > 1 and (name == a or name in used):  # "-2" may be another's own key
+            name = f"{a}-{seen[a]}"
+            seen[a] += 1
+        used.add(name)
+        anchors.append(name)
     return anchors
 
 

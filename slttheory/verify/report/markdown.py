@@ -234,11 +234,18 @@ def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
     >>> claim_anchors([{"id": "a-b"}, {"id": "A-B"}, {"id": None, "path": "x.toml"}])
     ['a-b', 'a-b-2', 'x.toml']
     """
-    out, seen = [], Counter()
+    out: list[str] = []
+    used = {slug(c.get("id") or c.get("path") or "").lower() for c in claims}
+    seen: Counter[str] = Counter()
     for c in claims:
         a = slug(c.get("id") or c.get("path") or "").lower()
         seen[a] += 1
-        out.append(a if seen[a] == 1 else f"{a}-{seen[a]}")
+        name = a
+        while seen[a] > 1 and (name == a or name in used):  # "-2" may be another's own id
+            name = f"{a}-{seen[a]}"
+            seen[a] += 1
+        used.add(name)
+        out.append(name)
     return out
 
 

@@ -97,7 +97,8 @@ def _failed_rank(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
 
 def _failed_llc(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
     measure = kw.get("measure", True)
-    return [(LLCEvidence("error", error=text),
+    share = round(elapsed / max(len(args[1]), 1), 3)  # the time it took, summed in compute_s
+    return [(LLCEvidence("error", error=text, elapsed_s=share),
              AtPoint("error", error=text) if measure else None) for _ in args[1]]
 
 
