@@ -1557,3 +1557,11 @@ def test_the_controls_agreement_p_value():
     freedom, p = e^(−2.25) (mutants of its degrees of freedom and error scale survived)."""
     b = llc_band(2.0, 0.05, controls(biases=(0.0, 0.0, 0.03))[KEY])
     assert b.controlled and b.agreement_p == pytest.approx(math.exp(-2.25), rel=1e-6)
+
+
+def test_an_estimate_at_or_below_zero_builds_no_band():
+    """λ > 0 wherever the loss is not flat: λ̂ = −1e-4 ± 2e-4 (a rerun of u₁⋯u₆ at γ × 3, its
+    diagnostics passed) built a band near 0 that refuted λ = ½ (an outside audit)."""
+    b = llc_band(-1e-4, 2e-4, controls()[KEY])
+    assert not b.controlled and "not above 0" in b.why
+    assert llc_band(2.0, 0.05, controls()[KEY]).controlled

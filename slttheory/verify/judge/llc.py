@@ -162,6 +162,14 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
         return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
                     why=f"the estimate has no finite standard error ({std_error}): no band",
                     controls=tuple(summ))
+    if mean <= 0:
+        # λ > 0 wherever the loss is not flat near w*: an estimate at or below 0 says the
+        # estimator failed there (a rerun of u₁⋯u₆ at γ × 3 read −1e-4 ± 2e-4 with its
+        # diagnostics passed and built a band that refuted ½, an outside audit)
+        return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
+                    why=f"the estimate λ̂ = {mean:.3g} is not above 0, where λ is wherever the "
+                    "loss is not flat near w*: the estimator failed here, so no band",
+                    controls=tuple(summ))
     se = std_error
     w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
