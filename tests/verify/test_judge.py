@@ -1565,3 +1565,16 @@ def test_an_estimate_at_or_below_zero_builds_no_band():
     b = llc_band(-1e-4, 2e-4, controls()[KEY])
     assert not b.controlled and "not above 0" in b.why
     assert llc_band(2.0, 0.05, controls()[KEY]).controlled
+
+
+def test_values_apart_by_more_than_the_compared_digits_still_decide():
+    """1 − (√2 − 1)¹⁶⁰, 5e-62 below 1, written so that no assumption decides its sign: beyond
+    the 10⁻⁹⁰ of the 100-digit comparison it is refuted as ≠ 1 (a threshold of 10⁻⁴⁰ survived
+    the suite, an outside mutation audit)."""
+    from slttheory.verify.judge.point import _exact_verdict
+
+    s2 = sp.sqrt(2)
+    integer = sp.expand((1 + s2) ** 160 + (1 - s2) ** 160)
+    assert integer.is_Integer
+    p = sp.Integer(1) + (1 + s2) ** 160 - integer  # = 1 − (√2 − 1)^160
+    assert _exact_verdict(sp.Integer(1), sp.Integer(1), p, "==") == "refuted"
