@@ -63,7 +63,10 @@ def _bounds(lo_name: str, lo: int, hi_name: str, hi: int, floor: int) -> None:
     if lo < floor:
         raise ValueError(f"{lo_name} must be >= {floor}, got {lo}")
     if hi < lo:
-        raise ValueError(f"{hi_name} must be >= {lo_name} = {lo}, got {hi}")
+        # a single bound checked against its floor reads "max_power must be >= 1, got 0", not
+        # "max_power must be >= max_power = 1" (an outside audit)
+        raise ValueError(f"{hi_name} must be >= {lo}, got {hi}" if hi_name == lo_name else
+                         f"{hi_name} must be >= {lo_name} = {lo}, got {hi}")
 
 
 def _int(name: str, value: int, floor: int) -> None:

@@ -62,6 +62,8 @@ def test_newton_even_without_prior(args):
         (lambda: sst.newton_polyhedron(even=True, max_exponent=1), ValueError, "max_exponent"),
         (lambda: sst.quadratic_network(bias="yes"), TypeError, "^bias must be"),
         (lambda: sst.normal_crossing(max_prior=-1), ValueError, "^max_prior"),
+        # a single bound below its floor: not "max_power must be >= max_power = 1"
+        (lambda: sst.normal_crossing(max_power=0), ValueError, "^max_power must be >= 1, got 0$"),
     ],
 )
 def test_bad_bounds_name_the_argument(call, exc, match):

@@ -40,6 +40,7 @@ import ast
 import difflib
 import inspect
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -48,7 +49,12 @@ from typing import Any, TextIO
 
 import sympy as sp
 
-from slttheory.formulas.core import LearningCoefficient, LearningCoefficientBounds, render
+from slttheory.formulas.core import (
+    LearningCoefficient,
+    LearningCoefficientBounds,
+    finite_float,
+    render,
+)
 from slttheory.formulas.standing import STANDING
 
 __all__ = ["main", "parse_value", "formula_names"]
@@ -301,7 +307,7 @@ def _record(name: str, kwargs: dict[str, Any], result) -> dict[str, Any]:
         return head | result.to_dict()
     out = head | {"value": str(result)} | STANDING[name].fields()
     if not result.free_symbols:
-        out["value_float"] = float(result)
+        out["value_float"] = finite_float(result)
     return out
 
 
@@ -354,7 +360,10 @@ def main(
         return int(exc.code or 0)
     try:
         if ns.list:
-            _list(out, ns.json)
+            try:
+                _list(out, ns.json)
+            except BrokenPipeError:
+                _quiet_stdout()
             return 0
         if ns.formula is None:
             raise UsageError(f"give a formula name (see {PROG} --list) or --list")
@@ -367,8 +376,26 @@ def main(
     except UsageError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return 2
-    if ns.json:
-        out.write(json.dumps(_record(ns.formula, kwargs, result), ensure_ascii=False) + "\n")
-    else:
-        _show(ns.formula, kwargs, result, out, use_unicode=not ns.ascii)
+    try:
+        if ns.json:
+            text = json.dumps(_record(ns.formula, kwargs, result), ensure_ascii=False,
+                              allow_nan=False) + "\n"
+            out.write(text)
+        else:
+            _show(ns.formula, kwargs, result, out, use_unicode=not ns.ascii)
+    except ValueError as exc:  # an integer past Python's 4300-digit limit for text
+        err.write(f"{PROG}: error: {ns.formula}: the result cannot be printed ({exc})\n")
+        return 2
+    except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
+        _quiet_stdout()
+        return 0
     return 0
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe, point stdout at devnull so that Python's own flush at exit does not
+    print a second traceback (the recipe of the signal module's documentation)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (a test's StringIO)
+        pass

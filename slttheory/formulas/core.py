@@ -19,6 +19,7 @@ and the formula then returns a symbolic (often ``Piecewise``) value.
 from __future__ import annotations
 
 import functools
+import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -240,7 +241,7 @@ class LearningCoefficient:
             "reference": self.reference,
         }
         if self.is_exact:
-            out["value_float"] = float(self.value)
+            out["value_float"] = finite_float(self.value)
         return out
 
     def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
@@ -436,6 +437,20 @@ def _check_label(result) -> None:
 def is_symbolic(*values) -> bool:
     """True if any argument is a sympy expression with free symbols."""
     return any(isinstance(v, sp.Basic) and v.free_symbols for v in values)
+
+
+def finite_float(value) -> float | None:
+    """``float(value)`` where that is finite, else ``None`` (JSON has no Infinity: a strict
+    reader refused the formula CLI's ``"value_float": Infinity``).
+
+    >>> finite_float(sp.Rational(1, 3)) == 1 / 3, finite_float(sp.Integer(10) ** 400)
+    (True, None)
+    """
+    try:
+        v = float(value)
+    except (OverflowError, TypeError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def check_size(name: str, value, *, minimum: int = 1, maximum=None, maximum_reason: str = ""):

@@ -255,6 +255,11 @@ def _newton_distance(points: list[tuple[int, ...]], v: tuple[int, ...]) -> tuple
 # --------------------------------------------------------------------------- Newton polyhedron
 
 
+MAX_NEWTON_VERTICES = 100
+"""The most exponent vectors :func:`newton_polyhedron` takes once dominated ones are dropped
+(an outside audit: 501 vectors of 4.8 kB of command-line text ran for 2 minutes)."""
+
+
 @rederivable
 def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     r"""λ and m of a K that is non-degenerate with respect to its Newton polyhedron.
@@ -331,6 +336,11 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     uniq = sorted(set(points))
     minimal = [a for a in uniq if not any(b != a and all(x >= y for x, y in zip(a, b, strict=True))
                                           for b in uniq)]
+    if len(minimal) > MAX_NEWTON_VERTICES:
+        raise ValueError(
+            f"exponents: {len(minimal)} exponent vectors that no other dominates, more than "
+            f"MAX_NEWTON_VERTICES = {MAX_NEWTON_VERTICES} (the exact linear programs' time grows "
+            "fast: 100 take about 1.5 s, 150 about 4 s, 500 over two minutes)")
     t_star, codim = _newton_distance(minimal, v)
     if codim == d:
         where = "is a vertex"

@@ -184,3 +184,26 @@ def test_module_entry_point():
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert usage.returncode == 0 and "--symbols" in usage.stdout
+
+
+def test_json_stays_strict_and_huge_results_are_usage_errors():
+    """An outside audit: 10**400 gave "value_float": Infinity (not JSON to a strict reader); a
+    result past Python's 4300-digit limit raised a traceback with exit 1."""
+    code, out, _ = run("bayes_generalization_error", "n=1", f"lam={10**400}", "--json")
+    assert code == 0
+    rec = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    assert rec["value_float"] is None and rec["value"] == str(10**400)
+    big = str(10**2500)
+    code, _, err = run("low_rank_manifold", f"m={big}", f"n={big}", f"r={big}", "--json")
+    assert code == 2 and "cannot be printed" in err
+
+
+def test_a_reader_that_leaves_early_is_no_error():
+    """`--list | head -1` ended in a BrokenPipeError traceback (an outside audit)."""
+
+    class Gone(io.StringIO):
+        def write(self, s):
+            raise BrokenPipeError
+
+    assert main(["--list"], stdout=Gone()) == 0
+    assert main(["regular", "d=3"], stdout=Gone()) == 0

@@ -424,3 +424,15 @@ def test_numpy_arrays_are_accepted_like_lists():
     assert newton_polyhedron(np.array([[2, 0], [0, 4]])) == newton_polyhedron([(2, 0), (0, 4)])
     with pytest.raises(ValueError, match="two-dimensional"):
         newton_polyhedron(np.array([2, 4]))
+
+
+def test_newton_polyhedron_refuses_more_vertices_than_it_can_solve_in_seconds():
+    """501 exponent vectors on an antidiagonal (4.8 kB on the command line) ran for two minutes
+    (an outside audit); beyond MAX_NEWTON_VERTICES they are a ValueError naming the argument."""
+    from slttheory.formulas.monomial import MAX_NEWTON_VERTICES
+
+    n = MAX_NEWTON_VERTICES + 1
+    with pytest.raises(ValueError, match="exponents: 102 exponent vectors"):
+        newton_polyhedron([(i, n - i) for i in range(n + 1)])
+    dominated = [(i, 200) for i in range(1, 150)] + [(1, 1)]  # all but (1, 1) dominated
+    assert newton_polyhedron(dominated).value == 1

@@ -139,3 +139,22 @@ def test_first_forward_mode_derivative_is_quiet():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_forward_that_draws_random_numbers_is_a_value_error():
+    """F.dropout(training=True) inside forward raised torch's raw vmap RuntimeError from the
+    Hessian, after the first forward pass had run (an outside audit)."""
+    import torch.nn.functional as F
+
+    class Drop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(3, 1)
+
+        def forward(self, x):
+            return self.lin(F.dropout(x, 0.5, training=True))
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(5, 3, generator=g), torch.randn(5, 1, generator=g)
+    with pytest.raises(ValueError, match="draws random numbers"):
+        critical_point_check(Drop(), (x, y), device="cpu")
