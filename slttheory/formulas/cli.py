@@ -363,7 +363,7 @@ def main(
             try:
                 _list(out, ns.json)
             except BrokenPipeError:
-                _quiet_stdout()
+                _quiet_stdout(out)
             return 0
         if ns.formula is None:
             raise UsageError(f"give a formula name (see {PROG} --list) or --list")
@@ -387,15 +387,18 @@ def main(
         err.write(f"{PROG}: error: {ns.formula}: the result cannot be printed ({exc})\n")
         return 2
     except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
-        _quiet_stdout()
+        _quiet_stdout(out)
         return 0
     return 0
 
 
-def _quiet_stdout() -> None:
-    """After a broken pipe, point stdout at devnull so that Python's own flush at exit does not
-    print a second traceback (the recipe of the signal module's documentation)."""
+def _quiet_stdout(out: TextIO) -> None:
+    """After a broken pipe on the process's own stdout, point it at devnull so that Python's
+    flush at exit does not print a second traceback (the recipe of the signal module's
+    documentation); another stream (a caller's) is left alone."""
+    if out is not sys.__stdout__ or sys.__stdout__ is None:
+        return
     try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # not a real file (a test's StringIO)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.__stdout__.fileno())
+    except (OSError, ValueError):
         pass
