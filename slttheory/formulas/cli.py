@@ -144,6 +144,11 @@ def _literal(node: ast.AST, text: str, param: str, top: bool) -> Any:
     )
 
 
+_RESERVED_NAMES = frozenset({"pi", "E", "I", "oo", "zoo", "nan", "S", "N", "O", "Q", "None_"})
+"""Symbol names that print as (or read back as) something else in sympy (an outside audit:
+``d=pi`` gave "λ = π/2", and JSON "pi/2", which any sympify-based reader takes for π/2)."""
+
+
 def parse_value(param: str, text: str, *, as_text: bool = False) -> Any:
     """Parse the value of ``param`` from the command line, safely (no eval, no sympify).
 
@@ -184,6 +189,10 @@ def parse_value(param: str, text: str, *, as_text: bool = False) -> Any:
         ) from None
     value = _literal(tree.body, stripped, param, top=True)
     if isinstance(value, str):
+        if value in _RESERVED_NAMES:
+            # printed (and read back by sympify) as the constant: d=pi gave "λ = π/2"
+            raise UsageError(f"{param}: {value!r} is the name of a sympy constant or function; "
+                             "choose another symbol name")
         return _symbol(param, value)
     if isinstance(value, tuple):
         return list(value)
@@ -220,6 +229,13 @@ def _arguments(fn, name: str, assignments: Sequence[str], symbols: str | None) -
     kwargs = {  # in the signature's order
         k: parse_value(k, texts[k], as_text=_takes_text(params[k])) for k in params if k in texts
     }
+    named: dict[str, str] = {}
+    for k, v in kwargs.items():  # one name, one symbol: m=r r=r made two symbols printed "r"
+        if isinstance(v, sp.Symbol):
+            if v.name in named:
+                raise UsageError(f"{k}: the symbol {v.name!r} already stands for "
+                                 f"{named[v.name]}; give each parameter its own name")
+            named[v.name] = k
     missing = [
         p.name
         for p in params.values()

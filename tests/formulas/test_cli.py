@@ -145,6 +145,10 @@ def test_list():
         (("regular", "d=1e2"), "write 100"),
         (("regular", "d=1e400"), "d: exponent of '1e400' beyond ±100"),
         ((), "give a formula name"),
+        # names that print as a constant, and one name for two parameters (an outside audit:
+        # d=pi printed "λ = π/2"; m=r r=r printed "r*(-r + r + 3)/2")
+        (("regular", "d=pi"), "d: 'pi' is the name of a sympy constant"),
+        (("low_rank_manifold", "m=r", "n=3", "r=r"), "r: the symbol 'r' already stands for m"),
     ],
 )
 def test_errors_exit_2_naming_the_problem(argv, message):
