@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -526,6 +527,26 @@ def counts_text(counts: Mapping[str, int]) -> str:
     """
     return ", ".join(f"{n} {'in the fit' if v == 'in_fit' else v}"
                      for v, n in counts.items() if n)
+
+
+def unique_names(bases: Sequence[str]) -> list[str]:
+    """Each base name, with ``-2``, ``-3`` … on its repeats, never taking a name that is
+    another entry's own base (ids ``a-b``, ``A-B``, ``a-b-2`` had given ``a-b-2`` twice): one
+    anchor per claim in either report, whose links had led to the first of those sharing one.
+
+    >>> unique_names(["a-b", "a-b", "a-b-2", "x"])
+    ['a-b', 'a-b-3', 'a-b-2', 'x']
+    """
+    used, seen, out = set(bases), Counter[str](), []
+    for a in bases:
+        seen[a] += 1
+        name = a
+        while seen[a] > 1 and (name == a or name in used):
+            name = f"{a}-{seen[a]}"
+            seen[a] += 1
+        used.add(name)
+        out.append(name)
+    return out
 
 
 def reading_decided(c: Mapping[str, Any]) -> bool:

@@ -46,6 +46,7 @@ from slttheory.verify.report.data import (
     routes_text,
     short_reason,
     shown_settings,
+    unique_names,
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label
@@ -1214,20 +1215,8 @@ def render_html(report: Mapping[str, Any], *, figures_dir: Path | None) -> str:
 
 
 def _anchors(claims: list[Mapping[str, Any]]) -> list[str]:
-    """One unique HTML anchor per claim, from its key (``-2``, ``-3`` … on repeats)."""
-    anchors: list[str] = []
-    used = {"c-" + _slug(_claim_key(c)) for c in claims}
-    seen: Counter[str] = Counter()
-    for c in claims:
-        a = "c-" + _slug(_claim_key(c))
-        seen[a] += 1
-        name = a
-        while seen[a] > 1 and (name == a or name in used):  # "-2" may be another's own key
-            name = f"{a}-{seen[a]}"
-            seen[a] += 1
-        used.add(name)
-        anchors.append(name)
-    return anchors
+    """One unique HTML anchor per claim, from its key (:func:`~.data.unique_names`)."""
+    return unique_names(["c-" + _slug(_claim_key(c)) for c in claims])
 
 
 def _meta_line(report: Mapping[str, Any]) -> str:

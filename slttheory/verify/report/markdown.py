@@ -7,7 +7,6 @@ grows with the number of claims, not of points; every point stays in ``report.js
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from slttheory.verify.report.data import (
     routes_text,
     short_reason,
     shown_settings,
+    unique_names,
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label, fmt_number
@@ -234,19 +234,7 @@ def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
     >>> claim_anchors([{"id": "a-b"}, {"id": "A-B"}, {"id": None, "path": "x.toml"}])
     ['a-b', 'a-b-2', 'x.toml']
     """
-    out: list[str] = []
-    used = {slug(c.get("id") or c.get("path") or "").lower() for c in claims}
-    seen: Counter[str] = Counter()
-    for c in claims:
-        a = slug(c.get("id") or c.get("path") or "").lower()
-        seen[a] += 1
-        name = a
-        while seen[a] > 1 and (name == a or name in used):  # "-2" may be another's own id
-            name = f"{a}-{seen[a]}"
-            seen[a] += 1
-        used.add(name)
-        out.append(name)
-    return out
+    return unique_names([slug(c.get("id") or c.get("path") or "").lower() for c in claims])
 
 
 def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
