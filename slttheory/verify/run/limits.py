@@ -83,43 +83,41 @@ def stored_limit(error: str) -> float | None:
         return None
 
 
-def _failed_closed_form(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_closed_form(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     return ClosedFormEvidence("error", error=text)
 
 
-def _failed_independent(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_independent(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     return (ClosedFormEvidence("error", error=text),)
 
 
-def _failed_rank(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_rank(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     return RankEvidence("error", error=text)
 
 
-def _failed_llc(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_llc(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     measure = kw.get("measure", True)
-    share = round(elapsed / max(len(args[1]), 1), 3)  # the time it took, summed in compute_s
-    return [(LLCEvidence("error", error=text, elapsed_s=share),
+    return [(LLCEvidence("error", error=text, elapsed_s=each_s),
              AtPoint("error", error=text) if measure else None) for _ in args[1]]
 
 
-def _failed_at_point(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_at_point(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     return [AtPoint("error", error=text) for _ in args[1]]
 
 
-def _failed_reruns(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
+def _failed_reruns(text: str, args: tuple, kw: dict, each_s: float) -> Any:
     return [tuple(Rerun(label, None, None, False, (text,)) for label, _, _ in RERUNS)
             for _ in args[1]]
 
 
-def _failed_controls(text: str, args: tuple, kw: dict, elapsed: float) -> Any:
-    # the time spent, shared by the runs: it is summed into the report's compute_s (each
-    # run had recorded 0 s, an outside audit)
-    share = round(elapsed / max(len(args[0]), 1), 3)
-    return [control.run(data_seed, error=text, elapsed_s=share) for control, data_seed in args[0]]
+def _failed_controls(text: str, args: tuple, kw: dict, each_s: float) -> Any:
+    return [control.run(data_seed, error=text, elapsed_s=each_s) for control, data_seed in args[0]]
 
 
 # what is limited -> (words for the message, the argument it is batched over (the limit is
-# per item) or None, its error evidence); all but "controls" are fields of Routes
+# per item) or None, its error evidence from (the message, the arguments, the keywords, the
+# time each item took: the time spent shared by the batch, which the report's compute_s sums;
+# stopped runs had recorded 0 s, an outside audit)); all but "controls" are fields of Routes
 _LIMITED: dict[str, tuple[str, int | None, Callable[[str, tuple, dict, float], Any]]] = {
     "closed_form": ("closed form", None, _failed_closed_form),
     "independent": ("independent closed forms", None, _failed_independent),
@@ -183,13 +181,16 @@ class _Limited:
 
     def __call__(self, *args: Any, **kw: Any) -> Any:
         what, batch, failed = _LIMITED[self.name]
-        limit = self.seconds * (1 if batch is None else max(len(args[batch]), 1))
+        items = 1 if batch is None else max(len(args[batch]), 1)
+        limit = self.seconds * items
         if not can_limit_here() or effective_limit(limit) is None:
             return self.fn(*args, **kw)
         text = _timeout_text(what, limit, self.seconds)
         t0 = time.perf_counter()
         out, fired = _call_limited(self.fn, args, kw, limit, text)
-        return failed(text, args, kw, time.perf_counter() - t0) if fired else out
+        if not fired:
+            return out
+        return failed(text, args, kw, round((time.perf_counter() - t0) / items, 3))
 
 
 def _call_limited(fn: Callable[..., Any], args: tuple, kw: dict, limit: float, text: str
