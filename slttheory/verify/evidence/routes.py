@@ -478,19 +478,15 @@ def with_formula_multiplicity(at: AtPoint | None, family: Any, params: Mapping[s
 
 def _formula_multiplicity(family: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """``{"formula_multiplicity": m, "formula_multiplicity_by": name}`` of the family's exact
-    formula at the point; ``{}`` where it has none."""
-    if getattr(family, "formula", None) is None:
+    closed form at the point (:func:`closed_form_route`); ``{}`` where it states none."""
+    cf = closed_form_route(family, params)
+    if cf.status != "ok" or not cf.exact or cf.multiplicity is None:
         return {}
     try:
-        lc = family.closed_form(dict(params))
-        m = getattr(lc, "multiplicity", None)
-        m = int(m) if m is not None and getattr(m, "is_Integer", isinstance(m, int)) else None
-    except Exception:  # noqa: BLE001 - no formula here: nothing to guard with
+        m = int(cf.multiplicity)
+    except ValueError:  # symbolic
         return {}
-    if m is None:
-        return {}
-    return {"formula_multiplicity": m,
-            "formula_multiplicity_by": getattr(family.formula, "__name__", "") or family.name}
+    return {"formula_multiplicity": m, "formula_multiplicity_by": cf.formula or family.name}
 
 
 def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],

@@ -188,10 +188,17 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     measure = bool(ev) or bool(claim.hypotheses) or callable(getattr(family, "orbit", None))
     at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if measure \
         else None
-    if "llc" in ev and "closed_form" not in ev:  # the LLC's multiplicity guard needs it
+    if _guard_needs_multiplicity(ev):
         at = with_formula_multiplicity(at, family, q)
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
+
+
+def _guard_needs_multiplicity(evidence: Sequence[str]) -> bool:
+    """Whether the point's measurement of w* records the family formula's multiplicity
+    (:func:`~slttheory.verify.evidence.routes.with_formula_multiplicity`): for an LLC whose
+    claim does not run the closed-form route, the multiplicity guard's only source."""
+    return "llc" in evidence and "closed_form" not in evidence
 
 
 def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, family: Any,
@@ -204,7 +211,7 @@ def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, f
     settings = claim.llc_settings(profile)
     qs = [family.validate(dict(p)) for p in points]
     evs = routes.llc(family, qs, settings, device, reruns=list(reruns), measure=measure)
-    if "closed_form" not in claim.evidence_for(profile):  # the multiplicity guard needs it
+    if _guard_needs_multiplicity(claim.evidence_for(profile)):
         evs = [(e, with_formula_multiplicity(a, family, q)) for (e, a), q in zip(evs, qs,
                                                                                 strict=True)]
     return [{"llc": replace(e, control_key=k).to_dict(),
