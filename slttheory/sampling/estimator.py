@@ -808,7 +808,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
                                unresolved=unseen)
     if k is None:
         diag = _unlocalised(diag, s, gamma)
-    if k is not None:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
+    else:  # λ = k/2 by the Morse–Bott lemma; the scan and its laws stay on record
         note, lam = _morse_bott_note(s, k, nbeta, llc, ci), k / 2
         llc, se, mc, data_err, fit_err, law_err, ci = lam, 0.0, 0.0, 0.0, 0.0, 0.0, (lam, lam)
         scan = dataclasses.replace(scan, fit=_xp.morse_bott_fit(fit, lam), point=_xp.POINT_FIT)
@@ -839,20 +839,30 @@ def _localisation(s: _Setup, ts: np.ndarray, gamma: float
     :data:`~.localisation.MAX_DIM` parameters or a spectrum that failed (a model whose forward
     pass does not run in float64 under ``torch.func``, a Jacobian too large to hold): the scan
     is then fitted as sampled."""
-    if gamma == 0 or s.spectrum is None or not _xp.is_noise_free(s.estimand_loss,
-                                                                 float(ts.max())):
+    if gamma == 0 or not _xp.is_noise_free(s.estimand_loss, float(ts.max())):
         return None, 0, None
-    why = "localisation deficit not removed: "
-    if s.center.numel() > _loc.MAX_DIM:
-        return None, 0, why + (f"{s.center.numel()} parameters, more than MAX_DIM = "
-                               f"{_loc.MAX_DIM} for a dense spectrum")
-    try:
-        spectrum = s.spectrum()
-    except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
-        return None, 0, why + (f"the Gauss–Newton spectrum at w* failed "
-                               f"({type(e).__name__}: {str(e)[:120]})")
+    spectrum = _gauss_newton(s)
+    if spectrum is None:
+        return None, 0, None
+    if isinstance(spectrum, str):
+        return None, 0, "localisation deficit not removed: " + spectrum
     deficit, k = _loc.correction(spectrum, ts, gamma)
     return deficit, k, None
+
+
+def _gauss_newton(s: _Setup) -> np.ndarray | str | None:
+    """The Gauss–Newton spectrum at w* (float64); why it cannot be had (more than
+    :data:`~.localisation.MAX_DIM` parameters, or its computation failed); ``None`` where the
+    set-up has none."""
+    if s.spectrum is None:
+        return None
+    if s.center.numel() > _loc.MAX_DIM:
+        return (f"{s.center.numel()} parameters, more than MAX_DIM = {_loc.MAX_DIM} for a "
+                "dense spectrum")
+    try:
+        return np.asarray(s.spectrum(), float)
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as e:
+        return f"the Gauss–Newton spectrum at w* failed ({type(e).__name__}: {str(e)[:120]})"
 
 
 def _within_range(ci: tuple[float, float], llc: float, d: int
@@ -934,14 +944,11 @@ def _unlocalised(diag: dg.Diagnostics, s: _Setup, gamma: float) -> dg.Diagnostic
     cannot be had (more than :data:`~.localisation.MAX_DIM` parameters, or it failed)."""
     if gamma != 0:
         return diag
-    unchecked = ("localization = 0: whether every direction at w* is held by the loss (else "
-                 "the posterior may be improper along a flat fibre) was not checked")
-    if s.spectrum is None or s.center.numel() > _loc.MAX_DIM:
-        return _with_notes(diag, unchecked + f" (more than {_loc.MAX_DIM} parameters)")
-    try:
-        h = np.asarray(s.spectrum(), float)
-    except (RuntimeError, TypeError, ValueError, NotImplementedError):
-        return _with_notes(diag, unchecked + " (the Gauss–Newton spectrum at w* failed)")
+    h = _gauss_newton(s)
+    if not isinstance(h, np.ndarray):
+        return _with_notes(diag, "localization = 0: whether every direction at w* is held by "
+                           "the loss (else the posterior may be improper along a flat fibre) "
+                           f"was not checked ({h or 'this set-up has no spectrum'})")
     flat = int(np.sum(h <= _loc.ROUNDOFF_RTOL * max(float(h.max(initial=0.0)), 0.0)))
     if flat == 0:
         return diag
@@ -960,12 +967,9 @@ def _weak_note(s: _Setup, t0: float, gamma: float) -> tuple[str | None, float]:
     directions lie below what the data resolve (on noisy data the deficit is not removed,
     since an empirical minimiser's small curvatures may be fitted noise; the directions are
     unresolved either way)."""
-    if gamma == 0 or s.spectrum is None or s.center.numel() > _loc.MAX_DIM:
+    spectrum = _gauss_newton(s) if gamma != 0 else None
+    if not isinstance(spectrum, np.ndarray):  # said by the localisation note where needed
         return None, 0.0
-    try:
-        spectrum = s.spectrum()
-    except (RuntimeError, TypeError, ValueError, NotImplementedError):
-        return None, 0.0  # said by the localisation note where the deficit needed it
     if _xp.is_noise_free(s.estimand_loss, t0):
         note = _unresolved_note(spectrum, t0, gamma, s.dtype)
         return note, 0.0 if note is None else 0.5 * _loc.unresolved_curvatures(
