@@ -188,13 +188,16 @@ def refine_to_minimiser(
     frozen = {k: b.detach().double() if b.is_floating_point() else b
               for k, b in model.named_buffers()}
 
-    def value(at: list[Tensor] = work) -> Tensor:
+    def value_at(at: list[Tensor]) -> Tensor:
         out = torch.func.functional_call(model, ({**dict(zip(names, at, strict=True)),
                                                    **frozen},), (x64,))
         return loss_fn(out, y64).mean()
 
+    def value() -> Tensor:
+        return value_at(work)
+
     with torch.no_grad():
-        start = float(value([p.detach().to(torch.float64) for p in params]))
+        start = float(value_at([p.detach().to(torch.float64) for p in params]))
 
     opt = torch.optim.LBFGS(work, lr=1.0, max_iter=max_iter, tolerance_grad=grad_tol,
                             tolerance_change=0.0, history_size=50,

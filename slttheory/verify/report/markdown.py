@@ -239,10 +239,10 @@ def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', ""]
-    head = " — ".join(x for x in (f"**{_esc(c['title'])}**" if c.get("title") else "",
-                                  _esc(c["source"]) if c.get("source") else "") if x)
+    head = ([f"**{_esc(c['title'])}**"] if c.get("title") else []) + \
+        ([_esc(c["source"])] if c.get("source") else [])
     if head:  # a file that could not be read has neither (it had read "**** — ")
-        lines += [head, ""]
+        lines += [" — ".join(head), ""]
     if c.get("statement"):
         lines += [f"> {_esc(c['statement'])}", ""]
     if c.get("predicted"):
