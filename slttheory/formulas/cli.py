@@ -376,11 +376,7 @@ def main(
         return int(exc.code or 0)
     try:
         if ns.list:
-            try:
-                _list(out, ns.json)
-            except BrokenPipeError:
-                _quiet_stdout(out)
-            return 0
+            return _emit(lambda: _list(out, ns.json), out, err, "--list")
         if ns.formula is None:
             raise UsageError(f"give a formula name (see {PROG} --list) or --list")
         fn = _formula(ns.formula)
@@ -392,19 +388,25 @@ def main(
     except UsageError as exc:
         err.write(f"{PROG}: error: {exc}\n")
         return 2
+    if ns.json:
+        return _emit(lambda: out.write(json.dumps(_record(ns.formula, kwargs, result),
+                                                  ensure_ascii=False, allow_nan=False) + "\n"),
+                     out, err, ns.formula)
+    return _emit(lambda: _show(ns.formula, kwargs, result, out, use_unicode=not ns.ascii),
+                 out, err, ns.formula)
+
+
+def _emit(write: Callable[[], Any], out: TextIO, err: TextIO, what: str) -> int:
+    """Run ``write``; the exit status: 0, also where the reader left early (``| head``),
+    2 where the result cannot be printed (an integer past Python's 4300-digit limit for
+    text; both had ended in a traceback, an outside audit)."""
     try:
-        if ns.json:
-            text = json.dumps(_record(ns.formula, kwargs, result), ensure_ascii=False,
-                              allow_nan=False) + "\n"
-            out.write(text)
-        else:
-            _show(ns.formula, kwargs, result, out, use_unicode=not ns.ascii)
-    except ValueError as exc:  # an integer past Python's 4300-digit limit for text
-        err.write(f"{PROG}: error: {ns.formula}: the result cannot be printed ({exc})\n")
+        write()
+    except ValueError as exc:
+        err.write(f"{PROG}: error: {what}: the result cannot be printed ({exc})\n")
         return 2
-    except BrokenPipeError:  # `... | head`: the reader left; nothing more to say
+    except BrokenPipeError:
         _quiet_stdout(out)
-        return 0
     return 0
 
 
