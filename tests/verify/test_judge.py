@@ -865,6 +865,30 @@ def test_exact_values_on_the_stated_shape_confirm_it():
         "refuted"
 
 
+def test_exact_values_off_the_stated_shape_by_less_than_the_float_floor_are_refuted():
+    """Exact values are of a shape or not: λ = d/2 + 10⁻⁹ is affine, not linear through the
+    origin, but the float fit weighs exact values as if known to 1e-9 of λ, which hides the
+    intercept (an outside audit: λ = m/2 + 50 at m ≈ 10⁶, a false claim confirmed
+    (certified)). An exact fit decides; the true shape is not refuted."""
+    import sympy as sp
+
+    xs = [14, 16, 18, 20]
+
+    def claim(shape):
+        return parse_claim({"id": "s", "title": "t", "source": "Someone 2020",
+                            "family": "fake_regular", "kind": "scaling",
+                            "evidence": ["closed_form", "llc"], "grid": {"d": xs},
+                            "scaling": {"variable": "d", "shape": shape}}, "s.toml", FAMILIES)
+
+    evs = [PointEvidence(cf(sp.Rational(d, 2) + sp.Rational(1, 10**9)), None, None, 0.0)
+           for d in xs]
+    v = scaling_verdict(claim("linear"), [{"d": d} for d in xs], evs, {})
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "not of this shape, exactly" in v.reason
+    v = scaling_verdict(claim("affine"), [{"d": d} for d in xs], evs, {})
+    assert v.verdict != "refuted" and "exactly of this shape" in v.reason, v.reason
+
+
 def test_a_rounded_decimal_is_refuted_and_the_reason_says_why():
     """λ = 0.1667 for a normal crossing of λ = 1/6 is refuted (decimals are exact), but the
     reason printed "1/6 (0.1667) … against the predicted 1667/10000 (0.1667)", two equal

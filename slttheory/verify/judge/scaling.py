@@ -477,17 +477,32 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     source = "certified" if exact else "llc" if "certified" not in kinds else "certified+llc"
     f = fit_shape(xs, ys, ses, sc.shape, group, source=source)
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, source=source, role="rival")
+    # exact values are of a shape or not, in exact arithmetic where it can be done; the float
+    # fit's round-off floor (1e-9 of λ) hid an intercept of 50 at λ ≈ 5·10⁵ (an outside audit)
+    fits_exactly = _exact_fit(claim, rows, sc.shape) if exact else None
+    rival_exactly = _exact_fit(claim, rows, RIVALS[sc.shape]) if exact else None
+    shape_rejected = (not fits_exactly if fits_exactly is not None else
+                      f.p_value is not None and f.p_value < 0.01)
+    rival_rejected = (not rival_exactly if rival_exactly is not None else
+                      rival.p_value is not None and rival.p_value < 0.05)
     shown = _round_off_to_zero(f) if exact else f.coefficients
+
+    def how(fit: Fit, exactly: bool | None) -> str:  # how the shape's fit was judged
+        if exactly is not None:
+            return "exactly of this shape" if exactly else "not of this shape, exactly"
+        return ("σ at round-off: " if exact else "") + f"χ² p = {_p(fit.p_value)}"
+
     txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
-           + ("exact values, σ at round-off: " if exact else "") + "χ² p = "
-           f"{_p(f.p_value)}, R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
-           f"{poly_text(rival.coefficients, rival.shape, var)} (χ² p = {_p(rival.p_value)})")
+           + ("exact values, " if exact else "") + how(f, fits_exactly)
+           + f", R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
+           f"{poly_text(rival.coefficients, rival.shape, var)} ({how(rival, rival_exactly)})")
     v, missing = "confirmed", []
     stated = shape_text(sc.shape, var)
-    if f.p_value is not None and f.p_value < 0.01:
+    if shape_rejected:
         v = "refuted"
-        errors = "certified values (σ = 0, floored at round-off)" if exact else \
-            "controlled errors"
+        errors = ("certified values in exact arithmetic" if fits_exactly is False else
+                  "certified values (σ = 0, floored at round-off)" if exact else
+                  "controlled errors")
         txt += f"; the stated {stated} shape is rejected by the {errors}"
     elif (exact and f.p_value is not None and shown[0] == 0.0
           and not (sc.coefficients is not None and sc.coefficients[0] == 0)):
@@ -518,11 +533,11 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     if v != "refuted":
         if len(set(xs)) < MIN_VALUES:
             missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
-        if f.p_value is None or f.p_value < 0.05:
+        if not fits_exactly and (f.p_value is None or f.p_value < 0.05):
             missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
         if not f.r2 >= sc.min_r2:
             missing.append(f"R² = {f.r2:.4f} < min_r2 = {sc.min_r2:g}")
-        if rival.p_value is None or rival.p_value >= 0.05:
+        if not rival_rejected:
             missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
                            f"(p = {_p(rival.p_value)})")
         drift = _settings_drift([r[3] for r in rows if r[4] == "controlled"])
@@ -537,6 +552,33 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
             "up to their rounding" if exact else
             f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
     return v, txt, [f, rival], exact
+
+
+_POWERS = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1)}
+"""The polynomial shapes as powers of the variable: those an exact fit can decide."""
+
+
+def _exact_fit(claim: Claim, rows: Sequence[_Row], shape: str) -> bool | None:
+    """Whether the certified values of ``rows`` are exactly of ``shape`` (λ in the span of the
+    shape's terms, by the rank of the rational design with and without λ); ``None`` where
+    that cannot be computed exactly: a shape with x·log x, or a value or grid value that is
+    not rational.
+    """
+    powers = _POWERS.get(shape)
+    if powers is None:
+        return None
+    xs, ys = [], []
+    for x, _, _, ev, _ in rows:
+        if ev is None:  # rows built without their evidence (tests of the float rules)
+            return None
+        value = certified_value(*certified_bounds(claim, ev))
+        xr = sp.nsimplify(x, rational=True)
+        if value is None or not sp.sympify(value).is_Rational or not xr.is_Rational:
+            return None
+        xs.append(xr)
+        ys.append(sp.sympify(value))
+    design = sp.Matrix([[xv**k for k in powers] for xv in xs])
+    return design.rank() == design.row_join(sp.Matrix(ys)).rank()
 
 
 def _shared_bias(rows: Sequence[_Row]) -> float:
