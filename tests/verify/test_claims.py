@@ -34,6 +34,10 @@ def write(tmp_path, text, name="c.toml"):
 
 def test_good_claim_points_and_profiles(tmp_path):
     c = load_claim(write(tmp_path, GOOD), FAMILIES)
+    assert not c.counterfactual
+    cf = GOOD.replace('predicted = "d/2"',
+                      'predicted = "d/2"\nreading = "r"\ncounterfactual = true')
+    assert load_claim(write(tmp_path, cf, "cf.toml"), FAMILIES).counterfactual
     assert c.points("full") == [{"d": 1}, {"d": 2}, {"d": 3}]
     assert c.points("quick") == [{"d": 2}]
     assert c.predicted_at({"d": 3}) == sp.Rational(3, 2)
@@ -46,6 +50,10 @@ def test_good_claim_points_and_profiles(tmp_path):
         (lambda t: t.replace('"fake_regular"', '"nope"'), "family: unknown family 'nope'"),
         (lambda t: t.replace("d = [1, 2, 3]", "q = [1]"), "grid.q: unknown variable"),
         (lambda t: t.replace('"d/2"', '"q/2"'), "unknown variable 'q'"),
+        (lambda t: t.replace('predicted = "d/2"', 'predicted = "d/2"\ncounterfactual = "yes"'),
+         "counterfactual: must be true or false"),
+        (lambda t: t.replace('predicted = "d/2"', 'predicted = "d/2"\ncounterfactual = true'),
+         "counterfactual: needs a 'reading'"),
         (lambda t: t.replace("d = [1, 2, 3]", "d = [0, 1]"), "d must be >= 1"),
         (lambda t: t.replace("d = [1, 2, 3]", "d = [1, 25]"), "d must be <= 20"),
         (lambda t: t.replace("d = [1, 2, 3]", "d = [1.5]"), "d must be an integer"),

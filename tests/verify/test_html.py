@@ -633,6 +633,33 @@ def test_markdown_anchors_are_unique_per_claim():
     assert len(set(claim_anchors(ids))) == 3 and len(set(_anchors(ids))) == 3
 
 
+def test_a_counterfactual_reading_is_marked_apart_in_both_reports():
+    """A claim that applies a source's formula to a model its statement does not cover (App.
+    G's biased formula on the centred loss, which hides c; Thm 5.1 on a loss that is not
+    per-sample) was counted with the readings a source admits (‡) in the headline's refuted
+    (an outside audit of the claims against their sources). It is marked † and counted
+    apart, and its reading is labelled counterfactual."""
+    import copy
+
+    from slttheory.verify.report.html import render_html
+    from slttheory.verify.report.markdown import render_markdown
+
+    rep = markdown_report()
+    stated, cf = copy.deepcopy(rep["claims"][0]), copy.deepcopy(rep["claims"][0])
+    stated.update(id="stated", verdict="confirmed", reading="plain MSE")
+    cf.update(id="cf", verdict="refuted", reading="the centred loss", counterfactual=True)
+    rep["claims"] = [stated, cf]
+    text = render_markdown(rep)
+    head = next(line for line in text.splitlines() if line.startswith("Verdicts:"))
+    assert "‡ marks the 1 decided (1 confirmed)" in head
+    assert "† marks the 1 decided (1 refuted) on a counterfactual reading" in head
+    row = next(line for line in text.splitlines() if line.startswith("| [cf]"))
+    assert "**refuted** †" in row and "‡" not in row
+    assert "Counterfactual reading: the centred loss." in text
+    page = render_html(rep, figures_dir=None)
+    assert "†</span>" in page and "<b>Counterfactual reading:</b>" in page
+
+
 def test_markdown_of_a_file_that_could_not_be_read():
     """A claim file that is no TOML has no title, source or family: its section read
     "**** — " and "Family ``;" (an outside audit); now it names the file."""

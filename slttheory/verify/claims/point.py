@@ -142,8 +142,8 @@ probes)."""
 
 _TOP_KEYS = {
     "id", "title", "source", "family", "kind", "predicted", "relation", "evidence",
-    "statement", "notes", "reading", "differences", "hypotheses", "constraint", "grid", "fixed",
-    "tolerance", "scaling", "llc", "rank", "profiles", "not_imposed",
+    "statement", "notes", "reading", "counterfactual", "differences", "hypotheses", "constraint",
+    "grid", "fixed", "tolerance", "scaling", "llc", "rank", "profiles", "not_imposed",
 }
 _TOL_KEYS = {"llc_rel", "llc_abs", "coef_rel"}
 _SCALING_KEYS = {"variable", "shape", "min_r2", "coefficients"}
@@ -232,8 +232,11 @@ class Claim:
     """A validated claim. ``predicted_expr`` is the parsed sympy expression (or None).
 
     ``reading``: which reading of the source's model the claim tests, where the source admits
-    more than one (e.g. "plain MSE"); ``differences``: where this claim's model differs from the
-    source's beyond what the family itself records (both printed under the claim);
+    more than one (e.g. "plain MSE"); ``counterfactual``: the claim applies the source's formula
+    to a model its statement does not cover (its ``reading`` says why), so its verdict says
+    whether the formula carries over, not whether the source is right; ``differences``: where
+    this claim's model differs from the source's beyond what the family itself records (both
+    printed under the claim);
     ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
     the claimed theorem assumes — a point where one fails is inconclusive; ``not_imposed``: the
     source's hypotheses the claim does not check (named in a verdict where they fail);
@@ -254,6 +257,7 @@ class Claim:
     statement: str = ""
     notes: str = ""
     reading: str = ""
+    counterfactual: bool = False
     differences: tuple[str, ...] = ()
     hypotheses: tuple[str, ...] = ()
     not_imposed: tuple[str, ...] = ()
@@ -499,6 +503,7 @@ def parse_point_claim(
         statement=string(data, "statement", path, required=False) or "",
         notes=string(data, "notes", path, required=False) or "",
         reading=string(data, "reading", path, required=False) or "",
+        counterfactual=_counterfactual(data, path),
         differences=_texts(data, "differences", path, "non-empty strings"),
         hypotheses=hypotheses,
         not_imposed=not_imposed,
@@ -604,6 +609,18 @@ def _routes_available(ev: Sequence[str], family: Any, name: str, path: str, key:
         if route not in can:
             raise err(path, key, f"route {route!r} cannot run: family {name!r} has "
                       f"{_NEEDS[route][1]}")
+
+
+def _counterfactual(data: Mapping[str, Any], path: str) -> bool:
+    """``counterfactual`` (default false): a boolean, and only beside the ``reading`` that says
+    which model outside the source's statement the claim tests."""
+    v = data.get("counterfactual", False)
+    if not isinstance(v, bool):
+        raise err(path, "counterfactual", f"must be true or false, not {v!r}")
+    if v and not string(data, "reading", path, required=False):
+        raise err(path, "counterfactual", "needs a 'reading' saying which model outside the "
+                  "source's statement the claim tests, and why")
+    return v
 
 
 def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:

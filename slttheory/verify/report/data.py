@@ -239,7 +239,7 @@ _claim = _obj({
     "predicted": _str, "relation": _text, "evidence": _texts, "evidence_run": _texts,
     "hypotheses": _texts,
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
-    "cases": _texts,
+    "counterfactual": _bool, "cases": _texts,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
     "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
                      "coefficients": {"type": ["array", "null"], "items": _float},
@@ -551,8 +551,17 @@ def unique_names(bases: Sequence[str]) -> list[str]:
 
 def reading_decided(c: Mapping[str, Any]) -> bool:
     """Whether a claim of ``report.json`` is decided on one stated reading of its source
-    (marked ‡; an undecided verdict says nothing of either reading)."""
-    return bool(c.get("reading")) and c.get("verdict") in ("confirmed", "refuted")
+    (marked ‡; an undecided verdict says nothing of either reading; a counterfactual reading
+    is marked † instead, :func:`counterfactual_decided`)."""
+    return (bool(c.get("reading")) and not c.get("counterfactual")
+            and c.get("verdict") in ("confirmed", "refuted"))
+
+
+def counterfactual_decided(c: Mapping[str, Any]) -> bool:
+    """Whether a claim of ``report.json`` is decided on a counterfactual reading (marked †):
+    the source's formula applied to a model its statement does not cover, so the verdict says
+    whether the formula carries over there, not whether the source is right."""
+    return bool(c.get("counterfactual")) and c.get("verdict") in ("confirmed", "refuted")
 
 
 def only_in_fit(p: Mapping[str, Any]) -> bool:
@@ -593,6 +602,7 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                                        c.evidence_for(profile)),
                      hypotheses=list(c.hypotheses), not_imposed=list(c.not_imposed),
                      statement=c.statement, notes=c.notes, reading=c.reading,
+                     counterfactual=c.counterfactual,
                      cases=list(r.verdict.cases),
                      grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))))
         if c.scaling is not None:

@@ -40,6 +40,7 @@ from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
+    counterfactual_decided,
     only_in_fit,
     point_rank_text,
     reading_decided,
@@ -930,7 +931,8 @@ def _claim_head(c: Mapping[str, Any], anchor: str) -> list[str]:
         reach = "; ".join(f"{_verdict_badge(v)} at {_esc(w)}" for v, w in c["scopes"].items())
         out.append(f'<p class="scope"><b>Reach:</b> {reach}</p>')
     if c.get("reading"):
-        out.append(f'<p class="reading"><b>Reading:</b> {_esc(c["reading"])}</p>')
+        label = "Counterfactual reading" if c.get("counterfactual") else "Reading"
+        out.append(f'<p class="reading"><b>{label}:</b> {_esc(c["reading"])}</p>')
     if c.get("statement"):
         out.append(f"<blockquote>{_esc(c['statement'])}</blockquote>")
     return out
@@ -1043,6 +1045,18 @@ def _controls_table(points: Sequence[Any]) -> str:
             + "</table>")
 
 
+
+def _reading_mark(c: Mapping[str, Any]) -> str:
+    """The summary row's mark of a verdict decided on one stated reading (‡) or on a
+    counterfactual one (†), with its meaning as a tooltip."""
+    if reading_decided(c):
+        return ' <span title="on one stated reading of a source that admits several">‡</span>'
+    if counterfactual_decided(c):
+        return (' <span title="on a counterfactual reading: the source&#x27;s formula on a '
+                'model its statement does not cover">†</span>')
+    return ""
+
+
 def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
     pts = c.get("points")
     counts = _counts_html(_counts(pts)) if isinstance(pts, list) and pts else "–"
@@ -1056,8 +1070,7 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
         f"<td>{_verdict_badge(c.get('verdict'))}"
         + (f"<br><small>{_esc(c['grade'])}</small>" if c.get("grade") not in (None, "none")
            else "")
-        + (' <span title="on one stated reading of a source that admits several">‡</span>'
-           if reading_decided(c) else "")
+        + _reading_mark(c)
         + f"</td><td>{counts}</td>"
         f'<td title="{_esc(reason)}">{_esc(short_reason(reason, 180))}</td></tr>'
     )

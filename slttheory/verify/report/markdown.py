@@ -14,6 +14,7 @@ from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
+    counterfactual_decided,
     counts_text,
     only_in_fit,
     point_rank_text,
@@ -255,7 +256,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     else:
         lines.append(f"File `{_code(c['path'])}`.")
     if c.get("reading"):
-        lines.append(f"Reading: {_esc(c['reading'])}.")
+        label = "Counterfactual reading" if c.get("counterfactual") else "Reading"
+        lines.append(f"{label}: {_esc(c['reading'])}.")
     if c.get("scaling"):
         s = c["scaling"]
         lines.append(f"Scaling: {s['shape']} in `{s['variable']}`"
@@ -351,17 +353,36 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
 
 def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
     """How many decided verdicts hold on one reading of a source that admits several (marked
-    ‡): they say which reading is right no more than the source does.
+    ‡): they say which reading is right no more than the source does; and how many on a
+    counterfactual reading (marked †): they say whether the source's formula carries over to
+    a model its statement does not cover, not whether the source is right.
 
     >>> _on_a_reading([{"verdict": "refuted", "reading": "centred"}, {"verdict": "confirmed"}])[:35]
     '; ‡ marks the 1 decided (1 refuted)'
+    >>> _on_a_reading([{"verdict": "refuted", "reading": "x", "counterfactual": True}])[:38]
+    '; † marks the 1 decided (1 refuted) on'
     """
+
+    def counts(dec: list[str]) -> str:
+        return ", ".join(f"{dec.count(v)} {v}" for v in ("confirmed", "refuted") if dec.count(v))
+
     dec = [c["verdict"] for c in claims if reading_decided(c)]
-    if not dec:
-        return ""
-    parts = ", ".join(f"{dec.count(v)} {v}" for v in ("confirmed", "refuted") if dec.count(v))
-    return (f"; ‡ marks the {len(dec)} decided ({parts}) on one stated reading of a source "
-            "that admits several (each claim says which)")
+    cf = [c["verdict"] for c in claims if counterfactual_decided(c)]
+    out = ""
+    if dec:
+        out += (f"; ‡ marks the {len(dec)} decided ({counts(dec)}) on one stated reading of a "
+                "source that admits several (each claim says which)")
+    if cf:
+        out += (f"; † marks the {len(cf)} decided ({counts(cf)}) on a counterfactual reading: "
+                "the source's formula on a model its statement does not cover (each claim says "
+                "why), so they say whether the formula carries over, not whether the source is "
+                "right")
+    return out
+
+
+def _mark(c: Mapping[str, Any]) -> str:
+    """The table's mark of a verdict decided on a reading (‡) or a counterfactual one (†)."""
+    return " ‡" if reading_decided(c) else " †" if counterfactual_decided(c) else ""
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
@@ -387,7 +408,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
                        for v, n in c.get("point_counts", {}).items() if n) or "–"
         short = short_reason(c["reason"])
         lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
-                     f"**{c['verdict']}**{_grade(c)}{' ‡' if reading_decided(c) else ''} | "
+                     f"**{c['verdict']}**{_grade(c)}{_mark(c)} | "
                      f"{cnt} | {_esc(short)} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
               "fit (a scaling claim's point, judged by the claim's fit).", ""]
