@@ -296,8 +296,88 @@ def _plan_seeds(s: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"seed": s["seed"] + i} for i in range(s["runs"])]
 
 
+def changes_beyond_trend(a: Sequence[float], b: Sequence[float], steps: Sequence[float]
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """The changes of two series between checkpoints as they bear on whether the series move
+    together beyond a shared trend: each change as a rate per training step (so that uneven
+    checkpoint spacing, shared by both, does not correlate them), ranked, less its
+    least-squares line on the rank of its time. Their correlation is the partial rank
+    correlation of the two rates given time (Kendall & Stuart, *The Advanced Theory of
+    Statistics* 2, §27.22, on ranks): two curves that only flatten alike (an exponential fall
+    of λ̂ with no feature at grokking beside the validation loss's sigmoid drop) have rates
+    monotone in time and residuals that are noise. The raw changes' ρ confirmed such a pair
+    in 9–89 % of simulated full-profile runs (an outside audit). NaN where a rate is not
+    finite.
+
+    >>> a, b, t = [5, 4, 3.5, 3.2, 3.1], [2, 1, 0.5, 0.4, 0.35], [0, 1, 2, 3, 4]
+    >>> [np.allclose(x, 0) for x in changes_beyond_trend(a, b, t)]  # both monotone: no signal
+    [True, True]
+    """
+    from scipy.stats import rankdata
+
+    t = np.asarray(steps, float)
+    gap = np.diff(t)
+    out = []
+    for y in (a, b):
+        r = np.full(gap.size, np.nan)
+        rate = np.diff(np.asarray(y, float)) / np.where(gap > 0, gap, np.nan)
+        ok = np.isfinite(rate)
+        if ok.sum() >= 3:
+            ry, rt = rankdata(rate[ok]), rankdata(t[1:][ok])
+            r[ok] = ry - np.polyval(np.polyfit(rt, ry, 1), rt)
+        out.append(r)
+    return out[0], out[1]
+
+
+def own_minus_cross(runs: Sequence[tuple[Sequence[Any], Sequence[Any], Sequence[int], int]],
+                    alpha: float) -> st.Estimate:
+    """Whether λ̂ follows its own run's validation loss beyond what every run shares: per run
+    r, the Spearman ρ of :func:`changes_beyond_trend` of λ̂_r and the validation loss v_r,
+    less the mean of the same ρ between λ̂_r and v_q of each other run q (on the checkpoints
+    after both memorised; the runs share one checkpoint schedule); the mean of these
+    differences over the runs, with its Student-t interval (the runs are the units).
+
+    A trend the runs share, in time or in the checkpoints' spacing, correlates λ̂_r with
+    every v_q alike and cancels; a λ̂ that moves with its own run's grokking, whose time
+    differs between runs, does not. Simulated full-profile runs (5 runs grokking at times
+    spread over a factor 2, 60 simulations per case, λ̂ with 2, 5 or 10 % noise): where λ̂
+    is an exponential fall with no feature at grokking, the raw changes' ρ confirmed
+    'tracks' in 9–89 % (an outside audit), the detrended rates alone in up to 13 %, this
+    contrast in 2–7 %; where λ̂ is an affine function of its own validation loss, this
+    contrast confirms only 0–28 % (the detrended rates alone 15–100 %): with grokking times
+    that close, own and cross runs look alike, and it mostly decides nothing. That is the
+    price of a test that a shared trend cannot pass: where the runs grok at one time no data
+    can tell tracking from a shared trend.
+
+    >>> t = list(range(12))
+    >>> v = [[1.0] * k + [0.0] * (12 - k) for k in (3, 6, 9)]
+    >>> runs = [([2.0 * x + 0.01 * j for j, x in enumerate(vq)], vq, t, 0) for vq in v]
+    >>> round(own_minus_cross(runs, 0.05).value, 2) > 0
+    True
+    """
+    diffs = []
+    for r, (lam, _, steps, i) in enumerate(runs):
+        own, cross = math.nan, []
+        for q, (_, val, steps_q, j) in enumerate(runs):
+            if list(steps_q) != list(steps):
+                continue
+            m = max(i, j)
+            a, b = changes_beyond_trend(lam[m:], val[m:], steps[m:])
+            ok = np.isfinite(a) & np.isfinite(b)
+            rho = st.spearman_value(a[ok], b[ok])
+            if q == r:
+                own = rho
+            elif math.isfinite(rho):
+                cross.append(rho)
+        if math.isfinite(own) and cross:
+            diffs.append(own - float(np.mean(cross)))
+    e = st.mean_ci(diffs, alpha)
+    return st.Estimate(e.value, e.low, e.high, e.level,
+                       f"mean over runs of own-run ρ − mean cross-run ρ, {e.method}", e.n)
+
+
 def _analyze_tracks(s, records, alpha) -> Analysis:
-    groups, groups_all, groups_train, groups_diff = [], [], [], []
+    groups, groups_all, groups_train, runs_diff = [], [], [], []
     scatter_x, scatter_y, notes = [], [], []
     bad_after = bad_all = (0, 0)
     for rec in records:
@@ -314,9 +394,7 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         groups.append((lv[i:], v[i:]))
         groups_all.append((lv, v))
         groups_train.append((lv[i:], ser["train_loss"][i:]))
-        # the changes between checkpoints: a shared trend alone (both falling) gives a large
-        # ρ of the levels, not of the changes
-        groups_diff.append((np.diff(np.asarray(lv[i:], float)), np.diff(np.asarray(v[i:], float))))
+        runs_diff.append((lv, v, list(steps), i))
         scatter_x += v[i:]
         scatter_y += lv[i:]
     e = st.grouped_spearman(groups, alpha, seed=s["seed"])
@@ -339,9 +417,11 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
         ),
         "spearman_llc_val_loss_changes": _stat(
             "spearman_llc_val_loss_changes",
-            st.grouped_spearman(groups_diff, alpha, seed=s["seed"]),
-            "ρ of the checkpoint-to-checkpoint changes of λ̂ and the validation loss after "
-            "memorisation: the two move together, not only trend alike",
+            own_minus_cross(runs_diff, alpha),
+            "ρ of the checkpoint-to-checkpoint changes of λ̂ and its own run's validation loss "
+            "after memorisation (rates per step less each one's monotone trend in time), less "
+            "the mean ρ with the other runs' validation loss: λ̂ moves with its own run, not "
+            "only with a trend every run shares",
             **eo,
         ),
         "final_val_acc": _stat(

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -289,6 +290,30 @@ def _sweep_run(spec, s, ctx: RunContext) -> dict[str, Any]:
     return {"spec": dict(spec), "value": v, "ours": ours, "theirs": theirs, "theory": theory}
 
 
+_EXPECTED = {
+    "polynomial": "degree/2 (its λ_d = d/2, which counts the degree, not the degree + 1 "
+                  "coefficients: the regular (degree + 1)/2 is λ)",
+    "low_rank": "r(2d − r)/2",
+    "autoencoder": "none (NaN)",
+}
+
+
+def _seed_expectation(model: str, v: int, s: Mapping[str, Any]) -> float:
+    """The λ that seed 000 says it expects at sweep value ``v`` (Q2 Exps 1–2), which its
+    statements about its estimates compare with: d/2 for a polynomial of degree d ("we would
+    expect λ_d = d/2"; the model has d + 1 coefficients, so λ is (d + 1)/2), r(2d − r)/2 for
+    the rank-r factorisation; NaN for the autoencoder, where it states none.
+
+    >>> _seed_expectation("polynomial", 3, {}), _seed_expectation("low_rank", 2, {"d": 8})
+    (1.5, 14.0)
+    """
+    if model == "polynomial":
+        return v / 2
+    if model == "low_rank":
+        return v * (2 * s["d"] - v) / 2
+    return math.nan
+
+
 def _analyze_sweep(s, records, alpha) -> Analysis:
     x = [r["value"] for r in records]
     # estimates that failed diagnostics (Diagnostics.passed is False) are left out of the fits
@@ -298,6 +323,7 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
     bad_t = sum(not clean(r["theirs"]) for r in records)
     th = [np.nan if r["theory"] is None else r["theory"] for r in records]
     model = s["model"]
+    expected = [_seed_expectation(model, r["value"], s) for r in records]
     # "ours" is our calibrated estimator (a statement about λ); "theirs" reproduces the
     # seed's estimator output under its table's settings. A slope in the degree (polynomial)
     # or a ratio to the theory compares absolute λ̂ with a theorem's value: needs controls.
@@ -354,6 +380,15 @@ def _analyze_sweep(s, records, alpha) -> Analysis:
             note=unit,
             **theirs,
         ),
+        # a statement about every value ("across all", "for r = 1…100") is one about the
+        # extreme ratio, against the expectation the seed states (an outside audit: the mean
+        # of the ratios confirmed "all lower" where most values read above)
+        **{f"{w}_ratio_theirs_to_expected": Statistic.from_estimate(
+            f"{w}_ratio_theirs_to_expected",
+            st.extreme_ratio(x, expected, t, alpha, which=w),
+            note=unit + "; the expectation as the seed states it: " + _EXPECTED[model],
+            **theirs,
+        ) for w in ("max", "min")},
     }
     xlabel = {"polynomial": "degree", "low_rank": "rank r", "autoencoder": "bottleneck r"}[
         s["model"]
@@ -419,6 +454,8 @@ register(
             "r2_theirs",
             "ratio_ours_to_theory",
             "ratio_theirs_to_theory",
+            "max_ratio_theirs_to_expected",
+            "min_ratio_theirs_to_expected",
         ),
         _plan_sweep,
         _sweep_run,

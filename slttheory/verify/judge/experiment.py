@@ -13,7 +13,8 @@ within     a ≤ lo and hi ≤ b           hi < a or lo > b
 =========  ==========================  ==========================
 
 otherwise inconclusive. The same gate as for points applies first: a statistic rests only on
-LLC estimates that passed their diagnostics (the experiment counts the ones it excluded), and
+LLC estimates that passed their diagnostics (the experiment counts the ones it excluded; where
+it excluded any, the statistic can refute but not confirm), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
 theorem's value (``needs_controls``) decides nothing without LLC controls. One about λ
@@ -64,16 +65,37 @@ def judge_criterion(c: Criterion, s: Any, reruns: Mapping[str, Any] | None = Non
 
 
 def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
-    """The interval rules, then the shape rules where the criterion states a shape."""
+    """The interval rules, then the shape rules where the criterion states a shape; a
+    confirmation only where no LLC estimate was excluded (:func:`_all_values`)."""
     v, why = _judge_interval(c, s)
     fits = getattr(s, "shape", None)
     if c.shape is None or s is None or not s.decidable:
-        return v, why
+        return _all_values(v, why, s)
     if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
         return v, why  # an absolute λ̂ without controls decides nothing, not even by its shape
     if fits is None or c.shape not in fits.keys:
         return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"
-    return _shape_rules(v, why, fits, c.shape)
+    return _all_values(*_shape_rules(v, why, fits, c.shape), s)
+
+
+def _all_values(v: str, why: str, s: Any) -> tuple[str, str]:
+    """``v``, except that a confirmation resting on part of the LLC estimates is inconclusive:
+    the point claims' rule (an LLC that failed its diagnostics leaves its point out of the fit,
+    and so the claim is not confirmed). Which estimates fail is no chance: it follows the
+    value (an outside audit confirmed "lower than theory across all degrees" from degree 1's
+    runs alone, the 90 others excluded). A refutation by the clean values stands.
+
+    >>> from slttheory.experiments import Statistic
+    >>> s = Statistic("d", 2.0, 1.0, 3.0, 0.95, "t", 9, n_excluded=1, min_n=5)
+    >>> _all_values("confirmed", "ok", s)[0], _all_values("refuted", "ok", s)[0]
+    ('inconclusive', 'refuted')
+    """
+    excl = int(getattr(s, "n_excluded", 0) or 0)
+    if v != "confirmed" or not excl:
+        return v, why
+    return "inconclusive", (f"{why}; not confirmed: {excl} LLC estimate(s) failed their "
+                            "diagnostics, and a confirmation must rest on every value the "
+                            "statement covers (which estimates fail follows the value)")
 
 
 def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
