@@ -17,20 +17,48 @@ import inspect
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["code_fingerprint", "fingerprint", "families_fingerprint", "JUDGEMENT_ONLY"]
+__all__ = ["code_fingerprint", "fingerprint", "families_fingerprint", "with_versions",
+           "DEPENDENCIES", "JUDGEMENT_ONLY"]
 
 # Sub-packages that read evidence and never produce it (relative to the package root).
 JUDGEMENT_ONLY = ("verify/judge", "verify/report")
 
 
+DEPENDENCIES = ("torch", "numpy", "scipy", "sympy", "flint")
+"""The libraries whose version is part of :func:`code_fingerprint`: they compute evidence too
+(an outside audit: a stored result from another torch was reused, under this run's version
+in the report's environment)."""
+
+
 @functools.cache
 def code_fingerprint() -> str:
-    """:func:`fingerprint` of this package's sources.
+    """:func:`fingerprint` of this package's sources, with Python's version and those of
+    :data:`DEPENDENCIES` (absent: ``-``).
 
     >>> len(code_fingerprint()), code_fingerprint() == code_fingerprint()
     (16, True)
     """
-    return fingerprint(Path(__file__).resolve().parent)
+    return with_versions(fingerprint(Path(__file__).resolve().parent))
+
+
+def with_versions(sources: str) -> str:
+    """``sources`` (a :func:`fingerprint`) hashed with the versions of Python and of
+    :data:`DEPENDENCIES`."""
+    import importlib.metadata
+    import platform
+
+    versions = [platform.python_version()]
+    for name in DEPENDENCIES:
+        try:
+            versions.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            dist = {"flint": "python-flint"}.get(name)
+            try:
+                versions.append(f"{name}={importlib.metadata.version(dist)}" if dist else
+                                f"{name}=-")
+            except importlib.metadata.PackageNotFoundError:
+                versions.append(f"{name}=-")
+    return hashlib.sha256("\0".join([sources, *versions]).encode()).hexdigest()[:16]
 
 
 def fingerprint(root: Path) -> str:
@@ -76,12 +104,34 @@ def _user_file(module: object, root: Path, system: tuple[Path, ...]) -> Path | N
     return path if path.suffix == ".py" and path.is_file() else None
 
 
+def _described(key: str, family: object) -> str:
+    """What a family is besides its code: its key, and each attribute, a callable as its
+    module and qualified name, any other value as its ``repr`` (a parameter's default or
+    bounds, ``default_n``) unless that names a memory address, which would change every run."""
+    parts = [key]
+    for name, value in sorted(vars(family).items() if hasattr(family, "__dict__") else ()):
+        if callable(value):
+            module = _callable_module(value)
+            text = f"{getattr(module, '__name__', '?')}." + getattr(
+                value, "__qualname__", type(value).__qualname__)
+        else:
+            text = repr(value)
+            if " at 0x" in text:
+                text = type(value).__qualname__
+        parts.append(f"{name}={text}")
+    return "\0".join(parts)
+
+
 def families_fingerprint(families: Mapping[str, object]) -> str:
-    """SHA-256 (16 hex digits) of the user source files, outside this package and outside
-    the Python installation, that define the callables of ``families`` (a ``--families``
-    plugin's builds, rank maps, formulas) and of every user module those files refer to
-    (a helper module the formula calls), or ``""`` when every family is the package's own
-    (:func:`code_fingerprint` covers those).
+    """SHA-256 (16 hex digits) of what a ``--families`` plugin defines, or ``""`` when every
+    family is the package's own under its own name (:func:`code_fingerprint` covers those):
+    each plugin family's key and data (:func:`_described`: which callables, the parameters'
+    defaults and bounds), and the user source files, outside this package and outside the
+    Python installation, that define its callables, of every user module those files refer
+    to, and every ``.py`` file beside them (a helper module a formula imports inside its body
+    is no reference the module holds). A plugin that maps a name to another package family,
+    changes a default or edits such a helper changes the fingerprint, so ``--resume``
+    recomputes (an outside audit found each of the three reused).
 
     >>> from slttheory.models import FAMILIES
     >>> families_fingerprint(FAMILIES)
@@ -90,11 +140,16 @@ def families_fingerprint(families: Mapping[str, object]) -> str:
     import sys
     import sysconfig
 
+    from slttheory.models.registry import FAMILIES as PACKAGE
+
     root = Path(__file__).resolve().parent
     system = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                 *sysconfig.get_paths().values()) if p})
+    mine = {k: f for k, f in families.items() if PACKAGE.get(k) is not f}
+    if not mine:
+        return ""
     todo = []
-    for family in families.values():
+    for family in mine.values():
         for value in vars(family).values() if hasattr(family, "__dict__") else ():
             if callable(value):
                 todo.append(_callable_module(value))
@@ -114,9 +169,11 @@ def families_fingerprint(families: Mapping[str, object]) -> str:
                                                                or "")
             if ref is not None and id(ref) not in done:
                 todo.append(ref)
-    if not files:
-        return ""
+    files |= {f.resolve() for path in list(files) for f in path.parent.glob("*.py")
+              if f.is_file()}
     digest = hashlib.sha256()
+    for key in sorted(mine):
+        digest.update(_described(key, mine[key]).encode() + b"\0")
     for path in sorted(files):
         digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import slttheory
-from slttheory._provenance import code_fingerprint, fingerprint
+from slttheory._provenance import code_fingerprint, fingerprint, with_versions
 from slttheory.models import FAMILIES
 from slttheory.verify.claims import load_claim
 from slttheory.verify.claims import point as point_module
@@ -19,7 +19,7 @@ def test_fingerprint_follows_the_code_that_computes_evidence(tmp_path):
     copy = tmp_path / "slttheory"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = fingerprint(copy)
-    assert before == code_fingerprint()
+    assert with_versions(before) == code_fingerprint()
     rank = copy / "geometry" / "rank.py"
     rank.write_text(rank.read_text() + "\n# a change\n")
     assert fingerprint(copy) != before
@@ -29,6 +29,18 @@ def test_fingerprint_follows_the_code_that_computes_evidence(tmp_path):
         f = next((copy / judging).glob("*.py"))
         f.write_text(f.read_text() + "\n# a change\n")
         assert fingerprint(copy) == before
+
+
+def test_the_fingerprint_holds_the_versions_of_the_libraries_that_compute(monkeypatch):
+    """A result computed under another torch (or numpy, sympy, python-flint) was reused on
+    --resume, reported under this run's versions (an outside audit)."""
+    import importlib.metadata
+
+    real = importlib.metadata.version
+    base = with_versions("x")
+    monkeypatch.setattr(importlib.metadata, "version",
+                        lambda name: "0.0.0" if name == "torch" else real(name))
+    assert with_versions("x") != base
 
 
 def test_every_store_key_holds_the_fingerprint(monkeypatch):

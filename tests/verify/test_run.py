@@ -857,6 +857,115 @@ def test_resume_after_an_edit_runs_the_reruns_a_fresh_run_would(tmp_path, monkey
         res[0].verdict.reason
 
 
+def _scaling_routes(asked):
+    """A fake LLC reading d/2 at every point of fake_regular, and reruns that read the same."""
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        want = [reruns] * len(points) if isinstance(reruns, bool) else list(reruns)
+        out = []
+        for q, w in zip(points, want, strict=True):
+            got = tuple(Rerun(s, q["d"] / 2, 0.01, True) for s in RERUN_SETTINGS) \
+                if w else ()
+            out.append((LLCEvidence("ok", mean=q["d"] / 2, std_error=0.01, passed=True,
+                                    reruns=got,
+                                    config={"localization": 1.0, "step_size": 0.01}),
+                        AtPoint("ok", checks={"is_local_min": True})))
+        return out
+
+    def reruns(family, points, settings, device, bases):
+        asked.extend(q["d"] for q in points)
+        return [tuple(Rerun(s, b.mean, b.std_error, True) for s in RERUN_SETTINGS)
+                for b in bases]
+
+    return Routes(llc=llc, at_point=lambda f, pts, s, d: [
+        AtPoint("ok", checks={"is_local_min": True}) for _ in pts], reruns=reruns)
+
+
+SCALING = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+           "kind": "scaling", "evidence": ["llc"], "grid": {"d": [1, 2, 3, 4, 5]},
+           "scaling": {"variable": "d", "shape": "linear"}}
+
+
+def test_resume_plans_the_controls_of_a_point_stored_before_them(tmp_path, monkeypatch):
+    """A scaling point is stored once its LLC is in, before its controls: a run killed
+    between the two left it without controls for good, and every --resume judged the fit
+    uncontrolled where a fresh run confirms (an outside audit). Its controls are planned
+    again; so are stored controls whose runs ran out of time."""
+    _exact_controls(monkeypatch)
+    fake = _scaling_routes([])
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        first = run_claims([parse_claim(SCALING, "c.toml", FAMILIES)], profile="quick",
+                           families=FAMILIES, routes=fake, store=store)
+        assert first[0].verdict.verdict == "confirmed", first[0].verdict.reason
+        store._con.execute("DELETE FROM controls")  # the kill: points in, controls not
+        store._con.commit()
+        res = run_claims([parse_claim(SCALING, "c.toml", FAMILIES)], profile="quick",
+                         families=FAMILIES, routes=fake, store=store, resume=True)
+        assert res[0].verdict.verdict == "confirmed", res[0].verdict.reason
+        key = res[0].points[0].evidence.llc.control_key
+        cs = store.get_controls(key)
+        assert cs is not None
+        cs["runs"][0]["error"] = "out of time: 2.0 s (--time-limit 1)"
+        store.put_controls(key, cs)
+        res = run_claims([parse_claim(SCALING, "c.toml", FAMILIES)], profile="quick",
+                         families=FAMILIES, routes=fake, store=store, resume=True)
+        assert res[0].verdict.verdict == "confirmed", res[0].verdict.reason
+        assert not store.get_controls(key)["runs"][0].get("error")
+
+
+def test_resume_runs_the_reruns_a_claim_turned_scaling_needs(tmp_path, monkeypatch):
+    """``kind`` is not in the settings hash: a point claim's stored LLCs, whose band decided
+    nothing and so had no reruns, were fitted by the same claim made a scaling claim, whose
+    fit needs every rerun, and it stayed inconclusive where a fresh run confirms (an outside
+    audit). The reruns now run on resume."""
+    _exact_controls(monkeypatch)
+    asked = []
+    fake = _scaling_routes(asked)
+    point = {k: v for k, v in SCALING.items() if k != "scaling"}
+    point.update(kind="closed_form", predicted="d/2", tolerance={"llc_rel": 0.0001})
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        first = run_claims([parse_claim(point, "c.toml", FAMILIES)], profile="quick",
+                           families=FAMILIES, routes=fake, store=store)
+        assert first[0].verdict.verdict == "inconclusive" and asked == []  # too wide
+        res = run_claims([parse_claim(SCALING, "c.toml", FAMILIES)], profile="quick",
+                         families=FAMILIES, routes=fake, store=store, resume=True)
+    assert sorted(asked) == [1, 2, 3, 4, 5]
+    assert res[0].verdict.verdict == "confirmed", res[0].verdict.reason
+
+
+def test_the_families_fingerprint_follows_the_plugins_mapping_data_and_helpers(tmp_path):
+    """A plugin that maps its name to another package family, changes a parameter's default
+    or edits a helper its formula imports inside its body kept the same fingerprint, and
+    --resume reused the old evidence (an outside audit: a confirmed claim a fresh run
+    refutes)."""
+    from dataclasses import replace as dc_replace
+
+    from slttheory._provenance import families_fingerprint
+    from slttheory.models import FAMILIES as REAL
+
+    base = families_fingerprint({"mine": REAL["regular"]})
+    assert base and base != families_fingerprint({"mine": REAL["normal_crossing"]})
+    assert families_fingerprint({"regular": REAL["regular"]}) == ""  # the package's own
+    reg = REAL["regular"]
+    specs = tuple(dc_replace(q, default=5) if q.name == "d" else q for q in reg.parameters)
+    assert families_fingerprint({"mine": dc_replace(reg, parameters=specs)}) != base
+    # a helper beside the plugin's module, imported inside a function, is hashed too
+    (tmp_path / "plug_fp.py").write_text(
+        "from slttheory.models import FAMILIES\nfrom dataclasses import replace\n"
+        "def formula(**q):\n    import helper_fp\n    return helper_fp.value(**q)\n"
+        "F = {'mine': replace(FAMILIES['regular'], formula=formula)}\n")
+    (tmp_path / "helper_fp.py").write_text("def value(**q):\n    return None\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import plug_fp
+
+        before = families_fingerprint(plug_fp.F)
+        (tmp_path / "helper_fp.py").write_text("def value(**q):\n    return 3\n")
+        assert families_fingerprint(plug_fp.F) != before
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("plug_fp", None)
+
+
 @pytest.mark.parametrize("source, spec, message", [
     ('raise RuntimeError("boom")\n', "plug_rt:F", "importing 'plug_rt' failed: RuntimeError: boom"),
     ("x = (\n", "plug_syn:F", "importing 'plug_syn' failed: SyntaxError"),

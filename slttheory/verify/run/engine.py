@@ -430,11 +430,21 @@ class _Run:
                 continue
             key = p.evidence.llc.control_key if p.evidence.llc is not None else None
             cs = self.store.get_controls(key) if key else None
+            if cs is not None and self._controls_stale(cs):
+                cs = None  # control runs that ran out of time or memory: run again
             if cs is not None:
                 self.controls[key] = ControlSet.from_dict(cs)
-            if key is not None and cs is not None and self._needs_reruns(p):
-                # stored without reruns (its band decided nothing then), it would decide
-                # under the claim as edited since: its reruns run now, as in a fresh run
+            elif key is not None and self._controls(p)[1] == key:
+                # stored before its controls were (a scaling point is stored once its LLC is
+                # in; a run killed before its controls finished left it without them for
+                # good, an outside audit), or with stale ones: planned as in a fresh run
+                p.key = key
+                self.planned.setdefault(key, (self._controls(p)[0],
+                                              p.claim.llc_settings(self.profile)))
+            if p.key is not None or (key is not None and self._needs_reruns(p)):
+                # controls to come, or stored without reruns (its band decided nothing then)
+                # while it would decide under the claim as edited since: its reruns, where
+                # they can change the verdict, run after the controls, as in a fresh run
                 p.key, p.rerun_later = key, True
                 self.rerun_pending.append(p)
                 continue
@@ -669,6 +679,11 @@ class _Run:
         lc = p.evidence.llc if p.evidence is not None else None
         if lc is None or not lc.clean or lc.reruns:  # nothing to test, or done with the LLC
             return False
+        if p.claim.kind == "scaling":
+            # its fit is judged at every rerun's setting, so each LLC that enters it needs
+            # them (a fresh run computes them with the LLC; evidence stored for the claim as
+            # a point claim had none, and a resumed fit stayed inconclusive: an outside audit)
+            return lc.control_key is not None
         same = tuple(Rerun(s, lc.mean, lc.std_error, True) for s in RERUN_SETTINGS)
         ev = replace(p.evidence, llc=replace(lc, reruns=same))
         pv = point_verdict(p.claim, p.params, ev, p.claim.predicted_at(p.params), self.controls)
