@@ -142,7 +142,12 @@ def _single_output_assumptions(bias: bool, over: bool) -> tuple[str, ...]:
             "hidden width K < d; true point with w_1*, ..., w_K* linearly independent and "
             "v_k* != 0 (rank Q* = K)"
         )
-    out = [model, point, _MSE, _WATANABE]
+    # App. G.1 says only "a MSE loss", and its proof identifies the output constant c among
+    # (Q, q, c): only a loss that sees constants can, so with biases that is the plain squared
+    # loss, not §3's centred one (under which these values are one half too high)
+    loss = ("trained with MSE (App. G.1: plain squared loss, which sees the output constant c "
+            "its proof identifies; the centred loss of §3 does not)" if bias else _MSE)
+    out = [model, point, loss, _WATANABE]
     if not over:
         out.append(
             "curvature weight bounded away from 0 and infinity on supp q(x); Fisher form "

@@ -762,10 +762,19 @@ def short_reason(reason: str, limit: int = 160) -> str:
     (True, True)
     >>> short_reason("confirmed")
     'confirmed'
+    >>> short_reason("inconclusive: [gsm: inconclusive] " + "y" * 200 + "; [rho: inconclusive] "
+    ...              "z [the seed's estimator output at its settings]")[-57:]
+    "[a further criterion: the seed's estimator output, not λ]"
     """
     if len(reason) <= limit:
         return reason
-    tail = "".join(t for key, t in QUALIFIERS if key in reason)
+    cut = max(limit - 40, 60) - 1
+    # an experiment's reason is one "[criterion: verdict] …" per criterion: a qualifier of a
+    # criterion the cut leaves out says so, not that it qualifies the one shown (an outside
+    # audit: the GSM's dynamics statistic was labelled the seed's estimator output)
+    shown = reason.split("; [", 1)[0] if reason[cut:].count("; [") else reason
+    tail = "".join(t if key in shown else f" [a further criterion: {t.lstrip(' [')}"
+                   for key, t in QUALIFIERS if key in reason)
     return reason[: max(limit - len(tail), 60) - 1] + "…" + tail
 
 
