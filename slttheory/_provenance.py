@@ -122,9 +122,11 @@ def _described(key: str, family: object) -> str:
     return "\0".join(parts)
 
 
-def families_fingerprint(families: Mapping[str, object]) -> str:
+def families_fingerprint(families: Mapping[str, object],
+                         package: Mapping[str, object] | None = None) -> str:
     """SHA-256 (16 hex digits) of what a ``--families`` plugin defines, or ``""`` when every
-    family is the package's own under its own name (:func:`code_fingerprint` covers those):
+    family is the package's own: the object its registry ``package`` holds under that name
+    (:func:`code_fingerprint` covers those; without ``package`` every family is a plugin's):
     each plugin family's key and data (:func:`_described`: which callables, the parameters'
     defaults and bounds), and the user source files, outside this package and outside the
     Python installation, that define its callables, of every user module those files refer
@@ -134,18 +136,16 @@ def families_fingerprint(families: Mapping[str, object]) -> str:
     recomputes (an outside audit found each of the three reused).
 
     >>> from slttheory.models import FAMILIES
-    >>> families_fingerprint(FAMILIES)
+    >>> families_fingerprint(FAMILIES, package=FAMILIES)
     ''
     """
     import sys
     import sysconfig
 
-    from slttheory.models.registry import FAMILIES as PACKAGE
-
     root = Path(__file__).resolve().parent
     system = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                 *sysconfig.get_paths().values()) if p})
-    mine = {k: f for k, f in families.items() if PACKAGE.get(k) is not f}
+    mine = {k: f for k, f in families.items() if (package or {}).get(k) is not f}
     if not mine:
         return ""
     todo = []

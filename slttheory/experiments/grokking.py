@@ -355,22 +355,22 @@ def own_minus_cross(runs: Sequence[tuple[Sequence[Any], Sequence[Any], Sequence[
     >>> round(own_minus_cross(runs, 0.05).value, 2) > 0
     True
     """
+    def rho(lam: Sequence[Any], val: Sequence[Any], steps: Sequence[int], m: int) -> float:
+        a, b = changes_beyond_trend(lam[m:], val[m:], steps[m:])
+        ok = np.isfinite(a) & np.isfinite(b)
+        return st.spearman_value(a[ok], b[ok])
+
     diffs = []
-    for r, (lam, _, steps, i) in enumerate(runs):
-        own, cross = math.nan, []
-        for q, (_, val, steps_q, j) in enumerate(runs):
-            if list(steps_q) != list(steps):
-                continue
-            m = max(i, j)
-            a, b = changes_beyond_trend(lam[m:], val[m:], steps[m:])
-            ok = np.isfinite(a) & np.isfinite(b)
-            rho = st.spearman_value(a[ok], b[ok])
-            if q == r:
-                own = rho
-            elif math.isfinite(rho):
-                cross.append(rho)
-        if math.isfinite(own) and cross:
-            diffs.append(own - float(np.mean(cross)))
+    for r, (lam, own_val, steps, i) in enumerate(runs):
+        # own and cross on the same checkpoints, those after both runs memorised: an own
+        # window that starts earlier holds shared features the cross window cuts off
+        # (a review: 31 of 200 simulated runs with only a shared feature confirmed)
+        per = [rho(lam, own_val, steps, max(i, j)) - rho(lam, val, steps, max(i, j))
+               for q, (_, val, steps_q, j) in enumerate(runs)
+               if q != r and list(steps_q) == list(steps)]
+        per = [d for d in per if math.isfinite(d)]
+        if per:
+            diffs.append(float(np.mean(per)))
     e = st.mean_ci(diffs, alpha)
     return st.Estimate(e.value, e.low, e.high, e.level,
                        f"mean over runs of own-run ρ − mean cross-run ρ, {e.method}", e.n)
@@ -564,7 +564,9 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     fit_k = st.ols(ks, llc, alpha)
     ratio = st.mean_ratio(th, llc, alpha)
     r2p = st.r2_ci(ps, llc, alpha)  # exact; a percentile bootstrap of R² under-covers
-    bad = (sum(not r["passed"] for r in rows), len(rows))
+    # only the runs the statement covers (those that generalised) count as excluded: a
+    # failed LLC of a run left out anyway blocked a confirmation (a review)
+    bad = (sum(not r["passed"] for r in rows if r["generalised"]), n_gen)
     eo = {"about": "estimator_output", "bad": bad}
     unit = (f"n: runs (one final LLC each) with a clean LLC that generalised (val acc ≥ "
             f"{s['gen_acc']}: {n_gen} of {len(rows)} runs)")

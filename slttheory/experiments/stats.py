@@ -641,15 +641,17 @@ def extreme_ratio(groups: Sequence[Any], x: Sequence[float], y: Sequence[float],
     for r = 1…100") is a statement about this extreme: the mean of the ratios over the grid
     (:func:`mean_ratio`) can lie inside a range that half the values leave (an audit of the
     experiment verdicts: ratios rising from 0.70 to 1.30 averaged 0.995). A value with fewer
-    than two finite ratios has no interval, and then neither has the extreme (NaN bounds):
-    a statement about every value cannot rest on the values that happened to be measured.
-    Pairs with ``x = 0`` are left out.
+    than two finite ratios has no interval, and then the extreme has only the end the other
+    values bound (the max's low end, the min's high end; the other NaN): a statement about
+    every value can be refuted by the values measured, not confirmed. Pairs with ``x = 0``
+    are left out.
 
     >>> e = extreme_ratio([1, 1, 2, 2], [1, 1, 2, 2], [0.9, 1.1, 2.6, 2.4])
     >>> e.value, e.low < 1.25 < e.high, e.n
     (1.25, True, 4)
-    >>> math.isnan(extreme_ratio([1, 1, 2], [1, 1, 2], [0.9, 1.1, 2.6]).low)
-    True
+    >>> e = extreme_ratio([1, 1, 2], [1, 1, 2], [0.99, 1.01, 2.6])
+    >>> e.low > 0, math.isnan(e.high)
+    (True, True)
     """
     level = _check_alpha(alpha)
     if which not in ("max", "min"):
@@ -670,10 +672,18 @@ def extreme_ratio(groups: Sequence[Any], x: Sequence[float], y: Sequence[float],
         per.append(mean_ci(ya[at] / xa[at], alpha / len(keys)))
     n = sum(e.n for e in per)
     if any(e.n < 2 for e in per):
+        # the measured values still bound the extreme from one side: the max is at least
+        # their largest low end (the min at most their smallest high end), which can refute
+        # "below t" while a value without an interval leaves the other end open (a review:
+        # ratios of 2 at every measured degree were left undecided)
         short = [str(k) for k, e in zip(keys, per, strict=True) if e.n < 2]
-        return Estimate(pick((e.value for e in per if e.n), default=math.nan), math.nan,
-                        math.nan, level, f"{method} (no interval at value(s) "
-                        f"{', '.join(short)}: fewer than 2 finite ratios)", n)
+        ends = [(e.low if which == "max" else e.high) for e in per if e.n >= 2]
+        known = pick(ends, default=math.nan)
+        lo, hi = (known, math.nan) if which == "max" else (math.nan, known)
+        return Estimate(pick((e.value for e in per if e.n), default=math.nan), lo, hi, level,
+                        f"{method}; no interval at value(s) {', '.join(short)} (fewer than "
+                        f"2 finite ratios), so only its {'lower' if which == 'max' else 'upper'} "
+                        "end is known", n)
     return Estimate(pick(e.value for e in per), pick(e.low for e in per),
                     pick(e.high for e in per), level, method, n)
 

@@ -73,6 +73,13 @@ class ParamSpec:
     doc: str = ""
     choices: tuple[Any, ...] | None = None
 
+    def __post_init__(self) -> None:
+        # choices given as a set: one order, so that the family's description (and so the
+        # fingerprint that keys stored results) is the same in every run (a review: a set
+        # gave a new fingerprint per process, and --resume never reused anything)
+        if isinstance(self.choices, set | frozenset):
+            object.__setattr__(self, "choices", tuple(sorted(self.choices, key=repr)))
+
     @property
     def required(self) -> bool:
         return isinstance(self.default, str) and self.default == "__required__"

@@ -348,6 +348,42 @@ def test_llc_tracking_its_runs_validation_loss_beats_a_shared_trend():
     assert e.low < 0 < e.high, e
 
 
+def test_own_and_cross_runs_are_compared_on_the_same_checkpoints():
+    """A run that memorised early kept, in its own window, a feature every run shares that
+    the cross windows (after both memorised) cut off: 31 of 200 simulated sets of runs with
+    no run-specific feature confirmed 'tracks' (a review). Compared on the same window, the
+    rate is the test's own (5 % two-sided: about 2.5 % confirm), here ≤ 8 of 120 (binomial
+    at 2.5 %: mean 3, P(> 8) ≈ 0.4 %; at the old 15.5 %, P(≤ 8) ≈ 0.3 %)."""
+    from slttheory.experiments.grokking import own_minus_cross
+
+    t = np.arange(40) * 100.0
+    bump = np.cumsum(np.exp(-(((t - 1200) / 300) ** 2)))
+    rng = np.random.default_rng(1)
+    confirmed = 0
+    for _ in range(120):
+        runs = [((50 - 0.2 * t / 100 - 0.5 * bump + 0.05 * rng.standard_normal(40)).tolist(),
+                 (2 - 0.02 * t / 100 - 0.1 * bump + 0.01 * rng.standard_normal(40)).tolist(),
+                 t.tolist(), i) for i in (0, 4, 8, 16, 24)]
+        confirmed += own_minus_cross(runs, 0.05).low > 0
+    assert confirmed <= 8, confirmed
+
+
+def test_a_value_without_estimates_leaves_the_extreme_ratio_refutable():
+    """Where the high degrees' estimates all fail (failures follow the value), the measured
+    degrees still bound the max ratio from below: 2 at every measured degree refutes 'below
+    1 at every degree' (it was left undecided, a review); it cannot confirm."""
+    exp = EXPERIMENTS["seed000_estimator_sweep"]
+    s = exp.validate({"model": "polynomial"})
+    vals = {d: [1.9, 2.0, 2.1] for d in (1, 2, 3)}
+    recs = _sweep_records(vals, lambda d: d / 2, lambda d: (d + 1) / 2,
+                          passed=lambda v, run: v != 3)
+    hi = exp.analyze(s, recs, 0.05).statistics["max_ratio_theirs_to_expected"]
+    assert hi.low > 1 and math.isnan(hi.high), hi
+    v, why = judge_criterion(Criterion(hi.name, "below", threshold=1.0), hi)
+    assert v == "refuted", why
+    assert judge_criterion(Criterion(hi.name, "above", threshold=1.0), hi)[0] == "inconclusive"
+
+
 def test_scaling_ratio_to_theorem_needs_controls():
     exp = EXPERIMENTS["llc_scaling_p_k"]
     s = exp.validate({})
@@ -367,6 +403,10 @@ def test_scaling_ratio_to_theorem_needs_controls():
     ratio = an.statistics["ratio_llc_to_thm55"]
     assert ratio.needs_controls and ratio.about == "lambda"
     assert ratio.n == 5 and ratio.n_excluded == 1
+    # a run that never generalised is outside the statement: its failed LLC is no exclusion
+    # (it blocked the confirmation of the others' slope, a review)
+    recs[0]["series"] = {"step": [0, 10], "val_acc": [0.0, 0.2]}
+    assert exp.analyze(s, recs, 0.05).statistics["slope_llc_vs_p"].n_excluded == 0
     slope = an.statistics["slope_llc_vs_p"]
     assert slope.about == "estimator_output" and not slope.needs_controls
     assert slope.estimate == pytest.approx(3.0 / 8)  # the slope of λ̂/K: per unit width

@@ -887,6 +887,11 @@ def test_exact_values_off_the_stated_shape_by_less_than_the_float_floor_are_refu
     assert "not of this shape, exactly" in v.reason
     v = scaling_verdict(claim("affine"), [{"d": d} for d in xs], evs, {})
     assert v.verdict != "refuted" and "exactly of this shape" in v.reason, v.reason
+    # and a leading term below round-off is not 0 when the exact fit says so (a review: "d²'s
+    # coefficient is 0 (exact values)" refuted λ = d²/10¹¹ + d stated quadratic)
+    evs = [PointEvidence(cf(sp.Rational(d * d, 10**11) + d), None, None, 0.0) for d in xs]
+    v = scaling_verdict(claim("quadratic"), [{"d": d} for d in xs], evs, {})
+    assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
 
 
 def test_a_rounded_decimal_is_refuted_and_the_reason_says_why():

@@ -72,7 +72,7 @@ def test_a_families_plugin_keys_its_own_code(tmp_path, monkeypatch):
 
     from slttheory._provenance import families_fingerprint
 
-    assert families_fingerprint(FAMILIES) == ""  # the package's own: code_fingerprint
+    assert families_fingerprint(FAMILIES, FAMILIES) == ""  # the package's own: code_fingerprint
     plugin = tmp_path / "my_families.py"
     plugin.write_text("from slttheory.models import FAMILIES as F\n"
                       "from dataclasses import replace\n"
@@ -80,10 +80,10 @@ def test_a_families_plugin_keys_its_own_code(tmp_path, monkeypatch):
                       "FAMILIES = {'mine': replace(F['regular'], name='mine', build=build)}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     mod = importlib.import_module("my_families")
-    before = families_fingerprint(mod.FAMILIES)
+    before = families_fingerprint(mod.FAMILIES, FAMILIES)
     assert before
     plugin.write_text(plugin.read_text() + "# edited\n")
-    assert families_fingerprint(mod.FAMILIES) != before
+    assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
     sys.modules.pop("my_families", None)
 
 
@@ -106,10 +106,10 @@ def test_a_plugins_helper_modules_and_partials_are_in_its_key(tmp_path, monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     try:
         mod = importlib.import_module("acc_plugin")
-        before = families_fingerprint(mod.FAMILIES)
+        before = families_fingerprint(mod.FAMILIES, FAMILIES)
         assert before
         (tmp_path / "acc_helper.py").write_text("def half(d):\n    return 3 * d / 2\n")
-        assert families_fingerprint(mod.FAMILIES) != before
+        assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
     finally:
         sys.modules.pop("acc_plugin", None)
         sys.modules.pop("acc_helper", None)

@@ -942,12 +942,12 @@ def test_the_families_fingerprint_follows_the_plugins_mapping_data_and_helpers(t
     from slttheory._provenance import families_fingerprint
     from slttheory.models import FAMILIES as REAL
 
-    base = families_fingerprint({"mine": REAL["regular"]})
-    assert base and base != families_fingerprint({"mine": REAL["normal_crossing"]})
-    assert families_fingerprint({"regular": REAL["regular"]}) == ""  # the package's own
+    base = families_fingerprint({"mine": REAL["regular"]}, REAL)
+    assert base and base != families_fingerprint({"mine": REAL["normal_crossing"]}, REAL)
+    assert families_fingerprint({"regular": REAL["regular"]}, REAL) == ""  # the package's own
     reg = REAL["regular"]
     specs = tuple(dc_replace(q, default=5) if q.name == "d" else q for q in reg.parameters)
-    assert families_fingerprint({"mine": dc_replace(reg, parameters=specs)}) != base
+    assert families_fingerprint({"mine": dc_replace(reg, parameters=specs)}, REAL) != base
     # a helper beside the plugin's module, imported inside a function, is hashed too
     (tmp_path / "plug_fp.py").write_text(
         "from slttheory.models import FAMILIES\nfrom dataclasses import replace\n"
@@ -958,9 +958,9 @@ def test_the_families_fingerprint_follows_the_plugins_mapping_data_and_helpers(t
     try:
         import plug_fp
 
-        before = families_fingerprint(plug_fp.F)
+        before = families_fingerprint(plug_fp.F, REAL)
         (tmp_path / "helper_fp.py").write_text("def value(**q):\n    return 3\n")
-        assert families_fingerprint(plug_fp.F) != before
+        assert families_fingerprint(plug_fp.F, REAL) != before
     finally:
         sys.path.remove(str(tmp_path))
         sys.modules.pop("plug_fp", None)

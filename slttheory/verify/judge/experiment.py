@@ -210,10 +210,13 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
         why = f" ({'; '.join(kept)})" if kept else ""
         return "inconclusive", (f"{c.statistic}: only {s.n} {what}, its criterion needs "
                                 f"at least {min_n}{why}{excl_txt}{label}")
-    if not (math.isfinite(est) and math.isfinite(lo) and math.isfinite(hi)):
+    if math.isnan(lo) and math.isnan(hi) or not math.isfinite(est):
         why = f"; {s.note}" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
-                                f"(n = {s.n}){why}{excl_txt}{label}")
+                                f"({s.method}; n = {s.n}){why}{excl_txt}{label}")
+    # an interval known on one side only (an extreme over values some of which have none):
+    # the unknown end is unbounded, so it can decide only through the known one
+    lo, hi = (-math.inf if math.isnan(lo) else lo), (math.inf if math.isnan(hi) else hi)
     a, b = {"positive": (0.0, math.inf), "negative": (-math.inf, 0.0),
             "above": (c.threshold, math.inf), "below": (-math.inf, c.threshold)}.get(
         c.expect, c.range or (math.nan, math.nan))

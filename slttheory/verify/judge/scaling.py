@@ -20,9 +20,12 @@ and every stated coefficient within ``coef_rel`` + 2 s.e., and R² ≥ ``min_r2`
 more than ``coef_rel`` and by more than 4 standard errors plus the bias the controlled values
 may share (:func:`_shared_bias`); otherwise inconclusive. A mixed group whose certified values
 alone reject the shape is refuted (certified). On a group of exact
-(certified) values there is no noise for ``coef_rel`` to absorb: a stated coefficient must
+(certified) values conditions 2 and 4 and the shape's rejection are exact where they can be:
+rational values are of a polynomial shape (linear, affine, quadratic) or not, in exact
+arithmetic (:func:`_exact_fit`), and only an x·log x shape is judged by its χ² with σ at
+round-off. There is no noise for ``coef_rel`` to absorb: a stated coefficient must
 match up to its own decimal rounding (0.333 stands for [0.3325, 0.3335]), and a stated shape
-whose leading term fits as exactly 0 (λ = d/2 stated quadratic, a constant stated affine) is
+whose leading term is exactly 0 (λ = d/2 stated quadratic, a constant stated affine) is
 refuted, since no further value could make λ that shape. Like every LLC-decided verdict,
 a confirmation or refutation must survive the estimator's own settings: the same fits on the
 values of the reruns at γ × 3, γ / 3 and ε / 2 (each corrected by the point's controls) must
@@ -479,8 +482,14 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, source=source, role="rival")
     # exact values are of a shape or not, in exact arithmetic where it can be done; the float
     # fit's round-off floor (1e-9 of λ) hid an intercept of 50 at λ ≈ 5·10⁵ (an outside audit)
-    fits_exactly = _exact_fit(claim, rows, sc.shape) if exact else None
+    exact_coefs = _exact_fit(claim, rows, sc.shape) if exact else None
+    fits_exactly = None if exact_coefs is None else bool(exact_coefs)
     rival_exactly = _exact_fit(claim, rows, RIVALS[sc.shape]) if exact else None
+    rival_exactly = None if rival_exactly is None else bool(rival_exactly)
+    # the leading term exactly 0, where the exact fit knows it; else at round-off
+    leading_zero = (exact_coefs[0] == 0 if exact_coefs else
+                    exact and fits_exactly is None and f.p_value is not None
+                    and _round_off_to_zero(f)[0] == 0.0)
     shape_rejected = (not fits_exactly if fits_exactly is not None else
                       f.p_value is not None and f.p_value < 0.01)
     rival_rejected = (not rival_exactly if rival_exactly is not None else
@@ -504,8 +513,7 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                   "certified values (σ = 0, floored at round-off)" if exact else
                   "controlled errors")
         txt += f"; the stated {stated} shape is rejected by the {errors}"
-    elif (exact and f.p_value is not None and shown[0] == 0.0
-          and not (sc.coefficients is not None and sc.coefficients[0] == 0)):
+    elif leading_zero and not (sc.coefficients is not None and sc.coefficients[0] == 0):
         # exact values fit by the stated shape with its leading term exactly 0 (d/2 stated
         # quadratic; a constant stated affine): no further data could make it that shape
         v = "refuted"
@@ -558,11 +566,11 @@ _POWERS = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1)}
 """The polynomial shapes as powers of the variable: those an exact fit can decide."""
 
 
-def _exact_fit(claim: Claim, rows: Sequence[_Row], shape: str) -> bool | None:
-    """Whether the certified values of ``rows`` are exactly of ``shape`` (λ in the span of the
-    shape's terms, by the rank of the rational design with and without λ); ``None`` where
-    that cannot be computed exactly: a shape with x·log x, or a value or grid value that is
-    not rational.
+def _exact_fit(claim: Claim, rows: Sequence[_Row], shape: str) -> tuple[sp.Expr, ...] | None:
+    """Whether the certified values of ``rows`` are exactly of ``shape``: its exact
+    coefficients where they are (λ in the span of the shape's terms: the rational design
+    with and without λ has one rank), ``()`` where they are not, ``None`` where that cannot
+    be computed exactly: a shape with x·log x, or a value or grid value that is not rational.
     """
     powers = _POWERS.get(shape)
     if powers is None:
@@ -577,8 +585,11 @@ def _exact_fit(claim: Claim, rows: Sequence[_Row], shape: str) -> bool | None:
             return None
         xs.append(xr)
         ys.append(sp.sympify(value))
-    design = sp.Matrix([[xv**k for k in powers] for xv in xs])
-    return design.rank() == design.row_join(sp.Matrix(ys)).rank()
+    design, lam = sp.Matrix([[xv**k for k in powers] for xv in xs]), sp.Matrix(ys)
+    if design.rank() != design.row_join(lam).rank():
+        return ()
+    coefficients = (design.T * design).LUsolve(design.T * lam)  # the exact solution
+    return tuple(coefficients)
 
 
 def _shared_bias(rows: Sequence[_Row]) -> float:

@@ -91,8 +91,8 @@ _CLAIM_KNOWN = {
     "id", "title", "source", "family", "kind", "path", "predicted", "relation", "evidence",
     "verdict", "reason", "figure", "scan_figure", "fits", "experiment", "points", "statement",
     "notes", "scaling", "scope", "model_differences", "hypotheses", "controls",
-    "summary_large", "grade", "scopes", "reading", "differences", "cases", "point_counts",
-    "grid",
+    "summary_large", "grade", "scopes", "reading", "counterfactual", "differences", "cases",
+    "point_counts", "grid",
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",

@@ -368,7 +368,7 @@ class _Run:
         self.pts: list[_Point] = []
         self.per_claim: dict[int, list[_Point]] = {}
         # a --families plugin's own code keys its stored evidence, as the package's does
-        self.families_code = families_fingerprint(families)
+        self.families_code = families_fingerprint(families, package=load_families(None))
         for ci, c in enumerate(claims):
             if isinstance(c, Claim):
                 for pi, q in enumerate(c.points(profile)):
