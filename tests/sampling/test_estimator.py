@@ -234,15 +234,17 @@ def test_regular_model_mala_gives_d_over_2():
 
 def test_dense_preconditioner_keeps_the_target_on_regular_model():
     """MALA in the coordinates of the curvature at w* (preconditioner='dense') samples the
-    same Gaussian posterior: λ̂ = Σ ½ nβh_i/(nβh_i + γ) within 4 s.e.; in those coordinates
-    every curvature is 1, so the calibrated ε is O(1) (not at the grid's edge)."""
+    same Gaussian posterior: λ̂ = Σ ½ nβh_i/(nβh_i + γ) within 4 Monte-Carlo errors (the exact
+    value is this data set's, so the data term of std_error, which nearly doubled the band,
+    does not apply: an outside audit); in those coordinates every curvature is 1, so the
+    calibrated ε is O(1) (not at the grid's edge)."""
     m, data, hess = least_squares_linear(n=1000, p=4, seed=13)
     nbeta = 1000 / math.log(1000)
     est = estimate_llc(m, data, preconditioner="dense", method="single", draws=2000,
                        device="cpu", seed=4)
     exact = exact_sgld_mean(hess, nbeta, 1.0, 0.0)
     assert est.config.preconditioner == "dense" and est.config.sampler == "mala"
-    assert abs(est.llc - exact) < Z * est.std_error, (est.llc, exact, est.std_error)
+    assert abs(est.llc - exact) < Z * est.mc_error, (est.llc, exact, est.mc_error)
     assert 0.1 < est.config.step_size < 5 and est.diagnostics.passed, est.summary()
     with pytest.raises(ValueError, match="preconditioner must be one of"):
         estimate_llc(m, data, preconditioner="newton", device="cpu")
