@@ -49,6 +49,7 @@ from slttheory.experiments.base import (
     Statistic,
     register,
 )
+from slttheory.models.hypotheses import K_EFF_THRESHOLD
 
 SEED001 = "Cullen et al. 2026, arXiv 2603.01192 (seed 001)"
 SEED000 = "Lakkapragada 2025, arXiv 2512.00686 (seed 000)"
@@ -183,7 +184,7 @@ def grok_run(
     }
     final = states.get(str(series["step"][-1]))
     if final is not None:
-        rec["k_eff"] = effective_width(final["V"], s.get("keff_threshold", 0.05))
+        rec["k_eff"] = effective_width(final["V"], s.get("keff_threshold", K_EFF_THRESHOLD))
     if llc_steps != "none":
         kw = llc_kwargs(s)
         llcs = {}
@@ -195,9 +196,11 @@ def grok_run(
     return rec
 
 
-def effective_width(V: torch.Tensor, threshold: float = 0.05) -> int:
+def effective_width(V: torch.Tensor, threshold: float = K_EFF_THRESHOLD) -> int:
     """Seed 001 eq. 5: the number of hidden units whose output weights v_k (column k of
-    V ∈ ℝ^{p×K}) are not ≈ 0; here ‖v_k‖ > ``threshold``·max_j ‖v_j‖.
+    V ∈ ℝ^{p×K}) are not ≈ 0; here ‖v_k‖ > ``threshold``·max_j ‖v_j‖, the cut of the
+    modular-addition family's hypotheses (:data:`slttheory.models.hypotheses.K_EFF_THRESHOLD`;
+    it was 0.05 here, so the two counted different K_eff, a review).
 
     >>> effective_width(torch.tensor([[1.0, 0.0, 0.5], [0.0, 1e-4, 0.0]]))
     2
@@ -505,10 +508,10 @@ _SCALING_SETTINGS = tuple(x for x in _TRAIN_SETTINGS if x.name not in ("p", "k")
     Setting(
         "keff_threshold",
         float,
-        0.05,
+        K_EFF_THRESHOLD,
         0.0,
         1.0,
-        doc="unit k is active when ‖v_k‖ > threshold·max‖v_j‖ (eq. 5)",
+        doc="unit k is active when ‖v_k‖ > threshold·max‖v_j‖ (eq. 5; the family's cut)",
     ),
 )
 

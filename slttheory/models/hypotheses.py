@@ -71,7 +71,8 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
     gap at the cut. ``W``: d×K (columns w_k), ``V``: p×K (columns v_k).
 
     Returns ``k_eff`` (#{k: ‖v_k‖ > threshold·max ‖v_j‖}), ``k_eff_invariant`` (the same for
-    ‖v_k‖·‖w_k‖²), ``active`` (bool mask of eq. 5), ``gap`` (smallest active ‖v_k‖ over
+    ‖v_k‖·‖w_k‖²), ``active`` (bool mask of eq. 5), ``same_units`` (whether the two counts
+    pick the same units, not only as many), ``gap`` (smallest active ‖v_k‖ over
     largest inactive one; ``inf`` when no unit is inactive), ``v_norms`` (descending).
 
     >>> W = torch.eye(3); V = torch.tensor([[1.0, 0.5, 1e-6]])
@@ -91,7 +92,7 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
         lo, hi = float(v[active].min()), float(v[~active].max())
         gap = math.inf if hi == 0 else lo / hi
     return {"k_eff": int(active.sum()), "k_eff_invariant": int(inv.sum()), "active": active,
-            "gap": gap, "threshold": threshold,
+            "same_units": bool(torch.equal(active, inv)), "gap": gap, "threshold": threshold,
             "v_norms": tuple(sorted((float(t) for t in v), reverse=True))}
 
 
@@ -330,12 +331,15 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         None if loss is None else bool(float(loss) <= TRUE_PARAMETER_LOSS)))
     W, V = _wv(problem.model)
     e = effective_width(W, V)
-    clear = e["k_eff"] == e["k_eff_invariant"] and e["gap"] >= K_EFF_GAP
+    # the two counts must pick the same units, not only as many: (‖v‖, ‖w‖) = (1, 0.05) and
+    # (0.005, 10) swap places between them (a review of the hypotheses)
+    clear = e["same_units"] and e["gap"] >= K_EFF_GAP
     out.append(Hypothesis(
         "effective_width", f"{_SEED001} eq. 5: exactly K_eff units are active (v_k not ≈ 0)",
         f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
         f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
-        f"{e['gap']:.3g} (clear if the counts agree and gap >= {K_EFF_GAP:g})", clear))
+        f"{e['gap']:.3g} (clear if both counts pick the same units and gap >= {K_EFF_GAP:g})",
+        clear))
     out.append(Hypothesis(
         "all_units_active", f"{_SEED001} Thm 5.5 read with K_eff = K: every one of the K "
         "units is active, so K_eff(3p − 1)/2 is the claim's K(3p − 1)/2",
@@ -346,6 +350,17 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
                               "subnetwork satisfies the non-degeneracy conditions",
                               "no active unit", False))
+    elif e["k_eff"] > W.shape[0] * (W.shape[0] + 1) // 2:
+        # Thm 4.2 (= G.6) is stated below d(d+1)/2 units: K_eff rank-one w_k w_kᵀ cannot be
+        # independent in Sym(d); its condition (2) fails, whatever Thm 4.1's spanning says (a
+        # review: the spanning condition was reported as Thm 4.2's, and a point past the
+        # theorem's width was refuted (certified))
+        sym = W.shape[0] * (W.shape[0] + 1) // 2
+        out.append(Hypothesis(
+            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
+            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
+            f"K_eff = {e['k_eff']} > d(d+1)/2 = {sym}: the w_k w_kᵀ cannot be linearly "
+            "independent in Sym(d) (Thm 4.2 (2))", False))
     else:
         act = e["active"]
         sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork")

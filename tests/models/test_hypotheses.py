@@ -111,6 +111,51 @@ def test_rank_problem_inputs_are_checked():
         fam.rank_problem(p=3, k=2, inputs=torch.ones(4, 5))
 
 
+def _with_weights(problem, W, V):
+    import copy
+
+    q = copy.deepcopy(problem)
+    with torch.no_grad():
+        q.model.W.copy_(W.to(q.model.W.dtype))
+        q.model.V.copy_(V.to(q.model.V.dtype))
+    return q
+
+
+def test_effective_width_needs_both_counts_to_pick_the_same_units(modular):
+    """(‖v‖, ‖w‖) = (1, 0.05) and (0.005, 10): each count drops a different unit, both count
+    5 of 6 with a gap of 200, and the width was called clear (a review of the hypotheses);
+    the non-degeneracy was then measured on the unit that contributes 0.0026, without the one
+    that contributes 0.5."""
+    d, k = modular.model.W.shape
+    g = torch.Generator().manual_seed(0)
+    W = torch.randn(d, k, generator=g, dtype=torch.float64)
+    W = W / W.norm(dim=0) * torch.tensor([0.05, 10.0, 1, 1, 1, 1], dtype=torch.float64)
+    V = torch.randn(modular.model.V.shape[0], k, generator=g, dtype=torch.float64)
+    V = V / V.norm(dim=0) * torch.tensor([1.0, 0.005, 1, 1, 1, 1], dtype=torch.float64)
+    e = effective_width(W, V)
+    assert (e["k_eff"], e["k_eff_invariant"], e["gap"]) == (5, 5, pytest.approx(200.0))
+    assert not e["same_units"]
+    hyps = {h.name: h for h in FAMILIES["modular_addition"].hypotheses(
+        _with_weights(modular, W, V))}
+    assert hyps["effective_width"].met is False and hyps["all_units_active"].met is False
+
+
+def test_thm_4_2s_independence_fails_past_its_width():
+    """Thm 4.2 (= G.6) is stated below d(d+1)/2 units: 12 rank-one w_k w_kᵀ in Sym(4)
+    (dimension 10) cannot be independent, yet Thm 4.1's spanning was reported as its
+    condition, and a point at p = 2, k = 12 was refuted (certified) with every hypothesis met
+    (a review of the hypotheses)."""
+    prob = FAMILIES["modular_addition"].build(p=2, k=12, steps=50, generator=0)
+    d, k = prob.model.W.shape
+    g = torch.Generator().manual_seed(1)
+    W = torch.randn(d, k, generator=g, dtype=torch.float64)
+    V = torch.ones(prob.model.V.shape[0], k, dtype=torch.float64)
+    hyps = {h.name: h for h in FAMILIES["modular_addition"].hypotheses(
+        _with_weights(prob, W, V))}
+    h = hyps["active_nondegenerate"]
+    assert h.met is False and "cannot be linearly independent" in h.measured, h.measured
+
+
 def test_effective_width_and_stage_two_rules():
     W = torch.ones(4, 3)
     e = effective_width(W, torch.tensor([[1.0, 0.2, 1e-3]]))
