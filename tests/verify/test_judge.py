@@ -298,6 +298,9 @@ def test_too_few_usable_controls():
                  for i, r in enumerate(runs))
     b = llc_band(2.0, 0.05, ControlSet(KEY, {}, half))
     assert not b.controlled and "only 0 of 3 controls usable" in b.why
+    # two controls chosen, both usable: the reason said "(need 3: )" (an outside audit)
+    b = llc_band(2.0, 0.05, ControlSet(KEY, {}, runs[:6]))
+    assert "only 2 of 2 controls usable (need 3: only 2 control(s) of known λ" in b.why, b.why
 
 
 def test_hypotheses_not_met_make_a_point_inconclusive():

@@ -966,6 +966,33 @@ def test_the_families_fingerprint_follows_the_plugins_mapping_data_and_helpers(t
         sys.modules.pop("plug_fp", None)
 
 
+def test_evidence_is_computed_on_one_thread_in_the_verifiers_own_process_too(tmp_path):
+    """Workers compute on one torch thread; --jobs 1 computed in the verifier's process on
+    all of them, and a trained family's w* and LLC then differed from --jobs 2 (an outside
+    audit: 3.8e-4 relative). The local run now uses one thread and restores the count."""
+    import torch
+
+    from slttheory.verify.evidence.records import EVIDENCE_THREADS
+
+    seen = []
+    fake = _scaling_routes([])
+    llc = fake.llc
+
+    def counting(*a, **k):
+        seen.append(torch.get_num_threads())
+        return llc(*a, **k)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        run_claims([parse_claim(SCALING, "c.toml", FAMILIES)], profile="quick",
+                   families=FAMILIES, routes=replace(fake, llc=counting))
+        assert seen and set(seen) == {EVIDENCE_THREADS}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("source, spec, message", [
     ('raise RuntimeError("boom")\n', "plug_rt:F", "importing 'plug_rt' failed: RuntimeError: boom"),
     ("x = (\n", "plug_syn:F", "importing 'plug_syn' failed: SyntaxError"),

@@ -30,6 +30,7 @@ from typing import Any
 import sympy as sp
 
 __all__ = [
+    "EVIDENCE_THREADS",
     "ClosedFormEvidence",
     "RankEvidence",
     "LLCEvidence",
@@ -44,6 +45,13 @@ __all__ = [
     "finite",
     "jsonable",
 ]
+
+EVIDENCE_THREADS = 1
+"""The torch threads every piece of evidence is computed on, in worker processes and in the
+verifier's own process alike: a trained family's w* depends on the thread count (335 of 428
+parameters of a ReLU autoencoder moved by up to 1.5e-7 between 1 and 2 threads, and its LLC
+by 3.8e-4 relative, an outside audit), so ``--jobs 1`` on a machine with more cores gave
+other numbers than ``--jobs 2``."""
 
 
 def exact_from_text(text: str | None) -> sp.Expr | None:

@@ -139,8 +139,10 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
     if len(usable) < MIN_CONTROLS:
         bad = [f"{c.family} {_short(c.params)}: {c.usable} of {c.runs} runs passed"
                for c in summ if c not in usable]
+        why = ("; ".join(bad) if bad else  # every one usable, too few chosen
+               f"only {len(summ)} control(s) of known λ resemble this point")
         return Band(False, why=f"only {len(usable)} of {len(summ)} controls usable "
-                    f"(need {MIN_CONTROLS}: " + "; ".join(bad) + ")", controls=tuple(summ))
+                    f"(need {MIN_CONTROLS}: {why})", controls=tuple(summ))
     if multiplicity is not None and (why := beyond_controls(multiplicity, usable)):
         return Band(False, why=why, controls=tuple(summ))
     p = _agreement(usable)

@@ -22,7 +22,7 @@ from typing import Any
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import same_source
 from slttheory.verify.claims.experiment import EXPECTS
-from slttheory.verify.evidence.records import finite, jsonable
+from slttheory.verify.evidence.records import EVIDENCE_THREADS, finite, jsonable
 from slttheory.verify.judge import (
     GRADES,
     VERDICTS,
@@ -346,7 +346,7 @@ def environment(device: str) -> dict[str, Any]:
     try:
         import torch
 
-        tv, threads = torch.__version__, torch.get_num_threads()
+        tv, threads = torch.__version__, EVIDENCE_THREADS  # what the evidence ran on
     except ImportError:  # pragma: no cover
         tv, threads = None, None
     import numpy

@@ -48,6 +48,7 @@ from slttheory.verify.evidence.controls import (
     run_key,
 )
 from slttheory.verify.evidence.records import (
+    EVIDENCE_THREADS,
     RERUN_SETTINGS,
     AtPoint,
     ClosedFormEvidence,
@@ -160,7 +161,7 @@ def _in_worker(family: Any, isolated: bool) -> Any:
         try:
             import torch
 
-            torch.set_num_threads(1)
+            torch.set_num_threads(EVIDENCE_THREADS)
         except ImportError:  # pragma: no cover
             pass
     return family
@@ -345,11 +346,21 @@ def run_claims(
     if own:
         executor = ProcessExecutor(jobs) if jobs > 1 else LocalExecutor()
     limit = effective_limit(time_limit)
+    import torch
+
+    threads = torch.get_num_threads()
+    # the local executor computes in this process: on the workers' one thread as well, for
+    # the same numbers whatever --jobs and the machine's cores (EVIDENCE_THREADS)
+    local = isinstance(executor, LocalExecutor)
+    if local:
+        torch.set_num_threads(EVIDENCE_THREADS)
     try:
         return _Run(claims, profile, families, time_limited(routes, limit), store, resume,
                     device, progress or NullProgress(), families_spec, executor, batch,
                     limit).run()
     finally:
+        if local:
+            torch.set_num_threads(threads)
         if own:
             executor.shutdown()
 
