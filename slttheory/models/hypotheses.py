@@ -10,8 +10,8 @@ units (Thm 5.5, eq. 5). Here each assumption becomes a measurement at the proble
   paper's eq. 5 lost its threshold in our copy; the relative threshold is ours. Because
   (w_k, v_k) → (α w_k, v_k/α²) leaves the function unchanged, the count is repeated with the
   rescaling-invariant size ‖v_k‖·‖w_k‖² of a unit's contribution; the cut is called clear
-  when both counts agree and the smallest active size exceeds the largest inactive one by a
-  factor ``K_EFF_GAP``.
+  when both counts pick the same units and, in both sizes, the smallest active one exceeds
+  the largest inactive one by a factor ``K_EFF_GAP``.
 - **non-degeneracy** (Thm 4.2 (2)-(3); Thm 4.1's spanning condition; G.1/G.2's spanning or
   independence of the w_k): numerical (SVD, float64) ranks of the rank-one features
   {w_k w_kᵀ} and of the Jacobian of θ ↦ (Q_1, …, Q_p), Q_j = Σ_k V_jk w_k w_kᵀ. Given (1)
@@ -72,7 +72,9 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
 
     Returns ``k_eff`` (#{k: ‖v_k‖ > threshold·max ‖v_j‖}), ``k_eff_invariant`` (the same for
     ‖v_k‖·‖w_k‖²), ``active`` (bool mask of eq. 5), ``same_units`` (whether the two counts
-    pick the same units, not only as many), ``gap`` (smallest active ‖v_k‖ over
+    pick the same units, not only as many), ``gap_invariant`` (the gap of the invariant sizes,
+    the cut standing for the largest inactive one where every unit is active), ``gap``
+    (smallest active ‖v_k‖ over
     largest inactive one; ``inf`` when no unit is inactive), ``v_norms`` (descending).
 
     >>> W = torch.eye(3); V = torch.tensor([[1.0, 0.5, 1e-6]])
@@ -84,15 +86,20 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
     vmax, cmax = float(v.max()), float(c.max())
     active = v > threshold * vmax if vmax > 0 else torch.zeros_like(v, dtype=torch.bool)
     inv = c > threshold * cmax if cmax > 0 else torch.zeros_like(c, dtype=torch.bool)
-    if bool(active.all()):
-        gap = math.inf
-    elif not bool(active.any()):
-        gap = 0.0
-    else:
-        lo, hi = float(v[active].min()), float(v[~active].max())
-        gap = math.inf if hi == 0 else lo / hi
+    def gap_of(size: Tensor, mask: Tensor, cut: float) -> float:
+        # the smallest active size over the largest inactive one, or over the cut itself
+        # where every unit is active (a unit just above the cut is no clear-cut count)
+        if not bool(mask.any()):
+            return 0.0
+        lo = float(size[mask].min())
+        hi = float(size[~mask].max()) if not bool(mask.all()) else cut
+        return math.inf if hi == 0 else lo / hi
+
+    gap = gap_of(v, active, 0.0)
+    gap_invariant = gap_of(c, inv, threshold * cmax)
     return {"k_eff": int(active.sum()), "k_eff_invariant": int(inv.sum()), "active": active,
-            "same_units": bool(torch.equal(active, inv)), "gap": gap, "threshold": threshold,
+            "same_units": bool(torch.equal(active, inv)), "gap": gap,
+            "gap_invariant": gap_invariant, "threshold": threshold,
             "v_norms": tuple(sorted((float(t) for t in v), reverse=True))}
 
 
@@ -333,12 +340,13 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     e = effective_width(W, V)
     # the two counts must pick the same units, not only as many: (‖v‖, ‖w‖) = (1, 0.05) and
     # (0.005, 10) swap places between them (a review of the hypotheses)
-    clear = e["same_units"] and e["gap"] >= K_EFF_GAP
+    clear = e["same_units"] and min(e["gap"], e["gap_invariant"]) >= K_EFF_GAP
     out.append(Hypothesis(
         "effective_width", f"{_SEED001} eq. 5: exactly K_eff units are active (v_k not ≈ 0)",
         f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
         f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
-        f"{e['gap']:.3g} (clear if both counts pick the same units and gap >= {K_EFF_GAP:g})",
+        f"{e['gap']:.3g}, of the invariant sizes {e['gap_invariant']:.3g} (clear if both counts "
+        f"pick the same units and both gaps are >= {K_EFF_GAP:g})",
         clear))
     out.append(Hypothesis(
         "all_units_active", f"{_SEED001} Thm 5.5 read with K_eff = K: every one of the K "
@@ -350,17 +358,18 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
                               "subnetwork satisfies the non-degeneracy conditions",
                               "no active unit", False))
-    elif e["k_eff"] > W.shape[0] * (W.shape[0] + 1) // 2:
-        # Thm 4.2 (= G.6) is stated below d(d+1)/2 units: K_eff rank-one w_k w_kᵀ cannot be
-        # independent in Sym(d); its condition (2) fails, whatever Thm 4.1's spanning says (a
+    elif e["k_eff"] >= W.shape[0] * (W.shape[0] + 1) // 2:
+        # Thm 4.2 (= G.6) is stated below d(d+1)/2 units (above, K_eff rank-one w_k w_kᵀ
+        # cannot be independent in Sym(d)), whatever Thm 4.1's spanning says there (a
         # review: the spanning condition was reported as Thm 4.2's, and a point past the
         # theorem's width was refuted (certified))
         sym = W.shape[0] * (W.shape[0] + 1) // 2
         out.append(Hypothesis(
             "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
             "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
-            f"K_eff = {e['k_eff']} > d(d+1)/2 = {sym}: the w_k w_kᵀ cannot be linearly "
-            "independent in Sym(d) (Thm 4.2 (2))", False))
+            f"K_eff = {e['k_eff']} >= d(d+1)/2 = {sym}: Thm 4.2 is stated for fewer units"
+            + (", and the w_k w_kᵀ cannot be linearly independent in Sym(d) (its condition "
+               "(2))" if e["k_eff"] > sym else ""), False))
     else:
         act = e["active"]
         sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork")
@@ -368,7 +377,7 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         met_all = False if False in ok else (None if None in ok else True)
         out.append(Hypothesis(
             "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
-            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3) / Thm 4.1)",
+            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
             "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all))
     out.append(_local_minimum(problem))
     return tuple(out)

@@ -124,7 +124,7 @@ def _with_weights(problem, W, V):
 def test_effective_width_needs_both_counts_to_pick_the_same_units(modular):
     """(‖v‖, ‖w‖) = (1, 0.05) and (0.005, 10): each count drops a different unit, both count
     5 of 6 with a gap of 200, and the width was called clear (a review of the hypotheses);
-    the non-degeneracy was then measured on the unit that contributes 0.0026, without the one
+    the non-degeneracy was then measured on the unit that contributes 0.0025, without the one
     that contributes 0.5."""
     d, k = modular.model.W.shape
     g = torch.Generator().manual_seed(0)
@@ -154,6 +154,20 @@ def test_thm_4_2s_independence_fails_past_its_width():
         _with_weights(prob, W, V))}
     h = hyps["active_nondegenerate"]
     assert h.met is False and "cannot be linearly independent" in h.measured, h.measured
+    # at exactly d(d+1)/2 units Thm 4.1's spanning had still been reported as met (a review)
+    prob10 = FAMILIES["modular_addition"].build(p=2, k=10, steps=50, generator=0)
+    hyps = {h.name: h for h in FAMILIES["modular_addition"].hypotheses(
+        _with_weights(prob10, W[:, :10], V[:, :10]))}
+    h = hyps["active_nondegenerate"]
+    assert h.met is False and "stated for fewer units" in h.measured, h.measured
+
+
+def test_a_unit_just_above_the_cut_is_no_clear_width():
+    """Every ‖v_k‖ = 1 and one ‖w_k‖ = 0.1001 against 1: its invariant size is 1.002× the cut,
+    and the width was called clear on the v-gap alone (a review)."""
+    W = torch.eye(3, dtype=torch.float64) * torch.tensor([1.0, 1.0, 0.1001], dtype=torch.float64)
+    e = effective_width(W, torch.ones(1, 3, dtype=torch.float64))
+    assert e["same_units"] and e["gap"] == math.inf and e["gap_invariant"] < 1.01
 
 
 def test_effective_width_and_stage_two_rules():
