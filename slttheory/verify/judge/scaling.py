@@ -482,10 +482,11 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, source=source, role="rival")
     # exact values are of a shape or not, in exact arithmetic where it can be done; the float
     # fit's round-off floor (1e-9 of λ) hid an intercept of 50 at λ ≈ 5·10⁵ (an outside audit)
-    exact_coefs = _exact_fit(claim, rows, sc.shape) if exact else None
+    values = _exact_values(claim, rows) if exact else None
+    exact_coefs = _exact_fit(values, sc.shape)
     fits_exactly = None if exact_coefs is None else bool(exact_coefs)
-    rival_exactly = _exact_fit(claim, rows, RIVALS[sc.shape]) if exact else None
-    rival_exactly = None if rival_exactly is None else bool(rival_exactly)
+    rival_coefs = _exact_fit(values, RIVALS[sc.shape])
+    rival_exactly = None if rival_coefs is None else bool(rival_coefs)
     # the leading term exactly 0, where the exact fit knows it; else at round-off
     leading_zero = (exact_coefs[0] == 0 if exact_coefs else
                     exact and fits_exactly is None and f.p_value is not None
@@ -566,26 +567,35 @@ _POWERS = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1)}
 """The polynomial shapes as powers of the variable: those an exact fit can decide."""
 
 
-def _exact_fit(claim: Claim, rows: Sequence[_Row], shape: str) -> tuple[sp.Expr, ...] | None:
-    """Whether the certified values of ``rows`` are exactly of ``shape``: its exact
-    coefficients where they are (λ in the span of the shape's terms: the rational design
-    with and without λ has one rank), ``()`` where they are not, ``None`` where that cannot
-    be computed exactly: a shape with x·log x, or a value or grid value that is not rational.
-    """
-    powers = _POWERS.get(shape)
-    if powers is None:
-        return None
-    xs, ys = [], []
+def _exact_values(claim: Claim, rows: Sequence[_Row]
+                  ) -> list[tuple[sp.Rational, sp.Rational]] | None:
+    """The rows' (variable, λ) as exact rationals, λ the value their certified facts fix;
+    ``None`` where one is not rational (or a row carries no evidence: tests of the float
+    rules), and no exact fit can be made."""
+    out = []
     for x, _, _, ev, _ in rows:
-        if ev is None:  # rows built without their evidence (tests of the float rules)
+        if ev is None:
             return None
         value = certified_value(*certified_bounds(claim, ev))
         xr = sp.nsimplify(x, rational=True)
         if value is None or not sp.sympify(value).is_Rational or not xr.is_Rational:
             return None
-        xs.append(xr)
-        ys.append(sp.sympify(value))
-    design, lam = sp.Matrix([[xv**k for k in powers] for xv in xs]), sp.Matrix(ys)
+        out.append((xr, sp.sympify(value)))
+    return out
+
+
+def _exact_fit(values: Sequence[tuple[sp.Rational, sp.Rational]] | None, shape: str
+               ) -> tuple[sp.Expr, ...] | None:
+    """Whether the exact ``values`` (:func:`_exact_values`) are of ``shape``: its exact
+    coefficients where they are (λ in the span of the shape's terms: the rational design
+    with and without λ has one rank), ``()`` where they are not, ``None`` where that cannot
+    be computed exactly: no exact values, or a shape with x·log x.
+    """
+    powers = _POWERS.get(shape)
+    if values is None or powers is None:
+        return None
+    design = sp.Matrix([[x**k for k in powers] for x, _ in values])
+    lam = sp.Matrix([y for _, y in values])
     if design.rank() != design.row_join(lam).rank():
         return ()
     coefficients = (design.T * design).LUsolve(design.T * lam)  # the exact solution
