@@ -24,10 +24,11 @@ __all__ = ["code_fingerprint", "fingerprint", "families_fingerprint", "with_vers
 JUDGEMENT_ONLY = ("verify/judge", "verify/report")
 
 
-DEPENDENCIES = ("torch", "numpy", "scipy", "sympy", "flint")
-"""The libraries whose version is part of :func:`code_fingerprint`: they compute evidence too
-(an outside audit: a stored result from another torch was reused, under this run's version
-in the report's environment)."""
+DEPENDENCIES = {"torch": "torch", "numpy": "numpy", "scipy": "scipy", "sympy": "sympy",
+                "flint": "python-flint"}
+"""The libraries (import name: distribution) whose version is part of
+:func:`code_fingerprint`: they compute evidence too (an outside audit: a stored result from
+another torch was reused, under this run's version in the report's environment)."""
 
 
 @functools.cache
@@ -48,16 +49,11 @@ def with_versions(sources: str) -> str:
     import platform
 
     versions = [platform.python_version()]
-    for name in DEPENDENCIES:
+    for name, dist in DEPENDENCIES.items():
         try:
-            versions.append(f"{name}={importlib.metadata.version(name)}")
+            versions.append(f"{name}={importlib.metadata.version(dist)}")
         except importlib.metadata.PackageNotFoundError:
-            dist = {"flint": "python-flint"}.get(name)
-            try:
-                versions.append(f"{name}={importlib.metadata.version(dist)}" if dist else
-                                f"{name}=-")
-            except importlib.metadata.PackageNotFoundError:
-                versions.append(f"{name}=-")
+            versions.append(f"{name}=-")
     return hashlib.sha256("\0".join([sources, *versions]).encode()).hexdigest()[:16]
 
 

@@ -358,12 +358,11 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
                               "subnetwork satisfies the non-degeneracy conditions",
                               "no active unit", False))
-    elif e["k_eff"] >= W.shape[0] * (W.shape[0] + 1) // 2:
+    elif e["k_eff"] >= (sym := W.shape[0] * (W.shape[0] + 1) // 2):
         # Thm 4.2 (= G.6) is stated below d(d+1)/2 units (above, K_eff rank-one w_k w_kᵀ
         # cannot be independent in Sym(d)), whatever Thm 4.1's spanning says there (a
         # review: the spanning condition was reported as Thm 4.2's, and a point past the
         # theorem's width was refuted (certified))
-        sym = W.shape[0] * (W.shape[0] + 1) // 2
         out.append(Hypothesis(
             "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
             "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
