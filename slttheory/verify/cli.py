@@ -557,7 +557,10 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
                      "away, or choose another --out")
     with store_cm as store:
         if not args.resume:
+            from slttheory.verify.report import remove_report
+
             store.clear()
+            remove_report(out)
         n_points = sum(len(c.points(args.profile)) for c in claims
                        if isinstance(c, Claim))
         n_runs = sum(len(c.points(args.profile)) for c in claims

@@ -141,6 +141,11 @@ def test_ctrl_c_says_how_to_go_on(tmp_path):
     claims.mkdir()
     (claims / "slow.toml").write_text(SLOW)
     out = tmp_path / "run"
+    (out / "figures").mkdir(parents=True)  # an earlier run's report: its store is cleared
+    earlier = [out / "report.json", out / "report.md", out / "report.html",
+               out / "figures" / "old.png"]
+    for f in earlier:
+        f.write_text("earlier run")
     proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
                  "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(out)],
                 {"SLTTHEORY_FAKE_SLEEP": "2"})  # 6 s left after the first point: under load,
@@ -151,6 +156,8 @@ def test_ctrl_c_says_how_to_go_on(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "rerun with --resume" in err and "Traceback" not in err
+    # no report of the earlier run is left beside the store this run cleared
+    assert not any(f.exists() for f in earlier) and "removed the earlier run's" in err
 
 
 def test_cli_usage_errors_and_strict(tmp_path):
@@ -1296,3 +1303,24 @@ def test_controls_run_under_the_time_limit_and_resume_recomputes_them(monkeypatc
         run.time_limit = now
         assert run._controls_stale({"runs": out}) == stale, now
     assert not run._controls_stale({"runs": [{"error": None}]})
+
+
+def test_clearing_the_store_empties_every_table_of_its_file(tmp_path):
+    """A run without --resume starts from an empty store whichever claims it runs: clearing
+    also removes the experiment stages kept in the same file (a fresh run of point claims
+    only had left them for a later --resume)."""
+    from slttheory.verify.run.experiments import ExperimentStore
+
+    path = tmp_path / "r.sqlite"
+    with ResultStore(path) as store:
+        store.put("c", "p", "h", {"elapsed_s": 1.0})
+        store.put_controls("k", {"runs": []})
+    stages = ExperimentStore(path)
+    stages.put("e", "run0", "train", "h", {"loss": 0.1})
+    stages.close()
+    with ResultStore(path) as store:
+        store.clear()
+        assert store.count() == 0 and store.get_controls("k") is None
+    stages = ExperimentStore(path)
+    assert stages.get("e", "run0", "train", "h") is None
+    stages.close()

@@ -22,7 +22,7 @@ from slttheory.verify.report.figures import claim_figure, scan_figure
 from slttheory.verify.report.markdown import render_markdown, slug
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
-           "render_markdown", "write_report"]
+           "render_markdown", "write_report", "remove_report"]
 
 
 def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, device: str,
@@ -67,6 +67,24 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
         raise ValueError(f"{out / 'report.json'} was written but does not match its schema "
                          f"(a bug; please report it): {e}") from e
     return rep
+
+
+REPORT_FILES = ("report.json", "report.md", "report.html")
+
+
+def remove_report(out_dir: str | Path) -> None:
+    """Remove the report files and figures an earlier run left in ``out_dir``: a run without
+    ``--resume`` has just cleared the store they were made from, and one interrupted before
+    its own report would otherwise leave them beside a store that no longer holds their
+    evidence."""
+    out = Path(out_dir)
+    gone = [n for n in REPORT_FILES if (out / n).is_file()]
+    for n in gone:
+        (out / n).unlink(missing_ok=True)
+    if gone:
+        print(f"note: removed the earlier run's {', '.join(gone)} from {out} (its store was "
+              "cleared; rerun with --resume to keep a store and its report)", file=sys.stderr)
+    _clear_figures(out / "figures")
 
 
 def _clear_figures(folder: Path) -> None:

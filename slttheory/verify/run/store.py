@@ -99,9 +99,14 @@ class ResultStore:
         self._con.commit()
 
     def clear(self) -> None:
-        """Delete every row (a run without ``--resume`` starts from an empty store)."""
-        self._con.execute("DELETE FROM results")
-        self._con.execute("DELETE FROM controls")
+        """Delete every row of every table in the file, the experiment stages that
+        :class:`~slttheory.verify.run.experiments.ExperimentStore` keeps beside the results
+        included (a run without ``--resume`` starts from an empty store, whichever claims it
+        runs)."""
+        tables = [r[0] for r in self._con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")]
+        for t in tables:
+            self._con.execute(f'DELETE FROM "{t}"')  # names read from the file's own schema
         self._con.commit()
 
     def count(self) -> int:
