@@ -120,7 +120,10 @@ class LearningCoefficient:
         The multiplicity m (order of the largest pole of the zeta function), or
         ``None`` where the source gives none.
     dimension:
-        The number of parameters d of the model (so that 0 ≤ λ ≤ d/2).
+        The number of parameters d of the model. λ ≤ d/2 where the prior is positive at
+        the true parameter and K ≥ 0 is analytic there (Watanabe 2009, Thm 7.2); a
+        prior that vanishes there can raise λ above it (``normal_crossing([1],
+        prior_powers=[2])`` has λ = 3/2 with d = 1).
     case:
         Short label of the regime or case of the source's analysis that applied.
     assumptions:
