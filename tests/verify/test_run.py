@@ -1324,3 +1324,25 @@ def test_clearing_the_store_empties_every_table_of_its_file(tmp_path):
     stages = ExperimentStore(path)
     assert stages.get("e", "run0", "train", "h") is None
     stages.close()
+
+
+def test_a_point_above_the_llc_budget_is_refused_not_sampled(monkeypatch):
+    """A regular model at d = 10⁵, n = 1000 held a whole run for more than 5 minutes (an
+    outside fuzzer): points whose n × d exceeds LLC_MAX_ENTRIES are refused with a reason that
+    names the budget, in the LLC and the w* routes, and no sampler runs."""
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.evidence import routes
+
+    monkeypatch.setattr(routes, "LLC_MAX_ENTRIES", 100 * 5 - 1)  # d = 5 at n = 100: over
+
+    def no_sampling(problems, *args, **kwargs):
+        assert not problems, "the sampler ran on a refused point"
+        return []
+
+    monkeypatch.setattr(routes, "_estimate_many", no_sampling)
+    settings = {"n": 100, "seed": 0}
+    (ev, at), = routes.llc_routes(REAL["regular"], [{"d": 5}], settings, "cpu")
+    assert ev.status == "error" and "LLC_MAX_ENTRIES" in ev.error and "100 × 5" in ev.error
+    assert at.status == "error" and "LLC_MAX_ENTRIES" in at.error
+    (alone,) = routes.at_point_route(REAL["regular"], [{"d": 5}], settings, "cpu")
+    assert alone.status == "error" and "LLC_MAX_ENTRIES" in alone.error

@@ -42,6 +42,7 @@ __all__ = [
     "OUT_OF_TIME",
     "RERUNS",
     "RANK_MAX_ENTRIES",
+    "LLC_MAX_ENTRIES",
     "jacobian_size",
     "above_rank_budget",
     "Routes",
@@ -546,15 +547,31 @@ def _estimate_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
             "morse_bott": False}
 
 
+LLC_MAX_ENTRIES = 50_000_000
+"""The largest problem (training samples × parameters) the LLC and w* routes build on: every
+sampler step evaluates the model on all n samples at d parameters, for thousands of steps per
+chain. The largest in ``verification/`` is 3.6·10⁷ (the autoencoder at d = 100, r = 40);
+a regular model at d = 10⁵, n = 1000 (10⁸) had held a whole run for more than 5 minutes, and
+at d = 10⁶ its data alone took 8 GB (an outside fuzzer)."""
+
+
 def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], device: str,
            data_seed: int | None = None) -> Any:
     import torch
 
     seed = int(settings.get("seed", 0)) if data_seed is None else int(data_seed)
     def build(refine_steps: int | None) -> Any:
-        return family.build(dict(params), n=settings.get("n"),
+        prob = family.build(dict(params), n=settings.get("n"),
                             generator=torch.Generator().manual_seed(seed), device=device,
                             refine_steps=refine_steps)
+        n, d = len(prob.data[0]), sum(p.numel() for p in prob.model.parameters())
+        if n * d > LLC_MAX_ENTRIES:
+            raise ValueError(
+                f"not computed: n × d = {n} × {d} = {n * d:.2g}, above the LLC and w* routes' "
+                f"budget LLC_MAX_ENTRIES = {LLC_MAX_ENTRIES:.0e} (each sampler step evaluates "
+                "every sample at every parameter, thousands of times); the other routes still "
+                "decide")
+        return prob
 
     if not at_true_parameter(family, params):
         return build(None)
