@@ -77,6 +77,7 @@ def _strip(rep):
     for c in rep["claims"]:
         for p in c["points"]:
             p.pop("elapsed_s")
+            p.pop("stored")  # how this run got the evidence (tested where it matters)
     return rep
 
 
@@ -129,6 +130,14 @@ def test_resume_after_kill_gives_the_same_report(tmp_path):
     assert fresh.returncode == 0, err2
     a = json.loads((out / "report.json").read_text())
     b = json.loads((tmp_path / "fresh" / "report.json").read_text())
+    # the points the killed run stored are marked as read from it, in JSON and in the header
+    stored = [p["stored"] for c in a["claims"] for p in c["points"]]
+    assert sum(stored) == n_before and not any(p["stored"] for c in b["claims"]
+                                               for p in c["points"])
+    note = f"{n_before} of {len(stored)} points read from an earlier run's store"
+    assert note in (out / "report.md").read_text()
+    if (out / "report.html").exists():
+        assert note in (out / "report.html").read_text()
     assert _strip(a) == _strip(b)
     assert [c["verdict"] for c in a["claims"]] == ["error", "inconclusive"]
     assert "not implemented" in a["claims"][0]["reason"]

@@ -404,6 +404,9 @@ class PointEvidence:
     elapsed_s: float
     at_point: AtPoint | None = None
     independent: tuple[ClosedFormEvidence, ...] = ()
+    stored: bool = False
+    """Read from the store of an earlier run (``--resume``), not computed by this one: how
+    this run got it, so never itself stored (``to_dict`` leaves it out)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -183,7 +183,7 @@ _fit = _obj({
     "shape": _text, "x": _jnums, "y": _jnums, "coefficients": _jnums, "std_errors": _jnums,
     "r2": _jnum, "chi2_dof": _jnum, "source": _text, "p_value": _jnum, "role": _text,
 })
-_point = _obj({
+_POINT_FIELDS = {
     "params": _free,  # the grid point: the family's parameter names, any JSON values
     "verdict": _verdict, "reason": _text, "grade": _grade, "predicted": _num,
     "predicted_exact": _str,
@@ -192,8 +192,10 @@ _point = _obj({
         "note": _text, "low": _str, "high": _str})},
     "closed_form": _closed_form, "rank": _rank, "llc": _llc,
     "independent": {"type": "array", "items": {**_closed_form, "type": "object"}},
-    "at_point": _at_point, "elapsed_s": _float,
-})
+    "at_point": _at_point, "elapsed_s": _float, "stored": {"type": "boolean"},
+}
+# "stored" came after schema version 2's first reports, which validate without it
+_point = _obj(_POINT_FIELDS, [k for k in _POINT_FIELDS if k != "stored"])
 
 # --- experiment claims (report.experiments.experiment_json) ------------------------------
 _statistic = _obj({
@@ -395,7 +397,7 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
                          else "none"}
                         for c in ev.independent],
         "at_point": None if ev.at_point is None else ev.at_point.to_dict(),
-        "elapsed_s": float(ev.elapsed_s),
+        "elapsed_s": float(ev.elapsed_s), "stored": bool(ev.stored),
     }
     cf = ev.closed_form
     if cf is not None:

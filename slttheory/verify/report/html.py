@@ -96,7 +96,7 @@ _CLAIM_KNOWN = {
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
-    "elapsed_s", "grade", "facts", "at_point", "independent",
+    "elapsed_s", "grade", "facts", "at_point", "independent", "stored",
 }
 _EXPERIMENT_KNOWN = {
     "name", "settings", "criteria", "statistics", "summary", "tables", "runs", "stages_computed",
@@ -1246,6 +1246,14 @@ def _meta_line(report: Mapping[str, Any]) -> str:
         v = report.get(k)
         if isinstance(v, int | float) and not isinstance(v, bool):
             meta.append(f"{label} {v:.0f} s")
+    claims = report.get("claims")
+    points = [p for c in claims if isinstance(c, Mapping)
+              for p in (c.get("points") if isinstance(c.get("points"), list) else ())
+              if isinstance(p, Mapping)] if isinstance(claims, list) else []
+    stored = sum(p.get("stored") is True for p in points)
+    if stored:
+        meta.append(f"{stored} of {len(points)} points read from an earlier run's store "
+                    "(--resume; their times are that run's)")
     return " · ".join(meta)
 
 

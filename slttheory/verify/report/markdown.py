@@ -385,6 +385,15 @@ def _mark(c: Mapping[str, Any]) -> str:
     return " ‡" if reading_decided(c) else " †" if counterfactual_decided(c) else ""
 
 
+def _stored_note(claims: Sequence[Mapping[str, Any]]) -> str:
+    """Where a resumed run read points from an earlier run's store, how many: their evidence
+    (and ``elapsed_s``) is that run's, not this one's."""
+    points = [p for c in claims for p in c["points"]]
+    k = sum(bool(p.get("stored")) for p in points)
+    return (f" · {k} of {len(points)} points read from an earlier run's store (--resume; their "
+            "times are that run's)") if k else ""
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """``report.md`` from the report object."""
     env = report["environment"]
@@ -395,7 +404,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
            if "estimator_revision" in env else "")
         + f" · python {env['python']} · torch {env['torch']} · device "
         f"{env['device']} · {env['platform']}"
-        + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else ""), "",
+        + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else "")
+        + _stored_note(report["claims"]), "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items())
         + _on_a_reading(report["claims"]), "",
         "Grades: " + GRADE_LEGEND.replace("{b}", "**").replace("{/b}", "**") + " See "

@@ -434,7 +434,7 @@ class _Run:
             if stored is None:
                 todo.append(p)
                 continue
-            p.evidence = PointEvidence.from_dict(stored)
+            p.evidence = replace(PointEvidence.from_dict(stored), stored=True)
             if self._stale(p):
                 p.evidence = None
                 todo.append(p)
