@@ -1610,3 +1610,23 @@ def test_values_apart_by_more_than_the_compared_digits_still_decide():
     assert integer.is_Integer
     p = sp.Integer(1) + (1 + s2) ** 160 - integer  # = 1 − (√2 − 1)^160
     assert _exact_verdict(sp.Integer(1), sp.Integer(1), p, "==") == "refuted"
+
+
+def test_exact_values_quote_exact_coefficients_not_round_off():
+    """λ = 1 at every m, stated affine with slope 1: the reason had quoted "the coefficient of
+    m = 5.17e-17 (from exact values)" and a rival "-1.104e-18·m·log m" (an outside walk-
+    through). Exact values quote the exact fit's coefficients, and round-off reads as 0."""
+    import sympy as sp
+
+    xs = [6, 7, 8, 9]
+    c = parse_claim({"id": "s", "title": "t", "source": "Someone 2020",
+                     "family": "fake_regular", "kind": "scaling",
+                     "evidence": ["closed_form", "llc"], "grid": {"d": xs},
+                     "scaling": {"variable": "d", "shape": "affine",
+                                 "coefficients": [1.0, 0]}}, "s.toml", FAMILIES)
+    evs = [PointEvidence(cf(sp.Integer(1)), None, None, 0.0) for _ in xs]
+    v = scaling_verdict(c, [{"d": d} for d in xs], evs, {})
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert "the coefficient of d = 0 (from exact values)" in v.reason, v.reason
+    assert "the constant term = 1 (from exact values)" in v.reason
+    assert "e-1" not in v.reason, v.reason  # no round-off quoted anywhere

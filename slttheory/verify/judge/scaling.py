@@ -495,7 +495,13 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                       f.p_value is not None and f.p_value < 0.01)
     rival_rejected = (not rival_exactly if rival_exactly is not None else
                       rival.p_value is not None and rival.p_value < 0.05)
-    shown = _round_off_to_zero(f) if exact else f.coefficients
+    # exact values: the exact coefficients where the shape fits exactly, else the float fit's
+    # with round-off read as 0 ("5.17e-17·m" had been quoted as a coefficient "from exact
+    # values"); the rival's likewise
+    shown = (tuple(float(c) for c in exact_coefs) if exact_coefs else
+             _round_off_to_zero(f) if exact else f.coefficients)
+    rival_shown = (tuple(float(c) for c in rival_coefs) if rival_coefs else
+                   _round_off_to_zero(rival) if exact else rival.coefficients)
 
     def how(fit: Fit, exactly: bool | None) -> str:  # how the shape's fit was judged
         if exactly is not None:
@@ -505,7 +511,7 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
            + ("exact values, " if exact else "") + how(f, fits_exactly)
            + f", R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
-           f"{poly_text(rival.coefficients, rival.shape, var)} ({how(rival, rival_exactly)})")
+           f"{poly_text(rival_shown, rival.shape, var)} ({how(rival, rival_exactly)})")
     v, missing = "confirmed", []
     stated = shape_text(sc.shape, var)
     if shape_rejected:
@@ -524,7 +530,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         halves = half_units(sc)
         shared = _shared_bias(rows)
         for i, (c_fit, c_se, c_st) in enumerate(
-                zip(f.coefficients, f.std_errors, sc.coefficients, strict=True)):
+                zip(shown if exact else f.coefficients, f.std_errors, sc.coefficients,
+                    strict=True)):
             # exact values: only the stated number's own rounding (coef_rel absorbs LLC
             # noise, which they have none of: 9.6 for 10 was confirmed within 10 %)
             t = halves[i] if exact else claim.tolerance.coef_rel * abs(float(c_st))
