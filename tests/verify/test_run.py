@@ -1355,3 +1355,25 @@ def test_a_point_above_the_llc_budget_is_refused_not_sampled(monkeypatch):
     assert at.status == "error" and "LLC_MAX_ENTRIES" in at.error
     (alone,) = routes.at_point_route(REAL["regular"], [{"d": 5}], settings, "cpu")
     assert alone.status == "error" and "LLC_MAX_ENTRIES" in alone.error
+
+
+def test_progress_shows_a_scaling_point_as_in_the_fit(tmp_path):
+    """A scaling claim's points have no verdict of their own: the progress log had printed
+    each as "inconclusive", then the claim "confirmed" (an outside walkthrough). It prints
+    them "in the fit", counted apart, as report.md does."""
+    import io
+
+    from slttheory.verify.run.progress import Progress
+
+    sc = parse_claim({"id": "c3", "title": "t", "source": "s", "family": "fake_regular",
+                      "kind": "scaling", "evidence": ["rank", "llc"], "grid": {"d": [2, 3, 4, 5]},
+                      "scaling": {"variable": "d", "shape": "linear"}}, "c3.toml", FAMILIES)
+    log = io.StringIO()
+    progress = Progress(log, tty=False)
+    (res,) = run_claims([sc], profile="quick", families=FAMILIES, routes=_fake_routes(),
+                        progress=progress)
+    lines = log.getvalue().splitlines()
+    assert res.verdict.verdict == "confirmed", res.verdict.reason
+    assert len(lines) == 4 and all(line.endswith(")") and ": in the fit (" in line
+                                   for line in lines), lines
+    assert progress.counts["in_fit"] == 4 and progress.counts["inconclusive"] == 0

@@ -73,7 +73,7 @@ from slttheory.verify.judge import (
     point_verdict,
     unmet_hypotheses,
 )
-from slttheory.verify.judge.point import certified_bounds, certified_value
+from slttheory.verify.judge.point import FIT_ONLY, certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
 from slttheory.verify.run.limits import effective_limit, limited, stored_limit, time_limited
 from slttheory.verify.run.store import ResultStore
@@ -742,7 +742,11 @@ class _Run:
     def _show(self, p: _Point, cached: bool) -> None:
         pv = point_verdict(p.claim, p.params, p.evidence, p.claim.predicted_at(p.params),
                            self.controls)
-        self.progress.advance(claim_id=p.claim.id, label=_label(p), verdict=pv.verdict,
+        # a scaling claim's point that only enters its fit has no verdict of its own: shown
+        # as in the reports ("inconclusive" per point, then "confirmed" for the claim, read
+        # as a contradiction in an outside walkthrough)
+        verdict = "in_fit" if pv.reason.startswith(FIT_ONLY) else pv.verdict
+        self.progress.advance(claim_id=p.claim.id, label=_label(p), verdict=verdict,
                               elapsed_s=p.evidence.elapsed_s, cached=cached)
 
     def _judge(self) -> list[Any]:

@@ -48,19 +48,22 @@ __all__ = ["Progress", "format_counts"]
 _VERDICTS = VERDICTS
 _SYMBOLS = {"confirmed": "✓", "refuted": "✗", "inconclusive": "?", "error": "!"}
 _ASCII = {"confirmed": "c", "refuted": "r", "inconclusive": "i", "error": "e"}
+IN_FIT = "in_fit"
+"""The progress "verdict" of a scaling claim's point, which only enters the claim's fit."""
 
 
 def format_counts(counts: Mapping[str, int], *, ascii_only: bool = False) -> str:
-    """``✓3 ✗1 ?5 !0`` (confirmed, refuted, inconclusive, error; other verdicts by name).
+    """``✓3 ✗1 ?5 !0`` (confirmed, refuted, inconclusive, error; ``f`` the points that only
+    enter a scaling claim's fit, as report.md's point counts; other verdicts by name).
 
-    >>> format_counts({"confirmed": 3, "refuted": 1, "inconclusive": 5})
-    '✓3 ✗1 ?5 !0'
+    >>> format_counts({"confirmed": 3, "refuted": 1, "inconclusive": 5, "in_fit": 4})
+    '✓3 ✗1 ?5 !0 f4'
     >>> format_counts({"confirmed": 3, "skipped": 2}, ascii_only=True)
     'c3 r0 i0 e0 skipped2'
     """
     sym = _ASCII if ascii_only else _SYMBOLS
     parts = [f"{sym[v]}{counts.get(v, 0)}" for v in _VERDICTS]
-    parts += [f"{k}{n}" for k, n in counts.items() if k not in _SYMBOLS]
+    parts += [f"{'f' if k == IN_FIT else k}{n}" for k, n in counts.items() if k not in _SYMBOLS]
     return " ".join(parts)
 
 
@@ -278,7 +281,8 @@ class Progress:
                 return  # a large run logs about LINES_MAX lines, not one per point
             tag = "stored" if cached else f"{float(elapsed_s):.1f} s"
             self._write(
-                f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})"
+                f"[{self.done}/{self.total}] {claim_id} {label}: "
+                f"{'in the fit' if verdict == IN_FIT else verdict or 'done'} ({tag})"
             )
 
     def _ensure_started(self) -> None:
