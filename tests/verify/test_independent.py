@@ -1,12 +1,16 @@
 """Closed forms of other formulas by an identity of models agree with the family's own.
 
 These identities are what lets :func:`slttheory.verify.evidence.routes.independent_forms_route`
-stand in for a family's formula that a claim cites: a deep linear network with one hidden
-layer *is* reduced-rank regression (Aoyagi & Watanabe 2005 against Aoyagi 2024), and a normal
-crossing is a monomial whose Newton polyhedron gives λ (Watanabe 2009 against Varchenko 1976).
+stand in for a family's formula that a claim cites: a normal crossing is a monomial whose
+Newton polyhedron gives λ (Watanabe 2009 against Varchenko 1976). A deep linear network with
+one hidden layer *is* reduced-rank regression too, and the values agree, but there the two
+formulas are one theorem (Aoyagi 2024's Thm 1 restates Aoyagi & Watanabe 2005): neither
+decides a claim citing either work.
 """
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 import sympy as sp
@@ -36,6 +40,27 @@ def test_rrr_and_its_one_hidden_layer_network_agree(m, n, h, data):
     assert own == other and ev.formula == "deep_linear_network"
     own, other, ev = _both("deep_linear_network", {"widths": (m, h, n), "r": r})
     assert own == other and ev.formula == "reduced_rank_regression"
+
+
+@pytest.mark.parametrize(("family", "params", "other"), [
+    ("reduced_rank_regression", {"m": 4, "n": 8, "h": 3, "r": 0}, "deep_linear_network"),
+    ("deep_linear_network", {"widths": (2, 2, 3), "r": 0}, "reduced_rank_regression"),
+])
+def test_one_hidden_layer_is_one_theorem_not_independent_evidence(family, params, other):
+    """Aoyagi 2024's Thm 1 restates Aoyagi & Watanabe 2005: the report had confirmed each
+    work's claims "by an independent closed form" from the other (an outside walkthrough).
+    For a claim citing either work the other formula is context; for a third work's claim it
+    still certifies (its values are checked against Pepin Lehalleur & Rimányi)."""
+    from slttheory.verify.judge.facts import closed_form_grade
+
+    fam = FAMILIES[family]
+    (ev,) = [e for e in independent_forms_route(fam, fam.validate(params))
+             if e.formula == other]
+    for source in ("Aoyagi & Watanabe 2005, Neural Networks 18(7), main theorem",
+                   "Aoyagi 2024, Neural Networks 172:106132, Thm 2"):
+        grade, note = closed_form_grade(SimpleNamespace(source=source), ev)
+        assert grade == "context" and "own source" in note, (source, note)
+    assert closed_form_grade(SimpleNamespace(source="Someone 2020"), ev)[0] == "certified"
 
 
 @settings(max_examples=30, deadline=None)

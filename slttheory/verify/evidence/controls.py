@@ -210,18 +210,18 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
     return out
 
 
-def _alternative(family: str, q: Mapping[str, Any]) -> tuple[str, Any] | None:
-    """``(formula name, result)``: an independent closed *value* for a control's λ where the
-    family's own is excluded, the first of
+def _alternative(family: str, q: Mapping[str, Any]) -> tuple[str, Any, str] | None:
+    """``(formula name, result, the work it rests on)``: an independent closed *value* for a
+    control's λ where the family's own is excluded, the first of
     :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities that gives
     one from an *established* formula (e.g. the Newton polyhedron, Varchenko 1976, for a
     normal crossing); an as_stated formula is never a control's certificate."""
     from slttheory import formulas
 
-    for name, args, _ in _identities(family, q):
+    for name, args, _, rests_on in _identities(family, q):
         lc = getattr(formulas, name)(**args)
         if hasattr(lc, "value") and getattr(lc, "standing", "") == "established":
-            return name, lc
+            return name, lc, rests_on or str(getattr(lc, "reference", ""))
     return None
 
 
@@ -242,10 +242,10 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
     else:
         alt = _alternative(family.name, q)
-        if alt is not None and not cites(claim_source, str(getattr(alt[1], "reference", "")),
+        if alt is not None and not cites(claim_source, alt[2],
                                          str(getattr(alt[1], "source", ""))):
-            name, lc = alt
-            how = f"{name} ({lc.reference or lc.source}; established)"
+            name, lc, rests_on = alt
+            how = f"{name} ({rests_on or lc.source}; established)"
     if lc is None:
         return None
     mult = getattr(lc, "multiplicity", None)

@@ -173,37 +173,57 @@ def _closed_form_evidence(lc: Any, formula: str, identity: str = "") -> ClosedFo
                               multiplicity=None if mult is None else str(mult), **meta)
 
 
-def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
+ONE_HIDDEN_LAYER = {
+    "deep_linear_network": "Aoyagi & Watanabe 2005, main theorem, as Aoyagi 2024 restates it "
+                           "(Thm 1, the one-hidden-layer case of Thm 2)",
+    "reduced_rank_regression": "Aoyagi 2024, Thm 1 (the one-hidden-layer case of Thm 2), "
+                               "restating Aoyagi & Watanabe 2005's main theorem",
+}
+"""The work behind each formula where reduced-rank regression is a deep linear network with
+one hidden layer, by the formula's name: Aoyagi 2024's Thm 1 restates Aoyagi & Watanabe 2005,
+and its Thm 2 reduces to Thm 1 there. Each formula is the other's own statement on that
+model: its reference names the other work first (its own source names its own), so a claim
+citing either work is decided by neither (the report had confirmed Aoyagi & Watanabe's claims
+"independently" by Aoyagi 2024, and Aoyagi 2024's by Aoyagi & Watanabe: an outside
+walkthrough)."""
+
+
+def _identities(family: str, q: Mapping[str, Any]
+                ) -> list[tuple[str, dict[str, Any], str, str]]:
     """Other formulas of :mod:`slttheory.formulas` that give λ of this family's model at ``q``,
-    by an identity of models: ``(formula name, its arguments, the identity)``."""
+    by an identity of models: ``(formula name, its arguments, the identity, the work it rests
+    on there)``, the last ``""`` where that is the formula's own reference."""
     if family == "normal_crossing":
         exps = tuple(2 * int(k) for k in q["powers"])
         return [("newton_polyhedron", {"exponents": [exps]},
                  f"K is the monomial of exponents {exps}, whose Newton polyhedron is one "
-                 "orthant")]
+                 "orthant", "")]
     if family == "tanh_network" and int(q["h"]) == 1:
         unit = ("one unit a·tanh(bx) at the true function 0: K = ½a²b²·E[x² (tanh(bx)/(bx))²], "
                 "the normal crossing a²b² times a factor positive at 0")
         # two routes from two sources: a claim citing one of them is still decided by the other
-        return [("normal_crossing", {"powers": [1, 1]}, unit),
+        return [("normal_crossing", {"powers": [1, 1]}, unit, ""),
                 ("newton_polyhedron", {"exponents": [(2, 2)]},
-                 f"{unit}, so its Newton polyhedron is the orthant at (2, 2), non-degenerate")]
+                 f"{unit}, so its Newton polyhedron is the orthant at (2, 2), non-degenerate",
+                 "")]
     fibre = ("its zero set is the fibre of the multiplication map over the true product, so "
              "λ ≤ codim/2 (Pepin Lehalleur & Rimányi, Prop. 8.4(i))")
     if family == "deep_linear_network":
         ws, r = tuple(int(w) for w in q["widths"]), int(q["r"])
-        out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre)]
+        out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre, "")]
         if len(ws) == 3:
             m, h, n = ws
             out.insert(0, ("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r},
                            f"a deep linear network with one hidden layer is reduced-rank "
-                           f"regression (m, h, n) = ({m}, {h}, {n})"))
+                           f"regression (m, h, n) = ({m}, {h}, {n})",
+                           ONE_HIDDEN_LAYER["reduced_rank_regression"]))
         return out
     if family == "reduced_rank_regression":
         m, n, h, r = int(q["m"]), int(q["n"]), int(q["h"]), int(q["r"])
         return [("deep_linear_network", {"widths": (m, h, n), "r": r},
-                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})"),
-                ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre)]
+                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})",
+                 ONE_HIDDEN_LAYER["deep_linear_network"]),
+                ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre, "")]
     return []
 
 
@@ -226,9 +246,10 @@ def independent_forms_route(family: Any, params: Mapping[str, Any]
         ids = _identities(family.name, params)
     except Exception as e:  # noqa: BLE001 - a route never raises
         return (ClosedFormEvidence("error", error=describe_error(e)),)
-    for name, args, identity in ids:
+    for name, args, identity, rests_on in ids:
         try:
-            out.append(_closed_form_evidence(getattr(formulas, name)(**args), name, identity))
+            ev = _closed_form_evidence(getattr(formulas, name)(**args), name, identity)
+            out.append(replace(ev, reference=rests_on) if rests_on else ev)
         except Exception as e:  # noqa: BLE001
             out.append(ClosedFormEvidence("error", formula=name, error=describe_error(e)))
     return tuple(out)
@@ -564,7 +585,9 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
         prob = family.build(dict(params), n=settings.get("n"),
                             generator=torch.Generator().manual_seed(seed), device=device,
                             refine_steps=refine_steps)
-        n, d = len(prob.data[0]), sum(p.numel() for p in prob.model.parameters())
+        data, model = getattr(prob, "data", None), getattr(prob, "model", None)
+        n = len(data[0]) if data is not None else 0
+        d = sum(p.numel() for p in model.parameters()) if hasattr(model, "parameters") else 0
         if n * d > LLC_MAX_ENTRIES:
             raise ValueError(
                 f"not computed: n × d = {n} × {d} = {n * d:.2g}, above the LLC and w* routes' "
