@@ -5,8 +5,9 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
 - ``certified``: exact, and independent of the claim. (a) The library's formula with
   ``standing = "established"`` (checked in this repository against an independent computation)
   whose reference is not the claim's own source — the family's own formula, or another that
-  gives λ of the same model by an identity of models (a deep linear network with one hidden
-  layer is reduced-rank regression; a normal crossing is its own Newton polyhedron).
+  gives λ of the same model by an identity of models (a normal crossing is its own Newton
+  polyhedron; a deep linear network with one hidden layer is reduced-rank regression, but
+  there the two formulas are one theorem, each referenced to the other's work).
   (b) The exact Jacobian rank R₀ at the true point:
   λ ≥ R₀/2 always (splitting lemma: K has at least R₀ non-degenerate quadratic directions at w*).
   (c) The generic rank R where the family states that λ = rank/2 at its true point (minimally
