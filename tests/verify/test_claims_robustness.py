@@ -479,6 +479,21 @@ def test_a_missing_kind_says_so(tmp_path):
         load_claim(bad, FAMILIES)
 
 
+def test_a_file_missing_several_keys_names_them_all_and_an_empty_one_says_so(tmp_path):
+    """A file with only id, family and predicted had said just "kind: missing", one edit and
+    rerun per fault (an outside fuzzer); an empty file had said the same."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\nfamily = "fake_regular"\npredicted = "d/2"\n')
+    with pytest.raises(ClaimError) as e:
+        load_claim(bad, FAMILIES)
+    for key in ("title: missing", "source: missing", "kind: missing", "evidence"):
+        assert key in str(e.value), str(e.value)
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    with pytest.raises(ClaimError, match="empty.toml: empty \\(no keys\\)"):
+        load_claim(empty, FAMILIES)
+
+
 @pytest.mark.parametrize("lines, key, fragment", [
     ('step_jitter = 0.5\nsampler = "sgld"', "llc.step_jitter", "needs sampler = 'mala'"),
     ('sampler = "mala"\nbatch_size = 10', "llc.batch_size", "full batch"),

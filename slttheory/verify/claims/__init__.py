@@ -165,8 +165,13 @@ def parse_claim(
     a scaling claim's coefficients need; a plain float stands for its shortest decimal
     (0.30 read by ``tomllib.loads`` alone is 0.3, ten times coarser)."""
     kinds = (*KINDS, "experiment")
-    if "kind" not in data:
-        raise err(path, "kind", f"missing (required: one of {', '.join(kinds)})")
+    if not data:
+        raise ClaimError(f"{path}: empty (no keys): a claim needs id, title, source, kind and "
+                         "family or experiment (verification/README.md)")
+    if "kind" not in data:  # an experiment's, or the point claim's check with its other faults
+        if "experiment" in data:
+            raise err(path, "kind", f"missing (required: one of {', '.join(kinds)})")
+        return parse_point_claim(data, path, families)
     if data["kind"] not in kinds:
         raise err(path, "kind", f"must be one of {', '.join(kinds)}, got {data['kind']!r}")
     if data["kind"] == "experiment":

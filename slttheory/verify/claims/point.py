@@ -547,6 +547,8 @@ class _Faults:
 
 
 def _kind(data: Mapping[str, Any], path: str) -> str:
+    if "kind" not in data:
+        raise err(path, "kind", f"missing (required: one of {', '.join(KINDS)}, experiment)")
     kind = string(data, "kind", path)
     if kind not in KINDS:
         raise err(path, "kind", f"must be one of {', '.join(KINDS)}, got {kind!r}")
