@@ -36,6 +36,7 @@ import ast
 import decimal
 import functools
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -479,6 +480,11 @@ _REFUSED = {
 """How an error names a refused kind of node (others by their class name)."""
 
 
+_PASTED = {"−": "write '-'", "·": "write '*'", "×": "write '*'", "√": "write 'sqrt(...)'",
+           "≤": "write '<='", "≥": "write '>='"}
+"""Typeset operators a formula copied from a paper carries, with what to write instead."""
+
+
 def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
     if isinstance(names, str):
         raise TypeError(f"variables must be a list of names, got the string {names!r}")
@@ -496,6 +502,17 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
     if any(not ch.isprintable() and ch not in " \t" for ch in text.strip()):
         raise ExpressionError(f"{key}: a formula is one line of printable characters (a "
                               "line break inside it, or a control character)")
+    # Python folds look-alike letters into names (NFKC: a full-width 'ｄ' was read as d and
+    # shown as written in the reports, an outside fuzzer): a character it would fold is refused
+    if (folded := [c for c in text if unicodedata.normalize("NFKC", c) != c]):
+        ch = folded[0]
+        raise ExpressionError(f"{key}: {ch!r} (U+{ord(ch):04X}) at column {text.index(ch) + 1} "
+                              f"would be read as {unicodedata.normalize('NFKC', ch)!r}; write "
+                              "formulas in ASCII")
+    # from a paper's typesetting ('·' would even be read as part of a name: "d·2")
+    if (pasted := next((c for c in text if c in _PASTED), None)) is not None:
+        raise ExpressionError(f"{key}: {pasted!r} at column {text.index(pasted) + 1} is not an "
+                              f"operator here ({_PASTED[pasted]})")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:

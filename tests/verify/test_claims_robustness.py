@@ -925,3 +925,19 @@ def test_an_id_cannot_name_another_claims_figure(tmp_path):
         claims_mod.load_claim(f, FAMILIES)
     f.write_text(BASE.replace('id = "x"', 'id = "a_b.c-d"'))
     assert claims_mod.load_claim(f, FAMILIES).id == "a_b.c-d"
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("ｄ/2", "'ｄ' (U+FF44) at column 1 would be read as 'd'"),  # Python folds it (NFKC)
+    ("d/2 + ²", "would be read as '2'"),
+    ("d − 1", "'−' at column 3 is not an operator here (write '-')"),
+    ("d·2", "(write '*')"),
+])
+def test_look_alike_and_typeset_characters_are_refused_with_a_hint(text, fragment):
+    """A full-width 'ｄ' was read as d and shown as written (an outside fuzzer); a minus sign
+    pasted from a paper gets a hint, not a bare syntax error."""
+    from slttheory.verify.expr import ExpressionError, parse_predicted
+
+    with pytest.raises(ExpressionError) as e:
+        parse_predicted(text, ["d"])
+    assert fragment in str(e.value), str(e.value)
