@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["positive_int", "positive_float", "open_unit_interval"]
+__all__ = ["positive_int", "positive_float", "open_unit_interval", "resolve_seed"]
 
 
 def positive_int(name: str, v: Any, minimum: int = 1) -> int:
@@ -56,3 +56,36 @@ def open_unit_interval(name: str, v: Any) -> float:
     if not v < 1:
         raise ValueError(f"{name} must be in (0, 1), got {v}")
     return v
+
+
+def resolve_seed(seed: Any, name: str = "seed") -> int:
+    """The integer seed an estimate runs from (recorded in its ``config``, so that the run can
+    be repeated): an ``int`` as given; a ``torch.Generator``, one 63-bit integer drawn from it
+    (advancing it: the caller's stream of randomness, no global state); ``None``, fresh
+    entropy from the operating system.
+
+    >>> import torch
+    >>> resolve_seed(7)
+    7
+    >>> g = torch.Generator().manual_seed(0)
+    >>> a, b = resolve_seed(g), resolve_seed(g)
+    >>> a != b and a == resolve_seed(torch.Generator().manual_seed(0))
+    True
+    >>> resolve_seed("1")
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be an integer, a torch.Generator or None, got '1'
+    """
+    import secrets
+
+    import torch
+
+    if seed is None:
+        return secrets.randbits(63)
+    if isinstance(seed, torch.Generator):
+        return int(torch.randint(0, 2**63 - 1, (1,), generator=seed, device=seed.device))
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"{name} must be an integer, a torch.Generator or None, got {seed!r}")
+    if not -2**63 <= int(seed) < 2**63:  # torch's generators take a 64-bit seed
+        raise ValueError(f"{name} must fit in 64 bits, got {seed}")
+    return int(seed)

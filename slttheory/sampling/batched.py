@@ -52,6 +52,7 @@ from slttheory.sampling import estimator as _est
 from slttheory.sampling import precondition as pc
 from slttheory.sampling import problem as _problem
 from slttheory.sampling import results as _results
+from slttheory.sampling._checks import resolve_seed
 from slttheory.sampling.exchange import EXCHANGE_EVERY, exchange_step
 from slttheory.sampling.kernels import (
     LangevinState,
@@ -230,7 +231,7 @@ def estimate_llc_batched(
     sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
-    seed: int | Sequence[int] = 0,
+    seed: int | torch.Generator | None | Sequence[int] = 0,
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
     method: str = "extrapolate",
@@ -246,7 +247,9 @@ def estimate_llc_batched(
 
     ``problems``: ``(model, (inputs, targets))`` pairs or objects with ``.model``, ``.data``
     (and ``.loss``, used when ``loss=None``; a family's :class:`~slttheory.models.Problem`),
-    all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point.
+    all with equal :func:`batch_signature`. ``seed``: one int for every point or one per point;
+    a ``torch.Generator`` or ``None`` gives each point its own (drawn from it, or fresh
+    entropy), recorded in each estimate's ``config.seed``.
     The other arguments (``method``, ``step_jitter``, ``multiplicity``, ``orbit``,
     ``exchange``, ``morse_bott``, ``record_scan`` and ``true_parameter`` included) are those of
     :func:`~slttheory.sampling.estimate_llc` and apply to every point. Point ``p``'s result
@@ -386,9 +389,15 @@ def _checked_problems(problems: Any, loss: Any, seed: Any, sampler: str,
     unpacked = [_unpack(p) for p in problems]
     losses = [loss if loss is not None else (lo if lo is not None else "gaussian")
               for _, _, lo in unpacked]
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | Sequence):
-        raise TypeError(f"seed must be an int or a sequence of ints, got {seed!r}")
-    seeds = [int(seed)] * len(problems) if isinstance(seed, int | np.integer) else list(seed)
+    if seed is None or isinstance(seed, torch.Generator):  # a seed of its own for each point
+        seeds = [resolve_seed(seed) for _ in problems]
+    elif isinstance(seed, Sequence) and not isinstance(seed, str | bytes):
+        seeds = [resolve_seed(s, "seed[]") for s in seed]
+    elif isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, a torch.Generator, None or a sequence of ints, "
+                        f"got {seed!r}")
+    else:
+        seeds = [resolve_seed(seed)] * len(problems)
     if len(seeds) != len(problems):
         raise ValueError(f"seed: {len(seeds)} seeds for {len(problems)} problems")
     sig0 = batch_signature(unpacked[0][0], unpacked[0][1], losses[0])

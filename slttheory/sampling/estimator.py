@@ -202,7 +202,7 @@ from slttheory.sampling import extrapolate as _xp
 from slttheory.sampling import fluctuation as _fl
 from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
-from slttheory.sampling._checks import positive_float, positive_int
+from slttheory.sampling._checks import positive_float, positive_int, resolve_seed
 from slttheory.sampling.chains import (
     _converged_record,
     _group_run,
@@ -294,10 +294,7 @@ def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws,
         draws = positive_int("draws", draws)
     if burn_in is not None:
         burn_in = positive_int("burn_in", burn_in, minimum=0)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an integer, got {seed!r}")
-    if not -2**63 <= int(seed) < 2**63:  # torch's generators take a 64-bit seed
-        raise ValueError(f"seed must fit in 64 bits, got {seed}")
+    seed = resolve_seed(seed)
     if step_size is not None:
         step_size = positive_float("step_size", step_size)
     dev = resolve_device(device)
@@ -355,7 +352,7 @@ def estimate_llc(
     sampler: str = "auto",
     batch_size: int | None = None,
     params: Iterable[str] | None = None,
-    seed: int = 0,
+    seed: int | torch.Generator | None = 0,
     device: str | torch.device = "auto",
     preconditioner: str | None = None,
     method: str = "extrapolate",
@@ -428,7 +425,10 @@ def estimate_llc(
     (:func:`_symmetrised_shift`; docs/estimator.md §1). Without it, noisy data at
     :math:`w_0` read low by about βν (:math:`d/(2\log n)` for a regular model) and at an
     empirical minimiser high by a model-dependent amount. Not for a trained network whose
-    truth is unknown.
+    truth is unknown. ``seed``: an integer (default 0); a ``torch.Generator``, from which one
+    integer is drawn (advancing it); or ``None``, fresh entropy. The integer used is
+    ``config.seed``: the same model, data, arguments and ``seed=est.config.seed`` repeat the
+    estimate draw for draw.
 
     >>> import torch
     >>> x = torch.randn(1000, 1, generator=torch.Generator().manual_seed(0))

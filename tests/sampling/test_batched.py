@@ -91,6 +91,15 @@ def test_one_seed_for_all_points_and_plain_pairs():
         y = estimate_llc(*pairs[1], step_size=1e-3, draws=100, seed=7, device="cpu")
     assert math.isclose(b[1].llc, y.llc, rel_tol=1e-9)
     assert b[0].config.seed == b[1].config.seed == 7
+    # a generator (or None) gives each point a seed of its own, recorded and repeatable
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = estimate_llc_batched(pairs, step_size=1e-3, draws=100, device="cpu",
+                                 seed=torch.Generator().manual_seed(3))
+        y = estimate_llc(*pairs[1], step_size=1e-3, draws=100, seed=g[1].config.seed,
+                         device="cpu")
+    assert g[0].config.seed != g[1].config.seed
+    assert math.isclose(g[1].llc, y.llc, rel_tol=1e-9)
 
 
 def test_nonfinite_point_does_not_spoil_the_batch():

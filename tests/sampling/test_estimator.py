@@ -607,6 +607,28 @@ def test_error_paths():
         estimate_llc(nn.Linear(2, 1).half(), (x, y), device="cpu")
 
 
+def test_seed_may_be_a_generator_or_none_and_config_seed_repeats_the_run():
+    """A torch.Generator gives one integer seed drawn from it (the caller's stream, no global
+    state), None fresh entropy; either way ``config.seed`` repeats the estimate draw for draw,
+    and the caller's generator advances, so a second call gets other chains."""
+    m, data, _ = least_squares_linear(n=200)
+    kw = dict(step_size=1e-3, draws=60, chains=2, method="single", device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        g = gen(5)
+        a, b = estimate_llc(m, data, seed=g, **kw), estimate_llc(m, data, seed=g, **kw)
+        again = estimate_llc(m, data, seed=gen(5), **kw)
+        fresh = estimate_llc(m, data, seed=None, **kw)
+        repeat = estimate_llc(m, data, seed=fresh.config.seed, **kw)
+        alone = estimate_llc(m, data, seed=a.config.seed, **kw)
+    assert a.config.seed == again.config.seed != b.config.seed
+    assert np.array_equal(a.loss_trace, alone.loss_trace)
+    assert not np.array_equal(a.loss_trace, b.loss_trace)
+    assert np.array_equal(fresh.loss_trace, repeat.loss_trace)
+    with pytest.raises(TypeError, match="seed must be an integer, a torch.Generator or None"):
+        estimate_llc(m, data, seed=1.5, **kw)
+
+
 def test_mistakes_found_by_fuzzing_get_errors_that_name_them():
     """Inputs the model cannot take, losses that return no float tensor, too few draws for
     any diagnostic, data that requires grad, and a forward that updates a buffer."""
