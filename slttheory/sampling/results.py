@@ -5,7 +5,9 @@ diagnostic raises (:class:`LLCWarning`)."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -161,6 +163,48 @@ class LLCEstimate:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def to_json(self) -> str:
+        """The whole estimate as JSON text (:mod:`slttheory.sampling.serialize`): config,
+        diagnostics, scan, fit and traces, with arrays' dtypes and NaN kept; read it back with
+        :meth:`from_json`. ``config.revision`` says which estimator made it."""
+        from slttheory.sampling.serialize import dumps
+
+        return dumps(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> LLCEstimate:
+        """The estimate :meth:`to_json` wrote (``ValueError`` naming what is wrong; no code in
+        the text is ever run)."""
+        from slttheory.sampling.serialize import loads
+
+        est = loads(text)
+        if not isinstance(est, cls):
+            raise ValueError(f"the JSON holds a {type(est).__name__}, not an LLCEstimate")
+        return est
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write :meth:`to_json` to ``path`` (UTF-8)."""
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LLCEstimate:
+        """Read an estimate :meth:`save` wrote.
+
+        >>> import tempfile, torch
+        >>> from slttheory.sampling import estimate_llc
+        >>> x = torch.randn(100, 1, generator=torch.Generator().manual_seed(0))
+        >>> model = torch.nn.Linear(1, 1)
+        >>> _ = torch.nn.init.constant_(model.weight, 2.0), torch.nn.init.zeros_(model.bias)
+        >>> est = estimate_llc(model, (x, 2 * x), step_size=1e-3, draws=500, method="single",
+        ...                    device="cpu")
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     est.save(f"{d}/est.json")
+        ...     back = LLCEstimate.load(f"{d}/est.json")
+        >>> back.llc == est.llc and bool((back.loss_trace == est.loss_trace).all())
+        True
+        """
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
 
 def _point_words(scan: Any) -> str:

@@ -1,0 +1,112 @@
+"""Estimates as JSON: :meth:`LLCEstimate.to_json <slttheory.sampling.LLCEstimate.to_json>`
+and :meth:`LLCEstimate.from_json <slttheory.sampling.LLCEstimate.from_json>`.
+
+A result is a tree of frozen dataclasses (the estimate, its config, diagnostics, calibration,
+temperature scan and fit), numpy arrays (traces, per-chain values), tuples and numbers. Each
+dataclass is written with its class, so that reading rebuilds the same tree; arrays keep their
+dtype and shape, tuples stay tuples, and NaN and ±inf are written as strings (JSON has
+neither). Reading never runs code from the file: a class is looked up only among the
+estimate's own dataclasses (the estimate, config, diagnostics, step-size calibration,
+temperature scan and finite-nβ fit), and anything else is an error naming it.
+
+>>> from slttheory.sampling.calibrate import StepSizeCalibration
+>>> c = StepSizeCalibration(1e-3, "bias", 0.02, (1e-3,), (float("nan"),), 400, False)
+>>> back = loads(dumps(c))
+>>> back.step_size, back.candidates, back.scores[0] != back.scores[0]   # NaN kept
+(0.001, (0.001,), True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FORMAT", "dumps", "loads"]
+
+FORMAT = "slttheory.LLCEstimate/1"
+"""The format tag written at the top of every file (read back only under the same tag)."""
+
+
+def _classes() -> dict[str, type]:
+    from slttheory.sampling import calibrate, diagnostics, extrapolate, results
+
+    return {f"{c.__module__}.{c.__qualname__}": c for c in (
+        results.LLCEstimate, results.LLCConfig, diagnostics.Diagnostics,
+        calibrate.StepSizeCalibration, extrapolate.TemperatureScan, extrapolate.FiniteNbetaFit)}
+
+
+def _encode(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        if name not in _classes():
+            raise TypeError(f"cannot write a {name} (not one of the estimate's classes)")
+        return {"__class__": name,
+                **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+    if isinstance(obj, np.ndarray):
+        return {"__ndarray__": [_encode(v) for v in obj.ravel().tolist()],
+                "dtype": str(obj.dtype), "shape": list(obj.shape)}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [_encode(v) for v in obj]}
+    if isinstance(obj, list):
+        return [_encode(v) for v in obj]
+    if isinstance(obj, dict):
+        if not all(isinstance(k, str) for k in obj):
+            raise TypeError("cannot write a dict with keys that are not strings")
+        return {k: _encode(v) for k, v in obj.items()}
+    if isinstance(obj, bool | int | str) or obj is None:
+        return obj
+    if isinstance(obj, float | np.floating):
+        v = float(obj)
+        return v if math.isfinite(v) else {"__float__": repr(v)}
+    if isinstance(obj, np.integer | np.bool_):
+        return obj.item()
+    raise TypeError(f"cannot write a value of type {type(obj).__name__}")
+
+
+def _decode(data: Any, where: str) -> Any:
+    if isinstance(data, list):
+        return [_decode(v, f"{where}[{i}]") for i, v in enumerate(data)]
+    if not isinstance(data, dict):
+        return data
+    if "__float__" in data:
+        if data["__float__"] not in ("nan", "inf", "-inf"):
+            raise ValueError(f"{where}: not a non-finite float: {data['__float__']!r}")
+        return float(data["__float__"])
+    if "__tuple__" in data:
+        return tuple(_decode(v, f"{where}[{i}]") for i, v in enumerate(data["__tuple__"]))
+    if "__ndarray__" in data:
+        values = [_decode(v, where) for v in data["__ndarray__"]]
+        return np.array(values, dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+    if "__class__" in data:
+        cls = _classes().get(data["__class__"])
+        if cls is None:
+            raise ValueError(f"{where}: unknown class {data['__class__']!r} (a file of "
+                             f"{FORMAT} names only {', '.join(sorted(_classes()))})")
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: _decode(v, f"{where}.{k}") for k, v in data.items() if k != "__class__"}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"{where}: {cls.__name__} has no field(s) {unknown}")
+        return cls(**values)
+    return {k: _decode(v, f"{where}.{k}") for k, v in data.items()}
+
+
+def dumps(obj: Any) -> str:
+    """``obj`` (an estimate, or any of its parts) as JSON text with a format tag."""
+    return json.dumps({"format": FORMAT, "value": _encode(obj)}, allow_nan=False)
+
+
+def loads(text: str) -> Any:
+    """The object :func:`dumps` wrote (raises ``ValueError`` naming what is wrong)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"not JSON ({e})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        got = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"not a {FORMAT} file (format {got!r})")
+    return _decode(data["value"], "value")
