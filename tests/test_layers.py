@@ -15,7 +15,8 @@ from pathlib import Path
 import slttheory
 
 ROOT = Path(slttheory.__file__).parent
-LEVEL = {"_torch_compat": 0, "_torch_args": 0, "_provenance": 0, "losses": 0, "strategies": 0,
+LEVEL = {"_torch_compat": 0, "_torch_args": 0, "_inputs": 0, "_provenance": 0, "losses": 0,
+         "strategies": 0,
          "formulas": 1, "": 1, "geometry": 2, "train": 3, "models": 3, "sampling": 3,
          "experiments": 4, "verify": 5}
 """Each part may import parts of a lower level, or of its own (the numeric siblings). ``""``

@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.func import functional_call, grad, hessian, jvp
+from torch.func import grad, hessian, jvp
 
+from slttheory._inputs import call, check_inputs, describe, leaves, map_inputs, n_samples
 from slttheory._torch_args import as_generator, check_deterministic, resolve_device
 from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import check_targets, resolve_loss
@@ -217,14 +218,18 @@ def critical_point_check(
     loss_fn = resolve_loss(loss)
     dev = resolve_device(device)
     gen = as_generator(generator)
-    x, y = _as_tensor(data[0], "data's inputs"), _as_tensor(data[1], "data's targets")
-    if x.ndim == 0 or x.shape[0] == 0:
-        raise ValueError(f"data must have at least one sample, got inputs of shape "
-                         f"{tuple(x.shape)}")
-    if y.ndim == 0 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"data: inputs have {x.shape[0]} samples but targets have shape "
+    if isinstance(data[0], tuple | list | Mapping):  # a model of several inputs
+        x = check_inputs(map_inputs(lambda v: _as_tensor(v, "data's inputs"), data[0]))
+    else:
+        x = _as_tensor(data[0], "data's inputs")
+    y = _as_tensor(data[1], "data's targets")
+    if any(t.ndim == 0 or t.shape[0] == 0 for t in leaves(x)):
+        raise ValueError(f"data must have at least one sample, got inputs {describe(x)}")
+    if y.ndim == 0 or y.shape[0] != n_samples(x):
+        raise ValueError(f"data: inputs have {n_samples(x)} samples but targets have shape "
                          f"{tuple(y.shape)}")
-    bad = _nonfinite({"inputs": x, "targets": y})
+    bad = _nonfinite({**{f"inputs{'' if i == 0 else f'[{i}]'}": t
+                         for i, t in enumerate(leaves(x))}, "targets": y})
     if bad:
         raise ValueError(f"data has non-finite (inf/nan) {' and '.join(bad)}")
     check_targets(loss, y, "data's targets")
@@ -264,13 +269,14 @@ def critical_point_check(
         k_: (v.detach().to(dev, torch.float64) if v.is_floating_point() else v.detach().to(dev))
         for k_, v in [*model.named_parameters(), *model.named_buffers()] if k_ not in chosen
     }
-    x = x.to(dev, torch.float64) if x.is_floating_point() else x.to(dev)
+    x = map_inputs(lambda t: t.to(dev, torch.float64) if t.is_floating_point() else t.to(dev),
+                   x)
     y = y.to(dev, torch.float64) if y.is_floating_point() else y.to(dev)
 
     def value(v: torch.Tensor) -> torch.Tensor:
         pieces = torch.split(v, sizes)
         p = {n_: t.reshape(s) for n_, t, s in zip(names, pieces, shapes, strict=True)}
-        out = functional_call(model, {**fixed, **p}, (x,))
+        out = call(model, {**fixed, **p}, x)
         return loss_fn(out, y).mean()
 
     n = flat.numel()
@@ -278,8 +284,8 @@ def critical_point_check(
         try:
             loss_value = float(value(flat).detach())
         except (RuntimeError, IndexError) as e:  # mostly inputs that do not fit the model
-            raise ValueError(f"data: the model and loss cannot be evaluated on inputs of shape "
-                             f"{tuple(x.shape)} and targets of shape {tuple(y.shape)}: "
+            raise ValueError(f"data: the model and loss cannot be evaluated on inputs "
+                             f"{describe(x)} and targets of shape {tuple(y.shape)}: "
                              f"{type(e).__name__}: {str(e)[:300]}") from e
         if not math.isfinite(loss_value):
             raise ValueError(f"loss: L_n = {loss_value} at these (finite) parameters and data")

@@ -68,13 +68,23 @@ __all__ = ["estimate_llc_batched", "batch_signature"]
 
 def _unpack(problem: Any) -> tuple[torch.nn.Module, tuple[Tensor, Tensor], Any]:
     if isinstance(problem, tuple | list) and len(problem) == 2:
-        return problem[0], tuple(problem[1]), None
+        return _tensor_inputs(problem[0], tuple(problem[1]), None)
     if hasattr(problem, "model") and hasattr(problem, "data"):
-        return problem.model, tuple(problem.data), getattr(problem, "loss", None)
+        return _tensor_inputs(problem.model, tuple(problem.data), getattr(problem, "loss", None))
     raise TypeError(
         "problems: each entry must be (model, (inputs, targets)) or have .model and .data, got "
         f"{type(problem).__name__}"
     )
+
+
+def _tensor_inputs(model: Any, data: tuple, loss: Any) -> tuple:
+    """``(model, data, loss)`` when the inputs are one tensor; a model of several inputs
+    (a tuple or dict of tensors) runs in :func:`~slttheory.sampling.estimate_llc`, not here."""
+    if data and not isinstance(data[0], Tensor) and isinstance(data[0], tuple | list | dict):
+        raise TypeError("problems: estimate_llc_batched stacks one input tensor per point; a "
+                        "model of several inputs (a tuple or dict) runs one point at a time "
+                        "in estimate_llc")
+    return model, data, loss
 
 
 def _simple(v: Any) -> Any:

@@ -339,7 +339,7 @@ def _flag(warn: list[str], where: str) -> None:
 
 def estimate_llc(
     model: torch.nn.Module,
-    data: tuple[Tensor, Tensor],
+    data: tuple[Any, Tensor],
     *,
     loss: str | Callable[[Tensor, Tensor], Tensor] = "gaussian",
     n: int | None = None,
@@ -366,6 +366,10 @@ def estimate_llc(
     true_parameter: bool = False,
 ) -> LLCEstimate:
     r"""Estimate the local learning coefficient of ``model`` at its current parameters.
+
+    ``data``: ``(inputs, targets)`` with the samples on the leading axis, or a
+    ``DataLoader``/``Dataset`` of such pairs. ``inputs`` is a tensor, or for a model of
+    several inputs a tuple (``model(*inputs)``) or dict (``model(**inputs)``) of tensors.
 
     ``method="single"``: :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] -
     L_n(w^*))` (Lau et al., arXiv:2308.12108, eq. 8) at one inverse temperature.

@@ -45,8 +45,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from torch import Tensor
-from torch.func import functional_call, grad, jvp, vmap
+from torch.func import grad, jvp, vmap
 
+from slttheory._inputs import call, leaves, map_inputs
 from slttheory._torch_compat import load_forward_ad
 
 __all__ = [
@@ -494,7 +495,7 @@ def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                   params: Iterable[str] | None, at: Mapping[str, Tensor] | None
                   ) -> _Float64Loss:
     x, y = data
-    dev = x.device
+    dev = leaves(x)[0].device
 
     def f64(t: Tensor) -> Tensor:
         return t.detach().to(dev, torch.float64) if t.is_floating_point() else t.detach().to(dev)
@@ -508,7 +509,7 @@ def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     sel = {k: f64(named[k] if at is None else at[k]) for k in names}
     frozen = {k: f64(v) for k, v in named.items() if k not in sel}
     frozen.update({k: f64(b) for k, b in model.named_buffers()})
-    x64, y64 = f64(x), f64(y)
+    x64, y64 = map_inputs(f64, x), f64(y)
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()])
@@ -516,7 +517,7 @@ def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
     def forward(flat: Tensor) -> Tensor:
         parts = {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
                                                   strict=True)}
-        return functional_call(model, (parts, frozen), (x64,))
+        return call(model, (parts, frozen), x64)
 
     with torch.no_grad():
         out = forward(center)

@@ -16,8 +16,18 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.func import functional_call, vmap
+from torch.func import vmap
 
+from slttheory._inputs import (
+    Inputs,
+    call,
+    check_inputs,
+    describe,
+    index,
+    leaves,
+    map_inputs,
+    n_samples,
+)
 from slttheory._torch_args import check_deterministic
 from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.losses import check_targets
@@ -149,6 +159,9 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
         if not xs:
             raise ValueError("data: the DataLoader yielded no batches")
         return torch.cat(xs), torch.cat(ys)
+    if (isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[1], Tensor)
+            and isinstance(data[0], tuple | list | dict)):  # a model of several inputs
+        return check_inputs(data[0]), data[1]
     if not (isinstance(data, tuple | list) and len(data) == 2
             and all(isinstance(t, Tensor) for t in data)):
         got = type(data).__name__
@@ -159,8 +172,9 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
         hint = ("; convert arrays with torch.as_tensor" if isinstance(data, tuple | list)
                 and any(hasattr(t, "__array__") and not isinstance(t, Tensor) for t in data)
                 else "")
-        raise TypeError("data must be a tuple (inputs, targets) of tensors or a DataLoader of "
-                        f"such pairs, got {got}{hint}")
+        raise TypeError("data must be a tuple (inputs, targets) of tensors (inputs may be a "
+                        "tuple or dict of tensors, for a model of several inputs) or a "
+                        f"DataLoader of such pairs, got {got}{hint}")
     return data[0], data[1]
 
 
@@ -186,10 +200,10 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
-    x = x.detach().to(device)  # data that requires grad would leak into the sampler's graphs
+    # data that requires grad would leak into the sampler's graphs
+    x = map_inputs(lambda t: t.detach().to(device, dtype if t.is_floating_point() else None),
+                   x)
     y = y.detach()
-    if x.is_floating_point():
-        x = x.to(dtype)
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
     if loss == "cross_entropy":
         if y.is_floating_point() or y.ndim != 1:
@@ -208,8 +222,8 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         return {k: t.view(s) for k, t, s in zip(sel, torch.split(flat, sizes), shapes,
                                                  strict=True)}
 
-    def delta_loss(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
-        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+    def delta_loss(flat: Tensor, xb: Inputs, yb: Tensor, lb: Tensor) -> Tensor:
+        o = call(model, (unflatten(flat), frozen), xb)
         # in the parameters' dtype: a float64 loss of a float32 model failed mid-sampling
         return (per_sample(o, yb).to(lb.dtype) - lb).mean()
 
@@ -228,8 +242,8 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
             "(if x.sum() > 0), .item() or in-place updates of inputs are not allowed "
             f"({str(e).splitlines()[0][:200]})") from e
 
-    def per_sample_delta(flat: Tensor, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
-        o = functional_call(model, (unflatten(flat), frozen), (xb,))
+    def per_sample_delta(flat: Tensor, xb: Inputs, yb: Tensor, lb: Tensor) -> Tensor:
+        o = call(model, (unflatten(flat), frozen), xb)
         return per_sample(o, yb).to(lb.dtype) - lb
 
     ps_full = vmap(per_sample_delta, in_dims=(0, None, None, None))
@@ -253,7 +267,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
 
     probes = _GeometryProbes(model, (x, y), loss, per_sample, names, all_params, device)
     return _Setup(center, names, _value_and_grad(f_full), _value_and_grad(f_batch), x, y,
-                  lstar, float(lstar.double().mean()), x.shape[0], device, dtype, loss_name,
+                  lstar, float(lstar.double().mean()), n_samples(x), device, dtype, loss_name,
                   delta_loss, per_sample_at, probes.spectrum, probes.critical, probes.nearby,
                   probes.residual, probes.nearby_residual, probes.curvature_probe,
                   observable_at)
@@ -263,12 +277,14 @@ def _checked_data(data: Any, finite: bool) -> tuple[Tensor, Tensor]:
     """``data`` as (inputs, targets) with one leading sample dimension; NaN/Inf raise when
     ``finite``."""
     x, y = _as_tensors(data)
-    if x.ndim == 0 or y.ndim == 0 or x.shape[0] != y.shape[0] or x.shape[0] == 0:
+    xs = leaves(x)
+    if any(t.ndim == 0 for t in xs) or y.ndim == 0 or any(t.shape[0] != y.shape[0] for t in xs) \
+            or y.shape[0] == 0:
         raise ValueError(
             f"data: inputs and targets need the same leading (sample) dimension n >= 1, got "
-            f"shapes {tuple(x.shape)} and {tuple(y.shape)}"
+            f"inputs {describe(x)} and targets of shape {tuple(y.shape)}"
         )
-    for name, t in (("inputs", x), ("targets", y)) if finite else ():
+    for name, t in [*(("inputs", t) for t in xs), ("targets", y)] if finite else ():
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             bad = int((~torch.isfinite(t)).sum())
             raise ValueError(f"data: {name} contain {bad} NaN/Inf entr{'y' if bad == 1 else 'ies'}")
@@ -326,11 +342,10 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
     per-sample losses ℓ_i(w*), each step checked with an error that names what is wrong."""
     with torch.no_grad():
         try:
-            out = functional_call(model, weights, (x,))
+            out = call(model, weights, x)
         except (RuntimeError, TypeError, ValueError, IndexError) as e:
-            raise ValueError(f"data: the model cannot be evaluated on the inputs (shape "
-                             f"{tuple(x.shape)}, dtype {x.dtype}): {type(e).__name__}: "
-                             f"{str(e)[:300]}") from e
+            raise ValueError(f"data: the model cannot be evaluated on the inputs "
+                             f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
         if not isinstance(out, Tensor):
             raise TypeError(f"model must return one tensor of outputs, got "
                             f"{type(out).__name__} (wrap the model to select the output)")
@@ -360,11 +375,11 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
                    else type(lstar).__name__)
             raise TypeError(f"loss must return a floating-point tensor of per-sample NLLs, "
                             f"got {got}")
-        if lstar.shape != (x.shape[0],):
+        if lstar.shape != (n_samples(x),):
             hint = (" (a loss that averages: pass its per-sample form, e.g. reduction='none')"
                     if lstar.ndim == 0 else "")
-            raise ValueError(f"loss must return per-sample NLLs of shape ({x.shape[0]},), got "
-                             f"{tuple(lstar.shape)}{hint}")
+            raise ValueError(f"loss must return per-sample NLLs of shape ({n_samples(x)},), "
+                             f"got {tuple(lstar.shape)}{hint}")
     return out, y, lstar.to(dtype)
 
 
@@ -447,7 +462,7 @@ def _potential(s: _Setup, nbeta: float | Tensor, gamma: float, batch_size: int,
             return s.vg_full(w, s.x, s.y, s.lstar)
     else:
         def loss_and_grad(w: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
-            return s.vg_batch(w, s.x[idx], s.y[idx], s.lstar[idx])
+            return s.vg_batch(w, index(s.x, idx), s.y[idx], s.lstar[idx])
 
         def draw(gen: torch.Generator | None, rows: int) -> Tensor:
             return torch.randint(0, s.n_data, (rows, batch_size), generator=gen,
@@ -467,7 +482,7 @@ def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Gene
     if kind == "none":
         return None
     idx = pc.subsample(s.n_data, s.device)
-    x, y, ls = (s.x, s.y, s.lstar) if idx is None else (s.x[idx], s.y[idx], s.lstar[idx])
+    x, y, ls = (s.x, s.y, s.lstar) if idx is None else (index(s.x, idx), s.y[idx], s.lstar[idx])
 
     def loss(w: Tensor) -> Tensor:
         return s.loss_fn(w, x, y, ls)

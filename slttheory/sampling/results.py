@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from slttheory.sampling import calibrate as _cal
 from slttheory.sampling import diagnostics as dg
 from slttheory.sampling import extrapolate as _xp
+from slttheory.sampling.serialize import dumps, loads
 
 __all__ = ["LLCWarning", "LLCConfig", "LLCEstimate"]
 
@@ -168,17 +170,13 @@ class LLCEstimate:
         """The whole estimate as JSON text (:mod:`slttheory.sampling.serialize`): config,
         diagnostics, scan, fit and traces, with arrays' dtypes and NaN kept; read it back with
         :meth:`from_json`. ``config.revision`` says which estimator made it."""
-        from slttheory.sampling.serialize import dumps
-
-        return dumps(self)
+        return dumps(self, JSON_CLASSES)
 
     @classmethod
     def from_json(cls, text: str) -> LLCEstimate:
         """The estimate :meth:`to_json` wrote (``ValueError`` naming what is wrong; no code in
         the text is ever run)."""
-        from slttheory.sampling.serialize import loads
-
-        est = loads(text)
+        est = loads(text, JSON_CLASSES)
         if not isinstance(est, cls):
             raise ValueError(f"the JSON holds a {type(est).__name__}, not an LLCEstimate")
         return est
@@ -214,3 +212,9 @@ def _point_words(scan: Any) -> str:
                 + ", ".join(f"{m} {v:.4g}" for m, v, _ in scan.laws)
                 + f"; the default law: {scan.fit.describe()}")
     return scan.fit.describe()
+
+
+JSON_CLASSES = (LLCEstimate, LLCConfig, dg.Diagnostics, _cal.StepSizeCalibration,
+                _xp.TemperatureScan, _xp.FiniteNbetaFit)
+"""The dataclasses an estimate's JSON may name (:meth:`LLCEstimate.from_json` looks classes
+up among these only)."""

@@ -6,12 +6,13 @@ temperature scan and fit), numpy arrays (traces, per-chain values), tuples and n
 dataclass is written with its class, so that reading rebuilds the same tree; arrays keep their
 dtype and shape, tuples stay tuples, and NaN and ±inf are written as strings (JSON has
 neither). Reading never runs code from the file: a class is looked up only among the
-estimate's own dataclasses (the estimate, config, diagnostics, step-size calibration,
-temperature scan and finite-nβ fit), and anything else is an error naming it.
+dataclasses the caller allows (:data:`slttheory.sampling.results.JSON_CLASSES`: the estimate,
+config, diagnostics, step-size calibration, temperature scan and finite-nβ fit), and anything
+else is an error naming it.
 
 >>> from slttheory.sampling.calibrate import StepSizeCalibration
 >>> c = StepSizeCalibration(1e-3, "bias", 0.02, (1e-3,), (float("nan"),), 400, False)
->>> back = loads(dumps(c))
+>>> back = loads(dumps(c, [StepSizeCalibration]), [StepSizeCalibration])
 >>> back.step_size, back.candidates, back.scores[0] != back.scores[0]   # NaN kept
 (0.001, (0.001,), True)
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,32 +33,28 @@ FORMAT = "slttheory.LLCEstimate/1"
 """The format tag written at the top of every file (read back only under the same tag)."""
 
 
-def _classes() -> dict[str, type]:
-    from slttheory.sampling import calibrate, diagnostics, extrapolate, results
-
-    return {f"{c.__module__}.{c.__qualname__}": c for c in (
-        results.LLCEstimate, results.LLCConfig, diagnostics.Diagnostics,
-        calibrate.StepSizeCalibration, extrapolate.TemperatureScan, extrapolate.FiniteNbetaFit)}
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _encode(obj: Any) -> Any:
+def _encode(obj: Any, allowed: Mapping[str, type]) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        name = f"{type(obj).__module__}.{type(obj).__qualname__}"
-        if name not in _classes():
-            raise TypeError(f"cannot write a {name} (not one of the estimate's classes)")
-        return {"__class__": name,
-                **{f.name: _encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+        name = _name(type(obj))
+        if name not in allowed:
+            raise TypeError(f"cannot write a {name} (not one of the allowed classes)")
+        return {"__class__": name, **{f.name: _encode(getattr(obj, f.name), allowed)
+                                      for f in dataclasses.fields(obj)}}
     if isinstance(obj, np.ndarray):
-        return {"__ndarray__": [_encode(v) for v in obj.ravel().tolist()],
+        return {"__ndarray__": [_encode(v, allowed) for v in obj.ravel().tolist()],
                 "dtype": str(obj.dtype), "shape": list(obj.shape)}
     if isinstance(obj, tuple):
-        return {"__tuple__": [_encode(v) for v in obj]}
+        return {"__tuple__": [_encode(v, allowed) for v in obj]}
     if isinstance(obj, list):
-        return [_encode(v) for v in obj]
+        return [_encode(v, allowed) for v in obj]
     if isinstance(obj, dict):
         if not all(isinstance(k, str) for k in obj):
             raise TypeError("cannot write a dict with keys that are not strings")
-        return {k: _encode(v) for k, v in obj.items()}
+        return {k: _encode(v, allowed) for k, v in obj.items()}
     if isinstance(obj, bool | int | str) or obj is None:
         return obj
     if isinstance(obj, float | np.floating):
@@ -67,9 +65,9 @@ def _encode(obj: Any) -> Any:
     raise TypeError(f"cannot write a value of type {type(obj).__name__}")
 
 
-def _decode(data: Any, where: str) -> Any:
+def _decode(data: Any, where: str, allowed: Mapping[str, type]) -> Any:
     if isinstance(data, list):
-        return [_decode(v, f"{where}[{i}]") for i, v in enumerate(data)]
+        return [_decode(v, f"{where}[{i}]", allowed) for i, v in enumerate(data)]
     if not isinstance(data, dict):
         return data
     if "__float__" in data:
@@ -77,31 +75,37 @@ def _decode(data: Any, where: str) -> Any:
             raise ValueError(f"{where}: not a non-finite float: {data['__float__']!r}")
         return float(data["__float__"])
     if "__tuple__" in data:
-        return tuple(_decode(v, f"{where}[{i}]") for i, v in enumerate(data["__tuple__"]))
+        return tuple(_decode(v, f"{where}[{i}]", allowed)
+                     for i, v in enumerate(data["__tuple__"]))
     if "__ndarray__" in data:
-        values = [_decode(v, where) for v in data["__ndarray__"]]
+        values = [_decode(v, where, allowed) for v in data["__ndarray__"]]
         return np.array(values, dtype=np.dtype(data["dtype"])).reshape(data["shape"])
     if "__class__" in data:
-        cls = _classes().get(data["__class__"])
+        cls = allowed.get(data["__class__"])
         if cls is None:
             raise ValueError(f"{where}: unknown class {data['__class__']!r} (a file of "
-                             f"{FORMAT} names only {', '.join(sorted(_classes()))})")
+                             f"{FORMAT} names only {', '.join(sorted(allowed))})")
         names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: _decode(v, f"{where}.{k}") for k, v in data.items() if k != "__class__"}
+        values = {k: _decode(v, f"{where}.{k}", allowed) for k, v in data.items()
+                  if k != "__class__"}
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"{where}: {cls.__name__} has no field(s) {unknown}")
         return cls(**values)
-    return {k: _decode(v, f"{where}.{k}") for k, v in data.items()}
+    return {k: _decode(v, f"{where}.{k}", allowed) for k, v in data.items()}
 
 
-def dumps(obj: Any) -> str:
-    """``obj`` (an estimate, or any of its parts) as JSON text with a format tag."""
-    return json.dumps({"format": FORMAT, "value": _encode(obj)}, allow_nan=False)
+def dumps(obj: Any, classes: Iterable[type]) -> str:
+    """``obj`` (an estimate, or any of its parts) as JSON text with a format tag; every
+    dataclass in it must be one of ``classes``."""
+    allowed = {_name(c): c for c in classes}
+    return json.dumps({"format": FORMAT, "value": _encode(obj, allowed)}, allow_nan=False)
 
 
-def loads(text: str) -> Any:
-    """The object :func:`dumps` wrote (raises ``ValueError`` naming what is wrong)."""
+def loads(text: str, classes: Iterable[type]) -> Any:
+    """The object :func:`dumps` wrote, its dataclasses looked up among ``classes`` only
+    (raises ``ValueError`` naming what is wrong)."""
+    allowed = {_name(c): c for c in classes}
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -109,4 +113,4 @@ def loads(text: str) -> Any:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a {FORMAT} file (format {got!r})")
-    return _decode(data["value"], "value")
+    return _decode(data["value"], "value", allowed)

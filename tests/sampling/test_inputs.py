@@ -1,0 +1,106 @@
+"""Models of several inputs: ``data = (inputs, targets)`` with the inputs a tuple (passed as
+``model(*inputs)``) or a dict (``model(**inputs)``, as a tokenizer's output) of tensors.
+
+The estimate on such a model must be the estimate on the same function written with one
+input tensor: same chains, same seeds, so the same numbers up to rounding.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from slttheory.geometry import critical_point_check
+from slttheory.sampling import LLCWarning, estimate_llc, estimate_llc_batched
+
+
+class OneInput(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(3, 4)
+        self.b = nn.Linear(2, 4)
+        self.out = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.a(x[:, :3]) + self.b(x[:, 3:])))
+
+
+class TwoInputs(OneInput):
+    def forward(self, u, v):
+        return self.out(torch.tanh(self.a(u) + self.b(v)))
+
+
+class KeywordInputs(OneInput):
+    def forward(self, *, tokens, extra):
+        return self.out(torch.tanh(self.a(tokens) + self.b(extra)))
+
+
+def _data():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(300, 5, generator=g, dtype=torch.float64)
+    torch.manual_seed(0)
+    one = OneInput().double()
+    y = one(x).detach() + 0.1 * torch.randn(300, 1, generator=g, dtype=torch.float64)
+    return one, x, y
+
+
+def _same_weights(cls, one):
+    m = cls().double()
+    m.load_state_dict(one.state_dict())
+    return m
+
+
+@pytest.mark.parametrize("kw", [
+    dict(method="single", step_size=1e-4, draws=200),
+    dict(draws=200, morse_bott=False),
+    dict(method="single", step_size=1e-4, draws=200, batch_size=50),
+])
+def test_tuple_and_dict_inputs_give_the_one_tensor_estimate(kw):
+    one, x, y = _data()
+    two = _same_weights(TwoInputs, one)
+    kwd = _same_weights(KeywordInputs, one)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        ref = estimate_llc(one, (x, y), device="cpu", seed=3, **kw)
+        a = estimate_llc(two, ((x[:, :3], x[:, 3:]), y), device="cpu", seed=3, **kw)
+        b = estimate_llc(kwd, ({"tokens": x[:, :3], "extra": x[:, 3:]}, y), device="cpu",
+                         seed=3, **kw)
+    for est in (a, b):
+        assert np.allclose(est.loss_trace, ref.loss_trace, rtol=1e-9, atol=1e-12)
+        assert est.llc == pytest.approx(ref.llc, rel=1e-9)
+
+
+def test_several_inputs_in_the_minimum_check():
+    one, x, y = _data()
+    kwd = _same_weights(KeywordInputs, one)
+    ref = critical_point_check(one, (x, y), "gaussian", device="cpu")
+    got = critical_point_check(kwd, ({"tokens": x[:, :3], "extra": x[:, 3:]}, y), "gaussian",
+                               device="cpu")
+    assert got.grad_norm == pytest.approx(ref.grad_norm, rel=1e-9)
+    assert np.allclose(got.smallest_eigenvalues, ref.smallest_eigenvalues, rtol=1e-7,
+                       atol=1e-12)
+
+
+@pytest.mark.parametrize(("inputs", "error", "fragment"), [
+    (lambda x: (x[:, :3], x[:200, 3:]), ValueError, "same leading (sample) size"),
+    (lambda x: {"tokens": x[:, :3], "extra": "nope"}, TypeError, "['extra'] must be a tensor"),
+    (lambda x: (), TypeError, "non-empty tuple or dict"),
+    (lambda x: {"tokens": x[:, :3]}, ValueError, "cannot be evaluated on the inputs"),
+])
+def test_malformed_inputs_are_named(inputs, error, fragment):
+    one, x, y = _data()
+    kwd = _same_weights(KeywordInputs, one)
+    with pytest.raises(error) as e:
+        estimate_llc(kwd, (inputs(x), y), device="cpu", draws=10)
+    assert fragment in str(e.value), str(e.value)
+
+
+def test_the_batched_sweep_asks_for_one_input_tensor():
+    one, x, y = _data()
+    two = _same_weights(TwoInputs, one)
+    with pytest.raises(TypeError, match="one point at a time in estimate_llc"):
+        estimate_llc_batched([(two, ((x[:, :3], x[:, 3:]), y))], device="cpu", draws=10)
