@@ -783,6 +783,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
         localisation=deficit, curved_directions=directions,
         symmetrisation=shift if s.observable is not None else None,
+        loss_traces=(s.init_loss + run.delta[:, run.burn_in:]).reshape(len(ts), chains, -1),
     )
     llc = fit.value
     errs = _xp.scan_errors(fit, bias_j, dcov)

@@ -872,7 +872,9 @@ class TemperatureScan:
     the default interval spans (:func:`law_interval`; empty for a stated law); ``point``: how
     the estimate was read off (:func:`point_rule`): :data:`POINT_FIT`, ``fit.value``, or
     :data:`POINT_LAW_MEAN`, the mean of ``laws``' values, each distinct fit once (noisy
-    data; :attr:`LawInterval.mean`).
+    data; :attr:`LawInterval.mean`). ``loss_traces``: the kept draws of :math:`L_n(w)` (or
+    its minibatch estimate) at every temperature, ``(temperatures, chains, draws)``; the
+    estimate's own ``loss_trace`` is the first.
     """
 
     nbeta: np.ndarray
@@ -892,6 +894,7 @@ class TemperatureScan:
     curved_directions: int = 0
     symmetrisation: np.ndarray | None = None
     point: str = POINT_FIT
+    loss_traces: np.ndarray | None = None
 
     def __str__(self) -> str:
         loc = np.zeros_like(self.nbeta) if self.localisation is None else self.localisation

@@ -1079,3 +1079,17 @@ def test_a_constant_loss_trace_says_why_not_run_longer():
                            step_size=1e-30, chains=4, draws=300, device="cpu")
     assert not est.diagnostics.passed
     assert not any("run longer" in w for w in est.diagnostics.warnings)
+
+
+def test_the_scan_keeps_every_temperatures_trace():
+    """``temperatures.loss_traces`` holds the draws of every temperature (the estimate's own
+    ``loss_trace`` first), and each temperature's raw λ̂(t) is t times its mean excess loss."""
+    m, data, _ = least_squares_linear(n=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        est = estimate_llc(m, data, draws=200, morse_bott=False, device="cpu", seed=1)
+    scan = est.temperatures
+    assert scan.loss_traces.shape == (len(scan.nbeta), est.config.chains, est.config.draws)
+    assert np.array_equal(scan.loss_traces[0], est.loss_trace)
+    raw = scan.nbeta * (scan.loss_traces.mean(axis=(1, 2)) - est.init_loss)
+    assert np.allclose(raw, scan.llc, rtol=1e-6, atol=1e-9), (raw, scan.llc)
