@@ -9,7 +9,7 @@ Internal: the names are private and may change between revisions."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +129,21 @@ def _check_quadratic(per_sample: Callable[[Tensor, Tensor], Tensor], out: Tensor
                          "this loss is not")
 
 
+def _concatenated(batches: list[Any]) -> Any:
+    """A loader's input batches joined along the samples, input by input (one tensor, or a
+    tuple or dict of them: every batch of the same structure)."""
+    first = batches[0]
+    if isinstance(first, Tensor):
+        return torch.cat(batches)
+    if isinstance(first, Mapping):
+        if any(not isinstance(b, Mapping) or list(b) != list(first) for b in batches):
+            raise TypeError("data: the DataLoader's input dicts differ in their keys")
+        return {k: torch.cat([b[k] for b in batches]) for k in first}
+    if any(isinstance(b, Mapping | Tensor) or len(b) != len(first) for b in batches):
+        raise TypeError("data: the DataLoader's input tuples differ in length")
+    return tuple(torch.cat([b[i] for b in batches]) for i in range(len(first)))
+
+
 def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
     """``data`` as one (inputs, targets) pair: a pair of tensors, or a
     ``torch.utils.data.DataLoader`` or ``Dataset`` of (input, target) pairs, concatenated
@@ -151,16 +166,18 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
         xs, ys = [], []
         for batch in data:
             if not (isinstance(batch, tuple | list) and len(batch) == 2
-                    and all(isinstance(b, Tensor) for b in batch)):
+                    and isinstance(batch[1], Tensor)
+                    and isinstance(batch[0], Tensor | tuple | list | Mapping)):
                 raise TypeError("data: a DataLoader must yield (inputs, targets) pairs of "
-                                f"tensors, got {type(batch).__name__}")
-            xs.append(batch[0])
+                                "tensors (inputs may be a tuple or dict of tensors), got "
+                                f"{type(batch).__name__}")
+            xs.append(batch[0] if isinstance(batch[0], Tensor) else check_inputs(batch[0]))
             ys.append(batch[1])
         if not xs:
             raise ValueError("data: the DataLoader yielded no batches")
-        return torch.cat(xs), torch.cat(ys)
+        return _concatenated(xs), torch.cat(ys)
     if (isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[1], Tensor)
-            and isinstance(data[0], tuple | list | dict)):  # a model of several inputs
+            and isinstance(data[0], tuple | list | Mapping)):  # a model of several inputs
         return check_inputs(data[0]), data[1]
     if not (isinstance(data, tuple | list) and len(data) == 2
             and all(isinstance(t, Tensor) for t in data)):

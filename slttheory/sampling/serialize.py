@@ -113,4 +113,7 @@ def loads(text: str, classes: Iterable[type]) -> Any:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a {FORMAT} file (format {got!r})")
-    return _decode(data["value"], "value", allowed)
+    try:
+        return _decode(data["value"], "value", allowed)
+    except (KeyError, TypeError, AttributeError) as e:  # a part missing or of another kind
+        raise ValueError(f"malformed {FORMAT} file: {type(e).__name__}: {e}") from None

@@ -74,6 +74,44 @@ def test_tuple_and_dict_inputs_give_the_one_tensor_estimate(kw):
         assert est.llc == pytest.approx(ref.llc, rel=1e-9)
 
 
+def test_a_mapping_and_a_loader_of_several_inputs_give_the_same_estimate():
+    """A tokenizer's output is a Mapping, not a dict (transformers' BatchEncoding is a
+    UserDict), and a Dataset may yield ({...}, y) or ((u, v), y) samples: each is the same
+    data as the dict of tensors (a review found both refused)."""
+    from collections import UserDict
+
+    from torch.utils.data import DataLoader, Dataset
+
+    one, x, y = _data()
+    kwd = _same_weights(KeywordInputs, one)
+    two = _same_weights(TwoInputs, one)
+    inputs = {"tokens": x[:, :3], "extra": x[:, 3:]}
+
+    class Pairs(Dataset):
+        def __init__(self, as_dict):
+            self.as_dict = as_dict
+
+        def __len__(self):
+            return len(y)
+
+        def __getitem__(self, i):
+            if self.as_dict:
+                return {"tokens": x[i, :3], "extra": x[i, 3:]}, y[i]
+            return (x[i, :3], x[i, 3:]), y[i]
+
+    kw = dict(method="single", step_size=1e-4, draws=100, device="cpu", seed=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        ref = estimate_llc(kwd, (inputs, y), **kw)
+        mapping = estimate_llc(kwd, (UserDict(inputs), y), **kw)
+        loader = estimate_llc(kwd, DataLoader(Pairs(True), batch_size=64), **kw)
+        tuples = estimate_llc(two, Pairs(False), **kw)
+    for est in (mapping, loader, tuples):
+        assert np.allclose(est.loss_trace, ref.loss_trace, rtol=1e-9, atol=1e-12)
+    with pytest.raises(TypeError, match="one point at a time"):
+        estimate_llc_batched([(kwd, (UserDict(inputs), y))], device="cpu", draws=10)
+
+
 def test_several_inputs_in_the_minimum_check():
     one, x, y = _data()
     kwd = _same_weights(KeywordInputs, one)

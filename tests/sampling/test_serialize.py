@@ -67,6 +67,10 @@ def test_an_estimate_comes_back_field_by_field(tmp_path, kw):
     (lambda d: d["value"].update(extra=1), "has no field(s) ['extra']"),
     (lambda d: d["value"]["config"].update({"__class__": "builtins.eval"}), "value.config"),
     (lambda d: d["value"].update(llc={"__float__": "1e999"}), "not a non-finite float"),
+    (lambda d: d.pop("value"), "malformed"),
+    (lambda d: d["value"].pop("llc"), "malformed"),
+    (lambda d: d["value"].update(per_chain={"__ndarray__": [1.0]}), "malformed"),
+    (lambda d: d["value"].update(ci={"__tuple__": 5}), "malformed"),
 ])
 def test_a_file_that_is_not_an_estimate_is_refused(edit, fragment):
     with warnings.catch_warnings():

@@ -51,16 +51,20 @@ def test_one_hidden_layer_is_one_theorem_not_independent_evidence(family, params
     work's claims "by an independent closed form" from the other (an outside walkthrough).
     For a claim citing either work the other formula is context; for a third work's claim it
     still certifies (its values are checked against Pepin Lehalleur & Rimányi)."""
+    from slttheory.verify.evidence.routes import closed_form_route
     from slttheory.verify.judge.facts import closed_form_grade
 
     fam = FAMILIES[family]
-    (ev,) = [e for e in independent_forms_route(fam, fam.validate(params))
-             if e.formula == other]
-    for source in ("Aoyagi & Watanabe 2005, Neural Networks 18(7), main theorem",
-                   "Aoyagi 2024, Neural Networks 172:106132, Thm 2"):
-        grade, note = closed_form_grade(SimpleNamespace(source=source), ev)
-        assert grade == "context" and "own source" in note, (source, note)
-    assert closed_form_grade(SimpleNamespace(source="Someone 2020"), ev)[0] == "certified"
+    q = fam.validate(params)
+    (ev,) = [e for e in independent_forms_route(fam, q) if e.formula == other]
+    own = closed_form_route(fam, q)  # the family's own formula: the same theorem
+    for form in (ev, own):
+        for source in ("Aoyagi & Watanabe 2005, Neural Networks 18(7), main theorem",
+                       "Aoyagi 2024, Neural Networks 172:106132, Thm 2"):
+            grade, note = closed_form_grade(SimpleNamespace(source=source), form)
+            assert grade == "context" and "own source" in note, (form.formula, source, note)
+        assert closed_form_grade(SimpleNamespace(source="Someone 2020"), form)[0] == \
+            "certified"
 
 
 @settings(max_examples=30, deadline=None)

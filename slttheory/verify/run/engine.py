@@ -122,7 +122,8 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
 
 class NullProgress:
     """The progress protocol, doing nothing (``start``, ``add_total``, ``claim``,
-    ``advance``, ``close``)."""
+    ``advance``, ``close``). ``advance``'s ``verdict`` is a point's verdict, ``"in_fit"``
+    for a scaling claim's point (judged only in the claim's fit), or ``None`` for a stage."""
 
     def start(self, total: int) -> None: ...
 
