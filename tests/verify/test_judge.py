@@ -1630,3 +1630,68 @@ def test_exact_values_quote_exact_coefficients_not_round_off():
     assert "the coefficient of d = 0 (from exact values)" in v.reason, v.reason
     assert "the constant term = 1 (from exact values)" in v.reason
     assert "e-1" not in v.reason, v.reason  # no round-off quoted anywhere
+
+
+# --- rules a mutation audit found untested (each test fails under its mutant) --------------
+
+
+def test_a_rerun_that_failed_its_diagnostics_leaves_the_llc_uncontrolled():
+    """A rerun whose diagnostics failed keeps its finite mean in the store; reading that mean
+    as agreement had confirmed (controlled) a point whose robustness is unknown."""
+    rr = (Rerun("γ × 3", 2.0, 0.02, False, ("R-hat 1.3 > 1.05",)),
+          Rerun("γ / 3", 2.0, 0.02, True), Rerun("ε / 2", 2.0, 0.02, True))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=rr), 0.0), ctl=controls(spread=0.01))
+    assert v.verdict == "inconclusive" and "failed its diagnostics" in v.reason, v.reason
+
+
+def test_controls_that_disagree_at_p_0_001_leave_the_llc_uncontrolled():
+    """AGREE_P = 0.01: controls whose biases disagree at χ² p ≈ 0.001 give no band (a
+    threshold of 10⁻⁴ had let them refute)."""
+    ctl = controls(biases=(0.0, -0.13, 0.0), spread=0.05)
+    band = llc_band(2.0, 0.02, ctl[KEY])
+    assert not band.controlled and 1e-4 < band.agreement_p < 0.01, band
+    v = V(claim("d"), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive" and "disagree" in v.reason, v.reason
+
+
+def test_the_band_is_never_narrower_than_the_controls_own_errors():
+    """Controls that read λ exactly on average but each with a standard error of 20 % of λ:
+    the band keeps their errors (without that floor it was ±2 % and refuted d/2 + 1/4)."""
+    runs = tuple(ControlRun("regular", {"d": int(4 * lam)}, "regular", str(lam), 1, "rank", s,
+                            mean=lam, std_error=0.2 * lam, passed=True)
+                 for lam in (2.0, 0.5, 0.25) for s in range(3))
+    ctl = {KEY: ControlSet(KEY, {}, runs)}
+    v = V(claim("d/2 + 1/4"), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive", v.reason
+    band = llc_band(2.0, 0.02, ctl[KEY])
+    assert band.controlled and band.high - band.low > 1.0, band
+
+
+def test_controls_of_unknown_multiplicity_do_not_decide_a_point_of_higher_stated_one():
+    """The point's formula states m = 3; controls whose multiplicity no formula states cannot
+    show that the estimator's bias there is theirs (an m = 3 crossing reads 30–50 % low)."""
+    runs = tuple(ControlRun("plugin", {"d": int(4 * lam)}, "generic", str(lam), None, "rank", s,
+                            mean=lam * (1 + e * 0.01), std_error=0.001 * lam, passed=True)
+                 for lam in (2.0, 0.5, 0.25) for s, e in enumerate((-1.0, 0.0, 1.0)))
+    ctl = {KEY: ControlSet(KEY, {}, runs)}
+    cf3 = ClosedFormEvidence("ok", value="2", exact=True, multiplicity="3", case="c",
+                             source="X 2020", standing="as_stated", reference="X 2020",
+                             formula="f")
+    v = V(claim("d"), PointEvidence(cf3, None, lc(2.0), 0.0), ctl=ctl)
+    assert v.verdict == "inconclusive", v.reason
+
+
+def test_an_estimate_of_exactly_zero_gives_no_band():
+    """λ̂ = 0.0 is not above 0: no band (one around 0 had refuted λ = 2)."""
+    v = V(claim(), PointEvidence(None, None, lc(0.0, se=0.02), 0.0), ctl=controls(spread=0.01))
+    assert v.verdict == "inconclusive" and "not above 0" in v.reason, v.reason
+
+
+def test_a_band_whose_lower_end_is_the_bound_does_not_confirm_greater_than():
+    """"λ > P" needs the band above P: its lower end equal to P leaves it open (the "<" side
+    and the certified facts were tested at their bounds, this one was not)."""
+    from slttheory.verify.judge.facts import band_verdict
+    from slttheory.verify.judge.llc import Band
+
+    assert band_verdict(Band(True, 1.0, 1.5), 1.0, ">", 0.0) == "open"
+    assert band_verdict(Band(True, 1.0 + 1e-9, 1.5), 1.0, ">", 0.0) == "confirmed"
