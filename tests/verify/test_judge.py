@@ -1695,3 +1695,44 @@ def test_a_band_whose_lower_end_is_the_bound_does_not_confirm_greater_than():
 
     assert band_verdict(Band(True, 1.0, 1.5), 1.0, ">", 0.0) == "open"
     assert band_verdict(Band(True, 1.0 + 1e-9, 1.5), 1.0, ">", 0.0) == "confirmed"
+
+
+def test_a_rival_shape_that_fits_at_p_0_17_blocks_a_confirmation():
+    """λ = d/2 at d = 2..6 with bands of ±50 %: c·d·log d fits too (p = 0.17), so the shape is
+    not established (a threshold of 0.5 had confirmed it); at ±40 % the rival is rejected
+    (p = 0.04) and the claim confirmed."""
+    from slttheory.verify.judge.scaling import _judge_group
+
+    ds = (2, 3, 4, 5, 6)
+    c = scaling_claim([0.5], shape="linear", ds=ds)
+    wide = _rows([(d, 0.5 * d) for d in ds], lambda x, v: 0.25 * v, "controlled")
+    v, why, _, _ = _judge_group(c, {}, wide)
+    assert v == "inconclusive" and "rival xlogx shape is not rejected (p = 0.171)" in why, why
+    narrow = _rows([(d, 0.5 * d) for d in ds], lambda x, v: 0.2 * v, "controlled")
+    assert _judge_group(c, {}, narrow)[0] == "confirmed"
+
+
+def test_settings_that_change_along_a_sweep_under_one_control_key_block_a_fit():
+    """Every fitted point is corrected by the controls of its own rules' key; settings that
+    differ under one key (or points without controls) are not corrected for, and say so."""
+    from slttheory.verify.judge.scaling import _settings_drift
+
+    def ev(nbeta, key):
+        return PointEvidence(None, None, lc(1.0, key=key, config={"nbeta": nbeta, "n": 1000}),
+                             0.0)
+
+    assert _settings_drift([ev(100.0, "a"), ev(200.0, "b")]) == ""  # each its own controls
+    assert _settings_drift([ev(100.0, "a"), ev(100.0, "a")]) == ""
+    shared = _settings_drift([ev(100.0, "a"), ev(200.0, "a")])
+    assert "nbeta" in shared and "not corrected for" in shared
+    assert "nbeta" in _settings_drift([ev(100.0, None), ev(200.0, None)])
+    # and the fit does not confirm across such points
+    from types import SimpleNamespace
+
+    from slttheory.verify.judge.scaling import _judge_group
+
+    ds = (2, 3, 4, 5, 6)
+    rows = [(float(d), 0.5 * d, 0.01 * d, SimpleNamespace(llc=SimpleNamespace(
+        config={"nbeta": 100.0 * d}, control_key="K")), "controlled") for d in ds]
+    v, why, _, _ = _judge_group(scaling_claim([0.5], shape="linear", ds=ds), {}, rows)
+    assert v == "inconclusive" and "not corrected for by per-point controls" in why, why
