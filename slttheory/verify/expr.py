@@ -179,8 +179,9 @@ def _pow_problem(base: sp.Expr, exp: sp.Expr) -> str | None:
         return None  # 0, 1 and -1 to any power
     size = max(_size(base), 1)
     if not exp.is_integer and size > MAX_ROOT_BITS:
-        return (f"a root or non-integer power of a number of {size} bits exceeds the limit "
-                f"MAX_ROOT_BITS = {MAX_ROOT_BITS}")
+        what = "a number" if base.is_Rational else "an expression holding a number"
+        return (f"a root or non-integer power of {what} of {size} bits "
+                f"({_operand(base)}) exceeds the limit MAX_ROOT_BITS = {MAX_ROOT_BITS}")
     width = size
     if base.is_Rational:  # log2 of the larger of numerator and denominator
         width = max(math.log2(abs(int(base.p))), math.log2(int(base.q)))
