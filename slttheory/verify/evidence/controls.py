@@ -46,6 +46,7 @@ from slttheory.verify.evidence.routes import (
     describe_error,
     llc_evidence,
     rank_route,
+    rests_on,
 )
 
 __all__ = [
@@ -211,17 +212,17 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
 
 
 def _alternative(family: str, q: Mapping[str, Any]) -> tuple[str, Any, str] | None:
-    """``(formula name, result, the work it rests on)``: an independent closed *value* for a
-    control's λ where the family's own is excluded, the first of
+    """``(formula name, result, the work it rests on there)``: an independent closed *value*
+    for a control's λ where the family's own is excluded, the first of
     :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities that gives
     one from an *established* formula (e.g. the Newton polyhedron, Varchenko 1976, for a
     normal crossing); an as_stated formula is never a control's certificate."""
     from slttheory import formulas
 
-    for name, args, _, rests_on in _identities(family, q):
+    for name, args, _ in _identities(family, q):
         lc = getattr(formulas, name)(**args)
         if hasattr(lc, "value") and getattr(lc, "standing", "") == "established":
-            return name, lc, rests_on or str(getattr(lc, "reference", ""))
+            return name, lc, rests_on(name, args) or str(getattr(lc, "reference", ""))
     return None
 
 
@@ -244,8 +245,8 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
         alt = _alternative(family.name, q)
         if alt is not None and not cites(claim_source, alt[2],
                                          str(getattr(alt[1], "source", ""))):
-            name, lc, rests_on = alt
-            how = f"{name} ({rests_on or lc.source}; established)"
+            name, lc, work = alt
+            how = f"{name} ({work or lc.source}; established)"
     if lc is None:
         return None
     mult = getattr(lc, "multiplicity", None)

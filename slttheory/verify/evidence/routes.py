@@ -136,12 +136,9 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
         lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
             family.formula(**params)
         name = getattr(family.formula, "__name__", "")
-        ev = _closed_form_evidence(lc, name)
-        if name == "reduced_rank_regression" or (
-                name == "deep_linear_network" and len(params.get("widths", ())) == 3):
-            # one theorem with the other formula there: the reference names the other work,
-            # so a claim citing either is not decided by it (ONE_HIDDEN_LAYER)
-            ev = replace(ev, reference=ONE_HIDDEN_LAYER[name])
+        args = family.formula_kwargs(family.validate(dict(params))) \
+            if hasattr(family, "formula_kwargs") else params
+        ev = _with_reference(_closed_form_evidence(lc, name), name, args)
         module = _unchecked_module(family.formula)
         if ev.standing == "established" and module is not None:
             # "established" means the package's tests check the formula independently; a
@@ -194,42 +191,59 @@ citing either work is decided by neither (the report had confirmed Aoyagi & Wata
 walkthrough)."""
 
 
-def _identities(family: str, q: Mapping[str, Any]
-                ) -> list[tuple[str, dict[str, Any], str, str]]:
+def rests_on(formula: str, args: Mapping[str, Any]) -> str:
+    """The work a formula's value at ``args`` rests on where that is not its own reference
+    (:data:`ONE_HIDDEN_LAYER`), else ``""``.
+
+    >>> rests_on("deep_linear_network", {"widths": (2, 2, 3), "r": 0})[:24]
+    'Aoyagi & Watanabe 2005, '
+    >>> rests_on("deep_linear_network", {"widths": (2, 2, 2, 3), "r": 0})
+    ''
+    """
+    if formula == "reduced_rank_regression" or (
+            formula == "deep_linear_network" and len(args.get("widths", ())) == 3):
+        return ONE_HIDDEN_LAYER[formula]
+    return ""
+
+
+def _with_reference(ev: ClosedFormEvidence, formula: str, args: Mapping[str, Any]
+                    ) -> ClosedFormEvidence:
+    """``ev`` with the reference :func:`rests_on` gives, where it gives one."""
+    other = rests_on(formula, args)
+    return replace(ev, reference=other) if other else ev
+
+
+def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, Any], str]]:
     """Other formulas of :mod:`slttheory.formulas` that give λ of this family's model at ``q``,
-    by an identity of models: ``(formula name, its arguments, the identity, the work it rests
-    on there)``, the last ``""`` where that is the formula's own reference."""
+    by an identity of models: ``(formula name, its arguments, the identity)``."""
     if family == "normal_crossing":
         exps = tuple(2 * int(k) for k in q["powers"])
         return [("newton_polyhedron", {"exponents": [exps]},
                  f"K is the monomial of exponents {exps}, whose Newton polyhedron is one "
-                 "orthant", "")]
+                 "orthant")]
     if family == "tanh_network" and int(q["h"]) == 1:
         unit = ("one unit a·tanh(bx) at the true function 0: K = ½a²b²·E[x² (tanh(bx)/(bx))²], "
                 "the normal crossing a²b² times a factor positive at 0")
         # two routes from two sources: a claim citing one of them is still decided by the other
-        return [("normal_crossing", {"powers": [1, 1]}, unit, ""),
+        return [("normal_crossing", {"powers": [1, 1]}, unit),
                 ("newton_polyhedron", {"exponents": [(2, 2)]},
-                 f"{unit}, so its Newton polyhedron is the orthant at (2, 2), non-degenerate",
-                 "")]
+                 f"{unit}, so its Newton polyhedron is the orthant at (2, 2), non-degenerate")]
     fibre = ("its zero set is the fibre of the multiplication map over the true product, so "
              "λ ≤ codim/2 (Pepin Lehalleur & Rimányi, Prop. 8.4(i))")
     if family == "deep_linear_network":
         ws, r = tuple(int(w) for w in q["widths"]), int(q["r"])
-        out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre, "")]
+        out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre)]
         if len(ws) == 3:
             m, h, n = ws
             out.insert(0, ("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r},
                            f"a deep linear network with one hidden layer is reduced-rank "
-                           f"regression (m, h, n) = ({m}, {h}, {n})",
-                           ONE_HIDDEN_LAYER["reduced_rank_regression"]))
+                           f"regression (m, h, n) = ({m}, {h}, {n})"))
         return out
     if family == "reduced_rank_regression":
         m, n, h, r = int(q["m"]), int(q["n"]), int(q["h"]), int(q["r"])
         return [("deep_linear_network", {"widths": (m, h, n), "r": r},
-                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})",
-                 ONE_HIDDEN_LAYER["deep_linear_network"]),
-                ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre, "")]
+                 f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})"),
+                ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre)]
     return []
 
 
@@ -252,10 +266,11 @@ def independent_forms_route(family: Any, params: Mapping[str, Any]
         ids = _identities(family.name, params)
     except Exception as e:  # noqa: BLE001 - a route never raises
         return (ClosedFormEvidence("error", error=describe_error(e)),)
-    for name, args, identity, rests_on in ids:
+    for name, args, identity in ids:
         try:
-            ev = _closed_form_evidence(getattr(formulas, name)(**args), name, identity)
-            out.append(replace(ev, reference=rests_on) if rests_on else ev)
+            out.append(_with_reference(
+                _closed_form_evidence(getattr(formulas, name)(**args), name, identity),
+                name, args))
         except Exception as e:  # noqa: BLE001
             out.append(ClosedFormEvidence("error", formula=name, error=describe_error(e)))
     return tuple(out)
