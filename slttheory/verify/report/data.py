@@ -566,6 +566,22 @@ def counterfactual_decided(c: Mapping[str, Any]) -> bool:
     return bool(c.get("counterfactual")) and c.get("verdict") in ("confirmed", "refuted")
 
 
+def stored_note(claims: Any) -> str:
+    """Where a resumed run read points from an earlier run's store, how many (for the
+    reports' header; ``""`` where none): their evidence and ``elapsed_s`` are that run's.
+    Tolerates a malformed report (``report.html`` renders any).
+
+    >>> stored_note([{"points": [{"stored": True}, {"stored": False}]}])
+    "1 of 2 points read from an earlier run's store (--resume; their times are that run's)"
+    """
+    points = [p for c in claims if isinstance(c, Mapping)
+              for p in (c.get("points") if isinstance(c.get("points"), list) else ())
+              if isinstance(p, Mapping)] if isinstance(claims, list) else []
+    k = sum(p.get("stored") is True for p in points)
+    return (f"{k} of {len(points)} points read from an earlier run's store (--resume; their "
+            "times are that run's)") if k else ""
+
+
 def only_in_fit(p: Mapping[str, Any]) -> bool:
     """Whether a point of ``report.json`` only enters its scaling claim's fit (its verdict is
     the fit's, not a finding of its own; ``judge.point.FIT_ONLY``).

@@ -47,6 +47,7 @@ from slttheory.verify.report.data import (
     routes_text,
     short_reason,
     shown_settings,
+    stored_note,
     unique_names,
     w_star_status,
 )
@@ -1246,14 +1247,8 @@ def _meta_line(report: Mapping[str, Any]) -> str:
         v = report.get(k)
         if isinstance(v, int | float) and not isinstance(v, bool):
             meta.append(f"{label} {v:.0f} s")
-    claims = report.get("claims")
-    points = [p for c in claims if isinstance(c, Mapping)
-              for p in (c.get("points") if isinstance(c.get("points"), list) else ())
-              if isinstance(p, Mapping)] if isinstance(claims, list) else []
-    stored = sum(p.get("stored") is True for p in points)
-    if stored:
-        meta.append(f"{stored} of {len(points)} points read from an earlier run's store "
-                    "(--resume; their times are that run's)")
+    if note := stored_note(report.get("claims")):
+        meta.append(note)  # our own text and two counts
     return " · ".join(meta)
 
 

@@ -22,6 +22,7 @@ from slttheory.verify.report.data import (
     routes_text,
     short_reason,
     shown_settings,
+    stored_note,
     unique_names,
     w_star_status,
 )
@@ -385,15 +386,6 @@ def _mark(c: Mapping[str, Any]) -> str:
     return " ‡" if reading_decided(c) else " †" if counterfactual_decided(c) else ""
 
 
-def _stored_note(claims: Sequence[Mapping[str, Any]]) -> str:
-    """Where a resumed run read points from an earlier run's store, how many: their evidence
-    (and ``elapsed_s``) is that run's, not this one's."""
-    points = [p for c in claims for p in c["points"]]
-    k = sum(bool(p.get("stored")) for p in points)
-    return (f" · {k} of {len(points)} points read from an earlier run's store (--resume; their "
-            "times are that run's)") if k else ""
-
-
 def render_markdown(report: Mapping[str, Any]) -> str:
     """``report.md`` from the report object."""
     env = report["environment"]
@@ -405,7 +397,7 @@ def render_markdown(report: Mapping[str, Any]) -> str:
         + f" · python {env['python']} · torch {env['torch']} · device "
         f"{env['device']} · {env['platform']}"
         + (f" · wall time {report['wall_s']:.0f} s" if report.get("wall_s") else "")
-        + _stored_note(report["claims"]), "",
+        + (f" · {note}" if (note := stored_note(report["claims"])) else ""), "",
         "Verdicts: " + ", ".join(f"{n} {v}" for v, n in report["summary"].items())
         + _on_a_reading(report["claims"]), "",
         "Grades: " + GRADE_LEGEND.replace("{b}", "**").replace("{/b}", "**") + " See "

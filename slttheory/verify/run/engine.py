@@ -76,6 +76,7 @@ from slttheory.verify.judge import (
 from slttheory.verify.judge.point import FIT_ONLY, certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
 from slttheory.verify.run.limits import effective_limit, limited, stored_limit, time_limited
+from slttheory.verify.run.progress import IN_FIT
 from slttheory.verify.run.store import ResultStore
 
 __all__ = ["LLC_EVERYWHERE", "BATCH_MAX", "load_families", "run_claims", "chunk_sizes",
@@ -122,7 +123,7 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
 
 class NullProgress:
     """The progress protocol, doing nothing (``start``, ``add_total``, ``claim``,
-    ``advance``, ``close``). ``advance``'s ``verdict`` is a point's verdict, ``"in_fit"``
+    ``advance``, ``close``). ``advance``'s ``verdict`` is a point's verdict, ``IN_FIT``
     for a scaling claim's point (judged only in the claim's fit), or ``None`` for a stage."""
 
     def start(self, total: int) -> None: ...
@@ -746,7 +747,7 @@ class _Run:
         # a scaling claim's point that only enters its fit has no verdict of its own: shown
         # as in the reports ("inconclusive" per point, then "confirmed" for the claim, read
         # as a contradiction in an outside walkthrough)
-        verdict = "in_fit" if pv.reason.startswith(FIT_ONLY) else pv.verdict
+        verdict = IN_FIT if pv.reason.startswith(FIT_ONLY) else pv.verdict
         self.progress.advance(claim_id=p.claim.id, label=_label(p), verdict=verdict,
                               elapsed_s=p.evidence.elapsed_s, cached=cached)
 
