@@ -80,7 +80,7 @@ def _unpack(problem: Any) -> tuple[torch.nn.Module, tuple[Tensor, Tensor], Any]:
 def _tensor_inputs(model: Any, data: tuple, loss: Any) -> tuple:
     """``(model, data, loss)`` when the inputs are one tensor; a model of several inputs
     (a tuple or dict of tensors) runs in :func:`~slttheory.sampling.estimate_llc`, not here."""
-    if data and not isinstance(data[0], Tensor) and isinstance(data[0], tuple | list | Mapping):
+    if data and isinstance(data[0], tuple | list | Mapping):
         raise TypeError("problems: estimate_llc_batched stacks one input tensor per point; a "
                         "model of several inputs (a tuple or dict) runs one point at a time "
                         "in estimate_llc")

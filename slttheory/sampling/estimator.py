@@ -770,6 +770,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
     else:
         fit = _xp.fit_finite_nbeta(grid, corr, err_j, nbeta, fit_model)
     dcov = _data_cov(s, rec, run.burn_in, ts, chains)
+    traces = (s.init_loss + run.delta[:, run.burn_in:]).reshape(len(ts), chains, -1)
     var_j, var_se = [], []
     for j, t in enumerate(ts):
         x = run.delta[j * chains:(j + 1) * chains, run.burn_in:] * t
@@ -783,7 +784,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         fit=fit, data_cov=dcov, variance=np.array(var_j), variance_error=np.array(var_se),
         localisation=deficit, curved_directions=directions,
         symmetrisation=shift if s.observable is not None else None,
-        loss_traces=(s.init_loss + run.delta[:, run.burn_in:]).reshape(len(ts), chains, -1),
+        loss_traces=traces,
     )
     llc = fit.value
     errs = _xp.scan_errors(fit, bias_j, dcov)
@@ -825,8 +826,7 @@ def _scan_result(s, run, grid, n, beta_v, gamma, chains, sampler, bs, seed, dev,
         per0, llc0 = per0 + shift[0], llc0 + float(shift[0])
         se0 = math.hypot(se0, float(shift_err[0]))
     return LLCEstimate(
-        llc=llc, std_error=se, per_chain=per0,
-        loss_trace=s.init_loss + run.delta[:chains, run.burn_in:],
+        llc=llc, std_error=se, per_chain=per0, loss_trace=traces[0],
         diagnostics=diag, config=cfg, elapsed_s=0.0, init_loss=s.init_loss,
         method="extrapolate", ci=ci, mc_error=mc,
         systematic=llc - llc0, single=llc0, single_std_error=se0, data_error=data_err,
