@@ -1046,7 +1046,6 @@ def _controls_table(points: Sequence[Any]) -> str:
             + "</table>")
 
 
-
 def _reading_mark(c: Mapping[str, Any]) -> str:
     """The summary row's mark of a verdict decided on one stated reading (‡) or on a
     counterfactual one (†), with its meaning as a tooltip."""
