@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
-__all__ = ["Inputs", "call", "check_inputs", "describe", "index", "leaves", "map_inputs",
-           "n_samples"]
+__all__ = ["Inputs", "call", "check_inputs", "describe", "functional", "index", "leaves",
+           "map_inputs", "n_samples"]
 
 Inputs = Tensor | tuple[Tensor, ...] | dict[str, Tensor]
 
@@ -89,11 +89,43 @@ def check_inputs(x: Any, name: str = "data's inputs") -> Any:
     return x
 
 
+def functional(module: torch.nn.Module, weights: Any, args: tuple = (),
+               kwargs: Mapping[str, Any] | None = None) -> Any:
+    """``torch.func.functional_call(module, weights, args, kwargs)``, leaving the module as it
+    was.
+
+    When one submodule is registered under two names (``nn.Sequential(lin, act, lin)``),
+    ``functional_call`` (torch 2.13, ``tie_weights=True``) restores the shared submodule's
+    parameters as the call's tensors: the caller's module came back holding plain (float64,
+    fake or batched) tensors, and its next forward failed. Such a module's parameter and
+    buffer tables are saved before the call and put back after it; any other module goes
+    straight through.
+
+    >>> lin = torch.nn.Linear(1, 1)
+    >>> m = torch.nn.Sequential(lin, lin)
+    >>> w = {k: torch.zeros_like(v) for k, v in m.named_parameters()}
+    >>> functional(m, w, (torch.ones(2, 1),)).tolist(), type(lin.weight).__name__
+    ([[0.0], [0.0]], 'Parameter')
+    """
+    unique = list(module.modules())
+    if sum(1 for _ in module.named_modules(remove_duplicate=False)) == len(unique):
+        return functional_call(module, weights, args, kwargs)
+    saved = [(m, dict(m._parameters), dict(m._buffers)) for m in unique]
+    try:
+        return functional_call(module, weights, args, kwargs)
+    finally:
+        for m, params, buffers in saved:
+            m._parameters.clear()
+            m._parameters.update(params)
+            m._buffers.clear()
+            m._buffers.update(buffers)
+
+
 def call(module: torch.nn.Module, weights: Any, x: Any) -> Any:
-    """``module`` evaluated on ``x`` with ``weights`` (``torch.func.functional_call``):
+    """``module`` evaluated on ``x`` with ``weights`` (:func:`functional`):
     ``module(x)``, ``module(*x)`` for a tuple, ``module(**x)`` for a dict."""
     if isinstance(x, Tensor):
-        return functional_call(module, weights, (x,))
+        return functional(module, weights, (x,))
     if isinstance(x, Mapping):
-        return functional_call(module, weights, (), dict(x))
-    return functional_call(module, weights, tuple(x))
+        return functional(module, weights, (), dict(x))
+    return functional(module, weights, tuple(x))

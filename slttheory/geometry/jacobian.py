@@ -25,8 +25,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.func import functional_call, jacfwd, jacrev
+from torch.func import jacfwd, jacrev
 
+from slttheory._inputs import functional
 from slttheory._torch_args import check_deterministic
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
@@ -125,7 +126,7 @@ def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | N
             fixed[k] = v.detach().to(torch.float64) if v.is_floating_point() else v.detach()
 
     def call(p: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-        return functional_call(module, {**fixed, **p}, (x,))
+        return functional(module, {**fixed, **p}, (x,))
 
     return call, chosen
 

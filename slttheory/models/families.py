@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from slttheory import formulas
+from slttheory._inputs import functional
 from slttheory.losses import (
     binary_cross_entropy_nll,
     centred_gaussian_nll,
@@ -189,7 +190,7 @@ def refine_to_minimiser(
               for k, b in model.named_buffers()}
 
     def value_at(at: list[Tensor]) -> Tensor:
-        out = torch.func.functional_call(model, ({**dict(zip(names, at, strict=True)),
+        out = functional(model, ({**dict(zip(names, at, strict=True)),
                                                    **frozen},), (x64,))
         return loss_fn(out, y64).mean()
 

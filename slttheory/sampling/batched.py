@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch.func import functional_call, vmap
+from torch.func import vmap
 
+from slttheory._inputs import functional
 from slttheory.sampling import chains as _chains
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import precondition as pc
@@ -159,7 +160,7 @@ class _Batch:
                                                      strict=True)}
 
         def delta_loss(flat: Tensor, frozen: dict, xb: Tensor, yb: Tensor, lb: Tensor) -> Tensor:
-            o = functional_call(model0, (unflatten(flat), frozen), (xb,))
+            o = functional(model0, (unflatten(flat), frozen), (xb,))
             return (per_sample(o, yb) - lb).mean()
 
         over_chains_full = vmap(delta_loss, in_dims=(0, None, None, None, None))

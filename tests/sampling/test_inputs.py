@@ -142,3 +142,48 @@ def test_the_batched_sweep_asks_for_one_input_tensor():
     two = _same_weights(TwoInputs, one)
     with pytest.raises(TypeError, match="one point at a time in estimate_llc"):
         estimate_llc_batched([(two, ((x[:, :3], x[:, 3:]), y))], device="cpu", draws=10)
+
+
+class Untied(nn.Module):
+    """``Sequential(shared, Tanh(), shared, out)`` written with the shared layer's function
+    applied twice: the same function of the same parameters."""
+
+    def __init__(self, shared: nn.Linear, out: nn.Linear):
+        super().__init__()
+        self.shared, self.out = shared, out
+
+    def forward(self, x):
+        return self.out(self.shared(torch.tanh(self.shared(x))))
+
+
+def test_a_submodule_registered_twice_is_left_intact_and_sampled_once():
+    """``nn.Sequential(lin, act, lin, out)`` registers one layer under two names. torch's
+    ``functional_call`` (2.13) restored that layer's parameters as the call's tensors, so the
+    caller's model came back holding float64 plain tensors and its next forward failed
+    (after ``estimate_llc``, ``jacobian_rank`` and ``critical_point_check``). The model is now
+    left as it was, and its estimate is the one of the same function written without the
+    double registration (the shared layer sampled once)."""
+    from slttheory.geometry import jacobian_rank
+
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    shared, out = nn.Linear(2, 2), nn.Linear(2, 1)
+    tied = nn.Sequential(shared, nn.Tanh(), shared, out)
+    x = torch.randn(64, 2, generator=gen)
+    y = tied(x).detach() + 0.1 * torch.randn(64, 1, generator=gen)
+    before = {k: (type(v), v.dtype, v.detach().clone()) for k, v in
+              tied.named_parameters(remove_duplicate=False)}
+    kw = dict(method="single", draws=100, chains=2, seed=3, device="cpu", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        a = estimate_llc(tied, (x, y), **kw)
+        jacobian_rank(tied, None, x)
+        critical_point_check(tied, (x, y), device="cpu")
+        b = estimate_llc(Untied(shared, out), (x, y), **kw)
+    after = dict(tied.named_parameters(remove_duplicate=False))
+    assert tied[0] is tied[2] and tied[0].weight is shared.weight
+    for k, (kind, dtype, value) in before.items():
+        assert type(after[k]) is kind is nn.Parameter and after[k].dtype == dtype
+        assert torch.equal(after[k].detach(), value)
+    assert torch.equal(tied(x), out(shared(torch.tanh(shared(x)))))
+    assert a.llc == pytest.approx(b.llc, rel=1e-9)
