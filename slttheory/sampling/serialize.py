@@ -22,6 +22,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -79,7 +81,15 @@ def _decode(data: Any, where: str, allowed: Mapping[str, type]) -> Any:
                      for i, v in enumerate(data["__tuple__"]))
     if "__ndarray__" in data:
         values = [_decode(v, where, allowed) for v in data["__ndarray__"]]
-        return np.array(values, dtype=np.dtype(data["dtype"])).reshape(data["shape"])
+        dtype = np.dtype(data["dtype"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"{where}: an array of dtype {dtype} (a file of {FORMAT} holds "
+                             "numeric arrays only)")
+        try:
+            return np.array(values, dtype=dtype).reshape(data["shape"])
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{where}: not an array of dtype {dtype} and shape "
+                             f"{data['shape']} ({e})") from None
     if "__class__" in data:
         cls = allowed.get(data["__class__"])
         if cls is None:
@@ -91,8 +101,49 @@ def _decode(data: Any, where: str, allowed: Mapping[str, type]) -> Any:
         unknown = sorted(set(values) - names)
         if unknown:
             raise ValueError(f"{where}: {cls.__name__} has no field(s) {unknown}")
+        hints = typing.get_type_hints(cls)
+        for k, v in values.items():
+            if not _conforms(v, hints.get(k, Any)):
+                raise ValueError(f"{where}.{k}: expected {_hint_name(hints[k])}, got "
+                                 f"{_value_name(v)}")
         return cls(**values)
     return {k: _decode(v, f"{where}.{k}", allowed) for k, v in data.items()}
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``hint`` (the kinds the estimate's fields
+    use: numbers, strings, arrays, dataclasses, tuples, lists, optional ones; an int is a
+    float, a bool is neither)."""
+    if hint is Any or hint is object:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(map(_conforms, value, args))
+    if origin is list:
+        return isinstance(value, list) and all(_conforms(v, args[0]) for v in value)
+    if hint is float:
+        return isinstance(value, float | int) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint) if isinstance(hint, type) else True
+
+
+def _hint_name(hint: Any) -> str:
+    return hint.__name__ if isinstance(hint, type) else str(hint).replace("typing.", "")
+
+
+def _value_name(value: Any) -> str:
+    if isinstance(value, np.ndarray | tuple | list) or dataclasses.is_dataclass(value):
+        return f"a {type(value).__name__}"
+    return f"{value!r} ({type(value).__name__})"
 
 
 def dumps(obj: Any, classes: Iterable[type]) -> str:
@@ -110,6 +161,8 @@ def loads(text: str, classes: Iterable[type]) -> Any:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"not JSON ({e})") from None
+    except RecursionError:
+        raise ValueError("not a file this library wrote: its JSON nests too deeply") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ValueError(f"not a {FORMAT} file (format {got!r})")
@@ -117,3 +170,5 @@ def loads(text: str, classes: Iterable[type]) -> Any:
         return _decode(data["value"], "value", allowed)
     except (KeyError, TypeError, AttributeError) as e:  # a part missing or of another kind
         raise ValueError(f"malformed {FORMAT} file: {type(e).__name__}: {e}") from None
+    except RecursionError:
+        raise ValueError(f"malformed {FORMAT} file: nested too deeply") from None

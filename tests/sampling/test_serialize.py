@@ -71,6 +71,18 @@ def test_an_estimate_comes_back_field_by_field(tmp_path, kw):
     (lambda d: d["value"].pop("llc"), "malformed"),
     (lambda d: d["value"].update(per_chain={"__ndarray__": [1.0]}), "malformed"),
     (lambda d: d["value"].update(ci={"__tuple__": 5}), "malformed"),
+    # fields of the wrong kind, which had loaded and failed only when printed (outside fuzz)
+    (lambda d: d["value"].update(llc="hello"), "value.llc: expected float, got 'hello'"),
+    (lambda d: d["value"].update(llc=True), "value.llc: expected float, got True"),
+    (lambda d: d["value"].update(ci={"__tuple__": [0, 1, 2]}), "value.ci: expected"),
+    (lambda d: d["value"].update(diagnostics=None), "value.diagnostics: expected Diagnostics"),
+    (lambda d: d["value"].update(loss_trace=5), "value.loss_trace: expected ndarray"),
+    (lambda d: d["value"]["config"].update(seed=1.5), "value.config.seed: expected int"),
+    (lambda d: d["value"]["diagnostics"].update(warnings=[1]), "value.diagnostics.warnings"),
+    (lambda d: d["value"].update(per_chain={"__ndarray__": ["x"], "dtype": "object",
+                                            "shape": [1]}), "an array of dtype object"),
+    (lambda d: d["value"].update(per_chain={"__ndarray__": [1.0], "dtype": "float64",
+                                            "shape": [2]}), "value.per_chain: not an array"),
 ])
 def test_a_file_that_is_not_an_estimate_is_refused(edit, fragment):
     with warnings.catch_warnings():
@@ -84,3 +96,5 @@ def test_a_file_that_is_not_an_estimate_is_refused(edit, fragment):
     assert fragment in str(e.value), str(e.value)
     with pytest.raises(ValueError, match="not JSON"):
         LLCEstimate.from_json("{")
+    with pytest.raises(ValueError, match="nests too deeply"):
+        LLCEstimate.from_json('{"format": "x", "value": ' + "[" * 100_000 + "]" * 100_000 + "}")
