@@ -307,8 +307,10 @@ def jacobian_rank(
     values, integer operations, partial sums below 2^53), else ``ValueError`` naming the
     first operation that may have rounded. ``tol`` must be None.
 
-    Either way, a Jacobian with inf/nan entries raises ``ValueError`` naming ``params`` or
-    ``inputs`` when they hold non-finite values. Either way the rank is autograd's: a map
+    Either way, inf/nan in ``params``, ``inputs`` or the module's parameters raise
+    ``ValueError`` naming them, before any derivative (an infinite weight behind a saturating
+    ``tanh`` gives a finite Jacobian of lower rank), and so does a Jacobian with inf/nan
+    entries. Either way the rank is autograd's: a map
     that hides a parameter from it (``torch.no_grad``, ``.tolist()``) reads a lower rank.
     :func:`check_jacobian_by_values` compares a polynomial map's Jacobian with its values;
     :func:`generic_rank` and :func:`~slttheory.geometry.true_point_rank` run it before they
@@ -332,6 +334,9 @@ def jacobian_rank(
             raise TypeError(f"tol must be a finite number >= 0 or None, got {tol!r}")
         if not (math.isfinite(tol) and tol >= 0):
             raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
+    bad = _nonfinite_culprit(fn, params, inputs)
+    if bad is not None:
+        raise bad
     try:
         Jt = jacobian(fn, params, inputs, exact=method == "exact")
     except InexactArithmeticError as e:

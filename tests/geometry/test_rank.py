@@ -424,3 +424,21 @@ def test_a_map_of_the_wrong_shapes_is_named_with_a_degree_too():
     raw RuntimeError when a degree was given; the first rank names param_shapes as before."""
     with pytest.raises(ValueError, match="param_shapes: fn cannot be evaluated"):
         generic_rank(rrr, {"A": (1, 3), "B": (2, 1)}, torch.eye(2, dtype=torch.int64), degree=2)
+
+
+@pytest.mark.parametrize("method", ["svd", "exact"])
+def test_an_infinite_weight_is_refused_before_it_can_lower_the_rank(method):
+    """An infinite weight behind a saturating tanh gives a finite Jacobian of lower rank (7 of
+    10 here, with no error: an outside fuzz); inf/nan in the module's parameters, ``params``
+    or ``inputs`` now raise before any derivative, naming where they are."""
+    x = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    assert jacobian_rank(m, None, x).rank == 10
+    with torch.no_grad():
+        m[0].weight[0, 0] = float("inf")
+    with pytest.raises(ValueError, match=r"parameters \['0.weight'\]"):
+        jacobian_rank(m, None, x, method=method)
+    fn = lambda p, x: torch.tanh(x @ p["w"])  # noqa: E731
+    with pytest.raises(ValueError, match="params has non-finite"):
+        jacobian_rank(fn, {"w": torch.tensor([[float("inf")], [1.0], [1.0]])}, x, method=method)
