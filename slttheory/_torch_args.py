@@ -14,8 +14,8 @@ __all__ = ["as_generator", "check_deterministic", "resolve_device"]
 
 def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
     """A ``torch.device`` from ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
-    ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device``; an unavailable CUDA device is a
-    ``ValueError``, any other type a ``TypeError``; errors name ``name``.
+    ``"cpu:<index>"``, ``"cuda"``, ``"cuda:<index>"`` or a ``torch.device``; an unavailable
+    CUDA device is a ``ValueError``, any other type a ``TypeError``; errors name ``name``.
 
     >>> resolve_device("cpu")
     device(type='cpu')
@@ -27,8 +27,8 @@ def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
     if isinstance(device, str):
         if device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if not (device in ("cpu", "cuda") or (device.startswith("cuda:")
-                                              and device[5:].isdigit())):
+        kind, colon, index = device.partition(":")
+        if kind not in ("cpu", "cuda") or (colon and not index.isdigit()):
             raise ValueError(f"{name} must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a "
                              f"torch.device, got {device!r}")
         dev = torch.device(device)

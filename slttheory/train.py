@@ -31,6 +31,7 @@ Non-finite loss: training stops before the offending update, the result has
 from __future__ import annotations
 
 import math
+import numbers
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from slttheory._torch_args import resolve_device
 from slttheory.losses import LossFn, check_targets, resolve_loss
 
 __all__ = [
@@ -169,8 +171,9 @@ def binary_accuracy(outputs: Tensor, targets: Tensor) -> float:
 
 
 def _seed(name: str, seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"{name} must be an integer seed, got {seed!r}")
+    seed = int(seed)  # numpy integers too
     if not 0 <= seed < 2**63:
         raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
     return seed
@@ -181,7 +184,7 @@ def _as_generator(generator: torch.Generator | int | None, seed: int) -> torch.G
         return torch.Generator().manual_seed(_seed("seed", seed))
     if isinstance(generator, torch.Generator):
         return generator
-    if isinstance(generator, int) and not isinstance(generator, bool):
+    if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
         return torch.Generator().manual_seed(_seed("generator", generator))
     raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
 
@@ -293,7 +296,7 @@ def train(
     gen = _as_generator(generator, seed)
 
     if device is not None:
-        model.to(device)
+        model.to(resolve_device(device))
     try:
         dev = next(model.parameters()).device
     except StopIteration:

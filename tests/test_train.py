@@ -143,12 +143,27 @@ def test_sgd_divergence_is_flagged():
         (dict(checkpoints=5), TypeError, "checkpoints must be a sequence"),
         (dict(accuracy=3), TypeError, "accuracy must be a callable"),
         (dict(optimizer="sgd", momentum=2.0), ValueError, "momentum must be in"),
+        (dict(device="tpu"), ValueError, "device must be"),
+        (dict(device=3), TypeError, "device must be"),
+        pytest.param(dict(device="cuda"), ValueError, "device='cuda': CUDA is not available",
+                     marks=pytest.mark.skipif(torch.cuda.is_available(), reason="has CUDA")),
     ],
 )
 def test_argument_errors(kwargs, exc, match):
     x, y = _data()
     with pytest.raises(exc, match=match):
         train(LinearRegression(3), (x, y), **{"steps": 10, **kwargs})
+
+
+def test_numpy_integer_seeds_and_indexed_cpu_device_are_taken():
+    """As ``estimate_llc`` takes them (an outside fuzz found ``train`` refusing them)."""
+    import numpy as np
+
+    x, y = _data()
+    a = train(LinearRegression(3), (x, y), steps=5, batch_size=4, seed=np.int64(3),
+              device="cpu:0")
+    b = train(LinearRegression(3), (x, y), steps=5, batch_size=4, seed=3)
+    assert a.final_train_loss == b.final_train_loss
 
 
 def test_data_errors():

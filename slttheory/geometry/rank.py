@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -63,8 +64,9 @@ SEED_LIMIT = 2**63  # seeds in [0, 2^63): what torch.Generator.manual_seed takes
 
 
 def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = int(seed)  # numpy integers too
     if not 0 <= seed < SEED_LIMIT:
         raise ValueError(f"seed must be an integer in [0, 2^63), got {seed}")
     return seed
@@ -485,7 +487,8 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
                 f"{'uᵀ·' if rev else ''}d/dt f(w + t v) = {Fraction(fd[i], scale)} (exact, "
                 f"from f at t = 0..{degree}): the map hides parameters from autograd "
                 f"(torch.no_grad, .tolist(), an integer cast, .data) or has degree above "
-                f"{degree}; no rank of it is certified")
+                f"degree={degree} (pass the map's polynomial degree); no rank of it is "
+                "certified")
     return True
 
 
@@ -569,7 +572,7 @@ def generic_rank(
         not isinstance(degree, int) or isinstance(degree, bool) or degree < 0
     ):
         raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
-    _check_seed(seed)
+    seed = _check_seed(seed)
 
     if param_shapes is None:
         if not isinstance(fn, torch.nn.Module):

@@ -369,9 +369,9 @@ def test_a_declared_degree_below_the_maps_is_caught():
     rp = SimpleNamespace(fn=fn, param_shapes={"w": (1,)}, inputs=x, degree=1,
                          true_point="exact", true_params={"w": torch.tensor([-1])},
                          true_support=None)
-    with pytest.raises(ValueError, match="degree above 1"):
+    with pytest.raises(ValueError, match="degree above degree=1"):
         true_point_rank(rp)
-    with pytest.raises(ValueError, match="degree above 1"):
+    with pytest.raises(ValueError, match="degree above degree=1"):
         generic_rank(fn, {"w": (1,)}, x, degree=1)
     assert true_point_rank(SimpleNamespace(**{**vars(rp), "degree": 2})).rank == 0
 
@@ -442,3 +442,11 @@ def test_an_infinite_weight_is_refused_before_it_can_lower_the_rank(method):
     fn = lambda p, x: torch.tanh(x @ p["w"])  # noqa: E731
     with pytest.raises(ValueError, match="params has non-finite"):
         jacobian_rank(fn, {"w": torch.tensor([[float("inf")], [1.0], [1.0]])}, x, method=method)
+
+
+def test_generic_rank_takes_a_numpy_integer_seed():
+    """As ``estimate_llc`` and the formulas take numpy integers (outside fuzz)."""
+    rrr = lambda p, x: x @ p["A"].T @ p["B"].T  # noqa: E731
+    shapes, x = {"A": (1, 3), "B": (3, 1)}, torch.eye(3, dtype=torch.int64)
+    assert (generic_rank(rrr, shapes, x, seed=np.int64(5)).rank
+            == generic_rank(rrr, shapes, x, seed=5).rank == 5)
