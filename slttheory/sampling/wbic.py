@@ -100,8 +100,10 @@ class MultiTemperatureEstimate:
 
     ``betas``: the grid; ``mean_nll``: :math:`E^{\beta}[nL_n]` per β with ``mean_nll_se`` (MC);
     ``intercept``: the fitted value at :math:`1/\beta = 0`; ``std_error``: the weighted
-    least-squares standard error of the slope; ``per_beta_llc``: single-temperature
-    :math:`n\beta(E^\beta[L_n]-L_n(w^*))` per β; ``diagnostics`` per β.
+    least-squares standard error of the slope (``nan`` where a temperature's Monte-Carlo
+    error is unknown or zero, and the slope is then an unweighted fit); ``per_beta_llc``:
+    single-temperature :math:`n\beta(E^\beta[L_n]-L_n(w^*))` per β; ``diagnostics`` per β,
+    and :attr:`passed` when every one passed.
     """
 
     llc: float
@@ -114,6 +116,11 @@ class MultiTemperatureEstimate:
     diagnostics: tuple[dg.Diagnostics, ...]
     config: LLCConfig
     elapsed_s: float
+
+    @property
+    def passed(self) -> bool:
+        """Every temperature's diagnostics passed and the slope is finite."""
+        return math.isfinite(self.llc) and all(d.passed for d in self.diagnostics)
 
     def __str__(self) -> str:
         return (f"multi-temperature LLC = {self.llc:.4g} ± {self.std_error:.2g} over "
@@ -209,13 +216,14 @@ def estimate_llc_multitemp(
     x = 1.0 / grid
     yv, sv = np.asarray(means), np.asarray(ses)
     w = 1.0 / np.where(np.isfinite(sv) & (sv > 0), sv, np.nan) ** 2
-    if not np.all(np.isfinite(w)):
+    weighted = bool(np.all(np.isfinite(w)))
+    if not weighted:  # an unknown or zero error: an unweighted slope, and no error for it
         w = np.ones_like(x)
     xm = np.sum(w * x) / np.sum(w)
     ym = np.sum(w * yv) / np.sum(w)
     sxx = np.sum(w * (x - xm) ** 2)
     slope = float(np.sum(w * (x - xm) * (yv - ym)) / sxx)
-    se_slope = float(math.sqrt(1.0 / sxx))
+    se_slope = float(math.sqrt(1.0 / sxx)) if weighted and math.isfinite(slope) else math.nan
     warn = sorted({m for d in diags for m in d.warnings})
     _flag(warn, "estimate_llc_multitemp")
     cfg = dataclasses.replace(

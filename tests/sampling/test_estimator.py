@@ -866,12 +866,24 @@ def test_wbic_relation_and_multitemp_regular():
     assert w.estimate.method == "single"
     mt = estimate_llc_multitemp(m, data, chains=2, draws=1500, device="cpu", seed=2)
     assert len(mt.betas) == 5 and mt.per_beta_llc.shape == (5,)
-    assert mt.std_error > 0
+    assert mt.std_error > 0 and mt.passed
     assert mt.config.step_jitter == DEFAULT_STEP_JITTER and "step_jitter" in mt.config.auto
     target = exact_sgld_mean(hess, 1000 / math.log(1000), 1.0, 0.0)
     assert abs(mt.llc - target) < Z * mt.std_error + 0.04 * target, (mt.llc, mt.std_error)
     with pytest.raises(ValueError, match="two distinct"):
         estimate_llc_multitemp(m, data, betas=[0.1], device="cpu")
+
+
+def test_a_failed_multitemp_estimate_has_no_error_bar_and_says_it_failed():
+    """A loss that is NaN everywhere: the slope is NaN, and so is its standard error (it had
+    read 0.36, the unit-weight fit's 1/√Sxx, a number from the grid alone: outside fuzz), and
+    ``passed`` is False."""
+    m, data, _ = least_squares_linear(n=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        mt = estimate_llc_multitemp(m, data, loss=lambda o, t: ((o - t) ** 2).sum(-1) * math.nan,
+                                    draws=60, chains=2, burn_in=10, device="cpu")
+    assert math.isnan(mt.llc) and math.isnan(mt.std_error) and not mt.passed
 
 
 def test_plot_scan_shows_the_scan_the_fit_and_the_interval():
