@@ -148,7 +148,9 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
     """``data`` as one (inputs, targets) pair: a pair of tensors, or a
     ``torch.utils.data.DataLoader`` or ``Dataset`` of (input, target) pairs, concatenated
     once (the estimator evaluates the full-data loss at w*; minibatches, if any, it draws
-    itself from its own generator).
+    itself from its own generator). Iterating a loader draws its base seed from torch's
+    global generator; that state is put back (``torch.random.fork_rng``), so that passing a
+    Dataset leaves the caller's random state as passing tensors does.
 
     >>> ds = torch.utils.data.TensorDataset(torch.zeros(5, 2), torch.ones(5))
     >>> [tuple(t.shape) for t in _as_tensors(torch.utils.data.DataLoader(ds, batch_size=2))]
@@ -164,7 +166,9 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
                             "the estimator needs the whole data set (n samples); pass tensors "
                             "(inputs, targets) or a map-style Dataset")
         xs, ys = [], []
-        for batch in data:
+        with torch.random.fork_rng(devices=[]):
+            batches = list(data)
+        for batch in batches:
             if not (isinstance(batch, tuple | list) and len(batch) == 2
                     and isinstance(batch[1], Tensor)
                     and isinstance(batch[0], Tensor | tuple | list | Mapping)):

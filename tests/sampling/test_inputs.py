@@ -187,3 +187,22 @@ def test_a_submodule_registered_twice_is_left_intact_and_sampled_once():
         assert torch.equal(after[k].detach(), value)
     assert torch.equal(tied(x), out(shared(torch.tanh(shared(x)))))
     assert a.llc == pytest.approx(b.llc, rel=1e-9)
+
+
+@pytest.mark.parametrize("wrap", ["tensors", "dataset", "loader"])
+def test_the_data_s_form_leaves_torch_s_global_random_state_alone(wrap):
+    """A DataLoader draws its base seed from torch's global generator when iterated; a Dataset
+    (or a loader) of the data left the global state advanced where tensors did not (outside
+    fuzz). Every form now leaves it as it was."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(64, 2, generator=gen), torch.randn(64, 1, generator=gen)
+    data = {"tensors": (x, y), "dataset": TensorDataset(x, y),
+            "loader": DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)}[wrap]
+    state = torch.get_rng_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        estimate_llc(nn.Linear(2, 1), data, method="single", draws=50, chains=2, device="cpu",
+                     progress=False)
+    assert torch.equal(torch.get_rng_state(), state)
