@@ -200,9 +200,10 @@ def test_the_data_s_form_leaves_torch_s_global_random_state_alone(wrap):
     x, y = torch.randn(64, 2, generator=gen), torch.randn(64, 1, generator=gen)
     data = {"tensors": (x, y), "dataset": TensorDataset(x, y),
             "loader": DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)}[wrap]
+    model = nn.Linear(2, 1)
     state = torch.get_rng_state()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LLCWarning)
-        estimate_llc(nn.Linear(2, 1), data, method="single", draws=50, chains=2, device="cpu",
+        estimate_llc(model, data, method="single", draws=50, chains=2, device="cpu",
                      progress=False)
     assert torch.equal(torch.get_rng_state(), state)
