@@ -50,6 +50,7 @@ def test_saddle_is_flagged():
     assert c.smallest_eigenvalues[0] == pytest.approx(-ex2)        # Hessian [[0, −E x²], ...]
     assert c.largest_eigenvalue == pytest.approx(ex2)
     assert not c.is_local_min and c.reason.startswith("saddle")
+    assert c.near_zero == 0  # the negative eigenvalue is not counted as a flat direction
 
 
 def test_singular_minimum_with_zero_eigenvalue_passes():
