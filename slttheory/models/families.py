@@ -921,11 +921,9 @@ _make_family(
     _build_tanh,
     formula=formulas.tanh_network,
     source="Aoyagi & Watanabe 2005, IEICE Trans. J88-D-II (via suswei/RLCT OneLayerTanh)",
-    differences=lambda q: (
-        "inputs x ~ U[−1, 1] are chosen here (the source's input distribution is not restated "
-        "in this library)",
-        *_noise_difference(q["noise"]),
-    ),
+    # x ~ U[−1, 1], true function 0 and N(0, 1) noise are the source experiment's own
+    # (suswei/RLCT, OneLayerTanh.load_data with zeromean): no difference to record there
+    differences=lambda q: _noise_difference(q["noise"]),
 )
 
 
@@ -983,6 +981,8 @@ _make_family(
     differences=lambda q: (
         "w* = the true coefficients " + _w_star_where(q) + "; seed 000 trains a regressor "
         "from scratch 'until convergence' and estimates at the trained point",
+        f"inputs x ~ U[−{q['interval']:g}, {q['interval']:g}] chosen here (seed 000 says only "
+        "x_i ∈ X, an interval)",
         *(() if q["noise"] == 0 else (
             f"targets carry N(0, {q['noise']:g}²) noise; seed 000's data are 'realizable by some "
             "polynomial regressor' (no noise stated)",)),
@@ -1061,6 +1061,9 @@ _make_family(
         "target's singular values 1 … ½ (TRUE_SINGULAR_RANGE) chosen here (seed 000 does not "
         "state how its rank-r target is drawn)",
         "inputs x ~ N(0, I_d) chosen here (seed 000 does not state its input distribution)",
+        *(() if q["d"] == 100 else (
+            f"d = {q['d']}; seed 000 fixes d = 100 ('We fix d := 100'), and its r(2d − r)/2 is "
+            "stated for every d",)),
         *(() if q["noise"] == 0 else (
             f"targets carry N(0, {q['noise']:g}²) noise; seed 000's data are realizable "
             "(no noise stated)",)),
@@ -1112,6 +1115,10 @@ _make_family(
         "average over outputs, which rescales the loss (the sampler's temperature) by d",
         "mixing matrix A ~ N(0, 1/r) entries chosen here (seed 000: 'A ∈ R^{d×r}', law not "
         "stated)",
+        "architecture: biases in every layer and a linear bottleneck chosen here (seed 000 "
+        "states the widths d → 128 → r → 128 → d and ReLU, not these)",
+        *(() if (q["d"], q["hidden"]) == (100, 128) else (
+            f"sizes d = {q['d']}, hidden {q['hidden']}; seed 000's are d = 100, hidden 128",)),
     ),
 )
 

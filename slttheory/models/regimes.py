@@ -414,7 +414,15 @@ def _rank_lazy(q):
 def _diff_lazy(q):
     pairs = ("feature_rank + 1 = " + str(q["feature_rank"] + 1) + " of the p² pairs, drawn "
              "by init_seed" if "feature_rank" in q else "all p² pairs")
+    s = _lazy_setup(q["p"], q["k"], _lazy_pairs(q), q["init_seed"])
+    interpolation = () if s["residual"] < 1e-6 else (
+        f"the centred fit does not interpolate the one-hot labels here (max residual "
+        f"{s['residual']:.3g}: rank(P⊥Φ) = {s['feature_rank']} features for "
+        f"{len(s['pick'])} pairs), while Thm 5.2 takes V* to interpolate them; λ = "
+        "p·rank(P⊥Φ)/2 holds for this model all the same (linear in V), so the point tests the "
+        "rank count, outside the theorem's interpolating setting",)
     return (
+        *interpolation,
         "W frozen at a Gaussian draw quantised to multiples of 2^-10 (exact ranks); Thm 5.2 "
         "assumes an absolutely continuous initialisation",
         f"data: x uniform on {pairs}, sampled with replacement; seed 001 trains on a random "
