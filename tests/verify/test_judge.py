@@ -310,7 +310,7 @@ def test_hypotheses_not_met_make_a_point_inconclusive():
     c = claim(hypotheses=["stage II"])
     v = V(c, PointEvidence(None, None, lc(2.0), 0.0, at), ctl=controls())
     assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason
-    assert "K_eff = 3" in v.reason
+    assert "K_eff = 3" in v.reason and "would decide: a w* at which stage II holds" in v.reason
     # checked before the theorem is applied: even where the exact rank would decide
     v = V(c, PointEvidence(None, rk(4), None, 0.0, at))
     assert v.verdict == "inconclusive" and "would give: confirmed" in v.reason

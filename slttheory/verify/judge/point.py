@@ -411,8 +411,11 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     unmet = unmet_hypotheses(claim, ev, p)
     if unmet:
         would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
+        names = [u.split(":", 1)[0] for u in unmet]
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
-                            + "; ".join(unmet) + would + note, facts=facts)
+                            + "; ".join(unmet) + would + "; would decide: a w* at which "
+                            + " and ".join(names) + (" holds" if len(names) == 1 else " hold")
+                            + note, facts=facts)
     if exact != "open":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
