@@ -278,6 +278,10 @@ def _make_family(
         **more_params: Any,
     ) -> Problem:
         fam = holder["family"]
+        both = sorted(set(params or {}) & set(more_params))
+        if both:
+            raise TypeError(f"{name}.build: {both} given both in params and as keyword "
+                            "arguments; give each once")
         q = fam.validate({**(params or {}), **more_params})
         n = fam.default_n if n is None else n
         _check_n(n)

@@ -141,6 +141,9 @@ def test_build_signature_mapping_and_keywords():
         FAMILIES["regular"].build(n=0, generator=0)
     with pytest.raises(TypeError, match="generator"):
         FAMILIES["regular"].build(n=10, generator="seed")
+    # a parameter given twice is refused, not silently taken from the keyword (outside fuzz)
+    with pytest.raises(TypeError, match=r"\['m'\] given both"):
+        fam.build({"m": 5}, m=6, generator=0)
 
 
 def test_rank_problem_availability():
