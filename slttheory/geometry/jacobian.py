@@ -75,6 +75,10 @@ def flatten_params(params: ParamsLike) -> tuple[torch.Tensor, list[tuple[str, tu
         if not isinstance(name, str):
             raise TypeError(f"params keys must be strings, got {name!r}")
         t = _as_float64(value, f"params[{name!r}]")
+        if t.numel() == 0:
+            raise ValueError(f"params[{name!r}] has no entries (shape {tuple(t.shape)}): a "
+                             "parameter with no coordinates has no Jacobian columns; leave it "
+                             "out")
         flats.append(t.reshape(-1))
         layout.append((name, tuple(t.shape)))
     return torch.cat(flats), layout

@@ -227,3 +227,11 @@ def test_a_generic_stratum_below_the_maximum_is_a_lower_bound_not_exact():
                          true_support=None, true_params=None)
     res = true_point_rank(rp)
     assert res.rank == 21 and res.certified and not res.exact  # 21 < 25: ">= 21", not "= 21"
+
+
+def test_a_parameter_with_no_entries_is_named():
+    """A zero-size parameter had failed inside forward-mode AD with a bare IndexError
+    (outside fuzz); it is now a ValueError naming it."""
+    fn = lambda p, x: x.sum(1) * p["a"].sum()  # noqa: E731
+    with pytest.raises(ValueError, match=r"params\['a'\] has no entries"):
+        jacobian_rank(fn, {"a": torch.zeros(0)}, torch.eye(3))
