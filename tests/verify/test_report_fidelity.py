@@ -297,3 +297,20 @@ def test_html_header_counts_stored_points_of_every_claim():
     rep = _report([_certified(claim()), judge_claim(claim(), [({"d": 2}, ev)])])
     assert "1 of 2 points read from an earlier run's store" in render_html(rep,
                                                                           figures_dir=None)
+
+
+def test_an_llc_with_a_nan_mean_renders_as_nan():
+    """report.json writes non-finite floats as strings ("nan"); report.md's LLC cell had
+    formatted them with :.3f and crashed the whole report (found by the same audit)."""
+    import math
+
+    from slttheory.verify.evidence.records import LLCEvidence
+    from slttheory.verify.report.html import render_html
+
+    ev = PointEvidence(None, None, LLCEvidence("ok", mean=math.nan, std_error=math.nan,
+                                               passed=False, problems=("x",)), 0.0,
+                       at_point=MINIMUM)
+    rep = _report([judge_claim(claim(), [({"d": 4}, ev)], {})])
+    row = next(line for line in render_markdown(rep).splitlines() if line.startswith("| d=4 |"))
+    assert "| nan ± nan (failed) |" in row, row
+    assert "nan" in render_html(rep, figures_dir=None)

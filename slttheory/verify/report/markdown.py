@@ -75,6 +75,12 @@ def _code(s: Any) -> str:
     return str(s).replace("`", "'").replace("\n", " ").replace("\r", " ")
 
 
+def _num(v: Any, spec: str) -> str:
+    """A number of report.json formatted by ``spec``; the non-finite ones, which report.json
+    writes as the strings "nan", "inf" and "-inf", as they are."""
+    return v if isinstance(v, str) else format(v, spec)
+
+
 def _llc_cell(p: Mapping[str, Any]) -> str:
     lc = p["llc"]
     if lc is None:
@@ -84,13 +90,14 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     if lc.get("mean") is None:
         return "nan"
     se = lc.get("std_error")
-    txt = f"{lc['mean']:.3f}" + (f" ± {se:.3f}" if se is not None else "")
+    txt = _num(lc["mean"], ".3f") + (f" ± {_num(se, '.3f')}" if se is not None else "")
     ci = lc.get("ci")
     if ci is not None and lc.get("law_error"):  # the estimator's interval spans its laws
-        txt += f", estimator's CI [{ci[0]:.3g}, {ci[1]:.3g}]"
+        txt += f", estimator's CI [{_num(ci[0], '.3g')}, {_num(ci[1], '.3g')}]"
     band = lc.get("band") or {}
     if lc.get("grade") == "controlled" and band.get("low") is not None:
-        txt += " → " + (band_words(lc) or f"[{band['low']:.3g}, {band['high']:.3g}]")
+        txt += " → " + (band_words(lc)
+                        or f"[{_num(band['low'], '.3g')}, {_num(band['high'], '.3g')}]")
     txt += f" ({lc.get('grade', '?')})"
     not_min, w0 = w_star_status(p)
     if not_min:  # beside the LLC, not only under the table
