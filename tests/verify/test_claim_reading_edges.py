@@ -10,26 +10,12 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
-from fake_families import FAMILIES as FAKE
+from test_claims_robustness import FAMILIES  # fake families and an unbounded "wide" one
 
 import slttheory.verify.claims.point as point_mod
-from slttheory.models.registry import Family, ParamSpec
 from slttheory.verify.claims import ClaimError, load_claim
 from slttheory.verify.claims.common import number, point_key
 from slttheory.verify.expr import ExpressionError, evaluate, parse_constraint, parse_predicted
-
-
-def _no_build(*a, **kw):
-    raise NotImplementedError
-
-
-WIDE = Family(
-    "wide", "unbounded parameters",
-    (ParamSpec("d", int, 1, None), ParamSpec("k", int, 1, None),
-     ParamSpec("noise", float, 0.0, None, default=0.0)),
-    _no_build, formula=_no_build, rank_problem=_no_build,
-)
-FAMILIES = {**FAKE, "wide": WIDE}
 
 BASE = """
 id = "x"
