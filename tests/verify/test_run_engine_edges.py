@@ -12,9 +12,10 @@ import threading
 
 import pytest
 from fake_families import FAMILIES
+from test_run import _fake_routes as _routes  # rank, LLC and w* routes that read λ = d/2
 
 from slttheory.verify.claims import BadClaim, parse_claim
-from slttheory.verify.evidence import AtPoint, LLCEvidence, RankEvidence, Routes
+from slttheory.verify.evidence import RankEvidence, Routes
 from slttheory.verify.run import ResultStore, run_claims
 from slttheory.verify.run.executors import (
     LocalExecutor,
@@ -32,21 +33,11 @@ class _LastFirst(LocalExecutor):
         return _InOrder(reversed(list(futures)))
 
 
-def _routes():
-    def rank(family, q, settings):
-        return RankEvidence("ok", rank=q["d"], n_params=q["d"], lam=str(q["d"] / 2),
-                            certified=True, determines_lambda=True, reason="linear",
-                            bound=1e-9)
-
-    def llc(family, points, settings, device, reruns=False, measure=True):
-        return [(LLCEvidence("ok", mean=q["d"] / 2 + 0.01, std_error=0.02, passed=True,
-                             diagnostics={"rhat": 1.0}),
-                 AtPoint("ok", checks={"is_local_min": True})) for q in points]
-
-    def at_point(family, points, settings, device):
-        return [AtPoint("ok", checks={"is_local_min": True}) for _ in points]
-
-    return Routes(rank=rank, llc=llc, at_point=at_point)
+def _claim(evidence: list[str], ds: list[int]):
+    """A claim λ = d/2 of the fake regular family on the grid ``ds``."""
+    return parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                        "kind": "closed_form", "predicted": "d/2", "evidence": evidence,
+                        "grid": {"d": ds}}, "c.toml", FAMILIES)
 
 
 # --- executors.run_tasks -------------------------------------------------------------------
@@ -127,9 +118,7 @@ def test_each_points_evidence_stays_with_its_point_when_tasks_finish_out_of_orde
     """Tasks finish in any order under --jobs N (here: last first, in this process): each
     point's exact evidence and LLC must be its own (an index taken from the order of
     completion gave d = 1 the evidence of d = 3)."""
-    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                     "kind": "closed_form", "predicted": "d/2", "evidence": ["rank", "llc"],
-                     "grid": {"d": [1, 2, 3]}}, "c.toml", FAMILIES)
+    c = _claim(["rank", "llc"], [1, 2, 3])
     (res,) = run_claims([c], profile="full", families=FAMILIES, routes=_routes(),
                         executor=_LastFirst(), batch=False)
     for p in res.points:
@@ -175,9 +164,7 @@ def test_control_units_run_under_the_time_limit(monkeypatch):
 
     monkeypatch.setattr(engine, "choose_controls", choose)
     monkeypatch.setattr(engine, "_control_unit", control_unit)
-    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
-                     "grid": {"d": [1]}}, "c.toml", FAMILIES)
+    c = _claim(["llc"], [1])
     r = _routes()
     run_claims([c], profile="quick", families=FAMILIES, time_limit=30,
                routes=Routes(llc=r.llc, at_point=r.at_point))
@@ -207,9 +194,7 @@ def test_resume_recomputes_stored_controls_that_ran_out_of_time(tmp_path, monkey
 
     monkeypatch.setattr(engine, "choose_controls", choose)
     monkeypatch.setattr(engine, "_control_unit", control_unit)
-    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
-                     "grid": {"d": [1]}}, "c.toml", FAMILIES)
+    c = _claim(["llc"], [1])
     r = _routes()
     routes = Routes(llc=r.llc, at_point=r.at_point)
     with ResultStore(tmp_path / "s.sqlite") as store:
@@ -231,9 +216,7 @@ def test_resume_recomputes_stored_controls_that_ran_out_of_time(tmp_path, monkey
 
 
 def test_a_claim_file_that_failed_to_load_is_an_error_not_inconclusive():
-    good = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                        "kind": "closed_form", "predicted": "d/2", "evidence": ["rank"],
-                        "grid": {"d": [1]}}, "c.toml", FAMILIES)
+    good = _claim(["rank"], [1])
     bad, res = run_claims([BadClaim("x.toml", "x.toml: bad value"), good], profile="quick",
                           families=FAMILIES, routes=_routes())
     assert bad.verdict.verdict == "error" and "bad value" in bad.verdict.reason
@@ -292,9 +275,7 @@ def test_resume_recomputes_evidence_that_ran_out_of_memory(tmp_path):
                                                 None, 0.0), None)
     assert _for_want_of_resources(PointEvidence(ClosedFormEvidence("error", error=oom), None,
                                                 None, 0.0), 5.0)
-    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
-                     "kind": "closed_form", "predicted": "d/2", "evidence": ["rank"],
-                     "grid": {"d": [2]}}, "c.toml", FAMILIES)
+    c = _claim(["rank"], [2])
     good = _routes()
     short = Routes(rank=lambda f, q, s: RankEvidence("error", error=oom),
                    at_point=good.at_point)
