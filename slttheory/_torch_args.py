@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["as_generator", "check_deterministic", "resolve_device"]
+__all__ = ["as_generator", "check_deterministic", "check_seed", "resolve_device"]
 
 
 def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
@@ -44,6 +44,26 @@ def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
             raise ValueError(f"{name}={str(dev)!r}: only {torch.cuda.device_count()} CUDA "
                              "device(s) available")
     return dev
+
+
+def check_seed(seed: Any, name: str = "seed") -> int:
+    """``seed`` as an ``int`` in [0, 2⁶³) (numpy integers too), else ``TypeError`` (not an
+    integer) or ``ValueError`` (out of range), naming ``name``.
+
+    >>> import numpy as np
+    >>> check_seed(np.int64(7))
+    7
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: seed must be in [0, 2^63), got -1
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise TypeError(f"{name} must be an integer seed, got {seed!r}")
+    seed = int(seed)
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"{name} must be in [0, 2^63), got {seed}")
+    return seed
 
 
 def as_generator(generator: torch.Generator | int | None,

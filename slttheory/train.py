@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from slttheory._torch_args import resolve_device
+from slttheory._torch_args import check_seed, resolve_device
 from slttheory.losses import LossFn, check_targets, resolve_loss
 
 __all__ = [
@@ -170,22 +170,13 @@ def binary_accuracy(outputs: Tensor, targets: Tensor) -> float:
     return float(((z > 0) == (y > 0.5)).float().mean())
 
 
-def _seed(name: str, seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"{name} must be an integer seed, got {seed!r}")
-    seed = int(seed)  # numpy integers too
-    if not 0 <= seed < 2**63:
-        raise ValueError(f"{name} must be in [0, 2**63), got {seed}")
-    return seed
-
-
 def _as_generator(generator: torch.Generator | int | None, seed: int) -> torch.Generator:
     if generator is None:
-        return torch.Generator().manual_seed(_seed("seed", seed))
+        return torch.Generator().manual_seed(check_seed(seed))
     if isinstance(generator, torch.Generator):
         return generator
     if isinstance(generator, numbers.Integral) and not isinstance(generator, bool):
-        return torch.Generator().manual_seed(_seed("generator", generator))
+        return torch.Generator().manual_seed(check_seed(generator, "generator"))
     raise TypeError(f"generator must be a torch.Generator or an int seed, got {generator!r}")
 
 

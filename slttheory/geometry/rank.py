@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,6 +26,7 @@ import flint
 import numpy as np
 import torch
 
+from slttheory._torch_args import check_seed
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import InexactArithmeticError, IntegerExactnessAudit
 from slttheory.geometry.jacobian import (
@@ -60,16 +60,6 @@ AUTO_RADII_QUADRATIC = (10**6, *AUTO_RADII)  # ... for maps of degree 2, whose e
 # only like the radius: a Schwartz–Zippel factor (r+1)/|S| a thousand times smaller per point
 AUTO_ENTRY_LIMIT = 2**45  # ... keeping the first point's Jacobian entries below this
 MAX_TRIALS = 10**4  # trials cap: the exact Schwartz-Zippel bound has ~trials·log2|S| bits
-SEED_LIMIT = 2**63  # seeds in [0, 2^63): what torch.Generator.manual_seed takes as an int64
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    seed = int(seed)  # numpy integers too
-    if not 0 <= seed < SEED_LIMIT:
-        raise ValueError(f"seed must be an integer in [0, 2^63), got {seed}")
-    return seed
 
 
 def _check_trials(trials) -> int:
@@ -572,7 +562,7 @@ def generic_rank(
         not isinstance(degree, int) or isinstance(degree, bool) or degree < 0
     ):
         raise ValueError(f"degree must be a non-negative integer or None, got {degree!r}")
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
 
     if param_shapes is None:
         if not isinstance(fn, torch.nn.Module):

@@ -52,8 +52,8 @@ from typing import Any
 
 import torch
 
+from slttheory._torch_args import check_seed
 from slttheory.geometry.rank import (
-    _check_seed,
     _check_trials,
     check_jacobian_by_values,
     generic_rank,
@@ -138,7 +138,7 @@ def true_point_rank(
             f"{type(rank_problem).__name__} (no {', '.join(missing)})"
         )
     _check_trials(trials)
-    _check_seed(seed)
+    seed = check_seed(seed)
     kind = getattr(rank_problem, "true_point", "trained")
     if kind not in TRUE_POINTS:
         raise ValueError(f"rank_problem.true_point must be one of {list(TRUE_POINTS)}, "
