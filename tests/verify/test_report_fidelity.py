@@ -314,3 +314,33 @@ def test_an_llc_with_a_nan_mean_renders_as_nan():
     row = next(line for line in render_markdown(rep).splitlines() if line.startswith("| d=4 |"))
     assert "| nan ± nan (failed) |" in row, row
     assert "nan" in render_html(rep, figures_dir=None)
+
+
+def test_report_json_splits_the_decided_claims_as_the_markdown_header_does():
+    """report.json counts the claims decided on a stated reading (‡) and on a counterfactual
+    one (†) from the same rule as report.md's header, so a reader of either file sees how many
+    of the headline's verdicts say nothing of the source as printed."""
+    rep = _report([_certified(claim())])
+    one = rep["claims"][0]
+    rep["claims"] = [
+        {**copy.deepcopy(one), "id": "stated", "verdict": "confirmed", "reading": "plain MSE"},
+        {**copy.deepcopy(one), "id": "cf", "verdict": "refuted", "reading": "centred",
+         "counterfactual": True},
+        {**copy.deepcopy(one), "id": "cf-open", "verdict": "inconclusive", "reading": "centred",
+         "counterfactual": True},
+        {**copy.deepcopy(one), "id": "plain", "verdict": "refuted", "reading": ""},
+    ]
+    from slttheory.verify.report.data import decided_on_readings, validate_report
+    split = decided_on_readings(rep["claims"])
+    assert split == {"reading": {"confirmed": 1, "refuted": 0},
+                     "counterfactual": {"confirmed": 0, "refuted": 1}}
+    rep["decided_on_readings"] = split
+    rep["summary"] = {"confirmed": 1, "refuted": 2, "inconclusive": 1, "error": 0}
+    validate_report(rep)
+    head = next(line for line in render_markdown(rep).splitlines()
+                if line.startswith("Verdicts:"))
+    assert "‡ marks the 1 decided (1 confirmed)" in head
+    assert "† marks the 1 decided (1 refuted)" in head
+    assert _report([_certified(claim())])["decided_on_readings"] == {
+        "reading": {"confirmed": 0, "refuted": 0},
+        "counterfactual": {"confirmed": 0, "refuted": 0}}

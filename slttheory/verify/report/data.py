@@ -63,6 +63,8 @@ _texts = {"type": "array", "items": _text}
 _jnums = {"type": "array", "items": _jnum}
 _free = {"type": "object"}  # free-form: see each use for why
 _grade = {"type": "string", "enum": [*GRADES, "failed", "absent", "none"]}
+DECIDED = ("confirmed", "refuted")
+"""The verdicts that decide a claim (counted apart where a reading decides them)."""
 _verdict = {"type": "string", "enum": list(VERDICTS)}
 _ABOUT = ("lambda", "estimator_output", "dynamics")
 """``slttheory.experiments.base.ABOUT``, copied: importing it imports torch (a test checks)."""
@@ -271,9 +273,11 @@ REPORT_SCHEMA: dict[str, Any] = {
             "slttheory": _text, "estimator_revision": _int, "numpy": _text, "sympy": _text,
             "torch_threads": _nint, "machine": _text}),
         "summary": _obj({v: _int for v in VERDICTS}),
+        "decided_on_readings": _obj({m: _obj({v: _int for v in DECIDED})
+                                     for m in ("reading", "counterfactual")}),
         "claims": {"type": "array", "items": _claim},
     }, ["schema_version", "profile", "created", "wall_s", "compute_s", "environment",
-        "summary", "claims"]),
+        "summary", "decided_on_readings", "claims"]),
 }
 
 _TYPES = {
@@ -566,6 +570,20 @@ def counterfactual_decided(c: Mapping[str, Any]) -> bool:
     return bool(c.get("counterfactual")) and c.get("verdict") in ("confirmed", "refuted")
 
 
+def decided_on_readings(claims: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """Of ``summary``'s decided claims, how many rest on one stated reading of a source that
+    admits several (``reading``, marked ‡ in report.md) and how many on a counterfactual
+    reading (``counterfactual``, marked †): the split report.md's header gives in words.
+
+    >>> decided_on_readings([{"verdict": "refuted", "reading": "x", "counterfactual": True},
+    ...                      {"verdict": "confirmed", "reading": "y"}, {"verdict": "confirmed"}])
+    {'reading': {'confirmed': 1, 'refuted': 0}, 'counterfactual': {'confirmed': 0, 'refuted': 1}}
+    """
+    def count(marked: Any) -> dict[str, int]:
+        return {v: sum(1 for c in claims if marked(c) and c["verdict"] == v) for v in DECIDED}
+    return {"reading": count(reading_decided), "counterfactual": count(counterfactual_decided)}
+
+
 def stored_note(claims: Any) -> str:
     """Where a resumed run read points from an earlier run's store, how many (for the
     reports' header; ``""`` where none): their evidence and ``elapsed_s`` are that run's.
@@ -706,7 +724,8 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
         "wall_s": wall_s,
         "compute_s": round(sum(p["elapsed_s"] for c in claims for p in c["points"]) + exp_s
                            + _control_s(claims), 3),
-        "environment": environment(device), "summary": summary, "claims": claims,
+        "environment": environment(device), "summary": summary,
+        "decided_on_readings": decided_on_readings(claims), "claims": claims,
     }
 
 

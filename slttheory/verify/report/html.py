@@ -105,7 +105,7 @@ _EXPERIMENT_KNOWN = {
 }
 _REPORT_KNOWN = {
     "schema_version", "profile", "created", "wall_s", "compute_s", "environment", "summary",
-    "claims",
+    "decided_on_readings", "claims",
 }
 
 
