@@ -272,10 +272,15 @@ def _failed(ev: PointEvidence, names: Sequence[str]) -> list[Mapping[str, Any]]:
 
 def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list[str]:
     """The claim's hypotheses that fail as measured at w*, or that were not measured there (a
-    theorem is applied only where its hypotheses are seen to hold)."""
+    theorem is applied only where its hypotheses are seen to hold), each as "name: why"."""
+    return [f"{name}: {why}" for name, why in _unmet(claim, ev)]
+
+
+def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
+    """:func:`unmet_hypotheses` as (the claim's name of the hypothesis, why it is unmet)."""
     failed = _failed(ev, claim.hypotheses)
-    out = [f"{h.get('name', 'hypothesis')}: {h.get('statement', '')} (measured: "
-           f"{h.get('measured', '?')})" for h in failed]
+    out = [(h["name"], f"{h.get('statement', '')} (measured: {h.get('measured', '?')})")
+           for h in failed]
     at = ev.at_point
     ok = at is not None and at.status == "ok"
     seen = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
@@ -285,13 +290,13 @@ def unmet_hypotheses(claim: Claim, ev: PointEvidence, p: sp.Expr | None) -> list
         if name in seen:
             continue
         if (h := undecided.get(name)) is not None:  # measured, but neither met nor failed
-            out.append(f"{name}: {h.get('statement', '')} undecided as measured (measured: "
-                       f"{h.get('measured', '?')})")
+            out.append((name, f"{h.get('statement', '')} undecided as measured (measured: "
+                        f"{h.get('measured', '?')})"))
         else:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
                    if not ok else "the family reports no measurement of it at this point: "
                    "it may not apply here (see the family's hypotheses)")
-            out.append(f"{name}: not measured ({why})")
+            out.append((name, f"not measured ({why})"))
     return out
 
 
@@ -408,13 +413,14 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     if all_errored and exact == "open":
         return error
     # 1. hypotheses, 2. certified facts, 3. a controlled LLC, 4. inconclusive
-    unmet = unmet_hypotheses(claim, ev, p)
+    unmet = _unmet(claim, ev)
     if unmet:
         would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
-        names = [u.split(":", 1)[0] for u in unmet]
+        names = [name for name, _ in unmet]
+        hold = " holds" if len(names) == 1 else " hold"
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
-                            + "; ".join(unmet) + would + "; would decide: a w* at which "
-                            + " and ".join(names) + (" holds" if len(names) == 1 else " hold")
+                            + "; ".join(f"{n}: {why}" for n, why in unmet) + would
+                            + "; would decide: a w* at which " + " and ".join(names) + hold
                             + note, facts=facts)
     if exact != "open":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
