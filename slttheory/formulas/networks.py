@@ -52,7 +52,7 @@ def tanh_network(h) -> LearningCoefficient:
         "input distribution q(x) makes the odd moments sum_k a_k b_k^(2j-1), j = 1..h, "
         "identifiable (e.g. support containing a neighbourhood of 0, as x ~ U[-1, 1])",
         "prior positive and continuous at the true parameters",
-        "primary statement (Aoyagi & Watanabe 2005) cited via Wei et al. 2022 "
+        "primary statement (Aoyagi & Watanabe 2005, IEICE) cited via Wei et al. 2022 "
         "(arXiv:2010.11560) and its code suswei/RLCT; not re-read",
     )
     source = (

@@ -1,10 +1,11 @@
 r"""Seed 001 (Cullen et al. 2026): quadratic networks, NTK and lazy regimes.
 
 The closed forms of Cullen, Estan-Ruiz, Danait, Li, "Grokking as a Phase Transition
-between Competing Basins: a Singular Learning Theory Approach", arXiv:2603.01192,
-implemented **exactly as the paper states them**, with each theorem's hypotheses in
-``assumptions``. Whether a statement holds is the verifier's question, not this
-module's; where a statement disagrees with another one of the paper, or with the
+between Competing Basins: a Singular Learning Theory Approach", arXiv:2603.01192v2
+(retitled in v3, "A Basin-Selection Perspective on Grokking via Singular Learning Theory"; the
+theorem numbers here are v1–v2's), implemented **exactly as the paper states them**, with
+each theorem's hypotheses in ``assumptions``. Whether a statement holds is the verifier's
+question, not this module's; where a statement disagrees with another one of the paper, or with the
 generic Jacobian rank of the model, the docstring says so (the tests pin the numbers).
 Every formula here has standing ``"as_stated"`` (the paper is under test), so agreeing
 with it is never evidence for the paper's claims; ``docs/quadratic-networks.md`` restores

@@ -163,7 +163,8 @@ _ENTRIES = [
         "Watanabe 2009",
     ),
     # ------------------------------------------------------------------ as stated
-    FormulaStanding("tanh_network", "as_stated", "", "Aoyagi & Watanabe 2005"),
+    # the IEICE paper, not the same authors' reduced-rank-regression paper of that year
+    FormulaStanding("tanh_network", "as_stated", "", "Aoyagi & Watanabe 2005 (IEICE)"),
     FormulaStanding("quadratic_network", "as_stated", "", "Cullen et al. 2026"),
     FormulaStanding("modular_addition", "as_stated", "", "Cullen et al. 2026"),
     FormulaStanding("quadratic_stage_two", "as_stated", "", "Cullen et al. 2026"),

@@ -30,3 +30,26 @@ def test_the_markdown_report_ends_with_the_works_it_names():
     assert [r.key for r in cited("Watanabe 2009 and arXiv:2411.19920")] == [
         "Pepin Lehalleur & Rimányi 2024", "Watanabe 2009"]
     assert len({r.key for r in REFERENCES}) == len(REFERENCES)
+
+
+def test_two_papers_of_the_same_authors_and_year_are_told_apart():
+    """Aoyagi & Watanabe published the reduced-rank-regression λ (Neural Networks) and the
+    tanh network's (IEICE) in 2005: a text citing one lists that one only, and the tanh
+    formula's standing names the IEICE paper, so a claim citing the other is not its source."""
+    from slttheory.formulas import reduced_rank_regression, tanh_network
+    from slttheory.formulas.standing import cites_reference
+    from slttheory.verify.report.references import cited
+
+    def keys(text):
+        return [r.key for r in cited(text) if r.key.startswith("Aoyagi & Watanabe")]
+
+    tanh = tanh_network(3)
+    assert keys(tanh.source + " " + " ".join(tanh.assumptions)) == [
+        "Aoyagi & Watanabe 2005 (IEICE)"]
+    assert keys(tanh.reference) == ["Aoyagi & Watanabe 2005 (IEICE)"]
+    assert keys(reduced_rank_regression(m=3, n=3, h=2).source) == ["Aoyagi & Watanabe 2005"]
+    assert keys("λ from Aoyagi & Watanabe 2005; and Aoyagi & Watanabe 2005, IEICE Trans. "
+                "J88-D-II") == ["Aoyagi & Watanabe 2005", "Aoyagi & Watanabe 2005 (IEICE)"]
+    assert cites_reference("Aoyagi & Watanabe 2005, IEICE Trans. J88-D-II", tanh.reference)
+    assert not cites_reference("Aoyagi & Watanabe 2005, Neural Networks 18(7)",
+                               tanh.reference)

@@ -31,9 +31,14 @@ def _ref(key: str, citation: str, *also: str) -> Reference:
 
 
 REFERENCES: tuple[Reference, ...] = (
-    _ref("Aoyagi & Watanabe 2005", "M. Aoyagi and S. Watanabe, Stochastic complexities of "
-         "reduced rank regression in Bayesian estimation, Neural Networks 18(7):924–933, 2005."),
-    Reference("Aoyagi & Watanabe 2005 (IEICE)", r"IEICE\s+Trans\.?\s*J88-D-II",
+    # the same authors' IEICE paper of that year (next) is cited as "... 2005 (IEICE)" or
+    # "... 2005, IEICE Trans.": those name it, not this one
+    Reference("Aoyagi & Watanabe 2005",
+              r"Aoyagi\s+&\s+Watanabe\s+2005(?!,?\s*\(?IEICE)",
+              "M. Aoyagi and S. Watanabe, Stochastic complexities of reduced rank regression in "
+              "Bayesian estimation, Neural Networks 18(7):924–933, 2005."),
+    Reference("Aoyagi & Watanabe 2005 (IEICE)",
+              r"IEICE\s+Trans\.?\s*J88-D-II|Aoyagi\s+&\s+Watanabe\s+2005\s*\(IEICE\)",
               "M. Aoyagi and S. Watanabe, Resolution of singularities and the generalization "
               "error with Bayesian estimation for layered neural network, IEICE Transactions "
               "D-II J88-D-II(10), 2005 (in Japanese; the tanh network's λ)."),
@@ -48,7 +53,9 @@ REFERENCES: tuple[Reference, ...] = (
               "correlation)."),
     _ref("Cullen et al. 2026", "Cullen, Estan-Ruiz, Danait and Li, Grokking as a phase "
          "transition between competing basins: a singular learning theory approach, "
-         "arXiv:2603.01192, 2026.", r"arXiv[: ]?2603\.01192"),
+         "arXiv:2603.01192v2, 2026 (theorem numbers as in v1–v2; v3 is retitled A "
+         "basin-selection perspective on grokking via singular learning theory).",
+         r"arXiv[: ]?2603\.01192"),
     Reference("Fieller 1954", r"Fieller", "E. C. Fieller, Some problems in interval "
               "estimation, Journal of the Royal Statistical Society B 16(2):175–185, 1954."),
     _ref("Lakkapragada 2025", "A. Lakkapragada, Using physics-inspired singular learning "
