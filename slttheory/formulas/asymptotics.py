@@ -125,8 +125,10 @@ def bayes_generalization_error(n, lam) -> sp.Expr:
 
     Assumptions as for :func:`free_energy` (realizable true distribution, β = 1).
 
-    Source: Watanabe 2009, *Algebraic Geometry and Statistical Learning Theory*, Main
-    Formulae I–II (Bayes generalisation error; theorem numbers not re-checked).
+    Source: Watanabe 2009, *Algebraic Geometry and Statistical Learning Theory*, Ch. 6: the
+    Bayes generalisation error at β = 1 (the book's "Main Formula" III, with the equations of
+    state; Main Formula II is the free energy of :func:`free_energy`; theorem numbers not
+    re-checked).
 
     >>> bayes_generalization_error(100, 3)
     3/100
