@@ -90,24 +90,42 @@ def as_generator(generator: torch.Generator | int | None,
     raise TypeError(f"{name} must be a torch.Generator or an int seed, got {generator!r}")
 
 
-_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm)
+_MODE_DEPENDENT = (torch.nn.modules.dropout._DropoutNd, torch.nn.modules.batchnorm._BatchNorm,
+                   torch.nn.RReLU)
+"""Modules whose forward is random (dropout, RReLU) or batch-dependent (batch norm) in
+training mode."""
+
+
+def _why_not_deterministic(mod: torch.nn.Module) -> str | None:
+    """Why ``mod``'s forward is not a deterministic per-sample function, or ``None``."""
+    if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm) and not mod.track_running_stats:
+        return "without running statistics: it normalises by each batch's, even in eval mode"
+    if mod.training and isinstance(mod, _MODE_DEPENDENT):
+        return "in training mode"
+    return None
 
 
 def check_deterministic(model: torch.nn.Module, name: str = "model") -> None:
-    """``ValueError`` if dropout or batch norm in ``model`` is in training mode: they make the
-    forward random or batch-dependent (and batch norm writes its running statistics), while a
-    learning coefficient, a Jacobian or a critical point is of the deterministic function
+    """``ValueError`` if dropout, RReLU or batch norm in ``model`` is in training mode, or a
+    batch norm keeps no running statistics: they make the forward random or batch-dependent
+    (and batch norm in training mode writes its running statistics), while a learning
+    coefficient, a Jacobian or a critical point is of the deterministic function
     w ↦ f(·, w); the caller is asked for ``model.eval()`` rather than have it chosen for them.
+    (Random numbers drawn by other code in a forward are caught where the forward first runs.)
 
     >>> check_deterministic(torch.nn.Sequential(torch.nn.Dropout(0.5)))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: model: 0 (Dropout) is in training mode ...
+    ValueError: model: 0 (Dropout) in training mode ...
+    >>> bn = torch.nn.BatchNorm1d(3, track_running_stats=False).eval()
+    >>> check_deterministic(torch.nn.Sequential(bn))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: model: 0 (BatchNorm1d) without running statistics: ...
     """
-    live = [f"{sub or '(the model)'!s} ({type(mod).__name__})"
+    live = [f"{sub or '(the model)'!s} ({type(mod).__name__}) {why}"
             for sub, mod in model.named_modules()
-            if mod.training and isinstance(mod, _MODE_DEPENDENT)]
+            if (why := _why_not_deterministic(mod)) is not None]
     if live:
-        raise ValueError(f"{name}: {', '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
-                         f"{'is' if len(live) == 1 else 'are'} in training mode (dropout and "
-                         "batch norm make the forward random or batch-dependent); call "
-                         "model.eval() first")
+        raise ValueError(f"{name}: {'; '.join(live[:3])}{' ...' if len(live) > 3 else ''} "
+                         "(dropout, RReLU and batch norm make the forward random or "
+                         "batch-dependent); call model.eval() first, and give batch norm "
+                         "track_running_stats=True")

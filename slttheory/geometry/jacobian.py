@@ -95,10 +95,11 @@ def _unflatten(flat: torch.Tensor, layout: list[tuple[str, tuple[int, ...]]]):
 def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | None):
     """(callable on (params, inputs), params dict) for a module, all state in float64."""
     named = dict(module.named_parameters())
-    if params is None:
-        chosen = {k: v.detach() for k, v in named.items()}
+    if params is None:  # as estimate_llc and critical_point_check: frozen ones stay fixed
+        chosen = {k: v.detach() for k, v in named.items() if v.requires_grad}
         if not chosen:
-            raise ValueError("fn is a torch.nn.Module without parameters; pass params explicitly")
+            raise ValueError("fn is a torch.nn.Module without parameters that require grad; "
+                             "pass params explicitly")
     elif isinstance(params, Mapping):
         unknown = [k for k in params if k not in named]
         if unknown:
@@ -172,7 +173,9 @@ def jacobian(
     ``fn`` is either a callable ``fn(params, inputs)`` returning a tensor of shape
     ``(N, k)`` or ``(N,)`` (then k = 1), with ``params`` a ``dict[str, Tensor]`` or a single
     tensor; or a ``torch.nn.Module`` called as ``module(inputs)``, with ``params`` ``None``
-    (differentiate in all its named parameters) or a dict overriding some of them, each of
+    (differentiate in its parameters that require grad, as ``estimate_llc`` and
+    ``critical_point_check`` do: frozen ones are held fixed) or a dict overriding some of
+    them, each of
     the shape of the parameter it replaces (only those are differentiated; the others are
     held at the module's values), via
     ``torch.func.functional_call``. Parameters, inputs and the module's floating state are
@@ -216,12 +219,20 @@ def jacobian(
         raise ValueError("inputs must have a leading sample dimension, got a 0-d tensor")
     n_samples = x.shape[0]
 
+    rng = torch.random.get_rng_state()
     try:
         out = call(_unflatten(flat, layout), x)
     except (RuntimeError, IndexError) as e:  # e.g. mismatched shapes: name the arguments
         raise _EvaluationError(
             f"{_what_failed(fn, layout, x)}: {type(e).__name__}: {str(e)[:300]}"
         ) from e
+    finally:
+        drew = not torch.equal(rng, torch.random.get_rng_state())
+        torch.random.set_rng_state(rng)
+    if drew:
+        raise ValueError("fn draws random numbers (dropout, noise or a random activation in "
+                         "training mode?): its Jacobian is of one random draw; call "
+                         "model.eval() or remove the noise")
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__}")
     if out.ndim not in (1, 2) or out.shape[0] != n_samples:

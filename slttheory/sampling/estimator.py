@@ -370,6 +370,11 @@ def estimate_llc(
     ``data``: ``(inputs, targets)`` with the samples on the leading axis, or a
     ``DataLoader``/``Dataset`` of such pairs. ``inputs`` is a tensor, or for a model of
     several inputs a tuple (``model(*inputs)``) or dict (``model(**inputs)``) of tensors.
+    A DataLoader must yield each sample once (no ``drop_last``, no sampling with
+    replacement). The model's forward must be a deterministic per-sample function: dropout,
+    RReLU or batch norm in training mode, batch norm without running statistics and a
+    forward that draws random numbers are refused (``ValueError``: call ``model.eval()``);
+    the model, its modes and buffers and the global random state are left as given.
 
     ``method="single"``: :math:`\hat\lambda = n\beta(E_{w|w^*,\beta,\gamma}[L_n(w)] -
     L_n(w^*))` (Lau et al., arXiv:2308.12108, eq. 8) at one inverse temperature.

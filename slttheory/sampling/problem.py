@@ -179,6 +179,12 @@ def _as_tensors(data: Any) -> tuple[Tensor, Tensor]:
             ys.append(batch[1])
         if not xs:
             raise ValueError("data: the DataLoader yielded no batches")
+        total = sum(int(t.shape[0]) for t in ys)
+        size = len(data.dataset) if hasattr(data.dataset, "__len__") else total
+        if total != size:
+            raise ValueError(f"data: the DataLoader yielded {total} samples of its dataset's "
+                             f"{size} (drop_last, or a sampler that skips or repeats samples); "
+                             "the estimator needs each sample once: pass the Dataset itself")
         return _concatenated(xs), torch.cat(ys)
     if (isinstance(data, tuple | list) and len(data) == 2 and isinstance(data[1], Tensor)
             and isinstance(data[0], tuple | list | Mapping)):  # a model of several inputs
@@ -362,17 +368,26 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
     """The outputs at w*, the targets (reshaped to the outputs for a Gaussian loss) and the
     per-sample losses ℓ_i(w*), each step checked with an error that names what is wrong."""
     with torch.no_grad():
+        rng = torch.random.get_rng_state()
         try:
             out = call(model, weights, x)
         except (RuntimeError, TypeError, ValueError, IndexError) as e:
             raise ValueError(f"data: the model cannot be evaluated on the inputs "
                              f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
+        finally:
+            drew = not torch.equal(rng, torch.random.get_rng_state())
+            torch.random.set_rng_state(rng)  # the caller's random state, as given
+        if drew:
+            raise ValueError("model: its forward draws random numbers (dropout, noise or a "
+                             "random activation in training mode?); the LLC is of a "
+                             "deterministic function: call model.eval() or remove the noise")
         if not isinstance(out, Tensor):
             raise TypeError(f"model must return one tensor of outputs, got "
                             f"{type(out).__name__} (wrap the model to select the output)")
         if loss == "gaussian":
             if out.shape != y.shape:
-                if out.numel() == y.numel() and out.shape[0] == y.shape[0]:
+                if (out.shape[0] == y.shape[0] and [k for k in out.shape[1:] if k != 1]
+                        == [k for k in y.shape[1:] if k != 1]):  # (n, 1) vs (n,) only
                     y = y.reshape(out.shape)
                 else:
                     raise ValueError(
@@ -385,6 +400,16 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
                                  f"{tuple(out.shape)}")
             if int(y.min()) < 0 or int(y.max()) >= out.shape[1]:
                 raise ValueError(f"data: class indices must lie in [0, {out.shape[1] - 1}]")
+        if callable(loss) and out.shape != y.shape:
+            try:
+                both = torch.broadcast_shapes(out.shape, y.shape)
+            except RuntimeError:
+                both = None
+            if both is not None and both not in (out.shape, y.shape):
+                raise ValueError(
+                    f"data: outputs of shape {tuple(out.shape)} and targets of shape "
+                    f"{tuple(y.shape)} broadcast to {tuple(both)}, pairing every output with "
+                    f"every target; reshape the targets to the outputs' shape")
         try:
             lstar = per_sample(out, y)
         except (RuntimeError, TypeError, ValueError, IndexError) as e:

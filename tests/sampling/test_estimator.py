@@ -699,7 +699,7 @@ def test_inputs_an_outside_user_passes():
     sampling; a DataLoader is accepted and read once, in the same order as its tensors."""
     x, y = torch.randn(40, 2, generator=gen(0)), torch.randn(40, 1, generator=gen(1))
     drop = nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1))
-    with pytest.raises(ValueError, match=r"1 \(Dropout\) is in training mode.*model\.eval\(\)"):
+    with pytest.raises(ValueError, match=r"1 \(Dropout\) in training mode.*model\.eval\(\)"):
         estimate_llc(drop, (x, y), device="cpu")
     norm = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
     with pytest.raises(ValueError, match=r"BatchNorm1d.*training mode"):

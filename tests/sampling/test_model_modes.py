@@ -1,0 +1,127 @@
+"""Models as people write them: the estimator and the Jacobian refuse what would silently
+give a wrong number, and leave the caller's state as it was.
+
+Each case came from an outside audit of ``estimate_llc`` on real-world modules: batch norm
+without running statistics (+0.8 in λ̂ on minibatches of 50), a callable loss that
+broadcast (n, 1) outputs against (n,) targets into an (n, n) loss (L(w*) 4.97 instead of
+0.005), a forward that draws random numbers outside dropout (the Jacobian of one draw), a
+DataLoader that drops or repeats samples, frozen parameters differentiated by ``jacobian``
+but held fixed by the estimator, and targets of a transposed layout reshaped to fit.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, RandomSampler, TensorDataset
+
+from slttheory.geometry import jacobian, jacobian_rank
+from slttheory.sampling import estimate_llc
+
+pytestmark = pytest.mark.filterwarnings("ignore::slttheory.sampling.LLCWarning")
+
+FAST = dict(method="single", draws=20, burn_in=5, chains=2, step_size=1e-4, device="cpu",
+            progress=False)
+
+
+def _data(n=200, d=3, k=1, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g, dtype=torch.float64)
+    return x, torch.randn(n, k, generator=g, dtype=torch.float64)
+
+
+def _net(*middle):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), *middle, nn.Tanh(), nn.Linear(4, 1)).double()
+
+
+class Noisy(nn.Module):
+    """Adds input noise in training mode: random, yet of no class the mode check knows."""
+
+    def forward(self, x):
+        return x + 0.1 * torch.randn_like(x) if self.training else x
+
+
+def test_batch_norm_without_running_statistics_is_refused_even_in_eval_mode():
+    model = _net(nn.BatchNorm1d(4, track_running_stats=False)).eval()
+    x, y = _data()
+    assert not torch.equal(model(x[:50])[0], model(x)[0])  # what made minibatches biased
+    with pytest.raises(ValueError, match=r"BatchNorm1d\) without running statistics"):
+        estimate_llc(model, (x, y), **FAST)
+    with pytest.raises(ValueError, match="without running statistics"):
+        jacobian_rank(model, None, x[:20])
+    estimate_llc(_net(nn.BatchNorm1d(4)).eval(), (x, y), **FAST)  # with them: accepted
+
+
+@pytest.mark.parametrize("middle", [nn.RReLU(), Noisy()], ids=["rrelu", "custom-noise"])
+def test_a_forward_that_draws_random_numbers_is_refused_and_the_rng_is_put_back(middle):
+    model = _net(middle)
+    x, y = _data()
+    state = torch.random.get_rng_state()
+    with pytest.raises(ValueError, match="random"):
+        estimate_llc(model, (x, y), **FAST)
+    assert torch.equal(state, torch.random.get_rng_state())
+    with pytest.raises(ValueError, match="random"):
+        jacobian(model, None, x[:20])
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_the_same_forward_without_its_noise_is_accepted():
+    model = _net(Noisy()).eval()
+    x, y = _data()
+    estimate_llc(model, (x, y), **FAST)
+    jacobian(model, None, x[:20])
+
+
+def test_a_callable_loss_whose_outputs_and_targets_broadcast_is_refused():
+    model = _net()
+    x, y = _data()
+
+    def per_sample(out, target):  # (n, 1) against (n,) broadcasts to (n, n); mean(-1) hides it
+        return 0.5 * ((out - target) ** 2).mean(-1)
+
+    with pytest.raises(ValueError, match=r"broadcast to \(200, 200\)"):
+        estimate_llc(model, (x, y[:, 0]), loss=per_sample, **FAST)
+    estimate_llc(model, (x, y), loss=per_sample, **FAST)  # the same shapes: accepted
+
+
+def test_the_gaussian_loss_reshapes_size_one_axes_only():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 6), nn.Unflatten(1, (3, 2))).double()
+    x, _ = _data()
+    y = torch.randn(200, 2, 3, dtype=torch.float64)  # same count, transposed layout
+    with pytest.raises(ValueError, match="shape"):
+        estimate_llc(model, (x, y), **FAST)
+    a = estimate_llc(_net(), _data(), **FAST)
+    x, y = _data()
+    b = estimate_llc(_net(), (x, y[:, 0]), **FAST)  # (n, 1) outputs, (n,) targets
+    assert a.llc == b.llc
+
+
+@pytest.mark.parametrize("loader", [
+    lambda ds: DataLoader(ds, batch_size=64, drop_last=True),
+    lambda ds: DataLoader(ds, batch_size=50,
+                          sampler=RandomSampler(ds, replacement=True, num_samples=300,
+                                                generator=torch.Generator().manual_seed(0))),
+], ids=["drop-last", "with-replacement"])
+def test_a_dataloader_that_skips_or_repeats_samples_is_refused(loader):
+    x, y = _data()
+    with pytest.raises(ValueError, match=r"yielded (192|300) samples of its dataset's 200"):
+        estimate_llc(_net(), loader(TensorDataset(x, y)), **FAST)
+
+
+def test_a_shuffled_dataloader_gives_the_tensors_estimate():
+    x, y = _data()
+    loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True,
+                        generator=torch.Generator().manual_seed(1))
+    a, b = estimate_llc(_net(), (x, y), **FAST), estimate_llc(_net(), loader, **FAST)
+    assert a.llc == pytest.approx(b.llc, rel=1e-9)
+
+
+def test_jacobian_of_a_module_differentiates_only_what_the_estimator_samples():
+    model = _net()
+    model[0].requires_grad_(False)
+    x, _ = _data(n=20)
+    assert jacobian(model, None, x).shape == (20, 5)  # the last layer's 4 weights and bias
+    assert jacobian_rank(model, None, x).n_params == 5
