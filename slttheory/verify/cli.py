@@ -278,24 +278,26 @@ def _progress(stream: Any) -> Any:
 
 
 def _list(claims: Sequence[Any]) -> None:
-    """One row per claim: id, family, kind and its grid points (runs) per profile, in
-    columns as wide as their longest entry."""
+    """One row per claim: id, family, kind, its grid points (runs) per profile and the family
+    parameters it leaves at their defaults, in columns as wide as their longest entry."""
     rows = []
     for c in claims:
         if isinstance(c, BadClaim):
             rows.append((c.id or c.path, "", "ERROR", c.message, ""))
         else:
             rows.append((c.id, c.family, c.kind, str(len(c.points("quick"))),
-                         str(len(c.points("full")))))
-    head = ("id", "family", "kind", "quick", "full")
+                         str(len(c.points("full"))),
+                         ", ".join(f"{k}={v}" for k, v in getattr(c, "defaults", {}).items())))
+    head = ("id", "family", "kind", "quick", "full", "defaults")
     w = [max(len(r[i]) for r in [head, *(r for r in rows if r[2] != "ERROR")])
          for i in range(3)]
-    print(f"{head[0]:{w[0]}} {head[1]:{w[1]}} {head[2]:{w[2]}} {head[3]:>5} {head[4]:>5}")
+    print(f"{head[0]:{w[0]}} {head[1]:{w[1]}} {head[2]:{w[2]}} {head[3]:>5} {head[4]:>5} "
+          f"{head[5]}")
     for r in rows:
         if r[2] == "ERROR":
             print(f"{r[0]:{w[0]}} {'':{w[1]}} {'ERROR':{w[2]}} {r[3]}")
         else:
-            print(f"{r[0]:{w[0]}} {r[1]:{w[1]}} {r[2]:{w[2]}} {r[3]:>5} {r[4]:>5}")
+            print(f"{r[0]:{w[0]}} {r[1]:{w[1]}} {r[2]:{w[2]}} {r[3]:>5} {r[4]:>5} {r[5]}".rstrip())
 
 
 def _over_rank_budget(claim: Any, points: Sequence[Mapping[str, Any]],

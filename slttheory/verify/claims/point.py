@@ -240,7 +240,10 @@ class Claim:
     ``hypotheses``: the names of the family's measured hypotheses (``Family.hypotheses``) that
     the claimed theorem assumes — a point where one fails is inconclusive; ``not_imposed``: the
     source's hypotheses the claim does not check (named in a verdict where they fail);
-    ``routes_available``: the routes the claim's family can run (what a reason may suggest).
+    ``routes_available``: the routes the claim's family can run (what a reason may suggest);
+    ``defaults``: the family's parameters that neither ``[grid]`` nor ``[fixed]`` sets, at the
+    defaults every point takes (``noise = 1.0``, say: printed under the claim, so that the
+    model tested is the one a reader sees).
     """
 
     id: str
@@ -280,6 +283,7 @@ class Claim:
     profile_evidence: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
     routes_available: tuple[str, ...] = ("closed_form", "rank", "llc")
+    defaults: Mapping[str, Any] = field(default_factory=dict)
 
     def evidence_for(self, profile: str) -> tuple[str, ...]:
         """The routes run in ``profile``: ``evidence``, or the profile's own list."""
@@ -517,6 +521,8 @@ def parse_point_claim(
         profile_evidence=profile_evidence,
         path=path,
         routes_available=runnable_routes(family),
+        defaults={p.name: p.default for p in family.parameters
+                  if p.name not in grid and p.name not in fixed and p.default is not None},
     )
     _check_points(claim, family)
     return claim

@@ -245,6 +245,7 @@ _claim = _obj({
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
     "counterfactual": _bool, "cases": _texts,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
+    "defaults": _free,  # family parameter the claim leaves out -> the default every point takes
     "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
                      "coefficients": {"type": ["array", "null"], "items": _float},
                      "coefficients_written": {"type": ["array", "null"], "items": _text},
@@ -640,7 +641,8 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                      statement=c.statement, notes=c.notes, reading=c.reading,
                      counterfactual=c.counterfactual,
                      cases=list(r.verdict.cases),
-                     grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))))
+                     grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))),
+                     defaults=jsonable(dict(c.defaults)))
         if c.scaling is not None:
             entry["scaling"] = {"variable": c.scaling.variable, "shape": c.scaling.shape,
                                 "min_r2": c.scaling.min_r2,

@@ -279,6 +279,10 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     if c.get("cases"):
         lines += ["Cases of the library's formula on this grid: "
                   + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
+    if c.get("defaults"):
+        lines += ["Family parameters the claim leaves at their defaults: "
+                  + ", ".join(f"{_esc(k)} = {_esc(str(v))}" for k, v in c["defaults"].items())
+                  + ".", ""]
     if c.get("differences"):
         lines += ["Where the model differs from the source's:", ""]
         lines += [f"- {_esc(d)}" for d in c["differences"]] + [""]
