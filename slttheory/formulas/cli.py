@@ -354,8 +354,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the formulas and exit")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
-        "--symbols", metavar="NAMES", help="comma-separated parameters to make sympy symbols (a bare name as a "
-        "value, m=m or m=k, makes a symbol too)"
+        "--symbols", metavar="NAMES",
+        help="comma-separated parameters to make sympy symbols (a bare name as a value, m=m "
+        "or m=k, makes a symbol too)"
     )
     parser.add_argument(
         "--ascii", action="store_true", help="ASCII instead of Unicode for symbolic values"
