@@ -339,6 +339,11 @@ def test_rrr_bounds(args):
     assert 0 <= lc.value <= lc.dimension / 2
     assert lc.multiplicity in (1, 2)
     assert (lc.multiplicity == 2) == lc.case.startswith("case 1 (m+n+h+r odd)")
+    # the multiplicity from the main theorem's inequalities, not from the code's case label
+    # (an outside property-test audit: the label test passed a mutant that moved case 1's
+    # boundary for m only)
+    case1 = n + r <= m + h and m + r <= n + h and h + r <= m + n
+    assert lc.multiplicity == (2 if case1 and (m + n + h + r) % 2 else 1)
 
 
 @given(rrr_args())

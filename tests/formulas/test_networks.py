@@ -7,6 +7,8 @@ its standing is "as_stated". Polynomial regression is checked by an exact Jacobi
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import sympy as sp
 from flint import fmpz_mat
@@ -49,12 +51,15 @@ def test_tanh_values(h, lam, m):
     assert any("2010.11560" in a for a in lc.assumptions)
 
 
-@given(st.integers(1, 10**6))
+@given(st.one_of(st.integers(1, 10**6), st.integers(1, 1000).map(lambda i: i * i)))
 def test_tanh_bounds_and_strict_increase(h):
     lc, nxt = tanh_network(h), tanh_network(h + 1)
     assert 0 < lc.value <= h  # λ ≤ H ...
     assert lc.value <= lc.dimension / 2  # ... = dim/2
     assert nxt.value > lc.value
+    # two minimising branches exactly at the perfect squares (perfect squares are drawn half
+    # of the time: among 10^6 integers they are one in a thousand)
+    assert (lc.multiplicity == 2) == (math.isqrt(h) ** 2 == h)
 
 
 @given(st.integers(1, 2000))

@@ -25,6 +25,7 @@ import pytest
 import sympy as sp
 from flint import fmpz_mat
 from hypothesis import given
+from hypothesis import strategies as st
 
 from slttheory import strategies as sst
 from slttheory.formulas.core import LearningCoefficient, LearningCoefficientBounds
@@ -276,6 +277,18 @@ def test_single_output_monotone_and_continuous_at_k_equals_d(args):
     # the K < d formula evaluated at K = d equals the K >= d value: continuity
     under = (d * d - R(d * (d - 1), 2) + (d + 1 if bias else 0)) / 2
     assert under == quadratic_network(d, d, bias=bias).value
+
+
+@given(st.integers(2, 12).flatmap(
+    lambda d: st.tuples(st.just(d), st.integers(1, d - 1), st.booleans())))
+def test_single_output_below_d_is_the_stated_formula(args):
+    """K < d, the branch the continuity test above never evaluates (its sizes reach K < d in
+    2–5 % of examples: an outside property-test audit): App. G's single-output value
+    λ = (dK − K(K − 1)/2 + (K + 1 with biases))/2, as stated, and it rises with K."""
+    d, k, bias = args
+    lc = quadratic_network(d, k, bias=bias)
+    assert lc.value == (d * k - R(k * (k - 1), 2) + (k + 1 if bias else 0)) / 2
+    assert quadratic_network(d, k + 1, bias=bias).value > lc.value
 
 
 @given(quadratic_sizes())
