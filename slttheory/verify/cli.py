@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import math
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -485,6 +486,18 @@ def _sole_writer(parser: argparse.ArgumentParser, out: Path) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _stored_points(path: Path) -> str:
+    """The number of points in the store at ``path``, as text ("?" where it cannot be read)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            return str(con.execute("SELECT COUNT(*) FROM results").fetchone()[0])
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return "?"
+
+
 def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,
                     families: Any, device: str, out: Path, executor_kind: str) -> int:
     """Run the claims into ``out``'s store, write the reports, print the summary; the exit
@@ -492,9 +505,11 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     t0 = time.perf_counter()
     try:
         results = _run(parser, args, claims, families, device, out, executor_kind)
-    except KeyboardInterrupt:  # every finished point is in the store: say how to go on
-        print(f"\ninterrupted; finished points are stored in {out / STORE_NAME}: rerun with "
-              "--resume (and the same --out) to continue", file=sys.stderr)
+    except KeyboardInterrupt:  # every finished point is in the store: say how many, and go on
+        print(f"\ninterrupted; {_stored_points(out / STORE_NAME)} finished point(s) are "
+              f"stored in {out / STORE_NAME} (points whose LLC, controls or reruns had not "
+              "finished are computed again): rerun with --resume (and the same --out) to "
+              "continue", file=sys.stderr)
         return 130
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
@@ -548,12 +563,13 @@ def _executor_args(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list,
          families: Any, device: str, out: Path, executor_kind: str) -> list:
     """Run every claim into the store under ``out`` with progress on stderr; the results."""
-    import sqlite3
 
     from slttheory.verify.run.executors import make_executor
 
     try:
         store_cm = ResultStore(out / STORE_NAME)
+    except sqlite3.OperationalError as e:
+        parser.error(f"--out {out}: the result store {out / STORE_NAME} cannot be used ({e})")
     except sqlite3.DatabaseError as e:
         parser.error(f"--out {out}: {out / STORE_NAME} is not a result store ({e}); move it "
                      "away, or choose another --out")
@@ -603,6 +619,12 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         except KeyboardInterrupt:  # drop the tasks in flight: no store would keep them
             executor.abort()
             raise
+        except sqlite3.Error as e:  # the disk filled, the file was damaged or made read-only
+            executor.abort()
+            print(f"slttheory.verify: error: --out {out}: writing the result store "
+                  f"{out / STORE_NAME} failed ({e}); the points stored before are kept: fix "
+                  "that and rerun with --resume", file=sys.stderr)
+            raise SystemExit(2) from None
         finally:
             prog.close()
             executor.shutdown()

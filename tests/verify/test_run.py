@@ -165,6 +165,9 @@ def test_ctrl_c_says_how_to_go_on(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "rerun with --resume" in err and "Traceback" not in err
+    # how many points the store holds, not "finished points are stored" of a run whose
+    # points all waited for an LLC (an outside chaos run: 0 stored, the message said saved)
+    assert f"interrupted; {_stored(out / 'results.sqlite')} finished point(s)" in err
     # no report of the earlier run is left beside the store this run cleared
     assert not any(f.exists() for f in earlier) and "removed the earlier run's" in err
 

@@ -266,9 +266,12 @@ def _spelt(params: Mapping[str, Any]) -> str:
 
 
 def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[str, Any],
-                    claim_source: str, count: int = CONTROLS) -> list[Control]:
+                    claim_source: str, count: int = CONTROLS,
+                    deadline: float | None = None) -> list[Control]:
     """Up to ``count`` certified controls resembling the point: the first regular,
-    multiplicity-1 and multiplicity-2 ones, then more in candidate order."""
+    multiplicity-1 and multiplicity-2 ones, then more in candidate order. ``deadline``
+    (``time.monotonic()``): no candidate is certified after it (the caller discards the
+    partial choice)."""
     certified: list[Control] = []
     families = with_generic_controls(families)
     try:  # the point itself is never its own control, however its parameters are spelt
@@ -276,6 +279,8 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     except (KeyError, TypeError, ValueError):
         point = None
     for fam, q in candidates(family, params):
+        if deadline is not None and time.monotonic() > deadline:
+            break
         if fam not in families:
             continue
         try:

@@ -75,7 +75,14 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.point import FIT_ONLY, certified_bounds, certified_value
 from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
-from slttheory.verify.run.limits import effective_limit, limited, stored_limit, time_limited
+from slttheory.verify.run.limits import (
+    _call_limited,
+    can_limit_here,
+    effective_limit,
+    limited,
+    stored_limit,
+    time_limited,
+)
 from slttheory.verify.run.progress import IN_FIT
 from slttheory.verify.run.store import ResultStore
 
@@ -436,7 +443,11 @@ class _Run:
             if stored is None:
                 todo.append(p)
                 continue
-            p.evidence = replace(PointEvidence.from_dict(stored), stored=True)
+            try:
+                p.evidence = replace(PointEvidence.from_dict(stored), stored=True)
+            except (TypeError, ValueError, KeyError, AttributeError):  # a damaged row
+                todo.append(p)
+                continue
             if self._stale(p):
                 p.evidence = None
                 todo.append(p)
@@ -501,8 +512,18 @@ class _Run:
         (``None`` without controls)."""
         ck = (p.claim.family, point_key(p.params), p.claim.source)
         if ck not in self.chosen:
-            self.chosen[ck] = choose_controls(p.claim.family, p.params, self.families,
-                                              p.claim.source)
+            args = (p.claim.family, p.params, self.families, p.claim.source)
+            if self.time_limit is not None and can_limit_here():
+                # certifying candidates runs exact ranks here, in the coordinating process:
+                # under --time-limit as every route is (a point of 880 parameters took
+                # minutes with --time-limit 2); none certified in time: no controls
+                got, fired = _call_limited(
+                    choose_controls, args,
+                    {"deadline": time.monotonic() + self.time_limit}, self.time_limit,
+                    f"{OUT_OF_TIME}: choosing controls")
+                self.chosen[ck] = [] if fired else got
+            else:
+                self.chosen[ck] = choose_controls(*args)
         chosen = self.chosen[ck]
         if not chosen:
             return chosen, None

@@ -1,8 +1,10 @@
 """The SQLite result store: one row per (claim, point, settings hash), written per point, and
 one row per LLC control set (keyed by its rules' hash).
 
-Each finished point is committed at once, so a run killed at any moment loses at most the
-point in progress; ``--resume`` reads what is stored and skips it. Rows hold the evidence
+Each finished point is committed at once, and each finished control set; ``--resume`` reads
+what is stored and skips it. A point is finished when all its evidence is in: one whose LLC,
+controls or reruns were still to come when the run was killed is computed again, its exact
+routes included (a run of many LLC points can lose much of its work). Rows hold the evidence
 (JSON), never a verdict: verdicts are derived from evidence at report time, so a resumed
 run gives the same report as an uninterrupted one.
 
@@ -56,13 +58,30 @@ class ResultStore:
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.executescript(_SCHEMA)
         self._con.commit()
+        # a file damaged past its first page opened fine and failed mid-run with a traceback
+        bad = [r[0] for r in self._con.execute("PRAGMA quick_check(5)")]
+        if bad != ["ok"]:
+            raise sqlite3.DatabaseError(f"damaged: {'; '.join(bad)}")
+        cols = [r[1] for r in self._con.execute("PRAGMA table_info(results)")]
+        if cols != ["claim_id", "point_key", "settings_hash", "profile", "evidence", "created"]:
+            raise sqlite3.DatabaseError(f"its results table has other columns ({', '.join(cols)})")
+        # a read-only file was found only at the first point to store (or at the clearing)
+        self._con.execute("CREATE TABLE IF NOT EXISTS _write_probe (x)")
+        self._con.execute("DROP TABLE _write_probe")
+        self._con.commit()
 
     def get(self, claim_id: str, point_key: str, settings_hash: str) -> dict[str, Any] | None:
         row = self._con.execute(
             "SELECT evidence FROM results WHERE claim_id=? AND point_key=? AND settings_hash=?",
             (claim_id, point_key, settings_hash),
         ).fetchone()
-        return None if row is None else json.loads(row[0])
+        if row is None:
+            return None
+        try:
+            ev = json.loads(row[0])
+        except (TypeError, ValueError):  # a damaged row: computed again
+            return None
+        return ev if isinstance(ev, dict) else None
 
     def put(
         self,
