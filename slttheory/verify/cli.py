@@ -440,7 +440,7 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
                      "into a folder of that name")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
+        probe = out / f".write-test-{os.getpid()}"  # two runs at once: each its own probe
         probe.touch()
         probe.unlink()
     except OSError as e:
@@ -486,6 +486,31 @@ def _sole_writer(parser: argparse.ArgumentParser, out: Path) -> Iterator[None]:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is (the workers stopped, what is stored said), exit 143."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises :class:`_Terminated` in the main thread while the run lasts (it had
+    ended the process silently, exit 143, with no word of what was stored)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _stored_points(path: Path) -> str:
     """The number of points in the store at ``path``, as text ("?" where it cannot be read)."""
     try:
@@ -504,13 +529,15 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     code."""
     t0 = time.perf_counter()
     try:
-        results = _run(parser, args, claims, families, device, out, executor_kind)
-    except KeyboardInterrupt:  # every finished point is in the store: say how many, and go on
-        print(f"\ninterrupted; {_stored_points(out / STORE_NAME)} finished point(s) are "
-              f"stored in {out / STORE_NAME} (points whose LLC, controls or reruns had not "
-              "finished are computed again): rerun with --resume (and the same --out) to "
-              "continue", file=sys.stderr)
-        return 130
+        with _terminate_as_interrupt():
+            results = _run(parser, args, claims, families, device, out, executor_kind)
+    except KeyboardInterrupt as e:  # every finished point is in the store: say how many
+        print(f"\n{'terminated' if isinstance(e, _Terminated) else 'interrupted'}; "
+              f"{_stored_points(out / STORE_NAME)} finished point(s) are stored in "
+              f"{out / STORE_NAME} (points whose LLC, controls or reruns had not finished are "
+              "computed again): rerun with --resume (and the same --out) to continue",
+              file=sys.stderr)
+        return 143 if isinstance(e, _Terminated) else 130
     wall = time.perf_counter() - t0
     from slttheory.verify.report import write_report
 
@@ -584,10 +611,14 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         n_runs = sum(len(c.points(args.profile)) for c in claims
                      if isinstance(c, ExperimentClaim))
         n_bad = sum(isinstance(c, BadClaim) for c in claims)
+        try:
+            executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
+        except (ConnectionError, OSError, ValueError) as e:
+            parser.error(f"--executor {executor_kind}: {e}")
         print(
             f"slttheory.verify: {len(claims)} claims ({n_bad} invalid), {n_points} points"
             + (f", {n_runs} experiment runs" if n_runs else "") + ", "
-            f"profile {args.profile}, device {device}, executor {executor_kind}, jobs {args.jobs}"
+            f"profile {args.profile}, device {device}, executor {executor.name}, jobs {args.jobs}"
             f"{', no batching' if args.no_batch else ''}"
             + (f", time limit {args.time_limit:g} s per route and point"
                if args.time_limit is not None else "") + f" -> {out}",
@@ -596,10 +627,6 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         for c in claims:
             if isinstance(c, BadClaim):
                 print(f"invalid claim: {c.message}", file=sys.stderr)
-        try:
-            executor = make_executor(executor_kind, jobs=args.jobs, scheduler=args.scheduler)
-        except (ConnectionError, OSError, ValueError) as e:
-            parser.error(f"--executor {executor_kind}: {e}")
         prog = _progress(sys.stderr)
         try:
             return run_claims(

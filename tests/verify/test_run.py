@@ -143,9 +143,12 @@ def test_resume_after_kill_gives_the_same_report(tmp_path):
     assert "not implemented" in a["claims"][0]["reason"]
 
 
-def test_ctrl_c_says_how_to_go_on(tmp_path):
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
+                                                   (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_says_how_to_go_on(tmp_path, sig, code, word):
     """Ctrl-C printed a 30-line traceback (an outside acceptance run); it now says that the
-    finished points are stored and how to continue, and exits 130."""
+    finished points are stored and how to continue, and exits 130. SIGTERM, which ended the
+    run without a word (an outside chaos run), does the same and exits 143."""
     claims = tmp_path / "claims"
     claims.mkdir()
     (claims / "slow.toml").write_text(SLOW)
@@ -161,13 +164,13 @@ def test_ctrl_c_says_how_to_go_on(tmp_path):
     t0 = time.time()                            # 0.5 s per point let the run finish first
     while _stored(out / "results.sqlite") < 1 and time.time() - t0 < 60:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
+    assert proc.returncode == code, err
     assert "rerun with --resume" in err and "Traceback" not in err
     # how many points the store holds, not "finished points are stored" of a run whose
     # points all waited for an LLC (an outside chaos run: 0 stored, the message said saved)
-    assert f"interrupted; {_stored(out / 'results.sqlite')} finished point(s)" in err
+    assert f"{word}; {_stored(out / 'results.sqlite')} finished point(s)" in err
     # no report of the earlier run is left beside the store this run cleared
     assert not any(f.exists() for f in earlier) and "removed the earlier run's" in err
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures as cf
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -216,7 +217,10 @@ def _exit_with_parent(parent: int, every_s: float = 1.0) -> None:
     A forked worker inherits the parent's end of the task pipe, so when the parent is killed
     (SIGKILL: no clean-up runs) the worker never sees end-of-file and would wait forever. The
     thread polls :func:`os.getppid` (the worker is re-parented when ``parent`` dies), which
-    works on every POSIX system without ``prctl``."""
+    works on every POSIX system without ``prctl``. SIGTERM, which the parent may handle as
+    Ctrl-C while it runs and which :meth:`ProcessExecutor.abort` sends, ends the worker at
+    once, whatever handler it was forked with."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def watch() -> None:
         while os.getppid() == parent:
