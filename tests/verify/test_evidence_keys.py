@@ -141,6 +141,7 @@ def test_controls_are_chosen_per_claim_source_within_one_run():
     run = engine._Run.__new__(engine._Run)
     run.chosen, run.families, run.profile, run.device, run.families_code = \
         {}, REAL, "quick", "cpu", ""
+    run.time_limit = None
 
     def point(source):
         claim = SimpleNamespace(family="reduced_rank_regression", source=source,

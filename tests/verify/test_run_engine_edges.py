@@ -154,7 +154,7 @@ def test_control_units_run_under_the_time_limit(monkeypatch):
 
     limits = []
 
-    def choose(family, params, families, source):
+    def choose(family, params, families, source, deadline=None):
         return [Control("fake_regular", {"d": 2}, "regular", "1", 1, "rank")]
 
     def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
@@ -180,7 +180,7 @@ def test_resume_recomputes_stored_controls_that_ran_out_of_time(tmp_path, monkey
     calls = []
     out_of_time = {"on": True}
 
-    def choose(family, params, families, source):
+    def choose(family, params, families, source, deadline=None):
         return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
                 for k, kind in ((2, "regular"), (4, "singular, m = 1"))]
 
