@@ -554,8 +554,9 @@ def _rank_regular(q):
         inputs=_identity_inputs(d),
         degree=1,
         gives_lambda=True,
-        reason="regular: w ↦ (x_i·w) is linear and injective (Fisher information positive "
-        "definite), so λ = d/2 = rank/2",
+        reason="regular: w ↦ (x_i·w) is linear and injective, so K(w) is a positive-definite "
+        "quadratic form in w − w* and ∫ exp(−nK) dw ∝ n^(−d/2) exactly (a Gaussian "
+        "integral): λ = d/2 = rank/2",
         true_point="generic",
         inputs_determine=True,
     )
@@ -1391,7 +1392,8 @@ def _rank_line(q):
         inputs=torch.tensor([[0], [1]], dtype=torch.int64),
         degree=1,
         gives_lambda=True,
-        reason="regular: (w, b) ↦ wx + b is linear and injective, λ = 2/2 = 1",
+        reason="regular: (w, b) ↦ wx + b is linear and injective, so K is a positive-definite "
+        "quadratic form and ∫ exp(−nK) ∝ n^(−1) exactly (a Gaussian integral): λ = 2/2 = 1",
         true_params={"weight": torch.tensor([[3]]), "bias": torch.tensor([2])},
         true_point="exact",
         inputs_determine=True,

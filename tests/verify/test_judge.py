@@ -1736,3 +1736,19 @@ def test_settings_that_change_along_a_sweep_under_one_control_key_block_a_fit():
         config={"nbeta": 100.0 * d}, control_key="K")), "controlled") for d in ds]
     v, why, _, _ = _judge_group(scaling_claim([0.5], shape="linear", ds=ds), {}, rows)
     assert v == "inconclusive" and "not corrected for by per-point controls" in why, why
+
+
+def test_a_point_sampled_at_its_true_parameter_is_not_told_to_find_a_minimum():
+    """At a family's true parameter of noisy data w* = w0 is no minimum of L_n, yet the LLC
+    route samples there with the symmetrised estimand, which needs none; a quick-profile
+    point that ran no LLC had read "would decide: … an LLC at a w* that is a local minimum of
+    L_n (none at this w* decides)", which the full profile contradicts (an outside reading)."""
+    from slttheory.verify.judge.point import not_a_minimum
+
+    saddle = {"is_local_min": False, "reason": "not a critical point of L_n"}
+    at_w0 = AtPoint("ok", checks=saddle, extras={"true_parameter": True})
+    elsewhere = AtPoint("ok", checks=saddle)
+    ev = PointEvidence(cf(2), None, None, 0.0, at_point=at_w0)
+    assert not_a_minimum(ev) == ""
+    assert "not a local minimum" in not_a_minimum(PointEvidence(cf(2), None, None, 0.0,
+                                                                at_point=elsewhere))

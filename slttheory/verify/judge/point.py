@@ -323,6 +323,8 @@ def not_a_minimum(ev: PointEvidence) -> str:
     if ev.llc is not None and ev.llc.config.get("true_parameter"):
         return ""
     at = ev.at_point
+    if at is not None and at.status == "ok" and at.extras.get("true_parameter"):
+        return ""  # the LLC route, where it runs (another profile), samples at w0 so
     checks = at.checks if at is not None and at.status == "ok" else {}
     if checks.get("is_local_min") is True:
         return ""
