@@ -46,7 +46,7 @@ from slttheory.models.families import (
 )
 from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
-from slttheory.models.registry import ParamSpec, Problem, RankProblem
+from slttheory.models.registry import Hypothesis, ParamSpec, Problem, RankProblem
 from slttheory.models.symmetry import modular_orbit
 
 __all__ = ["LinearisedQuadraticNetwork", "FrozenFeatureNetwork"]
@@ -371,7 +371,7 @@ def _build_lazy(q, n, g, device, dtype):
     with torch.no_grad():
         model.V.copy_(s["V"])
     extras = {"feature_rank": s["feature_rank"], "n_pairs": n_pairs,
-              "interpolates": s["residual"] < 1e-6, "fit_residual": s["residual"]}
+              "interpolates": s["residual"] < INTERPOLATION_TOL, "fit_residual": s["residual"]}
     note = (
         f"seed 001 Thm 5.2: f = V σ(Wᵀx), σ = z², W (2p×k = {2 * p}×{k}) frozen at a Gaussian "
         f"draw quantised to 2^-10 (init_seed {q['init_seed']}), only V trained; {n_pairs} of the "
@@ -409,6 +409,37 @@ def _rank_lazy(q):
         true_point="exact",  # degree 1: the Jacobian does not depend on V
         inputs_determine=True,
     )
+
+
+INTERPOLATION_TOL = 1e-6
+"""Largest centred residual of the ridgeless fit at which it counts as interpolating."""
+
+
+def lazy_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
+    """Thm 5.2's setting, measured at the built point: the centred ridgeless fit V*
+    interpolates the one-hot labels on the data's pairs ("assume … this produces
+    interpolation on the full dataset", seed 001 §5.1). Where it does not, λ = p·rank(P⊥Φ)/2
+    still holds for this linear model, but the point lies outside the theorem's premise.
+
+    >>> from slttheory.models import FAMILIES
+    >>> fam = FAMILIES["lazy_regime_bounds"]
+    >>> def met(k):
+    ...     g = torch.Generator().manual_seed(0)
+    ...     prob = fam.build({"p": 3, "k": k}, n=20, generator=g, device="cpu")
+    ...     return [h.met for h in lazy_hypotheses(prob)]
+    >>> met(4), met(8)      # rank(P⊥Φ) = min(K, p² − 1): 8 features fit the 9 pairs
+    ([False], [True])
+    """
+    r = float(problem.extras["fit_residual"])
+    return (Hypothesis(
+        "interpolates",
+        "the centred ridgeless fit V* interpolates the one-hot labels on the data's pairs "
+        "(seed 001 §5.1, the setting of Thm 5.2 and Cor 5.3)",
+        f"max centred residual {r:.3g} (interpolating below {INTERPOLATION_TOL:g})",
+        r < INTERPOLATION_TOL),)
+
+
+lazy_hypotheses.names = ("interpolates",)  # type: ignore[attr-defined]
 
 
 def _diff_lazy(q):
@@ -457,6 +488,7 @@ _make_family(
     check=_check_lazy,
     source=_SEED001 + ", Thm 5.2 (App. E)",
     differences=_diff_lazy,
+    hypotheses=lazy_hypotheses,
 )
 
 _make_family(
@@ -469,6 +501,7 @@ _make_family(
     rank_impl=_rank_lazy,
     source=_SEED001 + ", Cor 5.3 with Prop E.7 (App. E)",
     differences=_diff_lazy,
+    hypotheses=lazy_hypotheses,
 )
 
 

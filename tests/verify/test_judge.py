@@ -366,7 +366,7 @@ def test_no_llc_decides_at_a_saddle():
 def test_relations():
     c = claim("d/2", relation="<")
     assert V(c, PointEvidence(None, rk(4), None, 0.0)).verdict == "refuted"  # 2 is not < 2
-    assert V(c, PointEvidence(None, rk(3), None, 0.0)).verdict == "confirmed"
+    assert V(c, PointEvidence(None, rk(3, n=4), None, 0.0)).verdict == "confirmed"
     c = claim("d/2", relation=">=")
     ev = PointEvidence(None, rk(8, determines=False, point=4, inputs=True), None, 0.0)
     assert V(c, ev).verdict == "confirmed"  # λ ≥ 2 from the rank at w*
@@ -1752,3 +1752,16 @@ def test_a_point_sampled_at_its_true_parameter_is_not_told_to_find_a_minimum():
     assert not_a_minimum(ev) == ""
     assert "not a local minimum" in not_a_minimum(PointEvidence(cf(2), None, None, 0.0,
                                                                 at_point=elsewhere))
+
+
+def test_an_upper_bound_the_dimension_implies_asserts_nothing():
+    """λ ≤ d/2 holds for every model of d parameters: a bound at or above it is confirmed by
+    the dimension alone and says nothing of the claim (an outside reading: Cor. 5.3's bound
+    equals pK/2 = d/2 wherever K ≤ p(2p − 1), and had counted as a confirmation)."""
+    ev = PointEvidence(None, rk(3, n=4), None, 0.0)  # λ = 3/2, d = 4
+    v = V(claim("d/2", relation="<="), ev)
+    assert v.verdict == "inconclusive" and "holds for every model of this dimension" in v.reason
+    assert V(claim("d", relation="<"), ev).verdict == "inconclusive"
+    assert V(claim("d/2 - 1/4", relation="<="), ev).verdict == "confirmed"  # 3/2 ≤ 7/4 < 2
+    assert V(claim("d/2 - 1", relation="<="), ev).verdict == "refuted"  # 3/2 > 1
+    assert V(claim("d/2", relation=">="), ev).verdict == "refuted"  # 3/2 < 2

@@ -425,9 +425,27 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             + "; would decide: a w* at which " + " and ".join(names) + hold
                             + note, facts=facts)
     if exact != "open":
+        if (vacuous := _vacuous(cert, p, rel)) is not None:
+            return PointVerdict("inconclusive", f"inconclusive at {at}: the predicted "
+                                f"{pt.ptxt} holds for every model of this dimension "
+                                f"({vacuous}), so it asserts nothing here; would decide: a "
+                                "point where the bound is below d/2" + note, facts=facts)
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
     return _by_llc(pt, controls or {}, lo, hi)
+
+
+def _vacuous(cert: Sequence[Fact], p: sp.Expr, rel: str) -> str | None:
+    """The dimension fact's text where it alone implies an upper-bound prediction
+    (``λ <= P`` or ``λ < P`` with P at least d/2, or above it): a bound every model of d
+    parameters meets, whose confirmation would say nothing of the claim (an outside reading:
+    Cor. 5.3's bound equals d/2 = pK/2 wherever K ≤ p(2p − 1)). ``None`` otherwise."""
+    if rel not in ("<=", "<"):
+        return None
+    dim = next((f for f in cert if f.route == "dimension"), None)
+    if dim is None or _exact_verdict(None, dim.high, p, rel) != "confirmed":
+        return None
+    return dim.text
 
 
 @dataclass(frozen=True)
