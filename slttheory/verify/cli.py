@@ -534,8 +534,9 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     except KeyboardInterrupt as e:  # every finished point is in the store: say how many
         print(f"\n{'terminated' if isinstance(e, _Terminated) else 'interrupted'}; "
               f"{_stored_points(out / STORE_NAME)} finished point(s) are stored in "
-              f"{out / STORE_NAME} (points whose LLC, controls or reruns had not finished are "
-              "computed again): rerun with --resume (and the same --out) to continue",
+              f"{out / STORE_NAME} (points whose LLC, controls or reruns had not finished keep "
+              "their exact routes and compute those again): rerun with --resume (and the "
+              "same --out) to continue",
               file=sys.stderr)
         return 143 if isinstance(e, _Terminated) else 130
     wall = time.perf_counter() - t0

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -94,3 +95,51 @@ def test_a_damaged_row_reads_as_missing_and_is_computed_again(tmp_path, text):
     with ResultStore(path) as s:
         assert s.get("c", "p", "h") is None
         assert s.get("c", "q", "h") == {"ok": 2}
+
+
+def test_a_killed_run_keeps_the_exact_routes_of_points_waiting_for_their_llc(tmp_path):
+    """Points whose LLC had not finished were lost whole when the run was killed (an outside
+    chaos run: 9680 points, 0 stored). Their exact routes and w* are kept apart, and
+    --resume plans only their LLCs."""
+    from fake_families import FAMILIES
+    from test_run import _fake_routes
+
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.evidence import Routes
+    from slttheory.verify.run import run_claims
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["rank", "llc"],
+                     "grid": {"d": [1, 2, 3]}}, "c.toml", FAMILIES)
+    fake = _fake_routes()
+    calls = {"rank": 0, "at_point": 0, "llc": 0}
+
+    def rank(family, q, settings):
+        calls["rank"] += 1
+        return replace(fake.rank(family, q, settings), determines_lambda=False)
+
+    def at_point(family, points, settings, device):
+        calls["at_point"] += len(points)
+        return fake.at_point(family, points, settings, device)
+
+    def killed(*args, **kw):
+        raise KeyboardInterrupt
+
+    def llc(family, points, settings, device, **kw):
+        calls["llc"] += len(points)
+        return fake.llc(family, points, settings, device, **kw)
+
+    path = tmp_path / "results.sqlite"
+    with ResultStore(path) as store, pytest.raises(KeyboardInterrupt):
+        run_claims([c], profile="quick", families=FAMILIES, store=store,
+                   routes=Routes(rank=rank, at_point=at_point, llc=killed))
+    assert calls["rank"] == 3 and calls["llc"] == 0
+    with ResultStore(path) as store:
+        assert store.count() == 0
+        calls.update(rank=0, at_point=0)
+        (res,) = run_claims([c], profile="quick", families=FAMILIES, store=store, resume=True,
+                            routes=Routes(rank=rank, at_point=at_point, llc=llc))
+        assert calls == {"rank": 0, "at_point": 0, "llc": 3}  # only the LLCs ran again
+        assert store.count() == 3
+    assert [p.evidence.rank.rank for p in res.points] == [1, 2, 3]
+    assert all(p.evidence.llc is not None for p in res.points)

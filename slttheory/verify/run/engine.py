@@ -302,6 +302,7 @@ class _Point:
     rerun_later: bool = False  # reruns once the controls say the LLC's verdict may stand
     measure: bool = False  # w* was built and measured with the exact routes
     key: str | None = None
+    exact_kept: bool = False  # its exact routes were read from the store (LLC still to come)
 
 
 def _settled_without_llc(p: _Point) -> bool:
@@ -441,6 +442,7 @@ class _Run:
             stored = self.store.get(p.claim.id, point_key(p.params), p.hash) \
                 if (self.store and self.resume) else None
             if stored is None:
+                self._kept_exact(p)
                 todo.append(p)
                 continue
             try:
@@ -474,6 +476,21 @@ class _Run:
                 continue
             self._done(p, True)
         return todo
+
+    def _kept_exact(self, p: _Point) -> None:
+        """With ``resume``, the exact routes a killed run kept for the point while its LLC
+        was to come (:meth:`ResultStore.put_exact`): read back, so that only the LLC runs;
+        kept evidence that fell short of memory or time is computed again."""
+        kept = self.store.get_exact(p.claim.id, point_key(p.params), p.hash) \
+            if (self.store and self.resume) else None
+        if kept is None:
+            return
+        try:
+            ev = PointEvidence.from_dict(kept)
+        except (TypeError, ValueError, KeyError, AttributeError):  # a damaged row
+            return
+        if not _for_want_of_resources(ev, self.time_limit):
+            p.evidence, p.exact_kept = ev, True
 
     def _stale(self, p: _Point) -> bool:
         """Whether stored evidence no longer fits the claim as it is now: the settings hash
@@ -535,8 +552,14 @@ class _Run:
         before the LLC is planned (an LLC at a w* that is no minimum gets no controls, a
         hypothesis that fails there settles the point) and at every point where a route runs,
         so that each records its checks (gradient norm, smallest Hessian eigenvalues)."""
+        kept = [p for p in todo if p.exact_kept]
+        todo = [p for p in todo if not p.exact_kept]
         args = [("exact", (p.claim, p.params, self.profile, self.refs[p.claim.family],
                            self.routes, self.device, not self.local)) for p in todo]
+        for p in kept:  # read back from a killed run's store: straight to the plan
+            at = p.evidence.at_point
+            p.measure = at is not None and at.status == "ok"
+            self._plan(p)
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
             p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
@@ -557,6 +580,8 @@ class _Run:
         if not p.llc:
             self._done(p, False)  # complete: stored now, so a kill loses nothing
             return
+        if self.store is not None and not p.exact_kept:  # a kill now loses only the LLC
+            self.store.put_exact(p.claim.id, point_key(p.params), p.hash, p.evidence.to_dict())
         if p.decide:
             chosen, p.key = self._controls(p)
             if p.key is not None:
