@@ -259,7 +259,7 @@ def _fake_routes():
     return Routes(rank=rank, llc=llc, at_point=at_point)
 
 
-def test_report_json_matches_schema_and_store_rows(tmp_path):
+def test_report_json_matches_schema_and_store_rows(tmp_path, capsys):
     data = {
         "id": "c1",
         "title": "t",
@@ -301,9 +301,14 @@ def test_report_json_matches_schema_and_store_rows(tmp_path):
     assert (tmp_path / "figures" / "c3.png").exists() and "c1" in (
         tmp_path / "report.md"
     ).read_text()
-    # a rerun without figures leaves none of the earlier report's beside the new one
+    # a rerun with figures replaces them without a note (each --resume had said "removed");
+    # one without figures leaves none of the earlier report's beside the new one, and says so
+    capsys.readouterr()
+    write_report(res, tmp_path, profile="quick", device="cpu")
+    assert "removed" not in capsys.readouterr().err
     write_report(res, tmp_path, profile="quick", device="cpu", figures=False)
     assert not list((tmp_path / "figures").glob("*.png"))
+    assert "removed" in capsys.readouterr().err
     with pytest.raises(ValueError, match="verdict"):
         bad = json.loads(json.dumps(on_disk))
         bad["claims"][0]["verdict"] = "maybe"

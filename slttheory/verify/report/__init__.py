@@ -33,7 +33,8 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    _clear_figures(out / "figures")
+    # this report's figures replace the earlier ones: a note only where none replace them
+    _clear_figures(out / "figures", say=not figures)
     exp_figs: dict[str, list[dict[str, Any]]] = {}
     if figures:
         (out / "figures").mkdir(exist_ok=True)
@@ -87,7 +88,7 @@ def remove_report(out_dir: str | Path) -> None:
     _clear_figures(out / "figures")
 
 
-def _clear_figures(folder: Path) -> None:
+def _clear_figures(folder: Path, say: bool = True) -> None:
     """Remove the PNGs an earlier report left in ``folder`` (the report's own folder), so
     that none outlives its report: a rerun with other claims, or ``--no-figures``, would
     otherwise leave figures of results no longer reported beside the new report."""
@@ -96,6 +97,6 @@ def _clear_figures(folder: Path) -> None:
     old = sorted(folder.glob("*.png"))
     for f in old:
         f.unlink(missing_ok=True)
-    if old:
+    if old and say:
         print(f"note: removed {len(old)} figure(s) of an earlier report from {folder}",
               file=sys.stderr)
