@@ -125,3 +125,27 @@ def test_jacobian_of_a_module_differentiates_only_what_the_estimator_samples():
     x, _ = _data(n=20)
     assert jacobian(model, None, x).shape == (20, 5)  # the last layer's 4 weights and bias
     assert jacobian_rank(model, None, x).n_params == 5
+
+
+# --- from a mutation audit of these refusals (each test fails one surviving mutant) -----
+
+
+def test_p9_a_callable_loss_of_one_output_against_several_targets_is_accepted():
+    x, _ = _data()
+    _, y3 = _data(k=3)
+    estimate_llc(_net(), (x, y3), loss=lambda o, t: ((o - t) ** 2).mean(-1), **FAST)
+
+
+class _Pooled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1).double()
+
+    def forward(self, x):
+        return self.lin(x).sum(0)  # shape (1,): one output for the whole batch
+
+
+def test_p7_outputs_of_another_count_are_refused_by_shape():
+    x, y = _data()
+    with pytest.raises(ValueError, match="shape"):
+        estimate_llc(_Pooled(), (x, y[:, 0]), **FAST)

@@ -344,3 +344,25 @@ def test_report_json_splits_the_decided_claims_as_the_markdown_header_does():
     assert _report([_certified(claim())])["decided_on_readings"] == {
         "reading": {"confirmed": 0, "refuted": 0},
         "counterfactual": {"confirmed": 0, "refuted": 0}}
+
+
+# --- from a mutation audit of decided_on_readings and defaults ---------------------------
+
+
+def test_d4_build_report_counts_decided_claims_on_a_reading():
+    rep = _report([_certified(claim(reading="plain MSE"))])
+    assert rep["decided_on_readings"]["reading"] == {"confirmed": 1, "refuted": 0}
+
+
+def test_h1_html_prints_the_defaults(tmp_path):
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.judge import judge_claim
+    from slttheory.verify.report.data import build_report
+    from slttheory.verify.report.html import render_html
+
+    c = parse_claim({"id": "bare", "title": "t", "source": "s", "family": "regular",
+                     "kind": "closed_form", "predicted": "1", "evidence": ["closed_form"]},
+                    "c.toml", REAL)
+    rep = build_report([judge_claim(c, [])], profile="quick", device="cpu", created="2026-01-01")
+    assert "leaves at their defaults:</b> d = 3" in render_html(rep, figures_dir=None)
