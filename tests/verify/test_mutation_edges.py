@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 from test_judge import AtPoint, PointEvidence, V, claim, rk
+from test_store_and_limits_chaos import damage
 
 from slttheory.verify.run import ResultStore
 
@@ -66,10 +67,7 @@ def test_s5_s8_damaged_exact_row_reads_as_missing(tmp_path, text):
     path = tmp_path / "r.sqlite"
     with ResultStore(path) as s:
         s.put_exact("c", "p", "h", {"ok": 1})
-    con = sqlite3.connect(path)
-    con.execute("UPDATE exact SET evidence=?", (text,))
-    con.commit()
-    con.close()
+    damage(path, "UPDATE exact SET evidence=?", text)
     with ResultStore(path) as s:
         assert s.get_exact("c", "p", "h") is None
 
@@ -82,7 +80,9 @@ def test_s6_s7_put_exact_replaces_and_is_keyed_by_hash(tmp_path):
         assert s.get_exact("c", "p", "other") is None
 
 
-def _killed_then_resumed(tmp_path, damage=None):
+def _killed_then_resumed(tmp_path, spoil=None):
+    """A run killed in its LLCs, its store spoilt by the SQL ``spoil``, then resumed: the
+    routes' calls, the store's path and ``resume`` to run it again."""
     from fake_families import FAMILIES
     from test_run import _fake_routes
 
@@ -111,16 +111,17 @@ def _killed_then_resumed(tmp_path, damage=None):
     with ResultStore(path) as store, pytest.raises(KeyboardInterrupt):
         run_claims([c], profile="quick", families=FAMILIES, store=store,
                    routes=Routes(rank=rank, at_point=fake.at_point, llc=killed))
-    if damage:
-        con = sqlite3.connect(path)
-        con.execute(damage)
-        con.commit()
-        con.close()
-    calls["rank"] = 0
-    with ResultStore(path) as store:
-        run_claims([c], profile="quick", families=FAMILIES, store=store, resume=True,
-                   routes=Routes(rank=rank, at_point=fake.at_point, llc=llc))
-    return calls, path, c, rank, llc, fake
+
+    def resume():
+        calls["rank"] = 0
+        with ResultStore(path) as store:
+            run_claims([c], profile="quick", families=FAMILIES, store=store, resume=True,
+                       routes=Routes(rank=rank, at_point=fake.at_point, llc=llc))
+
+    if spoil:
+        damage(path, spoil)
+    resume()
+    return calls, path, resume
 
 
 def test_e5_kept_points_skip_measuring_w_star_again(tmp_path):
@@ -130,24 +131,14 @@ def test_e5_kept_points_skip_measuring_w_star_again(tmp_path):
 
 def test_e11_damaged_kept_exact_row_is_computed_again(tmp_path):
     calls, *_ = _killed_then_resumed(
-        tmp_path, damage="""UPDATE exact SET evidence='{"closed_form": 5}'""")
+        tmp_path, spoil="""UPDATE exact SET evidence='{"closed_form": 5}'""")
     assert calls["rank"] == 3
 
 
 def test_e3_damaged_result_row_is_computed_again(tmp_path):
-    from fake_families import FAMILIES
-
-    from slttheory.verify.evidence import Routes
-    from slttheory.verify.run import run_claims
-    calls, path, c, rank, llc, fake = _killed_then_resumed(tmp_path)
-    con = sqlite3.connect(path)
-    con.execute("""UPDATE results SET evidence='{"closed_form": 5}'""")
-    con.commit()
-    con.close()
-    calls["rank"] = 0
-    with ResultStore(path) as store:
-        run_claims([c], profile="quick", families=FAMILIES, store=store, resume=True,
-                   routes=Routes(rank=rank, at_point=fake.at_point, llc=llc))
+    calls, path, resume = _killed_then_resumed(tmp_path)
+    damage(path, """UPDATE results SET evidence='{"closed_form": 5}'""")
+    resume()
     assert calls["rank"] == 3
 
 

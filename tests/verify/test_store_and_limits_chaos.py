@@ -53,6 +53,14 @@ def test_the_run_chooses_controls_under_its_time_limit(monkeypatch):
     assert time.monotonic() - start < 3
 
 
+def damage(path, sql, *params):
+    """Run ``sql`` on the store file at ``path`` behind the store's back."""
+    con = sqlite3.connect(path)
+    con.execute(sql, params)
+    con.commit()
+    con.close()
+
+
 def _store_with_rows(path, rows=400):
     with ResultStore(path) as s:
         for i in range(rows):
@@ -73,11 +81,8 @@ def test_a_store_damaged_past_its_first_page_is_refused_at_open(tmp_path):
 
 def test_a_store_of_another_layout_is_refused_at_open(tmp_path):
     path = tmp_path / "results.sqlite"
-    con = sqlite3.connect(path)
-    con.execute("CREATE TABLE results (claim_id TEXT, point_key TEXT, settings_hash TEXT, "
-                "evidence TEXT, created REAL)")
-    con.commit()
-    con.close()
+    damage(path, "CREATE TABLE results (claim_id TEXT, point_key TEXT, settings_hash TEXT, "
+           "evidence TEXT, created REAL)")
     with pytest.raises(sqlite3.DatabaseError, match="other columns"):
         ResultStore(path)
 
@@ -88,10 +93,7 @@ def test_a_damaged_row_reads_as_missing_and_is_computed_again(tmp_path, text):
     with ResultStore(path) as s:
         s.put("c", "p", "h", {"ok": 1}, "quick")
         s.put("c", "q", "h", {"ok": 2}, "quick")
-    con = sqlite3.connect(path)
-    con.execute("UPDATE results SET evidence=? WHERE point_key='p'", (text,))
-    con.commit()
-    con.close()
+    damage(path, "UPDATE results SET evidence=? WHERE point_key='p'", text)
     with ResultStore(path) as s:
         assert s.get("c", "p", "h") is None
         assert s.get("c", "q", "h") == {"ok": 2}

@@ -445,11 +445,11 @@ class _Run:
                 self._kept_exact(p)
                 todo.append(p)
                 continue
-            try:
-                p.evidence = replace(PointEvidence.from_dict(stored), stored=True)
-            except (TypeError, ValueError, KeyError, AttributeError):  # a damaged row
+            ev = _evidence_of(stored)
+            if ev is None:  # a damaged row: computed again
                 todo.append(p)
                 continue
+            p.evidence = replace(ev, stored=True)
             if self._stale(p):
                 p.evidence = None
                 todo.append(p)
@@ -483,13 +483,8 @@ class _Run:
         kept evidence that fell short of memory or time is computed again."""
         kept = self.store.get_exact(p.claim.id, point_key(p.params), p.hash) \
             if (self.store and self.resume) else None
-        if kept is None:
-            return
-        try:
-            ev = PointEvidence.from_dict(kept)
-        except (TypeError, ValueError, KeyError, AttributeError):  # a damaged row
-            return
-        if not _for_want_of_resources(ev, self.time_limit):
+        ev = None if kept is None else _evidence_of(kept)
+        if ev is not None and not _for_want_of_resources(ev, self.time_limit):
             p.evidence, p.exact_kept = ev, True
 
     def _stale(self, p: _Point) -> bool:
@@ -814,6 +809,14 @@ class _Run:
         for ci, r in self.exp_results.items():
             results[ci] = r
         return results
+
+
+def _evidence_of(row: Mapping[str, Any]) -> PointEvidence | None:
+    """A stored row as point evidence; ``None`` where it is damaged (fields of other types)."""
+    try:
+        return PointEvidence.from_dict(row)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
 
 
 def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -> bool:

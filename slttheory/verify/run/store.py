@@ -56,6 +56,18 @@ CREATE TABLE IF NOT EXISTS exact (
 """
 
 
+def _json_object(row: tuple | None) -> dict[str, Any] | None:
+    """A row's evidence as a JSON object; ``None`` for no row or a damaged one (not JSON, or
+    not an object), whose point or control set is then computed again."""
+    if row is None:
+        return None
+    try:
+        ev = json.loads(row[0])
+    except (TypeError, ValueError):
+        return None
+    return ev if isinstance(ev, dict) else None
+
+
 class ResultStore:
     """Results keyed by (claim id, canonical point, settings hash)."""
 
@@ -84,13 +96,7 @@ class ResultStore:
             "SELECT evidence FROM results WHERE claim_id=? AND point_key=? AND settings_hash=?",
             (claim_id, point_key, settings_hash),
         ).fetchone()
-        if row is None:
-            return None
-        try:
-            ev = json.loads(row[0])
-        except (TypeError, ValueError):  # a damaged row: computed again
-            return None
-        return ev if isinstance(ev, dict) else None
+        return _json_object(row)
 
     def put(
         self,
@@ -128,17 +134,13 @@ class ResultStore:
         row = self._con.execute(
             "SELECT evidence FROM exact WHERE claim_id=? AND point_key=? AND settings_hash=?",
             (claim_id, point_key, settings_hash)).fetchone()
-        try:
-            ev = None if row is None else json.loads(row[0])
-        except (TypeError, ValueError):  # a damaged row: computed again
-            return None
-        return ev if isinstance(ev, dict) else None
+        return _json_object(row)
 
     def get_controls(self, key: str) -> dict[str, Any] | None:
         """The stored control set of ``key`` (JSON), or ``None``."""
         row = self._con.execute("SELECT evidence FROM controls WHERE control_key=?",
                                 (key,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return _json_object(row)
 
     def put_controls(self, key: str, evidence: dict[str, Any]) -> None:
         """Insert or replace a control set and commit immediately."""
