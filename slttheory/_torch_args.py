@@ -4,12 +4,15 @@ random ``generator`` (geometry, models, training and sampling sit on this).
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+from collections.abc import Iterator
 from typing import Any
 
 import torch
 
-__all__ = ["as_generator", "check_deterministic", "check_seed", "resolve_device"]
+__all__ = ["as_generator", "check_deterministic", "check_seed", "no_random_draws",
+           "resolve_device"]
 
 
 def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
@@ -129,3 +132,27 @@ def check_deterministic(model: torch.nn.Module, name: str = "model") -> None:
                          "(dropout, RReLU and batch norm make the forward random or "
                          "batch-dependent); call model.eval() first, and give batch norm "
                          "track_running_stats=True")
+
+
+@contextlib.contextmanager
+def no_random_draws(message: str) -> Iterator[None]:
+    """Run a first forward with torch's global random state kept: it is put back afterwards,
+    and ``ValueError(message)`` is raised where the forward drew from it (a random layer or
+    noise the mode check of :func:`check_deterministic` does not know). An error inside the
+    block propagates as it is, after the state is put back.
+
+    >>> with no_random_draws("deterministic"):
+    ...     _ = torch.ones(2) * 2
+    >>> with no_random_draws("the forward drew random numbers"):  # doctest: +ELLIPSIS
+    ...     _ = torch.rand(2)
+    Traceback (most recent call last):
+    ValueError: the forward drew random numbers
+    """
+    state = torch.random.get_rng_state()
+    try:
+        yield
+    finally:
+        drew = not torch.equal(state, torch.random.get_rng_state())
+        torch.random.set_rng_state(state)
+    if drew:
+        raise ValueError(message)

@@ -28,7 +28,7 @@ import torch
 from torch.func import jacfwd, jacrev
 
 from slttheory._inputs import functional
-from slttheory._torch_args import check_deterministic
+from slttheory._torch_args import check_deterministic, no_random_draws
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
 
@@ -219,20 +219,15 @@ def jacobian(
         raise ValueError("inputs must have a leading sample dimension, got a 0-d tensor")
     n_samples = x.shape[0]
 
-    rng = torch.random.get_rng_state()
-    try:
-        out = call(_unflatten(flat, layout), x)
-    except (RuntimeError, IndexError) as e:  # e.g. mismatched shapes: name the arguments
-        raise _EvaluationError(
-            f"{_what_failed(fn, layout, x)}: {type(e).__name__}: {str(e)[:300]}"
-        ) from e
-    finally:
-        drew = not torch.equal(rng, torch.random.get_rng_state())
-        torch.random.set_rng_state(rng)
-    if drew:
-        raise ValueError("fn draws random numbers (dropout, noise or a random activation in "
+    with no_random_draws("fn draws random numbers (dropout, noise or a random activation in "
                          "training mode?): its Jacobian is of one random draw; call "
-                         "model.eval() or remove the noise")
+                         "model.eval() or remove the noise"):
+        try:
+            out = call(_unflatten(flat, layout), x)
+        except (RuntimeError, IndexError) as e:  # e.g. mismatched shapes: name the arguments
+            raise _EvaluationError(
+                f"{_what_failed(fn, layout, x)}: {type(e).__name__}: {str(e)[:300]}"
+            ) from e
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"fn must return a torch.Tensor, got {type(out).__name__}")
     if out.ndim not in (1, 2) or out.shape[0] != n_samples:

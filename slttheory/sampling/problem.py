@@ -28,7 +28,7 @@ from slttheory._inputs import (
     map_inputs,
     n_samples,
 )
-from slttheory._torch_args import check_deterministic
+from slttheory._torch_args import check_deterministic, no_random_draws
 from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
 from slttheory.losses import check_targets
 from slttheory.sampling import localisation as _loc
@@ -368,19 +368,14 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
     """The outputs at w*, the targets (reshaped to the outputs for a Gaussian loss) and the
     per-sample losses ℓ_i(w*), each step checked with an error that names what is wrong."""
     with torch.no_grad():
-        rng = torch.random.get_rng_state()
-        try:
-            out = call(model, weights, x)
-        except (RuntimeError, TypeError, ValueError, IndexError) as e:
-            raise ValueError(f"data: the model cannot be evaluated on the inputs "
-                             f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
-        finally:
-            drew = not torch.equal(rng, torch.random.get_rng_state())
-            torch.random.set_rng_state(rng)  # the caller's random state, as given
-        if drew:
-            raise ValueError("model: its forward draws random numbers (dropout, noise or a "
+        with no_random_draws("model: its forward draws random numbers (dropout, noise or a "
                              "random activation in training mode?); the LLC is of a "
-                             "deterministic function: call model.eval() or remove the noise")
+                             "deterministic function: call model.eval() or remove the noise"):
+            try:
+                out = call(model, weights, x)
+            except (RuntimeError, TypeError, ValueError, IndexError) as e:
+                raise ValueError(f"data: the model cannot be evaluated on the inputs "
+                                 f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
         if not isinstance(out, Tensor):
             raise TypeError(f"model must return one tensor of outputs, got "
                             f"{type(out).__name__} (wrap the model to select the output)")
