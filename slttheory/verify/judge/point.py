@@ -324,7 +324,7 @@ def not_a_minimum(ev: PointEvidence) -> str:
         return ""
     at = ev.at_point
     if at is not None and at.status == "ok" and at.extras.get("true_parameter"):
-        return ""  # the LLC route, where it runs (another profile), samples at w0 so
+        return ""  # where the LLC route runs (perhaps in another profile), it samples at w0
     checks = at.checks if at is not None and at.status == "ok" else {}
     if checks.get("is_local_min") is True:
         return ""

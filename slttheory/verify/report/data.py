@@ -561,14 +561,14 @@ def reading_decided(c: Mapping[str, Any]) -> bool:
     (marked ‡; an undecided verdict says nothing of either reading; a counterfactual reading
     is marked † instead, :func:`counterfactual_decided`)."""
     return (bool(c.get("reading")) and not c.get("counterfactual")
-            and c.get("verdict") in ("confirmed", "refuted"))
+            and c.get("verdict") in DECIDED)
 
 
 def counterfactual_decided(c: Mapping[str, Any]) -> bool:
     """Whether a claim of ``report.json`` is decided on a counterfactual reading (marked †):
     the source's formula applied to a model its statement does not cover, so the verdict says
     whether the formula carries over there, not whether the source is right."""
-    return bool(c.get("counterfactual")) and c.get("verdict") in ("confirmed", "refuted")
+    return bool(c.get("counterfactual")) and c.get("verdict") in DECIDED
 
 
 def decided_on_readings(claims: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import (
+    DECIDED,
     GRADE_LEGEND,
     band_words,
     counterfactual_decided,
@@ -376,7 +377,7 @@ def _on_a_reading(claims: Sequence[Mapping[str, Any]]) -> str:
     """
 
     def counts(dec: list[str]) -> str:
-        return ", ".join(f"{dec.count(v)} {v}" for v in ("confirmed", "refuted") if dec.count(v))
+        return ", ".join(f"{dec.count(v)} {v}" for v in DECIDED if dec.count(v))
 
     dec = [c["verdict"] for c in claims if reading_decided(c)]
     cf = [c["verdict"] for c in claims if counterfactual_decided(c)]
