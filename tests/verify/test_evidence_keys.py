@@ -132,16 +132,23 @@ def test_a_rrr_control_is_not_certified_by_the_claims_theorem_under_another_name
     assert other is not None and other.lam == "7/2"
 
 
-def test_controls_are_chosen_per_claim_source_within_one_run():
-    """Two claims at the same point with different sources: the second must not reuse the
-    controls chosen for the first, which may rest on the second's own theorem."""
-    from slttheory.models import FAMILIES as REAL
+def bare_run(families, time_limit=None):
+    """A verification run with only what choosing controls needs (no claims, no executor)."""
     from slttheory.verify.run import engine
 
     run = engine._Run.__new__(engine._Run)
     run.chosen, run.families, run.profile, run.device, run.families_code = \
-        {}, REAL, "quick", "cpu", ""
-    run.time_limit = None
+        {}, families, "quick", "cpu", ""
+    run.time_limit = time_limit
+    return run
+
+
+def test_controls_are_chosen_per_claim_source_within_one_run():
+    """Two claims at the same point with different sources: the second must not reuse the
+    controls chosen for the first, which may rest on the second's own theorem."""
+    from slttheory.models import FAMILIES as REAL
+
+    run = bare_run(REAL)
 
     def point(source):
         claim = SimpleNamespace(family="reduced_rank_regression", source=source,

@@ -10,6 +10,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+from test_evidence_keys import bare_run
 from test_judge import AtPoint, PointEvidence, V, claim, rk
 from test_store_and_limits_chaos import damage
 
@@ -144,11 +145,7 @@ def test_e3_damaged_result_row_is_computed_again(tmp_path):
 
 def test_e9_controls_are_chosen_within_a_generous_time_limit():
     from slttheory.models import FAMILIES as REAL
-    from slttheory.verify.run import engine
-    run = engine._Run.__new__(engine._Run)
-    run.chosen, run.families, run.profile, run.device, run.families_code = \
-        {}, REAL, "quick", "cpu", ""
-    run.time_limit = 120.0
+    run = bare_run(REAL, time_limit=120.0)
 
     class Point:
         class claim:  # noqa: N801

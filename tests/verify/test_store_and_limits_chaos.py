@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 
 import pytest
+from test_evidence_keys import bare_run
 
 from slttheory.verify.evidence import controls as ctl
 from slttheory.verify.run import ResultStore, engine
@@ -34,10 +35,7 @@ def test_the_run_chooses_controls_under_its_time_limit(monkeypatch):
         return ["never"]
 
     monkeypatch.setattr(engine, "choose_controls", slow)
-    run = engine._Run.__new__(engine._Run)
-    run.chosen, run.families, run.profile, run.device, run.families_code = \
-        {}, REAL, "quick", "cpu", ""
-    run.time_limit = 0.3
+    run = bare_run(REAL, time_limit=0.3)
 
     class Point:
         class claim:  # noqa: N801 - a stand-in for a Claim
