@@ -1319,10 +1319,19 @@ def test_controls_run_under_the_time_limit_and_resume_recomputes_them(monkeypatc
     assert all(r["error"] == "out of time: the LLC controls ran past its limit of 0.2 s "
                "(--time-limit 0.1)" for r in out), out
     run = engine._Run.__new__(engine._Run)
+
+    class Store:
+        runs = out
+
+        def get_controls(self, key):
+            return {"key": key, "runs": self.runs}
+
+    run.store = Store()
     for now, stale in ((None, True), (0.1, False), (0.05, False), (1.0, True)):
         run.time_limit = now
-        assert run._controls_stale({"runs": out}) == stale, now
-    assert not run._controls_stale({"runs": [{"error": None}]})
+        assert (run._stored_controls("k") is None) == stale, now
+    run.store.runs = [ctl.run(0, mean=1.0, std_error=0.1, passed=True).__dict__]
+    assert run._stored_controls("k").runs[0].usable
 
 
 def test_clearing_the_store_empties_every_table_of_its_file(tmp_path):

@@ -143,3 +143,53 @@ def test_a_killed_run_keeps_the_exact_routes_of_points_waiting_for_their_llc(tmp
         assert store.count() == 3
     assert [p.evidence.rank.rank for p in res.points] == [1, 2, 3]
     assert all(p.evidence.llc is not None for p in res.points)
+
+
+@pytest.mark.parametrize("spoilt", [
+    {"runs": 7},                                              # not a list
+    {"key": "k", "runs": [{"family": "fake_regular"}]},       # a run lacking its fields
+    {"key": "k", "runs": [{"mean": "x", "lam": 1}]},          # fields of other types
+    {"key": ["k"], "rules": 3, "runs": []},                   # key and rules of other types
+])
+def test_a_damaged_control_set_is_run_again_on_resume(tmp_path, monkeypatch, spoilt):
+    """A stored control set that is a JSON object but not a control set crashed ``--resume``
+    with a traceback (ControlSet.from_dict); it now reads as missing and runs again."""
+    from fake_families import FAMILIES
+    from test_run import _exact_controls
+
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.evidence import AtPoint, LLCEvidence, Routes
+    from slttheory.verify.run import run_claims
+
+    _exact_controls(monkeypatch)
+    ran = []
+    unit = engine._control_unit
+
+    def counted(jobs, *args, **kw):
+        ran.extend(jobs)
+        return unit(jobs, *args, **kw)
+
+    monkeypatch.setattr(engine, "_control_unit", counted)
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        return [(LLCEvidence("ok", mean=1.0, std_error=0.4, passed=True,
+                             config={"localization": 1.0, "step_size": 0.01}),
+                 AtPoint("ok", checks={"is_local_min": True})) for _ in points]
+
+    fake = Routes(llc=llc, at_point=lambda f, pts, s, d: [
+        AtPoint("ok", checks={"is_local_min": True}) for _ in pts])
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "grid": {"d": [2]}}, "c.toml", FAMILIES)
+    path = tmp_path / "r.sqlite"
+    with ResultStore(path) as store:
+        run_claims([c], profile="quick", families=FAMILIES, routes=fake, store=store)
+    first = len(ran)
+    assert first == 9  # three controls on three data sets
+    damage(path, "UPDATE controls SET evidence=?", json.dumps(spoilt))
+    with ResultStore(path) as store:
+        (res,) = run_claims([c], profile="quick", families=FAMILIES, routes=fake,
+                            store=store, resume=True)
+    assert len(ran) == 2 * first  # run again, not a traceback
+    (cs,) = res.controls.values()
+    assert len(cs.runs) == 9 and all(r.usable for r in cs.runs)

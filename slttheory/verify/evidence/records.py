@@ -112,6 +112,42 @@ def _from(cls, data: Mapping[str, Any] | None):
     return cls(**{k: v for k, v in data.items() if k in names})
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _listed(x: Any) -> list | tuple:
+    if not isinstance(x, list | tuple):
+        raise TypeError(f"expected a JSON array, got {type(x).__name__}")
+    return x
+
+
+def _mapping(x: Any) -> Mapping[str, Any]:
+    if not isinstance(x, Mapping):
+        raise TypeError(f"expected a JSON object, got {type(x).__name__}")
+    return x
+
+
+_CHECKS = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": _is_number,
+    "bool": lambda v: isinstance(v, bool),
+    "optional_number": lambda v: v is None or _is_number(v),
+    "optional_int": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "optional_str": lambda v: v is None or isinstance(v, str),
+}
+
+
+def _typed(record: Any, **kinds: tuple[str, ...]) -> None:
+    """``TypeError`` naming the first field of ``record`` whose value is not of its kind
+    (a stored row decoded into a record: a damaged one must not reach the judge)."""
+    for kind, names in kinds.items():
+        for name in names:
+            if not _CHECKS[kind](getattr(record, name)):
+                raise TypeError(f"{type(record).__name__}.{name} is not {kind.replace('_', ' ')}")
+
+
 @dataclass(frozen=True)
 class ClosedFormEvidence:
     """The library's closed form at a point: ``value`` is exact sympy text."""
@@ -355,8 +391,17 @@ class ControlRun:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ControlRun:
-        return _from(cls, {**data, "problems": tuple(data.get("problems", ())),
-                           "params": dict(data.get("params", {}))})
+        """The run stored as ``data``; ``TypeError`` where it is not one (a damaged row)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a control run is a JSON object, got {type(data).__name__}")
+        run = _from(cls, {**data, "problems": tuple(_listed(data.get("problems", ()))),
+                          "params": dict(_mapping(data.get("params", {})))})
+        _typed(run, str=("family", "kind", "lam", "certified_by"), int=("data_seed",),
+               number=("elapsed_s",), optional_number=("mean", "std_error"),
+               optional_int=("multiplicity",), optional_str=("error",), bool=("passed",))
+        if not all(isinstance(x, str) for x in run.problems):
+            raise TypeError("a control run's problems are strings")
+        return run
 
     @property
     def lam_value(self) -> float:
@@ -384,12 +429,15 @@ class ControlSet:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ControlSet:
-        runs = tuple(
-            _from(ControlRun, {**r, "problems": tuple(r.get("problems", ()))})
-            for r in data.get("runs", ())
-        )
-        return cls(str(data["key"]), dict(data.get("rules", {})), runs,
-                   float(data.get("elapsed_s", 0.0)))
+        """The set stored as ``data``; ``TypeError``/``KeyError`` where it is not one (a
+        damaged row, which the verifier then runs again)."""
+        if not isinstance(data.get("key"), str):
+            raise TypeError("a control set's key is a string")
+        runs = tuple(ControlRun.from_dict(r) for r in _listed(data.get("runs", ())))
+        elapsed = data.get("elapsed_s", 0.0)
+        if not _is_number(elapsed):
+            raise TypeError("a control set's elapsed_s is a number")
+        return cls(data["key"], dict(_mapping(data.get("rules", {}))), runs, float(elapsed))
 
 
 @dataclass(frozen=True)

@@ -455,11 +455,9 @@ class _Run:
                 todo.append(p)
                 continue
             key = p.evidence.llc.control_key if p.evidence.llc is not None else None
-            cs = self.store.get_controls(key) if key else None
-            if cs is not None and self._controls_stale(cs):
-                cs = None  # control runs that ran out of time or memory: run again
+            cs = self._stored_controls(key) if key else None
             if cs is not None:
-                self.controls[key] = ControlSet.from_dict(cs)
+                self.controls[key] = cs
             elif key is not None and self._controls(p)[1] == key:
                 # stored before its controls were (a scaling point is stored once its LLC is
                 # in; a run killed before its controls finished left it without them for
@@ -614,9 +612,9 @@ class _Run:
         """Control runs shared by several control sets run once, batched per family and
         rules (stored control sets are loaded instead)."""
         for key, (ctl, settings) in self.planned.items():
-            stored = self.store.get_controls(key) if (self.store and self.resume) else None
-            if stored is not None and not self._controls_stale(stored):
-                self.controls[key] = ControlSet.from_dict(stored)
+            stored = self._stored_controls(key) if (self.store and self.resume) else None
+            if stored is not None:
+                self.controls[key] = stored
                 continue
             self.needed[key] = []
             for c in ctl:
@@ -634,12 +632,19 @@ class _Run:
                  for rks in groups.values()]
         return units, [("runs", rks) for rks in groups.values()]
 
-    def _controls_stale(self, stored: Mapping[str, Any]) -> bool:
-        """Whether a stored control set holds a run that failed for want of memory or time
-        (under a shorter limit than this run's, or where this run has none): computed again,
-        as a point's evidence is (:func:`_for_want_of_resources`)."""
-        errors = [str(r.get("error") or "") for r in stored.get("runs", ())]
-        return _resources_short(errors, self.time_limit)
+    def _stored_controls(self, key: str) -> ControlSet | None:
+        """The stored control set of ``key``, or ``None`` where it must run (again): none is
+        stored, its row is damaged (not a control set), or it holds a run that failed for
+        want of memory or time (under a shorter limit than this run's, or where this run has
+        none), as a point's evidence is computed again (:func:`_for_want_of_resources`)."""
+        row = self.store.get_controls(key)
+        try:
+            cs = ControlSet.from_dict(row) if row is not None else None
+        except (TypeError, ValueError, KeyError):
+            return None
+        if cs is None or _resources_short([r.error or "" for r in cs.runs], self.time_limit):
+            return None
+        return cs
 
     def _llc_key(self, p: _Point) -> str:
         """Points of any claim with the same family, point and LLC rules share one LLC."""
