@@ -314,6 +314,12 @@ class Family:
         ``hypotheses(problem) -> tuple[Hypothesis, ...]``: the hypotheses of the theorem
         behind ``formula`` that can be checked numerically at a built ``problem`` (its
         ``model`` at w*, ``data`` and ``extras``). ``None``: none are checked.
+    readings:
+        ``readings(params) -> tuple[str, ...]`` (validated ``params``): the parameters whose
+        value chooses between readings of the source's model that give different λ at these
+        parameters (quadratic networks with biases: the centred loss cannot see the output
+        constant that plain MSE sees). A claim must set them and say which reading it tests:
+        a family default there would be a reading chosen silently. ``None``: no such choice.
     """
 
     name: str
@@ -329,6 +335,7 @@ class Family:
     differences: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
     hypotheses: Callable[[Problem], tuple[Hypothesis, ...]] | None = None
     orbit: Callable[[Problem], tuple[int, int, str]] | None = None
+    readings: Callable[[Mapping[str, Any]], tuple[str, ...]] | None = None
 
     @property
     def hypothesis_names(self) -> tuple[str, ...]:

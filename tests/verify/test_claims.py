@@ -205,3 +205,39 @@ def test_parameters_the_claim_leaves_out_are_shown_at_their_defaults(tmp_path):
     assert claim_json(r)["defaults"] == defaults
     rep = build_report([r], profile="quick", device="cpu", created="2026-01-01")
     assert "leaves at their defaults: d = 3" in render_markdown(rep)
+
+
+QUADRATIC_WITH_BIASES = """id = "g2"
+title = "t"
+source = "s"
+family = "quadratic_network"
+kind = "closed_form"
+predicted = "k*(d + 1) + 1"
+evidence = ["closed_form", "rank"]
+[grid]
+d = [3]
+k = [1]
+[fixed]
+bias = true
+"""
+
+
+@pytest.mark.parametrize(("more", "key"), [
+    ("", "fixed.loss"),                         # the loss left at the family's default
+    ('loss = "mse"\n', "reading"),              # chosen, but the claim says not which reading
+])
+def test_a_loss_that_decides_lambda_must_be_a_stated_reading(tmp_path, more, key):
+    """With biases the centred loss cannot see the output constant that plain MSE sees (λ
+    half a unit apart): an App. G claim that left the loss at its default was refuted on the
+    centred reading, with no mark saying so (an outside acceptance run). The loss is now a
+    reading the claim must state."""
+    from slttheory.models import FAMILIES as REAL
+
+    with pytest.raises(ClaimError, match=rf"c\.toml.*\b{key}\b.*readings"):
+        load_claim(write(tmp_path, QUADRATIC_WITH_BIASES + more), REAL)
+    c = load_claim(write(tmp_path, QUADRATIC_WITH_BIASES.replace("[grid]", 'reading = "r"\n'
+                                                                 "[grid]") + 'loss = "mse"\n'),
+                   REAL)
+    assert c.fixed["loss"] == "mse"
+    nobias = QUADRATIC_WITH_BIASES.replace("bias = true", "bias = false")
+    assert "loss" in load_claim(write(tmp_path, nobias), REAL).defaults  # no choice there

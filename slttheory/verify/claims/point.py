@@ -851,6 +851,27 @@ def _value_key(claim: Claim, profile: str, name: str) -> str:
     return f"grid.{name}" if name in claim.grid else f"fixed.{name}"
 
 
+def _check_readings(claim: Claim, family: Any, q: Mapping[str, Any], path: str,
+                    at: str) -> None:
+    """A parameter that chooses between readings of the source's model (the family's
+    ``readings``) must be set by the claim, beside a ``reading``: left at its default, the
+    verdict would rest on a reading nobody chose (an outside acceptance run: an App. G claim
+    with biases and no loss was refuted on the centred loss, unmarked, where plain MSE
+    confirms it)."""
+    names = family.readings(q) if getattr(family, "readings", None) is not None else ()
+    for name in names:
+        if name in claim.defaults:
+            spec = next(s for s in family.parameters if s.name == name)
+            raise err(path, f"fixed.{name}", f"at {at}: {name} chooses between readings of "
+                      f"the source's model that give different λ here ({family.name}: "
+                      f"{spec.doc}); set it (one of {list(spec.choices or ())}) and say "
+                      "which reading the claim tests in `reading`")
+    if names and not claim.reading:
+        raise err(path, "reading", f"at {at}: {', '.join(names)} chooses between readings of "
+                  "the source's model that give different λ here; say which one the claim "
+                  "tests")
+
+
 def _check_points(claim: Claim, family: Any) -> None:
     """Every point of every profile is valid for the family and gives a finite real
     prediction; at most :data:`MAX_GRID_POINTS` per profile."""
@@ -881,12 +902,13 @@ def _check_points(claim: Claim, family: Any) -> None:
             at = f"grid point {shorten(point_key(p))} (profile {prof})"
             where = f"{path}: {at}"
             try:
-                family.validate(p, where=where)
+                q = family.validate(p, where=where)
             except (TypeError, ValueError, ArithmeticError) as e:
                 msg = str(e) if path in str(e) else f"{where}: {e}"
                 keys = [_value_key(claim, prof, k) for k in p
                         if re.search(rf"\b{re.escape(k)}\b", str(e).replace(where, ""))]
                 raise ClaimError(msg + (f" (from {', '.join(keys)})" if keys else "")) from None
+            _check_readings(claim, family, q, path, at)
             if claim.predicted_expr is not None:
                 if time.monotonic() > deadline:
                     raise err(path, "predicted", f"evaluating it took more than "
