@@ -1765,3 +1765,27 @@ def test_an_upper_bound_the_dimension_implies_asserts_nothing():
     assert V(claim("d/2 - 1/4", relation="<="), ev).verdict == "confirmed"  # 3/2 ≤ 7/4 < 2
     assert V(claim("d/2 - 1", relation="<="), ev).verdict == "refuted"  # 3/2 > 1
     assert V(claim("d/2", relation=">="), ev).verdict == "refuted"  # 3/2 < 2
+
+
+@pytest.mark.parametrize(("predicted", "relation", "verdict"), [
+    ("0", ">=", "inconclusive"), ("-1", ">=", "inconclusive"), ("-1/4", ">", "inconclusive"),
+    ("0", ">", "confirmed"),        # λ > 0 says something: a certified λ = 3/2 confirms it
+    ("1", ">=", "confirmed"), ("2", ">=", "refuted"),
+])
+def test_a_lower_bound_every_model_meets_asserts_nothing(predicted, relation, verdict):
+    """λ ≥ 0 for every model (K ≥ 0): "λ ≥ 0" had been confirmed as certified (an outside
+    acceptance run), the mirror image of an upper bound at d/2."""
+    ev = PointEvidence(None, rk(3, n=4), None, 0.0)  # λ = 3/2, d = 4
+    v = V(claim(predicted, relation=relation), ev)
+    assert v.verdict == verdict, v.reason
+    if verdict == "inconclusive":
+        assert "holds for every model (λ ≥ 0" in v.reason and "a lower bound above 0" in v.reason
+
+
+def test_a_vacuous_lower_bound_is_not_decided_by_an_llc_either():
+    """Without a certified fact, a controlled LLC reading λ̂ far below 0 must not refute
+    "λ ≥ 0", nor one above confirm it: no route decides a bound every model meets."""
+    for mean in (-1.0, 1.0):
+        v = V(claim("0", relation=">=", evidence=["llc"]),
+              PointEvidence(None, None, lc(mean), 0.0), ctl=controls())
+        assert v.verdict == "inconclusive" and "asserts nothing" in v.reason

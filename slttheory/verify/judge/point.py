@@ -424,28 +424,34 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             + "; ".join(f"{n}: {why}" for n, why in unmet) + would
                             + "; would decide: a w* at which " + " and ".join(names) + hold
                             + note, facts=facts)
+    if (vacuous := _vacuous(cert, p, rel)) is not None:
+        every, would = vacuous
+        return PointVerdict("inconclusive", f"inconclusive at {at}: the predicted {pt.ptxt} "
+                            f"holds for every model{every}, so it asserts nothing here; would "
+                            f"decide: {would}" + note, facts=facts)
     if exact != "open":
-        if (vacuous := _vacuous(cert, p, rel)) is not None:
-            return PointVerdict("inconclusive", f"inconclusive at {at}: the predicted "
-                                f"{pt.ptxt} holds for every model of this dimension "
-                                f"({vacuous}), so it asserts nothing here; would decide: a "
-                                "point where the bound is below d/2" + note, facts=facts)
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
     return _by_llc(pt, controls or {}, lo, hi)
 
 
-def _vacuous(cert: Sequence[Fact], p: sp.Expr, rel: str) -> str | None:
-    """The dimension fact's text where it alone implies an upper-bound prediction
-    (``λ <= P`` or ``λ < P`` with P at least d/2, or above it): a bound every model of d
-    parameters meets, whose confirmation would say nothing of the claim (an outside reading:
-    Cor. 5.3's bound equals d/2 = pK/2 wherever K ≤ p(2p − 1)). ``None`` otherwise."""
+def _vacuous(cert: Sequence[Fact], p: sp.Expr, rel: str) -> tuple[str, str] | None:
+    """(Which models, what would decide) where a bound holds for every model: an upper bound
+    ``λ <= P`` or ``λ < P`` that the dimension alone implies (P ≥ d/2, or above it: an
+    outside reading, Cor. 5.3's bound equals d/2 = pK/2 wherever K ≤ p(2p − 1)), or a lower
+    bound ``λ >= P`` with P ≤ 0 or ``λ > P`` with P < 0 (λ ≥ 0 for every model, since K ≥ 0:
+    an outside acceptance run had "λ ≥ 0" confirmed as certified). Its confirmation would say
+    nothing of the claim. ``None`` otherwise."""
+    if rel in (">=", ">"):
+        if _exact_verdict(sp.Integer(0), None, p, rel) != "confirmed":
+            return None
+        return " (λ ≥ 0 for every model, since K ≥ 0)", "a lower bound above 0"
     if rel not in ("<=", "<"):
         return None
     dim = next((f for f in cert if f.route == "dimension"), None)
     if dim is None or _exact_verdict(None, dim.high, p, rel) != "confirmed":
         return None
-    return dim.text
+    return f" of this dimension ({dim.text})", "a point where the bound is below d/2"
 
 
 @dataclass(frozen=True)
