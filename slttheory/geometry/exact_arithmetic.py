@@ -97,6 +97,11 @@ _PIECEWISE = _packets(
     "relu", "threshold_backward", "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
     "abs", "sign", "sgn",
 )
+# Value conversions: exact, but a float -> integer/bool conversion lets the map branch on its
+# parameters (``torch.where(w.long() > 0, …)``) past the piecewise refusal above, and the
+# comparison that follows sees no floating tensor. Refused when a float is converted to a
+# non-floating dtype.
+_CONVERTS = _packets("_to_copy", "to", "copy", "copy_")
 # Exact in value, but they cut the gradient: a map that detaches (or reads .data) has a
 # Jacobian of 0 in what it cuts off, and rank 0 came out certified for a map of rank 2.
 _SEVERS = _packets("detach", "detach_")
@@ -217,6 +222,13 @@ class IntegerExactnessAudit(TorchDispatchMode):
                     f"{func} is not an exact integer operation (float64 may have rounded: "
                     "a division, a transcendental function, ...)")
         out = func(*args, **kwargs)
+        if floats and packet in _CONVERTS and any(
+                isinstance(o, torch.Tensor) and not o.is_floating_point()
+                for o in tree_flatten(out)[0]):
+            raise InexactArithmeticError(
+                f"{func} converts a floating tensor to a non-floating dtype: exact, but a map "
+                "that branches on the result is piecewise polynomial, and a rank certificate "
+                "needs a polynomial map")
         if packet not in _UNINITIALISED:
             _check_values(func, [o for o in tree_flatten(out)[0] if _is_float(o)], "an output")
         return out

@@ -435,9 +435,10 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
 
         fd: list[int] = []
         with IntegerExactnessAudit(), torch.no_grad():
-            for t, c in enumerate(ints):
-                out = [int(b) for b in g(flat_w + t * flat_v).to(torch.int64).tolist()]
-                fd = [a + c * b for a, b in zip(fd or [0] * len(out), out, strict=True)]
+            values = [g(flat_w + t * flat_v) for t in range(len(ints))]
+        for c, value in zip(ints, values, strict=True):  # integer conversion outside the audit
+            out = [int(b) for b in value.to(torch.int64).tolist()]
+            fd = [a + c * b for a, b in zip(fd or [0] * len(out), out, strict=True)]
         if uses_forward_mode(flat_w.numel(), len(fd)):
             load_forward_ad()
             try:

@@ -331,9 +331,32 @@ def test_a_map_that_hides_parameters_from_autograd_certifies_no_rank(how):
     and certified generic rank 0 for w₁·w₂, with P(higher) ≤ 1e-19. The Jacobian is now
     checked against the map's own values (J·v = d/dt f(w + t v), exact)."""
     x = torch.ones(1, 1, dtype=torch.int64)
-    with pytest.raises(ValueError, match="disagrees with its values"):
+    # (the integer round trip is now refused by the exactness audit itself)
+    with pytest.raises(ValueError, match="disagrees with its values|non-floating dtype"):
         generic_rank(_w1w2_cut(how), {"w": (2,)}, x, degree=2)
     assert check_jacobian_by_values(_w1w2_cut("none"), {"w": (2,)}, x, degree=2)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_map_that_branches_through_an_integer_cast_certifies_no_rank(seed):
+    """where(w₀.long() > 0, w₀w₁, 0) is piecewise: rank 0 on half of the space, 1 on the
+    other. The comparison sees no float, so it passed the audit's piecewise refusal, and at
+    seed 3 (where the value check's points did not straddle the branch) the "generic" stratum
+    certified rank J(w*) >= 1, false for every w* with w₀ < 0."""
+    from types import SimpleNamespace
+
+    from slttheory.geometry import true_point_rank
+
+    def fn(p, x):
+        w = p["w"]
+        on = w[0].to(torch.int64) > 0
+        return torch.where(on, w[0] * w[1], torch.zeros_like(w[0])) * x.to(w.dtype).reshape(-1)
+
+    rp = SimpleNamespace(fn=fn, param_shapes={"w": (2,)}, inputs=torch.ones(1, 1,
+                         dtype=torch.int64), degree=2, true_point="generic", true_params=None,
+                         true_support=None)
+    with pytest.raises(ValueError, match="non-floating dtype"):
+        true_point_rank(rp, seed=seed)
 
 
 @pytest.mark.parametrize("how", ["no_grad", "tolist"])

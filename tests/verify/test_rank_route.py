@@ -105,3 +105,28 @@ def test_a_plugin_rank_maps_lambda_is_stated_not_certified():
     assert not ev.determines_lambda and ev.lam is None and "outside slttheory" in ev.reason
     own = rank_route(nc, nc.validate({"powers": [1, 1]}), {})  # the package's own map
     assert own.status == "ok"
+
+
+def test_a_plugin_stratum_label_certifies_no_rank_at_w_star():
+    """A plugin rank map labelling a special w* 'generic' (reduced-rank regression at rank 0,
+    w* = 0, λ = 5/2) certified rank 8 at w*, so λ ≥ 4: the stratum is the plugin's statement,
+    as its λ = rank/2 is, and is no longer certified."""
+    import dataclasses
+
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.routes import rank_route
+
+    rrr = FAMILIES["reduced_rank_regression"]
+
+    def plugin_rank_problem(params=None, /, **more):
+        return dataclasses.replace(rrr.rank_problem(params, **more), true_point="generic",
+                                   true_support=None)
+
+    plugin_rank_problem.__module__ = "my_plugin"
+    fam = dataclasses.replace(rrr, name="rrr_plugin", formula=None,
+                              rank_problem=plugin_rank_problem)
+    ev = rank_route(fam, fam.validate({"m": 3, "n": 3, "h": 2, "r": 0}), {})
+    assert ev.status == "ok" and ev.point_rank == 8 and not ev.point_rank_certified
+    assert "not certified" in ev.point_rank_how
+    own = rank_route(rrr, rrr.validate({"m": 3, "n": 3, "h": 2, "r": 1}), {})
+    assert own.point_rank == 5 and own.point_rank_certified  # the package's own stratum
