@@ -107,6 +107,15 @@ def functional(module: torch.nn.Module, weights: Any, args: tuple = (),
     >>> functional(m, w, (torch.ones(2, 1),)).tolist(), type(lin.weight).__name__
     ([[0.0], [0.0]], 'Parameter')
     """
+    # nn.MultiheadAttention / TransformerEncoderLayer in eval mode take a fused kernel with no
+    # derivative when no parameter requires grad, as here: use the (equal) composite path
+    mha = getattr(torch.backends, "mha", None)
+    if mha is not None and hasattr(mha, "set_fastpath_enabled") and mha.get_fastpath_enabled():
+        mha.set_fastpath_enabled(False)
+        try:
+            return functional(module, weights, args, kwargs)
+        finally:
+            mha.set_fastpath_enabled(True)
     unique = list(module.modules())
     if sum(1 for _ in module.named_modules(remove_duplicate=False)) == len(unique):
         return functional_call(module, weights, args, kwargs)

@@ -649,7 +649,8 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     f"(> {100 * BIAS_WARN:.0f}%); reduce step_size or use sampler='mala'")
     if math.isfinite(llc) and llc < 0:
         warn.append("negative LLC: the chains found loss below L(w*), so w* is not a local "
-                    "minimum (train further or localize more)")
+                    "minimum of this loss (train further, localize more, or check that `loss` is "
+                    "the one the model was trained on)")
     notes: list[str] = []
     if adaptive and math.isfinite(se) and math.isfinite(llc) and (
             se > AUTO_TARGET_RSE * max(abs(llc), 0.05) * 1.5):

@@ -24,7 +24,9 @@ Conventions (documented choices):
 
 * **Loss.** ``L_n(w)`` is the mean per-sample negative log-likelihood. ``"gaussian"``:
   :math:`\tfrac12\lVert y - f(x)\rVert^2` summed over output dimensions (unit variance,
-  constants dropped); ``"cross_entropy"``: :math:`-\log\mathrm{softmax}(f(x))_y`; a callable
+  constants dropped); ``"cross_entropy"``: :math:`-\log\mathrm{softmax}(f(x))_y` (targets:
+  class indices, or probability rows :math:`-\sum_c y_c\log\mathrm{softmax}(f(x))_c`);
+  ``"binary_cross_entropy"``: one logit :math:`z`, :math:`\log(1 + e^z) - yz`; a callable
   ``loss(outputs, targets)`` must return the ``(n,)`` per-sample NLLs.
 * **What is recorded.** The kernels work with :math:`\Delta L(w) = \frac1{|B|}\sum_{i\in B}
   (\ell_i(w) - \ell_i(w^*))` with the per-sample :math:`\ell_i(w^*)` precomputed once. Full

@@ -30,7 +30,7 @@ from slttheory._inputs import (
 )
 from slttheory._torch_args import check_deterministic, no_random_draws
 from slttheory.geometry.critical import CriticalPointCheck, critical_point_check
-from slttheory.losses import check_targets
+from slttheory.losses import binary_cross_entropy_nll, check_targets
 from slttheory.sampling import localisation as _loc
 from slttheory.sampling import precondition as pc
 from slttheory.sampling.kernels import (
@@ -38,13 +38,14 @@ from slttheory.sampling.kernels import (
     PreconditionedPotential,
 )
 
-LOSSES = ("gaussian", "cross_entropy")
+LOSSES = ("gaussian", "cross_entropy", "binary_cross_entropy")
 
 
 def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]:
     """``loss(outputs, targets)`` → the ``(n,)`` per-sample negative log-likelihoods: the
-    named loss (``"gaussian"``: ½‖y − f(x)‖² summed over outputs; ``"cross_entropy"``), or
-    the caller's callable as it is."""
+    named loss (``"gaussian"``: ½‖y − f(x)‖² summed over outputs; ``"cross_entropy"``: class
+    indices or probability rows; ``"binary_cross_entropy"``: one logit,
+    :func:`~slttheory.losses.binary_cross_entropy_nll`), or the caller's callable as it is."""
     if callable(loss):
         return loss
     if loss == "gaussian":
@@ -56,6 +57,8 @@ def _per_sample_loss(loss: str | Callable) -> Callable[[Tensor, Tensor], Tensor]
         def xent(out: Tensor, y: Tensor) -> Tensor:
             return torch.nn.functional.cross_entropy(out, y, reduction="none")
         return xent
+    if loss == "binary_cross_entropy":
+        return binary_cross_entropy_nll
     raise ValueError(f"loss must be one of {list(LOSSES)} or a callable, got {loss!r}")
 
 
@@ -233,10 +236,14 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     y = y.detach()
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
     if loss == "cross_entropy":
-        if y.is_floating_point() or y.ndim != 1:
+        if y.ndim == 2 and y.is_floating_point():  # probability rows (soft labels), as
+            y = y.to(device, dtype)                # cross_entropy_nll documents
+        elif y.is_floating_point() or y.ndim != 1:
             raise ValueError("data: cross_entropy targets must be a 1-D integer tensor of "
-                             f"class indices, got dtype {y.dtype} shape {tuple(y.shape)}")
-        y = y.to(device)
+                             "class indices or (n, C) probability rows, got dtype "
+                             f"{y.dtype} shape {tuple(y.shape)}")
+        else:
+            y = y.to(device)
     else:
         y = y.to(device)
         if y.is_floating_point():
@@ -387,13 +394,18 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
                 else:
                     raise ValueError(
                         f"data: targets of shape {tuple(y.shape)} do not match model outputs "
-                        f"of shape {tuple(out.shape)}"
+                        f"of shape {tuple(out.shape)} under the default loss='gaussian'"
+                        + ("; class indices need loss='cross_entropy'"
+                           if y.ndim == 1 and not y.is_floating_point() else "")
                     )
         elif loss == "cross_entropy":
             if out.ndim != 2 or out.shape[0] != y.shape[0]:
                 raise ValueError(f"cross_entropy needs outputs of shape (n, classes), got "
                                  f"{tuple(out.shape)}")
-            if int(y.min()) < 0 or int(y.max()) >= out.shape[1]:
+            if y.ndim == 2 and y.shape != out.shape:
+                raise ValueError(f"data: probability rows of shape {tuple(y.shape)} do not "
+                                 f"match logits of shape {tuple(out.shape)}")
+            if y.ndim == 1 and (int(y.min()) < 0 or int(y.max()) >= out.shape[1]):
                 raise ValueError(f"data: class indices must lie in [0, {out.shape[1] - 1}]")
         if callable(loss) and out.shape != y.shape:
             try:

@@ -852,6 +852,50 @@ def test_cross_entropy_and_callable_loss():
     assert est2.config.loss == "abs_loss" and np.isfinite(est2.llc)
 
 
+def test_probability_row_targets_and_every_named_loss():
+    """losses.cross_entropy_nll documents probability rows, and LOSSES names
+    "binary_cross_entropy": estimate_llc refused both. One-hot rows give the class
+    indices' estimate draw for draw."""
+    x = torch.randn(300, 2, generator=gen(0))
+    lin = nn.Linear(2, 3)
+    with torch.no_grad():
+        yc = lin(x).argmax(1)
+    kw = dict(method="single", step_size=1e-4, draws=60, chains=2, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        a = estimate_llc(lin, (x, yc), loss="cross_entropy", **kw)
+        b = estimate_llc(lin, (x, nn.functional.one_hot(yc, 3).float()), loss="cross_entropy",
+                         **kw)
+        c = estimate_llc(nn.Linear(2, 1), (x, (x[:, :1] > 0).float()),
+                         loss="binary_cross_entropy", **kw)
+    assert abs(a.llc - b.llc) < 1e-6 and np.isfinite(c.llc)
+
+
+def test_eval_mode_attention_is_differentiable():
+    """In eval mode nn.MultiheadAttention took torch's fused fast path, which has no
+    derivative ("derivative for aten::_native_multi_head_attention is not implemented")."""
+    class Att(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(5, 4)
+            self.att = nn.MultiheadAttention(4, 2, batch_first=True)
+            self.out = nn.Linear(4, 5)
+
+        def forward(self, t):
+            h = self.emb(t)
+            return self.out(self.att(h, h, h)[0].mean(1))
+
+    with torch.random.fork_rng():  # the module's own initialisation, the caller's RNG kept
+        torch.manual_seed(0)
+        m = Att().eval()
+    toks = torch.randint(0, 5, (64, 3), generator=gen(0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = estimate_llc(m, (toks, toks[:, 0]), loss="cross_entropy", method="single",
+                           step_size=1e-4, draws=20, chains=2, device="cpu")
+    assert np.isfinite(est.llc) and torch.backends.mha.get_fastpath_enabled()
+
+
 # ------------------------------------------------------------------ other estimators
 
 
