@@ -59,6 +59,22 @@ def _lam(lam) -> tuple[sp.Expr, sp.Expr | None, bool]:
     return _real("lam", lam, nonnegative=True), None, False
 
 
+def _check_sample_size_apart(n, *exprs) -> None:
+    """Refuse a symbolic sample size n that also occurs in λ or m: the linear formulas name
+    the output dimension ``n`` and the input dimension ``m``, so ``free_energy(n,
+    reduced_rank_regression(m, n, h))`` would silently identify the sample size with the
+    output dimension."""
+    if not (isinstance(n, sp.Basic) and n.free_symbols):
+        return
+    shared = {s for e in exprs if isinstance(e, sp.Basic) for s in e.free_symbols
+              if s in n.free_symbols}
+    if shared:
+        raise ValueError(
+            f"the sample size n = {n} shares the symbol(s) {sorted(map(str, shared))} with λ "
+            "or m (reduced_rank_regression names its output dimension n and its input "
+            "dimension m): use a distinct Symbol for the sample size")
+
+
 def free_energy(n, lam, m=None, n_loss=0) -> sp.Expr:
     r"""Asymptotic Bayes free energy :math:`F_n = -\log \int \prod_i p(X_i|w)\,\varphi(w)\,dw`.
 
@@ -112,6 +128,7 @@ def free_energy(n, lam, m=None, n_loss=0) -> sp.Expr:
     m = check_size("m", m, minimum=1)
     n = check_size("n", n, minimum=2)
     n_loss = _real("n_loss", n_loss)
+    _check_sample_size_apart(n, value, m)
     return n_loss + value * sp.log(n) - (m - 1) * sp.log(sp.log(n))
 
 
@@ -138,5 +155,6 @@ def bayes_generalization_error(n, lam) -> sp.Expr:
     """
     value, _, _ = _lam(lam)
     n = check_size("n", n, minimum=1)
+    _check_sample_size_apart(n, value)
     return value / n
 

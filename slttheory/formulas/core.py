@@ -177,6 +177,18 @@ class LearningCoefficient:
         object.__setattr__(self, "dimension", dimension)
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
 
+    def _sympy_(self) -> sp.Expr:
+        """``sympify(lc)`` is the exact ``value`` (without this, sympy fell back on
+        ``__float__``: ``sp.Rational(1, 2) + lc`` gave the Float 7.0, ``n * lc`` 6.5*n)."""
+        return self.value
+
+    def _latex(self, printer) -> str:
+        """``sp.latex(lc)``: the LaTeX of ``value`` (not of the dataclass repr)."""
+        return printer._print(self.value)
+
+    def _repr_latex_(self) -> str:
+        return f"$\\lambda = {sp.latex(self.value)}$"
+
     def __float__(self) -> float:
         if self.value.free_symbols:
             raise TypeError(

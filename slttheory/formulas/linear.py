@@ -79,7 +79,8 @@ def regular(d) -> LearningCoefficient:
             "prior density positive and continuous at the true parameter",
         ),
         source=(
-            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory"
+            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (CUP,"
+            " doi:10.1017/CBO9780511800474)"
             " (regular models: λ = d/2)"
         ),
         **standing_of("regular").fields(),
@@ -115,8 +116,9 @@ def low_rank_manifold(m, n, r) -> LearningCoefficient:
             "parametrisation is a submersion onto the rank-r matrices near the true point",
         ),
         source=(
-            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (regular case,"
-            " after reparametrising by the rank-r manifold of dimension r(m+n-r));"
+            "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (CUP,"
+            " doi:10.1017/CBO9780511800474; regular case, after reparametrising by the"
+            " rank-r manifold of dimension r(m+n-r));"
             " the argument of Cullen et al. 2026, arXiv:2603.01192, Thm F.1"
         ),
         **standing_of("low_rank_manifold").fields(),

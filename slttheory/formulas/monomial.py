@@ -19,7 +19,8 @@ from slttheory.formulas.standing import standing_of
 
 __all__ = ["normal_crossing", "newton_polyhedron"]
 
-_WATANABE = "Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (CUP)"
+_WATANABE = ("Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (CUP, "
+             "doi:10.1017/CBO9780511800474)")
 
 
 # --------------------------------------------------------------------------- validation

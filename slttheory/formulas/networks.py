@@ -121,7 +121,8 @@ def polynomial_regression(degree) -> LearningCoefficient:
             "E[x^(i+j)] positive definite, hence Fisher information positive definite)",
             "prior positive and continuous at the true coefficients",
         ),
-        source="Watanabe 2009, Algebraic Geometry and Statistical Learning Theory "
+        source="Watanabe 2009, Algebraic Geometry and Statistical Learning Theory (CUP, "
+        "doi:10.1017/CBO9780511800474) "
         "(regular models: λ = d/2, d = degree + 1 coefficients)",
         **standing_of("polynomial_regression").fields(),
     )

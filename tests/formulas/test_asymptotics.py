@@ -238,3 +238,26 @@ def test_lambda_zero_is_a_model_without_parameters():
     assert zero.value == 0
     assert free_energy(100, zero, n_loss=7) == 7
     assert bayes_generalization_error(100, zero) == 0
+
+
+def test_sample_size_symbol_must_differ_from_the_sizes():
+    """free_energy(n, reduced_rank_regression(m, n, h)) would identify the sample size with
+    the output dimension n: refused."""
+    import pytest
+    import sympy as sp
+
+    from slttheory.formulas import (
+        bayes_generalization_error,
+        free_energy,
+        reduced_rank_regression,
+    )
+
+    m, n, h = sp.symbols("m n h", positive=True, integer=True)
+    lc = reduced_rank_regression(m, n, h)
+    with pytest.raises(ValueError, match="sample size"):
+        free_energy(n, lc)
+    with pytest.raises(ValueError, match="sample size"):
+        bayes_generalization_error(n, lc)
+    N = sp.Symbol("N", positive=True)
+    assert free_energy(N, lc).free_symbols == {m, n, h, N}
+    assert bayes_generalization_error(N, lc) == lc.value / N

@@ -59,3 +59,17 @@ def test_hand_made_results_substitute_their_fields():
     d = sp.Symbol("d", integer=True, positive=True)
     lc = LearningCoefficient(value=d / 2, multiplicity=1, dimension=d, case="regular")
     assert lc.subs(d, 6).value == 3 and lc.subs(d, 6).dimension == 6
+
+
+def test_sympify_is_exact_value_and_latex():
+    """sympy arithmetic on a LearningCoefficient uses its exact value, never float()."""
+    import sympy as sp
+
+    from slttheory.formulas import reduced_rank_regression
+
+    lc = reduced_rank_regression(5, 5, 3)
+    assert sp.Rational(1, 2) + lc == 7 and (sp.Rational(1, 2) + lc).is_Integer
+    assert sp.Symbol("n") * lc == sp.Rational(13, 2) * sp.Symbol("n")
+    assert sp.latex(lc) == r"\frac{13}{2}"
+    m, n, h = sp.symbols("m n h", positive=True, integer=True)
+    assert sp.sympify(reduced_rank_regression(m, n, h)) == reduced_rank_regression(m, n, h).value
