@@ -130,8 +130,11 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
     if why := cite_match(claim.source, cf.reference, cf.source):
-        how = "" if why.startswith("the claim cites") else f"; {why}"  # else: says so twice
-        return "context", f"the claim's own source ({ref}{how}): not evidence for itself"
+        # what matched first, then the formula's reference: a formula that restates another
+        # work (the DLN at one hidden layer restating Aoyagi & Watanabe 2005) had read as if
+        # the wrong paper was matched (an outside acceptance run)
+        of = "" if why.startswith("the claim cites") else f"; the formula's reference: {ref}"
+        return "context", f"the claim's own source ({why}{of}): not evidence for itself"
     return "certified", f"established ({cf.established_by or 'tests'})"
 
 
