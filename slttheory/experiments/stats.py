@@ -844,8 +844,10 @@ def lack_of_fit(x: Sequence[float], y: Sequence[float], shape: str) -> ShapeFit:
     ss_pe = float(sum(((np.asarray(v) - np.mean(v)) ** 2).sum() for v in groups.values()))
     df_lof, df_pe = k - 2, n - k
     ss_lof = max(ss_res - ss_pe, 0.0)
-    if ss_pe <= 0:
-        p = 1.0 if ss_lof <= 1e-24 else 0.0
-        return ShapeFit(shape, float(coef[1]), math.inf if p == 0.0 else 0.0, df_lof, p)
+    if not ss_pe > 0:
+        # replicates without spread give the test no reference scale: a lack of fit at
+        # round-off would read p = 0 and an exact fit p = 1, each deciding a shape on zero
+        # errors; the test has no answer (NaN) and the shape rules then decide nothing
+        return ShapeFit(shape, float(coef[1]), math.nan, df_lof, math.nan)
     f = (ss_lof / df_lof) / (ss_pe / df_pe)
     return ShapeFit(shape, float(coef[1]), float(f), df_lof, float(sps.f.sf(f, df_lof, df_pe)))

@@ -69,7 +69,15 @@ def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
     confirmation only where no LLC estimate was excluded (:func:`_all_values`)."""
     v, why = _judge_interval(c, s)
     fits = getattr(s, "shape", None)
-    if c.shape is None or s is None or not s.decidable:
+    if c.shape is None or s is None:
+        return _all_values(v, why, s)
+    if not s.decidable:
+        # an interval known on one side only can still decide by its known end, but the
+        # shape rules (values, fit, rival) were never applied: it may refute, not confirm
+        if v == "confirmed":
+            return "inconclusive", (f"{why}; not confirmed: the criterion states the shape "
+                                    f"{c.shape!r}, and a statistic without a two-sided "
+                                    "interval on enough values is not judged by its fits")
         return _all_values(v, why, s)
     if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
         return v, why  # an absolute λ̂ without controls decides nothing, not even by its shape

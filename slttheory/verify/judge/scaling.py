@@ -456,6 +456,15 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     assert sc is not None
     var, gname = sc.variable, fmt_point(group) or "all points"
     xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    # only a certified value has σ = 0; a measured value with σ ≤ 0, or a value, σ or x that
+    # is not finite, has no error to weigh it by (the floor would make it exact, and NaN
+    # stopped the fit with a LinAlgError): the group decides nothing
+    bad = [f"{var}={r[0]:g}: λ = {r[1]:.4g}, σ = {r[2]:.3g}" for r in rows
+           if not (math.isfinite(r[0]) and math.isfinite(r[1]))
+           or (r[4] != "certified" and not (math.isfinite(r[2]) and r[2] > 0))]
+    if bad:
+        return ("inconclusive", f"{gname}: value(s) without a finite positive error, which "
+                f"no fit can weigh: {'; '.join(bad)}", [], False)
     exact = all(r[4] == "certified" for r in rows)  # σ = 0, floored at round-off in the fit
     need = SHAPES[sc.shape] + 1
     # a mixed group, or one too short to fit: its exact values alone refute the stated
