@@ -167,6 +167,14 @@ def families_fingerprint(families: Mapping[str, object],
                 todo.append(ref)
     files |= {f.resolve() for path in list(files) for f in path.parent.glob("*.py")
               if f.is_file()}
+    # top-level modules on the user's import path too: a helper imported inside a formula's
+    # or rank map's body is no reference the module holds, and an edit to it in another
+    # folder was reused by --resume (stale closed forms)
+    for entry in sys.path:
+        folder = Path(entry or ".").resolve()
+        if folder.is_dir() and not folder.is_relative_to(root) and \
+                not any(folder.is_relative_to(s) for s in system):
+            files |= {f.resolve() for f in folder.glob("*.py") if f.is_file()}
     digest = hashlib.sha256()
     for key in sorted(mine):
         digest.update(_described(key, mine[key]).encode() + b"\0")

@@ -186,7 +186,9 @@ class RankProblem:
       bool tensor of the parameter's shape) is ``True`` and exactly zero elsewhere (e.g.
       reduced-rank regression with its unused hidden units at zero);
     - ``"exact"``: w* is ``true_params`` (integer tensors; any tensors when ``degree <= 1``,
-      where the Jacobian does not depend on the point);
+      where the Jacobian does not depend on the point; for a ``--families`` plugin, keyed by
+      the built model's parameter names, and certified only where they equal the parameters
+      ``build(refine_steps=0)`` returns);
     - ``"trained"`` (the default): w* comes from training; no certified statement.
 
     ``true_point_argument``: why the built w* attains its stratum's generic rank, where it is

@@ -1789,3 +1789,12 @@ def test_a_vacuous_lower_bound_is_not_decided_by_an_llc_either():
         v = V(claim("0", relation=">=", evidence=["llc"]),
               PointEvidence(None, None, lc(mean), 0.0), ctl=controls())
         assert v.verdict == "inconclusive" and "asserts nothing" in v.reason
+
+
+def test_a_w_star_check_that_failed_is_named_in_the_reason():
+    """A plugin build whose targets had 999 rows for 1000 inputs: the critical-point check
+    refused it, and only report.json said so while the rank decided (an outside plugin
+    author's audit). The reason now names it beside the other route errors."""
+    at = AtPoint("ok", checks={"error": "inputs have 1000 samples but targets (999,)"})
+    v = V(claim(), PointEvidence(None, rk(4), None, 0.0, at_point=at))
+    assert v.verdict == "confirmed" and "w* check: inputs have 1000 samples" in v.reason

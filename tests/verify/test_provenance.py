@@ -113,3 +113,32 @@ def test_a_plugins_helper_modules_and_partials_are_in_its_key(tmp_path, monkeypa
     finally:
         sys.modules.pop("acc_plugin", None)
         sys.modules.pop("acc_helper", None)
+
+
+def test_a_helper_imported_inside_a_plugin_function_from_another_folder_is_in_its_key(
+        tmp_path, monkeypatch):
+    """A helper imported inside a formula's body, from another folder on the import path, is
+    no reference the plugin module holds: an edit to it was reused by --resume (an outside
+    plugin author's audit). Top-level modules of the user's import path are in the key."""
+    import importlib
+    import sys
+
+    from slttheory._provenance import families_fingerprint
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "plug").mkdir()
+    helper = tmp_path / "lib" / "lazy_helper.py"
+    helper.write_text("def val(d):\n    return d\n")
+    (tmp_path / "plug" / "lazy_plugin.py").write_text(
+        "from dataclasses import replace\nfrom slttheory.models import FAMILIES as F\n"
+        "def build(*a, **k):\n    import lazy_helper\n    return F['regular'].build(*a, **k)\n"
+        "FAMILIES = {'mine': replace(F['regular'], name='mine', build=build)}\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    monkeypatch.syspath_prepend(str(tmp_path / "plug"))
+    try:
+        mod = importlib.import_module("lazy_plugin")
+        before = families_fingerprint(mod.FAMILIES, FAMILIES)
+        helper.write_text("def val(d):\n    return 2 * d\n")
+        assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
+    finally:
+        sys.modules.pop("lazy_plugin", None)

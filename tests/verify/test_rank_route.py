@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_rank_gives_lambda_only_where_the_family_says_it_does():
     """A rank whose map does not determine λ (a trained point, a modular-addition design) has
@@ -130,3 +132,77 @@ def test_a_plugin_stratum_label_certifies_no_rank_at_w_star():
     assert "not certified" in ev.point_rank_how
     own = rank_route(rrr, rrr.validate({"m": 3, "n": 3, "h": 2, "r": 1}), {})
     assert own.point_rank == 5 and own.point_rank_certified  # the package's own stratum
+
+
+def _ba_plugin(true_a, true_b):
+    """y = B·A·x (2-1-2) built at w* = 0 by a plugin whose rank map states ``true_params``."""
+    import torch
+
+    from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem
+
+    class BA(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.A = torch.nn.Parameter(torch.zeros(1, 2))
+            self.B = torch.nn.Parameter(torch.zeros(2, 1))
+
+        def forward(self, x):
+            return x @ self.A.T @ self.B.T
+
+    def build(params=None, /, *, n=None, generator, device="cpu", dtype=torch.float32,
+              refine_steps=None, refine_lr=1e-3, **more):
+        x = torch.randn(n or 50, 2, generator=generator)
+        return Problem(BA(), (x, torch.zeros(n or 50, 2)), "gaussian", {"noise": 0.0})
+
+    def rank_problem(params=None, /, **more):
+        return RankProblem(
+            fn=lambda p, x: x.to(p["A"].dtype) @ p["A"].T @ p["B"].T,
+            param_shapes={"A": (1, 2), "B": (2, 1)}, inputs=torch.eye(2, dtype=torch.int64),
+            degree=2, gives_lambda=False, reason="stated", true_point="exact",
+            true_params={"A": torch.tensor([true_a]), "B": torch.tensor(true_b)},
+            inputs_determine=True)
+
+    rank_problem.__module__ = "my_plugin"
+    return Family(name="ba_plugin", description="y = BAx", build=build,
+                  parameters=(ParamSpec("noise", float, 0.0, None, 0.0, "noise"),),
+                  rank_problem=rank_problem, source="Theorist 2026")
+
+
+def test_a_plugin_exact_true_point_is_checked_against_its_build():
+    """A plugin that gave a generic integer point as the 'exact' w* of y = BAx, built at
+    w* = 0 (λ = 1), certified rank 3 there and confirmed a false λ = 3/2 (an outside plugin
+    author's audit): true_params is compared with the built model's parameters."""
+    from slttheory.verify.evidence.routes import rank_route
+
+    wrong = _ba_plugin([1, 2], [[3], [4]])
+    ev = rank_route(wrong, {"noise": 0.0}, {})
+    assert ev.point_rank == 3 and not ev.point_rank_certified
+    assert "'A' differs from the built w*" in ev.point_rank_how
+    right = _ba_plugin([0, 0], [[0], [0]])
+    ev = rank_route(right, {"noise": 0.0}, {})
+    assert ev.point_rank == 0 and ev.point_rank_certified
+
+
+def test_a_plugin_returning_the_wrong_types_is_named():
+    """A formula returning a float, or a rank map returning a dict, failed with "'float' object
+    has no attribute 'lower'" (an outside plugin author's audit): the error names the
+    family, the function and what it returned."""
+    import dataclasses
+
+    from slttheory.verify.evidence.routes import closed_form_route, rank_route
+
+    fam = _ba_plugin([0, 0], [[0], [0]])
+
+    def my_formula(noise):
+        return 1.0
+
+    ev = closed_form_route(dataclasses.replace(fam, formula=my_formula), {"noise": 0.0})
+    assert ev.status == "error" and "my_formula returned float" in ev.error
+    ev = rank_route(dataclasses.replace(fam, rank_problem=lambda *a, **k: {"fn": None}),
+                    {"noise": 0.0}, {})
+    assert ev.status == "error" and "rank_problem returned dict, not a RankProblem" in ev.error
+    from slttheory.verify.evidence.routes import _build
+
+    with pytest.raises(TypeError, match="build returned tuple, not a Problem"):
+        _build(dataclasses.replace(fam, build=lambda *a, **k: (1, 2)), {"noise": 0.0}, {},
+               "cpu")

@@ -136,6 +136,10 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
         lc = family.closed_form(dict(params)) if hasattr(family, "closed_form") else \
             family.formula(**params)
         name = getattr(family.formula, "__name__", "")
+        if not hasattr(lc, "value") and not (hasattr(lc, "lower") and hasattr(lc, "upper")):
+            raise TypeError(f"family {family.name!r}: its formula {name or '?'} returned "
+                            f"{type(lc).__name__} {lc!r:.40}, not a LearningCoefficient "
+                            "(or LearningCoefficientBounds) of slttheory.formulas")
         args = family.formula_kwargs(family.validate(dict(params))) \
             if hasattr(family, "formula_kwargs") else params
         ev = _with_reference(_closed_form_evidence(lc, name), name, args)
@@ -336,6 +340,27 @@ def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]
     return None, False, ""
 
 
+def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any) -> str:
+    """``""`` where every tensor of ``rp.true_params`` equals the built model's parameter of
+    the same name (w* as ``build(refine_steps=0)`` puts it), else why not, in words."""
+    import torch
+
+    try:
+        prob = family.build(dict(params), generator=torch.Generator().manual_seed(0),
+                            refine_steps=0)
+        built = dict(prob.model.named_parameters())
+    except Exception as e:  # noqa: BLE001
+        return f"could not be compared with the built w* ({describe_error(e)})"
+    for name, value in (rp.true_params or {}).items():
+        w = built.get(name)
+        if w is None:
+            return f"names {name!r}, which is no parameter of the built model"
+        v = torch.as_tensor(value).to(torch.float64).cpu()
+        if tuple(w.shape) != tuple(v.shape) or not torch.equal(w.detach().double().cpu(), v):
+            return f"its {name!r} differs from the built w*"
+    return ""
+
+
 MAX_RANK_TRIALS = 30
 """The most random integer points the rank route tries for a certain generic rank."""
 
@@ -368,6 +393,10 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         from slttheory.geometry import generic_rank
 
         rp = family.rank_problem(dict(params))
+        if not all(hasattr(rp, a) for a in ("fn", "param_shapes", "inputs", "degree")):
+            raise TypeError(f"family {family.name!r}: rank_problem returned "
+                            f"{type(rp).__name__}, not a RankProblem of "
+                            "slttheory.models.registry")
         if rp.degree > RANK_MAX_DEGREE:  # before the map is evaluated even once
             return RankEvidence(
                 "error", error=f"not computed: the rank map has degree {rp.degree}, above "
@@ -405,6 +434,16 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             p_cert = False
             p_how += (f" (the stratum is stated by {module}, outside slttheory, and not "
                       "checked: not certified)")
+        elif (p_cert and module is not None and rp.degree > 1
+              and getattr(rp, "true_point", None) == "exact"):
+            # "true_params is the built w*" is the plugin's statement too: checked against
+            # the model its build returns (a generic integer point given as true_params
+            # certified λ = 3/2 for y = BAx at product 0, whose λ is 1)
+            mismatch = _exact_point_mismatch(family, params, rp)
+            if mismatch:
+                p_cert = False
+                p_how += (f" (true_params is stated by {module}, outside slttheory, and "
+                          f"{mismatch}: not certified)")
         if gives and module is not None:
             # the rank is computed here, exactly; "λ = rank/2" is the map's author's theorem,
             # which nothing here checks (as a --families module's "established" formula)
@@ -614,6 +653,10 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
         prob = family.build(dict(params), n=settings.get("n"),
                             generator=torch.Generator().manual_seed(seed), device=device,
                             refine_steps=refine_steps)
+        if not hasattr(prob, "loss") or isinstance(prob, tuple | list | dict):
+            raise TypeError(f"family {getattr(family, 'name', '?')!r}: build returned "
+                            f"{type(prob).__name__}, not a Problem of "
+                            "slttheory.models.registry")
         data, model = getattr(prob, "data", None), getattr(prob, "model", None)
         n = len(data[0]) if data is not None else 0
         d = sum(p.numel() for p in model.parameters()) if hasattr(model, "parameters") else 0

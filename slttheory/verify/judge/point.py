@@ -380,6 +380,9 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc),
               ("w*", ev.at_point))
     errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
+    if ev.at_point is not None and ev.at_point.status == "ok" and ev.at_point.checks.get(
+            "error"):  # a build whose data the check refused (only report.json had said so)
+        errors.append(f"w* check: {ev.at_point.checks['error']}")
     if all(r is None for _, r in routes):  # the profile's evidence list is empty
         return PointVerdict("inconclusive", f"inconclusive at {at}: no route runs in this "
                             "profile (its [profiles] evidence list is empty); the full profile "
