@@ -11,6 +11,8 @@ but held fixed by the estimator, and targets of a transposed layout reshaped to 
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -70,8 +72,9 @@ def test_a_forward_that_draws_random_numbers_is_refused_and_the_rng_is_put_back(
 def test_the_same_forward_without_its_noise_is_accepted():
     model = _net(Noisy()).eval()
     x, y = _data()
-    estimate_llc(model, (x, y), **FAST)
-    jacobian(model, None, x[:20])
+    est = estimate_llc(model, (x, y), **FAST)
+    assert math.isfinite(est.llc) and est.config.n == len(x)
+    assert jacobian(model, None, x[:20]).shape[0] == 20
 
 
 def test_a_callable_loss_whose_outputs_and_targets_broadcast_is_refused():
@@ -133,7 +136,8 @@ def test_jacobian_of_a_module_differentiates_only_what_the_estimator_samples():
 def test_p9_a_callable_loss_of_one_output_against_several_targets_is_accepted():
     x, _ = _data()
     _, y3 = _data(k=3)
-    estimate_llc(_net(), (x, y3), loss=lambda o, t: ((o - t) ** 2).mean(-1), **FAST)
+    est = estimate_llc(_net(), (x, y3), loss=lambda o, t: ((o - t) ** 2).mean(-1), **FAST)
+    assert math.isfinite(est.llc) and est.config.n == len(x)
 
 
 class _Pooled(nn.Module):
