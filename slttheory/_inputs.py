@@ -89,6 +89,10 @@ def check_inputs(x: Any, name: str = "data's inputs") -> Any:
     return x
 
 
+_FASTPATH_MODULES = (torch.nn.MultiheadAttention, torch.nn.TransformerEncoderLayer,
+                     torch.nn.TransformerEncoder)
+
+
 def functional(module: torch.nn.Module, weights: Any, args: tuple = (),
                kwargs: Mapping[str, Any] | None = None) -> Any:
     """``torch.func.functional_call(module, weights, args, kwargs)``, leaving the module as it
@@ -107,16 +111,19 @@ def functional(module: torch.nn.Module, weights: Any, args: tuple = (),
     >>> functional(m, w, (torch.ones(2, 1),)).tolist(), type(lin.weight).__name__
     ([[0.0], [0.0]], 'Parameter')
     """
-    # nn.MultiheadAttention / TransformerEncoderLayer in eval mode take a fused kernel with no
-    # derivative when no parameter requires grad, as here: use the (equal) composite path
+    unique = list(module.modules())
     mha = getattr(torch.backends, "mha", None)
-    if mha is not None and hasattr(mha, "set_fastpath_enabled") and mha.get_fastpath_enabled():
+    if (mha is not None and hasattr(mha, "set_fastpath_enabled") and mha.get_fastpath_enabled()
+            and any(isinstance(m, _FASTPATH_MODULES) for m in unique)):
+        # in eval mode these take a fused kernel with no derivative when no parameter
+        # requires grad, as here ("derivative for aten::_native_multi_head_attention is not
+        # implemented"): the call uses the equal composite path, and torch's flag (global)
+        # is switched only for modules that have such a kernel
         mha.set_fastpath_enabled(False)
         try:
             return functional(module, weights, args, kwargs)
         finally:
             mha.set_fastpath_enabled(True)
-    unique = list(module.modules())
     if sum(1 for _ in module.named_modules(remove_duplicate=False)) == len(unique):
         return functional_call(module, weights, args, kwargs)
     saved = [(m, dict(m._parameters), dict(m._buffers)) for m in unique]
