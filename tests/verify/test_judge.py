@@ -1798,3 +1798,21 @@ def test_a_w_star_check_that_failed_is_named_in_the_reason():
     at = AtPoint("ok", checks={"error": "inputs have 1000 samples but targets (999,)"})
     v = V(claim(), PointEvidence(None, rk(4), None, 0.0, at_point=at))
     assert v.verdict == "confirmed" and "w* check: inputs have 1000 samples" in v.reason
+
+
+def test_an_llc_fit_allows_a_stated_coefficients_own_rounding():
+    """A stated 0.2 stands for [0.15, 0.25] (README, Scaling claims): λ = 0.24·d from exact
+    values confirms it, but the same line measured by precise controlled LLCs was refuted
+    (coef_rel alone, 0.05·0.2, was the tolerance; an outside audit). The LLC fit now allows
+    the rounding plus coef_rel; 0.30·d still refutes the stated 0.2."""
+    from slttheory.verify.judge.scaling import _judge_group
+
+    c = scaling_claim([0.2], shape="linear", ds=tuple(range(1, 9)))
+    exact = _rows([(d, 0.24 * d) for d in range(1, 9)], lambda x, v: 0.0, "certified")
+    assert _judge_group(c, {}, exact)[0] == "confirmed"
+    near = _rows([(d, 0.24 * d) for d in range(1, 9)], lambda x, v: 0.0025 * v, "controlled")
+    v, why, _, _ = _judge_group(c, {}, near)
+    assert v == "confirmed", why
+    far = _rows([(d, 0.30 * d) for d in range(1, 9)], lambda x, v: 0.0025 * v, "controlled")
+    v, why, _, _ = _judge_group(c, {}, far)
+    assert v == "refuted" and "coefficient" in why, why

@@ -542,8 +542,10 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                 zip(shown if exact else f.coefficients, f.std_errors, sc.coefficients,
                     strict=True)):
             # exact values: only the stated number's own rounding (coef_rel absorbs LLC
-            # noise, which they have none of: 9.6 for 10 was confirmed within 10 %)
-            t = halves[i] if exact else claim.tolerance.coef_rel * abs(float(c_st))
+            # noise, which they have none of: 9.6 for 10 was confirmed within 10 %); LLC
+            # values: coef_rel on top of that rounding (a stated 0.2 stands for [0.15, 0.25],
+            # so 0.24·d measured precisely must not refute what exact values confirm)
+            t = halves[i] + (0.0 if exact else claim.tolerance.coef_rel * abs(float(c_st)))
             dev = abs(c_fit - float(c_st))
             said = coefficient_text(sc.shape, var, i, c_fit, c_se, _written(sc, i), exact)
             if _beyond(dev, t, float(c_st)) and dev > 4 * c_se + shared * abs(c_fit):
