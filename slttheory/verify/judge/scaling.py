@@ -514,7 +514,11 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
 
     def how(fit: Fit, exactly: bool | None) -> str:  # how the shape's fit was judged
         if exactly is not None:
-            return "exactly of this shape" if exactly else "not of this shape, exactly"
+            # a shape the exact values reject has no coefficients: those shown are its
+            # closest float fit (relative least squares), which read as a slope "from exact
+            # values" (an outside audit of scaling claims)
+            return ("exactly of this shape" if exactly else
+                    "not of this shape, exactly: the closest fit shown, indicative only")
         return ("σ at round-off: " if exact else "") + f"χ² p = {_p(fit.p_value)}"
 
     txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
