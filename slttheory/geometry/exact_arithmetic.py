@@ -99,9 +99,14 @@ _PIECEWISE = _packets(
 )
 # Value conversions: exact, but a float -> integer/bool conversion lets the map branch on its
 # parameters (``torch.where(w.long() > 0, …)``) past the piecewise refusal above, and the
-# comparison that follows sees no floating tensor. Refused when a float is converted to a
-# non-floating dtype.
-_CONVERTS = _packets("_to_copy", "to", "copy", "copy_")
+# comparison that follows sees no floating tensor. Refused wherever an operation reads a
+# floating tensor and returns a non-floating one (a cast, and as much a ``fill_`` or
+# ``masked_fill`` of an integer tensor with a float's value), except the creators below,
+# which read its shape only.
+_SHAPE_ONLY = _packets(
+    "new_zeros", "new_ones", "new_empty", "new_full", "new_empty_strided", "zeros_like",
+    "ones_like", "empty_like", "full_like", "_new_zeros_with_same_feature_meta",
+)
 # Exact in value, but they cut the gradient: a map that detaches (or reads .data) has a
 # Jacobian of 0 in what it cuts off, and rank 0 came out certified for a map of rank 2.
 _SEVERS = _packets("detach", "detach_")
@@ -222,7 +227,7 @@ class IntegerExactnessAudit(TorchDispatchMode):
                     f"{func} is not an exact integer operation (float64 may have rounded: "
                     "a division, a transcendental function, ...)")
         out = func(*args, **kwargs)
-        if floats and packet in _CONVERTS and any(
+        if floats and packet not in _SHAPE_ONLY and any(
                 isinstance(o, torch.Tensor) and not o.is_floating_point()
                 for o in tree_flatten(out)[0]):
             raise InexactArithmeticError(

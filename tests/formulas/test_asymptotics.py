@@ -261,3 +261,8 @@ def test_sample_size_symbol_must_differ_from_the_sizes():
     N = sp.Symbol("N", positive=True)
     assert free_energy(N, lc).free_symbols == {m, n, h, N}
     assert bayes_generalization_error(N, lc) == lc.value / N
+    K = sp.Symbol("K", positive=True, integer=True)  # a multiplicity named as the sample size
+    with pytest.raises(ValueError, match="sample size"):
+        free_energy(K, sp.Rational(1, 2), m=K)
+    M = sp.Symbol("M", positive=True, integer=True)
+    assert free_energy(K, sp.Rational(1, 2), m=M).free_symbols == {K, M}

@@ -359,6 +359,48 @@ def test_a_map_that_branches_through_an_integer_cast_certifies_no_rank(seed):
         true_point_rank(rp, seed=seed)
 
 
+@pytest.mark.parametrize("how", ["fill_", "masked_fill", "bool_fill_", "view_dtype"])
+def test_a_map_that_branches_through_a_filled_integer_certifies_no_rank(how):
+    """The integer cast refusal covered casts only (_to_copy, copy_): filling an integer
+    tensor with a float parameter's value, or viewing its bits as an integer, converts it as
+    much, and where(that > 0, w₀w₁, 0) certified rank J(w*) >= 1 at seed 3, as the cast
+    had."""
+    from types import SimpleNamespace
+
+    from slttheory.geometry import true_point_rank
+
+    def fn(p, x):
+        w = p["w"]
+        if how == "fill_":
+            on = torch.zeros((), dtype=torch.int64).fill_(w[0]) > 0
+        elif how == "masked_fill":
+            on = torch.zeros((), dtype=torch.int64).masked_fill(
+                torch.ones((), dtype=torch.bool), w[0]) > 0
+        elif how == "bool_fill_":
+            on = torch.zeros((), dtype=torch.bool).fill_(w[0] + 1)
+        else:  # the bits of w₀ read as an integer: its sign bit decides
+            on = w[0].view(torch.int64) > 0
+        return torch.where(on, w[0] * w[1], torch.zeros_like(w[0])) * x.to(w.dtype).reshape(-1)
+
+    rp = SimpleNamespace(fn=fn, param_shapes={"w": (2,)}, inputs=torch.ones(1, 1,
+                         dtype=torch.int64), degree=2, true_point="generic", true_params=None,
+                         true_support=None)
+    with pytest.raises(ValueError, match="non-floating dtype"):
+        true_point_rank(rp, seed=3)
+
+
+def test_shape_only_creators_of_integer_tensors_are_not_refused():
+    """zeros_like(w, dtype=bool) reads w's shape only: no conversion of a value."""
+    from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
+
+    w = torch.tensor([3.0, -2.0], dtype=torch.float64)
+    with IntegerExactnessAudit():
+        m = torch.zeros_like(w, dtype=torch.bool)
+        k = w.new_zeros(2, dtype=torch.int64)
+        out = torch.where(m, w * w, w) + k.to(w.dtype)
+    assert out.tolist() == [3.0, -2.0]
+
+
 @pytest.mark.parametrize("how", ["no_grad", "tolist"])
 def test_a_cut_map_certifies_no_rank_at_a_given_integer_true_point(how):
     """rank J(w*) at w* = (1, 1) of w₁·w₂ is 1; cut, it read 0 and was returned certified

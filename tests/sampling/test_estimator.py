@@ -871,6 +871,37 @@ def test_probability_row_targets_and_every_named_loss():
     assert abs(a.llc - b.llc) < 1e-6 and np.isfinite(c.llc)
 
 
+def test_binary_cross_entropy_is_the_bernoulli_nll_of_its_targets():
+    """loss="binary_cross_entropy" samples the Bernoulli NLL log(1 + e^z) − yz of the data's
+    labels: draw for draw the estimate of that NLL written as a callable (labels read the
+    other way round gave a finite LLC of another loss, which the finiteness check passed)."""
+    x = torch.randn(300, 2, generator=gen(1))
+    lin = nn.Linear(2, 1)
+    y = (x[:, :1] + 0.3 * torch.randn(300, 1, generator=gen(2)) > 0).float()
+    kw = dict(method="single", step_size=1e-4, draws=60, chains=2, device="cpu", seed=3)
+
+    def bernoulli(out, t):
+        z, t = out.reshape(-1), t.reshape(-1)
+        return nn.functional.softplus(z) - t * z
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LLCWarning)
+        a = estimate_llc(lin, (x, y), loss="binary_cross_entropy", **kw)
+        b = estimate_llc(lin, (x, y), loss=bernoulli, **kw)
+        c = estimate_llc(lin, (x, 1 - y), loss=bernoulli, **kw)
+    assert abs(a.llc - b.llc) < 1e-6 and abs(a.llc - c.llc) > 1e-3, (a.llc, b.llc, c.llc)
+
+
+def test_probability_rows_of_another_width_than_the_logits_are_named():
+    """Rows of 4 classes for 3 logits: refused before sampling, naming both shapes."""
+    x = torch.randn(50, 2, generator=gen(0))
+    rows = torch.full((50, 4), 0.25)
+    with pytest.raises(ValueError, match=r"probability rows of shape \(50, 4\) do not match "
+                                         r"logits of shape \(50, 3\)"):
+        estimate_llc(nn.Linear(2, 3), (x, rows), loss="cross_entropy", method="single",
+                     step_size=1e-4, draws=10, chains=1, device="cpu")
+
+
 def test_eval_mode_attention_is_differentiable():
     """In eval mode nn.MultiheadAttention took torch's fused fast path, which has no
     derivative ("derivative for aten::_native_multi_head_attention is not implemented")."""

@@ -60,3 +60,10 @@ def test_a_scaling_group_with_bad_errors_decides_nothing():
     ok, _, _, _ = _judge_group(c, {}, _rows([(d, 0.5 * d) for d in range(1, 9)],
                                             lambda x, v: 0.03 * v, "controlled"))
     assert ok == "confirmed"
+
+
+def test_a_shape_criterion_without_its_statistic_is_not_computed():
+    """A criterion stating a shape whose statistic was never computed (None) reads as not
+    computed, not as an AttributeError on the missing statistic."""
+    c = Criterion("gsm_decay_rate", "positive", shape="exp")
+    assert judge_criterion(c, None) == ("inconclusive", "gsm_decay_rate: not computed")

@@ -1816,3 +1816,15 @@ def test_an_llc_fit_allows_a_stated_coefficients_own_rounding():
     far = _rows([(d, 0.30 * d) for d in range(1, 9)], lambda x, v: 0.0025 * v, "controlled")
     v, why, _, _ = _judge_group(c, {}, far)
     assert v == "refuted" and "coefficient" in why, why
+
+
+def test_an_own_source_match_names_what_matched_before_the_formulas_reference():
+    """Where the match is not the claim citing the formula's reference itself, the note says
+    what matched, then labels the reference as the formula's (it had read as if the matched
+    paper were the reference)."""
+    from slttheory.verify.judge.facts import closed_form_grade
+
+    grade, note = closed_form_grade(claim(source="Watanabe's book"), cf("1"))
+    assert grade == "context", note
+    assert note.startswith("the claim's own source (the claim names no year or arXiv id")
+    assert note.endswith("; the formula's reference: Watanabe 2009): not evidence for itself")

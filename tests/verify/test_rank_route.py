@@ -206,3 +206,72 @@ def test_a_plugin_returning_the_wrong_types_is_named():
     with pytest.raises(TypeError, match="build returned tuple, not a Problem"):
         _build(dataclasses.replace(fam, build=lambda *a, **k: (1, 2)), {"noise": 0.0}, {},
                "cpu")
+
+
+def test_a_plugin_support_label_certifies_no_rank_at_w_star():
+    """The package's own reduced-rank regression states its w* by support ("support"): taken
+    from a --families module, that label is the plugin's statement as "generic" is, and its
+    rank at w* is not certified."""
+    import dataclasses
+
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.routes import rank_route
+
+    rrr = FAMILIES["reduced_rank_regression"]
+
+    def plugin_rank_problem(params=None, /, **more):
+        return rrr.rank_problem(params, **more)
+
+    plugin_rank_problem.__module__ = "my_plugin"
+    fam = dataclasses.replace(rrr, name="rrr_plugin", formula=None,
+                              rank_problem=plugin_rank_problem)
+    params = fam.validate({"m": 3, "n": 3, "h": 2, "r": 1})
+    assert fam.rank_problem(params).true_point == "support"
+    ev = rank_route(fam, params, {})
+    assert ev.status == "ok" and ev.point_rank == 5 and not ev.point_rank_certified
+    assert "outside slttheory" in ev.point_rank_how
+
+
+def test_a_plugin_exact_true_point_must_name_the_built_parameters():
+    """true_params keyed by names the built model lacks (the map's "A", "B" for a module's
+    "a", "b") cannot be compared with the build: not certified, and the reason names it."""
+    import dataclasses
+
+    import torch
+
+    fam = _ba_plugin([0, 0], [[0], [0]])
+    build = fam.build
+
+    class Renamed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.zeros(1, 2))
+            self.b = torch.nn.Parameter(torch.zeros(2, 1))
+
+        def forward(self, x):
+            return x @ self.a.T @ self.b.T
+
+    def renamed(params=None, /, **kw):
+        return dataclasses.replace(build(params, **kw), model=Renamed())
+
+    from slttheory.verify.evidence.routes import rank_route
+
+    ev = rank_route(dataclasses.replace(fam, build=renamed), {"noise": 0.0}, {})
+    assert ev.point_rank == 0 and not ev.point_rank_certified
+    assert "names 'A', which is no parameter of the built model" in ev.point_rank_how
+
+
+def test_a_plugin_exact_true_point_whose_build_fails_is_not_certified():
+    """Where the build cannot be run to compare, true_params stays the plugin's statement."""
+    import dataclasses
+
+    from slttheory.verify.evidence.routes import rank_route
+
+    def broken(params=None, /, **kw):
+        raise RuntimeError("no data here")
+
+    fam = dataclasses.replace(_ba_plugin([0, 0], [[0], [0]]), build=broken)
+    ev = rank_route(fam, {"noise": 0.0}, {})
+    assert ev.point_rank == 0 and not ev.point_rank_certified
+    assert "could not be compared with the built w*" in ev.point_rank_how
+    assert "no data here" in ev.point_rank_how

@@ -193,3 +193,32 @@ def test_a_damaged_control_set_is_run_again_on_resume(tmp_path, monkeypatch, spo
     assert len(ran) == 2 * first  # run again, not a traceback
     (cs,) = res.controls.values()
     assert len(cs.runs) == 9 and all(r.usable for r in cs.runs)
+
+
+def _stored_control_set():
+    from slttheory.verify.evidence import ControlRun, ControlSet
+
+    run = ControlRun("fake_regular", {"d": 2}, "regular", "1", 1, "exact rank 2", 0,
+                     mean=1.0, std_error=0.1, passed=True)
+    return json.loads(json.dumps(ControlSet("k", {"draws": 10}, (run,), 1.5).to_dict()))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("key", 5), ("key", None), ("elapsed_s", "1"), ("elapsed_s", True), ("rules", [1]),
+    ("runs.mean", "x"), ("runs.std_error", "0.1"), ("runs.passed", "yes"),
+    ("runs.passed", 1), ("runs.data_seed", 1.5), ("runs.multiplicity", "1"),
+    ("runs.lam", 1), ("runs.error", 3), ("runs.problems", ["ok", 2]), ("runs.params", [1]),
+])
+def test_each_damaged_field_of_a_stored_control_set_is_refused(field, value):
+    """Strict decoding names a damaged field of a stored control set, one at a time (the
+    engine then runs the set again): a set whose only damage is its key's type, or a run's
+    mean, had decoded and reached the judge."""
+    from slttheory.verify.evidence import ControlSet
+
+    good = _stored_control_set()
+    assert ControlSet.from_dict(good).runs[0].usable
+    bad = json.loads(json.dumps(good))
+    where, _, name = field.rpartition(".")
+    (bad["runs"][0] if where else bad)[name] = value
+    with pytest.raises(TypeError):
+        ControlSet.from_dict(bad)
