@@ -196,6 +196,12 @@ class IntegerExactnessAudit(TorchDispatchMode):
         kwargs = kwargs or {}
         packet = func.overloadpacket
         leaves = tree_flatten((args, kwargs))[0]
+        if any(isinstance(v, torch.UntypedStorage | torch.TypedStorage) for v in leaves):
+            # a tensor set to a storage reads its bytes as any dtype (a float's bits as an
+            # integer, past the conversion refusal below): no polynomial map does this
+            raise InexactArithmeticError(
+                f"{func} reads a storage's bytes directly: a view of a float's bits is no "
+                "polynomial operation, and a rank certificate needs a polynomial map")
         for v in leaves:
             if not _integer_number(v):
                 raise InexactArithmeticError(

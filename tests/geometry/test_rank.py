@@ -515,3 +515,14 @@ def test_generic_rank_takes_a_numpy_integer_seed():
     shapes, x = {"A": (1, 3), "B": (3, 1)}, torch.eye(3, dtype=torch.int64)
     assert (generic_rank(rrr, shapes, x, seed=np.int64(5)).rank
             == generic_rank(rrr, shapes, x, seed=5).rank == 5)
+
+
+def test_a_tensor_set_to_a_floats_storage_is_refused():
+    """torch.empty(0, dtype=long).set_(w.untyped_storage()) reads a float's bits as an integer
+    with no floating tensor in the call, past the conversion refusal (an outside mutation
+    audit): any operation that reads a storage directly is refused."""
+    from slttheory.geometry.exact_arithmetic import InexactArithmeticError, IntegerExactnessAudit
+
+    w = torch.tensor([3.0, -2.0], dtype=torch.float64)
+    with pytest.raises(InexactArithmeticError, match="storage"), IntegerExactnessAudit():
+        torch.empty(0, dtype=torch.int64).set_(w.untyped_storage())
