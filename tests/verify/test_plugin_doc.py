@@ -23,6 +23,10 @@ def test_the_plugin_page_runs_as_written(tmp_path):
     for text in claims:
         cid = re.search(r'^id = "(.*)"$', text, re.M).group(1)
         (tmp_path / "claims" / f"{cid}.toml").write_text(text)
+    # the page's c = 0 remark: w* = 0, rank 0 there, so no rank fact decides λ = 1/2
+    zero = claims[0].replace('id = "product-half"', 'id = "product-at-zero"').replace(
+        "c = 2", "c = 0")
+    (tmp_path / "claims" / "product-at-zero.toml").write_text(zero)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
     out = subprocess.run(
         [sys.executable, "-m", "slttheory.verify", "--families", "my_families:FAMILIES",
@@ -32,7 +36,8 @@ def test_the_plugin_page_runs_as_written(tmp_path):
     rep = json.loads((tmp_path / "out" / "report.json").read_text())
     got = {c["id"]: (c["verdict"], c.get("grade")) for c in rep["claims"]}
     assert got == {"product-half": ("confirmed", "certified"),
-                   "product-k-half": ("refuted", "certified")}, got
+                   "product-k-half": ("refuted", "certified"),
+                   "product-at-zero": ("inconclusive", "none")}, got
     half = next(c for c in rep["claims"] if c["id"] == "product-half")
     # the verifier's own argument, not the plugin's gives_lambda, certifies λ = 1/2
     assert "equals the generic rank" in json.dumps(half), half["reason"]

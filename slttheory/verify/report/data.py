@@ -778,9 +778,21 @@ def point_rank_text(rk: Mapping[str, Any]) -> str:
     'rank ≥ 4'
     >>> point_rank_text({"point_rank": 2, "point_rank_how": "so rank J(w*) = 2 exactly"})
     'rank = 2'
+
+    A rank that is not certified says so, with why where the route gave it (a plugin's
+    ``true_params`` that are not its built w* had been named in ``report.json`` only):
+
+    >>> point_rank_text({"point_rank": 1, "point_rank_certified": False, "point_rank_how":
+    ...     "exact at w* (true_params is stated by a plugin, and its 'b' differs from the "
+    ...     "built w*: not certified)"})
+    "rank = 1, not certified: true_params is stated by a plugin, and its 'b' differs from ..."
     """
     how = str(rk.get("point_rank_how") or "")
-    return f"rank {'≥' if '>=' in how or '≥' in how else '='} {rk.get('point_rank')}"
+    txt = f"rank {'≥' if '>=' in how or '≥' in how else '='} {rk.get('point_rank')}"
+    if rk.get("point_rank_certified") is False:
+        why = re.search(r"\(([^()]*): not certified\)\s*$", how)
+        txt += ", not certified" + (f": {why.group(1)}" if why else "")
+    return txt
 
 
 QUALIFIERS = (
