@@ -258,7 +258,8 @@ class Family:
     Fields
     ------
     name, description, source:
-        Registry key (equal to the formula's name where a formula exists), one line, citation.
+        Registry key (for the package's families, equal to the formula's name where a
+        formula exists; a ``--families`` plugin may name both freely), one line, citation.
     parameters:
         The :class:`ParamSpec` of every family parameter (claims' grid and fixed variables).
     build:

@@ -275,3 +275,19 @@ def test_a_plugin_exact_true_point_whose_build_fails_is_not_certified():
     assert ev.point_rank == 0 and not ev.point_rank_certified
     assert "could not be compared with the built w*" in ev.point_rank_how
     assert "no data here" in ev.point_rank_how
+
+
+def test_a_plugin_build_without_refine_steps_names_its_signature():
+    """A build whose signature lacks refine_steps passed it to validate through **more, and
+    the error read like a bad family parameter (a plugin author following docs/plugins.md)."""
+    import dataclasses
+
+    from slttheory.verify.evidence.routes import _build
+
+    fam = _ba_plugin([0, 0], [[0], [0]])
+
+    def build(params=None, /, *, n=None, generator, device="cpu", **more):
+        return fam.validate({**(params or {}), **more})
+
+    with pytest.raises(ValueError, match="must take the keywords refine_steps and refine_lr"):
+        _build(dataclasses.replace(fam, build=build), {"noise": 0.0}, {}, "cpu")

@@ -650,9 +650,18 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
 
     seed = int(settings.get("seed", 0)) if data_seed is None else int(data_seed)
     def build(refine_steps: int | None) -> Any:
-        prob = family.build(dict(params), n=settings.get("n"),
-                            generator=torch.Generator().manual_seed(seed), device=device,
-                            refine_steps=refine_steps)
+        try:
+            prob = family.build(dict(params), n=settings.get("n"),
+                                generator=torch.Generator().manual_seed(seed), device=device,
+                                refine_steps=refine_steps)
+        except (TypeError, ValueError) as e:
+            if "refine_steps" not in str(e):
+                raise
+            # a plugin's build without the keyword: its **more passed it to validate, whose
+            # "unknown parameter(s) ['refine_steps']" read as a bad family parameter
+            raise ValueError(f"{e} — family {getattr(family, 'name', '?')!r}: its build must "
+                          "take the keywords refine_steps and refine_lr (Family.build's "
+                          "signature; docs/plugins.md)") from None
         if not hasattr(prob, "loss") or isinstance(prob, tuple | list | dict):
             raise TypeError(f"family {getattr(family, 'name', '?')!r}: build returned "
                             f"{type(prob).__name__}, not a Problem of "
