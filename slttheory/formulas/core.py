@@ -259,6 +259,10 @@ class LearningCoefficient:
             out["value_float"] = finite_float(self.value)
         return out
 
+    def __str__(self) -> str:
+        """``print(lc)`` shows :meth:`summary` (the repr stays the dataclass's)."""
+        return self.summary()
+
     def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
         """A few lines for people: λ, multiplicity, dimension, case, standing, source.
 
@@ -349,6 +353,10 @@ class LearningCoefficientBounds:
             "established_by": self.established_by,
             "reference": self.reference,
         }
+
+    def __str__(self) -> str:
+        """``print(bounds)`` shows :meth:`summary`."""
+        return self.summary()
 
     def summary(self, *, pretty: bool = False, use_unicode: bool = True) -> str:
         """A few lines for people: the bounds, dimension, case, standing, source."""

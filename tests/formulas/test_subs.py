@@ -73,3 +73,15 @@ def test_sympify_is_exact_value_and_latex():
     assert sp.latex(lc) == r"\frac{13}{2}"
     m, n, h = sp.symbols("m n h", positive=True, integer=True)
     assert sp.sympify(reduced_rank_regression(m, n, h)) == reduced_rank_regression(m, n, h).value
+
+
+def test_print_shows_the_summary_and_repr_the_fields():
+    """print(lc) had shown the whole dataclass repr; it shows the summary (an outside
+    theorist's audit), and repr stays the fields."""
+    from slttheory.formulas import dln_codimension_bound, reduced_rank_regression
+
+    lc = reduced_rank_regression(5, 5, 3)
+    assert str(lc) == lc.summary() and str(lc).startswith("λ             13/2")
+    assert repr(lc).startswith("LearningCoefficient(value=13/2, multiplicity=2")
+    b = dln_codimension_bound([2, 2, 2])
+    assert str(b) == b.summary() and str(b).startswith("λ lower")
