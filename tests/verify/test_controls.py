@@ -178,7 +178,7 @@ def test_the_point_is_never_its_own_control_and_the_fallback_formula_is_independ
     """With a fixed key the candidate rule leaves out (noise), the point was among its own
     controls; and the fallback formula (the Newton polyhedron for a crossing) was accepted
     for a claim whose source the judge reads as that formula's own (no year: every formula's
-    own, verification/README.md § Evidence grades)."""
+    own, verification/README.md § Evidence and its grades)."""
     from slttheory.models import FAMILIES
 
     point = {"powers": (1, 2), "noise": 1.0}
