@@ -426,24 +426,21 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         gives, reason = bool(rp.gives_lambda), str(rp.reason)
         module = _unchecked_module(family.rank_problem)
-        if (p_cert and module is not None and rp.degree > 1
-                and getattr(rp, "true_point", None) in ("generic", "support")):
-            # "w* attains its stratum's generic rank" is the plugin's statement about its own
-            # build, which nothing here checks (a special w* labelled "generic" certified
-            # λ ≥ 4 for reduced-rank regression at rank 0, whose λ is 5/2): as its λ = rank/2
-            p_cert = False
-            p_how += (f" (the stratum is stated by {module}, outside slttheory, and not "
-                      "checked: not certified)")
-        elif (p_cert and module is not None and rp.degree > 1
-              and getattr(rp, "true_point", None) == "exact"):
-            # "true_params is the built w*" is the plugin's statement too: checked against
-            # the model its build returns (a generic integer point given as true_params
-            # certified λ = 3/2 for y = BAx at product 0, whose λ is 1)
-            mismatch = _exact_point_mismatch(family, params, rp)
-            if mismatch:
+        if p_cert and module is not None and rp.degree > 1:
+            label = getattr(rp, "true_point", None)
+            # where w* lies is the plugin's statement about its own build: a stratum label is
+            # not checked here (a special w* labelled "generic" certified λ ≥ 4 for
+            # reduced-rank regression at rank 0, whose λ is 5/2), an exact w* is checked
+            # against the model its build returns (a generic integer point given as
+            # true_params certified λ = 3/2 for y = BAx at product 0, whose λ is 1)
+            stated, doubt = f"stated by {module}, outside slttheory", ""
+            if label in ("generic", "support"):
+                doubt = f"the stratum is {stated}, and not checked"
+            elif label == "exact" and (mismatch := _exact_point_mismatch(family, params, rp)):
+                doubt = f"true_params is {stated}, and {mismatch}"
+            if doubt:
                 p_cert = False
-                p_how += (f" (true_params is stated by {module}, outside slttheory, and "
-                          f"{mismatch}: not certified)")
+                p_how += f" ({doubt}: not certified)"
         if gives and module is not None:
             # the rank is computed here, exactly; "λ = rank/2" is the map's author's theorem,
             # which nothing here checks (as a --families module's "established" formula)
@@ -649,6 +646,8 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
     import torch
 
     seed = int(settings.get("seed", 0)) if data_seed is None else int(data_seed)
+    name = getattr(family, "name", "?")
+
     def build(refine_steps: int | None) -> Any:
         try:
             prob = family.build(dict(params), n=settings.get("n"),
@@ -659,13 +658,12 @@ def _build(family: Any, params: Mapping[str, Any], settings: Mapping[str, Any], 
                 raise
             # a plugin's build without the keyword: its **more passed it to validate, whose
             # "unknown parameter(s) ['refine_steps']" read as a bad family parameter
-            raise ValueError(f"{e} — family {getattr(family, 'name', '?')!r}: its build must "
-                          "take the keywords refine_steps and refine_lr (Family.build's "
-                          "signature; docs/plugins.md)") from None
+            raise ValueError(f"{e} — family {name!r}: its build must take the keywords "
+                             "refine_steps and refine_lr (Family.build's signature; "
+                             "docs/plugins.md)") from None
         if not hasattr(prob, "loss") or isinstance(prob, tuple | list | dict):
-            raise TypeError(f"family {getattr(family, 'name', '?')!r}: build returned "
-                            f"{type(prob).__name__}, not a Problem of "
-                            "slttheory.models.registry")
+            raise TypeError(f"family {name!r}: build returned {type(prob).__name__}, not a "
+                            "Problem of slttheory.models.registry")
         data, model = getattr(prob, "data", None), getattr(prob, "model", None)
         n = len(data[0]) if data is not None else 0
         d = sum(p.numel() for p in model.parameters()) if hasattr(model, "parameters") else 0
