@@ -233,15 +233,15 @@ class IntegerExactnessAudit(TorchDispatchMode):
                     f"{func} is not an exact integer operation (float64 may have rounded: "
                     "a division, a transcendental function, ...)")
         out = func(*args, **kwargs)
+        outs = tree_flatten(out)[0]
         if floats and packet not in _SHAPE_ONLY and any(
-                isinstance(o, torch.Tensor) and not o.is_floating_point()
-                for o in tree_flatten(out)[0]):
+                isinstance(o, torch.Tensor) and not o.is_floating_point() for o in outs):
             raise InexactArithmeticError(
                 f"{func} converts a floating tensor to a non-floating dtype: exact, but a map "
                 "that branches on the result is piecewise polynomial, and a rank certificate "
                 "needs a polynomial map")
         if packet not in _UNINITIALISED:
-            _check_values(func, [o for o in tree_flatten(out)[0] if _is_float(o)], "an output")
+            _check_values(func, [o for o in outs if _is_float(o)], "an output")
         return out
 
 

@@ -394,7 +394,7 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
                 else:
                     raise ValueError(
                         f"data: targets of shape {tuple(y.shape)} do not match model outputs "
-                        f"of shape {tuple(out.shape)} under the default loss='gaussian'"
+                        f"of shape {tuple(out.shape)} under loss='gaussian' (the default)"
                         + ("; class indices need loss='cross_entropy'"
                            if y.ndim == 1 and not y.is_floating_point() else "")
                     )

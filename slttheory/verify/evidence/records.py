@@ -116,6 +116,10 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _listed(x: Any) -> list | tuple:
     if not isinstance(x, list | tuple):
         raise TypeError(f"expected a JSON array, got {type(x).__name__}")
@@ -130,11 +134,11 @@ def _mapping(x: Any) -> Mapping[str, Any]:
 
 _CHECKS = {
     "str": lambda v: isinstance(v, str),
-    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "int": _is_int,
     "number": _is_number,
     "bool": lambda v: isinstance(v, bool),
     "optional_number": lambda v: v is None or _is_number(v),
-    "optional_int": lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool)),
+    "optional_int": lambda v: v is None or _is_int(v),
     "optional_str": lambda v: v is None or isinstance(v, str),
 }
 
