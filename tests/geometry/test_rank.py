@@ -343,20 +343,26 @@ def test_a_map_that_branches_through_an_integer_cast_certifies_no_rank(seed):
     other. The comparison sees no float, so it passed the audit's piecewise refusal, and at
     seed 3 (where the value check's points did not straddle the branch) the "generic" stratum
     certified rank J(w*) >= 1, false for every w* with w₀ < 0."""
-    from types import SimpleNamespace
-
     from slttheory.geometry import true_point_rank
+
+    rp = _branching_rank_problem(lambda w: w[0].to(torch.int64) > 0)
+    with pytest.raises(ValueError, match="non-floating dtype"):
+        true_point_rank(rp, seed=seed)
+
+
+def _branching_rank_problem(branch):
+    """The "generic" rank problem of where(branch(w), w₀w₁, 0): rank 1 where the branch is
+    taken, 0 elsewhere — piecewise, so no rank of it may be certified."""
+    from types import SimpleNamespace
 
     def fn(p, x):
         w = p["w"]
-        on = w[0].to(torch.int64) > 0
-        return torch.where(on, w[0] * w[1], torch.zeros_like(w[0])) * x.to(w.dtype).reshape(-1)
+        return (torch.where(branch(w), w[0] * w[1], torch.zeros_like(w[0]))
+                * x.to(w.dtype).reshape(-1))
 
-    rp = SimpleNamespace(fn=fn, param_shapes={"w": (2,)}, inputs=torch.ones(1, 1,
-                         dtype=torch.int64), degree=2, true_point="generic", true_params=None,
-                         true_support=None)
-    with pytest.raises(ValueError, match="non-floating dtype"):
-        true_point_rank(rp, seed=seed)
+    return SimpleNamespace(fn=fn, param_shapes={"w": (2,)}, degree=2, true_point="generic",
+                           inputs=torch.ones(1, 1, dtype=torch.int64), true_params=None,
+                           true_support=None)
 
 
 @pytest.mark.parametrize("how", ["fill_", "masked_fill", "bool_fill_", "view_dtype"])
@@ -365,28 +371,20 @@ def test_a_map_that_branches_through_a_filled_integer_certifies_no_rank(how):
     tensor with a float parameter's value, or viewing its bits as an integer, converts it as
     much, and where(that > 0, w₀w₁, 0) certified rank J(w*) >= 1 at seed 3, as the cast
     had."""
-    from types import SimpleNamespace
-
     from slttheory.geometry import true_point_rank
 
-    def fn(p, x):
-        w = p["w"]
+    def branch(w):
         if how == "fill_":
-            on = torch.zeros((), dtype=torch.int64).fill_(w[0]) > 0
-        elif how == "masked_fill":
-            on = torch.zeros((), dtype=torch.int64).masked_fill(
+            return torch.zeros((), dtype=torch.int64).fill_(w[0]) > 0
+        if how == "masked_fill":
+            return torch.zeros((), dtype=torch.int64).masked_fill(
                 torch.ones((), dtype=torch.bool), w[0]) > 0
-        elif how == "bool_fill_":
-            on = torch.zeros((), dtype=torch.bool).fill_(w[0] + 1)
-        else:  # the bits of w₀ read as an integer: its sign bit decides
-            on = w[0].view(torch.int64) > 0
-        return torch.where(on, w[0] * w[1], torch.zeros_like(w[0])) * x.to(w.dtype).reshape(-1)
+        if how == "bool_fill_":
+            return torch.zeros((), dtype=torch.bool).fill_(w[0] + 1)
+        return w[0].view(torch.int64) > 0  # the bits of w₀ read as an integer: its sign bit
 
-    rp = SimpleNamespace(fn=fn, param_shapes={"w": (2,)}, inputs=torch.ones(1, 1,
-                         dtype=torch.int64), degree=2, true_point="generic", true_params=None,
-                         true_support=None)
     with pytest.raises(ValueError, match="non-floating dtype"):
-        true_point_rank(rp, seed=3)
+        true_point_rank(_branching_rank_problem(branch), seed=3)
 
 
 def test_shape_only_creators_of_integer_tensors_are_not_refused():

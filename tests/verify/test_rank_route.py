@@ -134,8 +134,9 @@ def test_a_plugin_stratum_label_certifies_no_rank_at_w_star():
     assert own.point_rank == 5 and own.point_rank_certified  # the package's own stratum
 
 
-def _ba_plugin(true_a, true_b):
-    """y = B·A·x (2-1-2) built at w* = 0 by a plugin whose rank map states ``true_params``."""
+def _ba_plugin(true_a, true_b, built=("A", "B")):
+    """y = B·A·x (2-1-2) built at w* = 0 by a plugin whose rank map states ``true_params``
+    (keyed "A", "B"); ``built``: the built module's names for A and B."""
     import torch
 
     from slttheory.models.registry import Family, ParamSpec, Problem, RankProblem
@@ -143,11 +144,12 @@ def _ba_plugin(true_a, true_b):
     class BA(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.A = torch.nn.Parameter(torch.zeros(1, 2))
-            self.B = torch.nn.Parameter(torch.zeros(2, 1))
+            setattr(self, built[0], torch.nn.Parameter(torch.zeros(1, 2)))
+            setattr(self, built[1], torch.nn.Parameter(torch.zeros(2, 1)))
 
         def forward(self, x):
-            return x @ self.A.T @ self.B.T
+            a, b = (getattr(self, k) for k in built)
+            return x @ a.T @ b.T
 
     def build(params=None, /, *, n=None, generator, device="cpu", dtype=torch.float32,
               refine_steps=None, refine_lr=1e-3, **more):
@@ -235,28 +237,9 @@ def test_a_plugin_support_label_certifies_no_rank_at_w_star():
 def test_a_plugin_exact_true_point_must_name_the_built_parameters():
     """true_params keyed by names the built model lacks (the map's "A", "B" for a module's
     "a", "b") cannot be compared with the build: not certified, and the reason names it."""
-    import dataclasses
-
-    import torch
-
-    fam = _ba_plugin([0, 0], [[0], [0]])
-    build = fam.build
-
-    class Renamed(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.a = torch.nn.Parameter(torch.zeros(1, 2))
-            self.b = torch.nn.Parameter(torch.zeros(2, 1))
-
-        def forward(self, x):
-            return x @ self.a.T @ self.b.T
-
-    def renamed(params=None, /, **kw):
-        return dataclasses.replace(build(params, **kw), model=Renamed())
-
     from slttheory.verify.evidence.routes import rank_route
 
-    ev = rank_route(dataclasses.replace(fam, build=renamed), {"noise": 0.0}, {})
+    ev = rank_route(_ba_plugin([0, 0], [[0], [0]], built=("a", "b")), {"noise": 0.0}, {})
     assert ev.point_rank == 0 and not ev.point_rank_certified
     assert "names 'A', which is no parameter of the built model" in ev.point_rank_how
 
