@@ -51,7 +51,7 @@ def make_point(i: int, verdict: str, *, d: int = 3, k: int = 2) -> dict[str, Any
                         "error": None},
         "rank": {"status": "ok", "rank": 5 + i, "n_params": 8 + i, "lambda": (5 + i) / 2,
                  "certified": True, "determines_lambda": True,
-                 "schwartz_zippel_bound": 2.2e-7, "reason": "minimally singular", "error": None},
+                 "bound": 5.112e-7, "reason": "minimally singular", "error": None},
         "llc": {"status": "ok", "mean": 2.479 + 0.01 * i, "std_error": 0.135,
                 "diagnostics": {"ess": 154.6, "rhat": 1.014, "acceptance_rate": 0.99,
                                 "divergent": False, "estimated_bias": 0.02,
@@ -263,6 +263,16 @@ def test_point_table_has_routes_grades_and_reasons(out_dir):
     sec = section(render_html(rep, figures_dir=out_dir), "c-quad-thm4.2")
     assert sec.count("minimally singular") == 1 and sec.count("another reason") == 1
     assert "step_size" in page and "varies between points (2 values)" in page  # settings
+
+
+def test_point_details_show_the_rank_bound_under_report_json_key(out_dir):
+    """The details read ``rank.schwartz_zippel_bound``, a key report.json never has (its field
+    is ``bound``), so the bound was never shown; and a "<" rounded down was not true."""
+    rep = make_report()
+    page = render_html(rep, figures_dir=out_dir)
+    assert "P(generic rank higher) &lt; 5.2e-07" in page
+    rep["claims"][0]["points"][0]["rank"]["bound"] = 0.0
+    assert "the rank is maximal" in render_html(rep, figures_dir=out_dir)
 
 
 def test_write_html_writes_next_to_the_report(out_dir):

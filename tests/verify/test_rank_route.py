@@ -51,12 +51,12 @@ def test_a_bound_below_float_range_is_not_maximal():
     the report reads as 'the rank is maximal' (5 of a possible 8 here; an outside audit)."""
     from slttheory.models import FAMILIES
     from slttheory.verify.evidence.routes import rank_route
-    from slttheory.verify.judge.facts import _sz
+    from slttheory.verify.judge.facts import sz_text
 
     r = rank_route(FAMILIES["quadratic_network"],
                    dict(d=3, k=2, p=1, bias=False, loss="centred"), {"trials": 200})
     assert (r.rank, r.n_params) == (5, 8) and r.bound > 0
-    assert "maximal" not in _sz(r.bound)
+    assert "maximal" not in sz_text(r.bound)
 
 
 def test_rank_route_refuses_a_map_of_too_high_a_degree_before_evaluating_it():

@@ -221,6 +221,9 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
     >>> cite_match("Lau et al. 2023, arXiv:2308.12108", "Aoyagi 2024",
     ...            "Aoyagi 2024, Thm 2; as coded by Lau et al. (arXiv:2308.12108)")
     "the claim's citation and the formula's source share arXiv:2308.12108"
+    >>> cite_match("Aoyagi 2024, Thm 2; Pepin Lehalleur & Rimányi worked example", "",
+    ...            "Pepin Lehalleur & Rimányi 2024, Geometry of fibers")[-46:]
+    'first author (Lehalleur) and its year (2024)'
     >>> cite_match("a textbook", "Aoyagi 2024")
     'the claim names no year or arXiv id, so it may be the same work'
     >>> cite_match("Aoyagi 2024, Thm 2", "Aoyagi & Watanabe 2005")
@@ -240,9 +243,12 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
         shared = sorted(mentioned(claim_source, source_keys(other))) if other else []
         if shared:
             ids = [k for k in shared if ":" not in k]
-            what = (f"arXiv:{ids[0]}" if ids else
-                    f"first author and year ({shared[0].replace(':', ' ').title()})")
-            return f"the claim's citation and the formula's source share {what}"
+            if ids:
+                return f"the claim's citation and the formula's source share arXiv:{ids[0]}"
+            name, _, year = shared[0].partition(":")
+            # the year may stand beside another author of the claim's citation
+            return (f"the claim's citation mentions the formula source's first author "
+                    f"({name.title()}) and its year ({year})")
     return ""
 
 

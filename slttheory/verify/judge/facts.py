@@ -35,6 +35,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
 import sympy as sp
@@ -110,14 +111,25 @@ class LLCAssessment:
     robust: bool = False
 
 
-def _sz(bound: float | None) -> str:
+def sz_text(bound: float | None) -> str:
+    """The Schwartz–Zippel bound in words, its "<" true as printed: the bound is rounded up
+    to 2 significant digits (rounded to nearest, 5.112e-07 read "< 5.1e-07", an outside audit).
+
+    >>> sz_text(5.112e-07), sz_text(2.2e-07)
+    ('P(generic rank higher) < 5.2e-07', 'P(generic rank higher) < 2.2e-07')
+    >>> sz_text(9.985e-07), sz_text(0.0)
+    ('P(generic rank higher) < 1e-06', 'the rank is maximal')
+    """
     if bound is None:
         return "P(generic rank higher) n/a"
     if bound == 0:
         return "the rank is maximal"
     if bound <= math.ulp(0.0):  # a positive bound below float64's range
         return "P(generic rank higher) < 1e-300"
-    return f"P(generic rank higher) < {bound:.2g}"
+    d = Decimal(repr(float(bound)))
+    step = Decimal(1).scaleb(d.adjusted() - 1)
+    up = (d / step).to_integral_value(rounding=ROUND_CEILING) * step
+    return f"P(generic rank higher) < {float(up):.2g}"
 
 
 def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
@@ -214,14 +226,14 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         if rk.determines_lambda and rk.equality_certified:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
-                            f"{fmt_value(r)} ({rk.reason}; {_sz(rk.bound)})"))
+                            f"{fmt_value(r)} ({rk.reason}; {sz_text(rk.bound)})"))
         elif (rk.inputs_determine and rk.equality_certified and rk.point_rank_certified
               and rk.point_rank == rk.rank and not undefined):
             out.append(Fact("generic rank", r, r, "certified",
                             f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "
                             f"has constant rank near w* and its fibre is smooth of codimension "
                             f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
-                            f"{_sz(rk.bound)})"))
+                            f"{sz_text(rk.bound)})"))
     orb = {} if at is None or at.status != "ok" or undefined else at.orbit
     if orb.get("dimension") is not None and orb.get("n_params"):
         u = sp.Rational(orb["n_params"] - orb["dimension"], 2)

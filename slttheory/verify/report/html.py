@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
+from slttheory.verify.judge.facts import sz_text
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
@@ -714,8 +715,8 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
     if isinstance(rk, Mapping):
         bits = [f"{k}: {_esc(rk[k])}" for k in ("reason", "error")
                 if rk.get(k) and ("rank", k) not in common]
-        if rk.get("schwartz_zippel_bound") is not None:
-            bits.append(f"P(generic rank higher) &lt; {_num(rk['schwartz_zippel_bound'])}")
+        if isinstance(rk.get("bound"), (int, float)) and not isinstance(rk["bound"], bool):
+            bits.append(_esc(sz_text(rk["bound"])))  # report.json's key ("bound"), rounded up
         if bits:
             extra.append("<p><b>rank</b> — " + "; ".join(bits) + "</p>")
     if isinstance(lc, Mapping):
