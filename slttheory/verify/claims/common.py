@@ -222,7 +222,7 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
     ...            "Aoyagi 2024, Thm 2; as coded by Lau et al. (arXiv:2308.12108)")
     "the claim's citation and the formula's source share arXiv:2308.12108"
     >>> cite_match("Aoyagi 2024, Thm 2; Pepin Lehalleur & Rimányi worked example", "",
-    ...            "Pepin Lehalleur & Rimányi 2024, Geometry of fibers")[-46:]
+    ...            "Pepin Lehalleur & Rimányi 2024, Geometry of fibers")[-44:]
     'first author (Lehalleur) and its year (2024)'
     >>> cite_match("a textbook", "Aoyagi 2024")
     'the claim names no year or arXiv id, so it may be the same work'
