@@ -459,7 +459,8 @@ def _analyze(s: Mapping[str, Any], records: Sequence[Mapping[str, Any]], alpha: 
             )
         )
         tables[d] = rows
-        parts.append(f"{d}: slope {e.value:.3g} [{e.low:.3g}, {e.high:.3g}], {len(g)} pairs")
+        parts.append(f"{d}: slope {e.value:.3g} [{e.low:.3g}, {e.high:.3g}], {len(g)} pairs"
+                     if math.isfinite(e.value) else f"{d}: no slope, {len(g)} pairs")
     rec = records[0]
     ser = rec["series"]
     T = len(ser["train_loss"])

@@ -606,7 +606,9 @@ def test_a_reason_short_of_units_keeps_what_the_note_counts_and_controls_come_fi
     assert v == "inconclusive" and "(3 of 5 runs grokked)" in why and "< min_n" not in why
     ratio = Statistic("ratio", math.nan, math.nan, math.nan, 0.95, "t", 0, min_n=5,
                       about="lambda", needs_controls=True)
-    assert "cannot decide here" in judge_criterion(Criterion("ratio", "positive"), ratio)[1]
+    why = judge_criterion(Criterion("ratio", "positive"), ratio)[1]
+    assert "cannot decide here" in why
+    assert "ratio = –, 95% CI [–, –]" in why and "nan" not in why  # as the tables print it
 
 
 @pytest.mark.parametrize("about", ["estimator_output", "dynamics"])
