@@ -26,6 +26,10 @@ def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
     Traceback (most recent call last):
     ...
     ValueError: device must be 'auto', 'cpu', 'cuda', 'cuda:<index>' or a torch.device, got 'tpu'
+    >>> resolve_device(torch.device("meta"))
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be a CPU or CUDA device, got 'meta'
     """
     if isinstance(device, str):
         if device == "auto":
@@ -40,6 +44,8 @@ def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
     else:
         raise TypeError(f"{name} must be a str or a torch.device, got {device!r} of type "
                         f"{type(device).__name__}")
+    if dev.type not in ("cpu", "cuda"):  # meta, mps, xpu: the samplers run on CPU or CUDA
+        raise ValueError(f"{name} must be a CPU or CUDA device, got {str(dev)!r}")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"{name}={str(dev)!r}: CUDA is not available")

@@ -292,6 +292,15 @@ def estimate_llc_batched(
         for (m, dat, _), lo, sd in zip(unpacked, losses, seeds, strict=True)
     ]
     setups = [r[0] for r in resolved]
+    for i, s in enumerate(setups):
+        # the stacked sampler unflattens every point by problems[0]'s names: a point whose
+        # requires_grad flags differ was sampled in the wrong parameters (an outside probe:
+        # a.weight frozen in one point, b.weight in the other, λ̂ 32 instead of 4.7)
+        if s.names != setups[0].names:
+            raise ValueError(
+                f"problems[{i}] samples the parameters {list(s.names)} and problems[0] "
+                f"{list(setups[0].names)} (their requires_grad flags differ); batch only "
+                "problems that sample the same parameters, or pass params=[...]")
     (_, n_, beta_v, gamma, step_size, chains, draws, burn_in, bs, _, dev, auto) = resolved[0]
     seeds = [r[9] for r in resolved]
     _est._check_orbit(orbit, preconditioner, bs, setups[0].n_data, setups[0].center.numel())

@@ -53,6 +53,10 @@ __all__ = ["PRECONDITIONERS", "Curvature", "resolve_preconditioner", "loss_hessi
 PRECONDITIONERS = ("dense", "diagonal", "none")
 CONDITION_MAX = 1e4
 HESSIAN_MAX_SAMPLES = 2000
+DENSE_MAX_DIM = 10_000
+"""The most parameters ``"dense"`` takes: its d Hessian-vector products build (d, d)
+matrices (an identity, the Hessian, its eigenvectors), 0.4 GB each in float32 at 10⁴; at
+91 501 parameters the allocator's error (33 GB) was all the caller saw (an outside probe)."""
 DIAGONAL_PROBES = 32
 _CHUNK = 64
 

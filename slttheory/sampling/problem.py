@@ -378,11 +378,23 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
         with no_random_draws("model: its forward draws random numbers (dropout, noise or a "
                              "random activation in training mode?); the LLC is of a "
                              "deterministic function: call model.eval() or remove the noise"):
+            # on copies: a forward that writes its inputs, parameters or buffers in place is
+            # refused before it can write the caller's (x.mul_(2) doubled the caller's data
+            # at every step, an outside probe)
+            xc = map_inputs(torch.clone, x)
+            wc = tuple({k: v.clone() for k, v in w.items()} for w in weights)
             try:
-                out = call(model, weights, x)
+                out = call(model, wc, xc)
             except (RuntimeError, TypeError, ValueError, IndexError) as e:
                 raise ValueError(f"data: the model cannot be evaluated on the inputs "
                                  f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
+        written = [k for k, t in (*(("the inputs", t) for t in leaves(xc)),
+                                  *((repr(k), t) for w in wc for k, t in w.items())) if t._version]
+        if written:
+            raise ValueError(f"model: its forward writes {written[0]} in place (x.mul_(...), "
+                             "buffer += 1, h.relu_() on an input): the sampled loss must be a "
+                             "fixed function of the parameters, and the caller's tensors would "
+                             "be changed; use out-of-place operations")
         if not isinstance(out, Tensor):
             raise TypeError(f"model must return one tensor of outputs, got "
                             f"{type(out).__name__} (wrap the model to select the output)")
@@ -534,6 +546,11 @@ def _curvature(s: _Setup, kind: str, nbeta: float, gamma: float, gen: torch.Gene
     (``None`` for ``kind='none'``); the Hessian uses at most ``HESSIAN_MAX_SAMPLES`` samples."""
     if kind == "none":
         return None
+    d = s.center.numel()
+    if kind == "dense" and d > pc.DENSE_MAX_DIM:
+        raise ValueError(f"preconditioner='dense' builds {d} x {d} matrices ({d} sampled "
+                         f"parameters, at most {pc.DENSE_MAX_DIM}); pass "
+                         "preconditioner='diagonal' or None")
     idx = pc.subsample(s.n_data, s.device)
     x, y, ls = (s.x, s.y, s.lstar) if idx is None else (index(s.x, idx), s.y[idx], s.lstar[idx])
 

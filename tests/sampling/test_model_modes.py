@@ -153,3 +153,59 @@ def test_p7_outputs_of_another_count_are_refused_by_shape():
     x, y = _data()
     with pytest.raises(ValueError, match="shape"):
         estimate_llc(_Pooled(), (x, y[:, 0]), **FAST)
+
+
+# --- from an outside probe of in-place writes, mixed frozen sets and large dense curvature --
+
+
+class _Writes(nn.Module):
+    """A forward that writes its input, a buffer or a parameter in place."""
+
+    def __init__(self, what):
+        super().__init__()
+        self.lin, self.what = nn.Linear(3, 1).double(), what
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x):
+        if self.what == "input":
+            x.mul_(2.0)
+        elif self.what == "buffer":
+            self.count += 1
+        else:
+            with torch.no_grad():
+                self.lin.weight.clamp_(-0.1, 0.1)
+        return self.lin(x)
+
+
+@pytest.mark.parametrize("what,name", [("input", "the inputs"), ("buffer", "'count'"),
+                                       ("weight", "'lin.weight'")])
+def test_a_forward_that_writes_in_place_is_refused_and_nothing_is_written(what, name):
+    model, (x, y) = _Writes(what), _data()
+    x0, w0 = x.clone(), model.lin.weight.detach().clone()
+    with pytest.raises(ValueError, match=f"writes {name} in place"):
+        estimate_llc(model, (x, y), **FAST)
+    assert torch.equal(x, x0) and torch.equal(model.lin.weight, w0)
+    inplace_act = nn.Sequential(nn.Linear(3, 4), nn.ReLU(inplace=True), nn.Linear(4, 1))
+    estimate_llc(inplace_act.double(), (x, y), **FAST)  # on its own activations: accepted
+
+
+def test_batched_points_that_sample_different_parameters_are_refused():
+    from slttheory.sampling import estimate_llc_batched
+
+    x, y = _data()
+    kw = {k: v for k, v in FAST.items() if k != "progress"}
+    a, b = _net(), _net()
+    a[0].weight.requires_grad_(False)
+    b[2].weight.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"problems\[1\] samples the parameters"):
+        estimate_llc_batched([(a, (x, y)), (b, (x, y))], **kw)
+    estimate_llc_batched([(a, (x, y)), (b, (x, y))], params=["0.bias", "2.bias"], **kw)
+
+
+def test_dense_preconditioner_on_too_many_parameters_names_the_argument(monkeypatch):
+    from slttheory.sampling import precondition
+
+    monkeypatch.setattr(precondition, "DENSE_MAX_DIM", 10)
+    x, y = _data()
+    with pytest.raises(ValueError, match="preconditioner='dense' builds 21 x 21"):
+        estimate_llc(_net(), (x, y), preconditioner="dense", **FAST)
