@@ -172,7 +172,10 @@ def resolve_loss(loss: str | LossFn) -> LossFn:
     callable ``(outputs, targets) -> (n,)``.
 
     Unknown names raise ``ValueError`` (listing the allowed ones); anything that is neither
-    a string nor callable raises ``TypeError``.
+    a string nor callable raises ``TypeError``. A callable returns each sample's full
+    negative log-likelihood: the sampler refuses a scalar (mean or sum) reduction, but cannot
+    see a per-sample loss rescaled by a constant (``ℓ_i / n``, or a Gaussian NLL without its
+    ½), which rescales nβ and so λ̂ by the same factor.
 
     >>> resolve_loss("gaussian") is gaussian_nll
     True
