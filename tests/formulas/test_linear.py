@@ -757,3 +757,79 @@ def test_dln_multiplicity_obeys_the_product_rule_at_a_width_one_layer(widths, da
     lam = min(left.value, right.value)
     m = sum(h.multiplicity for h in (left, right) if h.value == lam)
     assert (whole.value, whole.multiplicity) == (lam, m), (full, left.case, right.case)
+
+
+# ---------------------------------------------------------------------------------------
+# monotonicity and full-rank agreement (an outside property-test audit)
+# ---------------------------------------------------------------------------------------
+
+
+@given(rrr_args())
+def test_rrr_monotone_in_input_output_and_true_rank(args):
+    """λ never drops when m or n grows (r fixed) or when r grows (sizes fixed).
+
+    m (and by symmetry n): with E[xxᵀ] = I and the truth's extra column 0, the larger model's
+    K is the smaller one's plus ‖B a_{m+1}‖² ≥ 0, in the smaller model's variables and new
+    ones, and K ≤ K′ gives λ(K) ≤ λ(K′). r: every case's polynomial is non-decreasing in r
+    on its region (case 1: ∂/∂r = (m + n − h − r)/4 ≥ 0; case 2: (n − h)/2 > 0 as
+    n > m + h − r ≥ h; case 3 likewise; case 4 constant) and the cases meet continuously;
+    this is the semicontinuity of the log canonical threshold (a rank-r truth is a limit of
+    rank-(r + 1) truths)."""
+    m, n, h, r = args
+    lam = reduced_rank_regression(m, n, h, r).value
+    assert reduced_rank_regression(m + 1, n, h, r).value >= lam
+    assert reduced_rank_regression(m, n + 1, h, r).value >= lam
+    if r < min(m, n, h):
+        assert reduced_rank_regression(m, n, h, r + 1).value >= lam
+
+
+@given(sizes, sizes, st.data())
+def test_rrr_and_low_rank_at_full_rank_are_regular_in_the_product(m, n, data):
+    """A true product of full rank min(m, n) is an interior point of the m×n matrices: the
+    model is regular in the product, λ = mn/2 with m = 1 (regular(m·n)), whatever h ≥ r."""
+    r = min(m, n)
+    h = data.draw(st.integers(r, 2 * (m + n)))
+    full = regular(m * n)
+    for lc in (reduced_rank_regression(m, n, h, r), low_rank_manifold(m, n, r)):
+        assert (lc.value, lc.multiplicity) == (full.value, full.multiplicity)
+
+
+@given(sizes, sizes, st.data())
+def test_low_rank_manifold_monotone_in_rank(m, n, data):
+    r = data.draw(st.integers(0, min(m, n) - 1))
+    assert low_rank_manifold(m, n, r + 1).value > low_rank_manifold(m, n, r).value
+
+
+@given(dln_args(max_len=7, max_width=10), st.data())
+def test_dln_monotone_in_widths_and_true_rank(args, data):
+    """Widening the input or output layer never lowers λ (the argument of
+    test_rrr_monotone_in_input_output_and_true_rank: K gains a square in new variables);
+    nor do a wider hidden layer (the grid test above, here beyond it) or a larger r."""
+    widths, r = args
+    lam = deep_linear_network(widths, r).value
+    i = data.draw(st.integers(0, len(widths) - 1), label="layer widened")
+    wider = list(widths)
+    wider[i] += 1
+    assert deep_linear_network(wider, r).value >= lam, (widths, r, i)
+    if r < min(widths):
+        assert deep_linear_network(widths, r + 1).value >= lam, (widths, r)
+
+
+@given(dln_args(max_len=7, max_width=10))
+def test_dln_full_rank_at_an_end_is_regular_in_the_product(args):
+    """r = min(widths) = min(H₁, H_{L+1}): the product is an interior point of the
+    H_{L+1}×H₁ matrices, so λ = H₁H_{L+1}/2, m = 1 (regular(H₁·H_{L+1}))."""
+    widths, _ = args
+    ends = min(widths[0], widths[-1])
+    widths = [widths[0], *(max(w, ends) for w in widths[1:-1]), widths[-1]]
+    lc, full = deep_linear_network(widths, ends), regular(widths[0] * widths[-1])
+    assert (lc.value, lc.multiplicity) == (full.value, full.multiplicity)
+
+
+@given(dln_args(max_len=7, max_width=10))
+def test_dln_multiplicity_is_at_most_the_dimension(args):
+    widths, r = args
+    lc = deep_linear_network(widths, r)
+    assert 1 <= lc.multiplicity <= lc.dimension
+    # the codimension bound is invariant under reversing the widths (transposing the product)
+    assert dln_codimension_bound(widths[::-1], r).upper == dln_codimension_bound(widths, r).upper

@@ -436,3 +436,48 @@ def test_newton_polyhedron_refuses_more_vertices_than_it_can_solve_in_seconds():
         newton_polyhedron([(i, n - i) for i in range(n + 1)])
     dominated = [(i, 200) for i in range(1, 150)] + [(1, 1)]  # all but (1, 1) dominated
     assert newton_polyhedron(dominated).value == 1
+
+
+# ----------------------------------------------------------------------------- monotonicity
+# (an outside property-test audit)
+
+
+@given(monomial(), st.data())
+def test_normal_crossing_monotone_in_powers_and_prior(kh, data):
+    """A larger k_j makes K smaller near 0 (λ never rises); a larger h_j makes the prior
+    vanish faster (λ never drops); a new variable with k = 0 changes neither λ nor m."""
+    k, h = kh
+    lc = normal_crossing(k, h)
+    j = data.draw(st.integers(0, len(k) - 1), label="j")
+    more_k = [x + (i == j) for i, x in enumerate(k)]
+    more_h = [x + (i == j) for i, x in enumerate(h)]
+    assert normal_crossing(more_k, h).value <= lc.value
+    assert normal_crossing(k, more_h).value >= lc.value
+    extra = normal_crossing([*k, 0], [*h, data.draw(st.integers(0, 3), label="h_new")])
+    assert (extra.value, extra.multiplicity, extra.dimension) == (
+        lc.value, lc.multiplicity, lc.dimension + 1)
+
+
+@given(monomial(dmax=3), monomial(dmax=3))
+def test_normal_crossing_product_in_disjoint_variables(f, g):
+    """LR 2024 Prop. 8.4: for F, G ≥ 0 in disjoint variables λ(FG) = min(λ(F), λ(G)), and the
+    zeta function is the product, so m adds over the factors attaining the minimum."""
+    (kf, hf), (kg, hg) = f, g
+    a, b, fg = normal_crossing(kf, hf), normal_crossing(kg, hg), normal_crossing(kf + kg, hf + hg)
+    assert fg.value == min(a.value, b.value)
+    assert fg.multiplicity == sum(x.multiplicity for x in (a, b) if x.value == fg.value)
+
+
+@given(newton_input(dmax=3, npts=4), st.data())
+def test_newton_monotone_in_monomials_and_scaling(ph, data):
+    """Adding a monomial enlarges Γ₊ (λ never drops: for K ≥ 0, K + w^{2β} ≥ K); scaling
+    every exponent by c scales Γ₊ by c (λ/c, m unchanged; c = 2 is K², tested above)."""
+    pts, h = ph
+    d = len(h)
+    lc = newton_polyhedron(pts, h)
+    new = tuple(data.draw(st.lists(st.integers(0, 6), min_size=d, max_size=d), label="new"))
+    if any(new):
+        assert newton_polyhedron([*pts, new], h).value >= lc.value
+    c = data.draw(st.integers(1, 5), label="c")
+    scaled = newton_polyhedron([tuple(c * x for x in a) for a in pts], h)
+    assert (scaled.value, scaled.multiplicity) == (lc.value / c, lc.multiplicity)

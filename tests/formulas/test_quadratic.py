@@ -603,3 +603,15 @@ def test_lazy_bounds_with_a_huge_prop_e7_bound():
     b = lazy_regime_bounds(10**4, 5, 10**4)
     assert b.upper == 10**4 * 5 / sp.Integer(2)
     assert any("an integer of about 10^" in a for a in b.assumptions)
+
+
+def test_lazy_bounds_do_not_form_a_huge_prop_e7_binomial():
+    """p = degree = 10**6 formed C(3·10⁶ − 2, 10⁶) (829 300 digits) for over a minute, though
+    only min(K, C) enters the bound (an outside audit); K = 2 < C gives p·K/2."""
+    b = lazy_regime_bounds(10**6, 2, 10**6)
+    assert (b.lower, b.upper) == (R(10**6 * 1, 2), R(10**6 * 2, 2))
+    assert any("an integer of about 10^829300" in a for a in b.assumptions)
+    t = lazy_regime_bounds(10**6, 2, 10**6, tight=True)
+    assert t.lower == t.upper == R(10**6 * 2, 2)
+    # where the binomial is below K it is still computed exactly (C(6, 2) = 15 < K = 40)
+    assert lazy_regime_bounds(3, 40, 2).upper == R(3 * 15, 2)
