@@ -124,9 +124,10 @@ def families_fingerprint(families: Mapping[str, object],
     family is the package's own: the object its registry ``package`` holds under that name
     (:func:`code_fingerprint` covers those; without ``package`` every family is a plugin's):
     each plugin family's key and data (:func:`_described`: which callables, the parameters'
-    defaults and bounds), and the user source files, outside this package and outside the
-    Python installation, that define its callables, of every user module those files refer
-    to, and every ``.py`` file beside them (a helper module a formula imports inside its body
+    defaults and bounds), the source files that define its callables (outside this package
+    and the standard library: a plugin installed into site-packages too), those of every user
+    module (outside the Python installation) those files refer to, and every ``.py`` file
+    beside them (a helper module a formula imports inside its body
     is no reference the module holds). A plugin that maps a name to another package family,
     changes a default or edits such a helper changes the fingerprint, so ``--resume``
     recomputes (an outside audit found each of the three reused).
@@ -141,6 +142,11 @@ def families_fingerprint(families: Mapping[str, object],
     root = Path(__file__).resolve().parent
     system = tuple({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix,
                                                 *sysconfig.get_paths().values()) if p})
+    # the modules that define the callables are keyed wherever they live but in the standard
+    # library: a plugin installed into site-packages (pip install ., not -e) was left out,
+    # and --resume reused evidence its earlier version computed (an outside audit)
+    stdlib = tuple({Path(p).resolve() for k, p in sysconfig.get_paths().items()
+                    if k in ("stdlib", "platstdlib") and p})
     mine = {k: f for k, f in families.items() if (package or {}).get(k) is not f}
     if not mine:
         return ""
@@ -149,6 +155,7 @@ def families_fingerprint(families: Mapping[str, object],
         for value in vars(family).values() if hasattr(family, "__dict__") else ():
             if callable(value):
                 todo.append(_callable_module(value))
+    defining = {id(m) for m in todo}
     files: set[Path] = set()
     done: set[int] = set()
     while todo:  # the modules the callables live in, and the user modules they refer to
@@ -156,7 +163,7 @@ def families_fingerprint(families: Mapping[str, object],
         if module is None or id(module) in done:
             continue
         done.add(id(module))
-        path = _user_file(module, root, system)
+        path = _user_file(module, root, stdlib if id(module) in defining else system)
         if path is None:
             continue
         files.add(path)

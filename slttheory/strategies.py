@@ -28,7 +28,12 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ModuleNotFoundError as e:  # an installed package without the test extra
+    raise ModuleNotFoundError(f"slttheory.strategies needs hypothesis ({e}), a dependency of "
+                              "the test extra: pip install 'slttheory[test]'",
+                              name=e.name) from e
 
 __all__ = [
     "FORMULA_ARGUMENTS",

@@ -20,6 +20,16 @@ def test_importing_slttheory_does_not_import_hypothesis():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_without_hypothesis_the_error_names_the_test_extra():
+    """An installed package without the test extra: the import says which extra to install."""
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            "try:\n    import slttheory.strategies\n"
+            "except ModuleNotFoundError as e:\n    assert e.name == 'hypothesis', e.name\n"
+            "    assert \"pip install 'slttheory[test]'\" in str(e), str(e)\n"
+            "else:\n    raise AssertionError('imported')")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_one_strategy_per_formula_with_the_same_name():
     assert sorted(sst.FORMULA_ARGUMENTS) == NAMES
     for name in NAMES:

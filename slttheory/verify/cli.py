@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--claims",
         nargs="+",
         metavar="PATH",
-        help="claim files or folders (default: every *.toml under verification/)",
+        help="claim files or folders (default: every *.toml under ./verification/, else "
+        "under the source checkout's verification/ when slttheory is installed from one in "
+        "editable mode)",
     )
     p.add_argument(
         "--profile",
@@ -391,6 +393,12 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     if gb is not None and not (gb == 0 or math.isinf(gb) or MIN_MEMORY_GB <= gb):
         parser.error(f"--memory-limit: must be 0 (no cap), inf, or a number of GB of at least "
                      f"{MIN_MEMORY_GB:g} (the run needs about 1 GB to start), got {gb}")
+    if not args.claims and not default_claims_dir().is_dir():
+        # an installed wheel carries no claim files: they live in the source repository
+        parser.error("no claims to run: there is no verification/ folder in the current "
+                     f"directory ({Path.cwd()}), and this installation of slttheory carries "
+                     "none (the claim files come with its source repository, not with the "
+                     "package); run from a checkout, or pass --claims FILE_OR_FOLDER")
     try:
         paths = args.claims or [str(default_claims_dir())]
         files = find_claim_files(paths)

@@ -142,3 +142,32 @@ def test_a_helper_imported_inside_a_plugin_function_from_another_folder_is_in_it
         assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
     finally:
         sys.modules.pop("lazy_plugin", None)
+
+
+def test_a_plugin_installed_into_site_packages_keys_its_own_code(tmp_path, monkeypatch):
+    """A plugin installed with ``pip install .`` (not ``-e``) lives in site-packages, which
+    held no user code: editing and reinstalling it left its key unchanged, and --resume reused
+    its earlier version's evidence (an outside audit). The defining module is keyed wherever
+    it lives but in the standard library."""
+    import importlib
+    import sys
+    import sysconfig
+
+    from slttheory._provenance import families_fingerprint
+
+    site = tmp_path / "site-packages"
+    (site / "installed_plugin").mkdir(parents=True)
+    init = site / "installed_plugin" / "__init__.py"
+    init.write_text("from dataclasses import replace\n"
+                    "from slttheory.models import FAMILIES as F\n"
+                    "def formula(**kw):\n    return F['regular'].formula(**kw)\n"
+                    "FAMILIES = {'mine': replace(F['regular'], name='mine', formula=formula)}\n")
+    paths = sysconfig.get_paths()
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {**paths, "purelib": str(site),
+                                                                 "platlib": str(site)})
+    monkeypatch.syspath_prepend(str(site))
+    mod = importlib.import_module("installed_plugin")
+    before = families_fingerprint(mod.FAMILIES, FAMILIES)
+    init.write_text(init.read_text().replace("return F", "return  F"))
+    assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
+    sys.modules.pop("installed_plugin", None)

@@ -1189,6 +1189,22 @@ def test_time_limit_refuses_what_is_no_duration(value, capsys):
     assert "--time-limit" in capsys.readouterr().err
 
 
+def test_no_claims_folder_says_where_claims_are_looked_for(tmp_path, monkeypatch, capsys):
+    """An installed wheel carries no verification/: outside a checkout, the run said only
+    "--claims: .../site-packages/verification is neither a file nor a folder", blaming an
+    option the user never gave (an outside audit of a non-editable install)."""
+    from slttheory.verify import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "default_claims_dir", lambda: Path("verification"))
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--list"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert "no verification/ folder in the current directory" in err
+    assert str(tmp_path) in err and "--claims" in err and "site-packages" not in err
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="the limit is a SIGALRM timer")
 def test_the_time_limit_never_interrupts_an_import(tmp_path, monkeypatch):
     """A limit that expired inside an import left torch._dynamo half-initialised, and every
