@@ -41,6 +41,10 @@ def _s(est, lo, hi, n=10, min_n=5, **kw):
     (Criterion("s", "within", range=(0.75, 1.25)), (1.0, 0.7, 1.2), "inconclusive"),
     (Criterion("s", "within", range=(0.75, 1.25)), (1.5, 1.3, 1.7), "refuted"),
     (Criterion("s", "within", range=(0.75, 1.25)), (0.5, 0.3, 0.7), "refuted"),
+    # ... ends included (a ≤ lo, hi ≤ b); an interval that touches [a, b] is not disjoint
+    (Criterion("s", "within", range=(0.75, 1.25)), (1.0, 0.75, 1.25), "confirmed"),
+    (Criterion("s", "within", range=(0.75, 1.25)), (1.3, 1.25, 1.4), "inconclusive"),
+    (Criterion("s", "within", range=(0.75, 1.25)), (0.7, 0.6, 0.75), "inconclusive"),
 ])
 def test_interval_rules_read_the_right_end_strictly(crit, iv, verdict):
     assert judge_criterion(crit, _s(*iv))[0] == verdict
@@ -100,3 +104,22 @@ def _shaped(values, p_stated, p_rival, complete=True):
 def test_shape_rule_thresholds(values, p_stated, p_rival, verdict):
     c = Criterion("s", "within", range=(0.75, 1.25), shape="a")
     assert judge_criterion(c, _shaped(values, p_stated, p_rival))[0] == verdict
+
+
+def test_a_claim_is_refuted_by_any_criterion_and_confirmed_only_by_all():
+    from types import SimpleNamespace
+
+    from slttheory.verify.judge import judge_experiment
+
+    stats = {"up": Statistic("up", 1.0, 0.5, 1.5, 0.95, "t", 10, min_n=5),
+             "down": Statistic("down", -1.0, -1.5, -0.5, 0.95, "t", 10, min_n=5),
+             "near": Statistic("near", 0.1, -0.5, 0.7, 0.95, "t", 10, min_n=5)}
+    res = {0.05: SimpleNamespace(statistics=stats)}
+
+    def verdict(*names):
+        claim = SimpleNamespace(criteria=[Criterion(n, "positive") for n in names])
+        return judge_experiment(claim, res)[0]
+
+    assert verdict("up", "down") == "refuted"      # one refuted criterion suffices
+    assert verdict("up", "near") == "inconclusive"
+    assert verdict("up", "up") == "confirmed"

@@ -335,9 +335,11 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
         return base  # a verdict on certified values alone has no estimator setting to vary
     used = [(q, ev) for q, ev in zip(params_list, evidence, strict=True)
             if not isinstance(_controlled(claim, q, ev, controls), str)]
-    if base.verdict not in ("confirmed", "refuted"):
-        # the claim is undecided, but the reach still shows its groups' verdicts: those the
-        # LLC values decided must hold at every rerun setting too
+    if base.verdict not in ("confirmed", "refuted") or (
+            base.grade == "certified" and base.verdict == "refuted"):
+        # the claim is undecided, or refuted on certified values (which stands), but the reach
+        # still shows its groups' verdicts: those the LLC values decided must hold at every
+        # rerun setting too, with every point's rerun, else they are inconclusive
         return _groups_rechecked(claim, params_list, evidence, controls, base, used)
     for setting in RERUN_SETTINGS:
         # every point the verdict rests on must have its rerun, or the check is on fewer points
@@ -353,13 +355,6 @@ def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
         was, now = dict(base.groups), dict(again.groups)
         if was != now:  # every group's verdict, not only the claim's
             moved = [g for g in {**was, **now} if was.get(g) != now.get(g)]
-            if base.grade == "certified" and base.verdict == "refuted":
-                # refuted on certified values: it stands; the groups the controlled values
-                # decided are undecided, and the reach says so
-                groups = tuple((g, "inconclusive" if g in moved else v) for g, v in base.groups)
-                return replace(base, reason=f"{base.reason}; at {setting} the controlled "
-                               f"verdicts move at {', '.join(moved)}, so they are "
-                               "inconclusive there", groups=groups)
             return ScalingVerdict(
                 "inconclusive", f"inconclusive: the verdict does not hold again at {setting} "
                 f"(it moves at {', '.join(moved)}; there: {again.reason}); at the estimator's "
