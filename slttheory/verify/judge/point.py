@@ -18,6 +18,11 @@ Per point, with prediction P and the claim's relation:
 Failed LLC diagnostics mean no information; they never block a certified verdict. A claim is
 refuted if any point is, confirmed if all are, error if all errored, else inconclusive; its
 reason says how far the verdict reaches ("confirmed at d ∈ {3, 4}, k ∈ {1, 2}").
+
+A summary: the README's section holds the full rules, which the code below follows — vacuous
+bounds (inconclusive whatever any route reads), the true-parameter exception to the local
+minimum, the multiplicity and band gates of a controlled LLC, and exact comparison to 90
+digits.
 """
 
 from __future__ import annotations
