@@ -321,7 +321,10 @@ def _print_score(sc: dict) -> None:
 
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="benchmarks/results/accuracy.jsonl")
+    ap.add_argument("--out", required=True,
+                    help="the .jsonl of rows (appended to) and beside it its .score.json "
+                    "(rewritten); no default, so that no run appends to a committed result "
+                    "(benchmarks/results/) by accident")
     ap.add_argument("--half", default="", help="selection | held-out (default both)")
     ap.add_argument("--kind", default="", help="noise-free | noisy (default both)")
     ap.add_argument("--only", default="", help="comma-separated case labels (prefix match)")

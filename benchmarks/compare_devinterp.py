@@ -81,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
         theirs = {"devinterp_version": old["devinterp"], "cases": {
             c["case"]: dict(c["devinterp"], llc_mean=c["devinterp"]["llc"],
                             settings=c["devinterp_settings"]) for c in old["cases"]}}
+        missing = [name for name in theirs["cases"] if not (tensors / f"{name}.pt").exists()]
+        if missing:
+            ap.error(f"--reuse-devinterp needs the saved models and data of the run it reuses "
+                     f"in {tensors} (a run without it writes them there); missing: "
+                     f"{', '.join(missing)}")
     else:
         theirs = None
     proc = None if theirs is not None else subprocess.run(

@@ -21,12 +21,17 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from devinterp.backends.default.slt.sampler import sample
-from devinterp.optim.sgld import SGLD
-from devinterp.slt.llc import LLCEstimator
-from devinterp.test_utils import Polynomial, ReducedRankRegressor
-from devinterp.utils import default_nbeta, evaluate_mse, get_init_loss_multi_batch
 from torch.utils.data import DataLoader, TensorDataset
+
+try:
+    from devinterp.backends.default.slt.sampler import sample
+    from devinterp.optim.sgld import SGLD
+    from devinterp.slt.llc import LLCEstimator
+    from devinterp.test_utils import Polynomial, ReducedRankRegressor
+    from devinterp.utils import default_nbeta, evaluate_mse, get_init_loss_multi_batch
+except ImportError as e:  # run here by hand, outside devinterp's environment
+    sys.exit(f"devinterp_side.py runs in devinterp 1.3.2's own environment ({e}); run "
+             "benchmarks/compare_devinterp.py, which creates benchmarks/.venv-devinterp")
 
 
 def run_devinterp(model, loader, *, lr, localization, nbeta, chains, draws, seed=42):

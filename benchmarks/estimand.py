@@ -55,14 +55,16 @@ import json
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from slttheory.models.polynomial import NormalCrossing
-from slttheory.sampling import estimate_llc
-from slttheory.sampling.extrapolate import fit_finite_nbeta
-from slttheory.sampling.reference import crossing_estimand
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's slttheory
+from slttheory.models.polynomial import NormalCrossing  # noqa: E402
+from slttheory.sampling import estimate_llc  # noqa: E402
+from slttheory.sampling.extrapolate import fit_finite_nbeta  # noqa: E402
+from slttheory.sampling.reference import crossing_estimand  # noqa: E402
 
 CASES = {  # label: (k1, lambda, multiplicity, n)
     "normal crossing (1,1), n=1000": (1, 0.5, 2, 1000),
@@ -266,14 +268,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noisy", action="store_true", help="only the noisy estimands at w0 and "
                     "ŵ against the noise-free one, by quadrature (no sampling)")
     args = ap.parse_args(argv)
-    if args.noisy or args.tanh:
-        rows = noisy_table() if args.noisy else tanh_table()
+    if args.noisy or args.tanh or args.laws:
+        rows = noisy_table() if args.noisy else tanh_table() if args.tanh else laws_table()
         if args.out:
             with open(args.out, "w") as fh:
                 json.dump(rows, fh, indent=1)
-        return 0
-    if args.laws:
-        laws_table()
         return 0
     out = []
     for (label, (k1, lam, mult, n)), jit in ((c, float(j)) for c in CASES.items()

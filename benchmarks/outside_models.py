@@ -20,6 +20,8 @@ Usage (repository root)::
 
     python benchmarks/outside_models.py --out benchmarks/results/outside_models.jsonl
     python benchmarks/outside_models.py --cases "nc (1,1,2)" --seeds 0,1,2 --out ...
+    python benchmarks/outside_models.py --score-only --seeds 0 \\
+        --out benchmarks/results/outside_models_2026-12-05.jsonl
     python benchmarks/outside_models.py --estimand \\
         --out benchmarks/results/outside_models_estimand.json
 
@@ -221,15 +223,24 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, required=True, help="JSON lines, appended")
     ap.add_argument("--estimand", action="store_true",
                     help="instead: the crossings' estimand t·E_t[L] up to t = 1e8 (JSON)")
+    ap.add_argument("--score-only", action="store_true",
+                    help="summarise the rows already in --out of these cases and seeds")
     args = ap.parse_args(argv)
     if args.estimand:
         ts = (26.3, 56.7, 122.1, 263.1, 1e3, 1e4, 1e5, 1e6, 1e8)
         res = {str(p): crossing_estimand(p, ts) for p in ((1, 1, 2), (1, 2, 2), (1, 4))}
         args.out.write_text(json.dumps(res, indent=1))
         return
-    rows = []
-    for name in args.cases:
-        for seed in (int(s) for s in args.seeds.split(",")):
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if args.score_only:
+        stored = [json.loads(x) for x in args.out.read_text().splitlines() if x.strip()]
+        rows = [r for r in stored if r["case"] in args.cases and r["seed"] in seeds]
+        if not rows:
+            ap.error(f"no rows of these cases and seeds {seeds} in {args.out}")
+    else:
+        rows = []
+    for name in [] if args.score_only else args.cases:
+        for seed in seeds:
             row = run(name, seed)
             rows.append(row)
             with args.out.open("a") as f:

@@ -49,14 +49,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from slttheory.sampling.extrapolate import GRID, fit_finite_nbeta
-from slttheory.sampling.reference import crossing_estimand
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's slttheory
+from slttheory.sampling.extrapolate import GRID, fit_finite_nbeta  # noqa: E402
+from slttheory.sampling.reference import crossing_estimand  # noqa: E402
 
 X2, GAMMA, JITTER = 1.0, 1.0, math.log(10)
 

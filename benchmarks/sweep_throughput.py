@@ -12,7 +12,8 @@ Modes:
 - ``dask-serial-W`` / ``dask-batched-W``: the same work on a dask ``LocalCluster`` of W
   single-threaded workers (per-point tasks, or W batched chunks of 64/W points).
 
-Writes ``benchmarks/results/sweep_throughput.json`` and ``sweep_throughput.png``.
+Writes ``sweep_throughput_<device>.json`` and ``sweep_throughput_<device>.png`` under ``--out``
+(default ``benchmarks/results``).
 Run: ``OMP_NUM_THREADS=1 python benchmarks/sweep_throughput.py [--workers 1 2] [--points 64]``.
 """
 
@@ -23,9 +24,15 @@ import datetime
 import json
 import os
 import platform
+import sys
 import time
 import warnings
 from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, _ROOT)  # this checkout's slttheory, not an installed one
+# and in the dask workers' processes too
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))
 
 SETTINGS = {"step_size": 5e-4, "chains": 4, "draws": 400, "burn_in": 100, "sampler": "sgld",
             "seed": 0}
@@ -81,7 +88,7 @@ def _timed(fn, *a):
 
 
 def _dask(points, workers, batched):
-    from slttheory.verify.executors import DaskExecutor, run_tasks
+    from slttheory.verify.run.executors import DaskExecutor, run_tasks
 
     ex = DaskExecutor(workers=workers)
     try:

@@ -362,9 +362,9 @@ arithmetic (a Vandermonde design on distinct points), has float64 Gauss–Newton
 falling by about a decade per index through :data:`ROUNDOFF_RTOL` (kept 3.7·10⁻¹² of the
 largest, dropped 6.8·10⁻¹³: a ratio of 5.4; degree 32: 9.5), and without this test the
 estimator returned λ = 18/2 "exactly" for 21/2 (degree 32: 21/2 for 33/2). Exact zeros of
-the shipped families have ratios of 5·10⁹ (reduced-rank regression (8,4,3), r = 1) to
-6·10¹⁴ (``benchmarks/spectral_gap.py``, 2026-12-03: noise-free RRR, DLN and low-rank
-points, the six-layer DLN of the verifier's claims among them)."""
+the shipped families have ratios of 3.5·10¹³ (the six-layer DLN of the verifier's claims)
+to 9·10¹⁴ (``benchmarks/spectral_gap.py``, 2026-12-05: noise-free RRR, DLN and low-rank
+points; 5·10⁹ for reduced-rank regression (8,4,3), r = 1, until its true point changed)."""
 
 
 def gapless_cut(eigenvalues: Iterable[float]) -> tuple[int, float, float] | None:
