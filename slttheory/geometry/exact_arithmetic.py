@@ -186,11 +186,16 @@ class IntegerExactnessAudit(TorchDispatchMode):
 
     Use as a context manager around a computation on integer-valued float64 tensors (see the
     module docstring for the rules). ``n_ops`` counts the floating operations audited.
+    ``grad_required=True`` (for a reverse-mode derivative) also refuses every floating
+    operation run with gradients disabled: reverse mode respects ``torch.no_grad`` inside the
+    map, so a value computed there is a constant to autograd, and ``w − (w under no_grad)``,
+    the zero map, had the Jacobian I and a certified full rank.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, grad_required: bool = False) -> None:
         super().__init__()
         self.n_ops = 0
+        self.grad_required = grad_required
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -211,6 +216,12 @@ class IntegerExactnessAudit(TorchDispatchMode):
         floats = [a for a in read if _is_float(a)]
         if floats:
             self.n_ops += 1
+            if self.grad_required and not torch.is_grad_enabled():
+                raise InexactArithmeticError(
+                    f"{func} runs with gradients disabled (torch.no_grad) inside a map whose "
+                    "reverse-mode Jacobian is taken: what it computes is a constant to "
+                    "autograd, so the Jacobian may not be the map's (a cancelled dependence "
+                    "reads as a real one, raising the rank), and a rank certificate needs it")
             _check_values(func, floats, "an input")
             if packet in _SUMS or (packet in _MAYBE_ACCUMULATE and _accumulates(args, kwargs)):
                 _check_bound(func, args, kwargs)

@@ -240,13 +240,18 @@ def jacobian(
     def g(v: torch.Tensor) -> torch.Tensor:
         return call(_unflatten(v, layout), x).reshape(-1)
 
-    with IntegerExactnessAudit() if exact else contextlib.nullcontext():
-        if uses_forward_mode(flat.numel(), n_rows):
-            load_forward_ad()
-            try:
+    def audit(reverse: bool):  # reverse mode respects torch.no_grad inside g: refused there
+        return IntegerExactnessAudit(grad_required=reverse) if exact else contextlib.nullcontext()
+
+    if uses_forward_mode(flat.numel(), n_rows):
+        load_forward_ad()
+        try:
+            with audit(False):
                 jac = jacfwd(g)(flat)
-            except FORWARD_MODE_ERRORS:  # an op without forward-mode AD
+        except FORWARD_MODE_ERRORS:  # an op without forward-mode AD
+            with audit(True):
                 jac = jacrev(g)(flat)
-        else:
+    else:
+        with audit(True):
             jac = jacrev(g)(flat)
     return jac.detach().to(torch.float64).reshape(n_rows, flat.numel())

@@ -33,6 +33,7 @@ from slttheory.geometry.jacobian import (
     FORWARD_MODE_ERRORS,
     ParamsLike,
     _EvaluationError,
+    _module_call,
     _unflatten,
     flatten_params,
     jacobian,
@@ -303,7 +304,9 @@ def jacobian_rank(
     ``ValueError`` naming them, before any derivative (an infinite weight behind a saturating
     ``tanh`` gives a finite Jacobian of lower rank), and so does a Jacobian with inf/nan
     entries. Either way the rank is autograd's: a map
-    that hides a parameter from it (``torch.no_grad``, ``.tolist()``) reads a lower rank.
+    that hides a parameter from it (``.tolist()``) reads a wrong rank, lower or higher (the
+    zero map w − c, c = w hidden, reads full rank); ``torch.no_grad`` in a map differentiated
+    by reverse mode is refused.
     :func:`check_jacobian_by_values` compares a polynomial map's Jacobian with its values;
     :func:`generic_rank` and :func:`~slttheory.geometry.true_point_rank` run it before they
     certify anything.
@@ -661,15 +664,26 @@ def generic_rank(
         ranks.append(res.rank)
         biggest = max(biggest, int(res.max_abs_entry or 0))
         n_rows, n_params = res.n_rows, res.n_params
-    if degree is not None and not isinstance(fn, torch.nn.Module):
+    if degree is not None:
         # after the first rank (which names param_shapes if fn cannot be evaluated), before
-        # any is returned: a map whose Jacobian is not its derivative certifies nothing
-        check_jacobian_by_values(fn, shapes, inputs, degree, seed)
+        # any is returned: a map whose Jacobian is not its derivative certifies nothing (a
+        # module too: its .tolist() cut read rank 2 for the zero map, unchecked)
+        call = fn if not isinstance(fn, torch.nn.Module) else _module_call(
+            fn, {k: torch.zeros(s, dtype=torch.float64) for k, s in shapes.items()})[0]
+        checked = check_jacobian_by_values(call, shapes, inputs, degree, seed)
+    else:
+        checked = True  # no degree: no bound is stated, and the rank is autograd's (docstring)
     rank = max(ranks)
     max_possible = min(n_rows, n_params)
     set_size = 2 * radius + 1
     t = len(ranks)
-    if rank == max_possible:
+    if not checked:
+        # the Jacobian could not be compared with the map's values (degree above
+        # VALUE_CHECK_MAX_DEGREE, or values past 2^53 even at entries in {-1, 0, 1}): a cut
+        # such as .tolist() can read a rank that is too high, and an understated degree a
+        # false bound, so nothing is certified (an outside audit)
+        sz = ap = None
+    elif rank == max_possible:
         sz: float | None = 0.0
         ap: float | None = 0.0
     elif degree is None:
@@ -680,7 +694,11 @@ def generic_rank(
         sz = _positive_float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
         ap = _positive_float(schwartz_zippel_bound(max_possible, degree, set_size, t))
     where = " on the support stratum" if masks else ""
-    if rank == max_possible:
+    if not checked:
+        stmt = (f"generic rank{where} >= {rank} at {t} random integer points, not certified: "
+                f"the Jacobian could not be checked against the map's values (degree {degree} "
+                f"above {VALUE_CHECK_MAX_DEGREE}, or values past 2^53)")
+    elif rank == max_possible:
         stmt = (f"generic rank{where} = {rank} = min(n_rows, n_params) "
                 "(certified: exact rank at an integer point)")
     elif sz is None:
@@ -694,7 +712,8 @@ def generic_rank(
         rank=rank, ranks_per_trial=tuple(ranks), n_params=n_params, n_rows=n_rows,
         max_possible=max_possible, degree=degree, radius=radius, set_size=set_size,
         max_abs_entry=biggest,
-        schwartz_zippel_bound=sz, a_priori_bound=ap, certified=True, statement=stmt, seed=seed,
+        schwartz_zippel_bound=sz, a_priori_bound=ap, certified=checked, statement=stmt,
+        seed=seed,
     )
 
 

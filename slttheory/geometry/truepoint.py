@@ -188,13 +188,13 @@ def true_point_rank(
 
     if degree <= 1:  # checked affine: J is then the same everywhere, and w* need not be integer
         res = jacobian_rank(fn, _integer_zero_point(shapes), inputs, method="exact")
-        check_jacobian_by_values(fn, shapes, inputs, degree, seed)
+        checked = check_jacobian_by_values(fn, shapes, inputs, degree, seed)
         return TruePointRank(
-            rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=True,
-            exact=True, true_point=kind,
+            rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=checked,
+            exact=checked, true_point=kind,
             how=f"the map is affine in the parameters (degree {degree}): its Jacobian is the "
             f"same at every point, so rank J(w*) = {res.rank} exactly (exact rank over Q "
-            "at an integer point)",
+            f"at an integer point){_unchecked(checked)}",
         )
 
     if kind == "exact":
@@ -202,12 +202,12 @@ def true_point_rank(
         res = jacobian_rank(fn, true, inputs, method="exact")
         # as for the other strata: a map that hides a parameter from autograd reads a lower
         # rank at w* too, and "certified" would then be wrong
-        check_jacobian_by_values(fn, shapes, inputs, degree, seed)
+        checked = check_jacobian_by_values(fn, shapes, inputs, degree, seed)
         return TruePointRank(
-            rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=True,
-            exact=True, true_point=kind,
+            rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=checked,
+            exact=checked, true_point=kind,
             how=f"w* is given as integers: rank J(w*) = {res.rank} exactly (exact rank over Q "
-            "of the integer Jacobian at w*)",
+            f"of the integer Jacobian at w*){_unchecked(checked)}",
         )
 
     support = rank_problem.true_support if kind == "support" else None
@@ -233,7 +233,17 @@ def true_point_rank(
         how = (f"support: {free} free entries, the rest exactly zero; {why}; {lower}; "
                f"hence rank J(w*) >= {g.rank}")
     return TruePointRank(
-        rank=g.rank, n_params=g.n_params, n_rows=g.n_rows, certified=True,
-        exact=g.rank == g.max_possible, true_point=kind, how=how,
+        rank=g.rank, n_params=g.n_params, n_rows=g.n_rows, certified=g.certified,
+        exact=g.certified and g.rank == g.max_possible, true_point=kind,
+        how=how + _unchecked(g.certified),
         schwartz_zippel_bound=g.schwartz_zippel_bound,
     )
+
+
+def _unchecked(checked: bool) -> str:
+    """What a rank lacks where :func:`~slttheory.geometry.rank.check_jacobian_by_values`
+    could not run (degree above its limit, values past 2^53): the Jacobian may not be the
+    map's derivative (a ``.tolist()`` cut), so the rank is not certified."""
+    return "" if checked else (
+        "; not certified: the Jacobian could not be checked against the map's values (degree "
+        "above the value check's limit, or values past 2^53)")

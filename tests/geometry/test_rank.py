@@ -332,7 +332,8 @@ def test_a_map_that_hides_parameters_from_autograd_certifies_no_rank(how):
     checked against the map's own values (J·v = d/dt f(w + t v), exact)."""
     x = torch.ones(1, 1, dtype=torch.int64)
     # (the integer round trip is now refused by the exactness audit itself)
-    with pytest.raises(ValueError, match="disagrees with its values|non-floating dtype"):
+    with pytest.raises(ValueError,
+                       match="disagrees with its values|non-floating dtype|gradients disabled"):
         generic_rank(_w1w2_cut(how), {"w": (2,)}, x, degree=2)
     assert check_jacobian_by_values(_w1w2_cut("none"), {"w": (2,)}, x, degree=2)
 
@@ -411,7 +412,7 @@ def test_a_cut_map_certifies_no_rank_at_a_given_integer_true_point(how):
     rp = SimpleNamespace(fn=_w1w2_cut(how), param_shapes={"w": (2,)}, inputs=x, degree=2,
                          true_point="exact", true_params={"w": torch.tensor([1, 1])},
                          true_support=None)
-    with pytest.raises(ValueError, match="disagrees with its values"):
+    with pytest.raises(ValueError, match="disagrees with its values|gradients disabled"):
         true_point_rank(rp)
     assert true_point_rank(SimpleNamespace(**{**vars(rp), "fn": _w1w2_cut("none")})).rank == 1
 
@@ -524,3 +525,80 @@ def test_a_tensor_set_to_a_floats_storage_is_refused():
     w = torch.tensor([3.0, -2.0], dtype=torch.float64)
     with pytest.raises(InexactArithmeticError, match="storage"), IntegerExactnessAudit():
         torch.empty(0, dtype=torch.int64).set_(w.untyped_storage())
+
+
+def _zero_map_cut(how):
+    """f(w) = w₀ − c₀, w₁ − c₁ with c = w hidden from autograd: the zero map (rank 0), whose
+    autograd Jacobian is I (rank 2). 3 parameters, 2 rows: reverse mode."""
+    def fn(w, x):
+        if how == "no_grad":
+            with torch.no_grad():
+                c = w * 1
+        else:
+            c = torch.tensor(w.tolist(), dtype=torch.float64)
+        return (w[:2] - c[:2]) * x[:, 0]
+    return fn
+
+
+def test_a_no_grad_cut_that_raises_the_rank_is_refused_by_every_exact_route():
+    """An outside audit: the zero map w − (w under no_grad) read the Jacobian I, and
+    jacobian_rank(method="exact") and generic_rank without a degree (which run no value check)
+    certified rank 2 = min(n_rows, n_params), a module even with a degree. A cut can raise the
+    rank, not only lower it; reverse mode now refuses operations under no_grad."""
+    x = torch.tensor([[1], [2]])
+    fn = _zero_map_cut("no_grad")
+    with pytest.raises(ValueError, match="gradients disabled"):
+        jacobian_rank(fn, torch.tensor([2, 3, 1]), x, method="exact")
+    with pytest.raises(ValueError, match="gradients disabled"):
+        generic_rank(fn, (3,), x)
+    assert jacobian_rank(fn, torch.tensor([2, 3, 1]), x).rank == 2  # svd: not certified
+
+
+def test_a_module_that_hides_parameters_is_value_checked_too():
+    """generic_rank ran the value check for callables only: a module whose forward hides its
+    parameter by .tolist() (the zero map) certified generic rank 2 with degree=1."""
+
+    class Cut(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.tensor([2.0, 3.0, 1.0]))
+
+        def forward(self, x):
+            return _zero_map_cut("tolist")({"w": self.w}["w"], x)
+
+    x = torch.tensor([[1], [2]])
+    with pytest.raises(ValueError, match="disagrees with its values"):
+        generic_rank(Cut(), None, x, degree=1)
+    lin = torch.nn.Linear(3, 2, bias=False)
+    assert generic_rank(lin, None, torch.eye(3), degree=1).rank == 6
+
+
+def _degree_13(p, x):
+    """w₀¹³·x: a polynomial map of degree 13, above the value check's limit."""
+    return p["w"][:1] ** 13 * x[:, 0]
+
+
+def test_a_rank_whose_jacobian_could_not_be_value_checked_is_not_certified():
+    """An outside audit: above VALUE_CHECK_MAX_DEGREE (or where values pass 2^53 even at
+    entries in {-1, 0, 1}) the value check does not run, and its False was ignored, so a
+    .tolist() cut (which can raise the rank) or an understated degree (a false Schwartz–Zippel
+    bound) was certified. Such a rank is now stated, not certified, and carries no bound."""
+    from types import SimpleNamespace
+
+    from slttheory.geometry import true_point_rank
+    from slttheory.geometry.rank import VALUE_CHECK_MAX_DEGREE
+
+    assert VALUE_CHECK_MAX_DEGREE < 13
+    x = torch.ones(1, 1, dtype=torch.int64)
+    g = generic_rank(_degree_13, {"w": (2,)}, x, degree=13, radius=1)
+    assert g.rank == 1 and not g.certified and g.schwartz_zippel_bound is None
+    assert "not certified" in g.statement
+    for kind, params in (("exact", {"w": torch.tensor([1, 0])}), ("generic", None)):
+        rp = SimpleNamespace(fn=_degree_13, param_shapes={"w": (2,)}, inputs=x, degree=13,
+                             true_point=kind, true_params=params, true_support=None)
+        r = true_point_rank(rp)
+        assert r.rank == 1 and not r.certified and "not certified" in r.how, kind
+    checked = SimpleNamespace(fn=lambda p, x: p["w"][:1] ** 2 * x[:, 0],
+                              param_shapes={"w": (2,)}, inputs=x, degree=2, true_point="exact",
+                              true_params={"w": torch.tensor([1, 0])}, true_support=None)
+    assert true_point_rank(checked).certified
