@@ -641,6 +641,27 @@ def test_quick_profile_decides_no_experiment_criterion(monkeypatch, about):
     assert "would be confirmed at these settings" in quick.reason and REDUCED_TEXT in quick.reason
 
 
+def test_an_undecided_quick_criterion_says_it_is_a_preview():
+    """A quick criterion that is inconclusive on its own (an interval on the edge of its range,
+    a rival shape not rejected) is no less a preview at reduced settings than a decided one:
+    its reason says so (an outside audit: quick's critical-data-ratio reason, "overlaps the
+    edge of [0.75, 1.25]; shape … fits with p = 0.985", named no profile)."""
+    from slttheory.verify.claims import parse_experiment_claim
+    from slttheory.verify.judge.experiment import PREVIEW_TEXT, judge_experiment
+
+    claim = parse_experiment_claim(
+        {"id": "x", "title": "t", "source": "s", "kind": "experiment",
+         "experiment": "_selftest",
+         "criterion": {"statistic": "mean", "expect": "within", "range": [0.75, 1.25]}},
+        "x.toml")
+    edge = Statistic("mean", 1.0, 0.73, 1.27, 0.95, "t", 8, min_n=3)
+    res = {0.05: type("R", (), {"statistics": {"mean": edge}})()}
+    v, why, _ = judge_experiment(claim, res, None, 8, reduced=True)
+    assert v == "inconclusive" and "overlaps the edge" in why and PREVIEW_TEXT in why
+    v, why, _ = judge_experiment(claim, res, None, 8, reduced=False)
+    assert v == "inconclusive" and PREVIEW_TEXT not in why
+
+
 def test_scaling_fits_only_runs_that_generalised():
     """Seed 001's Figs 1–2 plot trained networks that generalise: a run that ended below
     gen_acc (an outside audit: quick's p = 11 run ended at 0.23) is left out of the fits,

@@ -253,6 +253,11 @@ REDUCED_TEXT = ("not decided: the quick profile runs the experiment at reduced s
                 "and decide nothing")
 """Why no criterion decides in the quick profile (``reduced``)."""
 
+PREVIEW_TEXT = ("quick profile: reduced sizes and budgets, not the source's, so these statistics "
+                "preview the full profile's and would decide nothing here whatever they read")
+"""Said of an undecided criterion in the quick profile too, so that a near miss there ("overlaps
+the edge", "not confirmed: the rival is not rejected") does not read as the source's."""
+
 
 def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
                      reruns: Mapping[str, Mapping[float, Any]] | None = None,
@@ -278,6 +283,8 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
             v, why = "inconclusive", f"{why}; would be {v}, but not decided: {withhold}"
         elif reduced and v != "inconclusive":
             v, why = "inconclusive", f"{why}; would be {v} at these settings, but {REDUCED_TEXT}"
+        elif reduced:
+            why += f" ({PREVIEW_TEXT})"
         if (v == "inconclusive" and st is not None and runs is not None and st.n < st.min_n
                 and runs < st.min_n):
             why += f" (this profile plans {runs} run{'s' if runs != 1 else ''} in all)"
