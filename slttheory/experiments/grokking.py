@@ -338,19 +338,27 @@ def own_minus_cross(runs: Sequence[tuple[Sequence[Any], Sequence[Any], Sequence[
     r, the Spearman ρ of :func:`changes_beyond_trend` of λ̂_r and the validation loss v_r,
     less the mean of the same ρ between λ̂_r and v_q of each other run q (on the checkpoints
     after both memorised; the runs share one checkpoint schedule); the mean of these
-    differences over the runs, with its Student-t interval (the runs are the units).
+    differences over the runs, with a leave-one-run-out jackknife interval (Student t on
+    G − 1 degrees of freedom for G runs).
+
+    Why the jackknife. Each run's difference uses every other run's validation loss, so the
+    G differences are not independent units (the statistic is a U-statistic of order two in
+    the runs); a Student t over them treated them as such. Leaving one run out removes it as
+    an own and as a cross run, and the jackknife's variance is consistent for such
+    statistics (Efron & Stein 1981: conservative). Simulated here (5 runs on 60 checkpoints,
+    grokking times uniform in [20, 40], λ̂ = 100·e^{−t/20} with 10 % noise, no feature at
+    grokking; 700 simulations): the t interval confirmed 'tracks' in 3.4 % against a nominal
+    2.5 %, the jackknife in 1.3 %; where λ̂ is an affine function of its own validation loss
+    the jackknife confirms 94, 76 and 44 % at 2, 5 and 10 % noise (the t interval 100, 95,
+    71 %).
 
     A trend the runs share, in time or in the checkpoints' spacing, correlates λ̂_r with
     every v_q alike and cancels; a λ̂ that moves with its own run's grokking, whose time
-    differs between runs, does not. Simulated full-profile runs (5 runs grokking at times
-    spread over a factor 2, 60 simulations per case, λ̂ with 2, 5 or 10 % noise): where λ̂
-    is an exponential fall with no feature at grokking, the raw changes' ρ confirmed
-    'tracks' in 9–89 % (an outside audit), the detrended rates alone in up to 13 %, this
-    contrast in 2–7 %; where λ̂ is an affine function of its own validation loss, this
-    contrast confirms only 0–28 % (the detrended rates alone 15–100 %): with grokking times
-    that close, own and cross runs look alike, and it mostly decides nothing. That is the
-    price of a test that a shared trend cannot pass: where the runs grok at one time no data
-    can tell tracking from a shared trend.
+    differs between runs, does not. Earlier simulations of full-profile runs (grokking times
+    spread over a factor 2, 60 simulations per case): where λ̂ is an exponential fall with no
+    feature at grokking, the raw changes' ρ confirmed 'tracks' in 9–89 % (an outside audit),
+    the detrended rates alone in up to 13 %; where the runs grok at one time no data can tell
+    tracking from a shared trend.
 
     >>> t = list(range(12))
     >>> v = [[1.0] * k + [0.0] * (12 - k) for k in (3, 6, 9)]
@@ -358,25 +366,40 @@ def own_minus_cross(runs: Sequence[tuple[Sequence[Any], Sequence[Any], Sequence[
     >>> round(own_minus_cross(runs, 0.05).value, 2) > 0
     True
     """
+    from scipy.stats import t as student_t
+
+    level = st._check_alpha(alpha)
+
     def rho(lam: Sequence[Any], val: Sequence[Any], steps: Sequence[int], m: int) -> float:
         a, b = changes_beyond_trend(lam[m:], val[m:], steps[m:])
         ok = np.isfinite(a) & np.isfinite(b)
         return st.spearman_value(a[ok], b[ok])
 
-    diffs = []
+    g = len(runs)
+    diff = np.full((g, g), np.nan)  # diff[r, q]: own ρ of run r less its ρ with run q's loss
     for r, (lam, own_val, steps, i) in enumerate(runs):
-        # own and cross on the same checkpoints, those after both runs memorised: an own
-        # window that starts earlier holds shared features the cross window cuts off
-        # (a review: 31 of 200 simulated runs with only a shared feature confirmed)
-        per = [rho(lam, own_val, steps, max(i, j)) - rho(lam, val, steps, max(i, j))
-               for q, (_, val, steps_q, j) in enumerate(runs)
-               if q != r and list(steps_q) == list(steps)]
-        per = [d for d in per if math.isfinite(d)]
-        if per:
-            diffs.append(float(np.mean(per)))
-    e = st.mean_ci(diffs, alpha)
-    return st.Estimate(e.value, e.low, e.high, e.level,
-                       f"mean over runs of own-run ρ − mean cross-run ρ, {e.method}", e.n)
+        for q, (_, val, steps_q, j) in enumerate(runs):
+            if q != r and list(steps_q) == list(steps):
+                # own and cross on the same checkpoints, those after both runs memorised: an
+                # own window that starts earlier holds shared features the cross window cuts
+                # off (a review: 31 of 200 simulated runs with only a shared feature confirmed)
+                m = max(i, j)
+                diff[r, q] = rho(lam, own_val, steps, m) - rho(lam, val, steps, m)
+
+    def mean_over(keep: Sequence[int]) -> tuple[float, int]:
+        per = [np.nanmean(row) for r in keep
+               if np.isfinite(row := diff[r, [q for q in keep if q != r]]).any()]
+        return (float(np.mean(per)), len(per)) if per else (math.nan, 0)
+
+    value, n = mean_over(range(g))
+    loo = np.array([mean_over([k for k in range(g) if k != x])[0] for x in range(g)])
+    loo = loo[np.isfinite(loo)]
+    method = "mean over runs of own-run ρ − mean cross-run ρ, leave-one-run-out jackknife"
+    if loo.size < 3 or not math.isfinite(value):
+        return st.Estimate(value, math.nan, math.nan, level, method, n)
+    se = math.sqrt((loo.size - 1) / loo.size * float(np.sum((loo - loo.mean()) ** 2)))
+    half = float(student_t.ppf(1.0 - alpha / 2.0, loo.size - 1)) * se
+    return st.Estimate(value, value - half, value + half, level, method, n)
 
 
 def _analyze_tracks(s, records, alpha) -> Analysis:
