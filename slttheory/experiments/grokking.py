@@ -852,9 +852,18 @@ _CDR_SETTINGS = tuple(x for x in _TRAIN_SETTINGS if x.name not in ("p", "train_f
 
 
 def _plan_cdr(s):
+    """One seed per (modulus, run), shared by that run's training fractions: within a modulus
+    the fractions nest (one bracket per run), across moduli the runs are independent (with
+    one seed per run at every modulus, run r's initial weights at a smaller modulus were a
+    prefix of those at a larger one, and the slope's error treats moduli as independent).
+
+    >>> [q["seed"] for q in _plan_cdr({"ps": [5, 7], "fracs": [0.3, 0.6], "runs": 2,
+    ...                                "seed": 0})]
+    [0, 1, 0, 1, 2, 3, 2, 3]
+    """
     return [
-        {"p": int(p), "train_frac": float(f), "seed": s["seed"] + r}
-        for p in s["ps"]
+        {"p": int(p), "train_frac": float(f), "seed": s["seed"] + i * s["runs"] + r}
+        for i, p in enumerate(s["ps"])
         for f in s["fracs"]
         for r in range(s["runs"])
     ]
