@@ -340,7 +340,7 @@ def train(
             bx, by = x[idx], y[idx]
         opt.zero_grad(set_to_none=True)
         value = loss_fn(model(bx), by).mean()
-        if not torch.isfinite(value):
+        if not math.isfinite(value.item()):  # a Python float: no tensor op per step
             diverged_step = step
             msg = (
                 f"training loss became {float(value.detach())} at step {step}; "
