@@ -88,14 +88,17 @@ def _callable_module(value: object) -> object | None:
     return inspect.getmodule(value)
 
 
-def _user_file(module: object, root: Path, system: tuple[Path, ...]) -> Path | None:
+def _user_file(module: object, root: Path, system: tuple[Path, ...],
+               keep: tuple[Path, ...] = ()) -> Path | None:
     """``module``'s source file where it is user code: outside this package and outside the
-    Python installation (the standard library, site-packages)."""
+    Python installation (the standard library, site-packages), but inside ``keep`` wherever
+    that lies (site-packages is a folder of the standard library's outside a venv)."""
     f = getattr(module, "__file__", None)
     if not f:
         return None
     path = Path(f).resolve()
-    if path.is_relative_to(root) or any(path.is_relative_to(s) for s in system):
+    if path.is_relative_to(root) or (any(path.is_relative_to(s) for s in system)
+                                     and not any(path.is_relative_to(k) for k in keep)):
         return None
     return path if path.suffix == ".py" and path.is_file() else None
 
@@ -147,6 +150,10 @@ def families_fingerprint(families: Mapping[str, object],
     # and --resume reused evidence its earlier version computed (an outside audit)
     stdlib = tuple({Path(p).resolve() for k, p in sysconfig.get_paths().items()
                     if k in ("stdlib", "platstdlib") and p})
+    # outside a venv (python.org, pyenv, conda, docker images) site-packages lies inside the
+    # standard library's folder: kept all the same
+    site = tuple({Path(p).resolve() for k, p in sysconfig.get_paths().items()
+                  if k in ("purelib", "platlib") and p})
     mine = {k: f for k, f in families.items() if (package or {}).get(k) is not f}
     if not mine:
         return ""
@@ -163,7 +170,8 @@ def families_fingerprint(families: Mapping[str, object],
         if module is None or id(module) in done:
             continue
         done.add(id(module))
-        path = _user_file(module, root, stdlib if id(module) in defining else system)
+        path = (_user_file(module, root, stdlib, site) if id(module) in defining
+                else _user_file(module, root, system))
         if path is None:
             continue
         files.add(path)

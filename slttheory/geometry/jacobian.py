@@ -241,7 +241,16 @@ def jacobian(
         return call(_unflatten(v, layout), x).reshape(-1)
 
     def audit(reverse: bool):  # reverse mode respects torch.no_grad inside g: refused there
-        return IntegerExactnessAudit(grad_required=reverse) if exact else contextlib.nullcontext()
+        if not exact:
+            return contextlib.nullcontext()
+        if not reverse:
+            return IntegerExactnessAudit()
+        # gradients enabled around g, as jacrev ignores a caller's torch.no_grad or
+        # inference_mode anyway: only a cut inside the map reads "gradients disabled"
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.enable_grad())
+        stack.enter_context(IntegerExactnessAudit(grad_required=True))
+        return stack
 
     if uses_forward_mode(flat.numel(), n_rows):
         load_forward_ad()

@@ -388,8 +388,12 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
             except (RuntimeError, TypeError, ValueError, IndexError) as e:
                 raise ValueError(f"data: the model cannot be evaluated on the inputs "
                                  f"({describe(x)}): {type(e).__name__}: {str(e)[:300]}") from e
-        written = [k for k, t in (*(("the inputs", t) for t in leaves(xc)),
-                                  *((repr(k), t) for w in wc for k, t in w.items())) if t._version]
+        # a version counter for ordinary in-place ops, the values for writes through .data
+        # (which has a counter of its own; an outside review)
+        pairs = (*(("the inputs", c, o) for c, o in zip(leaves(xc), leaves(x), strict=True)),
+                 *((repr(k), wc[i][k], v) for i, w in enumerate(weights) for k, v in w.items()))
+        written = [k for k, c, o in pairs
+                   if c._version or not bool(((c == o) | ((c != c) & (o != o))).all())]
         if written:
             raise ValueError(f"model: its forward writes {written[0]} in place (x.mul_(...), "
                              "buffer += 1, h.relu_() on an input): the sampled loss must be a "

@@ -597,8 +597,25 @@ def test_a_rank_whose_jacobian_could_not_be_value_checked_is_not_certified():
         rp = SimpleNamespace(fn=_degree_13, param_shapes={"w": (2,)}, inputs=x, degree=13,
                              true_point=kind, true_params=params, true_support=None)
         r = true_point_rank(rp)
-        assert r.rank == 1 and not r.certified and "not certified" in r.how, kind
+        assert r.rank == 1 and not r.certified and not r.exact and "not certified" in r.how, kind
     checked = SimpleNamespace(fn=lambda p, x: p["w"][:1] ** 2 * x[:, 0],
                               param_shapes={"w": (2,)}, inputs=x, degree=2, true_point="exact",
                               true_params={"w": torch.tensor([1, 0])}, true_support=None)
     assert true_point_rank(checked).certified
+
+
+def test_a_callers_no_grad_around_an_exact_rank_is_not_a_cut():
+    """A review: reverse mode refused every exact rank computed under the caller's
+    torch.no_grad or inference_mode (jacrev ignores an outer no_grad, so nothing was cut);
+    only a no_grad inside the map is refused."""
+    x = torch.tensor([[1, 0, 2], [0, 1, 1]])
+
+    def fn(p, x):  # 12 parameters, 2 rows: reverse mode
+        return (x.double() @ p["W"]).pow(2).sum(-1)
+
+    for outer in (torch.no_grad, torch.inference_mode):
+        with outer():
+            assert generic_rank(fn, {"W": (3, 4)}, x, degree=2).rank == 2
+            assert jacobian_rank(fn, {"W": torch.ones(3, 4)}, x, method="exact").rank == 2
+        with outer(), pytest.raises(ValueError, match="gradients disabled"):
+            generic_rank(_zero_map_cut("no_grad"), (3,), torch.tensor([[1], [2]]))

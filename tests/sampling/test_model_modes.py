@@ -209,3 +209,25 @@ def test_dense_preconditioner_on_too_many_parameters_names_the_argument(monkeypa
     x, y = _data()
     with pytest.raises(ValueError, match="preconditioner='dense' builds 21 x 21"):
         estimate_llc(_net(), (x, y), preconditioner="dense", **FAST)
+    monkeypatch.setattr(precondition, "DENSE_MAX_DIM", 21)  # at the limit: accepted
+    estimate_llc(_net(), (x, y), preconditioner="dense", **FAST)
+
+
+class _WritesData(nn.Module):
+    """A forward that writes its input through ``.data``, which has its own version counter."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1).double()
+
+    def forward(self, x):
+        x.data.mul_(2.0)
+        return self.lin(x)
+
+
+def test_a_write_through_data_is_refused_too():
+    model, (x, y) = _WritesData(), _data()
+    x0 = x.clone()
+    with pytest.raises(ValueError, match="writes the inputs in place"):
+        estimate_llc(model, (x, y), **FAST)
+    assert torch.equal(x, x0)

@@ -941,3 +941,14 @@ def test_look_alike_and_typeset_characters_are_refused_with_a_hint(text, fragmen
     with pytest.raises(ExpressionError) as e:
         parse_predicted(text, ["d"])
     assert fragment in str(e.value), str(e.value)
+
+
+def test_a_cite_match_by_name_and_year_does_not_say_the_citations_share_them():
+    """A review: the name and the year are found in the claim's citation separately (the
+    year may stand beside another author), so the reason says 'mentions', not 'share'."""
+    from slttheory.verify.claims.common import cite_match
+
+    why = cite_match("Aoyagi 2024, Thm 2; Pepin Lehalleur & Rimányi worked example", "",
+                     "Pepin Lehalleur & Rimányi 2024, Geometry of fibers")
+    assert why == ("the claim's citation mentions the formula source's first author "
+                   "(Lehalleur) and its year (2024)")

@@ -171,3 +171,36 @@ def test_a_plugin_installed_into_site_packages_keys_its_own_code(tmp_path, monke
     init.write_text(init.read_text().replace("return F", "return  F"))
     assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
     sys.modules.pop("installed_plugin", None)
+
+
+def test_a_plugin_in_a_site_packages_inside_the_standard_library_keys_its_code_too(
+        tmp_path, monkeypatch):
+    """A review: outside a venv (python.org, pyenv, conda, the docker images) site-packages is
+    lib/python3.X/site-packages, inside the standard library's folder, which excluded an
+    installed plugin's code from the key again."""
+    import importlib
+    import sys
+    import sysconfig
+
+    from slttheory._provenance import families_fingerprint
+
+    stdlib = tmp_path / "lib" / "python3"
+    site = stdlib / "site-packages"
+    (site / "nested_plugin").mkdir(parents=True)
+    init = site / "nested_plugin" / "__init__.py"
+    init.write_text("from dataclasses import replace\n"
+                    "from slttheory.models import FAMILIES as F\n"
+                    "def formula(**kw):\n    return F['regular'].formula(**kw)\n"
+                    "FAMILIES = {'mine': replace(F['regular'], name='mine', formula=formula)}\n")
+    paths = sysconfig.get_paths()
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {
+        **paths, "stdlib": str(stdlib), "platstdlib": str(stdlib), "purelib": str(site),
+        "platlib": str(site)})
+    monkeypatch.syspath_prepend(str(site))
+    mod = importlib.import_module("nested_plugin")
+    try:
+        before = families_fingerprint(mod.FAMILIES, FAMILIES)
+        init.write_text(init.read_text().replace("return F", "return  F"))
+        assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
+    finally:
+        sys.modules.pop("nested_plugin", None)

@@ -112,24 +112,25 @@ class LLCAssessment:
 
 
 def sz_text(bound: float | None) -> str:
-    """The Schwartz–Zippel bound in words, its "<" true as printed: the bound is rounded up
-    to 2 significant digits (rounded to nearest, 5.112e-07 read "< 5.1e-07", an outside audit).
+    """The Schwartz–Zippel bound in words, its "≤" true as printed: the bound is rounded up
+    to 2 significant digits (rounded to nearest, 5.112e-07 read "< 5.1e-07", an outside audit;
+    "≤", as the bound is, not "<": a bound of exactly 0.25 read "< 0.25").
 
     >>> sz_text(5.112e-07), sz_text(2.2e-07)
-    ('P(generic rank higher) < 5.2e-07', 'P(generic rank higher) < 2.2e-07')
+    ('P(generic rank higher) ≤ 5.2e-07', 'P(generic rank higher) ≤ 2.2e-07')
     >>> sz_text(9.985e-07), sz_text(0.0)
-    ('P(generic rank higher) < 1e-06', 'the rank is maximal')
+    ('P(generic rank higher) ≤ 1e-06', 'the rank is maximal')
     """
     if bound is None:
         return "P(generic rank higher) n/a"
     if bound == 0:
         return "the rank is maximal"
     if bound <= math.ulp(0.0):  # a positive bound below float64's range
-        return "P(generic rank higher) < 1e-300"
+        return "P(generic rank higher) ≤ 1e-300"
     d = Decimal(repr(float(bound)))
     step = Decimal(1).scaleb(d.adjusted() - 1)
     up = (d / step).to_integral_value(rounding=ROUND_CEILING) * step
-    return f"P(generic rank higher) < {float(up):.2g}"
+    return f"P(generic rank higher) ≤ {float(up):.2g}"
 
 
 def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
