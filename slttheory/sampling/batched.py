@@ -69,13 +69,24 @@ __all__ = ["estimate_llc_batched", "batch_signature"]
 
 def _unpack(problem: Any) -> tuple[torch.nn.Module, tuple[Tensor, Tensor], Any]:
     if isinstance(problem, tuple | list) and len(problem) == 2:
-        return _tensor_inputs(problem[0], tuple(problem[1]), None)
+        return _tensor_inputs(problem[0], _pair(problem[1]), None)
     if hasattr(problem, "model") and hasattr(problem, "data"):
-        return _tensor_inputs(problem.model, tuple(problem.data), getattr(problem, "loss", None))
+        return _tensor_inputs(problem.model, _pair(problem.data), getattr(problem, "loss", None))
     raise TypeError(
         "problems: each entry must be (model, (inputs, targets)) or have .model and .data, got "
         f"{type(problem).__name__}"
     )
+
+
+def _pair(data: Any) -> tuple:
+    """A point's data as a tuple; a ``DataLoader`` or ``Dataset`` concatenated as
+    :func:`~slttheory.sampling.estimate_llc` does (iterating it gave its batches, and the error
+    then spoke of a model of several inputs, an outside probe)."""
+    from torch.utils.data import DataLoader, Dataset
+
+    if isinstance(data, DataLoader | Dataset):
+        return tuple(_problem._as_tensors(data))
+    return tuple(data)
 
 
 def _tensor_inputs(model: Any, data: tuple, loss: Any) -> tuple:

@@ -231,3 +231,16 @@ def test_a_write_through_data_is_refused_too():
     with pytest.raises(ValueError, match="writes the inputs in place"):
         estimate_llc(model, (x, y), **FAST)
     assert torch.equal(x, x0)
+
+
+def test_batched_points_take_a_dataloader_as_estimate_llc_does():
+    """Iterating a DataLoader gave its batches, and the batched entry point then said 'a model
+    of several inputs runs one point at a time' (an outside probe): it is concatenated."""
+    from slttheory.sampling import estimate_llc_batched
+
+    x, y = _data()
+    kw = {k: v for k, v in FAST.items() if k != "progress"}
+    loader = DataLoader(TensorDataset(x, y), batch_size=32)
+    a = estimate_llc_batched([(_net(), loader)], **kw)[0]
+    b = estimate_llc_batched([(_net(), (x, y))], **kw)[0]
+    assert a.llc == b.llc
