@@ -348,6 +348,12 @@ def _sampled_parameters(model: torch.nn.Module, params: Iterable[str] | None
             raise TypeError(f"params must name parameters by str, got {names!r}; valid "
                             f"names: {list(all_params)}")
         unknown = [p for p in names if p not in all_params]
+        tied = {k: next(n for n, w in all_params.items() if w is v)
+                for k, v in model.named_parameters(remove_duplicate=False) if k in unknown}
+        if tied:  # a second name of a shared tensor: torch lists each tensor once
+            k, first = next(iter(tied.items()))
+            raise ValueError(f"params: {k!r} is the same tensor as {first!r} (tied weights); "
+                             f"name it {first!r}, once")
         if unknown or not names:
             raise ValueError(
                 f"params: unknown parameter name(s) {unknown or '(empty)'}; valid names: "

@@ -244,3 +244,15 @@ def test_batched_points_take_a_dataloader_as_estimate_llc_does():
     a = estimate_llc_batched([(_net(), loader)], **kw)[0]
     b = estimate_llc_batched([(_net(), (x, y))], **kw)[0]
     assert a.llc == b.llc
+
+
+def test_a_tied_parameters_second_name_is_named_as_tied():
+    """params=['b.weight'] for a weight tied to a.weight read 'unknown parameter name'."""
+    a, b = nn.Linear(3, 3, bias=False).double(), nn.Linear(3, 3, bias=False).double()
+    b.weight = a.weight
+    model = nn.Sequential()
+    model.add_module("a", a)
+    model.add_module("b", b)
+    x = torch.randn(50, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="'b.weight' is the same tensor as 'a.weight'"):
+        estimate_llc(model, (x, model(x).detach()), params=["b.weight"], **FAST)
