@@ -265,8 +265,9 @@ def critical_point_check(
     shapes = [tuple(chosen[n_].shape) for n_ in names]
     sizes = [math.prod(s) for s in shapes]
     flat = torch.cat([chosen[n_].detach().to(dev, torch.float64).reshape(-1) for n_ in names])
-    fixed = {
+    fixed = {  # copies: a forward that writes a buffer must not write the caller's
         k_: (v.detach().to(dev, torch.float64) if v.is_floating_point() else v.detach().to(dev))
+        .clone()
         for k_, v in [*model.named_parameters(), *model.named_buffers()] if k_ not in chosen
     }
     x = map_inputs(lambda t: t.to(dev, torch.float64) if t.is_floating_point() else t.to(dev),

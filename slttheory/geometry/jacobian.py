@@ -128,7 +128,9 @@ def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | N
     fixed: dict[str, torch.Tensor] = {}
     for k, v in list(module.named_parameters()) + list(module.named_buffers()):
         if k not in chosen:
-            fixed[k] = v.detach().to(torch.float64) if v.is_floating_point() else v.detach()
+            # copies: a forward that writes a buffer must not write the caller's
+            fixed[k] = (v.detach().to(torch.float64) if v.is_floating_point()
+                        else v.detach()).clone()
 
     def call(p: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional(module, {**fixed, **p}, (x,))

@@ -160,7 +160,7 @@ class _Batch:
 
         def frozen_of(m: torch.nn.Module) -> dict[str, Tensor]:
             f = {k: v.detach().to(self.dev) for k, v in m.named_parameters() if k not in names}
-            f.update({k: b.detach().to(self.dev) for k, b in m.named_buffers()})
+            f.update({k: b.detach().to(self.dev).clone() for k, b in m.named_buffers()})
             return f
 
         fr = [frozen_of(m) for m in models]

@@ -508,7 +508,7 @@ def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
                          f"names: {list(named)}")
     sel = {k: f64(named[k] if at is None else at[k]) for k in names}
     frozen = {k: f64(v) for k, v in named.items() if k not in sel}
-    frozen.update({k: f64(b) for k, b in model.named_buffers()})
+    frozen.update({k: f64(b).clone() for k, b in model.named_buffers()})  # not the caller's
     x64, y64 = map_inputs(f64, x), f64(y)
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
