@@ -443,6 +443,13 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     for name in ("report.json", "report.md", "report.html"):
         if (out / name).is_dir():
             parser.error(f"--out {out}: {out / name} is a folder; the report writes a file there")
+    from slttheory.verify.report import foreign_report_files
+
+    foreign = foreign_report_files(out)
+    if foreign:  # a run replaces them: they would be lost
+        parser.error(f"--out {out}: holds {', '.join(foreign)} that no slttheory.verify run "
+                     "wrote (there is no report.json of one beside them); the run would "
+                     "replace them: move them away, or choose another --out")
     if (out / "figures").exists() and not (out / "figures").is_dir():
         parser.error(f"--out {out}: {out / 'figures'} is a file; the report writes its figures "
                      "into a folder of that name")

@@ -26,6 +26,7 @@ from slttheory.verify.run.executors import LocalExecutor, _InOrder
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+STORE = "results.sqlite"
 
 SLOW = """
 id = "slow"
@@ -158,6 +159,8 @@ def test_ctrl_c_says_how_to_go_on(tmp_path, sig, code, word):
                out / "figures" / "old.png"]
     for f in earlier:
         f.write_text("earlier run")
+    (out / "report.json").write_text(json.dumps({"schema_version": 2, "claims": [
+        {"figure": "figures/old.png"}]}))
     proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
                  "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(out)],
                 {"SLTTHEORY_FAKE_SLEEP": "2"})  # 6 s left after the first point: under load,
@@ -233,6 +236,46 @@ def test_cli_usage_errors_and_strict(tmp_path):
     p = _cli(base)  # released: runs
     p.communicate(timeout=60)
     assert p.returncode == 0
+
+
+
+def test_out_folder_keeps_the_users_own_files(tmp_path):
+    """An --out folder with the user's own files (an outside audit): a run deleted every
+    figures/*.png there and report.md with the note "removed the earlier run's", and emptied
+    every table of a results.sqlite of another database. Only an earlier report's own files
+    go now; a folder whose report files or database no run wrote is a usage error."""
+    claims = tmp_path / "c"
+    claims.mkdir()
+    (claims / "slow.toml").write_text(SLOW)
+    out = tmp_path / "paper"
+    (out / "figures").mkdir(parents=True)
+    mine = out / "figures" / "fig1.png"
+    mine.write_bytes(b"my figure")
+    (out / "report.md").write_text("my report")
+    base = ["--claims", str(claims), "--families", "fake_families:FAMILIES", "--jobs", "1",
+            "--out", str(out)]
+    p = _cli(base, {"SLTTHEORY_FAKE_SLEEP": "0"})
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 2 and "holds report.md that no slttheory.verify run wrote" in err
+    assert (out / "report.md").read_text() == "my report" and not (out / STORE).exists()
+    (out / "report.md").unlink()
+    for extra in ([], ["--no-figures"], ["--resume"]):
+        p = _cli([*base, *extra], {"SLTTHEORY_FAKE_SLEEP": "0"})
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        assert mine.read_bytes() == b"my figure", extra
+    # the run's own figure went with its report (--no-figures), and came back (--resume)
+    assert (out / "figures" / "slow.png").exists()
+    db = tmp_path / "db"
+    db.mkdir()
+    with sqlite3.connect(db / STORE) as con:
+        con.execute("CREATE TABLE measurements (x)")
+        con.execute("INSERT INTO measurements VALUES (1)")
+    p = _cli([*base[:-1], str(db)])
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 2 and "another database (tables: measurements)" in err, err
+    with sqlite3.connect(db / STORE) as con:
+        assert con.execute("SELECT COUNT(*) FROM measurements").fetchone() == (1,)
 
 
 def _fake_routes():

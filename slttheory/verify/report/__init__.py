@@ -22,7 +22,8 @@ from slttheory.verify.report.figures import claim_figure, scan_figure
 from slttheory.verify.report.markdown import render_markdown, slug
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
-           "render_markdown", "write_report", "remove_report"]
+           "render_markdown", "write_report", "remove_report", "own_report",
+           "foreign_report_files"]
 
 
 def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, device: str,
@@ -73,28 +74,79 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
 REPORT_FILES = ("report.json", "report.md", "report.html")
 
 
+def own_report(out_dir: str | Path) -> bool:
+    """Whether ``out_dir/report.json`` is a report of this package (a JSON object with
+    ``schema_version`` and ``claims``): the sign that the folder's report files and figures
+    are an earlier run's, not the user's own."""
+    return _own_claims(Path(out_dir)) is not None
+
+
+def _own_claims(out: Path) -> list | None:
+    try:
+        rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(rep, dict) and "schema_version" in rep and isinstance(rep.get("claims"), list)
+    return rep["claims"] if ok else None
+
+
+def foreign_report_files(out_dir: str | Path) -> list[str]:
+    """The report files (``report.json``, ``report.md``, ``report.html``) in ``out_dir`` that
+    no report of this package wrote (there is no report.json of one): a run would replace
+    them, so the command line refuses such a folder."""
+    out = Path(out_dir)
+    have = [n for n in REPORT_FILES if (out / n).exists()]
+    return [] if not have or own_report(out) else have
+
+
+def _earlier_figures(out: Path) -> list[Path]:
+    """The PNGs under ``out/figures`` that the earlier report in ``out`` names (every
+    ``figures/<name>.png`` in its report.json): only these are the report's to remove; other
+    files there (a user's own figures) are left alone."""
+    found: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and v.startswith("figures/") and v.endswith(".png") \
+                and "/" not in v[len("figures/"):]:
+            found.add(v[len("figures/"):])
+
+    walk(_own_claims(out))
+    return [out / "figures" / n for n in sorted(found) if (out / "figures" / n).is_file()]
+
+
 def remove_report(out_dir: str | Path) -> None:
     """Remove the report files and figures an earlier run left in ``out_dir``: a run without
     ``--resume`` has just cleared the store they were made from, and one interrupted before
     its own report would otherwise leave them beside a store that no longer holds their
-    evidence."""
+    evidence. Only an earlier report's own files go (:func:`own_report`, its figures by name):
+    a user's files in the folder are never removed."""
     out = Path(out_dir)
+    if not own_report(out):
+        return
+    figs = _earlier_figures(out)
     gone = [n for n in REPORT_FILES if (out / n).is_file()]
     for n in gone:
         (out / n).unlink(missing_ok=True)
     if gone:
         print(f"note: removed the earlier run's {', '.join(gone)} from {out} (its store was "
               "cleared; rerun with --resume to keep a store and its report)", file=sys.stderr)
-    _clear_figures(out / "figures")
+    _remove_figures(figs, out / "figures")
 
 
 def _clear_figures(folder: Path, say: bool = True) -> None:
-    """Remove the PNGs an earlier report left in ``folder`` (the report's own folder), so
-    that none outlives its report: a rerun with other claims, or ``--no-figures``, would
-    otherwise leave figures of results no longer reported beside the new report."""
-    if not folder.is_dir():
-        return
-    old = sorted(folder.glob("*.png"))
+    """Remove the PNGs the earlier report in ``folder``'s parent named, so that none outlives
+    its report: a rerun with other claims, or ``--no-figures``, would otherwise leave figures
+    of results no longer reported beside the new report. Other files are left alone."""
+    _remove_figures(_earlier_figures(folder.parent), folder, say)
+
+
+def _remove_figures(old: Sequence[Path], folder: Path, say: bool = True) -> None:
     for f in old:
         f.unlink(missing_ok=True)
     if old and say:

@@ -75,6 +75,13 @@ class ResultStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(str(self.path), timeout=30)
+        # another database of that name (the user's own): clear() would empty its tables
+        tables = {r[0] for r in self._con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+        if tables and "results" not in tables:
+            self._con.close()
+            raise sqlite3.DatabaseError(f"it is another database (tables: "
+                                        f"{', '.join(sorted(tables))})")
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
         self._con.executescript(_SCHEMA)
