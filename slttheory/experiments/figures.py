@@ -160,18 +160,17 @@ KINDS = ("curves", "scatter_fit", "histogram", "regimes", "lines")
 
 
 def render(spec: FigureSpec, path: str | Path) -> Path:
-    """Draw ``spec`` to the PNG ``path`` and return it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Draw ``spec`` to the PNG ``path`` and return it (on a bare ``Figure``, with its own
+    Agg canvas: the caller's pyplot backend and figures are left as they were)."""
+    from matplotlib.figure import Figure
 
     if spec.kind not in KINDS:
         raise ValueError(f"spec.kind must be one of {KINDS}, got {spec.kind!r}")
     d = spec.data
     if spec.kind == "histogram":
         series = {k: _arr(v) for k, v in d["series"].items()}
-        fig, axes = plt.subplots(1, len(series), figsize=(4.0 * len(series), 3.4), squeeze=False)
+        fig = Figure(figsize=(4.0 * len(series), 3.4))
+        axes = fig.subplots(1, len(series), squeeze=False)
         for ax, (lab, v) in zip(axes[0], series.items(), strict=True):
             v = v[np.isfinite(v)]
             ax.hist(v, bins=max(5, min(30, v.size // 3 or 5)), color="tab:blue", alpha=0.8)
@@ -180,7 +179,8 @@ def render(spec: FigureSpec, path: str | Path) -> Path:
         fig.suptitle(spec.title, fontsize=9)
     else:
         tall = spec.kind == "curves" and d.get("acc")
-        fig, ax = plt.subplots(figsize=(6.6, 6.0 if tall else 4.2))
+        fig = Figure(figsize=(6.6, 6.0 if tall else 4.2))
+        ax = fig.subplots()
         if tall:
             fig.subplots_adjust(bottom=0.38, top=0.93, right=0.86)
         {"curves": _curves, "scatter_fit": _scatter, "regimes": _regimes, "lines": _lines}[
@@ -191,5 +191,4 @@ def render(spec: FigureSpec, path: str | Path) -> Path:
             fig.tight_layout()
     p = Path(path)
     fig.savefig(p, dpi=90)
-    plt.close(fig)
     return p

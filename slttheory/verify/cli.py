@@ -429,10 +429,6 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
         device = resolve_device(args.device)
     except ValueError as e:
         parser.error(str(e))
-    if cap_memory or args.memory_limit is not None:
-        what = _limit_memory(args.memory_limit, device, args.jobs)
-        if what.startswith("memory cap"):
-            print(f"slttheory.verify: {what} per process (--memory-limit)", file=sys.stderr)
     if args.out is not None and not args.out.strip():
         parser.error("--out: an empty name (give a folder, or leave --out out for "
                      f"reports/{args.profile}/)")
@@ -460,8 +456,33 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
         probe.unlink()
     except OSError as e:
         parser.error(f"--out {out}: cannot write there ({e.strerror or e})")
-    with _sole_writer(parser, out):
+    with _sole_writer(parser, out), _address_space_kept():
+        if cap_memory or args.memory_limit is not None:
+            what = _limit_memory(args.memory_limit, device, args.jobs)
+            if what.startswith("memory cap"):
+                print(f"slttheory.verify: {what} per process (--memory-limit)", file=sys.stderr)
         return _run_and_report(parser, args, claims, families, device, out, executor_kind)
+
+
+@contextlib.contextmanager
+def _address_space_kept() -> Iterator[None]:
+    """Put this process's ``RLIMIT_AS`` back as it was when the run ends: the cap of
+    ``--memory-limit`` is the run's, and ``main`` called from Python (a notebook, a test)
+    had left the caller's process capped after it returned."""
+    try:
+        import resource
+
+        before = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, ValueError, OSError, AttributeError):  # no such limit here
+        yield
+        return
+    try:
+        yield
+    finally:
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, before)
+        except (ValueError, OSError):  # pragma: no cover - the hard limit was lowered meanwhile
+            pass
 
 
 LOCK_NAME = ".slttheory-verify.lock"

@@ -130,6 +130,25 @@ def test_tiny_experiment_figures_render(tmp_path):
         assert render(f, tmp_path / f"{f.name}.png").stat().st_size > 1000
 
 
+def test_render_leaves_the_callers_matplotlib_backend(tmp_path):
+    # render drew through pyplot after matplotlib.use("Agg"): a notebook's inline backend
+    # (or any other the caller chose) was switched to Agg by a call that only writes a PNG
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from slttheory.experiments.base import FigureSpec
+    from slttheory.experiments.figures import render
+
+    before = matplotlib.get_backend()
+    try:
+        plt.switch_backend("svg")
+        f = FigureSpec("h", "histogram", "t", {"series": {"a": [1.0, 2.0, 2.5]}})
+        assert render(f, tmp_path / "h.png").stat().st_size > 1000
+        assert matplotlib.get_backend() == "svg" and plt.get_fignums() == []
+    finally:
+        plt.switch_backend(before)
+
+
 def test_stage_cache_reuses_everything():
     cache = MemoryCache()
     a = run_experiment("grokking_llc_tracks_val_loss", TINY_GROK, seed=0, cache=cache)

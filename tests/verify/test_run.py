@@ -1322,6 +1322,30 @@ def test_a_huge_memory_limit_is_no_cap_not_a_traceback(tmp_path):
     assert proc.returncode == 0 and "Traceback" not in err, err
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux's")
+def test_main_called_from_python_puts_the_memory_cap_back(tmp_path):
+    """``main([..., "--memory-limit", "50"])`` left the calling process capped at 50 GB after
+    it returned (an outside audit); the cap is the run's (a subprocess: the cap is real)."""
+    (tmp_path / "c.toml").write_text(
+        'id = "c"\ntitle = "t"\nsource = "s"\nfamily = "fake_regular"\nkind = "closed_form"\n'
+        'predicted = "d/2"\nevidence = ["closed_form"]\n[grid]\nd = [2]\n')
+    code = (
+        "import resource, sys\n"
+        "from slttheory.verify.cli import main\n"
+        "before = resource.getrlimit(resource.RLIMIT_AS)\n"
+        "rc = main(sys.argv[1:])\n"
+        "print(rc, before == resource.getrlimit(resource.RLIMIT_AS))\n"
+    )
+    args = ["--claims", str(tmp_path / "c.toml"), "--families", "fake_families:FAMILIES",
+            "--no-figures", "--device", "cpu", "--jobs", "1", "--out", str(tmp_path / "o"),
+            "--memory-limit", "50"]
+    env = {**os.environ, "PYTHONPATH": f"{HERE}{os.pathsep}{ROOT}", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-c", code, *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "memory cap 50.0 GB" in proc.stderr, proc.stderr
+    assert proc.stdout.split()[-2:] == ["0", "True"], proc.stdout + proc.stderr
+
+
 def test_ctrl_c_stops_the_workers_tasks_in_flight(tmp_path):
     """After Ctrl-C with --jobs 2 the run waited for each worker to finish the point it held
     (computing points no store would keep, an outside probe): the workers are terminated."""
