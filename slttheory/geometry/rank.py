@@ -370,6 +370,11 @@ VALUE_CHECK_POINTS = 3
 with the map's own values."""
 VALUE_CHECK_MAX_DEGREE = 12
 """Maps of higher degree are not checked (their values at t = 0..D overflow 2^53)."""
+UNCHECKED = ("not certified: the Jacobian could not be checked against the map's values "
+             f"(degree above {VALUE_CHECK_MAX_DEGREE}, or values past 2^53)")
+"""Why a rank is stated but not certified where :func:`check_jacobian_by_values` could not
+run: the Jacobian may not be the map's derivative (a ``.tolist()`` cut), nor its degree the
+one the Schwartz–Zippel bound assumes."""
 
 
 def _derivative_weights(degree: int) -> list[Fraction]:
@@ -695,9 +700,8 @@ def generic_rank(
         ap = _positive_float(schwartz_zippel_bound(max_possible, degree, set_size, t))
     where = " on the support stratum" if masks else ""
     if not checked:
-        stmt = (f"generic rank{where} >= {rank} at {t} random integer points, not certified: "
-                f"the Jacobian could not be checked against the map's values (degree {degree} "
-                f"above {VALUE_CHECK_MAX_DEGREE}, or values past 2^53)")
+        stmt = (f"generic rank{where} >= {rank} at {t} random integer points of a map of "
+                f"degree {degree}, {UNCHECKED}")
     elif rank == max_possible:
         stmt = (f"generic rank{where} = {rank} = min(n_rows, n_params) "
                 "(certified: exact rank at an integer point)")

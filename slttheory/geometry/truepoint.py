@@ -54,6 +54,7 @@ import torch
 
 from slttheory._torch_args import check_seed
 from slttheory.geometry.rank import (
+    UNCHECKED,
     _check_trials,
     check_jacobian_by_values,
     generic_rank,
@@ -242,8 +243,5 @@ def true_point_rank(
 
 def _unchecked(checked: bool) -> str:
     """What a rank lacks where :func:`~slttheory.geometry.rank.check_jacobian_by_values`
-    could not run (degree above its limit, values past 2^53): the Jacobian may not be the
-    map's derivative (a ``.tolist()`` cut), so the rank is not certified."""
-    return "" if checked else (
-        "; not certified: the Jacobian could not be checked against the map's values (degree "
-        "above the value check's limit, or values past 2^53)")
+    could not run (:data:`~slttheory.geometry.rank.UNCHECKED`)."""
+    return "" if checked else f"; {UNCHECKED}"

@@ -375,6 +375,11 @@ def _sampled_parameters(model: torch.nn.Module, params: Iterable[str] | None
     return all_params, names, dtype
 
 
+def _same_values(a: Tensor, b: Tensor) -> bool:
+    """Whether two tensors of one shape hold the same values, NaN equal to NaN."""
+    return bool(((a == b) | ((a != a) & (b != b))).all())
+
+
 def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tensor, y: Tensor,
                     loss: str | Callable, per_sample: Callable, dtype: torch.dtype
                     ) -> tuple[Tensor, Tensor, Tensor]:
@@ -398,8 +403,7 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
         # (which has a counter of its own; an outside review)
         pairs = (*(("the inputs", c, o) for c, o in zip(leaves(xc), leaves(x), strict=True)),
                  *((repr(k), wc[i][k], v) for i, w in enumerate(weights) for k, v in w.items()))
-        written = [k for k, c, o in pairs
-                   if c._version or not bool(((c == o) | ((c != c) & (o != o))).all())]
+        written = [k for k, c, o in pairs if c._version or not _same_values(c, o)]
         buffers = {repr(k) for k, _ in model.named_buffers()}
         if written and set(written) <= buffers:
             # the estimator samples on copies of the buffers, so a write there (a call
@@ -407,7 +411,7 @@ def _loss_at_center(model: torch.nn.Module, weights: tuple[dict, dict], x: Tenso
             # outputs move with it, and the loss would drift from step to step
             again = call(model, wc, map_inputs(torch.clone, x))
             if isinstance(out, Tensor) and isinstance(again, Tensor) and again.shape == out.shape \
-                    and bool(((again == out) | ((again != again) & (out != out))).all()):
+                    and _same_values(again, out):
                 written = []
         if written:
             raise ValueError(f"model: its forward writes {written[0]} in place (x.mul_(...), "

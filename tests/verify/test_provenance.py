@@ -4,6 +4,8 @@ hidden by --resume (the exact-rank audit of c03110e left every key unchanged).""
 import shutil
 from pathlib import Path
 
+import pytest
+
 import slttheory
 from slttheory._provenance import code_fingerprint, fingerprint, with_versions
 from slttheory.models import FAMILIES
@@ -144,40 +146,14 @@ def test_a_helper_imported_inside_a_plugin_function_from_another_folder_is_in_it
         sys.modules.pop("lazy_plugin", None)
 
 
-def test_a_plugin_installed_into_site_packages_keys_its_own_code(tmp_path, monkeypatch):
+@pytest.mark.parametrize("layout", ["venv", "system"])
+def test_a_plugin_installed_into_site_packages_keys_its_own_code(tmp_path, monkeypatch, layout):
     """A plugin installed with ``pip install .`` (not ``-e``) lives in site-packages, which
     held no user code: editing and reinstalling it left its key unchanged, and --resume reused
     its earlier version's evidence (an outside audit). The defining module is keyed wherever
-    it lives but in the standard library."""
-    import importlib
-    import sys
-    import sysconfig
-
-    from slttheory._provenance import families_fingerprint
-
-    site = tmp_path / "site-packages"
-    (site / "installed_plugin").mkdir(parents=True)
-    init = site / "installed_plugin" / "__init__.py"
-    init.write_text("from dataclasses import replace\n"
-                    "from slttheory.models import FAMILIES as F\n"
-                    "def formula(**kw):\n    return F['regular'].formula(**kw)\n"
-                    "FAMILIES = {'mine': replace(F['regular'], name='mine', formula=formula)}\n")
-    paths = sysconfig.get_paths()
-    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {**paths, "purelib": str(site),
-                                                                 "platlib": str(site)})
-    monkeypatch.syspath_prepend(str(site))
-    mod = importlib.import_module("installed_plugin")
-    before = families_fingerprint(mod.FAMILIES, FAMILIES)
-    init.write_text(init.read_text().replace("return F", "return  F"))
-    assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
-    sys.modules.pop("installed_plugin", None)
-
-
-def test_a_plugin_in_a_site_packages_inside_the_standard_library_keys_its_code_too(
-        tmp_path, monkeypatch):
-    """A review: outside a venv (python.org, pyenv, conda, the docker images) site-packages is
-    lib/python3.X/site-packages, inside the standard library's folder, which excluded an
-    installed plugin's code from the key again."""
+    it lives but in the standard library — also outside a venv (python.org, pyenv, conda, the
+    docker images), where site-packages is lib/python3.X/site-packages, inside the standard
+    library's folder, which excluded it again (a review)."""
     import importlib
     import sys
     import sysconfig
@@ -185,22 +161,22 @@ def test_a_plugin_in_a_site_packages_inside_the_standard_library_keys_its_code_t
     from slttheory._provenance import families_fingerprint
 
     stdlib = tmp_path / "lib" / "python3"
-    site = stdlib / "site-packages"
-    (site / "nested_plugin").mkdir(parents=True)
-    init = site / "nested_plugin" / "__init__.py"
+    site = tmp_path / "site-packages" if layout == "venv" else stdlib / "site-packages"
+    (site / f"{layout}_plugin").mkdir(parents=True)
+    init = site / f"{layout}_plugin" / "__init__.py"
     init.write_text("from dataclasses import replace\n"
                     "from slttheory.models import FAMILIES as F\n"
                     "def formula(**kw):\n    return F['regular'].formula(**kw)\n"
                     "FAMILIES = {'mine': replace(F['regular'], name='mine', formula=formula)}\n")
-    paths = sysconfig.get_paths()
-    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {
-        **paths, "stdlib": str(stdlib), "platstdlib": str(stdlib), "purelib": str(site),
-        "platlib": str(site)})
+    paths = {**sysconfig.get_paths(), "purelib": str(site), "platlib": str(site)}
+    if layout == "system":
+        paths.update(stdlib=str(stdlib), platstdlib=str(stdlib))
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: paths)
     monkeypatch.syspath_prepend(str(site))
-    mod = importlib.import_module("nested_plugin")
+    mod = importlib.import_module(f"{layout}_plugin")
     try:
         before = families_fingerprint(mod.FAMILIES, FAMILIES)
         init.write_text(init.read_text().replace("return F", "return  F"))
         assert families_fingerprint(mod.FAMILIES, FAMILIES) != before
     finally:
-        sys.modules.pop("nested_plugin", None)
+        sys.modules.pop(f"{layout}_plugin", None)

@@ -184,13 +184,9 @@ def _shape_rules(v: str, why: str, t: Any, stated: str) -> tuple[str, str]:
     return v, why + fits
 
 
-def _p(x: Any) -> str:
-    return "–" if x is None or not math.isfinite(x) else f"{x:.3g}"
-
-
-def _g4(x: Any) -> str:
-    """A statistic in a reason, "–" where there is none (no clean value), as the tables show."""
-    return "–" if x is None or not math.isfinite(x) else f"{x:.4g}"
+def _p(x: Any, spec: str = ".3g") -> str:
+    """A number in a reason, "–" where there is none (no clean value), as the tables show."""
+    return "–" if x is None or not math.isfinite(x) else format(x, spec)
 
 
 def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
@@ -199,7 +195,8 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     est, lo, hi = s.estimate, s.low, s.high
     excl = int(getattr(s, "n_excluded", 0) or 0)
     excl_txt = f"; {excl} LLC estimate(s) failed diagnostics and were excluded" if excl else ""
-    ci = (f"{c.statistic} = {_g4(est)}, {100 * s.level:.0f}% CI [{_g4(lo)}, {_g4(hi)}] "
+    ci = (f"{c.statistic} = {_p(est, '.4g')}, {100 * s.level:.0f}% CI "
+          f"[{_p(lo, '.4g')}, {_p(hi, '.4g')}] "
           f"({s.method}; n = {s.n}{excl_txt})")
     about = getattr(s, "about", "")
     label = {"estimator_output": " [the seed's estimator output at its sampler settings, not "

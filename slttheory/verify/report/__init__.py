@@ -99,10 +99,10 @@ def foreign_report_files(out_dir: str | Path) -> list[str]:
     return [] if not have or own_report(out) else have
 
 
-def _earlier_figures(out: Path) -> list[Path]:
-    """The PNGs under ``out/figures`` that the earlier report in ``out`` names (every
-    ``figures/<name>.png`` in its report.json): only these are the report's to remove; other
-    files there (a user's own figures) are left alone."""
+def _earlier_figures(out: Path, claims: list | None) -> list[Path]:
+    """The PNGs under ``out/figures`` that the earlier report's ``claims`` (:func:`_own_claims`
+    of ``out``) name (every ``figures/<name>.png`` in them): only these are the report's to
+    remove; other files there (a user's own figures) are left alone."""
     found: set[str] = set()
 
     def walk(v: Any) -> None:
@@ -116,7 +116,7 @@ def _earlier_figures(out: Path) -> list[Path]:
                 and "/" not in v[len("figures/"):]:
             found.add(v[len("figures/"):])
 
-    walk(_own_claims(out))
+    walk(claims)
     return [out / "figures" / n for n in sorted(found) if (out / "figures" / n).is_file()]
 
 
@@ -127,9 +127,10 @@ def remove_report(out_dir: str | Path) -> None:
     evidence. Only an earlier report's own files go (:func:`own_report`, its figures by name):
     a user's files in the folder are never removed."""
     out = Path(out_dir)
-    if not own_report(out):
+    claims = _own_claims(out)
+    if claims is None:  # no report of this package: nothing here is an earlier run's
         return
-    figs = _earlier_figures(out)
+    figs = _earlier_figures(out, claims)
     gone = [n for n in REPORT_FILES if (out / n).is_file()]
     for n in gone:
         (out / n).unlink(missing_ok=True)
@@ -143,7 +144,7 @@ def _clear_figures(folder: Path, say: bool = True) -> None:
     """Remove the PNGs the earlier report in ``folder``'s parent named, so that none outlives
     its report: a rerun with other claims, or ``--no-figures``, would otherwise leave figures
     of results no longer reported beside the new report. Other files are left alone."""
-    _remove_figures(_earlier_figures(folder.parent), folder, say)
+    _remove_figures(_earlier_figures(folder.parent, _own_claims(folder.parent)), folder, say)
 
 
 def _remove_figures(old: Sequence[Path], folder: Path, say: bool = True) -> None:
