@@ -40,21 +40,32 @@ __all__ = ["influence", "data_covariance", "data_std_error", "loss_chunks", "chu
 CHUNK_ELEMENTS = 4_000_000  # per-sample losses evaluated per chunk (draws × samples)
 
 
-def chunk_rows(n: int, step_rows: int | None = None) -> int:
+def chunk_rows(n: int, step_rows: int | None = None, row_elements: int | None = None) -> int:
     """Draws per chunk so that a chunk holds at most :data:`CHUNK_ELEMENTS` losses of ``n``
-    samples and at most ``step_rows`` draws (at least one draw).
+    samples and at most ``step_rows`` draws (at least one draw), or, where ``row_elements``
+    is known, as many draws as keep the chunk's largest tensor within
+    :data:`CHUNK_ELEMENTS` (never fewer than ``step_rows``).
 
     ``step_rows``: the positions one sampler step evaluates at once (chains × temperatures).
     A chunk is one vectorised forward of the model on all ``n`` samples, whose activations
     (``rows × n ×`` the model's widths) can be far larger than its losses; capped at the
     step's positions, it needs no more memory than the sampling did. Uncapped, 4000 draws
     of a width-64 MLP at n = 1000 took 1.5 GB for a run that sampled in 0.4 GB (measured).
+    ``row_elements``: the largest tensor one draw's forward makes (its activations,
+    :func:`slttheory.sampling.problem._largest_tensor`). A small model's chunks of
+    ``step_rows`` draws are mostly per-call overhead: the devinterp benchmark's two-parameter
+    regression (8000 draws of n = 100) spent 0.12 s in 2000 such calls.
 
     >>> chunk_rows(1000), chunk_rows(10**7), chunk_rows(1000, 16)
     (4000, 1, 16)
+    >>> chunk_rows(1000, 16, 64_000), chunk_rows(1000, 16, 10**6), chunk_rows(100, 4, 100)
+    (62, 16, 40000)
     """
     rows = max(1, CHUNK_ELEMENTS // max(n, 1))
-    return rows if step_rows is None else max(1, min(rows, step_rows))
+    if step_rows is None:
+        return rows
+    fit = CHUNK_ELEMENTS // max(row_elements, 1) if row_elements is not None else 0
+    return max(1, min(rows, max(step_rows, fit)))
 
 
 def loss_chunks(positions: Tensor, per_sample: Callable[[Tensor], Tensor], rows: int
@@ -74,7 +85,7 @@ def loss_chunks(positions: Tensor, per_sample: Callable[[Tensor], Tensor], rows:
 
 def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Tensor],
               n: int, observable: Callable[[Tensor], Tensor] | None = None,
-              step_rows: int | None = None) -> np.ndarray:
+              step_rows: int | None = None, row_elements: int | None = None) -> np.ndarray:
     r"""Influences :math:`g_i` of :math:`\hat\lambda(t)` on each sample, from draws
     ``positions`` ``(M, d)`` at :math:`t` = ``nbeta``; ``per_sample`` maps ``(m, d)``
     positions to the ``(m, n)`` values :math:`\delta\ell_i(w)`. ``observable``: when the
@@ -82,7 +93,7 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     posterior (the symmetrised estimand at a true parameter,
     :func:`slttheory.sampling.estimator.estimate_llc` ``true_parameter``), their map; then
     :math:`g_i = \frac tn(E_t[o_i] - t\,\mathrm{Cov}_t(\bar o, \delta\ell_i))`.
-    ``step_rows``: at most this many draws per evaluation (:func:`chunk_rows`).
+    ``step_rows``, ``row_elements``: the draws per evaluation (:func:`chunk_rows`).
 
     >>> import torch
     >>> def ps(w):  # two samples, delta losses w and 3w
@@ -96,7 +107,7 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
     # (M, n) matrix (at n = 10^6 and 4096 draws that would be 33 GB). Sums are taken about
     # the first draw's values (a shift leaves the covariance unchanged and keeps the one-pass
     # formula free of cancellation).
-    rows = chunk_rows(n, step_rows)
+    rows = chunk_rows(n, step_rows, row_elements)
     chunks = loss_chunks(positions, per_sample, rows)
     pairs = (zip(chunks, loss_chunks(positions, observable, rows), strict=True)
              if observable is not None else ((dl, None) for dl in chunks))
@@ -124,7 +135,8 @@ def influence(positions: Tensor, nbeta: float, per_sample: Callable[[Tensor], Te
 def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
                     per_sample: Callable[[Tensor], Tensor], n: int,
                     observable: Callable[[Tensor], Tensor] | None = None,
-                    step_rows: int | None = None) -> np.ndarray:
+                    step_rows: int | None = None, row_elements: int | None = None
+                    ) -> np.ndarray:
     r"""Bootstrap (infinitesimal-jackknife) covariance over data sets of the estimates
     :math:`\hat\lambda(t_j)`, from each temperature's thinned draws ``groups[j]``
     ``(chains, draws, d)`` at :math:`t_j` = ``nbetas[j]``: entry :math:`(j, k)` is
@@ -133,7 +145,7 @@ def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
     independent halves of the chains (of the draws, with one chain), so Monte-Carlo noise
     cancels in expectation (module docstring). The variance of a linear combination
     :math:`\sum_j c_j\hat\lambda(t_j)` is :math:`c^\top S c` (clip at 0). ``nan`` entries
-    when a temperature has too few draws. ``step_rows``: at most this many draws per
+    when a temperature has too few draws. ``step_rows``, ``row_elements``: the draws per
     evaluation (:func:`chunk_rows`).
 
     >>> import torch
@@ -158,8 +170,10 @@ def data_covariance(groups: Sequence[Tensor | None], nbetas: Sequence[float],
         flats = [p.reshape(-1, p.shape[-1]) for p in parts]
         if min(f.shape[0] for f in flats) < 2:
             continue
-        ga[:, j] = influence(flats[0], float(t), per_sample, n, observable, step_rows)
-        gb[:, j] = influence(flats[1], float(t), per_sample, n, observable, step_rows)
+        ga[:, j] = influence(flats[0], float(t), per_sample, n, observable, step_rows,
+                               row_elements)
+        gb[:, j] = influence(flats[1], float(t), per_sample, n, observable, step_rows,
+                               row_elements)
     ga -= ga.mean(axis=0)
     gb -= gb.mean(axis=0)
     cross = ga.T @ gb

@@ -92,6 +92,9 @@ class _Setup:
     curvature_probe: Callable[[], float] | None = None  # ‖(H − G)v‖/‖Hv‖ near w*, 2 probes
     # true_parameter: (M, d) positions -> (M, n) symmetrised o_i(w) (_symmetrised_shift)
     observable: Callable | None = None
+    # elements of the largest tensor per_sample makes for one position (None: not measured)
+    footprint: Callable[[], int | None] | None = None
+
     @functools.cached_property
     def noise_loss(self) -> float:
         """The spread of the per-sample losses at w*, max ℓ_i(w*) − min ℓ_i(w*): what tells
@@ -286,6 +289,10 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
         with torch.no_grad():
             return ps_full(w.to(dtype), x, y, lstar)
 
+    @functools.cache
+    def footprint() -> int | None:
+        return _largest_tensor(ps_full, center, x, y, lstar)
+
     observable_at = None
     if true_parameter:  # o_i(w) = δℓ_i against targets halfway to the teacher's outputs
         if not out.is_floating_point() or out.shape != y.shape:
@@ -304,7 +311,37 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                   lstar, float(lstar.double().mean()), n_samples(x), device, dtype, loss_name,
                   delta_loss, per_sample_at, probes.spectrum, probes.critical, probes.nearby,
                   probes.residual, probes.nearby_residual, probes.curvature_probe,
-                  observable_at)
+                  observable_at, footprint)
+
+
+def _largest_tensor(per_sample: Callable, center: Tensor, *args: Any) -> int | None:
+    """Elements of the largest tensor that ``per_sample`` (vectorised over positions) makes
+    for the one position ``center``: the most of any tensor its backward would save (the
+    activations) and of its output, at least the number of samples; ``None`` when the
+    evaluation fails. One forward with autograd's saved-tensor hooks, which see every
+    activation a nonlinearity keeps without tracing the model (a dispatch mode would import
+    torch's compiler stack, about 1 s the first time).
+
+    >>> import torch
+    >>> from torch.func import vmap
+    >>> f = vmap(lambda w, x: torch.tanh(x[:, None] * w).sum(-1), in_dims=(0, None))
+    >>> _largest_tensor(f, torch.zeros(8), torch.ones(100))   # the (100, 8) activation
+    800
+    """
+    largest = 0
+
+    def pack(t: Tensor) -> Tensor:
+        nonlocal largest
+        largest = max(largest, t.numel())
+        return t
+
+    w = center.detach().unsqueeze(0).clone().requires_grad_(True)
+    try:
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            out = per_sample(w, *args)
+    except Exception:  # noqa: BLE001  (not measured: the caller keeps its cautious chunks)
+        return None
+    return max(largest, out.numel())
 
 
 def _checked_data(data: Any, finite: bool) -> tuple[Tensor, Tensor]:

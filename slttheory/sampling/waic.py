@@ -237,7 +237,8 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     _est._flag(est.diagnostics.warnings, "waic")
     c, k, _ = pos.shape
     # statistics of δℓ_i = ℓ_i(w) − ℓ_i(w*)
-    lme, mean, m2 = _pointwise(s.per_sample, pos, _fl.chunk_rows(s.n_data, chains))
+    rows = _fl.chunk_rows(s.n_data, chains, s.footprint() if s.footprint else None)
+    lme, mean, m2 = _pointwise(s.per_sample, pos, rows)
     lstar = s.lstar.detach().cpu().double().numpy()
     t = lstar - lme
     grand = mean.mean(axis=0)  # every chain has k draws

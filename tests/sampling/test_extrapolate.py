@@ -223,15 +223,18 @@ def test_influence_streamed_equals_the_full_matrix(chunk, monkeypatch):
     np.testing.assert_allclose(influence(w, t, per_sample, n), direct, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("budget", ["roomy", "tight"])
 @pytest.mark.parametrize("method", ["single", "extrapolate"])
 @pytest.mark.parametrize("true_parameter", [False, True])
-def test_per_sample_losses_take_no_more_positions_at_once_than_a_step(method, true_parameter,
-                                                                      monkeypatch):
+def test_per_sample_losses_keep_the_forwards_activations_within_the_chunk_budget(
+        method, true_parameter, budget, monkeypatch):
     """The data-fluctuation estimate (and the symmetrised estimand's shift) evaluate the model
-    on all n samples at the stored draws, at most as many draws per vectorised forward as one
-    sampler step evaluates (chains × temperatures): the forward's activations, not its
-    losses, set the memory. Capped by losses alone, a 16-chain single-temperature run of a
-    width-64 MLP at n = 1000 evaluated 2720 draws at once, 1.5 GB (measured)."""
+    on all n samples at the stored draws: as many draws per vectorised forward as keep its
+    largest activation within CHUNK_ELEMENTS, and never fewer than one sampler step
+    evaluates (chains × temperatures). The activations, not the losses, set the memory:
+    capped by losses alone, a 16-chain single-temperature run of a width-64 MLP at n = 1000
+    evaluated 2720 draws at once, 1.5 GB (measured); capped at a step's positions, a
+    two-parameter model spent most of its estimate in thousands of tiny forwards."""
     from slttheory.sampling import fluctuation
     from slttheory.sampling.estimator import estimate_llc
 
@@ -243,15 +246,42 @@ def test_per_sample_losses_take_no_more_positions_at_once_than_a_step(method, tr
         return chunks(positions, per_sample, rows)
 
     monkeypatch.setattr(fluctuation, "loss_chunks", spy)
+    n, width = 200, 4
+    # the (rows, n, width) activations: room for 50 draws, or for 3 (at most a step's)
+    monkeypatch.setattr(fluctuation, "CHUNK_ELEMENTS",
+                        {"roomy": 50, "tight": 3}[budget] * n * width)
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(200, 3, generator=gen)
-    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
-    y = model(x).detach() + 0.1 * torch.randn(200, 1, generator=gen)  # noisy: a data term
+    x = torch.randn(n, 3, generator=gen)
+    model = torch.nn.Sequential(torch.nn.Linear(3, width), torch.nn.Tanh(),
+                                torch.nn.Linear(width, 1))
+    y = model(x).detach() + 0.1 * torch.randn(n, 1, generator=gen)  # noisy: a data term
     chains_ = 3
     estimate_llc(model, (x, y), method=method, chains=chains_, draws=200, seed=0,
                  device="cpu", progress=False, true_parameter=true_parameter)
     step = chains_ * (1 if method == "single" else len(GRID))
-    assert seen and max(seen) == step  # and n = 200 alone would allow 20 000
+    assert seen and max(seen) == (50 if budget == "roomy" else step)
+
+
+def test_largest_tensor_is_the_forwards_widest_activation():
+    """What sets a chunk's memory, measured without tracing the model: a width-64 layer on
+    n = 1000 samples makes a (1000, 64) activation; a failing forward is not measured."""
+    from slttheory.sampling.problem import _largest_tensor
+
+    model = torch.nn.Sequential(torch.nn.Linear(3, 64), torch.nn.Tanh(), torch.nn.Linear(64, 2))
+    x, y = torch.randn(1000, 3), torch.randn(1000, 2)
+    names = [k for k, _ in model.named_parameters()]
+    shapes = [p.shape for p in model.parameters()]
+    sizes = [p.numel() for p in model.parameters()]
+
+    def per_sample(flat, x, y):
+        parts = (t.view(s) for t, s in zip(torch.split(flat, sizes), shapes, strict=True))
+        w = dict(zip(names, parts, strict=True))
+        return ((torch.func.functional_call(model, w, (x,)) - y) ** 2).sum(-1)
+
+    center = torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+    f = torch.func.vmap(per_sample, in_dims=(0, None, None))
+    assert _largest_tensor(f, center, x, y) == 64_000
+    assert _largest_tensor(f, center, x[:, :2], y) is None  # wrong input width: a clear None
 
 
 def test_data_std_error_removes_monte_carlo_noise():
