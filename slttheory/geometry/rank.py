@@ -150,10 +150,12 @@ class RankResult:
 class GenericRankResult:
     """Generic rank of a polynomial parameter-to-outputs map, from random integer points.
 
-    ``rank`` = max of ``ranks_per_trial`` (exact ranks; certified lower bound on the generic
-    rank, ``certified=True``). ``max_possible`` = min(n_rows, n_params). ``degree`` is the
-    map's degree D in the parameters, ``radius`` the one used and ``set_size`` =
-    |S| = 2·radius + 1 the number of values each parameter entry is drawn from;
+    ``rank`` = max of ``ranks_per_trial`` (exact ranks; a lower bound on the generic rank,
+    ``certified=True`` once the Jacobian agreed with the map's values,
+    :func:`check_jacobian_by_values`, which needs ``degree``).
+    ``max_possible`` = min(n_rows, n_params). ``degree`` is the map's degree D in the
+    parameters, ``radius`` the one used and ``set_size`` = |S| = 2·radius + 1 the number of
+    values each parameter entry is drawn from;
     ``max_abs_entry`` the largest |Jacobian entry| met (exactness needs < 2^53).
 
     ``schwartz_zippel_bound`` = min(1, (rank+1)(D−1)/|S|)^T for T trials run: if the generic
@@ -163,7 +165,8 @@ class GenericRankResult:
     min(1, max_possible·(D−1)/|S|)^T bounds P(rank < generic rank) before looking at the
     data (the unknown generic rank r* ≤ max_possible enters instead of rank+1). Both are 0
     when ``rank == max_possible`` (nothing higher is possible) or D ≤ 1 (the Jacobian does
-    not depend on the parameters), and ``None`` when ``degree`` was not given.
+    not depend on the parameters), and ``None`` when nothing is certified (no ``degree``,
+    or the value check could not run).
     """
 
     rank: int
@@ -375,6 +378,11 @@ UNCHECKED = ("not certified: the Jacobian could not be checked against the map's
 """Why a rank is stated but not certified where :func:`check_jacobian_by_values` could not
 run: the Jacobian may not be the map's derivative (a ``.tolist()`` cut), nor its degree the
 one the Schwartz–Zippel bound assumes."""
+NO_DEGREE = ("not certified: without the map's degree its Jacobian is not checked against "
+             "its values (pass degree=D)")
+"""Why :func:`generic_rank` without ``degree`` certifies nothing: the value check needs D,
+and autograd's rank alone can be too high (the zero map w − c with c = w hidden by
+``.tolist()`` reads full rank)."""
 
 
 def _derivative_weights(degree: int) -> list[Fraction]:
@@ -676,38 +684,35 @@ def generic_rank(
         call = fn if not isinstance(fn, torch.nn.Module) else _module_call(
             fn, {k: torch.zeros(s, dtype=torch.float64) for k, s in shapes.items()})[0]
         checked = check_jacobian_by_values(call, shapes, inputs, degree, seed)
-    else:
-        checked = True  # no degree: no bound is stated, and the rank is autograd's (docstring)
+    else:  # nothing to check the Jacobian against: autograd's rank, stated, not certified
+        checked = False
     rank = max(ranks)
     max_possible = min(n_rows, n_params)
     set_size = 2 * radius + 1
     t = len(ranks)
     if not checked:
-        # the Jacobian could not be compared with the map's values (degree above
-        # VALUE_CHECK_MAX_DEGREE, or values past 2^53 even at entries in {-1, 0, 1}): a cut
-        # such as .tolist() can read a rank that is too high, and an understated degree a
-        # false bound, so nothing is certified (an outside audit)
+        # no degree given, or the Jacobian could not be compared with the map's values
+        # (degree above VALUE_CHECK_MAX_DEGREE, or values past 2^53 even at entries in
+        # {-1, 0, 1}): a cut such as .tolist() can read a rank that is too high, and an
+        # understated degree a false bound, so nothing is certified (an outside audit)
         sz = ap = None
     elif rank == max_possible:
         sz: float | None = 0.0
         ap: float | None = 0.0
-    elif degree is None:
-        sz = ap = None
     else:
         # a positive bound below float64's range (10⁻⁴⁴⁴ after 200 trials) is the smallest
         # float, not 0.0: zero is kept for "the rank is maximal", nothing higher possible
         sz = _positive_float(schwartz_zippel_bound(rank + 1, degree, set_size, t))
         ap = _positive_float(schwartz_zippel_bound(max_possible, degree, set_size, t))
     where = " on the support stratum" if masks else ""
-    if not checked:
+    if degree is None:
+        stmt = (f"generic rank{where} >= {rank} at {t} random integer points, {NO_DEGREE}")
+    elif not checked:
         stmt = (f"generic rank{where} >= {rank} at {t} random integer points of a map of "
                 f"degree {degree}, {UNCHECKED}")
     elif rank == max_possible:
         stmt = (f"generic rank{where} = {rank} = min(n_rows, n_params) "
                 "(certified: exact rank at an integer point)")
-    elif sz is None:
-        stmt = (f"generic rank{where} >= {rank} (certified); max over {t} random integer "
-                "points; no Schwartz-Zippel bound without degree")
     else:
         stmt = (f"generic rank{where} >= {rank} (certified); P(all {t} trials <= {rank} although "
                 "generic "

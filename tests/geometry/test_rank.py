@@ -258,6 +258,7 @@ def test_generic_rank_reports_the_bounds():
     assert ">= 21" in res.statement
     none = generic_rank(rrr, shapes, x, trials=1, seed=0)
     assert none.schwartz_zippel_bound is None and none.a_priori_bound is None
+    assert not none.certified and "pass degree" in none.statement and none.rank == 21
     full = generic_rank(rrr, {"A": (5, 5), "B": (5, 5)}, x, trials=3, degree=2)
     assert full.rank == 25 and full.ranks_per_trial == (25,)  # stops at the maximum
     assert full.schwartz_zippel_bound == 0.0 and "= 25" in full.statement
@@ -569,6 +570,9 @@ def test_a_module_that_hides_parameters_is_value_checked_too():
     x = torch.tensor([[1], [2]])
     with pytest.raises(ValueError, match="disagrees with its values"):
         generic_rank(Cut(), None, x, degree=1)
+    # without a degree nothing can be checked, so the full rank it reads is not certified
+    blind = generic_rank(Cut(), None, x)
+    assert blind.rank == 2 and not blind.certified and blind.schwartz_zippel_bound is None
     lin = torch.nn.Linear(3, 2, bias=False)
     assert generic_rank(lin, None, torch.eye(3), degree=1).rank == 6
 
