@@ -115,10 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="run every point's LLC estimate on its own instead of batching the points of a "
         "claim into one vectorised sampler call",
     )
-    p.add_argument(
+    plan_only = p.add_mutually_exclusive_group()  # each prints its own plan, then stops
+    plan_only.add_argument(
         "--list", action="store_true", help="list the claims and their grid sizes, run nothing"
     )
-    p.add_argument(
+    plan_only.add_argument(
         "--dry-run", action="store_true",
         help="print what the profile would run (points, routes, LLC settings, experiment "
         "runs), run nothing",

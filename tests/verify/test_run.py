@@ -1232,6 +1232,16 @@ def test_time_limit_refuses_what_is_no_duration(value, capsys):
     assert "--time-limit" in capsys.readouterr().err
 
 
+def test_list_and_dry_run_are_one_or_the_other(capsys):
+    """--list printed its listing and returned, silently dropping --dry-run: the two plans
+    exclude each other, as argparse says (exit 2)."""
+    from slttheory.verify.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--list", "--dry-run"])
+    assert e.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
+
+
 def test_no_claims_folder_says_where_claims_are_looked_for(tmp_path, monkeypatch, capsys):
     """An installed wheel carries no verification/: outside a checkout, the run said only
     "--claims: .../site-packages/verification is neither a file nor a folder", blaming an
