@@ -3,8 +3,9 @@
 ::
 
     python -m slttheory.verify [--claims PATH ...] [--profile quick|full] [--out DIR]
-                               [--resume] [--strict] [--device auto|cpu|cuda] [--jobs N] [--list]
+                               [--resume] [--strict] [--device auto|cpu|cuda] [--jobs N]
                                [--executor local|process|dask] [--scheduler ADDRESS] [--no-batch]
+                               [--list | --dry-run]
 
 ``--executor``: where tasks run (:mod:`slttheory.verify.run.executors`): ``local`` (this process;
 with ``--jobs N > 1``, N worker processes), ``process`` (``--jobs`` worker processes), ``dask``
