@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from fractions import Fraction
 
 import sympy as sp
 
@@ -634,10 +635,31 @@ def _binomial_capped(n: int, k: int, cap: int) -> int | None:
 
 
 def _binomial_magnitude(n: int, k: int) -> str:
-    """The order of magnitude of C(n, k), from log-gamma (the integer is not formed).
+    """The order of magnitude of C(n, k), from logarithms (the integer is not formed).
+
+    With k the smaller of k and n − k: ln C(n, k) = Σ_{j<k} ln((n − j)/(j + 1)) for k ≤ 1000,
+    else Stirling, k ln(n/k) + (n − k) ln(n/(n − k)) + ½ ln(n/(2πk(n − k))), summed in exact
+    rational arithmetic from floats of size ln n. ``math.lgamma(n + 1) − math.lgamma(n − k + 1)``
+    (the earlier route) cancelled to 0 once lgamma's rounding exceeded k ln n (C(2·10³⁰ + 8, 10)
+    read "about 10^0"; it is about 10^296) and raised ``OverflowError`` above n ≈ 10³⁰⁶. An
+    exponent of more than 60 digits is itself given as a power of ten.
 
     >>> _binomial_magnitude(3 * 10**6, 10**6)
     'an integer of about 10^829300'
+    >>> _binomial_magnitude(2 * 10**30 + 8, 10)
+    'an integer of about 10^296'
+    >>> _binomial_magnitude(3 * 10**400, 10**400)
+    'an integer of about 10^(10^399.9)'
     """
-    digits = (math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)) / math.log(10)
-    return f"an integer of about 10^{round(digits)}"
+    k = min(k, n - k)
+    if k <= 1000:
+        log_c = sum((Fraction(math.log(n - j) - math.log(j + 1)) for j in range(k)), Fraction(0))
+    else:
+        log_c = (k * Fraction(math.log(n) - math.log(k))
+                 + (n - k) * Fraction(-math.log1p(-k / n))
+                 + Fraction(math.log(n) - math.log(k) - math.log(n - k) - math.log(2 * math.pi))
+                 / 2)
+    exponent = round(log_c / Fraction(math.log(10)))
+    if exponent.bit_length() > 200:
+        return f"an integer of about 10^(10^{math.log10(exponent):.1f})"
+    return f"an integer of about 10^{exponent}"

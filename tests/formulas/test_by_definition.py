@@ -164,5 +164,5 @@ def test_newton_accepts_exactly_max_newton_vertices():
     exps = [(2 * i, 2 * (n - 1 - i)) for i in range(n)]
     lc = newton_polyhedron(exps)
     assert (lc.value, lc.multiplicity) == (sp.Rational(2, 2 * (n - 1)), 1)
-    with pytest.raises(ValueError, match="exponents: 101 exponent vectors"):
+    with pytest.raises(ValueError, match="exponents: more than MAX_NEWTON_VERTICES = 100"):
         newton_polyhedron([(i, n - i) for i in range(n + 1)])  # 101 minimal vectors

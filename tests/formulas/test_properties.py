@@ -228,6 +228,12 @@ def test_bad_integer_arguments_raise_naming_the_argument(name, data):
         lambda: formulas.lazy_regime_bounds(10**6, 2, 10**6),
         lambda: formulas.lazy_regime_bounds(10**7, 2, 10**7, tight=True),
         lambda: formulas.free_energy(10**400, 1, m=2),
+        # beyond a float: math.lgamma raised OverflowError out of the assumptions' text
+        lambda: formulas.lazy_regime_bounds(10**400, 10**400, 3),
+        lambda: formulas.lazy_regime_bounds(10**400, 3, 10**400, tight=True),
+        # prefix sums summed anew (and pairs in a double loop): quadratic in the length
+        lambda: formulas.deep_linear_network([5] * 20_000, 1),
+        lambda: formulas.dln_codimension_bound([5] * 10_000, 1),
     ],
 )
 def test_huge_sizes_return_promptly_and_exactly(call):

@@ -18,6 +18,7 @@ pairs) the generic rank is certified.
 
 from __future__ import annotations
 
+import math
 import random
 from fractions import Fraction
 
@@ -615,3 +616,18 @@ def test_lazy_bounds_do_not_form_a_huge_prop_e7_binomial():
     assert t.lower == t.upper == R(10**6 * 2, 2)
     # where the binomial is below K it is still computed exactly (C(6, 2) = 15 < K = 40)
     assert lazy_regime_bounds(3, 40, 2).upper == R(3 * 15, 2)
+
+
+@given(st.integers(10**15, 10**450), st.integers(3, 60), st.integers(1, 10))
+def test_lazy_bounds_state_the_magnitude_of_a_huge_prop_e7_bound(p, degree, k):
+    """The assumptions' order of magnitude of C(2p + degree − 2, degree), against the exact
+    binomial (math.log10 of the integer). The lgamma difference cancelled to 0 for large p and
+    small degree ("about 10^0" for p = 10**30, degree = 10, where C ≈ 10^296) and raised
+    OverflowError above p ≈ 10^306 (an outside audit)."""
+    b = lazy_regime_bounds(p, k, degree)
+    assert b.upper == p * k / sp.Integer(2)
+    text = next(a for a in b.assumptions if "Prop E.7 bound" in a)
+    exact = math.comb(2 * p + degree - 2, degree)
+    if exact > 2**200:
+        exponent = int(text.rsplit("an integer of about 10^", 1)[1])
+        assert abs(exponent - math.log10(exact)) <= 0.5 + 1e-9, (p, degree, text)
