@@ -284,6 +284,71 @@ def test_largest_tensor_is_the_forwards_widest_activation():
     assert _largest_tensor(f, center, x[:, :2], y) is None  # wrong input width: a clear None
 
 
+@pytest.mark.parametrize("kind", ["summed", "conv_mean", "embedding", "frozen", "buffer"])
+def test_largest_tensor_sees_activations_autograd_never_saves(kind):
+    """A chunk's memory is set by the forward's widest tensor whether or not a backward
+    would keep it: a linear map's output consumed by a linear reduction, an embedding
+    lookup, a frozen layer's activations and features of data and buffers alone are never
+    saved by autograd, and measured by its hooks alone the summed width-512 layer, at
+    n = 1000, was chunked 1000 draws at once (a 5e8-element tensor, where a step held 4)."""
+    from slttheory.sampling import fluctuation
+    from slttheory.sampling.problem import _setup
+
+    nn = torch.nn
+    gen = torch.Generator().manual_seed(0)
+    n = 100
+
+    class Summed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 512)
+
+        def forward(self, x):
+            return self.lin(x).sum(-1)
+
+    class ConvMean(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.head = nn.Conv2d(1, 32, 3, padding=1), nn.Linear(32, 1)
+
+        def forward(self, x):
+            return self.head(self.conv(x).mean(dim=(2, 3))).squeeze(-1)
+
+    class EmbedMean(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.head = nn.Embedding(50, 64), nn.Linear(64, 1)
+
+        def forward(self, t):
+            return self.head(self.emb(t).mean(1)).squeeze(-1)
+
+    class Frozen(ConvMean):
+        def __init__(self):
+            super().__init__()
+            self.conv.requires_grad_(False)
+
+    class Buffer(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("c", torch.randn(256, 8, generator=gen))
+            self.head = nn.Linear(256, 1)
+
+        def forward(self, x):
+            return self.head(torch.exp(-((x[:, None, :] - self.c) ** 2).sum(-1))).squeeze(-1)
+
+    model, x, widest = {
+        "summed": (Summed(), torch.randn(n, 3, generator=gen), n * 512),
+        "conv_mean": (ConvMean(), torch.randn(n, 1, 8, 8, generator=gen), n * 32 * 64),
+        "embedding": (EmbedMean(), torch.randint(0, 50, (n, 16), generator=gen), n * 16 * 64),
+        "frozen": (Frozen(), torch.randn(n, 1, 8, 8, generator=gen), n * 32 * 64),
+        "buffer": (Buffer(), torch.randn(n, 8, generator=gen), n * 256 * 8),
+    }[kind]
+    s = _setup(model, (x, torch.randn(n, generator=gen)), "gaussian", None,
+               torch.device("cpu"))
+    assert s.footprint() == widest
+    assert fluctuation.chunk_rows(n, 4, s.footprint()) == max(4, 4_000_000 // widest)
+
+
 def test_data_std_error_removes_monte_carlo_noise():
     """Draws that do not depend on the data in any way (δℓ_i independent of i apart from noise
     in the draws) have zero influence spread: the split-half cross-product is ~0, while the
