@@ -203,3 +203,64 @@ def test_minibatch_indices_are_uniform_over_all_data():
     expect = idx.numel() / 7
     stat = float(((counts - expect) ** 2 / expect).sum())
     assert stat < 30 and chi2.sf(stat, 6) > 1e-5, counts
+
+
+@pytest.mark.parametrize(("a", "d", "target"), [(100.0, 1, 0.01), (3.0, 4, 0.05)])
+def test_calibrated_sgld_step_meets_the_bias_target_exactly_on_an_isotropic_gaussian(a, d,
+                                                                                     target):
+    """calibrate_step_size picks ε = δ / median_j(b_j/ε_j) with b(ε) = ε E‖∇U‖²/(8 nβ E ΔL)
+    (calibrate.py). On U = nβΔL = ½ a ‖w‖² (nβ = a, ΔL = ½‖w‖², no localisation) every
+    pilot chain has ‖∇U‖² = a²‖w‖² and nβΔL = ½ a ‖w‖² at the same draws, so b_j/ε_j = a/4
+    exactly whatever the chain's law or length (no Monte-Carlo error), and ε = 4δ/a: tested
+    to float64 round-off (1e-9 relative), inside the round-2 candidates. Catches any factor
+    in the target or the bias proxy (the step set to 4δ/slope passed every sampling test:
+    the estimator's warm-up re-check rescales a step whose bias is above 2δ, hiding it)."""
+    from slttheory.sampling import calibrate_step_size
+    from slttheory.sampling.kernels import LocalizedPotential
+
+    center = torch.zeros(d, dtype=torch.float64)
+    pot = LocalizedPotential(lambda w, g: (0.5 * (w * w).sum(-1), w), nbeta=a,
+                             localization=0.0, center=center)
+    cal = calibrate_step_size(pot, center, nbeta=a, target_bias=target,
+                              generator=torch.Generator().manual_seed(0))
+    assert cal.criterion == "bias" and cal.target == target
+    assert min(cal.candidates) < cal.step_size < max(cal.candidates)
+    assert math.isclose(cal.step_size, 4 * target / a, rel_tol=1e-9), cal
+    # every round-2 score is the exact relative bias proxy ε·a/4 of its candidate
+    np.testing.assert_allclose(cal.scores, np.array(cal.candidates) * a / 4, rtol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::slttheory.sampling.LLCWarning")  # the 10 % bias is meant
+def test_scan_correction_removes_the_first_order_sgld_bias():
+    """TemperatureScan.corrected subtracts SGLD's first-order bias: corrected_j = λ̂_j − b̂_jλ̂_j
+    with b̂_j λ̂_j = ε_j E‖∇U‖²/8 (no localisation deficit on noisy data, no symmetrisation).
+    On the linear-Gaussian model each direction i has x_i = ε_j a_i/4, λ̂_i = λ_i/(1 − x_i)
+    (λ_i = ½ t_j h_i/a_i, a_i = t_j h_i + γ) and ε_j a_i² σ_i²/8 = (x_i/2)/(1 − x_i), so its
+    expectation is exactly Σ_i (λ_i − x_i/2)/(1 − x_i) — the ε → 0 value Σ λ_i up to
+    x_i γ/(2a_i) — while the raw λ̂_j is Σ λ_i/(1 − x_i). Tolerance: z = 4 standard errors of
+    the corrected value; its correction term is ≈ x_i times the λ̂ term per direction, so its
+    s.e. is at most (1 + max x) times the reported mc_error. The bias added instead of
+    subtracted (corrected = λ̂ + b̂λ̂, which passed every sampling test) is off by
+    Σ x_i/(1 − x_i) ≈ 0.3 at the top temperature, ≥ 8 such standard errors."""
+    from slttheory.sampling.extrapolate import GRID
+
+    m, data, hess = _least_squares_linear()
+    n, gamma = 1000, 1.0
+    nbeta = n / math.log(n)
+    h = np.linalg.eigvalsh(hess)
+    eps = 0.4 / (nbeta * h.max() + gamma)  # x_max = 0.1 at the top temperature
+    est = estimate_llc(m, data, step_size=eps, chains=4, draws=2000, burn_in=500,
+                       device="cpu", seed=torch.Generator().manual_seed(5), sampler="sgld",
+                       method="extrapolate", exchange=False, morse_bott=False)
+    scan = est.temperatures
+    assert scan.localisation is None and scan.symmetrisation is None
+    for j, f in enumerate(GRID):
+        t, e = nbeta * f, eps * f ** -0.5  # the scan's ε_j (estimator._scan_args)
+        a = t * h + gamma
+        x = e * a / 4
+        lam_i = 0.5 * t * h / a
+        want = float(np.sum((lam_i - x / 2) / (1 - x)))
+        tol = 4 * (1 + x.max()) * scan.mc_error[j]
+        assert abs(scan.corrected[j] - want) < tol, (j, scan.corrected[j], want, tol)
+        raw = float(np.sum(lam_i / (1 - x)))
+        assert abs(scan.llc[j] - raw) < 4 * scan.mc_error[j], (j, scan.llc[j], raw)

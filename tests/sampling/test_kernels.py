@@ -49,6 +49,52 @@ def test_sgld_stationary_variance_is_the_discretised_one():
     assert abs(float(x.mean())) < Z * mcse(x)
 
 
+
+@pytest.mark.parametrize("gamma", [0.5, 3.0])
+def test_localised_gradient_is_the_gradient_of_the_localised_energy(gamma):
+    """∇U of LocalizedPotential is the autograd gradient of its energy
+    U = nβΔL + γ/2‖w − w*‖², with per-chain nβ and an off-origin w*, and U is that formula.
+    Exact identities: the only tolerance is float64 round-off (1e-12 relative). Catches a γ
+    factor or sign in the force that the energy lacks (γ/2 in the force passed every sampling
+    test: at γ = 50 it moves λ̂ of test_localised_minibatch_exact by 3.5 MC errors, inside
+    that test's 4), and γ in the energy's quadratic term instead of γ/2 (MALA's MH test uses
+    the energy). γ = 1 is a separate branch of the force, covered by the doctest."""
+    center = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
+    c = torch.tensor([1.0, 2.0, -0.5], dtype=torch.float64)
+
+    def loss_and_grad(w, g):  # ΔL = ½ Σ c_j w_j² + sin(w_1), off-quadratic on purpose
+        return 0.5 * (c * w * w).sum(-1) + torch.sin(w[:, 0]), c * w + torch.nn.functional.pad(
+            torch.cos(w[:, :1]), (0, 2))
+
+    nb = torch.tensor([2.0, 5.0, 0.7, 11.0], dtype=torch.float64)
+    pot = LocalizedPotential(loss_and_grad, nbeta=nb, localization=gamma, center=center)
+    w = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    w.requires_grad_(True)
+    dl, grad = pot(w)
+    u = pot.energy(w, dl)
+    (auto,) = torch.autograd.grad(u.sum(), w)
+    want_u = nb * dl + 0.5 * gamma * ((w - center) ** 2).sum(-1)
+    assert torch.allclose(u, want_u, rtol=1e-12, atol=0)
+    assert torch.allclose(grad, auto, rtol=1e-12, atol=1e-12)
+
+
+def test_sgld_stationary_variance_with_localisation_is_the_discretised_one():
+    """SGLD on nβΔL = ½ a w² with localisation γ about w* = 0 is the AR(1) of the previous test
+    with curvature a + γ: Var = 1/((a + γ)(1 − ε(a + γ)/4)). With γ = 3a the localisation
+    carries 3/4 of the force, so γ/2 in the force (Var 1/((a + γ/2)(…)), +58 %) or its sign
+    flipped (divergent) lies ≫ 4 MC standard errors (z = 4, two-sided p ≈ 6e-5) away."""
+    a, gamma, eps = 0.5, 1.5, 0.2
+    pot = LocalizedPotential(lambda w, g: (0.5 * (w * w).sum(-1), w), nbeta=a,
+                             localization=gamma, center=torch.zeros(1, dtype=torch.float64))
+    x, _ = run(sgld(pot, eps), chains=200, steps=2000, burn=100)
+    k = a + gamma
+    exact = 1.0 / (k * (1 - eps * k / 4))
+    var_hat = float((x**2).mean())
+    se = mcse(x**2)
+    assert abs(var_hat - exact) < Z * se
+    half = 1.0 / ((a + gamma / 2) * (1 - eps * (a + gamma / 2) / 4))
+    assert abs(var_hat - half) > 10 * se  # the test can tell γ/2 apart
+
 def test_mala_is_exact_where_sgld_is_biased():
     """MALA's invariant law is N(0, 1/a) exactly even at εa = 1 (SGLD's variance: 4/3 · 1/a)."""
     a, eps = 2.0, 0.5
@@ -122,6 +168,32 @@ def test_sgld_same_generator_same_draws_and_noise_scaling():
     xi = torch.randn(4, 3, generator=torch.Generator().manual_seed(7))
     assert torch.allclose(new.position, math.sqrt(eps) * xi, rtol=1e-6, atol=0)
 
+
+
+def test_rmsprop_sgld_moves_are_the_preconditioned_euler_steps():
+    """optax-style exact test of RMSProp-SGLD: with V₀ = ∇U(w₀)², G = 1/(√V + ϵ) and the
+    generator's normal draws ξ, two moves are w₁ = w₀ − (ε/2)G₀∇U(w₀) + √(εG₀) ξ₁ and, with
+    V₁ = αV₀ + (1 − α)∇U(w₁)², w₂ = w₁ − (ε/2)G₁∇U(w₁) + √(εG₁) ξ₂. Exact identities
+    (tolerance: float64 round-off, 1e-12). Catches noise of scale √ε instead of √(εG) (the
+    preconditioner left out of the noise: a stationary variance off by 1/G, which the
+    centred-mean test below cannot see), and any slip in the drift or the V update."""
+    a, eps, alpha, rms_eps = 2.0, 0.05, 0.9, 0.1
+    alg = rmsprop_sgld(quadratic(a), eps, alpha=alpha, eps=rms_eps)
+    w0 = torch.randn(4, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    gen = torch.Generator().manual_seed(9)
+    s1, _ = alg.step(gen, alg.init(w0))
+    s2, _ = alg.step(gen, s1)
+    ref = torch.Generator().manual_seed(9)
+    xi1 = torch.randn(4, 3, dtype=torch.float64, generator=ref)
+    xi2 = torch.randn(4, 3, dtype=torch.float64, generator=ref)
+    v0 = (a * w0) ** 2
+    g0 = 1.0 / (v0.sqrt() + rms_eps)
+    w1 = w0 - 0.5 * eps * g0 * (a * w0) + (eps * g0).sqrt() * xi1
+    v1 = alpha * v0 + (1 - alpha) * (a * w1) ** 2
+    g1 = 1.0 / (v1.sqrt() + rms_eps)
+    w2 = w1 - 0.5 * eps * g1 * (a * w1) + (eps * g1).sqrt() * xi2
+    assert torch.allclose(s1.position, w1, rtol=1e-12, atol=1e-12)
+    assert torch.allclose(s2.position, w2, rtol=1e-12, atol=1e-12)
 
 def test_rmsprop_sgld_gaussian_is_stable_and_centred():
     """RMSProp-SGLD on U = ½ a w² stays finite and centred (mean 0 within MC error: the
