@@ -157,3 +157,26 @@ def test_a_passing_estimate_meets_both_effective_sample_sizes():
                           step_size=0.0, minibatch=False, calibration=None)
     diag = _summarise(run, np.ones(4), 4, "mala", False)[3]
     assert any("effective sample size (of the mean)" in w for w in diag.warnings), diag.warnings
+
+
+def test_the_sgld_bias_estimate_reads_only_the_draws_after_burn_in():
+    r"""The first-order SGLD bias ε·E[‖∇U‖²]/(8λ̂) (:mod:`slttheory.sampling.calibrate`)
+    averages ‖∇U‖² over the kept draws only, as λ̂ does: chains start at w*, where ‖∇U‖²
+    is far from its stationary value. Here the burn-in's diagnostic steps read ‖∇U‖² = 1000
+    and the kept ones 8, with λ̂ = 1 and ε = 0.01, so the estimate is exactly
+    0.01·8/8 = 0.01; averaged with the burn-in (an outside mutation audit's surviving
+    mutant) it would read about 0.51."""
+    from types import SimpleNamespace
+
+    from slttheory.sampling.chains import DIAG_EVERY, _summarise
+
+    chains, total, burn_in = 4, 2000, 1000
+    x = np.random.default_rng(0).normal(size=(chains, total))
+    delta = 1.0 + 0.1 * (x - x[:, burn_in:].mean(axis=1, keepdims=True))  # λ̂ = 1 exactly
+    gsq = np.full((chains, total // DIAG_EVERY), 8.0)
+    gsq[:, : burn_in // DIAG_EVERY] = 1000.0
+    run = SimpleNamespace(delta=delta, burn_in=burn_in, nonfinite=None, acc=None, gsq=gsq,
+                          step_size=0.01, minibatch=False, calibration=None)
+    _, llc, _, diag = _summarise(run, np.ones(chains), 4, "sgld", False)
+    assert llc == pytest.approx(1.0, rel=1e-12)
+    assert diag.estimated_bias == pytest.approx(0.01, rel=1e-12)
