@@ -24,7 +24,16 @@ units (Thm 5.5, eq. 5). Here each assumption becomes a measurement at the proble
   at a local minimum of L_n).
 
 Numerical ranks are not certified; each ``Hypothesis.measured`` says so and gives the
-singular-value gap.
+singular-value gap. Their cut is numpy's ``σ_max · max(shape) · eps`` with the eps of the
+dtype w* is stored in (a float32 w* is known to ~6e-8 relative: below that cut a singular
+value of a matrix built from it is indistinguishable from 0, whatever float64 computes), and
+where the rank is full the margin σ_min/σ_max is reported as well.
+
+On one-hot pairs the loss sees w_k only on the span of the inputs (2p − 1 of the d = 2p
+directions): units that differ only off that span are one unit to the loss. Where the inputs
+of the built problem do not span ℝ^d, Thm 4.2 (2)-(3) are measured on that span too (the
+network restricted to it, w_k ↦ Bᵀw_k for an orthonormal basis B of the span), as well as in
+ℝ^d as the theorem states them.
 """
 
 from __future__ import annotations
@@ -64,6 +73,23 @@ _SEED001 = "seed 001 (arXiv:2603.01192)"
 
 def _wv(model: Any) -> tuple[Tensor, Tensor]:
     return model.W.detach().to("cpu", torch.float64), model.V.detach().to("cpu", torch.float64)
+
+
+def _eps(model: Any) -> float:
+    """Machine epsilon of the dtype w* is stored in (its W), for the rank cut."""
+    return float(torch.finfo(model.W.dtype).eps)
+
+
+def _seen_basis(problem: Problem) -> Tensor | None:
+    """An orthonormal basis (d × r, float64) of the span of the problem's inputs, or ``None``
+    where they span ℝ^d (or there are none): the directions of w_k the loss sees."""
+    data = getattr(problem, "data", None)
+    if not data or data[0] is None or len(data[0]) == 0:
+        return None
+    x = data[0].detach().to("cpu", torch.float64).reshape(len(data[0]), -1)
+    _, s, vh = torch.linalg.svd(x, full_matrices=False)
+    r = int((s > s.max() * max(x.shape) * torch.finfo(torch.float64).eps).sum())
+    return None if r >= x.shape[1] else vh[:r].T.contiguous()
 
 
 def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) -> dict[str, Any]:
@@ -202,15 +228,25 @@ def _orthogonal_linearisation(W: Tensor, V: Tensor) -> Tensor:
     return torch.stack(cols, dim=1)
 
 
-def _svd_rank(M: Tensor) -> tuple[int, float]:
-    """Numerical rank (numpy's tolerance) and the gap σ_r/σ_(r+1) at the cut."""
+def _svd_rank(M: Tensor, eps: float = float(np.finfo(np.float64).eps)) -> tuple[int, float]:
+    """Numerical rank (numpy's tolerance σ_max · max(shape) · ``eps``, ``eps`` that of the
+    dtype the entries were computed from: a float32 w* leaves singular values below
+    σ_max · 1.2e-7 undecidable) and the gap σ_r/σ_(r+1) at the cut; at full rank, where
+    there is no σ_(r+1), the margin σ_r/σ_max (how near the matrix is to losing rank).
+
+    >>> M = torch.tensor([[1.0, 1.0], [1.0, 1.0 + 2e-8]], dtype=torch.float64)
+    >>> _svd_rank(M)[0], _svd_rank(M, float(torch.finfo(torch.float32).eps))[0]
+    (2, 1)
+    """
     a = M.numpy()
     if a.size == 0:
         return 0, math.inf
     s = np.linalg.svd(a, compute_uv=False)
-    tol = s.max() * max(a.shape) * np.finfo(np.float64).eps
+    tol = s.max() * max(a.shape) * eps
     r = int((s > tol).sum())
-    gap = math.inf if r == len(s) or s[r] == 0 else (float(s[r - 1] / s[r]) if r else 0.0)
+    if r == len(s):
+        return r, float(s[-1] / s[0]) if s[0] > 0 else 0.0
+    gap = math.inf if s[r] == 0 else (float(s[r - 1] / s[r]) if r else 0.0)
     return r, gap
 
 
@@ -220,8 +256,22 @@ def _sym_features(W: Tensor) -> Tensor:
     return torch.stack([torch.outer(w, w)[iu[0], iu[1]] for w in W.T], dim=1)
 
 
-def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
-    """Seed 001's non-degeneracy hypotheses for the bias-free network (W, V) at w*."""
+def _cut(r: int, n: int, gap: float) -> str:
+    """The SVD's cut in words: the gap σ_r/σ_(r+1) below full rank, the margin at it."""
+    return (f"margin σ_min/σ_max {gap:.3g}" if r == n else f"gap σ_r/σ_(r+1) {gap:.3g}")
+
+
+def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = 2.0 ** -52,
+                   seen: Tensor | None = None) -> tuple[Hypothesis, ...]:
+    """Seed 001's non-degeneracy hypotheses for the bias-free network (W, V) at w*.
+
+    ``eps``: machine epsilon of the dtype w* is stored in (the rank cut, :func:`_svd_rank`).
+    ``seen``: an orthonormal basis (d × r) of the span of the inputs where they do not span
+    ℝ^d; Thm 4.2 (2)-(3) must then hold for the network restricted to that span as well
+    (w_k ↦ seenᵀw_k): two units that differ only off the span are one unit on every input
+    the loss sees (an audit of the hypotheses: on one-hot pairs, w_2 = w_1 + c·(1, …, 1,
+    −1, …, −1) passed every check in ℝ^d).
+    """
     d, K = W.shape
     p = V.shape[0]
     sym = d * (d + 1) // 2
@@ -233,26 +283,35 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
         f"min ‖w_k‖/max = {float(wn.min() / wn.max()):.3g}, min ‖v_k‖/max = "
         f"{float(vn.min() / vn.max()):.3g} (needs > 1e-6)", act_ok))
     if p == 1 and K < sym:  # App. G.1's condition; from K = d(d+1)/2 on, Thm 4.1's (below)
-        rw, gap = _svd_rank(W[:, vn > 1e-6 * vn.max()])
+        Wa = W[:, vn > 1e-6 * vn.max()]
+        rw, gap = _svd_rank(Wa, eps)
         need = min(d, K)
         text = ("some d of the w_i with v_i != 0 span R^d (Thm G.1, K >= d)" if K >= d else
                 "w_1, …, w_K linearly independent with v_k != 0 (Thm G.2, K < d)")
         out.append(Hypothesis(
             "spanning", f"{where}: {text}",
-            f"numerical rank of the active w_k = {rw} (needs {need}; SVD, gap {gap:.3g}; not "
-            "certified)", rw == need))
-    rs, gap_s = _svd_rank(_sym_features(W))
+            f"numerical rank of the active w_k = {rw} (needs {need}; SVD, "
+            f"{_cut(rw, min(Wa.shape), gap)}; not certified)", rw == need))
+    rs, gap_s = _svd_rank(_sym_features(W), eps)
     if K >= sym:
         out.append(Hypothesis(
             "spanning", f"{where}: some d(d+1)/2 of the w_k w_kᵀ span Sym(d) (Thm 4.1)",
-            f"numerical rank of {{w_k w_kᵀ}} = {rs} (needs {sym}; SVD, gap {gap_s:.3g}; not "
-            "certified)", rs == sym))
+            f"numerical rank of {{w_k w_kᵀ}} = {rs} (needs {sym}; SVD, "
+            f"{_cut(rs, min(sym, K), gap_s)}; not certified)", rs == sym))
         return tuple(out)
+    Ws = None if seen is None else seen.T @ W
+    feat_text = (f"numerical rank of {{w_k w_kᵀ}} = {rs} of K = {K} (SVD, "
+                 f"{_cut(rs, K, gap_s)}; not certified)")
+    feat_ok = rs == K
+    if Ws is not None:
+        rs2, gap_s2 = _svd_rank(_sym_features(Ws), eps)
+        feat_text += (f"; on the {Ws.shape[0]}-dimensional span of the inputs (what the loss "
+                      f"sees) {rs2} of K = {K} ({_cut(rs2, K, gap_s2)})")
+        feat_ok = feat_ok and rs2 == K
     out.append(Hypothesis(
         "features_independent",
-        f"{where}: the w_k w_kᵀ are linearly independent in Sym(d) (Thm 4.2 (2))",
-        f"numerical rank of {{w_k w_kᵀ}} = {rs} of K = {K} (SVD, gap {gap_s:.3g}; not "
-        "certified)", rs == K))
+        f"{where}: the w_k w_kᵀ are linearly independent in Sym(d) (Thm 4.2 (2))"
+        + ("" if Ws is None else ", and on the span of the inputs"), feat_text, feat_ok))
     need = K * (d + p - 1)
     n_entries = p * sym * K * (d + p)
     if n_entries > Q_RANK_LIMIT:
@@ -261,17 +320,27 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str) -> tuple[Hypothesis, ...]:
             f"not computed: the Jacobian of θ ↦ (Q_j) has {n_entries:.3g} entries > "
             f"{Q_RANK_LIMIT:.3g}", None))
         return tuple(out)
-    ro, gap_o = _svd_rank(_orthogonal_linearisation(W, V))
-    rq, _ = _svd_rank(_q_jacobian(W, V))
+    M = _orthogonal_linearisation(W, V)
+    ro, gap_o = _svd_rank(M, eps)
+    rq, _ = _svd_rank(_q_jacobian(W, V), eps)
+    text = (f"numerical rank of the orthogonal linearisation = {ro} (needs K(d−1) = "
+            f"{K * (d - 1)}; SVD, {_cut(ro, min(M.shape), gap_o)}; not certified)")
+    ok = ro == K * (d - 1)
+    if Ws is not None:
+        M2 = _orthogonal_linearisation(Ws, V)
+        ro2, gap_o2 = _svd_rank(M2, eps)
+        d2 = Ws.shape[0]
+        text += (f"; on the {d2}-dimensional span of the inputs {ro2} (needs K({d2}−1) = "
+                 f"{K * (d2 - 1)}; {_cut(ro2, min(M2.shape), gap_o2)})")
+        ok = ok and ro2 == K * (d2 - 1)
     out.append(Hypothesis(
         "no_cancellation",
         f"{where}: no cancellation across outputs (Thm G.6 (3) = Thm 4.2 (3)): u_k ⊥ w_k and "
         "Σ_k v_k ⊗ (u_k w_kᵀ + w_k u_kᵀ) = 0 only for u = 0, i.e. the orthogonal "
-        "linearisation has rank K(d − 1)",
-        f"numerical rank of the orthogonal linearisation = {ro} (needs K(d−1) = "
-        f"{K * (d - 1)}; SVD, gap {gap_o:.3g}; not certified); for comparison, the numerical "
-        f"rank of J(θ ↦ (Q_1, …, Q_p)) is {rq}, where the theorem's conclusion states {need}",
-        ro == K * (d - 1)))
+        "linearisation has rank K(d − 1)" + ("" if Ws is None else
+                                            ", and on the span of the inputs"),
+        f"{text}; for comparison, the numerical rank of J(θ ↦ (Q_1, …, Q_p)) is {rq}, where "
+        f"the theorem's conclusion states {need}", ok))
     return tuple(out)
 
 
@@ -297,7 +366,8 @@ def quadratic_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     """
     W, V = _wv(problem.model)
     where = f"{_SEED001}, at w*"
-    return (*_nondegeneracy(W, V, where), _local_minimum(problem))
+    return (*_nondegeneracy(W, V, where, eps=_eps(problem.model), seen=_seen_basis(problem)),
+            _local_minimum(problem))
 
 
 quadratic_hypotheses.names = ("units_active", "spanning", "features_independent",  # type: ignore[attr-defined]
@@ -371,7 +441,8 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
                "(2))" if e["k_eff"] > sym else ""), False))
     else:
         act = e["active"]
-        sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork")
+        sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork",
+                             eps=_eps(problem.model), seen=_seen_basis(problem))
         ok = [h.met for h in sub]
         met_all = False if False in ok else (None if None in ok else True)
         out.append(Hypothesis(

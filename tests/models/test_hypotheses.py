@@ -222,3 +222,64 @@ def test_thm_4_1_spanning_is_measured_at_one_output():
     prob.model.load_state_dict({**prob.model.state_dict(), "W": W})
     spanning = [h for h in fam.hypotheses(prob) if h.name == "spanning"]
     assert len(spanning) == 1 and spanning[0].met is False
+
+
+def test_rank_cut_follows_the_dtype_of_w_star():
+    """A float32 w* is known to ~6e-8 relative: two units one float32 ulp apart are one unit
+    to the model's own arithmetic, and Thm 4.2 (2) must not be met there (the cut was
+    float64's eps, so their w_k w_kᵀ counted as independent; an audit of the hypotheses)."""
+    prob = FAMILIES["quadratic_network"].build({"d": 3, "k": 2, "p": 2, "bias": False}, n=50,
+                                               generator=torch.Generator().manual_seed(0))
+    assert prob.model.W.dtype == torch.float32
+    with torch.no_grad():
+        w = prob.model.W[:, 0].clone()
+        prob.model.W[:, 1] = torch.nextafter(w, torch.full_like(w, 10.0))
+    hyps = {h.name: h for h in quadratic_hypotheses(prob)}
+    assert hyps["features_independent"].met is False, hyps["features_independent"].measured
+    # at full rank the measured text gives the margin σ_min/σ_max, not an uninformative inf
+    assert "margin σ_min/σ_max" in hyps["no_cancellation"].measured
+
+
+def test_refined_w_star_on_the_boundary_is_not_spanning():
+    """At (d, p, K) = (3, 1, 3), n = 100, the empirical minimiser the build refines to lies
+    where W is singular (σ_min(W) ≈ 1.5e-8, L-BFGS's residue): App. G.1's spanning fails
+    there, and only a cut at the float32 w*'s precision sees it."""
+    prob = FAMILIES["quadratic_network"].build({"d": 3, "k": 3, "p": 1, "bias": False}, n=100,
+                                               generator=torch.Generator().manual_seed(0))
+    s = torch.linalg.svdvals(prob.model.W.detach().double())
+    assert float(s[-1] / s[0]) < 1e-6
+    spanning = [h for h in quadratic_hypotheses(prob) if h.name == "spanning"]
+    assert len(spanning) == 1 and spanning[0].met is False, spanning[0].measured
+
+
+def test_units_alike_on_every_one_hot_pair_are_degenerate():
+    """On one-hot pairs the loss sees w_k only on the (2p − 1)-dimensional span of the inputs:
+    w_2 = w_1 + c·(1, …, 1, −1, …, −1) is unit 1 again on every pair, so Thm 4.2 (2) fails
+    for the network the loss sees although w_1 w_1ᵀ and w_2 w_2ᵀ are independent in Sym(2p)
+    (every check passed in ℝ^d; an audit of the hypotheses)."""
+    from slttheory.models import QuadraticNetwork, modular_addition_data
+    from slttheory.models.hypotheses import modular_addition_hypotheses
+    from slttheory.models.registry import Problem
+
+    p, K = 3, 2
+    g = torch.Generator().manual_seed(0)
+    m = QuadraticNetwork(2 * p, K, p, dtype=torch.float64)
+    x, y = modular_addition_data(p)
+    u = torch.cat([torch.ones(p), -torch.ones(p)]).double()
+    with torch.no_grad():
+        m.W.normal_(generator=g), m.V.normal_(generator=g)
+        m.W[:, 1] = m.W[:, 0] + 0.7 * u
+    xs = x.double()
+    assert torch.allclose((xs @ m.W[:, 0]) ** 2, (xs @ m.W[:, 1]) ** 2)
+    prob = Problem(m, (x, y), "centred_gaussian",
+                   extras={"train_acc": 1.0, "val_acc": 1.0, "train_loss": 0.0})
+    hyps = {h.name: h for h in modular_addition_hypotheses(prob)}
+    assert hyps["all_units_active"].met is True
+    assert hyps["active_nondegenerate"].met is False, hyps["active_nondegenerate"].measured
+    assert "span of the inputs" in hyps["active_nondegenerate"].measured
+    hyps = {h.name: h for h in quadratic_hypotheses(prob)}  # modular_addition_generic's
+    assert hyps["features_independent"].met is False
+    # inputs that span ℝ^d: measured in ℝ^d only, as the theorem states it
+    prob = FAMILIES["quadratic_network"].build(d=3, k=2, p=2, n=100, generator=0,
+                                               dtype=torch.float64)
+    assert all("span of the inputs" not in h.measured for h in quadratic_hypotheses(prob))
