@@ -87,7 +87,8 @@ def free_energy(n, lam, m=None, n_loss=0) -> sp.Expr:
     n:
         Sample size: an integer ≥ 2 (so that log log n is defined) or a sympy expression.
     lam:
-        λ: a positive real number, sympy expression or :class:`LearningCoefficient`.
+        λ: a real number ≥ 0 (0: a model without parameters), sympy expression or
+        :class:`LearningCoefficient`.
     m:
         Multiplicity (integer ≥ 1 or sympy expression). ``None`` (the default) means
         ``lam.multiplicity`` when ``lam`` is a :class:`LearningCoefficient`, else 1.

@@ -69,7 +69,8 @@ def wbic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     :func:`estimate_llc`), so this is the *local* WBIC around :math:`w^*`; ``localization=0``
     gives the flat-prior version (only sensible when the posterior is proper).
     WBIC = :math:`nL_n(w^*) + n\cdot\overline{\Delta L}`, with the same Monte-Carlo error as
-    the LLC scaled by :math:`\log n`.
+    the LLC scaled by :math:`\log n`. ``n``: the sample size in β and in :math:`nL_n`
+    (default: the number of data), as in :func:`estimate_llc`.
 
     >>> import torch
     >>> x = torch.randn(500, 1, generator=torch.Generator().manual_seed(0))

@@ -245,3 +245,17 @@ def test_cross_entropy_float32_parameter_subset():
     assert r.training_loss == pytest.approx(ex_t / n, abs=Z * q / math.sqrt(neff) + 1e-6)
     assert r.gibbs_training_loss == pytest.approx(ex_g / n, abs=Z * q / math.sqrt(neff) + 1e-6)
     _check_pointwise(r)
+
+
+def test_complex_or_non_numeric_losses_are_refused():
+    """A complex loss matrix was cast to float64 with only a ComplexWarning, its imaginary
+    part dropped (t = 1, v = 0 for [[1 + 5j, 1], [1, 1]]); non-numbers raised numpy's
+    ValueError without the argument's name. Both are a TypeError naming ``losses``."""
+    with pytest.raises(TypeError, match="losses must be real"):
+        waic_from_losses(np.array([[1 + 5j, 1.0], [1.0, 1.0]]))
+    with pytest.raises(TypeError, match="losses must be real"):
+        waic_from_losses(torch.ones(3, 2, dtype=torch.complex128))
+    with pytest.raises(TypeError, match="losses must be an array of real numbers"):
+        waic_from_losses(np.array([["a", "b"], ["c", "d"]]))
+    t, v = waic_from_losses(torch.ones(3, 2, dtype=torch.float32, requires_grad=True))
+    assert t.dtype == v.dtype == np.float64 and np.all(v == 0)
