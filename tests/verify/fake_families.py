@@ -3,7 +3,9 @@
 ``FAMILIES`` is a plain dict (not the global registry), passed to the engine or to the
 command line with ``--families fake_families:FAMILIES``. ``slow_regular``'s closed form sleeps
 ``SLTTHEORY_FAKE_SLEEP`` seconds and appends a line to ``SLTTHEORY_FAKE_LOG`` per call, so
-that a test can kill a run in the middle and count how often each point was computed.
+that a test can kill a run in the middle and count how often each point was computed; it
+appends one to ``SLTTHEORY_FAKE_STARTED`` as it begins, so that a test can wait for the
+points to be in progress instead of guessing how long start-up takes.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ def _regular_formula(d):
 
 
 def _slow_formula(d):
+    started = os.environ.get("SLTTHEORY_FAKE_STARTED")
+    if started:
+        with open(started, "a") as f:
+            f.write(f"{d}\n")
     time.sleep(float(os.environ.get("SLTTHEORY_FAKE_SLEEP", "0")))
     log = os.environ.get("SLTTHEORY_FAKE_LOG")
     if log:

@@ -1362,11 +1362,18 @@ def test_ctrl_c_stops_the_workers_tasks_in_flight(tmp_path):
     claims = tmp_path / "claims"
     claims.mkdir()
     (claims / "slow.toml").write_text(SLOW)
-    log = tmp_path / "calls.log"
+    log, started = tmp_path / "calls.log", tmp_path / "started.log"
     proc = _cli(["--claims", str(claims), "--families", "fake_families:FAMILIES",
                  "--no-figures", "--device", "cpu", "--jobs", "2", "--out", str(tmp_path / "o")],
-                {"SLTTHEORY_FAKE_SLEEP": "60", "SLTTHEORY_FAKE_LOG": str(log)})
-    time.sleep(8)  # the workers are in their first 60 s points
+                {"SLTTHEORY_FAKE_SLEEP": "60", "SLTTHEORY_FAKE_LOG": str(log),
+                 "SLTTHEORY_FAKE_STARTED": str(started)})
+    # wait until both workers are in their first 60 s points (a fixed 8 s sleep interrupted
+    # a run still importing torch on a loaded machine, before its handler was installed)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and (
+            not started.exists() or len(started.read_text().split()) < 2):
+        time.sleep(0.2)
+    assert started.exists() and len(started.read_text().split()) >= 2, "no point started"
     t0 = time.time()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
