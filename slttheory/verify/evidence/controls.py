@@ -19,6 +19,8 @@ exact Jacobian rank where the family states λ = rank/2. The first regular, mult
 multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``. A family
 whose every point is regular (:data:`REGULAR_ONLY`) has no singular kind to span: its controls
 are the same family at neighbouring sizes, which share the point's conditioning and noise.
+Every candidate whose family has a target ``noise`` takes the point's (the data law is part
+of the estimator's rules), and each runs at the point's sample size (:func:`control_settings`).
 
 Controls are keyed by a hash of the estimator rules, the chosen controls, the device and the
 library version (:func:`control_key`), so points that share rules share controls.
@@ -59,6 +61,7 @@ __all__ = [
     "candidates",
     "choose_controls",
     "control_key",
+    "control_settings",
     "run_controls",
     "run_control_jobs",
     "data_seeds",
@@ -265,6 +268,21 @@ def _spelt(params: Mapping[str, Any]) -> str:
                        if k != "noise"}, sort_keys=True, default=list)
 
 
+def _with_point_noise(q: Mapping[str, Any], family: Any, point: Mapping[str, Any]
+                      ) -> dict[str, Any]:
+    """A candidate's parameters with the point's target noise where the candidate leaves it
+    to its family. The data law is part of the estimator's rules: noisy data are sampled at
+    w0 with the symmetrised estimand and noise-free data at w* with the slowest law, so a
+    noise-free point had been corrected by controls at noise 1, whose bias belongs to the
+    other estimand; and the candidate rules read the point as the claim spells it, so a
+    ``linear_regression_toy`` point at its default noise 0 got regular controls at noise 1
+    (an outside audit)."""
+    names = {getattr(ps, "name", None) for ps in getattr(family, "parameters", ())}
+    if "noise" in point and "noise" in names and "noise" not in q:
+        return {**q, "noise": point["noise"]}
+    return dict(q)
+
+
 def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[str, Any],
                     claim_source: str, count: int = CONTROLS,
                     deadline: float | None = None) -> list[Control]:
@@ -275,14 +293,16 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     certified: list[Control] = []
     families = with_generic_controls(families)
     try:  # the point itself is never its own control, however its parameters are spelt
-        point = (family, _spelt(families[family].validate(dict(params))))
+        valid = families[family].validate(dict(params))
+        point = (family, _spelt(valid))
     except (KeyError, TypeError, ValueError):
-        point = None
-    for fam, q in candidates(family, params):
+        valid, point = dict(params), None
+    for fam, q in candidates(family, valid):
         if deadline is not None and time.monotonic() > deadline:
             break
         if fam not in families:
             continue
+        q = _with_point_noise(q, families[fam], valid)
         try:
             c = certify(families[fam], q, claim_source)
         except (TypeError, ValueError):
@@ -302,6 +322,29 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     return chosen[:count]
 
 
+def control_settings(settings: Mapping[str, Any], family: Any) -> dict[str, Any]:
+    """The rules a point's controls run under: the point's LLC ``settings``, with the sample
+    size the point is built at where they leave it to the family (``family.default_n``).
+
+    A control is built with ``settings["n"]``; left unset, each control family used its *own*
+    default, so a point of a family with ``default_n = 100`` (``tanh_sine_toy``,
+    ``linear_regression_toy``) was controlled at n = 1000 — another nβ, another bias — and
+    shared its control key with points at n = 1000 (an outside audit). Families whose data
+    set is fixed by their parameters ignore ``n`` (``Problem.note`` says so).
+
+    >>> from types import SimpleNamespace
+    >>> control_settings({"draws": 50}, SimpleNamespace(default_n=100))
+    {'draws': 50, 'n': 100}
+    >>> control_settings({"n": 300}, SimpleNamespace(default_n=100))
+    {'n': 300}
+    """
+    out = dict(settings)
+    n = getattr(family, "default_n", None)
+    if out.get("n") is None and isinstance(n, int) and not isinstance(n, bool) and n > 0:
+        out["n"] = n
+    return out
+
+
 def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device: str,
                 families_code: str = "") -> str:
     """Hash of the estimator rules, the controls, the device, the library version and the
@@ -313,7 +356,10 @@ def control_key(controls: Sequence[Control], settings: Mapping[str, Any], device
         "rules": dict(settings), "device": device, "version": __version__,
         "code": code_fingerprint(), **({"families": families_code} if families_code else {}),
         "estimator": ESTIMATOR_REVISION, "w*": W_STAR_RULE,
-        "controls": [[c.family, dict(c.params), c.lam] for c in controls],
+        # how each λ is certified too: claims of different sources certify it by different
+        # formulas, and a stored set shows its certificates
+        "controls": [[c.family, dict(c.params), c.lam, c.kind, c.multiplicity,
+                      c.certified_by] for c in controls],
         "datasets": DATASETS, "chains": "seeded by data set",
         "error": "total (law spread included)",
     }, sort_keys=True, default=list)

@@ -249,7 +249,12 @@ RERUN_SETTINGS_TEXT = ", ".join(RERUN_SETTINGS[:-1]) + " and " + RERUN_SETTINGS[
 
 @dataclass(frozen=True)
 class Rerun:
-    """The point's LLC re-estimated at one changed estimator setting (γ × 3, γ / 3, ε / 2)."""
+    """The point's LLC re-estimated at one changed estimator setting (γ × 3, γ / 3, ε / 2).
+
+    ``unresolved``: the rerun's own ``Diagnostics.unresolved`` (how much higher λ may be in
+    directions too weakly curved for its scan). It depends on γ — at γ × 3 the localisation
+    holds more directions — so the rerun's band must rise by its own, not the base estimate's
+    (0 in records stored before it was kept)."""
 
     setting: str
     mean: float | None
@@ -257,6 +262,7 @@ class Rerun:
     passed: bool
     problems: tuple[str, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
+    unresolved: float = 0.0
 
 
 @dataclass(frozen=True)

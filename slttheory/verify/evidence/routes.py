@@ -796,8 +796,9 @@ def _reruns(probs: Mapping[int, Any], bases: Mapping[int, LLCEvidence],
                     rr = Rerun(label, None, None, False, (describe_error(est),))
                 else:
                     ev = llc_evidence(est)
+                    diag = ev.diagnostics if isinstance(ev.diagnostics, dict) else {}
                     rr = Rerun(label, ev.mean, ev.std_error, ev.clean, ev.problems,
-                               {key: value})
+                               {key: value}, finite(diag.get("unresolved")) or 0.0)
                 out[j] = out[j] + (rr,)
     return out
 

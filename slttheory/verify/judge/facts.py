@@ -49,13 +49,14 @@ from slttheory.verify.evidence.records import (
     ControlSet,
     LLCEvidence,
     PointEvidence,
+    Rerun,
 )
 from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
 
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
-    "closed_form_grade", "stated_multiplicity",
+    "closed_form_grade", "stated_multiplicity", "rerun_unresolved",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -271,6 +272,21 @@ def unresolved_of(lc: LLCEvidence) -> float:
     return v if math.isfinite(v) and v > 0 else 0.0
 
 
+def rerun_unresolved(lc: LLCEvidence, rr: Rerun) -> float:
+    """What a rerun's band adds to its upper end: the larger of the base estimate's and the
+    rerun's own ``unresolved`` (it grows with γ: a rerun at γ × 3 whose localisation holds
+    directions the base estimate's did not must not refute a value they could reach, or a
+    verdict that moves there would pass as robust).
+
+    >>> lc = LLCEvidence("ok", diagnostics={"unresolved": 0.5})
+    >>> rerun_unresolved(lc, Rerun("γ × 3", 1.0, 0.1, True, unresolved=1.5))
+    1.5
+    """
+    own = rr.unresolved if isinstance(rr.unresolved, int | float) and \
+        math.isfinite(rr.unresolved) and rr.unresolved > 0 else 0.0
+    return max(unresolved_of(lc), float(own))
+
+
 def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
     """The largest multiplicity an exact closed form at the point states (the family's
     formula, or one that applies by an identity of models), with the formula's name; ``None``
@@ -329,7 +345,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
             return LLCAssessment("uncontrolled", band,
                                  f"rerun at {rr.setting} failed its diagnostics, so the "
                                  "verdict's robustness is unknown")
-        b2 = llc_band(rr.mean, rr.std_error, cs, unseen)
+        b2 = llc_band(rr.mean, rr.std_error, cs, rerun_unresolved(lc, rr))
         if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:
             return LLCAssessment(
                 "uncontrolled", band,

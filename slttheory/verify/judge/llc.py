@@ -19,8 +19,9 @@ biases that differ by kind of singularity by less than that error pass it).
   :math:`\lambda \in [(\hat\lambda - 2\,\mathrm{se})/r_+,\ (\hat\lambda + 2\,\mathrm{se} + u)/r_-]`,
   u the most λ could exceed the estimate by in directions it says it cannot see
   (``Diagnostics.unresolved``: weakly curved directions the localisation holds), 0 elsewhere.
-- A control needs at least ``MIN_DATASETS`` usable runs (diagnostics passed), and a band at
-  least ``MIN_CONTROLS`` usable controls; otherwise the LLC is ``uncontrolled``, with the reason.
+- A control needs at least ``MIN_DATASETS`` usable runs (diagnostics passed and a finite
+  standard error), and a band at least ``MIN_CONTROLS`` usable controls; otherwise the LLC is
+  ``uncontrolled``, with the reason.
 
 The band's coverage (the truth inside it) and power (a value 30 % off outside it) are measured
 leave-one-family-out in ``tests/verify/test_controls_coverage.py``.
@@ -99,9 +100,13 @@ def summarise(cs: ControlSet) -> list[ControlSummary]:
     for runs in groups.values():
         r0 = runs[0]
         lam = r0.lam_value
-        ok = [r for r in runs if r.usable and lam > 0]
+        # a run needs a finite standard error, as the point's estimate does: one without it
+        # had counted as usable with its error left out of the spread's floor, so that
+        # controls of undefined error gave a narrower band than controls of large error
+        ok = [r for r in runs if r.usable and lam > 0 and r.std_error is not None
+              and math.isfinite(r.std_error) and r.std_error >= 0]
         ratios = [r.mean / lam for r in ok]
-        mc = [r.std_error / lam for r in ok if r.std_error is not None]
+        mc = [r.std_error / lam for r in ok]
         if len(ratios) >= 2:
             spread = statistics.stdev(ratios)  # exactly 0 for an exact control, no warning
         else:

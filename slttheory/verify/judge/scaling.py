@@ -52,7 +52,7 @@ from slttheory.verify.evidence.records import (
     ControlSet,
     PointEvidence,
 )
-from slttheory.verify.judge.facts import stated_multiplicity, unresolved_of
+from slttheory.verify.judge.facts import rerun_unresolved, stated_multiplicity, unresolved_of
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     band_outside_proof,
@@ -295,15 +295,16 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     off = not_a_minimum(ev)  # as at a point: the LLC is defined at a minimum of L_n
     if off:
         return off
-    mean, se = lc.mean, lc.std_error
+    mean, se, unseen = lc.mean, lc.std_error, unresolved_of(lc)
     if setting is not None:
         rr = next((r for r in lc.reruns if r.setting == setting), None)
         if rr is None:
             return f"no rerun at {setting}"
         if not rr.passed:
             return f"its rerun at {setting} failed its diagnostics"
-        mean, se = rr.mean, rr.std_error
-    band = llc_band(mean, se, controls.get(lc.control_key or ""), unresolved_of(lc),
+        # the rerun's own unseen directions too (more of them at γ × 3)
+        mean, se, unseen = rr.mean, rr.std_error, rerun_unresolved(lc, rr)
+    band = llc_band(mean, se, controls.get(lc.control_key or ""), unseen,
                     stated_multiplicity(ev))
     if not band.controlled:
         return f"uncontrolled ({band.why})"

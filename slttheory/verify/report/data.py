@@ -138,7 +138,7 @@ _scan = _obj({
                                              "std_error": _jnum}, False, closed=False)},
 }, False, closed=False)
 _rerun = _obj({"setting": _text, "mean": _jnum, "std_error": _jnum, "passed": _bool,
-               "problems": _texts, "config": _config})
+               "problems": _texts, "config": _config, "unresolved": _jnum})
 _band = _obj({
     "controlled": _bool, "low": _num, "high": _num, "corrected": _num, "ratio_low": _num,
     "ratio_high": _num, "agreement_p": _num, "why": _text,

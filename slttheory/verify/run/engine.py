@@ -43,6 +43,7 @@ from slttheory.verify.claims import settings_hash as point_settings_hash
 from slttheory.verify.evidence.controls import (
     choose_controls,
     control_key,
+    control_settings,
     data_seeds,
     run_control_jobs,
     run_key,
@@ -271,6 +272,19 @@ def _experiment_unit(claim: ExperimentClaim, profile: str, store_path: Any, devi
             es.close()
 
 
+def _as_certified(run: ControlRun, control: Any) -> ControlRun:
+    """``run`` with the certificate of ``control`` (the control set's own): one run serves
+    every set that shares its control and data set, but claims of different sources certify
+    the same λ by different formulas, and a set must name the one independent of its own
+    claim (a Watanabe 2009 claim's control had been shown certified by Watanabe 2009, an
+    outside audit)."""
+    if control is None or (run.family, dict(run.params)) != (control.family,
+                                                             dict(control.params)):
+        return run
+    return replace(run, kind=control.kind, lam=control.lam,
+                   multiplicity=control.multiplicity, certified_by=control.certified_by)
+
+
 def _unit(kind: str, args: tuple) -> Any:
     return {"exact": _exact_unit, "llc": _llc_unit,
             "controls": _control_unit, "experiment": _experiment_unit,
@@ -405,6 +419,9 @@ class _Run:
         self.planned: dict[str, tuple[list[Any], dict[str, Any]]] = {}
         self.run_jobs: dict[str, tuple[Any, int, dict[str, Any]]] = {}
         self.needed: dict[str, list[str]] = {}
+        # each control set's own controls, run by run: a run shared between sets (its key
+        # leaves out how λ was certified) carries the certificate of the set it is read into
+        self.needed_controls: dict[str, list[Any]] = {}
         self.run_results: dict[str, ControlRun] = {}
         self.sharing: dict[int, list[_Point]] = {}
         self.exp_results: dict[int, Any] = {}
@@ -464,7 +481,7 @@ class _Run:
                 # good, an outside audit), or with stale ones: planned as in a fresh run
                 p.key = key
                 self.planned.setdefault(key, (self._controls(p)[0],
-                                              p.claim.llc_settings(self.profile)))
+                                              self._control_settings(p)))
             if p.key is not None or (key is not None and self._needs_reruns(p)):
                 # controls to come, or stored without reruns (its band decided nothing then)
                 # while it would decide under the claim as edited since: its reruns, where
@@ -537,8 +554,14 @@ class _Run:
         chosen = self.chosen[ck]
         if not chosen:
             return chosen, None
-        return chosen, control_key(chosen, p.claim.llc_settings(self.profile), self.device,
+        return chosen, control_key(chosen, self._control_settings(p), self.device,
                                    self.families_code)
+
+    def _control_settings(self, p: _Point) -> dict[str, Any]:
+        """The rules of the point's controls: its LLC settings at the sample size the point
+        itself is built at (:func:`~slttheory.verify.evidence.controls.control_settings`)."""
+        return control_settings(p.claim.llc_settings(self.profile),
+                                self.families.get(p.claim.family))
 
     def _exact(self, todo: list[_Point]) -> None:
         """Closed form, rank and w* at every point, then the point's plan. w* is measured
@@ -578,7 +601,7 @@ class _Run:
         if p.decide:
             chosen, p.key = self._controls(p)
             if p.key is not None:
-                self.planned.setdefault(p.key, (chosen, p.claim.llc_settings(self.profile)))
+                self.planned.setdefault(p.key, (chosen, self._control_settings(p)))
 
     def _chunks(self, points: list[_Point]) -> list[list[_Point]]:
         """Points of one claim at a time, in chunks that keep every worker busy."""
@@ -617,11 +640,13 @@ class _Run:
                 self.controls[key] = stored
                 continue
             self.needed[key] = []
+            self.needed_controls[key] = []
             for c in ctl:
                 for ds in data_seeds(settings):
                     rk = run_key(c, ds, settings, self.device, self.families_code)
                     self.run_jobs.setdefault(rk, (c, ds, settings))
                     self.needed[key].append(rk)
+                    self.needed_controls[key].append(c)
         groups: dict[str, list[str]] = {}
         for rk, (c, _ds, settings) in self.run_jobs.items():
             g = json.dumps([c.family, dict(settings)], sort_keys=True, default=list)
@@ -689,8 +714,10 @@ class _Run:
                     ds, error=f"worker failed: {exc}")
             for key, need in self.needed.items():
                 if key not in self.controls and all(r in self.run_results for r in need):
+                    mine = self.needed_controls.get(key) or [None] * len(need)
                     cs = ControlSet(key, dict(self.planned[key][1]),
-                                    tuple(self.run_results[r] for r in need),
+                                    tuple(_as_certified(self.run_results[r], c)
+                                          for r, c in zip(need, mine, strict=True)),
                                     round(sum(self.run_results[r].elapsed_s for r in need), 3))
                     self.controls[key] = cs
                     if self.store is not None:
