@@ -91,6 +91,18 @@ def test_a_control_run_without_a_finite_error_is_not_used():
     assert wide.controlled and wide.low < 0.9 and wide.high > 1.1
 
 
+def _llc_at_minima(family, points, settings, device, reruns=False, measure=True):
+    """An LLC route stub: λ̂ = 1 ± 0.3, passed, at a checked local minimum."""
+    return [(LLCEvidence("ok", mean=1.0, std_error=0.3, passed=True,
+                         config={"localization": 1.0, "step_size": 0.01}),
+             AtPoint("ok", checks={"is_local_min": True})) for _ in points]
+
+
+def _minima(family, points, settings, device):
+    """An at-point route stub: every point a checked local minimum."""
+    return [AtPoint("ok", checks={"is_local_min": True, "reason": "checked"}) for _ in points]
+
+
 def test_controls_run_at_the_points_sample_size(monkeypatch):
     """A claim that leaves ``n`` to the family: its point is built at the family's
     ``default_n``; its controls were built at each control family's own default (1000 for
@@ -98,7 +110,6 @@ def test_controls_run_at_the_points_sample_size(monkeypatch):
     n = 1000 — and shared its control key with points at n = 1000."""
     from dataclasses import replace
 
-    from slttheory.verify.evidence import AtPoint as At
     from slttheory.verify.evidence import Routes
     from slttheory.verify.evidence.controls import Control
     from slttheory.verify.run import engine, run_claims
@@ -115,21 +126,13 @@ def test_controls_run_at_the_points_sample_size(monkeypatch):
         return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
                            problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
 
-    def llc(family, points, settings, device, reruns=False, measure=True):
-        return [(LLCEvidence("ok", mean=1.0, std_error=0.3, passed=True,
-                             config={"localization": 1.0, "step_size": 0.01}),
-                 At("ok", checks={"is_local_min": True})) for _ in points]
-
-    def at_point(family, points, settings, device):
-        return [At("ok", checks={"is_local_min": True, "reason": "checked"}) for _ in points]
-
     monkeypatch.setattr(engine, "choose_controls", choose)
     monkeypatch.setattr(engine, "_control_unit", control_unit)
     c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
                      "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
                      "grid": {"d": [2]}}, "c.toml", fams)
     (res,) = run_claims([c], profile="quick", families=fams,
-                        routes=Routes(llc=llc, at_point=at_point))
+                        routes=Routes(llc=_llc_at_minima, at_point=_minima))
     assert seen and all(s.get("n") == 100 for s in seen), seen
     (p,) = res.points
     assert p.evidence.llc.control_key is not None
@@ -160,7 +163,6 @@ def test_each_control_set_names_its_own_claims_certificate(monkeypatch):
     the other claim's source). One key, and so one stored set, served both, and the runs of
     the set made first carried its certificate into the other: the Watanabe 2009 claim's
     controls read 'certified by Watanabe 2009', its own source."""
-    from slttheory.verify.evidence import AtPoint as At
     from slttheory.verify.evidence import Routes
     from slttheory.verify.evidence.controls import Control
     from slttheory.verify.run import engine, run_claims
@@ -175,14 +177,6 @@ def test_each_control_set_names_its_own_claims_certificate(monkeypatch):
         return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
                            problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
 
-    def llc(family, points, settings, device, reruns=False, measure=True):
-        return [(LLCEvidence("ok", mean=1.0, std_error=0.3, passed=True,
-                             config={"localization": 1.0, "step_size": 0.01}),
-                 At("ok", checks={"is_local_min": True})) for _ in points]
-
-    def at_point(family, points, settings, device):
-        return [At("ok", checks={"is_local_min": True, "reason": "checked"}) for _ in points]
-
     monkeypatch.setattr(engine, "choose_controls", choose)
     monkeypatch.setattr(engine, "_control_unit", control_unit)
     claims = [parse_claim({"id": f"c{i}", "title": "t", "source": src, "family": "fake_regular",
@@ -190,7 +184,7 @@ def test_each_control_set_names_its_own_claims_certificate(monkeypatch):
                            "grid": {"d": [2]}}, f"c{i}.toml", FAMILIES)
               for i, src in enumerate(("Someone 2020", "Watanabe 2009, Ch. 2"))]
     res = run_claims(claims, profile="quick", families=FAMILIES,
-                     routes=Routes(llc=llc, at_point=at_point))
+                     routes=Routes(llc=_llc_at_minima, at_point=_minima))
     for r in res:
         own = "Varchenko" if "Watanabe" in r.claim.source else "Watanabe 2009"
         (cs,) = r.controls.values()
