@@ -39,6 +39,24 @@ def _slow_formula(d):
     return _regular_formula(d)
 
 
+def fake_regular_controls(first: int = 2, certified_by: str = "rank") -> list:
+    """Three controls of ``fake_regular`` at d = first, first + 2, first + 4, of the kinds a
+    band must span (regular, m = 1, m = 2), each certified by ``certified_by``: what a test
+    has the engine choose in place of ``choose_controls``."""
+    from slttheory.verify.evidence.controls import Control
+
+    return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, certified_by)
+            for k, kind in ((first, "regular"), (first + 2, "singular, m = 1"),
+                            (first + 4, "singular, m = 2"))]
+
+
+def exact_control_runs(jobs, families_ref, settings, device, isolated, time_limit=None):
+    """The engine's ``_control_unit`` replaced: every run of a ``fake_regular`` control reads
+    its λ = d/2 exactly (standard error 0.001, diagnostics passed)."""
+    return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
+                       problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+
+
 def _build(params=None, /, *, n=None, generator, device="cpu", **more):
     import torch
 

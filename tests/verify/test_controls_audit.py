@@ -3,7 +3,7 @@ and the reruns): each test fails on the code before its fix."""
 
 from __future__ import annotations
 
-from fake_families import FAMILIES
+from fake_families import FAMILIES, exact_control_runs, fake_regular_controls
 
 from slttheory.verify.claims import parse_claim
 from slttheory.verify.evidence.records import (
@@ -111,20 +111,17 @@ def test_controls_run_at_the_points_sample_size(monkeypatch):
     from dataclasses import replace
 
     from slttheory.verify.evidence import Routes
-    from slttheory.verify.evidence.controls import Control
     from slttheory.verify.run import engine, run_claims
 
     fams = {**FAMILIES, "fake_regular": replace(FAMILIES["fake_regular"], default_n=100)}
     seen = []
 
     def choose(family, params, families, source):
-        return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
-                for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))]
+        return fake_regular_controls()
 
-    def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
+    def control_unit(jobs, families_ref, settings, *args, **kwargs):
         seen.append(dict(settings))
-        return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                           problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+        return exact_control_runs(jobs, families_ref, settings, *args, **kwargs)
 
     monkeypatch.setattr(engine, "choose_controls", choose)
     monkeypatch.setattr(engine, "_control_unit", control_unit)
@@ -164,21 +161,15 @@ def test_each_control_set_names_its_own_claims_certificate(monkeypatch):
     the set made first carried its certificate into the other: the Watanabe 2009 claim's
     controls read 'certified by Watanabe 2009', its own source."""
     from slttheory.verify.evidence import Routes
-    from slttheory.verify.evidence.controls import Control
     from slttheory.verify.run import engine, run_claims
 
     def choose(family, params, families, source):
-        how = "newton_polyhedron (Varchenko 1976)" if "Watanabe" in source else \
-            "normal_crossing (Watanabe 2009)"
-        return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, how)
-                for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))]
-
-    def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
-        return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                           problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+        return fake_regular_controls(certified_by="newton_polyhedron (Varchenko 1976)"
+                                     if "Watanabe" in source else
+                                     "normal_crossing (Watanabe 2009)")
 
     monkeypatch.setattr(engine, "choose_controls", choose)
-    monkeypatch.setattr(engine, "_control_unit", control_unit)
+    monkeypatch.setattr(engine, "_control_unit", exact_control_runs)
     claims = [parse_claim({"id": f"c{i}", "title": "t", "source": src, "family": "fake_regular",
                            "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
                            "grid": {"d": [2]}}, f"c{i}.toml", FAMILIES)

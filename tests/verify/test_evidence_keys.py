@@ -14,7 +14,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
-from fake_families import FAMILIES
+from fake_families import FAMILIES, exact_control_runs, fake_regular_controls
 
 from slttheory.verify.evidence import controls as ctl
 from slttheory.verify.evidence import routes
@@ -241,17 +241,11 @@ def test_resume_recomputes_an_llc_whose_controls_an_edited_source_changes(tmp_pa
     from slttheory.verify.run import engine, run_claims
 
     def choose(family, params, families, source):
-        k0 = 2 if source == "Someone 2020" else 8  # the edited source rules the first out
-        return [ctl.Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
-                for k, kind in ((k0, "regular"), (k0 + 2, "singular, m = 1"),
-                                (k0 + 4, "singular, m = 2"))]
-
-    def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
-        return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                           problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+        # the edited source rules the first out
+        return fake_regular_controls(2 if source == "Someone 2020" else 8)
 
     monkeypatch.setattr(engine, "choose_controls", choose)
-    monkeypatch.setattr(engine, "_control_unit", control_unit)
+    monkeypatch.setattr(engine, "_control_unit", exact_control_runs)
     asked = []
 
     def llc(family, points, settings, device, reruns=False, measure=True):

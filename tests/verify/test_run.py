@@ -381,22 +381,18 @@ def _exact_controls(monkeypatch) -> list:
     """Three controls of fake_regular (a regular one, m = 1, m = 2) that the engine chooses
     for every point and whose runs read their λ exactly; returns the list of points whose
     controls were chosen."""
-    from slttheory.verify.evidence.controls import Control
+    from fake_families import exact_control_runs, fake_regular_controls
+
     from slttheory.verify.run import engine
 
     chosen = []
 
     def choose(family, params, families, source):
         chosen.append(params["d"])
-        return [Control("fake_regular", {"d": k}, kind, str(k / 2), 1, "rank")
-                for k, kind in ((2, "regular"), (4, "singular, m = 1"), (6, "singular, m = 2"))]
-
-    def control_unit(jobs, families_ref, settings, device, isolated, time_limit=None):
-        return [dict(c.run(ds, mean=float(c.params["d"]) / 2, std_error=0.001, passed=True,
-                           problems=(), elapsed_s=0.0).__dict__) for c, ds in jobs]
+        return fake_regular_controls()
 
     monkeypatch.setattr(engine, "choose_controls", choose)
-    monkeypatch.setattr(engine, "_control_unit", control_unit)
+    monkeypatch.setattr(engine, "_control_unit", exact_control_runs)
     return chosen
 
 
