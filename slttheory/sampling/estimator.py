@@ -679,7 +679,7 @@ def _data_cov(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
     groups = [pos[j * chains:(j + 1) * chains] for j in range(nt)]
     return _fl.data_covariance(groups, ts, s.per_sample, s.n_data, s.observable,
                                step_rows=chains * nt,
-                               row_elements=s.footprint() if s.footprint else None)
+                               row_elements=s.largest_draw_tensor())
 
 
 def _symmetrised_shift(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.ndarray,
@@ -703,7 +703,7 @@ def _symmetrised_shift(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.n
     if pos is None:
         return np.full(nt, math.nan), np.full(nt, math.nan)
     shift, err = np.empty(nt), np.empty(nt)
-    rows = _fl.chunk_rows(s.n_data, chains * nt, s.footprint() if s.footprint else None)
+    rows = _fl.chunk_rows(s.n_data, chains * nt, s.largest_draw_tensor())
     for j, t in enumerate(ts):
         g = pos[j * chains:(j + 1) * chains]  # (chains, draws, d)
         flat = g.reshape(-1, g.shape[-1])

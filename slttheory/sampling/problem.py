@@ -95,6 +95,12 @@ class _Setup:
     # elements of the largest tensor per_sample makes for one position (None: not measured)
     footprint: Callable[[], int | None] | None = None
 
+    def largest_draw_tensor(self) -> int | None:
+        """Elements of the largest tensor ``per_sample`` makes for one position (measured once,
+        :func:`_largest_tensor`); ``None`` where not measured: what sizes the chunks of draws
+        evaluated on all n samples (:func:`~slttheory.sampling.fluctuation.chunk_rows`)."""
+        return None if self.footprint is None else self.footprint()
+
     @functools.cached_property
     def noise_loss(self) -> float:
         """The spread of the per-sample losses at w*, max ℓ_i(w*) − min ℓ_i(w*): what tells

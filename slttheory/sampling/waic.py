@@ -248,7 +248,7 @@ def waic(model: torch.nn.Module, data: tuple[Tensor, Tensor], *,
     _est._flag(est.diagnostics.warnings, "waic")
     c, k, _ = pos.shape
     # statistics of δℓ_i = ℓ_i(w) − ℓ_i(w*)
-    rows = _fl.chunk_rows(s.n_data, chains, s.footprint() if s.footprint else None)
+    rows = _fl.chunk_rows(s.n_data, chains, s.largest_draw_tensor())
     lme, mean, m2 = _pointwise(s.per_sample, pos, rows)
     lstar = s.lstar.detach().cpu().double().numpy()
     t = lstar - lme
