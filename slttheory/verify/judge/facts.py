@@ -265,6 +265,11 @@ def unresolved_of(lc: LLCEvidence) -> float:
     0.5
     """
     v = (lc.diagnostics or {}).get("unresolved") if isinstance(lc.diagnostics, dict) else None
+    return _excess(v)
+
+
+def _excess(v: Any) -> float:
+    """An ``unresolved`` as read: a positive finite number, else 0 (absent, unreadable)."""
     try:
         v = float(v) if v is not None else 0.0
     except (TypeError, ValueError):
@@ -282,9 +287,7 @@ def rerun_unresolved(lc: LLCEvidence, rr: Rerun) -> float:
     >>> rerun_unresolved(lc, Rerun("γ × 3", 1.0, 0.1, True, unresolved=1.5))
     1.5
     """
-    own = rr.unresolved if isinstance(rr.unresolved, int | float) and \
-        math.isfinite(rr.unresolved) and rr.unresolved > 0 else 0.0
-    return max(unresolved_of(lc), float(own))
+    return max(unresolved_of(lc), _excess(rr.unresolved))
 
 
 def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
