@@ -68,6 +68,7 @@ STAGE_TWO_TRAIN_ACC = 1.0
 STAGE_TWO_VAL_ACC = 0.95
 TRAIN_RANK_LIMIT = 300_000  # entries of the exact Jacobian (rows × parameters)
 Q_RANK_LIMIT = 4_000_000  # entries of the float64 Jacobian of θ ↦ (Q_j) for the SVD
+_F64_EPS = float(np.finfo(np.float64).eps)  # the rank cut's eps for float64 values
 _SEED001 = "seed 001 (arXiv:2603.01192)"
 
 
@@ -88,7 +89,7 @@ def _seen_basis(problem: Problem) -> Tensor | None:
         return None
     x = data[0].detach().to("cpu", torch.float64).reshape(len(data[0]), -1)
     _, s, vh = torch.linalg.svd(x, full_matrices=False)
-    r = int((s > s.max() * max(x.shape) * torch.finfo(torch.float64).eps).sum())
+    r = int((s > s.max() * max(x.shape) * _F64_EPS).sum())
     return None if r >= x.shape[1] else vh[:r].T.contiguous()
 
 
@@ -228,7 +229,7 @@ def _orthogonal_linearisation(W: Tensor, V: Tensor) -> Tensor:
     return torch.stack(cols, dim=1)
 
 
-def _svd_rank(M: Tensor, eps: float = float(np.finfo(np.float64).eps)) -> tuple[int, float]:
+def _svd_rank(M: Tensor, eps: float = _F64_EPS) -> tuple[int, float]:
     """Numerical rank (numpy's tolerance σ_max · max(shape) · ``eps``, ``eps`` that of the
     dtype the entries were computed from: a float32 w* leaves singular values below
     σ_max · 1.2e-7 undecidable) and the gap σ_r/σ_(r+1) at the cut; at full rank, where
@@ -261,7 +262,7 @@ def _cut(r: int, n: int, gap: float) -> str:
     return (f"margin σ_min/σ_max {gap:.3g}" if r == n else f"gap σ_r/σ_(r+1) {gap:.3g}")
 
 
-def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = 2.0 ** -52,
+def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
                    seen: Tensor | None = None) -> tuple[Hypothesis, ...]:
     """Seed 001's non-degeneracy hypotheses for the bias-free network (W, V) at w*.
 
