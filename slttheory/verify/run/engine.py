@@ -278,8 +278,7 @@ def _as_certified(run: ControlRun, control: Any) -> ControlRun:
     the same λ by different formulas, and a set must name the one independent of its own
     claim (a Watanabe 2009 claim's control had been shown certified by Watanabe 2009, an
     outside audit)."""
-    if control is None or (run.family, dict(run.params)) != (control.family,
-                                                             dict(control.params)):
+    if (run.family, dict(run.params)) != (control.family, dict(control.params)):
         return run
     return replace(run, kind=control.kind, lam=control.lam,
                    multiplicity=control.multiplicity, certified_by=control.certified_by)
@@ -418,10 +417,10 @@ class _Run:
         self.chosen: dict[tuple, list[Any]] = {}
         self.planned: dict[str, tuple[list[Any], dict[str, Any]]] = {}
         self.run_jobs: dict[str, tuple[Any, int, dict[str, Any]]] = {}
-        self.needed: dict[str, list[str]] = {}
-        # each control set's own controls, run by run: a run shared between sets (its key
-        # leaves out how λ was certified) carries the certificate of the set it is read into
-        self.needed_controls: dict[str, list[Any]] = {}
+        # each control set's runs, as (run key, the set's own control): a run shared between
+        # sets (its key leaves out how λ was certified) carries the certificate of the set it
+        # is read into
+        self.needed: dict[str, list[tuple[str, Any]]] = {}
         self.run_results: dict[str, ControlRun] = {}
         self.sharing: dict[int, list[_Point]] = {}
         self.exp_results: dict[int, Any] = {}
@@ -640,13 +639,11 @@ class _Run:
                 self.controls[key] = stored
                 continue
             self.needed[key] = []
-            self.needed_controls[key] = []
             for c in ctl:
                 for ds in data_seeds(settings):
                     rk = run_key(c, ds, settings, self.device, self.families_code)
                     self.run_jobs.setdefault(rk, (c, ds, settings))
-                    self.needed[key].append(rk)
-                    self.needed_controls[key].append(c)
+                    self.needed[key].append((rk, c))
         groups: dict[str, list[str]] = {}
         for rk, (c, _ds, settings) in self.run_jobs.items():
             g = json.dumps([c.family, dict(settings)], sort_keys=True, default=list)
@@ -713,12 +710,12 @@ class _Run:
                 self.run_results[rk] = ControlRun.from_dict(d) if d is not None else c.run(
                     ds, error=f"worker failed: {exc}")
             for key, need in self.needed.items():
-                if key not in self.controls and all(r in self.run_results for r in need):
-                    mine = self.needed_controls.get(key) or [None] * len(need)
+                if key not in self.controls and all(r in self.run_results for r, _ in need):
                     cs = ControlSet(key, dict(self.planned[key][1]),
                                     tuple(_as_certified(self.run_results[r], c)
-                                          for r, c in zip(need, mine, strict=True)),
-                                    round(sum(self.run_results[r].elapsed_s for r in need), 3))
+                                          for r, c in need),
+                                    round(sum(self.run_results[r].elapsed_s for r, _ in need),
+                                          3))
                     self.controls[key] = cs
                     if self.store is not None:
                         self.store.put_controls(key, cs.to_dict())
