@@ -16,7 +16,9 @@ units (Thm 5.5, eq. 5). Here each assumption becomes a measurement at the proble
   independence of the w_k): numerical (SVD, float64) ranks of the rank-one features
   {w_k w_kᵀ} and of the Jacobian of θ ↦ (Q_1, …, Q_p), Q_j = Σ_k V_jk w_k w_kᵀ. Given (1)
   and (2), condition (3) (no cancellation across outputs) is equivalent to that Jacobian
-  having rank K(d + p − 1) (its kernel is then exactly the K rescalings).
+  having rank K(d + p − 1) (its kernel is then exactly the K rescalings). All of these, and
+  Thm 4.2 (1) (w_k ≠ 0, v_k ≠ 0), are measured with each unit balanced to ‖w_k‖ = ‖v_k‖ by
+  that rescaling, so that they read the same at every representative of the function.
 - **Stage II** (§5.2): a feature-learning solution that generalises. Measured as training
   accuracy ≥ ``STAGE_TWO_TRAIN_ACC`` and held-out accuracy ≥ ``STAGE_TWO_VAL_ACC`` (argmax
   of the outputs plus the constant fitted on the training pairs, as ``build`` reports).
@@ -99,10 +101,10 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
 
     Returns ``k_eff`` (#{k: ‖v_k‖ > threshold·max ‖v_j‖}), ``k_eff_invariant`` (the same for
     ‖v_k‖·‖w_k‖²), ``active`` (bool mask of eq. 5), ``same_units`` (whether the two counts
-    pick the same units, not only as many), ``gap_invariant`` (the gap of the invariant sizes,
-    the cut standing for the largest inactive one where every unit is active), ``gap``
-    (smallest active ‖v_k‖ over
-    largest inactive one; ``inf`` when no unit is inactive), ``v_norms`` (descending).
+    pick the same units, not only as many), ``gap`` (smallest active ‖v_k‖ over the largest
+    inactive one, or over the cut where every unit is active: a unit just above the cut is no
+    clear-cut count), ``gap_invariant`` (the same for the invariant sizes), ``v_norms``
+    (descending).
 
     >>> W = torch.eye(3); V = torch.tensor([[1.0, 0.5, 1e-6]])
     >>> e = effective_width(W, V); e["k_eff"], e["k_eff_invariant"], e["gap"] > 1e4
@@ -122,7 +124,7 @@ def effective_width(W: Tensor, V: Tensor, threshold: float = K_EFF_THRESHOLD) ->
         hi = float(size[~mask].max()) if not bool(mask.all()) else cut
         return math.inf if hi == 0 else lo / hi
 
-    gap = gap_of(v, active, 0.0)
+    gap = gap_of(v, active, threshold * vmax)
     gap_invariant = gap_of(c, inv, threshold * cmax)
     return {"k_eff": int(active.sum()), "k_eff_invariant": int(inv.sum()), "active": active,
             "same_units": bool(torch.equal(active, inv)), "gap": gap,
@@ -262,6 +264,26 @@ def _cut(r: int, n: int, gap: float) -> str:
     return (f"margin σ_min/σ_max {gap:.3g}" if r == n else f"gap σ_r/σ_(r+1) {gap:.3g}")
 
 
+def _balanced(W: Tensor, V: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Each unit rescaled to ‖w_k‖ = ‖v_k‖ by the symmetry (w_k, v_k) → (α w_k, v_k/α²),
+    α = (‖v_k‖/‖w_k‖)^{1/3}, which leaves the function unchanged; and the units' balanced
+    sizes b_k = (‖v_k‖·‖w_k‖²)^{1/3} (a unit with w_k = 0 or v_k = 0 is left as it is, b_k = 0).
+
+    Seed 001's hypotheses are statements about the function's point, so they are measured
+    at the balanced representative: a unit rescaled by 10³ (‖v_k‖ by 10⁻⁶) had fallen below
+    the 10⁻⁶ cut of ``units_active``, and its tiny column had steered the SVDs' cuts.
+
+    >>> W = torch.tensor([[8.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
+    >>> Wb, Vb, b = _balanced(W, torch.tensor([[1.0, 1.0]], dtype=torch.float64))
+    >>> [round(float(t), 12) for t in (Wb[:, 0].norm(), Vb[:, 0].norm(), b[0])]
+    [4.0, 4.0, 4.0]
+    """
+    wn, vn = W.norm(dim=0), V.norm(dim=0)
+    live = (wn > 0) & (vn > 0)
+    alpha = torch.where(live, (vn / torch.where(live, wn, 1.0)) ** (1 / 3), 1.0)
+    return W * alpha, V / alpha ** 2, torch.where(live, (vn * wn * wn) ** (1 / 3), 0.0)
+
+
 def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
                    seen: Tensor | None = None) -> tuple[Hypothesis, ...]:
     """Seed 001's non-degeneracy hypotheses for the bias-free network (W, V) at w*.
@@ -276,15 +298,18 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
     d, K = W.shape
     p = V.shape[0]
     sym = d * (d + 1) // 2
-    wn, vn = W.norm(dim=0), V.norm(dim=0)
+    W, V, size = _balanced(W, V)
     out: list[Hypothesis] = []
-    act_ok = bool((wn > 1e-6 * wn.max()).all() and (vn > 1e-6 * vn.max()).all())
+    smax = float(size.max())
+    live = size > 1e-6 * smax
     out.append(Hypothesis(
         "units_active", f"{where}: every unit has w_k != 0 and v_k != 0 (Thm 4.2 (1))",
-        f"min ‖w_k‖/max = {float(wn.min() / wn.max()):.3g}, min ‖v_k‖/max = "
-        f"{float(vn.min() / vn.max()):.3g} (needs > 1e-6)", act_ok))
+        "min/max of the units' balanced sizes (‖v_k‖·‖w_k‖²)^(1/3) = "
+        f"{float(size.min()) / smax if smax > 0 else 0.0:.3g} (needs > 1e-6; the size is "
+        "invariant under (w_k, v_k) → (αw_k, v_k/α²), and the checks below are made with "
+        "each unit balanced, ‖w_k‖ = ‖v_k‖)", bool(live.all())))
     if p == 1 and K < sym:  # App. G.1's condition; from K = d(d+1)/2 on, Thm 4.1's (below)
-        Wa = W[:, vn > 1e-6 * vn.max()]
+        Wa = W[:, live]
         rw, gap = _svd_rank(Wa, eps)
         need = min(d, K)
         text = ("some d of the w_i with v_i != 0 span R^d (Thm G.1, K >= d)" if K >= d else

@@ -167,7 +167,34 @@ def test_a_unit_just_above_the_cut_is_no_clear_width():
     and the width was called clear on the v-gap alone (a review)."""
     W = torch.eye(3, dtype=torch.float64) * torch.tensor([1.0, 1.0, 0.1001], dtype=torch.float64)
     e = effective_width(W, torch.ones(1, 3, dtype=torch.float64))
-    assert e["same_units"] and e["gap"] == math.inf and e["gap_invariant"] < 1.01
+    assert e["same_units"] and e["gap"] == pytest.approx(100.0) and e["gap_invariant"] < 1.01
+
+
+def test_a_unit_just_above_the_v_cut_is_no_clear_width():
+    """‖v_3‖ = 0.0101 (1.01× eq. 5's cut) with ‖w_3‖ = 10: its invariant size is clear of
+    its cut, and the v-gap read ``inf`` because no unit fell below the cut (a review), so the
+    count was called clear."""
+    W = torch.eye(3, dtype=torch.float64) * torch.tensor([1.0, 1.0, 10.0], dtype=torch.float64)
+    e = effective_width(W, torch.tensor([[1.0, 1.0, 0.0101]], dtype=torch.float64))
+    assert e["same_units"] and e["k_eff"] == 3 and e["gap_invariant"] > 10
+    assert e["gap"] == pytest.approx(1.01)
+
+
+def test_nondegeneracy_is_measured_at_the_balanced_units():
+    """(w_k, v_k) → (10⁴ w_k, 10⁻⁸ v_k) leaves the network's function unchanged; the unit's
+    ‖v_k‖ fell below the 10⁻⁶ cut and units_active failed (an audit of the hypotheses). Every
+    hypothesis now reads the same at both representatives."""
+    prob = FAMILIES["quadratic_network"].build(d=3, k=2, p=2, n=100, generator=0,
+                                               refine_steps=0)
+    W0 = prob.model.W.detach().double().clone()
+    V0 = prob.model.V.detach().double().clone()
+    scale = torch.tensor([1e4, 1.0], dtype=torch.float64)
+    names = ("units_active", "features_independent", "no_cancellation")
+    base = {h.name: h.met for h in quadratic_hypotheses(_with_weights(prob, W0, V0))}
+    moved = {h.name: h for h in quadratic_hypotheses(
+        _with_weights(prob, W0 * scale, V0 / scale ** 2))}
+    assert all(base[n] is True for n in names), base
+    assert {n: moved[n].met for n in names} == {n: True for n in names}, moved
 
 
 def test_effective_width_and_stage_two_rules():
@@ -176,7 +203,8 @@ def test_effective_width_and_stage_two_rules():
     assert (e["k_eff"], e["gap"]) == (2, pytest.approx(200.0))
     e = effective_width(torch.tensor([[1.0, 100.0]]), torch.tensor([[1.0, 1e-3]]))
     assert (e["k_eff"], e["k_eff_invariant"]) == (1, 2)          # a rescaled unit
-    assert effective_width(W, torch.ones(2, 3))["gap"] == math.inf
+    assert effective_width(W, torch.ones(2, 3))["gap"] == pytest.approx(100.0)  # over the cut
+    assert effective_width(W, torch.ones(2, 3), threshold=0.0)["gap"] == math.inf
     assert stage_two(1.0, 0.95)[0] is True and stage_two(0.99, 1.0)[0] is False
     assert stage_two(1.0, None)[0] is None
 
