@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 from torch.func import functional_call
 
-__all__ = ["Inputs", "call", "check_inputs", "describe", "functional", "index", "leaves",
-           "map_inputs", "n_samples"]
+__all__ = ["Inputs", "call", "check_inputs", "describe", "functional", "held_fixed", "index",
+           "leaves", "map_inputs", "n_samples"]
 
 Inputs = Tensor | tuple[Tensor, ...] | dict[str, Tensor]
 
@@ -91,6 +91,29 @@ def check_inputs(x: Any, name: str = "data's inputs") -> Any:
 
 _FASTPATH_MODULES = (torch.nn.MultiheadAttention, torch.nn.TransformerEncoderLayer,
                      torch.nn.TransformerEncoder)
+
+
+def held_fixed(module: torch.nn.Module, varied: Any = (),
+               convert: Callable[[Tensor], Tensor] = lambda t: t, *,
+               copy_parameters: bool = False) -> dict[str, Tensor]:
+    """What a functional call of ``module`` holds fixed while the parameters named in
+    ``varied`` move: every other parameter and every buffer, detached and passed through
+    ``convert`` (a device or dtype). Buffers are always copies, parameters with
+    ``copy_parameters``: a forward that updates a buffer in place (batch norm's running
+    statistics) must never write the caller's module. Geometry, models and sampling each
+    build this table.
+
+    >>> bn = torch.nn.BatchNorm1d(2)
+    >>> sorted(held_fixed(bn, {"weight"}))
+    ['bias', 'num_batches_tracked', 'running_mean', 'running_var']
+    >>> held_fixed(bn)["running_mean"].data_ptr() == bn.running_mean.data_ptr()
+    False
+    """
+    fixed = {k: convert(v.detach()) for k, v in module.named_parameters() if k not in varied}
+    if copy_parameters:
+        fixed = {k: v.clone() for k, v in fixed.items()}
+    fixed.update({k: convert(b.detach()).clone() for k, b in module.named_buffers()})
+    return fixed
 
 
 def functional(module: torch.nn.Module, weights: Any, args: tuple = (),

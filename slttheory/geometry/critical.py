@@ -33,7 +33,15 @@ import numpy as np
 import torch
 from torch.func import grad, hessian, jvp
 
-from slttheory._inputs import call, check_inputs, describe, leaves, map_inputs, n_samples
+from slttheory._inputs import (
+    call,
+    check_inputs,
+    describe,
+    held_fixed,
+    leaves,
+    map_inputs,
+    n_samples,
+)
 from slttheory._torch_args import as_generator, check_deterministic, resolve_device
 from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import check_targets, resolve_loss
@@ -265,11 +273,8 @@ def critical_point_check(
     shapes = [tuple(chosen[n_].shape) for n_ in names]
     sizes = [math.prod(s) for s in shapes]
     flat = torch.cat([chosen[n_].detach().to(dev, torch.float64).reshape(-1) for n_ in names])
-    fixed = {  # copies: a forward that writes a buffer must not write the caller's
-        k_: (v.detach().to(dev, torch.float64) if v.is_floating_point() else v.detach().to(dev))
-        .clone()
-        for k_, v in [*model.named_parameters(), *model.named_buffers()] if k_ not in chosen
-    }
+    fixed = held_fixed(model, chosen, lambda v: v.to(dev, torch.float64)
+                       if v.is_floating_point() else v.to(dev), copy_parameters=True)
     x = map_inputs(lambda t: t.to(dev, torch.float64) if t.is_floating_point() else t.to(dev),
                    x)
     y = y.to(dev, torch.float64) if y.is_floating_point() else y.to(dev)

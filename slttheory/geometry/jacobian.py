@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.func import jacfwd, jacrev
 
-from slttheory._inputs import functional
+from slttheory._inputs import functional, held_fixed
 from slttheory._torch_args import check_deterministic, no_random_draws
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
@@ -125,12 +125,8 @@ def _module_call(module: torch.nn.Module, params: Mapping[str, torch.Tensor] | N
             f"overriding some of them, got {type(params).__name__}"
         )
     # Everything the module holds goes to float64, so that the call never mixes dtypes.
-    fixed: dict[str, torch.Tensor] = {}
-    for k, v in list(module.named_parameters()) + list(module.named_buffers()):
-        if k not in chosen:
-            # copies: a forward that writes a buffer must not write the caller's
-            fixed[k] = (v.detach().to(torch.float64) if v.is_floating_point()
-                        else v.detach()).clone()
+    fixed = held_fixed(module, chosen, lambda v: v.to(torch.float64) if v.is_floating_point()
+                       else v, copy_parameters=True)
 
     def call(p: Mapping[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional(module, {**fixed, **p}, (x,))

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from slttheory import formulas
-from slttheory._inputs import functional
+from slttheory._inputs import functional, held_fixed
 from slttheory.losses import (
     binary_cross_entropy_nll,
     centred_gaussian_nll,
@@ -186,8 +186,7 @@ def refine_to_minimiser(
             w.add_(perturb * randn(*w.shape, generator=generator).to(w))
     names = [k for k, _ in model.named_parameters()]
     work = [w.requires_grad_(True) for w in work]
-    frozen = {k: b.detach().double() if b.is_floating_point() else b
-              for k, b in model.named_buffers()}
+    frozen = held_fixed(model, names, lambda b: b.double() if b.is_floating_point() else b)
 
     def value_at(at: list[Tensor]) -> Tensor:
         out = functional(model, ({**dict(zip(names, at, strict=True)),

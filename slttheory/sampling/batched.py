@@ -47,7 +47,7 @@ import torch
 from torch import Tensor
 from torch.func import vmap
 
-from slttheory._inputs import functional
+from slttheory._inputs import functional, held_fixed
 from slttheory.sampling import chains as _chains
 from slttheory.sampling import estimator as _est
 from slttheory.sampling import precondition as pc
@@ -158,12 +158,7 @@ class _Batch:
         shapes = [p0[k].shape for k in names]
         sizes = [p0[k].numel() for k in names]
 
-        def frozen_of(m: torch.nn.Module) -> dict[str, Tensor]:
-            f = {k: v.detach().to(self.dev) for k, v in m.named_parameters() if k not in names}
-            f.update({k: b.detach().to(self.dev).clone() for k, b in m.named_buffers()})
-            return f
-
-        fr = [frozen_of(m) for m in models]
+        fr = [held_fixed(m, names, lambda v: v.to(self.dev)) for m in models]
         self.frozen = {k: torch.stack([f[k] for f in fr]) for k in fr[0]}
 
         def unflatten(flat: Tensor) -> dict[str, Tensor]:

@@ -47,7 +47,7 @@ import torch
 from torch import Tensor
 from torch.func import grad, jvp, vmap
 
-from slttheory._inputs import call, leaves, map_inputs
+from slttheory._inputs import call, held_fixed, leaves, map_inputs
 from slttheory._torch_compat import load_forward_ad
 
 __all__ = [
@@ -507,8 +507,7 @@ def _float64_loss(model: torch.nn.Module, data: tuple[Tensor, Tensor],
         raise ValueError(f"params: unknown parameter name(s) {unknown or '(empty)'}; valid "
                          f"names: {list(named)}")
     sel = {k: f64(named[k] if at is None else at[k]) for k in names}
-    frozen = {k: f64(v) for k, v in named.items() if k not in sel}
-    frozen.update({k: f64(b).clone() for k, b in model.named_buffers()})  # not the caller's
+    frozen = held_fixed(model, sel, f64)
     x64, y64 = map_inputs(f64, x), f64(y)
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]

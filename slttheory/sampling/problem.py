@@ -23,6 +23,7 @@ from slttheory._inputs import (
     call,
     check_inputs,
     describe,
+    held_fixed,
     index,
     leaves,
     map_inputs,
@@ -233,9 +234,7 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
     x, y = _checked_data(data, finite)
     all_params, names, dtype = _sampled_parameters(model, params)
     sel = {k: all_params[k].detach().to(device) for k in names}
-    frozen = {k: v.detach().to(device) for k, v in all_params.items() if k not in sel}
-    # buffers copied: a forward that updates one in place must not change the caller's module
-    frozen.update({k: b.detach().to(device).clone() for k, b in model.named_buffers()})
+    frozen = held_fixed(model, sel, lambda v: v.to(device))
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
