@@ -53,6 +53,7 @@ __all__ = [
     "MAX_ROOT_BITS",
     "parse_predicted",
     "parse_constraint",
+    "parse_divisors",
     "evaluate",
     "finite_real",
     "shorten",
@@ -284,6 +285,10 @@ class _Builder:
         self.boolean = boolean
         self.text = text
         self.calls = 0  # function calls open around the node being built
+        # every divisor as written (b of a / b, a of a ** -k) that depends on the variables:
+        # sympy cancels (d - 1)/(d - 1) and x/(d - 2) - x/(d - 2) as it builds them, so the
+        # built expression no longer shows where the text divides by zero
+        self.divisors: list[sp.Expr] = []
 
     def fail(self, what: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(f"{self.key}: {what} {_where(node)}")
@@ -373,6 +378,8 @@ class _Builder:
         if isinstance(node.op, ast.Div):
             if b == 0:
                 raise self.fail("division by zero", node)
+            if not _constant(b):
+                self.divisors.append(b)
             return self.apply(sp.Mul, [a, self.apply(sp.Pow, [b, sp.S.NegativeOne], node)],
                               node)
         return self._power(a, b, node)
@@ -385,6 +392,8 @@ class _Builder:
             raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
         if not b.is_number and not b.free_symbols <= set(self.vars.values()):
             raise self.fail("exponent is not an expression of the variables", node)
+        if not _constant(a) and b.is_number and b.is_negative:
+            self.divisors.append(a)  # a negative power divides by its base
         return self.apply(sp.Pow, [a, b], node)
 
     def _call(self, node: ast.Call, d: int) -> sp.Expr:
@@ -535,6 +544,32 @@ def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicte
     slttheory.verify.expr.ExpressionError: predicted: call of a non-whitelisted function ...
     """
     return _parse(text, variables, key, boolean=False)
+
+
+def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted",
+                   boolean: bool = False) -> tuple[sp.Expr, ...]:
+    """The divisors ``text`` writes that depend on the variables (``b`` of ``a / b``, ``a``
+    of ``a ** -k``), so that a caller can refuse a point where one is 0: sympy cancels
+    ``(d - 1)/(d - 1)`` and ``x/(d - 2) - x/(d - 2)`` while :func:`parse_predicted` builds
+    them, and the built expression is then finite where the formula as written is undefined
+    (0/0 or x/0 is not a value, whatever it cancels to elsewhere). ``boolean=True`` reads a
+    constraint (:func:`parse_constraint`).
+
+    >>> parse_predicted("(d - 1)*k/(d - 1)", ["d", "k"])
+    k
+    >>> parse_divisors("(d - 1)*k/(d - 1)", ["d", "k"])
+    (d - 1,)
+    >>> parse_divisors("k/(d - 1) > 0 and d < 5", ["d", "k"], boolean=True)
+    (d - 1,)
+    """
+    if text is None:
+        return ()
+    builder = _Builder(key, symbols_for(variables), boolean, str(text).strip())
+    try:
+        builder.build(ast.parse(str(text).strip(), mode="eval").body)
+    except (ExpressionError, SyntaxError):
+        return ()  # the text's own parse reports it
+    return tuple(dict.fromkeys(builder.divisors))
 
 
 def parse_constraint(text: Any, variables: Iterable[str], *, key: str = "constraint"):

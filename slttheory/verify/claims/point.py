@@ -50,6 +50,7 @@ from slttheory.verify.expr import (
     evaluate,
     finite_real,
     parse_constraint,
+    parse_divisors,
     parse_predicted,
     shorten,
     show_value,
@@ -266,6 +267,7 @@ class Claim:
     not_imposed: tuple[str, ...] = ()
     constraint: str | None = None
     constraint_expr: Any = None
+    constraint_divisors: tuple = ()  # as written, before sympy cancels them (expr.parse_divisors)
     tolerance: Tolerance = field(default_factory=Tolerance)
     scaling: Scaling | None = None
     llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -328,6 +330,8 @@ class Claim:
             raise err(self.path, "constraint", f"{where}: {e}") from None
         if not isinstance(v, sp.logic.boolalg.BooleanAtom):
             raise err(self.path, "constraint", f"{where}: cannot be decided (got {shorten(v)})")
+        _written_division_by_zero(self.path, "constraint", self.constraint_divisors, params,
+                                  where, f"it would read {v}")
         return bool(v)
 
     def llc_settings(self, profile: str) -> dict[str, Any]:
@@ -513,6 +517,8 @@ def parse_point_claim(
         not_imposed=not_imposed,
         constraint=constraint,
         constraint_expr=_expression(parse_constraint, constraint, values, path, "constraint"),
+        constraint_divisors=parse_divisors(constraint, list(values), key="constraint",
+                                           boolean=True),
         tolerance=tolerance,
         scaling=_scaling(data, path, kind, values, ev),
         llc=llc,
@@ -878,6 +884,8 @@ def _check_points(claim: Claim, family: Any) -> None:
     path, scaling = claim.path, claim.scaling
     checked: set[str] = set()  # a point shared by several profiles is checked once
     deadline = time.monotonic() + CHECK_BUDGET_S
+    divisors = (parse_divisors(claim.predicted, [*claim.grid, *claim.fixed])
+                if claim.predicted_expr is not None else ())
     for prof in PROFILES:
         n = math.prod(len(v) for v in claim.grid_for(prof).values())
         if n > MAX_GRID_POINTS:
@@ -921,6 +929,24 @@ def _check_points(claim: Claim, family: Any) -> None:
                 if not finite_real(v):
                     raise err(path, "predicted",
                               f"does not give a finite real number at {at} (got {show_value(v)})")
+                _written_division_by_zero(path, "predicted", divisors, p, f"at {at}",
+                                          f"it would give {show_value(v)}")
+
+
+def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
+                              params: Mapping[str, Any], where: str, would: str) -> None:
+    """A ClaimError where a divisor of ``key``'s formula as written is 0 at ``params``: sympy
+    cancels (d − 2)/(d − 2) and x/(d − 2) − x/(d − 2) while building the expression, whose
+    value is then finite where the formula is undefined (an outside red team: d/2 + 1/(d − 2)
+    − 1/(d − 2) was confirmed at d = 2)."""
+    for b in divisors:
+        try:
+            zero = evaluate(b, params) == 0
+        except ExpressionError:
+            zero = False  # the divisor's own fault shows in the formula's value
+        if zero:
+            raise err(path, key, f"{where}: divides by {b} = 0, so the formula as written is "
+                      f"undefined there (sympy cancels the division: {would})")
 
 
 def settings_hash(claim: Claim, params: Mapping[str, Any], profile: str, device: str,
