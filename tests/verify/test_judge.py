@@ -254,7 +254,21 @@ def test_controlled_llc_confirms_and_refutes():
 def test_a_wide_band_does_not_confirm():
     ctl = controls(biases=(0.0, 0.0, 0.0), spread=0.2)
     v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
-    assert v.verdict == "inconclusive" and "wider than" in v.reason
+    assert v.verdict == "inconclusive" and "reaches beyond" in v.reason
+
+
+def test_a_band_confirms_equality_only_within_the_tolerance():
+    """An equivalence test: the band [1.962, 2.298] contains P = 2 and its half-width 0.168
+    is within the tolerance 0.2, but it admits λ = 2.29, beyond P ± 0.2; it had confirmed (an
+    outside audit of the LLC verdicts: a half-width rule keeps the truth only within twice the
+    tolerance). The same controls around λ̂ = 2.0 confirm."""
+    ctl = controls(spread=0.03)
+    v = V(claim(), PointEvidence(None, None, lc(2.12), 0.0), ctl=ctl)
+    assert v.llc.band.low < 2.0 and v.llc.band.half_width <= 0.2 < v.llc.band.high - 2.0
+    assert v.verdict == "inconclusive" and "reaches beyond it ± 0.2" in v.reason, v.reason
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=ctl)
+    assert (v.verdict, v.grade) == ("confirmed", "controlled"), v.reason
+    assert "within the claim's tolerance ± 0.2" in v.reason
 
 
 def test_controls_that_disagree_leave_the_llc_uncontrolled():
@@ -283,7 +297,7 @@ def test_a_band_too_wide_to_decide_needs_no_robustness():
     moved = (Rerun("γ × 3", 6.0, 0.02, True), Rerun("γ / 3", 2.0, 0.02, True),
              Rerun("ε / 2", 2.0, 0.02, True))  # γ × 3 alone would refute
     v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=moved), 0.0), ctl=ctl)
-    assert v.verdict == "inconclusive" and "wider than" in v.reason, v.reason
+    assert v.verdict == "inconclusive" and "reaches beyond" in v.reason, v.reason
     assert "not robust" not in v.reason and v.llc.grade == "controlled"
 
 
@@ -1703,7 +1717,9 @@ def test_a_band_whose_lower_end_is_the_bound_does_not_confirm_greater_than():
 def test_a_rival_shape_that_fits_at_p_0_17_blocks_a_confirmation():
     """λ = d/2 at d = 2..6 with bands of ±50 %: c·d·log d fits too (p = 0.17), so the shape is
     not established (a threshold of 0.5 had confirmed it); at ±40 % the rival is rejected
-    (p = 0.04) and the claim confirmed."""
+    (p = 0.04) and the shape confirmed. Its stated coefficient 0.5 is not: bands of ±40 %,
+    mostly their controls' shared bias, leave it known to ±40 %, not to coef_rel = 5 % (an
+    equivalence test, as a point's band; it had been confirmed within 5 % + 2 s.e.)."""
     from slttheory.verify.judge.scaling import _judge_group
 
     ds = (2, 3, 4, 5, 6)
@@ -1712,7 +1728,12 @@ def test_a_rival_shape_that_fits_at_p_0_17_blocks_a_confirmation():
     v, why, _, _ = _judge_group(c, {}, wide)
     assert v == "inconclusive" and "rival xlogx shape is not rejected (p = 0.171)" in why, why
     narrow = _rows([(d, 0.5 * d) for d in ds], lambda x, v: 0.2 * v, "controlled")
-    assert _judge_group(c, {}, narrow)[0] == "confirmed"
+    assert _judge_group(scaling_claim(None, shape="linear", ds=ds), {}, narrow)[0] == \
+        "confirmed"
+    v, why, _, _ = _judge_group(c, {}, narrow)
+    assert v == "inconclusive" and "cannot confirm: the coefficient of d" in why, why
+    precise = _rows([(d, 0.5 * d) for d in ds], lambda x, v: 0.005 * v, "controlled")
+    assert _judge_group(c, {}, precise)[0] == "confirmed"   # ±1 % bands: within 5 %
 
 
 def test_settings_that_change_along_a_sweep_under_one_control_key_block_a_fit():

@@ -155,9 +155,10 @@ _PROFILE_KEYS = {"grid", "llc", "rank", "evidence"}
 class Tolerance:
     """How close the LLC (and fitted coefficients) must be to count as agreement.
 
-    ``llc_rel``: a controlled LLC band confirms only when its half-width is at most
-    ``max(llc_rel·|λ|, llc_abs)`` (a wider band cannot tell the prediction from a value that far
-    off); ``coef_rel``: relative tolerance on the fitted coefficients of a scaling claim.
+    ``llc_rel``: a controlled LLC band confirms ``λ == P`` only when it lies within
+    ``P ± max(llc_rel·|P|, llc_abs)`` (an equivalence test: every λ the band admits is within
+    the tolerance); ``coef_rel``: relative tolerance on the fitted coefficients of a scaling
+    claim.
     """
 
     llc_rel: float = 0.15

@@ -110,6 +110,10 @@ class LLCAssessment:
     band: Band | None
     why: str
     robust: bool = False
+    # a controlled band that would decide, left uncontrolled because its reruns at γ × 3,
+    # γ / 3 and ε / 2 failed, moved the verdict or were not run: what would decide is then
+    # robustness, not a narrower band
+    not_robust: bool = False
 
 
 def sz_text(bound: float | None) -> str:
@@ -347,39 +351,44 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
         if not rr.passed or rr.mean is None or not math.isfinite(rr.mean):
             return LLCAssessment("uncontrolled", band,
                                  f"rerun at {rr.setting} failed its diagnostics, so the "
-                                 "verdict's robustness is unknown")
+                                 "verdict's robustness is unknown", not_robust=True)
         b2 = llc_band(rr.mean, rr.std_error, cs, rerun_unresolved(lc, rr))
         if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:
             return LLCAssessment(
                 "uncontrolled", band,
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
                 f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
-                f"[{band.low:.4g}, {band.high:.4g}]")
+                f"[{band.low:.4g}, {band.high:.4g}]", not_robust=True)
     labels = sorted(rr.setting for rr in lc.reruns)
     if labels != sorted(RERUN_SETTINGS):  # each setting once: not a count of any reruns
         missing = [x for x in RERUN_SETTINGS if x not in labels]
         return LLCAssessment("uncontrolled", band,
                              f"the reruns at {RERUN_SETTINGS_TEXT} were not run"
                              + (f" (missing: {', '.join(missing)})" if lc.reruns and missing
-                                else f" (found: {', '.join(labels)})" if lc.reruns else ""))
+                                else f" (found: {', '.join(labels)})" if lc.reruns else ""),
+                             not_robust=True)
     return LLCAssessment("controlled", band, "", robust=True)
 
 
 def band_verdict(band: Band, predicted: float, relation: str, tol: float) -> str:
     """``"refuted"`` when the band excludes the prediction, ``"confirmed"`` when it implies it
-    (for ``==``: contains it and is no wider than ``± tol``), else ``"open"``.
+    (for ``==``: the band lies within ``predicted ± tol``, an equivalence test, so that every
+    λ it admits is within the tolerance; a band of half-width ``tol`` that merely contains the
+    prediction admitted values ``2 tol`` away: an outside audit), else ``"open"``.
 
     >>> b = Band(True, 0.9, 1.1)
     >>> band_verdict(b, 1.0, "==", 0.15), band_verdict(b, 2.0, "==", 0.15)
     ('confirmed', 'refuted')
     >>> band_verdict(b, 1.0, "==", 0.05), band_verdict(b, 1.2, "<=", 0.0)
     ('open', 'confirmed')
+    >>> band_verdict(b, 0.92, "==", 0.15)   # contains 0.92, half-width 0.1, but reaches 1.1
+    'open'
     """
     lo, hi, p = band.low, band.high, predicted
     if relation == "==":
         if p < lo or p > hi:
             return "refuted"
-        return "confirmed" if band.half_width <= tol else "open"
+        return "confirmed" if p - tol <= lo and hi <= p + tol else "open"
     if relation in ("<=", "<"):
         if lo > p or (relation == "<" and lo >= p):
             return "refuted"

@@ -526,7 +526,7 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
             return PointVerdict("refuted", f"refuted (controlled) at {pt.at}: {btxt} excludes "
                                 f"the predicted {pt.ptxt}{caveat}", "controlled", pt.facts, llc)
         if bv == "confirmed":
-            within = (f", and its half-width is within the claim's tolerance ± {tol:.3g}"
+            within = (f", and lies within the claim's tolerance ± {tol:.3g} of it"
                       if rel == "==" else "")
             verb = "contains the predicted" if rel == "==" else "satisfies the predicted"
             return PointVerdict("confirmed", f"confirmed (controlled) at {pt.at}: {btxt} "
@@ -534,7 +534,7 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
         # a band outside what is proved: suspect the estimator, not the theorem
         llc = LLCAssessment("uncontrolled", b, outside) if outside else LLCAssessment(
             "controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains the prediction "
-            f"but is wider than ± {tol:.3g} (the tolerance)" if rel == "==" else
+            f"but reaches beyond it ± {tol:.3g} (the tolerance)" if rel == "==" else
             f"its band [{b.low:.4g}, {b.high:.4g}] straddles {fmt_value(p)}: some of its values "
             f"satisfy λ {rel} {fmt_value(p)} and some do not")
     return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "
@@ -608,8 +608,14 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None
     elif (m := _beyond_its_controls(ev, llc)) is not None:
         out.append(f"an LLC with controls of multiplicity at least {m} (lower ones do not "
                    "measure its bias)")
+    elif llc is not None and llc.not_robust:
+        # its band decided; what it lacked is the same verdict at every rerun ("narrow
+        # enough" or "on one side" misstated it: a band that excludes P is neither)
+        out.append("an LLC whose controlled band gives the same verdict at each of γ × 3, "
+                   "γ / 3 and ε / 2, each rerun passing its diagnostics")
     elif claim.relation == "==":
-        out.append("an LLC whose controls agree and whose band is narrow enough")
+        out.append("an LLC whose controls agree and whose band is narrow enough to lie "
+                   "within the tolerance around the prediction")
     else:
         out.append("an LLC whose controls agree and whose band lies on one side of the "
                    "prediction")

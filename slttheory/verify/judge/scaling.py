@@ -15,7 +15,8 @@ scaling claim is **confirmed** only with all four of:
 4. the nearest rival shape (linear: c·x log x; quadratic: linear; affine in x: affine in
    x log x) fitted beside it and rejected by the data (χ² p < 0.05); the report gives both;
 
-and every stated coefficient within ``coef_rel`` + 2 s.e., and R² ≥ ``min_r2``. It is
+and every stated coefficient's fit ± (2 s.e. + the bias the controlled values may share,
+:func:`_shared_bias`) within ``coef_rel`` of it, and R² ≥ ``min_r2``. It is
 **refuted** when the stated shape is rejected (χ² p < 0.01) or a stated coefficient is off by
 more than ``coef_rel`` and by more than 4 standard errors plus the bias the controlled values
 may share (:func:`_shared_bias`); otherwise inconclusive. A mixed group whose certified values
@@ -555,7 +556,11 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                                       " (off by more than coef_rel and by more than 4 s.e. "
                                       f"plus the {shared:.0%} bias the controlled values may "
                                       "share)")
-            elif dev > t + 2 * c_se:
+            elif dev + (0.0 if exact else 2 * c_se + shared * abs(c_fit)) > t:
+                # an equivalence test, as a point's band: the coefficient's interval, widened
+                # by the bias its values may share, lies within the stated number ± t (a fit
+                # merely not excluded from it kept the truth only within 2t plus that bias);
+                # exact coefficients have no interval (their float fit's s.e. is round-off)
                 missing.append(said)
     if v != "refuted":
         if len(set(xs)) < MIN_VALUES:
@@ -577,7 +582,8 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         coefs = ", ".join(_written(sc, i) for i in range(len(sc.coefficients)))
         txt += (f"; stated coefficients [{coefs}] match " + (
             "up to their rounding" if exact else
-            f"within coef_rel = {claim.tolerance.coef_rel:g} + 2 s.e."))
+            f"within coef_rel = {claim.tolerance.coef_rel:g}, with their 2 s.e. and the "
+            f"{shared:.0%} bias the controlled values may share"))
     return v, txt, [f, rival], exact
 
 
