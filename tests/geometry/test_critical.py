@@ -159,3 +159,39 @@ def test_a_forward_that_draws_random_numbers_is_a_value_error():
     x, y = torch.randn(5, 3, generator=g), torch.randn(5, 1, generator=g)
     with pytest.raises(ValueError, match="draws random numbers"):
         critical_point_check(Drop(), (x, y), device="cpu")
+
+
+class _BumpsItsBias(nn.Module):
+    """A forward that writes a parameter it is not differentiated in (lin.bias) in place."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 1).double()
+
+    def forward(self, x):
+        with torch.no_grad():
+            self.lin.bias.add_(1.0)
+        return self.lin(x)
+
+
+def test_a_forward_that_writes_a_held_parameter_never_writes_the_callers():
+    """The minimum check and the Jacobian hold the parameters they do not vary as float64
+    copies (held_fixed's copy_parameters): a float64 module's .to(float64) is the module's
+    own tensor, so without the copy a forward writing lin.bias wrote the caller's, whatever
+    became of the call."""
+    import contextlib
+
+    from slttheory.geometry import jacobian
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(20, 3, dtype=torch.float64, generator=gen)
+    y = torch.randn(20, 1, dtype=torch.float64, generator=gen)
+    m = _BumpsItsBias()
+    b0 = m.lin.bias.detach().clone()
+    only_w = {"lin.weight": m.lin.weight.detach().clone()}
+    with contextlib.suppress(RuntimeError, ValueError):
+        jacobian(m, only_w, x)
+    assert torch.equal(m.lin.bias, b0)
+    with contextlib.suppress(RuntimeError, ValueError):
+        critical_point_check(m, (x, y), "gaussian", params=only_w, device="cpu")
+    assert torch.equal(m.lin.bias, b0)

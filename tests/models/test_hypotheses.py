@@ -197,6 +197,35 @@ def test_nondegeneracy_is_measured_at_the_balanced_units():
     assert {n: moved[n].met for n in names} == {n: True for n in names}, moved
 
 
+def test_units_active_needs_every_balanced_size_strictly_above_its_cut():
+    """units_active is Thm 4.2 (1) for every unit, on the balanced sizes
+    (‖v_k‖·‖w_k‖²)^(1/3) with the cut > 1e-6 of the largest: one dead unit (v_3 = 0, or
+    w_3 = 0) fails it, a unit at 1e-7 or exactly at the cut fails it, one at 1e-5 meets it.
+    Where p = 1 the spanning rank counts the live units only (e_3 with v_3 = 0 spans no
+    direction of the function), and a dead w_3 = 0 is left as it is (no 0·∞ column)."""
+    from slttheory.models.hypotheses import _balanced, _nondegeneracy
+
+    def met(w3, v3, p=1):
+        W = torch.eye(3, dtype=torch.float64)
+        W[2, 2] = w3
+        V = torch.tensor([[1.0, 1.0, v3], [1.0, -1.0, v3]][:p], dtype=torch.float64)
+        hyps = _nondegeneracy(W, V, "w*")
+        assert all("nan" not in h.measured for h in hyps), [h.measured for h in hyps]
+        return {h.name: h.met for h in hyps}
+
+    assert met(1.0, 1e-15)["units_active"] is True and met(1.0, 1e-15)["spanning"] is True
+    for w3, v3 in ((1.0, 0.0), (0.0, 1.0), (1.0, 1e-21)):  # dead, dead, size 1e-7
+        assert met(w3, v3)["units_active"] is False, (w3, v3)
+        assert met(w3, v3)["spanning"] is False, (w3, v3)
+    assert met(0.0, 1.0, p=2) == {"units_active": False, "features_independent": False,
+                                  "no_cancellation": False}
+    at_cut = 9.999999999999978e-19  # its balanced size is 1e-6 exactly, the others' 1
+    W, V = torch.eye(3, dtype=torch.float64), torch.tensor([[1.0, 1.0, at_cut]],
+                                                           dtype=torch.float64)
+    assert _balanced(W, V)[2].tolist() == [1.0, 1.0, 1e-6]
+    assert met(1.0, at_cut)["units_active"] is False
+
+
 def test_effective_width_and_stage_two_rules():
     W = torch.ones(4, 3)
     e = effective_width(W, torch.tensor([[1.0, 0.2, 1e-3]]))

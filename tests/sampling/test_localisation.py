@@ -524,3 +524,21 @@ def test_an_ill_conditioned_linear_model_is_not_read_as_rank_deficient():
         est = estimate_llc(prob.model, prob.data, loss=prob.loss, device="cpu", seed=0,
                            chains=2, draws=200)
     assert not est.exact and any("without a gap" in x for x in est.diagnostics.notes)
+
+
+def test_a_float32_model_s_held_parameters_go_to_float64_too():
+    """The curvature is computed in float64 on a copy: the parameters it does not vary (here
+    the bias of a float32 Linear, params=["weight"]) are converted like the varied ones (held
+    as float32 they broke the call: "self and mat2 must have the same dtype"). G = xᵀx/n."""
+    from slttheory.sampling.localisation import gauss_newton_matrix
+
+    m = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        m.weight.copy_(torch.tensor([[0.1, 0.2]]))
+        m.bias.fill_(0.3)
+    x, y = torch.tensor([[1.0, 2.0], [3.0, -1.0], [0.5, 0.25]]), torch.zeros(3, 1)
+    half_sq = lambda o, t: 0.5 * ((o - t) ** 2).sum(-1)  # noqa: E731
+    g = gauss_newton_matrix(m, (x, y), half_sq, params=["weight"])
+    assert g.dtype == torch.float64
+    assert g.flatten().tolist() == pytest.approx(
+        [10.25 / 3, -0.875 / 3, -0.875 / 3, 5.0625 / 3], rel=1e-12)

@@ -257,6 +257,30 @@ def test_a_tied_parameters_second_name_is_named_as_tied():
         estimate_llc(model, (x, model(x).detach()), params=["b.weight"], **FAST)
 
 
+def test_held_fixed_copies_buffers_always_and_parameters_when_asked():
+    """What a functional call holds fixed: every parameter not varied and every buffer, each
+    passed through ``convert`` (here float32 → float64, the integer counter left alone);
+    buffers are copies, parameters the module's own tensors (detached) unless
+    ``copy_parameters`` (a copy of every frozen parameter per call was never needed where
+    the forward cannot write it)."""
+    from slttheory._inputs import held_fixed
+
+    bn = nn.BatchNorm1d(2)
+    to64 = lambda t: t.double() if t.is_floating_point() else t  # noqa: E731
+    f = held_fixed(bn, {"weight"}, to64)
+    assert sorted(f) == ["bias", "num_batches_tracked", "running_mean", "running_var"]
+    assert {k: v.dtype for k, v in f.items()} == {
+        "bias": torch.float64, "num_batches_tracked": torch.int64,
+        "running_mean": torch.float64, "running_var": torch.float64}
+    bn.double()
+    f = held_fixed(bn, {"weight"})
+    assert f["bias"].data_ptr() == bn.bias.data_ptr() and not f["bias"].requires_grad
+    assert f["running_var"].data_ptr() != bn.running_var.data_ptr()
+    g = held_fixed(bn, {"weight"}, copy_parameters=True)
+    assert g["bias"].data_ptr() != bn.bias.data_ptr() and torch.equal(g["bias"], bn.bias)
+    assert g["running_var"].data_ptr() != bn.running_var.data_ptr()
+
+
 class _Drifts(nn.Module):
     """A forward that adds a buffer it increments to its output: the loss moves each call."""
 

@@ -66,3 +66,45 @@ def test_a_constraint_that_divides_by_zero_as_written_is_an_error(tmp_path):
         'evidence = ["closed_form", "rank"]',
         'evidence = ["closed_form", "rank"]\nconstraint = "d/(d + 2) > 0"'))
     assert [q["d"] for q in load_claim(p, FAMILIES).points("quick")] == [1, 2, 3]
+
+
+def test_every_written_divisor_is_listed_and_only_those_of_the_variables():
+    """Each divisor counts, not only the first one written: 1/(d - 1) is defined at d = 3
+    where the cancelled 1/(d - 3) is not. A constant base (2**(-1), i.e. /2) is no divisor
+    of the variables."""
+    assert parse_divisors("1/(d - 1) + 1/(d - 3) - 1/(d - 3)", ["d"]) == parse_divisors(
+        "(d - 1)**(-1)*(d - 3)**(-1)", ["d"])
+    assert len(parse_divisors("1/(d - 1) + 1/(d - 3) - 1/(d - 3)", ["d"])) == 2
+    assert parse_divisors("d*2**(-1) + d/4", ["d"]) == ()
+
+
+def test_a_second_cancelled_divisor_is_an_error_at_its_own_point(tmp_path):
+    p = tmp_path / "c.toml"
+    p.write_text(CLAIM.format(predicted="d/2 + 1/(d + 1) + 1/(d - 2) - 1/(d - 2)"))
+    with pytest.raises(ClaimError, match=r'predicted.*grid point \{"d": 2\}.*d - 2 = 0'):
+        load_claim(p, FAMILIES)
+
+
+def test_a_divisor_of_a_fixed_parameter_is_checked_too(tmp_path):
+    """The divisors are read with the grid's and ``[fixed]``'s names: with k fixed at 2,
+    1/(k - 2) − 1/(k - 2) divides by zero at every point (read with the grid's names alone,
+    k was unknown and no divisor was found)."""
+    from test_claims_robustness import FAMILIES as WIDE
+
+    p = tmp_path / "c.toml"
+    p.write_text(CLAIM.format(predicted="d/2 + 1/(k - 2) - 1/(k - 2)").replace(
+        "fake_regular", "wide") + "[fixed]\nk = 2\n")
+    with pytest.raises(ClaimError, match=r"predicted.*k - 2 = 0"):
+        load_claim(p, WIDE)
+    p.write_text(CLAIM.format(predicted="d/2 + 1/(k - 2) - 1/(k - 2)").replace(
+        "fake_regular", "wide") + "[fixed]\nk = 3\n")
+    load_claim(p, WIDE)
+
+
+def test_a_divisor_too_large_to_evaluate_is_not_called_zero(tmp_path):
+    """2**(d**64) cannot be computed (an ExpressionError), but it is not 0: the formula, which
+    sympy cancels to d/2, loads rather than being said to divide by zero."""
+    p = tmp_path / "c.toml"
+    p.write_text(CLAIM.format(predicted="d/2 + 1/2**(d**64) - 1/2**(d**64)"))
+    assert parse_divisors("d/2 + 1/2**(d**64) - 1/2**(d**64)", ["d"])
+    load_claim(p, FAMILIES)

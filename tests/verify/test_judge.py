@@ -1599,6 +1599,11 @@ def test_an_equal_band_confirms_at_its_tolerance_and_not_beyond():
 
     assert band_verdict(Band(True, 0.75, 1.25), 1.0, "==", 0.25) == "confirmed"
     assert band_verdict(Band(True, 0.5, 1.5), 1.0, "==", 0.25) == "open"
+    # each end on its own: a band within P + tol above but reaching below P − tol, and the
+    # mirror, are open (every λ the band admits must be within the tolerance)
+    assert band_verdict(Band(True, 0.5, 1.125), 1.0, "==", 0.25) == "open"
+    assert band_verdict(Band(True, 0.875, 1.5), 1.0, "==", 0.25) == "open"
+    assert band_verdict(Band(True, 0.875, 1.125), 1.0, "==", 0.25) == "confirmed"
 
 
 def test_the_controls_agreement_p_value():
@@ -1734,6 +1739,45 @@ def test_a_rival_shape_that_fits_at_p_0_17_blocks_a_confirmation():
     assert v == "inconclusive" and "cannot confirm: the coefficient of d" in why, why
     precise = _rows([(d, 0.5 * d) for d in ds], lambda x, v: 0.005 * v, "controlled")
     assert _judge_group(c, {}, precise)[0] == "confirmed"   # ±1 % bands: within 5 %
+
+
+def test_a_stated_coefficient_confirms_only_with_its_interval_and_shared_bias_within():
+    """The equivalence rule for a stated coefficient, term by term: |fit − stated| + 2 s.e. +
+    shared bias·|fit| ≤ t (t = 0.075 for a stated 0.5: its rounding 0.05 plus coef_rel 5 %).
+    Each case below confirms if any one term is dropped or shrunk (1 s.e. for 2, no shared
+    bias, the bias signed with a negative coefficient); exact values with no rounding to spare
+    (a stated 1, t = 0) confirm at a difference of exactly 0."""
+    from slttheory.verify.judge.scaling import _judge_group
+
+    def judged(coefs, shape, ds, fn, rel):
+        rows = _rows([(d, fn(d)) for d in ds], lambda x, v: rel * v, "controlled")
+        return _judge_group(scaling_claim(coefs, shape=shape, ds=ds), {}, rows)[:2]
+
+    # s.e. 0.0074, shared bias 8 %: 0.022 + 2·0.0074 + 0.08·0.522 = 0.0785 > 0.075
+    # (with 1 s.e., 0.0711)
+    v, why = judged([0.5], "linear", tuple(range(1, 9)), lambda d: 0.522 * d, 0.04)
+    assert v == "inconclusive" and "cannot confirm: the coefficient of d = 0.522" in why, why
+    # on the nose, s.e. 0.0125, shared bias 20 %: 0 + 0.025 + 0.1 > 0.075 (without the bias,
+    # 0.025)
+    v, why = judged([0.5], "linear", tuple(range(1, 17)), lambda d: 0.5 * d, 0.1)
+    assert v == "inconclusive" and "cannot confirm: the coefficient of d = 0.5" in why, why
+    # a negative slope: 0.07 + 2·0.0022 + 0.02·|−0.57| = 0.0857 > 0.075 (the bias signed with
+    # the slope, 0.0629); the constant 10 is within its 0.5
+    v, why = judged([-0.5, 10], "affine", tuple(range(1, 17)), lambda d: 10 - 0.57 * d, 0.01)
+    assert v == "inconclusive" and "coefficient of d = -0.57" in why, why
+    assert "constant term" not in why.split("cannot confirm")[1], why
+    assert judged([-0.5, 10], "affine", tuple(range(1, 17)), lambda d: 10 - 0.5 * d,
+                  0.01)[0] == "confirmed"
+    xs = [1, 2, 3, 5, 8]
+    c = parse_claim({"id": "s", "title": "t", "source": "Someone 2020",
+                     "family": "fake_regular", "kind": "scaling",
+                     "evidence": ["closed_form", "llc"], "grid": {"d": xs},
+                     "scaling": {"variable": "d", "shape": "linear", "coefficients": [1]}},
+                    "s.toml", FAMILIES)
+    v = scaling_verdict(c, [{"d": d} for d in xs],
+                        [PointEvidence(cf(d), None, None, 0.0) for d in xs], {})
+    assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
+    assert "match up to their rounding" in v.reason, v.reason
 
 
 def test_settings_that_change_along_a_sweep_under_one_control_key_block_a_fit():
