@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import numbers
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 
-__all__ = ["as_generator", "check_deterministic", "check_seed", "no_random_draws",
-           "resolve_device"]
+__all__ = ["as_generator", "check_deterministic", "check_seed", "no_in_place_writes",
+           "no_random_draws", "resolve_device"]
 
 
 def resolve_device(device: Any = "auto", name: str = "device") -> torch.device:
@@ -162,3 +163,34 @@ def no_random_draws(message: str) -> Iterator[None]:
         torch.random.set_rng_state(state)
     if drew:
         raise ValueError(message)
+
+
+_IN_PLACE = ("mutate a captured Tensor", "has been modified inplace")
+"""torch's words for a function transform over a forward that writes a tensor in place."""
+
+
+@contextlib.contextmanager
+def no_in_place_writes(what: str) -> Iterator[None]:
+    """torch.func's errors for a forward that writes a tensor in place (a parameter held
+    fixed, a buffer, an input: "would mutate a captured Tensor", "a view ... has been modified
+    inplace") as a ``ValueError`` naming ``what`` and the operation; any other error
+    propagates as it is. Derivatives of a function that changes its own arguments are not
+    defined (an outside audit: the minimum check and the Jacobian raised torch's message).
+
+    >>> with no_in_place_writes("model"):  # doctest: +ELLIPSIS
+    ...     raise RuntimeError("... in-place operation (aten::add_.Tensor) that would mutate "
+    ...                        "a captured Tensor. ...")
+    Traceback (most recent call last):
+    ValueError: model: its forward writes a tensor in place (aten::add_.Tensor)...
+    """
+    try:
+        yield
+    except RuntimeError as e:
+        if not any(s in str(e) for s in _IN_PLACE):
+            raise
+        op = re.search(r"\(aten::[\w.]+\)", str(e))
+        raise ValueError(f"{what}: its forward writes a tensor in place"
+                         + (f" {op.group(0)}" if op else "") + " (a parameter, buffer or input "
+                         "changed by the call: bias.add_(...), buffer += 1); derivatives of a "
+                         "function that changes its own arguments are not defined: use "
+                         "out-of-place operations") from e

@@ -42,7 +42,12 @@ from slttheory._inputs import (
     map_inputs,
     n_samples,
 )
-from slttheory._torch_args import as_generator, check_deterministic, resolve_device
+from slttheory._torch_args import (
+    as_generator,
+    check_deterministic,
+    no_in_place_writes,
+    resolve_device,
+)
 from slttheory._torch_compat import load_forward_ad
 from slttheory.losses import check_targets, resolve_loss
 
@@ -295,7 +300,8 @@ def critical_point_check(
                              f"{type(e).__name__}: {str(e)[:300]}") from e
         if not math.isfinite(loss_value):
             raise ValueError(f"loss: L_n = {loss_value} at these (finite) parameters and data")
-        gvec = grad(value)(flat).detach()
+        with no_in_place_writes("model"):
+            gvec = grad(value)(flat).detach()
     grad_norm = float(gvec.norm())
     if not math.isfinite(grad_norm):
         raise ValueError(f"loss: the gradient of L_n is not finite ({grad_norm}) at these "
@@ -303,7 +309,8 @@ def critical_point_check(
     near_zero: int | None = None
     load_forward_ad()
     try:
-        eig, method = _spectrum(value, flat, n, dense_limit, lanczos_steps, gen, dev)
+        with no_in_place_writes("model"):
+            eig, method = _spectrum(value, flat, n, dense_limit, lanczos_steps, gen, dev)
     except RuntimeError as e:
         if "random" not in str(e):
             raise

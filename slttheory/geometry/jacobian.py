@@ -28,7 +28,7 @@ import torch
 from torch.func import jacfwd, jacrev
 
 from slttheory._inputs import functional, held_fixed
-from slttheory._torch_args import check_deterministic, no_random_draws
+from slttheory._torch_args import check_deterministic, no_in_place_writes, no_random_draws
 from slttheory._torch_compat import load_forward_ad
 from slttheory.geometry.exact_arithmetic import IntegerExactnessAudit
 
@@ -250,15 +250,16 @@ def jacobian(
         stack.enter_context(IntegerExactnessAudit(grad_required=True))
         return stack
 
-    if uses_forward_mode(flat.numel(), n_rows):
-        load_forward_ad()
-        try:
-            with audit(False):
-                jac = jacfwd(g)(flat)
-        except FORWARD_MODE_ERRORS:  # an op without forward-mode AD
+    with no_in_place_writes("fn"):
+        if uses_forward_mode(flat.numel(), n_rows):
+            load_forward_ad()
+            try:
+                with audit(False):
+                    jac = jacfwd(g)(flat)
+            except FORWARD_MODE_ERRORS:  # an op without forward-mode AD
+                with audit(True):
+                    jac = jacrev(g)(flat)
+        else:
             with audit(True):
                 jac = jacrev(g)(flat)
-    else:
-        with audit(True):
-            jac = jacrev(g)(flat)
     return jac.detach().to(torch.float64).reshape(n_rows, flat.numel())
