@@ -204,6 +204,16 @@ def test_parse_claim_and_errors():
         assert "f.toml" in str(ei.value)
 
 
+def test_claim_differences_parse_and_reject_non_strings():
+    c = parse_experiment_claim(_claim(differences=["lr chosen here"]), "f.toml")
+    assert c.differences == ("lr chosen here",)
+    assert parse_experiment_claim(_claim(), "f.toml").differences == ()
+    for bad in ("one string", [""], [1]):
+        with pytest.raises(ClaimError, match="differences") as ei:
+            parse_experiment_claim(_claim(differences=bad), "f.toml")
+        assert "f.toml" in str(ei.value)
+
+
 def test_criterion_verdicts():
     s = lambda e, lo, hi: Statistic("m", e, lo, hi, 0.95, "t", 10)  # noqa: E731
     assert judge_criterion(Criterion("m", "positive"), s(1, 0.2, 2))[0] == "confirmed"

@@ -51,6 +51,7 @@ _TOP = {
     "criterion",
     "criteria",
     "withhold",
+    "differences",
 }
 MAX_ALPHA = 0.1
 """Largest ``alpha`` of a criterion: its interval is at level 90 % or more."""
@@ -107,6 +108,9 @@ class ExperimentClaim:
     """Why no criterion of the claim can decide, where its experiment cannot reproduce the
     source's condition (TOML ``withhold``): the statistics are shown, the verdict stays
     inconclusive with this reason."""
+    differences: tuple[str, ...] = ()
+    """Where the experiment's model, data or settings differ from the source's (TOML
+    ``differences``, optional; printed in the report as point claims' are)."""
 
     @property
     def family(self) -> str:
@@ -205,9 +209,13 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
     if not isinstance(withhold, str) or ("withhold" in data and not withhold.strip()):
         raise err(path, "withhold", "must be a non-empty string: why no criterion of this "
                   "claim can decide")
+    diffs = data.get("differences", [])
+    if not isinstance(diffs, list) or not all(isinstance(x, str) and x.strip() for x in diffs):
+        raise err(path, "differences", f"must be a list of non-empty strings, got {diffs!r}")
     claim = ExperimentClaim(vals["id"], vals["title"], vals["source"], vals["experiment"],
                             settings, crits, data.get("statement", ""), data.get("notes", ""),
-                            path, implemented=exp.implemented, withhold=withhold.strip())
+                            path, implemented=exp.implemented, withhold=withhold.strip(),
+                            differences=tuple(diffs))
     for table, values in settings.items():  # each table alone, so errors name its key
         where = f"{path}: profiles.{table}.settings" if table else f"{path}: settings"
         try:

@@ -239,7 +239,7 @@ _claim = _obj({
     "id": _str, "title": _text, "source": _text, "family": _text, "kind": _text,
     "path": _text, "verdict": _verdict, "reason": _text, "grade": _grade,
     # point and scaling claims (verify.claims.Claim); experiment claims: statement, notes,
-    # evidence only
+    # evidence and differences only
     "predicted": _str, "relation": _text, "evidence": _texts, "evidence_run": _texts,
     "hypotheses": _texts,
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
@@ -711,7 +711,8 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
         c = r.claim
         entry["figure"] = (figures or {}).get(c.id or c.path)
         if isinstance(r, ExperimentClaimResult):
-            entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"])
+            entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"],
+                         differences=list(getattr(c, "differences", ())))
             entry["experiment"] = experiment_json(r, (experiment_figures or {}).get(c.id))
             paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
             entry["figure"] = paths[0] if paths else None
