@@ -253,7 +253,7 @@ DEFAULT_STEP_JITTER = math.log(10)
 [ε/10, 10ε] (chosen on the selection half of ``benchmarks/accuracy.py``; docs/estimator.md §6)."""
 
 
-ESTIMATOR_REVISION = 13
+ESTIMATOR_REVISION = 14
 """Bumped whenever ``estimate_llc`` returns something else for the same arguments, so that
 stored evidence keyed by settings is recomputed (the verifier's point and control caches).
 2: noise-free scans add the localisation deficit (:mod:`slttheory.sampling.localisation`);
@@ -283,7 +283,10 @@ criterion names the bulk ESS, and on heavy right tails it is the smaller; 13: MA
 that accepted no proposal after burn-in give NaN (their unmoved trace read 0), and estimates on
 noisy data note the directions that the localisation, not the data, holds (:func:`_weak_note`);
 and a noise-free scan whose localisation deficit reverses its trend fails
-(:func:`_deficit_reverses`)."""
+(:func:`_deficit_reverses`); 14: at a true parameter (``true_parameter=True``) the Morse–Bott
+rule applies as to noise-free data, w* being a zero of the population loss by the caller's
+statement (:func:`_morse_bott_rank`): a regular tanh network 2–5–2 at its noisy teacher had read
+0.85·d/2 with an interval excluding d/2 and every diagnostic passing (an outside probe)."""
 
 
 def _resolve(model, data, loss, n, beta, localization, step_size, chains, draws, burn_in,
@@ -1022,7 +1025,8 @@ def _unresolved_note(spectrum: np.ndarray, t0: float, gamma: float, dtype: torch
 
 
 def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
-    r"""k when w* is a Morse–Bott zero of rank k of a noise-free loss, where λ = k/2 exactly
+    r"""k when w* is a Morse–Bott zero of rank k of a noise-free loss (or of the population loss
+    at a true parameter, ``true_parameter=True``), where λ = k/2 exactly
     (:func:`.localisation.morse_bott_rank`: Gauss–Newton rank k at w* and no higher at random
     points nearby, the residual part of the float64 Hessian below
     :data:`~.localisation.RESIDUAL_RTOL` of the smallest curvature), or, with noisy data, a
@@ -1043,12 +1047,16 @@ def _morse_bott_rank(s: _Setup, t0: float) -> int | None:
     gn = _morse_bott_spectrum(s, t0)
     if gn is None:
         return None
-    d, noisy = gn.size, not _xp.is_noise_free(s.noise_loss, t0)
+    d, noisy = gn.size, not _xp.is_noise_free(s.estimand_loss, t0)
     try:
         k = _loc.numerical_rank(gn) if d else 0
         if k == 0:  # nothing curved: a purely singular point (no need for the rest)
             return None
-        return _loc.morse_bott_rank(gn, s.residual(), s.nearby() if k < d else (d,),
+        # at a true parameter w* is a zero of the population loss K by the caller's statement
+        # (true_parameter=True): the residual of the noisy L_n is the noise's, not K's, whose
+        # Hessian at w* is the Gauss–Newton matrix; the rank conditions are the same
+        residual = s.residual() if s.observable is None else 0.0
+        return _loc.morse_bott_rank(gn, residual, s.nearby() if k < d else (d,),
                                     s.nearby_residual() if noisy else None)
     except (RuntimeError, TypeError, ValueError, NotImplementedError):
         return None
@@ -1059,7 +1067,7 @@ def _morse_bott_spectrum(s: _Setup, t0: float) -> np.ndarray | None:
     at it (the probes exist, at most :data:`MINIMUM_CHECK_MAX_DIM` parameters, and with
     noisy data outputs linear in the parameters), else ``None``."""
     d = s.center.numel()
-    noisy = not _xp.is_noise_free(s.noise_loss, t0)
+    noisy = not _xp.is_noise_free(s.estimand_loss, t0)
     if (s.spectrum is None or s.residual is None or s.nearby is None
             or (noisy and (s.nearby_residual is None or s.curvature_probe is None))
             or d > min(MINIMUM_CHECK_MAX_DIM, _loc.MAX_DIM)):
@@ -1095,9 +1103,10 @@ def _morse_bott_note(s: _Setup, k: int, t0: float, sampled: float | None = None,
     extrapolated reading with its interval ``ci``; ``None``: no scan was sampled)."""
     d = s.center.numel()
     h = float(np.sort(s.spectrum())[d - k]) if s.spectrum is not None else math.nan
-    if _xp.is_noise_free(s.noise_loss, t0):
+    if _xp.is_noise_free(s.estimand_loss, t0):
         what = "a nondegenerate minimum" if k == d else "a Morse–Bott zero"
-        what += " of the noise-free loss"
+        what += (" of the noise-free loss" if s.observable is None else
+                 " of the population loss (a true parameter, as the caller states)")
         fibre = "" if k == d else f"; its zeros near w* form a manifold of dimension {d - k}"
     else:
         what = ("a point of a model linear in its sampled parameters (Hessian = "

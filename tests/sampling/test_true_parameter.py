@@ -181,3 +181,41 @@ def test_no_stored_draws_is_flagged_not_a_silent_nan():
         est = estimate_llc(model, (x, y), true_parameter=True, method="single", draws=5,
                            burn_in=3, step_size=1e-3, device="cpu")
     assert math.isnan(est.llc) and est.diagnostics.divergent
+
+
+def _tanh_teacher(switch_off: bool):
+    """A tanh network 2–3–1 with biases at a generic teacher w0 (d = 13, no continuous
+    symmetry, Gauss–Newton matrix positive definite), noisy targets σ = 0.5, n = 300; with
+    ``switch_off`` its first unit's outgoing weight is 0 (its incoming weights then flat: a
+    singular point, Gauss–Newton rank 10 at w0 and 13 nearby)."""
+    g = torch.Generator().manual_seed(1234)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                                torch.nn.Linear(3, 1)).double()
+    with torch.no_grad():
+        for m, scale in ((model[0], 1.0), (model[2], 1.0)):
+            m.weight.copy_(torch.randn(m.weight.shape, generator=g, dtype=torch.float64) * scale)
+            m.bias.copy_(torch.randn(m.bias.shape, generator=g, dtype=torch.float64) * 0.5)
+        if switch_off:
+            model[2].weight[:, 0] = 0.0
+        x = torch.randn(300, 2, generator=g, dtype=torch.float64)
+        y = model(x) + 0.5 * torch.randn(300, 1, generator=g, dtype=torch.float64)
+    return model, x, y
+
+
+def test_a_regular_true_parameter_of_noisy_data_is_d_over_2_exactly():
+    """At a true parameter with positive-definite Gauss–Newton matrix the population loss has
+    a nondegenerate minimum, so λ = d/2 (Morse lemma; the caller states w* = w0). The scan at
+    t₀ had read 0.85·d/2 with an interval excluding d/2 and every diagnostic passing on a
+    regular 2–5–2 network (an outside probe): revision 14 applies the rule as to noise-free
+    data. A teacher with a unit switched off is no Morse–Bott point and is sampled."""
+    model, x, y = _tanh_teacher(False)
+    e = estimate_llc(model, (x, y), device="cpu", seed=0, true_parameter=True)
+    assert (e.llc, e.ci, e.std_error) == (6.5, (6.5, 6.5), 0.0)
+    assert any("population loss (a true parameter" in s for s in e.diagnostics.notes)
+    plain = estimate_llc(model, (x, y), device="cpu", seed=0, draws=200, burn_in=100)
+    assert not any("Morse–Bott lemma" in s for s in plain.diagnostics.notes)  # noisy, no flag
+    model, x, y = _tanh_teacher(True)
+    e = estimate_llc(model, (x, y), device="cpu", seed=0, true_parameter=True, draws=400,
+                     burn_in=200)
+    assert not any("Morse–Bott lemma" in s for s in e.diagnostics.notes)
+    assert e.llc < 6.5 and e.ci[0] < e.ci[1]
