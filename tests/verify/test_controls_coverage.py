@@ -17,7 +17,9 @@ verifier's route builds them, ``routes.W_STAR_RULE``; 2 CPU cores, ≈ 4 min): *
 (2026-12-02, noise-free fits with the slowest power law unless the scan rejects it) 38/42 and
 5/42; 39/42 and 5/42 on 2026-12-03 (the traced step's shared data copied out once) and on
 2026-12-04 (revision 12, the bulk ESS gate), and again at revision 13 with the band's upper
-end raised by each estimate's ``Diagnostics.unresolved`` as verdicts raise it (4 min 28 s).
+end raised by each estimate's ``Diagnostics.unresolved`` as verdicts raise it (4 min 28 s);
+and at revision 14 (2026-12-05, Morse–Bott at a true parameter: regular cases of noisy
+families exact).
 Power
 stays below its target because the controls' biases differ between kinds of singularity
 (the crossings of multiplicity 2 and 3 read 8–49 % low at n = 1000, the noise-free law's own
