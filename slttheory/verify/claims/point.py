@@ -268,7 +268,10 @@ class Claim:
     not_imposed: tuple[str, ...] = ()
     constraint: str | None = None
     constraint_expr: Any = None
-    constraint_divisors: tuple = ()  # as written, before sympy cancels them (expr.parse_divisors)
+    # the divisors of predicted and constraint as written, before sympy cancels them
+    # (expr.parse_divisors): a point where one is 0 is an error (_written_division_by_zero)
+    predicted_divisors: tuple = ()
+    constraint_divisors: tuple = ()
     tolerance: Tolerance = field(default_factory=Tolerance)
     scaling: Scaling | None = None
     llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -508,6 +511,7 @@ def parse_point_claim(
         fixed=fixed,
         predicted=predicted,
         predicted_expr=_expression(parse_predicted, predicted, values, path, "predicted"),
+        predicted_divisors=parse_divisors(predicted, list(values)),
         relation=relation,
         statement=string(data, "statement", path, required=False) or "",
         notes=string(data, "notes", path, required=False) or "",
@@ -885,8 +889,6 @@ def _check_points(claim: Claim, family: Any) -> None:
     path, scaling = claim.path, claim.scaling
     checked: set[str] = set()  # a point shared by several profiles is checked once
     deadline = time.monotonic() + CHECK_BUDGET_S
-    divisors = (parse_divisors(claim.predicted, [*claim.grid, *claim.fixed])
-                if claim.predicted_expr is not None else ())
     for prof in PROFILES:
         n = math.prod(len(v) for v in claim.grid_for(prof).values())
         if n > MAX_GRID_POINTS:
@@ -930,8 +932,8 @@ def _check_points(claim: Claim, family: Any) -> None:
                 if not finite_real(v):
                     raise err(path, "predicted",
                               f"does not give a finite real number at {at} (got {show_value(v)})")
-                _written_division_by_zero(path, "predicted", divisors, p, f"at {at}",
-                                          f"it would give {show_value(v)}")
+                _written_division_by_zero(path, "predicted", claim.predicted_divisors, p,
+                                          f"at {at}", f"it would give {show_value(v)}")
 
 
 def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
