@@ -444,15 +444,40 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
 def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
                  ) -> tuple[str, str, list[Fit], bool]:
     """Verdict, reason, fits (stated shape and rival) of one group of points along the
-    variable, and whether the verdict rests on certified values: refuted by a rejected shape
-    (p < 0.01), a stated coefficient off by more than ``coef_rel`` and by more than 4 s.e. plus
-    the bias the controlled values share (:func:`_shared_bias`), or a certified
-    value off the stated coefficients' prediction by more than their rounding; confirmed
-    only with all four conditions of the module docstring."""
+    variable, and whether the verdict rests on certified values (the module docstring's
+    rules, in this order):
+
+    1. values no fit can weigh, or too few, decide nothing; certified values off the stated
+       coefficients' prediction refute (:func:`_before_the_fit`);
+    2. **refuted** where the stated shape is rejected, or a stated coefficient is off
+       (:meth:`_ShapeFits.rejections`, :func:`_coefficients`);
+    3. **confirmed** only with every condition met (:func:`_unconfirmed`), else inconclusive.
+    """
+    sc = claim.scaling
+    assert sc is not None
+    early = _before_the_fit(claim, group, rows)
+    if early is not None:
+        return early
+    s = _shape_fits(claim, group, rows)
+    fits = [s.fit, s.rival]
+    txt = f"{fmt_point(group) or 'all points'}: {s.described(sc)}"
+    off, open_ = _coefficients(claim, rows, s)
+    refuted = s.rejections(sc) + off
+    if refuted:
+        return "refuted", txt + "".join("; " + r for r in refuted), fits, s.exact
+    missing = open_ + _unconfirmed(claim, rows, s)
+    if missing:
+        return "inconclusive", txt + "; cannot confirm: " + "; ".join(missing), fits, s.exact
+    return "confirmed", txt + _coefficients_match(claim, rows, s), fits, s.exact
+
+
+def _before_the_fit(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
+                    ) -> tuple[str, str, list[Fit], bool] | None:
+    """The group's verdict where no fit is needed or none can be made, else ``None``."""
     sc = claim.scaling
     assert sc is not None
     var, gname = sc.variable, fmt_point(group) or "all points"
-    xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    xs = [r[0] for r in rows]
     # only a certified value has σ = 0; a measured value with σ ≤ 0, or a value, σ or x that
     # is not finite, has no error to weigh it by (the floor would make it exact, and NaN
     # stopped the fit with a LinAlgError): the group decides nothing
@@ -482,6 +507,81 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     if len(set(xs)) < need:
         return ("inconclusive", f"{gname}: {len(set(xs))} certified or controlled value(s) of "
                 f"{var}; a {sc.shape} fit needs {need}", [], exact)
+    return None
+
+
+@dataclass(frozen=True)
+class _ShapeFits:
+    """The stated shape's and its rival's fits to one group. On exact (certified) values,
+    ``fits_exactly``/``rival_exactly`` say whether the values are of that shape in exact
+    arithmetic (``None`` where that cannot be computed: an x·log x shape), and ``shown``/
+    ``rival_shown`` are the coefficients to quote: exact ones where the shape fits exactly,
+    else the float fit's with round-off read as 0."""
+
+    fit: Fit
+    rival: Fit
+    exact: bool
+    fits_exactly: bool | None
+    rival_exactly: bool | None
+    leading_zero: bool  # the stated shape's leading coefficient is 0 (exact values)
+    shown: tuple[float, ...]
+    rival_shown: tuple[float, ...]
+
+    @property
+    def shape_rejected(self) -> bool:
+        """The stated shape rejected: exactly, or by χ² at p < 0.01."""
+        if self.fits_exactly is not None:
+            return not self.fits_exactly
+        return self.fit.p_value is not None and self.fit.p_value < 0.01
+
+    @property
+    def rival_rejected(self) -> bool:
+        """The rival shape rejected: exactly, or by χ² at p < 0.05."""
+        if self.rival_exactly is not None:
+            return not self.rival_exactly
+        return self.rival.p_value is not None and self.rival.p_value < 0.05
+
+    def _how(self, fit: Fit, exactly: bool | None) -> str:
+        """How a shape's fit was judged."""
+        if exactly is not None:
+            # a shape the exact values reject has no coefficients: those shown are its
+            # closest float fit (relative least squares), which read as a slope "from exact
+            # values" (an outside audit of scaling claims)
+            return ("exactly of this shape" if exactly else
+                    "not of this shape, exactly: the closest fit shown, indicative only")
+        return ("σ at round-off: " if self.exact else "") + f"χ² p = {_p(fit.p_value)}"
+
+    def described(self, sc: Any) -> str:
+        """Both fits, as the reason quotes them."""
+        return (f"λ = {poly_text(self.shown, sc.shape, sc.variable)} ("
+                + ("exact values, " if self.exact else "") + self._how(self.fit, self.fits_exactly)
+                + f", R² = {self.fit.r2:.4f}); rival {RIVALS[sc.shape]} "
+                f"{poly_text(self.rival_shown, self.rival.shape, sc.variable)} "
+                f"({self._how(self.rival, self.rival_exactly)})")
+
+    def rejections(self, sc: Any) -> list[str]:
+        """Why the stated shape is refuted: rejected by the values, or (exact values) of a
+        lower order than stated, since no further value could make λ that shape."""
+        stated = shape_text(sc.shape, sc.variable)
+        if self.shape_rejected:
+            errors = ("certified values in exact arithmetic" if self.fits_exactly is False else
+                      "certified values (σ = 0, floored at round-off)" if self.exact else
+                      "controlled errors")
+            return [f"the stated {stated} shape is rejected by the {errors}"]
+        if self.leading_zero and not (sc.coefficients is not None and sc.coefficients[0] == 0):
+            # exact values fit by the stated shape with its leading term exactly 0 (d/2 stated
+            # quadratic; a constant stated affine)
+            return [f"{_terms(sc.shape, sc.variable)[0]}'s coefficient is 0 (exact values): λ "
+                    f"is of a lower order than the stated {stated}"]
+        return []
+
+
+def _shape_fits(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]) -> _ShapeFits:
+    """Fit the stated shape and its rival to the group; exactly where the values are exact."""
+    sc = claim.scaling
+    assert sc is not None
+    xs, ys, ses = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    exact = all(r[4] == "certified" for r in rows)
     kinds = {r[4] for r in rows}  # what the fitted values are: exact, controlled or both
     source = "certified" if exact else "llc" if "certified" not in kinds else "certified+llc"
     f = fit_shape(xs, ys, ses, sc.shape, group, source=source)
@@ -489,102 +589,94 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     # exact values are of a shape or not, in exact arithmetic where it can be done; the float
     # fit's round-off floor (1e-9 of λ) hid an intercept of 50 at λ ≈ 5·10⁵ (an outside audit)
     values = _exact_values(claim, rows) if exact else None
-    exact_coefs = _exact_fit(values, sc.shape)
-    fits_exactly = None if exact_coefs is None else bool(exact_coefs)
+    coefs = _exact_fit(values, sc.shape)
     rival_coefs = _exact_fit(values, RIVALS[sc.shape])
-    rival_exactly = None if rival_coefs is None else bool(rival_coefs)
+    fits_exactly = None if coefs is None else bool(coefs)
     # the leading term exactly 0, where the exact fit knows it; else at round-off
-    leading_zero = (exact_coefs[0] == 0 if exact_coefs else
+    leading_zero = (coefs[0] == 0 if coefs else
                     exact and fits_exactly is None and f.p_value is not None
                     and _round_off_to_zero(f)[0] == 0.0)
-    shape_rejected = (not fits_exactly if fits_exactly is not None else
-                      f.p_value is not None and f.p_value < 0.01)
-    rival_rejected = (not rival_exactly if rival_exactly is not None else
-                      rival.p_value is not None and rival.p_value < 0.05)
     # exact values: the exact coefficients where the shape fits exactly, else the float fit's
     # with round-off read as 0 ("5.17e-17·m" had been quoted as a coefficient "from exact
     # values"); the rival's likewise
-    shown = (tuple(float(c) for c in exact_coefs) if exact_coefs else
+    shown = (tuple(float(c) for c in coefs) if coefs else
              _round_off_to_zero(f) if exact else f.coefficients)
     rival_shown = (tuple(float(c) for c in rival_coefs) if rival_coefs else
                    _round_off_to_zero(rival) if exact else rival.coefficients)
+    return _ShapeFits(f, rival, exact, fits_exactly,
+                      None if rival_coefs is None else bool(rival_coefs), bool(leading_zero),
+                      shown, rival_shown)
 
-    def how(fit: Fit, exactly: bool | None) -> str:  # how the shape's fit was judged
-        if exactly is not None:
-            # a shape the exact values reject has no coefficients: those shown are its
-            # closest float fit (relative least squares), which read as a slope "from exact
-            # values" (an outside audit of scaling claims)
-            return ("exactly of this shape" if exactly else
-                    "not of this shape, exactly: the closest fit shown, indicative only")
-        return ("σ at round-off: " if exact else "") + f"χ² p = {_p(fit.p_value)}"
 
-    txt = (f"{gname}: λ = {poly_text(shown, sc.shape, var)} ("
-           + ("exact values, " if exact else "") + how(f, fits_exactly)
-           + f", R² = {f.r2:.4f}); rival {RIVALS[sc.shape]} "
-           f"{poly_text(rival_shown, rival.shape, var)} ({how(rival, rival_exactly)})")
-    v, missing = "confirmed", []
-    stated = shape_text(sc.shape, var)
-    if shape_rejected:
-        v = "refuted"
-        errors = ("certified values in exact arithmetic" if fits_exactly is False else
-                  "certified values (σ = 0, floored at round-off)" if exact else
-                  "controlled errors")
-        txt += f"; the stated {stated} shape is rejected by the {errors}"
-    elif leading_zero and not (sc.coefficients is not None and sc.coefficients[0] == 0):
-        # exact values fit by the stated shape with its leading term exactly 0 (d/2 stated
-        # quadratic; a constant stated affine): no further data could make it that shape
-        v = "refuted"
-        txt += (f"; {_terms(sc.shape, var)[0]}'s coefficient is 0 (exact values): λ is of a "
-                f"lower order than the stated {stated}")
-    if sc.coefficients is not None:
-        halves = half_units(sc)
-        shared = _shared_bias(rows)
-        for i, (c_fit, c_se, c_st) in enumerate(
-                zip(shown if exact else f.coefficients, f.std_errors, sc.coefficients,
-                    strict=True)):
-            # exact values: only the stated number's own rounding (coef_rel absorbs LLC
-            # noise, which they have none of: 9.6 for 10 was confirmed within 10 %); LLC
-            # values: coef_rel on top of that rounding (a stated 0.2 stands for [0.15, 0.25],
-            # so 0.24·d measured precisely must not refute what exact values confirm)
-            t = halves[i] + (0.0 if exact else claim.tolerance.coef_rel * abs(float(c_st)))
-            dev = abs(c_fit - float(c_st))
-            said = coefficient_text(sc.shape, var, i, c_fit, c_se, _written(sc, i), exact)
-            if _beyond(dev, t, float(c_st)) and dev > 4 * c_se + shared * abs(c_fit):
-                v = "refuted"
-                txt += "; " + said + (" (exact values: off by more than the stated number's "
-                                      "rounding)" if exact else
-                                      " (off by more than coef_rel and by more than 4 s.e. "
-                                      f"plus the {shared:.0%} bias the controlled values may "
-                                      "share)")
-            elif dev + (0.0 if exact else 2 * c_se + shared * abs(c_fit)) > t:
-                # an equivalence test, as a point's band: the coefficient's interval, widened
-                # by the bias its values may share, lies within the stated number ± t (a fit
-                # merely not excluded from it kept the truth only within 2t plus that bias);
-                # exact coefficients have no interval (their float fit's s.e. is round-off)
-                missing.append(said)
-    if v != "refuted":
-        if len(set(xs)) < MIN_VALUES:
-            missing.append(f"only {len(set(xs))} values of {var} (needs {MIN_VALUES})")
-        if not fits_exactly and (f.p_value is None or f.p_value < 0.05):
-            missing.append(f"goodness of fit p = {_p(f.p_value)} < 0.05")
-        if not f.r2 >= sc.min_r2:
-            missing.append(f"R² = {f.r2:.4f} < min_r2 = {sc.min_r2:g}")
-        if not rival_rejected:
-            missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
-                           f"(p = {_p(rival.p_value)})")
-        drift = _settings_drift([r[3] for r in rows if r[4] == "controlled"])
-        if drift:
-            missing.append(drift)
-        if missing:
-            v = "inconclusive"
-            txt += "; cannot confirm: " + "; ".join(missing)
-    if v == "confirmed" and sc.coefficients is not None:
-        coefs = ", ".join(_written(sc, i) for i in range(len(sc.coefficients)))
-        txt += (f"; stated coefficients [{coefs}] match " + (
-            "up to their rounding" if exact else
-            f"within coef_rel = {claim.tolerance.coef_rel:g}, with their 2 s.e. and the "
-            f"{shared:.0%} bias the controlled values may share"))
-    return v, txt, [f, rival], exact
+def _coefficients(claim: Claim, rows: Sequence[_Row], s: _ShapeFits
+                  ) -> tuple[list[str], list[str]]:
+    """The stated coefficients that refute (off by more than their tolerance and by more
+    than 4 s.e. plus the bias the controlled values may share), and those that cannot
+    confirm (their interval, so widened, not within the stated number ± its tolerance)."""
+    sc = claim.scaling
+    assert sc is not None
+    if sc.coefficients is None:
+        return [], []
+    off, open_ = [], []
+    halves, shared = half_units(sc), _shared_bias(rows)
+    for i, (c_fit, c_se, c_st) in enumerate(
+            zip(s.shown if s.exact else s.fit.coefficients, s.fit.std_errors, sc.coefficients,
+                strict=True)):
+        # exact values: only the stated number's own rounding (coef_rel absorbs LLC
+        # noise, which they have none of: 9.6 for 10 was confirmed within 10 %); LLC
+        # values: coef_rel on top of that rounding (a stated 0.2 stands for [0.15, 0.25],
+        # so 0.24·d measured precisely must not refute what exact values confirm)
+        t = halves[i] + (0.0 if s.exact else claim.tolerance.coef_rel * abs(float(c_st)))
+        dev = abs(c_fit - float(c_st))
+        said = coefficient_text(sc.shape, sc.variable, i, c_fit, c_se, _written(sc, i),
+                                s.exact)
+        if _beyond(dev, t, float(c_st)) and dev > 4 * c_se + shared * abs(c_fit):
+            off.append(said + (" (exact values: off by more than the stated number's "
+                               "rounding)" if s.exact else
+                               " (off by more than coef_rel and by more than 4 s.e. "
+                               f"plus the {shared:.0%} bias the controlled values may "
+                               "share)"))
+        elif dev + (0.0 if s.exact else 2 * c_se + shared * abs(c_fit)) > t:
+            # an equivalence test, as a point's band: the coefficient's interval, widened
+            # by the bias its values may share, lies within the stated number ± t (a fit
+            # merely not excluded from it kept the truth only within 2t plus that bias);
+            # exact coefficients have no interval (their float fit's s.e. is round-off)
+            open_.append(said)
+    return off, open_
+
+
+def _unconfirmed(claim: Claim, rows: Sequence[_Row], s: _ShapeFits) -> list[str]:
+    """The module docstring's conditions of a confirmation that the group does not meet."""
+    sc = claim.scaling
+    assert sc is not None
+    var, missing = sc.variable, []
+    n_values = len({r[0] for r in rows})
+    if n_values < MIN_VALUES:
+        missing.append(f"only {n_values} values of {var} (needs {MIN_VALUES})")
+    if not s.fits_exactly and (s.fit.p_value is None or s.fit.p_value < 0.05):
+        missing.append(f"goodness of fit p = {_p(s.fit.p_value)} < 0.05")
+    if not s.fit.r2 >= sc.min_r2:
+        missing.append(f"R² = {s.fit.r2:.4f} < min_r2 = {sc.min_r2:g}")
+    if not s.rival_rejected:
+        missing.append(f"the rival {RIVALS[sc.shape]} shape is not rejected "
+                       f"(p = {_p(s.rival.p_value)})")
+    drift = _settings_drift([r[3] for r in rows if r[4] == "controlled"])
+    if drift:
+        missing.append(drift)
+    return missing
+
+
+def _coefficients_match(claim: Claim, rows: Sequence[_Row], s: _ShapeFits) -> str:
+    """What a confirmation says of the stated coefficients ('' where none are stated)."""
+    sc = claim.scaling
+    assert sc is not None
+    if sc.coefficients is None:
+        return ""
+    coefs = ", ".join(_written(sc, i) for i in range(len(sc.coefficients)))
+    return (f"; stated coefficients [{coefs}] match " + (
+        "up to their rounding" if s.exact else
+        f"within coef_rel = {claim.tolerance.coef_rel:g}, with their 2 s.e. and the "
+        f"{_shared_bias(rows):.0%} bias the controlled values may share"))
 
 
 _POWERS = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1)}
