@@ -143,10 +143,12 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
         args = family.formula_kwargs(family.validate(dict(params))) \
             if hasattr(family, "formula_kwargs") else params
         ev = _with_reference(_closed_form_evidence(lc, name), name, args)
-        module = _unchecked_module(family.formula)
+        module = _unchecked_module(family.formula) or _unchecked_module(family.build)
         if ev.standing == "established" and module is not None:
             # "established" means the package's tests check the formula independently; a
-            # formula from a --families module says so of itself, which nothing here checks
+            # formula from a --families module says so of itself, which nothing here checks;
+            # a package formula on a plugin's build is the plugin's statement that the two
+            # are the same model (as for the rank route's map, an audit of certified ranks)
             ev = replace(ev, standing="as_stated", established_by="",
                          case=f"{ev.case}; defined in {module}, outside "
                          "slttheory, whose tests do not check it: as stated")
@@ -346,8 +348,10 @@ def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any) -> st
     import torch
 
     try:
+        # in float64: in the build's default float32, an integer 2^24 + 1 of the built w*
+        # read 2^24, and true_params one off it passed (an audit of certified ranks)
         prob = family.build(dict(params), generator=torch.Generator().manual_seed(0),
-                            refine_steps=0)
+                            refine_steps=0, dtype=torch.float64)
         built = dict(prob.model.named_parameters())
     except Exception as e:  # noqa: BLE001
         return f"could not be compared with the built w* ({describe_error(e)})"
@@ -425,7 +429,11 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         bound = getattr(res, "schwartz_zippel_bound", None)
         p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
         gives, reason = bool(rp.gives_lambda), str(rp.reason)
-        module = _unchecked_module(family.rank_problem)
+        # the package's rank map states its stratum and λ = rank/2 about the package's own
+        # build: with a plugin's build (the same map, another w*) both are the plugin's
+        # statement (reduced-rank regression's map on a build at w* = 0 certified λ = 21/2
+        # where λ = 13/2: an audit of certified ranks)
+        module = _unchecked_module(family.rank_problem) or _unchecked_module(family.build)
         if p_cert and module is not None and rp.degree > 1:
             label = getattr(rp, "true_point", None)
             # where w* lies is the plugin's statement about its own build: a stratum label is
