@@ -592,7 +592,8 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     counts = rep["summary"]
     print("", file=sys.stderr)
     for c in rep["claims"]:
-        print(f"{c['verdict']:13} {c['id'] or c['path']}", file=sys.stderr)
+        note = _route_error_note(c)
+        print(f"{c['verdict']:13} {c['id'] or c['path']}{note}", file=sys.stderr)
     print(
         f"\n{', '.join(f'{counts[v]} {v}' for v in VERDICTS)} in {wall:.0f} s; "
         f"report: {out / 'report.md'}",
@@ -601,6 +602,27 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     if args.strict and (counts["refuted"] or counts["error"]):
         return 1
     return 0
+
+
+def _route_error_note(claim: dict) -> str:
+    """A note for the closing summary where a claim that is not itself ``error`` has points
+    with a failed route (a plugin's build or rank map that raised, a route out of time): its
+    verdict then rests on fewer routes than it asked for, which only the report said.
+
+    >>> _route_error_note({"verdict": "inconclusive", "points": [
+    ...     {"rank": {"status": "error"}, "at_point": {"status": "ok"}}, {"rank": None}]})
+    '  (a route failed at 1 of 2 point(s): see the reason, [route errors: ...])'
+    >>> _route_error_note({"verdict": "error", "points": [{"rank": {"status": "error"}}]})
+    ''
+    """
+    if claim.get("verdict") == "error":
+        return ""
+    points = claim.get("points") or []
+    routes = ("closed_form", "rank", "llc", "at_point")
+    k = sum(any(isinstance(p.get(r), dict) and p[r].get("status") == "error" for r in routes)
+            for p in points)
+    return (f"  (a route failed at {k} of {len(points)} point(s): see the reason, "
+            "[route errors: ...])") if k else ""
 
 
 def _executor_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:

@@ -499,6 +499,10 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
     if isinstance(names, str):
         raise TypeError(f"variables must be a list of names, got the string {names!r}")
     if not isinstance(text, str):
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            written = getattr(text, "written", None) or repr(text)
+            raise ExpressionError(f"{key}: must be a string, got the number {written}: "
+                                  f"quote it, {key} = \"{written}\"")
         raise ExpressionError(f"{key}: must be a string, got {type(text).__name__}")
     if not text.strip():
         raise ExpressionError(f"{key}: is empty")

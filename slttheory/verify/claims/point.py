@@ -18,6 +18,7 @@ documented in ``verification/README.md``.
 from __future__ import annotations
 
 import decimal
+import difflib
 import hashlib
 import itertools
 import json
@@ -584,11 +585,14 @@ def _family(data: Mapping[str, Any], path: str, families: Mapping[str, Any]
     """The claim's ``family``: its name and the registered family."""
     name = string(data, "family", path)
     if name not in families:
-        raise err(
-            path,
-            "family",
-            f"unknown family {name!r} (known: {', '.join(sorted(families)) or 'none'})",
-        )
+        known = f"(known: {', '.join(sorted(families)) or 'none'})"
+        close = difflib.get_close_matches(name, list(families), n=1)
+        if close:
+            why = f"unknown family {name!r}: did you mean {close[0]!r}? {known}"
+        else:
+            why = (f"unknown family {name!r} {known}; a family of your own module "
+                   "needs --families MODULE:NAME (docs/plugins.md)")
+        raise err(path, "family", why)
     return name, families[name]
 
 
