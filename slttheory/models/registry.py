@@ -392,6 +392,47 @@ class Family:
         return out
 
 
+def describe(family: Family) -> str:
+    """What a claim on ``family`` can set: its parameters (type, range or choices, default,
+    meaning), the closed form it compares with, and the hypotheses it measures; the text of
+    ``python -m slttheory.verify --families-info NAME``.
+
+    >>> fam = Family("toy", "a toy", (ParamSpec("d", int, 1, None, doc="dimension"),
+    ...                               ParamSpec("loss", str, default="mse",
+    ...                                         choices=("mse", "centred"))),
+    ...              build=lambda *a, **k: None, source="Me 2026")
+    >>> print(describe(fam))
+    toy: a toy (Me 2026)
+      parameters:
+        d        integer >= 1, required: dimension
+        loss     one of mse, centred, default 'mse'
+      closed form: none
+      hypotheses: none measured
+      rank map: none
+    """
+    kinds = {int: "integer", float: "number", bool: "true/false", tuple: "list of integers",
+             str: "text"}
+    rows, width = [], max([8] + [len(spec.name) for spec in family.parameters])
+    for spec in family.parameters:
+        what = kinds.get(spec.type, spec.type.__name__)
+        if spec.choices is not None:
+            what = "one of " + ", ".join(map(str, spec.choices))
+        bounds = [f">= {spec.minimum:g}" if spec.minimum is not None else "",
+                  f"<= {spec.maximum:g}" if spec.maximum is not None else ""]
+        what += "".join(" " + b for b in bounds if b)
+        if spec.type is tuple and any(bounds):
+            what = what.replace("integers ", "integers, each ", 1)
+        what += ", required" if spec.required else f", default {spec.default!r}"
+        rows.append(f"    {spec.name:{width}} {what}" + (f": {spec.doc}" if spec.doc else ""))
+    formula = getattr(family.formula, "__name__", None) if family.formula else None
+    return "\n".join([
+        f"{family.name}: {family.description}" + (f" ({family.source})" if family.source else ""),
+        "  parameters:", *rows,
+        f"  closed form: {formula or 'none'}",
+        "  hypotheses: " + (", ".join(family.hypothesis_names) or "none measured"),
+        "  rank map: " + ("exact Jacobian ranks" if family.rank_problem else "none")])
+
+
 FAMILIES: dict[str, Family] = {}
 
 

@@ -125,6 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print what the profile would run (points, routes, LLC settings, experiment "
         "runs), run nothing",
     )
+    plan_only.add_argument(
+        "--families-info", nargs="*", metavar="FAMILY",
+        help="describe the named families (every family when none is named): the parameters a "
+        "claim's grid and [fixed] can set, with their types, ranges and defaults, the closed "
+        "form and the hypotheses; needs no claim files, runs nothing",
+    )
     p.add_argument(
         "--families",
         metavar="MODULE:NAME",
@@ -395,6 +401,20 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
     if gb is not None and not (gb == 0 or math.isinf(gb) or MIN_MEMORY_GB <= gb):
         parser.error(f"--memory-limit: must be 0 (no cap), inf, or a number of GB of at least "
                      f"{MIN_MEMORY_GB:g} (the run needs about 1 GB to start), got {gb}")
+    if args.families_info is not None:
+        try:
+            families = load_families(args.families)
+        except (ValueError, ImportError, AttributeError) as e:
+            parser.error(f"--families: {e}")
+        unknown = [n for n in args.families_info if n not in families]
+        if unknown:
+            parser.error(f"--families-info: unknown famil{'y' if len(unknown) == 1 else 'ies'} "
+                         f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(families))})")
+        from slttheory.models.registry import describe
+
+        for name in args.families_info or sorted(families):
+            print(describe(families[name]) + "\n")
+        return 0
     if not args.claims and not default_claims_dir().is_dir():
         # an installed wheel carries no claim files: they live in the source repository
         parser.error("no claims to run: there is no verification/ folder in the current "

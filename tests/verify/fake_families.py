@@ -118,11 +118,11 @@ FAMILIES = {
         "fake_regular", "linear regression", _D, _build, _regular_formula, _rank_problem,
         hypotheses=_no_hypotheses,
     ),
-    "slow_regular": Family(
+    "slow_regular": Family(  # the package's build and rank map: its rank certifies λ = d/2
         "slow_regular",
         "linear regression, slow closed form",
         _D,
-        _build,
+        _REGULAR_FAMILY.build,
         _slow_formula,
         _regular_rank_problem,
     ),

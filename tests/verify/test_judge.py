@@ -1868,6 +1868,18 @@ def test_a_w_star_check_that_failed_is_named_in_the_reason():
     assert v.verdict == "confirmed" and "w* check: inputs have 1000 samples" in v.reason
 
 
+def test_an_undecided_point_with_a_failed_route_asks_for_that_route_first():
+    """A plugin build that raised left the point inconclusive with advice about formulas and
+    arguments only, the error at the end of the reason (an outside usability audit): what
+    would decide now names the failed route first."""
+    err = RankEvidence("error", error="ValueError: oops in my rank map")
+    v = V(claim(), PointEvidence(cf("2", standing="as_stated"), err, None, 0.0))
+    assert v.verdict == "inconclusive"
+    assert "would decide: the failed route(s) (rank: see [route errors]) run, then" in v.reason
+    v = V(claim(), PointEvidence(cf("2", standing="as_stated"), None, None, 0.0))
+    assert "failed route" not in v.reason
+
+
 def test_an_llc_fit_allows_a_stated_coefficients_own_rounding():
     """A stated 0.2 stands for [0.15, 0.25] (README, Scaling claims): λ = 0.24·d from exact
     values confirms it, but the same line measured by precise controlled LLCs was refuted

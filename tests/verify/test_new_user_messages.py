@@ -32,3 +32,19 @@ def test_an_unknown_family_points_at_families_option():
 def test_an_unquoted_predicted_number_says_to_quote_it(value):
     why = _error(predicted=value)
     assert "predicted" in why and "quote it" in why and str(value) in why
+
+
+def test_families_info_describes_a_family_without_claim_files(tmp_path, monkeypatch, capsys):
+    """What a claim can set, found without reading the source (an outside usability audit:
+    the only way had been FAMILIES[name].parameters in Python)."""
+    from slttheory.verify import cli
+
+    monkeypatch.chdir(tmp_path)  # no verification/ here: --families-info needs none
+    assert cli.main(["--families-info", "quadratic_network"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("quadratic_network: ")
+    assert "loss     one of centred, mse, default 'centred'" in out
+    assert "hypotheses: units_active" in out
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--families-info", "quadratic"])
+    assert e.value.code == 2 and "unknown family 'quadratic'" in capsys.readouterr().err

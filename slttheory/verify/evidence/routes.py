@@ -127,6 +127,15 @@ def _unchecked_module(obj: Any) -> str | None:
     return None if module.startswith(CHECKED_FORMULA_MODULES) else module or "an unknown module"
 
 
+def _unchecked_family(family: Any, part: Any) -> str | None:
+    """:func:`_unchecked_module` of a family's ``part`` (its formula or rank map), else of its
+    build: the package's formula or rank map on a plugin's own build (another model, another
+    w*) states what it states of the plugin's model, which nothing here checks (an audit of
+    certified ranks)."""
+    build = getattr(family, "build", None)
+    return _unchecked_module(part) or (None if build is None else _unchecked_module(build))
+
+
 def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvidence:
     """The family's closed form at ``params`` (its ``formula``), exact; an "established"
     formula from outside :data:`CHECKED_FORMULA_MODULES` is evidence as stated only."""
@@ -143,7 +152,7 @@ def closed_form_route(family: Any, params: Mapping[str, Any]) -> ClosedFormEvide
         args = family.formula_kwargs(family.validate(dict(params))) \
             if hasattr(family, "formula_kwargs") else params
         ev = _with_reference(_closed_form_evidence(lc, name), name, args)
-        module = _unchecked_module(family.formula) or _unchecked_module(family.build)
+        module = _unchecked_family(family, family.formula)
         if ev.standing == "established" and module is not None:
             # "established" means the package's tests check the formula independently; a
             # formula from a --families module says so of itself, which nothing here checks;
@@ -433,7 +442,7 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         # build: with a plugin's build (the same map, another w*) both are the plugin's
         # statement (reduced-rank regression's map on a build at w* = 0 certified λ = 21/2
         # where λ = 13/2: an audit of certified ranks)
-        module = _unchecked_module(family.rank_problem) or _unchecked_module(family.build)
+        module = _unchecked_family(family, family.rank_problem)
         if p_cert and module is not None and rp.degree > 1:
             label = getattr(rp, "true_point", None)
             # where w* lies is the plugin's statement about its own build: a stratum label is

@@ -584,7 +584,14 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
         se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
         parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
-    parts.append("would decide: " + " or ".join(_deciders(claim, ev, llc)))
+    failed = [n for n, r in (("closed form", ev.closed_form), ("rank", ev.rank),
+                             ("LLC", ev.llc), ("w*", ev.at_point))
+              if r is not None and r.status != "ok"]
+    # a route that raised (a plugin's build, a rank map) first: the advice below assumes the
+    # routes ran (an outside usability audit read it as the reason)
+    first = (f"the failed route(s) ({', '.join(failed)}: see [route errors]) run, then "
+             if failed else "")
+    parts.append("would decide: " + first + " or ".join(_deciders(claim, ev, llc)))
     return "; ".join(parts)
 
 
