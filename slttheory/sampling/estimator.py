@@ -713,11 +713,22 @@ def _symmetrised_shift(s: _Setup, rec: _Positions | None, burn_in: int, ts: np.n
         diff = np.concatenate([ob.mean(axis=1) - dl.mean(axis=1) for dl, ob in zip(
             _fl.loss_chunks(flat, s.per_sample, rows), _fl.loss_chunks(flat, s.observable, rows),
             strict=True)]).reshape(g.shape[0], g.shape[1]) * float(t)
-        means = diff.mean(axis=1)
-        shift[j] = float(means.mean())
-        err[j] = (float(means.std(ddof=1)) / math.sqrt(means.size) if means.size > 1
-                  else float(diff.std(ddof=1)) / math.sqrt(diff.size))
+        shift[j], err[j] = float(diff.mean(axis=1).mean()), _mean_error(diff)
     return shift, err
+
+
+def _mean_error(values: np.ndarray) -> float:
+    """Standard error of the mean of per-draw ``values`` (chains, draws): the spread of the
+    chain means (ddof = 1) over √chains, which sees the draws' autocorrelation; with one
+    chain, the draws' spread over √draws.
+
+    >>> _mean_error(np.array([[1.0, 1.0], [3.0, 3.0]]))  # chain means 1 and 3: sd √2, / √2
+    1.0
+    """
+    means = values.mean(axis=1)
+    if means.size > 1:
+        return float(means.std(ddof=1)) / math.sqrt(means.size)
+    return float(values.std(ddof=1)) / math.sqrt(values.size)
 
 
 def _single_result(s, run, n, beta_v, gamma, chains, sampler, bs, seed, dev, auto,

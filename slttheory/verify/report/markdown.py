@@ -220,7 +220,8 @@ def _checks(points: list[Mapping[str, Any]], assumed: Sequence[str] = (),
         rows.insert(0, f"- at {len(at_w0)} point(s) ({', '.join(f'`{a}`' for a, _ in at_w0[:4])}"
                     f"{', …' if len(at_w0) > 4 else ''}) w* is the true parameter w0 of noisy "
                     "data, a minimum of K(w) but not of L_n"
-                    + (f" (|∇L_n| up to {max(g):.3g}" if g else " (")
+                    + ((" (∇L_n = 0" if max(g) == 0 else f" (|∇L_n| up to {max(g):.3g}")
+                       if g else " (")
                     + (f", smallest Hessian eigenvalue {min(e):.3g})" if e else ")")
                     + ": the claim is about w0, and an LLC there is the symmetrised "
                     "estimand's, defined at w0")
