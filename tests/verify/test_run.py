@@ -712,6 +712,29 @@ def test_quick_runs_no_llc_where_a_hypothesis_fails_at_w_star():
     assert "hypothesis not met" in res[0].points[0].verdict.reason
 
 
+def test_quick_runs_no_llc_where_the_prediction_asserts_nothing():
+    """λ ≤ P with P ≥ d/2 holds for every model of d parameters: the point is inconclusive
+    whatever an LLC reads, so quick spends no LLC (nor its nine control runs) there (an
+    outside audit of the claim grids: cor5.3 at K = 15 ran one)."""
+    called = []
+
+    def llc(family, points, settings, device, reruns=False, measure=True):
+        called.append(points)
+        return _fake_routes().llc(family, points, settings, device, reruns, measure)
+
+    data = {"id": "vacuous", "title": "t", "source": "s", "family": "regular",
+            "kind": "closed_form", "relation": "<=", "predicted": "d", "evidence": ["llc"],
+            "grid": {"d": [2]}}
+    c = parse_claim(data, "c.toml", FAMILIES)
+    res = run_claims([c], profile="quick", families=FAMILIES, device="cpu",
+                     routes=Routes(llc=llc))
+    assert not called
+    assert "asserts nothing" in res[0].points[0].verdict.reason
+    res = run_claims([c], profile="full", families=FAMILIES, device="cpu",
+                     routes=Routes(llc=llc))
+    assert called  # the full profile runs the LLC everywhere, as context
+
+
 class _LastFirst(LocalExecutor):
     """This process's executor, running the submitted tasks in reverse order."""
 

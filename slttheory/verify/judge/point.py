@@ -67,6 +67,7 @@ class PointVerdict:
     grade: str = "none"
     facts: tuple[Fact, ...] = field(default_factory=tuple)
     llc: LLCAssessment | None = None
+    asserts_nothing: bool = False  # a bound every model meets: no route, an LLC included, decides
 
 
 def fmt_point(params: Mapping[str, Any]) -> str:
@@ -436,7 +437,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         every, would = vacuous
         return PointVerdict("inconclusive", f"inconclusive at {at}: the predicted {pt.ptxt} "
                             f"holds for every model{every}, so it asserts nothing here; would "
-                            f"decide: {would}" + note, facts=facts)
+                            f"decide: {would}" + note, facts=facts, asserts_nothing=True)
     if exact != "open":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)

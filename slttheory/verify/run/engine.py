@@ -320,7 +320,8 @@ class _Point:
 
 def _settled_without_llc(p: _Point) -> bool:
     """Whether the point is settled without an LLC: the exact evidence decides it (certified
-    verdict), or a hypothesis of the claim fails as measured at w* (no LLC can then decide).
+    verdict), a hypothesis of the claim fails as measured at w*, or the prediction is a bound
+    every model meets (λ ≤ P with P ≥ d/2: it asserts nothing) — no LLC can then decide.
     A scaling claim's point is settled where the certified facts fix λ exactly (its fit takes
     that value, :func:`slttheory.verify.judge.scaling._controlled`) or a hypothesis fails
     (the fit leaves it out)."""
@@ -337,7 +338,7 @@ def _settled_without_llc(p: _Point) -> bool:
         unmet = unmet_hypotheses(p.claim, p.evidence, pred)
     except Exception:  # noqa: BLE001 - judged again (and reported) later
         return False
-    return pv.grade == "certified" or bool(unmet)
+    return pv.grade == "certified" or pv.asserts_nothing or bool(unmet)
 
 
 def run_claims(
