@@ -290,8 +290,8 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
     condition is not enough: x² − y² has K_γ = K with smooth zeros in the torus, and
     ∫|K|^z has a double pole at −1 (λ = 1, m = 2), not the m = 1 the polyhedron gives.
 
-    Sources: Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and estimation of
-    oscillating integrals); Watanabe 2009 (Newton diagrams); Lin 2011 PhD thesis
+    Sources: Varchenko 1976 (Funct. Anal. Appl. 10:175–196, Newton polyhedra and estimation
+    of oscillating integrals); Watanabe 2009 (Newton diagrams); Lin 2011 PhD thesis
     (UC Berkeley), *Algebraic methods for evaluating integrals in Bayesian statistics*,
     (non-degenerate functions; multiplicity = codimension of the face; chapter and theorem
     number not re-read: check the non-degeneracy hypothesis and the multiplicity clause there
@@ -369,8 +369,8 @@ def newton_polyhedron(exponents, prior_powers=None) -> LearningCoefficient:
             "prior density = prod_j |w_j|^(h_j) times a function positive at 0",
             "λ, m are those of the zeta function ∫|K|^z |w^h| dw near w = 0",
         ),
-        source="Varchenko 1976 (Funct. Anal. Appl. 10, Newton polyhedra and oscillating "
-        f"integrals); {_WATANABE}, Newton diagrams; Lin 2011 PhD thesis (UC Berkeley), "
-        "non-degenerate functions (chapter and theorem number not re-read)",
+        source="Varchenko 1976 (Funct. Anal. Appl. 10:175-196, Newton polyhedra and estimation "
+        f"of oscillating integrals); {_WATANABE}, Newton diagrams; Lin 2011 PhD thesis "
+        "(UC Berkeley), non-degenerate functions (chapter and theorem number not re-read)",
         **standing_of("newton_polyhedron").fields(),
     )
