@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 __all__ = [
     "PROFILES",
@@ -21,6 +23,7 @@ __all__ = [
     "claim_id",
     "point_key",
     "err",
+    "Faults",
     "finite",
     "int_limit",
     "string",
@@ -102,6 +105,65 @@ def point_key(params: Mapping[str, Any]) -> str:
 def err(path: str, key: str, msg: str) -> ClaimError:
     """``ClaimError("<path>: <key>: <msg>")``."""
     return ClaimError(f"{path}: {key}: {msg}")
+
+
+class Faults:
+    """The faults of one claim file, gathered over checks that do not depend on each other, so
+    that a file with several is told them in one run, not one per run.
+
+    :meth:`take` runs a check and returns its result, or ``None`` where it raised
+    :class:`ClaimError` (kept; any other exception propagates: a loader bug is not a fault of
+    the file). A check that needs another's result runs only where that result is not
+    ``None``. :meth:`raise_any` raises them together in the order taken, naming the file once
+    ("<path>: 2 faults: title: …; kind: …"), or the one fault exactly as its check wrote it.
+
+    ``weak=True`` marks a fault that a later, dependent check (a grid point's validation)
+    finds too, in its own words (the point where it fails): alone, it is left to that check,
+    so that a file with one fault reads as it did.
+
+    >>> f = Faults("x.toml")
+    >>> f.take(string, {"title": 3}, "title", "x.toml") is None
+    True
+    >>> f.take(string, {}, "source", "x.toml"), f.take(string, {"id": "a"}, "id", "x.toml")
+    (None, 'a')
+    >>> f.raise_any()
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.claims.common.ClaimError: x.toml: 2 faults: title: must be a non-empty \
+string, got 3; source: missing (required)
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self.faults: list[tuple[str, str, bool]] = []  # (key, message, weak)
+
+    def take(self, check: Callable[..., T], *args: Any, weak: bool = False) -> T | None:
+        try:
+            return check(*args)
+        except ClaimError as e:
+            message = str(e)
+            key = message.removeprefix(f"{self.path}: ").split(": ", 1)[0]
+            self.faults.append((key, message, weak))
+            return None
+
+    def raise_any(self) -> None:
+        """Raise the faults taken so far, if any; none, or one weak fault alone, returns. A
+        key's first fault is its fault (a later one follows from it: a grid variable whose
+        values are not numbers fails in ``predicted`` and in ``constraint``), a weak one only
+        where the key has no other."""
+        strong = {key for key, _, weak in self.faults if not weak}
+        kept, seen = [], set()
+        for key, m, weak in self.faults:
+            if key not in seen and not (weak and key in strong):
+                seen.add(key)
+                kept.append((m, weak))
+        if not kept or (len(kept) == 1 and kept[0][1]):
+            return
+        if len(kept) == 1:
+            raise ClaimError(kept[0][0])
+        pre = f"{self.path}: "
+        raise ClaimError(f"{pre}{len(kept)} faults: " + "; ".join(
+            m.removeprefix(pre) for m, _ in kept))
 
 
 def string(data: Mapping[str, Any], key: str, path: str, required: bool = True,

@@ -36,6 +36,7 @@ from slttheory.verify.claims.common import (
     MAX_SEED,
     PROFILES,
     ClaimError,
+    Faults,
     check_keys,
     claim_id,
     err,
@@ -443,16 +444,24 @@ def _value(x: Any, path: str, key: str) -> Any:
               f"got {type(x).__name__} {shorten(repr(x))}")
 
 
-def _grid(tab: Mapping[str, Any], path: str, prefix: str) -> dict[str, tuple[Any, ...]]:
-    """A ``[grid]`` table: each key a non-empty list of distinct values (:func:`_value`)."""
+def _grid_entry(k: str, v: Any, path: str, prefix: str) -> tuple[Any, ...]:
+    """One ``[grid]`` entry: a non-empty list of distinct values (:func:`_value`)."""
+    if not isinstance(v, list) or not v:
+        raise err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
+    vals = [_value(x, path, prefix + k) for x in v]
+    if len({json.dumps(x) for x in vals}) != len(vals):
+        raise err(path, prefix + k, f"repeated values in {v!r}")
+    return tuple(vals)
+
+
+def _grid(tab: Mapping[str, Any], path: str, prefix: str, faults: Faults
+          ) -> dict[str, tuple[Any, ...]]:
+    """A ``[grid]`` table's valid entries (:func:`_grid_entry`); each fault taken apart."""
     out = {}
     for k, v in tab.items():
-        if not isinstance(v, list) or not v:
-            raise err(path, prefix + k, f"must be a non-empty list of values, got {v!r}")
-        vals = [_value(x, path, prefix + k) for x in v]
-        if len({json.dumps(x) for x in vals}) != len(vals):
-            raise err(path, prefix + k, f"repeated values in {v!r}")
-        out[k] = tuple(vals)
+        vals = faults.take(_grid_entry, k, v, path, prefix)
+        if vals is not None:
+            out[k] = vals
     return out
 
 
@@ -461,11 +470,13 @@ def parse_point_claim(
 ) -> Claim:
     """Validate the parsed TOML ``data`` of the file ``path`` against ``families``.
 
-    Raises :class:`ClaimError` naming ``path`` and the offending key.
+    Raises :class:`ClaimError` naming ``path`` and the offending key. Checks that do not
+    depend on each other all run, so that a file with several faults names them together
+    (:class:`~slttheory.verify.claims.common.Faults`), in the order the checks run; a check
+    runs only where the checks it needs passed (the grid against the family needs a known
+    family), and the grid points are checked only once every key is valid.
     """
-    # the top-level keys that do not depend on each other are all checked, so that a file
-    # with several faults names them together, not one per run
-    faults = _Faults(path)
+    faults = Faults(path)
     faults.take(check_keys, data, _TOP_KEYS, path, "")
     cid = faults.take(claim_id, data, path)
     title = faults.take(string, data, "title", path)
@@ -475,32 +486,41 @@ def parse_point_claim(
     ev = faults.take(_routes, data, path)
     relation = faults.take(_relation, data, path)
     tolerance = faults.take(_tolerance, data, path)
-    faults.raise_any()
-    fam_name, family = fam
-    _routes_available(ev, family, fam_name, path, "evidence")
-    grid, fixed = _variables(data, path, fam_name, family)
-    profile_grids, profile_evidence, llc, rank = _profiles(data, path, grid)
-    for pname, pev in profile_evidence.items():
-        _routes_available(pev, family, fam_name, path, f"profiles.{pname}.evidence")
+    fam_name, family = fam or (None, None)
+    if family is not None and ev is not None:
+        faults.take(_routes_available, ev, family, fam_name, path, "evidence")
+    grid, fixed, names = _variables(data, path, fam_name, family, faults)
+    profile_grids, profile_evidence, llc, rank = _profiles(data, path, names[0], faults)
+    if family is not None:
+        for pname, pev in profile_evidence.items():
+            faults.take(_routes_available, pev, family, fam_name, path,
+                        f"profiles.{pname}.evidence")
     values = _value_sources(grid, fixed, profile_grids)
-    _check_sizes(values, family, path)
+    if family is not None:
+        _check_values(values, family, path, faults)
+        faults.take(_check_sizes, values, family, path)
+    for name in (*names[0], *names[1]):  # a variable whose values failed is still defined
+        values.setdefault(name, [])
     predicted = data.get("predicted")
     if predicted is None and kind == "closed_form":
-        raise err(path, "predicted", 'missing (required for kind = "closed_form")')
+        faults.take(_missing, path, "predicted", '(required for kind = "closed_form")')
     constraint = data.get("constraint")
-    hypotheses = _texts(data, "hypotheses", path, "hypothesis names")
-    not_imposed = _texts(data, "not_imposed", path, "hypothesis names")
-    known = getattr(family, "hypothesis_names", ())
-    for key, names in (("hypotheses", hypotheses), ("not_imposed", not_imposed)):
-        for name in names:
-            if name not in known:
-                raise err(path, key, f"{name!r} is not a hypothesis family {fam_name!r} "
-                          f"measures (known: {', '.join(known) or 'none'})")
-        if len(set(names)) < len(names):
-            raise err(path, key, f"repeated name in {list(names)!r}")
-    if both := [h for h in hypotheses if h in not_imposed]:
-        raise err(path, "not_imposed", f"{both[0]!r} is also in hypotheses: a hypothesis is "
-                  "either checked (hypotheses) or not imposed, not both")
+    hypotheses = faults.take(_texts, data, "hypotheses", path, "hypothesis names")
+    not_imposed = faults.take(_texts, data, "not_imposed", path, "hypothesis names")
+    if family is not None and hypotheses is not None and not_imposed is not None:
+        faults.take(_hypotheses, hypotheses, not_imposed, family, fam_name, path)
+    predicted_expr = faults.take(_expression, parse_predicted, predicted, values, path,
+                                 "predicted")
+    statement = faults.take(string, data, "statement", path, False)
+    notes = faults.take(string, data, "notes", path, False)
+    reading = faults.take(string, data, "reading", path, False)
+    counterfactual = faults.take(_counterfactual, data, path)
+    differences = faults.take(_texts, data, "differences", path, "non-empty strings")
+    constraint_expr = faults.take(_expression, parse_constraint, constraint, values, path,
+                                  "constraint")
+    scaling = (faults.take(_scaling, data, path, kind, values, ev)
+               if kind is not None and ev is not None else None)
+    faults.raise_any()  # below, every key is valid (but for one weak fault: the points say it)
     claim = Claim(
         id=cid,
         title=title,
@@ -511,22 +531,22 @@ def parse_point_claim(
         grid=grid,
         fixed=fixed,
         predicted=predicted,
-        predicted_expr=_expression(parse_predicted, predicted, values, path, "predicted"),
+        predicted_expr=predicted_expr,
         predicted_divisors=parse_divisors(predicted, list(values)),
         relation=relation,
-        statement=string(data, "statement", path, required=False) or "",
-        notes=string(data, "notes", path, required=False) or "",
-        reading=string(data, "reading", path, required=False) or "",
-        counterfactual=_counterfactual(data, path),
-        differences=_texts(data, "differences", path, "non-empty strings"),
+        statement=statement or "",
+        notes=notes or "",
+        reading=reading or "",
+        counterfactual=counterfactual,
+        differences=differences,
         hypotheses=hypotheses,
         not_imposed=not_imposed,
         constraint=constraint,
-        constraint_expr=_expression(parse_constraint, constraint, values, path, "constraint"),
+        constraint_expr=constraint_expr,
         constraint_divisors=parse_divisors(constraint, list(values), key="constraint",
                                            boolean=True),
         tolerance=tolerance,
-        scaling=_scaling(data, path, kind, values, ev),
+        scaling=scaling,
         llc=llc,
         rank=rank,
         profile_grids=profile_grids,
@@ -540,28 +560,25 @@ def parse_point_claim(
     return claim
 
 
-class _Faults:
-    """Faults of one claim file gathered over independent checks: :meth:`take` runs one
-    (returning ``None`` where it failed), :meth:`raise_any` raises them together, naming the
-    file once ("<path>: 2 faults: title: …; kind: …"), or the one fault as it was."""
+def _missing(path: str, key: str, why: str) -> None:
+    raise err(path, key, f"missing {why}")
 
-    def __init__(self, path: str):
-        self.path, self.messages = path, []
 
-    def take(self, check, *args):
-        try:
-            return check(*args)
-        except ClaimError as e:
-            self.messages.append(str(e))
-            return None
-
-    def raise_any(self) -> None:
-        if len(self.messages) == 1:
-            raise ClaimError(self.messages[0])
-        if self.messages:
-            pre = f"{self.path}: "
-            raise ClaimError(f"{self.path}: {len(self.messages)} faults: " + "; ".join(
-                m.removeprefix(pre) for m in self.messages))
+def _hypotheses(hypotheses: Sequence[str], not_imposed: Sequence[str], family: Any,
+                fam_name: str, path: str) -> None:
+    """``hypotheses`` and ``not_imposed``: hypotheses the family measures, each named once,
+    and in one list only."""
+    known = getattr(family, "hypothesis_names", ())
+    for key, names in (("hypotheses", hypotheses), ("not_imposed", not_imposed)):
+        for name in names:
+            if name not in known:
+                raise err(path, key, f"{name!r} is not a hypothesis family {fam_name!r} "
+                          f"measures (known: {', '.join(known) or 'none'})")
+        if len(set(names)) < len(names):
+            raise err(path, key, f"repeated name in {list(names)!r}")
+    if both := [h for h in hypotheses if h in not_imposed]:
+        raise err(path, "not_imposed", f"{both[0]!r} is also in hypotheses: a hypothesis is "
+                  "either checked (hypotheses) or not imposed, not both")
 
 
 def _kind(data: Mapping[str, Any], path: str) -> str:
@@ -654,64 +671,117 @@ def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str
     return tuple(v)
 
 
-def _variables(data: Mapping[str, Any], path: str, fam_name: str, family: Any
-               ) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any]]:
-    """``[grid]`` and ``[fixed]``: disjoint, and parameters of the family."""
-    grid = _grid(table(data, "grid", path), path, "grid.")
-    fixed = {k: _value(v, path, f"fixed.{k}") for k, v in table(data, "fixed", path).items()}
-    both = sorted(set(grid) & set(fixed))
-    if both:
-        raise err(path, f"fixed.{both[0]}", "is also a grid variable")
-    param_names = {p.name for p in family.parameters}
-    for k in list(grid) + list(fixed):
-        if k not in param_names:
+def _variables(data: Mapping[str, Any], path: str, fam_name: str | None, family: Any,
+               faults: Faults) -> tuple[dict[str, tuple[Any, ...]], dict[str, Any],
+                                        tuple[list[str], list[str]]]:
+    """``[grid]`` and ``[fixed]``: disjoint, and parameters of the family (where it is known).
+    Their valid entries, and the names of all of them (what the expressions may use)."""
+    grid_t = faults.take(table, data, "grid", path) or {}
+    grid = _grid(grid_t, path, "grid.", faults)
+    fixed_t = faults.take(table, data, "fixed", path) or {}
+    fixed = {}
+    for k, v in fixed_t.items():
+        x = faults.take(_value, v, path, f"fixed.{k}")
+        if x is not None:
+            fixed[k] = x
+    for k in sorted(set(grid) & set(fixed)):
+        faults.take(_fault, path, f"fixed.{k}", "is also a grid variable")
+        del fixed[k]
+    if family is not None:
+        param_names = {p.name for p in family.parameters}
+        for k in [k for k in (*grid, *fixed) if k not in param_names]:
             where = "grid" if k in grid else "fixed"
-            raise err(
-                path,
-                f"{where}.{k}",
-                f"unknown variable for family {fam_name!r} "
-                f"(its parameters: {', '.join(sorted(param_names))})",
-            )
-    return grid, fixed
+            faults.take(_fault, path, f"{where}.{k}",
+                        f"unknown variable for family {fam_name!r} "
+                        f"(its parameters: {', '.join(sorted(param_names))})")
+            (grid if k in grid else fixed).pop(k)
+    return grid, fixed, (list(grid_t), list(fixed_t))
 
 
-def _profiles(data: Mapping[str, Any], path: str, grid: Mapping[str, Any]):
+def _fault(path: str, key: str, msg: str) -> None:
+    """Raise ``err(path, key, msg)``: a fault found inline, taken by :class:`Faults`."""
+    raise err(path, key, msg)
+
+
+def _check_values(values: ValueSources, family: Any, path: str, faults: Faults) -> None:
+    """Each grid and fixed value against its parameter's type and range
+    (``ParamSpec.check``), key by key, so that several keys' faults are found together; the
+    first bad value of a key is its fault. Taken weak: alone, a grid point's validation
+    names it with the point, as it did before these were gathered."""
+    specs = {p.name: p for p in family.parameters}
+    for name, sources in values.items():
+        if name in specs:
+            for key, vals in sources:
+                faults.take(_check_param, specs[name], vals, f"{path}: {key}", weak=True)
+
+
+def _check_param(spec: Any, vals: Sequence[Any], where: str) -> None:
+    """``spec.check`` on each value; what it raises as a :class:`ClaimError`, as the point
+    check converts it."""
+    for v in vals:
+        try:
+            spec.check(v, where)
+        except (TypeError, ValueError, ArithmeticError) as e:
+            raise ClaimError(str(e)) from None
+
+
+def _profiles(data: Mapping[str, Any], path: str, grid_names: Sequence[str], faults: Faults):
     """``[profiles.<name>]`` with the base ``[llc]`` and ``[rank]``: per-profile grid
-    overrides, route lists, and LLC and rank settings (key ``""``: the base tables)."""
+    overrides, route lists, and LLC and rank settings (key ``""``: the base tables), each
+    table's valid part; faults taken apart."""
     profile_grids: dict[str, dict[str, tuple[Any, ...]]] = {}
     profile_evidence: dict[str, tuple[str, ...]] = {}
-    llc = {"": _settings(table(data, "llc", path), LLC_KEYS, path, "llc.")}
-    rank = {"": _settings(table(data, "rank", path), RANK_KEYS, path, "rank.")}
-    for pname, ptab in table(data, "profiles", path).items():
-        if pname not in PROFILES:
-            raise err(
-                path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})"
-            )
-        if not isinstance(ptab, dict):
-            raise err(path, f"profiles.{pname}", "must be a table")
+    llc = {"": faults.take(_settings_table, data, "llc", LLC_KEYS, path, "")}
+    rank = {"": faults.take(_settings_table, data, "rank", RANK_KEYS, path, "")}
+    for pname, ptab in (faults.take(table, data, "profiles", path) or {}).items():
+        if faults.take(_profile_table, pname, ptab, path) is None:
+            continue
         pre = f"profiles.{pname}."
-        check_keys(ptab, _PROFILE_KEYS, path, pre)
-        pg = _grid(table(ptab, "grid", path, pre), path, f"{pre}grid.")
-        for k in pg:
-            if k not in grid:
-                raise err(
-                    path, f"profiles.{pname}.grid.{k}", "overrides a variable that is not in [grid]"
-                )
+        faults.take(check_keys, ptab, _PROFILE_KEYS, path, pre)
+        pg = _grid(faults.take(table, ptab, "grid", path, pre) or {}, path, f"{pre}grid.",
+                   faults)
+        for k in [k for k in pg if k not in grid_names]:
+            faults.take(_fault, path, f"{pre}grid.{k}",
+                        "overrides a variable that is not in [grid]")
+            del pg[k]
         profile_grids[pname] = pg
         if "evidence" in ptab:
-            pev = ptab["evidence"]
-            # [] lists the claim in this profile without running it (a route too costly there)
-            if not isinstance(pev, list) or any(e not in ROUTES for e in pev) \
-                    or len(set(pev)) != len(pev):
-                raise err(path, f"profiles.{pname}.evidence",
-                          f"must be a list of distinct routes ({', '.join(ROUTES)}), "
-                          f"got {pev!r}")
-            profile_evidence[pname] = tuple(pev)
-        llc[pname] = _settings(table(ptab, "llc", path, pre), LLC_KEYS, path, f"{pre}llc.")
-        rank[pname] = _settings(table(ptab, "rank", path, pre), RANK_KEYS, path, f"{pre}rank.")
+            pev = faults.take(_profile_routes, ptab["evidence"], path, f"{pre}evidence")
+            if pev is not None:
+                profile_evidence[pname] = pev
+        llc[pname] = faults.take(_settings_table, ptab, "llc", LLC_KEYS, path, pre)
+        rank[pname] = faults.take(_settings_table, ptab, "rank", RANK_KEYS, path, pre)
     for pname in PROFILES:
-        _check_llc_combination(llc[""], llc.get(pname, {}), path, f"profiles.{pname}.llc.")
+        if llc[""] is not None and llc.get(pname, {}) is not None:
+            faults.take(_check_llc_combination, llc[""], llc.get(pname, {}), path,
+                        f"profiles.{pname}.llc.")
     return profile_grids, profile_evidence, llc, rank
+
+
+def _settings_table(data: Mapping[str, Any], key: str, spec: Mapping[str, tuple[type, ...]],
+                    path: str, pre: str) -> dict[str, Any]:
+    """The ``[llc]`` or ``[rank]`` table at ``data[key]`` (:func:`_settings`); errors name
+    ``pre + key``."""
+    return _settings(table(data, key, path, pre), spec, path, f"{pre}{key}.")
+
+
+def _profile_table(pname: str, ptab: Any, path: str) -> Any:
+    """A ``[profiles.<pname>]`` table: a known profile, and a table."""
+    if pname not in PROFILES:
+        raise err(path, f"profiles.{pname}", f"unknown profile (allowed: {', '.join(PROFILES)})")
+    if not isinstance(ptab, dict):
+        raise err(path, f"profiles.{pname}", "must be a table")
+    return ptab
+
+
+def _profile_routes(pev: Any, path: str, key: str) -> tuple[str, ...]:
+    """A profile's ``evidence``: a list of distinct routes ([] lists the claim in this
+    profile without running it: a route too costly there)."""
+    if not isinstance(pev, list) or any(e not in ROUTES for e in pev) \
+            or len(set(pev)) != len(pev):
+        raise err(path, key, f"must be a list of distinct routes ({', '.join(ROUTES)}), "
+                  f"got {pev!r}")
+    return tuple(pev)
 
 
 def _check_llc_combination(base: Mapping[str, Any], over: Mapping[str, Any], path: str,
@@ -765,7 +835,7 @@ def _value_sources(grid: Mapping[str, tuple[Any, ...]], fixed: Mapping[str, Any]
     out.update({k: [(f"fixed.{k}", (v,))] for k, v in fixed.items()})
     for pname, pg in profile_grids.items():
         for k, v in pg.items():
-            out[k].append((f"profiles.{pname}.grid.{k}", v))
+            out.setdefault(k, []).append((f"profiles.{pname}.grid.{k}", v))
     return out
 
 
@@ -817,7 +887,8 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
         raise err(path, "scaling", 'missing (required for kind = "scaling")')
     check_keys(sc_t, _SCALING_KEYS, path, "scaling.")
     var = string(sc_t, "variable", path, prefix="scaling.")
-    if var not in values or not values[var][0][0].startswith("grid."):
+    # ([] or a profile's values only: a grid variable whose own values failed, named there)
+    if var not in values or any(where.startswith("fixed.") for where, _ in values[var]):
         raise err(path, "scaling.variable", f"{var!r} is not a grid variable")
     for where, vals in values[var]:
         bad = [v for v in vals if isinstance(v, bool) or not isinstance(v, int | float)]
