@@ -689,6 +689,11 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
     With the claim's ``constraint`` and every ``grid`` point it kept, points the constraint
     removed are not counted as missing (they were never judged):
 
+    A claim without a grid has one point, named by its fixed parameters:
+
+    >>> scope([{"powers": (1, 2)}], [])
+    'the point powers = [1, 2]'
+
     >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"], grid=[p for p in grid
     ...       if p["k"] < p["d"] - 3], constraint="k < d - 3")
     'every point of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5} with k < d - 3'
@@ -696,11 +701,13 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
     names = [n for n in names if any(n in p for p in points)]
     if not points:
         return "no point"
-    if not names:
-        return "the point"
 
     def fv(v):
         return fmt_point({"x": v}).removeprefix("x=")
+
+    if not names:  # a claim without a grid: its one point, named by its parameters
+        named = ", ".join(f"{n} = {fv(v)}" for n, v in sorted(points[0].items()))
+        return f"the point {named}" if len(points) == 1 and named else "the point"
 
     values = {n: sorted({fv(p[n]) for p in points}, key=_natural) for n in names}
     full = 1
