@@ -7,7 +7,12 @@ hand. Nothing is ever passed to ``eval`` or to ``sympify``. Allowed:
 - numbers (integers, decimals such as ``87.342``, which become exact ``Rational``\\ s),
 - the names of the claim's grid and fixed variables,
 - ``+ - * / **``, unary ``-``/``+`` and parentheses (``/`` of integers is an exact Rational),
-- calls to ``min, max, floor, ceiling, binomial, sqrt, log`` (positional arguments only).
+- calls to ``min, max, floor, ceiling, binomial, sqrt, log`` (positional arguments only),
+- a variable whose values are lists of numbers (``lists``: ``powers``, ``widths``) only as
+  ``max(v)``, ``min(v)``, ``sum(v)``, ``len(v)`` or ``v[i]`` with an integer literal
+  ``i >= 0`` or ``-1`` (the last entry). Each such term becomes a symbol of its own, named as
+  written (``max(powers)``, ``widths[0]``), whose value at a point :func:`list_value` takes
+  from the list (:func:`parse_list_terms` says which term each symbol is).
 
 Constraints additionally allow comparisons (``< <= > >= == !=``) and ``and``/``or``/``not``.
 
@@ -24,6 +29,8 @@ k*(d + p - 1)/2
 7/2
 >>> parse_predicted("-0.429*r**2 + 87.342*r", ["r"])
 -429*r**2/1000 + 43671*r/500
+>>> parse_predicted("1/(2*max(powers))", ["powers"], lists=["powers"])
+1/(2*max(powers))
 >>> parse_predicted("__import__('os').system('x')", [])  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -45,6 +52,7 @@ from sympy.core.relational import Relational
 
 __all__ = [
     "ExpressionError",
+    "ListUseError",
     "FUNCTIONS",
     "MAX_BITS",
     "MAX_EXPONENT",
@@ -54,6 +62,9 @@ __all__ = [
     "parse_predicted",
     "parse_constraint",
     "parse_divisors",
+    "parse_list_terms",
+    "list_value",
+    "LIST_FUNCTIONS",
     "evaluate",
     "finite_real",
     "shorten",
@@ -95,6 +106,16 @@ class ExpressionError(ValueError):
     """The text is not an allowed expression; the message says which part and where."""
 
 
+class ListUseError(ExpressionError):
+    """A list variable used other than as a list term: ``name`` is the variable, ``uses`` the
+    forms allowed (so that a claim can blame the key that gave it list values)."""
+
+    def __init__(self, message: str, name: str):
+        super().__init__(message)
+        self.name = name
+        self.uses = _list_uses(name)
+
+
 # name -> (sympy builder, minimum number of arguments, maximum number of arguments)
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int]] = {
     "min": (sp.Min, 1, 32),
@@ -105,6 +126,13 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], int, int]] = {
     "sqrt": (sp.sqrt, 1, 1),
     "log": (sp.log, 1, 2),
 }
+
+LIST_FUNCTIONS = ("max", "min", "sum", "len")
+"""The functions that take a list variable (alone): ``sum`` and ``len`` take nothing else."""
+
+ListTerm = tuple
+"""What a list term computes from a point's values: ``("max", "powers")`` (likewise
+``"min"``, ``"sum"``, ``"len"``) or ``("index", "widths", 0)``."""
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _CMPOPS = {
@@ -279,9 +307,13 @@ def _where(node: ast.AST) -> str:
 
 class _Builder:
     def __init__(self, key: str, variables: Mapping[str, sp.Symbol], boolean: bool,
-                 text: str = ""):
+                 text: str = "", lists: Iterable[str] = ()):
         self.key = key
         self.vars = variables
+        self.lists = frozenset(lists) & set(variables)
+        # symbol name ("max(powers)", "widths[0]") -> the list term it stands for
+        self.terms: dict[str, ListTerm] = {}
+        self.built: Any = None  # what build() made of the whole text (set by _parse)
         self.boolean = boolean
         self.text = text
         self.calls = 0  # function calls open around the node being built
@@ -350,7 +382,47 @@ class _Builder:
                 f"(allowed: the grid and fixed variables: {allowed})",
                 node,
             )
+        if node.id in self.lists:  # every allowed use is taken by _call or _subscript
+            raise ListUseError(str(self.fail(f"{node.id!r} is a list: {_list_uses(node.id)}",
+                                             node)), node.id)
         return self.vars[node.id]
+
+    def _term(self, name: str, term: ListTerm) -> sp.Symbol:
+        """The symbol standing for a list term, recorded in :attr:`terms`."""
+        self.terms[name] = term
+        return sp.Symbol(name)
+
+    def _subscript(self, node: ast.Subscript, d: int) -> sp.Symbol:
+        """``v[i]`` of a list variable ``v``, ``i`` an integer literal >= 0 or -1."""
+        v = node.value
+        if not (isinstance(v, ast.Name) and v.id in self.lists):
+            raise self.fail("subscript is not allowed", node)
+        i = node.slice
+        if isinstance(i, ast.UnaryOp) and isinstance(i.op, ast.USub) \
+                and isinstance(i.operand, ast.Constant) and i.operand.value == 1 \
+                and type(i.operand.value) is int:
+            index = -1
+        elif isinstance(i, ast.Constant) and type(i.value) is int:
+            index = i.value
+        else:
+            raise self.fail(f"the index of {v.id!r} must be an integer literal >= 0, or -1 for "
+                            f"the last entry, got {shorten(ast.unparse(i), 30)!r}", node)
+        return self._term(f"{v.id}[{index}]", ("index", v.id, index))
+
+    def _list_call(self, fname: str, node: ast.Call) -> sp.Symbol | None:
+        """``max(v)``, ``min(v)``, ``sum(v)`` or ``len(v)`` of a list variable ``v`` as its
+        term; ``None`` where the call takes no list (an ordinary call, built as before)."""
+        listed = [a.id for a in node.args if isinstance(a, ast.Name) and a.id in self.lists]
+        if not listed:
+            if fname in ("sum", "len") and self.lists:
+                raise self.fail(f"{fname}() takes a list variable alone (here: "
+                                f"{', '.join(sorted(self.lists))})", node)
+            return None
+        name = listed[0]
+        if len(node.args) != 1 or node.keywords:
+            raise self.fail(f"{fname}() of the list {name!r} takes the list alone: "
+                            f"{fname}({name})", node)
+        return self._term(f"{fname}({name})", (fname, name))
 
     def _unary(self, node: ast.UnaryOp, d: int) -> Any:
         if isinstance(node.op, ast.USub):
@@ -390,7 +462,8 @@ class _Builder:
             raise self.fail(f"exponent {show_value(b)} is not a finite real number", node)
         if b.is_number and abs(b) > MAX_EXPONENT:
             raise self.fail(f"exponent {shorten(b)} exceeds the limit {MAX_EXPONENT}", node)
-        if not b.is_number and not b.free_symbols <= set(self.vars.values()):
+        known = {*self.vars.values(), *map(sp.Symbol, self.terms)}
+        if not b.is_number and not b.free_symbols <= known:
             raise self.fail("exponent is not an expression of the variables", node)
         if not _constant(a) and b.is_number and b.is_negative:
             self.divisors.append(a)  # a negative power divides by its base
@@ -398,6 +471,8 @@ class _Builder:
 
     def _call(self, node: ast.Call, d: int) -> sp.Expr:
         fname = node.func.id if isinstance(node.func, ast.Name) else None
+        if fname in LIST_FUNCTIONS and (term := self._list_call(fname, node)) is not None:
+            return term
         if fname not in FUNCTIONS:
             # a name, or what the call is made on: an attribute (os.system), a subscript,
             # another call (__import__('os').system) — shown as the source wrote it
@@ -470,6 +545,7 @@ _HANDLERS: dict[type, Callable[[_Builder, Any, int], Any]] = {
     ast.UnaryOp: _Builder._unary,
     ast.BinOp: _Builder._binary,
     ast.Call: _Builder._call,
+    ast.Subscript: _Builder._subscript,
     ast.Compare: _Builder._compare,
     ast.BoolOp: _Builder._boolean,
 }
@@ -482,7 +558,6 @@ _REFUSED = {
     ast.SetComp: "comprehension",
     ast.DictComp: "comprehension",
     ast.GeneratorExp: "comprehension",
-    ast.Subscript: "subscript",
     ast.IfExp: "conditional expression",
     ast.NamedExpr: "assignment expression",
     ast.JoinedStr: "string",
@@ -490,12 +565,20 @@ _REFUSED = {
 """How an error names a refused kind of node (others by their class name)."""
 
 
+def _list_uses(name: str) -> str:
+    """The allowed uses of the list variable ``name``, for an error message."""
+    return (f"use it only as max({name}), min({name}), sum({name}), len({name}) or "
+            f"{name}[i] with an integer literal i >= 0, or -1 for the last entry")
+
+
 _PASTED = {"−": "write '-'", "·": "write '*'", "×": "write '*'", "√": "write 'sqrt(...)'",
            "≤": "write '<='", "≥": "write '>='"}
 """Typeset operators a formula copied from a paper carries, with what to write instead."""
 
 
-def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
+def _parse(text: Any, names: Iterable[str], key: str, boolean: bool,
+           lists: Iterable[str] = ()) -> _Builder:
+    """A builder that has built ``text`` (its result in ``built``), or ExpressionError."""
     if isinstance(names, str):
         raise TypeError(f"variables must be a list of names, got the string {names!r}")
     if not isinstance(text, str):
@@ -533,12 +616,15 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool):
         raise ExpressionError(
             f"{key}: not a valid expression ({e.msg} at column {e.offset})"
         ) from None
-    builder = _Builder(key, symbols_for(names), boolean, text.strip())
-    return builder.build(tree.body)
+    builder = _Builder(key, symbols_for(names), boolean, text.strip(), lists)
+    builder.built = builder.build(tree.body)
+    return builder
 
 
-def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicted") -> sp.Expr:
+def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicted",
+                    lists: Iterable[str] = ()) -> sp.Expr:
     """Parse ``text`` into a sympy expression in the given variables, or raise ExpressionError.
+    ``lists``: the variables whose values are lists, usable only as the module docstring says.
 
     >>> parse_predicted("binomial(d + 1, 2)/2 + floor(k/2)", ["d", "k"])
     binomial(d + 1, 2)/2 + floor(k/2)
@@ -546,12 +632,18 @@ def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicte
     Traceback (most recent call last):
     ...
     slttheory.verify.expr.ExpressionError: predicted: call of a non-whitelisted function ...
+    >>> parse_predicted("widths[0]*widths[-1]/len(widths)", ["widths"], lists=["widths"])
+    widths[-1]*widths[0]/len(widths)
+    >>> parse_predicted("widths + 1", ["widths"], lists=["widths"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.expr.ListUseError: predicted: 'widths' is a list: use it only as ...
     """
-    return _parse(text, variables, key, boolean=False)
+    return _parse(text, variables, key, boolean=False, lists=lists).built
 
 
 def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted",
-                   boolean: bool = False) -> tuple[sp.Expr, ...]:
+                   boolean: bool = False, lists: Iterable[str] = ()) -> tuple[sp.Expr, ...]:
     """The divisors ``text`` writes that depend on the variables (``b`` of ``a / b``, ``a``
     of ``a ** -k``), so that a caller can refuse a point where one is 0: sympy cancels
     ``(d - 1)/(d - 1)`` and ``x/(d - 2) - x/(d - 2)`` while :func:`parse_predicted` builds
@@ -565,10 +657,12 @@ def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted
     (d - 1,)
     >>> parse_divisors("k/(d - 1) > 0 and d < 5", ["d", "k"], boolean=True)
     (d - 1,)
+    >>> parse_divisors("1/(2*max(powers))", ["powers"], lists=["powers"])
+    (2*max(powers),)
     """
     if text is None:
         return ()
-    builder = _Builder(key, symbols_for(variables), boolean, str(text).strip())
+    builder = _Builder(key, symbols_for(variables), boolean, str(text).strip(), lists)
     try:
         builder.build(ast.parse(str(text).strip(), mode="eval").body)
     except (ExpressionError, SyntaxError):
@@ -576,14 +670,34 @@ def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted
     return tuple(dict.fromkeys(builder.divisors))
 
 
-def parse_constraint(text: Any, variables: Iterable[str], *, key: str = "constraint"):
+def parse_list_terms(text: Any, variables: Iterable[str], lists: Iterable[str], *,
+                     key: str = "predicted", boolean: bool = False) -> dict[str, ListTerm]:
+    """The list terms ``text`` uses: symbol name -> term (``{}`` where there are none, or
+    where the text does not parse: its own parse reports that). ``boolean=True`` reads a
+    constraint.
+
+    >>> parse_list_terms("1/(2*max(powers))", ["powers"], ["powers"])
+    {'max(powers)': ('max', 'powers')}
+    >>> parse_list_terms("widths[0] < sum(widths)", ["widths"], ["widths"], boolean=True)
+    {'widths[0]': ('index', 'widths', 0), 'sum(widths)': ('sum', 'widths')}
+    """
+    if text is None or not lists:
+        return {}
+    try:
+        return _parse(text, variables, key, boolean, lists).terms
+    except ExpressionError:
+        return {}
+
+
+def parse_constraint(text: Any, variables: Iterable[str], *, key: str = "constraint",
+                     lists: Iterable[str] = ()):
     """Parse a grid constraint such as ``"k < d*(d+1)/2 and p >= 2"`` into a sympy Boolean.
 
     >>> c = parse_constraint("k < d*(d+1)/2", ["d", "k"])
     >>> bool(evaluate(c, {"d": 3, "k": 5})), bool(evaluate(c, {"d": 3, "k": 6}))
     (True, False)
     """
-    out = _parse(text, variables, key, boolean=True)
+    out = _parse(text, variables, key, boolean=True, lists=lists).built
     if isinstance(out, sp.Expr):
         raise ExpressionError(f"{key}: must be a comparison (e.g. k < d*(d+1)/2), got a number")
     return out
@@ -599,8 +713,44 @@ def _as_sympy(value: Any) -> Any:
     return None
 
 
-def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
-    """Substitute grid values (ints, floats as exact decimals, bools as 0/1) exactly.
+def list_value(term: ListTerm, values: Mapping[str, Any]) -> sp.Expr:
+    """The value of a list term (:func:`parse_list_terms`) at a point's ``values``, or
+    :class:`ExpressionError` (an index out of range, ``max`` of an empty list, a value that is
+    not a list of numbers).
+
+    >>> list_value(("max", "powers"), {"powers": (1, 3)}), list_value(("len", "w"), {"w": (2, 5)})
+    (3, 2)
+    >>> list_value(("index", "w", -1), {"w": (2, 5)}), list_value(("sum", "w"), {"w": (2, 0.5)})
+    (5, 5/2)
+    >>> list_value(("index", "w", 2), {"w": (2, 5)})
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.expr.ExpressionError: w[2]: index out of range (w = (2, 5) has 2 entries)
+    """
+    op, name, *index = term
+    seq = values.get(name)
+    if not isinstance(seq, tuple | list) or any(
+            isinstance(x, bool) or _as_sympy(x) is None for x in seq):
+        raise ExpressionError(f"variable {name!r} has value {shorten(repr(seq))}, which is not "
+                              "a list of numbers")
+    nums = [_as_sympy(x) for x in seq]
+    if op == "len":
+        return sp.Integer(len(nums))
+    if op == "index":
+        i = index[0]
+        if not -len(nums) <= i < len(nums):
+            raise ExpressionError(f"{name}[{i}]: index out of range ({name} = "
+                                  f"{shorten(repr(seq))} has {len(nums)} entries)")
+        return nums[i]
+    if not nums:
+        raise ExpressionError(f"{op}({name}) of an empty list")
+    return _apply({"max": sp.Max, "min": sp.Min, "sum": sp.Add}[op], nums)
+
+
+def evaluate(expr: Any, values: Mapping[str, Any],
+             terms: Mapping[str, ListTerm] | None = None) -> Any:
+    """Substitute grid values (ints, floats as exact decimals, bools as 0/1) exactly; a list
+    term's symbol (named in ``terms``, :func:`parse_list_terms`) by :func:`list_value`.
 
     The expression is rebuilt bottom-up, each operation within the module's limits, so that
     a value too large to compute, or a comparison of a non-real number, is an
@@ -616,9 +766,16 @@ def evaluate(expr: Any, values: Mapping[str, Any]) -> Any:
     Traceback (most recent call last):
     ...
     slttheory.verify.expr.ExpressionError: comparison: zoo (complex infinity...
+    >>> terms = {"max(powers)": ("max", "powers")}
+    >>> evaluate(parse_predicted("1/(2*max(powers))", ["powers"], lists=["powers"]),
+    ...          {"powers": (1, 3)}, terms)
+    1/6
     """
     subs = {}
     for s in expr.free_symbols:
+        if terms and s.name in terms:
+            subs[s] = list_value(terms[s.name], values)
+            continue
         v = values.get(s.name)
         sv = _as_sympy(v)
         if sv is None:

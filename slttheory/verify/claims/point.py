@@ -49,10 +49,12 @@ from slttheory.verify.claims.common import (
 )
 from slttheory.verify.expr import (
     ExpressionError,
+    ListUseError,
     evaluate,
     finite_real,
     parse_constraint,
     parse_divisors,
+    parse_list_terms,
     parse_predicted,
     shorten,
     show_value,
@@ -274,6 +276,9 @@ class Claim:
     # (expr.parse_divisors): a point where one is 0 is an error (_written_division_by_zero)
     predicted_divisors: tuple = ()
     constraint_divisors: tuple = ()
+    # the list terms of predicted and constraint (expr.parse_list_terms): the symbol
+    # "max(powers)" or "widths[0]" -> what it takes from the point's list
+    list_terms: Mapping[str, tuple] = field(default_factory=dict)
     tolerance: Tolerance = field(default_factory=Tolerance)
     scaling: Scaling | None = None
     llc: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -331,13 +336,13 @@ class Claim:
         the point where it is not a comparison of finite real numbers."""
         where = f"at grid point {shorten(point_key(params))} (profile {profile})"
         try:
-            v = evaluate(self.constraint_expr, params)
+            v = evaluate(self.constraint_expr, params, self.list_terms)
         except ExpressionError as e:
             raise err(self.path, "constraint", f"{where}: {e}") from None
         if not isinstance(v, sp.logic.boolalg.BooleanAtom):
             raise err(self.path, "constraint", f"{where}: cannot be decided (got {shorten(v)})")
         _written_division_by_zero(self.path, "constraint", self.constraint_divisors, params,
-                                  where, f"it would read {v}")
+                                  where, f"it would read {v}", self.list_terms)
         return bool(v)
 
     def llc_settings(self, profile: str) -> dict[str, Any]:
@@ -355,11 +360,12 @@ class Claim:
 
     def predicted_at(self, params: Mapping[str, Any]) -> sp.Expr | None:
         """The predicted λ at a point: ``predicted``, else a scaling claim's stated
-        polynomial in its variable, else ``None``."""
+        polynomial in its variable, else ``None``. A list variable's terms (``max(powers)``,
+        ``widths[0]``) take their values from the point's lists."""
         if self.predicted_expr is not None:
             key = point_key(params)
             if key not in self._predicted:
-                self._predicted[key] = evaluate(self.predicted_expr, params)
+                self._predicted[key] = evaluate(self.predicted_expr, params, self.list_terms)
             return self._predicted[key]
         sc = self.scaling
         if sc is None or sc.coefficients is None:
@@ -532,7 +538,7 @@ def parse_point_claim(
         fixed=fixed,
         predicted=predicted,
         predicted_expr=predicted_expr,
-        predicted_divisors=parse_divisors(predicted, list(values)),
+        predicted_divisors=parse_divisors(predicted, list(values), lists=_list_names(values)),
         relation=relation,
         statement=statement or "",
         notes=notes or "",
@@ -544,7 +550,10 @@ def parse_point_claim(
         constraint=constraint,
         constraint_expr=constraint_expr,
         constraint_divisors=parse_divisors(constraint, list(values), key="constraint",
-                                           boolean=True),
+                                           boolean=True, lists=_list_names(values)),
+        list_terms={**parse_list_terms(predicted, list(values), _list_names(values)),
+                    **parse_list_terms(constraint, list(values), _list_names(values),
+                                       key="constraint", boolean=True)},
         tolerance=tolerance,
         scaling=scaling,
         llc=llc,
@@ -856,22 +865,44 @@ def _check_sizes(values: ValueSources, family: Any, path: str) -> None:
                                   f"sets no maximum for {name!r})")
 
 
+def _list_names(values: ValueSources) -> list[str]:
+    """The variables with a list among their values: an expression may use them only through
+    ``max``, ``min``, ``sum``, ``len`` or an index (:mod:`slttheory.verify.expr`)."""
+    return sorted(name for name, sources in values.items()
+                  if any(isinstance(v, tuple) for _, vals in sources for v in vals))
+
+
 def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> Any:
     """``text`` parsed by ``parse`` (``None`` stays ``None``); errors name the file. A
-    variable it uses must have numeric values (booleans count as 0/1): else the error names
-    the key that gives it a string or a list."""
+    variable it uses must have numeric values (booleans count as 0/1), one it uses through a
+    list term (``max(powers)``) lists of numbers: else the error names the key that gives it
+    another value."""
     if text is None:
         return None
+    lists = _list_names(values)
     try:
-        expr = parse(text, list(values))
+        expr = parse(text, list(values), lists=lists)
+    except ListUseError as e:  # used as a number: the key that gives it a list is named
+        where, bad = next((where, v) for where, vals in values[e.name] for v in vals
+                          if isinstance(v, tuple))
+        raise err(path, where, f"{key} uses {e.name!r}, so its values must be numbers, got "
+                  f"{shorten(repr(bad))} (a list: {e.uses})") from None
     except ExpressionError as e:
         raise ClaimError(f"{path}: {e}") from None
-    for name in sorted(s.name for s in expr.free_symbols):
+    terms = parse_list_terms(text, list(values), lists, key=key,
+                             boolean=parse is parse_constraint)
+    for name in sorted(s.name for s in expr.free_symbols if s.name not in terms):
         for where, vals in values[name]:
             bad = [v for v in vals if isinstance(v, str | tuple)]
             if bad:
                 raise err(path, where, f"{key} uses {name!r}, so its values must be numbers, "
                           f"got {shorten(repr(bad[0]))}")
+    for symbol, (_, name, *_) in sorted(terms.items()):
+        for where, vals in values[name]:
+            bad = [v for v in vals if not isinstance(v, tuple)]
+            if bad:
+                raise err(path, where, f"{key} uses {symbol}, so the values of {name!r} must "
+                          f"be lists of numbers, got {shorten(repr(bad[0]))}")
     return expr
 
 
@@ -1008,18 +1039,20 @@ def _check_points(claim: Claim, family: Any) -> None:
                     raise err(path, "predicted",
                               f"does not give a finite real number at {at} (got {show_value(v)})")
                 _written_division_by_zero(path, "predicted", claim.predicted_divisors, p,
-                                          f"at {at}", f"it would give {show_value(v)}")
+                                          f"at {at}", f"it would give {show_value(v)}",
+                                          claim.list_terms)
 
 
 def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
-                              params: Mapping[str, Any], where: str, would: str) -> None:
+                              params: Mapping[str, Any], where: str, would: str,
+                              terms: Mapping[str, tuple] | None = None) -> None:
     """A ClaimError where a divisor of ``key``'s formula as written is 0 at ``params``: sympy
     cancels (d − 2)/(d − 2) and x/(d − 2) − x/(d − 2) while building the expression, whose
     value is then finite where the formula is undefined (an outside red team: d/2 + 1/(d − 2)
     − 1/(d − 2) was confirmed at d = 2)."""
     for b in divisors:
         try:
-            zero = evaluate(b, params) == 0
+            zero = evaluate(b, params, terms) == 0
         except ExpressionError:
             zero = False  # the divisor's own fault shows in the formula's value
         if zero:

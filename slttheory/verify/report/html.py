@@ -197,6 +197,27 @@ def _names_in(text: str) -> list[str]:
     )
 
 
+def _list_names_in(text: str) -> list[str]:
+    """Names ``text`` uses as lists: subscripted, or alone in ``max``/``min``/``sum``/``len``
+    (``slttheory.verify.expr``'s list terms, shown as written); parsing only.
+
+    >>> _list_names_in("1/(2*max(powers)) + widths[-1] + max(d, 2)")
+    ['powers', 'widths']
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    out = set()
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+            out.add(n.value.id)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1 \
+                and n.func.id in ("max", "min", "sum", "len") and isinstance(n.args[0], ast.Name):
+            out.add(n.args[0].id)
+    return sorted(out)
+
+
 def _decimal_display(expr: Any) -> Any:
     """Rationals with a finite decimal expansion as decimals (for text written with decimals)."""
     import sympy as sp
@@ -226,7 +247,7 @@ def _plain_names(expr: Any) -> tuple[Any, dict[str, str]]:
 
     reps, back = {}, {}
     for i, sym in enumerate(sorted(expr.free_symbols, key=lambda x: x.name)):
-        if re.search(r"[_\d]", sym.name):
+        if re.search(r"[_\d\W]", sym.name):  # and list terms: max(powers), widths[0]
             tmp = "Qslt" + "".join(chr(ord("a") + int(c)) for c in f"{i:04d}")
             reps[sym] = sp.Symbol(tmp)
             back[tmp] = sym.name
@@ -261,7 +282,7 @@ def _mathml(text: str, variables: tuple[str, ...] = ()) -> str | None:
         from slttheory.verify.expr import parse_predicted
 
         names = sorted(set(variables) | set(_names_in(t)))
-        expr = parse_predicted(t, names, key="predicted")
+        expr = parse_predicted(t, names, key="predicted", lists=_list_names_in(t))
         if _DECIMAL_LITERAL.search(t):
             expr = _decimal_display(expr)
         expr, names_back = _plain_names(expr)
