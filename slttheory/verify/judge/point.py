@@ -426,12 +426,16 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     # 1. hypotheses, 2. certified facts, 3. a controlled LLC, 4. inconclusive
     unmet = _unmet(claim, ev)
     if unmet:
-        would = "" if exact == "open" else f" (the certified facts alone would give: {exact})"
+        vac = None if exact == "open" else _vacuous(cert, p, rel)
+        would = ("" if exact == "open" else f" (the certified facts alone would give: {exact})"
+                 if vac is None else f" (the certified facts alone would decide nothing: the "
+                 f"predicted {pt.ptxt} holds for every model{vac[0]})")
         names = [name for name, _ in unmet]
         hold = " holds" if len(names) == 1 else " hold"
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                             + "; ".join(f"{n}: {why}" for n, why in unmet) + would
                             + "; would decide: a w* at which " + " and ".join(names) + hold
+                            + ("" if vac is None else f", and {vac[1]}")
                             + note, facts=facts)
     if (vacuous := _vacuous(cert, p, rel)) is not None:
         every, would = vacuous
@@ -592,12 +596,12 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     # routes ran (an outside usability audit read it as the reason)
     first = (f"the failed route(s) ({', '.join(failed)}: see [route errors]) run, then "
              if failed else "")
-    parts.append("would decide: " + first + " or ".join(_deciders(claim, ev, llc)))
+    parts.append("would decide: " + first + " or ".join(_deciders(claim, ev, llc, facts)))
     return "; ".join(parts)
 
 
-def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None
-              ) -> list[str]:
+def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
+              facts: Sequence[Fact] = ()) -> list[str]:
     """What could decide an undecided point, among what the claim's family can run."""
     at = ev.at_point
     if at is not None and at.status == "ok" and at.no_minimum_for_the_llc:
@@ -608,7 +612,8 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None
                 "which an LLC at a nearly flat minimum may read far below)"]
     out = ["an established formula for λ from a source other than the claim's"]
     if "rank" in claim.routes_available:  # else no polynomial rank map: nothing to suggest
-        out += _rank_decider(claim, ev.rank)
+        _, hi, _, _ = _interval([f for f in facts if f.grade == "certified"])
+        out += _rank_decider(claim, ev.rank, hi)
     if "llc" not in claim.evidence:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
@@ -642,8 +647,21 @@ def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | 
     return m[0] if beyond_controls(m, usable_controls(band.controls)) else None
 
 
-def _rank_decider(claim: Claim, rk: Any) -> list[str]:
-    """What the rank route could still add at an undecided point ([] if nothing)."""
+def _rank_decider(claim: Claim, rk: Any, hi: Any = None) -> list[str]:
+    """What the rank route could still add at an undecided point ([] if nothing). ``hi``:
+    the certified upper bound on λ at the point (``None``: none); where half the generic
+    rank found exceeds it, λ is not half the generic rank, so w* is not minimally singular
+    and no argument that it is can exist (reduced-rank regression below full rank: generic
+    rank/2 = 9 against the codimension bound 11/2 at (m, h, n, r) = (5, 3, 4, 0)).
+
+    >>> from slttheory.verify.evidence.records import RankEvidence
+    >>> rk = RankEvidence("ok", rank=18, certified=True, bound=1e-9)
+    >>> class C: evidence = ("rank",)
+    >>> _rank_decider(C, rk, sp.Rational(11, 2))
+    []
+    >>> _rank_decider(C, rk, sp.Integer(9))[0][:46]
+    'an argument that w* is minimally singular, so '
+    """
     if "rank" not in claim.evidence:
         return ['the rank route (add "rank" to the claim\'s evidence; it decides where the '
                 "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
@@ -652,6 +670,9 @@ def _rank_decider(claim: Claim, rk: Any) -> list[str]:
     if not rk.equality_certified:
         return ["a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)"]
     if not rk.determines_lambda:
+        if (hi is not None and rk.certified and rk.rank is not None
+                and _exact_verdict(None, hi, sp.Rational(rk.rank, 2), "<") == "confirmed"):
+            return []  # rank/2 > a proved bound on λ: w* is not minimally singular
         bounds = ("its rank at w* bounds λ only from below" if rk.point_rank is not None else
                   "and the generic rank alone bounds nothing at this w*")
         return ["an argument that w* is minimally singular, so that λ is half the generic "
