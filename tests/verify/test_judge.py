@@ -1835,6 +1835,21 @@ def test_an_upper_bound_the_dimension_implies_asserts_nothing():
     assert V(claim("d/2", relation=">="), ev).verdict == "refuted"  # 3/2 < 2
 
 
+def test_an_unmet_hypothesis_at_a_bound_every_model_meets_says_nothing_would_decide():
+    """A hypothesis not met at a point whose prediction λ ≤ d/2 holds for every model said
+    'the certified facts alone would give: confirmed' (cor5.3 at K = 4: an outside theorist's
+    review): they would decide nothing, and a w* where it holds would not either."""
+    at = AtPoint("ok", hypotheses=({"name": "stage II", "statement": "s",
+                                    "measured": "residual 0.9", "met": False},))
+    ev = PointEvidence(None, rk(3, n=4), None, 0.0, at)  # λ = 3/2, d = 4
+    v = V(claim("d/2", relation="<=", hypotheses=["stage II"]), ev)
+    assert v.verdict == "inconclusive" and "hypothesis not met" in v.reason
+    assert "would decide nothing" in v.reason and "would give" not in v.reason
+    assert "a point where the bound is below d/2" in v.reason
+    v = V(claim("d/2 - 1/4", relation="<=", hypotheses=["stage II"]), ev)
+    assert "the certified facts alone would give: confirmed" in v.reason
+
+
 @pytest.mark.parametrize(("predicted", "relation", "verdict"), [
     ("0", ">=", "inconclusive"), ("-1", ">=", "inconclusive"), ("-1/4", ">", "inconclusive"),
     ("0", ">", "confirmed"),        # λ > 0 says something: a certified λ = 3/2 confirms it
