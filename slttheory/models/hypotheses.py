@@ -352,6 +352,12 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
     text = (f"numerical rank of the orthogonal linearisation = {ro} (needs K(d−1) = "
             f"{K * (d - 1)}; SVD, {_cut(ro, min(M.shape), gap_o)}; not certified)")
     ok = ro == K * (d - 1)
+    # a map from K(d − 1) dimensions into p·d(d+1)/2 has rank K(d − 1) at no w* when the
+    # former is larger: no w* at these sizes meets (3) (p = 1, d = 3, K = 5: 10 > 6)
+    possible = K * (d - 1) <= M.shape[0]
+    if not possible:
+        text += (f" (cannot hold at these sizes: K(d−1) = {K * (d - 1)} > p·d(d+1)/2 = "
+                 f"{M.shape[0]}, the dimension the linearisation maps into)")
     if Ws is not None:
         M2 = _orthogonal_linearisation(Ws, V)
         ro2, gap_o2 = _svd_rank(M2, eps)
@@ -366,7 +372,7 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
         "linearisation has rank K(d − 1)" + ("" if Ws is None else
                                             ", and on the span of the inputs"),
         f"{text}; for comparison, the numerical rank of J(θ ↦ (Q_1, …, Q_p)) is {rq}, where "
-        f"the theorem's conclusion states {need}", ok))
+        f"the theorem's conclusion states {need}", ok, possible))
     return tuple(out)
 
 

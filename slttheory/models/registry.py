@@ -237,8 +237,10 @@ class Hypothesis:
     ``name``: short identifier (e.g. ``"stage_two"``); ``statement``: the hypothesis as the
     source states it (with the source); ``measured``: what was measured and how, with
     numbers and thresholds; ``met``: ``True``/``False``, or ``None`` where it could not be
-    decided (e.g. above a size limit). The verifier reports a claim whose hypothesis has
-    ``met is False`` as inconclusive, printing ``measured``.
+    decided (e.g. above a size limit); ``possible``: ``False`` where no w* at these sizes can
+    meet it (a dimension count says so), so that no other w* would decide the point. The
+    verifier reports a claim whose hypothesis has ``met is False`` as inconclusive, printing
+    ``measured``.
 
     >>> h = Hypothesis("stage_two", "w* is a Stage-II solution", "val_acc = 0.31 < 0.95", False)
     >>> h.met
@@ -249,6 +251,7 @@ class Hypothesis:
     statement: str
     measured: str
     met: bool | None
+    possible: bool = True
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,19 @@ def test_no_cancellation_fails_where_units_cancel_at_first_order():
                      generator=torch.Generator().manual_seed(0), device="cpu")
     nc = {h.name: h for h in fam.hypotheses(prob)}["no_cancellation"]
     assert nc.met is False and "linearisation = 5 (needs K(d−1) = 6" in nc.measured
+    assert nc.possible  # 6 ≤ p·d(d+1)/2 = 6: another w* could meet it
+
+
+def test_no_cancellation_says_when_no_w_star_can_meet_it():
+    """At d = 3, p = 1, K = 5 the orthogonal linearisation maps K(d − 1) = 10 dimensions into
+    p·d(d+1)/2 = 6: rank 10 is impossible at every w*, and the hypothesis says so (the report
+    had advised 'a w* at which no_cancellation holds': an outside theorist's review)."""
+    fam = FAMILIES["quadratic_network"]
+    prob = fam.build({"d": 3, "k": 5, "p": 1, "bias": False},
+                     generator=torch.Generator().manual_seed(0), device="cpu")
+    nc = {h.name: h for h in fam.hypotheses(prob)}["no_cancellation"]
+    assert nc.met is False and nc.possible is False
+    assert "cannot hold at these sizes: K(d−1) = 10 > p·d(d+1)/2 = 6" in nc.measured
 
 
 def test_train_rank_on_one_hot_pairs_and_size_limit():

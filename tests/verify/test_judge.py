@@ -1835,6 +1835,20 @@ def test_an_upper_bound_the_dimension_implies_asserts_nothing():
     assert V(claim("d/2", relation=">="), ev).verdict == "refuted"  # 3/2 < 2
 
 
+def test_a_hypothesis_no_w_star_can_meet_asks_for_other_sizes():
+    """Where the family's measurement says no w* at these sizes can meet a hypothesis
+    (``possible`` false: a dimension count), what would decide is other sizes, not another
+    w*."""
+    hyp = {"name": "stage II", "statement": "s", "measured": "rank 6 (needs 10)", "met": False}
+    c = claim(hypotheses=["stage II"])
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, AtPoint("ok", hypotheses=(
+        {**hyp, "possible": False},))))
+    assert v.verdict == "inconclusive"
+    assert "would decide: other sizes: stage II cannot hold at any w* of these" in v.reason
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, AtPoint("ok", hypotheses=(hyp,))))
+    assert "would decide: a w* at which stage II holds" in v.reason
+
+
 def test_an_unmet_hypothesis_at_a_bound_every_model_meets_says_nothing_would_decide():
     """A hypothesis not met at a point whose prediction λ ≤ d/2 holds for every model said
     'the certified facts alone would give: confirmed' (cor5.3 at K = 4: an outside theorist's

@@ -306,6 +306,18 @@ def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
     return out
 
 
+def _where_hypotheses_hold(claim: Claim, ev: PointEvidence,
+                           unmet: Sequence[tuple[str, str]]) -> str:
+    """What would decide a point whose hypotheses fail: a w* at which they hold, or, where
+    the family says one cannot hold at these sizes (``possible`` false), other sizes."""
+    names = [name for name, _ in unmet]
+    never = [h["name"] for h in _failed(ev, claim.hypotheses) if h.get("possible") is False]
+    if never:
+        return (f"other sizes: {' and '.join(never)} cannot hold at any w* of these "
+                "(a dimension count, in the measurement)")
+    return "a w* at which " + " and ".join(names) + (" holds" if len(names) == 1 else " hold")
+
+
 def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
     """A decided verdict's caveat: the source's hypotheses that the claim lists as not imposed
     (``claim.not_imposed``) and that fail at w* as the family measures them, so the verdict is
@@ -430,11 +442,9 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         would = ("" if exact == "open" else f" (the certified facts alone would give: {exact})"
                  if vac is None else f" (the certified facts alone would decide nothing: the "
                  f"predicted {pt.ptxt} holds for every model{vac[0]})")
-        names = [name for name, _ in unmet]
-        hold = " holds" if len(names) == 1 else " hold"
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                             + "; ".join(f"{n}: {why}" for n, why in unmet) + would
-                            + "; would decide: a w* at which " + " and ".join(names) + hold
+                            + "; would decide: " + _where_hypotheses_hold(claim, ev, unmet)
                             + ("" if vac is None else f", and {vac[1]}")
                             + note, facts=facts)
     if (vacuous := _vacuous(cert, p, rel)) is not None:

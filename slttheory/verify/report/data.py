@@ -166,6 +166,7 @@ _at_point = _obj({
     # defines its own, so open like the sampler's records above
     "hypotheses": {"type": "array", "items": _obj({
         "name": _text, "statement": _text, "measured": _text, "met": _nbool,
+        "possible": _bool,
     }, False, closed=False)},
     "extras": _free,  # numbers about the build, each family its own (e.g. train_rank, k_eff)
     "differences": _texts, "note": _text, "error": _str,
