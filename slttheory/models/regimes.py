@@ -262,10 +262,14 @@ def _rank_ntk(q):
         inputs=xs,
         degree=1,
         gives_lambda=True,
-        reason="linear model in θ: K(θ) is a quadratic form of rank rank(F) (the Jacobian on "
-        "the support inputs" + (", centred as seed 001's eq. 1 sees the outputs" if centred
-                                else "") + "), so λ = rank/2 exactly (Watanabe 2009: regular on "
-        "the range of F, flat on its kernel)",
+        # centred, the form's rank is that of P⊥F, not the family's parameter rank = rank F
+        # (one "rank" had named both in one sentence: an outside theorist's review)
+        reason=("linear model in θ: K(θ) is a quadratic form of rank rank(P⊥F) (the Jacobian "
+                "F on the support inputs, centred as seed 001's eq. 1 sees the outputs; the "
+                "parameter rank is rank F, uncentred), so λ = rank(P⊥F)/2 exactly"
+                if centred else "linear model in θ: K(θ) is a quadratic form of rank rank(F) "
+                "(the Jacobian on the support inputs), so λ = rank/2 exactly")
+        + " (Watanabe 2009: regular on the range of the form, flat on its kernel)",
         true_params={"W": W0, "V": V0},
         true_point="exact",
         inputs_determine=True,
