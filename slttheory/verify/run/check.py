@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.claims import ClaimError, load_claim, parse_claim, read_toml
+from slttheory.verify.expr import shorten
 from slttheory.verify.run.engine import run_claims
 
 __all__ = ["check"]
@@ -66,11 +67,41 @@ def check(claim: str | Path | Mapping[str, Any], *, profile: str = "quick",
             raise
         except ValueError as e:  # TOMLDecodeError
             raise ClaimError(f"<claim>: malformed TOML ({e})") from None
+        except RecursionError:  # as load_claim: tomllib recurses once per nesting level
+            raise ClaimError("<claim>: malformed TOML (arrays or tables nested too "
+                             "deeply)") from None
         parsed = parse_claim(data, "<claim>", families)
     elif isinstance(claim, Mapping):
-        parsed = parse_claim(dict(claim), "<claim>", families)
+        try:
+            data = _as_table(claim, "")
+        except RecursionError:  # nested too deeply to be a claim, or a mapping holding itself
+            raise ClaimError("<claim>: tables or lists nested too deeply (or one that holds "
+                             "itself)") from None
+        parsed = parse_claim(data, "<claim>", families)
     else:
         raise TypeError(f"claim: a path, TOML text or a mapping, got {type(claim).__name__}")
     dev = str(resolve_device(device))
     return run_claims([parsed], profile=profile, families=families, device=dev,
                       time_limit=time_limit)[0]
+
+
+def _as_table(m: Mapping[Any, Any], where: str) -> dict[str, Any]:
+    """A mapping as the table TOML would give: string keys (a key of another type is a
+    ClaimError naming where it is: the loader sorts a table's keys to name the unknown ones,
+    and ``1`` and ``"d"`` do not sort), and nested mappings as dicts (the loader takes a
+    ``dict`` for a table, as ``tomllib`` gives). Lists are copied, their mappings converted."""
+    out = {}
+    for k, v in m.items():
+        if not isinstance(k, str):
+            raise ClaimError(f"<claim>: {where or '(top level)'}: key {shorten(repr(k))} is a "
+                             f"{type(k).__name__}; a claim's keys are strings")
+        out[k] = _as_value(v, f"{where}.{k}" if where else k)
+    return out
+
+
+def _as_value(v: Any, where: str) -> Any:
+    if isinstance(v, Mapping):
+        return _as_table(v, where)
+    if isinstance(v, list):
+        return [_as_value(x, f"{where}[{i}]") for i, x in enumerate(v)]
+    return v
