@@ -402,19 +402,7 @@ def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
         parser.error(f"--memory-limit: must be 0 (no cap), inf, or a number of GB of at least "
                      f"{MIN_MEMORY_GB:g} (the run needs about 1 GB to start), got {gb}")
     if args.families_info is not None:
-        try:
-            families = load_families(args.families)
-        except (ValueError, ImportError, AttributeError) as e:
-            parser.error(f"--families: {e}")
-        unknown = [n for n in args.families_info if n not in families]
-        if unknown:
-            parser.error(f"--families-info: unknown famil{'y' if len(unknown) == 1 else 'ies'} "
-                         f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(families))})")
-        from slttheory.models.registry import describe
-
-        for name in args.families_info or sorted(families):
-            print(describe(families[name]) + "\n")
-        return 0
+        return _families_info(parser, args)
     if not args.claims and not default_claims_dir().is_dir():
         # an installed wheel carries no claim files: they live in the source repository
         parser.error("no claims to run: there is no verification/ folder in the current "
@@ -643,6 +631,23 @@ def _route_error_note(claim: dict) -> str:
             for p in points)
     return (f"  (a route failed at {k} of {len(points)} point(s): see the reason, "
             "[route errors: ...])") if k else ""
+
+
+def _families_info(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """``--families-info``: describe the named families (every one when none is named)."""
+    from slttheory.models.registry import describe
+
+    try:
+        families = load_families(args.families)
+    except (ValueError, ImportError, AttributeError) as e:
+        parser.error(f"--families: {e}")
+    unknown = [n for n in args.families_info if n not in families]
+    if unknown:
+        parser.error(f"--families-info: unknown famil{'y' if len(unknown) == 1 else 'ies'} "
+                     f"{', '.join(map(repr, unknown))} (known: {', '.join(sorted(families))})")
+    for name in args.families_info or sorted(families):
+        print(describe(families[name]) + "\n")
+    return 0
 
 
 def _executor_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
