@@ -41,10 +41,12 @@ from __future__ import annotations
 
 import ast
 import decimal
+import fractions
 import functools
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -104,6 +106,31 @@ MAX_FLOOR_BITS = 128
 
 class ExpressionError(ValueError):
     """The text is not an allowed expression; the message says which part and where."""
+
+
+@dataclass(frozen=True)
+class PowerDivisor:
+    """``base ** exponent`` with a symbolic exponent, as a divisor (:func:`parse_divisors`):
+    it divides by ``base`` at the points where ``exponent`` is negative."""
+
+    base: sp.Expr
+    exponent: sp.Expr
+
+    def __str__(self) -> str:
+        return f"{self.base} (raised to {self.exponent})"
+
+    def is_zero_at(self, values: Mapping[str, Any],
+                   terms: Mapping[str, ListTerm] | None = None) -> bool:
+        """Whether the base is 0 and the exponent negative at ``values``.
+
+        >>> r = sp.Symbol("r")
+        >>> PowerDivisor(r, -r).is_zero_at({"r": 0}), PowerDivisor(r, -r).is_zero_at({"r": 1})
+        (False, False)
+        >>> PowerDivisor(r - 1, -r).is_zero_at({"r": 1})
+        True
+        """
+        return bool(evaluate(self.base, values, terms) == 0
+                    and evaluate(self.exponent, values, terms) < 0)
 
 
 class ListUseError(ExpressionError):
@@ -467,6 +494,11 @@ class _Builder:
             raise self.fail("exponent is not an expression of the variables", node)
         if not _constant(a) and b.is_number and b.is_negative:
             self.divisors.append(a)  # a negative power divides by its base
+        elif not _constant(a) and not b.is_number:
+            # a symbolic exponent divides by the base wherever it is negative: sympy builds
+            # r**(-r)*r**r as 1, finite at r = 0 where the formula is 0**0·… (an outside red
+            # team of list terms: min(powers)**(-len(powers)) cancelled the same way)
+            self.divisors.append(PowerDivisor(a, b))
         return self.apply(sp.Pow, [a, b], node)
 
     def _call(self, node: ast.Call, d: int) -> sp.Expr:
@@ -730,21 +762,29 @@ def list_value(term: ListTerm, values: Mapping[str, Any]) -> sp.Expr:
     op, name, *index = term
     seq = values.get(name)
     if not isinstance(seq, tuple | list) or any(
-            isinstance(x, bool) or _as_sympy(x) is None for x in seq):
+            isinstance(x, bool) or not isinstance(x, int | float)
+            or (isinstance(x, float) and not math.isfinite(x)) for x in seq):
         raise ExpressionError(f"variable {name!r} has value {shorten(repr(seq))}, which is not "
-                              "a list of numbers")
-    nums = [_as_sympy(x) for x in seq]
+                              "a list of finite numbers")
     if op == "len":
-        return sp.Integer(len(nums))
+        return sp.Integer(len(seq))
     if op == "index":
         i = index[0]
-        if not -len(nums) <= i < len(nums):
+        if not -len(seq) <= i < len(seq):
             raise ExpressionError(f"{name}[{i}]: index out of range ({name} = "
-                                  f"{shorten(repr(seq))} has {len(nums)} entries)")
-        return nums[i]
-    if not nums:
+                                  f"{shorten(repr(seq))} has {len(seq)} entries)")
+        return _as_sympy(seq[i])
+    if not seq:
         raise ExpressionError(f"{op}({name}) of an empty list")
-    return _apply({"max": sp.Max, "min": sp.Min, "sum": sp.Add}[op], nums)
+    # exact rationals (a float as the decimal it writes, as _as_sympy takes it) compared and
+    # added in Python, in one pass: sympy's Max and Min of n numbers compare them pairwise
+    # (25 s for 10 000 entries, quadratic), and a constraint is evaluated before the family's
+    # validation limits a list's length (a red team: a 129 kB claim file with a powers list of
+    # 20 000 entries took 108 s to load, a 1 MB one would take hours)
+    exact = [fractions.Fraction(repr(x)) if isinstance(x, float) else x for x in seq] \
+        if any(isinstance(x, float) for x in seq) else seq  # ints: as they are
+    out = {"max": max, "min": min, "sum": sum}[op](exact)
+    return _apply(sp.Rational, [out.numerator, out.denominator])
 
 
 def evaluate(expr: Any, values: Mapping[str, Any],

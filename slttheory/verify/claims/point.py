@@ -50,6 +50,7 @@ from slttheory.verify.claims.common import (
 from slttheory.verify.expr import (
     ExpressionError,
     ListUseError,
+    PowerDivisor,
     evaluate,
     finite_real,
     parse_constraint,
@@ -1052,7 +1053,8 @@ def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
     − 1/(d − 2) was confirmed at d = 2)."""
     for b in divisors:
         try:
-            zero = evaluate(b, params, terms) == 0
+            zero = (b.is_zero_at(params, terms) if isinstance(b, PowerDivisor) else
+                    evaluate(b, params, terms) == 0)
         except ExpressionError:
             zero = False  # the divisor's own fault shows in the formula's value
         if zero:
