@@ -607,6 +607,9 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
         f"report: {out / 'report.md'}",
         file=sys.stderr,
     )
+    if counts["error"] and not args.strict:  # exit 0 all the same: say how to make it 1
+        print(f"{counts['error']} claim(s) in error (the run exits 0; --strict exits 1 on "
+              "refuted or errored claims)", file=sys.stderr)
     if args.strict and (counts["refuted"] or counts["error"]):
         return 1
     return 0

@@ -198,8 +198,13 @@ def test_cli_usage_errors_and_strict(tmp_path):
         str(tmp_path / "o"),
     ]
     p = _cli([*base, "--strict"])
-    p.communicate(timeout=60)
+    _, err = p.communicate(timeout=60)
     assert p.returncode == 1  # the broken claim errored; without --strict the exit code is 0
+    assert "--strict exits 1" not in err
+    p = _cli(base)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 0  # and the summary says how to make it 1
+    assert "1 claim(s) in error (the run exits 0; --strict exits 1 on refuted" in err
     p = _cli([*base, "--list"])
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 0 and "broken" in out
