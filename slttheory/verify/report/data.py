@@ -625,6 +625,34 @@ def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     return out | {"in_fit": sum(fit)}
 
 
+def _differences(c: Claim, points: Sequence[Any], listed: int = 4) -> list[str]:
+    """Where the claim's model differs from its source's: the claim's own lines, then each
+    point's family lines once; a line that holds at some points only names them (up to
+    ``listed``), so that its numbers are read at the points they are about (an outside
+    theorist's review read "4 of the p² pairs" and "6 of the p² pairs" side by side)."""
+    at_points: dict[str, list[str]] = {}
+    measured = 0
+    for p in points:
+        at = p.evidence.at_point if p.evidence is not None else None
+        if at is None:
+            continue
+        measured += 1
+        for d in at.differences:
+            d = family_difference(d, at.source, c.source)
+            at_points.setdefault(d, []).append(fmt_point({k: v for k, v in p.params.items()
+                                                          if k in c.grid}) or "the point")
+    out = list(c.differences)
+    for d, where in at_points.items():
+        if d in out:
+            continue
+        if len(where) < measured:
+            shown = "; ".join(where[:listed]) + (f"; and {len(where) - listed} more"
+                                                 if len(where) > listed else "")
+            d = f"{d} (at {shown})" if len(where) == 1 else f"{d} (at {len(where)} points: {shown})"
+        out.append(d)
+    return out
+
+
 def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
     """One claim of ``report.json``; ``grid`` is the grid of ``profile`` (the one run), or the
     claim's base grid when no profile is given."""
@@ -656,14 +684,7 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                                 "rounding": None if c.scaling.rounding is None
                                 else [float(x) for x in c.scaling.rounding]}
         entry["points"] = [point_json(p, c, r.controls) for p in r.points]
-        diffs = list(c.differences)
-        for p in r.points:
-            at = p.evidence.at_point
-            for d in (at.differences if at is not None else ()):
-                d = family_difference(d, at.source, c.source)
-                if d not in diffs:
-                    diffs.append(d)
-        entry["differences"] = diffs
+        entry["differences"] = _differences(c, r.points)
         entry["controls"] = [{"key": k, "rules": jsonable(cs.rules), "elapsed_s": cs.elapsed_s,
                               "runs": [jsonable(run.__dict__) for run in cs.runs]}
                              for k, cs in r.controls.items()]
