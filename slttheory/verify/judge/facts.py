@@ -170,7 +170,7 @@ def _checked(cf: ClosedFormEvidence, grade: str, route: str) -> str:
         return ""
     what = cf.established_by.split(": ", 1)[-1].split(";")[0].strip()
     what = re.sub(r"^2?λ (against|from) ", "", what)
-    return f"; its values checked against {shorten(what, 120)}" if what else ""
+    return f"; its values checked against {shorten(what, 180)}" if what else ""
 
 
 def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list[Fact]:
