@@ -46,7 +46,7 @@ import functools
 import math
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
@@ -64,6 +64,8 @@ __all__ = [
     "parse_predicted",
     "parse_constraint",
     "parse_divisors",
+    "parse_formula",
+    "Parsed",
     "parse_list_terms",
     "list_value",
     "LIST_FUNCTIONS",
@@ -653,6 +655,31 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool,
     return builder
 
 
+@dataclass(frozen=True)
+class Parsed:
+    """One parse of a formula (:func:`parse_formula`): its sympy ``expr``, the ``divisors``
+    it writes (:func:`parse_divisors`) and its list ``terms`` (:func:`parse_list_terms`)."""
+
+    expr: Any
+    divisors: tuple = ()
+    terms: Mapping[str, ListTerm] = field(default_factory=dict)
+
+
+def parse_formula(text: Any, variables: Iterable[str], *, key: str = "predicted",
+                  boolean: bool = False, lists: Iterable[str] = ()) -> Parsed:
+    """``text`` parsed once into what a claim keeps of it, or ExpressionError;
+    ``boolean=True`` reads a constraint, which must be a comparison.
+
+    >>> p = parse_formula("(d - 1)*k/(d - 1)", ["d", "k"])
+    >>> p.expr, p.divisors, p.terms
+    (k, (d - 1,), {})
+    """
+    b = _parse(text, variables, key, boolean, lists)
+    if boolean and isinstance(b.built, sp.Expr):
+        raise ExpressionError(f"{key}: must be a comparison (e.g. k < d*(d+1)/2), got a number")
+    return Parsed(b.built, tuple(dict.fromkeys(b.divisors)), dict(b.terms))
+
+
 def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicted",
                     lists: Iterable[str] = ()) -> sp.Expr:
     """Parse ``text`` into a sympy expression in the given variables, or raise ExpressionError.
@@ -671,7 +698,7 @@ def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicte
     ...
     slttheory.verify.expr.ListUseError: predicted: 'widths' is a list: use it only as ...
     """
-    return _parse(text, variables, key, boolean=False, lists=lists).built
+    return parse_formula(text, variables, key=key, lists=lists).expr
 
 
 def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted",
@@ -694,12 +721,10 @@ def parse_divisors(text: Any, variables: Iterable[str], *, key: str = "predicted
     """
     if text is None:
         return ()
-    builder = _Builder(key, symbols_for(variables), boolean, str(text).strip(), lists)
     try:
-        builder.build(ast.parse(str(text).strip(), mode="eval").body)
-    except (ExpressionError, SyntaxError):
+        return parse_formula(text, variables, key=key, boolean=boolean, lists=lists).divisors
+    except ExpressionError:
         return ()  # the text's own parse reports it
-    return tuple(dict.fromkeys(builder.divisors))
 
 
 def parse_list_terms(text: Any, variables: Iterable[str], lists: Iterable[str], *,
@@ -716,7 +741,7 @@ def parse_list_terms(text: Any, variables: Iterable[str], lists: Iterable[str], 
     if text is None or not lists:
         return {}
     try:
-        return _parse(text, variables, key, boolean, lists).terms
+        return dict(parse_formula(text, variables, key=key, boolean=boolean, lists=lists).terms)
     except ExpressionError:
         return {}
 
@@ -729,10 +754,7 @@ def parse_constraint(text: Any, variables: Iterable[str], *, key: str = "constra
     >>> bool(evaluate(c, {"d": 3, "k": 5})), bool(evaluate(c, {"d": 3, "k": 6}))
     (True, False)
     """
-    out = _parse(text, variables, key, boolean=True, lists=lists).built
-    if isinstance(out, sp.Expr):
-        raise ExpressionError(f"{key}: must be a comparison (e.g. k < d*(d+1)/2), got a number")
-    return out
+    return parse_formula(text, variables, key=key, boolean=True, lists=lists).expr
 
 
 def _as_sympy(value: Any) -> Any:

@@ -50,13 +50,11 @@ from slttheory.verify.claims.common import (
 from slttheory.verify.expr import (
     ExpressionError,
     ListUseError,
+    Parsed,
     PowerDivisor,
     evaluate,
     finite_real,
-    parse_constraint,
-    parse_divisors,
-    parse_list_terms,
-    parse_predicted,
+    parse_formula,
     shorten,
     show_value,
 )
@@ -510,24 +508,23 @@ def parse_point_claim(
         values.setdefault(name, [])
     predicted = data.get("predicted")
     if predicted is None and kind == "closed_form":
-        faults.take(_missing, path, "predicted", '(required for kind = "closed_form")')
+        faults.take(_fault, path, "predicted", 'missing (required for kind = "closed_form")')
     constraint = data.get("constraint")
     hypotheses = faults.take(_texts, data, "hypotheses", path, "hypothesis names")
     not_imposed = faults.take(_texts, data, "not_imposed", path, "hypothesis names")
     if family is not None and hypotheses is not None and not_imposed is not None:
         faults.take(_hypotheses, hypotheses, not_imposed, family, fam_name, path)
-    predicted_expr = faults.take(_expression, parse_predicted, predicted, values, path,
-                                 "predicted")
+    predicted_p = faults.take(_expression, predicted, values, path, "predicted", False)
     statement = faults.take(string, data, "statement", path, False)
     notes = faults.take(string, data, "notes", path, False)
     reading = faults.take(string, data, "reading", path, False)
     counterfactual = faults.take(_counterfactual, data, path)
     differences = faults.take(_texts, data, "differences", path, "non-empty strings")
-    constraint_expr = faults.take(_expression, parse_constraint, constraint, values, path,
-                                  "constraint")
+    constraint_p = faults.take(_expression, constraint, values, path, "constraint", True)
     scaling = (faults.take(_scaling, data, path, kind, values, ev)
                if kind is not None and ev is not None else None)
     faults.raise_any()  # below, every key is valid (but for one weak fault: the points say it)
+    predicted_p, constraint_p = predicted_p or Parsed(None), constraint_p or Parsed(None)
     claim = Claim(
         id=cid,
         title=title,
@@ -538,8 +535,8 @@ def parse_point_claim(
         grid=grid,
         fixed=fixed,
         predicted=predicted,
-        predicted_expr=predicted_expr,
-        predicted_divisors=parse_divisors(predicted, list(values), lists=_list_names(values)),
+        predicted_expr=predicted_p.expr,
+        predicted_divisors=predicted_p.divisors,
         relation=relation,
         statement=statement or "",
         notes=notes or "",
@@ -549,12 +546,9 @@ def parse_point_claim(
         hypotheses=hypotheses,
         not_imposed=not_imposed,
         constraint=constraint,
-        constraint_expr=constraint_expr,
-        constraint_divisors=parse_divisors(constraint, list(values), key="constraint",
-                                           boolean=True, lists=_list_names(values)),
-        list_terms={**parse_list_terms(predicted, list(values), _list_names(values)),
-                    **parse_list_terms(constraint, list(values), _list_names(values),
-                                       key="constraint", boolean=True)},
+        constraint_expr=constraint_p.expr,
+        constraint_divisors=constraint_p.divisors,
+        list_terms={**predicted_p.terms, **constraint_p.terms},
         tolerance=tolerance,
         scaling=scaling,
         llc=llc,
@@ -568,10 +562,6 @@ def parse_point_claim(
     )
     _check_points(claim, family)
     return claim
-
-
-def _missing(path: str, key: str, why: str) -> None:
-    raise err(path, key, f"missing {why}")
 
 
 def _hypotheses(hypotheses: Sequence[str], not_imposed: Sequence[str], family: Any,
@@ -873,8 +863,10 @@ def _list_names(values: ValueSources) -> list[str]:
                   if any(isinstance(v, tuple) for _, vals in sources for v in vals))
 
 
-def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> Any:
-    """``text`` parsed by ``parse`` (``None`` stays ``None``); errors name the file. A
+def _expression(text: Any, values: ValueSources, path: str, key: str, boolean: bool
+                ) -> Parsed | None:
+    """``text`` parsed once (:func:`~slttheory.verify.expr.parse_formula`; ``boolean``: a
+    constraint; ``None`` stays ``None``); errors name the file. A
     variable it uses must have numeric values (booleans count as 0/1), one it uses through a
     list term (``max(powers)``) lists of numbers: else the error names the key that gives it
     another value."""
@@ -882,7 +874,7 @@ def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> 
         return None
     lists = _list_names(values)
     try:
-        expr = parse(text, list(values), lists=lists)
+        parsed = parse_formula(text, list(values), key=key, boolean=boolean, lists=lists)
     except ListUseError as e:  # used as a number: the key that gives it a list is named
         where, bad = next((where, v) for where, vals in values[e.name] for v in vals
                           if isinstance(v, tuple))
@@ -890,9 +882,8 @@ def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> 
                   f"{shorten(repr(bad))} (a list: {e.uses})") from None
     except ExpressionError as e:
         raise ClaimError(f"{path}: {e}") from None
-    terms = parse_list_terms(text, list(values), lists, key=key,
-                             boolean=parse is parse_constraint)
-    for name in sorted(s.name for s in expr.free_symbols if s.name not in terms):
+    terms = parsed.terms
+    for name in sorted(s.name for s in parsed.expr.free_symbols if s.name not in terms):
         for where, vals in values[name]:
             bad = [v for v in vals if isinstance(v, str | tuple)]
             if bad:
@@ -904,7 +895,7 @@ def _expression(parse, text: Any, values: ValueSources, path: str, key: str) -> 
             if bad:
                 raise err(path, where, f"{key} uses {symbol}, so the values of {name!r} must "
                           f"be lists of numbers, got {shorten(repr(bad[0]))}")
-    return expr
+    return parsed
 
 
 def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources,

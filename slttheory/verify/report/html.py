@@ -204,6 +204,8 @@ def _list_names_in(text: str) -> list[str]:
     >>> _list_names_in("1/(2*max(powers)) + widths[-1] + max(d, 2)")
     ['powers', 'widths']
     """
+    from slttheory.verify.expr import LIST_FUNCTIONS
+
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -213,7 +215,7 @@ def _list_names_in(text: str) -> list[str]:
         if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
             out.add(n.value.id)
         elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1 \
-                and n.func.id in ("max", "min", "sum", "len") and isinstance(n.args[0], ast.Name):
+                and n.func.id in LIST_FUNCTIONS and isinstance(n.args[0], ast.Name):
             out.add(n.args[0].id)
     return sorted(out)
 
