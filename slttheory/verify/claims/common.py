@@ -27,6 +27,7 @@ __all__ = [
     "finite",
     "int_limit",
     "string",
+    "texts",
     "number",
     "table",
     "check_keys",
@@ -164,6 +165,19 @@ string, got 3; source: missing (required)
         pre = f"{self.path}: "
         raise ClaimError(f"{pre}{len(kept)} faults: " + "; ".join(
             m.removeprefix(pre) for m, _ in kept))
+
+
+def texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings at ``key`` (``differences``, ``hypotheses``);
+    errors name ``what`` it must list.
+
+    >>> texts({"differences": ["n = 100"]}, "differences", "x.toml", "non-empty strings")
+    ('n = 100',)
+    """
+    v = data.get(key, [])
+    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+        raise err(path, key, f"must be a list of {what}, got {v!r}")
+    return tuple(v)
 
 
 def string(data: Mapping[str, Any], key: str, path: str, required: bool = True,

@@ -21,6 +21,7 @@ from slttheory.verify.claims.common import (
     finite,
     int_limit,
     string,
+    texts,
 )
 from slttheory.verify.expr import shorten
 
@@ -209,13 +210,11 @@ def parse_experiment_claim(data: Mapping[str, Any], path: str) -> ExperimentClai
     if not isinstance(withhold, str) or ("withhold" in data and not withhold.strip()):
         raise err(path, "withhold", "must be a non-empty string: why no criterion of this "
                   "claim can decide")
-    diffs = data.get("differences", [])
-    if not isinstance(diffs, list) or not all(isinstance(x, str) and x.strip() for x in diffs):
-        raise err(path, "differences", f"must be a list of non-empty strings, got {diffs!r}")
+    diffs = texts(data, "differences", path, "non-empty strings")
     claim = ExperimentClaim(vals["id"], vals["title"], vals["source"], vals["experiment"],
                             settings, crits, data.get("statement", ""), data.get("notes", ""),
                             path, implemented=exp.implemented, withhold=withhold.strip(),
-                            differences=tuple(diffs))
+                            differences=diffs)
     for table, values in settings.items():  # each table alone, so errors name its key
         where = f"{path}: profiles.{table}.settings" if table else f"{path}: settings"
         try:

@@ -46,6 +46,7 @@ from slttheory.verify.claims.common import (
     point_key,
     string,
     table,
+    texts,
 )
 from slttheory.verify.expr import (
     ExpressionError,
@@ -510,8 +511,8 @@ def parse_point_claim(
     if predicted is None and kind == "closed_form":
         faults.take(_fault, path, "predicted", 'missing (required for kind = "closed_form")')
     constraint = data.get("constraint")
-    hypotheses = faults.take(_texts, data, "hypotheses", path, "hypothesis names")
-    not_imposed = faults.take(_texts, data, "not_imposed", path, "hypothesis names")
+    hypotheses = faults.take(texts, data, "hypotheses", path, "hypothesis names")
+    not_imposed = faults.take(texts, data, "not_imposed", path, "hypothesis names")
     if family is not None and hypotheses is not None and not_imposed is not None:
         faults.take(_hypotheses, hypotheses, not_imposed, family, fam_name, path)
     predicted_p = faults.take(_expression, predicted, values, path, "predicted", False)
@@ -519,7 +520,7 @@ def parse_point_claim(
     notes = faults.take(string, data, "notes", path, False)
     reading = faults.take(string, data, "reading", path, False)
     counterfactual = faults.take(_counterfactual, data, path)
-    differences = faults.take(_texts, data, "differences", path, "non-empty strings")
+    differences = faults.take(texts, data, "differences", path, "non-empty strings")
     constraint_p = faults.take(_expression, constraint, values, path, "constraint", True)
     scaling = (faults.take(_scaling, data, path, kind, values, ev)
                if kind is not None and ev is not None else None)
@@ -661,14 +662,6 @@ def _counterfactual(data: Mapping[str, Any], path: str) -> bool:
         raise err(path, "counterfactual", "needs a 'reading' saying which model outside the "
                   "source's statement the claim tests, and why")
     return v
-
-
-def _texts(data: Mapping[str, Any], key: str, path: str, what: str) -> tuple[str, ...]:
-    """An optional list of non-empty strings (``differences``, ``hypotheses``)."""
-    v = data.get(key, [])
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
-        raise err(path, key, f"must be a list of {what}, got {v!r}")
-    return tuple(v)
 
 
 def _variables(data: Mapping[str, Any], path: str, fam_name: str | None, family: Any,
@@ -934,14 +927,14 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
         read = [_coefficient(c, path) for c in coefs]
         coefs = tuple(v for v, _, _ in read)
         rounding = tuple(r for _, r, _ in read)
-        texts = tuple(t for _, _, t in read)
+        written = tuple(t for _, _, t in read)
         if data.get("relation", "==") != "==":
             raise err(path, "relation", f"{data['relation']!r} with scaling.coefficients: "
                       "stated coefficients give λ exactly (==); a relation applies to "
                       "`predicted` only (drop the coefficients, or state the inequality "
                       "in `predicted`)")
     else:
-        rounding = texts = None
+        rounding = written = None
         if data.get("relation", "==") != "==" and data.get("predicted") is None:
             raise err(path, "relation", f"{data['relation']!r} without `predicted`: a "
                       "scaling claim's relation applies to its `predicted` formula only")
@@ -949,7 +942,7 @@ def _scaling(data: Mapping[str, Any], path: str, kind: str, values: ValueSources
         raise err(
             path, "evidence", 'a scaling claim needs the "llc" route (it fits the measured λ)'
         )
-    return Scaling(var, shape, min_r2, coefs, rounding, texts)
+    return Scaling(var, shape, min_r2, coefs, rounding, written)
 
 
 def _value_key(claim: Claim, profile: str, name: str) -> str:
