@@ -65,6 +65,7 @@ __all__ = [
     "AnyClaim",
     "parse_claim",
     "load_claim",
+    "parse_claim_text",
     "load_claims",
     "find_claim_files",
     "point_key",
@@ -193,16 +194,31 @@ def load_claim(path: str | Path, families: Mapping[str, Any]) -> Claim | Experim
         raise ClaimError(f"{p}: cannot read ({e.strerror})") from None
     try:
         # "utf-8-sig": a byte-order mark, which some editors write, is not TOML but harmless
-        data = read_toml(raw.decode("utf-8-sig"), str(p))
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ClaimError(f"{p}: not UTF-8 text") from None
+    return parse_claim_text(text, str(p), families)
+
+
+def parse_claim_text(text: str, path: str, families: Mapping[str, Any]
+                     ) -> Claim | ExperimentClaim:
+    """Read and validate a claim's TOML ``text``, named ``path`` in errors (raises
+    :class:`ClaimError`).
+
+    >>> parse_claim_text("id = ", "<claim>", {})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.claims.common.ClaimError: <claim>: malformed TOML (...)
+    """
+    try:
+        data = read_toml(text, path)
     except ClaimError:
         raise
     except ValueError as e:  # TOMLDecodeError, or an integer of more than 4300 digits
-        raise ClaimError(f"{p}: malformed TOML ({e})") from None
+        raise ClaimError(f"{path}: malformed TOML ({e})") from None
     except RecursionError:
-        raise ClaimError(f"{p}: malformed TOML (arrays or tables nested too deeply)") from None
-    return parse_claim(data, str(p), families)
+        raise ClaimError(f"{path}: malformed TOML (arrays or tables nested too deeply)") from None
+    return parse_claim(data, path, families)
 
 
 def find_claim_files(paths: Sequence[str | Path] | str | Path) -> list[Path]:

@@ -306,6 +306,12 @@ def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
     return out
 
 
+def _named_routes(ev: PointEvidence) -> tuple[tuple[str, Any], ...]:
+    """The point's routes as the reasons name them, with their evidence (``None``: not run)."""
+    return (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc),
+            ("w*", ev.at_point))
+
+
 def _where_hypotheses_hold(claim: Claim, ev: PointEvidence,
                            unmet: Sequence[tuple[str, str]]) -> str:
     """What would decide a point whose hypotheses fail: a w* at which they hold, or, where
@@ -395,8 +401,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                   controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
     """The verdict of one grid point from its evidence (pure; rules in the module docstring)."""
     at = fmt_point({k: v for k, v in params.items() if k in claim.grid} or params) or "the point"
-    routes = (("closed form", ev.closed_form), ("rank", ev.rank), ("LLC", ev.llc),
-              ("w*", ev.at_point))
+    routes = _named_routes(ev)
     errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
     if ev.at_point is not None and ev.at_point.status == "ok" and ev.at_point.checks.get(
             "error"):  # a build whose data the check refused (only report.json had said so)
@@ -599,9 +604,7 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
         se = "?" if lc.std_error is None else f"{lc.std_error:.2g}"
         parts.append(f"LLC λ̂ = {lc.mean:.4g} ± {se} is {llc.grade}"
                      + (f": {why}" if why else ""))
-    failed = [n for n, r in (("closed form", ev.closed_form), ("rank", ev.rank),
-                             ("LLC", ev.llc), ("w*", ev.at_point))
-              if r is not None and r.status != "ok"]
+    failed = [n for n, r in _named_routes(ev) if r is not None and r.status != "ok"]
     # a route that raised (a plugin's build, a rank map) first: the advice below assumes the
     # routes ran (an outside usability audit read it as the reason)
     first = (f"the failed route(s) ({', '.join(failed)}: see [route errors]) run, then "

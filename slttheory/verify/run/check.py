@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from slttheory.verify.claims import ClaimError, load_claim, parse_claim, read_toml
+from slttheory.verify.claims import ClaimError, load_claim, parse_claim, parse_claim_text
 from slttheory.verify.expr import shorten
 from slttheory.verify.run.engine import run_claims
 
@@ -61,16 +61,7 @@ def check(claim: str | Path | Mapping[str, Any], *, profile: str = "quick",
                                    and "\n" not in claim):
         parsed = load_claim(claim, families)
     elif isinstance(claim, str):
-        try:
-            data = read_toml(claim, "<claim>")
-        except ClaimError:
-            raise
-        except ValueError as e:  # TOMLDecodeError
-            raise ClaimError(f"<claim>: malformed TOML ({e})") from None
-        except RecursionError:  # as load_claim: tomllib recurses once per nesting level
-            raise ClaimError("<claim>: malformed TOML (arrays or tables nested too "
-                             "deeply)") from None
-        parsed = parse_claim(data, "<claim>", families)
+        parsed = parse_claim_text(claim, "<claim>", families)
     elif isinstance(claim, Mapping):
         try:
             data = _as_table(claim, "")
