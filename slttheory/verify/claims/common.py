@@ -138,6 +138,11 @@ string, got 3; source: missing (required)
         self.path = path
         self.faults: list[tuple[str, str, bool]] = []  # (key, message, weak)
 
+    def __len__(self) -> int:
+        """How many faults were taken so far (weak ones included): a caller compares it before
+        and after checks to tell whether they all passed."""
+        return len(self.faults)
+
     def take(self, check: Callable[..., T], *args: Any, weak: bool = False) -> T | None:
         try:
             return check(*args)
