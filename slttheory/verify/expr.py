@@ -15,6 +15,11 @@ hand. Nothing is ever passed to ``eval`` or to ``sympify``. Allowed:
   from the list (:func:`parse_list_terms` says which term each symbol is).
 
 Constraints additionally allow comparisons (``< <= > >= == !=``) and ``and``/``or``/``not``.
+A constraint is decided as Python would (:func:`decide`): ``and``/``or`` (and a chain
+``a < b < c``) from left to right, stopping at the first comparison that settles it, so
+``len(w) > 2 and w[2] > 1`` reads False where ``w`` has two entries, while ``w[2]`` never
+reached is never taken; a comparison that is reached must be defined (``w[2] > 1 and
+len(w) > 2`` is an error there, as its index comes first).
 
 Every operation is bounded, at parse time and at each grid point: no exact number may exceed
 :data:`MAX_BITS`, no root may be taken of one above :data:`MAX_ROOT_BITS`, no ``floor`` or
@@ -51,6 +56,7 @@ from typing import Any
 
 import sympy as sp
 from sympy.core.relational import Relational
+from sympy.logic.boolalg import BooleanAtom
 
 __all__ = [
     "ExpressionError",
@@ -66,6 +72,9 @@ __all__ = [
     "parse_divisors",
     "parse_formula",
     "Parsed",
+    "Comparison",
+    "Connective",
+    "decide",
     "parse_list_terms",
     "list_value",
     "LIST_FUNCTIONS",
@@ -350,6 +359,10 @@ class _Builder:
         # sympy cancels (d - 1)/(d - 1) and x/(d - 2) - x/(d - 2) as it builds them, so the
         # built expression no longer shows where the text divides by zero
         self.divisors: list[sp.Expr] = []
+        # each comparison, chain, and/or/not node of a constraint -> what decide() evaluates
+        # for it, in the order written (sympy's And and Or sort their arguments)
+        self.written: dict[ast.AST, Comparison | Connective] = {}
+        self.root: ast.AST | None = None  # the whole text's node (set by _parse)
 
     def fail(self, what: str, node: ast.AST) -> ExpressionError:
         return ExpressionError(f"{self.key}: {what} {_where(node)}")
@@ -459,7 +472,9 @@ class _Builder:
         if isinstance(node.op, ast.UAdd):
             return self._num(node.operand, d)
         if isinstance(node.op, ast.Not) and self.boolean:
-            return sp.Not(self._bool(node.operand, d))
+            operand = self._bool(node.operand, d)
+            self.written[node] = Connective("not", (self._written(node.operand, operand),))
+            return sp.Not(operand)
         raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
 
     def _binary(self, node: ast.BinOp, d: int) -> sp.Expr:
@@ -544,21 +559,43 @@ class _Builder:
         if not self.boolean:
             raise self.fail("a comparison is not allowed in a value (state a bound as the "
                             "value, e.g. predicted = \"d/2\", with relation = \"<=\")", node)
-        left = self._num(node.left, d)
-        parts = []
+        left, left_divisors = self._operand(node.left, d)
+        parts, leaves = [], []
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             if type(op) not in _CMPOPS:
                 raise self.fail(f"comparison {type(op).__name__} is not allowed", node)
-            right = self._num(right_node, d)
-            parts.append(self.apply(_CMPOPS[type(op)], [left, right], node, evaluate=False))
-            left = right
+            right, right_divisors = self._operand(right_node, d)
+            part = self.apply(_CMPOPS[type(op)], [left, right], node, evaluate=False)
+            parts.append(part)
+            # a comparison divides by what its two sides write (a chain's middle operand
+            # belongs to both of its comparisons)
+            leaves.append(Comparison(part, tuple(dict.fromkeys(left_divisors +
+                                                               right_divisors))))
+            left, left_divisors = right, right_divisors
+        self.written[node] = leaves[0] if len(leaves) == 1 else Connective("and", tuple(leaves))
         return sp.And(*parts) if len(parts) > 1 else parts[0]
+
+    def _operand(self, node: ast.AST, d: int) -> tuple[sp.Expr, tuple]:
+        """A comparison's side and the divisors it writes."""
+        start = len(self.divisors)
+        value = self._num(node, d)
+        return value, tuple(self.divisors[start:])
 
     def _boolean(self, node: ast.BoolOp, d: int) -> Any:
         if not self.boolean:
             raise self.fail("boolean operator is not allowed", node)
         vals = [self._bool(v, d) for v in node.values]
-        return sp.And(*vals) if isinstance(node.op, ast.And) else sp.Or(*vals)
+        op = "and" if isinstance(node.op, ast.And) else "or"
+        self.written[node] = Connective(op, tuple(self._written(v, b)
+                                                  for v, b in zip(node.values, vals,
+                                                                  strict=True)))
+        return sp.And(*vals) if op == "and" else sp.Or(*vals)
+
+    def _written(self, node: ast.AST, built: Any) -> Comparison | Connective:
+        """What :func:`decide` evaluates for ``node`` (built as ``built``): a comparison,
+        and/or or not records its own; anything else (none is boolean today) is one
+        comparison dividing by every divisor written so far."""
+        return self.written.get(node) or Comparison(built, tuple(dict.fromkeys(self.divisors)))
 
     def _num(self, node: ast.AST, depth: int) -> sp.Expr:
         v = self.build(node, depth)
@@ -651,18 +688,40 @@ def _parse(text: Any, names: Iterable[str], key: str, boolean: bool,
             f"{key}: not a valid expression ({e.msg} at column {e.offset})"
         ) from None
     builder = _Builder(key, symbols_for(names), boolean, text.strip(), lists)
+    builder.root = tree.body
     builder.built = builder.build(tree.body)
     return builder
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One comparison of a constraint as written (a chain ``a < b < c`` has one per
+    operator), with the ``divisors`` its two sides write: :func:`decide` evaluates it, and
+    counts its divisors, only where it reaches it."""
+
+    expr: Any
+    divisors: tuple = ()
+
+
+@dataclass(frozen=True)
+class Connective:
+    """``and``/``or`` of its ``parts`` in the order written, or ``not`` of its one part."""
+
+    op: str
+    parts: tuple
+
+
+@dataclass(frozen=True)
 class Parsed:
     """One parse of a formula (:func:`parse_formula`): its sympy ``expr``, the ``divisors``
-    it writes (:func:`parse_divisors`) and its list ``terms`` (:func:`parse_list_terms`)."""
+    it writes (:func:`parse_divisors`) and its list ``terms`` (:func:`parse_list_terms`);
+    for a constraint, also the comparisons and and/or/not as ``written``, in order, which
+    :func:`decide` evaluates (sympy's ``expr`` has them sorted)."""
 
     expr: Any
     divisors: tuple = ()
     terms: Mapping[str, ListTerm] = field(default_factory=dict)
+    written: Comparison | Connective | None = None
 
 
 def parse_formula(text: Any, variables: Iterable[str], *, key: str = "predicted",
@@ -677,7 +736,8 @@ def parse_formula(text: Any, variables: Iterable[str], *, key: str = "predicted"
     b = _parse(text, variables, key, boolean, lists)
     if boolean and isinstance(b.built, sp.Expr):
         raise ExpressionError(f"{key}: must be a comparison (e.g. k < d*(d+1)/2), got a number")
-    return Parsed(b.built, tuple(dict.fromkeys(b.divisors)), dict(b.terms))
+    written = b._written(b.root, b.built) if boolean else None
+    return Parsed(b.built, tuple(dict.fromkeys(b.divisors)), dict(b.terms), written)
 
 
 def parse_predicted(text: Any, variables: Iterable[str], *, key: str = "predicted",
@@ -847,6 +907,51 @@ def evaluate(expr: Any, values: Mapping[str, Any],
             )
         subs[s] = sv
     return _substitute(expr, subs) if isinstance(expr, sp.Basic) else expr
+
+
+def decide(written: Comparison | Connective, values: Mapping[str, Any],
+           terms: Mapping[str, ListTerm] | None = None) -> tuple[Any, tuple]:
+    """A constraint's value at a point's ``values`` (``written``: :attr:`Parsed.written`),
+    decided as Python decides ``and``/``or``/``not``: the parts of an ``and`` (and of a chain
+    ``a < b < c``) from left to right until one is False, those of an ``or`` until one is
+    True. Each comparison reached is evaluated on its own (:func:`evaluate`), so a list term
+    is taken from its list only where its comparison is reached, and an index that a guard
+    before it excludes is never taken. Returns the value (``true`` or ``false``; or the first
+    comparison reached that sympy cannot decide, as it is) and the divisors written in the
+    comparisons reached (where the formula as written divides), in order.
+
+    >>> w = parse_formula("len(w) > 2 and w[2] > 1", ["w"], boolean=True, lists=["w"])
+    >>> decide(w.written, {"w": (1, 2)}, w.terms), decide(w.written, {"w": (1, 2, 3)}, w.terms)
+    ((False, ()), (True, ()))
+    >>> w = parse_formula("w[2] > 1 and len(w) > 2", ["w"], boolean=True, lists=["w"])
+    >>> decide(w.written, {"w": (1, 2)}, w.terms)
+    Traceback (most recent call last):
+    ...
+    slttheory.verify.expr.ExpressionError: w[2]: index out of range (w = (1, 2) has 2 entries)
+    >>> c = parse_formula("d > 2 or 1/(d - 2) > 3", ["d"], boolean=True)
+    >>> decide(c.written, {"d": 3}), decide(c.written, {"d": 1})
+    ((True, ()), (False, (d - 2,)))
+    """
+    reached: list[Any] = []
+    return _decide(written, values, terms, reached), tuple(dict.fromkeys(reached))
+
+
+def _decide(w: Comparison | Connective, values: Mapping[str, Any],
+            terms: Mapping[str, ListTerm] | None, reached: list[Any]) -> Any:
+    if isinstance(w, Comparison):
+        reached.extend(w.divisors)
+        return evaluate(w.expr, values, terms)
+    if w.op == "not":
+        v = _decide(w.parts[0], values, terms, reached)
+        return sp.Not(v) if isinstance(v, BooleanAtom) else v
+    settles = sp.false if w.op == "and" else sp.true
+    for part in w.parts:
+        v = _decide(part, values, terms, reached)
+        if not isinstance(v, BooleanAtom):
+            return v  # undecided: the caller says so, naming it
+        if v == settles:
+            return settles
+    return sp.Not(settles)
 
 
 @functools.lru_cache(maxsize=4096)

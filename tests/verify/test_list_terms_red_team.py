@@ -198,9 +198,10 @@ def test_a_symbolic_negative_power_of_zero_cancelled_by_sympy_is_an_error(tmp_pa
 def test_mathml_of_list_terms():
     from slttheory.verify.report.html import _mathml
 
-    mm = _mathml("1/(2*max(powers)) + widths[-1]", ("powers", "widths"))
+    # the report passes the claim's list variables (html._claim_lists)
+    mm = _mathml("1/(2*max(powers)) + widths[-1]", ("powers", "widths"), ("powers", "widths"))
     assert "<mi>max(powers)</mi>" in mm and "<mi>widths[-1]</mi>" in mm
-    assert "<script" not in (_mathml("max(powers)<script>", ()) or "")
+    assert "<script" not in (_mathml("max(powers)<script>", (), ("powers",)) or "")
 
 
 def test_evaluate_takes_a_term_from_the_list_not_a_value_of_that_name():

@@ -49,10 +49,12 @@ from slttheory.verify.claims.common import (
     texts,
 )
 from slttheory.verify.expr import (
+    Comparison,
     ExpressionError,
     ListUseError,
     Parsed,
     PowerDivisor,
+    decide,
     evaluate,
     finite_real,
     parse_formula,
@@ -276,6 +278,11 @@ class Claim:
     # (expr.parse_divisors): a point where one is 0 is an error (_written_division_by_zero)
     predicted_divisors: tuple = ()
     constraint_divisors: tuple = ()
+    # the constraint's comparisons and and/or/not in the order written (expr.Parsed.written),
+    # decided from left to right (expr.decide): a guard such as len(w) > 2 keeps the
+    # comparisons after it (w[2] > 1) from being evaluated, or their divisors counted, where
+    # it is False. None (a claim built by hand): constraint_expr is evaluated as a whole
+    constraint_written: Any = None
     # the list terms of predicted and constraint (expr.parse_list_terms): the symbol
     # "max(powers)" or "widths[0]" -> what it takes from the point's list
     list_terms: Mapping[str, tuple] = field(default_factory=dict)
@@ -332,16 +339,20 @@ class Claim:
         return [dict(p) for p in self._points[profile]]
 
     def _holds(self, params: Mapping[str, Any], profile: str) -> bool:
-        """Whether ``constraint`` holds at ``params``; a ClaimError naming the file, the key and
-        the point where it is not a comparison of finite real numbers."""
+        """Whether ``constraint`` holds at ``params``, decided from left to right as written
+        (:func:`~slttheory.verify.expr.decide`); a ClaimError naming the file, the key and the
+        point where a comparison it reaches is not one of finite real numbers, or divides by
+        zero as written."""
         where = f"at grid point {shorten(point_key(params))} (profile {profile})"
+        written = self.constraint_written or Comparison(self.constraint_expr,
+                                                        self.constraint_divisors)
         try:
-            v = evaluate(self.constraint_expr, params, self.list_terms)
+            v, divisors = decide(written, params, self.list_terms)
         except ExpressionError as e:
             raise err(self.path, "constraint", f"{where}: {e}") from None
         if not isinstance(v, sp.logic.boolalg.BooleanAtom):
             raise err(self.path, "constraint", f"{where}: cannot be decided (got {shorten(v)})")
-        _written_division_by_zero(self.path, "constraint", self.constraint_divisors, params,
+        _written_division_by_zero(self.path, "constraint", divisors, params,
                                   where, f"it would read {v}", self.list_terms)
         return bool(v)
 
@@ -549,6 +560,7 @@ def parse_point_claim(
         constraint=constraint,
         constraint_expr=constraint_p.expr,
         constraint_divisors=constraint_p.divisors,
+        constraint_written=constraint_p.written,
         list_terms={**predicted_p.terms, **constraint_p.terms},
         tolerance=tolerance,
         scaling=scaling,
@@ -1034,7 +1046,14 @@ def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
     """A ClaimError where a divisor of ``key``'s formula as written is 0 at ``params``: sympy
     cancels (d − 2)/(d − 2) and x/(d − 2) − x/(d − 2) while building the expression, whose
     value is then finite where the formula is undefined (an outside red team: d/2 + 1/(d − 2)
-    − 1/(d − 2) was confirmed at d = 2)."""
+    − 1/(d − 2) was confirmed at d = 2).
+
+    A constraint passes only the divisors of the comparisons its decision reached
+    (:func:`~slttheory.verify.expr.decide`): in ``d > 2 and (d - 2)/(d - 2) > 0`` the guard
+    reads False at d = 2, the comparison after it is never evaluated and its division is no
+    fault there, as in Python; ``(d - 2)/(d - 2) > 0 and d > 2`` divides first and is one. A
+    ``predicted`` formula has no guard (no and/or, no conditional; min and max take every
+    argument), so all its divisors count at every point."""
     for b in divisors:
         try:
             zero = (b.is_zero_at(params, terms) if isinstance(b, PowerDivisor) else

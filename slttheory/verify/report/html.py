@@ -197,29 +197,6 @@ def _names_in(text: str) -> list[str]:
     )
 
 
-def _list_names_in(text: str) -> list[str]:
-    """Names ``text`` uses as lists: subscripted, or alone in ``max``/``min``/``sum``/``len``
-    (``slttheory.verify.expr``'s list terms, shown as written); parsing only.
-
-    >>> _list_names_in("1/(2*max(powers)) + widths[-1] + max(d, 2)")
-    ['powers', 'widths']
-    """
-    from slttheory.verify.expr import LIST_FUNCTIONS
-
-    try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    out = set()
-    for n in ast.walk(tree):
-        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
-            out.add(n.value.id)
-        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and len(n.args) == 1 \
-                and n.func.id in LIST_FUNCTIONS and isinstance(n.args[0], ast.Name):
-            out.add(n.args[0].id)
-    return sorted(out)
-
-
 def _decimal_display(expr: Any) -> Any:
     """Rationals with a finite decimal expansion as decimals (for text written with decimals)."""
     import sympy as sp
@@ -257,10 +234,14 @@ def _plain_names(expr: Any) -> tuple[Any, dict[str, str]]:
 
 
 @lru_cache(maxsize=4096)
-def _mathml(text: str, variables: tuple[str, ...] = ()) -> str | None:
+def _mathml(text: str, variables: tuple[str, ...] = (), lists: tuple[str, ...] = ()
+            ) -> str | None:
     """Presentation MathML (``<math>…</math>``) for an expression or exact value, else None.
 
-    Integers and fractions are written directly; everything else goes through the safe parser.
+    Integers and fractions are written directly; everything else goes through the safe parser,
+    which reads the variables in ``lists`` (those with list values, :func:`_claim_lists`)
+    through their list terms, each shown as written (``max(powers)``); ``max(d)`` of a number
+    ``d`` is ``d``.
 
     >>> _mathml("7/2")
     '<math><mfrac><mn>7</mn><mn>2</mn></mfrac></math>'
@@ -281,10 +262,10 @@ def _mathml(text: str, variables: tuple[str, ...] = ()) -> str | None:
     try:
         from sympy.printing.mathml import mathml
 
-        from slttheory.verify.expr import parse_predicted
+        from slttheory.verify.expr import parse_formula
 
         names = sorted(set(variables) | set(_names_in(t)))
-        expr = parse_predicted(t, names, key="predicted", lists=_list_names_in(t))
+        expr = parse_formula(t, names, key="predicted", lists=lists).expr
         if _DECIMAL_LITERAL.search(t):
             expr = _decimal_display(expr)
         expr, names_back = _plain_names(expr)
@@ -296,12 +277,15 @@ def _mathml(text: str, variables: tuple[str, ...] = ()) -> str | None:
     return f"<math>{body}</math>"
 
 
-def _formula(text: Any, variables: Sequence[str] = (), *, show_text: bool = False) -> str:
-    """MathML for ``text`` with the text as tooltip (and shown beside it when asked)."""
+def _formula(text: Any, variables: Sequence[str] = (), *, lists: Sequence[str] = (),
+             show_text: bool = False) -> str:
+    """MathML for ``text`` with the text as tooltip (and shown beside it when asked);
+    ``lists``: the variables whose values are lists (:func:`_mathml`)."""
     if text is None:
         return '<span class="na">–</span>'
     s = str(text)
-    mm = _mathml(s, tuple(sorted(str(v) for v in variables))) if len(s) <= 500 else None
+    mm = _mathml(s, tuple(sorted(str(v) for v in variables)),
+                 tuple(sorted(str(v) for v in lists))) if len(s) <= 500 else None
     if mm is None:
         return f"<code>{_esc(s)}</code>"
     simple = _INT.fullmatch(s.strip()) or _FRAC.fullmatch(s.strip())
@@ -916,6 +900,28 @@ def _claim_vars(c: Mapping[str, Any]) -> list[str]:
     return sorted(names)
 
 
+def _claim_lists(c: Mapping[str, Any]) -> list[str]:
+    """The claim's variables with a list among their values (in its grid or at a point), which
+    its formulas use through list terms (``max(powers)``), as the claim's loader reads them.
+
+    >>> _claim_lists({"grid": {"powers": [[1, 2], [3]], "d": [1, 2]},
+    ...               "points": [{"params": {"d": 1, "widths": [2, 3], "powers": [1, 2]}}]})
+    ['powers', 'widths']
+    """
+    names: set[str] = set()
+    grid = c.get("grid")
+    if isinstance(grid, Mapping):
+        names.update(str(k) for k, vals in grid.items()
+                     if isinstance(vals, list) and any(isinstance(v, list) for v in vals))
+    pts = c.get("points")
+    if isinstance(pts, list):
+        for p in pts[:100]:
+            params = _get(p, "params")
+            if isinstance(params, Mapping):
+                names.update(str(k) for k, v in params.items() if isinstance(v, list))
+    return sorted(names)
+
+
 def _list_or_text(v: Any) -> str:
     if isinstance(v, str):
         return f"<p>{_esc(v)}</p>"
@@ -968,7 +974,7 @@ def _claim_meta(c: Mapping[str, Any]) -> list[str]:
     routes, file, grade), one sentence each."""
     meta = []
     if c.get("predicted") is not None:
-        pf = _formula(c["predicted"], _claim_vars(c), show_text=True)
+        pf = _formula(c["predicted"], _claim_vars(c), lists=_claim_lists(c), show_text=True)
         meta.append(f"Predicted: λ {_relation(c)} {pf}")
     sc = c.get("scaling")
     if isinstance(sc, Mapping):
@@ -1112,7 +1118,8 @@ def _prediction_cell(c: Mapping[str, Any]) -> str:
     """λ's predicted formula, or an experiment's criteria as text."""
     pred = c.get("predicted")
     if pred is not None:
-        return f'<span class="nw">λ {_relation(c)} {_formula(pred, _claim_vars(c))}</span>'
+        return (f'<span class="nw">λ {_relation(c)} '
+                f'{_formula(pred, _claim_vars(c), lists=_claim_lists(c))}</span>')
     crit = _get(c.get("experiment"), "criteria")
     if isinstance(crit, list) and crit:
         return "; ".join(_esc(_str(o, "text")) for o in crit[:6] if isinstance(o, Mapping))
