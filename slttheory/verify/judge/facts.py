@@ -56,7 +56,8 @@ from slttheory.verify.judge.llc import Band, llc_band
 
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
-    "closed_form_grade", "stated_multiplicity", "rerun_unresolved",
+    "closed_form_grade", "stated_multiplicity", "rerun_unresolved", "band_outside_proof",
+    "n_params_of",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -250,15 +251,47 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     # λ ≤ d/2 whatever the routes did: the rank record knows d even where the Jacobian was
     # too large to rank, and the measurements at w* (orbit, minimum) know it where no rank
     # route ran
-    checks = {} if at is None or at.status != "ok" else (at.checks or {})
-    n_params = (rk.n_params if rk is not None and rk.n_params else None) or orb.get(
-        "n_params") or checks.get("n_params")
+    n_params = n_params_of(ev)
     if n_params and not undefined:
         d = sp.Rational(n_params, 2)
         out.append(Fact("dimension", None, d, "certified",
                         f"{n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
                         "near a minimum)"))
     return out
+
+
+def n_params_of(ev: PointEvidence) -> int | None:
+    """The model's parameter count d as the routes recorded it (``None`` where none did): the
+    rank record knows it even where the Jacobian was too large to rank, and the measurements
+    at w* (orbit, minimum) know it where no rank route ran. Known whatever w* is: it is what
+    makes "λ ≤ d/2" a bound every model of the family meets (``judge.point``'s vacuous
+    bounds), also where no fact at w* is drawn.
+
+    >>> from slttheory.verify.evidence.records import AtPoint
+    >>> n_params_of(PointEvidence(None, None, None, 0.0, AtPoint("ok", checks={"n_params": 4})))
+    4
+    """
+    rk, at = ev.rank, ev.at_point
+    ok = at is not None and at.status == "ok"
+    orb = (at.orbit or {}) if ok else {}
+    checks = (at.checks or {}) if ok else {}
+    n = (rk.n_params if rk is not None and rk.n_params else None) or orb.get(
+        "n_params") or checks.get("n_params")
+    return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
+
+
+def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
+    """Why an LLC band ``[low, high]`` decides nothing at a point whose certified facts allow
+    λ ∈ ``[lo, hi]``, because it lies wholly outside them ("" if it does not): a band outside a
+    proved bound is the estimator's error, not the theorem's."""
+    if lo is None:  # λ ≥ 0 always (a log canonical threshold is positive, 0 only at a point)
+        lo = sp.Integer(0)
+    if (high < float(lo)) or (hi is not None and low > float(hi)):
+        proved = (f"[{fmt_value(lo)}, "
+                  f"{'∞' if hi is None else fmt_value(hi)}]")
+        return (f"its band [{low:.4g}, {high:.4g}] lies outside the certified λ ∈ {proved}: "
+                "the estimator or its controls are wrong here, so it decides nothing")
+    return ""
 
 
 def unresolved_of(lc: LLCEvidence) -> float:
@@ -325,13 +358,15 @@ def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
 
 
 def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predicted: float,
-               relation: str, tol: float, multiplicity: tuple[int, str] | None = None
-               ) -> LLCAssessment:
+               relation: str, tol: float, multiplicity: tuple[int, str] | None = None,
+               proved: tuple[Any, Any] | None = None) -> LLCAssessment:
     """Grade an LLC: failed diagnostics give no information; without usable, agreeing controls
     of at least the point's ``multiplicity`` (:func:`stated_multiplicity`) it is uncontrolled;
     a controlled band that decides (confirms or refutes) must give the same verdict at every
     rerun. A band that decides nothing needs no robustness: it stays controlled, and the point
-    is inconclusive for its width."""
+    is inconclusive for its width. ``proved``: the certified ``(lo, hi)`` at the point; a
+    rerun whose band lies wholly outside them decides nothing there (as the point's own band
+    would not: :func:`band_outside_proof`), so the verdict does not hold at that setting."""
     if lc is None or lc.status != "ok":
         return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
                              else f"the LLC route failed ({lc.error})")
@@ -359,6 +394,12 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
                 f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
                 f"[{band.low:.4g}, {band.high:.4g}]", not_robust=True)
+        if proved is not None and (outside := band_outside_proof(*proved, b2.low, b2.high)):
+            # the rerun's verdict is the estimator's error there, not the same verdict (a
+            # band below a proved λ ≥ 1 at γ × 3 had counted as repeating a refutation)
+            return LLCAssessment("uncontrolled", band, f"not robust to the estimator's "
+                                 f"settings: at {rr.setting} λ̂ = {rr.mean:.4g} and {outside}",
+                                 not_robust=True)
     labels = sorted(rr.setting for rr in lc.reruns)
     if labels != sorted(RERUN_SETTINGS):  # each setting once: not a count of any reruns
         missing = [x for x in RERUN_SETTINGS if x not in labels]

@@ -11,8 +11,9 @@ Per point, with prediction P and the claim's relation:
    contradict: a bug to fix). If it excludes P: ``refuted``; if it implies P: ``confirmed``.
 3. **A controlled LLC** decides only where no certified fact does (at a w* that is a local
    minimum of L_n, and on a training set whose exact rank can carry 2P): ``refuted`` when its
-   band excludes P, ``confirmed`` when the band contains P and is no wider than the claim's
-   tolerance — and only if the same verdict holds at γ × 3, γ / 3 and ε / 2.
+   band excludes P, ``confirmed`` when the band lies within P ± the claim's tolerance (an
+   equivalence test) — and only if the same verdict holds at γ × 3, γ / 3 and ε / 2, each
+   rerun's band inside what the certified facts allow.
 4. Everything else is ``inconclusive``, with a reason naming what would decide it.
 
 Failed LLC diagnostics mean no information; they never block a certified verdict. A claim is
@@ -42,9 +43,11 @@ from slttheory.verify.judge.facts import (
     Fact,
     LLCAssessment,
     assess_llc,
+    band_outside_proof,
     band_verdict,
     facts_of,
     fmt_value,
+    n_params_of,
     stated_multiplicity,
 )
 from slttheory.verify.judge.llc import beyond_controls, usable_controls
@@ -175,20 +178,6 @@ def certified_value(lo: Any, hi: Any) -> sp.Expr | None:
     if lo is not None and hi is not None and _equal(lo, hi):
         return lo
     return None
-
-
-def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
-    """Why an LLC band ``[low, high]`` decides nothing at a point whose certified facts allow
-    λ ∈ ``[lo, hi]``, because it lies wholly outside them ("" if it does not): a band outside a
-    proved bound is the estimator's error, not the theorem's."""
-    if lo is None:  # λ ≥ 0 always (a log canonical threshold is positive, 0 only at a point)
-        lo = sp.Integer(0)
-    if (high < float(lo)) or (hi is not None and low > float(hi)):
-        proved = (f"[{fmt_value(lo)}, "
-                  f"{'∞' if hi is None else fmt_value(hi)}]")
-        return (f"its band [{low:.4g}, {high:.4g}] lies outside the certified λ ∈ {proved}: "
-                "the estimator or its controls are wrong here, so it decides nothing")
-    return ""
 
 
 def _decimal_eq(claim: Claim) -> bool:
@@ -443,7 +432,7 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     # 1. hypotheses, 2. certified facts, 3. a controlled LLC, 4. inconclusive
     unmet = _unmet(claim, ev)
     if unmet:
-        vac = None if exact == "open" else _vacuous(cert, p, rel)
+        vac = None if exact == "open" else _vacuous(n_params_of(ev), p, rel)
         would = ("" if exact == "open" else f" (the certified facts alone would give: {exact})"
                  if vac is None else f" (the certified facts alone would decide nothing: the "
                  f"predicted {pt.ptxt} holds for every model{vac[0]})")
@@ -452,34 +441,41 @@ def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             + "; would decide: " + _where_hypotheses_hold(claim, ev, unmet)
                             + ("" if vac is None else f", and {vac[1]}")
                             + note, facts=facts)
-    if (vacuous := _vacuous(cert, p, rel)) is not None:
+    if (vacuous := _vacuous(n_params_of(ev), p, rel)) is not None:
         every, would = vacuous
+        # where λ at w* is not defined, say so too (the bound is vacuous either way)
+        undefined = "".join(f"; {f.text}" for f in facts if f.route == "w*")
         return PointVerdict("inconclusive", f"inconclusive at {at}: the predicted {pt.ptxt} "
-                            f"holds for every model{every}, so it asserts nothing here; would "
-                            f"decide: {would}" + note, facts=facts, asserts_nothing=True)
+                            f"holds for every model{every}, so it asserts nothing here"
+                            f"{undefined}; would decide: {would}" + note, facts=facts,
+                            asserts_nothing=True)
     if exact != "open":
         why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
     return _by_llc(pt, controls or {}, lo, hi)
 
 
-def _vacuous(cert: Sequence[Fact], p: sp.Expr, rel: str) -> tuple[str, str] | None:
+def _vacuous(n_params: int | None, p: sp.Expr, rel: str) -> tuple[str, str] | None:
     """(Which models, what would decide) where a bound holds for every model: an upper bound
     ``λ <= P`` or ``λ < P`` that the dimension alone implies (P ≥ d/2, or above it: an
     outside reading, Cor. 5.3's bound equals d/2 = pK/2 wherever K ≤ p(2p − 1)), or a lower
     bound ``λ >= P`` with P ≤ 0 or ``λ > P`` with P < 0 (λ ≥ 0 for every model, since K ≥ 0:
     an outside acceptance run had "λ ≥ 0" confirmed as certified). Its confirmation would say
-    nothing of the claim. ``None`` otherwise."""
+    nothing of the claim. ``None`` otherwise. ``n_params``: the model's d
+    (:func:`~slttheory.verify.judge.facts.n_params_of`), known also at a w* where no fact at
+    w* is drawn (a closed form there confirmed "λ ≤ d/2" as certified, an audit of the
+    README's rules)."""
     if rel in (">=", ">"):
         if _exact_verdict(sp.Integer(0), None, p, rel) != "confirmed":
             return None
         return " (λ ≥ 0 for every model, since K ≥ 0)", "a lower bound above 0"
-    if rel not in ("<=", "<"):
+    if rel not in ("<=", "<") or not n_params:
         return None
-    dim = next((f for f in cert if f.route == "dimension"), None)
-    if dim is None or _exact_verdict(None, dim.high, p, rel) != "confirmed":
+    d = sp.Rational(n_params, 2)
+    if _exact_verdict(None, d, p, rel) != "confirmed":
         return None
-    return f" of this dimension ({dim.text})", "a point where the bound is below d/2"
+    return (f" of this dimension ({n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
+            "near a minimum))", "a point where the bound is below d/2")
 
 
 @dataclass(frozen=True)
@@ -533,7 +529,8 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
         return PointVerdict("inconclusive", f"inconclusive at {pt.at}: no certified route "
                             f"decides, and {cannot}{pt.note}", facts=pt.facts)
     tol = claim.tolerance.llc_abs_for(float(p))
-    llc = assess_llc(ev.llc, controls, float(p), rel, tol, stated_multiplicity(ev))
+    llc = assess_llc(ev.llc, controls, float(p), rel, tol, stated_multiplicity(ev),
+                     (lo, hi))
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         outside = band_outside_proof(lo, hi, b.low, b.high)
