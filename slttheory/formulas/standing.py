@@ -72,6 +72,7 @@ _LIN = "tests/formulas/test_linear.py"
 _MON = "tests/formulas/test_monomial.py"
 _NET = "tests/formulas/test_networks.py"
 _ASY = "tests/formulas/test_asymptotics.py"
+_STD = "tests/formulas/test_formula_standards.py"
 
 _ENTRIES = [
     # ------------------------------------------------------------------ established
@@ -97,8 +98,11 @@ _ENTRIES = [
         f"{_LIN}::test_rrr_matches_lr_codimension_and_qip: 2λ against Pepin Lehalleur & "
         "Rimányi's codimension formula and, by brute force, their quadratic integer program; "
         f"{_LIN}::test_rrr_small_cases_against_normal_crossings: λ and m of the two smallest "
-        "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule (m "
-        "is checked independently there only: elsewhere it is as Aoyagi & Watanabe state it)",
+        "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule; "
+        f"{_STD}::test_rrr_one_hidden_unit_is_a_normal_crossing_in_polar_coordinates and "
+        f"{_STD}::test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles: λ and m at h = 1 for "
+        "every m, n (r = 0) and at h = r + 1 for every r, from zeta poles (m is checked "
+        "independently there only: elsewhere it is as Aoyagi & Watanabe state it)",
         "Aoyagi & Watanabe 2005",
     ),
     FormulaStanding(
