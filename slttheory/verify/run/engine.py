@@ -285,9 +285,14 @@ def _as_certified(run: ControlRun, control: Any) -> ControlRun:
 
 
 def _unit(kind: str, args: tuple) -> Any:
-    return {"exact": _exact_unit, "llc": _llc_unit,
-            "controls": _control_unit, "experiment": _experiment_unit,
-            "reruns": _rerun_unit}[kind](*args)
+    try:
+        return {"exact": _exact_unit, "llc": _llc_unit,
+                "controls": _control_unit, "experiment": _experiment_unit,
+                "reruns": _rerun_unit}[kind](*args)
+    except SystemExit as e:  # a plugin's sys.exit (or argparse's error): that task's error
+        # it had ended the whole run, exit status e.code, with no report (an audit)
+        raise RuntimeError(f"code it ran (a model family's, an experiment's) called "
+                           f"sys.exit({e.code!r}) (SystemExit)") from None
 
 
 def _ref(obj: Any, spec: str | None, name: str | None = None) -> Any:

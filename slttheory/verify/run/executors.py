@@ -347,11 +347,19 @@ def run_tasks(
 ) -> Iterator[tuple[int, Any, BaseException | None]]:
     """Run ``fn(*tasks[i])`` for all ``i``; yield ``(i, result, None)`` or ``(i, None, exc)``.
 
-    A task whose worker died (``executor.lost(exc)``) is resubmitted, up to ``max_attempts``
+    A task whose worker died (``executor.lost(exc)``) is run again, up to ``max_attempts``
     runs in all; any other exception is yielded at once. Order: as tasks finish.
+
+    A worker that dies breaks a process pool, and every task in flight with it is lost: the
+    one that killed it (a plugin's segfault or ``os._exit``, memory) cannot be told from the
+    others. Lost tasks therefore run again one at a time once nothing else is in flight, and
+    only a run lost while its task was alone counts towards ``max_attempts`` (a task that kept
+    killing its worker had taken the tasks beside it down in each of its runs, an audit).
     """
     futs: dict[Any, int] = {}
-    attempts = [1] * len(tasks)
+    attempts = [0] * len(tasks)  # runs lost while the task was alone
+    suspects: collections.deque[int] = collections.deque()  # lost, to run again alone
+    alone = len(tasks) == 1
     for i, args in enumerate(tasks):
         futs[executor.submit(fn, *args)] = i
     it = executor.as_completed(list(futs))
@@ -360,14 +368,18 @@ def run_tasks(
         try:
             res = fut.result()
         except BaseException as e:  # noqa: BLE001 - sorted below
-            if executor.lost(e) and attempts[i] < max_attempts:
-                attempts[i] += 1
-                nf = executor.submit(fn, *tasks[i])
-                futs[nf] = i
-                it.add(nf)
-                continue
-            if isinstance(e, KeyboardInterrupt | SystemExit):
+            if executor.lost(e) and attempts[i] + alone < max_attempts:
+                attempts[i] += alone
+                suspects.append(i)
+            elif isinstance(e, KeyboardInterrupt | SystemExit):
                 raise
-            yield i, None, e
-            continue
-        yield i, res, None
+            else:
+                yield i, None, e
+        else:
+            yield i, res, None
+        if not futs and suspects:  # nothing in flight: the next lost task, alone
+            j = suspects.popleft()
+            alone = True
+            nf = executor.submit(fn, *tasks[j])
+            futs[nf] = j
+            it.add(nf)
