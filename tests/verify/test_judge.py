@@ -374,9 +374,11 @@ def test_no_llc_decides_at_a_saddle():
     # certified facts do not depend on it
     assert V(claim(), PointEvidence(None, rk(4), lc(2.0), 0.0, saddle),
              ctl=controls()).verdict == "confirmed"
-    # the symmetrised estimand at the true parameter is defined there, minimum or not
+    # the symmetrised estimand at the true parameter is defined there, minimum or not (both
+    # records say w* = w0, as the routes write them: test_verdict_rules_audit where not)
     at_w0 = lc(2.0, config={"true_parameter": True})
-    assert V(claim(), PointEvidence(None, None, at_w0, 0.0, saddle),
+    w0 = AtPoint("ok", checks=saddle.checks, extras={"true_parameter": True})
+    assert V(claim(), PointEvidence(None, None, at_w0, 0.0, w0),
              ctl=controls()).verdict == "confirmed"
 
 

@@ -48,3 +48,112 @@ def test_a_bound_the_dimension_implies_asserts_nothing_where_w_star_is_no_minimu
     # and at a minimum, as before
     at_min = replace(off, checks={**off.checks, "is_local_min": True})
     assert V(claim("2", relation="<="), replace(ev, at_point=at_min)).verdict == "inconclusive"
+
+
+def _report_point(c, ev, ctl):
+    """(the point's verdict, its report.json point, its report.md table row)."""
+    from test_judge import judge_claim
+
+    from slttheory.verify.report.data import build_report
+    from slttheory.verify.report.markdown import render_markdown
+
+    r = judge_claim(c, [({"d": 4}, ev)], ctl)
+    rep = build_report([r], profile="quick", device="cpu", created="2026-01-01")
+    row = next(line for line in render_markdown(rep).splitlines() if line.startswith("| d=4 |"))
+    return r.points[0].verdict, rep["claims"][0]["points"][0], row
+
+
+def test_the_report_shows_the_llc_grade_the_verdict_used():
+    """report.data graded the LLC again without the certified bounds the judge passes: a point
+    that certified facts decide, whose LLC's rerun at γ × 3 reads below the proved λ ≥ 1, was
+    shown with a "controlled" band (the rerun, unbounded, repeats the refutation) where the
+    judge's own assessment is uncontrolled. Both reports now show the judge's."""
+    from slttheory.verify.judge.facts import assess_llc
+
+    rank = rk(10, n=10, determines=False, point=2, inputs=True)  # certified 1 ≤ λ ≤ 5
+    ok = tuple(Rerun(s, 1.6, 0.02, True) for s in ("γ / 3", "ε / 2"))
+    low = (Rerun("γ × 3", 0.4, 0.02, True), *ok)
+    minimum = AtPoint("ok", checks={"is_local_min": True, "reason": "a local minimum"})
+    ev = PointEvidence(None, rank, lc(1.6, reruns=low), 0.0, at_point=minimum)
+    c = claim("6")  # λ ≤ 5 refutes it, certified
+    v, p, row = _report_point(c, ev, controls())
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+    assert v.llc is not None and v.llc.grade == "uncontrolled"
+    assert "at γ × 3" in v.llc.why and "outside the certified" in v.llc.why
+    # the second grading, without the bounds, would have said otherwise
+    tol = c.tolerance.llc_abs_for(6.0)
+    assert assess_llc(ev.llc, controls(), 6.0, "==", tol).grade == "controlled"
+    assert (p["verdict"], p["grade"]) == ("refuted", "certified")
+    assert (p["llc"]["grade"], p["llc"]["assessment"]) == ("uncontrolled", v.llc.why)
+    assert "(uncontrolled)" in row and "→" not in row and "refuted (certified)" in row, row
+
+    # decided by the LLC route: the reason, report.json and report.md say one thing
+    v, p, row = _report_point(claim("d"), ev, controls())
+    assert v.verdict == "inconclusive" and "outside the certified" in v.reason, v.reason
+    assert p["grade"] == "none" and p["reason"] == v.reason
+    assert p["llc"]["grade"] == "uncontrolled" and p["llc"]["assessment"] in v.reason
+    assert "(uncontrolled)" in row and "→" not in row, row
+    # every rerun inside the bounds: controlled everywhere, the band shown
+    fine = replace(ev, llc=lc(1.6, reruns=(Rerun("γ × 3", 1.6, 0.02, True), *ok)))
+    v, p, row = _report_point(claim("d"), fine, controls())
+    assert (v.verdict, v.grade, p["grade"]) == ("refuted", "controlled", "controlled")
+    assert p["llc"]["grade"] == "controlled" and "(controlled)" in row and "→" in row, row
+
+
+def test_reruns_under_unexpected_settings_are_said_to_be_so_not_unrun():
+    """A rerun under a label that is not one of γ × 3, γ / 3, ε / 2 was run: "the reruns …
+    were not run (found: …)" misread it."""
+    same = dict(mean=2.0, se=0.02)
+    odd = (Rerun("γ × 3", same["mean"], same["se"], True),
+           Rerun("γ × 2", same["mean"], same["se"], True),
+           Rerun("ε / 2", same["mean"], same["se"], True))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=odd), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive" and "were not run" not in v.reason, v.reason
+    assert "missing: γ / 3; found under unexpected settings: γ × 2" in v.reason, v.reason
+    extra = (*(Rerun(s, 2.0, 0.02, True) for s in ("γ × 3", "γ / 3", "ε / 2")),
+             Rerun("γ × 10", 2.0, 0.02, True))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=extra), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive" and "missing" not in v.reason, v.reason
+    assert "found under unexpected settings: γ × 10" in v.reason, v.reason
+    v = V(claim(), PointEvidence(None, None, lc(2.0, reruns=()), 0.0), ctl=controls())
+    assert "the reruns at γ × 3, γ / 3 and ε / 2 were not run" in v.reason, v.reason
+
+
+def test_the_true_parameter_exempts_from_the_minimum_only_where_the_records_agree():
+    """The routes write both records from one build, but the judge reads stored evidence
+    from anywhere: a w* record saying w0 beside an LLC that ran the plain estimand (which
+    reads low by βν at w0 of noisy data) had been exempt from the local-minimum rule."""
+    from slttheory.verify.judge.point import not_a_minimum
+
+    saddle = {"is_local_min": False, "reason": "saddle: eigenvalue -0.01"}
+    w0 = AtPoint("ok", checks=saddle, extras={"true_parameter": True})
+    trained = AtPoint("ok", checks=saddle)
+    sym = lc(2.0, config={"true_parameter": True})
+    for at, llc in ((w0, lc(2.0)), (trained, sym)):  # one record says w0, the other not
+        ev = PointEvidence(None, None, llc, 0.0, at_point=at)
+        assert "not a local minimum" in not_a_minimum(ev)
+        v = V(claim(), ev, ctl=controls())
+        assert v.verdict == "inconclusive" and "no LLC there decides" in v.reason, v.reason
+    v = V(claim(), PointEvidence(None, None, sym, 0.0, at_point=w0), ctl=controls())
+    assert v.verdict == "confirmed", v.reason
+    # no LLC (perhaps one runs in another profile): the w* record alone says it
+    assert not_a_minimum(PointEvidence(None, None, None, 0.0, at_point=w0)) == ""
+
+
+def test_the_familys_lambda_at_its_true_parameter_is_drawn_where_w_star_is_undefined():
+    """λ = R/2 where the family states it (``determines_lambda``) is about the family's true
+    parameter w0, which the claim's parameters fix, not about a trained w*: kept where λ at
+    w* is undefined. The rank at w* equal to R (constant rank near w*) is about w* and is
+    not."""
+    from slttheory.verify.judge.facts import facts_of
+
+    off = AtPoint("ok", checks={"is_local_min": False, "reason": "not a critical point",
+                                "n_params": 4})
+    stated = PointEvidence(None, rk(3, n=4), None, 0.0, at_point=off)
+    routes = {f.route for f in facts_of(claim(), stated)}
+    assert {"generic rank", "w*"} <= routes and "dimension" not in routes, routes
+    assert V(claim("3/2"), stated).verdict == "confirmed"
+    at_w_star = PointEvidence(None, rk(3, n=4, determines=False, point=3, inputs=True), None,
+                              0.0, at_point=off)
+    routes = {f.route for f in facts_of(claim(), at_w_star)}
+    assert "generic rank" not in routes and "rank at w*" not in routes, routes

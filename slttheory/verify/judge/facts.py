@@ -57,7 +57,7 @@ from slttheory.verify.judge.llc import Band, llc_band
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
     "closed_form_grade", "stated_multiplicity", "rerun_unresolved", "band_outside_proof",
-    "n_params_of",
+    "n_params_of", "rerun_labels_text",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -230,6 +230,13 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
                             f"(splitting lemma; {rk.point_rank_how})"))
+        # drawn also where λ at w* is undefined: "λ = rank/2" (RankProblem.gives_lambda) is
+        # the family's statement about its true parameter w0, the point the claim's params
+        # fix (a generic, support or exact true point, never a trained one: every package
+        # family that states it builds its true point; a plugin's statement is never taken,
+        # routes.rank_route), and λ at w0 is what the claim is about (routes.W_STAR_RULE);
+        # a trained w* that is no minimum leaves λ at w* undefined, not λ at w0. The rank
+        # at w* equal to R (below) is about w* itself, so it is not drawn there
         if rk.determines_lambda and rk.equality_certified:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
@@ -402,13 +409,31 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                                  not_robust=True)
     labels = sorted(rr.setting for rr in lc.reruns)
     if labels != sorted(RERUN_SETTINGS):  # each setting once: not a count of any reruns
-        missing = [x for x in RERUN_SETTINGS if x not in labels]
-        return LLCAssessment("uncontrolled", band,
-                             f"the reruns at {RERUN_SETTINGS_TEXT} were not run"
-                             + (f" (missing: {', '.join(missing)})" if lc.reruns and missing
-                                else f" (found: {', '.join(labels)})" if lc.reruns else ""),
-                             not_robust=True)
+        return LLCAssessment("uncontrolled", band, rerun_labels_text(labels), not_robust=True)
     return LLCAssessment("controlled", band, "", robust=True)
+
+
+def rerun_labels_text(labels: list[str]) -> str:
+    """Why reruns labelled ``labels`` are not the reruns at :data:`RERUN_SETTINGS`, each once:
+    none at all, or which expected settings are missing, which were found more than once and
+    which labels are not expected settings. A rerun under an unexpected label was run (at a
+    setting this judge does not know), so "were not run (found: …)" had misread it.
+
+    >>> rerun_labels_text([])
+    'the reruns at γ × 3, γ / 3 and ε / 2 were not run'
+    >>> print(rerun_labels_text(["γ × 3", "γ × 2", "ε / 2"]).split(": ", 1)[1])
+    missing: γ / 3; found under unexpected settings: γ × 2
+    """
+    if not labels:
+        return f"the reruns at {RERUN_SETTINGS_TEXT} were not run"
+    missing = [x for x in RERUN_SETTINGS if x not in labels]
+    twice = [x for x in RERUN_SETTINGS if labels.count(x) > 1]
+    unexpected = sorted({x for x in labels if x not in RERUN_SETTINGS})
+    parts = ([f"missing: {', '.join(missing)}"] if missing else []) + (
+        [f"run more than once: {', '.join(twice)}"] if twice else []) + (
+        [f"found under unexpected settings: {', '.join(unexpected)}"] if unexpected else [])
+    return (f"the reruns are not those at {RERUN_SETTINGS_TEXT}, each once: "
+            + "; ".join(parts))
 
 
 def band_verdict(band: Band, predicted: float, relation: str, tol: float) -> str:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -53,8 +53,9 @@ from slttheory.verify.judge.facts import (
 from slttheory.verify.judge.llc import beyond_controls, usable_controls
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
-           "unmet_hypotheses", "unimposed_note", "not_a_minimum", "llc_cannot_reach",
-           "band_outside_proof", "certified_bounds", "certified_value", "contradict"]
+           "unmet_hypotheses", "unimposed_note", "not_a_minimum", "sampled_at_w0",
+           "llc_cannot_reach", "band_outside_proof", "certified_bounds", "certified_value",
+           "contradict", "llc_assessment", "point_llc"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 _GRADE_ORDER = ("certified", "controlled", "uncontrolled", "none")  # strongest first
@@ -325,6 +326,36 @@ def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
             "claim, and not met here")
 
 
+def sampled_at_w0(ev: PointEvidence) -> bool:
+    """Whether w* is the family's true parameter w0 and an LLC there is (or, where the route
+    runs, would be) the symmetrised estimand: every record that can say so does, and at least
+    one does. Two records say it: the w* measurement (``at_point.extras["true_parameter"]``,
+    set by the build, ``routes._build``) and an LLC that ran (``llc.config["true_parameter"]``,
+    what ``estimate_llc`` was called with). The routes set both from the same build, so they
+    agree in evidence the pipeline stores; evidence judged from elsewhere (a plugin's or a
+    test's routes, a store edited by hand) may not, and then the exemption from the minimum
+    rests on one record against the other: a plain estimate at w0 of noisy data reads low by
+    βν (``routes.W_STAR_RULE``), and a symmetrised one at a w* measured as a trained point
+    is not at w0. Where they disagree, no exemption (an audit of the verdict rules). A failed
+    LLC (no config) or a failed w* measurement says nothing either way; where no LLC ran
+    (perhaps one runs in another profile), the w* record alone says it.
+
+    >>> from slttheory.verify.evidence.records import AtPoint, LLCEvidence
+    >>> w0 = AtPoint("ok", extras={"true_parameter": True})
+    >>> sampled_at_w0(PointEvidence(None, None, None, 0.0, w0))
+    True
+    >>> sampled_at_w0(PointEvidence(None, None, LLCEvidence("ok", config={}), 0.0, w0))
+    False
+    """
+    says = []
+    if ev.llc is not None and ev.llc.status == "ok":
+        says.append(bool(ev.llc.config.get("true_parameter")))
+    at = ev.at_point
+    if at is not None and at.status == "ok":
+        says.append(bool(at.extras.get("true_parameter")))
+    return bool(says) and all(says)
+
+
 def not_a_minimum(ev: PointEvidence) -> str:
     """Why an LLC at this w* decides nothing, when the critical-point check found w* not a
     local minimum of L_n (a saddle, or a gradient above tolerance): the LLC is defined at a
@@ -332,12 +363,11 @@ def not_a_minimum(ev: PointEvidence) -> str:
     Not at a true parameter sampled with the symmetrised estimand
     (``estimate_llc(true_parameter=True)``, :data:`~slttheory.verify.evidence.routes
     .W_STAR_RULE`): it is defined at w0, where noisy data leave L_n without a minimum, and
-    the loss the chains find below L_n(w0) is the data term it removes."""
-    if ev.llc is not None and ev.llc.config.get("true_parameter"):
+    the loss the chains find below L_n(w0) is the data term it removes. Exempt only where the
+    records agree (:func:`sampled_at_w0`)."""
+    if sampled_at_w0(ev):
         return ""
     at = ev.at_point
-    if at is not None and at.status == "ok" and at.extras.get("true_parameter"):
-        return ""  # where the LLC route runs (perhaps in another profile), it samples at w0
     checks = at.checks if at is not None and at.status == "ok" else {}
     if checks.get("is_local_min") is True:
         return ""
@@ -388,7 +418,59 @@ reports show such a point as "in the fit", not as a finding of its own)."""
 def point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                   predicted: sp.Expr | None,
                   controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
-    """The verdict of one grid point from its evidence (pure; rules in the module docstring)."""
+    """The verdict of one grid point from its evidence (pure; rules in the module docstring).
+    Whatever decided it, the verdict carries the LLC's assessment (:func:`llc_assessment`)
+    wherever an LLC route ran and the point has a prediction, so that the reports show the
+    grade and why the rules read, not a second grading of theirs."""
+    v = _point_verdict(claim, params, ev, predicted, controls)
+    if v.llc is None and (a := point_llc(claim, ev, controls or {}, predicted,
+                                         v.facts or None)) is not None:
+        v = replace(v, llc=a)
+    return v
+
+
+def point_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
+              predicted: sp.Expr | None, facts: Sequence[Fact] | None = None
+              ) -> LLCAssessment | None:
+    """:func:`llc_assessment` against ``predicted``, within the certified bounds of the
+    point's ``facts`` (:func:`facts_of` where not given); ``None`` where no LLC route ran or
+    the prediction is no number."""
+    if ev.llc is None or predicted is None:
+        return None
+    p = sp.nsimplify(predicted) if predicted.has(sp.Float) else predicted
+    try:
+        float(p)
+    except (TypeError, ValueError):  # no number to grade an LLC against
+        return None
+    facts = facts_of(claim, ev) if facts is None else facts
+    lo, hi, _, _ = _interval([f for f in facts if f.grade == "certified"])
+    return llc_assessment(claim, ev, controls, p, lo, hi)
+
+
+def llc_assessment(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
+                   p: sp.Expr, lo: Any, hi: Any) -> LLCAssessment:
+    """The LLC at a point as rule 3 reads it: :func:`assess_llc` against the prediction ``p``
+    with the claim's tolerance there, the point's stated multiplicity and its certified
+    bounds ``[lo, hi]`` (a rerun outside them does not repeat a verdict), and a controlled
+    band wholly outside those bounds, at a w* where an LLC may decide, graded uncontrolled
+    (the estimator's error, not the theorem's: :func:`band_outside_proof`). One computation
+    for the verdict and the reports: ``report.data`` had graded the LLC again without the
+    bounds, so its grade could differ from the one the verdict used (an audit). Bounds that
+    contradict (an error point) bound nothing here."""
+    tol = claim.tolerance.llc_abs_for(float(p))
+    proved = None if contradict(lo, hi) else (lo, hi)
+    llc = assess_llc(ev.llc, controls, float(p), claim.relation, tol, stated_multiplicity(ev),
+                     proved)
+    if (llc.grade == "controlled" and proved is not None and not not_a_minimum(ev)
+            and (outside := band_outside_proof(lo, hi, llc.band.low, llc.band.high))):
+        return LLCAssessment("uncontrolled", llc.band, outside)
+    return llc
+
+
+def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
+                   predicted: sp.Expr | None,
+                   controls: Mapping[str, ControlSet] | None = None) -> PointVerdict:
+    """:func:`point_verdict`, its LLC's assessment only where rule 3 was reached."""
     at = fmt_point({k: v for k, v in params.items() if k in claim.grid} or params) or "the point"
     routes = _named_routes(ev)
     errors = [f"{n}: {r.error}" for n, r in routes if r is not None and r.status != "ok"]
@@ -529,12 +611,10 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
         return PointVerdict("inconclusive", f"inconclusive at {pt.at}: no certified route "
                             f"decides, and {cannot}{pt.note}", facts=pt.facts)
     tol = claim.tolerance.llc_abs_for(float(p))
-    llc = assess_llc(ev.llc, controls, float(p), rel, tol, stated_multiplicity(ev),
-                     (lo, hi))
+    llc = llc_assessment(claim, ev, controls, p, lo, hi)  # a band outside lo, hi: uncontrolled
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
-        outside = band_outside_proof(lo, hi, b.low, b.high)
-        bv = "open" if outside else band_verdict(b, float(p), rel, tol)
+        bv = band_verdict(b, float(p), rel, tol)
         btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
                 f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
@@ -548,8 +628,7 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
             verb = "contains the predicted" if rel == "==" else "satisfies the predicted"
             return PointVerdict("confirmed", f"confirmed (controlled) at {pt.at}: {btxt} "
                                 f"{verb} {pt.ptxt}{within}{caveat}", "controlled", pt.facts, llc)
-        # a band outside what is proved: suspect the estimator, not the theorem
-        llc = LLCAssessment("uncontrolled", b, outside) if outside else LLCAssessment(
+        llc = LLCAssessment(
             "controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains the prediction "
             f"but reaches beyond it ± {tol:.3g} (the tolerance)" if rel == "==" else
             f"its band [{b.low:.4g}, {b.high:.4g}] straddles {fmt_value(p)}: some of its values "

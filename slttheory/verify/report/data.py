@@ -33,14 +33,13 @@ from slttheory.verify.judge import (
 )
 from slttheory.verify.judge.facts import (
     LLCAssessment,
-    assess_llc,
     closed_form_grade,
     stated_multiplicity,
     unresolved_of,
 )
 from slttheory.verify.judge.llc import Band, llc_band
 from slttheory.verify.judge.llc import Z as LLC_Z
-from slttheory.verify.judge.point import FIT_ONLY, fmt_point
+from slttheory.verify.judge.point import FIT_ONLY, fmt_point, point_llc
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
 
@@ -423,12 +422,14 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
             out["rank"]["lam"] = None  # RankEvidence's text form: the same rule as "lambda"
     lc = ev.llc
     if lc is not None:
+        # the judge's own assessment, which point_verdict carries wherever the point has a
+        # prediction; else (a verdict that failed) the one function the judge grades with, on
+        # the same certified bounds: grading here again without them had shown another grade
+        # than the verdict's (a rerun band outside them: an audit of the verdict rules)
         a = pv.llc
         if a is None and pr.predicted is not None:
-            a = assess_llc(lc, controls, float(pr.predicted), claim.relation,
-                           claim.tolerance.llc_abs_for(float(pr.predicted)),
-                           stated_multiplicity(ev))
-        elif a is None and lc.status == "ok" and lc.clean:  # a scaling claim's fitted value
+            a = _llc_assessment(claim, ev, controls, pr.predicted)
+        if a is None and lc.status == "ok" and lc.clean:  # a scaling claim's fitted value
             b = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""),
                          unresolved_of(lc), stated_multiplicity(ev))
             a = LLCAssessment("controlled" if b.controlled else "uncontrolled", b, b.why)
@@ -438,6 +439,16 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
                  assessment=a.why if a is not None else "", clean=lc.clean)
         out["llc"] = d
     return out
+
+
+def _llc_assessment(claim: Claim, ev: Any, controls: Mapping[str, Any],
+                    predicted: Any) -> LLCAssessment | None:
+    """:func:`~slttheory.verify.judge.point.point_llc` at a point whose verdict carries no
+    LLC assessment (``None`` where it gives none, or fails as the verdict did)."""
+    try:
+        return point_llc(claim, ev, controls, predicted)
+    except Exception:  # noqa: BLE001 - the verdict failed already; the report still renders
+        return None
 
 
 def family_difference(text: str, family_source: str, claim_source: str) -> str:
