@@ -173,6 +173,10 @@ class RankProblem:
     ``fn(params, inputs) -> outputs`` with ``params`` a dict of tensors of the shapes in
     ``param_shapes``; ``inputs`` are integer-valued so that ``method="exact"`` applies;
     ``fn`` is the map *the loss sees* (e.g. outputs modulo constants for the centred loss).
+    For a ``--families`` plugin, ``fn`` on ``inputs`` must be its built model's function (its
+    outputs, or them minus those at the first input) in the model's parameters (the names and
+    shapes of ``named_parameters()``, or other names with unique shapes): the rank route
+    checks this at w* and near it before it certifies a rank (docs/plugins.md).
     ``degree`` is the polynomial degree of the map in the parameters (for the
     Schwartz–Zippel bound); ``gives_lambda`` says whether λ = rank/2 holds at the
     family's true parameter, with ``reason``.

@@ -351,9 +351,9 @@ def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]
     return None, False, ""
 
 
-def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any) -> str:
-    """``""`` where every tensor of ``rp.true_params`` equals the built model's parameter of
-    the same name (w* as ``build(refine_steps=0)`` puts it), else why not, in words."""
+def _built_w_star(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
+    """(the model ``build(refine_steps=0)`` returns, in float64, ``""``), or (``None``, why
+    it could not be built)."""
     import torch
 
     try:
@@ -361,9 +361,24 @@ def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any) -> st
         # read 2^24, and true_params one off it passed (an audit of certified ranks)
         prob = family.build(dict(params), generator=torch.Generator().manual_seed(0),
                             refine_steps=0, dtype=torch.float64)
-        built = dict(prob.model.named_parameters())
+        return prob.model, ""
     except Exception as e:  # noqa: BLE001
-        return f"could not be compared with the built w* ({describe_error(e)})"
+        return None, describe_error(e)
+
+
+def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any,
+                          model: Any = None) -> str:
+    """``""`` where every tensor of ``rp.true_params`` equals the built model's parameter of
+    the same name (w* as ``build(refine_steps=0)`` puts it; ``model``: that model, already
+    built), else why not, in words."""
+    import torch
+
+    error = ""
+    if model is None:
+        model, error = _built_w_star(family, params)
+    if model is None:
+        return f"could not be compared with the built w* ({error})"
+    built = dict(model.named_parameters())
     for name, value in (rp.true_params or {}).items():
         w = built.get(name)
         if w is None:
@@ -372,6 +387,150 @@ def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any) -> st
         if tuple(w.shape) != tuple(v.shape) or not torch.equal(w.detach().double().cpu(), v):
             return f"its {name!r} differs from the built w*"
     return ""
+
+
+RANK_MAP_TOLERANCE = 1e-8
+"""Relative tolerance of :func:`_rank_map_disagreement`: the model and the rank map are
+evaluated in float64 (unit round-off u = 2^-53 ≈ 1.1e-16), where two evaluations of one
+polynomial in different orders of operations differ by about (degree + log₂ terms)·u times
+the sum of the terms' sizes; 1e-8 of the outputs' largest size leaves a factor 10^7 or more
+for that sum and for cancellation, while two different functions at random points differ by
+a fraction of their size (0.06 of 0.07 for w₁w₂ against w₁²w₂³ near (1, 0))."""
+
+RANK_MAP_NEAR = 0.25
+"""The nearby points of :func:`_rank_map_disagreement`: w* + δ with δ ~ N(0, s²) entrywise,
+s = RANK_MAP_NEAR·(1 + |w*|) (relative to each entry's size, absolute at entries of 0)."""
+
+RANK_MAP_SEED = 20_240_601
+"""The fixed seed of the nearby points and of the direction of the Jacobians compared."""
+
+
+def _shapes_text(shapes: Mapping[str, Any]) -> str:
+    """``a: [], w: [2, 3]``: parameter shapes without parentheses (the report reads a
+    rank's "(…: not certified)" up to the first parenthesis)."""
+    return ", ".join(f"{k}: {list(v)}" for k, v in shapes.items()) or "none"
+
+
+def _parameter_correspondence(model_shapes: Mapping[str, tuple[int, ...]],
+                              map_shapes: Mapping[str, tuple[int, ...]]
+                              ) -> dict[str, str] | None:
+    """The rank map's parameter name → the model's, by name where the two have the same
+    names and shapes (in any order), else by shape where every shape occurs once on each
+    side; ``None`` where neither gives one (two parameters of one shape under other names,
+    a parameter more on one side).
+
+    >>> _parameter_correspondence({"b": (2,), "a": ()}, {"a": (), "b": (2,)})
+    {'a': 'a', 'b': 'b'}
+    >>> _parameter_correspondence({"A": (2, 3), "B": (3,)}, {"w": (3,), "v": (2, 3)})
+    {'w': 'B', 'v': 'A'}
+    >>> _parameter_correspondence({"a": (), "b": ()}, {"w": (2,)}) is None
+    True
+    """
+    if dict(model_shapes) == dict(map_shapes):
+        return {k: k for k in map_shapes}
+    by_shape = {v: k for k, v in model_shapes.items()}
+    if (len(by_shape) == len(model_shapes) == len(map_shapes)
+            and len(set(map_shapes.values())) == len(map_shapes)
+            and set(by_shape) == set(map_shapes.values())):
+        return {k: by_shape[v] for k, v in map_shapes.items()}
+    return None
+
+
+def _rank_map_disagreement(rp: Any, model: Any) -> str:
+    """``""`` where the rank map's ``fn`` is the function of ``model`` (the plugin's built w*)
+    on the rank map's inputs, else why not, in words: "the rank map's function differs from
+    the model's at …", or "the rank map is unchecked: …" where the two cannot be compared.
+
+    Both are evaluated in float64, as functions of the parameters (the model through
+    ``torch.func.functional_call``), at w* and at two nearby points (:data:`RANK_MAP_NEAR`,
+    :data:`RANK_MAP_SEED`), and their Jacobians at w* along one random direction: where w* is
+    0, or both functions vanish there with their Jacobians, only the nearby points tell two
+    maps apart. The outputs are compared flat, as they are or, where that fails, the model's
+    centred (its outputs minus those at the first input, :func:`slttheory.models._common.\
+centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE` of their
+    largest size. Four forward passes and two Jacobian–vector products of each."""
+    import torch
+
+    shapes = getattr(rp, "param_shapes", None)
+    if not isinstance(shapes, Mapping):
+        return "the rank map is unchecked: its param_shapes is no dict of names and shapes"
+    map_shapes = {str(k): tuple(int(n) for n in v) for k, v in shapes.items()}
+    model = model.to(torch.float64)
+    w_star = {k: v.detach().to(torch.float64).cpu().clone()
+              for k, v in model.named_parameters()}
+    model_shapes = {k: tuple(v.shape) for k, v in w_star.items()}
+    match = _parameter_correspondence(model_shapes, map_shapes)
+    if match is None:
+        return ("the rank map is unchecked: no correspondence between the model's parameters "
+                f"{_shapes_text(model_shapes)} and the rank map's {_shapes_text(map_shapes)}")
+    model = model.cpu()
+    x = torch.as_tensor(rp.inputs).to(torch.float64).cpu()
+
+    def flat(out: Any, who: str) -> Any:
+        if not torch.is_tensor(out):
+            raise TypeError(f"the {who} returned {type(out).__name__} on the rank inputs, "
+                            "not a tensor")
+        return out.to(torch.float64).reshape(-1)
+
+    def of_model(*ts: Any) -> Any:
+        return flat(torch.func.functional_call(model, dict(zip(w_star, ts, strict=True)),
+                                               (x,)), "model")
+
+    def of_map(*ts: Any) -> Any:
+        by_model = dict(zip(w_star, ts, strict=True))
+        return flat(rp.fn({k: by_model[m] for k, m in match.items()}, x), "rank map")
+
+    g = torch.Generator().manual_seed(RANK_MAP_SEED)
+    points = [("w*", tuple(w_star.values()))]
+    for i in range(2):
+        points.append((f"a point near w*, {i + 1} of 2", tuple(
+            w + RANK_MAP_NEAR * (1 + w.abs()) * torch.randn(w.shape, generator=g,
+                                                            dtype=torch.float64)
+            for w in w_star.values())))
+    direction = tuple(torch.randn(w.shape, generator=g, dtype=torch.float64)
+                      for w in w_star.values())
+    try:
+        with torch.no_grad():
+            outs = [(where, of_model(*p), of_map(*p)) for where, p in points]
+        jvps = [torch.autograd.functional.jvp(f, points[0][1], direction)[1]
+                for f in (of_model, of_map)]
+    except Exception as e:  # noqa: BLE001 - a model that cannot run on the rank inputs
+        return ("the rank map is unchecked: the model could not be evaluated on the rank "
+                f"map's inputs of shape {list(x.shape)}: {describe_error(e)}")
+    n_model, n_map = outs[0][1].numel(), outs[0][2].numel()
+    if n_model != n_map:
+        return (f"the rank map's function differs from the model's at w*: {n_map} outputs "
+                f"on the rank map's inputs, the model {n_model}")
+    rows = x.shape[0] if x.dim() > 0 else 0
+
+    def centred(v: Any) -> Any:
+        per = v.reshape(rows, -1)
+        return (per - per[:1]).reshape(-1)
+
+    transforms = [lambda v: v] + ([centred] if rows > 1 and n_model % rows == 0 else [])
+    first = ""
+    for t in transforms:
+        scale = max(float(v.abs().max()) for _, m, f in outs for v in (t(m), f)) \
+            if n_model else 0.0
+        found = ""
+        for where, m, f in outs:
+            gap = float((t(m) - f).abs().max()) if n_model else 0.0
+            if gap > RANK_MAP_TOLERANCE * scale:
+                found = (f"the rank map's function differs from the model's at {where}: "
+                         f"their outputs differ by {gap:.3g}, of size {scale:.3g}")
+                break
+        if not found and n_model:
+            jm, jf = t(jvps[0].reshape(-1)), jvps[1].reshape(-1)
+            j_scale = max(float(jm.abs().max()), float(jf.abs().max()))
+            gap = float((jm - jf).abs().max())
+            if gap > RANK_MAP_TOLERANCE * (j_scale + scale):
+                found = ("the rank map's function differs from the model's at w*: their "
+                         f"Jacobians along a random direction differ by {gap:.3g}, of size "
+                         f"{j_scale:.3g}")
+        if not found:
+            return ""
+        first = first or found
+    return first
 
 
 MAX_RANK_TRIALS = 30
@@ -443,6 +602,10 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         # statement (reduced-rank regression's map on a build at w* = 0 certified λ = 21/2
         # where λ = 13/2: an audit of certified ranks)
         module = _unchecked_family(family, family.rank_problem)
+        certified = bool(getattr(res, "certified", False))
+        model, build_error = (None, "")
+        if p_cert and module is not None:
+            model, build_error = _built_w_star(family, params)
         if p_cert and module is not None and rp.degree > 1:
             label = getattr(rp, "true_point", None)
             # where w* lies is the plugin's statement about its own build: a stratum label is
@@ -453,11 +616,21 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             stated, doubt = f"stated by {module}, outside slttheory", ""
             if label in ("generic", "support"):
                 doubt = f"the stratum is {stated}, and not checked"
-            elif label == "exact" and (mismatch := _exact_point_mismatch(family, params, rp)):
+            elif label == "exact" and (mismatch := _exact_point_mismatch(family, params, rp,
+                                                                          model)):
                 doubt = f"true_params is {stated}, and {mismatch}"
             if doubt:
                 p_cert = False
                 p_how += f" ({doubt}: not certified)"
+        if p_cert and module is not None:
+            # the rank map is its author's statement that it is the model's function: a map
+            # of w1·w2 with a build computing w1²·w2³ certified λ = 1/2 at w* = (1, 0), whose
+            # λ is 1/6, and refuted the true λ = 1/6 (an audit of plugin rank maps)
+            doubt = (f"the rank map is unchecked: the model could not be built at w*: "
+                     f"{build_error}" if model is None else _rank_map_disagreement(rp, model))
+            if doubt:
+                p_cert = certified = False
+                p_how += f" ({doubt.replace('(', '[').replace(')', ']')}: not certified)"
         if gives and module is not None:
             # the rank is computed here, exactly; "λ = rank/2" is the map's author's theorem,
             # which nothing here checks (as a --families module's "established" formula)
@@ -467,7 +640,7 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         return RankEvidence(
             "ok", rank=rank, n_params=int(res.n_params),
             lam=str(sp.Rational(rank, 2)) if gives else None,
-            certified=bool(getattr(res, "certified", False)),
+            certified=certified,
             determines_lambda=gives, reason=reason,
             bound=None if bound is None else float(bound),
             inputs_determine=bool(getattr(rp, "inputs_determine", False)),

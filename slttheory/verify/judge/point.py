@@ -756,6 +756,11 @@ def _rank_decider(claim: Claim, rk: Any, hi: Any = None) -> list[str]:
                 "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
     if rk is None or rk.status != "ok":
         return ["the rank route, which did not give a rank here"]
+    how = str(getattr(rk, "point_rank_how", "") or "")
+    if "the rank map's function differs" in how or "the rank map is unchecked" in how:
+        # a plugin's rank map that is not its model's function (routes._rank_map_disagreement)
+        return ["a rank map that is the model's own function on its inputs (this one is "
+                "not, or could not be compared with it: see the rank at w*)"]
     if not rk.equality_certified:
         return ["a generic rank certain beyond its Schwartz–Zippel bound (more rank trials)"]
     if not rk.determines_lambda:
