@@ -157,3 +157,17 @@ def test_the_familys_lambda_at_its_true_parameter_is_drawn_where_w_star_is_undef
                               0.0, at_point=off)
     routes = {f.route for f in facts_of(claim(), at_w_star)}
     assert "generic rank" not in routes and "rank at w*" not in routes, routes
+
+
+def test_the_dimension_bound_counts_the_models_parameters_not_the_rank_maps():
+    """λ ≤ d/2 with d the parameters of the model the LLC samples, as measured at w*: a rank
+    map with fewer parameters (a plugin's statement about its model, perhaps of another
+    function) made "λ ≤ 1" certified for a model of 4 parameters, and refuted λ = 3/2 on it.
+    Where w* was not measured, the rank record's count still serves."""
+    at = AtPoint("ok", checks={"is_local_min": True, "n_params": 4})
+    small_map = rk(1, n=2, determines=False, point=0, inputs=True)
+    v = V(claim("3/2"), PointEvidence(None, small_map, None, 0.0, at_point=at))
+    assert v.verdict != "refuted", v.reason
+    assert "4 parameters ⇒ λ ≤ 2" in v.reason, v.reason
+    v = V(claim("3/2"), PointEvidence(None, small_map, None, 0.0))
+    assert "2 parameters ⇒ λ ≤ 1" in v.reason, v.reason

@@ -269,10 +269,12 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
 
 def n_params_of(ev: PointEvidence) -> int | None:
     """The model's parameter count d as the routes recorded it (``None`` where none did): the
-    rank record knows it even where the Jacobian was too large to rank, and the measurements
-    at w* (orbit, minimum) know it where no rank route ran. Known whatever w* is: it is what
-    makes "λ ≤ d/2" a bound every model of the family meets (``judge.point``'s vacuous
-    bounds), also where no fact at w* is drawn.
+    measurements at w* (minimum, orbit) count the parameters of the model the LLC samples, and
+    come first; the rank record knows d where they failed, and even where the Jacobian was too
+    large to rank. (A plugin's rank map is a statement about its model: a map with fewer
+    parameters than the model would make "λ ≤ d/2" too small, and refute as certified.) Known
+    whatever w* is: it is what makes "λ ≤ d/2" a bound every model of the family meets
+    (``judge.point``'s vacuous bounds), also where no fact at w* is drawn.
 
     >>> from slttheory.verify.evidence.records import AtPoint
     >>> n_params_of(PointEvidence(None, None, None, 0.0, AtPoint("ok", checks={"n_params": 4})))
@@ -282,8 +284,8 @@ def n_params_of(ev: PointEvidence) -> int | None:
     ok = at is not None and at.status == "ok"
     orb = (at.orbit or {}) if ok else {}
     checks = (at.checks or {}) if ok else {}
-    n = (rk.n_params if rk is not None and rk.n_params else None) or orb.get(
-        "n_params") or checks.get("n_params")
+    n = checks.get("n_params") or orb.get("n_params") or (
+        rk.n_params if rk is not None and rk.n_params else None)
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else None
 
 
