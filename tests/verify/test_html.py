@@ -536,7 +536,9 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
             "grade": "certified"}]
     llc = {"status": "ok", "mean": 0.59, "std_error": 0.06, "grade": "controlled",
            "config": {"true_parameter": True}}
-    saddle = {"status": "ok", "checks": {"is_local_min": False, "reason": "a saddle"}}
+    # both records say w0, as the routes write them (report.data.w_star_status)
+    saddle = {"status": "ok", "checks": {"is_local_min": False, "reason": "a saddle"},
+              "extras": {"true_parameter": True}}
     row = {"params": {"d": 2}, "predicted_exact": "2", "closed_form": None, "rank": rank,
            "independent": ind, "llc": llc, "at_point": saddle, "verdict": "confirmed",
            "grade": "certified"}
@@ -551,9 +553,12 @@ def test_points_tables_show_every_route_grade_independent_forms_and_a_non_minimu
     assert "not a minimum" in html._not_a_minimum(row)
     assert html._not_a_minimum({**row, "at_point": {"checks": {"is_local_min": True}}}) == ""
     assert html._not_a_minimum({**row, "llc": None}) == ""  # no LLC there: nothing beside it
-    bare = {**row, "llc": {**llc, "config": {}},
-            "at_point": {**saddle, "extras": {"true_parameter": True}}}
-    assert "true parameter" in html._not_a_minimum(bare)
+    assert "true parameter" in html._not_a_minimum(row)
+    # records that disagree (the judge's sampled_at_w0 grants no exemption): no w0 said
+    for one in ({**row, "llc": {**llc, "config": {}}},
+                {**row, "at_point": {**saddle, "extras": {}}}):
+        assert "true parameter" not in html._not_a_minimum(one)
+        assert "not a minimum" in html._not_a_minimum(one)
     assert "reduced_rank_regression" in page and "not a minimum" in page
 
 
@@ -564,10 +569,13 @@ def test_true_parameter_points_of_noisy_data_are_said_once_not_flagged_each():
     the largest gradient; a w* that is not w0 is still listed on its own."""
     from slttheory.verify.report import markdown
 
-    w0 = {"checks": {"is_local_min": False, "grad_norm": 0.12, "smallest_eigenvalues": [0.5],
-                     "reason": "not a critical point"}, "extras": {"true_parameter": True}}
-    trained = {"checks": {"is_local_min": False, "grad_norm": 0.3, "smallest_eigenvalues": [-1.0],
-                          "reason": "a saddle"}, "extras": {}}
+    w0 = {"status": "ok", "checks": {"is_local_min": False, "grad_norm": 0.12,
+                                     "smallest_eigenvalues": [0.5],
+                                     "reason": "not a critical point"},
+          "extras": {"true_parameter": True}}
+    trained = {"status": "ok", "checks": {"is_local_min": False, "grad_norm": 0.3,
+                                          "smallest_eigenvalues": [-1.0], "reason": "a saddle"},
+               "extras": {}}
     pts = [{"params": {"d": d}, "at_point": w0} for d in (2, 3)] + \
         [{"params": {"d": 4}, "at_point": trained}]
     text = "\n".join(markdown._checks(pts))

@@ -171,3 +171,80 @@ def test_the_dimension_bound_counts_the_models_parameters_not_the_rank_maps():
     assert "4 parameters ⇒ λ ≤ 2" in v.reason, v.reason
     v = V(claim("3/2"), PointEvidence(None, small_map, None, 0.0))
     assert "2 parameters ⇒ λ ≤ 1" in v.reason, v.reason
+def test_a_scaling_points_llc_grade_in_the_report_is_the_fits():
+    """A scaling claim's point with no prediction of its own was graded in report.data by
+    ``llc_band`` alone, without the fit's check that a band wholly outside the certified
+    bounds decides nothing (``judge.scaling._controlled``): the fit left the point out, and
+    report.json and report.md showed its LLC "controlled", with the band. Both now show the
+    grade the fit used (``judge.scaling.fit_llc``)."""
+    from test_judge import judge_claim, scaled, scaling_claim
+
+    from slttheory.verify.judge.llc import llc_band
+    from slttheory.verify.judge.scaling import _controlled, fit_llc
+    from slttheory.verify.report.data import build_report
+    from slttheory.verify.report.markdown import render_markdown
+
+    c = scaling_claim()  # a shape, no coefficients: no point has a prediction of its own
+    params, evs, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)  # λ̂ = 72 at d = 4
+    ten = AtPoint("ok", checks={"is_local_min": True, "reason": "a local minimum",
+                                "n_params": 10})  # certified λ ≤ 5
+    evs = [replace(e, at_point=ten) if p["d"] == 4 else e for p, e in zip(params, evs,
+                                                                          strict=True)]
+    ev = evs[2]
+    # the band alone is controlled; the fit reads it outside what is proved, and leaves it out
+    assert llc_band(ev.llc.mean, ev.llc.std_error, ctl["k1"]).controlled
+    why = _controlled(c, {"d": 4}, ev, ctl)
+    assert isinstance(why, str) and why.startswith("outside what is proved"), why
+    a = fit_llc(c, ev, ctl)
+    assert a is not None and a.grade == "uncontrolled" and "outside the certified" in a.why
+    assert why == f"outside what is proved ({a.why})"
+    r = judge_claim(c, list(zip(params, evs, strict=True)), ctl)
+    assert "d=4" in r.verdict.left_out and "outside what is proved" in r.verdict.reason
+    assert r.points[2].predicted is None and r.points[2].verdict.llc is None
+    rep = build_report([r], profile="quick", device="cpu", created="2026-01-01")
+    pts = rep["claims"][0]["points"]
+    p = next(q for q in pts if q["params"] == {"d": 4})
+    assert p["grade"] == "none"
+    assert (p["llc"]["grade"], p["llc"]["assessment"]) == ("uncontrolled", a.why)
+    assert rep["claims"][0]["scopes"]["inconclusive"] == "d = 4"  # the fit left it out
+    row = next(line for line in render_markdown(rep).splitlines()
+               if line.startswith("| d=4 |"))
+    assert "(uncontrolled)" in row and "→" not in row, row
+    # the other points entered the fit, controlled: shown so
+    others = [q for q in pts if q["params"] != {"d": 4}]
+    assert {q["llc"]["grade"] for q in others} == {"controlled"}
+    assert all(not isinstance(_controlled(c, q, e, ctl), str) and
+               fit_llc(c, e, ctl).grade == "controlled"
+               for q, e in zip(params, evs, strict=True) if q["d"] != 4)
+
+
+def test_the_reports_say_w_star_is_the_true_parameter_only_where_the_judge_does():
+    """``w_star_status`` (the note beside the LLC and under the table) called w* the true
+    parameter where either record said so; the judge exempts it from the minimum rule only
+    where both records that can say so agree (``judge.point.sampled_at_w0``). Where they
+    disagree the reports now say only that w* is no minimum, as the verdict reads it."""
+    from slttheory.verify.report.data import w_star_status
+
+    saddle = {"is_local_min": False, "reason": "saddle: eigenvalue -0.01"}
+    w0 = {"status": "ok", "checks": saddle, "extras": {"true_parameter": True}}
+    trained = {"status": "ok", "checks": saddle, "extras": {}}
+    sym = {"status": "ok", "config": {"true_parameter": True}}
+    plain = {"status": "ok", "config": {}}
+    assert w_star_status({"at_point": w0, "llc": plain}) == (True, False)
+    assert w_star_status({"at_point": trained, "llc": sym}) == (True, False)
+    assert w_star_status({"at_point": w0, "llc": sym}) == (True, True)
+    assert w_star_status({"at_point": w0, "llc": None}) == (True, True)  # no LLC ran
+    failed = {"status": "error", "config": {}}  # a failed LLC says nothing either way
+    assert w_star_status({"at_point": w0, "llc": failed}) == (True, True)
+    assert w_star_status({"at_point": "junk", "llc": [1]}) == (False, False)  # any JSON
+
+    # through the pipeline: the verdict, report.json and report.md read one way
+    ctl = controls()
+    for at, llc, at_w0 in ((w0, lc(2.0), False),
+                           (w0, lc(2.0, config={"true_parameter": True}), True)):
+        rec = AtPoint("ok", checks=at["checks"], extras=at["extras"])
+        v, p, row = _report_point(claim(), PointEvidence(None, None, llc, 0.0, at_point=rec),
+                                  ctl)
+        assert ("no LLC there decides" not in v.reason) == at_w0, v.reason
+        assert w_star_status(p) == (True, at_w0)
+        assert ("symmetrised estimand's at the true parameter" in row) == at_w0, row

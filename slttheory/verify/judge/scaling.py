@@ -53,7 +53,12 @@ from slttheory.verify.evidence.records import (
     ControlSet,
     PointEvidence,
 )
-from slttheory.verify.judge.facts import rerun_unresolved, stated_multiplicity, unresolved_of
+from slttheory.verify.judge.facts import (
+    LLCAssessment,
+    rerun_unresolved,
+    stated_multiplicity,
+    unresolved_of,
+)
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     band_outside_proof,
@@ -66,7 +71,8 @@ from slttheory.verify.judge.point import (
     unmet_hypotheses,
 )
 
-__all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict"]
+__all__ = ["MIN_VALUES", "RIVALS", "Fit", "ScalingVerdict", "fit_shape", "scaling_verdict",
+           "fit_llc"]
 
 MIN_VALUES = 4
 RIVAL_ONLY = ("affine_xlogx", "xlogx")  # shapes fitted only as rivals
@@ -296,28 +302,62 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     off = not_a_minimum(ev)  # as at a point: the LLC is defined at a minimum of L_n
     if off:
         return off
-    mean, se, unseen = lc.mean, lc.std_error, unresolved_of(lc)
     if setting is not None:
         rr = next((r for r in lc.reruns if r.setting == setting), None)
         if rr is None:
             return f"no rerun at {setting}"
         if not rr.passed:
             return f"its rerun at {setting} failed its diagnostics"
-        # the rerun's own unseen directions too (more of them at γ × 3)
-        mean, se, unseen = rr.mean, rr.std_error, rerun_unresolved(lc, rr)
-    band = llc_band(mean, se, controls.get(lc.control_key or ""), unseen,
-                    stated_multiplicity(ev))
-    if not band.controlled:
-        return f"uncontrolled ({band.why})"
-    outside = band_outside_proof(lo, hi, band.low, band.high)
-    if outside:
-        return f"outside what is proved ({outside})"
+    a = fit_llc(claim, ev, controls, setting, (lo, hi))
+    assert a is not None  # a clean LLC, and a passed rerun at ``setting``: a band
+    band = a.band
+    if a.grade != "controlled":  # a controlled band graded down: outside the proof
+        return (f"outside what is proved ({a.why})" if band.controlled
+                else f"uncontrolled ({a.why})")
     predicted = claim.predicted_at(params)
     cannot = (llc_cannot_reach(ev, predicted) if predicted is not None else
               llc_cannot_reach(ev, sp.Rational(band.high), "the band's upper end"))
     if cannot:
         return f"training rank ({cannot})"
     return band.corrected, (band.high - band.low) / 4.0, "controlled"
+
+
+def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
+            setting: str | None = None, bounds: tuple[Any, Any] | None = None
+            ) -> LLCAssessment | None:
+    """The grade of a scaling claim's point's LLC (``setting``: of its rerun there) as the
+    fit reads it, and why: its controlled band (:func:`~slttheory.verify.judge.llc.llc_band`,
+    the point's stated multiplicity, what the estimate cannot see), graded ``uncontrolled``
+    where it lies wholly outside the point's certified bounds at a w* where an LLC may decide
+    (:func:`band_outside_proof`: the estimator's error, not the theorem's; no bounds where
+    they contradict). ``None`` where no clean LLC, or no passed rerun at ``setting``, gives a
+    band. ``bounds``: the point's certified ``(lo, hi)``
+    (:func:`~slttheory.verify.judge.point.certified_bounds`, computed where not given). One
+    computation for the fit (:func:`_controlled`, which leaves the point out unless
+    it is controlled) and for the reports (``report.data``, a point with no prediction of its
+    own): graded there again by ``llc_band`` alone, a band outside the bounds had shown as
+    controlled where the fit left it out. The fit's other gates (hypotheses, a w* that is no
+    minimum, the training rank, certified facts that fix λ) are not the LLC's grade: the
+    claim's reason names them, as a point's reason does (``judge.point.llc_assessment``)."""
+    lc = ev.llc
+    if lc is None or not lc.clean:
+        return None
+    mean, se, unseen = lc.mean, lc.std_error, unresolved_of(lc)
+    if setting is not None:
+        rr = next((r for r in lc.reruns if r.setting == setting), None)
+        if rr is None or not rr.passed:
+            return None
+        # the rerun's own unseen directions too (more of them at γ × 3)
+        mean, se, unseen = rr.mean, rr.std_error, rerun_unresolved(lc, rr)
+    band = llc_band(mean, se, controls.get(lc.control_key or ""), unseen,
+                    stated_multiplicity(ev))
+    if not band.controlled:
+        return LLCAssessment("uncontrolled", band, band.why)
+    lo, hi = certified_bounds(claim, ev) if bounds is None else bounds
+    if (not contradict(lo, hi) and not not_a_minimum(ev)
+            and (outside := band_outside_proof(lo, hi, band.low, band.high))):
+        return LLCAssessment("uncontrolled", band, outside)
+    return LLCAssessment("controlled", band, "")
 
 
 _Row = tuple[float, float, float, PointEvidence, str]  # (x, λ, σ, evidence, grade)

@@ -22,7 +22,14 @@ from typing import Any
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import same_source
 from slttheory.verify.claims.experiment import EXPECTS
-from slttheory.verify.evidence.records import EVIDENCE_THREADS, finite, jsonable
+from slttheory.verify.evidence.records import (
+    EVIDENCE_THREADS,
+    AtPoint,
+    LLCEvidence,
+    PointEvidence,
+    finite,
+    jsonable,
+)
 from slttheory.verify.judge import (
     GRADES,
     VERDICTS,
@@ -31,15 +38,11 @@ from slttheory.verify.judge import (
     PointResult,
     scope,
 )
-from slttheory.verify.judge.facts import (
-    LLCAssessment,
-    closed_form_grade,
-    stated_multiplicity,
-    unresolved_of,
-)
-from slttheory.verify.judge.llc import Band, llc_band
+from slttheory.verify.judge.facts import LLCAssessment, closed_form_grade
+from slttheory.verify.judge.llc import Band
 from slttheory.verify.judge.llc import Z as LLC_Z
-from slttheory.verify.judge.point import FIT_ONLY, fmt_point, point_llc
+from slttheory.verify.judge.point import FIT_ONLY, fmt_point, point_llc, sampled_at_w0
+from slttheory.verify.judge.scaling import fit_llc
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment"]
 
@@ -426,13 +429,14 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         # prediction; else (a verdict that failed) the one function the judge grades with, on
         # the same certified bounds: grading here again without them had shown another grade
         # than the verdict's (a rerun band outside them: an audit of the verdict rules)
+        # the same function grades a scaling claim's fitted value (judge.scaling.fit_llc, a
+        # point with no prediction of its own): by llc_band alone here, a band wholly outside
+        # the certified bounds showed as controlled where the fit had left the point out
         a = pv.llc
         if a is None and pr.predicted is not None:
             a = _llc_assessment(claim, ev, controls, pr.predicted)
         if a is None and lc.status == "ok" and lc.clean:  # a scaling claim's fitted value
-            b = llc_band(lc.mean, lc.std_error, controls.get(lc.control_key or ""),
-                         unresolved_of(lc), stated_multiplicity(ev))
-            a = LLCAssessment("controlled" if b.controlled else "uncontrolled", b, b.why)
+            a = _fit_llc(claim, ev, controls)
         d = lc.to_dict()
         d.update(grade=a.grade if a is not None else ("uncontrolled" if lc.clean else "failed"),
                  band=_band_json(a.band if a is not None else None),
@@ -447,6 +451,15 @@ def _llc_assessment(claim: Claim, ev: Any, controls: Mapping[str, Any],
     LLC assessment (``None`` where it gives none, or fails as the verdict did)."""
     try:
         return point_llc(claim, ev, controls, predicted)
+    except Exception:  # noqa: BLE001 - the verdict failed already; the report still renders
+        return None
+
+
+def _fit_llc(claim: Claim, ev: Any, controls: Mapping[str, Any]) -> LLCAssessment | None:
+    """:func:`~slttheory.verify.judge.scaling.fit_llc`, the grade the scaling fit gives the
+    point's LLC (``None`` where it fails: the verdict failed already)."""
+    try:
+        return fit_llc(claim, ev, controls)
     except Exception:  # noqa: BLE001 - the verdict failed already; the report still renders
         return None
 
@@ -468,18 +481,36 @@ def family_difference(text: str, family_source: str, claim_source: str) -> str:
 
 def w_star_status(p: Mapping[str, Any]) -> tuple[bool, bool]:
     """``(not_a_minimum, at_w0)`` of a report point (``point_json``): the critical-point check
-    found w* no local minimum of L_n; w* is the true parameter w0 (its build says so, or the
-    LLC sampled there with the symmetrised estimand), where that is expected of noisy data.
-    What the Markdown and HTML reports say beside the LLC and under the table."""
+    found w* no local minimum of L_n; w* is the true parameter w0, sampled there with the
+    symmetrised estimand, where that is expected of noisy data. ``at_w0`` is the judge's own
+    :func:`~slttheory.verify.judge.point.sampled_at_w0` on the point's two records (the w*
+    record's ``extras["true_parameter"]`` and the LLC's ``config["true_parameter"]``: every
+    one that can say so does, at least one does): "either record says so" had called w* the
+    true parameter where the records disagree, and the judge, which then grants no exemption
+    from the minimum rule, left the LLC out. What the Markdown and HTML reports say beside
+    the LLC and under the table."""
     def get(obj: Any, *keys: str) -> Any:  # the HTML renderer reads any JSON: no KeyError
         for k in keys:
             obj = obj.get(k) if isinstance(obj, Mapping) else None
         return obj
 
     not_min = get(p, "at_point", "checks", "is_local_min") is False
-    at_w0 = bool(get(p, "at_point", "extras", "true_parameter")
-                 or get(p, "llc", "config", "true_parameter"))
-    return not_min, at_w0
+    return not_min, sampled_at_w0(_w0_records(get(p, "llc"), get(p, "at_point")))
+
+
+def _w0_records(llc: Any, at: Any) -> PointEvidence:
+    """The two records :func:`~slttheory.verify.judge.point.sampled_at_w0` reads, rebuilt
+    from a report point's ``llc`` and ``at_point`` (their status, the LLC's ``config``, the
+    w* record's ``extras``; any JSON: a record that is no mapping or has no status is
+    absent)."""
+    def rec(cls: Any, d: Any, key: str) -> Any:
+        if not isinstance(d, Mapping) or not isinstance(d.get("status"), str):
+            return None
+        v = d.get(key)
+        return cls(d["status"], **{key: v if isinstance(v, Mapping) else {}})
+
+    return PointEvidence(None, None, rec(LLCEvidence, llc, "config"), 0.0,
+                         rec(AtPoint, at, "extras"))
 
 
 def band_words(lc: Mapping[str, Any]) -> str:
