@@ -86,3 +86,48 @@ def test_a_task_that_kills_its_worker_every_time_takes_no_other_task_with_it():
     assert sorted(out) == list(range(6))
     assert out[0][0] is None and out[0][1] is not None and ex.lost(out[0][1])
     assert {i: r for i, (r, e) in out.items() if i} == {k: 2 * k for k in range(1, 6)}
+
+
+def _rank_problem_that_exits(params=None, /, **more):
+    raise SystemExit(4)
+
+
+@pytest.mark.parametrize("evidence, routes", [(["rank"], ["rank"]),
+                                              (["closed_form", "rank"], ["closed form", "rank"])])
+def test_a_failed_task_is_filed_under_the_routes_it_was_running(evidence, routes):
+    """A task that ended (its worker died, a plugin's sys.exit) was filed under the closed
+    form: "closed form: worker failed …" for a claim that asks for no closed form (an audit).
+    It is filed under the routes the task was running."""
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.run import run_claims
+
+    fam = FAMILIES["fake_regular"]
+    families = {**FAMILIES, "rank_exits": Family("rank_exits", "sys.exit in its rank map",
+                                                 fam.parameters, fam.build, fam.formula,
+                                                 _rank_problem_that_exits)}
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "rank_exits",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": evidence,
+                     "grid": {"d": [1, 2]}}, "c.toml", families)
+    (r,) = run_claims([c], profile="quick", families=families)
+    assert r.verdict.verdict == "error", r.verdict
+    for p in r.points:
+        ev = p.evidence
+        assert ev.rank is not None and ev.rank.status == "error"
+        assert ev.rank.error.startswith("worker failed:") and "SystemExit" in ev.rank.error
+        assert (ev.closed_form is not None) == ("closed_form" in evidence)
+        said = [n for n in ("closed form", "rank") if f"{n}: worker failed" in p.verdict.reason]
+        assert said == routes, p.verdict.reason
+
+
+def test_a_failed_task_of_an_llc_only_claim_is_filed_under_w_star():
+    """The exact task of a claim that asks only for an LLC measures w* alone: its failure is
+    w*'s, not a closed form's the claim never asked for."""
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.run.engine import _task_error
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+                     "kind": "closed_form", "predicted": "d/2", "evidence": ["llc"],
+                     "grid": {"d": [1]}}, "c.toml", FAMILIES)
+    ev = _task_error(c, "quick", "worker failed: boom")
+    assert ev.closed_form is None and ev.rank is None and ev.llc is None
+    assert ev.at_point.status == "error" and ev.at_point.error == "worker failed: boom"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from slttheory.verify.evidence.records import jsonable
 from slttheory.verify.judge import ExperimentClaimResult
 from slttheory.verify.report.data import (
     REPORT_SCHEMA,
@@ -19,6 +20,7 @@ from slttheory.verify.report.data import (
     validate_report,
 )
 from slttheory.verify.report.figures import claim_figure, scan_figure
+from slttheory.verify.report.files import write_text_atomic
 from slttheory.verify.report.markdown import render_markdown, slug
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
@@ -60,9 +62,15 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
     # loudly, but never loses the report of a long run
     # both rendered before either is written (a rendering that fails leaves neither new file
     # beside an old one), in UTF-8 whatever the locale's encoding
-    text_json, text_md = json.dumps(rep, indent=1, default=str) + "\n", render_markdown(rep)
-    (out / "report.json").write_text(text_json, encoding="utf-8")
-    (out / "report.md").write_text(text_md, encoding="utf-8")
+    # strict JSON whatever slipped through un-normalised: a non-finite float as the string
+    # "nan", "inf" or "-inf", as evidence numbers are (jsonable), never the bare NaN that
+    # Python writes and strict parsers (JSON.parse, jq, serde) refuse
+    text_json = json.dumps(jsonable(rep), indent=1, allow_nan=False) + "\n"
+    text_md = render_markdown(rep)
+    # each whole or not at all (report.files): an interrupt while writing leaves the earlier
+    # file as it was, not a truncated one
+    write_text_atomic(out / "report.json", text_json)
+    write_text_atomic(out / "report.md", text_md)
     try:
         validate_report(rep)
     except ValueError as e:

@@ -761,6 +761,52 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
     return entry
 
 
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SEPARATORS = re.compile("[\u2028\u2029]")
+
+
+def printable(text: Any) -> str:
+    r"""``text`` (of a claim file, a plugin's error) with nothing in it that acts instead of
+    showing: control characters (NUL, ESC, bell; not tab and line breaks, which each report
+    treats as it must) and the bidirectional embeddings, overrides and isolates that reorder
+    what follows them (a title could show other text than its own) become U+FFFD; Unicode's
+    line and paragraph separators a space. Marks that only set direction (U+200E, U+200F) and
+    joiners stay: right-to-left text shows as written. ``report.json`` keeps the text as it is.
+
+    >>> printable("a\x00b\x1b[31m\u202egnp.exe\u2028c\td\u200f") == (
+    ...     "a\ufffdb\ufffd[31m\ufffdgnp.exe c\td\u200f")
+    True
+    """
+    return _SEPARATORS.sub(" ", _UNPRINTABLE.sub("\ufffd", str(text)))
+
+
+def _entry_that_failed(r: Any, e: BaseException) -> dict[str, Any]:
+    """A claim's ``report.json`` entry where building it raised (a bug): its verdict and
+    reason as the judge gave them, with the failure said, and no points, so that the other
+    claims' entries, and this claim's verdict, are not lost with it."""
+    c = getattr(r, "claim", None)
+    v = getattr(r, "verdict", None)
+
+    def text(obj: Any, key: str) -> str:
+        x = getattr(obj, key, None)
+        return x if isinstance(x, str) else "" if x is None else str(x)
+
+    verdict = text(v, "verdict")
+    grade = text(v, "grade") or "none"
+    cid = getattr(c, "id", None)
+    return {
+        "id": cid if isinstance(cid, str) else None, "title": text(c, "title"),
+        "source": text(c, "source"), "family": text(c, "family"), "kind": text(c, "kind"),
+        "path": text(c, "path"), "verdict": verdict if verdict in VERDICTS else "error",
+        "reason": (text(v, "reason") + " " if text(v, "reason") else "")
+        + f"[report: this claim's evidence could not be written ({type(e).__name__}: {e}); "
+        "a bug, please report it]",
+        "grade": grade if grade in (*GRADES, "failed", "absent", "none") else "none",
+        "points": [], "point_counts": _counts([]), "fits": [], "figure": None,
+        "experiment": None, "scan_figure": None,
+    }
+
+
 def build_report(results: Sequence[Any], *, profile: str, device: str,
                  created: str | None = None, wall_s: float | None = None,
                  figures: Mapping[str, str] | None = None,
@@ -771,16 +817,19 @@ def build_report(results: Sequence[Any], *, profile: str, device: str,
 
     claims, exp_s = [], 0.0
     for r in results:
-        entry = claim_json(r, profile)
-        c = r.claim
-        entry["figure"] = (figures or {}).get(c.id or c.path)
-        if isinstance(r, ExperimentClaimResult):
-            entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"],
-                         differences=list(getattr(c, "differences", ())))
-            entry["experiment"] = experiment_json(r, (experiment_figures or {}).get(c.id))
-            paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
-            entry["figure"] = paths[0] if paths else None
-            exp_s += r.elapsed_s
+        try:
+            entry = claim_json(r, profile)
+            c = r.claim
+            entry["figure"] = (figures or {}).get(c.id or c.path)
+            if isinstance(r, ExperimentClaimResult):
+                entry.update(statement=c.statement, notes=c.notes, evidence=["experiment"],
+                             differences=list(getattr(c, "differences", ())))
+                entry["experiment"] = experiment_json(r, (experiment_figures or {}).get(c.id))
+                paths = [f.get("path") for f in entry["experiment"]["figures"] if f.get("path")]
+                entry["figure"] = paths[0] if paths else None
+                exp_s += r.elapsed_s
+        except Exception as e:  # noqa: BLE001 - one claim's entry never loses the others'
+            entry = _entry_that_failed(r, e)
         entry.setdefault("experiment", None)  # documented for every claim: null if none
         entry.setdefault("scan_figure", None)  # set by write_report where scans were drawn
         claims.append(entry)

@@ -16,6 +16,7 @@ __all__ = ["write_experiment_figures", "experiment_json", "about_label", "fmt_nu
 def write_experiment_figures(r: ExperimentClaimResult, fdir: Path, slug: str) -> list[dict]:
     """Render every figure of ``r`` to ``fdir/<slug>__<name>.png``; entries for the JSON."""
     from slttheory.experiments.figures import render
+    from slttheory.verify.report.files import replacing
 
     out = []
     if r.result is None:
@@ -24,7 +25,8 @@ def write_experiment_figures(r: ExperimentClaimResult, fdir: Path, slug: str) ->
         name = f"{slug}__{f.name}.png"
         entry = f.to_dict()
         try:
-            render(f, fdir / name)
+            with replacing(fdir / name) as tmp:  # whole or not at all
+                render(f, tmp)
             entry["path"] = f"figures/{name}"
         except Exception as e:  # noqa: BLE001 - a figure never stops the report
             entry["path"] = None

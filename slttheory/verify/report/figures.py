@@ -13,6 +13,7 @@ against the prediction.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import numpy as np
 
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import counts_text
+from slttheory.verify.report.files import replacing
 from slttheory.verify.report.markdown import LARGE
 
 __all__ = ["claim_figure", "scan_figure"]
@@ -34,6 +36,35 @@ def _new(figsize=(6.4, 4.0)):
 
     fig = Figure(figsize=figsize)
     return fig, fig.add_subplot(1, 1, 1)
+
+
+def _fin(v: Any) -> float | None:
+    """A number of ``report.json`` as a finite float; ``None`` for none, a non-finite one (which
+    report.json writes as "nan", "inf", "-inf") or anything else: such a value is left out of
+    a figure, never its end.
+
+    >>> _fin(1), _fin("nan"), _fin(float("inf")), _fin(None), _fin(True)
+    (1.0, None, None, None, None)
+    """
+    if isinstance(v, bool):
+        return None
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _nan(v: Any) -> float:
+    """``_fin(v)``, with NaN for none: a gap in a line or a list of points."""
+    x = _fin(v)
+    return math.nan if x is None else x
+
+
+def _save(fig: Any, path: Path, dpi: int) -> None:
+    """``fig`` as a PNG at ``path``, whole or not at all (:func:`~.files.replacing`)."""
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
 
 
 def _poly(coefs: Sequence[float], shape: str, x: np.ndarray) -> np.ndarray:
@@ -82,7 +113,7 @@ def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
     counts = counts_text(c["point_counts"])
     ax.set_title(f"{c['id']}: {c['verdict']} ({counts}; worst verdict per cell)", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    _save(fig, path, 90)
     return True
 
 
@@ -109,8 +140,8 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
         ax.set_xticks(xs, [fmt_point({k: p["params"][k] for k in names if k in p["params"]})
                            for p in pts], rotation=30, ha="right", fontsize=7)
         ax.set_xlabel("grid point")
-    pred = [(x, p["predicted"]) for x, p in zip(xs, pts, strict=True)
-            if p["predicted"] is not None]
+    pred = [(x, _fin(p["predicted"])) for x, p in zip(xs, pts, strict=True)
+            if _fin(p["predicted"]) is not None]
     if pred and not scaling:
         ax.plot(*zip(*pred, strict=True), "o", mfc="none", ms=10, color="k",
                 label=f"predicted ({c.get('relation', '==')})")
@@ -118,33 +149,38 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
     # formula from another source); the claim's own statement is hollow (context).
     for certified, mfc, label in ((True, "tab:green", "closed form (certified)"),
                                   (False, "none", "closed form (context: never evidence)")):
-        cf = [(x, p["closed_form"]["value_float"]) for x, p in zip(xs, pts, strict=True)
-              if p["closed_form"] and p["closed_form"].get("value_float") is not None
+        cf = [(x, _fin(p["closed_form"]["value_float"])) for x, p in zip(xs, pts, strict=True)
+              if p["closed_form"] and _fin(p["closed_form"].get("value_float")) is not None
               and (p["closed_form"].get("grade") == "certified") == certified]
         if cf:
             ax.plot(*zip(*cf, strict=True), "s", ms=5, color="tab:green", mfc=mfc, label=label)
-    rk = [(x, p["rank"]["lambda"]) for x, p in zip(xs, pts, strict=True)
-          if p["rank"] and p["rank"].get("lambda") is not None and p["rank"]["determines_lambda"]]
+    rk = [(x, _fin(p["rank"]["lambda"])) for x, p in zip(xs, pts, strict=True)
+          if p["rank"] and _fin(p["rank"].get("lambda")) is not None
+          and p["rank"]["determines_lambda"]]
     if rk:
         ax.plot(*zip(*rk, strict=True), "^", ms=6, color="tab:orange", label="rank/2 (certified)")
     styles = {"controlled": ("o", "tab:blue"), "uncontrolled": ("o", "tab:gray"),
               "failed": ("x", "tab:red")}
     for grade, (marker, colour) in styles.items():
         sel = [(x, p["llc"]) for x, p in zip(xs, pts, strict=True)
-               if p["llc"] and p["llc"].get("mean") is not None and p["llc"].get("grade") == grade]
+               if p["llc"] and _fin(p["llc"].get("mean")) is not None
+               and p["llc"].get("grade") == grade]
         if not sel:
             continue
-        ax.errorbar([x for x, _ in sel], [lc["mean"] for _, lc in sel],
-                    yerr=[lc.get("std_error") or 0.0 for _, lc in sel], fmt=marker,
+        ax.errorbar([x for x, _ in sel], [_fin(lc["mean"]) for _, lc in sel],
+                    yerr=[abs(_fin(lc.get("std_error")) or 0.0) for _, lc in sel], fmt=marker,
                     color=colour, capsize=3, label=f"LLC ± s.e. ({grade})")
-        bands = [(x, lc["band"]) for x, lc in sel if grade == "controlled"
-                 and (lc.get("band") or {}).get("low") is not None]
-        for i, (x, b) in enumerate(bands):
-            ax.vlines(x + 0.08, b["low"], b["high"], color=colour, lw=3, alpha=0.4,
+        bands = [(x, _fin(lc["band"]["low"]), _fin(lc["band"]["high"])) for x, lc in sel
+                 if grade == "controlled" and _fin((lc.get("band") or {}).get("low")) is not None
+                 and _fin(lc["band"].get("high")) is not None]
+        for i, (x, low, high) in enumerate(bands):
+            ax.vlines(x + 0.08, low, high, color=colour, lw=3, alpha=0.4,
                       label="controlled band (the verdict reads it)" if i == 0 else None)
     if scaling:
         gx = np.linspace(min(xs), max(xs), 100)
         for f in c.get("fits", []):  # on certified values, LLC values or both
+            if any(_fin(k) is None for k in f["coefficients"]):
+                continue  # a fit that gave no finite curve: nothing to draw
             style = "-" if f.get("role") == "stated" else ":"
             ax.plot(gx, _poly(f["coefficients"], f["shape"], gx), style, lw=1,
                     label=f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])} "
@@ -154,8 +190,24 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    _save(fig, path, 90)
     return True
+
+
+def _scan_numbers(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A scan record of ``report.json`` with its numbers as floats, NaN where non-finite
+    (written as "nan", "inf"): matplotlib leaves NaN out, and "inf" as text had ended the
+    figure of every scan of the claim."""
+    out = dict(rec)
+    for k in ("nbeta", "llc", "mc_error", "corrected", "curve_nbeta", "curve", "ci"):
+        if isinstance(rec.get(k), list):
+            out[k] = [_nan(v) for v in rec[k]]
+    out["value"] = _nan(rec.get("value"))
+    if isinstance(rec.get("laws"), list):
+        out["laws"] = [{**law, "value": _nan(law.get("value")),
+                        "std_error": _nan(law.get("std_error"))} if isinstance(law, dict)
+                       else law for law in rec["laws"]]
+    return out
 
 
 SCAN_PANELS = 6
@@ -179,10 +231,17 @@ def scan_figure(c: Mapping[str, Any], path: Path) -> bool:
     for i, p in enumerate(pts):
         ax = fig.add_subplot(rows, cols, i + 1)
         lc = p["llc"]
-        plot_scan_record(lc["scan"], ax, lam=p.get("predicted"),
-                         title=f"{fmt_point(p['params']) or 'the point'}: LLC "
-                               f"{lc.get('grade', '')}, point {p['verdict']}")
+        title = (f"{fmt_point(p['params']) or 'the point'}: LLC {lc.get('grade', '')}, "
+                 f"point {p['verdict']}")
+        try:
+            plot_scan_record(_scan_numbers(lc["scan"]), ax, lam=_fin(p.get("predicted")),
+                             title=title)
+        except Exception as e:  # noqa: BLE001 - one scan never loses the others' panels
+            ax.clear()
+            ax.set_title(title, fontsize=9)
+            ax.text(0.5, 0.5, f"scan not drawn ({type(e).__name__}); report.json has it",
+                    ha="center", va="center", transform=ax.transAxes, fontsize=8)
     fig.suptitle(f"{c['id']}: LLC temperature scans (dotted: the predicted λ)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=80)
+    _save(fig, path, 80)
     return True

@@ -44,6 +44,7 @@ from slttheory.verify.report.data import (
     counterfactual_decided,
     only_in_fit,
     point_rank_text,
+    printable,
     reading_decided,
     routes_text,
     short_reason,
@@ -53,6 +54,7 @@ from slttheory.verify.report.data import (
     w_star_status,
 )
 from slttheory.verify.report.experiments import about_label
+from slttheory.verify.report.files import write_text_atomic
 from slttheory.verify.report.references import cited
 
 __all__ = [
@@ -114,7 +116,10 @@ _REPORT_KNOWN = {
 
 
 def _esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
+    """Text as HTML, for an element or a quoted attribute: ``<``, ``>``, ``&`` and both quotes
+    escaped, and what does not print (NUL, ESC, direction overrides) shown as U+FFFD
+    (:func:`~.data.printable`)."""
+    return html.escape(printable(x), quote=True)
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
@@ -1157,6 +1162,7 @@ table{border-collapse:collapse}.t{width:100%;margin:6px 0}
 .t th,.t td{border-bottom:1px solid var(--line);padding:3px 6px;text-align:left;
 vertical-align:top}.t th{background:var(--alt);font-weight:600}
 .t tbody tr:hover{background:var(--alt)}
+p,li,blockquote,summary,td,th{overflow-wrap:break-word}.t td{overflow-wrap:anywhere}
 #claims{font-size:13px}#claims td:nth-child(1){min-width:140px;word-break:break-word}
 #claims td:nth-child(7){min-width:250px}#claims td:nth-child(2){max-width:150px}
 #claims .pred{max-width:260px;overflow-x:auto;overflow-y:hidden}.nw{white-space:nowrap}
@@ -1332,5 +1338,4 @@ def write_html(report: Mapping[str, Any], out_dir: str | Path) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.html"
-    path.write_text(render_html(report, figures_dir=out), encoding="utf-8")
-    return path
+    return write_text_atomic(path, render_html(report, figures_dir=out))  # whole or none

@@ -19,6 +19,7 @@ from slttheory.verify.report.data import (
     counts_text,
     only_in_fit,
     point_rank_text,
+    printable,
     reading_decided,
     routes_text,
     short_reason,
@@ -41,7 +42,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:80] or "claim"
 
 
-def _esc(s: Any) -> str:
+def _esc(s: Any, lead: bool = True) -> str:
     r"""Text from a claim file or a reason, safe in a Markdown line or table cell: it can
     neither end the cell nor the line, nor open HTML (a comment would hide the rest of the
     report), nor turn into emphasis, code or a link (``k*(d + p)/2 ... 2*k`` would italicise
@@ -57,23 +58,34 @@ def _esc(s: Any) -> str:
 
     >>> _esc("# Verdict: confirmed"), _esc("---"), _esc("1. item")
     ('\\# Verdict: confirmed', '\\---', '1\\. item')
+
+    Control characters and direction overrides show as U+FFFD (:func:`~.data.printable`).
+    ``lead=False``: text that never starts a line (within a table row) keeps its first mark.
     """
-    text = str(s).replace("\\", "\\\\")
+    text = printable(s).replace("\\", "\\\\")
     for ch in "*_`[]|":
         text = text.replace(ch, "\\" + ch)
     text = (text.replace("\n", " ").replace("\r", " ")
             .replace("<", "&lt;").replace(">", "&gt;"))
-    lead = re.match(r"\s*(?:[#+=~-]|\d+[.)])", text)
+    lead = lead and re.match(r"\s*(?:[#+=~-]|\d+[.)])", text)
     if lead:  # a backslash before the mark: CommonMark shows the mark itself
         i = lead.end() - 1
         text = text[:i] + "\\" + text[i:]
     return text
 
 
-def _code(s: Any) -> str:
+def _code(s: Any, cell: bool = False) -> str:
     """Text for an inline code span: no backtick to close it, no line break (Markdown takes
-    everything else inside a code span literally, so nothing is escaped)."""
-    return str(s).replace("`", "'").replace("\n", " ").replace("\r", " ")
+    everything else inside a code span literally, so nothing is escaped), nothing that does
+    not print (:func:`~.data.printable`). ``cell``: the span stands in a table cell, where a
+    "|" ends the cell even inside a code span unless escaped (GitHub's tables); outside a
+    table the escape would show.
+
+    >>> _code("a|b`c"), _code("a|b", cell=True)
+    ("a|b'c", 'a\\\\|b')
+    """
+    text = printable(s).replace("`", "'").replace("\n", " ").replace("\r", " ")
+    return text.replace("|", "\\|") if cell else text
 
 
 def _num(v: Any, spec: str) -> str:
@@ -148,7 +160,7 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
              "|---|---|---|---|---|---|"]
     rel = "" if relation == "==" else f"λ {relation} "
     for p in points:
-        pe = f"{rel}{p['predicted_exact']}" if p["predicted_exact"] is not None else "–"
+        pe = "–" if p["predicted_exact"] is None else rel + _esc(p["predicted_exact"], False)
         at = fmt_point(p["params"]) or "the point"
         lines.append(f"| {_esc(at)} | {pe} | {_esc(_cf_cell(p))} | "
                      f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {_verdict_cell(p)} |")
@@ -175,8 +187,8 @@ def _controls(c: Mapping[str, Any]) -> list[str]:
                 continue
             seen.add(key)
             est = ", ".join(f"{v:.3g}" for v in ctl["estimates"] if v is not None)
-            rows.append(f"| {_esc(fmt_point(p['params']))} | {ctl['family']} "
-                        f"{_esc(fmt_point(ctl['params']))} ({ctl['kind']}) | "
+            rows.append(f"| {_esc(fmt_point(p['params']))} | {_esc(ctl['family'])} "
+                        f"{_esc(fmt_point(ctl['params']))} ({_esc(ctl['kind'])}) | "
                         f"{ctl['lambda']:.4g} | {est or '–'} | "
                         f"{(ctl['bias'] or 0):+.1%} ± {(ctl['spread'] or 0):.1%} | "
                         f"{ctl['usable']}/{ctl['runs']} |")
@@ -270,7 +282,7 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
         lines.append(f"{label}: {_esc(c['reading'])}.")
     if c.get("scaling"):
         s = c["scaling"]
-        lines.append(f"Scaling: {s['shape']} in `{s['variable']}`"
+        lines.append(f"Scaling: {_esc(s['shape'])} in `{_code(s['variable'])}`"
                      + (f", stated coefficients {s['coefficients']}" if s["coefficients"] else "")
                      + ".")
     lines += ["", f"**Verdict: {c['verdict']}**{_grade(c)}. "
@@ -333,8 +345,8 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
             lines.append(
                 f"| {_esc(o['text'])} (α = {o['criterion']['alpha']}) | "
                 f"{fmt_number(s.get('estimate'))} | [{fmt_number(s.get('low'))}, "
-                f"{fmt_number(s.get('high'))}] | {s.get('method', '–')} "
-                f"(n = {s.get('n', '–')}) | **{o['verdict']}** |"
+                f"{fmt_number(s.get('high'))}] | {_esc(s.get('method', '–'))} "
+                f"(n = {_esc(s.get('n', '–'))}) | **{_esc(o['verdict'])}** |"
             )
         lines.append("")
     if e.get("statistics"):
@@ -347,9 +359,10 @@ def _experiment(entry: Mapping[str, Any]) -> list[str]:
         for k, s in e["statistics"].items():
             lvl = s.get("level") or 0
             lines.append(
-                f"| `{_code(k)}` | {about_label(s)} | {fmt_number(s['estimate'])} | "
+                f"| `{_code(k, cell=True)}` | {_esc(about_label(s))} | "
+                f"{fmt_number(s['estimate'])} | "
                 f"{100 * lvl:.0f}% [{fmt_number(s['low'])}, {fmt_number(s['high'])}] | "
-                f"{s['method']} | {s['n']} | "
+                f"{_esc(s['method'])} | {_esc(s['n'])} | "
                 f"{_esc(s.get('note', ''))} |"
             )
         lines += ["", "</details>", ""]
@@ -399,6 +412,32 @@ def _mark(c: Mapping[str, Any]) -> str:
     return " ‡" if reading_decided(c) else " †" if counterfactual_decided(c) else ""
 
 
+def _summary_row(c: Mapping[str, Any], anchor: str) -> str:
+    """A claim's row of the summary table."""
+    cnt = " ".join(f"{n}{'f' if v == 'in_fit' else v[0]}"
+                   for v, n in c.get("point_counts", {}).items() if n) or "–"
+    short = short_reason(c["reason"])
+    return (f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
+            f"**{c['verdict']}**{_grade(c)}{_mark(c)} | "
+            f"{cnt} | {_esc(short)} |")
+
+
+def _get(c: Any, key: str) -> str:
+    """``c[key]`` as text, "?" where ``c`` has none (a claim entry whose rendering failed)."""
+    v = c.get(key) if isinstance(c, Mapping) else None
+    return "?" if v is None else str(v)
+
+
+def _key(c: Any) -> str:
+    """A claim entry's id, else its path (as :func:`claim_anchors` names it)."""
+    return next((x for x in (_get(c, "id"), _get(c, "path")) if x != "?"), "?")
+
+
+def _failed_text(e: BaseException) -> str:
+    return (f"This claim's section could not be rendered ({type(e).__name__}: {e}; a bug, "
+            "please report it); its entry in report.json has every field.")
+
+
 def render_markdown(report: Mapping[str, Any]) -> str:
     """``report.md`` from the report object."""
     env = report["environment"]
@@ -419,16 +458,20 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     ]
     anchors = claim_anchors(report["claims"])
     for c, anchor in zip(report["claims"], anchors, strict=True):
-        cnt = " ".join(f"{n}{'f' if v == 'in_fit' else v[0]}"
-                       for v, n in c.get("point_counts", {}).items() if n) or "–"
-        short = short_reason(c["reason"])
-        lines.append(f"| [{_esc(c['id'] or c['path'])}](#{anchor}) | {_esc(c['family'])} | "
-                     f"**{c['verdict']}**{_grade(c)}{_mark(c)} | "
-                     f"{cnt} | {_esc(short)} |")
+        try:
+            lines.append(_summary_row(c, anchor))
+        except Exception as e:  # noqa: BLE001 - one claim's row never loses the others'
+            lines.append(f"| [{_esc(_key(c))}](#{anchor}) | – | **{_esc(_get(c, 'verdict'))}** "
+                         f"| – | {_esc(_failed_text(e))} |")
     lines += ["", "Points: c = confirmed, r = refuted, i = inconclusive, e = error, f = in the "
               "fit (a scaling claim's point, judged by the claim's fit).", ""]
     for c, anchor in zip(report["claims"], anchors, strict=True):
-        lines += _claim(c, anchor)
+        try:
+            lines += _claim(c, anchor)
+        except Exception as e:  # noqa: BLE001 - one claim's section never loses the others'
+            lines += [f"## {_esc(_key(c))}", "", f'<a id="{anchor}"></a>', "",
+                      f"**Verdict: {_esc(_get(c, 'verdict'))}**. {_esc(_get(c, 'reason'))}",
+                      "", _esc(_failed_text(e)), ""]
     refs = cited("\n".join(lines))
     if refs:
         lines += ["## References", "", *(f"- **{r.key}**: {_esc(r.citation)}" for r in refs),

@@ -57,6 +57,7 @@ from slttheory.verify.evidence.records import (
     ControlSet,
     LLCEvidence,
     PointEvidence,
+    RankEvidence,
     Rerun,
     jsonable,
 )
@@ -187,8 +188,8 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     try:
         q = family.validate(dict(params), where=f"{claim.path}: point {point_key(params)}")
     except Exception as e:  # noqa: BLE001
-        return PointEvidence(ClosedFormEvidence("error", error=f"invalid point: {e}"), None,
-                             None, round(time.perf_counter() - t0, 3)).to_dict()
+        return _task_error(claim, profile, f"invalid point: {e}",
+                           round(time.perf_counter() - t0, 3)).to_dict()
     ev = claim.evidence_for(profile)
     cf = routes.closed_form(family, q) if "closed_form" in ev else None
     ind = tuple(routes.independent(family, q)) if "closed_form" in ev else ()
@@ -583,7 +584,8 @@ class _Run:
             self._plan(p)
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
-            p.evidence = _failed(exc) if exc is not None else PointEvidence.from_dict(res)
+            p.evidence = _task_error(p.claim, self.profile, f"worker failed: {exc}") \
+                if exc is not None else PointEvidence.from_dict(res)
             at = p.evidence.at_point
             p.measure = at is not None and at.status == "ok"  # a failed build: the LLC's own
             self._plan(p)
@@ -894,6 +896,15 @@ def _experiment_failed(claim: ExperimentClaim, exc: BaseException) -> Any:
                                  error=str(exc))
 
 
-def _failed(exc: BaseException) -> PointEvidence:
-    return PointEvidence(ClosedFormEvidence("error", error=f"worker failed: {exc}"), None, None,
-                         0.0)
+def _task_error(claim: Claim, profile: str, text: str, elapsed_s: float = 0.0) -> PointEvidence:
+    """The evidence of a point whose exact task (:func:`_exact_unit`) ended with ``text`` (its
+    worker died, the point is invalid), filed under the routes that task was running: the
+    closed form and the rank where the profile asks for them, else w* (which it measures for
+    an LLC, the claim's hypotheses or the family's orbit). It had been filed under the closed
+    form alone: "closed form: worker failed …" for a claim that asks for no closed form (an
+    audit)."""
+    ev = claim.evidence_for(profile)
+    cf = ClosedFormEvidence("error", error=text) if "closed_form" in ev else None
+    rk = RankEvidence("error", error=text) if "rank" in ev else None
+    at = AtPoint("error", error=text) if cf is None and rk is None else None
+    return PointEvidence(cf, rk, None, elapsed_s, at_point=at)
