@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from slttheory.verify.evidence.records import finite
 from slttheory.verify.judge import fmt_point
 from slttheory.verify.report.data import counts_text
 from slttheory.verify.report.files import replacing
@@ -46,13 +47,7 @@ def _fin(v: Any) -> float | None:
     >>> _fin(1), _fin("nan"), _fin(float("inf")), _fin(None), _fin(True)
     (1.0, None, None, None, None)
     """
-    if isinstance(v, bool):
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+    return None if isinstance(v, bool) else finite(v)
 
 
 def _nan(v: Any) -> float:
