@@ -348,6 +348,9 @@ class Claim:
                                                         self.constraint_divisors)
         try:
             v, divisors = decide(written, params, self.list_terms)
+            if not isinstance(v, sp.logic.boolalg.BooleanAtom) and \
+                    self.constraint_written is not None:
+                v, divisors = _as_a_whole(self, params, v, divisors)
         except ExpressionError as e:
             raise err(self.path, "constraint", f"{where}: {e}") from None
         if not isinstance(v, sp.logic.boolalg.BooleanAtom):
@@ -1038,6 +1041,22 @@ def _check_points(claim: Claim, family: Any) -> None:
                 _written_division_by_zero(path, "predicted", claim.predicted_divisors, p,
                                           f"at {at}", f"it would give {show_value(v)}",
                                           claim.list_terms)
+
+
+def _as_a_whole(claim: Claim, params: Mapping[str, Any], v: Any, divisors: tuple
+                ) -> tuple[Any, tuple]:
+    """Where :func:`~slttheory.verify.expr.decide` reached a comparison sympy cannot decide
+    (``v``, as ``log(d) - log(k) == log(d/k)``): the constraint evaluated as a whole, every
+    comparison and every divisor counted (as before ``decide``), which settles ``... or d > 0``
+    whatever the undecided one reads; ``(v, divisors)`` unchanged where it does not (a part
+    that cannot be evaluated, or nothing settles it)."""
+    try:
+        whole = evaluate(claim.constraint_expr, params, claim.list_terms)
+    except ExpressionError:
+        return v, divisors
+    if isinstance(whole, sp.logic.boolalg.BooleanAtom):
+        return whole, claim.constraint_divisors
+    return v, divisors
 
 
 def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],

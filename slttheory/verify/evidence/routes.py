@@ -436,6 +436,36 @@ def _parameter_correspondence(model_shapes: Mapping[str, tuple[int, ...]],
     return None
 
 
+def _size(v: Any) -> float:
+    """The largest size of the finite entries of ``v`` (0 where none is finite)."""
+    import torch
+
+    finite = v[torch.isfinite(v)]
+    return float(finite.abs().max()) if finite.numel() else 0.0
+
+
+def _gap(a: Any, b: Any) -> float:
+    """The largest difference of ``a`` and ``b`` entrywise: infinite where one is NaN or
+    infinite and the other not the same (a NaN difference compared as no difference, so a
+    map that was NaN off w* had passed every comparison); entries equal as NaN, or as the
+    same infinity, agree.
+
+    >>> import torch
+    >>> nan, inf = float("nan"), float("inf")
+    >>> _gap(torch.tensor([1.0, nan, inf]), torch.tensor([1.5, nan, inf]))
+    0.5
+    >>> _gap(torch.tensor([1.0, 2.0]), torch.tensor([1.0, nan]))
+    inf
+    """
+    import torch
+
+    same = (torch.isnan(a) & torch.isnan(b)) | (torch.isinf(a) & (a == b))
+    finite = torch.isfinite(a) & torch.isfinite(b)
+    if not bool((same | finite).all()):
+        return math.inf
+    return float((a[finite] - b[finite]).abs().max()) if bool(finite.any()) else 0.0
+
+
 def _rank_map_disagreement(rp: Any, model: Any) -> str:
     """``""`` where the rank map's ``fn`` is the function of ``model`` (the plugin's built w*)
     on the rank map's inputs, else why not, in words: "the rank map's function differs from
@@ -454,17 +484,22 @@ centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE
     shapes = getattr(rp, "param_shapes", None)
     if not isinstance(shapes, Mapping):
         return "the rank map is unchecked: its param_shapes is no dict of names and shapes"
-    map_shapes = {str(k): tuple(int(n) for n in v) for k, v in shapes.items()}
+    try:
+        map_shapes = {str(k): tuple(int(n) for n in v) for k, v in shapes.items()}
+        x = torch.as_tensor(rp.inputs).to(torch.float64).cpu()
+    except Exception as e:  # noqa: BLE001 - the rank is kept, unchecked
+        return f"the rank map is unchecked: its param_shapes or inputs: {describe_error(e)}"
     model = model.to(torch.float64)
+    # the parameters the model is trained and sampled in (requires_grad), as the Jacobian
+    # and the sampler count them: a frozen one is part of the model's function, not of w
     w_star = {k: v.detach().to(torch.float64).cpu().clone()
-              for k, v in model.named_parameters()}
+              for k, v in model.named_parameters() if v.requires_grad}
     model_shapes = {k: tuple(v.shape) for k, v in w_star.items()}
     match = _parameter_correspondence(model_shapes, map_shapes)
     if match is None:
         return ("the rank map is unchecked: no correspondence between the model's parameters "
                 f"{_shapes_text(model_shapes)} and the rank map's {_shapes_text(map_shapes)}")
     model = model.cpu()
-    x = torch.as_tensor(rp.inputs).to(torch.float64).cpu()
 
     def flat(out: Any, who: str) -> Any:
         if not torch.is_tensor(out):
@@ -510,19 +545,18 @@ centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE
     transforms = [lambda v: v] + ([centred] if rows > 1 and n_model % rows == 0 else [])
     first = ""
     for t in transforms:
-        scale = max(float(v.abs().max()) for _, m, f in outs for v in (t(m), f)) \
-            if n_model else 0.0
+        scale = max(_size(v) for _, m, f in outs for v in (t(m), f)) if n_model else 0.0
         found = ""
         for where, m, f in outs:
-            gap = float((t(m) - f).abs().max()) if n_model else 0.0
+            gap = _gap(t(m), f) if n_model else 0.0
             if gap > RANK_MAP_TOLERANCE * scale:
                 found = (f"the rank map's function differs from the model's at {where}: "
                          f"their outputs differ by {gap:.3g}, of size {scale:.3g}")
                 break
         if not found and n_model:
             jm, jf = t(jvps[0].reshape(-1)), jvps[1].reshape(-1)
-            j_scale = max(float(jm.abs().max()), float(jf.abs().max()))
-            gap = float((jm - jf).abs().max())
+            j_scale = max(_size(jm), _size(jf))
+            gap = _gap(jm, jf)
             if gap > RANK_MAP_TOLERANCE * (j_scale + scale):
                 found = ("the rank map's function differs from the model's at w*: their "
                          f"Jacobians along a random direction differ by {gap:.3g}, of size "

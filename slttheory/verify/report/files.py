@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,8 +22,9 @@ __all__ = ["replacing", "write_text_atomic"]
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """A temporary path beside ``path`` (same folder, same suffix, not yet created) to write
-    to; it replaces ``path`` when the block ends without an exception, and is removed
-    otherwise (``KeyboardInterrupt`` included).
+    to; it replaces ``path`` when the block ends without an exception, with ``path``'s
+    permission bits where it existed, and is removed otherwise (``KeyboardInterrupt``
+    included).
 
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
@@ -36,6 +38,10 @@ def replacing(path: str | Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.stem}.{secrets.token_hex(6)}.tmp{path.suffix}")
     try:
         yield tmp
+        try:  # the old file's permissions kept (a report made private stays private)
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass  # a new file (umask), or a writer that wrote nothing (os.replace says)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)  # gone already where it replaced path
