@@ -1,8 +1,9 @@
-"""Edge cases of the left-to-right constraints, the rank-map check and atomic report writes: a constraint whose first comparison sympy cannot decide
-is settled by the rest as the whole constraint was; a plugin's rank map is compared with its
-model in the parameters the model is trained in, NaN outputs do not pass for agreement, and
-odd param_shapes or inputs leave the rank unchecked, not the route failed; a report file
-rewritten atomically keeps the old file's permissions."""
+"""Edge cases of the left-to-right constraints, the rank-map check and atomic report writes: a
+constraint whose first comparison sympy cannot decide is settled by the rest as the whole
+constraint was; a plugin's rank map is compared with its model in the parameters the model
+is trained in, NaN outputs do not pass for agreement, and odd param_shapes or inputs leave
+the rank unchecked, not the route failed; a report file rewritten atomically keeps the old
+file's permissions."""
 
 from __future__ import annotations
 
