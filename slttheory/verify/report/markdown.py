@@ -59,12 +59,20 @@ def _esc(s: Any, lead: bool = True) -> str:
     >>> _esc("# Verdict: confirmed"), _esc("---"), _esc("1. item")
     ('\\# Verdict: confirmed', '\\---', '1\\. item')
 
+    An ampersand that would start an entity is escaped, others are left as written:
+
+    >>> _esc("&lt;b&gt; & Watanabe")
+    '&amp;lt;b&amp;gt; & Watanabe'
+
     Control characters and direction overrides show as U+FFFD (:func:`~.data.printable`).
     ``lead=False``: text that never starts a line (within a table row) keeps its first mark.
     """
     text = printable(s).replace("\\", "\\\\")
     for ch in "*_`[]|":
         text = text.replace(ch, "\\" + ch)
+    # an ampersand only where it would start an entity (a claim's "&lt;" must not show as
+    # "<"); "Aoyagi & Watanabe" stays as written
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
     text = (text.replace("\n", " ").replace("\r", " ")
             .replace("<", "&lt;").replace(">", "&gt;"))
     lead = lead and re.match(r"\s*(?:[#+=~-]|\d+[.)])", text)
