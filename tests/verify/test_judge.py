@@ -1157,6 +1157,105 @@ def test_what_would_decide_names_only_routes_the_family_can_run():
     assert "an argument that w* is minimally singular" in V(claim(), ev).reason
 
 
+OLD_RANK_ADVICE = ('the rank route (add "rank" to the claim\'s evidence; it decides where the '
+                   "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)")
+
+
+def _rank_map(gives, **kw):
+    return AtPoint("ok", extras={"rank_map": {"gives_lambda": gives, "degree": 2,
+                                              "true_point": "support", "computed": True, **kw}})
+
+
+def _advice(c, at):
+    v = V(c, PointEvidence(cf(3, standing="as_stated", reference="Someone 2020"), None, None,
+                           0.0, at_point=at))
+    assert v.verdict == "inconclusive", v.reason
+    return v.reason.split("would decide: ")[1]
+
+
+def test_the_rank_advice_says_what_the_rank_map_states_at_the_point():
+    """Deep linear networks and reduced-rank regression at r = 0 (an outside audit) were told
+    the rank route "decides where the family justifies λ = rank/2", which it does not there,
+    and at w* = 0 of a map with no linear part the Jacobian is 0: it bounds λ by 0 only. What
+    the family's rank map states at the point, recorded with w*, now says what adding it does;
+    the verdict is the same whatever the record."""
+    c = claim(evidence=["closed_form", "llc"])
+    old = _advice(c, None)
+    assert OLD_RANK_ADVICE in old
+    assert OLD_RANK_ADVICE in _advice(c, AtPoint("ok"))  # measured before the record was kept
+    gives = _advice(c, _rank_map(True))
+    assert ('the rank route (add "rank" to the claim\'s evidence): it decides here: the family '
+            "gives λ = rank/2 at this point") in gives and OLD_RANK_ADVICE not in gives
+    below = _advice(c, _rank_map(False))
+    assert ('the rank route (add "rank" to the claim\'s evidence): here it can only bound λ '
+            "from below by half the Jacobian's rank at w*") in below
+    for at in (_rank_map(False, w_star_zero=True, jacobian_zero_at_w_star=True),
+               AtPoint("ok", extras={"rank_map": {"gives_lambda": False, "degree": 3,
+                                                  "true_point": "trained", "computed": True}}),
+               _rank_map(True, computed=False)):
+        none = _advice(c, at)
+        assert "rank route" not in none and none.startswith("an established formula"), none
+    # a w* = 0 whose Jacobian is not 0 (a linear part) keeps the lower bound's advice
+    assert "half the Jacobian's rank" in _advice(c, _rank_map(False, w_star_zero=True,
+                                                              jacobian_zero_at_w_star=False))
+    # a claim that runs the rank route: the rank evidence speaks, not the record
+    ev = PointEvidence(None, rk(4, 6, determines=False), None, 0.0, at_point=_rank_map(True))
+    assert "an argument that w* is minimally singular" in V(claim(), ev).reason
+    # a record that is not one (another tool's extras) is read as none
+    assert OLD_RANK_ADVICE in _advice(c, AtPoint("ok", extras={"rank_map": "x"}))
+
+
+def test_the_rank_map_record_is_measured_without_a_rank_and_never_fails_w_star():
+    """``with_rank_map``: gives_lambda as the family states it, and rank J(w*) = 0 where w* is
+    0 and the exact Jacobian there is 0; a rank problem that raises records nothing."""
+    from types import SimpleNamespace
+
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.evidence.routes import with_rank_map
+
+    dln = REAL["deep_linear_network"]
+    at = with_rank_map(AtPoint("ok", extras={"k": 1}), dln,
+                       dln.validate({"widths": [2, 2, 3], "r": 0}))
+    assert at.extras == {"k": 1, "rank_map": {
+        "gives_lambda": False, "degree": 2, "true_point": "support", "computed": True,
+        "w_star_zero": True, "jacobian_zero_at_w_star": True}}
+    full = with_rank_map(AtPoint("ok"), dln, dln.validate({"widths": [2, 2, 3], "r": 2}))
+    assert full.extras["rank_map"]["gives_lambda"] is True
+    assert "w_star_zero" not in full.extras["rank_map"]
+    rrr = REAL["reduced_rank_regression"]
+    part = with_rank_map(AtPoint("ok"), rrr, rrr.validate({"m": 4, "n": 8, "h": 3, "r": 1}))
+    assert part.extras["rank_map"] == {"gives_lambda": False, "degree": 2,
+                                       "true_point": "support", "computed": True}
+
+    def boom(params):
+        raise RuntimeError("no map")
+
+    broken = SimpleNamespace(name="b", rank_problem=boom, build=None)
+    assert with_rank_map(AtPoint("ok", extras={"k": 1}), broken, {}).extras == {"k": 1}
+    assert with_rank_map(AtPoint("error", error="x"), dln, {}).status == "error"
+    assert with_rank_map(None, dln, {}) is None
+
+
+def test_stored_evidence_without_the_rank_map_record_is_judged_as_before(tmp_path):
+    """Evidence stored before the record was kept loads and gets the same reason; a stored
+    record round-trips through the store."""
+    from slttheory.verify.run import ResultStore
+
+    c = claim(evidence=["closed_form", "llc"])
+    before = PointEvidence(cf(3, standing="as_stated", reference="Someone 2020"), None, None,
+                           0.0, at_point=AtPoint("ok", extras={"train_rank": 3}))
+    with ResultStore(tmp_path / "r.sqlite") as s:
+        s.put("c", '{"d": 4}', "h", before.to_dict())
+        s.put("c", '{"d": 2}', "h", replace(before, at_point=_rank_map(
+            False, w_star_zero=True, jacobian_zero_at_w_star=True)).to_dict())
+        old = PointEvidence.from_dict(s.get("c", '{"d": 4}', "h"))
+        new = PointEvidence.from_dict(s.get("c", '{"d": 2}', "h"))
+    assert V(c, old).reason == V(c, before).reason and OLD_RANK_ADVICE in V(c, old).reason
+    assert new.at_point.extras["rank_map"]["jacobian_zero_at_w_star"] is True
+    assert V(c, new).verdict == V(c, old).verdict == "inconclusive"
+    assert "rank route" not in V(c, new).reason.split("would decide: ")[1]
+
+
 def test_a_context_formula_that_disagrees_with_the_prediction_is_named():
     # seed 001's Thm 4.2 against its own App. G at p = 1: two statements of one source
     ev = PointEvidence(cf("5/2", standing="as_stated", reference="Someone 2020"),

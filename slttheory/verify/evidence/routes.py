@@ -800,6 +800,83 @@ def _formula_multiplicity(family: Any, params: Mapping[str, Any]) -> dict[str, A
     return {"formula_multiplicity": m, "formula_multiplicity_by": cf.formula or family.name}
 
 
+RANK_MAP_ZERO_CHECK_ENTRIES = 1_000_000
+"""The largest Jacobian (rows × parameters) that :func:`with_rank_map` evaluates at a w*
+its family states to be 0 (one exact Jacobian, no rank)."""
+
+
+def with_rank_map(at: AtPoint | None, family: Any, params: Mapping[str, Any]
+                  ) -> AtPoint | None:
+    """``at`` with what the family's rank map states at the point, without a rank, in its
+    extras (``rank_map``, :func:`_rank_map_record`): for the reason of a claim that does not
+    run the rank route, which says what adding it could do (an outside audit: deep linear
+    networks at r = 0 were told it "decides where the family justifies λ = rank/2", where
+    it does not, and w* = 0 of a map with no linear part bounds λ by 0). Advice only, never
+    a fact; a map that cannot be built records nothing and fails nothing."""
+    if at is None or at.status != "ok" or getattr(family, "rank_problem", None) is None:
+        return at
+    try:
+        rec = _rank_map_record(family, params)
+    except Exception:  # noqa: BLE001 - advice only: the w* route never fails for it
+        rec = {}
+    return replace(at, extras={**at.extras, "rank_map": rec}) if rec else at
+
+
+def _rank_map_record(family: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``gives_lambda`` (whether the family justifies λ = rank/2 at the point: a plugin's own
+    statement never, as in :func:`rank_route`), ``degree``, ``true_point`` (its stratum),
+    ``computed`` (whether the rank route would compute a rank: degree and Jacobian within
+    :data:`RANK_MAX_DEGREE` and :data:`RANK_MAX_ENTRIES`) and, for the package's own map
+    where its rank problem states w* = 0 exactly (an all-zero support or ``true_params``),
+    ``w_star_zero`` with ``jacobian_zero_at_w_star``: whether its exact Jacobian there is 0
+    (then rank J(w*) = 0 and the rank route bounds λ by 0 only). ``{}`` where the rank
+    problem is not one."""
+    rp = family.rank_problem(dict(params))
+    if not all(hasattr(rp, a) for a in ("fn", "param_shapes", "inputs", "degree",
+                                        "gives_lambda")):
+        return {}
+    degree = rp.degree
+    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
+        return {}
+    module = _unchecked_family(family, family.rank_problem)
+    kind = str(getattr(rp, "true_point", "trained"))
+    out: dict[str, Any] = {"gives_lambda": bool(rp.gives_lambda) and module is None,
+                           "degree": degree, "true_point": kind}
+    if degree > RANK_MAX_DEGREE:
+        return {**out, "computed": False}
+    rows, cols = jacobian_size(rp)
+    out["computed"] = rows * cols <= RANK_MAX_ENTRIES
+    if module is not None or rows * cols > RANK_MAP_ZERO_CHECK_ENTRIES \
+            or not _stated_zero(rp):
+        return out
+    try:
+        import torch
+
+        from slttheory.geometry import jacobian
+
+        zero = {k: torch.zeros(tuple(s), dtype=torch.int64) for k, s in rp.param_shapes.items()}
+        J = jacobian(rp.fn, zero, rp.inputs, exact=True)
+        return {**out, "w_star_zero": True, "jacobian_zero_at_w_star": bool((J == 0).all())}
+    except Exception:  # noqa: BLE001 - the rest stands
+        return out
+
+
+def _stated_zero(rp: Any) -> bool:
+    """Whether the rank problem states its w* to be exactly 0: a support with no free entry,
+    or integer ``true_params`` all 0, over every parameter of its map."""
+    import torch
+
+    shapes = rp.param_shapes
+    if not isinstance(shapes, Mapping):
+        return False
+    kind = getattr(rp, "true_point", "trained")
+    given = rp.true_support if kind == "support" else rp.true_params if kind == "exact" \
+        else None
+    if not isinstance(given, Mapping) or set(given) != set(shapes):
+        return False
+    return not any(bool(torch.as_tensor(v).any()) for v in given.values())
+
+
 def at_point_route(family: Any, points: Sequence[Mapping[str, Any]],
                    settings: Mapping[str, Any], device: str) -> list[AtPoint]:
     """Build each point's problem and measure :func:`at_point` there (no LLC)."""

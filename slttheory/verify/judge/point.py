@@ -702,7 +702,7 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
     out = ["an established formula for λ from a source other than the claim's"]
     if "rank" in claim.routes_available:  # else no polynomial rank map: nothing to suggest
         _, hi, _, _ = _interval([f for f in facts if f.grade == "certified"])
-        out += _rank_decider(claim, ev.rank, hi)
+        out += _rank_decider(claim, ev.rank, hi, ev.at_point)
     if "llc" not in claim.evidence:
         out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
@@ -736,12 +736,14 @@ def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | 
     return m[0] if beyond_controls(m, usable_controls(band.controls)) else None
 
 
-def _rank_decider(claim: Claim, rk: Any, hi: Any = None) -> list[str]:
+def _rank_decider(claim: Claim, rk: Any, hi: Any = None, at: Any = None) -> list[str]:
     """What the rank route could still add at an undecided point ([] if nothing). ``hi``:
     the certified upper bound on λ at the point (``None``: none); where half the generic
     rank found exceeds it, λ is not half the generic rank, so w* is not minimally singular
     and no argument that it is can exist (reduced-rank regression below full rank: generic
-    rank/2 = 9 against the codimension bound 11/2 at (m, h, n, r) = (5, 3, 4, 0)).
+    rank/2 = 9 against the codimension bound 11/2 at (m, h, n, r) = (5, 3, 4, 0)). ``at``:
+    the w* measurement, whose ``extras["rank_map"]`` says what the family's rank map states
+    at the point where the claim does not run the rank route (:func:`_unasked_rank`).
 
     >>> from slttheory.verify.evidence.records import RankEvidence
     >>> rk = RankEvidence("ok", rank=18, certified=True, bound=1e-9)
@@ -752,8 +754,7 @@ def _rank_decider(claim: Claim, rk: Any, hi: Any = None) -> list[str]:
     'an argument that w* is minimally singular, so '
     """
     if "rank" not in claim.evidence:
-        return ['the rank route (add "rank" to the claim\'s evidence; it decides where the '
-                "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
+        return _unasked_rank(at)
     if rk is None or rk.status != "ok":
         return ["the rank route, which did not give a rank here"]
     how = str(getattr(rk, "point_rank_how", "") or "")
@@ -772,6 +773,41 @@ def _rank_decider(claim: Claim, rk: Any, hi: Any = None) -> list[str]:
         return ["an argument that w* is minimally singular, so that λ is half the generic "
                 f"rank (the family gives none here: {bounds})"]
     return []
+
+
+def _unasked_rank(at: Any) -> list[str]:
+    """What adding the rank route would do, from what the family's rank map states at the
+    point (``at.extras["rank_map"]``,
+    :func:`~slttheory.verify.evidence.routes.with_rank_map`): it decides where the family
+    gives λ = rank/2 there; elsewhere it bounds λ from below by half rank J(w*) only, which is
+    nothing where w* is a trained point or where the exact Jacobian at w* = 0 is 0 (deep
+    linear networks and reduced-rank regression at r = 0), and it computes nothing above its
+    budget. Evidence without the record (measured before it was kept): the general advice.
+
+    >>> from slttheory.verify.evidence.records import AtPoint
+    >>> _unasked_rank(None)[0][:29]
+    'the rank route (add "rank" to'
+    >>> _unasked_rank(AtPoint("ok", extras={"rank_map": {"gives_lambda": False,
+    ...     "degree": 2, "true_point": "support", "computed": True, "w_star_zero": True,
+    ...     "jacobian_zero_at_w_star": True}}))
+    []
+    """
+    rec = at.extras.get("rank_map") if at is not None and at.status == "ok" else None
+    if not isinstance(rec, Mapping) or not isinstance(rec.get("gives_lambda"), bool):
+        return ['the rank route (add "rank" to the claim\'s evidence; it decides where the '
+                "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
+    if rec.get("computed") is False:
+        return []  # the route would not compute a rank here (degree or Jacobian size)
+    if rec["gives_lambda"]:
+        return ['the rank route (add "rank" to the claim\'s evidence): it decides here: the '
+                "family gives λ = rank/2 at this point"]
+    if rec.get("jacobian_zero_at_w_star") is True:
+        return []  # rank J(w*) = 0: it bounds λ by 0 only
+    if rec.get("true_point") == "trained" and isinstance(rec.get("degree"), int) \
+            and rec["degree"] > 1:
+        return []  # no certified rank at a trained w*: it bounds nothing here
+    return ['the rank route (add "rank" to the claim\'s evidence): here it can only bound λ '
+            "from below by half the Jacobian's rank at w*"]
 
 
 # --- claims --------------------------------------------------------------------------------

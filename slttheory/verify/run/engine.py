@@ -67,6 +67,7 @@ from slttheory.verify.evidence.routes import (
     OUT_OF_TIME,
     Routes,
     with_formula_multiplicity,
+    with_rank_map,
 )
 from slttheory.verify.judge import (
     ClaimResult,
@@ -202,6 +203,8 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
         else None
     if _guard_needs_multiplicity(ev):
         at = with_formula_multiplicity(at, family, q)
+    if _advice_needs_rank_map(claim):
+        at = with_rank_map(at, family, q)
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
 
@@ -211,6 +214,13 @@ def _guard_needs_multiplicity(evidence: Sequence[str]) -> bool:
     (:func:`~slttheory.verify.evidence.routes.with_formula_multiplicity`): for an LLC whose
     claim does not run the closed-form route, the multiplicity guard's only source."""
     return "llc" in evidence and "closed_form" not in evidence
+
+
+def _advice_needs_rank_map(claim: Claim) -> bool:
+    """Whether the point's measurement of w* records what the family's rank map states there
+    (:func:`~slttheory.verify.evidence.routes.with_rank_map`): for a claim that does not ask
+    for the rank route its family can run, whose reason says what adding it could do."""
+    return "rank" in claim.routes_available and "rank" not in claim.evidence
 
 
 def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, family: Any,
@@ -226,6 +236,8 @@ def _llc_unit(claim: Claim, points: Sequence[Mapping[str, Any]], profile: str, f
     if _guard_needs_multiplicity(claim.evidence_for(profile)):
         evs = [(e, with_formula_multiplicity(a, family, q)) for (e, a), q in zip(evs, qs,
                                                                                 strict=True)]
+    if _advice_needs_rank_map(claim):
+        evs = [(e, with_rank_map(a, family, q)) for (e, a), q in zip(evs, qs, strict=True)]
     return [{"llc": replace(e, control_key=k).to_dict(),
              "at_point": None if a is None else a.to_dict()}
             for (e, a), k in zip(evs, keys, strict=True)]
