@@ -1263,7 +1263,31 @@ def test_a_context_formula_that_disagrees_with_the_prediction_is_named():
     v = V(claim("3"), ev)
     assert v.verdict == "refuted"
     assert "gives 5/2 (2.5) at this point, not the predicted 3" in v.reason
+    # not "a library formula": a --families plugin's own formula read as the package's own
+    assert "[a formula that is not evidence here" in v.reason
+    assert "library formula" not in v.reason
     assert "statements disagree" not in V(claim("5/2"), ev).reason
+
+
+def test_llc_advice_names_a_multiplicity_beyond_the_controls():
+    """A claim without "llc" at a point whose formula states multiplicity 3 was told to add
+    "llc"; run, its LLC stayed uncontrolled (the controls reach m = 2), which the advice now
+    says beforehand (an outside plugin run: w1·w2·w3·x at w* = 0)."""
+    from dataclasses import replace
+
+    from slttheory.verify.evidence.controls import MAX_MULTIPLICITY
+
+    c = claim("3/2", evidence=["closed_form", "rank"])
+    ev = PointEvidence(replace(cf("1/2", standing="as_stated", reference="Someone 2020"),
+                               multiplicity=str(MAX_MULTIPLICITY + 1)), None, None, 0.0)
+    v = V(c, ev)
+    assert v.verdict == "inconclusive"
+    m = MAX_MULTIPLICITY + 1
+    assert f"an LLC with controls of multiplicity at least {m}" in v.reason
+    assert "would give an uncontrolled LLC only" in v.reason
+    low = PointEvidence(replace(cf("1/2", standing="as_stated", reference="Someone 2020"),
+                                multiplicity=str(MAX_MULTIPLICITY)), None, None, 0.0)
+    assert 'an LLC with controls (add "llc" to the claim\'s evidence)' in V(c, low).reason
 
 
 def test_what_would_decide_at_a_w_star_that_is_no_minimum():

@@ -648,7 +648,9 @@ def _two_statements(facts: Sequence[Fact], p: sp.Expr) -> str:
     if not other:
         return ""
     vals = ", ".join(sorted({fmt_value(f.low) for f in other}))
-    return (f" [a library formula that is not evidence here (as stated, or the claim's own "
+    # not "a library formula": for a --families plugin's own formula that read as if the
+    # package had one of its own (an outside run); the reason names the formula before this
+    return (f" [a formula that is not evidence here (as stated, or from the claim's own "
             f"source) gives {vals} at this point, not the predicted {fmt_value(p)}: the "
             "statements disagree here]")
 
@@ -704,7 +706,13 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
         _, hi, _, _ = _interval([f for f in facts if f.grade == "certified"])
         out += _rank_decider(claim, ev.rank, hi, ev.at_point)
     if "llc" not in claim.evidence:
-        out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
+        m = stated_multiplicity(ev)
+        if m is not None and m[0] > MAX_MULTIPLICITY:  # its LLC would stay uncontrolled
+            out.append(f"an LLC with controls of multiplicity at least {m[0]} (as {m[1]} "
+                       f"states it here, and the controls' is at most {MAX_MULTIPLICITY}: adding "
+                       '"llc" to the claim\'s evidence would give an uncontrolled LLC only)')
+        else:
+            out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
         out.append("an LLC at a w* that is a local minimum of L_n (none at this w* decides)")
     elif (m := _beyond_its_controls(ev, llc)) is not None:

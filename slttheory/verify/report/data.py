@@ -951,7 +951,9 @@ GRADE_LEGEND = (
     "et al. 2023's local learning coefficient, estimated from nβ(E[L_n] − L_n(w*)), by "
     "default over a scan of temperatures with its finite-nβ terms removed: "
     "docs/estimator.md), {b}context{/b} (the claim's own statement, or a formula as its source "
-    "states it: never evidence), {b}none{/b} (no evidence of that route at the point; for an "
+    "states it: never evidence), {b}none{/b} (no evidence of that route at the point, or "
+    "none that bounds λ: a rank column reading 'at w*: rank = 0 (none)' computed that rank, "
+    "which gives only λ ≥ 0, and a generic rank alone bounds nothing; for an "
     "LLC also {b}failed{/b}: its diagnostics failed, no information)."
 )
 """The grade words, for both report.md and report.html ({b}…{/b}: emphasis)."""

@@ -1013,7 +1013,7 @@ def _claim_reasons(c: Mapping[str, Any]) -> list[str]:
             out.append("<details open><summary>Where the model differs from the source's"
                        f"</summary>{_list_or_text(c[key])}</details>")
     if c.get("cases"):
-        out.append("<p><b>Cases of the library's formula on this grid:</b> "
+        out.append("<p><b>Cases of the family's formula on this grid:</b> "
                    f"{_esc('; '.join(map(str, _list(c['cases']))))}</p>")
     if c.get("hypotheses"):
         out.append("<details><summary>Hypotheses</summary>"

@@ -299,7 +299,7 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
         lines += ["Reach: " + "; ".join(f"{v} at {_esc(s)}" for v, s in c["scopes"].items())
                   + ".", ""]
     if c.get("cases"):
-        lines += ["Cases of the library's formula on this grid: "
+        lines += ["Cases of the family's formula on this grid: "
                   + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
     if c.get("defaults"):
         lines += ["Family parameters the claim leaves at their defaults: "

@@ -31,10 +31,12 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import pickle
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from slttheory._provenance import families_fingerprint
@@ -109,11 +111,13 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
     mod, _, name = spec.partition(":")
     if not mod or not name:
         raise ValueError(f"--families must be MODULE:NAME, got {spec!r}")
+    if "/" in mod or os.sep in mod:  # a file path: never an import name
+        raise ValueError(_no_module(mod, name))
     try:
         module = importlib.import_module(mod)
     except ModuleNotFoundError as e:
-        if e.name == mod or mod.startswith(f"{e.name}."):
-            raise ValueError(f"no module named {mod!r} (is its folder on PYTHONPATH?)") from None
+        if e.name == mod or mod.startswith(f"{e.name}.") or mod.endswith(".py"):
+            raise ValueError(_no_module(mod, name)) from None
         raise ValueError(f"importing {mod!r} failed: it imports {e.name!r}, which is not "
                          "installed") from None
     except (Exception, SystemExit) as e:  # noqa: BLE001 - any error in the user's module,
@@ -129,6 +133,21 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
         raise ValueError(f"{spec} must be a mapping of family names to Family objects "
                          f"(slttheory.models.registry.Family), got {type(families).__name__}")
     return families
+
+
+def _no_module(mod: str, name: str) -> str:
+    """Why ``MODULE`` of ``--families MODULE:NAME`` did not import, and what to pass instead
+    where it was written as a file path (``/tmp/myfam.py``, ``myfam.py``): MODULE is an
+    importable name, found on the import path, not a file."""
+    path = Path(mod)
+    if mod.endswith(".py") or "/" in mod or os.sep in mod:
+        folder = str(path.parent) if str(path.parent) not in ("", ".") else "."
+        stem = path.name[:-3] if path.name.endswith(".py") else path.name
+        return (f"no module named {mod!r}: --families takes a module's import name, not a "
+                f"file path; put its folder on PYTHONPATH and name the module, e.g. "
+                f"PYTHONPATH={folder} python -m slttheory.verify --families {stem}:{name}")
+    return (f"no module named {mod!r} (is its folder on PYTHONPATH? e.g. "
+            f"PYTHONPATH=/path/to/folder python -m slttheory.verify --families {mod}:{name})")
 
 
 class NullProgress:
