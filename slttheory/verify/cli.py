@@ -14,7 +14,8 @@ workers; needs ``pip install 'slttheory[dask]'``). The report and the result sto
 written by this process whatever the executor (see ``docs/cluster.md``).
 
 Defaults: every claim under ``verification/``, profile ``quick``, output ``reports/<profile>/``.
-Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad usage.
+Exit status 0; 1 with ``--strict`` when a claim is refuted or errored; 2 for bad usage; 3
+when ``report.json`` fails its own schema (a bug in slttheory: the reports are kept).
 """
 
 from __future__ import annotations
@@ -380,17 +381,31 @@ def _dry_run(claims: Sequence[Any], profile: str,
 
 
 def _write_html(rep: Mapping[str, Any], out: Path) -> None:
-    """``report.html`` next to ``report.md`` (where the HTML renderer is available)."""
+    """``report.html`` next to ``report.md``. Where it cannot be written (the renderer fails
+    or cannot be imported, the disk is full) an earlier run's page is removed, and the user
+    told so in one line: beside this run's ``report.json`` it would read as this run's
+    (other verdicts, other numbers), while a missing page loses nothing that ``report.json``
+    and ``report.md`` lack. The page is written whole or not at all (``write_text_atomic``),
+    so a failure leaves the earlier page as it was until it is removed here."""
     try:
         from slttheory.verify.report.html import write_html
-    except ImportError:
-        return
-    try:
+
         write_html(rep, out)
+        return
     except Exception as e:  # noqa: BLE001 - the page never stops the report
-        # an earlier run's page would otherwise stand beside this run's report
-        (out / "report.html").unlink(missing_ok=True)
-        print(f"warning: report.html failed ({e}); no page was written", file=sys.stderr)
+        why = f"{type(e).__name__}: {e}"
+    page = out / "report.html"
+    try:
+        had = page.exists()
+        page.unlink(missing_ok=True)
+    except OSError as e:
+        print(f"warning: report.html not written: {why}; the previous page could not be "
+              f"removed ({e.strerror or e}): it is an earlier run's, not this run's",
+              file=sys.stderr)
+        return
+    print(f"warning: report.html not written: {why}"
+          + ("; the previous page was removed so that it cannot be read as this run's"
+             if had else ""), file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None, *, cap_memory: bool = False) -> int:
@@ -588,11 +603,14 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
               file=sys.stderr)
         return 143 if isinstance(e, _Terminated) else 130
     wall = time.perf_counter() - t0
-    from slttheory.verify.report import write_report
+    from slttheory.verify.report import ReportSchemaError, write_report
 
+    schema_error: ReportSchemaError | None = None
     try:
         rep = write_report(results, out, profile=args.profile, device=device, wall_s=wall,
                            figures=not args.no_figures)
+    except ReportSchemaError as e:  # written, and kept: the page and the summary as ever
+        rep, schema_error = e.report, e
     except OSError as e:
         print(f"slttheory.verify: error: --out {out}: the report could not be written "
               f"({e.strerror or e}); every finished point is in {out / STORE_NAME}: fix "
@@ -609,12 +627,31 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
         f"report: {out / 'report.md'}",
         file=sys.stderr,
     )
+    if schema_error is not None:  # last, where it is seen; the exit status says it too
+        print(_schema_error_text(schema_error, out), file=sys.stderr)
+        return SCHEMA_EXIT
     if counts["error"] and not args.strict:  # exit 0 all the same: say how to make it 1
         print(f"{counts['error']} claim(s) in error (the run exits 0; --strict exits 1 on "
               "refuted or errored claims)", file=sys.stderr)
     if args.strict and (counts["refuted"] or counts["error"]):
         return 1
     return 0
+
+
+SCHEMA_EXIT = 3
+"""The exit status of a run whose ``report.json`` fails its own schema (a bug in slttheory)."""
+
+
+def _schema_error_text(e: Any, out: Path) -> str:
+    """What the user reads when ``report.json`` fails its own schema
+    (:class:`~slttheory.verify.report.ReportSchemaError`): the failing field, that it is a
+    bug of slttheory and where to report it, and that the reports written are kept."""
+    return (f"slttheory.verify: error: {e.path} does not match its own schema at field "
+            f"{e.field} ({e.problem}). This is a bug in slttheory, not in your claims: please "
+            "report it to the slttheory developers (the project's issue tracker), with this "
+            "message and report.json. The reports were written and are kept "
+            f"({out / 'report.json'}, {out / 'report.md'}; the verdicts above are this run's); "
+            f"every finished point is in {out / STORE_NAME}. Exit status {SCHEMA_EXIT}.")
 
 
 def _route_error_note(claim: dict) -> str:

@@ -248,3 +248,54 @@ def test_the_reports_say_w_star_is_the_true_parameter_only_where_the_judge_does(
         assert ("no LLC there decides" not in v.reason) == at_w0, v.reason
         assert w_star_status(p) == (True, at_w0)
         assert ("symmetrised estimand's at the true parameter" in row) == at_w0, row
+
+
+def test_every_use_of_the_minimum_rule_reads_the_records_as_the_verdict_does():
+    """``AtPoint.no_minimum_for_the_llc`` read the w* record alone, while the judge exempts a
+    w* from the local-minimum rule only where the w* record and the LLC's settings agree
+    (``judge.point.sampled_at_w0``). A w* record saying w0 at a saddle beside an LLC not
+    sampled as at w0 then had the certified rank at w* refute the claim (a fact about λ at a
+    w* the verdict treats as no minimum), advice as at a minimum, and controls planned for
+    a stored LLC that decides nothing. One records-level rule now serves all of them."""
+    from itertools import product
+
+    from slttheory.verify.evidence.records import (
+        LLCEvidence,
+        no_minimum_for_the_llc,
+        records_say_w0,
+    )
+    from slttheory.verify.judge.facts import facts_of
+    from slttheory.verify.judge.point import _deciders, not_a_minimum, sampled_at_w0
+
+    checks = ({"is_local_min": False, "reason": "saddle"}, {"is_local_min": True}, {})
+    ats = [None, AtPoint("error", error="boom")] + [
+        AtPoint("ok", checks=c, extras=x)
+        for c, x in product(checks, ({}, {"true_parameter": True}))]
+    llcs = [None, LLCEvidence("error", error="boom"), lc(2.0, config={}),
+            lc(2.0, config={"true_parameter": True})]
+    for at, llc in product(ats, llcs):
+        ev = PointEvidence(None, None, llc, 0.0, at_point=at)
+        assert records_say_w0(at, llc) == sampled_at_w0(ev), (at, llc)
+        measured_saddle = (at is not None and at.status == "ok"
+                           and at.checks.get("is_local_min") is False)
+        # the run withholds controls and reruns, and facts_of draws no fact at w*, exactly
+        # where a measured saddle gets no exemption from the verdict's rule
+        assert no_minimum_for_the_llc(at, llc) == (measured_saddle and not sampled_at_w0(ev))
+        if no_minimum_for_the_llc(at, llc):
+            assert not_a_minimum(ev), (at, llc)
+
+    rank = rk(10, n=10, determines=False, point=4, inputs=True)  # λ ≥ 2 at w*, certified
+    w0 = AtPoint("ok", checks=checks[0], extras={"true_parameter": True})
+    for llc, agree in ((None, True), (lc(2.0, config={"true_parameter": True}), True),
+                       (lc(2.0, config={}), False)):
+        ev = PointEvidence(None, rank, llc, 0.0, at_point=w0)
+        v = V(claim("1"), ev, ctl=controls())
+        at_w_star = [f for f in facts_of(claim("1"), ev) if f.route == "rank at w*"]
+        assert bool(at_w_star) == agree
+        if agree:
+            assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason
+        else:
+            assert v.verdict == "inconclusive", v.reason
+            assert "not known to be a true parameter" in v.reason, v.reason
+            assert any("a w* that is a local minimum of L_n or a true parameter" in d
+                       for d in _deciders(claim("1"), ev)), _deciders(claim("1"), ev)

@@ -44,6 +44,8 @@ __all__ = [
     "exact_from_text",
     "finite",
     "jsonable",
+    "records_say_w0",
+    "no_minimum_for_the_llc",
 ]
 
 EVIDENCE_THREADS = 1
@@ -353,16 +355,6 @@ class AtPoint:
     orbit: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""
 
-    @property
-    def no_minimum_for_the_llc(self) -> bool:
-        """Measured, w* is not a local minimum of L_n, and the LLC is not taken at a true
-        parameter (``extras["true_parameter"]``, whose symmetrised estimand needs none): no LLC
-        there decides (the judge's ``not_a_minimum`` rule), so it gets no controls or reruns.
-        ``False`` where unknown."""
-        if self.status != "ok" or self.extras.get("true_parameter"):
-            return False
-        return self.checks.get("is_local_min") is False
-
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
 
@@ -374,6 +366,52 @@ class AtPoint:
         d["hypotheses"] = tuple(d.get("hypotheses", ()))
         d["differences"] = tuple(d.get("differences", ()))
         return _from(cls, d)
+
+
+def records_say_w0(at: AtPoint | None, llc: LLCEvidence | None) -> bool:
+    """Whether w* is the family's true parameter w0 and an LLC there is (or, where the route
+    runs, would be) the symmetrised estimand: every record that can say so does, and at least
+    one does. Two records say it: the w* measurement (``at.extras["true_parameter"]``, set by
+    the build, ``routes._build``) and an LLC that ran (``llc.config["true_parameter"]``, what
+    ``estimate_llc`` was called with). A failed record (an LLC with no config, a w* that
+    failed) says nothing either way; where no LLC ran, the w* record alone says it. The rule
+    the judge exempts a w* from the local-minimum rule by
+    (:func:`slttheory.verify.judge.point.sampled_at_w0`), and that decides, through
+    :func:`no_minimum_for_the_llc`, which facts at w* are drawn and what is run there.
+
+    >>> w0 = AtPoint("ok", extras={"true_parameter": True})
+    >>> records_say_w0(w0, None), records_say_w0(w0, LLCEvidence("ok", config={}))
+    (True, False)
+    >>> records_say_w0(w0, LLCEvidence("error")), records_say_w0(None, None)
+    (True, False)
+    """
+    says = []
+    if llc is not None and llc.status == "ok":
+        says.append(bool(llc.config.get("true_parameter")))
+    if at is not None and at.status == "ok":
+        says.append(bool(at.extras.get("true_parameter")))
+    return bool(says) and all(says)
+
+
+def no_minimum_for_the_llc(at: AtPoint | None, llc: LLCEvidence | None = None) -> bool:
+    """Measured, w* is not a local minimum of L_n, and the records do not agree that it is a
+    true parameter sampled with the symmetrised estimand (:func:`records_say_w0`, whose
+    estimand needs no minimum): λ at w* is not defined, so no fact at w* is drawn
+    (``judge.facts.facts_of``), no LLC there decides (the judge's ``not_a_minimum`` rule),
+    and it gets no controls or reruns. ``llc``: the point's LLC where one ran (a w* record
+    that says w0 beside an LLC that was not sampled as at w0 is not exempt). ``False`` where
+    unknown (w* not measured, or its check gave no answer).
+
+    >>> saddle = {"is_local_min": False}
+    >>> w0 = AtPoint("ok", checks=saddle, extras={"true_parameter": True})
+    >>> no_minimum_for_the_llc(w0), no_minimum_for_the_llc(w0, LLCEvidence("ok", config={}))
+    (False, True)
+    >>> no_minimum_for_the_llc(AtPoint("ok", checks=saddle)), no_minimum_for_the_llc(None)
+    (True, False)
+    """
+    if at is None or at.status != "ok" or at.checks.get("is_local_min") is not False:
+        return False
+    return not records_say_w0(at, llc)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from slttheory.verify.evidence.records import (
     Rerun,
     finite,
     jsonable,
+    no_minimum_for_the_llc,
 )
 
 __all__ = [
@@ -1063,8 +1064,10 @@ def llc_routes(family: Any, points: Sequence[Mapping[str, Any]], settings: Mappi
     # Reruns exist to test a verdict the LLC could decide. One that failed its diagnostics
     # carries no information, and one at a w* that is no minimum of L_n (where the LLC is not
     # defined; not at a true parameter, whose estimand needs none) decides nothing: no reruns.
+    # The verdict's rule (records.no_minimum_for_the_llc with the LLC): here both records come
+    # from one build and agree, so it reads as the w* record alone; one rule all the same.
     rerun_idx = [j for j in idx if want[j] and out[j].clean
-                 and not (at[j] is not None and at[j].no_minimum_for_the_llc)]
+                 and not no_minimum_for_the_llc(at[j], out[j])]
     done = _reruns({j: probs[j] for j in rerun_idx}, {j: out[j] for j in rerun_idx},
                    settings, device, seeds)
     for j, rr in done.items():

@@ -50,6 +50,7 @@ from slttheory.verify.evidence.records import (
     LLCEvidence,
     PointEvidence,
     Rerun,
+    no_minimum_for_the_llc,
 )
 from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
@@ -215,11 +216,17 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     # λ(w*) is defined at a minimum of K, which a measured w* that is no local minimum of L_n
     # and no true parameter (a trained point short of convergence) is not known to be: no
     # fact about λ at w* itself (its rank, a symmetry orbit through it, λ ≤ d/2) applies there
-    undefined = at is not None and at.no_minimum_for_the_llc
+    # (not one where its records disagree: a w* record that says w0 beside an LLC not
+    # sampled as at w0 is not exempt, as the verdict's minimum rule has it, point.sampled_at_w0)
+    undefined = no_minimum_for_the_llc(at, ev.llc)
     if undefined:
+        # the w* record says w0 and the LLC's settings do not
+        disagree = at is not None and bool(at.extras.get("true_parameter"))
+        what = ("not known to be a true parameter (the w* record says it is one; the LLC "
+                "there was not sampled as at one)" if disagree else "not a true parameter")
         out.append(Fact("w*", None, None, "context",
-                        "w* is not a local minimum of L_n and not a true parameter, so λ at "
-                        "w* is not defined", "no fact at w* (its rank, a symmetry orbit "
+                        f"w* is not a local minimum of L_n and {what}, so λ at w* is not "
+                        "defined", "no fact at w* (its rank, a symmetry orbit "
                         "through it, λ ≤ d/2) applies"))
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)

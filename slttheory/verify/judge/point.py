@@ -38,7 +38,12 @@ import sympy as sp
 
 from slttheory.verify.claims import Claim
 from slttheory.verify.evidence.controls import MAX_MULTIPLICITY
-from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.evidence.records import (
+    ControlSet,
+    PointEvidence,
+    no_minimum_for_the_llc,
+    records_say_w0,
+)
 from slttheory.verify.judge.facts import (
     Fact,
     LLCAssessment,
@@ -346,14 +351,13 @@ def sampled_at_w0(ev: PointEvidence) -> bool:
     True
     >>> sampled_at_w0(PointEvidence(None, None, LLCEvidence("ok", config={}), 0.0, w0))
     False
+
+    The rule is the records' own (:func:`~slttheory.verify.evidence.records.records_say_w0`),
+    which ``facts_of``, :func:`_deciders` and the run (controls, reruns) read through
+    :func:`~slttheory.verify.evidence.records.no_minimum_for_the_llc`, so that none of them
+    treats as w0 a w* the verdict does not.
     """
-    says = []
-    if ev.llc is not None and ev.llc.status == "ok":
-        says.append(bool(ev.llc.config.get("true_parameter")))
-    at = ev.at_point
-    if at is not None and at.status == "ok":
-        says.append(bool(at.extras.get("true_parameter")))
-    return bool(says) and all(says)
+    return records_say_w0(ev.at_point, ev.llc)
 
 
 def not_a_minimum(ev: PointEvidence) -> str:
@@ -695,7 +699,7 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
               facts: Sequence[Fact] = ()) -> list[str]:
     """What could decide an undecided point, among what the claim's family can run."""
     at = ev.at_point
-    if at is not None and at.status == "ok" and at.no_minimum_for_the_llc:
+    if no_minimum_for_the_llc(at, ev.llc):  # the records do not agree on w0: as the verdict
         return ["an established formula for λ from a source other than the claim's",
                 "a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
                 "this one, so nothing measured at it decides: train to convergence; there, a "

@@ -25,7 +25,22 @@ from slttheory.verify.report.markdown import render_markdown, slug
 
 __all__ = ["SCHEMA_VERSION", "REPORT_SCHEMA", "build_report", "validate_report", "environment",
            "render_markdown", "write_report", "remove_report", "own_report",
-           "foreign_report_files"]
+           "foreign_report_files", "ReportSchemaError"]
+
+
+class ReportSchemaError(ValueError):
+    """``report.json`` was written (and ``report.md`` beside it) but does not match its own
+    schema: a bug in slttheory, never in the user's claims. ``path``: the file; ``field``:
+    the JSON path of the first violation (``$.claims[0].points[2].llc``); ``problem``: what
+    :func:`validate_report` said; ``report``: the report as written, so that a caller can
+    still show its verdicts and write ``report.html``."""
+
+    def __init__(self, path: Path, problem: str, report: dict[str, Any]) -> None:
+        self.path, self.problem, self.report = Path(path), problem, report
+        head, sep, _ = problem.partition(": ")
+        self.field = head if sep and head.startswith("$") else "$"
+        super().__init__(f"{self.path} was written but does not match its schema (a bug; "
+                         f"please report it): {problem}")
 
 
 def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, device: str,
@@ -73,9 +88,8 @@ def write_report(results: Sequence[Any], out_dir: str | Path, *, profile: str, d
     write_text_atomic(out / "report.md", text_md)
     try:
         validate_report(rep)
-    except ValueError as e:
-        raise ValueError(f"{out / 'report.json'} was written but does not match its schema "
-                         f"(a bug; please report it): {e}") from e
+    except ValueError as e:  # the files stay: the caller says so (cli._run_and_report)
+        raise ReportSchemaError(out / "report.json", str(e), rep) from e
     return rep
 
 

@@ -62,6 +62,7 @@ from slttheory.verify.evidence.records import (
     RankEvidence,
     Rerun,
     jsonable,
+    no_minimum_for_the_llc,
 )
 from slttheory.verify.evidence.routes import (
     DEFAULT_ROUTES,
@@ -562,7 +563,8 @@ class _Run:
         certified fact settles the point, and w* is a minimum of L_n or a true parameter."""
         run, undecided = self._wants_llc(p)
         at = p.evidence.at_point if p.evidence is not None else None
-        return run and undecided and not (at is not None and at.no_minimum_for_the_llc)
+        llc = p.evidence.llc if p.evidence is not None else None
+        return run and undecided and not no_minimum_for_the_llc(at, llc)
 
     def _wants_llc(self, p: _Point) -> tuple[bool, bool]:
         """``(run an LLC, it may decide)``: everywhere in the full profile, else where no
