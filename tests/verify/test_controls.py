@@ -81,7 +81,8 @@ def test_no_reruns_for_an_llc_that_cannot_decide(monkeypatch):
     monkeypatch.setattr(routes, "_estimate_many", fake_estimate_many)
     monkeypatch.setattr(routes, "llc_evidence", lambda est, note="": routes.LLCEvidence(
         "ok", mean=1.0, std_error=0.1, passed=est.r != 2,
-        config={"localization": 1.0, "step_size": 0.01}))
+        # sampled as at w0 where the build says w* is one, as the route does
+        config={"localization": 1.0, "step_size": 0.01, "true_parameter": est.r == 3}))
     # r = 0 decides; r = 1 is no minimum; r = 2 failed; r = 3 no minimum but a true parameter
     points = [{"r": 0}, {"r": 1}, {"r": 2}, {"r": 3}]
     out = routes.llc_routes(None, points, {}, "cpu", reruns=True)
