@@ -137,8 +137,8 @@ _ENTRIES = [
         "established",
         f"{_MON}::test_newton_matches_volume_scaling, "
         f"{_MON}::test_newton_matches_volume_scaling_worked: "
-        "λ and m from the volume V(ε) = vol{K < ε} ~ c ε^λ log(1/ε)^(m-1), integrated "
-        "numerically (scipy) for non-degenerate K in two variables; "
+        "volume integrals in two variables, V(ε) = vol{K < ε} ~ c ε^λ log(1/ε)^(m-1) computed "
+        "numerically (scipy) for non-degenerate K, λ and m from their scaling; "
         f"{_MON}::test_newton_monomial_agrees_with_normal_crossing: monomials",
         "Varchenko 1976",
     ),

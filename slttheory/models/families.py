@@ -949,6 +949,20 @@ def _build_poly(q, n, g, device, dtype):
     )
 
 
+def _nodes_text(pts) -> str:
+    """``−1, 0, 1`` (or ``−2, −1, …, 3``): the integer nodes of a Vandermonde matrix."""
+    v = [int(x) for x in pts]
+    shown = v if len(v) <= 4 else [v[0], v[1], "…", v[-1]]
+    return ", ".join(str(x).replace("-", "−") for x in shown)
+
+
+def _power_text(base: int, k: int) -> str:
+    """``3⁵``: a power as printed (the reason had read "reach 3^5 in size", an outside
+    review); ``1`` where the base is 1."""
+    sup = str(k).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return "1" if base == 1 else f"{base}{sup}"
+
+
 def _rank_poly(q):
     deg = q["degree"]
     pts = torch.arange(deg + 1, dtype=torch.int64) - deg // 2
@@ -966,7 +980,9 @@ def _rank_poly(q):
         gives_lambda=True,
         reason="linear in the coefficients and injective on any interval (a polynomial vanishing "
         "on an interval is 0): regular, λ = (degree + 1)/2 = rank/2 whatever the interval; "
-        f"Vandermonde entries reach {deg // 2 + deg % 2}^{deg} in size",
+        f"rank computed exactly at the integer nodes {_nodes_text(pts)} (Vandermonde entries "
+        f"up to {_power_text(deg - deg // 2, deg)}); any {deg + 1} distinct nodes, those of "
+        "any interval included, give the same rank",
         true_point="generic",
         inputs_determine=True,
     )

@@ -148,3 +148,13 @@ def test_modular_addition_rank_problem_shapes():
     rp = FAMILIES["modular_addition"].rank_problem(p=3, k=2)
     assert rp.inputs.shape == (9, 6) and rp.param_shapes == {"W": (6, 2), "V": (3, 2)}
     assert numeric_rank(rp) <= 2 * (6 + 3 - 1)
+
+
+def test_polynomial_rank_reason_says_where_the_rank_is_computed():
+    """An outside review: "Vandermonde entries reach 3^5 in size" was cryptic; the reason
+    names the integer nodes, the entries' size as a power, and why an interval's rank agrees."""
+    why = FAMILIES["polynomial_regression"].rank_problem(degree=5).reason
+    assert ("rank computed exactly at the integer nodes −2, −1, …, 3 (Vandermonde entries up "
+            "to 3⁵); any 6 distinct nodes, those of any interval included, give the same rank"
+            ) in why, why
+    assert "reach" not in why and "^" not in why

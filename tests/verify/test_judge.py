@@ -2052,16 +2052,50 @@ def test_an_llc_fit_allows_a_stated_coefficients_own_rounding():
     assert v == "refuted" and "coefficient" in why, why
 
 
-def test_an_own_source_match_names_what_matched_before_the_formulas_reference():
-    """Where the match is not the claim citing the formula's reference itself, the note says
-    what matched, then labels the reference as the formula's (it had read as if the matched
-    paper were the reference)."""
+def test_an_own_source_match_names_the_work_then_what_matched():
+    """Where the match is not the claim citing the formula's reference itself, the note names
+    the work the formula rests on, then what matched (it had read as if the matched paper were
+    the reference, and then, "first author (Aoyagi) and its year (2005); the formula's
+    reference: Aoyagi 2024 …", as a misattribution: an outside review)."""
     from slttheory.verify.judge.facts import closed_form_grade
 
     grade, note = closed_form_grade(claim(source="Watanabe's book"), cf("1"))
     assert grade == "context", note
-    assert note.startswith("the claim's own source (the claim names no year or arXiv id")
-    assert note.endswith("; the formula's reference: Watanabe 2009): not evidence for itself")
+    assert note == ("the claim's own source (Watanabe 2009; the claim names no year or arXiv "
+                    "id, so it may be the same work): not evidence for itself")
+
+
+@pytest.mark.parametrize("formula, args, source, work", [
+    ("reduced_rank_regression", {"m": 2, "n": 3, "h": 2, "r": 0},
+     "Aoyagi & Watanabe 2005, Neural Networks 18(7)",
+     "Aoyagi & Watanabe 2005's main theorem, restated as Aoyagi 2024, Thm 1"),
+    ("deep_linear_network", {"widths": (2, 2, 3), "r": 0}, "Aoyagi 2024, Neural Networks 172",
+     "Aoyagi 2024, Thm 2 (with one hidden layer its Thm 1, which restates Aoyagi & Watanabe "
+     "2005's main theorem)"),
+    ("deep_linear_network", {"widths": (2, 2, 3), "r": 0},
+     "Aoyagi & Watanabe 2005, Neural Networks 18(7)", "Aoyagi 2024, Thm 2 "),
+])
+def test_a_one_hidden_layer_own_source_credits_each_formula_to_its_own_work(
+        formula, args, source, work):
+    """At one hidden layer RRR and the DLN are each other's statement: the note credits each
+    formula to its own source (the DLN formula is Aoyagi 2024, Thm 2, never "Aoyagi & Watanabe
+    2005, main theorem") and says what the claim's citation mentions, one year of it."""
+    from slttheory import formulas
+    from slttheory.verify.evidence.routes import _closed_form_evidence, _with_reference
+    from slttheory.verify.judge.facts import _closed_form_facts, closed_form_grade
+
+    ev = _with_reference(_closed_form_evidence(getattr(formulas, formula)(**args), formula),
+                         formula, args)
+    grade, note = closed_form_grade(claim(source=source), ev)
+    assert grade == "context", note
+    assert note.startswith(f"the claim's own source ({work}"), note
+    assert "first author" not in note and "formula's reference" not in note, note
+    year = "2005" if "2005" in source.split(",")[0] else "2024"
+    if not note.startswith("the claim's own source (the claim cites"):
+        assert note.endswith(f"the claim's citation mentions Aoyagi and the year {year}): not "
+                             "evidence for itself"), note
+    text = _closed_form_facts(claim(source=source), ev, "independent closed form")[0].text
+    assert f"from {work}" in text, text
 
 
 # --- rule boundaries, each pinned (an audit of the README's rules against the judge) --------
@@ -2205,3 +2239,33 @@ def test_a_control_that_reads_exactly_zero_gives_no_band_and_says_so():
     λ: no band is built on it, and the reason names it."""
     b = llc_band(2.0, 0.05, controls(biases=(0.0, 0.0, -1.0), spread=0.0)[KEY])
     assert not b.controlled and "reads λ̂/λ ≤ 0" in b.why, b.why
+
+
+def test_a_reach_shows_its_constraint_as_mathematics():
+    """An outside review: the reach read "with feature_rank <= p**2 - 1" and "(h <= 4 or
+    r == h)", Python syntax; it shows ≤, ², = (the claim's constraint itself is unchanged)."""
+    from slttheory.verify.judge.point import math_text
+
+    grid = [{"p": p, "f": f} for p in (2, 3) for f in (3, 5, 8) if f <= p**2 - 1]
+    pts = [(q, PointVerdict("confirmed", "c", "certified")) for q in grid]
+    v = claim_verdict(pts, ["p", "f"], "f <= p**2 - 1")
+    assert "with f ≤ p² − 1" in v.reason and "**" not in v.reason, v.reason
+    assert math_text("n + r <= m + h and (h <= 4 or r == h)") == \
+        "n + r ≤ m + h and (h ≤ 4 or r = h)"
+    assert math_text("k < p*(2*p + 1) and k >= p - 1 and x != 2**k and y >= d*(d + 1)/2") == \
+        "k < p·(2p + 1) and k ≥ p − 1 and x ≠ 2^k and y ≥ d·(d + 1)/2"
+
+
+def test_a_formulas_check_is_a_parenthesis_about_its_implementation():
+    """An outside review: "its values checked against … for non-degenerate K in two variables
+    gives the predicted 1/2" read as if a 3-variable K had a 2-variable check; the check is
+    a parenthesis about the implementation, so "gives" reads as the formula's."""
+    from slttheory.formulas.standing import STANDING
+    from slttheory.verify.judge.facts import _checked
+
+    by = STANDING["newton_polyhedron"].established_by
+    ev = ClosedFormEvidence("ok", value="1/2", established_by=by)
+    text = _checked(ev, "certified", "independent closed form")
+    assert text.startswith(" (its implementation checked against volume integrals in two "
+                           "variables"), text
+    assert text.endswith(")") and ";" not in text, text

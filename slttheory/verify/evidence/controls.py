@@ -44,6 +44,7 @@ from slttheory.verify.evidence.routes import (
     _build,
     _estimate_many,
     _identities,
+    attribution,
     closed_form_route,
     describe_error,
     llc_evidence,
@@ -249,7 +250,7 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
         if alt is not None and not cites(claim_source, alt[2],
                                          str(getattr(alt[1], "source", ""))):
             name, lc, work = alt
-            how = f"{name} ({work or lc.source}; established)"
+            how = f"{name} ({attribution(name, work) or lc.source}; established)"
     if lc is None:
         return None
     mult = getattr(lc, "multiplicity", None)

@@ -207,6 +207,34 @@ citing either work is decided by neither (the report had confirmed Aoyagi & Wata
 walkthrough)."""
 
 
+ATTRIBUTION = {
+    "deep_linear_network": "Aoyagi 2024, Thm 2 (with one hidden layer its Thm 1, which restates "
+                           "Aoyagi & Watanabe 2005's main theorem)",
+    "reduced_rank_regression": "Aoyagi & Watanabe 2005's main theorem, restated as Aoyagi 2024, "
+                               "Thm 1 (the one-hidden-layer case of its Thm 2)",
+}
+"""Each formula of :data:`ONE_HIDDEN_LAYER` credited to its own source, for display: its
+reference there names the other work first (for matching a claim's citation), and printed as
+it stands it had credited the DLN formula (Aoyagi 2024, Thm 2) to Aoyagi & Watanabe 2005 (an
+outside review)."""
+
+
+def attribution(formula: str, reference: str) -> str:
+    """The work a formula rests on, as a reason prints it: its own source first
+    (:data:`ATTRIBUTION`) where ``reference`` is :data:`ONE_HIDDEN_LAYER`'s, else ``reference``.
+
+    >>> attribution("deep_linear_network", ONE_HIDDEN_LAYER["deep_linear_network"])[:19]
+    'Aoyagi 2024, Thm 2 '
+    >>> attribution("reduced_rank_regression", ONE_HIDDEN_LAYER["reduced_rank_regression"])[:40]
+    "Aoyagi & Watanabe 2005's main theorem, r"
+    >>> attribution("regular", "Watanabe 2009")
+    'Watanabe 2009'
+    """
+    if formula in ONE_HIDDEN_LAYER and reference == ONE_HIDDEN_LAYER[formula]:
+        return ATTRIBUTION[formula]
+    return reference
+
+
 def rests_on(formula: str, args: Mapping[str, Any]) -> str:
     """The work a formula's value at ``args`` rests on where that is not its own reference
     (:data:`ONE_HIDDEN_LAYER`), else ``""``.

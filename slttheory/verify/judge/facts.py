@@ -52,6 +52,7 @@ from slttheory.verify.evidence.records import (
     Rerun,
     no_minimum_for_the_llc,
 )
+from slttheory.verify.evidence.routes import attribution
 from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
 
@@ -150,11 +151,14 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
     if why := cite_match(claim.source, cf.reference, cf.source):
-        # what matched first, then the formula's reference: a formula that restates another
-        # work (the DLN at one hidden layer restating Aoyagi & Watanabe 2005) had read as if
-        # the wrong paper was matched (an outside acceptance run)
-        of = "" if why.startswith("the claim cites") else f"; the formula's reference: {ref}"
-        return "context", f"the claim's own source ({why}{of}): not evidence for itself"
+        # the work the formula rests on, credited to its own source, then what matched: "what
+        # matched; the formula's reference: …" put two works of one author and two years in
+        # one sentence and credited the DLN formula to Aoyagi & Watanabe 2005 (an outside
+        # review; earlier, the reference alone had read as the matched paper)
+        if why.startswith("the claim cites"):
+            return "context", f"the claim's own source ({why}): not evidence for itself"
+        work = attribution(cf.formula, ref)
+        return "context", f"the claim's own source ({work}; {why}): not evidence for itself"
     return "certified", f"established ({cf.established_by or 'tests'})"
 
 
@@ -166,13 +170,17 @@ def _checked(cf: ClosedFormEvidence, grade: str, route: str) -> str:
     >>> cf = ClosedFormEvidence("ok", established_by="tests/x.py::t: 2λ against a codimension"
     ...                         "; more")
     >>> _checked(cf, "certified", "independent closed form")
-    '; its values checked against a codimension'
+    ' (its implementation checked against a codimension)'
+
+    In parentheses, so that what follows ("gives the predicted 1/2") reads as the formula's
+    value: "; its values checked against … in two variables gives the predicted 1/2" had read
+    as if a check in two variables decided a claim in three (an outside review).
     """
     if grade != "certified" or route == "closed form" or not cf.established_by:
         return ""
     what = cf.established_by.split(": ", 1)[-1].split(";")[0].strip()
     what = re.sub(r"^2?λ (against|from) ", "", what)
-    return f"; its values checked against {shorten(what, 180)}" if what else ""
+    return f" (its implementation checked against {shorten(what, 180)})" if what else ""
 
 
 def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list[Fact]:
@@ -181,7 +189,8 @@ def _closed_form_facts(claim: Claim, cf: ClosedFormEvidence, route: str) -> list
         return []
     ref = cf.reference or cf.source
     grade, note = closed_form_grade(claim, cf)
-    what = f"{cf.formula} from {ref}" if route != "closed form" else (cf.formula or "")
+    what = (f"{cf.formula} from {attribution(cf.formula, ref)}" if route != "closed form"
+            else (cf.formula or ""))
     # another formula for the same model that is not independent of this claim is not called
     # "independent" ("independent closed form … — the claim's own source", a review found)
     route_text = route

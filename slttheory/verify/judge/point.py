@@ -58,6 +58,7 @@ from slttheory.verify.judge.facts import (
 from slttheory.verify.judge.llc import beyond_controls, usable_controls
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
+           "math_text",
            "unmet_hypotheses", "unimposed_note", "not_a_minimum", "sampled_at_w0",
            "llc_cannot_reach", "band_outside_proof", "certified_bounds", "certified_value",
            "contradict", "llc_assessment", "point_llc"]
@@ -830,6 +831,33 @@ SCOPE_LISTED = 8
 grid they fill (with the few tuples it lacks) or counted within it."""
 
 
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def math_text(expr: str) -> str:
+    """A claim's constraint (Python syntax) as mathematics, for display only: ``**2`` → ²,
+    ``**k`` → ^k, ``<=`` → ≤, ``>=`` → ≥, ``==`` → =, ``!=`` → ≠, a ``*`` after a number
+    dropped and any other ``*`` → ·, a binary ``-`` → − (the reach text had read
+    "feature_rank <= p**2 - 1", an outside review). The constraint itself is never rewritten.
+
+    >>> math_text("feature_rank <= p**2 - 1")
+    'feature_rank ≤ p² − 1'
+    >>> math_text("n + r <= m + h and (h <= 4 or r == h)")
+    'n + r ≤ m + h and (h ≤ 4 or r = h)'
+    >>> math_text("k < p*(2*p + 1) and k >= p - 1")
+    'k < p·(2p + 1) and k ≥ p − 1'
+    >>> math_text("k >= d*(d + 1)/2"), math_text("x != 2**k"), math_text("x2*y")
+    ('k ≥ d·(d + 1)/2', 'x ≠ 2^k', 'x2·y')
+    """
+    s = re.sub(r"\s*\*\*\s*(\d+)(?![\w.])", lambda m: m.group(1).translate(_SUPERSCRIPT), expr)
+    s = re.sub(r"\s*\*\*\s*", "^", s)
+    s = re.sub(r"(?<![\w.])(\d+)\s*\*\s*(?=[A-Za-z_(])", r"\1", s)
+    s = re.sub(r"\s*\*\s*", "·", s)
+    for a, b in (("<=", "≤"), (">=", "≥"), ("!=", "≠"), ("==", "=")):
+        s = s.replace(a, b)
+    return re.sub(r"(?<=[\w)\]²³¹⁰⁴⁵⁶⁷⁸⁹]) - ", " − ", s)
+
+
 def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
           grid: Sequence[Mapping[str, Any]] | None = None, constraint: str | None = None
           ) -> str:
@@ -859,7 +887,7 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
 
     >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"], grid=[p for p in grid
     ...       if p["k"] < p["d"] - 3], constraint="k < d - 3")
-    'every point of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5} with k < d - 3'
+    'every point of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5} with k < d − 3'
     """
     names = [n for n in names if any(n in p for p in points)]
     if not points:
@@ -885,11 +913,12 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
         # the product's tuples the constraint removed were never judged: not "missing"
         judged = {tuple(fv(p[n]) for n in names) for p in grid if all(n in p for n in names)}
         inside = judged & set(itertools.product(*values.values()))
+        shown = math_text(constraint)
         if tuples == inside:
-            return f"every point of {product} with {constraint}"
+            return f"every point of {product} with {shown}"
         missing = inside - tuples
         if len(missing) <= SCOPE_LISTED // 2 and len(tuples) > SCOPE_LISTED:
-            return (f"every point of {product} with {constraint} except "
+            return (f"every point of {product} with {shown} except "
                     + _listed(missing, names))
 
     if len(tuples) <= SCOPE_LISTED:
