@@ -48,7 +48,7 @@ import torch
 from torch import Tensor
 
 from slttheory.geometry import critical_point_check, generic_rank, jacobian
-from slttheory.models.registry import Hypothesis, Problem
+from slttheory.models.registry import CANNOT_HOLD, Hypothesis, Problem
 
 __all__ = [
     "K_EFF_THRESHOLD",
@@ -209,7 +209,9 @@ def _orthogonal_linearisation(W: Tensor, V: Tensor) -> Tensor:
     (u_1, …, u_K), u_k ⊥ w_k, ↦ (Σ_k V_jk (u_k w_kᵀ + w_k u_kᵀ))_{j ≤ p} (upper triangles),
     in an orthonormal basis of each w_k^⊥: p·d(d+1)/2 rows, K(d − 1) columns. (3) says its
     kernel is trivial ("the only kernel directions of the orthogonal linearisation are
-    trivial, so distinct hidden units do not cancel at first order"): rank K(d − 1).
+    trivial, so distinct hidden units do not cancel at first order"): rank K(d − 1). Each
+    column is traceless in every output (tr(u w_kᵀ + w_k uᵀ) = 2 u·w_k = 0 for u ⊥ w_k), so
+    the rank is at most p(d(d+1)/2 − 1).
 
     >>> V = torch.ones(1, 2, dtype=torch.float64)
     >>> W = torch.tensor([[1.0, 1.0], [0.0, 2.0], [0.0, 0.0]], dtype=torch.float64)
@@ -352,12 +354,17 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
     text = (f"numerical rank of the orthogonal linearisation = {ro} (needs K(d−1) = "
             f"{K * (d - 1)}; SVD, {_cut(ro, min(M.shape), gap_o)}; not certified)")
     ok = ro == K * (d - 1)
-    # a map from K(d − 1) dimensions into p·d(d+1)/2 has rank K(d − 1) at no w* when the
-    # former is larger: no w* at these sizes meets (3) (p = 1, d = 3, K = 5: 10 > 6)
-    possible = K * (d - 1) <= M.shape[0]
+    # the map's image lies in p copies of the traceless symmetric matrices: u_k ⊥ w_k makes
+    # tr(u_k w_kᵀ + w_k u_kᵀ) = 2 u_k·w_k = 0, so its rank is at most p(d(d+1)/2 − 1), and
+    # where K(d − 1) is larger no w* at these sizes meets (3) (p = 1, d = 3: K = 3 gives
+    # 6 > 5, K = 5 gives 10 > 5; an outside theorist's review: p·d(d+1)/2 = 6 had let K = 3
+    # pass as possible, and its rank is 5 at every w*)
+    image = p * (sym - 1)
+    possible = K * (d - 1) <= image
     if not possible:
-        text += (f" (cannot hold at these sizes: K(d−1) = {K * (d - 1)} > p·d(d+1)/2 = "
-                 f"{M.shape[0]}, the dimension the linearisation maps into)")
+        text += (f" ({CANNOT_HOLD}K(d−1) = {K * (d - 1)} > p(d(d+1)/2 − 1) = "
+                 f"{image}, the dimension of the p copies of traceless symmetric d×d matrices "
+                 "the linearisation maps into, since tr(u_k w_kᵀ + w_k u_kᵀ) = 2 u_k·w_k = 0)")
     if Ws is not None:
         M2 = _orthogonal_linearisation(Ws, V)
         ro2, gap_o2 = _svd_rank(M2, eps)
@@ -372,7 +379,7 @@ def _nondegeneracy(W: Tensor, V: Tensor, where: str, *, eps: float = _F64_EPS,
         "linearisation has rank K(d − 1)" + ("" if Ws is None else
                                             ", and on the span of the inputs"),
         f"{text}; for comparison, the numerical rank of J(θ ↦ (Q_1, …, Q_p)) is {rq}, where "
-        f"the theorem's conclusion states {need}", ok, possible))
+        f"Thm 4.2's K(d + p − 1) states {need}", ok, possible))
     return tuple(out)
 
 

@@ -46,7 +46,7 @@ from slttheory.models.families import (
 )
 from slttheory.models.hypotheses import quadratic_hypotheses
 from slttheory.models.quadratic import QuadraticNetwork
-from slttheory.models.registry import Hypothesis, ParamSpec, Problem, RankProblem
+from slttheory.models.registry import NOT_AT_DRAWS, Hypothesis, ParamSpec, Problem, RankProblem
 from slttheory.models.symmetry import modular_orbit
 
 __all__ = ["LinearisedQuadraticNetwork", "FrozenFeatureNetwork"]
@@ -435,12 +435,23 @@ def lazy_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     ([False], [True])
     """
     r = float(problem.extras["fit_residual"])
+    met = r < INTERPOLATION_TOL
+    text = f"max centred residual {r:.3g} (interpolating below {INTERPOLATION_TOL:g})"
+    fr, n = problem.extras.get("feature_rank"), problem.extras.get("n_pairs")
+    if not met and fr is not None and n is not None and fr < n - 1:
+        # below K = n − 1 the family's draws never interpolated (the claim files' Notes); a
+        # dimension count does not prove it for every W (the labels' centred span is only
+        # p − 1 dimensional, and a W built for it may reach it with fewer units), so
+        # ``possible`` stays true and the reason says "at the family's draws"
+        text += (f" ({NOT_AT_DRAWS}its W is a continuous draw, whose centred features "
+                 f"span rank(P⊥Φ) = {fr} (exact) of the {n - 1} dimensions of centred "
+                 f"functions on the {n} pairs; from K = {n - 1} on they span all of them and "
+                 f"the fit interpolates, below it no draw was seen to; K = "
+                 f"{problem.model.W.shape[1]} here: not a proof for every W of these sizes)")
     return (Hypothesis(
         "interpolates",
         "the centred ridgeless fit V* interpolates the one-hot labels on the data's pairs "
-        "(seed 001 §5.1, the setting of Thm 5.2 and Cor 5.3)",
-        f"max centred residual {r:.3g} (interpolating below {INTERPOLATION_TOL:g})",
-        r < INTERPOLATION_TOL),)
+        "(seed 001 §5.1, the setting of Thm 5.2 and Cor 5.3)", text, met),)
 
 
 lazy_hypotheses.names = ("interpolates",)  # type: ignore[attr-defined]

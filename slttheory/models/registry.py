@@ -27,6 +27,8 @@ __all__ = [
     "Problem",
     "RankProblem",
     "Hypothesis",
+    "CANNOT_HOLD",
+    "NOT_AT_DRAWS",
     "Family",
     "FAMILIES",
     "register",
@@ -234,6 +236,13 @@ class RankProblem:
             raise ValueError("true_point='exact' needs true_params")
 
 
+CANNOT_HOLD = "cannot hold at these sizes: "
+"""Opens the clause of a ``Hypothesis.measured`` that proves no w* of these sizes meets it."""
+NOT_AT_DRAWS = "not met at these sizes at the family's draws: "
+"""Opens the clause of a ``Hypothesis.measured`` that says the family's draws of w* do not meet
+it at these sizes, without a proof for every w*."""
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     """One hypothesis of a family's theorem, checked at a built problem.
@@ -244,7 +253,11 @@ class Hypothesis:
     decided (e.g. above a size limit); ``possible``: ``False`` where no w* at these sizes can
     meet it (a dimension count says so), so that no other w* would decide the point. The
     verifier reports a claim whose hypothesis has ``met is False`` as inconclusive, printing
-    ``measured``.
+    ``measured``. Where ``possible`` is false, ``measured`` says why in a clause
+    "(:data:`CANNOT_HOLD` why)"; where only the family's draws (not a proof) say no w* of
+    these sizes meets it, ``possible`` stays true and ``measured`` has a clause
+    "(:data:`NOT_AT_DRAWS` why)": the verifier quotes either as what would decide (other
+    sizes), the second without claiming impossibility.
 
     >>> h = Hypothesis("stage_two", "w* is a Stage-II solution", "val_acc = 0.31 < 0.95", False)
     >>> h.met

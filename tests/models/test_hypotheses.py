@@ -81,7 +81,7 @@ def test_quadratic_hypotheses_measure_thm_4_2_at_one_output():
     # K(d + p − 1) = 6 the theorem concludes: the hypothesis is not the conclusion in disguise
     nc = names["no_cancellation"]
     assert nc.met is True and "linearisation = 4 (needs K(d−1) = 4" in nc.measured, nc.measured
-    assert " is 5, where the theorem's conclusion states 6" in nc.measured
+    assert " is 5, where Thm 4.2's K(d + p − 1) states 6" in nc.measured
 
 
 def test_no_cancellation_fails_where_units_cancel_at_first_order():
@@ -92,19 +92,44 @@ def test_no_cancellation_fails_where_units_cancel_at_first_order():
                      generator=torch.Generator().manual_seed(0), device="cpu")
     nc = {h.name: h for h in fam.hypotheses(prob)}["no_cancellation"]
     assert nc.met is False and "linearisation = 5 (needs K(d−1) = 6" in nc.measured
-    assert nc.possible  # 6 ≤ p·d(d+1)/2 = 6: another w* could meet it
+    # its image lies in the traceless symmetric matrices (tr(u w_kᵀ + w_k uᵀ) = 2 u·w_k = 0),
+    # of dimension d(d+1)/2 − 1 = 5 < 6: no w* meets it (p·d(d+1)/2 = 6 had let it pass as
+    # possible, and the report advised 'a w* at which no_cancellation holds': a review)
+    assert nc.possible is False
+    assert "cannot hold at these sizes: K(d−1) = 6 > p(d(d+1)/2 − 1) = 5" in nc.measured
+
+
+def test_the_orthogonal_linearisation_maps_into_traceless_symmetric_matrices():
+    """Every column of the linearisation is traceless in each output, so its rank is at most
+    p(d(d+1)/2 − 1) at every w* (5 at (3, 1, 3) and (3, 1, 5), where K(d − 1) = 6 and 10)."""
+    from slttheory.models.hypotheses import _orthogonal_linearisation, _svd_rank
+
+    g = torch.Generator().manual_seed(1)
+    for d, p, K in ((3, 1, 3), (3, 1, 5), (4, 1, 4), (3, 2, 5), (4, 2, 5), (5, 1, 4)):
+        sym = d * (d + 1) // 2
+        W = torch.randn(d, K, generator=g, dtype=torch.float64)
+        M = _orthogonal_linearisation(W, torch.randn(p, K, generator=g, dtype=torch.float64))
+        iu = torch.triu_indices(d, d)
+        diag = (iu[0] == iu[1]).repeat(p).reshape(p, sym)
+        traces = torch.stack([M[j * sym:(j + 1) * sym][diag[j]].sum(0) for j in range(p)])
+        assert float(traces.abs().max()) < 1e-12
+        r = _svd_rank(M)[0]
+        assert r <= p * (sym - 1), (d, p, K, r)
+        if (d, p) == (3, 1):
+            assert r == 5
 
 
 def test_no_cancellation_says_when_no_w_star_can_meet_it():
     """At d = 3, p = 1, K = 5 the orthogonal linearisation maps K(d − 1) = 10 dimensions into
-    p·d(d+1)/2 = 6: rank 10 is impossible at every w*, and the hypothesis says so (the report
-    had advised 'a w* at which no_cancellation holds': an outside theorist's review)."""
+    p(d(d+1)/2 − 1) = 5 traceless symmetric dimensions: rank 10 is impossible at every w*,
+    and the hypothesis says so (the report had advised 'a w* at which no_cancellation
+    holds': an outside theorist's review)."""
     fam = FAMILIES["quadratic_network"]
     prob = fam.build({"d": 3, "k": 5, "p": 1, "bias": False},
                      generator=torch.Generator().manual_seed(0), device="cpu")
     nc = {h.name: h for h in fam.hypotheses(prob)}["no_cancellation"]
     assert nc.met is False and nc.possible is False
-    assert "cannot hold at these sizes: K(d−1) = 10 > p·d(d+1)/2 = 6" in nc.measured
+    assert "cannot hold at these sizes: K(d−1) = 10 > p(d(d+1)/2 − 1) = 5" in nc.measured
 
 
 def test_train_rank_on_one_hot_pairs_and_size_limit():
@@ -353,3 +378,24 @@ def test_units_alike_on_every_one_hot_pair_are_degenerate():
     prob = FAMILIES["quadratic_network"].build(d=3, k=2, p=2, n=100, generator=0,
                                                dtype=torch.float64)
     assert all("span of the inputs" not in h.measured for h in quadratic_hypotheses(prob))
+
+
+def test_interpolates_below_p_squared_minus_one_says_the_draws_without_claiming_impossibility():
+    """Cor. 5.3's lazy fit at p = 3: below K = p² − 1 = 8 the family's continuous draws of W
+    never interpolate, which is no proof for every W (the labels' centred span is only
+    p − 1 dimensional), so ``possible`` stays true and the measurement says "at the family's
+    draws" (a review: 'a w* at which interpolates holds' was advised at K = 4)."""
+    from slttheory.models import FAMILIES
+    from slttheory.models.regimes import lazy_hypotheses
+    from slttheory.models.registry import NOT_AT_DRAWS
+
+    fam = FAMILIES["lazy_regime_bounds"]
+    for k, met in ((4, False), (8, True)):
+        prob = fam.build({"p": 3, "k": k}, n=20, generator=torch.Generator().manual_seed(0),
+                         device="cpu")
+        (h,) = lazy_hypotheses(prob)
+        assert h.met is met and h.possible is True
+        assert (NOT_AT_DRAWS in h.measured) is (not met), h.measured
+        if not met:
+            assert ("centred features span rank(P⊥Φ) = 4 (exact) of the 8 dimensions"
+                    in h.measured and "not a proof for every W" in h.measured), h.measured

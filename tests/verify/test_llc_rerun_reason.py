@@ -34,5 +34,9 @@ def test_failed_or_missing_reruns_say_so_too():
 
 
 def test_a_band_too_wide_still_asks_for_a_narrower_one():
-    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=controls(spread=0.2))
+    v = V(claim(), PointEvidence(None, None, lc(2.0, se=0.3), 0.0), ctl=controls(spread=0.01))
     assert "narrow enough" in v.reason and ROBUST not in v.reason, v.reason
+    # controls whose bias envelope is wider than the tolerance window: no band could confirm
+    # (tests/verify/test_would_decide_review.py)
+    v = V(claim(), PointEvidence(None, None, lc(2.0), 0.0), ctl=controls(spread=0.2))
+    assert "can only refute" in v.reason and ROBUST not in v.reason, v.reason

@@ -29,6 +29,7 @@ digits.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -308,16 +309,50 @@ def _named_routes(ev: PointEvidence) -> tuple[tuple[str, Any], ...]:
             ("w*", ev.at_point))
 
 
+CANNOT_HOLD = "cannot hold at these sizes: "
+NOT_AT_DRAWS = "not met at these sizes at the family's draws: "
+"""The openings of a ``Hypothesis.measured`` clause that says no w* of these sizes meets it
+(proved; ``possible`` false), or that the family's draws do not (no proof): the same strings as
+:data:`slttheory.models.registry.CANNOT_HOLD` and ``NOT_AT_DRAWS`` (kept here: the judge
+imports no model code, hence no torch)."""
+
+
 def _where_hypotheses_hold(claim: Claim, ev: PointEvidence,
                            unmet: Sequence[tuple[str, str]]) -> str:
     """What would decide a point whose hypotheses fail: a w* at which they hold, or, where
     the family says one cannot hold at these sizes (``possible`` false), other sizes."""
     names = [name for name, _ in unmet]
-    never = [h["name"] for h in _failed(ev, claim.hypotheses) if h.get("possible") is False]
+    failed = _failed(ev, claim.hypotheses)
+    never = [h for h in failed if h.get("possible") is False]
     if never:
-        return (f"other sizes: {' and '.join(never)} cannot hold at any w* of these "
-                "(a dimension count, in the measurement)")
+        why = "; ".join(_clause(str(h.get("measured", "")), CANNOT_HOLD) for h in never)
+        return (f"other sizes: {' and '.join(h['name'] for h in never)} cannot hold at any w* "
+                f"of these ({why or 'a dimension count, in the measurement'})")
+    drawn = [(h["name"], c) for h in failed
+             if (c := _clause(str(h.get("measured", "")), NOT_AT_DRAWS))]
+    if drawn:  # the family's draws, not a proof: no impossibility claimed
+        return ("other sizes: " + "; ".join(f"at the family's draws, {name} is not met at "
+                                            f"these sizes ({c})" for name, c in drawn))
     return "a w* at which " + " and ".join(names) + (" holds" if len(names) == 1 else " hold")
+
+
+def _clause(text: str, opening: str) -> str:
+    """The parenthesised clause of ``text`` that opens with ``opening``, without it ("" if
+    none).
+
+    >>> _clause("rank 5 (SVD) (cannot hold at these sizes: 6 > 5 (a count)); more",
+    ...         CANNOT_HOLD)
+    '6 > 5 (a count)'
+    """
+    i = text.find("(" + opening)
+    if i < 0:
+        return ""
+    depth, j = 0, i
+    for j in range(i, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[j], 0)
+        if depth == 0:
+            break
+    return text[i + 1 + len(opening):j].strip()
 
 
 def unimposed_note(claim: Claim, ev: PointEvidence) -> str:
@@ -525,8 +560,12 @@ def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                  f"predicted {pt.ptxt} holds for every model{vac[0]})")
         return PointVerdict("inconclusive", f"inconclusive: hypothesis not met at {at}: "
                             + "; ".join(f"{n}: {why}" for n, why in unmet) + would
-                            + "; would decide: " + _where_hypotheses_hold(claim, ev, unmet)
-                            + ("" if vac is None else f", and {vac[1]}")
+                            + "; would decide: " + (
+                                _where_hypotheses_hold(claim, ev, unmet) if vac is None else
+                                # a w* where they hold would assert nothing either (cor5.3
+                                # at K = 4: an outside theorist's review)
+                                f"nothing at this point decides ({_vacuous_here(ev, p, rel)}):"
+                                f" {vac[1]}")
                             + note, facts=facts)
     if (vacuous := _vacuous(n_params_of(ev), p, rel)) is not None:
         every, would = vacuous
@@ -563,6 +602,14 @@ def _vacuous(n_params: int | None, p: sp.Expr, rel: str) -> tuple[str, str] | No
         return None
     return (f" of this dimension ({n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
             "near a minimum))", "a point where the bound is below d/2")
+
+
+def _vacuous_here(ev: PointEvidence, p: sp.Expr, rel: str) -> str:
+    """Where :func:`_vacuous` says the bound P asserts nothing, what P is here in words."""
+    if rel in (">=", ">"):
+        return "the bound is 0 here" if _equal(p, sp.Integer(0)) else "the bound is below 0 here"
+    d = sp.Rational(n_params_of(ev) or 0, 2)
+    return "the bound is d/2 here" if _equal(p, d) else "the bound is above d/2 here"
 
 
 @dataclass(frozen=True)
@@ -639,7 +686,7 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
             f"its band [{b.low:.4g}, {b.high:.4g}] straddles {fmt_value(p)}: some of its values "
             f"satisfy λ {rel} {fmt_value(p)} and some do not")
     return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "
-                        + _undecided(claim, pt.facts, llc, ev, pt.ptxt) + pt.note,
+                        + _undecided(claim, pt.facts, llc, ev, pt.ptxt, p) + pt.note,
                         facts=pt.facts, llc=llc)
 
 
@@ -661,8 +708,8 @@ def _two_statements(facts: Sequence[Fact], p: sp.Expr) -> str:
 
 
 def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: PointEvidence,
-               ptxt: str) -> str:
-    """Why nothing decided, and what would."""
+               ptxt: str, p: sp.Expr | None = None) -> str:
+    """Why nothing decided, and what would (``p``: the prediction, for the LLC's advice)."""
     parts = []
     cert = [f.text for f in facts if f.grade == "certified"]
     ctx = [f"{f.text} — {f.note}" for f in facts if f.grade == "context"]
@@ -692,20 +739,23 @@ def _undecided(claim: Claim, facts: Sequence[Fact], llc: LLCAssessment, ev: Poin
     # routes ran (an outside usability audit read it as the reason)
     first = (f"the failed route(s) ({', '.join(failed)}: see [route errors]) run, then "
              if failed else "")
-    parts.append("would decide: " + first + " or ".join(_deciders(claim, ev, llc, facts)))
+    parts.append("would decide: " + first + " or ".join(_deciders(claim, ev, llc, facts, p)))
     return "; ".join(parts)
 
 
 def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
-              facts: Sequence[Fact] = ()) -> list[str]:
-    """What could decide an undecided point, among what the claim's family can run."""
+              facts: Sequence[Fact] = (), p: sp.Expr | None = None) -> list[str]:
+    """What could decide an undecided point, among what the claim's family can run (``p``:
+    the prediction, for an ``==`` claim's LLC advice; ``None``: not known)."""
     at = ev.at_point
     if no_minimum_for_the_llc(at, ev.llc):  # the records do not agree on w0: as the verdict
-        return ["an established formula for λ from a source other than the claim's",
-                "a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
+        # no formula for λ either: λ at this w* is not defined, so none decides here (the
+        # tanh toy: an outside theorist's review)
+        return ["a w* that is a local minimum of L_n or a true parameter (λ is not defined at "
                 "this one, so nothing measured at it decides: train to convergence; there, a "
-                "certified positive-definite Hessian would give λ = d/2 by the Morse lemma, "
-                "which an LLC at a nearly flat minimum may read far below)"]
+                "certified positive-definite Hessian would give λ = d/2 by the Morse lemma "
+                "(not a route the library runs: none of the verifier's routes certifies a "
+                "Hessian), which an LLC at a nearly flat minimum may read far below)"]
     out = ["an established formula for λ from a source other than the claim's"]
     if "rank" in claim.routes_available:  # else no polynomial rank map: nothing to suggest
         _, hi, _, _ = _interval([f for f in facts if f.grade == "certified"])
@@ -728,6 +778,8 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
         # enough" or "on one side" misstated it: a band that excludes P is neither)
         out.append("an LLC whose controlled band gives the same verdict at each of γ × 3, "
                    "γ / 3 and ε / 2, each rerun passing its diagnostics")
+    elif claim.relation == "==" and (envelope := _envelope_too_wide(claim, llc, p)):
+        out.append(envelope)
     elif claim.relation == "==":
         out.append("an LLC whose controls agree and whose band is narrow enough to lie "
                    "within the tolerance around the prediction")
@@ -735,6 +787,39 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
         out.append("an LLC whose controls agree and whose band lies on one side of the "
                    "prediction")
     return out
+
+
+def _envelope_too_wide(claim: Claim, llc: LLCAssessment | None, p: sp.Expr | None) -> str:
+    """An ``==`` claim's LLC advice where its controls' bias envelope [r_lo, r_hi] rules out
+    confirmation ("" otherwise, and where no controls were measured). The band is
+    [(λ̂ − 2se)/r_hi, (λ̂ + 2se + u)/r_lo] (:func:`~slttheory.verify.judge.llc.llc_band`), so
+    its ends are in a ratio of at least r_hi/r_lo wherever its lower end is above 0; it
+    confirms only lying within [P − tol, P + tol] (:func:`~slttheory.verify.judge.facts.
+    band_verdict`, tol = ``Tolerance.llc_abs_for(P)``), whose ends are in the ratio
+    (P + tol)/(P − tol) where P − tol > 0: a wider envelope confirms at no λ̂ and se ("narrow
+    enough to lie within the tolerance" asked for what no LLC with these controls can give:
+    an outside theorist's review)."""
+    band = llc.band if llc is not None else None
+    if band is None or p is None or not band.controls:
+        return ""
+    r_lo, r_hi = band.ratio_low, band.ratio_high
+    try:
+        pf = float(p)
+    except TypeError:
+        return ""
+    if not all(map(math.isfinite, (r_lo, r_hi, pf))) or r_lo <= 0:
+        return ""
+    tol = claim.tolerance.llc_abs_for(pf)
+    lo, hi = pf - tol, pf + tol
+    if lo <= 0 or r_hi / r_lo <= hi / lo:
+        return ""
+    return (f"an LLC with controls whose bias envelope is narrower than the tolerance window, "
+            f"or a certified route (an LLC here can only refute: its controls' bias envelope "
+            f"[r_lo, r_hi] = [{r_lo:.4g}, {r_hi:.4g}] spans a ratio r_hi/r_lo = "
+            f"{r_hi / r_lo:.3g}, and so does at least any band it corrects, [(λ̂ − 2se)/r_hi, "
+            f"(λ̂ + 2se)/r_lo]; the tolerance window [{lo:.4g}, {hi:.4g}] = "
+            f"{fmt_value(p)} ± {tol:.3g} a band must lie within to confirm spans only "
+            f"{hi / lo:.3g})")
 
 
 def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | None:
