@@ -22,6 +22,7 @@ How it is certified, by the true point's stratum (``RankProblem.true_point``):
 - ``"support"``: the same on the coordinate subspace where ``true_support`` holds (w* generic
   there, exactly zero elsewhere): rank J(w*) = the generic rank of J restricted to points of
   that subspace, almost surely, which the integer points of the subspace bound from below.
+  With no free entry the stratum is the integer point 0, and its rank is exact there.
 - ``"trained"``: w* comes from training: no certified statement (``certified=False``); with
   ``at=`` the numerical (SVD) rank at that point is reported, not certified.
 
@@ -229,13 +230,21 @@ def true_point_rank(
         how = f"{why}; {lower}; hence rank J(w*) >= {g.rank}"
     else:
         free = sum(int(torch.as_tensor(m).sum()) for m in support.values())
+        # a parameter the support does not name is drawn freely (generic_rank's masks)
+        unmasked = sum(math.prod(tuple(s)) for k, s in shapes.items() if k not in support)
         why = argument or ("w* is generic on the support, so rank J(w*) equals the generic "
                            "rank on that stratum almost surely")
         how = (f"support: {free} free entries, the rest exactly zero; {why}; {lower}; "
                f"hence rank J(w*) >= {g.rank}")
+    # exact where nothing higher is possible, or where the stratum is the single integer
+    # point 0 (a support with no free entry: every point generic_rank ranks is w* itself)
+    single = kind == "support" and free + unmasked == 0
+    if single:
+        how += (f"; with no free entry the stratum is the integer point w* = 0, so rank J(w*) "
+                f"= {g.rank} exactly (exact rank over Q of the integer Jacobian at w*)")
     return TruePointRank(
         rank=g.rank, n_params=g.n_params, n_rows=g.n_rows, certified=g.certified,
-        exact=g.certified and g.rank == g.max_possible, true_point=kind,
+        exact=g.certified and (g.rank == g.max_possible or single), true_point=kind,
         how=how + _unchecked(g.certified),
         schwartz_zippel_bound=g.schwartz_zippel_bound,
     )

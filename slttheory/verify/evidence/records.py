@@ -198,7 +198,14 @@ class RankEvidence:
     the codimension of the fibre; at a degenerate w* λ can exceed it, e.g. the quadratic network
     d = 2, K = 4, p = 1 at W = 0 has λ = 2 against a generic rank of 3). ``point_rank``: a
     certified lower bound on rank J(w*) at the true point itself (``None`` where w* is a
-    trained point), with ``point_rank_how``.
+    trained point), with ``point_rank_how``. ``point_rank_exact``: ``point_rank`` is not only a
+    lower bound but at least rank J(w*) itself (an exact rank over ℚ at the integer w*, or of
+    an affine map, or the largest possible rank min(rows, d) found at a point of the stratum),
+    of the package's own rank map at the family's stated true point (``true_point`` "generic",
+    "support" or "exact", never "trained", nor a plugin's map or build); ``False`` in evidence
+    stored before it was recorded, which then gives no fact that needs it
+    (:func:`slttheory.verify.judge.facts.hessian_rank_bound`). ``true_point``: the rank
+    problem's stratum of w*, as recorded ("" where not).
     """
 
     status: str
@@ -214,7 +221,8 @@ class RankEvidence:
     point_rank: int | None = None
     point_rank_certified: bool = False
     point_rank_how: str = ""
-
+    point_rank_exact: bool = False
+    true_point: str = ""
 
     @property
     def equality_certified(self) -> bool:

@@ -361,8 +361,11 @@ def above_rank_budget(rp: Any) -> tuple[int, int] | None:
     return (rows, cols) if rows * cols > RANK_MAX_ENTRIES else None
 
 
-def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]:
-    """A certified lower bound on rank J(w*) where the rank problem describes w*."""
+def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str, bool]:
+    """A certified lower bound on rank J(w*) where the rank problem describes w*, with
+    whether it is also an upper bound (``TruePointRank.exact``: an exact rank over ℚ at the
+    integer w* or of an affine map, or the largest possible rank; a rank at a random point of
+    a stratum is only a lower bound)."""
     try:
         from slttheory.geometry import true_point_rank
     except ImportError:
@@ -370,14 +373,16 @@ def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str]
     if true_point_rank is not None:
         res = true_point_rank(rp, trials=trials, seed=seed)
         if res is None or getattr(res, "rank", None) is None:
-            return None, False, getattr(res, "how", "") if res is not None else ""
-        return int(res.rank), bool(res.certified), str(getattr(res, "how", ""))
+            return None, False, getattr(res, "how", "") if res is not None else "", False
+        cert = bool(res.certified)
+        return (int(res.rank), cert, str(getattr(res, "how", "")),
+                cert and getattr(res, "exact", False) is True)
     if getattr(rp, "true_params", None) is not None:
         from slttheory.geometry import jacobian_rank
 
         res = jacobian_rank(rp.fn, rp.true_params, rp.inputs, method="exact")
-        return int(res.rank), True, "exact rank at the integer true point"
-    return None, False, ""
+        return int(res.rank), True, "exact rank at the integer true point", False
+    return None, False, "", False
 
 
 def _built_w_star(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
@@ -658,7 +663,8 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         rank = int(res.rank)
         # positive even below float64's range (geometry.rank keeps 0 for "maximal")
         bound = getattr(res, "schwartz_zippel_bound", None)
-        p_rank, p_cert, p_how = _point_rank(rp, trials, seed)
+        p_rank, p_cert, p_how, p_exact = _point_rank(rp, trials, seed)
+        stratum = str(getattr(rp, "true_point", "trained"))
         gives, reason = bool(rp.gives_lambda), str(rp.reason)
         # the package's rank map states its stratum and λ = rank/2 about the package's own
         # build: with a plugin's build (the same map, another w*) both are the plugin's
@@ -708,6 +714,14 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             bound=None if bound is None else float(bound),
             inputs_determine=bool(getattr(rp, "inputs_determine", False)),
             point_rank=p_rank, point_rank_certified=p_cert, point_rank_how=p_how,
+            # rank J(w*) itself (not only a lower bound), for λ ≤ (d + R)/4 (facts.
+            # hessian_rank_bound): at the family's stated true parameter (a zero of K: never a
+            # trained point), and only of the package's own rank map on its own build (a
+            # plugin's map and its w* are its statements, checked only as far as a lower
+            # bound needs)
+            point_rank_exact=bool(p_cert and p_exact and module is None
+                                  and stratum in ("generic", "support", "exact")),
+            true_point=stratum,
         )
     except Exception as e:  # noqa: BLE001
         return RankEvidence("error", error=describe_error(e))

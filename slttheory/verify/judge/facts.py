@@ -18,6 +18,8 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
   (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum). (e) λ ≤ (d − s)/2 where a
   symmetry orbit of dimension s passes through the built w* (:mod:`slttheory.models.symmetry`).
+  (f) λ ≤ R/2 + (d − R)/4 where R is rank J(w*) itself (not a lower bound) at the family's true
+  parameter, R < d (splitting lemma: K ≤ Σ_{i≤R} y_i² + C|z|⁴; :func:`hessian_rank_bound`).
 - ``controlled``: an LLC whose bias and spread were measured in the same run on controls of
   certified λ (:mod:`slttheory.verify.judge.llc`), corrected by them, and whose verdict survives
   reruns at γ × 3, γ / 3 and ε / 2.
@@ -49,6 +51,7 @@ from slttheory.verify.evidence.records import (
     ControlSet,
     LLCEvidence,
     PointEvidence,
+    RankEvidence,
     Rerun,
     no_minimum_for_the_llc,
 )
@@ -59,7 +62,7 @@ from slttheory.verify.judge.llc import Band, llc_band
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
     "closed_form_grade", "stated_multiplicity", "rerun_unresolved", "band_outside_proof",
-    "n_params_of", "rerun_labels_text",
+    "n_params_of", "rerun_labels_text", "hessian_rank_bound",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -246,6 +249,8 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
                             f"(splitting lemma; {rk.point_rank_how})"))
+        if (hb := hessian_rank_bound(rk, n_params_of(ev), undefined)) is not None:
+            out.append(hb)
         # drawn also where λ at w* is undefined: "λ = rank/2" (RankProblem.gives_lambda) is
         # the family's statement about its true parameter w0, the point the claim's params
         # fix (a generic, support or exact true point, never a trained one: every package
@@ -281,6 +286,78 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                         f"{n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
                         "near a minimum)"))
     return out
+
+
+def hessian_rank_bound(rk: RankEvidence | None, n_params: int | None,
+                       undefined: bool = False) -> Fact | None:
+    """λ ≤ R/2 + (d − R)/4, certified, from the exact rank R of the Hessian of K at a true
+    parameter w* with d parameters, where R < d (``None`` where a condition below fails, or
+    R = d: the bound is then d/2, drawn as "dimension").
+
+    The theorem. Let K ≥ 0 be analytic near w* with K(w*) = 0 and Hessian of rank R there.
+    By the splitting lemma (Gromoll & Meyer 1969; Arnold, Gusein-Zade & Varchenko 1985,
+    Vol. I §11) there are analytic coordinates (y, z) ∈ ℝ^R × ℝ^(d−R) centred at w*, a local
+    diffeomorphism, in which K = Σ_{i≤R} y_i² + g(z) with g(0) = 0 and a vanishing 2-jet.
+    g ≥ 0 (K ≥ 0 at y = 0), so g ≡ 0 or its lowest non-zero homogeneous part g_m has even
+    degree m ≥ 4: m ≥ 3 by the 2-jet, and an odd g_m takes a negative value g_m(v) < 0 (as
+    g_m(−v) = −g_m(v)), whence g(tv) = t^m g_m(v) + O(t^(m+1)) < 0 for small t > 0. So
+    0 ≤ g ≤ C|z|⁴ near 0, and K ≤ K₂ := Σ y_i² + C|z|⁴. A larger function has a smaller
+    set {K₂ < t} ⊂ {K < t}, so its volume V₂(t) ≤ V(t), and as V(t) ≍ t^λ (log 1/t)^(m−1)
+    (λ from the volume of {K < t} near w*, under a prior positive and bounded there;
+    Watanabe 2009, Algebraic Geometry and Statistical Learning Theory), λ(K) ≤ λ(K₂). The
+    scaling y ↦ t^(1/2) y, z ↦ t^(1/4) z maps {K₂ < 1} onto {K₂ < t}, so
+    V₂(t) = c·t^(R/2 + (d−R)/4) exactly: λ(K₂) = R/2 + (d − R)/4. A change of coordinates
+    by a local analytic diffeomorphism changes volumes by bounded factors and not λ. Hence
+    λ(w*) ≤ R/2 + (d − R)/4 = (d + R)/4, below d/2 whenever R < d.
+
+    R is the rank of J(w*). At a true parameter of a squared-error model (Gaussian noise,
+    the centred loss on the centred map), K(w) = c·E‖f(w, x) − f(w*, x)‖² and its residuals
+    vanish at w*, so the Hessian of K at w* is 2c·E[JₓᵀJₓ], of rank exactly rank J(w*)
+    over the data's support; where the design's inputs determine the function, a direction
+    in the kernel of J on the design is in the kernel of every Jₓ (∂f/∂w along it is a
+    function of the model's class that vanishes on the design), so R = rank J(w*) on the
+    design. The bound grows with R: a lower bound on rank J(w*) (a mod-p rank, a float SVD
+    rank, an exact rank at another point of the stratum) would make it too small, so only a
+    rank that is at least rank J(w*) counts.
+
+    The conditions, each checked here on the rank route's record:
+
+    (a) w* is the family's true parameter, a zero of K: the rank problem's stated point
+        (``true_point`` "generic", "support" or "exact", never "trained"), and λ at w* is
+        defined (``undefined``: a measured w* that is no minimum and no true parameter);
+    (b) R is rank J(w*) itself, exact over ℚ (``point_rank_exact``: an exact rank at the
+        integer w* or of an affine map, or the largest possible rank min(rows, d), which
+        rank J(w*) cannot exceed), on the package's own rank map and build, where the loss
+        is squared error on the map ranked (the rank route sets it only there);
+    (c) the inputs determine the function (``inputs_determine``), so that R is the rank of
+        the population Hessian;
+    (d) d is the model's parameter count (:func:`n_params_of`), and the rank map has as many
+        parameters (``n_params``).
+
+    >>> rk = RankEvidence("ok", rank=1, n_params=3, point_rank=0, point_rank_certified=True,
+    ...                   point_rank_exact=True, inputs_determine=True, true_point="exact")
+    >>> hessian_rank_bound(rk, 3).high
+    3/4
+    >>> hessian_rank_bound(rk, 3, undefined=True) is None
+    True
+    """
+    if (rk is None or rk.status != "ok" or undefined  # (a): λ at w* defined
+            or rk.true_point not in ("generic", "support", "exact")  # (a): a true parameter
+            or rk.point_rank is None or not rk.point_rank_certified
+            or rk.point_rank_exact is not True  # (b): rank J(w*) itself, exact over ℚ
+            or not rk.inputs_determine  # (c): the rank of the population Hessian
+            or not n_params or rk.n_params != n_params):  # (d): d parameters, of this map
+        return None
+    r, d = rk.point_rank, n_params
+    if not 0 <= r < d:  # R = d: λ ≤ d/2, the "dimension" fact
+        return None
+    hi = sp.Rational(r, 2) + sp.Rational(d - r, 4)
+    return Fact("hessian rank", None, hi, "certified",
+                f"the Hessian of K at the true parameter w* (a zero of K) has rank R = {r} "
+                f"(exact Jacobian rank at w* of the squared-error map, whose inputs determine "
+                f"the function) of d = {d} ⇒ λ ≤ R/2 + (d − R)/4 = {fmt_value(hi)} (splitting "
+                f"lemma: K ≤ Σ_(i≤R) y_i² + C|z|⁴, as the rest is ≥ 0 with no 2-jet; "
+                f"{rk.point_rank_how})")
 
 
 def n_params_of(ev: PointEvidence) -> int | None:

@@ -97,10 +97,14 @@ _rank = _obj({
     "status": {"type": "string", "enum": ["ok", "error"]}, "rank": _nint, "n_params": _nint,
     "lam": _str, "certified": _bool, "determines_lambda": _bool, "reason": _text,
     "bound": _jnum, "error": _str, "inputs_determine": _bool, "point_rank": _nint,
-    "point_rank_certified": _bool, "point_rank_how": _text,
+    "point_rank_certified": _bool, "point_rank_how": _text, "point_rank_exact": _bool,
+    "true_point": _text,
     # added by point_json
     "grade": _grade, "lambda": _num,
 }, null=True)
+# written by every run since they were recorded; a report written before (the reference report)
+# lacks them, and reads them as false and "" (RankEvidence's defaults)
+_rank["required"] = [k for k in _rank["required"] if k not in ("point_rank_exact", "true_point")]
 # The next three are the sampler's and geometry's own dataclasses (LLCConfig, Diagnostics,
 # CriticalPointCheck) passed through as stored: their fields are listed with types, but the
 # objects stay open (no additionalProperties: false) so that a field added in those layers
@@ -414,7 +418,8 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
                               "value_float": finite(cf.sympy_value)}
     rk = ev.rank
     if rk is not None:
-        gs = {f.grade for f in facts if f.route in ("rank at w*", "generic rank")}
+        gs = {f.grade for f in facts
+              if f.route in ("rank at w*", "generic rank", "hessian rank")}
         out["rank"] = {**jsonable(rk.__dict__), "grade": "certified" if "certified" in gs
                        else "none",
                        # λ from the rank only where the family's reason makes it λ and
