@@ -137,8 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODULE:NAME",
         help="use this mapping of family names to Family objects instead of "
         "slttheory.models.FAMILIES (for plugins and tests); MODULE is an import name "
-        "found on PYTHONPATH, not a file path: PYTHONPATH=/tmp/work ... --families "
-        "my_families:FAMILIES for /tmp/work/my_families.py (docs/plugins.md)",
+        "found on PYTHONPATH, not a file path: PYTHONPATH=path/to/folder ... --families "
+        "my_families:FAMILIES for path/to/folder/my_families.py (docs/plugins.md)",
     )
     p.add_argument("--no-figures", action="store_true", help="skip figures/*.png")
     p.add_argument(

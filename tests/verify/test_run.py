@@ -1094,7 +1094,7 @@ def test_evidence_is_computed_on_one_thread_in_the_verifiers_own_process_too(tmp
      "it imports 'no_such_dependency_xyz', which is not installed"),
     ("F = {}\n", "plug_attr:NOPE", "module 'plug_attr' has no attribute 'NOPE'"),
     (None, "no_such_plugin_xyz:F", "no module named 'no_such_plugin_xyz'"),
-    # a file path for MODULE (an outside run: '/tmp/h120/myfam.py:FAMILIES' read only 'is its
+    # a file path for MODULE (an outside run: 'path/to/myfam.py:FAMILIES' read only 'is its
     # folder on PYTHONPATH?', though it was): the message says what to pass instead
     (None, "/some/folder/plug_path.py:F",
      "not a file path; put its folder on PYTHONPATH and name the module, e.g. "

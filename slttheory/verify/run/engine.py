@@ -138,7 +138,7 @@ def load_families(spec: str | None) -> Mapping[str, Any]:
 
 def _no_module(mod: str, name: str) -> str:
     """Why ``MODULE`` of ``--families MODULE:NAME`` did not import, and what to pass instead
-    where it was written as a file path (``/tmp/myfam.py``, ``myfam.py``): MODULE is an
+    where it was written as a file path (``path/to/myfam.py``, ``myfam.py``): MODULE is an
     importable name, found on the import path, not a file."""
     path = Path(mod)
     if mod.endswith(".py") or "/" in mod or os.sep in mod:
