@@ -15,25 +15,13 @@ import types
 import pytest
 import sympy as sp
 import torch
+from test_guarded_constraints import NC  # a normal crossing over two powers lists
 
 from slttheory.models import FAMILIES
 from slttheory.verify.claims import load_claim
 from slttheory.verify.evidence.routes import _rank_map_disagreement
 from slttheory.verify.expr import decide, parse_formula
 from slttheory.verify.report.files import write_text_atomic
-
-NC = """
-id = "nc"
-title = "t"
-source = "s"
-family = "normal_crossing"
-kind = "closed_form"
-predicted = "1/(2*max(powers))"
-evidence = ["closed_form"]
-constraint = "{constraint}"
-[grid]
-powers = [[2, 1], [3, 1]]
-"""
 
 
 @pytest.mark.parametrize("constraint, kept", [

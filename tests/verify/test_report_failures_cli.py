@@ -6,14 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_mutation_edges_cli import GOOD  # one good claim
 
 import slttheory.verify.report as report
 import slttheory.verify.report.html as html
 from slttheory.verify.cli import SCHEMA_EXIT, main
-
-GOOD = ('id = "good"\ntitle = "t"\nsource = "S 2030"\nfamily = "regular"\n'
-        'kind = "closed_form"\npredicted = "d/2"\nevidence = ["closed_form"]\n'
-        "[grid]\nd = [1]\n")
 
 
 def _args(tmp_path, *extra):

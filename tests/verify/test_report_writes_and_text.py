@@ -9,10 +9,10 @@ import json
 import math
 import re
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from test_html import tags
 from test_judge import MINIMUM, PointEvidence, cf, claim, controls, judge_claim, rk
 
 from slttheory.verify.evidence.records import ClosedFormEvidence, ControlSet, LLCEvidence, Rerun
@@ -104,27 +104,17 @@ def test_a_figure_whose_drawing_fails_midway_leaves_no_partial_file(tmp_path, mo
 # --- untrusted text --------------------------------------------------------------------------
 
 
-class _Tags(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
 def test_claim_text_reaches_the_page_only_as_text():
     """Title, statement, notes, reading, source, differences and a plugin's error with tags,
     quotes, control characters and direction overrides: no tag, no attribute and nothing
     that does not print reaches the page from them."""
     page = render_html(_report([_nasty_result()]), figures_dir=None)
-    parser = _Tags()
-    parser.feed(page)
-    assert [t for t, _ in parser.tags].count("script") == 1  # the page's own
-    assert not [(t, a) for t, a in parser.tags if any(k.startswith("on") for k in a)]
+    found = tags(page)
+    assert [t for t, _ in found].count("script") == 1  # the page's own
+    assert not [(t, a) for t, a in found if any(k.startswith("on") for k in a)]
     assert "alert(1)</script>" not in page and "&lt;script&gt;alert(1)" in page
     assert not UNPRINTABLE.search(page), UNPRINTABLE.findall(page)
-    for tag, attrs in parser.tags:  # the text stays inside the attribute it was put in
+    for tag, attrs in found:  # the text stays inside the attribute it was put in
         for k, v in attrs.items():
             if v and "alert" in v:
                 assert k in ("title", "value", "data-source"), (tag, k)
