@@ -62,7 +62,7 @@ __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_po
            "math_text",
            "unmet_hypotheses", "unimposed_note", "not_a_minimum", "sampled_at_w0",
            "llc_cannot_reach", "band_outside_proof", "certified_bounds", "certified_value",
-           "contradict", "llc_assessment", "point_llc"]
+           "contradict", "llc_assessment", "point_llc", "outside_certified"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
 _GRADE_ORDER = ("certified", "controlled", "uncontrolled", "none")  # strongest first
@@ -501,10 +501,20 @@ def llc_assessment(claim: Claim, ev: PointEvidence, controls: Mapping[str, Contr
     proved = None if contradict(lo, hi) else (lo, hi)
     llc = assess_llc(ev.llc, controls, float(p), claim.relation, tol, stated_multiplicity(ev),
                      proved)
-    if (llc.grade == "controlled" and proved is not None and not not_a_minimum(ev)
-            and (outside := band_outside_proof(lo, hi, llc.band.low, llc.band.high))):
+    if llc.grade == "controlled" and (outside := outside_certified(ev, lo, hi, llc.band)):
         return LLCAssessment("uncontrolled", llc.band, outside)
     return llc
+
+
+def outside_certified(ev: PointEvidence, lo: Any, hi: Any, band: Any) -> str:
+    """Why a controlled ``band`` decides nothing because it lies wholly outside the point's
+    certified ``[lo, hi]`` (:func:`band_outside_proof`), where that reading applies: bounds
+    that do not contradict, at a w* where an LLC may decide; ``""`` otherwise. The one rule
+    for a point's LLC (:func:`llc_assessment`) and a scaling fit's
+    (:func:`~slttheory.verify.judge.scaling.fit_llc`)."""
+    if contradict(lo, hi) or not_a_minimum(ev):
+        return ""
+    return band_outside_proof(lo, hi, band.low, band.high)
 
 
 def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,

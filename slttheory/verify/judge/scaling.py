@@ -61,13 +61,13 @@ from slttheory.verify.judge.facts import (
 )
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
-    band_outside_proof,
     certified_bounds,
     certified_value,
     contradict,
     fmt_point,
     llc_cannot_reach,
     not_a_minimum,
+    outside_certified,
     unmet_hypotheses,
 )
 
@@ -329,9 +329,9 @@ def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
     fit reads it, and why: its controlled band (:func:`~slttheory.verify.judge.llc.llc_band`,
     the point's stated multiplicity, what the estimate cannot see), graded ``uncontrolled``
     where it lies wholly outside the point's certified bounds at a w* where an LLC may decide
-    (:func:`band_outside_proof`: the estimator's error, not the theorem's; no bounds where
-    they contradict). ``None`` where no clean LLC, or no passed rerun at ``setting``, gives a
-    band. ``bounds``: the point's certified ``(lo, hi)``
+    (:func:`~slttheory.verify.judge.point.outside_certified`: the estimator's error, not the
+    theorem's; no bounds where they contradict). ``None`` where no clean LLC, or no passed
+    rerun at ``setting``, gives a band. ``bounds``: the point's certified ``(lo, hi)``
     (:func:`~slttheory.verify.judge.point.certified_bounds`, computed where not given). One
     computation for the fit (:func:`_controlled`, which leaves the point out unless
     it is controlled) and for the reports (``report.data``, a point with no prediction of its
@@ -354,8 +354,7 @@ def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     lo, hi = certified_bounds(claim, ev) if bounds is None else bounds
-    if (not contradict(lo, hi) and not not_a_minimum(ev)
-            and (outside := band_outside_proof(lo, hi, band.low, band.high))):
+    if outside := outside_certified(ev, lo, hi, band):
         return LLCAssessment("uncontrolled", band, outside)
     return LLCAssessment("controlled", band, "")
 

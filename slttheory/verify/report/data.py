@@ -439,9 +439,9 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         # the certified bounds showed as controlled where the fit had left the point out
         a = pv.llc
         if a is None and pr.predicted is not None:
-            a = _llc_assessment(claim, ev, controls, pr.predicted)
+            a = _judged(point_llc, claim, ev, controls, pr.predicted)
         if a is None and lc.status == "ok" and lc.clean:  # a scaling claim's fitted value
-            a = _fit_llc(claim, ev, controls)
+            a = _judged(fit_llc, claim, ev, controls)
         d = lc.to_dict()
         d.update(grade=a.grade if a is not None else ("uncontrolled" if lc.clean else "failed"),
                  band=_band_json(a.band if a is not None else None),
@@ -450,21 +450,12 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
     return out
 
 
-def _llc_assessment(claim: Claim, ev: Any, controls: Mapping[str, Any],
-                    predicted: Any) -> LLCAssessment | None:
-    """:func:`~slttheory.verify.judge.point.point_llc` at a point whose verdict carries no
-    LLC assessment (``None`` where it gives none, or fails as the verdict did)."""
+def _judged(grade: Any, *args: Any) -> LLCAssessment | None:
+    """``grade(*args)``: the judge's grading of an LLC (``point_llc`` at a point whose verdict
+    carries none, ``fit_llc`` for a scaling fit's value); ``None`` where it gives none or
+    fails, as the verdict did already."""
     try:
-        return point_llc(claim, ev, controls, predicted)
-    except Exception:  # noqa: BLE001 - the verdict failed already; the report still renders
-        return None
-
-
-def _fit_llc(claim: Claim, ev: Any, controls: Mapping[str, Any]) -> LLCAssessment | None:
-    """:func:`~slttheory.verify.judge.scaling.fit_llc`, the grade the scaling fit gives the
-    point's LLC (``None`` where it fails: the verdict failed already)."""
-    try:
-        return fit_llc(claim, ev, controls)
+        return grade(*args)
     except Exception:  # noqa: BLE001 - the verdict failed already; the report still renders
         return None
 
