@@ -299,3 +299,20 @@ def test_every_use_of_the_minimum_rule_reads_the_records_as_the_verdict_does():
             assert "not known to be a true parameter" in v.reason, v.reason
             assert any("a w* that is a local minimum of L_n or a true parameter" in d
                        for d in _deciders(claim("1"), ev)), _deciders(claim("1"), ev)
+
+
+def test_a_points_band_wholly_outside_the_certified_facts_decides_nothing():
+    """Rule 3: a controlled band that lies wholly outside what the certified facts allow is the
+    estimator's error, not the theorem's: graded uncontrolled, it neither refutes nor
+    confirms. The rank proves 1 ≤ λ ≤ 5, the claim says λ = 2 (open to the facts), and an LLC
+    reading 7 (its reruns 4, inside the facts, refuting 2 as well) would otherwise refute it
+    as controlled: the reruns' own check does not see the point's band."""
+    rank = rk(10, n=10, determines=False, point=2, inputs=True)  # certified 1 ≤ λ ≤ 5
+    reruns = tuple(Rerun(s, 4.0, 0.02, True) for s in ("γ × 3", "γ / 3", "ε / 2"))
+    v = V(claim("2"), PointEvidence(None, rank, lc(7.0, reruns=reruns), 0.0), ctl=controls())
+    assert v.verdict == "inconclusive", v.reason
+    assert "outside the certified" in v.reason
+    assert v.llc is not None and v.llc.grade == "uncontrolled"
+    # the same LLC inside the facts decides, controlled (a refutation of 2 by a band near 4)
+    v = V(claim("2"), PointEvidence(None, rank, lc(4.0, reruns=reruns), 0.0), ctl=controls())
+    assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
