@@ -213,3 +213,104 @@ def test_support_with_an_unnamed_parameter_is_not_a_single_point():
         true_support={"a": torch.zeros(2, dtype=torch.bool)}, true_params=None)
     res = true_point_rank(rp)
     assert res.rank == 1 and not res.exact  # a = 0, b free: J = (b, 0)·x, rank 1 of 2 rows
+
+
+# --- the squared-error condition ------------------------------------------------------------
+
+SMALL = {
+    "regular": [{"d": 3}],
+    "reduced_rank_regression": [{"m": 3, "n": 3, "h": 2, "r": 0},
+                                {"m": 3, "n": 3, "h": 2, "r": 1}],
+    "deep_linear_network": [{"widths": [2, 2, 3], "r": 0}, {"widths": [2, 2, 3], "r": 1}],
+    "normal_crossing": [{"powers": [1, 2]}, {"powers": [1, 1, 2], "noise": 0.1}],
+    "polynomial_regression": [{"degree": 2}],
+    "low_rank_linear": [{"d": 4, "r": 2}],
+    "quadratic_network": [{"d": 3, "k": 2, "p": 1},
+                          {"d": 2, "k": 3, "p": 1, "bias": True, "loss": "mse"}],
+    "modular_addition": [{"p": 3, "k": 2}],
+    "linear_regression_toy": [{}],
+    "ntk": [{"rank": 2, "p": 1}],
+    "lazy_regime": [{"p": 2, "feature_rank": 3}],
+    "lazy_regime_bounds": [{"p": 2, "k": 3}],
+    "modular_addition_generic": [{"p": 3, "k": 2}],
+}
+"""Small parameters of the package's families (their defaults otherwise, where those are
+small); a family with a rank map missing here is run at its defaults."""
+
+
+def small_points():
+    """(name, validated parameters) of every package family with a rank map, at small
+    parameters, where its rank problem can be built."""
+    out = []
+    for name, fam in FAMILIES.items():
+        if fam.rank_problem is None:
+            continue
+        for more in SMALL.get(name, [{}]):
+            try:
+                q = fam.validate(dict(more))
+                fam.rank_problem(dict(q))
+            except Exception:  # noqa: BLE001 - no rank problem here: nothing to check
+                continue
+            out.append((name, q))
+    return out
+
+
+def _is_squared_error(loss) -> bool:
+    """The Gaussian NLL (½‖y − f‖²) or seed 001's centred one (½‖r − r̄‖²): squared error."""
+    from slttheory.losses import centred_gaussian_nll, gaussian_nll
+
+    return loss in ("gaussian", gaussian_nll) or loss is centred_gaussian_nll
+
+
+def test_every_package_family_recorded_as_squared_error_has_a_squared_error_loss():
+    """The rank route records rank J(w*) as the Hessian's rank (``point_rank_exact``) only on
+    the package's own map and build, and the Hessian-rank bound's derivation needs
+    K = c·E‖f(w) − f(w*)‖² there: every package family the route records so, at small
+    parameters, builds a Problem whose loss is squared error (a family with a cross-entropy
+    loss and such a map would have a λ ≤ (d + R)/4 drawn from a Hessian it does not have)."""
+    recorded = []
+    for name, q in small_points():
+        rk = rank_route(FAMILIES[name], q, {"trials": 3, "seed": 0})
+        if not (rk.status == "ok" and rk.point_rank_exact):
+            continue
+        prob = FAMILIES[name].build(dict(q), generator=torch.Generator().manual_seed(0),
+                                    refine_steps=0, dtype=torch.float64)
+        assert _is_squared_error(prob.loss), (name, q, prob.loss)
+        recorded.append(name)
+    # not vacuous: the exact-w* and single-point-stratum families are recorded
+    assert {"normal_crossing", "linear_regression_toy", "reduced_rank_regression"} \
+        <= set(recorded), recorded
+
+
+def _cross_entropy_build(fam, loss):
+    """A plugin build of ``fam``'s own model and w*, under the loss ``loss``."""
+
+    def build(params=None, /, **kwargs):
+        return dataclasses.replace(fam.build(params, **kwargs), loss=loss)
+
+    build.__module__ = "my_plugin"
+    return dataclasses.replace(fam, name=f"{fam.name}_{loss}", build=build)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "binary_cross_entropy"])
+def test_a_loss_that_is_not_squared_error_never_gets_the_hessian_rank_fact(loss):
+    """The package's exact rank map of normal crossing (R = 0 of d = 2 at w* = 0: λ ≤ 1/2
+    drawn for the package's Gaussian build) on a build with a cross-entropy loss, and a
+    plugin family's own map under such a loss: the rank at w* may stay certified as a lower
+    bound, never as the Hessian's rank, and no "hessian rank" fact is drawn."""
+    from rank_map_plugins import FAMILIES as PLUGINS
+
+    q = FAMILIES["normal_crossing"].validate({"powers": [1, 2], "noise": 0.1})
+    own = rank_route(FAMILIES["normal_crossing"], q, {"trials": 3, "seed": 0})
+    at = AtPoint("ok", checks={"n_params": 2})
+    assert [f.high for f in _hessian_facts(PointEvidence(None, own, None, 0.0, at))] == \
+        [sp.Rational(1, 2)]
+    for fam, params in ((_cross_entropy_build(FAMILIES["normal_crossing"], loss), q),
+                        (_cross_entropy_build(PLUGINS["faithful"], loss), {"noise": 0.1})):
+        prob = fam.build(dict(params), generator=torch.Generator().manual_seed(0),
+                         refine_steps=0, dtype=torch.float64)
+        assert not _is_squared_error(prob.loss)
+        rk = rank_route(fam, params, {"trials": 3, "seed": 0})
+        assert rk.status == "ok" and rk.point_rank is not None and rk.point_rank < 2
+        assert not rk.point_rank_exact, fam.name
+        assert _hessian_facts(PointEvidence(None, rk, None, 0.0, at)) == [], fam.name

@@ -31,7 +31,7 @@ from slttheory.verify.judge import (
     scaling_verdict,
 )
 from slttheory.verify.judge.llc import llc_band
-from slttheory.verify.judge.point import PointVerdict
+from slttheory.verify.judge.point import UNKNOWN_RANK_ADVICE, PointVerdict
 
 
 def claim(predicted="d/2", relation="==", source="Someone 2020", **extra):
@@ -1157,8 +1157,7 @@ def test_what_would_decide_names_only_routes_the_family_can_run():
     assert "an argument that w* is minimally singular" in V(claim(), ev).reason
 
 
-OLD_RANK_ADVICE = ('the rank route (add "rank" to the claim\'s evidence; it decides where the '
-                   "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)")
+OLD_RANK_ADVICE = UNKNOWN_RANK_ADVICE  # no record: what the rank route could do, unpromised
 
 
 def _rank_map(gives, **kw):
@@ -1231,9 +1230,56 @@ def test_the_rank_map_record_is_measured_without_a_rank_and_never_fails_w_star()
         raise RuntimeError("no map")
 
     broken = SimpleNamespace(name="b", rank_problem=boom, build=None)
-    assert with_rank_map(AtPoint("ok", extras={"k": 1}), broken, {}).extras == {"k": 1}
+    assert with_rank_map(AtPoint("ok", extras={"k": 1}), broken, {}).extras == {
+        "k": 1, "rank_map": {"error": "RuntimeError: no map"}}
     assert with_rank_map(AtPoint("error", error="x"), dln, {}).status == "error"
     assert with_rank_map(None, dln, {}) is None
+
+
+def test_the_rank_advice_promises_nothing_where_nothing_was_recorded():
+    """No record of the rank map at the point (w* not measured, failed, or measured before the
+    record was kept): the advice says what the rank route could do without promising that it
+    decides or bounds anything here (it had read "elsewhere bounds λ only from below", which a
+    trained w*, a Jacobian 0 at w* or one above the budget do not give). A rank map that could
+    not be built at the point (the route builds it the same way) and a family with no rank map
+    are not advised the rank route."""
+    from types import SimpleNamespace
+
+    from slttheory.verify.evidence.routes import with_rank_map
+
+    c = claim(evidence=["closed_form", "llc"])
+    for at in (None, AtPoint("error", error="x"), AtPoint("ok"),
+               AtPoint("ok", extras={"rank_map": "x"})):
+        advice = _advice(c, at)
+        assert 'the rank route (add "rank" to the claim\'s evidence' in advice, advice
+        assert "not recorded" in advice
+        for promise in ("it decides where", "bounds λ only from below", "it decides here",
+                        "it can only bound λ from below"):
+            assert promise not in advice, (promise, advice)
+
+    def boom(params):
+        raise ValueError("no rank map at these parameters")
+
+    broken = SimpleNamespace(name="b", rank_problem=boom, build=None)
+    at = with_rank_map(AtPoint("ok"), broken, {})
+    assert at.extras["rank_map"] == {"error": "ValueError: no rank map at these parameters"}
+    not_one = SimpleNamespace(name="n", rank_problem=lambda params: object(), build=None)
+    assert "error" in with_rank_map(AtPoint("ok"), not_one, {}).extras["rank_map"]
+    for rec in (at, with_rank_map(AtPoint("ok"), not_one, {})):
+        advice = _advice(c, rec)
+        assert "rank route" not in advice and advice.startswith("an established formula")
+
+    # a family with no rank map: nothing recorded, and its claims do not list the route
+    none = replace(FAMILIES["fake_regular"], name="fake_no_rank_map", rank_problem=None)
+    assert with_rank_map(AtPoint("ok", extras={"k": 1}), none, {"d": 4}).extras == {"k": 1}
+    data = {"id": "c", "title": "t", "source": "Someone 2020", "family": "fake_no_rank_map",
+            "kind": "closed_form", "predicted": "d/2", "relation": "==",
+            "evidence": ["closed_form", "llc"], "grid": {"d": [2, 4]},
+            "tolerance": {"llc_rel": 0.1}}
+    c_none = parse_claim(data, "c.toml", {**FAMILIES, "fake_no_rank_map": none})
+    assert "rank" not in c_none.routes_available
+    for at in (None, AtPoint("ok")):
+        assert "rank route" not in _advice(c_none, at)
 
 
 def test_stored_evidence_without_the_rank_map_record_is_judged_as_before(tmp_path):

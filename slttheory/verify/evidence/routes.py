@@ -361,6 +361,31 @@ def above_rank_budget(rp: Any) -> tuple[int, int] | None:
     return (rows, cols) if rows * cols > RANK_MAX_ENTRIES else None
 
 
+def _rank_computable(rp: Any) -> tuple[str, tuple[int, int] | None]:
+    """Whether :func:`rank_route` computes a rank of the rank problem ``rp``: the one gate of
+    the route and of :func:`_rank_map_record`'s ``computed``, so that the advice cannot drift
+    from what the route does. ``("", (rows, parameters))`` where it does; else (why not, in
+    words; the Jacobian's size where it was measured). The degree is checked before the map
+    is evaluated even once (:data:`RANK_MAX_DEGREE`), then the Jacobian's size
+    (:data:`RANK_MAX_ENTRIES`); a map that cannot be evaluated raises."""
+    degree = rp.degree
+    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
+        return (f"not computed: the rank map's degree {degree!r} is not a non-negative "
+                "integer"), None
+    if degree > RANK_MAX_DEGREE:
+        return (f"not computed: the rank map has degree {degree}, above "
+                f"RANK_MAX_DEGREE = {RANK_MAX_DEGREE} (integer points of any size overflow "
+                "exact int64 arithmetic there, and evaluating it takes time in the degree); "
+                "the other routes still decide"), None
+    rows, n_params = jacobian_size(rp)
+    if rows * n_params > RANK_MAX_ENTRIES:
+        return (f"not computed: the Jacobian would be {rows} × {n_params} "
+                f"({rows * n_params:.2g} entries), above the exact rank's budget of "
+                f"{RANK_MAX_ENTRIES:.0e} (fraction-free elimination over ℚ would take hours); "
+                "the other routes still decide"), (rows, n_params)
+    return "", (rows, n_params)
+
+
 def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str, bool]:
     """A certified lower bound on rank J(w*) where the rank problem describes w*, with
     whether it is also an upper bound (``TruePointRank.exact``: an exact rank over ℚ at the
@@ -637,21 +662,9 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             raise TypeError(f"family {family.name!r}: rank_problem returned "
                             f"{type(rp).__name__}, not a RankProblem of "
                             "slttheory.models.registry")
-        if rp.degree > RANK_MAX_DEGREE:  # before the map is evaluated even once
-            return RankEvidence(
-                "error", error=f"not computed: the rank map has degree {rp.degree}, above "
-                f"RANK_MAX_DEGREE = {RANK_MAX_DEGREE} (integer points of any size overflow "
-                "exact int64 arithmetic there, and evaluating it takes time in the degree); "
-                "the other routes still decide")
-        big = above_rank_budget(rp)
-        if big is not None:
-            rows, n_params = big
-            return RankEvidence(
-                "error", n_params=n_params,
-                error=f"not computed: the Jacobian would be {rows} × {n_params} "
-                f"({rows * n_params:.2g} entries), above the exact rank's budget of "
-                f"{RANK_MAX_ENTRIES:.0e} (fraction-free elimination over ℚ would take hours); "
-                "the other routes still decide")
+        why, size = _rank_computable(rp)
+        if why:
+            return RankEvidence("error", n_params=None if size is None else size[1], error=why)
         trials, seed = int(settings.get("trials", 3)), int(settings.get("seed", 0))
         res = generic_rank(rp.fn, rp.param_shapes, rp.inputs, degree=rp.degree, trials=trials,
                            seed=seed)
@@ -855,41 +868,38 @@ def with_rank_map(at: AtPoint | None, family: Any, params: Mapping[str, Any]
     run the rank route, which says what adding it could do (an outside audit: deep linear
     networks at r = 0 were told it "decides where the family justifies λ = rank/2", where
     it does not, and w* = 0 of a map with no linear part bounds λ by 0). Advice only, never
-    a fact; a map that cannot be built records nothing and fails nothing."""
+    a fact; a map that cannot be built (as the rank route would build it) records only
+    ``{"error": why}`` and fails nothing. A family with no rank map records nothing."""
     if at is None or at.status != "ok" or getattr(family, "rank_problem", None) is None:
         return at
     try:
         rec = _rank_map_record(family, params)
-    except Exception:  # noqa: BLE001 - advice only: the w* route never fails for it
-        rec = {}
-    return replace(at, extras={**at.extras, "rank_map": rec}) if rec else at
+    except Exception as e:  # noqa: BLE001 - advice only: the w* route never fails for it
+        rec = {"error": describe_error(e)}
+    return replace(at, extras={**at.extras, "rank_map": rec})
 
 
 def _rank_map_record(family: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """``gives_lambda`` (whether the family justifies λ = rank/2 at the point: a plugin's own
     statement never, as in :func:`rank_route`), ``degree``, ``true_point`` (its stratum),
-    ``computed`` (whether the rank route would compute a rank: degree and Jacobian within
-    :data:`RANK_MAX_DEGREE` and :data:`RANK_MAX_ENTRIES`) and, for the package's own map
-    where its rank problem states w* = 0 exactly (an all-zero support or ``true_params``),
-    ``w_star_zero`` with ``jacobian_zero_at_w_star``: whether its exact Jacobian there is 0
-    (then rank J(w*) = 0 and the rank route bounds λ by 0 only). ``{}`` where the rank
-    problem is not one."""
+    ``computed`` (whether the rank route would compute a rank: :func:`_rank_computable`, the
+    route's own gate) and, for the package's own map where its rank problem states w* = 0
+    exactly (an all-zero support or ``true_params``), ``w_star_zero`` with
+    ``jacobian_zero_at_w_star``: whether its exact Jacobian there is 0 (then rank J(w*) = 0
+    and the rank route bounds λ by 0 only). ``{"error": why}`` where the rank problem is not
+    one (the rank route fails there too)."""
     rp = family.rank_problem(dict(params))
     if not all(hasattr(rp, a) for a in ("fn", "param_shapes", "inputs", "degree",
                                         "gives_lambda")):
-        return {}
-    degree = rp.degree
-    if isinstance(degree, bool) or not isinstance(degree, int) or degree < 0:
-        return {}
+        return {"error": f"rank_problem returned {type(rp).__name__}, not a RankProblem"}
     module = _unchecked_family(family, family.rank_problem)
     kind = str(getattr(rp, "true_point", "trained"))
+    why, size = _rank_computable(rp)
     out: dict[str, Any] = {"gives_lambda": bool(rp.gives_lambda) and module is None,
-                           "degree": degree, "true_point": kind}
-    if degree > RANK_MAX_DEGREE:
-        return {**out, "computed": False}
-    rows, cols = jacobian_size(rp)
-    out["computed"] = rows * cols <= RANK_MAX_ENTRIES
-    if module is not None or rows * cols > RANK_MAP_ZERO_CHECK_ENTRIES \
+                           "degree": None if isinstance(rp.degree, bool)
+                           or not isinstance(rp.degree, int) else rp.degree,
+                           "true_point": kind, "computed": not why}
+    if module is not None or size is None or size[0] * size[1] > RANK_MAP_ZERO_CHECK_ENTRIES \
             or not _stated_zero(rp):
         return out
     try:

@@ -883,6 +883,16 @@ def _rank_decider(claim: Claim, rk: Any, hi: Any = None, at: Any = None) -> list
     return []
 
 
+UNKNOWN_RANK_ADVICE = ('the rank route (add "rank" to the claim\'s evidence; what it gives at '
+                       "this point was not recorded: it decides only where the family "
+                       "justifies λ = rank/2 at w*, and elsewhere gives bounds on λ at most, "
+                       "or nothing)")
+"""The rank route's advice where nothing says what the family's rank map states at the point
+(w* not measured or failed, evidence stored before the record was kept): what it could do,
+promising neither a decision nor a bound (it had read "elsewhere bounds λ only from below",
+which a trained w*, a Jacobian 0 at w* or one above the route's budget do not give)."""
+
+
 def _unasked_rank(at: Any) -> list[str]:
     """What adding the rank route would do, from what the family's rank map states at the
     point (``at.extras["rank_map"]``,
@@ -890,20 +900,26 @@ def _unasked_rank(at: Any) -> list[str]:
     gives λ = rank/2 there; elsewhere it bounds λ from below by half rank J(w*) only, which is
     nothing where w* is a trained point or where the exact Jacobian at w* = 0 is 0 (deep
     linear networks and reduced-rank regression at r = 0), and it computes nothing above its
-    budget. Evidence without the record (measured before it was kept): the general advice.
+    budget, nor where the rank map could not be built at the point (``{"error": why}``: the
+    route builds it the same way). No record (w* not measured or failed, or measured before
+    the record was kept): :data:`UNKNOWN_RANK_ADVICE`. (A family with no rank map is never
+    advised it: its claims do not list the route in ``routes_available``.)
 
     >>> from slttheory.verify.evidence.records import AtPoint
-    >>> _unasked_rank(None)[0][:29]
-    'the rank route (add "rank" to'
+    >>> _unasked_rank(None) == [UNKNOWN_RANK_ADVICE]
+    True
     >>> _unasked_rank(AtPoint("ok", extras={"rank_map": {"gives_lambda": False,
     ...     "degree": 2, "true_point": "support", "computed": True, "w_star_zero": True,
     ...     "jacobian_zero_at_w_star": True}}))
     []
+    >>> _unasked_rank(AtPoint("ok", extras={"rank_map": {"error": "ValueError: no map"}}))
+    []
     """
     rec = at.extras.get("rank_map") if at is not None and at.status == "ok" else None
+    if isinstance(rec, Mapping) and "error" in rec and "gives_lambda" not in rec:
+        return []  # the rank map cannot be built here: the rank route would fail as well
     if not isinstance(rec, Mapping) or not isinstance(rec.get("gives_lambda"), bool):
-        return ['the rank route (add "rank" to the claim\'s evidence; it decides where the '
-                "family justifies λ = rank/2 at w*, and elsewhere bounds λ only from below)"]
+        return [UNKNOWN_RANK_ADVICE]
     if rec.get("computed") is False:
         return []  # the route would not compute a rank here (degree or Jacobian size)
     if rec["gives_lambda"]:
