@@ -211,15 +211,14 @@ evidence = ["closed_form", "rank"]
 @dataclass(frozen=True)
 class Forced:
     """What the certified facts at the point force, computed here from the evidence's
-    exact numbers by the theorems alone: ``low ≤ λ ≤ high`` (``low`` ``None``: no fact
-    bounds λ from below; λ ≥ 0 holds for every model, but the verifier draws it as no fact,
-    so a negative prediction stays open there)."""
+    exact numbers by the theorems alone: ``low ≤ λ ≤ high`` (λ ≥ 0 holds for every model,
+    and the verifier draws it with λ ≤ d/2, so a negative prediction is refuted)."""
 
-    low: Fraction | None
+    low: Fraction
     high: Fraction
 
     def __contains__(self, p: Fraction) -> bool:
-        return (self.low is None or self.low <= p) and p <= self.high
+        return self.low <= p <= self.high
 
 
 def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
@@ -229,7 +228,7 @@ def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
     justifies it or R₀ equals the generic rank R; and, where the claim does not cite it, the
     family's established closed form; a normal crossing's Newton polyhedron unless it is
     cited too."""
-    lo: Fraction | None = None
+    lo = Fraction(0)
     hi = Fraction(case.d, 2)
     if mode == "own" or (mode == "cites" and case.family in EXACT_INDEPENDENT):
         return Forced(case.lam, case.lam)
@@ -244,8 +243,7 @@ def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
     assert not no_minimum_for_the_llc(ev.at_point, ev.llc), case  # w* is the true parameter
     r0 = rk.point_rank
     if r0 is not None and rk.point_rank_certified and rk.inputs_determine:
-        if r0 > 0:  # R₀ = 0 would say λ ≥ 0, which the verifier draws as no fact
-            lo = Fraction(r0, 2)
+        lo = Fraction(r0, 2)
         if rk.point_rank_exact and rk.true_point != "trained" and r0 < case.d:
             hi = min(hi, Fraction(case.d + r0, 4))
     if rk.equality_certified and (rk.determines_lambda or (
@@ -300,13 +298,15 @@ def _count(key: str) -> None:
 
 def false_values(case: Case, ev: PointEvidence) -> dict[str, Fraction]:
     """The false predictions at the point: λ ± 1/2, 5λ/4, 4λ/5, d/2 and rank/2 (at w* and the
-    generic rank) where they differ from λ; just below the splitting lemma's R₀/2 and just
-    above d/2 (which only the rank at w* and the dimension refute where the claim cites every
+    generic rank) where they differ from λ; −1/4 (below the λ ≥ 0 every model has: a stated
+    formula that goes negative at a case boundary); just below the splitting lemma's R₀/2 and
+    just above d/2 (which only the rank at w* and the dimension refute where the claim cites every
     formula for the model and w* has no exact rank, e.g. reduced-rank regression at r > 0)."""
     lam, rk = case.lam, ev.rank
     out = {"lambda+1/2": lam + Fraction(1, 2), "5/4*lambda": lam * Fraction(5, 4),
            "lambda-1/2": lam - Fraction(1, 2), "4/5*lambda": lam * Fraction(4, 5),
-           "d/2": Fraction(case.d, 2), "d/2+1/4": Fraction(case.d, 2) + Fraction(1, 4)}
+           "d/2": Fraction(case.d, 2), "d/2+1/4": Fraction(case.d, 2) + Fraction(1, 4),
+           "-1/4": Fraction(-1, 4)}
     if rk is not None and rk.status == "ok" and rk.point_rank is not None:
         out["rank_at_w*/2"] = Fraction(rk.point_rank, 2)
         if rk.point_rank > 0:

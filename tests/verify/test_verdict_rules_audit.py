@@ -168,9 +168,9 @@ def test_the_dimension_bound_counts_the_models_parameters_not_the_rank_maps():
     small_map = rk(1, n=2, determines=False, point=0, inputs=True)
     v = V(claim("3/2"), PointEvidence(None, small_map, None, 0.0, at_point=at))
     assert v.verdict != "refuted", v.reason
-    assert "4 parameters ⇒ λ ≤ 2" in v.reason, v.reason
+    assert "4 parameters ⇒ 0 ≤ λ ≤ 2" in v.reason, v.reason
     v = V(claim("3/2"), PointEvidence(None, small_map, None, 0.0))
-    assert "2 parameters ⇒ λ ≤ 1" in v.reason, v.reason
+    assert "2 parameters ⇒ 0 ≤ λ ≤ 1" in v.reason, v.reason
 def test_a_scaling_points_llc_grade_in_the_report_is_the_fits():
     """A scaling claim's point with no prediction of its own was graded in report.data by
     ``llc_band`` alone, without the fit's check that a band wholly outside the certified

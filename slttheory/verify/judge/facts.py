@@ -16,7 +16,9 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the generic rank
   carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
   rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
-  (d) λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum). (e) λ ≤ (d − s)/2 where a
+  (d) 0 ≤ λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum; λ > 0, since
+  ζ(z) = ∫K^z φ is holomorphic on Re z > 0: drawn with the upper side, so that a stated
+  formula that goes negative at a case boundary is refuted). (e) λ ≤ (d − s)/2 where a
   symmetry orbit of dimension s passes through the built w* (:mod:`slttheory.models.symmetry`).
   (f) λ ≤ R/2 + (d − R)/4 where R is rank J(w*) itself (not a lower bound) at the family's true
   parameter, R < d (splitting lemma: K ≤ Σ_{i≤R} y_i² + C|z|⁴; :func:`hessian_rank_bound`).
@@ -282,9 +284,9 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     n_params = n_params_of(ev)
     if n_params and not undefined:
         d = sp.Rational(n_params, 2)
-        out.append(Fact("dimension", None, d, "certified",
-                        f"{n_params} parameters ⇒ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
-                        "near a minimum)"))
+        out.append(Fact("dimension", sp.Integer(0), d, "certified",
+                        f"{n_params} parameters ⇒ 0 ≤ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
+                        "near a minimum; λ > 0 for every model)"))
     return out
 
 
