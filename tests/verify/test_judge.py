@@ -1560,6 +1560,23 @@ def test_relation_on_a_scaling_claim_applies_to_predicted_only():
     assert _exact(c, lambda d: d / 2).verdict.verdict == "confirmed"
 
 
+def test_a_scaling_claims_fit_confirms_only_where_every_point_is_confirmed():
+    """λ ≤ d/2 + 1/4 and linear in d (the soundness grid of bounds): the bound holds for
+    every model of d parameters, so every point is inconclusive, and the fit alone had
+    confirmed the claim (certified)."""
+    c = _toml_claim('predicted = "d/2 + 1/4"\nrelation = "<="\n[scaling]\nvariable = "d"\n'
+                    'shape = "linear"\n[grid]\nd = [1, 2, 3, 4, 5]\n')
+    items = [({"d": d}, PointEvidence(cf(str(sp.Rational(d, 2))), None, None, 0.0,
+                                      at_point=replace(MINIMUM, checks={**MINIMUM.checks,
+                                                                        "n_params": d})))
+             for d in (1, 2, 3, 4, 5)]
+    r = judge_claim(c, items)
+    assert {p.verdict.verdict for p in r.points} == {"inconclusive"}
+    assert r.verdict.verdict == "inconclusive", r.verdict.reason
+    assert "not confirmed at every point" in r.verdict.reason
+    assert "the fit of its shape: confirmed" in r.verdict.reason
+
+
 def test_a_group_of_exact_values_too_short_to_fit_is_still_checked_against_the_coefficients():
     """A group cut to 2 values by the constraint (an audit's low-rank claim, r < d): its exact
     values 0.5·d against the stated −0.5·d² + 8·d were left undecided, 'a fit needs 3'."""

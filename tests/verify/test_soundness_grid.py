@@ -190,9 +190,10 @@ BOUNDARY = [
 ]
 
 
-def _claim(case: Case, predicted: Fraction, source: str, cid: str):
-    """The claim that λ = ``predicted`` at ``case``'s point, in TOML as a researcher writes
-    it, parsed as the CLI parses a file; certified routes only."""
+def _claim(case: Case, predicted: Fraction, source: str, cid: str, relation: str = "=="):
+    """The claim that λ ``relation`` ``predicted`` (λ = P by default) at ``case``'s point,
+    in TOML as a researcher writes it, parsed as the CLI parses a file; certified routes
+    only."""
     text = f'''
 id = "{cid}"
 title = "soundness grid: {case.family}"
@@ -200,6 +201,7 @@ source = "{source}"
 family = "{case.family}"
 kind = "closed_form"
 predicted = "{predicted.numerator}/{predicted.denominator}"
+relation = "{relation}"
 evidence = ["closed_form", "rank"]
 [grid]
 [fixed]

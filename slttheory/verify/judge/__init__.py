@@ -132,7 +132,8 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
     mine = {k: controls[k] for k in used if k in controls}
     # the points' verdicts, combined (claim_verdict): a point claim's verdict; for a scaling
     # claim an error where every point errored (its routes ran out of time, say), and with a
-    # `predicted` formula, judged point by point, a refutation whatever its fit says
+    # `predicted` formula, judged point by point, a refutation whatever its fit says, and a
+    # confirmation only where every point is confirmed too
     agg = claim_verdict([(p.params, p.verdict) for p in pts], list(claim.grid),
                         claim.constraint)
     if claim.kind != "scaling" or (pts and agg.verdict == "error"):
@@ -148,6 +149,14 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
                 cv = ClaimVerdict("refuted", f"{agg.reason} [the claim's predicted formula, "
                                   f"point by point; the fit of its shape: {sv.reason}]",
                                   sv.fits, agg.grade, cases, sv.groups, sv.left_out)
+            elif claim.predicted_expr is not None and sv.verdict == "confirmed" and \
+                    agg.verdict != "confirmed":
+                # confirmed only if every point is: a fit confirmed "λ ≤ d/2 + 1/4, linear
+                # in d" whose bound asserts nothing at any point (the soundness grid)
+                cv = ClaimVerdict("inconclusive", f"{agg.reason} [the claim's predicted "
+                                  "formula, point by point, is not confirmed at every point; "
+                                  f"the fit of its shape: {sv.reason}]", sv.fits, agg.grade,
+                                  cases, sv.groups, sv.left_out)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
     return ClaimResult(claim, tuple(pts), cv, mine)
