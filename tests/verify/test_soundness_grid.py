@@ -44,6 +44,7 @@ from slttheory.formulas import deep_linear_network
 from slttheory.models import FAMILIES
 from slttheory.verify.claims import parse_claim_text
 from slttheory.verify.evidence.records import PointEvidence, no_minimum_for_the_llc
+from slttheory.verify.judge.facts import facts_of
 from slttheory.verify.judge.point import point_verdict
 from slttheory.verify.run import run_claims
 
@@ -318,6 +319,10 @@ def false_values(case: Case, ev: PointEvidence) -> dict[str, Fraction]:
     return {k: v for k, v in out.items() if v != lam}
 
 
+def _certified(claim: Any, ev: PointEvidence) -> list[Any]:
+    return [f for f in facts_of(claim, ev) if f.grade == "certified"]
+
+
 def judge_grid_point(case: Case, engine_modes: tuple[str, ...] = ("rank",)) -> None:
     """Run the true claim end to end in ``engine_modes`` (the others are judged on the
     evidence of the first: the routes do not depend on the claim's source or prediction);
@@ -343,8 +348,12 @@ def judge_grid_point(case: Case, engine_modes: tuple[str, ...] = ("rank",)) -> N
             assert v.verdict == "confirmed", (case, mode, v.reason)
         _check_reason(v, case.lam, mode, formula)
         _count(f"true/{mode}/{v.verdict}")
+        drawn = _certified(claims[mode], ev)
         for what, p in false_values(case, ev).items():
             c = _claim(case, p, source, "false")
+            # never a statement as evidence for itself: the certified facts depend on the
+            # claim's source (which formulas are its own), never on what it predicts
+            assert _certified(c, ev) == drawn, (case, mode, what)
             w = point_verdict(c, pt.params, ev, c.predicted_at(pt.params))
             assert w.verdict in ("refuted", "inconclusive"), (case, mode, what, p, w.reason)
             if p not in f:
