@@ -316,3 +316,23 @@ def test_a_points_band_wholly_outside_the_certified_facts_decides_nothing():
     # the same LLC inside the facts decides, controlled (a refutation of 2 by a band near 4)
     v = V(claim("2"), PointEvidence(None, rank, lc(4.0, reruns=reruns), 0.0), ctl=controls())
     assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
+
+
+def test_too_few_controls_name_a_source_without_a_year_as_the_cause():
+    """A claim whose ``source`` names no year or arXiv id takes every formula for its own, so
+    no control is certified by a formula: a full-profile run said only "1 control(s) of known
+    λ resemble this point", never the cause nor the fix. With a year the text is unchanged."""
+    one = controls()
+    (key, cs), = one.items()
+    few = {key: replace(cs, runs=tuple(r for r in cs.runs if r.lam == "2.0"))}
+    ev = PointEvidence(None, None, lc(1.6), 0.0)
+    anonymous = V(claim("2", source="a textbook"), ev, ctl=few)
+    assert anonymous.verdict == "inconclusive"
+    assert anonymous.llc is not None and anonymous.llc.grade == "uncontrolled"
+    assert "names no year or arXiv id" in anonymous.llc.why, anonymous.llc.why
+    dated = V(claim("2", source="Someone 2020"), ev, ctl=few)
+    assert "resemble this point" in dated.llc.why
+    assert "names no year" not in dated.llc.why
+    # enough controls: nothing to explain, whatever the source says
+    full = V(claim("2", source="a textbook"), ev, ctl=one)
+    assert "names no year" not in full.llc.why
