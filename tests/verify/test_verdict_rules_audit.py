@@ -336,3 +336,16 @@ def test_too_few_controls_name_a_source_without_a_year_as_the_cause():
     # enough controls: nothing to explain, whatever the source says
     full = V(claim("2", source="a textbook"), ev, ctl=one)
     assert "names no year" not in full.llc.why
+
+
+def test_would_decide_names_the_missing_controls_first():
+    """Too few usable controls: the advice asks for them (with the count), not only for a
+    control of higher multiplicity, which an audit saw named alone where two of three
+    controls were lacking."""
+    one = controls()
+    (key, cs), = one.items()
+    few = {key: replace(cs, runs=tuple(r for r in cs.runs if r.lam == "2.0"))}
+    v = V(claim("2"), PointEvidence(None, None, lc(1.6), 0.0), ctl=few)
+    assert "would decide:" in v.reason
+    assert "an LLC with at least 3 usable controls of certified λ (here 1)" in \
+        v.reason.split("would decide:")[1], v.reason

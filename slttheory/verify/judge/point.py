@@ -804,6 +804,11 @@ def _deciders(claim: Claim, ev: PointEvidence, llc: LLCAssessment | None = None,
             out.append('an LLC with controls (add "llc" to the claim\'s evidence)')
     elif not_a_minimum(ev):
         out.append("an LLC at a w* that is a local minimum of L_n (none at this w* decides)")
+    elif (few := _too_few_controls(llc)) is not None:
+        m = _beyond_its_controls(ev, llc)
+        out.append(f"an LLC with at least {MIN_CONTROLS} usable controls of certified λ (here "
+                   f"{few})" + ("" if m is None else f", one of multiplicity at least {m} "
+                                "(lower ones do not measure its bias)"))
     elif (m := _beyond_its_controls(ev, llc)) is not None:
         out.append(f"an LLC with controls of multiplicity at least {m} (lower ones do not "
                    "measure its bias)")
@@ -854,6 +859,18 @@ def _envelope_too_wide(claim: Claim, llc: LLCAssessment | None, p: sp.Expr | Non
             f"(λ̂ + 2se)/r_lo]; the tolerance window [{lo:.4g}, {hi:.4g}] = "
             f"{fmt_value(p)} ± {tol:.3g} a band must lie within to confirm spans only "
             f"{hi / lo:.3g})")
+
+
+def _too_few_controls(llc: LLCAssessment | None) -> int | None:
+    """How many usable controls an LLC's band had where that was fewer than
+    :data:`~slttheory.verify.judge.llc.MIN_CONTROLS` (``None`` otherwise, and where none were
+    measured): the advice names the count first, as the band's own reason does (it had named
+    only a missing multiplicity-2 control where two controls of three were lacking)."""
+    band = llc.band if llc is not None else None
+    if band is None or band.controlled or not band.controls:
+        return None
+    k = len(usable_controls(band.controls))
+    return k if k < MIN_CONTROLS else None
 
 
 def _beyond_its_controls(ev: PointEvidence, llc: LLCAssessment | None) -> int | None:
