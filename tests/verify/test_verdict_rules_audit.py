@@ -349,3 +349,13 @@ def test_would_decide_names_the_missing_controls_first():
     assert "would decide:" in v.reason
     assert "an LLC with at least 3 usable controls of certified λ (here 1)" in \
         v.reason.split("would decide:")[1], v.reason
+
+
+def test_the_grade_legend_says_what_makes_a_controlled_llc_uncontrolled():
+    """A point whose controlled band changed verdict at a rerun reads "uncontrolled: not
+    robust …"; the report's legend had defined the grade only as "an LLC without such
+    controls", which that point had (a full-profile audit)."""
+    from slttheory.verify.report.data import GRADE_LEGEND
+
+    uncontrolled = GRADE_LEGEND.split("{b}uncontrolled{/b}")[1].split("{b}context{/b}")[0]
+    assert "rerun" in uncontrolled and "outside the certified facts" in uncontrolled
