@@ -32,12 +32,13 @@ from test_soundness_grid import (
     _claim,
     _fraction,
     dln,
+    dln_points,
     forced,
     low_rank,
-    normal_crossing,
-    poly,
+    other_points,
     regular,
     rrr,
+    rrr_points,
 )
 
 from slttheory.models import FAMILIES
@@ -190,26 +191,9 @@ _SETTINGS = settings(max_examples=4, deadline=None, derandomize=True, database=N
                      suppress_health_check=[HealthCheck.too_slow])
 
 
-@st.composite
-def any_points(draw: st.DrawFn) -> Case:
-    """A drawn point of any family of the grid."""
-    noise = draw(st.sampled_from([1.0, 0.0]))
-    kind = draw(st.sampled_from(["rrr", "dln", "regular", "poly", "low_rank", "nc"]))
-    if kind == "rrr":
-        m, n, h = (draw(st.integers(1, 4)) for _ in range(3))
-        return rrr(m, n, h, draw(st.integers(0, min(m, n, h))), noise)
-    if kind == "dln":
-        widths = tuple(draw(st.lists(st.integers(1, 3), min_size=2, max_size=4)))
-        return dln(widths, draw(st.integers(0, min(widths))), noise)
-    if kind == "regular":
-        return regular(draw(st.integers(1, 6)), noise)
-    if kind == "poly":
-        return poly(draw(st.integers(0, 5)), noise)
-    if kind == "low_rank":
-        d = draw(st.integers(1, 3))
-        return low_rank(d, draw(st.integers(1, d)), noise)
-    powers = draw(st.lists(st.integers(0, 3), min_size=1, max_size=3).filter(any))
-    return normal_crossing(tuple(powers), noise)
+def any_points() -> st.SearchStrategy[Case]:
+    """A drawn point of any family of the grid (the first grid file's strategies)."""
+    return st.one_of(rrr_points(), dln_points(), other_points())
 
 
 @_SETTINGS
