@@ -259,23 +259,48 @@ def _fraction(x: Any) -> Fraction | None:
     return None if x is None else Fraction(str(sp.nsimplify(x)))
 
 
-def _check_reason(v: Any, p: Fraction, mode: str, formula: str) -> None:
+def holds(lam: Fraction, rel: str, p: Fraction) -> bool:
+    """Whether ``λ rel p``."""
+    return {"<=": lam <= p, "<": lam < p, ">=": lam >= p, ">": lam > p, "==": lam == p}[rel]
+
+
+def implied(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
+    """Whether every λ in [lo, hi] satisfies ``λ rel p`` (``None``: that side open)."""
+    if rel in ("<=", "<"):
+        return hi is not None and holds(hi, rel, p)
+    if rel in (">=", ">"):
+        return lo is not None and holds(lo, rel, p)
+    return lo is not None and lo == hi == p
+
+
+def excluded(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
+    """Whether no λ in [lo, hi] satisfies ``λ rel p``."""
+    if rel in ("<=", "<"):
+        return lo is not None and not holds(lo, rel, p)
+    if rel in (">=", ">"):
+        return hi is not None and not holds(hi, rel, p)
+    return (lo is not None and p < lo) or (hi is not None and p > hi)
+
+
+def check_reason(v: Any, rel: str, p: Fraction, mode: str, formula: str) -> None:
     """The reason says what decided, and what it says is true: it opens with the verdict;
-    a decided point names only certified facts before "against"/"gives", each of which
-    (for a refutation) excludes P alone, or which together (a confirmation) fix λ = P; a
-    claim citing the family's form is never decided by that form, nor one citing every form
-    by any form."""
+    a decided point names its grade (and, for a bound, the relation) and only certified
+    facts before "against"/"gives", each of which excludes P alone (a refutation) or implies
+    the bound alone (a confirmation of ``<``, ``<=``, ``>``, ``>=``), or which together fix
+    λ = P (a confirmation of ``==``); a claim citing the family's form is never decided by
+    that form, nor one citing every form by any form."""
     reason = v.reason
     assert reason.startswith(v.verdict), reason
     if v.verdict not in ("confirmed", "refuted"):
         assert "(certified)" not in reason.split(";")[0], reason
         return
     assert v.grade == "certified" and f"{v.verdict} (certified)" in reason, reason
+    if rel != "==":
+        assert f"predicted λ {rel} " in reason, reason
     head = reason.split(", against the predicted" if v.verdict == "refuted"
                         else " gives the predicted")[0]
     named = [f for f in v.facts if f.text in head]
-    assert named, reason
-    assert all(f.grade == "certified" for f in named), reason
+    assert named and all(f.grade == "certified" for f in named), reason
     if mode == "rank":
         assert all(f.route not in ("closed form", "independent closed form")
                    for f in named), reason
@@ -283,13 +308,14 @@ def _check_reason(v: Any, p: Fraction, mode: str, formula: str) -> None:
         assert f"closed form {formula} λ" not in head.replace(
             f"independent closed form {formula}", ""), reason
     bounds = [(_fraction(f.low), _fraction(f.high)) for f in named]
-    if v.verdict == "refuted":
-        for lo, hi in bounds:
-            assert (lo is not None and p < lo) or (hi is not None and p > hi), (reason, p)
-    else:
+    if v.verdict == "confirmed" and rel == "==":  # together they fix λ = P
         los = [lo for lo, _ in bounds if lo is not None]
         his = [hi for _, hi in bounds if hi is not None]
         assert los and his and max(los) == min(his) == p, (reason, p)
+        return
+    decide = excluded if v.verdict == "refuted" else implied
+    for (lo, hi), f in zip(bounds, named, strict=True):
+        assert decide(lo, hi, rel, p), (reason, f.text, p)
 
 
 TALLY: dict[str, int] = {}
@@ -346,7 +372,7 @@ def judge_grid_point(case: Case, engine_modes: tuple[str, ...] = ("rank",)) -> N
         assert v.verdict in ("confirmed", "inconclusive"), (case, mode, v.reason)
         if f.low == f.high:
             assert v.verdict == "confirmed", (case, mode, v.reason)
-        _check_reason(v, case.lam, mode, formula)
+        check_reason(v, "==", case.lam, mode, formula)
         _count(f"true/{mode}/{v.verdict}")
         drawn = _certified(claims[mode], ev)
         for what, p in false_values(case, ev).items():
@@ -358,7 +384,7 @@ def judge_grid_point(case: Case, engine_modes: tuple[str, ...] = ("rank",)) -> N
             assert w.verdict in ("refuted", "inconclusive"), (case, mode, what, p, w.reason)
             if p not in f:
                 assert w.verdict == "refuted", (case, mode, what, p, f, w.reason)
-            _check_reason(w, p, mode, formula)
+            check_reason(w, "==", p, mode, formula)
             _count(f"false/{mode}/{w.verdict}")
 
 

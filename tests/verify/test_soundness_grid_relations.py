@@ -31,9 +31,13 @@ from test_soundness_grid import (
     Case,
     _claim,
     _fraction,
+    check_reason,
     dln,
     dln_points,
+    excluded,
     forced,
+    holds,
+    implied,
     low_rank,
     other_points,
     regular,
@@ -45,34 +49,11 @@ from slttheory.models import FAMILIES
 from slttheory.verify.claims import load_claims, parse_claim_text
 from slttheory.verify.claims.common import ClaimError
 from slttheory.verify.evidence.records import PointEvidence
-from slttheory.verify.judge.point import PointVerdict, certified_bounds, point_verdict, scope
+from slttheory.verify.judge.point import certified_bounds, point_verdict, scope
 from slttheory.verify.run import run_claims
 
 RELATIONS = ("<=", "<", ">=", ">")
 Q = Fraction(1, 4)
-
-
-def holds(lam: Fraction, rel: str, p: Fraction) -> bool:
-    """Whether ``λ rel p``."""
-    return {"<=": lam <= p, "<": lam < p, ">=": lam >= p, ">": lam > p, "==": lam == p}[rel]
-
-
-def implied(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
-    """Whether every λ in [lo, hi] satisfies ``λ rel p`` (``None``: that side open)."""
-    if rel in ("<=", "<"):
-        return hi is not None and holds(hi, rel, p)
-    if rel in (">=", ">"):
-        return lo is not None and holds(lo, rel, p)
-    return lo is not None and lo == hi == p
-
-
-def excluded(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
-    """Whether no λ in [lo, hi] satisfies ``λ rel p``."""
-    if rel in ("<=", "<"):
-        return lo is not None and not holds(lo, rel, p)
-    if rel in (">=", ">"):
-        return hi is not None and not holds(hi, rel, p)
-    return (lo is not None and p < lo) or (hi is not None and p > hi)
 
 
 def vacuous(rel: str, p: Fraction, d: int) -> bool:
@@ -94,32 +75,6 @@ def bounds(claim: Any, ev: PointEvidence) -> tuple[Fraction | None, Fraction | N
     """The verifier's certified interval for ``claim`` at the point, as exact fractions."""
     lo, hi = certified_bounds(claim, ev)
     return _fraction(lo), _fraction(hi)
-
-
-def check_reason(v: PointVerdict, rel: str, p: Fraction, mode: str, formula: str) -> None:
-    """The reason opens with the verdict; a vacuous bound says it holds for every model; a
-    decided one names its grade and only certified facts that decide it, each alone, none of
-    them the formula the claim cites (nor any closed form where it cites every one)."""
-    reason = v.reason
-    assert reason.startswith(v.verdict), reason
-    if v.verdict not in ("confirmed", "refuted"):
-        assert "(certified)" not in reason.split(";")[0], reason
-        return
-    assert v.grade == "certified" and f"{v.verdict} (certified)" in reason, reason
-    assert f"predicted λ {rel} " in reason, reason
-    head = reason.split(", against the predicted" if v.verdict == "refuted"
-                        else " gives the predicted")[0]
-    named = [f for f in v.facts if f.text in head]
-    assert named and all(f.grade == "certified" for f in named), reason
-    if mode == "rank":
-        assert all(f.route not in ("closed form", "independent closed form")
-                   for f in named), reason
-    if mode != "own":
-        assert f"closed form {formula} λ" not in head.replace(
-            f"independent closed form {formula}", ""), reason
-    decide = excluded if v.verdict == "refuted" else implied
-    for f in named:
-        assert decide(_fraction(f.low), _fraction(f.high), rel, p), (reason, f.text, p)
 
 
 def bound_values(case: Case, ends: Sequence[Fraction | None]) -> list[Fraction]:
