@@ -215,13 +215,15 @@ evidence = ["closed_form", "rank"]
 class Forced:
     """What the certified facts at the point force, computed here from the evidence's
     exact numbers by the theorems alone: ``low ≤ λ ≤ high`` (λ ≥ 0 holds for every model,
-    and the verifier draws it with λ ≤ d/2, so a negative prediction is refuted)."""
+    and the verifier draws it with λ ≤ d/2, so a negative prediction is refuted), and
+    ``low < λ`` where ``low_open`` (λ > 0 where the loss is not flat near w*)."""
 
     low: Fraction
     high: Fraction
+    low_open: bool = False
 
     def __contains__(self, p: Fraction) -> bool:
-        return self.low <= p <= self.high
+        return (self.low < p if self.low_open else self.low <= p) and p <= self.high
 
 
 def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
@@ -245,14 +247,18 @@ def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
         assert rk.point_rank == case.point_rank, (case, rk.point_rank)
     assert not no_minimum_for_the_llc(ev.at_point, ev.llc), case  # w* is the true parameter
     r0 = rk.point_rank
+    # λ > 0 where the rank at w* is 0 but the map is not constant (generic rank ≥ 1): K ≢ 0
+    # near the zero w* of K, so ζ's largest pole is negative
+    positive = False
     if r0 is not None and rk.point_rank_certified and rk.inputs_determine:
         lo = Fraction(r0, 2)
+        positive = r0 == 0 and rk.certified and rk.rank > 0
         if rk.point_rank_exact and rk.true_point != "trained" and r0 < case.d:
             hi = min(hi, Fraction(case.d + r0, 4))
     if rk.equality_certified and (rk.determines_lambda or (
             rk.point_rank_certified and rk.inputs_determine and r0 == rk.rank)):
-        lo = hi = Fraction(rk.rank, 2)
-    return Forced(lo, hi)
+        return Forced(Fraction(rk.rank, 2), Fraction(rk.rank, 2))
+    return Forced(lo, hi, positive)
 
 
 def _fraction(x: Any) -> Fraction | None:
@@ -264,22 +270,26 @@ def holds(lam: Fraction, rel: str, p: Fraction) -> bool:
     return {"<=": lam <= p, "<": lam < p, ">=": lam >= p, ">": lam > p, "==": lam == p}[rel]
 
 
-def implied(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
-    """Whether every λ in [lo, hi] satisfies ``λ rel p`` (``None``: that side open)."""
+def implied(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction,
+            lo_open: bool = False) -> bool:
+    """Whether every λ in [lo, hi] (``(lo, hi]`` where ``lo_open``) satisfies ``λ rel p``
+    (``None``: that side open)."""
     if rel in ("<=", "<"):
         return hi is not None and holds(hi, rel, p)
     if rel in (">=", ">"):
-        return lo is not None and holds(lo, rel, p)
-    return lo is not None and lo == hi == p
+        return lo is not None and (holds(lo, rel, p) or (lo_open and rel == ">" and lo == p))
+    return lo is not None and lo == hi == p and not lo_open
 
 
-def excluded(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction) -> bool:
-    """Whether no λ in [lo, hi] satisfies ``λ rel p``."""
+def excluded(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction,
+             lo_open: bool = False) -> bool:
+    """Whether no λ in [lo, hi] (``(lo, hi]`` where ``lo_open``) satisfies ``λ rel p``."""
     if rel in ("<=", "<"):
-        return lo is not None and not holds(lo, rel, p)
+        return lo is not None and (not holds(lo, rel, p) or (lo_open and p == lo))
     if rel in (">=", ">"):
         return hi is not None and not holds(hi, rel, p)
-    return (lo is not None and p < lo) or (hi is not None and p > hi)
+    return ((lo is not None and (p < lo or (lo_open and p == lo)))
+            or (hi is not None and p > hi))
 
 
 def check_reason(v: Any, rel: str, p: Fraction, mode: str, formula: str) -> None:
@@ -307,15 +317,15 @@ def check_reason(v: Any, rel: str, p: Fraction, mode: str, formula: str) -> None
     if mode != "own":
         assert f"closed form {formula} λ" not in head.replace(
             f"independent closed form {formula}", ""), reason
-    bounds = [(_fraction(f.low), _fraction(f.high)) for f in named]
+    bounds = [(_fraction(f.low), _fraction(f.high), f.low_open) for f in named]
     if v.verdict == "confirmed" and rel == "==":  # together they fix λ = P
-        los = [lo for lo, _ in bounds if lo is not None]
-        his = [hi for _, hi in bounds if hi is not None]
+        los = [lo for lo, _, _ in bounds if lo is not None]
+        his = [hi for _, hi, _ in bounds if hi is not None]
         assert los and his and max(los) == min(his) == p, (reason, p)
         return
     decide = excluded if v.verdict == "refuted" else implied
-    for (lo, hi), f in zip(bounds, named, strict=True):
-        assert decide(lo, hi, rel, p), (reason, f.text, p)
+    for (lo, hi, lo_open), f in zip(bounds, named, strict=True):
+        assert decide(lo, hi, rel, p, lo_open), (reason, f.text, p)
 
 
 TALLY: dict[str, int] = {}

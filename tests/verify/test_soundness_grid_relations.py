@@ -49,6 +49,7 @@ from slttheory.models import FAMILIES
 from slttheory.verify.claims import load_claims, parse_claim_text
 from slttheory.verify.claims.common import ClaimError
 from slttheory.verify.evidence.records import PointEvidence
+from slttheory.verify.judge.facts import facts_of
 from slttheory.verify.judge.point import certified_bounds, point_verdict, scope
 from slttheory.verify.run import run_claims
 
@@ -62,19 +63,24 @@ def vacuous(rel: str, p: Fraction, d: int) -> bool:
     return {"<=": p >= half, "<": p > half, ">=": p <= 0, ">": p < 0}.get(rel, False)
 
 
-def expected(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction, d: int) -> str:
-    """The verdict certified facts [lo, hi] give ``λ rel p`` by interval logic alone."""
+def expected(lo: Fraction | None, hi: Fraction | None, rel: str, p: Fraction, d: int,
+             lo_open: bool = False) -> str:
+    """The verdict certified facts [lo, hi] (``(lo, hi]`` where ``lo_open``) give ``λ rel p``
+    by interval logic alone."""
     if vacuous(rel, p, d):
         return "inconclusive"
-    if excluded(lo, hi, rel, p):
+    if excluded(lo, hi, rel, p, lo_open):
         return "refuted"
-    return "confirmed" if implied(lo, hi, rel, p) else "inconclusive"
+    return "confirmed" if implied(lo, hi, rel, p, lo_open) else "inconclusive"
 
 
-def bounds(claim: Any, ev: PointEvidence) -> tuple[Fraction | None, Fraction | None]:
-    """The verifier's certified interval for ``claim`` at the point, as exact fractions."""
+def bounds(claim: Any, ev: PointEvidence) -> tuple[Fraction | None, Fraction | None, bool]:
+    """The verifier's certified interval for ``claim`` at the point, as exact fractions, and
+    whether its lower end is strict (a certified fact says ``lo < λ``)."""
     lo, hi = certified_bounds(claim, ev)
-    return _fraction(lo), _fraction(hi)
+    lo_open = any(f.low_open and f.low is not None and _fraction(f.low) == _fraction(lo)
+                  for f in facts_of(claim, ev) if f.grade == "certified")
+    return _fraction(lo), _fraction(hi), lo_open
 
 
 def bound_values(case: Case, ends: Sequence[Fraction | None]) -> list[Fraction]:
@@ -113,7 +119,8 @@ def judge_bounds(case: Case) -> None:
     params, ev = _evidence(case)
     for mode, source in _modes(case).items():
         f = forced(case, ev, mode)
-        lo, hi = bounds(_claim(case, case.lam, source, "b"), ev)
+        lo, hi, lo_open = bounds(_claim(case, case.lam, source, "b"), ev)
+        assert lo_open == (f.low_open and lo == f.low), (case, mode, lo, f)
         assert (lo is None or lo <= case.lam) and (hi is None or case.lam <= hi), (case, lo, hi)
         assert lo is not None and f.low <= lo and hi is not None and hi <= f.high, (
             case, mode, (lo, hi), f)
@@ -126,8 +133,9 @@ def judge_bounds(case: Case) -> None:
                 assert v.verdict != ("refuted" if true else "confirmed"), why
                 assert v.verdict != "error", why
                 assert not vacuous(rel, p, case.d) or true, why  # the rule is sound
-                assert v.verdict == expected(lo, hi, rel, p, case.d), why
-                if (want := expected(f.low, f.high, rel, p, case.d)) != "inconclusive":
+                assert v.verdict == expected(lo, hi, rel, p, case.d, lo_open), why
+                if (want := expected(f.low, f.high, rel, p, case.d,
+                                     f.low_open)) != "inconclusive":
                     assert v.verdict == want, why  # decided wherever the theorems force it
                 if vacuous(rel, p, case.d):
                     assert "holds for every model" in v.reason, why
@@ -222,10 +230,10 @@ def judge_grid_claim(claim: Any, names: Sequence[str]) -> tuple[str, list[dict],
     for pt in res.points:
         case = _case_of(claim.family, pt.params, claim.fixed)
         p = Fraction(str(sp.nsimplify(pt.predicted)))
-        lo, hi = bounds(claim, pt.evidence)
+        lo, hi, lo_open = bounds(claim, pt.evidence)
         v = pt.verdict
         assert v.verdict != ("refuted" if holds(case.lam, claim.relation, p) else "confirmed")
-        assert v.verdict == expected(lo, hi, claim.relation, p, case.d), v.reason
+        assert v.verdict == expected(lo, hi, claim.relation, p, case.d, lo_open), v.reason
         q = {k: pt.params[k] for k in names}
         kept.append(q)
         (refuted if v.verdict == "refuted" else confirmed if v.verdict == "confirmed"
@@ -281,13 +289,15 @@ def test_a_grid_claim_under_a_constraint_reaches_only_the_kept_points() -> None:
 def test_a_reduced_rank_grid_claim_is_refuted_where_the_rank_fixes_lambda() -> None:
     """Reduced-rank regression at n = 2 over m, h, r with r ≤ min(m, n, h), citing every
     formula: λ > r(m + n − r)/2 (the splitting lemma's bound, strictly) is false exactly
-    where r = min(m, n, h) (the rank at w* is the generic rank: λ = R₀/2) and undecided
-    elsewhere; the claim is refuted at those points alone."""
+    where r = min(m, n, h) (the rank at w* is the generic rank: λ = R₀/2), true at r = 0
+    (λ > 0: the rank at w* is 0 but the map is not constant) and undecided elsewhere; the
+    claim is refuted at those points alone."""
     grid = {"m": [1, 2, 3], "h": [1, 2], "r": [0, 1, 2]}
     claim = _grid_claim("reduced_rank_regression", "r*(m + n - r)/2", ">", grid,
                         RANK_ONLY["reduced_rank_regression"], "r <= min(m, n, h)", "n = 2")
     v, refuted, confirmed = judge_grid_claim(claim, list(grid))
-    assert v == "refuted" and not confirmed
+    assert v == "refuted" and confirmed == [q for q in confirmed if q["r"] == 0]
+    assert len(confirmed) == 6  # every r = 0 point
     assert refuted == [q for q in refuted if q["r"] == min(q["m"], 2, q["h"])]
     assert len(refuted) == 6
 

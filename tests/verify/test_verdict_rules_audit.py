@@ -359,3 +359,21 @@ def test_the_grade_legend_says_what_makes_a_controlled_llc_uncontrolled():
 
     uncontrolled = GRADE_LEGEND.split("{b}uncontrolled{/b}")[1].split("{b}context{/b}")[0]
     assert "rerun" in uncontrolled and "outside the certified facts" in uncontrolled
+
+
+def test_the_dimension_fact_does_not_say_lambda_is_positive_for_every_model():
+    """The grade table's 0 ≤ λ ≤ d/2: its text read "λ > 0 for every model", beside a
+    certified λ = rank/2 = 0 at the same point (the centred NTK at rank 1: K vanishes near
+    w*, ζ(z) = ∫K^z φ is constant and λ = 0; holomorphy on Re z > 0 gives only λ ≥ 0), so one
+    reason's facts contradicted each other in words (an outside theorist's review)."""
+    from slttheory.verify.judge.facts import facts_of
+
+    c = claim("0", relation=">")
+    ev = PointEvidence(None, rk(0, n=8), None, 0.0)  # certified λ = 0/2 = 0, d = 8
+    facts = facts_of(c, ev)
+    assert any(f.route == "generic rank" and f.low == 0 == f.high for f in facts)
+    dim = [f for f in facts if f.route == "dimension"]
+    assert dim and dim[0].low == 0
+    assert "λ > 0" not in dim[0].text and "λ ≥ 0 for every model" in dim[0].text
+    v = V(c, ev, d=8)  # and "λ > 0" is refuted there, as certified
+    assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason

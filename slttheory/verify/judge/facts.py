@@ -16,9 +16,15 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   λ = R/2 (R is a certified lower bound on the generic rank; that it *is* the generic rank
   carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
   rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
-  (d) 0 ≤ λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum; λ > 0, since
+  (d) 0 ≤ λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum; λ ≥ 0, since
   ζ(z) = ∫K^z φ is holomorphic on Re z > 0: drawn with the upper side, so that a stated
-  formula that goes negative at a case boundary is refuted). (e) λ ≤ (d − s)/2 where a
+  formula that goes negative at a case boundary is refuted). (d′) λ > 0 where the rank at the
+  true point w* is 0 but the exact generic rank is at least 1: the map the loss sees is a
+  non-constant polynomial, so it is not constant on any neighbourhood of w*, K ≢ 0 there and
+  the largest pole −λ of ζ is negative (Watanabe 2009, *Algebraic Geometry and Statistical
+  Learning Theory*, ch. 2: λ is a positive rational); "λ = 0" and "λ ≤ 0" are then refuted
+  at a case boundary where no rank at w* bounds λ from below (a normal crossing's w₁²w₂² at
+  0). Where the rank at w* is at least 1, (b) says more. (e) λ ≤ (d − s)/2 where a
   symmetry orbit of dimension s passes through the built w* (:mod:`slttheory.models.symmetry`).
   (f) λ ≤ R/2 + (d − R)/4 where R is rank J(w*) itself (not a lower bound) at the family's true
   parameter, R < d (splitting lemma: K ≤ Σ_{i≤R} y_i² + C|z|⁴; :func:`hessian_rank_bound`).
@@ -89,7 +95,12 @@ def fmt_value(v: Any) -> str:
 
 @dataclass(frozen=True)
 class Fact:
-    """``low ≤ λ ≤ high`` (``None``: open on that side) from ``route``, with its grade."""
+    """``low ≤ λ ≤ high`` (``None``: open on that side) from ``route``, with its grade;
+    ``low_open``: ``low < λ`` (strict, as λ > 0 where the loss is not flat near w*).
+
+    >>> Fact("positivity", sp.Integer(0), None, "certified", "", low_open=True).interval_text()
+    'λ > 0'
+    """
 
     route: str
     low: Any
@@ -97,6 +108,7 @@ class Fact:
     grade: str
     text: str
     note: str = ""
+    low_open: bool = False
 
     def interval_text(self) -> str:
         if self.low is None and self.high is None:
@@ -104,10 +116,10 @@ class Fact:
         if self.low is not None and self.high is not None and self.low == self.high:
             return f"λ = {fmt_value(self.low)}"
         if self.high is None:
-            return f"λ ≥ {fmt_value(self.low)}"
+            return f"λ {'>' if self.low_open else '≥'} {fmt_value(self.low)}"
         if self.low is None:
             return f"λ ≤ {fmt_value(self.high)}"
-        return f"λ ∈ [{fmt_value(self.low)}, {fmt_value(self.high)}]"
+        return f"λ ∈ {'(' if self.low_open else '['}{fmt_value(self.low)}, {fmt_value(self.high)}]"
 
 
 @dataclass(frozen=True)
@@ -251,6 +263,13 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
             out.append(Fact("rank at w*", r0, None, "certified",
                             f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
                             f"(splitting lemma; {rk.point_rank_how})"))
+        elif (rk.point_rank == 0 and rk.point_rank_certified and rk.inputs_determine
+              and rk.certified and rk.rank > 0 and not undefined):
+            out.append(Fact("positivity", sp.Integer(0), None, "certified",
+                            f"exact generic rank {rk.rank} ≥ 1: the map the loss sees is a "
+                            "non-constant polynomial, so K ≢ 0 near w* (a zero of K, the "
+                            "family's true parameter) ⇒ λ > 0 (the largest pole −λ of "
+                            "ζ(z) = ∫K^z φ is negative)", low_open=True))
         if (hb := hessian_rank_bound(rk, n_params_of(ev), undefined)) is not None:
             out.append(hb)
         # drawn also where λ at w* is undefined: "λ = rank/2" (RankProblem.gives_lambda) is
@@ -286,7 +305,7 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         d = sp.Rational(n_params, 2)
         out.append(Fact("dimension", sp.Integer(0), d, "certified",
                         f"{n_params} parameters ⇒ 0 ≤ λ ≤ {fmt_value(d)} (K ≤ C‖w − w*‖² "
-                        "near a minimum; λ > 0 for every model)"))
+                        "near a minimum; λ ≥ 0 for every model, as K ≥ 0)"))
     return out
 
 

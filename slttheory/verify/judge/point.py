@@ -163,19 +163,30 @@ def _interval(facts: Sequence[Fact]) -> tuple[Any, Any, Fact | None, Fact | None
     return lo, hi, flo, fhi
 
 
+def _low_open(facts: Sequence[Fact], lo: Any) -> bool:
+    """Whether a fact among ``facts`` makes the lower end ``lo`` of their intersection strict
+    (``lo < λ``: λ > 0 where the loss is not flat near w*)."""
+    return lo is not None and any(f.low_open and f.low is not None and _equal(f.low, lo)
+                                  for f in facts)
+
+
 def certified_bounds(claim: Claim, ev: PointEvidence) -> tuple[Any, Any]:
     """``(lo, hi)``: the λ the point's certified facts allow (``None``: that side open)."""
     lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
     return lo, hi
 
 
-def contradict(lo: Any, hi: Any) -> bool:
-    """Whether certified bounds ``lo ≤ λ ≤ hi`` leave no λ (routes contradict: a bug to fix).
+def contradict(lo: Any, hi: Any, lo_open: bool = False) -> bool:
+    """Whether certified bounds ``lo ≤ λ ≤ hi`` (``lo < λ`` where ``lo_open``) leave no λ
+    (routes contradict: a bug to fix).
 
     >>> contradict(sp.Integer(2), sp.Rational(3, 2)), contradict(1, None)
     (True, False)
+    >>> contradict(sp.Integer(0), sp.Integer(0)), contradict(sp.Integer(0), sp.Integer(0), True)
+    (False, True)
     """
-    return lo is not None and hi is not None and _lt(hi, lo)
+    return lo is not None and hi is not None and (
+        _lt(hi, lo) or (lo_open and not _lt(lo, hi)))
 
 
 def certified_value(lo: Any, hi: Any) -> sp.Expr | None:
@@ -217,14 +228,17 @@ def rounded_decimal(p: sp.Expr, lo: Any, hi: Any) -> str:
             f"{'s' if k > 1 else ''}: state {v} if that is what is meant")
 
 
-def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
+def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str, lo_open: bool = False) -> str:
     """``refuted`` when no λ in ``[lo, hi]`` satisfies ``λ rel p``, ``confirmed`` when every one
-    does, else ``open`` (``None``: that side is open).
+    does, else ``open`` (``None``: that side is open; ``lo_open``: ``lo < λ``, strictly).
 
     >>> _exact_verdict(sp.Integer(3), None, sp.Integer(2), "=="), _exact_verdict(1, 1, 1, "==")
     ('refuted', 'confirmed')
     >>> _exact_verdict(None, sp.Integer(2), sp.Integer(3), "<"), _exact_verdict(1, None, 2, "<=")
     ('confirmed', 'open')
+    >>> z = sp.Integer(0)
+    >>> [_exact_verdict(z, None, z, r, lo_open=True) for r in ("==", "<=", ">")]
+    ['refuted', 'refuted', 'confirmed']
 
     Where an end and ``p`` agree to :data:`COMPARE_DIGITS` digits without a proof that they
     are equal, ``open``: no certified verdict rests on a numerical coincidence.
@@ -234,19 +248,22 @@ def _exact_verdict(lo: Any, hi: Any, p: sp.Expr, rel: str) -> str:
 
     has_lo, has_hi = lo is not None, hi is not None
     try:
+        # p ≤ lo where λ > lo: no λ equals p or lies at or below it, every λ lies above it
+        at_open_lo = lo_open and has_lo and not lt(lo, p)
         if rel == "==":
-            if (has_lo and lt(p, lo)) or (has_hi and lt(hi, p)):
+            if (has_lo and lt(p, lo)) or (has_hi and lt(hi, p)) or at_open_lo:
                 return "refuted"
             return ("confirmed" if has_lo and has_hi and not lt(lo, hi)
                     and _equal(lo, p, proved=True) else "open")
         if rel == "<=":
-            refuted, confirmed = has_lo and lt(p, lo), has_hi and not lt(p, hi)
+            refuted, confirmed = has_lo and lt(p, lo) or at_open_lo, has_hi and not lt(p, hi)
         elif rel == "<":
             refuted, confirmed = has_lo and not lt(lo, p), has_hi and lt(hi, p)
         elif rel == ">=":
             refuted, confirmed = has_hi and lt(hi, p), has_lo and not lt(lo, p)
         else:  # ">"
-            refuted, confirmed = has_hi and not lt(p, hi), has_lo and lt(p, lo)
+            refuted = has_hi and not lt(p, hi)
+            confirmed = has_lo and lt(p, lo) or at_open_lo
         return "refuted" if refuted else "confirmed" if confirmed else "open"
     except Unordered:
         return "open"
@@ -569,7 +586,8 @@ def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     note = f" [route errors: {'; '.join(errors)}]" if errors else ""
     cert = [f for f in facts if f.grade == "certified"]
     lo, hi, flo, fhi = _interval(cert)
-    if contradict(lo, hi):  # before anything else is read
+    lo_open = _low_open(cert, lo)
+    if contradict(lo, hi, lo_open):  # before anything else is read
         return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
                             f"{fhi.text} (a bug to fix){note}", facts=facts)
     if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):
@@ -578,7 +596,7 @@ def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     rel = claim.relation
     if rel == "==":
         note += _two_statements(facts, p)
-    exact = _exact_verdict(lo, hi, p, rel)
+    exact = _exact_verdict(lo, hi, p, rel, lo_open)
     if exact == "open":
         note += _unproved(lo, hi, p)
     pt = _Case(claim, ev, at, p, ("" if rel == "==" else f"λ {rel} ") + fmt_value(p), note,
@@ -610,7 +628,8 @@ def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                             f"{undefined}; would decide: {would}" + note, facts=facts,
                             asserts_nothing=True)
     if exact != "open":
-        why = [f.text for f in cert if _exact_verdict(f.low, f.high, p, rel) == exact]
+        why = [f.text for f in cert
+               if _exact_verdict(f.low, f.high, p, rel, f.low_open) == exact]
         return _certified(pt, exact, why or [flo.text, fhi.text], lo, hi)
     return _by_llc(pt, controls or {}, lo, hi)
 
