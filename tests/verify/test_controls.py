@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+import sympy as sp
+
 from slttheory.verify.evidence import controls as ctl
 
 
@@ -204,6 +207,40 @@ def test_the_same_model_under_another_name_or_noise_is_not_a_control():
     assert all(not (c.family == "deep_linear_network" and tuple(c.params["widths"]) == (3, 2, 3)
                     and c.params["r"] == 1) for c in chosen), chosen
     assert len(chosen) >= 3
+    one_unit = {"widths": (3, 1, 4), "r": 0}  # reduced-rank regression (3, 4, 1, 0) itself
+    chosen = ctl.choose_controls("deep_linear_network", one_unit, FAMILIES, "Aoyagi 2024")
+    assert ("reduced_rank_regression", ctl._spelt({"m": 3, "n": 4, "h": 1, "r": 0})) not in \
+        {(c.family, ctl._spelt(c.params)) for c in chosen}, chosen
+
+
+@pytest.mark.parametrize(("point", "source"), [
+    ({"widths": (2, 2, 3), "r": 0},
+     "Aoyagi 2024, Neural Networks 172:106132, Thm 2; Pepin Lehalleur & Rimányi worked example"),
+    ({"widths": (7, 7, 8, 9, 12, 13), "r": 0}, "Aoyagi 2024, Neural Networks 172:106132, Thm 2"),
+    ({"widths": (3, 2, 4), "r": 0}, "Aoyagi & Watanabe 2005, Neural Networks 18(7), case 1"),
+])
+def test_a_claim_of_aoyagis_formulas_gets_singular_linear_network_controls(point, source):
+    """Every rank-deficient deep linear network and reduced-rank regression is certified by
+    Aoyagi 2024 or Aoyagi & Watanabe 2005 (one theorem, restated), so a claim citing either had
+    only the generic crossings w₁w₂², w₁w₂ as singular controls; one hidden unit at the true
+    product 0 is a normal crossing in polar coordinates (Watanabe 2009), independent of both,
+    and the search for an independent formula had stopped at the first established one, the
+    claim's own. Its controls are now of the linear networks' own kind, none certified by the
+    claim's source, and never the point under another name."""
+    from slttheory.models import FAMILIES
+    from slttheory.verify.claims.common import cites
+
+    chosen = ctl.choose_controls("deep_linear_network", point, FAMILIES, source)
+    assert [c.kind for c in chosen] == list(ctl.KINDS), chosen
+    singular = [c for c in chosen if c.kind != "regular"]
+    assert all(c.family == "reduced_rank_regression" and c.params["h"] == 1 for c in singular)
+    assert all(c.certified_by.startswith("normal_crossing (Watanabe 2009") for c in singular)
+    assert not any(cites(source, c.certified_by) for c in chosen), chosen
+    w = point["widths"]
+    assert [c.lam for c in singular] == [str(sp.Rational(min(w[0], w[-1]), 2))] * 2
+    if len(w) == 3:
+        spelt = ctl._spelt({"m": w[0], "n": w[-1], "h": w[1], "r": point["r"]})
+        assert all(ctl._spelt(c.params) != spelt for c in singular)  # _spelt drops noise
 
 
 def test_a_plugin_family_gets_the_generic_controls(monkeypatch):

@@ -64,14 +64,32 @@ CITES = {
 RANK_ONLY = {
     **CITES,
     "normal_crossing": CITES["normal_crossing"] + "; Varchenko 1976, Newton polyhedra",
+    # and the normal crossing that one hidden unit at the true product 0 is, in polar
+    # coordinates (Watanabe 2009)
     "reduced_rank_regression": CITES["reduced_rank_regression"]
-    + "; Pepin Lehalleur & Rimányi 2024, Prop. 8.4",
+    + "; Pepin Lehalleur & Rimányi 2024, Prop. 8.4; " + CITES["normal_crossing"],
     "deep_linear_network": CITES["deep_linear_network"]
-    + "; Pepin Lehalleur & Rimányi 2024, Prop. 8.4",
+    + "; Pepin Lehalleur & Rimányi 2024, Prop. 8.4; " + CITES["normal_crossing"],
 }
 # families whose λ an independent established form fixes even for a claim citing the
 # family's own: a normal crossing is a monomial, its Newton polyhedron (Varchenko 1976)
 EXACT_INDEPENDENT = {"normal_crossing"}
+
+
+def exact_independent(case: Case) -> bool:
+    """Whether an independent established form fixes λ at ``case`` for a claim citing the
+    family's own formula: every normal crossing (its Newton polyhedron), and a linear network
+    with one hidden unit at the true product 0 (a normal crossing in polar coordinates,
+    Watanabe 2009)."""
+    if case.family in EXACT_INDEPENDENT:
+        return True
+    q = dict(case.params)
+    if case.family == "reduced_rank_regression":
+        return (q["h"], q["r"]) == (1, 0)
+    if case.family == "deep_linear_network":
+        w = tuple(q["widths"])
+        return len(w) == 3 and (w[1], q["r"]) == (1, 0)
+    return False
 
 
 def rrr_lambda(m: int, n: int, h: int, r: int) -> Fraction:
@@ -235,7 +253,7 @@ def forced(case: Case, ev: PointEvidence, mode: str) -> Forced:
     cited too."""
     lo = Fraction(0)
     hi = Fraction(case.d, 2)
-    if mode == "own" or (mode == "cites" and case.family in EXACT_INDEPENDENT):
+    if mode == "own" or (mode == "cites" and exact_independent(case)):
         return Forced(case.lam, case.lam)
     rk = ev.rank
     if rk is None or rk.status != "ok":  # e.g. a map whose integer values leave float64

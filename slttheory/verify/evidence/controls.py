@@ -15,7 +15,11 @@ of multiplicity 1 and 2 from an established formula), then from generic controls
 linear model, the normal crossings w₁w₂² (λ = 1/4, m = 1) and w₁w₂ (λ = 1/2, m = 2)). A
 candidate is kept only if its λ is certified by an exact route *independent of the claim's
 source*: an ``"established"`` library formula whose reference is not the claim's source, or an
-exact Jacobian rank where the family states λ = rank/2. The first regular, multiplicity-1 and
+exact Jacobian rank where the family states λ = rank/2 (a regular point only). For the linear
+networks that leaves a claim citing Aoyagi 2024 or Aoyagi & Watanabe 2005 (one theorem,
+restated, behind every other rank-deficient point of both families) the singular points with
+one hidden unit at the true product 0, a normal crossing in polar coordinates
+(:func:`_one_unit`). The first regular, multiplicity-1 and
 multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``. A family
 whose every point is regular (:data:`REGULAR_ONLY`) has no singular kind to span: its controls
 are the same family at neighbouring sizes, which share the point's conditioning and noise.
@@ -104,13 +108,26 @@ class Control:
 Candidate = tuple[str, dict[str, Any]]
 
 
+def _one_unit(m: int, n: int) -> list[Candidate]:
+    """Reduced-rank regression with one hidden unit at the true product 0, at the point's
+    input and output sizes, then square (multiplicity 2) and not (multiplicity 1) at the
+    smaller: the linear networks' singular points whose λ = min(m, n)/2 an identity certifies
+    without Aoyagi's formulas (a normal crossing in polar coordinates, Watanabe 2009;
+    :func:`~slttheory.verify.evidence.routes._one_unit`). Every other rank-deficient point of
+    both families is certified by Aoyagi 2024 or Aoyagi & Watanabe 2005 (one theorem, restated)
+    only, so a claim citing either had got generic crossings alone as singular controls."""
+    k = min(m, n)
+    return [("reduced_rank_regression", {"m": a, "n": b, "h": 1, "r": 0})
+            for a, b in ((m, n), (k, k), (k, k + 1))]
+
+
 def _rrr(q: Mapping[str, Any]) -> list[Candidate]:
     m, n, h = q["m"], q["n"], q["h"]
     top = min(m, n, h)
     out: list[Candidate] = [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": top})]
     out += [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r}) for r in range(top)]
     out += [("deep_linear_network", {"widths": (m, h, h, n), "r": r}) for r in range(top)]
-    return out
+    return out + _one_unit(m, n)
 
 
 def _dln(q: Mapping[str, Any]) -> list[Candidate]:
@@ -119,12 +136,12 @@ def _dln(q: Mapping[str, Any]) -> list[Candidate]:
     out: list[Candidate] = [("deep_linear_network", {"widths": w, "r": top})]
     out += [("deep_linear_network", {"widths": w, "r": r}) for r in range(top)]
     h = min(w[1:-1]) if len(w) > 2 else min(w)
+    rrr = [("reduced_rank_regression", {"m": w[0], "n": w[-1], "h": h, "r": r})
+           for r in range(min(w[0], w[-1], h))] + _one_unit(w[0], w[-1])
     # one hidden layer is reduced-rank regression itself: at the point's own r that is the
     # point under another name (an outside audit), never its control
-    same = q.get("r") if len(w) == 3 else None
-    out += [("reduced_rank_regression", {"m": w[0], "n": w[-1], "h": h, "r": r})
-            for r in range(min(w[0], w[-1], h)) if r != same]
-    return out
+    same = {"m": w[0], "n": w[-1], "h": w[1], "r": q.get("r")} if len(w) == 3 else None
+    return out + [c for c in rrr if c[1] != same]
 
 
 def _quadratic(q: Mapping[str, Any]) -> list[Candidate]:
@@ -215,18 +232,26 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
     return out
 
 
-def _alternative(family: str, q: Mapping[str, Any]) -> tuple[str, Any, str] | None:
+def _alternative(family: str, q: Mapping[str, Any], claim_source: str
+                 ) -> tuple[str, Any, str] | None:
     """``(formula name, result, the work it rests on there)``: an independent closed *value*
     for a control's λ where the family's own is excluded, the first of
     :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities that gives
-    one from an *established* formula (e.g. the Newton polyhedron, Varchenko 1976, for a
-    normal crossing); an as_stated formula is never a control's certificate."""
+    one from an *established* formula not of ``claim_source`` (e.g. the Newton polyhedron,
+    Varchenko 1976, for a normal crossing); an as_stated formula is never a control's
+    certificate. An identity of the claim's own source is passed over, not the end of the
+    search: a deep linear network with one hidden unit is reduced-rank regression (Aoyagi &
+    Watanabe 2005, restated by Aoyagi 2024) before it is a normal crossing (Watanabe 2009), and
+    stopping at the first had left an Aoyagi 2024 claim no singular control of its kind."""
     from slttheory import formulas
 
     for name, args, _ in _identities(family, q):
         lc = getattr(formulas, name)(**args)
-        if hasattr(lc, "value") and getattr(lc, "standing", "") == "established":
-            return name, lc, rests_on(name, args) or str(getattr(lc, "reference", ""))
+        if not hasattr(lc, "value") or getattr(lc, "standing", "") != "established":
+            continue
+        work = rests_on(name, args) or str(getattr(lc, "reference", ""))
+        if not cites(claim_source, work, str(getattr(lc, "source", ""))):
+            return name, lc, work
     return None
 
 
@@ -246,9 +271,8 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
             and not cites(claim_source, cf.reference, cf.source)):
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
     else:
-        alt = _alternative(family.name, q)
-        if alt is not None and not cites(claim_source, alt[2],
-                                         str(getattr(alt[1], "source", ""))):
+        alt = _alternative(family.name, q, claim_source)
+        if alt is not None:
             name, lc, work = alt
             how = f"{name} ({attribution(name, work) or lc.source}; established)"
     if lc is None:

@@ -279,16 +279,34 @@ def _identities(family: str, q: Mapping[str, Any]) -> list[tuple[str, dict[str, 
         out = [("dln_codimension_bound", {"widths": ws, "r": r}, fibre)]
         if len(ws) == 3:
             m, h, n = ws
-            out.insert(0, ("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r},
-                           f"a deep linear network with one hidden layer is reduced-rank "
-                           f"regression (m, h, n) = ({m}, {h}, {n})"))
+            out[:0] = [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r},
+                        f"a deep linear network with one hidden layer is reduced-rank "
+                        f"regression (m, h, n) = ({m}, {h}, {n})"), *_one_unit(m, n, h, r)]
         return out
     if family == "reduced_rank_regression":
         m, n, h, r = int(q["m"]), int(q["n"]), int(q["h"]), int(q["r"])
         return [("deep_linear_network", {"widths": (m, h, n), "r": r},
                  f"reduced-rank regression is the deep linear network of widths ({m}, {h}, {n})"),
+                *_one_unit(m, n, h, r),
                 ("dln_codimension_bound", {"widths": (m, h, n), "r": r}, fibre)]
     return []
+
+
+def _one_unit(m: int, n: int, h: int, r: int) -> list[tuple[str, dict[str, Any], str]]:
+    """One hidden unit at the true product 0 (h = 1, r = 0), the only linear network whose λ
+    an identity gives without Aoyagi's formulas: BA = b aᵀ, K = ½‖b‖²·aᵀΣa (Σ = E[x xᵀ]
+    positive definite), in polar coordinates a = ρ_a θ_a, b = ρ_b θ_b (prior ρ_a^{m−1}
+    ρ_b^{n−1}) the normal crossing ρ_a²ρ_b² times a unit: λ = min(m, n)/2, of multiplicity 2
+    iff m = n (Watanabe 2009's rule; ``tests/formulas/test_formula_standards.py`` checks it
+    against Aoyagi & Watanabe's value). It lets such a network certify a control for a claim
+    that cites Aoyagi 2024 or Aoyagi & Watanabe 2005, whose rank-deficient points neither
+    formula can certify for it (:func:`~slttheory.verify.evidence.controls.certify`)."""
+    if (h, r) != (1, 0):
+        return []
+    return [("normal_crossing", {"powers": [1, 1], "prior_powers": [m - 1, n - 1]},
+             f"one hidden unit at the true product 0: K = ½‖b‖²·aᵀΣa, in polar coordinates "
+             f"(prior ρ_a^{m - 1} ρ_b^{n - 1}) the normal crossing ρ_a²ρ_b² times a factor "
+             "positive at 0")]
 
 
 def independent_forms_route(family: Any, params: Mapping[str, Any]
