@@ -652,6 +652,8 @@ def extreme_ratio(groups: Sequence[Any], x: Sequence[float], y: Sequence[float],
     >>> e = extreme_ratio([1, 1, 2], [1, 1, 2], [0.99, 1.01, 2.6])
     >>> e.low > 0, math.isnan(e.high)
     (True, True)
+    >>> extreme_ratio([1, 2], [1, 2], [0.9, 2.6]).method.endswith("so neither end is known")
+    True
     """
     level = _check_alpha(alpha)
     if which not in ("max", "min"):
@@ -680,10 +682,13 @@ def extreme_ratio(groups: Sequence[Any], x: Sequence[float], y: Sequence[float],
         ends = [(e.low if which == "max" else e.high) for e in per if e.n >= 2]
         known = pick(ends, default=math.nan)
         lo, hi = (known, math.nan) if which == "max" else (math.nan, known)
+        # with no value measured twice, no end is known (an outside review: the text named
+        # one beside two NaN ends)
+        which_end = ("neither end" if not ends else
+                     f"only its {'lower' if which == 'max' else 'upper'} end")
         return Estimate(pick((e.value for e in per if e.n), default=math.nan), lo, hi, level,
                         f"{method}; no interval at value(s) {', '.join(short)} (fewer than "
-                        f"2 finite ratios), so only its {'lower' if which == 'max' else 'upper'} "
-                        "end is known", n)
+                        f"2 finite ratios), so {which_end} is known", n)
     return Estimate(pick(e.value for e in per), pick(e.low for e in per),
                     pick(e.high for e in per), level, method, n)
 
