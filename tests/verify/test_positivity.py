@@ -22,6 +22,7 @@ from slttheory.models import FAMILIES
 from slttheory.verify.claims import parse_claim_text
 from slttheory.verify.judge.facts import facts_of
 from slttheory.verify.judge.point import point_verdict
+from slttheory.verify.report.data import build_report, validate_report
 from slttheory.verify.run import run_claims
 
 # the normal crossing's own source (Varchenko 1976, via its Newton polyhedron) is cited too,
@@ -142,6 +143,13 @@ noise = 1.0
         "against")[0], by_r[0].reason
     assert res.verdict.verdict == "refuted" and res.verdict.reason.startswith(
         "refuted at r = 0"), res.verdict.reason
+    # report.json says the lower end is strict (a reader of "low": "0" alone would read λ ≥ 0)
+    report = build_report([res], profile="quick", device="cpu")
+    validate_report(report)
+    (p0,) = [p for p in report["claims"][0]["points"] if p["params"]["r"] == 0]
+    assert [(f["low"], f["low_open"]) for f in p0["facts"] if f["route"] == "positivity"] == \
+        [("0", True)]
+    assert all(not f["low_open"] for f in p0["facts"] if f["route"] != "positivity")
 
 
 def test_sympy_zero_and_fraction_agree():

@@ -198,7 +198,8 @@ _POINT_FIELDS = {
     "predicted_exact": _str,
     "facts": {"type": "array", "items": _obj({
         "route": _text, "grade": {"type": "string", "enum": list(GRADES)}, "text": _text,
-        "note": _text, "low": _str, "high": _str})},
+        "note": _text, "low": _str, "high": _str, "low_open": _bool},
+        required=["route", "grade", "text", "note", "low", "high"])},
     "closed_form": _closed_form, "rank": _rank, "llc": _llc,
     "independent": {"type": "array", "items": {**_closed_form, "type": "object"}},
     "at_point": _at_point, "elapsed_s": _float, "stored": {"type": "boolean"},
@@ -402,7 +403,8 @@ def point_json(pr: PointResult, claim: Claim, controls: Mapping[str, Any]) -> di
         "predicted_exact": None if pr.predicted is None else str(pr.predicted),
         "facts": [{"route": f.route, "grade": f.grade, "text": f.text, "note": f.note,
                    "low": None if f.low is None else str(f.low),
-                   "high": None if f.high is None else str(f.high)} for f in facts],
+                   "high": None if f.high is None else str(f.high),
+                   "low_open": f.low_open} for f in facts],
         "closed_form": None, "rank": None, "llc": None,
         "independent": [{**jsonable(c.__dict__), "value_float": finite(c.sympy_value),
                          "grade": closed_form_grade(claim, c)[0] if c.status == "ok"
