@@ -17,9 +17,11 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   carries the Schwartz–Zippel bound on the chance that it is higher). Otherwise the generic
   rank bounds nothing: over ℝ, λ can exceed generic rank/2 (:mod:`slttheory.geometry`).
   (d) 0 ≤ λ ≤ d/2 for d parameters (K ≤ C‖w − w*‖² near a minimum; λ ≥ 0, since
-  ζ(z) = ∫K^z φ is holomorphic on Re z > 0: drawn with the upper side, so that a stated
-  formula that goes negative at a case boundary is refuted). (d′) λ > 0 where the rank at the
-  true point w* is 0 but the exact generic rank is at least 1: the map the loss sees is a
+  ζ(z) = ∫K^z φ is holomorphic on Re z > 0, and λ = 0 where K ≡ 0 near w*, a map constant
+  there, as the rank route certifies for the centred NTK at rank 1: drawn with the upper
+  side, so that a stated formula that goes negative at a case boundary is refuted).
+  (d′) λ > 0 where the rank at the true point w* is 0 but the exact generic rank is at least
+  1: the map the loss sees is a
   non-constant polynomial, so it is not constant on any neighbourhood of w*, K ≢ 0 there and
   the largest pole −λ of ζ is negative (Watanabe 2009, *Algebraic Geometry and Statistical
   Learning Theory*, ch. 2: λ is a positive rational); "λ = 0" and "λ ≤ 0" are then refuted
