@@ -2386,3 +2386,24 @@ def test_scaling_mixed_group_coefficients_allow_the_shift_a_shared_bias_makes():
     v = scaling_verdict(c, params, ev, ctl)
     assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
     assert "the coefficient of d" in v.reason and "off by more than coef_rel" in v.reason
+
+
+def test_scaling_rival_is_not_rejected_by_a_value_where_it_is_zero_whatever_its_coefficient():
+    """c·d·log d is 0 at d = 1 whatever c, so a value there rejected the rival of a linear
+    claim whatever the other values said: a grid with d = 1 made the rival test vacuous. At
+    d ∈ {4, 5, 6} the values 0.5·d with bands of ±20 % cannot tell d from d·log d (log d
+    varies by ±13 % there), and with d = 1 beside them 'linear' was confirmed. The rival is
+    now fitted without d = 1, and the claim stays inconclusive, saying why."""
+    ds = (1, 4, 5, 6)
+    params, ev, ctl = scaled(lambda d: 0.5 * d, spread=0.1, ds=ds)
+    v = scaling_verdict(scaling_claim(shape="linear", ds=ds), params, ev, ctl)
+    assert v.verdict == "inconclusive", v.reason
+    assert "rival xlogx shape is not rejected" in v.reason, v.reason
+    assert "fitted without d = 1, where it is 0 whatever its coefficient" in v.reason, v.reason
+    (rival,) = [f for f in v.fits if f.role == "rival"]
+    assert rival.x == (4.0, 5.0, 6.0)
+    # values that d·log d cannot follow still reject it, and the linear claim is confirmed
+    ds = (1, 2, 4, 8, 16)
+    params, ev, ctl = scaled(lambda d: 0.5 * d, spread=0.02, ds=ds)
+    v = scaling_verdict(scaling_claim(shape="linear", ds=ds), params, ev, ctl)
+    assert v.verdict == "confirmed", v.reason

@@ -574,6 +574,8 @@ class _ShapeFits:
     shared: float = 0.0
     profile: tuple[float, float | None] | None = None
     rival_profile: tuple[float, float | None] | None = None
+    # the values of the variable the rival was not fitted at (:func:`_rival_rows`)
+    rival_without: tuple[float, ...] = ()
 
     @property
     def shape_rejected(self) -> bool:
@@ -623,7 +625,15 @@ class _ShapeFits:
                 f"{RIVALS[sc.shape]} "
                 f"{poly_text(self.rival_shown, self.rival.shape, sc.variable)} "
                 f"({self._how(self.rival, self.rival_exactly)}"
-                f"{self._profiled_text(self.rival_profile)})")
+                f"{self._profiled_text(self.rival_profile)}{self._without(sc)})")
+
+    def _without(self, sc: Any) -> str:
+        """Where the rival was not fitted, and why ('' where it was fitted at every value)."""
+        if not self.rival_without:
+            return ""
+        at = ", ".join(f"{x:g}" for x in self.rival_without)
+        return (f"; fitted without {sc.variable} = {at}, where it is 0 whatever its "
+                "coefficient")
 
     def rejections(self, sc: Any) -> list[str]:
         """Why the stated shape is refuted: rejected by the values, or (exact values) of a
@@ -653,12 +663,16 @@ def _shape_fits(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]) -> _S
     kinds = {r[4] for r in rows}  # what the fitted values are: exact, controlled or both
     source = "certified" if exact else "llc" if "certified" not in kinds else "certified+llc"
     f = fit_shape(xs, ys, ses, sc.shape, group, source=source)
-    rival = fit_shape(xs, ys, ses, RIVALS[sc.shape], group, source=source, role="rival")
+    # the rival on the values where it can take any value (:func:`_rival_rows`)
+    rrows = _rival_rows(rows, sc.shape)
+    rkinds = {r[4] for r in rrows}
+    rival = fit_shape([r[0] for r in rrows], [r[1] for r in rrows], [r[2] for r in rrows],
+                      RIVALS[sc.shape], group, source=source, role="rival")
     # exact values are of a shape or not, in exact arithmetic where it can be done; the float
     # fit's round-off floor (1e-9 of λ) hid an intercept of 50 at λ ≈ 5·10⁵ (an outside audit)
     values = _exact_values(claim, rows) if exact else None
     coefs = _exact_fit(values, sc.shape)
-    rival_coefs = _exact_fit(values, RIVALS[sc.shape])
+    rival_coefs = _exact_fit(_exact_values(claim, rrows) if exact else None, RIVALS[sc.shape])
     fits_exactly = None if coefs is None else bool(coefs)
     # the leading term exactly 0, where the exact fit knows it; else at round-off
     leading_zero = (coefs[0] == 0 if coefs else
@@ -682,10 +696,31 @@ def _shape_fits(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]) -> _S
     profile = rival_profile = None
     if "certified" in kinds and not exact:
         profile = _profiled(rows, sc.shape, shared)
-        rival_profile = _profiled(rows, RIVALS[sc.shape], shared)
+    if "certified" in rkinds and len(rkinds) > 1:
+        rival_profile = _profiled(rrows, RIVALS[sc.shape], _shared_bias(rrows))
     return _ShapeFits(f, rival, exact, fits_exactly,
                       None if rival_coefs is None else bool(rival_coefs), bool(leading_zero),
-                      shown, rival_shown, shared, profile, rival_profile)
+                      shown, rival_shown, shared, profile, rival_profile,
+                      tuple(r[0] for r in rows if not any(r is q for q in rrows)))
+
+
+def _rival_rows(rows: Sequence[_Row], shape: str) -> list[_Row]:
+    """The rows on which ``shape``'s rival is fitted: all but those where the rival is 0
+    whatever its coefficients while the stated shape is not (c·x·log x at x = 1). A value
+    there rejects the rival whatever the other values say, so a grid with x = 1 made the rival
+    test vacuous: λ = 0.5·x^0.95 was confirmed linear, the rival x·log x rejected by its
+    value at x = 1 alone (an outside review of the scaling rules). Where the stated shape is
+    0 too (x = 0 for both linear shapes), the value tests both alike and stays.
+
+    >>> [r[0] for r in _rival_rows([(x, 1.0, 0.1, None, "controlled") for x in (0.0, 1.0, 2.0)],
+    ...                            "linear")]
+    [0.0, 2.0]
+    """
+    if not rows:
+        return list(rows)
+    xs = np.asarray([r[0] for r in rows], float)
+    forced = ~_design(xs, RIVALS[shape]).any(axis=1) & _design(xs, shape).any(axis=1)
+    return [r for r, f in zip(rows, forced, strict=True) if not f]
 
 
 def _profiled(rows: Sequence[_Row], shape: str, shared: float
