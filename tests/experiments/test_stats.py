@@ -223,3 +223,22 @@ def test_llc_slope_covers_under_an_llc_like_error_law(errors, repeats):
     covered = sum(st.llc_slope(x, lam + scale * rng.standard_normal(x.size)).contains(0.5)
                   for _ in range(sims))
     assert covered / sims >= 0.95 - 4 * 0.0049
+
+
+def test_llc_slope_has_no_interval_where_a_point_has_leverage_one():
+    """x = 23, 23, 23, 23, 61: the line passes through the one point at 61, whose residual is
+    0 whatever its error, so HC3 saw none of its share of the slope's variance. Under a zero
+    slope (y = 1 + N(0, 0.1²)) the interval lay above 0 ("positive" confirmed) in 9.5 % of
+    3000 samples (nominal 2.5 %; an audit). Now no interval; a design without such a point
+    keeps its interval and its level: at x = 23, 23, 24, 24, 61, 1000 samples, at most 2.5 %
+    + 4 binomial s.e. (0.5 %) confirm."""
+    rng = np.random.default_rng(20260601)
+    x = np.array([23.0, 23.0, 23.0, 23.0, 61.0])
+    e = st.llc_slope(x, 1.0 + 0.1 * rng.standard_normal(x.size))
+    assert math.isfinite(e.value) and math.isnan(e.low) and math.isnan(e.high)
+    assert "leverage 1" in e.method and e.n == 5
+    x2 = np.array([23.0, 23.0, 24.0, 24.0, 61.0])
+    sims = 1000
+    confirms = sum(st.llc_slope(x2, 1.0 + 0.1 * rng.standard_normal(x2.size)).low > 0
+                   for _ in range(sims))
+    assert confirms / sims <= 0.025 + 4 * math.sqrt(0.025 * 0.975 / sims)
