@@ -222,3 +222,52 @@ def test_each_damaged_field_of_a_stored_control_set_is_refused(field, value):
     (bad["runs"][0] if where else bad)[name] = value
     with pytest.raises(TypeError):
         ControlSet.from_dict(bad)
+
+
+@pytest.mark.parametrize(("where", "value"), [
+    ("rank.rank", "x"),                      # the judge compared it with numbers: TypeError
+    ("rank.point_rank", "x"),
+    ("at_point.checks", 1.5),                # no object: AttributeError in the judge
+    ("at_point.orbit", None),
+    ("at_point.extras", [1]),
+    ("rank.status", 5),                      # passed the judge, failed the report's schema
+    ("closed_form.exact", "yes"),            # as "a bug in slttheory" (exit status 3)
+    ("at_point.hypotheses", {"a": 1}),       # read as the keys' tuple: AttributeError
+])
+def test_a_stored_point_with_a_field_of_another_type_is_computed_again(tmp_path, where,
+                                                                        value):
+    """A stored row that is a JSON object but whose fields are of other types than a run
+    writes reached the judge on ``--resume``: a traceback, or a report that failed its own
+    schema; it now reads as damaged (``records.well_typed``: each field against its record's
+    annotation; the values inside a free-form mapping such as ``checks`` are not checked),
+    and the point is computed again."""
+    from slttheory.models import FAMILIES
+    from slttheory.verify.claims import parse_claim
+    from slttheory.verify.report.data import point_json
+    from slttheory.verify.run import run_claims
+
+    c = parse_claim({"id": "c", "title": "t", "source": "s", "family": "regular",
+                     "kind": "closed_form", "predicted": "d/2",
+                     "evidence": ["closed_form", "rank"], "grid": {"d": [1, 2]}},
+                    "c.toml", FAMILIES)
+    path = tmp_path / "r.sqlite"
+    with ResultStore(path) as store:
+        (fresh,) = run_claims([c], profile="quick", families=FAMILIES, store=store)
+    with sqlite3.connect(path) as con:
+        row, text = con.execute("SELECT rowid, evidence FROM results ORDER BY rowid").fetchone()
+    ev = json.loads(text)
+    *parents, name = where.split(".")
+    node = ev
+    for k in parents:
+        node = node[k]
+    node[name] = value
+    damage(path, "UPDATE results SET evidence=? WHERE rowid=?", json.dumps(ev), row)
+    with ResultStore(path) as store:
+        (res,) = run_claims([c], profile="quick", families=FAMILIES, store=store,
+                            resume=True)
+    assert [p.evidence.stored for p in res.points].count(False) == 1  # computed again
+    assert res.verdict == fresh.verdict
+    for a, b in zip(res.points, fresh.points, strict=True):
+        assert a.verdict == b.verdict
+        assert point_json(a, c, res.controls)["facts"] == point_json(b, c, {})["facts"]
+        assert a.evidence.rank == b.evidence.rank and a.evidence.at_point == b.evidence.at_point

@@ -23,6 +23,8 @@ time (:mod:`slttheory.verify.judge`). A route that fails returns a record with
 from __future__ import annotations
 
 import math
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -41,6 +43,7 @@ __all__ = [
     "ControlRun",
     "ControlSet",
     "PointEvidence",
+    "well_typed",
     "exact_from_text",
     "finite",
     "jsonable",
@@ -143,6 +146,61 @@ _CHECKS = {
     "optional_int": lambda v: v is None or _is_int(v),
     "optional_str": lambda v: v is None or isinstance(v, str),
 }
+
+
+def _conforms(value: Any, tp: Any) -> bool:
+    """Whether ``value`` is of the annotated type ``tp`` as a record holds it (``X | None``,
+    ``tuple[X, ...]``, ``tuple[X, Y]``, ``Mapping[str, Any]``, a record class, a scalar; a
+    float field takes an int, as JSON writes 3.0; anything else passes)."""
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in args)
+    if tp is type(None):
+        return value is None
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return _is_int(value)
+    if tp is float:
+        return _is_number(value)
+    if tp is str:
+        return isinstance(value, str)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(args) == len(value) and all(
+            _conforms(v, a) for v, a in zip(value, args, strict=True))
+    if origin is not None and isinstance(origin, type) and issubclass(origin, Mapping):
+        return isinstance(value, Mapping)
+    if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
+        return isinstance(value, tp) and well_typed(value) is None
+    return True
+
+
+def well_typed(record: Any) -> None:
+    """``TypeError`` naming the first field of the evidence ``record`` (and of the records in
+    it) whose value is not of its annotated type: a stored row that is a JSON object of other
+    types than a run writes (a rank of "x", checks that are no object) had reached the judge
+    on ``--resume`` and crashed it with a traceback, or failed the report's schema at the end
+    of the run as "a bug in slttheory" (an audit of the store).
+
+    >>> well_typed(RankEvidence("ok", rank=3))
+    >>> well_typed(RankEvidence("ok", rank="x"))
+    Traceback (most recent call last):
+    ...
+    TypeError: RankEvidence.rank is not of type int | None: 'x'
+    """
+    hints = typing.get_type_hints(type(record))
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if not _conforms(value, hints[f.name]):
+            raise TypeError(f"{type(record).__name__}.{f.name} is not of type "
+                            f"{f.type}: {value!r}"[:300])
 
 
 def _typed(record: Any, **kinds: tuple[str, ...]) -> None:

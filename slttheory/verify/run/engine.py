@@ -63,6 +63,7 @@ from slttheory.verify.evidence.records import (
     Rerun,
     jsonable,
     no_minimum_for_the_llc,
+    well_typed,
 )
 from slttheory.verify.evidence.routes import (
     DEFAULT_ROUTES,
@@ -882,11 +883,14 @@ class _Run:
 
 
 def _evidence_of(row: Mapping[str, Any]) -> PointEvidence | None:
-    """A stored row as point evidence; ``None`` where it is damaged (fields of other types)."""
+    """A stored row as point evidence; ``None`` where it is damaged (fields of other types
+    than their records', :func:`~slttheory.verify.evidence.records.well_typed`)."""
     try:
-        return PointEvidence.from_dict(row)
+        ev = PointEvidence.from_dict(row)
+        well_typed(ev)
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
+    return ev
 
 
 def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -> bool:
