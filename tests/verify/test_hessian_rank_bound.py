@@ -302,7 +302,7 @@ def test_a_loss_that_is_not_squared_error_never_gets_the_hessian_rank_fact(loss)
 
     q = FAMILIES["normal_crossing"].validate({"powers": [1, 2], "noise": 0.1})
     own = rank_route(FAMILIES["normal_crossing"], q, {"trials": 3, "seed": 0})
-    at = AtPoint("ok", checks={"n_params": 2})
+    at = AtPoint("ok", checks={"n_params": 2}, extras={"true_parameter": True})
     assert [f.high for f in _hessian_facts(PointEvidence(None, own, None, 0.0, at))] == \
         [sp.Rational(1, 2)]
     for fam, params in ((_cross_entropy_build(FAMILIES["normal_crossing"], loss), q),

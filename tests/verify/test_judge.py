@@ -78,7 +78,8 @@ def controls(biases=(0.0, 0.0, 0.0), spread=0.02, lams=(2.0, 0.5, 0.25)):
     return {KEY: ControlSet(KEY, {}, tuple(runs))}
 
 
-MINIMUM = AtPoint("ok", checks={"is_local_min": True, "reason": "a local minimum"})
+MIN_CHECK = {"is_local_min": True, "reason": "a local minimum"}
+MINIMUM = AtPoint("ok", checks=MIN_CHECK)
 
 
 def V(c, ev, d=4, ctl=None):
@@ -201,7 +202,8 @@ def test_more_than_half_the_parameters_is_refuted():
 
 
 def test_a_symmetry_orbit_through_w_star_bounds_lambda_above():
-    at = AtPoint("ok", orbit={"dimension": 4, "n_params": 30, "how": "2 units × 2"})
+    at = AtPoint("ok", checks=MIN_CHECK, orbit={"dimension": 4, "n_params": 30,
+                                              "how": "2 units × 2"})
     v = V(claim("d + 10"), PointEvidence(None, None, None, 0.0, at))   # 14 > (30 − 4)/2
     assert (v.verdict, v.grade) == ("refuted", "certified") and "symmetry orbit" in v.reason
     assert V(claim("d"), PointEvidence(None, None, None, 0.0, at)).verdict == "inconclusive"
@@ -1755,7 +1757,8 @@ def test_an_llc_only_claim_still_knows_the_points_multiplicity():
 def test_strict_relations_are_not_confirmed_at_the_bound_they_equal():
     """λ ≤ 2 proves nothing about λ < 2, nor λ ≥ 2 about λ > 2 (a mutant confirming both
     survived the suite)."""
-    orbit = AtPoint("ok", orbit={"dimension": 26, "n_params": 30, "how": "an orbit"})  # λ ≤ 2
+    orbit = AtPoint("ok", checks=MIN_CHECK,
+                    orbit={"dimension": 26, "n_params": 30, "how": "an orbit"})  # λ ≤ 2
     assert V(claim("d/2", relation="<"), PointEvidence(None, None, None, 0.0, orbit)
              ).verdict == "inconclusive"
     assert V(claim("d/2", relation="<="), PointEvidence(None, None, None, 0.0, orbit)
@@ -1767,7 +1770,8 @@ def test_strict_relations_are_not_confirmed_at_the_bound_they_equal():
 
 def test_the_symmetry_orbit_bound_is_exactly_half_the_codimension():
     """(30 − 4)/2 = 13, neither 12.5 nor 13.5 (both mutants survived)."""
-    at = AtPoint("ok", orbit={"dimension": 4, "n_params": 30, "how": "2 units × 2"})
+    at = AtPoint("ok", checks=MIN_CHECK, orbit={"dimension": 4, "n_params": 30,
+                                              "how": "2 units × 2"})
     ev = PointEvidence(None, None, None, 0.0, at)
     assert V(claim("d + 9", relation="<="), ev).verdict == "confirmed"       # λ ≤ 13
     assert V(claim("d + 35/4", relation=">"), ev).verdict == "inconclusive"  # 12.75 < 13
@@ -2407,3 +2411,21 @@ def test_scaling_rival_is_not_rejected_by_a_value_where_it_is_zero_whatever_its_
     params, ev, ctl = scaled(lambda d: 0.5 * d, spread=0.02, ds=ds)
     v = scaling_verdict(scaling_claim(shape="linear", ds=ds), params, ev, ctl)
     assert v.verdict == "confirmed", v.reason
+
+
+def test_no_fact_at_a_trained_w_star_whose_minimum_check_gave_no_answer():
+    """A trained w* (no true parameter) whose critical-point check raised is not known to be a
+    minimum, so λ at w* is not known to be defined: no fact at w* is certified there, as where
+    the check found it no minimum. An orbit of dimension 2 through such a w* of 4 parameters
+    had refuted λ = 3/2 as certified by λ ≤ 1 (an outside theorist's review); at a checked
+    minimum, or at the true parameter, the orbit still decides."""
+    orbit = {"dimension": 2, "n_params": 4, "how": "a rescaling"}
+    crashed = AtPoint("ok", checks={"error": "RuntimeError: the Hessian failed"}, orbit=orbit)
+    v = V(claim("3/2"), PointEvidence(None, None, None, 0.0, crashed))
+    assert v.verdict == "inconclusive" and v.grade != "certified", v.reason
+    assert "not checked to be a local minimum of L_n (RuntimeError: the Hessian failed)" \
+        in v.reason, v.reason
+    for at in (replace(crashed, checks=MIN_CHECK),
+               replace(crashed, extras={"true_parameter": True})):
+        v = V(claim("3/2"), PointEvidence(None, None, None, 0.0, at))
+        assert (v.verdict, v.grade) == ("refuted", "certified"), v.reason

@@ -91,3 +91,40 @@ def test_no_formula_for_lambda_decides_where_lambda_is_undefined():
     assert len(ds) == 1 and "by the Morse lemma (not a route the library runs" in ds[0], ds
     v = V(claim(), ev, ctl=controls())
     assert v.verdict == "inconclusive" and "established formula" not in v.reason, v.reason
+
+
+def test_a_hypothesis_whose_measurement_raised_says_so_and_asks_for_the_measurement():
+    """The w* route records a family's hypotheses that raised as one record named
+    "hypotheses" (``routes.at_point``), and no route error says so: the reason had read "the
+    family reports no measurement of it at this point: it may not apply here" and advised "a
+    w* at which stage II holds", of a hypothesis that may hold at this very w*."""
+    err = {"name": "hypotheses", "met": None, "measured": "RuntimeError: SVD did not converge",
+           "statement": "the family's hypotheses could not be measured"}
+    ev = PointEvidence(None, rk(4), None, 0.0, AtPoint("ok", hypotheses=(err,)))
+    v = V(claim(hypotheses=["stage II"]), ev)
+    assert v.verdict == "inconclusive", v.reason
+    assert ("stage II: not measured (the family's hypotheses could not be measured at w*: "
+            "RuntimeError: SVD did not converge)") in v.reason, v.reason
+    assert "may not apply here" not in v.reason and "a w* at which" not in v.reason
+    assert "would decide: a measurement of stage II at w* that finds it met" in v.reason
+    # one measured and failed, one never measured: each gets its own advice
+    failed = _hyp("stage II", "accuracy 0.3")
+    v = V(claim(hypotheses=["stage II", "no_cancellation"]),
+          PointEvidence(None, rk(4), None, 0.0, AtPoint("ok", hypotheses=(failed,))))
+    assert ("would decide: a w* at which stage II holds, and a measurement of "
+            "no_cancellation at w* that finds it met") in v.reason, v.reason
+
+
+def test_a_w_star_above_the_budget_is_not_advised_to_be_measured_at_these_sizes():
+    """w* is not built where n × d exceeds LLC_MAX_ENTRIES (``routes._build``): no w* of
+    this n and size is measured, so "a w* at which stage II holds" could never be had."""
+    at = AtPoint("error", error="ValueError: not computed: n × d = 10 × 10 = 1e+08, above the "
+                 "LLC and w* routes' budget LLC_MAX_ENTRIES = 5e+07")
+    v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(4), None, 0.0, at))
+    assert v.verdict == "inconclusive", v.reason
+    assert "would decide: fewer training samples or parameters" in v.reason, v.reason
+    assert "a w* at which" not in v.reason
+    # w* failed otherwise: measuring it (the route running) decides
+    at = AtPoint("error", error="RuntimeError: boom")
+    v = V(claim(hypotheses=["stage II"]), PointEvidence(None, rk(4), None, 0.0, at))
+    assert "would decide: a measurement of stage II at w* that finds it met" in v.reason

@@ -64,6 +64,7 @@ from slttheory.verify.evidence.records import (
     RankEvidence,
     Rerun,
     no_minimum_for_the_llc,
+    records_say_w0,
 )
 from slttheory.verify.evidence.routes import attribution
 from slttheory.verify.expr import shorten
@@ -256,6 +257,19 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                         f"w* is not a local minimum of L_n and {what}, so λ at w* is not "
                         "defined", "no fact at w* (its rank, a symmetry orbit "
                         "through it, λ ≤ d/2) applies"))
+    elif (at is not None and at.status == "ok" and at.checks.get("is_local_min") is None
+          and not records_say_w0(at, ev.llc)):
+        # a measured w* whose critical-point check gave no answer (it raised) and that is no
+        # true parameter (a trained point): not known to be a minimum, so λ at w* is not known
+        # to be defined, and no fact at w* is certified there either (an orbit of dimension 2
+        # through such a w* had refuted λ = 3/2 as certified: an outside theorist's review)
+        undefined = True
+        why = at.checks.get("error") or "no result"
+        out.append(Fact("w*", None, None, "context",
+                        f"w* was not checked to be a local minimum of L_n ({why}) and is not "
+                        "a true parameter, so λ at w* is not known to be defined",
+                        "no fact at w* (its rank, a symmetry orbit through it, λ ≤ d/2) "
+                        "applies"))
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)
         if (rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified

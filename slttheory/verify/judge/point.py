@@ -307,6 +307,7 @@ def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
     seen = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
     seen |= {h.get("name") for h in failed}
     undecided = {h.get("name"): h for h in at.hypotheses if h.get("met") is None} if ok else {}
+    raised = _measurement_error(claim, ev)
     for name in claim.hypotheses:
         if name in seen:
             continue
@@ -315,10 +316,34 @@ def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
                         f"{h.get('measured', '?')})"))
         else:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
-                   if not ok else "the family reports no measurement of it at this point: "
-                   "it may not apply here (see the family's hypotheses)")
+                   if not ok else f"the family's hypotheses could not be measured at w*: "
+                   f"{raised}" if raised else "the family reports no measurement of it at "
+                   "this point: it may not apply here (see the family's hypotheses)")
             out.append((name, f"not measured ({why})"))
     return out
+
+
+def _measurement_error(claim: Claim, ev: PointEvidence) -> str:
+    """The error of a family's hypotheses that raised at w* ("" otherwise): the w* route
+    records it as one hypothesis named "hypotheses", neither met nor failed
+    (``routes.at_point``), and no route error says so. The reason had read "the family
+    reports no measurement of it at this point: it may not apply here", of a measurement
+    that failed (an outside theorist's review)."""
+    at = ev.at_point
+    if at is None or at.status != "ok" or "hypotheses" in claim.hypotheses:
+        return ""
+    return next((str(h.get("measured", "?")) for h in at.hypotheses
+                 if h.get("name") == "hypotheses" and h.get("met") is None), "")
+
+
+def _unmeasured(claim: Claim, ev: PointEvidence, names: Sequence[str]) -> list[str]:
+    """Those of the claim's hypotheses ``names`` of which w* has no measurement at all (w*
+    not measured or failed, the family's measurement raised, or it reports none)."""
+    at = ev.at_point
+    if at is None or at.status != "ok":
+        return list(names)
+    got = {h.get("name") for h in at.hypotheses}
+    return [n for n in names if n not in got]
 
 
 def _named_routes(ev: PointEvidence) -> tuple[tuple[str, Any], ...]:
@@ -351,7 +376,24 @@ def _where_hypotheses_hold(claim: Claim, ev: PointEvidence,
     if drawn:  # the family's draws, not a proof: no impossibility claimed
         return ("other sizes: " + "; ".join(f"at the family's draws, {name} is not met at "
                                             f"these sizes ({c})" for name, c in drawn))
-    return "a w* at which " + " and ".join(names) + (" holds" if len(names) == 1 else " hold")
+    # a hypothesis with no measurement may hold at this very w*: what decides is measuring
+    # it ("a w* at which it holds" had been advised where w* could not be measured at all)
+    unmeasured = _unmeasured(claim, ev, names)
+    at = ev.at_point
+    if unmeasured and at is not None and at.status != "ok" and "LLC_MAX_ENTRIES" in str(
+            at.error):  # routes._build refuses w* above its budget: never measured here
+        return (f"fewer training samples or parameters: w* is not built at this n × d, above "
+                f"the w* route's budget LLC_MAX_ENTRIES (see the route errors), so "
+                f"{' and '.join(unmeasured)} cannot be measured here")
+    seen = [n for n in names if n not in unmeasured]
+    out = []
+    if seen:
+        out.append("a w* at which " + " and ".join(seen) + (" holds" if len(seen) == 1
+                                                             else " hold"))
+    if unmeasured:
+        out.append(f"a measurement of {' and '.join(unmeasured)} at w* that finds "
+                   + ("it" if len(unmeasured) == 1 else "them") + " met (none was made here)")
+    return ", and ".join(out)
 
 
 def _clause(text: str, opening: str) -> str:
