@@ -1528,3 +1528,25 @@ def test_progress_shows_a_scaling_point_as_in_the_fit(tmp_path):
     assert len(lines) == 4 and all(line.endswith(")") and ": in the fit (" in line
                                    for line in lines), lines
     assert progress.counts["in_fit"] == 4 and progress.counts["inconclusive"] == 0
+
+
+def test_resume_keeps_the_rank_map_record_a_claim_now_needs(tmp_path):
+    """A claim whose quick profile lists its own routes keeps the settings hash when its base
+    ``evidence`` drops "rank", but its w* now records what the family's rank map states
+    there (the reason's advice on adding the rank route): a resumed run had kept the stored
+    w* without it and told that the rank route's effect "was not recorded", where a fresh
+    run said what it gives."""
+    data = {"id": "c", "title": "t", "source": "s", "family": "fake_regular",
+            "kind": "closed_form", "predicted": "d/2", "evidence": ["llc", "rank"],
+            "grid": {"d": [1]}, "profiles": {"quick": {"evidence": ["llc"]}}}
+    edited = parse_claim({**data, "evidence": ["llc"]}, "c.toml", FAMILIES)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        run_claims([parse_claim(data, "c.toml", FAMILIES)], profile="quick",
+                   families=FAMILIES, routes=_fake_routes(), store=store)
+        res = run_claims([edited], profile="quick", families=FAMILIES, routes=_fake_routes(),
+                         store=store, resume=True)
+    (fresh,) = run_claims([edited], profile="quick", families=FAMILIES, routes=_fake_routes())
+    at = res[0].points[0].evidence.at_point
+    assert "rank_map" in at.extras
+    assert res[0].points[0].verdict.reason == fresh.points[0].verdict.reason
+    assert res[0].verdict.reason == fresh.verdict.reason

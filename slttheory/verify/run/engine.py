@@ -219,7 +219,7 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
     # w* is measured wherever a route runs, and for the claim's hypotheses or the family's
     # symmetry orbit even where none does (a scaling claim left out of a profile still says
     # which points its hypotheses exclude)
-    measure = bool(ev) or bool(claim.hypotheses) or callable(getattr(family, "orbit", None))
+    measure = _measures(claim, profile, family)
     at = routes.at_point(family, [q], claim.llc_settings(profile), device)[0] if measure \
         else None
     if _guard_needs_multiplicity(ev):
@@ -228,6 +228,29 @@ def _exact_unit(claim: Claim, params: Mapping[str, Any], profile: str, family: A
         at = with_rank_map(at, family, q)
     return PointEvidence(cf, rk, None, round(time.perf_counter() - t0, 3), at_point=at,
                          independent=ind).to_dict()
+
+
+def _measures(claim: Claim, profile: str, family: Any) -> bool:
+    """Whether :func:`_exact_unit` builds and measures w* at the claim's points: wherever a
+    route runs, and for the claim's hypotheses or the family's symmetry orbit even where none
+    does."""
+    return bool(claim.evidence_for(profile)) or bool(claim.hypotheses) or \
+        callable(getattr(family, "orbit", None))
+
+
+def _lacks_records(claim: Claim, profile: str, family: Any, ev: PointEvidence) -> bool:
+    """Whether stored evidence lacks a record of w* that the claim as it is now would have
+    kept, though the settings hash (which leaves out what only judges) is the same: w* not
+    measured where the claim now lists hypotheses, or no record of the family's rank map
+    where the claim no longer asks for the rank route in its base ``evidence`` (a profile's
+    own list unchanged). A resumed reason then told that the rank route's effect "was not
+    recorded" where a fresh run said it decides."""
+    at = ev.at_point
+    if at is None:  # where a route runs, w* is measured (None: the task failed)
+        return not claim.evidence_for(profile) and _measures(claim, profile, family)
+    return (at.status == "ok" and _advice_needs_rank_map(claim)
+            and getattr(family, "rank_problem", None) is not None
+            and "rank_map" not in at.extras)
 
 
 def _guard_needs_multiplicity(evidence: Sequence[str]) -> bool:
@@ -538,7 +561,9 @@ class _Run:
         kept = self.store.get_exact(p.claim.id, point_key(p.params), p.hash) \
             if (self.store and self.resume) else None
         ev = None if kept is None else _evidence_of(kept)
-        if ev is not None and not _for_want_of_resources(ev, self.time_limit):
+        if ev is not None and not _for_want_of_resources(ev, self.time_limit) and \
+                not _lacks_records(p.claim, self.profile, self.families.get(p.claim.family),
+                                   ev):
             p.evidence, p.exact_kept = ev, True
 
     def _stale(self, p: _Point) -> bool:
@@ -548,7 +573,8 @@ class _Run:
         route could not compute for want of memory or time is computed again (a run with more
         may)."""
         ev = p.evidence
-        if _for_want_of_resources(ev, self.time_limit):
+        if _for_want_of_resources(ev, self.time_limit) or \
+                _lacks_records(p.claim, self.profile, self.families.get(p.claim.family), ev):
             return True
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
