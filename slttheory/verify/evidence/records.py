@@ -137,17 +137,6 @@ def _mapping(x: Any) -> Mapping[str, Any]:
     return x
 
 
-_CHECKS = {
-    "str": lambda v: isinstance(v, str),
-    "int": _is_int,
-    "number": _is_number,
-    "bool": lambda v: isinstance(v, bool),
-    "optional_number": lambda v: v is None or _is_number(v),
-    "optional_int": lambda v: v is None or _is_int(v),
-    "optional_str": lambda v: v is None or isinstance(v, str),
-}
-
-
 def _conforms(value: Any, tp: Any) -> bool:
     """Whether ``value`` is of the annotated type ``tp`` as a record holds it (``X | None``,
     ``tuple[X, ...]``, ``tuple[X, Y]``, ``Mapping[str, Any]``, a record class, a scalar; a
@@ -201,15 +190,6 @@ def well_typed(record: Any) -> None:
         if not _conforms(value, hints[f.name]):
             raise TypeError(f"{type(record).__name__}.{f.name} is not of type "
                             f"{f.type}: {value!r}"[:300])
-
-
-def _typed(record: Any, **kinds: tuple[str, ...]) -> None:
-    """``TypeError`` naming the first field of ``record`` whose value is not of its kind
-    (a stored row decoded into a record: a damaged one must not reach the judge)."""
-    for kind, names in kinds.items():
-        for name in names:
-            if not _CHECKS[kind](getattr(record, name)):
-                raise TypeError(f"{type(record).__name__}.{name} is not {kind.replace('_', ' ')}")
 
 
 @dataclass(frozen=True)
@@ -510,11 +490,7 @@ class ControlRun:
             raise TypeError(f"a control run is a JSON object, got {type(data).__name__}")
         run = _from(cls, {**data, "problems": tuple(_listed(data.get("problems", ()))),
                           "params": dict(_mapping(data.get("params", {})))})
-        _typed(run, str=("family", "kind", "lam", "certified_by"), int=("data_seed",),
-               number=("elapsed_s",), optional_number=("mean", "std_error"),
-               optional_int=("multiplicity",), optional_str=("error",), bool=("passed",))
-        if not all(isinstance(x, str) for x in run.problems):
-            raise TypeError("a control run's problems are strings")
+        well_typed(run)
         return run
 
     @property
