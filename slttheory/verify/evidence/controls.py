@@ -19,7 +19,7 @@ exact Jacobian rank where the family states λ = rank/2 (a regular point only). 
 networks that leaves a claim citing Aoyagi 2024 or Aoyagi & Watanabe 2005 (one theorem,
 restated, behind every other rank-deficient point of both families) the singular points with
 one hidden unit at the true product 0, a normal crossing in polar coordinates
-(:func:`_one_unit`). The first regular, multiplicity-1 and
+(:func:`_one_unit_candidates`). The first regular, multiplicity-1 and
 multiplicity-2 candidates that certify are used, then further ones up to ``CONTROLS``. A family
 whose every point is regular (:data:`REGULAR_ONLY`) has no singular kind to span: its controls
 are the same family at neighbouring sizes, which share the point's conditioning and noise.
@@ -108,7 +108,7 @@ class Control:
 Candidate = tuple[str, dict[str, Any]]
 
 
-def _one_unit(m: int, n: int) -> list[Candidate]:
+def _one_unit_candidates(m: int, n: int) -> list[Candidate]:
     """Reduced-rank regression with one hidden unit at the true product 0, at the point's
     input and output sizes, then square (multiplicity 2) and not (multiplicity 1) at the
     smaller: the linear networks' singular points whose λ = min(m, n)/2 an identity certifies
@@ -127,7 +127,7 @@ def _rrr(q: Mapping[str, Any]) -> list[Candidate]:
     out: list[Candidate] = [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": top})]
     out += [("reduced_rank_regression", {"m": m, "n": n, "h": h, "r": r}) for r in range(top)]
     out += [("deep_linear_network", {"widths": (m, h, h, n), "r": r}) for r in range(top)]
-    return out + _one_unit(m, n)
+    return out + _one_unit_candidates(m, n)
 
 
 def _dln(q: Mapping[str, Any]) -> list[Candidate]:
@@ -137,7 +137,7 @@ def _dln(q: Mapping[str, Any]) -> list[Candidate]:
     out += [("deep_linear_network", {"widths": w, "r": r}) for r in range(top)]
     h = min(w[1:-1]) if len(w) > 2 else min(w)
     rrr = [("reduced_rank_regression", {"m": w[0], "n": w[-1], "h": h, "r": r})
-           for r in range(min(w[0], w[-1], h))] + _one_unit(w[0], w[-1])
+           for r in range(min(w[0], w[-1], h))] + _one_unit_candidates(w[0], w[-1])
     # one hidden layer is reduced-rank regression itself: at the point's own r that is the
     # point under another name (an outside audit), never its control
     same = {"m": w[0], "n": w[-1], "h": w[1], "r": q.get("r")} if len(w) == 3 else None

@@ -21,12 +21,12 @@ A :class:`Fact` says ``low ≤ λ ≤ high`` (either side may be open) with a **
   there, as the rank route certifies for the centred NTK at rank 1: drawn with the upper
   side, so that a stated formula that goes negative at a case boundary is refuted).
   (d′) λ > 0 where the rank at the true point w* is 0 but the exact generic rank is at least
-  1: the map the loss sees is a
-  non-constant polynomial, so it is not constant on any neighbourhood of w*, K ≢ 0 there and
-  the largest pole −λ of ζ is negative (Watanabe 2009, *Algebraic Geometry and Statistical
-  Learning Theory*, ch. 2: λ is a positive rational); "λ = 0" and "λ ≤ 0" are then refuted
-  at a case boundary where no rank at w* bounds λ from below (a normal crossing's w₁²w₂² at
-  0). Where the rank at w* is at least 1, (b) says more. (e) λ ≤ (d − s)/2 where a
+  1: the map the loss sees is a non-constant polynomial, so it is not constant on any
+  neighbourhood of w*, K ≢ 0 there and the largest pole −λ of ζ is negative (Watanabe
+  2009, *Algebraic Geometry and Statistical Learning Theory*, ch. 2: λ is a positive
+  rational); "λ = 0" and "λ ≤ 0" are then refuted at a case boundary where no rank at w*
+  bounds λ from below (a normal crossing's w₁²w₂² at 0). Where the rank at w* is at least 1,
+  (b) says more. (e) λ ≤ (d − s)/2 where a
   symmetry orbit of dimension s passes through the built w* (:mod:`slttheory.models.symmetry`).
   (f) λ ≤ R/2 + (d − R)/4 where R is rank J(w*) itself (not a lower bound) at the family's true
   parameter, R < d (splitting lemma: K ≤ Σ_{i≤R} y_i² + C|z|⁴; :func:`hessian_rank_bound`).
@@ -272,20 +272,19 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
                         "applies"))
     if rk is not None and rk.status == "ok" and rk.rank is not None:
         r = sp.Rational(rk.rank, 2)
-        if (rk.point_rank is not None and rk.point_rank > 0 and rk.point_rank_certified
-                and rk.inputs_determine and not undefined):  # else the rank map may see
-            # outputs the loss does not
-            r0 = sp.Rational(rk.point_rank, 2)
-            out.append(Fact("rank at w*", r0, None, "certified",
-                            f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ {fmt_value(r0)} "
-                            f"(splitting lemma; {rk.point_rank_how})"))
-        elif (rk.point_rank == 0 and rk.point_rank_certified and rk.inputs_determine
-              and rk.certified and rk.rank > 0 and not undefined):
-            out.append(Fact("positivity", sp.Integer(0), None, "certified",
-                            f"exact generic rank {rk.rank} ≥ 1: the map the loss sees is a "
-                            "non-constant polynomial, so K ≢ 0 near w* (a zero of K, the "
-                            "family's true parameter) ⇒ λ > 0 (the largest pole −λ of "
-                            "ζ(z) = ∫K^z φ is negative)", low_open=True))
+        if (rk.point_rank is not None and rk.point_rank_certified and rk.inputs_determine
+                and not undefined):  # else the rank map may see outputs the loss does not
+            if rk.point_rank > 0:
+                r0 = sp.Rational(rk.point_rank, 2)
+                out.append(Fact("rank at w*", r0, None, "certified",
+                                f"exact Jacobian rank {rk.point_rank} at w* ⇒ λ ≥ "
+                                f"{fmt_value(r0)} (splitting lemma; {rk.point_rank_how})"))
+            elif rk.certified and rk.rank > 0:
+                out.append(Fact("positivity", sp.Integer(0), None, "certified",
+                                f"exact generic rank {rk.rank} ≥ 1: the map the loss sees is "
+                                "a non-constant polynomial, so K ≢ 0 near w* (a zero of K, "
+                                "the family's true parameter) ⇒ λ > 0 (the largest pole −λ "
+                                "of ζ(z) = ∫K^z φ is negative)", low_open=True))
         if (hb := hessian_rank_bound(rk, n_params_of(ev), undefined)) is not None:
             out.append(hb)
         # drawn also where λ at w* is undefined: "λ = rank/2" (RankProblem.gives_lambda) is
