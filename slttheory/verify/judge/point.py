@@ -62,7 +62,8 @@ from slttheory.verify.judge.llc import MIN_CONTROLS, beyond_controls, usable_con
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
            "math_text",
            "unmet_hypotheses", "unimposed_note", "not_a_minimum", "sampled_at_w0",
-           "llc_cannot_reach", "band_outside_proof", "certified_bounds", "certified_value",
+           "llc_cannot_reach", "band_outside_proof", "certified_bounds", "certified_ends",
+           "certified_value",
            "contradict", "llc_assessment", "point_llc", "outside_certified"]
 
 VERDICTS = ("confirmed", "refuted", "inconclusive", "error")
@@ -172,8 +173,16 @@ def _low_open(facts: Sequence[Fact], lo: Any) -> bool:
 
 def certified_bounds(claim: Claim, ev: PointEvidence) -> tuple[Any, Any]:
     """``(lo, hi)``: the λ the point's certified facts allow (``None``: that side open)."""
-    lo, hi, _, _ = _interval([f for f in facts_of(claim, ev) if f.grade == "certified"])
+    lo, hi, _ = certified_ends(claim, ev)
     return lo, hi
+
+
+def certified_ends(claim: Claim, ev: PointEvidence) -> tuple[Any, Any, bool]:
+    """``(lo, hi, lo_open)``: :func:`certified_bounds` and whether the lower end is strict
+    (``lo < λ``: λ > 0), which :func:`contradict` needs (λ = 0 beside λ > 0 contradicts)."""
+    cert = [f for f in facts_of(claim, ev) if f.grade == "certified"]
+    lo, hi, _, _ = _interval(cert)
+    return lo, hi, _low_open(cert, lo)
 
 
 def contradict(lo: Any, hi: Any, lo_open: bool = False) -> bool:
@@ -630,6 +639,10 @@ def _point_verdict(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     lo, hi, flo, fhi = _interval(cert)
     lo_open = _low_open(cert, lo)
     if contradict(lo, hi, lo_open):  # before anything else is read
+        if lo_open and not _lt(hi, lo):  # the strict end contradicts: name its fact (the
+            # closed end's had been quoted, "λ = 0 … but … λ = 0", no contradiction at all)
+            flo = next(f for f in cert if f.low_open and f.low is not None
+                       and _equal(f.low, lo))
         return PointVerdict("error", f"error: routes contradict at {at}: {flo.text} but "
                             f"{fhi.text} (a bug to fix){note}", facts=facts)
     if predicted is None or (claim.scaling is not None and claim.predicted_expr is None):

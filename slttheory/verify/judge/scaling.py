@@ -65,6 +65,7 @@ from slttheory.verify.judge.facts import (
 from slttheory.verify.judge.llc import llc_band
 from slttheory.verify.judge.point import (
     certified_bounds,
+    certified_ends,
     certified_value,
     contradict,
     fmt_point,
@@ -150,6 +151,10 @@ def fit_shape(x: Sequence[float], y: Sequence[float], se: Sequence[float] | None
     """
     xa, ya = np.asarray(x, float), np.asarray(y, float)
     X = _design(xa, shape)
+    if not len(xa):  # a rival with no value it can take (every x < 0 or 1): no fit
+        nan = (math.nan,) * X.shape[1]
+        return Fit(dict(group or {}), shape, (), (), nan, nan, math.nan, None, source, None,
+                   role)
     # an exact value (σ = 0, a certified point) weighs as if known to 1e-9 of itself: a float
     # floor of 1e-12 made float64 round-off in the fit a χ² that rejected exact values
     floor = 1e-9 * np.maximum(1.0, np.abs(ya))
@@ -284,9 +289,10 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
     unmet = unmet_hypotheses(claim, ev, None)
     if unmet:
         return "hypothesis not met (" + "; ".join(unmet) + ")"
-    lo, hi = certified_bounds(claim, ev)
-    if contradict(lo, hi):
-        return f"routes contradict (certified λ ≥ {lo} and λ ≤ {hi}: a bug to fix)"
+    lo, hi, lo_open = certified_ends(claim, ev)
+    if contradict(lo, hi, lo_open):  # λ = 0 beside λ > 0 too, as at a point
+        return (f"routes contradict (certified λ {'>' if lo_open else '≥'} {lo} and "
+                f"λ ≤ {hi}: a bug to fix)")
     exact = certified_value(lo, hi)
     if exact is not None:  # certified facts decide: the LLC, if any, is context
         return float(exact), 0.0, "certified"
@@ -622,18 +628,23 @@ class _ShapeFits:
         return (f"λ = {poly_text(self.shown, sc.shape, sc.variable)} ("
                 + ("exact values, " if self.exact else "") + self._how(self.fit, self.fits_exactly)
                 + f", R² = {self.fit.r2:.4f}{self._profiled_text(self.profile)}); rival "
-                f"{RIVALS[sc.shape]} "
-                f"{poly_text(self.rival_shown, self.rival.shape, sc.variable)} "
-                f"({self._how(self.rival, self.rival_exactly)}"
-                f"{self._profiled_text(self.rival_profile)}{self._without(sc)})")
+                f"{RIVALS[sc.shape]} " + (
+                    f"not fitted ({self._without(sc)[2:]})" if not self.rival.x else
+                    f"{poly_text(self.rival_shown, self.rival.shape, sc.variable)} "
+                    f"({self._how(self.rival, self.rival_exactly)}"
+                    f"{self._profiled_text(self.rival_profile)}{self._without(sc)})"))
 
     def _without(self, sc: Any) -> str:
         """Where the rival was not fitted, and why ('' where it was fitted at every value)."""
         if not self.rival_without:
             return ""
-        at = ", ".join(f"{x:g}" for x in self.rival_without)
-        return (f"; fitted without {sc.variable} = {at}, where it is 0 whatever its "
-                "coefficient")
+        zero = [x for x in self.rival_without if x >= 0]
+        undefined = [x for x in self.rival_without if not x >= 0]
+        parts = ([f"{sc.variable} = {', '.join(f'{x:g}' for x in zero)}, where it is 0 "
+                  "whatever its coefficient"] if zero else []) + (
+            [f"{sc.variable} = {', '.join(f'{x:g}' for x in undefined)}, where "
+             f"{sc.variable}·log {sc.variable} is not defined"] if undefined else [])
+        return "; fitted without " + ", and ".join(parts)
 
     def rejections(self, sc: Any) -> list[str]:
         """Why the stated shape is refuted: rejected by the values, or (exact values) of a
@@ -710,7 +721,9 @@ def _rival_rows(rows: Sequence[_Row], shape: str) -> list[_Row]:
     there rejects the rival whatever the other values say, so a grid with x = 1 made the rival
     test vacuous: λ = 0.5·x^0.95 was confirmed linear, the rival x·log x rejected by its
     value at x = 1 alone (an outside review of the scaling rules). Where the stated shape is
-    0 too (x = 0 for both linear shapes), the value tests both alike and stays.
+    0 too (x = 0 for both linear shapes), the value tests both alike and stays. Values where
+    the rival is not defined (x·log x at x < 0, a plugin's variable) are left out too: their
+    NaN had stopped the fit with a LinAlgError.
 
     >>> [r[0] for r in _rival_rows([(x, 1.0, 0.1, None, "controlled") for x in (0.0, 1.0, 2.0)],
     ...                            "linear")]
@@ -719,8 +732,10 @@ def _rival_rows(rows: Sequence[_Row], shape: str) -> list[_Row]:
     if not rows:
         return list(rows)
     xs = np.asarray([r[0] for r in rows], float)
-    forced = ~_design(xs, RIVALS[shape]).any(axis=1) & _design(xs, shape).any(axis=1)
-    return [r for r, f in zip(rows, forced, strict=True) if not f]
+    rival = _design(xs, RIVALS[shape])
+    undefined = ~np.isfinite(rival).all(axis=1)
+    forced = ~np.nan_to_num(rival).any(axis=1) & _design(xs, shape).any(axis=1)
+    return [r for r, f, u in zip(rows, forced, undefined, strict=True) if not (f or u)]
 
 
 def _profiled(rows: Sequence[_Row], shape: str, shared: float
@@ -943,6 +958,8 @@ def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
     """The fit's coefficients with float64 round-off of exact values as 0: a term that
     contributes less than 1e-8 of max |λ| over the grid ('8.3e-18·d²' read as a finding; a
     leading term that is 0 here fits as exactly 0)."""
+    if not f.y:  # no values fitted (fit_shape): nothing to read as round-off
+        return f.coefficients
     scale = 1e-8 * max(1.0, max(abs(y) for y in f.y))
     terms = {"linear": (1,), "affine": (1, 0), "quadratic": (2, 1),
              "affine_xlogx": (None, 0), "xlogx": (None,)}[f.shape]
