@@ -579,11 +579,22 @@ class _Run:
         if "llc" not in p.claim.evidence_for(self.profile):
             return False
         llc = ev.llc
+        # the plan a fresh run makes from the point's exact evidence, before any LLC (_plan):
+        # as kept in the store for the LLC to come, else the stored evidence without its LLC
+        kept = self.store.get_exact(p.claim.id, point_key(p.params), p.hash) \
+            if self.store is not None else None
+        exact = _evidence_of(kept) if kept is not None else None
+        planned = replace(p, evidence=exact if exact is not None else replace(ev, llc=None))
+        run, decide = self._wants_llc(planned)[0], self._decides(planned)
         if llc is None:  # stored without an LLC: does this claim now need one?
-            return self._wants_llc(p)[0]
+            return run
+        if not run:  # stored with one a fresh run would not run: the point is settled now
+            # (quick; a resumed report had kept the LLC, its controls and reruns, an audit)
+            return True
         if llc.control_key is None:  # stored for context: is it now to decide, with controls?
-            return self._decides(p) and self._controls(p)[1] is not None
-        return self._controls(p)[1] != llc.control_key
+            return decide and self._controls(p)[1] is not None
+        # stored to decide: a fresh run now runs it for context only (full), or with others
+        return not decide or self._controls(p)[1] != llc.control_key
 
     def _decides(self, p: _Point) -> bool:
         """Whether the point's LLC is to decide it (and so gets controls): it runs, no
