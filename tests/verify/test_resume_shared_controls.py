@@ -275,3 +275,35 @@ def test_resume_plans_from_the_kept_exact_evidence_not_the_llcs_measurement(tmp_
         run_claims([c], profile="quick", families=FAMILIES, routes=fake, store=st,
                    resume=True)
         assert log.counts() == ([], [], [], 0)
+
+
+@pytest.mark.parametrize("exc, again", [(ConnectionError("killed"), True),
+                                        (RuntimeError("a bug in the route"), False)])
+def test_resume_runs_again_a_task_whose_worker_died_not_one_that_failed(tmp_path, log, exc,
+                                                                        again):
+    """An LLC task whose worker died in each of its three runs (memory, a crash, a kill) is
+    stored as "worker failed: its worker died …" and says nothing of the claim: ``--resume``
+    runs it again, as it does a route out of memory. A task that raised is the task's own
+    error, kept (it would raise again). Before, both were kept for good (an audit)."""
+    from slttheory.verify.run.executors import WORKER_LOST, LocalExecutor
+
+    class Dying(LocalExecutor):
+        def lost(self, e):
+            return isinstance(e, ConnectionError)
+
+    def broken(*a, **k):
+        log.llc.append("broken")
+        raise exc
+
+    claims = [_claim("a", [1])]
+    with ResultStore(tmp_path / "r.sqlite") as st:
+        log.__init__()
+        first = run_claims(claims, profile="quick", families=FAMILIES, store=st,
+                           routes=replace(_routes(log), llc=broken), executor=Dying())
+        err = first[0].points[0].evidence.llc.error
+        assert err.startswith("worker failed: ") and (WORKER_LOST in err) == again
+        # run beside the control set first (a death then is not counted), then alone 3 times
+        assert log.llc == ["broken"] * (4 if again else 1)
+        second = _run(claims, st, log, resume=True)
+    assert log.llc == ([1] if again else [])
+    assert second[0].verdict.verdict == ("confirmed" if again else first[0].verdict.verdict)

@@ -81,7 +81,13 @@ from slttheory.verify.judge import (
     unmet_hypotheses,
 )
 from slttheory.verify.judge.point import FIT_ONLY, certified_bounds, certified_value
-from slttheory.verify.run.executors import LocalExecutor, ProcessExecutor, run_tasks
+from slttheory.verify.run.executors import (
+    WORKER_LOST,
+    LocalExecutor,
+    ProcessExecutor,
+    failure_text,
+    run_tasks,
+)
 from slttheory.verify.run.limits import (
     _call_limited,
     can_limit_here,
@@ -655,7 +661,7 @@ class _Run:
             self._plan(p)
         for i, res, exc in run_tasks(self.executor, _unit, args):
             p = todo[i]
-            p.evidence = _task_error(p.claim, self.profile, f"worker failed: {exc}") \
+            p.evidence = _task_error(p.claim, self.profile, self._failure(exc)) \
                 if exc is not None else PointEvidence.from_dict(res)
             at = p.evidence.at_point
             p.measure = at is not None and at.status == "ok"  # a failed build: the LLC's own
@@ -787,7 +793,7 @@ class _Run:
             for rk, d in zip(rks, res if exc is None else [None] * len(rks), strict=True):
                 c, ds, _s = self.run_jobs[rk]
                 self.run_results[rk] = ControlRun.from_dict(d) if d is not None else c.run(
-                    ds, error=f"worker failed: {exc}")
+                    ds, error=self._failure(exc))
             for key, need in self.needed.items():
                 if key not in self.controls and all(r in self.run_results for r, _ in need):
                     cs = ControlSet(key, dict(self.planned[key][1]),
@@ -807,7 +813,7 @@ class _Run:
             return
         for rep, d in zip(owner, res if exc is None else [None] * len(owner), strict=True):
             measured = None if d is None else AtPoint.from_dict(d["at_point"])
-            lc0 = LLCEvidence("error", error=f"worker failed: {exc}") if d is None else \
+            lc0 = LLCEvidence("error", error=self._failure(exc)) if d is None else \
                 LLCEvidence.from_dict(d["llc"])
             for p in self.sharing[id(rep)]:  # the point and every claim's point sharing it
                 ev = p.evidence
@@ -815,10 +821,14 @@ class _Run:
                 mine = ev.at_point if ev.at_point is not None and ev.at_point.status == "ok" \
                     else None  # a w* that failed to build before: the LLC unit's, if it built
                 at = mine or measured or ev.at_point or (
-                    AtPoint("error", error=f"worker failed: {exc}") if d is None else None)
+                    AtPoint("error", error=self._failure(exc)) if d is None else None)
                 p.evidence = replace(ev, llc=lc, at_point=at,
                                      elapsed_s=round(ev.elapsed_s + (lc.elapsed_s or 0), 3))
                 self._done(p, False)
+
+    def _failure(self, exc: BaseException) -> str:
+        """The stored error of a task that ended with ``exc`` (``executors.failure_text``)."""
+        return failure_text(self.executor, exc)
 
     def _done(self, p: _Point, cached: bool) -> None:
         """A point's evidence is complete: store it, and show its verdict once the controls
@@ -876,7 +886,7 @@ class _Run:
                                strict=True):
                 got = LLCEvidence.from_dict({"status": "ok", "reruns": rr["reruns"]}).reruns \
                     if rr is not None else tuple(
-                    Rerun(s, None, None, False, (f"worker failed: {exc}",))
+                    Rerun(s, None, None, False, (self._failure(exc),))
                     for s in RERUN_SETTINGS)
                 dt = 0.0 if rr is None else float(rr["elapsed_s"])
                 unit_s += dt
@@ -932,7 +942,8 @@ def _evidence_of(row: Mapping[str, Any]) -> PointEvidence | None:
 
 def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -> bool:
     """Whether a route's evidence at the point (a rerun's included) is an error of memory
-    (:data:`OUT_OF_MEMORY`) or of ``--time-limit`` (:data:`OUT_OF_TIME`; also where it ended
+    (:data:`OUT_OF_MEMORY`), of a worker that died in each of its runs (:data:`WORKER_LOST`:
+    memory, a crash, a kill) or of ``--time-limit`` (:data:`OUT_OF_TIME`; also where it ended
     the whole task, "worker failed: out of time …"): it says nothing of the claim, and
     ``--resume`` computes it again — an out-of-time error only under a longer limit than its
     own, or none (under the same limit it would run out again)."""
@@ -944,11 +955,11 @@ def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -
 
 
 def _resources_short(errors: Sequence[str], time_limit: float | None) -> bool:
-    """Whether one of ``errors`` is for want of memory, or of time under a shorter
+    """Whether one of ``errors`` is for want of memory (or of a worker), or of time under a shorter
     ``--time-limit`` than ``time_limit`` (an :func:`effective_limit`; ``None``: no limit
     now)."""
     for text in errors:
-        if OUT_OF_MEMORY in text:
+        if OUT_OF_MEMORY in text or WORKER_LOST in text:
             return True
         if OUT_OF_TIME in text:
             was = stored_limit(text)

@@ -339,6 +339,28 @@ def make_executor(kind: str = "local", *, jobs: int = 1, scheduler: str | None =
     return LocalExecutor()
 
 
+WORKER_LOST = "its worker died"
+"""How the error of a task that killed its worker in every run begins (after ``worker failed:``;
+:func:`failure_text`): memory (the kernel's OOM killer), a crash or a signal, none of which is
+about the claim, so ``--resume`` runs it again, as it does a route out of memory."""
+
+
+def failure_text(executor: Executor, exc: BaseException, max_attempts: int = 3) -> str:
+    """The stored error of a task that ended with ``exc``: ``worker failed: …``, marked
+    :data:`WORKER_LOST` where the worker died (``executor.lost``) in each of its runs.
+
+    >>> from concurrent.futures.process import BrokenProcessPool
+    >>> failure_text(ProcessExecutor(1), BrokenProcessPool("terminated abruptly"))[:44]
+    'worker failed: its worker died in 3 run(s) a'
+    >>> failure_text(ProcessExecutor(1), RuntimeError("a bug"))
+    'worker failed: a bug'
+    """
+    if executor.lost(exc):
+        return (f"worker failed: {WORKER_LOST} in {max_attempts} run(s) alone (memory, a "
+                f"crash or a kill; --resume runs it again): {exc}")
+    return f"worker failed: {exc}"
+
+
 def run_tasks(
     executor: Executor,
     fn: Callable[..., Any],
