@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 
 from slttheory.verify.evidence.records import finite
 from slttheory.verify.judge import fmt_point
@@ -68,12 +69,25 @@ def _poly(coefs: Sequence[float], shape: str, x: np.ndarray) -> np.ndarray:
     if shape == "affine":
         return coefs[0] * x + coefs[1]
     if shape == "affine_xlogx":
-        return coefs[0] * x * np.log(x) + coefs[1]
+        return coefs[0] * _xlogx(x) + coefs[1]
     if shape == "xlogx":
-        return coefs[0] * x * np.log(x)
+        return coefs[0] * _xlogx(x)
     if shape == "quadratic":
         return coefs[0] * x**2 + coefs[1] * x
     raise ValueError(f"no curve for shape {shape!r}")
+
+
+def _xlogx(x: np.ndarray) -> np.ndarray:
+    """x·log x as the fit reads it (``judge.scaling``'s design, ``xlogy``): 0 at x = 0, and
+    NaN (a gap in the curve) at x < 0, where it is not defined; ``x * np.log(x)`` had left a
+    gap at 0 and warned "invalid value encountered in log" on a grid with x ≤ 0.
+
+    >>> _xlogx(np.array([-1.0, 0.0, 1.0])).tolist()
+    [nan, 0.0, 0.0]
+    """
+    x = np.asarray(x, float)
+    safe = np.where(x >= 0, x, 1.0)
+    return np.where(x >= 0, special.xlogy(safe, safe), np.nan)
 
 
 def _heatmap(c: Mapping[str, Any], path: Path) -> bool:

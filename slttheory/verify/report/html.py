@@ -869,10 +869,16 @@ def _fits(fits: Any) -> str:
                                                      strict=False)
         ) if isinstance(coefs, list) else _esc(coefs)
         xs = _get(f, "x")
+        r2, chi2 = _num(_get(f, "r2")), _num(_get(f, "chi2_dof"))
+        if isinstance(xs, list) and not xs:
+            # a shape with no value it can take (a rival x·log x at x < 0 or 1: its fit is
+            # empty, NaN coefficients and R²): the reason says "not fitted", so does the row
+            cs, r2, chi2 = ('<span class="na">not fitted (no value it can take)</span>',
+                            "–", "–")
         rows.append(
             f"<tr><td>{_esc(_fmt_params(_get(f, 'group')) or '–')}</td>"
             f"<td>{_esc(_str(f, 'source'))}</td><td>{_esc(_str(f, 'shape'))}</td><td>{cs}</td>"
-            f"<td>{_num(_get(f, 'r2'))}</td><td>{_num(_get(f, 'chi2_dof'))}</td>"
+            f"<td>{r2}</td><td>{chi2}</td>"
             f"<td>{len(xs) if isinstance(xs, list) else '–'}</td></tr>"
         )
     return (

@@ -270,7 +270,10 @@ def claim_anchors(claims: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     lines = [f"## {_esc(c['id'] or c['path'])}", "", f'<a id="{anchor}"></a>', ""]
-    head = ([f"**{_esc(c['title'])}**"] if c.get("title") else []) + \
+    # the title stripped: "**Title **" (a TOML multi-line string ends in a line break) is no
+    # emphasis in CommonMark, and showed its asterisks
+    title = printable(c.get("title") or "").strip()
+    head = ([f"**{_esc(title)}**"] if title else []) + \
         ([_esc(c["source"])] if c.get("source") else [])
     if head:  # a file that could not be read has neither (it had read "**** — ")
         lines += [" — ".join(head), ""]
