@@ -426,20 +426,24 @@ def _analyze_tracks(s, records, alpha) -> Analysis:
     e = st.grouped_spearman(groups, alpha, seed=s["seed"])
     unit = "runs with ≥ 4 clean LLCs after memorisation"
     eo = {"about": "estimator_output", "bad": bad_after}
+    runs_min = st.sign_test_min_runs(alpha)  # a median's sign-test interval: 6 runs at α = 0.05
     stats_ = {
         "spearman_llc_val_loss": _stat(
-            "spearman_llc_val_loss", e, "; ".join([*notes, f"n: {unit}"]), **eo
+            "spearman_llc_val_loss", e, "; ".join([*notes, f"n: {unit}"]), **eo,
+            min_n=runs_min,
         ),
         "spearman_llc_val_loss_all": _stat(
             "spearman_llc_val_loss_all",
             st.grouped_spearman(groups_all, alpha, seed=s["seed"]),
             about="estimator_output",
             bad=bad_all,
+            min_n=runs_min,
         ),
         "spearman_llc_train_loss": _stat(
             "spearman_llc_train_loss",
             st.grouped_spearman(groups_train, alpha, seed=s["seed"]),
             **eo,
+            min_n=runs_min,
         ),
         "spearman_llc_val_loss_changes": _stat(
             "spearman_llc_val_loss_changes",

@@ -46,19 +46,24 @@ def test_spearman_ci_is_bonett_wright_on_average_ranks_with_ties():
         (math.tanh(z - Z975 * se), math.tanh(z + Z975 * se)), abs=1e-12)
 
 
-def test_grouped_spearman_is_the_t_interval_of_the_runs_tied_rho():
-    """Two or more runs: the mean of scipy's (tie-corrected) per-run ρ with the Student-t
-    interval on G − 1 dof, also at G = 2 (1 dof, wide, as it must be)."""
+def test_grouped_spearman_is_the_sign_test_interval_of_the_runs_tied_rho():
+    """Two or more runs: the median of scipy's (tie-corrected) per-run ρ with the sign-test
+    interval [ρ_(k), ρ_(G−k+1)], k the largest with P(Bin(G, ½) ≤ k − 1) ≤ α/2 (scipy's
+    binomial): none below 6 runs at α = 0.05, [min, max] at 6–8 runs, the 2nd and 8th of 9."""
     t = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], float)
-    runs = [(np.array([1, 1, 2, 2, 2, 3, 5, 4, 6, 6], float), t),
-            (np.array([0, 2, 1, 1, 3, 3, 3, 5, 5, 4], float), t),
-            (np.array([3, 1, 1, 2, 4, 4, 6, 5, 5, 7], float), t)]
-    for g in (2, 3):
-        rhos = np.array([sps.spearmanr(a, b).statistic for a, b in runs[:g]])
+    rng = np.random.default_rng(8)
+    runs = [(np.round(t / 2 + rng.normal(0, 1.5, t.size)), t) for _ in range(9)]
+    for g in (2, 5, 6, 8, 9):
+        rhos = np.sort([sps.spearmanr(a, b).statistic for a, b in runs[:g]])
         e = st.grouped_spearman(runs[:g])
-        lo, hi = sps.t.interval(0.95, g - 1, loc=rhos.mean(), scale=sps.sem(rhos))
-        assert e.n == g and e.value == pytest.approx(rhos.mean(), abs=1e-12)
-        assert (e.low, e.high) == pytest.approx((max(lo, -1.0), min(hi, 1.0)), abs=1e-12), g
+        assert e.n == g and e.value == pytest.approx(np.median(rhos), abs=1e-12)
+        ks = [k for k in range(1, g // 2 + 1) if sps.binom.cdf(k - 1, g, 0.5) <= 0.025]
+        if not ks:
+            assert math.isnan(e.low) and math.isnan(e.high), g
+            continue
+        k = max(ks)
+        assert (e.low, e.high) == pytest.approx((rhos[k - 1], rhos[g - k]), abs=1e-12), g
+        assert k == {6: 1, 8: 1, 9: 2}[g]
 
 
 # --- bootstraps ----------------------------------------------------------------------------
