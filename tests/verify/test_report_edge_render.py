@@ -115,3 +115,18 @@ def test_non_finite_llcs_errors_everywhere_and_marked_up_text_stay_contained():
         assert f"<b>Reason.</b> {html.escape(printable(claim_['reason']))}</p>" in page
         for p in claim_["points"]:
             assert _esc(p["reason"]) in md and html.escape(printable(p["reason"])) in page
+
+
+def test_markdown_and_html_print_a_relation_alike():
+    """report.md printed the relation as typed ('λ <= 3/2', 'λ == d/2') where report.html
+    prints '≤' and '=': both now use report.data.relation_symbol."""
+    from slttheory.verify.report import markdown
+    from slttheory.verify.report.data import relation_symbol
+
+    rows = markdown._points_table([{"params": {"d": 2}, "predicted_exact": "3/2",
+                                    "closed_form": None, "rank": None, "llc": None,
+                                    "verdict": "confirmed", "grade": "certified",
+                                    "facts": []}], "<=")
+    assert "λ ≤ 3/2" in rows[-1] and "<=" not in rows[-1]
+    assert [relation_symbol(r) for r in ("==", "<=", ">=", "<", ">")] == \
+        ["=", "≤", "≥", "<", ">"]

@@ -866,6 +866,16 @@ def is_result(r: Any) -> bool:
     return isinstance(r, ClaimResult | ExperimentClaimResult)
 
 
+def relation_symbol(relation: Any) -> str:
+    """A claim's relation as the reports print it (``"<="`` → ``"≤"``; ``"=="`` → ``"="``).
+
+    >>> relation_symbol("<="), relation_symbol("=="), relation_symbol(">")
+    ('≤', '=', '>')
+    """
+    rel = str(relation) if relation is not None else "=="
+    return {"==": "=", "<=": "≤", ">=": "≥", "!=": "≠"}.get(rel, rel)
+
+
 def routes_text(c: Mapping[str, Any]) -> str:
     """The routes a claim's profile ran, and the claim's own list where they differ.
 

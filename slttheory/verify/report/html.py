@@ -46,6 +46,7 @@ from slttheory.verify.report.data import (
     point_rank_text,
     printable,
     reading_decided,
+    relation_symbol,
     routes_text,
     short_reason,
     shown_settings,
@@ -1121,8 +1122,7 @@ def _claim_row(c: Mapping[str, Any], anchor: str) -> str:
 
 
 def _relation(c: Mapping[str, Any]) -> str:
-    rel = _str(c, "relation", "==")
-    return _esc({"==": "=", "<=": "≤", ">=": "≥", "!=": "≠"}.get(rel, rel))
+    return _esc(relation_symbol(_str(c, "relation", "==")))
 
 
 def _prediction_cell(c: Mapping[str, Any]) -> str:

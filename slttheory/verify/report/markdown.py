@@ -21,6 +21,7 @@ from slttheory.verify.report.data import (
     point_rank_text,
     printable,
     reading_decided,
+    relation_symbol,
     routes_text,
     short_reason,
     shown_settings,
@@ -166,7 +167,7 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
     lines = ["| point | predicted | closed forms: the family's formula; independent (grade) "
              "| rank (grade) | LLC ± s.e., CI → band (grade) | verdict (grade) |",
              "|---|---|---|---|---|---|"]
-    rel = "" if relation == "==" else f"λ {relation} "
+    rel = "" if relation == "==" else f"λ {relation_symbol(relation)} "
     for p in points:
         pe = "–" if p["predicted_exact"] is None else rel + _esc(p["predicted_exact"], False)
         at = fmt_point(p["params"]) or "the point"
@@ -280,7 +281,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     if c.get("statement"):
         lines += [f"> {_esc(c['statement'])}", ""]
     if c.get("predicted"):
-        lines.append(f"Predicted: λ {c.get('relation', '==')} `{_code(c['predicted'])}`; "
+        lines.append(f"Predicted: λ {relation_symbol(c.get('relation'))} "
+                     f"`{_code(c['predicted'])}`; "
                      f"family `{_code(c['family'])}`; routes: {routes_text(c)}"
                      f"; file `{_code(c['path'])}`.")
     elif c.get("family"):
