@@ -89,7 +89,8 @@ _ENTRIES = [
         "established",
         f"{_LIN}::test_low_rank_manifold_is_half_exact_jacobian_rank: exact rank (python-flint) "
         "of the Jacobian of (A, B) ↦ BA at random integer points, h = r, certified by the "
-        "dimension of the rank-≤r matrices",
+        "dimension of the rank-≤r matrices; r = 0 included, and m = 1 as regular's (the order "
+        "of its zeta pole)",
         "Watanabe 2009",
     ),
     FormulaStanding(
@@ -99,10 +100,12 @@ _ENTRIES = [
         "Rimányi's codimension formula and, by brute force, their quadratic integer program; "
         f"{_LIN}::test_rrr_small_cases_against_normal_crossings: λ and m of the two smallest "
         "cases from normal crossings (zeta poles) and Lehalleur & Rimányi's product rule; "
-        f"{_STD}::test_rrr_one_hidden_unit_is_a_normal_crossing_in_polar_coordinates and "
-        f"{_STD}::test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles: λ and m at h = 1 for "
-        "every m, n (r = 0) and at h = r + 1 for every r, from zeta poles (m is checked "
-        "independently there only: elsewhere it is as Aoyagi & Watanabe state it)",
+        f"{_STD}::test_rrr_one_hidden_unit_is_a_normal_crossing_in_polar_coordinates, "
+        f"{_STD}::test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles and "
+        f"{_STD}::test_rrr_one_input_or_output_is_a_normal_crossing_in_polar_coordinates: λ and "
+        "m at h = 1 for every m, n (r = 0), at h = r + 1 for every r, and at m = 1 or n = 1 for "
+        "every h (r = 0), from zeta poles (m is checked independently there only: elsewhere, "
+        "e.g. (m, n, h) = (5, 5, 3), it is as Aoyagi & Watanabe state it)",
         "Aoyagi & Watanabe 2005",
     ),
     FormulaStanding(
@@ -112,7 +115,9 @@ _ENTRIES = [
         "against Pepin Lehalleur & Rimányi's codimension formula and their quadratic integer "
         "program (brute force); the multiplicity through the RRR case and, at a hidden "
         f"width 1, the product rule ({_LIN}::test_dln_multiplicity_obeys_the_product_rule_at_"
-        "a_width_one_layer; this reaches a ∈ {1, ℓ} only, the middle a are unchecked)",
+        f"a_width_one_layer; at r > 0 with a width r + 1, {_LIN}::test_dln_multiplicity_at_a_"
+        "width_r_plus_one_layer_from_the_product_rule; this reaches a ∈ {1, ℓ} only, the "
+        "middle a are unchecked)",
         "Aoyagi 2024",
     ),
     FormulaStanding(
@@ -128,7 +133,8 @@ _ENTRIES = [
         "normal_crossing",
         "established",
         f"{_MON}::test_zeta_integral_is_the_product, "
-        f"{_MON}::test_normal_crossing_is_largest_pole_of_zeta: "
+        f"{_MON}::test_normal_crossing_is_largest_pole_of_zeta, "
+        f"{_MON}::test_normal_crossing_is_largest_pole_of_zeta_for_large_powers: "
         "zeta-function poles computed by sympy (integral and roots of its denominator)",
         "Watanabe 2009",
     ),
@@ -139,7 +145,9 @@ _ENTRIES = [
         f"{_MON}::test_newton_matches_volume_scaling_worked: "
         "volume integrals in two variables, V(ε) = vol{K < ε} ~ c ε^λ log(1/ε)^(m-1) computed "
         "numerically (scipy) for non-degenerate K, λ and m from their scaling; "
-        f"{_MON}::test_newton_monomial_agrees_with_normal_crossing: monomials",
+        f"{_MON}::test_newton_monomial_agrees_with_normal_crossing: monomials; "
+        f"{_MON}::test_newton_disjoint_sum: λ adds and m is m_F + m_G − 1 for K = F + G in "
+        "disjoint variables (Pepin Lehalleur & Rimányi 2024, Prop. 8.4), up to d = 4",
         "Varchenko 1976",
     ),
     FormulaStanding(

@@ -88,6 +88,23 @@ def test_rrr_one_hidden_unit_is_a_normal_crossing_in_polar_coordinates(m, n):
     assert lc.value == R(min(m, n), 2)
 
 
+@FAST
+@given(st.integers(1, 12), st.integers(1, 12), st.booleans())
+def test_rrr_one_input_or_output_is_a_normal_crossing_in_polar_coordinates(n, h, swap):
+    """m = 1 (or n = 1, by transposing), r = 0, any h: BA = B a with a ∈ ℝ^h and
+    (E[x²] = 1) K = ‖B a‖². Polar a = ρ_a θ (measure ρ_a^{h−1}); for each θ the map
+    B ↦ Bθ ∈ ℝ^n is a linear surjection, so B = (c, free) with c = Bθ, and polar
+    c = ρ_c φ (measure ρ_c^{n−1}): K = ρ_a² ρ_c², the normal crossing with k = (1, 1),
+    prior powers (h − 1, n − 1): λ = min(h, n)/2, m = 2 iff h = n. This reaches case 1
+    with h ≥ 2, case 2 and case 4 (a mutation audit: a multiplicity 2 kept only at
+    h − r = 1, and case 4's boundary moved by one, which changes m only, passed every
+    established test)."""
+    sizes = (n, 1, h) if swap else (1, n, h)
+    lc, nc = reduced_rank_regression(*sizes), normal_crossing([1, 1], [h - 1, n - 1])
+    assert (lc.value, lc.multiplicity) == (nc.value, nc.multiplicity), (sizes, lc.case)
+    assert lc.value == R(min(n, h), 2)
+
+
 @settings(deadline=None, max_examples=12)
 @given(st.integers(1, 4), st.integers(1, 4))
 def test_rrr_one_hidden_unit_is_the_newton_polyhedron_of_the_sum_of_squares(m, n):

@@ -231,13 +231,19 @@ def test_low_rank_manifold_is_half_exact_jacobian_rank():
     A random integer point gives a lower bound on the generic rank; the image lies in the
     rank-≤r matrices, of dimension r(m+n−r), which bounds it above, so equality certifies
     it. Where the rank is that dimension the map is a submersion onto the smooth rank-r
-    manifold, the model is regular after reparametrisation and λ = rank/2.
+    manifold, the model is regular after reparametrisation and λ = rank/2 with the
+    multiplicity of a regular model of that dimension (the order 1 of its zeta pole,
+    test_regular_is_pole_of_zeta_of_sum_of_squares). r = 0 is included: no parameters, an
+    empty Jacobian of rank 0, λ = 0 (a mutation audit: λ at r = 0 and m were unchecked).
     """
     for m, n in itertools.product(range(1, 6), repeat=2):
-        for r in range(1, min(m, n) + 1):
+        for r in range(min(m, n) + 1):
             rank = _product_jacobian_rank(m, n, r)
             assert rank == r * (m + n - r), (m, n, r)
-            assert low_rank_manifold(m, n, r).value == Fraction(rank, 2), (m, n, r)
+            lc = low_rank_manifold(m, n, r)
+            assert lc.value == Fraction(rank, 2), (m, n, r)
+            if rank:
+                assert lc.multiplicity == regular(rank).multiplicity == 1, (m, n, r)
 
 
 @given(sizes, sizes, st.data())
@@ -757,6 +763,27 @@ def test_dln_multiplicity_obeys_the_product_rule_at_a_width_one_layer(widths, da
     lam = min(left.value, right.value)
     m = sum(h.multiplicity for h in (left, right) if h.value == lam)
     assert (whole.value, whole.multiplicity) == (lam, m), (full, left.case, right.case)
+
+
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=6), st.integers(1, 3), st.data())
+def test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_rule(widths, r, data):
+    """True rank r ≥ 1 with a hidden layer of width r + 1 (a mutation audit: the product rule
+    above is at r = 0 only, and a multiplicity wrong only for r > 0 passed every established
+    test). Near a rank-r truth the fibre is locally the rank-r manifold's regular directions
+    times the fibre over 0 of the reduced network H_s − r (the reduction that
+    test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles uses), whose layer of width
+    r + 1 has reduced width 1: so λ = r(H₁ + H_{L+1} − r)/2 plus the product rule's λ of the
+    reduced halves, and m is the product rule's (Pepin Lehalleur & Rimányi 2024,
+    Prop. 8.4(iv))."""
+    j = data.draw(st.integers(1, len(widths) - 1))
+    reduced = [*widths[:j], 1, *widths[j:]]
+    full = [w + r for w in reduced]
+    left, right = deep_linear_network(reduced[:j + 1]), deep_linear_network(reduced[j:])
+    core = min(left.value, right.value)
+    m = sum(h.multiplicity for h in (left, right) if h.value == core)
+    whole = deep_linear_network(full, r)
+    regular_part = sp.Rational(r * (full[0] + full[-1] - r), 2)
+    assert (whole.value, whole.multiplicity) == (regular_part + core, m), (full, r, whole.case)
 
 
 # ---------------------------------------------------------------------------------------

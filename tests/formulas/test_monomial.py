@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.optimize import brentq
@@ -229,6 +229,21 @@ def test_normal_crossing_is_largest_pole_of_zeta(kh):
     k, h = kh
     lc = normal_crossing(k, h)
     assert zeta_pole(k, h) == (-lc.value, lc.multiplicity)
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=4)
+       .filter(lambda kh: any(k for k, _ in kh)))
+@example(kh=[(50, 0), (49, 0)])  # ratios 1/100, 1/98: m = 1
+@example(kh=[(60, 60), (59, 58)])  # 61/120 and 1/2: m = 1
+@example(kh=[(40, 39), (41, 40), (0, 5)])  # a tie at 1/2 beside k = 0: m = 2
+def test_normal_crossing_is_largest_pole_of_zeta_for_large_powers(kh):
+    """The zeta poles beyond the small powers above, where distinct ratios (h_j+1)/(2k_j)
+    can be as close as 1/7000 (a mutation audit: a multiplicity counting the ratios within
+    1/100 of λ passed with k ≤ 4, h ≤ 3). Variables with k_j = 0 contribute no pole."""
+    k, h = [x for x, _ in kh], [y for _, y in kh]
+    lc = normal_crossing(k, h)
+    kept = [(x, y) for x, y in kh if x]
+    assert zeta_pole([x for x, _ in kept], [y for _, y in kept]) == (-lc.value, lc.multiplicity)
 
 
 @given(monomial(hmax=0))
