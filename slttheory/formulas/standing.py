@@ -42,7 +42,8 @@ from types import MappingProxyType
 
 from slttheory.formulas.core import STANDINGS, check_standing
 
-__all__ = ["STANDINGS", "FormulaStanding", "STANDING", "standing_of", "cites_reference"]
+__all__ = ["STANDINGS", "FormulaStanding", "STANDING", "standing_of", "cites_reference",
+           "multiplicity_checked"]
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,65 @@ def standing_of(name: str) -> FormulaStanding:
             f"name must be a formula of slttheory.formulas, got {name!r}; "
             f"known: {', '.join(sorted(STANDING))}"
         ) from None
+
+
+def _rrr_m_checked(m: int, n: int, h: int, r: int) -> bool:
+    # full rank (regular); h = r + 1 for every r, and r = 0 at one input or output, from
+    # zeta poles (test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles,
+    # test_rrr_one_input_or_output_is_a_normal_crossing_in_polar_coordinates)
+    return r == min(m, n, h) or h == r + 1 or (r == 0 and min(m, n) == 1)
+
+
+def _dln_m_checked(widths: list[int], r: int) -> bool:
+    # a single matrix or full rank (regular); one hidden layer is reduced-rank regression;
+    # a hidden layer of width r + 1 splits the reduced network into two halves whose m the
+    # product rule adds (test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_
+    # rule, Pepin Lehalleur & Rimányi 2024, Prop. 8.4(iv)), so m is checked where theirs is
+    if len(widths) <= 2 or r == min(widths):
+        return True
+    if len(widths) == 3:
+        return _rrr_m_checked(widths[0], widths[2], widths[1], r)
+    red = [w - r for w in widths]
+    return any(red[j] == 1 and _dln_m_checked(red[:j + 1], 0) and _dln_m_checked(red[j:], 0)
+               for j in range(1, len(red) - 1))
+
+
+def multiplicity_checked(name: str, args: Mapping[str, object]) -> bool:
+    """Whether a test here checks the *multiplicity* of formula ``name`` at ``args`` against
+    an independent computation, as ``established_by`` says λ is checked. An established
+    formula's λ may be checked everywhere and its m only in part: reduced-rank regression's
+    m from zeta poles at full rank, at h = r + 1 and at one input or output (r = 0) only —
+    elsewhere, e.g. (m, n, h) = (5, 5, 3), it is as Aoyagi & Watanabe 2005 state it; a deep
+    linear network's where one hidden layer reduces it to that, or a layer of width r + 1
+    splits it into halves whose m is checked; a Newton polyhedron's in two variables or for
+    one monomial. False for an as_stated formula; True for the other established formulas
+    (and for a name not in :data:`STANDING`, whose standing is its plugin's own word).
+
+    >>> multiplicity_checked("reduced_rank_regression", {"m": 3, "n": 3, "h": 1, "r": 0})
+    True
+    >>> multiplicity_checked("reduced_rank_regression", {"m": 5, "n": 5, "h": 3, "r": 0})
+    False
+    >>> multiplicity_checked("deep_linear_network", {"widths": (3, 1, 3, 3), "r": 0})
+    True
+    >>> multiplicity_checked("tanh_network", {"h": 2})
+    False
+    """
+    if name not in STANDING:
+        return True
+    if STANDING[name].standing != "established":
+        return False
+    try:
+        if name == "reduced_rank_regression":
+            return _rrr_m_checked(int(args["m"]), int(args["n"]), int(args["h"]),
+                                  int(args.get("r", 0)))
+        if name == "deep_linear_network":
+            return _dln_m_checked([int(w) for w in args["widths"]], int(args.get("r", 0)))
+        if name == "newton_polyhedron":
+            exps = [tuple(e) for e in args["exponents"]]
+            return len(exps) == 1 or all(len(e) <= 2 for e in exps)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
 
 
 _CONNECTIVES = {"and", "et", "al"}

@@ -260,3 +260,26 @@ def test_a_plugin_family_gets_the_generic_controls(monkeypatch):
     assert built == [FAMILIES[chosen[0].family]] and runs[0].error is not None
     mine = {"regular": FAMILIES["polynomial_regression"], **plugin}  # the mapping's name wins
     assert ctl.with_generic_controls(mine)["regular"] is FAMILIES["polynomial_regression"]
+
+
+def test_a_control_whose_multiplicity_no_test_checks_has_no_kind_of_multiplicity():
+    """Reduced-rank regression's λ is checked everywhere, its multiplicity only where zeta
+    poles reach it (full rank, h = r + 1, one input or output); at (6, 6, 4, 0) m is as
+    Aoyagi & Watanabe state it. Such a control certifies λ but is no 'singular, m = k'
+    control, and its m never tells a point's bias apart (judge.llc.beyond_controls): an audit
+    of the formulas' checks found the verifier labelling controls with unchecked m."""
+    from slttheory.formulas.standing import multiplicity_checked
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.evidence.controls import certify
+
+    fam = REAL["reduced_rank_regression"]
+    c = certify(fam, {"m": 6, "n": 6, "h": 4, "r": 0}, "Lau et al. 2023")
+    assert c is not None and (c.kind, c.multiplicity) == ("singular", None)
+    from slttheory.formulas import reduced_rank_regression
+
+    assert c.lam == str(reduced_rank_regression(6, 6, 4, 0).value)
+    assert "as stated, not checked here" in c.certified_by
+    checked = certify(fam, {"m": 6, "n": 6, "h": 4, "r": 3}, "Lau et al. 2023")  # h = r + 1
+    assert (checked.kind, checked.multiplicity) == ("singular, m = 2", 2)
+    assert not multiplicity_checked("deep_linear_network", {"widths": (4, 2, 2, 2, 4), "r": 0})
+    assert multiplicity_checked("deep_linear_network", {"widths": (4, 2, 1, 2, 4), "r": 0})

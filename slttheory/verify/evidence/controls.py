@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slttheory._provenance import code_fingerprint
+from slttheory.formulas.standing import multiplicity_checked
 from slttheory.verify.claims.common import cites
 from slttheory.verify.evidence.records import ControlRun, ControlSet
 from slttheory.verify.evidence.routes import (
@@ -233,8 +234,9 @@ def candidates(family: str, params: Mapping[str, Any]) -> list[Candidate]:
 
 
 def _alternative(family: str, q: Mapping[str, Any], claim_source: str
-                 ) -> tuple[str, Any, str] | None:
-    """``(formula name, result, the work it rests on there)``: an independent closed *value*
+                 ) -> tuple[str, Any, str, dict[str, Any]] | None:
+    """``(formula name, result, the work it rests on there, its arguments)``: an independent
+    closed *value*
     for a control's λ where the family's own is excluded, the first of
     :func:`~slttheory.verify.evidence.routes.independent_forms_route`'s identities that gives
     one from an *established* formula not of ``claim_source`` (e.g. the Newton polyhedron,
@@ -251,7 +253,7 @@ def _alternative(family: str, q: Mapping[str, Any], claim_source: str
             continue
         work = rests_on(name, args) or str(getattr(lc, "reference", ""))
         if not cites(claim_source, work, str(getattr(lc, "source", ""))):
-            return name, lc, work
+            return name, lc, work, dict(args)
     return None
 
 
@@ -270,15 +272,21 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     if (cf.status == "ok" and cf.value is not None and cf.standing == "established"
             and not cites(claim_source, cf.reference, cf.source)):
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
+        formula, args = str(cf.formula), q
     else:
         alt = _alternative(family.name, q, claim_source)
         if alt is not None:
-            name, lc, work = alt
-            how = f"{name} ({attribution(name, work) or lc.source}; established)"
+            formula, lc, work, args = alt
+            how = f"{formula} ({attribution(formula, work) or lc.source}; established)"
     if lc is None:
         return None
     mult = getattr(lc, "multiplicity", None)
     mult = None if mult is None else int(mult)
+    if mult is not None and not multiplicity_checked(formula, args):
+        # λ certified, its multiplicity only as the source states it (an audit of the
+        # formulas' checks): not a control of that kind, nor one that measures a point's m
+        how += f"; its multiplicity {mult} as stated, not checked here"
+        mult = None
     kind = f"singular, m = {mult}" if mult is not None else "singular"
     value = lc.value if isinstance(lc.value, str) else str(lc.value)
     return Control(family.name, q, kind, value, mult, how)
