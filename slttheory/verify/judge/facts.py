@@ -434,7 +434,7 @@ def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
 
 def unresolved_of(lc: LLCEvidence) -> float:
     """How much higher λ may be than the estimate in directions it cannot see, as the
-    estimator reports it (``diagnostics.unresolved``; 0 where absent or unreadable).
+    estimator reports it (``diagnostics.unresolved``; 0 where absent, ``inf`` where unreadable).
 
     >>> unresolved_of(LLCEvidence("ok", diagnostics={"unresolved": 0.5}))
     0.5
@@ -444,12 +444,19 @@ def unresolved_of(lc: LLCEvidence) -> float:
 
 
 def _excess(v: Any) -> float:
-    """An ``unresolved`` as read: a positive finite number, else 0 (absent, unreadable)."""
-    try:
-        v = float(v) if v is not None else 0.0
-    except (TypeError, ValueError):
+    """An ``unresolved`` as read: 0 where absent or not positive; ``inf`` where it is not a
+    finite number (inf, NaN, unreadable), so that a band withholds itself rather than read an
+    unknown excess as none (:func:`~slttheory.verify.judge.llc.llc_band`; an audit found
+    ``inf`` read as 0, which left the band's upper end where it was)."""
+    if v is None:
         return 0.0
-    return v if math.isfinite(v) and v > 0 else 0.0
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return math.inf
+    if math.isnan(v):
+        return math.inf
+    return v if v > 0 else 0.0
 
 
 def rerun_unresolved(lc: LLCEvidence, rr: Rerun) -> float:

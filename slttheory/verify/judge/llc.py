@@ -177,6 +177,11 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
                     why=f"the estimate λ̂ = {mean:.3g} is not above 0, where λ is wherever the "
                     "loss is not flat near w*: the estimator failed here, so no band",
                     controls=tuple(summ))
+    if unresolved is not None and not math.isfinite(unresolved):
+        # λ may be higher by an amount the estimate cannot say: no upper end to refute with
+        return Band(False, ratio_low=r_lo, ratio_high=r_hi, agreement_p=p,
+                    why=f"the estimate reports directions it cannot resolve, by an amount not "
+                    f"known (unresolved = {unresolved}): no band", controls=tuple(summ))
     se = std_error
     w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
