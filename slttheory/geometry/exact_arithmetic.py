@@ -13,7 +13,9 @@ operation the computation runs (autograd's backward and ``torch.func``'s batched
 included), that
 
 1. every floating tensor read or written is float64 and holds integers of magnitude < 2^53,
-   and every Python number argument is such an integer;
+   and every Python number argument is such an integer; so does every integer tensor an
+   operation reads beside a floating one or turns into one (float64 arithmetic promotes it,
+   and an int64 of magnitude ≥ 2^53 is rounded on the way in);
 2. the operation is one whose exact result float64 then returns: a data movement
    (view, index, copy, concatenation, ``where``, ...), a ring operation (``add``, ``sub``,
    ``mul``, ``neg``, integer ``pow``), or a sum of products (``sum``, ``mm``, ``bmm``,
@@ -23,7 +25,8 @@ included), that
    refused, with that reason. (``where`` stays, since autograd's own backward formulas
    select with it; a map that branches with it is the family's responsibility.)
 3. for the ring operations and sums of products, the same operation on the absolute values
-   (subtraction read as addition) stays below 2^53. Its partial sums, in whatever order the
+   (subtraction read as addition; integer operands included, indices excepted) stays below
+   2^53. Its partial sums, in whatever order the
    kernel adds them, bound those of the real computation, so none of them was rounded.
    (IEEE 754 rounds an exact integer result below 2^53 to itself; rounding is monotone, so a
    bound computed in float64 that comes out below 2^53 was below it exactly.)
@@ -123,6 +126,14 @@ _POW = _packets("pow", "pow_")
 _MAYBE_ACCUMULATE = _packets("index_put", "index_put_", "_index_put_impl_")
 # Subtractions, whose bound adds: a − α·b is bounded by |a| + |α|·|b|.
 _SUBTRACT = _packets("sub", "sub_", "rsub")
+# Sums whose integer tensors are indices (their floating operands must share one dtype), not
+# operands: kept as they are in the absolute-value bound, where every other integer tensor is
+# an operand that float64 arithmetic promotes, and enters with its absolute value (a negative
+# integer operand had lowered the bound: −(2^53 + 1) + (2^53 − 1) passed as exact, −1 for −2).
+_INDEXED = _packets(
+    "index_add", "index_add_", "scatter_add", "scatter_add_", "index_put", "index_put_",
+    "_index_put_impl_", "embedding_dense_backward", "index_select_backward",
+)
 
 
 _UNINITIALISED = _packets("empty", "empty_like", "new_empty", "empty_strided",
@@ -134,6 +145,20 @@ _OVERWRITES = _packets("copy_", "fill_", "zero_", "set_", "resize_")
 
 def _is_float(t: Any) -> bool:
     return isinstance(t, torch.Tensor) and t.is_floating_point()
+
+
+def _is_integer(t: Any) -> bool:
+    """An integer tensor (bool excluded: its 0 and 1 are exact in any dtype)."""
+    return (isinstance(t, torch.Tensor) and not t.is_floating_point() and not t.is_complex()
+            and t.dtype != torch.bool)
+
+
+def _integer_operands_exact(t: torch.Tensor) -> bool:
+    """Every entry of an integer tensor has magnitude < 2^53, so float64 holds it exactly
+    (compared in float64, where rounding is monotone: no int64 overflow of ``abs``)."""
+    if t.numel() == 0 or t.is_meta:
+        return True
+    return bool(torch.all(t.detach().to(torch.float64).abs() < EXACT_LIMIT))
 
 
 def _exact_integers(t: torch.Tensor) -> bool:
@@ -170,6 +195,8 @@ def _out_of_place(func):
 def _absolute(v: Any) -> Any:
     if _is_float(v):
         return v if v._is_zerotensor() else v.detach().abs()
+    if _is_integer(v):  # an operand float64 promotes: in float64, as the kernel reads it
+        return v.detach().to(torch.float64).abs()
     if isinstance(v, int | float) and not isinstance(v, bool):
         return abs(v)
     return v
@@ -214,8 +241,10 @@ class IntegerExactnessAudit(TorchDispatchMode):
                     "float64 may have rounded")
         read = leaves[1:] if packet in _OVERWRITES else leaves
         floats = [a for a in read if _is_float(a)]
+        ints = [a for a in read if _is_integer(a)]
         if floats:
             self.n_ops += 1
+            _check_integer_operands(func, ints)
             if self.grad_required and not torch.is_grad_enabled():
                 raise InexactArithmeticError(
                     f"{func} runs with gradients disabled (torch.no_grad) inside a map whose "
@@ -245,6 +274,13 @@ class IntegerExactnessAudit(TorchDispatchMode):
                     "a division, a transcendental function, ...)")
         out = func(*args, **kwargs)
         outs = tree_flatten(out)[0]
+        if not floats and ints and any(_is_float(o) for o in outs):
+            # integers turned into floats with no floating tensor read (an integer tensor
+            # plus a Python float): the promotion and the arithmetic after it are audited too
+            self.n_ops += 1
+            _check_integer_operands(func, ints)
+            if packet in _SUMS:
+                _check_bound(func, args, kwargs)
         if floats and packet not in _SHAPE_ONLY and any(
                 isinstance(o, torch.Tensor) and not o.is_floating_point() for o in outs):
             raise InexactArithmeticError(
@@ -264,9 +300,19 @@ def _check_values(func, tensors: list, what: str) -> None:
                 f"(dtype {t.dtype}), so float64 may have rounded")
 
 
+def _check_integer_operands(func, tensors: list) -> None:
+    for t in tensors:
+        if not _integer_operands_exact(t):
+            raise InexactArithmeticError(
+                f"{func} reads an integer tensor (dtype {t.dtype}) with an entry of magnitude "
+                ">= 2^53 beside floats: float64 rounds it when the operation promotes it")
+
+
 def _check_bound(func, args, kwargs) -> None:
     """The operation on absolute values (subtraction read as addition) stays below 2^53."""
-    a_args, a_kwargs = tree_map(_absolute, (args, kwargs))
+    absolute = _absolute if func.overloadpacket not in _INDEXED else (
+        lambda v: v if _is_integer(v) else _absolute(v))
+    a_args, a_kwargs = tree_map(absolute, (args, kwargs))
     func = _out_of_place(func)
     packet = func.overloadpacket
     if packet in _SUBTRACT:  # a − α·b and α·a − b are bounded by |a| + |α|·|b|
