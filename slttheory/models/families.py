@@ -1356,8 +1356,9 @@ def _rank_modular(q):
 def _diff_modular(q):
     out = [
         f"training: full-batch Adam (lr {q['lr']:g}, coupled weight decay "
-        f"{q['weight_decay']:g}) for {q['steps']} steps; seed 001's runs use minibatches of 128 "
-        "(Fig. 3: lr 1e-4, weight decay 1e-4, hidden width 1024, p = 53; App. H.1)",
+        f"{q['weight_decay']:g}) for {q['steps']} steps; seed 001's Fig. 3 uses minibatches of 128 "
+        "(its caption: lr 1e-4, weight decay 1e-4, hidden width 1024, p = 53; App. H.1's "
+        "numbers are lost in the text)",
         "init: W ~ N(0, 1/(2p)), V ~ N(0, 1/K) from the build's generator (chosen here; seed "
         "001's text does not state its initialisation)",
     ]
