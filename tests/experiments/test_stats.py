@@ -80,7 +80,7 @@ def test_grouped_spearman_sign():
 
 def test_exp_decay_known_rate():
     rng = np.random.default_rng(5)
-    x = np.linspace(0, 3, 30)
+    x = np.repeat(np.linspace(0, 3, 10), 3)  # replicates: each x's variance is estimated
     y = 4 * np.exp(-1.2 * x) * np.exp(0.05 * rng.standard_normal(30))
     f = st.exp_decay_fit(x, y)
     assert f.rate.low < 1.2 < f.rate.high and f.rate.low > 1.0
@@ -306,3 +306,55 @@ def test_llc_slope_has_no_interval_where_a_point_has_leverage_one():
     confirms = sum(st.llc_slope(x2, 1.0 + 0.1 * rng.standard_normal(x2.size)).low > 0
                    for _ in range(sims))
     assert confirms / sims <= 0.025 + 4 * math.sqrt(0.025 * 0.975 / sims)
+
+
+def _false_sign_rates(intervals):
+    a = np.array(intervals)
+    return float(np.mean(a[:, 0] > 0)), float(np.mean(a[:, 1] < 0))
+
+
+def test_welch_slope_holds_its_level_where_the_spread_grows_with_x():
+    # gsm_decay_rate's design: 5 learning rates 3e-5…3e-3, 3 runs each, log GSM flat (rate 0)
+    # with sd rising 0.1 → 0.6 across them. Ordinary least squares' pooled t decided a sign
+    # falsely in about 8 % on each side (nominal 2.5 %); the per-x variances with the fewest
+    # replicates' dof in about 1.5 %. Bounds: 2.5 % ± 3 binomial s.e. (0.35 % at 2000 sets).
+    rng = np.random.default_rng(20261206)
+    lrs = np.array([3e-5, 1e-4, 3e-4, 1e-3, 3e-3])
+    x = np.repeat(lrs, 3)
+    sd = np.repeat(np.linspace(0.1, 0.6, 5), 3)
+    old, new = [], []
+    for _ in range(2000):
+        y = 3.0 + sd * rng.standard_normal(x.size)
+        o = st.ols(x, y).slope
+        w = st.welch_slope(x, y)
+        old.append((o.low, o.high))
+        new.append((w.low, w.high))
+    bound = 0.025 + 3 * math.sqrt(0.025 * 0.975 / 2000)
+    assert min(_false_sign_rates(old)) > bound  # the pooled t: about 0.08 each side
+    assert max(_false_sign_rates(new)) <= bound
+
+
+def test_exp_decay_rate_needs_replicates_at_every_x():
+    x = [1.0, 1.0, 2.0, 2.0, 3.0]
+    f = st.exp_decay_fit(x, np.exp(-np.asarray(x)))
+    assert math.isnan(f.rate.low) and "single value" in f.rate.method
+    assert round(f.rate.value, 6) == 1.0
+
+
+def test_wild_slope_over_runs_holds_its_level_where_the_spread_grows_with_x():
+    # arrhenius_slope: one row a run, slope 0, log r's sd growing with |ΔF| (0.2 + |x|, x
+    # heavy-tailed), 10 runs. OLS's pooled t decided a sign falsely in about 14 % on each
+    # side (nominal 2.5 %); the restricted wild bootstrap-t with one cluster a run in about
+    # 3 % (1000 sets). Bounds from binomial s.e.: the two sides together, nominal 5 %.
+    rng = np.random.default_rng(7)
+    old, new = [], []
+    for i in range(200):
+        x = rng.normal(0, 1, 10) * np.exp(rng.normal(0, 0.5, 10))
+        y = (0.2 + np.abs(x)) * rng.standard_normal(10)
+        o = st.ols(x, y).slope
+        w = st.wild_cluster_slope_ci(x, y, np.arange(10), n_boot=199, seed=i)
+        old.append((o.low, o.high))
+        new.append((w.low, w.high))
+    bound = 0.05 + 3 * math.sqrt(0.05 * 0.95 / 200)
+    assert sum(_false_sign_rates(old)) > bound  # the pooled t: about 0.28 in all
+    assert sum(_false_sign_rates(new)) <= bound
