@@ -5,6 +5,7 @@
 - :mod:`~slttheory.verify.judge.point`: the verdict rules per point and per claim.
 - :mod:`~slttheory.verify.judge.scaling`: scaling claims (fits with controlled errors, rivals).
 - :mod:`~slttheory.verify.judge.experiment`: experiment criteria.
+- :mod:`~slttheory.verify.judge.boundaries`: the cases and case boundaries a grid reaches.
 
 Everything here is pure: the same evidence gives the same verdicts, so verdicts are derived
 again at report time and editing a claim's prediction or tolerance recomputes nothing.
@@ -19,7 +20,10 @@ from typing import Any
 import sympy as sp
 
 from slttheory.verify.claims import BadClaim, Claim, ExperimentClaim
+from slttheory.verify.claims.common import point_key
 from slttheory.verify.evidence.records import ControlSet, PointEvidence
+from slttheory.verify.evidence.routes import OUT_OF_TIME
+from slttheory.verify.judge.boundaries import CaseCoverage, case_coverage
 from slttheory.verify.judge.experiment import judge_criterion, judge_experiment
 from slttheory.verify.judge.facts import GRADES, Fact, fmt_value
 from slttheory.verify.judge.point import (
@@ -43,6 +47,8 @@ __all__ = [
     "PointResult",
     "ClaimResult",
     "ExperimentClaimResult",
+    "CaseCoverage",
+    "case_coverage",
     "point_verdict",
     "claim_verdict",
     "scaling_verdict",
@@ -83,12 +89,15 @@ class PointResult:
 
 @dataclass(frozen=True)
 class ClaimResult:
-    """A point claim's outcome (``claim`` may be a :class:`BadClaim`: verdict ``error``)."""
+    """A point claim's outcome (``claim`` may be a :class:`BadClaim`: verdict ``error``);
+    ``coverage``: the cases and case boundaries its grid reaches (``None`` where the family
+    was not given to :func:`judge_claim`)."""
 
     claim: Claim | BadClaim
     points: tuple[PointResult, ...] = field(default_factory=tuple)
     verdict: ClaimVerdict = field(default_factory=lambda: ClaimVerdict("error", "error: not run"))
     controls: Mapping[str, ControlSet] = field(default_factory=dict)
+    coverage: CaseCoverage | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +118,11 @@ class ExperimentClaimResult:
 
 
 def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvidence]],
-                controls: Mapping[str, ControlSet] | None = None) -> ClaimResult:
-    """Verdicts of every point and of the claim, from stored evidence (never raises)."""
+                controls: Mapping[str, ControlSet] | None = None, *, family: Any = None,
+                profile: str | None = None) -> ClaimResult:
+    """Verdicts of every point and of the claim, from stored evidence (never raises); with
+    the claim's ``family`` and ``profile``, the cases its grid reaches too
+    (:func:`coverage_of`)."""
     controls = controls or {}
     pts = []
     for params, ev in items:
@@ -159,4 +171,29 @@ def judge_claim(claim: Claim, items: Sequence[tuple[Mapping[str, Any], PointEvid
                                   cases, sv.groups, sv.left_out)
         except Exception as e:  # noqa: BLE001
             cv = ClaimVerdict("error", f"error: scaling fit failed ({type(e).__name__}: {e})")
-    return ClaimResult(claim, tuple(pts), cv, mine)
+    coverage = None if family is None or profile is None else coverage_of(claim, family,
+                                                                          profile, pts)
+    return ClaimResult(claim, tuple(pts), cv, mine, coverage)
+
+
+def coverage_of(claim: Claim, family: Any, profile: str, pts: Sequence[PointResult]
+                ) -> CaseCoverage:
+    """:func:`~slttheory.verify.judge.boundaries.case_coverage` with the case labels the
+    closed-form route already found at the grid points (not computed again there; ``None``
+    where it failed); the box is not enumerated where that route ran out of time at a point
+    (its closed form is too slow to call at more). Never raises."""
+    known: dict[str, str | None] = {}
+    slow = False
+    for p in pts:
+        cf = p.evidence.closed_form
+        if cf is None:
+            continue
+        known[point_key(p.params)] = (cf.case or "(no case label)") if cf.status == "ok" \
+            else None
+        slow = slow or (cf.status != "ok" and OUT_OF_TIME in str(cf.error or ""))
+    try:
+        return case_coverage(claim, family, profile, known=known,
+                             skip_box="the closed form ran out of time at a grid point"
+                             if slow else "")
+    except Exception as e:  # noqa: BLE001 - the verdicts stand without it
+        return CaseCoverage("", "not computed", f"failed ({type(e).__name__}: {e})"[:300])

@@ -243,6 +243,21 @@ _experiment = _obj({
     "records": {"type": "array", "items": _free},
 }, null=True)
 
+# the cases and case boundaries the grid reaches (judge.boundaries.CaseCoverage.to_json)
+_reach = _obj({"label": _text, "points": _int, "example": _text})
+_case_coverage = _obj({
+    "formula": _text, "status": {"type": "string", "enum": ["ok", "not computed"]},
+    "why": _text, "grid_points": _int,
+    "reached": {"type": "array", "items": _reach},
+    "not_computed": _int, "not_computed_example": _text, "box": _text,
+    "box_only": {"type": "array", "items": _reach},
+    "boundaries": {"type": "array", "items": _obj({
+        "source": {"type": "string", "enum": ["family", "predicted", "constraint"]},
+        "status": {"type": "string", "enum": ["on", "straddled", "bracketed", "not reached",
+                                              "not computed"]},
+        "between": _texts, "equation": _text, "on": _int, "example": _text})},
+}, null=True)
+
 _claim = _obj({
     "id": _str, "title": _text, "source": _text, "family": _text, "kind": _text,
     "path": _text, "verdict": _verdict, "reason": _text, "grade": _grade,
@@ -251,7 +266,7 @@ _claim = _obj({
     "predicted": _str, "relation": _text, "evidence": _texts, "evidence_run": _texts,
     "hypotheses": _texts,
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
-    "counterfactual": _bool, "cases": _texts,
+    "counterfactual": _bool, "cases": _texts, "case_coverage": _case_coverage,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
     "defaults": _free,  # family parameter the claim leaves out -> the default every point takes
     "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
@@ -712,6 +727,8 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                      cases=list(r.verdict.cases),
                      grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))),
                      defaults=jsonable(dict(c.defaults)))
+        if getattr(r, "coverage", None) is not None:  # judged with its family
+            entry["case_coverage"] = r.coverage.to_json()
         if c.scaling is not None:
             entry["scaling"] = {"variable": c.scaling.variable, "shape": c.scaling.shape,
                                 "min_r2": c.scaling.min_r2,

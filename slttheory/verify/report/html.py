@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
+from slttheory.verify.judge.boundaries import coverage_text, short_case
 from slttheory.verify.judge.facts import sz_text
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
@@ -97,7 +98,7 @@ _CLAIM_KNOWN = {
     "verdict", "reason", "figure", "scan_figure", "fits", "experiment", "points", "statement",
     "notes", "scaling", "scope", "model_differences", "hypotheses", "controls",
     "summary_large", "grade", "scopes", "reading", "counterfactual", "differences", "cases",
-    "point_counts", "grid", "defaults",
+    "point_counts", "grid", "defaults", "case_coverage",
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
@@ -1022,6 +1023,9 @@ def _claim_reasons(c: Mapping[str, Any]) -> list[str]:
     if c.get("cases"):
         out.append("<p><b>Cases of the family's formula on this grid:</b> "
                    f"{_esc('; '.join(map(str, _list(c['cases']))))}</p>")
+    if isinstance(c.get("case_coverage"), dict):
+        out.append('<p class="coverage"><b>Case coverage.</b> '
+                   f"{_esc(coverage_text(c['case_coverage'], short=short_case))}</p>")
     if c.get("hypotheses"):
         out.append("<details><summary>Hypotheses</summary>"
                    f"{_list_or_text(c['hypotheses'])}</details>")

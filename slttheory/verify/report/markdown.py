@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slttheory.verify.judge import fmt_point
+from slttheory.verify.judge.boundaries import coverage_text, short_case
 from slttheory.verify.report.data import (
     DECIDED,
     GRADE_LEGEND,
@@ -306,6 +307,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     if c.get("cases"):
         lines += ["Cases of the family's formula on this grid: "
                   + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
+    if isinstance(c.get("case_coverage"), dict):
+        lines += [_esc(coverage_text(c["case_coverage"], short=short_case)), ""]
     if c.get("defaults"):
         lines += ["Family parameters the claim leaves at their defaults: "
                   + ", ".join(f"{_esc(k)} = {_esc(str(v))}" for k, v in c["defaults"].items())

@@ -923,7 +923,7 @@ class _Run:
                 self.progress.claim(c.id)
                 results[ci] = judge_claim(
                     c, [(p.params, p.evidence) for p in self.per_claim.get(ci, [])],
-                    self.controls)
+                    self.controls, family=self.families.get(c.family), profile=self.profile)
         for ci, r in self.exp_results.items():
             results[ci] = r
         return results
