@@ -1020,7 +1020,9 @@ def _claim_reasons(c: Mapping[str, Any]) -> list[str]:
         if c.get(key):
             out.append("<details open><summary>Where the model differs from the source's"
                        f"</summary>{_list_or_text(c[key])}</details>")
-    if c.get("cases"):
+    covered = isinstance(c.get("case_coverage"), dict) and \
+        c["case_coverage"].get("status") == "ok"  # it lists the cases reached, with more
+    if c.get("cases") and not covered:
         out.append("<p><b>Cases of the family's formula on this grid:</b> "
                    f"{_esc('; '.join(map(str, _list(c['cases']))))}</p>")
     if isinstance(c.get("case_coverage"), dict):

@@ -304,7 +304,9 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     if c.get("scopes"):
         lines += ["Reach: " + "; ".join(f"{v} at {_esc(s)}" for v, s in c["scopes"].items())
                   + ".", ""]
-    if c.get("cases"):
+    covered = isinstance(c.get("case_coverage"), dict) and \
+        c["case_coverage"].get("status") == "ok"  # it lists the cases reached, with more
+    if c.get("cases") and not covered:
         lines += ["Cases of the family's formula on this grid: "
                   + "; ".join(_esc(x) for x in c["cases"]) + ".", ""]
     if isinstance(c.get("case_coverage"), dict):
