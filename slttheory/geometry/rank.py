@@ -368,9 +368,44 @@ def jacobian_rank(
     )
 
 
-VALUE_CHECK_POINTS = 3
-"""Random integer points at which :func:`check_jacobian_by_values` compares the Jacobian
-with the map's own values."""
+VALUE_CHECK_RADII = (10**6, 1000, 100, 40)
+"""Radii R of the integer sets S = {−R, …, R} from which :func:`check_jacobian_by_values`
+draws its points: the first whose probe point keeps the map's values below 2^45."""
+VALUE_CHECK_PROBE_LIMIT = 2**45
+"""A radius is taken where its probe point's values and derivatives stay below this."""
+VALUE_CHECK_NARROW_POINTS = 3
+"""Points at entries in {−1, 0, 1} where no radius keeps the values below 2^53: a
+disagreement there still raises, but agreement is no check."""
+VALUE_CHECK_DEGREE_CEILING = 48
+"""The true degree E up to which :func:`check_jacobian_by_values` is sized to refute an
+understated ``degree`` with certainty 1 − :data:`VALUE_CHECK_MISS_BOUND` (the assumption of
+its bound: no black-box test sees a part of degree above |S| that vanishes on S)."""
+VALUE_CHECK_MISS_BOUND = Fraction(1e-6)  # the float 1e-6 exactly (a hair below 10⁻⁶)
+"""The most :func:`check_jacobian_by_values` lets pass a map of true degree E in
+(``degree``, :data:`VALUE_CHECK_DEGREE_CEILING`]: RANK_CERTAINTY
+(:data:`slttheory.verify.evidence.records.RANK_CERTAINTY`), the bound the certified generic
+rank is held to."""
+
+
+def value_check_points(set_size: int, ceiling: int = VALUE_CHECK_DEGREE_CEILING,
+                       bound: Fraction = VALUE_CHECK_MISS_BOUND) -> int | None:
+    """The fewest points k with ((ceiling + 1)/set_size)^k ≤ ``bound`` (exact), or None where
+    set_size ≤ ceiling + 1 (no number of points is enough).
+
+    >>> [value_check_points(2 * r + 1) for r in VALUE_CHECK_RADII]
+    [2, 4, 10, 28]
+    >>> value_check_points(21) is None
+    True
+    """
+    per = Fraction(ceiling + 1, set_size)
+    if per >= 1:
+        return None
+    k = 1
+    while per**k > bound:
+        k += 1
+    return k
+
+
 VALUE_CHECK_MAX_DEGREE = 12
 """Maps of higher degree are not checked (their values at t = 0..D overflow 2^53)."""
 UNCHECKED = ("not certified: the Jacobian could not be checked against the map's values "
@@ -403,20 +438,46 @@ def _derivative_weights(degree: int) -> list[Fraction]:
 def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
                              param_shapes: Mapping[str, tuple] | tuple, inputs, degree: int,
                              seed: int = 0) -> bool:
-    """Check the exact Jacobian against the map's own values: at
-    :data:`VALUE_CHECK_POINTS` random integer points w and directions v, J(w)·v (or uᵀJ(w)·v
-    for a random integer u, where :func:`jacobian` uses reverse mode) must equal d/dt f(w + t v)
-    at t = 0 (times u), which for a map of degree ≤ ``degree`` is Σ_t c_t f(w + t v) over
-    t = 0..D exactly (:func:`_derivative_weights`; values and products under the exactness
-    audit). ``ValueError`` otherwise: the map cuts its parameters off from autograd
-    (``torch.no_grad``, ``.tolist()``, an integer cast; the audit refuses ``detach``, but not
-    these), or its degree is above ``degree``. Either would make a rank certificate wrong (a
-    cut hides directions; the Schwartz–Zippel bound assumes the degree). A disagreement is a
-    polynomial identity failing, so random points find it. Returns whether the check ran: not
-    above :data:`VALUE_CHECK_MAX_DEGREE`, nor where the values leave float64's exact integers
-    at the wide range (radius 10, or 3 above degree 3). There it is retried at entries in
-    {−1, 0, 1}, whose disagreement still raises, but whose agreement is no check (``False``):
-    those few points cannot see a part of degree above ``degree`` that vanishes on them.
+    """Check the exact Jacobian against the map's own values: at random integer points w and
+    directions v, J(w)·v (or uᵀJ(w)·v for a random integer u, where :func:`jacobian` uses
+    reverse mode) must equal d/dt f(w + t v) at t = 0 (times u), which for a map of degree
+    ≤ ``degree`` = D is Σ_t c_t f(w + t v) over t = 0..D exactly (:func:`_derivative_weights`;
+    values and products under the exactness audit). ``ValueError`` otherwise: the map cuts its
+    parameters off from autograd (``torch.no_grad``, ``.tolist()``, an integer cast; the audit
+    refuses ``detach``, but not these), or its degree is above ``degree``. Either would make a
+    rank certificate wrong (a cut hides directions; the Schwartz–Zippel bound assumes the
+    degree).
+
+    **The bound.** Let f (integer coefficients, as the audit makes it) have true total degree
+    E > D, and autograd's Jacobian be f's. Write f(w + t v) = Σ_k t^k a_k(w, v), a_k
+    homogeneous of degree k in v and of total degree ≤ E. The rule Σ_t c_t p(t) is exact for
+    deg p ≤ D, and its error on t^k (k ≥ 2) is L_k = −Σ_t c_t t^k = (−1)^D D! S(k−1, D)
+    (S: Stirling numbers of the second kind), so L_{D+1} = (−1)^D D! ≠ 0 (for D = 0,
+    L_1 = 1 directly). The discrepancy
+    Δ(w, v) = J(w)v − Σ_t c_t f(w + t v) = Σ_{k>D} L_k a_k(w, v) is a polynomial of total
+    degree ≤ E, and not zero: its part of degree D + 1 in v, L_{D+1} a_{D+1}(w, v), cannot
+    cancel with the others, and a_{D+1}(w, v) = Σ_{|α|=D+1} ∂^α f(w) v^α/α! ≢ 0 as f has a
+    nonzero derivative of order D + 1. uᵀΔ has degree ≤ E + 1 in (u, w, v).
+    Schwartz–Zippel: at one point with every entry of u, w, v uniform on
+    S = {−R, …, R}, P(uᵀΔ = 0) ≤ (E + 1)/|S|, independently over the k points. The radius R
+    is the first of :data:`VALUE_CHECK_RADII` at which a probe point (a full check whose
+    disagreement raises, whose agreement is not counted) keeps every value below 2^45 (the
+    last, 40, wherever its values stay below 2^53); the k
+    points are drawn afresh after it, so P(miss) = Σ_R P(probe picks R)·P(k points at R
+    agree) ≤ max_R ((E + 1)/|S_R|)^k_R, and k_R = :func:`value_check_points` (|S_R|) makes
+    this ≤ :data:`VALUE_CHECK_MISS_BOUND` (= RANK_CERTAINTY, 10⁻⁶) for every
+    E ≤ :data:`VALUE_CHECK_DEGREE_CEILING` (48): 2 points at R = 10⁶, 4 at 10³, 10 at 10²,
+    28 at 40.
+    The assumption E ≤ 48 is needed: no test from finitely many values sees a part of degree
+    above |S| that vanishes on S (beyond 48 the bound is still ((E + 1)/|S_R|)^k_R). A value
+    reaching 2^53 at a counted point is no miss either: the check is then retried at entries
+    in {−1, 0, 1}, whose disagreement still raises but whose agreement is no check (False:
+    those few points cannot see a part of degree above D that vanishes on them), and so is a
+    map whose probe passes 2^53 at every radius.
+
+    Returns whether the check ran (True: no understated degree in (D, 48], with the above
+    certainty, and no cut that a disagreement exposes); False above
+    :data:`VALUE_CHECK_MAX_DEGREE`, or where the values leave float64's exact integers.
 
     >>> check_jacobian_by_values(lambda p, x: p["w"][0] * p["w"][1] * x, {"w": (2,)},
     ...                          torch.ones(1), degree=2)
@@ -440,11 +501,12 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
             return torch.randint(-radius, radius + 1, tuple(s), generator=gen).to(torch.float64)
         return {k: one(s) for k, s in param_shapes.items()} if named else one(param_shapes)
 
-    def at(radius: int) -> tuple[list[int], list[int], bool]:
-        """(the AD product, the same from f's values, whether reverse mode), exact integers
-        times scale, in the mode :func:`jacobian` uses: J·v by forward mode, else uᵀJ·v by
-        reverse mode for a random integer u (one pass, far cheaper than the Jacobian; a cut
-        such as ``torch.no_grad`` hides a parameter from reverse mode only)."""
+    def at(radius: int) -> tuple[list[int], list[int], bool, int]:
+        """(the AD product, the same from f's values, whether reverse mode, the largest
+        magnitude of a value or derivative), the first two exact integers times scale, in the
+        mode :func:`jacobian` uses: J·v by forward mode, else uᵀJ·v by reverse mode for a
+        random integer u (one pass, far cheaper than the Jacobian; a cut such as
+        ``torch.no_grad`` hides a parameter from reverse mode only)."""
         w, v = draw(radius), draw(radius)
         flat_w, layout = flatten_params(w)
         flat_v = flatten_params(v)[0]
@@ -455,57 +517,97 @@ def check_jacobian_by_values(fn: Callable[..., torch.Tensor],
         fd: list[int] = []
         with IntegerExactnessAudit(), torch.no_grad():
             values = [g(flat_w + t * flat_v) for t in range(len(ints))]
+        big = 0
         for c, value in zip(ints, values, strict=True):  # integer conversion outside the audit
             out = [int(b) for b in value.to(torch.int64).tolist()]
+            big = max(big, *(abs(b) for b in out)) if out else big
             fd = [a + c * b for a, b in zip(fd or [0] * len(out), out, strict=True)]
         if uses_forward_mode(flat_w.numel(), len(fd)):
             load_forward_ad()
             try:
                 with IntegerExactnessAudit():
                     _, jv = torch.func.jvp(g, (flat_w,), (flat_v,))
-                return [scale * int(e) for e in jv.tolist()], fd, False
+                jvs = [int(e) for e in jv.tolist()]
+                big = max(big, *(abs(e) for e in jvs)) if jvs else big
+                return [scale * e for e in jvs], fd, False, big
             except FORWARD_MODE_ERRORS:  # jacobian() falls back to reverse mode here too
                 pass
         u = torch.randint(-radius, radius + 1, (len(fd),), generator=gen).to(torch.float64)
         with IntegerExactnessAudit():
             _, pull = torch.func.vjp(g, flat_w)
             (uj,) = pull(u)
-        ujv = sum(int(a) * int(b) for a, b in zip(uj.tolist(), flat_v.tolist(), strict=True))
-        return [scale * ujv], [sum(int(a) * b for a, b in zip(u.tolist(), fd, strict=True))], True
+        ujs = [int(a) for a in uj.tolist()]
+        big = max(big, *(abs(a) for a in ujs)) if ujs else big
+        ujv = sum(a * int(b) for a, b in zip(ujs, flat_v.tolist(), strict=True))
+        fdu = sum(int(a) * b for a, b in zip(u.tolist(), fd, strict=True))
+        return [scale * ujv], [fdu], True, big
 
     def too_large(e: InexactArithmeticError) -> bool:  # values past 2^53, not an inexact op
         return "2^53" in str(e)
 
-    narrow = False
-    for _ in range(VALUE_CHECK_POINTS):
-        try:  # a wide range where values stay small: a disagreement is missed with
-            jv, fd, rev = at(10 if degree <= 3 else 3)  # chance ≤ D/21 (D/7) per point
+    def compare(jv: list[int], fd: list[int], rev: bool) -> None:
+        if jv == fd:
+            return
+        i = next(i for i, (a, b) in enumerate(zip(jv, fd, strict=True)) if a != b)
+        what = "uᵀJ·v (reverse mode)" if rev else f"output {i} has J·v (forward mode)"
+        raise ValueError(
+            f"the rank map's Jacobian disagrees with its values: at a random integer point "
+            f"and direction, {what} = {Fraction(jv[i], scale)} but "
+            f"{'uᵀ·' if rev else ''}d/dt f(w + t v) = {Fraction(fd[i], scale)} (exact, "
+            f"from f at t = 0..{degree}): the map hides parameters from autograd "
+            f"(torch.no_grad, .tolist(), an integer cast, .data) or has degree above "
+            f"degree={degree} (pass the map's polynomial degree); no rank of it is "
+            "certified")
+
+    def narrow_point() -> bool:
+        """A point with entries in {-1, 0, 1}: a disagreement found here still refutes the
+        map, but agreement vouches for nothing: the points w + t·v lie in [-1-D, 1+D], where
+        a part of degree above D can vanish to second order (w + 2^30·q(w)², q of degree 5
+        vanishing on [-2, 2], passed as degree 1: an audit of certified ranks). False where
+        even these values pass 2^53."""
+        try:
+            jv, fd, rev, _ = at(1)
+        except InexactArithmeticError as e1:
+            if not too_large(e1):
+                raise
+            return False
+        compare(jv, fd, rev)
+        return True
+
+    # The probe: the first radius whose point keeps the values below 2^45 (a margin of 2^8
+    # for the counted points); its disagreement raises, its agreement is not counted (the
+    # radius depends on it), so the counted points below are uniform on S^d given the radius.
+    radius = None
+    for rad in VALUE_CHECK_RADII:
+        try:
+            jv, fd, rev, big = at(rad)
         except InexactArithmeticError as e:
             if not too_large(e):
                 raise
-            try:
-                # entries in {-1, 0, 1}: a disagreement found here still refutes the map, but
-                # agreement vouches for nothing: the points w + t·v lie in [-1-D, 1+D], where
-                # a part of degree above D can vanish to second order (w + 2^30·q(w)², q of
-                # degree 5 vanishing on [-2, 2], passed as degree 1: an audit of certified
-                # ranks)
-                jv, fd, rev = at(1)
-                narrow = True
-            except InexactArithmeticError as e1:
-                if not too_large(e1):
-                    raise
+            continue
+        compare(jv, fd, rev)
+        if big < VALUE_CHECK_PROBE_LIMIT or rad == VALUE_CHECK_RADII[-1]:
+            radius = rad
+            break
+    n_points = None if radius is None else value_check_points(2 * radius + 1)
+    if n_points is None:  # values past 2^53 at every radius: look for a disagreement only
+        for _ in range(VALUE_CHECK_NARROW_POINTS):
+            if not narrow_point():
+                break
+        return False
+    narrow = False
+    for _ in range(n_points):
+        try:
+            jv, fd, rev, _ = at(radius)
+        except InexactArithmeticError as e:
+            if not too_large(e):
+                raise
+            # a counted point past 2^53: the count is broken, so nothing is vouched for
+            narrow = True
+            if not narrow_point():
                 return False
-        if jv != fd:
-            i = next(i for i, (a, b) in enumerate(zip(jv, fd, strict=True)) if a != b)
-            what = "uᵀJ·v (reverse mode)" if rev else f"output {i} has J·v (forward mode)"
-            raise ValueError(
-                f"the rank map's Jacobian disagrees with its values: at a random integer point "
-                f"and direction, {what} = {Fraction(jv[i], scale)} but "
-                f"{'uᵀ·' if rev else ''}d/dt f(w + t v) = {Fraction(fd[i], scale)} (exact, "
-                f"from f at t = 0..{degree}): the map hides parameters from autograd "
-                f"(torch.no_grad, .tolist(), an integer cast, .data) or has degree above "
-                f"degree={degree} (pass the map's polynomial degree); no rank of it is "
-                "certified")
+            continue
+        compare(jv, fd, rev)
     return not narrow
 
 
