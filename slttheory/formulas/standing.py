@@ -224,9 +224,17 @@ def _dln_m_checked(widths: list[int], r: int) -> bool:
         return True
     if len(widths) == 3:
         return _rrr_m_checked(widths[0], widths[2], widths[1], r)
+    # splitting at every such layer at once: the halves of a split at one of them are checked
+    # iff the pieces between consecutive ones are (the product rule is associative); trying
+    # each split and recursing into both halves took time exponential in the number of
+    # width-1 layers ((1,)*22 + (5, 5, 5, 5) took 10 s in controls.certify, an audit)
     red = [w - r for w in widths]
-    return any(red[j] == 1 and _dln_m_checked(red[:j + 1], 0) and _dln_m_checked(red[j:], 0)
-               for j in range(1, len(red) - 1))
+    cuts = [0, *(j for j in range(1, len(red) - 1) if red[j] == 1), len(red) - 1]
+    if len(cuts) == 2:
+        return False
+    return all(len(piece) <= 2 or (len(piece) == 3 and _rrr_m_checked(piece[0], piece[2],
+                                                                       piece[1], 0))
+               for piece in (red[a:b + 1] for a, b in zip(cuts, cuts[1:], strict=False)))
 
 
 def multiplicity_checked(name: str, args: Mapping[str, object]) -> bool:

@@ -748,7 +748,11 @@ def test_dln_errors(widths, kwargs, exc, match):
         deep_linear_network(widths, **kwargs)
 
 
-@given(st.lists(st.integers(1, 4), min_size=2, max_size=6), st.data())
+# widths and r beyond the smallest: multiplicity_checked relies on these two at every size
+_DLN_WIDTH = st.integers(1, 4) | st.integers(1, 60)
+
+
+@given(st.lists(_DLN_WIDTH, min_size=2, max_size=6), st.data())
 def test_dln_multiplicity_obeys_the_product_rule_at_a_width_one_layer(widths, data):
     """A hidden layer of width 1 at true product 0 splits the network: W_L⋯W_1 = u·v with
     u = W_L⋯W_{j+1} (a column) and v = W_j⋯W_1 (a row) in disjoint parameters, so
@@ -765,7 +769,8 @@ def test_dln_multiplicity_obeys_the_product_rule_at_a_width_one_layer(widths, da
     assert (whole.value, whole.multiplicity) == (lam, m), (full, left.case, right.case)
 
 
-@given(st.lists(st.integers(1, 4), min_size=2, max_size=6), st.integers(1, 3), st.data())
+@given(st.lists(_DLN_WIDTH, min_size=2, max_size=6), st.integers(1, 3) | st.integers(1, 60),
+       st.data())
 def test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_rule(widths, r, data):
     """True rank r ≥ 1 with a hidden layer of width r + 1 (a mutation audit: the product rule
     above is at r = 0 only, and a multiplicity wrong only for r > 0 passed every established

@@ -10,6 +10,7 @@ from slttheory.formulas.core import LearningCoefficient
 from slttheory.models import FAMILIES
 from slttheory.models.registry import Family, ParamSpec
 from slttheory.verify.claims import parse_claim
+from slttheory.verify.claims.common import point_key
 from slttheory.verify.judge import judge_claim
 from slttheory.verify.judge.boundaries import case_coverage, coverage_text, short_case
 from slttheory.verify.report import validate_report
@@ -215,3 +216,33 @@ def test_piecewise_conditions_of_the_predicted_formula():
     cov = case_coverage(c, FAKE["fake_regular"], "quick")
     (b,) = [b for b in cov.boundaries if b.source == "predicted"]
     assert (b.equation, b.status, b.example) == ("d = 3", "bracketed", "d=2 | d=5")
+
+
+def test_the_time_budget_is_checked_before_each_point_of_an_expression(monkeypatch):
+    """The clock was checked once per expression boundary: one equation over 10⁴ grid points
+    took 13 s of a 5 s budget (an audit). Here the clock runs out after 40 evaluations."""
+    import slttheory.verify.judge.boundaries as bd
+
+    calls = []
+    real = bd.evaluate
+    monkeypatch.setattr(bd, "evaluate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(bd._Clock, "out", lambda self: len(calls) >= 40)
+    c = claim({"m": list(range(1, 21)), "n": list(range(1, 21)), "h": [1], "r": [0]},
+              predicted="min(m, n, m + n - 5)")
+    known = {point_key(p): "x" for p in c.points("quick")}
+    cov = case_coverage(c, RRR, "quick", known=known)
+    assert len(calls) <= 40 + 3  # one point's three arguments past the deadline at most
+    assert {b.status for b in cov.boundaries if b.source == "predicted"} == {"not computed"}
+
+
+def test_a_grid_value_the_constraint_removes_leaves_its_sides_neighbours():
+    """n in (2, 3, 6) with n != 3 is the points n = 2 and n = 6, as n in (2, 6) is: both
+    bracket case 1 | case 2 and the edge n = 3. The removed grid value had left them
+    unpaired, and the same points read 'not reached' (an audit)."""
+    for grid in ([2, 6], [2, 3, 6]):
+        c = claim({"m": [2], "n": grid, "h": [2], "r": [0]}, constraint="n != 3")
+        cov = case_coverage(c, RRR, "quick")
+        b = family_boundaries(cov)[frozenset((EVEN, "case 2"))]
+        (edge,) = [b for b in cov.boundaries if b.source == "constraint"]
+        assert (b.status, b.example) == ("bracketed", "h=2, m=2, r=0: n=2 | n=6"), grid
+        assert (edge.status, edge.example) == ("bracketed", "h=2, m=2, r=0: n=2 | n=6"), grid
