@@ -666,6 +666,13 @@ def _ncf_delta_interval(r2: float, n: int, alpha: float) -> tuple[float, float]:
     return delta_at(1 - alpha / 2), delta_at(alpha / 2)
 
 
+def _error_scale(x: np.ndarray, y: np.ndarray, intercept: float, slope: float) -> np.ndarray:
+    """|ŷ| of the line ``intercept + slope·x``, floored at 5 % of max |y| (1 where y is all 0):
+    the scale an error law sd ∝ |E y|^p is taken relative to (:func:`llc_slope`, :func:`r2_ci`),
+    from fitted values, since each point's own value would correlate with its error."""
+    return np.maximum(np.abs(intercept + slope * x), 0.05 * float(np.abs(y).max()) or 1.0)
+
+
 def _weighted_r2(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     """R² of the weighted least-squares line, 1 − Σw(y − ŷ)²/Σw(y − ȳ_w)², and the weighted
     S_xx = Σw(x − x̄_w)²."""
@@ -735,10 +742,8 @@ def r2_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05,
         return _nan(level, method, n)
     if r2 >= 1.0:
         return Estimate(1.0, 1.0, 1.0, level, method, n)
-    X = np.stack([np.ones_like(xa), xa], axis=1)
-    fitted = np.maximum(np.abs(X @ np.array([fit.intercept.value, fit.slope.value])),
-                        0.05 * float(np.abs(ya).max()) or 1.0)
-    sxx = float(((xa - xa.mean()) ** 2).sum())
+    fitted = _error_scale(xa, ya, fit.intercept.value, fit.slope.value)
+    sxx = fit.sxx
     lows, highs = [], []
     for p in ps:
         # σ_i = c·f_i^p: the weighted fit's δ_w = b²S_w/c² bounds θ = b²/c², and with it
@@ -778,7 +783,7 @@ def llc_slope(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Es
         return _nan(level, method, n)
     X = np.stack([np.ones_like(xa), xa], axis=1)
     first = np.linalg.lstsq(X, ya, rcond=None)[0]
-    fitted = np.maximum(np.abs(X @ first), 0.05 * float(np.abs(ya).max()) or 1.0)
+    fitted = _error_scale(xa, ya, first[0], first[1])
     w = 1.0 / fitted**2
     bread = np.linalg.inv((X.T * w) @ X)
     coef = bread @ ((X.T * w) @ ya)

@@ -185,8 +185,7 @@ def llc_band(mean: float | None, std_error: float | None, cs: ControlSet | None,
     se = std_error
     w = [1 / _spread(c) ** 2 for c in usable]
     wmean = sum(wi * c.ratio for wi, c in zip(w, usable, strict=True)) / sum(w)
-    extra = unresolved if unresolved is not None and math.isfinite(unresolved) and \
-        unresolved > 0 else 0.0
+    extra = max(unresolved or 0.0, 0.0)  # finite here
     return Band(True, (mean - Z * se) / r_hi, (mean + Z * se + extra) / r_lo, mean / wmean,
                 r_lo, r_hi, p, controls=tuple(summ))
 
