@@ -62,6 +62,18 @@ def _band(rng, biases, sigma_c, point_bias, sigma_p, lam=1.0, multiplicity=None)
     return llc_band(mean, sigma_p * lam, cs, 0.0, multiplicity)
 
 
+def _misses(seed: int, n: int, *band_args) -> tuple[int, int]:
+    """(bands built, bands missing λ = 1) over ``n`` draws of :func:`_band` ``(*band_args)``."""
+    rng = np.random.default_rng(seed)
+    bands = miss = 0
+    for _ in range(n):
+        b = _band(rng, *band_args)
+        if b.controlled:
+            bands += 1
+            miss += not b.contains(1.0)
+    return bands, miss
+
+
 def _bound(level: float, n: int) -> float:
     """The nominal ``level`` plus three binomial Monte-Carlo errors over ``n`` draws."""
     return level + 3 * math.sqrt(level * (1 - level) / n)
@@ -92,14 +104,8 @@ def test_noisy_controls_of_differing_kinds_cover_the_truth():
     """Per-kind biases (+2 %, −3 %, −6 %) that the agreement test lets pass at σ = 5 %, a
     point whose kind reads −6 % (the envelope's edge) with twice the controls' error: the
     band misses λ at no more than the nominal two-sided level (measured 0–0.1 %)."""
-    rng = np.random.default_rng(7)
     n = 1500
-    bands = miss = 0
-    for _ in range(n):
-        b = _band(rng, (1.02, 0.97, 0.94), 0.05, 0.94, 0.10)
-        if b.controlled:
-            bands += 1
-            miss += not b.contains(1.0)
+    bands, miss = _misses(7, n, (1.02, 0.97, 0.94), 0.05, 0.94, 0.10)
     assert bands > n // 2
     assert miss / bands <= _bound(TWO_SIDED, bands), (miss, bands)
 
@@ -108,14 +114,8 @@ def test_the_controls_spread_covers_their_bias_where_the_point_is_precise():
     """A precise point (σ = 1 %) and controls of the same bias read with σ = 10 % on three data
     sets: the bias is known only to σ/√3 from each control, which the envelope's ± 2 spreads
     carry (their means' range alone missed λ in about a quarter of the draws)."""
-    rng = np.random.default_rng(5)
     n = 1000
-    bands = miss = 0
-    for _ in range(n):
-        b = _band(rng, (0.85, 0.85, 0.85), 0.10, 0.85, 0.01)
-        if b.controlled:
-            bands += 1
-            miss += not b.contains(1.0)
+    bands, miss = _misses(5, n, (0.85, 0.85, 0.85), 0.10, 0.85, 0.01)
     assert bands > 0.9 * n
     assert miss / bands <= _bound(TWO_SIDED, bands), (miss, bands)
 
