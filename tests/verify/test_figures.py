@@ -52,3 +52,20 @@ def test_closed_form_is_hollow_when_context_and_bands_have_a_legend(monkeypatch,
     (ctx,) = [ln for ln in ax.get_lines()
               if ln.get_label() == "closed form (context: never evidence)"]
     assert ctx.get_markerfacecolor() == "none"
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_a_dollar_in_a_claims_own_strings_is_drawn_as_text(monkeypatch, tmp_path, large):
+    # "$x^{" would start matplotlib's math parser and fail the figure at savefig
+    n = figures.LARGE + 1 if large else 2
+    pts = []
+    for i in range(n):
+        p = _point(i, "certified", False, "uncontrolled")
+        p["params"] = {"cost": "$x^{", "k": i + 1}
+        pts.append(p)
+    claim = {"id": "c", "verdict": "inconclusive", "grade": "none", "points": pts,
+             "point_counts": {"inconclusive": n},
+             "grid": {"cost": ["$x^{"], "k": list(range(1, n + 1))}}
+    ax = _drawn(monkeypatch, tmp_path, claim)
+    shown = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels()]
+    assert any(r"\$x^{" in t for t in shown + [ax.get_xlabel(), ax.get_ylabel()])

@@ -114,16 +114,26 @@ def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
     ax.imshow(masked, cmap=ListedColormap(_COLOURS), vmin=0, vmax=3, aspect="auto",
               origin="lower", interpolation="nearest")
     step = max(1, len(xs) // 12)
-    ax.set_xticks(range(0, len(xs), step), xs[::step], fontsize=7)
+    ax.set_xticks(range(0, len(xs), step), [_text(v) for v in xs[::step]], fontsize=7)
     step = max(1, len(ys) // 12)
-    ax.set_yticks(range(0, len(ys), step), ys[::step], fontsize=7)
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1] if names[1] != names[0] else "")
+    ax.set_yticks(range(0, len(ys), step), [_text(v) for v in ys[::step]], fontsize=7)
+    ax.set_xlabel(_text(names[0]))
+    ax.set_ylabel(_text(names[1]) if names[1] != names[0] else "")
     counts = counts_text(c["point_counts"])
     ax.set_title(f"{c['id']}: {c['verdict']} ({counts}; worst verdict per cell)", fontsize=8)
     fig.tight_layout()
     _save(fig, path, 90)
     return True
+
+
+def _text(s: Any) -> str:
+    """``s`` as literal figure text: a claim's own strings (a grid value, a variable or shape
+    name) may hold ``$``, which matplotlib reads as the start of math and then fails to draw.
+
+    >>> _text("cost $5"), _text(3)
+    ('cost \\\\$5', '3')
+    """
+    return str(s).replace("$", r"\$")
 
 
 def _val(v: Any) -> Any:
@@ -142,12 +152,13 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
     if scaling:
         var = scaling["variable"]
         xs = [float(p["params"][var]) for p in pts]
-        ax.set_xlabel(var)
+        ax.set_xlabel(_text(var))
     else:
         xs = list(range(len(pts)))
         names = list(c.get("grid") or {})
-        ax.set_xticks(xs, [fmt_point({k: p["params"][k] for k in names if k in p["params"]})
-                           for p in pts], rotation=30, ha="right", fontsize=7)
+        ax.set_xticks(xs, [_text(fmt_point({k: p["params"][k] for k in names
+                                            if k in p["params"]})) for p in pts],
+                      rotation=30, ha="right", fontsize=7)
         ax.set_xlabel("grid point")
     pred = [(x, _fin(p["predicted"])) for x, p in zip(xs, pts, strict=True)
             if _fin(p["predicted"]) is not None]
@@ -192,8 +203,8 @@ def claim_figure(c: Mapping[str, Any], path: Path) -> bool:
                 continue  # a fit that gave no finite curve: nothing to draw
             style = "-" if f.get("role") == "stated" else ":"
             ax.plot(gx, _poly(f["coefficients"], f["shape"], gx), style, lw=1,
-                    label=f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])} "
-                    f"({f.get('source', 'llc')})".strip())
+                    label=_text(f"{f.get('role', 'fit')} {f['shape']} {fmt_point(f['group'])} "
+                                f"({f.get('source', 'llc')})".strip()))
     ax.set_ylabel("λ")
     ax.set_title(f"{c['id']}: {c['verdict']} ({c.get('grade', 'none')})", fontsize=9)
     if ax.get_legend_handles_labels()[0]:
@@ -240,8 +251,8 @@ def scan_figure(c: Mapping[str, Any], path: Path) -> bool:
     for i, p in enumerate(pts):
         ax = fig.add_subplot(rows, cols, i + 1)
         lc = p["llc"]
-        title = (f"{fmt_point(p['params']) or 'the point'}: LLC {lc.get('grade', '')}, "
-                 f"point {p['verdict']}")
+        title = _text(f"{fmt_point(p['params']) or 'the point'}: LLC {lc.get('grade', '')}, "
+                      f"point {p['verdict']}")
         try:
             plot_scan_record(_scan_numbers(lc["scan"]), ax, lam=_fin(p.get("predicted")),
                              title=title)
