@@ -739,8 +739,8 @@ def test_the_constraint_is_evaluated_once_per_profile(tmp_path, monkeypatch):
                                                   'evidence = [', 1))
     c = load_claim(tmp_path / "c.toml", FAMILIES)
     calls = []
-    real = Claim._holds
-    monkeypatch.setattr(Claim, "_holds", lambda self, p, prof: calls.append(1) or
+    real = Claim.constraint_holds
+    monkeypatch.setattr(Claim, "constraint_holds", lambda self, p, prof: calls.append(1) or
                         real(self, p, prof))
     first = c.points("quick")
     first[0]["d"] = 99  # the caller's copy: the claim's points do not change

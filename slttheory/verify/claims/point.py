@@ -332,13 +332,13 @@ class Claim:
                                   f"{CHECK_BUDGET_S:g} s over {i} grid points of profile "
                                   f"{profile!r} (CHECK_BUDGET_S): simplify it or shrink the "
                                   "grid")
-                    if not self._holds(p, profile):
+                    if not self.constraint_holds(p, profile):
                         continue
                 out.append(p)
             self._points[profile] = tuple(out)
         return [dict(p) for p in self._points[profile]]
 
-    def _holds(self, params: Mapping[str, Any], profile: str) -> bool:
+    def constraint_holds(self, params: Mapping[str, Any], profile: str) -> bool:
         """Whether ``constraint`` holds at ``params``, decided from left to right as written
         (:func:`~slttheory.verify.expr.decide`); a ClaimError naming the file, the key and the
         point where a comparison it reaches is not one of finite real numbers, or divides by

@@ -320,7 +320,7 @@ def _box(claim: Claim, grid: Mapping[str, Sequence[Any]], fixed: Mapping[str, An
         p = {**dict(zip(names, combo, strict=True)), **fixed}
         if claim.constraint_expr is not None:
             try:
-                if not claim._holds(p, "box"):
+                if not claim.constraint_holds(p, "box"):
                     continue
             except Exception:  # noqa: BLE001 - a point the constraint cannot decide is left out
                 continue
