@@ -222,7 +222,8 @@ def jacobian(
                          "model.eval() or remove the noise"):
         try:
             out = call(_unflatten(flat, layout), x)
-        except (RuntimeError, IndexError) as e:  # e.g. mismatched shapes: name the arguments
+        except (RuntimeError, IndexError, KeyError) as e:  # mismatched shapes, a missing
+            # parameter name: name the arguments
             raise _EvaluationError(
                 f"{_what_failed(fn, layout, x)}: {type(e).__name__}: {str(e)[:300]}"
             ) from e

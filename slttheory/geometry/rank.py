@@ -190,7 +190,13 @@ def _as_numpy_matrix(matrix) -> np.ndarray:
         matrix = matrix.detach().cpu().numpy()
     if isinstance(matrix, flint.fmpz_mat):
         raise TypeError("matrix is already an fmpz_mat; call its .rank() directly")
-    arr = np.asarray(matrix)
+    if isinstance(matrix, str | bytes):
+        raise TypeError(f"matrix must be a 2-dimensional array of integers, got {matrix!r}")
+    try:
+        arr = np.asarray(matrix)
+    except ValueError as e:  # ragged rows: numpy's message names no argument
+        raise ValueError(f"matrix must be a 2-dimensional array of integers with rows of "
+                         f"equal length: {e}") from e
     if arr.ndim != 2:
         raise ValueError(f"matrix must be 2-dimensional, got shape {arr.shape}")
     return arr

@@ -11,6 +11,7 @@ import torch
 
 from slttheory.geometry import (
     critical_point_check,
+    exact_rank,
     generic_rank,
     jacobian,
     jacobian_rank,
@@ -113,6 +114,11 @@ CASES = [
      lambda: jacobian(torch.nn.Linear(2, 2), None, torch.ones(4, 3))),
     ("jacobian fn shapes", ValueError, "params",
      lambda: jacobian(rrr, {"A": torch.ones(1, 3), "B": torch.ones(3, 2)}, X3)),
+    ("jacobian missing param", ValueError, "params",
+     lambda: jacobian(rrr, {"A": torch.ones(1, 3)}, X3)),
+    # exact_rank
+    ("exact_rank ragged", ValueError, "matrix", lambda: exact_rank([[1, 2], [3]])),
+    ("exact_rank str", TypeError, "matrix", lambda: exact_rank("12")),
     # jacobian_rank
     ("jacobian_rank tol nan", ValueError, "tol", lambda: jacobian_rank(rrr, P, X3, tol=NAN)),
     ("jacobian_rank tol inf", ValueError, "tol",
@@ -136,6 +142,8 @@ CASES = [
     ("generic_rank radius 2^53", ValueError, "radius", lambda: _gr(radius=2**53)),
     ("generic_rank trials huge", ValueError, "trials", lambda: _gr(trials=10**9)),
     ("generic_rank trials bool", ValueError, "trials", lambda: _gr(trials=True)),
+    ("generic_rank missing shape", ValueError, "param_shapes",
+     lambda: generic_rank(rrr, {"A": (1, 3)}, X3)),
     ("generic_rank empty shapes", ValueError, "param_shapes", lambda: generic_rank(rrr, {}, X3)),
     ("generic_rank module shapes", ValueError, r"param_shapes\['weight'\]",
      lambda: generic_rank(torch.nn.Linear(3, 1), {"weight": (3, 3)}, X3)),
