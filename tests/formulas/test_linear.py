@@ -791,6 +791,52 @@ def test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_rule(widt
     assert (whole.value, whole.multiplicity) == (regular_part + core, m), (full, r, whole.case)
 
 
+def _split_by_zeta_poles(reduced):
+    """(λ, m) of a reduced network at true product 0 from the zeta poles of its pieces, or
+    ``None``: it is cut at every hidden layer of width 1, K is the product of the pieces'
+    K in disjoint parameters, and each piece has a known zeta function without any formula
+    of this package: two widths (a, b) are regular (ab/2, 1); three widths (x, h, 1),
+    x ↦ bᵀA x, or their transpose have K = ‖Aᵀb‖², which polar coordinates in b and then in
+    Aᵀb make the normal crossing t²s² with prior powers h − 1 and x − 1 (min(h, x)/2, m 2 at
+    a tie)."""
+    cuts = [0, *(j for j in range(1, len(reduced) - 1) if reduced[j] == 1), len(reduced) - 1]
+    pieces = []
+    for a, b in itertools.pairwise(cuts):
+        piece = reduced[a:b + 1]
+        if len(piece) == 2:
+            pieces.append((Fraction(piece[0] * piece[1], 2), 1))
+        elif len(piece) == 3 and min(piece[0], piece[2]) == 1:
+            x, h = max(piece[0], piece[2]), piece[1]
+            pieces.append((Fraction(min(h, x), 2), 2 if h == x else 1))
+        else:
+            return None
+    lam = min(v for v, _ in pieces)
+    return lam, sum(m for v, m in pieces if v == lam)
+
+
+def test_dln_multiplicity_wherever_checked_matches_zeta_poles_of_all_width_one_cuts():
+    """Every size up to 6 widths ≤ 4, r ≤ 2, where multiplicity_checked says a deep linear
+    network's m is checked and the network has a hidden layer of reduced width 1: λ and m
+    against the product of the zeta functions of all its pieces at once (several cuts: the
+    two product-rule tests above cut once and rely on the formula for the halves)."""
+    from slttheory.formulas.standing import multiplicity_checked
+
+    seen = 0
+    for n_widths in range(4, 7):
+        for widths in itertools.product(range(1, 5), repeat=n_widths):
+            for r in range(min(2, min(widths) - 1) + 1):
+                reduced = [w - r for w in widths]
+                if 1 not in reduced[1:-1] or not multiplicity_checked(
+                        "deep_linear_network", {"widths": widths, "r": r}):
+                    continue
+                lam, m = _split_by_zeta_poles(reduced)
+                lc = deep_linear_network(widths, r)
+                regular_part = Fraction(r * (widths[0] + widths[-1] - r), 2)
+                assert (_frac(lc.value), lc.multiplicity) == (regular_part + lam, m), (widths, r)
+                seen += 1
+    assert seen > 1000
+
+
 # ---------------------------------------------------------------------------------------
 # monotonicity and full-rank agreement (an outside property-test audit)
 # ---------------------------------------------------------------------------------------
