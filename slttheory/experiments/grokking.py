@@ -736,7 +736,8 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
     bad = (sum(r["llc_failed"] for r in rows), sum(r["llc_total"] for r in rows))
     dropped = sum(1 for r in rows if r["llc_failed"])
     # "decays exponentially": log GSM straight in lr; its rival, a power law, straight in
-    # log lr. Each judged by a lack-of-fit F test against the spread of replicate runs.
+    # log lr. Each judged by a lack-of-fit test against the spread of replicate runs, each
+    # learning rate with its own (Welch–James: that spread falls with the learning rate).
     pos = [r for r in g if r["gsm"] > 0]
     if len(pos) < len(g):  # log GSM is undefined there: say so, never drop runs silently
         note += (f"; {len(g) - len(pos)} generalised run(s) with GSM ≤ 0 left out of the "
@@ -753,7 +754,7 @@ def _analyze_gsm(s, records, alpha) -> Analysis:
                           (("exp", stated.shape, stated.p_value),
                            ("power", rival.shape, rival.p_value)),
                           {"exp": "power", "power": "exp"})
-        note += (f"; lack of fit (F test against replicate runs): exponential p = "
+        note += (f"; lack of fit (Welch–James test against replicate runs): exponential p = "
                  f"{stated.p_value:.3g}, power law p = {rival.p_value:.3g}")
     stats_ = {
         "gsm_decay_rate": _stat("gsm_decay_rate", fit.rate, note, about="dynamics",
