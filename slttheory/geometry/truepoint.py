@@ -98,6 +98,12 @@ class TruePointRank:
         return Fraction(self.rank, 2)
 
 
+AFFINE_HOW = "the map is affine in the parameters"
+"""How a rank at w* of an affine map begins (``TruePointRank.how``): its Jacobian, and so its
+rank, is the same at every point, and the Schwartz–Zippel bound is 0 for that reason, not
+because the rank is maximal (:func:`slttheory.verify.judge.facts.sz_text`)."""
+
+
 def _integer_zero_point(shapes: Mapping[str, tuple[int, ...]]) -> dict[str, torch.Tensor]:
     return {k: torch.zeros(s, dtype=torch.int64) for k, s in shapes.items()}
 
@@ -194,7 +200,7 @@ def true_point_rank(
         return TruePointRank(
             rank=res.rank, n_params=res.n_params, n_rows=res.n_rows, certified=checked,
             exact=checked, true_point=kind,
-            how=f"the map is affine in the parameters (degree {degree}): its Jacobian is the "
+            how=f"{AFFINE_HOW} (degree {degree}): its Jacobian is the "
             f"same at every point, so rank J(w*) = {res.rank} exactly (exact rank over Q "
             f"at an integer point){_unchecked(checked)}",
         )

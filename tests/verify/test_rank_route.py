@@ -59,6 +59,26 @@ def test_a_bound_below_float_range_is_not_maximal():
     assert "maximal" not in sz_text(r.bound)
 
 
+def test_an_affine_maps_zero_bound_is_not_read_as_a_maximal_rank():
+    """An audit of decided verdicts: the NTK model's affine map has rank 2 of 8 parameters, its
+    Schwartz–Zippel bound 0 because its Jacobian is the same everywhere, and the reason line
+    read "rank 2 of 8 … the rank is maximal" (so did the lazy regime's rank 24 of 48)."""
+    from slttheory.models import FAMILIES
+    from slttheory.verify.evidence.routes import rank_route
+    from slttheory.verify.judge.facts import rank_is_affine, sz_text
+
+    q = dict(d=3, k=2, p=1, rank=2, noise=1.0, init_seed=0, loss="mse")
+    r = rank_route(FAMILIES["ntk"], q, {})
+    assert (r.rank, r.n_params, r.bound) == (2, 8, 0.0)
+    assert rank_is_affine(r) and rank_is_affine({"point_rank_how": r.point_rank_how})
+    assert "maximal" not in sz_text(r.bound, affine=rank_is_affine(r))
+    assert "affine" in sz_text(r.bound, affine=rank_is_affine(r))
+    # a map of higher degree is not affine: a bound of 0 there is a maximal rank
+    quad = rank_route(FAMILIES["quadratic_network"],
+                      dict(d=2, k=3, p=1, bias=False, loss="centred"), {})
+    assert not rank_is_affine(quad) and sz_text(0.0) == "the rank is maximal"
+
+
 def test_rank_route_refuses_a_map_of_too_high_a_degree_before_evaluating_it():
     """A normal crossing x^(10^6) passed validation and held the whole run for minutes in its
     rank map's product of 2·10^6 factors: the degree is refused before any evaluation."""

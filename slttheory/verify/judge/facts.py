@@ -52,6 +52,7 @@ from typing import Any
 
 import sympy as sp
 
+from slttheory.geometry.truepoint import AFFINE_HOW
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import cite_match
 from slttheory.verify.evidence.records import (
@@ -139,7 +140,15 @@ class LLCAssessment:
     not_robust: bool = False
 
 
-def sz_text(bound: float | None) -> str:
+def rank_is_affine(rk: Any) -> bool:
+    """Whether a rank record (a :class:`RankEvidence` or its report.json mapping) is of an
+    affine map, as its rank at w* says (``point_rank_how``)."""
+    how = rk.get("point_rank_how") if isinstance(rk, Mapping) else getattr(
+        rk, "point_rank_how", "")
+    return str(how or "").startswith(AFFINE_HOW)
+
+
+def sz_text(bound: float | None, *, affine: bool = False) -> str:
     """The Schwartz–Zippel bound in words, its "≤" true as printed: the bound is rounded up
     to 2 significant digits (rounded to nearest, 5.112e-07 read "< 5.1e-07", an outside audit;
     "≤", as the bound is, not "<": a bound of exactly 0.25 read "< 0.25").
@@ -148,11 +157,20 @@ def sz_text(bound: float | None) -> str:
     ('P(generic rank higher) ≤ 5.2e-07', 'P(generic rank higher) ≤ 2.2e-07')
     >>> sz_text(9.985e-07), sz_text(0.0)
     ('P(generic rank higher) ≤ 1e-06', 'the rank is maximal')
+
+    A bound of 0 has two causes: the rank is the largest possible, or the map is affine
+    (``affine``), whose Jacobian is the same at every point, whatever its rank ("rank 2 of 8
+    … the rank is maximal" was printed for an NTK model whose rank 8 is impossible only
+    because the map is affine: an outside audit).
+
+    >>> sz_text(0.0, affine=True)
+    'the map is affine: its rank is the same at every point'
     """
     if bound is None:
         return "P(generic rank higher) n/a"
     if bound == 0:
-        return "the rank is maximal"
+        return ("the map is affine: its rank is the same at every point" if affine
+                else "the rank is maximal")
     if bound <= math.ulp(0.0):  # a positive bound below float64's range
         return "P(generic rank higher) ≤ 1e-300"
     d = Decimal(repr(float(bound)))
@@ -297,14 +315,15 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
         if rk.determines_lambda and rk.equality_certified:
             out.append(Fact("generic rank", r, r, "certified",
                             f"exact Jacobian rank {rk.rank} of {rk.n_params}, λ = rank/2 = "
-                            f"{fmt_value(r)} ({rk.reason}; {sz_text(rk.bound)})"))
+                            f"{fmt_value(r)} ({rk.reason}; "
+                            f"{sz_text(rk.bound, affine=rank_is_affine(rk))})"))
         elif (rk.inputs_determine and rk.equality_certified and rk.point_rank_certified
               and rk.point_rank == rk.rank and not undefined):
             out.append(Fact("generic rank", r, r, "certified",
                             f"the rank at w* ({rk.point_rank}) equals the generic rank, so the map "
                             f"has constant rank near w* and its fibre is smooth of codimension "
                             f"{rk.rank}: λ = rank/2 = {fmt_value(r)} (constant-rank theorem; "
-                            f"{sz_text(rk.bound)})"))
+                            f"{sz_text(rk.bound, affine=rank_is_affine(rk))})"))
     orb = {} if at is None or at.status != "ok" or undefined else at.orbit
     if orb.get("dimension") is not None and orb.get("n_params"):
         u = sp.Rational(orb["n_params"] - orb["dimension"], 2)

@@ -38,7 +38,7 @@ from typing import Any
 
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.judge.boundaries import coverage_text, short_case
-from slttheory.verify.judge.facts import sz_text
+from slttheory.verify.judge.facts import rank_is_affine, sz_text
 from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
@@ -730,7 +730,8 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
         bits = [f"{k}: {_esc(rk[k])}" for k in ("reason", "error")
                 if rk.get(k) and ("rank", k) not in common]
         if isinstance(rk.get("bound"), (int, float)) and not isinstance(rk["bound"], bool):
-            bits.append(_esc(sz_text(rk["bound"])))  # report.json's key ("bound"), rounded up
+            # report.json's key ("bound"), rounded up
+            bits.append(_esc(sz_text(rk["bound"], affine=rank_is_affine(rk))))
         if bits:
             extra.append("<p><b>rank</b> — " + "; ".join(bits) + "</p>")
     if isinstance(lc, Mapping):
