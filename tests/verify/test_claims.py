@@ -207,6 +207,26 @@ def test_parameters_the_claim_leaves_out_are_shown_at_their_defaults(tmp_path):
     assert "leaves at their defaults: d = 3" in render_markdown(rep)
 
 
+def test_fixed_parameters_are_recorded_and_printed_beside_the_reach(tmp_path):
+    """An audit of decided verdicts: the NTK claims' reach read "rank ∈ {2, 4, 5}, p = 1"
+    while d = 3, k = 2 and the loss, set in [fixed], were printed nowhere in the report."""
+    from slttheory.models import FAMILIES as REAL
+    from slttheory.verify.judge import judge_claim
+    from slttheory.verify.report.data import build_report, claim_json
+    from slttheory.verify.report.html import render_html
+    from slttheory.verify.report.markdown import render_markdown
+
+    text = ('id = "fx"\ntitle = "t"\nsource = "s"\nfamily = "regular"\n'
+            'kind = "closed_form"\npredicted = "d/2"\nevidence = ["closed_form"]\n'
+            '[grid]\nnoise = [0.0, 1.0]\n[fixed]\nd = 4\n')
+    r = judge_claim(load_claim(write(tmp_path, text), REAL), [])
+    assert claim_json(r)["fixed"] == {"d": 4}
+    rep = build_report([r], profile="quick", device="cpu", created="2026-01-01")
+    md = render_markdown(rep)
+    assert "Fixed at every point: d = 4." in md
+    assert "Fixed at every point:</b> d = 4" in render_html(rep, figures_dir=None)
+
+
 QUADRATIC_WITH_BIASES = """id = "g2"
 title = "t"
 source = "s"

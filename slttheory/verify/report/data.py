@@ -268,6 +268,7 @@ _claim = _obj({
     "not_imposed": _texts, "statement": _text, "notes": _text, "reading": _text,
     "counterfactual": _bool, "cases": _texts, "case_coverage": _case_coverage,
     "grid": _free,  # grid variable -> its values in the profile run (the family's names)
+    "fixed": _free,  # family parameter the claim fixes ([fixed]) -> its value at every point
     "defaults": _free,  # family parameter the claim leaves out -> the default every point takes
     "scaling": _obj({"variable": _text, "shape": _text, "min_r2": _float,
                      "coefficients": {"type": ["array", "null"], "items": _float},
@@ -726,7 +727,7 @@ def claim_json(r: Any, profile: str | None = None) -> dict[str, Any]:
                      counterfactual=c.counterfactual,
                      cases=list(r.verdict.cases),
                      grid=jsonable(dict(c.grid if profile is None else c.grid_for(profile))),
-                     defaults=jsonable(dict(c.defaults)))
+                     fixed=jsonable(dict(c.fixed)), defaults=jsonable(dict(c.defaults)))
         if getattr(r, "coverage", None) is not None:  # judged with its family
             entry["case_coverage"] = r.coverage.to_json()
         if c.scaling is not None:

@@ -98,7 +98,7 @@ _CLAIM_KNOWN = {
     "verdict", "reason", "figure", "scan_figure", "fits", "experiment", "points", "statement",
     "notes", "scaling", "scope", "model_differences", "hypotheses", "controls",
     "summary_large", "grade", "scopes", "reading", "counterfactual", "differences", "cases",
-    "point_counts", "grid", "defaults", "case_coverage",
+    "point_counts", "grid", "fixed", "defaults", "case_coverage",
 }
 _POINT_KNOWN = {
     "params", "verdict", "reason", "predicted", "predicted_exact", "closed_form", "rank", "llc",
@@ -1014,6 +1014,9 @@ def _claim_reasons(c: Mapping[str, Any]) -> list[str]:
     out = [f'<p class="reason"><b>Reason.</b> {_esc(_str(c, "reason"))}</p>']
     if c.get("notes"):
         out.append(f'<p class="notes"><b>Notes.</b> {_esc(c["notes"])}</p>')
+    if isinstance(c.get("fixed"), dict) and c["fixed"]:  # part of every verdict's reach
+        out.append("<p><b>Fixed at every point:</b> "
+                   + _esc(", ".join(f"{k} = {v}" for k, v in c["fixed"].items())) + "</p>")
     if isinstance(c.get("defaults"), dict) and c["defaults"]:
         out.append("<p><b>Family parameters the claim leaves at their defaults:</b> "
                    + _esc(", ".join(f"{k} = {v}" for k, v in c["defaults"].items())) + "</p>")

@@ -304,6 +304,10 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     if c.get("scopes"):
         lines += ["Reach: " + "; ".join(f"{v} at {_esc(s)}" for v, s in c["scopes"].items())
                   + ".", ""]
+    if c.get("fixed"):  # part of the model tested, and so of every verdict's reach
+        lines += ["Fixed at every point: "
+                  + ", ".join(f"{_esc(k)} = {_esc(str(v))}" for k, v in c["fixed"].items())
+                  + ".", ""]
     covered = isinstance(c.get("case_coverage"), dict) and \
         c["case_coverage"].get("status") == "ok"  # it lists the cases reached, with more
     if c.get("cases") and not covered:
