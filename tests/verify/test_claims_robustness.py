@@ -656,6 +656,20 @@ def test_the_dotted_key_guard_reads_keys_not_text(tmp_path):
     assert time.perf_counter() - t0 < 5
 
 
+def test_the_dotted_key_guard_is_linear_in_a_long_word(tmp_path):
+    """The guard's pattern was tried from every character of a run of key characters and
+    backtracked at each: a number of 50 000 digits (tomllib refuses it at once) took 20 s
+    before the file was read, and a 1 MB one hours, holding up every other claim."""
+    text = BASE.replace("k = [1, 2]", "k = [1, 2]\n[rank]\nseed = " + "9" * 50_000)
+    t0 = time.perf_counter()
+    expect_error(tmp_path, text, "malformed TOML", "4300 digits")
+    assert time.perf_counter() - t0 < 5
+    word = "a" * 50_000 + ".b.c = 1\n"
+    t0 = time.perf_counter()
+    assert claims_mod._longest_dotted_key("x = 1\n" + word) == (3, 2)
+    assert time.perf_counter() - t0 < 1
+
+
 def test_a_list_parameter_has_a_bounded_length(tmp_path):
     text = BASE.replace("k = [1, 2]", "k = [1, 2]\n[fixed]\nwidths = [" + "2, " * 999 + "2]")
     msg = expect_error(tmp_path, text, "grid point", "1000 entries, at most 64",

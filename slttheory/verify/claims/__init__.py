@@ -92,7 +92,10 @@ _STRING_END = {
     "'": re.compile(r"'|\n"),
     "#": re.compile(r"\n"),
 }
-_DOTTED = re.compile(r"[A-Za-z0-9_\-]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_\-]+)+")
+# a run starts only where no key character precedes it, and its parts never give back what
+# they matched: a 40 000-character number or bare key, tried from each of its characters and
+# backtracked at each, took 13 s, and one of 1 MB would take hours (an outside red team)
+_DOTTED = re.compile(r"(?<![A-Za-z0-9_\-])[A-Za-z0-9_\-]++(?:[ \t]*+\.[ \t]*+[A-Za-z0-9_\-]++)+")
 
 
 def _longest_dotted_key(text: str) -> tuple[int, int]:
@@ -113,12 +116,12 @@ def _longest_dotted_key(text: str) -> tuple[int, int]:
         i = stop
     out.append(text[i:])
     clean = "".join(out)
-    best = (1, 1)
+    best, start = 1, 0
     for m in _DOTTED.finditer(clean):
         n = m.group().count(".") + 1
-        if n > best[0]:
-            best = (n, clean.count("\n", 0, m.start()) + 1)
-    return best
+        if n > best:
+            best, start = n, m.start()
+    return best, clean.count("\n", 0, start) + 1
 
 
 def read_toml(text: str, where: str) -> dict[str, Any]:
