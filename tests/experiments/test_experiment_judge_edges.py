@@ -123,3 +123,17 @@ def test_a_claim_is_refuted_by_any_criterion_and_confirmed_only_by_all():
     assert verdict("up", "down") == "refuted"      # one refuted criterion suffices
     assert verdict("up", "near") == "inconclusive"
     assert verdict("up", "up") == "confirmed"
+
+
+@pytest.mark.parametrize("lo, hi, level", [
+    (0.5, -1.0, 0.95),              # ends out of order: the low end alone read "above 0"
+    (math.inf, math.inf, 0.95),     # no interval at all
+    (0.5, 2.0, 0.80),               # a narrower interval than the criterion's 95 %
+])
+def test_a_malformed_or_narrower_interval_decides_nothing(lo, hi, level):
+    s = Statistic("s", 1.0, lo, hi, level, "t", 10, min_n=5)
+    for c in (Criterion("s", "positive"), Criterion("s", "above", threshold=0.2)):
+        assert judge_criterion(c, s)[0] == "inconclusive"
+    # the criterion's own level decides as before
+    ok = Statistic("s", 1.0, 0.5, 2.0, 0.9, "t", 10, min_n=5)
+    assert judge_criterion(Criterion("s", "positive", alpha=0.1), ok)[0] == "confirmed"

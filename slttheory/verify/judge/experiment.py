@@ -12,9 +12,10 @@ below t    hi < t                      lo > t
 within     a ≤ lo and hi ≤ b           hi < a or lo > b
 =========  ==========================  ==========================
 
-otherwise inconclusive. The same gate as for points applies first: a statistic rests only on
-LLC estimates that passed their diagnostics (the experiment counts the ones it excluded; where
-it excluded any, the statistic can refute but not confirm), and
+otherwise inconclusive; so is a statistic whose interval is at a level below the criterion's
+1 − alpha or is no interval (low above high). The same gate as for points applies first: a
+statistic rests only on LLC estimates that passed their diagnostics (the experiment counts
+the ones it excluded; where it excluded any, the statistic can refute but not confirm), and
 one with fewer clean values than its ``min_n`` (at least 5 runs for a run-level statistic), or
 without a finite interval, is inconclusive. A statistic that compares an absolute λ̂ with a
 theorem's value (``needs_controls``) decides nothing without LLC controls. One about λ
@@ -224,6 +225,14 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
         why = f"; {s.note}" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{c.statistic} = {est:.4g} without a finite interval "
                                 f"({s.method}; n = {s.n}){why}{excl_txt}{label}")
+    # a statistic whose interval is at a lower level than the criterion's 1 − alpha, or that
+    # is no interval (low above high, or an end infinite on the wrong side), decides nothing:
+    # [0.5, −1] read as "above 0" by its low end alone (a review)
+    if not s.level >= 1 - c.alpha - 1e-9:
+        return "inconclusive", (f"{ci}: an interval at level {100 * s.level:.3g} % is below "
+                                f"the criterion's {100 * (1 - c.alpha):.3g} %{label}")
+    if lo > hi or lo == math.inf or hi == -math.inf:
+        return "inconclusive", f"{ci}: not an interval (its ends are out of order){label}"
     # an interval known on one side only (an extreme over values some of which have none):
     # the unknown end is unbounded, so it can decide only through the known one
     lo, hi = (-math.inf if math.isnan(lo) else lo), (math.inf if math.isnan(hi) else hi)
