@@ -16,6 +16,13 @@ import torch
 
 from slttheory.experiments.base import RunContext, Setting, pack_state, unpack_state
 
+INIT_SEED_OFFSET = 104_729
+"""A run with seed ``s`` draws its data from ``s`` and its initialisation from
+``s + INIT_SEED_OFFSET``. Runs take the seeds ``seed + j`` (``j`` below the verifier's 100 000
+runs of a plan), so no run's initialisation shares a stream with another run's data, as
+``s + 1`` had in the parity experiment: run r's initial weights and run r + 1's training set
+came from one generator state, and runs assumed independent were not."""
+
 LLC_SETTINGS: tuple[Setting, ...] = (
     Setting("llc_chains", int, 2, 1, 256, doc="SGLD chains per LLC estimate"),
     Setting("llc_draws", int, 300, 0, None,

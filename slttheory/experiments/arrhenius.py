@@ -38,6 +38,7 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    INIT_SEED_OFFSET,
     clean_llc,
     first_index,
     llc_at,
@@ -154,7 +155,7 @@ def _run(spec: Mapping[str, Any], s: Mapping[str, Any], ctx: RunContext) -> dict
             s["embed_dim"],
             s["hidden"],
             activation=s["activation"],
-            generator=torch.Generator().manual_seed(seed + 104729),
+            generator=torch.Generator().manual_seed(seed + INIT_SEED_OFFSET),
         )
 
     bs = s["batch_size"] or None

@@ -30,6 +30,7 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    INIT_SEED_OFFSET,
     clean,
     clean_llc,
     first_index,
@@ -111,7 +112,7 @@ def _model_factory(p: int, k: int, seed: int):
     from slttheory.models import QuadraticNetwork
 
     def make():
-        g = torch.Generator().manual_seed(seed + 104729)
+        g = torch.Generator().manual_seed(seed + INIT_SEED_OFFSET)
         m = QuadraticNetwork(2 * p, k, p)
         with torch.no_grad():
             m.W.copy_(torch.randn(2 * p, k, generator=g) / math.sqrt(2 * p))

@@ -22,6 +22,7 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    INIT_SEED_OFFSET,
     clean,
     clean_llc,
     estimate,
@@ -84,8 +85,9 @@ def _parity_run(spec, s, ctx: RunContext) -> dict[str, Any]:
     vx, vy = parity_data(s["n_val"], s["n_bits"], s["k"], g)
     tr, va = (x.float(), y.float()), (vx.float(), vy.float())
 
-    def make():
-        return ParityMLP(s["n_bits"], s["width"], generator=torch.Generator().manual_seed(seed + 1))
+    def make():  # its own stream: seed + 1 is the next run's data seed (runs take seed + r)
+        return ParityMLP(s["n_bits"], s["width"],
+                         generator=torch.Generator().manual_seed(seed + INIT_SEED_OFFSET))
 
     bs = min(s["batch_size"], s["n_train"]) if s["batch_size"] else None
     series, states = trajectory(

@@ -34,6 +34,7 @@ import torch
 
 from slttheory.experiments import stats as st
 from slttheory.experiments._runs import (
+    INIT_SEED_OFFSET,
     clean_llc,
     estimate,
     linear_and_log_checkpoints,
@@ -311,7 +312,7 @@ def _train(spec: Mapping[str, Any], s: Mapping[str, Any]) -> tuple[dict[str, Any
     seed = spec["seed"]
     data = tms_data(s["n_features"], s["n_samples"], s["feature_prob"], seed)
     lossf = tms_loss(s["importance_decay"])
-    g = torch.Generator().manual_seed(seed + 104729)
+    g = torch.Generator().manual_seed(seed + INIT_SEED_OFFSET)
     model = TMS(s["n_features"], s["n_hidden"])
     with torch.no_grad():
         model.W.normal_(0.0, s["init_scale"], generator=g) if s["init_scale"] > 0 else None

@@ -285,3 +285,18 @@ def test_verify_end_to_end_with_report(tmp_path, monkeypatch):
     assert by["nope"]["verdict"] == "error" and "not implemented" in by["nope"]["reason"]
     md = (out / "report.md").read_text()
     assert "spearman_llc_val_loss" in md and "![" in md
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_no_runs_initialisation_shares_a_stream_with_another_runs_data(name):
+    """Runs take the seeds seed + j and draw their initialisation from seed + j +
+    INIT_SEED_OFFSET: the parity experiment used seed + 1, run r + 1's data seed."""
+    from slttheory.experiments._runs import INIT_SEED_OFFSET
+    from slttheory.verify.claims.experiment import MAX_RUNS
+
+    exp = EXPERIMENTS[name]
+    s = exp.validate({**TINY[name], "runs": 3} if any(
+        x.name == "runs" for x in exp.settings) else TINY[name])
+    seeds = [spec["seed"] for spec in exp.plan(s)]  # shared on purpose where runs nest
+    assert all(s["seed"] <= v < s["seed"] + MAX_RUNS for v in seeds)
+    assert INIT_SEED_OFFSET >= MAX_RUNS
