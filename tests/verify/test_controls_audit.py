@@ -194,3 +194,37 @@ def test_a_point_at_its_familys_default_sizes_gets_controls():
     got = choose_controls("tanh_network", {}, PACKAGE, "S 2020")
     assert ("regular", 6) in {(c.family, c.params.get("d")) for c in got}
     assert choose_controls("quadratic_network", {"k": 2}, PACKAGE, "S 2020")
+
+
+def test_a_point_without_target_noise_gets_noise_free_controls():
+    """A trained network (no ``noise`` parameter) is sampled at its w* with the plain
+    estimand, as a noise-free point is; its controls had run at noise 1, at w0 with the
+    symmetrised estimand: the other estimand's bias corrected its estimate."""
+    from slttheory.models import FAMILIES as PACKAGE
+    from slttheory.verify.evidence.controls import choose_controls, control_key
+    from slttheory.verify.evidence.routes import at_true_parameter
+
+    for fam, q in (("tanh_sine_toy", {}),
+                   ("modular_addition", {"p": 5, "k": 4, "train_frac": 0.4})):
+        assert not at_true_parameter(PACKAGE[fam], q)
+        got = choose_controls(fam, q, PACKAGE, "S 2020")
+        assert len(got) == 3
+        assert not any(at_true_parameter(PACKAGE[c.family], c.params) for c in got), got
+    noisy = choose_controls("normal_crossing", {"powers": (1, 3)}, PACKAGE, "S 2020")
+    free = choose_controls("tanh_sine_toy", {}, PACKAGE, "S 2020")
+    assert control_key(noisy, {}, "cpu") != control_key(free, {}, "cpu")
+
+
+def test_a_normal_crossing_is_never_controlled_by_itself_relabelled():
+    """w₁²w₂ is w₁w₂² with its coordinates swapped (the same f, prior and data): the point
+    (2, 1) had been controlled by (1, 2), itself under another name."""
+    from slttheory.models import FAMILIES as PACKAGE
+    from slttheory.verify.evidence.controls import choose_controls
+
+    for powers in ((2, 1), (3, 1), (2, 2)):
+        got = choose_controls("normal_crossing", {"powers": powers}, PACKAGE, "S 2020",
+                              count=10)
+        assert got
+        same = sorted(powers)
+        assert not any(c.family == "normal_crossing" and sorted(c.params["powers"]) == same
+                       for c in got), (powers, got)

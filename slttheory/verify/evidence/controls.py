@@ -24,7 +24,10 @@ multiplicity-2 candidates that certify are used, then further ones up to ``CONTR
 whose every point is regular (:data:`REGULAR_ONLY`) has no singular kind to span: its controls
 are the same family at neighbouring sizes, which share the point's conditioning and noise.
 Every candidate whose family has a target ``noise`` takes the point's (the data law is part
-of the estimator's rules), and each runs at the point's sample size (:func:`control_settings`).
+of the estimator's rules; 0 where the point's family has none, a trained network sampled at
+its w* with the plain estimand), and each runs at the point's sample size
+(:func:`control_settings`). A model spelt another way (a normal crossing's coordinates in
+another order, :data:`SAME_MODEL`) is the point, never its control.
 
 Controls are keyed by a hash of the estimator rules, the chosen controls, the device and the
 library version (:func:`control_key`), so points that share rules share controls.
@@ -292,27 +295,58 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     return Control(family.name, q, kind, value, mult, how)
 
 
-def _spelt(params: Mapping[str, Any]) -> str:
+SAME_MODEL: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "normal_crossing": lambda q: {**q, "powers": sorted(q["powers"])},
+}
+"""Family → the parameters of one model spelt one way, where several spellings are the same
+model: a normal crossing's coordinates in any order (w₁²w₂ is w₁w₂² relabelled: the same
+f, prior and data, so the same estimate's law). The point (2, 1) had been controlled by the
+candidate (1, 2), itself under another name, whose certified λ is the point's (an audit of
+the controls)."""
+
+
+def _spelt(params: Mapping[str, Any], family: str = "") -> str:
     """Validated parameters as one comparable text (tuples and lists alike), without the
     noise level: the same model with other noise is the point, not its control (a noise-free
     point had been controlled by itself at noise 1, with its own certified λ, an outside
-    audit)."""
+    audit); ``family``'s other spellings of one model as one (:data:`SAME_MODEL`)."""
+    same = SAME_MODEL.get(family)
+    if same is not None:
+        try:
+            params = same(params)
+        except (KeyError, TypeError, ValueError):
+            pass
     return json.dumps({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()
                        if k != "noise"}, sort_keys=True, default=list)
 
 
-def _with_point_noise(q: Mapping[str, Any], family: Any, point: Mapping[str, Any]
-                      ) -> dict[str, Any]:
+def _noise_names(family: Any) -> set[Any]:
+    return {getattr(ps, "name", None) for ps in getattr(family, "parameters", ())}
+
+
+def _with_point_noise(q: Mapping[str, Any], family: Any, point: Mapping[str, Any],
+                      point_family: Any = None) -> dict[str, Any]:
     """A candidate's parameters with the point's target noise where the candidate leaves it
     to its family. The data law is part of the estimator's rules: noisy data are sampled at
     w0 with the symmetrised estimand and noise-free data at w* with the slowest law, so a
     noise-free point had been corrected by controls at noise 1, whose bias belongs to the
     other estimand; and the candidate rules read the point as the claim spells it, so a
     ``linear_regression_toy`` point at its default noise 0 got regular controls at noise 1
-    (an outside audit)."""
-    names = {getattr(ps, "name", None) for ps in getattr(family, "parameters", ())}
-    if "noise" in point and "noise" in names and "noise" not in q:
+    (an outside audit).
+
+    A point of a family without target noise (``point_family`` has no ``noise``: a trained
+    network, ``tanh_sine_toy``, ``relu_autoencoder``, ``modular_addition``, or a plugin's
+    model) is sampled at its w* with the plain estimand (``routes.at_true_parameter`` is
+    false there), as a noise-free point is: its controls are noise-free too. They had run at
+    their families' noise 1, at w0 with the symmetrised estimand, so that such a point was
+    corrected by the other estimand's bias (an audit of the controls)."""
+    names = _noise_names(family)
+    if "noise" not in names or "noise" in q:
+        return dict(q)
+    if "noise" in point:
         return {**q, "noise": point["noise"]}
+    if point_family is not None and "noise" not in _noise_names(point_family):
+        return {**q, "noise": 0.0}
     return dict(q)
 
 
@@ -327,7 +361,7 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
     families = with_generic_controls(families)
     try:  # the point itself is never its own control, however its parameters are spelt
         valid = families[family].validate(dict(params))
-        point = (family, _spelt(valid))
+        point = (family, _spelt(valid, family))
     except (KeyError, TypeError, ValueError):
         valid, point = dict(params), None
     for fam, q in candidates(family, valid):
@@ -335,12 +369,12 @@ def choose_controls(family: str, params: Mapping[str, Any], families: Mapping[st
             break
         if fam not in families:
             continue
-        q = _with_point_noise(q, families[fam], valid)
+        q = _with_point_noise(q, families[fam], valid, families.get(family))
         try:
             c = certify(families[fam], q, claim_source)
         except (TypeError, ValueError):
             continue
-        if c is not None and (c.family, _spelt(c.params)) != point:
+        if c is not None and (c.family, _spelt(c.params, c.family)) != point:
             certified.append(c)
     chosen: list[Control] = []
     for kind in KINDS:
