@@ -31,9 +31,15 @@ included), that
    (IEEE 754 rounds an exact integer result below 2^53 to itself; rounding is monotone, so a
    bound computed in float64 that comes out below 2^53 was below it exactly.)
 
+4. an operation on integer tensors alone (a constant coefficient of the map, computed in
+   int64 or a narrower type) that can wrap around (``add``, ``mul``, ``pow``, ``neg``, a
+   sum of products, ...) returns the exact integers: its bound on absolute values stays below
+   2^53 and its result equals the same operation in float64 (int64 2^32 · 2^32 is 0, uint8
+   −1 is 255); one that turns integers into floats is a move or one of the operations above.
+
 Anything else (a division, ``tanh``, a float32 tensor, a non-integer constant) makes the
 computation unaudited: :class:`InexactArithmeticError`, naming the operation. Under these
-three conditions every intermediate value is the exact integer, by induction over the
+conditions every intermediate value is the exact integer, by induction over the
 operations, so the result is exact.
 
 >>> import torch
@@ -134,6 +140,21 @@ _INDEXED = _packets(
     "index_add", "index_add_", "scatter_add", "scatter_add_", "index_put", "index_put_",
     "_index_put_impl_", "embedding_dense_backward", "index_select_backward",
 )
+
+
+# Integer-only operations (no floating tensor read) compute the map's constant coefficients.
+# Those that can wrap around in their integer dtype are checked: int64 2^32 * 2^32 is 0, an
+# int32 or uint8 one wraps far sooner (-1 as uint8 is 255), and a wrapped coefficient had a
+# map of rank 1 certified rank 2.
+_SHIFTS = _packets("__lshift__", "__ilshift__", "bitwise_left_shift", "bitwise_left_shift_")
+_INTEGER_ARITHMETIC = _SUMS | _POW | _SHIFTS | _packets("neg", "neg_", "abs", "abs_",
+                                                         "cumprod", "cumprod_")
+# Where the operands of an indexed accumulation sit (the other integer tensors are indices).
+_INDEXED_OPERANDS = {
+    **dict.fromkeys(_packets("index_add", "index_add_", "scatter_add", "scatter_add_"),
+                    (0, 3)),
+    **dict.fromkeys(_packets("index_put", "index_put_", "_index_put_impl_"), (0, 2)),
+}
 
 
 _UNINITIALISED = _packets("empty", "empty_like", "new_empty", "empty_strided",
@@ -272,15 +293,30 @@ class IntegerExactnessAudit(TorchDispatchMode):
                 raise InexactArithmeticError(
                     f"{func} is not an exact integer operation (float64 may have rounded: "
                     "a division, a transcendental function, ...)")
+        reference = None
+        if not floats and ints and (packet in _INTEGER_ARITHMETIC and (
+                packet not in _MAYBE_ACCUMULATE or _accumulates(args, kwargs))):
+            # before the call: an in-place operation overwrites its operand
+            reference = _integer_reference(func, args, kwargs)
         out = func(*args, **kwargs)
         outs = tree_flatten(out)[0]
+        if reference is not None:
+            _check_integer_result(func, reference, outs)
         if not floats and ints and any(_is_float(o) for o in outs):
             # integers turned into floats with no floating tensor read (an integer tensor
             # plus a Python float): the promotion and the arithmetic after it are audited too
             self.n_ops += 1
             _check_integer_operands(func, ints)
-            if packet in _SUMS:
+            if packet in _SUMS or (packet in _MAYBE_ACCUMULATE and _accumulates(args, kwargs)):
                 _check_bound(func, args, kwargs)
+            elif packet in _POW:
+                _check_pow(func, _float_operands(func, args, kwargs)[0], outs[0])
+            elif packet not in _MOVES:
+                # tanh(40) of an integer tensor is 1.0 in float64: an integer, not the value
+                raise InexactArithmeticError(
+                    f"{func} turns integers into floats by an operation that is not an exact "
+                    "integer one (a division, a transcendental function, ...): its value may "
+                    "have been rounded to an integer")
         if floats and packet not in _SHAPE_ONLY and any(
                 isinstance(o, torch.Tensor) and not o.is_floating_point() for o in outs):
             raise InexactArithmeticError(
@@ -325,6 +361,70 @@ def _check_bound(func, args, kwargs) -> None:
             raise InexactArithmeticError(
                 f"{func} on absolute values reaches {float(b.max()):.3g} >= 2^53: a partial "
                 "sum or product may have been rounded in float64")
+
+
+def _float_operands(func, args, kwargs) -> tuple[Any, Any]:
+    """``(args, kwargs)`` with the integer operands (not indices) as float64 and an integer
+    ``dtype`` argument as float64: the same operation, computed in float64."""
+    packet = func.overloadpacket
+    positions = _INDEXED_OPERANDS.get(packet)
+
+    def convert(v: Any) -> Any:
+        return v.detach().to(torch.float64) if _is_integer(v) else v
+
+    if positions is not None:
+        args = tuple(tree_map(convert, a) if i in positions else a for i, a in enumerate(args))
+    elif packet not in _INDEXED:
+        args = tree_map(convert, args)
+    kwargs = tree_map(convert, kwargs)
+    dtype = kwargs.get("dtype")
+    if isinstance(dtype, torch.dtype) and not dtype.is_floating_point:
+        kwargs = {**kwargs, "dtype": torch.float64}
+    return args, kwargs
+
+
+def _integer_reference(func, args, kwargs) -> list[torch.Tensor]:
+    """The exact result of an integer-only arithmetic operation, computed in float64 (whose
+    bound on absolute values is checked below 2^53 first, so nothing rounds there)."""
+    packet = func.overloadpacket
+    if packet in _INDEXED and packet not in _INDEXED_OPERANDS:
+        raise InexactArithmeticError(
+            f"{func} on integer tensors only: not audited (its operands and indices share "
+            "a dtype)")
+    f_args, f_kwargs = _float_operands(func, args, kwargs)
+    func = _out_of_place(func)
+    if func.overloadpacket in _SHIFTS:  # a << b = a · 2^b
+        func, f_args = aten.mul.Tensor, (f_args[0], torch.as_tensor(2.0) ** f_args[1])
+    try:
+        if func.overloadpacket in _POW:
+            if not isinstance(f_args[0], torch.Tensor):  # a number to integer-tensor powers
+                func = aten.pow.Tensor_Tensor
+                f_args = (torch.tensor(f_args[0], dtype=torch.float64), *f_args[1:])
+            reference = func(*f_args, **f_kwargs)
+            _check_pow(func, f_args, reference)
+        else:
+            _check_bound(func, f_args, f_kwargs)
+            reference = func(*f_args, **f_kwargs)
+    except InexactArithmeticError as e:
+        # worded without "2^53": not values that a smaller radius would keep exact
+        # (check_jacobian_by_values and generic_rank retry those), but a constant of the map
+        raise InexactArithmeticError(
+            f"{func} on integer tensors may wrap around in their integer dtype: a constant "
+            "coefficient of the map computed in integers beyond float64's exact ones"
+        ) from e
+    return [t for t in tree_flatten(reference)[0] if isinstance(t, torch.Tensor)]
+
+
+def _check_integer_result(func, reference: list[torch.Tensor], outs: list) -> None:
+    """An integer-only operation returned the exact integers (no wrap-around)."""
+    got = [o for o in outs if isinstance(o, torch.Tensor)]
+    if len(got) != len(reference) or not all(
+            torch.equal(g.detach().to(torch.float64), r.to(torch.float64).expand_as(g))
+            for g, r in zip(got, reference, strict=False)):
+        raise InexactArithmeticError(
+            f"{func} on integer tensors wrapped around in its integer dtype (an overflow: "
+            "int64 2^32 * 2^32 is 0, uint8 -1 is 255): a constant coefficient of the map is "
+            "then not the integer it stands for")
 
 
 def _check_pow(func, args, out) -> None:

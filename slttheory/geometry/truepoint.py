@@ -162,6 +162,8 @@ def true_point_rank(
         if kind == stratum and not isinstance(getattr(rank_problem, attr, None), Mapping):
             raise ValueError(f"rank_problem.{attr} must be a dict when true_point is "
                              f"{stratum!r}, got {getattr(rank_problem, attr, None)!r}")
+    if kind == "exact" and degree > 1:
+        _check_true_params(rank_problem.true_params, shapes)
     if at is not None:
         if not isinstance(at, Mapping):
             raise TypeError(f"at must be a dict name -> tensor, got {type(at).__name__}")
@@ -260,3 +262,18 @@ def _unchecked(checked: bool) -> str:
     """What a rank lacks where :func:`~slttheory.geometry.rank.check_jacobian_by_values`
     could not run (:data:`~slttheory.geometry.rank.UNCHECKED`)."""
     return "" if checked else f"; {UNCHECKED}"
+
+
+def _check_true_params(true_params: Mapping[str, Any], shapes: Mapping[str, tuple]) -> None:
+    """``ValueError`` unless ``true_params`` has the keys of ``param_shapes``, each of that
+    shape: the exact rank is taken at w* as given, and a point with more coordinates (an extra
+    or longer tensor the map broadcasts) had rank 3 certified for a map of 2 parameters, so
+    λ ≥ 3/2 where λ ≤ 1 (an audit of certified ranks)."""
+    if set(true_params) != set(shapes):
+        raise ValueError(f"rank_problem.true_params must have the keys of param_shapes "
+                         f"{sorted(shapes)}, got {sorted(true_params)}")
+    for k, v in true_params.items():
+        got = tuple(torch.as_tensor(v).shape)
+        if got != tuple(shapes[k]):
+            raise ValueError(f"rank_problem.true_params[{k!r}] has shape {got}, but "
+                             f"param_shapes[{k!r}] = {tuple(shapes[k])}")

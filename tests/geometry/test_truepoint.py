@@ -135,6 +135,21 @@ def test_exact_stratum_with_non_integer_point_is_refused():
         true_point_rank(rp)
 
 
+@pytest.mark.parametrize("true_params", [
+    {"w": torch.tensor([1, 2, 3])},                        # one coordinate too many
+    {"w": torch.tensor([1, 2]), "extra": torch.tensor([5])},
+    {"w": torch.tensor([[1, 2]])},
+])
+def test_exact_stratum_with_a_point_of_other_shapes_is_refused(true_params):
+    # the map broadcasts whatever it gets: w of 3 entries had rank 3 certified exact for a
+    # map of 2 parameters (λ ≥ 3/2 where λ ≤ 1)
+    rp = SimpleNamespace(fn=lambda p, x: p["w"].reshape(1, -1).expand(x.shape[0], -1) * 1,
+                         param_shapes={"w": (2,)}, inputs=torch.zeros(1, 1), degree=2,
+                         true_point="exact", true_params=true_params, true_support=None)
+    with pytest.raises(ValueError, match="true_params"):
+        true_point_rank(rp)
+
+
 _SWEEP = st.one_of(
     st.tuples(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4)).flatmap(
         lambda t: st.tuples(st.just("reduced_rank_regression"),
