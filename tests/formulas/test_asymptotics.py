@@ -102,6 +102,72 @@ def test_bayes_generalization_error_of_gaussian_mean():
         assert bayes_generalization_error(nn, lam) == lam / nn
 
 
+def test_free_energy_tie_made_by_the_prior():
+    """The one m = 2 case above has a flat prior. K = w₁²w₂⁴ with φ ∝ w₂ on [0, 1]² has the
+    tie λ = (0 + 1)/2 = (1 + 1)/4 = 1/2 made by the prior power, so m = 2: integrating w₁
+    and substituting t = √n w₂² gives Z(n) = √π/(4√n) ∫_0^{√n} erf(t)/t dt exactly. The fit
+    of test_free_energy_matches_partition_functions gives 0 for the log n and log log n
+    coefficients of −log Z − free_energy; with m = 1 the log log n coefficient is −1."""
+    lc = normal_crossing([1, 2], [0, 1])
+    assert (lc.value, lc.multiplicity) == (R(1, 2), 2)
+
+    def z(nn):
+        root = mp.sqrt(nn)
+        cuts = [0] + [mp.mpf(10) ** j for j in range(int(mp.log10(root)) + 1)] + [root]
+        return mp.sqrt(mp.pi) / (4 * root) * mp.quad(lambda t: mp.erf(t) / t, cuts)
+
+    with mp.workdps(30):
+        rows, values = [], []
+        for e in (10, 20, 30, 45, 60, 80, 100, 120):
+            nn = mp.mpf(10) ** e
+            big_l = mp.log(nn)
+            rows.append([big_l, mp.log(big_l), 1, 1 / big_l, 1 / big_l**2, 1 / big_l**3])
+            values.append(-mp.log(z(nn)))
+        a = mp.matrix(rows)
+        for m, loglog in ((None, 0), (1, -1)):
+            formula = [mp.mpf(str(sp.N(free_energy(sp.Integer(10) ** e, lc, m=m), 40)))
+                       for e in (10, 20, 30, 45, 60, 80, 100, 120)]
+            rhs = mp.matrix([v - f for v, f in zip(values, formula, strict=True)])
+            coef = mp.lu_solve(a.T * a, a.T * rhs)
+            assert abs(coef[0]) < 1e-4 and abs(coef[1] - loglog) < 1e-4, (m, coef[:2])
+
+
+def test_bayes_generalization_error_of_a_singular_model():
+    """The Gaussian-mean test is regular (λ = d/2). Here λ ≠ d/2: y ~ N(w², 1), true w = 0,
+    prior uniform on [−1, 1], so K(w) = w⁴/2, the normal crossing (λ, m) = (1/4, 1) while
+    d/2 = 1/2. The data enter through g = Σy_i/√n ~ N(0, 1); with u = n^{1/4} w the posterior
+    is ∝ exp(−u⁴/2 + g u²) and the predictive density ratio to the truth at y is
+    E_post[exp(y s − s²/2)], s = u²/√n, so E[G_n] = −E_g E_y log E_post[exp(y s − s²/2)]
+    (Gauss–Hermite in g and y, Gauss–Legendre in u). n·E[G_n] must be λ = 1/4 to 1e-3."""
+    import numpy as np
+    from numpy.polynomial.hermite_e import hermegauss
+    from numpy.polynomial.legendre import leggauss
+
+    lc = normal_crossing([2])
+    assert (lc.value, lc.multiplicity) == (R(1, 4), 1)
+    gx, gw = hermegauss(80)
+    gw = gw / gw.sum()
+    yx, yw = hermegauss(80)
+    yw = yw / yw.sum()
+    for nn in (10**4, 10**6):
+        top = min(nn**0.25, 8.0)  # the posterior in u is negligible beyond |u| = 8
+        ux, uw = leggauss(600)
+        u, uw = (ux + 1) * top / 2, uw * top / 2  # even integrand: u ≥ 0 suffices
+        s = u**2 / math.sqrt(nn)
+        expected_g = 0.0
+        for g, wg in zip(gx, gw, strict=True):
+            log_post = -(u**4) / 2 + g * u**2
+            post = uw * np.exp(log_post - log_post.max())
+            post /= post.sum()
+            e = yx[:, None] * s[None, :] - s[None, :] ** 2 / 2
+            top_e = e.max(axis=1, keepdims=True)
+            log_ratio = top_e[:, 0] + np.log((np.exp(e - top_e) * post).sum(axis=1))
+            expected_g += wg * -(yw * log_ratio).sum()
+        predicted = float(bayes_generalization_error(nn, lc))
+        assert nn * expected_g == pytest.approx(nn * predicted, rel=1e-3), (nn, nn * expected_g)
+        assert nn * expected_g != pytest.approx(float(regular(1).value), rel=0.1)
+
+
 def test_free_energy_values():
     assert free_energy(100, R(1, 2)) == sp.log(100) / 2
     assert free_energy(100, R(1, 2), m=2) == sp.log(100) / 2 - sp.log(sp.log(100))

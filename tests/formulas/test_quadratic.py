@@ -631,3 +631,81 @@ def test_lazy_bounds_state_the_magnitude_of_a_huge_prop_e7_bound(p, degree, k):
     if exact > 2**200:
         exponent = int(text.rsplit("an integer of about 10^", 1)[1])
         assert abs(exponent - math.log10(exact)) <= 0.5 + 1e-9, (p, degree, text)
+
+
+# ---------------------------------------------------------------------------------------
+# Thm 5.5 (Stage II) at a point with inactive units
+# ---------------------------------------------------------------------------------------
+
+
+def _stage_two_point(rows: int, p: int, k_eff: int, k: int, seed: int):
+    """Random integer (W, V) with units k_eff … k − 1 inactive in the sense of eq. (5):
+    output column v_k = 0, input weights w_k ≠ 0 (eq. (5) says nothing about w_k)."""
+    rng = random.Random(seed)
+    W = [[rng.randint(1, 10**4) * rng.choice((-1, 1)) for _ in range(k)] for _ in range(rows)]
+    V = [[rng.randint(-(10**4), 10**4) if j < k_eff else 0 for j in range(k)] for _ in range(p)]
+    return W, V
+
+
+def _rank(cols: list[list[int]]) -> int:
+    n_rows = len(cols[0])
+    return fmpz_mat(n_rows, len(cols), [c[r] for r in range(n_rows) for c in cols]).rank()
+
+
+@pytest.mark.parametrize(("d", "p", "k_eff", "k"), [(3, 1, 1, 3), (4, 2, 2, 4), (5, 3, 2, 5)])
+def test_stage_two_below_the_hessian_rank_with_inactive_units_documented_discrepancy(
+        d, p, k_eff, k):
+    """Thm 5.5 as stated (``quadratic_stage_two``) counts the K_eff active units only. At a
+    Stage-II point whose K − K_eff inactive units have v_k = 0 but w_k ≠ 0 (eq. (5) constrains
+    v_k only), the Jacobian of θ ↦ (Q_1, …, Q_p) has rank K_eff(d + p − 1) + p(K − K_eff):
+    each inactive unit adds δv_k ⊗ w_k w_kᵀ (certified: an active unit spans at most d + p − 1
+    directions, an inactive one at most p, as its δw_k columns vanish). Since λ ≥ rank/2 at
+    any zero of K ≥ 0 (splitting lemma: K = |x|² + h(y) with h ≥ 0), the learning coefficient
+    of the whole network there exceeds the stated K_eff(d + p − 1)/2: the statement holds
+    for the active subnetwork (as ``dimension`` and the assumptions record), not for the
+    network with inactive units of non-zero input weight."""
+    W, V = _stage_two_point(d, p, k_eff, k, seed=d + 10 * p)
+    pairs = [(a, b) for a in range(d) for b in range(a, d)]
+    cols = []
+    for j in range(k):
+        w = [W[i][j] for i in range(d)]
+        for i in range(d):
+            cols.append([V[o][j] * ((w[b] if a == i else 0) + (w[a] if b == i else 0))
+                         for o in range(p) for (a, b) in pairs])
+        for o in range(p):
+            cols.append([w[a] * w[b] if oo == o else 0 for oo in range(p) for (a, b) in pairs])
+    rank = _rank(cols)
+    assert rank == k_eff * (d + p - 1) + p * (k - k_eff) <= p * T(d), (d, p, k_eff, k, rank)
+    stated = quadratic_stage_two(d, p, k_eff).value
+    assert stated == R(k_eff * (d + p - 1), 2) < R(rank, 2)
+
+
+@pytest.mark.parametrize(("p", "k_eff", "k"), [(3, 2, 4), (4, 2, 5)])
+def test_modular_stage_two_below_the_hessian_rank_with_inactive_units_documented_discrepancy(
+        p, k_eff, k):
+    """The same on all p² one-hot pairs (centred outputs, as
+    test_modular_addition_vs_data_rank_documented_discrepancy): an active unit spans at most
+    3p − 2 directions there, an inactive one (v_k = 0, w_k ≠ 0) at most p, and the exact rank
+    K_eff(3p − 2) + p(K − K_eff) is attained, so λ ≥ rank/2 > K_eff(3p − 1)/2 once
+    p(K − K_eff) > K_eff."""
+    W, V = _stage_two_point(2 * p, p, k_eff, k, seed=p)
+    pairs = one_hot_pairs(p)
+    n = len(pairs)
+    s = {(a, b): [W[a][j] + W[p + b][j] for j in range(k)] for a, b in pairs}
+    cols = []
+    for j in range(k):
+        for i in range(2 * p):
+            cols.append([2 * V[o][j] * s[a, b][j] if i in (a, p + b) else 0
+                         for o in range(p) for (a, b) in pairs])
+        for o in range(p):
+            cols.append([s[a, b][j] ** 2 if oo == o else 0 for oo in range(p) for (a, b) in pairs])
+    centred = []
+    for col in cols:
+        out = []
+        for o in range(p):
+            block = col[o * n:(o + 1) * n]
+            out += [n * x - sum(block) for x in block]
+        centred.append(out)
+    rank = _rank(centred)
+    assert rank == k_eff * (3 * p - 2) + p * (k - k_eff) <= p * (p * p - 1), (p, k_eff, k, rank)
+    assert modular_addition_stage_two(p, k_eff).value == R(k_eff * (3 * p - 1), 2) < R(rank, 2)
