@@ -55,6 +55,7 @@ from slttheory.models.hypotheses import (
     modular_addition_hypotheses,
     quadratic_hypotheses,
     stage_two,
+    stage_two_hypotheses,
     train_rank,
 )
 from slttheory.models.linear import (
@@ -1265,6 +1266,106 @@ _make_family(
     # with biases the two losses differ by the output constant c (rank p lower centred), and
     # App. G.1's "MSE" admits both: the loss is a reading a claim must choose
     readings=lambda q: ("loss",) if q["bias"] else (),
+)
+
+
+# ----------------------------------------------------------------------------- Stage II
+
+
+def _check_stage_two(q, where):
+    if q["k_eff"] > q["k"]:
+        raise ValueError(f"{where}: k_eff must be <= k (the active units are among the k), "
+                         f"got k_eff = {q['k_eff']}, k = {q['k']}")
+
+
+def _stage_two_true(q, g):
+    """Generic W (every unit) and V, whose columns past the first k_eff are zero: units
+    k_eff … k − 1 are inactive in the sense of seed 001's eq. 5 (output rows v_k = 0), their
+    input weights w_k generic (eq. 5 constrains v_k only)."""
+    vals = _quadratic_true(q["d"], q["k"], q["p"], False, g)
+    vals["V"][:, q["k_eff"]:] = 0.0
+    return vals
+
+
+def _build_stage_two(q, n, g, device, dtype):
+    vals = _stage_two_true(q, g)
+    x = randn(n, q["d"], generator=g)
+    y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
+    model = _set(QuadraticNetwork(q["d"], q["k"], q["p"], False, dtype=dtype), **vals)
+    centred = q["loss"] == "centred"
+    return Problem(
+        model, (x, y), centred_gaussian_nll if centred else "gaussian",
+        note=f"seed 001 Thm 5.5: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) with v_k = 0 for the "
+        f"{q['k'] - q['k_eff']} inactive units (eq. 5) and their w_k generic; x ~ N(0, I_d), "
+        "y = f_{w*}(x) + noise; "
+        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred
+           else "plain squared error ½‖y − f(x)‖² per sample"),
+    )
+
+
+def _rank_stage_two(q):
+    d, k, p, k_eff = q["d"], q["k"], q["p"], q["k_eff"]
+    centred = q["loss"] == "centred"
+    v_support = torch.zeros(p, k, dtype=torch.bool)
+    v_support[:, :k_eff] = True
+    return RankProblem(
+        fn=_centred_fn if centred else _quadratic_fn,
+        param_shapes=_quadratic_shapes(d, k, p, False),
+        inputs=quadratic_unisolvent_inputs(d),
+        degree=3,
+        gives_lambda=False,
+        reason="the map θ ↦ outputs on a unisolvent set for quadratics"
+        + (" modulo constants (the centred loss)" if centred else "")
+        + f"; w* is generic where v_k ≠ 0 for the {k_eff} active units and v_k = 0 for the "
+        f"{k - k_eff} inactive ones (w_k generic), a special point of lower rank than the "
+        "generic one, so its rank bounds λ from below only (splitting lemma), never fixes it",
+        true_point="support",
+        true_support={"W": torch.ones(d, k, dtype=torch.bool), "V": v_support},
+        inputs_determine=True,
+    )
+
+
+def _diff_stage_two(q):
+    out = [
+        "w*: constructed, not trained: Thm 5.5 speaks of a 'Stage-II feature solution' (§5.2, "
+        "a generalising solution reached by training); here w* is a zero of the loss with "
+        "exactly k_eff units active in the sense of eq. 5 and v_k = 0 for the other k − k_eff, "
+        "whose input weights w_k are generic (eq. 5 constrains v_k only; with weight decay a "
+        "trained inactive unit also shrinks w_k)",
+        "data: x ~ N(0, I_d), y = f_w*(x) + noise (Thm 4.2's generic-input setting, which "
+        "Thm 5.5's non-degeneracy conditions refer to); seed 001 states Thm 5.5 for modular "
+        "addition's one-hot pairs in particular",
+    ]
+    if q["loss"] == "mse":
+        out.append("loss: plain squared error ½‖y − f(x)‖² per sample; seed 001 §3 eq. 1 "
+                   "trains with the centred ½‖P⊥(Y − Ŷ)‖²/n")
+    out.extend(_noise_difference(q["noise"], "seed 001's regression model"))
+    return tuple(out)
+
+
+_make_family(
+    "quadratic_stage_two",
+    "seed 001's quadratic network f(x) = V (Wᵀx)² (d inputs, k hidden, p outputs) at a zero "
+    "of the loss with k_eff active units (eq. 5) and k − k_eff inactive ones (v_k = 0)",
+    (
+        ParamSpec("d", int, 1, None, 3, "input dimension"),
+        ParamSpec("k", int, 1, None, 3, "hidden width K"),
+        ParamSpec("k_eff", int, 0, None, 2, "active units K_eff (eq. 5): v_k ≠ 0 for the "
+                  "first k_eff units, v_k = 0 (w_k generic) for the rest"),
+        ParamSpec("p", int, 1, None, 2, "output dimension"),
+        _NOISE,
+        ParamSpec("loss", str, None, None, "centred",
+                  "'centred': seed 001 eq. 1, ½‖P⊥(Y − Ŷ)‖²/n; 'mse': plain ½‖y − f(x)‖²",
+                  choices=QUADRATIC_LOSSES),
+    ),
+    _build_stage_two,
+    formula=formulas.quadratic_stage_two,
+    formula_args=lambda q: {"d": q["d"], "p": q["p"], "k_eff": q["k_eff"]},
+    check=_check_stage_two,
+    rank_impl=_rank_stage_two,
+    source="seed 001 (Cullen et al., arXiv 2603.01192), §5.2 Thm 5.5 (eq. 5-6)",
+    differences=_diff_stage_two,
+    hypotheses=stage_two_hypotheses,
 )
 
 

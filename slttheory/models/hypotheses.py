@@ -446,48 +446,15 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         f"training loss {float(loss):.3g} (needs <= {TRUE_PARAMETER_LOSS:g})",
         None if loss is None else bool(float(loss) <= TRUE_PARAMETER_LOSS)))
     W, V = _wv(problem.model)
-    e = effective_width(W, V)
-    # the two counts must pick the same units, not only as many: (‖v‖, ‖w‖) = (1, 0.05) and
-    # (0.005, 10) swap places between them (a review of the hypotheses)
-    clear = e["same_units"] and min(e["gap"], e["gap_invariant"]) >= K_EFF_GAP
-    out.append(Hypothesis(
-        "effective_width", f"{_SEED001} eq. 5: exactly K_eff units are active (v_k not ≈ 0)",
-        f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
-        f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
-        f"{e['gap']:.3g}, of the invariant sizes {e['gap_invariant']:.3g} (clear if both counts "
-        f"pick the same units and both gaps are >= {K_EFF_GAP:g})",
-        clear))
+    width, active, e, clear = _width_and_active(problem, W, V)
+    out.append(width)
     out.append(Hypothesis(
         "all_units_active", f"{_SEED001} Thm 5.5 read with K_eff = K: every one of the K "
         "units is active, so K_eff(3p − 1)/2 is the claim's K(3p − 1)/2",
         f"K_eff = {e['k_eff']} of K = {W.shape[1]}"
         + ("" if clear else " (the count is not clear: see effective_width)"),
         bool(clear and e["k_eff"] == W.shape[1])))
-    if e["k_eff"] == 0:
-        out.append(Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
-                              "subnetwork satisfies the non-degeneracy conditions",
-                              "no active unit", False))
-    elif e["k_eff"] >= (sym := W.shape[0] * (W.shape[0] + 1) // 2):
-        # Thm 4.2 (= G.6) is stated below d(d+1)/2 units (above, K_eff rank-one w_k w_kᵀ
-        # cannot be independent in Sym(d)), whatever Thm 4.1's spanning says there (a
-        # review: the spanning condition was reported as Thm 4.2's, and a point past the
-        # theorem's width was refuted (certified))
-        out.append(Hypothesis(
-            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
-            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
-            f"K_eff = {e['k_eff']} >= d(d+1)/2 = {sym}: Thm 4.2 is stated for fewer units"
-            + (", and the w_k w_kᵀ cannot be linearly independent in Sym(d) (its condition "
-               "(2))" if e["k_eff"] > sym else ""), False))
-    else:
-        act = e["active"]
-        sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork",
-                             eps=_eps(problem.model), seen=_seen_basis(problem))
-        ok = [h.met for h in sub]
-        met_all = False if False in ok else (None if None in ok else True)
-        out.append(Hypothesis(
-            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
-            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
-            "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all))
+    out.append(active)
     out.append(_local_minimum(problem))
     return tuple(out)
 
@@ -496,3 +463,68 @@ modular_addition_hypotheses.names = ("stage_two", "true_parameter",  # type: ign
                                      "effective_width", "all_units_active",
                                      "active_nondegenerate", "local_minimum")
 """Every name :func:`modular_addition_hypotheses` may return."""
+
+def stage_two_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
+    """Thm 5.5's hypotheses at a ``quadratic_stage_two`` problem's w* (a constructed point,
+    not a trained one): a clear eq.-5 count of the active units, their subnetwork
+    non-degenerate (Thm 4.2 (1)-(3)), and the local-minimum check.
+
+    >>> from slttheory.models import FAMILIES
+    >>> prob = FAMILIES["quadratic_stage_two"].build(
+    ...     {"d": 3, "k": 3, "k_eff": 2, "p": 2}, n=50, generator=torch.Generator().manual_seed(0))
+    >>> [(h.name, h.met) for h in stage_two_hypotheses(prob)][:2]
+    [('effective_width', True), ('active_nondegenerate', True)]
+    """
+    W, V = _wv(problem.model)
+    width, active, _, _ = _width_and_active(problem, W, V)
+    return width, active, _local_minimum(problem)
+
+
+stage_two_hypotheses.names = ("effective_width", "active_nondegenerate",  # type: ignore[attr-defined]
+                              "local_minimum")
+"""Every name :func:`stage_two_hypotheses` may return."""
+
+
+def _width_and_active(problem: Problem, W: Tensor, V: Tensor
+                      ) -> tuple[Hypothesis, Hypothesis, dict[str, Any], bool]:
+    """Thm 5.5's eq.-5 count (``effective_width``: clear when both counts pick the same units
+    with a gap) and the non-degeneracy of its active subnetwork (``active_nondegenerate``:
+    Thm 4.2 (1)-(3) on the active units), with the count and whether it is clear."""
+    e = effective_width(W, V)
+    # the two counts must pick the same units, not only as many: (‖v‖, ‖w‖) = (1, 0.05) and
+    # (0.005, 10) swap places between them (a review of the hypotheses)
+    clear = e["same_units"] and min(e["gap"], e["gap_invariant"]) >= K_EFF_GAP
+    width = Hypothesis(
+        "effective_width", f"{_SEED001} eq. 5: exactly K_eff units are active (v_k not ≈ 0)",
+        f"K_eff = {e['k_eff']} of {W.shape[1]} (‖v_k‖ > {e['threshold']:g}·max); "
+        f"rescaling-invariant count (‖v_k‖·‖w_k‖²) {e['k_eff_invariant']}; gap at the cut "
+        f"{e['gap']:.3g}, of the invariant sizes {e['gap_invariant']:.3g} (clear if both counts "
+        f"pick the same units and both gaps are >= {K_EFF_GAP:g})",
+        clear)
+    if e["k_eff"] == 0:
+        active = Hypothesis("active_nondegenerate", f"{_SEED001} Thm 5.5: the active "
+                            "subnetwork satisfies the non-degeneracy conditions",
+                            "no active unit", False)
+    elif e["k_eff"] >= (sym := W.shape[0] * (W.shape[0] + 1) // 2):
+        # Thm 4.2 (= G.6) is stated below d(d+1)/2 units (above, K_eff rank-one w_k w_kᵀ
+        # cannot be independent in Sym(d)), whatever Thm 4.1's spanning says there (a
+        # review: the spanning condition was reported as Thm 4.2's, and a point past the
+        # theorem's width was refuted (certified))
+        active = Hypothesis(
+            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
+            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
+            f"K_eff = {e['k_eff']} >= d(d+1)/2 = {sym}: Thm 4.2 is stated for fewer units"
+            + (", and the w_k w_kᵀ cannot be linearly independent in Sym(d) (its condition "
+               "(2))" if e["k_eff"] > sym else ""), False)
+    else:
+        act = e["active"]
+        sub = _nondegeneracy(W[:, act], V[:, act], f"{_SEED001} Thm 5.5, active subnetwork",
+                             eps=_eps(problem.model), seen=_seen_basis(problem))
+        ok = [h.met for h in sub]
+        met_all = False if False in ok else (None if None in ok else True)
+        active = Hypothesis(
+            "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
+            "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
+            "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all)
+    return width, active, e, clear
+

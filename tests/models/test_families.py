@@ -19,6 +19,8 @@ TINY = {
     "polynomial_regression": dict(params={"degree": 4, "interval": 0.5}, n=400, out=1),
     "low_rank_linear": dict(params={"d": 4, "r": 2}, n=400, out=4),
     "quadratic_network": dict(params={"d": 3, "k": 2, "p": 2}, n=400, out=2, centred=True),
+    "quadratic_stage_two": dict(params={"d": 3, "k": 3, "k_eff": 2, "p": 2}, n=400, out=2,
+                                centred=True),
     "relu_autoencoder": dict(params={"d": 6, "r": 2, "hidden": 16, "steps": 400}, n=200),
     "modular_addition": dict(params={"p": 5, "k": 12, "steps": 800}, n=None),
     "linear_regression_toy": dict(params={}, n=50, out=1),
@@ -27,7 +29,8 @@ TINY = {
                        n=128),
 }
 NOISY = ["regular", "reduced_rank_regression", "deep_linear_network", "normal_crossing",
-         "tanh_network", "polynomial_regression", "low_rank_linear", "quadratic_network"]
+         "tanh_network", "polynomial_regression", "low_rank_linear", "quadratic_network",
+         "quadratic_stage_two"]
 
 
 def _build(name, seed=0, **kw):

@@ -12,13 +12,14 @@ EXPECTED = {
     "regular", "reduced_rank_regression", "deep_linear_network", "normal_crossing",
     "tanh_network", "polynomial_regression", "low_rank_linear", "relu_autoencoder",
     "quadratic_network", "modular_addition", "linear_regression_toy", "tanh_sine_toy",
-    "parity_mlp",
+    "parity_mlp", "quadratic_stage_two",
     # seed 001's regimes (slttheory/models/regimes.py, tested in test_regimes.py)
     "ntk", "lazy_regime", "lazy_regime_bounds", "modular_addition_generic",
 }
 REGIMES = {"ntk", "lazy_regime", "lazy_regime_bounds", "modular_addition_generic"}
 # families whose name is not a formula name: the formula they use instead
-OTHER_FORMULA = {"low_rank_linear": "low_rank_manifold", "linear_regression_toy": "regular"}
+OTHER_FORMULA = {"low_rank_linear": "low_rank_manifold", "linear_regression_toy": "regular",
+                 "quadratic_stage_two": "quadratic_stage_two"}
 NO_FORMULA = {"relu_autoencoder", "tanh_sine_toy", "parity_mlp"}
 
 
@@ -151,7 +152,7 @@ def test_rank_problem_availability():
     assert with_rank == {
         "regular", "reduced_rank_regression", "deep_linear_network", "normal_crossing",
         "polynomial_regression", "low_rank_linear", "quadratic_network", "modular_addition",
-        "linear_regression_toy",
+        "linear_regression_toy", "quadratic_stage_two",
     } | REGIMES
     for name in with_rank - REGIMES:  # the regimes' rank problems need parameters
         rp = FAMILIES[name].rank_problem()

@@ -1,0 +1,43 @@
+"""Seed 001's Thm 5.5 at a zero of the loss with inactive units (eq. 5: v_k = 0, w_k
+generic): the exact rank at w* exceeds twice the stated K_eff(d + p − 1)/2, a certified
+refutation that needs no hypothesis (λ ≥ rank J(w*)/2, splitting lemma)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from slttheory.models import FAMILIES
+from slttheory.verify import check
+from slttheory.verify.evidence.routes import rank_route
+
+CLAIM = Path(__file__).parents[2] / "verification" / "seed001" / "thm5.5-inactive-units.toml"
+
+
+@pytest.mark.parametrize(("d", "p", "k", "k_eff"),
+                         [(3, 2, 2, 1), (3, 2, 3, 2), (3, 3, 3, 1), (4, 2, 3, 2), (4, 3, 4, 4)])
+def test_rank_at_w_star_counts_p_directions_per_inactive_unit(d, p, k, k_eff):
+    fam = FAMILIES["quadratic_stage_two"]
+    q = fam.validate({"d": d, "p": p, "k": k, "k_eff": k_eff})
+    r = rank_route(fam, q, {})
+    # each active unit d + p − 1 directions (Thm 4.2's count, generic here), each inactive
+    # unit the p directions δv_k ⊗ w_k w_kᵀ; capped by the space of p quadratic forms
+    expected = min(k_eff * (d + p - 1) + p * (k - k_eff), p * d * (d + 1) // 2)
+    assert r.point_rank == expected and r.point_rank_certified
+    assert not r.determines_lambda  # a special point: a lower bound on λ only
+    assert fam.closed_form(q).value == sp.Rational(k_eff * (d + p - 1), 2)
+
+
+def test_k_eff_above_k_is_refused_naming_the_key():
+    with pytest.raises(ValueError, match="k_eff must be <= k"):
+        FAMILIES["quadratic_stage_two"].validate({"k": 2, "k_eff": 3})
+
+
+def test_the_claim_is_refuted_where_units_are_inactive_and_holds_where_none_is():
+    r = check(CLAIM, device="cpu")
+    assert r.verdict.verdict == "refuted" and r.verdict.grade == "certified"
+    by_point = {(p.params["k"], p.params["k_eff"]): p.verdict.verdict for p in r.points}
+    assert by_point == {(2, 1): "refuted", (3, 1): "refuted", (3, 2): "refuted",
+                        (2, 2): "confirmed", (3, 3): "confirmed"}
