@@ -89,15 +89,20 @@ def one_hot_pairs(p: int) -> list[tuple[int, int]]:
     return [(a, b) for a in range(p) for b in range(p)]
 
 
-def modular_data_jacobian_rank(p: int, k: int, seed: int = 0) -> int:
-    """Exact rank of the Jacobian of θ ↦ P⊥ f_θ(X) on all p² one-hot pairs (p outputs).
+def modular_data_jacobian_rank(p: int, k: int, seed: int = 0,
+                               W: list[list[int]] | None = None,
+                               V: list[list[int]] | None = None) -> int:
+    """Exact rank of the Jacobian of θ ↦ P⊥ f_θ(X) on all p² one-hot pairs (p outputs), at
+    random integer (W, V) or at the given ones.
 
     f_j(a, b) = Σ_k V_jk (W_ak + W_{p+b,k})²; centring by n P⊥ = nI − 11ᵀ (integer, same rank).
     """
     rng = random.Random(seed)
     B = 10**4
-    W = [[rng.randint(-B, B) for _ in range(k)] for _ in range(2 * p)]
-    V = [[rng.randint(-B, B) for _ in range(k)] for _ in range(p)]
+    if W is None:
+        W = [[rng.randint(-B, B) for _ in range(k)] for _ in range(2 * p)]
+    if V is None:
+        V = [[rng.randint(-B, B) for _ in range(k)] for _ in range(p)]
     pairs = one_hot_pairs(p)
     n = len(pairs)
     s = {(a, b): [W[a][j] + W[p + b][j] for j in range(k)] for a, b in pairs}
@@ -689,23 +694,6 @@ def test_modular_stage_two_below_the_hessian_rank_with_inactive_units_documented
     K_eff(3p − 2) + p(K − K_eff) is attained, so λ ≥ rank/2 > K_eff(3p − 1)/2 once
     p(K − K_eff) > K_eff."""
     W, V = _stage_two_point(2 * p, p, k_eff, k, seed=p)
-    pairs = one_hot_pairs(p)
-    n = len(pairs)
-    s = {(a, b): [W[a][j] + W[p + b][j] for j in range(k)] for a, b in pairs}
-    cols = []
-    for j in range(k):
-        for i in range(2 * p):
-            cols.append([2 * V[o][j] * s[a, b][j] if i in (a, p + b) else 0
-                         for o in range(p) for (a, b) in pairs])
-        for o in range(p):
-            cols.append([s[a, b][j] ** 2 if oo == o else 0 for oo in range(p) for (a, b) in pairs])
-    centred = []
-    for col in cols:
-        out = []
-        for o in range(p):
-            block = col[o * n:(o + 1) * n]
-            out += [n * x - sum(block) for x in block]
-        centred.append(out)
-    rank = _rank(centred)
+    rank = modular_data_jacobian_rank(p, k, W=W, V=V)
     assert rank == k_eff * (3 * p - 2) + p * (k - k_eff) <= p * (p * p - 1), (p, k_eff, k, rank)
     assert modular_addition_stage_two(p, k_eff).value == R(k_eff * (3 * p - 1), 2) < R(rank, 2)
