@@ -41,6 +41,7 @@ network restricted to it, w_k ↦ Bᵀw_k for an orthonormal basis B of the span
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -476,7 +477,16 @@ def stage_two_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     [('effective_width', True), ('active_nondegenerate', True)]
     """
     W, V = _wv(problem.model)
-    width, active, _, _ = _width_and_active(problem, W, V)
+    width, active, e, clear = _width_and_active(problem, W, V)
+    # the claim's prediction is K_eff(d + p − 1)/2 with the family's k_eff: a clear eq.-5
+    # count of another number of units is Thm 5.5 at another K_eff, not this prediction's
+    # hypothesis (an active unit whose v_k is drawn ≈ 0 read as met; a review)
+    want = problem.params.get("k_eff")
+    if want is not None:
+        width = replace(
+            width, measured=f"{width.measured}; the family's k_eff = {want}"
+            + ("" if e["k_eff"] == want else f", eq. 5 counts {e['k_eff']}"),
+            met=bool(clear and e["k_eff"] == want))
     return width, active, _local_minimum(problem)
 
 
