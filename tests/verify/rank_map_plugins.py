@@ -18,6 +18,9 @@ w* = (1, 0) (``true_params`` equal to the built w*, so the built-w* check passes
 - ``scaled``: f(x) = 2 w₁ w₂ x with the map w₁ w₂: the two differ nowhere at w* = 0 (both
   vanish with their Jacobians), only at the nearby points.
 - ``no_inputs``: the faithful map, and a model that cannot be evaluated on the map's inputs.
+- ``too_few_inputs``: a linear model w·x in w of shape (2,), x ∈ ℝ², and its map on the one
+  input (1, 1), w₁ + w₂, stated to determine the model's function (``inputs_determine``): the
+  map is the model's on its inputs, but its rank 1 is not the rank 2 the loss sees (λ = 1).
 """
 
 from __future__ import annotations
@@ -72,6 +75,17 @@ class NeedsThreeInputs(Product):
         return self.w[0] * self.w[1] * (x @ torch.ones(3, 1, dtype=x.dtype))
 
 
+class Linear(torch.nn.Module):
+    """x·w with w of shape (2,)."""
+
+    def __init__(self, w):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor(w, dtype=torch.float64))
+
+    def forward(self, x):
+        return x @ self.w
+
+
 def _product_map(p, x):  # w₁·w₂ on integer inputs: degree 2
     return p["w"][0] * p["w"][1] * x.to(p["w"].dtype)
 
@@ -80,6 +94,7 @@ PRODUCT_MAP = {"fn": _product_map, "param_shapes": {"w": (2,)}, "degree": 2,
                "inputs": torch.ones(1, 1, dtype=torch.int64)}
 LINEAR_MAP = {"fn": lambda p, x: x.to(p["w"].dtype) @ p["w"], "param_shapes": {"w": (2,)},
               "degree": 1, "inputs": torch.eye(2, dtype=torch.int64)}
+ONE_INPUT_MAP = {**LINEAR_MAP, "inputs": torch.ones(1, 2, dtype=torch.int64)}
 AFFINE_MAP = {"fn": lambda p, x: x.to(p["v"].dtype) @ p["v"] + p["c"],
               "param_shapes": {"c": (), "v": (2,)}, "degree": 1,
               "inputs": torch.tensor([[0, 0], [1, 0], [0, 1]])}
@@ -120,4 +135,5 @@ FAMILIES = {
     "reordered": _family("reordered", Affine, rank_map=AFFINE_MAP),
     "scaled": _family("scaled", lambda w: Product(w, scale=2.0), w_star=(0, 0)),
     "no_inputs": _family("no_inputs", NeedsThreeInputs),
+    "too_few_inputs": _family("too_few_inputs", Linear, rank_map=ONE_INPUT_MAP),
 }

@@ -53,6 +53,9 @@ def test_a_package_rank_map_is_its_models_function(name, params):
     model, why = routes._built_w_star(fam, q)
     assert model is not None, why
     assert routes._rank_map_disagreement(rp, model) == ""
+    if rp.inputs_determine:  # and its inputs determine the model's function on the data
+        prob, why = routes._built_problem(fam, q)
+        assert routes._inputs_undetermined(rp, prob.model, prob.data, prob.loss) == ""
 
 
 def test_the_check_sees_a_map_that_is_not_the_models():

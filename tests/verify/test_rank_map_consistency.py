@@ -136,3 +136,66 @@ def test_the_packages_map_on_a_plugins_build_of_the_same_model_keeps_its_rank(na
     own, theirs = rank_route(fam, q, {}), rank_route(plugin, q, {})
     assert own.point_rank_certified and theirs.point_rank_certified
     assert (theirs.rank, theirs.point_rank) == (own.rank, own.point_rank)
+
+
+def test_inputs_that_do_not_determine_the_model_certify_nothing():
+    """A linear model w·x in two weights, and its rank map on the one input (1, 1) stated to
+    determine the model's function: the map is the model's there, and its rank 1 at w* equals
+    its generic rank, which had certified λ = 1/2 (and refuted the true λ = 1: the loss sees
+    K = |w − w*|², of rank 2)."""
+    from slttheory.verify import check
+
+    ev = rank_route(FAMILIES["too_few_inputs"], {"noise": 0.1}, {})
+    assert ev.status == "ok" and ev.rank == 1 and ev.point_rank == 1
+    assert not ev.inputs_determine
+    assert "the rank map's inputs do not determine the function the loss sees" \
+        in ev.point_rank_how
+    for predicted in ("1/2", "1"):
+        r = check(_claim("too_few_inputs", predicted), families=FAMILIES, device="cpu")
+        assert r.verdict.grade != "certified", predicted
+    # a map on inputs that determine its model keeps its statement
+    ev = rank_route(FAMILIES["faithful"], {"noise": 0.1}, {})
+    assert ev.inputs_determine and ev.point_rank_certified
+
+
+def test_a_rank_map_that_sees_more_than_the_loss_is_not_taken_as_determined():
+    """The other side: the map w·x on the inputs e₁, e₂ (rank 2) of a linear model whose data
+    all lie at x = (1, 1) (K = ½(w₁ + w₂)², λ = 1/2), and a map of both outputs of a model
+    whose loss reads the first only (λ = 1/2): each had certified λ = 1. A loss whose view of
+    the outputs is not known here leaves the statement unchecked."""
+    from rank_map_plugins import LINEAR_MAP, Linear
+
+    from slttheory.losses import centred_gaussian_nll
+    from slttheory.models.registry import RankProblem
+    from slttheory.verify.evidence.routes import _inputs_undetermined
+
+    rp = RankProblem(**LINEAR_MAP, gives_lambda=False, reason="", inputs_determine=True)
+    model = Linear([1.0, 2.0])
+    assert _inputs_undetermined(rp, model, (torch.randn(50, 2, dtype=torch.float64),)) == ""
+    one_point = (torch.ones(50, 2, dtype=torch.float64),)
+    assert "outside what the loss sees" in _inputs_undetermined(rp, model, one_point)
+
+    def first_output_only(outputs, targets):
+        return 0.5 * (targets[:, 0] - outputs[:, 0]) ** 2
+
+    data = (torch.randn(50, 2, dtype=torch.float64),)
+    assert "is none whose view of the outputs is known" in _inputs_undetermined(
+        rp, model, data, first_output_only)
+    # the centred loss does not see the constant: an affine map's bias is outside its view
+    affine = RankProblem(fn=lambda p, x: x.to(p["w"].dtype) @ p["w"] + p["b"],
+                         param_shapes={"w": (2,), "b": ()}, degree=1,
+                         inputs=torch.tensor([[0, 0], [1, 0], [0, 1]]), gives_lambda=False,
+                         reason="", inputs_determine=True)
+
+    class WithBias(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.tensor([1.0, 2.0], dtype=torch.float64))
+            self.b = torch.nn.Parameter(torch.tensor(0.5, dtype=torch.float64))
+
+        def forward(self, x):
+            return x @ self.w + self.b
+
+    assert _inputs_undetermined(affine, WithBias(), data, "gaussian") == ""
+    assert "outside what the loss sees" in _inputs_undetermined(affine, WithBias(), data,
+                                                                centred_gaussian_nll)

@@ -428,8 +428,8 @@ def _point_rank(rp: Any, trials: int, seed: int) -> tuple[int | None, bool, str,
     return None, False, "", False
 
 
-def _built_w_star(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
-    """(the model ``build(refine_steps=0)`` returns, in float64, ``""``), or (``None``, why
+def _built_problem(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
+    """(the problem ``build(refine_steps=0)`` returns, in float64, ``""``), or (``None``, why
     it could not be built)."""
     import torch
 
@@ -438,9 +438,17 @@ def _built_w_star(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
         # read 2^24, and true_params one off it passed (an audit of certified ranks)
         prob = family.build(dict(params), generator=torch.Generator().manual_seed(0),
                             refine_steps=0, dtype=torch.float64)
-        return prob.model, ""
+        prob.model  # noqa: B018 - a build that returns no Problem fails here
+        return prob, ""
     except Exception as e:  # noqa: BLE001
         return None, describe_error(e)
+
+
+def _built_w_star(family: Any, params: Mapping[str, Any]) -> tuple[Any, str]:
+    """(the model ``build(refine_steps=0)`` returns, in float64, ``""``), or (``None``, why
+    it could not be built)."""
+    prob, error = _built_problem(family, params)
+    return (None, error) if prob is None else (prob.model, "")
 
 
 def _exact_point_mismatch(family: Any, params: Mapping[str, Any], rp: Any,
@@ -644,6 +652,114 @@ centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE
     return first
 
 
+RANK_DATA_ROWS = 64
+"""How many of the built problem's data inputs :func:`_inputs_undetermined` evaluates the
+model on."""
+
+
+def _row_gap(rows: Any, of: Any, size: float) -> float:
+    """The largest distance of a row of ``rows`` from the row space of ``of`` (its singular
+    directions above :data:`RANK_MAP_TOLERANCE` of ``size``)."""
+    import torch
+
+    if not rows.numel():
+        return 0.0
+    if not of.numel():
+        return _size(rows)
+    _, sv, vh = torch.linalg.svd(of, full_matrices=False)
+    basis = vh[sv > RANK_MAP_TOLERANCE * size]
+    return _size(rows - (rows @ basis.T) @ basis)
+
+
+def _inputs_undetermined(rp: Any, model: Any, data: Any, loss: Any = "gaussian") -> str:
+    """``""`` where the rank map's Jacobian on its ``inputs`` spans what the loss sees of the
+    model's Jacobian on the built data near w* (``inputs_determine``), else why not, in words.
+
+    ``inputs_determine`` is the plugin's statement, and it is what makes the rank of the map
+    on a few inputs the rank of the map the loss sees. Both sides matter: a map evaluated at
+    x = 1 only, of a model w₁x + w₂x² on Gaussian x (rank 1 at w* = 0 and generically) had
+    certified λ = 1/2, where K = ½(w₁² + 3w₂²) has λ = 1; the same map on the inputs 1, 2,
+    with data whose support is x = 1, had certified λ = 1 where K = ½(w₁ + w₂)² has λ = 1/2;
+    and a map of both outputs of a model whose loss reads the first only, likewise (an audit
+    of plugin rank maps). At w* and at the two nearby points of :func:`_rank_map_disagreement`
+    (its seed), the rows of the model's Jacobian on the first :data:`RANK_DATA_ROWS` data
+    inputs that the loss sees (as they are for ``"gaussian"``, less their mean for
+    :func:`slttheory.losses.centred_gaussian_nll`) and the rows of the rank map's Jacobian
+    must span the same space, within :data:`RANK_MAP_TOLERANCE` of their size (× 10³). Any
+    other loss, and a model that cannot be evaluated on the data, are unchecked, and so not
+    taken as determined."""
+    import torch
+
+    from slttheory.losses import centred_gaussian_nll, gaussian_nll, resolve_loss
+
+    try:
+        seen_by = resolve_loss(loss)
+    except Exception as e:  # noqa: BLE001
+        return f"its loss could not be read: {describe_error(e)}"
+    if seen_by is not gaussian_nll and seen_by is not centred_gaussian_nll:
+        name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+        return (f"its loss {name!r} is none whose view of the outputs is known here (only "
+                "'gaussian' and slttheory.losses.centred_gaussian_nll are)")
+    try:
+        shapes = {str(k): tuple(int(n) for n in v) for k, v in rp.param_shapes.items()}
+        x = torch.as_tensor(rp.inputs).to(torch.float64).cpu()
+        d = torch.as_tensor(data[0]).to(torch.float64).cpu()[:RANK_DATA_ROWS]
+    except Exception as e:  # noqa: BLE001
+        return f"its inputs or the built data could not be read: {describe_error(e)}"
+    model = model.to(torch.float64).cpu()
+    w_star = {k: v.detach().to(torch.float64).cpu().clone()
+              for k, v in model.named_parameters() if v.requires_grad}
+    match = _parameter_correspondence({k: tuple(v.shape) for k, v in w_star.items()}, shapes)
+    if match is None or not w_star or x.dim() == 0 or d.dim() == 0 or not len(d):
+        return "its parameters, inputs or the built data cannot be compared"
+    names = list(w_star)
+
+    def jacobian(f: Any, point: tuple) -> Any:
+        jac = torch.autograd.functional.jacobian(f, point)
+        return torch.cat([j.reshape(j.shape[0], -1) for j in jac], dim=1)
+
+    def of_data(*ts: Any) -> Any:
+        out = torch.func.functional_call(model, dict(zip(names, ts, strict=True)), (d,))
+        out = torch.as_tensor(out).to(torch.float64).reshape(len(d), -1)
+        if seen_by is centred_gaussian_nll:
+            out = out - out.mean(dim=0, keepdim=True)
+        return out.reshape(-1)
+
+    def of_map(*ts: Any) -> Any:
+        by_model = dict(zip(names, ts, strict=True))
+        return torch.as_tensor(rp.fn({k: by_model[m] for k, m in match.items()}, x)
+                               ).to(torch.float64).reshape(-1)
+
+    g = torch.Generator().manual_seed(RANK_MAP_SEED)
+    points = [("w*", tuple(w_star.values()))]
+    for i in range(2):
+        points.append((f"a point near w*, {i + 1} of 2", tuple(
+            w + RANK_MAP_NEAR * (1 + w.abs()) * torch.randn(w.shape, generator=g,
+                                                            dtype=torch.float64)
+            for w in w_star.values())))
+    for where, point in points:
+        try:
+            j_map, j_seen = jacobian(of_map, point), jacobian(of_data, point)
+        except Exception as e:  # noqa: BLE001
+            return ("the model could not be evaluated on the built data: "
+                    f"{describe_error(e)}")
+        if not bool(torch.isfinite(j_seen).all() and torch.isfinite(j_map).all()):
+            return f"the Jacobians at {where} are not finite"
+        size = max(_size(j_seen), _size(j_map))
+        if size == 0.0:
+            continue
+        for rows, of, what in ((j_seen, j_map, "the loss sees of the model on the built data "
+                                "outside what the rank map sees"),
+                               (j_map, j_seen, "the rank map sees outside what the loss sees "
+                                "of the model on the built data")):
+            gap = _row_gap(rows, of, size)
+            if gap > 1e3 * RANK_MAP_TOLERANCE * size:
+                return (f"at {where}, the Jacobian has a direction that {what} [by {gap:.3g}, "
+                        f"of size {size:.3g}]: the rank map's inputs do not determine the "
+                        "function the loss sees")
+    return ""
+
+
 MAX_RANK_TRIALS = 30
 """The most random integer points the rank route tries for a certain generic rank."""
 
@@ -703,9 +819,10 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
         # where λ = 13/2: an audit of certified ranks)
         module = _unchecked_family(family, family.rank_problem)
         certified = bool(getattr(res, "certified", False))
-        model, build_error = (None, "")
+        model, build_error, built = (None, "", None)
         if p_cert and module is not None:
-            model, build_error = _built_w_star(family, params)
+            built, build_error = _built_problem(family, params)
+            model = None if built is None else built.model
         if p_cert and module is not None and rp.degree > 1:
             label = getattr(rp, "true_point", None)
             # where w* lies is the plugin's statement about its own build: a stratum label is
@@ -731,6 +848,16 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             if doubt:
                 p_cert = certified = False
                 p_how += f" ({doubt.replace('(', '[').replace(')', ']')}: not certified)"
+        inputs_determine = bool(getattr(rp, "inputs_determine", False))
+        if p_cert and module is not None and inputs_determine and built is not None:
+            # "the inputs determine the function" is the plugin's statement too: checked on
+            # the data its build returns (_inputs_undetermined)
+            if doubt := _inputs_undetermined(rp, built.model, built.data,
+                                             getattr(built, "loss", "gaussian")):
+                inputs_determine = False
+                p_how += (f" (inputs_determine is stated by {module}, outside slttheory, and "
+                          f"{doubt.replace('(', '[').replace(')', ']')}: the rank bounds "
+                          "nothing)")
         if gives and module is not None:
             # the rank is computed here, exactly; "λ = rank/2" is the map's author's theorem,
             # which nothing here checks (as a --families module's "established" formula)
@@ -743,7 +870,7 @@ def rank_route(family: Any, params: Mapping[str, Any], settings: Mapping[str, An
             certified=certified,
             determines_lambda=gives, reason=reason,
             bound=None if bound is None else float(bound),
-            inputs_determine=bool(getattr(rp, "inputs_determine", False)),
+            inputs_determine=inputs_determine,
             point_rank=p_rank, point_rank_certified=p_cert, point_rank_how=p_how,
             # rank J(w*) itself (not only a lower bound), for λ ≤ (d + R)/4 (facts.
             # hessian_rank_bound): at the family's stated true parameter (a zero of K: never a
