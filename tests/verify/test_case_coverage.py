@@ -246,3 +246,62 @@ def test_a_grid_value_the_constraint_removes_leaves_its_sides_neighbours():
         (edge,) = [b for b in cov.boundaries if b.source == "constraint"]
         assert (b.status, b.example) == ("bracketed", "h=2, m=2, r=0: n=2 | n=6"), grid
         assert (edge.status, edge.example) == ("bracketed", "h=2, m=2, r=0: n=2 | n=6"), grid
+
+
+def test_a_huge_box_is_sized_without_building_its_ranges():
+    """A seed's limit is 2**31 - 1: the box's size comes from each range's ends, not from
+    the ranges themselves (built first, they took 280 MB for init_seed up to 3·10⁶, and all
+    memory for a seed up to 2**31 - 1)."""
+    import tracemalloc
+
+    ntk = FAMILIES["ntk"]
+    c = claim({"rank": [2], "init_seed": [0, 3 * 10**6]}, family="ntk", predicted="rank/2")
+    case_coverage(c, ntk, "quick")  # imports and caches outside the measurement
+    tracemalloc.start()
+    try:
+        cov = case_coverage(c, ntk, "quick")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert cov.box == "not enumerated: 3000001 points, more than 2000"
+    assert peak < 10 * 2**20
+
+
+def test_a_tie_of_a_large_power_is_read_within_the_budget():
+    """The expression boundaries are told apart without expanding them: expanding the tie of
+    min((m + n + h + r)**50, m*n) took 10 s, outside the time budget."""
+    import time
+
+    c = claim({"m": [1, 2], "n": [1, 2], "h": [1, 2], "r": [0]},
+              predicted="min((m + n + h + r)**50, m*n)/2")
+    t = time.monotonic()
+    cov = case_coverage(c, RRR, "quick", budget_s=1.0)
+    assert time.monotonic() - t < 4.0
+    (b,) = [b for b in cov.boundaries if b.source == "predicted"]
+    assert b.status == "not reached"  # (m + n + h + r)**50 > m*n at every point
+    # g and −g are still one boundary: the constraint's n >= 2 and min's tie 2 = n
+    c2 = claim({"m": [2], "n": [2, 3], "h": [2], "r": [0]}, predicted="min(n, 2)/2",
+               constraint="n >= 2")
+    eqs = [b.equation for b in case_coverage(c2, RRR, "quick").boundaries
+           if b.source != "family"]
+    assert eqs == ["2 = n (Min tie)"]
+
+
+def test_neighbours_in_a_real_variable_bracket_a_boundary():
+    """A grid a = 0.5, 1.5 has points on both sides of min(a, 1)'s tie at a = 1: bracketed
+    (not located), not "not reached"; never straddled, which says two consecutive integers."""
+    def formula(d, a=0.5):
+        return LearningCoefficient(sp.Rational(d, 2), 1, d, "low" if a < 1 else "high", (),
+                                   "fake")
+
+    fam = Family("real", "r", (ParamSpec("d", int, 1, 20), ParamSpec("a", float, 0.0, 5.0)),
+                 build=lambda **kw: None, formula=formula)
+    c = claim({"d": [2], "a": [0.5, 1.5]}, families={"real": fam}, family="real",
+              predicted="min(a, 1) + d")
+    cov = case_coverage(c, fam, "quick")
+    (b,) = [b for b in cov.boundaries if b.source == "predicted"]
+    assert (b.status, b.example) == ("bracketed", "d=2: a=0.5 | a=1.5")
+    assert family_boundaries(cov)[frozenset(("low", "high"))].status == "bracketed"
+    on = case_coverage(claim({"d": [2], "a": [0.5, 1.0]}, families={"real": fam},
+                             family="real", predicted="min(a, 1) + d"), fam, "quick")
+    assert [(b.status, b.on) for b in on.boundaries if b.source == "predicted"] == [("on", 1)]

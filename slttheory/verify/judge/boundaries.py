@@ -12,9 +12,12 @@ Definitions (``v`` an integer grid variable: every value in its grid an integer,
 - **neighbours** in the grid: two grid points that differ in one grid variable only, ``v``,
   whose values are adjacent among the values of ``v`` at the grid points that agree with them
   in every other grid variable (after the constraint); their **gap** is the difference of
-  those values. In the **box** (every integer from ``v``'s smallest to its largest grid value,
-  the other variables at their grid values, kept only where the claim's ``constraint`` holds)
-  neighbours differ by 1 in one integer variable.
+  those values. Two grid points that differ in one real grid variable only (every value a
+  number, not all integers), at adjacent values in the same sense, are neighbours too, with
+  an unbounded gap: they bracket a boundary, never straddle it. In the **box** (every
+  integer from ``v``'s smallest to its largest grid value, the other variables at their grid
+  values, kept only where the claim's ``constraint`` holds) neighbours differ by 1 in one
+  integer variable.
 - a **family boundary** is a pair of case labels {A, B} taken at neighbouring points. The grid
   **straddles** it where neighbours with gap 1 take A and B (the boundary lies between two
   consecutive integers), **brackets** it where only neighbours with a larger gap do (the case
@@ -134,14 +137,24 @@ def _integer_vars(grid: Mapping[str, Sequence[Any]]) -> list[str]:
     return [k for k, vals in grid.items() if vals and all(_is_int(v) for v in vals)]
 
 
+def _real_vars(grid: Mapping[str, Sequence[Any]]) -> list[str]:
+    """Grid variables whose values are all real numbers, not all integers (nor bools)."""
+    return [k for k, vals in grid.items() if vals and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
+        and not all(_is_int(v) for v in vals)]
+
+
 def _neighbours(points: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence[Any]],
                 unit: bool) -> list[tuple[int, int, int]]:
     """Pairs ``(i, j, gap)`` of neighbouring points (module docstring): differing in one
-    integer grid variable only, by 1 (``unit``) or at adjacent values among the points."""
+    integer grid variable only, by 1 (``unit``) or at adjacent values among the points; not
+    ``unit``, also in one real grid variable, with gap ``inf`` (they bracket, never straddle:
+    a grid a = 0.5, 1.5 read "not reached" for min(a, 1)'s tie at a = 1)."""
     names = list(grid)
     index = {tuple(_hashable(p[k]) for k in names): i for i, p in enumerate(points)}
     out = []
-    for v in _integer_vars(grid):
+    ints = _integer_vars(grid)
+    for v in ints + ([] if unit else _real_vars(grid)):
         pos = names.index(v)
         if unit:
             for key, i in index.items():
@@ -158,7 +171,7 @@ def _neighbours(points: Sequence[Mapping[str, Any]], grid: Mapping[str, Sequence
         for line in lines.values():
             line.sort()
             for (a, i), (b, j) in zip(line, line[1:], strict=False):
-                out.append((i, j, b - a))
+                out.append((i, j, b - a if v in ints else math.inf))
     return out
 
 
@@ -244,7 +257,9 @@ def _equations(claim: Claim) -> list[_Equation]:
     keys: set[Any] = set()
 
     def add(eq: _Equation, g: Any) -> None:
-        k = frozenset((sp.expand(g), sp.expand(-g)))
+        # g and −g as sympy builds them (−1 distributes over a sum), not expanded: expanding
+        # min((m + n + h + r)**60, m*n)'s tie took 20 s, outside the time budget
+        k = frozenset((g, -g))
         if k not in keys and len(out) < MAX_EQUATIONS:
             keys.add(k)
             out.append(eq)
@@ -307,12 +322,15 @@ class _Clock:
 def _box(claim: Claim, grid: Mapping[str, Sequence[Any]], fixed: Mapping[str, Any],
          clock: _Clock) -> tuple[list[dict[str, Any]], str]:
     """The box's points within the constraint, and how it was read."""
-    axes = _axes([], grid)
-    size = math.prod(len(v) for v in axes.values())
-    if not _integer_vars(grid):
+    ints = _integer_vars(grid)
+    if not ints:
         return [], "not enumerated: no integer grid variable"
+    # the size from each range's ends: building the ranges first took all memory for an
+    # init_seed grid [0, 2**31 - 1] (a seed's limit), before the size said not to
+    size = math.prod(max(v) - min(v) + 1 if k in ints else len(v) for k, v in grid.items())
     if size > MAX_BOX_POINTS:
         return [], f"not enumerated: {size} points, more than {MAX_BOX_POINTS}"
+    axes = _axes([], grid)
     names, out = list(axes), []
     for n, combo in enumerate(itertools.product(*axes.values())):
         if clock.out():
