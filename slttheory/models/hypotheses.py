@@ -471,8 +471,9 @@ def stage_two_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     non-degenerate (Thm 4.2 (1)-(3)), and the local-minimum check.
 
     >>> from slttheory.models import FAMILIES
-    >>> prob = FAMILIES["quadratic_stage_two"].build(
-    ...     {"d": 3, "k": 3, "k_eff": 2, "p": 2}, n=50, generator=torch.Generator().manual_seed(0))
+    >>> prob = FAMILIES["quadratic_stage_two"].build(      # at w* itself (refine_steps=0)
+    ...     {"d": 3, "k": 3, "k_eff": 2, "p": 2}, n=50, generator=torch.Generator().manual_seed(0),
+    ...     refine_steps=0)
     >>> [(h.name, h.met) for h in stage_two_hypotheses(prob)][:2]
     [('effective_width', True), ('active_nondegenerate', True)]
     """
