@@ -85,7 +85,8 @@ def test_a_store_of_another_layout_is_refused_at_open(tmp_path):
         ResultStore(path)
 
 
-@pytest.mark.parametrize("text", ["{not json", json.dumps([1, 2, 3]), json.dumps("text")])
+@pytest.mark.parametrize("text", ["{not json", json.dumps([1, 2, 3]), json.dumps("text"),
+                                  "[" * 100_000 + "]" * 100_000])
 def test_a_damaged_row_reads_as_missing_and_is_computed_again(tmp_path, text):
     path = tmp_path / "results.sqlite"
     with ResultStore(path) as s:
@@ -233,6 +234,12 @@ def test_each_damaged_field_of_a_stored_control_set_is_refused(field, value):
     ("rank.status", 5),                      # passed the judge, failed the report's schema
     ("closed_form.exact", "yes"),            # as "a bug in slttheory" (exit status 3)
     ("at_point.hypotheses", {"a": 1}),       # read as the keys' tuple: AttributeError
+    # well typed, but no run writes it: each gave a certified verdict of its own
+    ("rank.point_rank", 99),                 # of 1 or 2 parameters: refuted, "certified"
+    ("rank.rank", -1),
+    ("rank.lam", "7"),                       # beside a rank of 1 or 2
+    ("rank.bound", -1.0),
+    ("rank.bound", float("nan")),            # JSON's NaN literal
 ])
 def test_a_stored_point_with_a_field_of_another_type_is_computed_again(tmp_path, where,
                                                                         value):
@@ -271,3 +278,14 @@ def test_a_stored_point_with_a_field_of_another_type_is_computed_again(tmp_path,
         assert a.verdict == b.verdict
         assert point_json(a, c, res.controls)["facts"] == point_json(b, c, {})["facts"]
         assert a.evidence.rank == b.evidence.rank and a.evidence.at_point == b.evidence.at_point
+
+
+def test_a_report_json_nested_too_deeply_is_not_ours(tmp_path):
+    """``--out`` holding a report.json nested past the JSON reader's depth (not one of this
+    package's) ended the run in a RecursionError traceback before anything ran; it is now a
+    foreign report, which the command line refuses to overwrite with a usage error."""
+    from slttheory.verify.report import foreign_report_files, own_report
+
+    (tmp_path / "report.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    assert not own_report(tmp_path)
+    assert foreign_report_files(tmp_path) == ["report.json"]

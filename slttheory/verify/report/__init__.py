@@ -106,7 +106,7 @@ def own_report(out_dir: str | Path) -> bool:
 def _own_claims(out: Path) -> list | None:
     try:
         rep = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # nested too deeply: not one of ours
         return None
     ok = isinstance(rep, dict) and "schema_version" in rep and isinstance(rep.get("claims"), list)
     return rep["claims"] if ok else None

@@ -52,13 +52,18 @@ CREATE TABLE IF NOT EXISTS experiment_stages (
 class ExperimentStore:
     """Stages of experiment runs in the verifier's SQLite file (own table, own connection).
 
-    >>> import tempfile, os
+    >>> import tempfile, os, torch
+    >>> from slttheory.experiments.base import pack_state
+    >>> blob = pack_state({"10": {"W": torch.ones(2)}})
     >>> with tempfile.TemporaryDirectory() as d:
     ...     s = ExperimentStore(os.path.join(d, "r.sqlite"))
-    ...     s.put("c", "0:{}", "train", "h", {"a": 1}, b"xy")
-    ...     s.get("c", "0:{}", "train", "h"), s.get("c", "0:{}", "train", "other")
+    ...     s.put("c", "0:{}", "train", "h", {"a": 1}, blob)
+    ...     s.put("c", "1:{}", "train", "h", {"a": 1}, b"xy")  # not an .npz: damaged
+    ...     s.get("c", "0:{}", "train", "h") == ({"a": 1}, blob)
+    ...     s.get("c", "1:{}", "train", "h"), s.get("c", "0:{}", "train", "other")
     ...     s.close()
-    (({'a': 1}, b'xy'), None)
+    True
+    (None, None)
     """
 
     def __init__(self, path: str | Path):
@@ -70,12 +75,14 @@ class ExperimentStore:
         self._con.commit()
 
     def get(self, claim_id: str, run_key: str, stage: str, h: str):
+        """The stored ``(value, blob)`` of a stage, or ``None``: none is stored, or its row is
+        damaged (:func:`_stage_row`), and the stage is computed again."""
         row = self._con.execute(
             "SELECT value, blob FROM experiment_stages WHERE claim_id=? AND run_key=? AND "
             "stage=? AND settings_hash=?",
             (claim_id, run_key, stage, h),
         ).fetchone()
-        return None if row is None else (json.loads(row[0]), row[1])
+        return None if row is None else _stage_row(row[0], row[1])
 
     def put(
         self,
@@ -106,6 +113,43 @@ class ExperimentStore:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _stage_row(text: Any, blob: Any) -> tuple[dict, bytes | None] | None:
+    """A stored stage as ``(value, blob)``; ``None`` where the row is damaged: its value is
+    not a JSON object (not JSON, nested too deeply, another type), or its blob is not the
+    ``.npz`` of numeric arrays that :func:`~slttheory.experiments.base.pack_state` writes
+    (read without pickle). Such a row had ended its claim in "error: JSONDecodeError …" or
+    "… BadZipFile …" on every ``--resume``, never computed again.
+
+    >>> _stage_row('{"a": 1}', None), _stage_row("{not json", None), _stage_row("[1]", None)
+    (({'a': 1}, None), None, None)
+    >>> _stage_row("{}", b"not an npz") is None
+    True
+    """
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    if blob is None:
+        return value, None
+    if not isinstance(blob, bytes):
+        return None
+    import io
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            if not all(z[k].dtype.kind in "biufc" for k in z.files):
+                return None
+    except (ValueError, TypeError, AttributeError, OSError, EOFError, KeyError,
+            zipfile.BadZipFile):  # an .npy (no context manager), a truncated zip, ...
+        return None
+    return value, blob
 
 
 class _StageCache:

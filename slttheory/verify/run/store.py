@@ -58,12 +58,13 @@ CREATE TABLE IF NOT EXISTS exact (
 
 def _json_object(row: tuple | None) -> dict[str, Any] | None:
     """A row's evidence as a JSON object; ``None`` for no row or a damaged one (not JSON, or
-    not an object), whose point or control set is then computed again."""
+    not an object, or nested too deeply for the JSON reader: a RecursionError had ended
+    ``--resume`` in a traceback), whose point or control set is then computed again."""
     if row is None:
         return None
     try:
         ev = json.loads(row[0])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return None
     return ev if isinstance(ev, dict) else None
 
