@@ -39,6 +39,7 @@ from slttheory.verify.claims import (
     find_claim_files,
     load_claims,
 )
+from slttheory.verify.claims.common import shown_key
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
 from slttheory.verify.run.limits import effective_limit
@@ -275,7 +276,8 @@ class _LineProgress:
                 cached: bool) -> None:
         self.done += 1
         tag = "stored" if cached else f"{elapsed_s:.1f} s"
-        print(f"[{self.done}/{self.total}] {claim_id} {label}: {verdict or 'done'} ({tag})",
+        print(f"[{self.done}/{self.total}] {claim_id} {shown_key(label)}: "
+              f"{verdict or 'done'} ({tag})",
               file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -297,7 +299,7 @@ def _list(claims: Sequence[Any]) -> None:
     rows = []
     for c in claims:
         if isinstance(c, BadClaim):
-            rows.append((c.id or c.path, "", "ERROR", c.message, ""))
+            rows.append((shown_key(c.id or c.path), "", "ERROR", shown_key(c.message), ""))
         else:
             rows.append((c.id, c.family, c.kind, str(len(c.points("quick"))),
                          str(len(c.points("full"))),
@@ -344,7 +346,7 @@ def _dry_run(claims: Sequence[Any], profile: str,
     for c in claims:
         if isinstance(c, BadClaim):
             n_bad += 1
-            print(f"- {c.id or c.path}: ERROR {c.message}")
+            print(f"- {shown_key(c.id or c.path)}: ERROR {shown_key(c.message)}")
         elif isinstance(c, ExperimentClaim):
             try:
                 s = c.settings_for(profile)
@@ -621,7 +623,7 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     print("", file=sys.stderr)
     for c in rep["claims"]:
         note = _route_error_note(c)
-        print(f"{c['verdict']:13} {c['id'] or c['path']}{note}", file=sys.stderr)
+        print(f"{c['verdict']:13} {shown_key(c['id'] or c['path'])}{note}", file=sys.stderr)
     print(
         f"\n{', '.join(f'{counts[v]} {v}' for v in VERDICTS)} in {wall:.0f} s; "
         f"report: {out / 'report.md'}",
@@ -754,7 +756,8 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         )
         for c in claims:
             if isinstance(c, BadClaim):
-                print(f"invalid claim: {c.message}", file=sys.stderr)
+                # its file's name may hold control characters: written as escapes
+                print(f"invalid claim: {shown_key(c.message)}", file=sys.stderr)
         prog = _progress(sys.stderr)
         try:
             return run_claims(

@@ -114,3 +114,19 @@ def test_hostile_claim_text_stays_text_in_report_html():
     P().feed(page)
     assert tags.count("script") == 1 and "img" not in tags and not bad
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_claim_files_name_reaches_the_console_escaped(tmp_path, capsys):
+    """A file name with ESC and CR had been printed raw by --list, a run's 'invalid claim'
+    line and its closing summary: it could erase a line and write a verdict of its own."""
+    from slttheory.verify.cli import main
+
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "b\x1b[2K\rconfirmed fake.toml").write_text('id = "bad\n', encoding="utf-8")
+    assert main(["--claims", str(claims), "--list"]) == 0
+    assert main(["--claims", str(claims), "--out", str(tmp_path / "out"), "--jobs", "1"]) == 0
+    shown = capsys.readouterr()
+    for text in (shown.out, shown.err):
+        assert "\x1b" not in text and "\r" not in text
+    assert "\\x1b[2K\\rconfirmed fake.toml" in shown.out + shown.err
