@@ -601,12 +601,7 @@ centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE
         return flat(rp.fn({k: by_model[m] for k, m in match.items()}, x), "rank map")
 
     g = torch.Generator().manual_seed(RANK_MAP_SEED)
-    points = [("w*", tuple(w_star.values()))]
-    for i in range(2):
-        points.append((f"a point near w*, {i + 1} of 2", tuple(
-            w + RANK_MAP_NEAR * (1 + w.abs()) * torch.randn(w.shape, generator=g,
-                                                            dtype=torch.float64)
-            for w in w_star.values())))
+    points = _near_points(w_star, g)
     direction = tuple(torch.randn(w.shape, generator=g, dtype=torch.float64)
                       for w in w_star.values())
     try:
@@ -651,6 +646,20 @@ centred_outputs`: the map a centred loss sees), within :data:`RANK_MAP_TOLERANCE
         first = first or found
     return first
 
+
+def _near_points(w_star: Mapping[str, Any], g: Any) -> list[tuple[str, tuple]]:
+    """w* and two points near it (each entry moved by :data:`RANK_MAP_NEAR` · (1 + |w|) · a
+    normal draw from ``g``), named for messages: where a rank map is compared with its
+    model."""
+    import torch
+
+    points = [("w*", tuple(w_star.values()))]
+    for i in range(2):
+        points.append((f"a point near w*, {i + 1} of 2", tuple(
+            w + RANK_MAP_NEAR * (1 + w.abs()) * torch.randn(w.shape, generator=g,
+                                                            dtype=torch.float64)
+            for w in w_star.values())))
+    return points
 
 RANK_DATA_ROWS = 64
 """How many of the built problem's data inputs :func:`_inputs_undetermined` evaluates the
@@ -730,13 +739,7 @@ def _inputs_undetermined(rp: Any, model: Any, data: Any, loss: Any = "gaussian")
         return torch.as_tensor(rp.fn({k: by_model[m] for k, m in match.items()}, x)
                                ).to(torch.float64).reshape(-1)
 
-    g = torch.Generator().manual_seed(RANK_MAP_SEED)
-    points = [("w*", tuple(w_star.values()))]
-    for i in range(2):
-        points.append((f"a point near w*, {i + 1} of 2", tuple(
-            w + RANK_MAP_NEAR * (1 + w.abs()) * torch.randn(w.shape, generator=g,
-                                                            dtype=torch.float64)
-            for w in w_star.values())))
+    points = _near_points(w_star, torch.Generator().manual_seed(RANK_MAP_SEED))
     for where, point in points:
         try:
             j_map, j_seen = jacobian(of_map, point), jacobian(of_data, point)
