@@ -501,8 +501,9 @@ def test_an_infinite_weight_is_refused_before_it_can_lower_the_rank(method):
     10 here, with no error: an outside fuzz); inf/nan in the module's parameters, ``params``
     or ``inputs`` now raise before any derivative, naming where they are."""
     x = torch.randn(10, 3, generator=torch.Generator().manual_seed(0))
-    torch.manual_seed(0)
-    m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
+    with torch.random.fork_rng():  # the layers' own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        m = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Tanh(), torch.nn.Linear(2, 1))
     assert jacobian_rank(m, None, x).rank == 10
     with torch.no_grad():
         m[0].weight[0, 0] = float("inf")

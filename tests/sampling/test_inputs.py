@@ -42,8 +42,9 @@ class KeywordInputs(OneInput):
 def _data():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(300, 5, generator=g, dtype=torch.float64)
-    torch.manual_seed(0)
-    one = OneInput().double()
+    with torch.random.fork_rng():  # the module's own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        one = OneInput().double()
     y = one(x).detach() + 0.1 * torch.randn(300, 1, generator=g, dtype=torch.float64)
     return one, x, y
 
@@ -166,8 +167,9 @@ def test_a_submodule_registered_twice_is_left_intact_and_sampled_once():
     from slttheory.geometry import jacobian_rank
 
     gen = torch.Generator().manual_seed(0)
-    torch.manual_seed(0)
-    shared, out = nn.Linear(2, 2), nn.Linear(2, 1)
+    with torch.random.fork_rng():  # the layers' own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        shared, out = nn.Linear(2, 2), nn.Linear(2, 1)
     tied = nn.Sequential(shared, nn.Tanh(), shared, out)
     x = torch.randn(64, 2, generator=gen)
     y = tied(x).detach() + 0.1 * torch.randn(64, 1, generator=gen)

@@ -34,8 +34,9 @@ def _data(n=200, d=3, k=1, seed=0):
 
 
 def _net(*middle):
-    torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(3, 4), *middle, nn.Tanh(), nn.Linear(4, 1)).double()
+    with torch.random.fork_rng():  # the layers' own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(3, 4), *middle, nn.Tanh(), nn.Linear(4, 1)).double()
 
 
 class Noisy(nn.Module):
@@ -90,10 +91,12 @@ def test_a_callable_loss_whose_outputs_and_targets_broadcast_is_refused():
 
 
 def test_the_gaussian_loss_reshapes_size_one_axes_only():
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(3, 6), nn.Unflatten(1, (3, 2))).double()
+    with torch.random.fork_rng():  # the layers' own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 6), nn.Unflatten(1, (3, 2))).double()
     x, _ = _data()
-    y = torch.randn(200, 2, 3, dtype=torch.float64)  # same count, transposed layout
+    # same count, transposed layout
+    y = torch.randn(200, 2, 3, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     with pytest.raises(ValueError, match="shape"):
         estimate_llc(model, (x, y), **FAST)
     a = estimate_llc(_net(), _data(), **FAST)

@@ -44,7 +44,8 @@ def test_a_division_by_zero_that_sympy_cancels_is_an_error_naming_the_point(tmp_
 def test_a_division_that_is_defined_everywhere_still_loads(tmp_path, predicted):
     p = tmp_path / "c.toml"
     p.write_text(CLAIM.format(predicted=predicted))
-    load_claim(p, FAMILIES)
+    claim = load_claim(p, FAMILIES)
+    assert claim.id == "x" and claim.predicted_expr is not None
 
 
 def test_parse_divisors_lists_the_written_divisors():

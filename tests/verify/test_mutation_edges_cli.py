@@ -113,10 +113,11 @@ def test_p4_a_random_forward_is_named_as_such():
         def forward(self, x):
             return x + 0.1 * torch.randn_like(x)
 
-    torch.manual_seed(0)
-    x = torch.randn(64, 2)
+    x = torch.randn(64, 2, generator=torch.Generator().manual_seed(0))
     y = x.sum(1, keepdim=True)
-    model = torch.nn.Sequential(torch.nn.Linear(2, 3), Noisy(), torch.nn.Linear(3, 1))
+    with torch.random.fork_rng():  # the layers' own initialisation; the global RNG kept
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(2, 3), Noisy(), torch.nn.Linear(3, 1))
     with pytest.raises(ValueError, match="forward draws random numbers"):
         estimate_llc(model, (x, y), method="single", draws=20, burn_in=5, chains=2,
                      step_size=1e-4, device="cpu", progress=False)
