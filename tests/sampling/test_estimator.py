@@ -111,6 +111,24 @@ def test_regular_model_matches_exact_discretised_mean():
     assert not est.diagnostics.divergent
 
 
+def test_mala_sees_the_localisation_at_its_exact_share():
+    """MALA (exact: no step-size bias) at a localisation γ as large as the middle curvature
+    nβ·h: E[nβΔL] = Σ ½ nβh_i/(nβh_i + γ) (the localising Gaussian's exact share), far from
+    d/2 = 1.5, within 4 s.e. The tests at γ = 1 cannot see γ (below 1 % there), and with the
+    localisation dropped from the gradient and the energy they passed (an audit of the
+    statistical tests)."""
+    m, data, hess = least_squares_linear()
+    n = 1000
+    nbeta = n / math.log(n)
+    gamma = float(nbeta * np.median(np.linalg.eigvalsh(hess)))
+    est = estimate_llc(m, data, localization=gamma, chains=4, draws=4000, burn_in=300,
+                       device="cpu", seed=2, sampler="mala", method="single")
+    exact = exact_sgld_mean(hess, nbeta, gamma, 0.0)
+    assert exact < 0.8 * 1.5  # the localisation's share is visible
+    assert abs(est.llc - exact) < Z * est.mc_error, (est.llc, exact, est.mc_error)
+    assert abs(est.llc - exact_sgld_mean(hess, nbeta, 1.0, 0.0)) > 2 * Z * est.mc_error
+
+
 def test_regular_model_sghmc_matches_exact_discretised_mean():
     """SGHMC (friction α = 0.1) at a fixed ε with ε·a_max = 1.2: on a Gaussian its stationary
     variance is SGLD's with ε/(2 − α) (kernels.sghmc), so E[nβΔL] is exact here too,
