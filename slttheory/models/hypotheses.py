@@ -455,7 +455,7 @@ def modular_addition_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
         f"K_eff = {e['k_eff']} of K = {W.shape[1]}"
         + ("" if clear else " (the count is not clear: see effective_width)"),
         bool(clear and e["k_eff"] == W.shape[1])))
-    out.append(active)
+    out.append(replace(active, possible=True))  # a trained w* may have another K_eff
     out.append(_local_minimum(problem))
     return tuple(out)
 
@@ -488,6 +488,11 @@ def stage_two_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
             width, measured=f"{width.measured}; the family's k_eff = {want}"
             + ("" if e["k_eff"] == want else f", eq. 5 counts {e['k_eff']}"),
             met=bool(clear and e["k_eff"] == want))
+    # the family's k_eff fixes the active units' number: a condition no K_eff-unit subnetwork
+    # of these sizes can meet is met by no w* of them (elsewhere another w* may have another
+    # K_eff, and the impossibility is that of its count only: modular_addition_hypotheses)
+    if want is None or e["k_eff"] != want:
+        active = replace(active, possible=True)
     return width, active, _local_minimum(problem)
 
 
@@ -533,9 +538,14 @@ def _width_and_active(problem: Problem, W: Tensor, V: Tensor
                              eps=_eps(problem.model), seen=_seen_basis(problem))
         ok = [h.met for h in sub]
         met_all = False if False in ok else (None if None in ok else True)
+        # a condition that no subnetwork of K_eff units can meet at these sizes (possible
+        # false: no_cancellation's dimension count) is kept, so that a family whose K_eff is
+        # a parameter can say so (stage_two_hypotheses); the conjunction had dropped it, and
+        # the reason asked for "a w* at which active_nondegenerate holds" where none exists
         active = Hypothesis(
             "active_nondegenerate", f"{_SEED001} Thm 5.5: the active subnetwork (the K_eff "
             "units) satisfies the non-degeneracy conditions (Thm 4.2 (1)-(3))",
-            "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all)
+            "; ".join(f"{h.name}: {h.measured}" for h in sub), met_all,
+            all(h.possible for h in sub))
     return width, active, e, clear
 

@@ -132,6 +132,25 @@ def test_no_cancellation_says_when_no_w_star_can_meet_it():
     assert "cannot hold at these sizes: K(d−1) = 10 > p(d(d+1)/2 − 1) = 5" in nc.measured
 
 
+def test_an_active_subnetwork_no_w_star_of_these_sizes_can_make_non_degenerate_says_so():
+    """quadratic_stage_two at d = 3, p = 1, k_eff = 3: the active subnetwork's
+    no_cancellation needs K_eff(d − 1) = 6 > p(d(d+1)/2 − 1) = 5 (impossible), and the family's
+    k_eff fixes K_eff, so no w* of these sizes meets active_nondegenerate. The conjunction had
+    dropped ``possible``, and the verdict advised "a w* at which active_nondegenerate holds"
+    (an audit of the hypothesis rules); at a K_eff it can meet, it stays possible."""
+    fam = FAMILIES["quadratic_stage_two"]
+    hs = {h.name: h for h in fam.hypotheses(fam.build(
+        {"d": 3, "k": 4, "k_eff": 3, "p": 1}, n=50, generator=torch.Generator().manual_seed(0),
+        refine_steps=0))}
+    active = hs["active_nondegenerate"]
+    assert active.met is False and active.possible is False
+    assert "cannot hold at these sizes: K(d−1) = 6" in active.measured
+    ok = {h.name: h for h in fam.hypotheses(fam.build(
+        {"d": 3, "k": 3, "k_eff": 2, "p": 2}, n=50, generator=torch.Generator().manual_seed(0),
+        refine_steps=0))}["active_nondegenerate"]
+    assert ok.met is True and ok.possible is True
+
+
 def test_train_rank_on_one_hot_pairs_and_size_limit():
     from slttheory.models import modular_addition_data
 

@@ -2041,6 +2041,22 @@ def test_a_hypothesis_no_w_star_can_meet_asks_for_other_sizes():
     assert "would decide: a w* at which stage II holds" in v.reason
 
 
+def test_a_hypothesis_measured_twice_is_met_only_where_every_measurement_says_so():
+    """met = None is never read as met: a family (a plugin) that measures a name twice, once
+    met and once undecided, had the point confirmed (certified) by the exact rank; a met
+    that is no bool (1, "false") is undecided too, and the reason quotes it rather than
+    saying that no measurement was made (an audit of the hypothesis rules)."""
+    hyp = {"name": "stage II", "statement": "s", "measured": "m", "met": True}
+    c = claim(hypotheses=["stage II"])
+    for second in (None, 1, "false"):
+        at = AtPoint("ok", hypotheses=(hyp, {**hyp, "met": second}))
+        v = V(c, PointEvidence(None, rk(4), None, 0.0, at))
+        assert v.verdict == "inconclusive" and "stage II: s undecided as measured" in v.reason
+        assert "would give: confirmed" in v.reason and "no measurement" not in v.reason
+    v = V(c, PointEvidence(None, rk(4), None, 0.0, AtPoint("ok", hypotheses=(hyp, hyp))))
+    assert (v.verdict, v.grade) == ("confirmed", "certified")
+
+
 def test_an_unmet_hypothesis_at_a_bound_every_model_meets_says_nothing_would_decide():
     """A hypothesis not met at a point whose prediction λ ≤ d/2 holds for every model said
     'the certified facts alone would give: confirmed' (cor5.3 at K = 4: an outside theorist's

@@ -313,16 +313,23 @@ def _unmet(claim: Claim, ev: PointEvidence) -> list[tuple[str, str]]:
            for h in failed]
     at = ev.at_point
     ok = at is not None and at.status == "ok"
-    seen = {h.get("name") for h in at.hypotheses if h.get("met") is True} if ok else set()
-    seen |= {h.get("name") for h in failed}
-    undecided = {h.get("name"): h for h in at.hypotheses if h.get("met") is None} if ok else {}
+    # met only where every measurement of the name says so: a name measured twice, once met
+    # and once undecided (None, or a value that is no bool: 1, "false"), had been read as met
+    # and the point confirmed (an audit of the hypothesis rules)
+    undecided = {h.get("name"): h for h in at.hypotheses
+                 if h.get("met") is not True and h.get("met") is not False} if ok else {}
+    seen = {h.get("name") for h in failed}
+    seen |= {h.get("name") for h in at.hypotheses if h.get("met") is True
+             and h.get("name") not in undecided} if ok else set()
     raised = _measurement_error(claim, ev)
     for name in claim.hypotheses:
         if name in seen:
             continue
         if (h := undecided.get(name)) is not None:  # measured, but neither met nor failed
+            met = ("" if h.get("met") is None else
+                   f"; met = {h.get('met')!r}, neither true nor false")
             out.append((name, f"{h.get('statement', '')} undecided as measured (measured: "
-                        f"{h.get('measured', '?')})"))
+                        f"{h.get('measured', '?')}{met})"))
         else:
             why = ("w* was not measured" if at is None else f"w* failed ({at.error})"
                    if not ok else f"the family's hypotheses could not be measured at w*: "
