@@ -291,6 +291,15 @@ RERUN_SETTINGS: tuple[str, ...] = ("γ × 3", "γ / 3", "ε / 2")
 """The changed estimator settings an LLC-decided verdict must survive, as :class:`Rerun`
 labels them (``evidence.routes.RERUNS`` says how each is made)."""
 
+RERUN_CHANGES: dict[str, tuple[str, float]] = {
+    "γ × 3": ("localization", 3.0),
+    "γ / 3": ("localization", 1.0 / 3.0),
+    "ε / 2": ("step_size", 0.5),
+}
+"""Each of :data:`RERUN_SETTINGS`: the ``LLCConfig`` field it changes and the factor on the
+estimate's own value there (``evidence.routes.RERUNS`` makes them so; the judge checks a
+rerun's config against it, :func:`~slttheory.verify.judge.facts.rerun_unusable`)."""
+
 RERUN_SETTINGS_TEXT = ", ".join(RERUN_SETTINGS[:-1]) + " and " + RERUN_SETTINGS[-1]
 """:data:`RERUN_SETTINGS` in words, for reasons: "γ × 3, γ / 3 and ε / 2"."""
 
@@ -311,6 +320,14 @@ class Rerun:
     problems: tuple[str, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     unresolved: float = 0.0
+
+    @property
+    def clean(self) -> bool:
+        """Usable as evidence, as :attr:`LLCEvidence.clean` reads an estimate: it passed, lists
+        no failed check and gave a finite value (a record with ``passed`` beside failed checks
+        is a failed rerun)."""
+        return (bool(self.passed) and not self.problems and self.mean is not None
+                and math.isfinite(self.mean))
 
 
 @dataclass(frozen=True)

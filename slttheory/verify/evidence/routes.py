@@ -28,6 +28,8 @@ import sympy as sp
 
 from slttheory.verify.evidence.records import (
     RANK_CERTAINTY,
+    RERUN_CHANGES,
+    RERUN_SETTINGS,
     AtPoint,
     ClosedFormEvidence,
     LLCEvidence,
@@ -61,11 +63,8 @@ __all__ = [
     "describe_error",
 ]
 
-RERUNS: tuple[tuple[str, str, float], ...] = (
-    ("γ × 3", "localization", 3.0),
-    ("γ / 3", "localization", 1.0 / 3.0),
-    ("ε / 2", "step_size", 0.5),
-)
+RERUNS: tuple[tuple[str, str, float], ...] = tuple(
+    (label, *RERUN_CHANGES[label]) for label in RERUN_SETTINGS)
 """The estimator settings an LLC-decided verdict must survive: (label, setting, factor), in
 the order and with the labels of
 :data:`~slttheory.verify.evidence.records.RERUN_SETTINGS`."""
@@ -1301,8 +1300,12 @@ def _reruns(probs: Mapping[int, Any], bases: Mapping[int, LLCEvidence],
                 else:
                     ev = llc_evidence(est)
                     diag = ev.diagnostics if isinstance(ev.diagnostics, dict) else {}
+                    # the estimator's whole config, as the estimate's: it shows the rerun
+                    # shares n, nβ, the chain seed, the sampler and the method (the judge
+                    # checks it, facts.rerun_unusable), and what ε a γ rerun calibrated
+                    config = {key: value, **(ev.config or {})}
                     rr = Rerun(label, ev.mean, ev.std_error, ev.clean, ev.problems,
-                               {key: value}, finite(diag.get("unresolved")) or 0.0)
+                               config, finite(diag.get("unresolved")) or 0.0)
                 out[j] = out[j] + (rr,)
     return out
 

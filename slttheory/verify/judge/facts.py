@@ -56,6 +56,7 @@ from slttheory.geometry.truepoint import AFFINE_HOW
 from slttheory.verify.claims import Claim
 from slttheory.verify.claims.common import cite_match
 from slttheory.verify.evidence.records import (
+    RERUN_CHANGES,
     RERUN_SETTINGS,
     RERUN_SETTINGS_TEXT,
     ClosedFormEvidence,
@@ -74,7 +75,7 @@ from slttheory.verify.judge.llc import Band, llc_band
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
     "closed_form_grade", "stated_multiplicity", "rerun_unresolved", "band_outside_proof",
-    "n_params_of", "rerun_labels_text", "hessian_rank_bound",
+    "n_params_of", "rerun_labels_text", "hessian_rank_bound", "rerun_unusable",
 ]
 
 GRADES = ("certified", "controlled", "uncontrolled", "context")
@@ -491,6 +492,58 @@ def rerun_unresolved(lc: LLCEvidence, rr: Rerun) -> float:
     return max(unresolved_of(lc), _excess(rr.unresolved))
 
 
+RERUN_SHARED: tuple[str, ...] = (
+    "n", "beta", "nbeta", "chains", "sampler", "batch_size", "full_batch", "params",
+    "dimension", "seed", "dtype", "loss", "preconditioner", "method", "nbetas", "step_jitter",
+    "multiplicity", "orbit", "exchange", "morse_bott", "true_parameter", "revision",
+)
+"""The ``LLCConfig`` fields a rerun shares with the estimate it reruns: everything but the
+changed setting, the draws its adaptive rule ran to, the device and the list of automatic
+choices. A γ rerun's ε is not among them where the estimate's was calibrated (``step_size``
+in its ``auto``): the estimator calibrates it again at the rerun's γ, as it would for any
+estimate at that γ; a given ε must be the same."""
+
+
+def rerun_unusable(lc: LLCEvidence, rr: Rerun) -> str:
+    """Why the rerun ``rr`` of the estimate ``lc`` says nothing of its verdict ("" where it
+    may): it failed its diagnostics (:attr:`Rerun.clean`: failed checks listed beside
+    ``passed`` count as failed), or its config, where both records keep one, is not the
+    estimate's with only its setting changed by its factor (:data:`RERUN_CHANGES`,
+    :data:`RERUN_SHARED`): another n, nβ, chain seed, sampler or method is no rerun of this
+    estimate. Records stored without a config are compared on nothing.
+
+    >>> lc = LLCEvidence("ok", mean=1.0, config={"seed": 1, "localization": 1.0})
+    >>> rerun_unusable(lc, Rerun("γ × 3", 1.0, 0.1, True, config={"seed": 2,
+    ...                                                            "localization": 3.0}))
+    "its config differs from the estimate's in seed (2, not 1)"
+    """
+    if not rr.clean:
+        return "failed its diagnostics"
+    base, own = dict(lc.config or {}), dict(rr.config or {})
+    if not base or not own:
+        return ""
+    diff = [f"{k} ({own[k]!r}, not {base[k]!r})" for k in RERUN_SHARED
+            if k in base and k in own and own[k] != base[k]]
+    key, factor = RERUN_CHANGES.get(rr.setting, (None, 1.0))
+    others = [k for k in ("localization", "step_size") if k != key]
+    if key == "localization" and "step_size" in (base.get("auto") or ()):
+        others = []  # ε calibrated again at the rerun's γ
+    diff += [f"{k} ({own[k]!r}, not {base[k]!r})" for k in others
+             if k in base and k in own and not _same_number(own[k], base[k], 1.0)]
+    if key is not None and key in base and key in own and not _same_number(
+            own[key], base[key], factor):
+        diff.append(f"{key} ({own[key]!r}, not {factor:.3g} × {base[key]!r})")
+    return f"its config differs from the estimate's in {', '.join(diff)}" if diff else ""
+
+
+def _same_number(value: Any, base: Any, factor: float) -> bool:
+    """Whether ``value`` is ``factor × base`` to rounding (both numbers)."""
+    try:
+        return math.isclose(float(value), factor * float(base), rel_tol=1e-9, abs_tol=0.0)
+    except (TypeError, ValueError):
+        return False
+
+
 def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
     """The largest multiplicity an exact closed form at the point states (the family's
     formula, or one that applies by an identity of models), with the formula's name; ``None``
@@ -530,7 +583,11 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     rerun. A band that decides nothing needs no robustness: it stays controlled, and the point
     is inconclusive for its width. ``proved``: the certified ``(lo, hi)`` at the point; a
     rerun whose band lies wholly outside them decides nothing there (as the point's own band
-    would not: :func:`band_outside_proof`), so the verdict does not hold at that setting."""
+    would not: :func:`band_outside_proof`), so the verdict does not hold at that setting.
+    A rerun's band is corrected by the point's controls, measured under the estimate's own
+    settings (none are measured at the reruns' settings): a rerun can only withhold a
+    verdict; one that failed its diagnostics or ran under other settings than the estimate's
+    but its own (:func:`rerun_unusable`) leaves the verdict's robustness unknown."""
     if lc is None or lc.status != "ok":
         return LLCAssessment("absent", None, "the LLC route did not run" if lc is None
                              else f"the LLC route failed ({lc.error})")
@@ -547,9 +604,9 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     if base == "open":
         return LLCAssessment("controlled", band, "")
     for rr in lc.reruns:
-        if not rr.passed or rr.mean is None or not math.isfinite(rr.mean):
+        if why := rerun_unusable(lc, rr):
             return LLCAssessment("uncontrolled", band,
-                                 f"rerun at {rr.setting} failed its diagnostics, so the "
+                                 f"rerun at {rr.setting} {why}, so the "
                                  "verdict's robustness is unknown", not_robust=True)
         b2 = llc_band(rr.mean, rr.std_error, cs, rerun_unresolved(lc, rr))
         if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:

@@ -59,6 +59,7 @@ from slttheory.verify.evidence.records import (
 from slttheory.verify.judge.facts import (
     LLCAssessment,
     rerun_unresolved,
+    rerun_unusable,
     stated_multiplicity,
     unresolved_of,
 )
@@ -315,8 +316,8 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
         rr = next((r for r in lc.reruns if r.setting == setting), None)
         if rr is None:
             return f"no rerun at {setting}"
-        if not rr.passed:
-            return f"its rerun at {setting} failed its diagnostics"
+        if why := rerun_unusable(lc, rr):
+            return f"its rerun at {setting} {why}"
     a = fit_llc(claim, ev, controls, setting, (lo, hi))
     assert a is not None  # a clean LLC, and a passed rerun at ``setting``: a band
     band = a.band
@@ -354,7 +355,7 @@ def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
     mean, se, unseen = lc.mean, lc.std_error, unresolved_of(lc)
     if setting is not None:
         rr = next((r for r in lc.reruns if r.setting == setting), None)
-        if rr is None or not rr.passed:
+        if rr is None or rerun_unusable(lc, rr):
             return None
         # the rerun's own unseen directions too (more of them at γ × 3)
         mean, se, unseen = rr.mean, rr.std_error, rerun_unresolved(lc, rr)
