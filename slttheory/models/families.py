@@ -1173,20 +1173,27 @@ _centred_fn = centred_outputs(_quadratic_fn)
 QUADRATIC_LOSSES = ("centred", "mse")
 
 
-def _build_quadratic(q, n, g, device, dtype):
-    d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
-    vals = _quadratic_true(d, k, p, bias, g)
-    x = randn(n, d, generator=g)
+def _quadratic_problem(q, vals, n, g, dtype, w_star: str, mse: str) -> Problem:
+    """The quadratic network at the true point ``vals`` (a bias iff ``vals`` has ``b``), data
+    x ~ N(0, I_d) with y = f_{w*}(x) + noise, and the loss ``q["loss"]`` names; ``w_star`` and
+    ``mse`` are the note's words for w* and for the plain loss."""
+    x = randn(n, q["d"], generator=g)
     y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
-    model = _set(QuadraticNetwork(d, k, p, bias, dtype=dtype), **vals)
+    model = _set(QuadraticNetwork(q["d"], q["k"], q["p"], "b" in vals, dtype=dtype), **vals)
     centred = q["loss"] == "centred"
     return Problem(
         model, (x, y), centred_gaussian_nll if centred else "gaussian",
-        note="seed 001: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1)); x ~ N(0, I_d), "
-        "y = f_{w*}(x) + noise; "
-        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred
-           else "plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read literally)"),
+        note=f"{w_star}; x ~ N(0, I_d), y = f_{{w*}}(x) + noise; "
+        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred else mse),
     )
+
+
+def _build_quadratic(q, n, g, device, dtype):
+    vals = _quadratic_true(q["d"], q["k"], q["p"], q["bias"], g)
+    return _quadratic_problem(
+        q, vals, n, g, dtype,
+        "seed 001: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) (b, c ~ N(0, 1))",
+        "plain squared error ½‖y − f(x)‖² per sample (App. G.1's 'MSE' read literally)")
 
 
 def _quadratic_shapes(d, k, p, bias):
@@ -1288,19 +1295,11 @@ def _stage_two_true(q, g):
 
 
 def _build_stage_two(q, n, g, device, dtype):
-    vals = _stage_two_true(q, g)
-    x = randn(n, q["d"], generator=g)
-    y = _regression_targets(_quadratic_fn(vals, x), q["noise"], g)
-    model = _set(QuadraticNetwork(q["d"], q["k"], q["p"], False, dtype=dtype), **vals)
-    centred = q["loss"] == "centred"
-    return Problem(
-        model, (x, y), centred_gaussian_nll if centred else "gaussian",
-        note=f"seed 001 Thm 5.5: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) with v_k = 0 for the "
-        f"{q['k'] - q['k_eff']} inactive units (eq. 5) and their w_k generic; x ~ N(0, I_d), "
-        "y = f_{w*}(x) + noise; "
-        + ("centred loss ½‖P⊥(Y − Ŷ)‖²/n (eq. 1)" if centred
-           else "plain squared error ½‖y − f(x)‖² per sample"),
-    )
+    return _quadratic_problem(
+        q, _stage_two_true(q, g), n, g, dtype,
+        f"seed 001 Thm 5.5: w* = generic W ~ N(0, 1/d), V ~ N(0, 1) with v_k = 0 for the "
+        f"{q['k'] - q['k_eff']} inactive units (eq. 5) and their w_k generic",
+        "plain squared error ½‖y − f(x)‖² per sample")
 
 
 def _rank_stage_two(q):
