@@ -44,6 +44,7 @@ __all__ = [
     "ControlSet",
     "PointEvidence",
     "well_typed",
+    "consistent_rank",
     "exact_from_text",
     "finite",
     "jsonable",
@@ -192,6 +193,34 @@ def well_typed(record: Any) -> None:
                             f"{f.type}: {value!r}"[:300])
 
 
+def consistent_rank(rank: RankEvidence | None) -> None:
+    """``ValueError`` where a stored rank record is one no run writes: a rank or rank at w*
+    negative or above its parameter count, a λ other than rank/2, a Schwartz–Zippel bound
+    negative or not finite. Certified ranks decide points without an LLC, so such a row (a
+    rank of 99 of 2 parameters, "λ = 7" beside a rank of 2, an outside audit of the store) had
+    given a certified verdict on ``--resume``; it is computed again instead. (A row edited
+    consistently cannot be told from a computed one: the store is not a signature.)
+
+    >>> consistent_rank(RankEvidence("ok", rank=2, n_params=2, lam="1"))
+    >>> consistent_rank(RankEvidence("ok", rank=99, n_params=2))
+    Traceback (most recent call last):
+    ...
+    ValueError: RankEvidence.rank = 99 is not in [0, 2]
+    """
+    if rank is None or rank.status != "ok":
+        return
+    n = rank.n_params
+    for name in ("rank", "point_rank"):
+        r = getattr(rank, name)
+        if r is not None and (r < 0 or (n is not None and r > n)):
+            raise ValueError(f"RankEvidence.{name} = {r} is not in [0, {n}]")
+    if rank.lam is not None and (rank.rank is None or
+                                 exact_from_text(rank.lam) != sp.Rational(rank.rank, 2)):
+        raise ValueError(f"RankEvidence.lam = {rank.lam!r} is not rank/2 ({rank.rank}/2)")
+    if rank.bound is not None and not (math.isfinite(rank.bound) and rank.bound >= 0):
+        raise ValueError(f"RankEvidence.bound = {rank.bound} is not a probability bound")
+
+
 @dataclass(frozen=True)
 class ClosedFormEvidence:
     """The library's closed form at a point: ``value`` is exact sympy text."""
@@ -304,6 +333,12 @@ RERUN_SETTINGS_TEXT = ", ".join(RERUN_SETTINGS[:-1]) + " and " + RERUN_SETTINGS[
 """:data:`RERUN_SETTINGS` in words, for reasons: "γ × 3, γ / 3 and ε / 2"."""
 
 
+def _usable(passed: Any, problems: Any, mean: float | None) -> bool:
+    """An estimate's record is evidence: it passed its diagnostics, lists no failed check and
+    gave a finite value."""
+    return bool(passed) and not problems and mean is not None and math.isfinite(mean)
+
+
 @dataclass(frozen=True)
 class Rerun:
     """The point's LLC re-estimated at one changed estimator setting (γ × 3, γ / 3, ε / 2).
@@ -323,11 +358,9 @@ class Rerun:
 
     @property
     def clean(self) -> bool:
-        """Usable as evidence, as :attr:`LLCEvidence.clean` reads an estimate: it passed, lists
-        no failed check and gave a finite value (a record with ``passed`` beside failed checks
-        is a failed rerun)."""
-        return (bool(self.passed) and not self.problems and self.mean is not None
-                and math.isfinite(self.mean))
+        """Usable as evidence, as :attr:`LLCEvidence.clean` reads an estimate
+        (:func:`_usable`; a record with ``passed`` beside failed checks is a failed rerun)."""
+        return _usable(self.passed, self.problems, self.mean)
 
 
 @dataclass(frozen=True)
@@ -371,8 +404,7 @@ class LLCEvidence:
     @property
     def clean(self) -> bool:
         """Usable as evidence: it ran, gave a finite value and passed every diagnostic."""
-        return (self.status == "ok" and self.passed and not self.problems
-                and self.mean is not None and math.isfinite(self.mean))
+        return self.status == "ok" and _usable(self.passed, self.problems, self.mean)
 
     def to_dict(self) -> dict[str, Any]:
         d = jsonable(asdict(self))

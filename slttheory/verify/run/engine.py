@@ -39,8 +39,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import sympy as sp
-
 from slttheory._provenance import families_fingerprint
 from slttheory.verify.claims import AnyClaim, BadClaim, Claim, ExperimentClaim, point_key
 from slttheory.verify.claims import settings_hash as point_settings_hash
@@ -63,7 +61,7 @@ from slttheory.verify.evidence.records import (
     PointEvidence,
     RankEvidence,
     Rerun,
-    exact_from_text,
+    consistent_rank,
     jsonable,
     no_minimum_for_the_llc,
     well_typed,
@@ -934,35 +932,15 @@ class _Run:
 
 def _evidence_of(row: Mapping[str, Any]) -> PointEvidence | None:
     """A stored row as point evidence; ``None`` where it is damaged (fields of other types
-    than their records', :func:`~slttheory.verify.evidence.records.well_typed`)."""
+    than their records', :func:`~slttheory.verify.evidence.records.well_typed`, or values no
+    run writes, :func:`~slttheory.verify.evidence.records.consistent_rank`)."""
     try:
         ev = PointEvidence.from_dict(row)
         well_typed(ev)
-        _rank_consistent(ev.rank)
+        consistent_rank(ev.rank)
     except (TypeError, ValueError, KeyError, AttributeError):
         return None
     return ev
-
-
-def _rank_consistent(rank: RankEvidence | None) -> None:
-    """``ValueError`` where a stored rank record is one no run writes: a rank or rank at w*
-    negative or above its parameter count, a λ other than rank/2, a Schwartz–Zippel bound
-    negative or not finite. Certified ranks decide points without an LLC, so such a row (a
-    rank of 99 of 2 parameters, "λ = 7" beside a rank of 2, an outside audit of the store) had
-    given a certified verdict on ``--resume``; it is computed again instead. (A row edited
-    consistently cannot be told from a computed one: the store is not a signature.)"""
-    if rank is None or rank.status != "ok":
-        return
-    n = rank.n_params
-    for name in ("rank", "point_rank"):
-        r = getattr(rank, name)
-        if r is not None and (r < 0 or (n is not None and r > n)):
-            raise ValueError(f"RankEvidence.{name} = {r} is not in [0, {n}]")
-    if rank.lam is not None and (rank.rank is None or
-                                 exact_from_text(rank.lam) != sp.Rational(rank.rank, 2)):
-        raise ValueError(f"RankEvidence.lam = {rank.lam!r} is not rank/2 ({rank.rank}/2)")
-    if rank.bound is not None and not (math.isfinite(rank.bound) and rank.bound >= 0):
-        raise ValueError(f"RankEvidence.bound = {rank.bound} is not a probability bound")
 
 
 def _for_want_of_resources(ev: PointEvidence, time_limit: float | None = None) -> bool:
