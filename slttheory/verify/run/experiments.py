@@ -23,6 +23,7 @@ from slttheory._provenance import code_fingerprint
 from slttheory.verify.claims import ExperimentClaim
 from slttheory.verify.evidence.routes import RERUNS
 from slttheory.verify.judge import ClaimVerdict, ExperimentClaimResult, judge_experiment
+from slttheory.verify.run.store import json_object
 
 __all__ = [
     "ExperimentStore",
@@ -127,11 +128,8 @@ def _stage_row(text: Any, blob: Any) -> tuple[dict, bytes | None] | None:
     >>> _stage_row("{}", b"not an npz") is None
     True
     """
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    if not isinstance(value, dict):
+    value = json_object(text)
+    if value is None:
         return None
     if blob is None:
         return value, None

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ResultStore", "STORE_NAME"]
+__all__ = ["ResultStore", "STORE_NAME", "json_object"]
 
 STORE_NAME = "results.sqlite"
 
@@ -56,17 +56,25 @@ CREATE TABLE IF NOT EXISTS exact (
 """
 
 
-def _json_object(row: tuple | None) -> dict[str, Any] | None:
-    """A row's evidence as a JSON object; ``None`` for no row or a damaged one (not JSON, or
-    not an object, or nested too deeply for the JSON reader: a RecursionError had ended
-    ``--resume`` in a traceback), whose point or control set is then computed again."""
-    if row is None:
-        return None
+def json_object(text: Any) -> dict[str, Any] | None:
+    """Stored JSON text as an object; ``None`` where it is damaged (not JSON, not an object,
+    or nested too deeply for the JSON reader: a RecursionError had ended ``--resume`` in a
+    traceback), so that what it held is computed again.
+
+    >>> json_object('{"a": 1}'), json_object("{not json"), json_object("[1]")
+    ({'a': 1}, None, None)
+    """
     try:
-        ev = json.loads(row[0])
+        ev = json.loads(text)
     except (TypeError, ValueError, RecursionError):
         return None
     return ev if isinstance(ev, dict) else None
+
+
+def _json_object(row: tuple | None) -> dict[str, Any] | None:
+    """A row's evidence as a JSON object (:func:`json_object`); ``None`` for no row or a
+    damaged one, whose point or control set is then computed again."""
+    return None if row is None else json_object(row[0])
 
 
 class ResultStore:
