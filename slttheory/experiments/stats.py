@@ -149,8 +149,13 @@ def pearson_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.05) -> E
     return _fisher(r, 1.0 / math.sqrt(n - 3), alpha, level, "Fisher z", n)
 
 
+def _fisher_z(r: float) -> float:
+    """Fisher's z = atanh(r), with r kept inside (−1, 1) by 1e-12 (a perfect correlation)."""
+    return math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+
+
 def _fisher(r: float, se: float, alpha: float, level: float, method: str, n: int) -> Estimate:
-    z = math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+    z = _fisher_z(r)
     q = float(sps.norm.ppf(1 - alpha / 2))
     return Estimate(r, math.tanh(z - q * se), math.tanh(z + q * se), level, method, n)
 
@@ -194,8 +199,6 @@ def spearman_union_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.0
     >>> e.value == b.value and e.low <= b.low and e.high >= b.high
     True
     """
-    from scipy.stats import rankdata
-
     level = _check_alpha(alpha)
     bw = spearman_ci(x, y, alpha)
     method = "Fisher z (Bonett-Wright) ∪ leave-one-out jackknife of Fisher z (t, n − 1 dof)"
@@ -207,8 +210,7 @@ def spearman_union_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.0
     def z(a: np.ndarray, b: np.ndarray) -> float:
         if np.ptp(a) == 0 or np.ptp(b) == 0:
             return math.nan
-        r = float(np.corrcoef(rankdata(a), rankdata(b))[0, 1])
-        return math.atanh(max(min(r, 1 - 1e-12), -1 + 1e-12))
+        return _fisher_z(float(sps.spearmanr(a, b).statistic))
 
     keep = np.ones(n, bool)
     loo = []
@@ -223,7 +225,7 @@ def spearman_union_ci(x: Sequence[float], y: Sequence[float], alpha: float = 0.0
                         f"{method}: no jackknife (a leave-one-out set is constant)", n)
     se = math.sqrt((n - 1) / n * float(((loo_a - loo_a.mean()) ** 2).sum()))
     q = float(sps.t.ppf(1 - alpha / 2, n - 1))
-    z0 = math.atanh(max(min(bw.value, 1 - 1e-12), -1 + 1e-12))
+    z0 = _fisher_z(bw.value)
     return Estimate(bw.value, min(bw.low, math.tanh(z0 - q * se)),
                     max(bw.high, math.tanh(z0 + q * se)), level, method, n)
 
