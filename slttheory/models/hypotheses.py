@@ -465,6 +465,7 @@ modular_addition_hypotheses.names = ("stage_two", "true_parameter",  # type: ign
                                      "active_nondegenerate", "local_minimum")
 """Every name :func:`modular_addition_hypotheses` may return."""
 
+
 def stage_two_hypotheses(problem: Problem) -> tuple[Hypothesis, ...]:
     """Thm 5.5's hypotheses at a ``quadratic_stage_two`` problem's w* (a constructed point,
     not a trained one): a clear eq.-5 count of the active units, their subnetwork

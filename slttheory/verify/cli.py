@@ -39,7 +39,7 @@ from slttheory.verify.claims import (
     find_claim_files,
     load_claims,
 )
-from slttheory.verify.claims.common import shown_key
+from slttheory.verify.claims.common import escape_controls
 from slttheory.verify.judge import VERDICTS, fmt_point
 from slttheory.verify.run.engine import LLC_EVERYWHERE, load_families, run_claims
 from slttheory.verify.run.limits import effective_limit
@@ -276,7 +276,7 @@ class _LineProgress:
                 cached: bool) -> None:
         self.done += 1
         tag = "stored" if cached else f"{elapsed_s:.1f} s"
-        print(f"[{self.done}/{self.total}] {claim_id} {shown_key(label)}: "
+        print(f"[{self.done}/{self.total}] {claim_id} {escape_controls(label)}: "
               f"{verdict or 'done'} ({tag})",
               file=self.stream, flush=True)
 
@@ -299,7 +299,8 @@ def _list(claims: Sequence[Any]) -> None:
     rows = []
     for c in claims:
         if isinstance(c, BadClaim):
-            rows.append((shown_key(c.id or c.path), "", "ERROR", shown_key(c.message), ""))
+            rows.append((escape_controls(c.id or c.path), "", "ERROR",
+                         escape_controls(c.message), ""))
         else:
             rows.append((c.id, c.family, c.kind, str(len(c.points("quick"))),
                          str(len(c.points("full"))),
@@ -346,7 +347,7 @@ def _dry_run(claims: Sequence[Any], profile: str,
     for c in claims:
         if isinstance(c, BadClaim):
             n_bad += 1
-            print(f"- {shown_key(c.id or c.path)}: ERROR {shown_key(c.message)}")
+            print(f"- {escape_controls(c.id or c.path)}: ERROR {escape_controls(c.message)}")
         elif isinstance(c, ExperimentClaim):
             try:
                 s = c.settings_for(profile)
@@ -623,7 +624,7 @@ def _run_and_report(parser: argparse.ArgumentParser, args: argparse.Namespace, c
     print("", file=sys.stderr)
     for c in rep["claims"]:
         note = _route_error_note(c)
-        print(f"{c['verdict']:13} {shown_key(c['id'] or c['path'])}{note}", file=sys.stderr)
+        print(f"{c['verdict']:13} {escape_controls(c['id'] or c['path'])}{note}", file=sys.stderr)
     print(
         f"\n{', '.join(f'{counts[v]} {v}' for v in VERDICTS)} in {wall:.0f} s; "
         f"report: {out / 'report.md'}",
@@ -757,7 +758,7 @@ def _run(parser: argparse.ArgumentParser, args: argparse.Namespace, claims: list
         for c in claims:
             if isinstance(c, BadClaim):
                 # its file's name may hold control characters: written as escapes
-                print(f"invalid claim: {shown_key(c.message)}", file=sys.stderr)
+                print(f"invalid claim: {escape_controls(c.message)}", file=sys.stderr)
         prog = _progress(sys.stderr)
         try:
             return run_claims(

@@ -23,7 +23,7 @@ __all__ = [
     "claim_id",
     "point_key",
     "err",
-    "shown_key",
+    "escape_controls",
     "Faults",
     "finite",
     "int_limit",
@@ -105,28 +105,29 @@ def point_key(params: Mapping[str, Any]) -> str:
 
 
 def err(path: str, key: str, msg: str) -> ClaimError:
-    r"""``ClaimError("<path>: <key>: <msg>")``, the key as :func:`shown_key` writes it.
+    r"""``ClaimError("<path>: <key>: <msg>")``, the key as :func:`escape_controls` writes it.
 
     >>> str(err("x.toml", "grid.\x1b[2K\rd", "unknown variable"))
     'x.toml: grid.\\x1b[2K\\rd: unknown variable'
     """
-    return ClaimError(f"{path}: {shown_key(key)}: {msg}")
+    return ClaimError(f"{path}: {escape_controls(key)}: {msg}")
 
 
 _UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def shown_key(key: str) -> str:
-    r"""A key as an error message quotes it: its control characters, line breaks and direction
-    overrides written as Python escapes (``\x1b``, ``\n``, ``\u202e``), as the values beside it
-    are (``got '\x1b…'``). A file's keys, unlike its values, were quoted as they are: an unknown
-    key ``"\u001b[2K\rconfirmed"`` erased the terminal line of ``invalid claim: …`` and wrote
-    its own in its place (an outside audit of the reports' inputs). Other keys read unchanged.
+def escape_controls(text: str) -> str:
+    r"""A key (or a claim id, file name or message the console prints) with its control
+    characters, line breaks and direction overrides written as Python escapes (``\x1b``,
+    ``\n``, ``\u202e``), as error messages quote values (``got '\x1b…'``). A file's keys, unlike
+    its values, were quoted as they are: an unknown key ``"\u001b[2K\rconfirmed"`` erased the
+    terminal line of ``invalid claim: …`` and wrote its own in its place (an outside audit of
+    the reports' inputs). Other text reads unchanged.
 
-    >>> shown_key("grid.d"), shown_key("a\nb\u202ec")
+    >>> escape_controls("grid.d"), escape_controls("a\nb\u202ec")
     ('grid.d', 'a\\nb\\u202ec')
     """
-    return _UNSHOWN.sub(lambda m: repr(m.group())[1:-1], str(key))
+    return _UNSHOWN.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 class Faults:

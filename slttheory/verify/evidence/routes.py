@@ -660,6 +660,7 @@ def _near_points(w_star: Mapping[str, Any], g: Any) -> list[tuple[str, tuple]]:
             for w in w_star.values())))
     return points
 
+
 RANK_DATA_ROWS = 64
 """How many of the built problem's data inputs :func:`_inputs_undetermined` evaluates the
 model on."""
