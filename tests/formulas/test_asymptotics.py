@@ -70,17 +70,32 @@ def test_free_energy_matches_partition_functions(powers, prior, z):
     first two (tolerance 1e-4: the truncated series leaves O(1/log⁴ n) ≈ 3e-6; a wrong λ
     or m shows as a coefficient of size 1/2 or 1)."""
     lc = normal_crossing(powers, prior)
+    (coef,) = _log_coefficients(z, lc, (None,))
+    assert abs(coef[0]) < 1e-4 and abs(coef[1]) < 1e-4, (lc.value, lc.multiplicity, coef[:2])
+
+
+_EXPONENTS = (10, 20, 30, 45, 60, 80, 100, 120)
+
+
+def _log_coefficients(z, lc, ms):
+    """For each multiplicity in ``ms`` (``None``: the coefficient's own), the least-squares
+    coefficients of (log n, log log n, 1, 1/log n, 1/log² n, 1/log³ n) fitted to
+    −log z(n) − free_energy(n, lc, m) at n = 10^e, e in :data:`_EXPONENTS` (30 digits)."""
     with mp.workdps(30):
-        rows, rhs = [], []
-        for e in (10, 20, 30, 45, 60, 80, 100, 120):
+        rows, values = [], []
+        for e in _EXPONENTS:
             nn = mp.mpf(10) ** e
             big_l = mp.log(nn)
             rows.append([big_l, mp.log(big_l), 1, 1 / big_l, 1 / big_l**2, 1 / big_l**3])
-            formula = free_energy(sp.Integer(10) ** e, lc)
-            rhs.append(-mp.log(z(nn)) - mp.mpf(str(sp.N(formula, 40))))
+            values.append(-mp.log(z(nn)))
         a = mp.matrix(rows)
-        coef = mp.lu_solve(a.T * a, a.T * mp.matrix(rhs))
-    assert abs(coef[0]) < 1e-4 and abs(coef[1]) < 1e-4, (lc.value, lc.multiplicity, coef[:2])
+        out = []
+        for m in ms:
+            formula = [mp.mpf(str(sp.N(free_energy(sp.Integer(10) ** e, lc, m=m), 40)))
+                       for e in _EXPONENTS]
+            rhs = mp.matrix([v - f for v, f in zip(values, formula, strict=True)])
+            out.append(mp.lu_solve(a.T * a, a.T * rhs))
+    return out
 
 
 def test_bayes_generalization_error_of_gaussian_mean():
@@ -116,20 +131,10 @@ def test_free_energy_tie_made_by_the_prior():
         cuts = [0] + [mp.mpf(10) ** j for j in range(int(mp.log10(root)) + 1)] + [root]
         return mp.sqrt(mp.pi) / (4 * root) * mp.quad(lambda t: mp.erf(t) / t, cuts)
 
-    with mp.workdps(30):
-        rows, values = [], []
-        for e in (10, 20, 30, 45, 60, 80, 100, 120):
-            nn = mp.mpf(10) ** e
-            big_l = mp.log(nn)
-            rows.append([big_l, mp.log(big_l), 1, 1 / big_l, 1 / big_l**2, 1 / big_l**3])
-            values.append(-mp.log(z(nn)))
-        a = mp.matrix(rows)
-        for m, loglog in ((None, 0), (1, -1)):
-            formula = [mp.mpf(str(sp.N(free_energy(sp.Integer(10) ** e, lc, m=m), 40)))
-                       for e in (10, 20, 30, 45, 60, 80, 100, 120)]
-            rhs = mp.matrix([v - f for v, f in zip(values, formula, strict=True)])
-            coef = mp.lu_solve(a.T * a, a.T * rhs)
-            assert abs(coef[0]) < 1e-4 and abs(coef[1] - loglog) < 1e-4, (m, coef[:2])
+    cases = ((None, 0), (1, -1))
+    for (m, loglog), coef in zip(cases, _log_coefficients(z, lc, [m for m, _ in cases]),
+                                 strict=True):
+        assert abs(coef[0]) < 1e-4 and abs(coef[1] - loglog) < 1e-4, (m, coef[:2])
 
 
 def test_bayes_generalization_error_of_a_singular_model():
