@@ -8,6 +8,7 @@ each stated where used; every random draw comes from an explicit, seeded torch.G
 
 import pytest
 import torch
+from chain_draws import draws
 
 from slttheory.sampling import LocalizedPotential, mala, mcse, sgld
 from slttheory.sampling.kernels import fused_kernel
@@ -23,14 +24,7 @@ def _gaussian(a: float, gamma: float = 0.0) -> LocalizedPotential:
 
 def _second_moment(alg, chains: int, steps: int, burn: int, seed: int) -> tuple[float, float]:
     """(mean of w², its MC standard error) over ``chains`` chains started at 0."""
-    gen = torch.Generator().manual_seed(seed)
-    state = alg.init(torch.zeros(chains, 1, dtype=torch.float64), gen)
-    out = torch.empty(chains, steps, dtype=torch.float64)
-    for t in range(burn + steps):
-        state, _ = alg.step(gen, state, False)
-        if t >= burn:
-            out[:, t - burn] = state.position[:, 0]
-    x2 = (out**2).numpy()
+    x2 = draws(alg, chains, 1, steps, burn, seed, lambda state: state.position[:, 0]) ** 2
     return float(x2.mean()), mcse(x2)
 
 

@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from chain_draws import draws
 from scipy import integrate
 
 from slttheory.sampling import LocalizedPotential, mala, mcse, sgld
@@ -61,14 +62,7 @@ def _potential(nbeta: float | torch.Tensor) -> LocalizedPotential:
 
 def _trace_tk(alg, nbeta: float, chains: int, steps: int, burn: int, seed: int) -> np.ndarray:
     """``(chains, steps)`` draws of nβ·ΔL after ``burn`` steps from w = 0."""
-    gen = torch.Generator().manual_seed(seed)
-    state = alg.init(torch.zeros(chains, 2, dtype=torch.float64), gen)
-    out = torch.empty(chains, steps, dtype=torch.float64)
-    for t in range(burn + steps):
-        state, _ = alg.step(gen, state, False)
-        if t >= burn:
-            out[:, t - burn] = nbeta * state.loss
-    return out.numpy()
+    return draws(alg, chains, 2, steps, burn, seed, lambda state: nbeta * state.loss)
 
 
 def test_quadrature_is_the_trapezoid_rule_on_the_plane():
