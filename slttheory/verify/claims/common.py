@@ -354,6 +354,51 @@ def cite_match(claim_source: str, reference: str, formula_source: str = "") -> s
             # its source may be two works of one author ("first author (Aoyagi) and its year
             # (2005)" beside "Aoyagi 2024" read as a misattribution, an outside review)
             return f"the claim's citation mentions {name.title()} and the year {year}"
+    for other in (formula_source, reference):
+        if other and (work := shared_work(claim_source, other)):
+            return work
+    return ""
+
+
+_QUOTED = re.compile(r"['‘\"“]([^'’\"”]{20,})['’\"”]")
+_DOI = re.compile(r"\b10\.\d{4,9}/[^\s,;()]+", re.IGNORECASE)
+_VOLUME_PAGE = re.compile(r"\b(\d+)(?:\(\d+\))?:(\d+)")
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def shared_work(claim_source: str, formula_source: str) -> str:
+    """Why a claim's citation names the work of a formula's source without its first author
+    ("" when it does not): a DOI in common, the formula's quoted title, or its journal volume
+    and first page (``18(7):924-933``). A citation by title or journal alone ("Stochastic
+    complexities of reduced rank regression …, Neural Networks 18(7):924–933, 2005") names no
+    author, so it had read as another work and the claim's own formula certified it.
+
+    >>> shared_work("Stochastic complexities of reduced rank regression in Bayesian estimation,"
+    ...             " 2005", "Aoyagi & Watanabe 2005, 'Stochastic complexities of reduced rank"
+    ...             " regression in Bayesian estimation', Neural Networks 18(7):924-933")
+    "the claim's citation gives the title of the formula's source"
+    >>> shared_work("Neural Netw. 18 (2005) 924", "Aoyagi & Watanabe 2005, Neural Networks "
+    ...             "18(7):924-933")
+    "the claim's citation gives the formula's source's volume 18 and page 924"
+    >>> shared_work("Watanabe 2009, Ch. 2", "Aoyagi & Watanabe 2005, NN 18(7):924-933")
+    ''
+    """
+    dois = {d.rstrip(".").lower() for d in _DOI.findall(formula_source)}
+    for doi in _DOI.findall(claim_source):
+        if doi.rstrip(".").lower() in dois:
+            return f"the claim's citation and the formula's source share doi:{doi.rstrip('.')}"
+    plain = f" {_plain(claim_source)} "
+    for title in _QUOTED.findall(formula_source):
+        if len(words := _plain(title)) >= 20 and f" {words} " in plain:
+            return "the claim's citation gives the title of the formula's source"
+    numbers = set(re.findall(r"\d+", claim_source))
+    for volume, page in _VOLUME_PAGE.findall(formula_source):
+        if volume in numbers and page in numbers:
+            return (f"the claim's citation gives the formula's source's volume {volume} and "
+                    f"page {page}")
     return ""
 
 

@@ -234,6 +234,25 @@ def attribution(formula: str, reference: str) -> str:
     return reference
 
 
+def restated_source(formula: str, reference: str) -> str:
+    """The source text of the work that ``reference`` names first where it is
+    :data:`ONE_HIDDEN_LAYER`'s (the other formula's source: its title, journal and DOI), else
+    ``""``: a claim that cites that work by title or journal alone is that work's claim too.
+
+    >>> "Stochastic complexities" in restated_source(
+    ...     "deep_linear_network", ONE_HIDDEN_LAYER["deep_linear_network"])
+    True
+    >>> restated_source("regular", "Watanabe 2009")
+    ''
+    """
+    if formula not in ONE_HIDDEN_LAYER or reference != ONE_HIDDEN_LAYER[formula]:
+        return ""
+    from slttheory.formulas import linear
+
+    return {"deep_linear_network": linear._AW2005,
+            "reduced_rank_regression": linear._A2024}[formula]
+
+
 def rests_on(formula: str, args: Mapping[str, Any]) -> str:
     """The work a formula's value at ``args`` rests on where that is not its own reference
     (:data:`ONE_HIDDEN_LAYER`), else ``""``.

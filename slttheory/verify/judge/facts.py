@@ -68,7 +68,7 @@ from slttheory.verify.evidence.records import (
     no_minimum_for_the_llc,
     records_say_w0,
 )
-from slttheory.verify.evidence.routes import attribution
+from slttheory.verify.evidence.routes import attribution, restated_source
 from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
 
@@ -189,7 +189,9 @@ def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
     if cf.standing != "established":
         return "context", (f"as stated by its source ({ref}), not checked independently: "
                            "never evidence")
-    if why := cite_match(claim.source, cf.reference, cf.source):
+    # where the reference is the other work of one hidden layer, its title and journal too
+    source = "; ".join(filter(None, (cf.source, restated_source(cf.formula, cf.reference))))
+    if why := cite_match(claim.source, cf.reference, source):
         # the work the formula rests on, credited to its own source, then what matched: "what
         # matched; the formula's reference: …" put two works of one author and two years in
         # one sentence and credited the DLN formula to Aoyagi & Watanabe 2005 (an outside
