@@ -63,3 +63,17 @@ def test_the_reason_says_what_matched():
     note = closed_form_grade(SimpleNamespace(source=AW2005_BY_JOURNAL), form)[1]
     assert "volume 18 and page 924" in note, note
     assert "title" in cite_match(AW2005_BY_TITLE, "", form.source)
+
+
+@pytest.mark.parametrize("source", [AW2005_BY_TITLE, AW2005_BY_JOURNAL, A2024_BY_TITLE])
+@pytest.mark.parametrize(("family", "params"), [
+    ("reduced_rank_regression", {"m": 3, "n": 3, "h": 2, "r": 0}),
+    ("deep_linear_network", {"widths": (2, 2, 3), "r": 0}),
+])
+def test_nor_does_it_certify_the_claims_controls(source, family, params):
+    """A control's λ must be certified independently of the claim's source, however the
+    claim cites it: these rank-deficient points rest on Aoyagi & Watanabe 2005 alone."""
+    from slttheory.verify.evidence.controls import certify
+
+    assert certify(FAMILIES[family], params, source) is None
+    assert certify(FAMILIES[family], params, "Smith 2020") is not None

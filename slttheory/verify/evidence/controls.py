@@ -57,6 +57,7 @@ from slttheory.verify.evidence.routes import (
     describe_error,
     llc_evidence,
     rank_route,
+    restated_source,
     rests_on,
 )
 
@@ -255,7 +256,8 @@ def _alternative(family: str, q: Mapping[str, Any], claim_source: str
         if not hasattr(lc, "value") or getattr(lc, "standing", "") != "established":
             continue
         work = rests_on(name, args) or str(getattr(lc, "reference", ""))
-        if not cites(claim_source, work, str(getattr(lc, "source", ""))):
+        source = f"{getattr(lc, 'source', '')}; {restated_source(name, work)}"
+        if not cites(claim_source, work, source):
             return name, lc, work, dict(args)
     return None
 
@@ -273,7 +275,8 @@ def certify(family: Any, params: Mapping[str, Any], claim_source: str) -> Contro
     lc = None
     how = ""
     if (cf.status == "ok" and cf.value is not None and cf.standing == "established"
-            and not cites(claim_source, cf.reference, cf.source)):
+            and not cites(claim_source, cf.reference,
+                          f"{cf.source}; {restated_source(str(cf.formula), cf.reference)}")):
         lc, how = cf, f"{cf.formula} ({cf.source}; established: {cf.established_by})"
         formula, args = str(cf.formula), q
     else:
