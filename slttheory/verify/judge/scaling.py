@@ -18,7 +18,8 @@ scaling claim is **confirmed** only with all four of:
 and every stated coefficient's fit ± (2 s.e. + the bias the controlled values may share,
 :func:`_shared_bias`, as it moves that coefficient, :func:`_shared_shifts`) within
 ``coef_rel`` of it, and R² ≥ ``min_r2``. It is
-**refuted** when the stated shape is rejected (χ² p < 0.01) or a stated coefficient is off by
+**refuted** when the stated shape is rejected (χ² p < 0.01, and on LLC values no λ of the
+shape lies within every band, :func:`_within_every_band`) or a stated coefficient is off by
 more than ``coef_rel`` and by more than 4 standard errors plus the bias the controlled values
 may share (:func:`_shared_bias`); otherwise inconclusive. A mixed group whose certified values
 alone reject the shape is refuted (certified); otherwise, in a mixed group, a shape (stated or
@@ -42,7 +43,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -73,6 +74,7 @@ from slttheory.verify.judge.point import (
     llc_cannot_reach,
     not_a_minimum,
     outside_certified,
+    scope,
     unmet_hypotheses,
 )
 
@@ -278,9 +280,11 @@ def _beyond(dev: float, allowed: float, scale: float) -> bool:
 
 def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                 controls: Mapping[str, ControlSet],
-                setting: str | None = None) -> tuple[float, float, str] | str:
-    """The point's λ, σ and grade, or why it has none: a value the certified facts fix
-    exactly (σ = 0, ``certified``: they decide, as at a point), else the controlled LLC (σ a
+                setting: str | None = None
+                ) -> tuple[float, float, str, tuple[float, float] | None] | str:
+    """The point's λ, σ, grade and band (``None`` for a certified value), or why it has
+    none: a value the certified facts fix exactly (σ = 0, ``certified``: they decide, as at
+    a point), else the controlled LLC (σ a
     quarter of the band's width; ``setting``: from its rerun at that changed estimator
     setting instead). The gates of a
     point's LLC hold here too (``judge.point``): the claim's hypotheses met at w*, a w* that
@@ -296,7 +300,7 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
                 f"λ ≤ {hi}: a bug to fix)")
     exact = certified_value(lo, hi)
     if exact is not None:  # certified facts decide: the LLC, if any, is context
-        return float(exact), 0.0, "certified"
+        return float(exact), 0.0, "certified", None
     lc = ev.llc
     if lc is None:
         failed = [f"{n}: {r.error}" for n, r in (("closed form", ev.closed_form),
@@ -329,7 +333,7 @@ def _controlled(claim: Claim, params: Mapping[str, Any], ev: PointEvidence,
               llc_cannot_reach(ev, sp.Rational(band.high), "the band's upper end"))
     if cannot:
         return f"training rank ({cannot})"
-    return band.corrected, (band.high - band.low) / 4.0, "controlled"
+    return band.corrected, (band.high - band.low) / 4.0, "controlled", (band.low, band.high)
 
 
 def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
@@ -369,7 +373,58 @@ def fit_llc(claim: Claim, ev: PointEvidence, controls: Mapping[str, ControlSet],
     return LLCAssessment("controlled", band, "")
 
 
-_Row = tuple[float, float, float, PointEvidence, str]  # (x, λ, σ, evidence, grade)
+class _Row(NamedTuple):
+    """One value of a group: the variable's value, λ, σ, the point's evidence and its grade
+    (``certified``: σ = 0; ``controlled``: σ a quarter of its band's width), and the
+    controlled band ``(low, high)`` itself where there is one (the value need not sit at
+    its middle). Plain 5-tuples (tests of the float rules) read as rows without a band."""
+
+    x: float
+    value: float
+    sigma: float
+    evidence: PointEvidence | None
+    grade: str
+    band: tuple[float, float] | None = None
+
+
+def _within_every_band(rows: Sequence[_Row], shape: str) -> bool:
+    """Whether some λ of ``shape`` (any coefficients) lies within every value's band: a
+    controlled value's band (λ ± 2σ where a row carries none), a certified value itself (to
+    round-off). Where one does, the values do not exclude the shape, whatever its χ² says: the
+    bands are mostly their controls' bias envelope, which varies from model to model within
+    it, not independent normal errors of σ, so a χ² on them had refuted λ = d/2 (controlled)
+    from values ±4.5 % off it in bands of ±5 %, every band holding d/2 (a red-team audit). A
+    shape is refuted by LLC values as a point is: only where no λ of it lies in every band.
+
+    >>> rows = [(d, 0.5 * d * (1 + 0.045 * (-1) ** d), 0.0125 * d, None, "controlled")
+    ...         for d in range(1, 9)]
+    >>> _within_every_band(rows, "linear"), _within_every_band(
+    ...     [(d, 0.5 * d * (1 + 0.2 * (-1) ** d), 0.0125 * d, None, "controlled")
+    ...      for d in range(1, 9)], "linear")
+    (True, False)
+    """
+    xs = np.asarray([r[0] for r in rows], float)
+    design = _design(xs, shape)
+    lo, hi = [], []
+    for r in rows:
+        band = getattr(r, "band", None)
+        if r[4] == "certified":
+            tol = 1e-9 * max(1.0, abs(r[1]))
+            band = (r[1] - tol, r[1] + tol)
+        elif band is None:
+            band = (r[1] - 2.0 * r[2], r[1] + 2.0 * r[2])
+        lo.append(band[0])
+        hi.append(band[1])
+    if not (np.isfinite(design).all() and np.isfinite(lo).all() and np.isfinite(hi).all()):
+        return False
+    # a scale per row, so that HiGHS's absolute feasibility tolerance (1e-7) is relative
+    scale = np.maximum(1.0, np.maximum(np.abs(lo), np.abs(hi)))
+    a = design / scale[:, None]
+    res = optimize.linprog(np.zeros(design.shape[1]), A_ub=np.vstack([a, -a]),
+                           b_ub=np.concatenate([np.asarray(hi) / scale,
+                                                -np.asarray(lo) / scale]),
+                           bounds=[(None, None)] * design.shape[1], method="highs")
+    return bool(res.status == 0)
 
 
 def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
@@ -458,7 +513,7 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
             left_out.setdefault(key, []).append((fmt_point(p) or "the point", c))
             continue
         groups.setdefault(tuple((k, p[k]) for k in others), []).append(
-            (float(p[var]), c[0], c[1], ev, c[2]))
+            _Row(float(p[var]), *c[:2], ev, *c[2:]))
     fits: list[Fit] = []
     verdicts, reasons, named, certified = [], [], [], []
     for key, rows in groups.items():
@@ -509,12 +564,22 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
         return early
     s = _shape_fits(claim, group, rows)
     fits = [s.fit, s.rival]
-    txt = f"{fmt_point(group) or 'all points'}: {s.described(sc)}"
+    # how far the group's verdict reaches: the values of the variable it was fitted at (a
+    # shape read from a few values says nothing of λ beyond them)
+    at = scope([{sc.variable: int(x) if float(x).is_integer() else x} for x in
+                sorted({r[0] for r in rows})], [sc.variable])
+    txt = f"{fmt_point(group) or 'all points'}, at {at}: {s.described(sc)}"
     off, open_ = _coefficients(claim, rows, s)
-    refuted = s.rejections(sc) + off
+    rejected, held = s.rejections(sc), []
+    if rejected and not s.exact and _within_every_band(rows, sc.shape):
+        # LLC values refute a shape only where no λ of it lies within every band
+        rejected, held = [], [f"the χ² rejects the stated {sc.shape} shape, but a λ of that "
+                              "shape lies within every value's band, so the values do not "
+                              "refute it"]
+    refuted = rejected + off
     if refuted:
         return "refuted", txt + "".join("; " + r for r in refuted), fits, s.exact
-    missing = open_ + _unconfirmed(claim, rows, s)
+    missing = held + open_ + _unconfirmed(claim, rows, s)
     if missing:
         return "inconclusive", txt + "; cannot confirm: " + "; ".join(missing), fits, s.exact
     return "confirmed", txt + _coefficients_match(claim, rows, s), fits, s.exact
@@ -854,7 +919,7 @@ def _exact_values(claim: Claim, rows: Sequence[_Row]
     ``None`` where one is not rational (or a row carries no evidence: tests of the float
     rules), and no exact fit can be made."""
     out = []
-    for x, _, _, ev, _ in rows:
+    for x, _, _, ev, *_ in rows:
         if ev is None:
             return None
         value = certified_value(*certified_bounds(claim, ev))
@@ -935,7 +1000,7 @@ def _certified_off(sc: Any, rows: Sequence[_Row]) -> list[str]:
         return []
     out = []
     halves = half_units(sc)
-    for x, lam, _, _, grade in rows:
+    for x, lam, _, _, grade, *_ in rows:
         if grade != "certified":
             continue
         basis = _design(np.array([x]), sc.shape)[0]
