@@ -70,6 +70,7 @@ __all__ = [
     "parse_predicted",
     "parse_constraint",
     "parse_divisors",
+    "DomainTerm",
     "parse_formula",
     "Parsed",
     "Comparison",
@@ -142,6 +143,37 @@ class PowerDivisor:
         """
         return bool(evaluate(self.base, values, terms) == 0
                     and evaluate(self.exponent, values, terms) < 0)
+
+
+@dataclass(frozen=True)
+class DomainTerm:
+    """A ``log``, root or non-integer (or symbolic) power as written, listed with the divisors
+    (:func:`parse_divisors`): the formula as written is undefined at a point where it is not a
+    finite real number, even where sympy cancels it while building the expression
+    (``log(d - 2) - log(d - 2)`` and ``0*log(d - 2)`` are built as 0, ``sqrt(d - 3)**2`` as
+    ``d - 3``; a red team had ``d/2 + log(d - 2) - log(d - 2)`` give 1 at d = 2).
+
+    >>> d = sp.Symbol("d")
+    >>> t = DomainTerm(sp.log(d - 2))
+    >>> t.is_undefined_at({"d": 2}), t.is_undefined_at({"d": 1}), t.is_undefined_at({"d": 3})
+    (True, True, False)
+    """
+
+    term: sp.Expr
+
+    def __str__(self) -> str:
+        return str(self.term)
+
+    def value_at(self, values: Mapping[str, Any],
+                 terms: Mapping[str, ListTerm] | None = None) -> Any:
+        """The term's value at ``values`` (an :class:`ExpressionError` where it cannot be
+        computed within the limits: the formula's own value reports that)."""
+        return evaluate(self.term, values, terms)
+
+    def is_undefined_at(self, values: Mapping[str, Any],
+                        terms: Mapping[str, ListTerm] | None = None) -> bool:
+        """Whether the term is not a finite real number at ``values``."""
+        return not finite_real(self.value_at(values, terms))
 
 
 class ListUseError(ExpressionError):
@@ -516,12 +548,27 @@ class _Builder:
             # r**(-r)*r**r as 1, finite at r = 0 where the formula is 0**0·… (an outside red
             # team of list terms: min(powers)**(-len(powers)) cancelled the same way)
             self.divisors.append(PowerDivisor(a, b))
-        return self.apply(sp.Pow, [a, b], node)
+        out = self.apply(sp.Pow, [a, b], node)
+        if not (b.is_number and b.is_integer) and not (_constant(a) and a.is_positive):
+            # a root of a negative number is not real: sympy builds sqrt(d - 3)**2 as d - 3
+            self.domain(out)
+        return out
+
+    def domain(self, term: Any) -> None:
+        """Record a written term that must be a finite real number (:class:`DomainTerm`)."""
+        if isinstance(term, sp.Expr):
+            self.divisors.append(DomainTerm(term))
 
     def _call(self, node: ast.Call, d: int) -> sp.Expr:
         fname = node.func.id if isinstance(node.func, ast.Name) else None
         if fname in LIST_FUNCTIONS and (term := self._list_call(fname, node)) is not None:
             return term
+        if fname not in FUNCTIONS and (isinstance(node.func, ast.Constant | ast.BinOp)
+                                       or fname in self.vars):
+            # 2(d + 1), d(d + 1), (d - 1)(d + 1): a paper's implicit multiplication
+            shown = ast.unparse(node.func)
+            raise self.fail(f"{shown!r} is not a function: implicit multiplication is not "
+                            f"allowed, write {shown}*(...)", node)
         if fname not in FUNCTIONS:
             # a name, or what the call is made on: an attribute (os.system), a subscript,
             # another call (__import__('os').system) — shown as the source wrote it
@@ -552,8 +599,16 @@ class _Builder:
         finally:
             self.calls -= 1
         if fname == "sqrt":  # checked as the power it is
-            return self.apply(sp.Pow, [args[0], sp.S.Half], node)
-        return self.apply(fn, args, node)
+            return self._power(args[0], sp.S.Half, node)
+        out = self.apply(fn, args, node)
+        if fname == "log":  # log x (and log of the base) must be finite and real as written
+            self.domain(self.apply(sp.log, [args[0]], node))
+            if len(args) == 2:
+                base = self.apply(sp.log, [args[1]], node)
+                self.domain(base)
+                if not _constant(base):
+                    self.divisors.append(base)  # log(x, b) divides by log b: 0 at b = 1
+        return out
 
     def _compare(self, node: ast.Compare, d: int) -> Any:
         if not self.boolean:
@@ -822,7 +877,7 @@ def _as_sympy(value: Any) -> Any:
         return sp.Integer(int(value))
     if isinstance(value, int):
         return sp.Integer(value)
-    if isinstance(value, float):
+    if isinstance(value, float) and math.isfinite(value):  # NaN or inf: sympy's TypeError
         return sp.Rational(repr(value))
     return None
 

@@ -50,6 +50,7 @@ from slttheory.verify.claims.common import (
 )
 from slttheory.verify.expr import (
     Comparison,
+    DomainTerm,
     ExpressionError,
     ListUseError,
     Parsed,
@@ -1074,6 +1075,16 @@ def _written_division_by_zero(path: Any, key: str, divisors: Sequence[Any],
     ``predicted`` formula has no guard (no and/or, no conditional; min and max take every
     argument), so all its divisors count at every point."""
     for b in divisors:
+        if isinstance(b, DomainTerm):  # a log or root as written: finite and real
+            try:
+                v = b.value_at(params, terms)
+            except ExpressionError:
+                continue  # its own fault shows in the formula's value
+            if not finite_real(v):
+                raise err(path, key, f"{where}: {b} is {show_value(v)}, not a finite real "
+                          "number, so the formula as written is undefined there (sympy "
+                          f"cancels the term: {would})")
+            continue
         try:
             zero = (b.is_zero_at(params, terms) if isinstance(b, PowerDivisor) else
                     evaluate(b, params, terms) == 0)
