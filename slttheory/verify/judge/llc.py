@@ -34,6 +34,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from scipy import stats
 
@@ -41,7 +42,7 @@ from slttheory.verify.evidence.records import ControlRun, ControlSet
 
 __all__ = [
     "MIN_CONTROLS", "MIN_DATASETS", "AGREE_P", "ControlSummary", "Band", "llc_band",
-    "beyond_controls", "usable_controls",
+    "beyond_controls", "usable_controls", "edge_text",
 ]
 
 MIN_CONTROLS = 3
@@ -250,3 +251,29 @@ def _v(v) -> str:
     if isinstance(v, list | tuple):
         return "[" + ",".join(map(str, v)) + "]"
     return str(v)
+
+
+def edge_text(x: Any, ref: Any = None, digits: int = 3) -> str:
+    """``x`` (an interval's end) to ``digits`` significant digits, or as many more as it takes
+    to keep it on its own side of ``ref`` (the prediction it is compared with): a band
+    [1.50003, 1.71] that refutes λ = 3/2 had read "[1.5, 1.71]" beside "refuted", in the
+    reason and in both reports, as if it held the prediction (a red-team audit). Non-numbers
+    (report.json's "nan") as they are.
+
+    >>> edge_text(1.50003, 1.5), edge_text(1.50003), edge_text(1.5, 1.5), edge_text(0.372, 1.5)
+    ('1.50003', '1.5', '1.5', '0.372')
+    >>> edge_text(1.99996, 2, 4), edge_text("nan", 2)
+    ('1.99996', 'nan')
+    """
+    if not isinstance(x, int | float) or isinstance(x, bool):
+        return str(x)
+    text = f"{x:.{digits}g}"
+    if not isinstance(ref, int | float) or isinstance(ref, bool) or x != x or ref != ref \
+            or abs(x) == float("inf"):
+        return text
+    for n in range(digits, 18):
+        text = f"{x:.{n}g}"
+        y = float(text)
+        if (y > ref) == (x > ref) and (y < ref) == (x < ref):
+            return text
+    return repr(x)

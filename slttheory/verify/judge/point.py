@@ -57,7 +57,12 @@ from slttheory.verify.judge.facts import (
     n_params_of,
     stated_multiplicity,
 )
-from slttheory.verify.judge.llc import MIN_CONTROLS, beyond_controls, usable_controls
+from slttheory.verify.judge.llc import (
+    MIN_CONTROLS,
+    beyond_controls,
+    edge_text,
+    usable_controls,
+)
 
 __all__ = ["VERDICTS", "PointVerdict", "point_verdict", "claim_verdict", "fmt_point", "scope",
            "math_text",
@@ -782,7 +787,8 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         bv = band_verdict(b, float(p), rel, tol)
-        btxt = (f"controlled LLC band [{b.low:.4g}, {b.high:.4g}] (λ̂ = {ev.llc.mean:.4g} ± "
+        btxt = (f"controlled LLC band [{edge_text(b.low, float(p), 4)}, "
+                f"{edge_text(b.high, float(p), 4)}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
                 f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
         caveat = unimposed_note(claim, ev) + pt.note
@@ -796,9 +802,11 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
             return PointVerdict("confirmed", f"confirmed (controlled) at {pt.at}: {btxt} "
                                 f"{verb} {pt.ptxt}{within}{caveat}", "controlled", pt.facts, llc)
         llc = LLCAssessment(
-            "controlled", b, f"its band [{b.low:.4g}, {b.high:.4g}] contains the prediction "
+            "controlled", b, f"its band [{edge_text(b.low, float(p), 4)}, "
+            f"{edge_text(b.high, float(p), 4)}] contains the prediction "
             f"but reaches beyond it ± {tol:.3g} (the tolerance)" if rel == "==" else
-            f"its band [{b.low:.4g}, {b.high:.4g}] straddles {fmt_value(p)}: some of its values "
+            f"its band [{edge_text(b.low, float(p), 4)}, {edge_text(b.high, float(p), 4)}] "
+            f"straddles {fmt_value(p)}: some of its values "
             f"satisfy λ {rel} {fmt_value(p)} and some do not")
     return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "
                         + _undecided(claim, pt.facts, llc, ev, pt.ptxt, p) + pt.note,

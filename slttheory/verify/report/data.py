@@ -39,7 +39,7 @@ from slttheory.verify.judge import (
     scope,
 )
 from slttheory.verify.judge.facts import LLCAssessment, closed_form_grade
-from slttheory.verify.judge.llc import Band
+from slttheory.verify.judge.llc import Band, edge_text
 from slttheory.verify.judge.llc import Z as LLC_Z
 from slttheory.verify.judge.point import FIT_ONLY, fmt_point, point_llc, sampled_at_w0
 from slttheory.verify.judge.scaling import fit_llc
@@ -527,11 +527,12 @@ def _w0_records(llc: Any, at: Any) -> PointEvidence:
                          rec(AtPoint, at, "extras"))
 
 
-def band_words(lc: Mapping[str, Any]) -> str:
+def band_words(lc: Mapping[str, Any], ref: Any = None) -> str:
     """How a controlled LLC band was built from the numbers beside it, so a reader can redo
     it: (λ̂ − 2 s.e.) / r_hi and (λ̂ + 2 s.e. + u) / r_lo, with [r_lo, r_hi] the controls' bias
     ratios λ̂/λ widened by their spread and u what the estimate cannot see
-    (``diagnostics.unresolved``); "" where there is no controlled band.
+    (``diagnostics.unresolved``); "" where there is no controlled band. ``ref``: the
+    prediction, which no end of the band may seem to reach by rounding (:func:`edge_text`).
 
     >>> print(band_words({"mean": 0.594, "std_error": 0.06, "band": {"controlled": True,
     ...     "low": 0.372, "high": 1.18, "ratio_low": 0.603, "ratio_high": 1.276}}))
@@ -542,7 +543,8 @@ def band_words(lc: Mapping[str, Any]) -> str:
         return ""
     u = (lc.get("diagnostics") or {}).get("unresolved") or 0.0
     plus = f", + {u:.3g} unresolved above" if isinstance(u, int | float) and u > 0 else ""
-    return (f"band [{b['low']:.3g}, {b['high']:.3g}] = (λ̂ ± {LLC_Z:g} s.e.{plus}) / "
+    return (f"band [{edge_text(b['low'], ref)}, {edge_text(b['high'], ref)}] = "
+            f"(λ̂ ± {LLC_Z:g} s.e.{plus}) / "
             f"controls' λ̂/λ ∈ [{b['ratio_low']:.3g}, {b['ratio_high']:.3g}]")
 
 

@@ -43,6 +43,7 @@ from slttheory.verify.report.data import (
     GRADE_LEGEND,
     band_words,
     counterfactual_decided,
+    edge_text,
     only_in_fit,
     point_rank_text,
     printable,
@@ -530,7 +531,15 @@ def _rank_cell(rk: Any) -> str:
     return out + _grade(rk)
 
 
-def _llc_cell(lc: Any) -> str:
+def _edge(v: Any, ref: Any) -> str:
+    """An interval's end as :func:`_num` writes it, with the digits that keep it on its own
+    side of the prediction ``ref`` (:func:`~.data.edge_text`)."""
+    if isinstance(v, float) and not isinstance(v, bool) and math.isfinite(v):
+        return edge_text(v, ref, 4)
+    return _num(v)
+
+
+def _llc_cell(lc: Any, ref: Any = None) -> str:
     if not isinstance(lc, Mapping):
         return '<span class="na">–</span>'
     if lc.get("status", "ok") != "ok":
@@ -540,11 +549,12 @@ def _llc_cell(lc: Any) -> str:
     ci = lc.get("ci")
     if isinstance(ci, list | tuple) and len(ci) == 2 and lc.get("law_error"):
         # the estimator's interval spans its finite-nβ laws (as report.md shows it)
-        out += f' <span class="nw">estimator&#39;s CI [{_num(ci[0])}, {_num(ci[1])}]</span>'
+        out += (f' <span class="nw">estimator&#39;s CI [{_edge(ci[0], ref)}, '
+                f'{_edge(ci[1], ref)}]</span>')
     band = lc.get("band")
     if isinstance(band, Mapping) and band.get("controlled"):  # what the verdict used
-        out += (f' <span class="nw" title="{_esc(band_words(lc))}">→ band '
-                f'[{_num(band.get("low"))}, {_num(band.get("high"))}]</span>')
+        out += (f' <span class="nw" title="{_esc(band_words(lc, ref))}">→ band '
+                f'[{_edge(band.get("low"), ref)}, {_edge(band.get("high"), ref)}]</span>')
     if lc.get("clean") is False:
         probs = lc.get("problems")
         tip = "; ".join(map(str, probs)) if isinstance(probs, list) else "diagnostics failed"
@@ -643,7 +653,8 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
         if has["rank"]:
             cells.append(_rank_cell(p.get("rank")))
         if has["llc"]:
-            cells += [_llc_cell(p.get("llc")) + _not_a_minimum(p), _diag_cell(p.get("llc"))]
+            cells += [_llc_cell(p.get("llc"), p.get("predicted")) + _not_a_minimum(p),
+                      _diag_cell(p.get("llc"))]
         cells.append('<span class="na">in the fit</span>' if only_in_fit(p)
                      else _verdict_badge(p.get("verdict")))
         if has_grade:
@@ -718,7 +729,8 @@ def _point_reason(p: Mapping[str, Any], variables: Sequence[str], budget: _Budge
                 f"{_esc(h.get('measured'))}</li>" for h in hyps) + "</ul>")
     if isinstance(lc, Mapping) and isinstance(lc.get("band"), Mapping):
         b = lc["band"]
-        txt = (f"[{_num(b.get('low'))}, {_num(b.get('high'))}], corrected "
+        ref = p.get("predicted")
+        txt = (f"[{_edge(b.get('low'), ref)}, {_edge(b.get('high'), ref)}], corrected "
                f"{_num(b.get('corrected'))}" if b.get("controlled") else _esc(b.get("why")))
         extra.append(f"<p><b>LLC grade</b> {_esc(lc.get('grade'))} — band {txt}</p>")
     if isinstance(cf, Mapping):

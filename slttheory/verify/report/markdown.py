@@ -18,6 +18,7 @@ from slttheory.verify.report.data import (
     band_words,
     counterfactual_decided,
     counts_text,
+    edge_text,
     only_in_fit,
     point_rank_text,
     printable,
@@ -104,6 +105,19 @@ def _num(v: Any, spec: str) -> str:
     return v if isinstance(v, str) else format(v, spec)
 
 
+def _fixed(v: Any) -> str:
+    """An LLC or its standard error to 3 decimals, or 2 significant digits where 3 decimals
+    would write a value that is not zero as 0.000 (a s.e. of 0.0004 had read "± 0.000").
+
+    >>> _fixed(0.5941), _fixed(0.0004), _fixed(-0.0004), _fixed(0.0), _fixed("nan")
+    ('0.594', '0.0004', '-0.0004', '0.000', 'nan')
+    """
+    text = _num(v, ".3f")
+    if isinstance(v, int | float) and v != 0 and float(text) == 0:
+        return format(v, ".2g")
+    return text
+
+
 def _llc_cell(p: Mapping[str, Any]) -> str:
     lc = p["llc"]
     if lc is None:
@@ -113,14 +127,15 @@ def _llc_cell(p: Mapping[str, Any]) -> str:
     if lc.get("mean") is None:
         return "nan"
     se = lc.get("std_error")
-    txt = _num(lc["mean"], ".3f") + (f" ± {_num(se, '.3f')}" if se is not None else "")
+    txt = _fixed(lc["mean"]) + (f" ± {_fixed(se)}" if se is not None else "")
     ci = lc.get("ci")
+    ref = p.get("predicted")  # no interval's end seems to reach the prediction by rounding
     if ci is not None and lc.get("law_error"):  # the estimator's interval spans its laws
-        txt += f", estimator's CI [{_num(ci[0], '.3g')}, {_num(ci[1], '.3g')}]"
+        txt += f", estimator's CI [{edge_text(ci[0], ref)}, {edge_text(ci[1], ref)}]"
     band = lc.get("band") or {}
     if lc.get("grade") == "controlled" and band.get("low") is not None:
-        txt += " → " + (band_words(lc)
-                        or f"[{_num(band['low'], '.3g')}, {_num(band['high'], '.3g')}]")
+        txt += " → " + (band_words(lc, ref)
+                        or f"[{edge_text(band['low'], ref)}, {edge_text(band['high'], ref)}]")
     txt += f" ({lc.get('grade', '?')})"
     not_min, w0 = w_star_status(p)
     if not_min:  # beside the LLC, not only under the table
@@ -172,8 +187,10 @@ def _points_table(points: list[Mapping[str, Any]], relation: str = "==") -> list
     for p in points:
         pe = "–" if p["predicted_exact"] is None else rel + _esc(p["predicted_exact"], False)
         at = fmt_point(p["params"]) or "the point"
-        lines.append(f"| {_esc(at)} | {pe} | {_esc(_cf_cell(p))} | "
-                     f"{_esc(_rank_cell(p))} | {_esc(_llc_cell(p))} | {_verdict_cell(p)} |")
+        # cells never start a line: a leading "1." or "-" is no list (it had read 1\.600)
+        lines.append(f"| {_esc(at, False)} | {pe} | {_esc(_cf_cell(p), False)} | "
+                     f"{_esc(_rank_cell(p), False)} | {_esc(_llc_cell(p), False)} | "
+                     f"{_verdict_cell(p)} |")
     return lines
 
 
@@ -306,7 +323,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
                   + ".", ""]
     if c.get("fixed"):  # part of the model tested, and so of every verdict's reach
         lines += ["Fixed at every point: "
-                  + ", ".join(f"{_esc(k)} = {_esc(str(v))}" for k, v in c["fixed"].items())
+                  + ", ".join(f"{_esc(k)} = {_esc(str(v), False)}"
+                             for k, v in c["fixed"].items())
                   + ".", ""]
     covered = isinstance(c.get("case_coverage"), dict) and \
         c["case_coverage"].get("status") == "ok"  # it lists the cases reached, with more
@@ -317,7 +335,8 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
         lines += [_esc(coverage_text(c["case_coverage"], short=short_case)), ""]
     if c.get("defaults"):
         lines += ["Family parameters the claim leaves at their defaults: "
-                  + ", ".join(f"{_esc(k)} = {_esc(str(v))}" for k, v in c["defaults"].items())
+                  + ", ".join(f"{_esc(k)} = {_esc(str(v), False)}"
+                             for k, v in c["defaults"].items())
                   + ".", ""]
     if c.get("differences"):
         lines += ["Where the model differs from the source's:", ""]
