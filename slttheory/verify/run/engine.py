@@ -587,9 +587,13 @@ class _Run:
             return False
         llc = ev.llc
         # the plan a fresh run makes from the point's exact evidence, before any LLC (_plan):
-        # as kept in the store for the LLC to come, else the stored evidence without its LLC
+        # as kept in the store for the LLC to come, else the stored evidence without its LLC.
+        # Kept exact routes belong to the stored evidence only where it has an LLC (the run
+        # that ran it kept them, or read them back): beside a point stored without one, a
+        # kept row is an earlier run's (its w* out of memory, say), which had the claim's
+        # hypotheses read as unmeasured, the point settled and its LLC never run (an audit)
         kept = self.store.get_exact(p.claim.id, point_key(p.params), p.hash) \
-            if self.store is not None else None
+            if self.store is not None and llc is not None else None
         exact = _evidence_of(kept) if kept is not None else None
         planned = replace(p, evidence=exact if exact is not None else replace(ev, llc=None))
         run, decide = self._wants_llc(planned)[0], self._decides(planned)
