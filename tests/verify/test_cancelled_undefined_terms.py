@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from fake_families import FAMILIES
+from test_cancelled_division import CLAIM  # the same one-variable claim
 
 from slttheory.verify.claims import ClaimError, load_claim
 from slttheory.verify.expr import (
@@ -20,18 +21,6 @@ from slttheory.verify.expr import (
     parse_formula,
     parse_predicted,
 )
-
-CLAIM = """
-id = "x"
-title = "t"
-source = "s"
-family = "fake_regular"
-kind = "closed_form"
-predicted = "{predicted}"
-evidence = ["closed_form", "rank"]
-[grid]
-d = [1, 2, 3]
-"""
 
 
 @pytest.mark.parametrize("predicted, at", [
