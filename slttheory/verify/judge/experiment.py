@@ -297,6 +297,8 @@ def judge_experiment(claim: ExperimentClaim, results: Mapping[float, Any],
         outcomes.append({"criterion": c.to_dict(), "text": c.text(), "verdict": v,
                          "reason": why, "statistic": None if st is None else st.to_dict()})
     vs = [o["verdict"] for o in outcomes]
+    if not vs:  # the loader refuses it; all([]) had confirmed a claim of no criterion
+        return "inconclusive", "inconclusive: the claim states no criterion", outcomes
     verdict = ("refuted" if "refuted" in vs else
                "confirmed" if all(v == "confirmed" for v in vs) else "inconclusive")
     reason = "; ".join(f"[{o['text']}: {o['verdict']}] {o['reason']}" for o in outcomes)
