@@ -128,6 +128,11 @@ def calibrate_step_size(
         raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {sampler!r}")
     if not isinstance(center, Tensor) or not center.is_floating_point():
         raise TypeError(f"center must be a floating-point tensor, got {center!r}")
+    own = getattr(potential, "center", None)  # the pilot chains start here: one position
+    if center.ndim != 1 or (isinstance(own, Tensor) and own.shape != center.shape):
+        raise ValueError("center must be one position of shape (d,)"
+                         + (f" = {tuple(own.shape)}, the potential's" if isinstance(own, Tensor)
+                            else "") + f", got shape {tuple(center.shape)}")
     if not isinstance(generator, torch.Generator):
         raise TypeError(f"generator must be a torch.Generator, got {generator!r}")
     nbeta = positive_float("nbeta", nbeta)

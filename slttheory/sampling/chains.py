@@ -635,8 +635,11 @@ def _summarise(run: _Run, nbeta: np.ndarray, d: int, sampler: str, adaptive: boo
                     "parameters, so ESS and R-hat are undefined")
     elif math.isfinite(gate) and gate < ESS_MIN:
         which = "of the mean" if gate == ess else "bulk"
-        warn.append(f"effective sample size ({which}) {gate:.0f} < {ESS_MIN}; run longer")
-    elif not math.isfinite(gate) or (use.shape[0] > 1 and not math.isfinite(rh)):
+        # rounded down: 99.6 read "100 < 100" (an outside probe)
+        warn.append(f"effective sample size ({which}) {math.floor(gate)} < {ESS_MIN}; "
+                    "run longer")
+    elif (not math.isfinite(gate) or (use.shape[0] > 1 and not math.isfinite(rh))) and (
+            np.isfinite(use).all()):  # a NaN trace is no short one: the divergence says why
         warn.append(f"{use.shape[1]} kept draw(s) per chain are too few for an effective "
                     "sample size and R-hat; run longer (draws)")
     if sampler == "mala" and acc is not None and acc < MALA_ACCEPT_WARN:

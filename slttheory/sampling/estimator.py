@@ -389,7 +389,10 @@ def estimate_llc(
     temperature's first-order discretisation bias (SGLD) and extrapolated to
     :math:`n\beta\to\infty` by a finite-nβ model (module docstring). All chains are
     vectorised; every ``None`` argument is chosen automatically (module docstring) and
-    recorded in ``config``. The module is not modified. ``params``: the names of the
+    recorded in ``config``. The module is not modified. ``n``: the sample size in
+    :math:`\beta = 1/\log n` and :math:`n\beta` (default: the number of samples in ``data``);
+    another n (the training set's, where ``data`` is a subsample) is used as given, while
+    :math:`L_n` stays the mean over ``data``. ``params``: the names of the
     parameters to sample (the others stay at their values: the LLC of the restricted model);
     ``None`` (default): every parameter with ``requires_grad``, as torch's optimisers and
     devinterp treat frozen ones. ``preconditioner``:

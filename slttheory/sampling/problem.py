@@ -230,18 +230,22 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                          f"the residual (a Gaussian likelihood), got loss={loss!r}")
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if torch.is_inference_mode_enabled():  # an outside probe: torch's version-counter error
+        raise RuntimeError("the sampler differentiates the loss, which torch.inference_mode() "
+                           "forbids: call it outside the inference_mode block "
+                           "(torch.no_grad() is fine)")
     check_deterministic(model)
     x, y = _checked_data(data, finite)
     all_params, names, dtype = _sampled_parameters(model, params)
-    sel = {k: all_params[k].detach().to(device) for k in names}
-    frozen = held_fixed(model, sel, lambda v: v.to(device))
+    sel = {k: _plain(all_params[k].detach().to(device)) for k in names}
+    frozen = held_fixed(model, sel, lambda v: _plain(v.to(device)))
     shapes = [v.shape for v in sel.values()]
     sizes = [v.numel() for v in sel.values()]
     center = torch.cat([v.reshape(-1) for v in sel.values()]).to(dtype)
     # data that requires grad would leak into the sampler's graphs
-    x = map_inputs(lambda t: t.detach().to(device, dtype if t.is_floating_point() else None),
-                   x)
-    y = y.detach()
+    x = map_inputs(lambda t: _plain(t.detach().to(device, dtype if t.is_floating_point()
+                                                  else None)), x)
+    y = _plain(y.detach())
     loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", "callable")
     if loss == "cross_entropy":
         if y.ndim == 2 and y.is_floating_point():  # probability rows (soft labels), as
@@ -317,6 +321,14 @@ def _setup(model: torch.nn.Module, data: Any, loss: str | Callable,
                   delta_loss, per_sample_at, probes.spectrum, probes.critical, probes.nearby,
                   probes.residual, probes.nearby_residual, probes.curvature_probe,
                   observable_at, footprint)
+
+
+def _plain(t: Tensor) -> Tensor:
+    """``t``, or a normal copy of it where it is an inference tensor (made under
+    ``torch.inference_mode()``: autograd cannot save it and it has no version counter, so
+    the in-place write check read a clone's version as a write by the forward, an outside
+    probe)."""
+    return t.clone() if t.is_inference() else t
 
 
 def _largest_tensor(per_sample: Callable, center: Tensor, *args: Any) -> int | None:
