@@ -1,7 +1,8 @@
 """The examples of README.md and docs/*.md that its doctests do not run (tests/test_readme.py
 runs the ``>>>`` ones; tests/verify/test_plugin_doc.py docs/plugins.md) run as written and
 print what the text shows: the shell sessions of ``python -m slttheory.formulas``, the README's
-example claim, and (slow) docs/estimator.md's reproduction of the localisation deficit."""
+example claim and its ``check`` block, verification/README.md's schema example, and (slow)
+docs/estimator.md's reproduction of the localisation deficit."""
 
 from __future__ import annotations
 
@@ -129,3 +130,32 @@ def test_the_estimator_page_reproduction_fails_its_check():
     assert any("localisation deficit reverses" in w for w in est.diagnostics.warnings)
     assert est.llc == pytest.approx(float(stated.group(1)), abs=0.3)
     assert est.ci[0] < est.llc < est.ci[1]
+
+
+def test_the_readme_check_example_gives_the_verdict_it_shows():
+    """README § Checking a claim: the ``slttheory.verify.check`` block runs as written and
+    gives the verdict and grade its comment shows."""
+    (code,) = [b for b in blocks(ROOT / "README.md", "python") if ">>>" not in b]
+    shown = re.search(r"# \('(\w+)', '(\w+)'\)", code)
+    import os
+
+    cwd = os.getcwd()
+    scope: dict = {}
+    try:
+        os.chdir(ROOT)  # its claim path is relative to the checkout
+        exec(compile(code, "README.md", "exec"), scope)  # noqa: S102
+    finally:
+        os.chdir(cwd)
+    r = scope["r"]
+    assert (r.verdict.verdict, r.verdict.grade) == shown.groups(), r.verdict.reason
+
+
+def test_the_schema_example_claim_is_valid():
+    """verification/README.md § Claims: the schema: its first example, a whole claim, loads
+    without a fault (a hypothesis its family does not measure made it an error claim)."""
+    from slttheory.models import FAMILIES
+    from slttheory.verify.claims import parse_claim_text
+
+    claim = blocks(ROOT / "verification" / "README.md", "toml")[0]
+    parsed = parse_claim_text(claim, "verification/README.md", FAMILIES)
+    assert parsed.id == "cullen2026-thm4.2"

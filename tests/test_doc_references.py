@@ -288,3 +288,13 @@ def test_the_checker_catches_a_dangling_reference(text):
                                   "temperatures.fit.std_error", "Diagnostics.ess_bulk"])
 def test_the_checker_resolves_a_live_reference(text):
     assert code_problem(text) is None
+
+
+def test_every_verify_option_is_documented():
+    """verification/README.md § Running names every option of ``python -m slttheory.verify``
+    (``--dry-run`` and ``--no-batch`` were in ``--help`` only)."""
+    text = (ROOT / "verification" / "README.md").read_text(encoding="utf-8")
+    options = {o for a in build_parser()._actions for o in a.option_strings if o.startswith("--")}
+    missing = sorted(o for o in options - {"--help"}
+                     if not re.search(rf"(?<![\w-]){o}(?![\w-])", text))
+    assert not missing, missing
