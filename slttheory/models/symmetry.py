@@ -25,8 +25,10 @@ orbit we can exhibit. For seed 001's quadratic network f(x) = Σ_k v_k (w_kᵀx 
 - the **output constant** c, under seed 001's centred loss (eq. 1), which sees f modulo
   constants: K is unchanged along c, p directions.
 
-Each is a vector field along which f (or, for c, the centred loss) is constant everywhere, so
-the orbit of their flows through w* is an immersed submanifold on which K is constant
+Each is a vector field along which f (or, for c, the centred loss) is constant: everywhere,
+except the dead units' coordinate fields, which are symmetries only where v_k = 0 — a set every
+one of these flows preserves (scalings multiply v_k, the others leave v alone). So the orbit of
+their flows through w* is an immersed submanifold on which K is constant
 (Sussmann's orbit theorem), of dimension at least the rank of these tangent vectors at w*.
 That rank is computed exactly over ℚ from the floating-point w* (every float64 is a
 rational; python-flint), so the bound is certified. Each tangent is also checked at w* on the
@@ -42,99 +44,115 @@ from typing import Any
 import flint
 import torch
 
-__all__ = ["quadratic_orbit", "modular_orbit", "orbit_tangents", "check_tangents"]
+__all__ = ["quadratic_orbit", "modular_orbit", "exact_orbit_tangents", "orbit_tangents",
+           "exact_rank_of", "check_tangents"]
+
+
+def exact_orbit_tangents(model: Any, *, one_hot: bool = False, centred: bool = False
+                         ) -> tuple[list[list[Fraction]], dict[str, int]]:
+    """The symmetry tangent vectors at the model's parameters, as exact rationals (rows, flat
+    over ``model.named_parameters()``; every float parameter read as the rational it is, and
+    every product exact), and how many of each kind: ``scaling``, ``shift`` (one-hot inputs,
+    no hidden bias), ``dead`` (w- and b-coordinates of units with v_k = 0), ``rotation``
+    (p = 1), ``constant`` (the output constant c under the centred loss). Exact, because a
+    rotation entry v_i·w_ik rounded in float64 can raise the rank: a w* whose live columns of
+    W̃ are parallel read one orbit dimension more than it has (a review)."""
+    named = {n: [Fraction(float(x)) for x in prm.detach().reshape(-1).tolist()]
+             for n, prm in model.named_parameters()}
+    offsets, at = {}, 0
+    for name, flat in named.items():
+        offsets[name] = at
+        at += len(flat)
+    d, k = model.W.shape
+    p = model.V.shape[0]
+    has_b = "b" in named
+
+    def W(m: int, j: int) -> Fraction:  # W is (d, k), flat row-major
+        return named["W"][m * k + j]
+
+    def V(o: int, j: int) -> Fraction:
+        return named["V"][o * k + j]
+
+    def unit_row(j: int, w: list[Fraction], bj: Fraction = Fraction(0),
+                 v: list[Fraction] | None = None) -> list[Fraction]:
+        """A row moving unit j only: δw_j = w, δb_j = bj, δv_j = v."""
+        row = [Fraction(0)] * at
+        for m in range(d):
+            row[offsets["W"] + m * k + j] = w[m]
+        if has_b:
+            row[offsets["b"] + j] = bj
+        for o, x in enumerate(v or ()):
+            row[offsets["V"] + o * k + j] = x
+        return row
+
+    alive = [j for j in range(k) if any(V(o, j) != 0 for o in range(p))]
+    rows, counts = [], {"scaling": 0, "shift": 0, "dead": 0, "rotation": 0, "constant": 0}
+    for j in alive:  # (w_j, b_j, −2 v_j)
+        rows.append(unit_row(j, [W(m, j) for m in range(d)],
+                             named["b"][j] if has_b else Fraction(0),
+                             [-2 * V(o, j) for o in range(p)]))
+        counts["scaling"] += 1
+        if one_hot and not has_b and d % 2 == 0:  # (1, −1) on the two one-hot halves
+            rows.append(unit_row(j, [Fraction(1)] * (d // 2) + [Fraction(-1)] * (d // 2)))
+            counts["shift"] += 1
+    for j in (j for j in range(k) if j not in alive):  # every w- and b-coordinate
+        for i in range(d + (1 if has_b else 0)):
+            e = [Fraction(int(m == i)) for m in range(d)]
+            rows.append(unit_row(j, e, Fraction(int(i == d))))
+            counts["dead"] += 1
+    if p == 1:  # B = v_i E_ij − v_j E_ji: δw̃_j = v_i w̃_i, δw̃_i = −v_j w̃_j
+        for a, i in enumerate(alive):
+            for j in alive[a + 1:]:
+                vi, vj = V(0, i), V(0, j)
+                row_j = unit_row(j, [vi * W(m, i) for m in range(d)],
+                                 vi * named["b"][i] if has_b else Fraction(0))
+                row_i = unit_row(i, [-vj * W(m, j) for m in range(d)],
+                                 -vj * named["b"][j] if has_b else Fraction(0))
+                rows.append([x + y for x, y in zip(row_j, row_i, strict=True)])
+                counts["rotation"] += 1
+    if centred and "c" in named:
+        for i in range(len(named["c"])):
+            row = [Fraction(0)] * at
+            row[offsets["c"] + i] = Fraction(1)
+            rows.append(row)
+            counts["constant"] += 1
+    return rows, counts
 
 
 def orbit_tangents(model: Any, *, one_hot: bool = False, centred: bool = False
                    ) -> tuple[torch.Tensor, dict[str, int]]:
-    """The symmetry tangent vectors at the model's parameters (rows, flat over
-    ``model.parameters()``), and how many of each kind: ``scaling``, ``shift`` (one-hot
-    inputs, no hidden bias), ``dead`` (w-coordinates of units with v_k = 0), ``rotation``
-    (p = 1), ``constant`` (the output constant c under the centred loss)."""
-    named = dict(model.named_parameters())
-    offsets, at = {}, 0
-    for name, prm in named.items():
-        offsets[name] = at
-        at += prm.numel()
-    W, V = named["W"].detach().double(), named["V"].detach().double()
-    b = named["b"].detach().double() if "b" in named else None
-    d, k = W.shape
-    p = V.shape[0]
-
-    def vec(parts: dict[str, torch.Tensor]) -> torch.Tensor:
-        out = torch.zeros(at, dtype=torch.float64)
-        for name, t in parts.items():
-            out[offsets[name]:offsets[name] + t.numel()] = t.reshape(-1)
-        return out
-
-    def unit(j: int, w: torch.Tensor, bj: float | None = None,
-             v: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        dW = torch.zeros(d, k, dtype=torch.float64)
-        dW[:, j] = w
-        parts = {"W": dW}
-        if b is not None:
-            db = torch.zeros(k, dtype=torch.float64)
-            db[j] = 0.0 if bj is None else bj
-            parts["b"] = db
-        if v is not None:
-            dV = torch.zeros(p, k, dtype=torch.float64)
-            dV[:, j] = v
-            parts["V"] = dV
-        return parts
-
-    alive = [j for j in range(k) if bool((V[:, j] != 0).any())]
-    rows, counts = [], {"scaling": 0, "shift": 0, "dead": 0, "rotation": 0, "constant": 0}
-    for j in alive:
-        rows.append(vec(unit(j, W[:, j], None if b is None else float(b[j]), -2.0 * V[:, j])))
-        counts["scaling"] += 1
-        if one_hot and b is None and d % 2 == 0:
-            half = d // 2
-            rows.append(vec(unit(j, torch.cat([torch.ones(half), -torch.ones(half)]).double())))
-            counts["shift"] += 1
-    for j in (j for j in range(k) if j not in alive):
-        for i in range(d + (1 if b is not None else 0)):
-            e = torch.zeros(d, dtype=torch.float64)
-            bj = None
-            if i < d:
-                e[i] = 1.0
-            else:
-                bj = 1.0
-            rows.append(vec(unit(j, e, bj)))
-            counts["dead"] += 1
-    if p == 1:
-        v = V[0]
-        for a, i in enumerate(alive):
-            for j in alive[a + 1:]:
-                parts_j = unit(j, v[i] * W[:, i], None if b is None else float(v[i] * b[i]))
-                parts_i = unit(i, -v[j] * W[:, j], None if b is None else float(-v[j] * b[j]))
-                rows.append(vec(parts_j) + vec(parts_i))
-                counts["rotation"] += 1
-    if centred and "c" in named:
-        for i in range(named["c"].numel()):
-            dc = torch.zeros(named["c"].numel(), dtype=torch.float64)
-            dc[i] = 1.0
-            rows.append(vec({"c": dc}))
-            counts["constant"] += 1
-    tangents = torch.stack(rows) if rows else torch.zeros(0, at, dtype=torch.float64)
+    """:func:`exact_orbit_tangents` as a float64 tensor (rows), and the counts: for the
+    first-order check of :func:`check_tangents`; the orbit's dimension is the exact rows'
+    rank (:func:`exact_rank_of`)."""
+    rows, counts = exact_orbit_tangents(model, one_hot=one_hot, centred=centred)
+    at = sum(prm.numel() for prm in model.parameters())
+    tangents = (torch.tensor([[float(x) for x in row] for row in rows], dtype=torch.float64)
+                if rows else torch.zeros(0, at, dtype=torch.float64))
     return tangents, counts
 
 
-def _exact_rank(rows: torch.Tensor) -> int:
-    """Rank over ℚ of a float64 matrix, every entry read as the rational it is."""
-    if rows.numel() == 0:
+def exact_rank_of(rows: list[list[Fraction]]) -> int:
+    """Rank over ℚ of rows of rationals (python-flint).
+
+    >>> from fractions import Fraction as F
+    >>> exact_rank_of([[F(1, 3), F(2, 3)], [F(1), F(2)]]), exact_rank_of([])
+    (1, 0)
+    """
+    if not rows:
         return 0
-    fr = [Fraction(float(x)) for x in rows.reshape(-1).tolist()]
-    m = flint.fmpq_mat(rows.shape[0], rows.shape[1],
-                       [flint.fmpq(f.numerator, f.denominator) for f in fr])
+    m = flint.fmpq_mat(len(rows), len(rows[0]),
+                       [flint.fmpq(x.numerator, x.denominator) for row in rows for x in row])
     return int(m.rref()[1])
 
 
 def check_tangents(model: Any, x: torch.Tensor, tangents: torch.Tensor, centred: bool,
                    rtol: float = 1e-8) -> None:
     """``ValueError`` unless every tangent t leaves the outputs on ``x`` unchanged to first
-    order: max |J(w*)·t| ≤ ``rtol``·(max |f| + 1)·(max |t| + 1) in float64 (modulo a
-    constant per output where ``centred``), far above rounding and far below a wrong formula's
-    O(max |f|)."""
+    order: max |J(w*)·t| ≤ ``rtol``·(max |f| + 1)·(max |t| + 1) in float64 (J·t and f both
+    modulo a constant per output where ``centred``), far above rounding and far below a wrong
+    formula's O(max |f|). The tolerance is relative to the largest output: a wrong tangent
+    moving only a unit whose share of f is below ``rtol`` of it (or, with f and t ≪ 1, below
+    ``rtol`` absolutely) is not caught."""
     from torch.func import functional_call, jvp
 
     names = [n for n, _ in model.named_parameters()]
@@ -145,7 +163,10 @@ def check_tangents(model: Any, x: torch.Tensor, tangents: torch.Tensor, centred:
         return functional_call(model, dict(zip(names, ps, strict=True)), (xs,))
 
     sizes = [p.numel() for p in prims]
-    scale = float(f(*prims).abs().max()) + 1.0
+    y0 = f(*prims)
+    if centred:  # the loss sees f modulo constants: a large c (free there) must not
+        y0 = y0 - y0.mean(dim=0, keepdim=True)  # widen the tolerance (c = 1e9 had)
+    scale = float(y0.abs().max()) + 1.0
     for t in tangents:
         parts = tuple(c.reshape(p.shape) for c, p in zip(torch.split(t, sizes), prims,
                                                           strict=True))
@@ -163,10 +184,11 @@ def _orbit(problem: Any, one_hot: bool) -> tuple[int, int, str]:
 
     model = problem.model
     centred = getattr(problem, "loss", None) is centred_gaussian_nll
-    tangents, counts = orbit_tangents(model, one_hot=one_hot, centred=centred)
+    rows, counts = exact_orbit_tangents(model, one_hot=one_hot, centred=centred)
     if getattr(problem, "data", None) is not None:
-        check_tangents(model, problem.data[0], tangents, centred)
-    s = _exact_rank(tangents)
+        check_tangents(model, problem.data[0], orbit_tangents(model, one_hot=one_hot,
+                                                               centred=centred)[0], centred)
+    s = exact_rank_of(rows)
     n_params = sum(p.numel() for p in model.parameters())
     words = {"scaling": "scaling", "shift": "one-hot shift",
              "dead": "free w-coordinates of units with v_k = 0",

@@ -95,3 +95,63 @@ def test_a_wrong_tangent_is_refused():
     check_tangents(mb, x, t, centred=True)
     with pytest.raises(ValueError):
         check_tangents(mb, x, t, centred=False)
+
+
+def _rank_of_floats(rows: torch.Tensor) -> int:
+    """The exact rank of float rows, each entry read as the rational it is."""
+    from fractions import Fraction
+
+    from slttheory.models.symmetry import exact_rank_of
+
+    return exact_rank_of([[Fraction(x) for x in row] for row in rows.tolist()])
+
+
+def test_a_float64_w_star_rounding_the_rotation_products_does_not_raise_the_orbit():
+    """The rotation tangents' entries v_i·w_ik rounded in float64 are not the tangents at the
+    float w*: with W's columns exactly parallel (rank 1) the rounded rows had rank 6, the exact
+    ones 5, so s = 6 read λ ≤ 3/2 where only λ ≤ 2 is certified (a review of the orbit)."""
+    from slttheory.models.symmetry import quadratic_orbit
+
+    m = QuadraticNetwork(2, 3, 1, dtype=torch.float64)
+    w0 = torch.tensor([1.0, 3.0], dtype=torch.float64)
+    with torch.no_grad():
+        m.W.copy_(torch.stack([w0, 2 * w0, 4 * w0], 1))
+        m.V.copy_(torch.tensor([[0.1, 0.3, 0.7]], dtype=torch.float64))
+    tangents, counts = orbit_tangents(m)
+    assert counts["rotation"] == 3 and _rank_of_floats(tangents) == 6  # the rounded rows
+    s, n, _ = quadratic_orbit(type("P", (), {"model": m})())
+    # exact: 3 scalings (independent v-parts) + the rotations' rank K(K−1)/2 − (K−r)(K−r−1)/2
+    # with r = rank W = 1, i.e. 3 − 1 = 2
+    assert (s, n) == (5, 9)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_exact_rank_agrees_with_the_float_rows_on_a_float32_w_star(bias):
+    """float32 products are exact in float64: both ranks agree there."""
+    from slttheory.models.symmetry import exact_orbit_tangents, exact_rank_of
+
+    g = torch.Generator().manual_seed(3)
+    m = QuadraticNetwork(3, 4, 1, bias=bias)
+    with torch.no_grad():
+        for prm in m.parameters():
+            prm.copy_(torch.randn(prm.shape, generator=g))
+    tangents, _ = orbit_tangents(m, centred=bias)
+    assert exact_rank_of(exact_orbit_tangents(m, centred=bias)[0]) == _rank_of_floats(tangents)
+
+
+def test_a_large_output_constant_under_the_centred_loss_does_not_widen_the_guard():
+    """c is free under the centred loss, so w* may carry any c; the guard's scale had been
+    max |f| with c in it, and at c = 1e9 a tangent moving W[0, 0] passed (a review)."""
+    g = torch.Generator().manual_seed(0)
+    m = QuadraticNetwork(3, 2, 1, bias=True)
+    with torch.no_grad():
+        for prm in m.parameters():
+            prm.copy_(torch.randn(prm.shape, generator=g))
+        m.c.fill_(1e9)
+    x = torch.randn(100, 3, generator=g)
+    wrong = torch.zeros(1, m.n_params, dtype=torch.float64)
+    wrong[0, 0] = 1.0
+    with pytest.raises(ValueError, match="moves the model's outputs"):
+        check_tangents(m, x, wrong, centred=True)
+    tangents, _ = orbit_tangents(m, centred=True)
+    check_tangents(m, x, tangents, centred=True)  # the right ones still pass
