@@ -2498,3 +2498,30 @@ def test_a_scaling_reason_says_the_values_its_verdict_rests_on():
     v = scaling_verdict(c, [{"d": d} for d in xs], evs, {})
     assert (v.verdict, v.grade) == ("confirmed", "certified"), v.reason
     assert "all points, at d ∈ {1, 2, 3, 4}: λ = 0.5·d" in v.reason, v.reason
+
+
+def test_a_rival_within_every_band_is_not_rejected_by_its_chi2():
+    """The rival's rejection follows the refutation's rule: λ = 0.5·d with lopsided bands
+    that each hold both the line and the best c·d·log d had the rival "rejected" (χ² on
+    σ = band/4, p = 0.003) and 'linear' confirmed, though the values cannot tell the two apart
+    (a review)."""
+    import numpy as np
+
+    from slttheory.verify.judge.scaling import _judge_group, _Row, _within_every_band
+
+    ds = (2, 4, 8, 12, 16, 20)
+    _, evs, _ = scaled(lambda d: 0.5 * d, ds=ds)
+    x = np.asarray(ds, float)
+    y, b = 0.5 * x, x * np.log(x)
+    rival = (b @ y) / (b @ b) * b
+    rows = [_Row(float(xi), float(yi), (max(yi, ri) * 1.2 - min(yi, ri) * 0.8) / 4, e,
+                 "controlled", (min(yi, ri) * 0.8, max(yi, ri) * 1.2))
+            for xi, yi, ri, e in zip(x, y, rival, evs, strict=True)]
+    assert _within_every_band(rows, "xlogx")
+    verdict, reason, *_ = _judge_group(scaling_claim(shape="linear", ds=ds), {}, rows)
+    assert verdict == "inconclusive" and "rival xlogx" in reason, reason
+    assert "lies within every value's band, so the values do not reject it" in reason
+    # bands that exclude the rival somewhere leave its χ² rejection standing: confirmed
+    tight = [r._replace(band=(r.value * 0.97, r.value * 1.03), sigma=r.value * 0.015)
+             for r in rows]
+    assert _judge_group(scaling_claim(shape="linear", ds=ds), {}, tight)[0] == "confirmed"
