@@ -7,6 +7,7 @@ import warnings
 
 import pytest
 import torch
+from chain_draws import exchange_draws
 
 from slttheory.sampling import estimate_llc, estimate_llc_batched
 from slttheory.sampling.diagnostics import mcse
@@ -61,17 +62,8 @@ def test_exchange_keeps_every_temperature_s_target():
     ts, ch, a = (8.0, 4.0, 2.0, 1.0), 100, 3.0
     pot, _ = _quadratic(ts, ch, a=a)
     alg = fused_kernel("mala", pot, 0.1)
-    g = torch.Generator().manual_seed(1)
-    state = alg.init(torch.zeros(len(ts) * ch, 1, dtype=torch.float64), g)
-    xs, moves = [], 0
-    for step in range(600):
-        state, _ = alg.step(g, state, False)
-        new = exchange_step(pot, state, len(ts), step % 2, g)
-        moves += int((new.position != state.position).any(-1).sum())
-        state = new
-        if step >= 100:
-            xs.append(state.position[:, 0].clone())
-    x = torch.stack(xs, 1).numpy()  # (rows, draws)
+    x, moves = exchange_draws(alg, pot, len(ts), len(ts) * ch, 1, steps=600, burn=100, seed=1,
+                              record=lambda state: state.position[:, 0])  # (rows, draws)
     for j, t in enumerate(ts):
         x2 = x[j * ch:(j + 1) * ch] ** 2
         want = 1.0 / (a * t + 1.0)

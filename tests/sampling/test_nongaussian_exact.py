@@ -21,11 +21,10 @@ import math
 import numpy as np
 import pytest
 import torch
-from chain_draws import draws
+from chain_draws import draws, exchange_draws
 from scipy import integrate
 
 from slttheory.sampling import LocalizedPotential, mala, mcse, sgld
-from slttheory.sampling.exchange import exchange_step
 from slttheory.sampling.kernels import fused_kernel
 
 Z = 4.0
@@ -108,17 +107,8 @@ def test_replica_exchange_keeps_each_temperature_s_non_gaussian_marginal():
     nb = torch.tensor([t for t in ts for _ in range(ch)], dtype=torch.float64)
     pot = _potential(nb)
     alg = fused_kernel("mala", pot, 0.3)
-    gen = torch.Generator().manual_seed(2)
-    state = alg.init(torch.zeros(len(ts) * ch, 2, dtype=torch.float64), gen)
-    xs, moved = [], 0
-    for step in range(1600):
-        state, _ = alg.step(gen, state, False)
-        new = exchange_step(pot, state, len(ts), step % 2, gen)
-        moved += int((new.position != state.position).any(-1).sum())
-        state = new
-        if step >= 200:
-            xs.append(nb * state.loss)
-    x = torch.stack(xs, 1).numpy()
+    x, moved = exchange_draws(alg, pot, len(ts), len(ts) * ch, 2, steps=1600, burn=200,
+                              seed=2, record=lambda state: nb * state.loss)
     for j, t in enumerate(ts):
         tk = x[j * ch:(j + 1) * ch]
         want = exact_mean_tk(t)
