@@ -125,10 +125,13 @@ def orbit_tangents(model: Any, *, one_hot: bool = False, centred: bool = False
     first-order check of :func:`check_tangents`; the orbit's dimension is the exact rows'
     rank (:func:`exact_rank_of`)."""
     rows, counts = exact_orbit_tangents(model, one_hot=one_hot, centred=centred)
-    at = sum(prm.numel() for prm in model.parameters())
-    tangents = (torch.tensor([[float(x) for x in row] for row in rows], dtype=torch.float64)
-                if rows else torch.zeros(0, at, dtype=torch.float64))
-    return tangents, counts
+    return _as_floats(rows, sum(prm.numel() for prm in model.parameters())), counts
+
+
+def _as_floats(rows: list[list[Fraction]], width: int) -> torch.Tensor:
+    """Exact rows as a float64 tensor (``(0, width)`` where there are none)."""
+    return (torch.tensor([[float(x) for x in row] for row in rows], dtype=torch.float64)
+            if rows else torch.zeros(0, width, dtype=torch.float64))
 
 
 def exact_rank_of(rows: list[list[Fraction]]) -> int:
@@ -185,11 +188,10 @@ def _orbit(problem: Any, one_hot: bool) -> tuple[int, int, str]:
     model = problem.model
     centred = getattr(problem, "loss", None) is centred_gaussian_nll
     rows, counts = exact_orbit_tangents(model, one_hot=one_hot, centred=centred)
-    if getattr(problem, "data", None) is not None:
-        check_tangents(model, problem.data[0], orbit_tangents(model, one_hot=one_hot,
-                                                               centred=centred)[0], centred)
-    s = exact_rank_of(rows)
     n_params = sum(p.numel() for p in model.parameters())
+    if getattr(problem, "data", None) is not None:  # the same rows, in float64
+        check_tangents(model, problem.data[0], _as_floats(rows, n_params), centred)
+    s = exact_rank_of(rows)
     words = {"scaling": "scaling", "shift": "one-hot shift",
              "dead": "free w-coordinates of units with v_k = 0",
              "rotation": "rotations preserving diag(v) (p = 1)",
