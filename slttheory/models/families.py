@@ -1203,6 +1203,15 @@ def _quadratic_shapes(d, k, p, bias):
     return shapes
 
 
+def _quadratic_map(d: int, k: int, p: int, bias: bool, centred: bool) -> dict[str, Any]:
+    """The quadratic network's parameter-to-outputs map on a unisolvent set for quadratics
+    (degree 3 in the parameters), modulo constants under the centred loss: the arguments
+    of its :class:`RankProblem` that every quadratic family shares."""
+    return {"fn": _centred_fn if centred else _quadratic_fn,
+            "param_shapes": _quadratic_shapes(d, k, p, bias),
+            "inputs": quadratic_unisolvent_inputs(d), "degree": 3}
+
+
 def _rank_quadratic(q):
     d, k, p, bias = q["d"], q["k"], q["p"], q["bias"]
     centred = q["loss"] == "centred"
@@ -1214,10 +1223,7 @@ def _rank_quadratic(q):
         "θ ↦ (f(x_i))_i of the plain outputs, output constant c included"
     )
     return RankProblem(
-        fn=_centred_fn if centred else _quadratic_fn,
-        param_shapes=_quadratic_shapes(d, k, p, bias),
-        inputs=quadratic_unisolvent_inputs(d),
-        degree=3,
+        **_quadratic_map(d, k, p, bias, centred),
         gives_lambda=True,
         reason=f"{seen}, on a unisolvent set for quadratics; at a generic point the rank is "
         "locally constant (the generic rank is the maximum), so the zeros near w* form a "
@@ -1308,10 +1314,7 @@ def _rank_stage_two(q):
     v_support = torch.zeros(p, k, dtype=torch.bool)
     v_support[:, :k_eff] = True
     return RankProblem(
-        fn=_centred_fn if centred else _quadratic_fn,
-        param_shapes=_quadratic_shapes(d, k, p, False),
-        inputs=quadratic_unisolvent_inputs(d),
-        degree=3,
+        **_quadratic_map(d, k, p, False, centred),
         gives_lambda=False,
         reason="the map θ ↦ outputs on a unisolvent set for quadratics"
         + (" modulo constants (the centred loss)" if centred else "")
