@@ -2525,3 +2525,41 @@ def test_a_rival_within_every_band_is_not_rejected_by_its_chi2():
     tight = [r._replace(band=(r.value * 0.97, r.value * 1.03), sigma=r.value * 0.015)
              for r in rows]
     assert _judge_group(scaling_claim(shape="linear", ds=ds), {}, tight)[0] == "confirmed"
+
+
+def test_a_scaling_confirmation_says_how_far_its_power_is_bound():
+    """A confirmation is "not rejected, and the rival rejected": 0.5·d^1.05 with controlled
+    bands of about ±10 % at d ≤ 8 is confirmed 'linear in d' (the review's open point: nothing
+    bounded the departure from the stated shape). The reason now states the powers p for
+    which c·d^p lies within every band, an interval that holds 1.05 and excludes powers the
+    bands rule out; certified values, exact, carry no such interval."""
+    import re
+
+    from slttheory.verify.judge.scaling import _power_reach, _power_text
+
+    ds = (1, 2, 3, 5, 8)
+    params, ev, ctl = scaled(lambda d: 0.5 * d**1.05, spread=0.05, ds=ds)
+    v = scaling_verdict(scaling_claim(shape="linear", ds=ds), params, ev, ctl)
+    assert v.verdict == "confirmed", v.reason
+    m = re.search(r"c·d\^p lies within every band for p ∈ \[([\d.]+), ([\d.]+)\] only",
+                  v.reason)
+    assert m, v.reason
+    lo, hi = map(float, m.groups())
+    assert lo < 1.0 < 1.05 < hi < 1.25, (lo, hi)
+    # the interval is the bands' own: a power just outside it fits no λ in every band
+    rows = [(float(d), 0.5 * d**1.05, 0.5 * d**1.05 * 0.05, None, "controlled") for d in ds]
+    lo, hi = _power_reach(rows, "linear")
+    from slttheory.verify.judge.scaling import _within_every_band
+    assert _within_every_band(rows, "linear", lo) and _within_every_band(rows, "linear", hi)
+    assert not _within_every_band(rows, "linear", lo - 0.006)
+    assert not _within_every_band(rows, "linear", hi + 0.006)
+    # values no band set bounds: the text says so rather than quoting an interval
+    assert "do not bound" in _power_text(scaling_claim(shape="linear").scaling, (0.0, 4.0))
+    # certified values are exact: no interval
+    c = parse_claim({"id": "s", "title": "t", "source": "Someone 2020",
+                     "family": "fake_regular", "kind": "scaling",
+                     "evidence": ["closed_form", "llc"], "grid": {"d": [1, 2, 3, 4]},
+                     "scaling": {"variable": "d", "shape": "linear"}}, "s.toml", FAMILIES)
+    evs = [PointEvidence(cf(sp.Rational(d, 2)), None, None, 0.0) for d in (1, 2, 3, 4)]
+    v = scaling_verdict(c, [{"d": d} for d in (1, 2, 3, 4)], evs, {})
+    assert v.verdict == "confirmed" and "bound its power" not in v.reason, v.reason

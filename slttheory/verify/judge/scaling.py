@@ -388,7 +388,7 @@ class _Row(NamedTuple):
     band: tuple[float, float] | None = None
 
 
-def _within_every_band(rows: Sequence[_Row], shape: str) -> bool:
+def _within_every_band(rows: Sequence[_Row], shape: str, power: float | None = None) -> bool:
     """Whether some λ of ``shape`` (any coefficients) lies within every value's band: a
     controlled value's band (λ ± 2σ where a row carries none), a certified value itself (to
     round-off). Where one does, the values do not exclude the shape, whatever its χ² says: the
@@ -396,6 +396,7 @@ def _within_every_band(rows: Sequence[_Row], shape: str) -> bool:
     it, not independent normal errors of σ, so a χ² on them had refuted λ = d/2 (controlled)
     from values ±4.5 % off it in bands of ±5 %, every band holding d/2 (a red-team audit). A
     shape is refuted by LLC values as a point is: only where no λ of it lies in every band.
+    ``power``, where given, replaces the power of the shape's leading term (x → x^p).
 
     >>> rows = [(d, 0.5 * d * (1 + 0.045 * (-1) ** d), 0.0125 * d, None, "controlled")
     ...         for d in range(1, 9)]
@@ -406,6 +407,9 @@ def _within_every_band(rows: Sequence[_Row], shape: str) -> bool:
     """
     xs = np.asarray([r[0] for r in rows], float)
     design = _design(xs, shape)
+    if power is not None:  # the leading term's power replaced (:func:`_power_reach`)
+        with np.errstate(all="ignore"):
+            design[:, 0] = np.power(xs, power)
     lo, hi = [], []
     for r in rows:
         band = getattr(r, "band", None)
@@ -426,6 +430,53 @@ def _within_every_band(rows: Sequence[_Row], shape: str) -> bool:
                                                 -np.asarray(lo) / scale]),
                            bounds=[(None, None)] * design.shape[1], method="highs")
     return bool(res.status == 0)
+
+
+_LEADING_POWER = {"linear": 1.0, "affine": 1.0, "quadratic": 2.0}
+
+
+def _power_reach(rows: Sequence[_Row], shape: str, step: float = 0.005
+                 ) -> tuple[float, float] | None:
+    """How far LLC values bound the stated shape's leading power: the interval of powers p
+    around the stated one for which some λ of the shape with x^p in place of its leading
+    term (c·x^p for 'linear') lies within every value's band (:func:`_within_every_band`),
+    to ``step``; an end at 0 or at 4× the stated power means "at least that far". ``None``
+    where the stated power itself fits no band set, or a value of the variable is ≤ 0 (x^p
+    is not defined there). A confirmation is "not rejected, and the rival rejected": this
+    says how far from the stated shape λ could be and still not be rejected (0.5·d^1.05 in
+    bands of ±10 % at d ≤ 8 is confirmed 'linear', and the interval shows p = 1.05 inside).
+
+    >>> rows = [(d, 0.5 * d, 0.025 * d, None, "controlled") for d in (1.0, 2.0, 4.0, 8.0)]
+    >>> _power_reach(rows, "linear")  # bands of ±10 %: 8^p / 8 within 1.1 / 0.9
+    (0.905, 1.095)
+    """
+    xs = [r[0] for r in rows]
+    k = _LEADING_POWER.get(shape)
+    if k is None or not xs or min(xs) <= 0 or not _within_every_band(rows, shape, k):
+        return None
+
+    def end(direction: float, limit: float) -> float:
+        inside, delta = k, step
+        while True:  # step out, doubling, to the first power outside (or the limit) ...
+            p = k + direction * delta
+            if direction * (p - limit) >= 0:
+                if _within_every_band(rows, shape, limit):
+                    return limit
+                return bisect(inside, limit, direction)
+            if not _within_every_band(rows, shape, p):
+                return bisect(inside, p, direction)
+            inside, delta = p, 2 * delta
+
+    def bisect(inside: float, outside: float, direction: float) -> float:
+        while abs(outside - inside) > step / 16:  # ... then in, to the last power inside,
+            mid = (inside + outside) / 2
+            inside, outside = (mid, outside) if _within_every_band(rows, shape, mid) else (
+                inside, mid)
+        # ... rounded towards the stated power, so that the interval shown is all inside
+        rounded = (math.floor if direction > 0 else math.ceil)(inside / step + 1e-9 * direction)
+        return round(rounded * step, 6)
+
+    return end(-1.0, 0.0), end(1.0, 4.0 * k)
 
 
 def scaling_verdict(claim: Claim, params_list: Sequence[Mapping[str, Any]],
@@ -583,7 +634,29 @@ def _judge_group(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
     missing = held + open_ + _unconfirmed(claim, rows, s)
     if missing:
         return "inconclusive", txt + "; cannot confirm: " + "; ".join(missing), fits, s.exact
-    return "confirmed", txt + _coefficients_match(claim, rows, s), fits, s.exact
+    return ("confirmed", txt + _coefficients_match(claim, rows, s)
+            + ("" if s.exact else _power_text(sc, _power_reach(rows, sc.shape))), fits, s.exact)
+
+
+def _power_text(sc: Any, reach: tuple[float, float] | None) -> str:
+    """A confirmation's reach in the shape's leading power (:func:`_power_reach`).
+
+    >>> from types import SimpleNamespace
+    >>> _power_text(SimpleNamespace(shape="linear", variable="d"), (0.905, 1.095))
+    '; the values bound its power: c·d^p lies within every band for p ∈ [0.905, 1.095] only'
+    """
+    if reach is None:
+        return ""
+    k, x = _LEADING_POWER[sc.shape], sc.variable
+    lead = {"linear": f"c·{x}^p", "affine": f"c₁·{x}^p + c₀",
+            "quadratic": f"c₂·{x}^p + c₁·{x}"}[sc.shape]
+    lo, hi = reach
+    if lo <= 0 and hi >= 4 * k:
+        return f"; the values do not bound its power: {lead} lies within every band for " \
+               f"every p in (0, {4 * k:g}]"
+    where = (f"p ≤ {hi:g}" if lo <= 0 else f"p ≥ {lo:g}" if hi >= 4 * k else
+             f"p ∈ [{lo:g}, {hi:g}] only")
+    return f"; the values bound its power: {lead} lies within every band for {where}"
 
 
 def _before_the_fit(claim: Claim, group: dict[str, Any], rows: Sequence[_Row]
