@@ -80,7 +80,7 @@ def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
                                     f"{c.shape!r}, and a statistic without a two-sided "
                                     "interval on enough values is not judged by its fits")
         return _all_values(v, why, s)
-    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+    if getattr(s, "needs_controls", False):
         return v, why  # an absolute λ̂ without controls decides nothing, not even by its shape
     if fits is None or c.shape not in fits.keys:
         return "inconclusive", f"{why}; the shape {c.shape!r} was not fitted"
@@ -203,7 +203,7 @@ def _judge_interval(c: Criterion, s: Any) -> tuple[str, str]:
     label = {"estimator_output": " [the seed's estimator output at its sampler settings, not "
              "a statement about λ]"}.get(about, "")
     min_n = int(getattr(s, "min_n", 0) or 0)
-    if getattr(s, "needs_controls", False) and not getattr(s, "controlled", False):
+    if getattr(s, "needs_controls", False):
         # before the count: whatever the count, it cannot decide
         why = f" ({s.note})" if getattr(s, "note", "") else ""
         return "inconclusive", (f"{ci}: compares an absolute λ̂ with a theorem's value, which "
