@@ -307,6 +307,27 @@ def test_large_claim_shows_counts_and_worst_points_only(out_dir):
     assert elapsed < 30  # generous: 20 000 points take well under a second on an idle core
 
 
+def test_markdown_and_html_list_the_same_worst_points_in_one_order(out_dir):
+    """A large grid's summary lists its worst points: the Markdown had listed refutations
+    before errors and the HTML errors before refutations, so the two files of one report
+    showed different points first. Both now take :func:`worst_points`' order."""
+    from slttheory.verify.report.markdown import render_markdown
+
+    rep = make_report()
+    verdicts = ["confirmed"] * 40 + ["refuted"] * 12 + ["inconclusive"] * 5 + ["error"] * 3
+    c = rep["claims"][0]
+    c["points"] = [make_point(i, v) | {"grade": "certified"} for i, v in enumerate(verdicts)]
+    c["point_counts"] = {v: verdicts.count(v) for v in set(verdicts)}
+    sec = section(render_html(rep, figures_dir=out_dir), "c-quad-thm4.2")
+    rows = [a.get("data-verdict") for t, a in tags(sec) if t == "tr" and "data-verdict" in a]
+    md = render_markdown(rep)
+    listed = md[md.index("worst are listed"):]
+    md_rows = [line.rsplit("|", 2)[1].split()[0] for line in listed.splitlines()
+               if line.startswith("| d=")]
+    assert md_rows == ["error"] * 3 + ["refuted"] * 12 + ["inconclusive"] * 5, md_rows
+    assert rows[:20] == md_rows, rows
+
+
 def test_many_claims_stay_small(out_dir):
     """200 claims with 100 points each (20 000 points): a page of a few MB at most."""
     rep = make_report()

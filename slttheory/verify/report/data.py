@@ -670,6 +670,27 @@ def only_in_fit(p: Mapping[str, Any]) -> bool:
     return p.get("verdict") == "inconclusive" and str(p.get("reason", "")).startswith(FIT_ONLY)
 
 
+SEVERITY = {"error": 0, "refuted": 1, "inconclusive": 2, "confirmed": 3}
+"""Which points a large grid's summary lists first: errors (a bug to fix), refutations,
+then the undecided and the confirmed; anything else last."""
+
+
+def worst_points(points: Sequence[Any], limit: int) -> list[tuple[int, Any]]:
+    """The first ``limit`` points of ``report.json`` by :data:`SEVERITY`, ties in grid order,
+    with their indices: the one order the Markdown and HTML summaries list (they had listed
+    refutations and errors in opposite orders).
+
+    >>> [i for i, _ in worst_points([{"verdict": "confirmed"}, {"verdict": "refuted"},
+    ...                              {"verdict": "error"}, {"verdict": "refuted"}], 3)]
+    [2, 1, 3]
+    """
+    def rank(ip: tuple[int, Any]) -> tuple[int, int]:
+        v = ip[1].get("verdict") if isinstance(ip[1], Mapping) else None
+        return SEVERITY.get(v, len(SEVERITY)) if isinstance(v, str) else len(SEVERITY), ip[0]
+
+    return sorted(enumerate(points), key=rank)[:limit]
+
+
 def _counts(points: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Points per verdict, with a scaling claim's points that only enter its fit counted as
     ``in_fit``, not as ``inconclusive`` (their verdict is the claim's fit).

@@ -55,6 +55,7 @@ from slttheory.verify.report.data import (
     stored_note,
     unique_names,
     w_star_status,
+    worst_points,
 )
 from slttheory.verify.report.experiments import about_label
 from slttheory.verify.report.files import write_text_atomic
@@ -83,7 +84,6 @@ MAX_FIGURE_BYTES = 8 * 1024 * 1024
 """Figures larger than this are not inlined (a note says so)."""
 
 _VERDICTS = VERDICTS
-_SEVERITY = {"error": 0, "refuted": 1, "inconclusive": 2, "confirmed": 3}
 _MIME = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -589,14 +589,6 @@ def _diag_cell(lc: Any) -> str:
     return " · ".join(parts)
 
 
-def _worst_points(points: list[Any], limit: int) -> list[tuple[int, Any]]:
-    """The first ``limit`` points by severity (error, refuted, inconclusive, confirmed), stably."""
-    ranked = sorted(
-        enumerate(points), key=lambda ip: (_SEVERITY.get(_get(ip[1], "verdict"), -1), ip[0])
-    )
-    return ranked[:limit]
-
-
 def _counts(points: Sequence[Any]) -> Counter:
     return Counter("in the fit" if isinstance(p, Mapping) and only_in_fit(p)
                    else str(_get(p, "verdict", "?")) for p in points)
@@ -625,7 +617,7 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
         return ""
     n = len(points)
     large = n > cap
-    shown = _worst_points(points, cap) if large else list(enumerate(points))
+    shown = worst_points(points, cap) if large else list(enumerate(points))
     pts = [p for _, p in shown]
     has = {k: any(_get(p, k) is not None for p in pts) for k in ("closed_form", "rank", "llc")}
     has["closed_form"] |= any(_get(p, "independent") for p in pts)

@@ -30,6 +30,7 @@ from slttheory.verify.report.data import (
     stored_note,
     unique_names,
     w_star_status,
+    worst_points,
 )
 from slttheory.verify.report.experiments import about_label, fmt_number
 from slttheory.verify.report.references import cited
@@ -348,10 +349,9 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
     pts = c["points"]
     if len(pts) > LARGE:
         counts = counts_text(c["point_counts"])
-        order = {"refuted": 0, "error": 1, "inconclusive": 2, "confirmed": 3}
-        worst = sorted(pts, key=lambda p: order[p["verdict"]])[: LARGE // 2]
-        lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed; every point "
-                  "is in `report.json`.", ""]
+        worst = [p for _, p in worst_points(pts, LARGE // 2)]
+        lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed (errors, "
+                  "then refuted, then inconclusive); every point is in `report.json`.", ""]
         lines += _points_table(worst, c.get("relation", "==")) + [""]
     elif pts:
         lines += _points_table(pts, c.get("relation", "==")) + [""]
