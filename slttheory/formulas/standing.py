@@ -105,8 +105,11 @@ _ENTRIES = [
         f"{_STD}::test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles and "
         f"{_STD}::test_rrr_one_input_or_output_is_a_normal_crossing_in_polar_coordinates: λ and "
         "m at h = 1 for every m, n (r = 0), at h = r + 1 for every r, and at m = 1 or n = 1 for "
-        "every h (r = 0), from zeta poles (m is checked independently there only: elsewhere, "
-        "e.g. (m, n, h) = (5, 5, 3), it is as Aoyagi & Watanabe state it)",
+        "every h (r = 0), from zeta poles; "
+        f"{_STD}::test_rrr_lambda_and_multiplicity_from_the_eigenvalue_integral and "
+        f"{_STD}::test_rrr_eigenvalue_integral_at_large_sizes_and_any_rank: λ and m at every "
+        "size to 12 (and sampled to 10⁴, any r) from the partition function's Wishart "
+        "eigenvalue integral, by Laplace's method on the log scale",
         "Aoyagi & Watanabe 2005",
     ),
     FormulaStanding(
@@ -208,22 +211,14 @@ def standing_of(name: str) -> FormulaStanding:
         ) from None
 
 
-def _rrr_m_checked(m: int, n: int, h: int, r: int) -> bool:
-    # full rank (regular); h = r + 1 for every r, and r = 0 at one input or output, from
-    # zeta poles (test_rrr_one_hidden_unit_beyond_the_rank_from_zeta_poles,
-    # test_rrr_one_input_or_output_is_a_normal_crossing_in_polar_coordinates)
-    return r == min(m, n, h) or h == r + 1 or (r == 0 and min(m, n) == 1)
-
-
 def _dln_m_checked(widths: list[int], r: int) -> bool:
-    # a single matrix or full rank (regular); one hidden layer is reduced-rank regression;
-    # a hidden layer of width r + 1 splits the reduced network into two halves whose m the
-    # product rule adds (test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_
-    # rule, Pepin Lehalleur & Rimányi 2024, Prop. 8.4(iv)), so m is checked where theirs is
-    if len(widths) <= 2 or r == min(widths):
+    # a single matrix or full rank (regular); one hidden layer is reduced-rank regression,
+    # whose m is checked at every size; a hidden layer of width r + 1 splits the reduced
+    # network into two halves whose m the product rule adds
+    # (test_dln_multiplicity_at_a_width_r_plus_one_layer_from_the_product_rule, Pepin
+    # Lehalleur & Rimányi 2024, Prop. 8.4(iv)), so m is checked where theirs is
+    if len(widths) <= 3 or r == min(widths):
         return True
-    if len(widths) == 3:
-        return _rrr_m_checked(widths[0], widths[2], widths[1], r)
     # splitting at every such layer at once: the halves of a split at one of them are checked
     # iff the pieces between consecutive ones are (the product rule is associative); trying
     # each split and recursing into both halves took time exponential in the number of
@@ -232,8 +227,7 @@ def _dln_m_checked(widths: list[int], r: int) -> bool:
     cuts = [0, *(j for j in range(1, len(red) - 1) if red[j] == 1), len(red) - 1]
     if len(cuts) == 2:
         return False
-    return all(len(piece) <= 2 or (len(piece) == 3 and _rrr_m_checked(piece[0], piece[2],
-                                                                       piece[1], 0))
+    return all(len(piece) <= 3
                for piece in (red[a:b + 1] for a, b in zip(cuts, cuts[1:], strict=False)))
 
 
@@ -241,16 +235,16 @@ def multiplicity_checked(name: str, args: Mapping[str, object]) -> bool:
     """Whether a test here checks the *multiplicity* of formula ``name`` at ``args`` against
     an independent computation, as ``established_by`` says λ is checked. An established
     formula's λ may be checked everywhere and its m only in part: reduced-rank regression's
-    m from zeta poles at full rank, at h = r + 1 and at one input or output (r = 0) only —
-    elsewhere, e.g. (m, n, h) = (5, 5, 3), it is as Aoyagi & Watanabe 2005 state it; a deep
-    linear network's where one hidden layer reduces it to that, or a layer of width r + 1
-    splits it into halves whose m is checked; a Newton polyhedron's in two variables or for
-    one monomial. False for an as_stated formula; True for the other established formulas
+    m is checked at every size (the partition function's eigenvalue integral); a deep linear
+    network's where it has one hidden layer, or layers of width r + 1 split it into pieces of
+    at most one hidden layer (the product rule), and elsewhere, e.g. widths (4, 2, 2, 2, 4),
+    it is as Aoyagi 2024 states it; a Newton polyhedron's in two variables or for one
+    monomial. False for an as_stated formula; True for the other established formulas
     (and for a name not in :data:`STANDING`, whose standing is its plugin's own word).
 
     >>> multiplicity_checked("reduced_rank_regression", {"m": 3, "n": 3, "h": 1, "r": 0})
     True
-    >>> multiplicity_checked("reduced_rank_regression", {"m": 5, "n": 5, "h": 3, "r": 0})
+    >>> multiplicity_checked("deep_linear_network", {"widths": (4, 2, 2, 2, 4), "r": 0})
     False
     >>> multiplicity_checked("deep_linear_network", {"widths": (3, 1, 3, 3), "r": 0})
     True
@@ -262,9 +256,6 @@ def multiplicity_checked(name: str, args: Mapping[str, object]) -> bool:
     if STANDING[name].standing != "established":
         return False
     try:
-        if name == "reduced_rank_regression":
-            return _rrr_m_checked(int(args["m"]), int(args["n"]), int(args["h"]),
-                                  int(args.get("r", 0)))
         if name == "deep_linear_network":
             return _dln_m_checked([int(w) for w in args["widths"]], int(args.get("r", 0)))
         if name == "newton_polyhedron":

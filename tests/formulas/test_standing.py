@@ -247,13 +247,10 @@ def test_docs_table_matches_the_registry():
 
 def _dln_m_checked_by_splits(widths, r):
     """The definition: a hidden reduced width 1 splits the network, and m is checked where
-    both halves' is (tried at every such layer)."""
-    from slttheory.formulas.standing import _rrr_m_checked
-
-    if len(widths) <= 2 or r == min(widths):
+    both halves' is (tried at every such layer); one hidden layer is reduced-rank regression,
+    whose m is checked at every size."""
+    if len(widths) <= 3 or r == min(widths):
         return True
-    if len(widths) == 3:
-        return _rrr_m_checked(widths[0], widths[2], widths[1], r)
     red = [w - r for w in widths]
     return any(red[j] == 1 and _dln_m_checked_by_splits(red[:j + 1], 0)
                and _dln_m_checked_by_splits(red[j:], 0) for j in range(1, len(red) - 1))

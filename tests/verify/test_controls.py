@@ -263,23 +263,27 @@ def test_a_plugin_family_gets_the_generic_controls(monkeypatch):
 
 
 def test_a_control_whose_multiplicity_no_test_checks_has_no_kind_of_multiplicity():
-    """Reduced-rank regression's λ is checked everywhere, its multiplicity only where zeta
-    poles reach it (full rank, h = r + 1, one input or output); at (6, 6, 4, 0) m is as
-    Aoyagi & Watanabe state it. Such a control certifies λ but is no 'singular, m = k'
-    control, and its m never tells a point's bias apart (judge.llc.beyond_controls): an audit
-    of the formulas' checks found the verifier labelling controls with unchecked m."""
+    """A deep linear network's λ is checked everywhere, its multiplicity only where one hidden
+    layer (reduced-rank regression, whose m the eigenvalue integral checks at every size) or
+    layers of width r + 1 cut it into such pieces; at widths (4, 2, 2, 2, 4), r = 0, m is as
+    Aoyagi 2024 states it. Such a control certifies λ but is no 'singular, m = k' control, and
+    its m never tells a point's bias apart (judge.llc.beyond_controls): an audit of the
+    formulas' checks found the verifier labelling controls with unchecked m."""
+    from slttheory.formulas import deep_linear_network
     from slttheory.formulas.standing import multiplicity_checked
     from slttheory.models import FAMILIES as REAL
     from slttheory.verify.evidence.controls import certify
 
-    fam = REAL["reduced_rank_regression"]
-    c = certify(fam, {"m": 6, "n": 6, "h": 4, "r": 0}, "Lau et al. 2023")
+    fam = REAL["deep_linear_network"]
+    c = certify(fam, {"widths": [4, 2, 2, 2, 4], "r": 0}, "Lau et al. 2023")
     assert c is not None and (c.kind, c.multiplicity) == ("singular", None)
-    from slttheory.formulas import reduced_rank_regression
-
-    assert c.lam == str(reduced_rank_regression(6, 6, 4, 0).value)
+    assert c.lam == str(deep_linear_network([4, 2, 2, 2, 4], 0).value)
     assert "as stated, not checked here" in c.certified_by
-    checked = certify(fam, {"m": 6, "n": 6, "h": 4, "r": 3}, "Lau et al. 2023")  # h = r + 1
-    assert (checked.kind, checked.multiplicity) == ("singular, m = 2", 2)
+    checked = certify(fam, {"widths": [4, 2, 1, 2, 4], "r": 0}, "Lau et al. 2023")
+    m = deep_linear_network([4, 2, 1, 2, 4], 0).multiplicity
+    assert (checked.kind, checked.multiplicity) == (f"singular, m = {m}", m)
+    rrr = certify(REAL["reduced_rank_regression"], {"m": 6, "n": 6, "h": 4, "r": 0},
+                  "Lau et al. 2023")  # m checked at every size now
+    assert rrr.multiplicity is not None and "not checked here" not in rrr.certified_by
     assert not multiplicity_checked("deep_linear_network", {"widths": (4, 2, 2, 2, 4), "r": 0})
     assert multiplicity_checked("deep_linear_network", {"widths": (4, 2, 1, 2, 4), "r": 0})
