@@ -989,6 +989,13 @@ def at_point(family: Any, params: Mapping[str, Any], problem: Any, device: str) 
         try:
             dim, n_params, how = family.orbit(problem)
             orbit = {"dimension": int(dim), "n_params": int(n_params), "how": str(how)}
+            # an orbit from a --families module, or the package's orbit on a plugin's build
+            # (another model: its tangents' first-order guard is relative to the outputs, and
+            # passed a cubic network's wrong rotation on small weights), is the plugin's
+            # statement, which nothing here checks: a stated orbit of dimension 3 through the
+            # w* of y = wᵀx (d = 4) refuted the true λ = 2 as certified (an audit of orbits)
+            if (module := _unchecked_family(family, family.orbit)) is not None:
+                orbit["stated"] = module
         except Exception as e:  # noqa: BLE001
             orbit = {"error": describe_error(e)}
     return AtPoint("ok", checks, hyps, jsonable(dict(getattr(problem, "extras", {}) or {})),

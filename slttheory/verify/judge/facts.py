@@ -330,10 +330,15 @@ def facts_of(claim: Claim, ev: PointEvidence) -> list[Fact]:
     orb = {} if at is None or at.status != "ok" or undefined else at.orbit
     if orb.get("dimension") is not None and orb.get("n_params"):
         u = sp.Rational(orb["n_params"] - orb["dimension"], 2)
-        out.append(Fact("symmetry orbit", None, u, "certified",
-                        f"a symmetry orbit of dimension {orb['dimension']} through w* "
-                        f"({orb['how']}) ⇒ λ ≤ ({orb['n_params']} − {orb['dimension']})/2 = "
-                        f"{fmt_value(u)}"))
+        text = (f"a symmetry orbit of dimension {orb['dimension']} through w* "
+                f"({orb['how']}) ⇒ λ ≤ ({orb['n_params']} − {orb['dimension']})/2 = "
+                f"{fmt_value(u)}")
+        if orb.get("stated"):  # a plugin's orbit (or the package's on a plugin's build)
+            out.append(Fact("symmetry orbit", None, u, "context",
+                            f"{text}, as stated by {orb['stated']}, outside slttheory, whose "
+                            "tests do not check it", "not evidence"))
+        else:
+            out.append(Fact("symmetry orbit", None, u, "certified", text))
     # λ ≤ d/2 whatever the routes did: the rank record knows d even where the Jacobian was
     # too large to rank, and the measurements at w* (orbit, minimum) know it where no rank
     # route ran
@@ -434,6 +439,8 @@ def n_params_of(ev: PointEvidence) -> int | None:
     rk, at = ev.rank, ev.at_point
     ok = at is not None and at.status == "ok"
     orb = (at.orbit or {}) if ok else {}
+    if orb.get("stated"):  # a plugin's count of its model's parameters: not taken
+        orb = {}
     checks = (at.checks or {}) if ok else {}
     n = checks.get("n_params") or orb.get("n_params") or (
         rk.n_params if rk is not None and rk.n_params else None)

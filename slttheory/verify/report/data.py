@@ -176,7 +176,8 @@ _at_point = _obj({
     }, False, closed=False)},
     "extras": _free,  # numbers about the build, each family its own (e.g. train_rank, k_eff)
     "differences": _texts, "note": _text, "error": _str,
-    "orbit": _obj({"dimension": _int, "n_params": _int, "how": _text, "error": _text},
+    "orbit": _obj({"dimension": _int, "n_params": _int, "how": _text, "error": _text,
+                   "stated": _text},  # stated: the plugin module whose statement it is
                   False),  # {} where the family has no orbit
     "source": _text,
 }, null=True)
