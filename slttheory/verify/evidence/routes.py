@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import time
 import traceback
 import warnings
@@ -1021,13 +1022,29 @@ def _formula_multiplicity(family: Any, params: Mapping[str, Any]) -> dict[str, A
     """``{"formula_multiplicity": m, "formula_multiplicity_by": name}`` of the family's exact
     closed form at the point (:func:`closed_form_route`); ``{}`` where it states none."""
     cf = closed_form_route(family, params)
-    if cf.status != "ok" or not cf.exact or cf.multiplicity is None:
-        return {}
-    try:
-        m = int(cf.multiplicity)
-    except ValueError:  # symbolic
+    m = multiplicity_number(cf.multiplicity) if cf.status == "ok" else None
+    if m is None:
         return {}
     return {"formula_multiplicity": m, "formula_multiplicity_by": cf.formula or family.name}
+
+
+def multiplicity_number(text: Any) -> int | None:
+    """A closed form's stated multiplicity as an integer (``None`` where it states none, or
+    one that is not a positive whole number: symbolic, say). Read whether or not the form's
+    λ is exact, and from "3.0" as from "3": the multiplicity only withholds an LLC's decision
+    (:func:`slttheory.verify.judge.llc.beyond_controls`), and a plugin's formula that gives
+    λ = 0.5·d as a float, or its multiplicity as 3.0, had left a point of multiplicity 3 to
+    an LLC controlled at multiplicity 2 at most, which refuted a true λ there (a red-team
+    audit of the LLC verdicts).
+
+    >>> multiplicity_number("3"), multiplicity_number("3.0"), multiplicity_number("k + 1")
+    (3, 3, None)
+    >>> multiplicity_number(None), multiplicity_number("0"), multiplicity_number("2.5")
+    (None, None, None)
+    """
+    # read as text, never evaluated (a plugin's object prints as anything)
+    m = None if text is None else re.fullmatch(r"\s*\+?(\d+)(?:\.0*)?\s*", str(text))
+    return int(m.group(1)) if m is not None and int(m.group(1)) >= 1 else None
 
 
 RANK_MAP_ZERO_CHECK_ENTRIES = 1_000_000

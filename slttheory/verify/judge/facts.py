@@ -68,7 +68,11 @@ from slttheory.verify.evidence.records import (
     no_minimum_for_the_llc,
     records_say_w0,
 )
-from slttheory.verify.evidence.routes import attribution, restated_source
+from slttheory.verify.evidence.routes import (
+    attribution,
+    multiplicity_number,
+    restated_source,
+)
 from slttheory.verify.expr import shorten
 from slttheory.verify.judge.llc import Band, llc_band
 
@@ -554,7 +558,7 @@ def _same_number(value: Any, base: Any, factor: float) -> bool:
 
 
 def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
-    """The largest multiplicity an exact closed form at the point states (the family's
+    """The largest multiplicity a closed form at the point states (the family's
     formula, or one that applies by an identity of models), with the formula's name; ``None``
     where none states one. Used only to withhold an LLC's decision
     (:func:`slttheory.verify.judge.llc.beyond_controls`), so the claim's own formula may
@@ -567,11 +571,9 @@ def stated_multiplicity(ev: PointEvidence) -> tuple[int, str] | None:
     """
     best: tuple[int, str] | None = None
     for cf in (ev.closed_form, *ev.independent):
-        if cf is None or cf.status != "ok" or not cf.exact or cf.multiplicity is None:
-            continue
-        try:
-            m = int(cf.multiplicity)
-        except ValueError:
+        # whether or not its λ is exact (a float in a plugin's value), and "3.0" as "3": a
+        # multiplicity only withholds (``routes.multiplicity_number``)
+        if cf is None or cf.status != "ok" or (m := multiplicity_number(cf.multiplicity)) is None:
             continue
         if best is None or m > best[0]:
             best = (m, cf.formula or "the closed form")

@@ -17,7 +17,8 @@ scaling claim is **confirmed** only with all four of:
    of the rival lies within every value's band); the report gives both;
 
 and every stated coefficient's fit ± (2 s.e. + the bias the controlled values may share,
-:func:`_shared_bias`, as it moves that coefficient, :func:`_shared_shifts`) within
+:func:`_shared_bias`: how far, relative to itself, a value lies from its band's further end,
+as it moves that coefficient, :func:`_shared_shifts`) within
 ``coef_rel`` of it, and R² ≥ ``min_r2``. It is
 **refuted** when the stated shape is rejected (χ² p < 0.01, and on LLC values no λ of the
 shape lies within every band, :func:`_within_every_band`) or a stated coefficient is off by
@@ -1030,19 +1031,34 @@ def _exact_fit(values: Sequence[tuple[sp.Rational, sp.Rational]] | None, shape: 
 
 
 def _shared_bias(rows: Sequence[_Row]) -> float:
-    """The relative bias the controlled values may share: the largest half-width of a
-    controlled band relative to its value (0 for certified values). A band is mostly the
+    """The relative bias the controlled values may share: the largest distance from a
+    controlled value to either end of its band, relative to the value (0 for certified
+    values; 2σ where a row carries no band). A band is mostly the
     envelope of its controls' biases, the same for every point that shares the controls, so
     it does not average out over the fit as the per-point σ (a quarter of the band) would:
     coefficients are refuted only beyond it. λ = d/2 measured as 0.44·d with bands of ±14 %,
     each holding the truth, refuted the stated 0.5 at 0.44 ± 0.011 (an outside audit).
+    Not the band's half-width: the value is λ̂ corrected by the controls' weighted mean bias,
+    and the band [(λ̂ − 2se)/r₊, (λ̂ + 2se)/r₋] reaches further above it than below (1/r is
+    convex), far further where one control reads low with a wide spread; scaled by 1 ± the
+    half-width, the values stopped short of their bands' upper ends, and a true coefficient
+    was refuted (controlled) with every band holding the truth (a red-team audit: 0.5·d
+    refuted from values 0.16·d in bands [0.91, 3.33] × λ̂).
 
     >>> _shared_bias([(1.0, 0.44, 0.0154, None, "controlled"), (2.0, 1.0, 0.0, None,
     ...                "certified")])
     0.07
+    >>> round(_shared_bias([_Row(1.0, 1.0, 0.6, None, "controlled", (0.91, 3.33))]), 2)
+    2.33
     """
-    return max((2.0 * r[2] / abs(r[1]) for r in rows if r[4] == "controlled" and r[1]),
-               default=0.0)
+    out = 0.0
+    for r in rows:
+        if r[4] != "controlled" or not r[1]:
+            continue
+        band = getattr(r, "band", None)
+        reach = (max(band[1] - r[1], r[1] - band[0]) if band is not None else 2.0 * r[2])
+        out = max(out, reach / abs(r[1]))
+    return out
 
 
 def _shared_shifts(rows: Sequence[_Row], shape: str, shared: float) -> tuple[float, ...]:

@@ -1,0 +1,83 @@
+"""A red-team audit of the LLC verdict rules (README § Verdicts, rule 3; § Scaling claims):
+a true statement refuted by a controlled LLC, found on synthetic evidence."""
+
+from __future__ import annotations
+
+import pytest
+from test_judge import (
+    KEY,
+    MINIMUM,
+    V,
+    claim,
+    controls,
+    lc,
+    scaling_claim,
+)
+
+from slttheory.verify.evidence.records import (
+    ClosedFormEvidence,
+    ControlRun,
+    ControlSet,
+    PointEvidence,
+)
+from slttheory.verify.judge import scaling_verdict
+from slttheory.verify.judge.facts import stated_multiplicity
+from slttheory.verify.judge.llc import llc_band
+
+
+def _stated(value: str, multiplicity: str, exact: bool) -> ClosedFormEvidence:
+    """A plugin's formula (as stated: context only) at the point, stating a multiplicity."""
+    return ClosedFormEvidence("ok", value=value, exact=exact, multiplicity=multiplicity,
+                              case="c", source="Someone 2020", standing="as_stated",
+                              reference="Someone 2020", formula="plugin_formula")
+
+
+@pytest.mark.parametrize("value, multiplicity, exact", [
+    ("2.00000000000000", "3", False),   # λ = 0.5·d computed in floats by a plugin
+    ("2", "3.0", True),                 # its multiplicity given as a float
+])
+def test_a_stated_multiplicity_withholds_whatever_its_spelling(value, multiplicity, exact):
+    """λ = d/2 is true here; the estimator reads multiplicity 3 some 35 % low, and the
+    controls go to multiplicity 2. The formula's multiplicity 3 must withhold the LLC's
+    decision (rule 3) whether or not its λ has a float in it and whether m reads 3 or 3.0:
+    it had been dropped, and the true λ = 2 refuted (controlled)."""
+    ev = PointEvidence(_stated(value, multiplicity, exact), None, lc(1.3, se=0.02), 0.0,
+                       at_point=MINIMUM)
+    assert stated_multiplicity(ev) == (3, "plugin_formula")
+    v = V(claim("d/2"), ev, 4, controls())
+    assert v.verdict == "inconclusive" and v.grade == "none"
+    assert "multiplicity 3" in v.reason
+
+
+def _lopsided_controls():
+    """Three controls that agree (χ² p ≈ 0.03): one reads 0.7 ± 0.2, two read 1.0 ± 0.01. The
+    envelope is [0.3, 1.1], the weighted mean bias ≈ 1.0: a band reaches far further above
+    its corrected value than below."""
+    runs = []
+    for i, (ratio, spread) in enumerate(((0.7, 0.2), (1.0, 0.01), (1.0, 0.01))):
+        kind, m = ("regular", 1) if i == 0 else (f"singular, m = {i}", i)
+        for s, e in enumerate((-1.0, 0.0, 1.0)):
+            runs.append(ControlRun("regular", {"d": i + 2}, kind, "1", m, "rank", s,
+                                   mean=ratio + e * spread, std_error=1e-4, passed=True))
+    return {KEY: ControlSet(KEY, {}, tuple(runs))}
+
+
+def test_a_true_coefficient_is_not_refuted_where_every_band_holds_it():
+    """λ = 0.5·d, read at 0.32 of λ (within the controls' envelope [0.3, 1.1]): every
+    point's band holds 0.5·d, so the stated coefficient 0.5 is not refuted (a point's band
+    that holds P never refutes it). The coefficient's allowance had scaled the values by
+    1 ± the bands' half-width, which stops short of their upper ends, and refuted it."""
+    ctl = _lopsided_controls()
+    ds = tuple(range(1, 13))
+    evs = [PointEvidence(None, None, lc(0.32 * 0.5 * d, se=1e-6), 0.0, at_point=MINIMUM)
+           for d in ds]
+    for d, ev in zip(ds, evs, strict=True):
+        b = llc_band(ev.llc.mean, ev.llc.std_error, ctl[KEY])
+        assert b.controlled and b.low <= 0.5 * d <= b.high
+    v = scaling_verdict(scaling_claim([0.5], shape="linear", ds=ds), [{"d": d} for d in ds],
+                        evs, ctl)
+    assert v.verdict != "refuted", v.reason
+    # a coefficient outside every band is still refuted
+    off = scaling_verdict(scaling_claim([2.0], shape="linear", ds=ds),
+                          [{"d": d} for d in ds], evs, ctl)
+    assert off.verdict == "refuted", off.reason
