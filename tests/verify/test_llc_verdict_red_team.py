@@ -19,6 +19,7 @@ from slttheory.verify.evidence.records import (
     ControlRun,
     ControlSet,
     PointEvidence,
+    Rerun,
 )
 from slttheory.verify.judge import scaling_verdict
 from slttheory.verify.judge.facts import stated_multiplicity
@@ -81,3 +82,22 @@ def test_a_true_coefficient_is_not_refuted_where_every_band_holds_it():
     off = scaling_verdict(scaling_claim([2.0], shape="linear", ds=ds),
                           [{"d": d} for d in ds], evs, ctl)
     assert off.verdict == "refuted", off.reason
+
+
+def test_a_refutation_must_keep_its_side_at_every_rerun():
+    """λ = P claimed, P = 2: the band above P at the estimator's settings and below P at
+    γ / 3 each exclude P, but they are disjoint, so one of them misses λ: the estimate is not
+    robust, and the point is inconclusive (a red-team audit's open point). Bands on one side
+    at every setting still refute."""
+    ctl = controls(spread=0.01)
+    sides = (Rerun("γ × 3", 2.6, 0.02, True), Rerun("γ / 3", 1.4, 0.02, True),
+             Rerun("ε / 2", 2.6, 0.02, True))
+    v = V(claim("2"), PointEvidence(None, None, lc(2.6, reruns=sides), 0.0,
+                                    at_point=MINIMUM), ctl=ctl)
+    assert v.verdict == "inconclusive" and "not robust" in v.reason and "γ / 3" in v.reason, \
+        v.reason
+    same = tuple(Rerun(r.setting, 2.6 if r.setting != "γ / 3" else 2.8, 0.02, True)
+                 for r in sides)
+    v = V(claim("2"), PointEvidence(None, None, lc(2.6, reruns=same), 0.0,
+                                    at_point=MINIMUM), ctl=ctl)
+    assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason

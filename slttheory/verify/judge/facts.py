@@ -620,7 +620,12 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
                                  f"rerun at {rr.setting} {why}, so the "
                                  "verdict's robustness is unknown", not_robust=True)
         b2 = llc_band(rr.mean, rr.std_error, cs, rerun_unresolved(lc, rr))
-        if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base:
+        # a refutation of '==' must also keep its side: bands above and below P each exclude
+        # it, but they are disjoint, so one of them misses λ and the estimate is not robust
+        # (a red-team audit of the LLC verdicts)
+        flipped = base == "refuted" and b2.controlled and (b2.low > predicted) != (
+            band.low > predicted)
+        if not b2.controlled or band_verdict(b2, predicted, relation, tol) != base or flipped:
             return LLCAssessment(
                 "uncontrolled", band,
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
