@@ -101,3 +101,22 @@ def test_a_refutation_must_keep_its_side_at_every_rerun():
     v = V(claim("2"), PointEvidence(None, None, lc(2.6, reruns=same), 0.0,
                                     at_point=MINIMUM), ctl=ctl)
     assert (v.verdict, v.grade) == ("refuted", "controlled"), v.reason
+
+
+def test_an_experiment_refutation_of_a_range_must_keep_its_side_at_every_rerun():
+    """'within [0.75, 1.25]': an interval below the range at the estimator's settings and one
+    above it at ε / 2 each refute, but one of the two disjoint intervals misses the truth, so
+    the statement about λ is not decided; below at every rerun it is refuted."""
+    from slttheory.experiments import Statistic
+    from slttheory.verify.claims.experiment import Criterion
+    from slttheory.verify.evidence.records import RERUN_SETTINGS
+    from slttheory.verify.judge.experiment import judge_criterion
+
+    def st(e):
+        return Statistic("slope", e, e - 0.05, e + 0.05, 0.95, "t", 9, about="lambda", min_n=5)
+
+    c = Criterion("slope", "within", range=(0.75, 1.25))
+    below = {k: st(0.5) for k in RERUN_SETTINGS}
+    assert judge_criterion(c, st(0.5), below)[0] == "refuted"
+    v, why = judge_criterion(c, st(0.5), {**below, "ε / 2": st(1.5)})
+    assert v == "inconclusive" and "other side" in why, why

@@ -62,7 +62,7 @@ def judge_criterion(c: Criterion, s: Any, reruns: Mapping[str, Any] | None = Non
     v, why = _judge_statistic(c, s)
     if s is None or getattr(s, "about", "") != "lambda" or v == "inconclusive":
         return v, why
-    return _rerun_rule(c, v, why, reruns)
+    return _rerun_rule(c, v, why, reruns, s)
 
 
 def _judge_statistic(c: Criterion, s: Any) -> tuple[str, str]:
@@ -107,9 +107,17 @@ def _all_values(v: str, why: str, s: Any) -> tuple[str, str]:
                             "statement covers (which estimates fail follows the value)")
 
 
-def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
-                ) -> tuple[str, str]:
-    """``v`` if the criterion's verdict is ``v`` at every rerun, else inconclusive.
+def _below_range(c: Criterion, s: Any) -> bool:
+    """Whether a statistic refuting ``within [a, b]`` lies below a (else above b)."""
+    hi = s.high
+    return c.range is not None and hi == hi and hi < c.range[0]
+
+
+def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None,
+                base: Any = None) -> tuple[str, str]:
+    """``v`` if the criterion's verdict is ``v`` at every rerun, else inconclusive; a
+    refutation of ``within [a, b]`` must stay on the same side of the range (intervals below
+    and above it each refute, but one of the two disjoint intervals misses the truth).
 
     >>> from slttheory.experiments import Statistic
     >>> st = lambda e: Statistic("d", e, e - 1, e + 1, 0.95, "t", 5, about="lambda", min_n=5)
@@ -134,6 +142,10 @@ def _rerun_rule(c: Criterion, v: str, why: str, reruns: Mapping[str, Any] | None
         if v2 != v:
             return "inconclusive", (f"{why}; not decided: the verdict changes to {v2} at "
                                     f"{label} ({why2})")
+        if (v == "refuted" and c.expect == "within" and base is not None
+                and _below_range(c, st) != _below_range(c, base)):
+            return "inconclusive", (f"{why}; not decided: at {label} the interval is on the "
+                                    f"other side of the range ({why2})")
         seen.append(f"{label}: {st.estimate:.4g} [{st.low:.4g}, {st.high:.4g}]")
     return v, f"{why}; the same verdict at every rerun ({'; '.join(seen)})"
 
