@@ -74,7 +74,7 @@ from slttheory.verify.evidence.routes import (
     restated_source,
 )
 from slttheory.verify.expr import shorten
-from slttheory.verify.judge.llc import Band, llc_band
+from slttheory.verify.judge.llc import Band, edge_text, llc_band
 
 __all__ = [
     "GRADES", "Fact", "LLCAssessment", "facts_of", "assess_llc", "band_verdict", "fmt_value",
@@ -460,7 +460,9 @@ def band_outside_proof(lo: Any, hi: Any, low: float, high: float) -> str:
     if (high < float(lo)) or (hi is not None and low > float(hi)):
         proved = (f"[{fmt_value(lo)}, "
                   f"{'∞' if hi is None else fmt_value(hi)}]")
-        return (f"its band [{low:.4g}, {high:.4g}] lies outside the certified λ ∈ {proved}: "
+        ends = tuple(float(e) for e in (lo, hi) if e is not None)  # never shown touching them
+        return (f"its band [{edge_text(low, ends, 4)}, {edge_text(high, ends, 4)}] lies "
+                f"outside the certified λ ∈ {proved}: "
                 "the estimator or its controls are wrong here, so it decides nothing")
     return ""
 
@@ -612,6 +614,7 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     base = band_verdict(band, predicted, relation, tol)
+    refs = band_refs(predicted, relation, tol)  # the rerun's band is read against these
     if base == "open":
         return LLCAssessment("controlled", band, "")
     for rr in lc.reruns:
@@ -629,8 +632,9 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
             return LLCAssessment(
                 "uncontrolled", band,
                 f"not robust to the estimator's settings: at {rr.setting} λ̂ = {rr.mean:.4g} "
-                f"gives the band [{b2.low:.4g}, {b2.high:.4g}] against "
-                f"[{band.low:.4g}, {band.high:.4g}]", not_robust=True)
+                f"gives the band [{edge_text(b2.low, refs, 4)}, {edge_text(b2.high, refs, 4)}] "
+                f"against [{edge_text(band.low, refs, 4)}, {edge_text(band.high, refs, 4)}]",
+                not_robust=True)
         if proved is not None and (outside := band_outside_proof(*proved, b2.low, b2.high)):
             # the rerun's verdict is the estimator's error there, not the same verdict (a
             # band below a proved λ ≥ 1 at γ × 3 had counted as repeating a refutation)
@@ -664,6 +668,17 @@ def rerun_labels_text(labels: list[str]) -> str:
         [f"found under unexpected settings: {', '.join(unexpected)}"] if unexpected else [])
     return (f"the reruns are not those at {RERUN_SETTINGS_TEXT}, each once: "
             + "; ".join(parts))
+
+
+def band_refs(predicted: float, relation: str, tol: float) -> tuple[float, ...]:
+    """The numbers :func:`band_verdict` compares a band's ends with, for
+    :func:`~slttheory.verify.judge.llc.edge_text` to keep each shown end on its side of:
+    the prediction and, for ``==``, the ends of its tolerance window.
+
+    >>> band_refs(1.5, "==", 0.25), band_refs(1.5, "<=", 0.25)
+    ((1.5, 1.25, 1.75), (1.5,))
+    """
+    return (predicted, predicted - tol, predicted + tol) if relation == "==" else (predicted,)
 
 
 def band_verdict(band: Band, predicted: float, relation: str, tol: float) -> str:

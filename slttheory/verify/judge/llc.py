@@ -255,25 +255,31 @@ def _v(v) -> str:
 
 def edge_text(x: Any, ref: Any = None, digits: int = 3) -> str:
     """``x`` (an interval's end) to ``digits`` significant digits, or as many more as it takes
-    to keep it on its own side of ``ref`` (the prediction it is compared with): a band
+    to keep it on its own side of ``ref`` (the prediction it is compared with, or several
+    numbers it is compared with: the prediction and the ends of its tolerance window): a band
     [1.50003, 1.71] that refutes λ = 3/2 had read "[1.5, 1.71]" beside "refuted", in the
-    reason and in both reports, as if it held the prediction (a red-team audit). Non-numbers
-    (report.json's "nan") as they are.
+    reason and in both reports, as if it held the prediction (a red-team audit); a band
+    [1.34996, 1.504] that reaches below the window 3/2 ± 0.15 had read "[1.35, 1.504] contains
+    the prediction but reaches beyond it ± 0.15" (another). Non-numbers (report.json's "nan")
+    as they are.
 
     >>> edge_text(1.50003, 1.5), edge_text(1.50003), edge_text(1.5, 1.5), edge_text(0.372, 1.5)
     ('1.50003', '1.5', '1.5', '0.372')
     >>> edge_text(1.99996, 2, 4), edge_text("nan", 2)
     ('1.99996', 'nan')
+    >>> edge_text(1.34996, (1.5, 1.35, 1.65), 4), edge_text(1.34996, 1.5, 4)
+    ('1.34996', '1.35')
     """
     if not isinstance(x, int | float) or isinstance(x, bool):
         return str(x)
     text = f"{x:.{digits}g}"
-    if not isinstance(ref, int | float) or isinstance(ref, bool) or x != x or ref != ref \
-            or abs(x) == float("inf"):
+    refs = [r for r in (ref if isinstance(ref, list | tuple) else (ref,))
+            if isinstance(r, int | float) and not isinstance(r, bool) and r == r]
+    if not refs or x != x or abs(x) == float("inf"):
         return text
     for n in range(digits, 18):
         text = f"{x:.{n}g}"
         y = float(text)
-        if (y > ref) == (x > ref) and (y < ref) == (x < ref):
+        if all((y > r) == (x > r) and (y < r) == (x < r) for r in refs):
             return text
     return repr(x)

@@ -51,6 +51,7 @@ from slttheory.verify.judge.facts import (
     LLCAssessment,
     assess_llc,
     band_outside_proof,
+    band_refs,
     band_verdict,
     facts_of,
     fmt_value,
@@ -787,8 +788,10 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
     if llc.grade == "controlled" and not not_a_minimum(ev):
         b = llc.band
         bv = band_verdict(b, float(p), rel, tol)
-        btxt = (f"controlled LLC band [{edge_text(b.low, float(p), 4)}, "
-                f"{edge_text(b.high, float(p), 4)}] (λ̂ = {ev.llc.mean:.4g} ± "
+        # each end on its side of P and, for ==, of the window P ± tol it is compared with
+        refs = band_refs(float(p), rel, tol)
+        btxt = (f"controlled LLC band [{edge_text(b.low, refs, 4)}, "
+                f"{edge_text(b.high, refs, 4)}] (λ̂ = {ev.llc.mean:.4g} ± "
                 f"{ev.llc.std_error:.2g}, corrected {b.corrected:.4g} by {len(b.controls)} "
                 f"controls; same verdict at γ × 3, γ / 3, ε / 2)")
         caveat = unimposed_note(claim, ev) + pt.note
@@ -802,10 +805,10 @@ def _by_llc(pt: _Case, controls: Mapping[str, ControlSet], lo: Any, hi: Any) -> 
             return PointVerdict("confirmed", f"confirmed (controlled) at {pt.at}: {btxt} "
                                 f"{verb} {pt.ptxt}{within}{caveat}", "controlled", pt.facts, llc)
         llc = LLCAssessment(
-            "controlled", b, f"its band [{edge_text(b.low, float(p), 4)}, "
-            f"{edge_text(b.high, float(p), 4)}] contains the prediction "
+            "controlled", b, f"its band [{edge_text(b.low, refs, 4)}, "
+            f"{edge_text(b.high, refs, 4)}] contains the prediction "
             f"but reaches beyond it ± {tol:.3g} (the tolerance)" if rel == "==" else
-            f"its band [{edge_text(b.low, float(p), 4)}, {edge_text(b.high, float(p), 4)}] "
+            f"its band [{edge_text(b.low, refs, 4)}, {edge_text(b.high, refs, 4)}] "
             f"straddles {fmt_value(p)}: some of its values "
             f"satisfy λ {rel} {fmt_value(p)} and some do not")
     return PointVerdict("inconclusive", f"inconclusive at {pt.at}: "

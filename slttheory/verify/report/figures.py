@@ -90,23 +90,44 @@ def _xlogx(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, special.xlogy(safe, safe), np.nan)
 
 
-def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
+def heat_cells(c: Mapping[str, Any]) -> tuple[list[str], list[str], list[str], np.ndarray]:
+    """The heat map's axes (the two grid variables with the most values), their values as
+    shown, and each cell's worst verdict (:data:`_ORDER`; -1 where no point lies). Grid values
+    and point values are matched by one key (:func:`_val`): a list-valued variable
+    (``widths``, ``powers``) had been keyed ``[2, 1, 3]`` on the axis and ``(2, 1, 3)`` at the
+    points, so that its heat map drew no cell at all (a red-team audit of the reports).
+
+    >>> c = {"grid": {"widths": [[2, 1], [2, 2]]}, "points": [
+    ...     {"params": {"widths": [2, 1]}, "verdict": "refuted"},
+    ...     {"params": {"widths": [2, 2]}, "verdict": "confirmed"}]}
+    >>> heat_cells(c)[3].tolist()
+    [[3, 0]]
+    """
     grid = c.get("grid") or {}
     names = sorted(grid, key=lambda k: -len(grid[k]))[:2]
     if not names:
-        return False
+        return [], [], [], np.full((0, 0), -1, dtype=int)
     if len(names) == 1:
         names = [names[0], names[0]]
-    xs = [str(v) for v in grid[names[0]]]
-    ys = [str(v) for v in grid[names[1]]] if names[1] != names[0] else ["–"]
-    cell = np.full((len(ys), len(xs)), -1, dtype=int)
-    ix = {v: i for i, v in enumerate(xs)}
-    iy = {v: i for i, v in enumerate(ys)}
+    xkeys = [str(_val(v)) for v in grid[names[0]]]
+    ykeys = [str(_val(v)) for v in grid[names[1]]] if names[1] != names[0] else ["–"]
+    cell = np.full((len(ykeys), len(xkeys)), -1, dtype=int)
+    ix = {v: i for i, v in enumerate(xkeys)}
+    iy = {v: i for i, v in enumerate(ykeys)}
     for p in c["points"]:
         i = ix.get(str(_val(p["params"].get(names[0]))))
         j = iy.get(str(_val(p["params"].get(names[1])))) if names[1] != names[0] else 0
         if i is not None and j is not None:
             cell[j, i] = max(cell[j, i], _ORDER[p["verdict"]])
+    xs = [str(v) for v in grid[names[0]]]
+    ys = [str(v) for v in grid[names[1]]] if names[1] != names[0] else ["–"]
+    return names, xs, ys, cell
+
+
+def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
+    names, xs, ys, cell = heat_cells(c)
+    if not names:
+        return False
     from matplotlib.colors import ListedColormap
 
     fig, ax = _new((7.0, 5.0))

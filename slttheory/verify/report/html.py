@@ -663,8 +663,8 @@ def _points_section(claim: Mapping[str, Any], cap: int = MAX_POINT_ROWS) -> str:
     if large:
         note = (
             f'<p class="note">{n} points: {_counts_html(_counts(points))}. Shown: the '
-            f"{len(shown)} worst (errors, then refuted, then inconclusive); every point is in "
-            "report.json.</p>"
+            f"{len(shown)} worst (errors, then refuted, inconclusive, confirmed); every point "
+            "is in report.json.</p>"
         )
     if common:
         labels = {route: label for route, label, _ in _NOTES}

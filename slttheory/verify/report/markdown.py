@@ -351,7 +351,7 @@ def _claim(c: Mapping[str, Any], anchor: str) -> list[str]:
         counts = counts_text(c["point_counts"])
         worst = [p for _, p in worst_points(pts, LARGE // 2)]
         lines += [f"{len(pts)} points: {counts}. The {len(worst)} worst are listed (errors, "
-                  "then refuted, then inconclusive); every point is in `report.json`.", ""]
+                  "then refuted, inconclusive, confirmed); every point is in `report.json`.", ""]
         lines += _points_table(worst, c.get("relation", "==")) + [""]
     elif pts:
         lines += _points_table(pts, c.get("relation", "==")) + [""]
