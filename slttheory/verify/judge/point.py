@@ -1132,6 +1132,10 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
     >>> scope([p for p in grid if p["k"] < p["d"] - 3], ["d", "k"], grid=[p for p in grid
     ...       if p["k"] < p["d"] - 3], constraint="k < d - 3")
     'every point of d ∈ {5, 6, …, 11}, k ∈ {1, 2, 3, 4, 5} with k < d − 3'
+    >>> kept = [p for p in grid if p["k"] <= p["d"] - 3]
+    >>> scope([p for p in kept if (p["d"] + p["k"]) % 3], ["d", "k"], grid=kept,
+    ...       constraint="k <= d - 3")  # of the 30 it kept, not of the product's 40
+    '20 of the 30 points of d ∈ {4, 5, …, 11}, k ∈ {1, 2, 3, 4, 5} with k ≤ d − 3'
     """
     names = [n for n in names if any(n in p for p in points)]
     if not points:
@@ -1164,6 +1168,9 @@ def scope(points: Sequence[Mapping[str, Any]], names: Sequence[str],
         if len(missing) <= SCOPE_LISTED // 2 and len(tuples) > SCOPE_LISTED:
             return (f"every point of {product} with {shown} except "
                     + _listed(missing, names))
+        if len(tuples) > SCOPE_LISTED and len(missing) > SCOPE_LISTED // 2:
+            # counted among the points the constraint kept, not the whole product's
+            return f"{len(tuples)} of the {len(inside)} points of {product} with {shown}"
 
     if len(tuples) <= SCOPE_LISTED:
         return _listed(tuples, names)
