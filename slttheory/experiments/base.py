@@ -274,16 +274,16 @@ class Statistic:
         if n_llc and n_excluded:
             parts.append(exclusion_note(n_excluded, n_llc))
         low, high = float(e.low), float(e.high)
+        was = (
+            f" (was [{low:.4g}, {high:.4g}])"
+            if math.isfinite(low) and math.isfinite(high)
+            else ""
+        )
         if e.n < min_n:
-            was = (
-                f" (was [{low:.4g}, {high:.4g}])"
-                if math.isfinite(low) and math.isfinite(high)
-                else ""
-            )
             parts.append(f"n = {e.n} clean < min_n = {min_n}: interval withheld{was}")
             low = high = math.nan
         elif withhold:
-            parts.append(f"interval withheld: {withhold}")
+            parts.append(f"interval withheld{was}: {withhold}")
             low = high = math.nan
         return cls(
             name,
