@@ -59,4 +59,18 @@ def test_the_heat_map_of_a_list_valued_grid_variable_draws_every_point():
     names, xs, ys, cell = heat_cells(c)
     assert names == ["widths", "r"] and xs[0] == "[2, 1, 3]"
     assert (cell >= 0).all(), cell
-    assert (cell[0] == 3).all() and (cell[1:] == 0).all(), cell
+    assert (cell[0] == 4).all() and (cell[1:] == 1).all(), cell
+
+
+def test_a_scaling_claims_fit_only_points_are_not_drawn_as_inconclusive():
+    """A large scaling claim's points only enter its fit ('inconclusive: scaling point …'):
+    the heat map drew them as inconclusive even where the claim is confirmed. They have a
+    colour of their own, below every verdict."""
+    from slttheory.verify.judge.point import FIT_ONLY
+
+    pts = [{"params": {"d": d, "k": k}, "verdict": "inconclusive",
+            "reason": f"{FIT_ONLY} d={d}"} for d in range(1, 10) for k in range(1, 6)]
+    pts[0] = {**pts[0], "reason": "inconclusive: no certified route decides"}
+    c = {"grid": {"d": list(range(1, 10)), "k": list(range(1, 6))}, "points": pts}
+    cell = heat_cells(c)[3]
+    assert cell[0, 0] == 2 and (cell.ravel()[1:] == 0).all(), cell

@@ -23,14 +23,16 @@ from scipy import special
 
 from slttheory.verify.evidence.records import finite
 from slttheory.verify.judge import fmt_point
-from slttheory.verify.report.data import counts_text
+from slttheory.verify.report.data import counts_text, only_in_fit
 from slttheory.verify.report.files import replacing
 from slttheory.verify.report.markdown import LARGE
 
 __all__ = ["claim_figure", "scan_figure"]
 
-_ORDER = {"confirmed": 0, "inconclusive": 1, "error": 2, "refuted": 3}
-_COLOURS = ("tab:green", "tab:gray", "tab:orange", "tab:red")
+_ORDER = {"in the fit": 0, "confirmed": 1, "inconclusive": 2, "error": 3, "refuted": 4}
+"""A heat map cell's colour: its worst point's verdict; a scaling claim's points that only
+enter its fit (``data.only_in_fit``) have no verdict of their own and rank below every one."""
+_COLOURS = ("tab:blue", "tab:green", "tab:gray", "tab:orange", "tab:red")
 
 
 def _new(figsize=(6.4, 4.0)):
@@ -101,7 +103,7 @@ def heat_cells(c: Mapping[str, Any]) -> tuple[list[str], list[str], list[str], n
     ...     {"params": {"widths": [2, 1]}, "verdict": "refuted"},
     ...     {"params": {"widths": [2, 2]}, "verdict": "confirmed"}]}
     >>> heat_cells(c)[3].tolist()
-    [[3, 0]]
+    [[4, 1]]
     """
     grid = c.get("grid") or {}
     names = sorted(grid, key=lambda k: -len(grid[k]))[:2]
@@ -118,7 +120,8 @@ def heat_cells(c: Mapping[str, Any]) -> tuple[list[str], list[str], list[str], n
         i = ix.get(str(_val(p["params"].get(names[0]))))
         j = iy.get(str(_val(p["params"].get(names[1])))) if names[1] != names[0] else 0
         if i is not None and j is not None:
-            cell[j, i] = max(cell[j, i], _ORDER[p["verdict"]])
+            v = "in the fit" if only_in_fit(p) else p["verdict"]
+            cell[j, i] = max(cell[j, i], _ORDER[v])
     xs = [str(v) for v in grid[names[0]]]
     ys = [str(v) for v in grid[names[1]]] if names[1] != names[0] else ["–"]
     return names, xs, ys, cell
@@ -132,8 +135,8 @@ def _heatmap(c: Mapping[str, Any], path: Path) -> bool:
 
     fig, ax = _new((7.0, 5.0))
     masked = np.ma.masked_less(cell, 0)
-    ax.imshow(masked, cmap=ListedColormap(_COLOURS), vmin=0, vmax=3, aspect="auto",
-              origin="lower", interpolation="nearest")
+    ax.imshow(masked, cmap=ListedColormap(_COLOURS), vmin=0, vmax=len(_COLOURS) - 1,
+              aspect="auto", origin="lower", interpolation="nearest")
     step = max(1, len(xs) // 12)
     ax.set_xticks(range(0, len(xs), step), [_text(v) for v in xs[::step]], fontsize=7)
     step = max(1, len(ys) // 12)
