@@ -289,3 +289,34 @@ def test_a_report_json_nested_too_deeply_is_not_ours(tmp_path):
     (tmp_path / "report.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     assert not own_report(tmp_path)
     assert foreign_report_files(tmp_path) == ["report.json"]
+
+
+def test_a_run_stopped_while_removing_the_earlier_report_can_run_again(tmp_path,
+                                                                        monkeypatch):
+    """A run without ``--resume`` removes the earlier run's report files; it removed
+    report.json (the sign that the folder's report files are this package's) first, so a run
+    stopped (Ctrl-C, a kill) after that unlink left report.md and report.html alone, which
+    every later run into that ``--out``, ``--resume`` included, refused as a user's own
+    files. report.json now goes last."""
+    from pathlib import Path
+
+    from slttheory.verify.report import foreign_report_files, remove_report
+
+    (tmp_path / "report.json").write_text(json.dumps({"schema_version": 2, "claims": []}),
+                                          encoding="utf-8")
+    (tmp_path / "report.md").write_text("# report\n", encoding="utf-8")
+    (tmp_path / "report.html").write_text("<html></html>", encoding="utf-8")
+    real_unlink = Path.unlink
+    calls = []
+
+    def unlink_then_stop(self, *a, **k):
+        real_unlink(self, *a, **k)
+        calls.append(self.name)
+        raise KeyboardInterrupt  # stopped right after the first file went
+
+    monkeypatch.setattr(Path, "unlink", unlink_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        remove_report(tmp_path)
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    assert len(calls) == 1
+    assert foreign_report_files(tmp_path) == []

@@ -154,12 +154,15 @@ def remove_report(out_dir: str | Path) -> None:
         return
     figs = _earlier_figures(out, claims)
     gone = [n for n in REPORT_FILES if (out / n).is_file()]
-    for n in gone:
+    # report.json last, its figures first: it is what marks the other files as a report's,
+    # and a run stopped after removing it first (a Ctrl-C between two unlinks) had left
+    # report.md and report.html that every later run into the folder refused as a user's own
+    _remove_figures(figs, out / "figures")
+    for n in sorted(gone, key=lambda n: n == "report.json"):
         (out / n).unlink(missing_ok=True)
     if gone:
         print(f"note: removed the earlier run's {', '.join(gone)} from {out} (its store was "
               "cleared; rerun with --resume to keep a store and its report)", file=sys.stderr)
-    _remove_figures(figs, out / "figures")
 
 
 def _clear_figures(folder: Path, say: bool = True) -> None:
