@@ -5,8 +5,8 @@ kernel (d − rank), every tangent must be a symmetry, and a wrong tangent must 
 The rotations preserving diag(v) (p = 1) and the output constant under the centred loss were
 added after an independent re-check of seed 001's verdicts: thm4.2 at (d, p, K) = (3, 1, 2)
 and the centred App. G bias claims were refuted only through a Schwartz–Zippel probability on
-the generic rank (λ = 5/2 "with P(generic rank higher) ≤ 2.2e-07"), where these orbits bound
-λ ≤ 5/2 (and ≤ 2) with no probability at all."""
+the generic rank (λ = 5/2 "with P(a higher generic rank unseen) ≤ 2.2e-07"), where these
+orbits bound λ ≤ 5/2 (and ≤ 2) with no probability at all."""
 
 from __future__ import annotations
 

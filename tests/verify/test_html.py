@@ -270,7 +270,7 @@ def test_point_details_show_the_rank_bound_under_report_json_key(out_dir):
     is ``bound``), so the bound was never shown; and a "<" rounded down was not true."""
     rep = make_report()
     page = render_html(rep, figures_dir=out_dir)
-    assert "P(generic rank higher) ≤ 5.2e-07" in page
+    assert "P(a higher generic rank unseen) ≤ 5.2e-07" in page
     rep["claims"][0]["points"][0]["rank"]["bound"] = 0.0
     assert "the rank is maximal" in render_html(rep, figures_dir=out_dir)
 

@@ -165,10 +165,10 @@ def test_rank_at_the_point_refutes_without_any_hypothesis():
 def test_rank_determining_lambda_confirms_and_refutes():
     assert V(claim(), PointEvidence(None, rk(4), None, 0.0)).verdict == "confirmed"
     v = V(claim("d/2 + 1"), PointEvidence(None, rk(4, 6, bound=1e-7), None, 0.0))
-    assert v.verdict == "refuted" and "P(generic rank higher) ≤ 1e-07" in v.reason
+    assert v.verdict == "refuted" and "P(a higher generic rank unseen) ≤ 1e-07" in v.reason
     # the bound is rounded up, so that the "<" holds as printed (5.112e-07 read "< 5.1e-07")
     v = V(claim("d/2 + 1"), PointEvidence(None, rk(4, 6, bound=5.112e-7), None, 0.0))
-    assert "P(generic rank higher) ≤ 5.2e-07" in v.reason
+    assert "P(a higher generic rank unseen) ≤ 5.2e-07" in v.reason
 
 
 def test_a_generic_rank_with_a_weak_schwartz_zippel_bound_certifies_no_equality():

@@ -159,9 +159,9 @@ def sz_text(bound: float | None, *, affine: bool = False) -> str:
     "≤", as the bound is, not "<": a bound of exactly 0.25 read "< 0.25").
 
     >>> sz_text(5.112e-07), sz_text(2.2e-07)
-    ('P(generic rank higher) ≤ 5.2e-07', 'P(generic rank higher) ≤ 2.2e-07')
+    ('P(a higher generic rank unseen) ≤ 5.2e-07', 'P(a higher generic rank unseen) ≤ 2.2e-07')
     >>> sz_text(9.985e-07), sz_text(0.0)
-    ('P(generic rank higher) ≤ 1e-06', 'the rank is maximal')
+    ('P(a higher generic rank unseen) ≤ 1e-06', 'the rank is maximal')
 
     A bound of 0 has two causes: the rank is the largest possible, or the map is affine
     (``affine``), whose Jacobian is the same at every point, whatever its rank ("rank 2 of 8
@@ -172,16 +172,16 @@ def sz_text(bound: float | None, *, affine: bool = False) -> str:
     'the map is affine: its rank is the same at every point'
     """
     if bound is None:
-        return "P(generic rank higher) n/a"
+        return "P(a higher generic rank unseen) n/a"
     if bound == 0:
         return ("the map is affine: its rank is the same at every point" if affine
                 else "the rank is maximal")
     if bound <= math.ulp(0.0):  # a positive bound below float64's range
-        return "P(generic rank higher) ≤ 1e-300"
+        return "P(a higher generic rank unseen) ≤ 1e-300"
     d = Decimal(repr(float(bound)))
     step = Decimal(1).scaleb(d.adjusted() - 1)
     up = (d / step).to_integral_value(rounding=ROUND_CEILING) * step
-    return f"P(generic rank higher) ≤ {float(up):.2g}"
+    return f"P(a higher generic rank unseen) ≤ {float(up):.2g}"
 
 
 def closed_form_grade(claim: Claim, cf: ClosedFormEvidence) -> tuple[str, str]:
