@@ -118,16 +118,22 @@ def _lanczos(hvp, n: int, steps: int, v0: torch.Tensor) -> torch.Tensor:
     alphas: list[float] = []
     betas: list[float] = []
     q = v0 / v0.norm()
+    h_norm = 0.0  # the largest ‖H q_j‖ so far: the scale of the operator seen
     for j in range(steps):
         Q[j] = q
         w = hvp(q)
+        h_norm = max(h_norm, float(w.norm()))
         a = float(torch.dot(w, q))
         alphas.append(a)
         basis = Q[: j + 1]
         w = w - basis.T @ (basis @ w)  # full reorthogonalisation, twice for stability
         w = w - basis.T @ (basis @ w)
         b = float(w.norm())
-        if j == steps - 1 or b <= 1e-12 * max(1.0, max(abs(x) for x in alphas)):
+        # breakdown relative to the operator's own scale: an absolute floor (1e-12·max(1, |α|))
+        # stopped after one step wherever the whole Hessian was below 10⁻¹² (a loss scaled by
+        # 10⁻¹³, a well-fitted cross-entropy network), and the single Rayleigh quotient of the
+        # random start, positive, passed a saddle as a local minimum (a red-team audit)
+        if j == steps - 1 or b <= 1e-12 * h_norm:
             break
         betas.append(b)
         q = w / b
@@ -197,7 +203,8 @@ def critical_point_check(
 
     ``k`` smallest eigenvalues are returned; the decision uses the tolerances relative to
     s = max |eigenvalue| (see the module docstring): ``is_local_min`` iff
-    ‖∇L_n‖ ≤ ``grad_tol``·s and λ_min ≥ −``eig_tol``·s. Limits (an outside audit): the
+    ‖∇L_n‖ ≤ ``grad_tol``·s and λ_min ≥ −``eig_tol``·s (where s = 0, a Hessian exactly 0, only
+    a gradient exactly 0 passes: nothing sets its scale). Limits (an outside audit): the
     tolerances scale with the stiffest direction, so one stiff parameter loosens the test of
     every other (a saddle of curvature −0.98 passed beside a curvature of 9.9·10³, and a
     gradient of 57 along a soft direction beside 10⁶); the derivatives are autograd's, so at a
@@ -325,12 +332,19 @@ def critical_point_check(
     smallest = tuple(float(e) for e in eig[: min(k, len(eig))])
     if method == "dense":
         near_zero = int((eig.abs() <= eig_tol * ref).sum())
-    grad_ok = grad_norm <= grad_tol * ref
+    # s = 0 (a Hessian exactly 0): no curvature to measure the gradient against, and any
+    # gradient is then a first-order descent direction; the absolute ‖∇L_n‖ <= grad_tol had
+    # passed L = 10⁻⁴·w (no minimum anywhere) while L = 10⁻⁴·w + 10⁻²⁰·w² failed, the test's
+    # answer depending on the loss's units (a red-team audit): a critical point needs 0
+    grad_ok = grad_norm <= grad_tol * scale if scale > 0 else grad_norm == 0.0
     eig_ok = lam_min >= -eig_tol * ref
-    scale_txt = f"s = max|eigenvalue| = {scale:.3g}" if scale > 0 else "the Hessian is 0 (s = 1)"
+    scale_txt = (f"s = max|eigenvalue| = {scale:.3g}" if scale > 0 else
+                 "the Hessian is 0 (s = 1 for the eigenvalues; the gradient must be 0)")
     if not grad_ok:
         reason = (f"not a critical point: |grad L_n| = {grad_norm:.3g} > grad_tol·s = "
-                  f"{grad_tol:g}·{ref:.3g} ({scale_txt})")
+                  f"{grad_tol:g}·{ref:.3g} ({scale_txt})" if scale > 0 else
+                  f"not a critical point: |grad L_n| = {grad_norm:.3g} > 0 where the Hessian "
+                  "is 0 (no curvature to stop first-order descent)")
         if not eig_ok:
             reason += f"; also an eigenvalue {lam_min:.3g} < −eig_tol·s"
     elif not eig_ok:

@@ -179,13 +179,16 @@ def refine_to_minimiser(
     x, y = data
     x64 = x.double() if x.is_floating_point() else x
     y64 = y.double() if y.is_floating_point() else y
-    params = list(model.parameters())
+    # the parameters the LLC samples and the minimum check varies (requires_grad): a frozen
+    # one is held fixed there, and had been perturbed and fitted here (a red-team audit)
+    free = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in free]
     dtypes = [p.dtype for p in params]
     work = [p.detach().to(torch.float64).clone() for p in params]
     with torch.no_grad():
         for w in work:
             w.add_(perturb * randn(*w.shape, generator=generator).to(w))
-    names = [k for k, _ in model.named_parameters()]
+    names = [k for k, _ in free]
     work = [w.requires_grad_(True) for w in work]
     frozen = held_fixed(model, names, lambda b: b.double() if b.is_floating_point() else b)
 
