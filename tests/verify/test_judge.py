@@ -678,6 +678,22 @@ def test_scaling_fits_no_point_whose_hypothesis_fails():
     assert all("hypothesis not met" in p.verdict.reason for p in r.points)
 
 
+def test_scaling_with_no_values_says_what_would_decide():
+    """A scaling claim none of whose points has a value to fit names what would decide it:
+    values at enough values of the variable, where the hypotheses hold (a review, 2026-12:
+    cullen2026-fig1 said only 'hypothesis not met', and its quick grid has 3 values of p)."""
+    params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d, ds=(1, 2, 4))
+    fail = AtPoint("ok", checks={"is_local_min": True},
+                   hypotheses=({"name": "stage II", "met": False, "measured": "no"},))
+    ev = [replace(e, at_point=fail) for e in ev]
+    c = replace(scaling_claim([-0.5, 20], ds=(1, 2, 4)), hypotheses=("stage II",))
+    v = scaling_verdict(c, params, ev, ctl)
+    assert v.verdict == "inconclusive", v.reason
+    would = v.reason.split("would decide: ", 1)[1]
+    assert "at ≥ 4 values of d" in would and "meets stage II" in would, v.reason
+    assert "grid has 3 value(s) of d" in would, v.reason
+
+
 def test_scaling_certified_values_decide_and_llcs_do_not():
     """Where the certified facts fix λ at every point, they are the values fitted (graded
     certified), whatever the LLCs read: before, an LLC that read λ = d decided a claim of slope

@@ -581,7 +581,9 @@ def _judge_sweep(claim: Claim, params_list: Sequence[Mapping[str, Any]],
     out = tuple(label for kind in left_out.values() for label, _ in kind)
     if not verdicts:
         return ScalingVerdict("inconclusive", "inconclusive: no controlled LLC values to fit; "
-                              + "; ".join(reasons), tuple(fits), left_out=out)
+                              + "; ".join(reasons)
+                              + _no_values_would_decide(claim, params_list, left_out),
+                              tuple(fits), left_out=out)
     if "refuted" in verdicts:
         verdict = "refuted"
     elif all(v == "confirmed" for v in verdicts) and not left_out:
@@ -1131,6 +1133,32 @@ def _round_off_to_zero(f: Fit) -> tuple[float, ...]:
             for k in terms]
     return tuple(0.0 if abs(c) * m <= scale else c for c, m in zip(f.coefficients, size,
                                                                     strict=True))
+
+
+def _no_values_would_decide(claim: Claim, params_list: Sequence[Mapping[str, Any]],
+                            left_out: Mapping[str, list[tuple[str, str]]]) -> str:
+    """What would decide a scaling claim none of whose points has a value to fit: values of
+    λ (certified, or controlled LLCs) at enough values of the variable, at points where the
+    claim's hypotheses hold (an LLC is not run where one fails, in any profile) and the LLC
+    route runs. Wording only: the verdict stays inconclusive."""
+    sc = claim.scaling
+    assert sc is not None
+    var = sc.variable
+    others = [k for k in claim.grid if k != var]
+    per_fit: dict[tuple, set] = {}
+    for p in params_list:
+        per_fit.setdefault(tuple((k, p.get(k)) for k in others), set()).add(p.get(var))
+    most = max((len(v) for v in per_fit.values()), default=0)
+    where = []
+    if "hypothesis not met" in left_out and claim.hypotheses:
+        hyps = ", ".join(claim.hypotheses)
+        where.append(f"at points whose w* meets {hyps}")
+    if any(k.startswith(("the LLC route is not run", "no route runs")) for k in left_out):
+        where.append("with the LLC route run (the full profile runs it)")
+    few = (f"; this profile's grid has {most} value(s) of {var} per fit, fewer than the "
+           f"{MIN_VALUES} a confirmation needs" if most < MIN_VALUES else "")
+    return (f"; would decide: values of λ (certified, or controlled LLCs) at ≥ {MIN_VALUES} "
+            f"values of {var} per fit" + ("" if not where else " " + " ".join(where)) + few)
 
 
 def _left_out_reasons(left_out: Mapping[str, list[tuple[str, str]]]) -> list[str]:
