@@ -60,8 +60,12 @@ def test_all_conditions_met_gives_the_exact_bound():
     {"status": "error"},
 ])
 def test_each_missing_condition_gives_no_fact(change):
+    # at a checked minimum, where the fact is drawn without the change (without the check,
+    # λ at w* is undefined and no fact is drawn whatever the conditions: this test had then
+    # passed with each condition's check removed, a mutation audit)
+    at = AtPoint("ok", checks={"n_params": 6, "is_local_min": True})
+    assert len(_hessian_facts(PointEvidence(None, FULL, None, 0.0, at))) == 1
     rk = dataclasses.replace(FULL, **change)
-    at = AtPoint("ok", checks={"n_params": 6})
     assert _hessian_facts(PointEvidence(None, rk, None, 0.0, at)) == []
 
 
