@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 import sympy as sp
+from test_hessian_rank_bound import FULL  # every condition of the Hessian bound met
 
 from slttheory.verify.evidence.records import (
     AtPoint,
@@ -19,9 +20,6 @@ from slttheory.verify.evidence.records import (
 from slttheory.verify.judge import llc as llc_mod
 from slttheory.verify.judge.facts import facts_of, hessian_rank_bound
 
-FULL = RankEvidence("ok", rank=4, n_params=6, certified=True, bound=1e-9, point_rank=2,
-                    point_rank_certified=True, point_rank_exact=True, inputs_determine=True,
-                    point_rank_how="w* is given as integers", true_point="exact")
 # a w* checked to be a local minimum: λ at w* is defined, so facts at w* are drawn (a w*
 # without the check draws none, which made an older parametrised test pass whatever the
 # conditions below said)
