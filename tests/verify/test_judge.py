@@ -435,6 +435,25 @@ def scaled(fn, spread=0.005, ds=(1, 2, 4, 8, 16), key=KEY):
     return [{"d": d} for d in ds], evs, ctl
 
 
+def two_variable_scaling_claim(var, values, scaling, evidence=("llc",)):
+    """A scaling claim along d = 1, 2, 4, 8, 16 on the fake family "two" of parameters d and
+    ``var`` (one fit per value of ``var`` in ``values``), with a rank map where the claim's
+    evidence lists the rank."""
+    import fake_families
+
+    from slttheory.models.registry import Family, ParamSpec
+
+    fams = dict(FAMILIES)
+    fams["two"] = Family("two", "two parameters",
+                         (ParamSpec("d", int, 1, 20), ParamSpec(var, int, 1, 20)),
+                         fake_families._build, None,
+                         rank_problem=fake_families._build if "rank" in evidence else None)
+    return parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
+                        "kind": "scaling", "evidence": list(evidence),
+                        "grid": {"d": [1, 2, 4, 8, 16], var: list(values)},
+                        "scaling": scaling, "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+
+
 def test_scaling_confirmed_with_all_four_conditions():
     params, ev, ctl = scaled(lambda d: -0.5 * d * d + 20 * d)
     v = scaling_verdict(scaling_claim([-0.5, 20]), params, ev, ctl)
@@ -786,19 +805,8 @@ def test_scaling_fits_no_llc_on_a_training_set_of_too_low_rank():
 def test_scaling_reruns_must_repeat_every_groups_verdict():
     """Two groups whose verdicts swap at a rerun leave the claim's verdict the same but no
     group's: inconclusive, naming the groups that moved."""
-    import fake_families
-
-    from slttheory.models.registry import Family, ParamSpec
-
-    fams = dict(FAMILIES)
-    fams["two"] = Family("two", "two parameters",
-                         (ParamSpec("d", int, 1, 20), ParamSpec("k", int, 1, 20)),
-                         fake_families._build, None, None)
-    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
-                     "kind": "scaling", "evidence": ["llc"],
-                     "grid": {"d": [1, 2, 4, 8, 16], "k": [1, 2]},
-                     "scaling": {"variable": "d", "shape": "linear", "coefficients": [1]},
-                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    c = two_variable_scaling_claim(
+        "k", (1, 2), {"variable": "d", "shape": "linear", "coefficients": [1]})
     ctl = controls(spread=0.005)
     params, evs = [], []
     for k in (1, 2):
@@ -1060,19 +1068,8 @@ def test_scaling_controlled_groups_are_rerun_beside_a_certified_refutation():
     """A claim refuted on one group's certified values stands, but another group decided by
     LLC values must still repeat its verdict at the reruns: its refutation, which moved at
     γ × 3, was reported without being checked (an audit of the verdict rules)."""
-    import fake_families
-
-    from slttheory.models.registry import Family, ParamSpec
-
-    fams = dict(FAMILIES)
-    fams["two"] = Family("two", "two parameters",
-                         (ParamSpec("d", int, 1, 20), ParamSpec("g", int, 1, 20)),
-                         fake_families._build, None, rank_problem=fake_families._build)
-    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
-                     "kind": "scaling", "evidence": ["rank", "llc"],
-                     "grid": {"d": [1, 2, 4, 8, 16], "g": [1, 2]},
-                     "scaling": {"variable": "d", "shape": "quadratic"},
-                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    c = two_variable_scaling_claim("g", (1, 2), {"variable": "d", "shape": "quadratic"},
+                                   ("rank", "llc"))
     ctl = controls(spread=0.005)
     params, evs = [], []
     for g in (1, 2):
@@ -2237,20 +2234,9 @@ def _certified_and_llc_groups(llc_groups):
     """A quadratic scaling claim over d and g: g = 1 certified λ = d/2 (not quadratic: refuted,
     certified); each other g has LLC values 5, 1, … (not quadratic) whose reruns are
     ``llc_groups[g](setting, d, mean)``, or none where that is ``None``."""
-    import fake_families
-
-    from slttheory.models.registry import Family, ParamSpec
-
-    fams = dict(FAMILIES)
-    fams["two"] = Family("two", "two parameters",
-                         (ParamSpec("d", int, 1, 20), ParamSpec("g", int, 1, 20)),
-                         fake_families._build, None, rank_problem=fake_families._build)
     gs = [1, *llc_groups]
-    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
-                     "kind": "scaling", "evidence": ["rank", "llc"],
-                     "grid": {"d": [1, 2, 4, 8, 16], "g": gs},
-                     "scaling": {"variable": "d", "shape": "quadratic"},
-                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    c = two_variable_scaling_claim("g", gs, {"variable": "d", "shape": "quadratic"},
+                                   ("rank", "llc"))
     params, evs = [], []
     for g in gs:
         for d in (1, 2, 4, 8, 16):

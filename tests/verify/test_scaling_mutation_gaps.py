@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import sympy as sp
 from fake_families import FAMILIES
-from test_judge import MINIMUM, controls, lc, rk
+from test_judge import MINIMUM, controls, lc, rk, two_variable_scaling_claim
 
 from slttheory.verify.claims import parse_claim
 from slttheory.verify.evidence.records import PointEvidence, Rerun
@@ -140,19 +140,8 @@ def test_a_rerun_must_repeat_every_groups_verdict_not_only_the_first():
     inconclusive". Group k=1 is refuted at every setting; group k=2 is confirmed at the
     estimator's settings and refuted at its reruns: the claim's 'refuted' does not hold in
     every group, so it is inconclusive."""
-    import fake_families
-
-    from slttheory.models.registry import Family, ParamSpec
-
-    fams = dict(FAMILIES)
-    fams["two"] = Family("two", "two parameters",
-                         (ParamSpec("d", int, 1, 20), ParamSpec("k", int, 1, 20)),
-                         fake_families._build, None, None)
-    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
-                     "kind": "scaling", "evidence": ["llc"],
-                     "grid": {"d": [1, 2, 4, 8, 16], "k": [1, 2]},
-                     "scaling": {"variable": "d", "shape": "linear", "coefficients": [1]},
-                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    c = two_variable_scaling_claim(
+        "k", (1, 2), {"variable": "d", "shape": "linear", "coefficients": [1]})
     params, evs = [], []
     for k in (1, 2):
         for d in (1, 2, 4, 8, 16):
@@ -180,19 +169,8 @@ def test_a_group_refuted_on_its_certified_values_alone_is_not_undone_by_a_missin
     holds λ = d/2 certified at d = 1..8 (its leading term is 0: not quadratic) beside an LLC
     value at d = 16 that has no reruns: the group stays refuted in the claim's reach, while
     g=2, decided by LLC values that hold at every rerun, stays confirmed."""
-    import fake_families
-
-    from slttheory.models.registry import Family, ParamSpec
-
-    fams = dict(FAMILIES)
-    fams["two"] = Family("two", "two parameters",
-                         (ParamSpec("d", int, 1, 20), ParamSpec("g", int, 1, 20)),
-                         fake_families._build, None, rank_problem=fake_families._build)
-    c = parse_claim({"id": "s", "title": "t", "source": "s 2020", "family": "two",
-                     "kind": "scaling", "evidence": ["rank", "llc"],
-                     "grid": {"d": [1, 2, 4, 8, 16], "g": [1, 2]},
-                     "scaling": {"variable": "d", "shape": "quadratic"},
-                     "tolerance": {"coef_rel": 0.05}}, "s.toml", fams)
+    c = two_variable_scaling_claim("g", (1, 2), {"variable": "d", "shape": "quadratic"},
+                                   ("rank", "llc"))
     params, evs = [], []
     for g in (1, 2):
         for d in (1, 2, 4, 8, 16):
