@@ -614,9 +614,9 @@ def assess_llc(lc: LLCEvidence | None, controls: Mapping[str, ControlSet], predi
     if not band.controlled:
         return LLCAssessment("uncontrolled", band, band.why)
     base = band_verdict(band, predicted, relation, tol)
-    refs = band_refs(predicted, relation, tol)  # the rerun's band is read against these
     if base == "open":
         return LLCAssessment("controlled", band, "")
+    refs = band_refs(predicted, relation, tol)  # the rerun's band is read against these
     for rr in lc.reruns:
         if why := rerun_unusable(lc, rr):
             return LLCAssessment("uncontrolled", band,
