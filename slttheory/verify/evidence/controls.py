@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -500,13 +499,3 @@ def run_control_jobs(jobs: Sequence[tuple[Control, int]], families: Mapping[str,
                        problems=ev.problems, elapsed_s=round(share, 3))
     return runs  # type: ignore[return-value]
 
-
-def relative_errors(cs: ControlSet) -> dict[tuple[str, str], list[float]]:
-    """λ̂/λ − 1 of every usable run, grouped by control (family, params)."""
-    out: dict[tuple[str, str], list[float]] = {}
-    for r in cs.runs:
-        lam = r.lam_value
-        if r.usable and math.isfinite(lam) and lam > 0:
-            key = (r.family, json.dumps(dict(r.params), sort_keys=True, default=list))
-            out.setdefault(key, []).append(r.mean / lam - 1.0)
-    return out
