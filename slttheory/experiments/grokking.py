@@ -616,6 +616,16 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
             unit + ("" if len(set(ks)) > 1 else "; one width only"),
             **eo,
         ),
+        # Fig. 2's claim, the LLC grows with K at each p, pooled over the moduli as the slope
+        # in p is over the widths: per unit modulus, so that moduli passing the gate unevenly
+        # do not confound it (slope_llc_vs_k is the figure's pooled line)
+        "slope_llc_vs_k_per_p": _stat(
+            "slope_llc_vs_k_per_p",
+            st.llc_slope(ks, [v / q for v, q in zip(llc, ps, strict=True)], alpha),
+            unit + ("; the slope of λ̂/p in K (per unit modulus, so that moduli pooled do "
+                    "not confound it)" if len(set(ks)) > 1 else "; one width only"),
+            **eo,
+        ),
         "ratio_llc_to_thm55": _stat(
             "ratio_llc_to_thm55",
             ratio,
@@ -669,7 +679,8 @@ register(
         "Thm 5.5 with K_eff (eq. 5)",
         SEED001 + ", §6.1, Figs 1-2, Thm 5.5",
         _SCALING_SETTINGS + LLC_SETTINGS,
-        ("slope_llc_vs_p", "r2_llc_vs_p", "slope_llc_vs_k", "ratio_llc_to_thm55"),
+        ("slope_llc_vs_p", "r2_llc_vs_p", "slope_llc_vs_k", "slope_llc_vs_k_per_p",
+         "ratio_llc_to_thm55"),
         _plan_scaling,
         lambda spec, s, ctx: grok_run(spec, s, ctx, llc_steps="final"),
         _analyze_scaling,
