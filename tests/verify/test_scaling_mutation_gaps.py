@@ -7,10 +7,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import sympy as sp
-from fake_families import FAMILIES
-from test_judge import MINIMUM, controls, lc, rk, two_variable_scaling_claim
+from test_judge import MINIMUM, controls, lc, rk, scaling_claim, two_variable_scaling_claim
 
-from slttheory.verify.claims import parse_claim
 from slttheory.verify.evidence.records import PointEvidence, Rerun
 from slttheory.verify.judge.scaling import (
     Fit,
@@ -26,12 +24,8 @@ from slttheory.verify.judge.scaling import (
 
 
 def _claim(shape="linear", coefs=None, ds=tuple(range(1, 9)), min_r2=0.95):
-    sc = {"variable": "d", "shape": shape, "min_r2": min_r2}
-    if coefs:
-        sc["coefficients"] = coefs
-    return parse_claim({"id": "s", "title": "t", "source": "s", "family": "fake_regular",
-                        "kind": "scaling", "evidence": ["llc"], "grid": {"d": list(ds)},
-                        "scaling": sc, "tolerance": {"coef_rel": 0.05}}, "s.toml", FAMILIES)
+    """:func:`test_judge.scaling_claim` with a linear shape over d = 1 … 8."""
+    return scaling_claim(coefs, shape, ds, min_r2)
 
 
 def _ev(n=1000, key="K"):
