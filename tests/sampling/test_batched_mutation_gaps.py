@@ -164,3 +164,28 @@ def test_each_point_keeps_its_own_stopping_rule(monkeypatch):
     for x, y in zip(b, one, strict=True):
         assert x.config.draws == y.config.draws
         np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-12)
+
+
+class _Root(torch.nn.Module):
+    """x ↦ √w·x: the loss is NaN wherever a proposal takes w below 0."""
+
+    def __init__(self, w: float) -> None:
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.tensor([w], dtype=torch.float64))
+
+    def forward(self, x):
+        return x * torch.sqrt(self.w)
+
+
+def test_each_point_counts_its_own_rejected_non_finite_proposals():
+    """MALA's count of proposals rejected for a NaN/Inf loss is per chain and per point: the
+    point at w* = 0.01, next to the NaN region w < 0, reports its rejections and the point at
+    w* = 4, far from it, reports none, each exactly as estimate_llc alone."""
+    x = torch.linspace(-1, 1, 50, dtype=torch.float64).unsqueeze(1)
+    probs = [(_Root(w), (x, x * w ** 0.5)) for w in (4.0, 0.01)]
+    b, one = _alone(probs, [0, 1], sampler="mala", method="single", step_size=1e-2,
+                    draws=200, chains=4)
+    rejected = ["NaN/Inf loss were rejected" in " ".join(e.diagnostics.warnings) for e in b]
+    assert rejected == [False, True]
+    for x_, y_ in zip(b, one, strict=True):
+        assert x_.diagnostics.warnings == y_.diagnostics.warnings
