@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from test_batched import _linear_problems, _tanh_pair
+from test_batched import _both, _linear_problems, _rrr, _tanh_pair
 
 from slttheory.sampling import estimate_llc
 from slttheory.sampling.batched import batch_signature, estimate_llc_batched
@@ -189,3 +189,116 @@ def test_each_point_counts_its_own_rejected_non_finite_proposals():
     assert rejected == [False, True]
     for x_, y_ in zip(b, one, strict=True):
         assert x_.diagnostics.warnings == y_.diagnostics.warnings
+
+
+def test_points_asking_different_lengths_run_to_the_nearest_one(monkeypatch):
+    """draws=None: the points still running go together to the NEAREST length one of them
+    asked for, so each point's rule is read at exactly the lengths it reads alone. Rigged
+    rules that read no data: the Morse–Bott point's record rule asks 4× more steps, the
+    singular point's rule 1.25× more, until each has its own number of draws; each point's
+    length and trace equal estimate_llc's alone."""
+    from slttheory.sampling import chains, estimator
+
+    def grow_4x(scaled, groups):
+        return scaled.shape[1] >= 600, 4.0
+
+    def grow_slow(scaled, groups):
+        return scaled.shape[1] >= 375, 1.0
+
+    monkeypatch.setattr(chains, "AUTO_MIN_STEPS", 200)
+    monkeypatch.setattr(chains, "_converged", grow_slow)
+    monkeypatch.setattr(chains, "_converged_record", grow_4x)
+    monkeypatch.setattr(estimator, "_converged_record", grow_4x)
+    b, one = _alone(_tanh_pair(), [0, 1], chains=2, record_scan=True)
+    assert [y.config.draws for y in one] == [600, 375]  # the two rules really differ
+    for x, y in zip(b, one, strict=True):
+        assert x.config.draws == y.config.draws
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-12)
+
+
+def test_mala_burn_in_shrink_reads_each_points_own_acceptance(monkeypatch):
+    """MALA's burn-in shrinking of ε (chains._mala_shrink) reads point p's own chains'
+    acceptance: with the floor set to 0.7, the point at w* = 4 (acceptance about 0.6) shrinks
+    its ε and the point at w* = 0.01 (about 0.8) keeps its own, each as estimate_llc alone."""
+    from slttheory.sampling import chains
+
+    monkeypatch.setattr(chains, "MALA_ACCEPT_FLOOR", 0.7)
+    x = torch.linspace(-1, 1, 50, dtype=torch.float64).unsqueeze(1)
+    probs = [(_Root(w), (x, x * w ** 0.5)) for w in (4.0, 0.01)]
+    b, one = _alone(probs, [0, 1], sampler="mala", method="single", draws=200, burn_in=400,
+                    chains=4)
+    shrunk = [y.config.step_size < 0.9 * y.diagnostics.calibration.step_size for y in one]
+    assert shrunk == [True, False]  # the points really decide differently
+    for x_, y_ in zip(b, one, strict=True):
+        assert x_.config.step_size == pytest.approx(y_.config.step_size, rel=1e-12)
+        np.testing.assert_allclose(x_.loss_trace, y_.loss_trace, rtol=1e-10, atol=1e-12)
+
+
+def test_orbit_moves_of_a_later_point_use_its_own_generator(monkeypatch):
+    """draws=None with orbit moves: when point 0 has stopped and point 1 runs on alone, point
+    1's orbit moves still come from its own generator (its seed), as estimate_llc alone. A
+    rigged rule: a λ̂ below 4.2 (the rank-0 point) stops at once, the rank-2 point runs one
+    more round."""
+    from slttheory.sampling import chains
+    from slttheory.sampling.symmetry import matrix_chain_orbit
+
+    def rule(scaled, groups):
+        return bool(scaled.mean() < 4.2 or scaled.shape[1] >= 225), 1.0
+
+    monkeypatch.setattr(chains, "AUTO_MIN_STEPS", 200)
+    monkeypatch.setattr(chains, "_converged", rule)
+    probs = _rrr([(0, 0), (2, 1)])
+    move = matrix_chain_orbit(probs[0].model, ["A", "B"], every=3)
+    b, one = _both(probs, [3, 4], method="single", orbit=move, chains=2)
+    assert [y.config.draws for y in one] == [150, 225]  # point 0 stopped first
+    for x, y in zip(b, one, strict=True):
+        assert x.config.draws == y.config.draws
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-12)
+
+
+def test_full_batch_sgld_reports_each_points_acceptance_rate():
+    """diagnostics.acceptance_rate: SGLD on the full batch reports its MH acceptance
+    probability, batched as alone (a batch does not drop the acceptance buffer)."""
+    probs = _linear_problems(2)
+    b, one = _alone(probs, [0, 1], sampler="sgld", method="single", step_size=1e-3,
+                    draws=100, batch_size=100)
+    for x, y in zip(b, one, strict=True):
+        assert y.diagnostics.acceptance_rate is not None
+        assert x.diagnostics.acceptance_rate == pytest.approx(y.diagnostics.acceptance_rate,
+                                                              rel=1e-10)
+
+
+def test_the_calls_loss_comes_before_each_problems_own():
+    """A problem's ``.loss`` is used only when ``loss=None``: the call's loss (here twice the
+    Gaussian NLL) applies to every point, as estimate_llc(..., loss=...) alone."""
+    def twice_gaussian(out, y):
+        return ((out - y) ** 2).reshape(out.shape[0], -1).sum(-1)
+
+    probs = _rrr([(0, 0), (2, 1)])
+    assert all(p.loss == "gaussian" for p in probs)
+    kw = dict(loss=twice_gaussian, method="single", step_size=1e-4, draws=100, device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b = estimate_llc_batched(probs, seed=[0, 1], **kw)
+        one = [estimate_llc(p.model, p.data, seed=s, **kw)
+               for p, s in zip(probs, [0, 1], strict=True)]
+    for x, y in zip(b, one, strict=True):
+        np.testing.assert_allclose(x.loss_trace, y.loss_trace, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("seeds", [[0], [0, 1, 2]])
+def test_a_seed_list_of_the_wrong_length_is_refused_naming_seed(seeds):
+    """``seed``: one int for every point or ONE PER POINT: a list shorter or longer than
+    ``problems`` is a ValueError naming ``seed``, before any sampling."""
+    with pytest.raises(ValueError, match=r"seed: \d seeds for 2 problems"):
+        estimate_llc_batched(_linear_problems(2), seed=seeds, step_size=1e-3, draws=20,
+                             device="cpu")
+
+
+@pytest.mark.parametrize("make", [iter, lambda p: {0: p[0], 1: p[1]}, lambda p: "ab"])
+def test_problems_that_are_no_sequence_are_refused_naming_problems(make):
+    """``problems`` is a sequence of problems: an iterator, a mapping or a string is a
+    TypeError naming ``problems`` (not a len() error or a complaint about its entries)."""
+    with pytest.raises(TypeError, match="problems must be a sequence of problems"):
+        estimate_llc_batched(make(_linear_problems(2)), seed=0, step_size=1e-3, draws=20,
+                             device="cpu")
