@@ -592,6 +592,10 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
     # pass the gate unevenly mixes widths (0.02·K(3p − 1)/2 with the widest runs failing
     # gave a pooled slope below every within-width one); one width: the slope divided by K
     per_k = st.llc_slope(ps, [v / k for v, k in zip(llc, ks, strict=True)], alpha)
+    # Fig. 2's claim, the LLC grows with K at each p, the same way: the slope in K per unit
+    # modulus, so that moduli passing the gate unevenly do not confound it (slope_llc_vs_k
+    # is the figure's pooled line)
+    per_p = st.llc_slope(ks, [v / q for v, q in zip(llc, ps, strict=True)], alpha)
     fit_k = st.ols(ks, llc, alpha)
     ratio = st.mean_ratio(th, llc, alpha)
     r2p = st.r2_ci(ps, llc, alpha)  # exact; a percentile bootstrap of R² under-covers
@@ -616,12 +620,9 @@ def _analyze_scaling(s, records, alpha) -> Analysis:
             unit + ("" if len(set(ks)) > 1 else "; one width only"),
             **eo,
         ),
-        # Fig. 2's claim, the LLC grows with K at each p, pooled over the moduli as the slope
-        # in p is over the widths: per unit modulus, so that moduli passing the gate unevenly
-        # do not confound it (slope_llc_vs_k is the figure's pooled line)
         "slope_llc_vs_k_per_p": _stat(
             "slope_llc_vs_k_per_p",
-            st.llc_slope(ks, [v / q for v, q in zip(llc, ps, strict=True)], alpha),
+            per_p,
             unit + ("; the slope of λ̂/p in K (per unit modulus, so that moduli pooled do "
                     "not confound it)" if len(set(ks)) > 1 else "; one width only"),
             **eo,
